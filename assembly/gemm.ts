@@ -1,0 +1,231 @@
+// f32 GEMM:  C = alpha · op(A) · op(B) + beta · C  [+ bias row] [then ReLU]
+//
+// Row-major storage. op(A) is M×K, op(B) is K×N, C is M×N. Leading dimensions
+// (lda, ldb, ldc) are row strides in elements of the *stored* matrices, so a
+// transposed A is stored K×M with lda ≥ M.
+//
+// Contract (checked by the TypeScript caller, trusted here):
+//   M, N, K ≥ 1; pointers lie inside linear memory for the whole extent;
+//   C does not alias A, B or bias; bias is 0 or points at N floats.
+//   beta == 0 means C is write-only (its old contents, NaN included, are ignored).
+//
+// Blocking (Goto/BLIS order): N in blocks of NC columns, K in blocks of KC;
+// each (KC × NC) block of op(B) is packed into 8-wide panels (zero-padded at
+// the right edge) that stay in L2, then every 5-row strip of op(A) runs the
+// 5×8 micro-kernel over all panels. The k loop is deliberately not unrolled:
+// with 10 accumulators, 2 B vectors, the A broadcast and a product temporary
+// the tile already uses 14 of the 16 SIMD registers V8 gives WASM on x64.
+
+import { ACT_IDENTITY, ACT_RELU } from "./act";
+
+// @ts-ignore: decorator
+@inline const MR: i32 = 5;
+// @ts-ignore: decorator
+@inline const NR: i32 = 8;
+// @ts-ignore: decorator
+@inline const KC: i32 = 256;
+// @ts-ignore: decorator
+@inline const NC: i32 = 512;
+// Below this many rows of op(A), a non-transposed B is read in place rather
+// than packed: packing costs K·N copies, which only pays back over many strips.
+// @ts-ignore: decorator
+@inline const PACK_B_MIN_M: i32 = 16;
+// A transposed A whose rows are this long is packed strip by strip: its k stride
+// (lda floats) then exceeds a page and every k would touch a new TLB entry.
+// @ts-ignore: decorator
+@inline const PACK_AT_MIN_LDA: i32 = 1024;
+
+const PACK_B: usize = memory.data(KC * NC * 4, 64);
+const PACK_A: usize = memory.data(KC * MR * 4, 64);
+const EDGE: usize = memory.data(MR * NR * 4, 16);
+
+export function gemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
+): void {
+  // Byte strides of op(A) (row i, column k) and op(B) (row k, column j).
+  const aRow: usize = transA ? 4 : <usize>lda << 2;
+  const aK: usize = transA ? <usize>lda << 2 : 4;
+  const bK: usize = transB ? 4 : <usize>ldb << 2;
+  const bCol: usize = transB ? <usize>ldb << 2 : 4;
+  const cRow: usize = <usize>ldc << 2;
+  const packAllB = transB || M >= PACK_B_MIN_M;
+  const packAT = transA && lda >= PACK_AT_MIN_LDA && M > MR;
+
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    const panels = (nc + NR - 1) / NR;
+    const fullPanels = nc / NR;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const first = pc == 0;
+      const last = pc + kc >= K;
+      const bBlock = b + <usize>pc * bK + <usize>jc * bCol;
+      // Pack what the micro-kernel cannot read in place.
+      if (packAllB) {
+        for (let p = 0; p < panels; p++) {
+          packPanelB(bBlock + <usize>(p * NR) * bCol, bK, bCol, kc, min(NR, nc - p * NR), PACK_B + (<usize>(p * kc * NR) << 2));
+        }
+      } else if (fullPanels < panels) {
+        packPanelB(bBlock + <usize>(fullPanels * NR) * bCol, bK, bCol, kc, nc - fullPanels * NR, PACK_B + (<usize>(fullPanels * kc * NR) << 2));
+      }
+      const betaHere: f32 = first ? beta : 1;
+      const biasHere: usize = last ? bias : 0;
+      const actHere: i32 = last ? act : ACT_IDENTITY;
+
+      for (let i = 0; i < M; i += MR) {
+        const mr = min(MR, M - i);
+        let pa = a + <usize>i * aRow + <usize>pc * aK;
+        let par = aRow;
+        let pak = aK;
+        if (mr < MR || packAT) {
+          packStripA(pa, aRow, aK, kc, mr);
+          pa = PACK_A; par = 4; pak = MR << 2;
+        }
+        const cStrip = c + <usize>i * cRow + (<usize>jc << 2);
+        for (let p = 0; p < panels; p++) {
+          const nr = min(NR, nc - p * NR);
+          let pb: usize, pbk: usize;
+          if (packAllB || p == fullPanels) {
+            pb = PACK_B + (<usize>(p * kc * NR) << 2); pbk = NR << 2;
+          } else {
+            pb = bBlock + (<usize>(p * NR) << 2); pbk = bK;
+          }
+          const pbias: usize = biasHere ? biasHere + (<usize>(jc + p * NR) << 2) : 0;
+          const pcTile = cStrip + (<usize>(p * NR) << 2);
+          if (mr == MR && nr == NR) {
+            tile5x8(pa, par, pak, pb, pbk, kc, pcTile, cRow, alpha, betaHere, pbias, actHere, 0);
+          } else {
+            tile5x8(pa, par, pak, pb, pbk, kc, EDGE, NR << 2, alpha, 0, 0, ACT_IDENTITY, 1);
+            storeEdge(pcTile, cRow, mr, nr, betaHere, pbias, actHere);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Copies a kc × nr block of op(B) into a kc × 8 panel, zero-filling columns ≥ nr.
+function packPanelB(src: usize, kStride: usize, colStride: usize, kc: i32, nr: i32, dst: usize): void {
+  if (nr == NR && colStride == 4) {
+    for (let k = 0; k < kc; k++) {
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 16), 16);
+      src += kStride; dst += NR << 2;
+    }
+    return;
+  }
+  for (let k = 0; k < kc; k++) {
+    let s = src;
+    for (let j = 0; j < NR; j++) {
+      store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(s) : 0);
+      s += colStride;
+    }
+    src += kStride; dst += NR << 2;
+  }
+}
+
+// Copies mr ≤ 5 rows × kc of op(A) into PACK_A as kc groups of 5 floats, zero rows ≥ mr.
+function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i32): void {
+  let dst = PACK_A;
+  for (let k = 0; k < kc; k++) {
+    let s = src;
+    for (let r = 0; r < MR; r++) {
+      store<f32>(dst + (<usize>r << 2), r < mr ? load<f32>(s) : 0);
+      s += rowStride;
+    }
+    src += kStride; dst += MR << 2;
+  }
+}
+
+// The 5×8 micro-kernel. Accumulates Σ_k A(r,k)·B(k,0..7) for r < 5, then
+// C = alpha·acc + beta·C (C not read when beta == 0), + bias, activation.
+// With `raw` set, alpha·acc is stored as is (edge tiles finish in storeEdge).
+// @ts-ignore: decorator
+@inline function tile5x8(
+  pa: usize, aRow: usize, aK: usize, pb: usize, bK: usize, kc: i32,
+  pc: usize, cRow: usize, alpha: f32, beta: f32, bias: usize, act: i32, raw: i32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  const a2 = aRow << 1, a3 = aRow * 3, a4 = aRow << 2;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + aRow);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + a2);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + a3);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + a4);
+    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+    pa += aK; pb += bK;
+  }
+  if (raw) {
+    const al = f32x4.splat(alpha);
+    storeRawRow(pc, c00, c01, al); pc += cRow;
+    storeRawRow(pc, c10, c11, al); pc += cRow;
+    storeRawRow(pc, c20, c21, al); pc += cRow;
+    storeRawRow(pc, c30, c31, al); pc += cRow;
+    storeRawRow(pc, c40, c41, al);
+    return;
+  }
+  const al = f32x4.splat(alpha), be = f32x4.splat(beta);
+  const bias0 = bias ? v128.load(bias) : f32x4.splat(0);
+  const bias1 = bias ? v128.load(bias, 16) : f32x4.splat(0);
+  const readC = beta != 0;
+  const relu = act == ACT_RELU;
+  storeRow(pc, c00, c01, al, be, readC, bias0, bias1, relu); pc += cRow;
+  storeRow(pc, c10, c11, al, be, readC, bias0, bias1, relu); pc += cRow;
+  storeRow(pc, c20, c21, al, be, readC, bias0, bias1, relu); pc += cRow;
+  storeRow(pc, c30, c31, al, be, readC, bias0, bias1, relu); pc += cRow;
+  storeRow(pc, c40, c41, al, be, readC, bias0, bias1, relu);
+}
+
+// @ts-ignore: decorator
+@inline function storeRawRow(pc: usize, v0: v128, v1: v128, al: v128): void {
+  v128.store(pc, f32x4.mul(v0, al));
+  v128.store(pc, f32x4.mul(v1, al), 16);
+}
+
+// @ts-ignore: decorator
+@inline function storeRow(
+  pc: usize, v0: v128, v1: v128, al: v128, be: v128, readC: bool,
+  bias0: v128, bias1: v128, relu: bool,
+): void {
+  v0 = f32x4.mul(v0, al); v1 = f32x4.mul(v1, al);
+  if (readC) {
+    v0 = f32x4.add(v0, f32x4.mul(v128.load(pc), be));
+    v1 = f32x4.add(v1, f32x4.mul(v128.load(pc, 16), be));
+  }
+  v0 = f32x4.add(v0, bias0); v1 = f32x4.add(v1, bias1);
+  if (relu) {
+    const z = f32x4.splat(0);
+    v0 = f32x4.max(v0, z); v1 = f32x4.max(v1, z);
+  }
+  v128.store(pc, v0);
+  v128.store(pc, v1, 16);
+}
+
+// Finishes an edge tile from EDGE (already scaled by alpha) into the mr × nr corner of C.
+function storeEdge(pc: usize, cRow: usize, mr: i32, nr: i32, beta: f32, bias: usize, act: i32): void {
+  for (let r = 0; r < mr; r++) {
+    const src = EDGE + (<usize>(r * NR) << 2);
+    for (let j = 0; j < nr; j++) {
+      const off = <usize>j << 2;
+      let v = load<f32>(src + off);
+      if (beta != 0) v += beta * load<f32>(pc + off);
+      if (bias) v += load<f32>(bias + off);
+      if (act == ACT_RELU) v = max(v, 0);
+      store<f32>(pc + off, v);
+    }
+    pc += cRow;
+  }
+}

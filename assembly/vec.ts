@@ -1,0 +1,101 @@
+// Vector kernels over contiguous f32 arrays of length n ≥ 0.
+// Contract: pointers cover n floats. `out` may alias an input (element-wise ops
+// read each element before writing it). Reductions keep 8 partial sums in two
+// f32x4 accumulators and add them in a fixed order, so results are deterministic
+// (but differ from a left-to-right scalar sum by rounding).
+
+// y += alpha · x
+export function axpy(n: i32, alpha: f32, x: usize, y: usize): void {
+  const av = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(av, v128.load(x + o))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
+  }
+}
+
+// x *= alpha
+export function scale(n: i32, alpha: f32, x: usize): void {
+  const av = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(x + o, f32x4.mul(v128.load(x + o), av));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, load<f32>(x + o) * alpha);
+  }
+}
+
+// out = x + y
+export function add(n: i32, x: usize, y: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) + load<f32>(y + o));
+  }
+}
+
+// out = x ⊙ y
+export function mul(n: i32, x: usize, y: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) * load<f32>(y + o));
+  }
+}
+
+// Σ x·y
+export function dot(n: i32, x: usize, y: usize): f32 {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    s0 = f32x4.add(s0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+    s1 = f32x4.add(s1, f32x4.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+  }
+  let s = horizontal(f32x4.add(s0, s1));
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    s += load<f32>(x + o) * load<f32>(y + o);
+  }
+  return s;
+}
+
+// Σ x
+export function sum(n: i32, x: usize): f32 {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    s0 = f32x4.add(s0, v128.load(x + o));
+    s1 = f32x4.add(s1, v128.load(x + o, 16));
+  }
+  let s = horizontal(f32x4.add(s0, s1));
+  for (; i < n; i++) s += load<f32>(x + (<usize>i << 2));
+  return s;
+}
+
+// Σ x²
+export function sumSquares(n: i32, x: usize): f32 {
+  return dot(n, x, x);
+}
+
+// @ts-ignore: decorator
+@inline function horizontal(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}

@@ -1,0 +1,14 @@
+// Everything public except `init`, which each entry point defines with its own
+// way of finding manytask.wasm (see src/entries/).
+
+export { Matrix } from './matrix.js';
+export type { MatrixData } from './matrix.js';
+export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './ops.js';
+export type { MatmulOptions, GemmOptions, GemmActivation } from './ops.js';
+export {
+  ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError,
+  OutOfMemoryError, WasmTrapError,
+} from './runtime/errors.js';
+export type { ErrorCode } from './runtime/errors.js';
+export type { WasmSource } from './runtime/module.js';
+export { isInitialized } from './runtime/module.js';

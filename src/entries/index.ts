@@ -1,0 +1,10 @@
+// The `default` export condition: works anywhere, deciding at run time how to
+// find manytask.wasm next to this file (read it in Node/Bun/Deno, fetch it elsewhere).
+import { initRuntime, type WasmSource } from '../runtime/module.js';
+
+export * from '../api.js';
+
+/** Loads the kernels; see the README for the sources it accepts. */
+export function init(source?: WasmSource): Promise<void> {
+  return initRuntime(source, () => new URL('./manytask.wasm', import.meta.url));
+}

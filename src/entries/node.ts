@@ -1,0 +1,12 @@
+// The `node` export condition (Node and Bun): reads manytask.wasm next to this file.
+import { initRuntime, type WasmSource } from '../runtime/module.js';
+
+export * from '../api.js';
+
+/** Loads the kernels; see the README for the sources it accepts. */
+export function init(source?: WasmSource): Promise<void> {
+  return initRuntime(source, async () => {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(new URL('./manytask.wasm', import.meta.url));
+  });
+}

@@ -1,0 +1,10 @@
+// The `browser` and `deno` export conditions: fetches manytask.wasm next to this
+// file and compiles it while it streams in.
+import { initRuntime, type WasmSource } from '../runtime/module.js';
+
+export * from '../api.js';
+
+/** Loads the kernels; see the README for the sources it accepts. */
+export function init(source?: WasmSource): Promise<void> {
+  return initRuntime(source, () => fetch(new URL('./manytask.wasm', import.meta.url)));
+}

@@ -1,0 +1,124 @@
+// A row-major f32 matrix whose data lives in WASM linear memory.
+
+import { heapF32, runtime } from './runtime/module.js';
+import { ArgumentError, DisposedError, ShapeError } from './runtime/errors.js';
+import { checkDim, show } from './runtime/validate.js';
+
+export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
+
+export class Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  #ptr: number;
+
+  private constructor(rows: number, cols: number) {
+    this.rows = rows;
+    this.cols = cols;
+    this.#ptr = runtime('Matrix').allocator.alloc(rows * cols * 4);
+  }
+
+  /** A rows × cols matrix of zeros. */
+  static zeros(rows: number, cols: number): Matrix {
+    checkDim('Matrix.zeros', 'rows', rows);
+    checkDim('Matrix.zeros', 'cols', cols);
+    const m = new Matrix(rows, cols);
+    heapF32().fill(0, m.#ptr >>> 2, (m.#ptr >>> 2) + rows * cols);
+    return m;
+  }
+
+  /**
+   * Copies `data` into a new matrix. A flat array or typed array needs `rows`
+   * and `cols` (row-major); an array of rows gives its own shape (pass rows/cols
+   * to check it). Every value must be finite.
+   */
+  static from(data: MatrixData, rows?: number, cols?: number): Matrix {
+    const where = 'Matrix.from';
+    if (!Array.isArray(data) && !(data instanceof Float32Array) && !(data instanceof Float64Array)) {
+      throw new ArgumentError(`${where}: data must be a Float32Array, a number[] or a number[][], got ${show(data)}`);
+    }
+    const nested = Array.isArray(data) && data.length > 0 && Array.isArray(data[0]);
+    if (nested) {
+      const rowsData = data as readonly (readonly number[])[];
+      const r = rows ?? rowsData.length;
+      const c = cols ?? rowsData[0]!.length;
+      checkDim(where, 'rows', r);
+      checkDim(where, 'cols', c);
+      if (rowsData.length !== r) throw new ShapeError(`${where}: expected ${r} rows, got ${rowsData.length}`);
+      const m = new Matrix(r, c);
+      const heap = heapF32();
+      for (let i = 0; i < r; i++) {
+        const row = rowsData[i];
+        if (!Array.isArray(row) || row.length !== c) {
+          m.dispose();
+          throw new ShapeError(`${where}: row ${i} has ${Array.isArray(row) ? row.length : show(row)} values, expected ${c}`);
+        }
+        const at = (m.#ptr >>> 2) + i * c;
+        for (let j = 0; j < c; j++) {
+          const v = row[j];
+          if (typeof v !== 'number' || !Number.isFinite(v)) {
+            m.dispose();
+            throw new ArgumentError(`${where}: value at row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+          }
+          heap[at + j] = v;
+        }
+      }
+      return m;
+    }
+    const flat = data as Float32Array | Float64Array | readonly number[];
+    if (rows === undefined || cols === undefined) {
+      throw new ShapeError(`${where}: a flat array of ${flat.length} values needs rows and cols`);
+    }
+    checkDim(where, 'rows', rows);
+    checkDim(where, 'cols', cols);
+    if (flat.length !== rows * cols) {
+      throw new ShapeError(`${where}: ${rows}×${cols} needs ${rows * cols} values, got ${flat.length}`);
+    }
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new ArgumentError(
+          `${where}: value at row ${Math.floor(i / cols)}, column ${i % cols} is ${show(v)}; expected a finite number`,
+        );
+      }
+    }
+    const m = new Matrix(rows, cols);
+    heapF32().set(flat, m.#ptr >>> 2);
+    return m;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.rows * this.cols;
+  }
+
+  get isDisposed(): boolean {
+    return this.#ptr === 0;
+  }
+
+  /** @internal Byte offset of the data in linear memory. */
+  get ptr(): number {
+    if (this.#ptr === 0) throw new DisposedError(`a ${this.rows}×${this.cols} Matrix`);
+    return this.#ptr;
+  }
+
+  /** A copy of the data, row-major. */
+  toFloat32Array(): Float32Array {
+    const at = this.ptr >>> 2;
+    return heapF32().slice(at, at + this.size);
+  }
+
+  /** A copy of the data as an array of rows. */
+  toArray(): number[][] {
+    const flat = this.toFloat32Array();
+    const out: number[][] = [];
+    for (let i = 0; i < this.rows; i++) out.push(Array.from(flat.subarray(i * this.cols, (i + 1) * this.cols)));
+    return out;
+  }
+
+  /** Returns the memory. Disposing twice is harmless; any other use afterwards throws. */
+  dispose(): void {
+    if (this.#ptr === 0) return;
+    runtime('Matrix.dispose').allocator.free(this.#ptr);
+    this.#ptr = 0;
+  }
+}

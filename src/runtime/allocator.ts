@@ -1,0 +1,127 @@
+// The allocator over WASM linear memory. Kernels never allocate: everything
+// above the module's static data (heapBase) is handed out from here.
+//
+// Blocks are 16-byte aligned (one v128) and a multiple of 16 bytes. Free blocks
+// are kept sorted by address and merged with their neighbours, and a free block
+// at the top of the heap gives its space back to the bump pointer, so training
+// many models in a row reuses the same memory instead of growing it.
+// Allocation is rare (per model, per batch size), so the O(free blocks) walk is fine.
+
+import { ArgumentError, OutOfMemoryError } from './errors.js';
+
+const ALIGN = 16;
+const PAGE = 65536;
+const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
+
+export class Allocator {
+  readonly #memory: WebAssembly.Memory;
+  readonly #base: number;
+  #top: number;
+  // Free blocks below #top, sorted by address, never adjacent to each other.
+  readonly #freeStarts: number[] = [];
+  readonly #freeSizes: number[] = [];
+  readonly #live = new Map<number, number>();
+
+  constructor(memory: WebAssembly.Memory, heapBase: number) {
+    this.#memory = memory;
+    this.#base = roundUp(heapBase, ALIGN);
+    this.#top = this.#base;
+  }
+
+  /** Returns a 16-byte-aligned block of at least `bytes` bytes (contents undefined). */
+  alloc(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new ArgumentError(`alloc: size must be a non-negative integer number of bytes, got ${bytes}`);
+    }
+    const size = Math.max(ALIGN, roundUp(bytes, ALIGN));
+    for (let i = 0; i < this.#freeStarts.length; i++) {
+      const freeSize = this.#freeSizes[i]!;
+      if (freeSize < size) continue;
+      const ptr = this.#freeStarts[i]!;
+      if (freeSize === size) {
+        this.#freeStarts.splice(i, 1);
+        this.#freeSizes.splice(i, 1);
+      } else {
+        this.#freeStarts[i] = ptr + size;
+        this.#freeSizes[i] = freeSize - size;
+      }
+      this.#live.set(ptr, size);
+      return ptr;
+    }
+    const ptr = this.#top;
+    this.#ensure(ptr + size, bytes);
+    this.#top = ptr + size;
+    this.#live.set(ptr, size);
+    return ptr;
+  }
+
+  /** Returns a block to the allocator. Freeing 0 is a no-op; freeing an unknown pointer throws. */
+  free(ptr: number): void {
+    if (ptr === 0) return;
+    const size = this.#live.get(ptr);
+    if (size === undefined) throw new ArgumentError(`free: ${ptr} is not a live allocation`);
+    this.#live.delete(ptr);
+    let start = ptr;
+    let end = ptr + size;
+    // Index of the first free block after ptr.
+    let i = 0;
+    while (i < this.#freeStarts.length && this.#freeStarts[i]! < ptr) i++;
+    if (i > 0 && this.#freeStarts[i - 1]! + this.#freeSizes[i - 1]! === start) {
+      i--;
+      start = this.#freeStarts[i]!;
+      this.#freeStarts.splice(i, 1);
+      this.#freeSizes.splice(i, 1);
+    }
+    if (i < this.#freeStarts.length && this.#freeStarts[i] === end) {
+      end += this.#freeSizes[i]!;
+      this.#freeStarts.splice(i, 1);
+      this.#freeSizes.splice(i, 1);
+    }
+    if (end === this.#top) {
+      this.#top = start;
+    } else {
+      this.#freeStarts.splice(i, 0, start);
+      this.#freeSizes.splice(i, 0, end - start);
+    }
+  }
+
+  /** Bytes held by live allocations (rounded up to the alignment). */
+  get bytesInUse(): number {
+    let total = 0;
+    for (const size of this.#live.values()) total += size;
+    return total;
+  }
+
+  /** The end of the highest block ever handed out and not yet returned. */
+  get top(): number {
+    return this.#top;
+  }
+
+  #ensure(end: number, requested: number): void {
+    const have = this.#memory.buffer.byteLength;
+    if (end <= have) return;
+    if (end > MAX_BYTES) {
+      throw new OutOfMemoryError(
+        `cannot allocate ${requested} bytes: WebAssembly memory is limited to 4 GiB and ${this.bytesInUse} bytes are in use`,
+      );
+    }
+    // Grow at least geometrically so a model built block by block does not grow page by page.
+    const wantPages = Math.ceil((end - have) / PAGE);
+    const morePages = Math.min(Math.max(wantPages, have / PAGE / 4), MAX_BYTES / PAGE - have / PAGE);
+    try {
+      this.#memory.grow(Math.ceil(morePages));
+    } catch {
+      try {
+        this.#memory.grow(wantPages);
+      } catch (cause) {
+        throw new OutOfMemoryError(
+          `cannot allocate ${requested} bytes: the runtime refused to grow WebAssembly memory beyond ${have} bytes (${String(cause)})`,
+        );
+      }
+    }
+  }
+}
+
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}

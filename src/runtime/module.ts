@@ -1,0 +1,202 @@
+// Finding, compiling and instantiating the kernel module, and the state every
+// other layer reaches through `runtime()`.
+
+import type { Kernels } from './abi.js';
+import { Allocator } from './allocator.js';
+import { InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
+
+/** What `init` accepts: a compiled module, the bytes, where to fetch them, or a fetch response. */
+export type WasmSource =
+  | WebAssembly.Module
+  | ArrayBuffer
+  | ArrayBufferView
+  | URL
+  | string
+  | Response
+  | PromiseLike<Response>;
+
+/** Supplies the module when `init()` is called without one; each entry point has its own. */
+export type DefaultSource = () => WasmSource | PromiseLike<WasmSource>;
+
+export interface Runtime {
+  readonly kernels: Kernels;
+  readonly memory: WebAssembly.Memory;
+  readonly allocator: Allocator;
+}
+
+let current: Runtime | null = null;
+let pending: Promise<void> | null = null;
+
+/** The initialized runtime; `what` names the caller in the error if there is none. */
+export function runtime(what: string): Runtime {
+  if (current === null) throw new NotInitializedError(what);
+  return current;
+}
+
+export function isInitialized(): boolean {
+  return current !== null;
+}
+
+let f32View = new Float32Array(0);
+
+/** A Float32Array over all of linear memory, re-derived if memory has grown since the last call. */
+export function heapF32(): Float32Array {
+  const buffer = runtime('heapF32').memory.buffer;
+  if (f32View.buffer !== buffer) f32View = new Float32Array(buffer);
+  return f32View;
+}
+
+/**
+ * Loads the kernels. Calling it again (or concurrently) returns the first call's
+ * promise; after a failure the next call tries again.
+ */
+export function initRuntime(source: WasmSource | undefined, fallback: DefaultSource): Promise<void> {
+  if (pending === null) {
+    pending = load(source, fallback).then(
+      (rt) => { current = rt; },
+      (err: unknown) => { pending = null; throw err; },
+    );
+  }
+  return pending;
+}
+
+// A module with one f32x4 instruction: does this runtime have WebAssembly SIMD?
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+  65, 0, 253, 15, 253, 98, 11,
+]);
+
+async function load(source: WasmSource | undefined, fallback: DefaultSource): Promise<Runtime> {
+  if (typeof WebAssembly !== 'object') {
+    throw new InitError('this runtime has no WebAssembly support');
+  }
+  if (!WebAssembly.validate(SIMD_PROBE)) {
+    throw new InitError(
+      'this runtime lacks WebAssembly SIMD (needs Node ≥ 16.4, Deno, Bun, Chrome/Edge ≥ 91, Firefox ≥ 89 or Safari ≥ 16.4)',
+    );
+  }
+  const module = await compile(source ?? (await fallback()));
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+  } catch (cause) {
+    throw new InitError(`could not instantiate the manytask kernels: ${message(cause)}`, { cause });
+  }
+  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory };
+  if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
+    throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
+  }
+  const kernels = guardKernels(exports as unknown as Record<string, unknown>);
+  const allocator = new Allocator(exports.memory, kernels.heapBase());
+  return { kernels, memory: exports.memory, allocator };
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = source instanceof URL ? source : new URL(source, baseUrl());
+    return compile(await fetchOrRead(url));
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    try {
+      return await WebAssembly.compile(source as BufferSource);
+    } catch (cause) {
+      throw new InitError(`the bytes passed to init() are not a valid WebAssembly module: ${message(cause)}`, { cause });
+    }
+  }
+  if (isThenable(source)) return compile(await source);
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) {
+      throw new InitError(`fetching manytask.wasm failed: HTTP ${source.status} ${source.statusText} for ${source.url}`);
+    }
+    const type = source.headers.get('content-type') ?? '';
+    // compileStreaming insists on application/wasm; a server that says otherwise still works, only slower.
+    if (type.split(';')[0]?.trim() === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+      try {
+        return await WebAssembly.compileStreaming(source);
+      } catch (cause) {
+        throw new InitError(`could not compile manytask.wasm from ${source.url}: ${message(cause)}`, { cause });
+      }
+    }
+    return compile(await source.arrayBuffer());
+  }
+  throw new InitError(
+    `init() takes a WebAssembly.Module, the .wasm bytes, a URL or a Response; got ${describe(source)}`,
+  );
+}
+
+async function fetchOrRead(url: URL): Promise<ArrayBuffer | ArrayBufferView | Response> {
+  try {
+    if (url.protocol === 'file:' && isNodeLike()) {
+      const fs = await import('node:fs/promises');
+      return await fs.readFile(url);
+    }
+    return await fetch(url);
+  } catch (cause) {
+    throw new InitError(
+      `could not load manytask.wasm from ${url.href}: ${message(cause)}. ` +
+        'Pass the module yourself: init(await WebAssembly.compileStreaming(fetch(wasmUrl))), ' +
+        "or in a Cloudflare Worker `import wasm from 'manytask/manytask.wasm'; await init(wasm)`.",
+      { cause },
+    );
+  }
+}
+
+export function isNodeLike(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}
+
+function baseUrl(): string | undefined {
+  const loc = (globalThis as { location?: { href?: string } }).location;
+  return loc?.href;
+}
+
+function isThenable(x: unknown): x is PromiseLike<Response> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return (x as object).constructor?.name ?? 'an object';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// AssemblyScript's abort(message, file, line, column); strings are UTF-16 with
+// their byte length in the 4 bytes before them. Kernels validate nothing, so this
+// fires only on a bug; make it loud and typed.
+function onAbort(msgPtr: number, filePtr: number, line: number, column: number): never {
+  const text = (ptr: number) => {
+    if (current === null || ptr === 0) return '';
+    const buffer = current.memory.buffer;
+    const bytes = new Uint32Array(buffer, ptr - 4, 1)[0] ?? 0;
+    return String.fromCharCode(...new Uint16Array(buffer, ptr, bytes >>> 1));
+  };
+  throw new ManytaskError('E_WASM_TRAP', `kernel aborted: ${text(msgPtr)} at ${text(filePtr)}:${line}:${column}`);
+}
+
+// Every export is called through a wrapper that turns a WebAssembly trap into a
+// WasmTrapError naming the kernel. The wrapper has a fixed arity (no rest
+// arguments, so no per-call allocation); extra arguments are ignored by WASM.
+function guardKernels(exports: Record<string, unknown>): Kernels {
+  const guarded: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value !== 'function') continue;
+    const fn = value as (...args: number[]) => number;
+    guarded[name] = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number,
+      i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number,
+      q: number, r: number, s: number, t: number): number => {
+      try {
+        return fn(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t);
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(name, err);
+        throw err;
+      }
+    };
+  }
+  return guarded as unknown as Kernels;
+}

@@ -1,0 +1,50 @@
+// Checks shared by every public function: they run before any kernel does.
+
+import { ArgumentError, ShapeError } from './errors.js';
+
+/** A dimension: a positive safe integer. */
+export function checkDim(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ShapeError(`${where}: ${name} must be a positive integer, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function checkFiniteNumber(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ArgumentError(`${where}: ${name} must be a finite number, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function checkBoolean(where: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new ArgumentError(`${where}: ${name} must be true or false, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** Rejects option keys the function does not know (a typo must not be ignored silently). */
+export function checkKeys(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new ArgumentError(`${where}: unknown option "${key}" (known: ${known.join(', ')})`);
+    }
+  }
+}
+
+export function checkOptionsObject(where: string, options: unknown): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'object'}` : typeof value;
+}
