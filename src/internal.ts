@@ -1,5 +1,5 @@
 // Internals for manytask's own tests and benchmarks; not part of the public API
 // and not listed in package.json "exports".
-export { runtime, heapF32 } from './runtime/module.js';
+export { runtime, heapF32, resetRuntime } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';

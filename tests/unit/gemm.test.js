@@ -1,0 +1,105 @@
+// GEMM against the f64 reference: every transpose, shapes below/at/above the
+// 5×8 register tile, the 256-deep K block, the 512-wide N block and the packing
+// thresholds, plus alpha/beta and the bias/ReLU epilogue.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { init, Matrix, matmul, gemm } from '../../dist/index.js';
+import { heapF32 } from '../../dist/internal.js';
+import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
+
+before(async () => { await init(); });
+
+// rtol is relative to Σ|a·b| per element: f32 accumulation of K terms stays far
+// below it, while losing a single term of a K ≤ 10⁵ sum exceeds it.
+const TOL = { atol: 1e-7, rtol: 1e-5 };
+const TRANSPOSES = [[false, false], [false, true], [true, false], [true, true]];
+
+function runCase({ M, N, K, transA, transB, alpha, beta, withBias, relu, seed }) {
+  const A = seededValues(M * K, seed);
+  const B = seededValues(K * N, seed + 1);
+  const C0 = beta === undefined ? undefined : seededValues(M * N, seed + 2);
+  const bias = withBias ? seededValues(N, seed + 3) : undefined;
+  const a = Matrix.from(A, transA ? K : M, transA ? M : K);
+  const b = Matrix.from(B, transB ? N : K, transB ? K : N);
+  const biasM = bias && Matrix.from(bias, 1, N);
+  const options = { transposeA: transA, transposeB: transB };
+  if (alpha !== undefined) options.alpha = alpha;
+  if (biasM) options.bias = biasM;
+  if (relu) options.activation = 'relu';
+  let c;
+  if (C0) {
+    c = Matrix.from(C0, M, N);
+    gemm(a, b, c, { ...options, beta });
+  } else {
+    c = matmul(a, b, options);
+  }
+  const got = c.toFloat32Array();
+  const { C, scale } = gemmRef({ M, N, K, A, B, transA, transB, alpha, beta: beta ?? 0, C0, bias, relu });
+  const label = `M=${M} N=${N} K=${K} tA=${transA} tB=${transB} alpha=${alpha} beta=${beta} bias=${!!withBias} relu=${!!relu}`;
+  assertClose(got, C, { ...TOL, scale, label });
+  for (const m of [a, b, c, biasM]) m?.dispose();
+}
+
+const Ms = [1, 2, 3, 4, 5, 6, 11, 15, 16, 17, 129];
+const Ns = [1, 3, 7, 8, 9, 16, 17, 129];
+const Ks = [1, 2, 3, 255, 256, 257, 127, 513];
+
+test('every transpose over shapes below, at and above the tile and the K block', () => {
+  let seed = 1;
+  for (let i = 0; i < Ms.length; i++) {
+    for (let j = 0; j < Ns.length; j++) {
+      const K = Ks[(i + j) % Ks.length];
+      for (const [transA, transB] of TRANSPOSES) runCase({ M: Ms[i], N: Ns[j], K, transA, transB, seed: seed++ });
+    }
+  }
+});
+
+test('large shapes: N block edges (511, 512, 513, 1030), long transposed A (packed strips), odd sizes', () => {
+  const shapes = [
+    [127, 129, 257], [129, 127, 255], [257, 9, 129],
+    [20, 511, 40], [20, 512, 40], [23, 513, 300], [7, 1030, 3],
+    [1030, 9, 300], [1100, 17, 5],
+  ];
+  let seed = 1000;
+  for (const [M, N, K] of shapes) {
+    for (const [transA, transB] of TRANSPOSES) runCase({ M, N, K, transA, transB, seed: seed++ });
+  }
+});
+
+test('alpha, beta and the fused bias + ReLU epilogue (applied once, after the last K block)', () => {
+  let seed = 5000;
+  for (const [M, N, K] of [[1, 1, 1], [5, 8, 4], [6, 9, 300], [17, 33, 513], [64, 40, 256]]) {
+    for (const [transA, transB] of TRANSPOSES) {
+      for (const alpha of [1, -0.5]) {
+        for (const beta of [undefined, 0, 1, 0.25]) {
+          for (const [withBias, relu] of [[false, false], [true, false], [false, true], [true, true]]) {
+            runCase({ M, N, K, transA, transB, alpha, beta, withBias, relu, seed: seed++ });
+          }
+        }
+      }
+    }
+  }
+});
+
+test('beta = 0 never reads C: NaN already in C does not leak into the result', () => {
+  for (const [M, N, K] of [[3, 5, 2], [10, 16, 300], [7, 9, 3]]) {
+    for (const [transA, transB] of TRANSPOSES) {
+      const a = Matrix.from(seededValues(M * K, 1), transA ? K : M, transA ? M : K);
+      const b = Matrix.from(seededValues(K * N, 2), transB ? N : K, transB ? K : N);
+      const c = Matrix.zeros(M, N);
+      // Matrix.from refuses non-finite values, so poison C behind the API's back.
+      heapF32().fill(NaN, c.ptr >>> 2, (c.ptr >>> 2) + M * N);
+      gemm(a, b, c, { beta: 0, transposeA: transA, transposeB: transB });
+      assert.ok(c.toFloat32Array().every(Number.isFinite), `M=${M} N=${N} K=${K} tA=${transA} tB=${transB}`);
+      for (const m of [a, b, c]) m.dispose();
+    }
+  }
+});
+
+test('matmul of number[][] inputs returns the product as rows', () => {
+  const a = Matrix.from([[1, 2], [3, 4], [5, 6]]);
+  const b = Matrix.from([[1, 0, -1], [2, 1, 0]]);
+  assert.deepEqual(matmul(a, b).toArray(), [[5, 2, -1], [11, 4, -3], [17, 6, -5]]);
+  assert.deepEqual(matmul(a, a, { transposeA: true }).toArray(), [[35, 44], [44, 56]]);
+  assert.deepEqual(matmul(b, b, { transposeB: true }).toArray(), [[2, 2], [2, 5]]);
+});

@@ -1,0 +1,153 @@
+// Loading, memory and errors: init from every kind of source, use before init,
+// memory growth and reuse, dispose, typed errors for bad input and WASM traps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  init, isInitialized, Matrix, matmul, gemm, add, axpy, dot, scale,
+  ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, WasmTrapError,
+} from '../../dist/index.js';
+import { runtime, heapF32, resetRuntime } from '../../dist/internal.js';
+
+const wasmUrl = new URL('../../dist/manytask.wasm', import.meta.url);
+
+async function wasmBytes() {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(wasmUrl);
+}
+
+function expectError(fn, Class, code, pattern) {
+  assert.throws(fn, (err) => {
+    assert.ok(err instanceof Class, `expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.ok(err instanceof ManytaskError);
+    assert.equal(err.code, code);
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+// Tests in this file run in order and share the module state on purpose.
+test('using the library before init throws NotInitializedError naming the call', () => {
+  resetRuntime();
+  assert.equal(isInitialized(), false);
+  expectError(() => Matrix.zeros(2, 2), NotInitializedError, 'E_NOT_INITIALIZED', /Matrix.*await init\(\)/);
+});
+
+test('init rejects sources that are not manytask.wasm with InitError', async () => {
+  resetRuntime();
+  await assert.rejects(init(new Uint8Array([1, 2, 3])), (e) => e instanceof InitError && /not a valid WebAssembly module/.test(e.message));
+  await assert.rejects(init(42), (e) => e instanceof InitError && /got number/.test(e.message));
+  // A valid module without the manytask exports.
+  const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+  await assert.rejects(init(empty), (e) => e instanceof InitError && /not manytask\.wasm/.test(e.message));
+  await assert.rejects(init(new URL('./no-such-file.wasm', wasmUrl)), (e) => e instanceof InitError && /could not load/.test(e.message));
+  assert.equal(isInitialized(), false, 'a failed init leaves the library uninitialized');
+});
+
+test('init accepts bytes, a compiled Module, a URL, a Response and a Promise<Response>', async () => {
+  const bytes = await wasmBytes();
+  const sources = {
+    bytes: () => bytes,
+    ArrayBuffer: () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    Module: () => new WebAssembly.Module(bytes),
+    URL: () => wasmUrl,
+    'URL string': () => wasmUrl.href,
+    Response: () => new Response(bytes, { headers: { 'content-type': 'application/wasm' } }),
+    'Response (other content type)': () => new Response(bytes),
+    'Promise<Response>': () => Promise.resolve(new Response(bytes, { headers: { 'content-type': 'application/wasm' } })),
+  };
+  for (const [name, make] of Object.entries(sources)) {
+    resetRuntime();
+    await init(make());
+    assert.ok(isInitialized(), name);
+    assert.deepEqual(matmul(Matrix.from([[2]]), Matrix.from([[3]])).toArray(), [[6]], name);
+  }
+});
+
+test('init twice (and concurrently) is harmless and keeps the first module', async () => {
+  resetRuntime();
+  const [p1, p2] = [init(), init()];
+  assert.equal(p1, p2);
+  await p1;
+  const kernels = runtime('test').kernels;
+  await init();
+  await init(new Uint8Array([0]));
+  assert.equal(runtime('test').kernels, kernels);
+});
+
+test('views follow memory growth; freed memory is reused instead of growing', async () => {
+  await init();
+  const small = Matrix.from([[1, 2, 3]]);
+  const before = runtime('test').memory.buffer.byteLength;
+  const big = Matrix.zeros(4096, 4096); // 64 MiB: must grow memory
+  assert.ok(runtime('test').memory.buffer.byteLength > before);
+  assert.deepEqual(small.toArray(), [[1, 2, 3]], 'data allocated before the growth is still readable');
+  assert.equal(heapF32().buffer, runtime('test').memory.buffer);
+  big.dispose();
+  const top = runtime('test').allocator.top;
+  const size = runtime('test').memory.buffer.byteLength;
+  for (let i = 0; i < 200; i++) {
+    const a = Matrix.zeros(64 + (i % 7), 33);
+    const b = Matrix.zeros(33, 20);
+    matmul(a, b).dispose();
+    a.dispose();
+    b.dispose();
+  }
+  assert.equal(runtime('test').allocator.top, top, 'allocator top is flat after alloc/free cycles');
+  assert.equal(runtime('test').memory.buffer.byteLength, size, 'memory did not grow');
+  small.dispose();
+});
+
+test('dispose: twice is harmless, any use afterwards throws DisposedError', async () => {
+  await init();
+  const m = Matrix.from([[1, 2], [3, 4]]);
+  m.dispose();
+  m.dispose();
+  assert.equal(m.isDisposed, true);
+  expectError(() => m.toFloat32Array(), DisposedError, 'E_DISPOSED', /2×2 Matrix was used after dispose/);
+  expectError(() => matmul(m, Matrix.zeros(2, 2)), DisposedError, 'E_DISPOSED');
+  expectError(() => dot(Matrix.zeros(2, 2), m), DisposedError, 'E_DISPOSED');
+});
+
+test('bad shapes and dimensions give ShapeError saying what was expected', async () => {
+  await init();
+  for (const bad of [0, -1, 1.5, NaN, Infinity, '3', undefined]) {
+    expectError(() => Matrix.zeros(bad, 2), ShapeError, 'E_SHAPE', /rows must be a positive integer/);
+  }
+  expectError(() => Matrix.from(new Float32Array(5), 2, 3), ShapeError, 'E_SHAPE', /2×3 needs 6 values, got 5/);
+  expectError(() => Matrix.from(new Float32Array(6)), ShapeError, 'E_SHAPE', /needs rows and cols/);
+  expectError(() => Matrix.from([[1, 2], [3]]), ShapeError, 'E_SHAPE', /row 1 has 1 values, expected 2/);
+  const a = Matrix.zeros(3, 4), b = Matrix.zeros(5, 2);
+  expectError(() => matmul(a, b), ShapeError, 'E_SHAPE', /inner dimensions differ: op\(a\) is 3×4, op\(b\) is 5×2/);
+  expectError(() => matmul(a, b, { transposeA: true }), ShapeError, 'E_SHAPE', /op\(a\) is 4×3 \(a transposed\)/);
+  expectError(() => gemm(a, Matrix.zeros(4, 2), Matrix.zeros(3, 3)), ShapeError, 'E_SHAPE', /c must be 3×2/);
+  expectError(() => matmul(a, Matrix.zeros(4, 2), { bias: Matrix.zeros(1, 3) }), ShapeError, 'E_SHAPE', /bias must be 1×2, got 1×3/);
+  expectError(() => add(a, Matrix.zeros(4, 3)), ShapeError, 'E_SHAPE', /b must be 3×4 like a, got 4×3/);
+  expectError(() => axpy(1, a, Matrix.zeros(3, 5)), ShapeError, 'E_SHAPE');
+});
+
+test('bad values and options give ArgumentError naming the argument', async () => {
+  await init();
+  const a = Matrix.zeros(2, 2);
+  expectError(() => Matrix.from([[1, NaN]]), ArgumentError, 'E_ARGUMENT', /row 0, column 1 is NaN/);
+  expectError(() => Matrix.from(new Float32Array([1, 2, Infinity, 4]), 2, 2), ArgumentError, 'E_ARGUMENT', /row 1, column 0 is Infinity/);
+  expectError(() => Matrix.from('abc', 1, 3), ArgumentError, 'E_ARGUMENT', /data must be/);
+  for (const alpha of [NaN, Infinity, -Infinity, '1']) {
+    expectError(() => matmul(a, a, { alpha }), ArgumentError, 'E_ARGUMENT', /alpha must be a finite number/);
+    expectError(() => scale(a, alpha), ArgumentError, 'E_ARGUMENT', /alpha must be a finite number/);
+  }
+  expectError(() => gemm(a, a, Matrix.zeros(2, 2), { beta: NaN }), ArgumentError, 'E_ARGUMENT', /beta must be a finite number/);
+  expectError(() => matmul(a, a, { transpose_a: true }), ArgumentError, 'E_ARGUMENT', /unknown option "transpose_a"/);
+  expectError(() => matmul(a, a, { beta: 1 }), ArgumentError, 'E_ARGUMENT', /unknown option "beta"/);
+  expectError(() => matmul(a, a, { transposeA: 1 }), ArgumentError, 'E_ARGUMENT', /transposeA must be true or false/);
+  expectError(() => matmul(a, a, { activation: 'gelu' }), ArgumentError, 'E_ARGUMENT', /activation must be "identity" or "relu"/);
+  expectError(() => matmul(a, [[1]]), ArgumentError, 'E_ARGUMENT', /b must be a Matrix/);
+  expectError(() => gemm(a, Matrix.zeros(2, 2), a), ArgumentError, 'E_ARGUMENT', /must not be the same matrix/);
+});
+
+test('a WASM trap surfaces as WasmTrapError naming the kernel', async () => {
+  await init();
+  // Only reachable by bypassing validation: an address past the end of memory.
+  expectError(() => runtime('test').kernels.sum(4, -64), WasmTrapError, 'E_WASM_TRAP', /kernel sum trapped: .*out of bounds/i);
+  // The module is still usable afterwards.
+  assert.deepEqual(matmul(Matrix.from([[2]]), Matrix.from([[3]])).toArray(), [[6]]);
+});
