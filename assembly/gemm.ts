@@ -11,15 +11,23 @@
 //
 // Blocking (Goto/BLIS order): N in blocks of NC columns, K in blocks of KC;
 // each (KC × NC) block of op(B) is packed into 8-wide panels (zero-padded at
-// the right edge) that stay in L2, then every 5-row strip of op(A) runs the
-// 5×8 micro-kernel over all panels. The k loop is deliberately not unrolled:
-// with 10 accumulators, 2 B vectors, the A broadcast and a product temporary
-// the tile already uses 14 of the 16 SIMD registers V8 gives WASM on x64.
+// the right edge) that stay in L2, then every 4-row strip of op(A) runs the
+// 4×8 micro-kernel over all panels. Edge strips and tiles are zero-padded and
+// finished by storeEdge, so there is exactly one micro-kernel.
+//
+// Why 4×8 and not the 5×8 the register count suggests: V8 (TurboFan) hoists all
+// of an iteration's A broadcasts to the top of the loop and unrolls the k loop
+// itself, so a 5×8 tile needs 10 accumulators + 2 B + 5 A + 1 temporary = 18 of
+// the 15 xmm registers WASM gets on x64 (xmm15 is V8's scratch). It spills two
+// accumulators, which puts a store→load→add chain on the loop-carried path and
+// halves throughput (measured: 27 vs 60 GFLOP/s at 256³). 4×8 needs 15 and is
+// bound by the same two FP pipes. For the same reason the k loop is not
+// unrolled by hand.
 
 import { ACT_IDENTITY, ACT_RELU } from "./act";
 
 // @ts-ignore: decorator
-@inline const MR: i32 = 5;
+@inline const MR: i32 = 4;
 // @ts-ignore: decorator
 @inline const NR: i32 = 8;
 // @ts-ignore: decorator
@@ -95,9 +103,9 @@ export function gemm(
           const pbias: usize = biasHere ? biasHere + (<usize>(jc + p * NR) << 2) : 0;
           const pcTile = cStrip + (<usize>(p * NR) << 2);
           if (mr == MR && nr == NR) {
-            tile5x8(pa, par, pak, pb, pbk, kc, pcTile, cRow, alpha, betaHere, pbias, actHere, 0);
+            tile4x8(pa, par, pak, pb, pbk, kc, pcTile, cRow, alpha, betaHere, pbias, actHere, 0);
           } else {
-            tile5x8(pa, par, pak, pb, pbk, kc, EDGE, NR << 2, alpha, 0, 0, ACT_IDENTITY, 1);
+            tile4x8(pa, par, pak, pb, pbk, kc, EDGE, NR << 2, alpha, 0, 0, ACT_IDENTITY, 1);
             storeEdge(pcTile, cRow, mr, nr, betaHere, pbias, actHere);
           }
         }
@@ -126,7 +134,7 @@ function packPanelB(src: usize, kStride: usize, colStride: usize, kc: i32, nr: i
   }
 }
 
-// Copies mr ≤ 5 rows × kc of op(A) into PACK_A as kc groups of 5 floats, zero rows ≥ mr.
+// Copies mr ≤ MR rows × kc of op(A) into PACK_A as kc groups of MR floats, zero rows ≥ mr.
 function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i32): void {
   let dst = PACK_A;
   for (let k = 0; k < kc; k++) {
@@ -139,11 +147,11 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
   }
 }
 
-// The 5×8 micro-kernel. Accumulates Σ_k A(r,k)·B(k,0..7) for r < 5, then
+// The 4×8 micro-kernel. Accumulates Σ_k A(r,k)·B(k,0..7) for r < 4, then
 // C = alpha·acc + beta·C (C not read when beta == 0), + bias, activation.
 // With `raw` set, alpha·acc is stored as is (edge tiles finish in storeEdge).
 // @ts-ignore: decorator
-@inline function tile5x8(
+@inline function tile4x8(
   pa: usize, aRow: usize, aK: usize, pb: usize, bK: usize, kc: i32,
   pc: usize, cRow: usize, alpha: f32, beta: f32, bias: usize, act: i32, raw: i32,
 ): void {
@@ -151,8 +159,7 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  const a2 = aRow << 1, a3 = aRow * 3, a4 = aRow << 2;
+  const a2 = aRow << 1, a3 = aRow * 3;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -164,8 +171,6 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
     c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
     av = v128.load32_splat(pa + a3);
     c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    av = v128.load32_splat(pa + a4);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
     pa += aK; pb += bK;
   }
   if (raw) {
@@ -173,8 +178,7 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
     storeRawRow(pc, c00, c01, al); pc += cRow;
     storeRawRow(pc, c10, c11, al); pc += cRow;
     storeRawRow(pc, c20, c21, al); pc += cRow;
-    storeRawRow(pc, c30, c31, al); pc += cRow;
-    storeRawRow(pc, c40, c41, al);
+    storeRawRow(pc, c30, c31, al);
     return;
   }
   const al = f32x4.splat(alpha), be = f32x4.splat(beta);
@@ -185,8 +189,7 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
   storeRow(pc, c00, c01, al, be, readC, bias0, bias1, relu); pc += cRow;
   storeRow(pc, c10, c11, al, be, readC, bias0, bias1, relu); pc += cRow;
   storeRow(pc, c20, c21, al, be, readC, bias0, bias1, relu); pc += cRow;
-  storeRow(pc, c30, c31, al, be, readC, bias0, bias1, relu); pc += cRow;
-  storeRow(pc, c40, c41, al, be, readC, bias0, bias1, relu);
+  storeRow(pc, c30, c31, al, be, readC, bias0, bias1, relu);
 }
 
 // @ts-ignore: decorator

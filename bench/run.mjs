@@ -1,0 +1,15 @@
+// npm run bench [-- <suite> ...] [--quick]   suites: gemm
+import { benchGemm } from './gemm.mjs';
+
+const suites = { gemm: benchGemm };
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const wanted = args.filter((a) => !a.startsWith('--'));
+for (const name of wanted) {
+  if (!(name in suites)) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+}
+console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', --quick' : ''}`);
+for (const name of wanted.length ? wanted : Object.keys(suites)) await suites[name]({ quick });
