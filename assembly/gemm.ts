@@ -45,6 +45,10 @@ import { ACT_IDENTITY, ACT_RELU } from "./act";
 
 const PACK_B: usize = memory.data(KC * NC * 4, 64);
 const PACK_A: usize = memory.data(KC * MR * 4, 64);
+// Aᵀ·op(B) with at most this many columns takes the narrow kernel (gemmNarrowT).
+// @ts-ignore: decorator
+@inline const NARROW_N: i32 = 6;
+
 const EDGE: usize = memory.data(MR * NR * 4, 16);
 
 export function gemm(
@@ -58,6 +62,13 @@ export function gemm(
   const bK: usize = transB ? 4 : <usize>ldb << 2;
   const bCol: usize = transB ? <usize>ldb << 2 : 4;
   const cRow: usize = <usize>ldc << 2;
+  if (transA && N <= NARROW_N && M >= MR) {
+    const rows = M & ~(MR - 1);
+    gemmNarrowT(N, rows, K, alpha, a, lda, b, bK, bCol, beta, c, ldc, bias, act);
+    if (rows == M) return;
+    // The last M % 4 rows go through the general path.
+    a += <usize>rows << 2; c += <usize>rows * cRow; M -= rows;
+  }
   const packAllB = transB || M >= PACK_B_MIN_M;
   const packAT = transA && lda >= PACK_AT_MIN_LDA && M > MR;
 
@@ -114,6 +125,84 @@ export function gemm(
   }
 }
 
+// Aᵀ·op(B) with N ≤ 6 (the weight gradient of a narrow layer, dW = Xᵀ·dY):
+// an 8-wide panel would waste (8 − N)/8 of the work, so this kernel runs along
+// the other axis. With A stored K×M, A(i..i+3, k) is 4 contiguous floats: one
+// vector load, times a broadcast of B(k, j) for each of the N columns.
+// Accumulators + broadcasts + A + product = 2N + 2 ≤ 14 registers, spill-free
+// even when V8 hoists the broadcasts. M is a multiple of 4 here.
+function gemmNarrowT(
+  N: i32, M: i32, K: i32, alpha: f32, a: usize, lda: i32, b: usize, bK: usize, bCol: usize,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
+): void {
+  const aK = <usize>lda << 2;
+  const cRow = <usize>ldc << 2;
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const last = pc + kc >= K;
+    packPanelB(b + <usize>pc * bK, bK, bCol, kc, N, PACK_B);
+    const betaHere: f32 = pc == 0 ? beta : 1;
+    const biasHere: usize = last ? bias : 0;
+    const actHere: i32 = last ? act : ACT_IDENTITY;
+    for (let i = 0; i < M; i += MR) {
+      const pa = a + <usize>pc * aK + (<usize>i << 2);
+      const pcTile = c + <usize>i * cRow;
+      switch (N) {
+        case 1: narrowTile(1, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+        case 2: narrowTile(2, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+        case 3: narrowTile(3, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+        case 4: narrowTile(4, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+        case 5: narrowTile(5, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+        default: narrowTile(6, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+      }
+    }
+  }
+}
+
+// One 4-row × n-column tile of gemmNarrowT; n is a literal at every call site,
+// so the optimizer drops the unused accumulators and branches.
+// @ts-ignore: decorator
+@inline function narrowTile(
+  n: i32, pa: usize, aK: usize, kc: i32, pc: usize, cRow: usize,
+  alpha: f32, beta: f32, bias: usize, act: i32,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+  let pb = PACK_B;
+  for (let k = 0; k < kc; k++) {
+    const av = v128.load(pa);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load32_splat(pb)));
+    if (n > 1) c1 = f32x4.add(c1, f32x4.mul(av, v128.load32_splat(pb, 4)));
+    if (n > 2) c2 = f32x4.add(c2, f32x4.mul(av, v128.load32_splat(pb, 8)));
+    if (n > 3) c3 = f32x4.add(c3, f32x4.mul(av, v128.load32_splat(pb, 12)));
+    if (n > 4) c4 = f32x4.add(c4, f32x4.mul(av, v128.load32_splat(pb, 16)));
+    if (n > 5) c5 = f32x4.add(c5, f32x4.mul(av, v128.load32_splat(pb, 20)));
+    pa += aK; pb += NR << 2;
+  }
+  storeColumn(pc, cRow, c0, alpha, beta, bias, act);
+  if (n > 1) storeColumn(pc + 4, cRow, c1, alpha, beta, bias ? bias + 4 : 0, act);
+  if (n > 2) storeColumn(pc + 8, cRow, c2, alpha, beta, bias ? bias + 8 : 0, act);
+  if (n > 3) storeColumn(pc + 12, cRow, c3, alpha, beta, bias ? bias + 12 : 0, act);
+  if (n > 4) storeColumn(pc + 16, cRow, c4, alpha, beta, bias ? bias + 16 : 0, act);
+  if (n > 5) storeColumn(pc + 20, cRow, c5, alpha, beta, bias ? bias + 20 : 0, act);
+}
+
+// Writes the 4 rows of one C column held in v (same epilogue as storeRow).
+function storeColumn(pc: usize, cRow: usize, v: v128, alpha: f32, beta: f32, bias: usize, act: i32): void {
+  v = f32x4.mul(v, f32x4.splat(alpha));
+  if (beta != 0) {
+    const old = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(pc)),
+      1, load<f32>(pc + cRow)), 2, load<f32>(pc + cRow * 2)), 3, load<f32>(pc + cRow * 3));
+    v = f32x4.add(v, f32x4.mul(old, f32x4.splat(beta)));
+  }
+  if (bias) v = f32x4.add(v, v128.load32_splat(bias));
+  if (act == ACT_RELU) v = f32x4.max(v, f32x4.splat(0));
+  store<f32>(pc, f32x4.extract_lane(v, 0));
+  store<f32>(pc + cRow, f32x4.extract_lane(v, 1));
+  store<f32>(pc + cRow * 2, f32x4.extract_lane(v, 2));
+  store<f32>(pc + cRow * 3, f32x4.extract_lane(v, 3));
+}
+
 // Copies a kc × nr block of op(B) into a kc × 8 panel, zero-filling columns ≥ nr.
 function packPanelB(src: usize, kStride: usize, colStride: usize, kc: i32, nr: i32, dst: usize): void {
   if (nr == NR && colStride == 4) {
@@ -121,6 +210,25 @@ function packPanelB(src: usize, kStride: usize, colStride: usize, kc: i32, nr: i
       v128.store(dst, v128.load(src));
       v128.store(dst, v128.load(src, 16), 16);
       src += kStride; dst += NR << 2;
+    }
+    return;
+  }
+  if (nr == NR && kStride == 4) {
+    // op(B) = Bᵀ: the panel's 8 columns are 8 rows of B, contiguous in k.
+    // Transpose them 4 k at a time with two 4×4 shuffle transposes.
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      transpose4(src, colStride, dst);
+      transpose4(src + (colStride << 2), colStride, dst + 16);
+      src += 16; dst += (NR << 2) * 4;
+    }
+    for (; k < kc; k++) {
+      let s = src;
+      for (let j = 0; j < NR; j++) {
+        store<f32>(dst + (<usize>j << 2), load<f32>(s));
+        s += colStride;
+      }
+      src += 4; dst += NR << 2;
     }
     return;
   }
@@ -132,6 +240,20 @@ function packPanelB(src: usize, kStride: usize, colStride: usize, kc: i32, nr: i
     }
     src += kStride; dst += NR << 2;
   }
+}
+
+// Reads 4 rows × 4 floats at src (row stride in bytes) and writes their
+// transpose as 4 rows of 4 floats, 8 floats apart (one panel row each), at dst.
+// @ts-ignore: decorator
+@inline function transpose4(src: usize, rowStride: usize, dst: usize): void {
+  const r0 = v128.load(src), r1 = v128.load(src + rowStride);
+  const r2 = v128.load(src + rowStride * 2), r3 = v128.load(src + rowStride * 3);
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+  v128.store(dst, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), NR << 2);
+  v128.store(dst, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), NR << 3);
+  v128.store(dst, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), (NR << 2) * 3);
 }
 
 // Copies mr ≤ MR rows × kc of op(A) into PACK_A as kc groups of MR floats, zero rows ≥ mr.

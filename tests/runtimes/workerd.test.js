@@ -182,7 +182,10 @@ test('manytask in workerd (Miniflare): init() with the bundled module, and init(
       t.diagnostic(`workerd ${name}: ${body.results.length} GEMM cases match the f64 reference and Node bit for bit`);
     }
   } finally {
-    await mf?.dispose();
-    await rm(tmp, { recursive: true, force: true });
+    try {
+      await mf?.dispose(); // rethrows a startup failure, so the temp dir goes in an inner finally
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   }
 });

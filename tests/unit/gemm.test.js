@@ -41,7 +41,7 @@ function runCase({ M, N, K, transA, transB, alpha, beta, withBias, relu, seed })
 }
 
 const Ms = [1, 2, 3, 4, 5, 6, 11, 15, 16, 17, 129];
-const Ns = [1, 3, 7, 8, 9, 16, 17, 129];
+const Ns = [1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 129];
 const Ks = [1, 2, 3, 255, 256, 257, 127, 513];
 
 test('every transpose over shapes below, at and above the tile and the K block', () => {
@@ -58,7 +58,7 @@ test('large shapes: N block edges (511, 512, 513, 1030), long transposed A (pack
   const shapes = [
     [127, 129, 257], [129, 127, 255], [257, 9, 129],
     [20, 511, 40], [20, 512, 40], [23, 513, 300], [7, 1030, 3],
-    [1030, 9, 300], [1100, 17, 5],
+    [1030, 9, 300], [1100, 17, 5], [1027, 5, 600], [128, 5, 1024], [130, 6, 257],
   ];
   let seed = 1000;
   for (const [M, N, K] of shapes) {
@@ -68,7 +68,7 @@ test('large shapes: N block edges (511, 512, 513, 1030), long transposed A (pack
 
 test('alpha, beta and the fused bias + ReLU epilogue (applied once, after the last K block)', () => {
   let seed = 5000;
-  for (const [M, N, K] of [[1, 1, 1], [5, 8, 4], [6, 9, 300], [17, 33, 513], [64, 40, 256]]) {
+  for (const [M, N, K] of [[1, 1, 1], [5, 8, 4], [6, 9, 300], [17, 33, 513], [64, 40, 256], [13, 5, 300], [8, 6, 513], [21, 2, 9]]) {
     for (const [transA, transB] of TRANSPOSES) {
       for (const alpha of [1, -0.5]) {
         for (const beta of [undefined, 0, 1, 0.25]) {
