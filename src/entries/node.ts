@@ -1,12 +1,13 @@
 // The `node` export condition (Node and Bun): reads manytask.wasm next to this file.
 import { initRuntime, type WasmSource } from '../runtime/module.js';
+import { readFileNode } from './read-file.js';
 
 export * from '../api.js';
 
 /** Loads the kernels; see the README for the sources it accepts. */
 export function init(source?: WasmSource): Promise<void> {
-  return initRuntime(source, async () => {
-    const { readFile } = await import('node:fs/promises');
-    return readFile(new URL('./manytask.wasm', import.meta.url));
+  return initRuntime(source, {
+    defaultSource: () => new URL('./manytask.wasm', import.meta.url),
+    readFile: readFileNode,
   });
 }

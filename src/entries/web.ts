@@ -6,5 +6,5 @@ export * from '../api.js';
 
 /** Loads the kernels; see the README for the sources it accepts. */
 export function init(source?: WasmSource): Promise<void> {
-  return initRuntime(source, () => fetch(new URL('./manytask.wasm', import.meta.url)));
+  return initRuntime(source, { defaultSource: () => fetch(new URL('./manytask.wasm', import.meta.url)) });
 }

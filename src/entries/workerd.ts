@@ -7,5 +7,5 @@ export * from '../api.js';
 
 /** Loads the kernels; without an argument, the manytask.wasm bundled with the Worker. */
 export function init(source?: WasmSource): Promise<void> {
-  return initRuntime(source, () => wasmModule);
+  return initRuntime(source, { defaultSource: () => wasmModule });
 }

@@ -15,8 +15,13 @@ export type WasmSource =
   | Response
   | PromiseLike<Response>;
 
-/** Supplies the module when `init()` is called without one; each entry point has its own. */
-export type DefaultSource = () => WasmSource | PromiseLike<WasmSource>;
+/** What differs between entry points (src/entries/): where the module is, and how files are read. */
+export interface Platform {
+  /** Supplies the module when `init()` is called without one. */
+  defaultSource(): WasmSource | PromiseLike<WasmSource>;
+  /** Reads a file: URL. Only the Node/Bun/default entries have one, so no other bundle mentions node:fs. */
+  readFile?: (url: URL) => Promise<ArrayBufferView>;
+}
 
 export interface Runtime {
   readonly kernels: Kernels;
@@ -56,9 +61,9 @@ export function heapF32(): Float32Array {
  * Loads the kernels. Calling it again (or concurrently) returns the first call's
  * promise; after a failure the next call tries again.
  */
-export function initRuntime(source: WasmSource | undefined, fallback: DefaultSource): Promise<void> {
+export function initRuntime(source: WasmSource | undefined, platform: Platform): Promise<void> {
   if (pending === null) {
-    pending = load(source, fallback).then(
+    pending = load(source, platform).then(
       (rt) => { current = rt; },
       (err: unknown) => { pending = null; throw err; },
     );
@@ -72,7 +77,7 @@ const SIMD_PROBE = new Uint8Array([
   65, 0, 253, 15, 253, 98, 11,
 ]);
 
-async function load(source: WasmSource | undefined, fallback: DefaultSource): Promise<Runtime> {
+async function load(source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
   if (typeof WebAssembly !== 'object') {
     throw new InitError('this runtime has no WebAssembly support');
   }
@@ -81,7 +86,7 @@ async function load(source: WasmSource | undefined, fallback: DefaultSource): Pr
       'this runtime lacks WebAssembly SIMD (needs Node ≥ 16.4, Deno, Bun, Chrome/Edge ≥ 91, Firefox ≥ 89 or Safari ≥ 16.4)',
     );
   }
-  const module = await compile(source ?? (await fallback()));
+  const module = await compile(source ?? (await platform.defaultSource()), platform);
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
@@ -97,11 +102,11 @@ async function load(source: WasmSource | undefined, fallback: DefaultSource): Pr
   return { kernels, memory: exports.memory, allocator };
 }
 
-async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+async function compile(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) {
     const url = source instanceof URL ? source : new URL(source, baseUrl());
-    return compile(await fetchOrRead(url));
+    return compile(await fetchOrRead(url, platform), platform);
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     try {
@@ -110,7 +115,7 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
       throw new InitError(`the bytes passed to init() are not a valid WebAssembly module: ${message(cause)}`, { cause });
     }
   }
-  if (isThenable(source)) return compile(await source);
+  if (isThenable(source)) return compile(await source, platform);
   if (typeof Response !== 'undefined' && source instanceof Response) {
     if (!source.ok) {
       throw new InitError(`fetching manytask.wasm failed: HTTP ${source.status} ${source.statusText} for ${source.url}`);
@@ -124,19 +129,16 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
         throw new InitError(`could not compile manytask.wasm from ${source.url}: ${message(cause)}`, { cause });
       }
     }
-    return compile(await source.arrayBuffer());
+    return compile(await source.arrayBuffer(), platform);
   }
   throw new InitError(
     `init() takes a WebAssembly.Module, the .wasm bytes, a URL or a Response; got ${describe(source)}`,
   );
 }
 
-async function fetchOrRead(url: URL): Promise<ArrayBuffer | ArrayBufferView | Response> {
+async function fetchOrRead(url: URL, platform: Platform): Promise<ArrayBufferView | Response> {
   try {
-    if (url.protocol === 'file:' && isNodeLike()) {
-      const fs = await import('node:fs/promises');
-      return await fs.readFile(url);
-    }
+    if (url.protocol === 'file:' && platform.readFile) return await platform.readFile(url);
     return await fetch(url);
   } catch (cause) {
     throw new InitError(
