@@ -3,7 +3,10 @@
 // heapBase() belongs to the TypeScript allocator (src/runtime/allocator.ts).
 
 export { gemm } from "./gemm";
-export { axpy, scale, add, mul, dot, sum, sumSquares } from "./vec";
+export { axpy, scale, add, mul, dot, sum, sumSquares, colSums } from "./vec";
+export { actForward, actBackward } from "./act";
+export { rngSeed, rngNextU32, rngUniform, rngNormal, rngShuffle, rngDropoutMask } from "./rng";
+export { layerNormForward, layerNormBackward } from "./norm";
 
 export function heapBase(): usize {
   return __heap_base;

@@ -99,3 +99,28 @@ export function sumSquares(n: i32, x: usize): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
          (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
+
+// out[j] = Σ_r x[r, j] over rows × cols contiguous (the bias gradient of a dense
+// layer: column sums of dY). out is overwritten.
+export function colSums(rows: i32, cols: i32, x: usize, out: usize): void {
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    let s = f32x4.splat(0);
+    let p = x + (<usize>j << 2);
+    const stride = <usize>cols << 2;
+    for (let r = 0; r < rows; r++) {
+      s = f32x4.add(s, v128.load(p));
+      p += stride;
+    }
+    v128.store(out + (<usize>j << 2), s);
+  }
+  for (; j < cols; j++) {
+    let s: f32 = 0;
+    let p = x + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      s += load<f32>(p);
+      p += <usize>cols << 2;
+    }
+    store<f32>(out + (<usize>j << 2), s);
+  }
+}

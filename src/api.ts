@@ -12,3 +12,9 @@ export {
 export type { ErrorCode } from './runtime/errors.js';
 export type { WasmSource } from './runtime/module.js';
 export { isInitialized } from './runtime/module.js';
+export { Network, type NetworkOptions } from './nn/network.js';
+export { Layer, Dense, ActivationLayer as Activation, Dropout, LayerNorm, Sequential } from './nn/layers.js';
+export type { DenseOptions, Activation as ActivationName } from './nn/layers.js';
+export { Parameters, type ParameterInfo } from './nn/params.js';
+export { INITIALIZERS, type InitializerName } from './nn/init.js';
+export { Rng } from './nn/rng.js';

@@ -17,7 +17,27 @@ export interface Kernels {
   dot(n: number, x: Ptr, y: Ptr): number;
   sum(n: number, x: Ptr): number;
   sumSquares(n: number, x: Ptr): number;
+  colSums(rows: number, cols: number, x: Ptr, out: Ptr): void;
+
+  // activations (assembly/act.ts)
+  actForward(kind: number, n: number, x: Ptr, y: Ptr, alpha: number): void;
+  actBackward(kind: number, n: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr, alpha: number): void;
+
+  // the seeded PRNG (assembly/rng.ts); state is 16 bytes
+  rngSeed(state: Ptr, seed: number, stream: number): void;
+  rngNextU32(state: Ptr): number;
+  rngUniform(state: Ptr, n: number, out: Ptr, lo: number, hi: number): void;
+  rngNormal(state: Ptr, n: number, out: Ptr, mean: number, std: number): void;
+  rngShuffle(state: Ptr, n: number, values: Ptr): void;
+  rngDropoutMask(state: Ptr, n: number, out: Ptr, keep: number): void;
+
+  // layer normalization (assembly/norm.ts)
+  layerNormForward(rows: number, cols: number, x: Ptr, gamma: Ptr, beta: Ptr, eps: number, y: Ptr, mean: Ptr, rstd: Ptr): void;
+  layerNormBackward(rows: number, cols: number, x: Ptr, gamma: Ptr, mean: Ptr, rstd: Ptr, dy: Ptr, dx: Ptr, dGamma: Ptr, dBeta: Ptr): void;
 }
 
 /** Activation codes of assembly/act.ts. */
-export const Act = { identity: 0, relu: 1 } as const;
+export const Act = {
+  identity: 0, relu: 1, leakyRelu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7,
+} as const;
+export type ActivationName = keyof typeof Act;

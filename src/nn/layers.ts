@@ -1,0 +1,377 @@
+// Layers with explicit forward/backward over buffers preallocated per batch
+// size: no autograd graph, no allocation per step. Pointers are byte offsets in
+// WASM memory; a layer's output buffer stays valid (and unchanged) until its
+// next forward, which is what its backward relies on.
+
+import { Act, type ActivationName } from '../runtime/abi.js';
+import { runtime } from '../runtime/module.js';
+import { ArgumentError } from '../runtime/errors.js';
+import { checkBoolean, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkInitializer, type InitializerName } from './init.js';
+import type { Parameters, ParameterHandle } from './params.js';
+import type { Rng } from './rng.js';
+
+export interface LayerContext {
+  readonly params: Parameters;
+  /** The model's dropout stream. */
+  readonly rng: Rng;
+}
+
+/** Activation names as a Keras/TF.js user writes them. */
+export type Activation =
+  | 'identity' | 'linear' | 'relu' | 'leakyRelu' | 'leaky_relu' | 'elu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus';
+
+const ACTIVATIONS: Record<Activation, ActivationName> = {
+  identity: 'identity', linear: 'identity', relu: 'relu', leakyRelu: 'leakyRelu', leaky_relu: 'leakyRelu',
+  elu: 'elu', gelu: 'gelu', sigmoid: 'sigmoid', tanh: 'tanh', softplus: 'softplus',
+};
+
+function activationCode(where: string, value: unknown): ActivationName {
+  if (typeof value !== 'string' || !Object.hasOwn(ACTIVATIONS, value)) {
+    throw new ArgumentError(`${where}: unknown activation ${show(value)} (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
+  }
+  return ACTIVATIONS[value as Activation];
+}
+
+/** Per-layer scratch memory, freed and re-reserved when the batch capacity changes. */
+class Scratch {
+  #ptrs: number[] = [];
+  alloc(floats: number): number {
+    const p = runtime('layer buffers').allocator.alloc(floats * 4);
+    this.#ptrs.push(p);
+    return p;
+  }
+  free(): void {
+    const { allocator } = runtime('layer buffers');
+    for (const p of this.#ptrs) allocator.free(p);
+    this.#ptrs = [];
+  }
+}
+
+export abstract class Layer {
+  #inputSize = 0;
+  #outputSize = 0;
+  protected readonly scratch = new Scratch();
+
+  get inputSize(): number { return this.#inputSize; }
+  get outputSize(): number { return this.#outputSize; }
+  get isBuilt(): boolean { return this.#outputSize > 0; }
+
+  /** Declares the layer's parameters under `prefix` for an input of `inputSize` features. */
+  build(inputSize: number, ctx: LayerContext, prefix: string): number {
+    if (this.isBuilt) throw new ArgumentError(`a ${this.constructor.name} layer can only be used in one model`);
+    this.#inputSize = inputSize;
+    this.#outputSize = this.onBuild(inputSize, ctx, prefix);
+    return this.#outputSize;
+  }
+
+  /** (Re)reserves the per-batch buffers for up to maxRows rows. */
+  allocate(maxRows: number): void {
+    this.scratch.free();
+    this.onAllocate(maxRows);
+  }
+
+  /** Computes the output for `rows` rows at x; returns the output pointer. */
+  abstract forward(x: number, rows: number, training: boolean): number;
+  /**
+   * Given dL/dy for the last forward, writes the parameter gradients (overwriting
+   * them) and, if asked, returns dL/dx (else 0).
+   */
+  abstract backward(dy: number, rows: number, needInputGrad: boolean): number;
+  /** A JSON description (type and options) from which the layer can be rebuilt. */
+  abstract config(): Record<string, unknown>;
+
+  protected abstract onBuild(inputSize: number, ctx: LayerContext, prefix: string): number;
+  protected abstract onAllocate(maxRows: number): void;
+
+  dispose(): void {
+    this.scratch.free();
+  }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix === '' ? name : `${prefix}.${name}`;
+}
+
+export interface DenseOptions {
+  activation?: Activation;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorotUniform' (as Keras). */
+  kernelInitializer?: InitializerName;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerName;
+  /** Slope for leakyRelu (default 0.01, as PyTorch) or scale for elu (default 1). */
+  alpha?: number;
+}
+
+/** y = activation(x·W + b), W of shape [inputs, units]; named `<prefix>.weight` and `<prefix>.bias`. */
+export class Dense extends Layer {
+  readonly units: number;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  readonly alpha: number;
+  #params!: Parameters;
+  #w!: ParameterHandle;
+  #b: ParameterHandle | null = null;
+  #fused = false;
+  #x = 0;
+  #z = 0;
+  #y = 0;
+  #dz = 0;
+  #dx = 0;
+
+  constructor(units: number, options?: DenseOptions) {
+    super();
+    const opts = checkOptionsObject('Dense', options);
+    checkKeys('Dense', opts, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'alpha']);
+    this.units = checkDim('Dense', 'units', units);
+    this.activation = opts.activation === undefined ? 'identity' : activationCode('Dense', opts.activation);
+    this.useBias = opts.useBias === undefined ? true : checkBoolean('Dense', 'useBias', opts.useBias);
+    this.kernelInitializer = opts.kernelInitializer === undefined ? 'glorotUniform' : checkInitializer('Dense kernelInitializer', opts.kernelInitializer);
+    this.biasInitializer = opts.biasInitializer === undefined ? 'zeros' : checkInitializer('Dense biasInitializer', opts.biasInitializer);
+    this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkFiniteNumber('Dense', 'alpha', opts.alpha);
+  }
+
+  protected onBuild(inputSize: number, ctx: LayerContext, prefix: string): number {
+    this.#params = ctx.params;
+    this.#w = ctx.params.declare(join(prefix, 'weight'), inputSize, this.units, this.kernelInitializer);
+    if (this.useBias) this.#b = ctx.params.declare(join(prefix, 'bias'), 1, this.units, this.biasInitializer, inputSize, this.units);
+    // Identity and ReLU run inside the GEMM epilogue; the others need z kept for their gradient.
+    this.#fused = this.activation === 'identity' || this.activation === 'relu';
+    return this.units;
+  }
+
+  protected onAllocate(maxRows: number): void {
+    this.#y = this.scratch.alloc(maxRows * this.units);
+    this.#z = this.#fused ? this.#y : this.scratch.alloc(maxRows * this.units);
+    this.#dz = this.activation === 'identity' ? 0 : this.scratch.alloc(maxRows * this.units);
+    this.#dx = this.scratch.alloc(maxRows * this.inputSize);
+  }
+
+  forward(x: number, rows: number, _training: boolean): number {
+    const k = runtime('Dense.forward').kernels;
+    const p = this.#params;
+    this.#x = x;
+    const act = Act[this.activation];
+    k.gemm(0, 0, rows, this.units, this.inputSize, 1, x, this.inputSize, p.ptr(this.#w), this.units,
+      0, this.#z, this.units, this.#b ? p.ptr(this.#b) : 0, this.#fused ? act : Act.identity);
+    if (!this.#fused) k.actForward(act, rows * this.units, this.#z, this.#y, this.alpha);
+    return this.#y;
+  }
+
+  backward(dy: number, rows: number, needInputGrad: boolean): number {
+    const k = runtime('Dense.backward').kernels;
+    const p = this.#params;
+    const n = this.units, m = this.inputSize;
+    let dz = dy;
+    if (this.activation !== 'identity') {
+      // With ReLU fused, y > 0 exactly where z > 0, so y stands in for z.
+      k.actBackward(Act[this.activation], rows * n, this.#z, this.#y, dy, this.#dz, this.alpha);
+      dz = this.#dz;
+    }
+    k.gemm(1, 0, m, n, rows, 1, this.#x, m, dz, n, 0, p.gradPtr(this.#w), n, 0, Act.identity);
+    if (this.#b) k.colSums(rows, n, dz, p.gradPtr(this.#b));
+    if (!needInputGrad) return 0;
+    k.gemm(0, 1, rows, m, n, 1, dz, n, p.ptr(this.#w), n, 0, this.#dx, m, 0, Act.identity);
+    return this.#dx;
+  }
+
+  config(): Record<string, unknown> {
+    return {
+      type: 'dense', units: this.units, activation: this.activation, useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer, alpha: this.alpha,
+    };
+  }
+}
+
+/** An element-wise activation as its own layer. */
+export class ActivationLayer extends Layer {
+  readonly activation: ActivationName;
+  readonly alpha: number;
+  #x = 0;
+  #y = 0;
+  #dx = 0;
+
+  constructor(activation: Activation, options?: { alpha?: number }) {
+    super();
+    const opts = checkOptionsObject('Activation', options);
+    checkKeys('Activation', opts, ['alpha']);
+    this.activation = activationCode('Activation', activation);
+    this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkFiniteNumber('Activation', 'alpha', opts.alpha);
+  }
+
+  protected onBuild(inputSize: number): number { return inputSize; }
+
+  protected onAllocate(maxRows: number): void {
+    this.#y = this.scratch.alloc(maxRows * this.inputSize);
+    this.#dx = this.scratch.alloc(maxRows * this.inputSize);
+  }
+
+  forward(x: number, rows: number): number {
+    this.#x = x;
+    runtime('Activation.forward').kernels.actForward(Act[this.activation], rows * this.inputSize, x, this.#y, this.alpha);
+    return this.#y;
+  }
+
+  backward(dy: number, rows: number, needInputGrad: boolean): number {
+    if (!needInputGrad) return 0;
+    runtime('Activation.backward').kernels.actBackward(Act[this.activation], rows * this.inputSize, this.#x, this.#y, dy, this.#dx, this.alpha);
+    return this.#dx;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: 'activation', activation: this.activation, alpha: this.alpha };
+  }
+}
+
+/** Inverted dropout: in training, zeroes each value with probability `rate` and scales the rest by 1/(1−rate). */
+export class Dropout extends Layer {
+  readonly rate: number;
+  #rng!: Rng;
+  #mask = 0;
+  #y = 0;
+  #dx = 0;
+  #masked = false;
+
+  constructor(rate: number) {
+    super();
+    checkFiniteNumber('Dropout', 'rate', rate);
+    if (rate < 0 || rate >= 1) throw new ArgumentError(`Dropout: rate must be in [0, 1), got ${rate}`);
+    this.rate = rate;
+  }
+
+  protected onBuild(inputSize: number, ctx: LayerContext): number {
+    this.#rng = ctx.rng;
+    return inputSize;
+  }
+
+  protected onAllocate(maxRows: number): void {
+    this.#mask = this.scratch.alloc(maxRows * this.inputSize);
+    this.#y = this.scratch.alloc(maxRows * this.inputSize);
+    this.#dx = this.scratch.alloc(maxRows * this.inputSize);
+  }
+
+  forward(x: number, rows: number, training: boolean): number {
+    this.#masked = training && this.rate > 0;
+    if (!this.#masked) return x;
+    const n = rows * this.inputSize;
+    this.#rng.dropoutMask(this.#mask, n, 1 - this.rate);
+    runtime('Dropout.forward').kernels.mul(n, x, this.#mask, this.#y);
+    return this.#y;
+  }
+
+  backward(dy: number, rows: number, needInputGrad: boolean): number {
+    if (!needInputGrad) return 0;
+    if (!this.#masked) return dy;
+    runtime('Dropout.backward').kernels.mul(rows * this.inputSize, dy, this.#mask, this.#dx);
+    return this.#dx;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: 'dropout', rate: this.rate };
+  }
+}
+
+/** Normalizes each row over its features, then scales and shifts (`<prefix>.weight`, `<prefix>.bias`). */
+export class LayerNorm extends Layer {
+  readonly epsilon: number;
+  #params!: Parameters;
+  #gamma!: ParameterHandle;
+  #beta!: ParameterHandle;
+  #x = 0;
+  #y = 0;
+  #mean = 0;
+  #rstd = 0;
+  #dx = 0;
+
+  constructor(options?: { epsilon?: number }) {
+    super();
+    const opts = checkOptionsObject('LayerNorm', options);
+    checkKeys('LayerNorm', opts, ['epsilon']);
+    this.epsilon = opts.epsilon === undefined ? 1e-5 : checkFiniteNumber('LayerNorm', 'epsilon', opts.epsilon);
+    if (this.epsilon <= 0) throw new ArgumentError(`LayerNorm: epsilon must be positive, got ${this.epsilon}`);
+  }
+
+  protected onBuild(inputSize: number, ctx: LayerContext, prefix: string): number {
+    this.#params = ctx.params;
+    this.#gamma = ctx.params.declare(join(prefix, 'weight'), 1, inputSize, 'ones');
+    this.#beta = ctx.params.declare(join(prefix, 'bias'), 1, inputSize, 'zeros');
+    return inputSize;
+  }
+
+  protected onAllocate(maxRows: number): void {
+    this.#y = this.scratch.alloc(maxRows * this.inputSize);
+    this.#mean = this.scratch.alloc(maxRows);
+    this.#rstd = this.scratch.alloc(maxRows);
+    this.#dx = this.scratch.alloc(maxRows * this.inputSize);
+  }
+
+  forward(x: number, rows: number): number {
+    const p = this.#params;
+    this.#x = x;
+    runtime('LayerNorm.forward').kernels.layerNormForward(rows, this.inputSize, x, p.ptr(this.#gamma), p.ptr(this.#beta),
+      this.epsilon, this.#y, this.#mean, this.#rstd);
+    return this.#y;
+  }
+
+  backward(dy: number, rows: number, needInputGrad: boolean): number {
+    const p = this.#params;
+    runtime('LayerNorm.backward').kernels.layerNormBackward(rows, this.inputSize, this.#x, p.ptr(this.#gamma), this.#mean,
+      this.#rstd, dy, this.#dx, p.gradPtr(this.#gamma), p.gradPtr(this.#beta));
+    return needInputGrad ? this.#dx : 0;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: 'layerNorm', epsilon: this.epsilon };
+  }
+}
+
+/** Layers applied in order; the i-th layer's parameters are named `<prefix>.<i>.…`. */
+export class Sequential extends Layer {
+  readonly layers: readonly Layer[];
+
+  constructor(layers: readonly Layer[]) {
+    super();
+    if (!Array.isArray(layers) || layers.length === 0) {
+      throw new ArgumentError(`Sequential: expected a non-empty array of layers, got ${show(layers)}`);
+    }
+    layers.forEach((l, i) => {
+      if (!(l instanceof Layer)) throw new ArgumentError(`Sequential: item ${i} is ${show(l)}, not a layer`);
+    });
+    this.layers = [...layers];
+  }
+
+  protected onBuild(inputSize: number, ctx: LayerContext, prefix: string): number {
+    let size = inputSize;
+    this.layers.forEach((layer, i) => { size = layer.build(size, ctx, join(prefix, String(i))); });
+    return size;
+  }
+
+  protected onAllocate(maxRows: number): void {
+    for (const layer of this.layers) layer.allocate(maxRows);
+  }
+
+  forward(x: number, rows: number, training: boolean): number {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h, rows, training);
+    return h;
+  }
+
+  backward(dy: number, rows: number, needInputGrad: boolean): number {
+    let g = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i]!.backward(g, rows, i > 0 || needInputGrad);
+    return g;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: 'sequential', layers: this.layers.map((l) => l.config()) };
+  }
+
+  override dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+    super.dispose();
+  }
+}

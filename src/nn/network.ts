@@ -1,0 +1,138 @@
+// A network you can run and differentiate by hand: a layer (or a list of them)
+// with its own parameter block, seeded initialization and dropout stream, and
+// activation buffers sized to the largest batch seen so far.
+
+import { Matrix } from '../matrix.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
+import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { Layer, Sequential } from './layers.js';
+import { Parameters } from './params.js';
+import { Rng } from './rng.js';
+import { checkSeed } from './validate.js';
+
+export interface NetworkOptions {
+  /** Number of input features. */
+  inputSize: number;
+  /** Seeds initialization and dropout. Default 0. */
+  seed?: number;
+}
+
+/** RNG streams drawn from a model's seed. */
+export const Stream = { init: 0, dropout: 1, shuffle: 2 } as const;
+
+export class Network {
+  readonly root: Layer;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly parameters: Parameters;
+  readonly seed: number;
+  #dropoutRng: Rng;
+  #capacity = 0;
+  #disposed = false;
+  #lastRows = 0;
+  #inputBuffer = 0;
+  #inputRows = 0;
+
+  constructor(layers: Layer | readonly Layer[], options: NetworkOptions) {
+    const opts = checkOptionsObject('Network', options);
+    checkKeys('Network', opts, ['inputSize', 'seed']);
+    this.inputSize = checkDim('Network', 'inputSize', opts.inputSize);
+    this.seed = opts.seed === undefined ? 0 : checkSeed('Network', opts.seed);
+    this.root = Array.isArray(layers) ? new Sequential(layers) : (layers as Layer);
+    if (!(this.root instanceof Layer)) throw new ArgumentError(`Network: expected a layer or an array of layers, got ${show(layers)}`);
+    this.parameters = new Parameters();
+    this.#dropoutRng = new Rng(this.seed, Stream.dropout);
+    this.outputSize = this.root.build(this.inputSize, { params: this.parameters, rng: this.#dropoutRng }, '');
+    const initRng = new Rng(this.seed, Stream.init);
+    try {
+      this.parameters.allocate(initRng);
+    } finally {
+      initRng.dispose();
+    }
+  }
+
+  /** Makes the activation buffers hold at least `rows` rows (they only grow). */
+  ensureCapacity(rows: number): void {
+    this.#check();
+    if (rows <= this.#capacity) return;
+    this.root.allocate(rows);
+    this.#capacity = rows;
+  }
+
+  /** Pointer-level forward for the training loop: x holds rows × inputSize floats. */
+  forwardPtr(x: number, rows: number, training: boolean): number {
+    this.ensureCapacity(rows);
+    this.#lastRows = rows;
+    return this.root.forward(x, rows, training);
+  }
+
+  /** Pointer-level backward for the last forward; returns dL/dx if asked, else 0. */
+  backwardPtr(dy: number, rows: number, needInputGrad = false): number {
+    return this.root.backward(dy, rows, needInputGrad);
+  }
+
+  /** Runs the network on x (rows × inputSize) and returns a copy of the output. */
+  forward(x: Matrix, options?: { training?: boolean }): Matrix {
+    const opts = checkOptionsObject('Network.forward', options);
+    checkKeys('Network.forward', opts, ['training']);
+    this.#check();
+    if (!(x instanceof Matrix)) throw new ArgumentError(`Network.forward: x must be a Matrix, got ${show(x)}`);
+    if (x.cols !== this.inputSize) {
+      throw new ShapeError(`Network.forward: x must have ${this.inputSize} columns (the input size), got ${x.cols}`);
+    }
+    // Keep our own copy of the input: backward reads it, and the caller may dispose x.
+    this.#ensureInput(x.rows);
+    heapF32().copyWithin(this.#inputBuffer >>> 2, x.ptr >>> 2, (x.ptr >>> 2) + x.size);
+    const y = this.forwardPtr(this.#inputBuffer, x.rows, opts.training === true);
+    return copyOut(y, x.rows, this.outputSize);
+  }
+
+  /** Backpropagates dL/dy for the last forward: fills the parameter gradients and returns dL/dx. */
+  backward(dy: Matrix): Matrix {
+    this.#check();
+    if (!(dy instanceof Matrix)) throw new ArgumentError(`Network.backward: dy must be a Matrix, got ${show(dy)}`);
+    if (this.#lastRows === 0) throw new ArgumentError('Network.backward: call forward first');
+    if (dy.rows !== this.#lastRows || dy.cols !== this.outputSize) {
+      throw new ShapeError(`Network.backward: dy must be ${this.#lastRows}×${this.outputSize} like the last output, got ${dy.rows}×${dy.cols}`);
+    }
+    const dx = this.backwardPtr(dy.ptr, dy.rows, true);
+    return copyOut(dx, dy.rows, this.inputSize);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.root.dispose();
+    this.parameters.dispose();
+    this.#dropoutRng.dispose();
+    if (this.#inputBuffer !== 0) this.#inputBuffer = freePtr(this.#inputBuffer);
+    this.#disposed = true;
+  }
+
+  #ensureInput(rows: number): void {
+    if (rows <= this.#inputRows) return;
+    if (this.#inputBuffer !== 0) freePtr(this.#inputBuffer);
+    this.#inputBuffer = allocPtr(rows * this.inputSize * 4);
+    this.#inputRows = rows;
+  }
+
+  #check(): void {
+    if (this.#disposed) throw new DisposedError('a Network');
+  }
+}
+
+
+function allocPtr(bytes: number): number {
+  return runtime('Network').allocator.alloc(bytes);
+}
+
+function freePtr(ptr: number): 0 {
+  runtime('Network').allocator.free(ptr);
+  return 0;
+}
+
+function copyOut(ptr: number, rows: number, cols: number): Matrix {
+  const m = Matrix.zeros(rows, cols);
+  heapF32().copyWithin(m.ptr >>> 2, ptr >>> 2, (ptr >>> 2) + rows * cols);
+  return m;
+}

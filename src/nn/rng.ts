@@ -1,0 +1,50 @@
+// The seeded PRNG (assembly/rng.ts) as an object: used for initialization,
+// dropout and shuffling. No Math.random anywhere in manytask.
+
+import { runtime } from '../runtime/module.js';
+import { DisposedError } from '../runtime/errors.js';
+import { checkSeed } from './validate.js';
+
+export class Rng {
+  #state: number;
+
+  /** `stream` separates independent sequences drawn from one seed (init, dropout, shuffle). */
+  constructor(seed: number, stream = 0) {
+    checkSeed('Rng', seed);
+    const rt = runtime('Rng');
+    this.#state = rt.allocator.alloc(16);
+    rt.kernels.rngSeed(this.#state, seed >>> 0, stream >>> 0);
+  }
+
+  get state(): number {
+    if (this.#state === 0) throw new DisposedError('an Rng');
+    return this.#state;
+  }
+
+  uniform(out: number, n: number, lo = 0, hi = 1): void {
+    runtime('Rng.uniform').kernels.rngUniform(this.state, n, out, lo, hi);
+  }
+
+  normal(out: number, n: number, mean = 0, std = 1): void {
+    runtime('Rng.normal').kernels.rngNormal(this.state, n, out, mean, std);
+  }
+
+  /** Shuffles n i32 values at `values` in place. */
+  shuffle(values: number, n: number): void {
+    runtime('Rng.shuffle').kernels.rngShuffle(this.state, n, values);
+  }
+
+  dropoutMask(out: number, n: number, keep: number): void {
+    runtime('Rng.dropoutMask').kernels.rngDropoutMask(this.state, n, out, keep);
+  }
+
+  nextU32(): number {
+    return runtime('Rng.nextU32').kernels.rngNextU32(this.state) >>> 0;
+  }
+
+  dispose(): void {
+    if (this.#state === 0) return;
+    runtime('Rng.dispose').allocator.free(this.#state);
+    this.#state = 0;
+  }
+}
