@@ -62,6 +62,13 @@ export function gemm(
   const bK: usize = transB ? 4 : <usize>ldb << 2;
   const bCol: usize = transB ? <usize>ldb << 2 : 4;
   const cRow: usize = <usize>ldc << 2;
+  if (M < MR && !transA && !transB) {
+    // One to three rows (inference on a single example): stream B in place.
+    for (let i = 0; i < M; i++) {
+      gemmRow(N, K, alpha, a + <usize>i * aRow, b, <usize>ldb << 2, beta, c + <usize>i * cRow, bias, act);
+    }
+    return;
+  }
   if (transA && N <= NARROW_N && M >= MR) {
     const rows = M & ~(MR - 1);
     gemmNarrowT(N, rows, K, alpha, a, lda, b, bK, bCol, beta, c, ldc, bias, act);
@@ -123,6 +130,80 @@ export function gemm(
       }
     }
   }
+}
+
+// One row of C = alpha·a·B + beta·c (+ bias, activation), B read in place (not
+// transposed, row stride bRow bytes). 24 columns at a time keep 6 independent
+// accumulators in flight (the add latency would otherwise bound a single row);
+// with V8 hoisting the 6 B loads that is 14 registers (32 columns spilled).
+// Then 8 columns at a time, then single columns.
+function gemmRow(
+  N: i32, K: i32, alpha: f32, a: usize, b: usize, bRow: usize,
+  beta: f32, c: usize, bias: usize, act: i32,
+): void {
+  let j = 0;
+  for (; j + 24 <= N; j += 24) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0), s4 = f32x4.splat(0), s5 = f32x4.splat(0);
+    let pb = b + (<usize>j << 2);
+    let pa = a;
+    for (let k = 0; k < K; k++) {
+      const av = v128.load32_splat(pa);
+      s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
+      s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(av, v128.load(pb, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(av, v128.load(pb, 48)));
+      s4 = f32x4.add(s4, f32x4.mul(av, v128.load(pb, 64)));
+      s5 = f32x4.add(s5, f32x4.mul(av, v128.load(pb, 80)));
+      pa += 4; pb += bRow;
+    }
+    const pc = c + (<usize>j << 2);
+    const pbias = bias ? bias + (<usize>j << 2) : 0;
+    storeVec(pc, s0, alpha, beta, pbias, act);
+    storeVec(pc + 16, s1, alpha, beta, pbias ? pbias + 16 : 0, act);
+    storeVec(pc + 32, s2, alpha, beta, pbias ? pbias + 32 : 0, act);
+    storeVec(pc + 48, s3, alpha, beta, pbias ? pbias + 48 : 0, act);
+    storeVec(pc + 64, s4, alpha, beta, pbias ? pbias + 64 : 0, act);
+    storeVec(pc + 80, s5, alpha, beta, pbias ? pbias + 80 : 0, act);
+  }
+  for (; j + 8 <= N; j += 8) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+    let pb = b + (<usize>j << 2);
+    let pa = a;
+    for (let k = 0; k < K; k++) {
+      const av = v128.load32_splat(pa);
+      s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
+      s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
+      pa += 4; pb += bRow;
+    }
+    const pc = c + (<usize>j << 2);
+    const pbias = bias ? bias + (<usize>j << 2) : 0;
+    storeVec(pc, s0, alpha, beta, pbias, act);
+    storeVec(pc + 16, s1, alpha, beta, pbias ? pbias + 16 : 0, act);
+  }
+  for (; j < N; j++) {
+    let s: f32 = 0;
+    let pb = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      s += load<f32>(a + (<usize>k << 2)) * load<f32>(pb);
+      pb += bRow;
+    }
+    const pc = c + (<usize>j << 2);
+    let v = alpha * s;
+    if (beta != 0) v += beta * load<f32>(pc);
+    if (bias) v += load<f32>(bias + (<usize>j << 2));
+    if (act == ACT_RELU) v = max(v, 0);
+    store<f32>(pc, v);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeVec(pc: usize, v: v128, alpha: f32, beta: f32, bias: usize, act: i32): void {
+  v = f32x4.mul(v, f32x4.splat(alpha));
+  if (beta != 0) v = f32x4.add(v, f32x4.mul(v128.load(pc), f32x4.splat(beta)));
+  if (bias) v = f32x4.add(v, v128.load(bias));
+  if (act == ACT_RELU) v = f32x4.max(v, f32x4.splat(0));
+  v128.store(pc, v);
 }
 
 // Aᵀ·op(B) with N ≤ 6 (the weight gradient of a narrow layer, dW = Xᵀ·dY):

@@ -68,7 +68,7 @@ test('large shapes: N block edges (511, 512, 513, 1030), long transposed A (pack
 
 test('alpha, beta and the fused bias + ReLU epilogue (applied once, after the last K block)', () => {
   let seed = 5000;
-  for (const [M, N, K] of [[1, 1, 1], [5, 8, 4], [6, 9, 300], [17, 33, 513], [64, 40, 256], [13, 5, 300], [8, 6, 513], [21, 2, 9]]) {
+  for (const [M, N, K] of [[1, 1, 1], [5, 8, 4], [6, 9, 300], [17, 33, 513], [64, 40, 256], [13, 5, 300], [8, 6, 513], [21, 2, 9], [2, 57, 40], [3, 24, 7]]) {
     for (const [transA, transB] of TRANSPOSES) {
       for (const alpha of [1, -0.5]) {
         for (const beta of [undefined, 0, 1, 0.25]) {
