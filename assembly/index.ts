@@ -8,3 +8,5 @@ export { axpy, scale, add, mul, dot, sum, sumSquares } from "./vec";
 export function heapBase(): usize {
   return __heap_base;
 }
+export * from "./optim";
+export * from "./math";

@@ -17,6 +17,27 @@ export interface Kernels {
   dot(n: number, x: Ptr, y: Ptr): number;
   sum(n: number, x: Ptr): number;
   sumSquares(n: number, x: Ptr): number;
+
+  // Optimizers, clipping and deterministic scalar math (assembly/optim.ts,
+  // assembly/math.ts; used by src/nn/optim.ts and src/nn/schedule.ts).
+  sgd(
+    n: number, p: Ptr, g: Ptr, v: Ptr,
+    lr: number, momentum: number, weightDecay: number, nesterov: number,
+    gradScale: number, clip: number,
+  ): void;
+  adam(
+    n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr,
+    lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, decoupled: number,
+    bc1: number, bc2: number, gradScale: number, clip: number,
+  ): void;
+  sumSquaresF64(n: number, x: Ptr): number;
+  clampAbs(n: number, limit: number, x: Ptr): void;
+  mathPow(x: number, y: number): number;
+  mathExp(x: number): number;
+  mathLog(x: number): number;
+  mathCos(x: number): number;
+  mathSin(x: number): number;
+  mathTanh(x: number): number;
 }
 
 /** Activation codes of assembly/act.ts. */
