@@ -34,6 +34,27 @@ export interface Kernels {
   // layer normalization (assembly/norm.ts)
   layerNormForward(rows: number, cols: number, x: Ptr, gamma: Ptr, beta: Ptr, eps: number, y: Ptr, mean: Ptr, rstd: Ptr): void;
   layerNormBackward(rows: number, cols: number, x: Ptr, gamma: Ptr, mean: Ptr, rstd: Ptr, dy: Ptr, dx: Ptr, dGamma: Ptr, dBeta: Ptr): void;
+
+  // Optimizers, clipping and deterministic scalar math (assembly/optim.ts,
+  // assembly/math.ts; used by src/nn/optim.ts and src/nn/schedule.ts).
+  sgd(
+    n: number, p: Ptr, g: Ptr, v: Ptr,
+    lr: number, momentum: number, weightDecay: number, nesterov: number,
+    gradScale: number, clip: number,
+  ): void;
+  adam(
+    n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr,
+    lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, decoupled: number,
+    bc1: number, bc2: number, gradScale: number, clip: number,
+  ): void;
+  sumSquaresF64(n: number, x: Ptr): number;
+  clampAbs(n: number, limit: number, x: Ptr): void;
+  mathPow(x: number, y: number): number;
+  mathExp(x: number): number;
+  mathLog(x: number): number;
+  mathCos(x: number): number;
+  mathSin(x: number): number;
+  mathTanh(x: number): number;
 }
 
 /** Activation codes of assembly/act.ts. */

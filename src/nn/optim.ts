@@ -1,0 +1,444 @@
+// Optimizers (SGD with momentum/Nesterov, Adam, AdamW) and gradient clipping
+// over a ParameterBlock (src/nn/types.ts).
+//
+// Semantics are PyTorch's (torch.optim.SGD / Adam / AdamW); option names and
+// clipping follow Keras where PyTorch has no optimizer-level equivalent:
+//
+//   createOptimizer({ type: 'adamw', learningRate: 1e-3, globalClipNorm: 1 })
+//     .attach(block)            // allocates the state (e.g. Adam's m and v) once, zeroed
+//     .step()                   // one fused kernel call per trainable range
+//   opt.step({ learningRate })  // the trainer passes the scheduled rate
+//   opt.dispose()               // frees the state
+//
+// Clipping, two ways:
+//   - optimizer options `globalClipNorm` (Keras global_clipnorm) or `clipValue`
+//     (Keras clipvalue): applied inside the fused update to the gradient it
+//     reads; the gradient block itself is left as the backward pass wrote it.
+//     The pre-clip global norm of the last step is `lastGradNorm`.
+//   - functions `clipGradNorm(block, maxNorm)` → pre-clip norm (PyTorch's
+//     clip_grad_norm_) and `clipGradValue(block, limit)` (clip_grad_value_),
+//     which rewrite the gradient block in place, before `step()`.
+// Global-norm clipping scales by maxNorm/norm only when norm > maxNorm (as
+// tf.clip_by_global_norm; PyTorch divides by norm + 1e-6 and so also scales,
+// by a factor within 1e-6 of 1, gradients just below the limit).
+// Keras's per-variable `clipnorm` has no equivalent: a parameter block has no
+// per-variable boundaries (the trainable ranges are merged).
+//
+// Determinism: the only JS arithmetic on a numeric path is + − × ÷ and
+// Math.sqrt (β₁ᵗ and β₂ᵗ are running f64 products, not Math.pow), and the
+// kernels use IEEE f32 operations only, so the same inputs give the same bits
+// in every engine.
+
+import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { checkBoolean, checkKeys, show } from '../runtime/validate.js';
+import type { ParameterBlock } from './types.js';
+
+/** Gradient clipping applied by `step()` (at most one of them, as in Keras). */
+export interface ClipOptions {
+  /** Scale the gradients of all trainable ranges by globalClipNorm/‖g‖ when their global L2 norm ‖g‖ exceeds it (Keras global_clipnorm). */
+  globalClipNorm?: number;
+  /** Clamp every gradient element to [−clipValue, clipValue] (Keras clipvalue). */
+  clipValue?: number;
+}
+
+export interface SgdSpec extends ClipOptions {
+  type: 'sgd';
+  /** Required; ≥ 0. */
+  learningRate: number;
+  /** μ in [0, 1]; 0 (default) is plain SGD with no state. */
+  momentum?: number;
+  /** Nesterov momentum (needs momentum > 0). Default false. */
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient: g + wd·p. Default 0. */
+  weightDecay?: number;
+}
+
+export interface AdamSpec extends ClipOptions {
+  /** 'adam': weightDecay is an L2 term in the gradient; 'adamw': decoupled decay p ← p·(1 − lr·wd). */
+  type: 'adam' | 'adamw';
+  /** Required; ≥ 0. */
+  learningRate: number;
+  /** In [0, 1). Default 0.9. */
+  beta1?: number;
+  /** In [0, 1). Default 0.999. */
+  beta2?: number;
+  /** ≥ 0, added to √v̂ (PyTorch placement). Default 1e-8 (PyTorch; Keras uses 1e-7). */
+  epsilon?: number;
+  /** ≥ 0. Default 0 for 'adam', 0.01 for 'adamw' (PyTorch). */
+  weightDecay?: number;
+}
+
+export type OptimizerSpec = SgdSpec | AdamSpec;
+
+/** The spec with every default filled in. */
+export type OptimizerConfig =
+  | (Required<Omit<SgdSpec, keyof ClipOptions>> & ClipOptions)
+  | (Required<Omit<AdamSpec, keyof ClipOptions>> & ClipOptions);
+
+export interface StepOptions {
+  /** The learning rate for this step (e.g. from a schedule); default: the spec's. */
+  learningRate?: number;
+}
+
+export interface Optimizer {
+  readonly type: OptimizerSpec['type'];
+  /** The validated spec with defaults filled in (frozen). */
+  readonly config: Readonly<OptimizerConfig>;
+  /** Number of `step()` calls so far (Adam's t after the step is iterations). */
+  readonly iterations: number;
+  /** The global gradient norm before clipping, from the last step with `globalClipNorm`; NaN otherwise. */
+  readonly lastGradNorm: number;
+  /** Bytes of optimizer state in WASM memory (0 before attach, for SGD without momentum, and after dispose). */
+  readonly stateBytes: number;
+  /** Binds the optimizer to a parameter block and allocates its zeroed state. Once per optimizer. */
+  attach(block: ParameterBlock): this;
+  /** Updates the trainable parameters from the gradients (one fused kernel call per range). */
+  step(options?: StepOptions): void;
+  /** Frees the state. Twice is harmless; any other use afterwards throws DisposedError. */
+  dispose(): void;
+}
+
+const TYPES = ['sgd', 'adam', 'adamw'] as const;
+const CLIP_KEYS = ['globalClipNorm', 'clipValue'] as const;
+const SGD_KEYS = ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay', ...CLIP_KEYS] as const;
+const ADAM_KEYS = ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', ...CLIP_KEYS] as const;
+
+/** Validates `spec` and returns an unattached optimizer (no memory is allocated until `attach`). */
+export function createOptimizer(spec: OptimizerSpec): Optimizer {
+  return new BlockOptimizer(normalize(spec));
+}
+
+function normalize(spec: unknown): OptimizerConfig {
+  const where = 'createOptimizer';
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new ArgumentError(`${where}: spec must be an object like { type: 'adam', learningRate: 0.001 }, got ${show(spec)}`);
+  }
+  const s = spec as Record<string, unknown>;
+  const type = s.type;
+  if (!(TYPES as readonly unknown[]).includes(type)) {
+    throw new ArgumentError(`${where}: unknown optimizer type ${show(type)} (known: ${TYPES.join(', ')})`);
+  }
+  const w = `${where}(${type as string})`;
+  if ('clipNorm' in s || 'clipnorm' in s) {
+    throw new ArgumentError(
+      `${w}: clipNorm (Keras's per-variable clipnorm) is not supported: a parameter block has no per-variable ` +
+        'boundaries; use globalClipNorm (Keras global_clipnorm, PyTorch clip_grad_norm_) or clipValue',
+    );
+  }
+  checkKeys(w, s, type === 'sgd' ? SGD_KEYS : ADAM_KEYS);
+  if (s.learningRate === undefined) throw new ArgumentError(`${w}: learningRate is required`);
+  const learningRate = checkNonNegative(w, 'learningRate', s.learningRate);
+  const clip: ClipOptions = {};
+  if (s.globalClipNorm !== undefined) clip.globalClipNorm = checkPositive(w, 'globalClipNorm', s.globalClipNorm);
+  if (s.clipValue !== undefined) clip.clipValue = checkPositive(w, 'clipValue', s.clipValue);
+  if (clip.globalClipNorm !== undefined && clip.clipValue !== undefined) {
+    throw new ArgumentError(`${w}: set at most one of globalClipNorm and clipValue (as Keras)`);
+  }
+  if (type === 'sgd') {
+    const momentum = s.momentum === undefined ? 0 : checkNonNegative(w, 'momentum', s.momentum);
+    if (momentum > 1) throw new ArgumentError(`${w}: momentum must be in [0, 1], got ${momentum}`);
+    const nesterov = s.nesterov === undefined ? false : checkBoolean(w, 'nesterov', s.nesterov);
+    if (nesterov && momentum === 0) {
+      throw new ArgumentError(`${w}: nesterov needs momentum > 0 (momentum is 0)`);
+    }
+    const weightDecay = s.weightDecay === undefined ? 0 : checkNonNegative(w, 'weightDecay', s.weightDecay);
+    return Object.freeze({ type, learningRate, momentum, nesterov, weightDecay, ...clip });
+  }
+  const beta1 = s.beta1 === undefined ? 0.9 : checkBeta(w, 'beta1', s.beta1);
+  const beta2 = s.beta2 === undefined ? 0.999 : checkBeta(w, 'beta2', s.beta2);
+  const epsilon = s.epsilon === undefined ? 1e-8 : checkNonNegative(w, 'epsilon', s.epsilon);
+  const weightDecay = s.weightDecay === undefined
+    ? (type === 'adamw' ? 0.01 : 0)
+    : checkNonNegative(w, 'weightDecay', s.weightDecay);
+  return Object.freeze({ type: type as 'adam' | 'adamw', learningRate, beta1, beta2, epsilon, weightDecay, ...clip });
+}
+
+function checkNonNegative(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${show(value)}`);
+  }
+  return value;
+}
+
+function checkPositive(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ArgumentError(`${where}: ${name} must be a finite number > 0, got ${show(value)}`);
+  }
+  return value;
+}
+
+function checkBeta(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new ArgumentError(`${where}: ${name} must be in [0, 1), got ${show(value)}`);
+  }
+  return value;
+}
+
+/** A validated copy of a ParameterBlock's geometry. */
+interface Ranges {
+  readonly size: number;
+  readonly params: number;
+  readonly grads: number;
+  readonly offsets: readonly number[];
+  readonly lengths: readonly number[];
+}
+
+/**
+ * Checks a ParameterBlock against the contract (types.ts) and the current WASM
+ * memory: integer, 4-byte-aligned, non-overlapping params and grads inside
+ * memory; trainable ranges sorted, non-overlapping, non-empty and inside size.
+ */
+function checkBlock(where: string, block: unknown): Ranges {
+  if (typeof block !== 'object' || block === null) {
+    throw new ArgumentError(`${where}: block must be a ParameterBlock, got ${show(block)}`);
+  }
+  const b = block as Record<string, unknown>;
+  const size = b.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
+    throw new ShapeError(`${where}: block.size must be a positive integer, got ${show(size)}`);
+  }
+  const memoryBytes = runtime(where).memory.buffer.byteLength;
+  for (const name of ['params', 'grads'] as const) {
+    const ptr = b[name];
+    if (typeof ptr !== 'number' || !Number.isSafeInteger(ptr) || ptr <= 0 || ptr % 4 !== 0) {
+      throw new ArgumentError(`${where}: block.${name} must be a positive multiple of 4 (a byte offset), got ${show(ptr)}`);
+    }
+    if (ptr + size * 4 > memoryBytes) {
+      throw new ArgumentError(
+        `${where}: block.${name} (${ptr}) + ${size} floats ends beyond WASM memory (${memoryBytes} bytes)`,
+      );
+    }
+  }
+  const params = b.params as number, grads = b.grads as number;
+  if (Math.abs(params - grads) < size * 4) {
+    throw new ArgumentError(`${where}: block.params and block.grads overlap (${params} and ${grads}, ${size} floats each)`);
+  }
+  const trainable = b.trainable;
+  if (!Array.isArray(trainable)) {
+    throw new ArgumentError(`${where}: block.trainable must be an array of [offset, length] pairs, got ${show(trainable)}`);
+  }
+  const offsets: number[] = [], lengths: number[] = [];
+  let end = 0;
+  for (let i = 0; i < trainable.length; i++) {
+    const r: unknown = trainable[i];
+    const off = Array.isArray(r) ? r[0] : undefined, len = Array.isArray(r) ? r[1] : undefined;
+    if (!Array.isArray(r) || r.length !== 2 || !isIndex(off) || !isIndex(len) || len === 0) {
+      throw new ArgumentError(
+        `${where}: block.trainable[${i}] must be [offset, length] with integers offset ≥ 0 and length ≥ 1, got ${show(r)}`,
+      );
+    }
+    if (off < end) {
+      throw new ShapeError(
+        `${where}: block.trainable[${i}] = [${off}, ${len}] starts before the end of the previous range (${end}); ranges must be sorted and non-overlapping`,
+      );
+    }
+    if (off + len > size) {
+      throw new ShapeError(`${where}: block.trainable[${i}] = [${off}, ${len}] ends beyond block.size (${size})`);
+    }
+    offsets.push(off);
+    lengths.push(len);
+    end = off + len;
+  }
+  return { size, params, grads, offsets, lengths };
+}
+
+function isIndex(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+/** Σ g² over the trainable ranges, one f64-accumulating reduction per range, added in range order. */
+function sumSquaresOf(r: Ranges, where: string): number {
+  const k = runtime(where).kernels;
+  let s = 0;
+  for (let i = 0; i < r.offsets.length; i++) s += k.sumSquaresF64(r.lengths[i]!, r.grads + r.offsets[i]! * 4);
+  return s;
+}
+
+/** The global L2 norm of the gradients over the block's trainable ranges. */
+export function gradNorm(block: ParameterBlock): number {
+  return Math.sqrt(sumSquaresOf(checkBlock('gradNorm', block), 'gradNorm'));
+}
+
+/**
+ * PyTorch's clip_grad_norm_ over the trainable ranges: if the global L2 norm of
+ * the gradients exceeds maxNorm, scales them in place by maxNorm/norm.
+ * Returns the norm before clipping (Infinity or NaN if a gradient is; the
+ * gradients are then scaled by 0 or left alone, as in PyTorch and TF).
+ */
+export function clipGradNorm(block: ParameterBlock, maxNorm: number): number {
+  const where = 'clipGradNorm';
+  const max = checkPositive(where, 'maxNorm', maxNorm);
+  const r = checkBlock(where, block);
+  const norm = Math.sqrt(sumSquaresOf(r, where));
+  if (norm > max) {
+    const k = runtime(where).kernels;
+    const factor = max / norm;
+    for (let i = 0; i < r.offsets.length; i++) k.scale(r.lengths[i]!, factor, r.grads + r.offsets[i]! * 4);
+  }
+  return norm;
+}
+
+/** PyTorch's clip_grad_value_: clamps every trainable gradient to [−limit, limit] in place (NaN stays NaN). */
+export function clipGradValue(block: ParameterBlock, limit: number): void {
+  const where = 'clipGradValue';
+  const c = checkPositive(where, 'limit', limit);
+  const r = checkBlock(where, block);
+  const k = runtime(where).kernels;
+  for (let i = 0; i < r.offsets.length; i++) k.clampAbs(r.lengths[i]!, c, r.grads + r.offsets[i]! * 4);
+}
+
+const NAMES = { sgd: 'an SGD optimizer', adam: 'an Adam optimizer', adamw: 'an AdamW optimizer' } as const;
+
+class BlockOptimizer implements Optimizer {
+  readonly config: Readonly<OptimizerConfig>;
+  #iterations = 0;
+  #lastGradNorm = NaN;
+  #disposed = false;
+  #ranges: Ranges | null = null;
+  // Per range: byte offsets of parameters, gradients and state slot 0 / 1 (0 if absent).
+  #p: number[] = [];
+  #g: number[] = [];
+  #s0: number[] = [];
+  #s1: number[] = [];
+  #state = 0;
+  #stateBytes = 0;
+  // Adam: β₁ᵗ and β₂ᵗ as running f64 products (deterministic, unlike Math.pow).
+  #beta1Power = 1;
+  #beta2Power = 1;
+
+  // Built once: step() allocates nothing.
+  readonly #stepWhere: string;
+
+  constructor(config: OptimizerConfig) {
+    this.config = config;
+    this.#stepWhere = `${config.type}.step`;
+  }
+
+  get type(): OptimizerSpec['type'] { return this.config.type; }
+  get iterations(): number { return this.#iterations; }
+  get lastGradNorm(): number { return this.#lastGradNorm; }
+  get stateBytes(): number { return this.#stateBytes; }
+
+  /** State slots per parameter: Adam's m and v, SGD's velocity (with momentum). */
+  #slots(): number {
+    const c = this.config;
+    if (c.type === 'sgd') return c.momentum > 0 ? 1 : 0;
+    return 2;
+  }
+
+  attach(block: ParameterBlock): this {
+    const where = `${this.#name()}.attach`;
+    this.#checkLive();
+    if (this.#ranges !== null) {
+      throw new ArgumentError(`${where}: already attached to a parameter block; create one optimizer per block`);
+    }
+    const r = checkBlock(where, block);
+    const slots = this.#slots();
+    // Each range's state starts on a 16-byte boundary (whole v128s).
+    const starts: number[] = [];
+    let stride = 0;
+    for (const len of r.lengths) {
+      starts.push(stride);
+      stride += Math.ceil(len / 4) * 4;
+    }
+    if (slots > 0 && stride > 0) {
+      const bytes = slots * stride * 4;
+      this.#state = runtime(where).allocator.alloc(bytes);
+      this.#stateBytes = bytes;
+      heapF32().fill(0, this.#state >>> 2, (this.#state >>> 2) + slots * stride);
+    }
+    for (let i = 0; i < r.offsets.length; i++) {
+      this.#p.push(r.params + r.offsets[i]! * 4);
+      this.#g.push(r.grads + r.offsets[i]! * 4);
+      this.#s0.push(slots > 0 ? this.#state + starts[i]! * 4 : 0);
+      this.#s1.push(slots > 1 ? this.#state + (stride + starts[i]!) * 4 : 0);
+    }
+    this.#ranges = r;
+    return this;
+  }
+
+  step(options?: StepOptions): void {
+    const where = this.#stepWhere;
+    this.#checkLive();
+    const r = this.#ranges;
+    if (r === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
+    const c = this.config;
+    let lr = c.learningRate;
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) {
+        throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
+      }
+      // for…in rather than Object.keys: no allocation per step.
+      for (const key in options) {
+        if (key !== 'learningRate') throw new ArgumentError(`${where}: unknown option "${key}" (known: learningRate)`);
+      }
+      if (options.learningRate !== undefined) lr = checkNonNegative(where, 'learningRate', options.learningRate);
+    }
+    const k = runtime(where).kernels;
+    let gradScale = 1;
+    if (c.globalClipNorm !== undefined) {
+      const norm = Math.sqrt(sumSquaresOf(r, where));
+      this.#lastGradNorm = norm;
+      if (norm > c.globalClipNorm) gradScale = c.globalClipNorm / norm;
+    }
+    const clip = c.clipValue ?? Infinity;
+    const n = r.lengths;
+    this.#iterations++;
+    if (c.type === 'sgd') {
+      const nesterov = c.nesterov ? 1 : 0;
+      for (let i = 0; i < n.length; i++) {
+        k.sgd(n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, lr, c.momentum, c.weightDecay, nesterov, gradScale, clip);
+      }
+    } else {
+      this.#beta1Power *= c.beta1;
+      this.#beta2Power *= c.beta2;
+      const bc1 = 1 - this.#beta1Power, bc2 = 1 - this.#beta2Power;
+      const decoupled = c.type === 'adamw' ? 1 : 0;
+      for (let i = 0; i < n.length; i++) {
+        k.adam(
+          n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s1[i]!,
+          lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, decoupled,
+          bc1, bc2, gradScale, clip,
+        );
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#state !== 0) runtime(`${this.#name()}.dispose`).allocator.free(this.#state);
+    this.#state = 0;
+    this.#stateBytes = 0;
+    this.#ranges = null;
+    this.#p = []; this.#g = []; this.#s0 = []; this.#s1 = [];
+  }
+
+  /**
+   * @internal For tests: copies of the state slots laid out like the parameter
+   * block (block.size floats each; NaN outside the trainable ranges, which have no state).
+   */
+  readState(): Float32Array[] {
+    const r = this.#ranges;
+    if (r === null) return [];
+    const size = r.size;
+    const heap = heapF32();
+    const slots = [this.#s0, this.#s1].slice(0, this.#slots());
+    return slots.map((ptrs) => {
+      const out = new Float32Array(size).fill(NaN);
+      for (let i = 0; i < r.offsets.length; i++) {
+        out.set(heap.subarray(ptrs[i]! >>> 2, (ptrs[i]! >>> 2) + r.lengths[i]!), r.offsets[i]!);
+      }
+      return out;
+    });
+  }
+
+  #name(): string {
+    return this.config.type;
+  }
+
+  #checkLive(): void {
+    if (this.#disposed) throw new DisposedError(NAMES[this.config.type]);
+  }
+}
