@@ -233,7 +233,8 @@ function pointerBatch(c) {
   const write = () => {
     const heap = heapF32();
     heap.set(c.logits, p.logits >>> 2);
-    if (index) new Int32Array(memory.buffer, p.targets, rows).set(c.targets.map((v) => (Number.isFinite(v) ? v : 0x7fffffff)));
+    // A non-finite label becomes 2^29: class weight 2^29 lies 2 GiB past the class weights, so reading it traps.
+    if (index) new Int32Array(memory.buffer, p.targets, rows).set(c.targets.map((v) => (Number.isFinite(v) ? v : 0x20000000)));
     else heap.set(c.targets, p.targets >>> 2);
     if (c.mask) new Uint8Array(memory.buffer, p.mask, rows).set(c.mask.map((m) => (m ? 1 : 0)));
     if (c.sampleWeights) heap.set(c.sampleWeights, p.sampleWeights >>> 2);
@@ -268,7 +269,8 @@ test('an unlabeled row is never read: NaN logits, targets and weights there chan
       const garbage = structuredClone(base);
       for (const i of unlabeled) {
         for (let j = 0; j < 5; j++) garbage.logits[i * 5 + j] = j % 2 ? NaN : 3e38;
-        if (isIndexLoss(spec.type)) garbage.targets[i] = i === 1 ? NaN : -123456;
+        // Labels whose class weight would be read from far outside memory (a trap).
+        if (isIndexLoss(spec.type)) garbage.targets[i] = i === 1 ? NaN : 0x30000000;
         else garbage.targets.fill(NaN, i * 5, i * 5 + 5);
         if (garbage.sampleWeights) garbage.sampleWeights[i] = NaN;
       }
