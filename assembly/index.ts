@@ -9,6 +9,7 @@ export { rngSeed, rngNextU32, rngUniform, rngNormal, rngShuffle, rngDropoutMask 
 export { layerNormForward, layerNormBackward } from "./norm";
 export * from "./optim";
 export * from "./math";
+export * from "./loss";
 
 export function heapBase(): usize {
   return __heap_base;

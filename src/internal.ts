@@ -12,3 +12,9 @@ export type {
   Schedule, ScheduleSpec, ScheduleUnit, WarmupOptions,
   ConstantScheduleSpec, StepScheduleSpec, ExponentialScheduleSpec, CosineScheduleSpec,
 } from './nn/schedule.js';
+// Losses (src/nn/loss.ts).
+export { createLoss, lossAndGradient, validateLossInputs } from './nn/loss.js';
+export type {
+  Loss, LossSpec, LossType, ResolvedLossSpec, Reduction, TargetKind, ClassWeighting, LossBuffers, LossOptions,
+  LossTargets, LossResult, LossInputs, MaskValue,
+} from './nn/loss.js';

@@ -55,6 +55,37 @@ export interface Kernels {
   mathCos(x: number): number;
   mathSin(x: number): number;
   mathTanh(x: number): number;
+
+  // losses (assembly/loss.ts): each returns the reduced loss and writes gradScale·∂loss/∂z
+  // into grad. mask: rows bytes; weights: rows f32; 0 = absent. reduction: 0 mean, 1 sum.
+  lossBce(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
+    grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossSoftmaxCrossEntropy(
+    rows: number, cols: number, z: Ptr, labels: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
+    temperature: number, labelSmoothing: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossFocal(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
+    gamma: number, alpha: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossMulticlassFocal(
+    rows: number, cols: number, z: Ptr, labels: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
+    gamma: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossSoftDice(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
+    smooth: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossMse(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
+    grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossHuber(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
+    delta: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
 }
 
 /** Activation codes of assembly/act.ts. */
