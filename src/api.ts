@@ -18,3 +18,16 @@ export type { DenseOptions, Activation as ActivationName } from './nn/layers.js'
 export { Parameters, type ParameterInfo } from './nn/params.js';
 export { INITIALIZERS, type InitializerName } from './nn/init.js';
 export { Rng } from './nn/rng.js';
+export { createLoss, lossAndGradient, validateLossInputs } from './nn/loss.js';
+export type {
+  Loss, LossSpec, LossType, ResolvedLossSpec, Reduction, TargetKind, ClassWeighting, LossBuffers, LossOptions,
+  LossTargets, LossResult, LossInputs, MaskValue,
+} from './nn/loss.js';
+export { createOptimizer, gradNorm, clipGradNorm, clipGradValue } from './nn/optim.js';
+export type { Optimizer, OptimizerSpec, OptimizerConfig, SgdSpec, AdamSpec, ClipOptions, StepOptions } from './nn/optim.js';
+export { createSchedule } from './nn/schedule.js';
+export type {
+  Schedule, ScheduleSpec, ScheduleUnit, WarmupOptions,
+  ConstantScheduleSpec, StepScheduleSpec, ExponentialScheduleSpec, CosineScheduleSpec,
+} from './nn/schedule.js';
+export type { ParameterBlock } from './nn/types.js';

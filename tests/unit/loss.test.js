@@ -5,8 +5,10 @@
 // masking semantics, and the typed errors for bad input.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Matrix, ManytaskError, ShapeError, ArgumentError } from '../../dist/index.js';
-import { createLoss, lossAndGradient, validateLossInputs, runtime, heapF32 } from '../../dist/internal.js';
+import {
+  init, Matrix, ManytaskError, ShapeError, ArgumentError, createLoss, lossAndGradient, validateLossInputs,
+} from '../../dist/index.js';
+import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { lossRef, numericGradient, isIndexLoss } from '../helpers/loss-reference.js';
 

@@ -3,10 +3,11 @@
 // around the 4-wide SIMD step; frozen ranges; clipping; determinism; bad input.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Matrix, ManytaskError, ArgumentError, ShapeError, DisposedError } from '../../dist/index.js';
 import {
-  runtime, heapF32, createOptimizer, gradNorm, clipGradNorm, clipGradValue,
-} from '../../dist/internal.js';
+  init, Matrix, ManytaskError, ArgumentError, ShapeError, DisposedError,
+  createOptimizer, gradNorm, clipGradNorm, clipGradValue,
+} from '../../dist/index.js';
+import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 
 before(async () => { await init(); });

@@ -3,8 +3,8 @@
 // JS Math, bit-identical results (pinned across engines), and bad specs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, ManytaskError, ArgumentError } from '../../dist/index.js';
-import { runtime, createSchedule } from '../../dist/internal.js';
+import { init, ManytaskError, ArgumentError, createSchedule } from '../../dist/index.js';
+import { runtime } from '../../dist/internal.js';
 import { assertClose } from '../helpers/reference.js';
 
 before(async () => { await init(); });
