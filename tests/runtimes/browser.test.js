@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { chromium } from 'playwright-core';
 import { REPO, run, describeRun } from './helpers/process.js';
-import { nodeResults, checkResults } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining } from './helpers/check.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const INSTALL = 'apt-get update && apt-get install -y chromium';
@@ -26,6 +26,7 @@ const PAGE = `<!doctype html>
 <script type="module">
 import * as mt from '/dist/web.js';
 import { runCases } from '/tests/runtimes/helpers/gemm-cases.js';
+import { runTraining } from '/tests/runtimes/helpers/train-case.js';
 try {
   await mt.init();
   window.__manytask = {
@@ -33,6 +34,7 @@ try {
     sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
     initialized: mt.isInitialized(),
     results: runCases(mt),
+    training: runTraining(mt),
   };
 } catch (err) {
   window.__manytask = { error: String(err?.stack ?? err), code: err?.code };
@@ -43,9 +45,11 @@ try {
 </html>
 `;
 
+const SHARED = ['/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js'];
+
 const TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json' };
 
-/** Serves / (the page), /dist/** and /tests/runtimes/helpers/gemm-cases.js; logs every request. */
+/** Serves / (the page), /dist/** and the shared case modules in tests/runtimes/helpers/; logs every request. */
 function startServer(log) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://127.0.0.1').pathname;
@@ -64,10 +68,10 @@ function startServer(log) {
       status = 200;
       body = PAGE;
       type = 'text/html; charset=utf-8';
-    } else if (path.startsWith('/dist/') || path === '/tests/runtimes/helpers/gemm-cases.js') {
+    } else if (path.startsWith('/dist/') || SHARED.includes(path)) {
       const file = normalize(join(REPO, decodeURIComponent(path)));
       const ext = file.slice(file.lastIndexOf('.'));
-      if (file.startsWith(join(REPO, 'dist') + sep) || file === join(REPO, 'tests', 'runtimes', 'helpers', 'gemm-cases.js')) {
+      if (file.startsWith(join(REPO, 'dist') + sep) || SHARED.some((p) => file === join(REPO, p))) {
         try {
           body = await readFile(file);
           status = 200;
@@ -141,6 +145,7 @@ test('manytask in Chromium: web.js init() fetches manytask.wasm and computes the
     assert.ok(requests.every((r) => r.status === 200), `a request was not served${context}`);
 
     checkResults('chromium', out.results, await nodeResults());
+    checkTraining('chromium', out.training, await nodeTraining());
     t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit`);
   } finally {
     await browser?.close();

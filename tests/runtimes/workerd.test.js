@@ -20,20 +20,22 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
-import { nodeResults, checkResults } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining } from './helpers/check.js';
 
 const CASES_MODULE = fileURLToPath(new URL('./helpers/gemm-cases.js', import.meta.url));
+const TRAIN_MODULE = fileURLToPath(new URL('./helpers/train-case.js', import.meta.url));
 
 const WORKERS = {
   auto: `
 import * as mt from 'manytask';
 import { runCases } from ${JSON.stringify(CASES_MODULE)};
+import { runTraining } from ${JSON.stringify(TRAIN_MODULE)};
 
 export default {
   async fetch() {
     try {
       await mt.init();
-      return Response.json({ initialized: mt.isInitialized(), results: runCases(mt) });
+      return Response.json({ initialized: mt.isInitialized(), results: runCases(mt), training: runTraining(mt) });
     } catch (err) {
       return Response.json({ error: String(err?.stack ?? err), code: err?.code }, { status: 500 });
     }
@@ -44,13 +46,14 @@ export default {
 import wasm from 'manytask/manytask.wasm';
 import * as mt from 'manytask';
 import { runCases } from ${JSON.stringify(CASES_MODULE)};
+import { runTraining } from ${JSON.stringify(TRAIN_MODULE)};
 
 export default {
   async fetch() {
     try {
       const isModule = wasm instanceof WebAssembly.Module;
       await mt.init(wasm);
-      return Response.json({ isModule, initialized: mt.isInitialized(), results: runCases(mt) });
+      return Response.json({ isModule, initialized: mt.isInitialized(), results: runCases(mt), training: runTraining(mt) });
     } catch (err) {
       return Response.json({ error: String(err?.stack ?? err), code: err?.code }, { status: 500 });
     }
@@ -178,6 +181,7 @@ test('manytask in workerd (Miniflare): init() with the bundled module, and init(
       assert.equal(body.initialized, true, context);
       if (name === 'explicit') assert.equal(body.isModule, true, `the .wasm import is not a WebAssembly.Module\n${context}`);
       checkResults(`workerd (${name})`, body.results, fromNode);
+      checkTraining(`workerd (${name})`, body.training, await nodeTraining());
       t.diagnostic(`workerd ${name}: ${body.results.length} GEMM cases match the f64 reference and Node bit for bit`);
     }
   } finally {

@@ -3,6 +3,7 @@
 // with the f64 reference.
 import assert from 'node:assert/strict';
 import { CASES, runCases, reference, hexToF32 } from './gemm-cases.js';
+import { runTraining, TRAIN_STEPS } from './train-case.js';
 
 // |got − ref| ≤ ATOL + RTOL·Σ|terms| per element (Σ|alpha·a·b| + |beta·c0| + |bias|,
 // which bounds |ref|): f32 accumulation over these K ≤ 33 stays far below it.
@@ -10,6 +11,7 @@ export const ATOL = 1e-5;
 export const RTOL = 1e-5;
 
 let nodeResultsPromise;
+let nodeTrainingPromise;
 
 /** The cases computed in this Node process through the `node` export (dist/node.js). */
 export function nodeResults() {
@@ -19,6 +21,29 @@ export function nodeResults() {
     return runCases(mt);
   })();
   return nodeResultsPromise;
+}
+
+/** The seeded training run (train-case.js) in this Node process, through dist/node.js. */
+export function nodeTraining() {
+  nodeTrainingPromise ??= (async () => {
+    const mt = await import('../../../dist/node.js');
+    await mt.init();
+    return runTraining(mt);
+  })();
+  return nodeTrainingPromise;
+}
+
+/** Asserts a runtime's training run ended with Node's weights and losses, bit for bit. */
+export function checkTraining(runtime, got, fromNode) {
+  assert.ok(got && typeof got.weights === 'string' && Array.isArray(got.losses), `${runtime}: no training result: ${JSON.stringify(got)?.slice(0, 300)}`);
+  assert.equal(got.losses.length, TRAIN_STEPS, `${runtime}: number of training steps`);
+  assert.ok(got.losses.every(Number.isFinite), `${runtime}: losses ${got.losses}`);
+  assert.deepEqual(got.losses, fromNode.losses, `${runtime}: per-step losses differ from Node's`);
+  if (got.weights !== fromNode.weights) {
+    const a = hexToF32(got.weights), b = hexToF32(fromNode.weights);
+    const first = a.findIndex((v, i) => !Object.is(v, b[i]));
+    assert.fail(`${runtime}: weights after ${TRAIN_STEPS} seeded steps are not bit-identical to Node's (${a.length} floats; first difference at ${first}: ${a[first]} vs ${b[first]})`);
+  }
 }
 
 /** Asserts `results` (from runCases in some runtime) match the reference and, bit for bit, Node. */
