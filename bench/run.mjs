@@ -1,7 +1,8 @@
-// npm run bench [-- <suite> ...] [--quick]   suites: gemm
+// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train
 import { benchGemm } from './gemm.mjs';
+import { benchTrain } from './train.mjs';
 
-const suites = { gemm: benchGemm };
+const suites = { gemm: benchGemm, train: benchTrain };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const wanted = args.filter((a) => !a.startsWith('--'));

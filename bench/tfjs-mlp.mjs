@@ -24,7 +24,7 @@ export function buildTfMlp(tf, tfl, { inputs = 64, hidden = [256, 128], classes 
       const lb = tf.losses.sigmoidCrossEntropy(yb, zb);
       const lc = tf.losses.softmaxCrossEntropy(yc, zc);
       const lr = tf.losses.meanSquaredError(yr, zr);
-      return lb.add(lc).add(lr);
+      return tf.addN([lb, lc, lr]);
     }, false);
     tf.dispose([xt, yb, yc, yr]);
   }
