@@ -1,0 +1,576 @@
+// The multi-task model: an architecture (shared part → Z → task parts), one head
+// per task, one parameter block for all of them, the joint loss and its weighting.
+// This file holds the model and its training step; the epoch loop is src/train/fit.ts.
+
+import { heapF32, runtime } from '../runtime/module.js';
+import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { Parameters } from '../nn/params.js';
+import { Rng } from '../nn/rng.js';
+import { Stream } from '../nn/network.js';
+import { createLoss, type Loss } from '../nn/loss.js';
+import { createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
+import { checkSeed } from '../nn/validate.js';
+import type { Architecture } from './arch/types.js';
+import { createArchitecture } from './arch/index.js';
+import type { WeightingStrategy } from './weighting/types.js';
+import { createWeighting } from './weighting/index.js';
+import { TaskHead } from './head.js';
+import { defaultLoss, orderTasks, type TaskSpec } from './tasks.js';
+import { encodeLabels } from './labels.js';
+import { AffinityMeter, type AffinityOptions } from './affinity.js';
+import { Relatedness, type RelatednessOptions } from './relatedness.js';
+
+/** What the model knows about its inputs and each task's output width. */
+export interface InputSchema {
+  readonly featureCount: number;
+  readonly featureNames: readonly string[];
+  /** Per task name: output width (1, or the class/label count) and class names if known. */
+  readonly tasks: ReadonlyMap<string, { readonly width: number; readonly classes?: readonly string[] }>;
+}
+
+export interface ModelOptions {
+  architecture: Record<string, unknown>;
+  tasks: TaskSpec[];
+  /** Default { type: 'fixed' } with each task's `weight` (default 1). */
+  weighting?: Record<string, unknown>;
+  /** Default { type: 'adam', learningRate: 1e-3 }. */
+  optimizer?: OptimizerSpec;
+  /** Seeds initialization, dropout, shuffling and strategies. Default 0. */
+  seed?: number;
+  /** Declared relatedness between tasks, used as a regularizer between their heads and towers. */
+  relatedness?: RelatednessOptions;
+  /** How inter-task affinity is measured during training. Default { method: 'gradientCosine', every: 1 }. */
+  affinity?: AffinityOptions | false;
+  /** With a gradient strategy that accepts either: build its Gram matrix from 'representation' (default) or 'parameters' gradients. */
+  gradients?: 'representation' | 'parameters';
+}
+
+/** A task's labels for a whole dataset, resident in WASM memory during fit/evaluate. */
+export interface ResidentLabels {
+  targets: number;
+  mask: number;
+  labeled: number;
+  counts: Float64Array;
+}
+
+/** A dataset resident in WASM memory: features and every task's labels (null: the data has none for it). */
+export interface ResidentData {
+  rows: number;
+  x: number;
+  labels: (ResidentLabels | null)[];
+  sampleWeights: number;
+}
+
+const MODEL_KEYS = ['architecture', 'tasks', 'weighting', 'optimizer', 'seed', 'relatedness', 'affinity', 'gradients'] as const;
+
+export class MultiTaskModelCore {
+  readonly schema: InputSchema;
+  readonly specs: readonly TaskSpec[];
+  readonly taskNames: readonly string[];
+  readonly order: readonly number[];
+  readonly seed: number;
+  readonly parameters: Parameters;
+  readonly architecture: Architecture;
+  readonly heads: readonly TaskHead[];
+  readonly losses: readonly Loss[];
+  readonly optimizerSpec: OptimizerSpec;
+  readonly gradientSource: 'representation' | 'parameters';
+  optimizer: Optimizer;
+  weighting: WeightingStrategy;
+  readonly affinity: AffinityMeter | null;
+  readonly relatedness: Relatedness | null;
+  readonly options: ModelOptions;
+
+  readonly #dropoutRng: Rng;
+  readonly #strategyRng: Rng;
+  /** Task → indices of the tasks whose predictions it reads. */
+  readonly #inputsFrom: number[][];
+  /** Task → tasks that read its predictions. */
+  readonly #readers: number[][];
+  #classWeights: number[] = [];
+  #capacity = 0;
+  #buf = {
+    x: 0, sampleWeights: 0, dZ: 0,
+    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dPred: [] as number[],
+    dZt: [] as number[], gShared: [] as number[],
+  };
+  #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
+  #step = 0;
+  #disposed = false;
+  // Per-step scratch (allocated once).
+  readonly #stepLosses: Float64Array;
+  readonly #active: Uint8Array;
+  readonly #gram: Float64Array;
+  readonly #weightsOut: { taskWeights: Float64Array; sharedCoefficients: Float64Array };
+  readonly #outputs: number[];
+  /** One reusable argument object per task for Loss.compute (no allocation per step). */
+  readonly #lossBuffers: { rows: number; cols: number; logits: number; targets: number; mask: number; sampleWeights: number; classWeights: number; grad: number; gradScale: number }[];
+
+  constructor(schema: InputSchema, options: ModelOptions) {
+    const opts = checkOptionsObject('MultiTaskModel', options);
+    checkKeys('MultiTaskModel', opts, [...MODEL_KEYS, 'input']);
+    this.options = options;
+    this.schema = schema;
+    this.seed = opts.seed === undefined ? 0 : checkSeed('MultiTaskModel', opts.seed);
+    const specs = options.tasks;
+    this.order = orderTasks(specs);
+    this.specs = specs.map((s) => ({ ...s }));
+    this.taskNames = this.specs.map((s) => s.name);
+    const T = this.specs.length;
+    for (const s of this.specs) {
+      if (!schema.tasks.has(s.name)) {
+        throw new ArgumentError(`task "${s.name}" has no labels in the input data (targets: ${[...schema.tasks.keys()].join(', ') || 'none'})`);
+      }
+    }
+    const index = new Map(this.taskNames.map((n, i) => [n, i]));
+    this.#inputsFrom = this.specs.map((s) => (s.inputsFrom ?? []).map((n) => index.get(n)!));
+    this.#readers = this.specs.map(() => []);
+    this.#inputsFrom.forEach((srcs, t) => srcs.forEach((s) => this.#readers[s]!.push(t)));
+
+    this.parameters = new Parameters();
+    this.#dropoutRng = new Rng(this.seed, Stream.dropout);
+    this.#strategyRng = new Rng(this.seed, 3);
+    const ctx = { params: this.parameters, rng: this.#dropoutRng };
+    try {
+      this.architecture = createArchitecture(options.architecture);
+      this.architecture.build({ ...ctx, inputSize: schema.featureCount, taskNames: this.taskNames });
+      this.heads = this.specs.map((s, t) => {
+        const width = schema.tasks.get(s.name)!.width;
+        const extra = this.#inputsFrom[t]!.reduce((sum, src) => sum + schema.tasks.get(this.taskNames[src]!)!.width, 0);
+        return new TaskHead(s, width, this.architecture.outputSizes[t]! + extra, ctx);
+      });
+      this.losses = this.specs.map((s) => createLoss(s.loss ?? defaultLoss(s.kind)));
+      this.losses.forEach((l, t) => {
+        const s = this.specs[t]!;
+        const needsIndex = s.kind === 'multiclass';
+        if ((l.targetKind === 'index') !== needsIndex) {
+          throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
+        }
+      });
+      const initRng = new Rng(this.seed, Stream.init);
+      try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
+      this.optimizerSpec = options.optimizer ?? { type: 'adam', learningRate: 1e-3 };
+      this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);
+      const weighting = options.weighting ?? {
+        type: 'fixed', weights: Object.fromEntries(this.specs.map((s) => [s.name, s.weight ?? 1])),
+      };
+      this.weighting = createWeighting(weighting);
+      this.weighting.attach({ taskCount: T, taskNames: this.taskNames, rng: this.#strategyRng });
+      if (opts.gradients !== undefined && opts.gradients !== 'representation' && opts.gradients !== 'parameters') {
+        throw new ArgumentError(`MultiTaskModel: gradients must be 'representation' or 'parameters', got ${show(opts.gradients)}`);
+      }
+      const wants = this.weighting.needs.gradients;
+      this.gradientSource = wants === 'parameters' ? 'parameters' : wants === 'representation' ? 'representation' : (options.gradients ?? 'representation');
+      this.affinity = options.affinity === false || T < 2 ? null : new AffinityMeter(this.taskNames, options.affinity);
+      this.relatedness = options.relatedness === undefined ? null : new Relatedness(options.relatedness, this.taskNames, this.parameters);
+    } catch (err) {
+      this.parameters.dispose();
+      this.#dropoutRng.dispose();
+      this.#strategyRng.dispose();
+      throw err;
+    }
+    this.#computeSharedRanges();
+    this.#stepLosses = new Float64Array(T);
+    this.#active = new Uint8Array(T);
+    this.#gram = new Float64Array(T * T);
+    this.#weightsOut = { taskWeights: new Float64Array(T), sharedCoefficients: new Float64Array(T) };
+    this.#outputs = new Array<number>(T).fill(0);
+    this.#lossBuffers = this.heads.map((h) => ({
+      rows: 0, cols: h.width, logits: 0, targets: 0, mask: 0, sampleWeights: 0, classWeights: 0, grad: 0, gradScale: 1,
+    }));
+  }
+
+  get step(): number {
+    return this.#step;
+  }
+
+  /** The shared part's parameter ranges, from the architecture's sharedPrefixes. */
+  #computeSharedRanges(): void {
+    const prefixes = this.architecture.sharedPrefixes;
+    const matches = (name: string) => prefixes.some((p) => name === p || name.startsWith(p.endsWith('.') ? p : `${p}.`));
+    const offsets: number[] = [], lengths: number[] = [];
+    for (const p of this.parameters.list()) {
+      if (!matches(p.name)) continue;
+      const len = Math.ceil(p.size / 4) * 4;
+      const last = offsets.length - 1;
+      if (last >= 0 && offsets[last]! + lengths[last]! === p.offset) lengths[last]! += len;
+      else { offsets.push(p.offset); lengths.push(len); }
+    }
+    this.#shared = { offsets, lengths, size: lengths.reduce((a, b) => a + b, 0) };
+  }
+
+  check(): void {
+    if (this.#disposed) throw new DisposedError('a MultiTaskModel');
+  }
+
+  /** Makes every per-batch buffer hold `rows` rows. */
+  ensureCapacity(rows: number): void {
+    this.check();
+    if (rows <= this.#capacity) return;
+    const { allocator } = runtime('MultiTaskModel');
+    const b = this.#buf;
+    const free = (p: number) => { if (p !== 0) allocator.free(p); };
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dPred, ...b.dZt, ...b.gShared].forEach(free);
+    const T = this.specs.length;
+    const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
+    const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
+    this.#buf = {
+      x: alloc(rows * this.schema.featureCount),
+      sampleWeights: alloc(rows),
+      dZ: alloc(rows * this.architecture.sharedSize),
+      targets: this.heads.map((h) => alloc(rows * h.width)),
+      mask: this.heads.map(() => alloc(Math.ceil(rows / 4))),
+      grad: this.heads.map((h) => alloc(rows * h.width)),
+      headIn: this.heads.map((h, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * h.inputWidth) : 0)),
+      dPred: this.heads.map((h, t) => (this.#readers[t]!.length > 0 ? alloc(rows * h.width) : 0)),
+      dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.architecture.sharedSize)) : [],
+      gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
+    };
+    this.architecture.allocate(rows);
+    for (const h of this.heads) h.allocate(rows);
+    this.#capacity = rows;
+  }
+
+  /** Copies a dataset into WASM memory (features and every task's labels). */
+  makeResident(x: Float32Array, rows: number, labels: ReadonlyMap<string, ArrayLike<unknown>>, sampleWeights?: ArrayLike<number>): ResidentData {
+    const { allocator } = runtime('MultiTaskModel');
+    const xPtr = allocator.alloc(Math.max(rows * this.schema.featureCount, 1) * 4);
+    heapF32().set(x.subarray(0, rows * this.schema.featureCount), xPtr >>> 2);
+    const resident: ResidentData = { rows, x: xPtr, labels: [], sampleWeights: 0 };
+    try {
+      for (const s of this.specs) {
+        const raw = labels.get(s.name);
+        if (raw === undefined) { resident.labels.push(null); continue; }
+        const width = this.schema.tasks.get(s.name)!.width;
+        resident.labels.push(encodeLabels(s.name, s.kind, width, rows, raw));
+      }
+      if (sampleWeights !== undefined) {
+        if (sampleWeights.length !== rows) throw new ArgumentError(`sampleWeights: expected ${rows} weights (one per row), got ${sampleWeights.length}`);
+        for (let i = 0; i < rows; i++) {
+          const w = sampleWeights[i]!;
+          if (!Number.isFinite(w) || w < 0) throw new ArgumentError(`sampleWeights: row ${i} has weight ${w}; expected a finite number ≥ 0`);
+        }
+        resident.sampleWeights = allocator.alloc(rows * 4);
+        heapF32().set(sampleWeights, resident.sampleWeights >>> 2);
+      }
+    } catch (err) {
+      this.freeResident(resident);
+      throw err;
+    }
+    return resident;
+  }
+
+  freeResident(d: ResidentData): void {
+    const { allocator } = runtime('MultiTaskModel');
+    allocator.free(d.x);
+    for (const l of d.labels) { if (l) { allocator.free(l.targets); allocator.free(l.mask); } }
+    if (d.sampleWeights !== 0) allocator.free(d.sampleWeights);
+    d.labels = [];
+  }
+
+  /** Per-class loss weights from the task specs ('balanced' from the training label counts). */
+  setClassWeights(data: ResidentData): void {
+    const { allocator } = runtime('MultiTaskModel');
+    for (const p of this.#classWeights) if (p !== 0) allocator.free(p);
+    this.#classWeights = this.specs.map((s, t) => {
+      const cw = s.classWeights;
+      if (cw === undefined) return 0;
+      const loss = this.losses[t]!;
+      const n = loss.classWeightCount(this.heads[t]!.width);
+      if (n === 0) throw new ArgumentError(`task "${s.name}": its ${loss.type} loss takes no class weights`);
+      let w: number[];
+      if (cw === 'balanced') {
+        const counts = data.labels[t]?.counts;
+        if (!counts) throw new ArgumentError(`task "${s.name}": classWeights 'balanced' needs labels to count`);
+        const total = counts.reduce((a, b) => a + b, 0);
+        w = Array.from(counts, (c) => (c > 0 ? total / (counts.length * c) : 0));
+        if (w.length !== n) w = w.slice(0, n);
+      } else {
+        if (cw.length !== n) throw new ArgumentError(`task "${s.name}": classWeights needs ${n} weights, got ${cw.length}`);
+        w = cw;
+      }
+      const p = allocator.alloc(n * 4);
+      heapF32().set(w, p >>> 2);
+      return p;
+    });
+  }
+
+  /** Gathers the rows listed by `rows` i32 indices at `idx` (WASM memory) of `data` into the batch buffers. */
+  loadBatch(data: ResidentData, idx: number, rows: number): void {
+    const k = runtime('MultiTaskModel').kernels;
+    const b = this.#buf;
+    k.gatherRows(rows, this.schema.featureCount, data.x, idx, b.x);
+    this.heads.forEach((h, t) => {
+      const l = data.labels[t];
+      if (!l) { new Uint8Array(heapF32().buffer, b.mask[t]!, rows).fill(0); return; }
+      k.gatherRows(rows, this.specs[t]!.kind === 'multiclass' ? 1 : h.width, l.targets, idx, b.targets[t]!);
+      k.gatherBytes(rows, l.mask, idx, b.mask[t]!);
+    });
+    if (data.sampleWeights !== 0) k.gatherRows(rows, 1, data.sampleWeights, idx, b.sampleWeights);
+    this.#batchWeighted = data.sampleWeights !== 0;
+  }
+
+  #batchWeighted = false;
+
+  /** Forward through the architecture and every head for the batch in the buffers; returns each task's logits pointer. */
+  forward(rows: number, training: boolean): readonly number[] {
+    const k = runtime('MultiTaskModel').kernels;
+    const arch = this.architecture;
+    const b = this.#buf;
+    const z = arch.forwardShared(b.x, rows, training);
+    for (const t of this.order) {
+      const rep = arch.forwardTask(t, b.x, z, rows, training);
+      const head = this.heads[t]!;
+      let input = rep;
+      const srcs = this.#inputsFrom[t]!;
+      if (srcs.length > 0) {
+        input = b.headIn[t]!;
+        const repWidth = arch.outputSizes[t]!;
+        k.copyRows(rows, repWidth, rep, repWidth, input, head.inputWidth, 0);
+        let col = repWidth;
+        for (const s of srcs) {
+          const src = this.heads[s]!;
+          k.copyRows(rows, src.width, src.predictions(rows), src.width, input + col * 4, head.inputWidth, 0);
+          col += src.width;
+        }
+      }
+      this.#outputs[t] = head.forward(input, rows, training);
+    }
+    return this.#outputs;
+  }
+
+  /**
+   * One optimizer step on the batch in the buffers. Returns the per-task losses
+   * (an internal array, valid until the next call). Throws TrainingDivergedError
+   * (weights unchanged) if a loss or the gradient is not finite.
+   */
+  trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
+    this.check();
+    const T = this.specs.length;
+    const k = runtime('MultiTaskModel').kernels;
+    const b = this.#buf;
+    const logits = this.forward(rows, true);
+    const losses = this.#stepLosses;
+    for (let t = 0; t < T; t++) {
+      losses[t] = this.#computeLoss(t, rows, logits[t]!, 1);
+      if (!Number.isFinite(losses[t]!)) throw new TrainingDivergedError(this.taskNames[t]!, this.#step, 'the loss');
+      this.#active[t] = this.#hasLabels(t, rows) ? 1 : 0;
+    }
+    const strategy = this.weighting;
+    const out = this.#weightsOut;
+    const measure = this.affinity !== null && this.affinity.due(this.#step);
+    const perTask = strategy.needs.gradients !== 'none' || measure;
+    const input = { losses, active: this.#active, gram: null as Float64Array | null, learningRate, step: this.#step, epoch };
+    if (!perTask) {
+      strategy.step(input, out);
+      this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate');
+      this.architecture.backwardShared(b.dZ, rows);
+    } else {
+      // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).
+      const ones = out.sharedCoefficients.fill(1);
+      this.#backwardTasks(rows, logits, ones, 'perTask');
+      const zLen = rows * this.architecture.sharedSize;
+      this.#fillGram(this.#buf.dZt, zLen);
+      if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
+        for (let t = 0; t < T; t++) {
+          this.architecture.backwardShared(b.dZt[t]!, rows);
+          this.#copySharedGrads(b.gShared[t]!, 'out');
+        }
+        if (measure) this.affinity!.record(this.#gram, this.#active);
+        this.#fillGram(b.gShared, this.#shared.size);
+      } else if (measure) {
+        this.affinity!.record(this.#gram, this.#active);
+      }
+      input.gram = strategy.needs.gradients === 'none' ? null : this.#gram;
+      strategy.step(input, out);
+      // Phase B: the task parts again with the task weights, and the shared gradient from the coefficients.
+      this.#backwardTasks(rows, logits, out.taskWeights, 'discard');
+      if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
+        const g = this.parameters.grads;
+        for (let i = 0; i < this.#shared.offsets.length; i++) heapF32().fill(0, (g >>> 2) + this.#shared.offsets[i]!, (g >>> 2) + this.#shared.offsets[i]! + this.#shared.lengths[i]!);
+        const tmp = b.gShared;
+        for (let t = 0; t < T; t++) {
+          const c = out.sharedCoefficients[t]!;
+          if (c !== 0) this.#copySharedGrads(tmp[t]!, 'axpyIn', c);
+        }
+      } else {
+        heapF32().fill(0, b.dZ >>> 2, (b.dZ >>> 2) + zLen);
+        for (let t = 0; t < T; t++) {
+          const c = out.sharedCoefficients[t]!;
+          if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
+        }
+        this.architecture.backwardShared(b.dZ, rows);
+      }
+    }
+    this.relatedness?.addGradients();
+    // A non-finite gradient must not reach the weights.
+    const p = this.parameters;
+    let sq = 0;
+    for (const [off, len] of p.trainable) sq += k.sumSquares(len, p.grads + off * 4);
+    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(), this.#step, 'the gradient');
+    this.optimizer.step({ learningRate });
+    this.#step++;
+    return losses;
+  }
+
+  /** Loss of task t on the batch (gradient into its grad buffer, scaled). */
+  #computeLoss(t: number, rows: number, logits: number, gradScale: number): number {
+    const b = this.#buf;
+    const bufs = this.#lossBuffers[t]!;
+    bufs.rows = rows;
+    bufs.logits = logits;
+    bufs.targets = b.targets[t]!;
+    bufs.mask = b.mask[t]!;
+    bufs.sampleWeights = this.#batchWeighted ? b.sampleWeights : 0;
+    bufs.classWeights = this.#classWeights[t] ?? 0;
+    bufs.grad = b.grad[t]!;
+    bufs.gradScale = gradScale;
+    return this.losses[t]!.compute(bufs);
+  }
+
+  #hasLabels(t: number, rows: number): boolean {
+    const m = new Uint8Array(heapF32().buffer, this.#buf.mask[t]!, rows);
+    for (let i = 0; i < rows; i++) if (m[i] !== 0) return true;
+    return false;
+  }
+
+  #worstTask(): string {
+    const k = runtime('MultiTaskModel').kernels;
+    for (let t = 0; t < this.heads.length; t++) {
+      for (const p of this.parameters.list()) {
+        if (!p.name.startsWith(`head.${this.taskNames[t]}.`)) continue;
+        if (!Number.isFinite(k.sumSquares(p.size, this.parameters.grads + p.offset * 4))) return this.taskNames[t]!;
+      }
+    }
+    return this.taskNames.join('/');
+  }
+
+  /**
+   * Backward through every head and task part, in reverse task order (a task's
+   * readers first, so their gradient reaches its predictions before its own head runs).
+   * Each task's loss gradient is recomputed scaled by weights[t].
+   * mode 'accumulate': dZ = Σ dZ_t; 'perTask': dZ_t copied per task; 'discard': dZ ignored.
+   */
+  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'perTask' | 'discard'): void {
+    const k = runtime('MultiTaskModel').kernels;
+    const b = this.#buf;
+    const arch = this.architecture;
+    const zLen = rows * arch.sharedSize;
+    const T = this.specs.length;
+    // Loss gradients, scaled (the value is known already).
+    for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
+    let first = true;
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const t = this.order[i]!;
+      const head = this.heads[t]!;
+      const dIn = head.backward(b.grad[t]!, rows);
+      const repWidth = arch.outputSizes[t]!;
+      let dRep = dIn;
+      const srcs = this.#inputsFrom[t]!;
+      if (srcs.length > 0) {
+        // Split d(head input) into dR_t and d(prediction of each source).
+        dRep = b.headIn[t]!;
+        k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
+        if (this.specs[t]!.backpropToInputs !== false) {
+          let col = repWidth;
+          for (const s of srcs) {
+            const src = this.heads[s]!;
+            k.copyRows(rows, src.width, dIn + col * 4, head.inputWidth, b.dPred[s]!, src.width, 0);
+            src.backpropPredictions(b.dPred[s]!, rows, b.grad[s]!);
+            col += src.width;
+          }
+        }
+      }
+      const dZt = arch.backwardTask(t, dRep, rows);
+      if (mode === 'accumulate') {
+        if (first) heapF32().copyWithin(b.dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
+        else k.add(zLen, b.dZ, dZt, b.dZ);
+      } else if (mode === 'perTask') {
+        heapF32().copyWithin(b.dZt[t]! >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
+      }
+      first = false;
+    }
+  }
+
+  #fillGram(vectors: readonly number[], n: number): void {
+    const k = runtime('MultiTaskModel').kernels;
+    const T = this.specs.length;
+    for (let s = 0; s < T; s++) {
+      for (let t = s; t < T; t++) {
+        const v = k.dot(n, vectors[s]!, vectors[t]!);
+        this.#gram[s * T + t] = v;
+        this.#gram[t * T + s] = v;
+      }
+    }
+  }
+
+  /** 'out': shared gradient ranges → dst (packed); 'axpyIn': grads[shared] += c · dst. */
+  #copySharedGrads(dst: number, mode: 'out' | 'axpyIn', c = 1): void {
+    const k = runtime('MultiTaskModel').kernels;
+    const g = this.parameters.grads;
+    let at = 0;
+    for (let i = 0; i < this.#shared.offsets.length; i++) {
+      const src = g + this.#shared.offsets[i]! * 4, len = this.#shared.lengths[i]!;
+      if (mode === 'out') heapF32().copyWithin((dst >>> 2) + at, src >>> 2, (src >>> 2) + len);
+      else k.axpy(len, c, dst + at * 4, src);
+      at += len;
+    }
+  }
+
+  /** Inference on the batch in the buffers: each task's predictions pointer (probabilities or values). */
+  predictBatch(rows: number): readonly number[] {
+    this.forward(rows, false);
+    return this.heads.map((h) => h.predictions(rows));
+  }
+
+  /**
+   * Evaluation of the batch in the buffers in one forward pass: each task's mean
+   * loss and labeled-row count into `losses`/`counts`; returns each task's predictions pointer.
+   */
+  evaluateBatch(rows: number, losses: Float64Array, counts: Float64Array): readonly number[] {
+    const logits = this.forward(rows, false);
+    for (let t = 0; t < this.heads.length; t++) {
+      losses[t] = this.#computeLoss(t, rows, logits[t]!, 0);
+      counts[t] = this.#labeledCount(t, rows);
+    }
+    return this.heads.map((h) => h.predictions(rows));
+  }
+
+  #labeledCount(t: number, rows: number): number {
+    const m = new Uint8Array(heapF32().buffer, this.#buf.mask[t]!, rows);
+    let n = 0;
+    for (let i = 0; i < rows; i++) if (m[i] !== 0) n++;
+    return n;
+  }
+
+  get batchX(): number {
+    return this.#buf.x;
+  }
+
+  /** Replaces the optimizer (after freezing or unfreezing, or a new learning rate), keeping nothing of the old state. */
+  resetOptimizer(spec?: OptimizerSpec): void {
+    this.optimizer.dispose();
+    this.optimizer = createOptimizer(spec ?? this.optimizerSpec).attach(this.parameters);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    const { allocator } = runtime('MultiTaskModel.dispose');
+    const b = this.#buf;
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dPred, ...b.dZt, ...b.gShared, ...this.#classWeights]
+      .forEach((p) => { if (p !== 0) allocator.free(p); });
+    this.architecture.dispose();
+    for (const h of this.heads) h.dispose();
+    this.optimizer.dispose();
+    this.parameters.dispose();
+    this.#dropoutRng.dispose();
+    this.#strategyRng.dispose();
+    this.#disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+}
+

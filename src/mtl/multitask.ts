@@ -1,0 +1,390 @@
+// The public multi-task model: data in (a Dataset, or arrays), predictions out,
+// everything else delegated to MultiTaskModelCore (model.ts) and the loop (train/fit.ts).
+
+import { Matrix } from '../matrix.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
+import type { TaskSpec } from './tasks.js';
+import type { TaskAffinity } from './affinity.js';
+import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
+import { evaluateResident, type Evaluation } from '../train/evaluate.js';
+import { Dataset, Preprocessor, type TargetColumn } from '../data/index.js';
+
+/** Inputs as arrays: rows × features. */
+export type FeatureRows = readonly (readonly number[])[] | Float32Array | Float64Array | Matrix;
+/** Labels per task name: one value per row (NaN/null/undefined = no label), or rows × labels for multilabel. */
+export type LabelColumns = Record<string, ArrayLike<number | null | undefined>>;
+
+export interface ArrayInputSpec {
+  /** Number of features, or their names. */
+  features: number | readonly string[];
+  /** Class names or counts for multiclass/multilabel tasks (binary and regression need nothing). */
+  classes?: Record<string, number | readonly string[]>;
+}
+
+export interface MultiTaskModelOptions extends ModelOptions {
+  /** A Dataset (its feature encoding and class lists are fitted on it) or an array spec. */
+  input: Dataset | ArrayInputSpec;
+}
+
+/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. */
+export type TaskPrediction =
+  | { kind: 'binary'; probabilities: Float32Array; classes: (string | number)[] }
+  | { kind: 'multiclass'; probabilities: number[][]; classes: (string | number)[] }
+  | { kind: 'multilabel'; probabilities: number[][]; labels: (string | number)[][] }
+  | { kind: 'regression'; values: Float32Array };
+
+interface Prepared {
+  features: Float32Array;
+  rows: number;
+  labels: Map<string, ArrayLike<number | null | undefined>>;
+}
+
+export class MultiTaskModel {
+  /** Set to true (e.g. from a callback) to stop fit after the current batch. */
+  stopTraining = false;
+  #core: MultiTaskModelCore;
+  readonly #preprocessor: Preprocessor | null;
+  readonly #schema: InputSchema;
+  readonly #classNames = new Map<string, readonly string[]>();
+  /** Regression targets are standardized for training; predictions are mapped back. */
+  readonly #targetStats = new Map<string, { mean: number; std: number }>();
+
+  constructor(options: MultiTaskModelOptions) {
+    const opts = checkOptionsObject('MultiTaskModel', options);
+    if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
+    if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
+    const input = options.input;
+    const taskInfo = new Map<string, { width: number; classes?: readonly string[] }>();
+    if (input instanceof Dataset) {
+      this.#preprocessor = Preprocessor.fit(input);
+      for (const spec of options.tasks) {
+        if (!input.targetNames.includes(spec.name)) {
+          throw new ArgumentError(`task "${spec.name}" is not a target of the dataset (targets: ${input.targetNames.join(', ') || 'none'})`);
+        }
+        const col = input.target(spec.name);
+        checkKind(spec, col);
+        const classes = col.classes;
+        taskInfo.set(spec.name, { width: col.kind === 'multiclass' ? classes!.length : col.width, ...(classes ? { classes } : {}) });
+        if (classes) this.#classNames.set(spec.name, classes);
+        if (col.kind === 'regression') this.#targetStats.set(spec.name, standardizer(col.values));
+      }
+      this.#schema = { featureCount: this.#preprocessor.featureNames.length, featureNames: this.#preprocessor.featureNames, tasks: taskInfo };
+    } else {
+      const spec = checkOptionsObject('MultiTaskModel input', input);
+      checkKeys('MultiTaskModel input', spec, ['features', 'classes']);
+      const f = spec.features;
+      const names = typeof f === 'number' ? Array.from({ length: f }, (_, i) => `x${i}`) : Array.isArray(f) ? f.map(String) : null;
+      if (names === null || names.length === 0 || (typeof f === 'number' && !(Number.isInteger(f) && f > 0))) {
+        throw new ArgumentError(`MultiTaskModel input: features must be a positive count or a list of names, got ${show(f)}`);
+      }
+      const classes = (spec.classes ?? {}) as Record<string, number | readonly string[]>;
+      for (const t of options.tasks) {
+        const c = classes[t.name] ?? t.classes;
+        if (t.kind === 'multiclass' || t.kind === 'multilabel') {
+          if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
+          const list = typeof c === 'number' ? null : c.map(String);
+          const width = list ? list.length : (c as number);
+          taskInfo.set(t.name, { width, ...(list ? { classes: list } : {}) });
+          if (list) this.#classNames.set(t.name, list);
+        } else {
+          taskInfo.set(t.name, { width: 1 });
+        }
+      }
+      this.#preprocessor = null;
+      this.#schema = { featureCount: names.length, featureNames: names, tasks: taskInfo };
+    }
+    const { input: _input, ...modelOptions } = options;
+    void _input;
+    this.#core = new MultiTaskModelCore(this.#schema, modelOptions);
+  }
+
+  get tasks(): readonly TaskSpec[] { return this.#core.specs; }
+  get taskNames(): readonly string[] { return this.#core.taskNames; }
+  get featureNames(): readonly string[] { return this.#schema.featureNames; }
+  get parameters() { return this.#core.parameters; }
+  /** A classification task's class (or label) names, in output order; null when the data gave only a count. */
+  classNames(task: string): readonly string[] | null {
+    if (!this.#core.taskNames.includes(task)) throw new ArgumentError(`unknown task "${task}" (tasks: ${this.#core.taskNames.join(', ')})`);
+    return this.#classNames.get(task) ?? null;
+  }
+
+  /** The optimizer steps taken so far. */
+  get steps(): number { return this.#core.step; }
+
+  /**
+   * Trains the model. `fit(dataset, options)` or `fit(x, labels, options)`; see FitOptions.
+   * Resolves with the history; rejects with TrainingDivergedError (weights kept from
+   * before the failing step) if a loss or gradient becomes non-finite.
+   */
+  async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
+    const core = this.#core;
+    core.check();
+    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
+    const raw = checkOptionsObject('fit', options);
+    let validation: Prepared | null = null;
+    let training = train;
+    if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
+    if (raw.validationData !== undefined) {
+      const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
+      validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
+    } else if (raw.validationSplit !== undefined) {
+      const s = raw.validationSplit;
+      if (typeof s !== 'number' || !(s > 0 && s < 1)) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
+      const nVal = Math.floor(train.rows * s);
+      if (nVal < 1 || nVal >= train.rows) throw new ArgumentError(`fit: validationSplit ${s} of ${train.rows} rows leaves no rows on one side`);
+      [training, validation] = splitTail(train, this.#schema.featureCount, train.rows - nVal);
+    }
+    const loop = parseFitOptions(raw, core, validation !== null);
+    let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
+    if (sampleWeights !== undefined && training !== train) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
+    if (raw.freeze !== undefined) {
+      if (!Array.isArray(raw.freeze)) throw new ArgumentError(`fit: freeze must be an array of parameter names or prefixes, got ${show(raw.freeze)}`);
+      for (const p of raw.freeze) core.parameters.freeze(p as string);
+      core.resetOptimizer();
+    }
+    const resident = core.makeResident(training.features, training.rows, training.labels, sampleWeights);
+    let residentVal: ResidentData | null = null;
+    try {
+      residentVal = validation ? core.makeResident(validation.features, validation.rows, validation.labels) : null;
+      for (const t of core.specs) {
+        const l = resident.labels[core.taskNames.indexOf(t.name)];
+        if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
+      }
+      return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
+    } finally {
+      core.freeResident(resident);
+      if (residentVal) core.freeResident(residentVal);
+      if (raw.freeze !== undefined) {
+        for (const p of raw.freeze as string[]) core.parameters.unfreeze(p);
+        core.resetOptimizer();
+      }
+    }
+  }
+
+  /** Per-task loss and metrics on labeled data: `evaluate(dataset)` or `evaluate(x, labels)`. */
+  evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation {
+    const core = this.#core;
+    core.check();
+    const p = data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate');
+    const resident = core.makeResident(p.features, p.rows, p.labels);
+    try {
+      core.ensureCapacity(Math.min(p.rows, 1024));
+      return evaluateResident(core, resident, this.#targetStats);
+    } finally {
+      core.freeResident(resident);
+    }
+  }
+
+  /**
+   * Predictions per task for raw rows (objects with the feature columns, when the
+   * model was built from a Dataset), a Dataset, or feature arrays.
+   */
+  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows): Record<string, TaskPrediction> {
+    const core = this.#core;
+    core.check();
+    const { features, rows } = this.#features(input, 'predict');
+    const out: Record<string, TaskPrediction> = {};
+    const perTask = core.heads.map((h) => new Float32Array(rows * h.width));
+    const { allocator } = runtime('predict');
+    const chunk = Math.min(rows, 1024);
+    core.ensureCapacity(chunk);
+    const x = allocator.alloc(Math.max(rows * this.#schema.featureCount, 1) * 4);
+    const idx = allocator.alloc(chunk * 4);
+    try {
+      heapF32().set(features.subarray(0, rows * this.#schema.featureCount), x >>> 2);
+      const empty: ResidentData = { rows, x, labels: core.specs.map(() => null), sampleWeights: 0 };
+      for (let start = 0; start < rows; start += chunk) {
+        const n = Math.min(chunk, rows - start);
+        const ids = new Int32Array(heapF32().buffer, idx, n);
+        for (let i = 0; i < n; i++) ids[i] = start + i;
+        core.loadBatch(empty, idx, n);
+        const preds = core.predictBatch(n);
+        core.heads.forEach((h, t) => {
+          const p = preds[t]! >>> 2;
+          perTask[t]!.set(heapF32().subarray(p, p + n * h.width), start * h.width);
+        });
+      }
+    } finally {
+      allocator.free(x);
+      allocator.free(idx);
+    }
+    core.specs.forEach((s, t) => {
+      const v = perTask[t]!;
+      const names = this.#classNames.get(s.name);
+      const width = core.heads[t]!.width;
+      switch (s.kind) {
+        case 'regression': {
+          const st = this.#targetStats.get(s.name);
+          if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
+          out[s.name] = { kind: 'regression', values: v };
+          break;
+        }
+        case 'binary':
+          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p >= 0.5 ? 1 : 0]! : p >= 0.5 ? 1 : 0)) };
+          break;
+        case 'multiclass': {
+          const probabilities: number[][] = [], classes: (string | number)[] = [];
+          for (let i = 0; i < rows; i++) {
+            const row = Array.from(v.subarray(i * width, (i + 1) * width));
+            let best = 0;
+            for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
+            probabilities.push(row);
+            classes.push(names ? names[best]! : best);
+          }
+          out[s.name] = { kind: 'multiclass', probabilities, classes };
+          break;
+        }
+        case 'multilabel': {
+          const probabilities: number[][] = [], labels: (string | number)[][] = [];
+          for (let i = 0; i < rows; i++) {
+            const row = Array.from(v.subarray(i * width, (i + 1) * width));
+            probabilities.push(row);
+            labels.push(row.flatMap((p, c) => (p >= 0.5 ? [names ? names[c]! : c] : [])));
+          }
+          out[s.name] = { kind: 'multilabel', probabilities, labels };
+        }
+      }
+    });
+    return out;
+  }
+
+  /** The inter-task affinity measured during training, as a matrix with suggested groups (null for one task or affinity: false). */
+  taskAffinity(): TaskAffinity | null {
+    return this.#core.affinity?.result() ?? null;
+  }
+
+  /** Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze; returns the names. */
+  freeze(prefix: string): string[] {
+    const names = this.#core.parameters.freeze(prefix);
+    this.#core.resetOptimizer();
+    return names;
+  }
+
+  unfreeze(prefix: string): string[] {
+    const names = this.#core.parameters.unfreeze(prefix);
+    this.#core.resetOptimizer();
+    return names;
+  }
+
+  /** Returns the WASM memory. Disposing twice is harmless; any use afterwards throws. */
+  dispose(): void {
+    this.#core.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.#core.isDisposed;
+  }
+
+  /** @internal */
+  get core(): MultiTaskModelCore {
+    return this.#core;
+  }
+
+  #features(input: unknown, where: string): { features: Float32Array; rows: number } {
+    if (input instanceof Dataset || (Array.isArray(input) && input.length > 0 && !Array.isArray(input[0]) && typeof input[0] === 'object')) {
+      if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
+      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[]);
+    }
+    return featureArray(input, this.#schema.featureCount, where);
+  }
+
+  #prepare(data: Dataset | { x: unknown; labels: LabelColumns | undefined }, where: string): Prepared {
+    const { features, rows } = this.#features(data instanceof Dataset ? data : data.x, where);
+    const labels = new Map<string, ArrayLike<number | null | undefined>>();
+    for (const s of this.#core.specs) {
+      let values: ArrayLike<number | null | undefined> | undefined;
+      if (data instanceof Dataset) {
+        if (!data.targetNames.includes(s.name)) continue;
+        values = data.target(s.name).values;
+      } else {
+        const l = data.labels;
+        if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
+        values = l?.[s.name];
+        if (values === undefined) continue;
+      }
+      const st = this.#targetStats.get(s.name);
+      if (s.kind === 'regression') {
+        const stats = st ?? standardizer(values);
+        if (!st) this.#targetStats.set(s.name, stats);
+        const out = new Float32Array(values.length);
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          out[i] = v === null || v === undefined || typeof v !== 'number' ? NaN : (v - stats.mean) / stats.std;
+          if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
+        }
+        values = out;
+      }
+      labels.set(s.name, values);
+    }
+    if (!(data instanceof Dataset) && data.labels) {
+      for (const name of Object.keys(data.labels)) {
+        if (!this.#core.taskNames.includes(name)) throw new ArgumentError(`${where}: labels for "${name}", which is not a task (tasks: ${this.#core.taskNames.join(', ')})`);
+      }
+    }
+    return { features, rows, labels };
+  }
+}
+
+function checkKind(spec: TaskSpec, col: TargetColumn): void {
+  if (spec.kind !== col.kind) {
+    throw new ArgumentError(`task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
+  }
+}
+
+/** Mean and standard deviation of the finite values (std 1 when there is no spread). */
+function standardizer(values: ArrayLike<unknown>): { mean: number; std: number } {
+  let n = 0, sum = 0;
+  for (let i = 0; i < values.length; i++) { const v = values[i]; if (typeof v === 'number' && Number.isFinite(v)) { n++; sum += v; } }
+  const mean = n > 0 ? sum / n : 0;
+  let sq = 0;
+  for (let i = 0; i < values.length; i++) { const v = values[i]; if (typeof v === 'number' && Number.isFinite(v)) sq += (v - mean) ** 2; }
+  const std = n > 1 ? Math.sqrt(sq / n) : 0;
+  return { mean, std: std > 0 ? std : 1 };
+}
+
+function featureArray(x: unknown, width: number, where: string): { features: Float32Array; rows: number } {
+  if (x instanceof Matrix) {
+    if (x.cols !== width) throw new ShapeError(`${where}: x must have ${width} columns (features), got ${x.cols}`);
+    return { features: x.toFloat32Array(), rows: x.rows };
+  }
+  if (x instanceof Float32Array || x instanceof Float64Array) {
+    if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);
+    checkFinite(x, width, where);
+    return { features: x instanceof Float32Array ? x : Float32Array.from(x), rows: x.length / width };
+  }
+  if (Array.isArray(x)) {
+    if (x.length === 0) throw new ShapeError(`${where}: x has no rows`);
+    const out = new Float32Array(x.length * width);
+    x.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== width) throw new ShapeError(`${where}: row ${i} of x has ${Array.isArray(row) ? row.length : show(row)} values, expected ${width}`);
+      for (let j = 0; j < width; j++) {
+        const v = row[j];
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+        out[i * width + j] = v;
+      }
+    });
+    return { features: out, rows: x.length };
+  }
+  throw new ArgumentError(`${where}: x must be a Dataset, an array of rows, a Float32Array or a Matrix, got ${show(x)}`);
+}
+
+function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw new ArgumentError(`${where}: x row ${Math.floor(i / width)}, column ${i % width} is ${x[i]}; expected a finite number`);
+  }
+}
+
+/** Splits prepared data at row `at` (the last rows become validation data, as Keras's validationSplit). */
+function splitTail(p: Prepared, width: number, at: number): [Prepared, Prepared] {
+  const head: Prepared = { features: p.features.subarray(0, at * width), rows: at, labels: new Map() };
+  const tail: Prepared = { features: p.features.subarray(at * width, p.rows * width), rows: p.rows - at, labels: new Map() };
+  for (const [name, values] of p.labels) {
+    const w = values.length / p.rows;
+    head.labels.set(name, Array.prototype.slice.call(values, 0, at * w) as number[]);
+    tail.labels.set(name, Array.prototype.slice.call(values, at * w) as number[]);
+  }
+  return [head, tail];
+}

@@ -1,0 +1,126 @@
+// Task specs: what a user declares per task. `tasks.binary('sex')` etc. give
+// plain JSON-safe objects (they go into the model file as they are).
+
+import { ArgumentError } from '../runtime/errors.js';
+import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import type { LossSpec } from '../nn/loss.js';
+import type { Activation } from '../nn/layers.js';
+
+export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+
+export interface TaskOptions {
+  /** The loss; defaults: binary/multilabel → bce, multiclass → softmaxCrossEntropy, regression → mse. */
+  loss?: LossSpec;
+  /** The task's weight in the joint loss for the `fixed` strategy (default 1). */
+  weight?: number;
+  /** Hidden layers of the task's head, between the architecture's output and the output layer. Default none. */
+  headUnits?: number[];
+  /** Activation of those hidden layers. Default 'relu'. */
+  headActivation?: Activation;
+  /** Number of classes (multiclass) or labels (multilabel) when the data does not say (array inputs). */
+  classes?: number;
+  /** Per-class loss weights, or 'balanced' (n_rows / (n_classes · count), as scikit-learn). */
+  classWeights?: number[] | 'balanced';
+  /**
+   * Tasks whose predictions feed this task's head (ESMM-style cascades, e.g. p(click) → p(buy)).
+   * Their probabilities (or values) are appended to this head's input.
+   */
+  inputsFrom?: string[];
+  /** Let this task's loss train the tasks it reads from through their predictions. Default true. */
+  backpropToInputs?: boolean;
+}
+
+export interface TaskSpec extends TaskOptions {
+  readonly name: string;
+  readonly kind: TaskKind;
+}
+
+const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes', 'classWeights', 'inputsFrom', 'backpropToInputs'] as const;
+
+function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
+  const where = `tasks.${kind}`;
+  if (typeof name !== 'string' || name === '') throw new ArgumentError(`${where}: the task name must be a non-empty string, got ${show(name)}`);
+  const opts = checkOptionsObject(`${where}('${name}')`, options);
+  checkKeys(`${where}('${name}')`, opts, OPTION_KEYS);
+  const at = `${where}('${name}')`;
+  if (opts.weight !== undefined) {
+    checkFiniteNumber(at, 'weight', opts.weight);
+    if ((opts.weight as number) < 0) throw new ArgumentError(`${at}: weight must be ≥ 0, got ${opts.weight}`);
+  }
+  if (opts.headUnits !== undefined) {
+    if (!Array.isArray(opts.headUnits)) throw new ArgumentError(`${at}: headUnits must be an array of layer widths, got ${show(opts.headUnits)}`);
+    opts.headUnits.forEach((u, i) => checkDim(at, `headUnits[${i}]`, u));
+  }
+  if (opts.classes !== undefined) {
+    checkDim(at, 'classes', opts.classes);
+    if (kind === 'binary' || kind === 'regression') throw new ArgumentError(`${at}: classes applies to multiclass and multilabel tasks only`);
+    if (kind === 'multiclass' && (opts.classes as number) < 2) throw new ArgumentError(`${at}: a multiclass task needs at least 2 classes, got ${opts.classes}`);
+  }
+  if (opts.classWeights !== undefined && opts.classWeights !== 'balanced') {
+    if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
+      throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0, got ${show(opts.classWeights)}`);
+    }
+    if (kind === 'regression') throw new ArgumentError(`${at}: classWeights do not apply to a regression task`);
+  }
+  if (opts.inputsFrom !== undefined) {
+    if (!Array.isArray(opts.inputsFrom) || opts.inputsFrom.some((s) => typeof s !== 'string')) {
+      throw new ArgumentError(`${at}: inputsFrom must be an array of task names, got ${show(opts.inputsFrom)}`);
+    }
+    if (opts.inputsFrom.includes(name)) throw new ArgumentError(`${at}: a task cannot read its own prediction`);
+  }
+  if (opts.backpropToInputs !== undefined && typeof opts.backpropToInputs !== 'boolean') {
+    throw new ArgumentError(`${at}: backpropToInputs must be true or false, got ${show(opts.backpropToInputs)}`);
+  }
+  return { name, kind, ...(opts as TaskOptions) };
+}
+
+/** Task constructors: `tasks.multiclass('species')`, `tasks.binary('sex', { weight: 2 })`, … */
+export const tasks = {
+  binary: (name: string, options?: TaskOptions): TaskSpec => make('binary', name, options),
+  multiclass: (name: string, options?: TaskOptions): TaskSpec => make('multiclass', name, options),
+  multilabel: (name: string, options?: TaskOptions): TaskSpec => make('multilabel', name, options),
+  regression: (name: string, options?: TaskOptions): TaskSpec => make('regression', name, options),
+};
+
+export function defaultLoss(kind: TaskKind): LossSpec {
+  switch (kind) {
+    case 'binary':
+    case 'multilabel':
+      return { type: 'bce' };
+    case 'multiclass':
+      return { type: 'softmaxCrossEntropy' };
+    case 'regression':
+      return { type: 'mse' };
+  }
+}
+
+/** Checks the tasks as a set (names unique, cascades acyclic) and returns them in an order where every input comes first. */
+export function orderTasks(specs: readonly TaskSpec[]): number[] {
+  if (!Array.isArray(specs) || specs.length === 0) throw new ArgumentError('MultiTaskModel: tasks must be a non-empty array of tasks.binary(…)/multiclass(…)/…');
+  const index = new Map<string, number>();
+  specs.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !['binary', 'multiclass', 'multilabel', 'regression'].includes(s.kind)) {
+      throw new ArgumentError(`MultiTaskModel: task ${i} is ${show(s)}; make tasks with tasks.binary(name), tasks.multiclass(name), …`);
+    }
+    if (index.has(s.name)) throw new ArgumentError(`MultiTaskModel: two tasks are named "${s.name}"`);
+    index.set(s.name, i);
+  });
+  for (const s of specs) {
+    for (const src of s.inputsFrom ?? []) {
+      if (!index.has(src)) throw new ArgumentError(`task "${s.name}" reads from "${src}", which is not a task (tasks: ${[...index.keys()].join(', ')})`);
+    }
+  }
+  const order: number[] = [];
+  const state = new Uint8Array(specs.length); // 0 new, 1 visiting, 2 done
+  const visit = (i: number, path: string[]): void => {
+    if (state[i] === 2) return;
+    const s = specs[i]!;
+    if (state[i] === 1) throw new ArgumentError(`task inputs form a cycle: ${[...path, s.name].join(' → ')}`);
+    state[i] = 1;
+    for (const src of s.inputsFrom ?? []) visit(index.get(src)!, [...path, s.name]);
+    state[i] = 2;
+    order.push(i);
+  };
+  specs.forEach((_, i) => visit(i, []));
+  return order;
+}

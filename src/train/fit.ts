@@ -1,0 +1,307 @@
+// The training loop: epochs of shuffled mini-batches, validation, callbacks,
+// early stopping with best-weights restore, learning-rate schedules, and a
+// history of per-task losses, metrics and strategy weights per epoch.
+
+import { heapF32, runtime } from '../runtime/module.js';
+import { ArgumentError } from '../runtime/errors.js';
+import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { Rng } from '../nn/rng.js';
+import { Stream } from '../nn/network.js';
+import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
+import { checkSeed } from '../nn/validate.js';
+import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
+import { evaluateResident, type Evaluation } from './evaluate.js';
+
+export interface EpochLogs {
+  epoch: number;
+  /** Sum over tasks of each task's mean training loss this epoch (unweighted, so epochs compare). */
+  loss: number;
+  /** Per task: mean training loss over the labeled rows of the epoch. */
+  tasks: Record<string, { loss: number }>;
+  /** The weighting strategy's task weights at the end of the epoch. */
+  weights: Record<string, number>;
+  learningRate: number;
+  /** Validation results, when there is validation data. */
+  val?: Evaluation;
+  seconds: number;
+}
+
+export interface BatchLogs {
+  batch: number;
+  step: number;
+  /** This batch's per-task losses. */
+  tasks: Record<string, number>;
+}
+
+export interface FitCallbacks {
+  onTrainBegin?: () => void;
+  onEpochBegin?: (epoch: number) => void | boolean;
+  /** Return false (or set model.stopTraining = true) to stop after this epoch. */
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | boolean;
+  /** Return false (or set model.stopTraining = true) to stop after this batch. */
+  onBatchEnd?: (batch: number, logs: BatchLogs) => void | boolean;
+  onTrainEnd?: (history: History) => void;
+}
+
+export interface EarlyStoppingOptions {
+  /** 'val_loss' (default with validation data, else 'loss'), 'loss', 'val_<task>_loss', 'val_<task>_<metric>'. */
+  monitor?: string;
+  /** Epochs without improvement before stopping. Default 10. */
+  patience?: number;
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** 'auto' (default: 'max' for accuracy/auc/f1/r2, else 'min'), 'min' or 'max'. */
+  mode?: 'auto' | 'min' | 'max';
+  /** Put back the weights of the best epoch when training ends. Default true. */
+  restoreBestWeights?: boolean;
+}
+
+export interface FitLoopOptions {
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  schedule: Schedule | null;
+  callbacks: FitCallbacks;
+  earlyStopping: Required<Omit<EarlyStoppingOptions, 'monitor'>> & { monitor: string } | null;
+  /** Yield to the event loop at least this often (ms) so pages and progress displays stay responsive. */
+  yieldEveryMs: number;
+}
+
+export interface History {
+  epochs: EpochLogs[];
+  /** The epoch whose weights the model has at the end (early stopping with restore), else the last. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Why training ended: 'epochs', 'earlyStopping' or 'stopped' (a callback or model.stopTraining). */
+  reason: 'epochs' | 'earlyStopping' | 'stopped';
+  /** The values of one logged quantity per epoch: 'loss', 'val_loss', '<task>_loss', 'val_<task>_<metric>', '<task>_weight'. */
+  get(name: string): number[];
+}
+
+const FIT_KEYS = [
+  'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs',
+] as const;
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Seeds the shuffling (default: the model's seed). */
+  seed?: number;
+  /** Hold out this fraction of the rows (the last ones, as Keras does) for validation. */
+  validationSplit?: number;
+  callbacks?: FitCallbacks;
+  earlyStopping?: EarlyStoppingOptions | boolean;
+  /** A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. */
+  learningRate?: number | ScheduleSpec;
+  /** Per-row sample weights for the training rows. */
+  sampleWeights?: ArrayLike<number>;
+  /** Parameter names (or prefixes) to keep frozen during this fit, e.g. ['shared']. */
+  freeze?: string[];
+  yieldEveryMs?: number;
+}
+
+/** Validates the options that do not depend on the data. */
+export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasValidation: boolean): FitLoopOptions & { raw: Record<string, unknown> } {
+  const where = 'fit';
+  const o = checkOptionsObject(where, options);
+  checkKeys(where, o, FIT_KEYS);
+  const epochs = o.epochs === undefined ? 1 : checkDim(where, 'epochs', o.epochs);
+  const batchSize = o.batchSize === undefined ? 32 : checkDim(where, 'batchSize', o.batchSize);
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new ArgumentError(`${where}: shuffle must be true or false, got ${show(o.shuffle)}`);
+  const seed = o.seed === undefined ? core.seed : checkSeed(where, o.seed);
+  let schedule: Schedule | null = null;
+  if (o.learningRate !== undefined) {
+    schedule = typeof o.learningRate === 'number'
+      ? createSchedule({ type: 'constant', learningRate: checkFiniteNumber(where, 'learningRate', o.learningRate) })
+      : createSchedule(o.learningRate as ScheduleSpec);
+  }
+  const callbacks = checkOptionsObject(`${where} callbacks`, o.callbacks) as FitCallbacks;
+  checkKeys(`${where} callbacks`, callbacks, ['onTrainBegin', 'onEpochBegin', 'onEpochEnd', 'onBatchEnd', 'onTrainEnd']);
+  for (const [k, v] of Object.entries(callbacks)) {
+    if (typeof v !== 'function') throw new ArgumentError(`${where}: callbacks.${k} must be a function, got ${show(v)}`);
+  }
+  let earlyStopping: FitLoopOptions['earlyStopping'] = null;
+  if (o.earlyStopping !== undefined && o.earlyStopping !== false) {
+    const e = o.earlyStopping === true ? {} : checkOptionsObject(`${where} earlyStopping`, o.earlyStopping);
+    checkKeys(`${where} earlyStopping`, e, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights']);
+    const monitor = e.monitor === undefined ? (hasValidation ? 'val_loss' : 'loss') : e.monitor;
+    if (typeof monitor !== 'string') throw new ArgumentError(`${where}: earlyStopping.monitor must be a string, got ${show(monitor)}`);
+    if (monitor.startsWith('val_') && !hasValidation) {
+      throw new ArgumentError(`${where}: earlyStopping monitors "${monitor}" but there is no validation data (give validationSplit or validationData)`);
+    }
+    checkMonitorName(monitor, core);
+    const mode = e.mode === undefined ? 'auto' : e.mode;
+    if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new ArgumentError(`${where}: earlyStopping.mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
+    const patience = e.patience === undefined ? 10 : e.patience;
+    if (typeof patience !== 'number' || !Number.isInteger(patience) || patience < 0) throw new ArgumentError(`${where}: earlyStopping.patience must be an integer ≥ 0, got ${show(patience)}`);
+    const minDelta = e.minDelta === undefined ? 0 : checkFiniteNumber(where, 'earlyStopping.minDelta', e.minDelta);
+    if (e.restoreBestWeights !== undefined && typeof e.restoreBestWeights !== 'boolean') throw new ArgumentError(`${where}: earlyStopping.restoreBestWeights must be true or false`);
+    earlyStopping = {
+      monitor, patience, minDelta: Math.abs(minDelta),
+      mode: mode === 'auto' ? (/_(accuracy|auc|f1|r2)$/.test(monitor) ? 'max' : 'min') : mode,
+      restoreBestWeights: e.restoreBestWeights !== false,
+    };
+  }
+  const yieldEveryMs = o.yieldEveryMs === undefined ? 50 : checkFiniteNumber(where, 'yieldEveryMs', o.yieldEveryMs);
+  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, raw: o };
+}
+
+function checkMonitorName(monitor: string, core: MultiTaskModelCore): void {
+  if (monitor === 'loss' || monitor === 'val_loss') return;
+  const rest = monitor.startsWith('val_') ? monitor.slice(4) : monitor;
+  for (const name of core.taskNames) {
+    if (rest.startsWith(`${name}_`)) return;
+  }
+  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' with tasks ${core.taskNames.join(', ')}`);
+}
+
+/** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */
+export function logValue(logs: EpochLogs, name: string): number {
+  if (name === 'loss') return logs.loss;
+  if (name === 'val_loss') return logs.val?.loss ?? NaN;
+  const val = name.startsWith('val_');
+  const rest = val ? name.slice(4) : name;
+  for (const task of Object.keys(logs.tasks)) {
+    if (!rest.startsWith(`${task}_`)) continue;
+    const metric = rest.slice(task.length + 1);
+    if (!val) {
+      if (metric === 'loss') return logs.tasks[task]!.loss;
+      if (metric === 'weight') return logs.weights[task] ?? NaN;
+      continue;
+    }
+    const v = (logs.val?.tasks[task] as Record<string, number> | undefined)?.[metric];
+    if (v !== undefined) return v;
+  }
+  return NaN;
+}
+
+function makeHistory(epochs: EpochLogs[], bestEpoch: number, reason: History['reason']): History {
+  return {
+    epochs, bestEpoch, reason, stoppedEarly: reason === 'earlyStopping',
+    get(name: string) { return epochs.map((e) => logValue(e, name)); },
+  };
+}
+
+export interface StopFlag { stopTraining: boolean }
+
+/** Runs the epochs. `train` and `val` are resident in WASM memory; the caller frees them. */
+export async function fitLoop(
+  core: MultiTaskModelCore, train: ResidentData, val: ResidentData | null, opts: FitLoopOptions, stop: StopFlag,
+  targetStats: ReadonlyMap<string, { mean: number; std: number }>,
+): Promise<History> {
+  const T = core.taskNames.length;
+  const { allocator } = runtime('fit');
+  const n = train.rows;
+  const batchSize = Math.min(opts.batchSize, n);
+  core.ensureCapacity(Math.max(batchSize, Math.min(val?.rows ?? 0, 1024)));
+  core.setClassWeights(train);
+  const order = allocator.alloc(n * 4);
+  const rng = new Rng(opts.seed, Stream.shuffle);
+  const epochsLog: EpochLogs[] = [];
+  const sums = new Float64Array(T), counts = new Float64Array(T);
+  const labeledInBatch = new Float64Array(T);
+  const es = opts.earlyStopping;
+  let best = es?.mode === 'max' ? -Infinity : Infinity;
+  let bestEpoch = -1, bestWeights: Float32Array | null = null, wait = 0;
+  let reason: History['reason'] = 'epochs';
+  let lastYield = now();
+  stop.stopTraining = false;
+  try {
+    opts.callbacks.onTrainBegin?.();
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      const started = now();
+      if (opts.callbacks.onEpochBegin?.(epoch) === false) { reason = 'stopped'; break; }
+      const idx = new Int32Array(heapF32().buffer, order, n);
+      for (let i = 0; i < n; i++) idx[i] = i;
+      if (opts.shuffle) rng.shuffle(order, n);
+      sums.fill(0); counts.fill(0);
+      let lr = 0;
+      for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
+        const rows = Math.min(batchSize, n - start);
+        core.loadBatch(train, order + start * 4, rows);
+        lr = opts.schedule ? opts.schedule(core.step, epoch) : core.optimizer.config.learningRate;
+        const losses = core.trainBatch(rows, lr, epoch);
+        countLabeled(core, train, order + start * 4, rows, labeledInBatch);
+        for (let t = 0; t < T; t++) { sums[t]! += losses[t]! * labeledInBatch[t]!; counts[t]! += labeledInBatch[t]!; }
+        if (opts.callbacks.onBatchEnd) {
+          const tasks: Record<string, number> = {};
+          core.taskNames.forEach((name, t) => { tasks[name] = losses[t]!; });
+          if (opts.callbacks.onBatchEnd(batch, { batch, step: core.step, tasks }) === false) stop.stopTraining = true;
+        }
+        if (stop.stopTraining) break;
+        if (now() - lastYield > opts.yieldEveryMs) { await yieldToEventLoop(); lastYield = now(); }
+      }
+      const epochLosses = new Float64Array(T);
+      for (let t = 0; t < T; t++) epochLosses[t] = counts[t]! > 0 ? sums[t]! / counts[t]! : NaN;
+      if (core.weighting.needs.lossHistory) core.weighting.endEpoch(epochLosses);
+      const weights = core.weighting.currentWeights();
+      const logs: EpochLogs = {
+        epoch, loss: 0, tasks: {}, weights: {}, learningRate: lr, seconds: 0,
+      };
+      core.taskNames.forEach((name, t) => {
+        logs.tasks[name] = { loss: epochLosses[t]! };
+        logs.weights[name] = weights[t]!;
+        if (counts[t]! > 0) logs.loss += epochLosses[t]!;
+      });
+      if (val) logs.val = evaluateResident(core, val, targetStats);
+      logs.seconds = (now() - started) / 1000;
+      epochsLog.push(logs);
+      if (es) {
+        const v = logValue(logs, es.monitor);
+        const improved = es.mode === 'min' ? v < best - es.minDelta : v > best + es.minDelta;
+        if (improved || bestEpoch < 0) {
+          if (Number.isFinite(v)) best = v;
+          bestEpoch = epoch;
+          wait = 0;
+          if (es.restoreBestWeights) bestWeights = snapshot(core);
+        } else if (++wait > es.patience) {
+          reason = 'earlyStopping';
+        }
+      }
+      if (opts.callbacks.onEpochEnd?.(epoch, logs) === false) stop.stopTraining = true;
+      if (reason === 'earlyStopping') break;
+      if (stop.stopTraining) { reason = 'stopped'; break; }
+      await yieldToEventLoop();
+      lastYield = now();
+    }
+    if (es?.restoreBestWeights && bestWeights && bestEpoch !== epochsLog.length - 1) restore(core, bestWeights);
+    const history = makeHistory(epochsLog, es && bestEpoch >= 0 ? bestEpoch : epochsLog.length - 1, reason);
+    opts.callbacks.onTrainEnd?.(history);
+    return history;
+  } finally {
+    allocator.free(order);
+    rng.dispose();
+  }
+}
+
+function countLabeled(core: MultiTaskModelCore, data: ResidentData, idx: number, rows: number, out: Float64Array): void {
+  const heap = heapF32();
+  const ids = new Int32Array(heap.buffer, idx, rows);
+  const bytes = new Uint8Array(heap.buffer);
+  core.taskNames.forEach((_, t) => {
+    const l = data.labels[t];
+    let c = 0;
+    if (l) for (let i = 0; i < rows; i++) c += bytes[l.mask + ids[i]!]! !== 0 ? 1 : 0;
+    out[t] = c;
+  });
+}
+
+function snapshot(core: MultiTaskModelCore): Float32Array {
+  const p = core.parameters;
+  return heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size);
+}
+
+function restore(core: MultiTaskModelCore, weights: Float32Array): void {
+  heapF32().set(weights, core.parameters.params >>> 2);
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
