@@ -31,3 +31,7 @@ export type {
   ConstantScheduleSpec, StepScheduleSpec, ExponentialScheduleSpec, CosineScheduleSpec,
 } from './nn/schedule.js';
 export type { ParameterBlock } from './nn/types.js';
+
+// data (src/data/)
+export { parseCSV, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export type { CsvOptions, ParsedCsv, DataErrorLocation } from './data/index.js';
