@@ -33,5 +33,12 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, CsvError, DataError, UnknownCategoryError } from './data/index.js';
-export type { CsvOptions, ParsedCsv, DataErrorLocation } from './data/index.js';
+export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export type {
+  CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
+  PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
+  DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
+  FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
+  TargetSpec, BinaryTargetSpec, MulticlassTargetSpec, MultilabelTargetSpec, RegressionTargetSpec,
+  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
+} from './data/index.js';
