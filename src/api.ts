@@ -31,3 +31,14 @@ export type {
   ConstantScheduleSpec, StepScheduleSpec, ExponentialScheduleSpec, CosineScheduleSpec,
 } from './nn/schedule.js';
 export type { ParameterBlock } from './nn/types.js';
+
+// data (src/data/)
+export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export type {
+  CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
+  PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
+  DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
+  FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
+  TargetSpec, BinaryTargetSpec, MulticlassTargetSpec, MultilabelTargetSpec, RegressionTargetSpec,
+  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
+} from './data/index.js';

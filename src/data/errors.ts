@@ -1,0 +1,55 @@
+// Errors of the data layer. They extend ArgumentError (code 'E_ARGUMENT'): bad
+// data is a bad argument, so `err.code` branches keep working; the subclasses add
+// where the problem is as properties, besides naming it in the message.
+
+import { ArgumentError } from '../runtime/errors.js';
+
+/** Malformed CSV text: an unterminated quote, a row with the wrong number of fields… */
+export class CsvError extends ArgumentError {
+  /** 1-based line of the text where the problem is (for a record, the line it starts on). */
+  readonly line: number;
+  constructor(message: string, line: number) {
+    super(message);
+    this.line = line;
+  }
+}
+
+/** Where in the data a DataError is. Every field is optional: absent means not applicable. */
+export interface DataErrorLocation {
+  /** The column (feature or target) at fault. */
+  column?: string;
+  /** 0-based index of the row in the input (the array, the columns, the Dataset). */
+  rowIndex?: number;
+  /** 1-based line of the CSV text the row came from, when it came from one. */
+  line?: number;
+  /** The offending value, as text. */
+  value?: string;
+}
+
+/**
+ * A value the data layer cannot use: text in a numeric column, a label outside a
+ * target's classes, a feature key missing from a row, a target with no labels…
+ */
+export class DataError extends ArgumentError {
+  readonly column: string | undefined;
+  readonly rowIndex: number | undefined;
+  readonly line: number | undefined;
+  readonly value: string | undefined;
+  constructor(message: string, location: DataErrorLocation = {}) {
+    super(message);
+    this.column = location.column;
+    this.rowIndex = location.rowIndex;
+    this.line = location.line;
+    this.value = location.value;
+  }
+}
+
+/** A categorical value at transform time that the Preprocessor did not see when fitted. */
+export class UnknownCategoryError extends DataError {
+  /** The categories the Preprocessor knows for the column. */
+  readonly known: readonly string[];
+  constructor(message: string, location: DataErrorLocation, known: readonly string[]) {
+    super(message, location);
+    this.known = known;
+  }
+}

@@ -1,0 +1,18 @@
+// Datasets and preprocessing: CSV parsing, Dataset (raw columns + targets),
+// Preprocessor (standardize, impute, one-hot; fitted state as JSON).
+export { parseCSV } from './csv.js';
+export type { CsvOptions, ParsedCsv } from './csv.js';
+export { Dataset } from './dataset.js';
+export type { DatasetTarget, ColumnValues, SplitOptions } from './dataset.js';
+export { Preprocessor } from './preprocessor.js';
+export type {
+  PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
+} from './preprocessor.js';
+export { CsvError, DataError, UnknownCategoryError } from './errors.js';
+export type { DataErrorLocation } from './errors.js';
+export type {
+  FeatureType, TargetType, NumericImputation, UnknownCategory,
+  FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
+  TargetSpec, BinaryTargetSpec, MulticlassTargetSpec, MultilabelTargetSpec, RegressionTargetSpec,
+  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
+} from './spec.js';

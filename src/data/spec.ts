@@ -1,0 +1,214 @@
+// Column specs: which columns are features and targets, and how to read them.
+//
+// A spec names each column once, as a feature or as a target, by a type name or
+// an object with the type and options:
+//
+//   features:
+//     'numeric'      { type: 'numeric', missing?: 'mean' | 'median' | 'zero' }
+//                    numbers; a missing value is imputed by the Preprocessor with
+//                    the mean (default) or median of the fit data's observed
+//                    values, or the raw value 0.
+//     'categorical'  { type: 'categorical', unknown?: 'error' | 'other' }
+//                    strings, one-hot encoded by the Preprocessor over the
+//                    categories of its fit data; a category it has not seen is an
+//                    error (default) or, with 'other', goes to an extra feature
+//                    `<column>_other`.
+//   targets (a missing value — an empty cell, null… — means the row has no label):
+//     'binary'       { type: 'binary', positive?: string, negative?: string }
+//                    two classes, as 0/1. The positive class is `positive` if
+//                    given; else, when the two values are true/false, yes/no, y/n,
+//                    t/f (any case) or 1/0, the first of each pair; else the second
+//                    of the two values in sorted order (numeric when both are
+//                    numbers, else by code units): female/male → male.
+//                    `negative` (or `positive`) lets a column hold only one value.
+//                    With both, any other value is an error.
+//     'multiclass'   { type: 'multiclass', classes?: string[] }
+//                    one class index per row; classes sorted (see sortLabels)
+//                    from the whole data at creation, or exactly `classes`, in
+//                    that order (any other value is an error).
+//     'multilabel'   { type: 'multilabel', separator?: string, labels?: string[], none?: string }
+//                    one column holding a row's labels separated by `separator`
+//                    (default '|'), e.g. "a|c"; 0/1 per label. Labels sorted from
+//                    the whole data, or exactly `labels`. An empty cell is a
+//                    missing row; the text `none` (e.g. 'none') is a labeled row
+//                    with no label set. From JS, a row may also be an array of
+//                    labels ([] = labeled, no label set).
+//     'regression'   { type: 'regression' }  one number per row.
+//
+// Every resolved spec (Dataset.spec) is itself a valid spec, with every choice
+// written out, so a second file read with it gets the same classes in the same
+// order.
+
+import { ArgumentError } from '../runtime/errors.js';
+import { checkKeys, show } from '../runtime/validate.js';
+
+export type FeatureType = 'numeric' | 'categorical';
+export type TargetType = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+export type NumericImputation = 'mean' | 'median' | 'zero';
+export type UnknownCategory = 'error' | 'other';
+
+export interface NumericFeatureSpec { type: 'numeric'; missing?: NumericImputation }
+export interface CategoricalFeatureSpec { type: 'categorical'; unknown?: UnknownCategory }
+export type FeatureSpec = FeatureType | NumericFeatureSpec | CategoricalFeatureSpec;
+
+export interface BinaryTargetSpec { type: 'binary'; positive?: string; negative?: string }
+export interface MulticlassTargetSpec { type: 'multiclass'; classes?: readonly string[] }
+export interface MultilabelTargetSpec { type: 'multilabel'; separator?: string; labels?: readonly string[]; none?: string }
+export interface RegressionTargetSpec { type: 'regression' }
+export type TargetSpec = TargetType | BinaryTargetSpec | MulticlassTargetSpec | MultilabelTargetSpec | RegressionTargetSpec;
+
+/** What Dataset.fromRows and Dataset.fromColumns take. */
+export interface DatasetSpec {
+  /** At least one; their order is the order of Dataset.featureNames and of the encoded features. */
+  features: Readonly<Record<string, FeatureSpec>>;
+  /** Optional: a Dataset for prediction has none. */
+  targets?: Readonly<Record<string, TargetSpec>>;
+  /** Texts that mean "missing" besides the empty cell, e.g. ['NA', 'n/a'] (compared after trimming). */
+  naValues?: readonly string[];
+}
+
+/** What Dataset.fromCSV takes: a DatasetSpec and the CSV options. */
+export interface CsvDatasetSpec extends DatasetSpec {
+  /** One character, not `"`, CR or LF. Default `,`. */
+  delimiter?: string;
+}
+
+export type ResolvedFeatureSpec =
+  | { readonly type: 'numeric'; readonly missing: NumericImputation }
+  | { readonly type: 'categorical'; readonly unknown: UnknownCategory };
+
+export type ResolvedTargetSpec =
+  | { readonly type: 'binary'; readonly negative: string; readonly positive: string }
+  | { readonly type: 'multiclass'; readonly classes: readonly string[] }
+  | { readonly type: 'multilabel'; readonly separator: string; readonly labels: readonly string[]; readonly none?: string }
+  | { readonly type: 'regression' };
+
+/** Dataset.spec: every column with every choice made (classes included). */
+export interface ResolvedDatasetSpec {
+  readonly features: Readonly<Record<string, ResolvedFeatureSpec>>;
+  readonly targets: Readonly<Record<string, ResolvedTargetSpec>>;
+  readonly naValues: readonly string[];
+}
+
+export const FEATURE_TYPES: readonly FeatureType[] = ['numeric', 'categorical'];
+export const TARGET_TYPES: readonly TargetType[] = ['binary', 'multiclass', 'multilabel', 'regression'];
+const IMPUTATIONS: readonly NumericImputation[] = ['mean', 'median', 'zero'];
+const UNKNOWN: readonly UnknownCategory[] = ['error', 'other'];
+
+/** A target spec as given, checked, before the data fixes its classes. */
+export type TargetRequest =
+  | { type: 'binary'; positive?: string; negative?: string }
+  | { type: 'multiclass'; classes?: readonly string[] }
+  | { type: 'multilabel'; separator: string; labels?: readonly string[]; none?: string }
+  | { type: 'regression' };
+
+function columnSpecObject(where: string, role: string, name: string, raw: unknown, types: readonly string[]): Record<string, unknown> {
+  if (typeof raw === 'string') {
+    if (!types.includes(raw)) throw new ArgumentError(`${where}: ${role} "${name}": unknown type ${show(raw)} (known: ${types.join(', ')})`);
+    return { type: raw };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ArgumentError(`${where}: ${role} "${name}" must be a type name (${types.join(', ')}) or an object { type, …options }, got ${show(raw)}`);
+  }
+  const o = raw as Record<string, unknown>;
+  if (typeof o.type !== 'string' || !types.includes(o.type)) {
+    throw new ArgumentError(`${where}: ${role} "${name}": unknown type ${show(o.type)} (known: ${types.join(', ')})`);
+  }
+  return o;
+}
+
+function checkOptions(where: string, role: string, name: string, o: Record<string, unknown>, known: readonly string[]): void {
+  checkKeys(`${where}: ${role} "${name}" (${String(o.type)})`, o, ['type', ...known]);
+}
+
+function oneOf<T extends string>(where: string, what: string, value: unknown, known: readonly T[]): T {
+  if (typeof value !== 'string' || !(known as readonly string[]).includes(value)) {
+    throw new ArgumentError(`${where}: ${what} must be one of ${known.map((k) => JSON.stringify(k)).join(', ')}, got ${show(value)}`);
+  }
+  return value as T;
+}
+
+/** A label given in a spec: a non-empty string without surrounding whitespace (cells are trimmed before comparing). */
+function label(where: string, what: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.trim() !== value) {
+    throw new ArgumentError(`${where}: ${what} must be a non-empty string without leading or trailing whitespace (cells are trimmed), got ${show(value)}`);
+  }
+  return value;
+}
+
+function labelList(where: string, what: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ArgumentError(`${where}: ${what} must be a non-empty array of strings, got ${show(value)}`);
+  const out = value.map((v, i) => label(where, `${what}[${i}]`, v));
+  const seen = new Set<string>();
+  for (const v of out) {
+    if (seen.has(v)) throw new ArgumentError(`${where}: ${what} lists ${JSON.stringify(v)} twice`);
+    seen.add(v);
+  }
+  return out;
+}
+
+export function resolveFeatureSpec(where: string, name: string, raw: unknown): ResolvedFeatureSpec {
+  const o = columnSpecObject(where, 'feature', name, raw, FEATURE_TYPES);
+  const at = `${where}: feature "${name}"`;
+  if (o.type === 'numeric') {
+    checkOptions(where, 'feature', name, o, ['missing']);
+    return { type: 'numeric', missing: o.missing === undefined ? 'mean' : oneOf(at, 'missing', o.missing, IMPUTATIONS) };
+  }
+  checkOptions(where, 'feature', name, o, ['unknown']);
+  return { type: 'categorical', unknown: o.unknown === undefined ? 'error' : oneOf(at, 'unknown', o.unknown, UNKNOWN) };
+}
+
+export function resolveTargetRequest(where: string, name: string, raw: unknown): TargetRequest {
+  const o = columnSpecObject(where, 'target', name, raw, TARGET_TYPES);
+  const at = `${where}: target "${name}"`;
+  switch (o.type as TargetType) {
+    case 'binary': {
+      checkOptions(where, 'target', name, o, ['positive', 'negative']);
+      const r: { type: 'binary'; positive?: string; negative?: string } = { type: 'binary' };
+      if (o.positive !== undefined) r.positive = label(at, 'positive', o.positive);
+      if (o.negative !== undefined) r.negative = label(at, 'negative', o.negative);
+      if (r.positive !== undefined && r.positive === r.negative) {
+        throw new ArgumentError(`${at}: positive and negative are both ${JSON.stringify(r.positive)}`);
+      }
+      return r;
+    }
+    case 'multiclass': {
+      checkOptions(where, 'target', name, o, ['classes']);
+      return o.classes === undefined ? { type: 'multiclass' } : { type: 'multiclass', classes: labelList(at, 'classes', o.classes) };
+    }
+    case 'multilabel': {
+      checkOptions(where, 'target', name, o, ['separator', 'labels', 'none']);
+      let separator = '|';
+      if (o.separator !== undefined) {
+        if (typeof o.separator !== 'string' || o.separator === '' || o.separator.trim() === '') {
+          throw new ArgumentError(`${at}: separator must be a non-empty string that is not only whitespace, got ${show(o.separator)}`);
+        }
+        separator = o.separator;
+      }
+      const r: { type: 'multilabel'; separator: string; labels?: readonly string[]; none?: string } = { type: 'multilabel', separator };
+      if (o.labels !== undefined) {
+        r.labels = labelList(at, 'labels', o.labels);
+        for (const l of r.labels) {
+          if (l.includes(separator)) throw new ArgumentError(`${at}: label ${JSON.stringify(l)} contains the separator ${JSON.stringify(separator)}`);
+        }
+      }
+      if (o.none !== undefined) {
+        r.none = label(at, 'none', o.none);
+        if (r.labels?.includes(r.none)) throw new ArgumentError(`${at}: none ${JSON.stringify(r.none)} is also one of the labels`);
+      }
+      return r;
+    }
+    case 'regression':
+      checkOptions(where, 'target', name, o, []);
+      return { type: 'regression' };
+  }
+}
+
+/** Checks naValues: an array of strings, trimmed (as the cells they are compared with). */
+export function resolveNaValues(where: string, raw: unknown): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || !raw.every((v) => typeof v === 'string')) {
+    throw new ArgumentError(`${where}: naValues must be an array of strings, got ${show(raw)}`);
+  }
+  return [...new Set((raw as string[]).map((v) => v.trim()).filter((v) => v !== ''))];
+}
