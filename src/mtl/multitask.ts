@@ -10,7 +10,19 @@ import type { TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
-import { Dataset, Preprocessor, type TargetColumn } from '../data/index.js';
+import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { decodeModel, encodeModel, ModelFormatError } from '../io/format.js';
+
+/** What a model file restores in place of a Dataset or an array spec (not public). */
+class RestoredInput {
+  constructor(
+    readonly schema: InputSchema,
+    readonly preprocessor: Preprocessor | null,
+    readonly targetStats: Map<string, { mean: number; std: number }>,
+  ) {}
+}
+
+const PACKAGE_VERSION = '0.1.0';
 
 /** Inputs as arrays: rows × features. */
 export type FeatureRows = readonly (readonly number[])[] | Float32Array | Float64Array | Matrix;
@@ -56,9 +68,14 @@ export class MultiTaskModel {
     const opts = checkOptionsObject('MultiTaskModel', options);
     if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
     if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
-    const input = options.input;
+    const input = options.input as Dataset | ArrayInputSpec | RestoredInput;
     const taskInfo = new Map<string, { width: number; classes?: readonly string[] }>();
-    if (input instanceof Dataset) {
+    if (input instanceof RestoredInput) {
+      this.#preprocessor = input.preprocessor;
+      this.#schema = input.schema;
+      for (const [name, info] of input.schema.tasks) if (info.classes) this.#classNames.set(name, info.classes);
+      for (const [name, st] of input.targetStats) this.#targetStats.set(name, st);
+    } else if (input instanceof Dataset) {
       this.#preprocessor = Preprocessor.fit(input);
       for (const spec of options.tasks) {
         if (!input.targetNames.includes(spec.name)) {
@@ -105,10 +122,114 @@ export class MultiTaskModel {
   get taskNames(): readonly string[] { return this.#core.taskNames; }
   get featureNames(): readonly string[] { return this.#schema.featureNames; }
   get parameters() { return this.#core.parameters; }
+  /**
+   * The model as one binary blob (see src/io/format.ts): architecture, tasks,
+   * preprocessing statistics, the weighting strategy's state and the weights.
+   */
+  save(options?: { metadata?: Record<string, unknown> }): Uint8Array {
+    const core = this.#core;
+    core.check();
+    const opts = checkOptionsObject('save', options);
+    checkKeys('save', opts, ['metadata']);
+    const o = core.options;
+    const header = {
+      format: 'manytask.model',
+      manytask: PACKAGE_VERSION,
+      seed: core.seed,
+      architecture: core.architecture.config(),
+      tasks: core.specs,
+      weighting: core.weighting.config(),
+      weightingState: core.weighting.state(),
+      optimizer: core.optimizerSpec,
+      ...(o.relatedness !== undefined ? { relatedness: o.relatedness } : {}),
+      ...(o.affinity !== undefined ? { affinityOptions: o.affinity } : {}),
+      ...(o.gradients !== undefined ? { gradients: o.gradients } : {}),
+      schema: {
+        featureNames: this.#schema.featureNames,
+        tasks: Object.fromEntries([...this.#schema.tasks].map(([n, v]) => [n, v])),
+      },
+      preprocessor: this.#preprocessor?.toJSON() ?? null,
+      targetStats: Object.fromEntries(this.#targetStats),
+      parameters: core.parameters.list().map((p) => ({ name: p.name, shape: p.shape, offset: p.offset })),
+      affinity: this.taskAffinity(),
+      steps: core.step,
+      metadata: opts.metadata ?? {},
+    };
+    const p = core.parameters;
+    return encodeModel({ header, weights: heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size) });
+  }
+
+  /** Rebuilds a model from `save()`'s bytes (see loadModel). */
+  static load(bytes: Uint8Array): MultiTaskModel {
+    const { header: h, weights } = decodeModel(bytes);
+    const fail = (what: string): never => { throw new ModelFormatError(what); };
+    if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
+    const schemaJson = h.schema as { featureNames?: unknown; tasks?: unknown } | undefined;
+    if (!schemaJson || !Array.isArray(schemaJson.featureNames) || typeof schemaJson.tasks !== 'object' || schemaJson.tasks === null) fail('the header has no input schema');
+    const tasksInfo = new Map<string, { width: number; classes?: readonly string[] }>();
+    for (const [name, v] of Object.entries(schemaJson!.tasks as Record<string, { width: number; classes?: string[] }>)) {
+      if (!Number.isInteger(v?.width) || v.width < 1 || v.width > 1 << 16) fail(`task "${name}" has an invalid width`);
+      tasksInfo.set(name, { width: v.width, ...(Array.isArray(v.classes) ? { classes: v.classes.map(String) } : {}) });
+    }
+    const schema: InputSchema = { featureCount: schemaJson!.featureNames!.length as number, featureNames: (schemaJson!.featureNames as unknown[]).map(String), tasks: tasksInfo };
+    if (schema.featureCount < 1 || schema.featureCount > 1 << 20) fail('the feature count is out of range');
+    const stats = new Map(Object.entries((h.targetStats ?? {}) as Record<string, { mean: number; std: number }>));
+    let pre: Preprocessor | null = null;
+    try {
+      if (h.preprocessor !== null && h.preprocessor !== undefined) pre = Preprocessor.fromJSON(h.preprocessor);
+    } catch (err) {
+      fail(`its preprocessing section is invalid (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
+    let model: MultiTaskModel;
+    try {
+      model = new MultiTaskModel({
+        input: new RestoredInput(schema, pre, stats) as unknown as ArrayInputSpec,
+        architecture: h.architecture as Record<string, unknown>,
+        tasks: h.tasks as TaskSpec[],
+        weighting: h.weighting as Record<string, unknown>,
+        optimizer: h.optimizer as ModelOptions['optimizer'] & object,
+        seed: h.seed as number,
+        ...(h.relatedness !== undefined ? { relatedness: h.relatedness as ModelOptions['relatedness'] & object } : {}),
+        ...(h.affinityOptions !== undefined ? { affinity: h.affinityOptions as ModelOptions['affinity'] & object } : {}),
+        ...(h.gradients !== undefined ? { gradients: h.gradients as 'representation' | 'parameters' } : {}),
+      });
+    } catch (err) {
+      if (err instanceof ModelFormatError) throw err;
+      throw new ModelFormatError(`its model description is invalid (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const params = model.#core.parameters;
+    const table = h.parameters as { name: string; shape: number[]; offset: number }[] | undefined;
+    const mine = params.list();
+    const same = Array.isArray(table) && table.length === mine.length && mine.every((p, i) => {
+      const q = table[i]!;
+      return q?.name === p.name && q.offset === p.offset && Array.isArray(q.shape) && q.shape[0] === p.shape[0] && q.shape[1] === p.shape[1];
+    });
+    if (!same || weights.length !== params.size) {
+      model.dispose();
+      fail('its parameter table does not match the architecture it describes');
+    }
+    for (let i = 0; i < weights.length; i++) {
+      if (!Number.isFinite(weights[i]!)) { model.dispose(); fail(`weight ${i} is not finite`); }
+    }
+    heapF32().set(weights, params.params >>> 2);
+    if (h.weightingState && typeof h.weightingState === 'object') model.#core.weighting.restore(h.weightingState as Record<string, unknown>);
+    model.#savedAffinity = (h.affinity as TaskAffinity | null | undefined) ?? null;
+    return model!;
+  }
+
+  #savedAffinity: TaskAffinity | null = null;
+
   /** A classification task's class (or label) names, in output order; null when the data gave only a count. */
   classNames(task: string): readonly string[] | null {
     if (!this.#core.taskNames.includes(task)) throw new ArgumentError(`unknown task "${task}" (tasks: ${this.#core.taskNames.join(', ')})`);
     return this.#classNames.get(task) ?? null;
+  }
+
+  /** The feature columns (and their types) the model reads from raw rows; for building a Dataset to evaluate or predict. */
+  inputSpec(): Record<string, 'numeric' | 'categorical'> {
+    if (!this.#preprocessor) throw new ArgumentError(`this model was built from arrays; it reads ${this.#schema.featureCount} numeric features, not named columns`);
+    return Object.fromEntries(this.#preprocessor.columns.map((c) => [c.name, c.type]));
   }
 
   /** The optimizer steps taken so far. */
@@ -253,7 +374,10 @@ export class MultiTaskModel {
 
   /** The inter-task affinity measured during training, as a matrix with suggested groups (null for one task or affinity: false). */
   taskAffinity(): TaskAffinity | null {
-    return this.#core.affinity?.result() ?? null;
+    const measured = this.#core.affinity?.result() ?? null;
+    // A loaded model reports what was measured before it was saved, until it trains again.
+    if (measured && measured.samples.some((row) => row.some((n) => n > 0))) return measured;
+    return this.#savedAffinity ?? measured;
   }
 
   /** Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze; returns the names. */
@@ -328,7 +452,7 @@ export class MultiTaskModel {
   }
 }
 
-function checkKind(spec: TaskSpec, col: TargetColumn): void {
+function checkKind(spec: TaskSpec, col: DatasetTarget): void {
   if (spec.kind !== col.kind) {
     throw new ArgumentError(`task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
   }
@@ -387,4 +511,9 @@ function splitTail(p: Prepared, width: number, at: number): [Prepared, Prepared]
     tail.labels.set(name, Array.prototype.slice.call(values, at * w) as number[]);
   }
   return [head, tail];
+}
+
+/** Rebuilds a model saved with `model.save()`. Refuses truncated, corrupted, foreign or future-version files with ModelFormatError. */
+export function loadModel(bytes: Uint8Array): MultiTaskModel {
+  return MultiTaskModel.load(bytes);
 }

@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'E_ARGUMENT'
   | 'E_DISPOSED'
   | 'E_OUT_OF_MEMORY'
-  | 'E_WASM_TRAP';
+  | 'E_WASM_TRAP'
+  | 'E_DIVERGED'
+  | 'E_MODEL_FORMAT';
 
 export class ManytaskError extends Error {
   readonly code: ErrorCode;
@@ -57,5 +59,17 @@ export class WasmTrapError extends ManytaskError {
   constructor(kernel: string, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super('E_WASM_TRAP', `kernel ${kernel} trapped: ${detail}. This is a bug in manytask; please report it with the inputs that caused it.`, { cause });
+  }
+}
+
+/** Training stopped because a task's loss or the gradient became NaN or infinite; the weights are those from before that step. */
+export class TrainingDivergedError extends ManytaskError {
+  readonly task: string;
+  readonly step: number;
+  constructor(task: string, step: number, what: string) {
+    super('E_DIVERGED', `training diverged at step ${step}: ${what} of task "${task}" is not finite. ` +
+      'The model keeps the weights from before this step; lower the learning rate or clip gradients (globalClipNorm).');
+    this.task = task;
+    this.step = step;
   }
 }

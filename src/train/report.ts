@@ -1,0 +1,36 @@
+// Plain-text tables for terminals: evaluations and the task-affinity matrix.
+
+import type { TaskAffinity } from '../mtl/affinity.js';
+import type { Evaluation } from './evaluate.js';
+
+/** Right-aligned columns, a rule under the header. */
+export function textTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const METRICS = ['loss', 'accuracy', 'f1', 'auc', 'logLoss', 'mae', 'rmse', 'r2'] as const;
+
+export function formatEvaluation(e: Evaluation): string {
+  const present = METRICS.filter((m) => Object.values(e.tasks).some((t) => typeof (t as Record<string, unknown>)[m] === 'number'));
+  const rows = Object.entries(e.tasks).map(([name, t]) => [
+    name, String(t.rows),
+    ...present.map((m) => fmt((t as Record<string, number | undefined>)[m])),
+  ]);
+  return textTable(['task', 'rows', ...present], rows);
+}
+
+export function formatAffinity(a: TaskAffinity): string {
+  const rows = a.tasks.map((name, s) => [name, ...a.tasks.map((_, t) => (s === t ? '—' : fmt(a.matrix[s]![t]!, 2)))]);
+  return `task affinity (mean cosine of the tasks' gradients on the shared representation):\n${textTable(['', ...a.tasks], rows)}\n` +
+    `suggested groups: ${a.groups.map((g) => `{${g.join(', ')}}`).join(' ')}`;
+}
+
+export function fmt(v: number | undefined, digits = 4): string {
+  if (v === undefined) return '';
+  if (Number.isNaN(v)) return 'n/a';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return v.toFixed(a >= 100 ? 1 : digits);
+}
