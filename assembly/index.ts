@@ -10,6 +10,7 @@ export { layerNormForward, layerNormBackward } from "./norm";
 export * from "./optim";
 export * from "./math";
 export * from "./loss";
+export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock } from "./mix";
 
 export function heapBase(): usize {
   return __heap_base;
