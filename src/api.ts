@@ -31,3 +31,9 @@ export type {
   ConstantScheduleSpec, StepScheduleSpec, ExponentialScheduleSpec, CosineScheduleSpec,
 } from './nn/schedule.js';
 export type { ParameterBlock } from './nn/types.js';
+// architectures
+export { createArchitecture, ARCHITECTURE_TYPES, SharedBottom, Mmoe, Cgc, Ple, CrossStitch } from './mtl/arch/index.js';
+export type {
+  Architecture, ArchitectureContext, ArchitectureSpec, ArchitectureType,
+  SharedBottomSpec, MmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
+} from './mtl/arch/index.js';
