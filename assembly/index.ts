@@ -11,6 +11,7 @@ export { gatherRows, gatherBytes, copyRows, rowSoftmax, rowSoftmaxBackwardAdd } 
 export * from "./optim";
 export * from "./math";
 export * from "./loss";
+export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock } from "./mix";
 
 export function heapBase(): usize {
   return __heap_base;

@@ -42,3 +42,9 @@ export type {
   TargetSpec, BinaryTargetSpec, MulticlassTargetSpec, MultilabelTargetSpec, RegressionTargetSpec,
   DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
 } from './data/index.js';
+// architectures
+export { createArchitecture, ARCHITECTURE_TYPES, SharedBottom, Mmoe, Cgc, Ple, CrossStitch } from './mtl/arch/index.js';
+export type {
+  Architecture, ArchitectureContext, ArchitectureSpec, ArchitectureType,
+  SharedBottomSpec, MmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
+} from './mtl/arch/index.js';

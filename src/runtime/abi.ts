@@ -93,6 +93,23 @@ export interface Kernels {
     rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
     delta: number, grad: Ptr, gradScale: number, reduction: number,
   ): number;
+
+  // Sharing architectures (assembly/mix.ts; used by src/mtl/arch/): gate softmax,
+  // mixing experts with per-row gate weights (experts: n i32 expert indices),
+  // cross-stitch units (xs/ys/dys/dxs: T u32 block pointers), a strided block copy.
+  softmaxRows(rows: number, n: number, x: Ptr, y: Ptr): void;
+  softmaxRowsBackward(rows: number, n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  mixForward(rows: number, n: number, d: number, e: Ptr, ldE: number, experts: Ptr, g: Ptr, out: Ptr, ldOut: number): void;
+  mixBackward(
+    rows: number, n: number, d: number, e: Ptr, ldE: number, experts: Ptr, g: Ptr,
+    dOut: Ptr, ldDOut: number, dE: Ptr, dG: Ptr, accumulate: number,
+  ): void;
+  crossStitchForward(rows: number, T: number, d: number, xs: Ptr, ldX: number, alpha: Ptr, ys: Ptr, ldY: number): void;
+  crossStitchBackward(
+    rows: number, T: number, d: number, xs: Ptr, ldX: number, alpha: Ptr,
+    dys: Ptr, ldDY: number, dxs: Ptr, ldDX: number, dAlpha: Ptr,
+  ): void;
+  copyBlock(rows: number, cols: number, src: Ptr, ldSrc: number, dst: Ptr, ldDst: number): void;
 }
 
 /** Activation codes of assembly/act.ts. */

@@ -1,0 +1,56 @@
+// Customized Gate Control (Tang et al., RecSys 2020): one extraction level with
+// S shared experts and K experts per task; task t's gate (one linear layer on
+// the input) mixes the shared experts and t's own.
+//
+//   Z   = [S shared experts | K experts of task 0 | … | K of task T−1]   rows × ((S + T·K)·d)
+//   R_t = tower_t(Σ_j softmax(x·W_t + b_t)_j · E_j)   over the shared experts, then t's own
+//
+// Parameters: `sharedExperts.<i>.<k>.weight|bias` and
+// `taskExperts.<task>.<i>.<k>.weight|bias` (expert i, layer k) — both in the
+// shared part, as Z holds every expert (a task's own experts get gradient only
+// from that task) — then `gate.<task>.weight|bias` (inputSize × (S + K)) and
+// `tower.<task>.<k>.weight|bias` (task-specific). CGC is PLE with one level.
+
+import type { Activation } from '../../nn/layers.js';
+import { SpecReader } from './common.js';
+import { GatedExperts } from './gated.js';
+
+export interface CgcSpec {
+  type: 'cgc';
+  /** Shared experts (S ≥ 1). */
+  sharedExperts: number;
+  /** Experts per task (K ≥ 1). */
+  taskExperts: number;
+  /** Widths of each expert's layers (at least one). */
+  expertUnits: number[];
+  /** Widths of each task's tower; [] for none. */
+  towerUnits: number[];
+  /** Of every expert and tower layer (gates are linear). Default 'relu'. */
+  activation?: Activation;
+  /** Dropout rate after every expert and tower layer while training. Default 0. */
+  dropout?: number;
+}
+
+export class Cgc extends GatedExperts {
+  readonly type = 'cgc';
+
+  constructor(spec: Record<string, unknown>) {
+    const r = new SpecReader('cgc', spec, ['sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout']);
+    super({
+      levels: 1, sharedExperts: r.count('sharedExperts'), taskExperts: r.count('taskExperts'),
+      expertUnits: r.units('expertUnits', false), towerUnits: r.units('towerUnits', true),
+      activation: r.activation(), dropout: r.fraction('dropout', 0, 0, 1, false),
+    }, {
+      expert: (_level, task, i) => (task === null ? `sharedExperts.${i}` : `taskExperts.${task}.${i}`),
+      gate: () => { throw new Error('unreachable: CGC has one level'); },
+      sharedPrefixes: ['sharedExperts', 'taskExperts'],
+    });
+  }
+
+  config(): Record<string, unknown> {
+    return {
+      type: this.type, sharedExperts: this.shape.sharedExperts, taskExperts: this.shape.taskExperts,
+      ...this.commonConfig(),
+    };
+  }
+}

@@ -1,0 +1,249 @@
+// Plain f64 references for the sharing architectures (src/mtl/arch/) and their
+// kernels (assembly/mix.ts). Written for clarity, not speed: they define what
+// the architectures compute, straight from the papers, with none of the
+// implementation's buffers, copies or index lists.
+//
+// Parameters come as { name: Float64Array } (row-major, as Parameters stores
+// them); x is rows × inputSize. archRef returns Z and every task's R_t;
+// taskPartRef computes the R_t from (x, Z) alone, which is how the tests
+// differentiate through Z.
+import { ACTIVATIONS } from './nn-reference.js';
+
+const ACT_ALIASES = { linear: 'identity', leaky_relu: 'leakyRelu' };
+
+function act(name) {
+  const key = ACT_ALIASES[name] ?? name;
+  const alpha = key === 'leakyRelu' ? 0.01 : 1;
+  return (v) => ACTIVATIONS[key].f(v, alpha);
+}
+
+/** y = f(x·W + b) with W m × n taken from params[prefix.weight], b from params[prefix.bias]. */
+function dense(p, prefix, x, rows, m, n, f) {
+  const W = p[`${prefix}.weight`], b = p[`${prefix}.bias`];
+  if (!W || W.length !== m * n) throw new Error(`reference: ${prefix}.weight should have ${m}×${n} values`);
+  const y = new Float64Array(rows * n);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = b[j];
+      for (let k = 0; k < m; k++) s += x[i * m + k] * W[k * n + j];
+      y[i * n + j] = f(s);
+    }
+  }
+  return y;
+}
+
+function mlp(p, prefix, x, rows, m, units, f) {
+  let h = x, width = m;
+  units.forEach((u, k) => { h = dense(p, `${prefix}.${k}`, h, rows, width, u, f); width = u; });
+  return h;
+}
+
+export function softmaxRef(x, rows, n) {
+  const y = new Float64Array(rows * n);
+  for (let i = 0; i < rows; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) m = Math.max(m, x[i * n + j]);
+    let s = 0;
+    for (let j = 0; j < n; j++) s += Math.exp(x[i * n + j] - m);
+    for (let j = 0; j < n; j++) y[i * n + j] = Math.exp(x[i * n + j] - m) / s;
+  }
+  return y;
+}
+
+/** Σ_j g[:, j] · E_j, experts given as an array of rows × d arrays. */
+function mix(g, experts, rows, d) {
+  const n = experts.length, out = new Float64Array(rows * d);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) {
+      for (let c = 0; c < d; c++) out[i * d + c] += g[i * n + j] * experts[j][i * d + c];
+    }
+  }
+  return out;
+}
+
+/** A linear gate on `input` (width m) followed by the softmax mix of `experts`. */
+function gate(p, prefix, input, rows, m, experts, d) {
+  const logits = dense(p, prefix, input, rows, m, experts.length, (v) => v);
+  return mix(softmaxRef(logits, rows, experts.length), experts, rows, d);
+}
+
+function concatRows(blocks, rows, widths) {
+  const total = widths.reduce((a, b) => a + b, 0), out = new Float64Array(rows * total);
+  for (let i = 0; i < rows; i++) {
+    let at = 0;
+    blocks.forEach((blk, b) => {
+      for (let c = 0; c < widths[b]; c++) out[i * total + at + c] = blk[i * widths[b] + c];
+      at += widths[b];
+    });
+  }
+  return out;
+}
+
+function columnBlock(Z, rows, width, from, d) {
+  const out = new Float64Array(rows * d);
+  for (let i = 0; i < rows; i++) for (let c = 0; c < d; c++) out[i * d + c] = Z[i * width + from + c];
+  return out;
+}
+
+function tower(spec, p, task, input, rows, d) {
+  return spec.towerUnits.length === 0 ? Float64Array.from(input) : mlp(p, `tower.${task}`, input, rows, d, spec.towerUnits, act(spec.activation ?? 'relu'));
+}
+
+/** The gated architectures as (levels, S, K, names); MMoE is one level of n shared experts. */
+function gatedShape(spec) {
+  switch (spec.type) {
+    case 'mmoe': return { L: 1, S: spec.experts, K: 0, expert: (l, task, i) => `experts.${i}` };
+    case 'cgc': return {
+      L: 1, S: spec.sharedExperts, K: spec.taskExperts,
+      expert: (l, task, i) => (task === null ? `sharedExperts.${i}` : `taskExperts.${task}.${i}`),
+    };
+    case 'ple': return {
+      L: spec.levels, S: spec.sharedExperts, K: spec.taskExperts,
+      expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
+      gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),
+    };
+    default: return null;
+  }
+}
+
+/** The α matrix of cross-stitch layer l: the initial blend plus the learned offset. */
+export function crossStitchAlpha(spec, p, l, T) {
+  const a = spec.alphaDiagonal ?? 0.9;
+  const off = p[`cross.${l}.alphaOffset`];
+  return Float64Array.from({ length: T * T }, (_, i) => {
+    const base = T === 1 ? 1 : i % (T + 1) === 0 ? a : (1 - a) / (T - 1);
+    return base + off[i];
+  });
+}
+
+/** Z (rows × sharedSize) and every R_t. */
+export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
+  const f = act(spec.activation ?? 'relu');
+  const T = taskNames.length;
+  let Z;
+  if (spec.type === 'sharedBottom') {
+    Z = mlp(p, 'shared', x, rows, inputSize, spec.units, f);
+  } else if (spec.type === 'crossStitch') {
+    let inputs = taskNames.map(() => x), width = inputSize;
+    spec.units.forEach((u, l) => {
+      const ys = taskNames.map((name, t) => dense(p, `column.${name}.${l}`, inputs[t], rows, width, u, f));
+      const alpha = crossStitchAlpha(spec, p, l, T);
+      inputs = taskNames.map((_, t) => {
+        const out = new Float64Array(rows * u);
+        for (let s = 0; s < T; s++) for (let i = 0; i < rows * u; i++) out[i] += alpha[t * T + s] * ys[s][i];
+        return out;
+      });
+      width = u;
+    });
+    Z = concatRows(inputs, rows, inputs.map(() => width));
+  } else {
+    const { L, S, K, expert, gate: gateName } = gatedShape(spec);
+    const units = spec.expertUnits, d = units.at(-1);
+    // Level inputs: per task, and shared.
+    let inTask = taskNames.map(() => x), inShared = x, width = inputSize;
+    let experts = [];
+    for (let l = 0; l < L; l++) {
+      const shared = Array.from({ length: S }, (_, i) => mlp(p, expert(l, null, i), inShared, rows, width, units, f));
+      const own = taskNames.map((name, t) => Array.from({ length: K }, (_, i) => mlp(p, expert(l, name, i), inTask[t], rows, width, units, f)));
+      experts = [...shared, ...own.flat()];
+      if (l === L - 1) break;
+      const nextTask = taskNames.map((name, t) => gate(p, gateName(l, name), inTask[t], rows, width, [...shared, ...own[t]], d));
+      inShared = gate(p, gateName(l, null), inShared, rows, width, experts, d);
+      inTask = nextTask;
+      width = d;
+    }
+    const blocks = L >= 2 ? [...experts, ...inTask] : experts;
+    Z = concatRows(blocks, rows, blocks.map(() => d));
+  }
+  return { Z, R: taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames }) };
+}
+
+/** Every task's R_t from x and Z (the task parts only). */
+export function taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames }) {
+  const T = taskNames.length;
+  if (spec.type === 'sharedBottom') {
+    const d = spec.units.at(-1);
+    return taskNames.map((name) => tower(spec, p, name, Z, rows, d));
+  }
+  if (spec.type === 'crossStitch') {
+    const d = spec.units.at(-1);
+    return taskNames.map((name, t) => tower(spec, p, name, columnBlock(Z, rows, T * d, t * d, d), rows, d));
+  }
+  const { L, S, K } = gatedShape(spec);
+  const d = spec.expertUnits.at(-1), N = S + T * K, width = N * d + (L >= 2 ? T * d : 0);
+  const block = (i) => columnBlock(Z, rows, width, i * d, d);
+  return taskNames.map((name, t) => {
+    const experts = [...Array.from({ length: S }, (_, i) => block(i)), ...Array.from({ length: K }, (_, i) => block(S + t * K + i))];
+    const input = L >= 2 ? block(N + t) : x;
+    const m = gate(p, `gate.${name}`, input, rows, L >= 2 ? d : inputSize, experts, d);
+    return tower(spec, p, name, m, rows, d);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Kernel references (assembly/mix.ts), f64.
+
+/** out[r] = Σ_j g[r, j]·E_{idx[j]}[r]; e rows × ldE with expert i at columns i·d. */
+export function mixForwardRef(rows, n, d, e, ldE, idx, g) {
+  const out = new Float64Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < n; j++) {
+      for (let c = 0; c < d; c++) out[r * d + c] += g[r * n + j] * e[r * ldE + idx[j] * d + c];
+    }
+  }
+  return out;
+}
+
+/** { dE (e's layout, starting from dE0 when accumulating, else from dE0 with the listed blocks replaced), dG }. */
+export function mixBackwardRef(rows, n, d, e, ldE, idx, g, dOut, dE0, accumulate) {
+  const dE = Float64Array.from(dE0), dG = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) {
+        const at = r * ldE + idx[j] * d + c;
+        dE[at] = (accumulate ? dE[at] : 0) + g[r * n + j] * dOut[r * d + c];
+        s += dOut[r * d + c] * e[at];
+      }
+      dG[r * n + j] = s;
+    }
+  }
+  return { dE, dG };
+}
+
+export function softmaxBackwardRef(y, dy, rows, n) {
+  const dx = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += y[r * n + j] * dy[r * n + j];
+    for (let j = 0; j < n; j++) dx[r * n + j] = y[r * n + j] * (dy[r * n + j] - s);
+  }
+  return dx;
+}
+
+/** xs: T arrays rows × d; returns T arrays y_t = Σ_s α[t, s]·x_s. */
+export function crossStitchRef(xs, alpha, T, n) {
+  return xs.map((_, t) => {
+    const y = new Float64Array(n);
+    for (let s = 0; s < T; s++) for (let i = 0; i < n; i++) y[i] += alpha[t * T + s] * xs[s][i];
+    return y;
+  });
+}
+
+/** { dxs (T arrays), dAlpha (T×T) } for crossStitchRef. */
+export function crossStitchBackwardRef(xs, alpha, dys, T, n) {
+  const dxs = xs.map((_, s) => {
+    const dx = new Float64Array(n);
+    for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) dx[i] += alpha[t * T + s] * dys[t][i];
+    return dx;
+  });
+  const dAlpha = new Float64Array(T * T);
+  for (let t = 0; t < T; t++) {
+    for (let s = 0; s < T; s++) {
+      let v = 0;
+      for (let i = 0; i < n; i++) v += dys[t][i] * xs[s][i];
+      dAlpha[t * T + s] = v;
+    }
+  }
+  return { dxs, dAlpha };
+}

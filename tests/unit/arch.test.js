@@ -1,0 +1,465 @@
+// Sharing architectures (src/mtl/arch/) and their kernels (assembly/mix.ts):
+// forward against f64 references (tests/helpers/arch-reference.js), every
+// parameter gradient and dZ against central differences of those references,
+// dropout, parameter names, specs, and the kernels alone.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  init, Matrix, Parameters, Rng, createArchitecture, ARCHITECTURE_TYPES, ArgumentError, ShapeError,
+} from '../../dist/index.js';
+import { heapF32, runtime } from '../../dist/internal.js';
+import { assertClose, seededValues } from '../helpers/reference.js';
+import { numericGradient } from '../helpers/nn-reference.js';
+import {
+  archRef, taskPartRef, crossStitchAlpha, softmaxRef, softmaxBackwardRef, mixForwardRef, mixBackwardRef,
+  crossStitchRef, crossStitchBackwardRef,
+} from '../helpers/arch-reference.js';
+
+before(async () => { await init(); });
+
+// f32 forward vs f64 reference: a few ulps of the values involved, through a few layers.
+const FORWARD = { atol: 2e-5, rtol: 1e-4 };
+// Analytic f32 gradients vs f64 central differences (as tests/unit/nn.test.js).
+const GRADIENT = { atol: 2e-4, rtol: 2e-3 };
+// Kernels vs f64 references: sums of a few f32 products.
+const KERNEL = { atol: 1e-6, rtol: 1e-5 };
+
+const f64 = (a) => Float64Array.from(a);
+const TASKS = ['ctr', 'cvr', 'dwell'];
+
+/** Builds an architecture the way the model does: build → allocate the parameters → allocate buffers. */
+function make(spec, { inputSize, tasks, seed = 1, maxRows = 8 }) {
+  const arch = createArchitecture(spec);
+  const params = new Parameters();
+  const rng = new Rng(seed, 1);
+  arch.build({ params, rng, inputSize, taskNames: tasks });
+  const initRng = new Rng(seed, 0);
+  params.allocate(initRng);
+  initRng.dispose();
+  arch.allocate(maxRows);
+  return {
+    arch, params,
+    dispose() { arch.dispose(); params.dispose(); rng.dispose(); },
+  };
+}
+
+/** Moves biases and α offsets off their zero initialization (so transposes and bias terms are exercised). */
+function perturb(params, seed) {
+  for (const [i, info] of params.list().entries()) {
+    if (/\.(bias|alphaOffset)$/.test(info.name)) params.set(info.name, seededValues(info.size, seed + i).map((v) => 0.3 * v));
+  }
+}
+
+const read = (ptr, n) => heapF32().slice(ptr >>> 2, (ptr >>> 2) + n);
+const isShared = (name, prefixes) => prefixes.some((p) => name === p || name.startsWith(`${p}.`));
+const reference = (params) => Object.fromEntries(params.names().map((n) => [n, f64(params.get(n))]));
+
+/** Runs forwardShared and every forwardTask; returns copies of Z and the R_t. */
+function runForward(arch, x, rows, training) {
+  const z = arch.forwardShared(x.ptr, rows, training);
+  const Z = read(z, rows * arch.sharedSize);
+  const R = arch.outputSizes.map((n, t) => read(arch.forwardTask(t, x.ptr, z, rows, training), rows * n));
+  return { z, Z, R };
+}
+
+/**
+ * L = Σ_t ⟨r_t, R_t⟩. Runs backwardTask for every task, sums the dZ_t, runs
+ * backwardShared, and checks every parameter gradient and each dZ_t against
+ * central differences of the reference.
+ */
+function checkArchitecture(spec, { inputSize, rows, tasks, seed, label }) {
+  const { arch, params, dispose } = make(spec, { inputSize, tasks, seed });
+  perturb(params, seed * 7);
+  const p = reference(params);
+  const xs = seededValues(rows * inputSize, seed + 99);
+  const x = Matrix.from(xs, rows, inputSize);
+  const ctx = { params: p, x: f64(xs), rows, inputSize, taskNames: tasks };
+
+  // Forward.
+  const { z, Z, R } = runForward(arch, x, rows, true);
+  const ref = archRef(spec, ctx);
+  assert.equal(arch.sharedSize * rows, ref.Z.length, `${label}: sharedSize`);
+  assertClose(Z, ref.Z, { ...FORWARD, label: `${label}: Z` });
+  R.forEach((r, t) => assertClose(r, ref.R[t], { ...FORWARD, label: `${label}: R_${t}` }));
+
+  // Backward. Gradients start as NaN: each one must be overwritten by its part's backward.
+  heapF32().fill(NaN, params.grads >>> 2, (params.grads >>> 2) + params.size);
+  const rs = arch.outputSizes.map((n, t) => seededValues(rows * n, seed * 13 + t));
+  const rMats = rs.map((r, t) => Matrix.from(r, rows, arch.outputSizes[t]));
+  const dZs = rMats.map((m, t) => arch.backwardTask(t, m.ptr, rows));
+  const dZt = dZs.map((ptr) => read(ptr, rows * arch.sharedSize)); // read after all tasks: each task's buffer is its own
+  const dZsum = new Float32Array(rows * arch.sharedSize);
+  for (const d of dZt) for (let i = 0; i < d.length; i++) dZsum[i] += d[i];
+  const shared = params.names().filter((n) => isShared(n, arch.sharedPrefixes));
+  const taskGrads = Object.fromEntries(params.names().filter((n) => !shared.includes(n)).map((n) => [n, params.gradient(n)]));
+  for (const n of shared) assert.ok(params.gradient(n).every(Number.isNaN), `${label}: backwardTask wrote the shared gradient ${n}`);
+  const dZ = Matrix.from(dZsum, rows, arch.sharedSize);
+  arch.backwardShared(dZ.ptr, rows);
+  const summed = Object.fromEntries(shared.map((n) => [n, params.gradient(n)]));
+  for (const [n, g] of Object.entries(taskGrads)) assert.deepEqual(params.gradient(n), g, `${label}: backwardShared left ${n} alone`);
+
+  const rFlat = f64(rs.flatMap((r) => Array.from(r)));
+  const flatR = (list) => f64(list.flatMap((r) => Array.from(r)));
+  for (const name of params.names()) {
+    const analytic = shared.includes(name) ? summed[name] : taskGrads[name];
+    const numeric = numericGradient((theta) => flatR(archRef(spec, { ...ctx, params: { ...p, [name]: theta } }).R), p[name], rFlat);
+    assertClose(analytic, numeric, { ...GRADIENT, label: `${label}: d/d ${name}` });
+  }
+  // backwardShared once per task's dZ_t (the trainer's per-task shared gradients):
+  // repeatable, and the gradients add up to those of Σ_t dZ_t.
+  const perTask = Object.fromEntries(shared.map((n) => [n, new Float64Array(summed[n].length)]));
+  for (const ptr of dZs) {
+    arch.backwardShared(ptr, rows);
+    for (const n of shared) params.gradient(n).forEach((v, i) => { perTask[n][i] += v; });
+  }
+  for (const n of shared) assertClose(perTask[n], summed[n], { atol: 1e-6, rtol: 1e-5, label: `${label}: Σ_t backwardShared(dZ_t) for ${n}` });
+  arch.backwardShared(dZ.ptr, rows);
+  for (const n of shared) assert.deepEqual(params.gradient(n), summed[n], `${label}: backwardShared is repeatable (${n})`);
+
+  // dZ_t through task t's part alone.
+  tasks.forEach((_, t) => {
+    const numeric = numericGradient((theta) => taskPartRef(spec, { ...ctx, Z: theta })[t], f64(Z), f64(rs[t]));
+    assertClose(dZt[t], numeric, { ...GRADIENT, label: `${label}: dZ_${t}` });
+  });
+  assert.equal(arch.forwardShared(x.ptr, rows, false), z, `${label}: Z stays in the same buffer`);
+  for (const m of [x, dZ, ...rMats]) m.dispose();
+  dispose();
+  return params;
+}
+
+// Odd sizes throughout: widths below, at and above the SIMD width of 4.
+const CASES = [
+  { type: 'sharedBottom', units: [7, 5], towerUnits: [3], activation: 'tanh' },
+  { type: 'sharedBottom', units: [9], towerUnits: [] },
+  { type: 'mmoe', experts: 3, expertUnits: [6, 5], towerUnits: [3], activation: 'tanh' },
+  { type: 'mmoe', experts: 1, expertUnits: [9], towerUnits: [] },
+  { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [5, 3], towerUnits: [4], activation: 'tanh' },
+  { type: 'cgc', sharedExperts: 1, taskExperts: 2, expertUnits: [9], towerUnits: [], activation: 'gelu' },
+  { type: 'ple', levels: 2, sharedExperts: 2, taskExperts: 1, expertUnits: [5, 3], towerUnits: [3], activation: 'tanh' },
+  { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [5], towerUnits: [], activation: 'sigmoid' },
+  { type: 'crossStitch', units: [7, 5], towerUnits: [3], activation: 'tanh' },
+  { type: 'crossStitch', units: [6, 9, 4], towerUnits: [], alphaDiagonal: 0.7 },
+];
+
+for (const spec of CASES) {
+  test(`${JSON.stringify(spec)}: forward and gradients (every parameter and dZ) for 1, 2 and 3 tasks`, () => {
+    for (const T of [1, 2, 3]) {
+      for (const [rows, inputSize] of [[3, 5], [5, 4]]) {
+        checkArchitecture(spec, { inputSize, rows, tasks: TASKS.slice(0, T), seed: T * 10 + rows, label: `${spec.type} T=${T} ${rows}×${inputSize}` });
+      }
+    }
+  });
+}
+
+test('every type is covered by the gradient cases', () => {
+  assert.deepEqual([...new Set(CASES.map((c) => c.type))].sort(), [...ARCHITECTURE_TYPES].sort());
+});
+
+test('parameter names, sizes and shared prefixes', () => {
+  const tasks = ['a', 'b'];
+  const names = (spec) => {
+    const { arch, params, dispose } = make(spec, { inputSize: 3, tasks });
+    const out = { names: params.names(), sharedSize: arch.sharedSize, outputSizes: arch.outputSizes, shared: arch.sharedPrefixes };
+    // Every shared prefix is one Parameters.freeze accepts.
+    for (const p of arch.sharedPrefixes) assert.ok(params.freeze(p).length > 0);
+    dispose();
+    return out;
+  };
+  assert.deepEqual(names({ type: 'sharedBottom', units: [4, 2], towerUnits: [3] }), {
+    names: ['shared.0.weight', 'shared.0.bias', 'shared.1.weight', 'shared.1.bias',
+      'tower.a.0.weight', 'tower.a.0.bias', 'tower.b.0.weight', 'tower.b.0.bias'],
+    sharedSize: 2, outputSizes: [3, 3], shared: ['shared'],
+  });
+  assert.deepEqual(names({ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] }), {
+    names: ['experts.0.0.weight', 'experts.0.0.bias', 'experts.1.0.weight', 'experts.1.0.bias',
+      'gate.a.weight', 'gate.a.bias', 'gate.b.weight', 'gate.b.bias'],
+    sharedSize: 8, outputSizes: [4, 4], shared: ['experts'],
+  });
+  assert.deepEqual(names({ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [2] }), {
+    names: ['sharedExperts.0.0.weight', 'sharedExperts.0.0.bias', 'taskExperts.a.0.0.weight', 'taskExperts.a.0.0.bias',
+      'taskExperts.b.0.0.weight', 'taskExperts.b.0.0.bias', 'gate.a.weight', 'gate.a.bias', 'gate.b.weight', 'gate.b.bias',
+      'tower.a.0.weight', 'tower.a.0.bias', 'tower.b.0.weight', 'tower.b.0.bias'],
+    sharedSize: 12, outputSizes: [2, 2], shared: ['sharedExperts', 'taskExperts'],
+  });
+  const level = (l) => [`levels.${l}.sharedExperts.0.0.weight`, `levels.${l}.sharedExperts.0.0.bias`,
+    `levels.${l}.taskExperts.a.0.0.weight`, `levels.${l}.taskExperts.a.0.0.bias`,
+    `levels.${l}.taskExperts.b.0.0.weight`, `levels.${l}.taskExperts.b.0.0.bias`];
+  assert.deepEqual(names({ type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }), {
+    names: [...level(0), 'levels.0.gate.a.weight', 'levels.0.gate.a.bias', 'levels.0.gate.b.weight', 'levels.0.gate.b.bias',
+      'levels.0.sharedGate.weight', 'levels.0.sharedGate.bias', ...level(1),
+      'gate.a.weight', 'gate.a.bias', 'gate.b.weight', 'gate.b.bias'],
+    sharedSize: 3 * 4 + 2 * 4, outputSizes: [4, 4], shared: ['levels'],
+  });
+  assert.deepEqual(names({ type: 'crossStitch', units: [4, 3], towerUnits: [] }), {
+    names: ['column.a.0.weight', 'column.a.0.bias', 'column.b.0.weight', 'column.b.0.bias', 'cross.0.alphaOffset',
+      'column.a.1.weight', 'column.a.1.bias', 'column.b.1.weight', 'column.b.1.bias', 'cross.1.alphaOffset'],
+    sharedSize: 6, outputSizes: [3, 3], shared: ['column', 'cross'],
+  });
+  // Names do not depend on dropout.
+  assert.deepEqual(names({ type: 'sharedBottom', units: [4, 2], towerUnits: [3], dropout: 0.2 }).names,
+    names({ type: 'sharedBottom', units: [4, 2], towerUnits: [3] }).names);
+});
+
+test('cross-stitch α starts at the blend (0.9 diagonal, 0.1/(T−1) off it; [[1]] for one task) and tracks its offset', () => {
+  for (const [T, expected] of [[1, [1]], [2, [0.9, 0.1, 0.1, 0.9]], [3, [0.9, 0.05, 0.05, 0.05, 0.9, 0.05, 0.05, 0.05, 0.9]]]) {
+    const { arch, params, dispose } = make({ type: 'crossStitch', units: [3], towerUnits: [] }, { inputSize: 2, tasks: TASKS.slice(0, T) });
+    assertClose(arch.alpha(0), expected, { atol: 1e-12, rtol: 0, label: `T=${T}` });
+    params.set('cross.0.alphaOffset', Array.from({ length: T * T }, (_, i) => i / 8));
+    assertClose(arch.alpha(0), expected.map((v, i) => v + i / 8), { atol: 1e-7, rtol: 0, label: `T=${T} moved` });
+    dispose();
+  }
+});
+
+test('PLE with one level computes exactly what CGC computes', () => {
+  const common = { sharedExperts: 2, taskExperts: 2, expertUnits: [5, 3], towerUnits: [2] };
+  const a = make({ type: 'cgc', ...common }, { inputSize: 4, tasks: TASKS, seed: 3 });
+  const b = make({ type: 'ple', levels: 1, ...common }, { inputSize: 4, tasks: TASKS, seed: 3 });
+  const x = Matrix.from(seededValues(20, 1), 5, 4);
+  const ra = runForward(a.arch, x, 5, false), rb = runForward(b.arch, x, 5, false);
+  assert.deepEqual(rb.Z, ra.Z);
+  assert.deepEqual(rb.R, ra.R);
+  x.dispose(); a.dispose(); b.dispose();
+});
+
+test('dropout is active only with training = true', () => {
+  const specs = [
+    { type: 'sharedBottom', units: [16], towerUnits: [8] },
+    { type: 'mmoe', experts: 2, expertUnits: [16], towerUnits: [8] },
+    { type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [16], towerUnits: [] },
+    { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [16], towerUnits: [8] },
+    { type: 'crossStitch', units: [16, 12], towerUnits: [8] },
+  ];
+  const rows = 6, inputSize = 5, tasks = TASKS.slice(0, 2);
+  for (const base of specs) {
+    const spec = { ...base, dropout: 0.5 };
+    const { arch, params, dispose } = make(spec, { inputSize, tasks, seed: 4 });
+    perturb(params, 5);
+    const xs = seededValues(rows * inputSize, 6);
+    const x = Matrix.from(xs, rows, inputSize);
+    const ref = archRef(spec, { params: reference(params), x: f64(xs), rows, inputSize, taskNames: tasks });
+    // Inference: dropout is the identity, so the reference (which has none) matches.
+    const inf = runForward(arch, x, rows, false);
+    assertClose(inf.Z, ref.Z, { ...FORWARD, label: `${spec.type}: inference Z` });
+    inf.R.forEach((r, t) => assertClose(r, ref.R[t], { ...FORWARD, label: `${spec.type}: inference R_${t}` }));
+    // Training: masks change the outputs, and a second step draws new masks.
+    const t1 = runForward(arch, x, rows, true), t2 = runForward(arch, x, rows, true);
+    assert.notDeepEqual(t1.R, inf.R, `${spec.type}: training output differs from inference`);
+    assert.notDeepEqual(t2.R, t1.R, `${spec.type}: fresh masks each step`);
+    // Back to inference: deterministic again.
+    assert.deepEqual(runForward(arch, x, rows, false).R, inf.R, `${spec.type}: inference is deterministic`);
+    x.dispose();
+    dispose();
+  }
+});
+
+test('config() fills in the defaults and rebuilds the same architecture', () => {
+  const specs = [
+    [{ type: 'sharedBottom', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
+    [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [2], dropout: 0.1 }, { activation: 'relu' }],
+    [{ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [], activation: 'tanh' }, { dropout: 0 }],
+    [{ type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
+    [{ type: 'crossStitch', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0, alphaDiagonal: 0.9 }],
+  ];
+  for (const [spec, defaults] of specs) {
+    const arch = createArchitecture(spec);
+    assert.deepEqual(arch.config(), { ...spec, ...defaults });
+    assert.deepEqual(createArchitecture(arch.config()).config(), arch.config());
+    assert.equal(arch.type, spec.type);
+  }
+});
+
+test('bad specs: typed errors naming the option', () => {
+  const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
+  const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
+  const bad = [
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, cgc, ple, crossStitch\)/)],
+    [{ units: [3] }, arg(/unknown architecture type undefined/)],
+    [null, arg(/spec must be an object/)],
+    [[], arg(/spec must be an object/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], unit: 3 }, arg(/"sharedBottom": unknown option "unit" \(known: type, units, towerUnits, activation, dropout\)/)],
+    [{ type: 'sharedBottom', towerUnits: [] }, arg(/"sharedBottom": missing option "units"/)],
+    [{ type: 'sharedBottom', units: [3] }, arg(/missing option "towerUnits"/)],
+    [{ type: 'sharedBottom', units: [], towerUnits: [] }, shape(/units must list at least one layer width/)],
+    [{ type: 'sharedBottom', units: 3, towerUnits: [] }, arg(/units must be an array of layer widths, got 3/)],
+    [{ type: 'sharedBottom', units: [3, 0], towerUnits: [] }, shape(/units\[1\] must be a positive integer, got 0/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [2.5] }, shape(/towerUnits\[0\] must be a positive integer, got 2.5/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], activation: 'swish' }, arg(/unknown activation "swish" \(known: identity, linear, relu/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], dropout: 1 }, arg(/dropout must be a number in \[0, 1\), got 1/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], dropout: '0.1' }, arg(/dropout must be a number/)],
+    [{ type: 'mmoe', experts: 0, expertUnits: [3], towerUnits: [] }, shape(/"mmoe": experts must be an integer ≥ 1, got 0/)],
+    [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], sharedExperts: 1 }, arg(/"mmoe": unknown option "sharedExperts"/)],
+    [{ type: 'cgc', sharedExperts: 1, expertUnits: [3], towerUnits: [] }, arg(/"cgc": missing option "taskExperts"/)],
+    [{ type: 'cgc', sharedExperts: 1, taskExperts: 1.5, expertUnits: [3], towerUnits: [] }, shape(/taskExperts must be an integer ≥ 1, got 1.5/)],
+    [{ type: 'ple', levels: 0, sharedExperts: 1, taskExperts: 1, expertUnits: [3], towerUnits: [] }, shape(/"ple": levels must be an integer ≥ 1, got 0/)],
+    [{ type: 'ple', sharedExperts: 1, taskExperts: 1, expertUnits: [3], towerUnits: [] }, arg(/"ple": missing option "levels"/)],
+    [{ type: 'crossStitch', units: [3], towerUnits: [], alphaDiagonal: 1.5 }, arg(/alphaDiagonal must be a number in \[0, 1\], got 1.5/)],
+    [{ type: 'crossStitch', units: [3], towerUnits: [], levels: 2 }, arg(/"crossStitch": unknown option "levels"/)],
+  ];
+  for (const [spec, check] of bad) assert.throws(() => createArchitecture(spec), check, JSON.stringify(spec));
+});
+
+test('misuse: build twice, sizes before build, bad task names, rows beyond capacity, bad task index', () => {
+  const spec = { type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [] };
+  const fresh = createArchitecture(spec);
+  assert.throws(() => fresh.sharedSize, arg(/call build first \(before sharedSize\)/));
+  assert.throws(() => fresh.allocate(4), arg(/call build first \(before allocate\)/));
+  const params = new Parameters(), rng = new Rng(1);
+  assert.throws(() => fresh.build({ params, rng, inputSize: 2, taskNames: ['a', 'a'] }), arg(/distinct non-empty strings without "\." \(they are parameter name segments\), got "a"/));
+  assert.throws(() => createArchitecture(spec).build({ params, rng, inputSize: 2, taskNames: ['a', 'b.c'] }), arg(/got "b\.c"/));
+  assert.throws(() => createArchitecture(spec).build({ params, rng, inputSize: 2, taskNames: [] }), arg(/non-empty array/));
+  rng.dispose();
+  const { arch, dispose } = make(spec, { inputSize: 2, tasks: ['a', 'b'], maxRows: 4 });
+  assert.throws(() => arch.build({ params: new Parameters(), rng: new Rng(1), inputSize: 2, taskNames: ['a'] }), arg(/only be called once/));
+  const x = Matrix.zeros(5, 2), dy = Matrix.zeros(5, 8);
+  assert.throws(() => arch.forwardShared(x.ptr, 5, false), (e) => e instanceof ShapeError && /allocated for up to 4\), got 5/.test(e.message));
+  assert.throws(() => arch.backwardShared(dy.ptr, 4), arg(/mmoe.backwardShared: call forwardShared first/));
+  const z = arch.forwardShared(x.ptr, 4, false);
+  assert.throws(() => arch.forwardTask(2, x.ptr, z, 4, false), arg(/task must be an integer in \[0, 2\), got 2/));
+  assert.throws(() => arch.backwardTask(1, dy.ptr, 4), arg(/backwardTask: call forwardTask\(1, …\) first/));
+  arch.forwardTask(1, x.ptr, z, 3, true);
+  assert.throws(() => arch.backwardTask(1, dy.ptr, 4), (e) => e instanceof ShapeError && /rows must be 3, as in the last forwardTask\(1, …\), got 4/.test(e.message));
+  arch.backwardTask(1, dy.ptr, 3);
+  arch.allocate(5);
+  assert.throws(() => arch.backwardTask(1, dy.ptr, 3), arg(/call forwardTask\(1, …\) first \(since the last allocate\)/));
+  arch.forwardShared(x.ptr, 5, false);
+  dispose();
+  assert.throws(() => arch.sharedSize, (e) => e.code === 'E_DISPOSED');
+  assert.throws(() => arch.forwardShared(x.ptr, 4, false), (e) => e.code === 'E_DISPOSED');
+  assert.throws(() => arch.backwardShared(x.ptr, 4), (e) => e.code === 'E_DISPOSED');
+  x.dispose(); dy.dispose();
+  function arg(re) { return (e) => e instanceof ArgumentError && re.test(e.message); }
+});
+
+// ---------------------------------------------------------------------------
+// Kernels alone. Sizes below, at and above the SIMD width (4), with odd tails.
+
+const k = () => runtime('arch test').kernels;
+
+/** Copies values into a fresh WASM buffer (a Matrix keeps it alive); returns the matrix. */
+function buffer(values) {
+  const m = Matrix.zeros(1, Math.max(values.length, 1));
+  heapF32().set(values, m.ptr >>> 2); // NaN allowed: marks what a kernel must overwrite
+  return m;
+}
+
+function ints(values) {
+  const m = Matrix.zeros(1, values.length);
+  new Int32Array(heapF32().buffer, m.ptr, values.length).set(values);
+  return m;
+}
+
+test('softmaxRows and its backward match the f64 reference, in place too', () => {
+  for (const [rows, n] of [[1, 1], [3, 2], [4, 5], [2, 9], [5, 17]]) {
+    const xs = seededValues(rows * n, n).map((v) => 8 * v); // logits up to ±8
+    const x = buffer(xs), y = buffer(new Float32Array(rows * n));
+    k().softmaxRows(rows, n, x.ptr, y.ptr);
+    const yRef = softmaxRef(f64(xs), rows, n);
+    assertClose(read(y.ptr, rows * n), yRef, { ...KERNEL, label: `softmax ${rows}×${n}` });
+    k().softmaxRows(rows, n, x.ptr, x.ptr);
+    assert.deepEqual(read(x.ptr, rows * n), read(y.ptr, rows * n), 'in place gives the same bits');
+    const dys = seededValues(rows * n, n + 1);
+    const dy = buffer(dys), dx = buffer(new Float32Array(rows * n));
+    k().softmaxRowsBackward(rows, n, y.ptr, dy.ptr, dx.ptr);
+    const dxRef = softmaxBackwardRef(f64(read(y.ptr, rows * n)), f64(dys), rows, n);
+    assertClose(read(dx.ptr, rows * n), dxRef, { ...KERNEL, label: `softmax backward ${rows}×${n}` });
+    k().softmaxRowsBackward(rows, n, y.ptr, dy.ptr, dy.ptr);
+    assert.deepEqual(read(dy.ptr, rows * n), read(dx.ptr, rows * n), 'dx may alias dy');
+    for (const m of [x, y, dy, dx]) m.dispose();
+  }
+  // Huge logits do not overflow.
+  const big = buffer([1000, 999, -1000]);
+  k().softmaxRows(1, 3, big.ptr, big.ptr);
+  assertClose(read(big.ptr, 3), softmaxRef(f64([1000, 999, -1000]), 1, 3), { ...KERNEL, label: 'large logits' });
+  big.dispose();
+});
+
+test('mixForward / mixBackward: a gate over a subset of the experts, strided rows, overwrite and accumulate', () => {
+  for (const d of [1, 3, 4, 5, 8, 11]) {
+    for (const [rows, total, idx] of [[1, 1, [0]], [3, 4, [3, 0, 2]], [5, 6, [1, 4]], [2, 3, [0, 1, 2]]]) {
+      const n = idx.length, pad = 2, ldE = total * d + pad, ldOut = d + 1;
+      const es = seededValues(rows * ldE, d * 7 + rows);
+      const gs = softmaxRef(f64(seededValues(rows * n, d + n)), rows, n);
+      const e = buffer(es), g = buffer(Float32Array.from(gs)), ix = ints(idx);
+      const out = buffer(new Float32Array(rows * ldOut).fill(7));
+      k().mixForward(rows, n, d, e.ptr, ldE, ix.ptr, g.ptr, out.ptr, ldOut);
+      const outRef = mixForwardRef(rows, n, d, f64(es), ldE, idx, f64(Float32Array.from(gs)));
+      const got = read(out.ptr, rows * ldOut);
+      const label = `mix d=${d} rows=${rows} idx=${idx}`;
+      assertClose(Array.from({ length: rows * d }, (_, i) => got[Math.floor(i / d) * ldOut + (i % d)]), outRef, { ...KERNEL, label });
+      for (let r = 0; r < rows; r++) assert.equal(got[r * ldOut + d], 7, `${label}: the stride gap is untouched`);
+
+      const dOuts = seededValues(rows * ldOut, d + 3);
+      const dOut = buffer(dOuts);
+      for (const accumulate of [0, 1]) {
+        const dE0 = seededValues(rows * ldE, d + 5 + accumulate);
+        const dE = buffer(dE0), dG = buffer(new Float32Array(rows * n));
+        k().mixBackward(rows, n, d, e.ptr, ldE, ix.ptr, g.ptr, dOut.ptr, ldOut, dE.ptr, dG.ptr, accumulate);
+        const dOutDense = f64(Array.from({ length: rows * d }, (_, i) => dOuts[Math.floor(i / d) * ldOut + (i % d)]));
+        const ref = mixBackwardRef(rows, n, d, f64(es), ldE, idx, f64(Float32Array.from(gs)), dOutDense, f64(dE0), accumulate);
+        assertClose(read(dE.ptr, rows * ldE), ref.dE, { ...KERNEL, label: `${label} dE accumulate=${accumulate} (other blocks untouched)` });
+        assertClose(read(dG.ptr, rows * n), ref.dG, { ...KERNEL, label: `${label} dG` });
+        dE.dispose(); dG.dispose();
+      }
+      for (const m of [e, g, ix, out, dOut]) m.dispose();
+    }
+  }
+});
+
+test('crossStitchForward / Backward: separate blocks and side-by-side blocks, every width', () => {
+  for (const T of [1, 2, 3]) {
+    for (const [rows, d] of [[1, 1], [3, 3], [2, 4], [4, 5], [3, 8], [2, 13]]) {
+      const n = rows * d, label = `cross-stitch T=${T} ${rows}×${d}`;
+      const alphaVals = seededValues(T * T, T + d);
+      const alpha = buffer(alphaVals);
+      const xsVals = Array.from({ length: T }, (_, t) => seededValues(n, 10 * t + d));
+      const dysVals = Array.from({ length: T }, (_, t) => seededValues(n, 20 * t + d + 1));
+      const ref = crossStitchRef(xsVals.map(f64), f64(alphaVals), T, n);
+      const back = crossStitchBackwardRef(xsVals.map(f64), f64(alphaVals), dysVals.map(f64), T, n);
+      // Inputs in separate buffers; outputs side by side in one rows × (T·d) buffer.
+      const xBufs = xsVals.map(buffer), dyBufs = dysVals.map(buffer);
+      const wide = buffer(new Float32Array(rows * T * d));
+      const xTable = ints(xBufs.map((b) => b.ptr)), yTable = ints(xBufs.map((_, t) => wide.ptr + t * d * 4));
+      k().crossStitchForward(rows, T, d, xTable.ptr, d, alpha.ptr, yTable.ptr, T * d);
+      const w = read(wide.ptr, rows * T * d);
+      ref.forEach((y, t) => assertClose(Array.from({ length: n }, (_, i) => w[Math.floor(i / d) * T * d + t * d + (i % d)]), y, { ...KERNEL, label: `${label} y_${t}` }));
+      // Backward: dy side by side (stride T·d), dx into separate buffers.
+      const dyWide = buffer(new Float32Array(rows * T * d));
+      const hw = heapF32();
+      dysVals.forEach((v, t) => { for (let i = 0; i < n; i++) hw[(dyWide.ptr >>> 2) + Math.floor(i / d) * T * d + t * d + (i % d)] = v[i]; });
+      const dyTable = ints(xBufs.map((_, t) => dyWide.ptr + t * d * 4));
+      const dxBufs = xsVals.map(() => buffer(new Float32Array(n).fill(NaN)));
+      const dxTable = ints(dxBufs.map((b) => b.ptr));
+      const dAlpha = buffer(new Float32Array(T * T).fill(NaN));
+      k().crossStitchBackward(rows, T, d, xTable.ptr, d, alpha.ptr, dyTable.ptr, T * d, dxTable.ptr, d, dAlpha.ptr);
+      back.dxs.forEach((dx, s) => assertClose(read(dxBufs[s].ptr, n), dx, { ...KERNEL, label: `${label} dx_${s}` }));
+      assertClose(read(dAlpha.ptr, T * T), back.dAlpha, { ...KERNEL, label: `${label} dα` });
+      // The same with dy in separate buffers.
+      const dyTable2 = ints(dyBufs.map((b) => b.ptr));
+      k().crossStitchBackward(rows, T, d, xTable.ptr, d, alpha.ptr, dyTable2.ptr, d, dxTable.ptr, d, dAlpha.ptr);
+      assertClose(read(dAlpha.ptr, T * T), back.dAlpha, { ...KERNEL, label: `${label} dα (separate dy)` });
+      for (const m of [alpha, wide, xTable, yTable, dyWide, dyTable, dxTable, dAlpha, dyTable2, ...xBufs, ...dyBufs, ...dxBufs]) m.dispose();
+    }
+  }
+});
+
+test('copyBlock moves a strided block and nothing else', () => {
+  for (const [rows, cols, ldSrc, ldDst] of [[1, 1, 1, 1], [3, 5, 5, 5], [4, 3, 7, 3], [2, 6, 6, 9], [5, 4, 11, 13]]) {
+    const src = buffer(seededValues(rows * ldSrc, cols));
+    const dst = buffer(new Float32Array(rows * ldDst).fill(-2));
+    k().copyBlock(rows, cols, src.ptr, ldSrc, dst.ptr, ldDst);
+    const s = read(src.ptr, rows * ldSrc), out = read(dst.ptr, rows * ldDst);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < ldDst; c++) assert.equal(out[r * ldDst + c], c < cols ? s[r * ldSrc + c] : -2);
+    }
+    src.dispose(); dst.dispose();
+  }
+});
+
+test('crossStitchAlpha reference agrees with the architecture on a 3-task model', () => {
+  const spec = { type: 'crossStitch', units: [3, 2], towerUnits: [], alphaDiagonal: 0.6 };
+  const { arch, params, dispose } = make(spec, { inputSize: 2, tasks: TASKS });
+  perturb(params, 3);
+  const p = reference(params);
+  for (const l of [0, 1]) assertClose(arch.alpha(l), crossStitchAlpha(spec, p, l, 3), { atol: 1e-7, rtol: 0, label: `α_${l}` });
+  dispose();
+});
