@@ -38,6 +38,18 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
+// The CLI: Node only, one file.
+await esbuild.build({
+  entryPoints: { cli: 'src/bin.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['./manytask.wasm'],
+  logLevel: 'warning',
+});
+
 try {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 } catch {

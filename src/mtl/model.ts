@@ -185,6 +185,11 @@ export class MultiTaskModelCore {
     return this.#step;
   }
 
+  /** Rows the per-batch buffers hold. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   /** The shared part's parameter ranges, from the architecture's sharedPrefixes. */
   #computeSharedRanges(): void {
     const prefixes = this.architecture.sharedPrefixes;

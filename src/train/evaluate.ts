@@ -1,0 +1,111 @@
+// Evaluation: per-task loss and metrics over a dataset resident in WASM memory,
+// in inference mode (no dropout), batch by batch.
+
+import { heapF32, runtime } from '../runtime/module.js';
+import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
+import {
+  binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
+  multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
+} from '../mtl/metrics.js';
+
+export interface TaskEvaluation {
+  /** Labeled rows the task was evaluated on. */
+  rows: number;
+  /** Mean loss over the labeled rows (regression: on standardized targets, the scale it trains on). */
+  loss: number;
+  accuracy?: number;
+  /** Binary F1, or macro F1 over classes/labels. */
+  f1?: number;
+  auc?: number;
+  logLoss?: number;
+  /** Regression metrics, in the target's own units. */
+  mae?: number;
+  rmse?: number;
+  r2?: number;
+}
+
+export interface Evaluation {
+  /** Sum of the task losses (unweighted). */
+  loss: number;
+  /** Per task with at least one label in the data. */
+  tasks: Record<string, TaskEvaluation>;
+}
+
+export function evaluateResident(
+  core: MultiTaskModelCore, data: ResidentData,
+  targetStats: ReadonlyMap<string, { mean: number; std: number }> = new Map(),
+): Evaluation {
+  const T = core.taskNames.length;
+  const rows = data.rows;
+  const chunk = Math.min(rows, core.capacity);
+  const { allocator } = runtime('evaluate');
+  const idx = allocator.alloc(chunk * 4);
+  const preds = core.heads.map((h) => new Float32Array(rows * h.width));
+  const lossSum = new Float64Array(T), lossCount = new Float64Array(T);
+  const batchLoss = new Float64Array(T), batchCount = new Float64Array(T);
+  try {
+    for (let start = 0; start < rows; start += chunk) {
+      const n = Math.min(chunk, rows - start);
+      const ids = new Int32Array(heapF32().buffer, idx, n);
+      for (let i = 0; i < n; i++) ids[i] = start + i;
+      core.loadBatch(data, idx, n);
+      const out = core.evaluateBatch(n, batchLoss, batchCount);
+      for (let t = 0; t < T; t++) {
+        lossSum[t]! += batchLoss[t]! * batchCount[t]!;
+        lossCount[t]! += batchCount[t]!;
+        const w = core.heads[t]!.width, p = out[t]! >>> 2;
+        preds[t]!.set(heapF32().subarray(p, p + n * w), start * w);
+      }
+    }
+  } finally {
+    allocator.free(idx);
+  }
+  const result: Evaluation = { loss: 0, tasks: {} };
+  core.specs.forEach((spec, t) => {
+    const l = data.labels[t];
+    if (!l || l.labeled === 0) return;
+    const heap = heapF32();
+    const mask = new Uint8Array(heap.buffer, l.mask, rows).slice();
+    const width = core.heads[t]!.width;
+    const p = preds[t]!;
+    const e: TaskEvaluation = { rows: l.labeled, loss: lossSum[t]! / lossCount[t]! };
+    switch (spec.kind) {
+      case 'binary': {
+        const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
+        Object.assign(e, {
+          accuracy: binaryAccuracy(p, y, { mask }), f1: binaryF1(p, y, { mask }),
+          auc: binaryAuc(p, y, { mask }), logLoss: binaryLogLoss(p, y, { mask }),
+        });
+        break;
+      }
+      case 'multiclass': {
+        const y = new Int32Array(heap.buffer, l.targets, rows).slice();
+        Object.assign(e, {
+          accuracy: multiclassAccuracy(p, y, { mask }), f1: multiclassF1(p, y, { mask }).macro, logLoss: multiclassLogLoss(p, y, { mask }),
+        });
+        break;
+      }
+      case 'multilabel': {
+        const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows * width);
+        Object.assign(e, {
+          accuracy: multilabelAccuracy(p, y, { mask, columns: width }).macro,
+          f1: multilabelF1(p, y, { mask, columns: width }).macro,
+          logLoss: multilabelLogLoss(p, y, { mask, columns: width }),
+        });
+        break;
+      }
+      case 'regression': {
+        const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
+        const st = targetStats.get(spec.name) ?? { mean: 0, std: 1 };
+        const pv = Float64Array.from(p, (v) => v * st.std + st.mean);
+        const yv = Float64Array.from(y, (v) => v * st.std + st.mean);
+        Object.assign(e, {
+          mae: meanAbsoluteError(pv, yv, { mask }), rmse: rootMeanSquaredError(pv, yv, { mask }), r2: r2Score(pv, yv, { mask }),
+        });
+      }
+    }
+    result.tasks[spec.name] = e;
+    result.loss += e.loss;
+  });
+  return result;
+}
