@@ -31,3 +31,14 @@ export type {
   ConstantScheduleSpec, StepScheduleSpec, ExponentialScheduleSpec, CosineScheduleSpec,
 } from './nn/schedule.js';
 export type { ParameterBlock } from './nn/types.js';
+
+// weighting and metrics
+export { createWeighting, WEIGHTING_TYPES } from './mtl/weighting/index.js';
+export type {
+  WeightingSpec, WeightingType, FixedWeightingSpec, UncertaintyWeightingSpec, DwaWeightingSpec, GradNormWeightingSpec,
+  RlwWeightingSpec, PcgradWeightingSpec, MgdaWeightingSpec, CagradWeightingSpec, CagradRescale, MgdaNormalization,
+  GradientSource, WeightOptimizer,
+} from './mtl/weighting/index.js';
+export type {
+  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput,
+} from './mtl/weighting/types.js';
