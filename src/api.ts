@@ -42,3 +42,10 @@ export type {
 export type {
   WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput,
 } from './mtl/weighting/types.js';
+export {
+  binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
+  multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
+} from './mtl/metrics.js';
+export type {
+  FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,
+} from './mtl/metrics.js';
