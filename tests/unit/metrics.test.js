@@ -216,6 +216,8 @@ test('regression: scikit-learn\'s examples; R² of the mean predictor is 0; cons
   assert.ok(r2Score(f32([4, 4, 4, 4]), f32([1, 2, 3, 6])) < 0, 'another constant does worse');
   // Constant targets: R² undefined (scikit-learn's force_finite would say 0 or 1).
   assert.ok(Number.isNaN(r2Score(f32([1, 2, 3]), f32([0.1, 0.1, 0.1]))));
+  // (Ten f64 targets 0.1 sum to 0.9999999999999999: the computed mean is not 0.1, yet R² is still NaN.)
+  assert.ok(Number.isNaN(r2Score(new Float64Array(10).fill(0.2), new Float64Array(10).fill(0.1))));
   // …and an output with constant targets is left out of the average.
   assertClose([r2Score(f64([0.5, 1, -1, 2, 7, 3]), f64([0.5, 1, -1, 1, 7, 1]), { columns: 2 })], [1], { ...RATIO, label: 'one defined output' });
   // Masks.

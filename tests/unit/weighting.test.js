@@ -440,6 +440,41 @@ test('GradNorm: two hand-worked steps (SGD), then an Adam step', () => {
   assertClose(Array.from(a.currentWeights()), rawA.map((x) => (x * 2) / (rawA[0] + rawA[1])), { ...EXACT, label: 'adam' });
 });
 
+/** The paper's GradNorm step (every task active, plain gradient step), in f64 with Math.pow. */
+function gradnormRef(state, losses, norms, alpha, lr) {
+  const T = losses.length;
+  state.L0 ??= losses.slice();
+  const answer = state.w.slice();
+  const G = state.w.map((w, t) => w * norms[t]);
+  const Gbar = G.reduce((a, b) => a + b) / T;
+  const ratio = losses.map((l, t) => l / state.L0[t]);
+  const mean = ratio.reduce((a, b) => a + b) / T;
+  const target = ratio.map((x) => Gbar * Math.pow(x / mean, alpha));
+  const raw = state.w.map((w, t) => Math.max(1e-6, w - lr * Math.sign(G[t] - target[t]) * norms[t]));
+  const sum = raw.reduce((a, b) => a + b);
+  state.w = raw.map((x) => (x * T) / sum);
+  state.signs = G.map((g, t) => Math.sign(g - target[t]));
+  return answer;
+}
+
+test('GradNorm: a sequence of steps against the paper\'s update, where α = 1.5 and α = 1 disagree', () => {
+  const norms = [0.6, 1, 1.3];
+  const gram = gramOf([[0.6, 0, 0], [0, 1, 0], [0, 0, 1.3]]);
+  const seq = [[1, 1, 1], [0.8, 1.2, 1], [0.7, 1.1, 0.9], [0.6, 1.3, 0.85], [0.5, 1.2, 0.8], [0.45, 1.25, 0.7]];
+  const s = attached({ type: 'gradnorm', optimizer: 'sgd' }, 3);
+  const ref = { w: [1, 1, 1] }, ref1 = { w: [1, 1, 1] };
+  let disagreements = 0;
+  for (const losses of seq) {
+    const expected = gradnormRef(ref, losses, norms, 1.5, 0.05);
+    gradnormRef(ref1, losses, norms, 1, 0.05);
+    if (ref.signs.some((x, t) => x !== ref1.signs[t])) disagreements++;
+    ref1.w = ref.w.slice();
+    assertClose(run(s, 3, input(3, { losses, gram, learningRate: 0.05 })).w, expected, { ...EXACT, label: `losses ${losses}` });
+  }
+  assertClose(Array.from(s.currentWeights()), ref.w, { ...EXACT, label: 'final' });
+  assert.ok(disagreements >= 1, `the exponent changes the update in ${disagreements} steps`);
+});
+
 test('GradNorm: α = 0 equalizes the weighted gradient norms; Σw stays T', () => {
   const s = attached({ type: 'gradnorm', alpha: 0, optimizer: 'sgd' }, 3);
   const gram = gramOf([[3, 0], [0, 1], [1, 1]]); // norms 3, 1, √2
