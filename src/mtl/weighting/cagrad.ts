@@ -16,8 +16,8 @@
 // this solves it exactly: its optimality conditions are those of a min-norm
 // problem on shifted gradients, solved by Wolfe's algorithm inside a bisection on
 // the shift (simplex.ts). LibMTL's 1e-8 guards are left out; when g_w* vanishes
-// (0 in the hull, so the tasks are Pareto-stationary) λ is taken as 0 and the
-// update is g₀. Task weights are 1. The paper and LibMTL use the shared
+// (possible only in degenerate Pareto-stationary cases: with c < 1 and 0 inside
+// the hull, g_w* points against g₀) λ is taken as 0 and the update is g₀. Task weights are 1. The paper and LibMTL use the shared
 // parameters' gradients (needs.gradients 'parameters' unless the spec's
 // `gradients` says otherwise).
 //
