@@ -63,3 +63,20 @@ export { Ensemble, type EnsembleOptions } from './train/ensemble.js';
 export { formatEvaluation, formatAffinity } from './train/report.js';
 export { ModelFormatError } from './io/format.js';
 export { TrainingDivergedError } from './runtime/errors.js';
+// weighting and metrics
+export { createWeighting, WEIGHTING_TYPES } from './mtl/weighting/index.js';
+export type {
+  WeightingSpec, WeightingType, FixedWeightingSpec, UncertaintyWeightingSpec, DwaWeightingSpec, GradNormWeightingSpec,
+  RlwWeightingSpec, PcgradWeightingSpec, MgdaWeightingSpec, CagradWeightingSpec, CagradRescale, MgdaNormalization,
+  GradientSource, WeightOptimizer,
+} from './mtl/weighting/index.js';
+export type {
+  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput,
+} from './mtl/weighting/types.js';
+export {
+  binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
+  multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
+} from './mtl/metrics.js';
+export type {
+  FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,
+} from './mtl/metrics.js';

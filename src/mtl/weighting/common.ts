@@ -1,0 +1,376 @@
+// What every weighting strategy shares: option validation, the per-step input
+// checks, JSON-safe state helpers, per-epoch reporting, and the few numeric
+// helpers (softmax, normal draws, a random permutation) done so that they give
+// the same bits in every engine.
+//
+// Determinism: JavaScript here uses only + − × ÷, Math.sqrt/abs/min/max/floor;
+// exp, log, pow, cos and sin come from the WASM module (assembly/math.ts), and
+// every random number from the seeded Rng (ctx.rng), through nextU32.
+
+import type { Kernels } from '../../runtime/abi.js';
+import { ArgumentError, ShapeError } from '../../runtime/errors.js';
+import { runtime } from '../../runtime/module.js';
+import { show } from '../../runtime/validate.js';
+import type { Rng } from '../../nn/rng.js';
+import type {
+  WeightingContext, WeightingNeeds, WeightingStepInput, WeightingStepOutput, WeightingStrategy,
+} from './types.js';
+
+/** Which per-task gradients a Gram-based strategy asks the trainer for (see WeightingNeeds.gradients). */
+export type GradientSource = 'either' | 'representation' | 'parameters';
+export const GRADIENT_SOURCES: readonly GradientSource[] = ['either', 'representation', 'parameters'];
+
+/** The optimizer a strategy with learnable weights (uncertainty, gradnorm) steps them with. */
+export type WeightOptimizer = 'adam' | 'sgd';
+export const WEIGHT_OPTIMIZERS: readonly WeightOptimizer[] = ['adam', 'sgd'];
+
+// Adam's constants for the strategies' own parameters (PyTorch's defaults).
+export const ADAM_BETA1 = 0.9;
+export const ADAM_BETA2 = 0.999;
+export const ADAM_EPSILON = 1e-8;
+
+// ---------------------------------------------------------------------------
+// Spec validation
+
+export type SpecRecord = Readonly<Record<string, unknown>>;
+
+/** A finite number satisfying `ok`, or `fallback` when absent. */
+export function numberOption(
+  where: string, spec: SpecRecord, name: string, fallback: number,
+  ok: (v: number) => boolean, rule: string,
+): number {
+  const v = spec[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    throw new ArgumentError(`${where}: ${name} must be ${rule}, got ${show(v)}`);
+  }
+  return v;
+}
+
+/** One of a fixed set of values, or `fallback` when absent. */
+export function choiceOption<T extends string | number>(
+  where: string, spec: SpecRecord, name: string, fallback: T, known: readonly T[],
+): T {
+  const v = spec[name];
+  if (v === undefined) return fallback;
+  if (!(known as readonly unknown[]).includes(v)) {
+    throw new ArgumentError(`${where}: ${name} must be one of ${known.map((k) => show(k)).join(', ')}, got ${show(v)}`);
+  }
+  return v as T;
+}
+
+export function needsOf(gradients: GradientSource | 'none', lossHistory = false): WeightingNeeds {
+  return Object.freeze({ gradients, lossHistory });
+}
+
+// ---------------------------------------------------------------------------
+// JSON-safe state
+
+/** A Float64Array as JSON numbers; NaN and ±∞ (not representable in JSON) become null. */
+export function toJson(values: Float64Array): (number | null)[] {
+  const out: (number | null)[] = new Array<number | null>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out[i] = Number.isFinite(v) ? v : null;
+  }
+  return out;
+}
+
+/** Reads `state[name]`: an array of `n` numbers (null → NaN when `nullable`) into `into`. */
+export function fromJson(
+  where: string, state: SpecRecord, name: string, into: Float64Array, nullable = false,
+): void {
+  const v = state[name];
+  if (!Array.isArray(v) || v.length !== into.length) {
+    throw new ArgumentError(`${where}: state.${name} must be an array of ${into.length} numbers, got ${show(v)}`);
+  }
+  for (let i = 0; i < into.length; i++) {
+    const x: unknown = v[i];
+    if (x === null && nullable) into[i] = NaN;
+    else if (typeof x === 'number' && Number.isFinite(x)) into[i] = x;
+    else throw new ArgumentError(`${where}: state.${name}[${i}] must be a finite number${nullable ? ' or null' : ''}, got ${show(x)}`);
+  }
+}
+
+/** Checks every entry of a restored array against a rule (state fields with a range). */
+export function checkEach(where: string, name: string, values: Float64Array, ok: (v: number) => boolean, rule: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!ok(values[i]!)) throw new ArgumentError(`${where}: state.${name}[${i}] must be ${rule}, got ${values[i]}`);
+  }
+}
+
+export function checkStateObject(where: string, type: string, state: unknown): SpecRecord {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    throw new ArgumentError(`${where}: state must be an object from state(), got ${show(state)}`);
+  }
+  const s = state as SpecRecord;
+  if (s.type !== type) {
+    throw new ArgumentError(`${where}: state is for a ${show(s.type)} strategy, not ${show(type)}`);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// The base class: attach, per-step checks, restore before or after attach.
+
+export abstract class BaseStrategy implements WeightingStrategy {
+  abstract readonly type: string;
+  abstract readonly needs: WeightingNeeds;
+  /** Task count; 0 until attached. */
+  protected T = 0;
+  protected names: readonly string[] = [];
+  protected rng: Rng | null = null;
+  #pending: SpecRecord | null = null;
+
+  attach(ctx: WeightingContext): void {
+    const where = `${this.type}.attach`;
+    if (typeof ctx !== 'object' || ctx === null) {
+      throw new ArgumentError(`${where}: context must be an object, got ${show(ctx)}`);
+    }
+    const T = ctx.taskCount;
+    if (typeof T !== 'number' || !Number.isSafeInteger(T) || T < 1) {
+      throw new ShapeError(`${where}: taskCount must be a positive integer, got ${show(T)}`);
+    }
+    if (!Array.isArray(ctx.taskNames) || ctx.taskNames.length !== T) {
+      throw new ShapeError(`${where}: taskNames must be an array of ${T} names, got ${show(ctx.taskNames)}`);
+    }
+    this.T = T;
+    this.names = ctx.taskNames.slice();
+    this.rng = ctx.rng ?? null;
+    this.setup();
+    if (this.#pending !== null) {
+      const s = this.#pending;
+      this.#pending = null;
+      this.load(s);
+    }
+  }
+
+  step(input: WeightingStepInput, out: WeightingStepOutput): void {
+    this.checkStep(input, out);
+    this.compute(input, out);
+  }
+
+  endEpoch(epochLosses: Float64Array): void {
+    this.attached('endEpoch');
+    if (!(epochLosses instanceof Float64Array) || epochLosses.length !== this.T) {
+      throw new ShapeError(`${this.type}.endEpoch: epochLosses must be a Float64Array of ${this.T} losses, got ${show(epochLosses)}`);
+    }
+    this.epochEnded(epochLosses);
+  }
+
+  restore(state: Record<string, unknown>): void {
+    const s = checkStateObject(`${this.type}.restore`, this.type, state);
+    if (this.T === 0) this.#pending = s; // applied (and checked against the tasks) by attach
+    else this.load(s);
+  }
+
+  state(): Record<string, unknown> {
+    this.attached('state');
+    return { type: this.type, ...this.save() };
+  }
+
+  abstract currentWeights(): Float64Array;
+  abstract config(): Record<string, unknown>;
+
+  /** Allocates the working arrays for this.T tasks (called by attach). */
+  protected abstract setup(): void;
+  /** Fills `out` for a checked input. */
+  protected abstract compute(input: WeightingStepInput, out: WeightingStepOutput): void;
+  protected abstract save(): Record<string, unknown>;
+  /** Applies a state (already checked to be an object of this type); throws ArgumentError on bad fields. */
+  protected abstract load(state: SpecRecord): void;
+  /** Default: loss history is not used. */
+  protected epochEnded(_epochLosses: Float64Array): void {}
+
+  protected attached(what: string): void {
+    if (this.T === 0) throw new ArgumentError(`${this.type}.${what}: call attach() first`);
+  }
+
+  /** Needs a Gram matrix (needs.gradients ≠ 'none'). */
+  protected get usesGram(): boolean {
+    return this.needs.gradients !== 'none';
+  }
+
+  private checkStep(input: WeightingStepInput, out: WeightingStepOutput): void {
+    const where = `${this.type}.step`;
+    this.attached('step');
+    const T = this.T;
+    if (!(input.losses instanceof Float64Array) || input.losses.length !== T) {
+      throw new ShapeError(`${where}: losses must be a Float64Array of ${T}, got ${show(input.losses)}`);
+    }
+    if (!(input.active instanceof Uint8Array) || input.active.length !== T) {
+      throw new ShapeError(`${where}: active must be a Uint8Array of ${T}, got ${show(input.active)}`);
+    }
+    if (!(out.taskWeights instanceof Float64Array) || out.taskWeights.length !== T) {
+      throw new ShapeError(`${where}: taskWeights must be a Float64Array of ${T}, got ${show(out.taskWeights)}`);
+    }
+    if (!(out.sharedCoefficients instanceof Float64Array) || out.sharedCoefficients.length !== T) {
+      throw new ShapeError(`${where}: sharedCoefficients must be a Float64Array of ${T}, got ${show(out.sharedCoefficients)}`);
+    }
+    const lr = input.learningRate;
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new ArgumentError(`${where}: learningRate must be a finite number ≥ 0, got ${show(lr)}`);
+    }
+    const { losses, active } = input;
+    for (let t = 0; t < T; t++) {
+      if (active[t] !== 0 && !Number.isFinite(losses[t]!)) {
+        throw new ArgumentError(`${where}: the loss of active task ${show(this.names[t])} is ${losses[t]}`);
+      }
+    }
+    if (this.usesGram) {
+      const g = input.gram;
+      if (!(g instanceof Float64Array) || g.length !== T * T) {
+        throw new ShapeError(`${where}: gram must be a ${T}×${T} Float64Array (${T * T} values), got ${show(g)}`);
+      }
+      for (let s = 0; s < T; s++) {
+        if (active[s] === 0) continue;
+        for (let t = 0; t < T; t++) {
+          if (active[t] !== 0 && !Number.isFinite(g[s * T + t]!)) {
+            throw new ArgumentError(`${where}: gram[${s}][${t}] is ${g[s * T + t]}`);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The kernels, for strategies that need exp/log/pow/cos/sin (init() must have run). */
+export function mathKernels(where: string): Kernels {
+  return runtime(where).kernels;
+}
+
+// ---------------------------------------------------------------------------
+// Per-epoch means of per-step values, for strategies whose weights change every
+// step (RLW, PCGrad, MGDA, CAGrad): currentWeights() reports each task's mean
+// over the steps of the latest epoch in which it was active (NaN if it never was).
+
+export class EpochMeans {
+  epoch = -1;
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
+
+  constructor(T: number) {
+    this.sums = new Float64Array(T);
+    this.counts = new Float64Array(T);
+  }
+
+  add(epoch: number, values: Float64Array, active: Uint8Array): void {
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
+      this.sums.fill(0);
+      this.counts.fill(0);
+    }
+    for (let t = 0; t < values.length; t++) {
+      if (active[t] !== 0) {
+        this.sums[t]! += values[t]!;
+        this.counts[t]! += 1;
+      }
+    }
+  }
+
+  means(): Float64Array {
+    const out = new Float64Array(this.sums.length);
+    for (let t = 0; t < out.length; t++) {
+      const c = this.counts[t]!;
+      out[t] = c > 0 ? this.sums[t]! / c : NaN;
+    }
+    return out;
+  }
+
+  save(): Record<string, unknown> {
+    return { epoch: this.epoch, sums: toJson(this.sums), counts: toJson(this.counts) };
+  }
+
+  load(where: string, state: SpecRecord): void {
+    const r = state.report;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      throw new ArgumentError(`${where}: state.report must be an object, got ${show(r)}`);
+    }
+    const rep = r as SpecRecord;
+    if (typeof rep.epoch !== 'number' || !Number.isSafeInteger(rep.epoch) || rep.epoch < -1) {
+      throw new ArgumentError(`${where}: state.report.epoch must be an integer ≥ −1, got ${show(rep.epoch)}`);
+    }
+    const sums = new Float64Array(this.sums.length), counts = new Float64Array(this.counts.length);
+    fromJson(where, rep, 'sums', sums);
+    fromJson(where, rep, 'counts', counts);
+    checkEach(where, 'report.counts', counts, (x) => x >= 0 && Number.isInteger(x), 'an integer ≥ 0');
+    this.sums.set(sums);
+    this.counts.set(counts);
+    this.epoch = rep.epoch;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Numerics
+
+/**
+ * out[t] = scale·exp(x[t]/temperature) / Σ exp(x[s]/temperature) over the tasks
+ * with active[t] ≠ 0 (max-shifted); 0 elsewhere. `active` null: every task.
+ */
+export function softmax(
+  k: Kernels, x: Float64Array, active: Uint8Array | null, temperature: number, scale: number, out: Float64Array,
+): void {
+  const n = x.length;
+  let max = -Infinity;
+  for (let t = 0; t < n; t++) {
+    if (active === null || active[t] !== 0) max = Math.max(max, x[t]! / temperature);
+  }
+  let sum = 0;
+  for (let t = 0; t < n; t++) {
+    if (active === null || active[t] !== 0) {
+      const e = k.mathExp(x[t]! / temperature - max);
+      out[t] = e;
+      sum += e;
+    } else {
+      out[t] = 0;
+    }
+  }
+  if (sum > 0) {
+    for (let t = 0; t < n; t++) out[t] = (out[t]! / sum) * scale;
+  }
+}
+
+const TWO_POW_32 = 4294967296;
+const TWO_POW_24 = 16777216;
+
+/**
+ * An unbiased integer in [0, bound) from the Rng (Lemire's multiply-and-reject,
+ * as assembly/rng.ts): u·bound is exact in a double for bound < 2²¹.
+ */
+export function randomBelow(rng: Rng, bound: number): number {
+  let m = rng.nextU32() * bound;
+  let low = m % TWO_POW_32;
+  if (low < bound) {
+    const threshold = (TWO_POW_32 - bound) % bound;
+    while (low < threshold) {
+      m = rng.nextU32() * bound;
+      low = m % TWO_POW_32;
+    }
+  }
+  return Math.floor(m / TWO_POW_32);
+}
+
+/** Fisher–Yates shuffle of values[0..n) in place (the order of assembly/rng.ts's rngShuffle). */
+export function shuffle(rng: Rng, values: Int32Array, n: number): void {
+  for (let i = n - 1; i > 0; i--) {
+    const j = randomBelow(rng, i + 1);
+    const v = values[i]!;
+    values[i] = values[j]!;
+    values[j] = v;
+  }
+}
+
+/**
+ * out[0..n) ~ N(0, 1) by Box–Muller on 24-bit uniforms, both outputs of each pair
+ * used (the recipe of assembly/rng.ts's rngNormal, in f64).
+ */
+export function standardNormals(rng: Rng, k: Kernels, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i += 2) {
+    const u1 = ((rng.nextU32() >>> 8) + 1) / TWO_POW_24; // (0, 1]: log(u1) is finite
+    const u2 = (rng.nextU32() >>> 8) / TWO_POW_24;
+    const r = Math.sqrt(-2 * k.mathLog(u1));
+    const theta = 2 * Math.PI * u2;
+    out[i] = r * k.mathCos(theta);
+    if (i + 1 < n) out[i + 1] = r * k.mathSin(theta);
+  }
+}

@@ -1,0 +1,107 @@
+// Fixed weights (and, with none given, equal weighting — LibMTL's EW):
+//
+//   L = Σ_t w_t · L_t,      w_t constant; default w_t = 1 for every task.
+//
+// The same w_t multiplies each task's own gradient and its gradient in the shared
+// part (taskWeights = sharedCoefficients = w_t·active_t). Weights are given as an
+// array in task order or as a record { taskName: weight } naming every task; they
+// are finite, ≥ 0 and not all 0. The array's length and the record's names are
+// checked against the tasks when the strategy is attached.
+
+import { ArgumentError } from '../../runtime/errors.js';
+import { checkKeys, show } from '../../runtime/validate.js';
+import { BaseStrategy, needsOf, type SpecRecord } from './common.js';
+import type { WeightingStepInput, WeightingStepOutput } from './types.js';
+
+export interface FixedWeightingSpec {
+  type: 'fixed';
+  /** One weight per task (task order) or by task name; finite, ≥ 0, not all 0. Default: 1 for every task. */
+  weights?: readonly number[] | Readonly<Record<string, number>>;
+}
+
+export class FixedWeighting extends BaseStrategy {
+  readonly type = 'fixed';
+  readonly needs = needsOf('none');
+  readonly #given: number[] | Record<string, number> | undefined;
+  #w = new Float64Array(0);
+
+  constructor(spec: SpecRecord, where: string) {
+    super();
+    checkKeys(where, spec, ['type', 'weights']);
+    const v = spec.weights;
+    if (v === undefined) {
+      this.#given = undefined;
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) throw new ArgumentError(`${where}: weights must not be empty`);
+      v.forEach((x: unknown, i) => checkWeight(where, `weights[${i}]`, x));
+      this.#given = v.slice() as number[];
+    } else if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) {
+      const rec: Record<string, number> = {};
+      for (const [name, x] of Object.entries(v)) rec[name] = checkWeight(where, `weights[${JSON.stringify(name)}]`, x);
+      if (Object.keys(rec).length === 0) throw new ArgumentError(`${where}: weights must not be empty`);
+      this.#given = rec;
+    } else {
+      throw new ArgumentError(`${where}: weights must be an array of numbers or a record { taskName: weight }, got ${show(v)}`);
+    }
+    const values = this.#given === undefined ? [1] : Object.values(this.#given);
+    if (!values.some((x) => x > 0)) throw new ArgumentError(`${where}: weights must not all be 0`);
+  }
+
+  protected setup(): void {
+    const where = 'fixed.attach';
+    const T = this.T;
+    const w = new Float64Array(T).fill(1);
+    const g = this.#given;
+    if (Array.isArray(g)) {
+      if (g.length !== T) {
+        throw new ArgumentError(`${where}: weights has ${g.length} entries but there are ${T} tasks (${this.names.join(', ')})`);
+      }
+      w.set(g);
+    } else if (g !== undefined) {
+      for (const name of Object.keys(g)) {
+        if (!this.names.includes(name)) {
+          throw new ArgumentError(`${where}: weights names an unknown task ${show(name)} (tasks: ${this.names.join(', ')})`);
+        }
+      }
+      this.names.forEach((name, t) => {
+        const x = g[name];
+        if (x === undefined) throw new ArgumentError(`${where}: weights has no entry for task ${show(name)}`);
+        w[t] = x;
+      });
+    }
+    this.#w = w;
+  }
+
+  protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
+    const { active } = input;
+    for (let t = 0; t < this.T; t++) {
+      const v = active[t] !== 0 ? this.#w[t]! : 0;
+      out.taskWeights[t] = v;
+      out.sharedCoefficients[t] = v;
+    }
+  }
+
+  currentWeights(): Float64Array {
+    this.attached('currentWeights');
+    return this.#w.slice();
+  }
+
+  config(): Record<string, unknown> {
+    const g = this.#given;
+    if (g !== undefined) return { type: this.type, weights: Array.isArray(g) ? g.slice() : { ...g } };
+    return this.T > 0 ? { type: this.type, weights: Array.from(this.#w) } : { type: this.type };
+  }
+
+  protected save(): Record<string, unknown> {
+    return {};
+  }
+
+  protected load(_state: SpecRecord): void {}
+}
+
+function checkWeight(where: string, name: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
+    throw new ArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${show(x)}`);
+  }
+  return x;
+}

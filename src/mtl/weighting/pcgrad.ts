@@ -1,0 +1,117 @@
+// PCGrad, projecting conflicting gradients (Yu, Kumar, Gupta, Levine, Hausman &
+// Finn 2020, "Gradient Surgery for Multi-Task Learning", Algorithm 1):
+//
+//   for each task i:  g_i^PC ← g_i
+//     for each j ≠ i in a random order:
+//       if g_i^PC · g_j < 0:   g_i^PC ← g_i^PC − (g_i^PC · g_j / ‖g_j‖²) · g_j
+//   shared gradient = Σ_i g_i^PC
+//
+// (projections onto the original g_j, as in the paper and LibMTL). Every g_i^PC
+// stays a linear combination Σ_k C_ik g_k of the task gradients: C starts as the
+// identity, g_i^PC·g_j = Σ_k C_ik Gram_kj, and a projection subtracts
+// (g_i^PC·g_j / Gram_jj) from C_ij. The shared coefficient of task k is Σ_i C_ik.
+// Task weights (for each task's own parameters) are 1.
+//
+// The order of the j is a fresh Fisher–Yates shuffle for each i, drawn from the
+// seeded ctx.rng (32-bit outputs, Lemire's bounded integers). The paper and LibMTL
+// work on the gradients of the shared parameters, so needs.gradients is
+// 'parameters' unless the spec's `gradients` says otherwise.
+//
+// Inactive tasks take no part (coefficient and weight 0; nothing is drawn for
+// them). currentWeights() is each task's mean shared coefficient over the latest
+// epoch's steps in which it was active (NaN if it never was).
+
+import { ArgumentError } from '../../runtime/errors.js';
+import { checkKeys } from '../../runtime/validate.js';
+import {
+  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, shuffle,
+  type GradientSource, type SpecRecord,
+} from './common.js';
+import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
+
+export interface PcgradWeightingSpec {
+  type: 'pcgrad';
+  /** Which per-task gradients the Gram matrix is built from. Default 'parameters' (the paper's). */
+  gradients?: GradientSource;
+}
+
+export class PcgradWeighting extends BaseStrategy {
+  readonly type = 'pcgrad';
+  readonly needs: WeightingNeeds;
+  readonly #gradients: GradientSource;
+  #active = new Int32Array(0); // indices of the active tasks
+  #order = new Int32Array(0);
+  #C = new Float64Array(0); //    T×T, rows and columns indexed by task
+  #report = new EpochMeans(0);
+
+  constructor(spec: SpecRecord, where: string) {
+    super();
+    checkKeys(where, spec, ['type', 'gradients']);
+    this.#gradients = choiceOption(where, spec, 'gradients', 'parameters', GRADIENT_SOURCES);
+    this.needs = needsOf(this.#gradients);
+  }
+
+  protected setup(): void {
+    if (this.rng === null) throw new ArgumentError('pcgrad.attach: the context has no rng (PCGrad draws its task orders)');
+    const T = this.T;
+    this.#active = new Int32Array(T);
+    this.#order = new Int32Array(T);
+    this.#C = new Float64Array(T * T);
+    this.#report = new EpochMeans(T);
+  }
+
+  protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
+    const T = this.T, G = input.gram!, C = this.#C, act = this.#active, order = this.#order;
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      const on = input.active[t] !== 0;
+      out.taskWeights[t] = on ? 1 : 0;
+      out.sharedCoefficients[t] = 0;
+      if (on) act[n++] = t;
+    }
+    C.fill(0);
+    for (let a = 0; a < n; a++) {
+      const i = act[a]!;
+      C[i * T + i] = 1;
+      let m = 0;
+      for (let b = 0; b < n; b++) if (b !== a) order[m++] = act[b]!;
+      shuffle(this.rng!, order, m);
+      for (let o = 0; o < m; o++) {
+        const j = order[o]!;
+        const gjj = G[j * T + j]!;
+        if (!(gjj > 0)) continue; // g_j = 0: nothing conflicts with it
+        let dot = 0;
+        for (let b = 0; b < n; b++) {
+          const k = act[b]!;
+          dot += C[i * T + k]! * G[k * T + j]!;
+        }
+        if (dot < 0) C[i * T + j] = C[i * T + j]! - dot / gjj;
+      }
+    }
+    for (let a = 0; a < n; a++) {
+      const i = act[a]!;
+      for (let b = 0; b < n; b++) {
+        const k = act[b]!;
+        out.sharedCoefficients[k] = out.sharedCoefficients[k]! + C[i * T + k]!;
+      }
+    }
+    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
+  }
+
+  currentWeights(): Float64Array {
+    this.attached('currentWeights');
+    return this.#report.means();
+  }
+
+  config(): Record<string, unknown> {
+    return { type: this.type, gradients: this.#gradients };
+  }
+
+  protected save(): Record<string, unknown> {
+    return { report: this.#report.save() };
+  }
+
+  protected load(state: SpecRecord): void {
+    this.#report.load('pcgrad.restore', state);
+  }
+}

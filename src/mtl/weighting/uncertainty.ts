@@ -1,0 +1,136 @@
+// Uncertainty weighting (Kendall, Gal & Cipolla 2018, "Multi-Task Learning Using
+// Uncertainty to Weigh Losses for Scene Geometry and Semantics"), in the form
+// LibMTL's UW uses, with learnable s_t = log σ_t²:
+//
+//   L = Σ_t exp(−s_t)·L_t + s_t,          weight w_t = exp(−s_t)
+//   ∂L/∂s_t = 1 − exp(−s_t)·L_t           (zero at the fixed point exp(−s_t) = 1/L_t)
+//
+// LibMTL writes the same objective halved, ½·Σ (exp(−s_t)·L_t + s_t), and reports
+// ½·exp(−s_t); it initializes s_t = −0.5. Halving the objective does not move s_t
+// under Adam (Adam is invariant to the gradient's scale), so
+// `{ type: 'uncertainty', initialLogVariance: -0.5 }` follows LibMTL's s_t exactly,
+// with weights twice LibMTL's. The default here is s_t = 0: every weight starts at
+// 1, as with equal weighting.
+//
+// The strategy owns the s_t. Each step it answers w_t = exp(−s_t) (the values
+// before this step's update, as the loss the model is differentiating uses them),
+// then steps every active task's s_t with the trainer's learning rate:
+//   optimizer 'adam' (default; β₁ 0.9, β₂ 0.999, ε 1e-8, PyTorch's update, with a
+//                    bias correction counted per task over its active steps)
+//   optimizer 'sgd'  s_t ← s_t − lr·∂L/∂s_t
+// Inactive tasks get weight 0 and their s_t and moments are left as they are.
+// currentWeights() is exp(−s_t) after the latest update.
+
+import { checkKeys } from '../../runtime/validate.js';
+import type { Kernels } from '../../runtime/abi.js';
+import {
+  ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, BaseStrategy, WEIGHT_OPTIMIZERS, checkEach, choiceOption, fromJson, mathKernels,
+  needsOf, numberOption, toJson, type SpecRecord, type WeightOptimizer,
+} from './common.js';
+import type { WeightingStepInput, WeightingStepOutput } from './types.js';
+
+export interface UncertaintyWeightingSpec {
+  type: 'uncertainty';
+  /** The starting s_t = log σ_t² of every task (finite). Default 0 (weights 1); LibMTL uses −0.5. */
+  initialLogVariance?: number;
+  /** How the s_t are stepped with the trainer's learning rate. Default 'adam'. */
+  optimizer?: WeightOptimizer;
+}
+
+export class UncertaintyWeighting extends BaseStrategy {
+  readonly type = 'uncertainty';
+  readonly needs = needsOf('none');
+  readonly #s0: number;
+  readonly #optimizer: WeightOptimizer;
+  #k: Kernels | null = null;
+  #s = new Float64Array(0);
+  #m = new Float64Array(0);
+  #v = new Float64Array(0);
+  #b1 = new Float64Array(0); // β₁^(active steps), per task
+  #b2 = new Float64Array(0);
+
+  constructor(spec: SpecRecord, where: string) {
+    super();
+    checkKeys(where, spec, ['type', 'initialLogVariance', 'optimizer']);
+    this.#s0 = numberOption(where, spec, 'initialLogVariance', 0, () => true, 'a finite number');
+    this.#optimizer = choiceOption(where, spec, 'optimizer', 'adam', WEIGHT_OPTIMIZERS);
+  }
+
+  protected setup(): void {
+    const T = this.T;
+    this.#k = mathKernels('uncertainty.attach');
+    this.#s = new Float64Array(T).fill(this.#s0);
+    this.#m = new Float64Array(T);
+    this.#v = new Float64Array(T);
+    this.#b1 = new Float64Array(T).fill(1);
+    this.#b2 = new Float64Array(T).fill(1);
+  }
+
+  protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
+    const k = this.#k!;
+    const { losses, active, learningRate: lr } = input;
+    const s = this.#s, m = this.#m, v = this.#v;
+    for (let t = 0; t < this.T; t++) {
+      if (active[t] === 0) {
+        out.taskWeights[t] = 0;
+        out.sharedCoefficients[t] = 0;
+        continue;
+      }
+      const w = k.mathExp(-s[t]!);
+      out.taskWeights[t] = w;
+      out.sharedCoefficients[t] = w;
+      const g = 1 - w * losses[t]!;
+      if (this.#optimizer === 'sgd') {
+        s[t] = s[t]! - lr * g;
+      } else {
+        m[t] = ADAM_BETA1 * m[t]! + (1 - ADAM_BETA1) * g;
+        v[t] = ADAM_BETA2 * v[t]! + (1 - ADAM_BETA2) * g * g;
+        const b1 = (this.#b1[t] = this.#b1[t]! * ADAM_BETA1);
+        const b2 = (this.#b2[t] = this.#b2[t]! * ADAM_BETA2);
+        const denom = Math.sqrt(v[t]!) / Math.sqrt(1 - b2) + ADAM_EPSILON;
+        s[t] = s[t]! - ((lr / (1 - b1)) * m[t]!) / denom;
+      }
+    }
+  }
+
+  /** The learned log-variances s_t (a copy). */
+  logVariances(): Float64Array {
+    this.attached('logVariances');
+    return this.#s.slice();
+  }
+
+  currentWeights(): Float64Array {
+    this.attached('currentWeights');
+    const k = this.#k!;
+    const out = new Float64Array(this.T);
+    for (let t = 0; t < this.T; t++) out[t] = k.mathExp(-this.#s[t]!);
+    return out;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: this.type, initialLogVariance: this.#s0, optimizer: this.#optimizer };
+  }
+
+  protected save(): Record<string, unknown> {
+    return {
+      logVariances: toJson(this.#s), m: toJson(this.#m), v: toJson(this.#v),
+      beta1Power: toJson(this.#b1), beta2Power: toJson(this.#b2),
+    };
+  }
+
+  protected load(state: SpecRecord): void {
+    const where = 'uncertainty.restore';
+    const T = this.T;
+    const s = new Float64Array(T), m = new Float64Array(T), v = new Float64Array(T);
+    const b1 = new Float64Array(T), b2 = new Float64Array(T);
+    fromJson(where, state, 'logVariances', s);
+    fromJson(where, state, 'm', m);
+    fromJson(where, state, 'v', v);
+    fromJson(where, state, 'beta1Power', b1);
+    fromJson(where, state, 'beta2Power', b2);
+    checkEach(where, 'v', v, (x) => x >= 0, '≥ 0');
+    checkEach(where, 'beta1Power', b1, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+    checkEach(where, 'beta2Power', b2, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+    this.#s.set(s); this.#m.set(m); this.#v.set(v); this.#b1.set(b1); this.#b2.set(b2);
+  }
+}
