@@ -8,6 +8,8 @@ import { tasks as taskMakers, type TaskKind, type TaskSpec } from './mtl/tasks.j
 import { ManytaskError } from './runtime/errors.js';
 import type { EpochLogs } from './train/fit.js';
 import { formatEvaluation, formatAffinity } from './train/report.js';
+import type { ArchitectureSpec } from './mtl/arch/index.js';
+import { WEIGHTING_TYPES, type WeightingSpec } from './mtl/weighting/index.js';
 
 const USAGE = `manytask — multi-task learning from CSV files
 
@@ -108,17 +110,19 @@ async function train(args: Args): Promise<void> {
   const units = widths(args, 'units', [32]);
   const tower = widths(args, 'tower', [16]);
   const experts = num(args, 'experts', 4, true);
-  const architecture: Record<string, unknown> =
-    arch === 'sharedBottom' ? { type: arch, units, towerUnits: tower }
-      : arch === 'mmoe' ? { type: arch, experts, expertUnits: units, towerUnits: tower }
-        : arch === 'cgc' ? { type: arch, sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
-          : arch === 'ple' ? { type: arch, levels: 2, sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
-            : arch === 'crossStitch' ? { type: arch, units, towerUnits: tower }
+  const architecture: ArchitectureSpec =
+    arch === 'sharedBottom' ? { type: 'sharedBottom', units, towerUnits: tower }
+      : arch === 'mmoe' ? { type: 'mmoe', experts, expertUnits: units, towerUnits: tower }
+        : arch === 'cgc' ? { type: 'cgc', sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
+          : arch === 'ple' ? { type: 'ple', levels: 2, sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
+            : arch === 'crossStitch' ? { type: 'crossStitch', units, towerUnits: tower }
               : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, cgc, ple or crossStitch, got "${arch}"`); })();
+  const weightingType = one(args, 'weighting', 'fixed')!;
+  if (!(WEIGHTING_TYPES as readonly string[]).includes(weightingType)) throw new UsageError(`--weighting must be one of ${WEIGHTING_TYPES.join(', ')}, got "${weightingType}"`);
   const seed = num(args, 'seed', 0, true);
   const model = new MultiTaskModel({
     input: data, architecture, tasks: specs, seed,
-    weighting: { type: one(args, 'weighting', 'fixed')! },
+    weighting: { type: weightingType } as WeightingSpec,
     optimizer: { type: 'adam', learningRate: num(args, 'lr', 1e-3) },
   });
   const epochs = num(args, 'epochs', 100, true);

@@ -12,9 +12,9 @@ import { createLoss, type Loss } from '../nn/loss.js';
 import { createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../nn/validate.js';
 import type { Architecture } from './arch/types.js';
-import { createArchitecture } from './arch/index.js';
+import { createArchitecture, type ArchitectureSpec } from './arch/index.js';
 import type { WeightingStrategy } from './weighting/types.js';
-import { createWeighting } from './weighting/index.js';
+import { createWeighting, type WeightingSpec } from './weighting/index.js';
 import { TaskHead } from './head.js';
 import { defaultLoss, orderTasks, type TaskSpec } from './tasks.js';
 import { encodeLabels } from './labels.js';
@@ -30,10 +30,10 @@ export interface InputSchema {
 }
 
 export interface ModelOptions {
-  architecture: Record<string, unknown>;
+  architecture: ArchitectureSpec;
   tasks: TaskSpec[];
   /** Default { type: 'fixed' } with each task's `weight` (default 1). */
-  weighting?: Record<string, unknown>;
+  weighting?: WeightingSpec;
   /** Default { type: 'adam', learningRate: 1e-3 }. */
   optimizer?: OptimizerSpec;
   /** Seeds initialization, dropout, shuffling and strategies. Default 0. */
@@ -152,7 +152,7 @@ export class MultiTaskModelCore {
       try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
       this.optimizerSpec = options.optimizer ?? { type: 'adam', learningRate: 1e-3 };
       this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);
-      const weighting = options.weighting ?? {
+      const weighting: WeightingSpec = options.weighting ?? {
         type: 'fixed', weights: Object.fromEntries(this.specs.map((s) => [s.name, s.weight ?? 1])),
       };
       this.weighting = createWeighting(weighting);

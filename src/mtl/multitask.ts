@@ -171,7 +171,8 @@ export class MultiTaskModel {
       if (!Number.isInteger(v?.width) || v.width < 1 || v.width > 1 << 16) fail(`task "${name}" has an invalid width`);
       tasksInfo.set(name, { width: v.width, ...(Array.isArray(v.classes) ? { classes: v.classes.map(String) } : {}) });
     }
-    const schema: InputSchema = { featureCount: schemaJson!.featureNames!.length as number, featureNames: (schemaJson!.featureNames as unknown[]).map(String), tasks: tasksInfo };
+    const featureNames = (schemaJson!.featureNames as unknown[]).map(String);
+    const schema: InputSchema = { featureCount: featureNames.length, featureNames, tasks: tasksInfo };
     if (schema.featureCount < 1 || schema.featureCount > 1 << 20) fail('the feature count is out of range');
     const stats = new Map(Object.entries((h.targetStats ?? {}) as Record<string, { mean: number; std: number }>));
     let pre: Preprocessor | null = null;
@@ -185,9 +186,9 @@ export class MultiTaskModel {
     try {
       model = new MultiTaskModel({
         input: new RestoredInput(schema, pre, stats) as unknown as ArrayInputSpec,
-        architecture: h.architecture as Record<string, unknown>,
+        architecture: h.architecture as ModelOptions['architecture'],
         tasks: h.tasks as TaskSpec[],
-        weighting: h.weighting as Record<string, unknown>,
+        weighting: h.weighting as ModelOptions['weighting'] & object,
         optimizer: h.optimizer as ModelOptions['optimizer'] & object,
         seed: h.seed as number,
         ...(h.relatedness !== undefined ? { relatedness: h.relatedness as ModelOptions['relatedness'] & object } : {}),

@@ -83,7 +83,7 @@ function argmax(row: readonly number[]): number {
 /** The most frequent vote; ties go to the one that reached the count first. */
 function majority<T>(votes: T[]): T {
   const counts = new Map<T, number>();
-  let best = votes[0]!, bestCount = 0;
+  let best = votes[0] as T, bestCount = 0;
   for (const v of votes) {
     const c = (counts.get(v) ?? 0) + 1;
     counts.set(v, c);

@@ -13,10 +13,10 @@ export function textTable(headers: readonly string[], rows: readonly (readonly s
 const METRICS = ['loss', 'accuracy', 'f1', 'auc', 'logLoss', 'mae', 'rmse', 'r2'] as const;
 
 export function formatEvaluation(e: Evaluation): string {
-  const present = METRICS.filter((m) => Object.values(e.tasks).some((t) => typeof (t as Record<string, unknown>)[m] === 'number'));
+  const present = METRICS.filter((m) => Object.values(e.tasks).some((t) => typeof (t as unknown as Record<string, unknown>)[m] === 'number'));
   const rows = Object.entries(e.tasks).map(([name, t]) => [
     name, String(t.rows),
-    ...present.map((m) => fmt((t as Record<string, number | undefined>)[m])),
+    ...present.map((m) => fmt((t as unknown as Record<string, number | undefined>)[m])),
   ]);
   return textTable(['task', 'rows', ...present], rows);
 }
