@@ -351,6 +351,18 @@ export class MultiTaskModelCore {
    * (weights unchanged) if a loss or the gradient is not finite.
    */
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
+    const losses = this.computeGradients(rows, learningRate, epoch);
+    this.optimizer.step({ learningRate });
+    this.#step++;
+    return losses;
+  }
+
+  /**
+   * Forward, joint loss and backward on the batch in the buffers: fills the
+   * gradient block (the weighting strategy applied, the relatedness regularizer
+   * added) without touching the weights. Returns the per-task losses.
+   */
+  computeGradients(rows: number, learningRate: number, epoch: number): Float64Array {
     this.check();
     const T = this.specs.length;
     const k = runtime('MultiTaskModel').kernels;
@@ -414,8 +426,6 @@ export class MultiTaskModelCore {
     let sq = 0;
     for (const [off, len] of p.trainable) sq += k.sumSquares(len, p.grads + off * 4);
     if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(), this.#step, 'the gradient');
-    this.optimizer.step({ learningRate });
-    this.#step++;
     return losses;
   }
 

@@ -59,7 +59,7 @@ export class MultiTaskModel {
   stopTraining = false;
   #core: MultiTaskModelCore;
   readonly #preprocessor: Preprocessor | null;
-  readonly #schema: InputSchema;
+  #schema: InputSchema;
   readonly #classNames = new Map<string, readonly string[]>();
   /** Regression targets are standardized for training; predictions are mapped back. */
   readonly #targetStats = new Map<string, { mean: number; std: number }>();
@@ -379,6 +379,67 @@ export class MultiTaskModel {
     // A loaded model reports what was measured before it was saved, until it trains again.
     if (measured && measured.samples.some((row) => row.some((n) => n > 0))) return measured;
     return this.#savedAffinity ?? measured;
+  }
+
+  /**
+   * Adds a task to a (trained) model. Every parameter whose name and shape are
+   * unchanged keeps its value: the shared part, the other tasks' towers, gates and
+   * heads; the new task's parts start from the initializers (so do cross-stitch
+   * mixing weights, whose shape grows with the task count). By default the shared
+   * part is frozen (`freezeShared: false` fine-tunes it too); unfreeze it later
+   * with `model.unfreeze(prefix)`. The new task's class list comes from `data` (a
+   * Dataset with that target) or `classes`.
+   */
+  addTask(spec: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
+    const core = this.#core;
+    core.check();
+    const opts = checkOptionsObject('addTask', options);
+    checkKeys('addTask', opts, ['data', 'classes', 'freezeShared']);
+    if (core.taskNames.includes(spec?.name)) throw new ArgumentError(`addTask: the model already has a task named "${spec.name}"`);
+    const tasks = new Map(this.#schema.tasks);
+    const data = opts.data as Dataset | undefined;
+    if (data !== undefined) {
+      if (!(data instanceof Dataset)) throw new ArgumentError(`addTask: data must be a Dataset, got ${show(data)}`);
+      if (!data.targetNames.includes(spec.name)) throw new ArgumentError(`addTask: the dataset has no target "${spec.name}" (targets: ${data.targetNames.join(', ')})`);
+      const col = data.target(spec.name);
+      checkKind(spec, col);
+      tasks.set(spec.name, { width: col.kind === 'multiclass' ? col.classes!.length : col.width, ...(col.classes ? { classes: col.classes } : {}) });
+      if (col.kind === 'regression') this.#targetStats.set(spec.name, standardizer(col.values));
+    } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
+      const c = opts.classes ?? spec.classes;
+      if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
+      const list = typeof c === 'number' ? null : (c as readonly string[]).map(String);
+      tasks.set(spec.name, { width: list ? list.length : (c as number), ...(list ? { classes: list } : {}) });
+    } else {
+      tasks.set(spec.name, { width: 1 });
+    }
+    const info = tasks.get(spec.name);
+    if (info?.classes) this.#classNames.set(spec.name, info.classes);
+    const schema: InputSchema = { ...this.#schema, tasks };
+    const old = core.options;
+    let weighting = old.weighting;
+    if (weighting === undefined || (weighting.type === 'fixed' && weighting.weights !== undefined && !Array.isArray(weighting.weights))) {
+      const w = weighting?.type === 'fixed' && weighting.weights && !Array.isArray(weighting.weights) ? weighting.weights : Object.fromEntries(core.specs.map((t) => [t.name, t.weight ?? 1]));
+      weighting = { type: 'fixed', weights: { ...w, [spec.name]: spec.weight ?? 1 } };
+    } else if (weighting.type === 'fixed' && Array.isArray(weighting.weights)) {
+      weighting = { type: 'fixed', weights: [...weighting.weights, spec.weight ?? 1] };
+    }
+    const next = new MultiTaskModelCore(schema, { ...old, tasks: [...core.specs, spec], ...(weighting ? { weighting } : {}) });
+    const oldInfo = new Map(core.parameters.list().map((p) => [p.name, p]));
+    for (const p of next.parameters.list()) {
+      const q = oldInfo.get(p.name);
+      if (q && q.shape[0] === p.shape[0] && q.shape[1] === p.shape[1]) next.parameters.set(p.name, core.parameters.get(p.name));
+    }
+    if (opts.freezeShared !== false) {
+      const names = next.parameters.names();
+      for (const prefix of next.architecture.sharedPrefixes) {
+        if (names.some((n) => n === prefix || n.startsWith(`${prefix}.`))) next.parameters.freeze(prefix);
+      }
+      next.resetOptimizer();
+    }
+    this.#schema = schema;
+    this.#core = next;
+    core.dispose();
   }
 
   /** Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze; returns the names. */
