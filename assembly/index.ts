@@ -7,7 +7,7 @@ export { axpy, scale, add, mul, dot, sum, sumSquares, colSums } from "./vec";
 export { actForward, actBackward } from "./act";
 export { rngSeed, rngNextU32, rngUniform, rngNormal, rngShuffle, rngDropoutMask } from "./rng";
 export { layerNormForward, layerNormBackward } from "./norm";
-export { gatherRows, gatherBytes, copyRows, rowSoftmax, rowSoftmaxBackwardAdd } from "./rows";
+export { gatherRows, gatherBytes, copyRows } from "./rows";
 export * from "./optim";
 export * from "./math";
 export * from "./loss";

@@ -1,4 +1,4 @@
-// Row-wise data movement and the row softmax used for class probabilities.
+// Row-wise data movement: batches gathered by index, strided row copies.
 //
 // Contracts: pointers cover the rows they are told; indices are valid row
 // numbers (checked by the caller); source and destination do not overlap.
@@ -34,36 +34,6 @@ export function copyRows(rows: i32, cols: i32, src: usize, srcStride: i32, dst: 
     for (; c < cols; c++) {
       const o = <usize>c << 2;
       store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
-    }
-  }
-}
-
-// y[r, :] = softmax(x[r, :]) over cols (max-subtracted; y may alias x).
-export function rowSoftmax(rows: i32, cols: i32, x: usize, y: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const xr = x + (<usize>(r * cols) << 2), yr = y + (<usize>(r * cols) << 2);
-    let m = load<f32>(xr);
-    for (let c = 1; c < cols; c++) m = max(m, load<f32>(xr + (<usize>c << 2)));
-    let s: f32 = 0;
-    for (let c = 0; c < cols; c++) {
-      const e = Mathf.exp(load<f32>(xr + (<usize>c << 2)) - m);
-      store<f32>(yr + (<usize>c << 2), e);
-      s += e;
-    }
-    const inv: f32 = 1 / s;
-    for (let c = 0; c < cols; c++) store<f32>(yr + (<usize>c << 2), load<f32>(yr + (<usize>c << 2)) * inv);
-  }
-}
-
-// Given p = softmax(z) and dL/dp, adds dL/dz = p ⊙ (dp − Σ p·dp) into dz (row-wise).
-export function rowSoftmaxBackwardAdd(rows: i32, cols: i32, p: usize, dp: usize, dz: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const o = <usize>(r * cols) << 2;
-    let s: f32 = 0;
-    for (let c = 0; c < cols; c++) s += load<f32>(p + o + (<usize>c << 2)) * load<f32>(dp + o + (<usize>c << 2));
-    for (let c = 0; c < cols; c++) {
-      const q = o + (<usize>c << 2);
-      store<f32>(dz + q, load<f32>(dz + q) + load<f32>(p + q) * (load<f32>(dp + q) - s));
     }
   }
 }

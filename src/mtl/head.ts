@@ -53,7 +53,7 @@ export class TaskHead {
       case 'regression':
         return this.#out;
       case 'multiclass':
-        k.rowSoftmax(rows, this.width, this.#out, this.#probs);
+        k.softmaxRows(rows, this.width, this.#out, this.#probs);
         return this.#probs;
       default:
         k.actForward(Act.sigmoid, n, this.#out, this.#probs, 0);
@@ -70,13 +70,14 @@ export class TaskHead {
         k.add(n, dLogits, dPred, dLogits);
         return;
       case 'multiclass':
-        k.rowSoftmaxBackwardAdd(rows, this.width, this.#probs, dPred, dLogits);
+        // dz = p ⊙ (dp − Σ p·dp), in place in dPred, then added.
+        k.softmaxRowsBackward(rows, this.width, this.#probs, dPred, dPred);
+        k.add(n, dLogits, dPred, dLogits);
         return;
-      default: {
-        // σ'(z) = p(1 − p): reuse actBackward on a scratch pass, then add.
+      default:
+        // σ'(z) = p(1 − p), in place in dPred, then added.
         k.actBackward(Act.sigmoid, n, this.#out, this.#probs, dPred, dPred, 0);
         k.add(n, dLogits, dPred, dLogits);
-      }
     }
   }
 

@@ -31,12 +31,10 @@ export interface Kernels {
   rngShuffle(state: Ptr, n: number, values: Ptr): void;
   rngDropoutMask(state: Ptr, n: number, out: Ptr, keep: number): void;
 
-  // row movement and class probabilities (assembly/rows.ts)
+  // row movement (assembly/rows.ts)
   gatherRows(n: number, width: number, src: Ptr, idx: Ptr, dst: Ptr): void;
   gatherBytes(n: number, src: Ptr, idx: Ptr, dst: Ptr): void;
   copyRows(rows: number, cols: number, src: Ptr, srcStride: number, dst: Ptr, dstStride: number, accumulate: number): void;
-  rowSoftmax(rows: number, cols: number, x: Ptr, y: Ptr): void;
-  rowSoftmaxBackwardAdd(rows: number, cols: number, p: Ptr, dp: Ptr, dz: Ptr): void;
 
   // layer normalization (assembly/norm.ts)
   layerNormForward(rows: number, cols: number, x: Ptr, gamma: Ptr, beta: Ptr, eps: number, y: Ptr, mean: Ptr, rstd: Ptr): void;
