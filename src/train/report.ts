@@ -22,7 +22,7 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 export function formatAffinity(a: TaskAffinity): string {
-  const rows = a.tasks.map((name, s) => [name, ...a.tasks.map((_, t) => (s === t ? '—' : fmt(a.matrix[s]![t]!, 2)))]);
+  const rows = a.tasks.map((name, s) => [name, ...a.tasks.map((_, t) => (s === t ? '—' : Number.isNaN(a.matrix[s]![t]!) ? 'n/a' : a.matrix[s]![t]!.toFixed(2)))]);
   return `task affinity (mean cosine of the tasks' gradients on the shared representation):\n${textTable(['', ...a.tasks], rows)}\n` +
     `suggested groups: ${a.groups.map((g) => `{${g.join(', ')}}`).join(' ')}`;
 }
