@@ -86,7 +86,6 @@ async function train(args: Args): Promise<void> {
   for (const f of args.flags.keys()) if (!KNOWN_TRAIN_FLAGS.includes(f)) throw new UsageError(`unknown option --${f} for train`);
   const [file, ...extra] = args.positional;
   if (!file || extra.length > 0) throw new UsageError('train takes one CSV file');
-  const text = await readFile(file, 'utf8');
   const taskArgs = args.flags.get('task') ?? [];
   if (taskArgs.length === 0) throw new UsageError('train needs at least one --task <column>:<kind>');
   const specs: TaskSpec[] = taskArgs.map((t) => {
@@ -94,6 +93,7 @@ async function train(args: Args): Promise<void> {
     if (!name || !KINDS.includes(kind as TaskKind)) throw new UsageError(`--task ${t}: expected <column>:<kind> with kind one of ${KINDS.join(', ')}`);
     return taskMakers[kind as TaskKind](name);
   });
+  const text = await readFile(file, 'utf8');
   const { header, rows } = parseCSV(text);
   const features: Record<string, 'numeric' | 'categorical'> = {};
   const featureArgs = args.flags.get('feature');
@@ -128,16 +128,20 @@ async function train(args: Args): Promise<void> {
   const epochs = num(args, 'epochs', 100, true);
   const quiet = args.flags.has('quiet');
   const progress = quiet ? null : new Progress(epochs);
-  const history = await model.fit(data, {
+  // A random (seeded) validation split: CSV files are often sorted, so the last rows are no sample.
+  const valFraction = num(args, 'validation-split', 0.2);
+  if (!(valFraction > 0 && valFraction < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${valFraction}`);
+  const [trainPart, valPart] = data.split(1 - valFraction, { seed });
+  const history = await model.fit(trainPart, {
     epochs, batchSize: num(args, 'batch-size', 32, true), seed,
-    validationSplit: num(args, 'validation-split', 0.2),
+    validationData: valPart,
     earlyStopping: { patience: num(args, 'patience', 20, true) },
     callbacks: { onEpochEnd: (epoch, logs) => { progress?.update(epoch, logs); } },
   });
   progress?.done();
   const last = history.epochs[history.bestEpoch]!;
   console.log(`trained ${history.epochs.length} epochs (${history.reason === 'earlyStopping' ? 'stopped early; ' : ''}weights of epoch ${history.bestEpoch + 1} kept)`);
-  if (last.val) console.log(`\nvalidation (last ${Math.floor(data.rows * num(args, 'validation-split', 0.2))} rows):\n${formatEvaluation(last.val)}`);
+  if (last.val) console.log(`\nvalidation (${valPart.rows} random rows, seed ${seed}):\n${formatEvaluation(last.val)}`);
   const affinity = model.taskAffinity();
   if (affinity) console.log(`\n${formatAffinity(affinity)}`);
   const out = one(args, 'out', 'model.mtsk')!;
@@ -238,6 +242,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) { process.stderr.write(`manytask: ${err.message}\n\n${USAGE}`); return 2; }
     if (err instanceof ManytaskError) { process.stderr.write(`manytask: ${err.message}\n`); return 1; }
+    const io = err as { code?: unknown; path?: unknown; syscall?: unknown };
+    if (typeof io?.code === 'string' && typeof io.syscall === 'string') {
+      const why = io.code === 'ENOENT' ? 'no such file' : io.code === 'EACCES' ? 'permission denied' : io.code === 'EISDIR' ? 'it is a directory' : io.code;
+      process.stderr.write(`manytask: cannot ${io.syscall === 'open' || io.syscall === 'read' ? 'read' : io.syscall} ${String(io.path ?? '')}: ${why}\n`);
+      return 1;
+    }
     throw err;
   }
 }
