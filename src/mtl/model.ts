@@ -92,7 +92,7 @@ export class MultiTaskModelCore {
   #capacity = 0;
   #buf = {
     x: 0, sampleWeights: 0, dZ: 0,
-    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dPred: [] as number[],
+    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dRep: [] as number[], dPred: [] as number[],
     dZt: [] as number[], gShared: [] as number[],
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
@@ -216,7 +216,7 @@ export class MultiTaskModelCore {
     const { allocator } = runtime('MultiTaskModel');
     const b = this.#buf;
     const free = (p: number) => { if (p !== 0) allocator.free(p); };
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dPred, ...b.dZt, ...b.gShared].forEach(free);
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dZt, ...b.gShared].forEach(free);
     const T = this.specs.length;
     const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
@@ -228,6 +228,8 @@ export class MultiTaskModelCore {
       mask: this.heads.map(() => alloc(Math.ceil(rows / 4))),
       grad: this.heads.map((h) => alloc(rows * h.width)),
       headIn: this.heads.map((h, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * h.inputWidth) : 0)),
+      // dL/dR_t of a reader task, split off its head's input gradient (not in headIn: the head's first layer keeps reading that as its input).
+      dRep: this.heads.map((_, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * this.architecture.outputSizes[t]!) : 0)),
       dPred: this.heads.map((h, t) => (this.#readers[t]!.length > 0 ? alloc(rows * h.width) : 0)),
       dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.architecture.sharedSize)) : [],
       gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
@@ -485,7 +487,7 @@ export class MultiTaskModelCore {
       const srcs = this.#inputsFrom[t]!;
       if (srcs.length > 0) {
         // Split d(head input) into dR_t and d(prediction of each source).
-        dRep = b.headIn[t]!;
+        dRep = b.dRep[t]!;
         k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
         if (this.specs[t]!.backpropToInputs !== false) {
           let col = repWidth;
@@ -573,7 +575,7 @@ export class MultiTaskModelCore {
     if (this.#disposed) return;
     const { allocator } = runtime('MultiTaskModel.dispose');
     const b = this.#buf;
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dPred, ...b.dZt, ...b.gShared, ...this.#classWeights]
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dZt, ...b.gShared, ...this.#classWeights]
       .forEach((p) => { if (p !== 0) allocator.free(p); });
     this.architecture.dispose();
     for (const h of this.heads) h.dispose();
