@@ -92,7 +92,7 @@ export class MultiTaskModelCore {
   #capacity = 0;
   #buf = {
     x: 0, sampleWeights: 0, dZ: 0,
-    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dRep: [] as number[], dPred: [] as number[],
+    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dRep: [] as number[], dPred: [] as number[], dSrc: [] as number[],
     dZt: [] as number[], gShared: [] as number[],
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
@@ -216,7 +216,7 @@ export class MultiTaskModelCore {
     const { allocator } = runtime('MultiTaskModel');
     const b = this.#buf;
     const free = (p: number) => { if (p !== 0) allocator.free(p); };
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dZt, ...b.gShared].forEach(free);
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared].forEach(free);
     const T = this.specs.length;
     const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
@@ -231,6 +231,8 @@ export class MultiTaskModelCore {
       // dL/dR_t of a reader task, split off its head's input gradient (not in headIn: the head's first layer keeps reading that as its input).
       dRep: this.heads.map((_, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * this.architecture.outputSizes[t]!) : 0)),
       dPred: this.heads.map((h, t) => (this.#readers[t]!.length > 0 ? alloc(rows * h.width) : 0)),
+      // dL/dlogits of a source task from one reader's loss alone (per-task gradients).
+      dSrc: this.heads.map((h, t) => (this.#readers[t]!.length > 0 && needsPerTask ? alloc(rows * h.width) : 0)),
       dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.architecture.sharedSize)) : [],
       gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
     };
@@ -387,8 +389,7 @@ export class MultiTaskModelCore {
       this.architecture.backwardShared(b.dZ, rows);
     } else {
       // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).
-      const ones = out.sharedCoefficients.fill(1);
-      this.#backwardTasks(rows, logits, ones, 'perTask');
+      this.#backwardPerTask(rows, logits);
       const zLen = rows * this.architecture.sharedSize;
       this.#fillGram(this.#buf.dZt, zLen);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
@@ -467,9 +468,9 @@ export class MultiTaskModelCore {
    * Backward through every head and task part, in reverse task order (a task's
    * readers first, so their gradient reaches its predictions before its own head runs).
    * Each task's loss gradient is recomputed scaled by weights[t].
-   * mode 'accumulate': dZ = Σ dZ_t; 'perTask': dZ_t copied per task; 'discard': dZ ignored.
+   * mode 'accumulate': dZ = Σ_t (what reaches Z through task part t); 'discard': dZ ignored.
    */
-  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'perTask' | 'discard'): void {
+  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard'): void {
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     const arch = this.architecture;
@@ -503,11 +504,57 @@ export class MultiTaskModelCore {
       if (mode === 'accumulate') {
         if (first) heapF32().copyWithin(b.dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
         else k.add(zLen, b.dZ, dZt, b.dZ);
-      } else if (mode === 'perTask') {
-        heapF32().copyWithin(b.dZt[t]! >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
       }
       first = false;
     }
+  }
+
+  /**
+   * Phase A: each task's own, unweighted gradient of the shared representation,
+   * dZ_t = dL_t/dZ, into dZt[t]. A reader task's loss reaches Z through its own
+   * task part and (with backpropToInputs) through each source's prediction, head
+   * and task part; that second path belongs to the reader's dZ_t, not to the
+   * source's. Parameter gradients written here are scratch: phase B rewrites them.
+   */
+  #backwardPerTask(rows: number, logits: readonly number[]): void {
+    const b = this.#buf;
+    const zLen = rows * this.architecture.sharedSize;
+    const T = this.specs.length;
+    for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, 1);
+    for (let t = 0; t < T; t++) {
+      heapF32().fill(0, b.dZt[t]! >>> 2, (b.dZt[t]! >>> 2) + zLen);
+      this.#backpropInto(t, b.grad[t]!, rows, b.dZt[t]!);
+    }
+  }
+
+  /** Backward of dL/dlogits of task s through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */
+  #backpropInto(s: number, dLogits: number, rows: number, acc: number): void {
+    const k = runtime('MultiTaskModel').kernels;
+    const b = this.#buf;
+    const arch = this.architecture;
+    const head = this.heads[s]!;
+    const dIn = head.backward(dLogits, rows);
+    const repWidth = arch.outputSizes[s]!;
+    let dRep = dIn;
+    const srcs = this.#inputsFrom[s]!;
+    if (srcs.length > 0) {
+      dRep = b.dRep[s]!;
+      k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
+      if (this.specs[s]!.backpropToInputs !== false) {
+        let col = repWidth;
+        for (const u of srcs) {
+          // dIn (head s's buffer) and dRep[s] stay valid: the graph is acyclic, so nothing below reaches s.
+          const src = this.heads[u]!;
+          k.copyRows(rows, src.width, dIn + col * 4, head.inputWidth, b.dPred[u]!, src.width, 0);
+          heapF32().fill(0, b.dSrc[u]! >>> 2, (b.dSrc[u]! >>> 2) + rows * src.width);
+          src.backpropPredictions(b.dPred[u]!, rows, b.dSrc[u]!);
+          this.#backpropInto(u, b.dSrc[u]!, rows, acc);
+          col += src.width;
+        }
+      }
+    }
+    const dZ = arch.backwardTask(s, dRep, rows);
+    k.add(rows * arch.sharedSize, acc, dZ, acc);
   }
 
   #fillGram(vectors: readonly number[], n: number): void {
@@ -575,7 +622,7 @@ export class MultiTaskModelCore {
     if (this.#disposed) return;
     const { allocator } = runtime('MultiTaskModel.dispose');
     const b = this.#buf;
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dZt, ...b.gShared, ...this.#classWeights]
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, ...this.#classWeights]
       .forEach((p) => { if (p !== 0) allocator.free(p); });
     this.architecture.dispose();
     for (const h of this.heads) h.dispose();
