@@ -424,11 +424,12 @@ export class MultiTaskModelCore {
       }
     }
     this.relatedness?.addGradients();
-    // A non-finite gradient must not reach the weights.
+    // A non-finite gradient must not reach the weights. (Squares summed in f64: in
+    // f32, finite gradients above ~1e19 would overflow the sum and be taken for NaN.)
     const p = this.parameters;
     let sq = 0;
-    for (const [off, len] of p.trainable) sq += k.sumSquares(len, p.grads + off * 4);
-    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(), this.#step, 'the gradient');
+    for (const [off, len] of p.trainable) sq += k.sumSquaresF64(len, p.grads + off * 4);
+    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#step, 'the gradient');
     return losses;
   }
 
@@ -453,13 +454,31 @@ export class MultiTaskModelCore {
     return false;
   }
 
-  #worstTask(): string {
+  /**
+   * The task a non-finite gradient comes from: the first whose own parameters
+   * (head, tower, gate, task experts, column: any name with the task as a segment
+   * after the first) have one; else, when this step computed per-task gradients of
+   * Z, the first whose dZ_t is not finite, or the one with the largest ‖dZ_t‖ (the
+   * shared part's backward overflowed on the sum); else every task ("a/b/c").
+   */
+  #worstTask(rows: number, perTask: boolean): string {
     const k = runtime('MultiTaskModel').kernels;
+    const finite = (n: number, ptr: number) => Number.isFinite(k.sumSquaresF64(n, ptr));
     for (let t = 0; t < this.heads.length; t++) {
+      const name = this.taskNames[t]!;
       for (const p of this.parameters.list()) {
-        if (!p.name.startsWith(`head.${this.taskNames[t]}.`)) continue;
-        if (!Number.isFinite(k.sumSquares(p.size, this.parameters.grads + p.offset * 4))) return this.taskNames[t]!;
+        if (!p.name.split('.').slice(1).includes(name)) continue;
+        if (!finite(p.size, this.parameters.grads + p.offset * 4)) return name;
       }
+    }
+    if (perTask) {
+      let worst = -1, largest = 0;
+      for (let t = 0; t < this.heads.length; t++) {
+        const sq = k.sumSquaresF64(rows * this.architecture.sharedSize, this.#buf.dZt[t]!);
+        if (!Number.isFinite(sq)) return this.taskNames[t]!;
+        if (sq > largest) { largest = sq; worst = t; }
+      }
+      if (worst >= 0) return this.taskNames[worst]!;
     }
     return this.taskNames.join('/');
   }
