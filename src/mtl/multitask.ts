@@ -549,6 +549,7 @@ function featureArray(x: unknown, width: number, where: string): { features: Flo
       for (let j = 0; j < width; j++) {
         const v = row[j];
         if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+        if (!Number.isFinite(Math.fround(v))) throw outOfRange(where, i, j, v);
         out[i * width + j] = v;
       }
     });
@@ -560,7 +561,13 @@ function featureArray(x: unknown, width: number, where: string): { features: Flo
 function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]!)) throw new ArgumentError(`${where}: x row ${Math.floor(i / width)}, column ${i % width} is ${x[i]}; expected a finite number`);
+    if (!Number.isFinite(Math.fround(x[i]!))) throw outOfRange(where, Math.floor(i / width), i % width, x[i]!);
   }
+}
+
+/** A finite f64 that becomes ±Infinity as the f32 the model computes in. */
+function outOfRange(where: string, row: number, column: number, v: number): ArgumentError {
+  return new ArgumentError(`${where}: x row ${row}, column ${column} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
 }
 
 /** Splits prepared data at row `at` (the last rows become validation data, as Keras's validationSplit). */
