@@ -244,14 +244,16 @@ export class MultiTaskModel {
   async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
     const core = this.#core;
     core.check();
-    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
+    // Target standardization fitted by this call (array inputs), kept only once the data is accepted.
+    const pending = new Map<string, { mean: number; std: number }>();
+    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit', pending), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit', pending), maybeOptions];
     const raw = checkOptionsObject('fit', options);
     let validation: Prepared | null = null;
     let training = train;
     if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
     if (raw.validationData !== undefined) {
       const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
-      validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
+      validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData', pending);
     } else if (raw.validationSplit !== undefined) {
       const s = raw.validationSplit;
       if (typeof s !== 'number' || !(s > 0 && s < 1)) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
@@ -275,6 +277,7 @@ export class MultiTaskModel {
         const l = resident.labels[core.taskNames.indexOf(t.name)];
         if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
       }
+      for (const [name, st] of pending) this.#targetStats.set(name, st);
       return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
     } finally {
       core.freeResident(resident);
@@ -290,8 +293,10 @@ export class MultiTaskModel {
   evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation {
     const core = this.#core;
     core.check();
-    const p = data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate');
+    const pending = new Map<string, { mean: number; std: number }>();
+    const p = data instanceof Dataset ? this.#prepare(data, 'evaluate', pending) : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate', pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
+    for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, 1024));
       return evaluateResident(core, resident, this.#targetStats);
@@ -477,7 +482,12 @@ export class MultiTaskModel {
     return featureArray(input, this.#schema.featureCount, where);
   }
 
-  #prepare(data: Dataset | { x: unknown; labels: LabelColumns | undefined }, where: string): Prepared {
+  /**
+   * Features and labels of one call, regression labels standardized. A regression
+   * task without statistics yet gets them from these labels, into `pending` (the
+   * caller keeps them once the data is accepted).
+   */
+  #prepare(data: Dataset | { x: unknown; labels: LabelColumns | undefined }, where: string, pending: Map<string, { mean: number; std: number }>): Prepared {
     const { features, rows } = this.#features(data instanceof Dataset ? data : data.x, where);
     const labels = new Map<string, ArrayLike<number | null | undefined>>();
     for (const s of this.#core.specs) {
@@ -491,14 +501,17 @@ export class MultiTaskModel {
         values = l?.[s.name];
         if (values === undefined) continue;
       }
-      const st = this.#targetStats.get(s.name);
+      const st = this.#targetStats.get(s.name) ?? pending.get(s.name);
       if (s.kind === 'regression') {
         const stats = st ?? standardizer(values);
-        if (!st) this.#targetStats.set(s.name, stats);
+        if (!st) pending.set(s.name, stats);
         const out = new Float32Array(values.length);
         for (let i = 0; i < values.length; i++) {
-          const v = values[i];
-          out[i] = v === null || v === undefined || typeof v !== 'number' ? NaN : (v - stats.mean) / stats.std;
+          const v: unknown = values[i];
+          if (v !== null && v !== undefined && typeof v !== 'number') {
+            throw new ArgumentError(`task "${s.name}", row ${i}: label ${show(v)} is not a number (use NaN, null or undefined for "no label")`);
+          }
+          out[i] = v === null || v === undefined ? NaN : (v - stats.mean) / stats.std;
           if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
         }
         values = out;
