@@ -264,9 +264,20 @@ export class MultiTaskModel {
     const loop = parseFitOptions(raw, core, validation !== null);
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && training !== train) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
+    // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
+    const frozenHere: string[] = [];
     if (raw.freeze !== undefined) {
       if (!Array.isArray(raw.freeze)) throw new ArgumentError(`fit: freeze must be an array of parameter names or prefixes, got ${show(raw.freeze)}`);
-      for (const p of raw.freeze) core.parameters.freeze(p as string);
+      const params = core.parameters;
+      const already = new Set(params.names().filter((n) => params.isFrozen(n)));
+      try {
+        for (const p of raw.freeze) {
+          for (const n of params.freeze(p as string)) if (!already.has(n) && !frozenHere.includes(n)) frozenHere.push(n);
+        }
+      } catch (err) {
+        for (const n of frozenHere) params.unfreeze(n);
+        throw err;
+      }
       core.resetOptimizer();
     }
     const resident = core.makeResident(training.features, training.rows, training.labels, sampleWeights);
@@ -283,7 +294,7 @@ export class MultiTaskModel {
       core.freeResident(resident);
       if (residentVal) core.freeResident(residentVal);
       if (raw.freeze !== undefined) {
-        for (const p of raw.freeze as string[]) core.parameters.unfreeze(p);
+        for (const n of frozenHere) core.parameters.unfreeze(n);
         core.resetOptimizer();
       }
     }
