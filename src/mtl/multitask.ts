@@ -244,16 +244,14 @@ export class MultiTaskModel {
   async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
     const core = this.#core;
     core.check();
-    // Target standardization fitted by this call (array inputs), kept only once the data is accepted.
-    const pending = new Map<string, { mean: number; std: number }>();
-    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit', pending), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit', pending), maybeOptions];
+    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
     const raw = checkOptionsObject('fit', options);
     let validation: Prepared | null = null;
     let training = train;
     if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
     if (raw.validationData !== undefined) {
       const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
-      validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData', pending);
+      validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
     } else if (raw.validationSplit !== undefined) {
       const s = raw.validationSplit;
       if (typeof s !== 'number' || !(s > 0 && s < 1)) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
@@ -261,9 +259,15 @@ export class MultiTaskModel {
       if (nVal < 1 || nVal >= train.rows) throw new ArgumentError(`fit: validationSplit ${s} of ${train.rows} rows leaves no rows on one side`);
       [training, validation] = splitTail(train, this.#schema.featureCount, train.rows - nVal);
     }
+    // Target standardization fitted by this call (array inputs) comes from the training rows
+    // only, and is kept once the data is accepted.
+    const pending = new Map<string, { mean: number; std: number }>();
+    const split = training !== train;
+    training = this.#standardize(training, pending);
+    if (validation) validation = this.#standardize(validation, pending);
     const loop = parseFitOptions(raw, core, validation !== null);
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
-    if (sampleWeights !== undefined && training !== train) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
+    if (sampleWeights !== undefined && split) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
     // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
     const frozenHere: string[] = [];
     if (raw.freeze !== undefined) {
@@ -305,7 +309,7 @@ export class MultiTaskModel {
     const core = this.#core;
     core.check();
     const pending = new Map<string, { mean: number; std: number }>();
-    const p = data instanceof Dataset ? this.#prepare(data, 'evaluate', pending) : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate', pending);
+    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate'), pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
     for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
@@ -493,12 +497,8 @@ export class MultiTaskModel {
     return featureArray(input, this.#schema.featureCount, where);
   }
 
-  /**
-   * Features and labels of one call, regression labels standardized. A regression
-   * task without statistics yet gets them from these labels, into `pending` (the
-   * caller keeps them once the data is accepted).
-   */
-  #prepare(data: Dataset | { x: unknown; labels: LabelColumns | undefined }, where: string, pending: Map<string, { mean: number; std: number }>): Prepared {
+  /** Features and labels of one call; regression labels checked, in their own units (see #standardize). */
+  #prepare(data: Dataset | { x: unknown; labels: LabelColumns | undefined }, where: string): Prepared {
     const { features, rows } = this.#features(data instanceof Dataset ? data : data.x, where);
     const labels = new Map<string, ArrayLike<number | null | undefined>>();
     for (const s of this.#core.specs) {
@@ -512,20 +512,13 @@ export class MultiTaskModel {
         values = l?.[s.name];
         if (values === undefined) continue;
       }
-      const st = this.#targetStats.get(s.name) ?? pending.get(s.name);
       if (s.kind === 'regression') {
-        const stats = st ?? standardizer(values);
-        if (!st) pending.set(s.name, stats);
-        const out = new Float32Array(values.length);
         for (let i = 0; i < values.length; i++) {
           const v: unknown = values[i];
           if (v !== null && v !== undefined && typeof v !== 'number') {
             throw new ArgumentError(`task "${s.name}", row ${i}: label ${show(v)} is not a number (use NaN, null or undefined for "no label")`);
           }
-          out[i] = v === null || v === undefined ? NaN : (v - stats.mean) / stats.std;
-          if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
         }
-        values = out;
       }
       labels.set(s.name, values);
     }
@@ -535,6 +528,29 @@ export class MultiTaskModel {
       }
     }
     return { features, rows, labels };
+  }
+
+  /**
+   * Standardizes the regression labels of prepared data. A task without
+   * statistics yet gets them from these labels, into `pending` (the caller keeps
+   * them once the data is accepted; later calls with the same `pending` reuse them).
+   */
+  #standardize(p: Prepared, pending: Map<string, { mean: number; std: number }>): Prepared {
+    const labels = new Map(p.labels);
+    for (const s of this.#core.specs) {
+      const values = labels.get(s.name);
+      if (s.kind !== 'regression' || values === undefined) continue;
+      let stats = this.#targetStats.get(s.name) ?? pending.get(s.name);
+      if (!stats) { stats = standardizer(values); pending.set(s.name, stats); }
+      const out = new Float32Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        out[i] = v === null || v === undefined ? NaN : (v - stats.mean) / stats.std;
+        if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
+      }
+      labels.set(s.name, out);
+    }
+    return { ...p, labels };
   }
 }
 
