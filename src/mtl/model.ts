@@ -290,11 +290,18 @@ export class MultiTaskModelCore {
       if (n === 0) throw new ArgumentError(`task "${s.name}": its ${loss.type} loss takes no class weights`);
       let w: number[];
       if (cw === 'balanced') {
-        const counts = data.labels[t]?.counts;
-        if (!counts) throw new ArgumentError(`task "${s.name}": classWeights 'balanced' needs labels to count`);
+        const l = data.labels[t];
+        if (!l) throw new ArgumentError(`task "${s.name}": classWeights 'balanced' needs labels to count`);
+        // Counts per class: per class index (multiclass), of 0s and 1s (binary), and for a
+        // multilabel task's [w(y = 0), w(y = 1)] of 0s and 1s over every label of the labeled rows.
+        let counts = l.counts;
+        if (s.kind === 'multilabel') {
+          const ones = counts.reduce((a, b) => a + b, 0);
+          counts = Float64Array.of(l.labeled * this.heads[t]!.width - ones, ones);
+        }
         const total = counts.reduce((a, b) => a + b, 0);
         w = Array.from(counts, (c) => (c > 0 ? total / (counts.length * c) : 0));
-        if (w.length !== n) w = w.slice(0, n);
+        if (w.length !== n) throw new ArgumentError(`task "${s.name}": its ${loss.type} loss takes ${n} class weights; 'balanced' counts ${w.length} classes`);
       } else {
         if (cw.length !== n) throw new ArgumentError(`task "${s.name}": classWeights needs ${n} weights, got ${cw.length}`);
         w = cw;
