@@ -41,7 +41,7 @@ export interface MultiTaskModelOptions extends ModelOptions {
   input: Dataset | ArrayInputSpec;
 }
 
-/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. */
+/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. A class or label is predicted where its probability is > 0.5 (as the metrics count it). */
 export type TaskPrediction =
   | { kind: 'binary'; probabilities: Float32Array; classes: (string | number)[] }
   | { kind: 'multiclass'; probabilities: number[][]; classes: (string | number)[] }
@@ -365,7 +365,7 @@ export class MultiTaskModel {
           break;
         }
         case 'binary':
-          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p >= 0.5 ? 1 : 0]! : p >= 0.5 ? 1 : 0)) };
+          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) };
           break;
         case 'multiclass': {
           const probabilities: number[][] = [], classes: (string | number)[] = [];
@@ -384,7 +384,7 @@ export class MultiTaskModel {
           for (let i = 0; i < rows; i++) {
             const row = Array.from(v.subarray(i * width, (i + 1) * width));
             probabilities.push(row);
-            labels.push(row.flatMap((p, c) => (p >= 0.5 ? [names ? names[c]! : c] : [])));
+            labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
           }
           out[s.name] = { kind: 'multilabel', probabilities, labels };
         }
