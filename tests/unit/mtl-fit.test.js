@@ -132,7 +132,7 @@ test('early stopping restores the best epoch\'s weights; patience counts epochs 
 });
 
 test('learning-rate schedule: each step uses the scheduled rate (SGD: w ← w − lr·g), logged per epoch', async () => {
-  const spec = { type: 'step', learningRate: 0.2, stepSize: 1, gamma: 0.5, unit: 'epoch' };
+  const spec = { type: 'step', learningRate: 0.2, stepSize: 1, gamma: 0.5 }; // halves every optimizer step
   const labels = { kind: LABELS.kind, flag: LABELS.flag };
   const make = () => new MultiTaskModel({
     input: { features: 3, classes: { kind: 3 } }, seed: 5, tasks: [tasks.multiclass('kind'), tasks.binary('flag')],

@@ -318,6 +318,12 @@ test('Ensemble: mean of probabilities and values, or a majority vote, as combine
   assert.ok(mean.sex.classes.some((c, i) => c !== vote.sex.classes[i]) || mean.species.classes.some((c, i) => c !== vote.species.classes[i]),
     'some row where the mean of probabilities and the vote differ');
   assert.deepEqual(majority(['a', 'b', 'b', 'a']), 'b');
+  // Two members: every disagreement is a tie, which goes to the first member's class.
+  const pair = new Ensemble(members.slice(0, 2), { combine: 'vote' }).predict(held);
+  const ties = [...each[0].sex.classes.keys()].filter((i) => each[0].sex.classes[i] !== each[1].sex.classes[i]);
+  assert.ok(ties.length > 0, 'the two members disagree somewhere');
+  assert.deepEqual(pair.sex.classes, each[0].sex.classes);
+  assert.deepEqual(pair.species.classes, each[0].species.classes);
   const other = await trained({ specs: [tasks.multiclass('species')], epochs: 1 });
   assert.throws(() => new Ensemble([members[0], other]), (e) => e instanceof ArgumentError && /member 1 has tasks \[species\]/.test(e.message));
   assert.throws(() => new Ensemble([]), (e) => e instanceof ArgumentError && /non-empty array/.test(e.message));
