@@ -92,7 +92,7 @@ export class MultiTaskModelCore {
   #capacity = 0;
   #buf = {
     x: 0, sampleWeights: 0, dZ: 0,
-    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dPred: [] as number[],
+    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dRep: [] as number[], dPred: [] as number[], dSrc: [] as number[],
     dZt: [] as number[], gShared: [] as number[],
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
@@ -216,7 +216,7 @@ export class MultiTaskModelCore {
     const { allocator } = runtime('MultiTaskModel');
     const b = this.#buf;
     const free = (p: number) => { if (p !== 0) allocator.free(p); };
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dPred, ...b.dZt, ...b.gShared].forEach(free);
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared].forEach(free);
     const T = this.specs.length;
     const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
@@ -228,7 +228,11 @@ export class MultiTaskModelCore {
       mask: this.heads.map(() => alloc(Math.ceil(rows / 4))),
       grad: this.heads.map((h) => alloc(rows * h.width)),
       headIn: this.heads.map((h, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * h.inputWidth) : 0)),
+      // dL/dR_t of a reader task, split off its head's input gradient (not in headIn: the head's first layer keeps reading that as its input).
+      dRep: this.heads.map((_, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * this.architecture.outputSizes[t]!) : 0)),
       dPred: this.heads.map((h, t) => (this.#readers[t]!.length > 0 ? alloc(rows * h.width) : 0)),
+      // dL/dlogits of a source task from one reader's loss alone (per-task gradients).
+      dSrc: this.heads.map((h, t) => (this.#readers[t]!.length > 0 && needsPerTask ? alloc(rows * h.width) : 0)),
       dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.architecture.sharedSize)) : [],
       gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
     };
@@ -286,11 +290,18 @@ export class MultiTaskModelCore {
       if (n === 0) throw new ArgumentError(`task "${s.name}": its ${loss.type} loss takes no class weights`);
       let w: number[];
       if (cw === 'balanced') {
-        const counts = data.labels[t]?.counts;
-        if (!counts) throw new ArgumentError(`task "${s.name}": classWeights 'balanced' needs labels to count`);
+        const l = data.labels[t];
+        if (!l) throw new ArgumentError(`task "${s.name}": classWeights 'balanced' needs labels to count`);
+        // Counts per class: per class index (multiclass), of 0s and 1s (binary), and for a
+        // multilabel task's [w(y = 0), w(y = 1)] of 0s and 1s over every label of the labeled rows.
+        let counts = l.counts;
+        if (s.kind === 'multilabel') {
+          const ones = counts.reduce((a, b) => a + b, 0);
+          counts = Float64Array.of(l.labeled * this.heads[t]!.width - ones, ones);
+        }
         const total = counts.reduce((a, b) => a + b, 0);
         w = Array.from(counts, (c) => (c > 0 ? total / (counts.length * c) : 0));
-        if (w.length !== n) w = w.slice(0, n);
+        if (w.length !== n) throw new ArgumentError(`task "${s.name}": its ${loss.type} loss takes ${n} class weights; 'balanced' counts ${w.length} classes`);
       } else {
         if (cw.length !== n) throw new ArgumentError(`task "${s.name}": classWeights needs ${n} weights, got ${cw.length}`);
         w = cw;
@@ -385,8 +396,7 @@ export class MultiTaskModelCore {
       this.architecture.backwardShared(b.dZ, rows);
     } else {
       // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).
-      const ones = out.sharedCoefficients.fill(1);
-      this.#backwardTasks(rows, logits, ones, 'perTask');
+      this.#backwardPerTask(rows, logits);
       const zLen = rows * this.architecture.sharedSize;
       this.#fillGram(this.#buf.dZt, zLen);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
@@ -421,11 +431,12 @@ export class MultiTaskModelCore {
       }
     }
     this.relatedness?.addGradients();
-    // A non-finite gradient must not reach the weights.
+    // A non-finite gradient must not reach the weights. (Squares summed in f64: in
+    // f32, finite gradients above ~1e19 would overflow the sum and be taken for NaN.)
     const p = this.parameters;
     let sq = 0;
-    for (const [off, len] of p.trainable) sq += k.sumSquares(len, p.grads + off * 4);
-    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(), this.#step, 'the gradient');
+    for (const [off, len] of p.trainable) sq += k.sumSquaresF64(len, p.grads + off * 4);
+    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#step, 'the gradient');
     return losses;
   }
 
@@ -450,13 +461,31 @@ export class MultiTaskModelCore {
     return false;
   }
 
-  #worstTask(): string {
+  /**
+   * The task a non-finite gradient comes from: the first whose own parameters
+   * (head, tower, gate, task experts, column: any name with the task as a segment
+   * after the first) have one; else, when this step computed per-task gradients of
+   * Z, the first whose dZ_t is not finite, or the one with the largest ‖dZ_t‖ (the
+   * shared part's backward overflowed on the sum); else every task ("a/b/c").
+   */
+  #worstTask(rows: number, perTask: boolean): string {
     const k = runtime('MultiTaskModel').kernels;
+    const finite = (n: number, ptr: number) => Number.isFinite(k.sumSquaresF64(n, ptr));
     for (let t = 0; t < this.heads.length; t++) {
+      const name = this.taskNames[t]!;
       for (const p of this.parameters.list()) {
-        if (!p.name.startsWith(`head.${this.taskNames[t]}.`)) continue;
-        if (!Number.isFinite(k.sumSquares(p.size, this.parameters.grads + p.offset * 4))) return this.taskNames[t]!;
+        if (!p.name.split('.').slice(1).includes(name)) continue;
+        if (!finite(p.size, this.parameters.grads + p.offset * 4)) return name;
       }
+    }
+    if (perTask) {
+      let worst = -1, largest = 0;
+      for (let t = 0; t < this.heads.length; t++) {
+        const sq = k.sumSquaresF64(rows * this.architecture.sharedSize, this.#buf.dZt[t]!);
+        if (!Number.isFinite(sq)) return this.taskNames[t]!;
+        if (sq > largest) { largest = sq; worst = t; }
+      }
+      if (worst >= 0) return this.taskNames[worst]!;
     }
     return this.taskNames.join('/');
   }
@@ -465,9 +494,9 @@ export class MultiTaskModelCore {
    * Backward through every head and task part, in reverse task order (a task's
    * readers first, so their gradient reaches its predictions before its own head runs).
    * Each task's loss gradient is recomputed scaled by weights[t].
-   * mode 'accumulate': dZ = Σ dZ_t; 'perTask': dZ_t copied per task; 'discard': dZ ignored.
+   * mode 'accumulate': dZ = Σ_t (what reaches Z through task part t); 'discard': dZ ignored.
    */
-  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'perTask' | 'discard'): void {
+  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard'): void {
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     const arch = this.architecture;
@@ -485,7 +514,7 @@ export class MultiTaskModelCore {
       const srcs = this.#inputsFrom[t]!;
       if (srcs.length > 0) {
         // Split d(head input) into dR_t and d(prediction of each source).
-        dRep = b.headIn[t]!;
+        dRep = b.dRep[t]!;
         k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
         if (this.specs[t]!.backpropToInputs !== false) {
           let col = repWidth;
@@ -501,11 +530,57 @@ export class MultiTaskModelCore {
       if (mode === 'accumulate') {
         if (first) heapF32().copyWithin(b.dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
         else k.add(zLen, b.dZ, dZt, b.dZ);
-      } else if (mode === 'perTask') {
-        heapF32().copyWithin(b.dZt[t]! >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
       }
       first = false;
     }
+  }
+
+  /**
+   * Phase A: each task's own, unweighted gradient of the shared representation,
+   * dZ_t = dL_t/dZ, into dZt[t]. A reader task's loss reaches Z through its own
+   * task part and (with backpropToInputs) through each source's prediction, head
+   * and task part; that second path belongs to the reader's dZ_t, not to the
+   * source's. Parameter gradients written here are scratch: phase B rewrites them.
+   */
+  #backwardPerTask(rows: number, logits: readonly number[]): void {
+    const b = this.#buf;
+    const zLen = rows * this.architecture.sharedSize;
+    const T = this.specs.length;
+    for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, 1);
+    for (let t = 0; t < T; t++) {
+      heapF32().fill(0, b.dZt[t]! >>> 2, (b.dZt[t]! >>> 2) + zLen);
+      this.#backpropInto(t, b.grad[t]!, rows, b.dZt[t]!);
+    }
+  }
+
+  /** Backward of dL/dlogits of task s through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */
+  #backpropInto(s: number, dLogits: number, rows: number, acc: number): void {
+    const k = runtime('MultiTaskModel').kernels;
+    const b = this.#buf;
+    const arch = this.architecture;
+    const head = this.heads[s]!;
+    const dIn = head.backward(dLogits, rows);
+    const repWidth = arch.outputSizes[s]!;
+    let dRep = dIn;
+    const srcs = this.#inputsFrom[s]!;
+    if (srcs.length > 0) {
+      dRep = b.dRep[s]!;
+      k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
+      if (this.specs[s]!.backpropToInputs !== false) {
+        let col = repWidth;
+        for (const u of srcs) {
+          // dIn (head s's buffer) and dRep[s] stay valid: the graph is acyclic, so nothing below reaches s.
+          const src = this.heads[u]!;
+          k.copyRows(rows, src.width, dIn + col * 4, head.inputWidth, b.dPred[u]!, src.width, 0);
+          heapF32().fill(0, b.dSrc[u]! >>> 2, (b.dSrc[u]! >>> 2) + rows * src.width);
+          src.backpropPredictions(b.dPred[u]!, rows, b.dSrc[u]!);
+          this.#backpropInto(u, b.dSrc[u]!, rows, acc);
+          col += src.width;
+        }
+      }
+    }
+    const dZ = arch.backwardTask(s, dRep, rows);
+    k.add(rows * arch.sharedSize, acc, dZ, acc);
   }
 
   #fillGram(vectors: readonly number[], n: number): void {
@@ -573,7 +648,7 @@ export class MultiTaskModelCore {
     if (this.#disposed) return;
     const { allocator } = runtime('MultiTaskModel.dispose');
     const b = this.#buf;
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dPred, ...b.dZt, ...b.gShared, ...this.#classWeights]
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, ...this.#classWeights]
       .forEach((p) => { if (p !== 0) allocator.free(p); });
     this.architecture.dispose();
     for (const h of this.heads) h.dispose();

@@ -41,7 +41,7 @@ export interface MultiTaskModelOptions extends ModelOptions {
   input: Dataset | ArrayInputSpec;
 }
 
-/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. */
+/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. A class or label is predicted where its probability is > 0.5 (as the metrics count it). */
 export type TaskPrediction =
   | { kind: 'binary'; probabilities: Float32Array; classes: (string | number)[] }
   | { kind: 'multiclass'; probabilities: number[][]; classes: (string | number)[] }
@@ -259,12 +259,29 @@ export class MultiTaskModel {
       if (nVal < 1 || nVal >= train.rows) throw new ArgumentError(`fit: validationSplit ${s} of ${train.rows} rows leaves no rows on one side`);
       [training, validation] = splitTail(train, this.#schema.featureCount, train.rows - nVal);
     }
+    // Target standardization fitted by this call (array inputs) comes from the training rows
+    // only, and is kept once the data is accepted.
+    const pending = new Map<string, { mean: number; std: number }>();
+    const split = training !== train;
+    training = this.#standardize(training, pending);
+    if (validation) validation = this.#standardize(validation, pending);
     const loop = parseFitOptions(raw, core, validation !== null);
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
-    if (sampleWeights !== undefined && training !== train) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
+    if (sampleWeights !== undefined && split) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
+    // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
+    const frozenHere: string[] = [];
     if (raw.freeze !== undefined) {
       if (!Array.isArray(raw.freeze)) throw new ArgumentError(`fit: freeze must be an array of parameter names or prefixes, got ${show(raw.freeze)}`);
-      for (const p of raw.freeze) core.parameters.freeze(p as string);
+      const params = core.parameters;
+      const already = new Set(params.names().filter((n) => params.isFrozen(n)));
+      try {
+        for (const p of raw.freeze) {
+          for (const n of params.freeze(p as string)) if (!already.has(n) && !frozenHere.includes(n)) frozenHere.push(n);
+        }
+      } catch (err) {
+        for (const n of frozenHere) params.unfreeze(n);
+        throw err;
+      }
       core.resetOptimizer();
     }
     const resident = core.makeResident(training.features, training.rows, training.labels, sampleWeights);
@@ -275,12 +292,13 @@ export class MultiTaskModel {
         const l = resident.labels[core.taskNames.indexOf(t.name)];
         if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
       }
+      for (const [name, st] of pending) this.#targetStats.set(name, st);
       return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
     } finally {
       core.freeResident(resident);
       if (residentVal) core.freeResident(residentVal);
       if (raw.freeze !== undefined) {
-        for (const p of raw.freeze as string[]) core.parameters.unfreeze(p);
+        for (const n of frozenHere) core.parameters.unfreeze(n);
         core.resetOptimizer();
       }
     }
@@ -290,8 +308,10 @@ export class MultiTaskModel {
   evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation {
     const core = this.#core;
     core.check();
-    const p = data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate');
+    const pending = new Map<string, { mean: number; std: number }>();
+    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate'), pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
+    for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, 1024));
       return evaluateResident(core, resident, this.#targetStats);
@@ -345,7 +365,7 @@ export class MultiTaskModel {
           break;
         }
         case 'binary':
-          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p >= 0.5 ? 1 : 0]! : p >= 0.5 ? 1 : 0)) };
+          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) };
           break;
         case 'multiclass': {
           const probabilities: number[][] = [], classes: (string | number)[] = [];
@@ -364,7 +384,7 @@ export class MultiTaskModel {
           for (let i = 0; i < rows; i++) {
             const row = Array.from(v.subarray(i * width, (i + 1) * width));
             probabilities.push(row);
-            labels.push(row.flatMap((p, c) => (p >= 0.5 ? [names ? names[c]! : c] : [])));
+            labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
           }
           out[s.name] = { kind: 'multilabel', probabilities, labels };
         }
@@ -477,6 +497,7 @@ export class MultiTaskModel {
     return featureArray(input, this.#schema.featureCount, where);
   }
 
+  /** Features and labels of one call; regression labels checked, in their own units (see #standardize). */
   #prepare(data: Dataset | { x: unknown; labels: LabelColumns | undefined }, where: string): Prepared {
     const { features, rows } = this.#features(data instanceof Dataset ? data : data.x, where);
     const labels = new Map<string, ArrayLike<number | null | undefined>>();
@@ -491,17 +512,13 @@ export class MultiTaskModel {
         values = l?.[s.name];
         if (values === undefined) continue;
       }
-      const st = this.#targetStats.get(s.name);
       if (s.kind === 'regression') {
-        const stats = st ?? standardizer(values);
-        if (!st) this.#targetStats.set(s.name, stats);
-        const out = new Float32Array(values.length);
         for (let i = 0; i < values.length; i++) {
-          const v = values[i];
-          out[i] = v === null || v === undefined || typeof v !== 'number' ? NaN : (v - stats.mean) / stats.std;
-          if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
+          const v: unknown = values[i];
+          if (v !== null && v !== undefined && typeof v !== 'number') {
+            throw new ArgumentError(`task "${s.name}", row ${i}: label ${show(v)} is not a number (use NaN, null or undefined for "no label")`);
+          }
         }
-        values = out;
       }
       labels.set(s.name, values);
     }
@@ -511,6 +528,29 @@ export class MultiTaskModel {
       }
     }
     return { features, rows, labels };
+  }
+
+  /**
+   * Standardizes the regression labels of prepared data. A task without
+   * statistics yet gets them from these labels, into `pending` (the caller keeps
+   * them once the data is accepted; later calls with the same `pending` reuse them).
+   */
+  #standardize(p: Prepared, pending: Map<string, { mean: number; std: number }>): Prepared {
+    const labels = new Map(p.labels);
+    for (const s of this.#core.specs) {
+      const values = labels.get(s.name);
+      if (s.kind !== 'regression' || values === undefined) continue;
+      let stats = this.#targetStats.get(s.name) ?? pending.get(s.name);
+      if (!stats) { stats = standardizer(values); pending.set(s.name, stats); }
+      const out = new Float32Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        out[i] = v === null || v === undefined ? NaN : (v - stats.mean) / stats.std;
+        if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
+      }
+      labels.set(s.name, out);
+    }
+    return { ...p, labels };
   }
 }
 
@@ -549,6 +589,7 @@ function featureArray(x: unknown, width: number, where: string): { features: Flo
       for (let j = 0; j < width; j++) {
         const v = row[j];
         if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+        if (!Number.isFinite(Math.fround(v))) throw outOfRange(where, i, j, v);
         out[i * width + j] = v;
       }
     });
@@ -560,7 +601,13 @@ function featureArray(x: unknown, width: number, where: string): { features: Flo
 function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]!)) throw new ArgumentError(`${where}: x row ${Math.floor(i / width)}, column ${i % width} is ${x[i]}; expected a finite number`);
+    if (!Number.isFinite(Math.fround(x[i]!))) throw outOfRange(where, Math.floor(i / width), i % width, x[i]!);
   }
+}
+
+/** A finite f64 that becomes ±Infinity as the f32 the model computes in. */
+function outOfRange(where: string, row: number, column: number, v: number): ArgumentError {
+  return new ArgumentError(`${where}: x row ${row}, column ${column} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
 }
 
 /** Splits prepared data at row `at` (the last rows become validation data, as Keras's validationSplit). */

@@ -54,7 +54,7 @@ export class Ensemble {
         case 'binary': {
           const probabilities = new Float32Array(p0.probabilities.length);
           for (const p of preds) (p as typeof p0).probabilities.forEach((v, i) => { probabilities[i]! += v / k; });
-          const classes = Array.from(probabilities, (v, i) => (this.combine === 'vote' ? vote(i) : label(v >= 0.5 ? 1 : 0)));
+          const classes = Array.from(probabilities, (v, i) => (this.combine === 'vote' ? vote(i) : label(v > 0.5 ? 1 : 0)));
           out[name] = { kind: 'binary', probabilities, classes };
           break;
         }
@@ -66,7 +66,7 @@ export class Ensemble {
         }
         case 'multilabel': {
           const probabilities = mean(preds.map((p) => (p as typeof p0).probabilities));
-          out[name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p >= 0.5 ? [label(c)] : []))) };
+          out[name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [label(c)] : []))) };
         }
       }
     }

@@ -149,13 +149,24 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, raw: o };
 }
 
+/** What evaluate reports per task kind (src/train/evaluate.ts), besides 'loss'. */
+const VAL_METRICS: Record<string, readonly string[]> = {
+  binary: ['accuracy', 'f1', 'auc', 'logLoss'],
+  multiclass: ['accuracy', 'f1', 'logLoss'],
+  multilabel: ['accuracy', 'f1', 'logLoss'],
+  regression: ['mae', 'rmse', 'r2'],
+};
+
+/** A monitor must name something fit logs, or early stopping would watch NaN and stop after `patience` epochs. */
 function checkMonitorName(monitor: string, core: MultiTaskModelCore): void {
   if (monitor === 'loss' || monitor === 'val_loss') return;
-  const rest = monitor.startsWith('val_') ? monitor.slice(4) : monitor;
-  for (const name of core.taskNames) {
-    if (rest.startsWith(`${name}_`)) return;
+  const val = monitor.startsWith('val_');
+  const rest = val ? monitor.slice(4) : monitor;
+  for (const spec of core.specs) {
+    const known = val ? ['loss', ...VAL_METRICS[spec.kind]!] : ['loss', 'weight'];
+    if (known.some((m) => rest === `${spec.name}_${m}`)) return;
   }
-  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' with tasks ${core.taskNames.join(', ')}`);
+  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', '<task>_loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' (binary: accuracy, f1, auc, logLoss; multiclass and multilabel: accuracy, f1, logLoss; regression: mae, rmse, r2) with tasks ${core.taskNames.join(', ')}`);
 }
 
 /** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */

@@ -1,0 +1,237 @@
+// Failure modes of the multi-task model: divergence (TrainingDivergedError names
+// the task and step and leaves the weights of the last good step), and bad input
+// of every kind → typed errors naming the column, task, row or option.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  init, MultiTaskModel, tasks, Dataset, ManytaskError, ArgumentError, ShapeError, DataError, UnknownCategoryError,
+  TrainingDivergedError,
+} from '../../dist/index.js';
+import { seededValues } from '../helpers/reference.js';
+import { loadCoreBatch, gradientsByName, weightsSnapshot } from '../helpers/mtl-reference.js';
+
+before(async () => { await init(); });
+
+const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
+
+function expectError(Class, code, patterns) {
+  return (err) => {
+    assert.ok(err instanceof Class, `expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.ok(err instanceof ManytaskError);
+    assert.equal(err.code, code);
+    for (const p of [patterns].flat()) assert.match(err.message, p);
+    return true;
+  };
+}
+const argError = (patterns) => expectError(ArgumentError, 'E_ARGUMENT', patterns);
+const shapeError = (patterns) => expectError(ShapeError, 'E_SHAPE', patterns);
+
+const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
+const X = Array.from({ length: 24 }, (_, i) => [Math.sin(i), Math.cos(1.3 * i), (i % 5) / 5]);
+const LABELS = { kind: X.map((_, i) => i % 3), flag: X.map((r) => (r[0] > 0 ? 1 : 0)), amount: X.map((r) => 50 * r[1] + 10) };
+function model(options = {}) {
+  return new MultiTaskModel({
+    input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, seed: 1,
+    tasks: [tasks.multiclass('kind'), tasks.binary('flag'), tasks.regression('amount')], ...options,
+  });
+}
+
+// ---- divergence ----
+
+test('TrainingDivergedError: learning rate 1e6 on a regression task names the task and step; weights are the last good step\'s; predict still works', async () => {
+  const m = new MultiTaskModel({
+    input: { features: 3 }, architecture: ARCH, seed: 1, optimizer: { type: 'sgd', learningRate: 1e-3 },
+    tasks: [tasks.binary('flag'), tasks.regression('amount')],
+  });
+  let snapshot = null, lastStep = -1;
+  const before = weightsSnapshot(m);
+  await assert.rejects(
+    m.fit(X, { flag: LABELS.flag, amount: LABELS.amount }, {
+      epochs: 20, batchSize: 8, learningRate: 1e6,
+      callbacks: { onBatchEnd: (_, logs) => { snapshot = weightsSnapshot(m); lastStep = logs.step; } },
+    }),
+    (err) => {
+      expectError(TrainingDivergedError, 'E_DIVERGED', [/task "amount"/, /at step \d+/])(err);
+      assert.equal(err.task, 'amount');
+      assert.ok(lastStep >= 1, `some steps succeeded first (${lastStep})`);
+      assert.equal(err.step, lastStep, 'the failing step is the one after the last completed step');
+      assert.match(err.message, new RegExp(`at step ${lastStep}:`));
+      return true;
+    },
+  );
+  assert.equal(m.steps, lastStep, 'no optimizer step was taken for the failing batch');
+  assert.deepEqual(weightsSnapshot(m), snapshot, 'weights = those after the last completed step');
+  assert.notDeepEqual(snapshot, before, 'the steps before did move the weights');
+  const p = m.predict(X.slice(0, 5));
+  assert.equal(p.amount.values.length, 5);
+  assert.equal(p.flag.probabilities.length, 5);
+  assert.ok(Array.from(p.flag.probabilities).every((v) => v >= 0 && v <= 1));
+  m.dispose();
+});
+
+test('finite gradients above 1e19 are not divergence (their squares overflow f32, not f64)', () => {
+  for (const affinity of [undefined, false]) {
+    const m = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, seed: 1, tasks: [tasks.binary('flag'), tasks.regression('amount')], ...(affinity === false ? { affinity } : {}) });
+    const rows = 8;
+    // Labels straight into the core (no standardization): MSE gradients ~1e20, finite.
+    const { data } = loadCoreBatch(m, { x: seededValues(rows * 3, 1), rows, labels: { flag: LABELS.flag.slice(0, rows), amount: new Array(rows).fill(1e20) } });
+    const losses = m.core.computeGradients(rows, 1e-3, 0);
+    assert.ok(losses.every(Number.isFinite));
+    const g = gradientsByName(m);
+    assert.ok(Object.values(g).every((v) => v.every(Number.isFinite)), 'every gradient is finite');
+    assert.ok(Math.abs(g['head.amount.0.bias'][0]) > 1e20, 'and huge');
+    m.core.freeResident(data);
+    m.dispose();
+  }
+});
+
+test('a gradient that overflows in the shared part is blamed on the task whose dL/dZ is largest (per-task path)', () => {
+  const m = new MultiTaskModel({ input: { features: 3 }, architecture: { ...ARCH, activation: 'tanh' }, seed: 1, tasks: [tasks.regression('amount'), tasks.binary('flag')] });
+  const rows = 16;
+  m.core.parameters.set('shared.0.weight', new Array(18).fill(1e-3));
+  m.core.parameters.set('head.flag.0.weight', new Array(6).fill(3e38)); // finite logits, dL/dZ ~1e37, Σ over rows·x overflows
+  const { data } = loadCoreBatch(m, { x: new Array(rows * 3).fill(5), rows, labels: { flag: new Array(rows).fill(0), amount: new Array(rows).fill(1) } });
+  assert.throws(() => m.core.computeGradients(rows, 1e-3, 0), (err) => {
+    expectError(TrainingDivergedError, 'E_DIVERGED', [/the gradient of task "flag" is not finite/, /at step 0/])(err);
+    return err.task === 'flag' && err.step === 0;
+  });
+  m.core.freeResident(data);
+  m.dispose();
+});
+
+// ---- bad input ----
+
+test('labels: unknown task, class out of range (row named), text and non-finite labels, a task with no labels, mismatched lengths', async () => {
+  const m = model();
+  const fresh = m.predict(X).amount.values;
+  await assert.rejects(m.fit(X, { ...LABELS, colour: X.map(() => 1) }), argError(/fit: labels for "colour", which is not a task \(tasks: kind, flag, amount\)/));
+  await assert.rejects(m.fit(X, { ...LABELS, kind: LABELS.kind.map((v, i) => (i === 7 ? 3 : v)) }), argError(/task "kind", row 7: class 3 is out of range; expected an integer from 0 to 2/));
+  await assert.rejects(m.fit(X, { ...LABELS, kind: LABELS.kind.map((v, i) => (i === 2 ? 0.5 : v)) }), argError(/task "kind", row 2: class 0.5 is out of range/));
+  await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 4 ? 2 : v)) }), argError(/task "flag", row 4: label 2 must be 0 or 1/));
+  await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 5 ? 'yes' : v)) }), argError(/task "flag", row 5: label yes is not a finite number/));
+  await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? Infinity : v)) }), argError(/task "amount", row 6: label Infinity is not a finite number/));
+  await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 9 ? 'heavy' : v)) }), argError(/task "amount", row 9: label "heavy" is not a number/));
+  await assert.rejects(m.fit(X, { kind: LABELS.kind, flag: LABELS.flag }), argError(/task "amount" has no labels in the training data/));
+  await assert.rejects(m.fit(X, { ...LABELS, amount: X.map((_, i) => [NaN, null, undefined][i % 3]) }), argError(/task "amount" has no labels in the training data/));
+  await assert.rejects(m.fit(X, { ...LABELS, kind: LABELS.kind.slice(1) }), shapeError(/task "kind": expected 24 label values \(24 rows\), got 23/));
+  await assert.rejects(m.fit(X, 'labels'), argError(/fit: labels must be an object/));
+  assert.equal(m.steps, 0, 'nothing trained');
+  assert.deepEqual(m.predict(X).amount.values, fresh, 'a refused call fitted no target standardization');
+  m.dispose();
+});
+
+test('features: NaN, ±Infinity and values beyond float32 named by row and column; ragged rows; wrong widths', async () => {
+  const m = model();
+  const with_ = (r, c, v) => X.map((row, i) => (i === r ? row.map((e, j) => (j === c ? v : e)) : row));
+  await assert.rejects(m.fit(with_(3, 1, NaN), LABELS), argError(/fit: x row 3, column 1 is NaN; expected a finite number/));
+  await assert.rejects(m.fit(with_(0, 2, -Infinity), LABELS), argError(/fit: x row 0, column 2 is -Infinity/));
+  await assert.rejects(m.fit(with_(5, 0, 1e39), LABELS), argError(/fit: x row 5, column 0 is 1e\+39.*float32/));
+  await assert.rejects(m.fit(Float64Array.from(with_(6, 2, -1e39).flat()), LABELS), argError(/fit: x row 6, column 2 is -1e\+39.*float32/));
+  await assert.rejects(m.fit(Float32Array.from(with_(2, 2, NaN).flat()), LABELS), argError(/fit: x row 2, column 2 is NaN/));
+  await assert.rejects(m.fit(X.map((r, i) => (i === 4 ? r.slice(0, 2) : r)), LABELS), shapeError(/fit: row 4 of x has 2 values, expected 3/));
+  await assert.rejects(m.fit(new Float32Array(10), LABELS), shapeError(/a flat x must hold rows × 3 values, got 10/));
+  assert.throws(() => m.predict([[1, 2]]), shapeError(/predict: row 0 of x has 2 values, expected 3/));
+  assert.throws(() => m.predict([[1, NaN, 2]]), argError(/predict: x row 0, column 1 is NaN/));
+  assert.throws(() => m.predict([{ a: 1 }]), argError(/predict: this model was built from arrays/));
+  assert.throws(() => m.evaluate(with_(1, 1, NaN), LABELS), argError(/evaluate: x row 1, column 1 is NaN/));
+  assert.equal(m.steps, 0);
+  m.dispose();
+});
+
+test('Dataset inputs: unknown target for a task, task kind ≠ column kind, unseen category and text at predict', () => {
+  const data = Dataset.fromCSV(PENGUINS, {
+    features: { bill_length_mm: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', sex: 'binary' },
+  });
+  assert.throws(() => new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.regression('body_mass_g')] }),
+    argError(/task "body_mass_g" is not a target of the dataset \(targets: species, sex\)/));
+  assert.throws(() => new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.binary('species')] }),
+    argError(/task "species" is declared binary, but the dataset's column is multiclass/));
+  const m = new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.multiclass('species'), tasks.binary('sex')] });
+  assert.throws(() => m.predict([{ bill_length_mm: 40, island: 'Dream' }, { bill_length_mm: 41, island: 'Atlantis' }]), (err) => {
+    expectError(UnknownCategoryError, 'E_ARGUMENT', [/column "island"/, /rows\[1\]/, /unknown category "Atlantis"/])(err);
+    return err instanceof DataError;
+  });
+  assert.throws(() => m.predict([{ bill_length_mm: 'forty', island: 'Dream' }]), expectError(DataError, 'E_ARGUMENT', [/column "bill_length_mm", rows\[0\]: expected a number, got "forty"/]));
+  assert.throws(() => m.predict([{ island: 'Dream' }]), expectError(DataError, 'E_ARGUMENT', [/rows\[0\] has no key "bill_length_mm"/]));
+  m.dispose();
+});
+
+test('bad fit options: unknown names, batchSize 0, validationSplit out of range, conflicting validation, bad callbacks, monitors, weights, freeze', async () => {
+  const m = model();
+  const bad = [
+    [{ epoch: 3 }, argError(/fit: unknown option "epoch" \(known: epochs, batchSize/)],
+    [{ batchSize: 0 }, shapeError(/fit: batchSize must be a positive integer, got 0/)],
+    [{ epochs: 1.5 }, shapeError(/fit: epochs must be a positive integer, got 1.5/)],
+    [{ validationSplit: 1.5 }, argError(/fit: validationSplit must be a number between 0 and 1, got 1.5/)],
+    [{ validationSplit: 0 }, argError(/validationSplit must be a number between 0 and 1, got 0/)],
+    [{ validationSplit: 0.01 }, argError(/validationSplit 0.01 of 24 rows leaves no rows on one side/)],
+    [{ validationSplit: 0.5, validationData: { x: X, labels: LABELS } }, argError(/give validationData or validationSplit, not both/)],
+    [{ shuffle: 'yes' }, argError(/shuffle must be true or false/)],
+    [{ seed: -1 }, argError(/seed must be an integer/)],
+    [{ callbacks: { onEpochEnd: 3 } }, argError(/callbacks.onEpochEnd must be a function, got 3/)],
+    [{ callbacks: { onEpochFinish() {} } }, argError(/fit callbacks: unknown option "onEpochFinish"/)],
+    [{ earlyStopping: { monitor: 'val_kind_accuracy' } }, argError(/monitors "val_kind_accuracy" but there is no validation data/)],
+    [{ earlyStopping: { monitor: 'kind_acc' } }, argError(/earlyStopping.monitor "kind_acc" is not something fit logs/)],
+    [{ validationSplit: 0.25, earlyStopping: { monitor: 'val_amount_accuracy' } }, argError(/earlyStopping.monitor "val_amount_accuracy" is not something fit logs/)],
+    [{ validationSplit: 0.25, earlyStopping: { monitor: 'val_color_loss' } }, argError(/earlyStopping.monitor "val_color_loss" is not something fit logs/)],
+    [{ earlyStopping: { patience: -1 } }, argError(/patience must be an integer ≥ 0/)],
+    [{ earlyStopping: { mode: 'up' } }, argError(/mode must be 'auto', 'min' or 'max'/)],
+    [{ learningRate: { type: 'cosin' } }, argError(/unknown schedule type "cosin"/)],
+    [{ learningRate: NaN }, argError(/learningRate/)],
+    [{ sampleWeights: X.map((_, i) => (i === 3 ? -1 : 1)) }, argError(/sampleWeights: row 3 has weight -1/)],
+    [{ sampleWeights: [1, 2] }, argError(/sampleWeights: expected 24 weights \(one per row\), got 2/)],
+    [{ freeze: 'shared' }, argError(/freeze must be an array/)],
+    [{ freeze: ['shared', 'trunk'] }, argError(/no parameter name starts with "trunk"/)],
+  ];
+  for (const [options, check] of bad) await assert.rejects(m.fit(X, LABELS, options), check, JSON.stringify(options));
+  assert.equal(m.steps, 0, 'no bad call trained');
+  assert.ok(m.parameters.list().every((p) => !m.parameters.isFrozen(p.name)), 'a refused freeze leaves nothing frozen');
+  // Valid monitors are accepted.
+  for (const monitor of ['loss', 'kind_loss', 'flag_weight']) await m.fit(X, LABELS, { epochs: 1, earlyStopping: { monitor } });
+  for (const monitor of ['val_loss', 'val_kind_accuracy', 'val_flag_auc', 'val_amount_r2', 'val_amount_rmse', 'val_kind_f1', 'val_flag_logLoss']) {
+    await m.fit(X, LABELS, { epochs: 1, validationSplit: 0.25, earlyStopping: { monitor } });
+  }
+  m.dispose();
+});
+
+test('bad model specs: architecture, weighting, task options, duplicate names, cyclic or unknown inputsFrom, losses, relatedness', () => {
+  const specs = [tasks.multiclass('kind'), tasks.regression('amount')];
+  const make = (o) => () => new MultiTaskModel({ input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, tasks: specs, ...o });
+  const bad = [
+    [{ architecture: { type: 'moe' } }, argError(/unknown architecture type "moe" \(known: sharedBottom, mmoe, cgc, ple, crossStitch\)/)],
+    [{ architecture: { type: 'mmoe', experts: 2, towerUnits: [] } }, argError(/"mmoe": missing option "expertUnits"/)],
+    [{ architecture: { type: 'sharedBottom', units: [0], towerUnits: [] } }, shapeError(/units\[0\] must be a positive integer, got 0/)],
+    [{ weighting: { type: 'nash' } }, argError(/unknown weighting type "nash"/)],
+    [{ weighting: { type: 'dwa', temperature: -1 } }, argError(/createWeighting\(dwa\): temperature must be a finite number > 0, got -1/)],
+    [{ weighting: { type: 'fixed', weights: { kind: 1, colour: 2 } } }, argError(/weights names an unknown task "colour" \(tasks: kind, amount\)/)],
+    [{ weighting: { type: 'fixed', weights: [1, 2, 3] } }, argError(/weights has 3 entries but there are 2 tasks/)],
+    [{ epochs: 3 }, argError(/MultiTaskModel: unknown option "epochs"/)],
+    [{ tasks: [] }, argError(/tasks must be a non-empty array/)],
+    [{ tasks: [tasks.binary('a'), tasks.regression('a')] }, argError(/two tasks are named "a"/)],
+    [{ tasks: [tasks.binary('a', { inputsFrom: ['c'] }), tasks.binary('b', { inputsFrom: ['a'] }), tasks.binary('c', { inputsFrom: ['b'] })] }, argError(/task inputs form a cycle: a → c → b → a/)],
+    [{ tasks: [tasks.binary('a', { inputsFrom: ['z'] })] }, argError(/task "a" reads from "z", which is not a task \(tasks: a\)/)],
+    [{ tasks: [tasks.multiclass('m')] }, argError(/task "m": with array inputs a multiclass task needs its class count/)],
+    [{ tasks: [tasks.binary('a', { loss: { type: 'softmaxCrossEntropy' } })] }, argError(/task "a": the softmaxCrossEntropy loss does not fit a binary task/)],
+    [{ tasks: [tasks.binary('a.b')] }, argError(/task names must be distinct non-empty strings without "\."/)],
+    [{ tasks: [{ name: 'a', kind: 'ranking' }] }, argError(/task 0 is .*make tasks with tasks.binary/)],
+    [{ relatedness: { pairs: [['kind', 'colour', 1]] } }, argError(/relatedness: unknown task in pair/)],
+    [{ relatedness: { matrix: [[0, 1], [2, 0]] } }, argError(/relatedness: the matrix must be symmetric/)],
+    [{ gradients: 'both' }, argError(/gradients must be 'representation' or 'parameters'/)],
+    [{ affinity: { method: 'tag' } }, argError(/affinity: method must be 'gradientCosine'/)],
+    [{ input: undefined }, argError(/options.input is required/)],
+    [{ input: { features: 0 } }, argError(/features must be a positive count or a list of names, got 0/)],
+  ];
+  for (const [o, check] of bad) assert.throws(make(o), check, JSON.stringify(o));
+  assert.throws(() => tasks.binary('a', { weigth: 2 }), argError(/tasks.binary\('a'\): unknown option "weigth"/));
+  assert.throws(() => tasks.regression('a', { weight: -1 }), argError(/weight must be ≥ 0/));
+  assert.throws(() => tasks.multiclass('a', { classes: 1 }), argError(/at least 2 classes/));
+  assert.throws(() => tasks.binary('a', { inputsFrom: ['a'] }), argError(/cannot read its own prediction/));
+  assert.throws(() => tasks.regression('a', { classWeights: [1, 2] }), argError(/classWeights do not apply to a regression task/));
+});
+
+test('class weights that do not fit the task are refused when fit starts', async () => {
+  const m = new MultiTaskModel({ input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, tasks: [tasks.multiclass('kind', { classWeights: [1, 2] })] });
+  await assert.rejects(m.fit(X, { kind: LABELS.kind }), argError(/task "kind": classWeights needs 3 weights, got 2/));
+  m.dispose();
+});

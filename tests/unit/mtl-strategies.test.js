@@ -1,0 +1,166 @@
+// Gradient strategies inside the model (src/mtl/model.ts phase A/B): the shared
+// gradient a strategy produces equals Σ_t c_t·g_t, with g_t each task's gradient
+// from a single-task run (the other tasks' labels masked out, fixed weights, so
+// nothing of the strategy under test is involved) and c_t computed here from the
+// Gram matrix of those g_t by the strategy's published formula; task-specific
+// gradients are the single-task ones scaled by the task weights.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { init, MultiTaskModel, tasks } from '../../dist/index.js';
+import { assertClose, seededValues } from '../helpers/reference.js';
+import { taskPartRef } from '../helpers/arch-reference.js';
+import { lossRef } from '../helpers/loss-reference.js';
+import { loadCoreBatch, gradientsByName, paramsF64, headRef, centralDifferences } from '../helpers/mtl-reference.js';
+
+before(async () => { await init(); });
+
+const ROWS = 8, INPUT = 4;
+const ARCH = { type: 'sharedBottom', units: [5, 4], towerUnits: [3], activation: 'tanh' };
+const SHARED = ['shared.0.weight', 'shared.0.bias', 'shared.1.weight', 'shared.1.bias'];
+const xs = seededValues(ROWS * INPUT, 7);
+// Two regression tasks pulling the same (copied) tower and head in opposite directions: conflicting gradients.
+const up = Array.from(seededValues(ROWS, 8), (v) => 1.5 * v + 0.5);
+const down = up.map((v, i) => -0.8 * v + 0.1 * (i % 3));
+const NONE = new Array(ROWS).fill(NaN);
+// Σ c_t·g_t formed here in f64 from f32 gradients vs the model's f32 combination:
+// rounding of a few products, and of c_t from an f32 Gram matrix.
+const COMBINED = { atol: 1e-6, rtol: 1e-4 };
+
+function makeModel(weighting) {
+  const model = new MultiTaskModel({
+    input: { features: INPUT }, architecture: ARCH, seed: 2,
+    tasks: [tasks.regression('up'), tasks.regression('down')],
+    ...(weighting ? { weighting } : { affinity: false }),
+  });
+  const p = model.core.parameters;
+  p.list().forEach((info, i) => { if (info.name.endsWith('.bias')) p.set(info.name, seededValues(info.size, 40 + i).map((v) => 0.3 * v)); });
+  for (const part of ['tower', 'head']) {
+    for (const name of p.names().filter((n) => n.startsWith(`${part}.up.`))) p.set(name.replace('.up.', '.down.'), p.get(name));
+  }
+  return model;
+}
+
+function gradients(model, labels) {
+  const { data } = loadCoreBatch(model, { x: xs, rows: ROWS, labels });
+  model.core.computeGradients(ROWS, 1e-3, 0);
+  const g = gradientsByName(model);
+  model.core.freeResident(data);
+  return g;
+}
+
+/** g_up and g_down from single-task runs of a fixed-weight model with the same weights. */
+function perTask() {
+  const ref = makeModel(null);
+  const gUp = gradients(ref, { up, down: NONE });
+  const gDown = gradients(ref, { up: NONE, down });
+  ref.dispose();
+  return { gUp, gDown };
+}
+
+const flat = (g) => Float64Array.from(SHARED.flatMap((n) => Array.from(g[n])));
+const dotF64 = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+function checkShared(actual, gUp, gDown, cUp, cDown, label) {
+  for (const n of SHARED) {
+    const expected = Float64Array.from(gUp[n], (v, i) => cUp * v + cDown * gDown[n][i]);
+    assertClose(actual[n], expected, { ...COMBINED, label: `${label}: ${n}` });
+  }
+}
+
+function checkTaskSpecific(actual, gUp, gDown, label) {
+  for (const n of Object.keys(actual).filter((k) => !SHARED.includes(k))) {
+    const own = n.includes('.up.') ? gUp : gDown;
+    assert.deepEqual(actual[n], own[n], `${label}: ${n} is the single-task gradient (task weight 1)`);
+  }
+}
+
+test('PCGrad (parameter gradients, two tasks): shared gradient = g₁ + g₂ each projected off the other', () => {
+  const { gUp, gDown } = perTask();
+  const a = flat(gUp), b = flat(gDown);
+  const ab = dotF64(a, b);
+  assert.ok(ab < 0, `the test needs conflicting gradients; g_up·g_down = ${ab}`);
+  // g₁ᴾᶜ = g₁ − (g₁·g₂/‖g₂‖²)·g₂, g₂ᴾᶜ = g₂ − (g₂·g₁/‖g₁‖²)·g₁; shared = g₁ᴾᶜ + g₂ᴾᶜ.
+  const cUp = 1 - ab / dotF64(a, a), cDown = 1 - ab / dotF64(b, b);
+  const model = makeModel({ type: 'pcgrad' });
+  const g = gradients(model, { up, down });
+  checkShared(g, gUp, gDown, cUp, cDown, 'pcgrad');
+  checkTaskSpecific(g, gUp, gDown, 'pcgrad');
+  // The plain sum would differ: the projection is visible.
+  const sum = Float64Array.from(gUp['shared.0.weight'], (v, i) => v + gDown['shared.0.weight'][i]);
+  assert.ok(g['shared.0.weight'].some((v, i) => Math.abs(v - sum[i]) > 100 * (1e-6 + 1e-4 * Math.abs(sum[i]))), 'PCGrad differs from the plain sum');
+  // One task labeled: nothing to project; its gradient passes through bit for bit, the other task gets nothing.
+  const only = gradients(model, { up, down: NONE });
+  for (const n of Object.keys(only)) assert.deepEqual(only[n], n.includes('.down.') ? new Float32Array(only[n].length) : gUp[n], `one active task: ${n}`);
+  model.dispose();
+});
+
+test('MGDA (parameter gradients, two tasks): shared gradient = α·g₁ + (1 − α)·g₂ at the closed-form min-norm α', () => {
+  const { gUp, gDown } = perTask();
+  const a = flat(gUp), b = flat(gDown);
+  const diff = a.map((v, i) => v - b[i]);
+  const alpha = Math.min(1, Math.max(0, dotF64(b.map((v, i) => v - a[i]), b) / dotF64(diff, diff)));
+  assert.ok(alpha > 0.05 && alpha < 0.95, `an interior min-norm point (α = ${alpha})`);
+  const model = makeModel({ type: 'mgda', gradients: 'parameters' });
+  const g = gradients(model, { up, down });
+  checkShared(g, gUp, gDown, alpha, 1 - alpha, 'mgda');
+  checkTaskSpecific(g, gUp, gDown, 'mgda');
+  // The min-norm combination is a common descent direction: d·g_t ≥ ‖d‖² (up to rounding).
+  const d = flat(g);
+  for (const gt of [a, b]) assert.ok(dotF64(d, gt) >= dotF64(d, d) * (1 - 1e-4), 'd·g_t ≥ ‖d‖²');
+  model.dispose();
+});
+
+test('MGDA-UB (representation gradients, the default): α from the Gram matrix of dL_t/dZ, computed here by central differences', () => {
+  const { gUp, gDown } = perTask();
+  const model = makeModel({ type: 'mgda' });
+  // dL_t/dZ in f64: Z from the trunk, then L_t(Z) through task t's tower, head and MSE.
+  const p = paramsF64(model);
+  const names = ['up', 'down'];
+  const x = Float64Array.from(xs);
+  const trunk = (() => {
+    let h = x, m = INPUT;
+    for (const [l, u] of [[0, 5], [1, 4]]) {
+      const W = p[`shared.${l}.weight`], bias = p[`shared.${l}.bias`], y = new Float64Array(ROWS * u);
+      for (let i = 0; i < ROWS; i++) for (let j = 0; j < u; j++) {
+        let s = bias[j];
+        for (let k = 0; k < m; k++) s += h[i * m + k] * W[k * u + j];
+        y[i * u + j] = Math.tanh(s);
+      }
+      h = y; m = u;
+    }
+    return h;
+  })();
+  const lossOfZ = (t, targets) => (Z) => {
+    const R = taskPartRef(ARCH, { params: p, x, Z, rows: ROWS, inputSize: INPUT, taskNames: names })[t];
+    const z = headRef(p, { name: names[t] }, R, ROWS, 3, 1);
+    return lossRef({ type: 'mse' }, { rows: ROWS, cols: 1, logits: z, targets });
+  };
+  // The model standardizes nothing here: labels go to the core as given.
+  const dZup = centralDifferences(lossOfZ(0, up), trunk), dZdown = centralDifferences(lossOfZ(1, down), trunk);
+  const diff = dZup.map((v, i) => v - dZdown[i]);
+  const alpha = Math.min(1, Math.max(0, dotF64(dZdown.map((v, i) => v - dZup[i]), dZdown) / dotF64(diff, diff)));
+  assert.ok(alpha > 0.05 && alpha < 0.95, `an interior min-norm point (α = ${alpha})`);
+  const g = gradients(model, { up, down });
+  checkShared(g, gUp, gDown, alpha, 1 - alpha, 'mgda-ub');
+  checkTaskSpecific(g, gUp, gDown, 'mgda-ub');
+  model.dispose();
+});
+
+test('fixed weights on the per-task path (affinity measured): shared = Σ w_t·g_t, task parts = w_t·(their single-task gradient)', () => {
+  const { gUp, gDown } = perTask();
+  const model = new MultiTaskModel({
+    input: { features: INPUT }, architecture: ARCH, seed: 2,
+    tasks: [tasks.regression('up', { weight: 0.3 }), tasks.regression('down', { weight: 2.5 })],
+  });
+  // Same weights as the reference models.
+  const ref = makeModel(null);
+  for (const n of ref.core.parameters.names()) model.core.parameters.set(n, ref.core.parameters.get(n));
+  ref.dispose();
+  const g = gradients(model, { up, down });
+  checkShared(g, gUp, gDown, 0.3, 2.5, 'fixed');
+  for (const n of Object.keys(g).filter((k) => !SHARED.includes(k))) {
+    const [w, own] = n.includes('.up.') ? [0.3, gUp] : [2.5, gDown];
+    assertClose(g[n], Float64Array.from(own[n], (v) => w * v), { atol: 1e-7, rtol: 1e-6, label: `fixed: ${n} = w·g` });
+  }
+  model.dispose();
+});
