@@ -10,7 +10,7 @@ import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/valida
 export interface AffinityOptions {
   /** Only 'gradientCosine' for now. */
   method?: 'gradientCosine';
-  /** Measure every this many steps (default 1). */
+  /** Measure every this many steps (default 10: each measured step costs one extra backward pass per task part). */
   every?: number;
   /** Two groups merge while their mean affinity exceeds this (default 0). */
   groupThreshold?: number;
@@ -40,7 +40,7 @@ export class AffinityMeter {
     if (opts.method !== undefined && opts.method !== 'gradientCosine') {
       throw new ArgumentError(`affinity: method must be 'gradientCosine', got ${show(opts.method)}`);
     }
-    this.every = opts.every === undefined ? 1 : checkDim('affinity', 'every', opts.every);
+    this.every = opts.every === undefined ? 10 : checkDim('affinity', 'every', opts.every);
     this.threshold = opts.groupThreshold === undefined ? 0 : (opts.groupThreshold as number);
     if (!Number.isFinite(this.threshold) || this.threshold < -1 || this.threshold > 1) {
       throw new ArgumentError(`affinity: groupThreshold must be in [-1, 1], got ${show(opts.groupThreshold)}`);

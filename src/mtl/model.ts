@@ -40,7 +40,7 @@ export interface ModelOptions {
   seed?: number;
   /** Declared relatedness between tasks, used as a regularizer between their heads and towers. */
   relatedness?: RelatednessOptions;
-  /** How inter-task affinity is measured during training. Default { method: 'gradientCosine', every: 1 }. */
+  /** How inter-task affinity is measured during training. Default { method: 'gradientCosine', every: 10 }. */
   affinity?: AffinityOptions | false;
   /** With a gradient strategy that accepts either: build its Gram matrix from 'representation' (default) or 'parameters' gradients. */
   gradients?: 'representation' | 'parameters';
@@ -183,6 +183,11 @@ export class MultiTaskModelCore {
 
   get step(): number {
     return this.#step;
+  }
+
+  /** Continues the step count of a saved model (learning-rate schedules pick up where they were). */
+  restoreStep(step: number): void {
+    this.#step = step;
   }
 
   /** Rows the per-batch buffers hold. */

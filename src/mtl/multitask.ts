@@ -216,6 +216,7 @@ export class MultiTaskModel {
     heapF32().set(weights, params.params >>> 2);
     if (h.weightingState && typeof h.weightingState === 'object') model.#core.weighting.restore(h.weightingState as Record<string, unknown>);
     model.#savedAffinity = (h.affinity as TaskAffinity | null | undefined) ?? null;
+    if (Number.isSafeInteger(h.steps) && (h.steps as number) >= 0) model.#core.restoreStep(h.steps as number);
     return model!;
   }
 

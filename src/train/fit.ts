@@ -46,7 +46,7 @@ export interface FitCallbacks {
 export interface EarlyStoppingOptions {
   /** 'val_loss' (default with validation data, else 'loss'), 'loss', 'val_<task>_loss', 'val_<task>_<metric>'. */
   monitor?: string;
-  /** Epochs without improvement before stopping. Default 10. */
+  /** Epochs without improvement before stopping (as Keras: training stops after that many; 0 acts as 1). Default 10. */
   patience?: number;
   /** Smallest change that counts as an improvement. Default 0. */
   minDelta?: number;
@@ -268,7 +268,7 @@ export async function fitLoop(
           bestEpoch = epoch;
           wait = 0;
           if (es.restoreBestWeights) bestWeights = snapshot(core);
-        } else if (++wait > es.patience) {
+        } else if (++wait >= Math.max(es.patience, 1)) {
           reason = 'earlyStopping';
         }
       }
