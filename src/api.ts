@@ -43,10 +43,10 @@ export type {
   DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
 } from './data/index.js';
 // architectures
-export { createArchitecture, ARCHITECTURE_TYPES, SharedBottom, Mmoe, Cgc, Ple, CrossStitch } from './mtl/arch/index.js';
+export { createArchitecture, ARCHITECTURE_TYPES, SharedBottom, Mmoe, Omoe, Cgc, Ple, CrossStitch } from './mtl/arch/index.js';
 export type {
   Architecture, ArchitectureContext, ArchitectureSpec, ArchitectureType,
-  SharedBottomSpec, MmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
+  SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
 } from './mtl/arch/index.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './mtl/multitask.js';

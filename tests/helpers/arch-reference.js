@@ -123,6 +123,10 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   let Z;
   if (spec.type === 'sharedBottom') {
     Z = mlp(p, 'shared', x, rows, inputSize, spec.units, f);
+  } else if (spec.type === 'omoe') {
+    const d = spec.expertUnits.at(-1);
+    const experts = Array.from({ length: spec.experts }, (_, i) => mlp(p, `experts.${i}`, x, rows, inputSize, spec.expertUnits, f));
+    Z = gate(p, 'gate', x, rows, inputSize, experts, d);
   } else if (spec.type === 'crossStitch') {
     let inputs = taskNames.map(() => x), width = inputSize;
     spec.units.forEach((u, l) => {
@@ -161,8 +165,8 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
 /** Every task's R_t from x and Z (the task parts only). */
 export function taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames }) {
   const T = taskNames.length;
-  if (spec.type === 'sharedBottom') {
-    const d = spec.units.at(-1);
+  if (spec.type === 'sharedBottom' || spec.type === 'omoe') {
+    const d = spec.type === 'omoe' ? spec.expertUnits.at(-1) : spec.units.at(-1);
     return taskNames.map((name) => tower(spec, p, name, Z, rows, d));
   }
   if (spec.type === 'crossStitch') {

@@ -133,6 +133,8 @@ const CASES = [
   { type: 'sharedBottom', units: [9], towerUnits: [] },
   { type: 'mmoe', experts: 3, expertUnits: [6, 5], towerUnits: [3], activation: 'tanh' },
   { type: 'mmoe', experts: 1, expertUnits: [9], towerUnits: [] },
+  { type: 'omoe', experts: 3, expertUnits: [6, 5], towerUnits: [3], activation: 'tanh' },
+  { type: 'omoe', experts: 2, expertUnits: [9], towerUnits: [] },
   { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [5, 3], towerUnits: [4], activation: 'tanh' },
   { type: 'cgc', sharedExperts: 1, taskExperts: 2, expertUnits: [9], towerUnits: [], activation: 'gelu' },
   { type: 'ple', levels: 2, sharedExperts: 2, taskExperts: 1, expertUnits: [5, 3], towerUnits: [3], activation: 'tanh' },
@@ -174,6 +176,11 @@ test('parameter names, sizes and shared prefixes', () => {
     names: ['experts.0.0.weight', 'experts.0.0.bias', 'experts.1.0.weight', 'experts.1.0.bias',
       'gate.a.weight', 'gate.a.bias', 'gate.b.weight', 'gate.b.bias'],
     sharedSize: 8, outputSizes: [4, 4], shared: ['experts'],
+  });
+  assert.deepEqual(names({ type: 'omoe', experts: 2, expertUnits: [4], towerUnits: [3] }), {
+    names: ['experts.0.0.weight', 'experts.0.0.bias', 'experts.1.0.weight', 'experts.1.0.bias', 'gate.weight', 'gate.bias',
+      'tower.a.0.weight', 'tower.a.0.bias', 'tower.b.0.weight', 'tower.b.0.bias'],
+    sharedSize: 4, outputSizes: [3, 3], shared: ['experts', 'gate'],
   });
   assert.deepEqual(names({ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [2] }), {
     names: ['sharedExperts.0.0.weight', 'sharedExperts.0.0.bias', 'taskExperts.a.0.0.weight', 'taskExperts.a.0.0.bias',
@@ -272,7 +279,7 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, cgc, ple, crossStitch\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],

@@ -122,6 +122,13 @@ const CASES = [
     unlabeled: { tags: [1], click: [4], spend: [0, 6] },
   },
   {
+    label: 'omoe: multiclass + regression with one gate for both',
+    architecture: { type: 'omoe', experts: 3, expertUnits: [5], towerUnits: [3], ...tanh },
+    specs: [tasks.multiclass('kind', { weight: 0.7 }), tasks.regression('amount', { weight: 1.6 })],
+    classes: { kind: 3 },
+    unlabeled: { kind: [1], amount: [4] },
+  },
+  {
     label: 'cgc: binary → binary (ESMM, backpropToInputs false) + multiclass, sample weights',
     architecture: { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [4], towerUnits: [3], ...tanh },
     specs: [tasks.binary('click', { weight: 0.5 }), tasks.binary('buy', { weight: 1.5, inputsFrom: ['click'], backpropToInputs: false }),

@@ -4,6 +4,7 @@
 //
 //   sharedBottom  shared-bottom.ts   hard parameter sharing: a trunk, then towers
 //   mmoe          mmoe.ts            Multi-gate Mixture-of-Experts
+//   omoe          omoe.ts            One-gate Mixture-of-Experts (MMoE's baseline)
 //   cgc           cgc.ts             Customized Gate Control (one PLE level)
 //   ple           ple.ts             Progressive Layered Extraction
 //   crossStitch   cross-stitch.ts    cross-stitch networks
@@ -20,20 +21,22 @@ import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
 import { SharedBottom, type SharedBottomSpec } from './shared-bottom.js';
 import { Mmoe, type MmoeSpec } from './mmoe.js';
+import { Omoe, type OmoeSpec } from './omoe.js';
 import { Cgc, type CgcSpec } from './cgc.js';
 import { Ple, type PleSpec } from './ple.js';
 import { CrossStitch, type CrossStitchSpec } from './cross-stitch.js';
 
 export type { Architecture, ArchitectureContext } from './types.js';
-export type { SharedBottomSpec, MmoeSpec, CgcSpec, PleSpec, CrossStitchSpec };
-export { SharedBottom, Mmoe, Cgc, Ple, CrossStitch };
+export type { SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec };
+export { SharedBottom, Mmoe, Omoe, Cgc, Ple, CrossStitch };
 
-export type ArchitectureSpec = SharedBottomSpec | MmoeSpec | CgcSpec | PleSpec | CrossStitchSpec;
+export type ArchitectureSpec = SharedBottomSpec | MmoeSpec | OmoeSpec | CgcSpec | PleSpec | CrossStitchSpec;
 export type ArchitectureType = ArchitectureSpec['type'];
 
 const FACTORIES: Record<ArchitectureType, (spec: Record<string, unknown>) => Architecture> = {
   sharedBottom: (s) => new SharedBottom(s),
   mmoe: (s) => new Mmoe(s),
+  omoe: (s) => new Omoe(s),
   cgc: (s) => new Cgc(s),
   ple: (s) => new Ple(s),
   crossStitch: (s) => new CrossStitch(s),
