@@ -22,10 +22,10 @@ Kinds: binary, multiclass, multilabel, regression. An empty cell means "no label
 
 train options:
   --feature <column>[:numeric|categorical]   features to use (default: every other column, type inferred)
-  --arch sharedBottom|mmoe|cgc|ple|crossStitch   (default mmoe)
+  --arch sharedBottom|mmoe|omoe|cgc|ple|crossStitch   (default mmoe)
   --units 64,32          trunk / expert / column layer widths (default 32)
   --tower 16             tower layer widths per task (default 16)
-  --experts 4            experts (mmoe), or shared experts (cgc, ple)
+  --experts 4            experts (mmoe, omoe), or shared experts (cgc, ple)
   --weighting fixed|uncertainty|dwa|gradnorm|rlw|pcgrad|mgda|cagrad   (default fixed)
   --epochs 100  --batch-size 32  --lr 0.001  --seed 0
   --validation-split 0.2 --patience 20       early stopping on val_loss, best weights kept
@@ -113,10 +113,11 @@ async function train(args: Args): Promise<void> {
   const architecture: ArchitectureSpec =
     arch === 'sharedBottom' ? { type: 'sharedBottom', units, towerUnits: tower }
       : arch === 'mmoe' ? { type: 'mmoe', experts, expertUnits: units, towerUnits: tower }
+        : arch === 'omoe' ? { type: 'omoe', experts, expertUnits: units, towerUnits: tower }
         : arch === 'cgc' ? { type: 'cgc', sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
           : arch === 'ple' ? { type: 'ple', levels: 2, sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
             : arch === 'crossStitch' ? { type: 'crossStitch', units, towerUnits: tower }
-              : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, cgc, ple or crossStitch, got "${arch}"`); })();
+              : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch, got "${arch}"`); })();
   const weightingType = one(args, 'weighting', 'fixed')!;
   if (!(WEIGHTING_TYPES as readonly string[]).includes(weightingType)) throw new UsageError(`--weighting must be one of ${WEIGHTING_TYPES.join(', ')}, got "${weightingType}"`);
   const seed = num(args, 'seed', 0, true);

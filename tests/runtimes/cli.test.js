@@ -60,7 +60,7 @@ test('manytask explains bad usage and bad files, with exit codes 2 and 1', { tim
   assert.match(r.stderr, /no column "wingspan" \(columns: species, island/);
   r = await cli(['train', CSV, '--task', 'sex:binary', '--arch', 'transformer']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--arch must be sharedBottom, mmoe, cgc, ple or crossStitch/);
+  assert.match(r.stderr, /--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch/);
   r = await cli(['train', CSV, '--task', 'sex:binary', '--epoch', '3']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown option --epoch for train/);
