@@ -1,0 +1,456 @@
+// K-means kernels, driven by src/cluster/kmeans.ts.
+//
+// One Lloyd iteration is kmeansAssign (assignment fused with the centre sums),
+// kmeansRelocateEmpty (only when a cluster received no point) and kmeansUpdate.
+// Seeding: kmeansPlusPlus (greedy k-means++) or kmeansSampleDistinct (random
+// rows). Mini-batch k-means: kmeansSampleIndices + gatherRows + kmeansAssign +
+// kmeansMiniBatchUpdate.
+//
+// Distances. ‖x − c‖² = ‖x‖² + ‖c‖² − 2·x·c, with x·c from the GEMM kernel on
+// blocks of BLOCK rows: D = −2·X_blk·Cᵀ + ‖c‖² (alpha = −2, ‖c‖² as GEMM's bias
+// row), a BLOCK × kp block that stays in L1/L2, then for each row the argmin
+// over D's row and ‖x‖² added to the minimum only. The centres are padded to
+// kp = k rounded up to 8 (one GEMM panel) with ‖c‖² = +∞ in the padding, so the
+// GEMM runs full 4×8 tiles only and the argmin reads whole vectors; a padded
+// column can never win. The expansion cancels when ‖x‖ is large beside ‖x − c‖:
+// the caller centres the data (subtracts the column means) first, as
+// scikit-learn does. Ties go to the lowest centre index.
+//
+// Centre sums. Each row is added (f32, 4 lanes) into a per-block k × d sum that
+// is flushed into f64 totals after every block of BLOCK rows, so no f32 sum ever
+// holds more than BLOCK rows; the totals and the new centres are f64 → f32.
+//
+// Contract (checked by the TypeScript caller, trusted here): n, d, k ≥ 1; x is
+// n × d f32 row-major; centres k × d f32; labels n i32; counts k i32; sums
+// k × d f64 (8-byte aligned); scratch as the *ScratchBytes functions say, 16-byte
+// aligned; every value finite. The random kernels take the 16-byte xoshiro state
+// of assembly/rng.ts.
+
+import { gemm } from "./gemm";
+import { rngNextU32 } from "./rng";
+import { ACT_IDENTITY } from "./act";
+
+// Rows per GEMM block: 256 × kp floats of D (16 KiB at k = 16) stay in L1.
+// @ts-ignore: decorator
+@inline const BLOCK: i32 = 256;
+
+// @ts-ignore: decorator
+@inline function padK(k: i32): i32 {
+  return (k + 7) & ~7;
+}
+
+// @ts-ignore: decorator
+@inline function round4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
+
+// Bytes of scratch kmeansAssign and kmeansDistances need for d features and k centres.
+export function kmeansScratchBytes(d: i32, k: i32): i32 {
+  const kp = padK(k);
+  return (round4(kp * d) + kp + BLOCK * kp + round4(k * d)) << 2;
+}
+
+// Copies the k centres into kp zero-padded rows at cpad and writes their squared
+// norms (f32, the same rounding as rowSquaredNorms) at cnorm, +∞ past k.
+function prepareCenters(d: i32, k: i32, kp: i32, centers: usize, cpad: usize, cnorm: usize): void {
+  const row = <usize>d << 2;
+  memory.copy(cpad, centers, <usize>k * row);
+  memory.fill(cpad + <usize>k * row, 0, <usize>(kp - k) * row);
+  for (let j = 0; j < kp; j++) {
+    if (j >= k) { store<f32>(cnorm + (<usize>j << 2), Infinity); continue; }
+    const p = cpad + <usize>j * row;
+    let acc = f32x4.splat(0);
+    let f = 0;
+    for (; f + 4 <= d; f += 4) {
+      const v = v128.load(p + (<usize>f << 2));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+            (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    for (; f < d; f++) {
+      const v = load<f32>(p + (<usize>f << 2));
+      s += v * v;
+    }
+    store<f32>(cnorm + (<usize>j << 2), s);
+  }
+}
+
+// The E-step of Lloyd's algorithm, fused with the M-step's sums.
+//   labels[i]  ← argmin_j ‖x_i − c_j‖² (ties: lowest j); returns how many changed
+//                (set labels to −1 beforehand to count every row);
+//   minDist[i] ← max(0, ‖x_i‖² + ‖c‖² − 2·x_i·c) for the chosen c (f32);
+//   if sums ≠ 0: sums (k × d f64) ← Σ of the rows of each cluster and counts
+//                (k i32) ← their sizes, both overwritten.
+// xNorms: n f32 from rowSquaredNorms(x). scratch: kmeansScratchBytes(d, k).
+export function kmeansAssign(
+  n: i32, d: i32, k: i32, x: usize, xNorms: usize, centers: usize,
+  labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize,
+): i32 {
+  const kp = padK(k);
+  const cpad = scratch;
+  const cnorm = cpad + (<usize>round4(kp * d) << 2);
+  const dblk = cnorm + (<usize>kp << 2);
+  const bsum = dblk + (<usize>(BLOCK * kp) << 2);
+  prepareCenters(d, k, kp, centers, cpad, cnorm);
+  const accumulate = sums != 0;
+  const row = <usize>d << 2;
+  if (accumulate) {
+    memory.fill(sums, 0, <usize>(k * d) << 3);
+    memory.fill(counts, 0, <usize>k << 2);
+    memory.fill(bsum, 0, <usize>(k * d) << 2);
+  }
+  let changed = 0;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = min(BLOCK, n - i0);
+    const xb = x + <usize>i0 * row;
+    gemm(0, 1, m, kp, d, -2, xb, d, cpad, d, 0, dblk, kp, cnorm, ACT_IDENTITY);
+    for (let r = 0; r < m; r++) {
+      const i = i0 + r;
+      const p = dblk + (<usize>(r * kp) << 2);
+      // Per lane, the minimum over columns ≡ lane (mod 4) and its first column.
+      let bv = v128.load(p);
+      let bi = i32x4(0, 1, 2, 3);
+      let idx = bi;
+      const four = i32x4.splat(4);
+      for (let c = 4; c < kp; c += 4) {
+        idx = i32x4.add(idx, four);
+        const v = v128.load(p + (<usize>c << 2));
+        const lt = f32x4.lt(v, bv);
+        bv = v128.bitselect(v, bv, lt);
+        bi = v128.bitselect(idx, bi, lt);
+      }
+      let best = f32x4.extract_lane(bv, 0);
+      let label = i32x4.extract_lane(bi, 0);
+      const v1 = f32x4.extract_lane(bv, 1), l1 = i32x4.extract_lane(bi, 1);
+      if (v1 < best || (v1 == best && l1 < label)) { best = v1; label = l1; }
+      const v2 = f32x4.extract_lane(bv, 2), l2 = i32x4.extract_lane(bi, 2);
+      if (v2 < best || (v2 == best && l2 < label)) { best = v2; label = l2; }
+      const v3 = f32x4.extract_lane(bv, 3), l3 = i32x4.extract_lane(bi, 3);
+      if (v3 < best || (v3 == best && l3 < label)) { best = v3; label = l3; }
+      const li = labels + (<usize>i << 2);
+      if (load<i32>(li) != label) { changed++; store<i32>(li, label); }
+      store<f32>(minDist + (<usize>i << 2), max<f32>(best + load<f32>(xNorms + (<usize>i << 2)), 0));
+      if (accumulate) {
+        const cnt = counts + (<usize>label << 2);
+        store<i32>(cnt, load<i32>(cnt) + 1);
+        const src = xb + <usize>r * row;
+        const dst = bsum + <usize>label * row;
+        let f = 0;
+        for (; f + 4 <= d; f += 4) {
+          const o = <usize>f << 2;
+          v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+        }
+        for (; f < d; f++) {
+          const o = <usize>f << 2;
+          store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+        }
+      }
+    }
+    if (accumulate) {
+      // Flush the block's f32 sums into the f64 totals.
+      const total = k * d;
+      for (let t = 0; t < total; t++) {
+        const s = sums + (<usize>t << 3), b = bsum + (<usize>t << 2);
+        store<f64>(s, load<f64>(s) + <f64>load<f32>(b));
+        store<f32>(b, 0);
+      }
+    }
+  }
+  return changed;
+}
+
+// out (n × k f32) ← ‖x_i − c_j‖ (the square root of the GEMM expansion, clamped
+// at 0), as scikit-learn's transform. scratch: kmeansScratchBytes(d, k).
+export function kmeansDistances(
+  n: i32, d: i32, k: i32, x: usize, xNorms: usize, centers: usize, out: usize, scratch: usize,
+): void {
+  const kp = padK(k);
+  const cpad = scratch;
+  const cnorm = cpad + (<usize>round4(kp * d) << 2);
+  prepareCenters(d, k, kp, centers, cpad, cnorm);
+  gemm(0, 1, n, k, d, -2, x, d, cpad, d, 0, out, k, cnorm, ACT_IDENTITY);
+  for (let i = 0; i < n; i++) {
+    const xn = load<f32>(xNorms + (<usize>i << 2));
+    const p = out + (<usize>(i * k) << 2);
+    for (let j = 0; j < k; j++) {
+      const q = p + (<usize>j << 2);
+      store<f32>(q, Mathf.sqrt(max<f32>(load<f32>(q) + xn, 0)));
+    }
+  }
+}
+
+// The centre update: c_j ← sums_j / counts_j for every j with counts_j > 0 (the
+// others keep their centre). Returns Σ_j ‖c_j(new) − c_j(old)‖² in f64, the
+// quantity scikit-learn compares with tol.
+export function kmeansUpdate(k: i32, d: i32, sums: usize, counts: usize, centers: usize): f64 {
+  let shift: f64 = 0;
+  for (let j = 0; j < k; j++) {
+    const cnt = load<i32>(counts + (<usize>j << 2));
+    if (cnt <= 0) continue;
+    const inv = 1.0 / <f64>cnt;
+    for (let f = 0; f < d; f++) {
+      const t = j * d + f;
+      const c = centers + (<usize>t << 2);
+      const next = <f32>(load<f64>(sums + (<usize>t << 3)) * inv);
+      const e = <f64>next - <f64>load<f32>(c);
+      shift += e * e;
+      store<f32>(c, next);
+    }
+  }
+  return shift;
+}
+
+// Empty clusters, as scikit-learn relocates them: each cluster j with
+// counts_j = 0 takes the row farthest from its own centre (largest minDist;
+// ties: lowest row) among rows whose cluster keeps at least one other row; that
+// row's values leave its old cluster's sums and become cluster j's sum (count 1).
+// The row's label is left alone (the next assignment sets it). minDist of a
+// taken row is set to −1. Returns how many clusters were relocated (fewer than
+// the empty ones only if no row qualifies).
+export function kmeansRelocateEmpty(
+  n: i32, d: i32, k: i32, x: usize, labels: usize, minDist: usize, sums: usize, counts: usize,
+): i32 {
+  let moved = 0;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(counts + (<usize>j << 2)) != 0) continue;
+    let far = -1;
+    let farDist: f32 = -1;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(minDist + (<usize>i << 2));
+      if (v > farDist && load<i32>(counts + (<usize>load<i32>(labels + (<usize>i << 2)) << 2)) > 1) {
+        farDist = v; far = i;
+      }
+    }
+    if (far < 0) break;
+    const old = load<i32>(labels + (<usize>far << 2));
+    const src = x + (<usize>(far * d) << 2);
+    for (let f = 0; f < d; f++) {
+      const v = <f64>load<f32>(src + (<usize>f << 2));
+      const so = sums + (<usize>(old * d + f) << 3);
+      store<f64>(so, load<f64>(so) - v);
+      store<f64>(sums + (<usize>(j * d + f) << 3), v);
+    }
+    store<i32>(counts + (<usize>old << 2), load<i32>(counts + (<usize>old << 2)) - 1);
+    store<i32>(counts + (<usize>j << 2), 1);
+    store<f32>(minDist + (<usize>far << 2), -1);
+    moved++;
+  }
+  return moved;
+}
+
+// Exact squared distances to the assigned centres, Σ_f (x_if − c_lf)² in f64:
+// written to out (n f32) unless out is 0; returns their f64 sum (the inertia).
+export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, labels: usize, out: usize): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const px = x + (<usize>(i * d) << 2);
+    const pc = centers + (<usize>(load<i32>(labels + (<usize>i << 2)) * d) << 2);
+    let s: f64 = 0;
+    for (let f = 0; f < d; f++) {
+      const e = <f64>load<f32>(px + (<usize>f << 2)) - <f64>load<f32>(pc + (<usize>f << 2));
+      s += e * e;
+    }
+    if (out != 0) store<f32>(out + (<usize>i << 2), <f32>s);
+    total += s;
+  }
+  return total;
+}
+
+// Squared distance between two d-vectors, f32, 4 lanes then the tail.
+// @ts-ignore: decorator
+@inline function sqDist(d: i32, a: usize, b: usize): f32 {
+  let acc = f32x4.splat(0);
+  let f = 0;
+  for (; f + 4 <= d; f += 4) {
+    const o = <usize>f << 2;
+    const e = f32x4.sub(v128.load(a + o), v128.load(b + o));
+    acc = f32x4.add(acc, f32x4.mul(e, e));
+  }
+  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+          (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (; f < d; f++) {
+    const e = load<f32>(a + (<usize>f << 2)) - load<f32>(b + (<usize>f << 2));
+    s += e * e;
+  }
+  return s;
+}
+
+// An unbiased integer in [0, bound), bound ≥ 1 (Lemire's multiply-and-reject, as assembly/rng.ts).
+// @ts-ignore: decorator
+@inline function below(rng: usize, bound: u32): u32 {
+  let m = <u64>rngNextU32(rng) * <u64>bound;
+  let low = <u32>m;
+  if (low < bound) {
+    const threshold: u32 = (<u32>0 - bound) % bound;
+    while (low < threshold) {
+      m = <u64>rngNextU32(rng) * <u64>bound;
+      low = <u32>m;
+    }
+  }
+  return <u32>(m >>> 32);
+}
+
+// A double uniform in [0, 1) with 53 random bits (two draws).
+// @ts-ignore: decorator
+@inline function uniform53(rng: usize): f64 {
+  const hi = <f64>(rngNextU32(rng) >>> 5); // 27 bits
+  const lo = <f64>(rngNextU32(rng) >>> 6); // 26 bits
+  return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0);
+}
+
+// Bytes of scratch kmeansPlusPlus needs for n rows: three n-float distance
+// arrays and one n-double cumulative sum.
+export function kmeansPlusPlusScratchBytes(n: i32): i32 {
+  return (round4(n) * 3 + round4(n) * 2) << 2;
+}
+
+// Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's variant): the first
+// centre is a uniform row; each next one is the best of `trials` candidate rows,
+// each drawn with probability ∝ its squared distance to the nearest chosen
+// centre (the first row whose cumulative f64 sum exceeds u·potential, so a row
+// at distance 0 is never drawn), "best" meaning the lowest potential Σ_i
+// min(closest_i, ‖x_i − candidate‖²) (ties: the first drawn). Writes the k
+// centres (copies of rows) to centers and their row indices to chosen (k i32).
+// Needs at least k distinct rows (else the potential reaches 0; the caller checks).
+export function kmeansPlusPlus(
+  n: i32, d: i32, k: i32, x: usize, trials: i32, rng: usize, centers: usize, chosen: usize, scratch: usize,
+): void {
+  const row = <usize>d << 2;
+  const nBytes = <usize>round4(n) << 2;
+  let closest = scratch, work = scratch + nBytes, best = scratch + nBytes * 2;
+  const cumsum = scratch + nBytes * 3;
+  const first = <i32>below(rng, <u32>n);
+  memory.copy(centers, x + <usize>first * row, row);
+  store<i32>(chosen, first);
+  const c0 = x + <usize>first * row;
+  for (let i = 0; i < n; i++) store<f32>(closest + (<usize>i << 2), sqDist(d, x + <usize>i * row, c0));
+  for (let c = 1; c < k; c++) {
+    let acc: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      acc += <f64>load<f32>(closest + (<usize>i << 2));
+      store<f64>(cumsum + (<usize>i << 3), acc);
+    }
+    const pot = acc;
+    let bestPot: f64 = Infinity;
+    let bestId = -1;
+    for (let t = 0; t < trials; t++) {
+      const target = uniform53(rng) * pot;
+      let lo = 0, hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (load<f64>(cumsum + (<usize>mid << 3)) > target) hi = mid; else lo = mid + 1;
+      }
+      const cand = x + <usize>lo * row;
+      let p: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const o = <usize>i << 2;
+        const v = min<f32>(load<f32>(closest + o), sqDist(d, x + <usize>i * row, cand));
+        store<f32>(work + o, v);
+        p += <f64>v;
+      }
+      if (p < bestPot) {
+        bestPot = p; bestId = lo;
+        const t2 = best; best = work; work = t2;
+      }
+    }
+    memory.copy(centers + <usize>c * row, x + <usize>bestId * row, row);
+    store<i32>(chosen + (<usize>c << 2), bestId);
+    const t3 = closest; closest = best; best = t3;
+  }
+}
+
+// k distinct row indices in [0, n), uniformly (a partial Fisher–Yates over
+// scratch, n i32), written to out (k i32; out may be scratch); k ≤ n.
+export function kmeansSampleDistinct(rng: usize, n: i32, k: i32, scratch: usize, out: usize): void {
+  for (let i = 0; i < n; i++) store<i32>(scratch + (<usize>i << 2), i);
+  for (let i = 0; i < k; i++) {
+    const j = i + <i32>below(rng, <u32>(n - i));
+    const pi = scratch + (<usize>i << 2), pj = scratch + (<usize>j << 2);
+    const t = load<i32>(pj);
+    store<i32>(pj, load<i32>(pi));
+    store<i32>(pi, t);
+    store<i32>(out + (<usize>i << 2), t);
+  }
+}
+
+// count row indices in [0, bound), uniformly with replacement, to out (i32).
+export function kmeansSampleIndices(rng: usize, count: i32, bound: i32, out: usize): void {
+  for (let i = 0; i < count; i++) store<i32>(out + (<usize>i << 2), <i32>below(rng, <u32>bound));
+}
+
+// The mini-batch update (scikit-learn's _mini_batch_step): for each centre with
+// counts_j > 0 rows in this batch, c_j ← (c_j·w_j + sums_j) / (w_j + counts_j)
+// and w_j += counts_j, with w (k f64) each centre's running count. Returns
+// Σ_j ‖c_j(new) − c_j(old)‖².
+export function kmeansMiniBatchUpdate(k: i32, d: i32, centers: usize, weights: usize, sums: usize, counts: usize): f64 {
+  let shift: f64 = 0;
+  for (let j = 0; j < k; j++) {
+    const cnt = load<i32>(counts + (<usize>j << 2));
+    if (cnt <= 0) continue;
+    const wp = weights + (<usize>j << 3);
+    const w = load<f64>(wp);
+    const total = w + <f64>cnt;
+    const inv = 1.0 / total;
+    for (let f = 0; f < d; f++) {
+      const t = j * d + f;
+      const c = centers + (<usize>t << 2);
+      const old = <f64>load<f32>(c);
+      const next = <f32>((old * w + load<f64>(sums + (<usize>t << 3))) * inv);
+      const e = <f64>next - old;
+      shift += e * e;
+      store<f32>(c, next);
+    }
+    store<f64>(wp, total);
+  }
+  return shift;
+}
+
+// Random reassignment of starved centres (scikit-learn's MiniBatchKMeans): the
+// centres whose running count w_j < ratio · max w — at most ⌊batchRows / 2⌋ of
+// them, keeping those with the smallest w (ties: the lower index) — move onto
+// distinct rows of the batch (batchRows × d f32) drawn uniformly, and their w
+// becomes the smallest w among the centres that stay. Returns how many moved.
+// scratch: k + batchRows i32.
+export function kmeansReassign(
+  rng: usize, k: i32, d: i32, centers: usize, weights: usize, ratio: f64, batchRows: i32, batch: usize, scratch: usize,
+): i32 {
+  let maxW: f64 = 0;
+  for (let j = 0; j < k; j++) maxW = max(maxW, load<f64>(weights + (<usize>j << 3)));
+  const threshold = ratio * maxW;
+  const flags = scratch, picks = scratch + (<usize>k << 2);
+  let count = 0;
+  for (let j = 0; j < k; j++) {
+    const f = load<f64>(weights + (<usize>j << 3)) < threshold ? 1 : 0;
+    store<i32>(flags + (<usize>j << 2), f);
+    count += f;
+  }
+  const limit = batchRows >> 1;
+  while (count > limit) {
+    // Drop the flagged centre with the largest weight (ties: the highest index).
+    let drop = -1;
+    let dropW: f64 = -Infinity;
+    for (let j = 0; j < k; j++) {
+      if (load<i32>(flags + (<usize>j << 2)) == 0) continue;
+      const w = load<f64>(weights + (<usize>j << 3));
+      if (w >= dropW) { dropW = w; drop = j; }
+    }
+    store<i32>(flags + (<usize>drop << 2), 0);
+    count--;
+  }
+  if (count == 0) return 0;
+  let keepMin: f64 = Infinity;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(flags + (<usize>j << 2)) == 0) keepMin = min(keepMin, load<f64>(weights + (<usize>j << 3)));
+  }
+  kmeansSampleDistinct(rng, batchRows, count, picks, picks);
+  const row = <usize>d << 2;
+  let t = 0;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(flags + (<usize>j << 2)) == 0) continue;
+    const r = load<i32>(picks + (<usize>t << 2));
+    t++;
+    memory.copy(centers + <usize>j * row, batch + <usize>r * row, row);
+    store<f64>(weights + (<usize>j << 3), keepMin);
+  }
+  return count;
+}
