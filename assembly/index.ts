@@ -12,7 +12,7 @@ export * from "./optim";
 export * from "./math";
 export * from "./loss";
 export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock } from "./mix";
-export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError } from "./rowstats";
+export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite } from "./rowstats";
 export {
   kmeansScratchBytes, kmeansAssign, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
   kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,

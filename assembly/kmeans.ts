@@ -107,26 +107,23 @@ export function kmeansAssign(
     for (let r = 0; r < m; r++) {
       const i = i0 + r;
       const p = dblk + (<usize>(r * kp) << 2);
-      // Per lane, the minimum over columns ≡ lane (mod 4) and its first column.
-      let bv = v128.load(p);
-      let bi = i32x4(0, 1, 2, 3);
-      let idx = bi;
-      const four = i32x4.splat(4);
-      for (let c = 4; c < kp; c += 4) {
-        idx = i32x4.add(idx, four);
-        const v = v128.load(p + (<usize>c << 2));
-        const lt = f32x4.lt(v, bv);
-        bv = v128.bitselect(v, bv, lt);
-        bi = v128.bitselect(idx, bi, lt);
+      // The row minimum (a min-reduction across vectors, then across lanes)...
+      let mv = v128.load(p);
+      for (let c = 4; c < kp; c += 4) mv = f32x4.min(mv, v128.load(p + (<usize>c << 2)));
+      mv = f32x4.min(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
+      mv = f32x4.min(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
+      const best = f32x4.extract_lane(mv, 0);
+      // ...then the first column equal to it: a 32-column bitmask per pass, so
+      // for k ≤ 32 the position costs no data-dependent branch.
+      let label = 0;
+      for (let c0 = 0; c0 < kp; c0 += 32) {
+        const end = min(c0 + 32, kp);
+        let mask: u32 = 0;
+        for (let c = c0; c < end; c += 4) {
+          mask |= <u32>i32x4.bitmask(f32x4.eq(v128.load(p + (<usize>c << 2)), mv)) << <u32>(c - c0);
+        }
+        if (mask != 0) { label = c0 + <i32>ctz(mask); break; }
       }
-      let best = f32x4.extract_lane(bv, 0);
-      let label = i32x4.extract_lane(bi, 0);
-      const v1 = f32x4.extract_lane(bv, 1), l1 = i32x4.extract_lane(bi, 1);
-      if (v1 < best || (v1 == best && l1 < label)) { best = v1; label = l1; }
-      const v2 = f32x4.extract_lane(bv, 2), l2 = i32x4.extract_lane(bi, 2);
-      if (v2 < best || (v2 == best && l2 < label)) { best = v2; label = l2; }
-      const v3 = f32x4.extract_lane(bv, 3), l3 = i32x4.extract_lane(bi, 3);
-      if (v3 < best || (v3 == best && l3 < label)) { best = v3; label = l3; }
       const li = labels + (<usize>i << 2);
       if (load<i32>(li) != label) { changed++; store<i32>(li, label); }
       store<f32>(minDist + (<usize>i << 2), max<f32>(best + load<f32>(xNorms + (<usize>i << 2)), 0));
@@ -245,8 +242,22 @@ export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, lab
   for (let i = 0; i < n; i++) {
     const px = x + (<usize>(i * d) << 2);
     const pc = centers + (<usize>(load<i32>(labels + (<usize>i << 2)) * d) << 2);
-    let s: f64 = 0;
-    for (let f = 0; f < d; f++) {
+    let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
+    let f = 0;
+    for (; f + 4 <= d; f += 4) {
+      const o = <usize>f << 2;
+      const vx = v128.load(px + o), vc = v128.load(pc + o);
+      const lo = f64x2.sub(f64x2.promote_low_f32x4(vx), f64x2.promote_low_f32x4(vc));
+      const hi = f64x2.sub(
+        f64x2.promote_low_f32x4(i32x4.shuffle(vx, vx, 2, 3, 0, 1)),
+        f64x2.promote_low_f32x4(i32x4.shuffle(vc, vc, 2, 3, 0, 1)),
+      );
+      acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
+      acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
+    }
+    const acc = f64x2.add(acc0, acc1);
+    let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    for (; f < d; f++) {
       const e = <f64>load<f32>(px + (<usize>f << 2)) - <f64>load<f32>(pc + (<usize>f << 2));
       s += e * e;
     }

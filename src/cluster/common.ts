@@ -80,14 +80,10 @@ export function stagePoints(ws: Workspace, where: string, points: unknown, cols?
     const n = points.rows * points.cols;
     const ptr = ws.floats(n);
     const heap = heapF32();
-    const src = points.ptr >>> 2;
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(heap[src + i]!)) {
-        throw nonFinite(where, Math.floor(i / points.cols), i % points.cols, heap[src + i]);
-      }
-    }
-    heap.copyWithin(ptr >>> 2, src, src + n);
-    return { ptr, rows: points.rows, cols: points.cols };
+    heap.copyWithin(ptr >>> 2, points.ptr >>> 2, (points.ptr >>> 2) + n);
+    const staged = { ptr, rows: points.rows, cols: points.cols };
+    checkFinite(where, staged, (i) => heapF32()[(ptr >>> 2) + i]);
+    return staged;
   }
   if (Array.isArray(points)) {
     const rows = points as readonly unknown[];
@@ -114,11 +110,13 @@ export function stagePoints(ws: Workspace, where: string, points: unknown, cols?
       const at = (ptr >>> 2) + i * c;
       for (let j = 0; j < c; j++) {
         const v: unknown = row[j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw nonFinite(where, i, j, v);
+        if (typeof v !== 'number') throw nonFinite(where, i, j, v);
         heap[at + j] = v;
       }
     }
-    return { ptr, rows: rows.length, cols: c };
+    const staged = { ptr, rows: rows.length, cols: c };
+    checkFinite(where, staged, (i) => (rows[Math.floor(i / c)] as readonly number[])[i % c]);
+    return staged;
   }
   if (typeof points === 'object' && points !== null && 'data' in points) {
     const p = points as Record<string, unknown>;
@@ -140,17 +138,35 @@ export function stagePoints(ws: Workspace, where: string, points: unknown, cols?
     if (cols !== undefined && c !== cols) {
       throw new ShapeError(`${where}: points have ${c} columns, expected ${cols}${fitted}`);
     }
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw nonFinite(where, Math.floor(i / c), i % c, v);
+    if (Array.isArray(data)) {
+      for (let i = 0; i < values.length; i++) {
+        if (typeof values[i] !== 'number') throw nonFinite(where, Math.floor(i / c), i % c, values[i]);
+      }
     }
     const ptr = ws.floats(r * c);
     heapF32().set(values as ArrayLike<number>, ptr >>> 2);
+    checkFinite(where, { ptr, rows: r, cols: c }, (i) => values[i]);
     return { ptr, rows: r, cols: c };
   }
   throw new ArgumentError(
     `${where}: points must be an array of rows (number[][]), a Matrix or { data, rows, cols }, got ${show(points)}`,
   );
+}
+
+/**
+ * Scans the f32 copy with the firstNonFinite kernel (a check, run before any
+ * kernel computes on the data), which also catches finite f64 values beyond
+ * the f32 range; the error shows the caller's value, `original(i)` for flat index i.
+ */
+function checkFinite(where: string, x: Staged, original: (i: number) => unknown): void {
+  const i = runtime(where).kernels.firstNonFinite(x.rows * x.cols, x.ptr);
+  if (i < 0) return;
+  const o = original(i);
+  const row = Math.floor(i / x.cols), col = i % x.cols;
+  if (typeof o === 'number' && Number.isFinite(o)) {
+    throw new ArgumentError(`${where}: points row ${row}, column ${col} is ${o}, outside the float32 range (±3.4e38)`);
+  }
+  throw nonFinite(where, row, col, o);
 }
 
 function nonFinite(where: string, row: number, col: number, v: unknown): ArgumentError {

@@ -117,6 +117,7 @@ export interface Kernels {
   colMeanVar(n: number, d: number, x: Ptr, mean: Ptr, variance: Ptr): void;
   subtractColumns(n: number, d: number, x: Ptr, shift: Ptr, out: Ptr): void;
   rowMeanSquaredError(n: number, d: number, a: Ptr, b: Ptr, out: Ptr): void;
+  firstNonFinite(n: number, x: Ptr): number;
   // k-means: labels/counts i32, sums f64, rng a 16-byte xoshiro state.
   kmeansScratchBytes(d: number, k: number): number;
   kmeansAssign(
