@@ -116,7 +116,8 @@ export function gmmEStep(
 // means, covariances (k × d × d for full, k × d for diag, k for spherical, but
 // k × d of room in every case but full) and the rest.
 // Returns 0, or j + 1 when component j's covariance is not positive definite
-// (its Cholesky factorization meets a pivot ≤ 0). scratch: d f64.
+// (a Cholesky pivot ≤ 0, or a variance ≤ 0 for diag/spherical); the parameters
+// are then partly written and must not be used. scratch: d f64.
 export function gmmMStep(
   n: i32, d: i32, k: i32, covType: i32, x: usize, resp: usize, regCovar: f64,
   nk: usize, means: usize, covariances: usize, prec: usize, logDet: usize, logWeights: usize, scratch: usize,
@@ -196,6 +197,7 @@ export function gmmMStep(
       let ld: f64 = 0;
       for (let f = 0; f < d; f++) {
         const v = f64At(c, f) * inv + regCovar;
+        if (!(v > 0)) return j + 1;
         setF64(c, f, v);
         const p = 1.0 / Math.sqrt(v);
         setF64(w, f, p);
@@ -206,6 +208,7 @@ export function gmmMStep(
       let s: f64 = 0;
       for (let f = 0; f < d; f++) s += f64At(c, f) * inv + regCovar;
       const v = s / <f64>d;
+      if (!(v > 0)) return j + 1;
       const p = 1.0 / Math.sqrt(v);
       setF64(w, 0, p);
       setF64(logDet, j, <f64>d * Math.log(p));

@@ -204,8 +204,8 @@ export class GaussianMixture {
       p.nk, p.means, p.covariances, p.prec, p.logDet, p.logWeights, scratch);
     if (failed !== 0) {
       throw new ArgumentError(
-        `${where}: the covariance of component ${failed - 1} is not positive definite (too few or collinear points ` +
-          `in it); lower nComponents, or raise regCovar (now ${this.regCovar}), or use covarianceType "diag"`,
+        `${where}: the covariance of component ${failed - 1} is not positive definite (too few, constant or ` +
+          `collinear points in it); lower nComponents or raise regCovar (now ${this.regCovar})`,
       );
     }
   }

@@ -379,6 +379,15 @@ test('KMeans: seeded and reproducible; nInit keeps the lowest inertia; tol is re
     if (four < one) lower++;
   }
   assert.ok(lower > 0, 'some extra run found a better clustering');
+  // tol is relative to the mean feature variance: scaling the data by a power of two
+  // (exact in floating point) changes neither the iterations nor the labels.
+  for (const scale of [1 / 64, 64, 4096]) {
+    const scaled = new KMeans({ k, seed: 5, tol: 0.01 }).fit({ data: xs.map((v) => v * scale), rows: n, cols: d });
+    const base = new KMeans({ k, seed: 5, tol: 0.01 }).fit(pts);
+    assert.equal(scaled.nIter, base.nIter, `×${scale}: iterations`);
+    assert.deepEqual(scaled.labels, base.labels, `×${scale}: labels`);
+    assert.ok(base.nIter > 1 && base.nIter < new KMeans({ k, seed: 5, tol: 0 }).fit(pts).nIter, 'tol 0.01 stops early here');
+  }
   // A huge tol stops after one iteration; a looser tol stops no later than a tighter one.
   assert.equal(new KMeans({ k, seed: 5, tol: 1e6 }).fit(pts).nIter, 1);
   const km = new KMeans({ k, seed: 5, tol: 0.05 }).fit(pts);
