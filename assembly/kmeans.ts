@@ -6,7 +6,7 @@
 // rows). Mini-batch k-means: kmeansSampleIndices + gatherRows + kmeansAssign +
 // kmeansMiniBatchUpdate.
 //
-// Distances. ‖x − c‖² = ‖x‖² + ‖c‖² − 2·x·c, with x·c from the GEMM kernel on
+// Distances (d > 4). ‖x − c‖² = ‖x‖² + ‖c‖² − 2·x·c, with x·c from the GEMM kernel on
 // blocks of BLOCK rows: D = −2·X_blk·Cᵀ + ‖c‖² (alpha = −2, ‖c‖² as GEMM's bias
 // row), a BLOCK × kp block that stays in L1/L2, then for each row the argmin
 // over D's row and ‖x‖² added to the minimum only. The centres are padded to
@@ -14,7 +14,8 @@
 // GEMM runs full 4×8 tiles only and the argmin reads whole vectors; a padded
 // column can never win. The expansion cancels when ‖x‖ is large beside ‖x − c‖:
 // the caller centres the data (subtracts the column means) first, as
-// scikit-learn does. Ties go to the lowest centre index.
+// scikit-learn does. Ties go to the lowest centre index. With d ≤ 4 features the
+// distances are computed directly instead (see DIRECT_MAX_D).
 //
 // Centre sums. Each row is added (f32, 4 lanes) into a per-block k × d sum that
 // is flushed into f64 totals after every block of BLOCK rows, so no f32 sum ever
@@ -75,13 +76,22 @@ function prepareCenters(d: i32, k: i32, kp: i32, centers: usize, cpad: usize, cn
   }
 }
 
+// Up to this many features, distances are computed directly (SIMD across 4
+// centres at a time) instead of by the GEMM: with K ≤ 4 a GEMM tile does at most
+// 4 multiply steps per epilogue and its store/reload of D dominates, and the
+// direct form is exact where the expansion cancels.
+// @ts-ignore: decorator
+@inline const DIRECT_MAX_D: i32 = 4;
+
 // The E-step of Lloyd's algorithm, fused with the M-step's sums.
 //   labels[i]  ← argmin_j ‖x_i − c_j‖² (ties: lowest j); returns how many changed
 //                (set labels to −1 beforehand to count every row);
-//   minDist[i] ← max(0, ‖x_i‖² + ‖c‖² − 2·x_i·c) for the chosen c (f32);
+//   minDist[i] ← that squared distance (f32): for d > 4 from the GEMM expansion
+//                max(0, ‖x_i‖² + ‖c‖² − 2·x_i·c), for d ≤ 4 computed directly;
 //   if sums ≠ 0: sums (k × d f64) ← Σ of the rows of each cluster and counts
 //                (k i32) ← their sizes, both overwritten.
-// xNorms: n f32 from rowSquaredNorms(x). scratch: kmeansScratchBytes(d, k).
+// xNorms: n f32 from rowSquaredNorms(x) (read only when d > 4).
+// scratch: kmeansScratchBytes(d, k).
 export function kmeansAssign(
   n: i32, d: i32, k: i32, x: usize, xNorms: usize, centers: usize,
   labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize,
@@ -91,7 +101,6 @@ export function kmeansAssign(
   const cnorm = cpad + (<usize>round4(kp * d) << 2);
   const dblk = cnorm + (<usize>kp << 2);
   const bsum = dblk + (<usize>(BLOCK * kp) << 2);
-  prepareCenters(d, k, kp, centers, cpad, cnorm);
   const accumulate = sums != 0;
   const row = <usize>d << 2;
   if (accumulate) {
@@ -99,49 +108,51 @@ export function kmeansAssign(
     memory.fill(counts, 0, <usize>k << 2);
     memory.fill(bsum, 0, <usize>(k * d) << 2);
   }
+  const direct = d <= DIRECT_MAX_D;
+  // Direct: the centres transposed, d rows of kp floats, +∞ in the padding.
+  if (direct) transposeCenters(d, k, kp, centers, cpad);
+  else prepareCenters(d, k, kp, centers, cpad, cnorm);
   let changed = 0;
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const m = min(BLOCK, n - i0);
     const xb = x + <usize>i0 * row;
-    gemm(0, 1, m, kp, d, -2, xb, d, cpad, d, 0, dblk, kp, cnorm, ACT_IDENTITY);
+    if (!direct) gemm(0, 1, m, kp, d, -2, xb, d, cpad, d, 0, dblk, kp, cnorm, ACT_IDENTITY);
     for (let r = 0; r < m; r++) {
       const i = i0 + r;
-      const p = dblk + (<usize>(r * kp) << 2);
-      // The row minimum (a min-reduction across vectors, then across lanes)...
+      const src = xb + <usize>r * row;
+      let p: usize;
+      let dist: f32;
+      if (direct) {
+        // One row's distances to every centre into dblk's first row, and their minimum.
+        p = dblk;
+        let mv: v128;
+        switch (d) {
+          case 1: mv = directRow(1, src, cpad, kp, p); break;
+          case 2: mv = directRow(2, src, cpad, kp, p); break;
+          case 3: mv = directRow(3, src, cpad, kp, p); break;
+          default: mv = directRow(4, src, cpad, kp, p); break;
+        }
+        mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
+        mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
+        dist = f32x4.extract_lane(mv, 0);
+        const label = firstEqual(p, kp, mv);
+        changed += finishRow(i, label, dist, labels, minDist);
+        if (accumulate) accumulateRow(d, src, label, bsum, counts);
+        continue;
+      }
+      p = dblk + (<usize>(r * kp) << 2);
+      // The row minimum (a min-reduction across vectors, then across lanes).
+      // pmin (b < a ? b : a) is one minps; min's NaN/±0 rules would cost V8 several
+      // instructions, and there is no NaN here (finite data, +∞ padding).
       let mv = v128.load(p);
-      for (let c = 4; c < kp; c += 4) mv = f32x4.min(mv, v128.load(p + (<usize>c << 2)));
-      mv = f32x4.min(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
-      mv = f32x4.min(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
+      for (let c = 4; c < kp; c += 4) mv = f32x4.pmin(mv, v128.load(p + (<usize>c << 2)));
+      mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
+      mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
       const best = f32x4.extract_lane(mv, 0);
-      // ...then the first column equal to it: a 32-column bitmask per pass, so
-      // for k ≤ 32 the position costs no data-dependent branch.
-      let label = 0;
-      for (let c0 = 0; c0 < kp; c0 += 32) {
-        const end = min(c0 + 32, kp);
-        let mask: u32 = 0;
-        for (let c = c0; c < end; c += 4) {
-          mask |= <u32>i32x4.bitmask(f32x4.eq(v128.load(p + (<usize>c << 2)), mv)) << <u32>(c - c0);
-        }
-        if (mask != 0) { label = c0 + <i32>ctz(mask); break; }
-      }
-      const li = labels + (<usize>i << 2);
-      if (load<i32>(li) != label) { changed++; store<i32>(li, label); }
-      store<f32>(minDist + (<usize>i << 2), max<f32>(best + load<f32>(xNorms + (<usize>i << 2)), 0));
-      if (accumulate) {
-        const cnt = counts + (<usize>label << 2);
-        store<i32>(cnt, load<i32>(cnt) + 1);
-        const src = xb + <usize>r * row;
-        const dst = bsum + <usize>label * row;
-        let f = 0;
-        for (; f + 4 <= d; f += 4) {
-          const o = <usize>f << 2;
-          v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-        }
-        for (; f < d; f++) {
-          const o = <usize>f << 2;
-          store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-        }
-      }
+      const label = firstEqual(p, kp, mv);
+      dist = best + load<f32>(xNorms + (<usize>i << 2));
+      changed += finishRow(i, label, select<f32>(dist, 0, dist > 0), labels, minDist);
+      if (accumulate) accumulateRow(d, src, label, bsum, counts);
     }
     if (accumulate) {
       // Flush the block's f32 sums into the f64 totals.
@@ -154,6 +165,82 @@ export function kmeansAssign(
     }
   }
   return changed;
+}
+
+// The first column of the kp floats at p equal to the minimum splatted in mv: a
+// 32-column bitmask per pass, so for k ≤ 32 finding it costs no data-dependent branch.
+// @ts-ignore: decorator
+@inline function firstEqual(p: usize, kp: i32, mv: v128): i32 {
+  let label = 0;
+  for (let c0 = 0; c0 < kp; c0 += 32) {
+    const end = min(c0 + 32, kp);
+    let mask: u32 = 0;
+    for (let c = c0; c < end; c += 4) {
+      mask |= <u32>i32x4.bitmask(f32x4.eq(v128.load(p + (<usize>c << 2)), mv)) << <u32>(c - c0);
+    }
+    if (mask != 0) { label = c0 + <i32>ctz(mask); break; }
+  }
+  return label;
+}
+
+// Stores row i's label and distance; returns 1 if the label changed.
+// @ts-ignore: decorator
+@inline function finishRow(i: i32, label: i32, dist: f32, labels: usize, minDist: usize): i32 {
+  store<f32>(minDist + (<usize>i << 2), dist);
+  const li = labels + (<usize>i << 2);
+  if (load<i32>(li) == label) return 0;
+  store<i32>(li, label);
+  return 1;
+}
+
+// Adds the row at src to its cluster's f32 block sum and counts it.
+// @ts-ignore: decorator
+@inline function accumulateRow(d: i32, src: usize, label: i32, bsum: usize, counts: usize): void {
+  const cnt = counts + (<usize>label << 2);
+  store<i32>(cnt, load<i32>(cnt) + 1);
+  const dst = bsum + <usize>label * (<usize>d << 2);
+  let f = 0;
+  for (; f + 4 <= d; f += 4) {
+    const o = <usize>f << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; f < d; f++) {
+    const o = <usize>f << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+// Centres transposed for the direct path: ct[f][j] = c_j[f] for j < k, +∞ for k ≤ j < kp.
+function transposeCenters(d: i32, k: i32, kp: i32, centers: usize, ct: usize): void {
+  for (let f = 0; f < d; f++) {
+    const dst = ct + (<usize>(f * kp) << 2);
+    for (let j = 0; j < kp; j++) {
+      store<f32>(dst + (<usize>j << 2), j < k ? load<f32>(centers + (<usize>(j * d + f) << 2)) : Infinity);
+    }
+  }
+}
+
+// Squared distances from the row at src (dd features, a literal at every call
+// site) to the kp transposed centres, written to out; returns their lane-wise minimum.
+// @ts-ignore: decorator
+@inline function directRow(dd: i32, src: usize, ct: usize, kp: i32, out: usize): v128 {
+  const stride = <usize>kp << 2;
+  const x0 = v128.load32_splat(src);
+  const x1 = dd > 1 ? v128.load32_splat(src, 4) : f32x4.splat(0);
+  const x2 = dd > 2 ? v128.load32_splat(src, 8) : f32x4.splat(0);
+  const x3 = dd > 3 ? v128.load32_splat(src, 12) : f32x4.splat(0);
+  let mv = f32x4.splat(Infinity);
+  for (let c = 0; c < kp; c += 4) {
+    const q = ct + (<usize>c << 2);
+    let e = f32x4.sub(x0, v128.load(q));
+    let acc = f32x4.mul(e, e);
+    if (dd > 1) { e = f32x4.sub(x1, v128.load(q + stride)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
+    if (dd > 2) { e = f32x4.sub(x2, v128.load(q + stride * 2)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
+    if (dd > 3) { e = f32x4.sub(x3, v128.load(q + stride * 3)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
+    v128.store(out + (<usize>c << 2), acc);
+    mv = f32x4.pmin(mv, acc);
+  }
+  return mv;
 }
 
 // out (n × k f32) ← ‖x_i − c_j‖ (the square root of the GEMM expansion, clamped
