@@ -12,6 +12,12 @@ export * from "./optim";
 export * from "./math";
 export * from "./loss";
 export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock } from "./mix";
+export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite } from "./rowstats";
+export {
+  kmeansScratchBytes, kmeansAssign, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
+  kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
+} from "./kmeans";
+export { gmmEStep, gmmMStep, gmmRespFromLabels, gmmRespRandom } from "./gmm";
 
 export function heapBase(): usize {
   return __heap_base;

@@ -1,8 +1,10 @@
-// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train
+// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder
 import { benchGemm } from './gemm.mjs';
 import { benchTrain } from './train.mjs';
+import { benchKmeans } from './kmeans.mjs';
+import { benchAutoencoder } from './autoencoder.mjs';
 
-const suites = { gemm: benchGemm, train: benchTrain };
+const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const wanted = args.filter((a) => !a.startsWith('--'));

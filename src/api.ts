@@ -80,3 +80,9 @@ export {
 export type {
   FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,
 } from './mtl/metrics.js';
+// clustering, mixtures and the autoencoder (src/cluster/)
+export { KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster/index.js';
+export type {
+  KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
+  AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs, Points, FlatPoints,
+} from './cluster/index.js';

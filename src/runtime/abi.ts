@@ -108,6 +108,45 @@ export interface Kernels {
     dys: Ptr, ldDY: number, dxs: Ptr, ldDX: number, dAlpha: Ptr,
   ): void;
   copyBlock(rows: number, cols: number, src: Ptr, ldSrc: number, dst: Ptr, ldDst: number): void;
+
+  // Clustering (assembly/rowstats.ts, assembly/kmeans.ts, assembly/gmm.ts; used by
+  // src/cluster/). Row statistics over n × d f32; f64 arrays are 8-byte aligned.
+  rowSquaredNorms(n: number, d: number, x: Ptr, out: Ptr): void;
+  colMeanVar(n: number, d: number, x: Ptr, mean: Ptr, variance: Ptr): void;
+  subtractColumns(n: number, d: number, x: Ptr, shift: Ptr, out: Ptr): void;
+  rowMeanSquaredError(n: number, d: number, a: Ptr, b: Ptr, out: Ptr): void;
+  firstNonFinite(n: number, x: Ptr): number;
+  // k-means: labels/counts i32, sums f64, rng a 16-byte xoshiro state.
+  kmeansScratchBytes(d: number, k: number): number;
+  kmeansAssign(
+    n: number, d: number, k: number, x: Ptr, xNorms: Ptr, centers: Ptr,
+    labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr, scratch: Ptr,
+  ): number;
+  kmeansDistances(n: number, d: number, k: number, x: Ptr, xNorms: Ptr, centers: Ptr, out: Ptr, scratch: Ptr): void;
+  kmeansUpdate(k: number, d: number, sums: Ptr, counts: Ptr, centers: Ptr): number;
+  kmeansRelocateEmpty(n: number, d: number, k: number, x: Ptr, labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr): number;
+  kmeansRowDistances(n: number, d: number, x: Ptr, centers: Ptr, labels: Ptr, out: Ptr): number;
+  kmeansPlusPlusScratchBytes(n: number): number;
+  kmeansPlusPlus(
+    n: number, d: number, k: number, x: Ptr, trials: number, rng: Ptr, centers: Ptr, chosen: Ptr, scratch: Ptr,
+  ): void;
+  kmeansSampleDistinct(rng: Ptr, n: number, k: number, scratch: Ptr, out: Ptr): void;
+  kmeansSampleIndices(rng: Ptr, count: number, bound: number, out: Ptr): void;
+  kmeansMiniBatchUpdate(k: number, d: number, centers: Ptr, weights: Ptr, sums: Ptr, counts: Ptr): number;
+  kmeansReassign(
+    rng: Ptr, k: number, d: number, centers: Ptr, weights: Ptr, ratio: number, batchRows: number, batch: Ptr, scratch: Ptr,
+  ): number;
+  // Gaussian mixtures: covType 0 full, 1 diag, 2 spherical; everything but x is f64.
+  gmmEStep(
+    n: number, d: number, k: number, covType: number, x: Ptr, means: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr,
+    resp: Ptr, logProbNorm: Ptr, scratch: Ptr,
+  ): number;
+  gmmMStep(
+    n: number, d: number, k: number, covType: number, x: Ptr, resp: Ptr, regCovar: number,
+    nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr, scratch: Ptr,
+  ): number;
+  gmmRespFromLabels(n: number, k: number, labels: Ptr, resp: Ptr): void;
+  gmmRespRandom(rng: Ptr, n: number, k: number, resp: Ptr): void;
 }
 
 /** Activation codes of assembly/act.ts. */

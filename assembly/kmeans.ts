@@ -1,0 +1,554 @@
+// K-means kernels, driven by src/cluster/kmeans.ts.
+//
+// One Lloyd iteration is kmeansAssign (assignment fused with the centre sums),
+// kmeansRelocateEmpty (only when a cluster received no point) and kmeansUpdate.
+// Seeding: kmeansPlusPlus (greedy k-means++) or kmeansSampleDistinct (random
+// rows). Mini-batch k-means: kmeansSampleIndices + gatherRows + kmeansAssign +
+// kmeansMiniBatchUpdate.
+//
+// Distances (d > 4). ‖x − c‖² = ‖x‖² + ‖c‖² − 2·x·c, with x·c from the GEMM kernel on
+// blocks of BLOCK rows: D = −2·X_blk·Cᵀ + ‖c‖² (alpha = −2, ‖c‖² as GEMM's bias
+// row), a BLOCK × kp block that stays in L1/L2, then for each row the argmin
+// over D's row and ‖x‖² added to the minimum only. The centres are padded to
+// kp = k rounded up to 8 (one GEMM panel) with ‖c‖² = +∞ in the padding, so the
+// GEMM runs full 4×8 tiles only and the argmin reads whole vectors; a padded
+// column can never win. The expansion cancels when ‖x‖ is large beside ‖x − c‖:
+// the caller centres the data (subtracts the column means) first, as
+// scikit-learn does. Ties go to the lowest centre index. With d ≤ 4 features the
+// distances are computed directly instead (see DIRECT_MAX_D).
+//
+// Centre sums. Each row is added (f32, 4 lanes) into a per-block k × d sum that
+// is flushed into f64 totals after every block of BLOCK rows, so no f32 sum ever
+// holds more than BLOCK rows; the totals and the new centres are f64 → f32.
+//
+// Contract (checked by the TypeScript caller, trusted here): n, d, k ≥ 1; x is
+// n × d f32 row-major; centres k × d f32; labels n i32; counts k i32; sums
+// k × d f64 (8-byte aligned); scratch as the *ScratchBytes functions say, 16-byte
+// aligned; every value finite. The random kernels take the 16-byte xoshiro state
+// of assembly/rng.ts.
+
+import { gemm } from "./gemm";
+import { rngNextU32 } from "./rng";
+import { ACT_IDENTITY } from "./act";
+
+// Rows per GEMM block: 256 × kp floats of D (16 KiB at k = 16) stay in L1.
+// @ts-ignore: decorator
+@inline const BLOCK: i32 = 256;
+
+// @ts-ignore: decorator
+@inline function padK(k: i32): i32 {
+  return (k + 7) & ~7;
+}
+
+// @ts-ignore: decorator
+@inline function round4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
+
+// Bytes of scratch kmeansAssign and kmeansDistances need for d features and k centres.
+export function kmeansScratchBytes(d: i32, k: i32): i32 {
+  const kp = padK(k);
+  return (round4(kp * d) + kp + BLOCK * kp + round4(k * d)) << 2;
+}
+
+// Copies the k centres into kp zero-padded rows at cpad and writes their squared
+// norms (f32, the same rounding as rowSquaredNorms) at cnorm, +∞ past k.
+function prepareCenters(d: i32, k: i32, kp: i32, centers: usize, cpad: usize, cnorm: usize): void {
+  const row = <usize>d << 2;
+  memory.copy(cpad, centers, <usize>k * row);
+  memory.fill(cpad + <usize>k * row, 0, <usize>(kp - k) * row);
+  for (let j = 0; j < kp; j++) {
+    if (j >= k) { store<f32>(cnorm + (<usize>j << 2), Infinity); continue; }
+    const p = cpad + <usize>j * row;
+    let acc = f32x4.splat(0);
+    let f = 0;
+    for (; f + 4 <= d; f += 4) {
+      const v = v128.load(p + (<usize>f << 2));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+            (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    for (; f < d; f++) {
+      const v = load<f32>(p + (<usize>f << 2));
+      s += v * v;
+    }
+    store<f32>(cnorm + (<usize>j << 2), s);
+  }
+}
+
+// Up to this many features, distances are computed directly (SIMD across 4
+// centres at a time) instead of by the GEMM: with K ≤ 4 a GEMM tile does at most
+// 4 multiply steps per epilogue and its store/reload of D dominates, and the
+// direct form is exact where the expansion cancels.
+// @ts-ignore: decorator
+@inline const DIRECT_MAX_D: i32 = 4;
+
+// The E-step of Lloyd's algorithm, fused with the M-step's sums.
+//   labels[i]  ← argmin_j ‖x_i − c_j‖² (ties: lowest j); returns how many changed
+//                (set labels to −1 beforehand to count every row);
+//   minDist[i] ← that squared distance (f32): for d > 4 from the GEMM expansion
+//                max(0, ‖x_i‖² + ‖c‖² − 2·x_i·c), for d ≤ 4 computed directly;
+//   if sums ≠ 0: sums (k × d f64) ← Σ of the rows of each cluster and counts
+//                (k i32) ← their sizes, both overwritten.
+// xNorms: n f32 from rowSquaredNorms(x) (read only when d > 4).
+// scratch: kmeansScratchBytes(d, k).
+export function kmeansAssign(
+  n: i32, d: i32, k: i32, x: usize, xNorms: usize, centers: usize,
+  labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize,
+): i32 {
+  const kp = padK(k);
+  const cpad = scratch;
+  const cnorm = cpad + (<usize>round4(kp * d) << 2);
+  const dblk = cnorm + (<usize>kp << 2);
+  const bsum = dblk + (<usize>(BLOCK * kp) << 2);
+  const accumulate = sums != 0;
+  const row = <usize>d << 2;
+  if (accumulate) {
+    memory.fill(sums, 0, <usize>(k * d) << 3);
+    memory.fill(counts, 0, <usize>k << 2);
+    memory.fill(bsum, 0, <usize>(k * d) << 2);
+  }
+  const direct = d <= DIRECT_MAX_D;
+  // Direct: the centres transposed, d rows of kp floats, +∞ in the padding.
+  if (direct) transposeCenters(d, k, kp, centers, cpad);
+  else prepareCenters(d, k, kp, centers, cpad, cnorm);
+  let changed = 0;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const m = min(BLOCK, n - i0);
+    const xb = x + <usize>i0 * row;
+    if (!direct) gemm(0, 1, m, kp, d, -2, xb, d, cpad, d, 0, dblk, kp, cnorm, ACT_IDENTITY);
+    for (let r = 0; r < m; r++) {
+      const i = i0 + r;
+      const src = xb + <usize>r * row;
+      let p: usize;
+      let dist: f32;
+      if (direct) {
+        // One row's distances to every centre into dblk's first row, and their minimum.
+        p = dblk;
+        let mv: v128;
+        switch (d) {
+          case 1: mv = directRow(1, src, cpad, kp, p); break;
+          case 2: mv = directRow(2, src, cpad, kp, p); break;
+          case 3: mv = directRow(3, src, cpad, kp, p); break;
+          default: mv = directRow(4, src, cpad, kp, p); break;
+        }
+        mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
+        mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
+        dist = f32x4.extract_lane(mv, 0);
+        const label = firstEqual(p, kp, mv);
+        changed += finishRow(i, label, dist, labels, minDist);
+        if (accumulate) accumulateRow(d, src, label, bsum, counts);
+        continue;
+      }
+      p = dblk + (<usize>(r * kp) << 2);
+      // The row minimum (a min-reduction across vectors, then across lanes).
+      // pmin (b < a ? b : a) is one minps; min's NaN/±0 rules would cost V8 several
+      // instructions, and there is no NaN here (finite data, +∞ padding).
+      let mv = v128.load(p);
+      for (let c = 4; c < kp; c += 4) mv = f32x4.pmin(mv, v128.load(p + (<usize>c << 2)));
+      mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
+      mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
+      const best = f32x4.extract_lane(mv, 0);
+      const label = firstEqual(p, kp, mv);
+      dist = best + load<f32>(xNorms + (<usize>i << 2));
+      changed += finishRow(i, label, select<f32>(dist, 0, dist > 0), labels, minDist);
+      if (accumulate) accumulateRow(d, src, label, bsum, counts);
+    }
+    if (accumulate) {
+      // Flush the block's f32 sums into the f64 totals.
+      const total = k * d;
+      for (let t = 0; t < total; t++) {
+        const s = sums + (<usize>t << 3), b = bsum + (<usize>t << 2);
+        store<f64>(s, load<f64>(s) + <f64>load<f32>(b));
+        store<f32>(b, 0);
+      }
+    }
+  }
+  return changed;
+}
+
+// The first column of the kp floats at p equal to the minimum splatted in mv: a
+// 32-column bitmask per pass, so for k ≤ 32 finding it costs no data-dependent branch.
+// @ts-ignore: decorator
+@inline function firstEqual(p: usize, kp: i32, mv: v128): i32 {
+  let label = 0;
+  for (let c0 = 0; c0 < kp; c0 += 32) {
+    const end = min(c0 + 32, kp);
+    let mask: u32 = 0;
+    for (let c = c0; c < end; c += 4) {
+      mask |= <u32>i32x4.bitmask(f32x4.eq(v128.load(p + (<usize>c << 2)), mv)) << <u32>(c - c0);
+    }
+    if (mask != 0) { label = c0 + <i32>ctz(mask); break; }
+  }
+  return label;
+}
+
+// Stores row i's label and distance; returns 1 if the label changed.
+// @ts-ignore: decorator
+@inline function finishRow(i: i32, label: i32, dist: f32, labels: usize, minDist: usize): i32 {
+  store<f32>(minDist + (<usize>i << 2), dist);
+  const li = labels + (<usize>i << 2);
+  if (load<i32>(li) == label) return 0;
+  store<i32>(li, label);
+  return 1;
+}
+
+// Adds the row at src to its cluster's f32 block sum and counts it.
+// @ts-ignore: decorator
+@inline function accumulateRow(d: i32, src: usize, label: i32, bsum: usize, counts: usize): void {
+  const cnt = counts + (<usize>label << 2);
+  store<i32>(cnt, load<i32>(cnt) + 1);
+  const dst = bsum + <usize>label * (<usize>d << 2);
+  let f = 0;
+  for (; f + 4 <= d; f += 4) {
+    const o = <usize>f << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; f < d; f++) {
+    const o = <usize>f << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+// Centres transposed for the direct path: ct[f][j] = c_j[f] for j < k, +∞ for k ≤ j < kp.
+function transposeCenters(d: i32, k: i32, kp: i32, centers: usize, ct: usize): void {
+  for (let f = 0; f < d; f++) {
+    const dst = ct + (<usize>(f * kp) << 2);
+    for (let j = 0; j < kp; j++) {
+      store<f32>(dst + (<usize>j << 2), j < k ? load<f32>(centers + (<usize>(j * d + f) << 2)) : Infinity);
+    }
+  }
+}
+
+// Squared distances from the row at src (dd features, a literal at every call
+// site) to the kp transposed centres, written to out; returns their lane-wise minimum.
+// @ts-ignore: decorator
+@inline function directRow(dd: i32, src: usize, ct: usize, kp: i32, out: usize): v128 {
+  const stride = <usize>kp << 2;
+  const x0 = v128.load32_splat(src);
+  const x1 = dd > 1 ? v128.load32_splat(src, 4) : f32x4.splat(0);
+  const x2 = dd > 2 ? v128.load32_splat(src, 8) : f32x4.splat(0);
+  const x3 = dd > 3 ? v128.load32_splat(src, 12) : f32x4.splat(0);
+  let mv = f32x4.splat(Infinity);
+  for (let c = 0; c < kp; c += 4) {
+    const q = ct + (<usize>c << 2);
+    let e = f32x4.sub(x0, v128.load(q));
+    let acc = f32x4.mul(e, e);
+    if (dd > 1) { e = f32x4.sub(x1, v128.load(q + stride)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
+    if (dd > 2) { e = f32x4.sub(x2, v128.load(q + stride * 2)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
+    if (dd > 3) { e = f32x4.sub(x3, v128.load(q + stride * 3)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
+    v128.store(out + (<usize>c << 2), acc);
+    mv = f32x4.pmin(mv, acc);
+  }
+  return mv;
+}
+
+// out (n × k f32) ← ‖x_i − c_j‖ (the square root of the GEMM expansion, clamped
+// at 0), as scikit-learn's transform. scratch: kmeansScratchBytes(d, k).
+export function kmeansDistances(
+  n: i32, d: i32, k: i32, x: usize, xNorms: usize, centers: usize, out: usize, scratch: usize,
+): void {
+  const kp = padK(k);
+  const cpad = scratch;
+  const cnorm = cpad + (<usize>round4(kp * d) << 2);
+  prepareCenters(d, k, kp, centers, cpad, cnorm);
+  gemm(0, 1, n, k, d, -2, x, d, cpad, d, 0, out, k, cnorm, ACT_IDENTITY);
+  for (let i = 0; i < n; i++) {
+    const xn = load<f32>(xNorms + (<usize>i << 2));
+    const p = out + (<usize>(i * k) << 2);
+    for (let j = 0; j < k; j++) {
+      const q = p + (<usize>j << 2);
+      store<f32>(q, Mathf.sqrt(max<f32>(load<f32>(q) + xn, 0)));
+    }
+  }
+}
+
+// The centre update: c_j ← sums_j / counts_j for every j with counts_j > 0 (the
+// others keep their centre). Returns Σ_j ‖c_j(new) − c_j(old)‖² in f64, the
+// quantity scikit-learn compares with tol.
+export function kmeansUpdate(k: i32, d: i32, sums: usize, counts: usize, centers: usize): f64 {
+  let shift: f64 = 0;
+  for (let j = 0; j < k; j++) {
+    const cnt = load<i32>(counts + (<usize>j << 2));
+    if (cnt <= 0) continue;
+    const inv = 1.0 / <f64>cnt;
+    for (let f = 0; f < d; f++) {
+      const t = j * d + f;
+      const c = centers + (<usize>t << 2);
+      const next = <f32>(load<f64>(sums + (<usize>t << 3)) * inv);
+      const e = <f64>next - <f64>load<f32>(c);
+      shift += e * e;
+      store<f32>(c, next);
+    }
+  }
+  return shift;
+}
+
+// Empty clusters, as scikit-learn relocates them: each cluster j with
+// counts_j = 0 takes the row farthest from its own centre (largest minDist;
+// ties: lowest row) among rows whose cluster keeps at least one other row; that
+// row's values leave its old cluster's sums and become cluster j's sum (count 1).
+// The row's label is left alone (the next assignment sets it). minDist of a
+// taken row is set to −1. Returns how many clusters were relocated (fewer than
+// the empty ones only if no row qualifies).
+export function kmeansRelocateEmpty(
+  n: i32, d: i32, k: i32, x: usize, labels: usize, minDist: usize, sums: usize, counts: usize,
+): i32 {
+  let moved = 0;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(counts + (<usize>j << 2)) != 0) continue;
+    let far = -1;
+    let farDist: f32 = -1;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(minDist + (<usize>i << 2));
+      if (v > farDist && load<i32>(counts + (<usize>load<i32>(labels + (<usize>i << 2)) << 2)) > 1) {
+        farDist = v; far = i;
+      }
+    }
+    if (far < 0) break;
+    const old = load<i32>(labels + (<usize>far << 2));
+    const src = x + (<usize>(far * d) << 2);
+    for (let f = 0; f < d; f++) {
+      const v = <f64>load<f32>(src + (<usize>f << 2));
+      const so = sums + (<usize>(old * d + f) << 3);
+      store<f64>(so, load<f64>(so) - v);
+      store<f64>(sums + (<usize>(j * d + f) << 3), v);
+    }
+    store<i32>(counts + (<usize>old << 2), load<i32>(counts + (<usize>old << 2)) - 1);
+    store<i32>(counts + (<usize>j << 2), 1);
+    store<f32>(minDist + (<usize>far << 2), -1);
+    moved++;
+  }
+  return moved;
+}
+
+// Exact squared distances to the assigned centres, Σ_f (x_if − c_lf)² in f64:
+// written to out (n f32) unless out is 0; returns their f64 sum (the inertia).
+export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, labels: usize, out: usize): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const px = x + (<usize>(i * d) << 2);
+    const pc = centers + (<usize>(load<i32>(labels + (<usize>i << 2)) * d) << 2);
+    let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
+    let f = 0;
+    for (; f + 4 <= d; f += 4) {
+      const o = <usize>f << 2;
+      const vx = v128.load(px + o), vc = v128.load(pc + o);
+      const lo = f64x2.sub(f64x2.promote_low_f32x4(vx), f64x2.promote_low_f32x4(vc));
+      const hi = f64x2.sub(
+        f64x2.promote_low_f32x4(i32x4.shuffle(vx, vx, 2, 3, 0, 1)),
+        f64x2.promote_low_f32x4(i32x4.shuffle(vc, vc, 2, 3, 0, 1)),
+      );
+      acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
+      acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
+    }
+    const acc = f64x2.add(acc0, acc1);
+    let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    for (; f < d; f++) {
+      const e = <f64>load<f32>(px + (<usize>f << 2)) - <f64>load<f32>(pc + (<usize>f << 2));
+      s += e * e;
+    }
+    if (out != 0) store<f32>(out + (<usize>i << 2), <f32>s);
+    total += s;
+  }
+  return total;
+}
+
+// Squared distance between two d-vectors, f32, 4 lanes then the tail.
+// @ts-ignore: decorator
+@inline function sqDist(d: i32, a: usize, b: usize): f32 {
+  let acc = f32x4.splat(0);
+  let f = 0;
+  for (; f + 4 <= d; f += 4) {
+    const o = <usize>f << 2;
+    const e = f32x4.sub(v128.load(a + o), v128.load(b + o));
+    acc = f32x4.add(acc, f32x4.mul(e, e));
+  }
+  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+          (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (; f < d; f++) {
+    const e = load<f32>(a + (<usize>f << 2)) - load<f32>(b + (<usize>f << 2));
+    s += e * e;
+  }
+  return s;
+}
+
+// An unbiased integer in [0, bound), bound ≥ 1 (Lemire's multiply-and-reject, as assembly/rng.ts).
+// @ts-ignore: decorator
+@inline function below(rng: usize, bound: u32): u32 {
+  let m = <u64>rngNextU32(rng) * <u64>bound;
+  let low = <u32>m;
+  if (low < bound) {
+    const threshold: u32 = (<u32>0 - bound) % bound;
+    while (low < threshold) {
+      m = <u64>rngNextU32(rng) * <u64>bound;
+      low = <u32>m;
+    }
+  }
+  return <u32>(m >>> 32);
+}
+
+// A double uniform in [0, 1) with 53 random bits (two draws).
+// @ts-ignore: decorator
+@inline function uniform53(rng: usize): f64 {
+  const hi = <f64>(rngNextU32(rng) >>> 5); // 27 bits
+  const lo = <f64>(rngNextU32(rng) >>> 6); // 26 bits
+  return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0);
+}
+
+// Bytes of scratch kmeansPlusPlus needs for n rows: three n-float distance
+// arrays and one n-double cumulative sum.
+export function kmeansPlusPlusScratchBytes(n: i32): i32 {
+  return (round4(n) * 3 + round4(n) * 2) << 2;
+}
+
+// Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's variant): the first
+// centre is a uniform row; each next one is the best of `trials` candidate rows,
+// each drawn with probability ∝ its squared distance to the nearest chosen
+// centre (the first row whose cumulative f64 sum exceeds u·potential, so a row
+// at distance 0 is never drawn), "best" meaning the lowest potential Σ_i
+// min(closest_i, ‖x_i − candidate‖²) (ties: the first drawn). Writes the k
+// centres (copies of rows) to centers and their row indices to chosen (k i32).
+// Needs at least k distinct rows (else the potential reaches 0; the caller checks).
+export function kmeansPlusPlus(
+  n: i32, d: i32, k: i32, x: usize, trials: i32, rng: usize, centers: usize, chosen: usize, scratch: usize,
+): void {
+  const row = <usize>d << 2;
+  const nBytes = <usize>round4(n) << 2;
+  let closest = scratch, work = scratch + nBytes, best = scratch + nBytes * 2;
+  const cumsum = scratch + nBytes * 3;
+  const first = <i32>below(rng, <u32>n);
+  memory.copy(centers, x + <usize>first * row, row);
+  store<i32>(chosen, first);
+  const c0 = x + <usize>first * row;
+  for (let i = 0; i < n; i++) store<f32>(closest + (<usize>i << 2), sqDist(d, x + <usize>i * row, c0));
+  for (let c = 1; c < k; c++) {
+    let acc: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      acc += <f64>load<f32>(closest + (<usize>i << 2));
+      store<f64>(cumsum + (<usize>i << 3), acc);
+    }
+    const pot = acc;
+    let bestPot: f64 = Infinity;
+    let bestId = -1;
+    for (let t = 0; t < trials; t++) {
+      const target = uniform53(rng) * pot;
+      let lo = 0, hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (load<f64>(cumsum + (<usize>mid << 3)) > target) hi = mid; else lo = mid + 1;
+      }
+      const cand = x + <usize>lo * row;
+      let p: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const o = <usize>i << 2;
+        const v = min<f32>(load<f32>(closest + o), sqDist(d, x + <usize>i * row, cand));
+        store<f32>(work + o, v);
+        p += <f64>v;
+      }
+      if (p < bestPot) {
+        bestPot = p; bestId = lo;
+        const t2 = best; best = work; work = t2;
+      }
+    }
+    memory.copy(centers + <usize>c * row, x + <usize>bestId * row, row);
+    store<i32>(chosen + (<usize>c << 2), bestId);
+    const t3 = closest; closest = best; best = t3;
+  }
+}
+
+// k distinct row indices in [0, n), uniformly (a partial Fisher–Yates over
+// scratch, n i32), written to out (k i32; out may be scratch); k ≤ n.
+export function kmeansSampleDistinct(rng: usize, n: i32, k: i32, scratch: usize, out: usize): void {
+  for (let i = 0; i < n; i++) store<i32>(scratch + (<usize>i << 2), i);
+  for (let i = 0; i < k; i++) {
+    const j = i + <i32>below(rng, <u32>(n - i));
+    const pi = scratch + (<usize>i << 2), pj = scratch + (<usize>j << 2);
+    const t = load<i32>(pj);
+    store<i32>(pj, load<i32>(pi));
+    store<i32>(pi, t);
+    store<i32>(out + (<usize>i << 2), t);
+  }
+}
+
+// count row indices in [0, bound), uniformly with replacement, to out (i32).
+export function kmeansSampleIndices(rng: usize, count: i32, bound: i32, out: usize): void {
+  for (let i = 0; i < count; i++) store<i32>(out + (<usize>i << 2), <i32>below(rng, <u32>bound));
+}
+
+// The mini-batch update (scikit-learn's _mini_batch_step): for each centre with
+// counts_j > 0 rows in this batch, c_j ← (c_j·w_j + sums_j) / (w_j + counts_j)
+// and w_j += counts_j, with w (k f64) each centre's running count. Returns
+// Σ_j ‖c_j(new) − c_j(old)‖².
+export function kmeansMiniBatchUpdate(k: i32, d: i32, centers: usize, weights: usize, sums: usize, counts: usize): f64 {
+  let shift: f64 = 0;
+  for (let j = 0; j < k; j++) {
+    const cnt = load<i32>(counts + (<usize>j << 2));
+    if (cnt <= 0) continue;
+    const wp = weights + (<usize>j << 3);
+    const w = load<f64>(wp);
+    const total = w + <f64>cnt;
+    const inv = 1.0 / total;
+    for (let f = 0; f < d; f++) {
+      const t = j * d + f;
+      const c = centers + (<usize>t << 2);
+      const old = <f64>load<f32>(c);
+      const next = <f32>((old * w + load<f64>(sums + (<usize>t << 3))) * inv);
+      const e = <f64>next - old;
+      shift += e * e;
+      store<f32>(c, next);
+    }
+    store<f64>(wp, total);
+  }
+  return shift;
+}
+
+// Random reassignment of starved centres (scikit-learn's MiniBatchKMeans): the
+// centres whose running count w_j < ratio · max w — at most ⌊batchRows / 2⌋ of
+// them, keeping those with the smallest w (ties: the lower index) — move onto
+// distinct rows of the batch (batchRows × d f32) drawn uniformly, and their w
+// becomes the smallest w among the centres that stay. Returns how many moved.
+// scratch: k + batchRows i32.
+export function kmeansReassign(
+  rng: usize, k: i32, d: i32, centers: usize, weights: usize, ratio: f64, batchRows: i32, batch: usize, scratch: usize,
+): i32 {
+  let maxW: f64 = 0;
+  for (let j = 0; j < k; j++) maxW = max(maxW, load<f64>(weights + (<usize>j << 3)));
+  const threshold = ratio * maxW;
+  const flags = scratch, picks = scratch + (<usize>k << 2);
+  let count = 0;
+  for (let j = 0; j < k; j++) {
+    const f = load<f64>(weights + (<usize>j << 3)) < threshold ? 1 : 0;
+    store<i32>(flags + (<usize>j << 2), f);
+    count += f;
+  }
+  const limit = batchRows >> 1;
+  while (count > limit) {
+    // Drop the flagged centre with the largest weight (ties: the highest index).
+    let drop = -1;
+    let dropW: f64 = -Infinity;
+    for (let j = 0; j < k; j++) {
+      if (load<i32>(flags + (<usize>j << 2)) == 0) continue;
+      const w = load<f64>(weights + (<usize>j << 3));
+      if (w >= dropW) { dropW = w; drop = j; }
+    }
+    store<i32>(flags + (<usize>drop << 2), 0);
+    count--;
+  }
+  if (count == 0) return 0;
+  let keepMin: f64 = Infinity;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(flags + (<usize>j << 2)) == 0) keepMin = min(keepMin, load<f64>(weights + (<usize>j << 3)));
+  }
+  kmeansSampleDistinct(rng, batchRows, count, picks, picks);
+  const row = <usize>d << 2;
+  let t = 0;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(flags + (<usize>j << 2)) == 0) continue;
+    const r = load<i32>(picks + (<usize>t << 2));
+    t++;
+    memory.copy(centers + <usize>j * row, batch + <usize>r * row, row);
+    store<f64>(weights + (<usize>j << 3), keepMin);
+  }
+  return count;
+}

@@ -1,0 +1,411 @@
+// A dense autoencoder trained standalone to reconstruct its input, as in Keras:
+// an encoder and a decoder Network of Dense layers, the mean squared error, Adam.
+//
+//   const ae = new AutoEncoder({ inputSize: 64, encoderUnits: [32, 8], activation: 'relu', seed: 1 });
+//   const history = ae.fit(x, { epochs: 20, batchSize: 256, learningRate: 1e-3 });
+//   ae.encode(x);          // rows × 8 codes (a Matrix)
+//   ae.reconstruct(x);     // rows × 64 (a Matrix)
+//   ae.anomalyScores(x);   // per-row reconstruction error, mean over features of (x − x̂)²
+//   ae.dispose();          // the networks and optimizer state live in WASM memory
+//
+// Architecture: encoderUnits [u₁, …, u_m] gives Dense(u₁) … Dense(u_m), the last
+// being the code (activation `codeActivation`, default linear); the decoder is
+// decoderUnits (default the encoder's hidden sizes reversed, u_{m−1} … u₁) then
+// Dense(inputSize) with `outputActivation` (default linear; 'sigmoid' for data in
+// [0, 1]). Hidden layers use `activation` (default 'relu').
+//
+// Training: mini-batches of shuffled rows (seeded), loss = mean over the batch
+// rows of the mean over features of (x̂ − x)² (the 'mse' loss), gradients by the
+// layers' backward passes, one Adam (or AdamW with weightDecay > 0) step per
+// batch. The optimizer state persists across fit/trainOnBatch calls (as a
+// compiled Keras model); changing weightDecay or globalClipNorm starts it afresh.
+// A non-finite loss stops training with TrainingDivergedError before the weights
+// are touched.
+
+import { Matrix } from '../matrix.js';
+import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { Dense, type Activation } from '../nn/layers.js';
+import { Network, Stream } from '../nn/network.js';
+import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
+import { createOptimizer, type Optimizer } from '../nn/optim.js';
+import { checkInitializer, type InitializerName } from '../nn/init.js';
+import {
+  RngState, Workspace, intOption, numberOption, readF32, seedOption, stagePoints, type Points, type Staged,
+} from './common.js';
+
+export interface AutoEncoderOptions {
+  /** Features per row. */
+  inputSize: number;
+  /** Encoder layer sizes; the last is the code size. At least one. */
+  encoderUnits: readonly number[];
+  /** Decoder hidden sizes before the output layer. Default: the encoder's hidden sizes reversed. */
+  decoderUnits?: readonly number[];
+  /** Hidden layers' activation. Default 'relu'. */
+  activation?: Activation;
+  /** The code layer's activation. Default 'identity'. */
+  codeActivation?: Activation;
+  /** The output layer's activation. Default 'identity'. */
+  outputActivation?: Activation;
+  /** Default 'glorotUniform' (as Keras). */
+  kernelInitializer?: InitializerName;
+  /** Seeds the weights (encoder and decoder) and the shuffling. Default 0. */
+  seed?: number;
+}
+
+export interface AutoEncoderEpochLogs {
+  /** Mean training loss over the epoch's rows. */
+  loss: number;
+  /** The loss on validationData, when given. */
+  valLoss?: number;
+}
+
+export interface AutoEncoderFitOptions {
+  /** Passes over the data, ≥ 1. Default 1 (as Keras). */
+  epochs?: number;
+  /** Rows per step, ≥ 1. Default 32 (as Keras). */
+  batchSize?: number;
+  /** Adam's step size, > 0. Default 1e-3. */
+  learningRate?: number;
+  /** Reshuffle the rows every epoch. Default true. */
+  shuffle?: boolean;
+  /** Decoupled weight decay (AdamW) when > 0. Default 0 (Adam). */
+  weightDecay?: number;
+  /** Clip the global gradient norm of each network to this, > 0. Default: no clipping. */
+  globalClipNorm?: number;
+  /** Rows to report the loss on after every epoch (valLoss). */
+  validationData?: Points;
+  /** Called after every epoch (0-based); return false to stop. */
+  onEpochEnd?: (epoch: number, logs: AutoEncoderEpochLogs) => void | boolean;
+}
+
+export interface AutoEncoderHistory {
+  /** Per epoch: the mean training loss. */
+  loss: number[];
+  /** Per epoch, with validationData: the validation loss. */
+  valLoss: number[];
+}
+
+const KEYS = ['inputSize', 'encoderUnits', 'decoderUnits', 'activation', 'codeActivation', 'outputActivation', 'kernelInitializer', 'seed'] as const;
+const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'weightDecay', 'globalClipNorm', 'validationData', 'onEpochEnd'] as const;
+const TRAIN_KEYS = ['learningRate', 'weightDecay', 'globalClipNorm'] as const;
+/** Rows per forward pass at inference, bounding the activation buffers. */
+const CHUNK = 4096;
+
+interface StepConfig {
+  learningRate: number;
+  weightDecay: number;
+  globalClipNorm: number | undefined;
+}
+
+export class AutoEncoder {
+  readonly inputSize: number;
+  readonly codeSize: number;
+  readonly seed: number;
+  /** The encoder network (inputSize → codeSize); its parameters are named '0.weight', '0.bias', …. */
+  readonly encoder: Network;
+  /** The decoder network (codeSize → inputSize). */
+  readonly decoder: Network;
+  readonly #loss: Loss;
+  readonly #shuffle: RngState;
+  #optimizers: [Optimizer, Optimizer] | null = null;
+  #optimizerKey = '';
+  #steps = 0;
+  #disposed = false;
+  // Reused by every step, so a step allocates nothing in JS.
+  readonly #lossArgs: LossBuffers = { rows: 0, cols: 0, logits: 0, targets: 0, grad: 0 };
+  readonly #stepArgs = { learningRate: 0 };
+
+  constructor(options: AutoEncoderOptions) {
+    const where = 'AutoEncoder';
+    const opts = checkOptionsObject(where, options);
+    checkKeys(where, opts, KEYS);
+    this.inputSize = checkDim(where, 'inputSize', opts.inputSize);
+    const encoderUnits = unitList(where, 'encoderUnits', opts.encoderUnits, false);
+    const decoderUnits = opts.decoderUnits === undefined
+      ? encoderUnits.slice(0, -1).reverse()
+      : unitList(where, 'decoderUnits', opts.decoderUnits, true);
+    this.codeSize = encoderUnits[encoderUnits.length - 1]!;
+    const activation = checkActivation(where, 'activation', opts.activation ?? 'relu');
+    const codeActivation = checkActivation(where, 'codeActivation', opts.codeActivation ?? 'identity');
+    const outputActivation = checkActivation(where, 'outputActivation', opts.outputActivation ?? 'identity');
+    const kernelInitializer = opts.kernelInitializer === undefined
+      ? 'glorotUniform'
+      : checkInitializer(`${where} kernelInitializer`, opts.kernelInitializer);
+    this.seed = seedOption(where, opts.seed);
+    const dense = (units: number, act: Activation) => new Dense(units, { activation: act, kernelInitializer });
+    const encLayers = encoderUnits.map((u, i) => dense(u, i === encoderUnits.length - 1 ? codeActivation : activation));
+    const decLayers = [...decoderUnits.map((u) => dense(u, activation)), dense(this.inputSize, outputActivation)];
+    this.encoder = new Network(encLayers, { inputSize: this.inputSize, seed: this.seed });
+    try {
+      // A seed of its own for the decoder's weights, derived from the model's.
+      this.decoder = new Network(decLayers, { inputSize: this.codeSize, seed: (this.seed ^ 0x5bd1e995) >>> 0 });
+    } catch (err) {
+      this.encoder.dispose();
+      throw err;
+    }
+    this.#loss = createLoss({ type: 'mse' });
+    this.#shuffle = new RngState(this.seed, Stream.shuffle);
+  }
+
+  /** Trains on `points` (rows × inputSize); returns the per-epoch losses. */
+  fit(points: Points, options?: AutoEncoderFitOptions): AutoEncoderHistory {
+    const where = 'AutoEncoder.fit';
+    this.#check(where);
+    const opts = checkOptionsObject(where, options);
+    checkKeys(where, opts, FIT_KEYS);
+    const epochs = intOption(where, 'epochs', opts.epochs, 1, 1);
+    const batchSize = intOption(where, 'batchSize', opts.batchSize, 32, 1);
+    const shuffle = opts.shuffle === undefined ? true : opts.shuffle;
+    if (typeof shuffle !== 'boolean') throw new ArgumentError(`${where}: shuffle must be true or false, got ${show(shuffle)}`);
+    const step = stepConfig(where, opts);
+    const onEpochEnd = opts.onEpochEnd;
+    if (onEpochEnd !== undefined && typeof onEpochEnd !== 'function') {
+      throw new ArgumentError(`${where}: onEpochEnd must be a function, got ${show(onEpochEnd)}`);
+    }
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points, this.inputSize);
+      const val = opts.validationData === undefined
+        ? null
+        : stagePoints(ws, `${where} validationData`, opts.validationData, this.inputSize);
+      const n = x.rows, d = this.inputSize;
+      const batch = Math.min(batchSize, n);
+      const kern = runtime(where).kernels;
+      this.#ensureOptimizers(step);
+      this.encoder.ensureCapacity(batch);
+      this.decoder.ensureCapacity(batch);
+      const order = ws.floats(n), xb = ws.floats(batch * d), grad = ws.floats(batch * d);
+      const valScores = val === null ? 0 : ws.floats(val.rows);
+      const rng = this.#shuffle.enter(ws);
+      const history: AutoEncoderHistory = { loss: [], valLoss: [] };
+      try {
+        for (let epoch = 0; epoch < epochs; epoch++) {
+          const idx = new Int32Array(heapF32().buffer, order, n);
+          for (let i = 0; i < n; i++) idx[i] = i;
+          if (shuffle) kern.rngShuffle(rng, n, order);
+          let total = 0;
+          for (let start = 0; start < n; start += batch) {
+            const rows = Math.min(batch, n - start);
+            kern.gatherRows(rows, d, x.ptr, order + start * 4, xb);
+            total += this.#trainStep(xb, rows, grad, step) * rows;
+          }
+          const logs: AutoEncoderEpochLogs = { loss: total / n };
+          history.loss.push(logs.loss);
+          if (val !== null) {
+            logs.valLoss = this.#meanError(val, valScores);
+            history.valLoss.push(logs.valLoss);
+          }
+          if (onEpochEnd !== undefined && onEpochEnd(epoch, logs) === false) break;
+        }
+      } finally {
+        this.#shuffle.leave(rng);
+      }
+      return history;
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** One optimizer step on `points` as one batch; returns its loss before the step. */
+  trainOnBatch(points: Points, options?: { learningRate?: number; weightDecay?: number; globalClipNorm?: number }): number {
+    const where = 'AutoEncoder.trainOnBatch';
+    this.#check(where);
+    const opts = checkOptionsObject(where, options);
+    checkKeys(where, opts, TRAIN_KEYS);
+    const step = stepConfig(where, opts);
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points, this.inputSize);
+      this.#ensureOptimizers(step);
+      const grad = ws.floats(x.rows * this.inputSize);
+      return this.#trainStep(x.ptr, x.rows, grad, step);
+    } finally {
+      ws.free();
+    }
+  }
+
+  /**
+   * Forward and backward on `points` as one batch without updating the weights:
+   * returns the loss and leaves its gradients in encoder.parameters and
+   * decoder.parameters (`.gradient(name)`), e.g. for a gradient check.
+   */
+  computeGradients(points: Points): number {
+    const where = 'AutoEncoder.computeGradients';
+    this.#check(where);
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points, this.inputSize);
+      const grad = ws.floats(x.rows * this.inputSize);
+      return this.#forwardBackward(x.ptr, x.rows, grad);
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** The codes of `points`, a rows × codeSize Matrix (dispose it). */
+  encode(points: Points): Matrix {
+    return this.#infer('AutoEncoder.encode', points, this.codeSize, (ptr, rows) => this.encoder.forwardPtr(ptr, rows, false));
+  }
+
+  /** The reconstructions of `points`, a rows × inputSize Matrix (dispose it). */
+  reconstruct(points: Points): Matrix {
+    return this.#infer('AutoEncoder.reconstruct', points, this.inputSize, (ptr, rows) =>
+      this.decoder.forwardPtr(this.encoder.forwardPtr(ptr, rows, false), rows, false));
+  }
+
+  /** Per row, the reconstruction error: mean over features of (x − x̂)². Larger is more anomalous. */
+  anomalyScores(points: Points): Float32Array {
+    const where = 'AutoEncoder.anomalyScores';
+    this.#check(where);
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points, this.inputSize);
+      const out = ws.floats(x.rows);
+      this.#scores(x, out);
+      return readF32(out, x.rows);
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** The mean reconstruction error over all rows and features (the training loss, without a step). */
+  evaluate(points: Points): number {
+    const where = 'AutoEncoder.evaluate';
+    this.#check(where);
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points, this.inputSize);
+      return this.#meanError(x, ws.floats(x.rows));
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** Optimizer steps taken so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** Frees the networks and the optimizer state. Twice is harmless; any other use afterwards throws. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.encoder.dispose();
+    this.decoder.dispose();
+    if (this.#optimizers !== null) for (const o of this.#optimizers) o.dispose();
+    this.#optimizers = null;
+    this.#disposed = true;
+  }
+
+  #check(where: string): void {
+    if (this.#disposed) throw new DisposedError(`${where}: an AutoEncoder`);
+  }
+
+  #ensureOptimizers(step: StepConfig): void {
+    const key = `${step.weightDecay}|${step.globalClipNorm ?? ''}`;
+    if (this.#optimizers !== null && key === this.#optimizerKey) return;
+    if (this.#optimizers !== null) for (const o of this.#optimizers) o.dispose();
+    const make = (net: Network): Optimizer => createOptimizer({
+      type: step.weightDecay > 0 ? 'adamw' : 'adam',
+      learningRate: step.learningRate,
+      weightDecay: step.weightDecay,
+      ...(step.globalClipNorm === undefined ? {} : { globalClipNorm: step.globalClipNorm }),
+    }).attach(net.parameters);
+    this.#optimizers = [make(this.encoder), make(this.decoder)];
+    this.#optimizerKey = key;
+  }
+
+  /** Forward, loss and backward on rows at x (the targets are x itself); returns the loss. */
+  #forwardBackward(x: number, rows: number, grad: number): number {
+    const h = this.encoder.forwardPtr(x, rows, true);
+    const y = this.decoder.forwardPtr(h, rows, true);
+    const a = this.#lossArgs;
+    a.rows = rows; a.cols = this.inputSize; a.logits = y; a.targets = x; a.grad = grad;
+    const loss = this.#loss.compute(a);
+    if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps + 1, 'the loss');
+    const dh = this.decoder.backwardPtr(grad, rows, true);
+    this.encoder.backwardPtr(dh, rows, false);
+    return loss;
+  }
+
+  #trainStep(x: number, rows: number, grad: number, step: StepConfig): number {
+    const loss = this.#forwardBackward(x, rows, grad);
+    this.#stepArgs.learningRate = step.learningRate;
+    const opt = this.#optimizers!;
+    opt[0].step(this.#stepArgs);
+    opt[1].step(this.#stepArgs);
+    this.#steps++;
+    return loss;
+  }
+
+  /** Per-row reconstruction errors of x into out (rows f32), chunk by chunk. */
+  #scores(x: Staged, out: number): void {
+    const kern = runtime('AutoEncoder').kernels;
+    const d = this.inputSize;
+    for (let start = 0; start < x.rows; start += CHUNK) {
+      const rows = Math.min(CHUNK, x.rows - start);
+      const xp = x.ptr + start * d * 4;
+      const y = this.decoder.forwardPtr(this.encoder.forwardPtr(xp, rows, false), rows, false);
+      kern.rowMeanSquaredError(rows, d, xp, y, out + start * 4);
+    }
+  }
+
+  #meanError(x: Staged, scores: number): number {
+    this.#scores(x, scores);
+    const s = new Float32Array(heapF32().buffer, scores, x.rows);
+    let total = 0;
+    for (let i = 0; i < s.length; i++) total += s[i]!;
+    return total / x.rows;
+  }
+
+  #infer(where: string, points: Points, cols: number, run: (ptr: number, rows: number) => number): Matrix {
+    this.#check(where);
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points, this.inputSize);
+      const out = Matrix.zeros(x.rows, cols);
+      for (let start = 0; start < x.rows; start += CHUNK) {
+        const rows = Math.min(CHUNK, x.rows - start);
+        const y = run(x.ptr + start * this.inputSize * 4, rows);
+        const heap = heapF32();
+        heap.copyWithin((out.ptr >>> 2) + start * cols, y >>> 2, (y >>> 2) + rows * cols);
+      }
+      return out;
+    } finally {
+      ws.free();
+    }
+  }
+}
+
+function unitList(where: string, name: string, value: unknown, allowEmpty: boolean): number[] {
+  if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) {
+    throw new ArgumentError(`${where}: ${name} must be ${allowEmpty ? 'an' : 'a non-empty'} array of layer sizes, got ${show(value)}`);
+  }
+  return value.map((u: unknown, i: number) => {
+    if (typeof u !== 'number' || !Number.isSafeInteger(u) || u < 1) {
+      throw new ArgumentError(`${where}: ${name}[${i}] must be a positive integer, got ${show(u)}`);
+    }
+    return u;
+  });
+}
+
+/** An activation name, checked by Dense itself (which allocates nothing), reported as this option. */
+function checkActivation(where: string, name: string, value: unknown): Activation {
+  try {
+    void new Dense(1, { activation: value as Activation });
+  } catch (err) {
+    if (err instanceof ArgumentError) throw new ArgumentError(`${where}: ${name}: ${err.message.replace(/^Dense: /, '')}`);
+    throw err;
+  }
+  return value as Activation;
+}
+
+function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
+  const learningRate = numberOption(where, 'learningRate', opts.learningRate, 1e-3, (v) => v > 0, 'a finite number > 0');
+  const weightDecay = numberOption(where, 'weightDecay', opts.weightDecay, 0, (v) => v >= 0, 'a finite number ≥ 0');
+  const globalClipNorm = opts.globalClipNorm === undefined
+    ? undefined
+    : numberOption(where, 'globalClipNorm', opts.globalClipNorm, 1, (v) => v > 0, 'a finite number > 0');
+  return { learningRate, weightDecay, globalClipNorm };
+}

@@ -1,0 +1,285 @@
+// What the clustering models share: reading points into WASM memory (validated
+// before any kernel runs), a workspace that frees everything a call allocated,
+// a seeded RNG state kept in JS between calls, and option checks.
+//
+// The models keep their fitted state in JS typed arrays and hold no WASM memory
+// between calls (only the AutoEncoder, which owns networks, needs dispose()).
+
+import { Matrix } from '../matrix.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { show } from '../runtime/validate.js';
+import { checkSeed } from '../nn/validate.js';
+
+/**
+ * Points, one row each: an array of rows, a Matrix, or a flat row-major array
+ * with its shape, `{ data: Float32Array, rows, cols }`. Every value must be finite.
+ */
+export type Points =
+  | readonly (readonly number[])[]
+  | Matrix
+  | FlatPoints;
+
+export interface FlatPoints {
+  readonly data: Float32Array | Float64Array | readonly number[];
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** A copy of validated points in WASM memory (owned by a Workspace). */
+export interface Staged {
+  readonly ptr: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Allocations of one call, all freed by `free()` (in a finally). */
+export class Workspace {
+  readonly #ptrs: number[] = [];
+  readonly #where: string;
+
+  constructor(where: string) {
+    this.#where = where;
+  }
+
+  /** A 16-byte-aligned block of `bytes` (contents undefined). */
+  alloc(bytes: number): number {
+    const p = runtime(this.#where).allocator.alloc(Math.max(bytes, 16));
+    this.#ptrs.push(p);
+    return p;
+  }
+
+  /** A block of `count` f32/i32 slots (4 bytes each). */
+  floats(count: number): number {
+    return this.alloc(count * 4);
+  }
+
+  /** A block of `count` f64 slots. */
+  doubles(count: number): number {
+    return this.alloc(count * 8);
+  }
+
+  free(): void {
+    const { allocator } = runtime(this.#where);
+    for (const p of this.#ptrs) allocator.free(p);
+    this.#ptrs.length = 0;
+  }
+}
+
+/**
+ * Validates `points` and copies them into WASM memory. `cols`, when given, is
+ * the number of features a fitted model expects (ShapeError otherwise).
+ */
+export function stagePoints(ws: Workspace, where: string, points: unknown, cols?: number): Staged {
+  const fitted = cols === undefined ? '' : ` (the model was fitted on ${cols} features)`;
+  if (points instanceof Matrix) {
+    void points.ptr; // DisposedError for a disposed matrix
+    if (cols !== undefined && points.cols !== cols) {
+      throw new ShapeError(`${where}: points have ${points.cols} columns, expected ${cols}${fitted}`);
+    }
+    const n = points.rows * points.cols;
+    const ptr = ws.floats(n);
+    const heap = heapF32();
+    heap.copyWithin(ptr >>> 2, points.ptr >>> 2, (points.ptr >>> 2) + n);
+    const staged = { ptr, rows: points.rows, cols: points.cols };
+    checkFinite(where, staged, (i) => heapF32()[(ptr >>> 2) + i]);
+    return staged;
+  }
+  if (Array.isArray(points)) {
+    const rows = points as readonly unknown[];
+    if (rows.length === 0) throw new ShapeError(`${where}: points has no rows; expected at least one`);
+    const first = rows[0];
+    if (!Array.isArray(first)) {
+      throw new ArgumentError(
+        `${where}: points must be an array of rows (number[][]), a Matrix or { data, rows, cols }; ` +
+          `row 0 is ${show(first)}`,
+      );
+    }
+    const c = cols ?? first.length;
+    if (c < 1) throw new ShapeError(`${where}: points row 0 has no values; expected at least one feature`);
+    const ptr = ws.floats(rows.length * c);
+    const heap = heapF32();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (!Array.isArray(row) || row.length !== c) {
+        throw new ShapeError(
+          `${where}: points row ${i} has ${Array.isArray(row) ? `${row.length} values` : `the value ${show(row)}`}, ` +
+            `expected ${c}${cols === undefined ? ' (as row 0)' : fitted}`,
+        );
+      }
+      const at = (ptr >>> 2) + i * c;
+      for (let j = 0; j < c; j++) {
+        const v: unknown = row[j];
+        if (typeof v !== 'number') throw nonFinite(where, i, j, v);
+        heap[at + j] = v;
+      }
+    }
+    const staged = { ptr, rows: rows.length, cols: c };
+    checkFinite(where, staged, (i) => (rows[Math.floor(i / c)] as readonly number[])[i % c]);
+    return staged;
+  }
+  if (typeof points === 'object' && points !== null && 'data' in points) {
+    const p = points as Record<string, unknown>;
+    const data = p.data;
+    if (!(data instanceof Float32Array) && !(data instanceof Float64Array) && !Array.isArray(data)) {
+      throw new ArgumentError(`${where}: points.data must be a Float32Array, a Float64Array or a number[], got ${show(data)}`);
+    }
+    for (const key of ['rows', 'cols'] as const) {
+      const v = p[key];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+        throw new ShapeError(`${where}: points.${key} must be a positive integer, got ${show(v)}`);
+      }
+    }
+    const r = p.rows as number, c = p.cols as number;
+    const values = data as ArrayLike<unknown>;
+    if (values.length !== r * c) {
+      throw new ShapeError(`${where}: points.data has ${values.length} values; ${r} rows × ${c} cols needs ${r * c}`);
+    }
+    if (cols !== undefined && c !== cols) {
+      throw new ShapeError(`${where}: points have ${c} columns, expected ${cols}${fitted}`);
+    }
+    if (Array.isArray(data)) {
+      for (let i = 0; i < values.length; i++) {
+        if (typeof values[i] !== 'number') throw nonFinite(where, Math.floor(i / c), i % c, values[i]);
+      }
+    }
+    const ptr = ws.floats(r * c);
+    heapF32().set(values as ArrayLike<number>, ptr >>> 2);
+    checkFinite(where, { ptr, rows: r, cols: c }, (i) => values[i]);
+    return { ptr, rows: r, cols: c };
+  }
+  throw new ArgumentError(
+    `${where}: points must be an array of rows (number[][]), a Matrix or { data, rows, cols }, got ${show(points)}`,
+  );
+}
+
+/**
+ * Scans the f32 copy with the firstNonFinite kernel (a check, run before any
+ * kernel computes on the data), which also catches finite f64 values beyond
+ * the f32 range; the error shows the caller's value, `original(i)` for flat index i.
+ */
+function checkFinite(where: string, x: Staged, original: (i: number) => unknown): void {
+  const i = runtime(where).kernels.firstNonFinite(x.rows * x.cols, x.ptr);
+  if (i < 0) return;
+  const o = original(i);
+  const row = Math.floor(i / x.cols), col = i % x.cols;
+  if (typeof o === 'number' && Number.isFinite(o)) {
+    throw new ArgumentError(`${where}: points row ${row}, column ${col} is ${o}, outside the float32 range (±3.4e38)`);
+  }
+  throw nonFinite(where, row, col, o);
+}
+
+function nonFinite(where: string, row: number, col: number, v: unknown): ArgumentError {
+  return new ArgumentError(`${where}: points row ${row}, column ${col} is ${show(v)}; every value must be a finite number`);
+}
+
+/**
+ * How many distinct rows `x` has, counting no further than `limit` (rows equal
+ * value for value, −0 = 0, are one row).
+ */
+export function countDistinctRows(x: Staged, limit: number): number {
+  const heap = heapF32();
+  const seen = new Set<string>();
+  const base = x.ptr >>> 2;
+  for (let i = 0; i < x.rows && seen.size < limit; i++) {
+    const row = heap.subarray(base + i * x.cols, base + (i + 1) * x.cols);
+    seen.add(row.join(','));
+  }
+  return seen.size;
+}
+
+/** Throws unless `x` has at least `k` distinct rows. */
+export function requireDistinctRows(where: string, x: Staged, k: number, what: string): void {
+  if (x.rows < k) {
+    throw new ArgumentError(`${where}: ${what} = ${k} is larger than the number of rows (${x.rows})`);
+  }
+  const distinct = countDistinctRows(x, k);
+  if (distinct < k) {
+    throw new ArgumentError(
+      `${where}: ${what} = ${k} is larger than the number of distinct rows (${distinct}); ` +
+        `lower ${what} or deduplicate the points`,
+    );
+  }
+}
+
+/** The RNG stream the clustering models draw from their seed (apart from a Network's 0–2 and Dataset.split's 3). */
+export const CLUSTER_STREAM = 5;
+
+/** A xoshiro128** state (4 × u32) kept in JS between calls; `enter` copies it into WASM, `leave` back. */
+export class RngState {
+  readonly #state = new Uint32Array(4);
+
+  constructor(seed: number, stream: number) {
+    const ws = new Workspace('Rng');
+    try {
+      const p = ws.alloc(16);
+      runtime('Rng').kernels.rngSeed(p, seed >>> 0, stream >>> 0);
+      this.#state.set(new Uint32Array(heapF32().buffer, p, 4));
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** A pointer to a copy of the state inside `ws`. */
+  enter(ws: Workspace): number {
+    const p = ws.alloc(16);
+    new Uint32Array(heapF32().buffer, p, 4).set(this.#state);
+    return p;
+  }
+
+  /** Reads the advanced state back from `ptr`. */
+  leave(ptr: number): void {
+    this.#state.set(new Uint32Array(heapF32().buffer, ptr, 4));
+  }
+}
+
+// Option checks.
+
+export function intOption(where: string, name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function numberOption(
+  where: string, name: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+    throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function seedOption(where: string, value: unknown): number {
+  return value === undefined ? 0 : checkSeed(where, value);
+}
+
+export function notFitted(where: string, model: string): ArgumentError {
+  return new ArgumentError(`${where}: this ${model} is not fitted yet; call fit() first`);
+}
+
+/** A Float64Array copy of `count` doubles at `ptr`. */
+export function readF64(ptr: number, count: number): Float64Array {
+  return new Float64Array(heapF32().buffer, ptr, count).slice();
+}
+
+/** A Float32Array copy of `count` floats at `ptr`. */
+export function readF32(ptr: number, count: number): Float32Array {
+  return heapF32().slice(ptr >>> 2, (ptr >>> 2) + count);
+}
+
+/** An Int32Array copy of `count` ints at `ptr`. */
+export function readI32(ptr: number, count: number): Int32Array {
+  return new Int32Array(heapF32().buffer, ptr, count).slice();
+}
+
+export function writeF64(ptr: number, values: ArrayLike<number>): void {
+  new Float64Array(heapF32().buffer, ptr, values.length).set(values);
+}
+
+export function writeF32(ptr: number, values: ArrayLike<number>): void {
+  heapF32().set(values, ptr >>> 2);
+}

@@ -1,0 +1,399 @@
+// K-means (Lloyd's algorithm) with scikit-learn's semantics, over the kernels of
+// assembly/kmeans.ts.
+//
+//   const km = new KMeans({ k: 8, seed: 1 }).fit(points);
+//   km.labels; km.inertia; km.clusterCenters; km.nIter;
+//   km.predict(more); km.transform(more); km.anomalyScores(more);
+//
+// What fit does, as sklearn.cluster.KMeans(algorithm='lloyd'):
+//  - The data are centred (column means subtracted) before anything else, so
+//    the distance expansion ‖x‖² + ‖c‖² − 2·x·c does not cancel; centres are
+//    reported back in the original coordinates.
+//  - `tol` is relative: iterations stop when Σ_j ‖c_j(new) − c_j(old)‖² ≤
+//    tol · mean over features of the feature variance, or as soon as an
+//    assignment leaves every label unchanged (strict convergence).
+//  - If the last iteration did not converge strictly, one more assignment makes
+//    `labels` match `clusterCenters`; `inertia` is then Σ‖x_i − c_label(i)‖²,
+//    computed exactly in f64 from the f32 data.
+//  - Empty clusters: a centre that receives no point is moved onto the point
+//    farthest from its own centre (among points whose cluster keeps another
+//    point), which leaves its old cluster — sklearn's rule.
+//  - `nInit` runs keep the lowest inertia (the first on ties); 'auto' is 1 run
+//    for 'k-means++' or given centres, 10 for 'random'.
+//  - Seeding: 'k-means++' is the greedy variant (2 + ⌊ln k⌋ candidates per
+//    centre, keeping the one that lowers the potential most); 'random' takes k
+//    distinct rows. Both are seeded (`seed`); a fit is reproducible bit for bit
+//    in every runtime.
+
+import { Matrix } from '../matrix.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import type { Kernels } from '../runtime/abi.js';
+import {
+  CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF32, readI32, requireDistinctRows,
+  seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
+} from './common.js';
+
+/** How to choose the first centres: a method, or the k centres themselves (k rows of d numbers). */
+export type KMeansInit = 'k-means++' | 'random' | readonly (readonly number[])[];
+
+export interface KMeansOptions {
+  /** Number of clusters, ≥ 1 (scikit-learn's n_clusters). */
+  k: number;
+  /** Default 'k-means++'. */
+  init?: KMeansInit;
+  /** Runs from different seeds, keeping the lowest inertia. Default 'auto' (1 for k-means++ or given centres, 10 for random). */
+  nInit?: number | 'auto';
+  /** Lloyd iterations per run, ≥ 1. Default 300. */
+  maxIter?: number;
+  /** Relative tolerance on the centre shift (see the top of this file), ≥ 0. Default 1e-4. */
+  tol?: number;
+  /** Seeds the initialization. Default 0. */
+  seed?: number;
+}
+
+const KEYS = ['k', 'init', 'nInit', 'maxIter', 'tol', 'seed'] as const;
+
+/** Checked k-means options shared by KMeans and MiniBatchKMeans. */
+export interface InitChoice {
+  readonly method: 'k-means++' | 'random' | 'given';
+  /** The given centres, k × d row-major (original coordinates), or null. */
+  readonly centers: Float64Array | null;
+  readonly cols: number;
+}
+
+export function checkK(where: string, k: unknown): number {
+  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) {
+    throw new ArgumentError(`${where}: k must be an integer ≥ 1, got ${show(k)}`);
+  }
+  return k;
+}
+
+export function checkInit(where: string, init: unknown, k: number): InitChoice {
+  if (init === undefined || init === 'k-means++') return { method: 'k-means++', centers: null, cols: 0 };
+  if (init === 'random') return { method: 'random', centers: null, cols: 0 };
+  if (!Array.isArray(init)) {
+    throw new ArgumentError(`${where}: init must be "k-means++", "random" or an array of k centres (number[][]), got ${show(init)}`);
+  }
+  if (init.length !== k) throw new ShapeError(`${where}: init gives ${init.length} centres, expected k = ${k}`);
+  const first: unknown = init[0];
+  const d = Array.isArray(first) ? first.length : 0;
+  if (d < 1) throw new ShapeError(`${where}: init centre 0 must be a non-empty array of numbers, got ${show(first)}`);
+  const out = new Float64Array(k * d);
+  for (let j = 0; j < k; j++) {
+    const c: unknown = init[j];
+    if (!Array.isArray(c) || c.length !== d) {
+      throw new ShapeError(`${where}: init centre ${j} has ${Array.isArray(c) ? c.length : show(c)} values, expected ${d} (as centre 0)`);
+    }
+    for (let f = 0; f < d; f++) {
+      const v: unknown = c[f];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new ArgumentError(`${where}: init centre ${j}, value ${f} is ${show(v)}; expected a finite number`);
+      }
+      out[j * d + f] = v;
+    }
+  }
+  return { method: 'given', centers: out, cols: d };
+}
+
+/** 2 + ⌊ln k⌋ (scikit-learn's number of local trials), with the deterministic log kernel. */
+export function plusPlusTrials(k: number): number {
+  return 2 + Math.floor(runtime('k-means++').kernels.mathLog(k));
+}
+
+/**
+ * The buffers of Lloyd's algorithm over centred points x (n × d f32 in WASM):
+ * allocated once per fit, reused by every run.
+ */
+export class LloydState {
+  readonly n: number;
+  readonly d: number;
+  readonly k: number;
+  readonly x: number;
+  readonly xNorms: number;
+  readonly labels: number;
+  readonly minDist: number;
+  readonly sums: number;
+  readonly counts: number;
+  readonly scratch: number;
+  readonly centers: number;
+  readonly #ws: Workspace;
+  #ppScratch = 0;
+  #idxScratch = 0;
+  #chosen = 0;
+
+  constructor(ws: Workspace, x: Staged, k: number) {
+    const kern = runtime('KMeans').kernels;
+    this.#ws = ws;
+    this.n = x.rows; this.d = x.cols; this.k = k; this.x = x.ptr;
+    this.xNorms = ws.floats(x.rows);
+    this.labels = ws.floats(x.rows);
+    this.minDist = ws.floats(x.rows);
+    this.sums = ws.doubles(k * x.cols);
+    this.counts = ws.floats(k);
+    this.scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
+    this.centers = ws.floats(k * x.cols);
+    kern.rowSquaredNorms(x.rows, x.cols, x.ptr, this.xNorms);
+  }
+
+  /** Writes initial centres (centred coordinates) into `centers`. */
+  seed(kern: Kernels, init: InitChoice, shift: Float64Array, rng: number): void {
+    const { n, d, k } = this;
+    if (this.#chosen === 0) this.#chosen = this.#ws.floats(k);
+    if (init.method === 'k-means++') {
+      if (this.#ppScratch === 0) this.#ppScratch = this.#ws.alloc(kern.kmeansPlusPlusScratchBytes(n));
+      kern.kmeansPlusPlus(n, d, k, this.x, plusPlusTrials(k), rng, this.centers, this.#chosen, this.#ppScratch);
+    } else if (init.method === 'random') {
+      if (this.#idxScratch === 0) this.#idxScratch = this.#ws.floats(n);
+      kern.kmeansSampleDistinct(rng, n, k, this.#idxScratch, this.#chosen);
+      kern.gatherRows(k, d, this.x, this.#chosen, this.centers);
+    } else {
+      const c = init.centers!;
+      const heap = heapF32();
+      const at = this.centers >>> 2;
+      // f32(c − shift) in f64 first, as subtractColumns does for the data.
+      for (let j = 0; j < k; j++) for (let f = 0; f < d; f++) heap[at + j * d + f] = c[j * d + f]! - shift[f]!;
+    }
+  }
+
+  /**
+   * Lloyd's iterations from the current centres. Returns the iteration count
+   * and the exact inertia; labels and centres are left in their buffers.
+   */
+  run(kern: Kernels, maxIter: number, tolAbs: number): { nIter: number; inertia: number; strict: boolean } {
+    const { n, d, k, x, xNorms, labels, minDist, sums, counts, scratch, centers } = this;
+    new Int32Array(heapF32().buffer, labels, n).fill(-1);
+    let strict = false;
+    let it = 0;
+    while (it < maxIter) {
+      it++;
+      const changed = kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch);
+      if (changed === 0) { strict = true; break; }
+      kern.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
+      const shift = kern.kmeansUpdate(k, d, sums, counts, centers);
+      if (shift <= tolAbs) break;
+    }
+    if (!strict) kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, 0, 0, scratch);
+    const inertia = kern.kmeansRowDistances(n, d, x, centers, labels, 0);
+    return { nIter: it, inertia, strict };
+  }
+}
+
+/** Column means (the shift) and the mean feature variance of x, from the kernel (f64). */
+export function columnStats(ws: Workspace, x: Staged): { shift: Float64Array; meanVariance: number } {
+  const kern = runtime('KMeans').kernels;
+  const mean = ws.doubles(x.cols), variance = ws.doubles(x.cols);
+  kern.colMeanVar(x.rows, x.cols, x.ptr, mean, variance);
+  const heap64 = new Float64Array(heapF32().buffer);
+  const shift = heap64.slice(mean >>> 3, (mean >>> 3) + x.cols);
+  let s = 0;
+  for (let f = 0; f < x.cols; f++) s += heap64[(variance >>> 3) + f]!;
+  return { shift, meanVariance: s / x.cols };
+}
+
+/** Subtracts `shift` from every row of x in place (f64 arithmetic, rounded to f32). */
+export function shiftRows(ws: Workspace, x: Staged, shift: Float64Array): void {
+  const p = ws.doubles(shift.length);
+  writeF64(p, shift);
+  runtime('KMeans').kernels.subtractColumns(x.rows, x.cols, x.ptr, p, x.ptr);
+}
+
+export class KMeans {
+  readonly k: number;
+  readonly init: 'k-means++' | 'random' | 'given';
+  readonly nInit: number;
+  readonly maxIter: number;
+  readonly tol: number;
+  readonly seed: number;
+  readonly #init: InitChoice;
+  #centers: Float32Array | null = null;
+  #shift: Float64Array | null = null;
+  #labels: Int32Array | null = null;
+  #inertia = NaN;
+  #nIter = 0;
+
+  constructor(options: KMeansOptions) {
+    const where = 'KMeans';
+    const opts = checkOptionsObject(where, options);
+    checkKeys(where, opts, KEYS);
+    this.k = checkK(where, opts.k);
+    this.#init = checkInit(where, opts.init, this.k);
+    this.init = this.#init.method;
+    if (opts.nInit === undefined || opts.nInit === 'auto') this.nInit = this.init === 'random' ? 10 : 1;
+    else this.nInit = intOption(where, 'nInit', opts.nInit, 1, 1);
+    if (this.init === 'given' && this.nInit !== 1) {
+      throw new ArgumentError(`${where}: nInit must be 1 (or 'auto') when init gives the centres, got ${this.nInit}`);
+    }
+    this.maxIter = intOption(where, 'maxIter', opts.maxIter, 300, 1);
+    this.tol = numberOption(where, 'tol', opts.tol, 1e-4, (v) => v >= 0, 'a finite number ≥ 0');
+    this.seed = seedOption(where, opts.seed);
+  }
+
+  /** Clusters `points`; returns this. */
+  fit(points: Points): this {
+    const where = 'KMeans.fit';
+    const ws = new Workspace(where);
+    try {
+      const x = stagePoints(ws, where, points);
+      if (this.#init.method === 'given' && this.#init.cols !== x.cols) {
+        throw new ShapeError(`${where}: the init centres have ${this.#init.cols} values each, the points ${x.cols} columns`);
+      }
+      requireDistinctRows(where, x, this.k, 'k');
+      const kern = runtime(where).kernels;
+      const { shift, meanVariance } = columnStats(ws, x);
+      shiftRows(ws, x, shift);
+      const state = new LloydState(ws, x, this.k);
+      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const rng = rngState.enter(ws);
+      let best: { centers: Float32Array; labels: Int32Array; inertia: number; nIter: number } | null = null;
+      for (let r = 0; r < this.nInit; r++) {
+        state.seed(kern, this.#init, shift, rng);
+        const run = state.run(kern, this.maxIter, this.tol * meanVariance);
+        if (best === null || run.inertia < best.inertia) {
+          best = {
+            centers: readF32(state.centers, this.k * x.cols),
+            labels: readI32(state.labels, x.rows),
+            inertia: run.inertia,
+            nIter: run.nIter,
+          };
+        }
+      }
+      this.#centers = best!.centers;
+      this.#labels = best!.labels;
+      this.#inertia = best!.inertia;
+      this.#nIter = best!.nIter;
+      this.#shift = shift;
+      return this;
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** fit(points), then the labels. */
+  fitPredict(points: Points): Int32Array {
+    return this.fit(points).labels;
+  }
+
+  /** The index of the nearest centre for each row. */
+  predict(points: Points): Int32Array {
+    return this.#assign('KMeans.predict', points, (ws, s, st) => readI32(st.labels, s.rows));
+  }
+
+  /** Euclidean distances from each row to every centre, as a rows × k Matrix (dispose it). */
+  transform(points: Points): Matrix {
+    const { centers, shift } = this.#fitted('KMeans.transform');
+    return transformPoints('KMeans.transform', points, centers, shift, this.k);
+  }
+
+  /** −Σ squared distance of each row to its nearest centre (scikit-learn's score: higher is better). */
+  score(points: Points): number {
+    return -this.#assign('KMeans.score', points, (ws, s, st, kern, c) =>
+      kern.kmeansRowDistances(s.rows, s.cols, s.ptr, c, st.labels, 0));
+  }
+
+  /** Distance from each row to its nearest centre (exact, f64 then rounded): larger is more anomalous. */
+  anomalyScores(points: Points): Float32Array {
+    return this.#assign('KMeans.anomalyScores', points, (ws, s, st, kern, c) => {
+      kern.kmeansRowDistances(s.rows, s.cols, s.ptr, c, st.labels, st.minDist);
+      const out = readF32(st.minDist, s.rows);
+      for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!);
+      return out;
+    });
+  }
+
+  /** The centres, k rows of d numbers, in the coordinates of the data. */
+  get clusterCenters(): number[][] {
+    const { centers, shift } = this.#fitted('KMeans.clusterCenters');
+    const d = shift.length;
+    const out: number[][] = [];
+    for (let j = 0; j < this.k; j++) {
+      const row: number[] = [];
+      for (let f = 0; f < d; f++) row.push(centers[j * d + f]! + shift[f]!);
+      out.push(row);
+    }
+    return out;
+  }
+
+  /** The cluster of each row of the fitted points (a copy). */
+  get labels(): Int32Array {
+    this.#fitted('KMeans.labels');
+    return this.#labels!.slice();
+  }
+
+  /** Σ‖x_i − c_label(i)‖² over the fitted points. */
+  get inertia(): number {
+    this.#fitted('KMeans.inertia');
+    return this.#inertia;
+  }
+
+  /** Lloyd iterations of the run kept. */
+  get nIter(): number {
+    this.#fitted('KMeans.nIter');
+    return this.#nIter;
+  }
+
+  /** Number of features seen in fit. */
+  get nFeatures(): number {
+    return this.#fitted('KMeans.nFeatures').shift.length;
+  }
+
+  get isFitted(): boolean {
+    return this.#centers !== null;
+  }
+
+  #fitted(where: string): { centers: Float32Array; shift: Float64Array } {
+    if (this.#centers === null || this.#shift === null) throw notFitted(where, 'KMeans');
+    return { centers: this.#centers, shift: this.#shift };
+  }
+
+  /** Stages and centres points, assigns them; `then` reads what it needs before the workspace is freed. */
+  #assign<T>(
+    where: string, points: Points,
+    then: (ws: Workspace, x: Staged, st: { labels: number; minDist: number }, kern: Kernels, centers: number) => T,
+  ): T {
+    const { centers, shift } = this.#fitted(where);
+    return assignPoints(where, points, centers, shift, this.k, then);
+  }
+}
+
+/** Shared by KMeans and MiniBatchKMeans: nearest-centre assignment of new points. */
+export function assignPoints<T>(
+  where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number,
+  then: (ws: Workspace, x: Staged, st: { labels: number; minDist: number }, kern: Kernels, centers: number) => T,
+): T {
+  const ws = new Workspace(where);
+  try {
+    const x = stagePoints(ws, where, points, shift.length);
+    shiftRows(ws, x, shift);
+    const kern = runtime(where).kernels;
+    const xNorms = ws.floats(x.rows), labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
+    const c = ws.floats(centers.length);
+    const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
+    writeF32(c, centers);
+    kern.rowSquaredNorms(x.rows, x.cols, x.ptr, xNorms);
+    kern.kmeansAssign(x.rows, x.cols, k, x.ptr, xNorms, c, labels, minDist, 0, 0, scratch);
+    return then(ws, x, { labels, minDist }, kern, c);
+  } finally {
+    ws.free();
+  }
+}
+
+/** Shared by KMeans and MiniBatchKMeans: distances to every centre as a rows × k Matrix. */
+export function transformPoints(where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number): Matrix {
+  const ws = new Workspace(where);
+  try {
+    const x = stagePoints(ws, where, points, shift.length);
+    shiftRows(ws, x, shift);
+    const kern = runtime(where).kernels;
+    const xNorms = ws.floats(x.rows), c = ws.floats(centers.length);
+    const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
+    writeF32(c, centers);
+    kern.rowSquaredNorms(x.rows, x.cols, x.ptr, xNorms);
+    const out = Matrix.zeros(x.rows, k);
+    kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out.ptr, scratch);
+    return out;
+  } finally {
+    ws.free();
+  }
+}

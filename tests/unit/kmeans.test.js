@@ -1,0 +1,484 @@
+// K-means: the kernels of assembly/rowstats.ts and assembly/kmeans.ts against
+// plain f64 references at feature counts below/at/above the 4-lane SIMD width
+// and centre counts around the 8-wide GEMM panel and the 32-column argmin mask,
+// over several 256-row blocks; then KMeans and MiniBatchKMeans end to end
+// (fixed-centre Lloyd vs the f64 reference, k-means++ vs random, empty
+// clusters, tol, determinism) and their typed errors.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { init, KMeans, MiniBatchKMeans, Matrix, ArgumentError, ShapeError, DisposedError } from '../../dist/index.js';
+import { runtime, heapF32 } from '../../dist/internal.js';
+import { assertClose, seededValues } from '../helpers/reference.js';
+import { XoshiroRef } from '../helpers/nn-reference.js';
+import {
+  assignRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef,
+} from '../helpers/cluster-reference.js';
+
+before(async () => { await init(); });
+
+const DS = [1, 2, 3, 4, 5, 8, 13, 16, 17];
+
+// --- WASM buffers for the kernel tests -------------------------------------
+function buffers() {
+  const { allocator } = runtime('test');
+  const ptrs = [];
+  const alloc = (bytes) => { const p = allocator.alloc(Math.max(bytes, 16)); ptrs.push(p); return p; };
+  return {
+    f32(values) { const p = alloc(values.length * 4); heapF32().set(values, p >>> 2); return p; },
+    f64(values) { const p = alloc(values.length * 8); new Float64Array(heapF32().buffer, p, values.length).set(values); return p; },
+    i32(values) { const p = alloc(values.length * 4); new Int32Array(heapF32().buffer, p, values.length).set(values); return p; },
+    bytes: alloc,
+    readF32: (p, n) => heapF32().slice(p >>> 2, (p >>> 2) + n),
+    readF64: (p, n) => new Float64Array(heapF32().buffer, p, n).slice(),
+    readI32: (p, n) => new Int32Array(heapF32().buffer, p, n).slice(),
+    free() { for (const p of ptrs) allocator.free(p); },
+  };
+}
+const K = () => runtime('test').kernels;
+
+/** n points around k seeded centres (spread `spread`), plus an offset, as f32. */
+function blobs(n, d, k, { seed = 1, spread = 1, sep = 6, offset = 0 } = {}) {
+  const centres = seededValues(k * d, seed).map((v) => v * sep);
+  const noise = seededNormals(n * d, seed + 100);
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) x[i * d + f] = offset + centres[(i % k) * d + f] + spread * noise[i * d + f];
+  return x;
+}
+
+// --- kernels ----------------------------------------------------------------
+
+test('rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError vs f64 references', () => {
+  for (const d of DS) {
+    for (const n of [1, 7, 300]) {
+      const b = buffers();
+      const xs = seededValues(n * d, d * 31 + n).map((v) => v * 3 + 1);
+      const ys = seededValues(n * d, d * 37 + n);
+      const x = b.f32(xs), y = b.f32(ys), out = b.bytes(n * 4);
+      K().rowSquaredNorms(n, d, x, out);
+      const norms = Array.from({ length: n }, (_, i) => xs.subarray(i * d, (i + 1) * d).reduce((s, v) => s + v * v, 0));
+      // f32 sum of d positive terms: a few ulps of the value.
+      assertClose(b.readF32(out, n), norms, { atol: 0, rtol: 4e-7 * d, label: `norms n=${n} d=${d}` });
+
+      const mean = b.bytes(d * 8), variance = b.bytes(d * 8);
+      K().colMeanVar(n, d, x, mean, variance);
+      const ref = colStatsRef(Float64Array.from(xs), n, d);
+      assertClose(b.readF64(mean, d), ref.mean, { atol: 1e-13, rtol: 1e-13, label: `mean n=${n} d=${d}` });
+      assertClose(b.readF64(variance, d), ref.variance, { atol: 1e-13, rtol: 1e-12, label: `variance n=${n} d=${d}` });
+
+      // f32(x − shift) with the difference in f64: bit for bit.
+      const shift = b.f64(ref.mean);
+      K().subtractColumns(n, d, x, shift, y);
+      const centred = b.readF32(y, n * d);
+      for (let i = 0; i < n * d; i++) assert.equal(centred[i], Math.fround(xs[i] - ref.mean[i % d]), `subtract ${i} d=${d}`);
+
+      const a2 = b.f32(ys), mse = b.bytes(n * 4);
+      K().rowMeanSquaredError(n, d, x, a2, mse);
+      const refMse = Array.from({ length: n }, (_, i) => {
+        let s = 0;
+        for (let f = 0; f < d; f++) s += (xs[i * d + f] - ys[i * d + f]) ** 2;
+        return s / d;
+      });
+      assertClose(b.readF32(mse, n), refMse, { atol: 0, rtol: 1.2e-7, label: `row MSE n=${n} d=${d}` });
+      b.free();
+    }
+  }
+});
+
+test('firstNonFinite finds the first NaN/±∞ in the SIMD body and the tail, and −1 when there is none', () => {
+  for (const n of [1, 15, 16, 17, 64, 101]) {
+    const b = buffers();
+    const xs = seededValues(n, n);
+    const x = b.f32(xs);
+    assert.equal(K().firstNonFinite(n, x), -1);
+    for (const pos of [0, n >> 1, n - 1]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const ys = xs.slice();
+        ys[pos] = bad;
+        if (pos + 1 < n) ys[n - 1] = NaN; // a later one must not win
+        const y = b.f32(ys);
+        assert.equal(K().firstNonFinite(n, y), pos, `n=${n} pos=${pos} ${bad}`);
+      }
+    }
+    b.free();
+  }
+});
+
+test('kmeansAssign: labels exact, distances, sums and counts vs f64 (k around the 8-panel and the 32-mask, several blocks)', () => {
+  let seed = 1;
+  for (const d of [1, 3, 4, 5, 16, 17]) {
+    for (const k of [1, 3, 8, 9, 17, 40]) {
+      for (const n of [1, 5, 300, 600]) {
+        const b = buffers();
+        const xs = blobs(n, d, Math.max(k, 1), { seed: seed++, spread: 0.4 });
+        const cs = Float32Array.from({ length: k * d }, (_, t) => xs[(((t / d) | 0) * 7 % n) * d + (t % d)] + 0.01 * ((t % 5) - 2));
+        const x = b.f32(xs), c = b.f32(cs), xn = b.bytes(n * 4);
+        K().rowSquaredNorms(n, d, x, xn);
+        const labels = b.i32(new Int32Array(n).fill(-1)), minDist = b.bytes(n * 4);
+        const sums = b.bytes(k * d * 8), counts = b.bytes(k * 4), scratch = b.bytes(K().kmeansScratchBytes(d, k));
+        const changed = K().kmeansAssign(n, d, k, x, xn, c, labels, minDist, sums, counts, scratch);
+        const X = Float64Array.from(xs), C = Float64Array.from(cs);
+        const ref = assignRef(X, n, d, C, k);
+        const label = `n=${n} d=${d} k=${k}`;
+        assert.equal(changed, n, `${label}: every label changes from −1`);
+        const got = b.readI32(labels, n);
+        for (let i = 0; i < n; i++) {
+          if (got[i] === ref.labels[i]) continue;
+          // Only a near-tie may differ: then both distances agree to rounding.
+          const a = sqDist(X, i, C, got[i], d), e = sqDist(X, i, C, ref.labels[i], d);
+          assert.ok(Math.abs(a - e) <= 1e-5 * (1 + e), `${label}: row ${i} label ${got[i]} vs ${ref.labels[i]} (${a} vs ${e})`);
+        }
+        // The expansion ‖x‖² + ‖c‖² − 2x·c loses about eps·(‖x‖² + ‖c‖²).
+        const scale = Array.from({ length: n }, (_, i) => {
+          let s = 0;
+          for (let f = 0; f < d; f++) s += X[i * d + f] ** 2 + C[got[i] * d + f] ** 2;
+          return s;
+        });
+        const exact = Array.from({ length: n }, (_, i) => sqDist(X, i, C, got[i], d));
+        assertClose(b.readF32(minDist, n), exact, { atol: 1e-30, rtol: 2e-6, scale, label: `${label}: minDist` });
+        const { sums: rs, counts: rc } = sumsRef(X, n, d, got, k);
+        assert.deepEqual(b.readI32(counts, k), rc, `${label}: counts`);
+        const abs = new Float64Array(k * d);
+        for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) abs[got[i] * d + f] += Math.abs(X[i * d + f]);
+        // Each block's f32 partial sums hold ≤ 256 rows: ≤ 256·eps relative to Σ|x|.
+        assertClose(b.readF64(sums, k * d), rs, { atol: 1e-30, rtol: 256 * 6e-8, scale: abs, label: `${label}: sums` });
+        // A second call with the same centres changes nothing.
+        assert.equal(K().kmeansAssign(n, d, k, x, xn, c, labels, minDist, 0, 0, scratch), 0, `${label}: stable`);
+        b.free();
+      }
+    }
+  }
+});
+
+test('kmeansDistances (transform) vs f64; kmeansUpdate, kmeansRowDistances, kmeansMiniBatchUpdate exactly', () => {
+  for (const d of [1, 4, 5, 17]) {
+    for (const k of [1, 6, 9]) {
+      const n = 260, b = buffers();
+      const xs = blobs(n, d, k, { seed: d * 10 + k });
+      const cs = seededValues(k * d, k + d).map((v) => v * 4);
+      const X = Float64Array.from(xs), C = Float64Array.from(cs);
+      const x = b.f32(xs), c = b.f32(cs), xn = b.bytes(n * 4), out = b.bytes(n * k * 4);
+      K().rowSquaredNorms(n, d, x, xn);
+      K().kmeansDistances(n, d, k, x, xn, c, out, b.bytes(K().kmeansScratchBytes(d, k)));
+      const got = b.readF32(out, n * k).map((v) => v * v);
+      const ref = [], scale = [];
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < k; j++) {
+          ref.push(sqDist(X, i, C, j, d));
+          let s = 0;
+          for (let f = 0; f < d; f++) s += X[i * d + f] ** 2 + C[j * d + f] ** 2;
+          scale.push(s);
+        }
+      }
+      assertClose(got, ref, { atol: 1e-30, rtol: 3e-6, scale, label: `distances d=${d} k=${k}` });
+
+      const labels = Int32Array.from({ length: n }, (_, i) => (i * 5) % k);
+      const pl = b.i32(labels), rowOut = b.bytes(n * 4);
+      const total = K().kmeansRowDistances(n, d, x, c, pl, rowOut);
+      const exact = Array.from({ length: n }, (_, i) => sqDist(X, i, C, labels[i], d));
+      assertClose(b.readF32(rowOut, n), exact.map(Math.fround), { atol: 0, rtol: 0, label: 'row distances (f64, rounded once)' });
+      assertClose([total], [exact.reduce((s, v) => s + v, 0)], { atol: 0, rtol: 1e-13, label: 'inertia' });
+
+      const { sums, counts } = sumsRef(X, n, d, labels, k);
+      if (k > 1) counts[k - 1] = 0; // an empty cluster keeps its centre
+      const ps = b.f64(sums), pc = b.i32(counts);
+      const shift = K().kmeansUpdate(k, d, ps, pc, c);
+      const next = b.readF32(c, k * d);
+      let refShift = 0;
+      for (let j = 0; j < k; j++) {
+        for (let f = 0; f < d; f++) {
+          const v = counts[j] > 0 ? Math.fround(sums[j * d + f] * (1 / counts[j])) : cs[j * d + f];
+          assert.equal(next[j * d + f], v, `update d=${d} k=${k} centre ${j} feature ${f}`);
+          refShift += (v - cs[j * d + f]) ** 2;
+        }
+      }
+      assertClose([shift], [refShift], { atol: 1e-12, rtol: 1e-12, label: 'centre shift' });
+
+      const w = Float64Array.from({ length: k }, (_, j) => j * 3);
+      const pw = b.f64(w), cm = b.f32(cs);
+      K().kmeansMiniBatchUpdate(k, d, cm, pw, ps, pc);
+      const mb = b.readF32(cm, k * d), w2 = b.readF64(pw, k);
+      for (let j = 0; j < k; j++) {
+        assert.equal(w2[j], w[j] + counts[j], 'running counts');
+        for (let f = 0; f < d; f++) {
+          const v = counts[j] > 0 ? Math.fround((cs[j * d + f] * w[j] + sums[j * d + f]) * (1 / (w[j] + counts[j]))) : cs[j * d + f];
+          assert.equal(mb[j * d + f], v, `mini-batch update centre ${j}`);
+        }
+      }
+      b.free();
+    }
+  }
+});
+
+test('kmeansRelocateEmpty moves the farthest points of clusters that keep another point', () => {
+  const n = 9, d = 2, k = 4;
+  const b = buffers();
+  const xs = Float32Array.from([0, 0, 0, 1, 1, 0, 9, 9, 10, 9, 30, 30, 5, 5, -7, 2, 4, 4]);
+  const labels = Int32Array.from([0, 0, 0, 1, 1, 3, 1, 0, 1]); // cluster 2 is empty; cluster 3 has one row
+  const dist = Float32Array.from([0, 1, 1, 2, 3, 99, 50, 60, 1]); // row 5 is farthest but alone in cluster 3
+  const X = Float64Array.from(xs);
+  const { sums, counts } = sumsRef(X, n, d, labels, k);
+  const ps = b.f64(sums), pc = b.i32(counts), pd = b.f32(dist);
+  const moved = K().kmeansRelocateEmpty(n, d, k, b.f32(xs), b.i32(labels), pd, ps, pc);
+  const rs = Float64Array.from(sums), rc = Int32Array.from(counts), rd = Float64Array.from(dist);
+  relocateRef(X, n, d, k, labels, rd, rs, rc);
+  assert.equal(moved, 1);
+  assert.deepEqual(b.readI32(pc, k), rc);
+  assert.deepEqual(Array.from(b.readF64(ps, k * d)), Array.from(rs));
+  assert.deepEqual(Array.from(b.readI32(pc, k)), [3, 4, 1, 1], 'row 7 (distance 60, cluster 0) moved to cluster 2');
+  assert.deepEqual(Array.from(b.readF64(ps, k * d)).slice(4, 6), [-7, 2]);
+  b.free();
+});
+
+test('sampling kernels: distinct rows, indices in range, the same draws as the reference xoshiro', () => {
+  const b = buffers();
+  const rng = b.bytes(16);
+  K().rngSeed(rng, 7, 5);
+  const n = 50, k = 20;
+  const out = b.bytes(k * 4);
+  K().kmeansSampleDistinct(rng, n, k, b.bytes(n * 4), out);
+  const picks = b.readI32(out, k);
+  assert.equal(new Set(picks).size, k, 'distinct');
+  assert.ok(picks.every((v) => v >= 0 && v < n));
+  // Lemire's multiply-and-reject over the same xoshiro stream.
+  const ref = new XoshiroRef(7, 5);
+  const below = (bound) => {
+    for (;;) {
+      const m = BigInt(ref.next()) * BigInt(bound);
+      const low = Number(m & 0xffffffffn);
+      if (low >= bound || low >= (2 ** 32 - bound) % bound) return Number(m >> 32n);
+    }
+  };
+  const perm = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + below(n - i);
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  assert.deepEqual(Array.from(picks), perm.slice(0, k), 'partial Fisher–Yates on the reference stream');
+  const idx = b.bytes(1000 * 4);
+  K().kmeansSampleIndices(rng, 1000, 3, idx);
+  const counts = [0, 0, 0];
+  for (const v of b.readI32(idx, 1000)) counts[v]++;
+  assert.ok(counts.every((c) => c > 270 && c < 400), `uniform over 3: ${counts}`);
+  b.free();
+});
+
+test('kmeansReassign: starved centres move onto distinct batch rows and take the smallest kept count', () => {
+  const b = buffers();
+  const rng = b.bytes(16);
+  K().rngSeed(rng, 3, 0);
+  const k = 5, d = 3, rows = 4;
+  const cs = seededValues(k * d, 1), batch = Float32Array.from({ length: rows * d }, (_, i) => 100 + i);
+  const c = b.f32(cs), w = b.f64([1000, 5, 2000, 0, 300]), scratch = b.bytes((k + rows) * 4);
+  // ratio 0.01 of max 2000 = 20: centres 1 and 3 are starved; at most rows/2 = 2 may move.
+  const moved = K().kmeansReassign(rng, k, d, c, w, 0.01, rows, b.f32(batch), scratch);
+  assert.equal(moved, 2);
+  const next = b.readF32(c, k * d), weights = b.readF64(w, k);
+  assert.deepEqual(Array.from(weights), [1000, 300, 2000, 300, 300]);
+  const rowOf = (j) => (next[j * d] - 100) / d;
+  for (const j of [1, 3]) {
+    const r = rowOf(j);
+    assert.ok(Number.isInteger(r) && r >= 0 && r < rows, `centre ${j} is a batch row`);
+    assert.deepEqual(Array.from(next.subarray(j * d, j * d + d)), Array.from(batch.subarray(r * d, r * d + d)));
+  }
+  assert.notEqual(rowOf(1), rowOf(3), 'distinct rows');
+  for (const j of [0, 2, 4]) assert.deepEqual(Array.from(next.subarray(j * d, j * d + d)), Array.from(cs.subarray(j * d, j * d + d)));
+  // Limit: 3 starved, batch of 2 rows → only the smallest one moves.
+  const w2 = b.f64([0, 1, 2, 1000, 1000]);
+  assert.equal(K().kmeansReassign(rng, k, d, c, w2, 0.5, 2, b.f32(batch), scratch), 1);
+  assert.deepEqual(Array.from(b.readF64(w2, k)), [1, 1, 2, 1000, 1000], 'centre 0 (count 0) moved, took min kept count 1');
+  b.free();
+});
+
+// --- KMeans ----------------------------------------------------------------
+
+/** The model's centring: f64 column means (Σ·(1/n)), then f32(x − mean). */
+function centred(xs, n, d) {
+  const { mean, variance } = colStatsRef(Float64Array.from(xs), n, d);
+  const xc = Float64Array.from(xs, (v, i) => Math.fround(v - mean[i % d]));
+  return { xc, mean, meanVariance: variance.reduce((s, v) => s + v, 0) / d };
+}
+
+test('KMeans from fixed centres: labels equal the f64 Lloyd reference, inertia to 1e-5, same iterations', () => {
+  const cases = [
+    { n: 1000, d: 5, k: 7, tol: 0, offset: 50 },
+    { n: 2000, d: 16, k: 16, tol: 1e-4, offset: -3 },
+    { n: 700, d: 3, k: 40, tol: 1e-4, offset: 0 },
+    { n: 513, d: 1, k: 4, tol: 0, offset: 1000 },
+  ];
+  for (const [ci, { n, d, k, tol, offset }] of cases.entries()) {
+    const xs = blobs(n, d, k, { seed: ci + 1, spread: 1.2, sep: 4, offset });
+    const initCentres = [];
+    for (let j = 0; j < k; j++) initCentres.push(Array.from(xs.subarray(j * 3 * d, j * 3 * d + d)));
+    const km = new KMeans({ k, init: initCentres, maxIter: 100, tol }).fit({ data: xs, rows: n, cols: d });
+    const { xc, mean, meanVariance } = centred(xs, n, d);
+    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+    const ref = lloydRef(xc, n, d, c0, k, { maxIter: 100, tolAbs: tol * meanVariance });
+    const label = `case ${ci} (n=${n} d=${d} k=${k})`;
+    assert.ok(ref.minGap > 1e-5, `${label}: the data leave rounding no say (min relative gap ${ref.minGap})`);
+    assert.deepEqual(km.labels, ref.labels, `${label}: labels`);
+    assert.equal(km.nIter, ref.nIter, `${label}: iterations`);
+    assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia, `${label}: inertia ${km.inertia} vs ${ref.inertia}`);
+    const centres = km.clusterCenters.flat();
+    const refCentres = Array.from(ref.centers, (v, t) => v + mean[t % d]);
+    assertClose(centres, refCentres, { atol: 1e-5 * (1 + Math.abs(offset)), rtol: 1e-5, label: `${label}: centres` });
+    assert.deepEqual(km.predict({ data: xs, rows: n, cols: d }), km.labels, `${label}: predict(fit data) = labels`);
+  }
+});
+
+test('KMeans: an empty cluster is re-seeded from the farthest point, as the reference does', () => {
+  const n = 600, d = 2, k = 4;
+  const xs = blobs(n, d, 3, { seed: 10, spread: 0.8, sep: 8 });
+  const initCentres = [Array.from(xs.subarray(0, 2)), Array.from(xs.subarray(2, 4)), Array.from(xs.subarray(4, 6)), [500, -500]];
+  const km = new KMeans({ k, init: initCentres, tol: 0 }).fit({ data: xs, rows: n, cols: d });
+  const { xc, mean } = centred(xs, n, d);
+  const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+  const ref = lloydRef(xc, n, d, c0, k, { maxIter: 300, tolAbs: 0 });
+  assert.ok(ref.minGap > 1e-5, `min relative gap ${ref.minGap}`);
+  assert.deepEqual(km.labels, ref.labels);
+  const sizes = new Array(k).fill(0);
+  for (const l of km.labels) sizes[l]++;
+  assert.ok(sizes.every((s) => s > 0), `every cluster has points: ${sizes}`);
+  assert.ok(km.clusterCenters[3].every((v) => Math.abs(v) < 50), 'the far centre came back to the data');
+  assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia);
+});
+
+test('k-means++ puts one centre in each of k separated blobs and beats random init on mean inertia', () => {
+  const n = 800, d = 3, k = 8;
+  const xs = blobs(n, d, k, { seed: 4, spread: 0.3, sep: 50 });
+  const pts = { data: xs, rows: n, cols: d };
+  let pp = 0, rnd = 0, ppAllBlobs = 0;
+  const seeds = 12;
+  for (let seed = 0; seed < seeds; seed++) {
+    const a = new KMeans({ k, seed, maxIter: 1 }).fit(pts); // one iteration: mostly the seeding
+    const r = new KMeans({ k, seed, init: 'random', nInit: 1, maxIter: 1 }).fit(pts);
+    pp += a.inertia; rnd += r.inertia;
+    const blobsHit = new Set(Array.from(a.labels.slice(0, k))); // rows 0..k−1 are one per blob
+    if (blobsHit.size === k) ppAllBlobs++;
+    const cs = a.clusterCenters.map((c) => c.join(','));
+    assert.equal(new Set(cs).size, k, `seed ${seed}: distinct centres`);
+  }
+  assert.equal(ppAllBlobs, seeds, 'k-means++ seeded every blob for every seed');
+  assert.ok(pp / seeds < rnd / seeds, `mean inertia k-means++ ${pp / seeds} < random ${rnd / seeds}`);
+  assert.ok(pp / seeds < 0.5 * (rnd / seeds), 'by a wide margin on separated blobs');
+});
+
+test('KMeans: seeded and reproducible; nInit keeps the lowest inertia; tol is relative to the mean variance', () => {
+  const n = 900, d = 4, k = 6;
+  const xs = blobs(n, d, k, { seed: 2, spread: 2, sep: 3 });
+  const pts = { data: xs, rows: n, cols: d };
+  const a = new KMeans({ k, seed: 5 }).fit(pts), b = new KMeans({ k, seed: 5 }).fit(pts);
+  assert.deepEqual(a.labels, b.labels);
+  assert.deepEqual(a.clusterCenters, b.clusterCenters);
+  assert.equal(a.inertia, b.inertia);
+  // nInit's first run is the nInit = 1 run (same seed, same stream): keeping the best can only lower the inertia.
+  let lower = 0;
+  for (const seed of [1, 2, 3, 4]) {
+    const one = new KMeans({ k, seed, init: 'random', nInit: 1 }).fit(pts).inertia;
+    const four = new KMeans({ k, seed, init: 'random', nInit: 4 }).fit(pts).inertia;
+    assert.ok(four <= one, `seed ${seed}: nInit 4 ${four} ≤ nInit 1 ${one}`);
+    if (four < one) lower++;
+  }
+  assert.ok(lower > 0, 'some extra run found a better clustering');
+  // tol is relative to the mean feature variance: scaling the data by a power of two
+  // (exact in floating point) changes neither the iterations nor the labels.
+  for (const scale of [1 / 64, 64, 4096]) {
+    const scaled = new KMeans({ k, seed: 5, tol: 0.01 }).fit({ data: xs.map((v) => v * scale), rows: n, cols: d });
+    const base = new KMeans({ k, seed: 5, tol: 0.01 }).fit(pts);
+    assert.equal(scaled.nIter, base.nIter, `×${scale}: iterations`);
+    assert.deepEqual(scaled.labels, base.labels, `×${scale}: labels`);
+    assert.ok(base.nIter > 1 && base.nIter < new KMeans({ k, seed: 5, tol: 0 }).fit(pts).nIter, 'tol 0.01 stops early here');
+  }
+  // A huge tol stops after one iteration; a looser tol stops no later than a tighter one.
+  assert.equal(new KMeans({ k, seed: 5, tol: 1e6 }).fit(pts).nIter, 1);
+  const km = new KMeans({ k, seed: 5, tol: 0.05 }).fit(pts);
+  assert.ok(km.nIter < new KMeans({ k, seed: 5, tol: 0 }).fit(pts).nIter, 'a looser tol stops sooner');
+});
+
+test('KMeans transform and anomalyScores: distances to every centre and to the nearest one', () => {
+  const n = 300, d = 5, k = 4;
+  const xs = blobs(n, d, k, { seed: 12, offset: 20 });
+  const km = new KMeans({ k, seed: 3 }).fit({ data: xs, rows: n, cols: d });
+  const C = Float64Array.from(km.clusterCenters.flat());
+  const X = Float64Array.from(xs);
+  const t = km.transform({ data: xs, rows: n, cols: d });
+  assert.equal(t.rows, n); assert.equal(t.cols, k);
+  const ref = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) ref.push(Math.sqrt(sqDist(X, i, C, j, d)));
+  assertClose(t.toFloat32Array(), ref, { atol: 2e-3, rtol: 1e-4, label: 'transform' });
+  t.dispose();
+  const scores = km.anomalyScores({ data: xs, rows: n, cols: d });
+  const nearest = Array.from({ length: n }, (_, i) => Math.sqrt(sqDist(X, i, C, km.labels[i], d)));
+  assertClose(scores, nearest, { atol: 1e-5, rtol: 1e-5, label: 'anomaly scores' });
+  assertClose([-km.score({ data: xs, rows: n, cols: d })], [km.inertia], { atol: 0, rtol: 1e-12, label: 'score = −inertia' });
+  // An outlier scores highest.
+  const withOutlier = [...km.clusterCenters, [99, 99, 99, 99, 99]];
+  const s2 = km.anomalyScores(withOutlier);
+  assert.ok(s2[k] > 100 && s2.slice(0, k).every((v) => v < 1e-4));
+  // Every input form gives the same labels.
+  const rows = Array.from({ length: n }, (_, i) => Array.from(xs.subarray(i * d, (i + 1) * d)));
+  const m = Matrix.from(xs, n, d);
+  assert.deepEqual(km.predict(rows), km.labels);
+  assert.deepEqual(km.predict(m), km.labels);
+  assert.deepEqual(km.predict({ data: Float64Array.from(xs), rows: n, cols: d }), km.labels);
+  m.dispose();
+});
+
+test('MiniBatchKMeans: close to KMeans on separated blobs; partialFit over a stream; reproducible', () => {
+  const n = 6000, d = 4, k = 5;
+  const xs = blobs(n, d, k, { seed: 21, spread: 0.5, sep: 10, offset: 7 });
+  const pts = { data: xs, rows: n, cols: d };
+  const full = new KMeans({ k, seed: 1 }).fit(pts);
+  const mb = new MiniBatchKMeans({ k, seed: 1, batchSize: 256 }).fit(pts);
+  assert.ok(mb.inertia <= full.inertia * 1.02, `mini-batch inertia ${mb.inertia} within 2% of ${full.inertia}`);
+  assert.ok(mb.nSteps >= 2 && mb.nIter >= 1);
+  const match = (centres) => full.clusterCenters.every((c) => centres.some((m) => Math.hypot(...c.map((v, f) => v - m[f])) < 0.15));
+  assert.ok(match(mb.clusterCenters), 'every KMeans centre has a mini-batch centre within 0.15');
+  const again = new MiniBatchKMeans({ k, seed: 1, batchSize: 256 }).fit(pts);
+  assert.deepEqual(again.clusterCenters, mb.clusterCenters, 'same seed, same centres');
+
+  const stream = new MiniBatchKMeans({ k, seed: 2 });
+  for (let epoch = 0; epoch < 3; epoch++) {
+    for (let start = 0; start < n; start += 500) stream.partialFit({ data: xs.subarray(start * d, (start + 500) * d), rows: 500, cols: d });
+  }
+  assert.equal(stream.nSteps, 36);
+  assert.ok(match(stream.clusterCenters), 'partialFit over the stream finds the blobs');
+  assert.ok(stream.counts.reduce((s, v) => s + v, 0) > 0);
+  assert.throws(() => stream.labels, (e) => e instanceof ArgumentError && /labels come from fit\(\), not partialFit\(\)/.test(e.message));
+  assert.throws(() => stream.partialFit([[1, 2, 3]]), (e) => e instanceof ShapeError && /3 values, expected 4 \(the model was fitted on 4 features\)/.test(e.message));
+  const predicted = stream.predict(pts);
+  assert.equal(predicted.length, n);
+});
+
+test('bad input gives typed errors before any kernel runs', () => {
+  const pts = [[0, 0], [1, 1], [0, 1], [1, 0]];
+  const dup = [[1, 2], [1, 2], [3, 4], [1, 2], [3, 4]];
+  const is = (Type, re) => (e) => e instanceof Type && re.test(e.message);
+  assert.throws(() => new KMeans({ k: 0 }), is(ArgumentError, /k must be an integer ≥ 1, got 0/));
+  assert.throws(() => new KMeans({ k: 2.5 }), is(ArgumentError, /k must be an integer ≥ 1, got 2.5/));
+  assert.throws(() => new KMeans({}), is(ArgumentError, /k must be an integer ≥ 1, got undefined/));
+  assert.throws(() => new KMeans({ k: 3 }).fit(dup), is(ArgumentError, /k = 3 is larger than the number of distinct rows \(2\)/));
+  assert.throws(() => new KMeans({ k: 9 }).fit(pts), is(ArgumentError, /k = 9 is larger than the number of rows \(4\)/));
+  assert.throws(() => new KMeans({ k: 2 }).fit([]), is(ShapeError, /points has no rows/));
+  assert.throws(() => new KMeans({ k: 2 }).fit([[1, 2], [3, NaN], [4, 5]]), is(ArgumentError, /row 1, column 1 is NaN; every value must be a finite number/));
+  assert.throws(() => new KMeans({ k: 2 }).fit({ data: new Float32Array([1, 2, Infinity, 4]), rows: 2, cols: 2 }), is(ArgumentError, /row 1, column 0 is Infinity/));
+  assert.throws(() => new KMeans({ k: 2 }).fit({ data: new Float64Array([1, 2, 1e300, 4]), rows: 2, cols: 2 }), is(ArgumentError, /row 1, column 0 is 1e\+300, outside the float32 range/));
+  assert.throws(() => new KMeans({ k: 2 }).fit([[1, 2], [3]]), is(ShapeError, /row 1 has 1 values, expected 2 \(as row 0\)/));
+  assert.throws(() => new KMeans({ k: 2 }).fit({ data: new Float32Array(5), rows: 2, cols: 2 }), is(ShapeError, /5 values; 2 rows × 2 cols needs 4/));
+  assert.throws(() => new KMeans({ k: 2 }).fit('points'), is(ArgumentError, /points must be an array of rows/));
+  assert.throws(() => new KMeans({ k: 2, clusters: 3 }), is(ArgumentError, /unknown option "clusters"/));
+  assert.throws(() => new KMeans({ k: 2, init: 'kmeans++' }), is(ArgumentError, /init must be "k-means\+\+", "random" or an array/));
+  assert.throws(() => new KMeans({ k: 2, init: [[0, 0]] }), is(ShapeError, /init gives 1 centres, expected k = 2/));
+  assert.throws(() => new KMeans({ k: 2, init: [[0, 0], [1, 1]], nInit: 3 }), is(ArgumentError, /nInit must be 1/));
+  assert.throws(() => new KMeans({ k: 2, init: [[0, 0, 0], [1, 1, 1]] }).fit(pts), is(ShapeError, /init centres have 3 values each, the points 2 columns/));
+  assert.throws(() => new KMeans({ k: 2, tol: -1 }), is(ArgumentError, /tol must be a finite number ≥ 0/));
+  assert.throws(() => new KMeans({ k: 2 }).predict(pts), is(ArgumentError, /not fitted yet; call fit\(\) first/));
+  const km = new KMeans({ k: 2 }).fit(pts);
+  assert.throws(() => km.predict([[1, 2, 3]]), is(ShapeError, /row 0 has 3 values, expected 2 \(the model was fitted on 2 features\)/));
+  assert.throws(() => km.transform({ data: new Float32Array(6), rows: 2, cols: 3 }), is(ShapeError, /points have 3 columns, expected 2/));
+  const m = Matrix.zeros(2, 2);
+  m.dispose();
+  assert.throws(() => km.predict(m), (e) => e instanceof DisposedError);
+  assert.throws(() => new MiniBatchKMeans({ k: 3 }).fit(dup), is(ArgumentError, /k = 3 is larger than the number of distinct rows \(2\)/));
+  assert.throws(() => new MiniBatchKMeans({ k: 2, batchSize: 0 }), is(ArgumentError, /batchSize must be an integer ≥ 1/));
+  assert.throws(() => new MiniBatchKMeans({ k: 2, reassignmentRatio: 2 }), is(ArgumentError, /reassignmentRatio must be a number in \[0, 1\]/));
+});
