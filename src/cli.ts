@@ -4,7 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { init } from './entries/node.js';
 import { Dataset, parseCSV } from './data/index.js';
 import { MultiTaskModel, loadModel } from './mtl/multitask.js';
-import { tasks as taskMakers, type TaskKind, type TaskSpec } from './mtl/tasks.js';
+import { tasks as taskMakers, UNSUPERVISED, type TaskKind, type TaskSpec } from './mtl/tasks.js';
+
+type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
 import { ManytaskError } from './runtime/errors.js';
 import type { EpochLogs } from './train/fit.js';
 import { formatEvaluation, formatAffinity } from './train/report.js';
@@ -79,7 +81,7 @@ function widths(args: Args, name: string, fallback: number[]): number[] {
   return w;
 }
 
-const KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'multilabel', 'regression'];
+const KINDS: readonly SupervisedKind[] = ['binary', 'multiclass', 'multilabel', 'regression'];
 const KNOWN_TRAIN_FLAGS = ['task', 'feature', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'quiet'];
 
 async function train(args: Args): Promise<void> {
@@ -90,8 +92,8 @@ async function train(args: Args): Promise<void> {
   if (taskArgs.length === 0) throw new UsageError('train needs at least one --task <column>:<kind>');
   const specs: TaskSpec[] = taskArgs.map((t) => {
     const [name, kind] = [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)];
-    if (!name || !KINDS.includes(kind as TaskKind)) throw new UsageError(`--task ${t}: expected <column>:<kind> with kind one of ${KINDS.join(', ')}`);
-    return taskMakers[kind as TaskKind](name);
+    if (!name || !KINDS.includes(kind as SupervisedKind)) throw new UsageError(`--task ${t}: expected <column>:<kind> with kind one of ${KINDS.join(', ')}`);
+    return taskMakers[kind as SupervisedKind](name);
   });
   const text = await readFile(file, 'utf8');
   const { header, rows } = parseCSV(text);
@@ -105,7 +107,7 @@ async function train(args: Args): Promise<void> {
     if (type !== undefined && type !== 'numeric' && type !== 'categorical') throw new UsageError(`--feature ${entry}: the type must be numeric or categorical`);
     features[name] = type ?? inferType(rows, header.indexOf(name));
   }
-  const data = Dataset.fromCSV(text, { features, targets: Object.fromEntries(specs.map((s) => [s.name, s.kind])) });
+  const data = Dataset.fromCSV(text, { features, targets: Object.fromEntries(specs.map((s) => [s.name, s.kind as SupervisedKind])) });
   const arch = one(args, 'arch', 'mmoe')!;
   const units = widths(args, 'units', [32]);
   const tower = widths(args, 'tower', [16]);
@@ -168,7 +170,8 @@ async function readModel(path: string | undefined): Promise<MultiTaskModel> {
 function datasetFor(model: MultiTaskModel, text: string, withTargets: boolean): Dataset {
   const { header } = parseCSV(text);
   const spec = model.inputSpec();
-  const targets = withTargets ? Object.fromEntries(model.tasks.filter((t) => header.includes(t.name)).map((t) => [t.name, t.kind])) : {};
+  const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.includes(t.name));
+  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, t.kind as SupervisedKind])) : {};
   return Dataset.fromCSV(text, { features: spec, targets });
 }
 
@@ -194,7 +197,9 @@ async function predict(args: Args): Promise<void> {
       if (p.kind === 'regression') row[name] = p.values[i]!;
       else if (p.kind === 'binary') { row[name] = p.classes[i]!; row[`${name}_probability`] = p.probabilities[i]!; }
       else if (p.kind === 'multiclass') { row[name] = p.classes[i]!; row[`${name}_probability`] = Math.max(...p.probabilities[i]!); }
-      else row[name] = p.labels[i]!.join('|');
+      else if (p.kind === 'multilabel') row[name] = p.labels[i]!.join('|');
+      else if (p.kind === 'reconstruction') row[`${name}_error`] = p.errors[i]!;
+      else row[name] = p.clusters[i]!;
     });
   }
   const text = out?.endsWith('.json') ? JSON.stringify(rows, null, 1) : toCSV(rows);

@@ -51,8 +51,10 @@ export class TaskHead {
     const n = rows * this.width;
     switch (this.spec.kind) {
       case 'regression':
+      case 'reconstruction':
         return this.#out;
       case 'multiclass':
+      case 'clustering':
         k.softmaxRows(rows, this.width, this.#out, this.#probs);
         return this.#probs;
       default:
@@ -67,9 +69,11 @@ export class TaskHead {
     const n = rows * this.width;
     switch (this.spec.kind) {
       case 'regression':
+      case 'reconstruction':
         k.add(n, dLogits, dPred, dLogits);
         return;
       case 'multiclass':
+      case 'clustering':
         // dz = p ⊙ (dp − Σ p·dp), in place in dPred, then added.
         k.softmaxRowsBackward(rows, this.width, this.#probs, dPred, dPred);
         k.add(n, dLogits, dPred, dLogits);

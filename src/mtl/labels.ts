@@ -18,7 +18,7 @@ export interface TaskLabels {
 export function encodeLabels(task: string, kind: TaskKind, classes: number, rows: number, raw: ArrayLike<unknown>): {
   targets: number; mask: number; labeled: number; counts: Float64Array;
 } {
-  const width = kind === 'multilabel' ? classes : 1;
+  const width = kind === 'multilabel' || kind === 'reconstruction' ? classes : 1;
   if (raw.length !== rows * width) {
     throw new ShapeError(`task "${task}": expected ${rows * width} label values (${rows} rows${width > 1 ? ` × ${width} labels` : ''}), got ${raw.length}`);
   }
@@ -29,7 +29,7 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
   const bytes = new Uint8Array(heap.buffer, mask, rows);
   const ints = new Int32Array(heap.buffer, targets, rows * width);
   const floats = new Float32Array(heap.buffer, targets, rows * width);
-  const counts = new Float64Array(kind === 'regression' ? 1 : kind === 'binary' ? 2 : classes);
+  const counts = new Float64Array(kind === 'regression' || kind === 'reconstruction' ? 1 : kind === 'binary' ? 2 : classes);
   let labeled = 0;
   try {
     for (let r = 0; r < rows; r++) {
@@ -50,6 +50,7 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
         const v = raw[r * width + j] as number;
         switch (kind) {
           case 'multiclass':
+          case 'clustering':
             if (!Number.isInteger(v) || v < 0 || v >= classes) {
               throw new ArgumentError(`task "${task}", row ${r}: class ${v} is out of range; expected an integer from 0 to ${classes - 1}`);
             }
@@ -65,6 +66,9 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
           case 'regression':
             floats[r] = v;
             counts[0]!++;
+            break;
+          case 'reconstruction':
+            floats[r * width + j] = v;
         }
       }
     }

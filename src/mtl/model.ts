@@ -16,10 +16,11 @@ import { createArchitecture, type ArchitectureSpec } from './arch/index.js';
 import type { WeightingStrategy } from './weighting/types.js';
 import { createWeighting, type WeightingSpec } from './weighting/index.js';
 import { TaskHead } from './head.js';
-import { defaultLoss, orderTasks, type TaskSpec } from './tasks.js';
+import { defaultLoss, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
+import { KMeans } from '../cluster/index.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -44,6 +45,26 @@ export interface ModelOptions {
   affinity?: AffinityOptions | false;
   /** With a gradient strategy that accepts either: build its Gram matrix from 'representation' (default) or 'parameters' gradients. */
   gradients?: 'representation' | 'parameters';
+}
+
+/**
+ * Renumbers clusters `next` to agree with `previous` labels: repeatedly pairs the
+ * (new, old) cluster numbers that share the most rows. Returns new → old.
+ */
+export function matchClusters(next: Int32Array, previous: Int32Array, k: number): Int32Array {
+  const overlap = new Float64Array(k * k);
+  for (let i = 0; i < next.length; i++) overlap[next[i]! * k + previous[i]!]!++;
+  const map = new Int32Array(k).fill(-1), taken = new Uint8Array(k);
+  for (let step = 0; step < k; step++) {
+    let best = -1, bi = 0, bj = 0;
+    for (let a = 0; a < k; a++) {
+      if (map[a] !== -1) continue;
+      for (let b = 0; b < k; b++) if (!taken[b] && overlap[a * k + b]! > best) { best = overlap[a * k + b]!; bi = a; bj = b; }
+    }
+    map[bi] = bj;
+    taken[bj] = 1;
+  }
+  return map;
 }
 
 /** A task's labels for a whole dataset, resident in WASM memory during fit/evaluate. */
@@ -143,7 +164,7 @@ export class MultiTaskModelCore {
       this.losses = this.specs.map((s) => createLoss(s.loss ?? defaultLoss(s.kind)));
       this.losses.forEach((l, t) => {
         const s = this.specs[t]!;
-        const needsIndex = s.kind === 'multiclass';
+        const needsIndex = usesClassIndex(s.kind);
         if ((l.targetKind === 'index') !== needsIndex) {
           throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
         }
@@ -183,6 +204,97 @@ export class MultiTaskModelCore {
 
   get step(): number {
     return this.#step;
+  }
+
+  /** Whether some task learns k-means pseudo-labels (refreshClusters must run before each epoch). */
+  get hasClustering(): boolean {
+    return this.specs.some((s) => s.kind === 'clustering');
+  }
+
+  /** Per clustering task: the last k-means run and how its cluster numbers map to the labels. */
+  readonly #clusterModels = new Map<number, { km: KMeans; renumber: Int32Array | null }>();
+
+  /**
+   * DeepCluster's step: k-means (k = the task's clusters, seeded by the model seed
+   * and the epoch) on the shared representation Z of every row of `data`, whose
+   * cluster numbers become the clustering task's labels. DeepCluster re-initializes
+   * the classifier because cluster numbers change meaning between runs; with few
+   * steps per epoch that leaves the head nothing to learn, so instead each run's
+   * clusters are renumbered to agree with the previous run's labels as far as
+   * possible (greedy matching on the overlap counts) and the head keeps learning.
+   */
+  refreshClusters(data: ResidentData, epoch: number): void {
+    const z = this.#representation(data);
+    const width = this.architecture.sharedSize;
+    this.specs.forEach((s, t) => {
+      if (s.kind !== 'clustering') return;
+      const k = s.clusters!;
+      const km = new KMeans({ k, seed: (this.seed + epoch * 7919) >>> 0, nInit: 1 }).fit({ data: z, rows: data.rows, cols: width });
+      const labels = km.labels;
+      const previous = this.#clusterModels.has(t) ? this.#readClusterLabels(data, t) : null;
+      const renumber = previous ? matchClusters(labels, previous, k) : null;
+      if (renumber) for (let i = 0; i < labels.length; i++) labels[i] = renumber[labels[i]!]!;
+      this.#clusterModels.set(t, { km, renumber });
+      this.#writeClusterLabels(data, t, labels);
+    });
+  }
+
+  /**
+   * Labels `data`'s rows of every clustering task with the nearest cluster of the
+   * last refresh (for evaluation). A clustering task without a k-means run in this
+   * session (a model just loaded) has no reference clusters: its labels are dropped,
+   * so evaluation leaves it out.
+   */
+  assignClusters(data: ResidentData): void {
+    if (!this.hasClustering) return;
+    const { allocator } = runtime('MultiTaskModel');
+    this.specs.forEach((s, t) => {
+      const l = data.labels[t];
+      if (s.kind !== 'clustering' || this.#clusterModels.has(t) || !l) return;
+      allocator.free(l.targets);
+      allocator.free(l.mask);
+      data.labels[t] = null;
+    });
+    if (this.#clusterModels.size === 0) return;
+    const z = this.#representation(data);
+    for (const [t, { km, renumber }] of this.#clusterModels) {
+      const labels = km.predict({ data: z, rows: data.rows, cols: this.architecture.sharedSize });
+      if (renumber) for (let i = 0; i < labels.length; i++) labels[i] = renumber[labels[i]!]!;
+      this.#writeClusterLabels(data, t, labels);
+    }
+  }
+
+  #readClusterLabels(data: ResidentData, t: number): Int32Array {
+    return new Int32Array(heapF32().buffer, data.labels[t]!.targets, data.rows).slice();
+  }
+
+  #writeClusterLabels(data: ResidentData, t: number, labels: Int32Array): void {
+    const l = data.labels[t];
+    if (!l) return;
+    new Int32Array(heapF32().buffer, l.targets, data.rows).set(labels);
+  }
+
+  /** Z for every row of `data`, in inference mode, as rows × sharedSize. */
+  #representation(data: ResidentData): Float32Array {
+    const width = this.architecture.sharedSize;
+    const out = new Float32Array(data.rows * width);
+    this.ensureCapacity(Math.min(data.rows, 1024));
+    const chunk = Math.min(data.rows, this.#capacity);
+    const { allocator } = runtime('MultiTaskModel');
+    const idx = allocator.alloc(chunk * 4);
+    try {
+      for (let start = 0; start < data.rows; start += chunk) {
+        const n = Math.min(chunk, data.rows - start);
+        const ids = new Int32Array(heapF32().buffer, idx, n);
+        for (let i = 0; i < n; i++) ids[i] = start + i;
+        this.loadBatch(data, idx, n);
+        const z = this.architecture.forwardShared(this.#buf.x, n, false) >>> 2;
+        out.set(heapF32().subarray(z, z + n * width), start * width);
+      }
+    } finally {
+      allocator.free(idx);
+    }
+    return out;
   }
 
   /** Continues the step count of a saved model (learning-rate schedules pick up where they were). */
@@ -325,7 +437,7 @@ export class MultiTaskModelCore {
     this.heads.forEach((h, t) => {
       const l = data.labels[t];
       if (!l) { new Uint8Array(heapF32().buffer, b.mask[t]!, rows).fill(0); return; }
-      k.gatherRows(rows, this.specs[t]!.kind === 'multiclass' ? 1 : h.width, l.targets, idx, b.targets[t]!);
+      k.gatherRows(rows, usesClassIndex(this.specs[t]!.kind) ? 1 : h.width, l.targets, idx, b.targets[t]!);
       k.gatherBytes(rows, l.mask, idx, b.mask[t]!);
     });
     if (data.sampleWeights !== 0) k.gatherRows(rows, 1, data.sampleWeights, idx, b.sampleWeights);

@@ -6,7 +6,7 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
-import type { TaskSpec } from './tasks.js';
+import { UNSUPERVISED, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
@@ -46,7 +46,10 @@ export type TaskPrediction =
   | { kind: 'binary'; probabilities: Float32Array; classes: (string | number)[] }
   | { kind: 'multiclass'; probabilities: number[][]; classes: (string | number)[] }
   | { kind: 'multilabel'; probabilities: number[][]; labels: (string | number)[][] }
-  | { kind: 'regression'; values: Float32Array };
+  | { kind: 'regression'; values: Float32Array }
+  /** The reconstructed (encoded) features, and per row the mean squared reconstruction error: an anomaly score. */
+  | { kind: 'reconstruction'; values: number[][]; errors: Float32Array }
+  | { kind: 'clustering'; probabilities: number[][]; clusters: Int32Array };
 
 interface Prepared {
   features: Float32Array;
@@ -78,6 +81,10 @@ export class MultiTaskModel {
     } else if (input instanceof Dataset) {
       this.#preprocessor = Preprocessor.fit(input);
       for (const spec of options.tasks) {
+        if (UNSUPERVISED.includes(spec?.kind)) {
+          taskInfo.set(spec.name, { width: unsupervisedWidth(spec, this.#preprocessor.featureNames.length) });
+          continue;
+        }
         if (!input.targetNames.includes(spec.name)) {
           throw new ArgumentError(`task "${spec.name}" is not a target of the dataset (targets: ${input.targetNames.join(', ') || 'none'})`);
         }
@@ -100,7 +107,9 @@ export class MultiTaskModel {
       const classes = (spec.classes ?? {}) as Record<string, number | readonly string[]>;
       for (const t of options.tasks) {
         const c = classes[t.name] ?? t.classes;
-        if (t.kind === 'multiclass' || t.kind === 'multilabel') {
+        if (UNSUPERVISED.includes(t?.kind)) {
+          taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
+        } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
           if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
           const list = typeof c === 'number' ? null : c.map(String);
           const width = list ? list.length : (c as number);
@@ -315,6 +324,7 @@ export class MultiTaskModel {
     for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, 1024));
+      core.assignClusters(resident);
       return evaluateResident(core, resident, this.#targetStats);
     } finally {
       core.freeResident(resident);
@@ -388,6 +398,30 @@ export class MultiTaskModel {
             labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
           }
           out[s.name] = { kind: 'multilabel', probabilities, labels };
+          break;
+        }
+        case 'reconstruction': {
+          const values: number[][] = [], errors = new Float32Array(rows);
+          for (let i = 0; i < rows; i++) {
+            const row = Array.from(v.subarray(i * width, (i + 1) * width));
+            let e = 0;
+            for (let c = 0; c < width; c++) e += (row[c]! - features[i * width + c]!) ** 2;
+            errors[i] = e / width;
+            values.push(row);
+          }
+          out[s.name] = { kind: 'reconstruction', values, errors };
+          break;
+        }
+        case 'clustering': {
+          const probabilities: number[][] = [], clusters = new Int32Array(rows);
+          for (let i = 0; i < rows; i++) {
+            const row = Array.from(v.subarray(i * width, (i + 1) * width));
+            let best = 0;
+            for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
+            probabilities.push(row);
+            clusters[i] = best;
+          }
+          out[s.name] = { kind: 'clustering', probabilities, clusters };
         }
       }
     });
@@ -504,6 +538,16 @@ export class MultiTaskModel {
     const labels = new Map<string, ArrayLike<number | null | undefined>>();
     for (const s of this.#core.specs) {
       let values: ArrayLike<number | null | undefined> | undefined;
+      if (s.kind === 'reconstruction') {
+        // The target is the row itself, as the model sees it (encoded features).
+        labels.set(s.name, features.subarray(0, rows * this.#schema.featureCount));
+        continue;
+      }
+      if (s.kind === 'clustering') {
+        // Pseudo-labels: filled from k-means of the shared representation (see MultiTaskModelCore.refreshClusters).
+        labels.set(s.name, new Int32Array(rows));
+        continue;
+      }
       if (data instanceof Dataset) {
         if (!data.targetNames.includes(s.name)) continue;
         values = data.target(s.name).values;
@@ -553,6 +597,11 @@ export class MultiTaskModel {
     }
     return { ...p, labels };
   }
+}
+
+/** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
+function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
+  return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
 }
 
 function checkKind(spec: TaskSpec, col: DatasetTarget): void {

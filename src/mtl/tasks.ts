@@ -6,7 +6,16 @@ import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from
 import type { LossSpec } from '../nn/loss.js';
 import type { Activation } from '../nn/layers.js';
 
-export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+/**
+ * Supervised kinds learn labels; the unsupervised ones train on every row:
+ * `reconstruction` decodes the row's (encoded) features back (MSE), `clustering`
+ * learns k-means pseudo-labels of the shared representation, refreshed every
+ * epoch (DeepCluster, Caron et al. 2018). Both let rows without any label train
+ * the shared part next to the supervised tasks.
+ */
+export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'reconstruction' | 'clustering';
+export const TASK_KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'multilabel', 'regression', 'reconstruction', 'clustering'];
+export const UNSUPERVISED: readonly TaskKind[] = ['reconstruction', 'clustering'];
 
 export interface TaskOptions {
   /** The loss; defaults: binary/multilabel → bce, multiclass → softmaxCrossEntropy, regression → mse. */
@@ -28,6 +37,8 @@ export interface TaskOptions {
   inputsFrom?: string[];
   /** Let this task's loss train the tasks it reads from through their predictions. Default true. */
   backpropToInputs?: boolean;
+  /** Clustering tasks: the number of clusters k (≥ 2). */
+  clusters?: number;
 }
 
 export interface TaskSpec extends TaskOptions {
@@ -35,7 +46,7 @@ export interface TaskSpec extends TaskOptions {
   readonly kind: TaskKind;
 }
 
-const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes', 'classWeights', 'inputsFrom', 'backpropToInputs'] as const;
+const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes', 'classWeights', 'inputsFrom', 'backpropToInputs', 'clusters'] as const;
 
 function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   const where = `tasks.${kind}`;
@@ -53,14 +64,14 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   }
   if (opts.classes !== undefined) {
     checkDim(at, 'classes', opts.classes);
-    if (kind === 'binary' || kind === 'regression') throw new ArgumentError(`${at}: classes applies to multiclass and multilabel tasks only`);
+    if (kind !== 'multiclass' && kind !== 'multilabel') throw new ArgumentError(`${at}: classes applies to multiclass and multilabel tasks only`);
     if (kind === 'multiclass' && (opts.classes as number) < 2) throw new ArgumentError(`${at}: a multiclass task needs at least 2 classes, got ${opts.classes}`);
   }
   if (opts.classWeights !== undefined && opts.classWeights !== 'balanced') {
     if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
       throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0, got ${show(opts.classWeights)}`);
     }
-    if (kind === 'regression') throw new ArgumentError(`${at}: classWeights do not apply to a regression task`);
+    if (kind === 'regression' || UNSUPERVISED.includes(kind)) throw new ArgumentError(`${at}: classWeights do not apply to a ${kind} task`);
   }
   if (opts.inputsFrom !== undefined) {
     if (!Array.isArray(opts.inputsFrom) || opts.inputsFrom.some((s) => typeof s !== 'string')) {
@@ -71,6 +82,13 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   if (opts.backpropToInputs !== undefined && typeof opts.backpropToInputs !== 'boolean') {
     throw new ArgumentError(`${at}: backpropToInputs must be true or false, got ${show(opts.backpropToInputs)}`);
   }
+  if (kind === 'clustering') {
+    if (opts.clusters === undefined) throw new ArgumentError(`${at}: a clustering task needs clusters (the number of clusters k)`);
+    checkDim(at, 'clusters', opts.clusters);
+    if ((opts.clusters as number) < 2) throw new ArgumentError(`${at}: clusters must be at least 2, got ${opts.clusters}`);
+  } else if (opts.clusters !== undefined) {
+    throw new ArgumentError(`${at}: clusters applies to clustering tasks only`);
+  }
   return { name, kind, ...(opts as TaskOptions) };
 }
 
@@ -80,6 +98,10 @@ export const tasks = {
   multiclass: (name: string, options?: TaskOptions): TaskSpec => make('multiclass', name, options),
   multilabel: (name: string, options?: TaskOptions): TaskSpec => make('multilabel', name, options),
   regression: (name: string, options?: TaskOptions): TaskSpec => make('regression', name, options),
+  /** Reconstructs the row's encoded features (MSE): trains the shared part on every row, labeled or not. */
+  reconstruction: (name = 'reconstruction', options?: TaskOptions): TaskSpec => make('reconstruction', name, options),
+  /** Learns k-means clusters of the shared representation, refreshed each epoch: `tasks.clustering('clusters', { clusters: 8 })`. */
+  clustering: (name = 'clusters', options?: TaskOptions): TaskSpec => make('clustering', name, options),
 };
 
 export function defaultLoss(kind: TaskKind): LossSpec {
@@ -90,8 +112,16 @@ export function defaultLoss(kind: TaskKind): LossSpec {
     case 'multiclass':
       return { type: 'softmaxCrossEntropy' };
     case 'regression':
+    case 'reconstruction':
       return { type: 'mse' };
+    case 'clustering':
+      return { type: 'softmaxCrossEntropy' };
   }
+}
+
+/** The kinds whose loss takes one class index per row. */
+export function usesClassIndex(kind: TaskKind): boolean {
+  return kind === 'multiclass' || kind === 'clustering';
 }
 
 /** Checks the tasks as a set (names unique, cascades acyclic) and returns them in an order where every input comes first. */
@@ -99,7 +129,7 @@ export function orderTasks(specs: readonly TaskSpec[]): number[] {
   if (!Array.isArray(specs) || specs.length === 0) throw new ArgumentError('MultiTaskModel: tasks must be a non-empty array of tasks.binary(…)/multiclass(…)/…');
   const index = new Map<string, number>();
   specs.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !['binary', 'multiclass', 'multilabel', 'regression'].includes(s.kind)) {
+    if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !TASK_KINDS.includes(s.kind)) {
       throw new ArgumentError(`MultiTaskModel: task ${i} is ${show(s)}; make tasks with tasks.binary(name), tasks.multiclass(name), …`);
     }
     if (index.has(s.name)) throw new ArgumentError(`MultiTaskModel: two tasks are named "${s.name}"`);

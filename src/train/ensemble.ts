@@ -26,6 +26,10 @@ export class Ensemble {
         throw new ArgumentError(`Ensemble: member ${i} has tasks [${m.taskNames.join(', ')}], member 0 has [${models[0]!.taskNames.join(', ')}]`);
       }
     });
+    for (const t of models[0]!.tasks) {
+      // Cluster numbers are arbitrary per model, so they cannot be averaged or voted on.
+      if (t.kind === 'clustering') throw new ArgumentError(`Ensemble: task "${t.name}" is a clustering task; each model numbers its clusters differently, so they cannot be combined`);
+    }
     if (opts.combine !== undefined && opts.combine !== 'mean' && opts.combine !== 'vote') {
       throw new ArgumentError(`Ensemble: combine must be 'mean' or 'vote', got ${show(opts.combine)}`);
     }
@@ -67,7 +71,17 @@ export class Ensemble {
         case 'multilabel': {
           const probabilities = mean(preds.map((p) => (p as typeof p0).probabilities));
           out[name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [label(c)] : []))) };
+          break;
         }
+        case 'reconstruction': {
+          const values = mean(preds.map((p) => (p as typeof p0).values));
+          const errors = new Float32Array(p0.errors.length);
+          for (const p of preds) (p as typeof p0).errors.forEach((v, i) => { errors[i]! += v / k; });
+          out[name] = { kind: 'reconstruction', values, errors };
+          break;
+        }
+        case 'clustering':
+          break;
       }
     }
     return out;

@@ -155,6 +155,8 @@ const VAL_METRICS: Record<string, readonly string[]> = {
   multiclass: ['accuracy', 'f1', 'logLoss'],
   multilabel: ['accuracy', 'f1', 'logLoss'],
   regression: ['mae', 'rmse', 'r2'],
+  reconstruction: [],
+  clustering: [],
 };
 
 /** A monitor must name something fit logs, or early stopping would watch NaN and stop after `patience` epochs. */
@@ -225,6 +227,10 @@ export async function fitLoop(
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
       const started = now();
       if (opts.callbacks.onEpochBegin?.(epoch) === false) { reason = 'stopped'; break; }
+      if (core.hasClustering) {
+        core.refreshClusters(train, epoch);
+        if (val) core.assignClusters(val);
+      }
       const idx = new Int32Array(heapF32().buffer, order, n);
       for (let i = 0; i < n; i++) idx[i] = i;
       if (opts.shuffle) rng.shuffle(order, n);

@@ -15,7 +15,8 @@ import { runtime, heapF32 } from '../../dist/internal.js';
 
 /** The loss a task kind gets when its spec names none (src/mtl/tasks.ts defaultLoss). */
 export function defaultLossRef(kind) {
-  return kind === 'multiclass' ? { type: 'softmaxCrossEntropy' } : kind === 'regression' ? { type: 'mse' } : { type: 'bce' };
+  return kind === 'multiclass' || kind === 'clustering' ? { type: 'softmaxCrossEntropy' }
+    : kind === 'regression' || kind === 'reconstruction' ? { type: 'mse' } : { type: 'bce' };
 }
 
 /** y = f(x·W + b), W m × n. */
@@ -46,8 +47,8 @@ export function headRef(p, spec, input, rows, inputWidth, width) {
 
 /** A task's prediction from its logits: sigmoid (binary, multilabel), softmax (multiclass), the value (regression). */
 export function predictionRef(kind, logits, rows, width) {
-  if (kind === 'regression') return Float64Array.from(logits);
-  if (kind === 'multiclass') return softmaxRef(logits, rows, width);
+  if (kind === 'regression' || kind === 'reconstruction') return Float64Array.from(logits);
+  if (kind === 'multiclass' || kind === 'clustering') return softmaxRef(logits, rows, width);
   return logits.map((z) => 1 / (1 + Math.exp(-z)));
 }
 

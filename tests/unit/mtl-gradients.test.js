@@ -32,7 +32,7 @@ function makeLabels(kind, width, seed, unlabeled) {
   for (let i = 0; i < ROWS; i++) {
     const missing = unlabeled.includes(i);
     mask.push(missing ? 0 : 1);
-    if (kind === 'multiclass') {
+    if (kind === 'multiclass' || kind === 'clustering') {
       const c = Math.floor((u[i] + 1) / 2 * width) % width;
       values.push(missing ? NaN : c);
       targets.push(missing ? 0 : c);
@@ -66,9 +66,12 @@ function checkModel({ label, architecture, specs, classes = {}, unlabeled, sampl
   });
   try {
     perturb(model, seed * 31);
-    const widths = specs.map((s) => (s.kind === 'multiclass' || s.kind === 'multilabel' ? classes[s.name] : 1));
-    const labels = specs.map((s, t) => makeLabels(s.kind, widths[t], seed * 10 + t, unlabeled[s.name] ?? []));
+    const widths = specs.map((s) => (s.kind === 'multiclass' || s.kind === 'multilabel' ? classes[s.name] : s.kind === 'clustering' ? s.clusters : s.kind === 'reconstruction' ? INPUT : 1));
     const xs = seededValues(ROWS * INPUT, seed + 99);
+    // A reconstruction task's targets are the inputs themselves, every row labeled.
+    const labels = specs.map((s, t) => (s.kind === 'reconstruction'
+      ? { values: Array.from(xs), ref: { targets: Array.from(xs), mask: new Array(ROWS).fill(1) } }
+      : makeLabels(s.kind, widths[t], seed * 10 + t, unlabeled[s.name] ?? [])));
     const { data } = loadCoreBatch(model, {
       x: xs, rows: ROWS, labels: Object.fromEntries(specs.map((s, t) => [s.name, labels[t].values])), sampleWeights,
     });
@@ -120,6 +123,12 @@ const CASES = [
       tasks.regression('spend', { weight: 2.5, inputsFrom: ['click'], ...head(3) })],
     classes: { tags: 3 },
     unlabeled: { tags: [1], click: [4], spend: [0, 6] },
+  },
+  {
+    label: 'sharedBottom: reconstruction + clustering (pseudo-labels) + a mostly unlabeled binary task',
+    architecture: { type: 'sharedBottom', units: [5], towerUnits: [3], ...tanh },
+    specs: [tasks.reconstruction('recon', { weight: 0.8 }), tasks.clustering('clusters', { clusters: 3, weight: 0.5 }), tasks.binary('flag', { weight: 1.2 })],
+    unlabeled: { flag: [0, 1, 2, 3, 4] },
   },
   {
     label: 'omoe: multiclass + regression with one gate for both',
