@@ -294,25 +294,13 @@ export class KMeans {
 
   /** Distance from each row to its nearest centre (exact, f64 then rounded): larger is more anomalous. */
   anomalyScores(points: Points): Float32Array {
-    return this.#assign('KMeans.anomalyScores', points, (ws, s, st, kern, c) => {
-      kern.kmeansRowDistances(s.rows, s.cols, s.ptr, c, st.labels, st.minDist);
-      const out = readF32(st.minDist, s.rows);
-      for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!);
-      return out;
-    });
+    return this.#assign('KMeans.anomalyScores', points, nearestDistances);
   }
 
   /** The centres, k rows of d numbers, in the coordinates of the data. */
   get clusterCenters(): number[][] {
     const { centers, shift } = this.#fitted('KMeans.clusterCenters');
-    const d = shift.length;
-    const out: number[][] = [];
-    for (let j = 0; j < this.k; j++) {
-      const row: number[] = [];
-      for (let f = 0; f < d; f++) row.push(centers[j * d + f]! + shift[f]!);
-      out.push(row);
-    }
-    return out;
+    return centerRows(centers, shift, this.k);
   }
 
   /** The cluster of each row of the fitted points (a copy). */
@@ -355,6 +343,20 @@ export class KMeans {
     const { centers, shift } = this.#fitted(where);
     return assignPoints(where, points, centers, shift, this.k, then);
   }
+}
+
+/** Shared by KMeans and MiniBatchKMeans (an assignPoints continuation): the distance of each row to its nearest centre. */
+export function nearestDistances(_ws: Workspace, x: Staged, st: { labels: number; minDist: number }, kern: Kernels, c: number): Float32Array {
+  kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, st.minDist);
+  const out = readF32(st.minDist, x.rows);
+  for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!);
+  return out;
+}
+
+/** Shared by KMeans and MiniBatchKMeans: centres (centred coordinates, k × d) as rows in the data's coordinates. */
+export function centerRows(centers: Float32Array, shift: Float64Array, k: number): number[][] {
+  const d = shift.length;
+  return Array.from({ length: k }, (_, j) => Array.from({ length: d }, (_, f) => centers[j * d + f]! + shift[f]!));
 }
 
 /** Shared by KMeans and MiniBatchKMeans: nearest-centre assignment of new points. */

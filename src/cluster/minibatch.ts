@@ -31,7 +31,7 @@ import {
   requireDistinctRows, seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
 } from './common.js';
 import {
-  LloydState, assignPoints, checkInit, checkK, columnStats, shiftRows, transformPoints, type InitChoice, type KMeansInit,
+  LloydState, assignPoints, centerRows, checkInit, checkK, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
 } from './kmeans.js';
 
 export interface MiniBatchKMeansOptions {
@@ -263,25 +263,13 @@ export class MiniBatchKMeans {
   /** Distance from each row to its nearest centre: larger is more anomalous. */
   anomalyScores(points: Points): Float32Array {
     const { centers, shift } = this.#fitted('MiniBatchKMeans.anomalyScores');
-    return assignPoints('MiniBatchKMeans.anomalyScores', points, centers, shift, this.k, (ws, x, st, kern, c) => {
-      kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, st.minDist);
-      const out = readF32(st.minDist, x.rows);
-      for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!);
-      return out;
-    });
+    return assignPoints('MiniBatchKMeans.anomalyScores', points, centers, shift, this.k, nearestDistances);
   }
 
   /** The centres, k rows of d numbers, in the coordinates of the data. */
   get clusterCenters(): number[][] {
     const { centers, shift } = this.#fitted('MiniBatchKMeans.clusterCenters');
-    const d = shift.length;
-    const out: number[][] = [];
-    for (let j = 0; j < this.k; j++) {
-      const row: number[] = [];
-      for (let f = 0; f < d; f++) row.push(centers[j * d + f]! + shift[f]!);
-      out.push(row);
-    }
-    return out;
+    return centerRows(centers, shift, this.k);
   }
 
   /** How many rows each centre has absorbed (scikit-learn's private _counts). */
