@@ -1,0 +1,136 @@
+// The Web Worker: loads manytask (the `browser` build, dist/web.js), reads the
+// CSV, trains, evaluates and predicts, and reports to the page with postMessage.
+// Everything heavy happens here, so the page's main thread only draws.
+//
+// In:  { type: 'load', text } | { type: 'load', file }        a CSV (text or a File)
+//      { type: 'train', selection, options }                   see train-core.js
+//      { type: 'stop' }                                        stop training after this batch
+//      { type: 'predict', id, row }                            one row of feature values
+//      { type: 'save' }                                        the model file
+// Out: ready, columns, started, batch, epoch, done, prediction, saved, error
+import * as mt from '../../dist/web.js';
+import { describeCsv, train, fingerprint, sampleRows } from './train-core.js';
+
+const ready = mt.init();
+let csvText = null;
+let columns = null;
+let model = null;
+let training = false;
+
+ready.then(
+  () => post({ type: 'ready' }),
+  (err) => post({ type: 'error', during: 'init', ...errorInfo(err) }),
+);
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  // 'stop' must act at once, while fit is running (it yields to the event loop between batches).
+  if (msg.type === 'stop') {
+    if (model && training) model.stopTraining = true;
+    return;
+  }
+  handle(msg).catch((err) => post({ type: 'error', during: msg.type, ...errorInfo(err) }));
+};
+
+async function handle(msg) {
+  await ready;
+  switch (msg.type) {
+    case 'load': {
+      if (training) throw new Error('stop training before loading other data');
+      const text = msg.file ? await msg.file.text() : msg.text;
+      const info = describeCsv(mt, text);
+      csvText = text;
+      columns = info.columns;
+      post({ type: 'columns', name: msg.name, ...info });
+      return;
+    }
+    case 'train': {
+      if (training) throw new Error('already training');
+      if (csvText === null) throw new Error('load a CSV first');
+      model?.dispose();
+      model = null;
+      training = true;
+      const started = performance.now();
+      let lastBatchPost = 0;
+      try {
+        const result = await train(mt, csvText, msg.selection, msg.options, {
+          onModel: (m) => {
+            model = m;
+            post({ type: 'started', parameters: m.parameters.list().reduce((n, p) => n + p.size, 0), features: m.featureNames.length });
+          },
+          onEpoch: (summary) => post({ type: 'epoch', ...summary }),
+          onBatch: (batch, logs) => {
+            const now = performance.now();
+            if (now - lastBatchPost > 100) { lastBatchPost = now; post({ type: 'batch', batch, step: logs.step }); }
+          },
+        });
+        const { history, evaluation, affinity, test } = result;
+        const rows = sampleRows(test, 12);
+        const inputs = Object.entries(model.inputSpec()).map(([name, type]) => ({
+          name,
+          type,
+          values: type === 'categorical' ? (columns.find((c) => c.name === name)?.values ?? null) : null,
+        }));
+        post({
+          type: 'done',
+          reason: history.reason,
+          epochsRun: history.epochs.length,
+          bestEpoch: history.bestEpoch,
+          seconds: (performance.now() - started) / 1000,
+          steps: model.steps,
+          rows: { train: result.train.rows, test: test.rows, all: result.data.rows },
+          tasks: model.tasks.map((t) => ({ name: t.name, kind: t.kind, classes: model.classNames(t.name) })),
+          evaluation,
+          affinity,
+          inputs,
+          sampleRows: rows,
+          fingerprint: await fingerprint(model),
+          selection: msg.selection,
+          options: msg.options,
+        });
+      } finally {
+        training = false;
+      }
+      return;
+    }
+    case 'predict': {
+      if (!model) throw new Error('train a model first');
+      if (training) throw new Error('wait for training to finish');
+      const out = model.predict([msg.row]);
+      const result = {};
+      for (const [task, p] of Object.entries(out)) {
+        switch (p.kind) {
+          case 'regression': result[task] = { kind: p.kind, value: p.values[0] }; break;
+          case 'binary': {
+            const classes = model.classNames(task) ?? [0, 1];
+            result[task] = { kind: p.kind, label: p.classes[0], probability: p.probabilities[0], classes };
+            break;
+          }
+          case 'multiclass':
+            result[task] = { kind: p.kind, label: p.classes[0], probabilities: p.probabilities[0], classes: model.classNames(task) };
+            break;
+          case 'multilabel':
+            result[task] = { kind: p.kind, labels: p.labels[0], probabilities: p.probabilities[0], classes: model.classNames(task) };
+        }
+      }
+      post({ type: 'prediction', id: msg.id, result });
+      return;
+    }
+    case 'save': {
+      if (!model || training) throw new Error('train a model first');
+      const bytes = model.save({ metadata: { trainedIn: 'browser example', userAgent: self.navigator?.userAgent ?? '' } });
+      post({ type: 'saved', bytes }, [bytes.buffer]);
+      return;
+    }
+    default:
+      throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
+  }
+}
+
+function post(message, transfer) {
+  self.postMessage(message, transfer ?? []);
+}
+
+function errorInfo(err) {
+  return { message: err instanceof Error ? err.message : String(err), name: err?.name ?? 'Error', code: err?.code ?? null };
+}
