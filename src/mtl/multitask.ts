@@ -169,6 +169,7 @@ export class MultiTaskModel {
 
   /** Rebuilds a model from `save()`'s bytes (see loadModel); f16 and int8 weights come back as the f32 values they stand for. */
   static load(bytes: Uint8Array): MultiTaskModel {
+    runtime('loadModel'); // NotInitializedError first, not a model error from deep inside the build
     const { header: h, weights } = decodeModel(bytes);
     const fail = (what: string): never => { throw new ModelFormatError(what); };
     if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
