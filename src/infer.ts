@@ -65,7 +65,7 @@ export class InferenceModel {
   readonly #predictor: Predictor;
   #disposed = false;
 
-  /** @internal Use loadModel(bytes). */
+  /** Prefer loadModel(bytes); the same. */
   constructor(bytes: Uint8Array) {
     const { header: h, weights, encoding } = decodeModel(bytes);
     if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
