@@ -78,7 +78,10 @@ export function encodeModel({ header, weights }: ModelBlob, encoding: WeightEnco
       const h = toF16(weights[i]!);
       if ((h & 0x7c00) === 0x7c00) {
         const p = table?.find((t) => i >= t.offset && i < t.offset + t.shape[0] * t.shape[1]);
-        throw new ArgumentError(`save: ${p ? `parameter "${p.name}"` : `weight ${i}`} holds ${weights[i]}, beyond the f16 range (±65504); save it with weights: 'f32' or 'int8'`);
+        const what = p ? `parameter "${p.name}"` : `weight ${i}`;
+        throw new ArgumentError(Number.isFinite(weights[i]!)
+          ? `save: ${what} holds ${weights[i]}, beyond the f16 range (±65504); save it with weights: 'f32' or 'int8'`
+          : `save: ${what} holds ${weights[i]}; only finite weights can be saved as f16`);
       }
       v.setUint16(i * 2, h, true);
     }
