@@ -1,5 +1,6 @@
-// npm run build: assembly/ → dist/manytask.wasm, src/ → dist/*.js (+ .d.ts).
-import { mkdir, copyFile, rm } from 'node:fs/promises';
+// npm run build: assembly/ → dist/manytask.wasm (everything) and dist/infer.wasm
+// (the forward kernels of manytask/infer), src/ → dist/*.js (+ .d.ts).
+import { mkdir, copyFile, rm, readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -14,9 +15,27 @@ if (error) {
   process.exit(1);
 }
 
+// The inference-only module: assembly/infer.ts with the release target's options
+// (asconfig.json), as its own entry. --baseDir keeps asc from reading
+// asconfig.json, whose entries would add assembly/index.ts.
+const asconfig = JSON.parse(await readFile('asconfig.json', 'utf8'));
+const flags = [];
+for (const [key, value] of Object.entries({ ...asconfig.options, ...asconfig.targets.release })) {
+  if (key === 'outFile' || key === 'textFile') continue;
+  if (value === true) flags.push(`--${key}`);
+  else if (Array.isArray(value)) flags.push(`--${key}`, value.join(','));
+  else if (value !== false) flags.push(`--${key}`, String(value));
+}
+const infer = await asc.main(['infer.ts', '--baseDir', 'assembly', '--outFile', '../build/infer.wasm', '--textFile', '../build/infer.wat', ...flags]);
+if (infer.error) {
+  console.error(infer.stderr.toString());
+  process.exit(1);
+}
+
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
 await copyFile('build/manytask.wasm', 'dist/manytask.wasm');
+await copyFile('build/infer.wasm', 'dist/infer.wasm');
 
 await esbuild.build({
   entryPoints: {
@@ -34,6 +53,27 @@ await esbuild.build({
   target: 'es2022',
   external: ['./manytask.wasm', 'node:*'],
   chunkNames: 'shared-[hash]',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+// manytask/infer: its own build, so it shares no chunk (and no runtime state)
+// with the full entries: it runs on infer.wasm, they on manytask.wasm.
+await esbuild.build({
+  entryPoints: {
+    infer: 'src/entries/infer.ts',
+    'infer-node': 'src/entries/infer-node.ts',
+    'infer-web': 'src/entries/infer-web.ts',
+    'infer-workerd': 'src/entries/infer-workerd.ts',
+  },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  external: ['./infer.wasm', 'node:*'],
+  chunkNames: 'infer-shared-[hash]',
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -62,6 +62,7 @@ export type { Evaluation, TaskEvaluation } from './train/evaluate.js';
 export { Ensemble, type EnsembleOptions } from './train/ensemble.js';
 export { formatEvaluation, formatAffinity } from './train/report.js';
 export { ModelFormatError } from './io/format.js';
+export type { WeightEncoding } from './io/format.js';
 export { TrainingDivergedError } from './runtime/errors.js';
 // weighting and metrics
 export { createWeighting, WEIGHTING_TYPES } from './mtl/weighting/index.js';

@@ -6,22 +6,41 @@
 //   8   4  header length H in bytes (u32 LE), at most MAX_HEADER
 //  12   H  header: UTF-8 JSON (architecture, tasks, preprocessing, parameter table, metadata)
 //   …      zero padding to a multiple of 4
-//   +0  1  weight encoding: 0 = f32
+//   +0  1  weight encoding: 0 = f32, 1 = f16, 2 = int8
 //   +1  3  zero
 //   +4  4  number of weights N (u32 LE), at most MAX_WEIGHTS
-//   +8 4N  weights, f32 LE
+//   +8  …  N weights: f32 LE (4N bytes), f16 LE (2N bytes, IEEE binary16) or
+//          int8 (N bytes, two's complement), then zero padding to a multiple of 4
 //  end  4  CRC-32 (IEEE) of every byte before it
+//
+// The weights are the model's parameter block in memory order; the header's
+// parameter table (`parameters`: name, shape [rows, cols], offset in weights)
+// says which tensor is where (tensors start at multiples of 4; the floats
+// between them are padding, always 0). With int8 every table entry also has a
+// `scale`: tensor value = q · scale, q ∈ [−127, 127] (symmetric, per tensor,
+// scale = max |value| / 127 rounded to f32). f16 rounds each value to the
+// nearest binary16 (ties to even); a value beyond f16's range (±65504) cannot be
+// saved as f16.
+//
+// Version 1 has always carried the encoding byte; f16 and int8 are new values
+// of it, and an f32 file is byte for byte what it was, so the version stays 1.
+// A reader that predates an encoding refuses the file with ModelFormatError.
 //
 // Every length is checked against the bytes actually present before anything is
 // allocated, so a truncated, extended or corrupted file is refused with a clear
 // message instead of read past its end.
 
-import { ManytaskError } from '../runtime/errors.js';
+import { ArgumentError, ManytaskError } from '../runtime/errors.js';
 
 export const MAGIC = [0x4d, 0x54, 0x53, 0x4b]; // "MTSK"
 export const FORMAT_VERSION = 1;
 export const MAX_HEADER = 16 * 1024 * 1024;
 export const MAX_WEIGHTS = 256 * 1024 * 1024;
+
+/** How the weights are stored: 4, 2 or 1 byte each. */
+export type WeightEncoding = 'f32' | 'f16' | 'int8';
+const ENCODINGS: readonly WeightEncoding[] = ['f32', 'f16', 'int8'];
+const BYTES = [4, 2, 1];
 
 export class ModelFormatError extends ManytaskError {
   constructor(message: string) {
@@ -34,10 +53,57 @@ export interface ModelBlob {
   weights: Float32Array;
 }
 
-export function encodeModel({ header, weights }: ModelBlob): Uint8Array {
+/** One row of the header's parameter table. */
+export interface TensorEntry {
+  name: string;
+  shape: [number, number];
+  offset: number;
+  scale?: number;
+}
+
+export function encodeModel({ header, weights }: ModelBlob, encoding: WeightEncoding = 'f32'): Uint8Array {
+  const code = ENCODINGS.indexOf(encoding);
+  if (code < 0) throw new ArgumentError(`save: weights must be 'f32', 'f16' or 'int8', got ${JSON.stringify(encoding)}`);
+  const n = weights.length;
+  let body: Uint8Array;
+  if (code === 0) {
+    body = new Uint8Array(n * 4);
+    const v = new DataView(body.buffer);
+    for (let i = 0; i < n; i++) v.setFloat32(i * 4, weights[i]!, true);
+  } else if (code === 1) {
+    body = new Uint8Array(n * 2);
+    const v = new DataView(body.buffer);
+    const table = header.parameters as TensorEntry[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const h = toF16(weights[i]!);
+      if ((h & 0x7c00) === 0x7c00) {
+        const p = table?.find((t) => i >= t.offset && i < t.offset + t.shape[0] * t.shape[1]);
+        const what = p ? `parameter "${p.name}"` : `weight ${i}`;
+        throw new ArgumentError(Number.isFinite(weights[i]!)
+          ? `save: ${what} holds ${weights[i]}, beyond the f16 range (±65504); save it with weights: 'f32' or 'int8'`
+          : `save: ${what} holds ${weights[i]}; only finite weights can be saved as f16`);
+      }
+      v.setUint16(i * 2, h, true);
+    }
+  } else {
+    // int8 with one scale per tensor, kept in the parameter table.
+    body = new Uint8Array(n);
+    const table = (header.parameters as TensorEntry[]).map((t) => {
+      const end = t.offset + t.shape[0] * t.shape[1];
+      let max = 0;
+      for (let i = t.offset; i < end; i++) max = Math.max(max, Math.abs(weights[i]!));
+      const scale = Math.fround(max / 127);
+      if (!Number.isFinite(scale)) throw new ArgumentError(`save: parameter "${t.name}" is not finite; it cannot be quantized`);
+      for (let i = t.offset; i < end; i++) {
+        body[i] = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(weights[i]! / scale))) & 0xff;
+      }
+      return { ...t, scale };
+    });
+    header = { ...header, parameters: table };
+  }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = (12 + json.length + 3) & ~3;
-  const total = padded + 8 + weights.length * 4 + 4;
+  const total = padded + 8 + ((body.length + 3) & ~3) + 4;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -45,14 +111,18 @@ export function encodeModel({ header, weights }: ModelBlob): Uint8Array {
   view.setUint16(6, 0, true);
   view.setUint32(8, json.length, true);
   out.set(json, 12);
-  out[padded] = 0;
-  view.setUint32(padded + 4, weights.length, true);
-  for (let i = 0; i < weights.length; i++) view.setFloat32(padded + 8 + i * 4, weights[i]!, true);
+  out[padded] = code;
+  view.setUint32(padded + 4, n, true);
+  out.set(body, padded + 8);
   view.setUint32(total - 4, crc32(out, 0, total - 4), true);
   return out;
 }
 
-export function decodeModel(bytes: Uint8Array): ModelBlob {
+export interface DecodedModel extends ModelBlob {
+  encoding: WeightEncoding;
+}
+
+export function decodeModel(bytes: Uint8Array): DecodedModel {
   if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('expected the file as a Uint8Array');
   if (bytes.length < 24) throw new ModelFormatError(`${bytes.length} bytes is shorter than any model file (truncated?)`);
   for (let i = 0; i < 4; i++) {
@@ -78,16 +148,83 @@ export function decodeModel(bytes: Uint8Array): ModelBlob {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new ModelFormatError('the header is not a JSON object');
   const padded = (12 + h + 3) & ~3;
   if (padded + 12 > bytes.length) throw new ModelFormatError('the weights section is missing (truncated?)');
-  const encoding = bytes[padded];
-  if (encoding !== 0) throw new ModelFormatError(`unknown weight encoding ${encoding}`);
+  const code = bytes[padded]!;
+  const size = BYTES[code];
+  if (size === undefined) throw new ModelFormatError(`its weights use encoding ${code}, which this manytask does not know (0 f32, 1 f16, 2 int8); a newer manytask may read it`);
   const n = view.getUint32(padded + 4, true);
   if (n > MAX_WEIGHTS) throw new ModelFormatError(`${n} weights exceeds the limit of ${MAX_WEIGHTS}`);
-  if (padded + 8 + n * 4 + 4 !== bytes.length) {
-    throw new ModelFormatError(`the file should be ${padded + 8 + n * 4 + 4} bytes for ${n} weights, but it is ${bytes.length}`);
+  const start = padded + 8, end = start + n * size;
+  const expected = start + ((n * size + 3) & ~3) + 4;
+  if (expected !== bytes.length) {
+    throw new ModelFormatError(`the file should be ${expected} bytes for ${n} ${ENCODINGS[code]} weights, but it is ${bytes.length}`);
   }
+  for (let i = end; i < bytes.length - 4; i++) if (bytes[i] !== 0) throw new ModelFormatError('the padding after the weights is not zero');
   const weights = new Float32Array(n);
-  for (let i = 0; i < n; i++) weights[i] = view.getFloat32(padded + 8 + i * 4, true);
-  return { header: header as Record<string, unknown>, weights };
+  if (code === 0) {
+    for (let i = 0; i < n; i++) weights[i] = view.getFloat32(start + i * 4, true);
+  } else if (code === 1) {
+    for (let i = 0; i < n; i++) weights[i] = fromF16(view.getUint16(start + i * 2, true));
+  } else {
+    const table = (header as Record<string, unknown>).parameters;
+    if (!Array.isArray(table)) throw new ModelFormatError('int8 weights need the parameter table with a scale per tensor');
+    let next = 0;
+    table.forEach((t: Partial<TensorEntry> | null, k) => {
+      const rows = t?.shape?.[0], cols = t?.shape?.[1], off = t?.offset ?? -1, scale = t?.scale;
+      if (!isCount(rows) || !isCount(cols) || !isCount(off + 1) || off! < next || off! + rows! * cols! > n ||
+          typeof scale !== 'number' || !(scale >= 0 && scale < Infinity)) {
+        throw new ModelFormatError(`entry ${k} of the parameter table is not a tensor inside the ${n} weights with a finite scale ≥ 0`);
+      }
+      next = off! + rows! * cols!;
+      for (let i = off!; i < next; i++) weights[i] = Math.fround(((bytes[start + i]! << 24) >> 24) * scale);
+    });
+  }
+  return { header: header as Record<string, unknown>, weights, encoding: ENCODINGS[code]! };
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The binary16 nearest to a float32 (ties to even); 0x7c00 (∞) beyond ±65504, NaN stays NaN. */
+export function toF16(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  const sign = (b >>> 16) & 0x8000;
+  const e = (b >>> 23) & 0xff;
+  const m = b & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const ex = e - 127 + 15;
+  if (ex >= 0x1f) return sign | 0x7c00;
+  if (ex <= 0) {
+    // Subnormal (or zero) in f16: shift the full mantissa, round to nearest even.
+    if (ex < -10) return sign;
+    const full = m | 0x800000, shift = 14 - ex;
+    const q = full >>> shift, rest = full & ((1 << shift) - 1), half = 1 << (shift - 1);
+    return sign | (q + (rest > half || (rest === half && (q & 1)) ? 1 : 0));
+  }
+  const q = (ex << 10) | (m >>> 13), rest = m & 0x1fff;
+  // A carry out of the mantissa rounds up into the exponent (and to ∞ past 65504), as it should.
+  return sign | (q + (rest > 0x1000 || (rest === 0x1000 && (q & 1)) ? 1 : 0));
+}
+
+/** A binary16 as the (exactly equal) float32. */
+export function fromF16(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >>> 10) & 0x1f;
+  let m = h & 0x3ff;
+  if (e === 0x1f) u32[0] = sign | 0x7f800000 | (m << 13);
+  else if (e !== 0) u32[0] = sign | ((e + 112) << 23) | (m << 13);
+  else if (m === 0) u32[0] = sign;
+  else {
+    // Subnormal: normalize into a float32 exponent.
+    let ex = 113;
+    while ((m & 0x400) === 0) { m <<= 1; ex--; }
+    u32[0] = sign | (ex << 23) | ((m & 0x3ff) << 13);
+  }
+  return f32[0]!;
 }
 
 let table: Uint32Array | null = null;

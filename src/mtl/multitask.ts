@@ -11,7 +11,8 @@ import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
-import { decodeModel, encodeModel, ModelFormatError } from '../io/format.js';
+import { decodeModel, encodeModel, ModelFormatError, type WeightEncoding } from '../io/format.js';
+import { modelLayout } from '../io/layout.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -133,13 +134,20 @@ export class MultiTaskModel {
   get parameters() { return this.#core.parameters; }
   /**
    * The model as one binary blob (see src/io/format.ts): architecture, tasks,
-   * preprocessing statistics, the weighting strategy's state and the weights.
+   * preprocessing statistics, the weighting strategy's state and the weights,
+   * stored as `weights: 'f32'` (default, exact), `'f16'` (half the size) or
+   * `'int8'` (a quarter, one scale per tensor). Loading gives f32 weights back.
    */
-  save(options?: { metadata?: Record<string, unknown> }): Uint8Array {
+  save(options?: { metadata?: Record<string, unknown>; weights?: WeightEncoding }): Uint8Array {
     const core = this.#core;
     core.check();
     const opts = checkOptionsObject('save', options);
-    checkKeys('save', opts, ['metadata']);
+    checkKeys('save', opts, ['metadata', 'weights']);
+    const encoding = opts.weights ?? 'f32';
+    if (encoding !== 'f32' && encoding !== 'f16' && encoding !== 'int8') throw new ArgumentError(`save: weights must be 'f32', 'f16' or 'int8', got ${show(encoding)}`);
+    if (opts.metadata !== undefined && (typeof opts.metadata !== 'object' || opts.metadata === null || Array.isArray(opts.metadata))) {
+      throw new ArgumentError(`save: metadata must be a JSON-safe object, got ${show(opts.metadata)}`);
+    }
     const o = core.options;
     const header = {
       format: 'manytask.model',
@@ -165,11 +173,12 @@ export class MultiTaskModel {
       metadata: opts.metadata ?? {},
     };
     const p = core.parameters;
-    return encodeModel({ header, weights: heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size) });
+    return encodeModel({ header, weights: heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size) }, encoding);
   }
 
-  /** Rebuilds a model from `save()`'s bytes (see loadModel). */
+  /** Rebuilds a model from `save()`'s bytes (see loadModel); f16 and int8 weights come back as the f32 values they stand for. */
   static load(bytes: Uint8Array): MultiTaskModel {
+    runtime('loadModel'); // NotInitializedError first, not a model error from deep inside the build
     const { header: h, weights } = decodeModel(bytes);
     const fail = (what: string): never => { throw new ModelFormatError(what); };
     if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
@@ -191,6 +200,9 @@ export class MultiTaskModel {
       fail(`its preprocessing section is invalid (${err instanceof Error ? err.message : String(err)})`);
     }
     if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
+    // The network the header describes, checked tensor by tensor against the
+    // parameter table and the weight count before the model reserves any memory.
+    modelLayout(h, schema.featureCount, (name) => tasksInfo.get(name)?.width, weights.length);
     let model: MultiTaskModel;
     try {
       model = new MultiTaskModel({

@@ -1,0 +1,86 @@
+// npm run size — what each entry costs a user's bundle: the package entry as a
+// bundler resolves it (dist/*.js), bundled and minified by esbuild with its
+// .wasm kept out (as wrangler and web bundlers do), then gzip -9 of the JS and
+// of the .wasm. manytask/infer must stay within BUDGET in total, for every
+// export condition; the full entry is listed for comparison. The infer bundles
+// are also checked to hold none of the training code (exit code 1 otherwise).
+//
+// `measure()` is what tests/runtimes/size.test.js checks.
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+/** Bytes, gzip -9 of minified JS + gzip -9 of the .wasm. */
+export const BUDGET = 25_000;
+
+export const ENTRIES = [
+  { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },
+  { name: 'manytask/infer (browser, deno)', js: 'dist/infer-web.js', wasm: 'dist/infer.wasm', infer: true },
+  { name: 'manytask/infer (node)', js: 'dist/infer-node.js', wasm: 'dist/infer.wasm', infer: true },
+  { name: 'manytask/infer (default)', js: 'dist/infer.js', wasm: 'dist/infer.wasm', infer: true },
+  { name: 'manytask (workerd), for comparison', js: 'dist/workerd.js', wasm: 'dist/manytask.wasm', infer: false },
+];
+
+/** Source files an inference bundle must not contain: training, losses, optimizers, weighting, datasets, CSV, clustering. */
+export const TRAINING_CODE = /^src\/((train|cluster|nn|mtl\/weighting|mtl\/arch)\/|data\/(csv|dataset|preprocessor)\.ts$|mtl\/(model|multitask|head|tasks|labels|metrics|affinity|relatedness)\.ts$|(matrix|ops)\.ts$)/;
+
+export async function measure() {
+  const out = [];
+  for (const e of ENTRIES) {
+    const result = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: [e.js],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      external: ['*.wasm', 'node:*'],
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const js = result.outputFiles[0].contents;
+    const wasm = await readFile(new URL(e.wasm, pathToFileURL(root)));
+    // The src/ files behind the dist files bundled here, from their source maps.
+    const sources = new Set();
+    for (const input of Object.keys(result.metafile.inputs)) {
+      try {
+        const map = JSON.parse(await readFile(new URL(`${input}.map`, pathToFileURL(root)), 'utf8'));
+        for (const s of map.sources) sources.add(s.replace(/^(\.\.\/)+/, ''));
+      } catch { /* no map: an input outside dist */ }
+    }
+    const jsGzip = gzipSync(js, { level: 9 }).length;
+    const wasmGzip = gzipSync(wasm, { level: 9 }).length;
+    out.push({
+      ...e, jsMin: js.length, jsGzip, wasmBytes: wasm.length, wasmGzip, total: jsGzip + wasmGzip,
+      sources: [...sources].sort(), training: [...sources].filter((s) => TRAINING_CODE.test(s)),
+    });
+  }
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rows = await measure();
+  const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+  const table = [
+    ['entry', 'JS min', 'JS gzip', '.wasm', '.wasm gzip', 'total gzip'],
+    ...rows.map((r) => [r.name, kb(r.jsMin), kb(r.jsGzip), kb(r.wasmBytes), kb(r.wasmGzip), kb(r.total)]),
+  ];
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  for (const [i, r] of table.entries()) {
+    console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('   '));
+    if (i === 0) console.log(widths.map((w) => '─'.repeat(w)).join('   '));
+  }
+  console.log(`\ngzip -9; KB = 1000 bytes. Budget for manytask/infer: ${kb(BUDGET)} in total.`);
+  let failed = false;
+  for (const r of rows.filter((x) => x.infer)) {
+    if (r.total > BUDGET) { console.error(`${r.name}: ${r.total} bytes exceeds the budget of ${BUDGET}`); failed = true; }
+    if (r.training.length > 0) { console.error(`${r.name} bundles training code: ${r.training.join(', ')}`); failed = true; }
+  }
+  const sample = rows[0];
+  console.log(`${sample.name} is built from: ${sample.sources.filter((s) => s.startsWith('src/')).join(', ')}`);
+  if (failed) process.exit(1);
+}

@@ -1,0 +1,169 @@
+// `manytask/infer`: load a model file and predict, nothing else. Everything
+// here is what the entries in src/entries/infer*.ts share (each adds `init`,
+// which finds infer.wasm its own way). The forward pass runs on the
+// inference-only kernel module (assembly/infer.ts) and gives exactly
+// MultiTaskModel.predict's output for the same file and rows.
+
+import { ArgumentError, DisposedError } from './runtime/errors.js';
+import { show } from './runtime/validate.js';
+import { decodeModel, ModelFormatError, type WeightEncoding } from './io/format.js';
+import { modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
+import { Predictor } from './io/predictor.js';
+import { featureRows, RowEncoder } from './io/rows.js';
+import type { TaskPrediction } from './mtl/multitask.js';
+
+export {
+  ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, OutOfMemoryError, WasmTrapError,
+} from './runtime/errors.js';
+export type { ErrorCode } from './runtime/errors.js';
+export { DataError, UnknownCategoryError } from './data/errors.js';
+export type { DataErrorLocation } from './data/errors.js';
+export { ModelFormatError } from './io/format.js';
+export type { WeightEncoding } from './io/format.js';
+export { isInitialized } from './runtime/module.js';
+export type { WasmSource } from './runtime/module.js';
+export type { TaskPrediction } from './mtl/multitask.js';
+export type { TaskKind } from './io/layout.js';
+
+/** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */
+export interface TaskInfo {
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly width: number;
+  readonly classes: readonly string[] | null;
+}
+
+/** A raw input column of a model built from a Dataset. */
+export interface InputColumn {
+  readonly name: string;
+  readonly type: 'numeric' | 'categorical';
+  /** The categories a categorical column knows. */
+  readonly categories?: readonly string[];
+}
+
+/** What predict takes: row objects (a model built from a Dataset), or feature arrays (rows × features, or flat). */
+export type PredictInput = readonly Record<string, unknown>[] | readonly (readonly number[])[] | Float32Array | Float64Array;
+
+function fail(what: string): never {
+  throw new ModelFormatError(what);
+}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A model file loaded for prediction only. */
+export class InferenceModel {
+  readonly tasks: readonly TaskInfo[];
+  /** The encoded features the network reads, in order. */
+  readonly featureNames: readonly string[];
+  /** The raw columns predict reads from row objects; null for a model built from arrays. */
+  readonly inputColumns: readonly InputColumn[] | null;
+  /** The `metadata` given to save(). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** How the file stored the weights. */
+  readonly weights: WeightEncoding;
+  readonly #encoder: RowEncoder | null;
+  readonly #stats: ({ mean: number; std: number } | null)[];
+  readonly #predictor: Predictor;
+  #disposed = false;
+
+  /** Prefer loadModel(bytes); the same. */
+  constructor(bytes: Uint8Array) {
+    const { header: h, weights, encoding } = decodeModel(bytes);
+    if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
+    const schema = h.schema as { featureNames?: unknown; tasks?: unknown } | undefined;
+    if (!isObject(schema) || !Array.isArray(schema.featureNames) || !isObject(schema.tasks)) fail('the header has no input schema');
+    const featureNames = schema.featureNames.map(String);
+    if (featureNames.length < 1 || featureNames.length > 1 << 20) fail('the feature count is out of range');
+    const info = schema.tasks as Record<string, { width?: unknown; classes?: unknown } | undefined>;
+    const layout: ModelLayout = modelLayout(h, featureNames.length, (name) => (Object.hasOwn(info, name) ? info[name]?.width : undefined), weights.length);
+    for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i]!)) fail(`weight ${i} is not finite`);
+    const statsJson = isObject(h.targetStats) ? h.targetStats : {};
+    this.#stats = [];
+    this.tasks = layout.tasks.map((t) => {
+      const c = info[t.name]!.classes;
+      const classes = Array.isArray(c) ? c.map(String) : null;
+      if (classes && classes.length !== (t.kind === 'binary' ? 2 : t.width)) fail(`task "${t.name}" has ${classes.length} class names for ${t.width} outputs`);
+      if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task "${t.name}" has width ${t.width}, not 1`);
+      const st = statsJson[t.name] as { mean?: unknown; std?: unknown } | undefined;
+      const ok = st !== undefined && Number.isFinite(st.mean) && Number.isFinite(st.std);
+      if (st !== undefined && !ok) fail(`the target statistics of "${t.name}" are not finite numbers`);
+      this.#stats.push(ok && t.kind === 'regression' ? (st as { mean: number; std: number }) : null);
+      return { name: t.name, kind: t.kind, width: t.width, classes };
+    });
+    this.#encoder = h.preprocessor === null || h.preprocessor === undefined ? null : new RowEncoder(h.preprocessor);
+    if (this.#encoder && this.#encoder.width !== featureNames.length) fail('the preprocessing and the input schema disagree on the feature count');
+    this.featureNames = featureNames;
+    this.inputColumns = this.#encoder?.columns.map((c) => (c.type === 'numeric' ? { name: c.name, type: c.type } : { name: c.name, type: c.type, categories: c.categories })) ?? null;
+    this.metadata = isObject(h.metadata) ? h.metadata : {};
+    this.weights = encoding;
+    this.#predictor = new Predictor(layout, weights);
+  }
+
+  get taskNames(): string[] {
+    return this.tasks.map((t) => t.name);
+  }
+
+  /** A classification task's class (or label) names, in output order; null when the data gave only a count. */
+  classNames(task: string): readonly string[] | null {
+    const t = this.tasks.find((x) => x.name === task);
+    if (!t) throw new ArgumentError(`unknown task ${show(task)} (tasks: ${this.taskNames.join(', ')})`);
+    return t.classes;
+  }
+
+  /**
+   * Per task: probabilities and predicted classes, label lists, or regression
+   * values in their own units; exactly what MultiTaskModel.predict returns for
+   * the same file and input.
+   */
+  predict(input: PredictInput): Record<string, TaskPrediction> {
+    if (this.#disposed) throw new DisposedError('an InferenceModel');
+    let features: Float32Array, rows: number;
+    if (Array.isArray(input) && input.length > 0 && isObject(input[0])) {
+      if (!this.#encoder) throw new ArgumentError(`predict: this model was built from arrays; pass feature arrays (rows × ${this.featureNames.length})`);
+      features = this.#encoder.encode(input);
+      rows = input.length;
+    } else {
+      ({ features, rows } = featureRows(input, this.featureNames.length));
+    }
+    const perTask = this.#predictor.run(features, rows);
+    const out: Record<string, TaskPrediction> = {};
+    this.tasks.forEach((t, k) => {
+      const v = perTask[k]!, names = t.classes, w = t.width;
+      const pick = (c: number): string | number => (names ? names[c]! : c);
+      const split = (): number[][] => Array.from({ length: rows }, (_, i) => Array.from(v.subarray(i * w, (i + 1) * w)));
+      if (t.kind === 'regression') {
+        const st = this.#stats[k];
+        if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
+        out[t.name] = { kind: 'regression', values: v };
+      } else if (t.kind === 'binary') {
+        out[t.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => pick(p > 0.5 ? 1 : 0)) };
+      } else if (t.kind === 'multiclass') {
+        const probabilities = split();
+        out[t.name] = { kind: 'multiclass', probabilities, classes: probabilities.map((row) => pick(row.reduce((b, p, c) => (p > row[b]! ? c : b), 0))) };
+      } else {
+        const probabilities = split();
+        out[t.name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [pick(c)] : []))) };
+      }
+    });
+    return out;
+  }
+
+  /** Returns the model's WASM memory; predict afterwards throws DisposedError. Disposing twice is harmless. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#predictor.dispose();
+    this.#disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+}
+
+/**
+ * Loads a model file saved by `model.save()` (f32, f16 or int8 weights) for
+ * prediction. Needs `await init()` first. Refuses truncated, corrupted,
+ * foreign, future-version and inconsistent files with ModelFormatError.
+ */
+export function loadModel(bytes: Uint8Array): InferenceModel {
+  return new InferenceModel(bytes);
+}

@@ -1,0 +1,120 @@
+// Inputs for `manytask/infer`: raw rows encoded with a model file's saved
+// preprocessing, or feature arrays, as MultiTaskModel.predict takes them —
+// without the Dataset machinery. The encoding is Preprocessor.transform's for
+// row objects (src/data/preprocessor.ts), computed the same way, so it gives the
+// same floats: numeric (x − mean) / std (a missing x is the fill value, plus a
+// `_missing` indicator where the column had one), categorical one-hot (an
+// unseen category is an UnknownCategoryError, or `_other` where declared).
+
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { show } from '../runtime/validate.js';
+import { DataError, UnknownCategoryError } from '../data/errors.js';
+import { INVALID, listNames, toCategory, toNumber } from '../data/values.js';
+import { ModelFormatError } from './format.js';
+
+type Column =
+  | { name: string; type: 'numeric'; mean: number; std: number; fill: number; indicator: boolean }
+  | { name: string; type: 'categorical'; categories: string[]; index: Map<string, number>; other: boolean; indicator: boolean };
+
+const where = 'predict';
+
+/** The saved preprocessing of a model built from a Dataset. */
+export class RowEncoder {
+  readonly columns: readonly Column[];
+  readonly width: number;
+  readonly #na: string[];
+  readonly #offsets: number[] = [];
+
+  /** From the header's `preprocessor` (Preprocessor.toJSON()); ModelFormatError if it is not one. */
+  constructor(json: unknown) {
+    const bad = (what: string): never => { throw new ModelFormatError(`its preprocessing section is invalid (${what})`); };
+    const j = json as { format?: unknown; version?: unknown; naValues?: unknown; columns?: unknown } | null;
+    if (j?.format !== 'manytask.preprocessor' || j.version !== 1) bad('not a manytask.preprocessor, version 1');
+    const strings = (v: unknown, nonEmpty: boolean): string[] =>
+      Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '') && new Set(v).size === v.length && !(nonEmpty && v.length === 0)
+        ? (v as string[]) : bad(`${show(v)} is not a list of distinct non-empty strings`);
+    this.#na = strings(j!.naValues, false);
+    if (!Array.isArray(j!.columns) || j!.columns.length === 0) bad('no columns');
+    const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : bad(`${show(v)} is not a finite number`));
+    let width = 0;
+    const names = new Set<string>();
+    this.columns = (j!.columns as Record<string, unknown>[]).map((c) => {
+      if (typeof c?.name !== 'string' || c.name === '' || names.has(c.name) || typeof c.indicator !== 'boolean') bad(`column ${show(c?.name)}`);
+      const name = c.name as string, indicator = c.indicator as boolean;
+      names.add(name);
+      this.#offsets.push(width);
+      if (c.type === 'numeric') {
+        const std = finite(c.std);
+        if (!(std > 0)) bad(`column "${name}": std ${std}`);
+        width += indicator ? 2 : 1;
+        return { name, type: 'numeric', mean: finite(c.mean), std, fill: finite(c.fill), indicator };
+      }
+      if (c.type !== 'categorical' || (c.unknown !== 'error' && c.unknown !== 'other')) return bad(`column "${name}" has type ${show(c.type)}`);
+      const categories = strings(c.categories, true), other = c.unknown === 'other';
+      width += categories.length + (other ? 1 : 0) + (indicator ? 1 : 0);
+      return { name, type: 'categorical', categories, index: new Map(categories.map((v, i) => [v, i])), other, indicator };
+    });
+    this.width = width;
+  }
+
+  /** Encodes row objects (other keys ignored; a missing key is a DataError, null/undefined/'' a missing value). */
+  encode(rows: readonly unknown[]): Float32Array {
+    const width = this.width;
+    const out = new Float32Array(rows.length * width);
+    rows.forEach((row, r) => {
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new ArgumentError(`${where}: rows[${r}] must be an object, got ${show(row)}`);
+      this.columns.forEach((c, k) => {
+        if (!Object.hasOwn(row, c.name)) {
+          throw new DataError(`${where}: rows[${r}] has no key ${JSON.stringify(c.name)} (every row needs the features ${listNames(this.columns.map((col) => col.name))}; give null for a missing value)`,
+            { column: c.name, rowIndex: r });
+        }
+        const raw = (row as Record<string, unknown>)[c.name];
+        const v = c.type === 'numeric' ? toNumber(raw, this.#na) : toCategory(raw, this.#na);
+        if (v === INVALID) {
+          throw new DataError(`${where}: column ${JSON.stringify(c.name)}, rows[${r}]: expected ${c.type === 'numeric' ? 'a number' : 'a string, number or boolean'}, got ${show(raw)}`,
+            { column: c.name, rowIndex: r, value: typeof raw === 'string' ? raw : show(raw) });
+        }
+        let o = r * width + this.#offsets[k]!;
+        if (c.type === 'numeric') {
+          const missing = Number.isNaN(v);
+          out[o++] = ((missing ? c.fill : (v as number)) - c.mean) / c.std;
+          if (c.indicator) out[o] = missing ? 1 : 0;
+          return;
+        }
+        const n = c.categories.length;
+        if (v === null) {
+          if (c.indicator) out[o + n + (c.other ? 1 : 0)] = 1;
+          return;
+        }
+        const i = c.index.get(v as string);
+        if (i !== undefined) out[o + i] = 1;
+        else if (c.other) out[o + n] = 1;
+        else {
+          throw new UnknownCategoryError(`${where}: column ${JSON.stringify(c.name)}, rows[${r}]: unknown category ${JSON.stringify(v)} (known: ${listNames(c.categories)})`,
+            { column: c.name, rowIndex: r, value: String(v) }, c.categories);
+        }
+      });
+    });
+    return out;
+  }
+}
+
+/** Feature arrays: rows of `width` numbers, or a flat Float32Array/Float64Array of rows × width. */
+export function featureRows(x: unknown, width: number): { features: Float32Array; rows: number } {
+  const check = (v: unknown, i: number, j: number): void => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+    if (!Number.isFinite(Math.fround(v))) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
+  };
+  if (x instanceof Float32Array || x instanceof Float64Array) {
+    if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);
+    x.forEach((v, i) => check(v, Math.floor(i / width), i % width));
+    return { features: x instanceof Float32Array ? x : Float32Array.from(x), rows: x.length / width };
+  }
+  if (!Array.isArray(x) || x.length === 0) throw new ShapeError(`${where}: x must be a non-empty array of rows, a Float32Array or a Float64Array, got ${show(x)}`);
+  const out = new Float32Array(x.length * width);
+  x.forEach((row: unknown, i) => {
+    if (!Array.isArray(row) || row.length !== width) throw new ShapeError(`${where}: row ${i} of x has ${Array.isArray(row) ? row.length : show(row)} values, expected ${width}`);
+    row.forEach((v: unknown, j) => { check(v, i, j); out[i * width + j] = v as number; });
+  });
+  return { features: out, rows: x.length };
+}
