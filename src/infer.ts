@@ -139,9 +139,20 @@ export class InferenceModel {
       } else if (t.kind === 'multiclass') {
         const probabilities = split();
         out[t.name] = { kind: 'multiclass', probabilities, classes: probabilities.map((row) => pick(row.reduce((b, p, c) => (p > row[b]! ? c : b), 0))) };
-      } else {
+      } else if (t.kind === 'multilabel') {
         const probabilities = split();
         out[t.name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [pick(c)] : []))) };
+      } else if (t.kind === 'reconstruction') {
+        const errors = new Float32Array(rows);
+        for (let i = 0; i < rows; i++) {
+          let e = 0;
+          for (let c = 0; c < w; c++) e += (v[i * w + c]! - features[i * w + c]!) ** 2;
+          errors[i] = e / w;
+        }
+        out[t.name] = { kind: 'reconstruction', values: split(), errors };
+      } else {
+        const probabilities = split();
+        out[t.name] = { kind: 'clustering', probabilities, clusters: Int32Array.from(probabilities, (row) => row.reduce((b, p, c) => (p > row[b]! ? c : b), 0)) };
       }
     });
     return out;

@@ -41,7 +41,7 @@ export type ArchLayout =
   | { readonly type: 'gated'; readonly levels: readonly GatedLevel[]; readonly lastGates: readonly DenseOp[]; readonly S: number; readonly K: number }
   | { readonly type: 'crossStitch'; readonly levels: readonly { readonly columns: readonly DenseOp[]; readonly alpha: number; readonly width: number }[]; readonly alpha0: Float64Array };
 
-export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'reconstruction' | 'clustering';
 
 export interface TaskLayout {
   readonly name: string;
@@ -66,7 +66,7 @@ export interface ModelLayout {
   readonly order: readonly number[];
 }
 
-const KINDS = ['binary', 'multiclass', 'multilabel', 'regression'];
+const KINDS = ['binary', 'multiclass', 'multilabel', 'regression', 'reconstruction', 'clustering'];
 /** Activation names as Dense takes them → Act codes. */
 const ACTS: Record<string, number> = {
   identity: 0, linear: 0, relu: 1, leakyRelu: 2, leaky_relu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7,

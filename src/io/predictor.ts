@@ -189,8 +189,8 @@ export class Predictor {
         input = buf;
       }
       const logits = this.#mlp(task.head, input, rows);
-      if (task.kind === 'multiclass') k.softmaxRows(rows, task.width, logits, logits);
-      else if (task.kind !== 'regression') k.actForward(Act.sigmoid, rows * task.width, logits, logits, 0);
+      if (task.kind === 'multiclass' || task.kind === 'clustering') k.softmaxRows(rows, task.width, logits, logits);
+      else if (task.kind !== 'regression' && task.kind !== 'reconstruction') k.actForward(Act.sigmoid, rows * task.width, logits, logits, 0);
       preds[t] = logits;
     }
     return preds;

@@ -8,6 +8,7 @@ import { init, MultiTaskModel, tasks, loadModel, ArgumentError, ShapeError } fro
 import { seededValues } from '../helpers/reference.js';
 import { loadCoreBatch } from '../helpers/mtl-reference.js';
 import { matchClusters, heapF32 } from '../../dist/internal.js';
+import * as infer from '../../dist/infer.js';
 
 before(async () => { await init(); });
 
@@ -115,6 +116,27 @@ test('pseudo-labels keep their numbers when k-means is re-run each epoch', () =>
     assert.deepEqual(read(), first, `epoch ${epoch}: the same partition keeps the same numbers`);
   }
   model.core.freeResident(data);
+  model.dispose();
+});
+
+test('manytask/infer predicts reconstruction and clustering tasks exactly as the full model', async () => {
+  await infer.init();
+  const x = lowRank(50, 3);
+  const model = new MultiTaskModel({ input: { features: 6 }, architecture: { type: 'mmoe', experts: 2, expertUnits: [5], towerUnits: [4] },
+    tasks: [tasks.reconstruction(), tasks.clustering('clusters', { clusters: 3 }), tasks.regression('y')], seed: 4 });
+  await model.fit(x, { y: Array.from({ length: 50 }, (_, i) => (i % 5 ? i / 10 : NaN)) }, { epochs: 3, batchSize: 16 });
+  const full = model.predict(x);
+  for (const weights of ['f32', 'f16']) {
+    const bytes = model.save({ weights });
+    const lean = infer.loadModel(bytes);
+    const mine = loadModel(bytes).predict(x), theirs = lean.predict(x);
+    assert.deepEqual(Array.from(theirs.reconstruction.errors), Array.from(mine.reconstruction.errors), `${weights}: reconstruction errors`);
+    assert.deepEqual(theirs.reconstruction.values, mine.reconstruction.values);
+    assert.deepEqual(Array.from(theirs.clusters.clusters), Array.from(mine.clusters.clusters), `${weights}: clusters`);
+    assert.deepEqual(theirs.clusters.probabilities, mine.clusters.probabilities);
+    lean.dispose();
+  }
+  assert.deepEqual(Array.from(loadModel(model.save()).predict(x).clusters.clusters), Array.from(full.clusters.clusters));
   model.dispose();
 });
 
