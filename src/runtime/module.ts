@@ -21,6 +21,8 @@ export interface Platform {
   defaultSource(): WasmSource | PromiseLike<WasmSource>;
   /** Reads a file: URL. Only the Node/Bun/default entries have one, so no other bundle mentions node:fs. */
   readFile?: (url: URL) => Promise<ArrayBufferView>;
+  /** The full library needs manytask.wasm; the inference entry also runs on the smaller infer.wasm. */
+  module?: 'full' | 'inference';
 }
 
 export interface Runtime {
@@ -96,6 +98,10 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
   const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory };
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
     throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
+  }
+  // Only the full module has the training kernels (the optimizers among them).
+  if (platform.module !== 'inference' && typeof (exports as unknown as { adam?: unknown }).adam !== 'function') {
+    throw new InitError("the module passed to init() is the inference-only infer.wasm; the full library needs manytask.wasm (or import from 'manytask/infer' to only predict)");
   }
   const kernels = guardKernels(exports as unknown as Record<string, unknown>);
   const allocator = new Allocator(exports.memory, kernels.heapBase());

@@ -40,6 +40,8 @@ test('init rejects sources that are not manytask.wasm with InitError', async () 
   const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
   await assert.rejects(init(empty), (e) => e instanceof InitError && /not manytask\.wasm/.test(e.message));
   await assert.rejects(init(new URL('./no-such-file.wasm', wasmUrl)), (e) => e instanceof InitError && /could not load/.test(e.message));
+  // The inference-only module lacks the training kernels: the full library says so at init.
+  await assert.rejects(init(new URL('./infer.wasm', wasmUrl)), (e) => e instanceof InitError && /inference-only infer\.wasm.*manytask\/infer/.test(e.message));
   assert.equal(isInitialized(), false, 'a failed init leaves the library uninitialized');
 });
 
