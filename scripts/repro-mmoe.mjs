@@ -197,6 +197,7 @@ async function writeReport(results, seconds, trained, load) {
   await mkdir(new URL('../docs/', import.meta.url), { recursive: true });
   await writeFile(new URL('../docs/mmoe-repro.md', import.meta.url), lines.filter((l) => l !== null).join('\n'));
   await writeFile(new URL('../docs/mmoe-repro.svg', import.meta.url), chart(results));
+  await writeFile(new URL('../docs/mmoe-repro.json', import.meta.url), JSON.stringify({ seeds: SEEDS, ps: PS, epochs: EPOCHS, trainRows: N_TRAIN, testMse: results }, null, 1));
   console.log(`\nwrote docs/mmoe-repro.md and docs/mmoe-repro.svg (${(seconds / 60).toFixed(1)} min)`);
 }
 
@@ -236,11 +237,12 @@ function chart(results) {
     parts.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`);
   }
   Object.entries(results).forEach(([name, byP], k) => {
-    const pts = PS.map((p, i) => [x(p), y(mean(byP[i])), std(byP[i])]);
+    const dx = (k - 1) * 7; // models side by side at each p, so their error bars do not overlap
+    const pts = PS.map((p, i) => [x(p) + dx, y(mean(byP[i])), std(byP[i])]);
     parts.push(`<polyline fill="none" stroke="${colors[name]}" stroke-width="2" points="${pts.map(([a, b]) => `${a},${b}`).join(' ')}"/>`);
     PS.forEach((p, i) => {
       const m = mean(byP[i]), s = std(byP[i]);
-      parts.push(`<line x1="${x(p)}" y1="${y(m - s)}" x2="${x(p)}" y2="${y(m + s)}" stroke="${colors[name]}"/><circle cx="${x(p)}" cy="${y(m)}" r="3.5" fill="${colors[name]}"/>`);
+      parts.push(`<line x1="${x(p) + dx}" y1="${y(m - s)}" x2="${x(p) + dx}" y2="${y(m + s)}" stroke="${colors[name]}"/><circle cx="${x(p) + dx}" cy="${y(m)}" r="3.5" fill="${colors[name]}"/>`);
     });
     parts.push(`<rect x="${W - R + 14}" y="${T + 10 + k * 22}" width="14" height="4" fill="${colors[name]}"/><text x="${W - R + 34}" y="${T + 16 + k * 22}">${name}</text>`);
   });
