@@ -1,4 +1,4 @@
-// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder
+// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder, size, coldstart
 //
 // Every suite runs beside its peer in the same process (TF.js on its WASM backend,
 // ml-kmeans, a plain JS loop), alternating, and reports medians. A full run of
@@ -11,13 +11,17 @@ import { benchGemm } from './gemm.mjs';
 import { benchTrain } from './train.mjs';
 import { benchKmeans } from './kmeans.mjs';
 import { benchAutoencoder } from './autoencoder.mjs';
+import { benchSize } from './size.mjs';
+import { benchColdstart } from './coldstart.mjs';
 
-const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder };
+const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder, size: benchSize, coldstart: benchColdstart };
 const TITLES = {
   gemm: 'GEMM (GFLOP/s) beside TF.js-wasm tf.matMul',
   train: 'Multi-head MLP training and inference beside TF.js-layers on the WASM backend',
   kmeans: 'k-means (ms per Lloyd iteration) beside ml-kmeans and a plain JS loop',
   autoencoder: 'Autoencoder 64-32-8-32-64 beside TF.js-layers on the WASM backend',
+  size: 'Inference bundle size beside TF.js (gzip)',
+  coldstart: 'Cloudflare Worker cold start → first prediction (workerd)',
 };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -46,6 +50,7 @@ function headlines(done) {
   for (const r of done.train?.results.inference ?? []) out.push([`MLP inference, ${r.rows} row${r.rows > 1 ? 's' : ''}`, r.ratio]);
   for (const r of done.kmeans?.results ?? []) out.push([`k-means ${r.case} vs ml-kmeans`, r.msPerIteration.mlKmeans / r.msPerIteration.manytask]);
   for (const r of done.autoencoder?.results.training ?? []) out.push([`autoencoder training, batch ${r.batch}`, r.ratio]);
+  if (done.size) out.push(['inference bundle size (gzip) vs TF.js', done.size.results.ratio]);
   return out;
 }
 
