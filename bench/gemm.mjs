@@ -2,7 +2,7 @@
 // GFLOP/s of manytask's GEMM beside TF.js-wasm tf.matMul with the same transposes,
 // in the same process, alternating, median of 7.
 import { init, Matrix, gemm } from '../dist/node.js';
-import { loadTfWasm } from './tfjs.mjs';
+import { loadTfWasm, withTfCpu } from './tfjs.mjs';
 import { compare, table } from './harness.mjs';
 import { seededValues } from '../tests/helpers/reference.js';
 
@@ -35,12 +35,24 @@ export async function benchGemm({ quick = false } = {}) {
     ], { reps: quick ? 3 : 7, targetMs: quick ? 15 : 60 });
     const flops = 2 * M * N * K;
     const gm = flops / mt / 1e9, gt = flops / tfj / 1e9;
-    results.push({ label: label.trim(), M, K, N, transposeA: ta, transposeB: tb, manytaskGflops: gm, tfjsGflops: gt, ratio: tfj / mt });
-    rows.push([label, `${M}×${K}·${K}×${N}`, gm.toFixed(1), gt.toFixed(1), `${(tfj / mt).toFixed(2)}×`]);
-    a.dispose(); b.dispose(); c.dispose(); ta_.dispose(); tb_.dispose();
+    ta_.dispose(); tb_.dispose();
+    // The CPU backend (pure JS) in its own pass, beside manytask again; skipped where it would take minutes.
+    let cpu = NaN;
+    if (flops <= 2 * 512 ** 3) {
+      const [mt2, tcpu] = await withTfCpu(tf, () => {
+        const xa = tf.tensor2d(A, shapeA), xb = tf.tensor2d(B, shapeB);
+        try {
+          return compare([{ fn: () => gemm(a, b, c, opts) }, { fn: () => tf.matMul(xa, xb, ta, tb).dispose() }], { reps: quick ? 3 : 5, targetMs: quick ? 15 : 40 });
+        } finally { xa.dispose(); xb.dispose(); }
+      });
+      cpu = tcpu / mt2;
+    }
+    results.push({ label: label.trim(), M, K, N, transposeA: ta, transposeB: tb, manytaskGflops: gm, tfjsGflops: gt, ratio: tfj / mt, cpuRatio: cpu });
+    rows.push([label, `${M}×${K}·${K}×${N}`, gm.toFixed(1), gt.toFixed(1), `${(tfj / mt).toFixed(2)}×`, Number.isNaN(cpu) ? '—' : `${cpu.toFixed(0)}×`]);
+    a.dispose(); b.dispose(); c.dispose();
   }
   console.log('\nGEMM, f32, one thread — GFLOP/s (median of alternating repetitions)\n');
-  const text = table(['case', 'op(A)·op(B)', 'manytask', 'TF.js-wasm', 'ratio'], rows);
+  const text = table(['case', 'op(A)·op(B)', 'manytask', 'TF.js-wasm', 'ratio', 'vs TF.js-cpu'], rows);
   return { results, text };
 }
 

@@ -5,7 +5,7 @@
 // then single-row and 256-row inference latency.
 import * as mt from '../dist/node.js';
 import { runtime, heapF32 } from '../dist/internal.js';
-import { loadTfWasm } from './tfjs.mjs';
+import { loadTfWasm, withTfCpu } from './tfjs.mjs';
 import { buildTfMlp } from './tfjs-mlp.mjs';
 import { compare, table } from './harness.mjs';
 import { seededValues } from '../tests/helpers/reference.js';
@@ -91,8 +91,25 @@ export async function benchTrain({ quick = false } = {}) {
     results.training.push({ batch, manytask: batch / m, tfjs: batch / t, ratio: t / m });
     rows.push([`train step, batch ${batch}`, fmt(batch / m), fmt(batch / t), `${(t / m).toFixed(1)}×`]);
   }
+  // The same model on TF.js's pure-JS CPU backend, in its own pass beside manytask.
+  await withTfCpu(tf, () => {
+    const onCpu = buildTfMlp(tf, tfl, { inputs: INPUTS, classes: CLASSES });
+    try {
+      batches.forEach((batch, i) => {
+        const d = batchData(batch, batch);
+        const [m, t] = compare([
+          { fn: () => ours.step(d.xs, d.yBinary, d.yClass, d.yReg, batch) },
+          { fn: () => onCpu.step(d.xs, d.yBinary, d.yClass, d.yReg, batch) },
+        ], { reps: quick ? 3 : 5, targetMs: quick ? 30 : 100 });
+        Object.assign(results.training[i], { tfjsCpu: batch / t, cpuRatio: t / m });
+        rows[i].push(fmt(batch / t), `${(t / m).toFixed(0)}×`);
+      });
+    } finally {
+      onCpu.dispose();
+    }
+  });
   console.log('\nMLP 64→256→128 + heads (1, 5, 1), BCE + CE + MSE, Adam — samples/s, one thread\n');
-  const trainText = table(['job', 'manytask', 'TF.js-wasm', 'ratio'], rows);
+  const trainText = table(['job', 'manytask', 'TF.js-wasm', 'ratio', 'TF.js-cpu', 'ratio'], rows);
 
   const infRows = [];
   for (const n of [1, 256]) {
