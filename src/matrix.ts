@@ -14,7 +14,7 @@ export class Matrix {
   private constructor(rows: number, cols: number) {
     this.rows = rows;
     this.cols = cols;
-    this.#ptr = runtime('Matrix').allocator.alloc(rows * cols * 4);
+    this.#ptr = runtime('Matrix').allocator.alloc(rows * cols * 4, `a ${rows}×${cols} Matrix`);
   }
 
   /** A rows × cols matrix of zeros. */

@@ -56,8 +56,14 @@ export class Parameters implements ParameterBlock {
     if (this.#allocated) throw new ArgumentError('the parameters are already allocated');
     const { allocator } = runtime('Parameters.allocate');
     const bytes = Math.max(this.#size, 4) * 4;
-    this.#params = allocator.alloc(bytes);
-    this.#grads = allocator.alloc(bytes);
+    this.#params = allocator.alloc(bytes, `${this.#size} parameters`);
+    try {
+      this.#grads = allocator.alloc(bytes, `the gradients of ${this.#size} parameters`);
+    } catch (err) {
+      allocator.free(this.#params);
+      this.#params = 0;
+      throw err;
+    }
     const heap = heapF32();
     heap.fill(0, this.#params >>> 2, (this.#params >>> 2) + this.#size);
     heap.fill(0, this.#grads >>> 2, (this.#grads >>> 2) + this.#size);
