@@ -172,6 +172,10 @@ function checkBeta(where: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
     throw new ArgumentError(`${where}: ${name} must be in [0, 1), got ${show(value)}`);
   }
+  // The update kernels compute in float32: a larger value would become +Infinity there.
+  if (!Number.isFinite(Math.fround(value))) {
+    throw new ArgumentError(`${where}: ${name} is ${value}, beyond the float32 range (3.4e38) the update computes in`);
+  }
   return value;
 }
 
