@@ -148,6 +148,12 @@ function normalize(spec: unknown): OptimizerConfig {
   const beta1 = s.beta1 === undefined ? 0.9 : checkBeta(w, 'beta1', s.beta1);
   const beta2 = s.beta2 === undefined ? 0.999 : checkBeta(w, 'beta2', s.beta2);
   const epsilon = s.epsilon === undefined ? 1e-8 : checkNonNegative(w, 'epsilon', s.epsilon);
+  // m / (√v + ε) is 0/0 = NaN for a parameter whose gradient has always been 0 (a dead ReLU) unless ε > 0 in float32.
+  if (!(Math.fround(epsilon) > 0)) {
+    throw new ArgumentError(
+      `${w}: epsilon must be > 0 (at least 1.4e-45, the smallest float32), got ${epsilon}: with ε = 0 a parameter whose gradient is 0 gets 0/0 = NaN`,
+    );
+  }
   const weightDecay = s.weightDecay === undefined
     ? (type === 'adamw' ? 0.01 : 0)
     : checkNonNegative(w, 'weightDecay', s.weightDecay);
