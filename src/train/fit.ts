@@ -222,6 +222,7 @@ export async function fitLoop(
   let reason: History['reason'] = 'epochs';
   let lastYield = now();
   stop.stopTraining = false;
+  core.beginTraining();
   try {
     opts.callbacks.onTrainBegin?.();
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
