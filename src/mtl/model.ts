@@ -186,6 +186,8 @@ export class MultiTaskModelCore {
       this.affinity = options.affinity === false || T < 2 ? null : new AffinityMeter(this.taskNames, options.affinity);
       this.relatedness = options.relatedness === undefined ? null : new Relatedness(options.relatedness, this.taskNames, this.parameters);
     } catch (err) {
+      // Whatever was allocated before the failing option (the optimizer state, the parameters…) goes back.
+      (this as { optimizer?: Optimizer }).optimizer?.dispose();
       this.parameters.dispose();
       this.#dropoutRng.dispose();
       this.#strategyRng.dispose();
