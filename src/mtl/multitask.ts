@@ -6,7 +6,7 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
-import { UNSUPERVISED, type TaskSpec } from './tasks.js';
+import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
@@ -71,6 +71,7 @@ export class MultiTaskModel {
     const opts = checkOptionsObject('MultiTaskModel', options);
     if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
     if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
+    orderTasks(opts.tasks as TaskSpec[]); // every task an object with a name and a kind, before anything reads them
     const input = options.input as Dataset | ArrayInputSpec | RestoredInput;
     const taskInfo = new Map<string, { width: number; classes?: readonly string[] }>();
     if (input instanceof RestoredInput) {
@@ -100,18 +101,26 @@ export class MultiTaskModel {
       const spec = checkOptionsObject('MultiTaskModel input', input);
       checkKeys('MultiTaskModel input', spec, ['features', 'classes']);
       const f = spec.features;
-      const names = typeof f === 'number' ? Array.from({ length: f }, (_, i) => `x${i}`) : Array.isArray(f) ? f.map(String) : null;
-      if (names === null || names.length === 0 || (typeof f === 'number' && !(Number.isInteger(f) && f > 0))) {
+      // Checked before the names are made: a count of 1e9 would exhaust the JS heap.
+      if (typeof f === 'number' ? !(Number.isInteger(f) && f > 0) : !Array.isArray(f) || f.length === 0) {
         throw new ArgumentError(`MultiTaskModel input: features must be a positive count or a list of names, got ${show(f)}`);
       }
-      const classes = (spec.classes ?? {}) as Record<string, number | readonly string[]>;
+      const count = typeof f === 'number' ? f : (f as unknown[]).length;
+      if (count > MAX_FEATURES) throw new ArgumentError(`MultiTaskModel input: features is ${count}; a model takes at most ${MAX_FEATURES} features`);
+      const names = typeof f === 'number' ? Array.from({ length: f }, (_, i) => `x${i}`) : (f as unknown[]).map(String);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) throw new ArgumentError(`MultiTaskModel input: features names ${JSON.stringify(twice)} twice`);
+      const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of options.tasks) {
         const c = classes[t.name] ?? t.classes;
+        if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 1) && !(Array.isArray(c) && c.length >= 1)) {
+          throw new ArgumentError(`task "${t.name}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
+        }
         if (UNSUPERVISED.includes(t?.kind)) {
           taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
         } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
           if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
-          const list = typeof c === 'number' ? null : c.map(String);
+          const list = typeof c === 'number' ? null : (c as unknown[]).map(String);
           const width = list ? list.length : (c as number);
           taskInfo.set(t.name, { width, ...(list ? { classes: list } : {}) });
           if (list) this.#classNames.set(t.name, list);
@@ -597,6 +606,15 @@ export class MultiTaskModel {
     }
     return { ...p, labels };
   }
+}
+
+/** The most features an array-input model takes (as the model file allows). */
+const MAX_FEATURES = 1 << 20;
+
+/** Refuses data in which no task has a labeled row (evaluate and validation data would report nothing). */
+function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: string): void {
+  if (data.labels.some((l) => l !== null && l.labeled > 0)) return;
+  throw new ArgumentError(`${where}: no task has a labeled row (tasks: ${core.taskNames.join(', ')}); give labels for at least one task`);
 }
 
 /** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
