@@ -269,6 +269,9 @@ export class MultiTaskModel {
     let training = train;
     if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
     if (raw.validationData !== undefined) {
+      if (!(raw.validationData instanceof Dataset) && (typeof raw.validationData !== 'object' || raw.validationData === null)) {
+        throw new ArgumentError(`fit: validationData must be a Dataset or { x, labels }, got ${show(raw.validationData)}`);
+      }
       const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
       validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
     } else if (raw.validationSplit !== undefined) {
@@ -457,6 +460,9 @@ export class MultiTaskModel {
   addTask(spec: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
     const core = this.#core;
     core.check();
+    if (typeof spec !== 'object' || spec === null || typeof spec.name !== 'string' || !TASK_KINDS.includes(spec.kind)) {
+      throw new ArgumentError(`addTask: the task must be made with tasks.binary(name), tasks.multiclass(name), …, got ${show(spec)}`);
+    }
     const opts = checkOptionsObject('addTask', options);
     checkKeys('addTask', opts, ['data', 'classes', 'freezeShared']);
     if (core.taskNames.includes(spec?.name)) throw new ArgumentError(`addTask: the model already has a task named "${spec.name}"`);
@@ -565,6 +571,9 @@ export class MultiTaskModel {
         if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
         values = l?.[s.name];
         if (values === undefined) continue;
+        if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
+          throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
+        }
       }
       if (s.kind === 'regression') {
         for (let i = 0; i < values.length; i++) {

@@ -283,6 +283,9 @@ export interface LossInputs {
  */
 export function validateLossInputs(loss: Loss | LossSpec, inputs: LossInputs, where = 'validateLossInputs'): Uint8Array | null {
   const l = asLoss(loss);
+  if (typeof inputs !== 'object' || inputs === null) {
+    throw new ArgumentError(`${where}: inputs must be an object { rows, cols, targets, mask?, sampleWeights?, classWeights? }, got ${show(inputs)}`);
+  }
   const rows = checkDim(where, 'rows', inputs.rows);
   const cols = checkDim(where, 'cols', inputs.cols);
   const mask = readMask(where, inputs.mask, rows);

@@ -197,7 +197,7 @@ export class Parameters implements ParameterBlock {
 
   #info(name: string): ParameterInfo {
     const p = this.#byName.get(name);
-    if (p === undefined) throw new ArgumentError(`unknown parameter "${name}" (names: ${this.names().join(', ')})`);
+    if (p === undefined) throw new ArgumentError(`unknown parameter ${show(name)} (names: ${this.names().join(', ')})`);
     return p;
   }
 
