@@ -376,8 +376,10 @@ export class MultiTaskModelCore {
       if (sampleWeights !== undefined) {
         if (sampleWeights.length !== rows) throw new ArgumentError(`sampleWeights: expected ${rows} weights (one per row), got ${sampleWeights.length}`);
         for (let i = 0; i < rows; i++) {
-          const w = sampleWeights[i]!;
-          if (!Number.isFinite(w) || w < 0) throw new ArgumentError(`sampleWeights: row ${i} has weight ${w}; expected a finite number ≥ 0`);
+          const w: unknown = sampleWeights[i];
+          if (typeof w !== 'number' || !Number.isFinite(Math.fround(w)) || w < 0) {
+            throw new ArgumentError(`sampleWeights: row ${i} has weight ${show(w)}; expected a finite number ≥ 0 within the float32 range`);
+          }
         }
         resident.sampleWeights = allocator.alloc(rows * 4);
         heapF32().set(sampleWeights, resident.sampleWeights >>> 2);

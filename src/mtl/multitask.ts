@@ -242,12 +242,14 @@ export class MultiTaskModel {
 
   /** A classification task's class (or label) names, in output order; null when the data gave only a count. */
   classNames(task: string): readonly string[] | null {
-    if (!this.#core.taskNames.includes(task)) throw new ArgumentError(`unknown task "${task}" (tasks: ${this.#core.taskNames.join(', ')})`);
+    this.#core.check();
+    if (!this.#core.taskNames.includes(task)) throw new ArgumentError(`classNames: unknown task ${show(task)} (tasks: ${this.#core.taskNames.join(', ')})`);
     return this.#classNames.get(task) ?? null;
   }
 
   /** The feature columns (and their types) the model reads from raw rows; for building a Dataset to evaluate or predict. */
   inputSpec(): Record<string, 'numeric' | 'categorical'> {
+    this.#core.check();
     if (!this.#preprocessor) throw new ArgumentError(`this model was built from arrays; it reads ${this.#schema.featureCount} numeric features, not named columns`);
     return Object.fromEntries(this.#preprocessor.columns.map((c) => [c.name, c.type]));
   }
@@ -289,6 +291,9 @@ export class MultiTaskModel {
     if (validation) validation = this.#standardize(validation, pending);
     const loop = parseFitOptions(raw, core, validation !== null);
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
+    if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
+      throw new ArgumentError(`fit: sampleWeights must be an array or a typed array of weights (one per row), got ${show(sampleWeights)}`);
+    }
     if (sampleWeights !== undefined && split) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
     // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
     const frozenHere: string[] = [];
@@ -314,6 +319,7 @@ export class MultiTaskModel {
         const l = resident.labels[core.taskNames.indexOf(t.name)];
         if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
       }
+      if (residentVal) requireSomeLabels(core, residentVal, 'fit validationData');
       for (const [name, st] of pending) this.#targetStats.set(name, st);
       return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
     } finally {
@@ -333,6 +339,12 @@ export class MultiTaskModel {
     const pending = new Map<string, { mean: number; std: number }>();
     const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate'), pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
+    try {
+      requireSomeLabels(core, resident, 'evaluate');
+    } catch (err) {
+      core.freeResident(resident);
+      throw err;
+    }
     for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, 1024));
@@ -442,6 +454,7 @@ export class MultiTaskModel {
 
   /** The inter-task affinity measured during training, as a matrix with suggested groups (null for one task or affinity: false). */
   taskAffinity(): TaskAffinity | null {
+    this.#core.check();
     const measured = this.#core.affinity?.result() ?? null;
     // A loaded model reports what was measured before it was saved, until it trains again.
     if (measured && measured.samples.some((row) => row.some((n) => n > 0))) return measured;
@@ -651,7 +664,10 @@ function standardizer(values: ArrayLike<unknown>): { mean: number; std: number }
 function featureArray(x: unknown, width: number, where: string): { features: Float32Array; rows: number } {
   if (x instanceof Matrix) {
     if (x.cols !== width) throw new ShapeError(`${where}: x must have ${width} columns (features), got ${x.cols}`);
-    return { features: x.toFloat32Array(), rows: x.rows };
+    // A computed Matrix may hold ±Infinity or NaN (Matrix.from refuses them).
+    const features = x.toFloat32Array();
+    checkFinite(features, width, where);
+    return { features, rows: x.rows };
   }
   if (x instanceof Float32Array || x instanceof Float64Array) {
     if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);
