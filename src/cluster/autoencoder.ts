@@ -441,8 +441,10 @@ function checkActivation(where: string, name: string, value: unknown): Activatio
 }
 
 function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
-  const learningRate = numberOption(where, 'learningRate', opts.learningRate, 1e-3, (v) => v > 0, 'a finite number > 0');
-  const weightDecay = numberOption(where, 'weightDecay', opts.weightDecay, 0, (v) => v >= 0, 'a finite number ≥ 0');
+  // The update runs in float32: a rate beyond 3.4e38 would become +Infinity there.
+  const f32 = (v: number) => Number.isFinite(Math.fround(v));
+  const learningRate = numberOption(where, 'learningRate', opts.learningRate, 1e-3, (v) => v > 0 && f32(v), 'a finite number > 0 within the float32 range');
+  const weightDecay = numberOption(where, 'weightDecay', opts.weightDecay, 0, (v) => v >= 0 && f32(v), 'a finite number ≥ 0 within the float32 range');
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
     : numberOption(where, 'globalClipNorm', opts.globalClipNorm, 1, (v) => v > 0, 'a finite number > 0');

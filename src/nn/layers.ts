@@ -26,6 +26,12 @@ const ACTIVATIONS: Record<Activation, ActivationName> = {
   elu: 'elu', gelu: 'gelu', sigmoid: 'sigmoid', tanh: 'tanh', softplus: 'softplus',
 };
 
+/** Checks an activation name as a Dense layer takes it (for options that configure layers later, e.g. a task's headActivation). */
+export function checkActivationName(where: string, value: unknown): Activation {
+  activationCode(where, value);
+  return value as Activation;
+}
+
 function activationCode(where: string, value: unknown): ActivationName {
   if (typeof value !== 'string' || !Object.hasOwn(ACTIVATIONS, value)) {
     throw new ArgumentError(`${where}: unknown activation ${show(value)} (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
