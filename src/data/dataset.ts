@@ -584,6 +584,13 @@ function readTarget(src: Source, name: string, req: TargetRequest, cellOf: (r: n
     case 'regression': {
       const values = readNumbers(src, name, cellOf, naValues);
       if (values.every(Number.isNaN)) throw noLabels(src, name, req.type);
+      // Targets are float32 in the model (DatasetTarget.values): a larger value would become ±Infinity.
+      for (let r = 0; r < n; r++) {
+        const v = values[r]!;
+        if (!Number.isNaN(v) && !Number.isFinite(Math.fround(v))) {
+          throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${v} is beyond the float32 range (±3.4e38) a regression target is trained in`, location(src, name, r, v));
+        }
+      }
       return { spec: { type: 'regression' }, values };
     }
     case 'binary':
