@@ -263,8 +263,21 @@ export class MultiTaskModel {
    * before the failing step) if a loss or gradient becomes non-finite.
    */
   async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
+    this.#core.check();
+    // Two fits of one model would interleave their batches on the same weights and buffers.
+    if (this.#fitting) throw new ArgumentError('fit: this model is already training (an earlier fit has not finished: await it, or set model.stopTraining = true)');
+    this.#fitting = true;
+    try {
+      return await this.#fit(data, labelsOrOptions, maybeOptions);
+    } finally {
+      this.#fitting = false;
+    }
+  }
+
+  #fitting = false;
+
+  async #fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
     const core = this.#core;
-    core.check();
     const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
     const raw = checkOptionsObject('fit', options);
     let validation: Prepared | null = null;
