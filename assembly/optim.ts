@@ -14,8 +14,8 @@
 //
 // sgd and adam return 1 if a parameter they wrote is not finite (NaN or ±∞: a
 // non-finite gradient, or an update that overflowed float32), else 0. The check
-// is fused into the pass (two vector operations per four parameters); the
-// trainers use it to put back the weights from before the step.
+// is fused into the pass (two vector operations per four parameters, see
+// nonFinite); the trainers use it to put back the weights from before the step.
 //
 // Gradient preprocessing, shared by every update: the gradient used is
 //   ĝ = clamp(gradScale · g, −clip, clip)
@@ -28,10 +28,12 @@
   return f32x4.min(f32x4.max(f32x4.mul(gv, gs), lo), hi);
 }
 
-// All-ones lanes where x is NaN or ±∞ (x − x is 0 exactly for finite x).
+// x − x: +0 (all bits zero) in every lane where x is finite, NaN where it is NaN or ±∞.
+// OR-ed into an accumulator, any bit left set means a non-finite value was written
+// (two operations per vector, and a one-cycle loop-carried dependency).
 // @ts-ignore: decorator
 @inline function nonFinite(x: v128): v128 {
-  return f32x4.ne(f32x4.sub(x, x), f32x4.splat(0));
+  return f32x4.sub(x, x);
 }
 
 // @ts-ignore: decorator
