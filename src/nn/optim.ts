@@ -25,7 +25,8 @@
 // per-variable boundaries (the trainable ranges are merged).
 //
 // Faults: step() refuses a gradient that is not finite (TrainingDivergedError,
-// nothing updated), and reports an update that overflowed float32 (the kernels
+// nothing updated: one scan of the gradient, or the norm globalClipNorm computes
+// anyway), and reports an update that overflowed float32 (the kernels
 // flag any non-finite parameter they write). The trainers (MultiTaskModel.fit,
 // AutoEncoder.fit) check the gradient themselves and use `applyUpdate`, which
 // skips the first check and returns the flag, to put back their weights.
@@ -271,6 +272,13 @@ function sumSquaresOf(r: Ranges, where: string): number {
   return s;
 }
 
+/** Whether a gradient in the trainable ranges is NaN or ±∞ (a scan that stops at the first). */
+function anyNonFinite(r: Ranges, where: string): boolean {
+  const k = runtime(where).kernels;
+  for (let i = 0; i < r.offsets.length; i++) if (k.firstNonFinite(r.lengths[i]!, r.grads + r.offsets[i]! * 4) >= 0) return true;
+  return false;
+}
+
 /** The global L2 norm of the gradients over the block's trainable ranges. */
 export function gradNorm(block: ParameterBlock): number {
   return Math.sqrt(sumSquaresOf(checkBlock('gradNorm', block), 'gradNorm'));
@@ -409,12 +417,13 @@ class BlockOptimizer implements Optimizer {
       }
       if (options.learningRate !== undefined) lr = checkNonNegative(where, 'learningRate', options.learningRate);
     }
-    const sq = sumSquaresOf(r, where);
+    // With globalClipNorm the norm is needed anyway; else the cheaper scan for a NaN or ±∞.
+    const sq = this.config.globalClipNorm === undefined ? (anyNonFinite(r, where) ? NaN : 0) : sumSquaresOf(r, where);
     if (!Number.isFinite(sq)) {
       throw new TrainingDivergedError('', this.#iterations, `the gradient${tensorName(this.#block, 'grads', where)}`,
         'The parameters and the optimizer state were not updated');
     }
-    if (!this.#apply(lr, sq)) {
+    if (!this.#apply(lr, this.config.globalClipNorm === undefined ? NaN : sq)) {
       throw new TrainingDivergedError('', this.#iterations - 1, `the updated parameters${tensorName(this.#block, 'params', where)}`,
         'The update overflowed float32, so the parameters are no longer finite');
     }
