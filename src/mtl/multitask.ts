@@ -332,7 +332,7 @@ export class MultiTaskModel {
         const l = resident.labels[core.taskNames.indexOf(t.name)];
         if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
       }
-      if (residentVal) requireSomeLabels(core, residentVal, 'fit validationData');
+      if (residentVal) requireSomeLabels(core, residentVal, raw.validationSplit !== undefined ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
       for (const [name, st] of pending) this.#targetStats.set(name, st);
       return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
     } finally {
