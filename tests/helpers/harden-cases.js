@@ -437,6 +437,8 @@ export const CASES = [
     /fit: validationData must be a Dataset or \{ x, labels \}, got null/, 'TypeError (reading \'x\' of null)'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'validationData without labels', (f) => f.model.fit(X, LABELS, { validationData: { x: X } }), ArgumentError,
     /fit validationData: no task has a labeled row \(tasks: kind, flag, amount\)/, 'accepted; every epoch reported val_loss 0'],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'validationSplit over rows without labels', (f) => f.model.fit(X, Object.fromEntries(Object.entries(LABELS).map(([k, v]) => [k, v.map((e, i) => (i >= 18 ? NaN : e))])), { validationSplit: 0.25 }), ArgumentError,
+    /fit: the last 6 rows \(validationSplit\): no task has a labeled row/, 'accepted; every epoch reported val_loss 0'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'callbacks.onEpochEnd 3', (f) => f.model.fit(X, LABELS, { callbacks: { onEpochEnd: 3 } }), ArgumentError, /fit: callbacks\.onEpochEnd must be a function, got 3/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'earlyStopping monitor "kind_acc"', (f) => f.model.fit(X, LABELS, { earlyStopping: { monitor: 'kind_acc' } }), ArgumentError,
     /earlyStopping\.monitor "kind_acc" is not something fit logs/],
