@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
-  init, Matrix, ManytaskError, NotInitializedError, InitError, isInitialized, MultiTaskModel,
+  init, Matrix, ManytaskError, NotInitializedError, InitError, isInitialized, MultiTaskModel, Dataset, DataError,
 } from '../../dist/index.js';
 import { runtime, resetRuntime } from '../../dist/internal.js';
 import {
@@ -96,6 +96,19 @@ test('garbage in every argument of every public function: a ManytaskError or a n
   }
   assert.deepEqual(failures, [], `${failures.length} of ${calls} calls failed:\n${failures.join('\n')}`);
   assert.ok(calls > 2000, `${calls} calls`);
+});
+
+test('no input makes parsing hang: a 1 MB numeric cell that is not a number is refused at once, in a short message', () => {
+  // The number pattern backtracked in O(n²) over a run of digits: 50,000 digits took 1.4 s, 1 MB minutes.
+  for (const cell of ['1'.repeat(1_000_000) + 'x', `${'1'.repeat(500_000)}.${'1'.repeat(500_000)}e`, '9'.repeat(1_000_000) + 'e+']) {
+    const started = performance.now();
+    assert.throws(() => Dataset.fromCSV(`a\n${cell}\n`, { features: { a: 'numeric' } }),
+      (e) => e instanceof DataError && /column "a", row 1 \(line 2\): expected a number, got "1{20}|column "a", row 1 \(line 2\): expected a number, got "9{20}/.test(e.message) &&
+        /… \(\d+ characters\)$/.test(e.message) && e.message.length < 300); // the message names the value, it does not carry 1 MB of it
+    assert.throws(() => Dataset.fromRows([{ a: cell }], { features: { a: 'numeric' } }), DataError);
+    const ms = performance.now() - started;
+    assert.ok(ms < 1000, `refused in ${ms.toFixed(0)} ms`);
+  }
 });
 
 test('docs/reliability.md lists exactly the rows this test runs', () => {
