@@ -93,7 +93,7 @@ test('GEMM: every transpose, alpha, beta, bias and ReLU, strided, over random sh
     }
     const { C, scale: sc } = gemmRef({ M, N, K: Kd, A, B, transA, transB, alpha, beta, C0, bias, relu });
     assertClose(got, C, { atol: 1e-30, rtol: 1e-5, scale: sc, label: JSON.stringify(c) });
-  })), runs(400));
+  })), runs(1000));
 });
 
 // Element-wise ops: exactly the f32 rounding of the f64 result (no FMA: axpy rounds the
@@ -128,7 +128,7 @@ test('vector ops: add, mul, scale, axpy bit-exact; dot, sum, sumSquares within 1
     } finally {
       for (const m of made) m.dispose();
     }
-  }), runs(300));
+  }), runs(600));
 });
 
 // Activations: the forward against f64 of the same f32 input, within 2e-6 relative + 1e-7
@@ -163,7 +163,7 @@ test('activations and their gradients against f64, every kind, random lengths an
     const label = `${kind} n=${n} range=${range} alpha=${a32}`;
     assertClose(b.read(y, n), Array.from(xs, (v) => ACTIVATIONS[kind].f(v, a32)), { atol: 1e-7, rtol: 2e-6, label: `${label} forward` });
     assertClose(b.read(dx, n), Array.from(xs, (v, i) => dys[i] * DERIVATIVES[kind](v, a32)), { atol: 1e-6, rtol: 1e-5, label: `${label} backward` });
-  })), runs(400));
+  })), runs(800));
 });
 
 // Losses: the value within 1e-12 of the f64 reference (both f64), the gradient against
@@ -229,7 +229,7 @@ test('every loss with random parameters, masks, weights, class weights, reductio
     const terms = Math.max(fMax, (zMax / (spec.temperature ?? 1) + Math.log(cols) + 1) * wMax * wMax * (c.reduction === 'sum' ? rows : 1));
     const atol = 5e-7 * gMax + Math.abs(c.gradScale) * 8 * 2 ** -52 * terms / h + 1e-30;
     assertClose(g, expected, { atol, rtol: 2e-6, label: `${label}: gradient` });
-  }), runs(300));
+  }), runs(600));
 });
 
 // softmax rows and its backward, and the expert mix: within 1e-5 relative + 1e-6
@@ -271,7 +271,7 @@ test('softmaxRows and its backward, mixForward and mixBackward, over random widt
     const ref = mixBackwardRef(rows, n, d, f64(es), ldE, idx, f64(gates), dOutDense, f64(dE0), accumulate);
     assertClose(b.read(dE, rows * ldE), ref.dE, { ...KERNEL, label: `${label} dE (unused blocks untouched)` });
     assertClose(b.read(dG, rows * n), ref.dG, { ...KERNEL, label: `${label} dG` });
-  })), runs(300));
+  })), runs(600));
 });
 
 // k-means assignment: every label is the f64 nearest centre, except at a near-tie where
@@ -314,5 +314,5 @@ test('k-means assignment against the f64 nearest centre: labels, distances, coun
     const abs = new Float64Array(k * d);
     for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) abs[got[i] * d + f] += Math.abs(X[i * d + f]);
     assertClose(b.readF64(sums, k * d), rs, { atol: 1e-30, rtol: 256 * 6e-8, scale: abs, label: `${label}: sums` });
-  })), runs(200));
+  })), runs(400));
 });
