@@ -320,7 +320,7 @@ export class Preprocessor {
       const loc: { column: string; rowIndex: number; value: string; line?: number } = { column: c.name, rowIndex: at.rowIndex, value: String(v) };
       if (at.line !== undefined) loc.line = at.line;
       throw new UnknownCategoryError(
-        `${where}: column ${JSON.stringify(c.name)}, ${at.place}: unknown category ${JSON.stringify(v)} (known: ${listNames(c.categories)}); ` +
+        `${where}: column ${JSON.stringify(c.name)}, ${at.place}: unknown category ${show(v)} (known: ${listNames(c.categories)}); ` +
         `to send unseen categories to an extra feature, declare the column { type: 'categorical', unknown: 'other' }`,
         loc, c.categories);
     }
