@@ -348,6 +348,8 @@ export const CASES = [
     /column "bill", rows\[0\]: expected a number, got "forty"/],
   ['Data', 'Preprocessor#transform', 'an unseen category', (f) => f.pre.transform([{ bill: 40, island: 'Atlantis' }]), UnknownCategoryError,
     /column "island", rows\[0\]: unknown category "Atlantis" \(known: "Biscoe", "Dream", "Torgersen"\)/],
+  ['Data', 'Preprocessor#transform', 'an unseen category of 1 MB', (f) => f.pre.transform([{ bill: 40, island: 'z'.repeat(1_000_000) }]), UnknownCategoryError,
+    /column "island", rows\[0\]: unknown category "z{100}"… \(1000000 characters\) \(known:/, 'a message of 1 MB (the whole category quoted)'],
   ['Data', 'Preprocessor#transform', 'a value 1e300 (beyond float32 once standardized)', (f) => f.pre.transform([{ bill: 1e300, island: 'Dream' }]), DataError,
     /column "bill", rows\[0\]: the value 1e\+300 is .* standard deviations from the fitted mean .* beyond the float32 range/, 'a feature of +Infinity'],
 
