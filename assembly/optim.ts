@@ -12,6 +12,11 @@
 //   then every element is computed in f32 with IEEE operations only (no relaxed
 //   SIMD, no FMA), so the result is bit-identical in every WebAssembly engine.
 //
+// sgd and adam return 1 if a parameter they wrote is not finite (NaN or ±∞: a
+// non-finite gradient, or an update that overflowed float32), else 0. The check
+// is fused into the pass (two vector operations per four parameters, see
+// nonFinite); the trainers use it to put back the weights from before the step.
+//
 // Gradient preprocessing, shared by every update: the gradient used is
 //   ĝ = clamp(gradScale · g, −clip, clip)
 // gradScale = 1 and clip = +∞ make this the identity exactly (global-norm
@@ -21,6 +26,14 @@
 // @ts-ignore: decorator
 @inline function prep(gv: v128, gs: v128, lo: v128, hi: v128): v128 {
   return f32x4.min(f32x4.max(f32x4.mul(gv, gs), lo), hi);
+}
+
+// x − x: +0 (all bits zero) in every lane where x is finite, NaN where it is NaN or ±∞.
+// OR-ed into an accumulator, any bit left set means a non-finite value was written
+// (two operations per vector, and a one-cycle loop-carried dependency).
+// @ts-ignore: decorator
+@inline function nonFinite(x: v128): v128 {
+  return f32x4.sub(x, x);
 }
 
 // @ts-ignore: decorator
@@ -41,24 +54,30 @@ export function sgd(
   n: i32, p: usize, g: usize, v: usize,
   lr: f64, momentum: f64, weightDecay: f64, nesterov: i32,
   gradScale: f64, clip: f64,
-): void {
+): i32 {
   const lr1 = <f32>lr, mu1 = <f32>momentum, wd1 = <f32>weightDecay;
   const gs1 = <f32>gradScale, c1 = <f32>clip;
   const lrv = f32x4.splat(lr1), muv = f32x4.splat(mu1), wdv = f32x4.splat(wd1);
   const gsv = f32x4.splat(gs1), hi = f32x4.splat(c1), lo = f32x4.splat(-c1);
+  let bad = f32x4.splat(0);
+  let badTail: i32 = 0;
   let i = 0;
   if (v == 0) {
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const pv = v128.load(p + o);
       const gv = f32x4.add(prep(v128.load(g + o), gsv, lo, hi), f32x4.mul(wdv, pv));
-      v128.store(p + o, f32x4.sub(pv, f32x4.mul(lrv, gv)));
+      const nv = f32x4.sub(pv, f32x4.mul(lrv, gv));
+      bad = v128.or(bad, nonFinite(nv));
+      v128.store(p + o, nv);
     }
     for (; i < n; i++) {
       const o = <usize>i << 2;
       const pe = load<f32>(p + o);
       const ge = prep1(load<f32>(g + o), gs1, c1) + wd1 * pe;
-      store<f32>(p + o, pe - lr1 * ge);
+      const ne = pe - lr1 * ge;
+      if (ne - ne != 0) badTail = 1;
+      store<f32>(p + o, ne);
     }
   } else if (nesterov) {
     for (; i + 4 <= n; i += 4) {
@@ -67,7 +86,9 @@ export function sgd(
       const gv = f32x4.add(prep(v128.load(g + o), gsv, lo, hi), f32x4.mul(wdv, pv));
       const vv = f32x4.add(f32x4.mul(muv, v128.load(v + o)), gv);
       v128.store(v + o, vv);
-      v128.store(p + o, f32x4.sub(pv, f32x4.mul(lrv, f32x4.add(gv, f32x4.mul(muv, vv)))));
+      const nv = f32x4.sub(pv, f32x4.mul(lrv, f32x4.add(gv, f32x4.mul(muv, vv))));
+      bad = v128.or(bad, nonFinite(nv));
+      v128.store(p + o, nv);
     }
     for (; i < n; i++) {
       const o = <usize>i << 2;
@@ -75,7 +96,9 @@ export function sgd(
       const ge = prep1(load<f32>(g + o), gs1, c1) + wd1 * pe;
       const ve = mu1 * load<f32>(v + o) + ge;
       store<f32>(v + o, ve);
-      store<f32>(p + o, pe - lr1 * (ge + mu1 * ve));
+      const ne = pe - lr1 * (ge + mu1 * ve);
+      if (ne - ne != 0) badTail = 1;
+      store<f32>(p + o, ne);
     }
   } else {
     for (; i + 4 <= n; i += 4) {
@@ -84,7 +107,9 @@ export function sgd(
       const gv = f32x4.add(prep(v128.load(g + o), gsv, lo, hi), f32x4.mul(wdv, pv));
       const vv = f32x4.add(f32x4.mul(muv, v128.load(v + o)), gv);
       v128.store(v + o, vv);
-      v128.store(p + o, f32x4.sub(pv, f32x4.mul(lrv, vv)));
+      const nv = f32x4.sub(pv, f32x4.mul(lrv, vv));
+      bad = v128.or(bad, nonFinite(nv));
+      v128.store(p + o, nv);
     }
     for (; i < n; i++) {
       const o = <usize>i << 2;
@@ -92,9 +117,12 @@ export function sgd(
       const ge = prep1(load<f32>(g + o), gs1, c1) + wd1 * pe;
       const ve = mu1 * load<f32>(v + o) + ge;
       store<f32>(v + o, ve);
-      store<f32>(p + o, pe - lr1 * ve);
+      const ne = pe - lr1 * ve;
+      if (ne - ne != 0) badTail = 1;
+      store<f32>(p + o, ne);
     }
   }
+  return v128.any_true(bad) ? 1 : badTail;
 }
 
 /**
@@ -113,7 +141,7 @@ export function adam(
   n: i32, p: usize, g: usize, m: usize, v: usize,
   lr: f64, beta1: f64, beta2: f64, epsilon: f64, weightDecay: f64, decoupled: i32,
   bc1: f64, bc2: f64, gradScale: f64, clip: f64,
-): void {
+): i32 {
   const step1 = <f32>(lr / bc1);
   const sbc1 = <f32>Math.sqrt(bc2);
   const b11 = <f32>beta1, ob11 = <f32>(1 - beta1);
@@ -130,6 +158,8 @@ export function adam(
   const b2v = f32x4.splat(b21), ob2v = f32x4.splat(ob21);
   const epsv = f32x4.splat(eps1), l2v = f32x4.splat(l21), keepv = f32x4.splat(keep1);
   const gsv = f32x4.splat(gs1), hi = f32x4.splat(c1), lo = f32x4.splat(-c1);
+  let bad = f32x4.splat(0);
+  let badTail: i32 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -141,7 +171,9 @@ export function adam(
     v128.store(m + o, mv);
     v128.store(v + o, vv);
     const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), sbcv), epsv);
-    v128.store(p + o, f32x4.sub(pv, f32x4.mul(stepv, f32x4.div(mv, denom))));
+    const nv = f32x4.sub(pv, f32x4.mul(stepv, f32x4.div(mv, denom)));
+    bad = v128.or(bad, nonFinite(nv));
+    v128.store(p + o, nv);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -153,8 +185,11 @@ export function adam(
     store<f32>(m + o, me);
     store<f32>(v + o, ve);
     const denom = sqrt<f32>(ve) / sbc1 + eps1;
-    store<f32>(p + o, pe - step1 * (me / denom));
+    const ne = pe - step1 * (me / denom);
+    if (ne - ne != 0) badTail = 1;
+    store<f32>(p + o, ne);
   }
+  return v128.any_true(bad) ? 1 : badTail;
 }
 
 /**

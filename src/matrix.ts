@@ -2,7 +2,7 @@
 
 import { heapF32, runtime } from './runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from './runtime/errors.js';
-import { checkDim, show } from './runtime/validate.js';
+import { checkDim, isF32Finite, show } from './runtime/validate.js';
 
 export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
 
@@ -14,7 +14,7 @@ export class Matrix {
   private constructor(rows: number, cols: number) {
     this.rows = rows;
     this.cols = cols;
-    this.#ptr = runtime('Matrix').allocator.alloc(rows * cols * 4);
+    this.#ptr = runtime('Matrix').allocator.alloc(rows * cols * 4, `a ${rows}×${cols} Matrix`);
   }
 
   /** A rows × cols matrix of zeros. */
@@ -55,9 +55,9 @@ export class Matrix {
         const at = (m.#ptr >>> 2) + i * c;
         for (let j = 0; j < c; j++) {
           const v = row[j];
-          if (typeof v !== 'number' || !Number.isFinite(v)) {
+          if (!isF32Finite(v)) {
             m.dispose();
-            throw new ArgumentError(`${where}: value at row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+            throw badValue(where, i, j, v);
           }
           heap[at + j] = v;
         }
@@ -75,11 +75,7 @@ export class Matrix {
     }
     for (let i = 0; i < flat.length; i++) {
       const v = flat[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new ArgumentError(
-          `${where}: value at row ${Math.floor(i / cols)}, column ${i % cols} is ${show(v)}; expected a finite number`,
-        );
-      }
+      if (!isF32Finite(v)) throw badValue(where, Math.floor(i / cols), i % cols, v);
     }
     const m = new Matrix(rows, cols);
     heapF32().set(flat, m.#ptr >>> 2);
@@ -121,4 +117,12 @@ export class Matrix {
     runtime('Matrix.dispose').allocator.free(this.#ptr);
     this.#ptr = 0;
   }
+}
+
+/** A value Matrix.from cannot store: not a finite number, or beyond the float32 range (it would become ±Infinity). */
+function badValue(where: string, row: number, col: number, v: unknown): ArgumentError {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    return new ArgumentError(`${where}: value at row ${row}, column ${col} is ${v}, beyond the float32 range (±3.4e38) a Matrix holds`);
+  }
+  return new ArgumentError(`${where}: value at row ${row}, column ${col} is ${show(v)}; expected a finite number`);
 }

@@ -3,7 +3,7 @@
 import { Act } from './runtime/abi.js';
 import { ArgumentError, ShapeError } from './runtime/errors.js';
 import { heapF32, runtime } from './runtime/module.js';
-import { checkBoolean, checkFiniteNumber, checkKeys, checkOptionsObject, show } from './runtime/validate.js';
+import { checkBoolean, checkF32, checkKeys, checkOptionsObject, show } from './runtime/validate.js';
 import { Matrix } from './matrix.js';
 
 export type GemmActivation = 'identity' | 'relu';
@@ -56,7 +56,7 @@ export function gemm(a: Matrix, b: Matrix, c: Matrix, options?: GemmOptions): Ma
   if (c === a || c === b || c === opts.bias) {
     throw new ArgumentError('gemm: c must not be the same matrix as a, b or bias');
   }
-  const beta = opts.beta === undefined ? 0 : checkFiniteNumber('gemm', 'beta', opts.beta);
+  const beta = opts.beta === undefined ? 0 : checkF32('gemm', 'beta', opts.beta);
   run('gemm', a, b, c, opts, beta);
   return c;
 }
@@ -82,7 +82,7 @@ function productShape(where: string, a: Matrix, b: Matrix, opts: Record<string, 
 function run(where: string, a: Matrix, b: Matrix, c: Matrix, opts: Record<string, unknown>, beta: number): void {
   const ta = opts.transposeA === true;
   const tb = opts.transposeB === true;
-  const alpha = opts.alpha === undefined ? 1 : checkFiniteNumber(where, 'alpha', opts.alpha);
+  const alpha = opts.alpha === undefined ? 1 : checkF32(where, 'alpha', opts.alpha);
   let biasPtr = 0;
   if (opts.bias !== undefined) {
     checkMatrix(where, 'bias', opts.bias);
@@ -124,9 +124,12 @@ export function mul(a: Matrix, b: Matrix, out?: Matrix): Matrix {
 /** alpha·a into `out` (which may be a) or a new matrix. */
 export function scale(a: Matrix, alpha: number, out?: Matrix): Matrix {
   checkMatrix('scale', 'a', a);
-  checkFiniteNumber('scale', 'alpha', alpha);
+  checkF32('scale', 'alpha', alpha);
+  if (out !== undefined) {
+    checkMatrix('scale', 'out', out);
+    checkSameShape('scale', 'out', a, out);
+  }
   const target = out === undefined ? Matrix.zeros(a.rows, a.cols) : out;
-  if (out !== undefined) checkSameShape('scale', 'out', a, out);
   if (target !== a) heapF32().copyWithin(target.ptr >>> 2, a.ptr >>> 2, (a.ptr >>> 2) + a.size);
   runtime('scale').kernels.scale(a.size, alpha, target.ptr);
   return target;
@@ -134,7 +137,7 @@ export function scale(a: Matrix, alpha: number, out?: Matrix): Matrix {
 
 /** y += alpha·x, in place (BLAS axpy); returns y. */
 export function axpy(alpha: number, x: Matrix, y: Matrix): Matrix {
-  checkFiniteNumber('axpy', 'alpha', alpha);
+  checkF32('axpy', 'alpha', alpha);
   checkMatrix('axpy', 'x', x);
   checkMatrix('axpy', 'y', y);
   checkSameShape('axpy', 'y', x, y);

@@ -19,8 +19,10 @@
 // layers' backward passes, one Adam (or AdamW with weightDecay > 0) step per
 // batch. The optimizer state persists across fit/trainOnBatch calls (as a
 // compiled Keras model); changing weightDecay or globalClipNorm starts it afresh.
-// A non-finite loss stops training with TrainingDivergedError before the weights
-// are touched.
+// A non-finite loss, gradient or update stops training with TrainingDivergedError
+// and puts back the last good weights: those of the step before (whose loss and
+// update were finite), or the weights from before the failing update; the
+// optimizer state starts afresh.
 
 import { Matrix } from '../matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
@@ -29,7 +31,7 @@ import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/valida
 import { Dense, type Activation } from '../nn/layers.js';
 import { Network, Stream } from '../nn/network.js';
 import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
-import { createOptimizer, type Optimizer } from '../nn/optim.js';
+import { applyUpdate, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
 import {
   RngState, Workspace, intOption, numberOption, readF32, seedOption, stagePoints, type Points, type Staged,
@@ -115,7 +117,6 @@ export class AutoEncoder {
   #disposed = false;
   // Reused by every step, so a step allocates nothing in JS.
   readonly #lossArgs: LossBuffers = { rows: 0, cols: 0, logits: 0, targets: 0, grad: 0 };
-  readonly #stepArgs = { learningRate: 0 };
 
   constructor(options: AutoEncoderOptions) {
     const where = 'AutoEncoder';
@@ -174,6 +175,7 @@ export class AutoEncoder {
       const batch = Math.min(batchSize, n);
       const kern = runtime(where).kernels;
       this.#ensureOptimizers(step);
+      this.#lastGoodStep = -1;
       this.encoder.ensureCapacity(batch);
       this.decoder.ensureCapacity(batch);
       const order = ws.floats(n), xb = ws.floats(batch * d), grad = ws.floats(batch * d);
@@ -219,6 +221,7 @@ export class AutoEncoder {
     try {
       const x = stagePoints(ws, where, points, this.inputSize);
       this.#ensureOptimizers(step);
+      this.#lastGoodStep = -1;
       const grad = ws.floats(x.rows * this.inputSize);
       return this.#trainStep(x.ptr, x.rows, grad, step);
     } finally {
@@ -323,20 +326,56 @@ export class AutoEncoder {
     const a = this.#lossArgs;
     a.rows = rows; a.cols = this.inputSize; a.logits = y; a.targets = x; a.grad = grad;
     const loss = this.#loss.compute(a);
-    if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps + 1, 'the loss');
+    if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps, 'the loss');
     const dh = this.decoder.backwardPtr(grad, rows, true);
     this.encoder.backwardPtr(dh, rows, false);
     return loss;
   }
 
   #trainStep(x: number, rows: number, grad: number, step: StepConfig): number {
-    const loss = this.#forwardBackward(x, rows, grad);
-    this.#stepArgs.learningRate = step.learningRate;
+    let loss: number;
+    try {
+      loss = this.#forwardBackward(x, rows, grad);
+      // A non-finite gradient must not reach the weights or Adam's state.
+      const k = runtime('AutoEncoder').kernels;
+      for (const net of [this.encoder, this.decoder]) {
+        const p = net.parameters;
+        if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps, 'the gradient');
+      }
+    } catch (err) {
+      if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
+      const kept = this.#lastGoodStep;
+      this.#restoreLastGood();
+      throw new TrainingDivergedError(err.task, err.step, err.what,
+        `The autoencoder is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+    }
+    const nets = [this.encoder, this.decoder] as const;
+    nets.forEach((net, i) => {
+      const p = net.parameters;
+      if (this.#lastGood[i]!.length !== p.size) this.#lastGood[i] = new Float32Array(p.size);
+      this.#lastGood[i]!.set(heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size));
+    });
+    this.#lastGoodStep = this.#steps;
     const opt = this.#optimizers!;
-    opt[0].step(this.#stepArgs);
-    opt[1].step(this.#stepArgs);
+    if (!applyUpdate(opt[0], step.learningRate) || !applyUpdate(opt[1], step.learningRate)) {
+      this.#restoreLastGood();
+      throw new TrainingDivergedError('reconstruction', this.#steps, 'the update',
+        'The update overflowed float32; the autoencoder keeps the weights from before it, with a fresh optimizer state');
+    }
     this.#steps++;
     return loss;
+  }
+
+  /** Both networks' weights before the last update of this fit (see #trainStep); step −1: none. */
+  readonly #lastGood: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+  #lastGoodStep = -1;
+
+  #restoreLastGood(): void {
+    [this.encoder, this.decoder].forEach((net, i) => heapF32().set(this.#lastGood[i]!, net.parameters.params >>> 2));
+    this.#steps = this.#lastGoodStep;
+    this.#lastGoodStep = -1;
+    if (this.#optimizers !== null) for (const o of this.#optimizers) o.dispose();
+    this.#optimizers = null;
   }
 
   /** Per-row reconstruction errors of x into out (rows f32), chunk by chunk. */
@@ -402,8 +441,10 @@ function checkActivation(where: string, name: string, value: unknown): Activatio
 }
 
 function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
-  const learningRate = numberOption(where, 'learningRate', opts.learningRate, 1e-3, (v) => v > 0, 'a finite number > 0');
-  const weightDecay = numberOption(where, 'weightDecay', opts.weightDecay, 0, (v) => v >= 0, 'a finite number ≥ 0');
+  // The update runs in float32: a rate beyond 3.4e38 would become +Infinity there.
+  const f32 = (v: number) => Number.isFinite(Math.fround(v));
+  const learningRate = numberOption(where, 'learningRate', opts.learningRate, 1e-3, (v) => v > 0 && f32(v), 'a finite number > 0 within the float32 range');
+  const weightDecay = numberOption(where, 'weightDecay', opts.weightDecay, 0, (v) => v >= 0 && f32(v), 'a finite number ≥ 0 within the float32 range');
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
     : numberOption(where, 'globalClipNorm', opts.globalClipNorm, 1, (v) => v > 0, 'a finite number > 0');

@@ -27,7 +27,7 @@ import {
   CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF64, requireDistinctRows, seedOption,
   stagePoints, writeF64, type Points, type Staged,
 } from './common.js';
-import { LloydState, columnStats, shiftRows } from './kmeans.js';
+import { LloydState, checkSpread, columnStats, shiftRows } from './kmeans.js';
 
 export type CovarianceType = 'full' | 'diag' | 'spherical';
 
@@ -157,6 +157,8 @@ export class GaussianMixture {
       const kern = runtime(where).kernels;
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
+      // The k-means start computes in float32; EM itself works in f64.
+      if (this.initParams === 'kmeans') checkSpread(ws, `${where} (its k-means start)`, x, 'the column means');
       const cov = COV_CODES[this.covarianceType];
       const params = new ParamBuffers(ws, k, d, this.covarianceType);
       const resp = ws.doubles(n * k);

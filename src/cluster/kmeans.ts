@@ -192,6 +192,34 @@ export function columnStats(ws: Workspace, x: Staged): { shift: Float64Array; me
   return { shift, meanVariance: s / x.cols };
 }
 
+/** Squared norms above this (float32's largest / 4) make ‖x‖² + ‖c‖² − 2·x·c, or ‖x − c‖², overflow float32. */
+const MAX_SQUARED_NORM = 3.4028234663852886e38 / 4;
+
+/**
+ * Refuses centred points too far from the centre for k-means' float32 squared
+ * distances (|x| above ~9.2e18): they would overflow to ∞ and every label would be
+ * a tie, silently. `from` says what the points were centred on.
+ */
+export function checkSpread(ws: Workspace, where: string, x: Staged, from: string): void {
+  const norms = ws.floats(x.rows);
+  runtime(where).kernels.rowSquaredNorms(x.rows, x.cols, x.ptr, norms);
+  const heap = heapF32();
+  const at = norms >>> 2;
+  // Among the rows over the limit, the farthest (the one to look at), by its norm in f64.
+  let worst = -1, worstSq = 0;
+  for (let i = 0; i < x.rows; i++) {
+    if (heap[at + i]! <= MAX_SQUARED_NORM) continue;
+    let sq = 0;
+    for (let j = 0; j < x.cols; j++) sq += heap[(x.ptr >>> 2) + i * x.cols + j]! ** 2;
+    if (worst < 0 || sq > worstSq) { worst = i; worstSq = sq; }
+  }
+  if (worst < 0) return;
+  throw new ArgumentError(
+    `${where}: points row ${worst} lies ${Math.sqrt(worstSq).toExponential(2)} from ${from}, too far for squared distances in float32 ` +
+      `(at most ${Math.sqrt(MAX_SQUARED_NORM).toExponential(1)}); rescale the data`,
+  );
+}
+
 /** Subtracts `shift` from every row of x in place (f64 arithmetic, rounded to f32). */
 export function shiftRows(ws: Workspace, x: Staged, shift: Float64Array): void {
   const p = ws.doubles(shift.length);
@@ -243,6 +271,7 @@ export class KMeans {
       const kern = runtime(where).kernels;
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
+      checkSpread(ws, where, x, 'the column means');
       const state = new LloydState(ws, x, this.k);
       const rngState = new RngState(this.seed, CLUSTER_STREAM);
       const rng = rngState.enter(ws);
@@ -368,6 +397,7 @@ export function assignPoints<T>(
   try {
     const x = stagePoints(ws, where, points, shift.length);
     shiftRows(ws, x, shift);
+    checkSpread(ws, where, x, 'the fitted column means');
     const kern = runtime(where).kernels;
     const xNorms = ws.floats(x.rows), labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
     const c = ws.floats(centers.length);
@@ -387,6 +417,7 @@ export function transformPoints(where: string, points: Points, centers: Float32A
   try {
     const x = stagePoints(ws, where, points, shift.length);
     shiftRows(ws, x, shift);
+    checkSpread(ws, where, x, 'the fitted column means');
     const kern = runtime(where).kernels;
     const xNorms = ws.floats(x.rows), c = ws.floats(centers.length);
     const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));

@@ -31,7 +31,7 @@ import {
   requireDistinctRows, seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
 } from './common.js';
 import {
-  LloydState, assignPoints, centerRows, checkInit, checkK, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
+  LloydState, assignPoints, centerRows, checkInit, checkK, checkSpread, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
 } from './kmeans.js';
 
 export interface MiniBatchKMeansOptions {
@@ -116,6 +116,7 @@ export class MiniBatchKMeans {
       const { n, d, k } = { n: x.rows, d: x.cols, k: this.k };
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
+      checkSpread(ws, where, x, 'the column means');
       this.#rng = new RngState(this.seed, CLUSTER_STREAM);
       const rng = this.#rng.enter(ws);
       const batch = Math.min(this.batchSize, n);
@@ -212,6 +213,7 @@ export class MiniBatchKMeans {
         requireDistinctRows(where, x, k, 'k');
         const { shift } = columnStats(ws, x);
         shiftRows(ws, x, shift);
+        checkSpread(ws, where, x, 'the column means');
         const seedState = new LloydState(ws, x, k);
         seedState.seed(kern, this.#init, shift, rng);
         heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
@@ -221,6 +223,7 @@ export class MiniBatchKMeans {
         this.#nSteps = 0;
       } else {
         shiftRows(ws, x, this.#shift);
+        checkSpread(ws, where, x, 'the column means of the first batch');
         writeF32(centers, this.#centers);
         writeF64(weights, this.#weights);
       }

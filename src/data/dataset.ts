@@ -569,7 +569,7 @@ function labelOutside(src: Source, name: string, values: readonly (string | null
     const v = values[r];
     if (v != null && !known.has(v)) {
       return new DataError(
-        `${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${JSON.stringify(v)} is not one of the ${what} (${listNames(classes)})`,
+        `${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${show(v)} is not one of the ${what} (${listNames(classes)})`,
         location(src, name, r, v));
     }
   }
@@ -584,6 +584,13 @@ function readTarget(src: Source, name: string, req: TargetRequest, cellOf: (r: n
     case 'regression': {
       const values = readNumbers(src, name, cellOf, naValues);
       if (values.every(Number.isNaN)) throw noLabels(src, name, req.type);
+      // Targets are float32 in the model (DatasetTarget.values): a larger value would become ±Infinity.
+      for (let r = 0; r < n; r++) {
+        const v = values[r]!;
+        if (!Number.isNaN(v) && !Number.isFinite(Math.fround(v))) {
+          throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${v} is beyond the float32 range (±3.4e38) a regression target is trained in`, location(src, name, r, v));
+        }
+      }
       return { spec: { type: 'regression' }, values };
     }
     case 'binary':
@@ -651,7 +658,7 @@ function readTarget(src: Source, name: string, req: TargetRequest, cellOf: (r: n
         for (const l of row) {
           const j = index.get(l);
           if (j === undefined) {
-            throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${JSON.stringify(l)} is not one of the labels given in the spec (${listNames(labels)})`, location(src, name, r, l));
+            throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${show(l)} is not one of the labels given in the spec (${listNames(labels)})`, location(src, name, r, l));
           }
           values[r * w + j] = 1;
         }

@@ -133,10 +133,11 @@ export class Preprocessor {
         let sum = 0;
         let min = Infinity, max = -Infinity;
         for (const v of observed) { sum += v; if (v < min) min = v; if (v > max) max = v; }
-        const mean = sum / observed.length;
+        let mean = sum / observed.length;
         let squares = 0;
         for (const v of observed) squares += (v - mean) * (v - mean);
-        const std = min === max ? 1 : Math.sqrt(squares / observed.length);
+        let std = min === max ? 1 : Math.sqrt(squares / observed.length);
+        if (!Number.isFinite(mean) || !Number.isFinite(std)) ({ mean, std } = scaledMoments(observed, Math.max(-min, max)));
         const missing = col.spec.missing;
         const fill = missing === 'mean' ? mean : missing === 'zero' ? 0 : median(observed);
         columns.push({ name, type: 'numeric', missing, mean, std, fill, indicator: observed.length < values.length });
@@ -290,7 +291,17 @@ export class Preprocessor {
     if (c.type === 'numeric') {
       const x = v as number;
       const missing = Number.isNaN(x);
-      out[o++] = ((missing ? c.fill : x) - c.mean) / c.std;
+      const z = ((missing ? c.fill : x) - c.mean) / c.std;
+      if (!Number.isFinite(Math.fround(z))) {
+        const at = place();
+        const loc: { column: string; rowIndex: number; value: string; line?: number } = { column: c.name, rowIndex: at.rowIndex, value: String(missing ? c.fill : x) };
+        if (at.line !== undefined) loc.line = at.line;
+        throw new DataError(
+          `${where}: column ${JSON.stringify(c.name)}, ${at.place}: ${missing ? `the fill value ${c.fill} of a missing value` : `the value ${x}`} is ` +
+          `${Number.isFinite(z) ? `${z.toExponential(2)} standard deviations` : 'too far'} from the fitted mean ${c.mean} (std ${c.std}): ` +
+          'beyond the float32 range (±3.4e38) the model computes in', loc);
+      }
+      out[o++] = z;
       if (c.indicator) out[o] = missing ? 1 : 0;
       return;
     }
@@ -309,11 +320,25 @@ export class Preprocessor {
       const loc: { column: string; rowIndex: number; value: string; line?: number } = { column: c.name, rowIndex: at.rowIndex, value: String(v) };
       if (at.line !== undefined) loc.line = at.line;
       throw new UnknownCategoryError(
-        `${where}: column ${JSON.stringify(c.name)}, ${at.place}: unknown category ${JSON.stringify(v)} (known: ${listNames(c.categories)}); ` +
+        `${where}: column ${JSON.stringify(c.name)}, ${at.place}: unknown category ${show(v)} (known: ${listNames(c.categories)}); ` +
         `to send unseen categories to an extra feature, declare the column { type: 'categorical', unknown: 'other' }`,
         loc, c.categories);
     }
   }
+}
+
+/**
+ * Mean and population std of values whose sum or squares overflow f64 (|v| up to
+ * 1.8e308): computed on v / scale, scale = max |v|, then scaled back.
+ */
+function scaledMoments(values: Float64Array, scale: number): { mean: number; std: number } {
+  let sum = 0;
+  for (const v of values) sum += v / scale;
+  const m = sum / values.length;
+  let squares = 0;
+  for (const v of values) squares += (v / scale - m) * (v / scale - m);
+  const std = Math.sqrt(squares / values.length) * scale;
+  return { mean: m * scale, std: std > 0 && Number.isFinite(std) ? std : 1 };
 }
 
 function median(values: Float64Array): number {

@@ -13,7 +13,10 @@
 // their shortest text (`String(3)` = "3"), booleans "true"/"false"; NaN, null
 // and undefined are missing.
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Linear time: \d+(?:\.\d*)? cannot split a run of digits two ways (\d+\.?\d* could, in n
+// ways, so a long run of digits followed by a bad character took O(n²) backtracking:
+// a 1 MB cell would have blocked the thread for minutes).
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** What a cell became: a value, missing, or invalid (the caller reports it). */
 export const INVALID: unique symbol = Symbol('invalid');

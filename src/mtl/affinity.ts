@@ -93,6 +93,15 @@ export class AffinityMeter {
 
 /** Average-linkage agglomerative grouping: merge the closest pair of groups while their mean affinity > threshold. */
 export function groupTasks(tasks: readonly string[], matrix: readonly (readonly number[])[], threshold: number): string[][] {
+  const where = 'groupTasks';
+  if (!Array.isArray(tasks) || tasks.some((t) => typeof t !== 'string')) {
+    throw new ArgumentError(`${where}: tasks must be an array of task names, got ${show(tasks)}`);
+  }
+  const T = tasks.length;
+  if (!Array.isArray(matrix) || matrix.length !== T || matrix.some((r) => !Array.isArray(r) || r.length !== T || r.some((v) => typeof v !== 'number'))) {
+    throw new ArgumentError(`${where}: matrix must be ${T}×${T} numbers (one row and column per task), got ${show(matrix)}`);
+  }
+  if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new ArgumentError(`${where}: threshold must be a number, got ${show(threshold)}`);
   let groups = tasks.map((_, i) => [i]);
   for (;;) {
     let best = -Infinity, bi = -1, bj = -1;

@@ -9,7 +9,7 @@ import { Parameters } from '../nn/params.js';
 import { Rng } from '../nn/rng.js';
 import { Stream } from '../nn/network.js';
 import { createLoss, type Loss } from '../nn/loss.js';
-import { createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
+import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../nn/validate.js';
 import type { Architecture } from './arch/types.js';
 import { createArchitecture, type ArchitectureSpec } from './arch/index.js';
@@ -186,6 +186,8 @@ export class MultiTaskModelCore {
       this.affinity = options.affinity === false || T < 2 ? null : new AffinityMeter(this.taskNames, options.affinity);
       this.relatedness = options.relatedness === undefined ? null : new Relatedness(options.relatedness, this.taskNames, this.parameters);
     } catch (err) {
+      // Whatever was allocated before the failing option (the optimizer state, the parameters…) goes back.
+      (this as { optimizer?: Optimizer }).optimizer?.dispose();
       this.parameters.dispose();
       this.#dropoutRng.dispose();
       this.#strategyRng.dispose();
@@ -374,8 +376,10 @@ export class MultiTaskModelCore {
       if (sampleWeights !== undefined) {
         if (sampleWeights.length !== rows) throw new ArgumentError(`sampleWeights: expected ${rows} weights (one per row), got ${sampleWeights.length}`);
         for (let i = 0; i < rows; i++) {
-          const w = sampleWeights[i]!;
-          if (!Number.isFinite(w) || w < 0) throw new ArgumentError(`sampleWeights: row ${i} has weight ${w}; expected a finite number ≥ 0`);
+          const w: unknown = sampleWeights[i];
+          if (typeof w !== 'number' || !Number.isFinite(Math.fround(w)) || w < 0) {
+            throw new ArgumentError(`sampleWeights: row ${i} has weight ${show(w)}; expected a finite number ≥ 0 within the float32 range`);
+          }
         }
         resident.sampleWeights = allocator.alloc(rows * 4);
         heapF32().set(sampleWeights, resident.sampleWeights >>> 2);
@@ -479,10 +483,61 @@ export class MultiTaskModelCore {
    * (weights unchanged) if a loss or the gradient is not finite.
    */
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
-    const losses = this.computeGradients(rows, learningRate, epoch);
-    this.optimizer.step({ learningRate });
+    let losses: Float64Array;
+    try {
+      losses = this.computeGradients(rows, learningRate, epoch);
+    } catch (err) {
+      // The weights of this step give a non-finite loss or gradient: put back the
+      // previous step's, the last whose loss and update were finite.
+      if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
+      const kept = this.#lastGoodStep;
+      this.#restoreLastGood();
+      throw new TrainingDivergedError(err.task, err.step, err.what,
+        `The model is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+    }
+    // The last good weights: finite loss and gradient. Kept until the next step's loss is known.
+    const p = this.parameters;
+    if (this.#lastGood === null || this.#lastGood.length !== p.size) this.#lastGood = new Float32Array(p.size);
+    this.#lastGood.set(heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size));
+    this.#lastGoodStep = this.#step;
+    if (!applyUpdate(this.optimizer, learningRate)) {
+      const task = this.#nonFiniteTask();
+      this.#restoreLastGood();
+      throw new TrainingDivergedError(task, this.#step, 'the update',
+        'The update overflowed float32; the model keeps the weights from before it, with a fresh optimizer state');
+    }
     this.#step++;
     return losses;
+  }
+
+  /** The weights before the last update of this training run (see trainBatch), or none (step −1). */
+  #lastGood: Float32Array | null = null;
+  #lastGoodStep = -1;
+
+  /** Starts a training run: a divergence will not go back past this point. */
+  beginTraining(): void {
+    this.#lastGoodStep = -1;
+  }
+
+  #restoreLastGood(): void {
+    const p = this.parameters;
+    heapF32().set(this.#lastGood!, p.params >>> 2);
+    this.#step = this.#lastGoodStep;
+    this.#lastGoodStep = -1;
+    this.resetOptimizer();
+  }
+
+  /** The first task with a non-finite parameter of its own, else every task ("a/b/c"). */
+  #nonFiniteTask(): string {
+    const k = runtime('MultiTaskModel').kernels;
+    const p = this.parameters;
+    for (const name of this.taskNames) {
+      for (const info of p.list()) {
+        if (!info.name.split('.').slice(1).includes(name)) continue;
+        if (!Number.isFinite(k.sumSquaresF64(info.size, p.params + info.offset * 4))) return name;
+      }
+    }
+    return this.taskNames.join('/');
   }
 
   /**

@@ -6,7 +6,7 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
-import { UNSUPERVISED, type TaskSpec } from './tasks.js';
+import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
@@ -72,6 +72,7 @@ export class MultiTaskModel {
     const opts = checkOptionsObject('MultiTaskModel', options);
     if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
     if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
+    orderTasks(opts.tasks as TaskSpec[]); // every task an object with a name and a kind, before anything reads them
     const input = options.input as Dataset | ArrayInputSpec | RestoredInput;
     const taskInfo = new Map<string, { width: number; classes?: readonly string[] }>();
     if (input instanceof RestoredInput) {
@@ -101,18 +102,26 @@ export class MultiTaskModel {
       const spec = checkOptionsObject('MultiTaskModel input', input);
       checkKeys('MultiTaskModel input', spec, ['features', 'classes']);
       const f = spec.features;
-      const names = typeof f === 'number' ? Array.from({ length: f }, (_, i) => `x${i}`) : Array.isArray(f) ? f.map(String) : null;
-      if (names === null || names.length === 0 || (typeof f === 'number' && !(Number.isInteger(f) && f > 0))) {
+      // Checked before the names are made: a count of 1e9 would exhaust the JS heap.
+      if (typeof f === 'number' ? !(Number.isInteger(f) && f > 0) : !Array.isArray(f) || f.length === 0) {
         throw new ArgumentError(`MultiTaskModel input: features must be a positive count or a list of names, got ${show(f)}`);
       }
-      const classes = (spec.classes ?? {}) as Record<string, number | readonly string[]>;
+      const count = typeof f === 'number' ? f : (f as unknown[]).length;
+      if (count > MAX_FEATURES) throw new ArgumentError(`MultiTaskModel input: features is ${count}; a model takes at most ${MAX_FEATURES} features`);
+      const names = typeof f === 'number' ? Array.from({ length: f }, (_, i) => `x${i}`) : (f as unknown[]).map(String);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) throw new ArgumentError(`MultiTaskModel input: features names ${JSON.stringify(twice)} twice`);
+      const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of options.tasks) {
         const c = classes[t.name] ?? t.classes;
+        if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 1) && !(Array.isArray(c) && c.length >= 1)) {
+          throw new ArgumentError(`task "${t.name}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
+        }
         if (UNSUPERVISED.includes(t?.kind)) {
           taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
         } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
           if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
-          const list = typeof c === 'number' ? null : c.map(String);
+          const list = typeof c === 'number' ? null : (c as unknown[]).map(String);
           const width = list ? list.length : (c as number);
           taskInfo.set(t.name, { width, ...(list ? { classes: list } : {}) });
           if (list) this.#classNames.set(t.name, list);
@@ -245,12 +254,14 @@ export class MultiTaskModel {
 
   /** A classification task's class (or label) names, in output order; null when the data gave only a count. */
   classNames(task: string): readonly string[] | null {
-    if (!this.#core.taskNames.includes(task)) throw new ArgumentError(`unknown task "${task}" (tasks: ${this.#core.taskNames.join(', ')})`);
+    this.#core.check();
+    if (!this.#core.taskNames.includes(task)) throw new ArgumentError(`classNames: unknown task ${show(task)} (tasks: ${this.#core.taskNames.join(', ')})`);
     return this.#classNames.get(task) ?? null;
   }
 
   /** The feature columns (and their types) the model reads from raw rows; for building a Dataset to evaluate or predict. */
   inputSpec(): Record<string, 'numeric' | 'categorical'> {
+    this.#core.check();
     if (!this.#preprocessor) throw new ArgumentError(`this model was built from arrays; it reads ${this.#schema.featureCount} numeric features, not named columns`);
     return Object.fromEntries(this.#preprocessor.columns.map((c) => [c.name, c.type]));
   }
@@ -264,14 +275,30 @@ export class MultiTaskModel {
    * before the failing step) if a loss or gradient becomes non-finite.
    */
   async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
+    this.#core.check();
+    // Two fits of one model would interleave their batches on the same weights and buffers.
+    if (this.#fitting) throw new ArgumentError('fit: this model is already training (an earlier fit has not finished: await it, or set model.stopTraining = true)');
+    this.#fitting = true;
+    try {
+      return await this.#fit(data, labelsOrOptions, maybeOptions);
+    } finally {
+      this.#fitting = false;
+    }
+  }
+
+  #fitting = false;
+
+  async #fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
     const core = this.#core;
-    core.check();
     const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
     const raw = checkOptionsObject('fit', options);
     let validation: Prepared | null = null;
     let training = train;
     if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
     if (raw.validationData !== undefined) {
+      if (!(raw.validationData instanceof Dataset) && (typeof raw.validationData !== 'object' || raw.validationData === null)) {
+        throw new ArgumentError(`fit: validationData must be a Dataset or { x, labels }, got ${show(raw.validationData)}`);
+      }
       const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
       validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
     } else if (raw.validationSplit !== undefined) {
@@ -289,6 +316,9 @@ export class MultiTaskModel {
     if (validation) validation = this.#standardize(validation, pending);
     const loop = parseFitOptions(raw, core, validation !== null);
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
+    if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
+      throw new ArgumentError(`fit: sampleWeights must be an array or a typed array of weights (one per row), got ${show(sampleWeights)}`);
+    }
     if (sampleWeights !== undefined && split) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
     // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
     const frozenHere: string[] = [];
@@ -314,6 +344,7 @@ export class MultiTaskModel {
         const l = resident.labels[core.taskNames.indexOf(t.name)];
         if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
       }
+      if (residentVal) requireSomeLabels(core, residentVal, raw.validationSplit !== undefined ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
       for (const [name, st] of pending) this.#targetStats.set(name, st);
       return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
     } finally {
@@ -333,6 +364,12 @@ export class MultiTaskModel {
     const pending = new Map<string, { mean: number; std: number }>();
     const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate'), pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
+    try {
+      requireSomeLabels(core, resident, 'evaluate');
+    } catch (err) {
+      core.freeResident(resident);
+      throw err;
+    }
     for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, 1024));
@@ -442,6 +479,7 @@ export class MultiTaskModel {
 
   /** The inter-task affinity measured during training, as a matrix with suggested groups (null for one task or affinity: false). */
   taskAffinity(): TaskAffinity | null {
+    this.#core.check();
     const measured = this.#core.affinity?.result() ?? null;
     // A loaded model reports what was measured before it was saved, until it trains again.
     if (measured && measured.samples.some((row) => row.some((n) => n > 0))) return measured;
@@ -460,6 +498,9 @@ export class MultiTaskModel {
   addTask(spec: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
     const core = this.#core;
     core.check();
+    if (typeof spec !== 'object' || spec === null || typeof spec.name !== 'string' || !TASK_KINDS.includes(spec.kind)) {
+      throw new ArgumentError(`addTask: the task must be made with tasks.binary(name), tasks.multiclass(name), …, got ${show(spec)}`);
+    }
     const opts = checkOptionsObject('addTask', options);
     checkKeys('addTask', opts, ['data', 'classes', 'freezeShared']);
     if (core.taskNames.includes(spec?.name)) throw new ArgumentError(`addTask: the model already has a task named "${spec.name}"`);
@@ -568,6 +609,9 @@ export class MultiTaskModel {
         if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
         values = l?.[s.name];
         if (values === undefined) continue;
+        if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
+          throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
+        }
       }
       if (s.kind === 'regression') {
         for (let i = 0; i < values.length; i++) {
@@ -611,6 +655,15 @@ export class MultiTaskModel {
   }
 }
 
+/** The most features an array-input model takes (as the model file allows). */
+const MAX_FEATURES = 1 << 20;
+
+/** Refuses data in which no task has a labeled row (evaluate and validation data would report nothing). */
+function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: string): void {
+  if (data.labels.some((l) => l !== null && l.labeled > 0)) return;
+  throw new ArgumentError(`${where}: no task has a labeled row (tasks: ${core.taskNames.join(', ')}); give labels for at least one task`);
+}
+
 /** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
 function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
   return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
@@ -636,7 +689,10 @@ function standardizer(values: ArrayLike<unknown>): { mean: number; std: number }
 function featureArray(x: unknown, width: number, where: string): { features: Float32Array; rows: number } {
   if (x instanceof Matrix) {
     if (x.cols !== width) throw new ShapeError(`${where}: x must have ${width} columns (features), got ${x.cols}`);
-    return { features: x.toFloat32Array(), rows: x.rows };
+    // A computed Matrix may hold ±Infinity or NaN (Matrix.from refuses them).
+    const features = x.toFloat32Array();
+    checkFinite(features, width, where);
+    return { features, rows: x.rows };
   }
   if (x instanceof Float32Array || x instanceof Float64Array) {
     if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);

@@ -6,7 +6,7 @@
 
 import { ArgumentError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
-import { checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkF32, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { Parameters } from '../nn/params.js';
 
 export interface RelatednessOptions {
@@ -29,7 +29,7 @@ export class Relatedness {
     const opts = checkOptionsObject('relatedness', options);
     checkKeys('relatedness', opts, ['matrix', 'pairs', 'strength']);
     const T = tasks.length;
-    this.strength = opts.strength === undefined ? 1e-3 : checkFiniteNumber('relatedness', 'strength', opts.strength);
+    this.strength = opts.strength === undefined ? 1e-3 : checkF32('relatedness', 'strength', opts.strength);
     if (this.strength < 0) throw new ArgumentError(`relatedness: strength must be ≥ 0, got ${this.strength}`);
     const m = Array.from({ length: T }, () => new Array<number>(T).fill(0));
     if ((opts.matrix === undefined) === (opts.pairs === undefined)) throw new ArgumentError('relatedness: give either matrix or pairs');
@@ -64,6 +64,9 @@ export class Relatedness {
       for (let t = s + 1; t < T; t++) {
         const w = m[s]![t]!;
         if (w === 0) continue;
+        if (!Number.isFinite(Math.fround(2 * this.strength * w))) {
+          throw new ArgumentError(`relatedness: strength × weight of tasks "${tasks[s]}" and "${tasks[t]}" (${this.strength} × ${w}) is beyond the float32 range the gradients are computed in`);
+        }
         let found = 0;
         for (const p of params.list()) {
           const parts = p.name.split('.');

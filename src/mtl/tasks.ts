@@ -2,9 +2,9 @@
 // plain JSON-safe objects (they go into the model file as they are).
 
 import { ArgumentError } from '../runtime/errors.js';
-import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import type { LossSpec } from '../nn/loss.js';
-import type { Activation } from '../nn/layers.js';
+import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
+import { createLoss, type LossSpec } from '../nn/loss.js';
+import { checkActivationName, type Activation } from '../nn/layers.js';
 
 /**
  * Supervised kinds learn labels; the unsupervised ones train on every row:
@@ -55,7 +55,7 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   checkKeys(`${where}('${name}')`, opts, OPTION_KEYS);
   const at = `${where}('${name}')`;
   if (opts.weight !== undefined) {
-    checkFiniteNumber(at, 'weight', opts.weight);
+    checkF32(at, 'weight', opts.weight);
     if ((opts.weight as number) < 0) throw new ArgumentError(`${at}: weight must be ≥ 0, got ${opts.weight}`);
   }
   if (opts.headUnits !== undefined) {
@@ -67,9 +67,18 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
     if (kind !== 'multiclass' && kind !== 'multilabel') throw new ArgumentError(`${at}: classes applies to multiclass and multilabel tasks only`);
     if (kind === 'multiclass' && (opts.classes as number) < 2) throw new ArgumentError(`${at}: a multiclass task needs at least 2 classes, got ${opts.classes}`);
   }
+  if (opts.loss !== undefined) {
+    try {
+      createLoss(opts.loss as LossSpec);
+    } catch (err) {
+      if (err instanceof ArgumentError) throw new ArgumentError(`${at}: loss: ${err.message.replace(/^createLoss: /, '')}`);
+      throw err;
+    }
+  }
+  if (opts.headActivation !== undefined) checkActivationName(`${at}: headActivation`, opts.headActivation);
   if (opts.classWeights !== undefined && opts.classWeights !== 'balanced') {
-    if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
-      throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0, got ${show(opts.classWeights)}`);
+    if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => !isF32Finite(w) || w < 0)) {
+      throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0 (within the float32 range), got ${show(opts.classWeights)}`);
     }
     if (kind === 'regression' || UNSUPERVISED.includes(kind)) throw new ArgumentError(`${at}: classWeights do not apply to a ${kind} task`);
   }

@@ -6,7 +6,7 @@
 import { Act, type ActivationName } from '../runtime/abi.js';
 import { runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { checkBoolean, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkInitializer, type InitializerName } from './init.js';
 import type { Parameters, ParameterHandle } from './params.js';
 import type { Rng } from './rng.js';
@@ -25,6 +25,12 @@ const ACTIVATIONS: Record<Activation, ActivationName> = {
   identity: 'identity', linear: 'identity', relu: 'relu', leakyRelu: 'leakyRelu', leaky_relu: 'leakyRelu',
   elu: 'elu', gelu: 'gelu', sigmoid: 'sigmoid', tanh: 'tanh', softplus: 'softplus',
 };
+
+/** Checks an activation name as a Dense layer takes it (for options that configure layers later, e.g. a task's headActivation). */
+export function checkActivationName(where: string, value: unknown): Activation {
+  activationCode(where, value);
+  return value as Activation;
+}
 
 function activationCode(where: string, value: unknown): ActivationName {
   if (typeof value !== 'string' || !Object.hasOwn(ACTIVATIONS, value)) {
@@ -132,7 +138,7 @@ export class Dense extends Layer {
     this.useBias = opts.useBias === undefined ? true : checkBoolean('Dense', 'useBias', opts.useBias);
     this.kernelInitializer = opts.kernelInitializer === undefined ? 'glorotUniform' : checkInitializer('Dense kernelInitializer', opts.kernelInitializer);
     this.biasInitializer = opts.biasInitializer === undefined ? 'zeros' : checkInitializer('Dense biasInitializer', opts.biasInitializer);
-    this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkFiniteNumber('Dense', 'alpha', opts.alpha);
+    this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkF32('Dense', 'alpha', opts.alpha);
   }
 
   protected onBuild(inputSize: number, ctx: LayerContext, prefix: string): number {
@@ -200,7 +206,7 @@ export class ActivationLayer extends Layer {
     const opts = checkOptionsObject('Activation', options);
     checkKeys('Activation', opts, ['alpha']);
     this.activation = activationCode('Activation', activation);
-    this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkFiniteNumber('Activation', 'alpha', opts.alpha);
+    this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkF32('Activation', 'alpha', opts.alpha);
   }
 
   protected onBuild(inputSize: number): number { return inputSize; }
@@ -292,7 +298,10 @@ export class LayerNorm extends Layer {
     const opts = checkOptionsObject('LayerNorm', options);
     checkKeys('LayerNorm', opts, ['epsilon']);
     this.epsilon = opts.epsilon === undefined ? 1e-5 : checkFiniteNumber('LayerNorm', 'epsilon', opts.epsilon);
-    if (this.epsilon <= 0) throw new ArgumentError(`LayerNorm: epsilon must be positive, got ${this.epsilon}`);
+    // The kernel takes ε as a float32: a positive ε below ~1.4e-45 would become 0 there.
+    if (!(Math.fround(this.epsilon) > 0) || !Number.isFinite(Math.fround(this.epsilon))) {
+      throw new ArgumentError(`LayerNorm: epsilon must be positive and within the float32 range (1.4e-45 to 3.4e38), got ${this.epsilon}`);
+    }
   }
 
   protected onBuild(inputSize: number, ctx: LayerContext, prefix: string): number {

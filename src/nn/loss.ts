@@ -13,7 +13,7 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
 import { Matrix } from '../matrix.js';
 
 /** A loss, as plain data. Omitted parameters take the defaults listed on each field. */
@@ -234,7 +234,7 @@ class KernelLoss implements Loss {
     if (classWeights !== 0 && this.classWeighting === 'none') {
       throw new ArgumentError(`${where}: takes no class weights`);
     }
-    const gradScale = a.gradScale === undefined ? 1 : checkFiniteNumber(where, 'gradScale', a.gradScale);
+    const gradScale = a.gradScale === undefined ? 1 : checkF32(where, 'gradScale', a.gradScale);
     const reduction = reductionCode(where, a.reduction);
     const { rows, cols, logits: z, targets: y, grad } = a;
     const k = runtime(where).kernels;
@@ -283,6 +283,9 @@ export interface LossInputs {
  */
 export function validateLossInputs(loss: Loss | LossSpec, inputs: LossInputs, where = 'validateLossInputs'): Uint8Array | null {
   const l = asLoss(loss);
+  if (typeof inputs !== 'object' || inputs === null) {
+    throw new ArgumentError(`${where}: inputs must be an object { rows, cols, targets, mask?, sampleWeights?, classWeights? }, got ${show(inputs)}`);
+  }
   const rows = checkDim(where, 'rows', inputs.rows);
   const cols = checkDim(where, 'cols', inputs.cols);
   const mask = readMask(where, inputs.mask, rows);
@@ -297,8 +300,8 @@ export function validateLossInputs(loss: Loss | LossSpec, inputs: LossInputs, wh
     for (let i = 0; i < rows; i++) {
       if (!labeled(i)) continue;
       const v = w[i];
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new ArgumentError(`${where}: sampleWeights[${i}] (row ${i}) is ${show(v)}; a sample weight must be a finite number ≥ 0`);
+      if (!isF32Finite(v) || v < 0) {
+        throw new ArgumentError(`${where}: sampleWeights[${i}] (row ${i}) is ${show(v)}; a sample weight must be a finite number ≥ 0 within the float32 range`);
       }
     }
   }
@@ -314,8 +317,8 @@ export function validateLossInputs(loss: Loss | LossSpec, inputs: LossInputs, wh
     }
     for (let c = 0; c < count; c++) {
       const v = cw[c];
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new ArgumentError(`${where}: classWeights[${c}] is ${show(v)}; a class weight must be a finite number ≥ 0`);
+      if (!isF32Finite(v) || v < 0) {
+        throw new ArgumentError(`${where}: classWeights[${c}] is ${show(v)}; a class weight must be a finite number ≥ 0 within the float32 range`);
       }
     }
   }
@@ -336,7 +339,7 @@ export function lossAndGradient(
   checkKeys(where, opts, OPTION_KEYS);
   const reduction = opts.reduction === undefined ? 'mean' : opts.reduction;
   reductionCode(where, reduction);
-  const gradScale = opts.gradScale === undefined ? 1 : checkFiniteNumber(where, 'gradScale', opts.gradScale);
+  const gradScale = opts.gradScale === undefined ? 1 : checkF32(where, 'gradScale', opts.gradScale);
   const { rows, cols } = logits;
   const inputs: LossInputs = { rows, cols, targets };
   if (opts.mask !== undefined) inputs.mask = opts.mask as ArrayLike<MaskValue>;
@@ -463,6 +466,9 @@ function checkDense(
   const check = (v: unknown, i: number, j: number) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new ArgumentError(`${where}: targets row ${i}, column ${j} is ${show(v)}; expected a finite number`);
+    }
+    if (!Number.isFinite(Math.fround(v))) {
+      throw new ArgumentError(`${where}: targets row ${i}, column ${j} is ${v}, beyond the float32 range (±3.4e38) the loss computes in`);
     }
     if (l.unitTargets && !(v >= 0 && v <= 1)) {
       throw new ArgumentError(`${where}: targets row ${i}, column ${j} is ${v}; a "${l.type}" loss needs targets in [0, 1]`);

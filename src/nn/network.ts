@@ -43,12 +43,19 @@ export class Network {
     if (!(this.root instanceof Layer)) throw new ArgumentError(`Network: expected a layer or an array of layers, got ${show(layers)}`);
     this.parameters = new Parameters();
     this.#dropoutRng = new Rng(this.seed, Stream.dropout);
-    this.outputSize = this.root.build(this.inputSize, { params: this.parameters, rng: this.#dropoutRng }, '');
-    const initRng = new Rng(this.seed, Stream.init);
     try {
-      this.parameters.allocate(initRng);
-    } finally {
-      initRng.dispose();
+      this.outputSize = this.root.build(this.inputSize, { params: this.parameters, rng: this.#dropoutRng }, '');
+      const initRng = new Rng(this.seed, Stream.init);
+      try {
+        this.parameters.allocate(initRng);
+      } finally {
+        initRng.dispose();
+      }
+    } catch (err) {
+      // A layer already in another model, or no memory for the parameters: nothing of this network stays allocated.
+      this.parameters.dispose();
+      this.#dropoutRng.dispose();
+      throw err;
     }
   }
 

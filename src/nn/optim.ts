@@ -24,12 +24,19 @@
 // Keras's per-variable `clipnorm` has no equivalent: a parameter block has no
 // per-variable boundaries (the trainable ranges are merged).
 //
+// Faults: step() refuses a gradient that is not finite (TrainingDivergedError,
+// nothing updated: one scan of the gradient, or the norm globalClipNorm computes
+// anyway), and reports an update that overflowed float32 (the kernels
+// flag any non-finite parameter they write). The trainers (MultiTaskModel.fit,
+// AutoEncoder.fit) check the gradient themselves and use `applyUpdate`, which
+// skips the first check and returns the flag, to put back their weights.
+//
 // Determinism: the only JS arithmetic on a numeric path is + − × ÷ and
 // Math.sqrt (β₁ᵗ and β₂ᵗ are running f64 products, not Math.pow), and the
 // kernels use IEEE f32 operations only, so the same inputs give the same bits
 // in every engine.
 
-import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
+import { ArgumentError, DisposedError, ShapeError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, show } from '../runtime/validate.js';
 import type { ParameterBlock } from './types.js';
@@ -148,6 +155,12 @@ function normalize(spec: unknown): OptimizerConfig {
   const beta1 = s.beta1 === undefined ? 0.9 : checkBeta(w, 'beta1', s.beta1);
   const beta2 = s.beta2 === undefined ? 0.999 : checkBeta(w, 'beta2', s.beta2);
   const epsilon = s.epsilon === undefined ? 1e-8 : checkNonNegative(w, 'epsilon', s.epsilon);
+  // m / (√v + ε) is 0/0 = NaN for a parameter whose gradient has always been 0 (a dead ReLU) unless ε > 0 in float32.
+  if (!(Math.fround(epsilon) > 0)) {
+    throw new ArgumentError(
+      `${w}: epsilon must be > 0 (at least 1.4e-45, the smallest float32), got ${epsilon}: with ε = 0 a parameter whose gradient is 0 gets 0/0 = NaN`,
+    );
+  }
   const weightDecay = s.weightDecay === undefined
     ? (type === 'adamw' ? 0.01 : 0)
     : checkNonNegative(w, 'weightDecay', s.weightDecay);
@@ -157,6 +170,10 @@ function normalize(spec: unknown): OptimizerConfig {
 function checkNonNegative(where: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${show(value)}`);
+  }
+  // The update kernels compute in float32: a larger value would become +Infinity there.
+  if (!Number.isFinite(Math.fround(value))) {
+    throw new ArgumentError(`${where}: ${name} is ${value}, beyond the float32 range (3.4e38) the update computes in`);
   }
   return value;
 }
@@ -255,6 +272,13 @@ function sumSquaresOf(r: Ranges, where: string): number {
   return s;
 }
 
+/** Whether a gradient in the trainable ranges is NaN or ±∞ (a scan that stops at the first). */
+function anyNonFinite(r: Ranges, where: string): boolean {
+  const k = runtime(where).kernels;
+  for (let i = 0; i < r.offsets.length; i++) if (k.firstNonFinite(r.lengths[i]!, r.grads + r.offsets[i]! * 4) >= 0) return true;
+  return false;
+}
+
 /** The global L2 norm of the gradients over the block's trainable ranges. */
 export function gradNorm(block: ParameterBlock): number {
   return Math.sqrt(sumSquaresOf(checkBlock('gradNorm', block), 'gradNorm'));
@@ -288,6 +312,23 @@ export function clipGradValue(block: ParameterBlock, limit: number): void {
   for (let i = 0; i < r.offsets.length; i++) k.clampAbs(r.lengths[i]!, c, r.grads + r.offsets[i]! * 4);
 }
 
+/** ' of parameter "name"' for the first tensor of a Parameters block with a non-finite value in `which`; '' if unknown. */
+function tensorName(block: ParameterBlock | null, which: 'params' | 'grads', where: string): string {
+  const list = (block as { list?: () => readonly { name: string; offset: number; size: number }[] } | null)?.list;
+  if (typeof list !== 'function') return '';
+  const k = runtime(where).kernels;
+  const base = block![which];
+  for (const p of list.call(block)) {
+    if (!Number.isFinite(k.sumSquaresF64(p.size, base + p.offset * 4))) return ` of parameter "${p.name}"`;
+  }
+  return '';
+}
+
+/** @internal For the trainers: one update of `optimizer` at `learningRate`, the gradient already checked; false if a parameter became non-finite. */
+export function applyUpdate(optimizer: Optimizer, learningRate: number): boolean {
+  return (optimizer as BlockOptimizer).applyUnchecked(learningRate);
+}
+
 const NAMES = { sgd: 'an SGD optimizer', adam: 'an Adam optimizer', adamw: 'an AdamW optimizer' } as const;
 
 class BlockOptimizer implements Optimizer {
@@ -296,6 +337,7 @@ class BlockOptimizer implements Optimizer {
   #lastGradNorm = NaN;
   #disposed = false;
   #ranges: Ranges | null = null;
+  #block: ParameterBlock | null = null;
   // Per range: byte offsets of parameters, gradients and state slot 0 / 1 (0 if absent).
   #p: number[] = [];
   #g: number[] = [];
@@ -355,6 +397,7 @@ class BlockOptimizer implements Optimizer {
       this.#s1.push(slots > 1 ? this.#state + (stride + starts[i]!) * 4 : 0);
     }
     this.#ranges = r;
+    this.#block = block;
     return this;
   }
 
@@ -363,8 +406,7 @@ class BlockOptimizer implements Optimizer {
     this.#checkLive();
     const r = this.#ranges;
     if (r === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
-    const c = this.config;
-    let lr = c.learningRate;
+    let lr = this.config.learningRate;
     if (options !== undefined) {
       if (typeof options !== 'object' || options === null) {
         throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
@@ -375,20 +417,47 @@ class BlockOptimizer implements Optimizer {
       }
       if (options.learningRate !== undefined) lr = checkNonNegative(where, 'learningRate', options.learningRate);
     }
+    // With globalClipNorm the norm is needed anyway; else the cheaper scan for a NaN or ±∞.
+    const sq = this.config.globalClipNorm === undefined ? (anyNonFinite(r, where) ? NaN : 0) : sumSquaresOf(r, where);
+    if (!Number.isFinite(sq)) {
+      throw new TrainingDivergedError('', this.#iterations, `the gradient${tensorName(this.#block, 'grads', where)}`,
+        'The parameters and the optimizer state were not updated');
+    }
+    if (!this.#apply(lr, this.config.globalClipNorm === undefined ? NaN : sq)) {
+      throw new TrainingDivergedError('', this.#iterations - 1, `the updated parameters${tensorName(this.#block, 'params', where)}`,
+        'The update overflowed float32, so the parameters are no longer finite');
+    }
+  }
+
+  /** @internal One update without checking the gradient first (the caller did); false if a parameter became non-finite. */
+  applyUnchecked(learningRate: number): boolean {
+    const where = this.#stepWhere;
+    this.#checkLive();
+    const r = this.#ranges;
+    if (r === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
+    return this.#apply(learningRate, this.config.globalClipNorm === undefined ? NaN : sumSquaresOf(r, where));
+  }
+
+  /** The update; `sq` is Σg² over the trainable ranges when known (needed for globalClipNorm). */
+  #apply(lr: number, sq: number): boolean {
+    const where = this.#stepWhere;
+    const r = this.#ranges!;
+    const c = this.config;
     const k = runtime(where).kernels;
     let gradScale = 1;
     if (c.globalClipNorm !== undefined) {
-      const norm = Math.sqrt(sumSquaresOf(r, where));
+      const norm = Math.sqrt(Number.isNaN(sq) ? sumSquaresOf(r, where) : sq);
       this.#lastGradNorm = norm;
       if (norm > c.globalClipNorm) gradScale = c.globalClipNorm / norm;
     }
     const clip = c.clipValue ?? Infinity;
     const n = r.lengths;
     this.#iterations++;
+    let bad = 0;
     if (c.type === 'sgd') {
       const nesterov = c.nesterov ? 1 : 0;
       for (let i = 0; i < n.length; i++) {
-        k.sgd(n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, lr, c.momentum, c.weightDecay, nesterov, gradScale, clip);
+        bad |= k.sgd(n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, lr, c.momentum, c.weightDecay, nesterov, gradScale, clip);
       }
     } else {
       this.#beta1Power *= c.beta1;
@@ -396,13 +465,14 @@ class BlockOptimizer implements Optimizer {
       const bc1 = 1 - this.#beta1Power, bc2 = 1 - this.#beta2Power;
       const decoupled = c.type === 'adamw' ? 1 : 0;
       for (let i = 0; i < n.length; i++) {
-        k.adam(
+        bad |= k.adam(
           n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s1[i]!,
           lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, decoupled,
           bc1, bc2, gradScale, clip,
         );
       }
     }
+    return bad === 0;
   }
 
   dispose(): void {
@@ -412,6 +482,7 @@ class BlockOptimizer implements Optimizer {
     this.#state = 0;
     this.#stateBytes = 0;
     this.#ranges = null;
+    this.#block = null;
     this.#p = []; this.#g = []; this.#s0 = []; this.#s1 = [];
   }
 

@@ -8,7 +8,7 @@ import type { Rng } from './rng.js';
 import { initialize, type InitializerName } from './init.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
-import { show } from '../runtime/validate.js';
+import { isF32Finite, show } from '../runtime/validate.js';
 
 export interface ParameterInfo {
   readonly name: string;
@@ -56,8 +56,14 @@ export class Parameters implements ParameterBlock {
     if (this.#allocated) throw new ArgumentError('the parameters are already allocated');
     const { allocator } = runtime('Parameters.allocate');
     const bytes = Math.max(this.#size, 4) * 4;
-    this.#params = allocator.alloc(bytes);
-    this.#grads = allocator.alloc(bytes);
+    this.#params = allocator.alloc(bytes, `${this.#size} parameters`);
+    try {
+      this.#grads = allocator.alloc(bytes, `the gradients of ${this.#size} parameters`);
+    } catch (err) {
+      allocator.free(this.#params);
+      this.#params = 0;
+      throw err;
+    }
     const heap = heapF32();
     heap.fill(0, this.#params >>> 2, (this.#params >>> 2) + this.#size);
     heap.fill(0, this.#grads >>> 2, (this.#grads >>> 2) + this.#size);
@@ -124,11 +130,19 @@ export class Parameters implements ParameterBlock {
   /** Overwrites a parameter's values. */
   set(name: string, values: ArrayLike<number>): void {
     const p = this.#info(name);
+    if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
+      throw new ArgumentError(`parameter "${name}": values must be an array or a typed array of ${p.size} numbers, got ${show(values)}`);
+    }
     if (values.length !== p.size) {
       throw new ShapeError(`parameter "${name}" has ${p.shape[0]}×${p.shape[1]} = ${p.size} values, got ${values.length}`);
     }
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) throw new ArgumentError(`parameter "${name}": value ${i} is ${show(values[i])}; expected a finite number`);
+      const v: unknown = values[i];
+      if (!isF32Finite(v)) {
+        throw new ArgumentError(typeof v === 'number' && Number.isFinite(v)
+          ? `parameter "${name}": value ${i} is ${v}, beyond the float32 range (±3.4e38) of the weights`
+          : `parameter "${name}": value ${i} is ${show(v)}; expected a finite number`);
+      }
     }
     heapF32().set(values, (this.params >>> 2) + p.offset);
   }
@@ -183,7 +197,7 @@ export class Parameters implements ParameterBlock {
 
   #info(name: string): ParameterInfo {
     const p = this.#byName.get(name);
-    if (p === undefined) throw new ArgumentError(`unknown parameter "${name}" (names: ${this.names().join(', ')})`);
+    if (p === undefined) throw new ArgumentError(`unknown parameter ${show(name)} (names: ${this.names().join(', ')})`);
     return p;
   }
 

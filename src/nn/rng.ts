@@ -2,7 +2,8 @@
 // dropout and shuffling. No Math.random anywhere in manytask.
 
 import { runtime } from '../runtime/module.js';
-import { DisposedError } from '../runtime/errors.js';
+import { ArgumentError, DisposedError } from '../runtime/errors.js';
+import { show } from '../runtime/validate.js';
 import { checkSeed } from './validate.js';
 
 export class Rng {
@@ -11,6 +12,9 @@ export class Rng {
   /** `stream` separates independent sequences drawn from one seed (init, dropout, shuffle). */
   constructor(seed: number, stream = 0) {
     checkSeed('Rng', seed);
+    if (typeof stream !== 'number' || !Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
+      throw new ArgumentError(`Rng: stream must be an integer from 0 to 4294967295, got ${show(stream)}`);
+    }
     const rt = runtime('Rng');
     this.#state = rt.allocator.alloc(16);
     rt.kernels.rngSeed(this.#state, seed >>> 0, stream >>> 0);

@@ -186,6 +186,10 @@ function nonNegative(where: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${show(value)}`);
   }
+  // A rate reaches the float32 update kernels: beyond 3.4e38 it would become +Infinity there.
+  if (!Number.isFinite(Math.fround(value))) {
+    throw new ArgumentError(`${where}: ${name} is ${value}, beyond the float32 range (3.4e38) the update computes in`);
+  }
   return value;
 }
 

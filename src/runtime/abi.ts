@@ -46,12 +46,12 @@ export interface Kernels {
     n: number, p: Ptr, g: Ptr, v: Ptr,
     lr: number, momentum: number, weightDecay: number, nesterov: number,
     gradScale: number, clip: number,
-  ): void;
+  ): number;
   adam(
     n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr,
     lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, decoupled: number,
     bc1: number, bc2: number, gradScale: number, clip: number,
-  ): void;
+  ): number;
   sumSquaresF64(n: number, x: Ptr): number;
   clampAbs(n: number, limit: number, x: Ptr): void;
   mathPow(x: number, y: number): number;

@@ -28,8 +28,14 @@ export class Allocator {
     this.#top = this.#base;
   }
 
-  /** Returns a 16-byte-aligned block of at least `bytes` bytes (contents undefined). */
-  alloc(bytes: number): number {
+  /**
+   * Returns a 16-byte-aligned block of at least `bytes` bytes (contents undefined).
+   * `what` names the request in an OutOfMemoryError ("a 60000×60000 Matrix").
+   */
+  alloc(bytes: number, what?: string): number {
+    // Checked before the integer test: a product of two large dimensions may be
+    // beyond 2⁵³ and still a request for memory, not a bad argument.
+    if (typeof bytes === 'number' && bytes > MAX_BYTES) throw this.#outOfMemory(bytes, what, 'WebAssembly memory is limited to 4 GiB');
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
       throw new ArgumentError(`alloc: size must be a non-negative integer number of bytes, got ${bytes}`);
     }
@@ -49,7 +55,7 @@ export class Allocator {
       return ptr;
     }
     const ptr = this.#top;
-    this.#ensure(ptr + size, bytes);
+    this.#ensure(ptr + size, bytes, what);
     this.#top = ptr + size;
     this.#live.set(ptr, size);
     return ptr;
@@ -97,14 +103,10 @@ export class Allocator {
     return this.#top;
   }
 
-  #ensure(end: number, requested: number): void {
+  #ensure(end: number, requested: number, what: string | undefined): void {
     const have = this.#memory.buffer.byteLength;
     if (end <= have) return;
-    if (end > MAX_BYTES) {
-      throw new OutOfMemoryError(
-        `cannot allocate ${requested} bytes: WebAssembly memory is limited to 4 GiB and ${this.bytesInUse} bytes are in use`,
-      );
-    }
+    if (end > MAX_BYTES) throw this.#outOfMemory(requested, what, 'WebAssembly memory is limited to 4 GiB');
     // Grow at least geometrically so a model built block by block does not grow page by page.
     const wantPages = Math.ceil((end - have) / PAGE);
     const morePages = Math.min(Math.max(wantPages, have / PAGE / 4), MAX_BYTES / PAGE - have / PAGE);
@@ -114,11 +116,14 @@ export class Allocator {
       try {
         this.#memory.grow(wantPages);
       } catch (cause) {
-        throw new OutOfMemoryError(
-          `cannot allocate ${requested} bytes: the runtime refused to grow WebAssembly memory beyond ${have} bytes (${String(cause)})`,
-        );
+        throw this.#outOfMemory(requested, what, `the runtime refused to grow WebAssembly memory beyond ${have} bytes (${String(cause)})`);
       }
     }
+  }
+
+  #outOfMemory(requested: number, what: string | undefined, why: string): OutOfMemoryError {
+    const subject = what === undefined ? '' : ` for ${what}`;
+    return new OutOfMemoryError(`cannot allocate ${requested} bytes${subject}: ${why}, and ${this.bytesInUse} bytes are in use`);
   }
 }
 

@@ -62,14 +62,24 @@ export class WasmTrapError extends ManytaskError {
   }
 }
 
-/** Training stopped because a task's loss or the gradient became NaN or infinite; the weights are those from before that step. */
+/**
+ * Training stopped because a loss, a gradient or an update became NaN or infinite.
+ * `task` names the task ('' at the level of a bare Network and optimizer); `step` is
+ * the optimizer step at which it was found. What happened to the weights is said in
+ * the message: the trainers (MultiTaskModel.fit, AutoEncoder.fit) put back their last
+ * good weights.
+ */
 export class TrainingDivergedError extends ManytaskError {
   readonly task: string;
   readonly step: number;
-  constructor(task: string, step: number, what: string) {
-    super('E_DIVERGED', `training diverged at step ${step}: ${what} of task "${task}" is not finite. ` +
-      'The model keeps the weights from before this step; lower the learning rate or clip gradients (globalClipNorm).');
+  /** What was not finite: 'the loss', 'the gradient', 'the update', … */
+  readonly what: string;
+  constructor(task: string, step: number, what: string, consequence?: string) {
+    const subject = task === '' ? what : `${what} of task "${task}"`;
+    super('E_DIVERGED', `training diverged at step ${step}: ${subject} is not finite. ` +
+      (consequence ?? 'The weights were not updated') + '; lower the learning rate or clip gradients (globalClipNorm).');
     this.task = task;
     this.step = step;
+    this.what = what;
   }
 }

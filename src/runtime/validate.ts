@@ -17,6 +17,26 @@ export function checkFiniteNumber(where: string, name: string, value: unknown): 
   return value;
 }
 
+/** The largest finite float32, ≈ 3.4e38. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** Whether `v` is a finite number that stays finite as a float32 (the kernels' type). */
+export function isF32Finite(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Number.isFinite(Math.fround(v));
+}
+
+/**
+ * A finite number that a float32 kernel argument can hold: a finite f64 beyond
+ * ±3.4e38 would silently become ±Infinity inside the kernel.
+ */
+export function checkF32(where: string, name: string, value: unknown): number {
+  checkFiniteNumber(where, name, value);
+  if (!Number.isFinite(Math.fround(value as number))) {
+    throw new ArgumentError(`${where}: ${name} is ${value as number}, beyond the float32 range (±3.4e38) the kernels compute in`);
+  }
+  return value as number;
+}
+
 export function checkBoolean(where: string, name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
     throw new ArgumentError(`${where}: ${name} must be true or false, got ${show(value)}`);
@@ -42,7 +62,10 @@ export function checkOptionsObject(where: string, options: unknown): Record<stri
 }
 
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    // A message names the value, it does not carry it: a 1 MB cell stays out of the error text.
+    return value.length > 120 ? `${JSON.stringify(value.slice(0, 100))}… (${value.length} characters)` : JSON.stringify(value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;

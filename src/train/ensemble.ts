@@ -19,9 +19,14 @@ export class Ensemble {
     const opts = checkOptionsObject('Ensemble', options);
     checkKeys('Ensemble', opts, ['combine']);
     if (!Array.isArray(models) || models.length === 0) throw new ArgumentError(`Ensemble: expected a non-empty array of models, got ${show(models)}`);
+    models.forEach((m: unknown, i) => {
+      const member = m as Partial<MultiTaskModel> | null | undefined;
+      if (typeof member?.predict !== 'function' || !Array.isArray(member.taskNames) || !Array.isArray(member.tasks)) {
+        throw new ArgumentError(`Ensemble: member ${i} is ${show(m)}, not a MultiTaskModel`);
+      }
+    });
     const names = models[0]!.taskNames.join('\u0000');
     models.forEach((m, i) => {
-      if (typeof m?.predict !== 'function') throw new ArgumentError(`Ensemble: member ${i} is ${show(m)}, not a MultiTaskModel`);
       if (m.taskNames.join('\u0000') !== names) {
         throw new ArgumentError(`Ensemble: member ${i} has tasks [${m.taskNames.join(', ')}], member 0 has [${models[0]!.taskNames.join(', ')}]`);
       }

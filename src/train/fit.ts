@@ -146,6 +146,7 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
     };
   }
   const yieldEveryMs = o.yieldEveryMs === undefined ? 50 : checkFiniteNumber(where, 'yieldEveryMs', o.yieldEveryMs);
+  if (yieldEveryMs < 0) throw new ArgumentError(`${where}: yieldEveryMs must be ≥ 0, got ${yieldEveryMs}`);
   return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, raw: o };
 }
 
@@ -222,6 +223,7 @@ export async function fitLoop(
   let reason: History['reason'] = 'epochs';
   let lastYield = now();
   stop.stopTraining = false;
+  core.beginTraining();
   try {
     opts.callbacks.onTrainBegin?.();
     for (let epoch = 0; epoch < opts.epochs; epoch++) {

@@ -2,6 +2,8 @@
 
 import type { TaskAffinity } from '../mtl/affinity.js';
 import type { Evaluation } from './evaluate.js';
+import { ArgumentError } from '../runtime/errors.js';
+import { show } from '../runtime/validate.js';
 
 /** Right-aligned columns, a rule under the header. */
 export function textTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -13,6 +15,10 @@ export function textTable(headers: readonly string[], rows: readonly (readonly s
 const METRICS = ['loss', 'accuracy', 'f1', 'auc', 'logLoss', 'mae', 'rmse', 'r2'] as const;
 
 export function formatEvaluation(e: Evaluation): string {
+  const tasks = (e as { tasks?: unknown } | null | undefined)?.tasks;
+  if (typeof tasks !== 'object' || tasks === null || Object.values(tasks).some((t) => typeof t !== 'object' || t === null)) {
+    throw new ArgumentError(`formatEvaluation: expected what model.evaluate returns ({ loss, tasks: { name: metrics } }), got ${show(e)}`);
+  }
   const present = METRICS.filter((m) => Object.values(e.tasks).some((t) => typeof (t as unknown as Record<string, unknown>)[m] === 'number'));
   const rows = Object.entries(e.tasks).map(([name, t]) => [
     name, String(t.rows),
@@ -22,6 +28,9 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 export function formatAffinity(a: TaskAffinity): string {
+  const ok = typeof a === 'object' && a !== null && Array.isArray(a.tasks) && Array.isArray(a.matrix) && Array.isArray(a.groups) &&
+    a.matrix.length === a.tasks.length && a.matrix.every((r) => Array.isArray(r) && r.length === a.tasks.length) && a.groups.every(Array.isArray);
+  if (!ok) throw new ArgumentError(`formatAffinity: expected what model.taskAffinity() returns ({ tasks, matrix, groups }), got ${show(a)}`);
   const rows = a.tasks.map((name, s) => [name, ...a.tasks.map((_, t) => (s === t ? '—' : Number.isNaN(a.matrix[s]![t]!) ? 'n/a' : a.matrix[s]![t]!.toFixed(2)))]);
   return `task affinity (mean cosine of the tasks' gradients on the shared representation):\n${textTable(['', ...a.tasks], rows)}\n` +
     `suggested groups: ${a.groups.map((g) => `{${g.join(', ')}}`).join(' ')}`;
