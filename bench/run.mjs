@@ -5,7 +5,7 @@
 // every suite writes BENCHMARKS.md and bench/ratios.svg; --quick (for CI smoke
 // runs, under a minute) and partial runs only print.
 import { writeFile } from 'node:fs/promises';
-import { cpus, totalmem, platform, arch } from 'node:os';
+import { cpus, totalmem, platform, arch, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { benchGemm } from './gemm.mjs';
 import { benchTrain } from './train.mjs';
@@ -33,12 +33,13 @@ for (const name of wanted) {
   }
 }
 const started = performance.now();
+const loadStart = loadavg()[0];
 console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', --quick' : ''}`);
 const done = {};
 for (const name of wanted.length ? wanted : Object.keys(suites)) done[name] = await suites[name]({ quick });
 const minutes = (performance.now() - started) / 60000;
 if (!quick && wanted.length === 0) {
-  await writeReport(done, minutes);
+  await writeReport(done, minutes, [loadStart, loadavg()[0]]);
   console.log(`\nwrote BENCHMARKS.md and bench/ratios.svg (${minutes.toFixed(1)} min)`);
 }
 
@@ -54,7 +55,7 @@ function headlines(done) {
   return out;
 }
 
-async function writeReport(done, minutes) {
+async function writeReport(done, minutes, load) {
   const require = createRequire(import.meta.url);
   const version = (pkg) => require(`${pkg}/package.json`).version;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -66,7 +67,7 @@ async function writeReport(done, minutes) {
     `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${arch()}. ` +
       `Runtime: Node ${process.version} (V8 ${process.versions.v8}), one thread. Peers: @tensorflow/tfjs-core and ` +
       `tfjs-backend-wasm ${version('@tensorflow/tfjs-backend-wasm')}, tfjs-layers ${version('@tensorflow/tfjs-layers')}, ` +
-      `ml-kmeans ${version('ml-kmeans')}.`,
+      `ml-kmeans ${version('ml-kmeans')}. 1-minute load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end (2 cores: above 1, another job shared the machine).`,
     '',
     'Method: each job runs beside its peer in the same process, the contenders alternating, each repetition long enough to',
     'time reliably; the tables give medians. The peers are set up as a careful user would: warmed up, TF.js batches built',
