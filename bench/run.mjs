@@ -4,9 +4,8 @@
 // ml-kmeans, a plain JS loop), alternating, and reports medians. A full run of
 // every suite writes BENCHMARKS.md and bench/ratios.svg; --quick (for CI smoke
 // runs, under a minute) and partial runs only print.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, platform, arch, loadavg } from 'node:os';
-import { createRequire } from 'node:module';
 import { benchGemm } from './gemm.mjs';
 import { benchTrain } from './train.mjs';
 import { benchKmeans } from './kmeans.mjs';
@@ -56,8 +55,12 @@ function headlines(done) {
 }
 
 async function writeReport(done, minutes, load) {
-  const require = createRequire(import.meta.url);
-  const version = (pkg) => require(`${pkg}/package.json`).version;
+  // Read the files directly: not every package exports its package.json.
+  const versions = {};
+  for (const pkg of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-layers', 'ml-kmeans']) {
+    versions[pkg] = JSON.parse(await readFile(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')).version;
+  }
+  const version = (pkg) => versions[pkg];
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     '# Benchmarks',

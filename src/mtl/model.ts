@@ -122,6 +122,8 @@ export class MultiTaskModelCore {
   // Per-step scratch (allocated once).
   readonly #stepLosses: Float64Array;
   readonly #active: Uint8Array;
+  /** Labeled rows per task in the last training batch. */
+  readonly #batchLabeled: Float64Array;
   readonly #gram: Float64Array;
   readonly #weightsOut: { taskWeights: Float64Array; sharedCoefficients: Float64Array };
   readonly #outputs: number[];
@@ -196,6 +198,7 @@ export class MultiTaskModelCore {
     this.#computeSharedRanges();
     this.#stepLosses = new Float64Array(T);
     this.#active = new Uint8Array(T);
+    this.#batchLabeled = new Float64Array(T);
     this.#gram = new Float64Array(T * T);
     this.#weightsOut = { taskWeights: new Float64Array(T), sharedCoefficients: new Float64Array(T) };
     this.#outputs = new Array<number>(T).fill(0);
@@ -555,7 +558,8 @@ export class MultiTaskModelCore {
     for (let t = 0; t < T; t++) {
       losses[t] = this.#computeLoss(t, rows, logits[t]!, 1);
       if (!Number.isFinite(losses[t]!)) throw new TrainingDivergedError(this.taskNames[t]!, this.#step, 'the loss');
-      this.#active[t] = this.#hasLabels(t, rows) ? 1 : 0;
+      this.#batchLabeled[t] = this.#labeledCount(t, rows);
+      this.#active[t] = this.#batchLabeled[t]! > 0 ? 1 : 0;
     }
     const strategy = this.weighting;
     const out = this.#weightsOut;
@@ -625,12 +629,6 @@ export class MultiTaskModelCore {
     bufs.grad = b.grad[t]!;
     bufs.gradScale = gradScale;
     return this.losses[t]!.compute(bufs);
-  }
-
-  #hasLabels(t: number, rows: number): boolean {
-    const m = new Uint8Array(heapF32().buffer, this.#buf.mask[t]!, rows);
-    for (let i = 0; i < rows; i++) if (m[i] !== 0) return true;
-    return false;
   }
 
   /**
@@ -804,6 +802,11 @@ export class MultiTaskModelCore {
     let n = 0;
     for (let i = 0; i < rows; i++) if (m[i] !== 0) n++;
     return n;
+  }
+
+  /** Labeled rows per task in the batch of the last trainBatch/computeGradients (an internal array). */
+  get batchLabeledCounts(): Float64Array {
+    return this.#batchLabeled;
   }
 
   get batchX(): number {

@@ -216,7 +216,6 @@ export async function fitLoop(
   const rng = new Rng(opts.seed, Stream.shuffle);
   const epochsLog: EpochLogs[] = [];
   const sums = new Float64Array(T), counts = new Float64Array(T);
-  const labeledInBatch = new Float64Array(T);
   const es = opts.earlyStopping;
   let best = es?.mode === 'max' ? -Infinity : Infinity;
   let bestEpoch = -1, bestWeights: Float32Array | null = null, wait = 0;
@@ -243,8 +242,8 @@ export async function fitLoop(
         core.loadBatch(train, order + start * 4, rows);
         lr = opts.schedule ? opts.schedule(core.step, epoch) : core.optimizer.config.learningRate;
         const losses = core.trainBatch(rows, lr, epoch);
-        countLabeled(core, train, order + start * 4, rows, labeledInBatch);
-        for (let t = 0; t < T; t++) { sums[t]! += losses[t]! * labeledInBatch[t]!; counts[t]! += labeledInBatch[t]!; }
+        const labeled = core.batchLabeledCounts;
+        for (let t = 0; t < T; t++) { sums[t]! += losses[t]! * labeled[t]!; counts[t]! += labeled[t]!; }
         if (opts.callbacks.onBatchEnd) {
           const tasks: Record<string, number> = {};
           core.taskNames.forEach((name, t) => { tasks[name] = losses[t]!; });
@@ -294,18 +293,6 @@ export async function fitLoop(
     allocator.free(order);
     rng.dispose();
   }
-}
-
-function countLabeled(core: MultiTaskModelCore, data: ResidentData, idx: number, rows: number, out: Float64Array): void {
-  const heap = heapF32();
-  const ids = new Int32Array(heap.buffer, idx, rows);
-  const bytes = new Uint8Array(heap.buffer);
-  core.taskNames.forEach((_, t) => {
-    const l = data.labels[t];
-    let c = 0;
-    if (l) for (let i = 0; i < rows; i++) c += bytes[l.mask + ids[i]!]! !== 0 ? 1 : 0;
-    out[t] = c;
-  });
 }
 
 function snapshot(core: MultiTaskModelCore): Float32Array {
