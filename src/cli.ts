@@ -32,6 +32,7 @@ train options:
   --epochs 100  --batch-size 32  --lr 0.001  --seed 0
   --validation-split 0.2 --patience 20       early stopping on val_loss, best weights kept
   --out model.mtsk       where to save the model (default model.mtsk)
+  --weights f32|f16|int8 how the file stores the weights (default f32)
   --quiet                no progress display
 `;
 
@@ -82,12 +83,14 @@ function widths(args: Args, name: string, fallback: number[]): number[] {
 }
 
 const KINDS: readonly SupervisedKind[] = ['binary', 'multiclass', 'multilabel', 'regression'];
-const KNOWN_TRAIN_FLAGS = ['task', 'feature', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'quiet'];
+const KNOWN_TRAIN_FLAGS = ['task', 'feature', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'weights', 'quiet'];
 
 async function train(args: Args): Promise<void> {
   for (const f of args.flags.keys()) if (!KNOWN_TRAIN_FLAGS.includes(f)) throw new UsageError(`unknown option --${f} for train`);
   const [file, ...extra] = args.positional;
   if (!file || extra.length > 0) throw new UsageError('train takes one CSV file');
+  const weights = one(args, 'weights', 'f32')!;
+  if (weights !== 'f32' && weights !== 'f16' && weights !== 'int8') throw new UsageError(`--weights must be f32, f16 or int8, got "${weights}"`);
   const taskArgs = args.flags.get('task') ?? [];
   if (taskArgs.length === 0) throw new UsageError('train needs at least one --task <column>:<kind>');
   const specs: TaskSpec[] = taskArgs.map((t) => {
@@ -148,7 +151,7 @@ async function train(args: Args): Promise<void> {
   const affinity = model.taskAffinity();
   if (affinity) console.log(`\n${formatAffinity(affinity)}`);
   const out = one(args, 'out', 'model.mtsk')!;
-  const bytes = model.save({ metadata: { trainedOn: file } });
+  const bytes = model.save({ weights, metadata: { trainedOn: file } });
   await writeFile(out, bytes);
   console.log(`\nsaved ${out} (${(bytes.length / 1024).toFixed(1)} KB)`);
   model.dispose();

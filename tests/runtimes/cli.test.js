@@ -15,7 +15,7 @@ test('manytask train → eval → predict on the penguins CSV', { timeout: 120_0
   try {
     const model = join(dir, 'penguins.mtsk');
     let r = await cli(['train', CSV, '--task', 'species:multiclass', '--task', 'sex:binary', '--task', 'body_mass_g:regression',
-      '--arch', 'mmoe', '--epochs', '30', '--quiet', '--out', model], dir);
+      '--arch', 'mmoe', '--epochs', '30', '--quiet', '--weights', 'f16', '--out', model], dir);
     assert.equal(r.code, 0, describeRun('train', r));
     assert.match(r.stdout, /validation \(69 random rows, seed 0\)/);
     assert.match(r.stdout, /species\s+69\s/);
@@ -70,6 +70,9 @@ test('manytask explains bad usage and bad files, with exit codes 2 and 1', { tim
   r = await cli(['eval', CSV, CSV]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not a usable manytask model file: it does not start with the "MTSK" magic/);
+  r = await cli(['train', CSV, '--task', 'sex:binary', '--weights', 'f8']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--weights must be f32, f16 or int8, got "f8"/);
   r = await cli(['train', CSV, '--task', 'island:multiclass', '--feature', 'bill_length_mm', '--epochs', '1', '--quiet', '--weighting', 'magic']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--weighting must be one of fixed/);
