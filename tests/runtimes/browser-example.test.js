@@ -23,12 +23,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium } from 'playwright-core';
-import { REPO, run, describeRun } from './helpers/process.js';
+import { ensureChromium, launchChromium } from './helpers/chromium.js';
+import { REPO } from './helpers/process.js';
 import { startServer } from '../../scripts/serve-browser.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const INSTALL = 'apt-get update && apt-get install -y chromium';
 
 /** Test-set thresholds for run 2 (measured: species 1.000, sex 0.853). */
 const MIN_SPECIES_ACCURACY = 0.9;
@@ -48,20 +46,6 @@ const MAX_FRAME_GAP_MS = 100;
 const MAX_LONG_TASKS_MS = 200;
 /** From a click on Stop during training to its handler (measured: under 5 ms). */
 const MAX_INPUT_DELAY_MS = 50;
-
-/** Debian's Chromium: installed with apt-get if missing and we are root, else a failure naming the command. */
-async function ensureChromium(t) {
-  if (existsSync(CHROMIUM)) return;
-  const uid = process.getuid?.();
-  assert.equal(uid, 0, `${CHROMIUM} is missing and this is not root: install Debian's Chromium with \`sudo sh -c '${INSTALL}'\``);
-  t.diagnostic(`${CHROMIUM} is missing: running ${INSTALL}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = await run('apt-get', ['update'], { env, timeoutMs: 300_000 });
-  assert.ok(update.code === 0 && !update.timedOut, describeRun('apt-get update', update));
-  const install = await run('apt-get', ['install', '-y', 'chromium'], { env, timeoutMs: 900_000 });
-  assert.ok(install.code === 0 && !install.timedOut, describeRun('apt-get install -y chromium', install));
-  assert.ok(existsSync(CHROMIUM), `apt-get installed chromium but ${CHROMIUM} is still missing`);
-}
 
 /** The same training in this process, with the Node build. */
 async function trainInNode(selection, options) {
@@ -119,12 +103,7 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
   const { server, url } = await startServer({ port: 0, onRequest: (r) => requests.push(r) });
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic'],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (err) => problems.push(`page error: ${err.stack ?? err}`));

@@ -7,15 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
-import { chromium } from 'playwright-core';
-import { REPO, run, describeRun } from './helpers/process.js';
+import { ensureChromium, launchChromium } from './helpers/chromium.js';
+import { REPO } from './helpers/process.js';
 import { nodeResults, checkResults, nodeTraining, checkTraining } from './helpers/check.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const INSTALL = 'apt-get update && apt-get install -y chromium';
 
 const PAGE = `<!doctype html>
 <html>
@@ -91,20 +88,6 @@ function startServer(log) {
   });
 }
 
-/** Debian's Chromium: installed with apt-get if missing and we are root, else a failure naming the command. */
-async function ensureChromium(t) {
-  if (existsSync(CHROMIUM)) return;
-  const uid = process.getuid?.();
-  assert.equal(uid, 0, `${CHROMIUM} is missing and this is not root: install Debian's Chromium with \`sudo sh -c '${INSTALL}'\``);
-  t.diagnostic(`${CHROMIUM} is missing: running ${INSTALL}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = await run('apt-get', ['update'], { env, timeoutMs: 300_000 });
-  assert.ok(update.code === 0 && !update.timedOut, describeRun('apt-get update', update));
-  const install = await run('apt-get', ['install', '-y', 'chromium'], { env, timeoutMs: 900_000 });
-  assert.ok(install.code === 0 && !install.timedOut, describeRun('apt-get install -y chromium', install));
-  assert.ok(existsSync(CHROMIUM), `apt-get installed chromium but ${CHROMIUM} is still missing`);
-}
-
 test('manytask in Chromium: web.js init() fetches manytask.wasm and computes the GEMMs', { timeout: 1_200_000 }, async (t) => {
   await ensureChromium(t);
   const requests = [];
@@ -112,12 +95,7 @@ test('manytask in Chromium: web.js init() fetches manytask.wasm and computes the
   const server = await startServer(requests);
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic'],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (err) => problems.push(`page error: ${err.stack ?? err}`));
