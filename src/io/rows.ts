@@ -77,7 +77,16 @@ export class RowEncoder {
         let o = r * width + this.#offsets[k]!;
         if (c.type === 'numeric') {
           const missing = Number.isNaN(v);
-          out[o++] = ((missing ? c.fill : (v as number)) - c.mean) / c.std;
+          const x = missing ? c.fill : (v as number);
+          const z = (x - c.mean) / c.std;
+          // As Preprocessor.transform: an encoded value beyond float32 is refused, not computed with as ±Infinity.
+          if (!Number.isFinite(Math.fround(z))) {
+            throw new DataError(
+              `${where}: column ${JSON.stringify(c.name)}, rows[${r}]: ${missing ? `the fill value ${c.fill} of a missing value` : `the value ${x}`} is ` +
+              `${Number.isFinite(z) ? `${z.toExponential(2)} standard deviations` : 'too far'} from the fitted mean ${c.mean} (std ${c.std}): ` +
+              'beyond the float32 range (±3.4e38) the model computes in', { column: c.name, rowIndex: r, value: String(x) });
+          }
+          out[o++] = z;
           if (c.indicator) out[o] = missing ? 1 : 0;
           return;
         }
