@@ -99,7 +99,7 @@ export class RowEncoder {
         if (i !== undefined) out[o + i] = 1;
         else if (c.other) out[o + n] = 1;
         else {
-          throw new UnknownCategoryError(`${where}: column ${JSON.stringify(c.name)}, rows[${r}]: unknown category ${JSON.stringify(v)} (known: ${listNames(c.categories)})`,
+          throw new UnknownCategoryError(`${where}: column ${JSON.stringify(c.name)}, rows[${r}]: unknown category ${show(v)} (known: ${listNames(c.categories)})`,
             { column: c.name, rowIndex: r, value: String(v) }, c.categories);
         }
       });
