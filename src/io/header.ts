@@ -51,10 +51,10 @@ export function readSchema(h: Record<string, unknown>): SchemaInfo {
 export function checkClasses(tasks: readonly TaskLayout[], schema: SchemaInfo): void {
   for (const t of tasks) {
     const classes = schema.tasks.get(t.name)?.classes;
-    if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task "${t.name}" has width ${t.width}, not 1`);
+    if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task ${showJson(t.name)} has width ${t.width}, not 1`);
     if (classes === undefined) continue;
     const want = t.kind === 'binary' ? 2 : t.kind === 'multiclass' || t.kind === 'multilabel' ? t.width : 0;
-    if (classes.length !== want) fail(`task "${t.name}" (${t.kind}, ${t.width} outputs) has ${classes.length} class names`);
+    if (classes.length !== want) fail(`task ${showJson(t.name)} (${t.kind}, ${t.width} outputs) has ${classes.length} class names`);
   }
 }
 
@@ -75,7 +75,7 @@ export function readTargetStats(h: Record<string, unknown>, tasks: readonly Task
     const st = json[name];
     const mean = isObject(st) ? st.mean : undefined, std = isObject(st) ? st.std : undefined;
     if (typeof mean !== 'number' || typeof std !== 'number' || !(Math.abs(mean) <= F32_MAX) || !(std > 0 && std <= F32_MAX)) {
-      fail(`the target statistics of "${name}" are mean ${showJson(mean)} and std ${showJson(std)}; they must be finite, the std > 0, both within the float32 range`);
+      fail(`the target statistics of ${showJson(name)} are mean ${showJson(mean)} and std ${showJson(std)}; they must be finite, the std > 0, both within the float32 range`);
     }
     out.set(name, { mean: mean as number, std: std as number });
   }

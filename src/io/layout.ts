@@ -85,6 +85,8 @@ function mismatch(what: string): never {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+/** A name from the header in a message: quoted, and cut short (a message names it, it does not carry it). */
+const q = (name: string): string => showJson(name);
 /** A header value in a message, cut short; never throws (a value nested 20,000 deep would overflow JSON.stringify). */
 const show = (v: unknown): string => {
   if (v === undefined) return 'undefined';
@@ -122,7 +124,7 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
   /** The next tensor: it must be the table's next row. */
   const take = (name: string, r: number, c: number): number => {
     const e = rows[next] as { name?: unknown; shape?: unknown[]; offset?: unknown } | undefined;
-    const want = `"${name}" ${r}×${c} at ${size}`;
+    const want = `${q(name)} ${r}×${c} at ${size}`;
     if (!isObject(e)) mismatch(`the table ends before ${want}`);
     if (e!.name !== name || !Array.isArray(e!.shape) || e!.shape.length !== 2 || e!.shape[0] !== r || e!.shape[1] !== c || e!.offset !== size) {
       mismatch(`expected ${want}, found ${show(e!.name)} ${show(e!.shape)} at ${show(e!.offset)}`);
@@ -161,16 +163,16 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
   const taskSpecs = specs as Record<string, unknown>[];
   const inputsFrom = taskSpecs.map((s) => {
     const from = s.inputsFrom ?? [];
-    if (!Array.isArray(from)) return invalid(`task "${s.name}": inputsFrom must be an array of task names`);
+    if (!Array.isArray(from)) return invalid(`task ${q(s.name as string)}: inputsFrom must be an array of task names`);
     return from.map((src) => {
       const j = typeof src === 'string' ? index.get(src) : undefined;
-      if (j === undefined || src === s.name) invalid(`task "${s.name}" reads from ${show(src)}, which is not another task`);
+      if (j === undefined || src === s.name) invalid(`task ${q(s.name as string)} reads from ${show(src)}, which is not another task`);
       return j!;
     });
   });
   const widths = names.map((name) => {
     const w = widthOf(name);
-    if (!isCount(w) || w > 1 << 16) invalid(`task "${name}" has no valid output width`);
+    if (!isCount(w) || w > 1 << 16) invalid(`task ${q(name)} has no valid output width`);
     return w as number;
   });
   // Every task after its sources (depth first, as src/mtl/tasks.ts orders them), without recursion.
@@ -186,7 +188,7 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
       if (k < inputsFrom[t]!.length) {
         top[1]++;
         const src = inputsFrom[t]![k]!;
-        if (state[src] === 1) invalid(`the inputsFrom of task "${names[src]}" form a cycle`);
+        if (state[src] === 1) invalid(`the inputsFrom of task ${q(names[src]!)} form a cycle`);
         if (state[src] === 0) { state[src] = 1; stack.push([src, 0]); }
       } else {
         state[t] = 2;
@@ -211,7 +213,7 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
   };
   if (typeof type !== 'string' || !Object.hasOwn(known, type)) return invalid(`unknown architecture type ${show(type)} (known: ${Object.keys(known).join(', ')})`);
   for (const key of Object.keys(spec)) {
-    if (!['type', 'towerUnits', 'activation', 'dropout', ...known[type]!].includes(key)) invalid(`${where}: unknown option "${key}"`);
+    if (!['type', 'towerUnits', 'activation', 'dropout', ...known[type]!].includes(key)) invalid(`${where}: unknown option ${q(key)}`);
   }
   const count = (key: string): number => (isCount(spec[key]) ? (spec[key] as number) : invalid(`${where}: ${key} must be a positive integer, got ${show(spec[key])}`));
   const fraction = (key: string, fallback: number, closed: boolean): number => {
@@ -280,8 +282,8 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
 
   // The task heads (src/mtl/head.ts): hidden layers, then the output layer.
   const tasks = taskSpecs.map((s, t): TaskLayout => {
-    const hidden = s.headUnits === undefined ? [] : units(`task "${names[t]}": headUnits`, s.headUnits, true);
-    const headAct = activation(`task "${names[t]}": headActivation`, s.headActivation);
+    const hidden = s.headUnits === undefined ? [] : units(`task ${q(names[t]!)}: headUnits`, s.headUnits, true);
+    const headAct = activation(`task ${q(names[t]!)}: headActivation`, s.headActivation);
     const inWidth = inputsFrom[t]!.reduce((sum, src) => sum + widths[src]!, repWidth);
     const prefix = `head.${names[t]}`;
     const head = [...mlp(prefix, inWidth, hidden, headAct), dense(`${prefix}.${hidden.length}`, hidden.at(-1) ?? inWidth, widths[t]!, 0)];

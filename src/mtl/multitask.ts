@@ -204,7 +204,7 @@ export class MultiTaskModel {
     try {
       if (h.preprocessor !== null && h.preprocessor !== undefined) pre = Preprocessor.fromJSON(h.preprocessor);
     } catch (err) {
-      fail(`its preprocessing section is invalid (${err instanceof Error ? err.message : String(err)})`);
+      fail(`its preprocessing section is invalid (${brief(err)})`);
     }
     if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
     let model: MultiTaskModel;
@@ -222,7 +222,7 @@ export class MultiTaskModel {
       });
     } catch (err) {
       if (err instanceof ModelFormatError) throw err;
-      throw new ModelFormatError(`its model description is invalid (${err instanceof Error ? err.message : String(err)})`);
+      throw new ModelFormatError(`its model description is invalid (${brief(err)})`);
     }
     try {
       const params = model.#core.parameters;
@@ -238,7 +238,7 @@ export class MultiTaskModel {
         try {
           model.#core.weighting.restore(h.weightingState as Record<string, unknown>);
         } catch (err) {
-          fail(`its weighting state is invalid (${err instanceof Error ? err.message : String(err)})`);
+          fail(`its weighting state is invalid (${brief(err)})`);
         }
       }
       model.#savedAffinity = affinity;
@@ -739,6 +739,12 @@ function splitTail(p: Prepared, width: number, at: number): [Prepared, Prepared]
     tail.labels.set(name, Array.prototype.slice.call(values, at * w) as number[]);
   }
   return [head, tail];
+}
+
+/** An error from the code a header was handed to, for a ModelFormatError's message: at most 300 characters. */
+function brief(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text;
 }
 
 const METADATA_DEPTH = 256;

@@ -26,7 +26,7 @@ import { requestMix, FEATURES, MALFORMED_KINDS } from '../helpers/harden-fuzz-wo
 import * as mt from '../../dist/node.js';
 
 const EXAMPLE = join(REPO, 'examples', 'worker');
-const SEED = 20_260_508;
+const SEED = Number(process.env.HARDEN_LOAD_SEED ?? 20_260_508); // another seed: another mix
 const LOAD = 1000;
 const FINAL = 100;
 const LOAD_LIMIT_MS = 60_000;
