@@ -7,8 +7,10 @@
 import { ArgumentError, DisposedError } from './runtime/errors.js';
 import { show } from './runtime/validate.js';
 import { decodeModel, ModelFormatError, type WeightEncoding } from './io/format.js';
-import { modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
+import { checkPadding, modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
+import { checkClasses, readSchema, readTargetStats } from './io/header.js';
 import { Predictor } from './io/predictor.js';
+import { runtime } from './runtime/module.js';
 import { featureRows, RowEncoder } from './io/rows.js';
 import type { TaskPrediction } from './mtl/multitask.js';
 
@@ -69,29 +71,16 @@ export class InferenceModel {
   constructor(bytes: Uint8Array) {
     const { header: h, weights, encoding } = decodeModel(bytes);
     if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
-    const schema = h.schema as { featureNames?: unknown; tasks?: unknown } | undefined;
-    if (!isObject(schema) || !Array.isArray(schema.featureNames) || !isObject(schema.tasks)) fail('the header has no input schema');
-    const featureNames = schema.featureNames.map(String);
-    if (featureNames.length < 1 || featureNames.length > 1 << 20) fail('the feature count is out of range');
-    const info = schema.tasks as Record<string, { width?: unknown; classes?: unknown } | undefined>;
-    const layout: ModelLayout = modelLayout(h, featureNames.length, (name) => (Object.hasOwn(info, name) ? info[name]?.width : undefined), weights.length);
-    for (let i = 0; i < weights.length; i++) if (!Number.isFinite(weights[i]!)) fail(`weight ${i} is not finite`);
-    const statsJson = isObject(h.targetStats) ? h.targetStats : {};
-    this.#stats = [];
-    this.tasks = layout.tasks.map((t) => {
-      const c = info[t.name]!.classes;
-      const classes = Array.isArray(c) ? c.map(String) : null;
-      if (classes && classes.length !== (t.kind === 'binary' ? 2 : t.width)) fail(`task "${t.name}" has ${classes.length} class names for ${t.width} outputs`);
-      if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task "${t.name}" has width ${t.width}, not 1`);
-      const st = statsJson[t.name] as { mean?: unknown; std?: unknown } | undefined;
-      const ok = st !== undefined && Number.isFinite(st.mean) && Number.isFinite(st.std);
-      if (st !== undefined && !ok) fail(`the target statistics of "${t.name}" are not finite numbers`);
-      this.#stats.push(ok && t.kind === 'regression' ? (st as { mean: number; std: number }) : null);
-      return { name: t.name, kind: t.kind, width: t.width, classes };
-    });
+    const schema = readSchema(h);
+    const layout: ModelLayout = modelLayout(h, schema.featureNames.length, (name) => schema.tasks.get(name)?.width, weights.length);
+    checkPadding(layout, weights);
+    checkClasses(layout.tasks, schema);
+    const stats = readTargetStats(h, layout.tasks);
+    this.#stats = layout.tasks.map((t) => stats.get(t.name) ?? null);
+    this.tasks = layout.tasks.map((t) => ({ name: t.name, kind: t.kind, width: t.width, classes: schema.tasks.get(t.name)!.classes ?? null }));
     this.#encoder = h.preprocessor === null || h.preprocessor === undefined ? null : new RowEncoder(h.preprocessor);
-    if (this.#encoder && this.#encoder.width !== featureNames.length) fail('the preprocessing and the input schema disagree on the feature count');
-    this.featureNames = featureNames;
+    if (this.#encoder && this.#encoder.width !== schema.featureNames.length) fail('the preprocessing and the input schema disagree on the feature count');
+    this.featureNames = schema.featureNames;
     this.inputColumns = this.#encoder?.columns.map((c) => (c.type === 'numeric' ? { name: c.name, type: c.type } : { name: c.name, type: c.type, categories: c.categories })) ?? null;
     this.metadata = isObject(h.metadata) ? h.metadata : {};
     this.weights = encoding;
@@ -168,6 +157,17 @@ export class InferenceModel {
   get isDisposed(): boolean {
     return this.#disposed;
   }
+}
+
+/**
+ * The inference kernels' WebAssembly memory: its size in bytes, and how many of
+ * them the loaded models hold (0 once every model is disposed). Memory grows as
+ * models load and is reused after dispose; WebAssembly memory never shrinks.
+ * Needs `await init()` first.
+ */
+export function memoryUsage(): { memoryBytes: number; bytesInUse: number } {
+  const { memory, allocator } = runtime('memoryUsage');
+  return { memoryBytes: memory.buffer.byteLength, bytesInUse: allocator.bytesInUse };
 }
 
 /**

@@ -28,7 +28,14 @@
 //
 // Every length is checked against the bytes actually present before anything is
 // allocated, so a truncated, extended or corrupted file is refused with a clear
-// message instead of read past its end.
+// message instead of read past its end. The flags and the three bytes after the
+// encoding are 0 in version 1 and refused otherwise (a later version that sets
+// them must not be misread); so is a weight that is not finite (an f32 or f16
+// NaN or infinity pattern), an int8 byte of −128, and an int8 scale that is not
+// a finite float32 in [0, F32_MAX / 127] (0 only for a tensor whose bytes are
+// all 0). The CRC-32 catches accidents, not intent: a file edited with its
+// checksum recomputed passes it, and everything after the checksum is checked as
+// if the file were hostile (tests/unit/harden-modelfile.test.js).
 
 import { ArgumentError, ManytaskError } from '../runtime/errors.js';
 
@@ -36,6 +43,8 @@ export const MAGIC = [0x4d, 0x54, 0x53, 0x4b]; // "MTSK"
 export const FORMAT_VERSION = 1;
 export const MAX_HEADER = 16 * 1024 * 1024;
 export const MAX_WEIGHTS = 256 * 1024 * 1024;
+/** The largest finite float32. */
+export const F32_MAX = 3.4028234663852886e38;
 
 /** How the weights are stored: 4, 2 or 1 byte each. */
 export type WeightEncoding = 'f32' | 'f16' | 'int8';
@@ -102,6 +111,10 @@ export function encodeModel({ header, weights }: ModelBlob, encoding: WeightEnco
     header = { ...header, parameters: table };
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
+  if (json.length > MAX_HEADER) {
+    const meta = JSON.stringify(header.metadata ?? {}).length;
+    throw new ArgumentError(`save: the model's description is ${json.length} bytes of JSON (its metadata ${meta}), over the file format's limit of ${MAX_HEADER} bytes`);
+  }
   const padded = (12 + json.length + 3) & ~3;
   const total = padded + 8 + ((body.length + 3) & ~3) + 4;
   const out = new Uint8Array(total);
@@ -134,6 +147,8 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
     throw new ModelFormatError(`it is format version ${version}, newer than this manytask reads (${FORMAT_VERSION}); upgrade manytask`);
   }
   if (version < 1) throw new ModelFormatError(`format version ${version} is invalid`);
+  const flags = view.getUint16(6, true);
+  if (flags !== 0) throw new ModelFormatError(`its flags are 0x${flags.toString(16)}; format version 1 has none (a newer manytask may read it)`);
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes, 0, bytes.length - 4);
   if (stored !== actual) throw new ModelFormatError('the checksum does not match (the file is corrupted or truncated)');
@@ -151,6 +166,7 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
   const code = bytes[padded]!;
   const size = BYTES[code];
   if (size === undefined) throw new ModelFormatError(`its weights use encoding ${code}, which this manytask does not know (0 f32, 1 f16, 2 int8); a newer manytask may read it`);
+  if (bytes[padded + 1] !== 0 || bytes[padded + 2] !== 0 || bytes[padded + 3] !== 0) throw new ModelFormatError('the three bytes after the weight encoding are not zero');
   const n = view.getUint32(padded + 4, true);
   if (n > MAX_WEIGHTS) throw new ModelFormatError(`${n} weights exceeds the limit of ${MAX_WEIGHTS}`);
   const start = padded + 8, end = start + n * size;
@@ -169,16 +185,37 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
     if (!Array.isArray(table)) throw new ModelFormatError('int8 weights need the parameter table with a scale per tensor');
     let next = 0;
     table.forEach((t: Partial<TensorEntry> | null, k) => {
-      const rows = t?.shape?.[0], cols = t?.shape?.[1], off = t?.offset ?? -1, scale = t?.scale;
-      if (!isCount(rows) || !isCount(cols) || !isCount(off + 1) || off! < next || off! + rows! * cols! > n ||
-          typeof scale !== 'number' || !(scale >= 0 && scale < Infinity)) {
+      // Nothing here computes with a value before it is known to be a number: `offset + 1` on an
+      // array nested 20,000 deep would stringify it recursively (a RangeError).
+      const rows = t?.shape?.[0], cols = t?.shape?.[1], off = t?.offset, scale = t?.scale;
+      if (!isCount(rows) || !isCount(cols) || typeof off !== 'number' || !Number.isSafeInteger(off) || off < next || off + rows * cols > n) {
         throw new ModelFormatError(`entry ${k} of the parameter table is not a tensor inside the ${n} weights with a finite scale ≥ 0`);
       }
-      next = off! + rows! * cols!;
-      for (let i = off!; i < next; i++) weights[i] = Math.fround(((bytes[start + i]! << 24) >> 24) * scale);
+      if (typeof scale !== 'number' || !(scale >= 0 && scale <= F32_MAX / 127) || Math.fround(scale) !== scale) {
+        throw new ModelFormatError(`entry ${k} of the parameter table is not a tensor inside the ${n} weights with a finite scale ≥ 0: its scale is ${typeof scale === 'number' ? scale : showJson(scale)}, and an int8 scale is a float32 from 0 to ${F32_MAX / 127} (127 · scale within float32)`);
+      }
+      // The bytes between tensors are padding, 0; kept unscaled for the loaders' padding check (checkPadding in layout.ts).
+      for (let i = next; i < off; i++) weights[i] = (bytes[start + i]! << 24) >> 24;
+      next = off + rows * cols;
+      for (let i = off; i < next; i++) {
+        const q = (bytes[start + i]! << 24) >> 24;
+        if (q === -128) throw new ModelFormatError(`int8 weight ${i} is −128; the format's values are −127 to 127`);
+        if (q !== 0 && scale === 0) throw new ModelFormatError(`entry ${k} of the parameter table has scale 0 but non-zero weights`);
+        weights[i] = Math.fround(q * scale);
+      }
     });
+    for (let i = next; i < n; i++) weights[i] = (bytes[start + i]! << 24) >> 24;
   }
+  for (let i = 0; i < n; i++) if (!Number.isFinite(weights[i]!)) throw new ModelFormatError(`weight ${i} is not finite`);
   return { header: header as Record<string, unknown>, weights, encoding: ENCODINGS[code]! };
+}
+
+/** A JSON value in a message: primitives as JSON (strings cut short), containers by their kind. */
+export function showJson(v: unknown): string {
+  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} characters)` : JSON.stringify(v);
+  if (Array.isArray(v)) return v.length <= 4 && v.every((x) => typeof x === 'number') ? `[${v.join(',')}]` : `an array of length ${v.length}`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  return String(v);
 }
 
 function isCount(v: unknown): v is number {

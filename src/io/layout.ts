@@ -12,7 +12,7 @@
 // any memory is reserved for it. MultiTaskModel.load runs it before building the
 // model; `manytask/infer` runs its forward pass from it (src/io/predictor.ts).
 
-import { ModelFormatError } from './format.js';
+import { ModelFormatError, showJson } from './format.js';
 
 /** One Dense layer: y = act(x·W + b); w and b are offsets (floats) into the weights. */
 export interface DenseOp {
@@ -64,8 +64,12 @@ export interface ModelLayout {
   readonly tasks: readonly TaskLayout[];
   /** Task indices, every task after the tasks it reads from. */
   readonly order: readonly number[];
+  /** Each tensor's offset and length (floats), in order; the floats between them are padding. */
+  readonly tensors: readonly (readonly [number, number])[];
 }
 
+/** The most tasks a model file holds: the full model keeps task × task statistics (affinity, weighting). */
+export const MAX_TASKS = 1024;
 const KINDS = ['binary', 'multiclass', 'multilabel', 'regression', 'reconstruction', 'clustering'];
 /** Activation names as Dense takes them → Act codes. */
 const ACTS: Record<string, number> = {
@@ -81,7 +85,17 @@ function mismatch(what: string): never {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v)?.slice(0, 60) ?? String(v));
+/** A name from the header in a message: quoted, and cut short (a message names it, it does not carry it). */
+const q = (name: string): string => showJson(name);
+/** A header value in a message, cut short; never throws (a value nested 20,000 deep would overflow JSON.stringify). */
+const show = (v: unknown): string => {
+  if (v === undefined) return 'undefined';
+  try {
+    return (JSON.stringify(v) ?? String(v)).slice(0, 60);
+  } catch {
+    return showJson(v);
+  }
+};
 
 function units(where: string, v: unknown, allowEmpty: boolean): number[] {
   if (!Array.isArray(v) || (v.length === 0 && !allowEmpty) || !v.every(isCount)) {
@@ -106,15 +120,17 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
   if (!Array.isArray(table)) mismatch('the header has no parameter table');
   const rows = table as unknown[];
   let next = 0, size = 0;
+  const tensors: [number, number][] = [];
   /** The next tensor: it must be the table's next row. */
   const take = (name: string, r: number, c: number): number => {
     const e = rows[next] as { name?: unknown; shape?: unknown[]; offset?: unknown } | undefined;
-    const want = `"${name}" ${r}×${c} at ${size}`;
+    const want = `${q(name)} ${r}×${c} at ${size}`;
     if (!isObject(e)) mismatch(`the table ends before ${want}`);
     if (e!.name !== name || !Array.isArray(e!.shape) || e!.shape.length !== 2 || e!.shape[0] !== r || e!.shape[1] !== c || e!.offset !== size) {
       mismatch(`expected ${want}, found ${show(e!.name)} ${show(e!.shape)} at ${show(e!.offset)}`);
     }
     const at = size;
+    tensors.push([at, r * c]);
     size += Math.ceil((r * c) / 4) * 4;
     if (size > n) mismatch(`${want} goes past the ${n} weights`);
     next++;
@@ -129,49 +145,64 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
     return layers;
   };
 
-  // Tasks: names, kinds, the inputsFrom graph (acyclic), widths.
+  // Tasks: names, kinds, the inputsFrom graph (acyclic), widths. Linear in the
+  // header's size: a forged header may list many tasks and long inputsFrom lists.
   const specs = header.tasks;
   if (!Array.isArray(specs) || specs.length === 0) invalid('tasks must be a non-empty array');
+  if ((specs as unknown[]).length > MAX_TASKS) invalid(`it has ${(specs as unknown[]).length} tasks; a model file holds at most ${MAX_TASKS}`);
   const names: string[] = [];
+  const index = new Map<string, number>();
   for (const [i, s] of (specs as unknown[]).entries()) {
-    if (!isObject(s) || typeof s.name !== 'string' || s.name === '' || s.name.includes('.') || names.includes(s.name) || !KINDS.includes(s.kind as string)) {
+    if (!isObject(s) || typeof s.name !== 'string' || s.name === '' || s.name.includes('.') || index.has(s.name) || !KINDS.includes(s.kind as string)) {
       invalid(`task ${i} is ${show(s)}: tasks need distinct names without "." and a kind (${KINDS.join(', ')})`);
     }
+    index.set((s as { name: string }).name, i);
     names.push((s as { name: string }).name);
   }
   const T = names.length;
   const taskSpecs = specs as Record<string, unknown>[];
   const inputsFrom = taskSpecs.map((s) => {
     const from = s.inputsFrom ?? [];
-    if (!Array.isArray(from)) return invalid(`task "${s.name}": inputsFrom must be an array of task names`);
+    if (!Array.isArray(from)) return invalid(`task ${q(s.name as string)}: inputsFrom must be an array of task names`);
     return from.map((src) => {
-      const j = names.indexOf(src as string);
-      if (j < 0 || src === s.name) invalid(`task "${s.name}" reads from ${show(src)}, which is not another task`);
-      return j;
+      const j = typeof src === 'string' ? index.get(src) : undefined;
+      if (j === undefined || src === s.name) invalid(`task ${q(s.name as string)} reads from ${show(src)}, which is not another task`);
+      return j!;
     });
   });
   const widths = names.map((name) => {
     const w = widthOf(name);
-    if (!isCount(w) || w > 1 << 16) invalid(`task "${name}" has no valid output width`);
+    if (!isCount(w) || w > 1 << 16) invalid(`task ${q(name)} has no valid output width`);
     return w as number;
   });
+  // Every task after its sources (depth first, as src/mtl/tasks.ts orders them), without recursion.
   const order: number[] = [];
-  const state = new Uint8Array(T);
-  const visit = (t: number): void => {
-    if (state[t] === 2) return;
-    if (state[t] === 1) invalid(`the inputsFrom of task "${names[t]}" form a cycle`);
-    state[t] = 1;
-    for (const s of inputsFrom[t]!) visit(s);
-    state[t] = 2;
-    order.push(t);
-  };
-  for (let t = 0; t < T; t++) visit(t);
+  const state = new Uint8Array(T); // 0 new, 1 on the path, 2 done
+  for (let root = 0; root < T; root++) {
+    if (state[root] === 2) continue;
+    const stack: [number, number][] = [[root, 0]];
+    state[root] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [t, k] = top;
+      if (k < inputsFrom[t]!.length) {
+        top[1]++;
+        const src = inputsFrom[t]![k]!;
+        if (state[src] === 1) invalid(`the inputsFrom of task ${q(names[src]!)} form a cycle`);
+        if (state[src] === 0) { state[src] = 1; stack.push([src, 0]); }
+      } else {
+        state[t] = 2;
+        order.push(t);
+        stack.pop();
+      }
+    }
+  }
 
   // The architecture (src/mtl/arch/*.ts), in its declaration order.
   const spec = header.architecture;
   if (!isObject(spec)) return invalid('the architecture is not an object');
   const type = spec.type;
-  const where = `architecture "${String(type)}"`;
+  const where = `architecture ${show(type)}`;
   const known: Record<string, string[]> = {
     sharedBottom: ['units'],
     mmoe: ['experts', 'expertUnits'],
@@ -182,7 +213,7 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
   };
   if (typeof type !== 'string' || !Object.hasOwn(known, type)) return invalid(`unknown architecture type ${show(type)} (known: ${Object.keys(known).join(', ')})`);
   for (const key of Object.keys(spec)) {
-    if (!['type', 'towerUnits', 'activation', 'dropout', ...known[type]!].includes(key)) invalid(`${where}: unknown option "${key}"`);
+    if (!['type', 'towerUnits', 'activation', 'dropout', ...known[type]!].includes(key)) invalid(`${where}: unknown option ${q(key)}`);
   }
   const count = (key: string): number => (isCount(spec[key]) ? (spec[key] as number) : invalid(`${where}: ${key} must be a positive integer, got ${show(spec[key])}`));
   const fraction = (key: string, fallback: number, closed: boolean): number => {
@@ -251,13 +282,28 @@ export function modelLayout(header: Record<string, unknown>, inputSize: number, 
 
   // The task heads (src/mtl/head.ts): hidden layers, then the output layer.
   const tasks = taskSpecs.map((s, t): TaskLayout => {
-    const hidden = s.headUnits === undefined ? [] : units(`task "${names[t]}": headUnits`, s.headUnits, true);
-    const headAct = activation(`task "${names[t]}": headActivation`, s.headActivation);
+    const hidden = s.headUnits === undefined ? [] : units(`task ${q(names[t]!)}: headUnits`, s.headUnits, true);
+    const headAct = activation(`task ${q(names[t]!)}: headActivation`, s.headActivation);
     const inWidth = inputsFrom[t]!.reduce((sum, src) => sum + widths[src]!, repWidth);
     const prefix = `head.${names[t]}`;
     const head = [...mlp(prefix, inWidth, hidden, headAct), dense(`${prefix}.${hidden.length}`, hidden.at(-1) ?? inWidth, widths[t]!, 0)];
     return { name: names[t]!, kind: s.kind as TaskKind, width: widths[t]!, inputsFrom: inputsFrom[t]!, repWidth, tower: towers[t]!, head };
   });
   if (next !== rows.length || size !== n) mismatch(`the network has ${next} tensors in ${size} weights; the file has ${rows.length} in ${n}`);
-  return { inputSize, d, arch, tasks, order };
+  return { inputSize, d, arch, tasks, order, tensors };
+}
+
+/** The padding between and after the tensors must be 0, as save() writes it (ModelFormatError otherwise). */
+export function checkPadding(layout: ModelLayout, weights: Float32Array): void {
+  let next = 0;
+  const zero = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      if (weights[i] !== 0) throw new ModelFormatError(`weight ${i} lies between tensors (padding) and is ${weights[i]}, not 0`);
+    }
+  };
+  for (const [at, length] of layout.tensors) {
+    zero(next, at);
+    next = at + length;
+  }
+  zero(next, weights.length);
 }

@@ -45,11 +45,11 @@ export class RowEncoder {
       this.#offsets.push(width);
       if (c.type === 'numeric') {
         const std = finite(c.std);
-        if (!(std > 0)) bad(`column "${name}": std ${std}`);
+        if (!(std > 0)) bad(`column ${show(name)}: std ${std}`);
         width += indicator ? 2 : 1;
         return { name, type: 'numeric', mean: finite(c.mean), std, fill: finite(c.fill), indicator };
       }
-      if (c.type !== 'categorical' || (c.unknown !== 'error' && c.unknown !== 'other')) return bad(`column "${name}" has type ${show(c.type)}`);
+      if (c.type !== 'categorical' || (c.unknown !== 'error' && c.unknown !== 'other')) return bad(`column ${show(name)} has type ${show(c.type)}`);
       const categories = strings(c.categories, true), other = c.unknown === 'other';
       width += categories.length + (other ? 1 : 0) + (indicator ? 1 : 0);
       return { name, type: 'categorical', categories, index: new Map(categories.map((v, i) => [v, i])), other, indicator };
@@ -65,19 +65,28 @@ export class RowEncoder {
       if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new ArgumentError(`${where}: rows[${r}] must be an object, got ${show(row)}`);
       this.columns.forEach((c, k) => {
         if (!Object.hasOwn(row, c.name)) {
-          throw new DataError(`${where}: rows[${r}] has no key ${JSON.stringify(c.name)} (every row needs the features ${listNames(this.columns.map((col) => col.name))}; give null for a missing value)`,
+          throw new DataError(`${where}: rows[${r}] has no key ${show(c.name)} (every row needs the features ${listNames(this.columns.map((col) => col.name))}; give null for a missing value)`,
             { column: c.name, rowIndex: r });
         }
         const raw = (row as Record<string, unknown>)[c.name];
         const v = c.type === 'numeric' ? toNumber(raw, this.#na) : toCategory(raw, this.#na);
         if (v === INVALID) {
-          throw new DataError(`${where}: column ${JSON.stringify(c.name)}, rows[${r}]: expected ${c.type === 'numeric' ? 'a number' : 'a string, number or boolean'}, got ${show(raw)}`,
+          throw new DataError(`${where}: column ${show(c.name)}, rows[${r}]: expected ${c.type === 'numeric' ? 'a number' : 'a string, number or boolean'}, got ${show(raw)}`,
             { column: c.name, rowIndex: r, value: typeof raw === 'string' ? raw : show(raw) });
         }
         let o = r * width + this.#offsets[k]!;
         if (c.type === 'numeric') {
           const missing = Number.isNaN(v);
-          out[o++] = ((missing ? c.fill : (v as number)) - c.mean) / c.std;
+          const x = missing ? c.fill : (v as number);
+          const z = (x - c.mean) / c.std;
+          // As Preprocessor.transform: an encoded value beyond float32 is refused, not computed with as ±Infinity.
+          if (!Number.isFinite(Math.fround(z))) {
+            throw new DataError(
+              `${where}: column ${show(c.name)}, rows[${r}]: ${missing ? `the fill value ${c.fill} of a missing value` : `the value ${x}`} is ` +
+              `${Number.isFinite(z) ? `${z.toExponential(2)} standard deviations` : 'too far'} from the fitted mean ${c.mean} (std ${c.std}): ` +
+              'beyond the float32 range (±3.4e38) the model computes in', { column: c.name, rowIndex: r, value: String(x) });
+          }
+          out[o++] = z;
           if (c.indicator) out[o] = missing ? 1 : 0;
           return;
         }
@@ -90,7 +99,7 @@ export class RowEncoder {
         if (i !== undefined) out[o + i] = 1;
         else if (c.other) out[o + n] = 1;
         else {
-          throw new UnknownCategoryError(`${where}: column ${JSON.stringify(c.name)}, rows[${r}]: unknown category ${JSON.stringify(v)} (known: ${listNames(c.categories)})`,
+          throw new UnknownCategoryError(`${where}: column ${show(c.name)}, rows[${r}]: unknown category ${show(v)} (known: ${listNames(c.categories)})`,
             { column: c.name, rowIndex: r, value: String(v) }, c.categories);
         }
       });

@@ -11,8 +11,9 @@ import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
-import { decodeModel, encodeModel, ModelFormatError, type WeightEncoding } from '../io/format.js';
-import { modelLayout } from '../io/layout.js';
+import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
+import { checkPadding, MAX_TASKS, modelLayout } from '../io/layout.js';
+import { checkClasses, readSchema, readTargetStats } from '../io/header.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -154,9 +155,8 @@ export class MultiTaskModel {
     checkKeys('save', opts, ['metadata', 'weights']);
     const encoding = opts.weights ?? 'f32';
     if (encoding !== 'f32' && encoding !== 'f16' && encoding !== 'int8') throw new ArgumentError(`save: weights must be 'f32', 'f16' or 'int8', got ${show(encoding)}`);
-    if (opts.metadata !== undefined && (typeof opts.metadata !== 'object' || opts.metadata === null || Array.isArray(opts.metadata))) {
-      throw new ArgumentError(`save: metadata must be a JSON-safe object, got ${show(opts.metadata)}`);
-    }
+    const metadata = checkMetadata(opts.metadata);
+    if (core.specs.length > MAX_TASKS) throw new ArgumentError(`save: the model has ${core.specs.length} tasks; a model file holds at most ${MAX_TASKS}`);
     const o = core.options;
     const header = {
       format: 'manytask.model',
@@ -179,7 +179,7 @@ export class MultiTaskModel {
       parameters: core.parameters.list().map((p) => ({ name: p.name, shape: p.shape, offset: p.offset })),
       affinity: this.taskAffinity(),
       steps: core.step,
-      metadata: opts.metadata ?? {},
+      metadata,
     };
     const p = core.parameters;
     return encodeModel({ header, weights: heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size) }, encoding);
@@ -191,27 +191,22 @@ export class MultiTaskModel {
     const { header: h, weights } = decodeModel(bytes);
     const fail = (what: string): never => { throw new ModelFormatError(what); };
     if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
-    const schemaJson = h.schema as { featureNames?: unknown; tasks?: unknown } | undefined;
-    if (!schemaJson || !Array.isArray(schemaJson.featureNames) || typeof schemaJson.tasks !== 'object' || schemaJson.tasks === null) fail('the header has no input schema');
-    const tasksInfo = new Map<string, { width: number; classes?: readonly string[] }>();
-    for (const [name, v] of Object.entries(schemaJson!.tasks as Record<string, { width: number; classes?: string[] }>)) {
-      if (!Number.isInteger(v?.width) || v.width < 1 || v.width > 1 << 16) fail(`task "${name}" has an invalid width`);
-      tasksInfo.set(name, { width: v.width, ...(Array.isArray(v.classes) ? { classes: v.classes.map(String) } : {}) });
-    }
-    const featureNames = (schemaJson!.featureNames as unknown[]).map(String);
-    const schema: InputSchema = { featureCount: featureNames.length, featureNames, tasks: tasksInfo };
-    if (schema.featureCount < 1 || schema.featureCount > 1 << 20) fail('the feature count is out of range');
-    const stats = new Map(Object.entries((h.targetStats ?? {}) as Record<string, { mean: number; std: number }>));
+    const info = readSchema(h);
+    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
+    // The network the header describes, checked tensor by tensor against the
+    // parameter table and the weight count before the model reserves any memory.
+    const layout = modelLayout(h, schema.featureCount, (name) => info.tasks.get(name)?.width, weights.length);
+    checkPadding(layout, weights);
+    checkClasses(layout.tasks, info);
+    const stats = readTargetStats(h, layout.tasks);
+    const affinity = readAffinity(h.affinity, layout.tasks.map((t) => t.name));
     let pre: Preprocessor | null = null;
     try {
       if (h.preprocessor !== null && h.preprocessor !== undefined) pre = Preprocessor.fromJSON(h.preprocessor);
     } catch (err) {
-      fail(`its preprocessing section is invalid (${err instanceof Error ? err.message : String(err)})`);
+      fail(`its preprocessing section is invalid (${brief(err)})`);
     }
     if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
-    // The network the header describes, checked tensor by tensor against the
-    // parameter table and the weight count before the model reserves any memory.
-    modelLayout(h, schema.featureCount, (name) => tasksInfo.get(name)?.width, weights.length);
     let model: MultiTaskModel;
     try {
       model = new MultiTaskModel({
@@ -227,27 +222,33 @@ export class MultiTaskModel {
       });
     } catch (err) {
       if (err instanceof ModelFormatError) throw err;
-      throw new ModelFormatError(`its model description is invalid (${err instanceof Error ? err.message : String(err)})`);
+      throw new ModelFormatError(`its model description is invalid (${brief(err)})`);
     }
-    const params = model.#core.parameters;
-    const table = h.parameters as { name: string; shape: number[]; offset: number }[] | undefined;
-    const mine = params.list();
-    const same = Array.isArray(table) && table.length === mine.length && mine.every((p, i) => {
-      const q = table[i]!;
-      return q?.name === p.name && q.offset === p.offset && Array.isArray(q.shape) && q.shape[0] === p.shape[0] && q.shape[1] === p.shape[1];
-    });
-    if (!same || weights.length !== params.size) {
+    try {
+      const params = model.#core.parameters;
+      const table = h.parameters as { name: string; shape: number[]; offset: number }[] | undefined;
+      const mine = params.list();
+      const same = Array.isArray(table) && table.length === mine.length && mine.every((p, i) => {
+        const q = table[i]!;
+        return q?.name === p.name && q.offset === p.offset && Array.isArray(q.shape) && q.shape[0] === p.shape[0] && q.shape[1] === p.shape[1];
+      });
+      if (!same || weights.length !== params.size) fail('its parameter table does not match the architecture it describes');
+      heapF32().set(weights, params.params >>> 2);
+      if (h.weightingState !== undefined && h.weightingState !== null) {
+        try {
+          model.#core.weighting.restore(h.weightingState as Record<string, unknown>);
+        } catch (err) {
+          fail(`its weighting state is invalid (${brief(err)})`);
+        }
+      }
+      model.#savedAffinity = affinity;
+      if (h.steps !== undefined && !(Number.isSafeInteger(h.steps) && (h.steps as number) >= 0)) fail(`its step count ${showJson(h.steps)} is not an integer ≥ 0`);
+      if (h.steps !== undefined) model.#core.restoreStep(h.steps as number);
+    } catch (err) {
       model.dispose();
-      fail('its parameter table does not match the architecture it describes');
+      throw err;
     }
-    for (let i = 0; i < weights.length; i++) {
-      if (!Number.isFinite(weights[i]!)) { model.dispose(); fail(`weight ${i} is not finite`); }
-    }
-    heapF32().set(weights, params.params >>> 2);
-    if (h.weightingState && typeof h.weightingState === 'object') model.#core.weighting.restore(h.weightingState as Record<string, unknown>);
-    model.#savedAffinity = (h.affinity as TaskAffinity | null | undefined) ?? null;
-    if (Number.isSafeInteger(h.steps) && (h.steps as number) >= 0) model.#core.restoreStep(h.steps as number);
-    return model!;
+    return model;
   }
 
   #savedAffinity: TaskAffinity | null = null;
@@ -738,6 +739,75 @@ function splitTail(p: Prepared, width: number, at: number): [Prepared, Prepared]
     tail.labels.set(name, Array.prototype.slice.call(values, at * w) as number[]);
   }
   return [head, tail];
+}
+
+/** An error from the code a header was handed to, for a ModelFormatError's message: at most 300 characters. */
+function brief(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text;
+}
+
+const METADATA_DEPTH = 256;
+
+/**
+ * save()'s metadata: a plain object that JSON keeps exactly as it is — plain
+ * objects and arrays of strings, finite numbers, booleans and null. Anything
+ * JSON.stringify would throw on (a BigInt, a cycle), drop (a function, undefined,
+ * a Symbol) or change (NaN and ±Infinity to null, a Date to a string, a Map to
+ * {}) is an ArgumentError naming where it is.
+ */
+function checkMetadata(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  const rule = 'metadata must be a plain JSON-safe object (plain objects, arrays, strings, finite numbers, booleans and null)';
+  const plain = (v: object): boolean => { const proto = Object.getPrototypeOf(v); return proto === Object.prototype || proto === null; };
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !plain(value)) throw new ArgumentError(`save: ${rule}, got ${show(value)}`);
+  const ancestors = new Set<object>();
+  const walk = (v: unknown, path: string, depth: number): void => {
+    const refuse = (what: string): never => { throw new ArgumentError(`save: ${path} is ${what}; ${rule}`); };
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+    if (typeof v === 'number') { if (!Number.isFinite(v)) refuse(`${v} (JSON would store null)`); return; }
+    if (typeof v === 'bigint') refuse(`a BigInt (${v}n)`);
+    if (typeof v !== 'object') refuse(v === undefined ? 'undefined (JSON would drop it)' : `a ${typeof v} (JSON would drop it)`);
+    const o = v as object;
+    if (ancestors.has(o)) refuse('the object it is inside (a cycle)');
+    if (depth > METADATA_DEPTH) refuse(`nested more than ${METADATA_DEPTH} levels deep`);
+    if (Object.getOwnPropertySymbols(o).length > 0) refuse('an object with Symbol keys (JSON would drop them)');
+    ancestors.add(o);
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) {
+        if (!(i in o)) refuse(`an array with a hole at ${i} (JSON would store null)`);
+        walk(o[i], `${path}[${i}]`, depth + 1);
+      }
+    } else {
+      if (!plain(o)) refuse(`${show(o)} (not a plain object)`);
+      for (const key of Object.keys(o)) walk((o as Record<string, unknown>)[key], `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${show(key)}]`}`, depth + 1);
+    }
+    ancestors.delete(o);
+  };
+  walk(value, 'metadata', 0);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The affinity a saved model reports until it trains again: null, or what
+ * taskAffinity() returned at save (its tasks some of the model's, a square
+ * matrix of cosines — null where never measured — sample counts and groups).
+ */
+function readAffinity(v: unknown, taskNames: readonly string[]): TaskAffinity | null {
+  if (v === undefined || v === null) return null;
+  const bad = (): never => { throw new ModelFormatError('its saved task affinity is not one taskAffinity() returns'); };
+  if (typeof v !== 'object' || Array.isArray(v)) bad();
+  const a = v as Record<string, unknown>;
+  const tasks = a.tasks;
+  if (!Array.isArray(tasks) || !tasks.every((t) => typeof t === 'string' && taskNames.includes(t)) || new Set(tasks).size !== tasks.length) bad();
+  const k = (tasks as string[]).length;
+  const square = (m: unknown, cell: (x: unknown) => boolean): boolean =>
+    Array.isArray(m) && m.length === k && m.every((row) => Array.isArray(row) && row.length === k && row.every(cell));
+  if (!square(a.matrix, (x) => x === null || Number.isFinite(x))) bad();
+  if (!square(a.samples, (x) => Number.isSafeInteger(x) && (x as number) >= 0)) bad();
+  if (!Array.isArray(a.groups) || !a.groups.every((g) => Array.isArray(g) && g.every((t) => (tasks as string[]).includes(t)))) bad();
+  if (a.method !== 'gradientCosine') bad();
+  return { tasks: tasks as string[], matrix: a.matrix as number[][], samples: a.samples as number[][], groups: a.groups as string[][], method: 'gradientCosine' };
 }
 
 /** Rebuilds a model saved with `model.save()`. Refuses truncated, corrupted, foreign or future-version files with ModelFormatError. */

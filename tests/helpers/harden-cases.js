@@ -11,6 +11,7 @@
 //   { area, call, tried, run(f), ok: (value) => void (asserts), okText, before }
 import assert from 'node:assert/strict';
 import * as M from '../../dist/index.js';
+import { parseFile, withCrc, withHeader, withHeaderText } from './harden-fuzz.js';
 
 const {
   Matrix, matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares,
@@ -484,6 +485,43 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#save', 'option meta (typo)', (f) => f.model.save({ meta: 1 }), ArgumentError, /save: unknown option "meta" \(known: metadata, weights\)/],
   ['MultiTaskModel', 'loadModel', 'three zero bytes', () => loadModel(new Uint8Array(3)), ModelFormatError, /model/i],
   ['MultiTaskModel', 'loadModel', 'a truncated model file', (f) => loadModel(f.bytes.subarray(0, f.bytes.length >> 1)), ModelFormatError, /model/i],
+  // Save and load (issue #8, item 4: docs/reliability.md "Hostile model files"). Forged files carry a recomputed CRC-32.
+  ['MultiTaskModel', 'MultiTaskModel#save', 'metadata holding a BigInt', (f) => f.model.save({ metadata: { n: 10n } }), ArgumentError,
+    /save: metadata\.n is a BigInt \(10n\); metadata must be a plain JSON-safe object/, 'TypeError from JSON.stringify ("Do not know how to serialize a BigInt")'],
+  ['MultiTaskModel', 'MultiTaskModel#save', 'circular metadata', (f) => { const m = { a: {} }; m.a.up = m; return f.model.save({ metadata: m }); }, ArgumentError,
+    /save: metadata\.a\.up is the object it is inside \(a cycle\)/, 'TypeError from JSON.stringify ("Converting circular structure to JSON")'],
+  ['MultiTaskModel', 'MultiTaskModel#save', 'metadata holding a function', (f) => f.model.save({ metadata: { f: () => 1 } }), ArgumentError,
+    /save: metadata\.f is a function \(JSON would drop it\)/, 'accepted; the key was dropped from the file'],
+  ['MultiTaskModel', 'MultiTaskModel#save', 'metadata holding NaN', (f) => f.model.save({ metadata: { score: [1, NaN] } }), ArgumentError,
+    /save: metadata\.score\[1\] is NaN \(JSON would store null\)/, 'accepted; the file held null'],
+  ['MultiTaskModel', 'MultiTaskModel#save', 'metadata holding a Date', (f) => f.model.save({ metadata: { when: new Date(0) } }), ArgumentError,
+    /save: metadata\.when is a Date \(not a plain object\)/, 'accepted; the file held a string'],
+  ['MultiTaskModel', 'MultiTaskModel#save', 'metadata a Map', (f) => f.model.save({ metadata: new Map([['a', 1]]) }), ArgumentError,
+    /save: metadata must be a plain JSON-safe object .*, got a Map/, 'accepted; the file held {}'],
+  ['MultiTaskModel', 'MultiTaskModel#save', '17 MB of metadata', (f) => f.model.save({ metadata: { notes: 'x'.repeat(17_000_000) } }), ArgumentError,
+    /save: the model's description is \d+ bytes of JSON \(its metadata \d+\), over the file format's limit of 16777216 bytes/, 'wrote a file that loadModel refuses ("the header length … does not fit")'],
+  ['MultiTaskModel', 'MultiTaskModel#save', 'a model of 1,025 tasks', () => {
+    const m = new MultiTaskModel({ input: { features: 2 }, architecture: ARCH, tasks: Array.from({ length: 1025 }, (_, i) => tasks.binary(`t${i}`)), affinity: false });
+    try { return m.save(); } finally { m.dispose(); }
+  }, ArgumentError, /save: the model has 1025 tasks; a model file holds at most 1024/, 'saved; both loaders read it (now a limit of both loaders: see Hostile model files)'],
+  ['MultiTaskModel', 'loadModel', 'regression statistics { mean: "x" }', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { amount: { mean: 'x', std: 1 } } }))), ModelFormatError,
+    /the target statistics of "amount" are mean "x" and std 1; they must be finite, the std > 0, both within the float32 range/, 'loaded; every prediction of the task was NaN'],
+  ['MultiTaskModel', 'loadModel', 'regression std 1e308', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { amount: { mean: 0, std: 1e308 } } }))), ModelFormatError,
+    /the target statistics of "amount" are mean 0 and std 1e\+308/, 'loaded; predictions ±Infinity'],
+  ['MultiTaskModel', 'loadModel', 'statistics for a binary task', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { ...h.targetStats, flag: { mean: 0, std: 1 } } }))), ModelFormatError,
+    /the target statistics name "flag", which is not a regression task/, 'loaded (ignored)'],
+  ['MultiTaskModel', 'loadModel', 'an int8 scale of 1e37 (127 · scale beyond float32)', (f) => loadModel(withHeader(f.model.save({ weights: 'int8' }), (h) => ({ ...h, parameters: h.parameters.map((t, i) => (i === 1 ? { ...t, scale: 1e37 } : t)) }))), ModelFormatError,
+    /entry 1 of the parameter table is not a tensor .* with a finite scale ≥ 0: its scale is 1e\+37/, 'ModelFormatError naming weight 20 as not finite, not the scale'],
+  ['MultiTaskModel', 'loadModel', 'a weighting state of another strategy', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, weightingState: { type: 'dwa' } }))), ModelFormatError,
+    /its weighting state is invalid \(fixed\.restore: state is for a "dwa" strategy/, 'ArgumentError from fixed.restore, leaking the loaded model (1,248 bytes of WASM memory)'],
+  ['MultiTaskModel', 'loadModel', 'class names nested 20,000 deep', (f) => loadModel(withHeaderText(f.bytes, JSON.stringify({ ...parseFile(f.bytes).header, schema: { ...parseFile(f.bytes).header.schema, tasks: { ...parseFile(f.bytes).header.schema.tasks, kind: { width: 3, classes: ['a', 'b', '\u0000'] } } } }).replace('"\\u0000"', `${'['.repeat(20_000)}${']'.repeat(20_000)}`))), ModelFormatError,
+    /the class names of task "kind" are not a list of strings/, 'RangeError (Maximum call stack size exceeded)'],
+  ['MultiTaskModel', 'loadModel', '3 class names for a binary task', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, schema: { ...h.schema, tasks: { ...h.schema.tasks, flag: { width: 1, classes: ['a', 'b', 'c'] } } } }))), ModelFormatError,
+    /task "flag" \(binary, 1 outputs\) has 3 class names/, 'loaded; predict named the classes from the first two of the three'],
+  ['MultiTaskModel', 'loadModel', 'a chain of 1,025 inputsFrom', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, tasks: Array.from({ length: 1025 }, (_, i) => ({ name: `t${i}`, kind: 'binary', ...(i ? { inputsFrom: [`t${i - 1}`] } : {}) })) }))), ModelFormatError,
+    /it has 1025 tasks; a model file holds at most 1024/],
+  ['MultiTaskModel', 'loadModel', 'flags 1', (f) => { const b = Uint8Array.from(f.bytes); b[6] = 1; return loadModel(withCrc(b)); }, ModelFormatError,
+    /its flags are 0x1; format version 1 has none/, 'loaded (the flags were not read)'],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'a disposed model', (f) => f.disposedModel.predict([[1, 2, 3]]), DisposedError, /a MultiTaskModel was used after dispose\(\)/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'a disposed model', (f) => f.disposedModel.fit(X, { flag: LABELS.flag }), DisposedError, /a MultiTaskModel was used after dispose\(\)/],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a disposed model', (f) => f.disposedModel.evaluate(X, { flag: LABELS.flag }), DisposedError, /a MultiTaskModel was used after dispose\(\)/],

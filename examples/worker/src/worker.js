@@ -6,7 +6,12 @@
 //                      "body_mass_g": { "values": [5391.2] } } }
 // GET /model describes the model (its input columns and tasks). Bad requests get
 // 400 with { "error": { "code", "message" } }; a row must hold exactly the
-// model's input columns (null for a missing value).
+// model's input columns (null for a missing value). The body must be JSON: a
+// Content-Type, if given, is application/json (or text/plain, what fetch() sends
+// for a string body), in UTF-8. A value the model cannot compute with — beyond
+// float32 once standardized, or so far outside the training data that a
+// prediction overflows — is a 400 too, never a 200 with null in it. No request
+// changes the isolate's state: the model is read-only after startup.
 //
 // manytask/infer is the inference-only entry (about 17 KB gzip with its .wasm);
 // under wrangler its `workerd` export condition imports infer.wasm as a
@@ -66,6 +71,21 @@ async function readBody(request) {
   }
 }
 
+/** A Content-Type other than JSON (or text/plain) or a charset other than UTF-8 is refused. */
+function checkContentType(request) {
+  const type = request.headers.get('content-type');
+  if (type === null) return;
+  const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const json = mime === 'application/json' || /^application\/[\w.-]+\+json$/.test(mime) || mime === 'text/plain';
+  if (!json || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new BadRequest('unsupported_content_type', `the body must be JSON in UTF-8 (content-type: application/json), got content-type ${JSON.stringify(type.slice(0, 100))}`);
+  }
+}
+
+/** A name from the request in a message: quoted, and cut short (a message names it, it does not carry it). */
+const quote = (text) => (text.length > 60 ? `${JSON.stringify(text.slice(0, 40))}… (${text.length} characters)` : JSON.stringify(text));
+
 /** The rows of a request, each with exactly the model's input columns. */
 function parseRows(text) {
   let body;
@@ -83,7 +103,7 @@ function parseRows(text) {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new BadRequest('invalid_row', `rows[${i}] must be an object of features`);
     const keys = Object.keys(row);
     const unknown = keys.find((k) => !names.has(k));
-    if (unknown !== undefined) throw new BadRequest('unknown_feature', `rows[${i}] has ${JSON.stringify(unknown)}, which is not a feature of this model (features: ${[...names].join(', ')})`);
+    if (unknown !== undefined) throw new BadRequest('unknown_feature', `rows[${i}] has ${quote(unknown)}, which is not a feature of this model (features: ${[...names].join(', ')})`);
     if (keys.length !== names.size) {
       const missing = columns.filter((c) => !Object.hasOwn(row, c.name)).map((c) => c.name);
       throw new BadRequest('missing_feature', `rows[${i}] has ${keys.length} of the ${names.size} features; missing: ${missing.join(', ')} (give null for an unknown value)`);
@@ -92,12 +112,31 @@ function parseRows(text) {
   return rows;
 }
 
+/**
+ * The first row whose predictions are not all finite numbers, as { task, row }, or null.
+ * Finite inputs far outside the training data can overflow float32 inside the network.
+ */
+function nonFinite(predictions, rows) {
+  for (const [task, p] of Object.entries(predictions)) {
+    for (const values of [p.values, p.probabilities, p.errors]) {
+      if (values === undefined) continue;
+      for (let i = 0; i < rows; i++) {
+        const v = values[i];
+        if (typeof v === 'number' ? !Number.isFinite(v) : !v.every(Number.isFinite)) return { task, row: i };
+      }
+    }
+  }
+  return null;
+}
+
 /** Predictions as JSON: typed arrays become plain arrays. */
 function toJSON(predictions) {
   const out = {};
   for (const [task, p] of Object.entries(predictions)) {
     if (p.kind === 'regression') out[task] = { values: Array.from(p.values) };
     else if (p.kind === 'multilabel') out[task] = { labels: p.labels, probabilities: p.probabilities };
+    else if (p.kind === 'reconstruction') out[task] = { values: p.values, errors: Array.from(p.errors) };
+    else if (p.kind === 'clustering') out[task] = { clusters: Array.from(p.clusters), probabilities: p.probabilities };
     else out[task] = { classes: p.classes, probabilities: p.kind === 'binary' ? Array.from(p.probabilities) : p.probabilities };
   }
   return out;
@@ -113,8 +152,14 @@ export default {
     if (pathname !== '/predict') return fail(404, 'not_found', 'POST /predict or GET /model');
     if (request.method !== 'POST') return fail(405, 'method_not_allowed', 'use POST /predict', { allow: 'POST' });
     try {
+      checkContentType(request);
       const rows = parseRows(await readBody(request));
-      const predictions = toJSON(model.predict(rows));
+      const raw = model.predict(rows);
+      const bad = nonFinite(raw, rows.length);
+      if (bad) {
+        throw new BadRequest('invalid_value', `rows[${bad.row}]: the model's "${bad.task}" prediction is not a finite number; a value in this row is too far outside the data it was trained on`);
+      }
+      const predictions = toJSON(raw);
       served++;
       return json({ predictions }, 200, { 'x-isolate-predictions': String(served) });
     } catch (err) {

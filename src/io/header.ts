@@ -1,0 +1,83 @@
+// The parts of a model file's header that both loaders read besides the network
+// (src/io/layout.ts): the input schema, the class names and the regression
+// statistics. MultiTaskModel.load and `manytask/infer` check them here, the same
+// way, so a file one of them accepts for prediction the other reads alike.
+// Throws ModelFormatError.
+
+import { F32_MAX, ModelFormatError, showJson } from './format.js';
+import type { TaskLayout } from './layout.js';
+
+export interface SchemaInfo {
+  readonly featureNames: readonly string[];
+  /** Per task name (own keys of the header's schema.tasks): output width and class names. */
+  readonly tasks: ReadonlyMap<string, { readonly width: number; readonly classes?: readonly string[] }>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** At most this many features (as MultiTaskModel takes), and outputs per task. */
+const MAX_FEATURES = 1 << 20;
+const MAX_WIDTH = 1 << 16;
+
+function fail(what: string): never {
+  throw new ModelFormatError(what);
+}
+
+function strings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+}
+
+/** The header's `schema`: feature names (distinct strings) and per-task widths and class names. */
+export function readSchema(h: Record<string, unknown>): SchemaInfo {
+  const schema = h.schema;
+  if (!isObject(schema) || !Array.isArray(schema.featureNames) || !isObject(schema.tasks)) fail('the header has no input schema');
+  const names = schema.featureNames;
+  if (names.length < 1 || names.length > MAX_FEATURES) fail(`the feature count ${names.length} is out of range (1 to ${MAX_FEATURES})`);
+  if (!strings(names)) fail('the feature names are not all strings');
+  if (new Set(names).size !== names.length) fail('two features have the same name');
+  const tasks = new Map<string, { width: number; classes?: readonly string[] }>();
+  for (const name of Object.keys(schema.tasks)) {
+    const v = schema.tasks[name];
+    const width = isObject(v) ? v.width : undefined;
+    if (typeof width !== 'number' || !Number.isInteger(width) || width < 1 || width > MAX_WIDTH) fail(`task ${showJson(name)} has an invalid width in the schema`);
+    const classes = (v as Record<string, unknown>).classes;
+    if (classes !== undefined && (!strings(classes) || classes.length > MAX_WIDTH)) fail(`the class names of task ${showJson(name)} are not a list of strings`);
+    tasks.set(name, { width: width as number, ...(classes !== undefined ? { classes: classes as string[] } : {}) });
+  }
+  return { featureNames: names as string[], tasks };
+}
+
+/** Class names, where the schema gives them, must match the task's outputs (two for a binary task). */
+export function checkClasses(tasks: readonly TaskLayout[], schema: SchemaInfo): void {
+  for (const t of tasks) {
+    const classes = schema.tasks.get(t.name)?.classes;
+    if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task ${showJson(t.name)} has width ${t.width}, not 1`);
+    if (classes === undefined) continue;
+    const want = t.kind === 'binary' ? 2 : t.kind === 'multiclass' || t.kind === 'multilabel' ? t.width : 0;
+    if (classes.length !== want) fail(`task ${showJson(t.name)} (${t.kind}, ${t.width} outputs) has ${classes.length} class names`);
+  }
+}
+
+/**
+ * The header's `targetStats`: for regression tasks only, a finite mean and a
+ * finite std > 0, both within the float32 range the predictions are returned in
+ * (training computes them from labels that must fit float32). A regression task
+ * may have none (a model saved before it was trained predicts standardized values).
+ */
+export function readTargetStats(h: Record<string, unknown>, tasks: readonly TaskLayout[]): Map<string, { mean: number; std: number }> {
+  const json = h.targetStats;
+  const out = new Map<string, { mean: number; std: number }>();
+  if (json === undefined) return out;
+  if (!isObject(json)) fail('the target statistics are not an object');
+  for (const name of Object.keys(json)) {
+    const task = tasks.find((t) => t.name === name);
+    if (task?.kind !== 'regression') fail(`the target statistics name ${showJson(name)}, which is not a regression task`);
+    const st = json[name];
+    const mean = isObject(st) ? st.mean : undefined, std = isObject(st) ? st.std : undefined;
+    if (typeof mean !== 'number' || typeof std !== 'number' || !(Math.abs(mean) <= F32_MAX) || !(std > 0 && std <= F32_MAX)) {
+      fail(`the target statistics of ${showJson(name)} are mean ${showJson(mean)} and std ${showJson(std)}; they must be finite, the std > 0, both within the float32 range`);
+    }
+    out.set(name, { mean: mean as number, std: std as number });
+  }
+  return out;
+}
