@@ -114,7 +114,7 @@ export class MultiTaskModel {
       if (twice !== undefined) throw new ArgumentError(`MultiTaskModel input: features names ${JSON.stringify(twice)} twice`);
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of options.tasks) {
-        const c = classes[t.name] ?? t.classes;
+        const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
         if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 1) && !(Array.isArray(c) && c.length >= 1)) {
           throw new ArgumentError(`task "${t.name}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
         }

@@ -136,6 +136,8 @@ export function usesClassIndex(kind: TaskKind): boolean {
 /** Checks the tasks as a set (names unique, cascades acyclic) and returns them in an order where every input comes first. */
 export function orderTasks(specs: readonly TaskSpec[]): number[] {
   if (!Array.isArray(specs) || specs.length === 0) throw new ArgumentError('MultiTaskModel: tasks must be a non-empty array of tasks.binary(…)/multiclass(…)/…');
+  // The model file holds at most this many (src/io/layout.ts MAX_TASKS): refuse what could never be saved.
+  if (specs.length > 1024) throw new ArgumentError(`MultiTaskModel: ${specs.length} tasks; a model holds at most 1024`);
   const index = new Map<string, number>();
   specs.forEach((s, i) => {
     if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !TASK_KINDS.includes(s.kind)) {

@@ -239,3 +239,17 @@ test('class weights that do not fit the task are refused when fit starts', async
   await assert.rejects(m.fit(X, { kind: LABELS.kind }), argError(/task "kind": classWeights needs 3 weights, got 2/));
   m.dispose();
 });
+
+test('task names that are Object.prototype keys work; more tasks than a model file holds are refused', async () => {
+  const m = new MultiTaskModel({
+    input: { features: 2 }, architecture: { type: 'sharedBottom', units: [3], towerUnits: [] },
+    tasks: [tasks.binary('toString'), tasks.regression('valueOf'), tasks.multiclass('constructor', { classes: 3 })],
+  });
+  await m.fit([[1, 2], [3, 4], [5, 6]], { toString: [0, 1, 0], valueOf: [1, 2, 3], constructor: [0, 2, 1] }, { epochs: 1 });
+  assert.deepEqual(Object.keys(m.predict([[1, 2]])).sort(), ['constructor', 'toString', 'valueOf']);
+  m.dispose();
+  assert.throws(() => new MultiTaskModel({
+    input: { features: 2 }, architecture: { type: 'sharedBottom', units: [3], towerUnits: [] },
+    tasks: Array.from({ length: 1025 }, (_, i) => tasks.binary(`t${i}`)),
+  }), (e) => e instanceof ArgumentError && /1025 tasks; a model holds at most 1024/.test(e.message));
+});
