@@ -4,8 +4,9 @@
 //   expect { rows }          a valid request: 200, predictions equal Node's for these rows;
 //   expect { code }          a malformed one: 400 with { error: { code, message } }, this code.
 import fc from 'fast-check';
+import { FEATURES } from '../runtimes/helpers/worker-example.js';
 
-export const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'island'];
+export { FEATURES };
 
 const json = (body, type = 'application/json') => ({ method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 

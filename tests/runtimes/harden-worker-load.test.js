@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
+import { penguinRows, expected } from './helpers/worker-example.js';
 import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
 import { requestMix, FEATURES, MALFORMED_KINDS } from '../helpers/harden-fuzz-worker.js';
 import * as mt from '../../dist/node.js';
@@ -30,26 +31,6 @@ const SEED = Number(process.env.HARDEN_LOAD_SEED ?? 20_260_508); // another seed
 const LOAD = 1000;
 const FINAL = 100;
 const LOAD_LIMIT_MS = 60_000;
-
-function penguinRows(csv) {
-  const [head, ...lines] = csv.trim().split('\n');
-  const cols = head.split(',');
-  return lines.map((line) => {
-    const cells = Object.fromEntries(line.split(',').map((v, i) => [cols[i], v]));
-    return Object.fromEntries(FEATURES.map((f) => [f, cells[f] === '' ? null : f === 'island' ? cells[f] : Number(cells[f])]));
-  });
-}
-
-/** What the Worker answers, computed in Node by the full MultiTaskModel from the same file. */
-function expected(model, rows) {
-  const out = {};
-  for (const [task, p] of Object.entries(model.predict(rows))) {
-    if (p.kind === 'regression') out[task] = { values: Array.from(p.values) };
-    else if (p.kind === 'multilabel') out[task] = { labels: p.labels, probabilities: p.probabilities };
-    else out[task] = { classes: p.classes, probabilities: p.kind === 'binary' ? Array.from(p.probabilities) : p.probabilities };
-  }
-  return out;
-}
 
 async function send(mf, r) {
   const started = performance.now();

@@ -21,12 +21,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
+import { FEATURES, penguinRows, expected } from './helpers/worker-example.js';
 import { bundleWorkerProject, parseWranglerToml } from './helpers/wrangler-bundle.js';
 import * as mt from '../../dist/node.js';
 
 const EXAMPLE = join(REPO, 'examples', 'worker');
 const MTL_CASE = fileURLToPath(new URL('./helpers/mtl-train-case.js', import.meta.url));
-const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'island'];
 
 /** A user's project: node_modules/manytask is this repository. */
 async function userProject(files) {
@@ -60,27 +60,6 @@ async function startMiniflare(workers) {
   });
   await mf.ready;
   return { mf, output: () => output };
-}
-
-/** Penguin rows as a client sends them: the four features, numbers as numbers, missing as null. */
-function penguinRows(csv) {
-  const [head, ...lines] = csv.trim().split('\n');
-  const cols = head.split(',');
-  return lines.map((line) => {
-    const cells = Object.fromEntries(line.split(',').map((v, i) => [cols[i], v]));
-    return Object.fromEntries(FEATURES.map((f) => [f, cells[f] === '' ? null : f === 'island' ? cells[f] : Number(cells[f])]));
-  });
-}
-
-/** What the Worker answers, computed in Node by the full MultiTaskModel from the same file. */
-function expected(model, rows) {
-  const out = {};
-  for (const [task, p] of Object.entries(model.predict(rows))) {
-    if (p.kind === 'regression') out[task] = { values: Array.from(p.values) };
-    else if (p.kind === 'multilabel') out[task] = { labels: p.labels, probabilities: p.probabilities };
-    else out[task] = { classes: p.classes, probabilities: p.kind === 'binary' ? Array.from(p.probabilities) : p.probabilities };
-  }
-  return out;
 }
 
 const post = (mf, body, init = {}) => mf.dispatchFetch('http://localhost/predict', {
