@@ -245,14 +245,8 @@ export class KMeans {
     const where = 'KMeans';
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, KEYS);
-    this.k = checkK(where, opts.k);
-    this.#init = checkInit(where, opts.init, this.k);
+    ({ k: this.k, init: this.#init, nInit: this.nInit } = checkStart(where, opts, 10));
     this.init = this.#init.method;
-    if (opts.nInit === undefined || opts.nInit === 'auto') this.nInit = this.init === 'random' ? 10 : 1;
-    else this.nInit = intOption(where, 'nInit', opts.nInit, 1, 1);
-    if (this.init === 'given' && this.nInit !== 1) {
-      throw new ArgumentError(`${where}: nInit must be 1 (or 'auto') when init gives the centres, got ${this.nInit}`);
-    }
     this.maxIter = intOption(where, 'maxIter', opts.maxIter, 300, 1);
     this.tol = numberOption(where, 'tol', opts.tol, 1e-4, (v) => v >= 0, 'a finite number ≥ 0');
     this.seed = seedOption(where, opts.seed);
@@ -372,6 +366,22 @@ export class KMeans {
     const { centers, shift } = this.#fitted(where);
     return assignPoints(where, points, centers, shift, this.k, then);
   }
+}
+
+/**
+ * Shared by KMeans and MiniBatchKMeans: k, init and nInit ('auto': `randomRestarts`
+ * for random init, else 1; given centres allow only 1).
+ */
+export function checkStart(where: string, opts: Record<string, unknown>, randomRestarts: number): { k: number; init: InitChoice; nInit: number } {
+  const k = checkK(where, opts.k);
+  const init = checkInit(where, opts.init, k);
+  const nInit = opts.nInit === undefined || opts.nInit === 'auto'
+    ? (init.method === 'random' ? randomRestarts : 1)
+    : intOption(where, 'nInit', opts.nInit, 1, 1);
+  if (init.method === 'given' && nInit !== 1) {
+    throw new ArgumentError(`${where}: nInit must be 1 (or 'auto') when init gives the centres, got ${nInit}`);
+  }
+  return { k, init, nInit };
 }
 
 /** Shared by KMeans and MiniBatchKMeans (an assignPoints continuation): the distance of each row to its nearest centre. */

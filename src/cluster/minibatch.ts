@@ -31,7 +31,7 @@ import {
   requireDistinctRows, seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
 } from './common.js';
 import {
-  LloydState, assignPoints, centerRows, checkInit, checkK, checkSpread, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
+  LloydState, assignPoints, centerRows, checkInit, checkK, checkStart, checkSpread, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
 } from './kmeans.js';
 
 export interface MiniBatchKMeansOptions {
@@ -85,14 +85,8 @@ export class MiniBatchKMeans {
     const where = 'MiniBatchKMeans';
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, KEYS);
-    this.k = checkK(where, opts.k);
-    this.#init = checkInit(where, opts.init, this.k);
+    ({ k: this.k, init: this.#init, nInit: this.nInit } = checkStart(where, opts, 3));
     this.init = this.#init.method;
-    if (opts.nInit === undefined || opts.nInit === 'auto') this.nInit = this.init === 'random' ? 3 : 1;
-    else this.nInit = intOption(where, 'nInit', opts.nInit, 1, 1);
-    if (this.init === 'given' && this.nInit !== 1) {
-      throw new ArgumentError(`${where}: nInit must be 1 (or 'auto') when init gives the centres, got ${this.nInit}`);
-    }
     this.maxIter = intOption(where, 'maxIter', opts.maxIter, 100, 1);
     this.batchSize = intOption(where, 'batchSize', opts.batchSize, 1024, 1);
     this.tol = numberOption(where, 'tol', opts.tol, 0, (v) => v >= 0, 'a finite number ≥ 0');
