@@ -14,7 +14,7 @@ export * from "./loss";
 export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock } from "./mix";
 export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite } from "./rowstats";
 export {
-  kmeansScratchBytes, kmeansAssign, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
+  kmeansScratchBytes, kmeansAssign, kmeansLabelSums, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
   kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
 } from "./kmeans";
 export { gmmEStep, gmmMStep, gmmRespFromLabels, gmmRespRandom } from "./gmm";

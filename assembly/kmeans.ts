@@ -1,7 +1,8 @@
 // K-means kernels, driven by src/cluster/kmeans.ts.
 //
 // One Lloyd iteration is kmeansAssign (assignment fused with the centre sums),
-// kmeansRelocateEmpty (only when a cluster received no point) and kmeansUpdate.
+// kmeansRelocateEmpty (only when a cluster received no point; then
+// kmeansLabelSums after the update) and kmeansUpdate.
 // Seeding: kmeansPlusPlus (greedy k-means++) or kmeansSampleDistinct (random
 // rows). Mini-batch k-means: kmeansSampleIndices + gatherRows + kmeansAssign +
 // kmeansMiniBatchUpdate.
@@ -17,9 +18,12 @@
 // scikit-learn does. Ties go to the lowest centre index. With d ≤ 4 features the
 // distances are computed directly instead (see DIRECT_MAX_D).
 //
-// Centre sums. Each row is added (f32, 4 lanes) into a per-block k × d sum that
-// is flushed into f64 totals after every block of BLOCK rows, so no f32 sum ever
-// holds more than BLOCK rows; the totals and the new centres are f64 → f32.
+// Centre sums are kept incrementally in f64: the caller starts from zero totals
+// with every label −1, and each assignment moves only the rows whose label
+// changes (subtracted from the old cluster's total, added to the new one's).
+// After the first iterations few rows change, so the M-step's sums cost next
+// to nothing, where summing every row again took a third of an iteration on the
+// zip codes; the totals are f64 sums of f32 values, the new centres f64 → f32.
 //
 // Contract (checked by the TypeScript caller, trusted here): n, d, k ≥ 1; x is
 // n × d f32 row-major; centres k × d f32; labels n i32; counts k i32; sums
@@ -48,7 +52,8 @@ import { ACT_IDENTITY } from "./act";
 // Bytes of scratch kmeansAssign and kmeansDistances need for d features and k centres.
 export function kmeansScratchBytes(d: i32, k: i32): i32 {
   const kp = padK(k);
-  return (round4(kp * d) + kp + BLOCK * kp + round4(k * d)) << 2;
+  const gemmPath = (round4(kp * d) + kp + BLOCK * kp) << 2;
+  return d <= DIRECT_MAX_D ? max(gemmPath, directScratchBytes(d, k)) : gemmPath;
 }
 
 // Copies the k centres into kp zero-padded rows at cpad and writes their squared
@@ -77,7 +82,7 @@ function prepareCenters(d: i32, k: i32, kp: i32, centers: usize, cpad: usize, cn
 }
 
 // Up to this many features, distances are computed directly (SIMD across 4
-// centres at a time) instead of by the GEMM: with K ≤ 4 a GEMM tile does at most
+// rows at a time, see assignDirect) instead of by the GEMM: with K ≤ 4 a GEMM tile does at most
 // 4 multiply steps per epilogue and its store/reload of D dominates, and the
 // direct form is exact where the expansion cancels.
 // @ts-ignore: decorator
@@ -88,8 +93,11 @@ function prepareCenters(d: i32, k: i32, kp: i32, centers: usize, cpad: usize, cn
 //                (set labels to −1 beforehand to count every row);
 //   minDist[i] ← that squared distance (f32): for d > 4 from the GEMM expansion
 //                max(0, ‖x_i‖² + ‖c‖² − 2·x_i·c), for d ≤ 4 computed directly;
-//   if sums ≠ 0: sums (k × d f64) ← Σ of the rows of each cluster and counts
-//                (k i32) ← their sizes, both overwritten.
+//   if sums ≠ 0: sums (k × d f64) and counts (k i32) must hold the totals and
+//                sizes of the clusters under the labels on entry (rows labelled
+//                −1 in none: all zero when every label is −1, as kmeansLabelSums
+//                writes them); each row whose label changes is moved between
+//                them, so on return they hold the totals under the new labels.
 // xNorms: n f32 from rowSquaredNorms(x) (read only when d > 4).
 // scratch: kmeansScratchBytes(d, k).
 export function kmeansAssign(
@@ -100,47 +108,25 @@ export function kmeansAssign(
   const cpad = scratch;
   const cnorm = cpad + (<usize>round4(kp * d) << 2);
   const dblk = cnorm + (<usize>kp << 2);
-  const bsum = dblk + (<usize>(BLOCK * kp) << 2);
-  const accumulate = sums != 0;
   const row = <usize>d << 2;
-  if (accumulate) {
-    memory.fill(sums, 0, <usize>(k * d) << 3);
-    memory.fill(counts, 0, <usize>k << 2);
-    memory.fill(bsum, 0, <usize>(k * d) << 2);
+  if (d <= DIRECT_MAX_D) {
+    switch (d) {
+      case 1: return assignDirect1(n, k, x, centers, labels, minDist, sums, counts, scratch);
+      case 2: return assignDirect2(n, k, x, centers, labels, minDist, sums, counts, scratch);
+      case 3: return assignDirect3(n, k, x, centers, labels, minDist, sums, counts, scratch);
+      default: return assignDirect4(n, k, x, centers, labels, minDist, sums, counts, scratch);
+    }
   }
-  const direct = d <= DIRECT_MAX_D;
-  // Direct: the centres transposed, d rows of kp floats, +∞ in the padding.
-  if (direct) transposeCenters(d, k, kp, centers, cpad);
-  else prepareCenters(d, k, kp, centers, cpad, cnorm);
+  prepareCenters(d, k, kp, centers, cpad, cnorm);
   let changed = 0;
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const m = min(BLOCK, n - i0);
     const xb = x + <usize>i0 * row;
-    if (!direct) gemm(0, 1, m, kp, d, -2, xb, d, cpad, d, 0, dblk, kp, cnorm, ACT_IDENTITY);
+    gemm(0, 1, m, kp, d, -2, xb, d, cpad, d, 0, dblk, kp, cnorm, ACT_IDENTITY);
     for (let r = 0; r < m; r++) {
       const i = i0 + r;
       const src = xb + <usize>r * row;
-      let p: usize;
-      let dist: f32;
-      if (direct) {
-        // One row's distances to every centre into dblk's first row, and their minimum.
-        p = dblk;
-        let mv: v128;
-        switch (d) {
-          case 1: mv = directRow(1, src, cpad, kp, p); break;
-          case 2: mv = directRow(2, src, cpad, kp, p); break;
-          case 3: mv = directRow(3, src, cpad, kp, p); break;
-          default: mv = directRow(4, src, cpad, kp, p); break;
-        }
-        mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 2, 3, 0, 1));
-        mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
-        dist = f32x4.extract_lane(mv, 0);
-        const label = firstEqual(p, kp, mv);
-        changed += finishRow(i, label, dist, labels, minDist);
-        if (accumulate) accumulateRow(d, src, label, bsum, counts);
-        continue;
-      }
-      p = dblk + (<usize>(r * kp) << 2);
+      const p = dblk + (<usize>(r * kp) << 2);
       // The row minimum (a min-reduction across vectors, then across lanes).
       // pmin (b < a ? b : a) is one minps; min's NaN/±0 rules would cost V8 several
       // instructions, and there is no NaN here (finite data, +∞ padding).
@@ -150,18 +136,8 @@ export function kmeansAssign(
       mv = f32x4.pmin(mv, i32x4.shuffle(mv, mv, 1, 0, 3, 2));
       const best = f32x4.extract_lane(mv, 0);
       const label = firstEqual(p, kp, mv);
-      dist = best + load<f32>(xNorms + (<usize>i << 2));
-      changed += finishRow(i, label, select<f32>(dist, 0, dist > 0), labels, minDist);
-      if (accumulate) accumulateRow(d, src, label, bsum, counts);
-    }
-    if (accumulate) {
-      // Flush the block's f32 sums into the f64 totals.
-      const total = k * d;
-      for (let t = 0; t < total; t++) {
-        const s = sums + (<usize>t << 3), b = bsum + (<usize>t << 2);
-        store<f64>(s, load<f64>(s) + <f64>load<f32>(b));
-        store<f32>(b, 0);
-      }
+      const dist = best + load<f32>(xNorms + (<usize>i << 2));
+      changed += finishRow(d, i, label, select<f32>(dist, 0, dist > 0), src, labels, minDist, sums, counts);
     }
   }
   return changed;
@@ -183,64 +159,225 @@ export function kmeansAssign(
   return label;
 }
 
-// Stores row i's label and distance; returns 1 if the label changed.
+// Stores row i's label and distance; returns 1 if the label changed, and then
+// (if sums ≠ 0) moves the row at src between the clusters' totals.
 // @ts-ignore: decorator
-@inline function finishRow(i: i32, label: i32, dist: f32, labels: usize, minDist: usize): i32 {
+@inline function finishRow(
+  d: i32, i: i32, label: i32, dist: f32, src: usize, labels: usize, minDist: usize, sums: usize, counts: usize,
+): i32 {
   store<f32>(minDist + (<usize>i << 2), dist);
   const li = labels + (<usize>i << 2);
-  if (load<i32>(li) == label) return 0;
+  const old = load<i32>(li);
+  if (old == label) return 0;
   store<i32>(li, label);
+  if (sums != 0) moveRow(d, src, old, label, sums, counts);
   return 1;
 }
 
-// Adds the row at src to its cluster's f32 block sum and counts it.
+// Moves the d-feature row at src from cluster `from` (none if −1) to cluster `to`
+// in the f64 totals and the sizes.
 // @ts-ignore: decorator
-@inline function accumulateRow(d: i32, src: usize, label: i32, bsum: usize, counts: usize): void {
-  const cnt = counts + (<usize>label << 2);
-  store<i32>(cnt, load<i32>(cnt) + 1);
-  const dst = bsum + <usize>label * (<usize>d << 2);
-  let f = 0;
-  for (; f + 4 <= d; f += 4) {
-    const o = <usize>f << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-  }
-  for (; f < d; f++) {
-    const o = <usize>f << 2;
-    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-  }
-}
-
-// Centres transposed for the direct path: ct[f][j] = c_j[f] for j < k, +∞ for k ≤ j < kp.
-function transposeCenters(d: i32, k: i32, kp: i32, centers: usize, ct: usize): void {
-  for (let f = 0; f < d; f++) {
-    const dst = ct + (<usize>(f * kp) << 2);
-    for (let j = 0; j < kp; j++) {
-      store<f32>(dst + (<usize>j << 2), j < k ? load<f32>(centers + (<usize>(j * d + f) << 2)) : Infinity);
+@inline function moveRow(d: i32, src: usize, from: i32, to: i32, sums: usize, counts: usize): void {
+  const pt = sums + (<usize>(to * d) << 3);
+  if (from >= 0) {
+    const pf = sums + (<usize>(from * d) << 3);
+    for (let f = 0; f < d; f++) {
+      const v = <f64>load<f32>(src + (<usize>f << 2)), o = <usize>f << 3;
+      store<f64>(pf + o, load<f64>(pf + o) - v);
+      store<f64>(pt + o, load<f64>(pt + o) + v);
+    }
+    store<i32>(counts + (<usize>from << 2), load<i32>(counts + (<usize>from << 2)) - 1);
+  } else {
+    for (let f = 0; f < d; f++) {
+      const o = <usize>f << 3;
+      store<f64>(pt + o, load<f64>(pt + o) + <f64>load<f32>(src + (<usize>f << 2)));
     }
   }
+  store<i32>(counts + (<usize>to << 2), load<i32>(counts + (<usize>to << 2)) + 1);
 }
 
-// Squared distances from the row at src (dd features, a literal at every call
-// site) to the kp transposed centres, written to out; returns their lane-wise minimum.
+// sums (k × d f64) ← the total of each cluster's rows under labels (all in
+// 0..k−1), counts (k i32) ← their sizes: the state kmeansAssign's incremental
+// sums start from, rebuilt after kmeansRelocateEmpty has moved rows.
+export function kmeansLabelSums(n: i32, d: i32, k: i32, x: usize, labels: usize, sums: usize, counts: usize): void {
+  memory.fill(sums, 0, <usize>(k * d) << 3);
+  memory.fill(counts, 0, <usize>k << 2);
+  for (let i = 0; i < n; i++) moveRow(d, x + (<usize>(i * d) << 2), -1, load<i32>(labels + (<usize>i << 2)), sums, counts);
+}
+
+// The direct path (d ≤ 4) runs across rows instead of across centres. Per
+// block of up to DIRECT_BLOCK rows, the block's features are first transposed
+// into xs (d rows of the block's values, zero-padded to a multiple of 8), so
+// 4 rows' feature f is one load. Then for 8 rows at a time (two independent sets
+// of 4 lanes, which hides the latency of the running minimum) and each centre j
+// (coordinates splatted once per call into `table`): the distances
+// Σ_f (X_f − c_jf)², their running minimum (pmin) and its index (a lane-wise max
+// of j where the distance is strictly smaller: j only grows, so the first
+// minimum wins, as on the GEMM path). Labels and minDist are written 8 at a
+// time; the rows whose label changed (a bitmask) are moved between the totals.
+// About 9 SIMD ops per centre per 4 rows at d = 2, close to V8's 4 a cycle.
+
 // @ts-ignore: decorator
-@inline function directRow(dd: i32, src: usize, ct: usize, kp: i32, out: usize): v128 {
-  const stride = <usize>kp << 2;
-  const x0 = v128.load32_splat(src);
-  const x1 = dd > 1 ? v128.load32_splat(src, 4) : f32x4.splat(0);
-  const x2 = dd > 2 ? v128.load32_splat(src, 8) : f32x4.splat(0);
-  const x3 = dd > 3 ? v128.load32_splat(src, 12) : f32x4.splat(0);
-  let mv = f32x4.splat(Infinity);
-  for (let c = 0; c < kp; c += 4) {
-    const q = ct + (<usize>c << 2);
-    let e = f32x4.sub(x0, v128.load(q));
-    let acc = f32x4.mul(e, e);
-    if (dd > 1) { e = f32x4.sub(x1, v128.load(q + stride)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
-    if (dd > 2) { e = f32x4.sub(x2, v128.load(q + stride * 2)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
-    if (dd > 3) { e = f32x4.sub(x3, v128.load(q + stride * 3)); acc = f32x4.add(acc, f32x4.mul(e, e)); }
-    v128.store(out + (<usize>c << 2), acc);
-    mv = f32x4.pmin(mv, acc);
+@inline const DIRECT_BLOCK: i32 = 4 * BLOCK;
+
+// Bytes of scratch the direct path needs (see assignDirect's layout).
+// @ts-ignore: decorator
+@inline function directScratchBytes(d: i32, k: i32): i32 {
+  return k * (d + 1) * 16 + 96 + d * DIRECT_BLOCK * 4;
+}
+
+// One copy per dd (assignDirect1…4), so dd is a literal in each.
+function assignDirect1(n: i32, k: i32, x: usize, c: usize, labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize): i32 {
+  return assignDirect(1, n, k, x, c, labels, minDist, sums, counts, scratch);
+}
+function assignDirect2(n: i32, k: i32, x: usize, c: usize, labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize): i32 {
+  return assignDirect(2, n, k, x, c, labels, minDist, sums, counts, scratch);
+}
+function assignDirect3(n: i32, k: i32, x: usize, c: usize, labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize): i32 {
+  return assignDirect(3, n, k, x, c, labels, minDist, sums, counts, scratch);
+}
+function assignDirect4(n: i32, k: i32, x: usize, c: usize, labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize): i32 {
+  return assignDirect(4, n, k, x, c, labels, minDist, sums, counts, scratch);
+}
+
+// @ts-ignore: decorator
+@inline function assignDirect(
+  dd: i32, n: i32, k: i32, x: usize, centers: usize,
+  labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize,
+): i32 {
+  // Scratch: table (k entries: dd splatted coordinates, then the splatted
+  // index), 8 new labels, 8 old labels and 8 distances (3 × 32 bytes), xs
+  // (dd × DIRECT_BLOCK f32).
+  const entry = <usize>(dd + 1) << 4;
+  const table = scratch;
+  const newLabels = table + <usize>k * entry;
+  const oldLabels = newLabels + 32;
+  const lastDist = oldLabels + 32;
+  const xs = lastDist + 32;
+  for (let j = 0; j < k; j++) {
+    const e = table + <usize>j * entry;
+    for (let f = 0; f < dd; f++) v128.store(e + (<usize>f << 4), v128.load32_splat(centers + (<usize>(j * dd + f) << 2)));
+    v128.store(e + (<usize>dd << 4), i32x4.splat(j));
   }
-  return mv;
+  const row = <usize>dd << 2;
+  const xsRow = <usize>DIRECT_BLOCK << 2;
+  let changed = 0;
+  for (let i0 = 0; i0 < n; i0 += DIRECT_BLOCK) {
+    const m = min(DIRECT_BLOCK, n - i0);
+    const m8 = (m + 7) & ~7;
+    const xb = x + <usize>i0 * row;
+    transposeBlock(dd, m, m8, xb, xs, xsRow);
+    for (let r = 0; r < m8; r += 8) {
+      const q = xs + (<usize>r << 2);
+      const a0 = v128.load(q), b0 = v128.load(q, 16);
+      let a1 = f32x4.splat(0), b1 = f32x4.splat(0), a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+      if (dd > 1) { a1 = v128.load(q + xsRow); b1 = v128.load(q + xsRow, 16); }
+      if (dd > 2) { a2 = v128.load(q + xsRow * 2); b2 = v128.load(q + xsRow * 2, 16); }
+      if (dd > 3) { a3 = v128.load(q + xsRow * 3); b3 = v128.load(q + xsRow * 3, 16); }
+      let bestA = f32x4.splat(Infinity), bestB = f32x4.splat(Infinity);
+      let idxA = i32x4.splat(0), idxB = i32x4.splat(0);
+      let e = table;
+      for (let j = 0; j < k; j++) {
+        let c = v128.load(e);
+        let tA = f32x4.sub(a0, c), tB = f32x4.sub(b0, c);
+        let dA = f32x4.mul(tA, tA), dB = f32x4.mul(tB, tB);
+        if (dd > 1) {
+          c = v128.load(e, 16);
+          tA = f32x4.sub(a1, c); tB = f32x4.sub(b1, c);
+          dA = f32x4.add(dA, f32x4.mul(tA, tA)); dB = f32x4.add(dB, f32x4.mul(tB, tB));
+        }
+        if (dd > 2) {
+          c = v128.load(e, 32);
+          tA = f32x4.sub(a2, c); tB = f32x4.sub(b2, c);
+          dA = f32x4.add(dA, f32x4.mul(tA, tA)); dB = f32x4.add(dB, f32x4.mul(tB, tB));
+        }
+        if (dd > 3) {
+          c = v128.load(e, 48);
+          tA = f32x4.sub(a3, c); tB = f32x4.sub(b3, c);
+          dA = f32x4.add(dA, f32x4.mul(tA, tA)); dB = f32x4.add(dB, f32x4.mul(tB, tB));
+        }
+        const jv = v128.load(e + (<usize>dd << 4));
+        idxA = i32x4.max_s(idxA, v128.and(f32x4.lt(dA, bestA), jv));
+        idxB = i32x4.max_s(idxB, v128.and(f32x4.lt(dB, bestB), jv));
+        bestA = f32x4.pmin(bestA, dA);
+        bestB = f32x4.pmin(bestB, dB);
+        e += entry;
+      }
+      const i = i0 + r;
+      const li = labels + (<usize>i << 2);
+      const src = xb + <usize>r * row;
+      if (r + 8 <= m) {
+        const oldA = v128.load(li), oldB = v128.load(li, 16);
+        const moved = i32x4.bitmask(v128.not(i32x4.eq(oldA, idxA))) |
+                      (i32x4.bitmask(v128.not(i32x4.eq(oldB, idxB))) << 4);
+        v128.store(li, idxA); v128.store(li, idxB, 16);
+        const di = minDist + (<usize>i << 2);
+        v128.store(di, bestA); v128.store(di, bestB, 16);
+        if (moved != 0) {
+          changed += <i32>popcnt(moved);
+          if (sums != 0) {
+            v128.store(oldLabels, oldA); v128.store(oldLabels, oldB, 16);
+            v128.store(newLabels, idxA); v128.store(newLabels, idxB, 16);
+            for (let bits = moved; bits != 0; bits &= bits - 1) {
+              const l = <usize>ctz(bits);
+              moveRow(dd, src + l * row, load<i32>(oldLabels + (l << 2)), load<i32>(newLabels + (l << 2)), sums, counts);
+            }
+          }
+        }
+      } else {
+        // The block's last 1–7 rows, one by one.
+        v128.store(newLabels, idxA); v128.store(newLabels, idxB, 16);
+        v128.store(lastDist, bestA); v128.store(lastDist, bestB, 16);
+        for (let l = 0; l < m - r; l++) {
+          const o = <usize>l << 2;
+          changed += finishRow(dd, i + l, load<i32>(newLabels + o), load<f32>(lastDist + o), src + <usize>l * row,
+            labels, minDist, sums, counts);
+        }
+      }
+    }
+  }
+  return changed;
+}
+
+// xs[f][r] = x[r][f] for the m rows at src, zero for m ≤ r < m8 (m8: m rounded
+// up to 8); xs rows are xsRow bytes apart.
+// @ts-ignore: decorator
+@inline function transposeBlock(dd: i32, m: i32, m8: i32, src: usize, xs: usize, xsRow: usize): void {
+  const row = <usize>dd << 2;
+  let r = 0;
+  if (dd == 1) {
+    memory.copy(xs, src, <usize>m << 2);
+    r = m;
+  } else if (dd == 2) {
+    for (; r + 4 <= m; r += 4) {
+      const r0 = v128.load(src), r1 = v128.load(src, 16);
+      const o = xs + (<usize>r << 2);
+      v128.store(o, i32x4.shuffle(r0, r1, 0, 2, 4, 6));
+      v128.store(o + xsRow, i32x4.shuffle(r0, r1, 1, 3, 5, 7));
+      src += 32;
+    }
+  } else if (dd == 4) {
+    for (; r + 4 <= m; r += 4) {
+      const r0 = v128.load(src), r1 = v128.load(src, 16), r2 = v128.load(src, 32), r3 = v128.load(src, 48);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const o = xs + (<usize>r << 2);
+      v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
+      v128.store(o + xsRow, i64x2.shuffle(t0, t1, 1, 3));
+      v128.store(o + xsRow * 2, i64x2.shuffle(t2, t3, 0, 2));
+      v128.store(o + xsRow * 3, i64x2.shuffle(t2, t3, 1, 3));
+      src += 64;
+    }
+  }
+  // dd = 3 and the remainders: one value at a time.
+  for (; r < m; r++) {
+    for (let f = 0; f < dd; f++) store<f32>(xs + <usize>f * xsRow + (<usize>r << 2), load<f32>(src + (<usize>f << 2)));
+    src += row;
+  }
+  for (; r < m8; r++) {
+    for (let f = 0; f < dd; f++) store<f32>(xs + <usize>f * xsRow + (<usize>r << 2), 0);
+  }
 }
 
 // out (n × k f32) ← ‖x_i − c_j‖ (the square root of the GEMM expansion, clamped
@@ -288,8 +425,9 @@ export function kmeansUpdate(k: i32, d: i32, sums: usize, counts: usize, centers
 // counts_j = 0 takes the row farthest from its own centre (largest minDist;
 // ties: lowest row) among rows whose cluster keeps at least one other row; that
 // row's values leave its old cluster's sums and become cluster j's sum (count 1).
-// The row's label is left alone (the next assignment sets it). minDist of a
-// taken row is set to −1. Returns how many clusters were relocated (fewer than
+// The row's label is left alone (the next assignment sets it), so after the
+// centre update the caller rebuilds the totals that kmeansAssign keeps in step
+// with the labels (kmeansLabelSums). minDist of a taken row is set to −1. Returns how many clusters were relocated (fewer than
 // the empty ones only if no row qualifies).
 export function kmeansRelocateEmpty(
   n: i32, d: i32, k: i32, x: usize, labels: usize, minDist: usize, sums: usize, counts: usize,
@@ -325,6 +463,12 @@ export function kmeansRelocateEmpty(
 // Exact squared distances to the assigned centres, Σ_f (x_if − c_lf)² in f64:
 // written to out (n f32) unless out is 0; returns their f64 sum (the inertia).
 export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, labels: usize, out: usize): f64 {
+  switch (d) {
+    case 1: return rowDistancesSmall(1, n, x, centers, labels, out);
+    case 2: return rowDistancesSmall(2, n, x, centers, labels, out);
+    case 3: return rowDistancesSmall(3, n, x, centers, labels, out);
+    case 4: return rowDistancesSmall(4, n, x, centers, labels, out);
+  }
   let total: f64 = 0;
   for (let i = 0; i < n; i++) {
     const px = x + (<usize>(i * d) << 2);
@@ -347,6 +491,39 @@ export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, lab
     for (; f < d; f++) {
       const e = <f64>load<f32>(px + (<usize>f << 2)) - <f64>load<f32>(pc + (<usize>f << 2));
       s += e * e;
+    }
+    if (out != 0) store<f32>(out + (<usize>i << 2), <f32>s);
+    total += s;
+  }
+  return total;
+}
+
+// kmeansRowDistances for dd ≤ 4 features (a literal at every call site): the
+// same f64 sums in the same order, unrolled (the general loop's per-row
+// overhead was most of its time at d = 2).
+// @ts-ignore: decorator
+@inline function rowDistancesSmall(dd: i32, n: i32, x: usize, centers: usize, labels: usize, out: usize): f64 {
+  let total: f64 = 0;
+  const row = <usize>dd << 2;
+  for (let i = 0; i < n; i++) {
+    const px = x + <usize>i * row;
+    const pc = centers + <usize>load<i32>(labels + (<usize>i << 2)) * row;
+    const e0 = <f64>load<f32>(px) - <f64>load<f32>(pc);
+    let s = e0 * e0;
+    if (dd > 1) {
+      const e1 = <f64>load<f32>(px, 4) - <f64>load<f32>(pc, 4);
+      if (dd == 4) {
+        // The general loop's pairing: (e0² + e2²) + (e1² + e3²).
+        const e2 = <f64>load<f32>(px, 8) - <f64>load<f32>(pc, 8);
+        const e3 = <f64>load<f32>(px, 12) - <f64>load<f32>(pc, 12);
+        s = (s + e2 * e2) + (e1 * e1 + e3 * e3);
+      } else {
+        s += e1 * e1;
+        if (dd == 3) {
+          const e2 = <f64>load<f32>(px, 8) - <f64>load<f32>(pc, 8);
+          s += e2 * e2;
+        }
+      }
     }
     if (out != 0) store<f32>(out + (<usize>i << 2), <f32>s);
     total += s;

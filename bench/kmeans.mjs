@@ -75,10 +75,15 @@ function kernelIteration(flat, n, d, init, k, reps) {
   heapF32().set(flat, x >>> 2);
   heapF32().set(init, c >>> 2);
   K.rowSquaredNorms(n, d, x, xn);
+  // As LloydState.run: no row in any cluster yet, the totals follow the labels.
+  new Int32Array(heapF32().buffer, labels, n).fill(-1);
+  new Float64Array(heapF32().buffer, sums, k * d).fill(0);
+  new Int32Array(heapF32().buffer, counts, k).fill(0);
   const one = () => {
     K.kmeansAssign(n, d, k, x, xn, c, labels, minDist, sums, counts, scratch);
-    K.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
+    const moved = K.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
     K.kmeansUpdate(k, d, sums, counts, c);
+    if (moved > 0) K.kmeansLabelSums(n, d, k, x, labels, sums, counts);
   };
   for (let i = 0; i < 3; i++) one();
   const times = [];

@@ -123,18 +123,23 @@ export class LloydState {
   #idxScratch = 0;
   #chosen = 0;
 
-  constructor(ws: Workspace, x: Staged, k: number) {
+  /** xNorms: the rows' squared norms if already at hand (checkSpread's), else computed here. */
+  constructor(ws: Workspace, x: Staged, k: number, xNorms?: number) {
     const kern = runtime('KMeans').kernels;
     this.#ws = ws;
     this.n = x.rows; this.d = x.cols; this.k = k; this.x = x.ptr;
-    this.xNorms = ws.floats(x.rows);
     this.labels = ws.floats(x.rows);
     this.minDist = ws.floats(x.rows);
     this.sums = ws.doubles(k * x.cols);
     this.counts = ws.floats(k);
     this.scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
     this.centers = ws.floats(k * x.cols);
-    kern.rowSquaredNorms(x.rows, x.cols, x.ptr, this.xNorms);
+    if (xNorms === undefined) {
+      this.xNorms = ws.floats(x.rows);
+      kern.rowSquaredNorms(x.rows, x.cols, x.ptr, this.xNorms);
+    } else {
+      this.xNorms = xNorms;
+    }
   }
 
   /** Writes initial centres (centred coordinates) into `centers`. */
@@ -163,15 +168,20 @@ export class LloydState {
    */
   run(kern: Kernels, maxIter: number, tolAbs: number): { nIter: number; inertia: number; strict: boolean } {
     const { n, d, k, x, xNorms, labels, minDist, sums, counts, scratch, centers } = this;
+    // kmeansAssign keeps sums and counts in step with the labels: no row in any cluster yet.
     new Int32Array(heapF32().buffer, labels, n).fill(-1);
+    new Float64Array(heapF32().buffer, sums, k * d).fill(0);
+    new Int32Array(heapF32().buffer, counts, k).fill(0);
     let strict = false;
     let it = 0;
     while (it < maxIter) {
       it++;
       const changed = kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch);
       if (changed === 0) { strict = true; break; }
-      kern.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
+      const moved = kern.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
       const shift = kern.kmeansUpdate(k, d, sums, counts, centers);
+      // Relocation moved rows in the totals but not in the labels: back in step.
+      if (moved > 0) kern.kmeansLabelSums(n, d, k, x, labels, sums, counts);
       if (shift <= tolAbs) break;
     }
     if (!strict) kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, 0, 0, scratch);
@@ -198,11 +208,13 @@ const MAX_SQUARED_NORM = 3.4028234663852886e38 / 4;
 /**
  * Refuses centred points too far from the centre for k-means' float32 squared
  * distances (|x| above ~9.2e18): they would overflow to ∞ and every label would be
- * a tie, silently. `from` says what the points were centred on.
+ * a tie, silently. `from` says what the points were centred on. Returns the
+ * rows' squared norms (x.rows f32 in ws), which the distance kernels read.
  */
-export function checkSpread(ws: Workspace, where: string, x: Staged, from: string): void {
+export function checkSpread(ws: Workspace, where: string, x: Staged, from: string): number {
   const norms = ws.floats(x.rows);
-  runtime(where).kernels.rowSquaredNorms(x.rows, x.cols, x.ptr, norms);
+  const largest = runtime(where).kernels.rowSquaredNorms(x.rows, x.cols, x.ptr, norms);
+  if (largest <= MAX_SQUARED_NORM) return norms;
   const heap = heapF32();
   const at = norms >>> 2;
   // Among the rows over the limit, the farthest (the one to look at), by its norm in f64.
@@ -213,7 +225,7 @@ export function checkSpread(ws: Workspace, where: string, x: Staged, from: strin
     for (let j = 0; j < x.cols; j++) sq += heap[(x.ptr >>> 2) + i * x.cols + j]! ** 2;
     if (worst < 0 || sq > worstSq) { worst = i; worstSq = sq; }
   }
-  if (worst < 0) return;
+  if (worst < 0) return norms;
   throw new ArgumentError(
     `${where}: points row ${worst} lies ${Math.sqrt(worstSq).toExponential(2)} from ${from}, too far for squared distances in float32 ` +
       `(at most ${Math.sqrt(MAX_SQUARED_NORM).toExponential(1)}); rescale the data`,
@@ -265,8 +277,8 @@ export class KMeans {
       const kern = runtime(where).kernels;
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
-      checkSpread(ws, where, x, 'the column means');
-      const state = new LloydState(ws, x, this.k);
+      const norms = checkSpread(ws, where, x, 'the column means');
+      const state = new LloydState(ws, x, this.k, norms);
       const rngState = new RngState(this.seed, CLUSTER_STREAM);
       const rng = rngState.enter(ws);
       let best: { centers: Float32Array; labels: Int32Array; inertia: number; nIter: number } | null = null;
@@ -407,13 +419,12 @@ export function assignPoints<T>(
   try {
     const x = stagePoints(ws, where, points, shift.length);
     shiftRows(ws, x, shift);
-    checkSpread(ws, where, x, 'the fitted column means');
+    const xNorms = checkSpread(ws, where, x, 'the fitted column means');
     const kern = runtime(where).kernels;
-    const xNorms = ws.floats(x.rows), labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
+    const labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
     const c = ws.floats(centers.length);
     const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
     writeF32(c, centers);
-    kern.rowSquaredNorms(x.rows, x.cols, x.ptr, xNorms);
     kern.kmeansAssign(x.rows, x.cols, k, x.ptr, xNorms, c, labels, minDist, 0, 0, scratch);
     return then(ws, x, { labels, minDist }, kern, c);
   } finally {
@@ -427,12 +438,11 @@ export function transformPoints(where: string, points: Points, centers: Float32A
   try {
     const x = stagePoints(ws, where, points, shift.length);
     shiftRows(ws, x, shift);
-    checkSpread(ws, where, x, 'the fitted column means');
+    const xNorms = checkSpread(ws, where, x, 'the fitted column means');
     const kern = runtime(where).kernels;
-    const xNorms = ws.floats(x.rows), c = ws.floats(centers.length);
+    const c = ws.floats(centers.length);
     const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
     writeF32(c, centers);
-    kern.rowSquaredNorms(x.rows, x.cols, x.ptr, xNorms);
     const out = Matrix.zeros(x.rows, k);
     kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out.ptr, scratch);
     return out;

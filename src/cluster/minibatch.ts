@@ -367,6 +367,13 @@ class BatchBuffers {
   step(kern: Kernels, b: Staged, centers: number, weights: number | null): number {
     const k = this.k;
     kern.rowSquaredNorms(b.rows, b.cols, b.ptr, this.xNorms);
+    if (weights !== null) {
+      // The batch's own totals: kmeansAssign adds each row that leaves label −1.
+      const buf = heapF32().buffer;
+      new Int32Array(buf, this.labels, b.rows).fill(-1);
+      new Float64Array(buf, this.sums, k * b.cols).fill(0);
+      new Int32Array(buf, this.counts, k).fill(0);
+    }
     kern.kmeansAssign(b.rows, b.cols, k, b.ptr, this.xNorms, centers, this.labels, this.minDist,
       weights === null ? 0 : this.sums, weights === null ? 0 : this.counts, this.scratch);
     const inertia = kern.sum(b.rows, this.minDist);

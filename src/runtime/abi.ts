@@ -111,7 +111,7 @@ export interface Kernels {
 
   // Clustering (assembly/rowstats.ts, assembly/kmeans.ts, assembly/gmm.ts; used by
   // src/cluster/). Row statistics over n × d f32; f64 arrays are 8-byte aligned.
-  rowSquaredNorms(n: number, d: number, x: Ptr, out: Ptr): void;
+  rowSquaredNorms(n: number, d: number, x: Ptr, out: Ptr): number;
   colMeanVar(n: number, d: number, x: Ptr, mean: Ptr, variance: Ptr): void;
   subtractColumns(n: number, d: number, x: Ptr, shift: Ptr, out: Ptr): void;
   rowMeanSquaredError(n: number, d: number, a: Ptr, b: Ptr, out: Ptr): void;
@@ -122,6 +122,7 @@ export interface Kernels {
     n: number, d: number, k: number, x: Ptr, xNorms: Ptr, centers: Ptr,
     labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr, scratch: Ptr,
   ): number;
+  kmeansLabelSums(n: number, d: number, k: number, x: Ptr, labels: Ptr, sums: Ptr, counts: Ptr): void;
   kmeansDistances(n: number, d: number, k: number, x: Ptr, xNorms: Ptr, centers: Ptr, out: Ptr, scratch: Ptr): void;
   kmeansUpdate(k: number, d: number, sums: Ptr, counts: Ptr, centers: Ptr): number;
   kmeansRelocateEmpty(n: number, d: number, k: number, x: Ptr, labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr): number;

@@ -28,6 +28,7 @@ function buffers() {
     f64(values) { const p = alloc(values.length * 8); new Float64Array(heapF32().buffer, p, values.length).set(values); return p; },
     i32(values) { const p = alloc(values.length * 4); new Int32Array(heapF32().buffer, p, values.length).set(values); return p; },
     bytes: alloc,
+    write(p, values) { heapF32().set(values, p >>> 2); },
     readF32: (p, n) => heapF32().slice(p >>> 2, (p >>> 2) + n),
     readF64: (p, n) => new Float64Array(heapF32().buffer, p, n).slice(),
     readI32: (p, n) => new Int32Array(heapF32().buffer, p, n).slice(),
@@ -54,10 +55,11 @@ test('rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError vs f64 r
       const xs = seededValues(n * d, d * 31 + n).map((v) => v * 3 + 1);
       const ys = seededValues(n * d, d * 37 + n);
       const x = b.f32(xs), y = b.f32(ys), out = b.bytes(n * 4);
-      K().rowSquaredNorms(n, d, x, out);
+      const largest = K().rowSquaredNorms(n, d, x, out);
       const norms = Array.from({ length: n }, (_, i) => xs.subarray(i * d, (i + 1) * d).reduce((s, v) => s + v * v, 0));
       // f32 sum of d positive terms: a few ulps of the value.
       assertClose(b.readF32(out, n), norms, { atol: 0, rtol: 4e-7 * d, label: `norms n=${n} d=${d}` });
+      assert.equal(largest, Math.max(...b.readF32(out, n)), `largest norm n=${n} d=${d}`);
 
       const mean = b.bytes(d * 8), variance = b.bytes(d * 8);
       K().colMeanVar(n, d, x, mean, variance);
@@ -105,16 +107,20 @@ test('firstNonFinite finds the first NaN/±∞ in the SIMD body and the tail, an
 
 test('kmeansAssign: labels exact, distances, sums and counts vs f64 (k around the 8-panel and the 32-mask, several blocks)', () => {
   let seed = 1;
-  for (const d of [1, 3, 4, 5, 16, 17]) {
+  for (const d of [1, 2, 3, 4, 5, 16, 17]) {
     for (const k of [1, 3, 8, 9, 17, 40]) {
-      for (const n of [1, 5, 300, 600]) {
+      // d ≤ 4 runs 4 rows at a time (n = 1, 6, 7: only a tail; 2051: 4 banks flushed
+      // every 1024 rows, then a tail of 3).
+      for (const n of d <= 4 ? [1, 6, 7, 300, 2051] : [1, 5, 300, 600]) {
         const b = buffers();
         const xs = blobs(n, d, Math.max(k, 1), { seed: seed++, spread: 0.4 });
         const cs = Float32Array.from({ length: k * d }, (_, t) => xs[(((t / d) | 0) * 7 % n) * d + (t % d)] + 0.01 * ((t % 5) - 2));
         const x = b.f32(xs), c = b.f32(cs), xn = b.bytes(n * 4);
         K().rowSquaredNorms(n, d, x, xn);
         const labels = b.i32(new Int32Array(n).fill(-1)), minDist = b.bytes(n * 4);
-        const sums = b.bytes(k * d * 8), counts = b.bytes(k * 4), scratch = b.bytes(K().kmeansScratchBytes(d, k));
+        // Every label −1, so the totals start at zero.
+        const sums = b.f64(new Float64Array(k * d)), counts = b.i32(new Int32Array(k));
+        const scratch = b.bytes(K().kmeansScratchBytes(d, k));
         const changed = K().kmeansAssign(n, d, k, x, xn, c, labels, minDist, sums, counts, scratch);
         const X = Float64Array.from(xs), C = Float64Array.from(cs);
         const ref = assignRef(X, n, d, C, k);
@@ -139,10 +145,26 @@ test('kmeansAssign: labels exact, distances, sums and counts vs f64 (k around th
         assert.deepEqual(b.readI32(counts, k), rc, `${label}: counts`);
         const abs = new Float64Array(k * d);
         for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) abs[got[i] * d + f] += Math.abs(X[i * d + f]);
-        // Each block's f32 partial sums hold ≤ 256 rows: ≤ 256·eps relative to Σ|x|.
-        assertClose(b.readF64(sums, k * d), rs, { atol: 1e-30, rtol: 256 * 6e-8, scale: abs, label: `${label}: sums` });
+        // f64 sums of f32 values.
+        assertClose(b.readF64(sums, k * d), rs, { atol: 1e-30, rtol: 1e-12, scale: abs, label: `${label}: sums` });
         // A second call with the same centres changes nothing.
         assert.equal(K().kmeansAssign(n, d, k, x, xn, c, labels, minDist, 0, 0, scratch), 0, `${label}: stable`);
+        // Moved centres: only the rows whose label changes move between the totals,
+        // which then equal the totals under the new labels.
+        const before = b.readI32(labels, n);
+        const cs2 = Float32Array.from(cs, (v, t) => v + 0.3 * Math.sin(7 * t + k));
+        b.write(c, cs2);
+        const moved = K().kmeansAssign(n, d, k, x, xn, c, labels, minDist, sums, counts, scratch);
+        const after = b.readI32(labels, n);
+        assert.equal(moved, after.filter((v, i) => v !== before[i]).length, `${label}: moved rows counted`);
+        const again = sumsRef(X, n, d, after, k);
+        assert.deepEqual(b.readI32(counts, k), again.counts, `${label}: counts after the move`);
+        assertClose(b.readF64(sums, k * d), again.sums, { atol: 1e-30, rtol: 1e-12, scale: abs, label: `${label}: sums after the move` });
+        // kmeansLabelSums rebuilds the same totals from the labels alone.
+        const sums2 = b.bytes(k * d * 8), counts2 = b.bytes(k * 4);
+        K().kmeansLabelSums(n, d, k, x, labels, sums2, counts2);
+        assert.deepEqual(b.readI32(counts2, k), again.counts, `${label}: kmeansLabelSums counts`);
+        assertClose(b.readF64(sums2, k * d), again.sums, { atol: 1e-30, rtol: 1e-12, scale: abs, label: `${label}: kmeansLabelSums` });
         b.free();
       }
     }
@@ -150,7 +172,7 @@ test('kmeansAssign: labels exact, distances, sums and counts vs f64 (k around th
 });
 
 test('kmeansDistances (transform) vs f64; kmeansUpdate, kmeansRowDistances, kmeansMiniBatchUpdate exactly', () => {
-  for (const d of [1, 4, 5, 17]) {
+  for (const d of [1, 2, 3, 4, 5, 17]) {
     for (const k of [1, 6, 9]) {
       const n = 260, b = buffers();
       const xs = blobs(n, d, k, { seed: d * 10 + k });
