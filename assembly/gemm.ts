@@ -209,67 +209,148 @@ function gemmRow(
 // Aᵀ·op(B) with N ≤ 6 (the weight gradient of a narrow layer, dW = Xᵀ·dY):
 // an 8-wide panel would waste (8 − N)/8 of the work, so this kernel runs along
 // the other axis. With A stored K×M, A(i..i+3, k) is 4 contiguous floats: one
-// vector load, times a broadcast of B(k, j) for each of the N columns.
-// Accumulators + broadcasts + A + product = 2N + 2 ≤ 14 registers, spill-free
-// even when V8 hoists the broadcasts. M is a multiple of 4 here.
+// vector load, times a broadcast of B(k, j) for each column. M is a multiple
+// of 4 here.
+//
+// Measured on dW = Xᵀ·dY, X 1024×128, dY 1024×5 (AMD EPYC Zen 5, V8 11.3):
+// - One 4-row × N tile (N accumulators) ran 39 GFLOP/s. Each accumulator is a
+//   chain of f32x4.add, one add per k, and 5 chains cannot hide the add latency
+//   behind the 2 add pipes: 4-row tiles ran in proportion to N (N = 2, 3, 4:
+//   20, 30, 42 GFLOP/s), about 3.2 cycles per k whatever N. Hence more rows.
+// - An 8×5 tile needs 10 accumulators + 2 A + 5 broadcasts (V8 hoists every
+//   load of an iteration to its top) + 1 product = 18 of the 15 xmm registers:
+//   3 accumulators spill, 26 GFLOP/s (24 with a pre-splatted B pack instead of
+//   broadcasts: the same register count). Pre-splatting B for the 4-row tile
+//   did not help either (41–42 vs 45–46): it trades 5 broadcasts for 5 loads.
+// - So the columns go in groups whose tiles fit: 16 rows × 2 columns (8 + 4 +
+//   2 + 1 = 15 registers; 62–65 GFLOP/s alone, ahead of 8 × 4 at 55–59) and
+//   8 rows × 3 columns (6 + 2 + 3 + 1 = 12; 56–58; 12 × 3 needs 16 and ran 25).
+//   N = 5 is 3 + 2 (two passes over A, which stays in L2), N = 4 is 2 + 2, N = 6
+//   is 2 + 2 + 2 (58–59 GFLOP/s, 3 + 3 ran 52–56), N = 1 takes 16-row × 1 tiles
+//   (4 chains, 37). Rows left over take the 8-row, then the 4-row tile.
+// - B is read in place when its rows are contiguous (not transposed): the
+//   broadcasts need no pack, so K is not blocked and each tile has one
+//   epilogue, not one per 256 k (4-row tile: 39 → 45 GFLOP/s). A transposed B
+//   is packed per KC block into PACK_B.
+// - storeColumn is inlined: called, it cost 4–8% (the accumulators still live
+//   are spilled around every call).
+// All together 39 → 59–61 GFLOP/s on that shape (16–18× TF.js-wasm).
 function gemmNarrowT(
   N: i32, M: i32, K: i32, alpha: f32, a: usize, lda: i32, b: usize, bK: usize, bCol: usize,
   beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
 ): void {
   const aK = <usize>lda << 2;
   const cRow = <usize>ldc << 2;
-  for (let pc = 0; pc < K; pc += KC) {
-    const kc = min(KC, K - pc);
+  const inPlace = bCol == 4;
+  const kb = inPlace ? K : KC;
+  for (let pc = 0; pc < K; pc += kb) {
+    const kc = min(kb, K - pc);
     const last = pc + kc >= K;
-    packPanelB(b + <usize>pc * bK, bK, bCol, kc, N, PACK_B);
+    let pb = b + <usize>pc * bK, pbK = bK;
+    if (!inPlace) {
+      packPanelB(pb, bK, bCol, kc, N, PACK_B);
+      pb = PACK_B; pbK = NR << 2;
+    }
     const betaHere: f32 = pc == 0 ? beta : 1;
-    const biasHere: usize = last ? bias : 0;
     const actHere: i32 = last ? act : ACT_IDENTITY;
-    for (let i = 0; i < M; i += MR) {
-      const pa = a + <usize>pc * aK + (<usize>i << 2);
-      const pcTile = c + <usize>i * cRow;
-      switch (N) {
-        case 1: narrowTile(1, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
-        case 2: narrowTile(2, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
-        case 3: narrowTile(3, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
-        case 4: narrowTile(4, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
-        case 5: narrowTile(5, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
-        default: narrowTile(6, pa, aK, kc, pcTile, cRow, alpha, betaHere, biasHere, actHere); break;
+    const pa = a + <usize>pc * aK;
+    // Columns j.. in groups of 1 (N = 1), 2 (an even number left) or 3.
+    for (let j = 0; j < N;) {
+      const left = N - j;
+      const pbj = pb + (<usize>j << 2);
+      const pcj = c + (<usize>j << 2);
+      const biasHere: usize = last && bias ? bias + (<usize>j << 2) : 0;
+      if (left == 1) {
+        narrowPass(1, M, pa, aK, pbj, pbK, kc, pcj, cRow, alpha, betaHere, biasHere, actHere);
+        j += 1;
+      } else if ((left & 1) == 0) {
+        narrowPass(2, M, pa, aK, pbj, pbK, kc, pcj, cRow, alpha, betaHere, biasHere, actHere);
+        j += 2;
+      } else {
+        narrowPass(3, M, pa, aK, pbj, pbK, kc, pcj, cRow, alpha, betaHere, biasHere, actHere);
+        j += 3;
       }
     }
   }
 }
 
-// One 4-row × n-column tile of gemmNarrowT; n is a literal at every call site,
-// so the optimizer drops the unused accumulators and branches.
+// All M rows × w columns (w literal): 16-row tiles for w ≤ 2, then 8, then 4 rows.
 // @ts-ignore: decorator
-@inline function narrowTile(
-  n: i32, pa: usize, aK: usize, kc: i32, pc: usize, cRow: usize,
+@inline function narrowPass(
+  w: i32, M: i32, pa: usize, aK: usize, pb: usize, bK: usize, kc: i32, pc: usize, cRow: usize,
   alpha: f32, beta: f32, bias: usize, act: i32,
 ): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
-  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
-  let pb = PACK_B;
-  for (let k = 0; k < kc; k++) {
-    const av = v128.load(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load32_splat(pb)));
-    if (n > 1) c1 = f32x4.add(c1, f32x4.mul(av, v128.load32_splat(pb, 4)));
-    if (n > 2) c2 = f32x4.add(c2, f32x4.mul(av, v128.load32_splat(pb, 8)));
-    if (n > 3) c3 = f32x4.add(c3, f32x4.mul(av, v128.load32_splat(pb, 12)));
-    if (n > 4) c4 = f32x4.add(c4, f32x4.mul(av, v128.load32_splat(pb, 16)));
-    if (n > 5) c5 = f32x4.add(c5, f32x4.mul(av, v128.load32_splat(pb, 20)));
-    pa += aK; pb += NR << 2;
+  let i = 0;
+  if (w < 3) {
+    for (; i + 16 <= M; i += 16) {
+      narrowTile(4, w, pa + (<usize>i << 2), aK, pb, bK, kc, pc + <usize>i * cRow, cRow, alpha, beta, bias, act);
+    }
   }
-  storeColumn(pc, cRow, c0, alpha, beta, bias, act);
-  if (n > 1) storeColumn(pc + 4, cRow, c1, alpha, beta, bias ? bias + 4 : 0, act);
-  if (n > 2) storeColumn(pc + 8, cRow, c2, alpha, beta, bias ? bias + 8 : 0, act);
-  if (n > 3) storeColumn(pc + 12, cRow, c3, alpha, beta, bias ? bias + 12 : 0, act);
-  if (n > 4) storeColumn(pc + 16, cRow, c4, alpha, beta, bias ? bias + 16 : 0, act);
-  if (n > 5) storeColumn(pc + 20, cRow, c5, alpha, beta, bias ? bias + 20 : 0, act);
+  for (; i + 8 <= M; i += 8) {
+    narrowTile(2, w, pa + (<usize>i << 2), aK, pb, bK, kc, pc + <usize>i * cRow, cRow, alpha, beta, bias, act);
+  }
+  if (i < M) narrowTile(1, w, pa + (<usize>i << 2), aK, pb, bK, kc, pc + <usize>i * cRow, cRow, alpha, beta, bias, act);
+}
+
+// One (4·v)-row × w-column tile of gemmNarrowT (v = 1, 2 or 4; w ≤ 3, and
+// w ≤ 2 when v = 4): accumulator crj holds rows 4r..4r+3 of column j. v and w
+// are literals at every call site, so the optimizer drops the unused
+// accumulators and branches.
+// @ts-ignore: decorator
+@inline function narrowTile(
+  v: i32, w: i32, pa: usize, aK: usize, pb: usize, bK: usize, kc: i32, pc: usize, cRow: usize,
+  alpha: f32, beta: f32, bias: usize, act: i32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const a0 = v128.load(pa);
+    const a1 = v > 1 ? v128.load(pa, 16) : a0;
+    const a2 = v > 2 ? v128.load(pa, 32) : a0;
+    const a3 = v > 2 ? v128.load(pa, 48) : a0;
+    let s = v128.load32_splat(pb);
+    c00 = f32x4.add(c00, f32x4.mul(a0, s));
+    if (v > 1) c10 = f32x4.add(c10, f32x4.mul(a1, s));
+    if (v > 2) { c20 = f32x4.add(c20, f32x4.mul(a2, s)); c30 = f32x4.add(c30, f32x4.mul(a3, s)); }
+    if (w > 1) {
+      s = v128.load32_splat(pb, 4);
+      c01 = f32x4.add(c01, f32x4.mul(a0, s));
+      if (v > 1) c11 = f32x4.add(c11, f32x4.mul(a1, s));
+      if (v > 2) { c21 = f32x4.add(c21, f32x4.mul(a2, s)); c31 = f32x4.add(c31, f32x4.mul(a3, s)); }
+    }
+    if (w > 2) {
+      s = v128.load32_splat(pb, 8);
+      c02 = f32x4.add(c02, f32x4.mul(a0, s));
+      if (v > 1) c12 = f32x4.add(c12, f32x4.mul(a1, s));
+    }
+    pa += aK; pb += bK;
+  }
+  const b1: usize = bias ? bias + 4 : 0, b2: usize = bias ? bias + 8 : 0;
+  const r4 = cRow << 2;
+  storeColumn(pc, cRow, c00, alpha, beta, bias, act);
+  if (w > 1) storeColumn(pc + 4, cRow, c01, alpha, beta, b1, act);
+  if (w > 2) storeColumn(pc + 8, cRow, c02, alpha, beta, b2, act);
+  if (v > 1) {
+    pc += r4;
+    storeColumn(pc, cRow, c10, alpha, beta, bias, act);
+    if (w > 1) storeColumn(pc + 4, cRow, c11, alpha, beta, b1, act);
+    if (w > 2) storeColumn(pc + 8, cRow, c12, alpha, beta, b2, act);
+  }
+  if (v > 2) {
+    pc += r4;
+    storeColumn(pc, cRow, c20, alpha, beta, bias, act);
+    if (w > 1) storeColumn(pc + 4, cRow, c21, alpha, beta, b1, act);
+    pc += r4;
+    storeColumn(pc, cRow, c30, alpha, beta, bias, act);
+    if (w > 1) storeColumn(pc + 4, cRow, c31, alpha, beta, b1, act);
+  }
 }
 
 // Writes the 4 rows of one C column held in v (same epilogue as storeRow).
-function storeColumn(pc: usize, cRow: usize, v: v128, alpha: f32, beta: f32, bias: usize, act: i32): void {
+// @ts-ignore: decorator
+@inline function storeColumn(pc: usize, cRow: usize, v: v128, alpha: f32, beta: f32, bias: usize, act: i32): void {
   v = f32x4.mul(v, f32x4.splat(alpha));
   if (beta != 0) {
     const old = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(pc)),

@@ -81,6 +81,28 @@ test('alpha, beta and the fused bias + ReLU epilogue (applied once, after the la
   }
 });
 
+test('Aᵀ·op(B) with N ≤ 6 (narrow kernel): every column grouping, 16/8/4-row tiles and their remainders, B in place and packed', () => {
+  // Rows: 16-row tiles (w ≤ 2), then 8, then 4, then M % 4 through the general
+  // path. K: a transposed B is packed per 256-deep block (257 and 600 cross
+  // blocks), a plain B is read in place over all of K.
+  const Ms = [4, 8, 12, 16, 20, 24, 28, 32, 44, 13, 18, 31, 131];
+  const Ks = [1, 5, 256, 257, 600];
+  const epilogues = [
+    {}, { alpha: -0.5 }, { beta: 0 }, { beta: 0.25 }, { withBias: true },
+    { relu: true }, { alpha: 2, beta: 1, withBias: true, relu: true },
+  ];
+  let seed = 9000;
+  for (let N = 1; N <= 6; N++) {
+    for (let i = 0; i < Ms.length; i++) {
+      const K = Ks[(i + N) % Ks.length];
+      for (const transB of [false, true]) {
+        const e = epilogues[seed % epilogues.length];
+        runCase({ M: Ms[i], N, K, transA: true, transB, ...e, seed: seed++ });
+      }
+    }
+  }
+});
+
 test('beta = 0 never reads C: NaN already in C does not leak into the result', () => {
   for (const [M, N, K] of [[3, 5, 2], [10, 16, 300], [7, 9, 3]]) {
     for (const [transA, transB] of TRANSPOSES) {
