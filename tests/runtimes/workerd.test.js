@@ -1,25 +1,25 @@
 // manytask in a Cloudflare Worker, run by real workerd through Miniflare.
 //
-// Each Worker is built the way wrangler builds one: a user's worker.js that
-// imports the `manytask` package from node_modules, bundled by esbuild with the
-// `workerd`/`worker`/`browser` conditions, every .wasm kept out of the bundle as
-// a CompiledWasm module (wrangler's default rule: hashed name beside the bundle,
-// imported as a WebAssembly.Module), `node:*` imports left external as wrangler
-// does without the nodejs_compat flag (it warns about them), and the bundle plus
-// its .wasm handed to workerd as an explicit module list, as `wrangler dev` does.
+// Each Worker is built the way wrangler builds one (helpers/wrangler-bundle.js):
+// a user's worker.js that imports the `manytask` package from node_modules,
+// bundled by esbuild with the `workerd`/`worker`/`browser` conditions, every
+// .wasm kept out of the bundle as a CompiledWasm module (wrangler's default
+// rule: hashed name beside the bundle, imported as a WebAssembly.Module),
+// `node:*` imports left external as wrangler does without the nodejs_compat
+// flag (it warns about them), and the bundle plus its .wasm handed to workerd
+// as an explicit module list, as `wrangler dev` does.
 // Two Workers, each its own isolate:
 //   auto:     `await init()`: the workerd entry supplies its own bundled module;
 //   explicit: `import wasm from 'manytask/manytask.wasm'; await init(wasm)`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, writeFile, readFile, copyFile, symlink, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, symlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, basename } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
+import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
 import { nodeResults, checkResults, nodeTraining, checkTraining } from './helpers/check.js';
 
 const CASES_MODULE = fileURLToPath(new URL('./helpers/gemm-cases.js', import.meta.url));
@@ -62,70 +62,13 @@ export default {
 `,
 };
 
-/** wrangler's CompiledWasm rule: `*.wasm` / `*.wasm?module` become external modules copied beside the bundle. */
-function compiledWasm(outdir, copied) {
-  return {
-    name: 'compiled-wasm',
-    setup(build) {
-      build.onResolve({ filter: /\.wasm(\?module)?$/ }, async (args) => {
-        if (args.pluginData?.compiledWasm) return undefined;
-        const resolved = await build.resolve(args.path.replace(/\?module$/, ''), {
-          kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { compiledWasm: true },
-        });
-        if (resolved.errors.length > 0) return { errors: resolved.errors };
-        const bytes = await readFile(resolved.path);
-        const name = `${createHash('sha1').update(bytes).digest('hex')}-${basename(resolved.path)}`;
-        await copyFile(resolved.path, join(outdir, name));
-        copied.add(resolved.path);
-        return { path: `./${name}`, external: true };
-      });
-    },
-  };
-}
-
-/** wrangler without nodejs_compat: a `node:*` import stays external, with a warning at build time. */
-function nodeBuiltinsExternal(found) {
-  return {
-    name: 'node-builtins-external',
-    setup(build) {
-      build.onResolve({ filter: /^node:/ }, (args) => {
-        found.add(`${args.path} (${args.kind}, from ${basename(args.importer)})`);
-        return { path: args.path, external: true };
-      });
-    },
-  };
-}
-
+/** Worker `name` as its own wrangler project under tmp (which holds node_modules), built as wrangler would. */
 async function bundleWorker(tmp, name) {
-  const entry = join(tmp, 'src', `${name}.js`);
-  await writeFile(entry, WORKERS[name]);
-  const outdir = join(tmp, `out-${name}`);
-  await mkdir(outdir, { recursive: true });
-  const copied = new Set();
-  const nodeImports = new Set();
-  const result = await esbuild.build({
-    absWorkingDir: tmp,
-    entryPoints: [entry],
-    outfile: join(outdir, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    plugins: [compiledWasm(outdir, copied), nodeBuiltinsExternal(nodeImports)],
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const wasmFiles = new Set();
-  for (const out of Object.values(result.metafile.outputs)) {
-    for (const imp of out.imports) if (imp.external && imp.path.endsWith('.wasm')) wasmFiles.add(join(outdir, imp.path));
-  }
-  const modules = [
-    { type: 'ESModule', path: join(outdir, 'worker.js') },
-    ...[...wasmFiles].map((path) => ({ type: 'CompiledWasm', path })),
-  ];
-  return { outdir, modules, copied: [...copied], nodeImports: [...nodeImports], inputs: Object.keys(result.metafile.inputs) };
+  const dir = join(tmp, name);
+  await mkdir(join(dir, 'src'), { recursive: true });
+  await writeFile(join(dir, 'src', 'worker.js'), WORKERS[name]);
+  await writeFile(join(dir, 'wrangler.toml'), `name = "${name}"\nmain = "src/worker.js"\ncompatibility_date = "2025-01-01"\n`);
+  return bundleWorkerProject(dir, join(tmp, `out-${name}`));
 }
 
 test('manytask in workerd (Miniflare): init() with the bundled module, and init(wasm)', { timeout: 120_000 }, async (t) => {
@@ -135,7 +78,6 @@ test('manytask in workerd (Miniflare): init() with the bundled module, and init(
   try {
     // A user project with manytask installed: node_modules/manytask is this repo.
     await mkdir(join(tmp, 'node_modules'), { recursive: true });
-    await mkdir(join(tmp, 'src'), { recursive: true });
     await symlink(REPO, join(tmp, 'node_modules', 'manytask'), 'dir');
 
     const bundles = {};
@@ -148,8 +90,8 @@ test('manytask in workerd (Miniflare): init() with the bundled module, and init(
         assert.ok(!b.inputs.some((p) => p.endsWith(other)), `${name}: bundle includes ${other}; inputs: ${b.inputs.join(', ')}`);
       }
       // Both imports of the .wasm (the entry's and the worker's own) are the one dist/manytask.wasm.
-      assert.deepEqual(b.copied, [join(REPO, 'dist', 'manytask.wasm')], `${name}: CompiledWasm modules`);
-      assert.equal(b.modules.length, 2, `${name}: modules ${JSON.stringify(b.modules)}`);
+      assert.deepEqual(b.externals.map((e) => [e.type, e.source]), [['CompiledWasm', join(REPO, 'dist', 'manytask.wasm')]], `${name}: external modules`);
+      assert.equal(b.worker.modules.length, 2, `${name}: modules ${JSON.stringify(b.worker.modules)}`);
       // A Worker without nodejs_compat must build without wrangler's node: warnings.
       assert.deepEqual(b.nodeImports, [], `${name}: node: imports in the Worker bundle`);
     }
@@ -161,12 +103,7 @@ test('manytask in workerd (Miniflare): init() with the bundled module, and init(
         stdout.setEncoding('utf8').on('data', (d) => { runtimeOutput += d; });
         stderr.setEncoding('utf8').on('data', (d) => { runtimeOutput += d; });
       },
-      workers: Object.entries(bundles).map(([name, b]) => ({
-        name,
-        modules: b.modules,
-        modulesRoot: b.outdir,
-        compatibilityDate: '2025-01-01',
-      })),
+      workers: Object.values(bundles).map((b) => b.worker),
     });
     await mf.ready;
 
