@@ -410,6 +410,21 @@ export function centerRows(centers: Float32Array, shift: Float64Array, k: number
   return Array.from({ length: k }, (_, j) => Array.from({ length: d }, (_, f) => centers[j * d + f]! + shift[f]!));
 }
 
+/**
+ * New points against fitted centres: the points staged, shifted by the fitted
+ * column means and checked, their squared norms, the centres and the distance
+ * kernels' scratch, all in ws.
+ */
+function stageAgainst(ws: Workspace, where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number) {
+  const x = stagePoints(ws, where, points, shift.length);
+  shiftRows(ws, x, shift);
+  const xNorms = checkSpread(ws, where, x, 'the fitted column means');
+  const kern = runtime(where).kernels;
+  const c = ws.floats(centers.length);
+  writeF32(c, centers);
+  return { x, xNorms, kern, c, scratch: ws.alloc(kern.kmeansScratchBytes(x.cols, k)) };
+}
+
 /** Shared by KMeans and MiniBatchKMeans: nearest-centre assignment of new points. */
 export function assignPoints<T>(
   where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number,
@@ -417,14 +432,8 @@ export function assignPoints<T>(
 ): T {
   const ws = new Workspace(where);
   try {
-    const x = stagePoints(ws, where, points, shift.length);
-    shiftRows(ws, x, shift);
-    const xNorms = checkSpread(ws, where, x, 'the fitted column means');
-    const kern = runtime(where).kernels;
+    const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, shift, k);
     const labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
-    const c = ws.floats(centers.length);
-    const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
-    writeF32(c, centers);
     kern.kmeansAssign(x.rows, x.cols, k, x.ptr, xNorms, c, labels, minDist, 0, 0, scratch);
     return then(ws, x, { labels, minDist }, kern, c);
   } finally {
@@ -436,13 +445,7 @@ export function assignPoints<T>(
 export function transformPoints(where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number): Matrix {
   const ws = new Workspace(where);
   try {
-    const x = stagePoints(ws, where, points, shift.length);
-    shiftRows(ws, x, shift);
-    const xNorms = checkSpread(ws, where, x, 'the fitted column means');
-    const kern = runtime(where).kernels;
-    const c = ws.floats(centers.length);
-    const scratch = ws.alloc(kern.kmeansScratchBytes(x.cols, k));
-    writeF32(c, centers);
+    const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, shift, k);
     const out = Matrix.zeros(x.rows, k);
     kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out.ptr, scratch);
     return out;
