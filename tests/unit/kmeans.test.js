@@ -347,21 +347,27 @@ test('KMeans from fixed centres: labels equal the f64 Lloyd reference, inertia t
   }
 });
 
-test('KMeans: an empty cluster is re-seeded from the farthest point, as the reference does', () => {
-  const n = 600, d = 2, k = 4;
-  const xs = blobs(n, d, 3, { seed: 10, spread: 0.8, sep: 8 });
-  const initCentres = [Array.from(xs.subarray(0, 2)), Array.from(xs.subarray(2, 4)), Array.from(xs.subarray(4, 6)), [500, -500]];
-  const km = new KMeans({ k, init: initCentres, tol: 0 }).fit({ data: xs, rows: n, cols: d });
-  const { xc, mean } = centred(xs, n, d);
-  const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
-  const ref = lloydRef(xc, n, d, c0, k, { maxIter: 300, tolAbs: 0 });
-  assert.ok(ref.minGap > 1e-5, `min relative gap ${ref.minGap}`);
-  assert.deepEqual(km.labels, ref.labels);
-  const sizes = new Array(k).fill(0);
-  for (const l of km.labels) sizes[l]++;
-  assert.ok(sizes.every((s) => s > 0), `every cluster has points: ${sizes}`);
-  assert.ok(km.clusterCenters[3].every((v) => Math.abs(v) < 50), 'the far centre came back to the data');
-  assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia);
+test('KMeans: an empty cluster is re-seeded from the farthest point, as the reference does (direct and GEMM paths)', () => {
+  // d = 2 runs the direct distances, d = 6 the GEMM; both keep the centre sums
+  // incrementally and must rebuild them after the relocation.
+  for (const d of [2, 6]) {
+    const n = 600, k = 4;
+    const xs = blobs(n, d, 3, { seed: 10, spread: 0.8, sep: 8 });
+    const far = Array.from({ length: d }, (_, f) => (f % 2 ? -500 : 500));
+    const initCentres = [0, 1, 2].map((r) => Array.from(xs.subarray(r * d, (r + 1) * d))).concat([far]);
+    const km = new KMeans({ k, init: initCentres, tol: 0 }).fit({ data: xs, rows: n, cols: d });
+    const { xc, mean } = centred(xs, n, d);
+    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+    const ref = lloydRef(xc, n, d, c0, k, { maxIter: 300, tolAbs: 0 });
+    assert.ok(ref.minGap > 1e-5, `d=${d}: min relative gap ${ref.minGap}`);
+    assert.deepEqual(km.labels, ref.labels, `d=${d}: labels`);
+    assert.equal(km.nIter, ref.nIter, `d=${d}: iterations`);
+    const sizes = new Array(k).fill(0);
+    for (const l of km.labels) sizes[l]++;
+    assert.ok(sizes.every((s) => s > 0), `d=${d}: every cluster has points: ${sizes}`);
+    assert.ok(km.clusterCenters[3].every((v) => Math.abs(v) < 50), `d=${d}: the far centre came back to the data`);
+    assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia, `d=${d}: inertia`);
+  }
 });
 
 test('k-means++ puts one centre in each of k separated blobs and beats random init on mean inertia', () => {
