@@ -37,6 +37,19 @@ await mkdir('dist', { recursive: true });
 await copyFile('build/manytask.wasm', 'dist/manytask.wasm');
 await copyFile('build/infer.wasm', 'dist/infer.wasm');
 
+// The ES-module entries (library and manytask/infer): one file per export
+// condition, shared code in chunks, each .wasm loaded beside them at run time.
+const entryBuild = {
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
 await esbuild.build({
   entryPoints: {
     index: 'src/entries/index.ts',
@@ -45,16 +58,9 @@ await esbuild.build({
     workerd: 'src/entries/workerd.ts',
     internal: 'src/internal.ts',
   },
-  outdir: 'dist',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
+  ...entryBuild,
   external: ['./manytask.wasm', 'node:*'],
   chunkNames: 'shared-[hash]',
-  sourcemap: true,
-  logLevel: 'warning',
 });
 
 // manytask/infer: its own build, so it shares no chunk (and no runtime state)
@@ -66,16 +72,9 @@ await esbuild.build({
     'infer-web': 'src/entries/infer-web.ts',
     'infer-workerd': 'src/entries/infer-workerd.ts',
   },
-  outdir: 'dist',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
+  ...entryBuild,
   external: ['./infer.wasm', 'node:*'],
   chunkNames: 'infer-shared-[hash]',
-  sourcemap: true,
-  logLevel: 'warning',
 });
 
 // The CLI: Node only, one file.
