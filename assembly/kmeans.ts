@@ -104,11 +104,6 @@ export function kmeansAssign(
   n: i32, d: i32, k: i32, x: usize, xNorms: usize, centers: usize,
   labels: usize, minDist: usize, sums: usize, counts: usize, scratch: usize,
 ): i32 {
-  const kp = padK(k);
-  const cpad = scratch;
-  const cnorm = cpad + (<usize>round4(kp * d) << 2);
-  const dblk = cnorm + (<usize>kp << 2);
-  const row = <usize>d << 2;
   if (d <= DIRECT_MAX_D) {
     switch (d) {
       case 1: return assignDirect1(n, k, x, centers, labels, minDist, sums, counts, scratch);
@@ -117,6 +112,12 @@ export function kmeansAssign(
       default: return assignDirect4(n, k, x, centers, labels, minDist, sums, counts, scratch);
     }
   }
+  // d > DIRECT_MAX_D: the GEMM expansion.
+  const kp = padK(k);
+  const cpad = scratch;
+  const cnorm = cpad + (<usize>round4(kp * d) << 2);
+  const dblk = cnorm + (<usize>kp << 2);
+  const row = <usize>d << 2;
   prepareCenters(d, k, kp, centers, cpad, cnorm);
   let changed = 0;
   for (let i0 = 0; i0 < n; i0 += BLOCK) {

@@ -82,7 +82,7 @@ export function colMeanVar(n: i32, d: i32, x: usize, mean: usize, variance: usiz
       const v = v128.load(p + (<usize>j << 2));
       const m = mean + (<usize>j << 3);
       v128.store(m, f64x2.add(v128.load(m), f64x2.promote_low_f32x4(v)));
-      v128.store(m, f64x2.add(v128.load(m, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+      v128.store(m, f64x2.add(v128.load(m, 16), f64x2.promote_low_f32x4(hiHalf(v))), 16);
     }
     for (; j < d; j++) {
       const m = mean + (<usize>j << 3);
@@ -98,7 +98,7 @@ export function colMeanVar(n: i32, d: i32, x: usize, mean: usize, variance: usiz
       const v = v128.load(p + (<usize>j << 2));
       const m = mean + (<usize>j << 3), q = variance + (<usize>j << 3);
       const lo = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(m));
-      const hi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), v128.load(m, 16));
+      const hi = f64x2.sub(f64x2.promote_low_f32x4(hiHalf(v)), v128.load(m, 16));
       v128.store(q, f64x2.add(v128.load(q), f64x2.mul(lo, lo)));
       v128.store(q, f64x2.add(v128.load(q, 16), f64x2.mul(hi, hi)), 16);
     }
@@ -202,7 +202,7 @@ export function subtractColumns(n: i32, d: i32, x: usize, shift: usize, out: usi
       const v = v128.load(p + (<usize>j << 2));
       const m = shift + (<usize>j << 3);
       const lo = f32x4.demote_f64x2_zero(f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(m)));
-      const hi = f32x4.demote_f64x2_zero(f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), v128.load(m, 16)));
+      const hi = f32x4.demote_f64x2_zero(f64x2.sub(f64x2.promote_low_f32x4(hiHalf(v)), v128.load(m, 16)));
       v128.store(q + (<usize>j << 2), i32x4.shuffle(lo, hi, 0, 1, 4, 5));
     }
     for (; j < d; j++) {
@@ -225,8 +225,8 @@ export function rowMeanSquaredError(n: i32, d: i32, a: usize, b: usize, out: usi
       const va = v128.load(pa + o), vb = v128.load(pb + o);
       const lo = f64x2.sub(f64x2.promote_low_f32x4(va), f64x2.promote_low_f32x4(vb));
       const hi = f64x2.sub(
-        f64x2.promote_low_f32x4(i32x4.shuffle(va, va, 2, 3, 0, 1)),
-        f64x2.promote_low_f32x4(i32x4.shuffle(vb, vb, 2, 3, 0, 1)),
+        f64x2.promote_low_f32x4(hiHalf(va)),
+        f64x2.promote_low_f32x4(hiHalf(vb)),
       );
       acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
       acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
