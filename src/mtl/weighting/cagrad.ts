@@ -27,7 +27,7 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, numberOption,
+  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, numberOption, startCombining,
   type GradientSource, type SpecRecord,
 } from './common.js';
 import { SimplexSolver } from './simplex.js';
@@ -76,13 +76,7 @@ export class CagradWeighting extends BaseStrategy {
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     const T = this.T, act = this.#active, c = this.#c;
-    let n = 0;
-    for (let t = 0; t < T; t++) {
-      const on = input.active[t] !== 0;
-      out.taskWeights[t] = on ? 1 : 0;
-      out.sharedCoefficients[t] = 0;
-      if (on) act[n++] = t;
-    }
+    const n = startCombining(input.active, out, act, T);
     if (n > 0) {
       const divide = this.#rescale === 0 ? 1 : this.#rescale === 1 ? 1 + c * c : 1 + c;
       const solver = this.#solver;

@@ -301,6 +301,34 @@ export class EpochMeans {
 }
 
 // ---------------------------------------------------------------------------
+// Step outputs
+
+/** Task weights and shared coefficients both w[t] for the active tasks, 0 for the others. */
+export function weightActive(w: Float64Array, active: Uint8Array, out: WeightingStepOutput, T: number): void {
+  for (let t = 0; t < T; t++) {
+    const v = active[t] !== 0 ? w[t]! : 0;
+    out.taskWeights[t] = v;
+    out.sharedCoefficients[t] = v;
+  }
+}
+
+/**
+ * The start of a gradient-combining step (MGDA, PCGrad, CAGrad): task weight 1
+ * for the active tasks and 0 for the others, every shared coefficient 0; the
+ * active tasks' indices into `into`, in order. Returns how many there are.
+ */
+export function startCombining(active: Uint8Array, out: WeightingStepOutput, into: Int32Array, T: number): number {
+  let n = 0;
+  for (let t = 0; t < T; t++) {
+    const on = active[t] !== 0;
+    out.taskWeights[t] = on ? 1 : 0;
+    out.sharedCoefficients[t] = 0;
+    if (on) into[n++] = t;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------
 // Numerics
 
 /**

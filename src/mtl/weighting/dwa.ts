@@ -19,7 +19,7 @@
 import { checkKeys, show } from '../../runtime/validate.js';
 import { ArgumentError } from '../../runtime/errors.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { BaseStrategy, fromJson, mathKernels, needsOf, numberOption, softmax, toJson, type SpecRecord } from './common.js';
+import { BaseStrategy, fromJson, mathKernels, needsOf, numberOption, softmax, toJson, weightActive, type SpecRecord } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface DwaWeightingSpec {
@@ -60,12 +60,7 @@ export class DwaWeighting extends BaseStrategy {
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
-    const { active } = input;
-    for (let t = 0; t < this.T; t++) {
-      const v = active[t] !== 0 ? this.#w[t]! : 0;
-      out.taskWeights[t] = v;
-      out.sharedCoefficients[t] = v;
-    }
+    weightActive(this.#w, input.active, out, this.T);
     this.#used.set(this.#w);
     this.#stepped = true;
   }

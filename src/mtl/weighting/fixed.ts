@@ -10,7 +10,7 @@
 
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys, show } from '../../runtime/validate.js';
-import { BaseStrategy, needsOf, type SpecRecord } from './common.js';
+import { BaseStrategy, needsOf, weightActive, type SpecRecord } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface FixedWeightingSpec {
@@ -73,12 +73,7 @@ export class FixedWeighting extends BaseStrategy {
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
-    const { active } = input;
-    for (let t = 0; t < this.T; t++) {
-      const v = active[t] !== 0 ? this.#w[t]! : 0;
-      out.taskWeights[t] = v;
-      out.sharedCoefficients[t] = v;
-    }
+    weightActive(this.#w, input.active, out, this.T);
   }
 
   currentWeights(): Float64Array {

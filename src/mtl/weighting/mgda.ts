@@ -28,7 +28,7 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, type GradientSource, type SpecRecord,
+  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
 } from './common.js';
 import { SimplexSolver } from './simplex.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -72,16 +72,12 @@ export class MgdaWeighting extends BaseStrategy {
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     const T = this.T, G = input.gram!, act = this.#active, div = this.#divisors, mode = this.#normalization;
-    let n = 0;
-    for (let t = 0; t < T; t++) {
-      const on = input.active[t] !== 0;
-      out.taskWeights[t] = on ? 1 : 0;
-      out.sharedCoefficients[t] = 0;
-      if (!on) continue;
+    const n = startCombining(input.active, out, act, T);
+    for (let i = 0; i < n; i++) {
+      const t = act[i]!;
       const norm = Math.sqrt(Math.max(G[t * T + t]!, 0));
       const d = mode === 'none' ? 1 : mode === 'l2' ? norm : mode === 'loss' ? input.losses[t]! : input.losses[t]! * norm;
-      div[n] = d > 0 && Number.isFinite(d) ? d : 1;
-      act[n++] = t;
+      div[i] = d > 0 && Number.isFinite(d) ? d : 1;
     }
     if (n > 0) {
       const solver = this.#solver;

@@ -24,7 +24,7 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, shuffle,
+  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, shuffle, startCombining,
   type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -62,13 +62,7 @@ export class PcgradWeighting extends BaseStrategy {
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     const T = this.T, G = input.gram!, C = this.#C, act = this.#active, order = this.#order;
-    let n = 0;
-    for (let t = 0; t < T; t++) {
-      const on = input.active[t] !== 0;
-      out.taskWeights[t] = on ? 1 : 0;
-      out.sharedCoefficients[t] = 0;
-      if (on) act[n++] = t;
-    }
+    const n = startCombining(input.active, out, act, T);
     C.fill(0);
     for (let a = 0; a < n; a++) {
       const i = act[a]!;
