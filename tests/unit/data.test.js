@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   init, Dataset, Preprocessor, parseCSV,
-  ManytaskError, ArgumentError, ShapeError, CsvError, DataError, UnknownCategoryError,
+  ArgumentError, ShapeError, CsvError, DataError, UnknownCategoryError,
 } from '../../dist/index.js';
+import { expectError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
 
@@ -18,18 +19,8 @@ const SPEC = {
 };
 const penguins = () => Dataset.fromCSV(PENGUINS, SPEC);
 
-function expectError(fn, Class, code, patterns, props = {}) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Class, `expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err instanceof ManytaskError);
-    assert.equal(err.code, code);
-    for (const p of [patterns].flat()) assert.match(err.message, p);
-    for (const [k, v] of Object.entries(props)) assert.deepEqual(err[k], v, `err.${k}`);
-    return true;
-  });
-}
-const argError = (fn, patterns, props) => expectError(fn, ArgumentError, 'E_ARGUMENT', patterns, props);
-const dataError = (fn, patterns, props) => expectError(fn, DataError, 'E_ARGUMENT', patterns, props);
+const argError = (fn, patterns, props) => expectError(fn, ArgumentError, 'E_ARGUMENT', patterns, { props });
+const dataError = (fn, patterns, props) => expectError(fn, DataError, 'E_ARGUMENT', patterns, { props });
 const shapeError = (fn, patterns) => expectError(fn, ShapeError, 'E_SHAPE', patterns);
 
 const countNaN = (a) => a.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
@@ -352,7 +343,7 @@ test('data errors: mismatched column lengths, empty data, a feature key missing 
   dataError(() => Dataset.fromRows([{ a: 1, b: 'x' }, { b: 'y' }], { features: { a: 'numeric', b: 'categorical' } }),
     /Dataset\.fromRows: rows\[1\] has no key "a", a feature/, { column: 'a', rowIndex: 1 });
   dataError(() => Dataset.fromRows([{ a: {} }], { features: { a: 'categorical' } }), /column "a", rows\[0\]: expected a string, number or boolean/);
-  expectError(() => Dataset.fromCSV('a,b\n1,2\n3', { features: { a: 'numeric' } }), CsvError, 'E_ARGUMENT', /Dataset\.fromCSV: line 3: expected 2 fields/, { line: 3 });
+  expectError(() => Dataset.fromCSV('a,b\n1,2\n3', { features: { a: 'numeric' } }), CsvError, 'E_ARGUMENT', /Dataset\.fromCSV: line 3: expected 2 fields/, { props: { line: 3 } });
   expectError(() => Dataset.fromCSV('a;b\n1;"2', { features: { a: 'numeric' }, delimiter: ';' }), CsvError, 'E_ARGUMENT', /line 2: unterminated quoted field/);
   // The delimiter option reaches the parser.
   same(Dataset.fromCSV('a;b\n1,5;x\n2;y', { features: { b: 'categorical' }, targets: { a: 'multiclass' }, delimiter: ';' }).target('a').values, [0, 1]);
@@ -451,9 +442,9 @@ test('unseen categories: an error naming the column, row, line, value and known 
   const d = Dataset.fromCSV(text, { features: { island: 'categorical' } });
   expectError(() => p.transform(d), UnknownCategoryError, 'E_ARGUMENT',
     [/Preprocessor\.transform: column "island", row 3 \(line 5\): unknown category "Atlantis" \(known: "Biscoe", "Dream"\)/, /unknown: 'other'/],
-    { column: 'island', rowIndex: 2, line: 5, value: 'Atlantis', known: ['Biscoe', 'Dream'] });
+    { props: { column: 'island', rowIndex: 2, line: 5, value: 'Atlantis', known: ['Biscoe', 'Dream'] } });
   expectError(() => p.transform([{ island: 'Dream' }, { island: 'Torgersen' }]), UnknownCategoryError, 'E_ARGUMENT',
-    /column "island", rows\[1\]: unknown category "Torgersen" \(known: "Biscoe", "Dream"\)/, { rowIndex: 1, line: undefined });
+    /column "island", rows\[1\]: unknown category "Torgersen" \(known: "Biscoe", "Dream"\)/, { props: { rowIndex: 1, line: undefined } });
   const fitOther = Dataset.fromColumns({ island: ['Dream', 'Biscoe', null] }, { features: { island: { type: 'categorical', unknown: 'other' } } });
   const q = Preprocessor.fit(fitOther);
   assert.deepEqual(q.featureNames, ['island=Biscoe', 'island=Dream', 'island_other', 'island_missing']);

@@ -6,11 +6,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, Matrix, ManytaskError, ShapeError, ArgumentError, createLoss, lossAndGradient, validateLossInputs,
+  init, Matrix, ShapeError, ArgumentError, createLoss, lossAndGradient, validateLossInputs,
 } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { lossRef, numericGradient, isIndexLoss } from '../helpers/loss-reference.js';
+import { expectError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
 
@@ -446,18 +447,8 @@ test('createLoss fills in defaults and describes what the trainer must supply', 
 
 // ---- bad input ----
 
-function expectError(fn, Class, code, pattern, label = '') {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Class, `${label} expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err instanceof ManytaskError);
-    assert.equal(err.code, code);
-    assert.match(err.message, pattern, label);
-    return true;
-  }, label);
-}
-
 test('createLoss rejects unknown types and options and out-of-range values, naming them', () => {
-  const bad = (spec, pattern) => expectError(() => createLoss(spec), ArgumentError, 'E_ARGUMENT', pattern, JSON.stringify(spec));
+  const bad = (spec, pattern) => expectError(() => createLoss(spec), ArgumentError, 'E_ARGUMENT', pattern, { label: JSON.stringify(spec) });
   bad({ type: 'crossEntropy' }, /type must be one of "bce", "softmaxCrossEntropy".*got "crossEntropy"/);
   bad({}, /type must be one of .*got undefined/);
   bad({ type: 'focal', gama: 2 }, /unknown option "gama" for a "focal" loss \(known: type, gamma, alpha\)/);

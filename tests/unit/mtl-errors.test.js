@@ -5,27 +5,19 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, MultiTaskModel, tasks, Dataset, ManytaskError, ArgumentError, ShapeError, DataError, UnknownCategoryError,
+  init, MultiTaskModel, tasks, Dataset, ArgumentError, ShapeError, DataError, UnknownCategoryError,
   TrainingDivergedError,
 } from '../../dist/index.js';
 import { seededValues } from '../helpers/reference.js';
 import { loadCoreBatch, gradientsByName, weightsSnapshot } from '../helpers/mtl-reference.js';
+import { typedError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 
-function expectError(Class, code, patterns) {
-  return (err) => {
-    assert.ok(err instanceof Class, `expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err instanceof ManytaskError);
-    assert.equal(err.code, code);
-    for (const p of [patterns].flat()) assert.match(err.message, p);
-    return true;
-  };
-}
-const argError = (patterns) => expectError(ArgumentError, 'E_ARGUMENT', patterns);
-const shapeError = (patterns) => expectError(ShapeError, 'E_SHAPE', patterns);
+const argError = (patterns) => typedError(ArgumentError, 'E_ARGUMENT', patterns);
+const shapeError = (patterns) => typedError(ShapeError, 'E_SHAPE', patterns);
 
 const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
 const X = Array.from({ length: 24 }, (_, i) => [Math.sin(i), Math.cos(1.3 * i), (i % 5) / 5]);
@@ -53,7 +45,7 @@ test('TrainingDivergedError: learning rate 1e6 on a regression task names the ta
       callbacks: { onBatchEnd: (_, logs) => { byStep.set(logs.step, weightsSnapshot(m)); lastStep = logs.step; } },
     }),
     (err) => {
-      expectError(TrainingDivergedError, 'E_DIVERGED', [/task "amount"/, /at step \d+/])(err);
+      typedError(TrainingDivergedError, 'E_DIVERGED', [/task "amount"/, /at step \d+/])(err);
       assert.equal(err.task, 'amount');
       assert.ok(lastStep >= 1, `some steps succeeded first (${lastStep})`);
       assert.equal(err.step, lastStep, 'the failing step is the one after the last completed step');
@@ -97,7 +89,7 @@ test('a gradient that overflows in the shared part is blamed on the task whose d
   m.core.parameters.set('head.flag.0.weight', new Array(6).fill(3e38)); // finite logits, dL/dZ ~1e37, Σ over rows·x overflows
   const { data } = loadCoreBatch(m, { x: new Array(rows * 3).fill(5), rows, labels: { flag: new Array(rows).fill(0), amount: new Array(rows).fill(1) } });
   assert.throws(() => m.core.computeGradients(rows, 1e-3, 0), (err) => {
-    expectError(TrainingDivergedError, 'E_DIVERGED', [/the gradient of task "flag" is not finite/, /at step 0/])(err);
+    typedError(TrainingDivergedError, 'E_DIVERGED', [/the gradient of task "flag" is not finite/, /at step 0/])(err);
     return err.task === 'flag' && err.step === 0;
   });
   m.core.freeResident(data);
@@ -153,11 +145,11 @@ test('Dataset inputs: unknown target for a task, task kind ≠ column kind, unse
     argError(/task "species" is declared binary, but the dataset's column is multiclass/));
   const m = new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.multiclass('species'), tasks.binary('sex')] });
   assert.throws(() => m.predict([{ bill_length_mm: 40, island: 'Dream' }, { bill_length_mm: 41, island: 'Atlantis' }]), (err) => {
-    expectError(UnknownCategoryError, 'E_ARGUMENT', [/column "island"/, /rows\[1\]/, /unknown category "Atlantis"/])(err);
+    typedError(UnknownCategoryError, 'E_ARGUMENT', [/column "island"/, /rows\[1\]/, /unknown category "Atlantis"/])(err);
     return err instanceof DataError;
   });
-  assert.throws(() => m.predict([{ bill_length_mm: 'forty', island: 'Dream' }]), expectError(DataError, 'E_ARGUMENT', [/column "bill_length_mm", rows\[0\]: expected a number, got "forty"/]));
-  assert.throws(() => m.predict([{ island: 'Dream' }]), expectError(DataError, 'E_ARGUMENT', [/rows\[0\] has no key "bill_length_mm"/]));
+  assert.throws(() => m.predict([{ bill_length_mm: 'forty', island: 'Dream' }]), typedError(DataError, 'E_ARGUMENT', [/column "bill_length_mm", rows\[0\]: expected a number, got "forty"/]));
+  assert.throws(() => m.predict([{ island: 'Dream' }]), typedError(DataError, 'E_ARGUMENT', [/rows\[0\] has no key "bill_length_mm"/]));
   m.dispose();
 });
 

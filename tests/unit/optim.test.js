@@ -4,11 +4,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, Matrix, ManytaskError, ArgumentError, ShapeError, DisposedError,
+  init, Matrix, ArgumentError, ShapeError, DisposedError,
   createOptimizer, gradNorm, clipGradNorm, clipGradValue,
 } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
+import { expectError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
 
@@ -387,15 +388,6 @@ test('no WASM allocation per step; dispose frees the state', () => {
 
 // ---- lifecycle and bad input ----
 
-function expectError(fn, Class, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Class, `expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err instanceof ManytaskError);
-    assert.equal(err.code, code);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
-}
 const argError = (fn, pattern) => expectError(fn, ArgumentError, 'E_ARGUMENT', pattern);
 
 test('bad optimizer specs give ArgumentError naming the option', () => {

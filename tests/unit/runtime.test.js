@@ -4,25 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   init, isInitialized, Matrix, matmul, gemm, add, axpy, dot, scale,
-  ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, WasmTrapError,
+  InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, WasmTrapError,
 } from '../../dist/index.js';
 import { runtime, heapF32, resetRuntime } from '../../dist/internal.js';
+import { expectError } from '../helpers/errors.js';
 
 const wasmUrl = new URL('../../dist/manytask.wasm', import.meta.url);
 
 async function wasmBytes() {
   const { readFile } = await import('node:fs/promises');
   return readFile(wasmUrl);
-}
-
-function expectError(fn, Class, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Class, `expected ${Class.name}, got ${err?.constructor?.name}: ${err?.message}`);
-    assert.ok(err instanceof ManytaskError);
-    assert.equal(err.code, code);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
 }
 
 // Tests in this file run in order and share the module state on purpose.
