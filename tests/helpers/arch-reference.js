@@ -7,7 +7,7 @@
 // them); x is rows × inputSize. archRef returns Z and every task's R_t;
 // taskPartRef computes the R_t from (x, Z) alone, which is how the tests
 // differentiate through Z.
-import { ACTIVATIONS } from './nn-reference.js';
+import { ACTIVATIONS, affineRef } from './nn-reference.js';
 
 const ACT_ALIASES = { linear: 'identity', leaky_relu: 'leakyRelu' };
 
@@ -18,23 +18,16 @@ function act(name) {
 }
 
 /** y = f(x·W + b) with W m × n taken from params[prefix.weight], b from params[prefix.bias]. */
-function dense(p, prefix, x, rows, m, n, f) {
+export function denseLayerRef(p, prefix, x, rows, m, n, f) {
   const W = p[`${prefix}.weight`], b = p[`${prefix}.bias`];
   if (!W || W.length !== m * n) throw new Error(`reference: ${prefix}.weight should have ${m}×${n} values`);
-  const y = new Float64Array(rows * n);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = b[j];
-      for (let k = 0; k < m; k++) s += x[i * m + k] * W[k * n + j];
-      y[i * n + j] = f(s);
-    }
-  }
-  return y;
+  if (!b || b.length !== n) throw new Error(`reference: ${prefix}.bias should have ${n} values`);
+  return affineRef(x, rows, m, W, b, n, f);
 }
 
 function mlp(p, prefix, x, rows, m, units, f) {
   let h = x, width = m;
-  units.forEach((u, k) => { h = dense(p, `${prefix}.${k}`, h, rows, width, u, f); width = u; });
+  units.forEach((u, k) => { h = denseLayerRef(p, `${prefix}.${k}`, h, rows, width, u, f); width = u; });
   return h;
 }
 
@@ -63,7 +56,7 @@ function mix(g, experts, rows, d) {
 
 /** A linear gate on `input` (width m) followed by the softmax mix of `experts`. */
 function gate(p, prefix, input, rows, m, experts, d) {
-  const logits = dense(p, prefix, input, rows, m, experts.length, (v) => v);
+  const logits = denseLayerRef(p, prefix, input, rows, m, experts.length, (v) => v);
   return mix(softmaxRef(logits, rows, experts.length), experts, rows, d);
 }
 
@@ -130,7 +123,7 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   } else if (spec.type === 'crossStitch') {
     let inputs = taskNames.map(() => x), width = inputSize;
     spec.units.forEach((u, l) => {
-      const ys = taskNames.map((name, t) => dense(p, `column.${name}.${l}`, inputs[t], rows, width, u, f));
+      const ys = taskNames.map((name, t) => denseLayerRef(p, `column.${name}.${l}`, inputs[t], rows, width, u, f));
       const alpha = crossStitchAlpha(spec, p, l, T);
       inputs = taskNames.map((_, t) => {
         const out = new Float64Array(rows * u);

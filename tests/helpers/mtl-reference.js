@@ -8,7 +8,7 @@
 // Parameters come as { name: Float64Array } (row-major, as Parameters stores
 // them); x is rows × inputSize. The last section drives a model's core
 // (internals) for the tests that compare against these references.
-import { archRef, softmaxRef } from './arch-reference.js';
+import { archRef, denseLayerRef, softmaxRef } from './arch-reference.js';
 import { lossRef, isIndexLoss } from './loss-reference.js';
 import { ACTIVATIONS } from './nn-reference.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
@@ -19,19 +19,6 @@ export function defaultLossRef(kind) {
     : kind === 'regression' || kind === 'reconstruction' ? { type: 'mse' } : { type: 'bce' };
 }
 
-/** y = f(x·W + b), W m × n. */
-export function denseRef(x, rows, m, W, b, n, f) {
-  const y = new Float64Array(rows * n);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = b[j];
-      for (let k = 0; k < m; k++) s += x[i * m + k] * W[k * n + j];
-      y[i * n + j] = f(s);
-    }
-  }
-  return y;
-}
-
 /** A task head: headUnits hidden layers (headActivation, default relu), then a linear layer to `width` logits. */
 export function headRef(p, spec, input, rows, inputWidth, width) {
   const f = ACTIVATIONS[spec.headActivation ?? 'relu'].f;
@@ -39,7 +26,7 @@ export function headRef(p, spec, input, rows, inputWidth, width) {
   const units = [...(spec.headUnits ?? []), width];
   units.forEach((u, i) => {
     const last = i === units.length - 1;
-    h = denseRef(h, rows, m, p[`head.${spec.name}.${i}.weight`], p[`head.${spec.name}.${i}.bias`], u, last ? (v) => v : (v) => f(v, 0.01));
+    h = denseLayerRef(p, `head.${spec.name}.${i}`, h, rows, m, u, last ? (v) => v : (v) => f(v, 0.01));
     m = u;
   });
   return h;

@@ -11,17 +11,22 @@ export const ACTIVATIONS = {
   softplus: { f: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) },
 };
 
-/** y = act(x·W + b), x rows × m, W m × n, b n (or null). */
-export function denseRef(x, rows, m, W, b, n, act, alpha) {
+/** y = f(x·W + b), x rows × m, W m × n, b n (or null), f a function of one number. */
+export function affineRef(x, rows, m, W, b, n, f) {
   const y = new Float64Array(rows * n);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < n; j++) {
       let s = b ? b[j] : 0;
       for (let k = 0; k < m; k++) s += x[i * m + k] * W[k * n + j];
-      y[i * n + j] = ACTIVATIONS[act].f(s, alpha);
+      y[i * n + j] = f(s);
     }
   }
   return y;
+}
+
+/** y = act(x·W + b) with the activation named `act` (alpha: its parameter). */
+export function denseRef(x, rows, m, W, b, n, act, alpha) {
+  return affineRef(x, rows, m, W, b, n, (s) => ACTIVATIONS[act].f(s, alpha));
 }
 
 export function layerNormRef(x, rows, n, gamma, beta, eps) {
