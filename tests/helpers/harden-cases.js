@@ -11,7 +11,7 @@
 //   { area, call, tried, run(f), ok: (value) => void (asserts), okText, before }
 import assert from 'node:assert/strict';
 import * as M from '../../dist/index.js';
-import { parseFile, withCrc, withHeader, withHeaderText } from './harden-fuzz.js';
+import { parseFile, withCrc, withHeader, withHeaderText } from './model-file.js';
 
 const {
   Matrix, matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares,

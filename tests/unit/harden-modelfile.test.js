@@ -41,9 +41,8 @@ import fc from 'fast-check';
 import * as mt from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
 import { makeModelFiles } from '../helpers/harden-fuzz-fixtures.js';
-import {
-  mutationArb, predictionBits, badNumber, parseFile, withHeader, withHeaderText, withCrc, crc32,
-} from '../helpers/harden-fuzz.js';
+import { mutationArb, predictionBits, badNumber } from '../helpers/harden-fuzz.js';
+import { parseFile, withHeader, withHeaderText, withCrc, crc32 } from '../helpers/model-file.js';
 
 // HARDEN_FUZZ_SEED and HARDEN_FUZZ_RUNS run other cases, as many as asked, without the time limit (for a long local run).
 const env = globalThis.process?.env ?? {};

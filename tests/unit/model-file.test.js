@@ -23,6 +23,7 @@ import {
 } from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
 import * as infer from '../../dist/infer.js';
+import { parseFile, withCrc, withHeader } from '../helpers/model-file.js';
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 const SPEC = {
@@ -54,40 +55,6 @@ async function trained(architecture, specs, { epochs = 3, seed = 3 } = {}) {
 
 function weightsOf(model) {
   return Float32Array.from(model.parameters.names().flatMap((n) => Array.from(model.parameters.get(n))));
-}
-
-// CRC-32 and header rewriting, to forge files whose only fault is elsewhere.
-function crc32(bytes) {
-  let crc = 0xffffffff;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-function withCrc(bytes) {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
-  return bytes;
-}
-function headerOf(bytes) {
-  const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + h)));
-}
-/** Where the weights section starts. */
-function weightsAt(bytes) {
-  return (12 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true) + 3) & ~3;
-}
-function withHeader(bytes, edit) {
-  const header = edit(headerOf(bytes));
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const rest = bytes.subarray(weightsAt(bytes));
-  const padded = (12 + json.length + 3) & ~3;
-  const out = new Uint8Array(padded + rest.length);
-  out.set(bytes.subarray(0, 8));
-  new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(rest, padded);
-  return withCrc(out);
 }
 
 /** The version-1 file layout (src/io/format.ts), written here from its description: header JSON and f32 weights. */
@@ -267,7 +234,7 @@ test('int8: per tensor q·scale with scale = max|w|/127, |error| ≤ scale/2, th
   m.parameters.set('tower.sex.0.bias', [0, 0, 0, 0]);
   const bytes = m.save({ weights: 'int8' });
   const back = loadModel(bytes);
-  const table = headerOf(bytes).parameters;
+  const table = parseFile(bytes).header.parameters;
   assert.deepEqual(table.map((t) => t.name), m.parameters.names());
   for (const t of table) {
     const w = m.parameters.get(t.name), q = back.parameters.get(t.name);
@@ -282,8 +249,8 @@ test('int8: per tensor q·scale with scale = max|w|/127, |error| ≤ scale/2, th
     if (max > 0) assert.equal(Math.abs(q[k]), Math.fround(127 * t.scale), `${t.name}: its largest |value| is ±127·scale`);
   }
   assert.deepEqual(Array.from(back.parameters.get('tower.sex.0.bias')), [0, 0, 0, 0]);
-  const n = headerOf(bytes).parameters.reduce((end, t) => Math.max(end, t.offset + t.shape[0] * t.shape[1]), 0);
-  assert.equal(bytes.length, weightsAt(bytes) + 8 + Math.ceil(n / 4) * 4 + 4, 'one byte per weight');
+  const n = parseFile(bytes).header.parameters.reduce((end, t) => Math.max(end, t.offset + t.shape[0] * t.shape[1]), 0);
+  assert.equal(bytes.length, parseFile(bytes).at + 8 + Math.ceil(n / 4) * 4 + 4, 'one byte per weight');
   back.dispose(); m.dispose();
 });
 
@@ -291,7 +258,7 @@ test('the f32 layout is version 1: a file written by the spec here loads in both
   await infer.init();
   const m = await trained({ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [6], towerUnits: [3] }, [tasks.binary('sex'), tasks.regression('body_mass_g')]);
   const saved = m.save({ metadata: { v: 1 } });
-  const header = headerOf(saved);
+  const header = parseFile(saved).header;
   const p = m.core.parameters;
   const block = new Float32Array(p.size);
   for (const t of p.list()) block.set(p.get(t.name), t.offset);
@@ -326,7 +293,7 @@ test('both loaders refuse broken f16/int8 files, unknown encodings and inconsist
     refuse(flipped, /checksum does not match/, `${enc}: a flipped weight bit`);
     const extended = withCrc(Uint8Array.from([...good.subarray(0, good.length - 4), 0, 0, 0, 0, 0, 0, 0, 0]));
     refuse(extended, new RegExp(`should be \\d+ bytes for \\d+ ${enc} weights`), `${enc}: extended`);
-    const future = copy(); future[weightsAt(good)] = 3;
+    const future = copy(); future[parseFile(good).at] = 3;
     refuse(withCrc(future), /encoding 3, which this manytask does not know/, `${enc}: encoding 3`);
     const magic = copy(); magic[3] = 0;
     refuse(magic, /"MTSK" magic/, `${enc}: magic`);
@@ -350,7 +317,7 @@ test('both loaders refuse broken f16/int8 files, unknown encodings and inconsist
   // f16: a NaN or infinite pattern is a weight that is not finite.
   for (const pattern of [0x7e00, 0xfc00]) {
     const nan = Uint8Array.from(files.f16);
-    new DataView(nan.buffer).setUint16(weightsAt(nan) + 8 + 2, pattern, true);
+    new DataView(nan.buffer).setUint16(parseFile(nan).at + 8 + 2, pattern, true);
     refuse(withCrc(nan), /weight 1 is not finite/, `f16 0x${pattern.toString(16)}`);
   }
 });

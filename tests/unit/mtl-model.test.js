@@ -12,6 +12,7 @@ import {
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose } from '../helpers/reference.js';
 import { loadCoreBatch, weightsSnapshot } from '../helpers/mtl-reference.js';
+import { withCrc, withHeader } from '../helpers/model-file.js';
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 const SPEC = {
@@ -154,35 +155,6 @@ test('evaluate: loss and metrics equal those computed here from predict\'s outpu
 });
 
 // ---- save / load ----
-
-/** CRC-32 (IEEE), to forge files whose only fault is elsewhere. */
-function crc32(bytes) {
-  let crc = 0xffffffff;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-function withCrc(bytes) {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
-  return bytes;
-}
-/** Rewrites the JSON header (valid length, padding and checksum). */
-function withHeader(bytes, edit) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const h = view.getUint32(8, true);
-  const header = edit(JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + h))));
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const rest = bytes.subarray((12 + h + 3) & ~3);
-  const padded = (12 + json.length + 3) & ~3;
-  const out = new Uint8Array(padded + rest.length);
-  out.set(bytes.subarray(0, 8));
-  new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(rest, padded);
-  return withCrc(out);
-}
 
 test('save/load round trip: identical weights, predictions and evaluation; Dataset and array models', async () => {
   const m = await trained({ architecture: { type: 'mmoe', experts: 2, expertUnits: [8], towerUnits: [4] }, weighting: { type: 'uncertainty' } });
