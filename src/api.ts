@@ -43,9 +43,9 @@ export type {
   DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
 } from './data/index.js';
 // architectures
-export { createArchitecture, ARCHITECTURE_TYPES, SharedBottom, Mmoe, Omoe, Cgc, Ple, CrossStitch } from './mtl/arch/index.js';
+export { ARCHITECTURE_TYPES } from './mtl/arch/index.js';
 export type {
-  Architecture, ArchitectureContext, ArchitectureSpec, ArchitectureType,
+  ArchitectureSpec, ArchitectureType,
   SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
 } from './mtl/arch/index.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)

@@ -7,13 +7,14 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
+import { decodePrediction, type TaskPrediction } from './kinds.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
-import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
-import { checkPadding, MAX_TASKS, modelLayout } from '../io/layout.js';
-import { checkClasses, readSchema, readTargetStats } from '../io/header.js';
+import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
+import { readModelFile } from '../io/model-file.js';
+import { MAX_TASKS } from './describe.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -43,15 +44,7 @@ export interface MultiTaskModelOptions extends ModelOptions {
   input: Dataset | ArrayInputSpec;
 }
 
-/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. A class or label is predicted where its probability is > 0.5 (as the metrics count it). */
-export type TaskPrediction =
-  | { kind: 'binary'; probabilities: Float32Array; classes: (string | number)[] }
-  | { kind: 'multiclass'; probabilities: number[][]; classes: (string | number)[] }
-  | { kind: 'multilabel'; probabilities: number[][]; labels: (string | number)[][] }
-  | { kind: 'regression'; values: Float32Array }
-  /** The reconstructed (encoded) features, and per row the mean squared reconstruction error: an anomaly score. */
-  | { kind: 'reconstruction'; values: number[][]; errors: Float32Array }
-  | { kind: 'clustering'; probabilities: number[][]; clusters: Int32Array };
+export type { TaskPrediction };
 
 interface Prepared {
   features: Float32Array;
@@ -162,7 +155,7 @@ export class MultiTaskModel {
       format: 'manytask.model',
       manytask: PACKAGE_VERSION,
       seed: core.seed,
-      architecture: core.architecture.config(),
+      architecture: core.description.architecture,
       tasks: core.specs,
       weighting: core.weighting.config(),
       weightingState: core.weighting.state(),
@@ -188,18 +181,12 @@ export class MultiTaskModel {
   /** Rebuilds a model from `save()`'s bytes (see loadModel); f16 and int8 weights come back as the f32 values they stand for. */
   static load(bytes: Uint8Array): MultiTaskModel {
     runtime('loadModel'); // NotInitializedError first, not a model error from deep inside the build
-    const { header: h, weights } = decodeModel(bytes);
-    const fail = (what: string): never => { throw new ModelFormatError(what); };
-    if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
-    const info = readSchema(h);
-    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
     // The network the header describes, checked tensor by tensor against the
     // parameter table and the weight count before the model reserves any memory.
-    const layout = modelLayout(h, schema.featureCount, (name) => info.tasks.get(name)?.width, weights.length);
-    checkPadding(layout, weights);
-    checkClasses(layout.tasks, info);
-    const stats = readTargetStats(h, layout.tasks);
-    const affinity = readAffinity(h.affinity, layout.tasks.map((t) => t.name));
+    const { header: h, weights, schema: info, description, stats } = readModelFile(bytes);
+    const fail = (what: string): never => { throw new ModelFormatError(what); };
+    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
+    const affinity = readAffinity(h.affinity, description.tasks.map((t) => t.name));
     let pre: Preprocessor | null = null;
     try {
       if (h.preprocessor !== null && h.preprocessor !== undefined) pre = Preprocessor.fromJSON(h.preprocessor);
@@ -389,8 +376,7 @@ export class MultiTaskModel {
     const core = this.#core;
     core.check();
     const { features, rows } = this.#features(input, 'predict');
-    const out: Record<string, TaskPrediction> = {};
-    const perTask = core.heads.map((h) => new Float32Array(rows * h.width));
+    const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
     const chunk = Math.min(rows, 1024);
     core.ensureCapacity(chunk);
@@ -405,75 +391,20 @@ export class MultiTaskModel {
         for (let i = 0; i < n; i++) ids[i] = start + i;
         core.loadBatch(empty, idx, n);
         const preds = core.predictBatch(n);
-        core.heads.forEach((h, t) => {
+        core.widths.forEach((w, t) => {
           const p = preds[t]! >>> 2;
-          perTask[t]!.set(heapF32().subarray(p, p + n * h.width), start * h.width);
+          perTask[t]!.set(heapF32().subarray(p, p + n * w), start * w);
         });
       }
     } finally {
       allocator.free(x);
       allocator.free(idx);
     }
+    const out: Record<string, TaskPrediction> = {};
     core.specs.forEach((s, t) => {
-      const v = perTask[t]!;
-      const names = this.#classNames.get(s.name);
-      const width = core.heads[t]!.width;
-      switch (s.kind) {
-        case 'regression': {
-          const st = this.#targetStats.get(s.name);
-          if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
-          out[s.name] = { kind: 'regression', values: v };
-          break;
-        }
-        case 'binary':
-          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) };
-          break;
-        case 'multiclass': {
-          const probabilities: number[][] = [], classes: (string | number)[] = [];
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            let best = 0;
-            for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
-            probabilities.push(row);
-            classes.push(names ? names[best]! : best);
-          }
-          out[s.name] = { kind: 'multiclass', probabilities, classes };
-          break;
-        }
-        case 'multilabel': {
-          const probabilities: number[][] = [], labels: (string | number)[][] = [];
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            probabilities.push(row);
-            labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
-          }
-          out[s.name] = { kind: 'multilabel', probabilities, labels };
-          break;
-        }
-        case 'reconstruction': {
-          const values: number[][] = [], errors = new Float32Array(rows);
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            let e = 0;
-            for (let c = 0; c < width; c++) e += (row[c]! - features[i * width + c]!) ** 2;
-            errors[i] = e / width;
-            values.push(row);
-          }
-          out[s.name] = { kind: 'reconstruction', values, errors };
-          break;
-        }
-        case 'clustering': {
-          const probabilities: number[][] = [], clusters = new Int32Array(rows);
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            let best = 0;
-            for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
-            probabilities.push(row);
-            clusters[i] = best;
-          }
-          out[s.name] = { kind: 'clustering', probabilities, clusters };
-        }
-      }
+      out[s.name] = decodePrediction(s.kind, perTask[t]!, rows, core.widths[t]!, {
+        classes: this.#classNames.get(s.name) ?? null, stats: this.#targetStats.get(s.name) ?? null, features,
+      });
     });
     return out;
   }
@@ -541,9 +472,7 @@ export class MultiTaskModel {
     }
     if (opts.freezeShared !== false) {
       const names = next.parameters.names();
-      for (const prefix of next.architecture.sharedPrefixes) {
-        if (names.some((n) => n === prefix || n.startsWith(`${prefix}.`))) next.parameters.freeze(prefix);
-      }
+      for (const i of next.engine.sharedTensors) next.parameters.freeze(names[i]!);
       next.resetOptimizer();
     }
     this.#schema = schema;

@@ -59,6 +59,15 @@ export function heapF32(): Float32Array {
   return f32View;
 }
 
+let i32View = new Int32Array(0);
+
+/** An Int32Array over all of linear memory (index lists, pointer tables), re-derived if memory has grown. */
+export function heapI32(): Int32Array {
+  const buffer = runtime('heapI32').memory.buffer;
+  if (i32View.buffer !== buffer) i32View = new Int32Array(buffer);
+  return i32View;
+}
+
 /**
  * Loads the kernels. Calling it again (or concurrently) returns the first call's
  * promise; after a failure the next call tries again.

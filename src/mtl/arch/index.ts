@@ -1,6 +1,6 @@
-// Sharing architectures from JSON specs. Each splits the model into a shared
-// part (x → Z) and one part per task ((x, Z) → R_t); see types.ts for the
-// contract and each file for its Z layout and parameter names:
+// The sharing architectures, one file each (a pure description of the network;
+// see common.ts for what a file exports and src/graph/description.ts for the
+// form). Adding one is its file and one line in ARCHITECTURES.
 //
 //   sharedBottom  shared-bottom.ts   hard parameter sharing: a trunk, then towers
 //   mmoe          mmoe.ts            Multi-gate Mixture-of-Experts
@@ -16,43 +16,51 @@
 // option name, a missing option or a bad value → ArgumentError; a size or count
 // that is not a positive integer → ShapeError. Each names the option.
 
-import type { Architecture } from './types.js';
 import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
-import { SharedBottom, type SharedBottomSpec } from './shared-bottom.js';
-import { Mmoe, type MmoeSpec } from './mmoe.js';
-import { Omoe, type OmoeSpec } from './omoe.js';
-import { Cgc, type CgcSpec } from './cgc.js';
-import { Ple, type PleSpec } from './ple.js';
-import { CrossStitch, type CrossStitchSpec } from './cross-stitch.js';
+import { DescriptionBuilder, type DescriptionLimits } from '../../graph/description.js';
+import { SpecReader, type ArchitectureDefinition, type ArchitectureParts, type CommonConfig } from './common.js';
+import { sharedBottom, type SharedBottomSpec } from './shared-bottom.js';
+import { mmoe, type MmoeSpec } from './mmoe.js';
+import { omoe, type OmoeSpec } from './omoe.js';
+import { cgc, type CgcSpec } from './cgc.js';
+import { ple, type PleSpec } from './ple.js';
+import { crossStitch, type CrossStitchSpec } from './cross-stitch.js';
 
-export type { Architecture, ArchitectureContext } from './types.js';
 export type { SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec };
-export { SharedBottom, Mmoe, Omoe, Cgc, Ple, CrossStitch };
+export type { Activation } from './common.js';
 
 export type ArchitectureSpec = SharedBottomSpec | MmoeSpec | OmoeSpec | CgcSpec | PleSpec | CrossStitchSpec;
 export type ArchitectureType = ArchitectureSpec['type'];
 
-const FACTORIES: Record<ArchitectureType, (spec: Record<string, unknown>) => Architecture> = {
-  sharedBottom: (s) => new SharedBottom(s),
-  mmoe: (s) => new Mmoe(s),
-  omoe: (s) => new Omoe(s),
-  cgc: (s) => new Cgc(s),
-  ple: (s) => new Ple(s),
-  crossStitch: (s) => new CrossStitch(s),
-};
+const ARCHITECTURES: Record<ArchitectureType, ArchitectureDefinition<never>> = {
+  sharedBottom, mmoe, omoe, cgc, ple, crossStitch,
+} as unknown as Record<ArchitectureType, ArchitectureDefinition<never>>;
 
-/** The architecture type names createArchitecture knows. */
-export const ARCHITECTURE_TYPES = Object.keys(FACTORIES) as readonly ArchitectureType[];
+/** The architecture type names the model knows. */
+export const ARCHITECTURE_TYPES = Object.keys(ARCHITECTURES) as readonly ArchitectureType[];
 
-/** Validates a spec and makes the (unbuilt) architecture; the model then calls build(ctx). */
-export function createArchitecture(spec: ArchitectureSpec): Architecture {
+/** A checked architecture spec with every default filled in (what a model file stores), and how to describe it. */
+export interface ReadArchitecture {
+  readonly config: Record<string, unknown> & { type: ArchitectureType };
+  describe(b: DescriptionBuilder, taskNames: readonly string[]): ArchitectureParts;
+}
+
+/** Checks a spec (ArgumentError/ShapeError naming the option). */
+export function readArchitecture(spec: unknown): ReadArchitecture {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new ArgumentError(`createArchitecture: the spec must be an object with a "type", got ${show(spec)}`);
+    throw new ArgumentError(`architecture: the spec must be an object with a "type", got ${show(spec)}`);
   }
   const type: unknown = (spec as { type?: unknown }).type;
-  if (typeof type !== 'string' || !Object.hasOwn(FACTORIES, type)) {
-    throw new ArgumentError(`createArchitecture: unknown architecture type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
+  if (typeof type !== 'string' || !Object.hasOwn(ARCHITECTURES, type)) {
+    throw new ArgumentError(`architecture: unknown type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
   }
-  return FACTORIES[type as ArchitectureType](spec as unknown as Record<string, unknown>);
+  const def = ARCHITECTURES[type as ArchitectureType] as unknown as ArchitectureDefinition<CommonConfig>;
+  const read = def.read(new SpecReader(type, spec as Record<string, unknown>, def.options));
+  return {
+    config: { type: type as ArchitectureType, ...read },
+    describe: (b, taskNames) => def.describe(read, b, taskNames),
+  };
 }
+
+export type { DescriptionLimits };
