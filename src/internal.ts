@@ -4,3 +4,8 @@ export { runtime, heapF32, resetRuntime } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
 export { matchClusters } from './mtl/model.js';
+export { heapI32 } from './runtime/module.js';
+export { describeModel } from './mtl/describe.js';
+export { readArchitecture } from './mtl/arch/index.js';
+export { crossStitchAlpha0 } from './mtl/arch/cross-stitch.js';
+export { NetworkEngine } from './mtl/engine.js';

@@ -133,7 +133,10 @@ export class DescriptionBuilder {
   /** Declares a tensor; returns its index. */
   tensor(name: string, rows: number, cols: number, init: InitializerName, owner: number, role: string, fanIn = rows, fanOut = cols): number {
     this.#floats += Math.ceil((rows * cols) / 4) * 4;
-    if (this.#floats > this.#limit) throw new DescriptionLimitError(`${name} (${rows}×${cols}) goes past the ${this.#limit} weights`);
+    if (this.#floats > this.#limit) {
+      const quoted = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+      throw new DescriptionLimitError(`${quoted} ${rows}×${cols} goes past the ${this.#limit} weights`);
+    }
     this.tensors.push({ name, rows, cols, init, fanIn, fanOut, owner, role });
     return this.tensors.length - 1;
   }

@@ -10,7 +10,7 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { DescriptionLimitError } from '../graph/description.js';
-import { describeModel, type ModelDescription, type TaskShape } from '../mtl/describe.js';
+import { describeModel, MAX_TASKS, type ModelDescription, type TaskShape } from '../mtl/describe.js';
 import { isTaskKind } from '../mtl/kinds.js';
 import { decodeModel, ModelFormatError, showJson, type WeightEncoding } from './format.js';
 import { checkClasses, readSchema, readTargetStats, type SchemaInfo } from './header.js';
@@ -55,6 +55,7 @@ export function readModelFile(bytes: Uint8Array): ModelFile {
 function describeFile(h: Record<string, unknown>, schema: SchemaInfo, n: number): ModelDescription {
   const specs = h.tasks;
   if (!Array.isArray(specs) || specs.length === 0) invalid('tasks must be a non-empty array');
+  if (specs.length > MAX_TASKS) invalid(`it has ${specs.length} tasks; a model file holds at most ${MAX_TASKS}`);
   const tasks = (specs as unknown[]).map((s, i): TaskShape => {
     if (!isObject(s) || typeof s.name !== 'string' || !isTaskKind(s.kind)) invalid(`task ${i} is ${showJson(s)}: tasks need a name and a kind`);
     const task = s as Record<string, unknown> & { name: string };

@@ -189,14 +189,26 @@ export class NetworkEngine {
     k.add(n, dLogits, dPred, dLogits);
   }
 
-  /** Given dL/dR_t from the last backwardHead(t), fills task t's part's tensor gradients; returns dL_t/dz. */
-  backwardTask(t: number, rows: number): number {
-    const st = this.#state!, task = this.description.tasks[t]!, z = this.description.z;
-    st.grad[z] = this.#dZ[t]!;
-    if (task.rep === z) return this.#dZ[t]!;
+  /**
+   * Given dL/dR_t — from the last backwardHead(t), or at `dRep` (rows × R_t's width) —
+   * fills task t's part's tensor gradients; returns dL_t/dz.
+   */
+  backwardTask(t: number, rows: number, dRep?: number): number {
+    const st = this.#state!, task = this.description.tasks[t]!, z = this.description.z, dZ = this.#dZ[t]!;
+    st.grad[z] = dZ;
+    if (task.rep === z) {
+      if (dRep !== undefined) runtime('NetworkEngine').kernels.copyBlock(rows, this.sharedSize, dRep, this.sharedSize, dZ, this.sharedSize);
+      return dZ;
+    }
+    const own = st.grad[task.rep]!;
+    if (dRep !== undefined) {
+      st.grad[task.rep] = dRep;
+      st.fresh[task.rep] = 0;
+    }
     for (const v of this.#writes.tasks[t]!) st.fresh[v] = 1;
     runBackward(task.ops, rows, this.description.values, st);
-    return this.#dZ[t]!;
+    st.grad[task.rep] = own;
+    return dZ;
   }
 
   /** Given dL/dz at `dZ`, fills the shared part's tensor gradients. */

@@ -49,11 +49,11 @@ export interface ReadArchitecture {
 /** Checks a spec (ArgumentError/ShapeError naming the option). */
 export function readArchitecture(spec: unknown): ReadArchitecture {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new ArgumentError(`architecture: the spec must be an object with a "type", got ${show(spec)}`);
+    throw new ArgumentError(`MultiTaskModel: the architecture spec must be an object with a "type", got ${show(spec)}`);
   }
   const type: unknown = (spec as { type?: unknown }).type;
   if (typeof type !== 'string' || !Object.hasOwn(ARCHITECTURES, type)) {
-    throw new ArgumentError(`architecture: unknown type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
+    throw new ArgumentError(`MultiTaskModel: unknown architecture type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
   }
   const def = ARCHITECTURES[type as ArchitectureType] as unknown as ArchitectureDefinition<CommonConfig>;
   const read = def.read(new SpecReader(type, spec as Record<string, unknown>, def.options));
