@@ -24,7 +24,7 @@ export const ENTRIES = [
 ];
 
 /** Source files an inference bundle must not contain: training, losses, optimizers, weighting, datasets, CSV, clustering. */
-export const TRAINING_CODE = /^src\/((train|cluster|nn|mtl\/weighting|mtl\/arch)\/|data\/(csv|dataset|preprocessor)\.ts$|mtl\/(model|multitask|head|tasks|labels|metrics|affinity|relatedness)\.ts$|(matrix|ops)\.ts$)/;
+export const TRAINING_CODE = /^src\/((train|cluster|nn|mtl\/weighting)\/|data\/(csv|dataset|preprocessor)\.ts$|mtl\/(model|multitask|engine|tasks|labels|metrics|affinity|relatedness)\.ts$|graph\/backward\.ts$|(matrix|ops)\.ts$)/;
 
 export async function measure() {
   const out = [];
