@@ -787,6 +787,7 @@ export class MultiTaskModelCore {
     [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, ...this.#classWeights]
       .forEach((p) => { if (p !== 0) allocator.free(p); });
     this.engine.dispose();
+    this.relatedness?.dispose();
     this.optimizer.dispose();
     this.parameters.dispose();
     this.#dropoutRng.dispose();
