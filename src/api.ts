@@ -44,10 +44,13 @@ export type {
 } from './data/index.js';
 // architectures
 export { ARCHITECTURE_TYPES } from './mtl/arch/index.js';
-export type {
-  ArchitectureSpec, ArchitectureType,
-  SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
-} from './mtl/arch/index.js';
+export type { ArchitectureSpec, ArchitectureSpecOf, ArchitectureType } from './mtl/arch/index.js';
+export type { SharedBottomSpec } from './mtl/arch/shared-bottom.js';
+export type { MmoeSpec } from './mtl/arch/mmoe.js';
+export type { OmoeSpec } from './mtl/arch/omoe.js';
+export type { CgcSpec } from './mtl/arch/cgc.js';
+export type { PleSpec } from './mtl/arch/ple.js';
+export type { CrossStitchSpec } from './mtl/arch/cross-stitch.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './mtl/multitask.js';
 export type { MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction } from './mtl/multitask.js';

@@ -116,6 +116,14 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
       case 'branches':
         for (const branch of op.branches) runBackward(branch, rows, widths, st);
         break;
+      case 'dselect': {
+        // Its inputs (the smooth step's output and the selectors' softmax) feed only it: written, not added.
+        const kk = widths[op.a]!;
+        k.dselectBackward(rows, kk, op.bits, widths[op.y]!, value[op.s]!, value[op.a]!, grad[op.y]!, grad[op.s]!, grad[op.a]!);
+        fresh[op.s] = 0;
+        fresh[op.a] = 0;
+        break;
+      }
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
         const ints = heapI32();

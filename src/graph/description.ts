@@ -13,22 +13,22 @@
 // belongs to or SHARED.
 
 import { ArgumentError } from '../runtime/errors.js';
+import type { Initializer } from '../nn/init.js';
 
 /** The owner of a tensor that no single task owns. */
 export const SHARED = -1;
 
-/** Initializers, by name (src/nn/init.ts fills them). */
-export type InitializerName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'zeros' | 'ones';
+export type { Initializer };
 
 /** Activation codes of the kernels (src/runtime/abi.ts Act). */
-export const ACT = { identity: 0, relu: 1, leakyRelu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7 } as const;
+export const ACT = { identity: 0, relu: 1, leakyRelu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7, smoothStep: 8 } as const;
 export type ActCode = (typeof ACT)[keyof typeof ACT];
 
 export interface TensorSpec {
   readonly name: string;
   readonly rows: number;
   readonly cols: number;
-  readonly init: InitializerName;
+  readonly init: Initializer;
   readonly fanIn: number;
   readonly fanOut: number;
   /** The task index that owns it, or SHARED. */
@@ -65,6 +65,12 @@ export type Op =
    * α = alpha0 + the tensor `alpha` (T×T, row t = output t).
    */
   | { readonly kind: 'crossStitch'; readonly xs: readonly number[]; readonly alpha: number; readonly alpha0: readonly number[]; readonly ys: readonly number[] }
+  /**
+   * DSelect-k's selection (Hazimeh et al. 2021): from k selectors of m smooth-step
+   * values each (s: k·m wide) and their softmax weights (a: k wide), a distribution
+   * over n = width(y) experts by their binary codes (assembly/mix.ts dselectForward).
+   */
+  | { readonly kind: 'dselect'; readonly s: number; readonly a: number; readonly y: number; readonly bits: number }
   /**
    * Independent branches (experts reading one input): run one after another; the
    * backward pass takes them in the same order (each backwards), so gradients that
@@ -131,7 +137,7 @@ export class DescriptionBuilder {
   }
 
   /** Declares a tensor; returns its index. */
-  tensor(name: string, rows: number, cols: number, init: InitializerName, owner: number, role: string, fanIn = rows, fanOut = cols): number {
+  tensor(name: string, rows: number, cols: number, init: Initializer, owner: number, role: string, fanIn = rows, fanOut = cols): number {
     this.#floats += Math.ceil((rows * cols) / 4) * 4;
     if (this.#floats > this.#limit) {
       const quoted = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
@@ -145,10 +151,13 @@ export class DescriptionBuilder {
     this.#ops.push(op);
   }
 
-  /** The weight (inputs × units, glorot-uniform as Keras) and bias (zeros) of a dense layer named `<name>.weight|bias`. */
-  denseTensors(name: string, inputs: number, units: number, owner: number, role = ''): DenseTensors {
-    const w = this.tensor(`${name}.weight`, inputs, units, 'glorotUniform', owner, role && `${role}.weight`);
-    const b = this.tensor(`${name}.bias`, 1, units, 'zeros', owner, role && `${role}.bias`, inputs, units);
+  /**
+   * The weight (inputs × units; glorot-uniform as Keras, unless `init` says) and bias
+   * (zeros, unless `init` says) of a dense layer named `<name>.weight|bias`.
+   */
+  denseTensors(name: string, inputs: number, units: number, owner: number, role = '', init?: { weight: Initializer; bias: Initializer }): DenseTensors {
+    const w = this.tensor(`${name}.weight`, inputs, units, init?.weight ?? 'glorotUniform', owner, role && `${role}.weight`);
+    const b = this.tensor(`${name}.bias`, 1, units, init?.bias ?? 'zeros', owner, role && `${role}.bias`, inputs, units);
     return { w, b, units };
   }
 
@@ -184,9 +193,10 @@ export class DescriptionBuilder {
     return y;
   }
 
-  act(x: number, act: ActCode): number {
+  /** y = act(x); alpha as the kernel takes it (leaky ReLU's slope, ELU's scale, the smooth step's width). */
+  act(x: number, act: ActCode, alpha = act === ACT.leakyRelu ? 0.01 : 1): number {
     const y = this.value(this.width(x));
-    this.op({ kind: 'act', x, y, act, alpha: act === ACT.leakyRelu ? 0.01 : 1 });
+    this.op({ kind: 'act', x, y, act, alpha });
     return y;
   }
 
@@ -253,6 +263,7 @@ export function inputsOf(op: Op): readonly number[] {
   switch (op.kind) {
     case 'concat': case 'crossStitch': return op.xs;
     case 'mix': return [op.e, op.gate];
+    case 'dselect': return [op.s, op.a];
     case 'branches': return op.branches.flatMap((b) => b.flatMap((o) => [...inputsOf(o)]));
     default: return [op.x];
   }

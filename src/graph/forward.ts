@@ -94,6 +94,9 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
       case 'branches':
         for (const branch of op.branches) runForward(branch, rows, widths, st, training);
         break;
+      case 'dselect':
+        k.dselectForward(rows, widths[op.a]!, op.bits, widths[op.y]!, value[op.s]!, value[op.a]!, value[op.y]!);
+        break;
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
         const heap = heapF32(), ints = heapI32();

@@ -5,7 +5,7 @@
 
 import type { ParameterBlock } from './types.js';
 import type { Rng } from './rng.js';
-import { initialize, type InitializerName } from './init.js';
+import { initialize, type Initializer } from './init.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { isF32Finite, show } from '../runtime/validate.js';
@@ -16,7 +16,7 @@ export interface ParameterInfo {
   /** Offset in floats from the start of the block. */
   readonly offset: number;
   readonly size: number;
-  readonly initializer: InitializerName;
+  readonly initializer: Initializer;
   readonly fanIn: number;
   readonly fanOut: number;
   /**
@@ -46,7 +46,7 @@ export class Parameters implements ParameterBlock {
   #trainable: Array<readonly [number, number]> = [];
 
   /** Declares a rows × cols tensor. Offsets are 4-float aligned so rows start on a v128 boundary. */
-  declare(name: string, rows: number, cols: number, initializer: InitializerName, fanIn = rows, fanOut = cols, owner = -1, role = ''): ParameterHandle {
+  declare(name: string, rows: number, cols: number, initializer: Initializer, fanIn = rows, fanOut = cols, owner = -1, role = ''): ParameterHandle {
     if (this.#allocated) throw new ArgumentError(`cannot declare parameter "${name}": the parameters are already allocated`);
     if (this.#byName.has(name)) throw new ArgumentError(`parameter name "${name}" is declared twice`);
     const offset = this.#size;

@@ -12,7 +12,7 @@ import { assertClose, seededValues } from '../helpers/reference.js';
 import { numericGradient } from '../helpers/nn-reference.js';
 import {
   archRef, taskPartRef, crossStitchAlpha, softmaxRef, softmaxBackwardRef, mixForwardRef, mixBackwardRef,
-  crossStitchRef, crossStitchBackwardRef,
+  crossStitchRef, crossStitchBackwardRef, dselectRef,
 } from '../helpers/arch-reference.js';
 
 before(async () => { await init(); });
@@ -126,6 +126,10 @@ const CASES = [
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [5], towerUnits: [], activation: 'sigmoid' },
   { type: 'crossStitch', units: [7, 5], towerUnits: [3], activation: 'tanh' },
   { type: 'crossStitch', units: [6, 9, 4], towerUnits: [], alphaDiagonal: 0.7 },
+  // γ wide enough that the selectors' logits stay inside the smooth step, where the gradient is not 0;
+  // 4 experts (a power of two: every code an expert) and 5 (renormalized over the codes that are experts).
+  { type: 'dselectK', experts: 4, k: 2, expertUnits: [6, 5], towerUnits: [3], gamma: 6, activation: 'tanh' },
+  { type: 'dselectK', experts: 5, k: 3, expertUnits: [9], towerUnits: [], gamma: 8 },
 ];
 
 for (const spec of CASES) {
@@ -262,7 +266,7 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],
@@ -432,5 +436,27 @@ test('copyBlock moves a strided block and nothing else', () => {
       for (let c = 0; c < ldDst; c++) assert.equal(out[r * ldDst + c], c < cols ? s[r * ldSrc + c] : -2);
     }
     src.dispose(); dst.dispose();
+  }
+});
+
+test('dselectForward / dselectBackward: every code an expert or not, against f64 and its central differences', () => {
+  for (const [rows, sel, n] of [[1, 1, 2], [3, 2, 3], [2, 3, 4], [4, 2, 5], [2, 1, 8], [3, 4, 11], [1, 2, 16]]) {
+    const m = Math.ceil(Math.log2(n)), label = `dselect rows=${rows} k=${sel} n=${n}`;
+    // Selector values inside (0, 1), away from the ends; softmax weights per row.
+    const ss = seededValues(rows * sel * m, n + sel).map((v) => 0.5 + 0.45 * v);
+    const as = softmaxRef(f64(seededValues(rows * sel, n)), rows, sel);
+    const s = buffer(ss), a = buffer(Float32Array.from(as)), y = buffer(new Float32Array(rows * n).fill(NaN));
+    const s64 = f64(Float32Array.from(ss)), a64 = f64(Float32Array.from(as));
+    k().dselectForward(rows, sel, m, n, s.ptr, a.ptr, y.ptr);
+    const yRef = dselectRef(s64, a64, rows, sel, m, n);
+    assertClose(read(y.ptr, rows * n), yRef, { ...KERNEL, label: `${label} forward` });
+    for (let r = 0; r < rows; r++) assertClose([yRef.slice(r * n, (r + 1) * n).reduce((p, q) => p + q, 0)], [1], { atol: 1e-6, rtol: 0, label: `${label}: a distribution` });
+    const dys = seededValues(rows * n, n + 7);
+    const dy = buffer(dys), ds = buffer(new Float32Array(rows * sel * m).fill(NaN)), da = buffer(new Float32Array(rows * sel).fill(NaN));
+    k().dselectBackward(rows, sel, m, n, s.ptr, a.ptr, dy.ptr, ds.ptr, da.ptr);
+    const dy64 = f64(dys);
+    assertClose(read(ds.ptr, rows * sel * m), numericGradient((v) => dselectRef(v, a64, rows, sel, m, n), s64, dy64), { ...GRADIENT, label: `${label} ds` });
+    assertClose(read(da.ptr, rows * sel), numericGradient((v) => dselectRef(s64, v, rows, sel, m, n), a64, dy64), { ...GRADIENT, label: `${label} da` });
+    for (const b of [s, a, y, dy, ds, da]) b.dispose();
   }
 });

@@ -103,6 +103,7 @@ const ARCHITECTURES = [
   { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [6], towerUnits: [4], activation: 'softplus' },
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [6], towerUnits: [], dropout: 0.2 },
   { type: 'crossStitch', units: [8, 6], towerUnits: [4], alphaDiagonal: 0.8, activation: 'sigmoid' },
+  { type: 'dselectK', experts: 5, k: 2, expertUnits: [8], towerUnits: [4], gamma: 2 },
 ];
 
 test('infer predicts MultiTaskModel.predict\'s output bit for bit: every architecture, f32/f16/int8 files, 1 to 2500 rows', async () => {

@@ -30,7 +30,7 @@ export interface CgcSpec {
   dropout?: number;
 }
 
-export const cgc = defineArchitecture({
+export const cgc = defineArchitecture<CgcSpec>()({
   type: 'cgc',
   options: ['sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
   read: (r) => {

@@ -87,8 +87,13 @@ export function readCommon(r: SpecReader): CommonConfig {
   return { towerUnits: r.units('towerUnits', true), activation: r.activation(), dropout: r.fraction('dropout', 0, 0, 1, false) };
 }
 
-/** What an architecture file exports: its spec reader and its network. */
-export interface ArchitectureDefinition<Config extends CommonConfig = CommonConfig> {
+/**
+ * What an architecture file exports: its spec reader and its network. `Spec` is the
+ * spec a user writes (its `type` names the architecture); it only types the registry.
+ */
+export interface ArchitectureDefinition<Config extends CommonConfig = CommonConfig, Spec extends { type: string } = { type: string }> {
+  /** Never set: carries the spec type (see ArchitectureSpec in index.ts). */
+  readonly spec?: Spec;
   readonly type: string;
   /** Its options besides `type`. */
   readonly options: readonly string[];
@@ -104,9 +109,9 @@ export interface ArchitectureDefinition<Config extends CommonConfig = CommonConf
 /** An architecture's operations (its values and tensors are the builder's). */
 export type ArchitectureParts = Pick<NetworkDescription, 'shared' | 'z' | 'tasks'>;
 
-/** Type-checks an architecture file's export. */
-export function defineArchitecture<C extends CommonConfig>(def: ArchitectureDefinition<C>): ArchitectureDefinition<C> {
-  return def;
+/** Type-checks an architecture file's export: `defineArchitecture<MySpec>()({ … })`. */
+export function defineArchitecture<Spec extends { type: string }>() {
+  return <C extends CommonConfig>(def: ArchitectureDefinition<C, Spec> & { type: Spec['type'] }): ArchitectureDefinition<C, Spec> => def;
 }
 
 /**

@@ -41,7 +41,7 @@ export function crossStitchAlpha0(T: number, diagonal: number): number[] {
   return Array.from({ length: T * T }, (_, i) => (i % (T + 1) === 0 ? (T === 1 ? 1 : diagonal) : off));
 }
 
-export const crossStitch = defineArchitecture({
+export const crossStitch = defineArchitecture<CrossStitchSpec>()({
   type: 'crossStitch',
   options: ['units', 'towerUnits', 'activation', 'dropout', 'alphaDiagonal'],
   read: (r) => {

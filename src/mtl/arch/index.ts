@@ -8,6 +8,7 @@
 //   cgc           cgc.ts             Customized Gate Control (one PLE level)
 //   ple           ple.ts             Progressive Layered Extraction
 //   crossStitch   cross-stitch.ts    cross-stitch networks
+//   dselectK      dselect-k.ts       DSelect-k: a sparse, differentiable expert selection per task
 //
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
@@ -20,22 +21,25 @@ import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
 import { DescriptionBuilder, type DescriptionLimits } from '../../graph/description.js';
 import { SpecReader, type ArchitectureDefinition, type ArchitectureParts, type CommonConfig } from './common.js';
-import { sharedBottom, type SharedBottomSpec } from './shared-bottom.js';
-import { mmoe, type MmoeSpec } from './mmoe.js';
-import { omoe, type OmoeSpec } from './omoe.js';
-import { cgc, type CgcSpec } from './cgc.js';
-import { ple, type PleSpec } from './ple.js';
-import { crossStitch, type CrossStitchSpec } from './cross-stitch.js';
+import { sharedBottom } from './shared-bottom.js';
+import { mmoe } from './mmoe.js';
+import { omoe } from './omoe.js';
+import { cgc } from './cgc.js';
+import { ple } from './ple.js';
+import { crossStitch } from './cross-stitch.js';
+import { dselectK } from './dselect-k.js';
 
-export type { SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec };
+/** The registry: an architecture's file, imported above, and its name here. */
+const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK };
+
+type Registry = typeof ARCHITECTURES;
+/** An architecture's name. */
+export type ArchitectureType = keyof Registry;
+/** The spec of architecture T, as a user writes it. */
+export type ArchitectureSpecOf<T extends ArchitectureType> = NonNullable<Registry[T]['spec']>;
+/** Any architecture's spec. */
+export type ArchitectureSpec = { [T in ArchitectureType]: ArchitectureSpecOf<T> }[ArchitectureType];
 export type { Activation } from './common.js';
-
-export type ArchitectureSpec = SharedBottomSpec | MmoeSpec | OmoeSpec | CgcSpec | PleSpec | CrossStitchSpec;
-export type ArchitectureType = ArchitectureSpec['type'];
-
-const ARCHITECTURES: Record<ArchitectureType, ArchitectureDefinition<never>> = {
-  sharedBottom, mmoe, omoe, cgc, ple, crossStitch,
-} as unknown as Record<ArchitectureType, ArchitectureDefinition<never>>;
 
 /** The architecture type names the model knows. */
 export const ARCHITECTURE_TYPES = Object.keys(ARCHITECTURES) as readonly ArchitectureType[];

@@ -26,7 +26,7 @@ export interface MmoeSpec {
   dropout?: number;
 }
 
-export const mmoe = defineArchitecture({
+export const mmoe = defineArchitecture<MmoeSpec>()({
   type: 'mmoe',
   options: ['experts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
   read: (r) => {

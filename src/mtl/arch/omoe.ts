@@ -26,7 +26,7 @@ export interface OmoeSpec {
   dropout?: number;
 }
 
-export const omoe = defineArchitecture({
+export const omoe = defineArchitecture<OmoeSpec>()({
   type: 'omoe',
   options: ['experts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
   read: (r) => {

@@ -42,7 +42,7 @@ export interface PleSpec {
   dropout?: number;
 }
 
-export const ple = defineArchitecture({
+export const ple = defineArchitecture<PleSpec>()({
   type: 'ple',
   options: ['levels', 'sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
   read: (r) => {

@@ -22,7 +22,7 @@ export interface SharedBottomSpec {
   dropout?: number;
 }
 
-export const sharedBottom = defineArchitecture({
+export const sharedBottom = defineArchitecture<SharedBottomSpec>()({
   type: 'sharedBottom',
   options: ['units', 'towerUnits', 'activation', 'dropout'],
   read: (r) => {
