@@ -126,18 +126,6 @@ export function relatednessPenaltyRef({ matrix: given, pairs, strength = 1e-3 },
   return sum;
 }
 
-/** Central differences of the scalar f(theta) for every entry of theta (f64). */
-export function centralDifferences(f, theta, h = 1e-5) {
-  const t = Float64Array.from(theta), g = new Float64Array(t.length);
-  for (let i = 0; i < t.length; i++) {
-    const keep = t[i];
-    t[i] = keep + h; const up = f(t);
-    t[i] = keep - h; const down = f(t);
-    t[i] = keep;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 export { isIndexLoss };
 

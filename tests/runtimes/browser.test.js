@@ -42,7 +42,7 @@ try {
 </html>
 `;
 
-const SHARED = ['/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js'];
+const SHARED = ['/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js', '/tests/helpers/reference-core.js'];
 
 const TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json' };
 
