@@ -18,7 +18,7 @@
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { Rng } from '../nn/rng.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
 import { checkDelimiter, parseCsvText } from './csv.js';
 import { DataError } from './errors.js';
@@ -59,9 +59,6 @@ export interface SplitOptions {
   /** A binary or multiclass target: each class (and the unlabeled rows) is split in the same proportion. */
   stratify?: string;
 }
-
-/** The RNG stream of Dataset.split, apart from a model's init/dropout/shuffle streams (0, 1, 2) for the same seed. */
-export const SPLIT_STREAM = 3;
 
 type FeatureColumn =
   | { readonly spec: Extract<ResolvedFeatureSpec, { type: 'numeric' }>; readonly values: Float64Array }
@@ -438,7 +435,7 @@ function gather<T extends Float64Array | Int32Array>(src: T, idx: Int32Array): T
 
 /** A seeded permutation of 0..n-1: Fisher–Yates by the library's RNG, over an i32 buffer in WASM memory. */
 function permutation(n: number, seed: number): Int32Array {
-  const rng = new Rng(seed, SPLIT_STREAM);
+  const rng = new Rng(seed, RngStream.split);
   const rt = runtime('Dataset.split');
   let ptr = 0;
   try {

@@ -5,8 +5,7 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { Rng } from '../nn/rng.js';
-import { Stream } from '../nn/network.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
 import { checkSeed } from '../nn/validate.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
@@ -213,7 +212,7 @@ export async function fitLoop(
   core.ensureCapacity(Math.max(batchSize, Math.min(val?.rows ?? 0, 1024)));
   core.setClassWeights(train);
   const order = allocator.alloc(n * 4);
-  const rng = new Rng(opts.seed, Stream.shuffle);
+  const rng = new Rng(opts.seed, RngStream.shuffle);
   const epochsLog: EpochLogs[] = [];
   const sums = new Float64Array(T), counts = new Float64Array(T);
   const es = opts.earlyStopping;
