@@ -224,10 +224,9 @@ export class Dataset {
 
   /** The resolved spec: every option written out, every target's classes fixed. */
   get spec(): ResolvedDatasetSpec {
-    const features: Record<string, ResolvedFeatureSpec> = {};
-    for (const [name, col] of this.#p.features) features[name] = col.spec;
-    const targets: Record<string, ResolvedTargetSpec> = {};
-    for (const [name, col] of this.#p.targets) targets[name] = col.spec;
+    // Object.fromEntries defines own keys: a column named "__proto__" stays a column.
+    const features: Record<string, ResolvedFeatureSpec> = Object.fromEntries([...this.#p.features].map(([name, col]) => [name, col.spec]));
+    const targets: Record<string, ResolvedTargetSpec> = Object.fromEntries([...this.#p.targets].map(([name, col]) => [name, col.spec]));
     return { features, targets, naValues: this.#p.naValues };
   }
 

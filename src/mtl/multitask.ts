@@ -5,6 +5,7 @@ import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { getOwn, setOwn } from '../runtime/records.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
@@ -422,11 +423,11 @@ export class MultiTaskModel {
         case 'regression': {
           const st = this.#targetStats.get(s.name);
           if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
-          out[s.name] = { kind: 'regression', values: v };
+          setOwn(out, s.name, { kind: 'regression', values: v });
           break;
         }
         case 'binary':
-          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) };
+          setOwn(out, s.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) });
           break;
         case 'multiclass': {
           const probabilities: number[][] = [], classes: (string | number)[] = [];
@@ -437,7 +438,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             classes.push(names ? names[best]! : best);
           }
-          out[s.name] = { kind: 'multiclass', probabilities, classes };
+          setOwn(out, s.name, { kind: 'multiclass', probabilities, classes });
           break;
         }
         case 'multilabel': {
@@ -447,7 +448,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
           }
-          out[s.name] = { kind: 'multilabel', probabilities, labels };
+          setOwn(out, s.name, { kind: 'multilabel', probabilities, labels });
           break;
         }
         case 'reconstruction': {
@@ -459,7 +460,7 @@ export class MultiTaskModel {
             errors[i] = e / width;
             values.push(row);
           }
-          out[s.name] = { kind: 'reconstruction', values, errors };
+          setOwn(out, s.name, { kind: 'reconstruction', values, errors });
           break;
         }
         case 'clustering': {
@@ -471,7 +472,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             clusters[i] = best;
           }
-          out[s.name] = { kind: 'clustering', probabilities, clusters };
+          setOwn(out, s.name, { kind: 'clustering', probabilities, clusters });
         }
       }
     });
@@ -608,7 +609,7 @@ export class MultiTaskModel {
       } else {
         const l = data.labels;
         if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
-        values = l?.[s.name];
+        values = l === undefined ? undefined : getOwn(l, s.name);
         if (values === undefined) continue;
         if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
           throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
