@@ -2,7 +2,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { init } from './entries/node.js';
-import { Dataset, parseCSV } from './data/index.js';
+import { Dataset, parseCSV, type TargetSpec } from './data/index.js';
 import { MultiTaskModel, loadModel } from './mtl/multitask.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskKind, type TaskSpec } from './mtl/tasks.js';
 
@@ -175,7 +175,13 @@ function datasetFor(model: MultiTaskModel, text: string, withTargets: boolean): 
   const { header } = parseCSV(text);
   const spec = model.inputSpec();
   const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.includes(t.name));
-  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, t.kind as SupervisedKind])) : {};
+  // Labels are matched to the model's classes by name; a binary column is read with the
+  // model's two classes, so a file holding only one of them (all "female") still reads.
+  const target = (t: TaskSpec): TargetSpec => {
+    const classes = t.kind === 'binary' ? model.classNames(t.name) : null;
+    return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : t.kind as SupervisedKind;
+  };
+  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
   return Dataset.fromCSV(text, { features: spec, targets });
 }
 
