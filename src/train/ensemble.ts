@@ -6,6 +6,8 @@ import { ArgumentError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import type { MultiTaskModel, TaskPrediction } from '../mtl/multitask.js';
+import type { TaskSpec } from '../mtl/tasks.js';
+import { listNames } from '../data/values.js';
 
 export interface EnsembleOptions {
   /** 'mean' (average probabilities, default) or 'vote' (majority of predicted classes; ties go to the class first seen). */
@@ -35,6 +37,15 @@ export class Ensemble {
     for (const t of models[0]!.tasks) {
       // Cluster numbers are arbitrary per model, so they cannot be averaged or voted on.
       if (t.kind === 'clustering') throw new ArgumentError(`Ensemble: task "${t.name}" is a clustering task; each model numbers its clusters differently, so they cannot be combined`);
+      // Probabilities are averaged output by output: the members must mean the same class by each.
+      const classes = models[0]!.classNames(t.name);
+      models.forEach((m, i) => {
+        const kind = m.tasks.find((s: TaskSpec) => s.name === t.name)!.kind, own = m.classNames(t.name);
+        if (kind !== t.kind) throw new ArgumentError(`Ensemble: task "${t.name}" is ${kind} in member ${i} but ${t.kind} in member 0`);
+        if (JSON.stringify(own) !== JSON.stringify(classes)) {
+          throw new ArgumentError(`Ensemble: task "${t.name}" has the classes ${showClasses(own)} in member ${i} but ${showClasses(classes)} in member 0; members must have the same classes in the same order`);
+        }
+      });
     }
     if (opts.combine !== undefined && opts.combine !== 'mean' && opts.combine !== 'vote') {
       throw new ArgumentError(`Ensemble: combine must be 'mean' or 'vote', got ${show(opts.combine)}`);
@@ -110,4 +121,8 @@ function majority<T>(votes: T[]): T {
     if (c > bestCount) { best = v; bestCount = c; }
   }
   return best;
+}
+
+function showClasses(classes: readonly string[] | null): string {
+  return classes === null ? 'unnamed' : `[${listNames(classes, 10)}]`;
 }

@@ -13,7 +13,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, Dataset, MultiTaskModel, tasks, loadModel, ArgumentError, UnknownClassError,
+  init, Dataset, MultiTaskModel, Ensemble, tasks, loadModel, ArgumentError, UnknownClassError,
 } from '../../dist/index.js';
 import { expectError, typedError } from '../helpers/errors.js';
 
@@ -201,4 +201,20 @@ test('a task with only a class count refuses a Dataset\'s labels (no names to ma
   }
   expectError(() => new MultiTaskModel({ input: { features: 2, classes: { kind: ['a', 'b', 'a'] } }, architecture: ARCH, tasks: [tasks.multiclass('kind')] }),
     ArgumentError, 'E_ARGUMENT', /task "kind": its class names must be distinct, as labels are matched to them by name; "a" is given twice/);
+});
+
+test('Ensemble: members whose classes differ (in names or order) are refused, not averaged output by output', () => {
+  const { text } = where((line) => cell(line, 'species') !== 'Chinstrap');
+  const make = (input) => new MultiTaskModel({ input, architecture: ARCH, tasks: SPECS(), seed: 1 });
+  const reordered = Dataset.fromCSV(PENGUINS, { ...SPEC, targets: { ...SPEC.targets, species: { type: 'multiclass', classes: ['Gentoo', 'Adelie', 'Chinstrap'] } } });
+  const members = [make(Dataset.fromCSV(text, SPEC)), make(reordered), make(full)];
+  try {
+    expectError(() => new Ensemble([model, members[0]]), ArgumentError, 'E_ARGUMENT',
+      /Ensemble: task "species" has the classes \["Adelie", "Gentoo"\] in member 1 but \["Adelie", "Chinstrap", "Gentoo"\] in member 0; members must have the same classes in the same order/);
+    expectError(() => new Ensemble([model, members[1]]), ArgumentError, 'E_ARGUMENT', /task "species" has the classes \["Gentoo", "Adelie", "Chinstrap"\] in member 1/);
+    const ensemble = new Ensemble([model, members[2]]);
+    assert.equal(ensemble.predict(full).species.probabilities.length, full.rows);
+  } finally {
+    for (const m of members) m.dispose();
+  }
 });
