@@ -23,10 +23,9 @@ import { checkSeed } from './validate.js';
  *  - weighting   the weighting strategies' draws (RLW's weights, PCGrad's task order).
  *                It used to share 3 with split: with the CLI's one seed, RLW and
  *                PCGrad drew the very numbers that had chosen its validation rows.
- *  - clustering  KMeans, MiniBatchKMeans and GaussianMixture (their k-means++ starts,
- *                samples and re-seeding; one stream for the three, so a Gaussian
- *                mixture's k-means++ start is KMeans's for the same seed); the
- *                model's clustering task runs KMeans with seed + 7919 · epoch.
+ *  - clustering  KMeans, MiniBatchKMeans and GaussianMixture: their k-means++ starts,
+ *                samples and re-seeding (each estimator draws only from its own seed);
+ *                the model's clustering task runs KMeans with seed + 7919 · epoch.
  *
  * A user's own `new Rng(seed, stream)` may take any stream; 0–5 are these.
  */
