@@ -13,7 +13,7 @@ import {
 import * as infer from '../../dist/infer.js';
 import { expectError } from '../helpers/errors.js';
 
-before(async () => { await init(); await infer.init(); });
+before(async () => { await init(); }); // manytask/infer: inside the test (tests/unit/model-file.test.js checks it starts uninitialized; Bun runs every file in one process)
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
 const ROWS = 24;
@@ -36,6 +36,7 @@ const WEIGHTS = Object.fromEntries(NAMES.map((n, i) => [n, i + 1]));
 const ownKeys = (o) => Object.keys(o).filter((k) => Object.hasOwn(o, k));
 
 test('tasks named like Object.prototype\'s properties: fit, the weights given by name, logs, predict, evaluate, save, both loaders, Ensemble', async () => {
+  await infer.init();
   const model = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: SPECS(), seed: 4, weighting: { type: 'fixed', weights: WEIGHTS } });
   const reloaded = [];
   try {
