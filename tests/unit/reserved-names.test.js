@@ -5,15 +5,16 @@
 // `tasks.binary('__proto__')` made fit throw "gradScale must be a finite number,
 // got NaN", such a task vanished from predict/evaluate, and such a column from
 // Dataset.spec (and from the CLI's features; tests/runtimes/cli-trust.test.js).
+// manytask/infer's predictions: tests/unit/model-file.test.js (which checks that
+// infer starts uninitialized; Bun runs every unit file in one process).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   init, Dataset, MultiTaskModel, Ensemble, tasks, loadModel, ArgumentError,
 } from '../../dist/index.js';
-import * as infer from '../../dist/infer.js';
 import { expectError } from '../helpers/errors.js';
 
-before(async () => { await init(); }); // manytask/infer: inside the test (tests/unit/model-file.test.js checks it starts uninitialized; Bun runs every file in one process)
+before(async () => { await init(); });
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
 const ROWS = 24;
@@ -35,8 +36,7 @@ const WEIGHTS = Object.fromEntries(NAMES.map((n, i) => [n, i + 1]));
 
 const ownKeys = (o) => Object.keys(o).filter((k) => Object.hasOwn(o, k));
 
-test('tasks named like Object.prototype\'s properties: fit, the weights given by name, logs, predict, evaluate, save, both loaders, Ensemble', async () => {
-  await infer.init();
+test('tasks named like Object.prototype\'s properties: fit, the weights given by name, logs, predict, evaluate, save and load, Ensemble', async () => {
   const model = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: SPECS(), seed: 4, weighting: { type: 'fixed', weights: WEIGHTS } });
   const reloaded = [];
   try {
@@ -66,7 +66,7 @@ test('tasks named like Object.prototype\'s properties: fit, the weights given by
     assert.deepEqual(ownKeys(model.evaluate(x, some).tasks), NAMES.filter((n) => n !== 'constructor'));
 
     const bytes = model.save();
-    reloaded.push(loadModel(bytes), infer.loadModel(bytes));
+    reloaded.push(loadModel(bytes));
     for (const m of reloaded) {
       const q = m.predict(x);
       assert.deepEqual(ownKeys(q), NAMES);
