@@ -33,7 +33,7 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError } from './data/index.js';
 export type {
   CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,

@@ -6,6 +6,7 @@
 
 import { ArgumentError, DisposedError } from './runtime/errors.js';
 import { show } from './runtime/validate.js';
+import { setOwn } from './runtime/records.js';
 import { ModelFormatError, type WeightEncoding } from './io/format.js';
 import { readModelFile } from './io/model-file.js';
 import { Predictor } from './io/predictor.js';
@@ -108,7 +109,7 @@ export class InferenceModel {
     const perTask = this.#predictor.run(features, rows);
     const out: Record<string, TaskPrediction> = {};
     this.tasks.forEach((t, k) => {
-      out[t.name] = decodePrediction(t.kind, perTask[k]!, rows, t.width, { classes: t.classes, stats: this.#stats[k]!, features });
+      setOwn(out, t.name, decodePrediction(t.kind, perTask[k]!, rows, t.width, { classes: t.classes, stats: this.#stats[k]!, features }));
     });
     return out;
   }

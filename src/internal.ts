@@ -9,3 +9,4 @@ export { describeModel } from './mtl/describe.js';
 export { readArchitecture } from './mtl/arch/index.js';
 export { crossStitchAlpha0 } from './mtl/arch/cross-stitch.js';
 export { NetworkEngine } from './mtl/engine.js';
+export { RngStream } from './nn/rng.js';

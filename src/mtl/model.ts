@@ -6,8 +6,7 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Parameters } from '../nn/params.js';
-import { Rng } from '../nn/rng.js';
-import { Stream } from '../nn/network.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { createLoss, type Loss } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../nn/validate.js';
@@ -155,8 +154,8 @@ export class MultiTaskModelCore {
     this.#inputsFrom.forEach((srcs, t) => srcs.forEach((s) => this.#readers[s]!.push(t)));
 
     this.parameters = new Parameters();
-    this.#dropoutRng = new Rng(this.seed, Stream.dropout);
-    this.#strategyRng = new Rng(this.seed, 3);
+    this.#dropoutRng = new Rng(this.seed, RngStream.dropout);
+    this.#strategyRng = new Rng(this.seed, RngStream.weighting);
     this.widths = this.specs.map((s) => schema.tasks.get(s.name)!.width);
     try {
       this.description = describeModel(options.architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount);
@@ -169,7 +168,7 @@ export class MultiTaskModelCore {
           throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
         }
       });
-      const initRng = new Rng(this.seed, Stream.init);
+      const initRng = new Rng(this.seed, RngStream.init);
       try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
       this.optimizerSpec = options.optimizer ?? { type: 'adam', learningRate: 1e-3 };
       this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);

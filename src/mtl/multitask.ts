@@ -5,6 +5,7 @@ import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { getOwn, setOwn } from '../runtime/records.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import { decodePrediction, type TaskPrediction } from './kinds.js';
@@ -12,6 +13,8 @@ import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { labelsByName } from '../data/dataset.js';
+import { listNames } from '../data/values.js';
 import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
 import { MAX_TASKS } from './describe.js';
@@ -108,17 +111,13 @@ export class MultiTaskModel {
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of options.tasks) {
         const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
-        if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 1) && !(Array.isArray(c) && c.length >= 1)) {
-          throw new ArgumentError(`task "${t.name}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
-        }
+        const given = c === undefined ? undefined : classesGiven('', t.name, c);
         if (UNSUPERVISED.includes(t?.kind)) {
           taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
         } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
-          if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
-          const list = typeof c === 'number' ? null : (c as unknown[]).map(String);
-          const width = list ? list.length : (c as number);
-          taskInfo.set(t.name, { width, ...(list ? { classes: list } : {}) });
-          if (list) this.#classNames.set(t.name, list);
+          if (given === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
+          taskInfo.set(t.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
+          if (given.names) this.#classNames.set(t.name, given.names);
         } else {
           taskInfo.set(t.name, { width: 1 });
         }
@@ -402,9 +401,9 @@ export class MultiTaskModel {
     }
     const out: Record<string, TaskPrediction> = {};
     core.specs.forEach((s, t) => {
-      out[s.name] = decodePrediction(s.kind, perTask[t]!, rows, core.widths[t]!, {
+      setOwn(out, s.name, decodePrediction(s.kind, perTask[t]!, rows, core.widths[t]!, {
         classes: this.#classNames.get(s.name) ?? null, stats: this.#targetStats.get(s.name) ?? null, features,
-      });
+      }));
     });
     return out;
   }
@@ -448,8 +447,8 @@ export class MultiTaskModel {
     } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
       const c = opts.classes ?? spec.classes;
       if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
-      const list = typeof c === 'number' ? null : (c as readonly string[]).map(String);
-      tasks.set(spec.name, { width: list ? list.length : (c as number), ...(list ? { classes: list } : {}) });
+      const given = classesGiven('addTask: ', spec.name, c);
+      tasks.set(spec.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
     } else {
       tasks.set(spec.name, { width: 1 });
     }
@@ -533,11 +532,11 @@ export class MultiTaskModel {
       }
       if (data instanceof Dataset) {
         if (!data.targetNames.includes(s.name)) continue;
-        values = data.target(s.name).values;
+        values = this.#datasetLabels(data, s, where);
       } else {
         const l = data.labels;
         if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
-        values = l?.[s.name];
+        values = l === undefined ? undefined : getOwn(l, s.name);
         if (values === undefined) continue;
         if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
           throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
@@ -559,6 +558,26 @@ export class MultiTaskModel {
       }
     }
     return { features, rows, labels };
+  }
+
+  /**
+   * A Dataset's labels of task `s` as the model's outputs index them. The model's
+   * class lists are the contract for any data after the model exists: labels are
+   * matched to them by name (labelsByName), never by their position in the
+   * Dataset's own class list, which depends on which classes its rows hold.
+   */
+  #datasetLabels(data: Dataset, s: TaskSpec, where: string): ArrayLike<number> {
+    const col = data.target(s.name);
+    checkKind(s, col, where);
+    if (col.kind === 'regression') return col.values;
+    const classes = this.#classNames.get(s.name);
+    if (classes === undefined) {
+      throw new ArgumentError(
+        `${where}: task "${s.name}" has no class names (it was added without data${s.kind === 'binary' ? '' : ', with a class count'}), so the Dataset's labels ` +
+        `(${listNames(col.classes ?? [])}) cannot be matched to its outputs by name: give its labels as class indices (fit(x, labels)), or add the task ` +
+        `with its class names (addTask(task, { data })${s.kind === 'binary' ? '' : ' or addTask(task, { classes: [names] })'})`);
+    }
+    return labelsByName(data, s.name, classes, where);
   }
 
   /**
@@ -594,14 +613,32 @@ function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: 
   throw new ArgumentError(`${where}: no task has a labeled row (tasks: ${core.taskNames.join(', ')}); give labels for at least one task`);
 }
 
+/**
+ * A task's classes as array inputs or addTask give them: a count, or names —
+ * distinct, since data later meets them by name (as text: 1 and "1" are one name).
+ */
+function classesGiven(where: string, task: string, c: unknown): { width: number; names: string[] | null } {
+  if (typeof c === 'number' && Number.isInteger(c) && c >= 1) return { width: c, names: null };
+  if (!Array.isArray(c) || c.length === 0) {
+    throw new ArgumentError(`${where}task "${task}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
+  }
+  const names = c.map(String);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new ArgumentError(`${where}task "${task}": its class names must be distinct, as labels are matched to them by name; ${show(name)} is given twice`);
+    seen.add(name);
+  }
+  return { width: names.length, names };
+}
+
 /** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
 function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
   return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
 }
 
-function checkKind(spec: TaskSpec, col: DatasetTarget): void {
+function checkKind(spec: TaskSpec, col: DatasetTarget, where?: string): void {
   if (spec.kind !== col.kind) {
-    throw new ArgumentError(`task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
+    throw new ArgumentError(`${where === undefined ? '' : `${where}: `}task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
   }
 }
 

@@ -1,13 +1,14 @@
 // Compatibility with the model core before each architecture became a description
 // (tests/fixtures/compat/make.mjs made the fixtures with that build): model files it
 // saved load and predict the same numbers, in the full and the inference entries, and
-// training with the same seed and data ends with bit-identical weights.
+// training with the same seed and data ends with bit-identical weights (but for the
+// changes cases.mjs lists with their reasons).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { init, Dataset, MultiTaskModel, loadModel } from '../../dist/index.js';
 import { init as initInfer, loadModel as loadForInference } from '../../dist/infer.js';
-import { CASES, PENGUINS_SPEC, hashWeights, predictionNumbers } from '../fixtures/compat/cases.mjs';
+import { CASES, CHANGED_WEIGHTS, PENGUINS_SPEC, hashWeights, predictionNumbers } from '../fixtures/compat/cases.mjs';
 
 const here = (name) => new URL(`../fixtures/compat/${name}`, import.meta.url);
 const expected = JSON.parse(readFileSync(here('expected.json'), 'utf8'));
@@ -39,7 +40,7 @@ for (const c of CASES) {
   test(`${c.name}: training with the same seed gives the weights of before, bit for bit`, async () => {
     const model = new MultiTaskModel({ input: train, ...c.model() });
     await model.fit(train, c.fit);
-    assert.equal(hashWeights(model), expected[c.name].weights);
+    assert.equal(hashWeights(model), CHANGED_WEIGHTS[c.name] ?? expected[c.name].weights);
     model.dispose();
   });
 }
