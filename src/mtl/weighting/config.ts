@@ -10,8 +10,7 @@
 // positive: no conflict), and its length is the sum of the gradients' projections
 // on that direction. From the Gram matrix: U Uᵀ = C, the cosine matrix
 // C_st = G_st/(‖g_s‖‖g_t‖), and U⁺ = Uᵀ C⁺, so b = Σ_t a_t g_t with a_t = (C⁺1)_t/‖g_t‖;
-// ‖b‖² = 1ᵀC⁺1·… = aᵀGa and Σ_t g_t·b = 1ᵀGa, giving the coefficients
-// a·(1ᵀGa)/(aᵀGa). C⁺ is a pseudo-inverse (Jacobi eigendecomposition, eigenvalues
+// ‖b‖² = aᵀGa and Σ_t g_t·b = 1ᵀGa, giving the coefficients a·(1ᵀGa)/(aᵀGa). C⁺ is a pseudo-inverse (Jacobi eigendecomposition, eigenvalues
 // below λ_max·T·2⁻²³ dropped); a task with ‖g_t‖ = 0 has a zero row in U, as
 // torchjd's nan_to_num gives it, and b = 0 gives d = 0. No preference vector
 // (torchjd's default, all ones). Task weights are 1.
