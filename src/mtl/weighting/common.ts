@@ -10,7 +10,7 @@
 import type { Kernels } from '../../runtime/abi.js';
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
 import { heapF32, runtime } from '../../runtime/module.js';
-import { show } from '../../runtime/validate.js';
+import { checkBoolean, show } from '../../runtime/validate.js';
 import type { Rng } from '../../nn/rng.js';
 import type {
   WeightingContext, WeightingNeeds, WeightingStepInput, WeightingStepOutput, WeightingStrategy, WeightingVectors,
@@ -82,9 +82,7 @@ export function integerOption(
 /** true or false, or `fallback` when absent. */
 export function booleanOption(where: string, spec: SpecRecord, name: string, fallback: boolean): boolean {
   const v = spec[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new ArgumentError(`${where}: ${name} must be true or false, got ${show(v)}`);
-  return v;
+  return v === undefined ? fallback : checkBoolean(where, name, v);
 }
 
 // ---------------------------------------------------------------------------
