@@ -6,7 +6,7 @@
 // gradients are the single-task ones scaled by the task weights.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, MultiTaskModel, tasks } from '../../dist/index.js';
+import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { taskPartRef } from '../helpers/arch-reference.js';
 import { lossRef } from '../helpers/loss-reference.js';
@@ -219,7 +219,7 @@ test('a model with a strategy that keeps gradient vectors saves and reloads them
     const x = Array.from({ length: ROWS }, (_, i) => Array.from(xs.slice(i * INPUT, (i + 1) * INPUT)));
     const a = make();
     await a.fit(x, { up, down }, { epochs: 3, batchSize: 4, shuffle: false });
-    const b = (await import('../../dist/index.js')).loadModel(a.save());
+    const b = loadModel(a.save());
     assert.deepEqual(b.core.weighting.state(), a.core.weighting.state(), `${weighting.type}: state restored`);
     a.core.resetOptimizer(); // a model file keeps no optimizer state: compare from the same fresh one
     await a.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
@@ -227,5 +227,23 @@ test('a model with a strategy that keeps gradient vectors saves and reloads them
     for (const n of a.core.parameters.names()) assert.deepEqual(b.core.parameters.get(n), a.core.parameters.get(n), `${weighting.type}: ${n}`);
     a.dispose();
     b.dispose();
+  }
+});
+
+test('every strategy\'s state survives the model file: save → loadModel gives the same state() and weights', async () => {
+  const x = Array.from({ length: ROWS }, (_, i) => Array.from(xs.slice(i * INPUT, (i + 1) * INPUT)));
+  const third = up.map((v, i) => 0.3 * v + 0.2 * down[i]);
+  for (const type of WEIGHTING_TYPES) {
+    const m = new MultiTaskModel({
+      input: { features: INPUT }, architecture: ARCH, seed: 1, weighting: { type },
+      tasks: [tasks.regression('up'), tasks.regression('down'), tasks.regression('third')],
+    });
+    await m.fit(x, { up, down, third }, { epochs: 2, batchSize: 4 });
+    const back = loadModel(m.save());
+    assert.deepEqual(back.core.weighting.state(), m.core.weighting.state(), `${type}: state`);
+    assert.deepEqual(back.core.weighting.config(), m.core.weighting.config(), `${type}: config`);
+    assert.deepEqual(Array.from(back.core.weighting.currentWeights()), Array.from(m.core.weighting.currentWeights()), `${type}: weights`);
+    m.dispose();
+    back.dispose();
   }
 });
