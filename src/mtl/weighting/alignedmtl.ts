@@ -24,8 +24,8 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, activeGram, choiceOption, needsOf, startCombining,
-  type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, activeGram, choiceOption, needsOf, startCombining, type GradientSource,
+  type SpecRecord,
 } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -41,7 +41,7 @@ export interface AlignedMtlWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class AlignedMtlWeighting extends BaseStrategy {
+export class AlignedMtlWeighting extends ReportingStrategy {
   readonly type = 'alignedmtl';
   readonly needs: WeightingNeeds;
   readonly #scale: AlignedMtlScale;
@@ -50,7 +50,6 @@ export class AlignedMtlWeighting extends BaseStrategy {
   #G = new Float64Array(0);
   #kept = new Float64Array(0);
   #linalg = new SmallLinalg(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -60,13 +59,13 @@ export class AlignedMtlWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#active = new Int32Array(T);
     this.#G = new Float64Array(T * T);
     this.#kept = new Float64Array(T);
     this.#linalg = new SmallLinalg(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -108,23 +107,10 @@ export class AlignedMtlWeighting extends BaseStrategy {
         }
       }
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, scale: this.#scale, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('alignedmtl.restore', state);
   }
 }

@@ -367,6 +367,34 @@ export class EpochMeans {
   }
 }
 
+/**
+ * A strategy whose currentWeights() is each task's mean, over the latest epoch's
+ * steps in which it was active, of a per-step value it records in `report`
+ * (RLW's weights, the gradient strategies' shared coefficients …). Subclasses
+ * call super.setup() and, when they keep more state, spread super.save() and call
+ * super.load(state) after checking their own fields.
+ */
+export abstract class ReportingStrategy extends BaseStrategy {
+  protected report = new EpochMeans(0);
+
+  protected setup(): void {
+    this.report = new EpochMeans(this.T);
+  }
+
+  currentWeights(): Float64Array {
+    this.attached('currentWeights');
+    return this.report.means();
+  }
+
+  protected save(): Record<string, unknown> {
+    return { report: this.report.save() };
+  }
+
+  protected load(state: SpecRecord): void {
+    this.report.load(`${this.type}.restore`, state);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Step outputs
 
@@ -393,6 +421,41 @@ export function startCombining(active: Uint8Array, out: WeightingStepOutput, int
     if (on) into[n++] = t;
   }
   return n;
+}
+
+/** ‖g_t‖² at or below this fraction of the largest counts as a vanishing gradient. */
+export const VANISHING_GRADIENT = 1e-20;
+
+/**
+ * Of the tasks idx[0..n) (a startCombining list), keeps in place those whose
+ * gradient does not vanish; the others get task weight 0 (coefficient 0 already).
+ * Returns how many are kept. For the strategies that divide by a task's gradient
+ * (Nash-MTL's and FairGrad's bargaining: a task without one has no position).
+ */
+export function keepWithGradient(gram: Float64Array, T: number, idx: Int32Array, n: number, out: WeightingStepOutput): number {
+  let largest = 0;
+  for (let i = 0; i < n; i++) largest = Math.max(largest, gram[idx[i]! * T + idx[i]!]!);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const t = idx[i]!;
+    if (gram[t * T + t]! > VANISHING_GRADIENT * largest) idx[kept++] = t;
+    else out.taskWeights[t] = 0;
+  }
+  return kept;
+}
+
+/**
+ * out.sharedCoefficients[k] += Σ_i C[i·T + k] over the tasks i, k in idx[0..n):
+ * the shared coefficients of Σ_i g_i' when each g_i' = Σ_k C_ik g_k (PCGrad, GradVac).
+ */
+export function addCombinations(C: Float64Array, T: number, idx: Int32Array, n: number, out: WeightingStepOutput): void {
+  for (let a = 0; a < n; a++) {
+    const i = idx[a]!;
+    for (let b = 0; b < n; b++) {
+      const k = idx[b]!;
+      out.sharedCoefficients[k] = out.sharedCoefficients[k]! + C[i * T + k]!;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
 } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -34,7 +34,7 @@ export interface ConfigWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class ConfigWeighting extends BaseStrategy {
+export class ConfigWeighting extends ReportingStrategy {
   readonly type = 'config';
   readonly needs: WeightingNeeds;
   readonly #gradients: GradientSource;
@@ -44,7 +44,6 @@ export class ConfigWeighting extends BaseStrategy {
   #ones = new Float64Array(0);
   #a = new Float64Array(0);
   #linalg = new SmallLinalg(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -53,7 +52,8 @@ export class ConfigWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#active = new Int32Array(T);
     this.#C = new Float64Array(T * T);
@@ -61,7 +61,6 @@ export class ConfigWeighting extends BaseStrategy {
     this.#ones = new Float64Array(T).fill(1);
     this.#a = new Float64Array(T);
     this.#linalg = new SmallLinalg(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -92,23 +91,10 @@ export class ConfigWeighting extends BaseStrategy {
         for (let i = 0; i < n; i++) out.sharedCoefficients[act[i]!] = (a[i]! * total) / quadratic;
       }
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('config.restore', state);
   }
 }

@@ -25,8 +25,8 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, VectorBank, combineVectors, integerState, mathKernels, needsOf, numberOption,
-  startCombining, type SpecRecord,
+  ReportingStrategy, VectorBank, combineVectors, integerState, mathKernels, needsOf, numberOption, startCombining,
+  type SpecRecord,
 } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -40,7 +40,7 @@ export interface DbMtlWeightingSpec {
 
 const SHIFT = 1e-8;
 
-export class DbMtlWeighting extends BaseStrategy {
+export class DbMtlWeighting extends ReportingStrategy {
   readonly type = 'dbmtl';
   readonly needs = needsOf('parameters', false, { vectors: true });
   readonly #beta: number;
@@ -51,7 +51,6 @@ export class DbMtlWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   #norms = new Float64Array(0);
   #pointers: number[] = [];
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -60,7 +59,8 @@ export class DbMtlWeighting extends BaseStrategy {
     this.#sigma = numberOption(where, spec, 'betaSigma', 0, (v) => v >= 0, 'a finite number ≥ 0');
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('dbmtl.attach');
     this.#steps = 0;
@@ -69,7 +69,6 @@ export class DbMtlWeighting extends BaseStrategy {
     this.#active = new Int32Array(T);
     this.#norms = new Float64Array(T);
     this.#pointers = new Array<number>(T).fill(0);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -96,12 +95,7 @@ export class DbMtlWeighting extends BaseStrategy {
       this.#pointers[t] = ema.pointer(t);
     }
     combineVectors(k, { ...v, pointers: this.#pointers }, act, norms, n);
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
@@ -112,14 +106,14 @@ export class DbMtlWeighting extends BaseStrategy {
     this.#ema.dispose();
   }
 
-  protected save(): Record<string, unknown> {
-    return { steps: this.#steps, bank: this.#ema.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { steps: this.#steps, bank: this.#ema.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'dbmtl.restore';
     const steps = integerState(where, state, 'steps', 0);
-    this.#report.load(where, state);
+    super.load(state);
     this.#ema.load(where, state.bank);
     this.#steps = steps;
   }

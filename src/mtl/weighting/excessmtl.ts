@@ -32,7 +32,7 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, KernelBlock, VectorBank, checkEach, choiceOption, combineVectors, fromJson,
+  GRADIENT_SOURCES, KernelBlock, ReportingStrategy, VectorBank, checkEach, choiceOption, combineVectors, fromJson,
   mathKernels, needsOf, numberOption, startCombining, toJson, type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -45,7 +45,7 @@ export interface ExcessMtlWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class ExcessMtlWeighting extends BaseStrategy {
+export class ExcessMtlWeighting extends ReportingStrategy {
   readonly type = 'excessmtl';
   readonly needs: WeightingNeeds;
   readonly #eta: number;
@@ -57,7 +57,6 @@ export class ExcessMtlWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   #excess = new Float64Array(0);
   readonly #rowSums = new KernelBlock();
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -67,7 +66,8 @@ export class ExcessMtlWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients, false, { vectors: true });
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('excessmtl.attach');
     this.#squares.dispose();
@@ -76,7 +76,6 @@ export class ExcessMtlWeighting extends BaseStrategy {
     this.#w = new Float64Array(T).fill(1);
     this.#active = new Int32Array(T);
     this.#excess = new Float64Array(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -105,12 +104,7 @@ export class ExcessMtlWeighting extends BaseStrategy {
       e[i] = w[t]!; // the coefficients, for combineVectors
     }
     combineVectors(k, v, act, e, n);
-    this.#report.add(input.epoch, out.taskWeights, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.taskWeights, input.active);
   }
 
   config(): Record<string, unknown> {
@@ -122,18 +116,18 @@ export class ExcessMtlWeighting extends BaseStrategy {
     this.#rowSums.free();
   }
 
-  protected save(): Record<string, unknown> {
-    return { weights: toJson(this.#w), initial: toJson(this.#initial), bank: this.#squares.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { weights: toJson(this.#w), initial: toJson(this.#initial), bank: this.#squares.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'excessmtl.restore';
     const w = new Float64Array(this.T), e0 = new Float64Array(this.T);
     fromJson(where, state, 'weights', w);
     fromJson(where, state, 'initial', e0, true);
     checkEach(where, 'weights', w, (x) => x > 0, '> 0');
     checkEach(where, 'initial', e0, (x) => Number.isNaN(x) || x > 0, '> 0 or null');
-    this.#report.load(where, state);
+    super.load(state);
     this.#squares.load(where, state.bank);
     this.#w.set(w);
     this.#initial.set(e0);

@@ -28,11 +28,11 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, activeGram, choiceOption, mathKernels, needsOf, numberOption,
-  startCombining, type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, activeGram, choiceOption, keepWithGradient, mathKernels, needsOf,
+  numberOption, startCombining, type GradientSource, type SpecRecord,
 } from './common.js';
 import { SmallLinalg } from './linalg.js';
-import { BALANCE_RIDGE, VANISHING_GRADIENT } from './nashmtl.js';
+import { BALANCE_RIDGE } from './nashmtl.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface FairGradWeightingSpec {
@@ -43,7 +43,7 @@ export interface FairGradWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class FairGradWeighting extends BaseStrategy {
+export class FairGradWeighting extends ReportingStrategy {
   readonly type = 'fairgrad';
   readonly needs: WeightingNeeds;
   readonly #alpha: number;
@@ -52,7 +52,6 @@ export class FairGradWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   #G = new Float64Array(0);
   #linalg = new SmallLinalg(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -62,27 +61,18 @@ export class FairGradWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('fairgrad.attach');
     this.#active = new Int32Array(T);
     this.#G = new Float64Array(T * T);
     this.#linalg = new SmallLinalg(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     const T = this.T, gram = input.gram!, act = this.#active;
-    let n = startCombining(input.active, out, act, T);
-    let largest = 0;
-    for (let i = 0; i < n; i++) largest = Math.max(largest, gram[act[i]! * T + act[i]!]!);
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
-      const t = act[i]!;
-      out.taskWeights[t] = 0;
-      if (gram[t * T + t]! > VANISHING_GRADIENT * largest) act[kept++] = t;
-    }
-    n = kept;
+    const n = keepWithGradient(gram, T, act, startCombining(input.active, out, act, T), out);
     if (n > 0) {
       activeGram(gram, T, act, n, this.#G);
       const la = this.#linalg;
@@ -93,23 +83,10 @@ export class FairGradWeighting extends BaseStrategy {
         out.sharedCoefficients[t] = la.x[i]!;
       }
     }
-    this.#report.add(input.epoch, out.taskWeights, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.taskWeights, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, alpha: this.#alpha, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('fairgrad.restore', state);
   }
 }

@@ -25,7 +25,7 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, ScalarAdam, fromJson, mathKernels, needsOf, numberOption, softmax, toJson, type SpecRecord,
+  ReportingStrategy, ScalarAdam, fromJson, mathKernels, needsOf, numberOption, softmax, toJson, type SpecRecord,
 } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -39,7 +39,7 @@ export interface FamoWeightingSpec {
 
 const SHIFT = 1e-8;
 
-export class FamoWeighting extends BaseStrategy {
+export class FamoWeighting extends ReportingStrategy {
   readonly type = 'famo';
   readonly needs = needsOf('none', false, { lossesAfterUpdate: true });
   readonly #lr: number;
@@ -49,7 +49,6 @@ export class FamoWeighting extends BaseStrategy {
   #adam = new ScalarAdam(0);
   #z = new Float64Array(0);
   #before = new Float64Array(0); // log D_t of the last step (NaN: inactive or none yet)
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -58,14 +57,14 @@ export class FamoWeighting extends BaseStrategy {
     this.#decay = numberOption(where, spec, 'weightDecay', 1e-3, (v) => v >= 0, 'a finite number ≥ 0');
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('famo.attach');
     this.#xi = new Float64Array(T);
     this.#adam = new ScalarAdam(T);
     this.#z = new Float64Array(T);
     this.#before = new Float64Array(T).fill(NaN);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -80,7 +79,7 @@ export class FamoWeighting extends BaseStrategy {
       out.sharedCoefficients[t] = w;
       this.#before[t] = on ? k.mathLog(losses[t]! + SHIFT) : NaN;
     }
-    this.#report.add(input.epoch, out.taskWeights, active);
+    this.report.add(input.epoch, out.taskWeights, active);
   }
 
   protected override updated(losses: Float64Array, active: Uint8Array): void {
@@ -106,25 +105,20 @@ export class FamoWeighting extends BaseStrategy {
     return this.#xi.slice();
   }
 
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
-  }
-
   config(): Record<string, unknown> {
     return { type: this.type, learningRate: this.#lr, weightDecay: this.#decay };
   }
 
-  protected save(): Record<string, unknown> {
-    return { logits: toJson(this.#xi), ...this.#adam.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { logits: toJson(this.#xi), ...this.#adam.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'famo.restore';
     const xi = new Float64Array(this.T);
     fromJson(where, state, 'logits', xi);
     this.#adam.load(where, state);
-    this.#report.load(where, state);
+    super.load(state);
     this.#xi.set(xi);
   }
 }

@@ -20,7 +20,7 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { BaseStrategy, EpochMeans, mathKernels, needsOf, type SpecRecord } from './common.js';
+import { ReportingStrategy, mathKernels, needsOf, type SpecRecord } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface GlsWeightingSpec {
@@ -30,20 +30,19 @@ export interface GlsWeightingSpec {
 /** The smallest loss the geometric mean sees. */
 const LOSS_FLOOR = 1e-8;
 
-export class GlsWeighting extends BaseStrategy {
+export class GlsWeighting extends ReportingStrategy {
   readonly type = 'gls';
   readonly needs = needsOf('none');
   #k: Kernels | null = null;
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
     checkKeys(where, spec, ['type']);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     this.#k = mathKernels('gls.attach');
-    this.#report = new EpochMeans(this.T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -60,23 +59,10 @@ export class GlsWeighting extends BaseStrategy {
       out.taskWeights[t] = w;
       out.sharedCoefficients[t] = w;
     }
-    this.#report.add(input.epoch, out.taskWeights, active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.taskWeights, active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('gls.restore', state);
   }
 }

@@ -29,8 +29,8 @@ import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, KernelBlock, choiceOption, mathKernels, needsOf, numberOption,
-  startCombining, writePointerTable, type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, KernelBlock, ReportingStrategy, choiceOption, mathKernels, needsOf, numberOption, startCombining,
+  writePointerTable, type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -42,7 +42,7 @@ export interface GradDropWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class GradDropWeighting extends BaseStrategy {
+export class GradDropWeighting extends ReportingStrategy {
   readonly type = 'graddrop';
   readonly needs: WeightingNeeds;
   readonly #leak: number;
@@ -52,7 +52,6 @@ export class GradDropWeighting extends BaseStrategy {
   readonly #table = new KernelBlock();
   readonly #uniforms = new KernelBlock();
   readonly #factors = new KernelBlock();
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -62,11 +61,11 @@ export class GradDropWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients, false, { vectors: true });
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     if (this.rng === null) throw new ArgumentError('graddrop.attach: the context has no rng (GradDrop draws its thresholds)');
     this.#k = mathKernels('graddrop.attach');
     this.#active = new Int32Array(this.T);
-    this.#report = new EpochMeans(this.T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -80,12 +79,7 @@ export class GradDropWeighting extends BaseStrategy {
     this.rng!.uniform(uniforms, width, 0, 1);
     k.gradDropCombine(n, v.rows, width, table, v.representation, uniforms, this.#leak, factors, v.output);
     for (let i = 0; i < n; i++) out.sharedCoefficients[act[i]!] = k.sum(width, factors + i * width * 4) / width;
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
@@ -96,13 +90,5 @@ export class GradDropWeighting extends BaseStrategy {
     this.#table.free();
     this.#uniforms.free();
     this.#factors.free();
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('graddrop.restore', state);
   }
 }

@@ -32,8 +32,8 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, checkEach, choiceOption, fromJson, needsOf, numberOption, shuffle,
-  startCombining, toJson, type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, addCombinations, checkEach, choiceOption, fromJson, needsOf, numberOption,
+  shuffle, startCombining, toJson, type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -45,7 +45,7 @@ export interface GradVacWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class GradVacWeighting extends BaseStrategy {
+export class GradVacWeighting extends ReportingStrategy {
   readonly type = 'gradvac';
   readonly needs: WeightingNeeds;
   readonly #beta: number;
@@ -54,7 +54,6 @@ export class GradVacWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   #order = new Int32Array(0);
   #C = new Float64Array(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -64,14 +63,14 @@ export class GradVacWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     if (this.rng === null) throw new ArgumentError('gradvac.attach: the context has no rng (GradVac draws its task orders)');
     const T = this.T;
     this.#targets = new Float64Array(T * T);
     this.#active = new Int32Array(T);
     this.#order = new Int32Array(T);
     this.#C = new Float64Array(T * T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -106,14 +105,8 @@ export class GradVacWeighting extends BaseStrategy {
         R[i * T + j] = (1 - beta) * target + beta * rho;
       }
     }
-    for (let a = 0; a < n; a++) {
-      const i = act[a]!;
-      for (let b = 0; b < n; b++) {
-        const k = act[b]!;
-        out.sharedCoefficients[k] = out.sharedCoefficients[k]! + C[i * T + k]!;
-      }
-    }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
+    addCombinations(C, T, act, n, out);
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   /** The target similarities ρ̂ (T×T, row-major; a copy). */
@@ -122,25 +115,20 @@ export class GradVacWeighting extends BaseStrategy {
     return this.#targets.slice();
   }
 
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
-  }
-
   config(): Record<string, unknown> {
     return { type: this.type, beta: this.#beta, gradients: this.#gradients };
   }
 
-  protected save(): Record<string, unknown> {
-    return { targets: toJson(this.#targets), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { targets: toJson(this.#targets), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'gradvac.restore';
     const R = new Float64Array(this.T * this.T);
     fromJson(where, state, 'targets', R);
     checkEach(where, 'targets', R, (x) => x >= -1 && x <= 1, 'in [−1, 1]');
-    this.#report.load(where, state);
+    super.load(state);
     this.#targets.set(R);
   }
 }

@@ -32,7 +32,7 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, ScalarAdam, WEIGHT_OPTIMIZERS, booleanOption, choiceOption, fromJson,
+  GRADIENT_SOURCES, ReportingStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, booleanOption, choiceOption, fromJson,
   mathKernels, needsOf, startCombining, toJson, type GradientSource, type SpecRecord, type WeightOptimizer,
 } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
@@ -48,7 +48,7 @@ export interface ImtlWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class ImtlWeighting extends BaseStrategy {
+export class ImtlWeighting extends ReportingStrategy {
   readonly type = 'imtl';
   readonly needs: WeightingNeeds;
   readonly #lossScale: boolean;
@@ -61,7 +61,6 @@ export class ImtlWeighting extends BaseStrategy {
   #G = new Float64Array(0);
   #norms = new Float64Array(0);
   #linalg = new SmallLinalg(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -72,7 +71,8 @@ export class ImtlWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('imtl.attach');
     this.#s = new Float64Array(T);
@@ -81,7 +81,6 @@ export class ImtlWeighting extends BaseStrategy {
     this.#G = new Float64Array(T * T);
     this.#norms = new Float64Array(T);
     this.#linalg = new SmallLinalg(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -123,7 +122,7 @@ export class ImtlWeighting extends BaseStrategy {
         s[t] = this.#optimizer === 'sgd' ? s[t]! - input.learningRate * g : this.#adam.step(t, s[t]!, g, input.learningRate);
       }
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   /** The learned log loss scales s_t (a copy). */
@@ -132,25 +131,20 @@ export class ImtlWeighting extends BaseStrategy {
     return this.#s.slice();
   }
 
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
-  }
-
   config(): Record<string, unknown> {
     return { type: this.type, lossScale: this.#lossScale, optimizer: this.#optimizer, gradients: this.#gradients };
   }
 
-  protected save(): Record<string, unknown> {
-    return { lossScales: toJson(this.#s), ...this.#adam.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { lossScales: toJson(this.#s), ...this.#adam.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'imtl.restore';
     const s = new Float64Array(this.T);
     fromJson(where, state, 'lossScales', s);
     this.#adam.load(where, state);
-    this.#report.load(where, state);
+    super.load(state);
     this.#s.set(s);
   }
 }

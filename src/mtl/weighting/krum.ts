@@ -22,8 +22,8 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, integerOption, needsOf, startCombining,
-  type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, choiceOption, integerOption, needsOf, startCombining, type GradientSource,
+  type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -37,7 +37,7 @@ export interface KrumWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class KrumWeighting extends BaseStrategy {
+export class KrumWeighting extends ReportingStrategy {
   readonly type = 'krum';
   readonly needs: WeightingNeeds;
   readonly #byzantine: number;
@@ -47,7 +47,6 @@ export class KrumWeighting extends BaseStrategy {
   #distances = new Float64Array(0);
   #scores = new Float64Array(0);
   #order = new Int32Array(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -58,7 +57,8 @@ export class KrumWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     if (T < this.#byzantine + 3) {
       throw new ArgumentError(`krum.attach: nByzantine ${this.#byzantine} needs at least ${this.#byzantine + 3} tasks (nByzantine + 3), the model has ${T}`);
@@ -68,7 +68,6 @@ export class KrumWeighting extends BaseStrategy {
     this.#distances = new Float64Array(T);
     this.#scores = new Float64Array(T);
     this.#order = new Int32Array(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -100,23 +99,10 @@ export class KrumWeighting extends BaseStrategy {
       }
       for (let r = 0; r < m; r++) out.sharedCoefficients[act[order[r]!]!] = 1 / m;
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, nByzantine: this.#byzantine, nSelected: this.#selected, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('krum.restore', state);
   }
 }

@@ -29,7 +29,7 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, VectorBank, checkEach, combineVectors, fromJson, integerState, mathKernels, needsOf,
+  ReportingStrategy, VectorBank, checkEach, combineVectors, fromJson, integerState, mathKernels, needsOf,
   numberOption, startCombining, toJson, type SpecRecord,
 } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput, WeightingVectors } from './types.js';
@@ -48,7 +48,7 @@ export interface MocoWeightingSpec {
   rho?: number;
 }
 
-export class MocoWeighting extends BaseStrategy {
+export class MocoWeighting extends ReportingStrategy {
   readonly type = 'moco';
   readonly needs = needsOf('parameters', false, { vectors: true });
   readonly #beta: number;
@@ -65,7 +65,6 @@ export class MocoWeighting extends BaseStrategy {
   #next = new Float64Array(0);
   #coefficients = new Float64Array(0);
   #pointers: number[] = [];
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -78,7 +77,8 @@ export class MocoWeighting extends BaseStrategy {
     this.#rho = numberOption(where, spec, 'rho', 0, (v) => v >= 0, 'a finite number ≥ 0');
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('moco.attach');
     this.#steps = 0;
@@ -90,7 +90,6 @@ export class MocoWeighting extends BaseStrategy {
     this.#next = new Float64Array(T);
     this.#coefficients = new Float64Array(T);
     this.#pointers = new Array<number>(T).fill(0);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -134,18 +133,13 @@ export class MocoWeighting extends BaseStrategy {
       this.#coefficients[i] = lambda[t]!;
     }
     combineVectors(k, this.#tracked(v), act, this.#coefficients, n);
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   /** The vectors input with the y_t in place of the gradients (for combineVectors). */
   #tracked(v: WeightingVectors): WeightingVectors {
     for (let t = 0; t < this.T; t++) this.#pointers[t] = this.#y.pointer(t);
     return { ...v, pointers: this.#pointers };
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
   }
 
   config(): Record<string, unknown> {
@@ -156,17 +150,17 @@ export class MocoWeighting extends BaseStrategy {
     this.#y.dispose();
   }
 
-  protected save(): Record<string, unknown> {
-    return { steps: this.#steps, lambda: toJson(this.#lambda), bank: this.#y.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { steps: this.#steps, lambda: toJson(this.#lambda), bank: this.#y.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'moco.restore';
     const steps = integerState(where, state, 'steps', 0);
     const lambda = new Float64Array(this.T);
     fromJson(where, state, 'lambda', lambda);
     checkEach(where, 'lambda', lambda, (x) => x >= 0, '≥ 0');
-    this.#report.load(where, state);
+    super.load(state);
     this.#y.load(where, state.bank);
     this.#steps = steps;
     this.#lambda.set(lambda);

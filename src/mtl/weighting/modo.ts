@@ -31,7 +31,7 @@ import { checkKeys } from '../../runtime/validate.js';
 import { heapF32 } from '../../runtime/module.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, VectorBank, checkEach, combineVectors, flagsFromJson, flagsToJson, fromJson, mathKernels,
+  ReportingStrategy, VectorBank, checkEach, combineVectors, flagsFromJson, flagsToJson, fromJson, mathKernels,
   needsOf, numberOption, startCombining, toJson, type SpecRecord,
 } from './common.js';
 import { projectOntoSimplex } from './simplex.js';
@@ -98,7 +98,7 @@ export class PreviousGradients {
   }
 }
 
-export class ModoWeighting extends BaseStrategy {
+export class ModoWeighting extends ReportingStrategy {
   readonly type = 'modo';
   readonly needs = needsOf('parameters', false, { vectors: true });
   readonly #gamma: number;
@@ -110,7 +110,6 @@ export class ModoWeighting extends BaseStrategy {
   #C = new Float64Array(0);
   #next = new Float64Array(0);
   #sorted = new Float64Array(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -119,7 +118,8 @@ export class ModoWeighting extends BaseStrategy {
     this.#rho = numberOption(where, spec, 'rho', 0.1, (v) => v >= 0, 'a finite number ≥ 0');
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('modo.attach');
     this.#lambda = new Float64Array(T).fill(1 / T);
@@ -129,7 +129,6 @@ export class ModoWeighting extends BaseStrategy {
     this.#C = new Float64Array(T * T);
     this.#next = new Float64Array(T);
     this.#sorted = new Float64Array(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -153,12 +152,7 @@ export class ModoWeighting extends BaseStrategy {
     }
     combineVectors(k, v, act, next, n);
     this.#previous.remember(v, act, n);
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
@@ -169,16 +163,16 @@ export class ModoWeighting extends BaseStrategy {
     this.#previous.dispose();
   }
 
-  protected save(): Record<string, unknown> {
-    return { lambda: toJson(this.#lambda), ...this.#previous.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { lambda: toJson(this.#lambda), ...this.#previous.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'modo.restore';
     const lambda = new Float64Array(this.T);
     fromJson(where, state, 'lambda', lambda);
     checkEach(where, 'lambda', lambda, (x) => x >= 0, '≥ 0');
-    this.#report.load(where, state);
+    super.load(state);
     this.#previous.load(where, state);
     this.#lambda.set(lambda);
   }

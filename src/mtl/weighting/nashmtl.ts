@@ -37,8 +37,8 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, checkEach, choiceOption, fromJson, integerOption, integerState, mathKernels,
-  needsOf, numberOption, startCombining, toJson, type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, checkEach, choiceOption, fromJson, integerOption, integerState,
+  keepWithGradient, mathKernels, needsOf, numberOption, startCombining, toJson, type GradientSource, type SpecRecord,
 } from './common.js';
 import { SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -54,9 +54,8 @@ export interface NashMtlWeightingSpec {
 }
 
 export const BALANCE_RIDGE = 1e-10;
-export const VANISHING_GRADIENT = 1e-20;
 
-export class NashMtlWeighting extends BaseStrategy {
+export class NashMtlWeighting extends ReportingStrategy {
   readonly type = 'nashmtl';
   readonly needs: WeightingNeeds;
   readonly #maxNorm: number;
@@ -68,7 +67,6 @@ export class NashMtlWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   #G = new Float64Array(0);
   #linalg = new SmallLinalg(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -79,7 +77,8 @@ export class NashMtlWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('nashmtl.attach');
     this.#alpha = new Float64Array(T);
@@ -87,22 +86,12 @@ export class NashMtlWeighting extends BaseStrategy {
     this.#active = new Int32Array(T);
     this.#G = new Float64Array(T * T);
     this.#linalg = new SmallLinalg(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     const T = this.T, gram = input.gram!, act = this.#active, alpha = this.#alpha;
-    let n = startCombining(input.active, out, act, T);
     // Tasks with no gradient to bargain with sit out.
-    let largest = 0;
-    for (let i = 0; i < n; i++) largest = Math.max(largest, gram[act[i]! * T + act[i]!]!);
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
-      const t = act[i]!;
-      if (gram[t * T + t]! > VANISHING_GRADIENT * largest) act[kept++] = t;
-      else out.taskWeights[t] = 0;
-    }
-    n = kept;
+    const n = keepWithGradient(gram, T, act, startCombining(input.active, out, act, T), out);
     let stale = this.#steps % this.#every === 0;
     for (let i = 0; i < n; i++) if (alpha[act[i]!] === 0) stale = true; // not in the last solve
     if (stale) {
@@ -133,29 +122,24 @@ export class NashMtlWeighting extends BaseStrategy {
       out.taskWeights[t] = alpha[t]!;
       out.sharedCoefficients[t] = alpha[t]! * clip;
     }
-    this.#report.add(input.epoch, out.taskWeights, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.taskWeights, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, maxNorm: this.#maxNorm, updateWeightsEvery: this.#every, gradients: this.#gradients };
   }
 
-  protected save(): Record<string, unknown> {
-    return { alpha: toJson(this.#alpha), steps: this.#steps, report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { alpha: toJson(this.#alpha), steps: this.#steps, ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'nashmtl.restore';
     const alpha = new Float64Array(this.T);
     fromJson(where, state, 'alpha', alpha);
     const steps = integerState(where, state, 'steps', 0);
     checkEach(where, 'alpha', alpha, (x) => x >= 0, '≥ 0');
-    this.#report.load(where, state);
+    super.load(state);
     this.#alpha.set(alpha);
     this.#steps = steps;
   }

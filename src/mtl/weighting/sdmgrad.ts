@@ -27,7 +27,7 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, checkEach, combineVectors, fromJson, integerOption, mathKernels, needsOf, numberOption,
+  ReportingStrategy, checkEach, combineVectors, fromJson, integerOption, mathKernels, needsOf, numberOption,
   startCombining, toJson, type SpecRecord,
 } from './common.js';
 import { PreviousGradients } from './modo.js';
@@ -45,7 +45,7 @@ export interface SdmGradWeightingSpec {
 const LEARNING_RATE = 5;
 const MOMENTUM = 0.5;
 
-export class SdmGradWeighting extends BaseStrategy {
+export class SdmGradWeighting extends ReportingStrategy {
   readonly type = 'sdmgrad';
   readonly needs = needsOf('parameters', false, { vectors: true });
   readonly #lambda: number;
@@ -59,7 +59,6 @@ export class SdmGradWeighting extends BaseStrategy {
   #x = new Float64Array(0);
   #buffer = new Float64Array(0);
   #sorted = new Float64Array(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -68,7 +67,8 @@ export class SdmGradWeighting extends BaseStrategy {
     this.#iterations = integerOption(where, spec, 'iterations', 20, 1, 10000);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('sdmgrad.attach');
     this.#w = new Float64Array(T).fill(1 / T);
@@ -80,7 +80,6 @@ export class SdmGradWeighting extends BaseStrategy {
     this.#x = new Float64Array(T);
     this.#buffer = new Float64Array(T);
     this.#sorted = new Float64Array(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -119,12 +118,7 @@ export class SdmGradWeighting extends BaseStrategy {
     }
     combineVectors(k, v, act, x, n);
     this.#previous.remember(v, act, n);
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
@@ -135,16 +129,16 @@ export class SdmGradWeighting extends BaseStrategy {
     this.#previous.dispose();
   }
 
-  protected save(): Record<string, unknown> {
-    return { weights: toJson(this.#w), ...this.#previous.save(), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { weights: toJson(this.#w), ...this.#previous.save(), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'sdmgrad.restore';
     const w = new Float64Array(this.T);
     fromJson(where, state, 'weights', w);
     checkEach(where, 'weights', w, (x) => x >= 0, '≥ 0');
-    this.#report.load(where, state);
+    super.load(state);
     this.#previous.load(where, state);
     this.#w.set(w);
   }

@@ -28,7 +28,7 @@ import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  BaseStrategy, EpochMeans, fromJson, integerOption, integerState, mathKernels, needsOf, numberOption, softmax, toJson,
+  ReportingStrategy, fromJson, integerOption, integerState, mathKernels, needsOf, numberOption, softmax, toJson,
   type SpecRecord,
 } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -43,7 +43,7 @@ export interface StchWeightingSpec {
 
 const TINY = 1e-20;
 
-export class StchWeighting extends BaseStrategy {
+export class StchWeighting extends ReportingStrategy {
   readonly type = 'stch';
   readonly needs = needsOf('none', true);
   readonly #mu: number;
@@ -53,7 +53,6 @@ export class StchWeighting extends BaseStrategy {
   #nadir = new Float64Array(0); // NaN until fixed
   #logs = new Float64Array(0);
   #soft = new Float64Array(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -62,14 +61,14 @@ export class StchWeighting extends BaseStrategy {
     this.#warmup = integerOption(where, spec, 'warmupEpochs', 4, 0);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#k = mathKernels('stch.attach');
     this.#epochs = 0;
     this.#nadir = new Float64Array(T).fill(NaN);
     this.#logs = new Float64Array(T);
     this.#soft = new Float64Array(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -96,7 +95,7 @@ export class StchWeighting extends BaseStrategy {
         out.sharedCoefficients[t] = w;
       }
     }
-    this.#report.add(input.epoch, out.taskWeights, active);
+    this.report.add(input.epoch, out.taskWeights, active);
   }
 
   protected override epochEnded(epochLosses: Float64Array): void {
@@ -115,20 +114,15 @@ export class StchWeighting extends BaseStrategy {
     return this.#nadir.slice();
   }
 
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
-  }
-
   config(): Record<string, unknown> {
     return { type: this.type, mu: this.#mu, warmupEpochs: this.#warmup };
   }
 
-  protected save(): Record<string, unknown> {
-    return { epochs: this.#epochs, nadir: toJson(this.#nadir), report: this.#report.save() };
+  protected override save(): Record<string, unknown> {
+    return { epochs: this.#epochs, nadir: toJson(this.#nadir), ...super.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected override load(state: SpecRecord): void {
     const where = 'stch.restore';
     const epochs = integerState(where, state, 'epochs', 0);
     const nadir = new Float64Array(this.T);
@@ -140,7 +134,7 @@ export class StchWeighting extends BaseStrategy {
         throw new ArgumentError(`${where}: state.nadir[${t}] must be ${fixed ? 'a number > 0 after the warm-up' : 'null during the warm-up'}, got ${z}`);
       }
     }
-    this.#report.load(where, state);
+    super.load(state);
     this.#epochs = epochs;
     this.#nadir.set(nadir);
   }

@@ -24,7 +24,7 @@ import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import { heapF32 } from '../../runtime/module.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, KernelBlock, choiceOption, integerOption, mathKernels, needsOf,
+  GRADIENT_SOURCES, KernelBlock, ReportingStrategy, choiceOption, integerOption, mathKernels, needsOf,
   startCombining, writePointerTable, type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -37,7 +37,7 @@ export interface TrimmedMeanWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class TrimmedMeanWeighting extends BaseStrategy {
+export class TrimmedMeanWeighting extends ReportingStrategy {
   readonly type = 'trimmedmean';
   readonly needs: WeightingNeeds;
   readonly #trim: number;
@@ -46,7 +46,6 @@ export class TrimmedMeanWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   readonly #table = new KernelBlock();
   readonly #scratch = new KernelBlock();
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -56,13 +55,13 @@ export class TrimmedMeanWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients, false, { vectors: true });
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     if (this.T < 2 * this.#trim + 1) {
       throw new ArgumentError(`trimmedmean.attach: trim ${this.#trim} needs at least ${2 * this.#trim + 1} tasks (2·trim + 1), the model has ${this.T}`);
     }
     this.#k = mathKernels('trimmedmean.attach');
     this.#active = new Int32Array(this.T);
-    this.#report = new EpochMeans(this.T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -78,12 +77,7 @@ export class TrimmedMeanWeighting extends BaseStrategy {
       k.trimmedMean(n, v.length, table, trim, scratch, v.output);
       for (let i = 0; i < n; i++) out.sharedCoefficients[act[i]!] = 1 / (n - 2 * trim);
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
@@ -93,13 +87,5 @@ export class TrimmedMeanWeighting extends BaseStrategy {
   override dispose(): void {
     this.#table.free();
     this.#scratch.free();
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('trimmedmean.restore', state);
   }
 }

@@ -24,7 +24,7 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, activeGram, choiceOption, needsOf, numberOption, startCombining,
+  GRADIENT_SOURCES, ReportingStrategy, activeGram, choiceOption, needsOf, numberOption, startCombining,
   type GradientSource, type SpecRecord,
 } from './common.js';
 import { SmallLinalg } from './linalg.js';
@@ -59,7 +59,7 @@ export function normalizedGram(gram: Float64Array, T: number, idx: Int32Array, n
   for (let i = 0; i < n; i++) G[i * n + i] = G[i * n + i]! + regEps;
 }
 
-export class UpgradWeighting extends BaseStrategy {
+export class UpgradWeighting extends ReportingStrategy {
   readonly type: string = 'upgrad';
   readonly needs: WeightingNeeds;
   protected readonly options: { normEps: number; regEps: number; gradients: GradientSource };
@@ -67,7 +67,6 @@ export class UpgradWeighting extends BaseStrategy {
   protected G = new Float64Array(0);
   protected u = new Float64Array(0);
   protected linalg = new SmallLinalg(0);
-  protected report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -75,13 +74,13 @@ export class UpgradWeighting extends BaseStrategy {
     this.needs = needsOf(this.options.gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.active = new Int32Array(T);
     this.G = new Float64Array(T * T);
     this.u = new Float64Array(T);
     this.linalg = new SmallLinalg(T);
-    this.report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -102,20 +101,11 @@ export class UpgradWeighting extends BaseStrategy {
     this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.report.means();
-  }
-
   config(): Record<string, unknown> {
     return { type: this.type, ...this.options };
   }
 
-  protected save(): Record<string, unknown> {
-    return { report: this.report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.report.load(`${this.type}.restore`, state);
+  protected override load(state: SpecRecord): void {
+    super.load(state);
   }
 }
