@@ -519,6 +519,17 @@ export function shuffle(rng: Rng, values: Int32Array, n: number): void {
 }
 
 /**
+ * into[0..n−1) ← the tasks idx[0..n) other than idx[a], in a fresh random order
+ * (PCGrad's and GradVac's order of projections for task idx[a]). Returns n − 1.
+ */
+export function othersShuffled(rng: Rng, idx: Int32Array, n: number, a: number, into: Int32Array): number {
+  let m = 0;
+  for (let b = 0; b < n; b++) if (b !== a) into[m++] = idx[b]!;
+  shuffle(rng, into, m);
+  return m;
+}
+
+/**
  * out[0..n) ~ N(0, 1) by Box–Muller on 24-bit uniforms, both outputs of each pair
  * used (the recipe of assembly/rng.ts's rngNormal, in f64).
  */

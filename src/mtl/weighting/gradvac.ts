@@ -33,7 +33,7 @@ import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import {
   GRADIENT_SOURCES, ReportingStrategy, addCombinations, checkEach, choiceOption, fromJson, needsOf, numberOption,
-  shuffle, startCombining, toJson, type GradientSource, type SpecRecord,
+  othersShuffled, startCombining, toJson, type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -80,9 +80,7 @@ export class GradVacWeighting extends ReportingStrategy {
     for (let a = 0; a < n; a++) {
       const i = act[a]!;
       C[i * T + i] = 1;
-      let m = 0;
-      for (let b = 0; b < n; b++) if (b !== a) order[m++] = act[b]!;
-      shuffle(this.rng!, order, m);
+      const m = othersShuffled(this.rng!, act, n, a, order);
       for (let o = 0; o < m; o++) {
         const j = order[o]!;
         // ‖g_i'‖², g_i'·g_j over the active tasks' coefficients.

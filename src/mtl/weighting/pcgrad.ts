@@ -24,7 +24,7 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  GRADIENT_SOURCES, ReportingStrategy, addCombinations, choiceOption, needsOf, shuffle, startCombining,
+  GRADIENT_SOURCES, ReportingStrategy, addCombinations, choiceOption, needsOf, othersShuffled, startCombining,
   type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -66,9 +66,7 @@ export class PcgradWeighting extends ReportingStrategy {
     for (let a = 0; a < n; a++) {
       const i = act[a]!;
       C[i * T + i] = 1;
-      let m = 0;
-      for (let b = 0; b < n; b++) if (b !== a) order[m++] = act[b]!;
-      shuffle(this.rng!, order, m);
+      const m = othersShuffled(this.rng!, act, n, a, order);
       for (let o = 0; o < m; o++) {
         const j = order[o]!;
         const gjj = G[j * T + j]!;
