@@ -609,17 +609,22 @@ export class MultiTaskModelCore {
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         const g = this.parameters.grads;
         for (let i = 0; i < this.#shared.offsets.length; i++) heapF32().fill(0, (g >>> 2) + this.#shared.offsets[i]!, (g >>> 2) + this.#shared.offsets[i]! + this.#shared.lengths[i]!);
-        if (vectors) this.#copySharedGrads(b.gCombined, 'axpyIn', 1);
-        const tmp = b.gShared;
-        for (let t = 0; t < T && !vectors; t++) {
-          const c = out.sharedCoefficients[t]!;
-          if (c !== 0) this.#copySharedGrads(tmp[t]!, 'axpyIn', c);
+        if (vectors) {
+          this.#copySharedGrads(b.gCombined, 'axpyIn', 1);
+        } else {
+          const tmp = b.gShared;
+          for (let t = 0; t < T; t++) {
+            const c = out.sharedCoefficients[t]!;
+            if (c !== 0) this.#copySharedGrads(tmp[t]!, 'axpyIn', c);
+          }
         }
       } else {
-        if (!vectors) heapF32().fill(0, b.dZ >>> 2, (b.dZ >>> 2) + zLen);
-        for (let t = 0; t < T && !vectors; t++) {
-          const c = out.sharedCoefficients[t]!;
-          if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
+        if (!vectors) {
+          heapF32().fill(0, b.dZ >>> 2, (b.dZ >>> 2) + zLen);
+          for (let t = 0; t < T; t++) {
+            const c = out.sharedCoefficients[t]!;
+            if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
+          }
         }
         this.architecture.backwardShared(b.dZ, rows);
       }
