@@ -55,7 +55,7 @@ const DATASETS = [
     tasks: () => [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')],
     about: 'features bill length and depth, flipper length, island; tasks species (3 classes), sex (binary, 11 rows unlabeled) and body mass (regression)',
     metrics: [
-      ['species', 'accuracy', 'species acc.', 3], ['sex', 'accuracy', 'sex acc.', 3], ['sex', 'auc', 'sex AUC', 3],
+      ['species', 'accuracy', 'species accuracy', 3], ['sex', 'accuracy', 'sex accuracy', 3], ['sex', 'auc', 'sex AUC', 3],
       ['body_mass_g', 'mae', 'mass MAE (g)', 0], ['body_mass_g', 'r2', 'mass R²', 3],
     ],
   },
@@ -70,8 +70,8 @@ const DATASETS = [
     tasks: () => [tasks.multiclass('weather'), tasks.regression('precipitation'), tasks.regression('temp_max')],
     about: 'features temp_min, wind and the day of the year as (sin, cos) — the year and the date itself left out; tasks weather (5 classes: rain, sun, fog, drizzle, snow), precipitation (mm, regression) and temp_max (°C, regression)',
     metrics: [
-      ['weather', 'accuracy', 'weather acc.', 3], ['weather', 'f1', 'weather F1', 3],
-      ['precipitation', 'mae', 'precip. MAE', 2], ['precipitation', 'r2', 'precip. R²', 3],
+      ['weather', 'accuracy', 'weather accuracy', 3], ['weather', 'f1', 'weather F1', 3],
+      ['precipitation', 'mae', 'precipitation MAE', 2], ['precipitation', 'r2', 'precipitation R²', 3],
       ['temp_max', 'mae', 'temp_max MAE', 2], ['temp_max', 'r2', 'temp_max R²', 3],
     ],
   },
