@@ -72,10 +72,13 @@ export { createWeighting, WEIGHTING_TYPES } from './mtl/weighting/index.js';
 export type {
   WeightingSpec, WeightingType, FixedWeightingSpec, UncertaintyWeightingSpec, DwaWeightingSpec, GradNormWeightingSpec,
   RlwWeightingSpec, PcgradWeightingSpec, MgdaWeightingSpec, CagradWeightingSpec, CagradRescale, MgdaNormalization,
-  GradientSource, WeightOptimizer,
+  GradientSource, WeightOptimizer, GlsWeightingSpec, ImtlWeightingSpec, NashMtlWeightingSpec, AlignedMtlWeightingSpec,
+  AlignedMtlScale, GradVacWeightingSpec, GradDropWeightingSpec, MocoWeightingSpec, DbMtlWeightingSpec, StchWeightingSpec,
+  ExcessMtlWeightingSpec, FairGradWeightingSpec, FamoWeightingSpec, ModoWeightingSpec, SdmGradWeightingSpec,
+  UpgradWeightingSpec, DualProjWeightingSpec, ConfigWeightingSpec, TrimmedMeanWeightingSpec, KrumWeightingSpec,
 } from './mtl/weighting/index.js';
 export type {
-  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput,
+  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput, WeightingVectors,
 } from './mtl/weighting/types.js';
 export {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,

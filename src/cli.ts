@@ -29,7 +29,8 @@ train options:
   --units 64,32          trunk / expert / column layer widths (default 32)
   --tower 16             tower layer widths per task (default 16)
   --experts 4            experts (mmoe, omoe), or shared experts (cgc, ple)
-  --weighting fixed|uncertainty|dwa|gradnorm|rlw|pcgrad|mgda|cagrad   (default fixed)
+  --weighting <type>     joint-loss weighting (default fixed), one of:
+                         ${WEIGHTING_TYPES.map((t, i) => (i === 0 ? '' : i % 9 === 0 ? '\n                         ' : ' ') + t).join('')}
   --epochs 100  --batch-size 32  --lr 0.001  --seed 0
   --validation-split 0.2 --patience 20       early stopping on val_loss, best weights kept
   --out model.mtsk       where to save the model (default model.mtsk)
