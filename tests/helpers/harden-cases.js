@@ -287,7 +287,7 @@ export const CASES = [
   ['Optimizers', 'schedule(step)', 'an epoch schedule without the epoch', (f) => f.cosine(3), ArgumentError, /this cosine schedule counts epochs \(unit: 'epoch'\)/],
 
   // ---- CSV, Dataset, Preprocessor ----
-  ['Data', 'parseCSV', 'null', () => parseCSV(null), ArgumentError, /parseCSV: the CSV text must be a string, got null/],
+  ['Data', 'parseCSV', 'null', () => parseCSV(null), ArgumentError, /parseCSV: the CSV must be a string, a Uint8Array or an ArrayBuffer, got null/],
   ['Data', 'parseCSV', 'an unterminated quote', () => parseCSV('a\n"x'), CsvError, /parseCSV: line 2: unterminated quoted field/],
   ['Data', 'parseCSV', 'a short record', () => parseCSV('a,b\n1,2\n3'), CsvError, /parseCSV: line 3: expected 2 fields \(as in the header\), found 1/],
   ['Data', 'parseCSV', 'a quote inside a field', () => parseCSV('a\nx"y'), CsvError, /line 2: a quote inside unquoted field 1/],
