@@ -142,7 +142,7 @@ async function compile(source: WasmSource, platform: Platform): Promise<WebAssem
     return compile(await source.arrayBuffer(), platform);
   }
   throw new InitError(
-    `init() takes a WebAssembly.Module, the .wasm bytes, a URL or a Response; got ${describe(source)}`,
+    `init() takes a WebAssembly.Module, the .wasm bytes, a URL, a file path or a Response; got ${describe(source)}`,
   );
 }
 
