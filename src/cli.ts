@@ -208,8 +208,8 @@ function inFile<T>(path: string, read: () => T): T {
   } catch (err) {
     if (err instanceof UnknownCategoryError) {
       // Its message ends with the API option that accepts new categories, which a CLI user cannot set.
-      const where = `row ${err.rowIndex! + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
-      throw new CliError(`${path}: column "${err.column}", ${where}: ${JSON.stringify(err.value)} is a category the model did not see in training ` +
+      const row = err.rowIndex === undefined ? '' : `, row ${err.rowIndex + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
+      throw new CliError(`${path}: column "${err.column}"${row}: ${JSON.stringify(err.value)} is a category the model did not see in training ` +
         `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})`);
     }
     if (err instanceof ManytaskError) err.message = err.message.replace(/^(?:Dataset\.fromCSV|parseCSV|predict|evaluate): /, `${path}: `);

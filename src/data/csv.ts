@@ -74,7 +74,7 @@ export function readCsv(where: string, input: unknown, delimiter: string | undef
 }
 
 /** The delimiters detection tries, in order of preference when two split the header alike. */
-export const DELIMITERS: readonly string[] = [',', '\t', ';', '|'];
+const DELIMITERS: readonly string[] = [',', '\t', ';', '|'];
 const DETECT_RECORDS = 100;
 
 /**
@@ -122,8 +122,7 @@ export function csvText(where: string, input: unknown): string {
       for (let i = 0; i < bad; i++) if (bytes[i] === LF || (bytes[i] === CR && bytes[i + 1] !== LF)) line++;
       const shown = Array.from(bytes.subarray(bad, bad + 4), (b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
       throw new CsvError(
-        `${where}: line ${line}: the bytes are not UTF-8 (at byte ${bad}: ${shown}); the file is probably Latin-1 or Windows-1252: ` +
-        "save it as UTF-8, or decode it yourself (new TextDecoder('windows-1252').decode(bytes)) and pass the text", line);
+        `${where}: line ${line}: the bytes are not UTF-8 (at byte ${bad}: ${shown}); the file is probably Latin-1 or Windows-1252: save it as UTF-8`, line);
     }
     // Valid UTF-8 that still does not decode: longer than this runtime's longest string.
     const mb = (bytes.length / 2 ** 20).toFixed(0);
@@ -136,7 +135,7 @@ function message(err: unknown): string {
 }
 
 /** The index of the first byte that breaks UTF-8 (RFC 3629: no overlongs, surrogates or code points above U+10FFFF), or -1. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   const n = bytes.length;
   let i = 0;
   while (i < n) {
