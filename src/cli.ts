@@ -33,10 +33,10 @@ Kinds: binary, multiclass, multilabel, regression. A missing cell means "no labe
 
 Reading the CSV (train, eval, predict):
   --delimiter ,|;|tab|'|'   the field delimiter (default: detected from the file)
-  --na <text>               a text meaning "missing"; repeat for more. Replaces the
-                            default: empty, ${DEFAULT_NA_VALUES.join(', ')}
-                            (--na '' keeps only empty cells missing). eval and
-                            predict default to the model's training choice.
+  --na <text>               a text meaning "missing" (repeat for more); replaces
+                            the default ${DEFAULT_NA_VALUES.join(', ')}
+                            (--na '' for none). Empty cells are always missing.
+                            eval and predict use the model's training choice.
 
 train: the columns
   Every column that is not a task is a feature, of the type inferred from its
@@ -306,7 +306,7 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
   }
   return columns.map((col): SchemaEntry => {
     const task = taskKinds.get(col.name);
-    const levels = col.levels?.length ?? col.distinct;
+    const levels = col.distinct;
     if (task !== undefined) {
       return { name: col.name, role: 'task', kind: task, missing: col.missing, ...(task === 'multiclass' || task === 'binary' ? { levels } : {}) };
     }
