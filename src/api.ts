@@ -33,9 +33,11 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError } from './data/index.js';
+export {
+  parseCSV, detectDelimiter, inferSchema, DEFAULT_NA_VALUES, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError,
+} from './data/index.js';
 export type {
-  CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
+  CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
   DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
   FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
