@@ -8,7 +8,7 @@
 import { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { show } from '../runtime/validate.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkSeed } from '../nn/validate.js';
 
 /**
@@ -188,28 +188,88 @@ export function countDistinctRows(x: Staged, limit: number): number {
   return seen.size;
 }
 
-/** Throws unless `x` has at least `k` distinct rows. */
-export function requireDistinctRows(where: string, x: Staged, k: number, what: string): void {
+/** Throws unless `x` has at least `k` rows (scikit-learn's n_samples ≥ n_clusters). */
+export function requireRows(where: string, x: Staged, k: number, what: string): void {
   if (x.rows < k) {
     throw new ArgumentError(`${where}: ${what} = ${k} is larger than the number of rows (${x.rows})`);
   }
-  const distinct = countDistinctRows(x, k);
-  if (distinct < k) {
-    throw new ArgumentError(
-      `${where}: ${what} = ${k} is larger than the number of distinct rows (${distinct}); ` +
-        `lower ${what} or deduplicate the points`,
-    );
+}
+
+/** One non-negative weight per row (scikit-learn's sample_weight): a number[] or any numeric typed array. */
+export type SampleWeight =
+  | readonly number[] | Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray
+  | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/** The options of a fit or a score that takes sample weights. */
+export interface SampleWeightOptions {
+  /** One weight ≥ 0 per row (their sum > 0); omitted, every row weighs 1. */
+  sampleWeight?: SampleWeight;
+}
+
+/** Staged sample weights: n f64 in WASM, their sum and how many are > 0. */
+export interface StagedWeights {
+  readonly ptr: number;
+  readonly total: number;
+  readonly positive: number;
+}
+
+/** Checks the options object of a call that takes `{ sampleWeight }` and returns the weights (or undefined). */
+export function sampleWeightOption(where: string, options: unknown): unknown {
+  const opts = checkOptionsObject(where, options);
+  checkKeys(where, opts, ['sampleWeight']);
+  return opts.sampleWeight;
+}
+
+/**
+ * Validates sample weights for `rows` rows and copies them into WASM memory as
+ * f64. Returns null when there are none or every weight is exactly 1, so that
+ * the unweighted path (and its results, bit for bit) is used.
+ */
+export function stageWeights(ws: Workspace, where: string, weights: unknown, rows: number): StagedWeights | null {
+  if (weights === undefined) return null;
+  const numericView = ArrayBuffer.isView(weights) && !(weights instanceof DataView) &&
+    !(weights instanceof BigInt64Array) && !(weights instanceof BigUint64Array);
+  if (!numericView && !Array.isArray(weights)) {
+    throw new ArgumentError(`${where}: sampleWeight must be a number[] or a numeric typed array, got ${show(weights)}`);
   }
+  const values = weights as ArrayLike<unknown>;
+  if (values.length !== rows) {
+    throw new ShapeError(`${where}: sampleWeight has ${values.length} values, expected one per row (${rows})`);
+  }
+  let total = 0, positive = 0, allOnes = true;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ArgumentError(`${where}: sampleWeight[${i}] is ${show(v)}; every weight must be a finite number ≥ 0`);
+    }
+    total += v;
+    if (v > 0) positive++;
+    if (v !== 1) allOnes = false;
+  }
+  if (!(total > 0)) throw new ArgumentError(`${where}: sampleWeight sums to 0; at least one row needs a positive weight`);
+  if (!Number.isFinite(total)) throw new ArgumentError(`${where}: sampleWeight sums to ${total}; rescale the weights`);
+  if (allOnes) return null;
+  const ptr = ws.doubles(rows);
+  writeF64(ptr, values as ArrayLike<number>);
+  return { ptr, total, positive };
 }
 
 /** The RNG stream the clustering models draw from their seed (apart from a Network's 0–2 and Dataset.split's 3). */
 export const CLUSTER_STREAM = 5;
 
+/** The stream GaussianMixture.sample draws from (apart from its fit's, so sampling never changes a fit). */
+export const CLUSTER_SAMPLE_STREAM = 6;
+
 /** A xoshiro128** state (4 × u32) kept in JS between calls; `enter` copies it into WASM, `leave` back. */
 export class RngState {
   readonly #state = new Uint32Array(4);
 
-  constructor(seed: number, stream: number) {
+  /** The state seeded from (seed, stream), or a copy of `state`. */
+  constructor(seed: number, stream: number, state?: Uint32Array) {
+    if (state !== undefined) {
+      this.#state.set(state);
+      return;
+    }
     const ws = new Workspace('Rng');
     try {
       const p = ws.alloc(16);
@@ -230,6 +290,11 @@ export class RngState {
   /** Reads the advanced state back from `ptr`. */
   leave(ptr: number): void {
     this.#state.set(new Uint32Array(heapF32().buffer, ptr, 4));
+  }
+
+  /** An independent copy (a call that may fail advances the copy, not the kept state). */
+  clone(): RngState {
+    return new RngState(0, 0, this.#state);
   }
 }
 
