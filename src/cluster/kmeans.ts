@@ -208,8 +208,8 @@ export abstract class BaseKMeans {
    * its labels use fewer than k clusters; a warning handler that throws leaves
    * the previous state in place.
    */
-  protected commit(where: string, state: CentroidState): void {
-    const used = new Set(state.labels).size;
+  protected commit(where: string, state: CentroidState, { warnFewerClusters = true } = {}): void {
+    const used = warnFewerClusters ? new Set(state.labels).size : this.k;
     if (used < this.k) {
       warn(new ConvergenceWarning('W_FEWER_CLUSTERS', where,
         `found ${used} distinct clusters, fewer than k = ${this.k}; the points have fewer than k distinct rows ` +

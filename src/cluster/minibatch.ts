@@ -32,6 +32,7 @@
 // draws rows ∝ weight. Batches are still drawn uniformly (as in scikit-learn).
 
 import { heapF32, runtime } from '../runtime/module.js';
+import { checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import {
   CLUSTER_STREAM, RngState, Workspace, countDistinctRows, intOption, notFitted, numberOption, readF32, readF64, readI32,
@@ -77,7 +78,7 @@ export class MiniBatchKMeans extends BaseKMeans {
     const where = 'MiniBatchKMeans';
     super(where, options, { maxIter: 100, tol: 0, randomRestarts: 3 },
       ['batchSize', 'maxNoImprovement', 'initSize', 'reassignmentRatio']);
-    const opts = options as unknown as Record<string, unknown>;
+    const opts = checkOptionsObject(where, options);
     this.batchSize = intOption(where, 'batchSize', opts.batchSize, 1024, 1);
     this.maxNoImprovement = intOption(where, 'maxNoImprovement', opts.maxNoImprovement, 10, 1);
     this.initSize = opts.initSize === undefined ? undefined : intOption(where, 'initSize', opts.initSize, 1, 1);
@@ -107,9 +108,9 @@ export class MiniBatchKMeans extends BaseKMeans {
 
       // Score each candidate seeding on a validation sample.
       const valid = sample(ws, kern, rng, x, weights, initSize);
-      const validState = new BatchBuffers(ws, kern, initSize, d, k, weights !== 0);
-      const subset = new BatchBuffers(ws, kern, initSize, d, k, weights !== 0);
-      let best: Float32Array | null = null;
+      const validState = new BatchBuffers(ws, initSize, d, k, weights !== 0);
+      const subset = new BatchBuffers(ws, initSize, d, k, weights !== 0);
+      let best: Float32Array | null = null, whole: LloydState | null = null;
       let bestInertia = Infinity;
       const centers = ws.floats(k * d);
       for (let r = 0; r < runs; r++) {
@@ -118,9 +119,7 @@ export class MiniBatchKMeans extends BaseKMeans {
         // Seed from the sample unless it lacks k distinct rows (drawn with replacement) or, weighted,
         // k rows of positive weight for 'random'; then from all rows.
         const fromSubset = countDistinctRows(sub, k) >= k && (weights === 0 || positiveCount(subset.w, initSize) >= k);
-        const seedState = fromSubset
-          ? new LloydState(ws, sub, k, { weights: subset.w })
-          : new LloydState(ws, x, k, { weights });
+        const seedState = fromSubset ? subset.st : (whole ??= new LloydState(ws, x, k, { weights }));
         seedState.seed(kern, this.initChoice, shift, rng);
         heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
         const inertia = validState.step(kern, valid, centers, null);
@@ -132,7 +131,7 @@ export class MiniBatchKMeans extends BaseKMeans {
       const counts = ws.doubles(k);
       new Float64Array(heapF32().buffer, counts, k).fill(0);
       const steps = Math.max(1, Math.floor((this.maxIter * n) / batch));
-      const step = new BatchBuffers(ws, kern, batch, d, k, weights !== 0);
+      const step = new BatchBuffers(ws, batch, d, k, weights !== 0);
       const reassignScratch = ws.floats(k + batch);
       const tolAbs = this.tol * meanVariance;
       let sinceReassign = 0;
@@ -219,7 +218,7 @@ export class MiniBatchKMeans extends BaseKMeans {
         writeF32(centers, prev.centers);
         writeF64(counts, steps.counts);
       }
-      const step = new BatchBuffers(ws, kern, x.rows, d, k, weights !== 0);
+      const step = new BatchBuffers(ws, x.rows, d, k, weights !== 0);
       const { reassign, sinceReassign } = this.#randomReassign(new Float64Array(heapF32().buffer, counts, k), x.rows,
         first ? 0 : steps.sinceReassign);
       step.step(kern, { ...x, weights }, centers, counts);
@@ -228,13 +227,15 @@ export class MiniBatchKMeans extends BaseKMeans {
         kern.kmeansReassign(rng, k, d, centers, counts, this.reassignmentRatio, x.rows, x.ptr, scratch);
       }
       // The batch's labels and inertia against the updated centres.
-      kern.rowSquaredNorms(x.rows, d, x.ptr, step.xNorms);
-      kern.kmeansAssign(x.rows, d, k, x.ptr, step.xNorms, centers, step.labels, step.minDist, 0, 0, step.scratch);
-      const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, step.labels, 0, weights);
+      const { xNorms, labels, minDist, scratch } = step.st;
+      kern.rowSquaredNorms(x.rows, d, x.ptr, xNorms);
+      kern.kmeansAssign(x.rows, d, k, x.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
+      const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights);
       rngState.leave(rng);
+      // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
       this.commit(where, {
-        centers: readF32(centers, k * d), shift, labels: readI32(step.labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
-      });
+        centers: readF32(centers, k * d), shift, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
+      }, { warnFewerClusters: false });
       this.#steps = { counts: readF64(counts, k), nSteps: (steps?.nSteps ?? 0) + 1, sinceReassign, rng: rngState };
       return this;
     } finally {
@@ -288,37 +289,28 @@ function gatherWeights(kern: Kernels, weights: number, idx: number, rows: number
   kern.gatherRows(rows, 2, weights, idx, out);
 }
 
-/** Buffers for drawing, assigning and stepping on batches of `rows` rows. */
+/**
+ * Buffers for drawing, assigning and stepping on batches of `rows` rows: the
+ * batch itself (indices, rows, weights) and a LloydState over it for the rest.
+ */
 class BatchBuffers {
   readonly rows: number;
   readonly d: number;
+  readonly k: number;
   readonly idx: number;
   readonly x: number;
   /** The batch rows' weights (rows f64), 0 when unweighted. */
   readonly w: number;
-  readonly xNorms: number;
-  readonly labels: number;
-  readonly minDist: number;
-  readonly sums: number;
-  readonly counts: number;
-  /** The batch's weight per centre (k f64), 0 when unweighted. */
-  readonly wsums: number;
-  readonly scratch: number;
-  readonly k: number;
+  /** Labels, distances, totals (wsums: the batch's weight per centre) and scratch; its xNorms are filled per step. */
+  readonly st: LloydState;
   lastShift = 0;
 
-  constructor(ws: Workspace, kern: Kernels, rows: number, d: number, k: number, weighted: boolean) {
+  constructor(ws: Workspace, rows: number, d: number, k: number, weighted: boolean) {
     this.rows = rows; this.d = d; this.k = k;
     this.idx = ws.floats(rows);
     this.x = ws.floats(rows * d);
     this.w = weighted ? ws.doubles(rows) : 0;
-    this.xNorms = ws.floats(rows);
-    this.labels = ws.floats(rows);
-    this.minDist = ws.floats(rows);
-    this.sums = ws.doubles(k * d);
-    this.counts = ws.floats(k);
-    this.wsums = weighted ? ws.doubles(k) : 0;
-    this.scratch = ws.alloc(kern.kmeansScratchBytes(d, k));
+    this.st = new LloydState(ws, { ptr: this.x, rows, cols: d }, k, { xNorms: ws.floats(rows), weights: this.w });
   }
 
   /** Draws `rows` rows of x (n rows, weights as x's) with replacement into this batch. */
@@ -334,35 +326,36 @@ class BatchBuffers {
   }
 
   /**
-   * Assigns the rows of `b` to `centers`; with `counts` (each centre's absorbed
-   * weight, k f64), also applies the mini-batch update (lastShift = the centres'
-   * squared move). Returns the batch inertia against the centres before the
-   * update: unweighted Σ minDist (from the distance expansion, summed in f32),
-   * weighted Σ w_i·‖x_i − c‖² (exact).
+   * Assigns the rows of `b` (at most `rows`) to `centers`; with `counts` (each
+   * centre's absorbed weight, k f64), also applies the mini-batch update
+   * (lastShift = the centres' squared move). Returns the batch inertia against
+   * the centres before the update: unweighted Σ minDist (from the distance
+   * expansion, summed in f32), weighted Σ w_i·‖x_i − c‖² (exact).
    */
   step(kern: Kernels, b: Batch, centers: number, counts: number | null): number {
-    const k = this.k;
-    kern.rowSquaredNorms(b.rows, b.cols, b.ptr, this.xNorms);
+    const { k } = this;
+    const { xNorms, labels, minDist, sums, counts: sizes, wsums, scratch } = this.st;
+    kern.rowSquaredNorms(b.rows, b.cols, b.ptr, xNorms);
     if (b.weights !== 0) {
-      kern.kmeansAssign(b.rows, b.cols, k, b.ptr, this.xNorms, centers, this.labels, this.minDist, 0, 0, this.scratch);
-      const inertia = kern.kmeansRowDistances(b.rows, b.cols, b.ptr, centers, this.labels, 0, b.weights);
+      kern.kmeansAssign(b.rows, b.cols, k, b.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
+      const inertia = kern.kmeansRowDistances(b.rows, b.cols, b.ptr, centers, labels, 0, b.weights);
       if (counts !== null) {
-        kern.kmeansLabelSums(b.rows, b.cols, k, b.ptr, this.labels, this.sums, this.counts, b.weights, this.wsums);
-        this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, counts, this.sums, this.counts, this.wsums);
+        kern.kmeansLabelSums(b.rows, b.cols, k, b.ptr, labels, sums, sizes, b.weights, wsums);
+        this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, counts, sums, sizes, wsums);
       }
       return inertia;
     }
     if (counts !== null) {
       // The batch's own totals: kmeansAssign adds each row that leaves label −1.
       const buf = heapF32().buffer;
-      new Int32Array(buf, this.labels, b.rows).fill(-1);
-      new Float64Array(buf, this.sums, k * b.cols).fill(0);
-      new Int32Array(buf, this.counts, k).fill(0);
+      new Int32Array(buf, labels, b.rows).fill(-1);
+      new Float64Array(buf, sums, k * b.cols).fill(0);
+      new Int32Array(buf, sizes, k).fill(0);
     }
-    kern.kmeansAssign(b.rows, b.cols, k, b.ptr, this.xNorms, centers, this.labels, this.minDist,
-      counts === null ? 0 : this.sums, counts === null ? 0 : this.counts, this.scratch);
-    const inertia = kern.sum(b.rows, this.minDist);
-    if (counts !== null) this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, counts, this.sums, this.counts, 0);
+    kern.kmeansAssign(b.rows, b.cols, k, b.ptr, xNorms, centers, labels, minDist,
+      counts === null ? 0 : sums, counts === null ? 0 : sizes, scratch);
+    const inertia = kern.sum(b.rows, minDist);
+    if (counts !== null) this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, counts, sums, sizes, 0);
     return inertia;
   }
 }

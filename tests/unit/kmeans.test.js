@@ -776,8 +776,10 @@ test('more clusters than distinct points: KMeans and MiniBatchKMeans fit and war
       assert.deepEqual(Array.from(m.predict([[1, 2], [3, 4]]), (l) => m.clusterCenters[l].join()), ['1,2', '3,4']);
     }
   }
-  // Enough distinct points: no warning.
+  // Enough distinct points: no warning; nor for a partialFit batch that reaches only some clusters.
   assert.deepEqual(captureWarnings(() => new KMeans({ k: 2 }).fit(dup)).warnings, []);
+  const stream = new MiniBatchKMeans({ k: 2, seed: 1 }).partialFit(dup);
+  assert.deepEqual(captureWarnings(() => stream.partialFit([[1, 2]])).warnings, []);
 });
 
 test('explicit centres with nInit > 1: one run and a warning (W_INIT_RUNS_ONCE), for KMeans and MiniBatchKMeans', () => {
