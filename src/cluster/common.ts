@@ -301,25 +301,56 @@ export class RngState {
 // Option checks.
 
 export function intOption(where: string, name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
-  }
-  return value;
+  return value === undefined ? fallback : integerParam(name, min)(where, value);
 }
 
 export function numberOption(
   where: string, name: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
-  }
-  return value;
+  return value === undefined ? fallback : numberParam(name, ok, expected)(where, value);
 }
 
 export function seedOption(where: string, value: unknown): number {
   return value === undefined ? 0 : checkSeed(where, value);
+}
+
+/**
+ * An estimator's parameter constraints, declared once per class (scikit-learn's
+ * _parameter_constraints): each entry checks a value and returns it typed. The
+ * constructor reads its options through them; fit checks the estimator's
+ * current values through them again (checkParams), so a parameter changed after
+ * construction (`readonly` binds TypeScript only) is refused with a typed error
+ * instead of reaching a kernel.
+ */
+export type ParamCheck<T> = (where: string, value: unknown) => T;
+export type ParamTable = Readonly<Record<string, ParamCheck<unknown>>>;
+
+export function integerParam(name: string, min: number): ParamCheck<number> {
+  return (where, value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
+    }
+    return value;
+  };
+}
+
+export function numberParam(name: string, ok: (v: number) => boolean, expected: string): ParamCheck<number> {
+  return (where, value) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+      throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
+    }
+    return value;
+  };
+}
+
+/** A parameter that may also be undefined (not set). */
+export function optionalParam<T>(check: ParamCheck<T>): ParamCheck<T | undefined> {
+  return (where, value) => (value === undefined ? undefined : check(where, value));
+}
+
+/** Checks every parameter of `table` on the estimator (at fit). */
+export function checkParams(where: string, table: ParamTable, estimator: object): void {
+  for (const [name, check] of Object.entries(table)) check(where, (estimator as Record<string, unknown>)[name]);
 }
 
 export function notFitted(where: string, model: string): ArgumentError {

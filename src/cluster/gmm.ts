@@ -40,9 +40,10 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
+import { checkSeed } from '../nn/validate.js';
 import {
-  CLUSTER_SAMPLE_STREAM, CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF64, readI32,
-  requireRows, sampleWeightOption, seedOption, stagePoints, stageWeights, writeF64,
+  CLUSTER_SAMPLE_STREAM, CLUSTER_STREAM, RngState, Workspace, checkParams, intOption, integerParam, notFitted, numberParam,
+  readF64, readI32, requireRows, sampleWeightOption, seedOption, stagePoints, stageWeights, writeF64,
   type FlatPoints, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import { LloydState, checkRows, checkSpread, columnStats, shiftRows } from './lloyd.js';
@@ -97,12 +98,32 @@ export interface GaussianMixtureSample extends FlatPoints {
   readonly labels: Int32Array;
 }
 
-const KEYS = [
-  'nComponents', 'covarianceType', 'regCovar', 'tol', 'maxIter', 'nInit', 'initParams',
-  'weightsInit', 'meansInit', 'precisionsInit', 'warmStart', 'seed',
-] as const;
 const COV_CODES: Record<CovarianceType, number> = { full: 0, diag: 1, spherical: 2, tied: 3 };
 const INITS: readonly GaussianMixtureInit[] = ['kmeans', 'k-means++', 'random', 'random_from_data'];
+
+/** The parameter constraints: read by the constructor, checked again by every fit. */
+const PARAMS = {
+  nComponents: integerParam('nComponents', 1),
+  covarianceType: (where: string, value: unknown): CovarianceType => {
+    if (typeof value !== 'string' || !Object.hasOwn(COV_CODES, value)) {
+      throw new ArgumentError(`${where}: covarianceType must be "full", "tied", "diag" or "spherical", got ${show(value)}`);
+    }
+    return value as CovarianceType;
+  },
+  regCovar: numberParam('regCovar', (v) => v >= 0, 'a finite number ≥ 0'),
+  tol: numberParam('tol', (v) => v >= 0, 'a finite number ≥ 0'),
+  maxIter: integerParam('maxIter', 1),
+  nInit: integerParam('nInit', 1),
+  initParams: (where: string, value: unknown): GaussianMixtureInit => {
+    if (typeof value !== 'string' || !(INITS as readonly string[]).includes(value)) {
+      throw new ArgumentError(`${where}: initParams must be "kmeans", "k-means++", "random" or "random_from_data", got ${show(value)}`);
+    }
+    return value as GaussianMixtureInit;
+  },
+  warmStart: (where: string, value: unknown) => checkBoolean(where, 'warmStart', value),
+  seed: (where: string, value: unknown) => checkSeed(where, value),
+} as const;
+const KEYS = [...Object.keys(PARAMS), 'weightsInit', 'meansInit', 'precisionsInit'];
 
 /** Parameters of k components over d features, in centred coordinates (f64). */
 interface Params {
@@ -188,31 +209,24 @@ export class GaussianMixture {
   readonly warmStart: boolean;
   readonly seed: number;
   readonly #weightsInit: Float64Array | null;
-  readonly #meansInit: { values: Float64Array; cols: number } | null;
-  readonly #precisionsInit: { values: Float64Array; cols: number } | null;
+  readonly #meansInit: CheckedInit | null;
+  readonly #precisionsInit: (CheckedInit & { type: CovarianceType }) | null;
   #fitted: Fitted | null = null;
 
   constructor(options?: GaussianMixtureOptions) {
     const where = 'GaussianMixture';
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, KEYS);
-    this.nComponents = intOption(where, 'nComponents', opts.nComponents, 1, 1);
-    const cov = opts.covarianceType ?? 'full';
-    if (typeof cov !== 'string' || !Object.hasOwn(COV_CODES, cov)) {
-      throw new ArgumentError(`${where}: covarianceType must be "full", "tied", "diag" or "spherical", got ${show(cov)}`);
-    }
-    this.covarianceType = cov as CovarianceType;
-    this.regCovar = numberOption(where, 'regCovar', opts.regCovar, 1e-6, (v) => v >= 0, 'a finite number ≥ 0');
-    this.tol = numberOption(where, 'tol', opts.tol, 1e-3, (v) => v >= 0, 'a finite number ≥ 0');
-    this.maxIter = intOption(where, 'maxIter', opts.maxIter, 100, 1);
-    this.nInit = intOption(where, 'nInit', opts.nInit, 1, 1);
-    const ip = opts.initParams ?? 'kmeans';
-    if (typeof ip !== 'string' || !(INITS as readonly string[]).includes(ip)) {
-      throw new ArgumentError(`${where}: initParams must be "kmeans", "k-means++", "random" or "random_from_data", got ${show(ip)}`);
-    }
-    this.initParams = ip as GaussianMixtureInit;
-    this.warmStart = opts.warmStart === undefined ? false : checkBoolean(where, 'warmStart', opts.warmStart);
-    this.seed = seedOption(where, opts.seed);
+    const or = (value: unknown, fallback: unknown) => (value === undefined ? fallback : value);
+    this.nComponents = PARAMS.nComponents(where, or(opts.nComponents, 1));
+    this.covarianceType = PARAMS.covarianceType(where, or(opts.covarianceType, 'full'));
+    this.regCovar = PARAMS.regCovar(where, or(opts.regCovar, 1e-6));
+    this.tol = PARAMS.tol(where, or(opts.tol, 1e-3));
+    this.maxIter = PARAMS.maxIter(where, or(opts.maxIter, 100));
+    this.nInit = PARAMS.nInit(where, or(opts.nInit, 1));
+    this.initParams = PARAMS.initParams(where, or(opts.initParams, 'kmeans'));
+    this.warmStart = PARAMS.warmStart(where, or(opts.warmStart, false));
+    this.seed = PARAMS.seed(where, or(opts.seed, 0));
     this.#weightsInit = opts.weightsInit === undefined ? null : checkWeightsInit(where, opts.weightsInit, this.nComponents);
     this.#meansInit = opts.meansInit === undefined ? null : checkMeansInit(where, opts.meansInit, this.nComponents);
     this.#precisionsInit = opts.precisionsInit === undefined
@@ -230,6 +244,7 @@ export class GaussianMixture {
     const where = 'GaussianMixture.fit';
     const ws = new Workspace(where);
     try {
+      this.#checkParams(where);
       const sampleWeight = sampleWeightOption(where, options);
       const warm = this.warmStart ? this.#fitted : null;
       const x = stagePoints(ws, where, points, warm?.shift.length);
@@ -348,6 +363,22 @@ export class GaussianMixture {
         }
       }
     };
+  }
+
+  /** The parameters as they are now (scikit-learn's _validate_params at fit), and the initial ones still for nComponents. */
+  #checkParams(where: string): void {
+    checkParams(where, PARAMS, this);
+    const k = this.nComponents;
+    const prec = this.#precisionsInit;
+    if (prec !== null && prec.type !== this.covarianceType) {
+      throw new ArgumentError(`${where}: precisionsInit is shaped for '${prec.type}' covariances, covarianceType is '${this.covarianceType}'`);
+    }
+    const counts = [
+      ['weightsInit', this.#weightsInit?.length], ['meansInit', this.#meansInit?.count], ['precisionsInit', prec?.type === 'tied' ? k : prec?.count],
+    ] as const;
+    for (const [name, count] of counts) {
+      if (count !== undefined && count !== k) throw new ShapeError(`${where}: ${name} is for ${count} components, nComponents is ${k}`);
+    }
   }
 
   #mStep(kern: Kernels, where: string, x: Staged, resp: number, p: ParamBuffers, cov: number, scratch: number, weights: number): void {
@@ -608,16 +639,27 @@ function checkWeightsInit(where: string, value: unknown, k: number): Float64Arra
   return out;
 }
 
-function checkMeansInit(where: string, value: unknown, k: number): { values: Float64Array; cols: number } {
+/** Checked initial means or precisions: f64 row-major (as the kernels read them), features (0: not known), components. */
+interface CheckedInit {
+  readonly values: Float64Array;
+  readonly cols: number;
+  readonly count: number;
+}
+
+function checkMeansInit(where: string, value: unknown, k: number): CheckedInit {
   if (!Array.isArray(value) || value.length !== k) {
     throw new ShapeError(`${where}: meansInit must be an array of nComponents = ${k} rows, got ${show(value)}`);
   }
   const { centers, cols } = checkRows(where, 'meansInit row', value, k);
-  return { values: centers, cols };
+  return { values: centers, cols, count: k };
 }
 
-/** The precisions as f64 (row-major, as the kernels read them) and their number of features. */
-function checkPrecisionsInit(where: string, value: unknown, type: CovarianceType, k: number): { values: Float64Array; cols: number } {
+/** The precisions, checked for their covariance type. */
+function checkPrecisionsInit(where: string, value: unknown, type: CovarianceType, k: number): CheckedInit & { type: CovarianceType } {
+  return { ...checkPrecisionValues(where, value, type, k), type, count: type === 'tied' ? 1 : k };
+}
+
+function checkPrecisionValues(where: string, value: unknown, type: CovarianceType, k: number): { values: Float64Array; cols: number } {
   const name = `precisionsInit (${type})`;
   if (!Array.isArray(value)) throw new ArgumentError(`${where}: ${name} must be an array, got ${show(value)}`);
   if (type === 'spherical') {

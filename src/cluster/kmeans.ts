@@ -40,10 +40,11 @@ import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
 import { ConvergenceWarning, ManytaskWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
+import { checkSeed } from '../nn/validate.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF32, readI32, requireRows,
-  sampleWeightOption, seedOption, stagePoints, stageWeights, writeF32,
-  type Points, type SampleWeightOptions, type Staged, type StagedWeights,
+  CLUSTER_STREAM, RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
+  sampleWeightOption, stagePoints, stageWeights, writeF32,
+  type ParamTable, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import {
   LloydState, checkInit, checkK, checkSpread, columnStats, shiftRows, type InitChoice, type KMeansInit,
@@ -84,7 +85,14 @@ interface BaseKMeansDefaults {
   readonly randomRestarts: number;
 }
 
-const BASE_KEYS = ['k', 'init', 'nInit', 'maxIter', 'tol', 'seed'] as const;
+/** The shared options' constraints (each family adds its own): read by the constructor, checked again by every fit. */
+const BASE_PARAMS = {
+  k: (where: string, value: unknown) => checkK(where, value),
+  nInit: integerParam('nInit', 1),
+  maxIter: integerParam('maxIter', 1),
+  tol: numberParam('tol', (v) => v >= 0, 'a finite number ≥ 0'),
+  seed: (where: string, value: unknown) => checkSeed(where, value),
+} as const;
 
 /** What a fit leaves behind, set all at once (a fit that throws leaves the previous state). */
 export interface CentroidState {
@@ -113,21 +121,39 @@ export abstract class BaseKMeans {
   readonly seed: number;
   protected readonly initChoice: InitChoice;
   readonly #name: string;
+  readonly #extraParams: ParamTable;
   #state: CentroidState | null = null;
 
-  protected constructor(name: string, options: unknown, defaults: BaseKMeansDefaults, extraKeys: readonly string[]) {
+  /** `extraParams`: the subclass's own constraints (its options beyond the shared ones), checked at fit with these. */
+  protected constructor(name: string, options: unknown, defaults: BaseKMeansDefaults, extraParams: ParamTable) {
     const opts = checkOptionsObject(name, options);
-    checkKeys(name, opts, [...BASE_KEYS, ...extraKeys]);
+    const [k, ...rest] = Object.keys(BASE_PARAMS);
+    checkKeys(name, opts, [k!, 'init', ...rest, ...Object.keys(extraParams)]);
     this.#name = name;
-    this.k = checkK(name, opts.k);
+    this.#extraParams = extraParams;
+    const or = (value: unknown, fallback: unknown) => (value === undefined ? fallback : value);
+    this.k = BASE_PARAMS.k(name, opts.k);
     this.initChoice = checkInit(name, opts.init, this.k);
     this.init = this.initChoice.method;
     this.nInit = opts.nInit === undefined || opts.nInit === 'auto'
       ? (this.init === 'random' ? defaults.randomRestarts : 1)
-      : intOption(name, 'nInit', opts.nInit, 1, 1);
-    this.maxIter = intOption(name, 'maxIter', opts.maxIter, defaults.maxIter, 1);
-    this.tol = numberOption(name, 'tol', opts.tol, defaults.tol, (v) => v >= 0, 'a finite number ≥ 0');
-    this.seed = seedOption(name, opts.seed);
+      : BASE_PARAMS.nInit(name, opts.nInit);
+    this.maxIter = BASE_PARAMS.maxIter(name, or(opts.maxIter, defaults.maxIter));
+    this.tol = BASE_PARAMS.tol(name, or(opts.tol, defaults.tol));
+    this.seed = BASE_PARAMS.seed(name, or(opts.seed, 0));
+  }
+
+  /**
+   * Checks the parameters as they are now (scikit-learn's _validate_params at
+   * fit): the shared ones, the subclass's, and that given centres still number k.
+   */
+  protected checkParams(where: string): void {
+    checkParams(where, BASE_PARAMS, this);
+    checkParams(where, this.#extraParams, this);
+    const { centers, cols } = this.initChoice;
+    if (centers !== null && centers.length !== this.k * cols) {
+      throw new ShapeError(`${where}: init gives ${centers.length / cols} centres, expected k = ${this.k}`);
+    }
   }
 
   /** Fits to `points` (with one weight per row if given); returns this. */
@@ -237,6 +263,7 @@ export abstract class BaseKMeans {
 
   /** The rows, weights and their checks every fit starts with (before any kernel runs). */
   protected stageFit(ws: Workspace, where: string, points: Points, options: unknown): { x: Staged; weights: StagedWeights | null } {
+    this.checkParams(where);
     const sampleWeight = sampleWeightOption(where, options);
     const x = stagePoints(ws, where, points);
     this.checkInitCols(where, x);
@@ -259,7 +286,7 @@ export abstract class BaseKMeans {
 
 export class KMeans extends BaseKMeans {
   constructor(options: KMeansOptions) {
-    super('KMeans', options, { maxIter: 300, tol: 1e-4, randomRestarts: 10 }, []);
+    super('KMeans', options, { maxIter: 300, tol: 1e-4, randomRestarts: 10 }, {});
   }
 
   /** Clusters `points` (see the top of this file); returns this. */

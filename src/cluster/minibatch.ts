@@ -35,7 +35,7 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, countDistinctRows, intOption, notFitted, numberOption, readF32, readF64, readI32,
+  CLUSTER_STREAM, RngState, Workspace, countDistinctRows, integerParam, notFitted, numberParam, optionalParam, readF32, readF64, readI32,
   sampleWeightOption, stagePoints, stageWeights, writeF32, writeF64, type Points, type SampleWeightOptions, type Staged,
 } from './common.js';
 import { LloydState, checkSpread, columnStats, shiftRows } from './lloyd.js';
@@ -58,6 +58,14 @@ export interface MiniBatchKMeansOptions extends BaseKMeansOptions {
   reassignmentRatio?: number;
 }
 
+/** MiniBatchKMeans's own parameter constraints (BaseKMeans has the shared ones). */
+const PARAMS = {
+  batchSize: integerParam('batchSize', 1),
+  maxNoImprovement: integerParam('maxNoImprovement', 1),
+  initSize: optionalParam(integerParam('initSize', 1)),
+  reassignmentRatio: numberParam('reassignmentRatio', (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
+} as const;
+
 /** What mini-batch steps carry from one to the next (the centres are the base's). */
 interface StepState {
   /** Each centre's absorbed weight (scikit-learn's _counts). */
@@ -76,14 +84,13 @@ export class MiniBatchKMeans extends BaseKMeans {
 
   constructor(options: MiniBatchKMeansOptions) {
     const where = 'MiniBatchKMeans';
-    super(where, options, { maxIter: 100, tol: 0, randomRestarts: 3 },
-      ['batchSize', 'maxNoImprovement', 'initSize', 'reassignmentRatio']);
+    super(where, options, { maxIter: 100, tol: 0, randomRestarts: 3 }, PARAMS);
     const opts = checkOptionsObject(where, options);
-    this.batchSize = intOption(where, 'batchSize', opts.batchSize, 1024, 1);
-    this.maxNoImprovement = intOption(where, 'maxNoImprovement', opts.maxNoImprovement, 10, 1);
-    this.initSize = opts.initSize === undefined ? undefined : intOption(where, 'initSize', opts.initSize, 1, 1);
-    this.reassignmentRatio = numberOption(where, 'reassignmentRatio', opts.reassignmentRatio, 0.01,
-      (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    const or = (value: unknown, fallback: unknown) => (value === undefined ? fallback : value);
+    this.batchSize = PARAMS.batchSize(where, or(opts.batchSize, 1024));
+    this.maxNoImprovement = PARAMS.maxNoImprovement(where, or(opts.maxNoImprovement, 10));
+    this.initSize = PARAMS.initSize(where, opts.initSize);
+    this.reassignmentRatio = PARAMS.reassignmentRatio(where, or(opts.reassignmentRatio, 0.01));
   }
 
   /** Clusters `points` by mini-batch steps (see the top of this file); returns this. */
@@ -196,6 +203,7 @@ export class MiniBatchKMeans extends BaseKMeans {
         this.runs(where);
         ({ shift } = columnStats(ws, x));
       } else {
+        this.checkParams(where);
         const sampleWeight = sampleWeightOption(where, options);
         x = stagePoints(ws, where, points, prev.shift.length);
         weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;

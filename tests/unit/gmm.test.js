@@ -461,3 +461,16 @@ test('new options: typed errors for weightsInit, meansInit, precisionsInit, warm
   E(() => gm.score(pts, { sampleWeight: [0, 0, 0, 0, 0, 0] }), ArgumentError, /GaussianMixture\.score: sampleWeight sums to 0/);
   assert.deepEqual(gm.fitPredict(pts), gm.predict(pts), 'fitPredict = predict on the fitted points');
 });
+
+test('parameters are checked again at fit, with the initial parameters still matching them', () => {
+  const pts = [[0, 0], [1, 1], [0, 1], [1, 0], [5, 5], [6, 5]];
+  const a = new GaussianMixture({ nComponents: 2, weightsInit: [0.5, 0.5] });
+  a.nComponents = 3;
+  expectError(() => a.fit(pts), ShapeError, 'E_SHAPE', /GaussianMixture\.fit: weightsInit is for 2 components, nComponents is 3/);
+  const b = new GaussianMixture({ nComponents: 1, precisionsInit: [[[1, 0], [0, 1]]] });
+  b.covarianceType = 'diag';
+  expectError(() => b.fit(pts), ArgumentError, 'E_ARGUMENT', /precisionsInit is shaped for 'full' covariances, covarianceType is 'diag'/);
+  const c = new GaussianMixture({ nComponents: 2 });
+  c.regCovar = -1;
+  expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0, got -1/);
+});

@@ -831,3 +831,20 @@ test('warning handlers: console by default, "ignore", "error" (the fit then chan
     setWarningHandler(previous);
   }
 });
+
+test('parameters are checked again at fit: one changed after construction (readonly binds TypeScript only) is refused', () => {
+  const pts = [[0, 0], [1, 1], [0, 1], [1, 0]];
+  const km = new KMeans({ k: 2 });
+  km.k = 0;
+  expectError(() => km.fit(pts), ArgumentError, 'E_ARGUMENT', /KMeans\.fit: k must be an integer ≥ 1, got 0/);
+  const km2 = new KMeans({ k: 2, init: [[0, 0], [1, 1]] });
+  km2.k = 3;
+  expectError(() => km2.fit(pts), ShapeError, 'E_SHAPE', /KMeans\.fit: init gives 2 centres, expected k = 3/);
+  const km3 = new KMeans({ k: 2 });
+  km3.maxIter = '10';
+  expectError(() => km3.fit(pts), ArgumentError, 'E_ARGUMENT', /KMeans\.fit: maxIter must be an integer ≥ 1, got "10"/);
+  const mb = new MiniBatchKMeans({ k: 2, seed: 1 }).partialFit(pts);
+  mb.batchSize = 0;
+  expectError(() => mb.partialFit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.partialFit: batchSize must be an integer ≥ 1, got 0/);
+  expectError(() => mb.fit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.fit: batchSize must be an integer ≥ 1, got 0/);
+});
