@@ -1,6 +1,57 @@
 // Plain f64 references for the clustering kernels and models. Written for
 // clarity, not speed: they define the semantics the tests hold the kernels to.
 
+/** uniform53 of assembly/kmeans.ts (53 bits from two draws) over a reference xoshiro stream (nn-reference's XoshiroRef). */
+export function uniform53Ref(rng) {
+  const hi = rng.next() >>> 5, lo = rng.next() >>> 6;
+  return (hi * 67108864 + lo) / 9007199254740992;
+}
+
+/**
+ * gmmSample of assembly/gmm.ts in plain f64 over a reference xoshiro stream: a
+ * component per row by the weights (counted, then the rows grouped by
+ * component), each row μ + z/W (diag, spherical) or μ + W⁻¹z (full, tied; W
+ * lower triangular), z by Box–Muller on 53-bit uniforms. prec: the kernels' W
+ * (per component: d × d, d or 1 numbers; tied: one d × d for all).
+ */
+export function gmmSampleRef(rng, n, d, k, type, means, prec, weights) {
+  const counts = new Array(k).fill(0);
+  const total = weights.reduce((s, v) => s + v, 0);
+  for (let i = 0; i < n; i++) {
+    const target = uniform53Ref(rng) * total;
+    let acc = 0, j = 0;
+    for (; j < k - 1; j++) {
+      acc += weights[j];
+      if (acc > target) break;
+    }
+    counts[j]++;
+  }
+  const out = new Float64Array(n * d), labels = new Int32Array(n);
+  const per = type === 'full' ? d * d : type === 'tied' ? 0 : type === 'diag' ? d : 1;
+  let i = 0;
+  for (let j = 0; j < k; j++) {
+    for (let c = 0; c < counts[j]; c++, i++) {
+      const z = [];
+      for (let f = 0; f < d; f += 2) {
+        const r = Math.sqrt(-2 * Math.log(1 - uniform53Ref(rng)));
+        const theta = 2 * Math.PI * uniform53Ref(rng);
+        z.push(r * Math.cos(theta), r * Math.sin(theta));
+      }
+      const w = prec.subarray(j * per, j * per + (per || d * d));
+      const y = new Float64Array(d);
+      for (let a = 0; a < d; a++) {
+        if (type === 'diag' || type === 'spherical') { y[a] = z[a] / w[type === 'diag' ? a : 0]; continue; }
+        let s = z[a];
+        for (let b = 0; b < a; b++) s -= w[a * d + b] * y[b];
+        y[a] = s / w[a * d + a];
+      }
+      for (let a = 0; a < d; a++) out[i * d + a] = means[j * d + a] + y[a];
+      labels[i] = j;
+    }
+  }
+  return { out, labels };
+}
+
 /** Seeded standard normals (Box–Muller over a small LCG), as a Float64Array. */
 export function seededNormals(n, seed) {
   const out = new Float64Array(n);

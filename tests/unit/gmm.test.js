@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { init, GaussianMixture, ArgumentError, ShapeError, ConvergenceWarning, captureWarnings } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { choleskyRef, colStatsRef, fullCov, mixtureLogDensityRef, mStepRef, seededNormals } from '../helpers/cluster-reference.js';
+import {
+  choleskyRef, colStatsRef, fullCov, gmmSampleRef, mixtureLogDensityRef, mStepRef, seededNormals,
+} from '../helpers/cluster-reference.js';
+import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
@@ -473,4 +476,35 @@ test('parameters are checked again at fit, with the initial parameters still mat
   const c = new GaussianMixture({ nComponents: 2 });
   c.regCovar = -1;
   expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0, got -1/);
+});
+
+test('gmmSample vs the f64 reference on the same xoshiro stream: every covariance type, d around the 4 lanes and odd', () => {
+  const { allocator, kernels } = runtime('test');
+  for (const d of [1, 2, 3, 4, 5, 7]) {
+    for (const [type, code, k] of [['full', 0, 3], ['tied', 3, 2], ['diag', 1, 3], ['spherical', 2, 4]]) {
+      const n = 37;
+      const per = type === 'full' ? d * d : type === 'tied' ? 0 : type === 'diag' ? d : 1;
+      const count = type === 'tied' ? d * d : k * per;
+      // W: lower triangular with a positive diagonal (full, tied), or positive entries.
+      const prec = Float64Array.from(seededValues(count, d * 5 + k), (v, t) => {
+        if (type === 'diag' || type === 'spherical') return 0.5 + Math.abs(v);
+        const a = Math.floor((t % (d * d)) / d), b = t % d;
+        return b > a ? 0 : a === b ? 0.7 + Math.abs(v) : v * 0.3;
+      });
+      const means = Float64Array.from(seededValues(k * d, d + k), (v) => v * 5);
+      const weights = Float64Array.from({ length: k }, (_, j) => (j + 1) / ((k * (k + 1)) / 2));
+      const ptrs = [];
+      const alloc = (bytes) => { const p = allocator.alloc(Math.max(bytes, 16)); ptrs.push(p); return p; };
+      const f64 = (values) => { const p = alloc(values.length * 8); new Float64Array(heapF32().buffer, p, values.length).set(values); return p; };
+      const rng = alloc(16), out = alloc(n * d * 8), labels = alloc(n * 4), scratch = alloc((2 * d + 2) * 8 + k * 4);
+      kernels.rngSeed(rng, 7, 6);
+      kernels.gmmSample(rng, n, d, k, code, f64(means), f64(prec), f64(weights), out, labels, scratch);
+      const ref = gmmSampleRef(new XoshiroRef(7, 6), n, d, k, type, means, prec, weights);
+      const label = `${type} d=${d} k=${k}`;
+      assert.deepEqual(Array.from(new Int32Array(heapF32().buffer, labels, n)), Array.from(ref.labels), `${label}: components`);
+      // The same operations; only log, cos and sin may differ in the last bit between WASM and the JS engine.
+      assertClose(new Float64Array(heapF32().buffer, out, n * d).slice(), ref.out, { atol: 1e-13, rtol: 1e-13, label: `${label}: rows` });
+      for (const p of ptrs) allocator.free(p);
+    }
+  }
 });

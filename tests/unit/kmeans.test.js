@@ -15,7 +15,7 @@ import { assertClose, seededValues } from '../helpers/reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
 import {
-  assignRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef,
+  assignRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef, uniform53Ref,
 } from '../helpers/cluster-reference.js';
 
 before(async () => { await init(); });
@@ -604,12 +604,6 @@ test('kmeansRelocateEmpty with weights: a cluster of weight 0 is empty; rows of 
   assert.deepEqual(Array.from(b.readF64(pws, k)), [4, 1.5, 1, 3], 'row 6 (distance 50, weight 1, cluster 1) moved to cluster 2');
   b.free();
 });
-
-/** uniform53 of assembly/kmeans.ts over a reference xoshiro stream. */
-const uniform53Ref = (rng) => {
-  const hi = rng.next() >>> 5, lo = rng.next() >>> 6;
-  return (hi * 67108864 + lo) / 9007199254740992;
-};
 
 test('kmeansSampleWeighted draws k distinct rows ∝ weight: the reference draws on the same stream, never a row of weight 0', () => {
   for (const [n, k, seed] of [[10, 3, 1], [50, 20, 2], [7, 5, 3]]) {
