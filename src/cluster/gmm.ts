@@ -295,8 +295,8 @@ export class GaussianMixture {
       }
       if (!best!.converged) {
         warn(new ConvergenceWarning('W_NOT_CONVERGED', where,
-          `EM did not converge: the lower bound still changed by tol = ${this.tol} or more after maxIter = ${this.maxIter} ` +
-            'steps; raise maxIter or tol, or try other starts'));
+          `EM did not converge: after maxIter = ${this.maxIter} steps the lower bound still changed by at least ` +
+            `tol = ${this.tol}; raise maxIter or tol, or try other starts`));
       }
       this.#fitted = best;
       return this;
