@@ -18,6 +18,7 @@ export {
   kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleWeighted, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
 } from "./kmeans";
 export { gmmEStep, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels, gmmRespRandom } from "./gmm";
+export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
 
 export function heapBase(): usize {
   return __heap_base;

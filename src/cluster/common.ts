@@ -10,6 +10,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkSeed } from '../nn/validate.js';
+import type { RngStreamId } from '../nn/rng.js';
 
 /**
  * Points, one row each: an array of rows, a Matrix, or a flat row-major array
@@ -254,22 +255,11 @@ export function stageWeights(ws: Workspace, where: string, weights: unknown, row
   return { ptr, total, positive };
 }
 
-/** The RNG stream the clustering models draw from their seed (apart from a Network's 0–2 and Dataset.split's 3). */
-export const CLUSTER_STREAM = 5;
-
-/** The stream GaussianMixture.sample draws from (apart from its fit's, so sampling never changes a fit). */
-export const CLUSTER_SAMPLE_STREAM = 6;
-
 /** A xoshiro128** state (4 × u32) kept in JS between calls; `enter` copies it into WASM, `leave` back. */
 export class RngState {
   readonly #state = new Uint32Array(4);
 
-  /** The state seeded from (seed, stream), or a copy of `state`. */
-  constructor(seed: number, stream: number, state?: Uint32Array) {
-    if (state !== undefined) {
-      this.#state.set(state);
-      return;
-    }
+  constructor(seed: number, stream: RngStreamId) {
     const ws = new Workspace('Rng');
     try {
       const p = ws.alloc(16);
@@ -292,10 +282,6 @@ export class RngState {
     this.#state.set(new Uint32Array(heapF32().buffer, ptr, 4));
   }
 
-  /** An independent copy (a call that may fail advances the copy, not the kept state). */
-  clone(): RngState {
-    return new RngState(0, 0, this.#state);
-  }
 }
 
 // Option checks.

@@ -40,9 +40,10 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
 import {
-  CLUSTER_SAMPLE_STREAM, CLUSTER_STREAM, RngState, Workspace, checkParams, intOption, integerParam, notFitted, numberParam,
+  RngState, Workspace, checkParams, intOption, integerParam, notFitted, numberParam,
   readF64, readI32, requireRows, sampleWeightOption, seedOption, stagePoints, stageWeights, writeF64,
   type FlatPoints, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
@@ -88,7 +89,11 @@ export interface GaussianMixtureOptions {
 
 /** The options of GaussianMixture.sample. */
 export interface GaussianMixtureSampleOptions {
-  /** Seeds the draws; default the model's seed (so repeated calls give the same rows, as scikit-learn's int random_state). */
+  /**
+   * Seeds the draws; default the model's seed (so repeated calls give the same rows, as scikit-learn's int
+   * random_state). The draws come from the clustering stream of that seed, as scikit-learn's sample draws from
+   * a generator made afresh from random_state.
+   */
   seed?: number;
 }
 
@@ -271,7 +276,7 @@ export class GaussianMixture {
       const resp = ws.doubles(n * k);
       const scratch = ws.doubles(d * d + d + k);
       const w = weights?.ptr ?? 0, totalWeight = weights?.total ?? n;
-      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const start = warm === null ? this.#starter(ws, where, x, w, shift, stats!.meanVariance) : null;
       let best: Fitted | null = null;
@@ -472,7 +477,7 @@ export class GaussianMixture {
       const mixing = ws.doubles(k);
       writeF64(mixing, this.weights);
       const out = ws.doubles(count * d), labels = ws.floats(count), scratch = ws.alloc((2 * d + 2) * 8 + k * 4);
-      const rngState = new RngState(seed, CLUSTER_SAMPLE_STREAM);
+      const rngState = new RngState(seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       runtime(where).kernels.gmmSample(rng, count, d, k, COV_CODES[this.covarianceType], p.means, p.prec, mixing, out, labels, scratch);
       const data = readF64(out, count * d);

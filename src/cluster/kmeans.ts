@@ -40,9 +40,10 @@ import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
 import { ConvergenceWarning, ManytaskWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
+  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
   sampleWeightOption, stagePoints, stageWeights, writeF32,
   type ParamTable, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
@@ -301,7 +302,7 @@ export class KMeans extends BaseKMeans {
       shiftRows(ws, x, shift);
       const xNorms = checkSpread(ws, where, x, 'the column means');
       const state = new LloydState(ws, x, this.k, { xNorms, weights: weights?.ptr ?? 0 });
-      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       let best: CentroidState | null = null;
       for (let r = 0; r < runs; r++) {

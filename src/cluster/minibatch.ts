@@ -34,8 +34,9 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, countDistinctRows, integerParam, notFitted, numberParam, optionalParam, readF32, readF64, readI32,
+  RngState, Workspace, countDistinctRows, integerParam, notFitted, numberParam, optionalParam, readF32, readF64, readI32,
   sampleWeightOption, stagePoints, stageWeights, writeF32, writeF64, type Points, type SampleWeightOptions, type Staged,
 } from './common.js';
 import { LloydState, checkSpread, columnStats, shiftRows } from './lloyd.js';
@@ -106,7 +107,7 @@ export class MiniBatchKMeans extends BaseKMeans {
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
       checkSpread(ws, where, x, 'the column means');
-      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const batch = Math.min(this.batchSize, n);
       let initSize = this.initSize ?? 3 * batch;
@@ -213,7 +214,8 @@ export class MiniBatchKMeans extends BaseKMeans {
       checkSpread(ws, where, x, first ? 'the column means' : 'the column means of the first batch');
       const kern = runtime(where).kernels;
       const { d, k } = { d: x.cols, k: this.k };
-      const rngState = first ? new RngState(this.seed, CLUSTER_STREAM) : steps.rng.clone();
+      // The kept state advances only at the end (leave), once the step has succeeded.
+      const rngState = first ? new RngState(this.seed, RngStream.clustering) : steps.rng;
       const rng = rngState.enter(ws);
       const centers = ws.floats(k * d);
       const counts = ws.doubles(k);
@@ -239,11 +241,11 @@ export class MiniBatchKMeans extends BaseKMeans {
       kern.rowSquaredNorms(x.rows, d, x.ptr, xNorms);
       kern.kmeansAssign(x.rows, d, k, x.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
       const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights);
-      rngState.leave(rng);
       // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
       this.commit(where, {
         centers: readF32(centers, k * d), shift, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
       }, { warnFewerClusters: false });
+      rngState.leave(rng);
       this.#steps = { counts: readF64(counts, k), nSteps: (steps?.nSteps ?? 0) + 1, sinceReassign, rng: rngState };
       return this;
     } finally {
