@@ -12,6 +12,8 @@ export {
 export type { ErrorCode } from './runtime/errors.js';
 export type { WasmSource } from './runtime/module.js';
 export { isInitialized } from './runtime/module.js';
+export { memory } from './runtime/holdings.js';
+export type { MemoryInfo } from './runtime/holdings.js';
 export { Network, type NetworkOptions } from './nn/network.js';
 export { Layer, Dense, ActivationLayer as Activation, Dropout, LayerNorm, Sequential } from './nn/layers.js';
 export type { DenseOptions, Activation as ActivationName } from './nn/layers.js';

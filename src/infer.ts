@@ -10,7 +10,7 @@ import { decodeModel, ModelFormatError, type WeightEncoding } from './io/format.
 import { checkPadding, modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
 import { checkClasses, readSchema, readTargetStats } from './io/header.js';
 import { Predictor } from './io/predictor.js';
-import { runtime } from './runtime/module.js';
+import { disposeSymbol } from './runtime/holdings.js';
 import { featureRows, RowEncoder } from './io/rows.js';
 import type { TaskPrediction } from './mtl/multitask.js';
 
@@ -23,6 +23,8 @@ export type { DataErrorLocation } from './data/errors.js';
 export { ModelFormatError } from './io/format.js';
 export type { WeightEncoding } from './io/format.js';
 export { isInitialized } from './runtime/module.js';
+export { memory } from './runtime/holdings.js';
+export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction } from './mtl/multitask.js';
 export type { TaskKind } from './io/layout.js';
@@ -147,11 +149,20 @@ export class InferenceModel {
     return out;
   }
 
-  /** Returns the model's WASM memory; predict afterwards throws DisposedError. Disposing twice is harmless. */
+  /**
+   * Returns the model's WASM memory (its weights and batch buffers) now; predict
+   * afterwards throws DisposedError. Disposing twice is harmless. A model never
+   * disposed gives its memory back once it is garbage collected.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#predictor.dispose();
     this.#disposed = true;
+  }
+
+  /** dispose(), for `using model = loadModel(bytes)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {
@@ -159,16 +170,6 @@ export class InferenceModel {
   }
 }
 
-/**
- * The inference kernels' WebAssembly memory: its size in bytes, and how many of
- * them the loaded models hold (0 once every model is disposed). Memory grows as
- * models load and is reused after dispose; WebAssembly memory never shrinks.
- * Needs `await init()` first.
- */
-export function memoryUsage(): { memoryBytes: number; bytesInUse: number } {
-  const { memory, allocator } = runtime('memoryUsage');
-  return { memoryBytes: memory.buffer.byteLength, bytesInUse: allocator.bytesInUse };
-}
 
 /**
  * Loads a model file saved by `model.save()` (f32, f16 or int8 weights) for

@@ -28,6 +28,7 @@ import { Matrix } from '../matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { disposeSymbol } from '../runtime/holdings.js';
 import { Dense, type Activation } from '../nn/layers.js';
 import { Network, Stream } from '../nn/network.js';
 import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
@@ -291,7 +292,11 @@ export class AutoEncoder {
     return this.#steps;
   }
 
-  /** Frees the networks and the optimizer state. Twice is harmless; any other use afterwards throws. */
+  /**
+   * Frees the networks and the optimizer state now. Twice is harmless; any other
+   * use afterwards throws. An autoencoder never disposed gives its memory back
+   * once it is garbage collected.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.encoder.dispose();
@@ -299,6 +304,11 @@ export class AutoEncoder {
     if (this.#optimizers !== null) for (const o of this.#optimizers) o.dispose();
     this.#optimizers = null;
     this.#disposed = true;
+  }
+
+  /** dispose(), for `using ae = new AutoEncoder(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #check(where: string): void {

@@ -5,6 +5,7 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { hold, type Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng } from '../nn/rng.js';
 import { Stream } from '../nn/network.js';
@@ -119,6 +120,8 @@ export class MultiTaskModelCore {
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
   #step = 0;
   #disposed = false;
+  /** The per-batch buffers and class weights (the parameters, layers, optimizer and RNGs hold their own). */
+  readonly #memory: Holding = hold(this, 'MultiTaskModel');
   // Per-step scratch (allocated once).
   readonly #stepLosses: Float64Array;
   readonly #active: Uint8Array;
@@ -335,12 +338,11 @@ export class MultiTaskModelCore {
   ensureCapacity(rows: number): void {
     this.check();
     if (rows <= this.#capacity) return;
-    const { allocator } = runtime('MultiTaskModel');
     const b = this.#buf;
-    const free = (p: number) => { if (p !== 0) allocator.free(p); };
+    const free = (p: number) => this.#memory.free(p);
     [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared].forEach(free);
     const T = this.specs.length;
-    const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
+    const alloc = (floats: number) => this.#memory.alloc(Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
     this.#buf = {
       x: alloc(rows * this.schema.featureCount),
@@ -404,8 +406,8 @@ export class MultiTaskModelCore {
 
   /** Per-class loss weights from the task specs ('balanced' from the training label counts). */
   setClassWeights(data: ResidentData): void {
-    const { allocator } = runtime('MultiTaskModel');
-    for (const p of this.#classWeights) if (p !== 0) allocator.free(p);
+    for (const p of this.#classWeights) this.#memory.free(p);
+    this.#classWeights = [];
     this.#classWeights = this.specs.map((s, t) => {
       const cw = s.classWeights;
       if (cw === undefined) return 0;
@@ -430,7 +432,7 @@ export class MultiTaskModelCore {
         if (cw.length !== n) throw new ArgumentError(`task "${s.name}": classWeights needs ${n} weights, got ${cw.length}`);
         w = cw;
       }
-      const p = allocator.alloc(n * 4);
+      const p = this.#memory.alloc(n * 4);
       heapF32().set(w, p >>> 2);
       return p;
     });
@@ -821,10 +823,7 @@ export class MultiTaskModelCore {
 
   dispose(): void {
     if (this.#disposed) return;
-    const { allocator } = runtime('MultiTaskModel.dispose');
-    const b = this.#buf;
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, ...this.#classWeights]
-      .forEach((p) => { if (p !== 0) allocator.free(p); });
+    this.#memory.release();
     this.architecture.dispose();
     for (const h of this.heads) h.dispose();
     this.optimizer.dispose();

@@ -5,6 +5,7 @@ import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
@@ -564,9 +565,19 @@ export class MultiTaskModel {
     return names;
   }
 
-  /** Returns the WASM memory. Disposing twice is harmless; any use afterwards throws. */
+  /**
+   * Returns the model's WASM memory now (its parameters, optimizer state and batch
+   * buffers: about 100 KB for a small model, far more for a large one). Disposing
+   * twice is harmless; any use afterwards throws. A model never disposed gives its
+   * memory back once it is garbage collected, whenever that is.
+   */
   dispose(): void {
     this.#core.dispose();
+  }
+
+  /** dispose(), for `using model = new MultiTaskModel(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {

@@ -4,10 +4,12 @@
 import { runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
+import { disposeSymbol, hold, type Holding } from '../runtime/holdings.js';
 import { checkSeed } from './validate.js';
 
 export class Rng {
   #state: number;
+  readonly #memory: Holding = hold(this, 'Rng');
 
   /** `stream` separates independent sequences drawn from one seed (init, dropout, shuffle). */
   constructor(seed: number, stream = 0) {
@@ -16,7 +18,7 @@ export class Rng {
       throw new ArgumentError(`Rng: stream must be an integer from 0 to 4294967295, got ${show(stream)}`);
     }
     const rt = runtime('Rng');
-    this.#state = rt.allocator.alloc(16);
+    this.#state = this.#memory.alloc(16);
     rt.kernels.rngSeed(this.#state, seed >>> 0, stream >>> 0);
   }
 
@@ -48,7 +50,11 @@ export class Rng {
 
   dispose(): void {
     if (this.#state === 0) return;
-    runtime('Rng.dispose').allocator.free(this.#state);
+    this.#memory.release();
     this.#state = 0;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
   }
 }
