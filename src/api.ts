@@ -88,4 +88,5 @@ export { KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster
 export type {
   KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
   AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs, Points, FlatPoints,
+  RowMajorArray, ResultOptions,
 } from './cluster/index.js';

@@ -3,8 +3,8 @@
 //
 //   const ae = new AutoEncoder({ inputSize: 64, encoderUnits: [32, 8], activation: 'relu', seed: 1 });
 //   const history = ae.fit(x, { epochs: 20, batchSize: 256, learningRate: 1e-3 });
-//   ae.encode(x);          // rows × 8 codes (a Matrix)
-//   ae.reconstruct(x);     // rows × 64 (a Matrix)
+//   ae.encode(x);          // rows × 8 codes ({ data, rows, cols }; a Matrix with { as: 'matrix' })
+//   ae.reconstruct(x);     // rows × 64 (likewise)
 //   ae.anomalyScores(x);   // per-row reconstruction error, mean over features of (x − x̂)²
 //   ae.dispose();          // the networks and optimizer state live in WASM memory
 //
@@ -24,7 +24,7 @@
 // update were finite), or the weights from before the failing update; the
 // optimizer state starts afresh.
 
-import { Matrix } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
@@ -35,7 +35,8 @@ import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
 import {
-  RngState, Workspace, intOption, numberOption, readF32, seedOption, stagePoints, type Points, type Staged,
+  RngState, Workspace, intOption, numberOption, readF32, resultKind, seedOption, shapeResult, stagePoints,
+  type Points, type ResultOptions, type RowMajorArray, type Staged,
 } from './common.js';
 
 export interface AutoEncoderOptions {
@@ -248,14 +249,18 @@ export class AutoEncoder {
     }
   }
 
-  /** The codes of `points`, a rows × codeSize Matrix (dispose it). */
-  encode(points: Points): Matrix {
-    return this.#infer('AutoEncoder.encode', points, this.codeSize, (ptr, rows) => this.encoder.forwardPtr(ptr, rows, false));
+  /** The codes of `points`: rows × codeSize, as { data: Float32Array, rows, cols }, or a Matrix to dispose with { as: 'matrix' }. */
+  encode(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  encode(points: Points, options: { as: 'matrix' }): Matrix;
+  encode(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
+    return this.#infer('AutoEncoder.encode', points, options, this.codeSize, (ptr, rows) => this.encoder.forwardPtr(ptr, rows, false));
   }
 
-  /** The reconstructions of `points`, a rows × inputSize Matrix (dispose it). */
-  reconstruct(points: Points): Matrix {
-    return this.#infer('AutoEncoder.reconstruct', points, this.inputSize, (ptr, rows) =>
+  /** The reconstructions of `points`: rows × inputSize, as { data: Float32Array, rows, cols }, or a Matrix with { as: 'matrix' }. */
+  reconstruct(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  reconstruct(points: Points, options: { as: 'matrix' }): Matrix;
+  reconstruct(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
+    return this.#infer('AutoEncoder.reconstruct', points, options, this.inputSize, (ptr, rows) =>
       this.decoder.forwardPtr(this.encoder.forwardPtr(ptr, rows, false), rows, false));
   }
 
@@ -408,19 +413,19 @@ export class AutoEncoder {
     return total / x.rows;
   }
 
-  #infer(where: string, points: Points, cols: number, run: (ptr: number, rows: number) => number): Matrix {
+  #infer(where: string, points: Points, options: unknown, cols: number, run: (ptr: number, rows: number) => number): RowMajorArray | Matrix {
     this.#check(where);
+    const as = resultKind(where, options);
     const ws = new Workspace(where);
     try {
       const x = stagePoints(ws, where, points, this.inputSize);
-      const out = Matrix.zeros(x.rows, cols);
+      const out = new Float32Array(x.rows * cols);
       for (let start = 0; start < x.rows; start += CHUNK) {
         const rows = Math.min(CHUNK, x.rows - start);
         const y = run(x.ptr + start * this.inputSize * 4, rows);
-        const heap = heapF32();
-        heap.copyWithin((out.ptr >>> 2) + start * cols, y >>> 2, (y >>> 2) + rows * cols);
+        out.set(heapF32().subarray(y >>> 2, (y >>> 2) + rows * cols), start * cols);
       }
-      return out;
+      return shapeResult(as, out, x.rows, cols);
     } finally {
       ws.free();
     }

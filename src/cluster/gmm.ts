@@ -18,14 +18,14 @@
 // Data are centred by their column means first (the density is unchanged; the
 // reported means are in the data's coordinates).
 
-import { Matrix } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import {
   CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF64, requireDistinctRows, seedOption,
-  stagePoints, writeF64, type Points, type Staged,
+  resultKind, shapeResult, stagePoints, writeF64, type Points, type ResultOptions, type RowMajorArray, type Staged,
 } from './common.js';
 import { LloydState, checkSpread, columnStats, shiftRows } from './kmeans.js';
 
@@ -227,12 +227,17 @@ export class GaussianMixture {
     });
   }
 
-  /** Each row's posterior probability of every component, a rows × nComponents Matrix (dispose it). */
-  predictProba(points: Points): Matrix {
-    return this.#eStep('GaussianMixture.predictProba', points, true, (x, resp) => {
+  /**
+   * Each row's posterior probability of every component: rows × nComponents, as
+   * { data: Float64Array, rows, cols }, or a (float32) Matrix to dispose with { as: 'matrix' }.
+   */
+  predictProba(points: Points, options?: { as?: 'array' }): RowMajorArray<Float64Array>;
+  predictProba(points: Points, options: { as: 'matrix' }): Matrix;
+  predictProba(points: Points, options?: ResultOptions): RowMajorArray<Float64Array> | Matrix {
+    const as = resultKind('GaussianMixture.predictProba', options);
+    return this.#eStep('GaussianMixture.predictProba', points, true, (x, resp) =>
       // A copy first: allocating the Matrix may grow memory and detach a view.
-      return Matrix.from(readF64(resp, x.rows * this.nComponents), x.rows, this.nComponents);
-    });
+      shapeResult(as, readF64(resp, x.rows * this.nComponents), x.rows, this.nComponents));
   }
 
   /** log p(x) of each row under the mixture (f64). */

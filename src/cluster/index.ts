@@ -8,4 +8,4 @@ export { GaussianMixture } from './gmm.js';
 export type { GaussianMixtureOptions, CovarianceType } from './gmm.js';
 export { AutoEncoder } from './autoencoder.js';
 export type { AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs } from './autoencoder.js';
-export type { Points, FlatPoints } from './common.js';
+export type { Points, FlatPoints, RowMajorArray, ResultOptions } from './common.js';

@@ -25,14 +25,15 @@
 //    distinct rows. Both are seeded (`seed`); a fit is reproducible bit for bit
 //    in every runtime.
 
-import { Matrix } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import {
   CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF32, readI32, requireDistinctRows,
-  seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
+  resultKind, seedOption, shapeResult, stagePoints, writeF32, writeF64,
+  type Points, type ResultOptions, type RowMajorArray, type Staged,
 } from './common.js';
 
 /** How to choose the first centres: a method, or the k centres themselves (k rows of d numbers). */
@@ -315,10 +316,15 @@ export class KMeans {
     return this.#assign('KMeans.predict', points, (ws, s, st) => readI32(st.labels, s.rows));
   }
 
-  /** Euclidean distances from each row to every centre, as a rows × k Matrix (dispose it). */
-  transform(points: Points): Matrix {
+  /**
+   * Euclidean distances from each row to every centre: rows × k, as
+   * { data: Float32Array, rows, cols }, or a Matrix to dispose with { as: 'matrix' }.
+   */
+  transform(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  transform(points: Points, options: { as: 'matrix' }): Matrix;
+  transform(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
     const { centers, shift } = this.#fitted('KMeans.transform');
-    return transformPoints('KMeans.transform', points, centers, shift, this.k);
+    return transformPoints('KMeans.transform', points, options, centers, shift, this.k);
   }
 
   /** −Σ squared distance of each row to its nearest centre (scikit-learn's score: higher is better). */
@@ -441,14 +447,17 @@ export function assignPoints<T>(
   }
 }
 
-/** Shared by KMeans and MiniBatchKMeans: distances to every centre as a rows × k Matrix. */
-export function transformPoints(where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number): Matrix {
+/** Shared by KMeans and MiniBatchKMeans: distances to every centre, rows × k (see ResultOptions). */
+export function transformPoints(
+  where: string, points: Points, options: unknown, centers: Float32Array, shift: Float64Array, k: number,
+): RowMajorArray | Matrix {
+  const as = resultKind(where, options);
   const ws = new Workspace(where);
   try {
     const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, shift, k);
-    const out = Matrix.zeros(x.rows, k);
-    kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out.ptr, scratch);
-    return out;
+    const out = ws.floats(x.rows * k);
+    kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out, scratch);
+    return shapeResult(as, readF32(out, x.rows * k), x.rows, k);
   } finally {
     ws.free();
   }

@@ -28,7 +28,8 @@ import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import {
   CLUSTER_STREAM, RngState, Workspace, countDistinctRows, intOption, notFitted, numberOption, readF32, readF64, readI32,
-  requireDistinctRows, seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
+  requireDistinctRows, seedOption, stagePoints, writeF32, writeF64,
+  type Points, type ResultOptions, type RowMajorArray, type Staged,
 } from './common.js';
 import {
   LloydState, assignPoints, centerRows, checkInit, checkK, checkStart, checkSpread, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
@@ -244,10 +245,15 @@ export class MiniBatchKMeans {
     return assignPoints('MiniBatchKMeans.predict', points, centers, shift, this.k, (ws, x, st) => readI32(st.labels, x.rows));
   }
 
-  /** Euclidean distances from each row to every centre, as a rows × k Matrix (dispose it). */
-  transform(points: Points): Matrix {
+  /**
+   * Euclidean distances from each row to every centre: rows × k, as
+   * { data: Float32Array, rows, cols }, or a Matrix to dispose with { as: 'matrix' }.
+   */
+  transform(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  transform(points: Points, options: { as: 'matrix' }): Matrix;
+  transform(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
     const { centers, shift } = this.#fitted('MiniBatchKMeans.transform');
-    return transformPoints('MiniBatchKMeans.transform', points, centers, shift, this.k);
+    return transformPoints('MiniBatchKMeans.transform', points, options, centers, shift, this.k);
   }
 
   /** −Σ squared distance of each row to its nearest centre. */

@@ -168,9 +168,7 @@ test('AutoEncoder: a loss that becomes infinite goes back to the last good weigh
   }));
   assert.deepEqual(weights(), byStep.get(ae.steps), 'the weights of a step that completed');
   assert.ok(weights().every(finite));
-  const r = ae.reconstruct(rows);
-  assert.ok(finite(r.toFloat32Array()), 'finite reconstructions');
-  r.dispose();
+  assert.ok(finite(ae.reconstruct(rows).data), 'finite reconstructions');
   const before = ae.evaluate(rows);
   assert.ok(Number.isFinite(before));
   ae.fit(rows, { epochs: 30, batchSize: 4, learningRate: 1e-2 });
