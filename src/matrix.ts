@@ -2,7 +2,7 @@
 
 import { heapF32 } from './runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from './runtime/errors.js';
-import { disposeSymbol, hold, type Holding } from './runtime/holdings.js';
+import { disposeSymbol, Holding } from './runtime/holdings.js';
 import { checkDim, isF32Finite, show } from './runtime/validate.js';
 
 export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
@@ -16,8 +16,8 @@ export class Matrix {
   private constructor(rows: number, cols: number) {
     this.rows = rows;
     this.cols = cols;
-    this.#memory = hold(this, 'Matrix');
-    this.#ptr = this.#memory.alloc(rows * cols * 4, `a ${rows}×${cols} Matrix`);
+    this.#memory = new Holding('Matrix');
+    this.#ptr = this.#memory.alloc(this, rows * cols * 4, `a ${rows}×${cols} Matrix`);
   }
 
   /** A rows × cols matrix of zeros. */

@@ -14,7 +14,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { hold } from '../runtime/holdings.js';
+import { Holding } from '../runtime/holdings.js';
 import type { DenseOp, Mlp, ModelLayout } from './layout.js';
 
 /** Rows per forward pass, as MultiTaskModel.predict. */
@@ -42,16 +42,16 @@ export class Predictor {
   #headIn: number[] = [];
   #tables: number[] = [];
   /** Every block above: the weights, the fixed tables and the per-batch buffers. */
-  readonly #memory = hold(this, 'InferenceModel');
+  readonly #memory = new Holding('InferenceModel');
 
   constructor(layout: ModelLayout, weights: Float32Array) {
     this.#layout = layout;
-    this.#params = this.#memory.alloc(Math.max(weights.length, 4) * 4);
+    this.#params = this.#memory.alloc(this, Math.max(weights.length, 4) * 4);
     heapF32().set(weights, this.#params >>> 2);
     const a = layout.arch;
     const T = layout.tasks.length;
     const ints = (values: number[]): number => {
-      const p = this.#memory.alloc(Math.max(values.length, 1) * 4);
+      const p = this.#memory.alloc(this, Math.max(values.length, 1) * 4);
       new Int32Array(runtime('loadModel').memory.buffer, p, values.length).set(values);
       return p;
     };
@@ -65,7 +65,7 @@ export class Predictor {
     } else if (a.type === 'crossStitch') {
       // α_l = α⁰ + offset, rounded to f32 (as CrossStitch.sharedForward computes it).
       this.#alpha = a.levels.map((lv) => {
-        const p = this.#memory.alloc(T * T * 4);
+        const p = this.#memory.alloc(this, T * T * 4);
         const heap = heapF32(), off = (this.#params >>> 2) + lv.alpha;
         for (let i = 0; i < T * T; i++) heap[(p >>> 2) + i] = a.alpha0[i]! + heap[off + i]!;
         return p;
@@ -199,7 +199,7 @@ export class Predictor {
     for (const p of this.#buffers) this.#memory.free(p);
     this.#buffers = [];
     const f = (floats: number): number => {
-      const p = this.#memory.alloc(Math.max(floats, 1) * 4);
+      const p = this.#memory.alloc(this, Math.max(floats, 1) * 4);
       this.#buffers.push(p);
       return p;
     };

@@ -4,7 +4,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { runtime } from '../runtime/module.js';
-import { hold } from '../runtime/holdings.js';
+import { Holding } from '../runtime/holdings.js';
 import { Dense, Sequential, type LayerContext } from '../nn/layers.js';
 import type { TaskSpec } from './tasks.js';
 
@@ -16,7 +16,7 @@ export class TaskHead {
   readonly net: Sequential;
   #out = 0;
   #probs = 0;
-  readonly #memory = hold(this, 'TaskHead');
+  readonly #memory = new Holding('TaskHead');
 
   constructor(spec: TaskSpec, width: number, inputWidth: number, ctx: LayerContext) {
     this.spec = spec;
@@ -31,7 +31,7 @@ export class TaskHead {
   allocate(maxRows: number): void {
     this.net.allocate(maxRows);
     this.#memory.free(this.#probs);
-    this.#probs = this.#memory.alloc(maxRows * this.width * 4);
+    this.#probs = this.#memory.alloc(this, maxRows * this.width * 4);
   }
 
   forward(x: number, rows: number, training: boolean): number {

@@ -5,7 +5,7 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { hold, type Holding } from '../runtime/holdings.js';
+import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng } from '../nn/rng.js';
 import { Stream } from '../nn/network.js';
@@ -121,7 +121,7 @@ export class MultiTaskModelCore {
   #step = 0;
   #disposed = false;
   /** The per-batch buffers and class weights (the parameters, layers, optimizer and RNGs hold their own). */
-  readonly #memory: Holding = hold(this, 'MultiTaskModel');
+  readonly #memory: Holding = new Holding('MultiTaskModel');
   // Per-step scratch (allocated once).
   readonly #stepLosses: Float64Array;
   readonly #active: Uint8Array;
@@ -342,7 +342,7 @@ export class MultiTaskModelCore {
     const free = (p: number) => this.#memory.free(p);
     [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared].forEach(free);
     const T = this.specs.length;
-    const alloc = (floats: number) => this.#memory.alloc(Math.max(floats, 1) * 4);
+    const alloc = (floats: number) => this.#memory.alloc(this, Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
     this.#buf = {
       x: alloc(rows * this.schema.featureCount),
@@ -432,7 +432,7 @@ export class MultiTaskModelCore {
         if (cw.length !== n) throw new ArgumentError(`task "${s.name}": classWeights needs ${n} weights, got ${cw.length}`);
         w = cw;
       }
-      const p = this.#memory.alloc(n * 4);
+      const p = this.#memory.alloc(this, n * 4);
       heapF32().set(w, p >>> 2);
       return p;
     });

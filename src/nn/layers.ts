@@ -6,7 +6,7 @@
 import { Act, type ActivationName } from '../runtime/abi.js';
 import { runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { hold } from '../runtime/holdings.js';
+import { Holding } from '../runtime/holdings.js';
 import { checkBoolean, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkInitializer, type InitializerName } from './init.js';
 import type { Parameters, ParameterHandle } from './params.js';
@@ -42,9 +42,9 @@ function activationCode(where: string, value: unknown): ActivationName {
 
 /** Per-layer scratch memory, freed and re-reserved when the batch capacity changes. */
 class Scratch {
-  readonly #memory = hold(this, 'Layer');
+  readonly #memory = new Holding('Layer');
   alloc(floats: number): number {
-    return this.#memory.alloc(floats * 4);
+    return this.#memory.alloc(this, floats * 4);
   }
   free(): void {
     this.#memory.release();

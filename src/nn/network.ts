@@ -6,7 +6,7 @@ import { Matrix } from '../matrix.js';
 import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { disposeSymbol, hold, type Holding } from '../runtime/holdings.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { Layer, Sequential } from './layers.js';
 import { Parameters } from './params.js';
 import { Rng } from './rng.js';
@@ -35,7 +35,7 @@ export class Network {
   #inputBuffer = 0;
   #inputRows = 0;
   /** The copy of the last forward's input (the parameters, layers and RNG hold their own memory). */
-  readonly #memory: Holding = hold(this, 'Network');
+  readonly #memory: Holding = new Holding('Network');
 
   constructor(layers: Layer | readonly Layer[], options: NetworkOptions) {
     const opts = checkOptionsObject('Network', options);
@@ -128,7 +128,7 @@ export class Network {
   #ensureInput(rows: number): void {
     if (rows <= this.#inputRows) return;
     this.#memory.free(this.#inputBuffer);
-    this.#inputBuffer = this.#memory.alloc(rows * this.inputSize * 4);
+    this.#inputBuffer = this.#memory.alloc(this, rows * this.inputSize * 4);
     this.#inputRows = rows;
   }
 

@@ -39,7 +39,7 @@
 import { ArgumentError, DisposedError, ShapeError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, show } from '../runtime/validate.js';
-import { disposeSymbol, hold, type Holding } from '../runtime/holdings.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import type { ParameterBlock } from './types.js';
 
 /** Gradient clipping applied by `step()` (at most one of them, as in Keras). */
@@ -348,7 +348,7 @@ class BlockOptimizer implements Optimizer {
   #s1: number[] = [];
   #state = 0;
   #stateBytes = 0;
-  readonly #memory: Holding = hold(this, 'Optimizer');
+  readonly #memory: Holding = new Holding('Optimizer');
   // Adam: β₁ᵗ and β₂ᵗ as running f64 products (deterministic, unlike Math.pow).
   #beta1Power = 1;
   #beta2Power = 1;
@@ -390,7 +390,7 @@ class BlockOptimizer implements Optimizer {
     }
     if (slots > 0 && stride > 0) {
       const bytes = slots * stride * 4;
-      this.#state = this.#memory.alloc(bytes);
+      this.#state = this.#memory.alloc(this, bytes);
       this.#stateBytes = bytes;
       heapF32().fill(0, this.#state >>> 2, (this.#state >>> 2) + slots * stride);
     }

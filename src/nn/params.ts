@@ -9,7 +9,7 @@ import { initialize, type InitializerName } from './init.js';
 import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { isF32Finite, show } from '../runtime/validate.js';
-import { hold, type Holding } from '../runtime/holdings.js';
+import { Holding } from '../runtime/holdings.js';
 
 export interface ParameterInfo {
   readonly name: string;
@@ -38,7 +38,7 @@ export class Parameters implements ParameterBlock {
   #allocated = false;
   #disposed = false;
   #trainable: Array<readonly [number, number]> = [];
-  readonly #memory: Holding = hold(this, 'Parameters');
+  readonly #memory: Holding = new Holding('Parameters');
 
   /** Declares a rows × cols tensor. Offsets are 4-float aligned so rows start on a v128 boundary. */
   declare(name: string, rows: number, cols: number, initializer: InitializerName, fanIn = rows, fanOut = cols): ParameterHandle {
@@ -57,9 +57,9 @@ export class Parameters implements ParameterBlock {
   allocate(rng: Rng): void {
     if (this.#allocated) throw new ArgumentError('the parameters are already allocated');
     const bytes = Math.max(this.#size, 4) * 4;
-    this.#params = this.#memory.alloc(bytes, `${this.#size} parameters`);
+    this.#params = this.#memory.alloc(this, bytes, `${this.#size} parameters`);
     try {
-      this.#grads = this.#memory.alloc(bytes, `the gradients of ${this.#size} parameters`);
+      this.#grads = this.#memory.alloc(this, bytes, `the gradients of ${this.#size} parameters`);
     } catch (err) {
       this.#memory.release();
       this.#params = 0;

@@ -4,12 +4,12 @@
 import { runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
-import { disposeSymbol, hold, type Holding } from '../runtime/holdings.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { checkSeed } from './validate.js';
 
 export class Rng {
   #state: number;
-  readonly #memory: Holding = hold(this, 'Rng');
+  readonly #memory: Holding = new Holding('Rng');
 
   /** `stream` separates independent sequences drawn from one seed (init, dropout, shuffle). */
   constructor(seed: number, stream = 0) {
@@ -18,7 +18,7 @@ export class Rng {
       throw new ArgumentError(`Rng: stream must be an integer from 0 to 4294967295, got ${show(stream)}`);
     }
     const rt = runtime('Rng');
-    this.#state = this.#memory.alloc(16);
+    this.#state = this.#memory.alloc(this, 16);
     rt.kernels.rngSeed(this.#state, seed >>> 0, stream >>> 0);
   }
 

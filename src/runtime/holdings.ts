@@ -3,15 +3,16 @@
 //
 // Every object whose WASM memory outlives a call (a Matrix, an Rng's state, a
 // model's parameters, a layer's or an architecture's batch buffers, an
-// optimizer's state, a loaded model…) allocates through its own Holding, made
-// once by `hold(owner, kind)`, and frees through it. `dispose()` releases the
-// Holding at once. An owner that becomes unreachable without `dispose()` is
-// reported by the garbage collector to a FinalizationRegistry, which releases
-// its Holding then: memory goes back even when a user forgets to dispose, only
-// later (when the collector runs, which WASM memory pressure does not trigger:
-// a forgotten Matrix costs the JS heap a few dozen bytes and WASM memory all of
-// its data). Calls that free what they allocate before they return (a batch
-// index, data staged for one call) use the allocator directly.
+// optimizer's state, a loaded model…) allocates through its own Holding and
+// frees through it. `dispose()` releases the Holding at once. While a Holding
+// holds a block, its owner is registered with a FinalizationRegistry: an owner
+// that becomes unreachable without `dispose()` is reported by the garbage
+// collector, and its Holding released then. Memory goes back even when a user
+// forgets to dispose, only later: when the collector runs, which WASM memory
+// pressure does not trigger (a forgotten Matrix costs the JS heap a few dozen
+// bytes, and WASM memory all of its data). Calls that free what they allocate
+// before they return (a batch index, data staged for one call) use the
+// allocator directly.
 //
 // The Holding is the registry's held value, so it must not reference its owner
 // (the owner would never become unreachable); it knows its kind, its allocator
@@ -34,7 +35,11 @@ function countLive(allocator: Allocator, kind: string, delta: 1 | -1): void {
   else counts.set(kind, n);
 }
 
-/** The blocks of WASM memory one object holds. */
+/**
+ * The blocks of WASM memory one object holds. Its owner is registered for
+ * finalization only while it holds a block, so an object that never allocates,
+ * or was disposed, costs the collector nothing.
+ */
 export class Holding {
   /** What holds them, as memory() reports it ('Matrix', 'MultiTaskModel', 'Layer', …). */
   readonly kind: string;
@@ -46,19 +51,23 @@ export class Holding {
     this.kind = kind;
   }
 
-  /** A 16-byte-aligned block of at least `bytes` bytes; `what` names it in an OutOfMemoryError. */
-  alloc(bytes: number, what?: string): number {
+  /**
+   * A 16-byte-aligned block of at least `bytes` bytes for `owner` (the object this
+   * Holding belongs to, always the same one); `what` names it in an OutOfMemoryError.
+   */
+  alloc(owner: object, bytes: number, what?: string): number {
     const allocator = this.#allocator ?? runtime(this.kind).allocator;
     const ptr = allocator.alloc(bytes, what);
     if (this.#blocks.length === 0) {
       this.#allocator = allocator;
       countLive(allocator, this.kind, 1);
+      registry?.register(owner, this, this);
     }
     this.#blocks.push(ptr);
     return ptr;
   }
 
-  /** Returns one block of this holding. Freeing 0 is a no-op. */
+  /** Returns one block of this Holding. Freeing 0 is a no-op. */
   free(ptr: number): void {
     if (ptr === 0) return;
     const i = this.#blocks.lastIndexOf(ptr);
@@ -77,14 +86,10 @@ export class Holding {
     this.#unbind();
   }
 
-  /** How many blocks it holds. */
-  get blocks(): number {
-    return this.#blocks.length;
-  }
-
   #unbind(): void {
     countLive(this.#allocator!, this.kind, -1);
-    // A holding used again after a re-initialization allocates from the new runtime.
+    registry?.unregister(this);
+    // A Holding used again after a re-initialization allocates from the new runtime.
     this.#allocator = null;
   }
 }
@@ -92,16 +97,6 @@ export class Holding {
 const registry: FinalizationRegistry<Holding> | null = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry((holding) => holding.release())
   : null;
-
-/**
- * A Holding for `owner`'s WASM memory, released when `owner` is collected (where
- * the runtime has FinalizationRegistry). Call once per owner, when it is made.
- */
-export function hold(owner: object, kind: string): Holding {
-  const holding = new Holding(kind);
-  registry?.register(owner, holding);
-  return holding;
-}
 
 /** What memory() reports. */
 export interface MemoryInfo {

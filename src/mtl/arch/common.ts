@@ -7,7 +7,7 @@ import { Dense, Dropout, Sequential, type Activation, type Layer, type LayerCont
 import { heapF32, runtime } from '../../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../../runtime/errors.js';
 import { checkDim, checkKeys, show } from '../../runtime/validate.js';
-import { hold } from '../../runtime/holdings.js';
+import { Holding } from '../../runtime/holdings.js';
 
 // ---------------------------------------------------------------------------
 // Spec validation. Counts and sizes → ShapeError; names, types, ranges → ArgumentError.
@@ -107,10 +107,10 @@ export function mlp(units: readonly number[], opts: MlpOptions): Sequential {
 
 /** Per-batch buffers of an architecture, freed together when the capacity changes. */
 export class Buffers {
-  readonly #memory = hold(this, 'Architecture');
+  readonly #memory = new Holding('Architecture');
 
   floats(n: number): number {
-    return this.#memory.alloc(Math.max(n, 1) * 4);
+    return this.#memory.alloc(this, Math.max(n, 1) * 4);
   }
 
   /** n i32 values (index lists, pointer tables). */
