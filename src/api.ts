@@ -60,6 +60,7 @@ export type { TaskAffinity, AffinityOptions } from './mtl/affinity.js';
 export { groupTasks } from './mtl/affinity.js';
 export type { RelatednessOptions } from './mtl/relatedness.js';
 export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export type { DivergenceOptions } from './train/divergence.js';
 export type { Evaluation, TaskEvaluation } from './train/evaluate.js';
 export { Ensemble, type EnsembleOptions } from './train/ensemble.js';
 export { formatEvaluation, formatAffinity } from './train/report.js';

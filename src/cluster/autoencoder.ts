@@ -19,16 +19,18 @@
 // layers' backward passes, one Adam (or AdamW with weightDecay > 0) step per
 // batch. The optimizer state persists across fit/trainOnBatch calls (as a
 // compiled Keras model); changing weightDecay or globalClipNorm starts it afresh.
-// A non-finite loss, gradient or update stops training with TrainingDivergedError
-// and puts back the last good weights: those of the step before (whose loss and
-// update were finite), or the weights from before the failing update; the
-// optimizer state starts afresh.
+// A non-finite loss, gradient or update, or a loss that breaks the divergence rule
+// (src/train/divergence.ts), stops training with TrainingDivergedError and puts
+// back the last good weights: those of the step before (whose loss and update
+// were good), or the weights from before the failing update; the optimizer state
+// starts afresh.
 
 import type { Matrix } from '../matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { disposeSymbol } from '../runtime/holdings.js';
+import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
 import { Dense, type Activation } from '../nn/layers.js';
 import { Network, Stream } from '../nn/network.js';
 import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
@@ -80,6 +82,12 @@ export interface AutoEncoderFitOptions {
   globalClipNorm?: number;
   /** Rows to report the loss on after every epoch (valLoss). */
   validationData?: Points;
+  /**
+   * The divergence rule, as MultiTaskModel.fit's (src/train/divergence.ts): training
+   * stops when a batch's loss exceeds `factor` (default 1e4) times the larger of 1
+   * and the loss of the run's first step; false turns it off.
+   */
+  divergence?: DivergenceOptions | boolean;
   /** Called after every epoch (0-based); return false to stop. */
   onEpochEnd?: (epoch: number, logs: AutoEncoderEpochLogs) => void | boolean;
 }
@@ -92,8 +100,8 @@ export interface AutoEncoderHistory {
 }
 
 const KEYS = ['inputSize', 'encoderUnits', 'decoderUnits', 'activation', 'codeActivation', 'outputActivation', 'kernelInitializer', 'seed'] as const;
-const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'weightDecay', 'globalClipNorm', 'validationData', 'onEpochEnd'] as const;
-const TRAIN_KEYS = ['learningRate', 'weightDecay', 'globalClipNorm'] as const;
+const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'weightDecay', 'globalClipNorm', 'validationData', 'onEpochEnd', 'divergence'] as const;
+const TRAIN_KEYS = ['learningRate', 'weightDecay', 'globalClipNorm', 'divergence'] as const;
 /** Rows per forward pass at inference, bounding the activation buffers. */
 const CHUNK = 4096;
 
@@ -101,6 +109,7 @@ interface StepConfig {
   learningRate: number;
   weightDecay: number;
   globalClipNorm: number | undefined;
+  divergenceFactor: number;
 }
 
 export class AutoEncoder {
@@ -178,6 +187,7 @@ export class AutoEncoder {
       const kern = runtime(where).kernels;
       this.#ensureOptimizers(step);
       this.#lastGoodStep = -1;
+      this.#divergence = new DivergenceGuard(['reconstruction'], step.divergenceFactor);
       this.encoder.ensureCapacity(batch);
       this.decoder.ensureCapacity(batch);
       const order = ws.floats(n), xb = ws.floats(batch * d), grad = ws.floats(batch * d);
@@ -213,7 +223,7 @@ export class AutoEncoder {
   }
 
   /** One optimizer step on `points` as one batch; returns its loss before the step. */
-  trainOnBatch(points: Points, options?: { learningRate?: number; weightDecay?: number; globalClipNorm?: number }): number {
+  trainOnBatch(points: Points, options?: { learningRate?: number; weightDecay?: number; globalClipNorm?: number; divergence?: DivergenceOptions | boolean }): number {
     const where = 'AutoEncoder.trainOnBatch';
     this.#check(where);
     const opts = checkOptionsObject(where, options);
@@ -224,6 +234,8 @@ export class AutoEncoder {
       const x = stagePoints(ws, where, points, this.inputSize);
       this.#ensureOptimizers(step);
       this.#lastGoodStep = -1;
+      // Successive trainOnBatch calls are one run (its first batch is the reference) until a fit or another factor.
+      if (this.#divergence?.factor !== step.divergenceFactor) this.#divergence = new DivergenceGuard(['reconstruction'], step.divergenceFactor);
       const grad = ws.floats(x.rows * this.inputSize);
       return this.#trainStep(x.ptr, x.rows, grad, step);
     } finally {
@@ -357,12 +369,13 @@ export class AutoEncoder {
         const p = net.parameters;
         if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps, 'the gradient');
       }
+      this.#lossOfStep[0] = loss;
+      this.#divergence?.check(this.#lossOfStep, null, this.#steps);
     } catch (err) {
       if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
       const kept = this.#lastGoodStep;
       this.#restoreLastGood();
-      throw new TrainingDivergedError(err.task, err.step, err.what,
-        `The autoencoder is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+      throw err.withConsequence(`The autoencoder is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
     }
     const nets = [this.encoder, this.decoder] as const;
     nets.forEach((net, i) => {
@@ -380,6 +393,10 @@ export class AutoEncoder {
     this.#steps++;
     return loss;
   }
+
+  /** The divergence rule of the current run (a fit, or successive trainOnBatch calls). */
+  #divergence: DivergenceGuard | null = null;
+  readonly #lossOfStep = new Float64Array(1);
 
   /** Both networks' weights before the last update of this fit (see #trainStep); step −1: none. */
   readonly #lastGood: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
@@ -463,5 +480,5 @@ function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
     : numberOption(where, 'globalClipNorm', opts.globalClipNorm, 1, (v) => v > 0, 'a finite number > 0');
-  return { learningRate, weightDecay, globalClipNorm };
+  return { learningRate, weightDecay, globalClipNorm, divergenceFactor: divergenceFactor(where, opts.divergence) };
 }

@@ -22,6 +22,7 @@ import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
 import { KMeans } from '../cluster/index.js';
+import type { DivergenceGuard } from '../train/divergence.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -485,20 +486,20 @@ export class MultiTaskModelCore {
   /**
    * One optimizer step on the batch in the buffers. Returns the per-task losses
    * (an internal array, valid until the next call). Throws TrainingDivergedError
-   * (weights unchanged) if a loss or the gradient is not finite.
+   * (weights unchanged) if a loss or the gradient is not finite, or a loss breaks
+   * the run's divergence rule (beginTraining).
    */
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
     let losses: Float64Array;
     try {
       losses = this.computeGradients(rows, learningRate, epoch);
     } catch (err) {
-      // The weights of this step give a non-finite loss or gradient: put back the
-      // previous step's, the last whose loss and update were finite.
+      // The weights of this step give a non-finite or exploded loss, or a non-finite
+      // gradient: put back the previous step's, the last whose loss and update were good.
       if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
       const kept = this.#lastGoodStep;
       this.#restoreLastGood();
-      throw new TrainingDivergedError(err.task, err.step, err.what,
-        `The model is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+      throw err.withConsequence(`The model is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
     }
     // The last good weights: finite loss and gradient. Kept until the next step's loss is known.
     const p = this.parameters;
@@ -519,9 +520,13 @@ export class MultiTaskModelCore {
   #lastGood: Float32Array | null = null;
   #lastGoodStep = -1;
 
+  /** The divergence rule of the current training run (src/train/divergence.ts), if any. */
+  #divergence: DivergenceGuard | null = null;
+
   /** Starts a training run: a divergence will not go back past this point. */
-  beginTraining(): void {
+  beginTraining(divergence: DivergenceGuard | null = null): void {
     this.#lastGoodStep = -1;
+    this.#divergence = divergence;
   }
 
   #restoreLastGood(): void {
@@ -563,6 +568,8 @@ export class MultiTaskModelCore {
       this.#batchLabeled[t] = this.#labeledCount(t, rows);
       this.#active[t] = this.#batchLabeled[t]! > 0 ? 1 : 0;
     }
+    // An exploded loss stops the run before a weighting strategy or the backward pass computes with it.
+    this.#divergence?.check(losses, this.#active, this.#step);
     const strategy = this.weighting;
     const out = this.#weightsOut;
     const measure = this.affinity !== null && this.affinity.due(this.#step);

@@ -456,6 +456,8 @@ export const CASES = [
     /fit: sampleWeights must be an array or a typed array of weights \(one per row\), got "abc"/, 'ArgumentError "expected 24 weights, got 3" (the string\'s length)'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'freeze a prefix nothing has', (f) => f.model.fit(X, LABELS, { freeze: ['shared', 'trunk'] }), ArgumentError, /no parameter name starts with "trunk"/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'yieldEveryMs −1', (f) => f.model.fit(X, LABELS, { yieldEveryMs: -1 }), ArgumentError, /fit: yieldEveryMs must be ≥ 0, got -1/, 'accepted'],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'divergence { factor: 0.5 }', (f) => f.model.fit(X, LABELS, { divergence: { factor: 0.5 } }), ArgumentError,
+    /fit: divergence\.factor must be a number > 1 \(or Infinity\), got 0\.5/, 'refused as an unknown option (there was no divergence rule)'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'no labels', (f) => f.model.evaluate(X), ArgumentError, /evaluate: no task has a labeled row \(tasks: kind, flag, amount\)/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,
@@ -589,6 +591,8 @@ export const CASES = [
   ['Clustering', 'AutoEncoder#fit', 'validationData of 1 column', (f) => f.ae.fit(f.points, { validationData: [[1]] }), ShapeError, /AutoEncoder\.fit validationData: points row 0 has 1 values, expected 2/],
   ['Clustering', 'AutoEncoder#fit', 'onEpochEnd 3', (f) => f.ae.fit(f.points, { onEpochEnd: 3 }), ArgumentError, /AutoEncoder\.fit: onEpochEnd must be a function, got 3/],
   ['Clustering', 'AutoEncoder#trainOnBatch', 'option lr (typo)', (f) => f.ae.trainOnBatch(f.points, { lr: 1 }), ArgumentError, /AutoEncoder\.trainOnBatch: unknown option "lr"/],
+  ['Clustering', 'AutoEncoder#fit', 'divergence "off"', (f) => f.ae.fit(f.points, { divergence: 'off' }), ArgumentError,
+    /AutoEncoder\.fit: divergence must be false \(off\), true or \{ factor \}, got "off"/, 'refused as an unknown option (there was no divergence rule)'],
   ['Clustering', 'AutoEncoder#encode', 'a disposed autoencoder', (f) => f.disposedAe.encode([[1, 2]]), DisposedError, /AutoEncoder\.encode: an AutoEncoder was used after dispose\(\)/],
 
   // ---- metrics and reports ----
