@@ -7,7 +7,7 @@ export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './ops
 export type { MatmulOptions, GemmOptions, GemmActivation } from './ops.js';
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError,
-  OutOfMemoryError, WasmTrapError,
+  OutOfMemoryError, WasmTrapError, NonFinitePredictionError,
 } from './runtime/errors.js';
 export type { ErrorCode } from './runtime/errors.js';
 export type { WasmSource } from './runtime/module.js';
@@ -35,7 +35,7 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, OutOfRangeError } from './data/index.js';
 export type {
   CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
@@ -53,6 +53,7 @@ export type {
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './mtl/multitask.js';
 export type { MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction } from './mtl/multitask.js';
+export type { PredictOptions } from './io/rows.js';
 export type { ModelOptions, InputSchema } from './mtl/model.js';
 export { tasks } from './mtl/tasks.js';
 export type { TaskSpec, TaskOptions, TaskKind } from './mtl/tasks.js';

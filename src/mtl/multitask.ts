@@ -4,7 +4,7 @@
 import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
@@ -12,6 +12,7 @@ import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { predictOptions, type PredictOptions } from '../io/rows.js';
 import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
 import { checkPadding, MAX_TASKS, modelLayout } from '../io/layout.js';
 import { checkClasses, readSchema, readTargetStats } from '../io/header.js';
@@ -384,12 +385,16 @@ export class MultiTaskModel {
 
   /**
    * Predictions per task for raw rows (objects with the feature columns, when the
-   * model was built from a Dataset), a Dataset, or feature arrays.
+   * model was built from a Dataset), a Dataset, or feature arrays. A prediction
+   * that is not finite is a NonFinitePredictionError naming the task and row. With
+   * `maxDeviation` (a model built from a Dataset), a numeric value more than that
+   * many standard deviations from its column's training mean is refused first,
+   * with an OutOfRangeError naming the column and row.
    */
-  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows): Record<string, TaskPrediction> {
+  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows, options?: PredictOptions): Record<string, TaskPrediction> {
     const core = this.#core;
     core.check();
-    const { features, rows } = this.#features(input, 'predict');
+    const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
     const out: Record<string, TaskPrediction> = {};
     const perTask = core.heads.map((h) => new Float32Array(rows * h.width));
     const { allocator } = runtime('predict');
@@ -419,10 +424,13 @@ export class MultiTaskModel {
       const v = perTask[t]!;
       const names = this.#classNames.get(s.name);
       const width = core.heads[t]!.width;
+      if (s.kind === 'regression') {
+        const st = this.#targetStats.get(s.name);
+        if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
+      }
+      checkFinitePredictions('predict', s.name, v, width);
       switch (s.kind) {
         case 'regression': {
-          const st = this.#targetStats.get(s.name);
-          if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
           out[s.name] = { kind: 'regression', values: v };
           break;
         }
@@ -460,6 +468,7 @@ export class MultiTaskModel {
             errors[i] = e / width;
             values.push(row);
           }
+          checkFinitePredictions('predict', s.name, errors, 1);
           out[s.name] = { kind: 'reconstruction', values, errors };
           break;
         }
@@ -589,10 +598,10 @@ export class MultiTaskModel {
     return this.#core;
   }
 
-  #features(input: unknown, where: string): { features: Float32Array; rows: number } {
+  #features(input: unknown, where: string, maxDeviation = Infinity): { features: Float32Array; rows: number } {
     if (input instanceof Dataset || (Array.isArray(input) && input.length > 0 && !Array.isArray(input[0]) && typeof input[0] === 'object')) {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
-      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[]);
+      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
     }
     return featureArray(input, this.#schema.featureCount, where);
   }

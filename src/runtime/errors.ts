@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'E_OUT_OF_MEMORY'
   | 'E_WASM_TRAP'
   | 'E_DIVERGED'
-  | 'E_MODEL_FORMAT';
+  | 'E_MODEL_FORMAT'
+  | 'E_NOT_FINITE';
 
 export class ManytaskError extends Error {
   readonly code: ErrorCode;
@@ -101,5 +102,23 @@ export class TrainingDivergedError extends ManytaskError {
   withConsequence(consequence: string): TrainingDivergedError {
     const exploded = Number.isNaN(this.limit) ? undefined : { value: this.value, limit: this.limit, rule: this.#rule };
     return new TrainingDivergedError(this.task, this.step, this.what, consequence, exploded);
+  }
+}
+
+/**
+ * A prediction came out NaN or ±Infinity: a value of the row, or a weight of the
+ * model, is beyond what float32 carries through the network. `task` and `row`
+ * (0-based, in the input) say where; predict returns nothing rather than a
+ * number that means nothing.
+ */
+export class NonFinitePredictionError extends ManytaskError {
+  readonly task: string;
+  readonly row: number;
+  constructor(where: string, task: string, row: number, value: number) {
+    super('E_NOT_FINITE', `${where}: task "${task}", row ${row}: the prediction is ${value}, not a finite number: ` +
+      'a value of the row (far outside the data the model was trained on) or a weight of the model overflows float32 in the network. ' +
+      'predict(rows, { maxDeviation }) refuses rows too far from the training data, naming the column');
+    this.task = task;
+    this.row = row;
   }
 }
