@@ -35,7 +35,7 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, OutOfRangeError } from './data/index.js';
+export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError, OutOfRangeError } from './data/index.js';
 export type {
   CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,

@@ -2,12 +2,13 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { init } from './entries/node.js';
-import { Dataset, parseCSV } from './data/index.js';
+import { Dataset, parseCSV, type TargetSpec } from './data/index.js';
 import { MultiTaskModel, loadModel } from './mtl/multitask.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskKind, type TaskSpec } from './mtl/tasks.js';
 
 type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
 import { ManytaskError } from './runtime/errors.js';
+import { setOwn } from './runtime/records.js';
 import type { EpochLogs } from './train/fit.js';
 import { formatEvaluation, formatAffinity } from './train/report.js';
 import type { ArchitectureSpec } from './mtl/arch/index.js';
@@ -100,7 +101,7 @@ async function train(args: Args): Promise<void> {
   });
   const text = await readFile(file, 'utf8');
   const { header, rows } = parseCSV(text);
-  const features: Record<string, 'numeric' | 'categorical'> = {};
+  const features = new Map<string, 'numeric' | 'categorical'>(); // a Map: a column may be named "__proto__"
   const featureArgs = args.flags.get('feature');
   const taskNames = new Set(specs.map((s) => s.name));
   for (const name of taskNames) if (!header.includes(name)) throw new UsageError(`--task ${name}: ${file} has no column "${name}" (columns: ${header.join(', ')})`);
@@ -108,9 +109,9 @@ async function train(args: Args): Promise<void> {
     const [name, type] = entry.includes(':') ? [entry.slice(0, entry.lastIndexOf(':')), entry.slice(entry.lastIndexOf(':') + 1)] : [entry, undefined];
     if (!header.includes(name)) throw new UsageError(`--feature ${entry}: ${file} has no column "${name}" (columns: ${header.join(', ')})`);
     if (type !== undefined && type !== 'numeric' && type !== 'categorical') throw new UsageError(`--feature ${entry}: the type must be numeric or categorical`);
-    features[name] = type ?? inferType(rows, header.indexOf(name));
+    features.set(name, type ?? inferType(rows, header.indexOf(name)));
   }
-  const data = Dataset.fromCSV(text, { features, targets: Object.fromEntries(specs.map((s) => [s.name, s.kind as SupervisedKind])) });
+  const data = Dataset.fromCSV(text, { features: Object.fromEntries(features), targets: Object.fromEntries(specs.map((s) => [s.name, s.kind as SupervisedKind])) });
   const arch = one(args, 'arch', 'mmoe')!;
   const units = widths(args, 'units', [32]);
   const tower = widths(args, 'tower', [16]);
@@ -174,7 +175,13 @@ function datasetFor(model: MultiTaskModel, text: string, withTargets: boolean): 
   const { header } = parseCSV(text);
   const spec = model.inputSpec();
   const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.includes(t.name));
-  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, t.kind as SupervisedKind])) : {};
+  // Labels are matched to the model's classes by name; a binary column is read with the
+  // model's two classes, so a file holding only one of them (all "female") still reads.
+  const target = (t: TaskSpec): TargetSpec => {
+    const classes = t.kind === 'binary' ? model.classNames(t.name) : null;
+    return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : t.kind as SupervisedKind;
+  };
+  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
   return Dataset.fromCSV(text, { features: spec, targets });
 }
 
@@ -197,12 +204,12 @@ async function predict(args: Args): Promise<void> {
   const rows: Record<string, string | number>[] = Array.from({ length: data.rows }, () => ({}));
   for (const [name, p] of Object.entries(preds)) {
     rows.forEach((row, i) => {
-      if (p.kind === 'regression') row[name] = p.values[i]!;
-      else if (p.kind === 'binary') { row[name] = p.classes[i]!; row[`${name}_probability`] = p.probabilities[i]!; }
-      else if (p.kind === 'multiclass') { row[name] = p.classes[i]!; row[`${name}_probability`] = Math.max(...p.probabilities[i]!); }
-      else if (p.kind === 'multilabel') row[name] = p.labels[i]!.join('|');
-      else if (p.kind === 'reconstruction') row[`${name}_error`] = p.errors[i]!;
-      else row[name] = p.clusters[i]!;
+      if (p.kind === 'regression') setOwn(row, name, p.values[i]!);
+      else if (p.kind === 'binary') { setOwn(row, name, p.classes[i]!); setOwn(row, `${name}_probability`, p.probabilities[i]!); }
+      else if (p.kind === 'multiclass') { setOwn(row, name, p.classes[i]!); setOwn(row, `${name}_probability`, Math.max(...p.probabilities[i]!)); }
+      else if (p.kind === 'multilabel') setOwn(row, name, p.labels[i]!.join('|'));
+      else if (p.kind === 'reconstruction') setOwn(row, `${name}_error`, p.errors[i]!);
+      else setOwn(row, name, p.clusters[i]!);
     });
   }
   const text = out?.endsWith('.json') ? JSON.stringify(rows, null, 1) : toCSV(rows);

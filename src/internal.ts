@@ -4,3 +4,4 @@ export { runtime, heapF32, resetRuntime } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
 export { matchClusters } from './mtl/model.js';
+export { RngStream } from './nn/rng.js';

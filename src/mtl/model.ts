@@ -7,8 +7,7 @@ import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
-import { Rng } from '../nn/rng.js';
-import { Stream } from '../nn/network.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { createLoss, type Loss } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../nn/validate.js';
@@ -156,8 +155,8 @@ export class MultiTaskModelCore {
     this.#inputsFrom.forEach((srcs, t) => srcs.forEach((s) => this.#readers[s]!.push(t)));
 
     this.parameters = new Parameters();
-    this.#dropoutRng = new Rng(this.seed, Stream.dropout);
-    this.#strategyRng = new Rng(this.seed, 3);
+    this.#dropoutRng = new Rng(this.seed, RngStream.dropout);
+    this.#strategyRng = new Rng(this.seed, RngStream.weighting);
     const ctx = { params: this.parameters, rng: this.#dropoutRng };
     try {
       this.architecture = createArchitecture(options.architecture);
@@ -175,7 +174,7 @@ export class MultiTaskModelCore {
           throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
         }
       });
-      const initRng = new Rng(this.seed, Stream.init);
+      const initRng = new Rng(this.seed, RngStream.init);
       try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
       this.optimizerSpec = options.optimizer ?? { type: 'adam', learningRate: 1e-3 };
       this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);

@@ -5,6 +5,7 @@ import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
@@ -13,6 +14,8 @@ import { fitLoop, parseFitOptions, type FitOptions, type History } from '../trai
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../io/rows.js';
+import { labelsByName } from '../data/dataset.js';
+import { listNames } from '../data/values.js';
 import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
 import { checkPadding, MAX_TASKS, modelLayout } from '../io/layout.js';
 import { checkClasses, readSchema, readTargetStats } from '../io/header.js';
@@ -117,17 +120,13 @@ export class MultiTaskModel {
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of options.tasks) {
         const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
-        if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 1) && !(Array.isArray(c) && c.length >= 1)) {
-          throw new ArgumentError(`task "${t.name}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
-        }
+        const given = c === undefined ? undefined : classesGiven('', t.name, c);
         if (UNSUPERVISED.includes(t?.kind)) {
           taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
         } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
-          if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
-          const list = typeof c === 'number' ? null : (c as unknown[]).map(String);
-          const width = list ? list.length : (c as number);
-          taskInfo.set(t.name, { width, ...(list ? { classes: list } : {}) });
-          if (list) this.#classNames.set(t.name, list);
+          if (given === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
+          taskInfo.set(t.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
+          if (given.names) this.#classNames.set(t.name, given.names);
         } else {
           taskInfo.set(t.name, { width: 1 });
         }
@@ -431,11 +430,11 @@ export class MultiTaskModel {
       checkFinitePredictions('predict', s.name, v, width);
       switch (s.kind) {
         case 'regression': {
-          out[s.name] = { kind: 'regression', values: v };
+          setOwn(out, s.name, { kind: 'regression', values: v });
           break;
         }
         case 'binary':
-          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) };
+          setOwn(out, s.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) });
           break;
         case 'multiclass': {
           const probabilities: number[][] = [], classes: (string | number)[] = [];
@@ -446,7 +445,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             classes.push(names ? names[best]! : best);
           }
-          out[s.name] = { kind: 'multiclass', probabilities, classes };
+          setOwn(out, s.name, { kind: 'multiclass', probabilities, classes });
           break;
         }
         case 'multilabel': {
@@ -456,7 +455,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
           }
-          out[s.name] = { kind: 'multilabel', probabilities, labels };
+          setOwn(out, s.name, { kind: 'multilabel', probabilities, labels });
           break;
         }
         case 'reconstruction': {
@@ -469,7 +468,7 @@ export class MultiTaskModel {
             values.push(row);
           }
           checkFinitePredictions('predict', s.name, errors, 1);
-          out[s.name] = { kind: 'reconstruction', values, errors };
+          setOwn(out, s.name, { kind: 'reconstruction', values, errors });
           break;
         }
         case 'clustering': {
@@ -481,7 +480,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             clusters[i] = best;
           }
-          out[s.name] = { kind: 'clustering', probabilities, clusters };
+          setOwn(out, s.name, { kind: 'clustering', probabilities, clusters });
         }
       }
     });
@@ -527,8 +526,8 @@ export class MultiTaskModel {
     } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
       const c = opts.classes ?? spec.classes;
       if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
-      const list = typeof c === 'number' ? null : (c as readonly string[]).map(String);
-      tasks.set(spec.name, { width: list ? list.length : (c as number), ...(list ? { classes: list } : {}) });
+      const given = classesGiven('addTask: ', spec.name, c);
+      tasks.set(spec.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
     } else {
       tasks.set(spec.name, { width: 1 });
     }
@@ -624,11 +623,11 @@ export class MultiTaskModel {
       }
       if (data instanceof Dataset) {
         if (!data.targetNames.includes(s.name)) continue;
-        values = data.target(s.name).values;
+        values = this.#datasetLabels(data, s, where);
       } else {
         const l = data.labels;
         if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
-        values = l?.[s.name];
+        values = l === undefined ? undefined : getOwn(l, s.name);
         if (values === undefined) continue;
         if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
           throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
@@ -650,6 +649,26 @@ export class MultiTaskModel {
       }
     }
     return { features, rows, labels };
+  }
+
+  /**
+   * A Dataset's labels of task `s` as the model's outputs index them. The model's
+   * class lists are the contract for any data after the model exists: labels are
+   * matched to them by name (labelsByName), never by their position in the
+   * Dataset's own class list, which depends on which classes its rows hold.
+   */
+  #datasetLabels(data: Dataset, s: TaskSpec, where: string): ArrayLike<number> {
+    const col = data.target(s.name);
+    checkKind(s, col, where);
+    if (col.kind === 'regression') return col.values;
+    const classes = this.#classNames.get(s.name);
+    if (classes === undefined) {
+      throw new ArgumentError(
+        `${where}: task "${s.name}" has no class names (it was added without data${s.kind === 'binary' ? '' : ', with a class count'}), so the Dataset's labels ` +
+        `(${listNames(col.classes ?? [])}) cannot be matched to its outputs by name: give its labels as class indices (fit(x, labels)), or add the task ` +
+        `with its class names (addTask(task, { data })${s.kind === 'binary' ? '' : ' or addTask(task, { classes: [names] })'})`);
+    }
+    return labelsByName(data, s.name, classes, where);
   }
 
   /**
@@ -685,14 +704,32 @@ function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: 
   throw new ArgumentError(`${where}: no task has a labeled row (tasks: ${core.taskNames.join(', ')}); give labels for at least one task`);
 }
 
+/**
+ * A task's classes as array inputs or addTask give them: a count, or names —
+ * distinct, since data later meets them by name (as text: 1 and "1" are one name).
+ */
+function classesGiven(where: string, task: string, c: unknown): { width: number; names: string[] | null } {
+  if (typeof c === 'number' && Number.isInteger(c) && c >= 1) return { width: c, names: null };
+  if (!Array.isArray(c) || c.length === 0) {
+    throw new ArgumentError(`${where}task "${task}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
+  }
+  const names = c.map(String);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new ArgumentError(`${where}task "${task}": its class names must be distinct, as labels are matched to them by name; ${show(name)} is given twice`);
+    seen.add(name);
+  }
+  return { width: names.length, names };
+}
+
 /** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
 function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
   return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
 }
 
-function checkKind(spec: TaskSpec, col: DatasetTarget): void {
+function checkKind(spec: TaskSpec, col: DatasetTarget, where?: string): void {
   if (spec.kind !== col.kind) {
-    throw new ArgumentError(`task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
+    throw new ArgumentError(`${where === undefined ? '' : `${where}: `}task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
   }
 }
 

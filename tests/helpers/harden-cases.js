@@ -20,12 +20,13 @@ const {
   parseCSV, Dataset, Preprocessor, MultiTaskModel, loadModel, tasks, Ensemble,
   KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder,
   binaryAccuracy, binaryAuc, binaryLogLoss, multiclassAccuracy, r2Score, groupTasks, formatEvaluation, formatAffinity,
-  ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, ModelFormatError,
+  ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, UnknownClassError, ModelFormatError,
 } = M;
 
 export const CODES = new Map([
   [ArgumentError, 'E_ARGUMENT'], [ShapeError, 'E_SHAPE'], [DisposedError, 'E_DISPOSED'], [OutOfMemoryError, 'E_OUT_OF_MEMORY'],
-  [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [ModelFormatError, 'E_MODEL_FORMAT'],
+  [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [UnknownClassError, 'E_ARGUMENT'],
+  [ModelFormatError, 'E_MODEL_FORMAT'],
 ]);
 
 export const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
@@ -35,6 +36,9 @@ export const LABELS = {
 };
 const PENGUIN_LIKE = 'bill,island,species,mass\n39.1,Torgersen,Adelie,3750\n46.5,Biscoe,Gentoo,5100\n49.9,Dream,Chinstrap,3800\n' +
   '38.6,Torgersen,Adelie,3450\n47.2,Biscoe,Gentoo,4925\n50.3,Dream,Chinstrap,3900\n';
+const PENGUIN_SPEC = { features: { bill: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', mass: 'regression' } };
+/** Rows 0, 1, 3 and 4 of PENGUIN_LIKE: its own classes are [Adelie, Gentoo]. */
+const WITHOUT_CHINSTRAP = PENGUIN_LIKE.split('\n').filter((line) => !line.includes('Chinstrap')).join('\n');
 const at = (rows, r, c, v) => rows.map((row, i) => (i === r ? row.map((e, j) => (j === c ? v : e)) : row));
 
 /** The objects rows act on, built once and warmed up (every buffer a valid call needs is allocated before the leak checks). */
@@ -76,7 +80,7 @@ export async function makeFixtures() {
   f.bytes = f.model.save();
   f.disposedModel = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: [tasks.binary('flag')] });
   f.disposedModel.dispose();
-  f.ds = Dataset.fromCSV(PENGUIN_LIKE, { features: { bill: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', mass: 'regression' } });
+  f.ds = Dataset.fromCSV(PENGUIN_LIKE, PENGUIN_SPEC);
   f.dsModel = new MultiTaskModel({ input: f.ds, architecture: ARCH, seed: 1, tasks: [tasks.multiclass('species'), tasks.regression('mass')] });
   await f.dsModel.fit(f.ds, { epochs: 1 });
   f.dsModel.predict([{ bill: 40, island: 'Dream' }]);
@@ -463,6 +467,24 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'x with NaN', (f) => f.model.evaluate(at(X, 1, 1, NaN), LABELS), ArgumentError, /evaluate: x row 1, column 1 is NaN/],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a file without Chinstrap (its classes [Adelie, Gentoo]; Dataset model)',
+    (f) => [f.dsModel.evaluate(Dataset.fromCSV(WITHOUT_CHINSTRAP, PENGUIN_SPEC)), f.dsModel.evaluate(f.ds.select([0, 1, 3, 4]))],
+    ok(([got, same]) => assert.deepEqual(got, same), 'the metrics of the same rows of the training Dataset'),
+    "Gentoo read as the file's class 1, the model's Chinstrap: wrong metrics, no error"],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a species the model does not know (Dataset model)',
+    (f) => f.dsModel.evaluate(Dataset.fromCSV('bill,island,species,mass\n39.1,Torgersen,Adelie,3750\n46.5,Biscoe,Macaroni,5100\n', PENGUIN_SPEC)), UnknownClassError,
+    /evaluate: task "species", row 2 \(line 3\): class "Macaroni" is not one of the model's classes \("Adelie", "Chinstrap", "Gentoo"\)/,
+    "accepted; Macaroni read as the file's class 1, the model's Chinstrap"],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'a task named "__proto__"', async () => {
+    const m = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, seed: 1, tasks: [tasks.binary('__proto__'), tasks.regression('amount')] });
+    try {
+      await m.fit(X, Object.fromEntries([['__proto__', LABELS.flag], ['amount', LABELS.amount]]), { epochs: 1 });
+      return Object.keys(m.predict(X));
+    } finally {
+      m.dispose();
+    }
+  }, ok((keys) => assert.deepEqual(keys, ['__proto__', 'amount']), 'trained; predict answers both tasks'),
+  'ArgumentError "bce loss: gradScale must be a finite number, got NaN"'],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'no rows', (f) => f.model.predict([]), ShapeError, /predict: x has no rows/],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'x null', (f) => f.model.predict(null), ArgumentError, /predict: x must be a Dataset, an array of rows, a Float32Array or a Matrix, got null/],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'rows of 2 values for 3 features', (f) => f.model.predict([[1, 2]]), ShapeError, /predict: row 0 of x has 2 values, expected 3/],
