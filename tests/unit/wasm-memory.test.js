@@ -1,7 +1,9 @@
 // Issue #12, point 6 (the part every runtime runs; collecting objects nobody
 // disposed needs a forced collection: tests/runtimes/readme-leaks.test.js):
 // memory() reports what holds WASM memory, Symbol.dispose disposes, and results
-// a user does not expect to own hold none.
+// a user does not expect to own hold none. (It initializes manytask/infer: Bun runs
+// every unit file in one process, in name order, and model-file.test.js checks that
+// infer starts uninitialized, so this file's name sorts after it.)
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mt from '../../dist/index.js';
