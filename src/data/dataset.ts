@@ -20,7 +20,7 @@ import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
-import { checkDelimiter, parseCsvText } from './csv.js';
+import { checkDelimiter, readCsv, type CsvInput } from './csv.js';
 import { DataError, UnknownClassError, type DataErrorLocation } from './errors.js';
 import {
   resolveFeatureSpec, resolveNaValues, resolveTargetRequest,
@@ -122,13 +122,14 @@ export class Dataset {
   }
 
   /**
-   * Reads CSV text with a header row (see src/data/csv.ts for the CSV rules).
+   * Reads CSV text, or its UTF-8 bytes, with a header row (see src/data/csv.ts
+   * for the CSV rules: the delimiter is detected unless given).
    * `spec`: { features, targets?, naValues?, delimiter? } (src/data/spec.ts).
    */
-  static fromCSV(text: string, spec: CsvDatasetSpec): Dataset {
+  static fromCSV(text: CsvInput, spec: CsvDatasetSpec): Dataset {
     const where = 'Dataset.fromCSV';
     const opts = checkSpecObject(where, spec, ['delimiter']);
-    const { header, rows, lines } = parseCsvText(where, text, checkDelimiter(where, opts.delimiter));
+    const { header, rows, lines } = readCsv(where, text, checkDelimiter(where, opts.delimiter));
     const index = new Map<string, number>();
     const duplicated = new Set<string>();
     header.forEach((name, i) => {

@@ -4,7 +4,7 @@
 import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
@@ -292,8 +292,11 @@ export class MultiTaskModel {
 
   async #fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
     const core = this.#core;
-    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
+    const [given, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
     const raw = checkOptionsObject('fit', options);
+    // labeledOnly: the rows without a label for any supervised task go before anything else (validationSplit included).
+    const kept = raw.labeledOnly !== undefined && checkBoolean('fit', 'labeledOnly', raw.labeledOnly) ? labeledRows(given, core.specs) : null;
+    const train = kept ? kept.data : given;
     let validation: Prepared | null = null;
     let training = train;
     if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
@@ -320,6 +323,11 @@ export class MultiTaskModel {
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
       throw new ArgumentError(`fit: sampleWeights must be an array or a typed array of weights (one per row), got ${show(sampleWeights)}`);
+    }
+    if (sampleWeights !== undefined && kept) {
+      if (sampleWeights.length !== given.rows) throw new ArgumentError(`sampleWeights: expected ${given.rows} weights (one per row), got ${sampleWeights.length}`);
+      const all = sampleWeights;
+      sampleWeights = kept.rows.map((r) => all[r]!);
     }
     if (sampleWeights !== undefined && split) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
     // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
@@ -784,6 +792,48 @@ function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
 /** A finite f64 that becomes ±Infinity as the f32 the model computes in. */
 function outOfRange(where: string, row: number, column: number, v: number): ArgumentError {
   return new ArgumentError(`${where}: x row ${row}, column ${column} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
+}
+
+/**
+ * fit's labeledOnly: the rows that carry a label for at least one supervised task
+ * of the model (for a one-task model: the rows with its label) and their indices.
+ * Unsupervised tasks (reconstruction, clustering) label every row and are not
+ * counted. Refuses data in which no row is left.
+ */
+function labeledRows(p: Prepared, specs: readonly TaskSpec[]): { data: Prepared; rows: number[] } {
+  const supervised = specs.filter((s) => !UNSUPERVISED.includes(s.kind) && p.labels.has(s.name));
+  const columns = supervised.map((s) => {
+    const values = p.labels.get(s.name)!;
+    const width = values.length / p.rows;
+    if (!Number.isInteger(width) || width < 1) throw new ShapeError(`task "${s.name}": expected labels for ${p.rows} rows, got ${values.length} values`);
+    return { values, width };
+  });
+  const rows: number[] = [];
+  for (let r = 0; r < p.rows; r++) {
+    const labeled = columns.some(({ values, width }) => {
+      for (let j = 0; j < width; j++) {
+        const v = values[r * width + j];
+        if (v !== null && v !== undefined && !Number.isNaN(v)) return true;
+      }
+      return false;
+    });
+    if (labeled) rows.push(r);
+  }
+  if (rows.length === 0) {
+    throw new ArgumentError(`fit: labeledOnly leaves no rows: none of the ${p.rows} rows has a label for ${supervised.length > 0 ? supervised.map((s) => `"${s.name}"`).join(', ') : 'any task (the model has no supervised task with labels here)'}`);
+  }
+  if (rows.length === p.rows) return { data: p, rows };
+  const featureWidth = p.features.length / p.rows;
+  const features = new Float32Array(rows.length * featureWidth);
+  rows.forEach((r, i) => features.set(p.features.subarray(r * featureWidth, (r + 1) * featureWidth), i * featureWidth));
+  const labels = new Map<string, ArrayLike<number | null | undefined>>();
+  for (const [name, values] of p.labels) {
+    const width = values.length / p.rows;
+    const out: (number | null | undefined)[] = new Array<number | null | undefined>(rows.length * width);
+    rows.forEach((r, i) => { for (let j = 0; j < width; j++) out[i * width + j] = values[r * width + j]; });
+    labels.set(name, out);
+  }
+  return { data: { features, rows: rows.length, labels }, rows };
 }
 
 /** Splits prepared data at row `at` (the last rows become validation data, as Keras's validationSplit). */

@@ -84,7 +84,7 @@ export interface History {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
-  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'divergence',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence',
 ] as const;
 
 export interface FitOptions {
@@ -103,6 +103,14 @@ export interface FitOptions {
   sampleWeights?: ArrayLike<number>;
   /** Parameter names (or prefixes) to keep frozen during this fit, e.g. ['shared']. */
   freeze?: string[];
+  /**
+   * Train on the rows that carry a label for at least one of the model's supervised
+   * tasks only (for a single-task model: the rows with its label), dropped before
+   * validationSplit and with their sampleWeights. Default false: every row is used,
+   * and a row without labels trains the unsupervised tasks (if any) and counts in
+   * nothing else. validationData is left as given.
+   */
+  labeledOnly?: boolean;
   yieldEveryMs?: number;
   /**
    * The divergence rule (src/train/divergence.ts): training stops with

@@ -91,7 +91,7 @@ test('manytask train/eval/predict with a task and a feature column named __proto
     const out = join(dir, 'pred.csv');
     r = await cli(['predict', model, csv, '--out', out], dir);
     assert.equal(r.code, 0, describeRun('predict', r));
-    assert.equal((await readFile(out, 'utf8')).split('\n')[0], 'species,species_probability,__proto__,__proto___probability');
+    assert.equal((await readFile(out, 'utf8')).split('\n')[0], 'row,species,species_confidence,__proto__,__proto___confidence');
 
     const features = join(dir, 'features.csv');
     await writeFile(features, [HEADER.replace('bill_length_mm', '__proto__'), ...LINES].join('\n'));
