@@ -5,6 +5,7 @@
 // floats. tests/unit/model-file.test.js checks every architecture against predict.
 
 import { heapF32, heapI32, runtime } from '../runtime/module.js';
+import { Holding } from '../runtime/holdings.js';
 import { runForward, type ForwardState, type OpExtras } from '../graph/forward.js';
 import { flatten, type Op } from '../graph/description.js';
 import type { ModelDescription } from '../mtl/describe.js';
@@ -21,11 +22,12 @@ export class Predictor {
   #buffers: number[] = [];
   #capacity = 0;
   #state: ForwardState | null = null;
+  /** Every block: the weights and the per-batch buffers. */
+  readonly #memory = new Holding('InferenceModel');
 
   constructor(description: ModelDescription, weights: Float32Array) {
     this.#d = description;
-    const { allocator } = runtime('loadModel');
-    this.#params = allocator.alloc(Math.max(weights.length, 4) * 4);
+    this.#params = this.#memory.alloc(this, Math.max(weights.length, 4) * 4);
     heapF32().set(weights, this.#params >>> 2);
     this.#offsets = new Int32Array(description.tensors.length);
     let at = 0;
@@ -57,19 +59,18 @@ export class Predictor {
   }
 
   dispose(): void {
-    const { allocator } = runtime('dispose');
-    for (const p of [...this.#buffers, this.#params]) allocator.free(p);
+    this.#memory.release();
     this.#buffers = [];
     this.#state = null;
   }
 
   #ensure(rows: number): ForwardState {
     if (this.#state && rows <= this.#capacity) return this.#state;
-    const { allocator, kernels } = runtime('predict');
-    for (const p of this.#buffers) allocator.free(p);
+    const { kernels } = runtime('predict');
+    for (const p of this.#buffers) this.#memory.free(p);
     this.#buffers = [];
     const alloc = (floats: number): number => {
-      const p = allocator.alloc(Math.max(floats, 1) * 4);
+      const p = this.#memory.alloc(this, Math.max(floats, 1) * 4);
       this.#buffers.push(p);
       return p;
     };

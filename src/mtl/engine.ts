@@ -14,6 +14,7 @@
 // Buffers returned stay valid until the next call of the same pass (for the same task).
 
 import { runtime } from '../runtime/module.js';
+import { Holding } from '../runtime/holdings.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 import { flatten, tensorsOf, inputsOf, type Op } from '../graph/description.js';
@@ -32,7 +33,8 @@ export class NetworkEngine {
   /** The tensors of the shared part (what per-task parameter gradients cover, what addTask freezes). */
   readonly sharedTensors: readonly number[];
   #state: BackwardState | null = null;
-  #buffers: number[] = [];
+  /** The per-batch buffers, given back by dispose (or when the engine is collected). */
+  readonly #memory = new Holding('NetworkEngine');
   /** Each value's own buffer (a dropout outside training points its output elsewhere for that pass). */
   #own: number[] = [];
   /** Per task, its dL_t/dz buffer. */
@@ -73,14 +75,10 @@ export class NetworkEngine {
   /** (Re)reserves every per-batch buffer for up to maxRows rows. */
   allocate(maxRows: number): void {
     this.#check();
-    const { allocator, kernels } = runtime('NetworkEngine');
+    const { kernels } = runtime('NetworkEngine');
     this.#free();
     const d = this.description, V = d.values.length;
-    const alloc = (floats: number): number => {
-      const p = allocator.alloc(Math.max(floats, 1) * 4);
-      this.#buffers.push(p);
-      return p;
-    };
+    const alloc = (floats: number): number => this.#memory.alloc(this, Math.max(floats, 1) * 4);
     const ints = (values: readonly number[]): number => {
       const p = alloc(values.length);
       new Int32Array(runtime('NetworkEngine').memory.buffer, p, values.length).set(values);
@@ -240,10 +238,7 @@ export class NetworkEngine {
   }
 
   #free(): void {
-    if (this.#buffers.length === 0) return;
-    const { allocator } = runtime('NetworkEngine');
-    for (const p of this.#buffers) allocator.free(p);
-    this.#buffers = [];
+    this.#memory.release();
     this.#state = null;
     this.#capacity = 0;
   }

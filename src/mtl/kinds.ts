@@ -9,6 +9,8 @@
 // learns k-means pseudo-labels of the shared representation, refreshed every
 // epoch (DeepCluster, Caron et al. 2018).
 
+import { checkFinitePredictions } from '../runtime/validate.js';
+
 export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'reconstruction' | 'clustering';
 
 export interface KindInfo {
@@ -69,9 +71,11 @@ export interface DecodeContext {
 /**
  * A task's predict() result from its outputs `v` (rows × width: probabilities or
  * values, as the prediction step of the network leaves them). `v` is taken over
- * (regression values are rescaled in place).
+ * (regression values are rescaled in place). A value that is not finite — weights
+ * that overflow, a rescaling beyond float32 — is a NonFinitePredictionError naming
+ * the task and row, never a NaN in the answer.
  */
-export function decodePrediction(kind: TaskKind, v: Float32Array, rows: number, width: number, ctx: DecodeContext): TaskPrediction {
+export function decodePrediction(task: string, kind: TaskKind, v: Float32Array, rows: number, width: number, ctx: DecodeContext): TaskPrediction {
   const pick = (c: number): string | number => (ctx.classes ? ctx.classes[c]! : c);
   const split = (): number[][] => Array.from({ length: rows }, (_, i) => Array.from(v.subarray(i * width, (i + 1) * width)));
   const argmax = (row: readonly number[]): number => {
@@ -79,12 +83,11 @@ export function decodePrediction(kind: TaskKind, v: Float32Array, rows: number, 
     for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
     return best;
   };
+  if (kind === 'regression' && ctx.stats) for (let i = 0; i < v.length; i++) v[i] = v[i]! * ctx.stats.std + ctx.stats.mean;
+  checkFinitePredictions('predict', task, v, width);
   switch (kind) {
-    case 'regression': {
-      const st = ctx.stats;
-      if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
+    case 'regression':
       return { kind, values: v };
-    }
     case 'binary':
       return { kind, probabilities: v, classes: Array.from(v, (p) => pick(p > 0.5 ? 1 : 0)) };
     case 'multiclass': {
@@ -102,6 +105,7 @@ export function decodePrediction(kind: TaskKind, v: Float32Array, rows: number, 
         for (let c = 0; c < width; c++) e += (v[i * width + c]! - ctx.features[i * width + c]!) ** 2;
         errors[i] = e / width;
       }
+      checkFinitePredictions('predict', task, errors, 1);
       return { kind, values: split(), errors };
     }
     case 'clustering': {

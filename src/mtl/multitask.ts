@@ -4,8 +4,9 @@
 import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
+import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import { decodePrediction, type TaskPrediction } from './kinds.js';
@@ -13,6 +14,7 @@ import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { predictOptions, type PredictOptions } from '../io/rows.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
 import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
@@ -377,12 +379,16 @@ export class MultiTaskModel {
 
   /**
    * Predictions per task for raw rows (objects with the feature columns, when the
-   * model was built from a Dataset), a Dataset, or feature arrays.
+   * model was built from a Dataset), a Dataset, or feature arrays. A prediction
+   * that is not finite is a NonFinitePredictionError naming the task and row. With
+   * `maxDeviation` (a model built from a Dataset), a numeric value more than that
+   * many standard deviations from its column's training mean is refused first,
+   * with an OutOfRangeError naming the column and row.
    */
-  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows): Record<string, TaskPrediction> {
+  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows, options?: PredictOptions): Record<string, TaskPrediction> {
     const core = this.#core;
     core.check();
-    const { features, rows } = this.#features(input, 'predict');
+    const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
     const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
     const chunk = Math.min(rows, 1024);
@@ -409,7 +415,7 @@ export class MultiTaskModel {
     }
     const out: Record<string, TaskPrediction> = {};
     core.specs.forEach((s, t) => {
-      setOwn(out, s.name, decodePrediction(s.kind, perTask[t]!, rows, core.widths[t]!, {
+      setOwn(out, s.name, decodePrediction(s.name, s.kind, perTask[t]!, rows, core.widths[t]!, {
         classes: this.#classNames.get(s.name) ?? null, stats: this.#targetStats.get(s.name) ?? null, features,
       }));
     });
@@ -500,9 +506,19 @@ export class MultiTaskModel {
     return names;
   }
 
-  /** Returns the WASM memory. Disposing twice is harmless; any use afterwards throws. */
+  /**
+   * Returns the model's WASM memory now (its parameters, optimizer state and batch
+   * buffers: about 100 KB for a small model, far more for a large one). Disposing
+   * twice is harmless; any use afterwards throws. A model never disposed gives its
+   * memory back once it is garbage collected, whenever that is.
+   */
   dispose(): void {
     this.#core.dispose();
+  }
+
+  /** dispose(), for `using model = new MultiTaskModel(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {
@@ -514,10 +530,10 @@ export class MultiTaskModel {
     return this.#core;
   }
 
-  #features(input: unknown, where: string): { features: Float32Array; rows: number } {
+  #features(input: unknown, where: string, maxDeviation = Infinity): { features: Float32Array; rows: number } {
     if (input instanceof Dataset || (Array.isArray(input) && input.length > 0 && !Array.isArray(input[0]) && typeof input[0] === 'object')) {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
-      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[]);
+      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
     }
     return featureArray(input, this.#schema.featureCount, where);
   }

@@ -7,6 +7,7 @@
 
 import { ArgumentError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
+import { Holding } from '../runtime/holdings.js';
 import { checkF32, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { ParameterInfo, Parameters } from '../nn/params.js';
 
@@ -27,6 +28,7 @@ export class Relatedness {
   readonly #params: Parameters;
   /** Scratch for θ_s − θ_t, as long as the longest tied tensor. */
   #diff = 0;
+  readonly #memory = new Holding('Relatedness');
 
   constructor(options: RelatednessOptions, tasks: readonly string[], params: Parameters) {
     const opts = checkOptionsObject('relatedness', options);
@@ -84,7 +86,7 @@ export class Relatedness {
         }
       }
     }
-    if (this.#pairs.length > 0) this.#diff = runtime('relatedness').allocator.alloc(Math.max(...this.#pairs.map((q) => q.size)) * 4);
+    if (this.#pairs.length > 0) this.#diff = this.#memory.alloc(this, Math.max(...this.#pairs.map((q) => q.size)) * 4);
   }
 
   /**
@@ -105,7 +107,7 @@ export class Relatedness {
   }
 
   dispose(): void {
-    if (this.#diff !== 0) runtime('relatedness').allocator.free(this.#diff);
+    this.#memory.release();
     this.#diff = 0;
   }
 
