@@ -10,8 +10,8 @@
 import { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkKeys, checkOptionsObject, show, checkInteger, checkNumber } from '../runtime/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import type { RngStreamId } from '../nn/rng.js';
 
 /**
@@ -317,20 +317,6 @@ export class RngState {
 
 // Option checks.
 
-export function intOption(where: string, name: string, value: unknown, fallback: number, min: number): number {
-  return value === undefined ? fallback : integerParam(name, min)(where, value);
-}
-
-export function numberOption(
-  where: string, name: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string,
-): number {
-  return value === undefined ? fallback : numberParam(name, ok, expected)(where, value);
-}
-
-export function seedOption(where: string, value: unknown): number {
-  return value === undefined ? 0 : checkSeed(where, value);
-}
-
 /**
  * An estimator's parameter constraints, declared once per class (scikit-learn's
  * _parameter_constraints): each entry checks a value and returns it typed. The
@@ -343,21 +329,11 @@ export type ParamCheck<T> = (where: string, value: unknown) => T;
 export type ParamTable = Readonly<Record<string, ParamCheck<unknown>>>;
 
 export function integerParam(name: string, min: number): ParamCheck<number> {
-  return (where, value) => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-      throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
-    }
-    return value;
-  };
+  return (where, value) => checkInteger(where, name, value, min);
 }
 
 export function numberParam(name: string, ok: (v: number) => boolean, expected: string): ParamCheck<number> {
-  return (where, value) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-      throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
-    }
-    return value;
-  };
+  return (where, value) => checkNumber(where, name, value, ok, expected);
 }
 
 /** A parameter that may also be undefined (not set). */

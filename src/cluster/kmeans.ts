@@ -41,7 +41,7 @@ import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
 import { ConvergenceWarning, ManytaskWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import {
   RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
   resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF32,

@@ -9,8 +9,9 @@
 // a sliced value) are zeroed when it is the first to write. Gradients of tensors
 // are written (each tensor is read by one operation).
 
+import { Act } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
-import { ACT, type Op } from './description.js';
+import type { Op } from './description.js';
 import { fusedAct, type ForwardState } from './forward.js';
 
 export interface BackwardState extends ForwardState {
@@ -45,16 +46,16 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
       case 'dense': {
         const m = widths[op.x]!, n = widths[op.y]!, y = value[op.y]!, gy = grad[op.y]!;
         let dz = gy;
-        if (op.act !== ACT.identity) {
+        if (op.act !== Act.identity) {
           // With ReLU fused, y > 0 exactly where z > 0, so y stands in for z.
           const z = fusedAct(op.act) ? y : st.extras.get(op)!.pre!;
           k.actBackward(op.act, rows * n, z, y, gy, st.scratch[0], op.alpha);
           dz = st.scratch[0];
         }
-        k.gemm(1, 0, m, n, rows, 1, value[op.x]!, m, dz, n, 0, st.grads + st.offsets[op.w]! * 4, n, 0, ACT.identity);
+        k.gemm(1, 0, m, n, rows, 1, value[op.x]!, m, dz, n, 0, st.grads + st.offsets[op.w]! * 4, n, 0, Act.identity);
         if (op.b >= 0) k.colSums(rows, n, dz, st.grads + st.offsets[op.b]! * 4);
         if (grad[op.x] !== 0) {
-          k.gemm(0, 1, rows, m, n, 1, dz, n, st.params + st.offsets[op.w]! * 4, n, 0, target(op.x), m, 0, ACT.identity);
+          k.gemm(0, 1, rows, m, n, 1, dz, n, st.params + st.offsets[op.w]! * 4, n, 0, target(op.x), m, 0, Act.identity);
           settle(op.x, rows * m);
         }
         break;

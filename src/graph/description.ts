@@ -12,6 +12,7 @@
 // is a parameter: rows × cols floats with an initializer and an owner, the task it
 // belongs to or SHARED.
 
+import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
 import type { Initializer } from '../nn/init.js';
 
@@ -20,9 +21,8 @@ export const SHARED = -1;
 
 export type { Initializer };
 
-/** Activation codes of the kernels (src/runtime/abi.ts Act). */
-export const ACT = { identity: 0, relu: 1, leakyRelu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7, smoothStep: 8 } as const;
-export type ActCode = (typeof ACT)[keyof typeof ACT];
+/** An activation code of the kernels (src/runtime/abi.ts Act). */
+export type ActCode = (typeof Act)[keyof typeof Act];
 
 export interface TensorSpec {
   readonly name: string;
@@ -164,7 +164,7 @@ export class DescriptionBuilder {
   /** A dense layer on x with declared tensors, then dropout when `dropout` > 0; returns its output value. */
   denseOp(x: number, t: DenseTensors, act: ActCode, dropout = 0): number {
     let y = this.value(t.units);
-    this.op({ kind: 'dense', x, y, w: t.w, b: t.b, act, alpha: act === ACT.leakyRelu ? 0.01 : 1 });
+    this.op({ kind: 'dense', x, y, w: t.w, b: t.b, act, alpha: act === Act.leakyRelu ? 0.01 : 1 });
     if (dropout > 0) {
       const out = this.value(t.units);
       this.op({ kind: 'dropout', x: y, y: out, rate: dropout });
@@ -194,7 +194,7 @@ export class DescriptionBuilder {
   }
 
   /** y = act(x); alpha as the kernel takes it (leaky ReLU's slope, ELU's scale, the smooth step's width). */
-  act(x: number, act: ActCode, alpha = act === ACT.leakyRelu ? 0.01 : 1): number {
+  act(x: number, act: ActCode, alpha = act === Act.leakyRelu ? 0.01 : 1): number {
     const y = this.value(this.width(x));
     this.op({ kind: 'act', x, y, act, alpha });
     return y;

@@ -8,9 +8,9 @@
 // GEMM then the activation; gates are a dense layer, a row softmax and the mixing
 // kernel; blocks move with copyBlock. Buffers are rows × width, row-major.
 
-import type { Kernels } from '../runtime/abi.js';
+import { Act, type Kernels } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
-import { ACT, type Op } from './description.js';
+import type { Op } from './description.js';
 
 /** Where a forward pass reads and writes. Pointers are byte offsets into WASM memory. */
 export interface ForwardState {
@@ -45,7 +45,7 @@ export interface OpExtras {
 
 /** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
 export function fusedAct(act: number): boolean {
-  return act === ACT.identity || act === ACT.relu;
+  return act === Act.identity || act === Act.relu;
 }
 
 /** Runs `ops` for `rows` rows. `widths` are the description's value widths. */
@@ -58,7 +58,7 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         const fused = fusedAct(op.act);
         const z = fused ? y : st.extras.get(op)?.pre || y;
         const w = st.params + st.offsets[op.w]! * 4, b = op.b < 0 ? 0 : st.params + st.offsets[op.b]! * 4;
-        k.gemm(0, 0, rows, out, inp, 1, value[op.x]!, inp, w, out, 0, z, out, b, fused ? op.act : ACT.identity);
+        k.gemm(0, 0, rows, out, inp, 1, value[op.x]!, inp, w, out, 0, z, out, b, fused ? op.act : Act.identity);
         if (!fused) k.actForward(op.act, rows * out, z, y, op.alpha);
         break;
       }

@@ -5,10 +5,12 @@
 // training engine, the model file check and `manytask/infer` all read this; it is
 // pure data (the inference bundle reaches it).
 
+import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
-import { ACT, DescriptionBuilder, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
-import { ACTIVATION_CODES, checkActivationName, type Activation } from './arch/common.js';
+import { DescriptionBuilder, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
+import { ACTIVATION_CODES, type Activation } from './arch/common.js';
+import { checkActivation } from '../runtime/activations.js';
 import { readArchitecture, type ReadArchitecture } from './arch/index.js';
 import { KINDS, type TaskKind } from './kinds.js';
 
@@ -80,9 +82,9 @@ export function describeModel(
     b.into(head);
     const headInput = sources.length === 0 ? rep : b.value(sources.reduce((w, s) => w + tasks[s]!.width, b.width(rep)));
     const hidden = task.headUnits ?? [];
-    const act = ACTIVATION_CODES[task.headActivation === undefined ? 'relu' : checkActivationName(`task "${task.name}": headActivation`, task.headActivation)];
+    const act = ACTIVATION_CODES[task.headActivation === undefined ? 'relu' : checkActivation(`task "${task.name}": headActivation`, task.headActivation)];
     const h = b.mlp(headInput, hidden, `head.${task.name}`, act, t, 0, 'head');
-    const logits = b.dense(h, task.width, `head.${task.name}.${hidden.length}`, ACT.identity, t, 0, `head.${hidden.length}`);
+    const logits = b.dense(h, task.width, `head.${task.name}.${hidden.length}`, Act.identity, t, 0, `head.${hidden.length}`);
     return { sources, head, headInput, logits };
   });
   const described = tasks.map((task, t): TaskDescription => {
@@ -95,7 +97,7 @@ export function describeModel(
       predicted = b.value(task.width);
       prediction = output === 'softmax'
         ? { kind: 'softmax', x: logits, y: predicted }
-        : { kind: 'act', x: logits, y: predicted, act: ACT.sigmoid, alpha: 0 };
+        : { kind: 'act', x: logits, y: predicted, act: Act.sigmoid, alpha: 0 };
     }
     return { name: task.name, kind: task.kind, width: task.width, ops: parts.tasks[t]!.ops, rep, inputsFrom: sources, head, headInput, logits, prediction, predicted };
   });
@@ -110,13 +112,14 @@ export function describeModel(
   };
 }
 
-/** Task names become parameter name segments: distinct, non-empty, without ".". */
-function checkTaskNames(tasks: readonly TaskShape[]): Map<string, number> {
-  if (tasks.length === 0) throw new ArgumentError('the model needs at least one task');
-  if (tasks.length > MAX_TASKS) throw new ArgumentError(`the model has ${tasks.length} tasks; a model holds at most ${MAX_TASKS}`);
+/** Task names become parameter name segments: distinct, non-empty, without ".". Returns name → index. */
+export function checkTaskNames(tasks: readonly { readonly name: string }[]): Map<string, number> {
+  if (tasks.length === 0) throw new ArgumentError('MultiTaskModel: tasks must be a non-empty array of tasks.binary(…)/multiclass(…)/…');
+  if (tasks.length > MAX_TASKS) throw new ArgumentError(`MultiTaskModel: ${tasks.length} tasks; a model holds at most ${MAX_TASKS}`);
   const index = new Map<string, number>();
   tasks.forEach((t, i) => {
-    if (typeof t.name !== 'string' || t.name === '' || t.name.includes('.') || index.has(t.name)) {
+    if (index.has(t.name)) throw new ArgumentError(`MultiTaskModel: two tasks are named ${show(t.name)}`);
+    if (typeof t.name !== 'string' || t.name === '' || t.name.includes('.')) {
       throw new ArgumentError(`task ${i} is named ${show(t.name)}: task names must be distinct non-empty strings without "." (they are parameter name segments)`);
     }
     index.set(t.name, i);
@@ -129,15 +132,14 @@ function checkTaskNames(tasks: readonly TaskShape[]): Map<string, number> {
  * indices in an order where every source comes before its readers (depth first,
  * without recursion: a forged model file may chain a thousand tasks).
  */
-export function orderTasks(tasks: readonly TaskShape[], names: ReadonlyMap<string, number>): number[] {
+export function orderTasks(tasks: readonly Pick<TaskShape, 'name' | 'inputsFrom'>[], names: ReadonlyMap<string, number>): number[] {
   const sources = tasks.map((s) => {
     const from: unknown = s.inputsFrom ?? [];
     if (!Array.isArray(from)) throw new ArgumentError(`task "${s.name}": inputsFrom must be an array of task names, got ${show(from)}`);
     return from.map((src: unknown) => {
       const j = typeof src === 'string' ? names.get(src) : undefined;
-      if (j === undefined || src === s.name) {
-        throw new ArgumentError(`task "${s.name}" reads from ${show(src)}, which is not another task (tasks: ${[...names.keys()].join(', ')})`);
-      }
+      if (j === undefined) throw new ArgumentError(`task "${s.name}" reads from ${show(src)}, which is not a task (tasks: ${[...names.keys()].join(', ')})`);
+      if (src === s.name) throw new ArgumentError(`task "${s.name}" reads from itself: a task cannot read its own prediction`);
       return j;
     });
   });
@@ -154,8 +156,11 @@ export function orderTasks(tasks: readonly TaskShape[], names: ReadonlyMap<strin
         top[1]++;
         const src = sources[t]![k]!;
         if (state[src] === 1) {
+          // The cycle, named short: a forged file may close one through a thousand tasks.
           const path = stack.map(([i]) => tasks[i]!.name);
-          throw new ArgumentError(`task inputs form a cycle: ${[...path.slice(path.indexOf(tasks[src]!.name)), tasks[src]!.name].join(' → ')}`);
+          const cycle = [...path.slice(path.indexOf(tasks[src]!.name)), tasks[src]!.name].map((n) => show(n).slice(1, -1));
+          const shown = cycle.length <= 8 ? cycle.join(' → ') : `${cycle.slice(0, 4).join(' → ')} → … → ${cycle.slice(-2).join(' → ')} (${cycle.length - 1} tasks)`;
+          throw new ArgumentError(`the inputsFrom of task ${show(tasks[src]!.name)} form a cycle: ${shown}`);
         }
         if (state[src] === 0) { state[src] = 1; stack.push([src, 0]); }
       } else {

@@ -10,7 +10,7 @@ import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createLoss, type Loss } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
 import { describeModel, type ModelDescription } from './describe.js';
 import { NetworkEngine } from './engine.js';

@@ -3,7 +3,7 @@
 
 import type { Rng } from './rng.js';
 import { heapF32 } from '../runtime/module.js';
-import { checkName } from './validate.js';
+import { checkName } from '../runtime/validate.js';
 
 export const INITIALIZERS = ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'zeros', 'ones'] as const;
 export type InitializerName = (typeof INITIALIZERS)[number];

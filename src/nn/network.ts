@@ -10,7 +10,7 @@ import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { Layer, Sequential } from './layers.js';
 import { Parameters } from './params.js';
 import { Rng, RngStream } from './rng.js';
-import { checkSeed } from './validate.js';
+import { checkSeed } from '../runtime/validate.js';
 
 export interface NetworkOptions {
   /** Number of input features. */

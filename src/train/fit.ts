@@ -8,7 +8,7 @@ import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from './divergence.js';

@@ -320,9 +320,9 @@ test('misuse: rows beyond the capacity, and use after dispose, are typed errors'
 test('task names: distinct, non-empty, without "." (they are parameter name segments)', () => {
   const spec = { type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [] };
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
-  assert.throws(() => make(spec, { inputSize: 2, tasks: ['a', 'a'] }), arg(/distinct non-empty strings without "\." \(they are parameter name segments\)/));
+  assert.throws(() => make(spec, { inputSize: 2, tasks: ['a', 'a'] }), arg(/two tasks are named "a"/));
   assert.throws(() => make(spec, { inputSize: 2, tasks: ['a', 'b.c'] }), arg(/named "b\.c"/));
-  assert.throws(() => make(spec, { inputSize: 2, tasks: [] }), arg(/at least one task/));
+  assert.throws(() => make(spec, { inputSize: 2, tasks: [] }), arg(/tasks must be a non-empty array/));
 });
 
 // ---------------------------------------------------------------------------

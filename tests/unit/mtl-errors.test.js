@@ -206,7 +206,7 @@ test('bad model specs: architecture, weighting, task options, duplicate names, c
     [{ epochs: 3 }, argError(/MultiTaskModel: unknown option "epochs"/)],
     [{ tasks: [] }, argError(/tasks must be a non-empty array/)],
     [{ tasks: [tasks.binary('a'), tasks.regression('a')] }, argError(/two tasks are named "a"/)],
-    [{ tasks: [tasks.binary('a', { inputsFrom: ['c'] }), tasks.binary('b', { inputsFrom: ['a'] }), tasks.binary('c', { inputsFrom: ['b'] })] }, argError(/task inputs form a cycle: a → c → b → a/)],
+    [{ tasks: [tasks.binary('a', { inputsFrom: ['c'] }), tasks.binary('b', { inputsFrom: ['a'] }), tasks.binary('c', { inputsFrom: ['b'] })] }, argError(/the inputsFrom of task "a" form a cycle: a → c → b → a/)],
     [{ tasks: [tasks.binary('a', { inputsFrom: ['z'] })] }, argError(/task "a" reads from "z", which is not a task \(tasks: a\)/)],
     [{ tasks: [tasks.multiclass('m')] }, argError(/task "m": with array inputs a multiclass task needs its class count/)],
     [{ tasks: [tasks.binary('a', { loss: { type: 'softmaxCrossEntropy' } })] }, argError(/task "a": the softmaxCrossEntropy loss does not fit a binary task/)],

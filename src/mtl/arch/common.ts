@@ -5,25 +5,14 @@
 
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
 import { checkDim, checkKeys, show } from '../../runtime/validate.js';
-import { ACT, SHARED, type ActCode, type DescriptionBuilder, type NetworkDescription, type Op } from '../../graph/description.js';
-
-/** Activation names as a Keras/TF.js user writes them. */
-export type Activation =
-  | 'identity' | 'linear' | 'relu' | 'leakyRelu' | 'leaky_relu' | 'elu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus';
+import { Act } from '../../runtime/abi.js';
+import { ACTIVATIONS, checkActivation, type Activation } from '../../runtime/activations.js';
+import { SHARED, type ActCode, type DescriptionBuilder, type NetworkDescription, type Op } from '../../graph/description.js';
 
 /** Each activation name's kernel code. */
-export const ACTIVATION_CODES: Readonly<Record<Activation, ActCode>> = {
-  identity: ACT.identity, linear: ACT.identity, relu: ACT.relu, leakyRelu: ACT.leakyRelu, leaky_relu: ACT.leakyRelu,
-  elu: ACT.elu, gelu: ACT.gelu, sigmoid: ACT.sigmoid, tanh: ACT.tanh, softplus: ACT.softplus,
-};
-
-/** Checks an activation name (for options that configure layers, e.g. a task's headActivation). */
-export function checkActivationName(where: string, value: unknown): Activation {
-  if (typeof value !== 'string' || !Object.hasOwn(ACTIVATION_CODES, value)) {
-    throw new ArgumentError(`${where}: unknown activation ${show(value)} (known: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
-  }
-  return value as Activation;
-}
+export const ACTIVATION_CODES = Object.fromEntries(
+  Object.entries(ACTIVATIONS).map(([name, kernel]) => [name, Act[kernel]]),
+) as Readonly<Record<Activation, ActCode>>;
 
 /** Reads an architecture spec: unknown options, missing ones and bad values are errors naming the option. */
 export class SpecReader {
@@ -61,7 +50,7 @@ export class SpecReader {
 
   activation(): Activation {
     const v = this.#spec['activation'];
-    return v === undefined ? 'relu' : checkActivationName(this.#where, v);
+    return v === undefined ? 'relu' : checkActivation(this.#where, v);
   }
 
   /** A number in [lo, hi) (or [lo, hi] with closed), with a default. */
@@ -135,4 +124,4 @@ export function withTowers(
   });
 }
 
-export { SHARED };
+export { SHARED, type Activation };

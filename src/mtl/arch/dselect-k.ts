@@ -21,7 +21,7 @@
 // (inputSize × k·m), `gate.<task>.weights.weight|bias` (inputSize × k) and
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
-import { ACT } from '../../graph/description.js';
+import { Act } from '../../runtime/abi.js';
 import { defineArchitecture, readCommon, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
 import { ShapeError } from '../../runtime/errors.js';
 import type { Op } from '../../graph/description.js';
@@ -64,8 +64,8 @@ export const dselectK = defineArchitecture<DselectKSpec>()({
       const zInit = { uniform: c.gamma / 100 }, wInit = { uniform: 0.05 };
       const selectors = b.denseTensors(`gate.${name}.selectors`, b.width(0), c.k * bits, t, 'gate.selectors', { weight: zInit, bias: zInit });
       const weights = b.denseTensors(`gate.${name}.weights`, b.width(0), c.k, t, 'gate.weights', { weight: wInit, bias: wInit });
-      const s = b.act(b.denseOp(0, selectors, ACT.identity), ACT.smoothStep, c.gamma);
-      const alpha = b.softmax(b.denseOp(0, weights, ACT.identity));
+      const s = b.act(b.denseOp(0, selectors, Act.identity), Act.smoothStep, c.gamma);
+      const alpha = b.softmax(b.denseOp(0, weights, Act.identity));
       const g = b.value(n);
       b.op({ kind: 'dselect', s, a: alpha, y: g, bits });
       return b.mix(z, Array.from({ length: n }, (_, i) => i), g, d);

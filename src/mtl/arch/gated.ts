@@ -33,7 +33,8 @@
 // reverse, accumulates the experts' gradient from the task gates in task order,
 // then the shared gate's. Both are the orders these sums have always had.
 
-import { ACT, type DescriptionBuilder, type Op } from '../../graph/description.js';
+import { Act } from '../../runtime/abi.js';
+import { type DescriptionBuilder, type Op } from '../../graph/description.js';
 import { ACTIVATION_CODES, SHARED, withTowers, type ArchitectureParts, type CommonConfig } from './common.js';
 
 export interface GatedShape extends CommonConfig {
@@ -74,16 +75,16 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
     const e = b.concat(outs);
     const gates = taskNames.map((name, t) => b.denseTensors(names.gate(l, name), b.width(hTask[t]!), perGate, t, `gate.${l}`));
     const sharedGate = b.denseTensors(names.gate(l, null), b.width(hShared), N, SHARED);
-    const nextShared = b.mix(e, range(0, N), b.softmax(b.denseOp(hShared, sharedGate, ACT.identity)), d);
+    const nextShared = b.mix(e, range(0, N), b.softmax(b.denseOp(hShared, sharedGate, Act.identity)), d);
     const nextTask: number[] = [];
-    for (let t = T - 1; t >= 0; t--) nextTask[t] = b.mix(e, taskBlocks(t), b.softmax(b.denseOp(hTask[t]!, gates[t]!, ACT.identity)), d);
+    for (let t = T - 1; t >= 0; t--) nextTask[t] = b.mix(e, taskBlocks(t), b.softmax(b.denseOp(hTask[t]!, gates[t]!, Act.identity)), d);
     hTask = nextTask;
     hShared = nextShared;
   }
   const z = b.concat(L >= 2 ? [...lastExperts, ...hTask] : lastExperts);
   const tasks = withTowers(b, c, taskNames, (t) => {
     const input = L >= 2 ? b.slice(z, (N + t) * d, d) : 0;
-    const logits = b.dense(input, perGate, `gate.${taskNames[t]}`, ACT.identity, t, 0, 'gate');
+    const logits = b.dense(input, perGate, `gate.${taskNames[t]}`, Act.identity, t, 0, 'gate');
     return b.mix(z, taskBlocks(t), b.softmax(logits), d);
   });
   return { shared, z, tasks };

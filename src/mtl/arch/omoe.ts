@@ -9,7 +9,8 @@
 // Parameters: `experts.<i>.<k>.weight|bias` and `gate.weight|bias` (shared),
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
-import { ACT, type Op } from '../../graph/description.js';
+import { Act } from '../../runtime/abi.js';
+import { type Op } from '../../graph/description.js';
 import { defineArchitecture, readCommon, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
 
 export interface OmoeSpec {
@@ -38,7 +39,7 @@ export const omoe = defineArchitecture<OmoeSpec>()({
     b.into(shared);
     const act = ACTIVATION_CODES[c.activation];
     const outs = Array.from({ length: c.experts }, (_, i) => b.mlp(0, c.expertUnits, `experts.${i}`, act, SHARED, c.dropout));
-    const logits = b.dense(0, c.experts, 'gate', ACT.identity, SHARED);
+    const logits = b.dense(0, c.experts, 'gate', Act.identity, SHARED);
     const e = b.concat(outs);
     const z = b.mix(e, outs.map((_, i) => i), b.softmax(logits), c.expertUnits.at(-1)!);
     return { shared, z, tasks: withTowers(b, c, taskNames, () => z) };
