@@ -7,7 +7,6 @@ export * from '../infer.js';
 /** Loads the inference kernels (infer.wasm; manytask.wasm works too); see the README for the sources it accepts. */
 export function init(source?: WasmSource): Promise<void> {
   return initRuntime(source, {
-    module: 'inference',
     defaultSource: () => new URL('./infer.wasm', import.meta.url),
     readFile: readFileNode,
   });

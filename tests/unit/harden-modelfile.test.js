@@ -60,12 +60,14 @@ const loaders = () => [
 const reference = new Map();
 
 before(async () => {
-  // A private copy of manytask/infer, so that initializing it here does not initialize
-  // the one other test files import (Bun runs every test file in one process).
+  // A private copy of manytask/infer (with the chunks it shares with manytask), so
+  // that it runs on infer.wasm with a runtime of its own, and initializing it here
+  // does not initialize the one other test files import (Bun runs every test file
+  // in one process).
   const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
   inferDir = await mkdtemp(join(tmpdir(), 'manytask-infer-'));
   for (const f of await readdir(dist)) {
-    if (/^infer(-shared-[A-Za-z0-9]+)?\.js$|^infer\.wasm$/.test(f)) await copyFile(join(dist, f), join(inferDir, f));
+    if (/^(infer|chunk-[A-Za-z0-9]+)\.js$|^infer\.wasm$/.test(f)) await copyFile(join(dist, f), join(inferDir, f));
   }
   infer = await import(pathToFileURL(join(inferDir, 'infer.js')).href);
   await mt.init();

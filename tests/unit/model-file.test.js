@@ -85,15 +85,15 @@ function f16Ref(x) {
   return (x < 0 ? -1 : 1) * (v > 65504 ? Infinity : v);
 }
 
-test('manytask/infer before init: loadModel throws NotInitializedError; after, it loads', async () => {
+test('manytask/infer shares manytask\'s runtime and error classes: after init() from manytask it loads, and its errors are manytask\'s', async () => {
   const m = await trained({ type: 'sharedBottom', units: [8], towerUnits: [] }, [tasks.binary('sex')], { epochs: 1 });
   const bytes = m.save();
   m.dispose();
-  assert.equal(infer.isInitialized(), false);
-  assert.throws(() => infer.loadModel(bytes), (e) => e instanceof infer.NotInitializedError && e.code === 'E_NOT_INITIALIZED');
-  await infer.init();
+  // init() from manytask initialized manytask/infer too (tests/unit/entries.test.js: before any init, and infer first).
   assert.equal(infer.isInitialized(), true);
   infer.loadModel(bytes).dispose();
+  assert.equal(infer.ModelFormatError, ModelFormatError);
+  assert.throws(() => infer.loadModel(bytes.subarray(0, 20)), (e) => e instanceof ModelFormatError && e instanceof infer.ManytaskError && e.code === 'E_MODEL_FORMAT');
 });
 
 const ARCHITECTURES = [

@@ -1,0 +1,63 @@
+// `manytask` and `manytask/infer` share one runtime and one set of error
+// classes (issue 17 item 5): one init() serves both, an error from either entry
+// is an instance of the other's classes, and the full library refuses to run on
+// the inference-only infer.wasm with a typed error, whichever order things happen in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as mt from '../../dist/index.js';
+import * as infer from '../../dist/infer.js';
+import { resetRuntime } from '../../dist/internal.js';
+import { expectError } from '../helpers/errors.js';
+
+const inferWasm = new URL('../../dist/infer.wasm', import.meta.url);
+
+// Tests in this file run in order and share the module state on purpose; the last one leaves manytask initialized.
+test('one set of error classes: every class manytask/infer exports is manytask\'s', () => {
+  const shared = Object.keys(infer).filter((name) => /Error$/.test(name));
+  assert.ok(shared.length >= 10, `manytask/infer exports ${shared.join(', ')}`);
+  for (const name of shared) assert.equal(infer[name], mt[name], `${name} differs between the entries`);
+});
+
+test('before any init, both entries throw the same NotInitializedError', () => {
+  resetRuntime();
+  assert.equal(infer.isInitialized(), false);
+  assert.equal(mt.isInitialized(), false);
+  expectError(() => infer.memoryUsage(), mt.NotInitializedError, 'E_NOT_INITIALIZED', /memoryUsage/);
+  expectError(() => mt.Matrix.zeros(1, 1), infer.NotInitializedError, 'E_NOT_INITIALIZED', /Matrix/);
+});
+
+test('init() from manytask initializes manytask/infer too', async () => {
+  resetRuntime();
+  await mt.init();
+  assert.equal(infer.isInitialized(), true);
+  const before = infer.memoryUsage().bytesInUse;
+  const m = mt.Matrix.from([[1, 2]]);
+  assert.ok(infer.memoryUsage().bytesInUse > before, 'manytask/infer reports the memory manytask allocates: one runtime');
+  m.dispose();
+  await infer.init(); // harmless: the full module serves the inference entry
+});
+
+test('infer.wasm first: the full library throws typed errors, and its init() says what to do', async () => {
+  resetRuntime();
+  await infer.init(inferWasm);
+  const x = mt.Matrix.from([[1, 2, 3]]);
+  try {
+    // gemm is in infer.wasm; sum is not.
+    assert.deepEqual(mt.matmul(x, mt.Matrix.from([[1], [1], [1]])).toArray(), [[6]]);
+    expectError(() => mt.sum(x), mt.NotInitializedError, 'E_NOT_INITIALIZED', /sum \(only manytask\/infer's infer\.wasm is loaded\)/);
+  } finally {
+    x.dispose();
+  }
+  const first = mt.init();
+  assert.equal(mt.init(), first, 'init() again returns the first call\'s promise');
+  await assert.rejects(first, (e) => e instanceof mt.InitError && /manytask\/infer's init\(\) loaded the inference-only infer\.wasm first; call init\(\) from 'manytask' before it/.test(e.message));
+  assert.equal(infer.isInitialized(), true, 'manytask/infer keeps running on infer.wasm');
+});
+
+test('init(infer.wasm) from manytask fails and leaves it free to load manytask.wasm next', async () => {
+  resetRuntime();
+  await assert.rejects(mt.init(inferWasm), (e) => e instanceof mt.InitError && /the module passed to init\(\) is the inference-only infer\.wasm/.test(e.message));
+  assert.equal(mt.isInitialized(), false);
+  await mt.init();
+  assert.equal(mt.sum(mt.Matrix.from([[1, 2, 3]])), 6);
+});
