@@ -11,6 +11,7 @@ import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule
 import { checkSeed } from '../nn/validate.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
+import type { ValidationData } from '../mtl/multitask.js';
 
 export interface EpochLogs {
   epoch: number;
@@ -92,6 +93,8 @@ export interface FitOptions {
   seed?: number;
   /** Hold out this fraction of the rows (the last ones, as Keras does) for validation. */
   validationSplit?: number;
+  /** Rows to validate on instead (not with validationSplit). */
+  validationData?: ValidationData;
   callbacks?: FitCallbacks;
   earlyStopping?: EarlyStoppingOptions | boolean;
   /** A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. */
