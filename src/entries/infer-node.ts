@@ -1,6 +1,6 @@
 // `manytask/infer`, the `node` export condition (Node and Bun): reads infer.wasm next to this file.
 import { initRuntime, type WasmSource } from '../runtime/module.js';
-import { readFileNode } from './read-file.js';
+import { readFileNode } from './read-file-node.js';
 
 export * from '../infer.js';
 

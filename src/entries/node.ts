@@ -1,6 +1,6 @@
 // The `node` export condition (Node and Bun): reads manytask.wasm next to this file.
 import { initFullRuntime, type WasmSource } from '../runtime/module.js';
-import { readFileNode } from './read-file.js';
+import { readFileNode } from './read-file-node.js';
 
 export * from '../api.js';
 

@@ -1,10 +1,6 @@
-// File reading for the entries that run where there is a file system. Kept out
-// of src/runtime so the browser and Worker bundles never mention node:fs.
-
-export async function readFileNode(url: URL): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(url);
-}
+// File reading for the default entries, where the runtime turns out to have a
+// file system. Kept out of src/runtime so the browser and Worker bundles never
+// carry it.
 
 interface ProcessWithBuiltins {
   getBuiltinModule(id: 'fs/promises'): { readFile(url: URL): Promise<Uint8Array> };
