@@ -50,6 +50,7 @@ export type {
 } from './mtl/arch/index.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './mtl/multitask.js';
+export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
 export type {
   MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
 } from './mtl/multitask.js';

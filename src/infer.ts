@@ -25,6 +25,7 @@ export type { WeightEncoding } from './io/format.js';
 export { isInitialized } from './runtime/module.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction } from './mtl/multitask.js';
+export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
 export type { TaskKind } from './io/layout.js';
 
 /** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */

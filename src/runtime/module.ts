@@ -36,8 +36,6 @@ export interface Platform {
 /** @internal */
 export interface Runtime {
   readonly kernels: Kernels;
-  /** manytask.wasm (every kernel), or the inference-only infer.wasm. */
-  readonly full: boolean;
   readonly memory: WebAssembly.Memory;
   readonly allocator: Allocator;
 }
@@ -100,7 +98,8 @@ export function initFullRuntime(source: WasmSource | undefined, platform: Platfo
     fullCheck = {
       loading,
       checked: loading.then(() => {
-        if (current!.full) return;
+        // The full module has every kernel as an own property (guardKernels); infer.wasm lacks adam.
+        if (Object.hasOwn(current!.kernels, 'adam')) return;
         if (loadsHere) {
           // This call loaded infer.wasm: forget it, so that init(manytask.wasm) can follow.
           resetRuntime();
@@ -141,11 +140,9 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
     throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
   }
-  // Only the full module has the training kernels (the optimizers among them).
-  const full = typeof (exports as unknown as { adam?: unknown }).adam === 'function';
-  const kernels = guardKernels(exports as unknown as Record<string, unknown>, full);
+  const kernels = guardKernels(exports as unknown as Record<string, unknown>);
   const allocator = new Allocator(exports.memory, kernels.heapBase());
-  return { kernels, full, memory: exports.memory, allocator };
+  return { kernels, memory: exports.memory, allocator };
 }
 
 async function compile(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
@@ -231,15 +228,14 @@ function onAbort(msgPtr: number, filePtr: number, line: number, column: number):
 // Every export is called through a wrapper that turns a WebAssembly trap into a
 // WasmTrapError naming the kernel. The wrapper has a fixed arity (no rest
 // arguments, so no per-call allocation); extra arguments are ignored by WASM.
-function guardKernels(exports: Record<string, unknown>, full: boolean): Kernels {
-  const guarded: Record<string, unknown> = {};
+function guardKernels(exports: Record<string, unknown>): Kernels {
   // On infer.wasm, a kernel only manytask.wasm has (the library used after
-  // manytask/infer's init() alone) throws a typed error, not a TypeError.
-  if (!full) {
-    Object.setPrototypeOf(guarded, new Proxy({}, {
-      get: (_, name) => () => { throw new NotInitializedError(`${String(name)} (only manytask/infer's infer.wasm is loaded)`); },
-    }));
-  }
+  // manytask/infer's init() alone) throws a typed error, not a TypeError: the
+  // full library is not initialized, and its init() says why (initFullRuntime).
+  // Only the full module has the training kernels, the optimizers among them.
+  const guarded: Record<string, unknown> = typeof exports.adam === 'function' ? {} : Object.create(new Proxy({}, {
+    get: (_, name) => () => { throw new NotInitializedError(name as string); },
+  }));
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function') continue;
     const fn = value as (...args: number[]) => number;

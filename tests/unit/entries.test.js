@@ -44,7 +44,7 @@ test('infer.wasm first: the full library throws typed errors, and its init() say
   try {
     // gemm is in infer.wasm; sum is not.
     assert.deepEqual(mt.matmul(x, mt.Matrix.from([[1], [1], [1]])).toArray(), [[6]]);
-    expectError(() => mt.sum(x), mt.NotInitializedError, 'E_NOT_INITIALIZED', /sum \(only manytask\/infer's infer\.wasm is loaded\)/);
+    expectError(() => mt.sum(x), mt.NotInitializedError, 'E_NOT_INITIALIZED', /^sum: manytask is not initialized/);
   } finally {
     x.dispose();
   }
@@ -60,4 +60,25 @@ test('init(infer.wasm) from manytask fails and leaves it free to load manytask.w
   assert.equal(mt.isInitialized(), false);
   await mt.init();
   assert.equal(mt.sum(mt.Matrix.from([[1, 2, 3]])), 6);
+});
+
+test('predictionsToJSON: the JSON form of predictions, typed arrays as arrays of the same numbers; one function in both entries', async () => {
+  assert.equal(infer.predictionsToJSON, mt.predictionsToJSON);
+  const x = [[0, 1], [1, 0], [1, 1], [0, 0]];
+  const model = new mt.MultiTaskModel({
+    input: { features: 2, classes: { kind: 3 } }, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, seed: 3,
+    tasks: [mt.tasks.binary('flag'), mt.tasks.multiclass('kind'), mt.tasks.regression('size'), mt.tasks.reconstruction(), mt.tasks.clustering('group', { clusters: 2 })],
+  });
+  await model.fit(x, { flag: [0, 1, 1, 0], kind: [0, 1, 2, 0], size: [1, 2, 3, 4] }, { epochs: 2 });
+  const predictions = model.predict(x);
+  const json = JSON.parse(JSON.stringify(mt.predictionsToJSON(predictions)));
+  model.dispose();
+  assert.deepEqual(Object.keys(json), ['flag', 'kind', 'size', 'reconstruction', 'group']);
+  for (const [task, p] of Object.entries(predictions)) {
+    for (const [field, value] of Object.entries(p)) {
+      const expected = ArrayBuffer.isView(value) ? Array.from(value) : value;
+      assert.deepEqual(json[task][field], expected, `${task}.${field}`);
+    }
+  }
+  assert.ok(Array.isArray(json.flag.probabilities) && Array.isArray(json.size.values) && Array.isArray(json.group.clusters));
 });
