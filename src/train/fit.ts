@@ -124,7 +124,7 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   const callbacks = checkOptionsObject(`${where} callbacks`, o.callbacks) as FitCallbacks;
   checkKeys(`${where} callbacks`, callbacks, ['onTrainBegin', 'onEpochBegin', 'onEpochEnd', 'onBatchEnd', 'onTrainEnd']);
   for (const [k, v] of Object.entries(callbacks)) {
-    if (typeof v !== 'function') throw new ArgumentError(`${where}: callbacks.${k} must be a function, got ${show(v)}`);
+    if (v !== undefined && typeof v !== 'function') throw new ArgumentError(`${where}: callbacks.${k} must be a function, got ${show(v)}`);
   }
   let earlyStopping: FitLoopOptions['earlyStopping'] = null;
   if (o.earlyStopping !== undefined && o.earlyStopping !== false) {
