@@ -18,6 +18,7 @@ export {
   kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
 } from "./kmeans";
 export { gmmEStep, gmmMStep, gmmRespFromLabels, gmmRespRandom } from "./gmm";
+export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
 
 export function heapBase(): usize {
   return __heap_base;

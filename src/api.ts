@@ -33,9 +33,11 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export {
+  parseCSV, detectDelimiter, inferSchema, DEFAULT_NA_VALUES, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError,
+} from './data/index.js';
 export type {
-  CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
+  CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
   DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
   FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
@@ -72,10 +74,13 @@ export { createWeighting, WEIGHTING_TYPES } from './mtl/weighting/index.js';
 export type {
   WeightingSpec, WeightingType, FixedWeightingSpec, UncertaintyWeightingSpec, DwaWeightingSpec, GradNormWeightingSpec,
   RlwWeightingSpec, PcgradWeightingSpec, MgdaWeightingSpec, CagradWeightingSpec, CagradRescale, MgdaNormalization,
-  GradientSource, WeightOptimizer,
+  GradientSource, WeightOptimizer, GlsWeightingSpec, ImtlWeightingSpec, NashMtlWeightingSpec, AlignedMtlWeightingSpec,
+  AlignedMtlScale, GradVacWeightingSpec, GradDropWeightingSpec, MocoWeightingSpec, DbMtlWeightingSpec, StchWeightingSpec,
+  ExcessMtlWeightingSpec, FairGradWeightingSpec, FamoWeightingSpec, ModoWeightingSpec, SdmGradWeightingSpec,
+  UpgradWeightingSpec, DualProjWeightingSpec, ConfigWeightingSpec, TrimmedMeanWeightingSpec, KrumWeightingSpec,
 } from './mtl/weighting/index.js';
 export type {
-  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput,
+  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput, WeightingVectors,
 } from './mtl/weighting/types.js';
 export {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,

@@ -1,6 +1,7 @@
 // Internals for manytask's own tests and benchmarks; not part of the public API
 // and not listed in package.json "exports".
-export { runtime, heapF32, resetRuntime } from './runtime/module.js';
+export { runtime, heapF32, resetRuntime, filePathUrl } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
 export { matchClusters } from './mtl/model.js';
+export { RngStream } from './nn/rng.js';

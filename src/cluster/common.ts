@@ -10,6 +10,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { show } from '../runtime/validate.js';
 import { checkSeed } from '../nn/validate.js';
+import type { RngStreamId } from '../nn/rng.js';
 
 /**
  * Points, one row each: an array of rows, a Matrix, or a flat row-major array
@@ -202,14 +203,11 @@ export function requireDistinctRows(where: string, x: Staged, k: number, what: s
   }
 }
 
-/** The RNG stream the clustering models draw from their seed (apart from a Network's 0–2 and Dataset.split's 3). */
-export const CLUSTER_STREAM = 5;
-
 /** A xoshiro128** state (4 × u32) kept in JS between calls; `enter` copies it into WASM, `leave` back. */
 export class RngState {
   readonly #state = new Uint32Array(4);
 
-  constructor(seed: number, stream: number) {
+  constructor(seed: number, stream: RngStreamId) {
     const ws = new Workspace('Rng');
     try {
       const p = ws.alloc(16);

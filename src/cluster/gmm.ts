@@ -23,8 +23,9 @@ import { ArgumentError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF64, requireDistinctRows, seedOption,
+  RngState, Workspace, intOption, notFitted, numberOption, readF64, requireDistinctRows, seedOption,
   stagePoints, writeF64, type Points, type Staged,
 } from './common.js';
 import { LloydState, checkSpread, columnStats, shiftRows } from './kmeans.js';
@@ -163,7 +164,7 @@ export class GaussianMixture {
       const params = new ParamBuffers(ws, k, d, this.covarianceType);
       const resp = ws.doubles(n * k);
       const scratch = ws.doubles(d + k);
-      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const kmeansState = this.initParams === 'kmeans' ? new LloydState(ws, x, k) : null;
       let best: { params: Params; bounds: number[]; converged: boolean; nIter: number; bound: number } | null = null;

@@ -30,8 +30,9 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF32, readI32, requireDistinctRows,
+  RngState, Workspace, intOption, notFitted, numberOption, readF32, readI32, requireDistinctRows,
   seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
 } from './common.js';
 
@@ -279,7 +280,7 @@ export class KMeans {
       shiftRows(ws, x, shift);
       const norms = checkSpread(ws, where, x, 'the column means');
       const state = new LloydState(ws, x, this.k, norms);
-      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       let best: { centers: Float32Array; labels: Int32Array; inertia: number; nIter: number } | null = null;
       for (let r = 0; r < this.nInit; r++) {

@@ -26,8 +26,9 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, countDistinctRows, intOption, notFitted, numberOption, readF32, readF64, readI32,
+  RngState, Workspace, countDistinctRows, intOption, notFitted, numberOption, readF32, readF64, readI32,
   requireDistinctRows, seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
 } from './common.js';
 import {
@@ -95,7 +96,7 @@ export class MiniBatchKMeans {
     this.reassignmentRatio = numberOption(where, 'reassignmentRatio', opts.reassignmentRatio, 0.01,
       (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     this.seed = seedOption(where, opts.seed);
-    this.#rng = new RngState(this.seed, CLUSTER_STREAM);
+    this.#rng = new RngState(this.seed, RngStream.clustering);
   }
 
   /** Clusters `points` by mini-batch steps (see the top of this file); returns this. */
@@ -111,7 +112,7 @@ export class MiniBatchKMeans {
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
       checkSpread(ws, where, x, 'the column means');
-      this.#rng = new RngState(this.seed, CLUSTER_STREAM);
+      this.#rng = new RngState(this.seed, RngStream.clustering);
       const rng = this.#rng.enter(ws);
       const batch = Math.min(this.batchSize, n);
       let initSize = this.initSize ?? 3 * batch;

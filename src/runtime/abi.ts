@@ -148,6 +148,14 @@ export interface Kernels {
   ): number;
   gmmRespFromLabels(n: number, k: number, labels: Ptr, resp: Ptr): void;
   gmmRespRandom(rng: Ptr, n: number, k: number, resp: Ptr): void;
+
+  // Element-wise combinations of per-task gradients (assembly/combine.ts; used by
+  // src/mtl/weighting/graddrop.ts, trimmedmean.ts, excessmtl.ts). ptrs: tasks i32 offsets.
+  gradDropCombine(
+    tasks: number, rows: number, width: number, ptrs: Ptr, z: Ptr, uniforms: Ptr, leak: number, purity: Ptr, out: Ptr,
+  ): void;
+  trimmedMean(tasks: number, n: number, ptrs: Ptr, trim: number, scratch: Ptr, out: Ptr): void;
+  accumulateSquares(n: number, g: Ptr, h: Ptr): number;
 }
 
 /** Activation codes of assembly/act.ts. */

@@ -2,6 +2,7 @@
 // in inference mode (no dropout), batch by batch.
 
 import { heapF32, runtime } from '../runtime/module.js';
+import { setOwn } from '../runtime/records.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
 import type { TaskKind, TaskSpec } from '../mtl/tasks.js';
 import {
@@ -123,7 +124,7 @@ export function evaluateResident(
         });
       }
     }
-    result.tasks[spec.name] = e;
+    setOwn<TaskEvaluation | undefined>(result.tasks, spec.name, e);
     result.loss += e.loss;
   });
   return result;

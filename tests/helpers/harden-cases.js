@@ -17,15 +17,16 @@ const {
   Matrix, matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares,
   Network, Dense, Activation, Dropout, LayerNorm, Sequential, Rng,
   createLoss, lossAndGradient, validateLossInputs, createOptimizer, gradNorm, clipGradNorm, clipGradValue, createSchedule,
-  parseCSV, Dataset, Preprocessor, MultiTaskModel, loadModel, tasks, Ensemble,
+  parseCSV, detectDelimiter, inferSchema, Dataset, Preprocessor, MultiTaskModel, loadModel, tasks, Ensemble,
   KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder,
   binaryAccuracy, binaryAuc, binaryLogLoss, multiclassAccuracy, r2Score, groupTasks, formatEvaluation, formatAffinity,
-  ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, ModelFormatError,
+  ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, UnknownClassError, ModelFormatError,
 } = M;
 
 export const CODES = new Map([
   [ArgumentError, 'E_ARGUMENT'], [ShapeError, 'E_SHAPE'], [DisposedError, 'E_DISPOSED'], [OutOfMemoryError, 'E_OUT_OF_MEMORY'],
-  [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [ModelFormatError, 'E_MODEL_FORMAT'],
+  [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [UnknownClassError, 'E_ARGUMENT'],
+  [ModelFormatError, 'E_MODEL_FORMAT'],
 ]);
 
 export const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
@@ -35,6 +36,9 @@ export const LABELS = {
 };
 const PENGUIN_LIKE = 'bill,island,species,mass\n39.1,Torgersen,Adelie,3750\n46.5,Biscoe,Gentoo,5100\n49.9,Dream,Chinstrap,3800\n' +
   '38.6,Torgersen,Adelie,3450\n47.2,Biscoe,Gentoo,4925\n50.3,Dream,Chinstrap,3900\n';
+const PENGUIN_SPEC = { features: { bill: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', mass: 'regression' } };
+/** Rows 0, 1, 3 and 4 of PENGUIN_LIKE: its own classes are [Adelie, Gentoo]. */
+const WITHOUT_CHINSTRAP = PENGUIN_LIKE.split('\n').filter((line) => !line.includes('Chinstrap')).join('\n');
 const at = (rows, r, c, v) => rows.map((row, i) => (i === r ? row.map((e, j) => (j === c ? v : e)) : row));
 
 /** The objects rows act on, built once and warmed up (every buffer a valid call needs is allocated before the leak checks). */
@@ -76,7 +80,7 @@ export async function makeFixtures() {
   f.bytes = f.model.save();
   f.disposedModel = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: [tasks.binary('flag')] });
   f.disposedModel.dispose();
-  f.ds = Dataset.fromCSV(PENGUIN_LIKE, { features: { bill: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', mass: 'regression' } });
+  f.ds = Dataset.fromCSV(PENGUIN_LIKE, PENGUIN_SPEC);
   f.dsModel = new MultiTaskModel({ input: f.ds, architecture: ARCH, seed: 1, tasks: [tasks.multiclass('species'), tasks.regression('mass')] });
   await f.dsModel.fit(f.ds, { epochs: 1 });
   f.dsModel.predict([{ bill: 40, island: 'Dream' }]);
@@ -287,12 +291,16 @@ export const CASES = [
   ['Optimizers', 'schedule(step)', 'an epoch schedule without the epoch', (f) => f.cosine(3), ArgumentError, /this cosine schedule counts epochs \(unit: 'epoch'\)/],
 
   // ---- CSV, Dataset, Preprocessor ----
-  ['Data', 'parseCSV', 'null', () => parseCSV(null), ArgumentError, /parseCSV: the CSV text must be a string, got null/],
+  ['Data', 'parseCSV', 'null', () => parseCSV(null), ArgumentError, /parseCSV: the CSV must be a string, a Uint8Array or an ArrayBuffer, got null/],
   ['Data', 'parseCSV', 'an unterminated quote', () => parseCSV('a\n"x'), CsvError, /parseCSV: line 2: unterminated quoted field/],
   ['Data', 'parseCSV', 'a short record', () => parseCSV('a,b\n1,2\n3'), CsvError, /parseCSV: line 3: expected 2 fields \(as in the header\), found 1/],
   ['Data', 'parseCSV', 'a quote inside a field', () => parseCSV('a\nx"y'), CsvError, /line 2: a quote inside unquoted field 1/],
   ['Data', 'parseCSV', 'the empty text', () => parseCSV(''), CsvError, /parseCSV: line 1: the text is empty: expected a header row/],
   ['Data', 'parseCSV', 'delimiter ";;"', () => parseCSV('a\n1', { delimiter: ';;' }), ArgumentError, /parseCSV: delimiter must be one character .* got ";;"/],
+  ['Data', 'parseCSV', 'Latin-1 bytes', () => parseCSV(new Uint8Array([0x61, 0x0a, 0xe9, 0x0a])), CsvError, /parseCSV: line 2: the bytes are not UTF-8 \(at byte 2: 0xE9 0x0A\)/],
+  ['Data', 'detectDelimiter', 'null', () => detectDelimiter(null), ArgumentError, /detectDelimiter: the CSV text must be a string, got null/],
+  ['Data', 'inferSchema', 'the CSV text, not parseCSV\'s result', () => inferSchema('a\n1'), ArgumentError, /inferSchema: give the result of parseCSV, got "a\\n1"/],
+  ['Data', 'inferSchema', 'naValues a string', () => inferSchema(parseCSV('a\n1'), { naValues: 'NA' }), ArgumentError, /inferSchema: naValues must be an array of strings, got "NA"/],
   ['Data', 'Dataset.fromCSV', 'no spec', () => Dataset.fromCSV('a\n1'), ArgumentError, /Dataset\.fromCSV: spec must be an object \{ features, targets\? \}, got undefined/],
   ['Data', 'Dataset.fromCSV', 'features {}', () => Dataset.fromCSV('a\n1', { features: {} }), ArgumentError, /features is empty: name at least one feature column/],
   ['Data', 'Dataset.fromCSV', 'an unknown column', () => Dataset.fromCSV('a\n1', { features: { b: 'numeric' } }), ArgumentError, /unknown column "b" in the spec \(the data has: "a"\)/],
@@ -461,6 +469,24 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'x with NaN', (f) => f.model.evaluate(at(X, 1, 1, NaN), LABELS), ArgumentError, /evaluate: x row 1, column 1 is NaN/],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a file without Chinstrap (its classes [Adelie, Gentoo]; Dataset model)',
+    (f) => [f.dsModel.evaluate(Dataset.fromCSV(WITHOUT_CHINSTRAP, PENGUIN_SPEC)), f.dsModel.evaluate(f.ds.select([0, 1, 3, 4]))],
+    ok(([got, same]) => assert.deepEqual(got, same), 'the metrics of the same rows of the training Dataset'),
+    "Gentoo read as the file's class 1, the model's Chinstrap: wrong metrics, no error"],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a species the model does not know (Dataset model)',
+    (f) => f.dsModel.evaluate(Dataset.fromCSV('bill,island,species,mass\n39.1,Torgersen,Adelie,3750\n46.5,Biscoe,Macaroni,5100\n', PENGUIN_SPEC)), UnknownClassError,
+    /evaluate: task "species", row 2 \(line 3\): class "Macaroni" is not one of the model's classes \("Adelie", "Chinstrap", "Gentoo"\)/,
+    "accepted; Macaroni read as the file's class 1, the model's Chinstrap"],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'a task named "__proto__"', async () => {
+    const m = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, seed: 1, tasks: [tasks.binary('__proto__'), tasks.regression('amount')] });
+    try {
+      await m.fit(X, Object.fromEntries([['__proto__', LABELS.flag], ['amount', LABELS.amount]]), { epochs: 1 });
+      return Object.keys(m.predict(X));
+    } finally {
+      m.dispose();
+    }
+  }, ok((keys) => assert.deepEqual(keys, ['__proto__', 'amount']), 'trained; predict answers both tasks'),
+  'ArgumentError "bce loss: gradScale must be a finite number, got NaN"'],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'no rows', (f) => f.model.predict([]), ShapeError, /predict: x has no rows/],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'x null', (f) => f.model.predict(null), ArgumentError, /predict: x must be a Dataset, an array of rows, a Float32Array or a Matrix, got null/],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'rows of 2 values for 3 features', (f) => f.model.predict([[1, 2]]), ShapeError, /predict: row 0 of x has 2 values, expected 3/],
