@@ -236,7 +236,7 @@ function workingDirectory(): string | undefined {
   }
 }
 
-/** A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
+/** @internal A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
 export function filePathUrl(path: string, cwd: string): URL {
   const windows = /^[a-zA-Z]:[\\/]/.test(path) || /^[a-zA-Z]:[\\/]/.test(cwd) || path.startsWith('\\\\');
   const slashes = (p: string) => (windows ? p.replaceAll('\\', '/') : p);

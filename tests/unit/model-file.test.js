@@ -15,15 +15,26 @@
 //   model reserves memory;
 // - the accuracy cost of f16/int8 on the demo's MMoE (npm run accuracy:weights
 //   prints the table) stays within stated bounds.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   init, MultiTaskModel, tasks, Dataset, loadModel, ModelFormatError, ArgumentError,
 } from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
-import * as infer from '../../dist/infer.js';
+import * as sharedInfer from '../../dist/infer.js';
 import { parseFile, withCrc, withHeader } from '../helpers/model-file.js';
+import { privateInfer } from '../helpers/private-infer.js';
+
+// manytask/infer on infer.wasm, as it runs in production: imported from dist/, it would
+// share manytask's runtime and so run on manytask.wasm (helpers/private-infer.js).
+let infer, cleanupInfer;
+before(async () => {
+  ({ infer, cleanup: cleanupInfer } = await privateInfer());
+});
+after(async () => {
+  await cleanupInfer?.();
+});
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 const SPEC = {
@@ -90,10 +101,10 @@ test('manytask/infer shares manytask\'s runtime and error classes: after init() 
   const bytes = m.save();
   m.dispose();
   // init() from manytask initialized manytask/infer too (tests/unit/entries.test.js: before any init, and infer first).
-  assert.equal(infer.isInitialized(), true);
-  infer.loadModel(bytes).dispose();
-  assert.equal(infer.ModelFormatError, ModelFormatError);
-  assert.throws(() => infer.loadModel(bytes.subarray(0, 20)), (e) => e instanceof ModelFormatError && e instanceof infer.ManytaskError && e.code === 'E_MODEL_FORMAT');
+  assert.equal(sharedInfer.isInitialized(), true);
+  sharedInfer.loadModel(bytes).dispose();
+  assert.equal(sharedInfer.ModelFormatError, ModelFormatError);
+  assert.throws(() => sharedInfer.loadModel(bytes.subarray(0, 20)), (e) => e instanceof ModelFormatError && e instanceof sharedInfer.ManytaskError && e.code === 'E_MODEL_FORMAT');
 });
 
 const ARCHITECTURES = [
