@@ -13,7 +13,7 @@
 // prediction overflows — is a 400 too, never a 200 with null in it. No request
 // changes the isolate's state: the model is read-only after startup.
 //
-// manytask/infer is the inference-only entry (19.0 KB gzip with its .wasm, minified);
+// manytask/infer is the inference-only entry (19.5 KB gzip with its .wasm, minified);
 // under wrangler its `workerd` export condition imports infer.wasm as a
 // WebAssembly.Module (wrangler's default CompiledWasm rule), so `init()` needs
 // no argument. model.mtsk is imported as bytes (the Data rule in wrangler.toml).
