@@ -90,8 +90,13 @@ export type {
   FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,
 } from './mtl/metrics.js';
 // clustering, mixtures and the autoencoder (src/cluster/)
-export { KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster/index.js';
+export { BaseKMeans, KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster/index.js';
 export type {
-  KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
+  BaseKMeansOptions, KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
+  GaussianMixtureInit, Precisions, GaussianMixtureSample, GaussianMixtureSampleOptions,
   AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs, Points, FlatPoints,
+  SampleWeight, SampleWeightOptions,
 } from './cluster/index.js';
+// warnings (what a fit can stand behind but was probably not meant)
+export { ManytaskWarning, ConvergenceWarning, setWarningHandler, captureWarnings } from './runtime/warnings.js';
+export type { WarningCode, WarningHandler, WarningAction } from './runtime/warnings.js';

@@ -18,6 +18,8 @@ export const GIVEN = {
   csvText: { type: 'string', what: 'the text of examples/data/penguins.csv' },
   points: { type: 'number[][]', what: '300 points with 12 features' },
   more: { type: 'number[][]', what: '20 more points like them' },
+  sampleWeight: { type: 'number[]', what: 'a weight ≥ 0 for each of the 300 points' },
+  chunks: { type: 'number[][][]', what: 'the 300 points in 3 chunks of 100' },
   x: { type: "import('manytask').Matrix", what: 'a 64 × 4 Matrix of features' },
   labels: { type: 'Int32Array', what: '64 class indices (0, 1 or 2) for x' },
 };
