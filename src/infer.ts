@@ -28,6 +28,7 @@ export { memory } from './runtime/holdings.js';
 export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction, TaskKind } from './mtl/kinds.js';
+export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
 export type { PredictOptions } from './io/rows.js';
 
 /** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */

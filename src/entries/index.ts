@@ -1,15 +1,15 @@
 // The `default` export condition: works anywhere, deciding at run time how to
 // find manytask.wasm next to this file (read it where there is a file system,
 // fetch it elsewhere).
-import { initRuntime, type WasmSource } from '../runtime/module.js';
-import { readFileIfNode } from './read-file.js';
+import { initFullRuntime, type WasmSource } from '../runtime/module.js';
+import { builtinReadFile } from './read-file.js';
 
 export * from '../api.js';
 
 /** Loads the kernels; see the README for the sources it accepts. */
 export function init(source?: WasmSource): Promise<void> {
-  return initRuntime(source, {
+  return initFullRuntime(source, {
     defaultSource: () => new URL('./manytask.wasm', import.meta.url),
-    ...(readFileIfNode && { readFile: readFileIfNode }),
+    readFile: builtinReadFile(),
   });
 }

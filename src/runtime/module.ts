@@ -5,26 +5,35 @@ import type { Kernels } from './abi.js';
 import { Allocator } from './allocator.js';
 import { InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
 
+// The environment's WebAssembly.Module, URL and Response types where its lib
+// declares them (DOM, webworker, @types/node, Cloudflare's workers-types), and
+// `never` where it does not: manytask's .d.ts files compile under any lib.
+/** `WebAssembly.Module` of the environment's types. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never;
+/** `URL` of the environment's types. */
+export type UrlObject = typeof globalThis extends { URL: { prototype: infer U } } ? U : never;
+/** `Response` of the environment's types. */
+export type FetchResponse = typeof globalThis extends { Response: { prototype: infer R } } ? R : never;
+
 /** What `init` accepts: a compiled module, the bytes, where to fetch them, or a fetch response. */
 export type WasmSource =
-  | WebAssembly.Module
+  | WasmModule
   | ArrayBuffer
   | ArrayBufferView
-  | URL
+  | UrlObject
   | string
-  | Response
-  | PromiseLike<Response>;
+  | FetchResponse
+  | PromiseLike<FetchResponse>;
 
-/** What differs between entry points (src/entries/): where the module is, and how files are read. */
+/** @internal What differs between entry points (src/entries/): where the module is, and how files are read. */
 export interface Platform {
   /** Supplies the module when `init()` is called without one. */
   defaultSource(): WasmSource | PromiseLike<WasmSource>;
   /** Reads a file: URL. Only the Node/Bun/default entries have one, so no other bundle mentions node:fs. */
-  readFile?: (url: URL) => Promise<ArrayBufferView>;
-  /** The full library needs manytask.wasm; the inference entry also runs on the smaller infer.wasm. */
-  module?: 'full' | 'inference';
+  readFile?: ((url: URL) => Promise<ArrayBufferView>) | undefined;
 }
 
+/** @internal */
 export interface Runtime {
   readonly kernels: Kernels;
   readonly memory: WebAssembly.Memory;
@@ -34,13 +43,13 @@ export interface Runtime {
 let current: Runtime | null = null;
 let pending: Promise<void> | null = null;
 
-/** The initialized runtime; `what` names the caller in the error if there is none. */
+/** @internal The initialized runtime; `what` names the caller in the error if there is none. */
 export function runtime(what: string): Runtime {
   if (current === null) throw new NotInitializedError(what);
   return current;
 }
 
-/** For manytask's own tests: forget the loaded module so `init` can be exercised again. */
+/** @internal Forgets the loaded module, so that `init` can load one again (manytask's own tests; initFullRuntime). */
 export function resetRuntime(): void {
   current = null;
   pending = null;
@@ -52,7 +61,7 @@ export function isInitialized(): boolean {
 
 let f32View = new Float32Array(0);
 
-/** A Float32Array over all of linear memory, re-derived if memory has grown since the last call. */
+/** @internal A Float32Array over all of linear memory, re-derived if memory has grown since the last call. */
 export function heapF32(): Float32Array {
   const buffer = runtime('heapF32').memory.buffer;
   if (f32View.buffer !== buffer) f32View = new Float32Array(buffer);
@@ -69,6 +78,7 @@ export function heapI32(): Int32Array {
 }
 
 /**
+ * @internal
  * Loads the kernels. Calling it again (or concurrently) returns the first call's
  * promise; after a failure the next call tries again.
  */
@@ -85,6 +95,37 @@ export function initRuntime(source: WasmSource | undefined, platform: Platform):
   }
   return pending;
 }
+
+/**
+ * @internal
+ * initRuntime for the full library. manytask and manytask/infer share one
+ * runtime, and the library cannot run on the infer.wasm that manytask/infer's
+ * init() may have loaded first. (Its own function, so that manytask/infer's
+ * bundles leave it out.)
+ */
+export function initFullRuntime(source: WasmSource | undefined, platform: Platform): Promise<void> {
+  const loadsHere = pending === null;
+  const loading = initRuntime(source, platform);
+  // Calling it again returns the first call's promise, as initRuntime does.
+  if (fullCheck?.loading !== loading) {
+    fullCheck = {
+      loading,
+      checked: loading.then(() => {
+        // The full module has every kernel as an own property (guardKernels); infer.wasm lacks adam.
+        if (Object.hasOwn(current!.kernels, 'adam')) return;
+        if (loadsHere) {
+          // This call loaded infer.wasm: forget it, so that init(manytask.wasm) can follow.
+          resetRuntime();
+          throw new InitError("the module passed to init() is the inference-only infer.wasm; the full library needs manytask.wasm (or import from 'manytask/infer' to only predict)");
+        }
+        throw new InitError("manytask/infer's init() loaded the inference-only infer.wasm first; call init() from 'manytask' before it (manytask/infer then runs on manytask.wasm too)");
+      }),
+    };
+  }
+  return fullCheck.checked;
+}
+
+let fullCheck: { loading: Promise<void>; checked: Promise<void> } | null = null;
 
 // A module with one f32x4 instruction: does this runtime have WebAssembly SIMD?
 const SIMD_PROBE = new Uint8Array([
@@ -111,10 +152,6 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
   const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory };
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
     throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
-  }
-  // Only the full module has the training kernels (the optimizers among them).
-  if (platform.module !== 'inference' && typeof (exports as unknown as { adam?: unknown }).adam !== 'function') {
-    throw new InitError("the module passed to init() is the inference-only infer.wasm; the full library needs manytask.wasm (or import from 'manytask/infer' to only predict)");
   }
   const kernels = guardKernels(exports as unknown as Record<string, unknown>);
   const allocator = new Allocator(exports.memory, kernels.heapBase());
@@ -169,11 +206,6 @@ async function fetchOrRead(url: URL, platform: Platform): Promise<ArrayBufferVie
   }
 }
 
-export function isNodeLike(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof proc?.versions?.node === 'string';
-}
-
 function baseUrl(): string | undefined {
   const loc = (globalThis as { location?: { href?: string } }).location;
   return loc?.href;
@@ -213,7 +245,7 @@ function workingDirectory(): string | undefined {
   }
 }
 
-/** A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
+/** @internal A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
 export function filePathUrl(path: string, cwd: string): URL {
   const windows = /^[a-zA-Z]:[\\/]/.test(path) || /^[a-zA-Z]:[\\/]/.test(cwd) || path.startsWith('\\\\');
   const slashes = (p: string) => (windows ? p.replaceAll('\\', '/') : p);
@@ -261,7 +293,13 @@ function onAbort(msgPtr: number, filePtr: number, line: number, column: number):
 // WasmTrapError naming the kernel. The wrapper has a fixed arity (no rest
 // arguments, so no per-call allocation); extra arguments are ignored by WASM.
 function guardKernels(exports: Record<string, unknown>): Kernels {
-  const guarded: Record<string, unknown> = {};
+  // On infer.wasm, a kernel only manytask.wasm has (the library used after
+  // manytask/infer's init() alone) throws a typed error, not a TypeError: the
+  // full library is not initialized, and its init() says why (initFullRuntime).
+  // Only the full module has the training kernels, the optimizers among them.
+  const guarded: Record<string, unknown> = typeof exports.adam === 'function' ? {} : Object.create(new Proxy({}, {
+    get: (_, name) => () => { throw new NotInitializedError(name as string); },
+  }));
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function') continue;
     const fn = value as (...args: number[]) => number;
