@@ -11,7 +11,7 @@
 // only from that task), then `gate.<task>.weight|bias` (inputSize × (S + K)) and
 // `tower.<task>.<k>.weight|bias`. CGC is PLE with one level.
 
-import { defineArchitecture, readCommon, type Activation } from './common.js';
+import { count, defineArchitecture, units, type Activation } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface CgcSpec {
@@ -32,11 +32,7 @@ export interface CgcSpec {
 
 export const cgc = defineArchitecture<CgcSpec>()({
   type: 'cgc',
-  options: ['sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
-  read: (r) => {
-    const sharedExperts = r.count('sharedExperts'), taskExperts = r.count('taskExperts'), expertUnits = r.units('expertUnits', false);
-    return { sharedExperts, taskExperts, expertUnits, ...readCommon(r) };
-  },
+  options: { sharedExperts: count(), taskExperts: count(), expertUnits: units() },
   describe: (c, b, taskNames) => describeGated({ ...c, levels: 1 }, {
     expert: (_level, task, i) => (task === null ? `sharedExperts.${i}` : `taskExperts.${task}.${i}`),
     gate: () => { throw new Error('unreachable: CGC has one level'); },

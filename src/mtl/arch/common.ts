@@ -14,85 +14,72 @@ export const ACTIVATION_CODES = Object.fromEntries(
   Object.entries(ACTIVATIONS).map(([name, kernel]) => [name, Act[kernel]]),
 ) as Readonly<Record<Activation, ActCode>>;
 
-/** Reads an architecture spec: unknown options, missing ones and bad values are errors naming the option. */
-export class SpecReader {
-  readonly #where: string;
-  readonly #spec: Record<string, unknown>;
+/**
+ * How an architecture reads one option of its spec: `where` and `name` for the error,
+ * `value` as given (undefined when absent). Counts and sizes that are not positive
+ * integers are ShapeErrors; a missing option, a wrong type or range, ArgumentErrors.
+ */
+export type OptionReader<T> = (where: string, name: string, value: unknown) => T;
 
-  constructor(type: string, spec: Record<string, unknown>, known: readonly string[]) {
-    this.#where = `architecture "${type}"`;
-    this.#spec = spec;
-    checkKeys(this.#where, spec, ['type', ...known]);
-  }
-
-  #required(name: string): unknown {
-    const v = Object.hasOwn(this.#spec, name) ? this.#spec[name] : undefined;
-    if (v === undefined) throw new ArgumentError(`${this.#where}: missing option "${name}"`);
-    return v;
-  }
-
-  /** An integer ≥ min (a count: ShapeError). */
-  count(name: string, min = 1): number {
-    const v = this.#required(name);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new ShapeError(`${this.#where}: ${name} must be an integer ≥ ${min}, got ${show(v)}`);
-    }
-    return v;
-  }
-
-  /** An array of layer widths; `allowEmpty` for towers (no tower: the task part is the identity). */
-  units(name: string, allowEmpty: boolean): number[] {
-    const v = this.#required(name);
-    if (!Array.isArray(v)) throw new ArgumentError(`${this.#where}: ${name} must be an array of layer widths, got ${show(v)}`);
-    if (v.length === 0 && !allowEmpty) throw new ShapeError(`${this.#where}: ${name} must list at least one layer width`);
-    return v.map((u: unknown, i) => checkDim(this.#where, `${name}[${i}]`, u));
-  }
-
-  activation(): Activation {
-    const v = this.#spec['activation'];
-    return v === undefined ? 'relu' : checkActivation(this.#where, v);
-  }
-
-  /** A number in [lo, hi) (or [lo, hi] with closed), with a default. */
-  fraction(name: string, fallback: number, lo: number, hi: number, closed: boolean): number {
-    const v = this.#spec[name];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (closed ? v > hi : v >= hi)) {
-      throw new ArgumentError(`${this.#where}: ${name} must be a number in [${lo}, ${hi}${closed ? ']' : ')'}, got ${show(v)}`);
-    }
-    return v;
-  }
+function required(where: string, name: string, value: unknown): unknown {
+  if (value === undefined) throw new ArgumentError(`${where}: missing option "${name}"`);
+  return value;
 }
 
-/** The options every architecture takes besides its own. */
-export interface CommonConfig {
-  readonly towerUnits: readonly number[];
-  readonly activation: Activation;
-  readonly dropout: number;
-}
+/** An integer from min to max. */
+export const count = (min = 1, max = Number.MAX_SAFE_INTEGER): OptionReader<number> => (where, name, value) => {
+  const v = required(where, name, value);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new ShapeError(`${where}: ${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}, got ${show(v)}`);
+  }
+  return v;
+};
 
-/** Reads towerUnits, activation and dropout. */
-export function readCommon(r: SpecReader): CommonConfig {
-  return { towerUnits: r.units('towerUnits', true), activation: r.activation(), dropout: r.fraction('dropout', 0, 0, 1, false) };
-}
+/** An array of layer widths; `allowEmpty` for towers (no tower: the task part is the identity). */
+export const units = (allowEmpty = false): OptionReader<number[]> => (where, name, value) => {
+  const v = required(where, name, value);
+  if (!Array.isArray(v)) throw new ArgumentError(`${where}: ${name} must be an array of layer widths, got ${show(v)}`);
+  if (v.length === 0 && !allowEmpty) throw new ShapeError(`${where}: ${name} must list at least one layer width`);
+  return v.map((u: unknown, i) => checkDim(where, `${name}[${i}]`, u));
+};
+
+/** A number in [lo, hi) (or [lo, hi] with `closed`), `fallback` when absent. */
+export const fraction = (fallback: number, lo: number, hi: number, closed = false): OptionReader<number> => (where, name, v) => {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (closed ? v > hi : v >= hi)) {
+    throw new ArgumentError(`${where}: ${name} must be a number in [${lo}, ${hi}${closed ? ']' : ')'}, got ${show(v)}`);
+  }
+  return v;
+};
+
+/** The options every architecture takes besides its own: towerUnits, activation (default 'relu'), dropout (default 0). */
+const COMMON = {
+  towerUnits: units(true),
+  activation: ((where, _name, v) => (v === undefined ? 'relu' : checkActivation(where, v))) as OptionReader<Activation>,
+  dropout: fraction(0, 0, 1),
+};
+
+/** An architecture's own options, each with its reader. */
+export type OptionSchema = Readonly<Record<string, OptionReader<unknown>>>;
+/** A spec as read: every option with its default filled in. */
+export type ConfigOf<S extends OptionSchema> = { readonly [K in keyof S | keyof typeof COMMON]: ReturnType<(S & typeof COMMON)[K]> };
+export type CommonConfig = ConfigOf<Record<never, never>>;
 
 /**
- * What an architecture file exports: its spec reader and its network. `Spec` is the
- * spec a user writes (its `type` names the architecture); it only types the registry.
+ * What an architecture file exports: its options and its network. `Spec` is the spec
+ * a user writes (its `type` names the architecture); it only types the registry.
  */
-export interface ArchitectureDefinition<Config extends CommonConfig = CommonConfig, Spec extends { type: string } = { type: string }> {
+export interface ArchitectureDefinition<S extends OptionSchema = OptionSchema, Spec extends { type: string } = { type: string }> {
   /** Never set: carries the spec type (see ArchitectureSpec in index.ts). */
   readonly spec?: Spec;
   readonly type: string;
-  /** Its options besides `type`. */
-  readonly options: readonly string[];
-  /** Checks a spec; returns it with every default filled in (what a model file stores). */
-  read(r: SpecReader): Config;
+  /** Its options besides `type` and the common ones, each with its reader. */
+  readonly options: S;
   /**
    * Writes the network for these tasks into the builder, tensors in the order the
    * model declares (and initializes) them: the shared part's, then each task's.
    */
-  describe(config: Config, b: DescriptionBuilder, taskNames: readonly string[]): ArchitectureParts;
+  describe(config: ConfigOf<S>, b: DescriptionBuilder, taskNames: readonly string[]): ArchitectureParts;
 }
 
 /** An architecture's operations (its values and tensors are the builder's). */
@@ -100,7 +87,15 @@ export type ArchitectureParts = Pick<NetworkDescription, 'shared' | 'z' | 'tasks
 
 /** Type-checks an architecture file's export: `defineArchitecture<MySpec>()({ … })`. */
 export function defineArchitecture<Spec extends { type: string }>() {
-  return <C extends CommonConfig>(def: ArchitectureDefinition<C, Spec> & { type: Spec['type'] }): ArchitectureDefinition<C, Spec> => def;
+  return <S extends OptionSchema>(def: ArchitectureDefinition<S, Spec> & { type: Spec['type'] }): ArchitectureDefinition<S, Spec> => def;
+}
+
+/** Reads a spec with an architecture's options and the common ones (unknown options are errors). */
+export function readOptions(def: ArchitectureDefinition, spec: Record<string, unknown>): Record<string, unknown> {
+  const where = `architecture "${def.type}"`;
+  const readers = { ...def.options, ...COMMON };
+  checkKeys(where, spec, ['type', ...Object.keys(readers)]);
+  return Object.fromEntries(Object.entries(readers).map(([name, read]) => [name, read(where, name, Object.hasOwn(spec, name) ? spec[name] : undefined)]));
 }
 
 /**

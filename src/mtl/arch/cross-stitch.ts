@@ -19,7 +19,7 @@
 // column feeds every task through α — then `tower.<task>.<k>.weight|bias`.
 
 import { SHARED, type Op } from '../../graph/description.js';
-import { ACTIVATION_CODES, defineArchitecture, readCommon, withTowers, type Activation } from './common.js';
+import { ACTIVATION_CODES, defineArchitecture, fraction, units, withTowers, type Activation } from './common.js';
 
 export interface CrossStitchSpec {
   type: 'crossStitch';
@@ -43,12 +43,7 @@ export function crossStitchAlpha0(T: number, diagonal: number): number[] {
 
 export const crossStitch = defineArchitecture<CrossStitchSpec>()({
   type: 'crossStitch',
-  options: ['units', 'towerUnits', 'activation', 'dropout', 'alphaDiagonal'],
-  read: (r) => {
-    const units = r.units('units', false);
-    const common = readCommon(r);
-    return { units, ...common, alphaDiagonal: r.fraction('alphaDiagonal', 0.9, 0, 1, true) };
-  },
+  options: { units: units(), alphaDiagonal: fraction(0.9, 0, 1, true) },
   describe(c, b, taskNames) {
     const T = taskNames.length, act = ACTIVATION_CODES[c.activation];
     const alpha0 = crossStitchAlpha0(T, c.alphaDiagonal);

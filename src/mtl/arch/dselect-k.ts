@@ -22,8 +22,7 @@
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import { Act } from '../../runtime/abi.js';
-import { defineArchitecture, readCommon, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
-import { ShapeError } from '../../runtime/errors.js';
+import { count, defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
 import type { Op } from '../../graph/description.js';
 
 export interface DselectKSpec {
@@ -46,13 +45,8 @@ export interface DselectKSpec {
 
 export const dselectK = defineArchitecture<DselectKSpec>()({
   type: 'dselectK',
-  options: ['experts', 'k', 'expertUnits', 'towerUnits', 'gamma', 'activation', 'dropout'],
-  read: (r) => {
-    const experts = r.count('experts', 2), k = r.count('k'), expertUnits = r.units('expertUnits', false);
-    // 2^10 experts is far past any gate the paper measured; the cap keeps a forged file from asking for 2^1000.
-    if (experts > 1024) throw new ShapeError(`architecture "dselectK": experts must be at most 1024, got ${experts}`);
-    return { experts, k, expertUnits, ...readCommon(r), gamma: r.fraction('gamma', 1, 1e-3, 1e3, true) };
-  },
+  // At most 2^10 experts, far past any gate the paper measured: a forged file cannot ask for 2^1000 codes.
+  options: { experts: count(2, 1024), k: count(), expertUnits: units(), gamma: fraction(1, 1e-3, 1e3, true) },
   describe(c, b, taskNames) {
     const act = ACTIVATION_CODES[c.activation];
     const n = c.experts, bits = Math.ceil(Math.log2(n)), d = c.expertUnits.at(-1)!;

@@ -20,7 +20,7 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
 import { DescriptionBuilder, type DescriptionLimits } from '../../graph/description.js';
-import { SpecReader, type ArchitectureDefinition, type ArchitectureParts, type CommonConfig } from './common.js';
+import { readOptions, type ArchitectureDefinition, type ArchitectureParts, type ConfigOf, type OptionSchema } from './common.js';
 import { sharedBottom } from './shared-bottom.js';
 import { mmoe } from './mmoe.js';
 import { omoe } from './omoe.js';
@@ -59,8 +59,8 @@ export function readArchitecture(spec: unknown): ReadArchitecture {
   if (typeof type !== 'string' || !Object.hasOwn(ARCHITECTURES, type)) {
     throw new ArgumentError(`MultiTaskModel: unknown architecture type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
   }
-  const def = ARCHITECTURES[type as ArchitectureType] as unknown as ArchitectureDefinition<CommonConfig>;
-  const read = def.read(new SpecReader(type, spec as Record<string, unknown>, def.options));
+  const def = ARCHITECTURES[type as ArchitectureType] as unknown as ArchitectureDefinition;
+  const read = readOptions(def, spec as Record<string, unknown>) as ConfigOf<OptionSchema>;
   return {
     config: { type: type as ArchitectureType, ...read },
     describe: (b, taskNames) => def.describe(read, b, taskNames),

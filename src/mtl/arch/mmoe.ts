@@ -9,7 +9,7 @@
 // (task-specific). The gated network (gated.ts) with one level, n shared experts
 // and no task experts.
 
-import { defineArchitecture, readCommon, type Activation } from './common.js';
+import { count, defineArchitecture, units, type Activation } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface MmoeSpec {
@@ -28,11 +28,7 @@ export interface MmoeSpec {
 
 export const mmoe = defineArchitecture<MmoeSpec>()({
   type: 'mmoe',
-  options: ['experts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
-  read: (r) => {
-    const experts = r.count('experts'), expertUnits = r.units('expertUnits', false);
-    return { experts, expertUnits, ...readCommon(r) };
-  },
+  options: { experts: count(), expertUnits: units() },
   describe: (c, b, taskNames) => describeGated({ ...c, levels: 1, sharedExperts: c.experts, taskExperts: 0 }, {
     expert: (_level, _task, i) => `experts.${i}`,
     gate: () => { throw new Error('unreachable: MMoE has one level'); },

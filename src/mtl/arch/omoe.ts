@@ -11,7 +11,7 @@
 
 import { Act } from '../../runtime/abi.js';
 import { type Op } from '../../graph/description.js';
-import { defineArchitecture, readCommon, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
+import { count, defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
 
 export interface OmoeSpec {
   type: 'omoe';
@@ -29,11 +29,7 @@ export interface OmoeSpec {
 
 export const omoe = defineArchitecture<OmoeSpec>()({
   type: 'omoe',
-  options: ['experts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
-  read: (r) => {
-    const experts = r.count('experts'), expertUnits = r.units('expertUnits', false);
-    return { experts, expertUnits, ...readCommon(r) };
-  },
+  options: { experts: count(), expertUnits: units() },
   describe(c, b, taskNames) {
     const shared: Op[] = [];
     b.into(shared);

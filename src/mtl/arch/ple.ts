@@ -21,7 +21,7 @@
 //   task part     gate.<task>.weight|bias                 (the last level's gate)
 //                 tower.<task>.<k>.weight|bias
 
-import { defineArchitecture, readCommon, type Activation } from './common.js';
+import { count, defineArchitecture, units, type Activation } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface PleSpec {
@@ -44,12 +44,7 @@ export interface PleSpec {
 
 export const ple = defineArchitecture<PleSpec>()({
   type: 'ple',
-  options: ['levels', 'sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout'],
-  read: (r) => {
-    const levels = r.count('levels'), sharedExperts = r.count('sharedExperts'), taskExperts = r.count('taskExperts');
-    const expertUnits = r.units('expertUnits', false);
-    return { levels, sharedExperts, taskExperts, expertUnits, ...readCommon(r) };
-  },
+  options: { levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units() },
   describe: (c, b, taskNames) => describeGated(c, {
     expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
     gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),

@@ -8,7 +8,7 @@
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import type { Op } from '../../graph/description.js';
-import { defineArchitecture, readCommon, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
+import { defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
 
 export interface SharedBottomSpec {
   type: 'sharedBottom';
@@ -24,11 +24,7 @@ export interface SharedBottomSpec {
 
 export const sharedBottom = defineArchitecture<SharedBottomSpec>()({
   type: 'sharedBottom',
-  options: ['units', 'towerUnits', 'activation', 'dropout'],
-  read: (r) => {
-    const units = r.units('units', false);
-    return { units, ...readCommon(r) };
-  },
+  options: { units: units() },
   describe(c, b, taskNames) {
     const shared: Op[] = [];
     const z = b.into(shared).mlp(0, c.units, 'shared', ACTIVATION_CODES[c.activation], SHARED, c.dropout);
