@@ -11,7 +11,8 @@ import { ModelFormatError, type WeightEncoding } from './io/format.js';
 import { readModelFile } from './io/model-file.js';
 import { Predictor } from './io/predictor.js';
 import { disposeSymbol } from './runtime/holdings.js';
-import { featureRows, predictOptions, RowEncoder, type PredictOptions } from './io/rows.js';
+import { predictOptions, RowEncoder, type PredictOptions } from './io/rows.js';
+import { readRows } from './tensor/rows.js';
 import { decodePrediction, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
 
 export {
@@ -28,7 +29,7 @@ export { memory } from './runtime/holdings.js';
 export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction, TaskKind } from './mtl/kinds.js';
-export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
+export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
 export type { PredictOptions } from './io/rows.js';
 
 /** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */
@@ -112,7 +113,7 @@ export class InferenceModel {
       features = this.#encoder.encode(input, maxDeviation);
       rows = input.length;
     } else {
-      ({ features, rows } = featureRows(input, this.featureNames.length));
+      ({ data: features, rows } = readRows('predict', 'x', input, { cols: this.featureNames.length, accepts: 'an array of rows, a Float32Array, { data, rows, cols } or a Float64Array' }));
     }
     const perTask = this.#predictor.run(features, rows);
     const out: Record<string, TaskPrediction> = {};

@@ -3,7 +3,7 @@
 export { runtime, heapF32, resetRuntime, filePathUrl } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
-export { matchClusters } from './mtl/model.js';
+export { matchClusters } from './mtl/core.js';
 export { heapI32 } from './runtime/module.js';
 export { describeModel } from './mtl/describe.js';
 export { readArchitecture } from './mtl/arch/index.js';

@@ -25,7 +25,7 @@
 // were good), or the weights from before the failing update; the optimizer state
 // starts afresh.
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkKeys, checkOptionsObject, show, integerOption, numberOption, seedOption } from '../runtime/validate.js';

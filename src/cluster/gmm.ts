@@ -34,7 +34,7 @@
 // and score are Σ w_i log p(x_i) / Σ w_i, the start's weights are nk / Σ w, and
 // the k-means and k-means++ starts draw and average with the weights.
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, checkOptionsObject, show, checkInteger, seedOption } from '../runtime/validate.js';

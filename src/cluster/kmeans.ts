@@ -34,7 +34,7 @@
 //    distinct rows. Both are seeded (`seed`); a fit is reproducible bit for bit
 //    in every runtime.
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';

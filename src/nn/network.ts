@@ -2,7 +2,7 @@
 // with its own parameter block, seeded initialization and dropout stream, and
 // activation buffers sized to the largest batch seen so far.
 
-import { Matrix } from '../matrix.js';
+import { Matrix } from '../tensor/matrix.js';
 import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';

@@ -1,4 +1,4 @@
-// Plain f64 references for a whole multi-task model (src/mtl/model.ts): the
+// Plain f64 references for a whole multi-task model (src/mtl/core.ts): the
 // architecture (arch-reference.js), each task's head (hidden Dense layers, then
 // a linear output layer), the task-to-task inputs (a task's prediction appended
 // to a reader's head input), each task's loss (loss-reference.js), the joint loss

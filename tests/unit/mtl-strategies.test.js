@@ -1,4 +1,4 @@
-// Gradient strategies inside the model (src/mtl/model.ts phase A/B): the shared
+// Gradient strategies inside the model (src/mtl/core.ts phase A/B): the shared
 // gradient a strategy produces equals Σ_t c_t·g_t, with g_t each task's gradient
 // from a single-task run (the other tasks' labels masked out, fixed weights, so
 // nothing of the strategy under test is involved) and c_t computed here from the

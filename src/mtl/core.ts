@@ -1,6 +1,6 @@
 // The multi-task model: an architecture (shared part → Z → task parts), one head
 // per task, one parameter block for all of them, the joint loss and its weighting.
-// This file holds the model and its training step; the epoch loop is src/train/fit.ts.
+// This file holds the model and its training step; the epoch loop is src/mtl/fit.ts.
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';

@@ -3,12 +3,12 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { setOwn } from '../runtime/records.js';
-import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
-import type { TaskKind, TaskSpec } from '../mtl/tasks.js';
+import type { MultiTaskModelCore, ResidentData } from './core.js';
+import type { TaskKind, TaskSpec } from './tasks.js';
 import {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
-} from '../mtl/metrics.js';
+} from '../metrics/metrics.js';
 
 export interface TaskEvaluation {
   /** Labeled rows the task was evaluated on. */

@@ -1,25 +1,27 @@
 // The public multi-task model: data in (a Dataset, or arrays), predictions out,
-// everything else delegated to MultiTaskModelCore (model.ts) and the loop (train/fit.ts).
+// everything else delegated to MultiTaskModelCore (src/mtl/core.ts) and the loop (src/mtl/fit.ts).
 
-import { Matrix } from '../matrix.js';
+import { readRows, type FeatureRows } from '../tensor/rows.js';
+import type { LabelColumns } from '../mtl/labels.js';
+import type { ValidationData } from '../mtl/fit.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
-import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
-import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from './tasks.js';
-import { decodePrediction, type TaskPrediction } from './kinds.js';
-import type { TaskAffinity } from './affinity.js';
-import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
-import { evaluateResident, type Evaluation } from '../train/evaluate.js';
+import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
+import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
+import { decodePrediction, type TaskPrediction } from '../mtl/kinds.js';
+import type { TaskAffinity } from '../mtl/affinity.js';
+import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
+import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../io/rows.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
 import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
-import { MAX_TASKS } from './describe.js';
+import { MAX_TASKS } from '../mtl/describe.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -33,9 +35,8 @@ class RestoredInput {
 const PACKAGE_VERSION = '0.1.0';
 
 /** Inputs as arrays: rows × features. */
-export type FeatureRows = readonly (readonly number[])[] | Float32Array | Float64Array | Matrix;
-/** Labels per task name: one value per row (NaN/null/undefined = no label), or rows × labels for multilabel. */
-export type LabelColumns = Record<string, ArrayLike<number | null | undefined>>;
+export type { FeatureRows };
+export type { LabelColumns, ValidationData };
 
 export interface ArrayInputSpec {
   /** Number of features, or their names. */
@@ -50,9 +51,6 @@ export interface MultiTaskModelOptions<Tasks extends TaskSpec[] = TaskSpec[]> ex
   /** The tasks, made with `tasks.binary(name)`, `tasks.multiclass(name)`, …: their names and kinds type the model's predictions. */
   tasks: Tasks;
 }
-
-/** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
-export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
 
 export type { TaskPrediction };
 
@@ -557,7 +555,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
       return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
     }
-    return featureArray(input, this.#schema.featureCount, where);
+    const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix' });
+    return { features: data, rows };
   }
 
   /** Features and labels of one call; regression labels checked, in their own units (see #standardize). */
@@ -697,48 +696,6 @@ function standardizer(values: ArrayLike<unknown>): { mean: number; std: number }
   for (let i = 0; i < values.length; i++) { const v = values[i]; if (typeof v === 'number' && Number.isFinite(v)) sq += (v - mean) ** 2; }
   const std = n > 1 ? Math.sqrt(sq / n) : 0;
   return { mean, std: std > 0 ? std : 1 };
-}
-
-function featureArray(x: unknown, width: number, where: string): { features: Float32Array; rows: number } {
-  if (x instanceof Matrix) {
-    if (x.cols !== width) throw new ShapeError(`${where}: x must have ${width} columns (features), got ${x.cols}`);
-    // A computed Matrix may hold ±Infinity or NaN (Matrix.from refuses them).
-    const features = x.toFloat32Array();
-    checkFinite(features, width, where);
-    return { features, rows: x.rows };
-  }
-  if (x instanceof Float32Array || x instanceof Float64Array) {
-    if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);
-    checkFinite(x, width, where);
-    return { features: x instanceof Float32Array ? x : Float32Array.from(x), rows: x.length / width };
-  }
-  if (Array.isArray(x)) {
-    if (x.length === 0) throw new ShapeError(`${where}: x has no rows`);
-    const out = new Float32Array(x.length * width);
-    x.forEach((row, i) => {
-      if (!Array.isArray(row) || row.length !== width) throw new ShapeError(`${where}: row ${i} of x has ${Array.isArray(row) ? row.length : show(row)} values, expected ${width}`);
-      for (let j = 0; j < width; j++) {
-        const v = row[j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
-        if (!Number.isFinite(Math.fround(v))) throw outOfRange(where, i, j, v);
-        out[i * width + j] = v;
-      }
-    });
-    return { features: out, rows: x.length };
-  }
-  throw new ArgumentError(`${where}: x must be a Dataset, an array of rows, a Float32Array or a Matrix, got ${show(x)}`);
-}
-
-function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new ArgumentError(`${where}: x row ${Math.floor(i / width)}, column ${i % width} is ${x[i]}; expected a finite number`);
-    if (!Number.isFinite(Math.fround(x[i]!))) throw outOfRange(where, Math.floor(i / width), i % width, x[i]!);
-  }
-}
-
-/** A finite f64 that becomes ±Infinity as the f32 the model computes in. */
-function outOfRange(where: string, row: number, column: number, v: number): ArgumentError {
-  return new ArgumentError(`${where}: x row ${row}, column ${column} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
 }
 
 /**
