@@ -10,3 +10,4 @@ export { readArchitecture } from './mtl/arch/index.js';
 export { crossStitchAlpha0 } from './mtl/arch/cross-stitch.js';
 export { NetworkEngine } from './mtl/engine.js';
 export { RngStream } from './nn/rng.js';
+export { ProximalTerm } from './mtl/proximal.js';

@@ -20,6 +20,7 @@ import { defaultLoss, orderTasks, usesClassIndex, type TaskSpec } from './tasks.
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
+import type { ProximalTerm } from './proximal.js';
 import { KMeans } from '../cluster/index.js';
 import type { DivergenceGuard } from '../train/divergence.js';
 
@@ -507,6 +508,9 @@ export class MultiTaskModelCore {
   #lastGood: Float32Array | null = null;
   #lastGoodStep = -1;
 
+  /** The proximal term μ/2·‖w − w₀‖² of the current training run (fit's `proximal`), added to the gradient after backward. */
+  proximal: ProximalTerm | null = null;
+
   /** The divergence rule of the current training run (src/train/divergence.ts), if any. */
   #divergence: DivergenceGuard | null = null;
 
@@ -610,6 +614,7 @@ export class MultiTaskModelCore {
       }
     }
     this.relatedness?.addGradients();
+    this.proximal?.addGradients();
     // A non-finite gradient must not reach the weights. (Squares summed in f64: in
     // f32, finite gradients above ~1e19 would overflow the sum and be taken for NaN.)
     const p = this.parameters;

@@ -15,6 +15,7 @@ import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../tr
 import type { Dataset } from '../data/index.js';
 import type { FeatureRows } from '../tensor/rows.js';
 import type { LabelColumns } from './labels.js';
+import { ProximalTerm, readProximal, type ProximalOptions } from './proximal.js';
 
 /** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
 export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
@@ -75,6 +76,8 @@ export interface FitLoopOptions {
   yieldEveryMs: number;
   /** The divergence rule's factor (Infinity: off). */
   divergenceFactor: number;
+  /** The proximal term, anchored at the weights the run starts from. */
+  proximal: Required<ProximalOptions> | null;
 }
 
 export interface History {
@@ -90,7 +93,7 @@ export interface History {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
-  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence', 'proximal',
 ] as const;
 
 export interface FitOptions {
@@ -127,6 +130,12 @@ export interface FitOptions {
    * turns it off (non-finite losses, gradients and updates still stop training).
    */
   divergence?: DivergenceOptions | boolean;
+  /**
+   * Adds μ/2 · ‖w − w₀‖² to the loss, w₀ being the weights this fit starts from,
+   * over the shared parameters (default) or all: FedProx's local objective (the
+   * federated client sets it), or L2-SP when fine-tuning a trained model.
+   */
+  proximal?: ProximalOptions;
 }
 
 /** Validates the options that do not depend on the data. */
@@ -174,7 +183,8 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   const yieldEveryMs = o.yieldEveryMs === undefined ? 50 : checkFiniteNumber(where, 'yieldEveryMs', o.yieldEveryMs);
   if (yieldEveryMs < 0) throw new ArgumentError(`${where}: yieldEveryMs must be ≥ 0, got ${yieldEveryMs}`);
   const divergence = divergenceFactor(where, o.divergence);
-  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, raw: o };
+  const proximal = readProximal(where, o.proximal);
+  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, raw: o };
 }
 
 /** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
@@ -252,6 +262,7 @@ export async function fitLoop(
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   try {
+    core.proximal = opts.proximal ? new ProximalTerm(core.parameters, opts.proximal) : null;
     opts.callbacks.onTrainBegin?.();
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
       const started = now();
@@ -320,6 +331,8 @@ export async function fitLoop(
   } finally {
     allocator.free(order);
     rng.dispose();
+    core.proximal?.dispose();
+    core.proximal = null;
   }
 }
 

@@ -1,0 +1,123 @@
+// fit's proximal term μ/2·‖w − w₀‖² (src/mtl/proximal.ts): FedProx's local
+// objective, and L2-SP. Its gradient μ·(w − w₀) is what computeGradients adds to
+// the backward pass's gradient, over the parameters of the shared part (owner −1)
+// or all of them; it is checked against central differences of the penalty, and
+// fit with it keeps the covered weights nearer their start.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { init, MultiTaskModel, tasks, ArgumentError } from '../../dist/index.js';
+import { ProximalTerm } from '../../dist/internal.js';
+import { assertClose, seededValues } from '../helpers/reference.js';
+import { loadCoreBatch, gradientsByName } from '../helpers/mtl-reference.js';
+import { centralDifferences } from '../helpers/check-op.js';
+
+before(async () => { await init(); });
+
+const ROWS = 9, INPUT = 4;
+const x = seededValues(ROWS * INPUT, 5);
+const labels = { kind: Array.from({ length: ROWS }, (_, i) => i % 3), amount: Array.from(seededValues(ROWS, 8)) };
+const build = () => new MultiTaskModel({
+  input: { features: INPUT, classes: { kind: 3 } },
+  architecture: { type: 'mmoe', experts: 2, expertUnits: [5], towerUnits: [3] },
+  tasks: [tasks.multiclass('kind'), tasks.regression('amount')], seed: 3, affinity: false,
+});
+
+/** Moves every parameter by a seeded step, so that w ≠ w₀. */
+function move(model, seed) {
+  const p = model.parameters;
+  p.list().forEach((info, i) => {
+    const w = p.get(info.name), d = seededValues(info.size, seed + i);
+    p.set(info.name, w.map((v, j) => v + 0.2 * d[j]));
+  });
+}
+
+function gradients(model) {
+  const { data } = loadCoreBatch(model, { x, rows: ROWS, labels });
+  try {
+    model.core.computeGradients(ROWS, 1e-3, 0);
+    return gradientsByName(model);
+  } finally {
+    model.core.freeResident(data);
+  }
+}
+
+for (const covered of ['shared', 'all']) {
+  test(`proximal (${covered}): the gradient gains μ·(w − w₀) on the ${covered === 'shared' ? 'shared parameters only (owner −1)' : 'parameters of every owner'}, as central differences of the penalty say`, () => {
+    const model = build();
+    try {
+      const mu = 0.7;
+      const anchor = Object.fromEntries(model.parameters.list().map((p) => [p.name, model.parameters.get(p.name)]));
+      const term = new ProximalTerm(model.parameters, { mu, parameters: covered });
+      move(model, 40);
+      const plain = gradients(model);
+      model.core.proximal = term;
+      const withTerm = gradients(model);
+      model.core.proximal = null;
+      let owners = new Set();
+      for (const info of model.parameters.list()) {
+        const w = model.parameters.get(info.name), a = anchor[info.name];
+        const inside = covered === 'all' || info.owner === -1;
+        const added = withTerm[info.name].map((g, i) => g - plain[info.name][i]);
+        const expected = inside ? w.map((v, i) => mu * (v - a[i])) : new Float32Array(info.size);
+        assertClose(added, expected, { atol: 1e-6, rtol: 1e-5, label: `${info.name} (owner ${info.owner})` });
+        if (inside) owners.add(info.owner);
+        if (inside && info.owner === -1) {
+          // d/dθ of μ/2·‖θ − θ₀‖², numerically, through the term's own penalty().
+          const original = Float64Array.from(w);
+          const numeric = centralDifferences((theta) => { model.parameters.set(info.name, theta); return term.penalty(); }, original, 1e-3).grad;
+          model.parameters.set(info.name, original);
+          assertClose(numeric, expected, { atol: 2e-4, rtol: 1e-3, label: `d penalty / d ${info.name}` });
+        }
+      }
+      assert.ok(owners.has(-1) && (covered === 'shared' ? owners.size === 1 : owners.has(0) && owners.has(1)), `owners covered: ${[...owners]}`);
+      term.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+test('fit({ proximal }): a strong term keeps the shared weights near where fit started, the task parts (not covered) train as without it', async () => {
+  const distances = {};
+  for (const mu of [0, 50]) {
+    const model = build();
+    try {
+      const start = model.parameters.list().map((p) => model.parameters.get(p.name));
+      await model.fit(x, labels, { epochs: 20, batchSize: 3, learningRate: 0.05, ...(mu > 0 ? { proximal: { mu } } : {}) });
+      const d = { shared: 0, task: 0 };
+      model.parameters.list().forEach((p, i) => {
+        const w = model.parameters.get(p.name);
+        const sq = w.reduce((s, v, j) => s + (v - start[i][j]) ** 2, 0);
+        d[p.owner === -1 ? 'shared' : 'task'] += sq;
+      });
+      distances[mu] = d;
+      assert.equal(model.core.proximal, null, 'fit drops its term when it ends');
+    } finally {
+      model.dispose();
+    }
+  }
+  assert.ok(distances[50].shared < 0.2 * distances[0].shared, `shared: ‖w − w₀‖² ${distances[50].shared} with μ = 50 vs ${distances[0].shared} without`);
+  assert.ok(distances[50].task > 0.2 * distances[0].task, `task parts still train: ${distances[50].task} vs ${distances[0].task}`);
+});
+
+test('fit({ proximal }) refuses what it cannot use, naming it', async () => {
+  const model = build();
+  try {
+    for (const [proximal, pattern] of [
+      [{ mu: -1 }, /proximal: mu must be a number ≥ 0/],
+      [{ mu: NaN }, /mu must be/],
+      [{ mu: 1e39 }, /within the float32 range/],
+      [{ mu: 1, parameters: 'heads' }, /parameters must be one of "shared", "all"/],
+      [{ mu: 1, anchor: [] }, /unknown option "anchor"/],
+      [5, /options must be an object/],
+    ]) {
+      await assert.rejects(model.fit(x, labels, { epochs: 1, proximal }), (err) => {
+        assert.ok(err instanceof ArgumentError, `${JSON.stringify(proximal)}: ${err}`);
+        assert.match(err.message, pattern);
+        return true;
+      });
+    }
+  } finally {
+    model.dispose();
+  }
+});
