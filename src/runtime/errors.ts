@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'E_WASM_TRAP'
   | 'E_DIVERGED'
   | 'E_MODEL_FORMAT'
-  | 'E_NOT_FINITE';
+  | 'E_NOT_FINITE'
+  | 'E_FEDERATED';
 
 export class ManytaskError extends Error {
   readonly code: ErrorCode;

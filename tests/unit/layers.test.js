@@ -20,6 +20,7 @@ export const LAYERS = [
   ['mtl'],                     // tasks, architectures, the engine, weighting, the task graph
   ['io'],                      // the model file
   ['model'],                   // MultiTaskModel, ensembles, reports: the public façade
+  ['federated'],               // federated training: the client and the Durable Object coordinator
   ['entries', '.'],            // each export condition's entry; api.ts, infer.ts, cli.ts
 ];
 /** Imports between folders of one rank that the layering allows (from → to). */
