@@ -80,7 +80,7 @@ export interface FederatedClientOptions {
 export type ClientData = Dataset | { x: FeatureRows; labels: LabelColumns };
 
 export interface RoundOptions {
-  /** fit's options for the local training (epochs, batchSize, learningRate, …). Default { epochs: 1 }. */
+  /** fit's options for the local training (epochs, batchSize, learningRate, …). Default { epochs: 1, unlabeledTasks: 'skip' }. */
   fit?: FitOptions;
   /** FedProx's μ: the local objective adds μ/2·‖w − w_global‖² over the parameters the federation exchanges. Default 0. */
   proximal?: number;
@@ -205,7 +205,8 @@ export class FederatedClient {
     const counts = trainingCounts(model, data, fit);
     // A fresh local optimizer each round: its moments belong to the weights it stepped, which the pull replaced.
     model.core.resetOptimizer();
-    const fitOptions: FitOptions = { epochs: 1, ...fit, ...(mu > 0 ? { proximal: { mu, parameters: pulled.taskParts === 'average' ? 'all' : 'shared' } } : {}) };
+    // A client may hold no label of some task: it trains the others (and sends no part of that task).
+    const fitOptions: FitOptions = { epochs: 1, unlabeledTasks: 'skip', ...fit, ...(mu > 0 ? { proximal: { mu, parameters: pulled.taskParts === 'average' ? 'all' : 'shared' } } : {}) };
     const history = data instanceof Dataset ? await model.fit(data, fitOptions) : await model.fit(data.x, data.labels, fitOptions);
     return this.#push(counts, history);
   }

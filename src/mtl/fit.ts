@@ -4,7 +4,7 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkChoice, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
@@ -78,6 +78,8 @@ export interface FitLoopOptions {
   divergenceFactor: number;
   /** The proximal term, anchored at the weights the run starts from. */
   proximal: Required<ProximalOptions> | null;
+  /** What a task with no label in the training data is: an error, or left out of this fit. */
+  unlabeledTasks: 'error' | 'skip';
 }
 
 export interface History {
@@ -93,7 +95,7 @@ export interface History {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
-  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence', 'proximal',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence', 'proximal', 'unlabeledTasks',
 ] as const;
 
 export interface FitOptions {
@@ -136,6 +138,13 @@ export interface FitOptions {
    * federated client sets it), or L2-SP when fine-tuning a trained model.
    */
   proximal?: ProximalOptions;
+  /**
+   * A task with no label anywhere in the training data: 'error' (default: most
+   * likely a mistake) or 'skip' — the other tasks train, its loss is 0 and its
+   * parameters get no gradient from it (a federated client holding only some
+   * tasks' labels). At least one task must have labels.
+   */
+  unlabeledTasks?: 'error' | 'skip';
 }
 
 /** Validates the options that do not depend on the data. */
@@ -184,7 +193,8 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   if (yieldEveryMs < 0) throw new ArgumentError(`${where}: yieldEveryMs must be ≥ 0, got ${yieldEveryMs}`);
   const divergence = divergenceFactor(where, o.divergence);
   const proximal = readProximal(where, o.proximal);
-  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, raw: o };
+  const unlabeledTasks = o.unlabeledTasks === undefined ? 'error' : checkChoice(where, 'unlabeledTasks', o.unlabeledTasks, ['error', 'skip'] as const);
+  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, raw: o };
 }
 
 /** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */

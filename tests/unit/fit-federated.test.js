@@ -1,8 +1,11 @@
-// fit's proximal term μ/2·‖w − w₀‖² (src/mtl/proximal.ts): FedProx's local
-// objective, and L2-SP. Its gradient μ·(w − w₀) is what computeGradients adds to
-// the backward pass's gradient, over the parameters of the shared part (owner −1)
-// or all of them; it is checked against central differences of the penalty, and
-// fit with it keeps the covered weights nearer their start.
+// The two fit options a federated client needs (and others use too):
+// - proximal: μ/2·‖w − w₀‖² (src/mtl/proximal.ts), FedProx's local objective and
+//   L2-SP. Its gradient μ·(w − w₀) is what computeGradients adds to the backward
+//   pass's gradient, over the parameters of the shared part (owner −1) or all of
+//   them; it is checked against central differences of the penalty, and fit with
+//   it keeps the covered weights nearer their start.
+// - unlabeledTasks: 'skip': a task with no label in the training data (a client
+//   holding only some tasks' labels) is left out instead of refused.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks, ArgumentError } from '../../dist/index.js';
@@ -117,6 +120,32 @@ test('fit({ proximal }) refuses what it cannot use, naming it', async () => {
         return true;
       });
     }
+  } finally {
+    model.dispose();
+  }
+});
+
+test('fit({ unlabeledTasks: \'skip\' }): the labeled tasks train, the unlabeled one gets no gradient (its parameters stay, with Adam); refused by default, and when no task has labels', async () => {
+  const model = build();
+  try {
+    const onlyKind = { kind: labels.kind, amount: labels.amount.map(() => null) };
+    await assert.rejects(model.fit(x, onlyKind, { epochs: 1 }), (err) => err instanceof ArgumentError && /task "amount" has no labels in the training data \(fit's unlabeledTasks: 'skip' trains the other tasks without it\)/.test(err.message));
+    const before = model.parameters.list().map((p) => [p.owner, model.parameters.get(p.name)]);
+    const batchLosses = [];
+    const history = await model.fit(x, onlyKind, { epochs: 3, batchSize: 4, unlabeledTasks: 'skip', callbacks: { onBatchEnd: (_, logs) => { batchLosses.push(logs.tasks); } } });
+    assert.ok(batchLosses.length > 0 && batchLosses.every((l) => l.amount === 0 && l.kind > 0), `each batch: the skipped task's loss is 0, the other's positive (${JSON.stringify(batchLosses[0])})`);
+    for (const epoch of history.epochs) {
+      assert.ok(Number.isNaN(epoch.tasks.amount.loss), 'no mean loss over zero labeled rows for the skipped task');
+      assert.equal(epoch.loss, epoch.tasks.kind.loss, 'the epoch loss sums the trained tasks only');
+    }
+    model.parameters.list().forEach((p, i) => {
+      const same = model.parameters.get(p.name).every((v, j) => v === before[i][1][j]);
+      if (p.owner === 1) assert.ok(same, `${p.name} (task "amount") is unchanged`);
+      else assert.ok(!same, `${p.name} trained`);
+    });
+    await assert.rejects(model.fit(x, { kind: labels.kind.map(() => NaN), amount: onlyKind.amount }, { unlabeledTasks: 'skip' }),
+      (err) => err instanceof ArgumentError && /has no labels in the training data \(nor has any other task\)/.test(err.message));
+    await assert.rejects(model.fit(x, labels, { unlabeledTasks: 'ignore' }), (err) => err instanceof ArgumentError && /unlabeledTasks must be one of "error", "skip"/.test(err.message));
   } finally {
     model.dispose();
   }
