@@ -22,6 +22,7 @@ import { listNames } from '../data/values.js';
 import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
 import { MAX_TASKS } from '../mtl/describe.js';
+import { PREDICT_CHUNK } from '../graph/forward.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -389,7 +390,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
     for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
-      core.ensureCapacity(Math.min(p.rows, 1024));
+      core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
       return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
     } finally {
@@ -411,7 +412,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
     const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
-    const chunk = Math.min(rows, 1024);
+    const chunk = Math.min(rows, PREDICT_CHUNK);
     core.ensureCapacity(chunk);
     const x = allocator.alloc(Math.max(rows * this.#schema.featureCount, 1) * 4);
     const idx = allocator.alloc(chunk * 4);
