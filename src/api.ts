@@ -62,7 +62,7 @@ export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.j
 export type {
   MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
 } from './model/multitask-model.js';
-export type { PredictOptions } from './io/rows.js';
+export type { PredictOptions } from './data/encoding.js';
 export type { ModelOptions, InputSchema } from './mtl/core.js';
 export { tasks } from './mtl/tasks.js';
 export type { TaskSpec, TaskOptions, TaskKind, TaskMakers } from './mtl/tasks.js';

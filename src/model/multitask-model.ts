@@ -16,12 +16,12 @@ import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
-import { predictOptions, type PredictOptions } from '../io/rows.js';
+import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
-import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
+import { encodeModel, ModelFormatError, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
-import { MAX_TASKS } from '../mtl/describe.js';
+import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
@@ -249,7 +249,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         }
       }
       model.#savedAffinity = affinity;
-      if (h.steps !== undefined && !(Number.isSafeInteger(h.steps) && (h.steps as number) >= 0)) fail(`its step count ${showJson(h.steps)} is not an integer ≥ 0`);
+      if (h.steps !== undefined && !(Number.isSafeInteger(h.steps) && (h.steps as number) >= 0)) fail(`its step count ${show(h.steps)} is not an integer ≥ 0`);
       if (h.steps !== undefined) model.#core.restoreStep(h.steps as number);
     } catch (err) {
       model.dispose();
@@ -649,9 +649,6 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     return { ...p, labels };
   }
 }
-
-/** The most features an array-input model takes (as the model file allows). */
-const MAX_FEATURES = 1 << 20;
 
 /** Refuses data in which no task has a labeled row (evaluate and validation data would report nothing). */
 function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: string): void {
