@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import asc from 'assemblyscript/asc';
+import { buildKernelVariants, VARIANT_FILES } from './wasm-variants.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -32,10 +33,19 @@ if (infer.error) {
   process.exit(1);
 }
 
+// The threaded kernels and the relaxed-SIMD GEMM (scripts/wasm-variants.mjs).
+try {
+  await buildKernelVariants(asc, flags);
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}
+
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
 await copyFile('build/manytask.wasm', 'dist/manytask.wasm');
 await copyFile('build/infer.wasm', 'dist/infer.wasm');
+for (const file of VARIANT_FILES) await copyFile(`build/${file}`, `dist/${file}`);
 
 // The ES-module entries (library and manytask/infer): one file per export
 // condition, shared code in chunks, each .wasm loaded beside them at run time.
@@ -57,6 +67,8 @@ await esbuild.build({
     web: 'src/entries/web.ts',
     workerd: 'src/entries/workerd.ts',
     internal: 'src/internal.ts',
+    // What every worker thread runs (src/threads/), found beside the entries at run time.
+    worker: 'src/threads/worker.ts',
   },
   ...entryBuild,
   external: ['./manytask.wasm', 'node:*'],

@@ -7,10 +7,12 @@ export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './ops
 export type { MatmulOptions, GemmOptions, GemmActivation } from './ops.js';
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError,
-  OutOfMemoryError, WasmTrapError,
+  OutOfMemoryError, WasmTrapError, ThreadError,
 } from './runtime/errors.js';
 export type { ErrorCode } from './runtime/errors.js';
-export type { WasmSource } from './runtime/module.js';
+export type { WasmSource, InitOptions, ThreadInfo } from './runtime/module.js';
+export { MAX_THREADS } from './runtime/module.js';
+export { threadInfo, shutdown } from './threads/index.js';
 export { isInitialized } from './runtime/module.js';
 export { Network, type NetworkOptions } from './nn/network.js';
 export { Layer, Dense, ActivationLayer as Activation, Dropout, LayerNorm, Sequential } from './nn/layers.js';

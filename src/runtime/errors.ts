@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'E_OUT_OF_MEMORY'
   | 'E_WASM_TRAP'
   | 'E_DIVERGED'
-  | 'E_MODEL_FORMAT';
+  | 'E_MODEL_FORMAT'
+  | 'E_THREAD';
 
 export class ManytaskError extends Error {
   readonly code: ErrorCode;
@@ -82,4 +83,13 @@ export class TrainingDivergedError extends ManytaskError {
     this.step = step;
     this.what = what;
   }
+}
+
+/**
+ * A worker thread failed: a task threw, or the worker stopped while it held a
+ * task (the call's results are then incomplete). The pool carries on with the
+ * threads it has left, and starts a replacement.
+ */
+export class ThreadError extends ManytaskError {
+  constructor(message: string, options?: { cause?: unknown }) { super('E_THREAD', message, options); }
 }

@@ -3,7 +3,8 @@
 
 import type { Kernels } from './abi.js';
 import { Allocator } from './allocator.js';
-import { InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
+import { ArgumentError, InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
+import { checkKeys, show } from './validate.js';
 
 /** What `init` accepts: a compiled module, the bytes, where to fetch them, or a fetch response. */
 export type WasmSource =
@@ -23,12 +24,67 @@ export interface Platform {
   readFile?: (url: URL) => Promise<ArrayBufferView>;
   /** The full library needs manytask.wasm; the inference entry also runs on the smaller infer.wasm. */
   module?: 'full' | 'inference';
+  /** Where the files shipped beside the entry are (manytask-threads.wasm, worker.js…), when it knows. */
+  locate?: (file: string) => URL;
+  /** The worker threads and the parallel kernels (src/threads/): the full library's entries only. */
+  threads?: ThreadSupport;
+}
+
+/** Options of `init`. */
+export interface InitOptions {
+  /**
+   * Threads the kernels may use, the calling one included: an integer from 1 to
+   * MAX_THREADS. Default: the machine's cores, at most 8. 1 runs everything on
+   * the calling thread, with the single-thread module.
+   */
+  threads?: number;
+  /**
+   * The relaxed-SIMD GEMM (fused multiply-add) where the runtime has relaxed
+   * SIMD: faster, but its results may differ between engines in the last bits.
+   * Default false (the deterministic kernels).
+   */
+  fast?: boolean;
+}
+
+/** The most threads `init({ threads })` accepts. */
+export const MAX_THREADS = 64;
+
+/** What the worker threads are doing (threadInfo()). */
+export interface ThreadInfo {
+  /** Threads a large call uses now, the calling one included. */
+  readonly threads: number;
+  /** What init asked for (the default: the machine's cores, at most 8). */
+  readonly requested: number;
+  /** Whether the relaxed-SIMD GEMM runs. */
+  readonly fast: boolean;
+  /** Why fewer threads run than were asked (or fast is off although asked); null when all is as asked. */
+  readonly reason: string | null;
+}
+
+/** The runtime's worker threads, as src/threads/ manages them. */
+export interface ThreadControl {
+  info(): ThreadInfo;
+  /** Stops the worker threads; later calls run on the calling thread, with the same results. */
+  shutdown(): Promise<void>;
+  /** init() called again with options: another thread count or fast mode, on the same memory. */
+  reconfigure(options: InitOptions): Promise<void>;
+}
+
+/** How src/threads/ plugs into init (the runtime layer does not import it). */
+export interface ThreadSupport {
+  /**
+   * Loads the kernels for `options`: the threaded module where threads are
+   * asked for and possible, else the single-thread module, which `single` loads.
+   */
+  load(options: InitOptions, source: WasmSource | undefined, platform: Platform, single: () => Promise<Runtime>): Promise<Runtime>;
 }
 
 export interface Runtime {
   readonly kernels: Kernels;
   readonly memory: WebAssembly.Memory;
   readonly allocator: Allocator;
+  /** The worker threads (the full library's entries; absent in manytask/infer). */
+  readonly threads?: ThreadControl;
 }
 
 let current: Runtime | null = null;
@@ -40,10 +96,12 @@ export function runtime(what: string): Runtime {
   return current;
 }
 
-/** For manytask's own tests: forget the loaded module so `init` can be exercised again. */
-export function resetRuntime(): void {
+/** For manytask's own tests: forget the loaded module (stopping its worker threads) so `init` can be exercised again. */
+export function resetRuntime(): Promise<void> {
+  const threads = current?.threads;
   current = null;
   pending = null;
+  return threads === undefined ? Promise.resolve() : threads.shutdown();
 }
 
 export function isInitialized(): boolean {
@@ -60,17 +118,47 @@ export function heapF32(): Float32Array {
 }
 
 /**
- * Loads the kernels. Calling it again (or concurrently) returns the first call's
- * promise; after a failure the next call tries again.
+ * Loads the kernels: `init(source?)`, `init(options)` or `init(source, options)`.
+ * Calling it again (or concurrently) returns the first call's promise; called
+ * again with options once loaded, it applies them (thread count, fast mode).
+ * After a failure the next call tries again.
  */
-export function initRuntime(source: WasmSource | undefined, platform: Platform): Promise<void> {
+export function initRuntime(
+  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
+): Promise<void> {
+  let source: WasmSource | undefined, options: InitOptions | undefined;
+  try {
+    ({ source, options } = initArguments(sourceOrOptions, maybeOptions));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (current !== null && options !== undefined && current.threads !== undefined) return current.threads.reconfigure(options);
   if (pending === null) {
-    pending = load(source, platform).then(
+    pending = load(source, platform, options ?? {}).then(
       (rt) => { current = rt; },
       (err: unknown) => { pending = null; throw err; },
     );
   }
   return pending;
+}
+
+/** Tells init(options) from init(source) (an options object is a plain object) and checks the options. */
+function initArguments(a: unknown, b: unknown): { source: WasmSource | undefined; options: InitOptions | undefined } {
+  const plain = (x: unknown) => typeof x === 'object' && x !== null && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null);
+  if (b !== undefined) return { source: a as WasmSource | undefined, options: checkInitOptions(b) };
+  if (plain(a)) return { source: undefined, options: checkInitOptions(a) };
+  return { source: a as WasmSource | undefined, options: undefined };
+}
+
+function checkInitOptions(o: unknown): InitOptions {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ArgumentError(`init: options must be an object { threads?, fast? }, got ${show(o)}`);
+  checkKeys('init', o, ['threads', 'fast']);
+  const { threads, fast } = o as Record<string, unknown>;
+  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
+    throw new ArgumentError(`init: threads must be an integer from 1 to ${MAX_THREADS} (the calling thread included), got ${show(threads)}`);
+  }
+  if (fast !== undefined && typeof fast !== 'boolean') throw new ArgumentError(`init: fast must be true or false, got ${show(fast)}`);
+  return { ...(threads !== undefined && { threads: threads as number }), ...(fast !== undefined && { fast }) };
 }
 
 // A module with one f32x4 instruction: does this runtime have WebAssembly SIMD?
@@ -79,7 +167,7 @@ const SIMD_PROBE = new Uint8Array([
   65, 0, 253, 15, 253, 98, 11,
 ]);
 
-async function load(source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
+async function load(source: WasmSource | undefined, platform: Platform, options: InitOptions): Promise<Runtime> {
   if (typeof WebAssembly !== 'object') {
     throw new InitError('this runtime has no WebAssembly support');
   }
@@ -88,10 +176,16 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
       'this runtime lacks WebAssembly SIMD (needs Node ≥ 16.4, Deno, Bun, Chrome/Edge ≥ 91, Firefox ≥ 89 or Safari ≥ 16.4)',
     );
   }
-  const module = await compile(source ?? (await platform.defaultSource()), platform);
+  const single = () => loadSingle(source, platform);
+  return platform.threads === undefined ? single() : platform.threads.load(options, source, platform, single);
+}
+
+async function loadSingle(source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
+  const module = await compileSource(source ?? (await platform.defaultSource()), platform);
   let instance: WebAssembly.Instance;
+  let memory: WebAssembly.Memory | null = null;
   try {
-    instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+    instance = await WebAssembly.instantiate(module, { env: { abort: abortFor(() => memory) } });
   } catch (cause) {
     throw new InitError(`could not instantiate the manytask kernels: ${message(cause)}`, { cause });
   }
@@ -103,9 +197,15 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
   if (platform.module !== 'inference' && typeof (exports as unknown as { adam?: unknown }).adam !== 'function') {
     throw new InitError("the module passed to init() is the inference-only infer.wasm; the full library needs manytask.wasm (or import from 'manytask/infer' to only predict)");
   }
+  memory = exports.memory;
   const kernels = guardKernels(exports as unknown as Record<string, unknown>);
   const allocator = new Allocator(exports.memory, kernels.heapBase());
   return { kernels, memory: exports.memory, allocator };
+}
+
+/** Compiles what init was given (or where to find it) into a WebAssembly.Module. */
+export async function compileSource(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
+  return compile(source, platform);
 }
 
 async function compile(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
@@ -183,20 +283,23 @@ function message(err: unknown): string {
 // AssemblyScript's abort(message, file, line, column); strings are UTF-16 with
 // their byte length in the 4 bytes before them. Kernels validate nothing, so this
 // fires only on a bug; make it loud and typed.
-function onAbort(msgPtr: number, filePtr: number, line: number, column: number): never {
-  const text = (ptr: number) => {
-    if (current === null || ptr === 0) return '';
-    const buffer = current.memory.buffer;
-    const bytes = new Uint32Array(buffer, ptr - 4, 1)[0] ?? 0;
-    return String.fromCharCode(...new Uint16Array(buffer, ptr, bytes >>> 1));
+/** The `env.abort` import of a kernel instance over the memory `memory()` returns. */
+export function abortFor(memory: () => WebAssembly.Memory | null) {
+  return (msgPtr: number, filePtr: number, line: number, column: number): never => {
+    const text = (ptr: number) => {
+      const m = memory();
+      if (m === null || ptr === 0) return '';
+      const bytes = new Uint32Array(m.buffer, ptr - 4, 1)[0] ?? 0;
+      return String.fromCharCode(...new Uint16Array(m.buffer, ptr, bytes >>> 1));
+    };
+    throw new ManytaskError('E_WASM_TRAP', `kernel aborted: ${text(msgPtr)} at ${text(filePtr)}:${line}:${column}`);
   };
-  throw new ManytaskError('E_WASM_TRAP', `kernel aborted: ${text(msgPtr)} at ${text(filePtr)}:${line}:${column}`);
 }
 
 // Every export is called through a wrapper that turns a WebAssembly trap into a
 // WasmTrapError naming the kernel. The wrapper has a fixed arity (no rest
 // arguments, so no per-call allocation); extra arguments are ignored by WASM.
-function guardKernels(exports: Record<string, unknown>): Kernels {
+export function guardKernels(exports: Record<string, unknown>): Kernels {
   const guarded: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function') continue;

@@ -1,0 +1,334 @@
+// Worker threads for the kernels: what init does with { threads, fast }.
+//
+// threads > 1, where the runtime has workers and shared memory: the threaded
+// kernel module (dist/manytask-threads.wasm) on a shared WebAssembly memory,
+// one instance on the calling thread and one in each worker of a pool
+// (pool.ts). Large calls are split across them (parallel.ts) with results
+// bit-identical to one thread. Otherwise — threads: 1, Cloudflare Workers
+// (silently), a page that is not cross-origin isolated (said once), a source
+// given as a compiled module — the single-thread module, with the same
+// kernels, on the calling thread alone.
+
+import {
+  MAX_THREADS, abortFor, compileSource, guardKernels, runtime,
+  type InitOptions, type Platform, type Runtime, type ThreadControl, type ThreadInfo, type ThreadSupport, type WasmSource,
+} from '../runtime/module.js';
+import { Allocator } from '../runtime/allocator.js';
+import { InitError } from '../runtime/errors.js';
+import type { Kernels } from '../runtime/abi.js';
+import { LocalRunner, Pool, type JobRunner, type PoolKernels } from './pool.js';
+import { parallelKernels } from './parallel.js';
+import type { Flavor } from './spawn.js';
+
+/** Default thread count: the machine's cores, at most this many (beyond it the row splits of these kernels scale poorly). */
+export const DEFAULT_MAX_THREADS = 8;
+/** Pages of the shared memory at start (the single-thread module's initial size). */
+const INITIAL_PAGES = 32;
+/** Maximum sizes to try for the shared memory, in pages (4 GiB first; a 32-bit browser may refuse to reserve it). */
+const MAXIMUM_PAGES = [65536, 32768, 16384];
+
+const THREADED_FILE = 'manytask-threads.wasm';
+const RELAXED_FILE = 'gemm-relaxed.wasm';
+const RELAXED_THREADS_FILE = 'gemm-relaxed-threads.wasm';
+const WORKER_FILE = 'worker.js';
+
+// A module whose one function runs f32x4.relaxed_madd: does this runtime have relaxed SIMD?
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 64, 1, 62, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11,
+]);
+
+/** Whether this runtime validates relaxed SIMD (Deno, Bun, Chromium, workerd, Node ≥ 22). */
+export function hasRelaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+let warned = false;
+/** Says a problem once per process (a page that is not cross-origin isolated, a failed self-test). */
+function warnOnce(text: string): void {
+  if (warned) return;
+  warned = true;
+  console.warn(`manytask: ${text}; running on one thread.`);
+}
+
+/** The machine's cores, where the runtime says. */
+async function cores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (typeof nav?.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
+  if (nodeLike()) {
+    try {
+      const os = (await import(NODE_OS)) as { availableParallelism?: () => number; cpus(): unknown[] };
+      return os.availableParallelism?.() ?? os.cpus().length;
+    } catch { /* fall through */ }
+  }
+  return 1;
+}
+
+// Not literals in import(): browser bundlers must not try to resolve them.
+const NODE_OS = 'node:os';
+
+function nodeLike(): boolean {
+  const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
+  return typeof g.process?.versions?.node === 'string' || g.Deno !== undefined || g.Bun !== undefined;
+}
+
+/** How workers start here, or why there are none (`silent`: a runtime without threads by design). */
+function environment(): { flavor: Flavor } | { flavor: null; problem: string; silent: boolean } {
+  const g = globalThis as {
+    navigator?: { userAgent?: string }; crossOriginIsolated?: boolean; Worker?: unknown; document?: unknown;
+    WorkerGlobalScope?: unknown;
+  };
+  if (g.navigator?.userAgent === 'Cloudflare-Workers') return { flavor: null, problem: 'Cloudflare Workers run one thread', silent: true };
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
+    if (!nodeLike() && g.crossOriginIsolated === false) {
+      return {
+        flavor: null, silent: false,
+        problem: 'this page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+          'Cross-Origin-Embedder-Policy: require-corp), so it has no SharedArrayBuffer for worker threads',
+      };
+    }
+    return { flavor: null, problem: 'this runtime has no SharedArrayBuffer', silent: false };
+  }
+  if (nodeLike()) return { flavor: 'node' };
+  if (g.crossOriginIsolated === false) {
+    return { flavor: null, silent: false, problem: 'this page is not cross-origin isolated, so its memory cannot be shared with workers' };
+  }
+  if (typeof g.Worker !== 'function') return { flavor: null, problem: 'this runtime has no Worker', silent: true };
+  return { flavor: 'web' };
+}
+
+/** Where a file shipped beside manytask.wasm is, for the source init was given (null: not findable). */
+function sibling(file: string, source: WasmSource | undefined, platform: Platform): URL | null {
+  if (source === undefined) return platform.locate?.(file) ?? null;
+  if (source instanceof URL) return new URL(file, source);
+  if (typeof source === 'string') {
+    try {
+      const loc = (globalThis as { location?: { href?: string } }).location?.href;
+      return new URL(file, new URL(source, loc));
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+interface State {
+  requested: number;
+  fast: boolean;
+  reason: string | null;
+}
+
+/** Instantiates the relaxed GEMM on `memory` with its own scratch; a reason where relaxed SIMD or the file is missing. */
+async function relaxedGemm(
+  file: string, memory: WebAssembly.Memory, allocator: Allocator, source: WasmSource | undefined, platform: Platform,
+): Promise<{ module: WebAssembly.Module; gemm: Kernels['gemm'] } | { module: null; problem: string }> {
+  if (!hasRelaxedSimd()) return { module: null, problem: 'this runtime lacks relaxed SIMD' };
+  const url = sibling(file, source, platform);
+  if (url === null) return { module: null, problem: `init() was given the module itself, so ${file} cannot be found` };
+  try {
+    const module = await compileSource(url, platform);
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const x = instance.exports as unknown as { gemm: Kernels['gemm']; gemmScratchBytes(): number; setGemmScratch(p: number): void };
+    x.setGemmScratch(allocator.alloc(x.gemmScratchBytes(), 'the relaxed GEMM\'s scratch'));
+    return { module, gemm: x.gemm };
+  } catch (err) {
+    return { module: null, problem: `could not load ${file}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function sharedMemory(initial: number): WebAssembly.Memory {
+  let last: unknown;
+  for (const maximum of MAXIMUM_PAGES) {
+    try {
+      return new WebAssembly.Memory({ initial, maximum, shared: true });
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new InitError(`could not create a shared WebAssembly memory: ${last instanceof Error ? last.message : String(last)}`);
+}
+
+/**
+ * The kernels of one runtime, as the library calls them: the guarded kernels
+ * with the large calls going through a runner (the pool, or the calling thread
+ * alone) and, in fast mode, the relaxed GEMM. Swapping the runner or the GEMM
+ * (shutdown, reconfigure) rewrites the same object, which the Runtime holds.
+ */
+class KernelSet {
+  readonly kernels = {} as Kernels;
+  constructor(readonly guarded: Kernels, readonly allocator: Allocator, readonly memory: WebAssembly.Memory) {}
+
+  install(runner: JobRunner, relaxed: Kernels['gemm'] | null): void {
+    const gemm = relaxed === null ? this.guarded.gemm : (guardKernels({ gemm: relaxed }) as unknown as Kernels).gemm;
+    Object.assign(this.kernels, parallelKernels(this.guarded, { runner, allocator: this.allocator, memory: this.memory, gemm }));
+  }
+}
+
+export const threadSupport: ThreadSupport = {
+  async load(options, source, platform, single) {
+    const requested = options.threads ?? Math.min(DEFAULT_MAX_THREADS, MAX_THREADS, await cores());
+    const state: State = { requested, fast: false, reason: null };
+    if (requested > 1 && platform.module !== 'inference') {
+      const env = environment();
+      const moduleUrl = sibling(THREADED_FILE, source, platform);
+      const workerUrl = sibling(WORKER_FILE, source, platform);
+      if (env.flavor === null) {
+        if (!env.silent) { warnOnce(env.problem); state.reason = env.problem; } else state.reason = env.problem;
+      } else if (moduleUrl === null || workerUrl === null) {
+        state.reason = 'init() was given the module itself, not where to find it: pass its URL (or nothing) to use worker threads';
+      } else {
+        let module: WebAssembly.Module | null = null;
+        try {
+          module = await compileSource(moduleUrl, platform);
+        } catch (err) {
+          state.reason = `could not load ${THREADED_FILE} (${err instanceof Error ? err.message : String(err)})`;
+          warnOnce(state.reason);
+        }
+        if (module !== null) return threaded(module, workerUrl, env.flavor, state, options.fast ?? false, source, platform);
+      }
+    }
+    return singleThread(await single(), state, options.fast ?? false, source, platform);
+  },
+};
+
+/** The single-thread module: chunked kernels on the calling thread; reconfigure can only toggle fast mode. */
+async function singleThread(rt: Runtime, state: State, fast: boolean, source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
+  const set = new KernelSet(rt.kernels, rt.allocator, rt.memory);
+  const runner = new LocalRunner(rt.kernels, rt.memory);
+  let relaxed: Kernels['gemm'] | null = null;
+  currentRunner = runner;
+  const useFast = async (on: boolean) => {
+    if (on && relaxed === null) {
+      const r = await relaxedGemm(RELAXED_FILE, rt.memory, rt.allocator, source, platform);
+      if (r.module !== null) relaxed = r.gemm; else state.reason ??= r.problem;
+    }
+    set.install(runner, on ? relaxed : null);
+    state.fast = on && relaxed !== null;
+  };
+  await useFast(fast);
+  const control: ThreadControl = {
+    info: () => ({ threads: 1, requested: state.requested, fast: state.fast, reason: state.reason }),
+    shutdown: async () => {},
+    reconfigure: async (options) => {
+      if ((options.threads ?? state.requested) > 1) {
+        throw new InitError(
+          `init: manytask was initialized on one thread (${state.reason ?? 'threads: 1'}); ` +
+            'threads cannot be added to the single-thread module after init',
+        );
+      }
+      state.requested = 1;
+      if (options.fast !== undefined) await useFast(options.fast);
+    },
+  };
+  return { kernels: set.kernels, memory: rt.memory, allocator: rt.allocator, threads: control };
+}
+
+/** The threaded module on a shared memory, with a pool of requested − 1 workers. */
+async function threaded(
+  module: WebAssembly.Module, workerUrl: URL, flavor: Flavor, state: State, fast: boolean,
+  source: WasmSource | undefined, platform: Platform,
+): Promise<Runtime> {
+  const memory = sharedMemory(INITIAL_PAGES);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { memory, abort: abortFor(() => memory) } });
+  } catch (cause) {
+    throw new InitError(`could not instantiate ${THREADED_FILE}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  const raw = instance.exports as unknown as Kernels & PoolKernels & { setGemmScratch(p: number): void; adam?: unknown };
+  if (typeof raw.setGemmScratch !== 'function' || typeof raw.adam !== 'function') {
+    throw new InitError(`${THREADED_FILE} is not manytask's threaded kernel module (it lacks the manytask exports)`);
+  }
+  const allocator = new Allocator(memory, raw.heapBase());
+  raw.setGemmScratch(allocator.alloc(raw.gemmScratchBytes(), 'the GEMM scratch'));
+  const set = new KernelSet(guardKernels(instance.exports as unknown as Record<string, unknown>), allocator, memory);
+
+  let relaxed: { module: WebAssembly.Module; gemm: Kernels['gemm'] } | null = null;
+  let pool: Pool | null = null;
+  // What a task runs on this thread: the raw exports (the pool maps traps itself), the relaxed GEMM in fast mode.
+  const taskKernels = (): PoolKernels => ({ ...raw, gemm: state.fast && relaxed !== null ? relaxed.gemm : raw.gemm });
+  const start = async (threads: number, wantFast: boolean) => {
+    if (wantFast && relaxed === null) {
+      const r = await relaxedGemm(RELAXED_THREADS_FILE, memory, allocator, source, platform);
+      if (r.module !== null) relaxed = r; else state.reason ??= r.problem;
+    }
+    state.fast = wantFast && relaxed !== null;
+    let runner: JobRunner = new LocalRunner(taskKernels(), memory);
+    if (threads > 1) {
+      const r = await Pool.start({
+        workers: threads - 1, flavor, workerUrl, module, relaxed: state.fast ? relaxed!.module : null, memory, allocator,
+        kernels: taskKernels(),
+      });
+      if (r.pool === null) {
+        warnOnce(r.problem);
+        state.reason = r.problem;
+      } else {
+        pool = r.pool;
+        runner = r.pool;
+      }
+    }
+    set.install(runner, state.fast ? relaxed!.gemm : null);
+    currentRunner = runner;
+  };
+  const stop = async () => {
+    const p = pool;
+    pool = null;
+    currentRunner = new LocalRunner(taskKernels(), memory);
+    set.install(currentRunner, state.fast ? relaxed!.gemm : null);
+    if (p !== null) await p.shutdown();
+  };
+  await start(state.requested, fast);
+
+  const control: ThreadControl = {
+    info: () => {
+      const threads = pool?.threads ?? 1;
+      let reason = state.reason;
+      if (reason === null && threads < state.requested) {
+        reason = pool === null ? 'the worker threads were shut down' : 'some worker threads are not running (a replacement is starting)';
+      }
+      return { threads, requested: state.requested, fast: state.fast, reason };
+    },
+    shutdown: stop,
+    reconfigure: async (options) => {
+      const threads = options.threads ?? state.requested;
+      const wantFast = options.fast ?? state.fast;
+      if (threads === state.requested && wantFast === state.fast && pool !== null) return;
+      await stop();
+      state.requested = threads;
+      state.reason = null;
+      await start(threads, wantFast);
+    },
+  };
+  return { kernels: set.kernels, memory, allocator, threads: control };
+}
+
+// The job runner of the runtime loaded last: for manytask's own tests and benchmarks (src/internal.ts).
+let currentRunner: JobRunner | null = null;
+
+/** For manytask's tests and benchmarks: the runner the kernels use now (a Pool, or the calling thread alone). */
+export function jobRunner(): JobRunner | null {
+  return currentRunner;
+}
+
+/** What the worker threads are doing: threads in use, what was asked, fast mode, and why not, if not. */
+export function threadInfo(): ThreadInfo {
+  const t = runtime('threadInfo').threads;
+  return t === undefined ? { threads: 1, requested: 1, fast: false, reason: 'manytask/infer runs on one thread' } : t.info();
+}
+
+/**
+ * Stops the worker threads (they also stop by themselves when the process has
+ * nothing else to do). The library keeps working, on the calling thread alone,
+ * with the same results; `init({ threads })` starts a pool again.
+ */
+export async function shutdown(): Promise<void> {
+  const t = runtime('shutdown').threads;
+  if (t !== undefined) await t.shutdown();
+}

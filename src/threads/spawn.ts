@@ -1,0 +1,84 @@
+// Starting a worker in each runtime. Node, Deno and Bun use node:worker_threads
+// (its workers can be unref'd, so an idle pool never keeps a process alive;
+// Deno's and Bun's Web Workers cannot all be); browsers use Web Workers
+// (module workers, nested in the supervisor).
+
+/** How workers are made: node:worker_threads, or the Web Worker API. */
+export type Flavor = 'node' | 'web';
+
+export interface WorkerHandle {
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+  /** Called once when the worker ends for any reason; the code is 0 for a clean end. */
+  onExit(listener: (code: number, error: unknown) => void): void;
+  /** Lets the process exit while the worker lives (node flavor). */
+  unref(): void;
+  /** Keeps the process alive while the worker lives (node flavor: while it is being stopped). */
+  ref(): void;
+  terminate(): void;
+}
+
+// Not a literal in import(): web bundlers must not try to resolve it for the browser build.
+const WORKER_THREADS = 'node:worker_threads';
+
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: unknown) => void): void;
+  on(event: 'exit', listener: (code: number) => void): void;
+  on(event: 'error', listener: (error: unknown) => void): void;
+  unref(): void;
+  ref(): void;
+  terminate(): Promise<number>;
+}
+
+export async function spawnWorker(flavor: Flavor, url: URL | string, init: unknown): Promise<WorkerHandle> {
+  if (flavor === 'node') {
+    const { Worker } = (await import(WORKER_THREADS)) as { Worker: new (url: URL | string, options: object) => NodeWorker };
+    // The process's flags, for a worker, less those that only make sense for the main script (node --input-type=module -e …).
+    const proc = (globalThis as { process?: { execArgv?: string[] } }).process;
+    const execArgv = (proc?.execArgv ?? []).filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(typeof url === 'string' ? new URL(url) : url, { workerData: init, execArgv });
+    let error: unknown = null;
+    w.on('error', (e) => { error = e; });
+    return {
+      post: (m) => w.postMessage(m),
+      onMessage: (l) => w.on('message', l),
+      onExit: (l) => w.on('exit', (code) => l(code, error)),
+      unref: () => w.unref(),
+      ref: () => w.ref(),
+      terminate: () => { void w.terminate(); },
+    };
+  }
+  const w = new Worker(url, { type: 'module' });
+  let exited = false;
+  const exitListeners: ((code: number, error: unknown) => void)[] = [];
+  const end = (code: number, error: unknown) => {
+    if (exited) return;
+    exited = true;
+    for (const l of exitListeners) l(code, error);
+  };
+  // A Web Worker has no exit event: an error that escapes it is its end (it is terminated to be sure).
+  w.addEventListener('error', (e) => { e.preventDefault(); w.terminate(); end(1, e.message); });
+  w.postMessage(init);
+  return {
+    post: (m) => w.postMessage(m),
+    onMessage: (l) => w.addEventListener('message', (e) => l(e.data)),
+    onExit: (l) => { exitListeners.push(l); },
+    unref: () => { /* a page does not exit */ },
+    ref: () => {},
+    terminate: () => { w.terminate(); end(0, null); },
+  };
+}
+
+/** Whether this thread is a worker of the node flavor, and its start-up data. */
+export async function nodeWorkerData(): Promise<{ data: unknown; post: (m: unknown) => void; onMessage: (l: (m: unknown) => void) => void } | null> {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (typeof proc?.versions?.node !== 'string') return null;
+  const wt = (await import(WORKER_THREADS)) as {
+    isMainThread: boolean; workerData: unknown;
+    parentPort: { postMessage(m: unknown): void; on(e: 'message', l: (m: unknown) => void): void } | null;
+  };
+  if (wt.isMainThread || wt.parentPort === null) return null;
+  const port = wt.parentPort;
+  return { data: wt.workerData, post: (m) => port.postMessage(m), onMessage: (l) => port.on('message', l) };
+}
