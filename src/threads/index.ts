@@ -175,6 +175,9 @@ export const threadSupport: ThreadSupport = {
   async load(options, source, platform, single) {
     const requested = options.threads ?? Math.min(DEFAULT_MAX_THREADS, MAX_THREADS, await cores());
     const state: State = { requested, fast: false, reason: null };
+    // A source init was given is loaded first: it must be manytask.wasm (and its errors are init's errors);
+    // the threaded module is then looked for beside it.
+    const given = source === undefined ? null : await single();
     if (requested > 1 && platform.module !== 'inference') {
       const env = environment();
       const moduleUrl = sibling(THREADED_FILE, source, platform);
@@ -194,7 +197,7 @@ export const threadSupport: ThreadSupport = {
         if (module !== null) return threaded(module, workerUrl, env.flavor, state, options.fast ?? false, source, platform);
       }
     }
-    return singleThread(await single(), state, options.fast ?? false, source, platform);
+    return singleThread(given ?? await single(), state, options.fast ?? false, source, platform);
   },
 };
 
