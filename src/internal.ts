@@ -5,6 +5,7 @@ export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
 export { matchClusters } from './mtl/model.js';
 export { jobRunner } from './threads/index.js';
+export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';
 export * as jobs from './threads/tasks.js';
 export { chunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';

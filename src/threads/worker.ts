@@ -94,9 +94,10 @@ function supervise(init: SupervisorInit, onMessage: (l: (m: unknown) => void) =>
     handle.onExit(() => {
       workers[w] = null;
       if (stopping || Atomics.load(c.i32, STOP) !== 0) return;
-      // Unexpected: the caller may be waiting for this worker's task.
-      Atomics.store(c.i32, STATUS + w, STATUS_DEAD);
+      // Unexpected: the caller may be waiting for this worker's task. DEATHS first:
+      // the caller stops waiting when it sees the status, and then reads DEATHS.
       Atomics.add(c.i32, DEATHS, 1);
+      Atomics.store(c.i32, STATUS + w, STATUS_DEAD);
       wakeCaller(c);
       if (restarts[w]! < RESTARTS_PER_WORKER) {
         restarts[w]!++;
