@@ -220,13 +220,15 @@ async function singleThread(rt: Runtime, state: State, fast: boolean, source: Wa
     info: () => ({ threads: 1, requested: state.requested, fast: state.fast, reason: state.reason }),
     shutdown: async () => {},
     reconfigure: async (options) => {
-      if ((options.threads ?? state.requested) > 1) {
+      const threads = options.threads ?? state.requested;
+      // Where this runtime has no threads (the reason says why), asking again changes nothing, as at init.
+      if (threads > 1 && state.reason === null) {
         throw new InitError(
-          `init: manytask was initialized on one thread (${state.reason ?? 'threads: 1'}); ` +
-            'threads cannot be added to the single-thread module after init',
+          'init: manytask was initialized with threads: 1, on the single-thread module; ' +
+            'threads cannot be added to it after init (initialize with the thread count you need)',
         );
       }
-      state.requested = 1;
+      state.requested = threads;
       if (options.fast !== undefined) await useFast(options.fast);
     },
   };

@@ -112,15 +112,14 @@ export class Pool implements JobRunner {
   readonly #canBlock: boolean;
   #gen = 0;
   #stopped = false;
-  #exited: Promise<void>;
+  #ended: Promise<void> | null = null;
 
-  private constructor(control: Control, supervisor: WorkerHandle, o: PoolOptions, blocks: number[], exited: Promise<void>) {
+  private constructor(control: Control, supervisor: WorkerHandle, o: PoolOptions, blocks: number[]) {
     this.#control = control;
     this.#supervisor = supervisor;
     this.#workers = o.workers;
     this.#allocator = o.allocator;
     this.#blocks = blocks;
-    this.#exited = exited;
     this.#canBlock = canBlock();
     this.#ctx = {
       kernels: o.kernels, memory: o.memory, control, thread: 0,
@@ -162,10 +161,9 @@ export class Pool implements JobRunner {
     }
     supervisor.unref();
     let ended: string | null = null;
-    const exited = new Promise<void>((resolve) => supervisor.onExit((code, error) => {
+    supervisor.onExit((code, error) => {
       ended = `the supervising worker thread ended (code ${code})${error === null ? '' : `: ${error instanceof Error ? error.message : String(error)}`}`;
-      resolve();
-    }));
+    });
 
     // Wait for every worker to be up (or to have failed).
     const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
@@ -192,7 +190,7 @@ export class Pool implements JobRunner {
       const sawWrite = k.sumSquaresF64(PROBE_FLOATS, workers[w]!.probe.write + 16);
       if (!(sawRead === expectRead && sawWrite === wrote && wrote > 0)) stale.push(w);
     }
-    const pool = new Pool(control, supervisor, o, blocks, exited);
+    const pool = new Pool(control, supervisor, o, blocks);
     const up = Atomics.load(control.i32, READY);
     if (stale.length > 0) {
       await pool.shutdown();
@@ -322,21 +320,20 @@ export class Pool implements JobRunner {
   }
 
   /** Stops the workers (idempotent); jobs run on the calling thread alone afterwards. */
-  async shutdown(): Promise<void> {
-    if (this.#stopped) return this.#exited;
+  shutdown(): Promise<void> {
+    this.#ended ??= this.#stop();
+    return this.#ended;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopped = true;
     const c = this.#control;
     Atomics.store(c.i32, STOP, 1);
     Atomics.add(c.i32, GEN, 1);
     Atomics.notify(c.i32, GEN);
-    // The workers only leave their loop; the supervisor ends them, then itself.
-    // Held (ref) meanwhile, so that awaiting this keeps a Node process alive.
-    this.#supervisor.ref();
+    // The workers leave their loop; ending the supervisor ends them (a Worker's own workers end with it).
     this.#supervisor.post({ type: 'stop' });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.#exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, 2000); })]);
-    clearTimeout(timer);
-    this.#supervisor.terminate();
+    await this.#supervisor.terminate();
     for (const p of this.#blocks) this.#allocator.free(p);
     this.#blocks.length = 0;
   }

@@ -13,9 +13,8 @@ export interface WorkerHandle {
   onExit(listener: (code: number, error: unknown) => void): void;
   /** Lets the process exit while the worker lives (node flavor). */
   unref(): void;
-  /** Keeps the process alive while the worker lives (node flavor: while it is being stopped). */
-  ref(): void;
-  terminate(): void;
+  /** Ends the worker (and the workers it started); resolves once it has ended. */
+  terminate(): Promise<void>;
 }
 
 // Not a literal in import(): web bundlers must not try to resolve it for the browser build.
@@ -45,8 +44,8 @@ export async function spawnWorker(flavor: Flavor, url: URL | string, init: unkno
       onMessage: (l) => w.on('message', l),
       onExit: (l) => w.on('exit', (code) => l(code, error)),
       unref: () => w.unref(),
-      ref: () => w.ref(),
-      terminate: () => { void w.terminate(); },
+      // Held while it ends, so that awaiting this keeps a Node process alive.
+      terminate: async () => { w.ref(); await w.terminate(); },
     };
   }
   const w = new Worker(url, { type: 'module' });
@@ -65,8 +64,7 @@ export async function spawnWorker(flavor: Flavor, url: URL | string, init: unkno
     onMessage: (l) => w.addEventListener('message', (e) => l(e.data)),
     onExit: (l) => { exitListeners.push(l); },
     unref: () => { /* a page does not exit */ },
-    ref: () => {},
-    terminate: () => { w.terminate(); end(0, null); },
+    terminate: async () => { w.terminate(); end(0, null); },
   };
 }
 

@@ -151,7 +151,7 @@ test('the single-thread module cannot grow threads after init; threads: 1 is the
   await resetRuntime();
   await init({ threads: 1 });
   assert.deepEqual(threadInfo(), { threads: 1, requested: 1, fast: false, reason: null });
-  await assert.rejects(init({ threads: 2 }), typedError(InitError, 'E_INIT', [/initialized on one thread/]));
+  await assert.rejects(init({ threads: 2 }), typedError(InitError, 'E_INIT', [/initialized with threads: 1/]));
   await resetRuntime();
   await init({ threads: 2 });
 });
