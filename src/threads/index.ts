@@ -58,6 +58,16 @@ function warnOnce(text: string): void {
   console.warn(`manytask: ${text}; running on one thread.`);
 }
 
+/**
+ * The default thread count: the machine's cores, at most DEFAULT_MAX_THREADS;
+ * in a browser one less (at least 1), leaving a core to the page's own thread
+ * so that it keeps drawing while the kernels run.
+ */
+async function defaultThreads(): Promise<number> {
+  const n = await cores();
+  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, nodeLike() ? n : n - 1));
+}
+
 /** The machine's cores, where the runtime says. */
 async function cores(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
@@ -122,7 +132,12 @@ function sibling(file: string, source: WasmSource | undefined, platform: Platfor
 interface State {
   requested: number;
   fast: boolean;
+  /** Why fewer threads run than asked (or no fast mode), for threadInfo(). */
   reason: string | null;
+  /** Why this runtime cannot have worker threads at all (then asking for more changes nothing). */
+  noThreads: string | null;
+  /** Whether that goes without saying (Cloudflare Workers: no threads by design). */
+  silent: boolean;
 }
 
 /** Instantiates the relaxed GEMM on `memory` with its own scratch; a reason where relaxed SIMD or the file is missing. */
@@ -136,7 +151,7 @@ async function relaxedGemm(
     const module = await compileSource(url, platform);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const x = instance.exports as unknown as { gemm: Kernels['gemm']; gemmScratchBytes(): number; setGemmScratch(p: number): void };
-    x.setGemmScratch(allocator.alloc(x.gemmScratchBytes(), 'the relaxed GEMM\'s scratch'));
+    x.setGemmScratch(allocator.reserve(x.gemmScratchBytes(), 'the relaxed GEMM\'s scratch'));
     return { module, gemm: x.gemm };
   } catch (err) {
     return { module: null, problem: `could not load ${file}: ${err instanceof Error ? err.message : String(err)}` };
@@ -173,17 +188,20 @@ class KernelSet {
 
 export const threadSupport: ThreadSupport = {
   async load(options, source, platform, single) {
-    const requested = options.threads ?? Math.min(DEFAULT_MAX_THREADS, MAX_THREADS, await cores());
-    const state: State = { requested, fast: false, reason: null };
+    const requested = options.threads ?? await defaultThreads();
+    const env = environment();
+    const state: State = {
+      requested, fast: false, reason: null, noThreads: env.flavor === null ? env.problem : null, silent: env.flavor === null && env.silent,
+    };
     // A source init was given is loaded first: it must be manytask.wasm (and its errors are init's errors);
     // the threaded module is then looked for beside it.
     const given = source === undefined ? null : await single();
     if (requested > 1 && platform.module !== 'inference') {
-      const env = environment();
       const moduleUrl = sibling(THREADED_FILE, source, platform);
       const workerUrl = sibling(WORKER_FILE, source, platform);
       if (env.flavor === null) {
-        if (!env.silent) { warnOnce(env.problem); state.reason = env.problem; } else state.reason = env.problem;
+        if (!env.silent) warnOnce(env.problem);
+        state.reason = env.problem;
       } else if (moduleUrl === null || workerUrl === null) {
         state.reason = 'init() was given the module itself, not where to find it: pass its URL (or nothing) to use worker threads';
       } else {
@@ -197,12 +215,14 @@ export const threadSupport: ThreadSupport = {
         if (module !== null) return threaded(module, workerUrl, env.flavor, state, options.fast ?? false, source, platform);
       }
     }
-    return singleThread(given ?? await single(), state, options.fast ?? false, source, platform);
+    return singleThread(given ?? await single(), state, options.fast ?? false, source, platform, options.threads === undefined);
   },
 };
 
 /** The single-thread module: chunked kernels on the calling thread; reconfigure can only toggle fast mode. */
-async function singleThread(rt: Runtime, state: State, fast: boolean, source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
+async function singleThread(
+  rt: Runtime, state: State, fast: boolean, source: WasmSource | undefined, platform: Platform, initialDefault: boolean,
+): Promise<Runtime> {
   const set = new KernelSet(rt.kernels, rt.allocator, rt.memory);
   const runner = new LocalRunner(rt.kernels, rt.memory);
   let relaxed: Kernels['gemm'] | null = null;
@@ -221,11 +241,14 @@ async function singleThread(rt: Runtime, state: State, fast: boolean, source: Wa
     shutdown: async () => {},
     reconfigure: async (options) => {
       const threads = options.threads ?? state.requested;
-      // Where this runtime has no threads (the reason says why), asking again changes nothing, as at init.
-      if (threads > 1 && state.reason === null) {
+      if (threads > 1 && state.noThreads !== null) {
+        // No threads here whatever is asked: as at init, one thread, and the reason says why.
+        if (state.reason === null && !state.silent) warnOnce(state.noThreads);
+        state.reason = state.noThreads;
+      } else if (threads > 1 && state.requested <= 1) {
         throw new InitError(
-          'init: manytask was initialized with threads: 1, on the single-thread module; ' +
-            'threads cannot be added to it after init (initialize with the thread count you need)',
+          `init: manytask was initialized on one thread (threads: ${state.requested}${initialDefault ? ', the default here' : ''}), ` +
+            'on the single-thread module; threads cannot be added to it after init: initialize with the thread count you need',
         );
       }
       state.requested = threads;
@@ -252,7 +275,7 @@ async function threaded(
     throw new InitError(`${THREADED_FILE} is not manytask's threaded kernel module (it lacks the manytask exports)`);
   }
   const allocator = new Allocator(memory, raw.heapBase());
-  raw.setGemmScratch(allocator.alloc(raw.gemmScratchBytes(), 'the GEMM scratch'));
+  raw.setGemmScratch(allocator.reserve(raw.gemmScratchBytes(), 'the GEMM scratch'));
   const set = new KernelSet(guardKernels(instance.exports as unknown as Record<string, unknown>), allocator, memory);
 
   let relaxed: { module: WebAssembly.Module; gemm: Kernels['gemm'] } | null = null;

@@ -136,7 +136,7 @@ export class Pool implements JobRunner {
     const control = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
     const k = o.kernels;
     const blocks: number[] = [];
-    const block = (bytes: number) => { const p = o.allocator.alloc(bytes, 'a worker thread\'s scratch'); blocks.push(p); return p; };
+    const block = (bytes: number) => { const p = o.allocator.reserve(bytes, 'a worker thread\'s scratch'); blocks.push(p); return p; };
     const scratchBytes = k.gemmScratchBytes();
     const read = block(PROBE_FLOATS * 4 + 16);
     k.rngSeed(read, PROBE_SEED, 0);
