@@ -30,6 +30,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { assignRunsOf } from '../threads/parallel.js';
 import {
   CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF32, readI32, requireDistinctRows,
   seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
@@ -122,11 +123,14 @@ export class LloydState {
   #ppScratch = 0;
   #idxScratch = 0;
   #chosen = 0;
+  /** The state whose seeding scratch this one uses (restarts run side by side share it). */
+  readonly #seeder: LloydState;
 
   /** xNorms: the rows' squared norms if already at hand (checkSpread's), else computed here. */
-  constructor(ws: Workspace, x: Staged, k: number, xNorms?: number) {
+  constructor(ws: Workspace, x: Staged, k: number, xNorms?: number, seeder?: LloydState) {
     const kern = runtime('KMeans').kernels;
     this.#ws = ws;
+    this.#seeder = seeder ?? this;
     this.n = x.rows; this.d = x.cols; this.k = k; this.x = x.ptr;
     this.labels = ws.floats(x.rows);
     this.minDist = ws.floats(x.rows);
@@ -145,14 +149,15 @@ export class LloydState {
   /** Writes initial centres (centred coordinates) into `centers`. */
   seed(kern: Kernels, init: InitChoice, shift: Float64Array, rng: number): void {
     const { n, d, k } = this;
-    if (this.#chosen === 0) this.#chosen = this.#ws.floats(k);
+    const s = this.#seeder;
+    if (s.#chosen === 0) s.#chosen = s.#ws.floats(k);
     if (init.method === 'k-means++') {
-      if (this.#ppScratch === 0) this.#ppScratch = this.#ws.alloc(kern.kmeansPlusPlusScratchBytes(n));
-      kern.kmeansPlusPlus(n, d, k, this.x, plusPlusTrials(k), rng, this.centers, this.#chosen, this.#ppScratch);
+      if (s.#ppScratch === 0) s.#ppScratch = s.#ws.alloc(kern.kmeansPlusPlusScratchBytes(n));
+      kern.kmeansPlusPlus(n, d, k, this.x, plusPlusTrials(k), rng, this.centers, s.#chosen, s.#ppScratch);
     } else if (init.method === 'random') {
-      if (this.#idxScratch === 0) this.#idxScratch = this.#ws.floats(n);
-      kern.kmeansSampleDistinct(rng, n, k, this.#idxScratch, this.#chosen);
-      kern.gatherRows(k, d, this.x, this.#chosen, this.centers);
+      if (s.#idxScratch === 0) s.#idxScratch = s.#ws.floats(n);
+      kern.kmeansSampleDistinct(rng, n, k, s.#idxScratch, s.#chosen);
+      kern.gatherRows(k, d, this.x, s.#chosen, this.centers);
     } else {
       const c = init.centers!;
       const heap = heapF32();
@@ -166,28 +171,68 @@ export class LloydState {
    * Lloyd's iterations from the current centres. Returns the iteration count
    * and the exact inertia; labels and centres are left in their buffers.
    */
-  run(kern: Kernels, maxIter: number, tolAbs: number): { nIter: number; inertia: number; strict: boolean } {
-    const { n, d, k, x, xNorms, labels, minDist, sums, counts, scratch, centers } = this;
-    // kmeansAssign keeps sums and counts in step with the labels: no row in any cluster yet.
-    new Int32Array(heapF32().buffer, labels, n).fill(-1);
-    new Float64Array(heapF32().buffer, sums, k * d).fill(0);
-    new Int32Array(heapF32().buffer, counts, k).fill(0);
-    let strict = false;
-    let it = 0;
-    while (it < maxIter) {
-      it++;
-      const changed = kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch);
-      if (changed === 0) { strict = true; break; }
-      const moved = kern.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
-      const shift = kern.kmeansUpdate(k, d, sums, counts, centers);
-      // Relocation moved rows in the totals but not in the labels: back in step.
-      if (moved > 0) kern.kmeansLabelSums(n, d, k, x, labels, sums, counts);
-      if (shift <= tolAbs) break;
-    }
-    if (!strict) kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, 0, 0, scratch);
-    const inertia = kern.kmeansRowDistances(n, d, x, centers, labels, 0);
-    return { nIter: it, inertia, strict };
+  run(kern: Kernels, maxIter: number, tolAbs: number): LloydRun {
+    return LloydState.runAll(kern, [this], maxIter, tolAbs)[0]!;
   }
+
+  /**
+   * `run` for several states over the same points (k-means restarts) side by
+   * side: each iteration assigns every unfinished state in one job, so the
+   * restarts share the threads (src/threads/parallel.ts). Each state ends
+   * exactly as its own `run` would have left it.
+   */
+  static runAll(kern: Kernels, states: readonly LloydState[], maxIter: number, tolAbs: number): LloydRun[] {
+    const { n, d, k, x, xNorms } = states[0]!;
+    const assignRuns = assignRunsOf(kern, (i) => states[i]!.scratch);
+    const assign = (live: readonly LloydState[], withSums: boolean): number[] => live.length === 1
+      ? [kern.kmeansAssign(n, d, k, x, xNorms, live[0]!.centers, live[0]!.labels, live[0]!.minDist,
+        withSums ? live[0]!.sums : 0, withSums ? live[0]!.counts : 0, live[0]!.scratch)]
+      : assignRuns(n, d, k, x, xNorms, live.map((s) => ({
+        centers: s.centers, labels: s.labels, minDist: s.minDist, sums: withSums ? s.sums : 0, counts: withSums ? s.counts : 0,
+      })));
+    for (const s of states) {
+      // kmeansAssign keeps sums and counts in step with the labels: no row in any cluster yet.
+      new Int32Array(heapF32().buffer, s.labels, n).fill(-1);
+      new Float64Array(heapF32().buffer, s.sums, k * d).fill(0);
+      new Int32Array(heapF32().buffer, s.counts, k).fill(0);
+    }
+    const out = states.map(() => ({ nIter: 0, inertia: 0, strict: false, done: false }));
+    for (let it = 1; it <= maxIter; it++) {
+      const live = states.filter((_, i) => !out[i]!.done);
+      if (live.length === 0) break;
+      const changed = assign(live, true);
+      live.forEach((s, j) => {
+        const r = out[states.indexOf(s)]!;
+        r.nIter = it;
+        if (changed[j] === 0) { r.strict = true; r.done = true; return; }
+        const moved = kern.kmeansRelocateEmpty(n, d, k, x, s.labels, s.minDist, s.sums, s.counts);
+        const shift = kern.kmeansUpdate(k, d, s.sums, s.counts, s.centers);
+        // Relocation moved rows in the totals but not in the labels: back in step.
+        if (moved > 0) kern.kmeansLabelSums(n, d, k, x, s.labels, s.sums, s.counts);
+        if (shift <= tolAbs) r.done = true;
+      });
+    }
+    const loose = states.filter((_, i) => !out[i]!.strict);
+    if (loose.length > 0) assign(loose, false);
+    return states.map((s, i) => ({
+      nIter: out[i]!.nIter, strict: out[i]!.strict, inertia: kern.kmeansRowDistances(n, d, x, s.centers, s.labels, 0),
+    }));
+  }
+}
+
+/** What one run of Lloyd's algorithm ended with. */
+export interface LloydRun {
+  readonly nIter: number;
+  readonly inertia: number;
+  readonly strict: boolean;
+}
+
+/** Rows × restarts up to which k-means restarts run side by side (each restart holds 8 bytes a row). */
+const SIDE_BY_SIDE_ROWS = 1 << 22;
+
+/** Whether nInit restarts over n rows run side by side: only with worker threads to share, and memory to spare. */
+function sideBySide(where: string, nInit: number, n: number): boolean {
+  return nInit > 1 && n * nInit <= SIDE_BY_SIDE_ROWS && (runtime(where).threads?.info().threads ?? 1) > 1;
 }
 
 /** Column means (the shift) and the mean feature variance of x, from the kernel (f64). */
@@ -282,16 +327,20 @@ export class KMeans {
       const rngState = new RngState(this.seed, CLUSTER_STREAM);
       const rng = rngState.enter(ws);
       let best: { centers: Float32Array; labels: Int32Array; inertia: number; nIter: number } | null = null;
-      for (let r = 0; r < this.nInit; r++) {
-        state.seed(kern, this.#init, shift, rng);
-        const run = state.run(kern, this.maxIter, this.tol * meanVariance);
+      const keep = (s: LloydState, run: LloydRun) => {
         if (best === null || run.inertia < best.inertia) {
-          best = {
-            centers: readF32(state.centers, this.k * x.cols),
-            labels: readI32(state.labels, x.rows),
-            inertia: run.inertia,
-            nIter: run.nIter,
-          };
+          best = { centers: readF32(s.centers, this.k * x.cols), labels: readI32(s.labels, x.rows), inertia: run.inertia, nIter: run.nIter };
+        }
+      };
+      if (sideBySide(where, this.nInit, x.rows)) {
+        // The restarts side by side, one state each (seeded in order: the same draws as one after another).
+        const states = [state, ...Array.from({ length: this.nInit - 1 }, () => new LloydState(ws, x, this.k, norms, state))];
+        for (const s of states) s.seed(kern, this.#init, shift, rng);
+        LloydState.runAll(kern, states, this.maxIter, this.tol * meanVariance).forEach((run, r) => keep(states[r]!, run));
+      } else {
+        for (let r = 0; r < this.nInit; r++) {
+          state.seed(kern, this.#init, shift, rng);
+          keep(state, state.run(kern, this.maxIter, this.tol * meanVariance));
         }
       }
       this.#centers = best!.centers;

@@ -21,7 +21,7 @@ import type { Allocator } from '../runtime/allocator.js';
 import type { JobRunner } from './pool.js';
 import {
   ACT, ASSIGN, DISTANCES, ESTEP, GEMM, JOB_ACT_FORWARD, JOB_GEMM, JOB_GMM_ESTEP, JOB_KMEANS_ASSIGN,
-  JOB_KMEANS_DISTANCES, JOB_ROW_MSE, ROW_MSE, taskCount,
+  JOB_KMEANS_DISTANCES, JOB_ROW_MSE, ROW_MSE, RUN, RUN_FIELDS, taskCount,
 } from './tasks.js';
 
 /** Multiply-adds below which a GEMM runs on one thread (dispatch costs more than it saves; bench/threads.mjs). */
@@ -35,17 +35,30 @@ export const ASSIGN_SPLIT_MACS = 1 << 17;
 /** Elementwise activations: at least this many elements per part, and the split only above twice that. */
 const ACT_SPLIT_MIN = 1 << 16;
 
-/** Chunks of the row-sum kernels: at least CHUNK_MIN rows, at most MAX_CHUNKS chunks. */
-const KMEANS_CHUNK_MIN = 1024;
+/**
+ * Chunks of the row-sum kernels: at most MAX_CHUNKS; a k-means chunk is a
+ * multiple of 1024 rows (the assignment's blocks stay whole) and at least
+ * CHUNK_MACS multiply-adds of work (a task costs about a microsecond to hand
+ * out; the zip codes, d = 2 and k = 8, would otherwise take 1024-row chunks of
+ * 2 µs); a GMM chunk at least 256 rows (a row costs k Gaussians).
+ */
+const KMEANS_BLOCK = 1024;
+const CHUNK_MACS = 1 << 17;
 const GMM_CHUNK_MIN = 256;
 const MAX_CHUNKS = 64;
 
 /**
- * Rows per chunk for n rows: a multiple of `min` (so k-means' 1024-row blocks
- * stay whole), set by n alone. The last chunk takes the rest (taskCount).
+ * Rows per chunk for n rows: a multiple of `min`, at least `min`, set by n (and
+ * the caller's `min`) alone, never by the thread count. The last chunk takes
+ * the rest (taskCount).
  */
 export function chunkRows(n: number, min: number): number {
   return Math.max(min, Math.ceil(n / MAX_CHUNKS / min) * min);
+}
+
+/** Rows per chunk of a k-means assignment of n rows, d features and k centres. */
+export function kmeansChunkRows(n: number, d: number, k: number): number {
+  return chunkRows(n, Math.ceil(Math.max(1, CHUNK_MACS / (d * k)) / KMEANS_BLOCK) * KMEANS_BLOCK);
 }
 
 /** Rows per part when `rows` rows are split over `threads` threads: a multiple of `multiple`, at least `min`. */
@@ -81,11 +94,10 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     runner.run(JOB_GEMM, taskCount(M, per));
   };
 
-  const kmeansAssign: Kernels['kmeansAssign'] = (n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch) => {
-    const per = chunkRows(n, KMEANS_CHUNK_MIN);
+  const kmeansAssignRuns: AssignRuns = (n, d, k, x, xNorms, runs) => {
+    const per = kmeansChunkRows(n, d, k);
     const chunks = taskCount(n, per);
-    const split = runner.threads > 1 && n * d * k >= ASSIGN_SPLIT_MACS;
-    if (chunks === 1 && !split) return base.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch);
+    const split = runner.threads > 1 && n * d * k * runs.length >= ASSIGN_SPLIT_MACS;
     const scratchStride = roundUp(base.kmeansScratchBytes(d, k), 16);
     const sumBytes = k * d * 8;
     const deltaStride = roundUp(sumBytes + k * 4, 16);
@@ -93,34 +105,50 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'k-means chunk sums'); blocks.push(p); return p; };
     try {
       const threadScratch = block(scratchStride * (split ? runner.capacity : 1));
-      const deltas = sums !== 0 && chunks > 1 ? block(deltaStride * (chunks - 1)) : 0;
-      const changed = block(chunks * 4);
+      const table = block(runs.length * RUN_FIELDS * 4);
+      const rows = runs.map((r) => ({
+        ...r, deltas: r.sums !== 0 && chunks > 1 ? block(deltaStride * (chunks - 1)) : 0, changed: block(chunks * 4),
+      }));
+      const t = new Int32Array(memory.buffer, table, runs.length * RUN_FIELDS);
+      rows.forEach((r, i) => {
+        const o = i * RUN_FIELDS;
+        t[o + RUN.centers] = r.centers; t[o + RUN.labels] = r.labels; t[o + RUN.minDist] = r.minDist;
+        t[o + RUN.sums] = r.sums; t[o + RUN.counts] = r.counts; t[o + RUN.deltas] = r.deltas; t[o + RUN.changed] = r.changed;
+      });
       const g = runner.args;
       g[ASSIGN.n] = n; g[ASSIGN.d] = d; g[ASSIGN.k] = k; g[ASSIGN.x] = x; g[ASSIGN.xNorms] = xNorms;
-      g[ASSIGN.centers] = centers; g[ASSIGN.labels] = labels; g[ASSIGN.minDist] = minDist; g[ASSIGN.sums] = sums;
-      g[ASSIGN.counts] = counts; g[ASSIGN.scratch] = threadScratch; g[ASSIGN.scratchStride] = scratchStride;
-      g[ASSIGN.chunkRows] = per; g[ASSIGN.deltas] = deltas; g[ASSIGN.deltaStride] = deltaStride; g[ASSIGN.changed] = changed;
-      if (split) runner.run(JOB_KMEANS_ASSIGN, chunks); else runner.runLocal(JOB_KMEANS_ASSIGN, chunks);
+      g[ASSIGN.scratch] = threadScratch; g[ASSIGN.scratchStride] = scratchStride; g[ASSIGN.chunkRows] = per;
+      g[ASSIGN.deltaStride] = deltaStride; g[ASSIGN.runs] = table;
+      if (split) runner.run(JOB_KMEANS_ASSIGN, chunks * runs.length); else runner.runLocal(JOB_KMEANS_ASSIGN, chunks * runs.length);
       const buffer = memory.buffer;
-      if (deltas !== 0) {
-        // The chunks' totals, added in chunk order.
-        const total = new Float64Array(buffer, sums, k * d);
-        const size = new Int32Array(buffer, counts, k);
-        for (let ch = 1; ch < chunks; ch++) {
-          const at = deltas + (ch - 1) * deltaStride;
-          const ds = new Float64Array(buffer, at, k * d);
-          const dc = new Int32Array(buffer, at + sumBytes, k);
-          for (let j = 0; j < k * d; j++) total[j]! += ds[j]!;
-          for (let j = 0; j < k; j++) size[j]! += dc[j]!;
+      return rows.map((r) => {
+        if (r.deltas !== 0) {
+          // The chunks' totals, added in chunk order.
+          const total = new Float64Array(buffer, r.sums, k * d);
+          const size = new Int32Array(buffer, r.counts, k);
+          for (let ch = 1; ch < chunks; ch++) {
+            const at = r.deltas + (ch - 1) * deltaStride;
+            const ds = new Float64Array(buffer, at, k * d);
+            const dc = new Int32Array(buffer, at + sumBytes, k);
+            for (let j = 0; j < k * d; j++) total[j]! += ds[j]!;
+            for (let j = 0; j < k; j++) size[j]! += dc[j]!;
+          }
         }
-      }
-      let moved = 0;
-      const ch = new Int32Array(buffer, changed, chunks);
-      for (let i = 0; i < chunks; i++) moved += ch[i]!;
-      return moved;
+        let moved = 0;
+        const ch = new Int32Array(buffer, r.changed, chunks);
+        for (let i = 0; i < chunks; i++) moved += ch[i]!;
+        return moved;
+      });
     } finally {
       for (const p of blocks) allocator.free(p);
     }
+  };
+
+  const kmeansAssign: Kernels['kmeansAssign'] = (n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch) => {
+    if (taskCount(n, kmeansChunkRows(n, d, k)) === 1) {
+      return base.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch);
+    }
+    return kmeansAssignRuns(n, d, k, x, xNorms, [{ centers, labels, minDist, sums, counts }])[0]!;
   };
 
   const gmmEStep: Kernels['gmmEStep'] = (n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch) => {
@@ -195,7 +223,38 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     runner.run(JOB_ACT_FORWARD, taskCount(n, per));
   };
 
-  return { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, kmeansDistances, rowMeanSquaredError, actForward };
+  const kernels: ParallelKernels = { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, kmeansDistances, rowMeanSquaredError, actForward };
+  kernels.kmeansAssignRuns = kmeansAssignRuns;
+  return kernels;
+}
+
+/** One run of kmeansAssignRuns: a k-means restart's buffers (as kmeansAssign's arguments). */
+export interface AssignRun {
+  readonly centers: number;
+  readonly labels: number;
+  readonly minDist: number;
+  readonly sums: number;
+  readonly counts: number;
+}
+
+/**
+ * kmeansAssign for several runs over the same points (k-means restarts), their
+ * chunks in one job; returns each run's count of changed labels. Each run gets
+ * exactly what kmeansAssign alone would give it.
+ */
+export type AssignRuns = (n: number, d: number, k: number, x: number, xNorms: number, runs: readonly AssignRun[]) => number[];
+
+type ParallelKernels = Kernels & { kmeansAssignRuns?: AssignRuns };
+
+/**
+ * The runtime's kmeansAssignRuns, or, on kernels without it, the runs one after
+ * another through kmeansAssign (the same results).
+ */
+export function assignRunsOf(kernels: Kernels, scratch: (run: number) => number): AssignRuns {
+  const own = (kernels as ParallelKernels).kmeansAssignRuns;
+  if (own !== undefined) return own;
+  return (n, d, k, x, xNorms, runs) =>
+    runs.map((r, i) => kernels.kmeansAssign(n, d, k, x, xNorms, r.centers, r.labels, r.minDist, r.sums, r.counts, scratch(i)));
 }
 
 function roundUp(n: number, to: number): number {

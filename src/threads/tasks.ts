@@ -60,10 +60,10 @@ export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep
 
 // Argument slots, per job kind (offsets from I32_ARGS / F64_ARGS).
 export const GEMM = { transA: 0, transB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, bias: 11, act: 12, rowsPerTask: 13, alpha: 0, beta: 1 } as const;
-export const ASSIGN = {
-  n: 0, d: 1, k: 2, x: 3, xNorms: 4, centers: 5, labels: 6, minDist: 7, sums: 8, counts: 9,
-  scratch: 10, scratchStride: 11, chunkRows: 12, deltas: 13, deltaStride: 14, changed: 15,
-} as const;
+export const ASSIGN = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, scratch: 5, scratchStride: 6, chunkRows: 7, deltaStride: 8, runs: 9 } as const;
+/** One run of a k-means assignment job: i32 pointers, RUN_FIELDS per run (`changed`: an i32 per chunk). */
+export const RUN = { centers: 0, labels: 1, minDist: 2, sums: 3, counts: 4, deltas: 5, changed: 6 } as const;
+export const RUN_FIELDS = 7;
 export const DISTANCES = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, centers: 5, out: 6, scratch: 7, scratchStride: 8, rowsPerTask: 9 } as const;
 export const ESTEP = {
   n: 0, d: 1, k: 2, covType: 3, x: 4, means: 5, prec: 6, logDet: 7, logWeights: 8, resp: 9, logProbNorm: 10,
@@ -106,21 +106,26 @@ const gemmTask: Task = (ctx, t) => {
     a, lda, arg(ctx, A.b), arg(ctx, A.ldb), farg(ctx, A.beta), arg(ctx, A.c) + r0 * ldc * 4, ldc, arg(ctx, A.bias), arg(ctx, A.act));
 };
 
-const assignTask: Task = (ctx, c) => {
+// Task t assigns chunk t % chunks of run ⌊t / chunks⌋. Runs (k-means restarts)
+// share the points; each has its own row of RUN_FIELDS pointers in `runs`.
+const assignTask: Task = (ctx, t) => {
   const A = ASSIGN;
   const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k), per = arg(ctx, A.chunkRows);
+  const chunks = taskCount(n, per);
+  const r = Math.floor(t / chunks), c = t % chunks;
+  const run = new Int32Array(ctx.memory.buffer, arg(ctx, A.runs) + r * RUN_FIELDS * 4, RUN_FIELDS);
   const [r0, r1] = rowRange(c, per, n);
-  let sums = arg(ctx, A.sums), counts = arg(ctx, A.counts);
+  let sums = run[RUN.sums]!, counts = run[RUN.counts]!;
   if (sums !== 0 && c > 0) {
     // Chunk c > 0 moves its rows in its own zeroed totals; the caller adds them in chunk order.
-    sums = arg(ctx, A.deltas) + (c - 1) * arg(ctx, A.deltaStride);
+    sums = run[RUN.deltas]! + (c - 1) * arg(ctx, A.deltaStride);
     counts = sums + k * d * 8;
     new Uint8Array(ctx.memory.buffer, sums, k * d * 8 + k * 4).fill(0);
   }
-  const changed = ctx.kernels.kmeansAssign(r1 - r0, d, k, arg(ctx, A.x) + r0 * d * 4, arg(ctx, A.xNorms) + r0 * 4, arg(ctx, A.centers),
-    arg(ctx, A.labels) + r0 * 4, arg(ctx, A.minDist) + r0 * 4, sums, counts,
+  const changed = ctx.kernels.kmeansAssign(r1 - r0, d, k, arg(ctx, A.x) + r0 * d * 4, arg(ctx, A.xNorms) + r0 * 4, run[RUN.centers]!,
+    run[RUN.labels]! + r0 * 4, run[RUN.minDist]! + r0 * 4, sums, counts,
     arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride));
-  new Int32Array(ctx.memory.buffer, arg(ctx, A.changed), c + 1)[c] = changed;
+  new Int32Array(ctx.memory.buffer, run[RUN.changed]!, c + 1)[c] = changed;
 };
 
 const distancesTask: Task = (ctx, t) => {
