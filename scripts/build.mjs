@@ -67,8 +67,9 @@ await esbuild.build({
     web: 'src/entries/web.ts',
     workerd: 'src/entries/workerd.ts',
     internal: 'src/internal.ts',
-    // What every worker thread runs (src/threads/), found beside the entries at run time.
+    // What the worker threads run (src/threads/, src/sweep/), found beside the entries at run time.
     worker: 'src/threads/worker.ts',
+    'sweep-worker': 'src/sweep/worker.ts',
   },
   ...entryBuild,
   external: ['./manytask.wasm', 'node:*'],

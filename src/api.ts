@@ -13,6 +13,8 @@ export type { ErrorCode } from './runtime/errors.js';
 export type { WasmSource, InitOptions, ThreadInfo } from './runtime/module.js';
 export { MAX_THREADS } from './runtime/module.js';
 export { threadInfo, shutdown } from './threads/index.js';
+export { sweep } from './sweep/index.js';
+export type { SweepOptions, SweepRun } from './sweep/index.js';
 export { isInitialized } from './runtime/module.js';
 export { Network, type NetworkOptions } from './nn/network.js';
 export { Layer, Dense, ActivationLayer as Activation, Dropout, LayerNorm, Sequential } from './nn/layers.js';

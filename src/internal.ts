@@ -4,7 +4,7 @@ export { runtime, heapF32, resetRuntime } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
 export { matchClusters } from './mtl/model.js';
-export { jobRunner } from './threads/index.js';
+export { jobRunner, jobWorkerSetup } from './threads/index.js';
 export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';
 export * as jobs from './threads/tasks.js';

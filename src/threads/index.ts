@@ -188,6 +188,7 @@ class KernelSet {
 
 export const threadSupport: ThreadSupport = {
   async load(options, source, platform, single) {
+    lastLoad = { source, platform };
     const requested = options.threads ?? await defaultThreads();
     const env = environment();
     const state: State = {
@@ -335,6 +336,37 @@ async function threaded(
     },
   };
   return { kernels: set.kernels, memory, allocator, threads: control };
+}
+
+// Where the runtime loaded last came from: a sweep's workers load the single-thread module from there.
+let lastLoad: { source: WasmSource | undefined; platform: Platform } | null = null;
+
+/**
+ * What a worker that runs whole jobs on its own memory (a sweep's) needs: the
+ * single-thread kernel module, the script `file` beside the entry, and how to
+ * start it. Null where there are no workers, or the module cannot be sent on
+ * (init() was given a Response).
+ */
+export async function jobWorkerSetup(file: string): Promise<{ module: WebAssembly.Module; url: URL; flavor: Flavor } | null> {
+  const load = lastLoad;
+  if (load === null) return null;
+  const env = environment();
+  if (env.flavor === null) return null;
+  const { source, platform } = load;
+  const url = sibling(file, source, platform);
+  if (url === null && !(source instanceof WebAssembly.Module)) return null;
+  const scriptUrl = url ?? platform.locate?.(file) ?? null;
+  if (scriptUrl === null) return null;
+  try {
+    let module: WebAssembly.Module;
+    if (source instanceof WebAssembly.Module) module = source;
+    else if (source === undefined) module = await compileSource(await platform.defaultSource(), platform);
+    else if (source instanceof URL || typeof source === 'string' || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) module = await compileSource(source, platform);
+    else return null;
+    return { module, url: scriptUrl, flavor: env.flavor };
+  } catch {
+    return null;
+  }
 }
 
 // The job runner of the runtime loaded last: for manytask's own tests and benchmarks (src/internal.ts).

@@ -68,15 +68,40 @@ export async function spawnWorker(flavor: Flavor, url: URL | string, init: unkno
   };
 }
 
-/** Whether this thread is a worker of the node flavor, and its start-up data. */
-export async function nodeWorkerData(): Promise<{ data: unknown; post: (m: unknown) => void; onMessage: (l: (m: unknown) => void) => void } | null> {
+/** This thread's side of its worker: the start-up data, and messages to and from the thread that started it. */
+export interface WorkerPort {
+  readonly data: unknown;
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+/**
+ * The start-up data and the parent's port, in a worker of either flavor: a
+ * node:worker_threads worker gets it as workerData, a Web Worker as its first message.
+ */
+export async function workerPort(): Promise<WorkerPort> {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (typeof proc?.versions?.node !== 'string') return null;
-  const wt = (await import(WORKER_THREADS)) as {
-    isMainThread: boolean; workerData: unknown;
-    parentPort: { postMessage(m: unknown): void; on(e: 'message', l: (m: unknown) => void): void } | null;
+  if (typeof proc?.versions?.node === 'string') {
+    const wt = (await import(WORKER_THREADS)) as {
+      isMainThread: boolean; workerData: unknown;
+      parentPort: { postMessage(m: unknown): void; on(e: 'message', l: (m: unknown) => void): void } | null;
+    };
+    if (!wt.isMainThread && wt.parentPort !== null) {
+      const port = wt.parentPort;
+      return { data: wt.workerData, post: (m) => port.postMessage(m), onMessage: (l) => port.on('message', l) };
+    }
+  }
+  const scope = globalThis as unknown as {
+    addEventListener(t: 'message', l: (e: MessageEvent) => void): void;
+    postMessage(m: unknown): void;
   };
-  if (wt.isMainThread || wt.parentPort === null) return null;
-  const port = wt.parentPort;
-  return { data: wt.workerData, post: (m) => port.postMessage(m), onMessage: (l) => port.on('message', l) };
+  return new Promise((resolve) => {
+    const listeners: ((m: unknown) => void)[] = [];
+    let first = true;
+    scope.addEventListener('message', (e) => {
+      if (!first) { for (const l of listeners) l(e.data); return; }
+      first = false;
+      resolve({ data: e.data, post: (m) => scope.postMessage(m), onMessage: (l) => listeners.push(l) });
+    });
+  });
 }

@@ -17,7 +17,7 @@ import {
   wakeCaller, type Control,
 } from './control.js';
 import { JOB_KERNELS, TASKS, type TaskContext, type TaskKernels } from './tasks.js';
-import { nodeWorkerData, spawnWorker, type Flavor, type WorkerHandle } from './spawn.js';
+import { spawnWorker, workerPort, type Flavor, type WorkerHandle } from './spawn.js';
 
 /** What a kernel worker needs; the supervisor passes it on with the worker's index and scratch. */
 export interface KernelWorkerInit {
@@ -50,26 +50,11 @@ const RESTARTS_PER_WORKER = 3;
 class WorkerDeath extends Error {}
 
 async function start(): Promise<void> {
-  const node = await nodeWorkerData();
-  if (node !== null) return run(node.data, node.post, node.onMessage);
-  // A Web Worker: the first message is the start-up data.
-  const scope = globalThis as unknown as {
-    addEventListener(t: 'message', l: (e: MessageEvent) => void, o?: object): void;
-    postMessage(m: unknown): void;
-  };
-  const listeners: ((m: unknown) => void)[] = [];
-  let first = true;
-  scope.addEventListener('message', (e) => {
-    if (first) { first = false; void run(e.data, (m) => scope.postMessage(m), (l) => listeners.push(l)); return; }
-    for (const l of listeners) l(e.data);
-  });
-}
-
-async function run(data: unknown, post: (m: unknown) => void, onMessage: (l: (m: unknown) => void) => void): Promise<void> {
-  const init = data as SupervisorInit | KernelWorkerInit | { role: string };
-  if (init.role === 'supervisor') return supervise(init as SupervisorInit, onMessage);
+  const port = await workerPort();
+  const init = port.data as SupervisorInit | KernelWorkerInit | { role: string };
+  if (init.role === 'supervisor') return supervise(init as SupervisorInit, port.onMessage);
   if (init.role === 'kernel') return kernelWorker(init as KernelWorkerInit);
-  post({ error: `manytask worker: unknown role ${String(init.role)}` });
+  port.post({ error: `manytask worker: unknown role ${String(init.role)}` });
 }
 
 function supervise(init: SupervisorInit, onMessage: (l: (m: unknown) => void) => void): void {
