@@ -24,8 +24,13 @@ import {
   JOB_KMEANS_DISTANCES, JOB_ROW_MSE, ROW_MSE, RUN, RUN_FIELDS, taskCount,
 } from './tasks.js';
 
-/** Multiply-adds below which a GEMM runs on one thread (dispatch costs more than it saves; bench/threads.mjs). */
-export const GEMM_SPLIT_MACS = 1 << 19;
+/**
+ * Multiply-adds below which a GEMM runs on one thread. Splitting in two saves
+ * half the GEMM's time and costs a worker's wake-up round trip (npm run bench --
+ * threads: "a task a worker must run", 10–30 µs on this 2-core machine); at
+ * 25 G multiply-adds a second that breaks even near 2^19 to 2^20 multiply-adds.
+ */
+export const GEMM_SPLIT_MACS = 1 << 20;
 /** A GEMM part never has fewer rows than this (a multiple of 4; see above). */
 export const GEMM_MIN_ROWS = 16;
 /** Row-split kernels: at least this many rows per part. */
