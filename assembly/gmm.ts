@@ -9,8 +9,15 @@
 //                 COV_FULL       k × d × d  W = L⁻¹ (lower triangular, row-major,
 //                                zeros above the diagonal) where Σ = L·Lᵀ, so that
 //                                (x − μ)ᵀ Σ⁻¹ (x − μ) = ‖W (x − μ)‖²
-//   logDet      k       log det W = −½ log det Σ
+//                 COV_TIED       d × d   one W as for COV_FULL, shared by every
+//                                component (stride 0)
+//   logDet      k       log det W = −½ log det Σ (for COV_TIED the same k times)
 //   logWeights  k       log π_j
+//
+// Sample weights (n f64 ≥ 0, or 0 as the pointer for all 1): the M-step weighs
+// row i's responsibilities by w_i, and the E-step returns Σ_i w_i log p(x_i), so
+// an integer weight acts as that many copies of the row. With w = 1 every product
+// is the unweighted value exactly.
 //
 // log N(x | μ, Σ) = −½ (d·log 2π + ‖W (x − μ)‖²) + log det W, evaluated directly
 // on x − μ (not expanded into x² − 2xμ + μ², which cancels). Responsibilities
@@ -21,11 +28,12 @@
 // covType one of the COV_* codes; x n × d f32 finite; resp n × k f64; the
 // parameters as above with W's diagonal > 0; scratch as each kernel says.
 
-import { rngNextU32 } from "./rng";
+import { uniform53, weightOf } from "./kmeans";
 
 export const COV_FULL: i32 = 0;
 export const COV_DIAG: i32 = 1;
 export const COV_SPHERICAL: i32 = 2;
+export const COV_TIED: i32 = 3;
 
 // @ts-ignore: decorator
 @inline const LOG_2PI: f64 = 1.8378770664093453;
@@ -54,7 +62,7 @@ export const COV_SPHERICAL: i32 = 2;
     }
     const p = load<f64>(w);
     q *= p * p;
-  } else {
+  } else { // COV_FULL, COV_TIED
     for (let f = 0; f < d; f++) setF64(diff, f, <f64>load<f32>(xr + (<usize>f << 2)) - f64At(mu, f));
     for (let a = 0; a < d; a++) {
       const wa = w + (<usize>(a * d) << 3);
@@ -66,19 +74,19 @@ export const COV_SPHERICAL: i32 = 2;
   return q;
 }
 
-// Floats per component of `prec` for a covariance type.
+// Floats per component of `prec` for a covariance type (0 for COV_TIED: one shared W).
 // @ts-ignore: decorator
 @inline function precSize(d: i32, covType: i32): i32 {
-  return covType == COV_FULL ? d * d : covType == COV_DIAG ? d : 1;
+  return covType == COV_FULL ? d * d : covType == COV_DIAG ? d : covType == COV_TIED ? 0 : 1;
 }
 
 // The E-step. For every row: lp_j = log π_j + log N(x | μ_j, Σ_j),
 // logProbNorm[i] = log Σ_j exp(lp_j) (n f64, skipped if 0), resp[i, j] =
-// exp(lp_j − logProbNorm[i]) (skipped if resp is 0). Returns Σ_i logProbNorm[i].
-// scratch: (d + k) f64.
+// exp(lp_j − logProbNorm[i]) (skipped if resp is 0). Returns Σ_i w_i·logProbNorm[i]
+// (weights n f64, or 0 for all 1). scratch: (d + k) f64.
 export function gmmEStep(
   n: i32, d: i32, k: i32, covType: i32, x: usize, means: usize, prec: usize, logDet: usize, logWeights: usize,
-  resp: usize, logProbNorm: usize, scratch: usize,
+  resp: usize, logProbNorm: usize, scratch: usize, weights: usize,
 ): f64 {
   const diff = scratch, lp = scratch + (<usize>d << 3);
   const ps = precSize(d, covType);
@@ -101,26 +109,33 @@ export function gmmEStep(
       const rr = resp + (<usize>(i * k) << 3);
       for (let j = 0; j < k; j++) setF64(rr, j, Math.exp(f64At(lp, j) - lse));
     }
-    total += lse;
+    total += weightOf(weights, i) * lse;
   }
   return total;
 }
 
 // The M-step from responsibilities (scikit-learn's _estimate_gaussian_parameters
-// and _compute_precision_cholesky), two passes in f64:
-//   nk_j = Σ_i resp_ij + 10·eps;   π_j = nk_j / Σ nk;   μ_j = Σ_i resp_ij x_i / nk_j
-//   COV_FULL       Σ_j = Σ_i resp_ij (x_i − μ_j)(x_i − μ_j)ᵀ / nk_j + regCovar·I
-//   COV_DIAG       σ²_jf = Σ_i resp_ij (x_if − μ_jf)² / nk_j + regCovar
+// and _compute_precision_cholesky), two passes in f64, with r_ij = w_i·resp_ij
+// (weights n f64, or 0 for all 1):
+//   nk_j = Σ_i r_ij + 10·eps;   π_j = nk_j / Σ nk;   μ_j = Σ_i r_ij x_i / nk_j
+//   COV_FULL       Σ_j = Σ_i r_ij (x_i − μ_j)(x_i − μ_j)ᵀ / nk_j + regCovar·I
+//   COV_TIED       Σ = (Σ_i w_i x_i x_iᵀ − Σ_j nk_j μ_j μ_jᵀ) / Σ_j nk_j + regCovar·I,
+//                  scikit-learn's expansion: every row counts once in the first
+//                  term whatever its responsibilities sum to (they sum to 1 after
+//                  an E-step; not after a start from k chosen rows)
+//   COV_DIAG       σ²_jf = Σ_i r_ij (x_if − μ_jf)² / nk_j + regCovar
 //   COV_SPHERICAL  σ²_j = mean over f of the diagonal σ²_jf (regCovar included)
 // then prec, logDet and logWeights as described at the top. Writes nk (k f64),
-// means, covariances (k × d × d for full, k × d for diag, k for spherical, but
-// k × d of room in every case but full) and the rest.
-// Returns 0, or j + 1 when component j's covariance is not positive definite
-// (a Cholesky pivot ≤ 0, or a variance ≤ 0 for diag/spherical); the parameters
-// are then partly written and must not be used. scratch: d f64.
+// means, covariances (k × d × d for full, d × d for tied, k × d for diag, k for
+// spherical, but k × d of room for spherical) and the rest.
+// Returns 0, or j + 1 when component j's covariance (for COV_TIED, the shared
+// one: 1) is not positive definite (a Cholesky pivot ≤ 0, or a variance ≤ 0 for
+// diag/spherical); the parameters are then partly written and must not be used.
+// scratch: d f64.
 export function gmmMStep(
   n: i32, d: i32, k: i32, covType: i32, x: usize, resp: usize, regCovar: f64,
   nk: usize, means: usize, covariances: usize, prec: usize, logDet: usize, logWeights: usize, scratch: usize,
+  weights: usize,
 ): i32 {
   const diff = scratch;
   const ps = precSize(d, covType);
@@ -129,8 +144,9 @@ export function gmmMStep(
   for (let i = 0; i < n; i++) {
     const xr = x + (<usize>(i * d) << 2);
     const rr = resp + (<usize>(i * k) << 3);
+    const w = weightOf(weights, i);
     for (let j = 0; j < k; j++) {
-      const r = f64At(rr, j);
+      const r = f64At(rr, j) * w;
       setF64(nk, j, f64At(nk, j) + r);
       if (r == 0) continue;
       const mu = means + (<usize>(j * d) << 3);
@@ -146,6 +162,7 @@ export function gmmMStep(
     const inv = 1.0 / v;
     for (let f = 0; f < d; f++) setF64(mu, f, f64At(mu, f) * inv);
   }
+  if (covType == COV_TIED) return tiedCovariance(n, d, k, x, regCovar, nk, mass, means, covariances, prec, logDet, logWeights, weights);
   // Second pass: scatter about the new means.
   // Per-component accumulator: d × d (full) or the d diagonal entries (diag and
   // spherical; spherical's k variances are compacted to the front at the end,
@@ -155,8 +172,9 @@ export function gmmMStep(
   for (let i = 0; i < n; i++) {
     const xr = x + (<usize>(i * d) << 2);
     const rr = resp + (<usize>(i * k) << 3);
+    const w = weightOf(weights, i);
     for (let j = 0; j < k; j++) {
-      const r = f64At(rr, j);
+      const r = f64At(rr, j) * w;
       if (r == 0) continue;
       const mu = means + (<usize>(j * d) << 3);
       for (let f = 0; f < d; f++) setF64(diff, f, <f64>load<f32>(xr + (<usize>f << 2)) - f64At(mu, f));
@@ -224,6 +242,163 @@ export function gmmMStep(
   return 0;
 }
 
+// COV_TIED's covariance and its W (gmmMStep's second pass, see there); `mass` is Σ nk.
+function tiedCovariance(
+  n: i32, d: i32, k: i32, x: usize, regCovar: f64, nk: usize, mass: f64,
+  means: usize, c: usize, prec: usize, logDet: usize, logWeights: usize, weights: usize,
+): i32 {
+  memory.fill(c, 0, <usize>(d * d) << 3);
+  for (let i = 0; i < n; i++) {
+    const xr = x + (<usize>(i * d) << 2);
+    const w = weightOf(weights, i);
+    if (w == 0) continue;
+    for (let a = 0; a < d; a++) {
+      const wa = w * <f64>load<f32>(xr + (<usize>a << 2));
+      const ca = c + (<usize>(a * d) << 3);
+      for (let b = 0; b <= a; b++) setF64(ca, b, f64At(ca, b) + wa * <f64>load<f32>(xr + (<usize>b << 2)));
+    }
+  }
+  for (let j = 0; j < k; j++) {
+    const mu = means + (<usize>(j * d) << 3);
+    const m = f64At(nk, j);
+    for (let a = 0; a < d; a++) {
+      const ma = m * f64At(mu, a);
+      const ca = c + (<usize>(a * d) << 3);
+      for (let b = 0; b <= a; b++) setF64(ca, b, f64At(ca, b) - ma * f64At(mu, b));
+    }
+  }
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b <= a; b++) {
+      let v = f64At(c, a * d + b) / mass;
+      if (a == b) v += regCovar;
+      setF64(c, a * d + b, v);
+      setF64(c, b * d + a, v);
+    }
+  }
+  const ld = choleskyInverse(d, c, prec);
+  if (ld != ld) return 1;
+  for (let j = 0; j < k; j++) {
+    setF64(logDet, j, ld);
+    setF64(logWeights, j, Math.log(f64At(nk, j) / mass));
+  }
+  return 0;
+}
+
+// prec and logDet from given precision matrices (scikit-learn's precisions_init):
+//   COV_FULL   k × d × d, COV_TIED d × d: each P symmetric positive definite; W is
+//              the lower-triangular factor with Wᵀ·W = P (so ‖W(x − μ)‖² =
+//              (x − μ)ᵀ P (x − μ)), from the Cholesky factor M of P with rows and
+//              columns reversed: P = U·Uᵀ with U = J·M·J upper, W = Uᵀ — the same
+//              W as gmmMStep's L⁻¹ for P = Σ⁻¹;
+//   COV_DIAG   k × d precisions, COV_SPHERICAL k: W = √p.
+// Returns 0, or j + 1 when P_j is not positive definite (for COV_TIED: 1).
+// scratch: d × d f64.
+export function gmmPrecisionsCholesky(d: i32, k: i32, covType: i32, precisions: usize, prec: usize, logDet: usize, scratch: usize): i32 {
+  if (covType == COV_DIAG || covType == COV_SPHERICAL) {
+    const ps = covType == COV_DIAG ? d : 1;
+    for (let j = 0; j < k; j++) {
+      let ld: f64 = 0;
+      for (let f = 0; f < ps; f++) {
+        const p = f64At(precisions, j * ps + f);
+        if (!(p > 0) || !isFinite(p)) return j + 1;
+        const w = Math.sqrt(p);
+        setF64(prec, j * ps + f, w);
+        ld += Math.log(w);
+      }
+      setF64(logDet, j, covType == COV_DIAG ? ld : <f64>d * ld);
+    }
+    return 0;
+  }
+  const blocks = covType == COV_TIED ? 1 : k;
+  const m = scratch;
+  for (let j = 0; j < blocks; j++) {
+    const p = precisions + (<usize>(j * d * d) << 3);
+    const w = prec + (<usize>(j * d * d) << 3);
+    // M = chol(J·P·J), lower: (J·P·J)[a][b] = P[d−1−a][d−1−b].
+    memory.fill(m, 0, <usize>(d * d) << 3);
+    let ld: f64 = 0;
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b <= a; b++) {
+        let s = f64At(p, (d - 1 - a) * d + (d - 1 - b));
+        for (let t = 0; t < b; t++) s -= f64At(m, a * d + t) * f64At(m, b * d + t);
+        if (a == b) {
+          if (!(s > 0) || !isFinite(s)) return j + 1;
+          setF64(m, a * d + a, Math.sqrt(s));
+          ld += Math.log(f64At(m, a * d + a));
+        } else {
+          setF64(m, a * d + b, s / f64At(m, b * d + b));
+        }
+      }
+    }
+    // W[a][b] = U[b][a] = M[d−1−b][d−1−a] (lower: b ≤ a).
+    memory.fill(w, 0, <usize>(d * d) << 3);
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b <= a; b++) setF64(w, a * d + b, f64At(m, (d - 1 - b) * d + (d - 1 - a)));
+    }
+    if (covType == COV_TIED) {
+      for (let t = 0; t < k; t++) setF64(logDet, t, ld);
+    } else {
+      setF64(logDet, j, ld);
+    }
+  }
+  return 0;
+}
+
+// n rows drawn from the mixture (scikit-learn's sample): a component for each row
+// with probability weights_j (k f64 mixing weights summing to 1; a multinomial
+// count per component), then the rows grouped by component in order, each
+// μ_j + z/σ (diag, spherical: σ = 1/W) or μ_j + W⁻¹z (full, tied: forward
+// substitution with the lower-triangular W, so Cov = W⁻¹W⁻ᵀ = Σ) with z
+// standard normal in f64 (Box–Muller on 53-bit uniforms). out: n × d f64;
+// labels: n i32 (the component of each row); scratch: 2·d + 2 f64 + k i32.
+export function gmmSample(
+  rng: usize, n: i32, d: i32, k: i32, covType: i32, means: usize, prec: usize, weights: usize,
+  out: usize, labels: usize, scratch: usize,
+): void {
+  const z = scratch, counts = scratch + (<usize>(2 * d + 2) << 3);
+  memory.fill(counts, 0, <usize>k << 2);
+  let total: f64 = 0;
+  for (let j = 0; j < k; j++) total += f64At(weights, j);
+  for (let i = 0; i < n; i++) {
+    const target = uniform53(rng) * total;
+    let acc: f64 = 0;
+    let j = 0;
+    for (; j < k - 1; j++) {
+      acc += f64At(weights, j);
+      if (acc > target) break;
+    }
+    store<i32>(counts + (<usize>j << 2), load<i32>(counts + (<usize>j << 2)) + 1);
+  }
+  const ps = precSize(d, covType);
+  let i = 0;
+  for (let j = 0; j < k; j++) {
+    const mu = means + (<usize>(j * d) << 3);
+    const w = prec + (<usize>(j * ps) << 3);
+    const cnt = load<i32>(counts + (<usize>j << 2));
+    for (let c = 0; c < cnt; c++, i++) {
+      for (let f = 0; f < d; f += 2) {
+        // 1 − u is in (0, 1]: log is finite.
+        const r = Math.sqrt(-2.0 * Math.log(1.0 - uniform53(rng)));
+        const theta = 2.0 * Math.PI * uniform53(rng);
+        setF64(z, f, r * Math.cos(theta));
+        setF64(z, f + 1, r * Math.sin(theta));
+      }
+      const o = out + (<usize>(i * d) << 3);
+      if (covType == COV_DIAG || covType == COV_SPHERICAL) {
+        for (let f = 0; f < d; f++) setF64(o, f, f64At(mu, f) + f64At(z, f) / f64At(w, covType == COV_DIAG ? f : 0));
+      } else {
+        for (let a = 0; a < d; a++) {
+          let s = f64At(z, a);
+          for (let b = 0; b < a; b++) s -= f64At(w, a * d + b) * f64At(o, b);
+          setF64(o, a, s / f64At(w, a * d + a));
+        }
+        for (let a = 0; a < d; a++) setF64(o, a, f64At(o, a) + f64At(mu, a));
+      }
+      store<i32>(labels + (<usize>i << 2), j);
+    }
+  }
+}
+
 // Cholesky Σ = L·Lᵀ of the d × d symmetric matrix at c (read-only), then
 // W = L⁻¹ (lower triangular, zeros above) into w. Returns log det W = −Σ log L_aa,
 // or NaN if a pivot is ≤ 0 or not finite.
@@ -274,8 +449,7 @@ export function gmmRespRandom(rng: usize, n: i32, k: i32, resp: usize): void {
   for (let i = 0; i < n; i++) {
     let s: f64 = 0;
     for (let j = 0; j < k; j++) {
-      const hi = <f64>(rngNextU32(rng) >>> 5), lo = <f64>(rngNextU32(rng) >>> 6);
-      const u = (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0);
+      const u = uniform53(rng);
       setF64(resp, i * k + j, u);
       s += u;
     }

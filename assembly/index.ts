@@ -15,9 +15,10 @@ export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchF
 export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite } from "./rowstats";
 export {
   kmeansScratchBytes, kmeansAssign, kmeansLabelSums, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
-  kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
+  kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleWeighted, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
 } from "./kmeans";
-export { gmmEStep, gmmMStep, gmmRespFromLabels, gmmRespRandom } from "./gmm";
+export { gmmEStep, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels, gmmRespRandom } from "./gmm";
+export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
 
 export function heapBase(): usize {
   return __heap_base;

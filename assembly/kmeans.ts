@@ -4,8 +4,19 @@
 // kmeansRelocateEmpty (only when a cluster received no point; then
 // kmeansLabelSums after the update) and kmeansUpdate.
 // Seeding: kmeansPlusPlus (greedy k-means++) or kmeansSampleDistinct (random
-// rows). Mini-batch k-means: kmeansSampleIndices + gatherRows + kmeansAssign +
-// kmeansMiniBatchUpdate.
+// rows; kmeansSampleWeighted with sample weights). Mini-batch k-means:
+// kmeansSampleIndices + gatherRows + kmeansAssign + kmeansMiniBatchUpdate.
+//
+// Sample weights (scikit-learn's sample_weight, n f64 ≥ 0; 0 as the pointer
+// means every weight is 1 and leaves that path exactly as it was): a cluster's
+// centre is the weighted mean of its rows, its size the sum of their weights,
+// the inertia Σ w_i‖x_i − c‖², and k-means++ draws rows with probability ∝ w
+// (the first) and ∝ w·D² (the others). The weighted Lloyd step does not keep
+// the centre totals incrementally: with arbitrary f64 weights, adding and
+// subtracting would leave rounding residue in a cluster that has lost every row
+// (a "weight" of 1e-17 dividing a sum of 1e-16); instead kmeansLabelSums rebuilds
+// the totals from the labels each iteration, and a cluster is empty exactly when
+// its weight total is 0.
 //
 // Distances (d > 4). ‖x − c‖² = ‖x‖² + ‖c‖² − 2·x·c, with x·c from the GEMM kernel on
 // blocks of BLOCK rows: D = −2·X_blk·Cᵀ + ‖c‖² (alpha = −2, ‖c‖² as GEMM's bias
@@ -200,10 +211,30 @@ export function kmeansAssign(
 // sums (k × d f64) ← the total of each cluster's rows under labels (all in
 // 0..k−1), counts (k i32) ← their sizes: the state kmeansAssign's incremental
 // sums start from, rebuilt after kmeansRelocateEmpty has moved rows.
-export function kmeansLabelSums(n: i32, d: i32, k: i32, x: usize, labels: usize, sums: usize, counts: usize): void {
+// With weights (n f64, else 0): sums ← Σ w_i·x_i per cluster and wsums (k f64)
+// ← Σ w_i, in row order; counts still count rows.
+export function kmeansLabelSums(
+  n: i32, d: i32, k: i32, x: usize, labels: usize, sums: usize, counts: usize, weights: usize, wsums: usize,
+): void {
   memory.fill(sums, 0, <usize>(k * d) << 3);
   memory.fill(counts, 0, <usize>k << 2);
-  for (let i = 0; i < n; i++) moveRow(d, x + (<usize>(i * d) << 2), -1, load<i32>(labels + (<usize>i << 2)), sums, counts);
+  if (weights == 0) {
+    for (let i = 0; i < n; i++) moveRow(d, x + (<usize>(i * d) << 2), -1, load<i32>(labels + (<usize>i << 2)), sums, counts);
+    return;
+  }
+  memory.fill(wsums, 0, <usize>k << 3);
+  for (let i = 0; i < n; i++) {
+    const j = load<i32>(labels + (<usize>i << 2));
+    const w = load<f64>(weights + (<usize>i << 3));
+    const src = x + (<usize>(i * d) << 2);
+    const pt = sums + (<usize>(j * d) << 3);
+    for (let f = 0; f < d; f++) {
+      const o = <usize>f << 3;
+      store<f64>(pt + o, load<f64>(pt + o) + w * <f64>load<f32>(src + (<usize>f << 2)));
+    }
+    store<i32>(counts + (<usize>j << 2), load<i32>(counts + (<usize>j << 2)) + 1);
+    store<f64>(wsums + (<usize>j << 3), load<f64>(wsums + (<usize>j << 3)) + w);
+  }
 }
 
 // The direct path (d ≤ 4) runs across rows instead of across centres. Per
@@ -405,14 +436,15 @@ export function kmeansDistances(
 }
 
 // The centre update: c_j ← sums_j / counts_j for every j with counts_j > 0 (the
-// others keep their centre). Returns Σ_j ‖c_j(new) − c_j(old)‖² in f64, the
+// others keep their centre); with wsums (k f64, else 0), c_j ← sums_j / wsums_j
+// for every j with wsums_j > 0. Returns Σ_j ‖c_j(new) − c_j(old)‖² in f64, the
 // quantity scikit-learn compares with tol.
-export function kmeansUpdate(k: i32, d: i32, sums: usize, counts: usize, centers: usize): f64 {
+export function kmeansUpdate(k: i32, d: i32, sums: usize, counts: usize, centers: usize, wsums: usize): f64 {
   let shift: f64 = 0;
   for (let j = 0; j < k; j++) {
-    const cnt = load<i32>(counts + (<usize>j << 2));
-    if (cnt <= 0) continue;
-    const inv = 1.0 / <f64>cnt;
+    const size: f64 = wsums == 0 ? <f64>load<i32>(counts + (<usize>j << 2)) : load<f64>(wsums + (<usize>j << 3));
+    if (!(size > 0)) continue;
+    const inv = 1.0 / size;
     for (let f = 0; f < d; f++) {
       const t = j * d + f;
       const c = centers + (<usize>t << 2);
@@ -425,39 +457,61 @@ export function kmeansUpdate(k: i32, d: i32, sums: usize, counts: usize, centers
   return shift;
 }
 
-// Empty clusters, as scikit-learn relocates them: each cluster j with
-// counts_j = 0 takes the row farthest from its own centre (largest minDist;
-// ties: lowest row) among rows whose cluster keeps at least one other row; that
-// row's values leave its old cluster's sums and become cluster j's sum (count 1).
+// Empty clusters, relocated as scikit-learn does, with one difference: each
+// cluster j with counts_j = 0 (in index order) takes the row farthest from its
+// own centre (largest minDist; ties: lowest row) among rows whose cluster keeps
+// at least one other row; that row's values leave its old cluster's sums and
+// become cluster j's sum (count 1). scikit-learn takes the farthest rows whatever
+// their cluster, so it can empty a one-row cluster while filling another, and
+// its result then depends on the order numpy's argpartition leaves ties in; here
+// relocation never empties a cluster. The two agree whenever the farthest rows
+// are in clusters of two or more rows (as in scikit-learn's
+// test_relocate_empty_clusters).
 // The row's label is left alone (the next assignment sets it), so after the
 // centre update the caller rebuilds the totals that kmeansAssign keeps in step
 // with the labels (kmeansLabelSums). minDist of a taken row is set to −1. Returns how many clusters were relocated (fewer than
 // the empty ones only if no row qualifies).
+// With weights (n f64) and wsums (k f64, from kmeansLabelSums): a cluster is
+// empty when its weight total is 0 (scikit-learn's rule), and a row qualifies
+// when its weight is > 0 and its cluster keeps weight > 0 without it; the row
+// moves with its weight (sums_j = w·x, wsums_j = w).
 export function kmeansRelocateEmpty(
-  n: i32, d: i32, k: i32, x: usize, labels: usize, minDist: usize, sums: usize, counts: usize,
+  n: i32, d: i32, k: i32, x: usize, labels: usize, minDist: usize, sums: usize, counts: usize, weights: usize, wsums: usize,
 ): i32 {
   let moved = 0;
   for (let j = 0; j < k; j++) {
-    if (load<i32>(counts + (<usize>j << 2)) != 0) continue;
+    if (weights == 0 ? load<i32>(counts + (<usize>j << 2)) != 0 : load<f64>(wsums + (<usize>j << 3)) > 0) continue;
     let far = -1;
     let farDist: f32 = -1;
     for (let i = 0; i < n; i++) {
       const v = load<f32>(minDist + (<usize>i << 2));
-      if (v > farDist && load<i32>(counts + (<usize>load<i32>(labels + (<usize>i << 2)) << 2)) > 1) {
-        farDist = v; far = i;
+      if (!(v > farDist)) continue;
+      const l = load<i32>(labels + (<usize>i << 2));
+      if (weights == 0) {
+        if (load<i32>(counts + (<usize>l << 2)) <= 1) continue;
+      } else {
+        const w = load<f64>(weights + (<usize>i << 3));
+        if (!(w > 0) || !(load<f64>(wsums + (<usize>l << 3)) - w > 0)) continue;
       }
+      farDist = v; far = i;
     }
     if (far < 0) break;
     const old = load<i32>(labels + (<usize>far << 2));
     const src = x + (<usize>(far * d) << 2);
+    const w: f64 = weights == 0 ? 1 : load<f64>(weights + (<usize>far << 3));
     for (let f = 0; f < d; f++) {
-      const v = <f64>load<f32>(src + (<usize>f << 2));
+      // w·v with w = 1 is v exactly: the unweighted totals are unchanged.
+      const v = w * <f64>load<f32>(src + (<usize>f << 2));
       const so = sums + (<usize>(old * d + f) << 3);
       store<f64>(so, load<f64>(so) - v);
       store<f64>(sums + (<usize>(j * d + f) << 3), v);
     }
     store<i32>(counts + (<usize>old << 2), load<i32>(counts + (<usize>old << 2)) - 1);
     store<i32>(counts + (<usize>j << 2), 1);
+    if (weights != 0) {
+      store<f64>(wsums + (<usize>old << 3), load<f64>(wsums + (<usize>old << 3)) - w);
+      store<f64>(wsums + (<usize>j << 3), w);
+    }
     store<f32>(minDist + (<usize>far << 2), -1);
     moved++;
   }
@@ -465,13 +519,14 @@ export function kmeansRelocateEmpty(
 }
 
 // Exact squared distances to the assigned centres, Σ_f (x_if − c_lf)² in f64:
-// written to out (n f32) unless out is 0; returns their f64 sum (the inertia).
-export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, labels: usize, out: usize): f64 {
+// written to out (n f32) unless out is 0; returns their f64 sum (the inertia),
+// Σ w_i·distance_i with weights (n f64, else 0).
+export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, labels: usize, out: usize, weights: usize): f64 {
   switch (d) {
-    case 1: return rowDistancesSmall(1, n, x, centers, labels, out);
-    case 2: return rowDistancesSmall(2, n, x, centers, labels, out);
-    case 3: return rowDistancesSmall(3, n, x, centers, labels, out);
-    case 4: return rowDistancesSmall(4, n, x, centers, labels, out);
+    case 1: return rowDistancesSmall(1, n, x, centers, labels, out, weights);
+    case 2: return rowDistancesSmall(2, n, x, centers, labels, out, weights);
+    case 3: return rowDistancesSmall(3, n, x, centers, labels, out, weights);
+    case 4: return rowDistancesSmall(4, n, x, centers, labels, out, weights);
   }
   let total: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -497,7 +552,7 @@ export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, lab
       s += e * e;
     }
     if (out != 0) store<f32>(out + (<usize>i << 2), <f32>s);
-    total += s;
+    total += weights == 0 ? s : s * load<f64>(weights + (<usize>i << 3));
   }
   return total;
 }
@@ -506,7 +561,7 @@ export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, lab
 // same f64 sums in the same order, unrolled (the general loop's per-row
 // overhead was most of its time at d = 2).
 // @ts-ignore: decorator
-@inline function rowDistancesSmall(dd: i32, n: i32, x: usize, centers: usize, labels: usize, out: usize): f64 {
+@inline function rowDistancesSmall(dd: i32, n: i32, x: usize, centers: usize, labels: usize, out: usize, weights: usize): f64 {
   let total: f64 = 0;
   const row = <usize>dd << 2;
   for (let i = 0; i < n; i++) {
@@ -530,7 +585,7 @@ export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, lab
       }
     }
     if (out != 0) store<f32>(out + (<usize>i << 2), <f32>s);
-    total += s;
+    total += weights == 0 ? s : s * load<f64>(weights + (<usize>i << 3));
   }
   return total;
 }
@@ -571,7 +626,7 @@ export function kmeansRowDistances(n: i32, d: i32, x: usize, centers: usize, lab
 
 // A double uniform in [0, 1) with 53 random bits (two draws).
 // @ts-ignore: decorator
-@inline function uniform53(rng: usize): f64 {
+@inline export function uniform53(rng: usize): f64 {
   const hi = <f64>(rngNextU32(rng) >>> 5); // 27 bits
   const lo = <f64>(rngNextU32(rng) >>> 6); // 26 bits
   return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0);
@@ -590,15 +645,19 @@ export function kmeansPlusPlusScratchBytes(n: i32): i32 {
 // at distance 0 is never drawn), "best" meaning the lowest potential Σ_i
 // min(closest_i, ‖x_i − candidate‖²) (ties: the first drawn). Writes the k
 // centres (copies of rows) to centers and their row indices to chosen (k i32).
-// Needs at least k distinct rows (else the potential reaches 0; the caller checks).
+// With weights (n f64, else 0; scikit-learn ≥ 1.3): the first row is drawn ∝ w_i,
+// the candidates ∝ w_i·closest_i, the potential is Σ_i w_i·min(…); a row of
+// weight 0 is never drawn while the potential is positive.
+// With fewer than k distinct rows (of positive weight) the potential reaches 0
+// and the remaining centres repeat chosen ones (the last row is drawn).
 export function kmeansPlusPlus(
-  n: i32, d: i32, k: i32, x: usize, trials: i32, rng: usize, centers: usize, chosen: usize, scratch: usize,
+  n: i32, d: i32, k: i32, x: usize, trials: i32, rng: usize, centers: usize, chosen: usize, scratch: usize, weights: usize,
 ): void {
   const row = <usize>d << 2;
   const nBytes = <usize>round4(n) << 2;
   let closest = scratch, work = scratch + nBytes, best = scratch + nBytes * 2;
   const cumsum = scratch + nBytes * 3;
-  const first = <i32>below(rng, <u32>n);
+  const first = weights == 0 ? <i32>below(rng, <u32>n) : drawWeighted(rng, n, weights, cumsum);
   memory.copy(centers, x + <usize>first * row, row);
   store<i32>(chosen, first);
   const c0 = x + <usize>first * row;
@@ -606,7 +665,7 @@ export function kmeansPlusPlus(
   for (let c = 1; c < k; c++) {
     let acc: f64 = 0;
     for (let i = 0; i < n; i++) {
-      acc += <f64>load<f32>(closest + (<usize>i << 2));
+      acc += weightOf(weights, i) * <f64>load<f32>(closest + (<usize>i << 2));
       store<f64>(cumsum + (<usize>i << 3), acc);
     }
     const pot = acc;
@@ -625,7 +684,7 @@ export function kmeansPlusPlus(
         const o = <usize>i << 2;
         const v = min<f32>(load<f32>(closest + o), sqDist(d, x + <usize>i * row, cand));
         store<f32>(work + o, v);
-        p += <f64>v;
+        p += weightOf(weights, i) * <f64>v;
       }
       if (p < bestPot) {
         bestPot = p; bestId = lo;
@@ -635,6 +694,54 @@ export function kmeansPlusPlus(
     memory.copy(centers + <usize>c * row, x + <usize>bestId * row, row);
     store<i32>(chosen + (<usize>c << 2), bestId);
     const t3 = closest; closest = best; best = t3;
+  }
+}
+
+// w_i, or 1 without weights: 1·v is v exactly, so the unweighted sums are as they were.
+// @ts-ignore: decorator
+@inline export function weightOf(weights: usize, i: i32): f64 {
+  return weights == 0 ? 1.0 : load<f64>(weights + (<usize>i << 3));
+}
+
+// A row index drawn with probability ∝ weights (n f64 ≥ 0, positive total): the
+// first row whose cumulative sum (written to cumsum, n f64) exceeds u·total.
+function drawWeighted(rng: usize, n: i32, weights: usize, cumsum: usize): i32 {
+  let acc: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    acc += load<f64>(weights + (<usize>i << 3));
+    store<f64>(cumsum + (<usize>i << 3), acc);
+  }
+  const target = uniform53(rng) * acc;
+  let lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<f64>(cumsum + (<usize>mid << 3)) > target) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+// k distinct row indices drawn one after another, each with probability ∝ its
+// weight among the rows not yet drawn (scikit-learn's choice(n, k, replace=False,
+// p = w / Σw) for 'random' init with sample weights), written to out (k i32).
+// Needs at least k rows of positive weight (the caller checks). scratch: n f64.
+export function kmeansSampleWeighted(rng: usize, n: i32, k: i32, weights: usize, scratch: usize, out: usize): void {
+  memory.copy(scratch, weights, <usize>n << 3);
+  for (let t = 0; t < k; t++) {
+    // The total again each time (not a running difference): no residue from subtraction.
+    let total: f64 = 0;
+    for (let i = 0; i < n; i++) total += load<f64>(scratch + (<usize>i << 3));
+    const target = uniform53(rng) * total;
+    let acc: f64 = 0;
+    let pick = -1;
+    for (let i = 0; i < n; i++) {
+      const w = load<f64>(scratch + (<usize>i << 3));
+      if (w <= 0) continue;
+      pick = i; // the last positive row if rounding leaves target beyond the final sum
+      acc += w;
+      if (acc > target) break;
+    }
+    store<f64>(scratch + (<usize>pick << 3), 0);
+    store<i32>(out + (<usize>t << 2), pick);
   }
 }
 
@@ -659,16 +766,20 @@ export function kmeansSampleIndices(rng: usize, count: i32, bound: i32, out: usi
 
 // The mini-batch update (scikit-learn's _mini_batch_step): for each centre with
 // counts_j > 0 rows in this batch, c_j ← (c_j·w_j + sums_j) / (w_j + counts_j)
-// and w_j += counts_j, with w (k f64) each centre's running count. Returns
-// Σ_j ‖c_j(new) − c_j(old)‖².
-export function kmeansMiniBatchUpdate(k: i32, d: i32, centers: usize, weights: usize, sums: usize, counts: usize): f64 {
+// and w_j += counts_j, with w (k f64) each centre's running count. With sample
+// weights, batchWsums (k f64, else 0) holds the batch's weight per centre (from
+// kmeansLabelSums, whose weighted sums are then sums) and takes counts' place.
+// Returns Σ_j ‖c_j(new) − c_j(old)‖².
+export function kmeansMiniBatchUpdate(
+  k: i32, d: i32, centers: usize, weights: usize, sums: usize, counts: usize, batchWsums: usize,
+): f64 {
   let shift: f64 = 0;
   for (let j = 0; j < k; j++) {
-    const cnt = load<i32>(counts + (<usize>j << 2));
-    if (cnt <= 0) continue;
+    const cnt: f64 = batchWsums == 0 ? <f64>load<i32>(counts + (<usize>j << 2)) : load<f64>(batchWsums + (<usize>j << 3));
+    if (!(cnt > 0)) continue;
     const wp = weights + (<usize>j << 3);
     const w = load<f64>(wp);
-    const total = w + <f64>cnt;
+    const total = w + cnt;
     const inv = 1.0 / total;
     for (let f = 0; f < d; f++) {
       const t = j * d + f;

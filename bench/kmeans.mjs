@@ -8,7 +8,9 @@
 //     manytask's Dataset), k = 8.
 // manytask's time is the whole fit() (copying and checking the points, centring,
 // the iterations, the final assignment and the exact inertia) divided by its
-// iteration count; a second row times one iteration of the kernels alone.
+// iteration count; a second row times one iteration of the kernels alone, a third
+// the same fit with sample weights (whose centre totals are rebuilt from the
+// labels every iteration instead of kept incrementally).
 // ml-kmeans is set up as a careful user would: arrays of rows, the same initial
 // centres, tolerance −1 so it runs exactly maxIterations, warmed up first.
 import { readFileSync } from 'node:fs';
@@ -81,9 +83,9 @@ function kernelIteration(flat, n, d, init, k, reps) {
   new Int32Array(heapF32().buffer, counts, k).fill(0);
   const one = () => {
     K.kmeansAssign(n, d, k, x, xn, c, labels, minDist, sums, counts, scratch);
-    const moved = K.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts);
-    K.kmeansUpdate(k, d, sums, counts, c);
-    if (moved > 0) K.kmeansLabelSums(n, d, k, x, labels, sums, counts);
+    const moved = K.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts, 0, 0);
+    K.kmeansUpdate(k, d, sums, counts, c, 0);
+    if (moved > 0) K.kmeansLabelSums(n, d, k, x, labels, sums, counts, 0, 0);
   };
   for (let i = 0; i < 3; i++) one();
   const times = [];
@@ -123,11 +125,13 @@ export async function benchKmeans({ quick = false } = {}) {
     const initRows = Array.from({ length: k }, (_, j) => Array.from(init.subarray(j * d, (j + 1) * d)));
     const dataRows = Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * d, (i + 1) * d)));
     const points = { data: flat, rows: n, cols: d };
+    const sampleWeight = Float64Array.from(seededValues(n, 5), (v) => 1.5 + v);
     let ours = null, theirs = null, plain = null;
-    const [m, ml, js] = compareRuns([
+    const [m, ml, js, mw] = compareRuns([
       { fn: () => { ours = new mt.KMeans({ k, init: initRows, maxIter: iters, tol: 0 }).fit(points); return ours.nIter; } },
       { fn: () => { theirs = mlKmeans(dataRows, k, { initialization: initRows.map((r) => r.slice()), maxIterations: iters, tolerance: -1 }); return theirs.iterations; } },
       { fn: () => { plain = jsLloyd(flat, n, d, init, k, iters); return iters; } },
+      { fn: () => new mt.KMeans({ k, init: initRows, maxIter: iters, tol: 0 }).fit(points, { sampleWeight }).nIter },
     ], reps);
     const kernelMs = kernelIteration(flat, n, d, init, k, reps);
     // Sanity: after the same iterations the three have the same centres, up to rounding
@@ -140,11 +144,14 @@ export async function benchKmeans({ quick = false } = {}) {
     const mlDiff = diff(theirs.centroids.flat()), jsDiff = diff(Array.from(plain.centers));
     results.push({
       case: name, iterations: { manytask: m.iterations, mlKmeans: ml.iterations, js: js.iterations },
-      msPerIteration: { manytask: m.msPerIteration, manytaskKernels: kernelMs, mlKmeans: ml.msPerIteration, js: js.msPerIteration },
+      msPerIteration: {
+        manytask: m.msPerIteration, manytaskKernels: kernelMs, manytaskWeighted: mw.msPerIteration, mlKmeans: ml.msPerIteration, js: js.msPerIteration,
+      },
       maxCentreDifference: { mlKmeans: mlDiff, js: jsDiff },
     });
     rows.push([name, 'manytask KMeans.fit', m.iterations, m.msPerIteration.toFixed(3), '1.0×']);
     rows.push(['', 'manytask, kernels only', '', kernelMs.toFixed(3), '']);
+    rows.push(['', 'manytask KMeans.fit with sampleWeight', mw.iterations, mw.msPerIteration.toFixed(3), `${(mw.msPerIteration / m.msPerIteration).toFixed(1)}×`]);
     rows.push(['', 'ml-kmeans 7.0.1', ml.iterations, ml.msPerIteration.toFixed(2), `${(ml.msPerIteration / m.msPerIteration).toFixed(1)}×`]);
     rows.push(['', 'plain JS Float32Array loop', js.iterations, js.msPerIteration.toFixed(2), `${(js.msPerIteration / m.msPerIteration).toFixed(1)}×`]);
     rows.push(['', `centres differ from ml-kmeans' by ≤ ${mlDiff.toExponential(1)}, from JS's by ≤ ${jsDiff.toExponential(1)}`, '', '', '']);

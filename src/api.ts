@@ -37,9 +37,11 @@ export type {
 export type { ParameterBlock } from './nn/types.js';
 
 // data (src/data/)
-export { parseCSV, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError } from './data/index.js';
+export {
+  parseCSV, detectDelimiter, inferSchema, DEFAULT_NA_VALUES, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError,
+} from './data/index.js';
 export type {
-  CsvOptions, ParsedCsv, DatasetTarget, ColumnValues, SplitOptions,
+  CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
   DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
   FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
@@ -73,10 +75,13 @@ export { createWeighting, WEIGHTING_TYPES } from './mtl/weighting/index.js';
 export type {
   WeightingSpec, WeightingType, FixedWeightingSpec, UncertaintyWeightingSpec, DwaWeightingSpec, GradNormWeightingSpec,
   RlwWeightingSpec, PcgradWeightingSpec, MgdaWeightingSpec, CagradWeightingSpec, CagradRescale, MgdaNormalization,
-  GradientSource, WeightOptimizer,
+  GradientSource, WeightOptimizer, GlsWeightingSpec, ImtlWeightingSpec, NashMtlWeightingSpec, AlignedMtlWeightingSpec,
+  AlignedMtlScale, GradVacWeightingSpec, GradDropWeightingSpec, MocoWeightingSpec, DbMtlWeightingSpec, StchWeightingSpec,
+  ExcessMtlWeightingSpec, FairGradWeightingSpec, FamoWeightingSpec, ModoWeightingSpec, SdmGradWeightingSpec,
+  UpgradWeightingSpec, DualProjWeightingSpec, ConfigWeightingSpec, TrimmedMeanWeightingSpec, KrumWeightingSpec,
 } from './mtl/weighting/index.js';
 export type {
-  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput,
+  WeightingStrategy, WeightingNeeds, WeightingContext, WeightingStepInput, WeightingStepOutput, WeightingVectors,
 } from './mtl/weighting/types.js';
 export {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
@@ -86,8 +91,13 @@ export type {
   FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,
 } from './mtl/metrics.js';
 // clustering, mixtures and the autoencoder (src/cluster/)
-export { KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster/index.js';
+export { BaseKMeans, KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster/index.js';
 export type {
-  KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
+  BaseKMeansOptions, KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
+  GaussianMixtureInit, Precisions, GaussianMixtureSample, GaussianMixtureSampleOptions,
   AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs, Points, FlatPoints,
+  SampleWeight, SampleWeightOptions,
 } from './cluster/index.js';
+// warnings (what a fit can stand behind but was probably not meant)
+export { ManytaskWarning, ConvergenceWarning, setWarningHandler, captureWarnings } from './runtime/warnings.js';
+export type { WarningCode, WarningHandler, WarningAction } from './runtime/warnings.js';

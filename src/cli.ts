@@ -1,54 +1,97 @@
 // npx manytask train|eval|predict — CSV in, model file out.
+//
+// Everything the user gives is checked here, and every message speaks of what
+// they typed (flags, columns, files), not of the library options the CLI
+// builds from them.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
-import { Dataset, parseCSV } from './data/index.js';
-import { MultiTaskModel, loadModel } from './mtl/multitask.js';
-import { tasks as taskMakers, UNSUPERVISED, type TaskKind, type TaskSpec } from './mtl/tasks.js';
-
-type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
+import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec } from './data/spec.js';
+import { MultiTaskModel, loadModel, type TaskPrediction } from './mtl/multitask.js';
+import { tasks as taskMakers, UNSUPERVISED, type TaskSpec } from './mtl/tasks.js';
 import { ManytaskError } from './runtime/errors.js';
 import type { EpochLogs } from './train/fit.js';
 import { formatEvaluation, formatAffinity } from './train/report.js';
 import type { ArchitectureSpec } from './mtl/arch/index.js';
 import { WEIGHTING_TYPES, type WeightingSpec } from './mtl/weighting/index.js';
+import { decodeModel } from './io/format.js';
+
+type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+type FeatureKind = 'numeric' | 'categorical';
 
 const USAGE = `manytask — multi-task learning from CSV files
 
 Usage:
   manytask train <data.csv> --task <column>:<kind> [--task …] [options]
-  manytask eval <model.mtsk> <data.csv>
-  manytask predict <model.mtsk> <data.csv> [--out predictions.csv|.json]
+  manytask eval <model.mtsk> <data.csv> [--na …] [--delimiter …]
+  manytask predict <model.mtsk> <data.csv> [--out predictions.csv|.json] [--id <column>]
+  manytask --help | --version
 
-Kinds: binary, multiclass, multilabel, regression. An empty cell means "no label".
+Kinds: binary, multiclass, multilabel, regression. A missing cell means "no label".
 
-train options:
-  --feature <column>[:numeric|categorical]   features to use (default: every other column, type inferred)
+Reading the CSV (train, eval, predict):
+  --delimiter ,|;|tab|'|'   the field delimiter (default: detected from the file)
+  --na <text>               a text meaning "missing" (repeat for more); replaces
+                            the default ${DEFAULT_NA_VALUES.join(', ')}
+                            (--na '' for none). Empty cells are always missing.
+                            eval and predict use the model's training choice.
+
+train: the columns
+  Every column that is not a task is a feature, of the type inferred from its
+  values (numeric, or categorical: one-hot); text that differs on most rows (ids,
+  names), dates, and empty columns are left out. The schema is printed before
+  training and stored in the model. Change it with:
+  --feature <column>[:numeric|categorical]   use this column (as this type)
+  --ignore <column>                          leave this column out
+
+train: the model
   --arch sharedBottom|mmoe|omoe|cgc|ple|crossStitch   (default mmoe)
   --units 64,32          trunk / expert / column layer widths (default 32)
   --tower 16             tower layer widths per task (default 16)
   --experts 4            experts (mmoe, omoe), or shared experts (cgc, ple)
-  --weighting fixed|uncertainty|dwa|gradnorm|rlw|pcgrad|mgda|cagrad   (default fixed)
+  --weighting <type>     joint-loss weighting (default fixed), one of:
+                         ${WEIGHTING_TYPES.map((t, i) => (i === 0 ? '' : i % 9 === 0 ? '\n                         ' : ' ') + t).join('')}
   --epochs 100  --batch-size 32  --lr 0.001  --seed 0
   --validation-split 0.2 --patience 20       early stopping on val_loss, best weights kept
   --out model.mtsk       where to save the model (default model.mtsk)
   --weights f32|f16|int8 how the file stores the weights (default f32)
   --quiet                no progress display
+
+predict: the output (CSV, or JSON with --out *.json), one row per input row
+  row (or the --id column), then per task: <task> the prediction; for binary and
+  multiclass tasks <task>_confidence, the probability of the predicted class;
+  multilabel labels joined by |.
 `;
 
 class UsageError extends Error {}
 
+const BOOLEAN_FLAGS = new Map([['quiet', 'quiet'], ['help', 'help'], ['h', 'help'], ['version', 'version'], ['V', 'version']]);
+const CSV_FLAGS = ['na', 'delimiter'];
+const COMMAND_FLAGS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['train', [...CSV_FLAGS, 'task', 'feature', 'ignore', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'weights', 'quiet']],
+  ['eval', CSV_FLAGS],
+  ['predict', [...CSV_FLAGS, 'out', 'id']],
+]);
+
 interface Args { positional: string[]; flags: Map<string, string[]> }
 
-function parseArgs(argv: string[]): Args {
+function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--quiet' || a === '--help' || a === '-h') { flags.set(a.replace(/^-+/, ''), ['true']); continue; }
-    if (a.startsWith('--')) {
+    const short = /^-([hV])$/.exec(a);
+    if (short || a.startsWith('--') && a.length > 2) {
       const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      const name = short ? short[1]! : eq > 0 ? a.slice(2, eq) : a.slice(2);
+      const boolean = BOOLEAN_FLAGS.get(name);
+      if (boolean !== undefined) {
+        if (eq > 0) throw new UsageError(`--${name} takes no value`);
+        flags.set(boolean, ['true']);
+        continue;
+      }
       const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       flags.set(name, [...(flags.get(name) ?? []), value]);
@@ -57,6 +100,26 @@ function parseArgs(argv: string[]): Args {
     }
   }
   return { positional, flags };
+}
+
+function checkFlags(args: Args, command: string): void {
+  const known = COMMAND_FLAGS.get(command)!;
+  for (const f of args.flags.keys()) {
+    if (!known.includes(f)) {
+      const near = known.filter((k) => editDistance(k, f) <= 2);
+      throw new UsageError(`unknown option --${f} for ${command}${near.length ? ` (did you mean --${near.join(', --')}?)` : ''}`);
+    }
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function one(args: Args, name: string, fallback?: string): string | undefined {
@@ -69,7 +132,7 @@ function num(args: Args, name: string, fallback: number, integer = false): numbe
   const text = one(args, name);
   if (text === undefined) return fallback;
   const v = Number(text);
-  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${text}"`);
   return v;
 }
 
@@ -82,35 +145,223 @@ function widths(args: Args, name: string, fallback: number[]): number[] {
   return w;
 }
 
+/** `<column>:<suffix>`, split at the last colon (column names may hold colons). */
+function columnAnd(entry: string): [string, string | undefined] {
+  const at = entry.lastIndexOf(':');
+  return at < 0 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)];
+}
+
+function quoteList(names: readonly string[], max = 12): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
+}
+
+// ---------------------------------------------------------------- reading files
+
+/**
+ * Node's longest string (V8: 2²⁹ − 24 UTF-16 units). UTF-8 never takes fewer
+ * bytes than UTF-16 units, so a file at most this long always fits.
+ */
+const MAX_CSV_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/** `what` names the argument: "train: the CSV file", "--out". */
+function checkPath(path: string | undefined, what: string): string {
+  if (path === undefined) throw new UsageError(`${what} is missing`);
+  if (path.trim() === '') throw new UsageError(`${what} is an empty file name`);
+  return path;
+}
+
+/** A failure that is not a usage mistake: exit code 1, the message as it is. */
+class CliError extends Error {}
+
+/** A file-system call whose failure names the path as the user gave it. */
+async function fileOp<T>(verb: 'read' | 'write', path: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string') throw err;
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : code;
+    throw new CliError(`cannot ${verb} ${path}: ${why}`);
+  }
+}
+
+async function readBytes(path: string, maxBytes = Infinity): Promise<Uint8Array> {
+  return fileOp('read', path, async () => {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (info.size > maxBytes) {
+      throw new CliError(`${path} is ${(info.size / 2 ** 20).toFixed(0)} MB; the CLI reads CSV files of up to ${(maxBytes / 2 ** 20).toFixed(0)} MB ` +
+        "(Node's longest string): split the file, or sample its rows");
+    }
+    return readFile(path);
+  });
+}
+
+/**
+ * Runs `read` and names the file in data errors: the library says where it was
+ * called ("Dataset.fromCSV: …"), the user only knows the file.
+ */
+function inFile<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof UnknownCategoryError) {
+      // Its message ends with the API option that accepts new categories, which a CLI user cannot set.
+      const row = err.rowIndex === undefined ? '' : `, row ${err.rowIndex + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
+      throw new CliError(`${path}: column "${err.column}"${row}: ${JSON.stringify(err.value)} is a category the model did not see in training ` +
+        `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})`);
+    }
+    if (err instanceof ManytaskError) err.message = err.message.replace(/^(?:Dataset\.fromCSV|parseCSV|predict|evaluate): /, `${path}: `);
+    throw err;
+  }
+}
+
+interface CsvChoices { delimiter?: string; naValues?: string[] }
+
+function csvChoices(args: Args): CsvChoices {
+  const choices: CsvChoices = {};
+  const d = one(args, 'delimiter');
+  if (d !== undefined) {
+    const delimiter = d === 'tab' || d === '\\t' ? '\t' : d;
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new UsageError(`--delimiter must be one character (or "tab"), not a quote or a line break, got "${d}"`);
+    }
+    choices.delimiter = delimiter;
+  }
+  const na = args.flags.get('na');
+  if (na !== undefined) choices.naValues = na.filter((v) => v.trim() !== '').map((v) => v.trim());
+  return choices;
+}
+
+async function readCsv(path: string, choices: CsvChoices): Promise<{ bytes: Uint8Array; csv: ParsedCsv }> {
+  const bytes = await readBytes(path, MAX_CSV_BYTES);
+  const csv = inFile(path, () => parseCSV(bytes, choices.delimiter !== undefined ? { delimiter: choices.delimiter } : {}));
+  const seen = new Set<string>();
+  for (const name of csv.header) {
+    if (seen.has(name)) throw new CliError(`${path}: the header names column "${name}" twice`);
+    seen.add(name);
+  }
+  return { bytes, csv };
+}
+
+function describeCsv(path: string, csv: ParsedCsv, naValues: readonly string[]): string {
+  const delimiter = csv.delimiter === '\t' ? 'tab' : `"${csv.delimiter}"`;
+  return `${path}: ${csv.rows.length} rows, ${csv.header.length} columns, delimiter ${delimiter}, missing: empty${naValues.length ? `, ${naValues.join(', ')}` : ''}`;
+}
+
+// ---------------------------------------------------------------- train
+
 const KINDS: readonly SupervisedKind[] = ['binary', 'multiclass', 'multilabel', 'regression'];
-const KNOWN_TRAIN_FLAGS = ['task', 'feature', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'weights', 'quiet'];
+
+/** One line of the printed (and stored) schema. */
+interface SchemaEntry {
+  name: string;
+  role: 'task' | 'feature' | 'ignored';
+  /** task: its kind; feature: numeric or categorical. */
+  kind?: string;
+  /** Categorical features: distinct values in the file; classification tasks: classes. */
+  levels?: number;
+  missing: number;
+  /** Why an ignored column is left out. */
+  note?: string;
+}
+
+function checkTaskColumn(flag: string, kind: SupervisedKind, col: InferredColumn): void {
+  if (col.distinct === 0) throw new UsageError(`${flag}: column "${col.name}" has no values (every cell is missing)`);
+  if (kind === 'regression' && !col.numeric) {
+    throw new UsageError(`${flag}: column "${col.name}" is not numeric (e.g. "${col.example}"): a regression task needs numbers; use ${col.name}:multiclass for classes`);
+  }
+  if (kind === 'binary' && col.distinct !== 2) {
+    const values = col.levels ? ` (${quoteList(col.levels, 6)})` : '';
+    throw new UsageError(col.distinct < 2
+      ? `${flag}: column "${col.name}" has only the value "${col.example}": a binary task needs two classes`
+      : `${flag}: column "${col.name}" has ${col.distinct} values${values}: a binary task takes two; use ${col.name}:multiclass`);
+  }
+}
+
+function planColumns(args: Args, file: string, columns: readonly InferredColumn[], taskKinds: ReadonlyMap<string, SupervisedKind>): SchemaEntry[] {
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const has = (flag: string, entry: string, name: string): InferredColumn => {
+    const col = byName.get(name);
+    if (!col) throw new UsageError(`${flag} ${entry}: ${file} has no column "${name}" (columns: ${quoteList(columns.map((c) => c.name), 30)})`);
+    return col;
+  };
+  const forced = new Map<string, FeatureKind | undefined>();
+  for (const entry of args.flags.get('feature') ?? []) {
+    const [name, kind] = columnAnd(entry);
+    const col = has('--feature', entry, name);
+    if (kind !== undefined && kind !== 'numeric' && kind !== 'categorical') throw new UsageError(`--feature ${entry}: the type must be numeric or categorical, got "${kind}"`);
+    if (taskKinds.has(name)) throw new UsageError(`--feature ${entry}: "${name}" is a task (--task); a column is a task or a feature`);
+    if (kind === 'numeric' && !col.numeric) throw new UsageError(`--feature ${entry}: column "${name}" is not numeric (e.g. "${col.example}")`);
+    if (forced.has(name)) throw new UsageError(`--feature ${name} is given twice`);
+    forced.set(name, kind);
+  }
+  const ignored = new Set<string>();
+  for (const name of args.flags.get('ignore') ?? []) {
+    has('--ignore', name, name);
+    if (taskKinds.has(name)) throw new UsageError(`--ignore ${name}: "${name}" is a task (--task)`);
+    if (forced.has(name)) throw new UsageError(`--ignore ${name}: "${name}" is also given with --feature`);
+    ignored.add(name);
+  }
+  return columns.map((col): SchemaEntry => {
+    const task = taskKinds.get(col.name);
+    const levels = col.distinct;
+    if (task !== undefined) {
+      return { name: col.name, role: 'task', kind: task, missing: col.missing, ...(task === 'multiclass' || task === 'binary' ? { levels } : {}) };
+    }
+    if (ignored.has(col.name)) return { name: col.name, role: 'ignored', missing: col.missing, note: '--ignore' };
+    if (forced.has(col.name)) {
+      const kind = forced.get(col.name) ?? (col.type !== 'ignored' ? col.type : col.numeric ? 'numeric' : 'categorical');
+      return { name: col.name, role: 'feature', kind, missing: col.missing, ...(kind === 'categorical' ? { levels } : {}) };
+    }
+    if (col.type === 'ignored') {
+      const use = col.numeric ? 'numeric' : 'categorical';
+      return { name: col.name, role: 'ignored', missing: col.missing, note: `${col.note!}. To use it: --feature ${col.name}:${use}` };
+    }
+    return { name: col.name, role: 'feature', kind: col.type, missing: col.missing, ...(col.type === 'categorical' ? { levels } : {}) };
+  });
+}
+
+function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec): string {
+  const targets = new Map(Object.entries(spec.targets));
+  const width = Math.max(...entries.map((e) => e.name.length));
+  return entries.map((e) => {
+    let what: string;
+    if (e.role === 'task') {
+      const t = targets.get(e.name);
+      what = t?.type === 'binary' ? `binary (${t.negative} / ${t.positive}; positive: ${t.positive})`
+        : t?.type === 'multiclass' ? `multiclass, ${t.classes.length} classes`
+          : t?.type === 'multilabel' ? `multilabel, ${t.labels.length} labels`
+            : 'regression';
+      if (e.missing) what += `, ${e.missing} rows without a label`;
+    } else if (e.role === 'feature') {
+      what = e.kind === 'categorical' ? `categorical, ${e.levels} levels` : 'numeric';
+      if (e.missing) what += `, ${e.missing} missing`;
+    } else {
+      what = e.note ?? '';
+    }
+    return `  ${e.name.padEnd(width)}  ${e.role.padEnd(7)}  ${what}`;
+  }).join('\n');
+}
 
 async function train(args: Args): Promise<void> {
-  for (const f of args.flags.keys()) if (!KNOWN_TRAIN_FLAGS.includes(f)) throw new UsageError(`unknown option --${f} for train`);
-  const [file, ...extra] = args.positional;
-  if (!file || extra.length > 0) throw new UsageError('train takes one CSV file');
+  checkFlags(args, 'train');
+  const [fileArg, ...extra] = args.positional;
+  if (extra.length > 0) throw new UsageError(`train takes one CSV file, got ${args.positional.length}: ${args.positional.join(' ')}`);
+  const file = checkPath(fileArg, 'train: the CSV file');
   const weights = one(args, 'weights', 'f32')!;
   if (weights !== 'f32' && weights !== 'f16' && weights !== 'int8') throw new UsageError(`--weights must be f32, f16 or int8, got "${weights}"`);
   const taskArgs = args.flags.get('task') ?? [];
   if (taskArgs.length === 0) throw new UsageError('train needs at least one --task <column>:<kind>');
-  const specs: TaskSpec[] = taskArgs.map((t) => {
-    const [name, kind] = [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)];
+  const taskKinds = new Map<string, SupervisedKind>();
+  for (const t of taskArgs) {
+    const [name, kind] = columnAnd(t);
     if (!name || !KINDS.includes(kind as SupervisedKind)) throw new UsageError(`--task ${t}: expected <column>:<kind> with kind one of ${KINDS.join(', ')}`);
-    return taskMakers[kind as SupervisedKind](name);
-  });
-  const text = await readFile(file, 'utf8');
-  const { header, rows } = parseCSV(text);
-  const features: Record<string, 'numeric' | 'categorical'> = {};
-  const featureArgs = args.flags.get('feature');
-  const taskNames = new Set(specs.map((s) => s.name));
-  for (const name of taskNames) if (!header.includes(name)) throw new UsageError(`--task ${name}: ${file} has no column "${name}" (columns: ${header.join(', ')})`);
-  for (const entry of featureArgs ?? header.filter((h) => !taskNames.has(h))) {
-    const [name, type] = entry.includes(':') ? [entry.slice(0, entry.lastIndexOf(':')), entry.slice(entry.lastIndexOf(':') + 1)] : [entry, undefined];
-    if (!header.includes(name)) throw new UsageError(`--feature ${entry}: ${file} has no column "${name}" (columns: ${header.join(', ')})`);
-    if (type !== undefined && type !== 'numeric' && type !== 'categorical') throw new UsageError(`--feature ${entry}: the type must be numeric or categorical`);
-    features[name] = type ?? inferType(rows, header.indexOf(name));
+    if (taskKinds.has(name)) throw new UsageError(`--task ${name} is given twice`);
+    taskKinds.set(name, kind as SupervisedKind);
   }
-  const data = Dataset.fromCSV(text, { features, targets: Object.fromEntries(specs.map((s) => [s.name, s.kind as SupervisedKind])) });
   const arch = one(args, 'arch', 'mmoe')!;
   const units = widths(args, 'units', [32]);
   const tower = widths(args, 'tower', [16]);
@@ -119,144 +370,270 @@ async function train(args: Args): Promise<void> {
     arch === 'sharedBottom' ? { type: 'sharedBottom', units, towerUnits: tower }
       : arch === 'mmoe' ? { type: 'mmoe', experts, expertUnits: units, towerUnits: tower }
         : arch === 'omoe' ? { type: 'omoe', experts, expertUnits: units, towerUnits: tower }
-        : arch === 'cgc' ? { type: 'cgc', sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
-          : arch === 'ple' ? { type: 'ple', levels: 2, sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
-            : arch === 'crossStitch' ? { type: 'crossStitch', units, towerUnits: tower }
-              : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch, got "${arch}"`); })();
+          : arch === 'cgc' ? { type: 'cgc', sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
+            : arch === 'ple' ? { type: 'ple', levels: 2, sharedExperts: experts, taskExperts: 1, expertUnits: units, towerUnits: tower }
+              : arch === 'crossStitch' ? { type: 'crossStitch', units, towerUnits: tower }
+                : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch, got "${arch}"`); })();
   const weightingType = one(args, 'weighting', 'fixed')!;
   if (!(WEIGHTING_TYPES as readonly string[]).includes(weightingType)) throw new UsageError(`--weighting must be one of ${WEIGHTING_TYPES.join(', ')}, got "${weightingType}"`);
   const seed = num(args, 'seed', 0, true);
-  const model = new MultiTaskModel({
-    input: data, architecture, tasks: specs, seed,
-    weighting: { type: weightingType } as WeightingSpec,
-    optimizer: { type: 'adam', learningRate: num(args, 'lr', 1e-3) },
-  });
   const epochs = num(args, 'epochs', 100, true);
-  const quiet = args.flags.has('quiet');
-  const progress = quiet ? null : new Progress(epochs);
-  // A random (seeded) validation split: CSV files are often sorted, so the last rows are no sample.
+  if (epochs < 1) throw new UsageError(`--epochs must be at least 1, got ${epochs}`);
+  const batchSize = num(args, 'batch-size', 32, true);
+  if (batchSize < 1) throw new UsageError(`--batch-size must be at least 1, got ${batchSize}`);
+  const patience = num(args, 'patience', 20, true);
+  if (patience < 0) throw new UsageError(`--patience must be 0 or more, got ${patience}`);
+  const learningRate = num(args, 'lr', 1e-3);
+  if (!(learningRate > 0)) throw new UsageError(`--lr must be a positive number, got ${learningRate}`);
   const valFraction = num(args, 'validation-split', 0.2);
   if (!(valFraction > 0 && valFraction < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${valFraction}`);
-  const [trainPart, valPart] = data.split(1 - valFraction, { seed });
-  const history = await model.fit(trainPart, {
-    epochs, batchSize: num(args, 'batch-size', 32, true), seed,
-    validationData: valPart,
-    earlyStopping: { patience: num(args, 'patience', 20, true) },
-    callbacks: { onEpochEnd: (epoch, logs) => { progress?.update(epoch, logs); } },
-  });
-  progress?.done();
-  const last = history.epochs[history.bestEpoch]!;
-  console.log(`trained ${history.epochs.length} epochs (${history.reason === 'earlyStopping' ? 'stopped early; ' : ''}weights of epoch ${history.bestEpoch + 1} kept)`);
-  if (last.val) console.log(`\nvalidation (${valPart.rows} random rows, seed ${seed}):\n${formatEvaluation(last.val)}`);
-  const affinity = model.taskAffinity();
-  if (affinity) console.log(`\n${formatAffinity(affinity)}`);
-  const out = one(args, 'out', 'model.mtsk')!;
-  const bytes = model.save({ weights, metadata: { trainedOn: file } });
-  await writeFile(out, bytes);
-  console.log(`\nsaved ${out} (${(bytes.length / 1024).toFixed(1)} KB)`);
-  model.dispose();
-}
+  const out = checkPath(one(args, 'out', 'model.mtsk'), '--out');
 
-function inferType(rows: string[][], col: number): 'numeric' | 'categorical' {
-  for (const r of rows) {
-    const v = (r[col] ?? '').trim();
-    if (v !== '' && !Number.isFinite(Number(v))) return 'categorical';
+  const choices = csvChoices(args);
+  const { bytes, csv } = await readCsv(file, choices);
+  const schema = inferSchema(csv, choices.naValues ? { naValues: choices.naValues } : {});
+  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+  for (const [name, kind] of taskKinds) {
+    const col = byName.get(name);
+    if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column "${name}" (columns: ${quoteList(csv.header, 30)})`);
+    checkTaskColumn(`--task ${name}:${kind}`, kind, col);
   }
-  return 'numeric';
+  const plan = planColumns(args, file, schema.columns, taskKinds);
+  const features = plan.filter((e) => e.role === 'feature');
+  if (features.length === 0) throw new UsageError(`no feature columns are left in ${file}: name some with --feature <column>[:numeric|categorical]`);
+
+  const data = inFile(file, () => Dataset.fromCSV(bytes, {
+    features: Object.fromEntries(features.map((e) => [e.name, e.kind as FeatureKind])),
+    targets: Object.fromEntries([...taskKinds]),
+    naValues: schema.naValues,
+    delimiter: csv.delimiter,
+  }));
+  // A random (seeded) validation split: CSV files are often sorted, so the last rows are no sample.
+  const trainRows = Math.round((1 - valFraction) * data.rows);
+  if (trainRows < 1 || trainRows > data.rows - 1) {
+    throw new UsageError(`--validation-split ${valFraction} of ${data.rows} rows leaves no ${trainRows < 1 ? 'training' : 'validation'} rows`);
+  }
+  console.log(`${describeCsv(file, csv, schema.naValues)}\n${formatSchema(plan, data.spec)}\n`);
+  const [trainPart, valPart] = data.split(1 - valFraction, { seed });
+  const specs: TaskSpec[] = [...taskKinds].map(([name, kind]) => taskMakers[kind](name));
+  const model = new MultiTaskModel({
+    input: trainPart, architecture, tasks: specs, seed,
+    weighting: { type: weightingType } as WeightingSpec,
+    optimizer: { type: 'adam', learningRate },
+  });
+  try {
+    const progress = args.flags.has('quiet') ? null : new Progress(epochs);
+    const history = await model.fit(trainPart, {
+      epochs, batchSize, seed,
+      validationData: valPart,
+      earlyStopping: { patience },
+      callbacks: { onEpochEnd: (epoch, logs) => { progress?.update(epoch, logs); } },
+    });
+    progress?.done();
+    const best = history.epochs[history.bestEpoch]!;
+    console.log(`trained ${history.epochs.length} epochs (${history.reason === 'earlyStopping' ? 'stopped early; ' : ''}weights of epoch ${history.bestEpoch + 1} kept)`);
+    if (best.val) console.log(`\nvalidation (${valPart.rows} random rows, seed ${seed}):\n${formatEvaluation(best.val)}`);
+    const affinity = model.taskAffinity();
+    if (affinity) console.log(`\n${formatAffinity(affinity)}`);
+    // The schema, not the file's path: the model may be served (a Worker's GET /model shows its metadata).
+    const stored: StoredSchema = { naValues: [...schema.naValues], columns: plan };
+    const saved = model.save({ weights, metadata: { schema: stored as unknown as Record<string, unknown> } });
+    await fileOp('write', out, () => writeFile(out, saved));
+    console.log(`\nsaved ${out} (${(saved.length / 1024).toFixed(1)} KB)`);
+  } finally {
+    model.dispose();
+  }
 }
 
-async function readModel(path: string | undefined): Promise<MultiTaskModel> {
-  if (!path) throw new UsageError('give the model file first');
-  return loadModel(new Uint8Array(await readFile(path)));
+/** What `train` stores as metadata.schema in the model file. */
+interface StoredSchema { naValues: string[]; columns: SchemaEntry[] }
+
+// ---------------------------------------------------------------- eval, predict
+
+interface LoadedModel { model: MultiTaskModel; naValues: readonly string[] | undefined }
+
+async function readModel(path: string): Promise<LoadedModel> {
+  const bytes = await readBytes(path);
+  const model = loadModel(bytes);
+  // Files from `train` carry the missing-value texts they were read with.
+  const schema = decodeModel(bytes).header.metadata as { schema?: { naValues?: unknown } } | undefined;
+  const na = schema?.schema?.naValues;
+  return { model, naValues: Array.isArray(na) && na.every((v) => typeof v === 'string') ? na : undefined };
 }
 
-function datasetFor(model: MultiTaskModel, text: string, withTargets: boolean): Dataset {
-  const { header } = parseCSV(text);
+async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTargets: boolean): Promise<{ data: Dataset; csv: ParsedCsv }> {
+  const { model } = loaded;
+  const choices = csvChoices(args);
+  const { bytes, csv } = await readCsv(file, choices);
   const spec = model.inputSpec();
-  const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.includes(t.name));
-  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, t.kind as SupervisedKind])) : {};
-  return Dataset.fromCSV(text, { features: spec, targets });
+  const header = new Set(csv.header);
+  const lacking = Object.keys(spec).filter((c) => !header.has(c));
+  if (lacking.length > 0) {
+    throw new CliError(`${file} lacks the model's input column${lacking.length > 1 ? 's' : ''} ${quoteList(lacking)} ` +
+      `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})`);
+  }
+  const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.has(t.name));
+  if (withTargets && supervised.length === 0) {
+    throw new CliError(`${file} has none of the model's task columns (${quoteList(model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind)).map((t) => t.name))}): nothing to evaluate`);
+  }
+  // Labels are matched to the model's classes by name; a binary column is read with the
+  // model's two classes, so a file holding only one of them (all "female") still reads.
+  const target = (t: TaskSpec): TargetSpec => {
+    const classes = t.kind === 'binary' ? loaded.model.classNames(t.name) : null;
+    return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : t.kind as SupervisedKind;
+  };
+  const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
+  const naValues = choices.naValues ?? loaded.naValues;
+  const data = inFile(file, () => Dataset.fromCSV(bytes, {
+    features: spec, targets, delimiter: csv.delimiter, ...(naValues !== undefined ? { naValues } : {}),
+  }));
+  return { data, csv };
 }
 
 async function evaluate(args: Args): Promise<void> {
-  const [modelPath, file, ...extra] = args.positional;
-  if (!file || extra.length > 0) throw new UsageError('eval takes a model file and a CSV file');
-  const model = await readModel(modelPath);
-  const data = datasetFor(model, await readFile(file, 'utf8'), true);
-  console.log(formatEvaluation(model.evaluate(data)));
-  model.dispose();
+  checkFlags(args, 'eval');
+  const [modelArg, fileArg, ...extra] = args.positional;
+  if (extra.length > 0 || fileArg === undefined) throw new UsageError(`eval takes a model file and a CSV file, got ${args.positional.length} argument(s)`);
+  const loaded = await readModel(checkPath(modelArg, 'eval: the model file'));
+  try {
+    const file = checkPath(fileArg, 'eval: the CSV file');
+    const { data } = await datasetFor(loaded, file, args, true);
+    console.log(formatEvaluation(inFile(file, () => loaded.model.evaluate(data))));
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+type Cell = string | number;
+
+/**
+ * One column per prediction: <task> (the predicted value, class or labels), and
+ * for binary and multiclass tasks <task>_confidence, the probability the model
+ * gives the class it predicts (for every row, whichever class that is).
+ */
+function predictionColumns(model: MultiTaskModel, name: string, p: TaskPrediction): [string, (i: number) => Cell][] {
+  switch (p.kind) {
+    case 'regression': return [[name, (i) => p.values[i]!]];
+    case 'binary': {
+      // probabilities[i] is p(positive class); the confidence is that of the class predicted.
+      const positive = model.classNames(name)?.[1] ?? 1;
+      return [[name, (i) => p.classes[i]!], [`${name}_confidence`, (i) => {
+        const q = p.probabilities[i]!;
+        return String(p.classes[i]) === String(positive) ? q : 1 - q;
+      }]];
+    }
+    case 'multiclass': return [[name, (i) => p.classes[i]!], [`${name}_confidence`, (i) => Math.max(...p.probabilities[i]!)]];
+    case 'multilabel': return [[name, (i) => p.labels[i]!.join('|')]];
+    case 'reconstruction': return [[`${name}_error`, (i) => p.errors[i]!]];
+    case 'clustering': return [[name, (i) => p.clusters[i]!]];
+  }
 }
 
 async function predict(args: Args): Promise<void> {
-  const [modelPath, file, ...extra] = args.positional;
-  if (!file || extra.length > 0) throw new UsageError('predict takes a model file and a CSV file');
-  const model = await readModel(modelPath);
-  const data = datasetFor(model, await readFile(file, 'utf8'), false);
-  const preds = model.predict(data);
+  checkFlags(args, 'predict');
+  const [modelArg, fileArg, ...extra] = args.positional;
+  if (extra.length > 0 || fileArg === undefined) throw new UsageError(`predict takes a model file and a CSV file, got ${args.positional.length} argument(s)`);
   const out = one(args, 'out');
-  const rows: Record<string, string | number>[] = Array.from({ length: data.rows }, () => ({}));
-  for (const [name, p] of Object.entries(preds)) {
-    rows.forEach((row, i) => {
-      if (p.kind === 'regression') row[name] = p.values[i]!;
-      else if (p.kind === 'binary') { row[name] = p.classes[i]!; row[`${name}_probability`] = p.probabilities[i]!; }
-      else if (p.kind === 'multiclass') { row[name] = p.classes[i]!; row[`${name}_probability`] = Math.max(...p.probabilities[i]!); }
-      else if (p.kind === 'multilabel') row[name] = p.labels[i]!.join('|');
-      else if (p.kind === 'reconstruction') row[`${name}_error`] = p.errors[i]!;
-      else row[name] = p.clusters[i]!;
-    });
+  if (out !== undefined) checkPath(out, '--out');
+  const loaded = await readModel(checkPath(modelArg, 'predict: the model file'));
+  try {
+    const file = checkPath(fileArg, 'predict: the CSV file');
+    const { data, csv } = await datasetFor(loaded, file, args, false);
+    const idColumn = one(args, 'id');
+    let id: [string, (i: number) => Cell];
+    if (idColumn !== undefined) {
+      const at = csv.header.indexOf(idColumn);
+      if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column "${idColumn}" (columns: ${quoteList(csv.header, 30)})`);
+      id = [idColumn, (i) => csv.rows[i]![at]!];
+    } else {
+      id = ['row', (i) => i + 1];
+    }
+    const columns: [string, (i: number) => Cell][] = [id];
+    for (const [name, p] of Object.entries(inFile(file, () => loaded.model.predict(data)))) columns.push(...predictionColumns(loaded.model, name, p));
+    const names = columns.map(([n]) => n);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new UsageError(`the output would have two columns named "${twice}" (the id column and a prediction): name the id column with --id <column>`);
+    const text = out?.endsWith('.json') ? toJSON(columns, data.rows) : toCSV(columns, data.rows);
+    if (out) await fileOp('write', out, () => writeFile(out, text)); else process.stdout.write(text);
+  } finally {
+    loaded.model.dispose();
   }
-  const text = out?.endsWith('.json') ? JSON.stringify(rows, null, 1) : toCSV(rows);
-  if (out) await writeFile(out, text); else process.stdout.write(text);
-  model.dispose();
 }
 
-function toCSV(rows: Record<string, string | number>[]): string {
-  const cols = Object.keys(rows[0] ?? {});
-  const cell = (v: string | number | undefined) => {
-    const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : (v ?? '');
-    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+function toCSV(columns: readonly [string, (i: number) => Cell][], rows: number): string {
+  const cell = (v: Cell) => {
+    const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : v;
+    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+  const lines = [columns.map(([n]) => cell(n)).join(',')];
+  for (let i = 0; i < rows; i++) lines.push(columns.map(([, v]) => cell(v(i))).join(','));
+  return lines.join('\n') + '\n';
 }
 
-/** One line that redraws itself on a terminal; a line per tenth of the run otherwise. */
+function toJSON(columns: readonly [string, (i: number) => Cell][], rows: number): string {
+  // fromEntries defines own properties, so a column named "__proto__" is data like any other.
+  const objects = Array.from({ length: rows }, (_, i) => Object.fromEntries(columns.map(([n, v]) => [n, v(i)])));
+  return JSON.stringify(objects, null, 1);
+}
+
+// ---------------------------------------------------------------- progress
+
+/**
+ * One line that redraws itself on a terminal, cut to the terminal's width (a
+ * line that wraps cannot be redrawn: each update would leave a new line); a
+ * line per tenth of the run otherwise.
+ */
 class Progress {
   readonly #tty = Boolean(process.stderr.isTTY);
   readonly #epochs: number;
   constructor(epochs: number) { this.#epochs = epochs; }
   update(epoch: number, logs: EpochLogs): void {
     const done = epoch + 1;
-    const width = 24;
-    const filled = Math.round((done / this.#epochs) * width);
-    const val = logs.val ? `  val_loss ${logs.val.loss.toFixed(4)}` : '';
-    const line = `epoch ${String(done).padStart(String(this.#epochs).length)}/${this.#epochs} [${'='.repeat(filled)}${' '.repeat(width - filled)}] loss ${logs.loss.toFixed(4)}${val}`;
-    if (this.#tty) process.stderr.write(`\r${line}`);
-    else if (done === 1 || done % Math.max(1, Math.round(this.#epochs / 10)) === 0) process.stderr.write(`${line}\n`);
+    if (this.#tty) {
+      process.stderr.write(`\r${progressLine(done, this.#epochs, logs, process.stderr.columns || 80)}\x1b[K`);
+    } else if (done === 1 || done % Math.max(1, Math.round(this.#epochs / 10)) === 0) {
+      process.stderr.write(`${progressLine(done, this.#epochs, logs, Infinity)}\n`);
+    }
   }
   done(): void { if (this.#tty) process.stderr.write('\n'); }
+}
+
+/** The progress text in at most columns − 1 characters (the last column would wrap on some terminals). */
+function progressLine(done: number, epochs: number, logs: EpochLogs, columns: number): string {
+  const room = columns - 1;
+  const count = `epoch ${String(done).padStart(String(epochs).length)}/${epochs}`;
+  const loss = ` loss ${logs.loss.toFixed(4)}${logs.val ? `  val_loss ${logs.val.loss.toFixed(4)}` : ''}`;
+  // The bar takes what the numbers leave, up to 24 cells, and goes first when space is short.
+  const barWidth = Math.min(24, room - count.length - loss.length - 3);
+  const bar = barWidth >= 5 ? ` [${'='.repeat(Math.round((done / epochs) * barWidth)).padEnd(barWidth)}]` : '';
+  return `${count}${bar}${loss}`.slice(0, Math.max(room, 0));
+}
+
+// ---------------------------------------------------------------- main
+
+async function version(): Promise<string> {
+  // dist/cli.js sits next to the package's package.json (one level up).
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return String(pkg.version);
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
     const [command, ...rest] = args.positional;
-    if (!command || args.flags.has('help')) { process.stdout.write(USAGE); return command ? 0 : 1; }
+    if (args.flags.has('version')) { process.stdout.write(`manytask ${await version()}\n`); return 0; }
+    if (args.flags.has('help') || command === 'help') { process.stdout.write(USAGE); return 0; }
+    if (!command) { process.stdout.write(USAGE); return 1; }
+    if (!COMMAND_FLAGS.has(command)) throw new UsageError(`unknown command "${command}" (commands: train, eval, predict)`);
     args.positional = rest;
     await init();
     if (command === 'train') await train(args);
     else if (command === 'eval') await evaluate(args);
-    else if (command === 'predict') await predict(args);
-    else throw new UsageError(`unknown command "${command}"`);
+    else await predict(args);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) { process.stderr.write(`manytask: ${err.message}\n\n${USAGE}`); return 2; }
-    if (err instanceof ManytaskError) { process.stderr.write(`manytask: ${err.message}\n`); return 1; }
-    const io = err as { code?: unknown; path?: unknown; syscall?: unknown };
-    if (typeof io?.code === 'string' && typeof io.syscall === 'string') {
-      const why = io.code === 'ENOENT' ? 'no such file' : io.code === 'EACCES' ? 'permission denied' : io.code === 'EISDIR' ? 'it is a directory' : io.code;
-      process.stderr.write(`manytask: cannot ${io.syscall === 'open' || io.syscall === 'read' ? 'read' : io.syscall} ${String(io.path ?? '')}: ${why}\n`);
-      return 1;
-    }
+    if (err instanceof UsageError) { process.stderr.write(`manytask: ${err.message}\n(manytask --help lists the commands and options)\n`); return 2; }
+    if (err instanceof ManytaskError || err instanceof CliError) { process.stderr.write(`manytask: ${err.message}\n`); return 1; }
     throw err;
   }
 }

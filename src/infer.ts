@@ -6,6 +6,7 @@
 
 import { ArgumentError, DisposedError } from './runtime/errors.js';
 import { show } from './runtime/validate.js';
+import { setOwn } from './runtime/records.js';
 import { decodeModel, ModelFormatError, type WeightEncoding } from './io/format.js';
 import { checkPadding, modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
 import { checkClasses, readSchema, readTargetStats } from './io/header.js';
@@ -122,15 +123,15 @@ export class InferenceModel {
       if (t.kind === 'regression') {
         const st = this.#stats[k];
         if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
-        out[t.name] = { kind: 'regression', values: v };
+        setOwn(out, t.name, { kind: 'regression', values: v });
       } else if (t.kind === 'binary') {
-        out[t.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => pick(p > 0.5 ? 1 : 0)) };
+        setOwn(out, t.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => pick(p > 0.5 ? 1 : 0)) });
       } else if (t.kind === 'multiclass') {
         const probabilities = split();
-        out[t.name] = { kind: 'multiclass', probabilities, classes: probabilities.map((row) => pick(row.reduce((b, p, c) => (p > row[b]! ? c : b), 0))) };
+        setOwn(out, t.name, { kind: 'multiclass', probabilities, classes: probabilities.map((row) => pick(row.reduce((b, p, c) => (p > row[b]! ? c : b), 0))) });
       } else if (t.kind === 'multilabel') {
         const probabilities = split();
-        out[t.name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [pick(c)] : []))) };
+        setOwn(out, t.name, { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [pick(c)] : []))) });
       } else if (t.kind === 'reconstruction') {
         const errors = new Float32Array(rows);
         for (let i = 0; i < rows; i++) {
@@ -138,10 +139,10 @@ export class InferenceModel {
           for (let c = 0; c < w; c++) e += (v[i * w + c]! - features[i * w + c]!) ** 2;
           errors[i] = e / w;
         }
-        out[t.name] = { kind: 'reconstruction', values: split(), errors };
+        setOwn(out, t.name, { kind: 'reconstruction', values: split(), errors });
       } else {
         const probabilities = split();
-        out[t.name] = { kind: 'clustering', probabilities, clusters: Int32Array.from(probabilities, (row) => row.reduce((b, p, c) => (p > row[b]! ? c : b), 0)) };
+        setOwn(out, t.name, { kind: 'clustering', probabilities, clusters: Int32Array.from(probabilities, (row) => row.reduce((b, p, c) => (p > row[b]! ? c : b), 0)) });
       }
     });
     return out;

@@ -1,9 +1,10 @@
 // Internals for manytask's own tests and benchmarks; not part of the public API
 // and not listed in package.json "exports".
-export { runtime, heapF32, resetRuntime } from './runtime/module.js';
+export { runtime, heapF32, resetRuntime, filePathUrl } from './runtime/module.js';
 export { Act } from './runtime/abi.js';
 export type { Kernels } from './runtime/abi.js';
 export { matchClusters } from './mtl/model.js';
+export { RngStream } from './nn/rng.js';
 export { jobRunner, jobWorkerSetup } from './threads/index.js';
 export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';

@@ -36,6 +36,9 @@ $('epochs').value = DEFAULTS.epochs;
 $('learning-rate').value = DEFAULTS.learningRate;
 $('seed').value = DEFAULTS.seed;
 $('architecture').value = DEFAULTS.architecture;
+$('early-stopping').checked = DEFAULTS.earlyStopping;
+$('patience').value = DEFAULTS.patience;
+$('early-stopping').addEventListener('change', () => { $('patience').disabled = !$('early-stopping').checked; });
 
 $('train-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -81,7 +84,8 @@ function setStatus(status) {
   const canTrain = status === 'ready' || status === 'trained' || status === 'stopped';
   $('start').disabled = !canTrain;
   $('stop').disabled = !training;
-  for (const id of ['architecture', 'epochs', 'learning-rate', 'seed', 'file', 'use-penguins']) $(id).disabled = training;
+  for (const id of ['architecture', 'epochs', 'learning-rate', 'seed', 'early-stopping', 'file', 'use-penguins']) $(id).disabled = training;
+  $('patience').disabled = training || !$('early-stopping').checked;
   for (const el of document.querySelectorAll('#columns select')) el.disabled = training || el.dataset.fixed === 'true';
   const trained = status === 'trained' || status === 'stopped';
   $('predict').disabled = !trained;
@@ -137,7 +141,9 @@ function onColumns(msg) {
   }
   state.columns = columns;
   state.done = null; // the Worker's model was trained on other data
-  state.loaded = { name: state.source?.name ?? msg.name, info: `${msg.rows} rows × ${msg.header.length} columns` };
+  // The delimiter the library detected: a semicolon or tab file is not one column of text.
+  const separated = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' }[msg.delimiter] ?? `"${msg.delimiter}"`;
+  state.loaded = { name: state.source?.name ?? msg.name, info: `${msg.rows} rows × ${msg.header.length} columns, ${separated}-separated` };
   $('source-name').textContent = state.loaded.name;
   $('source-info').textContent = state.loaded.info;
   renderColumns();
@@ -151,12 +157,14 @@ function renderColumns() {
   body.replaceChildren();
   for (const col of state.columns) {
     const tr = el('tr', { 'data-column': col.name });
-    const values = col.numeric
-      ? `numbers${col.missing ? `, ${col.missing} missing` : ''}`
-      : `text, ${col.distinct} distinct${col.missing ? `, ${col.missing} missing` : ''}`;
+    const values = col.distinct === 0 ? 'all missing'
+      : col.numeric ? `numbers${col.missing ? `, ${col.missing} missing` : ''}`
+        : `text, ${col.distinct} distinct${col.missing ? `, ${col.missing} missing` : ''}`;
+    // Why manytask leaves a column out by default (an id, dates, …): the library's note, on hover.
+    const why = col.note ? ` — left out: ${col.note}` : '';
     tr.append(
       el('td', {}, el('code', {}, col.name)),
-      el('td', { class: 'hint', title: `e.g. ${col.example}` }, values),
+      el('td', { class: 'hint', title: `e.g. ${col.example}${why}`, ...(col.note ? { 'data-note': col.note } : {}) }, values),
     );
     const role = el('select', { 'aria-label': `role of ${col.name}`, 'data-role': col.name });
     for (const r of ['task', 'feature', 'ignore']) role.append(el('option', { value: r }, r));
@@ -167,7 +175,8 @@ function renderColumns() {
       const kinds = col.role === 'task' ? TASK_KINDS : col.role === 'feature' ? FEATURE_KINDS : [];
       for (const k of kinds) {
         const numericOnly = k === 'numeric' || k === 'regression';
-        const tooMany = (k === 'binary' && col.distinct !== 2) || ((k === 'multiclass' || k === 'categorical') && col.distinct === '>50');
+        // values is null beyond the number of categories manytask one-hot encodes by default.
+        const tooMany = (k === 'binary' && col.distinct !== 2) || ((k === 'multiclass' || k === 'categorical') && col.values === null);
         kind.append(el('option', { value: k, ...((numericOnly && !col.numeric) || tooMany ? { disabled: '' } : {}) }, k));
       }
       if (col.role === 'ignore') kind.append(el('option', { value: '' }, '—'));
@@ -214,6 +223,8 @@ function startTraining() {
     epochs: Number($('epochs').value),
     learningRate: Number($('learning-rate').value),
     seed: Number($('seed').value),
+    earlyStopping: $('early-stopping').checked,
+    patience: Number($('patience').value),
   };
   state.run = { options, selection: sel, tasks: Object.keys(sel.tasks), epochs: [], started: performance.now() };
   state.done = null;
@@ -241,11 +252,17 @@ function onEpoch(msg) {
 function onDone(msg) {
   stopFrameMeter();
   state.done = msg;
+  $('progress-bar').max = msg.epochsRun;
+  $('progress-bar').value = msg.epochsRun;
   const stopped = msg.reason === 'stopped';
   const secs = msg.seconds.toFixed(1);
+  const rows = `${msg.steps} steps on ${msg.rows.train} rows; ${msg.rows.validation} validation rows`;
+  const kept = msg.bestEpoch === msg.epochsRun - 1 ? '' : ` The model keeps the weights of epoch ${msg.bestEpoch + 1}, where the validation loss was lowest (${fmt(msg.validationLoss)}).`;
   $('progress-text').textContent = stopped
-    ? `Stopped after ${msg.epochsRun} epochs (${secs} s). The model keeps the weights it has: evaluate and predict below.`
-    : `Trained ${msg.epochsRun} epochs in ${secs} s (${msg.steps} steps on ${msg.rows.train - Math.floor(msg.rows.train * DEFAULTS.validationSplit)} rows).`;
+    ? `Stopped after ${msg.epochsRun} epochs (${secs} s; ${rows}).${kept || ' The model keeps the weights it has.'} Evaluate and predict below.`
+    : msg.reason === 'earlyStopping'
+      ? `Stopped early after ${msg.epochsRun} epochs in ${secs} s (${rows}): the validation loss had not improved for ${msg.options.patience} epochs.${kept}`
+      : `Trained ${msg.epochsRun} epochs in ${secs} s (${rows}).${kept}`;
   drawChart();
   renderMetrics(msg);
   renderAffinity(msg.affinity);
@@ -282,7 +299,9 @@ function drawChart() {
   const W = 640, H = 280, L = 48, R = 14, T = 12, B = 34;
   const run = state.run;
   const epochs = run?.epochs ?? [];
-  const total = Math.max(run?.options.epochs ?? 10, epochs.length, 2);
+  // The x-axis spans the epochs run (10 at least while they start), not the epochs asked for:
+  // 30,000 requested would squeeze the curve into the left edge.
+  const total = Math.max(epochs.length, Math.min(run?.options.epochs ?? 10, 10), 2);
   let max = 0;
   for (const e of epochs) {
     for (const t of Object.values(e.tasks)) {
@@ -312,6 +331,12 @@ function drawChart() {
   if (!run) {
     svg.append(el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'the loss of each task appears here, epoch by epoch', SVG));
     return;
+  }
+  // The epoch whose weights the model keeps (early stopping restores the best one).
+  const best = state.done && state.done.bestEpoch !== state.done.epochsRun - 1 ? state.done.bestEpoch + 1 : null;
+  if (best !== null) {
+    svg.append(el('line', { x1: x(best), x2: x(best), y1: T, y2: H - B, class: 'best', 'data-best-epoch': best }, [], SVG));
+    svg.append(el('text', { x: x(best) + 4, y: T + 10, class: 'best' }, `weights kept (epoch ${best})`, SVG));
   }
   run.tasks.forEach((task, i) => {
     for (const series of ['train', 'val']) {
@@ -361,7 +386,7 @@ function resetResults() {
 function renderMetrics(msg) {
   const body = $('metrics').tBodies[0];
   body.replaceChildren();
-  $('results-note').textContent = `on the ${msg.rows.test} held-out test rows (${msg.rows.train} trained on)`;
+  $('results-note').textContent = `on the ${msg.rows.test} held-out test rows (${msg.rows.train} trained on, ${msg.rows.validation} for validation)`;
   msg.tasks.forEach((task, i) => {
     const ev = msg.evaluation.tasks[task.name];
     const tr = el('tr', { 'data-task': task.name });
@@ -506,7 +531,7 @@ function startFrameMeter() {
   requestAnimationFrame(tick);
 }
 function meterText() {
-  return `This page while the Worker trains: ${meter.frames} frames drawn, the longest gap between two ${meter.longest.toFixed(0)} ms.`;
+  return `This page while the Worker trains: ${meter.frames} frames drawn; the longest gap between two frames: ${meter.longest.toFixed(0)} ms.`;
 }
 function stopFrameMeter() {
   meter.running = false;

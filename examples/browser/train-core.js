@@ -15,51 +15,47 @@ export const PENGUINS = {
 export const TASK_KINDS = ['binary', 'multiclass', 'multilabel', 'regression'];
 export const FEATURE_KINDS = ['numeric', 'categorical'];
 
-export const DEFAULTS = { architecture: 'sharedBottom', epochs: 60, learningRate: 0.01, batchSize: 32, seed: 1, testFraction: 0.2, validationSplit: 0.15 };
-
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * Early stopping is on by default: training ends once the validation loss has
+ * not improved for `patience` epochs, and the model keeps the weights of its
+ * best epoch (not the last, which has often begun to overfit).
+ */
+export const DEFAULTS = {
+  architecture: 'sharedBottom', epochs: 60, learningRate: 0.01, batchSize: 32, seed: 1,
+  testFraction: 0.2, validationFraction: 0.15, earlyStopping: true, patience: 20,
+};
 
 /**
- * What the page shows about a CSV's columns, and a default role for each:
- * the last column is the task, every other column a feature (numeric if every
- * non-empty cell parses as a number), except text columns with a different
- * value on most rows (ids, dates, free text), which are left out.
+ * What the page shows about a CSV (text or bytes; the delimiter detected and
+ * the bytes checked for UTF-8 by the library), and a default role for each
+ * column: the last column is the task, every other column a feature of the
+ * type manytask infers (inferSchema: numbers, categories, or left out with a
+ * note — ids, names, free text, dates, empty columns).
  */
-export function describeCsv(mt, text) {
-  const { header, rows } = mt.parseCSV(text);
-  if (rows.length < 10) throw new Error(`the CSV has ${rows.length} data rows; training needs at least 10`);
-  const columns = header.map((name, c) => {
-    let missing = 0, numeric = true;
-    const distinct = new Map();
-    for (const r of rows) {
-      const v = r[c].trim();
-      if (v === '' || v === 'NA') { missing++; continue; }
-      if (!NUMBER.test(v)) numeric = false;
-      if (distinct.size <= 50) distinct.set(v, (distinct.get(v) ?? 0) + 1);
-    }
-    const present = rows.length - missing;
-    const many = distinct.size > 50 || distinct.size > 0.5 * present;
-    const values = distinct.size <= 50 ? [...distinct.keys()].sort() : null;
-    return { name, numeric, missing, distinct: distinct.size > 50 ? '>50' : distinct.size, values, many, example: rows.find((r) => r[c].trim() !== '')?.[c] ?? '' };
-  });
-  const guessTask = (col) => (col.distinct === 2 ? 'binary' : col.numeric && col.many ? 'regression' : col.numeric && col.distinct > 10 ? 'regression' : 'multiclass');
+export function describeCsv(mt, input) {
+  const csv = mt.parseCSV(input);
+  if (csv.rows.length < 10) throw new Error(`the CSV has ${csv.rows.length} data rows; training needs at least 10`);
+  const schema = mt.inferSchema(csv);
+  const columns = schema.columns.map((c) => ({
+    name: c.name, numeric: c.numeric, missing: c.missing, distinct: c.distinct, values: c.levels, example: c.example,
+    inferred: c.type, note: c.note ?? null,
+  }));
+  const guessTask = (col) => (col.distinct === 2 ? 'binary' : col.numeric && col.distinct > 10 ? 'regression' : 'multiclass');
   const last = columns[columns.length - 1];
   for (const col of columns) {
-    if (col === last) { col.role = 'task'; col.kind = guessTask(col); continue; }
-    col.role = !col.numeric && col.many ? 'ignore' : 'feature';
-    col.kind = col.numeric ? 'numeric' : 'categorical';
     col.taskKind = guessTask(col);
+    if (col === last) { col.role = 'task'; col.kind = col.taskKind; continue; }
+    col.role = col.inferred === 'ignored' ? 'ignore' : 'feature';
+    col.kind = col.numeric ? 'numeric' : 'categorical';
   }
-  last.taskKind = last.kind;
-  return { header, rows: rows.length, columns };
+  return { header: csv.header, rows: csv.rows.length, delimiter: schema.delimiter, naValues: schema.naValues, columns };
 }
 
-/** The Dataset spec for a selection { tasks: {col: kind}, features: {col: kind} }. */
+/** The Dataset spec for a selection { tasks: {col: kind}, features: {col: kind} }; missing values as the library reads them by default. */
 export function datasetSpec({ tasks, features }) {
   return {
     features: Object.fromEntries(Object.entries(features).map(([name, kind]) => [name, kind === 'categorical' ? { type: 'categorical', unknown: 'other' } : 'numeric'])),
     targets: tasks,
-    naValues: ['NA'],
   };
 }
 
@@ -70,19 +66,24 @@ export function architectureSpec(type) {
 }
 
 /**
- * Reads the CSV with the selected columns, splits off a stratified test part,
- * builds the model and trains it. `hooks.onEpoch(logs)` after every epoch,
- * `hooks.onModel(model)` once the model exists (to stop it: model.stopTraining = true).
- * Resolves with { model, train, test, history, evaluation, affinity }.
+ * Reads the CSV with the selected columns, splits off a stratified test part
+ * and, from the rest, a stratified validation part (what early stopping
+ * watches), builds the model and trains it. `hooks.onEpoch(logs)` after every
+ * epoch, `hooks.onModel(model)` once the model exists (to stop it:
+ * model.stopTraining = true). Resolves with { model, data, train, validation,
+ * test, history, evaluation, affinity }: `train` is exactly the rows the
+ * optimizer saw.
  */
-export async function train(mt, csvText, selection, options = {}, hooks = {}) {
+export async function train(mt, csv, selection, options = {}, hooks = {}) {
   const o = { ...DEFAULTS, ...options };
   const taskNames = Object.keys(selection.tasks);
   if (taskNames.length === 0) throw new Error('choose at least one task column');
   if (Object.keys(selection.features).length === 0) throw new Error('choose at least one feature column');
-  const data = mt.Dataset.fromCSV(csvText, datasetSpec(selection));
+  const data = mt.Dataset.fromCSV(csv, datasetSpec(selection));
   const stratify = taskNames.find((t) => selection.tasks[t] === 'multiclass' || selection.tasks[t] === 'binary');
-  const [trainPart, testPart] = data.split(1 - o.testFraction, { seed: o.seed, ...(stratify ? { stratify } : {}) });
+  const by = stratify ? { stratify } : {};
+  const [rest, testPart] = data.split(1 - o.testFraction, { seed: o.seed, ...by });
+  const [trainPart, validationPart] = rest.split(1 - o.validationFraction, { seed: o.seed, ...by });
   const model = new mt.MultiTaskModel({
     input: trainPart,
     architecture: architectureSpec(o.architecture),
@@ -94,15 +95,18 @@ export async function train(mt, csvText, selection, options = {}, hooks = {}) {
   const history = await model.fit(trainPart, {
     epochs: o.epochs,
     batchSize: o.batchSize,
-    validationSplit: o.validationSplit,
+    validationData: validationPart,
     seed: o.seed,
+    ...(o.earlyStopping ? { earlyStopping: { monitor: 'val_loss', patience: o.patience, restoreBestWeights: true } } : {}),
     callbacks: {
       onEpochEnd: (epoch, logs) => hooks.onEpoch?.(epochSummary(epoch, logs, o.epochs)),
       ...(hooks.onBatch ? { onBatchEnd: (batch, logs) => hooks.onBatch(batch, logs) } : {}),
     },
   });
   const evaluation = model.evaluate(testPart);
-  return { model, data, train: trainPart, test: testPart, history, evaluation, affinity: model.taskAffinity() };
+  return {
+    model, data, train: trainPart, validation: validationPart, test: testPart, history, evaluation, affinity: model.taskAffinity(),
+  };
 }
 
 /** One epoch's numbers, as plain data for postMessage. */

@@ -2,7 +2,7 @@
 // CSV, trains, evaluates and predicts, and reports to the page with postMessage.
 // Everything heavy happens here, so the page's main thread only draws.
 //
-// In:  { type: 'load', text } | { type: 'load', file }        a CSV (text or a File)
+// In:  { type: 'load', text } | { type: 'load', file }        a CSV (text, or a File read as UTF-8 bytes)
 //      { type: 'train', selection, options }                   see train-core.js
 //      { type: 'stop' }                                        stop training after this batch
 //      { type: 'predict', id, row }                            one row of feature values
@@ -12,7 +12,7 @@ import * as mt from '../../dist/web.js';
 import { describeCsv, train, fingerprint, sampleRows } from './train-core.js';
 
 const ready = mt.init();
-let csvText = null;
+let csvData = null; // the CSV as loaded: text, or a File's bytes (the library decodes them, refusing what is not UTF-8)
 let columns = null;
 let model = null;
 let training = false;
@@ -37,23 +37,24 @@ async function handle(msg) {
   switch (msg.type) {
     case 'load': {
       if (training) throw new Error('stop training before loading other data');
-      const text = msg.file ? await msg.file.text() : msg.text;
-      const info = describeCsv(mt, text);
-      csvText = text;
+      // Not file.text(): it would turn a Latin-1 file's accents into replacement characters without a word.
+      const data = msg.file ? new Uint8Array(await msg.file.arrayBuffer()) : msg.text;
+      const info = describeCsv(mt, data);
+      csvData = data;
       columns = info.columns;
       post({ type: 'columns', name: msg.name, ...info });
       return;
     }
     case 'train': {
       if (training) throw new Error('already training');
-      if (csvText === null) throw new Error('load a CSV first');
+      if (csvData === null) throw new Error('load a CSV first');
       model?.dispose();
       model = null;
       training = true;
       const started = performance.now();
       let lastBatchPost = 0;
       try {
-        const result = await train(mt, csvText, msg.selection, msg.options, {
+        const result = await train(mt, csvData, msg.selection, msg.options, {
           onModel: (m) => {
             model = m;
             post({ type: 'started', parameters: m.parameters.list().reduce((n, p) => n + p.size, 0), features: m.featureNames.length });
@@ -64,7 +65,7 @@ async function handle(msg) {
             if (now - lastBatchPost > 100) { lastBatchPost = now; post({ type: 'batch', batch, step: logs.step }); }
           },
         });
-        const { history, evaluation, affinity, test } = result;
+        const { history, evaluation, affinity, test, validation } = result;
         const rows = sampleRows(test, 12);
         const inputs = Object.entries(model.inputSpec()).map(([name, type]) => ({
           name,
@@ -78,7 +79,10 @@ async function handle(msg) {
           bestEpoch: history.bestEpoch,
           seconds: (performance.now() - started) / 1000,
           steps: model.steps,
-          rows: { train: result.train.rows, test: test.rows, all: result.data.rows },
+          // train: the rows the optimizer saw; validation: what early stopping watched; test: the metrics below.
+          rows: { train: result.train.rows, validation: validation.rows, test: test.rows, all: result.data.rows },
+          // The kept model's validation loss: the best epoch's when early stopping restored its weights.
+          validationLoss: model.evaluate(validation).loss,
           tasks: model.tasks.map((t) => ({ name: t.name, kind: t.kind, classes: model.classNames(t.name) })),
           evaluation,
           affinity,

@@ -29,7 +29,8 @@ import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Dense, type Activation } from '../nn/layers.js';
-import { Network, Stream } from '../nn/network.js';
+import { Network } from '../nn/network.js';
+import { RngStream } from '../nn/rng.js';
 import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
@@ -147,7 +148,7 @@ export class AutoEncoder {
       throw err;
     }
     this.#loss = createLoss({ type: 'mse' });
-    this.#shuffle = new RngState(this.seed, Stream.shuffle);
+    this.#shuffle = new RngState(this.seed, RngStream.shuffle);
   }
 
   /** Trains on `points` (rows × inputSize); returns the per-epoch losses. */

@@ -8,8 +8,9 @@
 import { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { show } from '../runtime/validate.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkSeed } from '../nn/validate.js';
+import type { RngStreamId } from '../nn/rng.js';
 
 /**
  * Points, one row each: an array of rows, a Matrix, or a flat row-major array
@@ -188,28 +189,77 @@ export function countDistinctRows(x: Staged, limit: number): number {
   return seen.size;
 }
 
-/** Throws unless `x` has at least `k` distinct rows. */
-export function requireDistinctRows(where: string, x: Staged, k: number, what: string): void {
+/** Throws unless `x` has at least `k` rows (scikit-learn's n_samples ≥ n_clusters). */
+export function requireRows(where: string, x: Staged, k: number, what: string): void {
   if (x.rows < k) {
     throw new ArgumentError(`${where}: ${what} = ${k} is larger than the number of rows (${x.rows})`);
   }
-  const distinct = countDistinctRows(x, k);
-  if (distinct < k) {
-    throw new ArgumentError(
-      `${where}: ${what} = ${k} is larger than the number of distinct rows (${distinct}); ` +
-        `lower ${what} or deduplicate the points`,
-    );
-  }
 }
 
-/** The RNG stream the clustering models draw from their seed (apart from a Network's 0–2 and Dataset.split's 3). */
-export const CLUSTER_STREAM = 5;
+/** One non-negative weight per row (scikit-learn's sample_weight): a number[] or any numeric typed array. */
+export type SampleWeight =
+  | readonly number[] | Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray
+  | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/** The options of a fit or a score that takes sample weights. */
+export interface SampleWeightOptions {
+  /** One weight ≥ 0 per row (their sum > 0); omitted, every row weighs 1. */
+  sampleWeight?: SampleWeight;
+}
+
+/** Staged sample weights: n f64 in WASM, their sum and how many are > 0. */
+export interface StagedWeights {
+  readonly ptr: number;
+  readonly total: number;
+  readonly positive: number;
+}
+
+/** Checks the options object of a call that takes `{ sampleWeight }` and returns the weights (or undefined). */
+export function sampleWeightOption(where: string, options: unknown): unknown {
+  const opts = checkOptionsObject(where, options);
+  checkKeys(where, opts, ['sampleWeight']);
+  return opts.sampleWeight;
+}
+
+/**
+ * Validates sample weights for `rows` rows and copies them into WASM memory as
+ * f64. Returns null when there are none or every weight is exactly 1, so that
+ * the unweighted path (and its results, bit for bit) is used.
+ */
+export function stageWeights(ws: Workspace, where: string, weights: unknown, rows: number): StagedWeights | null {
+  if (weights === undefined) return null;
+  const numericView = ArrayBuffer.isView(weights) && !(weights instanceof DataView) &&
+    !(weights instanceof BigInt64Array) && !(weights instanceof BigUint64Array);
+  if (!numericView && !Array.isArray(weights)) {
+    throw new ArgumentError(`${where}: sampleWeight must be a number[] or a numeric typed array, got ${show(weights)}`);
+  }
+  const values = weights as ArrayLike<unknown>;
+  if (values.length !== rows) {
+    throw new ShapeError(`${where}: sampleWeight has ${values.length} values, expected one per row (${rows})`);
+  }
+  let total = 0, positive = 0, allOnes = true;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ArgumentError(`${where}: sampleWeight[${i}] is ${show(v)}; every weight must be a finite number ≥ 0`);
+    }
+    total += v;
+    if (v > 0) positive++;
+    if (v !== 1) allOnes = false;
+  }
+  if (!(total > 0)) throw new ArgumentError(`${where}: sampleWeight sums to 0; at least one row needs a positive weight`);
+  if (!Number.isFinite(total)) throw new ArgumentError(`${where}: sampleWeight sums to ${total}; rescale the weights`);
+  if (allOnes) return null;
+  const ptr = ws.doubles(rows);
+  writeF64(ptr, values as ArrayLike<number>);
+  return { ptr, total, positive };
+}
 
 /** A xoshiro128** state (4 × u32) kept in JS between calls; `enter` copies it into WASM, `leave` back. */
 export class RngState {
   readonly #state = new Uint32Array(4);
 
-  constructor(seed: number, stream: number) {
+  constructor(seed: number, stream: RngStreamId) {
     const ws = new Workspace('Rng');
     try {
       const p = ws.alloc(16);
@@ -231,30 +281,62 @@ export class RngState {
   leave(ptr: number): void {
     this.#state.set(new Uint32Array(heapF32().buffer, ptr, 4));
   }
+
 }
 
 // Option checks.
 
 export function intOption(where: string, name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
-  }
-  return value;
+  return value === undefined ? fallback : integerParam(name, min)(where, value);
 }
 
 export function numberOption(
   where: string, name: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
-  }
-  return value;
+  return value === undefined ? fallback : numberParam(name, ok, expected)(where, value);
 }
 
 export function seedOption(where: string, value: unknown): number {
   return value === undefined ? 0 : checkSeed(where, value);
+}
+
+/**
+ * An estimator's parameter constraints, declared once per class (scikit-learn's
+ * _parameter_constraints): each entry checks a value and returns it typed. The
+ * constructor reads its options through them; fit checks the estimator's
+ * current values through them again (checkParams), so a parameter changed after
+ * construction (`readonly` binds TypeScript only) is refused with a typed error
+ * instead of reaching a kernel.
+ */
+export type ParamCheck<T> = (where: string, value: unknown) => T;
+export type ParamTable = Readonly<Record<string, ParamCheck<unknown>>>;
+
+export function integerParam(name: string, min: number): ParamCheck<number> {
+  return (where, value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
+    }
+    return value;
+  };
+}
+
+export function numberParam(name: string, ok: (v: number) => boolean, expected: string): ParamCheck<number> {
+  return (where, value) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+      throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
+    }
+    return value;
+  };
+}
+
+/** A parameter that may also be undefined (not set). */
+export function optionalParam<T>(check: ParamCheck<T>): ParamCheck<T | undefined> {
+  return (where, value) => (value === undefined ? undefined : check(where, value));
+}
+
+/** Checks every parameter of `table` on the estimator (at fit). */
+export function checkParams(where: string, table: ParamTable, estimator: object): void {
+  for (const [name, check] of Object.entries(table)) check(where, (estimator as Record<string, unknown>)[name]);
 }
 
 export function notFitted(where: string, model: string): ArgumentError {

@@ -1,35 +1,64 @@
 // Gaussian mixtures fitted by EM, with scikit-learn's GaussianMixture semantics,
 // over the kernels of assembly/gmm.ts (f64 throughout past the f32 input).
 //
-//   const gm = new GaussianMixture({ nComponents: 3, covarianceType: 'diag', seed: 1 }).fit(points);
-//   gm.means; gm.covariances; gm.weights; gm.converged; gm.lowerBound;
-//   gm.predict(x); gm.predictProba(x); gm.scoreSamples(x); gm.bic(x); gm.anomalyScores(x);
+//   const gm = new GaussianMixture({ nComponents: 3, covarianceType: 'diag', seed: 1 }).fit(points, { sampleWeight });
+//   gm.means; gm.covariances; gm.precisions; gm.precisionsCholesky; gm.weights; gm.converged; gm.lowerBound;
+//   gm.predict(x); gm.predictProba(x); gm.scoreSamples(x); gm.score(x, { sampleWeight }); gm.bic(x);
+//   gm.sample(100); gm.fitPredict(x); gm.anomalyScores(x);
 //
 // fit, for each of `nInit` starts:
-//  - responsibilities from k-means labels ('kmeans': KMeans with k-means++, one
-//    run, scikit-learn's defaults, seeded) or random and normalized ('random');
-//    an M-step turns them into the first parameters;
+//  - responsibilities from the start named by initParams: 'kmeans' (the labels
+//    of KMeans with k-means++, one run, scikit-learn's defaults, seeded),
+//    'k-means++' (k rows chosen by k-means++ seeding, one each), 'random'
+//    (uniform, normalized per row) or 'random_from_data' (k distinct random
+//    rows, one each); an M-step turns them into the first parameters, with the
+//    mixing weights nk / n as scikit-learn's _initialize leaves them (they sum to
+//    1 only when every row has a responsibility); then weightsInit, meansInit
+//    and precisionsInit replace what they give (all three: no start is computed);
 //  - then EM steps: the E-step gives the mean log-likelihood of the current
 //    parameters (the "lower bound", recorded in lowerBounds) and the
 //    responsibilities, the M-step new parameters; it stops when the lower bound
 //    changes by less than `tol`, or after maxIter steps (converged = false).
-// The start with the highest final lower bound is kept. `regCovar` is added to
-// every variance (the diagonal of full covariances) so none collapses to zero.
-// Data are centred by their column means first (the density is unchanged; the
-// reported means are in the data's coordinates).
+// The start with the highest final lower bound is kept; if it did not converge,
+// a ConvergenceWarning (W_NOT_CONVERGED) says so. warmStart: a fit after the
+// first continues from the fitted parameters (one start, no initialization;
+// the first change is measured from the previous lower bound), as scikit-learn.
+// `regCovar` is added to every variance (the diagonal of full and tied
+// covariances) so none collapses to zero. Data are centred by their column means
+// first (the density is unchanged; the reported means are in the data's
+// coordinates; a warm start keeps the first fit's centring).
+//
+// sampleWeight (fit, fitPredict, score) — scikit-learn's GaussianMixture has
+// none; manytask's makes an integer weight act as that many copies of the row:
+// the M-step weighs each row's responsibilities by its weight, the lower bound
+// and score are Σ w_i log p(x_i) / Σ w_i, the start's weights are nk / Σ w, and
+// the k-means and k-means++ starts draw and average with the weights.
 
 import { Matrix } from '../matrix.js';
-import { ArgumentError } from '../runtime/errors.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
+import { checkSeed } from '../nn/validate.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, intOption, notFitted, numberOption, readF64, requireDistinctRows, seedOption,
-  stagePoints, writeF64, type Points, type Staged,
+  RngState, Workspace, checkParams, intOption, integerParam, notFitted, numberParam,
+  readF64, readI32, requireRows, sampleWeightOption, seedOption, stagePoints, stageWeights, writeF64,
+  type FlatPoints, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
-import { LloydState, checkSpread, columnStats, shiftRows } from './kmeans.js';
+import { LloydState, checkRows, checkSpread, columnStats, shiftRows } from './lloyd.js';
 
-export type CovarianceType = 'full' | 'diag' | 'spherical';
+export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical';
+
+/** How each start's responsibilities are made (scikit-learn's init_params). */
+export type GaussianMixtureInit = 'kmeans' | 'k-means++' | 'random' | 'random_from_data';
+
+/**
+ * Precision matrices (inverse covariances) in the shape of the covariance type:
+ * 'full' k matrices d × d, 'tied' one d × d, 'diag' k rows of d, 'spherical' k numbers.
+ */
+export type Precisions = readonly (readonly (readonly number[])[])[] | readonly (readonly number[])[] | readonly number[];
 
 export interface GaussianMixtureOptions {
   /** Number of components, ≥ 1. Default 1. */
@@ -45,23 +74,89 @@ export interface GaussianMixtureOptions {
   /** Starts, keeping the highest lower bound. Default 1. */
   nInit?: number;
   /** How each start's responsibilities are made. Default 'kmeans'. */
-  initParams?: 'kmeans' | 'random';
+  initParams?: GaussianMixtureInit;
+  /** Initial mixing weights: k numbers in [0, 1] summing to 1. */
+  weightsInit?: readonly number[];
+  /** Initial means: k rows of d numbers, in the data's coordinates. */
+  meansInit?: readonly (readonly number[])[];
+  /** Initial precisions (inverse covariances), shaped as covarianceType says (see Precisions). */
+  precisionsInit?: Precisions;
+  /** Later fits continue from the fitted parameters (one start, no initialization). Default false. */
+  warmStart?: boolean;
   /** Default 0. */
   seed?: number;
 }
 
-const KEYS = ['nComponents', 'covarianceType', 'regCovar', 'tol', 'maxIter', 'nInit', 'initParams', 'seed'] as const;
-const COV_CODES: Record<CovarianceType, number> = { full: 0, diag: 1, spherical: 2 };
+/** The options of GaussianMixture.sample. */
+export interface GaussianMixtureSampleOptions {
+  /**
+   * Seeds the draws; default the model's seed (so repeated calls give the same rows, as scikit-learn's int
+   * random_state). The draws come from the clustering stream of that seed, as scikit-learn's sample draws from
+   * a generator made afresh from random_state.
+   */
+  seed?: number;
+}
 
+/** Rows drawn from a fitted mixture (grouped by component, as scikit-learn's sample): a FlatPoints plus each row's component. */
+export interface GaussianMixtureSample extends FlatPoints {
+  readonly data: Float64Array;
+  readonly labels: Int32Array;
+}
+
+const COV_CODES: Record<CovarianceType, number> = { full: 0, diag: 1, spherical: 2, tied: 3 };
+const INITS: readonly GaussianMixtureInit[] = ['kmeans', 'k-means++', 'random', 'random_from_data'];
+
+/** The parameter constraints: read by the constructor, checked again by every fit. */
+const PARAMS = {
+  nComponents: integerParam('nComponents', 1),
+  covarianceType: (where: string, value: unknown): CovarianceType => {
+    if (typeof value !== 'string' || !Object.hasOwn(COV_CODES, value)) {
+      throw new ArgumentError(`${where}: covarianceType must be "full", "tied", "diag" or "spherical", got ${show(value)}`);
+    }
+    return value as CovarianceType;
+  },
+  regCovar: numberParam('regCovar', (v) => v >= 0, 'a finite number ≥ 0'),
+  tol: numberParam('tol', (v) => v >= 0, 'a finite number ≥ 0'),
+  maxIter: integerParam('maxIter', 1),
+  nInit: integerParam('nInit', 1),
+  initParams: (where: string, value: unknown): GaussianMixtureInit => {
+    if (typeof value !== 'string' || !(INITS as readonly string[]).includes(value)) {
+      throw new ArgumentError(`${where}: initParams must be "kmeans", "k-means++", "random" or "random_from_data", got ${show(value)}`);
+    }
+    return value as GaussianMixtureInit;
+  },
+  warmStart: (where: string, value: unknown) => checkBoolean(where, 'warmStart', value),
+  seed: (where: string, value: unknown) => checkSeed(where, value),
+} as const;
+const KEYS = [...Object.keys(PARAMS), 'weightsInit', 'meansInit', 'precisionsInit'];
+
+/** Parameters of k components over d features, in centred coordinates (f64). */
 interface Params {
-  /** k × d, centred coordinates. */
+  /** k × d. */
   means: Float64Array;
-  /** full k × d × d, diag k × d, spherical k. */
+  /** full k × d × d, tied d × d, diag k × d, spherical k. */
   covariances: Float64Array;
+  /** The kernels' W (assembly/gmm.ts): full k × d × d, tied d × d, diag k × d, spherical k. */
   prec: Float64Array;
   logDet: Float64Array;
   logWeights: Float64Array;
   nk: Float64Array;
+}
+
+/** Everything a fit leaves behind, set at once. */
+interface Fitted {
+  readonly params: Params;
+  readonly shift: Float64Array;
+  readonly converged: boolean;
+  readonly nIter: number;
+  readonly lowerBound: number;
+  readonly lowerBounds: readonly number[];
+}
+
+/** Floats per component of W and of the covariances (tied: one matrix for all). */
+function sizes(covType: CovarianceType, k: number, d: number): { prec: number; cov: number } {
+  const total = covType === 'full' ? k * d * d : covType === 'tied' ? d * d : covType === 'diag' ? k * d : k;
+  return { prec: total, cov: total };
 }
 
 /** The parameters in WASM memory (k components, d features). */
@@ -76,12 +171,11 @@ class ParamBuffers {
   readonly covSize: number;
 
   constructor(ws: Workspace, readonly k: number, readonly d: number, readonly covType: CovarianceType) {
-    this.precSize = covType === 'full' ? d * d : covType === 'diag' ? d : 1;
-    this.covSize = covType === 'full' ? d * d : covType === 'diag' ? d : 1;
+    ({ prec: this.precSize, cov: this.covSize } = sizes(covType, k, d));
     this.means = ws.doubles(k * d);
     // Room for k × d even for spherical: the M-step accumulates the diagonal there.
-    this.covariances = ws.doubles(k * (covType === 'full' ? d * d : d));
-    this.prec = ws.doubles(k * this.precSize);
+    this.covariances = ws.doubles(Math.max(this.covSize, k * d));
+    this.prec = ws.doubles(this.precSize);
     this.logDet = ws.doubles(k);
     this.logWeights = ws.doubles(k);
     this.nk = ws.doubles(k);
@@ -91,8 +185,8 @@ class ParamBuffers {
     const { k, d } = this;
     return {
       means: readF64(this.means, k * d),
-      covariances: readF64(this.covariances, k * this.covSize),
-      prec: readF64(this.prec, k * this.precSize),
+      covariances: readF64(this.covariances, this.covSize),
+      prec: readF64(this.prec, this.precSize),
       logDet: readF64(this.logDet, k),
       logWeights: readF64(this.logWeights, k),
       nk: readF64(this.nk, k),
@@ -101,9 +195,11 @@ class ParamBuffers {
 
   write(p: Params): void {
     writeF64(this.means, p.means);
+    writeF64(this.covariances, p.covariances);
     writeF64(this.prec, p.prec);
     writeF64(this.logDet, p.logDet);
     writeF64(this.logWeights, p.logWeights);
+    writeF64(this.nk, p.nk);
   }
 }
 
@@ -114,102 +210,197 @@ export class GaussianMixture {
   readonly tol: number;
   readonly maxIter: number;
   readonly nInit: number;
-  readonly initParams: 'kmeans' | 'random';
+  readonly initParams: GaussianMixtureInit;
+  readonly warmStart: boolean;
   readonly seed: number;
-  #params: Params | null = null;
-  #shift: Float64Array | null = null;
-  #converged = false;
-  #nIter = 0;
-  #lowerBound = -Infinity;
-  #lowerBounds: number[] = [];
+  readonly #weightsInit: Float64Array | null;
+  readonly #meansInit: CheckedInit | null;
+  readonly #precisionsInit: (CheckedInit & { type: CovarianceType }) | null;
+  #fitted: Fitted | null = null;
 
   constructor(options?: GaussianMixtureOptions) {
     const where = 'GaussianMixture';
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, KEYS);
-    this.nComponents = intOption(where, 'nComponents', opts.nComponents, 1, 1);
-    const cov = opts.covarianceType ?? 'full';
-    if (typeof cov !== 'string' || !Object.hasOwn(COV_CODES, cov)) {
-      throw new ArgumentError(`${where}: covarianceType must be "full", "diag" or "spherical", got ${show(cov)}`);
+    const or = (value: unknown, fallback: unknown) => (value === undefined ? fallback : value);
+    this.nComponents = PARAMS.nComponents(where, or(opts.nComponents, 1));
+    this.covarianceType = PARAMS.covarianceType(where, or(opts.covarianceType, 'full'));
+    this.regCovar = PARAMS.regCovar(where, or(opts.regCovar, 1e-6));
+    this.tol = PARAMS.tol(where, or(opts.tol, 1e-3));
+    this.maxIter = PARAMS.maxIter(where, or(opts.maxIter, 100));
+    this.nInit = PARAMS.nInit(where, or(opts.nInit, 1));
+    this.initParams = PARAMS.initParams(where, or(opts.initParams, 'kmeans'));
+    this.warmStart = PARAMS.warmStart(where, or(opts.warmStart, false));
+    this.seed = PARAMS.seed(where, or(opts.seed, 0));
+    this.#weightsInit = opts.weightsInit === undefined ? null : checkWeightsInit(where, opts.weightsInit, this.nComponents);
+    this.#meansInit = opts.meansInit === undefined ? null : checkMeansInit(where, opts.meansInit, this.nComponents);
+    this.#precisionsInit = opts.precisionsInit === undefined
+      ? null : checkPrecisionsInit(where, opts.precisionsInit, this.covarianceType, this.nComponents);
+    if (this.#meansInit !== null && this.#precisionsInit !== null && this.#precisionsInit.cols !== 0 &&
+      this.#meansInit.cols !== this.#precisionsInit.cols) {
+      throw new ShapeError(
+        `${where}: meansInit has ${this.#meansInit.cols} features, precisionsInit ${this.#precisionsInit.cols}`,
+      );
     }
-    this.covarianceType = cov as CovarianceType;
-    this.regCovar = numberOption(where, 'regCovar', opts.regCovar, 1e-6, (v) => v >= 0, 'a finite number ≥ 0');
-    this.tol = numberOption(where, 'tol', opts.tol, 1e-3, (v) => v >= 0, 'a finite number ≥ 0');
-    this.maxIter = intOption(where, 'maxIter', opts.maxIter, 100, 1);
-    this.nInit = intOption(where, 'nInit', opts.nInit, 1, 1);
-    const ip = opts.initParams ?? 'kmeans';
-    if (ip !== 'kmeans' && ip !== 'random') {
-      throw new ArgumentError(`${where}: initParams must be "kmeans" or "random", got ${show(ip)}`);
-    }
-    this.initParams = ip;
-    this.seed = seedOption(where, opts.seed);
   }
 
   /** Fits the mixture by EM (see the top of this file); returns this. */
-  fit(points: Points): this {
+  fit(points: Points, options?: SampleWeightOptions): this {
     const where = 'GaussianMixture.fit';
     const ws = new Workspace(where);
     try {
-      const x = stagePoints(ws, where, points);
+      this.#checkParams(where);
+      const sampleWeight = sampleWeightOption(where, options);
+      const warm = this.warmStart ? this.#fitted : null;
+      const x = stagePoints(ws, where, points, warm?.shift.length);
       const k = this.nComponents, d = x.cols, n = x.rows;
-      if (this.initParams === 'kmeans') requireDistinctRows(where, x, k, 'nComponents');
-      else if (n < k) throw new ArgumentError(`${where}: nComponents = ${k} is larger than the number of rows (${n})`);
+      for (const [name, given] of [['meansInit', this.#meansInit], ['precisionsInit', this.#precisionsInit]] as const) {
+        if (warm === null && given !== null && given.cols !== 0 && given.cols !== d) {
+          throw new ShapeError(`${where}: ${name} has ${given.cols} features, the points ${d} columns`);
+        }
+      }
+      requireRows(where, x, k, 'nComponents');
+      const weights = stageWeights(ws, where, sampleWeight, n);
+      if (warm === null && this.initParams === 'random_from_data' && weights !== null && weights.positive < k) {
+        throw new ArgumentError(
+          `${where}: initParams 'random_from_data' draws nComponents = ${k} distinct rows in proportion to sampleWeight, ` +
+            `but only ${weights.positive} ${weights.positive === 1 ? 'row weighs' : 'rows weigh'} more than 0`,
+        );
+      }
       const kern = runtime(where).kernels;
-      const { shift, meanVariance } = columnStats(ws, x);
+      const stats = warm === null ? columnStats(ws, x) : null;
+      const shift = warm?.shift ?? stats!.shift;
       shiftRows(ws, x, shift);
-      // The k-means start computes in float32; EM itself works in f64.
-      if (this.initParams === 'kmeans') checkSpread(ws, `${where} (its k-means start)`, x, 'the column means');
       const cov = COV_CODES[this.covarianceType];
       const params = new ParamBuffers(ws, k, d, this.covarianceType);
       const resp = ws.doubles(n * k);
-      const scratch = ws.doubles(d + k);
-      const rngState = new RngState(this.seed, CLUSTER_STREAM);
+      const scratch = ws.doubles(d * d + d + k);
+      const w = weights?.ptr ?? 0, totalWeight = weights?.total ?? n;
+      const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
-      const kmeansState = this.initParams === 'kmeans' ? new LloydState(ws, x, k) : null;
-      let best: { params: Params; bounds: number[]; converged: boolean; nIter: number; bound: number } | null = null;
-      for (let r = 0; r < this.nInit; r++) {
-        if (kmeansState !== null) {
-          kmeansState.seed(kern, { method: 'k-means++', centers: null, cols: d }, shift, rng);
-          kmeansState.run(kern, 300, 1e-4 * meanVariance);
-          kern.gmmRespFromLabels(n, k, kmeansState.labels, resp);
-        } else {
-          kern.gmmRespRandom(rng, n, k, resp);
-        }
-        this.#mStep(kern, where, x, resp, params, cov, scratch);
+      const start = warm === null ? this.#starter(ws, where, x, w, shift, stats!.meanVariance) : null;
+      let best: Fitted | null = null;
+      for (let r = 0; r < (warm === null ? this.nInit : 1); r++) {
+        if (warm === null) start!(kern, params, resp, scratch, rng, totalWeight);
+        else params.write(warm.params);
         const bounds: number[] = [];
-        let bound = -Infinity, converged = false, it = 0;
+        let bound = warm?.lowerBound ?? -Infinity, converged = false, it = 0;
         while (it < this.maxIter) {
           it++;
           const prev = bound;
           bound = kern.gmmEStep(n, d, k, cov, x.ptr, params.means, params.prec, params.logDet, params.logWeights,
-            resp, 0, scratch) / n;
-          this.#mStep(kern, where, x, resp, params, cov, scratch);
+            resp, 0, scratch, w) / totalWeight;
+          this.#mStep(kern, where, x, resp, params, cov, scratch, w);
           bounds.push(bound);
           if (Math.abs(bound - prev) < this.tol) { converged = true; break; }
         }
-        if (best === null || bound > best.bound) best = { params: params.read(), bounds, converged, nIter: it, bound };
+        if (best === null || bound > best.lowerBound) {
+          best = { params: params.read(), shift, lowerBounds: bounds, lowerBound: bound, converged, nIter: it };
+        }
       }
-      this.#params = best!.params;
-      this.#lowerBounds = best!.bounds;
-      this.#lowerBound = best!.bound;
-      this.#converged = best!.converged;
-      this.#nIter = best!.nIter;
-      this.#shift = shift;
+      if (!best!.converged) {
+        warn(new ConvergenceWarning('W_NOT_CONVERGED', where,
+          `EM did not converge: after maxIter = ${this.maxIter} steps the lower bound still changed by at least ` +
+            `tol = ${this.tol}; raise maxIter or tol, or try other starts`));
+      }
+      this.#fitted = best;
       return this;
     } finally {
       ws.free();
     }
   }
 
-  #mStep(kern: Kernels, where: string, x: Staged, resp: number, p: ParamBuffers, cov: number, scratch: number): void {
+  /**
+   * Prepares a start (see the top of this file): what it needs staged once per
+   * fit, and a function that writes one start's parameters into the buffers.
+   */
+  #starter(ws: Workspace, where: string, x: Staged, weights: number, shift: Float64Array, meanVariance: number) {
+    const k = this.nComponents, n = x.rows, d = x.cols;
+    const cov = COV_CODES[this.covarianceType];
+    const needResp = this.#weightsInit === null || this.#meansInit === null || this.#precisionsInit === null;
+    const kind = this.initParams;
+    // The k-means starts compute distances in float32; EM itself works in f64.
+    if (needResp && (kind === 'kmeans' || kind === 'k-means++')) {
+      checkSpread(ws, `${where} (its ${kind === 'kmeans' ? 'k-means' : kind} start)`, x, 'the column means');
+    }
+    const lloyd = needResp && kind !== 'random' ? new LloydState(ws, x, k, { weights }) : null;
+    const given = {
+      logWeights: this.#weightsInit === null ? null : ws.doubles(k),
+      means: this.#meansInit === null ? null : this.#meansInit.values.map((v, t) => v - shift[t % d]!),
+      precisions: this.#precisionsInit === null ? 0 : ws.doubles(this.#precisionsInit.values.length),
+    };
+    const kern = runtime(where).kernels;
+    if (given.logWeights !== null) writeF64(given.logWeights, this.#weightsInit!.map((v) => kern.mathLog(v)));
+    if (given.precisions !== 0) writeF64(given.precisions, this.#precisionsInit!.values);
+    return (kern: Kernels, params: ParamBuffers, resp: number, scratch: number, rng: number, totalWeight: number): void => {
+      if (needResp) {
+        if (kind === 'random') {
+          kern.gmmRespRandom(rng, n, k, resp);
+        } else if (kind === 'kmeans') {
+          lloyd!.seed(kern, { method: 'k-means++', centers: null, cols: d }, shift, rng);
+          lloyd!.run(kern, 300, 1e-4 * meanVariance);
+          const labels = readI32(lloyd!.labels, n);
+          const used = new Set(labels).size;
+          if (used < k) {
+            warn(new ConvergenceWarning('W_FEWER_CLUSTERS', `${where} (its k-means start)`,
+              `found ${used} distinct clusters, fewer than nComponents = ${k}; the points have fewer distinct rows`));
+          }
+          kern.gmmRespFromLabels(n, k, lloyd!.labels, resp);
+        } else {
+          lloyd!.seed(kern, { method: kind === 'k-means++' ? 'k-means++' : 'random', centers: null, cols: d }, shift, rng);
+          const chosen = lloyd!.chosenRows();
+          const r = new Float64Array(heapF32().buffer, resp, n * k);
+          r.fill(0);
+          for (let j = 0; j < k; j++) r[chosen[j]! * k + j] = 1;
+        }
+        this.#mStep(kern, where, x, resp, params, cov, scratch, weights);
+        // scikit-learn's _initialize: weights = nk / n, not renormalized (they sum to 1 only when every row has a responsibility).
+        const nk = readF64(params.nk, k);
+        writeF64(params.logWeights, nk.map((v) => kern.mathLog(v / totalWeight)));
+      }
+      if (given.logWeights !== null) heapF32().copyWithin(params.logWeights >>> 2, given.logWeights >>> 2, (given.logWeights >>> 2) + 2 * k);
+      if (given.means !== null) writeF64(params.means, given.means);
+      if (given.precisions !== 0) {
+        const failed = kern.gmmPrecisionsCholesky(d, k, cov, given.precisions, params.prec, params.logDet, scratch);
+        if (failed !== 0) {
+          throw new ArgumentError(`${where}: precisionsInit${this.covarianceType === 'tied' ? '' : ` of component ${failed - 1}`} ` +
+            `is not positive definite`);
+        }
+      }
+    };
+  }
+
+  /** The parameters as they are now (scikit-learn's _validate_params at fit), and the initial ones still for nComponents. */
+  #checkParams(where: string): void {
+    checkParams(where, PARAMS, this);
+    const k = this.nComponents;
+    const prec = this.#precisionsInit;
+    if (prec !== null && prec.type !== this.covarianceType) {
+      throw new ArgumentError(`${where}: precisionsInit is shaped for '${prec.type}' covariances, covarianceType is '${this.covarianceType}'`);
+    }
+    const counts = [
+      ['weightsInit', this.#weightsInit?.length], ['meansInit', this.#meansInit?.count], ['precisionsInit', prec?.type === 'tied' ? k : prec?.count],
+    ] as const;
+    for (const [name, count] of counts) {
+      if (count !== undefined && count !== k) throw new ShapeError(`${where}: ${name} is for ${count} components, nComponents is ${k}`);
+    }
+  }
+
+  #mStep(kern: Kernels, where: string, x: Staged, resp: number, p: ParamBuffers, cov: number, scratch: number, weights: number): void {
     const failed = kern.gmmMStep(x.rows, x.cols, p.k, cov, x.ptr, resp, this.regCovar,
-      p.nk, p.means, p.covariances, p.prec, p.logDet, p.logWeights, scratch);
+      p.nk, p.means, p.covariances, p.prec, p.logDet, p.logWeights, scratch, weights);
     if (failed !== 0) {
+      const which = this.covarianceType === 'tied' ? 'the shared (tied) covariance' : `the covariance of component ${failed - 1}`;
       throw new ArgumentError(
-        `${where}: the covariance of component ${failed - 1} is not positive definite (too few, constant or ` +
+        `${where}: ${which} is not positive definite (too few, constant or ` +
           `collinear points in it); lower nComponents or raise regCovar (now ${this.regCovar})`,
       );
     }
+  }
+
+  /** fit(points, options), then the most likely component of each of the points. */
+  fitPredict(points: Points, options?: SampleWeightOptions): Int32Array {
+    return this.fit(points, options).predict(points);
   }
 
   /** The component each row most likely belongs to. */
@@ -240,9 +431,11 @@ export class GaussianMixture {
     return this.#eStep('GaussianMixture.scoreSamples', points, false, (x, _resp, logProb) => readF64(logProb, x.rows));
   }
 
-  /** The mean log-likelihood of the rows. */
-  score(points: Points): number {
-    return this.#eStep('GaussianMixture.score', points, false, (x, _resp, _lp, total) => total / x.rows);
+  /** The mean log-likelihood of the rows, Σ w_i log p(x_i) / Σ w_i with sampleWeight. */
+  score(points: Points, options?: SampleWeightOptions): number {
+    const where = 'GaussianMixture.score';
+    const sampleWeight = sampleWeightOption(where, options);
+    return this.#eStep(where, points, false, (x, _resp, _lp, total, weights) => total / (weights?.total ?? x.rows), sampleWeight);
   }
 
   /** −log p(x) of each row: larger is more anomalous. */
@@ -264,34 +457,97 @@ export class GaussianMixture {
     return -2 * total + 2 * this.nParameters;
   }
 
-  /** Free parameters: means, covariances and k − 1 weights. */
+  /**
+   * `n` rows drawn from the fitted mixture (scikit-learn's sample): a component
+   * per row by the mixing weights, the rows grouped by component, with their
+   * component as `labels`. Seeded: the same seed gives the same rows.
+   */
+  sample(n = 1, options?: GaussianMixtureSampleOptions): GaussianMixtureSample {
+    const where = 'GaussianMixture.sample';
+    const { params, shift } = this.#state(where);
+    const count = intOption(where, 'n', n, 1, 1);
+    const opts = checkOptionsObject(where, options);
+    checkKeys(where, opts, ['seed']);
+    const seed = opts.seed === undefined ? this.seed : seedOption(where, opts.seed);
+    const k = this.nComponents, d = shift.length;
+    const ws = new Workspace(where);
+    try {
+      const p = new ParamBuffers(ws, k, d, this.covarianceType);
+      p.write(params);
+      const mixing = ws.doubles(k);
+      writeF64(mixing, this.weights);
+      const out = ws.doubles(count * d), labels = ws.floats(count), scratch = ws.alloc((2 * d + 2) * 8 + k * 4);
+      const rngState = new RngState(seed, RngStream.clustering);
+      const rng = rngState.enter(ws);
+      runtime(where).kernels.gmmSample(rng, count, d, k, COV_CODES[this.covarianceType], p.means, p.prec, mixing, out, labels, scratch);
+      const data = readF64(out, count * d);
+      for (let t = 0; t < data.length; t++) data[t]! += shift[t % d]!;
+      return { data, rows: count, cols: d, labels: readI32(labels, count) };
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** Free parameters: means, covariances and k − 1 weights (scikit-learn's _n_parameters). */
   get nParameters(): number {
-    const d = this.#fitted('GaussianMixture.nParameters').shift.length, k = this.nComponents;
-    const cov = this.covarianceType === 'full' ? (k * d * (d + 1)) / 2 : this.covarianceType === 'diag' ? k * d : k;
+    const d = this.#state('GaussianMixture.nParameters').shift.length, k = this.nComponents;
+    const cov = {
+      full: (k * d * (d + 1)) / 2, tied: (d * (d + 1)) / 2, diag: k * d, spherical: k,
+    }[this.covarianceType];
     return cov + k * d + k - 1;
   }
 
   /** The component means, k rows of d numbers, in the data's coordinates. */
   get means(): number[][] {
-    const { params, shift } = this.#fitted('GaussianMixture.means');
+    const { params, shift } = this.#state('GaussianMixture.means');
     const d = shift.length;
     return Array.from({ length: this.nComponents }, (_, j) =>
       Array.from({ length: d }, (_2, f) => params.means[j * d + f]! + shift[f]!));
   }
 
-  /** 'full': k matrices d × d; 'diag': k rows of d variances; 'spherical': k variances. */
+  /** 'full': k matrices d × d; 'tied': one d × d; 'diag': k rows of d variances; 'spherical': k variances. */
   get covariances(): number[][][] | number[][] | number[] {
-    const { params, shift } = this.#fitted('GaussianMixture.covariances');
-    const d = shift.length, k = this.nComponents, c = params.covariances;
-    if (this.covarianceType === 'spherical') return Array.from(c);
-    if (this.covarianceType === 'diag') return Array.from({ length: k }, (_, j) => Array.from(c.subarray(j * d, (j + 1) * d)));
-    return Array.from({ length: k }, (_, j) =>
-      Array.from({ length: d }, (_2, a) => Array.from(c.subarray(j * d * d + a * d, j * d * d + (a + 1) * d))));
+    const { params, shift } = this.#state('GaussianMixture.covariances');
+    return this.#shaped(params.covariances, shift.length);
+  }
+
+  /** The inverse covariances, shaped as covariances (scikit-learn's precisions_). */
+  get precisions(): number[][][] | number[][] | number[] {
+    const { params, shift } = this.#state('GaussianMixture.precisions');
+    const d = shift.length, w = params.prec;
+    if (this.covarianceType === 'diag' || this.covarianceType === 'spherical') return this.#shaped(w.map((v) => v * v), d);
+    // P = Wᵀ·W (W lower triangular).
+    const out = new Float64Array(w.length);
+    for (let at = 0; at < w.length; at += d * d) {
+      for (let a = 0; a < d; a++) {
+        for (let b = 0; b < d; b++) {
+          let s = 0;
+          for (let t = Math.max(a, b); t < d; t++) s += w[at + t * d + a]! * w[at + t * d + b]!;
+          out[at + a * d + b] = s;
+        }
+      }
+    }
+    return this.#shaped(out, d);
+  }
+
+  /**
+   * scikit-learn's precisions_cholesky_: for 'full' and 'tied' the upper-triangular
+   * U with U·Uᵀ = the precision; for 'diag' and 'spherical' 1/σ.
+   */
+  get precisionsCholesky(): number[][][] | number[][] | number[] {
+    const { params, shift } = this.#state('GaussianMixture.precisionsCholesky');
+    const d = shift.length, w = params.prec;
+    if (this.covarianceType === 'diag' || this.covarianceType === 'spherical') return this.#shaped(w, d);
+    const upper = new Float64Array(w.length); // U = Wᵀ
+    for (let at = 0; at < w.length; at += d * d) {
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) upper[at + a * d + b] = w[at + b * d + a]!;
+    }
+    return this.#shaped(upper, d);
   }
 
   /** The mixing weights (sum to 1). */
   get weights(): number[] {
-    const { params } = this.#fitted('GaussianMixture.weights');
+    const { params } = this.#state('GaussianMixture.weights');
     let s = 0;
     for (const v of params.nk) s += v;
     return Array.from(params.nk, (v) => v / s);
@@ -299,50 +555,58 @@ export class GaussianMixture {
 
   /** Whether the kept start met `tol` within maxIter steps. */
   get converged(): boolean {
-    this.#fitted('GaussianMixture.converged');
-    return this.#converged;
+    return this.#state('GaussianMixture.converged').converged;
   }
 
   /** EM steps of the kept start. */
   get nIter(): number {
-    this.#fitted('GaussianMixture.nIter');
-    return this.#nIter;
+    return this.#state('GaussianMixture.nIter').nIter;
   }
 
   /** The last lower bound (mean log-likelihood on the fitted points) of the kept start. */
   get lowerBound(): number {
-    this.#fitted('GaussianMixture.lowerBound');
-    return this.#lowerBound;
+    return this.#state('GaussianMixture.lowerBound').lowerBound;
   }
 
   /** The lower bound after every EM step of the kept start (EM never lowers it). */
   get lowerBounds(): number[] {
-    this.#fitted('GaussianMixture.lowerBounds');
-    return [...this.#lowerBounds];
+    return [...this.#state('GaussianMixture.lowerBounds').lowerBounds];
   }
 
   get nFeatures(): number {
-    return this.#fitted('GaussianMixture.nFeatures').shift.length;
+    return this.#state('GaussianMixture.nFeatures').shift.length;
   }
 
   get isFitted(): boolean {
-    return this.#params !== null;
+    return this.#fitted !== null;
   }
 
-  #fitted(where: string): { params: Params; shift: Float64Array } {
-    if (this.#params === null || this.#shift === null) throw notFitted(where, 'GaussianMixture');
-    return { params: this.#params, shift: this.#shift };
+  /** f64 values (d features) in the shape of the covariance type (see covariances). */
+  #shaped(values: Float64Array, d: number): number[][][] | number[][] | number[] {
+    const k = this.nComponents;
+    if (this.covarianceType === 'spherical') return Array.from(values);
+    const matrix = (at: number) => Array.from({ length: d }, (_, a) => Array.from(values.subarray(at + a * d, at + (a + 1) * d)));
+    if (this.covarianceType === 'diag') return Array.from({ length: k }, (_, j) => Array.from(values.subarray(j * d, (j + 1) * d)));
+    if (this.covarianceType === 'tied') return matrix(0);
+    return Array.from({ length: k }, (_, j) => matrix(j * d * d));
+  }
+
+  #state(where: string): Fitted {
+    if (this.#fitted === null) throw notFitted(where, 'GaussianMixture');
+    return this.#fitted;
   }
 
   /** Stages, centres and runs the E-step on points; `then` reads the results before the workspace is freed. */
   #eStep<T>(
     where: string, points: Points, withResp: boolean,
-    then: (x: Staged, resp: number, logProb: number, total: number) => T,
+    then: (x: Staged, resp: number, logProb: number, total: number, weights: StagedWeights | null) => T,
+    sampleWeight?: unknown,
   ): T {
-    const { params, shift } = this.#fitted(where);
+    const { params, shift } = this.#state(where);
     const ws = new Workspace(where);
     try {
       const x = stagePoints(ws, where, points, shift.length);
+      const weights = stageWeights(ws, where, sampleWeight, x.rows);
       shiftRows(ws, x, shift);
       const k = this.nComponents, d = x.cols;
       const p = new ParamBuffers(ws, k, d, this.covarianceType);
@@ -351,10 +615,104 @@ export class GaussianMixture {
       const logProb = ws.doubles(x.rows);
       const scratch = ws.doubles(d + k);
       const total = runtime(where).kernels.gmmEStep(x.rows, d, k, COV_CODES[this.covarianceType], x.ptr,
-        p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch);
-      return then(x, resp, logProb, total);
+        p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
+      return then(x, resp, logProb, total, weights);
     } finally {
       ws.free();
     }
   }
+}
+
+// Option checks for the initial parameters (shapes that need the data's width are checked at fit).
+
+function checkWeightsInit(where: string, value: unknown, k: number): Float64Array {
+  if (!Array.isArray(value) || value.length !== k) {
+    throw new ShapeError(`${where}: weightsInit must be an array of nComponents = ${k} numbers, got ${show(value)}`);
+  }
+  const out = new Float64Array(k);
+  let sum = 0;
+  for (let j = 0; j < k; j++) {
+    const v: unknown = value[j];
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+      throw new ArgumentError(`${where}: weightsInit[${j}] is ${show(v)}; every weight must be in [0, 1]`);
+    }
+    out[j] = v;
+    sum += v;
+  }
+  // scikit-learn: np.allclose(|1 − Σ|, 0), an absolute tolerance of 1e-8.
+  if (!(Math.abs(1 - sum) <= 1e-8)) throw new ArgumentError(`${where}: weightsInit must sum to 1, got ${sum}`);
+  return out;
+}
+
+/** Checked initial means or precisions: f64 row-major (as the kernels read them), features (0: not known), components. */
+interface CheckedInit {
+  readonly values: Float64Array;
+  readonly cols: number;
+  readonly count: number;
+}
+
+function checkMeansInit(where: string, value: unknown, k: number): CheckedInit {
+  if (!Array.isArray(value) || value.length !== k) {
+    throw new ShapeError(`${where}: meansInit must be an array of nComponents = ${k} rows, got ${show(value)}`);
+  }
+  const { centers, cols } = checkRows(where, 'meansInit row', value, k);
+  return { values: centers, cols, count: k };
+}
+
+/** The precisions, checked for their covariance type. */
+function checkPrecisionsInit(where: string, value: unknown, type: CovarianceType, k: number): CheckedInit & { type: CovarianceType } {
+  return { ...checkPrecisionValues(where, value, type, k), type, count: type === 'tied' ? 1 : k };
+}
+
+function checkPrecisionValues(where: string, value: unknown, type: CovarianceType, k: number): { values: Float64Array; cols: number } {
+  const name = `precisionsInit (${type})`;
+  if (!Array.isArray(value)) throw new ArgumentError(`${where}: ${name} must be an array, got ${show(value)}`);
+  if (type === 'spherical') {
+    if (value.length !== k) throw new ShapeError(`${where}: ${name} must hold nComponents = ${k} numbers, got ${value.length}`);
+    const out = Float64Array.from(value, (v: unknown, j) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+        throw new ArgumentError(`${where}: ${name}[${j}] is ${show(v)}; a precision must be a finite number > 0`);
+      }
+      return v;
+    });
+    return { values: out, cols: 0 };
+  }
+  if (type === 'diag') {
+    if (value.length !== k) throw new ShapeError(`${where}: ${name} must hold nComponents = ${k} rows, got ${value.length}`);
+    const { centers, cols } = checkRows(where, `${name} row`, value, k);
+    const bad = centers.findIndex((v) => !(v > 0));
+    if (bad >= 0) {
+      throw new ArgumentError(`${where}: ${name} row ${Math.floor(bad / cols)}, value ${bad % cols} is ${centers[bad]}; ` +
+        'a precision must be > 0');
+    }
+    return { values: centers, cols };
+  }
+  const matrices = type === 'tied' ? [value] : value;
+  if (type === 'full' && matrices.length !== k) {
+    throw new ShapeError(`${where}: ${name} must hold nComponents = ${k} matrices, got ${matrices.length}`);
+  }
+  let d = 0;
+  const parts: Float64Array[] = [];
+  matrices.forEach((m: unknown, j) => {
+    const label = type === 'tied' ? name : `${name} matrix ${j}`;
+    if (!Array.isArray(m) || m.length === 0) throw new ShapeError(`${where}: ${label} must be a d × d array of rows, got ${show(m)}`);
+    const { centers, cols } = checkRows(where, `${label} row`, m, m.length);
+    if (cols !== m.length || (d !== 0 && cols !== d)) {
+      throw new ShapeError(`${where}: ${label} is ${m.length} × ${cols}; expected square${d !== 0 ? ` ${d} × ${d} (as matrix 0)` : ''}`);
+    }
+    d = cols;
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b < a; b++) {
+        const u = centers[a * d + b]!, v = centers[b * d + a]!;
+        // scikit-learn: np.allclose(P, Pᵀ) (rtol 1e-5, atol 1e-8).
+        if (!(Math.abs(u - v) <= 1e-8 + 1e-5 * Math.abs(v))) {
+          throw new ArgumentError(`${where}: ${label} is not symmetric: [${a}][${b}] = ${u}, [${b}][${a}] = ${v}`);
+        }
+      }
+    }
+    parts.push(centers);
+  });
+  const out = new Float64Array(parts.length * d * d);
+  parts.forEach((p, j) => out.set(p, j * d * d));
+  return { values: out, cols: d };
 }

@@ -1,8 +1,11 @@
 // Mini-batch k-means (Sculley 2010) with scikit-learn's MiniBatchKMeans
-// semantics, for data too large to sweep every iteration and for streams.
+// semantics, for data too large to sweep every iteration and for streams. It
+// shares its options, predict, transform, score and anomaly scores with KMeans
+// (BaseKMeans in kmeans.ts).
 //
 //   const mb = new MiniBatchKMeans({ k: 8, batchSize: 1024, seed: 1 }).fit(points);
 //   for (const chunk of stream) mb.partialFit(chunk);      // or learn from a stream
+//   mb.labels; mb.inertia;                                  // of the last chunk
 //
 // Each step draws `batchSize` rows (with replacement), assigns them to the
 // nearest centre and moves each centre j toward the mean of its batch rows with
@@ -17,122 +20,115 @@
 // move less than tol · mean feature variance. labels and inertia are then those
 // of every row against the final centres.
 //
-// partialFit: the first call seeds the centres from its batch (which needs at
-// least k distinct rows) and fixes the shift (the batch's column means) that
-// all later batches are centred by; every call is then one step on that batch.
+// partialFit: the first call seeds the centres from its batch (at least k rows)
+// and fixes the shift (the batch's column means) that all later batches are
+// centred by; every call is then one step on that batch, after which labels and
+// inertia are those of the batch against the updated centres (scikit-learn's
+// compute_labels).
+//
+// sampleWeight (fit, partialFit, fitPredict, score): a centre moves toward the
+// weighted mean of its batch rows with step (batch weight)/(absorbed weight +
+// batch weight), the counts are weight totals, inertias are weighted, seeding
+// draws rows ∝ weight. Batches are still drawn uniformly (as in scikit-learn).
 
-import type { Matrix } from '../matrix.js';
-import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
+import { checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { RngStream } from '../nn/rng.js';
 import {
-  CLUSTER_STREAM, RngState, Workspace, countDistinctRows, intOption, notFitted, numberOption, readF32, readF64, readI32,
-  requireDistinctRows, seedOption, stagePoints, writeF32, writeF64, type Points, type Staged,
+  RngState, Workspace, countDistinctRows, integerParam, notFitted, numberParam, optionalParam, readF32, readF64, readI32,
+  sampleWeightOption, stagePoints, stageWeights, writeF32, writeF64, type Points, type SampleWeightOptions, type Staged,
 } from './common.js';
-import {
-  LloydState, assignPoints, centerRows, checkInit, checkK, checkStart, checkSpread, columnStats, nearestDistances, shiftRows, transformPoints, type InitChoice, type KMeansInit,
-} from './kmeans.js';
+import { LloydState, checkSpread, columnStats, shiftRows } from './lloyd.js';
+import { BaseKMeans, type BaseKMeansOptions } from './kmeans.js';
 
-export interface MiniBatchKMeansOptions {
-  /** Number of clusters, ≥ 1. */
-  k: number;
-  /** Default 'k-means++'. */
-  init?: KMeansInit;
+export interface MiniBatchKMeansOptions extends BaseKMeansOptions {
   /** Candidate seedings in fit. Default 'auto': 1 for k-means++ or given centres, 3 for random. */
   nInit?: number | 'auto';
   /** Passes over the data (epochs) in fit, ≥ 1. Default 100. */
   maxIter?: number;
-  /** Rows per step, ≥ 1. Default 1024. */
-  batchSize?: number;
   /** Relative centre-shift tolerance, ≥ 0; 0 (default) disables it. */
   tol?: number;
+  /** Rows per step, ≥ 1. Default 1024. */
+  batchSize?: number;
   /** Steps without improvement of the smoothed batch inertia before fit stops, ≥ 1. Default 10. */
   maxNoImprovement?: number;
   /** Rows the seeding uses in fit. Default 3 · batchSize (at least 3 · k, at most the rows). */
   initSize?: number;
   /** Fraction of the largest count below which a centre is reassigned, in [0, 1]. Default 0.01. */
   reassignmentRatio?: number;
-  /** Default 0. */
-  seed?: number;
 }
 
-const KEYS = ['k', 'init', 'nInit', 'maxIter', 'batchSize', 'tol', 'maxNoImprovement', 'initSize', 'reassignmentRatio', 'seed'] as const;
+/** MiniBatchKMeans's own parameter constraints (BaseKMeans has the shared ones). */
+const PARAMS = {
+  batchSize: integerParam('batchSize', 1),
+  maxNoImprovement: integerParam('maxNoImprovement', 1),
+  initSize: optionalParam(integerParam('initSize', 1)),
+  reassignmentRatio: numberParam('reassignmentRatio', (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
+} as const;
 
-export class MiniBatchKMeans {
-  readonly k: number;
-  readonly init: 'k-means++' | 'random' | 'given';
-  readonly nInit: number;
-  readonly maxIter: number;
+/** What mini-batch steps carry from one to the next (the centres are the base's). */
+interface StepState {
+  /** Each centre's absorbed weight (scikit-learn's _counts). */
+  readonly counts: Float64Array;
+  readonly nSteps: number;
+  readonly sinceReassign: number;
+  readonly rng: RngState;
+}
+
+export class MiniBatchKMeans extends BaseKMeans {
   readonly batchSize: number;
-  readonly tol: number;
   readonly maxNoImprovement: number;
   readonly initSize: number | undefined;
   readonly reassignmentRatio: number;
-  readonly seed: number;
-  readonly #init: InitChoice;
-  #rng: RngState;
-  #centers: Float32Array | null = null;
-  #shift: Float64Array | null = null;
-  #weights: Float64Array | null = null;
-  #labels: Int32Array | null = null;
-  #inertia = NaN;
-  #nIter = 0;
-  #nSteps = 0;
-  #sinceReassign = 0;
+  #steps: StepState | null = null;
 
   constructor(options: MiniBatchKMeansOptions) {
     const where = 'MiniBatchKMeans';
+    super(where, options, { maxIter: 100, tol: 0, randomRestarts: 3 }, PARAMS);
     const opts = checkOptionsObject(where, options);
-    checkKeys(where, opts, KEYS);
-    ({ k: this.k, init: this.#init, nInit: this.nInit } = checkStart(where, opts, 3));
-    this.init = this.#init.method;
-    this.maxIter = intOption(where, 'maxIter', opts.maxIter, 100, 1);
-    this.batchSize = intOption(where, 'batchSize', opts.batchSize, 1024, 1);
-    this.tol = numberOption(where, 'tol', opts.tol, 0, (v) => v >= 0, 'a finite number ≥ 0');
-    this.maxNoImprovement = intOption(where, 'maxNoImprovement', opts.maxNoImprovement, 10, 1);
-    this.initSize = opts.initSize === undefined ? undefined : intOption(where, 'initSize', opts.initSize, 1, 1);
-    this.reassignmentRatio = numberOption(where, 'reassignmentRatio', opts.reassignmentRatio, 0.01,
-      (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-    this.seed = seedOption(where, opts.seed);
-    this.#rng = new RngState(this.seed, CLUSTER_STREAM);
+    const or = (value: unknown, fallback: unknown) => (value === undefined ? fallback : value);
+    this.batchSize = PARAMS.batchSize(where, or(opts.batchSize, 1024));
+    this.maxNoImprovement = PARAMS.maxNoImprovement(where, or(opts.maxNoImprovement, 10));
+    this.initSize = PARAMS.initSize(where, opts.initSize);
+    this.reassignmentRatio = PARAMS.reassignmentRatio(where, or(opts.reassignmentRatio, 0.01));
   }
 
   /** Clusters `points` by mini-batch steps (see the top of this file); returns this. */
-  fit(points: Points): this {
+  fit(points: Points, options?: SampleWeightOptions): this {
     const where = 'MiniBatchKMeans.fit';
     const ws = new Workspace(where);
     try {
-      const x = stagePoints(ws, where, points);
-      this.#checkInitCols(where, x);
-      requireDistinctRows(where, x, this.k, 'k');
+      const { x, weights: staged } = this.stageFit(ws, where, points, options);
+      const runs = this.runs(where);
+      const weights = staged?.ptr ?? 0;
       const kern = runtime(where).kernels;
       const { n, d, k } = { n: x.rows, d: x.cols, k: this.k };
       const { shift, meanVariance } = columnStats(ws, x);
       shiftRows(ws, x, shift);
       checkSpread(ws, where, x, 'the column means');
-      this.#rng = new RngState(this.seed, CLUSTER_STREAM);
-      const rng = this.#rng.enter(ws);
+      const rngState = new RngState(this.seed, RngStream.clustering);
+      const rng = rngState.enter(ws);
       const batch = Math.min(this.batchSize, n);
       let initSize = this.initSize ?? 3 * batch;
       if (initSize < k) initSize = 3 * k;
       if (initSize > n) initSize = n;
 
       // Score each candidate seeding on a validation sample.
-      const valid = sample(ws, kern, rng, x, initSize);
-      const validState = new BatchBuffers(ws, kern, initSize, d, k);
-      const subset = new BatchBuffers(ws, kern, initSize, d, k);
-      let best: Float32Array | null = null;
+      const valid = sample(ws, kern, rng, x, weights, initSize);
+      const validState = new BatchBuffers(ws, initSize, d, k, weights !== 0);
+      const subset = new BatchBuffers(ws, initSize, d, k, weights !== 0);
+      let best: Float32Array | null = null, whole: LloydState | null = null;
       let bestInertia = Infinity;
       const centers = ws.floats(k * d);
-      for (let r = 0; r < this.nInit; r++) {
-        kern.kmeansSampleIndices(rng, initSize, n, subset.idx);
-        kern.gatherRows(initSize, d, x.ptr, subset.idx, subset.x);
-        const sub: Staged = { ptr: subset.x, rows: initSize, cols: d };
-        // Seed from the sample unless it lacks k distinct rows (drawn with replacement); then from all rows.
-        const source = countDistinctRows(sub, k) >= k ? sub : x;
-        const seedState = new LloydState(ws, source, k);
-        seedState.seed(kern, this.#init, shift, rng);
+      for (let r = 0; r < runs; r++) {
+        subset.gather(kern, rng, x, weights, n);
+        const sub = subset.staged;
+        // Seed from the sample unless it lacks k distinct rows (drawn with replacement) or, weighted,
+        // k rows of positive weight for 'random'; then from all rows.
+        const fromSubset = countDistinctRows(sub, k) >= k && (weights === 0 || positiveCount(subset.w, initSize) >= k);
+        const seedState = fromSubset ? subset.st : (whole ??= new LloydState(ws, x, k, { weights }));
+        seedState.seed(kern, this.initChoice, shift, rng);
         heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
         const inertia = validState.step(kern, valid, centers, null);
         if (best === null || inertia < bestInertia) { best = readF32(centers, k * d); bestInertia = inertia; }
@@ -140,24 +136,23 @@ export class MiniBatchKMeans {
       writeF32(centers, best!);
 
       // Mini-batch steps.
-      const weights = ws.doubles(k);
-      new Float64Array(heapF32().buffer, weights, k).fill(0);
+      const counts = ws.doubles(k);
+      new Float64Array(heapF32().buffer, counts, k).fill(0);
       const steps = Math.max(1, Math.floor((this.maxIter * n) / batch));
-      const step = new BatchBuffers(ws, kern, batch, d, k);
+      const step = new BatchBuffers(ws, batch, d, k, weights !== 0);
       const reassignScratch = ws.floats(k + batch);
-      const weightView = new Float64Array(heapF32().buffer, weights, k);
       const tolAbs = this.tol * meanVariance;
-      this.#sinceReassign = 0;
+      let sinceReassign = 0;
       let ewa = NaN, ewaMin = NaN, noImprovement = 0;
       let i = 0;
       for (; i < steps; i++) {
-        kern.kmeansSampleIndices(rng, batch, n, step.idx);
-        kern.gatherRows(batch, d, x.ptr, step.idx, step.x);
-        const reassign = this.#randomReassign(weightView, batch);
-        const inertia = step.step(kern, { ptr: step.x, rows: batch, cols: d }, centers, weights);
+        step.gather(kern, rng, x, weights, n);
+        let reassign: boolean;
+        ({ reassign, sinceReassign } = this.#randomReassign(new Float64Array(heapF32().buffer, counts, k), batch, sinceReassign));
+        const inertia = step.step(kern, step.staged, centers, counts);
         const moved = step.lastShift;
         if (reassign && this.reassignmentRatio > 0) {
-          kern.kmeansReassign(rng, k, d, centers, weights, this.reassignmentRatio, batch, step.x, reassignScratch);
+          kern.kmeansReassign(rng, k, d, centers, counts, this.reassignmentRatio, batch, step.x, reassignScratch);
         }
         // scikit-learn's _mini_batch_convergence (the first step is ignored).
         if (i === 0) continue;
@@ -172,212 +167,205 @@ export class MiniBatchKMeans {
         else noImprovement++;
         if (noImprovement >= this.maxNoImprovement) { i++; break; }
       }
-      this.#nSteps = Math.min(i, steps);
-      this.#nIter = Math.ceil((this.#nSteps * batch) / n);
+      const nSteps = Math.min(i, steps);
 
       // Labels and inertia of every row.
       const all = new LloydState(ws, x, k);
       heapF32().copyWithin(all.centers >>> 2, centers >>> 2, (centers >>> 2) + k * d);
       kern.kmeansAssign(n, d, k, x.ptr, all.xNorms, all.centers, all.labels, all.minDist, 0, 0, all.scratch);
-      this.#inertia = kern.kmeansRowDistances(n, d, x.ptr, all.centers, all.labels, 0);
-      this.#labels = readI32(all.labels, n);
-      this.#centers = readF32(centers, k * d);
-      this.#weights = readF64(weights, k);
-      this.#shift = shift;
-      this.#rng.leave(rng);
+      const inertia = kern.kmeansRowDistances(n, d, x.ptr, all.centers, all.labels, 0, weights);
+      rngState.leave(rng);
+      this.commit(where, {
+        centers: readF32(centers, k * d), shift, labels: readI32(all.labels, n), inertia,
+        nIter: Math.ceil((nSteps * batch) / n),
+      });
+      this.#steps = { counts: readF64(counts, k), nSteps, sinceReassign, rng: rngState };
       return this;
     } finally {
       ws.free();
     }
-  }
-
-  /** One mini-batch step on `points` (the first call also seeds the centres from them); returns this. */
-  partialFit(points: Points): this {
-    const where = 'MiniBatchKMeans.partialFit';
-    const ws = new Workspace(where);
-    try {
-      const x = stagePoints(ws, where, points, this.#shift === null ? undefined : this.#shift.length);
-      const kern = runtime(where).kernels;
-      const { d, k } = { d: x.cols, k: this.k };
-      const rng = this.#rng.enter(ws);
-      const centers = ws.floats(k * d);
-      const weights = ws.doubles(k);
-      if (this.#shift === null || this.#centers === null || this.#weights === null) {
-        this.#checkInitCols(where, x);
-        requireDistinctRows(where, x, k, 'k');
-        const { shift } = columnStats(ws, x);
-        shiftRows(ws, x, shift);
-        checkSpread(ws, where, x, 'the column means');
-        const seedState = new LloydState(ws, x, k);
-        seedState.seed(kern, this.#init, shift, rng);
-        heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
-        new Float64Array(heapF32().buffer, weights, k).fill(0);
-        this.#shift = shift;
-        this.#sinceReassign = 0;
-        this.#nSteps = 0;
-      } else {
-        shiftRows(ws, x, this.#shift);
-        checkSpread(ws, where, x, 'the column means of the first batch');
-        writeF32(centers, this.#centers);
-        writeF64(weights, this.#weights);
-      }
-      const step = new BatchBuffers(ws, kern, x.rows, d, k);
-      const reassign = this.#randomReassign(new Float64Array(heapF32().buffer, weights, k), x.rows);
-      step.step(kern, x, centers, weights);
-      if (reassign && this.reassignmentRatio > 0) {
-        const scratch = ws.floats(k + x.rows);
-        kern.kmeansReassign(rng, k, d, centers, weights, this.reassignmentRatio, x.rows, x.ptr, scratch);
-      }
-      this.#centers = readF32(centers, k * d);
-      this.#weights = readF64(weights, k);
-      this.#nSteps++;
-      this.#rng.leave(rng);
-      return this;
-    } finally {
-      ws.free();
-    }
-  }
-
-  /** The index of the nearest centre for each row. */
-  predict(points: Points): Int32Array {
-    const { centers, shift } = this.#fitted('MiniBatchKMeans.predict');
-    return assignPoints('MiniBatchKMeans.predict', points, centers, shift, this.k, (ws, x, st) => readI32(st.labels, x.rows));
-  }
-
-  /** Euclidean distances from each row to every centre, as a rows × k Matrix (dispose it). */
-  transform(points: Points): Matrix {
-    const { centers, shift } = this.#fitted('MiniBatchKMeans.transform');
-    return transformPoints('MiniBatchKMeans.transform', points, centers, shift, this.k);
-  }
-
-  /** −Σ squared distance of each row to its nearest centre. */
-  score(points: Points): number {
-    const { centers, shift } = this.#fitted('MiniBatchKMeans.score');
-    return -assignPoints('MiniBatchKMeans.score', points, centers, shift, this.k,
-      (ws, x, st, kern, c) => kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, 0));
-  }
-
-  /** Distance from each row to its nearest centre: larger is more anomalous. */
-  anomalyScores(points: Points): Float32Array {
-    const { centers, shift } = this.#fitted('MiniBatchKMeans.anomalyScores');
-    return assignPoints('MiniBatchKMeans.anomalyScores', points, centers, shift, this.k, nearestDistances);
-  }
-
-  /** The centres, k rows of d numbers, in the coordinates of the data. */
-  get clusterCenters(): number[][] {
-    const { centers, shift } = this.#fitted('MiniBatchKMeans.clusterCenters');
-    return centerRows(centers, shift, this.k);
-  }
-
-  /** How many rows each centre has absorbed (scikit-learn's private _counts). */
-  get counts(): Float64Array {
-    this.#fitted('MiniBatchKMeans.counts');
-    return this.#weights!.slice();
-  }
-
-  /** The cluster of each row given to fit() (not set by partialFit). */
-  get labels(): Int32Array {
-    if (this.#labels === null) throw notFitted('MiniBatchKMeans.labels', 'MiniBatchKMeans (labels come from fit(), not partialFit())');
-    return this.#labels.slice();
-  }
-
-  /** Σ‖x_i − c_label(i)‖² over the rows given to fit(). */
-  get inertia(): number {
-    if (this.#labels === null) throw notFitted('MiniBatchKMeans.inertia', 'MiniBatchKMeans (inertia comes from fit(), not partialFit())');
-    return this.#inertia;
-  }
-
-  /** Passes over the data fit() made (scikit-learn's n_iter_). */
-  get nIter(): number {
-    return this.#nIter;
-  }
-
-  /** Mini-batch steps taken (fit, or partialFit calls since the first). */
-  get nSteps(): number {
-    return this.#nSteps;
-  }
-
-  get isFitted(): boolean {
-    return this.#centers !== null;
-  }
-
-  #checkInitCols(where: string, x: Staged): void {
-    if (this.#init.method === 'given' && this.#init.cols !== x.cols) {
-      throw new ShapeError(`${where}: the init centres have ${this.#init.cols} values each, the points ${x.cols} columns`);
-    }
-  }
-
-  /** scikit-learn's _random_reassign: every 10·k rows, or whenever a centre has absorbed nothing yet. */
-  #randomReassign(weights: Float64Array, rows: number): boolean {
-    this.#sinceReassign += rows;
-    let empty = false;
-    for (let j = 0; j < weights.length; j++) if (weights[j] === 0) { empty = true; break; }
-    if (empty || this.#sinceReassign >= 10 * this.k) {
-      this.#sinceReassign = 0;
-      return true;
-    }
-    return false;
-  }
-
-  #fitted(where: string): { centers: Float32Array; shift: Float64Array } {
-    if (this.#centers === null || this.#shift === null) throw notFitted(where, 'MiniBatchKMeans');
-    return { centers: this.#centers, shift: this.#shift };
-  }
-}
-
-/** `rows` random rows of x (with replacement), gathered into a new staged block. */
-function sample(ws: Workspace, kern: Kernels, rng: number, x: Staged, rows: number): Staged {
-  const idx = ws.floats(rows), out = ws.floats(rows * x.cols);
-  kern.kmeansSampleIndices(rng, rows, x.rows, idx);
-  kern.gatherRows(rows, x.cols, x.ptr, idx, out);
-  return { ptr: out, rows, cols: x.cols };
-}
-
-/** Buffers for assigning (and stepping on) batches of up to `rows` rows. */
-class BatchBuffers {
-  readonly idx: number;
-  readonly x: number;
-  readonly xNorms: number;
-  readonly labels: number;
-  readonly minDist: number;
-  readonly sums: number;
-  readonly counts: number;
-  readonly scratch: number;
-  readonly k: number;
-  lastShift = 0;
-
-  constructor(ws: Workspace, kern: Kernels, rows: number, d: number, k: number) {
-    this.k = k;
-    this.idx = ws.floats(rows);
-    this.x = ws.floats(rows * d);
-    this.xNorms = ws.floats(rows);
-    this.labels = ws.floats(rows);
-    this.minDist = ws.floats(rows);
-    this.sums = ws.doubles(k * d);
-    this.counts = ws.floats(k);
-    this.scratch = ws.alloc(kern.kmeansScratchBytes(d, k));
   }
 
   /**
-   * Assigns the rows of `b` to `centers`; with `weights`, also applies the
-   * mini-batch update (lastShift = the centres' squared move). Returns the
-   * batch inertia against the centres before the update: Σ minDist (from the
-   * distance expansion, summed in f32).
+   * One mini-batch step on `points` (the first call also seeds the centres from
+   * them); then labels and inertia are the batch's against the new centres. Returns this.
    */
-  step(kern: Kernels, b: Staged, centers: number, weights: number | null): number {
-    const k = this.k;
-    kern.rowSquaredNorms(b.rows, b.cols, b.ptr, this.xNorms);
-    if (weights !== null) {
+  partialFit(points: Points, options?: SampleWeightOptions): this {
+    const where = 'MiniBatchKMeans.partialFit';
+    const ws = new Workspace(where);
+    try {
+      const prev = this.state, steps = this.#steps;
+      const first = prev === null || steps === null;
+      let x: Staged, weights: number, shift: Float64Array;
+      if (first) {
+        const staged = this.stageFit(ws, where, points, options);
+        x = staged.x;
+        weights = staged.weights?.ptr ?? 0;
+        this.runs(where);
+        ({ shift } = columnStats(ws, x));
+      } else {
+        this.checkParams(where);
+        const sampleWeight = sampleWeightOption(where, options);
+        x = stagePoints(ws, where, points, prev.shift.length);
+        weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;
+        shift = prev.shift;
+      }
+      shiftRows(ws, x, shift);
+      checkSpread(ws, where, x, first ? 'the column means' : 'the column means of the first batch');
+      const kern = runtime(where).kernels;
+      const { d, k } = { d: x.cols, k: this.k };
+      // The kept state advances only at the end (leave), once the step has succeeded.
+      const rngState = first ? new RngState(this.seed, RngStream.clustering) : steps.rng;
+      const rng = rngState.enter(ws);
+      const centers = ws.floats(k * d);
+      const counts = ws.doubles(k);
+      if (first) {
+        const seedState = new LloydState(ws, x, k, { weights });
+        seedState.seed(kern, this.initChoice, shift, rng);
+        heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
+        new Float64Array(heapF32().buffer, counts, k).fill(0);
+      } else {
+        writeF32(centers, prev.centers);
+        writeF64(counts, steps.counts);
+      }
+      const step = new BatchBuffers(ws, x.rows, d, k, weights !== 0);
+      const { reassign, sinceReassign } = this.#randomReassign(new Float64Array(heapF32().buffer, counts, k), x.rows,
+        first ? 0 : steps.sinceReassign);
+      step.step(kern, { ...x, weights }, centers, counts);
+      if (reassign && this.reassignmentRatio > 0) {
+        const scratch = ws.floats(k + x.rows);
+        kern.kmeansReassign(rng, k, d, centers, counts, this.reassignmentRatio, x.rows, x.ptr, scratch);
+      }
+      // The batch's labels and inertia against the updated centres.
+      const { xNorms, labels, minDist, scratch } = step.st;
+      kern.rowSquaredNorms(x.rows, d, x.ptr, xNorms);
+      kern.kmeansAssign(x.rows, d, k, x.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
+      const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights);
+      // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
+      this.commit(where, {
+        centers: readF32(centers, k * d), shift, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
+      }, { warnFewerClusters: false });
+      rngState.leave(rng);
+      this.#steps = { counts: readF64(counts, k), nSteps: (steps?.nSteps ?? 0) + 1, sinceReassign, rng: rngState };
+      return this;
+    } finally {
+      ws.free();
+    }
+  }
+
+  /** The weight each centre has absorbed (scikit-learn's private _counts; rows when unweighted). */
+  get counts(): Float64Array {
+    if (this.#steps === null) throw notFitted('MiniBatchKMeans.counts', 'MiniBatchKMeans');
+    return this.#steps.counts.slice();
+  }
+
+  /** Mini-batch steps taken (by fit, or by partialFit calls since the first). */
+  get nSteps(): number {
+    return this.#steps?.nSteps ?? 0;
+  }
+
+  /** scikit-learn's _random_reassign: every 10·k rows, or whenever a centre has absorbed nothing yet. */
+  #randomReassign(counts: Float64Array, rows: number, since: number): { reassign: boolean; sinceReassign: number } {
+    const sinceReassign = since + rows;
+    if (counts.some((c) => c === 0) || sinceReassign >= 10 * this.k) return { reassign: true, sinceReassign: 0 };
+    return { reassign: false, sinceReassign };
+  }
+}
+
+/** How many of the `n` f64 weights at `ptr` are > 0. */
+function positiveCount(ptr: number, n: number): number {
+  let c = 0;
+  for (const w of new Float64Array(heapF32().buffer, ptr, n)) if (w > 0) c++;
+  return c;
+}
+
+/** A batch of rows in WASM memory with its sample weights (n f64, or 0 for none). */
+interface Batch extends Staged {
+  readonly weights: number;
+}
+
+/** `rows` random rows of x (with replacement) and their weights, gathered into new blocks. */
+function sample(ws: Workspace, kern: Kernels, rng: number, x: Staged, weights: number, rows: number): Batch {
+  const idx = ws.floats(rows), out = ws.floats(rows * x.cols);
+  kern.kmeansSampleIndices(rng, rows, x.rows, idx);
+  kern.gatherRows(rows, x.cols, x.ptr, idx, out);
+  const w = weights === 0 ? 0 : ws.doubles(rows);
+  if (w !== 0) gatherWeights(kern, weights, idx, rows, w);
+  return { ptr: out, rows, cols: x.cols, weights: w };
+}
+
+/** out (rows f64) ← the weights of the rows at `idx`: gatherRows moves each f64 as two 4-byte words, bits intact. */
+function gatherWeights(kern: Kernels, weights: number, idx: number, rows: number, out: number): void {
+  kern.gatherRows(rows, 2, weights, idx, out);
+}
+
+/**
+ * Buffers for drawing, assigning and stepping on batches of `rows` rows: the
+ * batch itself (indices, rows, weights) and a LloydState over it for the rest.
+ */
+class BatchBuffers {
+  readonly rows: number;
+  readonly d: number;
+  readonly k: number;
+  readonly idx: number;
+  readonly x: number;
+  /** The batch rows' weights (rows f64), 0 when unweighted. */
+  readonly w: number;
+  /** Labels, distances, totals (wsums: the batch's weight per centre) and scratch; its xNorms are filled per step. */
+  readonly st: LloydState;
+  lastShift = 0;
+
+  constructor(ws: Workspace, rows: number, d: number, k: number, weighted: boolean) {
+    this.rows = rows; this.d = d; this.k = k;
+    this.idx = ws.floats(rows);
+    this.x = ws.floats(rows * d);
+    this.w = weighted ? ws.doubles(rows) : 0;
+    this.st = new LloydState(ws, { ptr: this.x, rows, cols: d }, k, { xNorms: ws.floats(rows), weights: this.w });
+  }
+
+  /** Draws `rows` rows of x (n rows, weights as x's) with replacement into this batch. */
+  gather(kern: Kernels, rng: number, x: Staged, weights: number, n: number): void {
+    kern.kmeansSampleIndices(rng, this.rows, n, this.idx);
+    kern.gatherRows(this.rows, this.d, x.ptr, this.idx, this.x);
+    if (this.w !== 0) gatherWeights(kern, weights, this.idx, this.rows, this.w);
+  }
+
+  /** The rows gather() drew. */
+  get staged(): Batch {
+    return { ptr: this.x, rows: this.rows, cols: this.d, weights: this.w };
+  }
+
+  /**
+   * Assigns the rows of `b` (at most `rows`) to `centers`; with `counts` (each
+   * centre's absorbed weight, k f64), also applies the mini-batch update
+   * (lastShift = the centres' squared move). Returns the batch inertia against
+   * the centres before the update: unweighted Σ minDist (from the distance
+   * expansion, summed in f32), weighted Σ w_i·‖x_i − c‖² (exact).
+   */
+  step(kern: Kernels, b: Batch, centers: number, counts: number | null): number {
+    const { k } = this;
+    const { xNorms, labels, minDist, sums, counts: sizes, wsums, scratch } = this.st;
+    kern.rowSquaredNorms(b.rows, b.cols, b.ptr, xNorms);
+    if (b.weights !== 0) {
+      kern.kmeansAssign(b.rows, b.cols, k, b.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
+      const inertia = kern.kmeansRowDistances(b.rows, b.cols, b.ptr, centers, labels, 0, b.weights);
+      if (counts !== null) {
+        kern.kmeansLabelSums(b.rows, b.cols, k, b.ptr, labels, sums, sizes, b.weights, wsums);
+        this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, counts, sums, sizes, wsums);
+      }
+      return inertia;
+    }
+    if (counts !== null) {
       // The batch's own totals: kmeansAssign adds each row that leaves label −1.
       const buf = heapF32().buffer;
-      new Int32Array(buf, this.labels, b.rows).fill(-1);
-      new Float64Array(buf, this.sums, k * b.cols).fill(0);
-      new Int32Array(buf, this.counts, k).fill(0);
+      new Int32Array(buf, labels, b.rows).fill(-1);
+      new Float64Array(buf, sums, k * b.cols).fill(0);
+      new Int32Array(buf, sizes, k).fill(0);
     }
-    kern.kmeansAssign(b.rows, b.cols, k, b.ptr, this.xNorms, centers, this.labels, this.minDist,
-      weights === null ? 0 : this.sums, weights === null ? 0 : this.counts, this.scratch);
-    const inertia = kern.sum(b.rows, this.minDist);
-    if (weights !== null) this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, weights, this.sums, this.counts);
+    kern.kmeansAssign(b.rows, b.cols, k, b.ptr, xNorms, centers, labels, minDist,
+      counts === null ? 0 : sums, counts === null ? 0 : sizes, scratch);
+    const inertia = kern.sum(b.rows, minDist);
+    if (counts !== null) this.lastShift = kern.kmeansMiniBatchUpdate(k, b.cols, centers, counts, sums, sizes, 0);
     return inertia;
   }
 }

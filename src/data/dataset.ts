@@ -18,10 +18,10 @@
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { Rng } from '../nn/rng.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
-import { checkDelimiter, parseCsvText } from './csv.js';
-import { DataError } from './errors.js';
+import { checkDelimiter, readCsv, type CsvInput } from './csv.js';
+import { DataError, UnknownClassError, type DataErrorLocation } from './errors.js';
 import {
   resolveFeatureSpec, resolveNaValues, resolveTargetRequest,
   type CsvDatasetSpec, type DatasetSpec, type ResolvedDatasetSpec, type ResolvedFeatureSpec, type ResolvedTargetSpec,
@@ -59,9 +59,6 @@ export interface SplitOptions {
   /** A binary or multiclass target: each class (and the unlabeled rows) is split in the same proportion. */
   stratify?: string;
 }
-
-/** The RNG stream of Dataset.split, apart from a model's init/dropout/shuffle streams (0, 1, 2) for the same seed. */
-export const SPLIT_STREAM = 3;
 
 type FeatureColumn =
   | { readonly spec: Extract<ResolvedFeatureSpec, { type: 'numeric' }>; readonly values: Float64Array }
@@ -109,7 +106,7 @@ interface Source {
   readonly lines: Int32Array | null;
 }
 
-let internals: (d: Dataset) => DatasetInternals;
+let internals: (d: Dataset) => Parts;
 let makeDataset: (parts: Parts) => Dataset;
 
 export class Dataset {
@@ -125,13 +122,14 @@ export class Dataset {
   }
 
   /**
-   * Reads CSV text with a header row (see src/data/csv.ts for the CSV rules).
+   * Reads CSV text, or its UTF-8 bytes, with a header row (see src/data/csv.ts
+   * for the CSV rules: the delimiter is detected unless given).
    * `spec`: { features, targets?, naValues?, delimiter? } (src/data/spec.ts).
    */
-  static fromCSV(text: string, spec: CsvDatasetSpec): Dataset {
+  static fromCSV(text: CsvInput, spec: CsvDatasetSpec): Dataset {
     const where = 'Dataset.fromCSV';
     const opts = checkSpecObject(where, spec, ['delimiter']);
-    const { header, rows, lines } = parseCsvText(where, text, checkDelimiter(where, opts.delimiter));
+    const { header, rows, lines } = readCsv(where, text, checkDelimiter(where, opts.delimiter));
     const index = new Map<string, number>();
     const duplicated = new Set<string>();
     header.forEach((name, i) => {
@@ -227,10 +225,9 @@ export class Dataset {
 
   /** The resolved spec: every option written out, every target's classes fixed. */
   get spec(): ResolvedDatasetSpec {
-    const features: Record<string, ResolvedFeatureSpec> = {};
-    for (const [name, col] of this.#p.features) features[name] = col.spec;
-    const targets: Record<string, ResolvedTargetSpec> = {};
-    for (const [name, col] of this.#p.targets) targets[name] = col.spec;
+    // Object.fromEntries defines own keys: a column named "__proto__" stays a column.
+    const features: Record<string, ResolvedFeatureSpec> = Object.fromEntries([...this.#p.features].map(([name, col]) => [name, col.spec]));
+    const targets: Record<string, ResolvedTargetSpec> = Object.fromEntries([...this.#p.targets].map(([name, col]) => [name, col.spec]));
     return { features, targets, naValues: this.#p.naValues };
   }
 
@@ -425,6 +422,70 @@ export function datasetInternals(d: Dataset): DatasetInternals {
   return internals(d);
 }
 
+/**
+ * A binary, multiclass or multilabel target of `data` as indices into `classes`
+ * — a trained model's class (or label) list for that task — matched by name,
+ * never by position in the Dataset's own list. That list comes from the
+ * Dataset's rows, so a file without one class, or read with another class
+ * order, lists the same names at other places.
+ *
+ * Binary and multiclass: one index per row (NaN = no label); binary classes are
+ * [negative, positive], so the index is the 0/1 label. Multilabel: rows ×
+ * classes.length, 0/1 in the order of `classes` (NaN rows = no label); a label
+ * the model has and the Dataset never saw is 0. A row whose label is not among
+ * `classes` is an UnknownClassError naming the task, the class and the row; a
+ * class the Dataset lists but no row holds is no error.
+ */
+export function labelsByName(data: Dataset, task: string, classes: readonly string[], where: string): Float32Array {
+  const p = internals(data);
+  const col = p.targets.get(task);
+  if (col === undefined || col.spec.type === 'regression') {
+    throw new ArgumentError(`${where}: the Dataset has no binary, multiclass or multilabel target ${show(task)}`);
+  }
+  const index = new Map(classes.map((c, i) => [c, i]));
+  if (index.size !== classes.length) {
+    const twice = classes.find((c, i) => classes.indexOf(c) !== i)!;
+    throw new ArgumentError(`${where}: task ${JSON.stringify(task)} has the class ${JSON.stringify(twice)} twice, so labels cannot be matched to its outputs by name`);
+  }
+  const own = col.spec.type === 'binary' ? [col.spec.negative, col.spec.positive] : col.spec.type === 'multiclass' ? col.spec.classes : col.spec.labels;
+  const toModel = own.map((c) => index.get(c) ?? -1);
+  const unknown = (r: number, c: string): UnknownClassError => {
+    const line = p.lines?.[r];
+    const loc: DataErrorLocation & { column: string } = { column: task, rowIndex: r, value: c };
+    if (line !== undefined) loc.line = line;
+    const what = col.spec.type === 'multilabel' ? 'label' : 'class';
+    return new UnknownClassError(
+      `${where}: task ${JSON.stringify(task)}, row ${r + 1}${line !== undefined ? ` (line ${line})` : ''}: ${what} ${show(c)} is not one of the model's ${what === 'label' ? 'labels' : 'classes'} (${listNames(classes)})`,
+      loc, classes);
+  };
+  const n = p.rows;
+  if (col.spec.type !== 'multilabel') {
+    const codes = (col as { codes: Int32Array }).codes;
+    const out = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      const c = codes[r]!;
+      if (c < 0) { out[r] = NaN; continue; }
+      const k = toModel[c]!;
+      if (k < 0) throw unknown(r, own[c]!);
+      out[r] = k;
+    }
+    return out;
+  }
+  const values = (col as { values: Float32Array }).values;
+  const w = own.length, width = classes.length;
+  const out = new Float32Array(n * width);
+  for (let r = 0; r < n; r++) {
+    if (Number.isNaN(values[r * w])) { out.fill(NaN, r * width, (r + 1) * width); continue; }
+    for (let j = 0; j < w; j++) {
+      if (values[r * w + j] !== 1) continue;
+      const k = toModel[j]!;
+      if (k < 0) throw unknown(r, own[j]!);
+      out[r * width + k] = 1;
+    }
+  }
+  return out;
+}
+
 function deepFreeze(o: object): void {
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
   Object.freeze(o);
@@ -438,7 +499,7 @@ function gather<T extends Float64Array | Int32Array>(src: T, idx: Int32Array): T
 
 /** A seeded permutation of 0..n-1: Fisher–Yates by the library's RNG, over an i32 buffer in WASM memory. */
 export function permutation(n: number, seed: number): Int32Array {
-  const rng = new Rng(seed, SPLIT_STREAM);
+  const rng = new Rng(seed, RngStream.split);
   const rt = runtime('Dataset.split');
   let ptr = 0;
   try {

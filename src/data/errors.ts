@@ -44,6 +44,24 @@ export class DataError extends ArgumentError {
   }
 }
 
+/**
+ * A label that is not one of a trained model's classes for its task: labels of
+ * data given to a model are matched to the model's classes by name, and a name
+ * the model does not know has no output to go to. `column` is the task (the
+ * target column), `value` the class, `rowIndex` (and `line`) the row.
+ */
+export class UnknownClassError extends DataError {
+  /** The task whose classes the label is not among. */
+  readonly task: string;
+  /** The model's classes (or labels, for a multilabel task), in output order. */
+  readonly known: readonly string[];
+  constructor(message: string, location: DataErrorLocation & { column: string }, known: readonly string[]) {
+    super(message, location);
+    this.task = location.column;
+    this.known = known;
+  }
+}
+
 /** A categorical value at transform time that the Preprocessor did not see when fitted. */
 export class UnknownCategoryError extends DataError {
   /** The categories the Preprocessor knows for the column. */

@@ -1,14 +1,17 @@
 // Datasets and preprocessing: CSV parsing, Dataset (raw columns + targets),
 // Preprocessor (standardize, impute, one-hot; fitted state as JSON).
-export { parseCSV } from './csv.js';
-export type { CsvOptions, ParsedCsv } from './csv.js';
+export { parseCSV, detectDelimiter } from './csv.js';
+export type { CsvOptions, CsvInput, ParsedCsv } from './csv.js';
+export { inferSchema } from './schema.js';
+export type { InferredSchema, InferredColumn, InferOptions } from './schema.js';
+export { DEFAULT_NA_VALUES } from './spec.js';
 export { Dataset } from './dataset.js';
 export type { DatasetTarget, ColumnValues, SplitOptions } from './dataset.js';
 export { Preprocessor } from './preprocessor.js';
 export type {
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
 } from './preprocessor.js';
-export { CsvError, DataError, UnknownCategoryError } from './errors.js';
+export { CsvError, DataError, UnknownCategoryError, UnknownClassError } from './errors.js';
 export type { DataErrorLocation } from './errors.js';
 export type {
   FeatureType, TargetType, NumericImputation, UnknownCategory,

@@ -63,13 +63,17 @@ export interface DatasetSpec {
   features: Readonly<Record<string, FeatureSpec>>;
   /** Optional: a Dataset for prediction has none. */
   targets?: Readonly<Record<string, TargetSpec>>;
-  /** Texts that mean "missing" besides the empty cell, e.g. ['NA', 'n/a'] (compared after trimming). */
+  /**
+   * Texts that mean "missing" besides the empty cell, compared after trimming.
+   * Default DEFAULT_NA_VALUES (NA, N/A, n/a, null, NULL, NaN, nan, ?); [] for
+   * the empty cell only.
+   */
   naValues?: readonly string[];
 }
 
 /** What Dataset.fromCSV takes: a DatasetSpec and the CSV options. */
 export interface CsvDatasetSpec extends DatasetSpec {
-  /** One character, not `"`, CR or LF. Default `,`. */
+  /** One character, not `"`, CR or LF. Default: detected (`,` tab `;` `|`; see src/data/csv.ts). */
   delimiter?: string;
 }
 
@@ -204,9 +208,15 @@ export function resolveTargetRequest(where: string, name: string, raw: unknown):
   }
 }
 
-/** Checks naValues: an array of strings, trimmed (as the cells they are compared with). */
+/**
+ * The texts read as missing when a spec names none, besides the empty cell:
+ * what R, pandas, spreadsheets and UCI files write for a missing value.
+ */
+export const DEFAULT_NA_VALUES: readonly string[] = Object.freeze(['NA', 'N/A', 'n/a', 'null', 'NULL', 'NaN', 'nan', '?']);
+
+/** Checks naValues: an array of strings, trimmed (as the cells they are compared with); DEFAULT_NA_VALUES when absent. */
 export function resolveNaValues(where: string, raw: unknown): string[] {
-  if (raw === undefined) return [];
+  if (raw === undefined) return [...DEFAULT_NA_VALUES];
   if (!Array.isArray(raw) || !raw.every((v) => typeof v === 'string')) {
     throw new ArgumentError(`${where}: naValues must be an array of strings, got ${show(raw)}`);
   }

@@ -6,14 +6,13 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Parameters } from '../nn/params.js';
-import { Rng } from '../nn/rng.js';
-import { Stream } from '../nn/network.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { createLoss, type Loss } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../nn/validate.js';
 import type { Architecture } from './arch/types.js';
 import { createArchitecture, type ArchitectureSpec } from './arch/index.js';
-import type { WeightingStrategy } from './weighting/types.js';
+import type { WeightingStrategy, WeightingVectors } from './weighting/types.js';
 import { createWeighting, type WeightingSpec } from './weighting/index.js';
 import { TaskHead } from './head.js';
 import { defaultLoss, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
@@ -114,13 +113,15 @@ export class MultiTaskModelCore {
   #buf = {
     x: 0, sampleWeights: 0, dZ: 0,
     targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dRep: [] as number[], dPred: [] as number[], dSrc: [] as number[],
-    dZt: [] as number[], gShared: [] as number[],
+    dZt: [] as number[], gShared: [] as number[], gCombined: 0,
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
   #step = 0;
   #disposed = false;
   // Per-step scratch (allocated once).
   readonly #stepLosses: Float64Array;
+  /** The batch's losses after the update (needs.lossesAfterUpdate). */
+  readonly #lossesAfter: Float64Array;
   readonly #active: Uint8Array;
   /** Labeled rows per task in the last training batch. */
   readonly #batchLabeled: Float64Array;
@@ -152,8 +153,8 @@ export class MultiTaskModelCore {
     this.#inputsFrom.forEach((srcs, t) => srcs.forEach((s) => this.#readers[s]!.push(t)));
 
     this.parameters = new Parameters();
-    this.#dropoutRng = new Rng(this.seed, Stream.dropout);
-    this.#strategyRng = new Rng(this.seed, 3);
+    this.#dropoutRng = new Rng(this.seed, RngStream.dropout);
+    this.#strategyRng = new Rng(this.seed, RngStream.weighting);
     const ctx = { params: this.parameters, rng: this.#dropoutRng };
     try {
       this.architecture = createArchitecture(options.architecture);
@@ -171,7 +172,7 @@ export class MultiTaskModelCore {
           throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
         }
       });
-      const initRng = new Rng(this.seed, Stream.init);
+      const initRng = new Rng(this.seed, RngStream.init);
       try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
       this.optimizerSpec = options.optimizer ?? { type: 'adam', learningRate: 1e-3 };
       this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);
@@ -197,6 +198,7 @@ export class MultiTaskModelCore {
     }
     this.#computeSharedRanges();
     this.#stepLosses = new Float64Array(T);
+    this.#lossesAfter = new Float64Array(T);
     this.#active = new Uint8Array(T);
     this.#batchLabeled = new Float64Array(T);
     this.#gram = new Float64Array(T * T);
@@ -338,7 +340,7 @@ export class MultiTaskModelCore {
     const { allocator } = runtime('MultiTaskModel');
     const b = this.#buf;
     const free = (p: number) => { if (p !== 0) allocator.free(p); };
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared].forEach(free);
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined].forEach(free);
     const T = this.specs.length;
     const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
@@ -357,6 +359,8 @@ export class MultiTaskModelCore {
       dSrc: this.heads.map((h, t) => (this.#readers[t]!.length > 0 && needsPerTask ? alloc(rows * h.width) : 0)),
       dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.architecture.sharedSize)) : [],
       gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
+      // The shared parameters' gradient a strategy with needs.vectors writes (packed as gShared).
+      gCombined: this.gradientSource === 'parameters' && this.weighting.needs.vectors ? alloc(this.#shared.size) : 0,
     };
     this.architecture.allocate(rows);
     for (const h of this.heads) h.allocate(rows);
@@ -452,6 +456,8 @@ export class MultiTaskModelCore {
   }
 
   #batchWeighted = false;
+  /** Z of the last forward pass (the architecture's buffer). */
+  #z = 0;
 
   /** Forward through the architecture and every head for the batch in the buffers; returns each task's logits pointer. */
   forward(rows: number, training: boolean): readonly number[] {
@@ -459,6 +465,7 @@ export class MultiTaskModelCore {
     const arch = this.architecture;
     const b = this.#buf;
     const z = arch.forwardShared(b.x, rows, training);
+    this.#z = z;
     for (const t of this.order) {
       const rep = arch.forwardTask(t, b.x, z, rows, training);
       const head = this.heads[t]!;
@@ -510,6 +517,13 @@ export class MultiTaskModelCore {
         'The update overflowed float32; the model keeps the weights from before it, with a fresh optimizer state');
     }
     this.#step++;
+    if (this.weighting.needs.lossesAfterUpdate) {
+      // The same batch at the new weights (one more forward, no backward), for strategies that learn from the change (FAMO).
+      const logits = this.forward(rows, true);
+      const after = this.#lossesAfter;
+      for (let t = 0; t < after.length; t++) after[t] = this.#computeLoss(t, rows, logits[t]!, 0);
+      this.weighting.afterUpdate(after, this.#active);
+    }
     return losses;
   }
 
@@ -586,22 +600,30 @@ export class MultiTaskModelCore {
         this.affinity!.record(this.#gram, this.#active);
       }
       input.gram = strategy.needs.gradients === 'none' ? null : this.#gram;
-      strategy.step(input, out);
+      // needs.vectors: the strategy writes the shared gradient itself, into gCombined (parameters) or dZ (representation).
+      const vectors = strategy.needs.vectors ? this.#vectorsInput(rows) : null;
+      strategy.step(vectors ? { ...input, vectors } : input, out);
       // Phase B: the task parts again with the task weights, and the shared gradient from the coefficients.
       this.#backwardTasks(rows, logits, out.taskWeights, 'discard');
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         const g = this.parameters.grads;
         for (let i = 0; i < this.#shared.offsets.length; i++) heapF32().fill(0, (g >>> 2) + this.#shared.offsets[i]!, (g >>> 2) + this.#shared.offsets[i]! + this.#shared.lengths[i]!);
-        const tmp = b.gShared;
-        for (let t = 0; t < T; t++) {
-          const c = out.sharedCoefficients[t]!;
-          if (c !== 0) this.#copySharedGrads(tmp[t]!, 'axpyIn', c);
+        if (vectors) {
+          this.#copySharedGrads(b.gCombined, 'axpyIn', 1);
+        } else {
+          const tmp = b.gShared;
+          for (let t = 0; t < T; t++) {
+            const c = out.sharedCoefficients[t]!;
+            if (c !== 0) this.#copySharedGrads(tmp[t]!, 'axpyIn', c);
+          }
         }
       } else {
-        heapF32().fill(0, b.dZ >>> 2, (b.dZ >>> 2) + zLen);
-        for (let t = 0; t < T; t++) {
-          const c = out.sharedCoefficients[t]!;
-          if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
+        if (!vectors) {
+          heapF32().fill(0, b.dZ >>> 2, (b.dZ >>> 2) + zLen);
+          for (let t = 0; t < T; t++) {
+            const c = out.sharedCoefficients[t]!;
+            if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
+          }
         }
         this.architecture.backwardShared(b.dZ, rows);
       }
@@ -614,6 +636,18 @@ export class MultiTaskModelCore {
     for (const [off, len] of p.trainable) sq += k.sumSquaresF64(len, p.grads + off * 4);
     if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#step, 'the gradient');
     return losses;
+  }
+
+  /**
+   * The per-task gradient vectors for a strategy with needs.vectors: dZ_t (rows ×
+   * sharedSize) with Z, the combined gradient to be written into dZ; or the packed
+   * shared-parameter gradients, the combination into gCombined.
+   */
+  #vectorsInput(rows: number): WeightingVectors {
+    const b = this.#buf, width = this.architecture.sharedSize;
+    return this.gradientSource === 'parameters'
+      ? { source: 'parameters', pointers: b.gShared, length: this.#shared.size, rows: 1, width: this.#shared.size, representation: 0, output: b.gCombined }
+      : { source: 'representation', pointers: b.dZt, length: rows * width, rows, width, representation: this.#z, output: b.dZ };
   }
 
   /** Loss of task t on the batch (gradient into its grad buffer, scaled). */
@@ -823,8 +857,9 @@ export class MultiTaskModelCore {
     if (this.#disposed) return;
     const { allocator } = runtime('MultiTaskModel.dispose');
     const b = this.#buf;
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, ...this.#classWeights]
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined, ...this.#classWeights]
       .forEach((p) => { if (p !== 0) allocator.free(p); });
+    this.weighting.dispose();
     this.architecture.dispose();
     for (const h of this.heads) h.dispose();
     this.optimizer.dispose();

@@ -4,13 +4,16 @@
 import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { getOwn, setOwn } from '../runtime/records.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { labelsByName } from '../data/dataset.js';
+import { listNames } from '../data/values.js';
 import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
 import { checkPadding, MAX_TASKS, modelLayout } from '../io/layout.js';
 import { checkClasses, readSchema, readTargetStats } from '../io/header.js';
@@ -115,17 +118,13 @@ export class MultiTaskModel {
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of options.tasks) {
         const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
-        if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 1) && !(Array.isArray(c) && c.length >= 1)) {
-          throw new ArgumentError(`task "${t.name}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
-        }
+        const given = c === undefined ? undefined : classesGiven('', t.name, c);
         if (UNSUPERVISED.includes(t?.kind)) {
           taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
         } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
-          if (c === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
-          const list = typeof c === 'number' ? null : (c as unknown[]).map(String);
-          const width = list ? list.length : (c as number);
-          taskInfo.set(t.name, { width, ...(list ? { classes: list } : {}) });
-          if (list) this.#classNames.set(t.name, list);
+          if (given === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
+          taskInfo.set(t.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
+          if (given.names) this.#classNames.set(t.name, given.names);
         } else {
           taskInfo.set(t.name, { width: 1 });
         }
@@ -291,8 +290,11 @@ export class MultiTaskModel {
 
   async #fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
     const core = this.#core;
-    const [train, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
+    const [given, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
     const raw = checkOptionsObject('fit', options);
+    // labeledOnly: the rows without a label for any supervised task go before anything else (validationSplit included).
+    const kept = raw.labeledOnly !== undefined && checkBoolean('fit', 'labeledOnly', raw.labeledOnly) ? labeledRows(given, core.specs) : null;
+    const train = kept ? kept.data : given;
     let validation: Prepared | null = null;
     let training = train;
     if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
@@ -319,6 +321,11 @@ export class MultiTaskModel {
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
       throw new ArgumentError(`fit: sampleWeights must be an array or a typed array of weights (one per row), got ${show(sampleWeights)}`);
+    }
+    if (sampleWeights !== undefined && kept) {
+      if (sampleWeights.length !== given.rows) throw new ArgumentError(`sampleWeights: expected ${given.rows} weights (one per row), got ${sampleWeights.length}`);
+      const all = sampleWeights;
+      sampleWeights = kept.rows.map((r) => all[r]!);
     }
     if (sampleWeights !== undefined && split) sampleWeights = Array.prototype.slice.call(sampleWeights, 0, training.rows) as number[];
     // Parameters this fit freezes (not those frozen already, e.g. by model.freeze or addTask): thawed when it ends.
@@ -422,11 +429,11 @@ export class MultiTaskModel {
         case 'regression': {
           const st = this.#targetStats.get(s.name);
           if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
-          out[s.name] = { kind: 'regression', values: v };
+          setOwn(out, s.name, { kind: 'regression', values: v });
           break;
         }
         case 'binary':
-          out[s.name] = { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) };
+          setOwn(out, s.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) });
           break;
         case 'multiclass': {
           const probabilities: number[][] = [], classes: (string | number)[] = [];
@@ -437,7 +444,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             classes.push(names ? names[best]! : best);
           }
-          out[s.name] = { kind: 'multiclass', probabilities, classes };
+          setOwn(out, s.name, { kind: 'multiclass', probabilities, classes });
           break;
         }
         case 'multilabel': {
@@ -447,7 +454,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
           }
-          out[s.name] = { kind: 'multilabel', probabilities, labels };
+          setOwn(out, s.name, { kind: 'multilabel', probabilities, labels });
           break;
         }
         case 'reconstruction': {
@@ -459,7 +466,7 @@ export class MultiTaskModel {
             errors[i] = e / width;
             values.push(row);
           }
-          out[s.name] = { kind: 'reconstruction', values, errors };
+          setOwn(out, s.name, { kind: 'reconstruction', values, errors });
           break;
         }
         case 'clustering': {
@@ -471,7 +478,7 @@ export class MultiTaskModel {
             probabilities.push(row);
             clusters[i] = best;
           }
-          out[s.name] = { kind: 'clustering', probabilities, clusters };
+          setOwn(out, s.name, { kind: 'clustering', probabilities, clusters });
         }
       }
     });
@@ -517,8 +524,8 @@ export class MultiTaskModel {
     } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
       const c = opts.classes ?? spec.classes;
       if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
-      const list = typeof c === 'number' ? null : (c as readonly string[]).map(String);
-      tasks.set(spec.name, { width: list ? list.length : (c as number), ...(list ? { classes: list } : {}) });
+      const given = classesGiven('addTask: ', spec.name, c);
+      tasks.set(spec.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
     } else {
       tasks.set(spec.name, { width: 1 });
     }
@@ -604,11 +611,11 @@ export class MultiTaskModel {
       }
       if (data instanceof Dataset) {
         if (!data.targetNames.includes(s.name)) continue;
-        values = data.target(s.name).values;
+        values = this.#datasetLabels(data, s, where);
       } else {
         const l = data.labels;
         if (l !== undefined && (typeof l !== 'object' || l === null)) throw new ArgumentError(`${where}: labels must be an object { taskName: values }, got ${show(l)}`);
-        values = l?.[s.name];
+        values = l === undefined ? undefined : getOwn(l, s.name);
         if (values === undefined) continue;
         if (typeof values !== 'object' || values === null || typeof (values as { length?: unknown }).length !== 'number') {
           throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
@@ -630,6 +637,26 @@ export class MultiTaskModel {
       }
     }
     return { features, rows, labels };
+  }
+
+  /**
+   * A Dataset's labels of task `s` as the model's outputs index them. The model's
+   * class lists are the contract for any data after the model exists: labels are
+   * matched to them by name (labelsByName), never by their position in the
+   * Dataset's own class list, which depends on which classes its rows hold.
+   */
+  #datasetLabels(data: Dataset, s: TaskSpec, where: string): ArrayLike<number> {
+    const col = data.target(s.name);
+    checkKind(s, col, where);
+    if (col.kind === 'regression') return col.values;
+    const classes = this.#classNames.get(s.name);
+    if (classes === undefined) {
+      throw new ArgumentError(
+        `${where}: task "${s.name}" has no class names (it was added without data${s.kind === 'binary' ? '' : ', with a class count'}), so the Dataset's labels ` +
+        `(${listNames(col.classes ?? [])}) cannot be matched to its outputs by name: give its labels as class indices (fit(x, labels)), or add the task ` +
+        `with its class names (addTask(task, { data })${s.kind === 'binary' ? '' : ' or addTask(task, { classes: [names] })'})`);
+    }
+    return labelsByName(data, s.name, classes, where);
   }
 
   /**
@@ -665,14 +692,32 @@ function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: 
   throw new ArgumentError(`${where}: no task has a labeled row (tasks: ${core.taskNames.join(', ')}); give labels for at least one task`);
 }
 
+/**
+ * A task's classes as array inputs or addTask give them: a count, or names —
+ * distinct, since data later meets them by name (as text: 1 and "1" are one name).
+ */
+function classesGiven(where: string, task: string, c: unknown): { width: number; names: string[] | null } {
+  if (typeof c === 'number' && Number.isInteger(c) && c >= 1) return { width: c, names: null };
+  if (!Array.isArray(c) || c.length === 0) {
+    throw new ArgumentError(`${where}task "${task}": its classes must be a class count ≥ 1 or a non-empty list of class names, got ${show(c)}`);
+  }
+  const names = c.map(String);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new ArgumentError(`${where}task "${task}": its class names must be distinct, as labels are matched to them by name; ${show(name)} is given twice`);
+    seen.add(name);
+  }
+  return { width: names.length, names };
+}
+
 /** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
 function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
   return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
 }
 
-function checkKind(spec: TaskSpec, col: DatasetTarget): void {
+function checkKind(spec: TaskSpec, col: DatasetTarget, where?: string): void {
   if (spec.kind !== col.kind) {
-    throw new ArgumentError(`task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
+    throw new ArgumentError(`${where === undefined ? '' : `${where}: `}task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
   }
 }
 
@@ -727,6 +772,48 @@ function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
 /** A finite f64 that becomes ±Infinity as the f32 the model computes in. */
 function outOfRange(where: string, row: number, column: number, v: number): ArgumentError {
   return new ArgumentError(`${where}: x row ${row}, column ${column} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
+}
+
+/**
+ * fit's labeledOnly: the rows that carry a label for at least one supervised task
+ * of the model (for a one-task model: the rows with its label) and their indices.
+ * Unsupervised tasks (reconstruction, clustering) label every row and are not
+ * counted. Refuses data in which no row is left.
+ */
+function labeledRows(p: Prepared, specs: readonly TaskSpec[]): { data: Prepared; rows: number[] } {
+  const supervised = specs.filter((s) => !UNSUPERVISED.includes(s.kind) && p.labels.has(s.name));
+  const columns = supervised.map((s) => {
+    const values = p.labels.get(s.name)!;
+    const width = values.length / p.rows;
+    if (!Number.isInteger(width) || width < 1) throw new ShapeError(`task "${s.name}": expected labels for ${p.rows} rows, got ${values.length} values`);
+    return { values, width };
+  });
+  const rows: number[] = [];
+  for (let r = 0; r < p.rows; r++) {
+    const labeled = columns.some(({ values, width }) => {
+      for (let j = 0; j < width; j++) {
+        const v = values[r * width + j];
+        if (v !== null && v !== undefined && !Number.isNaN(v)) return true;
+      }
+      return false;
+    });
+    if (labeled) rows.push(r);
+  }
+  if (rows.length === 0) {
+    throw new ArgumentError(`fit: labeledOnly leaves no rows: none of the ${p.rows} rows has a label for ${supervised.length > 0 ? supervised.map((s) => `"${s.name}"`).join(', ') : 'any task (the model has no supervised task with labels here)'}`);
+  }
+  if (rows.length === p.rows) return { data: p, rows };
+  const featureWidth = p.features.length / p.rows;
+  const features = new Float32Array(rows.length * featureWidth);
+  rows.forEach((r, i) => features.set(p.features.subarray(r * featureWidth, (r + 1) * featureWidth), i * featureWidth));
+  const labels = new Map<string, ArrayLike<number | null | undefined>>();
+  for (const [name, values] of p.labels) {
+    const width = values.length / p.rows;
+    const out: (number | null | undefined)[] = new Array<number | null | undefined>(rows.length * width);
+    rows.forEach((r, i) => { for (let j = 0; j < width; j++) out[i * width + j] = values[r * width + j]; });
+    labels.set(name, out);
+  }
+  return { data: { features, rows: rows.length, labels }, rows };
 }
 
 /** Splits prepared data at row `at` (the last rows become validation data, as Keras's validationSplit). */

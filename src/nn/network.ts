@@ -8,7 +8,7 @@ import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Layer, Sequential } from './layers.js';
 import { Parameters } from './params.js';
-import { Rng } from './rng.js';
+import { Rng, RngStream } from './rng.js';
 import { checkSeed } from './validate.js';
 
 export interface NetworkOptions {
@@ -17,9 +17,6 @@ export interface NetworkOptions {
   /** Seeds initialization and dropout. Default 0. */
   seed?: number;
 }
-
-/** RNG streams drawn from a model's seed. */
-export const Stream = { init: 0, dropout: 1, shuffle: 2 } as const;
 
 export class Network {
   readonly root: Layer;
@@ -42,10 +39,10 @@ export class Network {
     this.root = Array.isArray(layers) ? new Sequential(layers) : (layers as Layer);
     if (!(this.root instanceof Layer)) throw new ArgumentError(`Network: expected a layer or an array of layers, got ${show(layers)}`);
     this.parameters = new Parameters();
-    this.#dropoutRng = new Rng(this.seed, Stream.dropout);
+    this.#dropoutRng = new Rng(this.seed, RngStream.dropout);
     try {
       this.outputSize = this.root.build(this.inputSize, { params: this.parameters, rng: this.#dropoutRng }, '');
-      const initRng = new Rng(this.seed, Stream.init);
+      const initRng = new Rng(this.seed, RngStream.init);
       try {
         this.parameters.allocate(initRng);
       } finally {

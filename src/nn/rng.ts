@@ -1,15 +1,51 @@
-// The seeded PRNG (assembly/rng.ts) as an object: used for initialization,
-// dropout and shuffling. No Math.random anywhere in manytask.
+// The seeded PRNG (assembly/rng.ts) as an object, and the one registry of the
+// streams manytask draws from a seed. No Math.random anywhere in manytask.
 
 import { runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 import { checkSeed } from './validate.js';
 
+/**
+ * Every consumer of randomness in manytask draws from its own stream of a seed,
+ * named here and nowhere else: the same seed handed to two consumers (the CLI
+ * gives one `--seed` to the model, to fit's shuffle and to Dataset.split) gives
+ * them independent sequences. `new Rng(seed, RngStream.x)` and the clustering
+ * models' `RngState(seed, RngStream.x)` are the only ways src/ seeds a stream
+ * (tests/unit/rng-streams.test.js checks both, and that no two names share a
+ * number). A consumer keeps its number for good: changing it changes every
+ * result trained with a given seed.
+ *
+ *  - init        parameter initialization (Network, MultiTaskModel, AutoEncoder's network)
+ *  - dropout     dropout masks (the same owners)
+ *  - shuffle     the batch order of MultiTaskModel.fit and AutoEncoder.fit
+ *  - split       Dataset.split's permutation
+ *  - weighting   the weighting strategies' draws (RLW's weights, PCGrad's task order).
+ *                It used to share 3 with split: with the CLI's one seed, RLW and
+ *                PCGrad drew the very numbers that had chosen its validation rows.
+ *  - clustering  KMeans, MiniBatchKMeans and GaussianMixture: their k-means++ starts,
+ *                samples and re-seeding (each estimator draws only from its own seed);
+ *                the model's clustering task runs KMeans with seed + 7919 · epoch.
+ *
+ * A user's own `new Rng(seed, stream)` may take any stream; 0–5 are these.
+ */
+export const RngStream = Object.freeze({
+  init: 0,
+  dropout: 1,
+  shuffle: 2,
+  split: 3,
+  weighting: 4,
+  clustering: 5,
+} as const);
+
+export type RngStreamName = keyof typeof RngStream;
+/** One of the registry's stream numbers. */
+export type RngStreamId = (typeof RngStream)[RngStreamName];
+
 export class Rng {
   #state: number;
 
-  /** `stream` separates independent sequences drawn from one seed (init, dropout, shuffle). */
+  /** `stream` separates independent sequences drawn from one seed (manytask's own: RngStream). */
   constructor(seed: number, stream = 0) {
     checkSeed('Rng', seed);
     if (typeof stream !== 'number' || !Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {

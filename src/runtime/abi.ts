@@ -116,38 +116,58 @@ export interface Kernels {
   subtractColumns(n: number, d: number, x: Ptr, shift: Ptr, out: Ptr): void;
   rowMeanSquaredError(n: number, d: number, a: Ptr, b: Ptr, out: Ptr): void;
   firstNonFinite(n: number, x: Ptr): number;
-  // k-means: labels/counts i32, sums f64, rng a 16-byte xoshiro state.
+  // k-means: labels/counts i32, sums f64, rng a 16-byte xoshiro state; weights
+  // (n f64 sample weights) and wsums (k f64 weight totals) are 0 when unweighted.
   kmeansScratchBytes(d: number, k: number): number;
   kmeansAssign(
     n: number, d: number, k: number, x: Ptr, xNorms: Ptr, centers: Ptr,
     labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr, scratch: Ptr,
   ): number;
-  kmeansLabelSums(n: number, d: number, k: number, x: Ptr, labels: Ptr, sums: Ptr, counts: Ptr): void;
+  kmeansLabelSums(
+    n: number, d: number, k: number, x: Ptr, labels: Ptr, sums: Ptr, counts: Ptr, weights: Ptr, wsums: Ptr,
+  ): void;
   kmeansDistances(n: number, d: number, k: number, x: Ptr, xNorms: Ptr, centers: Ptr, out: Ptr, scratch: Ptr): void;
-  kmeansUpdate(k: number, d: number, sums: Ptr, counts: Ptr, centers: Ptr): number;
-  kmeansRelocateEmpty(n: number, d: number, k: number, x: Ptr, labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr): number;
-  kmeansRowDistances(n: number, d: number, x: Ptr, centers: Ptr, labels: Ptr, out: Ptr): number;
+  kmeansUpdate(k: number, d: number, sums: Ptr, counts: Ptr, centers: Ptr, wsums: Ptr): number;
+  kmeansRelocateEmpty(
+    n: number, d: number, k: number, x: Ptr, labels: Ptr, minDist: Ptr, sums: Ptr, counts: Ptr, weights: Ptr, wsums: Ptr,
+  ): number;
+  kmeansRowDistances(n: number, d: number, x: Ptr, centers: Ptr, labels: Ptr, out: Ptr, weights: Ptr): number;
   kmeansPlusPlusScratchBytes(n: number): number;
   kmeansPlusPlus(
-    n: number, d: number, k: number, x: Ptr, trials: number, rng: Ptr, centers: Ptr, chosen: Ptr, scratch: Ptr,
+    n: number, d: number, k: number, x: Ptr, trials: number, rng: Ptr, centers: Ptr, chosen: Ptr, scratch: Ptr, weights: Ptr,
   ): void;
   kmeansSampleDistinct(rng: Ptr, n: number, k: number, scratch: Ptr, out: Ptr): void;
+  kmeansSampleWeighted(rng: Ptr, n: number, k: number, weights: Ptr, scratch: Ptr, out: Ptr): void;
   kmeansSampleIndices(rng: Ptr, count: number, bound: number, out: Ptr): void;
-  kmeansMiniBatchUpdate(k: number, d: number, centers: Ptr, weights: Ptr, sums: Ptr, counts: Ptr): number;
+  kmeansMiniBatchUpdate(k: number, d: number, centers: Ptr, weights: Ptr, sums: Ptr, counts: Ptr, batchWsums: Ptr): number;
   kmeansReassign(
     rng: Ptr, k: number, d: number, centers: Ptr, weights: Ptr, ratio: number, batchRows: number, batch: Ptr, scratch: Ptr,
   ): number;
-  // Gaussian mixtures: covType 0 full, 1 diag, 2 spherical; everything but x is f64.
+  // Gaussian mixtures: covType 0 full, 1 diag, 2 spherical, 3 tied; everything but x
+  // (and labels) is f64; weights (n f64 sample weights) is 0 when unweighted.
   gmmEStep(
     n: number, d: number, k: number, covType: number, x: Ptr, means: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr,
-    resp: Ptr, logProbNorm: Ptr, scratch: Ptr,
+    resp: Ptr, logProbNorm: Ptr, scratch: Ptr, weights: Ptr,
   ): number;
   gmmMStep(
     n: number, d: number, k: number, covType: number, x: Ptr, resp: Ptr, regCovar: number,
-    nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr, scratch: Ptr,
+    nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr, scratch: Ptr, weights: Ptr,
   ): number;
+  gmmPrecisionsCholesky(d: number, k: number, covType: number, precisions: Ptr, prec: Ptr, logDet: Ptr, scratch: Ptr): number;
+  gmmSample(
+    rng: Ptr, n: number, d: number, k: number, covType: number, means: Ptr, prec: Ptr, weights: Ptr,
+    out: Ptr, labels: Ptr, scratch: Ptr,
+  ): void;
   gmmRespFromLabels(n: number, k: number, labels: Ptr, resp: Ptr): void;
   gmmRespRandom(rng: Ptr, n: number, k: number, resp: Ptr): void;
+
+  // Element-wise combinations of per-task gradients (assembly/combine.ts; used by
+  // src/mtl/weighting/graddrop.ts, trimmedmean.ts, excessmtl.ts). ptrs: tasks i32 offsets.
+  gradDropCombine(
+    tasks: number, rows: number, width: number, ptrs: Ptr, z: Ptr, uniforms: Ptr, leak: number, purity: Ptr, out: Ptr,
+  ): void;
+  trimmedMean(tasks: number, n: number, ptrs: Ptr, trim: number, scratch: Ptr, out: Ptr): void;
+  accumulateSquares(n: number, g: Ptr, h: Ptr): number;
 }
 
 /** Activation codes of assembly/act.ts. */

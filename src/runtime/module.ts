@@ -136,7 +136,11 @@ export function initRuntime(
   if (pending === null) {
     pending = load(source, platform, options ?? {}).then(
       (rt) => { current = rt; },
-      (err: unknown) => { pending = null; throw err; },
+      (err: unknown) => {
+        pending = null;
+        // Every init failure is an InitError, whatever failed underneath (a rejected promise passed in, a platform hook).
+        throw err instanceof ManytaskError ? err : new InitError(`init() failed: ${message(err)}`, { cause: err });
+      },
     );
   }
   return pending;
@@ -211,7 +215,7 @@ export async function compileSource(source: WasmSource, platform: Platform): Pro
 async function compile(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) {
-    const url = source instanceof URL ? source : new URL(source, baseUrl());
+    const url = source instanceof URL ? source : sourceUrl(source);
     return compile(await fetchOrRead(url, platform), platform);
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
@@ -238,7 +242,7 @@ async function compile(source: WasmSource, platform: Platform): Promise<WebAssem
     return compile(await source.arrayBuffer(), platform);
   }
   throw new InitError(
-    `init() takes a WebAssembly.Module, the .wasm bytes, a URL or a Response; got ${describe(source)}`,
+    `init() takes a WebAssembly.Module, the .wasm bytes, a URL, a file path or a Response; got ${describe(source)}`,
   );
 }
 
@@ -264,6 +268,57 @@ export function isNodeLike(): boolean {
 function baseUrl(): string | undefined {
   const loc = (globalThis as { location?: { href?: string } }).location;
   return loc?.href;
+}
+
+/**
+ * Where a string passed to init() points: an absolute URL (https:, file:,
+ * data:, blob:…) as it is; otherwise, on a page or in a Worker with a location,
+ * a URL relative to it; otherwise (Node, Bun, Deno) a file path, absolute or
+ * relative to the working directory, with Windows drive letters and
+ * backslashes understood.
+ */
+export function sourceUrl(source: string): URL {
+  // A scheme has two letters or more: "C:\x" is a Windows path, not the "c:" scheme.
+  if (/^[a-zA-Z][a-zA-Z\d+.-]+:/.test(source)) {
+    try {
+      return new URL(source);
+    } catch (cause) {
+      throw new InitError(`init(${JSON.stringify(source)}): not a valid URL (${message(cause)})`, { cause });
+    }
+  }
+  const base = baseUrl();
+  if (base !== undefined) return new URL(source, base);
+  const cwd = workingDirectory();
+  if (cwd === undefined) {
+    throw new InitError(`init(${JSON.stringify(source)}): a relative path needs a base, and this runtime has neither a page location nor a working directory: pass a URL`);
+  }
+  return filePathUrl(source, cwd);
+}
+
+function workingDirectory(): string | undefined {
+  const g = globalThis as { process?: { cwd?: () => string }; Deno?: { cwd?: () => string } };
+  try {
+    return g.process?.cwd?.() ?? g.Deno?.cwd?.();
+  } catch {
+    return undefined; // Deno without --allow-read refuses cwd()
+  }
+}
+
+/** A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
+export function filePathUrl(path: string, cwd: string): URL {
+  const windows = /^[a-zA-Z]:[\\/]/.test(path) || /^[a-zA-Z]:[\\/]/.test(cwd) || path.startsWith('\\\\');
+  const slashes = (p: string) => (windows ? p.replaceAll('\\', '/') : p);
+  let absolute = slashes(path);
+  if (!(absolute.startsWith('/') || /^[a-zA-Z]:\//.test(absolute))) absolute = `${slashes(cwd).replace(/\/+$/, '')}/${absolute}`;
+  if (windows && absolute.startsWith('//')) {
+    // A Windows UNC path: \\server\share\file → file://server/share/file.
+    const [host = '', ...rest] = absolute.slice(2).split('/');
+    return new URL(`file://${host}/${rest.map(encodeURIComponent).join('/')}`);
+  }
+  const drive = /^[a-zA-Z]:\//.test(absolute) ? `/${absolute.slice(0, 2)}` : '';
+  const rest = drive ? absolute.slice(2) : absolute;
+  // Each segment percent-encoded ("#", "?", "%" and spaces are file-name characters, not URL syntax); ".." resolved by URL.
+  return new URL(`file://${drive}${rest.split('/').map(encodeURIComponent).join('/')}`);
 }
 
 function isThenable(x: unknown): x is PromiseLike<Response> {

@@ -10,7 +10,7 @@
 // kernels, on the calling thread alone.
 
 import {
-  MAX_THREADS, abortFor, compileSource, guardKernels, runtime,
+  MAX_THREADS, abortFor, compileSource, guardKernels, runtime, sourceUrl,
   type InitOptions, type Platform, type Runtime, type ThreadControl, type ThreadInfo, type ThreadSupport, type WasmSource,
 } from '../runtime/module.js';
 import { Allocator } from '../runtime/allocator.js';
@@ -120,8 +120,7 @@ function sibling(file: string, source: WasmSource | undefined, platform: Platfor
   if (source instanceof URL) return new URL(file, source);
   if (typeof source === 'string') {
     try {
-      const loc = (globalThis as { location?: { href?: string } }).location?.href;
-      return new URL(file, new URL(source, loc));
+      return new URL(file, sourceUrl(source));
     } catch {
       return null;
     }

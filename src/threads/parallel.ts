@@ -156,11 +156,11 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     return kmeansAssignRuns(n, d, k, x, xNorms, [{ centers, labels, minDist, sums, counts }])[0]!;
   };
 
-  const gmmEStep: Kernels['gmmEStep'] = (n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch) => {
+  const gmmEStep: Kernels['gmmEStep'] = (n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch, weights) => {
     const per = chunkRows(n, GMM_CHUNK_MIN);
     const chunks = taskCount(n, per);
     const split = runner.threads > 1;
-    if (chunks === 1) return base.gmmEStep(n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch);
+    if (chunks === 1) return base.gmmEStep(n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch, weights);
     const scratchStride = roundUp((d + k) * 8, 16);
     const blocks: number[] = [];
     const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'E-step chunk sums'); blocks.push(p); return p; };
@@ -171,7 +171,7 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       g[ESTEP.n] = n; g[ESTEP.d] = d; g[ESTEP.k] = k; g[ESTEP.covType] = covType; g[ESTEP.x] = x; g[ESTEP.means] = means;
       g[ESTEP.prec] = prec; g[ESTEP.logDet] = logDet; g[ESTEP.logWeights] = logWeights; g[ESTEP.resp] = resp;
       g[ESTEP.logProbNorm] = logProbNorm; g[ESTEP.scratch] = threadScratch; g[ESTEP.scratchStride] = scratchStride;
-      g[ESTEP.chunkRows] = per; g[ESTEP.totals] = totals;
+      g[ESTEP.chunkRows] = per; g[ESTEP.totals] = totals; g[ESTEP.weights] = weights;
       if (split) runner.run(JOB_GMM_ESTEP, chunks); else runner.runLocal(JOB_GMM_ESTEP, chunks);
       const t = new Float64Array(memory.buffer, totals, chunks);
       let total = t[0]!;

@@ -26,7 +26,7 @@ export interface TaskKernels {
   kmeansDistances(n: number, d: number, k: number, x: number, xNorms: number, centers: number, out: number, scratch: number): void;
   gmmEStep(
     n: number, d: number, k: number, covType: number, x: number, means: number, prec: number, logDet: number, logWeights: number,
-    resp: number, logProbNorm: number, scratch: number,
+    resp: number, logProbNorm: number, scratch: number, weights: number,
   ): number;
   rowMeanSquaredError(n: number, d: number, a: number, b: number, out: number): void;
   actForward(kind: number, n: number, x: number, y: number, alpha: number): void;
@@ -67,7 +67,7 @@ export const RUN_FIELDS = 7;
 export const DISTANCES = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, centers: 5, out: 6, scratch: 7, scratchStride: 8, rowsPerTask: 9 } as const;
 export const ESTEP = {
   n: 0, d: 1, k: 2, covType: 3, x: 4, means: 5, prec: 6, logDet: 7, logWeights: 8, resp: 9, logProbNorm: 10,
-  scratch: 11, scratchStride: 12, chunkRows: 13, totals: 14,
+  scratch: 11, scratchStride: 12, chunkRows: 13, totals: 14, weights: 15,
 } as const;
 export const ROW_MSE = { n: 0, d: 1, a: 2, b: 3, out: 4, rowsPerTask: 5 } as const;
 export const ACT = { kind: 0, n: 1, x: 2, y: 3, perTask: 4, alpha: 0 } as const;
@@ -140,11 +140,11 @@ const eStepTask: Task = (ctx, c) => {
   const A = ESTEP;
   const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k), per = arg(ctx, A.chunkRows);
   const [r0, r1] = rowRange(c, per, n);
-  const resp = arg(ctx, A.resp), logProb = arg(ctx, A.logProbNorm);
+  const resp = arg(ctx, A.resp), logProb = arg(ctx, A.logProbNorm), weights = arg(ctx, A.weights);
   const total = ctx.kernels.gmmEStep(r1 - r0, d, k, arg(ctx, A.covType), arg(ctx, A.x) + r0 * d * 4,
     arg(ctx, A.means), arg(ctx, A.prec), arg(ctx, A.logDet), arg(ctx, A.logWeights),
     resp === 0 ? 0 : resp + r0 * k * 8, logProb === 0 ? 0 : logProb + r0 * 8,
-    arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride));
+    arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride), weights === 0 ? 0 : weights + r0 * 8);
   new Float64Array(ctx.memory.buffer, arg(ctx, A.totals), c + 1)[c] = total;
 };
 

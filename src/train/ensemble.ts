@@ -4,7 +4,10 @@
 
 import { ArgumentError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { getOwn, setOwn } from '../runtime/records.js';
 import type { MultiTaskModel, TaskPrediction } from '../mtl/multitask.js';
+import type { TaskSpec } from '../mtl/tasks.js';
+import { listNames } from '../data/values.js';
 
 export interface EnsembleOptions {
   /** 'mean' (average probabilities, default) or 'vote' (majority of predicted classes; ties go to the class first seen). */
@@ -34,6 +37,15 @@ export class Ensemble {
     for (const t of models[0]!.tasks) {
       // Cluster numbers are arbitrary per model, so they cannot be averaged or voted on.
       if (t.kind === 'clustering') throw new ArgumentError(`Ensemble: task "${t.name}" is a clustering task; each model numbers its clusters differently, so they cannot be combined`);
+      // Probabilities are averaged output by output: the members must mean the same class by each.
+      const classes = models[0]!.classNames(t.name);
+      models.forEach((m, i) => {
+        const kind = m.tasks.find((s: TaskSpec) => s.name === t.name)!.kind, own = m.classNames(t.name);
+        if (kind !== t.kind) throw new ArgumentError(`Ensemble: task "${t.name}" is ${kind} in member ${i} but ${t.kind} in member 0`);
+        if (JSON.stringify(own) !== JSON.stringify(classes)) {
+          throw new ArgumentError(`Ensemble: task "${t.name}" has the classes ${showClasses(own)} in member ${i} but ${showClasses(classes)} in member 0; members must have the same classes in the same order`);
+        }
+      });
     }
     if (opts.combine !== undefined && opts.combine !== 'mean' && opts.combine !== 'vote') {
       throw new ArgumentError(`Ensemble: combine must be 'mean' or 'vote', got ${show(opts.combine)}`);
@@ -50,39 +62,39 @@ export class Ensemble {
     for (const name of this.models[0]!.taskNames) {
       const names = this.models[0]!.classNames(name);
       const label = (c: number): string | number => (names ? names[c]! : c);
-      const preds = all.map((a) => a[name]!);
+      const preds = all.map((a) => getOwn(a, name)!);
       const p0 = preds[0]!;
       const vote = (i: number) => majority(preds.map((p) => (p as { classes: (string | number)[] }).classes[i]!));
       switch (p0.kind) {
         case 'regression': {
           const values = new Float32Array(p0.values.length);
           for (const p of preds) (p as typeof p0).values.forEach((v, i) => { values[i]! += v / k; });
-          out[name] = { kind: 'regression', values };
+          setOwn(out, name, { kind: 'regression', values });
           break;
         }
         case 'binary': {
           const probabilities = new Float32Array(p0.probabilities.length);
           for (const p of preds) (p as typeof p0).probabilities.forEach((v, i) => { probabilities[i]! += v / k; });
           const classes = Array.from(probabilities, (v, i) => (this.combine === 'vote' ? vote(i) : label(v > 0.5 ? 1 : 0)));
-          out[name] = { kind: 'binary', probabilities, classes };
+          setOwn(out, name, { kind: 'binary', probabilities, classes });
           break;
         }
         case 'multiclass': {
           const probabilities = mean(preds.map((p) => (p as typeof p0).probabilities));
           const classes = probabilities.map((row, i) => (this.combine === 'vote' ? vote(i) : label(argmax(row))));
-          out[name] = { kind: 'multiclass', probabilities, classes };
+          setOwn(out, name, { kind: 'multiclass', probabilities, classes });
           break;
         }
         case 'multilabel': {
           const probabilities = mean(preds.map((p) => (p as typeof p0).probabilities));
-          out[name] = { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [label(c)] : []))) };
+          setOwn(out, name, { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [label(c)] : []))) });
           break;
         }
         case 'reconstruction': {
           const values = mean(preds.map((p) => (p as typeof p0).values));
           const errors = new Float32Array(p0.errors.length);
           for (const p of preds) (p as typeof p0).errors.forEach((v, i) => { errors[i]! += v / k; });
-          out[name] = { kind: 'reconstruction', values, errors };
+          setOwn(out, name, { kind: 'reconstruction', values, errors });
           break;
         }
         case 'clustering':
@@ -109,4 +121,8 @@ function majority<T>(votes: T[]): T {
     if (c > bestCount) { best = v; bestCount = c; }
   }
   return best;
+}
+
+function showClasses(classes: readonly string[] | null): string {
+  return classes === null ? 'unnamed' : `[${listNames(classes, 10)}]`;
 }

@@ -2,6 +2,7 @@
 // in inference mode (no dropout), batch by batch.
 
 import { heapF32, runtime } from '../runtime/module.js';
+import { setOwn } from '../runtime/records.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
 import {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
@@ -104,7 +105,7 @@ export function evaluateResident(
         });
       }
     }
-    result.tasks[spec.name] = e;
+    setOwn(result.tasks, spec.name, e);
     result.loss += e.loss;
   });
   return result;

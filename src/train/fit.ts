@@ -5,8 +5,8 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { Rng } from '../nn/rng.js';
-import { Stream } from '../nn/network.js';
+import { getOwn, setOwn } from '../runtime/records.js';
+import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
 import { checkSeed } from '../nn/validate.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
@@ -81,7 +81,7 @@ export interface History {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
-  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly',
 ] as const;
 
 export interface FitOptions {
@@ -100,6 +100,14 @@ export interface FitOptions {
   sampleWeights?: ArrayLike<number>;
   /** Parameter names (or prefixes) to keep frozen during this fit, e.g. ['shared']. */
   freeze?: string[];
+  /**
+   * Train on the rows that carry a label for at least one of the model's supervised
+   * tasks only (for a single-task model: the rows with its label), dropped before
+   * validationSplit and with their sampleWeights. Default false: every row is used,
+   * and a row without labels trains the unsupervised tasks (if any) and counts in
+   * nothing else. validationData is left as given.
+   */
+  labeledOnly?: boolean;
   yieldEveryMs?: number;
 }
 
@@ -182,11 +190,12 @@ export function logValue(logs: EpochLogs, name: string): number {
     if (!rest.startsWith(`${task}_`)) continue;
     const metric = rest.slice(task.length + 1);
     if (!val) {
-      if (metric === 'loss') return logs.tasks[task]!.loss;
-      if (metric === 'weight') return logs.weights[task] ?? NaN;
+      if (metric === 'loss') return getOwn(logs.tasks, task)!.loss;
+      if (metric === 'weight') return getOwn(logs.weights, task) ?? NaN;
       continue;
     }
-    const v = (logs.val?.tasks[task] as Record<string, number> | undefined)?.[metric];
+    const taskVal = logs.val === undefined ? undefined : getOwn(logs.val.tasks, task);
+    const v = taskVal === undefined ? undefined : getOwn(taskVal as unknown as Record<string, number>, metric);
     if (v !== undefined) return v;
   }
   return NaN;
@@ -213,7 +222,7 @@ export async function fitLoop(
   core.ensureCapacity(Math.max(batchSize, Math.min(val?.rows ?? 0, 1024)));
   core.setClassWeights(train);
   const order = allocator.alloc(n * 4);
-  const rng = new Rng(opts.seed, Stream.shuffle);
+  const rng = new Rng(opts.seed, RngStream.shuffle);
   const epochsLog: EpochLogs[] = [];
   const sums = new Float64Array(T), counts = new Float64Array(T);
   const es = opts.earlyStopping;
@@ -246,7 +255,7 @@ export async function fitLoop(
         for (let t = 0; t < T; t++) { sums[t]! += losses[t]! * labeled[t]!; counts[t]! += labeled[t]!; }
         if (opts.callbacks.onBatchEnd) {
           const tasks: Record<string, number> = {};
-          core.taskNames.forEach((name, t) => { tasks[name] = losses[t]!; });
+          core.taskNames.forEach((name, t) => { setOwn(tasks, name, losses[t]!); });
           if (opts.callbacks.onBatchEnd(batch, { batch, step: core.step, tasks }) === false) stop.stopTraining = true;
         }
         if (stop.stopTraining) break;
@@ -260,8 +269,8 @@ export async function fitLoop(
         epoch, loss: 0, tasks: {}, weights: {}, learningRate: lr, seconds: 0,
       };
       core.taskNames.forEach((name, t) => {
-        logs.tasks[name] = { loss: epochLosses[t]! };
-        logs.weights[name] = weights[t]!;
+        setOwn(logs.tasks, name, { loss: epochLosses[t]! });
+        setOwn(logs.weights, name, weights[t]!);
         if (counts[t]! > 0) logs.loss += epochLosses[t]!;
       });
       if (val) logs.val = evaluateResident(core, val, targetStats);

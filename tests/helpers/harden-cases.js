@@ -17,15 +17,16 @@ const {
   Matrix, matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares,
   Network, Dense, Activation, Dropout, LayerNorm, Sequential, Rng,
   createLoss, lossAndGradient, validateLossInputs, createOptimizer, gradNorm, clipGradNorm, clipGradValue, createSchedule,
-  parseCSV, Dataset, Preprocessor, MultiTaskModel, loadModel, tasks, Ensemble,
+  parseCSV, detectDelimiter, inferSchema, Dataset, Preprocessor, MultiTaskModel, loadModel, tasks, Ensemble,
   KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder,
   binaryAccuracy, binaryAuc, binaryLogLoss, multiclassAccuracy, r2Score, groupTasks, formatEvaluation, formatAffinity,
-  ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, ModelFormatError,
+  ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, UnknownClassError, ModelFormatError,
 } = M;
 
 export const CODES = new Map([
   [ArgumentError, 'E_ARGUMENT'], [ShapeError, 'E_SHAPE'], [DisposedError, 'E_DISPOSED'], [OutOfMemoryError, 'E_OUT_OF_MEMORY'],
-  [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [ModelFormatError, 'E_MODEL_FORMAT'],
+  [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [UnknownClassError, 'E_ARGUMENT'],
+  [ModelFormatError, 'E_MODEL_FORMAT'],
 ]);
 
 export const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
@@ -35,6 +36,9 @@ export const LABELS = {
 };
 const PENGUIN_LIKE = 'bill,island,species,mass\n39.1,Torgersen,Adelie,3750\n46.5,Biscoe,Gentoo,5100\n49.9,Dream,Chinstrap,3800\n' +
   '38.6,Torgersen,Adelie,3450\n47.2,Biscoe,Gentoo,4925\n50.3,Dream,Chinstrap,3900\n';
+const PENGUIN_SPEC = { features: { bill: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', mass: 'regression' } };
+/** Rows 0, 1, 3 and 4 of PENGUIN_LIKE: its own classes are [Adelie, Gentoo]. */
+const WITHOUT_CHINSTRAP = PENGUIN_LIKE.split('\n').filter((line) => !line.includes('Chinstrap')).join('\n');
 const at = (rows, r, c, v) => rows.map((row, i) => (i === r ? row.map((e, j) => (j === c ? v : e)) : row));
 
 /** The objects rows act on, built once and warmed up (every buffer a valid call needs is allocated before the leak checks). */
@@ -76,7 +80,7 @@ export async function makeFixtures() {
   f.bytes = f.model.save();
   f.disposedModel = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: [tasks.binary('flag')] });
   f.disposedModel.dispose();
-  f.ds = Dataset.fromCSV(PENGUIN_LIKE, { features: { bill: 'numeric', island: 'categorical' }, targets: { species: 'multiclass', mass: 'regression' } });
+  f.ds = Dataset.fromCSV(PENGUIN_LIKE, PENGUIN_SPEC);
   f.dsModel = new MultiTaskModel({ input: f.ds, architecture: ARCH, seed: 1, tasks: [tasks.multiclass('species'), tasks.regression('mass')] });
   await f.dsModel.fit(f.ds, { epochs: 1 });
   f.dsModel.predict([{ bill: 40, island: 'Dream' }]);
@@ -287,12 +291,16 @@ export const CASES = [
   ['Optimizers', 'schedule(step)', 'an epoch schedule without the epoch', (f) => f.cosine(3), ArgumentError, /this cosine schedule counts epochs \(unit: 'epoch'\)/],
 
   // ---- CSV, Dataset, Preprocessor ----
-  ['Data', 'parseCSV', 'null', () => parseCSV(null), ArgumentError, /parseCSV: the CSV text must be a string, got null/],
+  ['Data', 'parseCSV', 'null', () => parseCSV(null), ArgumentError, /parseCSV: the CSV must be a string, a Uint8Array or an ArrayBuffer, got null/],
   ['Data', 'parseCSV', 'an unterminated quote', () => parseCSV('a\n"x'), CsvError, /parseCSV: line 2: unterminated quoted field/],
   ['Data', 'parseCSV', 'a short record', () => parseCSV('a,b\n1,2\n3'), CsvError, /parseCSV: line 3: expected 2 fields \(as in the header\), found 1/],
   ['Data', 'parseCSV', 'a quote inside a field', () => parseCSV('a\nx"y'), CsvError, /line 2: a quote inside unquoted field 1/],
   ['Data', 'parseCSV', 'the empty text', () => parseCSV(''), CsvError, /parseCSV: line 1: the text is empty: expected a header row/],
   ['Data', 'parseCSV', 'delimiter ";;"', () => parseCSV('a\n1', { delimiter: ';;' }), ArgumentError, /parseCSV: delimiter must be one character .* got ";;"/],
+  ['Data', 'parseCSV', 'Latin-1 bytes', () => parseCSV(new Uint8Array([0x61, 0x0a, 0xe9, 0x0a])), CsvError, /parseCSV: line 2: the bytes are not UTF-8 \(at byte 2: 0xE9 0x0A\)/],
+  ['Data', 'detectDelimiter', 'null', () => detectDelimiter(null), ArgumentError, /detectDelimiter: the CSV text must be a string, got null/],
+  ['Data', 'inferSchema', 'the CSV text, not parseCSV\'s result', () => inferSchema('a\n1'), ArgumentError, /inferSchema: give the result of parseCSV, got "a\\n1"/],
+  ['Data', 'inferSchema', 'naValues a string', () => inferSchema(parseCSV('a\n1'), { naValues: 'NA' }), ArgumentError, /inferSchema: naValues must be an array of strings, got "NA"/],
   ['Data', 'Dataset.fromCSV', 'no spec', () => Dataset.fromCSV('a\n1'), ArgumentError, /Dataset\.fromCSV: spec must be an object \{ features, targets\? \}, got undefined/],
   ['Data', 'Dataset.fromCSV', 'features {}', () => Dataset.fromCSV('a\n1', { features: {} }), ArgumentError, /features is empty: name at least one feature column/],
   ['Data', 'Dataset.fromCSV', 'an unknown column', () => Dataset.fromCSV('a\n1', { features: { b: 'numeric' } }), ArgumentError, /unknown column "b" in the spec \(the data has: "a"\)/],
@@ -461,6 +469,24 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'x with NaN', (f) => f.model.evaluate(at(X, 1, 1, NaN), LABELS), ArgumentError, /evaluate: x row 1, column 1 is NaN/],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a file without Chinstrap (its classes [Adelie, Gentoo]; Dataset model)',
+    (f) => [f.dsModel.evaluate(Dataset.fromCSV(WITHOUT_CHINSTRAP, PENGUIN_SPEC)), f.dsModel.evaluate(f.ds.select([0, 1, 3, 4]))],
+    ok(([got, same]) => assert.deepEqual(got, same), 'the metrics of the same rows of the training Dataset'),
+    "Gentoo read as the file's class 1, the model's Chinstrap: wrong metrics, no error"],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a species the model does not know (Dataset model)',
+    (f) => f.dsModel.evaluate(Dataset.fromCSV('bill,island,species,mass\n39.1,Torgersen,Adelie,3750\n46.5,Biscoe,Macaroni,5100\n', PENGUIN_SPEC)), UnknownClassError,
+    /evaluate: task "species", row 2 \(line 3\): class "Macaroni" is not one of the model's classes \("Adelie", "Chinstrap", "Gentoo"\)/,
+    "accepted; Macaroni read as the file's class 1, the model's Chinstrap"],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'a task named "__proto__"', async () => {
+    const m = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, seed: 1, tasks: [tasks.binary('__proto__'), tasks.regression('amount')] });
+    try {
+      await m.fit(X, Object.fromEntries([['__proto__', LABELS.flag], ['amount', LABELS.amount]]), { epochs: 1 });
+      return Object.keys(m.predict(X));
+    } finally {
+      m.dispose();
+    }
+  }, ok((keys) => assert.deepEqual(keys, ['__proto__', 'amount']), 'trained; predict answers both tasks'),
+  'ArgumentError "bce loss: gradScale must be a finite number, got NaN"'],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'no rows', (f) => f.model.predict([]), ShapeError, /predict: x has no rows/],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'x null', (f) => f.model.predict(null), ArgumentError, /predict: x must be a Dataset, an array of rows, a Float32Array or a Matrix, got null/],
   ['MultiTaskModel', 'MultiTaskModel#predict', 'rows of 2 values for 3 features', (f) => f.model.predict([[1, 2]]), ShapeError, /predict: row 0 of x has 2 values, expected 3/],
@@ -548,7 +574,14 @@ export const CASES = [
   ['Clustering', 'KMeans#fit', 'ragged rows', () => new KMeans({ k: 1 }).fit([[1, 2], [3]]), ShapeError, /KMeans\.fit: points row 1 has 1 values, expected 2 \(as row 0\)/],
   ['Clustering', 'KMeans#fit', 'NaN', () => new KMeans({ k: 1 }).fit([[1, 2], [NaN, 1]]), ArgumentError, /KMeans\.fit: points row 1, column 0 is NaN/],
   ['Clustering', 'KMeans#fit', '1e39', () => new KMeans({ k: 1 }).fit([[1, 2], [1e39, 1]]), ArgumentError, /points row 1, column 0 is 1e\+39, outside the float32 range/],
-  ['Clustering', 'KMeans#fit', 'k = 3 on 2 distinct rows', () => new KMeans({ k: 3 }).fit([[1, 2], [1, 2], [3, 4]]), ArgumentError, /k = 3 is larger than the number of distinct rows \(2\)/],
+  ['Clustering', 'KMeans#fit', 'k = 3 on 2 rows', () => new KMeans({ k: 3 }).fit([[1, 2], [3, 4]]), ArgumentError, /KMeans\.fit: k = 3 is larger than the number of rows \(2\)/],
+  ['Clustering', 'KMeans#fit', 'sampleWeight of 2 for 3 rows', () => new KMeans({ k: 1 }).fit([[1], [2], [3]], { sampleWeight: [1, 2] }), ShapeError,
+    /KMeans\.fit: sampleWeight has 2 values, expected one per row \(3\)/],
+  ['Clustering', 'KMeans#fit', 'sampleWeight −1', () => new KMeans({ k: 1 }).fit([[1], [2]], { sampleWeight: [1, -1] }), ArgumentError,
+    /KMeans\.fit: sampleWeight\[1\] is -1; every weight must be a finite number ≥ 0/],
+  ['Clustering', 'KMeans#fit', 'sampleWeight all 0', () => new KMeans({ k: 1 }).fit([[1], [2]], { sampleWeight: [0, 0] }), ArgumentError,
+    /KMeans\.fit: sampleWeight sums to 0; at least one row needs a positive weight/],
+  ['Clustering', 'KMeans#score', 'sampleWeight NaN', (f) => f.km.score([[1, 2]], { sampleWeight: [NaN] }), ArgumentError, /KMeans\.score: sampleWeight\[0\] is NaN/],
   ['Clustering', 'KMeans#fit', 'a point 1e30 away', () => new KMeans({ k: 2, seed: 1 }).fit(far), ArgumentError,
     /KMeans\.fit: points row 3 lies 9\.\d+e\+29 from the column means, too far for squared distances in float32/, 'wrong labels: every squared distance was +Infinity'],
   ['Clustering', 'KMeans#fit', '{ data, rows, cols } that disagree', () => new KMeans({ k: 1 }).fit({ data: [1, 2, 3], rows: 2, cols: 2 }), ShapeError, /points\.data has 3 values; 2 rows × 2 cols needs 4/],
@@ -562,13 +595,19 @@ export const CASES = [
   ['Clustering', 'MiniBatchKMeans#fit', 'a point 1e30 away', () => new MiniBatchKMeans({ k: 2, seed: 1 }).fit(far), ArgumentError,
     /MiniBatchKMeans\.fit: points row 3 lies .* too far for squared distances in float32/, 'wrong labels, inertia 4.9e60'],
   ['Clustering', 'MiniBatchKMeans#partialFit', 'a batch of 3 columns after 2', (f) => f.mb.partialFit([[1, 2, 3]]), ShapeError, /MiniBatchKMeans\.partialFit: points row 0 has 3 values, expected 2/],
-  ['Clustering', 'GaussianMixture', 'covarianceType "tied"', () => new GaussianMixture({ covarianceType: 'tied' }), ArgumentError, /covarianceType must be "full", "diag" or "spherical", got "tied"/],
+  ['Clustering', 'GaussianMixture', 'covarianceType "tide"', () => new GaussianMixture({ covarianceType: 'tide' }), ArgumentError, /covarianceType must be "full", "tied", "diag" or "spherical", got "tide"/],
+  ['Clustering', 'GaussianMixture', 'weightsInit summing to 0.9', () => new GaussianMixture({ nComponents: 2, weightsInit: [0.5, 0.4] }), ArgumentError, /GaussianMixture: weightsInit must sum to 1, got 0\.9/],
+  ['Clustering', 'GaussianMixture', 'precisionsInit not symmetric', () => new GaussianMixture({ precisionsInit: [[[1, 0.5], [0, 1]]] }), ArgumentError,
+    /GaussianMixture: precisionsInit \(full\) matrix 0 is not symmetric: \[1\]\[0\] = 0, \[0\]\[1\] = 0\.5/],
   ['Clustering', 'GaussianMixture', 'regCovar −1', () => new GaussianMixture({ regCovar: -1 }), ArgumentError, /GaussianMixture: regCovar must be a finite number ≥ 0, got -1/],
-  ['Clustering', 'GaussianMixture', 'initParams "kmeans++"', () => new GaussianMixture({ initParams: 'kmeans++' }), ArgumentError, /initParams must be "kmeans" or "random", got "kmeans\+\+"/],
+  ['Clustering', 'GaussianMixture', 'initParams "kmeans++"', () => new GaussianMixture({ initParams: 'kmeans++' }), ArgumentError,
+    /initParams must be "kmeans", "k-means\+\+", "random" or "random_from_data", got "kmeans\+\+"/],
   ['Clustering', 'GaussianMixture#fit', 'nComponents 3 on 2 rows', () => new GaussianMixture({ nComponents: 3, initParams: 'random' }).fit([[1, 2], [3, 4]]), ArgumentError,
     /nComponents = 3 is larger than the number of rows \(2\)/],
   ['Clustering', 'GaussianMixture#fit', 'a point 1e30 away', () => new GaussianMixture({ nComponents: 2, seed: 1 }).fit(far), ArgumentError,
     /GaussianMixture\.fit \(its k-means start\): points row 3 lies .* too far/, 'ArgumentError blaming a covariance that is "not positive definite"'],
+  ['Clustering', 'GaussianMixture#fit', 'precisionsInit not positive definite', () => new GaussianMixture({ precisionsInit: [[[1, 2], [2, 1]]] }).fit([[0, 1], [1, 0], [2, 2]]),
+    ArgumentError, /GaussianMixture\.fit: precisionsInit of component 0 is not positive definite/],
   ['Clustering', 'GaussianMixture#fit', 'constant data with regCovar 0', () => new GaussianMixture({ nComponents: 1, regCovar: 0 }).fit([[1, 1], [1, 1], [1, 1]]), ArgumentError,
     /the covariance of component 0 is not positive definite .* raise regCovar \(now 0\)/],
   ['Clustering', 'GaussianMixture#scoreSamples', 'before fit', () => new GaussianMixture().scoreSamples([[1]]), ArgumentError, /this GaussianMixture is not fitted yet/],

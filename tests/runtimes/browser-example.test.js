@@ -3,18 +3,28 @@
 // The page is served by scripts/serve-browser.mjs (what `npm run serve:browser`
 // runs) on 127.0.0.1, port 0. Two training runs on the bundled penguins:
 //
-//  1. A long one (thousands of epochs) that the test stops with the Stop button
-//     once it is under way. While it runs, the page's main thread is measured —
-//     the longest gap between animation frames, and the Long Tasks (> 50 ms) it
-//     ran — to show that training in the Worker leaves the page responsive. Stop
-//     must end it early and leave a usable model (metrics, a prediction).
-//  2. A short seeded one (MMoE, 30 epochs) that completes: the chart has a train
-//     and a validation line with a point per epoch for every task, the metrics
-//     table clears the thresholds below, the affinity matrix is shown, and a
-//     prediction appears for every task. The Worker's weights (SHA-256 of every
-//     parameter's f32 bytes, and of the whole model file) must equal those of
-//     the same training in this Node process — the same code
-//     (examples/browser/train-core.js), data, split, options and seed.
+//  1. A long one (100,000 epochs, early stopping unticked) that the test stops
+//     with the Stop button once it is under way. While it runs, the page's main
+//     thread is measured — the longest gap between animation frames, and the
+//     Long Tasks (> 50 ms) it ran — to show that training in the Worker leaves
+//     the page responsive; the chart's x-axis spans the epochs run, not the
+//     100,000 asked for. Stop must end it early and leave a usable model.
+//  2. A seeded one (MMoE, up to 300 epochs) with early stopping, on by default:
+//     it stops once the validation loss has not improved for 20 epochs and keeps
+//     the best epoch's weights (the kept model's validation loss is the best
+//     epoch's). The chart has a train and a validation line with a point per
+//     epoch for every task and marks the epoch kept; the row counts in the
+//     progress text and the results agree; the metrics table clears the
+//     thresholds below, the affinity matrix is shown, and a prediction appears
+//     for every task. The Worker's weights (SHA-256 of every parameter's f32
+//     bytes, and of the whole model file) must equal those of the same training
+//     in this Node process — the same code (examples/browser/train-core.js),
+//     data, splits, options and seed.
+//
+// Then other files, chosen with the file input: Seattle's weather (default
+// roles from the library's column inference, trained briefly), the penguins
+// with NA cells separated by semicolons and by tabs (read as 7 columns, numbers
+// as numbers), and a Latin-1 file (refused with a message saying so).
 //
 // No page errors, console errors or failed requests are allowed.
 import { test } from 'node:test';
@@ -26,13 +36,16 @@ import { tmpdir } from 'node:os';
 import { ensureChromium, launchChromium } from './helpers/chromium.js';
 import { REPO } from './helpers/process.js';
 import { startServer } from '../../scripts/serve-browser.mjs';
+import { PENGUINS_CSV, penguinsWith, latin1 } from '../helpers/csv-files.js';
 
 
 /** Test-set thresholds for run 2 (measured: species 1.000, sex 0.853). */
 const MIN_SPECIES_ACCURACY = 0.9;
 const MIN_SEX_ACCURACY = 0.7;
-/** Run 2: the seeded, completed training. */
-const RUN2 = { architecture: 'mmoe', epochs: 30, learningRate: 0.01, seed: 1 };
+/** Run 2: the seeded training, ended by early stopping (on by default, patience 20). */
+const RUN2 = { architecture: 'mmoe', epochs: 300, learningRate: 0.01, seed: 1, earlyStopping: true, patience: 20 };
+/** The chart's plot area ends at x = 640 − 14 (examples/browser/app.js drawChart). */
+const CHART_RIGHT = 626;
 /** Run 1: long enough to still be running when Stop is clicked. */
 const RUN1_EPOCHS = 100_000;
 /**
@@ -125,8 +138,10 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     });
 
     // ---- run 1: a long training, stopped with the button; the main thread measured meanwhile.
+    assert.equal(await page.isChecked('#early-stopping'), true, 'early stopping is on by default');
     await page.selectOption('#architecture', 'sharedBottom');
     await page.fill('#epochs', String(RUN1_EPOCHS));
+    await page.uncheck('#early-stopping');
     await startMainThreadProbe(page);
     const t1 = Date.now();
     await page.click('#start');
@@ -136,6 +151,9 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     assert.equal(await state(page), 'training', `run 1 ended before it was stopped${context()}`);
     const live = await page.$$eval('#chart polyline[data-series="train"]', (ls) => ls.map((l) => Number(l.dataset.points)));
     assert.ok(live.length === 3 && live.every((n) => n >= 20), `the chart is not drawn while training: ${live}`);
+    // The x-axis spans the epochs run: the newest point is at the right edge, not squeezed to the left of a 100,000-epoch axis.
+    const lastX = await page.$$eval('#chart polyline[data-series="train"]', (ls) => ls.map((l) => Number(l.getAttribute('points').trim().split(/\s+/).at(-1).split(',')[0])));
+    for (const x of lastX) assert.ok(x > CHART_RIGHT - 5 && x <= CHART_RIGHT, `the newest point is at x = ${x}, not at the right edge (${CHART_RIGHT})`);
     // How long the click on Stop waits for the main thread: from the input event to its handler.
     await page.evaluate(() => document.getElementById('stop').addEventListener('click', (e) => { window.__stopLatency = performance.now() - e.timeStamp; }, { capture: true, once: true }));
     const stopClicked = Date.now();
@@ -167,9 +185,12 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     assert.ok(Number(await page.getAttribute('#metrics td[data-task="species"][data-metric="accuracy"]', 'data-value')) > 0.5);
     await page.click('#predict');
     await page.waitForFunction(() => document.querySelectorAll('#prediction [data-prediction]').length === 3, null, { timeout: 10_000 });
+    assert.match(await page.textContent('#fps'), /^This page while the Worker trains: \d+ frames drawn; the longest gap between two frames: \d+ ms\.$/);
     t.diagnostic(`run 1: stopped after ${run1.epochsRun} epochs (${run1Ms} ms; the click on Stop reached its handler in ${stopLatency.toFixed(1)} ms, training ended ${stopMs} ms after it); main thread: ${probe.frames} frames, longest gap ${probe.maxGap.toFixed(1)} ms, long tasks [${probe.longTasks.join(', ')}]`);
 
-    // ---- run 2: seeded, short, completes.
+    // ---- run 2: seeded, ended by early stopping.
+    await page.check('#early-stopping');
+    assert.equal(await page.inputValue('#patience'), String(RUN2.patience));
     await page.selectOption('#architecture', RUN2.architecture);
     await page.fill('#epochs', String(RUN2.epochs));
     await page.fill('#learning-rate', String(RUN2.learningRate));
@@ -180,9 +201,23 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     const run2Ms = Date.now() - t2;
     assert.equal(await state(page), 'trained', `run 2 did not complete: ${await page.textContent('#error')}${context()}`);
     const done = await page.evaluate(() => window.manytaskDemo.done);
-    assert.equal(done.reason, 'epochs');
-    assert.equal(done.epochsRun, RUN2.epochs);
+    const epochs = await page.evaluate(() => window.manytaskDemo.run.epochs);
+    assert.equal(done.reason, 'earlyStopping');
+    assert.ok(done.epochsRun < RUN2.epochs, `run 2 ran all ${done.epochsRun} epochs`);
+    // Stopped after `patience` epochs without improvement, and the best epoch's weights kept:
+    // the kept model's validation loss is that epoch's, the lowest of the run, below the last epoch's.
+    assert.equal(done.epochsRun, done.bestEpoch + 1 + RUN2.patience);
+    const valLosses = epochs.map((e) => e.valLoss);
+    assert.equal(Math.min(...valLosses), valLosses[done.bestEpoch]);
+    assert.ok(Math.abs(done.validationLoss - valLosses[done.bestEpoch]) <= 1e-6 * valLosses[done.bestEpoch], `kept ${done.validationLoss}, best epoch ${valLosses[done.bestEpoch]}`);
+    assert.ok(done.validationLoss < valLosses.at(-1), `kept ${done.validationLoss}, last epoch ${valLosses.at(-1)}`);
     assert.deepEqual(done.options, RUN2);
+    // One count of rows everywhere: the rows trained on, those early stopping watched, the test rows.
+    assert.equal(done.rows.train + done.rows.validation + done.rows.test, done.rows.all);
+    assert.equal(done.rows.all, 344);
+    const progressText = await page.textContent('#progress-text');
+    assert.match(progressText, new RegExp(`^Stopped early after ${done.epochsRun} epochs in [\\d.]+ s \\(\\d+ steps on ${done.rows.train} rows; ${done.rows.validation} validation rows\\): .* The model keeps the weights of epoch ${done.bestEpoch + 1},`));
+    assert.equal(await page.textContent('#results-note'), `on the ${done.rows.test} held-out test rows (${done.rows.train} trained on, ${done.rows.validation} for validation)`);
     const taskNames = done.tasks.map((x) => x.name);
     assert.deepEqual([...taskNames].sort(), ['body_mass_g', 'sex', 'species']);
 
@@ -194,10 +229,13 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
       for (const series of ['train', 'val']) {
         const line = lines.find((l) => l.task === task && l.series === series);
         assert.ok(line, `no ${series} line for ${task} in the chart: ${JSON.stringify(lines)}`);
-        assert.equal(line.points, RUN2.epochs, `${task} ${series}: ${line.points} points, expected ${RUN2.epochs}`);
+        assert.equal(line.points, done.epochsRun, `${task} ${series}: ${line.points} points, expected ${done.epochsRun}`);
       }
     }
-    assert.match(await page.textContent('#progress-text'), /Trained 30 epochs/);
+    // The epoch kept is marked; the last epoch run sits at the right edge of the axis.
+    assert.equal(await page.getAttribute('#chart line[data-best-epoch]', 'data-best-epoch'), String(done.bestEpoch + 1));
+    const lastPoint = await page.$eval('#chart polyline[data-series="train"]', (l) => Number(l.getAttribute('points').trim().split(/\s+/).at(-1).split(',')[0]));
+    assert.equal(lastPoint, CHART_RIGHT);
 
     // The metrics table.
     const metric = async (task, name) => Number(await page.getAttribute(`#metrics td[data-task="${task}"][data-metric="${name}"]`, 'data-value'));
@@ -247,12 +285,12 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     } finally {
       loaded.dispose();
     }
-    assert.equal(node.epochsRun, RUN2.epochs);
+    assert.equal(node.epochsRun, done.epochsRun);
     assert.equal(done.fingerprint.weights, node.fingerprint.weights, 'the weights trained in the Worker differ from Node\'s');
     assert.equal(done.fingerprint.modelFile, node.fingerprint.modelFile, 'the model file saved in the Worker differs from Node\'s');
     assert.deepEqual(done.evaluation, node.evaluation);
 
-    t.diagnostic(`run 2: ${RUN2.architecture}, ${RUN2.epochs} epochs in ${run2Ms} ms; test set: species accuracy ${speciesAccuracy.toFixed(3)}, sex accuracy ${sexAccuracy.toFixed(3)}, body mass R² ${massR2.toFixed(3)}`);
+    t.diagnostic(`run 2: ${RUN2.architecture}, stopped early after ${done.epochsRun} of ${RUN2.epochs} epochs (weights of epoch ${done.bestEpoch + 1} kept, validation loss ${done.validationLoss.toFixed(4)}, last ${valLosses.at(-1).toFixed(4)}) in ${run2Ms} ms; test set: species accuracy ${speciesAccuracy.toFixed(3)}, sex accuracy ${sexAccuracy.toFixed(3)}, body mass R² ${massR2.toFixed(3)}`);
     t.diagnostic(`weights SHA-256 ${done.fingerprint.weights} (Worker = Node); model file ${done.fingerprint.modelFileBytes} bytes, same SHA-256; screenshot ${shot}`);
 
     // ---- run 3: a CSV the user chooses (Seattle's weather): default roles, one more task picked, trained briefly.
@@ -277,6 +315,25 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     await page.waitForFunction(() => document.querySelectorAll('#prediction [data-prediction]').length === 2, null, { timeout: 10_000 });
 
     t.diagnostic(`run 3: seattle-weather.csv chosen with the file input; tasks weather (multiclass) and temp_max (regression), 5 epochs: weather accuracy ${(await metric('weather', 'accuracy')).toFixed(3)}, temp_max R² ${(await metric('temp_max', 'r2')).toFixed(3)}`);
+
+    // ---- other delimiters and missing-value tokens: the penguins with NA, separated by ; and by tabs.
+    const roleOf = () => page.$$eval('#columns tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.dataset.column, `${tr.querySelector('[data-role]').value}:${tr.querySelector('[data-kind]').value}`])));
+    for (const [name, text, shown] of [['penguins-semicolon.csv', penguinsWith('NA', ';'), 'semicolon'], ['penguins-tab.csv', penguinsWith('?', '\t'), 'tab']]) {
+      await page.setInputFiles('#file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+      await page.waitForFunction((n) => document.body.dataset.state === 'ready' && document.getElementById('source-name').textContent === n, name, { timeout: 10_000 });
+      assert.deepEqual(await roleOf(), {
+        species: 'feature:categorical', island: 'feature:categorical', bill_length_mm: 'feature:numeric', bill_depth_mm: 'feature:numeric',
+        flipper_length_mm: 'feature:numeric', body_mass_g: 'feature:numeric', sex: 'task:binary',
+      }, name);
+      assert.equal(await page.textContent('#source-info'), `344 rows × 7 columns, ${shown}-separated`);
+      assert.equal(await page.textContent('[data-column="bill_length_mm"] td.hint'), 'numbers, 2 missing');
+    }
+    // A Latin-1 file is refused, saying so; the page keeps the data it had.
+    await page.setInputFiles('#file', { name: 'penguins-latin1.csv', mimeType: 'text/csv', buffer: Buffer.from(latin1(PENGUINS_CSV.replace('Adelie,Dream', 'Adelie,Dréam'))) });
+    await page.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 10_000 });
+    assert.match(await page.textContent('#error'), /^Error while reading the CSV: parseCSV: line \d+: the bytes are not UTF-8 \(at byte \d+: 0xE9 .*\); the file is probably Latin-1 or Windows-1252: save it as UTF-8/);
+    assert.equal(await state(page), 'ready');
+    assert.equal(await page.textContent('#source-name'), 'penguins-tab.csv');
 
     // Requests: the page, its scripts, the library from dist/, the data; all served, the .wasm as application/wasm.
     const wasm = requests.filter((r) => r.path.endsWith('.wasm'));

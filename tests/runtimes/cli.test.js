@@ -1,14 +1,38 @@
-// The `manytask` command as a user runs it: train on the bundled CSV, eval, predict, and its errors.
+// The `manytask` command as a user runs it: train on the bundled CSV, eval, predict, and its errors;
+// real files as they come (NA tokens, ; and tab delimiters, vega-datasets' cars, Latin-1, a huge file);
+// the schema it prints and stores; its flags, exit codes and progress display.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, run, describeRun } from './helpers/process.js';
+import { PENGUINS_CSV, penguinsWith, toCsv, vegaTable, latin1 } from '../helpers/csv-files.js';
+import { parseFile } from '../helpers/model-file.js';
 
 const CLI = join(REPO, 'dist', 'cli.js');
 const CSV = join(REPO, 'examples', 'data', 'penguins.csv');
 const cli = (args, cwd) => run(process.execPath, [CLI, ...args], { cwd, timeoutMs: 60_000 });
+const VERSION = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version;
+
+/** A temporary directory for one test, removed after it. */
+async function withDir(fn) {
+  const dir = await mkdtemp(join(tmpdir(), 'manytask-cli-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The header of a saved model file (its JSON: schema, preprocessing, metadata). */
+const modelHeader = async (path) => parseFile(new Uint8Array(await readFile(path))).header;
+
+/** The preprocessing columns of a saved model: name → numeric, or categorical with its levels. */
+async function modelInputs(path) {
+  const { preprocessor } = await modelHeader(path);
+  return Object.fromEntries(preprocessor.columns.map((c) => [c.name, c.type === 'numeric' ? 'numeric' : `categorical(${c.categories.length})`]));
+}
 
 test('manytask train → eval → predict on the penguins CSV', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'manytask-cli-'));
@@ -34,9 +58,9 @@ test('manytask train → eval → predict on the penguins CSV', { timeout: 120_0
     r = await cli(['predict', model, CSV, '--out', out], dir);
     assert.equal(r.code, 0, describeRun('predict', r));
     const lines = (await readFile(out, 'utf8')).trim().split('\n');
-    assert.equal(lines[0], 'species,species_probability,sex,sex_probability,body_mass_g');
+    assert.equal(lines[0], 'row,species,species_confidence,sex,sex_confidence,body_mass_g');
     assert.equal(lines.length, 345);
-    assert.match(lines[1], /^(Adelie|Chinstrap|Gentoo),0\.\d+,(female|male),[01]\.\d+,\d+(\.\d+)?$/);
+    assert.match(lines[1], /^1,(Adelie|Chinstrap|Gentoo),[01]\.\d+,(female|male),[01]\.\d+,\d+(\.\d+)?$/);
 
     r = await cli(['predict', model, CSV, '--out', join(dir, 'pred.json')], dir);
     assert.equal(r.code, 0, describeRun('predict json', r));
@@ -52,6 +76,9 @@ test('manytask explains bad usage and bad files, with exit codes 2 and 1', { tim
   let r = await cli([]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /Usage:/);
+  r = await cli(['train', CSV, '--task', 'sex:binary', '--epochs', '3', '--validation-split', '0.999']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--validation-split 0\.999 of 344 rows leaves no training rows/);
   r = await cli(['train', CSV, '--task', 'species:colour']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--task species:colour: expected <column>:<kind>/);
@@ -76,4 +103,222 @@ test('manytask explains bad usage and bad files, with exit codes 2 and 1', { tim
   r = await cli(['train', CSV, '--task', 'island:multiclass', '--feature', 'bill_length_mm', '--epochs', '1', '--quiet', '--weighting', 'magic']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--weighting must be one of fixed/);
+});
+
+test('NA, ; and tab files of the penguins train the same model as the empty-cell file: numbers stay numbers, the schema is printed and stored', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    const files = {
+      empty: PENGUINS_CSV, NA: penguinsWith('NA'), 'semicolon-NA': penguinsWith('NA', ';'), 'tab-?': penguinsWith('?', '\t'),
+    };
+    const models = {};
+    for (const [name, text] of Object.entries(files)) {
+      await writeFile(join(dir, `${name}.csv`), text);
+      const r = await cli(['train', `${name}.csv`, '--task', 'species:multiclass', '--task', 'sex:binary', '--arch', 'sharedBottom',
+        '--epochs', '5', '--quiet', '--out', `${name}.mtsk`], dir);
+      assert.equal(r.code, 0, describeRun(`train ${name}`, r));
+      // The schema, before training: every column, its role and type.
+      assert.match(r.stdout, new RegExp(`^${name.replace('?', '\\?')}\\.csv: 344 rows, 7 columns, delimiter ${name.startsWith('tab') ? 'tab' : name.startsWith('semi') ? '";"' : '","'}, missing: empty, NA, N/A, n/a, null, NULL, NaN, nan, \\?\\n`));
+      assert.match(r.stdout, /\n {2}species {12}task {5}multiclass, 3 classes\n {2}island {13}feature {2}categorical, 3 levels\n {2}bill_length_mm {5}feature {2}numeric, 2 missing\n/);
+      assert.match(r.stdout, /\n {2}sex {16}task {5}binary \(female \/ male; positive: male\), 11 rows without a label\n/);
+      assert.ok(r.stdout.indexOf('bill_length_mm') < r.stdout.indexOf('trained 5 epochs'), 'the schema comes before training');
+      models[name] = await readFile(join(dir, `${name}.mtsk`));
+    }
+    // Same data, same seed: the same file, byte for byte (and ~14 KB, not the 224 KB of one-hot numbers).
+    for (const name of Object.keys(files)) assert.ok(models[name].equals(models.empty), `${name}.mtsk differs from empty.mtsk`);
+    assert.ok(models.NA.length < 20_000, `the model is ${models.NA.length} bytes`);
+    assert.deepEqual(await modelInputs(join(dir, 'NA.mtsk')), {
+      island: 'categorical(3)', bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric', body_mass_g: 'numeric',
+    });
+    // The schema is stored in the model's metadata; the file's path is not.
+    const { metadata } = await modelHeader(join(dir, 'NA.mtsk'));
+    assert.deepEqual(Object.keys(metadata), ['schema']);
+    assert.deepEqual(metadata.schema.naValues, ['NA', 'N/A', 'n/a', 'null', 'NULL', 'NaN', 'nan', '?']);
+    assert.deepEqual(metadata.schema.columns.map((c) => `${c.name}:${c.role}:${c.kind}:${c.levels ?? ''}`), [
+      'species:task:multiclass:3', 'island:feature:categorical:3', 'bill_length_mm:feature:numeric:', 'bill_depth_mm:feature:numeric:',
+      'flipper_length_mm:feature:numeric:', 'body_mass_g:feature:numeric:', 'sex:task:binary:2',
+    ]);
+    assert.ok(!JSON.stringify(await modelHeader(join(dir, 'NA.mtsk'))).includes(dir), 'the model file names the directory it was trained in');
+
+    // A value the training file never had (39.15) predicts; NA cells are missing, as in training.
+    await writeFile(join(dir, 'new.csv'), 'species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex\nAdelie,Dream,39.15,18.2,NA,3700,NA\n');
+    const r = await cli(['predict', 'NA.mtsk', 'new.csv'], dir);
+    assert.equal(r.code, 0, describeRun('predict', r));
+    assert.match(r.stdout, /^row,species,species_confidence,sex,sex_confidence\n1,(Adelie|Chinstrap|Gentoo),[01]\.\d+,(female|male),[01]\.\d+\n$/);
+  });
+});
+
+test('vega-datasets cars: the name and the year are left out with a note; --feature, --ignore and --na change the schema', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    await writeFile(join(dir, 'cars.csv'), toCsv(vegaTable('cars')));
+    const train = (...extra) => cli(['train', 'cars.csv', '--task', 'Miles_per_Gallon:regression', '--task', 'Origin:multiclass', '--epochs', '3', '--quiet', ...extra], dir);
+    let r = await train('--out', 'cars.mtsk');
+    assert.equal(r.code, 0, describeRun('train cars', r));
+    assert.match(r.stdout, /\n {2}Name {14}ignored {2}text with a different value on most rows \(311 distinct in 406\).*To use it: --feature Name:categorical\n/);
+    assert.match(r.stdout, /\n {2}Year {14}ignored {2}dates \(e\.g\. 1970-01-01\).*To use it: --feature Year:categorical\n/);
+    assert.match(r.stdout, /\n {2}Horsepower {8}feature {2}numeric, 6 missing\n/);
+    assert.match(r.stdout, /\n {2}Miles_per_Gallon {2}task {5}regression, 8 rows without a label\n/);
+    assert.deepEqual(await modelInputs(join(dir, 'cars.mtsk')), {
+      Cylinders: 'numeric', Displacement: 'numeric', Horsepower: 'numeric', Weight_in_lbs: 'numeric', Acceleration: 'numeric',
+    });
+
+    r = await train('--feature', 'Year:categorical', '--feature', 'Cylinders:categorical', '--ignore', 'Horsepower', '--out', 'cars2.mtsk');
+    assert.equal(r.code, 0, describeRun('train cars with --feature and --ignore', r));
+    assert.match(r.stdout, /\n {2}Horsepower {8}ignored {2}--ignore\n/);
+    assert.match(r.stdout, /\n {2}Year {14}feature {2}categorical, 12 levels\n/);
+    assert.deepEqual(await modelInputs(join(dir, 'cars2.mtsk')), {
+      Cylinders: 'categorical(5)', Displacement: 'numeric', Weight_in_lbs: 'numeric', Acceleration: 'numeric', Year: 'categorical(12)',
+    });
+    const stored = (await modelHeader(join(dir, 'cars2.mtsk'))).metadata.schema.columns;
+    assert.deepEqual(stored.find((c) => c.name === 'Horsepower'), { name: 'Horsepower', role: 'ignored', missing: 6, note: '--ignore' });
+
+    // Mistakes are named by the flag the user typed.
+    const mistakes = [
+      [['--task', 'Origin:binary'], /--task Origin:binary: column "Origin" has 3 values \(Europe, Japan, USA\): a binary task takes two; use Origin:multiclass/],
+      [['--task', 'Name:regression'], /--task Name:regression: column "Name" is not numeric \(e\.g\. "chevrolet chevelle malibu"\)/],
+      [['--task', 'Origin:multiclass', '--feature', 'Name:numeric'], /--feature Name:numeric: column "Name" is not numeric/],
+      [['--task', 'Origin:multiclass', '--ignore', 'Colour'], /--ignore Colour: cars\.csv has no column "Colour" \(columns: Name, Miles_per_Gallon/],
+      [['--task', 'Origin:multiclass', '--ignore', 'Origin'], /--ignore Origin: "Origin" is a task/],
+      [['--task', 'Origin:multiclass', '--feature', 'Year:date'], /--feature Year:date: the type must be numeric or categorical, got "date"/],
+      [['--task', 'Origin:multiclass', '--delimiter', ';;'], /--delimiter must be one character/],
+    ];
+    for (const [args, pattern] of mistakes) {
+      r = await cli(['train', 'cars.csv', ...args, '--epochs', '1', '--quiet'], dir);
+      assert.equal(r.code, 2, describeRun(args.join(' '), r));
+      assert.match(r.stderr, pattern);
+      assert.doesNotMatch(r.stderr, /Dataset|spec|fromCSV/);
+    }
+  });
+});
+
+test('--na: vega penguins write "." for a missing sex; the default keeps it a value, --na . makes it missing, eval and predict reuse the choice', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    await writeFile(join(dir, 'penguins.csv'), toCsv(vegaTable('penguins')));
+    let r = await cli(['train', 'penguins.csv', '--task', 'Sex:binary', '--epochs', '1', '--quiet'], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--task Sex:binary: column "Sex" has 3 values \(\., FEMALE, MALE\)/);
+    r = await cli(['train', 'penguins.csv', '--task', 'Sex:binary', '--task', 'Species:multiclass', '--na', '.', '--epochs', '3', '--quiet', '--out', 'p.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train --na .', r));
+    assert.match(r.stdout, /missing: empty, \.\n/);
+    assert.match(r.stdout, /\n {2}Sex +task {5}binary \(FEMALE \/ MALE; positive: MALE\), 11 rows without a label\n/);
+    assert.deepEqual((await modelHeader(join(dir, 'p.mtsk'))).metadata.schema.naValues, ['.']);
+    // eval reads "." as missing (the model's choice): the one "." row has no label.
+    r = await cli(['eval', 'p.mtsk', 'penguins.csv'], dir);
+    assert.equal(r.code, 0, describeRun('eval', r));
+    assert.match(r.stdout, /\nSex\s+333\s/);
+  });
+});
+
+test('predict: a row column (or --id), the confidence of the predicted class for every row, JSON alike', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    let r = await cli(['train', CSV, '--task', 'species:multiclass', '--task', 'sex:binary', '--epochs', '8', '--quiet', '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    r = await cli(['predict', 'm.mtsk', CSV, '--out', 'p.json'], dir);
+    assert.equal(r.code, 0, describeRun('predict', r));
+    const rows = JSON.parse(await readFile(join(dir, 'p.json'), 'utf8'));
+    assert.equal(rows.length, 344);
+    assert.deepEqual(Object.keys(rows[0]), ['row', 'species', 'species_confidence', 'sex', 'sex_confidence']);
+    assert.deepEqual(rows.map((p) => p.row), Array.from({ length: 344 }, (_, i) => i + 1));
+    const predicted = new Set(rows.map((p) => p.sex));
+    assert.deepEqual([...predicted].sort(), ['female', 'male'], 'both sexes are predicted');
+    // The probability of the class predicted: at least 1/2 for sex (two classes), 1/3 for species, whichever class it is.
+    for (const p of rows) {
+      assert.ok(p.sex_confidence >= 0.5 && p.sex_confidence <= 1, JSON.stringify(p));
+      assert.ok(p.species_confidence >= 1 / 3 && p.species_confidence <= 1, JSON.stringify(p));
+    }
+    await writeFile(join(dir, 'ids.csv'), PENGUINS_CSV.replace('species,', 'tag,species,').split('\n').map((l, i) => (i === 0 || l === '' ? l : `p${i},${l}`)).join('\n'));
+    r = await cli(['predict', 'm.mtsk', 'ids.csv', '--id', 'tag'], dir);
+    assert.equal(r.code, 0, describeRun('predict --id', r));
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], 'tag,species,species_confidence,sex,sex_confidence');
+    assert.match(lines[344], /^p344,/);
+    r = await cli(['predict', 'm.mtsk', 'ids.csv', '--id', 'sex'], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /two columns named "sex"/);
+  });
+});
+
+test('CLI rough edges: --help, -h, --version, unknown flags of every command, empty and directory paths, data errors named by file', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    for (const args of [['--help'], ['-h'], ['train', '--help'], ['help']]) {
+      const r = await cli(args, dir);
+      assert.equal(r.code, 0, describeRun(args.join(' '), r));
+      assert.match(r.stdout, /^manytask — multi-task learning from CSV files\n\nUsage:/);
+      assert.match(r.stdout, /--ignore <column>/);
+    }
+    for (const args of [['--version'], ['-V']]) {
+      const r = await cli(args, dir);
+      assert.equal(r.code, 0, describeRun(args.join(' '), r));
+      assert.equal(r.stdout, `manytask ${VERSION}\n`);
+    }
+    let r = await cli(['train', CSV, '--task', 'species:multiclass', '--epochs', '2', '--quiet', '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    const usage = [
+      [['predict', 'm.mtsk', CSV, '--ouput', 'x.csv'], /unknown option --ouput for predict \(did you mean --out\?\)/],
+      [['eval', 'm.mtsk', CSV, '--out', 'x.csv'], /unknown option --out for eval/],
+      [['eval', 'm.mtsk', CSV, '--quiet'], /unknown option --quiet for eval/],
+      [['train', '', '--task', 'sex:binary'], /train: the CSV file is an empty file name/],
+      [['eval', '', CSV], /eval: the model file is an empty file name/],
+      [['predict', 'm.mtsk', ' '], /predict: the CSV file is an empty file name/],
+      [['predict', 'm.mtsk', CSV, '--out', ''], /--out is an empty file name/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, pattern] of usage) {
+      r = await cli(args, dir);
+      assert.equal(r.code, 2, describeRun(args.join(' '), r));
+      assert.match(r.stderr, pattern);
+    }
+    assert.equal((await stat(join(dir, 'x.csv')).catch(() => null)), null, 'a mistyped flag wrote a file');
+    r = await cli(['eval', dir, CSV], dir);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `manytask: cannot read ${dir}: it is a directory\n`);
+    // Data the model cannot read: named by the file, the column and the line, not by the library's API.
+    await writeFile(join(dir, 'nobill.csv'), 'species,island,flipper_length_mm\nAdelie,Dream,181\n');
+    r = await cli(['predict', 'm.mtsk', 'nobill.csv'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^manytask: nobill\.csv lacks the model's input columns bill_length_mm, bill_depth_mm, body_mass_g, sex \(the model reads island, bill_length_mm/);
+    await writeFile(join(dir, 'bad.csv'), PENGUINS_CSV.replace('39.5', '39,5kg'));
+    r = await cli(['predict', 'm.mtsk', 'bad.csv'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^manytask: bad\.csv: line 3: expected 7 fields \(as in the header\), found 8\n$/);
+    await writeFile(join(dir, 'bad.csv'), PENGUINS_CSV.replace('39.5', '39.5kg'));
+    r = await cli(['predict', 'm.mtsk', 'bad.csv'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^manytask: bad\.csv: column "bill_length_mm", row 2 \(line 3\): expected a number, got "39\.5kg"\n$/);
+    await writeFile(join(dir, 'anvers.csv'), PENGUINS_CSV.replace('Adelie,Torgersen,39.5', 'Adelie,Anvers,39.5'));
+    r = await cli(['predict', 'm.mtsk', 'anvers.csv'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^manytask: anvers\.csv: column "island", row 2 \(line 3\): "Anvers" is a category the model did not see in training \(it knows "Biscoe", "Dream", "Torgersen"\)\n$/);
+    // A Latin-1 file: refused naming the line, not read as replacement characters.
+    await writeFile(join(dir, 'latin1.csv'), latin1(PENGUINS_CSV.replace('Torgersen,39.5', 'Torgersén,39.5')));
+    r = await cli(['predict', 'm.mtsk', 'latin1.csv'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^manytask: latin1\.csv: line 3: the bytes are not UTF-8 .*Latin-1 or Windows-1252/);
+  });
+});
+
+test('a CSV over Node\'s longest string is refused naming the limit, before it is read', { timeout: 60_000 }, async () => {
+  await withDir(async (dir) => {
+    // A sparse 600 MB file: no disk used, nothing read.
+    const big = join(dir, 'big.csv');
+    const handle = await open(big, 'w');
+    await handle.truncate(600 * 2 ** 20);
+    await handle.close();
+    const r = await cli(['train', 'big.csv', '--task', 'a:binary'], dir);
+    assert.equal(r.code, 1, describeRun('train big.csv', r));
+    assert.equal(r.stderr, "manytask: big.csv is 600 MB; the CLI reads CSV files of up to 512 MB (Node's longest string): split the file, or sample its rows\n");
+  });
+});
+
+test('the progress line fits a 50-column terminal: it redraws in place instead of wrapping into a line per epoch', { timeout: 60_000 }, async () => {
+  // stderr as a 50-column TTY, set before the CLI starts.
+  const tty = `data:text/javascript,${encodeURIComponent('process.stderr.isTTY = true; process.stderr.columns = 50;')}`;
+  const r = await run(process.execPath, ['--import', tty, CLI, 'train', CSV, '--task', 'species:multiclass', '--task', 'sex:binary', '--epochs', '12', '--out', join(tmpdir(), `manytask-tty-${process.pid}.mtsk`)], { timeoutMs: 60_000 });
+  await rm(join(tmpdir(), `manytask-tty-${process.pid}.mtsk`), { force: true });
+  assert.equal(r.code, 0, describeRun('train on a 50-column TTY', r));
+  // One newline at the end; every redraw (\r … ESC[K) at most 49 characters.
+  assert.equal(r.stderr.split('\n').length - 1, 1, JSON.stringify(r.stderr));
+  const draws = r.stderr.split('\r').filter(Boolean).map((d) => d.replace(/\x1b\[K\n?$/, ''));
+  assert.equal(draws.length, 12);
+  for (const d of draws) assert.ok(d.length <= 49, `${d.length} characters: ${JSON.stringify(d)}`);
+  assert.match(draws[11], /^epoch 12\/12 \[=+\] loss \d\.\d{4}/);
 });

@@ -1,9 +1,11 @@
 // parseCSV: RFC 4180 (quotes, escaped quotes, line breaks inside quotes, CRLF),
-// BOM, empty lines, custom delimiters, line numbers, and errors that name the line.
+// BOM, empty lines, custom and detected delimiters, UTF-8 bytes, line numbers,
+// and errors that name the line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseCSV, CsvError, ArgumentError, ManytaskError } from '../../dist/index.js';
+import { parseCSV, detectDelimiter, CsvError, ArgumentError, ManytaskError } from '../../dist/index.js';
+import { PENGUINS_CSV, penguinsWith, latin1 } from '../helpers/csv-files.js';
 
 function csvError(fn, line, pattern) {
   assert.throws(fn, (err) => {
@@ -19,9 +21,9 @@ function csvError(fn, line, pattern) {
 
 test('plain CSV: header, rows, 1-based lines; with and without a final line end', () => {
   for (const text of ['a,b,c\n1,2,3\n4,5,6\n', 'a,b,c\n1,2,3\n4,5,6']) {
-    assert.deepEqual(parseCSV(text), { header: ['a', 'b', 'c'], rows: [['1', '2', '3'], ['4', '5', '6']], lines: [2, 3] });
+    assert.deepEqual(parseCSV(text), { header: ['a', 'b', 'c'], rows: [['1', '2', '3'], ['4', '5', '6']], lines: [2, 3], delimiter: ',' });
   }
-  assert.deepEqual(parseCSV('only'), { header: ['only'], rows: [], lines: [] });
+  assert.deepEqual(parseCSV('only'), { header: ['only'], rows: [], lines: [], delimiter: ',' });
 });
 
 test('quoted fields: delimiters, escaped quotes, line breaks inside quotes (lines keep counting)', () => {
@@ -36,9 +38,9 @@ test('quoted fields: delimiters, escaped quotes, line breaks inside quotes (line
 });
 
 test('CRLF, lone CR, BOM, empty lines, empty fields, a trailing delimiter', () => {
-  assert.deepEqual(parseCSV('\uFEFFa,b\r\n1,2\r\n\r\n3,4\r\n'), { header: ['a', 'b'], rows: [['1', '2'], ['3', '4']], lines: [2, 4] });
-  assert.deepEqual(parseCSV('a,b\r1,2\r3,4'), { header: ['a', 'b'], rows: [['1', '2'], ['3', '4']], lines: [2, 3] });
-  assert.deepEqual(parseCSV('\n\na,b\n\n,\n1,\n,2\n\n'), { header: ['a', 'b'], rows: [['', ''], ['1', ''], ['', '2']], lines: [5, 6, 7] });
+  assert.deepEqual(parseCSV('\uFEFFa,b\r\n1,2\r\n\r\n3,4\r\n'), { header: ['a', 'b'], rows: [['1', '2'], ['3', '4']], lines: [2, 4], delimiter: ',' });
+  assert.deepEqual(parseCSV('a,b\r1,2\r3,4'), { header: ['a', 'b'], rows: [['1', '2'], ['3', '4']], lines: [2, 3], delimiter: ',' });
+  assert.deepEqual(parseCSV('\n\na,b\n\n,\n1,\n,2\n\n'), { header: ['a', 'b'], rows: [['', ''], ['1', ''], ['', '2']], lines: [5, 6, 7], delimiter: ',' });
   // The BOM is dropped only at the very start; the header keeps every other character.
   assert.deepEqual(parseCSV('\uFEFF"a",b ,\n1,2,3').header, ['a', 'b ', '']);
   // Spaces are data: the parser does not trim (the Dataset does, per column).
@@ -47,7 +49,50 @@ test('CRLF, lone CR, BOM, empty lines, empty fields, a trailing delimiter', () =
 
 test('custom delimiters: semicolon and tab; the comma is then ordinary text', () => {
   assert.deepEqual(parseCSV('a;b\n1,5;"x;y"\n', { delimiter: ';' }).rows, [['1,5', 'x;y']]);
-  assert.deepEqual(parseCSV('a\tb\n1\t2', { delimiter: '\t' }), { header: ['a', 'b'], rows: [['1', '2']], lines: [2] });
+  assert.deepEqual(parseCSV('a\tb\n1\t2', { delimiter: '\t' }), { header: ['a', 'b'], rows: [['1', '2']], lines: [2], delimiter: '\t' });
+});
+
+test('the delimiter is detected: comma, tab, semicolon and pipe files of the penguins read alike', () => {
+  const comma = parseCSV(PENGUINS_CSV);
+  assert.equal(comma.delimiter, ',');
+  assert.equal(comma.header.length, 7);
+  for (const delimiter of [',', '\t', ';', '|']) {
+    const text = penguinsWith('', delimiter);
+    assert.equal(detectDelimiter(text), delimiter);
+    const parsed = parseCSV(text);
+    assert.equal(parsed.delimiter, delimiter);
+    assert.deepEqual(parsed.header, comma.header, JSON.stringify(delimiter));
+    assert.deepEqual(parsed.rows, comma.rows, JSON.stringify(delimiter));
+  }
+});
+
+test('delimiter detection is not fooled by decimal commas, quoted delimiters or one-column files; a bad row is still an error', () => {
+  // A European export: ';' between fields, ',' in the numbers.
+  assert.deepEqual(parseCSV('species;mass;bill\nAdelie;3750;39,1\nGentoo;5000;47,5\n'),
+    { header: ['species', 'mass', 'bill'], rows: [['Adelie', '3750', '39,1'], ['Gentoo', '5000', '47,5']], lines: [2, 3], delimiter: ';' });
+  // Semicolons and tabs inside quoted fields of a comma file.
+  assert.equal(parseCSV('name,note\n"a;b;c",1\n"x\ty;z",2\n').delimiter, ',');
+  // One column whose text holds semicolons: the header has one field under every delimiter.
+  assert.deepEqual(parseCSV('note\na;b\nc;d\n'), { header: ['note'], rows: [['a;b'], ['c;d']], lines: [2, 3], delimiter: ',' });
+  // A given delimiter is used as it is.
+  assert.deepEqual(parseCSV('a;b\n1;2', { delimiter: ',' }).header, ['a;b']);
+  // One bad record among good ones: the semicolon is still found, and the bad line is named.
+  csvError(() => parseCSV('a;b;c\n1;2;3\n4;5\n6;7;8\n'), 3, /expected 3 fields \(as in the header\), found 2/);
+});
+
+test('bytes are read as UTF-8 (BOM dropped); Latin-1 bytes are an error naming the line and the byte', () => {
+  const text = 'name,city\nJosé,Zürich\nZoë,Kraków\n';
+  const utf8 = new TextEncoder().encode(`\uFEFF${text}`);
+  const expected = { header: ['name', 'city'], rows: [['José', 'Zürich'], ['Zoë', 'Kraków']], lines: [2, 3], delimiter: ',' };
+  assert.deepEqual(parseCSV(utf8), expected);
+  assert.deepEqual(parseCSV(utf8.buffer), expected);
+  // The same table saved as Latin-1: "é" is the single byte 0xE9 on line 2.
+  const latin = latin1('name;city\nAnn;Oslo\nJosé;Zürich\n');
+  csvError(() => parseCSV(latin), 3, /not UTF-8 \(at byte 22: 0xE9 0x3B 0x5A 0xFC\).*Latin-1 or Windows-1252/);
+  // Invalid sequences UTF-8 forbids: an overlong form, a surrogate, a lone continuation byte, a truncated sequence.
+  for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x80], [0xe2, 0x82]]) {
+    csvError(() => parseCSV(new Uint8Array([0x61, 0x0a, ...bad])), 2, /not UTF-8 \(at byte 2:/);
+  }
 });
 
 test('malformed CSV: errors name the line', () => {
@@ -65,7 +110,7 @@ test('malformed CSV: errors name the line', () => {
 
 test('bad arguments', () => {
   const argError = (fn, pattern) => assert.throws(fn, (err) => err instanceof ArgumentError && err.code === 'E_ARGUMENT' && pattern.test(err.message));
-  argError(() => parseCSV(42), /the CSV text must be a string, got 42/);
+  argError(() => parseCSV(42), /the CSV must be a string, a Uint8Array or an ArrayBuffer, got 42/);
   argError(() => parseCSV('a', { delimiter: ';;' }), /delimiter must be one character other than/);
   argError(() => parseCSV('a', { delimiter: '"' }), /delimiter/);
   argError(() => parseCSV('a', { delimiter: '\n' }), /delimiter/);

@@ -83,7 +83,7 @@ test('penguins: 344 rows, the documented missing values, classes fixed and sorte
       sex: { type: 'binary', negative: 'female', positive: 'male' },
       body_mass_g: { type: 'regression' },
     },
-    naValues: [],
+    naValues: ['NA', 'N/A', 'n/a', 'null', 'NULL', 'NaN', 'nan', '?'],
   });
   same(d.sourceRows, Array.from({ length: 344 }, (_, i) => i));
   // Classes are shared by every split: callers cannot change them.
@@ -121,7 +121,8 @@ test('numbers: the strict rule (trimmed decimal text; no hex, Infinity, commas o
   const d = Dataset.fromColumns({ x: ok }, { features: { x: 'numeric' }, naValues: ['NA'] });
   same(d.column('x'), [1000, -0.5, 42, 0.5, 0.0025, 7, NaN, NaN, NaN]);
   for (const bad of ['abc', '0x10', 'Infinity', '1,5', '12kg', '1_000', '--1', 'e3', '1e999', 'NaN']) {
-    dataError(() => Dataset.fromColumns({ x: ['1', bad] }, { features: { x: 'numeric' } }),
+    // naValues: [] — only the empty cell is missing ('NaN' is one of the default missing tokens).
+    dataError(() => Dataset.fromColumns({ x: ['1', bad] }, { features: { x: 'numeric' }, naValues: [] }),
       [/column "x", index 1: expected a number/, new RegExp(JSON.stringify(bad))], { column: 'x', rowIndex: 1, value: bad });
   }
   dataError(() => Dataset.fromColumns({ x: [1, Infinity] }, { features: { x: 'numeric' } }), /index 1: expected a number, got Infinity/);

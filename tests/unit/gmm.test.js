@@ -5,14 +5,18 @@
 // scores and criteria, and typed errors.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, GaussianMixture, ArgumentError, ShapeError } from '../../dist/index.js';
+import { init, GaussianMixture, ArgumentError, ShapeError, ConvergenceWarning, captureWarnings } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { fullCov, mixtureLogDensityRef, mStepRef, seededNormals } from '../helpers/cluster-reference.js';
+import {
+  choleskyRef, colStatsRef, fullCov, gmmSampleRef, mixtureLogDensityRef, mStepRef, seededNormals,
+} from '../helpers/cluster-reference.js';
+import { XoshiroRef } from '../helpers/nn-reference.js';
+import { expectError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
 
-const TYPES = { full: 0, diag: 1, spherical: 2 };
+const TYPES = { full: 0, diag: 1, spherical: 2, tied: 3 };
 
 /**
  * n rows from a mixture: component j (chosen with probability weights[j] by a
@@ -39,12 +43,14 @@ const covOf = (A) => A.map((row, a) => A.map((_, b) => row.reduce((s, v, t) => s
 
 // --- kernels ------------------------------------------------------------------
 
-test('gmmMStep and gmmEStep vs f64 references, every covariance type, d below/at/above 4', () => {
+test('gmmMStep and gmmEStep vs f64 references, every covariance type, d below/at/above 4, with and without sample weights', () => {
   const { allocator, kernels } = runtime('test');
   for (const [type, code] of Object.entries(TYPES)) {
     for (const d of [1, 3, 4, 5]) {
-      for (const k of [1, 3]) {
-        const n = 120;
+      for (const [k, weighted] of [[1, false], [3, false], [3, true], [2, true]]) {
+        const n = weighted ? 121 : 120;
+        // Weights in [0, 2.5), every seventh 0.
+        const ws = weighted ? Float64Array.from(seededValues(n, d + 40 * k), (v, i) => (i % 7 === 3 ? 0 : 1.25 + 1.25 * v)) : null;
         const xs = seededValues(n * d, d * 10 + k).map((v, i) => v * (1 + (i % d)) + (i % 3));
         const r = seededValues(n * k, d + k).map((v) => v + 1.1);
         for (let i = 0; i < n; i++) {
@@ -58,35 +64,39 @@ test('gmmMStep and gmmEStep vs f64 references, every covariance type, d below/at
         const x = alloc(n * d * 4), resp = alloc(n * k * 8), nk = alloc(k * 8), means = alloc(k * d * 8);
         const covs = alloc(k * d * d * 8), prec = alloc(k * d * d * 8), logDet = alloc(k * 8), logW = alloc(k * 8);
         const scratch = alloc((d + k) * 8), logProb = alloc(n * 8), resp2 = alloc(n * k * 8);
+        const w = ws ? alloc(n * 8) : 0;
         heapF32().set(xs, x >>> 2);
         new Float64Array(heapF32().buffer, resp, n * k).set(resp64);
+        if (ws) new Float64Array(heapF32().buffer, w, n).set(ws);
         const reg = 1e-3;
-        assert.equal(kernels.gmmMStep(n, d, k, code, x, resp, reg, nk, means, covs, prec, logDet, logW, scratch), 0);
+        assert.equal(kernels.gmmMStep(n, d, k, code, x, resp, reg, nk, means, covs, prec, logDet, logW, scratch, w), 0);
         const f64 = (p, len) => new Float64Array(heapF32().buffer, p, len).slice();
-        const ref = mStepRef(Float64Array.from(xs), n, d, resp64, k, reg);
-        const label = `${type} d=${d} k=${k}`;
+        const ref = mStepRef(Float64Array.from(xs), n, d, resp64, k, reg, ws);
+        const label = `${type} d=${d} k=${k}${ws ? ' weighted' : ''}`;
         assertClose(f64(nk, k), ref.nk, { atol: 0, rtol: 1e-13, label: `${label}: nk` });
         assertClose(f64(means, k * d), ref.means.flatMap((m) => Array.from(m)), { atol: 1e-13, rtol: 1e-12, label: `${label}: means` });
-        const expected = ref.covs.flatMap((c) => {
+        const expected = type === 'tied' ? Array.from(ref.tied) : ref.covs.flatMap((c) => {
           const diag = Array.from({ length: d }, (_, a) => c[a * d + a]);
           if (type === 'full') return Array.from(c);
           if (type === 'diag') return diag;
           return [diag.reduce((s, v) => s + v, 0) / d];
         });
-        assertClose(f64(covs, expected.length), expected, { atol: 1e-13, rtol: 1e-11, label: `${label}: covariances` });
+        // tied: Σ w x xᵀ − Σ nk μ μᵀ cancels to about eps·|x|² (|x| ≤ 7 here).
+        assertClose(f64(covs, expected.length), expected, { atol: type === 'tied' ? 1e-12 : 1e-13, rtol: 1e-11, label: `${label}: covariances` });
         assertClose(f64(logW, k), ref.weights.map(Math.log), { atol: 1e-14, rtol: 1e-13, label: `${label}: log weights` });
 
         // E-step with the parameters just estimated vs the density from plain parameters.
         const covsPlain = Array.from({ length: k }, (_, j) => {
+          if (type === 'tied') return Float64Array.from(expected);
           const per = type === 'full' ? d * d : type === 'diag' ? d : 1;
           const c = expected.slice(j * per, (j + 1) * per);
           if (type === 'full') return Float64Array.from(c);
           return fullCov(type, type === 'diag' ? c : c[0], d);
         });
-        const total = kernels.gmmEStep(n, d, k, code, x, means, prec, logDet, logW, resp2, logProb, scratch);
+        const total = kernels.gmmEStep(n, d, k, code, x, means, prec, logDet, logW, resp2, logProb, scratch, w);
         const lp = mixtureLogDensityRef(Float64Array.from(xs), n, d, ref.weights, ref.means, covsPlain);
         assertClose(f64(logProb, n), lp, { atol: 1e-10, rtol: 1e-11, label: `${label}: log-likelihood per row` });
-        assertClose([total], [lp.reduce((s, v) => s + v, 0)], { atol: 1e-9, rtol: 1e-12, label: `${label}: total` });
+        assertClose([total], [lp.reduce((s, v, i) => s + (ws ? ws[i] : 1) * v, 0)], { atol: 1e-9, rtol: 1e-12, label: `${label}: total (weighted)` });
         const rr = f64(resp2, n * k);
         for (let i = 0; i < n; i++) {
           const s = rr.subarray(i * k, (i + 1) * k).reduce((a, v) => a + v, 0);
@@ -158,8 +168,9 @@ test('the lower bound never decreases across EM steps (every covariance type, k-
   for (const type of Object.keys(TYPES)) {
     for (const initParams of ['kmeans', 'random']) {
       for (const regCovar of [0, 1e-6]) {
-        const gm = new GaussianMixture({ nComponents: 4, covarianceType: type, initParams, regCovar, tol: 1e-10, maxIter: 60, seed: 2 })
-          .fit({ data: x, rows: 1500, cols: 2 });
+        // tol 1e-10 within 60 steps: most do not converge (and warn, collected here).
+        const { result: gm } = captureWarnings(() => new GaussianMixture({ nComponents: 4, covarianceType: type, initParams, regCovar, tol: 1e-10, maxIter: 60, seed: 2 })
+          .fit({ data: x, rows: 1500, cols: 2 }));
         const lb = gm.lowerBounds;
         assert.ok(lb.length >= 3, `${type}/${initParams}: ${lb.length} steps`);
         for (let i = 1; i < lb.length; i++) {
@@ -179,7 +190,7 @@ test('scores, probabilities, predict, bic/aic against the fitted parameters; ano
   const pts = { data: x, rows: 1200, cols: 2 };
   for (const type of Object.keys(TYPES)) {
     const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, seed: 1 }).fit(pts);
-    const covs = gm.covariances.map((c) => fullCov(type, c, 2));
+    const covs = type === 'tied' ? [0, 1, 2].map(() => Float64Array.from(gm.covariances.flat())) : gm.covariances.map((c) => fullCov(type, c, 2));
     const ref = mixtureLogDensityRef(Float64Array.from(x), 1200, 2, gm.weights, gm.means, covs);
     // The model evaluates f32(x − column means): each coordinate moves by ≤ 2⁻²⁴·|x − mean|,
     // so log p by about |Σ⁻¹(x − μ)|·that, below 1e-5 here (the kernel test holds 1e-11).
@@ -187,7 +198,7 @@ test('scores, probabilities, predict, bic/aic against the fitted parameters; ano
     assertClose(samples, ref, { atol: 1e-5, rtol: 1e-6, label: `${type}: scoreSamples` });
     const total = samples.reduce((s, v) => s + v, 0);
     assertClose([gm.score(pts)], [total / 1200], { atol: 1e-12, rtol: 1e-12, label: 'score' });
-    const p = { full: 3 * 3 + 6 + 2, diag: 3 * 2 + 6 + 2, spherical: 3 + 6 + 2 }[type];
+    const p = { full: 3 * 3 + 6 + 2, tied: 3 + 6 + 2, diag: 3 * 2 + 6 + 2, spherical: 3 + 6 + 2 }[type];
     assert.equal(gm.nParameters, p);
     assertClose([gm.bic(pts)], [-2 * total + p * Math.log(1200)], { atol: 1e-7, rtol: 1e-10, label: 'bic' });
     assertClose([gm.aic(pts)], [-2 * total + 2 * p], { atol: 1e-7, rtol: 1e-10, label: 'aic' });
@@ -212,8 +223,9 @@ test('seeded and reproducible; nInit keeps the highest lower bound', () => {
   const b = new GaussianMixture({ nComponents: 3, seed: 4, initParams: 'random' }).fit(pts);
   assert.deepEqual(a.means, b.means);
   assert.deepEqual(a.lowerBounds, b.lowerBounds);
-  const one = new GaussianMixture({ nComponents: 3, seed: 4, initParams: 'random', maxIter: 5 }).fit(pts);
-  const three = new GaussianMixture({ nComponents: 3, seed: 4, initParams: 'random', maxIter: 5, nInit: 3 }).fit(pts);
+  // 5 steps: not always converged (the warnings are collected).
+  const one = captureWarnings(() => new GaussianMixture({ nComponents: 3, seed: 4, initParams: 'random', maxIter: 5 }).fit(pts)).result;
+  const three = captureWarnings(() => new GaussianMixture({ nComponents: 3, seed: 4, initParams: 'random', maxIter: 5, nInit: 3 }).fit(pts)).result;
   assert.ok(three.lowerBound >= one.lowerBound, `${three.lowerBound} ≥ ${one.lowerBound}`);
 });
 
@@ -221,11 +233,11 @@ test('bad input gives typed errors before any kernel runs', () => {
   const is = (Type, re) => (e) => e instanceof Type && re.test(e.message);
   const pts = [[0, 0], [1, 1], [0, 1], [1, 0], [5, 5], [6, 5]];
   assert.throws(() => new GaussianMixture({ nComponents: 0 }), is(ArgumentError, /nComponents must be an integer ≥ 1, got 0/));
-  assert.throws(() => new GaussianMixture({ covarianceType: 'tied' }), is(ArgumentError, /covarianceType must be "full", "diag" or "spherical", got "tied"/));
+  assert.throws(() => new GaussianMixture({ covarianceType: 'tide' }), is(ArgumentError, /covarianceType must be "full", "tied", "diag" or "spherical", got "tide"/));
   assert.throws(() => new GaussianMixture({ n_components: 2 }), is(ArgumentError, /unknown option "n_components"/));
   assert.throws(() => new GaussianMixture({ regCovar: -1 }), is(ArgumentError, /regCovar must be a finite number ≥ 0/));
-  assert.throws(() => new GaussianMixture({ initParams: 'k-means++' }), is(ArgumentError, /initParams must be "kmeans" or "random"/));
-  assert.throws(() => new GaussianMixture({ nComponents: 3 }).fit([[1, 1], [1, 1], [2, 2], [1, 1]]), is(ArgumentError, /nComponents = 3 is larger than the number of distinct rows \(2\)/));
+  assert.throws(() => new GaussianMixture({ initParams: 'kmeans++' }), is(ArgumentError, /initParams must be "kmeans", "k-means\+\+", "random" or "random_from_data"/));
+  assert.throws(() => new GaussianMixture({ nComponents: 5 }).fit([[1, 1], [1, 1], [2, 2], [1, 1]]), is(ArgumentError, /nComponents = 5 is larger than the number of rows \(4\)/));
   assert.throws(() => new GaussianMixture({ nComponents: 2 }).fit([]), is(ShapeError, /points has no rows/));
   assert.throws(() => new GaussianMixture({ nComponents: 2 }).fit([[0, 0], [1, NaN], [2, 2]]), is(ArgumentError, /row 1, column 1 is NaN/));
   assert.throws(() => new GaussianMixture().scoreSamples(pts), is(ArgumentError, /not fitted yet/));
@@ -240,4 +252,259 @@ test('bad input gives typed errors before any kernel runs', () => {
       is(ArgumentError, /covariance of component 0 is not positive definite.*raise regCovar \(now 0\)/));
   }
   assert.doesNotThrow(() => new GaussianMixture({ nComponents: 1 }).fit(flat), 'regCovar 1e-6 keeps it definite');
+});
+
+// --- initial parameters, tied covariances, weights, sampling ----------------------
+
+/** A seeded symmetric positive-definite d × d matrix (row-major), well conditioned. */
+function spd(d, seed, scale = 1) {
+  const a = seededValues(d * d, seed);
+  const m = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) for (let t = 0; t < d; t++) m[i * d + j] += a[i * d + t] * a[j * d + t];
+  for (let i = 0; i < d; i++) m[i * d + i] += d * 0.5;
+  return m.map((v) => v * scale);
+}
+
+test('gmmPrecisionsCholesky: W lower triangular with Wᵀ·W = P, log det W = ½ log det P; a non-definite P names its component', () => {
+  const { allocator, kernels } = runtime('test');
+  const f64 = (p, len) => new Float64Array(heapF32().buffer, p, len).slice();
+  for (const d of [1, 2, 3, 4, 5, 7]) {
+    for (const [type, code, k] of [['full', 0, 3], ['tied', 3, 2], ['diag', 1, 3], ['spherical', 2, 2]]) {
+      const count = type === 'full' ? k * d * d : type === 'tied' ? d * d : type === 'diag' ? k * d : k;
+      const P = new Float64Array(count);
+      if (type === 'full') for (let j = 0; j < k; j++) P.set(spd(d, d * 10 + j, 0.5 + j), j * d * d);
+      else if (type === 'tied') P.set(spd(d, d * 10 + 7));
+      else P.set(Float64Array.from(seededValues(count, d + k), (v) => 1.2 + v));
+      const pp = allocator.alloc(count * 8), w = allocator.alloc(count * 8), logDet = allocator.alloc(k * 8), scratch = allocator.alloc(d * d * 8);
+      new Float64Array(heapF32().buffer, pp, count).set(P);
+      assert.equal(kernels.gmmPrecisionsCholesky(d, k, code, pp, w, logDet, scratch), 0, `${type} d=${d}`);
+      const W = f64(w, count), ld = f64(logDet, k);
+      const label = `${type} d=${d}`;
+      if (type === 'diag' || type === 'spherical') {
+        assertClose(W.map((v) => v * v), P, { atol: 0, rtol: 1e-15, label: `${label}: W² = P` });
+        for (let j = 0; j < k; j++) {
+          const row = type === 'diag' ? P.subarray(j * d, (j + 1) * d) : Array(d).fill(P[j]);
+          assertClose([ld[j]], [0.5 * Array.from(row).reduce((s2, v) => s2 + Math.log(v), 0)], { atol: 1e-14, rtol: 1e-13, label: `${label}: log det` });
+        }
+      } else {
+        const blocks = type === 'tied' ? 1 : k;
+        for (let j = 0; j < blocks; j++) {
+          const Wj = W.subarray(j * d * d, (j + 1) * d * d), Pj = P.subarray(j * d * d, (j + 1) * d * d);
+          for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) assert.equal(Wj[a * d + b], 0, `${label}: W is lower triangular`);
+          const back = new Float64Array(d * d);
+          for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) for (let t = 0; t < d; t++) back[a * d + b] += Wj[t * d + a] * Wj[t * d + b];
+          assertClose(back, Pj, { atol: 1e-13, rtol: 1e-12, label: `${label} matrix ${j}: Wᵀ·W = P` });
+          const L = choleskyRef(Pj, d);
+          let half = 0;
+          for (let a = 0; a < d; a++) half += Math.log(L[a * d + a]);
+          for (const jj of type === 'tied' ? Array.from({ length: k }, (_, t) => t) : [j]) {
+            assertClose([ld[jj]], [half], { atol: 1e-13, rtol: 1e-12, label: `${label}: log det W = ½ log det P (component ${jj})` });
+          }
+        }
+        if (d > 1) {
+          // Make the last matrix indefinite: its failure names it.
+          const bad = Float64Array.from(P);
+          const at = (blocks - 1) * d * d;
+          bad[at + 1] = bad[at + d] = 10 * (bad[at] + bad[at + d + 1]);
+          new Float64Array(heapF32().buffer, pp, count).set(bad);
+          assert.equal(kernels.gmmPrecisionsCholesky(d, k, code, pp, w, logDet, scratch), blocks, `${label}: indefinite matrix ${blocks - 1}`);
+        }
+      }
+      for (const p of [pp, w, logDet, scratch]) allocator.free(p);
+    }
+  }
+});
+
+test('sample(n): components by the weights, grouped, each with its mean and covariance (every type); seeded; the model unchanged', () => {
+  const { x } = sampleMixture(3000, TRUE.full, 21);
+  const pts = { data: x, rows: 3000, cols: 2 };
+  for (const type of Object.keys(TYPES)) {
+    const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, seed: 5 }).fit(pts);
+    const before = gm.scoreSamples(pts);
+    const n = 30000;
+    const s = gm.sample(n);
+    assert.equal(s.rows, n); assert.equal(s.cols, 2); assert.equal(s.data.length, 2 * n);
+    for (let i = 1; i < n; i++) assert.ok(s.labels[i] >= s.labels[i - 1], `${type}: rows grouped by component`);
+    const covs = type === 'tied' ? [0, 1, 2].map(() => gm.covariances) : gm.covariances.map((c) => Array.from({ length: 2 }, (_, a) => Array.from(fullCov(type, c, 2).subarray(a * 2, a * 2 + 2))));
+    for (let j = 0; j < 3; j++) {
+      const rows = [];
+      for (let i = 0; i < n; i++) if (s.labels[i] === j) rows.push([s.data[2 * i], s.data[2 * i + 1]]);
+      const label = `${type} component ${j}`;
+      // Binomial count: std √(n·w·(1 − w)) ≤ 87; the mean and covariance of ≥ 2000 rows: a few hundredths.
+      assert.ok(Math.abs(rows.length - n * gm.weights[j]) < 400, `${label}: ${rows.length} rows for weight ${gm.weights[j]}`);
+      const mean = [0, 1].map((f) => rows.reduce((t, r) => t + r[f], 0) / rows.length);
+      assertClose(mean, gm.means[j], { atol: 0.08, rtol: 0, label: `${label}: mean` });
+      const cov = [0, 1].map((a) => [0, 1].map((b) => rows.reduce((t, r) => t + (r[a] - mean[a]) * (r[b] - mean[b]), 0) / rows.length));
+      assertClose(cov.flat(), covs[j].flat(), { atol: 0.1, rtol: 0.08, label: `${label}: covariance` });
+    }
+    assert.deepEqual(gm.sample(50), gm.sample(50), `${type}: the same seed gives the same rows`);
+    assert.notDeepEqual(gm.sample(50).data, gm.sample(50, { seed: 6 }).data, `${type}: another seed, other rows`);
+    assert.deepEqual(gm.scoreSamples(pts), before, `${type}: sampling leaves the model as it was`);
+    assert.equal(gm.predict(s).length, n, 'a sample is points');
+  }
+  expectError(() => new GaussianMixture().sample(3), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.sample: this GaussianMixture is not fitted yet/);
+  const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(pts);
+  expectError(() => gm.sample(0), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.sample: n must be an integer ≥ 1, got 0/);
+  expectError(() => gm.sample(2, { sead: 1 }), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.sample: unknown option "sead"/);
+  assert.equal(gm.sample().rows, 1, 'one row by default, as scikit-learn');
+});
+
+/**
+ * The first lower bound of a start made of k chosen rows (scikit-learn's 'k-means++' and
+ * 'random_from_data'): one-hot responsibilities, an M-step, weights nk / Σw, then the
+ * mean log-likelihood. xc: the centred f32 data as f64.
+ */
+function chosenRowsStartRef(xc, n, d, chosen, k, regCovar, weights) {
+  const resp = new Float64Array(n * k);
+  chosen.forEach((i, j) => { resp[i * k + j] = 1; });
+  const ref = mStepRef(xc, n, d, resp, k, regCovar, weights);
+  const total = weights ? weights.reduce((s, v) => s + v, 0) : n;
+  const lp = mixtureLogDensityRef(xc, n, d, Array.from(ref.nk, (v) => v / total), ref.means, ref.covs);
+  return lp.reduce((s, v, i) => s + (weights ? weights[i] : 1) * v, 0) / total;
+}
+
+test("initParams 'k-means++' and 'random_from_data': the first lower bound is the reference start's, from the rows the seeded draw picks", () => {
+  const { allocator, kernels } = runtime('test');
+  const n = 300, d = 2, k = 3, seed = 9, regCovar = 1e-2;
+  const { x } = sampleMixture(n, TRUE.full, 31);
+  const { mean } = colStatsRef(Float64Array.from(x), n, d);
+  const xc = Float64Array.from(x, (v, i) => Math.fround(v - mean[i % d]));
+  const weights = Float64Array.from(seededValues(n, 3), (v, i) => (i % 9 === 0 ? 0 : 1 + v));
+  for (const initParams of ['k-means++', 'random_from_data']) {
+    for (const w of [null, weights]) {
+      // The model's draw: its RNG stream (5) from its seed, the first call after seeding.
+      const rng = allocator.alloc(16), px = allocator.alloc(n * d * 4), chosen = allocator.alloc(k * 4), pw = allocator.alloc(n * 8);
+      const scratch = allocator.alloc(Math.max(kernels.kmeansPlusPlusScratchBytes(n), n * 8)), centers = allocator.alloc(k * d * 4);
+      heapF32().set(xc, px >>> 2);
+      if (w) new Float64Array(heapF32().buffer, pw, n).set(w);
+      kernels.rngSeed(rng, seed, 5);
+      if (initParams === 'k-means++') kernels.kmeansPlusPlus(n, d, k, px, 2 + Math.floor(Math.log(k)), rng, centers, chosen, scratch, w ? pw : 0);
+      else if (w) kernels.kmeansSampleWeighted(rng, n, k, pw, scratch, chosen);
+      else kernels.kmeansSampleDistinct(rng, n, k, scratch, chosen);
+      const rows = Array.from(new Int32Array(heapF32().buffer, chosen, k));
+      for (const p of [rng, px, chosen, pw, scratch, centers]) allocator.free(p);
+      if (w) assert.ok(rows.every((i) => w[i] > 0), 'weighted draws skip rows of weight 0');
+      const { result: gm } = captureWarnings(() => new GaussianMixture({ nComponents: k, initParams, seed, regCovar, maxIter: 2 })
+        .fit({ data: x, rows: n, cols: d }, w ? { sampleWeight: w } : undefined));
+      const expected = chosenRowsStartRef(xc, n, d, rows, k, regCovar, w);
+      assertClose([gm.lowerBounds[0]], [expected], { atol: 1e-9, rtol: 1e-11, label: `${initParams}${w ? ' weighted' : ''}: first lower bound` });
+    }
+  }
+});
+
+test('sampleWeight: all ones is none, bit for bit; a weight of 0 removes its row; score is the weighted mean', () => {
+  const { x } = sampleMixture(400, TRUE.full, 41);
+  const pts = { data: x, rows: 400, cols: 2 };
+  for (const covarianceType of Object.keys(TYPES)) {
+    const a = new GaussianMixture({ nComponents: 3, covarianceType, seed: 2 }).fit(pts);
+    const b = new GaussianMixture({ nComponents: 3, covarianceType, seed: 2 }).fit(pts, { sampleWeight: new Float32Array(400).fill(1) });
+    assert.deepEqual([a.means, a.covariances, a.lowerBounds], [b.means, b.covariances, b.lowerBounds], `${covarianceType}: all ones`);
+    // Given starting parameters (no random start): zero weights = the rows left out.
+    const start = { weightsInit: a.weights, meansInit: a.means, precisionsInit: a.precisions, covarianceType, nComponents: 3, maxIter: 20, tol: 0 };
+    const keep = Array.from({ length: 400 }, (_, i) => i % 4 !== 1);
+    const w = keep.map((v) => (v ? 1 : 0));
+    const rows = Array.from({ length: 400 }, (_, i) => [x[2 * i], x[2 * i + 1]]);
+    const { result: weighted } = captureWarnings(() => new GaussianMixture(start).fit(rows, { sampleWeight: w }));
+    const { result: subset } = captureWarnings(() => new GaussianMixture(start).fit(rows.filter((_, i) => keep[i])));
+    // Different rows set the centring (their column means), so float32 rounding differs a little.
+    assertClose(weighted.means.flat(), subset.means.flat(), { atol: 1e-5, rtol: 1e-6, label: `${covarianceType}: weight 0 = row removed (means)` });
+    assertClose(weighted.lowerBounds, subset.lowerBounds, { atol: 1e-6, rtol: 1e-7, label: `${covarianceType}: lower bounds` });
+    const sw = Array.from({ length: 400 }, (_, i) => (i % 3) * 0.5);
+    const lp = a.scoreSamples(pts);
+    assertClose([a.score(pts, { sampleWeight: sw })], [lp.reduce((s, v, i) => s + sw[i] * v, 0) / sw.reduce((s, v) => s + v, 0)],
+      { atol: 1e-12, rtol: 1e-12, label: `${covarianceType}: weighted score` });
+  }
+});
+
+test('warnings: EM stopped at maxIter (W_NOT_CONVERGED); more components than distinct rows fits and warns; warmStart continues', () => {
+  const { x } = sampleMixture(500, TRUE.full, 51);
+  const pts = { data: x, rows: 500, cols: 2 };
+  const { result: gm, warnings } = captureWarnings(() => new GaussianMixture({ nComponents: 3, maxIter: 1, seed: 1 }).fit(pts));
+  assert.equal(gm.converged, false);
+  assert.deepEqual(warnings.map((w) => [w.code, w instanceof ConvergenceWarning]), [['W_NOT_CONVERGED', true]]);
+  assert.match(warnings[0].message, /GaussianMixture\.fit: EM did not converge: .* maxIter = 1 steps/);
+  assert.deepEqual(captureWarnings(() => new GaussianMixture({ nComponents: 3, seed: 1 }).fit(pts)).warnings, [], 'converged: no warning');
+
+  const dup = [[1, 1], [1, 1], [2, 2], [1, 1], [2, 2]];
+  const few = captureWarnings(() => new GaussianMixture({ nComponents: 3, covarianceType: 'diag', seed: 1 }).fit(dup));
+  assert.deepEqual(few.warnings.map((w) => w.code).slice(0, 1), ['W_FEWER_CLUSTERS']);
+  assert.match(few.warnings[0].message, /GaussianMixture\.fit \(its k-means start\): found 2 distinct clusters, fewer than nComponents = 3/);
+  assert.ok(few.result.means.flat().every(Number.isFinite) && few.result.weights.every(Number.isFinite));
+
+  // warmStart: the second fit starts where the first stopped (one start; its first change is from the last lower bound).
+  const warm = new GaussianMixture({ nComponents: 3, seed: 1, maxIter: 3, tol: 0, warmStart: true, nInit: 4 });
+  captureWarnings(() => warm.fit(pts));
+  const third = warm.lowerBound;
+  captureWarnings(() => warm.fit(pts));
+  const six = captureWarnings(() => new GaussianMixture({ nComponents: 3, seed: 1, maxIter: 6, tol: 0, nInit: 4 }).fit(pts)).result;
+  assert.ok(warm.lowerBounds[0] >= third, 'the second fit goes on from the first');
+  assertClose(warm.means.flat(), six.means.flat(), { atol: 1e-12, rtol: 1e-12, label: '3 + 3 warm steps = 6 steps' });
+  assert.equal(warm.nIter, 3);
+});
+
+test('new options: typed errors for weightsInit, meansInit, precisionsInit, warmStart and sampleWeight', () => {
+  const pts = [[0, 0], [1, 1], [0, 1], [1, 0], [5, 5], [6, 5]];
+  const E = (fn, Class, re) => expectError(fn, Class, Class === ShapeError ? 'E_SHAPE' : 'E_ARGUMENT', re);
+  E(() => new GaussianMixture({ nComponents: 2, weightsInit: [1] }), ShapeError, /weightsInit must be an array of nComponents = 2 numbers/);
+  E(() => new GaussianMixture({ nComponents: 2, weightsInit: [1.5, -0.5] }), ArgumentError, /weightsInit\[0\] is 1\.5; every weight must be in \[0, 1\]/);
+  E(() => new GaussianMixture({ nComponents: 2, meansInit: [[0, 0]] }), ShapeError, /meansInit must be an array of nComponents = 2 rows/);
+  E(() => new GaussianMixture({ nComponents: 2, meansInit: [[0, 0], [1]] }), ShapeError, /meansInit row 1 has 1 values, expected 2/);
+  E(() => new GaussianMixture({ nComponents: 2, meansInit: [[0, 0, 0], [1, 1, 1]] }).fit(pts), ShapeError, /GaussianMixture\.fit: meansInit has 3 features, the points 2 columns/);
+  E(() => new GaussianMixture({ nComponents: 2, covarianceType: 'diag', precisionsInit: [[1, 0], [1, 1]] }), ArgumentError, /precisionsInit \(diag\) row 0, value 1 is 0; a precision must be > 0/);
+  E(() => new GaussianMixture({ nComponents: 2, covarianceType: 'spherical', precisionsInit: [1] }), ShapeError, /precisionsInit \(spherical\) must hold nComponents = 2 numbers, got 1/);
+  E(() => new GaussianMixture({ covarianceType: 'tied', precisionsInit: [[1, 0]] }), ShapeError, /precisionsInit \(tied\) is 1 × 2; expected square/);
+  E(() => new GaussianMixture({ nComponents: 2, precisionsInit: [[[1]], [[1, 0], [0, 1]]] }), ShapeError, /precisionsInit \(full\) matrix 1 is 2 × 2; expected square 1 × 1 \(as matrix 0\)/);
+  E(() => new GaussianMixture({ nComponents: 1, meansInit: [[0, 0]], precisionsInit: [[[1]]] }), ShapeError, /meansInit has 2 features, precisionsInit 1/);
+  E(() => new GaussianMixture({ warmStart: 1 }), ArgumentError, /warmStart must be true or false, got 1/);
+  E(() => new GaussianMixture({ nComponents: 2 }).fit(pts, { sampleWeight: [1, 2] }), ShapeError, /GaussianMixture\.fit: sampleWeight has 2 values, expected one per row \(6\)/);
+  E(() => new GaussianMixture({ nComponents: 2 }).fit(pts, { weights: [1] }), ArgumentError, /GaussianMixture\.fit: unknown option "weights"/);
+  E(() => new GaussianMixture({ nComponents: 3, initParams: 'random_from_data' }).fit(pts, { sampleWeight: [1, 1, 0, 0, 0, 0] }), ArgumentError,
+    /initParams 'random_from_data' draws nComponents = 3 distinct rows in proportion to sampleWeight, but only 2 rows weigh more than 0/);
+  const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(pts);
+  E(() => gm.score(pts, { sampleWeight: [0, 0, 0, 0, 0, 0] }), ArgumentError, /GaussianMixture\.score: sampleWeight sums to 0/);
+  assert.deepEqual(gm.fitPredict(pts), gm.predict(pts), 'fitPredict = predict on the fitted points');
+});
+
+test('parameters are checked again at fit, with the initial parameters still matching them', () => {
+  const pts = [[0, 0], [1, 1], [0, 1], [1, 0], [5, 5], [6, 5]];
+  const a = new GaussianMixture({ nComponents: 2, weightsInit: [0.5, 0.5] });
+  a.nComponents = 3;
+  expectError(() => a.fit(pts), ShapeError, 'E_SHAPE', /GaussianMixture\.fit: weightsInit is for 2 components, nComponents is 3/);
+  const b = new GaussianMixture({ nComponents: 1, precisionsInit: [[[1, 0], [0, 1]]] });
+  b.covarianceType = 'diag';
+  expectError(() => b.fit(pts), ArgumentError, 'E_ARGUMENT', /precisionsInit is shaped for 'full' covariances, covarianceType is 'diag'/);
+  const c = new GaussianMixture({ nComponents: 2 });
+  c.regCovar = -1;
+  expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0, got -1/);
+});
+
+test('gmmSample vs the f64 reference on the same xoshiro stream: every covariance type, d around the 4 lanes and odd', () => {
+  const { allocator, kernels } = runtime('test');
+  for (const d of [1, 2, 3, 4, 5, 7]) {
+    for (const [type, code, k] of [['full', 0, 3], ['tied', 3, 2], ['diag', 1, 3], ['spherical', 2, 4]]) {
+      const n = 37;
+      const per = type === 'full' ? d * d : type === 'tied' ? 0 : type === 'diag' ? d : 1;
+      const count = type === 'tied' ? d * d : k * per;
+      // W: lower triangular with a positive diagonal (full, tied), or positive entries.
+      const prec = Float64Array.from(seededValues(count, d * 5 + k), (v, t) => {
+        if (type === 'diag' || type === 'spherical') return 0.5 + Math.abs(v);
+        const a = Math.floor((t % (d * d)) / d), b = t % d;
+        return b > a ? 0 : a === b ? 0.7 + Math.abs(v) : v * 0.3;
+      });
+      const means = Float64Array.from(seededValues(k * d, d + k), (v) => v * 5);
+      const weights = Float64Array.from({ length: k }, (_, j) => (j + 1) / ((k * (k + 1)) / 2));
+      const ptrs = [];
+      const alloc = (bytes) => { const p = allocator.alloc(Math.max(bytes, 16)); ptrs.push(p); return p; };
+      const f64 = (values) => { const p = alloc(values.length * 8); new Float64Array(heapF32().buffer, p, values.length).set(values); return p; };
+      const rng = alloc(16), out = alloc(n * d * 8), labels = alloc(n * 4), scratch = alloc((2 * d + 2) * 8 + k * 4);
+      kernels.rngSeed(rng, 7, 6);
+      kernels.gmmSample(rng, n, d, k, code, f64(means), f64(prec), f64(weights), out, labels, scratch);
+      const ref = gmmSampleRef(new XoshiroRef(7, 6), n, d, k, type, means, prec, weights);
+      const label = `${type} d=${d} k=${k}`;
+      assert.deepEqual(Array.from(new Int32Array(heapF32().buffer, labels, n)), Array.from(ref.labels), `${label}: components`);
+      // The same operations; only log, cos and sin may differ in the last bit between WASM and the JS engine.
+      assertClose(new Float64Array(heapF32().buffer, out, n * d).slice(), ref.out, { atol: 1e-13, rtol: 1e-13, label: `${label}: rows` });
+      for (const p of ptrs) allocator.free(p);
+    }
+  }
 });

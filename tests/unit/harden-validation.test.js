@@ -131,7 +131,7 @@ test('before init: NotInitializedError naming the call; bad sources for init: In
   resetRuntime();
   assert.equal(isInitialized(), false);
   assert.throws(() => Matrix.zeros(2, 2), (e) => e instanceof NotInitializedError && e.code === 'E_NOT_INITIALIZED' && /Matrix.*call `await init\(\)` first/.test(e.message));
-  await assert.rejects(init(42), (e) => e instanceof InitError && e.code === 'E_INIT' && /init\(\) takes a WebAssembly\.Module, the \.wasm bytes, a URL or a Response; got number/.test(e.message));
+  await assert.rejects(init(42), (e) => e instanceof InitError && e.code === 'E_INIT' && /init\(\) takes a WebAssembly\.Module, the \.wasm bytes, a URL, a file path or a Response; got number/.test(e.message));
   await assert.rejects(init(new Uint8Array([1, 2, 3])), (e) => e instanceof InitError && /not a valid WebAssembly module/.test(e.message));
   await assert.rejects(init(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])), (e) => e instanceof InitError && /not manytask\.wasm/.test(e.message));
   await assert.rejects(init(new URL('./no-such-file.wasm', import.meta.url)), (e) => e instanceof InitError && /could not load manytask\.wasm from .*no-such-file\.wasm/.test(e.message));

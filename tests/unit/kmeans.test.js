@@ -6,12 +6,16 @@
 // clusters, tol, determinism) and their typed errors.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, KMeans, MiniBatchKMeans, Matrix, ArgumentError, ShapeError, DisposedError } from '../../dist/index.js';
+import {
+  init, KMeans, MiniBatchKMeans, Matrix, ArgumentError, ShapeError, DisposedError, ManytaskWarning, ConvergenceWarning,
+  captureWarnings, setWarningHandler,
+} from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
+import { expectError } from '../helpers/errors.js';
 import {
-  assignRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef,
+  assignRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef, uniform53Ref,
 } from '../helpers/cluster-reference.js';
 
 before(async () => { await init(); });
@@ -162,7 +166,7 @@ test('kmeansAssign: labels exact, distances, sums and counts vs f64 (k around th
         assertClose(b.readF64(sums, k * d), again.sums, { atol: 1e-30, rtol: 1e-12, scale: abs, label: `${label}: sums after the move` });
         // kmeansLabelSums rebuilds the same totals from the labels alone.
         const sums2 = b.bytes(k * d * 8), counts2 = b.bytes(k * 4);
-        K().kmeansLabelSums(n, d, k, x, labels, sums2, counts2);
+        K().kmeansLabelSums(n, d, k, x, labels, sums2, counts2, 0, 0);
         assert.deepEqual(b.readI32(counts2, k), again.counts, `${label}: kmeansLabelSums counts`);
         assertClose(b.readF64(sums2, k * d), again.sums, { atol: 1e-30, rtol: 1e-12, scale: abs, label: `${label}: kmeansLabelSums` });
         b.free();
@@ -195,7 +199,7 @@ test('kmeansDistances (transform) vs f64; kmeansUpdate, kmeansRowDistances, kmea
 
       const labels = Int32Array.from({ length: n }, (_, i) => (i * 5) % k);
       const pl = b.i32(labels), rowOut = b.bytes(n * 4);
-      const total = K().kmeansRowDistances(n, d, x, c, pl, rowOut);
+      const total = K().kmeansRowDistances(n, d, x, c, pl, rowOut, 0);
       const exact = Array.from({ length: n }, (_, i) => sqDist(X, i, C, labels[i], d));
       assertClose(b.readF32(rowOut, n), exact.map(Math.fround), { atol: 0, rtol: 0, label: 'row distances (f64, rounded once)' });
       assertClose([total], [exact.reduce((s, v) => s + v, 0)], { atol: 0, rtol: 1e-13, label: 'inertia' });
@@ -203,7 +207,7 @@ test('kmeansDistances (transform) vs f64; kmeansUpdate, kmeansRowDistances, kmea
       const { sums, counts } = sumsRef(X, n, d, labels, k);
       if (k > 1) counts[k - 1] = 0; // an empty cluster keeps its centre
       const ps = b.f64(sums), pc = b.i32(counts);
-      const shift = K().kmeansUpdate(k, d, ps, pc, c);
+      const shift = K().kmeansUpdate(k, d, ps, pc, c, 0);
       const next = b.readF32(c, k * d);
       let refShift = 0;
       for (let j = 0; j < k; j++) {
@@ -217,7 +221,7 @@ test('kmeansDistances (transform) vs f64; kmeansUpdate, kmeansRowDistances, kmea
 
       const w = Float64Array.from({ length: k }, (_, j) => j * 3);
       const pw = b.f64(w), cm = b.f32(cs);
-      K().kmeansMiniBatchUpdate(k, d, cm, pw, ps, pc);
+      K().kmeansMiniBatchUpdate(k, d, cm, pw, ps, pc, 0);
       const mb = b.readF32(cm, k * d), w2 = b.readF64(pw, k);
       for (let j = 0; j < k; j++) {
         assert.equal(w2[j], w[j] + counts[j], 'running counts');
@@ -240,7 +244,7 @@ test('kmeansRelocateEmpty moves the farthest points of clusters that keep anothe
   const X = Float64Array.from(xs);
   const { sums, counts } = sumsRef(X, n, d, labels, k);
   const ps = b.f64(sums), pc = b.i32(counts), pd = b.f32(dist);
-  const moved = K().kmeansRelocateEmpty(n, d, k, b.f32(xs), b.i32(labels), pd, ps, pc);
+  const moved = K().kmeansRelocateEmpty(n, d, k, b.f32(xs), b.i32(labels), pd, ps, pc, 0, 0);
   const rs = Float64Array.from(sums), rc = Int32Array.from(counts), rd = Float64Array.from(dist);
   relocateRef(X, n, d, k, labels, rd, rs, rc);
   assert.equal(moved, 1);
@@ -471,7 +475,10 @@ test('MiniBatchKMeans: close to KMeans on separated blobs; partialFit over a str
   assert.equal(stream.nSteps, 36);
   assert.ok(match(stream.clusterCenters), 'partialFit over the stream finds the blobs');
   assert.ok(stream.counts.reduce((s, v) => s + v, 0) > 0);
-  assert.throws(() => stream.labels, (e) => e instanceof ArgumentError && /labels come from fit\(\), not partialFit\(\)/.test(e.message));
+  // labels and inertia: the last batch's, against the centres after its step.
+  const last = { data: xs.subarray((n - 500) * d, n * d), rows: 500, cols: d };
+  assert.deepEqual(stream.labels, stream.predict(last));
+  assertClose([stream.inertia], [-stream.score(last)], { atol: 0, rtol: 1e-12, label: 'partialFit inertia = −score(batch)' });
   assert.throws(() => stream.partialFit([[1, 2, 3]]), (e) => e instanceof ShapeError && /3 values, expected 4 \(the model was fitted on 4 features\)/.test(e.message));
   const predicted = stream.predict(pts);
   assert.equal(predicted.length, n);
@@ -484,7 +491,6 @@ test('bad input gives typed errors before any kernel runs', () => {
   assert.throws(() => new KMeans({ k: 0 }), is(ArgumentError, /k must be an integer ≥ 1, got 0/));
   assert.throws(() => new KMeans({ k: 2.5 }), is(ArgumentError, /k must be an integer ≥ 1, got 2.5/));
   assert.throws(() => new KMeans({}), is(ArgumentError, /k must be an integer ≥ 1, got undefined/));
-  assert.throws(() => new KMeans({ k: 3 }).fit(dup), is(ArgumentError, /k = 3 is larger than the number of distinct rows \(2\)/));
   assert.throws(() => new KMeans({ k: 9 }).fit(pts), is(ArgumentError, /k = 9 is larger than the number of rows \(4\)/));
   assert.throws(() => new KMeans({ k: 2 }).fit([]), is(ShapeError, /points has no rows/));
   assert.throws(() => new KMeans({ k: 2 }).fit([[1, 2], [3, NaN], [4, 5]]), is(ArgumentError, /row 1, column 1 is NaN; every value must be a finite number/));
@@ -496,7 +502,6 @@ test('bad input gives typed errors before any kernel runs', () => {
   assert.throws(() => new KMeans({ k: 2, clusters: 3 }), is(ArgumentError, /unknown option "clusters"/));
   assert.throws(() => new KMeans({ k: 2, init: 'kmeans++' }), is(ArgumentError, /init must be "k-means\+\+", "random" or an array/));
   assert.throws(() => new KMeans({ k: 2, init: [[0, 0]] }), is(ShapeError, /init gives 1 centres, expected k = 2/));
-  assert.throws(() => new KMeans({ k: 2, init: [[0, 0], [1, 1]], nInit: 3 }), is(ArgumentError, /nInit must be 1/));
   assert.throws(() => new KMeans({ k: 2, init: [[0, 0, 0], [1, 1, 1]] }).fit(pts), is(ShapeError, /init centres have 3 values each, the points 2 columns/));
   assert.throws(() => new KMeans({ k: 2, tol: -1 }), is(ArgumentError, /tol must be a finite number ≥ 0/));
   assert.throws(() => new KMeans({ k: 2 }).predict(pts), is(ArgumentError, /not fitted yet; call fit\(\) first/));
@@ -506,7 +511,334 @@ test('bad input gives typed errors before any kernel runs', () => {
   const m = Matrix.zeros(2, 2);
   m.dispose();
   assert.throws(() => km.predict(m), (e) => e instanceof DisposedError);
-  assert.throws(() => new MiniBatchKMeans({ k: 3 }).fit(dup), is(ArgumentError, /k = 3 is larger than the number of distinct rows \(2\)/));
+  assert.throws(() => new MiniBatchKMeans({ k: 6 }).fit(dup), is(ArgumentError, /k = 6 is larger than the number of rows \(5\)/));
   assert.throws(() => new MiniBatchKMeans({ k: 2, batchSize: 0 }), is(ArgumentError, /batchSize must be an integer ≥ 1/));
   assert.throws(() => new MiniBatchKMeans({ k: 2, reassignmentRatio: 2 }), is(ArgumentError, /reassignmentRatio must be a number in \[0, 1\]/));
+});
+
+// --- sample weights ------------------------------------------------------------
+
+/** Options for KMeans or MiniBatchKMeans (the latter with small batches). */
+const options = (Model, o) => (Model === MiniBatchKMeans ? { batchSize: 64, ...o } : o);
+
+/** n weights in [0, 3), every fifth 0 (seeded). */
+function someWeights(n, seed) {
+  return Float64Array.from(seededValues(n, seed), (v, i) => (i % 5 === 2 ? 0 : 1.5 + 1.5 * v));
+}
+
+test('weighted kernels vs f64: kmeansLabelSums, kmeansUpdate, kmeansRowDistances, kmeansMiniBatchUpdate (d around the 4 lanes, odd n)', () => {
+  for (const d of DS) {
+    for (const [n, k] of [[1, 1], [7, 3], [300, 9], [257, 17]]) {
+      const b = buffers();
+      const xs = blobs(n, d, k, { seed: d * 7 + n });
+      const ws = someWeights(n, d + n);
+      const X = Float64Array.from(xs);
+      const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % k);
+      const x = b.f32(xs), pl = b.i32(labels), pw = b.f64(ws);
+      const sums = b.bytes(k * d * 8), counts = b.bytes(k * 4), wsums = b.bytes(k * 8);
+      K().kmeansLabelSums(n, d, k, x, pl, sums, counts, pw, wsums);
+      const ref = sumsRef(X, n, d, labels, k, ws);
+      const label = `n=${n} d=${d} k=${k}`;
+      // The same f64 products summed in the same (row) order: bit for bit.
+      assert.deepEqual(Array.from(b.readF64(sums, k * d)), Array.from(ref.sums), `${label}: weighted sums`);
+      assert.deepEqual(Array.from(b.readF64(wsums, k)), Array.from(ref.wsums), `${label}: weight totals`);
+      assert.deepEqual(Array.from(b.readI32(counts, k)), Array.from(ref.counts), `${label}: row counts`);
+
+      const cs = seededValues(k * d, k + d + n).map((v) => v * 3);
+      const c = b.f32(cs);
+      const shift = K().kmeansUpdate(k, d, sums, counts, c, wsums);
+      const next = b.readF32(c, k * d);
+      let refShift = 0;
+      for (let j = 0; j < k; j++) {
+        for (let f = 0; f < d; f++) {
+          const v = ref.wsums[j] > 0 ? Math.fround(ref.sums[j * d + f] * (1 / ref.wsums[j])) : cs[j * d + f];
+          assert.equal(next[j * d + f], v, `${label}: weighted update, centre ${j} feature ${f}`);
+          refShift += (v - cs[j * d + f]) ** 2;
+        }
+      }
+      assertClose([shift], [refShift], { atol: 1e-12, rtol: 1e-12, label: `${label}: shift` });
+
+      const out = b.bytes(n * 4);
+      const total = K().kmeansRowDistances(n, d, x, c, pl, out, pw);
+      const C = Float64Array.from(next);
+      const exact = Array.from({ length: n }, (_, i) => sqDist(X, i, C, labels[i], d));
+      assertClose(b.readF32(out, n), exact.map(Math.fround), { atol: 0, rtol: 0, label: `${label}: per-row distances are unweighted` });
+      assertClose([total], [exact.reduce((sum, v, i) => sum + ws[i] * v, 0)], { atol: 1e-300, rtol: 1e-13, label: `${label}: weighted inertia` });
+
+      // Mini-batch step with the batch's weight per centre in place of its row count.
+      const running = Float64Array.from({ length: k }, (_, j) => j * 2.5);
+      const pr = b.f64(running), cm = b.f32(cs);
+      K().kmeansMiniBatchUpdate(k, d, cm, pr, sums, counts, wsums);
+      const mb = b.readF32(cm, k * d), after = b.readF64(pr, k);
+      for (let j = 0; j < k; j++) {
+        assert.equal(after[j], running[j] + ref.wsums[j], `${label}: absorbed weight ${j}`);
+        for (let f = 0; f < d; f++) {
+          const v = ref.wsums[j] > 0
+            ? Math.fround((cs[j * d + f] * running[j] + ref.sums[j * d + f]) * (1 / (running[j] + ref.wsums[j]))) : cs[j * d + f];
+          assert.equal(mb[j * d + f], v, `${label}: weighted mini-batch update ${j}`);
+        }
+      }
+      b.free();
+    }
+  }
+});
+
+test('kmeansRelocateEmpty with weights: a cluster of weight 0 is empty; rows of weight 0, or alone in their weight, stay', () => {
+  const n = 9, d = 2, k = 4;
+  const b = buffers();
+  const xs = Float32Array.from([0, 0, 0, 1, 1, 0, 9, 9, 10, 9, 30, 30, 5, 5, -7, 2, 4, 4]);
+  const labels = Int32Array.from([0, 0, 0, 1, 1, 3, 1, 0, 2]);
+  // Cluster 2 has a row (8) but weight 0; row 7 is the farthest but weighs 0; row 5 is alone in cluster 3.
+  const ws = Float64Array.from([1, 2, 1, 0.5, 1, 3, 1, 0, 0]);
+  const dist = Float32Array.from([0, 1, 1, 2, 3, 99, 50, 60, 1]);
+  const X = Float64Array.from(xs);
+  const ref = sumsRef(X, n, d, labels, k, ws);
+  const ps = b.f64(ref.sums), pc = b.i32(ref.counts), pws = b.f64(ref.wsums), pd = b.f32(dist);
+  const moved = K().kmeansRelocateEmpty(n, d, k, b.f32(xs), b.i32(labels), pd, ps, pc, b.f64(ws), pws);
+  const rd = Float64Array.from(dist);
+  relocateRef(X, n, d, k, labels, rd, ref.sums, ref.counts, ws, ref.wsums);
+  assert.equal(moved, 1);
+  assert.deepEqual(Array.from(b.readF64(pws, k)), Array.from(ref.wsums));
+  assert.deepEqual(Array.from(b.readF64(ps, k * d)), Array.from(ref.sums));
+  assert.deepEqual(Array.from(b.readI32(pc, k)), Array.from(ref.counts));
+  assert.deepEqual(Array.from(b.readF64(pws, k)), [4, 1.5, 1, 3], 'row 6 (distance 50, weight 1, cluster 1) moved to cluster 2');
+  b.free();
+});
+
+test('kmeansSampleWeighted draws k distinct rows ∝ weight: the reference draws on the same stream, never a row of weight 0', () => {
+  for (const [n, k, seed] of [[10, 3, 1], [50, 20, 2], [7, 5, 3]]) {
+    const b = buffers();
+    const ws = someWeights(n, seed);
+    const positive = ws.filter((w) => w > 0).length;
+    const kk = Math.min(k, positive);
+    const rng = b.bytes(16), out = b.bytes(kk * 4);
+    K().rngSeed(rng, seed, 5);
+    K().kmeansSampleWeighted(rng, n, kk, b.f64(ws), b.bytes(n * 8), out);
+    const picks = Array.from(b.readI32(out, kk));
+    const ref = new XoshiroRef(seed, 5), left = Array.from(ws), expected = [];
+    for (let t = 0; t < kk; t++) {
+      const total = left.reduce((s2, v) => s2 + v, 0);
+      const target = uniform53Ref(ref) * total;
+      let acc = 0, pick = -1;
+      for (let i = 0; i < n; i++) {
+        if (left[i] <= 0) continue;
+        pick = i;
+        acc += left[i];
+        if (acc > target) break;
+      }
+      left[pick] = 0;
+      expected.push(pick);
+    }
+    assert.deepEqual(picks, expected, `n=${n} k=${kk}`);
+    assert.equal(new Set(picks).size, kk, 'distinct');
+    assert.ok(picks.every((i) => ws[i] > 0), 'no row of weight 0');
+    b.free();
+  }
+});
+
+test('weighted k-means++: the first row is drawn ∝ weight, the next ∝ weight × squared distance; weight 0 is never drawn', () => {
+  const b = buffers();
+  const d = 2, n = 4;
+  const x = b.f32([0, 0, 1, 0, 10, 0, 11, 0]);
+  const ws = b.f64([1, 3, 0, 0]);
+  const rng = b.bytes(16), centers = b.bytes(2 * d * 4), chosen = b.bytes(8), scratch = b.bytes(K().kmeansPlusPlusScratchBytes(n));
+  K().rngSeed(rng, 11, 5);
+  const firsts = [0, 0, 0, 0];
+  for (let t = 0; t < 4000; t++) {
+    K().kmeansPlusPlus(n, d, 1, x, 1, rng, centers, chosen, scratch, ws);
+    firsts[b.readI32(chosen, 1)[0]]++;
+  }
+  assert.deepEqual(firsts.slice(2), [0, 0], 'rows of weight 0 are never the first centre');
+  assert.ok(Math.abs(firsts[1] / 4000 - 0.75) < 0.03, `row 1 (weight 3 of 4) drawn ${firsts[1]} times of 4000`);
+  // Second centre, one trial, when the first is row 0 (weights 5, 0, 2, 1: 5 draws in 8).
+  const w2 = b.f64([5, 0, 2, 1]);
+  const seconds = [0, 0, 0, 0];
+  let fromRow0 = 0;
+  for (let t = 0; t < 6000; t++) {
+    K().kmeansPlusPlus(n, d, 2, x, 1, rng, centers, chosen, scratch, w2);
+    const [c0, c1] = b.readI32(chosen, 2);
+    assert.notEqual(c0, 1, 'row 1 weighs 0');
+    if (c0 !== 0) continue;
+    fromRow0++;
+    seconds[c1]++;
+  }
+  // From row 0: D² = 0, 1, 100, 121; × w = 0, 0, 200, 121.
+  assert.ok(Math.abs(fromRow0 / 6000 - 5 / 8) < 0.03, `row 0 first ${fromRow0} of 6000`);
+  assert.equal(seconds[0] + seconds[1], 0);
+  assert.ok(Math.abs(seconds[2] / fromRow0 - 200 / 321) < 0.03, `row 2 drawn ${seconds[2]} of ${fromRow0}, expected ${200 / 321} of them`);
+  b.free();
+});
+
+test('KMeans with sampleWeight from fixed centres: labels, iterations and inertia as the weighted f64 Lloyd reference', () => {
+  const cases = [
+    { n: 1000, d: 5, k: 7, tol: 0, offset: 50 },
+    { n: 513, d: 2, k: 4, tol: 1e-4, offset: 0 },
+    { n: 700, d: 17, k: 9, tol: 1e-4, offset: -3 },
+  ];
+  for (const [ci, { n, d, k, tol, offset }] of cases.entries()) {
+    const xs = blobs(n, d, k, { seed: ci + 31, spread: 1.2, sep: 4, offset });
+    const ws = someWeights(n, ci + 5);
+    const initCentres = [];
+    for (let j = 0; j < k; j++) initCentres.push(Array.from(xs.subarray(j * 3 * d, j * 3 * d + d)));
+    const km = new KMeans({ k, init: initCentres, maxIter: 100, tol }).fit({ data: xs, rows: n, cols: d }, { sampleWeight: ws });
+    const { xc, mean, meanVariance } = centred(xs, n, d);
+    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+    const ref = lloydRef(xc, n, d, c0, k, { maxIter: 100, tolAbs: tol * meanVariance, weights: ws });
+    const label = `case ${ci} (n=${n} d=${d} k=${k})`;
+    assert.ok(ref.minGap > 1e-5, `${label}: the data leave rounding no say (min relative gap ${ref.minGap})`);
+    assert.deepEqual(km.labels, ref.labels, `${label}: labels`);
+    assert.equal(km.nIter, ref.nIter, `${label}: iterations`);
+    assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia, `${label}: inertia ${km.inertia} vs ${ref.inertia}`);
+    assertClose(km.clusterCenters.flat(), Array.from(ref.centers, (v, t) => v + mean[t % d]),
+      { atol: 1e-5 * (1 + Math.abs(offset)), rtol: 1e-5, label: `${label}: centres` });
+    // score: −Σ w·d² over other rows, with their own weights.
+    const other = blobs(99, d, k, { seed: ci + 77, spread: 1.2, sep: 4, offset });
+    const ow = someWeights(99, ci + 9);
+    const C = Float64Array.from(km.clusterCenters.flat()), O = Float64Array.from(other);
+    const nearest = assignRef(O, 99, d, C, k);
+    assertClose([-km.score({ data: other, rows: 99, cols: d }, { sampleWeight: ow })],
+      [nearest.dist.reduce((sum, v, i) => sum + ow[i] * v, 0)], { atol: 1e-6, rtol: 1e-5, label: `${label}: weighted score` });
+  }
+});
+
+test('sampleWeight: all ones is no weights, bit for bit; integer weights act as repeated rows; weight 0 never seeds a centre', () => {
+  const n = 400, d = 3, k = 4;
+  const xs = blobs(n, d, k, { seed: 8, spread: 0.7, sep: 6 });
+  const pts = { data: xs, rows: n, cols: d };
+  const ones = new Float64Array(n).fill(1);
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    for (const init of ['k-means++', 'random']) {
+      const a = new Model(options(Model, { k, seed: 4, init })).fit(pts);
+      const b = new Model(options(Model, { k, seed: 4, init })).fit(pts, { sampleWeight: ones });
+      assert.deepEqual([a.clusterCenters, a.inertia, a.labels], [b.clusterCenters, b.inertia, b.labels], `${Model.name} ${init}`);
+    }
+  }
+  // Repetition: the weighted fit from given centres equals the fit on repeated rows.
+  const reps = Int32Array.from({ length: n }, (_, i) => (i * 7) % 4);
+  const repeated = [];
+  for (let i = 0; i < n; i++) for (let r = 0; r < reps[i]; r++) repeated.push(Array.from(xs.subarray(i * d, (i + 1) * d)));
+  const initCentres = [0, 1, 2, 3].map((j) => Array.from(xs.subarray(j * d, (j + 1) * d)));
+  const w = new KMeans({ k, init: initCentres }).fit(pts, { sampleWeight: reps });
+  const r = new KMeans({ k, init: initCentres }).fit(repeated);
+  assert.equal(w.nIter, r.nIter);
+  assertClose(w.clusterCenters.flat(), r.clusterCenters.flat(), { atol: 1e-5, rtol: 1e-6, label: 'weights = repeated rows: centres' });
+  assertClose([w.inertia], [r.inertia], { atol: 0, rtol: 1e-6, label: 'weights = repeated rows: inertia' });
+  // An outlier of weight 0 is never a seed, whatever the seed (k-means++ and random).
+  const withOutlier = [...Array.from({ length: 60 }, (_, i) => [i % 3, (i * 7) % 5]), [1e4, 1e4]];
+  const wOut = Array.from({ length: 61 }, (_, i) => (i === 60 ? 0 : 1));
+  for (let seed = 0; seed < 8; seed++) {
+    for (const init of ['k-means++', 'random']) {
+      const m = new KMeans({ k: 3, seed, init, maxIter: 1, nInit: 1 }).fit(withOutlier, { sampleWeight: wOut });
+      assert.ok(m.clusterCenters.every((c) => c[0] < 100), `seed ${seed} ${init}: no centre at the weight-0 outlier`);
+    }
+  }
+  expectError(() => new KMeans({ k: 3, init: 'random' }).fit(withOutlier, { sampleWeight: wOut.map((v, i) => (i < 59 ? 0 : 1)) }),
+    ArgumentError, 'E_ARGUMENT', /init 'random' draws k = 3 distinct rows in proportion to sampleWeight, but only 2 rows weigh more than 0/);
+});
+
+test('MiniBatchKMeans with sampleWeight: a centre goes to the weighted mean; partialFit steps with weights; fitPredict', () => {
+  // Two groups on a line, weights 3 : 1: one centre settles near the weighted mean 2.5.
+  const pts = Array.from({ length: 200 }, (_, i) => [i % 2 ? 10 : 0]);
+  const sampleWeight = Array.from({ length: 200 }, (_, i) => (i % 2 ? 1 : 3));
+  const mb = new MiniBatchKMeans({ k: 1, batchSize: 50, seed: 3 }).fit(pts, { sampleWeight });
+  assert.ok(Math.abs(mb.clusterCenters[0][0] - 2.5) < 0.4, `centre ${mb.clusterCenters[0][0]} near 2.5`);
+  assertClose([mb.inertia], [200 / 2 * (3 * mb.clusterCenters[0][0] ** 2 + (10 - mb.clusterCenters[0][0]) ** 2)],
+    { atol: 0, rtol: 1e-6, label: 'weighted inertia of every row' });
+  const stream = new MiniBatchKMeans({ k: 1, seed: 3 });
+  stream.partialFit(pts.slice(0, 100), { sampleWeight: sampleWeight.slice(0, 100) });
+  assert.equal(stream.clusterCenters[0][0], 2.5, 'one step from a seed row: the weighted mean of the batch');
+  assert.deepEqual(Array.from(stream.counts), [200]);
+  const km = new MiniBatchKMeans({ k: 2, seed: 1, batchSize: 40 });
+  assert.deepEqual(km.fitPredict(pts), km.labels);
+  assert.deepEqual(new KMeans({ k: 2, seed: 1 }).fitPredict(pts, { sampleWeight }), new KMeans({ k: 2, seed: 1 }).fit(pts, { sampleWeight }).labels);
+});
+
+// --- warnings -----------------------------------------------------------------
+
+test('more clusters than distinct points: KMeans and MiniBatchKMeans fit and warn (ConvergenceWarning W_FEWER_CLUSTERS)', () => {
+  const dup = [[1, 2], [1, 2], [3, 4], [1, 2], [3, 4], [3, 4]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    for (const init of ['k-means++', 'random']) {
+      const { result: m, warnings } = captureWarnings(() => new Model({ k: 4, seed: 2, init }).fit(dup));
+      assert.equal(warnings.length, 1, `${Model.name} ${init}: one warning`);
+      assert.ok(warnings[0] instanceof ConvergenceWarning && warnings[0] instanceof ManytaskWarning && warnings[0] instanceof Error);
+      assert.equal(warnings[0].code, 'W_FEWER_CLUSTERS');
+      assert.equal(warnings[0].where, `${Model.name}.fit`);
+      assert.match(warnings[0].message, new RegExp(`${Model.name}\\.fit: found 2 distinct clusters, fewer than k = 4`));
+      assert.equal(new Set(m.labels).size, 2);
+      assert.equal(m.inertia, 0, `${Model.name} ${init}: every row sits on a centre`);
+      assert.deepEqual(Array.from(m.predict([[1, 2], [3, 4]]), (l) => m.clusterCenters[l].join()), ['1,2', '3,4']);
+    }
+  }
+  // Enough distinct points: no warning; nor for a partialFit batch that reaches only some clusters.
+  assert.deepEqual(captureWarnings(() => new KMeans({ k: 2 }).fit(dup)).warnings, []);
+  const stream = new MiniBatchKMeans({ k: 2, seed: 1 }).partialFit(dup);
+  assert.deepEqual(captureWarnings(() => stream.partialFit([[1, 2]])).warnings, []);
+});
+
+test('explicit centres with nInit > 1: one run and a warning (W_INIT_RUNS_ONCE), for KMeans and MiniBatchKMeans', () => {
+  const pts = Array.from({ length: 60 }, (_, i) => [i % 4, (i * 3) % 7]);
+  const init = [[0, 0], [3, 6]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const once = new Model(options(Model, { k: 2, init })).fit(pts);
+    const { result: thrice, warnings } = captureWarnings(() => new Model(options(Model, { k: 2, init, nInit: 3 })).fit(pts));
+    assert.deepEqual(warnings.map((w) => [w.code, w instanceof ConvergenceWarning]), [['W_INIT_RUNS_ONCE', false]]);
+    assert.match(warnings[0].message, /init gives the centres, so one run is made instead of nInit = 3/);
+    assert.deepEqual(thrice.clusterCenters, once.clusterCenters, `${Model.name}: the same as one run`);
+    assert.equal(thrice.nInit, 3, 'the option stays as given');
+  }
+});
+
+test('warning handlers: console by default, "ignore", "error" (the fit then changes nothing), a function; captureWarnings restores', () => {
+  const dup = [[0], [0], [1]];
+  const logged = [];
+  const original = console.warn;
+  console.warn = (...args) => logged.push(args.join(' '));
+  try {
+    new KMeans({ k: 3 }).fit(dup);
+  } finally {
+    console.warn = original;
+  }
+  assert.equal(logged.length, 1);
+  assert.match(logged[0], /^ConvergenceWarning \[W_FEWER_CLUSTERS\] KMeans\.fit: found 2 distinct clusters/);
+
+  const seen = [];
+  const previous = setWarningHandler((w) => seen.push(w.code));
+  try {
+    new KMeans({ k: 3 }).fit(dup);
+    assert.deepEqual(seen, ['W_FEWER_CLUSTERS']);
+    setWarningHandler('ignore');
+    new KMeans({ k: 3 }).fit(dup);
+    setWarningHandler('error');
+    const km = new KMeans({ k: 3 }).fit([[0], [5], [9]]);
+    const before = km.clusterCenters;
+    assert.throws(() => km.fit(dup), (e) => e instanceof ConvergenceWarning && e.code === 'W_FEWER_CLUSTERS');
+    const fresh = new KMeans({ k: 3 });
+    assert.throws(() => fresh.fit(dup), ConvergenceWarning);
+    assert.equal(fresh.isFitted, false, 'a fit whose warning was raised as an error leaves the model unfitted');
+    assert.deepEqual(km.clusterCenters, before, '… or as it was');
+    // captureWarnings collects and puts the handler back, also when its function throws.
+    assert.throws(() => captureWarnings(() => { throw new RangeError('boom'); }), RangeError);
+    assert.throws(() => new KMeans({ k: 3 }).fit(dup), ConvergenceWarning, '"error" is in place again');
+    expectError(() => setWarningHandler('loud'), ArgumentError, 'E_ARGUMENT', /setWarningHandler: expected a function, "console", "ignore" or "error", got "loud"/);
+  } finally {
+    setWarningHandler(previous);
+  }
+});
+
+test('parameters are checked again at fit: one changed after construction (readonly binds TypeScript only) is refused', () => {
+  const pts = [[0, 0], [1, 1], [0, 1], [1, 0]];
+  const km = new KMeans({ k: 2 });
+  km.k = 0;
+  expectError(() => km.fit(pts), ArgumentError, 'E_ARGUMENT', /KMeans\.fit: k must be an integer ≥ 1, got 0/);
+  const km2 = new KMeans({ k: 2, init: [[0, 0], [1, 1]] });
+  km2.k = 3;
+  expectError(() => km2.fit(pts), ShapeError, 'E_SHAPE', /KMeans\.fit: init gives 2 centres, expected k = 3/);
+  const km3 = new KMeans({ k: 2 });
+  km3.maxIter = '10';
+  expectError(() => km3.fit(pts), ArgumentError, 'E_ARGUMENT', /KMeans\.fit: maxIter must be an integer ≥ 1, got "10"/);
+  const mb = new MiniBatchKMeans({ k: 2, seed: 1 }).partialFit(pts);
+  mb.batchSize = 0;
+  expectError(() => mb.partialFit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.partialFit: batchSize must be an integer ≥ 1, got 0/);
+  expectError(() => mb.fit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.fit: batchSize must be an integer ≥ 1, got 0/);
 });

@@ -162,6 +162,24 @@ test('infer on a model built from arrays: number[][] and flat arrays, multilabel
   m.dispose();
 });
 
+test('infer answers tasks named like Object.prototype\'s properties ("__proto__", "constructor"), as the full model does', async () => {
+  await infer.init();
+  const x = Array.from({ length: 20 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+  // Own keys (Object.fromEntries): a literal { __proto__: … } would set the prototype.
+  const labels = Object.fromEntries([['__proto__', x.map((r) => (r[0] > 0 ? 1 : 0))], ['constructor', x.map((r) => r[0] + r[1])]]);
+  const m = new MultiTaskModel({
+    input: { features: 2 }, seed: 2, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, weighting: { type: 'fixed', weights: [1, 1] },
+    tasks: [tasks.binary('__proto__'), tasks.regression('constructor')],
+  });
+  await m.fit(x, labels, { epochs: 2 });
+  const lean = infer.loadModel(m.save());
+  const p = lean.predict(x);
+  assert.deepEqual(Object.keys(p).filter((k) => Object.hasOwn(p, k)), ['__proto__', 'constructor']);
+  assert.equal(bits(p), bits(m.predict(x)));
+  lean.dispose();
+  m.dispose();
+});
+
 test('infer metadata and input errors: tasks, classes, input columns, metadata; missing keys, unknown categories, bad values; dispose', async () => {
   await infer.init();
   const m = await trained({ type: 'sharedBottom', units: [8], towerUnits: [] }, [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')]);

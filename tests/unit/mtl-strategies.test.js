@@ -6,7 +6,7 @@
 // gradients are the single-task ones scaled by the task weights.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, MultiTaskModel, tasks } from '../../dist/index.js';
+import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { taskPartRef } from '../helpers/arch-reference.js';
 import { lossRef } from '../helpers/loss-reference.js';
@@ -163,4 +163,87 @@ test('fixed weights on the per-task path (affinity measured): shared = Σ w_t·g
     assertClose(g[n], Float64Array.from(own[n], (v) => w * v), { atol: 1e-7, rtol: 1e-6, label: `fixed: ${n} = w·g` });
   }
   model.dispose();
+});
+
+// ---------------------------------------------------------------------------
+// Strategies that write the shared gradient themselves (needs.vectors) and that
+// learn from the losses after the update (needs.lossesAfterUpdate).
+
+test('needs.vectors, parameter gradients: the strategy\'s output becomes the shared gradient (TrimmedMean with trim 0: the mean)', () => {
+  const { gUp, gDown } = perTask();
+  const model = makeModel({ type: 'trimmedmean', trim: 0 });
+  const g = gradients(model, { up, down });
+  checkShared(g, gUp, gDown, 0.5, 0.5, 'trimmedmean, parameters');
+  checkTaskSpecific(g, gUp, gDown, 'trimmedmean, parameters');
+  model.dispose();
+});
+
+test('needs.vectors, representation gradients: the strategy writes dL/dZ and the shared part runs backward on it', () => {
+  const { gUp, gDown } = perTask();
+  for (const [weighting, c] of [[{ type: 'trimmedmean', trim: 0, gradients: 'representation' }, 0.5], [{ type: 'graddrop', leak: 1 }, 1]]) {
+    const model = makeModel(weighting);
+    const g = gradients(model, { up, down });
+    checkShared(g, gUp, gDown, c, c, weighting.type);
+    checkTaskSpecific(g, gUp, gDown, weighting.type);
+    model.dispose();
+  }
+  // GradDrop with no leak: each column of dL/dZ keeps one sign, so the shared gradient differs from the sum.
+  const drop = makeModel({ type: 'graddrop' });
+  const g = gradients(drop, { up, down });
+  const sum = Float64Array.from(gUp['shared.1.weight'], (v, i) => v + gDown['shared.1.weight'][i]);
+  assert.ok(g['shared.1.weight'].some((v, i) => Math.abs(v - sum[i]) > 1e-4), 'some gradient dropped');
+  checkTaskSpecific(g, gUp, gDown, 'graddrop');
+  drop.dispose();
+});
+
+test('needs.lossesAfterUpdate: FAMO gets the batch\'s losses at the new weights and steps its logits from them', () => {
+  const model = makeModel({ type: 'famo' });
+  const { data } = loadCoreBatch(model, { x: xs, rows: ROWS, labels: { up, down } });
+  const before = Array.from(model.core.trainBatch(ROWS, 1e-2, 0));
+  const after = new Float64Array(2), counts = new Float64Array(2);
+  model.core.evaluateBatch(ROWS, after, counts); // the same rows at the updated weights (no dropout here)
+  const delta = before.map((l, t) => Math.log(l + 1e-8) - Math.log(after[t] + 1e-8));
+  const zd = 0.5 * (delta[0] + delta[1]);
+  const grad = delta.map((d) => 0.5 * (d - zd));
+  assertClose(Array.from(model.core.weighting.logits()), grad.map((x) => -0.025 * x / (Math.abs(x) + 1e-8)), { atol: 1e-12, rtol: 1e-9, label: 'ξ after one step' });
+  model.core.freeResident(data);
+  model.dispose();
+});
+
+test('a model with a strategy that keeps gradient vectors saves and reloads them: training continues identically (from a fresh optimizer)', async () => {
+  for (const weighting of [{ type: 'moco' }, { type: 'modo', gamma: 0.05 }]) {
+    const make = () => new MultiTaskModel({
+      input: { features: INPUT }, architecture: ARCH, seed: 4, weighting,
+      tasks: [tasks.regression('up'), tasks.regression('down')],
+    });
+    const x = Array.from({ length: ROWS }, (_, i) => Array.from(xs.slice(i * INPUT, (i + 1) * INPUT)));
+    const a = make();
+    await a.fit(x, { up, down }, { epochs: 3, batchSize: 4, shuffle: false });
+    const b = loadModel(a.save());
+    assert.deepEqual(b.core.weighting.state(), a.core.weighting.state(), `${weighting.type}: state restored`);
+    a.core.resetOptimizer(); // a model file keeps no optimizer state: compare from the same fresh one
+    await a.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
+    await b.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
+    for (const n of a.core.parameters.names()) assert.deepEqual(b.core.parameters.get(n), a.core.parameters.get(n), `${weighting.type}: ${n}`);
+    a.dispose();
+    b.dispose();
+  }
+});
+
+test('every strategy\'s state survives the model file: save → loadModel gives the same state() and weights', async () => {
+  const x = Array.from({ length: ROWS }, (_, i) => Array.from(xs.slice(i * INPUT, (i + 1) * INPUT)));
+  const third = up.map((v, i) => 0.3 * v + 0.2 * down[i]);
+  for (const type of WEIGHTING_TYPES) {
+    const m = new MultiTaskModel({
+      input: { features: INPUT }, architecture: ARCH, seed: 1, weighting: { type },
+      tasks: [tasks.regression('up'), tasks.regression('down'), tasks.regression('third')],
+    });
+    await m.fit(x, { up, down, third }, { epochs: 2, batchSize: 4 });
+    const back = loadModel(m.save());
+    assert.deepEqual(back.core.weighting.state(), m.core.weighting.state(), `${type}: state`);
+    assert.deepEqual(back.core.weighting.config(), m.core.weighting.config(), `${type}: config`);
+    assert.deepEqual(Array.from(back.core.weighting.currentWeights()), Array.from(m.core.weighting.currentWeights()), `${type}: weights`);
+    m.dispose();
+    back.dispose();
+  }
 });

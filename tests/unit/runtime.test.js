@@ -6,7 +6,7 @@ import {
   init, isInitialized, Matrix, matmul, gemm, add, axpy, dot, scale,
   InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, WasmTrapError,
 } from '../../dist/index.js';
-import { runtime, heapF32, resetRuntime } from '../../dist/internal.js';
+import { runtime, heapF32, resetRuntime, filePathUrl } from '../../dist/internal.js';
 import { expectError } from '../helpers/errors.js';
 
 const wasmUrl = new URL('../../dist/manytask.wasm', import.meta.url);
@@ -54,6 +54,63 @@ test('init accepts bytes, a compiled Module, a URL, a Response and a Promise<Res
     assert.ok(isInitialized(), name);
     assert.deepEqual(matmul(Matrix.from([[2]]), Matrix.from([[3]])).toArray(), [[6]], name);
   }
+});
+
+test('init takes a plain file path, absolute or relative to the working directory (Node, Bun and Deno alike)', async () => {
+  const { fileURLToPath } = await import('node:url');
+  const { join, relative } = await import('node:path');
+  const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const absolute = fileURLToPath(wasmUrl);
+  // A directory whose name holds what URLs give a meaning to: a space, "#" and "%".
+  const dir = mkdtempSync(join(tmpdir(), 'manytask wasm #1 %41-'));
+  try {
+    copyFileSync(absolute, join(dir, 'manytask.wasm'));
+    const paths = [absolute, relative(process.cwd(), absolute), `.${'/'}${relative(process.cwd(), absolute)}`, join(dir, 'manytask.wasm')];
+    // Deno resolves 'manytask' to the `deno` condition, dist/web.js, which fetches: a path must work there too.
+    const inits = [['dist/index.js', init]];
+    if (typeof globalThis.Deno !== 'undefined') inits.push(['dist/web.js', (await import('../../dist/web.js')).init]);
+    for (const [entry, initFrom] of inits) {
+      for (const path of paths) {
+        resetRuntime();
+        await initFrom(path);
+        assert.ok(isInitialized(), `${entry}: init(${JSON.stringify(path)})`);
+        assert.deepEqual(matmul(Matrix.from([[2]]), Matrix.from([[3]])).toArray(), [[6]]);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  resetRuntime();
+  await assert.rejects(init(join(tmpdir(), 'no-such-dir', 'manytask.wasm')), (e) => e instanceof InitError && /could not load manytask\.wasm from file:\/\/.*no-such-dir\/manytask\.wasm/.test(e.message));
+  await init();
+});
+
+test('every init failure is an InitError: a bad URL, a rejected promise, a missing file', async () => {
+  resetRuntime();
+  await assert.rejects(init('http://[bad'), (e) => e instanceof InitError && e.code === 'E_INIT' && /init\("http:\/\/\[bad"\): not a valid URL/.test(e.message));
+  const cause = new Error('network down');
+  await assert.rejects(init(Promise.reject(cause)), (e) => e instanceof InitError && e.cause === cause && /init\(\) failed: network down/.test(e.message));
+  await assert.rejects(init('/no/such/manytask.wasm'), (e) => e instanceof InitError && /could not load manytask\.wasm from file:\/\/\/no\/such\/manytask\.wasm/.test(e.message));
+  assert.equal(isInitialized(), false);
+  await init();
+});
+
+test('file paths become the file: URLs of the same files, Windows paths included', async () => {
+  const { fileURLToPath } = await import('node:url');
+  const { posix } = await import('node:path');
+  for (const [path, cwd] of [['/a #b/%c?.wasm', '/'], ['../x.wasm', '/home/u/p'], ['m.wasm', '/srv/app/'], ['/tmp/ü é,;=&@:$+/m.wasm', '/'], ['./a/./b/../m.wasm', '/w']]) {
+    const url = filePathUrl(path, cwd);
+    assert.equal(url.protocol, 'file:');
+    assert.equal(fileURLToPath(url), posix.resolve(cwd, path), `${path} in ${cwd}`);
+  }
+  const windows = [
+    ['C:\\Users\\a b\\manytask.wasm', 'D:\\x', 'file:///C:/Users/a%20b/manytask.wasm'],
+    ['manytask.wasm', 'C:\\proj\\', 'file:///C:/proj/manytask.wasm'],
+    ['..\\dist\\manytask.wasm', 'C:\\proj\\sub', 'file:///C:/proj/dist/manytask.wasm'],
+    ['\\\\server\\share\\manytask.wasm', 'C:\\', 'file://server/share/manytask.wasm'],
+  ];
+  for (const [path, cwd, href] of windows) assert.equal(filePathUrl(path, cwd).href, href, `${path} in ${cwd}`);
 });
 
 test('init twice (and concurrently) is harmless and keeps the first module', async () => {

@@ -8,52 +8,11 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, Rng, ArgumentError, ShapeError, createWeighting, WEIGHTING_TYPES } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
+import {
+  attached, axpy, combine, dot, fnv1a, gramOf, input, names, run, scriptedRng, simplexSearch,
+} from '../helpers/weighting-reference.js';
 
 before(async () => { await init(); });
-
-// ---- helpers: explicit vectors, their Gram matrix, running a strategy ----
-
-const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
-const axpy = (alpha, x, y) => y.map((v, i) => v + alpha * x[i]);
-const combine = (coefs, vs) => vs.reduce((acc, v, t) => axpy(coefs[t], v, acc), new Array(vs[0].length).fill(0));
-function gramOf(vs) {
-  const T = vs.length, G = new Float64Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) G[i * T + j] = dot(vs[i], vs[j]);
-  return G;
-}
-const names = (T) => Array.from({ length: T }, (_, t) => `task${t}`);
-
-function attached(spec, T, rng = new Rng(7)) {
-  const s = createWeighting(spec);
-  s.attach({ taskCount: T, taskNames: names(T), rng });
-  return s;
-}
-
-function input(T, { losses, active, gram = null, learningRate = 0.1, step = 0, epoch = 0 } = {}) {
-  return {
-    losses: new Float64Array(losses ?? new Array(T).fill(1)),
-    active: new Uint8Array(active ?? new Array(T).fill(1)),
-    gram, learningRate, step, epoch,
-  };
-}
-
-function run(strategy, T, inp) {
-  const out = { taskWeights: new Float64Array(T), sharedCoefficients: new Float64Array(T) };
-  strategy.step(inp, out);
-  return { w: Array.from(out.taskWeights), c: Array.from(out.sharedCoefficients) };
-}
-
-/** An Rng stand-in returning the given 32-bit values in turn (the strategies only call nextU32). */
-function scriptedRng(values) {
-  let i = 0;
-  return {
-    nextU32() {
-      assert.ok(i < values.length, 'the strategy drew more numbers than scripted');
-      return values[i++];
-    },
-    get used() { return i; },
-  };
-}
 
 // Tolerances. The strategies' arithmetic is a handful of f64 operations on
 // Gram entries of size ~1: results are within a few ulps of the exact values.
@@ -160,29 +119,6 @@ test('MGDA, two tasks: the closed form α = clamp(((g₂−g₁)·g₂)/‖g₁�
     for (const g of [g1, g2]) assert.ok(dot(d, g) >= dot(d, d) * (1 - 1e-12));
   });
 });
-
-/** min over a grid of the simplex of f, refined around the best point; returns [w, f(w)]. */
-function simplexSearch(f, T) {
-  assert.equal(T, 3);
-  let best = null, bestF = Infinity;
-  const scan = (center, radius, steps) => {
-    const h = (2 * radius) / steps;
-    for (let i = 0; i <= steps; i++) {
-      // Points off the simplex are clamped onto its boundary (so the faces are searched too).
-      const a = Math.min(1, Math.max(0, center[0] - radius + i * h));
-      for (let j = 0; j <= steps; j++) {
-        const b = Math.min(1 - a, Math.max(0, center[1] - radius + j * h));
-        const w = [a, b, 1 - a - b];
-        const v = f(w);
-        if (v < bestF) { bestF = v; best = w; }
-      }
-    }
-  };
-  scan([0.5, 0.5], 0.5, 200); // step 1/200
-  scan(best, 0.01, 400); //       step 5e-5
-  scan(best, 1e-4, 200); //       step 1e-6
-  return [best, bestF];
-}
 
 test('MGDA, three tasks: Frank–Wolfe matches a brute-force search of the simplex', () => {
   const r = seededValues(30, 5);
@@ -339,7 +275,7 @@ test('uncertainty: the first steps by hand (SGD and Adam), the initial log-varia
 
 test('DWA: weights 1 in epochs 0 and 1, then T·softmax(r/τ) of the last two epochs\' loss ratios', () => {
   const s = attached({ type: 'dwa' }, 3);
-  assert.deepEqual(s.needs, { gradients: 'none', lossHistory: true });
+  assert.deepEqual(s.needs, { gradients: 'none', lossHistory: true, vectors: false, lossesAfterUpdate: false });
   const step = () => run(s, 3, input(3, { losses: [9, 9, 9] }));
   assert.deepEqual(step().w, [1, 1, 1]);
   s.endEpoch(new Float64Array([1, 2, 3]));
@@ -499,7 +435,7 @@ test('fixed: weights by array or by task name; none given is equal weighting', (
   assert.deepEqual(run(equal, 2, input(2)), { w: [1, 1], c: [1, 1] });
   assert.deepEqual(equal.config(), { type: 'fixed', weights: [1, 1] });
   assert.deepEqual(byName.config(), { type: 'fixed', weights: { task2: 3, task0: 1, task1: 0.25 } });
-  assert.deepEqual(equal.needs, { gradients: 'none', lossHistory: false });
+  assert.deepEqual(equal.needs, { gradients: 'none', lossHistory: false, vectors: false, lossesAfterUpdate: false });
 });
 
 // ---------------------------------------------------------------------------
@@ -510,11 +446,23 @@ test('inactive tasks: weight and coefficient 0, their Gram entries never read, t
   const full = gramOf(vs);
   for (const i of [1, 3, 4, 5, 7]) full[i] = NaN; // row and column 1
   const reduced = gramOf([vs[0], vs[2]]);
-  for (const spec of [{ type: 'pcgrad' }, { type: 'mgda' }, { type: 'mgda', normalization: 'l2' }, { type: 'cagrad' }]) {
+  const combining = [
+    { type: 'pcgrad' }, { type: 'mgda' }, { type: 'mgda', normalization: 'l2' }, { type: 'cagrad' },
+    { type: 'imtl', lossScale: false }, { type: 'alignedmtl' }, { type: 'gradvac' }, { type: 'upgrad' }, { type: 'dualproj' },
+    { type: 'config' },
+  ];
+  for (const spec of combining) {
     const three = run(attached(spec, 3), 3, input(3, { active: [1, 0, 1], gram: full, losses: [1, 5, 2] }));
     const two = run(attached(spec, 2), 2, input(2, { gram: reduced, losses: [1, 2] }));
     assert.deepEqual(three.w, [1, 0, 1], spec.type);
     assert.deepEqual(three.c, [two.c[0], 0, two.c[1]], JSON.stringify(spec));
+  }
+  // The strategies whose weights are loss weights (and Nash-MTL, FairGrad: their α weighs each task's own parameters too).
+  for (const spec of [{ type: 'nashmtl' }, { type: 'fairgrad' }, { type: 'gls' }, { type: 'stch' }, { type: 'famo' }]) {
+    const three = run(attached(spec, 3), 3, input(3, { active: [1, 0, 1], gram: full, losses: [1, 5, 2] }));
+    const two = run(attached(spec, 2), 2, input(2, { gram: reduced, losses: [1, 2] }));
+    assert.deepEqual(three.w, [two.w[0], 0, two.w[1]], spec.type);
+    assert.deepEqual(three.c, [two.c[0], 0, two.c[1]], spec.type);
   }
   for (const spec of [{ type: 'fixed', weights: [2, 3, 4] }, { type: 'dwa' }, { type: 'uncertainty' }, { type: 'gradnorm' }]) {
     const gram = spec.type === 'gradnorm' ? full : null;
@@ -553,7 +501,19 @@ const SPECS = [
   { type: 'fixed', weights: [1, 2, 3] }, { type: 'uncertainty' }, { type: 'uncertainty', optimizer: 'sgd' },
   { type: 'dwa', temperature: 1.5 }, { type: 'gradnorm' }, { type: 'rlw' }, { type: 'pcgrad' },
   { type: 'mgda', normalization: 'loss+' }, { type: 'cagrad', c: 0.3 },
+  { type: 'gls' }, { type: 'imtl' }, { type: 'imtl', lossScale: false, optimizer: 'sgd' }, { type: 'nashmtl', updateWeightsEvery: 2 },
+  { type: 'alignedmtl', scale: 'mean' }, { type: 'gradvac', beta: 0.25 }, { type: 'stch', warmupEpochs: 0, mu: 0.5 },
+  { type: 'fairgrad', alpha: 2 }, { type: 'famo' }, { type: 'upgrad' }, { type: 'dualproj' }, { type: 'config' },
+  { type: 'krum', nSelected: 2 },
 ];
+
+/** One step of a strategy in the state and pinned-bits scenarios (FAMO's afterUpdate included). */
+function scenarioStep(s, k) {
+  const inp = scenario(k);
+  const r = run(s, 3, inp);
+  if (s.needs.lossesAfterUpdate) s.afterUpdate(inp.losses.map((l, t) => l * (0.9 + 0.03 * t)), inp.active);
+  return r;
+}
 
 function scenario(k) {
   const vs = [0, 1, 2].map((t) => Array.from(seededValues(4, 100 + 3 * k + t)));
@@ -568,7 +528,7 @@ test('state() → JSON → restore() resumes exactly (before or after attach)', 
   for (const spec of SPECS) {
     const a = attached(spec, 3, new Rng(1));
     for (let k = 0; k < 6; k++) {
-      run(a, 3, scenario(k));
+      scenarioStep(a, k);
       if (k % 4 === 3) a.endEpoch(new Float64Array([1 + k, NaN, 3 - 0.1 * k]));
     }
     const json = JSON.stringify(a.state());
@@ -583,8 +543,8 @@ test('state() → JSON → restore() resumes exactly (before or after attach)', 
       assert.deepEqual(s.config(), a.config());
     }
     // The strategies that draw nothing continue identically (the rng belongs to the trainer).
-    if (spec.type !== 'rlw' && spec.type !== 'pcgrad') {
-      for (let k = 6; k < 10; k++) assert.deepEqual(run(b, 3, scenario(k)), run(a, 3, scenario(k)), `${spec.type}: step ${k}`);
+    if (spec.type !== 'rlw' && spec.type !== 'pcgrad' && spec.type !== 'gradvac') {
+      for (let k = 6; k < 10; k++) assert.deepEqual(scenarioStep(b, k), scenarioStep(a, k), `${spec.type}: step ${k}`);
     }
   }
 });
@@ -594,23 +554,13 @@ test('state() → JSON → restore() resumes exactly (before or after attach)', 
 // from the WASM module and the rest is + − × ÷ and √, so every output is the same
 // double everywhere. The pins are an FNV-1a hash of the bits of every output.
 
-function fnv1a(values) {
-  // (NaN's payload bits are not portable; none is expected, but map it to a fixed value.)
-  const words = new Uint32Array(Float64Array.from(values, (v) => (Number.isNaN(v) ? -0.5 : v)).buffer);
-  let h = 0x811c9dc5;
-  for (const w of words) {
-    for (let b = 0; b < 32; b += 8) h = Math.imul(h ^ ((w >>> b) & 0xff), 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
-}
-
 test('pinned bits: the same results in every engine', () => {
   const hashes = {};
   for (const spec of SPECS) {
     const s = attached(spec, 3, new Rng(42));
     const values = [];
     for (let k = 0; k < 12; k++) {
-      const { w, c } = run(s, 3, scenario(k));
+      const { w, c } = scenarioStep(s, k);
       values.push(...w, ...c);
       if (k % 4 === 3) s.endEpoch(new Float64Array([1 + k, 2, 3 - 0.1 * k]));
     }
@@ -630,31 +580,66 @@ const PINNED = {
   '{"type":"pcgrad"}': '1cab6916',
   '{"type":"mgda","normalization":"loss+"}': '0d7af85a',
   '{"type":"cagrad","c":0.3}': 'fd2ca403',
+  '{"type":"gls"}': '6207f7bb',
+  '{"type":"imtl"}': '12284b2e',
+  '{"type":"imtl","lossScale":false,"optimizer":"sgd"}': 'c9cf319a',
+  '{"type":"nashmtl","updateWeightsEvery":2}': 'b2c73306',
+  '{"type":"alignedmtl","scale":"mean"}': '7ac35524',
+  '{"type":"gradvac","beta":0.25}': 'fc20d05a',
+  '{"type":"stch","warmupEpochs":0,"mu":0.5}': '5c738432',
+  '{"type":"fairgrad","alpha":2}': '37870760',
+  '{"type":"famo"}': 'f8ce055a',
+  '{"type":"upgrad"}': '42d83daf',
+  '{"type":"dualproj"}': '0a9b5d36',
+  '{"type":"config"}': 'e5e758be',
+  '{"type":"krum","nSelected":2}': 'c9c894c5',
 };
 
 // ---------------------------------------------------------------------------
 // needs, config, validation
 
 test('needs and config with defaults', () => {
+  // needs: [gradients, lossHistory, vectors, lossesAfterUpdate]
   const expect = {
-    fixed: [{ gradients: 'none', lossHistory: false }, { type: 'fixed' }],
-    uncertainty: [{ gradients: 'none', lossHistory: false }, { type: 'uncertainty', initialLogVariance: 0, optimizer: 'adam' }],
-    dwa: [{ gradients: 'none', lossHistory: true }, { type: 'dwa', temperature: 2 }],
-    gradnorm: [{ gradients: 'either', lossHistory: false }, { type: 'gradnorm', alpha: 1.5, optimizer: 'adam', gradients: 'either' }],
-    rlw: [{ gradients: 'none', lossHistory: false }, { type: 'rlw' }],
-    pcgrad: [{ gradients: 'parameters', lossHistory: false }, { type: 'pcgrad', gradients: 'parameters' }],
-    mgda: [{ gradients: 'either', lossHistory: false }, { type: 'mgda', normalization: 'none', gradients: 'either' }],
-    cagrad: [{ gradients: 'parameters', lossHistory: false }, { type: 'cagrad', c: 0.5, rescale: 1, gradients: 'parameters' }],
+    fixed: [['none', false], { type: 'fixed' }],
+    uncertainty: [['none', false], { type: 'uncertainty', initialLogVariance: 0, optimizer: 'adam' }],
+    dwa: [['none', true], { type: 'dwa', temperature: 2 }],
+    gradnorm: [['either', false], { type: 'gradnorm', alpha: 1.5, optimizer: 'adam', gradients: 'either' }],
+    rlw: [['none', false], { type: 'rlw' }],
+    pcgrad: [['parameters', false], { type: 'pcgrad', gradients: 'parameters' }],
+    mgda: [['either', false], { type: 'mgda', normalization: 'none', gradients: 'either' }],
+    cagrad: [['parameters', false], { type: 'cagrad', c: 0.5, rescale: 1, gradients: 'parameters' }],
+    gls: [['none', false], { type: 'gls' }],
+    imtl: [['either', false], { type: 'imtl', lossScale: true, optimizer: 'adam', gradients: 'either' }],
+    nashmtl: [['parameters', false], { type: 'nashmtl', maxNorm: 1, updateWeightsEvery: 1, gradients: 'parameters' }],
+    alignedmtl: [['either', false], { type: 'alignedmtl', scale: 'min', gradients: 'either' }],
+    gradvac: [['parameters', false], { type: 'gradvac', beta: 0.5, gradients: 'parameters' }],
+    graddrop: [['representation', false, true], { type: 'graddrop', leak: 0, gradients: 'representation' }],
+    moco: [['parameters', false, true], { type: 'moco', beta: 0.5, betaSigma: 0.5, gamma: 0.1, gammaSigma: 0.5, rho: 0 }],
+    dbmtl: [['parameters', false, true], { type: 'dbmtl', beta: 0.9, betaSigma: 0 }],
+    stch: [['none', true], { type: 'stch', mu: 1, warmupEpochs: 4 }],
+    excessmtl: [['parameters', false, true], { type: 'excessmtl', stepSize: 0.01, gradients: 'parameters' }],
+    fairgrad: [['parameters', false], { type: 'fairgrad', alpha: 1, gradients: 'parameters' }],
+    famo: [['none', false, false, true], { type: 'famo', learningRate: 0.025, weightDecay: 1e-3 }],
+    modo: [['parameters', false, true], { type: 'modo', gamma: 1e-3, rho: 0.1 }],
+    sdmgrad: [['parameters', false, true], { type: 'sdmgrad', lambda: 0.3, iterations: 20 }],
+    upgrad: [['parameters', false], { type: 'upgrad', normEps: 1e-4, regEps: 1e-4, gradients: 'parameters' }],
+    dualproj: [['parameters', false], { type: 'dualproj', normEps: 1e-4, regEps: 1e-4, gradients: 'parameters' }],
+    config: [['parameters', false], { type: 'config', gradients: 'parameters' }],
+    trimmedmean: [['parameters', false, true], { type: 'trimmedmean', trim: 1, gradients: 'parameters' }],
+    krum: [['parameters', false], { type: 'krum', nByzantine: 0, nSelected: 1, gradients: 'parameters' }],
   };
   assert.deepEqual([...WEIGHTING_TYPES], Object.keys(expect));
-  for (const [type, [needs, config]] of Object.entries(expect)) {
+  assert.equal(WEIGHTING_TYPES.length, 27, 'LibMTL\'s 23 (EW = fixed, UW = uncertainty) and four of torchjd\'s');
+  for (const [type, [[gradients, lossHistory, vectors = false, lossesAfterUpdate = false], config]] of Object.entries(expect)) {
     const s = createWeighting({ type });
     assert.equal(s.type, type);
-    assert.deepEqual({ ...s.needs }, needs, type);
+    assert.deepEqual({ ...s.needs }, { gradients, lossHistory, vectors, lossesAfterUpdate }, type);
     assert.deepEqual(s.config(), config, type);
   }
   assert.equal(createWeighting({ type: 'mgda', gradients: 'parameters' }).needs.gradients, 'parameters');
   assert.equal(createWeighting({ type: 'pcgrad', gradients: 'representation' }).needs.gradients, 'representation');
+  assert.equal(createWeighting({ type: 'graddrop', gradients: 'parameters' }).needs.gradients, 'parameters');
 });
 
 const argErr = (re) => (e) => e instanceof ArgumentError && e.code === 'E_ARGUMENT' && re.test(e.message);
@@ -664,7 +649,7 @@ test('createWeighting rejects bad specs, naming the option', () => {
   const bad = [
     [undefined, /spec must be an object/],
     ['dwa', /spec must be an object/],
-    [{}, /unknown weighting type undefined \(known: fixed, uncertainty, dwa, gradnorm, rlw, pcgrad, mgda, cagrad\)/],
+    [{}, /unknown weighting type undefined \(known: fixed, uncertainty, dwa, gradnorm, rlw, pcgrad, mgda, cagrad, gls, imtl, nashmtl, alignedmtl, gradvac, graddrop, moco, dbmtl, stch, excessmtl, fairgrad, famo, modo, sdmgrad, upgrad, dualproj, config, trimmedmean, krum\)/],
     [{ type: 'DWA' }, /unknown weighting type "DWA" \(known: fixed, /],
     [{ type: 'toString' }, /unknown weighting type "toString"/],
     [{ type: 'dwa', temprature: 2 }, /createWeighting\(dwa\): unknown option "temprature" \(known: type, temperature\)/],
@@ -695,6 +680,44 @@ test('createWeighting rejects bad specs, naming the option', () => {
     [{ type: 'fixed', weights: [0, 0] }, /weights must not all be 0/],
     [{ type: 'fixed', weights: 1 }, /weights must be an array of numbers or a record/],
     [{ type: 'fixed', weights: new Float64Array(2) }, /weights must be an array of numbers or a record/],
+    [{ type: 'gls', weights: [1] }, /createWeighting\(gls\): unknown option "weights" \(known: type\)/],
+    [{ type: 'imtl', lossScale: 'yes' }, /imtl\): lossScale must be true or false, got "yes"/],
+    [{ type: 'imtl', optimizer: 'rmsprop' }, /optimizer must be one of "adam", "sgd"/],
+    [{ type: 'nashmtl', maxNorm: -1 }, /nashmtl\): maxNorm must be a finite number ≥ 0, got -1/],
+    [{ type: 'nashmtl', updateWeightsEvery: 0 }, /updateWeightsEvery must be an integer ≥ 1, got 0/],
+    [{ type: 'nashmtl', updateWeightsEvery: 1.5 }, /updateWeightsEvery must be an integer ≥ 1, got 1.5/],
+    [{ type: 'nashmtl', optim_niter: 20 }, /unknown option "optim_niter"/],
+    [{ type: 'alignedmtl', scale: 'max' }, /scale must be one of "min", "median", "mean", got "max"/],
+    [{ type: 'gradvac', beta: 1.5 }, /gradvac\): beta must be a number in \[0, 1\], got 1.5/],
+    [{ type: 'gradvac', groupType: 1 }, /unknown option "groupType"/],
+    [{ type: 'graddrop', leak: -0.1 }, /graddrop\): leak must be a number in \[0, 1\], got -0.1/],
+    [{ type: 'graddrop', gradients: 'none' }, /gradients must be one of "either", "representation", "parameters"/],
+    [{ type: 'moco', beta: 0 }, /moco\): beta must be a number in \(0, 1\], got 0/],
+    [{ type: 'moco', gamma: 0 }, /gamma must be a finite number > 0, got 0/],
+    [{ type: 'moco', rho: -1 }, /rho must be a finite number ≥ 0, got -1/],
+    [{ type: 'moco', gradients: 'parameters' }, /unknown option "gradients" \(known: type, beta, betaSigma, gamma, gammaSigma, rho\)/],
+    [{ type: 'dbmtl', beta: 1 }, /dbmtl\): beta must be a number in \[0, 1\), got 1/],
+    [{ type: 'dbmtl', betaSigma: -1 }, /betaSigma must be a finite number ≥ 0/],
+    [{ type: 'stch', mu: 0 }, /stch\): mu must be a finite number > 0, got 0/],
+    [{ type: 'stch', warmupEpochs: -1 }, /warmupEpochs must be an integer ≥ 0, got -1/],
+    [{ type: 'stch', warmupEpochs: 2.5 }, /warmupEpochs must be an integer ≥ 0, got 2.5/],
+    [{ type: 'excessmtl', stepSize: 0 }, /excessmtl\): stepSize must be a finite number > 0, got 0/],
+    [{ type: 'fairgrad', alpha: 0 }, /fairgrad\): alpha must be a finite number > 0, got 0/],
+    [{ type: 'famo', learningRate: 0 }, /famo\): learningRate must be a finite number > 0, got 0/],
+    [{ type: 'famo', weightDecay: -1 }, /weightDecay must be a finite number ≥ 0, got -1/],
+    [{ type: 'modo', gamma: 0 }, /modo\): gamma must be a finite number > 0, got 0/],
+    [{ type: 'modo', rho: -0.1 }, /rho must be a finite number ≥ 0, got -0.1/],
+    [{ type: 'sdmgrad', lambda: -1 }, /sdmgrad\): lambda must be a finite number ≥ 0, got -1/],
+    [{ type: 'sdmgrad', iterations: 0 }, /iterations must be an integer from 1 to 10000, got 0/],
+    [{ type: 'upgrad', regEps: 0 }, /upgrad\): regEps must be a finite number > 0, got 0/],
+    [{ type: 'upgrad', normEps: -1 }, /normEps must be a finite number ≥ 0, got -1/],
+    [{ type: 'dualproj', regEps: NaN }, /dualproj\): regEps must be a finite number > 0, got NaN/],
+    [{ type: 'dualproj', prefVector: [1, 1] }, /unknown option "prefVector"/],
+    [{ type: 'config', gradients: 'both' }, /config\): gradients must be one of/],
+    [{ type: 'trimmedmean', trim: -1 }, /trimmedmean\): trim must be an integer ≥ 0, got -1/],
+    [{ type: 'trimmedmean', trim: 0.5 }, /trim must be an integer ≥ 0, got 0.5/],
+    [{ type: 'krum', nByzantine: -1 }, /krum\): nByzantine must be an integer ≥ 0, got -1/],
+    [{ type: 'krum', nSelected: 0 }, /nSelected must be an integer ≥ 1, got 0/],
   ];
   for (const [spec, re] of bad) assert.throws(() => createWeighting(spec), argErr(re), JSON.stringify(spec));
 });
@@ -710,6 +733,10 @@ test('attach, step, endEpoch and restore reject what does not fit', () => {
   assert.throws(() => createWeighting({ type: 'dwa' }).attach({ taskCount: 0, taskNames: [] }), shapeErr(/taskCount must be a positive integer/));
   assert.throws(() => createWeighting({ type: 'dwa' }).attach({ taskCount: 2, taskNames: ['a'] }), shapeErr(/taskNames must be an array of 2 names/));
   assert.throws(() => createWeighting({ type: 'rlw' }).attach({ taskCount: 2, taskNames: ['a', 'b'] }), argErr(/rlw.attach: the context has no rng/));
+  assert.throws(() => createWeighting({ type: 'gradvac' }).attach({ taskCount: 2, taskNames: ['a', 'b'] }), argErr(/gradvac.attach: the context has no rng/));
+  assert.throws(() => createWeighting({ type: 'graddrop' }).attach({ taskCount: 2, taskNames: ['a', 'b'] }), argErr(/graddrop.attach: the context has no rng/));
+  assert.throws(() => createWeighting({ type: 'trimmedmean' }).attach(ctx(2)), argErr(/trimmedmean.attach: trim 1 needs at least 3 tasks \(2·trim \+ 1\), the model has 2/));
+  assert.doesNotThrow(() => createWeighting({ type: 'trimmedmean', trim: 0 }).attach(ctx(1)));
 
   const out = (T) => ({ taskWeights: new Float64Array(T), sharedCoefficients: new Float64Array(T) });
   assert.throws(() => createWeighting({ type: 'dwa' }).step(input(2), out(2)), argErr(/dwa.step: call attach\(\) first/));
@@ -741,6 +768,17 @@ test('attach, step, endEpoch and restore reject what does not fit', () => {
   assert.throws(() => d.restore({ ...d.state(), epochs: -1 }), argErr(/state.epochs must be an integer ≥ 0/));
   const p = attached({ type: 'pcgrad' }, 2);
   assert.throws(() => p.restore({ type: 'pcgrad' }), argErr(/state.report must be an object/));
+  const n = attached({ type: 'nashmtl' }, 2);
+  assert.throws(() => n.restore({ ...n.state(), steps: -1 }), argErr(/nashmtl.restore: state.steps must be an integer ≥ 0, got -1/));
+  assert.throws(() => n.restore({ ...n.state(), alpha: [1, -1] }), argErr(/state.alpha\[1\] must be ≥ 0/));
+  const v = attached({ type: 'gradvac' }, 2);
+  assert.throws(() => v.restore({ ...v.state(), targets: [0, 2, 0, 0] }), argErr(/gradvac.restore: state.targets\[1\] must be in \[−1, 1\]/));
+  const st2 = attached({ type: 'stch' }, 2);
+  assert.throws(() => st2.restore({ ...st2.state(), nadir: [1, null] }), argErr(/stch.restore: state.nadir\[0\] must be null during the warm-up, got 1/));
+  assert.throws(() => st2.restore({ ...st2.state(), epochs: 9, nadir: [1, null] }), argErr(/state.nadir\[1\] must be a number > 0 after the warm-up, got NaN/));
+  const f = attached({ type: 'famo' }, 2);
+  assert.throws(() => f.restore({ ...f.state(), logits: [0, 'x'] }), argErr(/famo.restore: state.logits\[1\] must be a finite number, got "x"/));
+  assert.throws(() => f.afterUpdate(new Float64Array(3), new Uint8Array(2)), shapeErr(/famo.afterUpdate: losses must be a Float64Array of 2/));
   const late = createWeighting({ type: 'uncertainty' });
   late.restore({ ...st, logVariances: [0, 0, 0] });
   assert.throws(() => late.attach(ctx(2)), argErr(/state.logVariances must be an array of 2 numbers/));

@@ -27,8 +27,8 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, numberOption, startCombining,
-  type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, choiceOption, needsOf, numberOption, startCombining, type GradientSource,
+  type SpecRecord,
 } from './common.js';
 import { SimplexSolver } from './simplex.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -48,7 +48,7 @@ export interface CagradWeightingSpec {
 /** ‖g_w‖ below this fraction of the largest ‖g_t‖ counts as 0 (λ = 0). */
 const VANISHING = 1e-12;
 
-export class CagradWeighting extends BaseStrategy {
+export class CagradWeighting extends ReportingStrategy {
   readonly type = 'cagrad';
   readonly needs: WeightingNeeds;
   readonly #c: number;
@@ -56,7 +56,6 @@ export class CagradWeighting extends BaseStrategy {
   readonly #gradients: GradientSource;
   #active = new Int32Array(0);
   #solver = new SimplexSolver(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -67,11 +66,11 @@ export class CagradWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#active = new Int32Array(T);
     this.#solver = new SimplexSolver(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -95,23 +94,10 @@ export class CagradWeighting extends BaseStrategy {
         out.sharedCoefficients[act[i]!] = (1 / n + lambda * w) / divide;
       }
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, c: this.#c, rescale: this.#rescale, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('cagrad.restore', state);
   }
 }

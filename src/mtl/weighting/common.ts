@@ -9,11 +9,11 @@
 
 import type { Kernels } from '../../runtime/abi.js';
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
-import { runtime } from '../../runtime/module.js';
-import { show } from '../../runtime/validate.js';
+import { heapF32, runtime } from '../../runtime/module.js';
+import { checkBoolean, show } from '../../runtime/validate.js';
 import type { Rng } from '../../nn/rng.js';
 import type {
-  WeightingContext, WeightingNeeds, WeightingStepInput, WeightingStepOutput, WeightingStrategy,
+  WeightingContext, WeightingNeeds, WeightingStepInput, WeightingStepOutput, WeightingStrategy, WeightingVectors,
 } from './types.js';
 
 /** Which per-task gradients a Gram-based strategy asks the trainer for (see WeightingNeeds.gradients). */
@@ -59,8 +59,30 @@ export function choiceOption<T extends string | number>(
   return v as T;
 }
 
-export function needsOf(gradients: GradientSource | 'none', lossHistory = false): WeightingNeeds {
-  return Object.freeze({ gradients, lossHistory });
+export function needsOf(
+  gradients: GradientSource | 'none', lossHistory = false,
+  { vectors = false, lossesAfterUpdate = false }: { vectors?: boolean; lossesAfterUpdate?: boolean } = {},
+): WeightingNeeds {
+  return Object.freeze({ gradients, lossHistory, vectors, lossesAfterUpdate });
+}
+
+/** A whole number in [min, max], or `fallback` when absent. */
+export function integerOption(
+  where: string, spec: SpecRecord, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER,
+): number {
+  const v = spec[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new ArgumentError(`${where}: ${name} must be ${rule}, got ${show(v)}`);
+  }
+  return v;
+}
+
+/** true or false, or `fallback` when absent. */
+export function booleanOption(where: string, spec: SpecRecord, name: string, fallback: boolean): boolean {
+  const v = spec[name];
+  return v === undefined ? fallback : checkBoolean(where, name, v);
 }
 
 // ---------------------------------------------------------------------------
@@ -90,6 +112,15 @@ export function fromJson(
     else if (typeof x === 'number' && Number.isFinite(x)) into[i] = x;
     else throw new ArgumentError(`${where}: state.${name}[${i}] must be a finite number${nullable ? ' or null' : ''}, got ${show(x)}`);
   }
+}
+
+/** Reads `state[name]`: an integer ≥ min. */
+export function integerState(where: string, state: SpecRecord, name: string, min: number): number {
+  const v = state[name];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new ArgumentError(`${where}: state.${name} must be an integer ≥ ${min}, got ${show(v)}`);
+  }
+  return v;
 }
 
 /** Checks every entry of a restored array against a rule (state fields with a range). */
@@ -150,6 +181,21 @@ export abstract class BaseStrategy implements WeightingStrategy {
     this.compute(input, out);
   }
 
+  afterUpdate(losses: Float64Array, active: Uint8Array): void {
+    this.attached('afterUpdate');
+    const T = this.T;
+    if (!(losses instanceof Float64Array) || losses.length !== T) {
+      throw new ShapeError(`${this.type}.afterUpdate: losses must be a Float64Array of ${T}, got ${show(losses)}`);
+    }
+    if (!(active instanceof Uint8Array) || active.length !== T) {
+      throw new ShapeError(`${this.type}.afterUpdate: active must be a Uint8Array of ${T}, got ${show(active)}`);
+    }
+    this.updated(losses, active);
+  }
+
+  /** Default: nothing in the kernel module's memory. */
+  dispose(): void {}
+
   endEpoch(epochLosses: Float64Array): void {
     this.attached('endEpoch');
     if (!(epochLosses instanceof Float64Array) || epochLosses.length !== this.T) {
@@ -181,6 +227,8 @@ export abstract class BaseStrategy implements WeightingStrategy {
   protected abstract load(state: SpecRecord): void;
   /** Default: loss history is not used. */
   protected epochEnded(_epochLosses: Float64Array): void {}
+  /** Default: the losses after the update are not used (needs.lossesAfterUpdate false). */
+  protected updated(_losses: Float64Array, _active: Uint8Array): void {}
 
   protected attached(what: string): void {
     if (this.T === 0) throw new ArgumentError(`${this.type}.${what}: call attach() first`);
@@ -231,6 +279,25 @@ export abstract class BaseStrategy implements WeightingStrategy {
         }
       }
     }
+    if (this.needs.vectors) checkVectors(where, input.vectors, T);
+  }
+}
+
+function checkVectors(where: string, v: WeightingVectors | null | undefined, T: number): void {
+  if (typeof v !== 'object' || v === null) throw new ShapeError(`${where}: vectors must be given (the strategy combines the gradient vectors), got ${show(v)}`);
+  if (v.source !== 'representation' && v.source !== 'parameters') {
+    throw new ArgumentError(`${where}: vectors.source must be 'representation' or 'parameters', got ${show(v.source)}`);
+  }
+  const whole = (x: unknown): boolean => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  if (!Array.isArray(v.pointers) || v.pointers.length !== T || !v.pointers.every(whole)) {
+    throw new ShapeError(`${where}: vectors.pointers must be ${T} pointers, got ${show(v.pointers)}`);
+  }
+  if (!whole(v.rows) || !whole(v.width) || v.rows < 1 || v.width < 1 || v.length !== v.rows * v.width) {
+    throw new ShapeError(`${where}: vectors must be rows × width = length floats with rows, width ≥ 1, got ${v.rows} × ${v.width} and length ${show(v.length)}`);
+  }
+  if (v.source === 'parameters' && v.rows !== 1) throw new ShapeError(`${where}: parameter gradient vectors have rows 1, got ${v.rows}`);
+  if (!whole(v.output) || v.output === 0 || !whole(v.representation) || (v.source === 'representation') !== (v.representation !== 0)) {
+    throw new ShapeError(`${where}: vectors.output must be a pointer, and vectors.representation one exactly when the source is 'representation'`);
   }
 }
 
@@ -300,6 +367,34 @@ export class EpochMeans {
   }
 }
 
+/**
+ * A strategy whose currentWeights() is each task's mean, over the latest epoch's
+ * steps in which it was active, of a per-step value it records in `report`
+ * (RLW's weights, the gradient strategies' shared coefficients …). Subclasses
+ * call super.setup() and, when they keep more state, spread super.save() and call
+ * super.load(state) after checking their own fields.
+ */
+export abstract class ReportingStrategy extends BaseStrategy {
+  protected report = new EpochMeans(0);
+
+  protected setup(): void {
+    this.report = new EpochMeans(this.T);
+  }
+
+  currentWeights(): Float64Array {
+    this.attached('currentWeights');
+    return this.report.means();
+  }
+
+  protected save(): Record<string, unknown> {
+    return { report: this.report.save() };
+  }
+
+  protected load(state: SpecRecord): void {
+    this.report.load(`${this.type}.restore`, state);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Step outputs
 
@@ -326,6 +421,41 @@ export function startCombining(active: Uint8Array, out: WeightingStepOutput, int
     if (on) into[n++] = t;
   }
   return n;
+}
+
+/** ‖g_t‖² at or below this fraction of the largest counts as a vanishing gradient. */
+export const VANISHING_GRADIENT = 1e-20;
+
+/**
+ * Of the tasks idx[0..n) (a startCombining list), keeps in place those whose
+ * gradient does not vanish; the others get task weight 0 (coefficient 0 already).
+ * Returns how many are kept. For the strategies that divide by a task's gradient
+ * (Nash-MTL's and FairGrad's bargaining: a task without one has no position).
+ */
+export function keepWithGradient(gram: Float64Array, T: number, idx: Int32Array, n: number, out: WeightingStepOutput): number {
+  let largest = 0;
+  for (let i = 0; i < n; i++) largest = Math.max(largest, gram[idx[i]! * T + idx[i]!]!);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const t = idx[i]!;
+    if (gram[t * T + t]! > VANISHING_GRADIENT * largest) idx[kept++] = t;
+    else out.taskWeights[t] = 0;
+  }
+  return kept;
+}
+
+/**
+ * out.sharedCoefficients[k] += Σ_i C[i·T + k] over the tasks i, k in idx[0..n):
+ * the shared coefficients of Σ_i g_i' when each g_i' = Σ_k C_ik g_k (PCGrad, GradVac).
+ */
+export function addCombinations(C: Float64Array, T: number, idx: Int32Array, n: number, out: WeightingStepOutput): void {
+  for (let a = 0; a < n; a++) {
+    const i = idx[a]!;
+    for (let b = 0; b < n; b++) {
+      const k = idx[b]!;
+      out.sharedCoefficients[k] = out.sharedCoefficients[k]! + C[i * T + k]!;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -389,6 +519,17 @@ export function shuffle(rng: Rng, values: Int32Array, n: number): void {
 }
 
 /**
+ * into[0..n−1) ← the tasks idx[0..n) other than idx[a], in a fresh random order
+ * (PCGrad's and GradVac's order of projections for task idx[a]). Returns n − 1.
+ */
+export function othersShuffled(rng: Rng, idx: Int32Array, n: number, a: number, into: Int32Array): number {
+  let m = 0;
+  for (let b = 0; b < n; b++) if (b !== a) into[m++] = idx[b]!;
+  shuffle(rng, into, m);
+  return m;
+}
+
+/**
  * out[0..n) ~ N(0, 1) by Box–Muller on 24-bit uniforms, both outputs of each pair
  * used (the recipe of assembly/rng.ts's rngNormal, in f64).
  */
@@ -401,4 +542,235 @@ export function standardNormals(rng: Rng, k: Kernels, out: Float64Array, n: numb
     out[i] = r * k.mathCos(theta);
     if (i + 1 < n) out[i + 1] = r * k.mathSin(theta);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Adam on a strategy's own scalars (uncertainty's log-variances, GradNorm's and
+// FAMO's weights, IMTL's loss scales): PyTorch's update with β₁ 0.9, β₂ 0.999,
+// ε 1e-8, and a bias correction counted per entry over the steps it was updated.
+
+export class ScalarAdam {
+  readonly m: Float64Array;
+  readonly v: Float64Array;
+  readonly beta1Power: Float64Array;
+  readonly beta2Power: Float64Array;
+
+  constructor(n: number) {
+    this.m = new Float64Array(n);
+    this.v = new Float64Array(n);
+    this.beta1Power = new Float64Array(n).fill(1);
+    this.beta2Power = new Float64Array(n).fill(1);
+  }
+
+  /** Entry i of x after one step along gradient g. */
+  step(i: number, x: number, g: number, lr: number): number {
+    const m = (this.m[i] = ADAM_BETA1 * this.m[i]! + (1 - ADAM_BETA1) * g);
+    const v = (this.v[i] = ADAM_BETA2 * this.v[i]! + (1 - ADAM_BETA2) * g * g);
+    const b1 = (this.beta1Power[i] = this.beta1Power[i]! * ADAM_BETA1);
+    const b2 = (this.beta2Power[i] = this.beta2Power[i]! * ADAM_BETA2);
+    return x - ((lr / (1 - b1)) * m) / (Math.sqrt(v) / Math.sqrt(1 - b2) + ADAM_EPSILON);
+  }
+
+  save(): Record<string, unknown> {
+    return { m: toJson(this.m), v: toJson(this.v), beta1Power: toJson(this.beta1Power), beta2Power: toJson(this.beta2Power) };
+  }
+
+  /** Reads the fields save() wrote (at the top level of `state`); applies them only if all are valid. */
+  load(where: string, state: SpecRecord): void {
+    const n = this.m.length;
+    const m = new Float64Array(n), v = new Float64Array(n), b1 = new Float64Array(n), b2 = new Float64Array(n);
+    fromJson(where, state, 'm', m);
+    fromJson(where, state, 'v', v);
+    fromJson(where, state, 'beta1Power', b1);
+    fromJson(where, state, 'beta2Power', b2);
+    checkEach(where, 'v', v, (x) => x >= 0, '≥ 0');
+    checkEach(where, 'beta1Power', b1, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+    checkEach(where, 'beta2Power', b2, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+    this.m.set(m); this.v.set(v); this.beta1Power.set(b1); this.beta2Power.set(b2);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Gradient vectors in the kernel module's memory (strategies with needs.vectors)
+
+/**
+ * A block of the kernel module's memory owned by a strategy (running gradient
+ * estimates, scratch). Grows on demand, keeping nothing; freed by dispose().
+ * Views over it must be re-derived (heapF32()) after anything that can grow memory.
+ */
+export class KernelBlock {
+  #ptr = 0;
+  #bytes = 0;
+
+  get pointer(): number { return this.#ptr; }
+  get bytes(): number { return this.#bytes; }
+
+  /** Makes the block at least `bytes` long (a new, uninitialized block if it was shorter); returns its pointer. */
+  ensure(where: string, bytes: number): number {
+    if (bytes <= this.#bytes && this.#ptr !== 0) return this.#ptr;
+    this.free();
+    this.#ptr = runtime(where).allocator.alloc(Math.max(bytes, 16), `${where}'s working memory`);
+    this.#bytes = Math.max(bytes, 16);
+    return this.#ptr;
+  }
+
+  free(): void {
+    if (this.#ptr === 0) return;
+    runtime('weighting dispose').allocator.free(this.#ptr);
+    this.#ptr = 0;
+    this.#bytes = 0;
+  }
+}
+
+/** Writes the pointers of the vectors of tasks idx[0..n) into the i32 table at `table` (for the combine kernels). */
+export function writePointerTable(table: number, vectors: WeightingVectors, idx: Int32Array, n: number): void {
+  const view = new Int32Array(heapF32().buffer, table, n);
+  for (let i = 0; i < n; i++) view[i] = vectors.pointers[idx[i]!]!;
+}
+
+/** vectors.output ← Σ_i coefficients[i] · (vector of task idx[i]) over i < n, with the axpy kernel. */
+export function combineVectors(k: Kernels, vectors: WeightingVectors, idx: Int32Array, coefficients: Float64Array, n: number): void {
+  const out = vectors.output;
+  heapF32().fill(0, out >>> 2, (out >>> 2) + vectors.length);
+  for (let i = 0; i < n; i++) {
+    const c = coefficients[i]!;
+    if (c !== 0) k.axpy(vectors.length, c, vectors.pointers[idx[i]!]!, out);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// f32 arrays in a state(): the bits as base64 (exact, and a third of the size of
+// JSON numbers), for the strategies that keep vectors as long as the gradients.
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The bytes of `values` (little-endian f32) as base64. */
+export function f32ToBase64(values: Float32Array): string {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  let out = '';
+  let i = 0;
+  for (; i + 3 <= bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + B64[(n >>> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += `${B64[n >>> 18]!}${B64[(n >>> 12) & 63]!}==`;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += `${B64[n >>> 18]!}${B64[(n >>> 12) & 63]!}${B64[(n >>> 6) & 63]!}=`;
+  }
+  return out;
+}
+
+/** Decodes f32ToBase64's text of exactly `count` finite floats; throws ArgumentError naming `state.name` otherwise. */
+export function base64ToF32(where: string, name: string, text: unknown, count: number): Float32Array {
+  const bytes = count * 4;
+  const expected = Math.ceil(bytes / 3) * 4;
+  if (typeof text !== 'string' || text.length !== expected || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new ArgumentError(`${where}: state.${name} must be the base64 text of ${count} float32 values, got ${show(text)}`);
+  }
+  const out = new Uint8Array(Math.ceil(bytes / 3) * 3);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    let n = 0;
+    for (let j = 0; j < 4; j++) {
+      const c = text[i + j]!;
+      n = (n << 6) | (c === '=' ? 0 : B64.indexOf(c));
+    }
+    out[o++] = n >>> 16;
+    out[o++] = (n >>> 8) & 255;
+    out[o++] = n & 255;
+  }
+  const values = new Float32Array(out.buffer, 0, count);
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(values[i]!)) throw new ArgumentError(`${where}: state.${name}[${i}] is ${values[i]}, not a finite number`);
+  }
+  return values.slice();
+}
+
+/** out (n×n row-major) ← the rows and columns idx[0..n) of the T×T Gram matrix. */
+export function activeGram(gram: Float64Array, T: number, idx: Int32Array, n: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) out[i * n + j] = gram[idx[i]! * T + idx[j]!]!;
+  }
+}
+
+/**
+ * `count` f32 vectors of one length in the kernel module's memory, for the
+ * strategies that keep running estimates of the task gradients (MoCo, DB-MTL,
+ * ExcessMTL) or the previous step's gradients (MoDo, SDMGrad). The length is set
+ * by the first step (zeros) or by a restored state, and must not change after.
+ */
+export class VectorBank {
+  readonly count: number;
+  #block = new KernelBlock();
+  #length = 0;
+
+  constructor(count: number) {
+    this.count = count;
+  }
+
+  /** Floats per vector; 0 before the first step. */
+  get length(): number { return this.#length; }
+
+  /** Makes the vectors `length` floats long (zeros, the first time). */
+  ready(where: string, length: number): void {
+    if (this.#length === length && this.#block.pointer !== 0) return;
+    if (this.#length !== 0 && this.#length !== length) {
+      throw new ShapeError(`${where}: the strategy's stored vectors have ${this.#length} entries, this step's gradients ${length} (a state from another model?)`);
+    }
+    const p = this.#block.ensure(where, this.count * length * 4);
+    heapF32().fill(0, p >>> 2, (p >>> 2) + this.count * length);
+    this.#length = length;
+  }
+
+  /** Byte offset of vector t. */
+  pointer(t: number): number {
+    return this.#block.pointer + t * this.#length * 4;
+  }
+
+  save(): { length: number; vectors: string | null } {
+    if (this.#length === 0) return { length: 0, vectors: null };
+    const p = this.#block.pointer >>> 2;
+    return { length: this.#length, vectors: f32ToBase64(heapF32().subarray(p, p + this.count * this.#length)) };
+  }
+
+  /** Applies what save() wrote (checked first). */
+  load(where: string, state: unknown): void {
+    if (typeof state !== 'object' || state === null) throw new ArgumentError(`${where}: state.bank must be an object from state(), got ${show(state)}`);
+    const s = state as SpecRecord;
+    const length = s.length;
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+      throw new ArgumentError(`${where}: state.bank.length must be an integer ≥ 0, got ${show(length)}`);
+    }
+    if (length === 0) {
+      if (s.vectors !== null) throw new ArgumentError(`${where}: state.bank.vectors must be null when its length is 0`);
+      this.dispose();
+      return;
+    }
+    const values = base64ToF32(where, 'bank.vectors', s.vectors, this.count * length);
+    this.#length = 0;
+    this.ready(where, length);
+    heapF32().set(values, this.#block.pointer >>> 2);
+  }
+
+  dispose(): void {
+    this.#block.free();
+    this.#length = 0;
+  }
+}
+
+/** Per-task 0/1 flags as JSON numbers (restored with flagsFromJson). */
+export function flagsToJson(flags: Uint8Array): number[] {
+  return Array.from(flags);
+}
+
+export function flagsFromJson(where: string, state: SpecRecord, name: string, into: Uint8Array): void {
+  const v = state[name];
+  if (!Array.isArray(v) || v.length !== into.length || !v.every((x) => x === 0 || x === 1)) {
+    throw new ArgumentError(`${where}: state.${name} must be an array of ${into.length} zeros and ones, got ${show(v)}`);
+  }
+  into.set(v as number[]);
 }

@@ -22,7 +22,7 @@ export interface FixedWeightingSpec {
 export class FixedWeighting extends BaseStrategy {
   readonly type = 'fixed';
   readonly needs = needsOf('none');
-  readonly #given: number[] | Record<string, number> | undefined;
+  readonly #given: number[] | ReadonlyMap<string, number> | undefined;
   #w = new Float64Array(0);
 
   constructor(spec: SpecRecord, where: string) {
@@ -36,14 +36,15 @@ export class FixedWeighting extends BaseStrategy {
       v.forEach((x: unknown, i) => checkWeight(where, `weights[${i}]`, x));
       this.#given = v.slice() as number[];
     } else if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) {
-      const rec: Record<string, number> = {};
-      for (const [name, x] of Object.entries(v)) rec[name] = checkWeight(where, `weights[${JSON.stringify(name)}]`, x);
-      if (Object.keys(rec).length === 0) throw new ArgumentError(`${where}: weights must not be empty`);
-      this.#given = rec;
+      // A Map, not an object: a task may be named "__proto__" or "constructor".
+      const byName = new Map<string, number>();
+      for (const [name, x] of Object.entries(v)) byName.set(name, checkWeight(where, `weights[${JSON.stringify(name)}]`, x));
+      if (byName.size === 0) throw new ArgumentError(`${where}: weights must not be empty`);
+      this.#given = byName;
     } else {
       throw new ArgumentError(`${where}: weights must be an array of numbers or a record { taskName: weight }, got ${show(v)}`);
     }
-    const values = this.#given === undefined ? [1] : Object.values(this.#given);
+    const values = this.#given === undefined ? [1] : [...this.#given.values()];
     if (!values.some((x) => x > 0)) throw new ArgumentError(`${where}: weights must not all be 0`);
   }
 
@@ -58,13 +59,13 @@ export class FixedWeighting extends BaseStrategy {
       }
       w.set(g);
     } else if (g !== undefined) {
-      for (const name of Object.keys(g)) {
+      for (const name of g.keys()) {
         if (!this.names.includes(name)) {
           throw new ArgumentError(`${where}: weights names an unknown task ${show(name)} (tasks: ${this.names.join(', ')})`);
         }
       }
       this.names.forEach((name, t) => {
-        const x = g[name];
+        const x = g.get(name);
         if (x === undefined) throw new ArgumentError(`${where}: weights has no entry for task ${show(name)}`);
         w[t] = x;
       });
@@ -83,7 +84,7 @@ export class FixedWeighting extends BaseStrategy {
 
   config(): Record<string, unknown> {
     const g = this.#given;
-    if (g !== undefined) return { type: this.type, weights: Array.isArray(g) ? g.slice() : { ...g } };
+    if (g !== undefined) return { type: this.type, weights: Array.isArray(g) ? g.slice() : Object.fromEntries(g) };
     return this.T > 0 ? { type: this.type, weights: Array.from(this.#w) } : { type: this.type };
   }
 

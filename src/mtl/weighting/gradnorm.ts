@@ -28,9 +28,8 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, BaseStrategy, GRADIENT_SOURCES, WEIGHT_OPTIMIZERS, checkEach, choiceOption,
-  fromJson, mathKernels, needsOf, numberOption, toJson,
-  type GradientSource, type SpecRecord, type WeightOptimizer,
+  BaseStrategy, GRADIENT_SOURCES, ScalarAdam, WEIGHT_OPTIMIZERS, checkEach, choiceOption, fromJson, mathKernels, needsOf,
+  numberOption, toJson, type GradientSource, type SpecRecord, type WeightOptimizer,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -55,10 +54,7 @@ export class GradNormWeighting extends BaseStrategy {
   #k: Kernels | null = null;
   #w = new Float64Array(0);
   #initial = new Float64Array(0); // L_t(0); NaN until recorded
-  #m = new Float64Array(0);
-  #v = new Float64Array(0);
-  #b1 = new Float64Array(0);
-  #b2 = new Float64Array(0);
+  #adam = new ScalarAdam(0);
   #norms = new Float64Array(0);
   #grad = new Float64Array(0);
   #update = new Uint8Array(0);
@@ -77,10 +73,7 @@ export class GradNormWeighting extends BaseStrategy {
     this.#k = mathKernels('gradnorm.attach');
     this.#w = new Float64Array(T).fill(1);
     this.#initial = new Float64Array(T).fill(NaN);
-    this.#m = new Float64Array(T);
-    this.#v = new Float64Array(T);
-    this.#b1 = new Float64Array(T).fill(1);
-    this.#b2 = new Float64Array(T).fill(1);
+    this.#adam = new ScalarAdam(T);
     this.#norms = new Float64Array(T);
     this.#grad = new Float64Array(T);
     this.#update = new Uint8Array(T);
@@ -123,16 +116,7 @@ export class GradNormWeighting extends BaseStrategy {
     for (let t = 0; t < T; t++) {
       if (upd[t] === 0) continue;
       const g = grad[t]!;
-      let wt: number;
-      if (this.#optimizer === 'sgd') {
-        wt = w[t]! - lr * g;
-      } else {
-        const m = (this.#m[t] = ADAM_BETA1 * this.#m[t]! + (1 - ADAM_BETA1) * g);
-        const v = (this.#v[t] = ADAM_BETA2 * this.#v[t]! + (1 - ADAM_BETA2) * g * g);
-        const b1 = (this.#b1[t] = this.#b1[t]! * ADAM_BETA1);
-        const b2 = (this.#b2[t] = this.#b2[t]! * ADAM_BETA2);
-        wt = w[t]! - ((lr / (1 - b1)) * m) / (Math.sqrt(v) / Math.sqrt(1 - b2) + ADAM_EPSILON);
-      }
+      let wt = this.#optimizer === 'sgd' ? w[t]! - lr * g : this.#adam.step(t, w[t]!, g, lr);
       wt = Math.max(wt, MIN_WEIGHT);
       w[t] = wt;
       after += wt;
@@ -151,27 +135,17 @@ export class GradNormWeighting extends BaseStrategy {
   }
 
   protected save(): Record<string, unknown> {
-    return {
-      weights: toJson(this.#w), initialLosses: toJson(this.#initial), m: toJson(this.#m), v: toJson(this.#v),
-      beta1Power: toJson(this.#b1), beta2Power: toJson(this.#b2),
-    };
+    return { weights: toJson(this.#w), initialLosses: toJson(this.#initial), ...this.#adam.save() };
   }
 
   protected load(state: SpecRecord): void {
     const where = 'gradnorm.restore';
     const T = this.T;
-    const w = new Float64Array(T), L0 = new Float64Array(T), m = new Float64Array(T), v = new Float64Array(T);
-    const b1 = new Float64Array(T), b2 = new Float64Array(T);
+    const w = new Float64Array(T), L0 = new Float64Array(T);
     fromJson(where, state, 'weights', w);
     fromJson(where, state, 'initialLosses', L0, true);
-    fromJson(where, state, 'm', m);
-    fromJson(where, state, 'v', v);
-    fromJson(where, state, 'beta1Power', b1);
-    fromJson(where, state, 'beta2Power', b2);
     checkEach(where, 'weights', w, (x) => x > 0, '> 0');
-    checkEach(where, 'v', v, (x) => x >= 0, '≥ 0');
-    checkEach(where, 'beta1Power', b1, (x) => x >= 0 && x <= 1, 'in [0, 1]');
-    checkEach(where, 'beta2Power', b2, (x) => x >= 0 && x <= 1, 'in [0, 1]');
-    this.#w.set(w); this.#initial.set(L0); this.#m.set(m); this.#v.set(v); this.#b1.set(b1); this.#b2.set(b2);
+    this.#adam.load(where, state);
+    this.#w.set(w); this.#initial.set(L0);
   }
 }

@@ -28,7 +28,7 @@
 
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
+  GRADIENT_SOURCES, ReportingStrategy, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
 } from './common.js';
 import { SimplexSolver } from './simplex.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -44,7 +44,7 @@ export interface MgdaWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class MgdaWeighting extends BaseStrategy {
+export class MgdaWeighting extends ReportingStrategy {
   readonly type = 'mgda';
   readonly needs: WeightingNeeds;
   readonly #normalization: MgdaNormalization;
@@ -52,7 +52,6 @@ export class MgdaWeighting extends BaseStrategy {
   #active = new Int32Array(0);
   #divisors = new Float64Array(0);
   #solver = new SimplexSolver(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -62,12 +61,12 @@ export class MgdaWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     const T = this.T;
     this.#active = new Int32Array(T);
     this.#divisors = new Float64Array(T);
     this.#solver = new SimplexSolver(T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -85,23 +84,10 @@ export class MgdaWeighting extends BaseStrategy {
       solver.minNorm();
       for (let i = 0; i < n; i++) out.sharedCoefficients[act[i]!] = solver.w[i]! / div[i]!;
     }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, normalization: this.#normalization, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('mgda.restore', state);
   }
 }

@@ -24,7 +24,7 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import {
-  BaseStrategy, EpochMeans, GRADIENT_SOURCES, choiceOption, needsOf, shuffle, startCombining,
+  GRADIENT_SOURCES, ReportingStrategy, addCombinations, choiceOption, needsOf, othersShuffled, startCombining,
   type GradientSource, type SpecRecord,
 } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -35,14 +35,13 @@ export interface PcgradWeightingSpec {
   gradients?: GradientSource;
 }
 
-export class PcgradWeighting extends BaseStrategy {
+export class PcgradWeighting extends ReportingStrategy {
   readonly type = 'pcgrad';
   readonly needs: WeightingNeeds;
   readonly #gradients: GradientSource;
   #active = new Int32Array(0); // indices of the active tasks
   #order = new Int32Array(0);
   #C = new Float64Array(0); //    T×T, rows and columns indexed by task
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -51,13 +50,13 @@ export class PcgradWeighting extends BaseStrategy {
     this.needs = needsOf(this.#gradients);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     if (this.rng === null) throw new ArgumentError('pcgrad.attach: the context has no rng (PCGrad draws its task orders)');
     const T = this.T;
     this.#active = new Int32Array(T);
     this.#order = new Int32Array(T);
     this.#C = new Float64Array(T * T);
-    this.#report = new EpochMeans(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
@@ -67,9 +66,7 @@ export class PcgradWeighting extends BaseStrategy {
     for (let a = 0; a < n; a++) {
       const i = act[a]!;
       C[i * T + i] = 1;
-      let m = 0;
-      for (let b = 0; b < n; b++) if (b !== a) order[m++] = act[b]!;
-      shuffle(this.rng!, order, m);
+      const m = othersShuffled(this.rng!, act, n, a, order);
       for (let o = 0; o < m; o++) {
         const j = order[o]!;
         const gjj = G[j * T + j]!;
@@ -82,30 +79,11 @@ export class PcgradWeighting extends BaseStrategy {
         if (dot < 0) C[i * T + j] = C[i * T + j]! - dot / gjj;
       }
     }
-    for (let a = 0; a < n; a++) {
-      const i = act[a]!;
-      for (let b = 0; b < n; b++) {
-        const k = act[b]!;
-        out.sharedCoefficients[k] = out.sharedCoefficients[k]! + C[i * T + k]!;
-      }
-    }
-    this.#report.add(input.epoch, out.sharedCoefficients, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    addCombinations(C, T, act, n, out);
+    this.report.add(input.epoch, out.sharedCoefficients, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type, gradients: this.#gradients };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('pcgrad.restore', state);
   }
 }

@@ -15,53 +15,39 @@
 import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { BaseStrategy, EpochMeans, mathKernels, needsOf, softmax, standardNormals, type SpecRecord } from './common.js';
+import { ReportingStrategy, mathKernels, needsOf, softmax, standardNormals, type SpecRecord } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface RlwWeightingSpec {
   type: 'rlw';
 }
 
-export class RlwWeighting extends BaseStrategy {
+export class RlwWeighting extends ReportingStrategy {
   readonly type = 'rlw';
   readonly needs = needsOf('none');
   #k: Kernels | null = null;
   #z = new Float64Array(0);
-  #report = new EpochMeans(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
     checkKeys(where, spec, ['type']);
   }
 
-  protected setup(): void {
+  protected override setup(): void {
+    super.setup();
     if (this.rng === null) throw new ArgumentError('rlw.attach: the context has no rng (RLW draws its weights)');
     this.#k = mathKernels('rlw.attach');
     this.#z = new Float64Array(this.T);
-    this.#report = new EpochMeans(this.T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     standardNormals(this.rng!, this.#k!, this.#z, this.T);
     softmax(this.#k!, this.#z, input.active, 1, 1, out.taskWeights);
     out.sharedCoefficients.set(out.taskWeights);
-    this.#report.add(input.epoch, out.taskWeights, input.active);
-  }
-
-  currentWeights(): Float64Array {
-    this.attached('currentWeights');
-    return this.#report.means();
+    this.report.add(input.epoch, out.taskWeights, input.active);
   }
 
   config(): Record<string, unknown> {
     return { type: this.type };
-  }
-
-  protected save(): Record<string, unknown> {
-    return { report: this.#report.save() };
-  }
-
-  protected load(state: SpecRecord): void {
-    this.#report.load('rlw.restore', state);
   }
 }

@@ -1,5 +1,6 @@
 // Convex problems over the probability simplex Δ = { w ≥ 0, Σ w = 1 } posed on a
-// Gram matrix G (G_ij = g_i·g_j), for MGDA and CAGrad.
+// Gram matrix G (G_ij = g_i·g_j), for MGDA and CAGrad; and (at the end) the
+// Euclidean projection onto a simplex, for MoDo and SDMGrad.
 //
 // minNorm:  min_{w ∈ Δ} wᵀGw = ‖Σ w_i g_i‖², the min-norm point of the convex hull
 //   of the g_i (MGDA). Solved by Frank–Wolfe in its fully-corrective form, Wolfe's
@@ -300,4 +301,27 @@ export function pairWeight(gii: number, gij: number, gjj: number): number {
   const den = gii + gjj - 2 * gij;
   if (!(den > 0)) return 0.5;
   return Math.min(1, Math.max(0, (gjj - gij) / den));
+}
+
+/**
+ * out[0..n) ← the Euclidean projection of v[0..n) onto { x ≥ 0, Σ x = mass }
+ * (mass > 0): x = max(v − θ, 0) with θ from the sorted values (Held, Wolfe &
+ * Crowder 1974; the sort-based form of MoDo's and SDMGrad's projection).
+ * `sorted` is scratch of at least n entries. out may be v.
+ */
+export function projectOntoSimplex(v: Float64Array, n: number, mass: number, out: Float64Array, sorted: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    // Insertion sort, descending (n is a task count).
+    const x = v[i]!;
+    let j = i;
+    for (; j > 0 && sorted[j - 1]! < x; j--) sorted[j] = sorted[j - 1]!;
+    sorted[j] = x;
+  }
+  let cumulative = 0, theta = 0;
+  for (let j = 0; j < n; j++) {
+    cumulative += sorted[j]!;
+    const t = (cumulative - mass) / (j + 1);
+    if (sorted[j]! - t > 0) theta = t;
+  }
+  for (let i = 0; i < n; i++) out[i] = Math.max(v[i]! - theta, 0);
 }

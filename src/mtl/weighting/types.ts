@@ -1,18 +1,24 @@
 // The contract every joint-loss weighting strategy implements (one file per
 // strategy in this folder). A strategy never sees the model: each step it gets
 // the per-task losses and, if it asks for them, the Gram matrix of the per-task
-// gradients of the shared part; it answers with numbers.
+// gradients of the shared part (or the gradient vectors themselves); it answers
+// with numbers.
 //
 // The trainer then forms
 //   • for each task's own parameters (its task part and head): gradient × taskWeights[t]
 //   • for the shared part: Σ_t sharedCoefficients[t] · g_t   where g_t is task t's
-//     (unweighted) gradient w.r.t. the shared parameters or the shared representation.
-// Loss-weighting strategies (fixed, uncertainty, DWA, RLW, GradNorm) return the
+//     (unweighted) gradient w.r.t. the shared parameters or the shared representation,
+//     or, for a strategy with needs.vectors, the vector the strategy wrote itself.
+// Loss-weighting strategies (fixed, uncertainty, DWA, RLW, GradNorm, …) return the
 // same numbers in both arrays. Gradient-manipulation strategies (PCGrad, MGDA,
-// CAGrad) express their combined gradient as coefficients over the g_t — PCGrad's
+// CAGrad, …) express their combined gradient as coefficients over the g_t — PCGrad's
 // projections, MGDA's min-norm point and CAGrad's update are all linear
 // combinations of the task gradients whose coefficients follow from the Gram
-// matrix alone — and usually leave taskWeights at 1.
+// matrix alone — and usually leave taskWeights at 1. The few whose combination is
+// not linear in the g_t, or that keep running estimates of them across steps
+// (GradDrop, TrimmedMean, MoCo, DB-MTL, ExcessMTL, MoDo, SDMGrad), declare
+// needs.vectors: they get the vectors (pointers into the kernel module's memory)
+// and write the combined shared gradient themselves.
 //
 // The trainer never checks strategy names: it reads `needs`.
 
@@ -28,6 +34,40 @@ export interface WeightingNeeds {
   readonly gradients: 'none' | 'representation' | 'parameters' | 'either';
   /** The strategy keeps per-epoch loss averages (the trainer calls endEpoch). */
   readonly lossHistory: boolean;
+  /**
+   * The strategy combines the per-task gradient vectors itself (needs.gradients is
+   * then not 'none'): each step's input carries `vectors`, the strategy writes the
+   * shared gradient to vectors.output, and the trainer does not read sharedCoefficients.
+   */
+  readonly vectors: boolean;
+  /**
+   * The strategy learns from how the step changed the losses (FAMO): after the
+   * optimizer update the trainer runs the same batch forward once more (no backward)
+   * and calls afterUpdate with the new per-task losses.
+   */
+  readonly lossesAfterUpdate: boolean;
+}
+
+/**
+ * The per-task gradient vectors of one step, in the kernel module's memory
+ * (f32, byte offsets). With source 'representation' each is dL_t/dZ, rows × width
+ * row-major, and `representation` points at Z itself (rows × width); with
+ * 'parameters' each is dL_t/dθ_shared packed into one vector (rows 1, width =
+ * length) and `representation` is 0. Only the active tasks' vectors are meaningful.
+ * Valid during step() only.
+ */
+export interface WeightingVectors {
+  readonly source: 'representation' | 'parameters';
+  /** One pointer per task (task order). */
+  readonly pointers: readonly number[];
+  /** Floats per vector (rows × width). */
+  readonly length: number;
+  readonly rows: number;
+  readonly width: number;
+  /** Z of this batch (source 'representation'), else 0. */
+  readonly representation: number;
+  /** Where the strategy writes the combined shared gradient (length floats; its content on entry is undefined). */
+  readonly output: number;
 }
 
 export interface WeightingStepInput {
@@ -37,6 +77,8 @@ export interface WeightingStepInput {
   readonly active: Uint8Array;
   /** T×T row-major Gram matrix of the per-task gradients (g_s·g_t), when needs.gradients ≠ 'none'. */
   readonly gram: Float64Array | null;
+  /** The per-task gradient vectors, when needs.vectors (else absent or null). */
+  readonly vectors?: WeightingVectors | null;
   /** The learning rate in effect (strategies with their own learnable weights step with it). */
   readonly learningRate: number;
   /** 0-based optimizer step and epoch. */
@@ -54,7 +96,7 @@ export interface WeightingStepOutput {
 export interface WeightingContext {
   readonly taskCount: number;
   readonly taskNames: readonly string[];
-  /** A seeded stream for strategies that draw (RLW, PCGrad's task order). */
+  /** A seeded stream for strategies that draw (RLW, PCGrad's task order, GradDrop's thresholds). */
   readonly rng: Rng;
 }
 
@@ -65,6 +107,11 @@ export interface WeightingStrategy {
   step(input: WeightingStepInput, out: WeightingStepOutput): void;
   /** Per-task mean losses over the finished epoch (NaN for a task without labels); for strategies with needs.lossHistory. */
   endEpoch(epochLosses: Float64Array): void;
+  /**
+   * For strategies with needs.lossesAfterUpdate: the per-task losses of the step's
+   * batch at the updated weights, with the step's `active` mask.
+   */
+  afterUpdate(losses: Float64Array, active: Uint8Array): void;
   /** The task weights to report for the last epoch (what history records per epoch). */
   currentWeights(): Float64Array;
   /** The JSON spec with defaults filled in. */
@@ -72,4 +119,6 @@ export interface WeightingStrategy {
   /** JSON-safe internal state (learned log-variances, loss history…) for saving and resuming. */
   state(): Record<string, unknown>;
   restore(state: Record<string, unknown>): void;
+  /** Returns what the strategy holds in the kernel module's memory (running gradient estimates); harmless twice. */
+  dispose(): void;
 }

@@ -24,8 +24,8 @@
 import { checkKeys } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import {
-  ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, BaseStrategy, WEIGHT_OPTIMIZERS, checkEach, choiceOption, fromJson, mathKernels,
-  needsOf, numberOption, toJson, type SpecRecord, type WeightOptimizer,
+  BaseStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, choiceOption, fromJson, mathKernels, needsOf, numberOption, toJson,
+  type SpecRecord, type WeightOptimizer,
 } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -44,10 +44,7 @@ export class UncertaintyWeighting extends BaseStrategy {
   readonly #optimizer: WeightOptimizer;
   #k: Kernels | null = null;
   #s = new Float64Array(0);
-  #m = new Float64Array(0);
-  #v = new Float64Array(0);
-  #b1 = new Float64Array(0); // β₁^(active steps), per task
-  #b2 = new Float64Array(0);
+  #adam = new ScalarAdam(0);
 
   constructor(spec: SpecRecord, where: string) {
     super();
@@ -60,16 +57,13 @@ export class UncertaintyWeighting extends BaseStrategy {
     const T = this.T;
     this.#k = mathKernels('uncertainty.attach');
     this.#s = new Float64Array(T).fill(this.#s0);
-    this.#m = new Float64Array(T);
-    this.#v = new Float64Array(T);
-    this.#b1 = new Float64Array(T).fill(1);
-    this.#b2 = new Float64Array(T).fill(1);
+    this.#adam = new ScalarAdam(T);
   }
 
   protected compute(input: WeightingStepInput, out: WeightingStepOutput): void {
     const k = this.#k!;
     const { losses, active, learningRate: lr } = input;
-    const s = this.#s, m = this.#m, v = this.#v;
+    const s = this.#s;
     for (let t = 0; t < this.T; t++) {
       if (active[t] === 0) {
         out.taskWeights[t] = 0;
@@ -80,16 +74,7 @@ export class UncertaintyWeighting extends BaseStrategy {
       out.taskWeights[t] = w;
       out.sharedCoefficients[t] = w;
       const g = 1 - w * losses[t]!;
-      if (this.#optimizer === 'sgd') {
-        s[t] = s[t]! - lr * g;
-      } else {
-        m[t] = ADAM_BETA1 * m[t]! + (1 - ADAM_BETA1) * g;
-        v[t] = ADAM_BETA2 * v[t]! + (1 - ADAM_BETA2) * g * g;
-        const b1 = (this.#b1[t] = this.#b1[t]! * ADAM_BETA1);
-        const b2 = (this.#b2[t] = this.#b2[t]! * ADAM_BETA2);
-        const denom = Math.sqrt(v[t]!) / Math.sqrt(1 - b2) + ADAM_EPSILON;
-        s[t] = s[t]! - ((lr / (1 - b1)) * m[t]!) / denom;
-      }
+      s[t] = this.#optimizer === 'sgd' ? s[t]! - lr * g : this.#adam.step(t, s[t]!, g, lr);
     }
   }
 
@@ -112,25 +97,14 @@ export class UncertaintyWeighting extends BaseStrategy {
   }
 
   protected save(): Record<string, unknown> {
-    return {
-      logVariances: toJson(this.#s), m: toJson(this.#m), v: toJson(this.#v),
-      beta1Power: toJson(this.#b1), beta2Power: toJson(this.#b2),
-    };
+    return { logVariances: toJson(this.#s), ...this.#adam.save() };
   }
 
   protected load(state: SpecRecord): void {
     const where = 'uncertainty.restore';
-    const T = this.T;
-    const s = new Float64Array(T), m = new Float64Array(T), v = new Float64Array(T);
-    const b1 = new Float64Array(T), b2 = new Float64Array(T);
+    const s = new Float64Array(this.T);
     fromJson(where, state, 'logVariances', s);
-    fromJson(where, state, 'm', m);
-    fromJson(where, state, 'v', v);
-    fromJson(where, state, 'beta1Power', b1);
-    fromJson(where, state, 'beta2Power', b2);
-    checkEach(where, 'v', v, (x) => x >= 0, '≥ 0');
-    checkEach(where, 'beta1Power', b1, (x) => x >= 0 && x <= 1, 'in [0, 1]');
-    checkEach(where, 'beta2Power', b2, (x) => x >= 0 && x <= 1, 'in [0, 1]');
-    this.#s.set(s); this.#m.set(m); this.#v.set(v); this.#b1.set(b1); this.#b2.set(b2);
+    this.#adam.load(where, state);
+    this.#s.set(s);
   }
 }

@@ -1,0 +1,124 @@
+// Missing-value tokens and column-type inference on real files: the penguins
+// written with NA (as R writes them) and other tokens, vega-datasets' cars
+// (a name column, a date column, missing horsepower), Seattle's weather, and
+// vega's own penguins table (with a '.' for a missing sex).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { init, parseCSV, inferSchema, Dataset, DataError, DEFAULT_NA_VALUES } from '../../dist/index.js';
+import { PENGUINS_CSV, penguinsWith, toCsv, vegaTable, vegaCsv } from '../helpers/csv-files.js';
+import { expectError } from '../helpers/errors.js';
+
+await init();
+
+const FEATURES = { island: 'categorical', bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric' };
+const TARGETS = { species: 'multiclass', sex: 'binary', body_mass_g: 'regression' };
+
+/** Every column of a Dataset, for comparing two reads of the same table. */
+const columns = (d) => Object.fromEntries([...d.featureNames, ...d.targetNames].map((n) => [n, d.column(n)]));
+
+test('NA, N/A, null, NaN and ? are missing by default: the same Dataset as empty cells', () => {
+  assert.deepEqual(DEFAULT_NA_VALUES, ['NA', 'N/A', 'n/a', 'null', 'NULL', 'NaN', 'nan', '?']);
+  const reference = Dataset.fromCSV(PENGUINS_CSV, { features: FEATURES, targets: TARGETS });
+  for (const token of ['NA', 'N/A', 'null', 'NaN', '?', ' NA ']) {
+    const d = Dataset.fromCSV(penguinsWith(token), { features: FEATURES, targets: TARGETS });
+    assert.deepEqual(columns(d), columns(reference), token);
+    assert.deepEqual(d.spec.targets, reference.spec.targets, token);
+  }
+  // fromRows and fromColumns follow the same default.
+  const rows = Dataset.fromRows([{ x: 'NA', k: 'a' }, { x: '2', k: '?' }], { features: { x: 'numeric', k: 'categorical' } });
+  assert.deepEqual([...rows.column('x')], [NaN, 2]);
+  assert.deepEqual(rows.column('k'), ['a', null]);
+});
+
+test('an explicit naValues is taken as it is: [] keeps only the empty cell missing, as before', () => {
+  const text = penguinsWith('NA');
+  expectError(() => Dataset.fromCSV(text, { features: FEATURES, targets: TARGETS, naValues: [] }), DataError, 'E_ARGUMENT',
+    /column "bill_length_mm", row 4 \(line 5\): expected a number, got "NA"/);
+  // As categories, the tokens are values again.
+  const d = Dataset.fromCSV('k\nNA\n?\nx\n', { features: { k: 'categorical' }, naValues: [] });
+  assert.deepEqual(d.column('k'), ['NA', '?', 'x']);
+  const only = Dataset.fromCSV('k\nNA\n-\nx\n', { features: { k: 'categorical' }, naValues: ['-'] });
+  assert.deepEqual(only.column('k'), ['NA', null, 'x']);
+});
+
+test('inferSchema on the penguins with NA: numbers stay numeric, the island is a 3-level category', () => {
+  const schema = inferSchema(parseCSV(penguinsWith('NA')));
+  assert.equal(schema.rows, 344);
+  assert.equal(schema.delimiter, ',');
+  assert.deepEqual(schema.naValues, DEFAULT_NA_VALUES);
+  const byName = Object.fromEntries(schema.columns.map((c) => [c.name, c]));
+  assert.deepEqual(schema.columns.map((c) => `${c.name}:${c.type}`), [
+    'species:categorical', 'island:categorical', 'bill_length_mm:numeric', 'bill_depth_mm:numeric',
+    'flipper_length_mm:numeric', 'body_mass_g:numeric', 'sex:categorical',
+  ]);
+  assert.deepEqual(byName.island.levels, ['Biscoe', 'Dream', 'Torgersen']);
+  assert.equal(byName.bill_length_mm.missing, 2);
+  assert.equal(byName.sex.missing, 11);
+  assert.equal(byName.bill_length_mm.example, '39.1');
+  // The same schema whatever the delimiter and token.
+  const semicolon = inferSchema(parseCSV(penguinsWith('?', ';')));
+  assert.equal(semicolon.delimiter, ';');
+  assert.deepEqual(semicolon.columns, schema.columns);
+});
+
+test('inferSchema on vega-datasets cars: the name (311 distinct) and the year (dates) are ignored, with a note', () => {
+  const cars = vegaTable('cars');
+  const schema = inferSchema(parseCSV(toCsv(cars)));
+  assert.equal(schema.rows, 406);
+  const byName = Object.fromEntries(schema.columns.map((c) => [c.name, c]));
+  assert.deepEqual(schema.columns.map((c) => `${c.name}:${c.type}`), [
+    'Name:ignored', 'Miles_per_Gallon:numeric', 'Cylinders:numeric', 'Displacement:numeric', 'Horsepower:numeric',
+    'Weight_in_lbs:numeric', 'Acceleration:numeric', 'Year:ignored', 'Origin:categorical',
+  ]);
+  assert.equal(byName.Name.distinct, 311);
+  assert.match(byName.Name.note, /different value on most rows \(311 distinct in 406\)/);
+  assert.equal(byName.Year.distinct, 12);
+  assert.match(byName.Year.note, /^dates \(e\.g\. 1970-01-01\)/);
+  assert.deepEqual(byName.Origin.levels, ['Europe', 'Japan', 'USA']);
+  assert.equal(byName.Horsepower.missing, 6);
+  assert.equal(byName.Miles_per_Gallon.missing, 8);
+  for (const c of schema.columns) assert.equal(c.note === undefined, c.type !== 'ignored', c.name);
+  // A Dataset of the inferred features reads the file (missing horsepower included).
+  const features = Object.fromEntries(schema.columns.filter((c) => c.type !== 'ignored' && c.name !== 'Miles_per_Gallon').map((c) => [c.name, c.type]));
+  const d = Dataset.fromCSV(toCsv(cars), { features, targets: { Miles_per_Gallon: 'regression' } });
+  assert.deepEqual(d.featureNames, ['Cylinders', 'Displacement', 'Horsepower', 'Weight_in_lbs', 'Acceleration', 'Origin']);
+  assert.equal([...d.column('Horsepower')].filter(Number.isNaN).length, 6);
+});
+
+test('inferSchema on Seattle weather (tab-separated) and vega penguins (a "." for missing, given with naValues)', () => {
+  const weather = inferSchema(parseCSV(vegaCsv('seattle-weather').replaceAll(',', '\t')));
+  assert.equal(weather.delimiter, '\t');
+  assert.deepEqual(weather.columns.map((c) => `${c.name}:${c.type}`), [
+    'date:ignored', 'precipitation:numeric', 'temp_max:numeric', 'temp_min:numeric', 'wind:numeric', 'weather:categorical',
+  ]);
+  assert.match(weather.columns[0].note, /^dates/);
+  assert.deepEqual(weather.columns[5].levels, ['drizzle', 'fog', 'rain', 'snow', 'sun']);
+
+  const text = toCsv(vegaTable('penguins'));
+  const sex = (schema) => schema.columns.find((c) => c.name === 'Sex');
+  assert.deepEqual(sex(inferSchema(parseCSV(text))).levels, ['.', 'FEMALE', 'MALE']);
+  const dotted = inferSchema(parseCSV(text), { naValues: [...DEFAULT_NA_VALUES, '.'] });
+  assert.deepEqual(sex(dotted).levels, ['FEMALE', 'MALE']);
+  assert.equal(sex(dotted).missing, 11);
+});
+
+test('inferSchema: the edges of the rules (empty columns, half distinct, more than 100 levels)', () => {
+  const rows = Array.from({ length: 1000 }, (_, i) => ({ empty: i % 2 ? '' : 'NA', half: `v${i % 500}`, many: `c${i % 150}`, few: `k${i % 3}` }));
+  const schema = inferSchema(parseCSV(toCsv(rows)));
+  const byName = Object.fromEntries(schema.columns.map((c) => [c.name, c]));
+  assert.equal(byName.empty.type, 'ignored');
+  assert.equal(byName.empty.numeric, false);
+  assert.match(byName.empty.note, /every cell is missing \(empty or NA, N\/A/);
+  // 500 distinct in 1000 rows is not "most rows": a category (but over 100 levels).
+  assert.equal(byName.half.distinct, 500);
+  assert.match(byName.half.note, /500 distinct values, more than the 100/);
+  assert.equal(byName.half.levels, null);
+  assert.match(byName.many.note, /150 distinct values/);
+  assert.equal(byName.few.type, 'categorical');
+  assert.deepEqual(byName.few.levels, ['k0', 'k1', 'k2']);
+  // 501 distinct of 1000: most rows.
+  const most = inferSchema(parseCSV(toCsv(Array.from({ length: 1000 }, (_, i) => ({ id: `r${Math.min(i, 500)}` }))))).columns[0];
+  assert.match(most.note, /different value on most rows \(501 distinct in 1000\)/);
+  assert.throws(() => inferSchema('a,b\n1,2'), /inferSchema: give the result of parseCSV/);
+  assert.throws(() => inferSchema(parseCSV('a\n1'), { na: [] }), /unknown option "na"/);
+});
