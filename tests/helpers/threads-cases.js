@@ -67,6 +67,10 @@ export function runThreadCases(mt) {
   out['kmeans d=16: transform'] = hex(distances.toFloat32Array());
   distances.dispose();
   out['kmeans d=16: predict'] = hex(km.predict(more));
+  // Sample weights: the weighted totals are rebuilt from the labels; the assignment is still split.
+  const weight = Float64Array.from(seededValues(big.rows, 77), (v) => 1 + v);
+  const kmw = new mt.KMeans({ k: 10, seed: 6 }).fit(big, { sampleWeight: weight });
+  out['kmeans d=16, weighted: centres, inertia'] = hex([...kmw.clusterCenters.flat(), kmw.inertia, kmw.nIter]);
   const flat = blobs(30_000, 2, 8, 21);
   const km2 = new mt.KMeans({ k: 8, init: 'random', nInit: 3, seed: 2 }).fit(flat);
   out['kmeans d=2, 3 random starts: centres, inertia'] = hex([...km2.clusterCenters.flat(), km2.inertia, km2.nIter]);
@@ -79,6 +83,9 @@ export function runThreadCases(mt) {
     out[`gmm ${covarianceType}: means, bounds`] = hex([...gm.means.flat(), ...gm.lowerBounds, gm.nIter]);
     out[`gmm ${covarianceType}: scoreSamples`] = hex(gm.scoreSamples(g));
   }
+  const gw = new mt.GaussianMixture({ nComponents: 4, covarianceType: 'full', seed: 2, maxIter: 20 })
+    .fit(g, { sampleWeight: Float64Array.from(seededValues(g.rows, 79), (v) => 1.5 + v) });
+  out['gmm full, weighted: means, bounds'] = hex([...gw.means.flat(), ...gw.lowerBounds]);
 
   // Autoencoder: training (the layers' GEMMs) and scoring (GEMMs, activations, row errors).
   const ae = new mt.AutoEncoder({ inputSize: 16, encoderUnits: [64, 4], activation: 'tanh', seed: 3 });
