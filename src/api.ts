@@ -7,7 +7,7 @@ export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './ops
 export type { MatmulOptions, GemmOptions, GemmActivation } from './ops.js';
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError,
-  OutOfMemoryError, WasmTrapError, ThreadError,
+  OutOfMemoryError, WasmTrapError, NonFinitePredictionError, ThreadError,
 } from './runtime/errors.js';
 export type { ErrorCode } from './runtime/errors.js';
 export type { WasmSource, InitOptions, ThreadInfo } from './runtime/module.js';
@@ -16,6 +16,8 @@ export { threadInfo, shutdown } from './threads/index.js';
 export { sweep } from './sweep/index.js';
 export type { SweepOptions, SweepRun } from './sweep/index.js';
 export { isInitialized } from './runtime/module.js';
+export { memory } from './runtime/holdings.js';
+export type { MemoryInfo } from './runtime/holdings.js';
 export { Network, type NetworkOptions } from './nn/network.js';
 export { Layer, Dense, ActivationLayer as Activation, Dropout, LayerNorm, Sequential } from './nn/layers.js';
 export type { DenseOptions, Activation as ActivationName } from './nn/layers.js';
@@ -39,6 +41,7 @@ export type { ParameterBlock } from './nn/types.js';
 // data (src/data/)
 export {
   parseCSV, detectDelimiter, inferSchema, DEFAULT_NA_VALUES, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError,
+  OutOfRangeError,
 } from './data/index.js';
 export type {
   CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
@@ -57,6 +60,7 @@ export type {
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './mtl/multitask.js';
 export type { MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction } from './mtl/multitask.js';
+export type { PredictOptions } from './io/rows.js';
 export type { ModelOptions, InputSchema } from './mtl/model.js';
 export { tasks } from './mtl/tasks.js';
 export type { TaskSpec, TaskOptions, TaskKind } from './mtl/tasks.js';
@@ -64,6 +68,7 @@ export type { TaskAffinity, AffinityOptions } from './mtl/affinity.js';
 export { groupTasks } from './mtl/affinity.js';
 export type { RelatednessOptions } from './mtl/relatedness.js';
 export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export type { DivergenceOptions } from './train/divergence.js';
 export type { Evaluation, TaskEvaluation } from './train/evaluate.js';
 export { Ensemble, type EnsembleOptions } from './train/ensemble.js';
 export { formatEvaluation, formatAffinity } from './train/report.js';
@@ -96,7 +101,7 @@ export type {
   BaseKMeansOptions, KMeansOptions, KMeansInit, MiniBatchKMeansOptions, GaussianMixtureOptions, CovarianceType,
   GaussianMixtureInit, Precisions, GaussianMixtureSample, GaussianMixtureSampleOptions,
   AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs, Points, FlatPoints,
-  SampleWeight, SampleWeightOptions,
+  RowMajorArray, ResultOptions, SampleWeight, SampleWeightOptions,
 } from './cluster/index.js';
 // warnings (what a fit can stand behind but was probably not meant)
 export { ManytaskWarning, ConvergenceWarning, setWarningHandler, captureWarnings } from './runtime/warnings.js';

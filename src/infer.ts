@@ -11,22 +11,27 @@ import { decodeModel, ModelFormatError, type WeightEncoding } from './io/format.
 import { checkPadding, modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
 import { checkClasses, readSchema, readTargetStats } from './io/header.js';
 import { Predictor } from './io/predictor.js';
-import { runtime } from './runtime/module.js';
-import { featureRows, RowEncoder } from './io/rows.js';
+import { disposeSymbol } from './runtime/holdings.js';
+import { featureRows, predictOptions, RowEncoder, type PredictOptions } from './io/rows.js';
+import { checkFinitePredictions } from './runtime/validate.js';
 import type { TaskPrediction } from './mtl/multitask.js';
 
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, OutOfMemoryError, WasmTrapError,
+  NonFinitePredictionError,
 } from './runtime/errors.js';
 export type { ErrorCode } from './runtime/errors.js';
-export { DataError, UnknownCategoryError } from './data/errors.js';
+export { DataError, UnknownCategoryError, OutOfRangeError } from './data/errors.js';
 export type { DataErrorLocation } from './data/errors.js';
 export { ModelFormatError } from './io/format.js';
 export type { WeightEncoding } from './io/format.js';
 export { isInitialized } from './runtime/module.js';
+export { memory } from './runtime/holdings.js';
+export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction } from './mtl/multitask.js';
 export type { TaskKind } from './io/layout.js';
+export type { PredictOptions } from './io/rows.js';
 
 /** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */
 export interface TaskInfo {
@@ -101,15 +106,18 @@ export class InferenceModel {
 
   /**
    * Per task: probabilities and predicted classes, label lists, or regression
-   * values in their own units; exactly what MultiTaskModel.predict returns for
-   * the same file and input.
+   * values in their own units; exactly what MultiTaskModel.predict returns (and
+   * refuses) for the same file, input and options: a prediction that is not finite
+   * is a NonFinitePredictionError naming the task and row; `maxDeviation` refuses
+   * a row too far from the training data with an OutOfRangeError.
    */
-  predict(input: PredictInput): Record<string, TaskPrediction> {
+  predict(input: PredictInput, options?: PredictOptions): Record<string, TaskPrediction> {
     if (this.#disposed) throw new DisposedError('an InferenceModel');
+    const maxDeviation = predictOptions('predict', options, this.#encoder !== null);
     let features: Float32Array, rows: number;
     if (Array.isArray(input) && input.length > 0 && isObject(input[0])) {
       if (!this.#encoder) throw new ArgumentError(`predict: this model was built from arrays; pass feature arrays (rows × ${this.featureNames.length})`);
-      features = this.#encoder.encode(input);
+      features = this.#encoder.encode(input, maxDeviation);
       rows = input.length;
     } else {
       ({ features, rows } = featureRows(input, this.featureNames.length));
@@ -123,6 +131,9 @@ export class InferenceModel {
       if (t.kind === 'regression') {
         const st = this.#stats[k];
         if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
+      }
+      checkFinitePredictions('predict', t.name, v, w);
+      if (t.kind === 'regression') {
         setOwn(out, t.name, { kind: 'regression', values: v });
       } else if (t.kind === 'binary') {
         setOwn(out, t.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => pick(p > 0.5 ? 1 : 0)) });
@@ -139,6 +150,7 @@ export class InferenceModel {
           for (let c = 0; c < w; c++) e += (v[i * w + c]! - features[i * w + c]!) ** 2;
           errors[i] = e / w;
         }
+        checkFinitePredictions('predict', t.name, errors, 1);
         setOwn(out, t.name, { kind: 'reconstruction', values: split(), errors });
       } else {
         const probabilities = split();
@@ -148,11 +160,20 @@ export class InferenceModel {
     return out;
   }
 
-  /** Returns the model's WASM memory; predict afterwards throws DisposedError. Disposing twice is harmless. */
+  /**
+   * Returns the model's WASM memory (its weights and batch buffers) now; predict
+   * afterwards throws DisposedError. Disposing twice is harmless. A model never
+   * disposed gives its memory back once it is garbage collected.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#predictor.dispose();
     this.#disposed = true;
+  }
+
+  /** dispose(), for `using model = loadModel(bytes)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {
@@ -160,16 +181,6 @@ export class InferenceModel {
   }
 }
 
-/**
- * The inference kernels' WebAssembly memory: its size in bytes, and how many of
- * them the loaded models hold (0 once every model is disposed). Memory grows as
- * models load and is reused after dispose; WebAssembly memory never shrinks.
- * Needs `await init()` first.
- */
-export function memoryUsage(): { memoryBytes: number; bytesInUse: number } {
-  const { memory, allocator } = runtime('memoryUsage');
-  return { memoryBytes: memory.buffer.byteLength, bytesInUse: allocator.bytesInUse };
-}
 
 /**
  * Loads a model file saved by `model.save()` (f32, f16 or int8 weights) for

@@ -1,7 +1,8 @@
 // A row-major f32 matrix whose data lives in WASM linear memory.
 
-import { heapF32, runtime } from './runtime/module.js';
+import { heapF32 } from './runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from './runtime/errors.js';
+import { disposeSymbol, Holding } from './runtime/holdings.js';
 import { checkDim, isF32Finite, show } from './runtime/validate.js';
 
 export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
@@ -10,11 +11,13 @@ export class Matrix {
   readonly rows: number;
   readonly cols: number;
   #ptr: number;
+  readonly #memory: Holding;
 
   private constructor(rows: number, cols: number) {
     this.rows = rows;
     this.cols = cols;
-    this.#ptr = runtime('Matrix').allocator.alloc(rows * cols * 4, `a ${rows}×${cols} Matrix`);
+    this.#memory = new Holding('Matrix');
+    this.#ptr = this.#memory.alloc(this, rows * cols * 4, `a ${rows}×${cols} Matrix`);
   }
 
   /** A rows × cols matrix of zeros. */
@@ -111,11 +114,20 @@ export class Matrix {
     return out;
   }
 
-  /** Returns the memory. Disposing twice is harmless; any other use afterwards throws. */
+  /**
+   * Returns the memory now. Disposing twice is harmless; any other use afterwards
+   * throws. A matrix never disposed gives its memory back once it is garbage
+   * collected (see memory()), but WASM memory does not make the collector run.
+   */
   dispose(): void {
     if (this.#ptr === 0) return;
-    runtime('Matrix.dispose').allocator.free(this.#ptr);
+    this.#memory.release();
     this.#ptr = 0;
+  }
+
+  /** dispose(), for `using m = Matrix.from(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 }
 

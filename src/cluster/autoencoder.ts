@@ -3,8 +3,8 @@
 //
 //   const ae = new AutoEncoder({ inputSize: 64, encoderUnits: [32, 8], activation: 'relu', seed: 1 });
 //   const history = ae.fit(x, { epochs: 20, batchSize: 256, learningRate: 1e-3 });
-//   ae.encode(x);          // rows × 8 codes (a Matrix)
-//   ae.reconstruct(x);     // rows × 64 (a Matrix)
+//   ae.encode(x);          // rows × 8 codes ({ data, rows, cols }; a Matrix with { as: 'matrix' })
+//   ae.reconstruct(x);     // rows × 64 (likewise)
 //   ae.anomalyScores(x);   // per-row reconstruction error, mean over features of (x − x̂)²
 //   ae.dispose();          // the networks and optimizer state live in WASM memory
 //
@@ -19,15 +19,18 @@
 // layers' backward passes, one Adam (or AdamW with weightDecay > 0) step per
 // batch. The optimizer state persists across fit/trainOnBatch calls (as a
 // compiled Keras model); changing weightDecay or globalClipNorm starts it afresh.
-// A non-finite loss, gradient or update stops training with TrainingDivergedError
-// and puts back the last good weights: those of the step before (whose loss and
-// update were finite), or the weights from before the failing update; the
-// optimizer state starts afresh.
+// A non-finite loss, gradient or update, or a loss that breaks the divergence rule
+// (src/train/divergence.ts), stops training with TrainingDivergedError and puts
+// back the last good weights: those of the step before (whose loss and update
+// were good), or the weights from before the failing update; the optimizer state
+// starts afresh.
 
-import { Matrix } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { disposeSymbol } from '../runtime/holdings.js';
+import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
 import { Dense, type Activation } from '../nn/layers.js';
 import { Network } from '../nn/network.js';
 import { RngStream } from '../nn/rng.js';
@@ -35,7 +38,8 @@ import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
 import {
-  RngState, Workspace, intOption, numberOption, readF32, seedOption, stagePoints, type Points, type Staged,
+  RngState, Workspace, intOption, numberOption, readF32, resultKind, seedOption, shapeResult, stagePoints,
+  type Points, type ResultOptions, type RowMajorArray, type Staged,
 } from './common.js';
 
 export interface AutoEncoderOptions {
@@ -79,6 +83,12 @@ export interface AutoEncoderFitOptions {
   globalClipNorm?: number;
   /** Rows to report the loss on after every epoch (valLoss). */
   validationData?: Points;
+  /**
+   * The divergence rule, as MultiTaskModel.fit's (src/train/divergence.ts): training
+   * stops when a batch's loss exceeds `factor` (default 1e4) times the larger of 1
+   * and the loss of the run's first step; false turns it off.
+   */
+  divergence?: DivergenceOptions | boolean;
   /** Called after every epoch (0-based); return false to stop. */
   onEpochEnd?: (epoch: number, logs: AutoEncoderEpochLogs) => void | boolean;
 }
@@ -91,8 +101,8 @@ export interface AutoEncoderHistory {
 }
 
 const KEYS = ['inputSize', 'encoderUnits', 'decoderUnits', 'activation', 'codeActivation', 'outputActivation', 'kernelInitializer', 'seed'] as const;
-const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'weightDecay', 'globalClipNorm', 'validationData', 'onEpochEnd'] as const;
-const TRAIN_KEYS = ['learningRate', 'weightDecay', 'globalClipNorm'] as const;
+const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'weightDecay', 'globalClipNorm', 'validationData', 'onEpochEnd', 'divergence'] as const;
+const TRAIN_KEYS = ['learningRate', 'weightDecay', 'globalClipNorm', 'divergence'] as const;
 /** Rows per forward pass at inference, bounding the activation buffers. */
 const CHUNK = 4096;
 
@@ -100,6 +110,7 @@ interface StepConfig {
   learningRate: number;
   weightDecay: number;
   globalClipNorm: number | undefined;
+  divergenceFactor: number;
 }
 
 export class AutoEncoder {
@@ -177,6 +188,7 @@ export class AutoEncoder {
       const kern = runtime(where).kernels;
       this.#ensureOptimizers(step);
       this.#lastGoodStep = -1;
+      this.#divergence = new DivergenceGuard(['reconstruction'], step.divergenceFactor);
       this.encoder.ensureCapacity(batch);
       this.decoder.ensureCapacity(batch);
       const order = ws.floats(n), xb = ws.floats(batch * d), grad = ws.floats(batch * d);
@@ -212,7 +224,7 @@ export class AutoEncoder {
   }
 
   /** One optimizer step on `points` as one batch; returns its loss before the step. */
-  trainOnBatch(points: Points, options?: { learningRate?: number; weightDecay?: number; globalClipNorm?: number }): number {
+  trainOnBatch(points: Points, options?: { learningRate?: number; weightDecay?: number; globalClipNorm?: number; divergence?: DivergenceOptions | boolean }): number {
     const where = 'AutoEncoder.trainOnBatch';
     this.#check(where);
     const opts = checkOptionsObject(where, options);
@@ -223,6 +235,8 @@ export class AutoEncoder {
       const x = stagePoints(ws, where, points, this.inputSize);
       this.#ensureOptimizers(step);
       this.#lastGoodStep = -1;
+      // Successive trainOnBatch calls are one run (its first batch is the reference) until a fit or another factor.
+      if (this.#divergence?.factor !== step.divergenceFactor) this.#divergence = new DivergenceGuard(['reconstruction'], step.divergenceFactor);
       const grad = ws.floats(x.rows * this.inputSize);
       return this.#trainStep(x.ptr, x.rows, grad, step);
     } finally {
@@ -248,14 +262,18 @@ export class AutoEncoder {
     }
   }
 
-  /** The codes of `points`, a rows × codeSize Matrix (dispose it). */
-  encode(points: Points): Matrix {
-    return this.#infer('AutoEncoder.encode', points, this.codeSize, (ptr, rows) => this.encoder.forwardPtr(ptr, rows, false));
+  /** The codes of `points`: rows × codeSize, as { data: Float32Array, rows, cols }, or a Matrix to dispose with { as: 'matrix' }. */
+  encode(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  encode(points: Points, options: { as: 'matrix' }): Matrix;
+  encode(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
+    return this.#infer('AutoEncoder.encode', points, options, this.codeSize, (ptr, rows) => this.encoder.forwardPtr(ptr, rows, false));
   }
 
-  /** The reconstructions of `points`, a rows × inputSize Matrix (dispose it). */
-  reconstruct(points: Points): Matrix {
-    return this.#infer('AutoEncoder.reconstruct', points, this.inputSize, (ptr, rows) =>
+  /** The reconstructions of `points`: rows × inputSize, as { data: Float32Array, rows, cols }, or a Matrix with { as: 'matrix' }. */
+  reconstruct(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  reconstruct(points: Points, options: { as: 'matrix' }): Matrix;
+  reconstruct(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
+    return this.#infer('AutoEncoder.reconstruct', points, options, this.inputSize, (ptr, rows) =>
       this.decoder.forwardPtr(this.encoder.forwardPtr(ptr, rows, false), rows, false));
   }
 
@@ -292,7 +310,11 @@ export class AutoEncoder {
     return this.#steps;
   }
 
-  /** Frees the networks and the optimizer state. Twice is harmless; any other use afterwards throws. */
+  /**
+   * Frees the networks and the optimizer state now. Twice is harmless; any other
+   * use afterwards throws. An autoencoder never disposed gives its memory back
+   * once it is garbage collected.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.encoder.dispose();
@@ -300,6 +322,11 @@ export class AutoEncoder {
     if (this.#optimizers !== null) for (const o of this.#optimizers) o.dispose();
     this.#optimizers = null;
     this.#disposed = true;
+  }
+
+  /** dispose(), for `using ae = new AutoEncoder(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #check(where: string): void {
@@ -343,12 +370,13 @@ export class AutoEncoder {
         const p = net.parameters;
         if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps, 'the gradient');
       }
+      this.#lossOfStep[0] = loss;
+      this.#divergence?.check(this.#lossOfStep, null, this.#steps);
     } catch (err) {
       if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
       const kept = this.#lastGoodStep;
       this.#restoreLastGood();
-      throw new TrainingDivergedError(err.task, err.step, err.what,
-        `The autoencoder is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+      throw err.withConsequence(`The autoencoder is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
     }
     const nets = [this.encoder, this.decoder] as const;
     nets.forEach((net, i) => {
@@ -366,6 +394,10 @@ export class AutoEncoder {
     this.#steps++;
     return loss;
   }
+
+  /** The divergence rule of the current run (a fit, or successive trainOnBatch calls). */
+  #divergence: DivergenceGuard | null = null;
+  readonly #lossOfStep = new Float64Array(1);
 
   /** Both networks' weights before the last update of this fit (see #trainStep); step −1: none. */
   readonly #lastGood: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
@@ -399,19 +431,19 @@ export class AutoEncoder {
     return total / x.rows;
   }
 
-  #infer(where: string, points: Points, cols: number, run: (ptr: number, rows: number) => number): Matrix {
+  #infer(where: string, points: Points, options: unknown, cols: number, run: (ptr: number, rows: number) => number): RowMajorArray | Matrix {
     this.#check(where);
+    const as = resultKind(where, options);
     const ws = new Workspace(where);
     try {
       const x = stagePoints(ws, where, points, this.inputSize);
-      const out = Matrix.zeros(x.rows, cols);
+      const out = new Float32Array(x.rows * cols);
       for (let start = 0; start < x.rows; start += CHUNK) {
         const rows = Math.min(CHUNK, x.rows - start);
         const y = run(x.ptr + start * this.inputSize * 4, rows);
-        const heap = heapF32();
-        heap.copyWithin((out.ptr >>> 2) + start * cols, y >>> 2, (y >>> 2) + rows * cols);
+        out.set(heapF32().subarray(y >>> 2, (y >>> 2) + rows * cols), start * cols);
       }
-      return out;
+      return shapeResult(as, out, x.rows, cols);
     } finally {
       ws.free();
     }
@@ -449,5 +481,5 @@ function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
     : numberOption(where, 'globalClipNorm', opts.globalClipNorm, 1, (v) => v > 0, 'a finite number > 0');
-  return { learningRate, weightDecay, globalClipNorm };
+  return { learningRate, weightDecay, globalClipNorm, divergenceFactor: divergenceFactor(where, opts.divergence) };
 }

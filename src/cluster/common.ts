@@ -4,6 +4,8 @@
 //
 // The models keep their fitted state in JS typed arrays and hold no WASM memory
 // between calls (only the AutoEncoder, which owns networks, needs dispose()).
+// Their results (labels, distances, probabilities, scores, codes) come back as
+// plain typed arrays too, unless a Matrix is asked for ({ as: 'matrix' }).
 
 import { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
@@ -25,6 +27,35 @@ export interface FlatPoints {
   readonly data: Float32Array | Float64Array | readonly number[];
   readonly rows: number;
   readonly cols: number;
+}
+
+/**
+ * A rows × cols result, row-major, in a plain typed array: JS memory, nothing to
+ * dispose. It is also valid Points, so it can be fed to another model.
+ */
+export interface RowMajorArray<T extends Float32Array | Float64Array = Float32Array> {
+  readonly data: T;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** How a rows × cols result comes back: a RowMajorArray (default), or a Matrix in WASM memory that the caller disposes. */
+export interface ResultOptions {
+  as?: 'array' | 'matrix';
+}
+
+/** Reads ResultOptions (checked before any work is done). */
+export function resultKind(where: string, options: unknown): 'array' | 'matrix' {
+  if (options === undefined) return 'array';
+  const o = checkOptionsObject(where, options);
+  checkKeys(where, o, ['as']);
+  if (o.as === undefined || o.as === 'array' || o.as === 'matrix') return o.as ?? 'array';
+  throw new ArgumentError(`${where}: as must be 'array' or 'matrix', got ${show(o.as)}`);
+}
+
+/** A rows × cols result as the caller asked for it (see ResultOptions). */
+export function shapeResult<T extends Float32Array | Float64Array>(as: 'array' | 'matrix', data: T, rows: number, cols: number): RowMajorArray<T> | Matrix {
+  return as === 'matrix' ? Matrix.from(data, rows, cols) : { data, rows, cols };
 }
 
 /** A copy of validated points in WASM memory (owned by a Workspace). */

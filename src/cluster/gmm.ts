@@ -34,7 +34,7 @@
 // and score are Σ w_i log p(x_i) / Σ w_i, the start's weights are nk / Σ w, and
 // the k-means and k-means++ starts draw and average with the weights.
 
-import { Matrix } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
@@ -44,8 +44,8 @@ import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
 import {
   RngState, Workspace, checkParams, intOption, integerParam, notFitted, numberParam,
-  readF64, readI32, requireRows, sampleWeightOption, seedOption, stagePoints, stageWeights, writeF64,
-  type FlatPoints, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
+  readF64, readI32, requireRows, resultKind, sampleWeightOption, seedOption, shapeResult, stagePoints, stageWeights, writeF64,
+  type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import { LloydState, checkRows, checkSpread, columnStats, shiftRows } from './lloyd.js';
 
@@ -418,11 +418,17 @@ export class GaussianMixture {
     });
   }
 
-  /** Each row's posterior probability of every component, a rows × nComponents Matrix (dispose it). */
-  predictProba(points: Points): Matrix {
+  /**
+   * Each row's posterior probability of every component: rows × nComponents, as
+   * { data: Float64Array, rows, cols }, or a (float32) Matrix to dispose with { as: 'matrix' }.
+   */
+  predictProba(points: Points, options?: { as?: 'array' }): RowMajorArray<Float64Array>;
+  predictProba(points: Points, options: { as: 'matrix' }): Matrix;
+  predictProba(points: Points, options?: ResultOptions): RowMajorArray<Float64Array> | Matrix {
+    const as = resultKind('GaussianMixture.predictProba', options);
     return this.#eStep('GaussianMixture.predictProba', points, true, (x, resp) => {
-      // A copy first: allocating the Matrix may grow memory and detach a view.
-      return Matrix.from(readF64(resp, x.rows * this.nComponents), x.rows, this.nComponents);
+      // A copy first: allocating a Matrix may grow memory and detach a view.
+      return shapeResult(as, readF64(resp, x.rows * this.nComponents), x.rows, this.nComponents);
     });
   }
 

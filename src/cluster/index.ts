@@ -10,4 +10,4 @@ export type {
 } from './gmm.js';
 export { AutoEncoder } from './autoencoder.js';
 export type { AutoEncoderOptions, AutoEncoderFitOptions, AutoEncoderHistory, AutoEncoderEpochLogs } from './autoencoder.js';
-export type { Points, FlatPoints, SampleWeight, SampleWeightOptions } from './common.js';
+export type { Points, FlatPoints, RowMajorArray, ResultOptions, SampleWeight, SampleWeightOptions } from './common.js';

@@ -34,7 +34,7 @@
 //    distinct rows. Both are seeded (`seed`); a fit is reproducible bit for bit
 //    in every runtime.
 
-import { Matrix } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
@@ -44,8 +44,8 @@ import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../nn/validate.js';
 import {
   RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
-  sampleWeightOption, stagePoints, stageWeights, writeF32,
-  type ParamTable, type Points, type SampleWeightOptions, type Staged, type StagedWeights,
+  resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF32,
+  type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import {
   LloydState, checkInit, checkK, checkSpread, columnStats, shiftRows, sideBySide, type InitChoice, type KMeansInit, type LloydRun,
@@ -171,10 +171,15 @@ export abstract class BaseKMeans {
     return assignPoints(`${this.#name}.predict`, points, centers, shift, this.k, (_ws, x, st) => readI32(st.labels, x.rows));
   }
 
-  /** Euclidean distances from each row to every centre, as a rows × k Matrix (dispose it). */
-  transform(points: Points): Matrix {
+  /**
+   * Euclidean distances from each row to every centre: rows × k, as
+   * { data: Float32Array, rows, cols }, or a Matrix to dispose with { as: 'matrix' }.
+   */
+  transform(points: Points, options?: { as?: 'array' }): RowMajorArray;
+  transform(points: Points, options: { as: 'matrix' }): Matrix;
+  transform(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
     const { centers, shift } = this.#fitted(`${this.#name}.transform`);
-    return transformPoints(`${this.#name}.transform`, points, centers, shift, this.k);
+    return transformPoints(`${this.#name}.transform`, points, options, centers, shift, this.k);
   }
 
   /**
@@ -384,14 +389,17 @@ function assignPoints<T>(
   }
 }
 
-/** Distances to every centre as a rows × k Matrix. */
-function transformPoints(where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number): Matrix {
+/** Distances to every centre, rows × k (see ResultOptions). */
+function transformPoints(
+  where: string, points: Points, options: unknown, centers: Float32Array, shift: Float64Array, k: number,
+): RowMajorArray | Matrix {
+  const as = resultKind(where, options);
   const ws = new Workspace(where);
   try {
     const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, shift, k);
-    const out = Matrix.zeros(x.rows, k);
-    kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out.ptr, scratch);
-    return out;
+    const out = ws.floats(x.rows * k);
+    kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out, scratch);
+    return shapeResult(as, readF32(out, x.rows * k), x.rows, k);
   } finally {
     ws.free();
   }

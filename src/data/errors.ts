@@ -3,6 +3,7 @@
 // where the problem is as properties, besides naming it in the message.
 
 import { ArgumentError } from '../runtime/errors.js';
+import { show } from '../runtime/validate.js';
 
 /** Malformed CSV text: an unterminated quote, a row with the wrong number of fields… */
 export class CsvError extends ArgumentError {
@@ -70,4 +71,32 @@ export class UnknownCategoryError extends DataError {
     super(message, location);
     this.known = known;
   }
+}
+
+/**
+ * A numeric value further from the data a model was trained on than the caller
+ * allows (predict's `maxDeviation`), counted in standard deviations of the
+ * column's training statistics: a row the model knows nothing about.
+ */
+export class OutOfRangeError extends DataError {
+  /** How many standard deviations the value is from the column's training mean (signed). */
+  readonly deviations: number;
+  /** The maxDeviation it was checked against. */
+  readonly limit: number;
+  constructor(where: string, place: string, column: { name: string; mean: number; std: number }, x: number, deviations: number, limit: number, location: DataErrorLocation) {
+    super(`${where}: column ${show(column.name)}, ${place}: the value ${x} is ${Math.abs(deviations).toPrecision(3)} standard deviations ` +
+      `from the training mean ${column.mean.toPrecision(6)} (std ${column.std.toPrecision(3)}), beyond maxDeviation ${limit}: ` +
+      'too far outside the data the model was trained on for its prediction to mean anything', location);
+    this.deviations = deviations;
+    this.limit = limit;
+  }
+}
+
+/** Reads predict's `maxDeviation` option: a number > 0 (Infinity: no limit); undefined: no limit. */
+export function checkMaxDeviation(where: string, value: unknown): number {
+  if (value === undefined) return Infinity;
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new ArgumentError(`${where}: maxDeviation must be a number of standard deviations > 0, got ${show(value)}`);
+  }
+  return value;
 }

@@ -11,7 +11,7 @@ export { Preprocessor } from './preprocessor.js';
 export type {
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
 } from './preprocessor.js';
-export { CsvError, DataError, UnknownCategoryError, UnknownClassError } from './errors.js';
+export { CsvError, DataError, UnknownCategoryError, UnknownClassError, OutOfRangeError } from './errors.js';
 export type { DataErrorLocation } from './errors.js';
 export type {
   FeatureType, TargetType, NumericImputation, UnknownCategory,

@@ -29,9 +29,9 @@
 // Preprocessor.fromJSON(json) checks it and rebuilds the same Preprocessor.
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { show } from '../runtime/validate.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Dataset, datasetInternals } from './dataset.js';
-import { DataError, UnknownCategoryError } from './errors.js';
+import { DataError, OutOfRangeError, UnknownCategoryError, checkMaxDeviation } from './errors.js';
 import type { NumericImputation, UnknownCategory } from './spec.js';
 import { INVALID, listNames, sortLabels, toCategory, toNumber } from './values.js';
 
@@ -221,10 +221,15 @@ export class Preprocessor {
   /**
    * Encodes a Dataset with the fitted feature columns, or an array of plain
    * objects holding them (as `model.predict(rows)` gets: other keys are ignored;
-   * a missing key is an error, null/undefined/'' a missing value).
+   * a missing key is an error, null/undefined/'' a missing value). With
+   * `maxDeviation`, a numeric value more than that many standard deviations from
+   * its column's fitted mean is an OutOfRangeError naming the column and row.
    */
-  transform(data: Dataset | readonly RawRow[]): TransformResult {
+  transform(data: Dataset | readonly RawRow[], options?: { maxDeviation?: number }): TransformResult {
     const where = 'Preprocessor.transform';
+    const opts = checkOptionsObject(where, options);
+    checkKeys(where, opts, ['maxDeviation']);
+    const maxDeviation = checkMaxDeviation(where, opts.maxDeviation);
     const width = this.#featureNames.length;
     if (data instanceof Dataset) {
       const p = datasetInternals(data);
@@ -239,7 +244,7 @@ export class Preprocessor {
           throw new ArgumentError(`${where}: feature ${JSON.stringify(c.name)} is ${col.spec.type} in the Dataset but was fitted as ${c.type}`);
         }
         for (let r = 0; r < p.rows; r++) {
-          this.#encode(where, k, col.values[r]!, out, r * width, () => ({ place: locate(r), rowIndex: r, line: p.lines?.[r] }));
+          this.#encode(where, k, col.values[r]!, out, r * width, maxDeviation, () => ({ place: locate(r), rowIndex: r, line: p.lines?.[r] }));
         }
       });
       return { features: out, rows: p.rows };
@@ -265,7 +270,7 @@ export class Preprocessor {
             `${where}: column ${JSON.stringify(c.name)}, rows[${r}]: expected ${c.type === 'numeric' ? 'a number' : 'a string, number or boolean'}, got ${show(raw)}`,
             { column: c.name, rowIndex: r, value: typeof raw === 'string' ? raw : show(raw) });
         }
-        this.#encode(where, k, v, out, r * width, () => ({ place: `rows[${r}]`, rowIndex: r, line: undefined }));
+        this.#encode(where, k, v, out, r * width, maxDeviation, () => ({ place: `rows[${r}]`, rowIndex: r, line: undefined }));
       });
     });
     return { features: out, rows: rows.length };
@@ -283,7 +288,7 @@ export class Preprocessor {
 
   /** Writes column k's features of one row at out[base + offset…]. `v`: number (NaN = missing) or category (null = missing). */
   #encode(
-    where: string, k: number, v: number | string | null, out: Float32Array, base: number,
+    where: string, k: number, v: number | string | null, out: Float32Array, base: number, maxDeviation: number,
     place: () => { place: string; rowIndex: number; line: number | undefined },
   ): void {
     const c = this.#columns[k]!;
@@ -292,10 +297,12 @@ export class Preprocessor {
       const x = v as number;
       const missing = Number.isNaN(x);
       const z = ((missing ? c.fill : x) - c.mean) / c.std;
-      if (!Number.isFinite(Math.fround(z))) {
+      const beyondFloat32 = !Number.isFinite(Math.fround(z));
+      if (beyondFloat32 || (!missing && Math.abs(z) > maxDeviation)) {
         const at = place();
         const loc: { column: string; rowIndex: number; value: string; line?: number } = { column: c.name, rowIndex: at.rowIndex, value: String(missing ? c.fill : x) };
         if (at.line !== undefined) loc.line = at.line;
+        if (!beyondFloat32) throw new OutOfRangeError(where, at.place, c, x, z, maxDeviation, loc);
         throw new DataError(
           `${where}: column ${JSON.stringify(c.name)}, ${at.place}: ${missing ? `the fill value ${c.fill} of a missing value` : `the value ${x}`} is ` +
           `${Number.isFinite(z) ? `${z.toExponential(2)} standard deviations` : 'too far'} from the fitted mean ${c.mean} (std ${c.std}): ` +

@@ -14,6 +14,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { heapF32, runtime } from '../runtime/module.js';
+import { Holding } from '../runtime/holdings.js';
 import type { DenseOp, Mlp, ModelLayout } from './layout.js';
 
 /** Rows per forward pass, as MultiTaskModel.predict. */
@@ -23,8 +24,7 @@ export class Predictor {
   readonly #layout: ModelLayout;
   /** The parameter block (bytes); its layout is the file's. */
   readonly #params: number;
-  /** Index lists and cross-stitch α, allocated once. */
-  readonly #fixed: number[] = [];
+  // Index lists and cross-stitch α, allocated once.
   #idxTask: number[] = [];
   #idxAll = 0;
   #alpha: number[] = [];
@@ -41,18 +41,18 @@ export class Predictor {
   #cols: number[][] = [];
   #headIn: number[] = [];
   #tables: number[] = [];
+  /** Every block above: the weights, the fixed tables and the per-batch buffers. */
+  readonly #memory = new Holding('InferenceModel');
 
   constructor(layout: ModelLayout, weights: Float32Array) {
     this.#layout = layout;
-    const { allocator } = runtime('loadModel');
-    this.#params = allocator.alloc(Math.max(weights.length, 4) * 4);
+    this.#params = this.#memory.alloc(this, Math.max(weights.length, 4) * 4);
     heapF32().set(weights, this.#params >>> 2);
     const a = layout.arch;
     const T = layout.tasks.length;
     const ints = (values: number[]): number => {
-      const p = allocator.alloc(Math.max(values.length, 1) * 4);
+      const p = this.#memory.alloc(this, Math.max(values.length, 1) * 4);
       new Int32Array(runtime('loadModel').memory.buffer, p, values.length).set(values);
-      this.#fixed.push(p);
       return p;
     };
     const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
@@ -65,8 +65,7 @@ export class Predictor {
     } else if (a.type === 'crossStitch') {
       // α_l = α⁰ + offset, rounded to f32 (as CrossStitch.sharedForward computes it).
       this.#alpha = a.levels.map((lv) => {
-        const p = allocator.alloc(T * T * 4);
-        this.#fixed.push(p);
+        const p = this.#memory.alloc(this, T * T * 4);
         const heap = heapF32(), off = (this.#params >>> 2) + lv.alpha;
         for (let i = 0; i < T * T; i++) heap[(p >>> 2) + i] = a.alpha0[i]! + heap[off + i]!;
         return p;
@@ -94,8 +93,7 @@ export class Predictor {
   }
 
   dispose(): void {
-    const { allocator } = runtime('dispose');
-    for (const p of [...this.#buffers, ...this.#fixed, this.#params]) allocator.free(p);
+    this.#memory.release();
     this.#buffers = [];
   }
 
@@ -198,11 +196,10 @@ export class Predictor {
 
   #ensure(rows: number): void {
     if (rows <= this.#capacity) return;
-    const { allocator } = runtime('predict');
-    for (const p of this.#buffers) allocator.free(p);
+    for (const p of this.#buffers) this.#memory.free(p);
     this.#buffers = [];
     const f = (floats: number): number => {
-      const p = allocator.alloc(Math.max(floats, 1) * 4);
+      const p = this.#memory.alloc(this, Math.max(floats, 1) * 4);
       this.#buffers.push(p);
       return p;
     };

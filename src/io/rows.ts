@@ -7,8 +7,8 @@
 // unseen category is an UnknownCategoryError, or `_other` where declared).
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { show } from '../runtime/validate.js';
-import { DataError, UnknownCategoryError } from '../data/errors.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { DataError, OutOfRangeError, UnknownCategoryError, checkMaxDeviation } from '../data/errors.js';
 import { INVALID, listNames, toCategory, toNumber } from '../data/values.js';
 import { ModelFormatError } from './format.js';
 
@@ -57,8 +57,11 @@ export class RowEncoder {
     this.width = width;
   }
 
-  /** Encodes row objects (other keys ignored; a missing key is a DataError, null/undefined/'' a missing value). */
-  encode(rows: readonly unknown[]): Float32Array {
+  /**
+   * Encodes row objects (other keys ignored; a missing key is a DataError, null/undefined/'' a missing value);
+   * a numeric value more than `maxDeviation` standard deviations from its column's mean is an OutOfRangeError.
+   */
+  encode(rows: readonly unknown[], maxDeviation = Infinity): Float32Array {
     const width = this.width;
     const out = new Float32Array(rows.length * width);
     rows.forEach((row, r) => {
@@ -79,6 +82,9 @@ export class RowEncoder {
           const missing = Number.isNaN(v);
           const x = missing ? c.fill : (v as number);
           const z = (x - c.mean) / c.std;
+          if (!missing && Math.abs(z) > maxDeviation && Number.isFinite(Math.fround(z))) {
+            throw new OutOfRangeError(where, `rows[${r}]`, c, x, z, maxDeviation, { column: c.name, rowIndex: r, value: String(x) });
+          }
           // As Preprocessor.transform: an encoded value beyond float32 is refused, not computed with as ±Infinity.
           if (!Number.isFinite(Math.fround(z))) {
             throw new DataError(
@@ -126,4 +132,26 @@ export function featureRows(x: unknown, width: number): { features: Float32Array
     row.forEach((v: unknown, j) => { check(v, i, j); out[i * width + j] = v as number; });
   });
   return { features: out, rows: x.length };
+}
+
+/** predict's options. */
+export interface PredictOptions {
+  /**
+   * Refuse (OutOfRangeError, naming the column and row) a row with a numeric value
+   * more than this many standard deviations from its column's training mean: the
+   * model knows nothing there. Models built from a Dataset only (their
+   * preprocessing keeps each column's mean and standard deviation). Default: no limit.
+   */
+  maxDeviation?: number;
+}
+
+/** Reads predict's options; returns maxDeviation (Infinity: no limit). */
+export function predictOptions(where: string, options: unknown, hasStatistics: boolean): number {
+  const opts = checkOptionsObject(where, options);
+  checkKeys(where, opts, ['maxDeviation']);
+  const limit = checkMaxDeviation(where, opts.maxDeviation);
+  if (limit !== Infinity && !hasStatistics) {
+    throw new ArgumentError(`${where}: maxDeviation needs a model built from a Dataset (its preprocessing keeps each numeric column's mean and standard deviation); this one was built from arrays`);
+  }
+  return limit;
 }

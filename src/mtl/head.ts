@@ -4,6 +4,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { runtime } from '../runtime/module.js';
+import { Holding } from '../runtime/holdings.js';
 import { Dense, Sequential, type LayerContext } from '../nn/layers.js';
 import type { TaskSpec } from './tasks.js';
 
@@ -15,6 +16,7 @@ export class TaskHead {
   readonly net: Sequential;
   #out = 0;
   #probs = 0;
+  readonly #memory = new Holding('TaskHead');
 
   constructor(spec: TaskSpec, width: number, inputWidth: number, ctx: LayerContext) {
     this.spec = spec;
@@ -28,9 +30,8 @@ export class TaskHead {
 
   allocate(maxRows: number): void {
     this.net.allocate(maxRows);
-    const { allocator } = runtime('TaskHead');
-    if (this.#probs !== 0) allocator.free(this.#probs);
-    this.#probs = allocator.alloc(maxRows * this.width * 4);
+    this.#memory.free(this.#probs);
+    this.#probs = this.#memory.alloc(this, maxRows * this.width * 4);
   }
 
   forward(x: number, rows: number, training: boolean): number {
@@ -87,7 +88,7 @@ export class TaskHead {
 
   dispose(): void {
     this.net.dispose();
-    if (this.#probs !== 0) runtime('TaskHead').allocator.free(this.#probs);
+    this.#memory.release();
     this.#probs = 0;
   }
 }

@@ -5,6 +5,7 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createLoss, type Loss } from '../nn/loss.js';
@@ -20,6 +21,7 @@ import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
 import { KMeans } from '../cluster/index.js';
+import type { DivergenceGuard } from '../train/divergence.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -118,6 +120,8 @@ export class MultiTaskModelCore {
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
   #step = 0;
   #disposed = false;
+  /** The per-batch buffers and class weights (the parameters, layers, optimizer and RNGs hold their own). */
+  readonly #memory: Holding = new Holding('MultiTaskModel');
   // Per-step scratch (allocated once).
   readonly #stepLosses: Float64Array;
   /** The batch's losses after the update (needs.lossesAfterUpdate). */
@@ -337,12 +341,11 @@ export class MultiTaskModelCore {
   ensureCapacity(rows: number): void {
     this.check();
     if (rows <= this.#capacity) return;
-    const { allocator } = runtime('MultiTaskModel');
     const b = this.#buf;
-    const free = (p: number) => { if (p !== 0) allocator.free(p); };
+    const free = (p: number) => this.#memory.free(p);
     [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined].forEach(free);
     const T = this.specs.length;
-    const alloc = (floats: number) => allocator.alloc(Math.max(floats, 1) * 4);
+    const alloc = (floats: number) => this.#memory.alloc(this, Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
     this.#buf = {
       x: alloc(rows * this.schema.featureCount),
@@ -408,8 +411,8 @@ export class MultiTaskModelCore {
 
   /** Per-class loss weights from the task specs ('balanced' from the training label counts). */
   setClassWeights(data: ResidentData): void {
-    const { allocator } = runtime('MultiTaskModel');
-    for (const p of this.#classWeights) if (p !== 0) allocator.free(p);
+    for (const p of this.#classWeights) this.#memory.free(p);
+    this.#classWeights = [];
     this.#classWeights = this.specs.map((s, t) => {
       const cw = s.classWeights;
       if (cw === undefined) return 0;
@@ -434,7 +437,7 @@ export class MultiTaskModelCore {
         if (cw.length !== n) throw new ArgumentError(`task "${s.name}": classWeights needs ${n} weights, got ${cw.length}`);
         w = cw;
       }
-      const p = allocator.alloc(n * 4);
+      const p = this.#memory.alloc(this, n * 4);
       heapF32().set(w, p >>> 2);
       return p;
     });
@@ -490,20 +493,20 @@ export class MultiTaskModelCore {
   /**
    * One optimizer step on the batch in the buffers. Returns the per-task losses
    * (an internal array, valid until the next call). Throws TrainingDivergedError
-   * (weights unchanged) if a loss or the gradient is not finite.
+   * (weights unchanged) if a loss or the gradient is not finite, or a loss breaks
+   * the run's divergence rule (beginTraining).
    */
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
     let losses: Float64Array;
     try {
       losses = this.computeGradients(rows, learningRate, epoch);
     } catch (err) {
-      // The weights of this step give a non-finite loss or gradient: put back the
-      // previous step's, the last whose loss and update were finite.
+      // The weights of this step give a non-finite or exploded loss, or a non-finite
+      // gradient: put back the previous step's, the last whose loss and update were good.
       if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
       const kept = this.#lastGoodStep;
       this.#restoreLastGood();
-      throw new TrainingDivergedError(err.task, err.step, err.what,
-        `The model is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+      throw err.withConsequence(`The model is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
     }
     // The last good weights: finite loss and gradient. Kept until the next step's loss is known.
     const p = this.parameters;
@@ -531,9 +534,13 @@ export class MultiTaskModelCore {
   #lastGood: Float32Array | null = null;
   #lastGoodStep = -1;
 
+  /** The divergence rule of the current training run (src/train/divergence.ts), if any. */
+  #divergence: DivergenceGuard | null = null;
+
   /** Starts a training run: a divergence will not go back past this point. */
-  beginTraining(): void {
+  beginTraining(divergence: DivergenceGuard | null = null): void {
     this.#lastGoodStep = -1;
+    this.#divergence = divergence;
   }
 
   #restoreLastGood(): void {
@@ -575,6 +582,8 @@ export class MultiTaskModelCore {
       this.#batchLabeled[t] = this.#labeledCount(t, rows);
       this.#active[t] = this.#batchLabeled[t]! > 0 ? 1 : 0;
     }
+    // An exploded loss stops the run before a weighting strategy or the backward pass computes with it.
+    this.#divergence?.check(losses, this.#active, this.#step);
     const strategy = this.weighting;
     const out = this.#weightsOut;
     const measure = this.affinity !== null && this.affinity.due(this.#step);
@@ -855,10 +864,7 @@ export class MultiTaskModelCore {
 
   dispose(): void {
     if (this.#disposed) return;
-    const { allocator } = runtime('MultiTaskModel.dispose');
-    const b = this.#buf;
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined, ...this.#classWeights]
-      .forEach((p) => { if (p !== 0) allocator.free(p); });
+    this.#memory.release();
     this.weighting.dispose();
     this.architecture.dispose();
     for (const h of this.heads) h.dispose();

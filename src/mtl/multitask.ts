@@ -4,14 +4,16 @@
 import { Matrix } from '../matrix.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
+import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { predictOptions, type PredictOptions } from '../io/rows.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
 import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
@@ -390,12 +392,16 @@ export class MultiTaskModel {
 
   /**
    * Predictions per task for raw rows (objects with the feature columns, when the
-   * model was built from a Dataset), a Dataset, or feature arrays.
+   * model was built from a Dataset), a Dataset, or feature arrays. A prediction
+   * that is not finite is a NonFinitePredictionError naming the task and row. With
+   * `maxDeviation` (a model built from a Dataset), a numeric value more than that
+   * many standard deviations from its column's training mean is refused first,
+   * with an OutOfRangeError naming the column and row.
    */
-  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows): Record<string, TaskPrediction> {
+  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows, options?: PredictOptions): Record<string, TaskPrediction> {
     const core = this.#core;
     core.check();
-    const { features, rows } = this.#features(input, 'predict');
+    const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
     const out: Record<string, TaskPrediction> = {};
     const perTask = core.heads.map((h) => new Float32Array(rows * h.width));
     const { allocator } = runtime('predict');
@@ -425,10 +431,13 @@ export class MultiTaskModel {
       const v = perTask[t]!;
       const names = this.#classNames.get(s.name);
       const width = core.heads[t]!.width;
+      if (s.kind === 'regression') {
+        const st = this.#targetStats.get(s.name);
+        if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
+      }
+      checkFinitePredictions('predict', s.name, v, width);
       switch (s.kind) {
         case 'regression': {
-          const st = this.#targetStats.get(s.name);
-          if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
           setOwn(out, s.name, { kind: 'regression', values: v });
           break;
         }
@@ -466,6 +475,7 @@ export class MultiTaskModel {
             errors[i] = e / width;
             values.push(row);
           }
+          checkFinitePredictions('predict', s.name, errors, 1);
           setOwn(out, s.name, { kind: 'reconstruction', values, errors });
           break;
         }
@@ -571,9 +581,19 @@ export class MultiTaskModel {
     return names;
   }
 
-  /** Returns the WASM memory. Disposing twice is harmless; any use afterwards throws. */
+  /**
+   * Returns the model's WASM memory now (its parameters, optimizer state and batch
+   * buffers: about 100 KB for a small model, far more for a large one). Disposing
+   * twice is harmless; any use afterwards throws. A model never disposed gives its
+   * memory back once it is garbage collected, whenever that is.
+   */
   dispose(): void {
     this.#core.dispose();
+  }
+
+  /** dispose(), for `using model = new MultiTaskModel(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {
@@ -585,10 +605,10 @@ export class MultiTaskModel {
     return this.#core;
   }
 
-  #features(input: unknown, where: string): { features: Float32Array; rows: number } {
+  #features(input: unknown, where: string, maxDeviation = Infinity): { features: Float32Array; rows: number } {
     if (input instanceof Dataset || (Array.isArray(input) && input.length > 0 && !Array.isArray(input[0]) && typeof input[0] === 'object')) {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
-      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[]);
+      return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
     }
     return featureArray(input, this.#schema.featureCount, where);
   }

@@ -6,6 +6,7 @@
 import { Act, type ActivationName } from '../runtime/abi.js';
 import { runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
+import { Holding } from '../runtime/holdings.js';
 import { checkBoolean, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkInitializer, type InitializerName } from './init.js';
 import type { Parameters, ParameterHandle } from './params.js';
@@ -41,16 +42,12 @@ function activationCode(where: string, value: unknown): ActivationName {
 
 /** Per-layer scratch memory, freed and re-reserved when the batch capacity changes. */
 class Scratch {
-  #ptrs: number[] = [];
+  readonly #memory = new Holding('Layer');
   alloc(floats: number): number {
-    const p = runtime('layer buffers').allocator.alloc(floats * 4);
-    this.#ptrs.push(p);
-    return p;
+    return this.#memory.alloc(this, floats * 4);
   }
   free(): void {
-    const { allocator } = runtime('layer buffers');
-    for (const p of this.#ptrs) allocator.free(p);
-    this.#ptrs = [];
+    this.#memory.release();
   }
 }
 

@@ -3,9 +3,10 @@
 // activation buffers sized to the largest batch seen so far.
 
 import { Matrix } from '../matrix.js';
-import { heapF32, runtime } from '../runtime/module.js';
+import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { Layer, Sequential } from './layers.js';
 import { Parameters } from './params.js';
 import { Rng, RngStream } from './rng.js';
@@ -30,6 +31,8 @@ export class Network {
   #lastRows = 0;
   #inputBuffer = 0;
   #inputRows = 0;
+  /** The copy of the last forward's input (the parameters, layers and RNG hold their own memory). */
+  readonly #memory: Holding = new Holding('Network');
 
   constructor(layers: Layer | readonly Layer[], options: NetworkOptions) {
     const opts = checkOptionsObject('Network', options);
@@ -109,14 +112,20 @@ export class Network {
     this.root.dispose();
     this.parameters.dispose();
     this.#dropoutRng.dispose();
-    if (this.#inputBuffer !== 0) this.#inputBuffer = freePtr(this.#inputBuffer);
+    this.#memory.release();
+    this.#inputBuffer = 0;
     this.#disposed = true;
+  }
+
+  /** dispose(), for `using net = new Network(…)`. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   #ensureInput(rows: number): void {
     if (rows <= this.#inputRows) return;
-    if (this.#inputBuffer !== 0) freePtr(this.#inputBuffer);
-    this.#inputBuffer = allocPtr(rows * this.inputSize * 4);
+    this.#memory.free(this.#inputBuffer);
+    this.#inputBuffer = this.#memory.alloc(this, rows * this.inputSize * 4);
     this.#inputRows = rows;
   }
 
@@ -125,15 +134,6 @@ export class Network {
   }
 }
 
-
-function allocPtr(bytes: number): number {
-  return runtime('Network').allocator.alloc(bytes);
-}
-
-function freePtr(ptr: number): 0 {
-  runtime('Network').allocator.free(ptr);
-  return 0;
-}
 
 function copyOut(ptr: number, rows: number, cols: number): Matrix {
   const m = Matrix.zeros(rows, cols);

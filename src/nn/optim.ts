@@ -39,6 +39,7 @@
 import { ArgumentError, DisposedError, ShapeError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkBoolean, checkKeys, show } from '../runtime/validate.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import type { ParameterBlock } from './types.js';
 
 /** Gradient clipping applied by `step()` (at most one of them, as in Keras). */
@@ -104,6 +105,8 @@ export interface Optimizer {
   step(options?: StepOptions): void;
   /** Frees the state. Twice is harmless; any other use afterwards throws DisposedError. */
   dispose(): void;
+  /** dispose(), for `using opt = createOptimizer(…).attach(…)`. */
+  [disposeSymbol](): void;
 }
 
 const TYPES = ['sgd', 'adam', 'adamw'] as const;
@@ -345,6 +348,7 @@ class BlockOptimizer implements Optimizer {
   #s1: number[] = [];
   #state = 0;
   #stateBytes = 0;
+  readonly #memory: Holding = new Holding('Optimizer');
   // Adam: β₁ᵗ and β₂ᵗ as running f64 products (deterministic, unlike Math.pow).
   #beta1Power = 1;
   #beta2Power = 1;
@@ -386,7 +390,7 @@ class BlockOptimizer implements Optimizer {
     }
     if (slots > 0 && stride > 0) {
       const bytes = slots * stride * 4;
-      this.#state = runtime(where).allocator.alloc(bytes);
+      this.#state = this.#memory.alloc(this, bytes);
       this.#stateBytes = bytes;
       heapF32().fill(0, this.#state >>> 2, (this.#state >>> 2) + slots * stride);
     }
@@ -478,12 +482,16 @@ class BlockOptimizer implements Optimizer {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    if (this.#state !== 0) runtime(`${this.#name()}.dispose`).allocator.free(this.#state);
+    this.#memory.release();
     this.#state = 0;
     this.#stateBytes = 0;
     this.#ranges = null;
     this.#block = null;
     this.#p = []; this.#g = []; this.#s0 = []; this.#s1 = [];
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   /**

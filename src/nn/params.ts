@@ -6,9 +6,10 @@
 import type { ParameterBlock } from './types.js';
 import type { Rng } from './rng.js';
 import { initialize, type InitializerName } from './init.js';
-import { heapF32, runtime } from '../runtime/module.js';
+import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { isF32Finite, show } from '../runtime/validate.js';
+import { Holding } from '../runtime/holdings.js';
 
 export interface ParameterInfo {
   readonly name: string;
@@ -37,6 +38,7 @@ export class Parameters implements ParameterBlock {
   #allocated = false;
   #disposed = false;
   #trainable: Array<readonly [number, number]> = [];
+  readonly #memory: Holding = new Holding('Parameters');
 
   /** Declares a rows × cols tensor. Offsets are 4-float aligned so rows start on a v128 boundary. */
   declare(name: string, rows: number, cols: number, initializer: InitializerName, fanIn = rows, fanOut = cols): ParameterHandle {
@@ -54,13 +56,12 @@ export class Parameters implements ParameterBlock {
   /** Reserves the parameter and gradient blocks, zeroes the gradients, runs the initializers. */
   allocate(rng: Rng): void {
     if (this.#allocated) throw new ArgumentError('the parameters are already allocated');
-    const { allocator } = runtime('Parameters.allocate');
     const bytes = Math.max(this.#size, 4) * 4;
-    this.#params = allocator.alloc(bytes, `${this.#size} parameters`);
+    this.#params = this.#memory.alloc(this, bytes, `${this.#size} parameters`);
     try {
-      this.#grads = allocator.alloc(bytes, `the gradients of ${this.#size} parameters`);
+      this.#grads = this.#memory.alloc(this, bytes, `the gradients of ${this.#size} parameters`);
     } catch (err) {
-      allocator.free(this.#params);
+      this.#memory.release();
       this.#params = 0;
       throw err;
     }
@@ -178,9 +179,7 @@ export class Parameters implements ParameterBlock {
 
   dispose(): void {
     if (this.#disposed || !this.#allocated) { this.#disposed = true; return; }
-    const { allocator } = runtime('Parameters.dispose');
-    allocator.free(this.#params);
-    allocator.free(this.#grads);
+    this.#memory.release();
     this.#disposed = true;
   }
 

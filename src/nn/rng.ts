@@ -4,6 +4,7 @@
 import { runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { checkSeed } from './validate.js';
 
 /**
@@ -44,6 +45,7 @@ export type RngStreamId = (typeof RngStream)[RngStreamName];
 
 export class Rng {
   #state: number;
+  readonly #memory: Holding = new Holding('Rng');
 
   /** `stream` separates independent sequences drawn from one seed (manytask's own: RngStream). */
   constructor(seed: number, stream = 0) {
@@ -52,7 +54,7 @@ export class Rng {
       throw new ArgumentError(`Rng: stream must be an integer from 0 to 4294967295, got ${show(stream)}`);
     }
     const rt = runtime('Rng');
-    this.#state = rt.allocator.alloc(16);
+    this.#state = this.#memory.alloc(this, 16);
     rt.kernels.rngSeed(this.#state, seed >>> 0, stream >>> 0);
   }
 
@@ -84,7 +86,11 @@ export class Rng {
 
   dispose(): void {
     if (this.#state === 0) return;
-    runtime('Rng.dispose').allocator.free(this.#state);
+    this.#memory.release();
     this.#state = 0;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
   }
 }

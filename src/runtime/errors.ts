@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_WASM_TRAP'
   | 'E_DIVERGED'
   | 'E_MODEL_FORMAT'
+  | 'E_NOT_FINITE'
   | 'E_THREAD';
 
 export class ManytaskError extends Error {
@@ -64,24 +65,62 @@ export class WasmTrapError extends ManytaskError {
 }
 
 /**
- * Training stopped because a loss, a gradient or an update became NaN or infinite.
- * `task` names the task ('' at the level of a bare Network and optimizer); `step` is
- * the optimizer step at which it was found. What happened to the weights is said in
- * the message: the trainers (MultiTaskModel.fit, AutoEncoder.fit) put back their last
- * good weights.
+ * Training stopped because a loss, a gradient or an update became NaN or infinite,
+ * or because a loss exploded: rose above the divergence limit of the run (see
+ * src/train/divergence.ts; then `limit` is that limit and `value` the loss).
+ * `task` names the task ('' at the level of a bare Network and optimizer); `step`
+ * is the optimizer step at which it was found. What happened to the weights is
+ * said in the message: the trainers (MultiTaskModel.fit, AutoEncoder.fit) put back
+ * their last good weights.
  */
 export class TrainingDivergedError extends ManytaskError {
   readonly task: string;
   readonly step: number;
-  /** What was not finite: 'the loss', 'the gradient', 'the update', … */
+  /** What diverged: 'the loss', 'the gradient', 'the update', … */
   readonly what: string;
-  constructor(task: string, step: number, what: string, consequence?: string) {
+  /** The exploded loss (NaN when something was not finite). */
+  readonly value: number;
+  /** The divergence limit it rose above (NaN when something was not finite). */
+  readonly limit: number;
+  constructor(task: string, step: number, what: string, consequence?: string, exploded?: { value: number; limit: number; rule: string }) {
     const subject = task === '' ? what : `${what} of task "${task}"`;
-    super('E_DIVERGED', `training diverged at step ${step}: ${subject} is not finite. ` +
+    const problem = exploded === undefined
+      ? 'is not finite'
+      : `is ${exploded.value.toPrecision(3)}, above its divergence limit ${exploded.limit.toPrecision(3)} (${exploded.rule})`;
+    super('E_DIVERGED', `training diverged at step ${step}: ${subject} ${problem}. ` +
       (consequence ?? 'The weights were not updated') + '; lower the learning rate or clip gradients (globalClipNorm).');
     this.task = task;
     this.step = step;
     this.what = what;
+    this.value = exploded?.value ?? NaN;
+    this.limit = exploded?.limit ?? NaN;
+    this.#rule = exploded?.rule ?? '';
+  }
+
+  readonly #rule: string;
+
+  /** The same divergence, saying what the trainer did with the weights. */
+  withConsequence(consequence: string): TrainingDivergedError {
+    const exploded = Number.isNaN(this.limit) ? undefined : { value: this.value, limit: this.limit, rule: this.#rule };
+    return new TrainingDivergedError(this.task, this.step, this.what, consequence, exploded);
+  }
+}
+
+/**
+ * A prediction came out NaN or ±Infinity: a value of the row, or a weight of the
+ * model, is beyond what float32 carries through the network. `task` and `row`
+ * (0-based, in the input) say where; predict returns nothing rather than a
+ * number that means nothing.
+ */
+export class NonFinitePredictionError extends ManytaskError {
+  readonly task: string;
+  readonly row: number;
+  constructor(where: string, task: string, row: number, value: number) {
+    super('E_NOT_FINITE', `${where}: task "${task}", row ${row}: the prediction is ${value}, not a finite number: ` +
+      'a value of the row (far outside the data the model was trained on) or a weight of the model overflows float32 in the network. ' +
+      'predict(rows, { maxDeviation }) refuses rows too far from the training data, naming the column');
+    this.task = task;
+    this.row = row;
   }
 }
 

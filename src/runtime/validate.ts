@@ -1,6 +1,6 @@
 // Checks shared by every public function: they run before any kernel does.
 
-import { ArgumentError, ShapeError } from './errors.js';
+import { ArgumentError, NonFinitePredictionError, ShapeError } from './errors.js';
 
 /** A dimension: a positive safe integer. */
 export function checkDim(where: string, name: string, value: unknown): number {
@@ -70,4 +70,13 @@ export function show(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
   return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'object'}` : typeof value;
+}
+
+/** Throws NonFinitePredictionError at the first value of `values` (rows × width, row-major) that is not finite. */
+export function checkFinitePredictions(where: string, task: string, values: ArrayLike<number>, width: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    // v − v is 0 for a finite number and NaN for NaN and ±Infinity: one test for both.
+    if (v - v !== 0) throw new NonFinitePredictionError(where, task, Math.floor(i / width), v);
+  }
 }

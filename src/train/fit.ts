@@ -11,6 +11,7 @@ import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule
 import { checkSeed } from '../nn/validate.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
+import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from './divergence.js';
 
 export interface EpochLogs {
   epoch: number;
@@ -66,6 +67,8 @@ export interface FitLoopOptions {
   earlyStopping: Required<Omit<EarlyStoppingOptions, 'monitor'>> & { monitor: string } | null;
   /** Yield to the event loop at least this often (ms) so pages and progress displays stay responsive. */
   yieldEveryMs: number;
+  /** The divergence rule's factor (Infinity: off). */
+  divergenceFactor: number;
 }
 
 export interface History {
@@ -81,7 +84,7 @@ export interface History {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
-  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence',
 ] as const;
 
 export interface FitOptions {
@@ -109,6 +112,13 @@ export interface FitOptions {
    */
   labeledOnly?: boolean;
   yieldEveryMs?: number;
+  /**
+   * The divergence rule (src/train/divergence.ts): training stops with
+   * TrainingDivergedError when a task's loss on a batch exceeds `factor` (default
+   * 1e4) times the larger of 1 and its loss at the first step of this fit. `false`
+   * turns it off (non-finite losses, gradients and updates still stop training).
+   */
+  divergence?: DivergenceOptions | boolean;
 }
 
 /** Validates the options that do not depend on the data. */
@@ -155,7 +165,8 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   }
   const yieldEveryMs = o.yieldEveryMs === undefined ? 50 : checkFiniteNumber(where, 'yieldEveryMs', o.yieldEveryMs);
   if (yieldEveryMs < 0) throw new ArgumentError(`${where}: yieldEveryMs must be ≥ 0, got ${yieldEveryMs}`);
-  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, raw: o };
+  const divergence = divergenceFactor(where, o.divergence);
+  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, raw: o };
 }
 
 /** What evaluate reports per task kind (src/train/evaluate.ts), besides 'loss'. */
@@ -231,7 +242,7 @@ export async function fitLoop(
   let reason: History['reason'] = 'epochs';
   let lastYield = now();
   stop.stopTraining = false;
-  core.beginTraining();
+  core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   try {
     opts.callbacks.onTrainBegin?.();
     for (let epoch = 0; epoch < opts.epochs; epoch++) {

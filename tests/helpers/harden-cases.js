@@ -96,7 +96,7 @@ export async function makeFixtures() {
   f.ae = new AutoEncoder({ inputSize: 2, encoderUnits: [1], seed: 1 });
   f.ae.fit(points, { epochs: 1, batchSize: 8 });
   f.ae.fit(points, { epochs: 1, batchSize: 32 });
-  f.ae.encode(points).dispose();
+  f.ae.encode(points);
   f.disposedAe = new AutoEncoder({ inputSize: 2, encoderUnits: [1] });
   f.disposedAe.dispose();
   return f;
@@ -464,6 +464,8 @@ export const CASES = [
     /fit: sampleWeights must be an array or a typed array of weights \(one per row\), got "abc"/, 'ArgumentError "expected 24 weights, got 3" (the string\'s length)'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'freeze a prefix nothing has', (f) => f.model.fit(X, LABELS, { freeze: ['shared', 'trunk'] }), ArgumentError, /no parameter name starts with "trunk"/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'yieldEveryMs −1', (f) => f.model.fit(X, LABELS, { yieldEveryMs: -1 }), ArgumentError, /fit: yieldEveryMs must be ≥ 0, got -1/, 'accepted'],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'divergence { factor: 0.5 }', (f) => f.model.fit(X, LABELS, { divergence: { factor: 0.5 } }), ArgumentError,
+    /fit: divergence\.factor must be a number > 1 \(or Infinity\), got 0\.5/, 'refused as an unknown option (there was no divergence rule)'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'no labels', (f) => f.model.evaluate(X), ArgumentError, /evaluate: no task has a labeled row \(tasks: kind, flag, amount\)/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,
@@ -590,6 +592,8 @@ export const CASES = [
   ['Clustering', 'KMeans#anomalyScores', 'a point 1e30 away', (f) => f.km.anomalyScores([[1e30, 0]]), ArgumentError, /KMeans\.anomalyScores: points row 0 lies .* from the fitted column means/,
     'a score of NaN'],
   ['Clustering', 'KMeans#transform', 'a disposed Matrix', (f) => f.km.transform(f.disposedMatrix), DisposedError, /Matrix was used after dispose/],
+  ['Clustering', 'KMeans#transform', "as 'Matrix' (capitalized)", (f) => f.km.transform(f.points, { as: 'Matrix' }), ArgumentError, /KMeans\.transform: as must be 'array' or 'matrix', got "Matrix"/,
+    'ignored: a Matrix came back (the option did not exist)'],
   ['Clustering', 'MiniBatchKMeans', 'batchSize 0', () => new MiniBatchKMeans({ k: 2, batchSize: 0 }), ArgumentError, /MiniBatchKMeans: batchSize must be an integer ≥ 1, got 0/],
   ['Clustering', 'MiniBatchKMeans', 'reassignmentRatio 2', () => new MiniBatchKMeans({ k: 2, reassignmentRatio: 2 }), ArgumentError, /reassignmentRatio must be a number in \[0, 1\], got 2/],
   ['Clustering', 'MiniBatchKMeans#fit', 'a point 1e30 away', () => new MiniBatchKMeans({ k: 2, seed: 1 }).fit(far), ArgumentError,
@@ -612,6 +616,8 @@ export const CASES = [
     /the covariance of component 0 is not positive definite .* raise regCovar \(now 0\)/],
   ['Clustering', 'GaussianMixture#scoreSamples', 'before fit', () => new GaussianMixture().scoreSamples([[1]]), ArgumentError, /this GaussianMixture is not fitted yet/],
   ['Clustering', 'GaussianMixture#predictProba', '1 column for 2', (f) => f.gm.predictProba([[1]]), ShapeError, /GaussianMixture\.predictProba: points row 0 has 1 values, expected 2/],
+  ['Clustering', 'GaussianMixture#predictProba', 'option asMatrix (typo)', (f) => f.gm.predictProba(f.points, { asMatrix: true }), ArgumentError, /GaussianMixture\.predictProba: unknown option "asMatrix" \(known: as\)/,
+    'ignored: a Matrix came back (the option did not exist)'],
   ['Clustering', 'AutoEncoder', 'no inputSize', () => new AutoEncoder({ encoderUnits: [2] }), ShapeError, /AutoEncoder: inputSize must be a positive integer, got undefined/],
   ['Clustering', 'AutoEncoder', 'encoderUnits []', () => new AutoEncoder({ inputSize: 2, encoderUnits: [] }), ArgumentError, /AutoEncoder: encoderUnits must be a non-empty array of layer sizes/],
   ['Clustering', 'AutoEncoder', 'encoderUnits [0]', () => new AutoEncoder({ inputSize: 2, encoderUnits: [0] }), ArgumentError, /AutoEncoder: encoderUnits\[0\] must be a positive integer, got 0/],
@@ -624,6 +630,8 @@ export const CASES = [
   ['Clustering', 'AutoEncoder#fit', 'validationData of 1 column', (f) => f.ae.fit(f.points, { validationData: [[1]] }), ShapeError, /AutoEncoder\.fit validationData: points row 0 has 1 values, expected 2/],
   ['Clustering', 'AutoEncoder#fit', 'onEpochEnd 3', (f) => f.ae.fit(f.points, { onEpochEnd: 3 }), ArgumentError, /AutoEncoder\.fit: onEpochEnd must be a function, got 3/],
   ['Clustering', 'AutoEncoder#trainOnBatch', 'option lr (typo)', (f) => f.ae.trainOnBatch(f.points, { lr: 1 }), ArgumentError, /AutoEncoder\.trainOnBatch: unknown option "lr"/],
+  ['Clustering', 'AutoEncoder#fit', 'divergence "off"', (f) => f.ae.fit(f.points, { divergence: 'off' }), ArgumentError,
+    /AutoEncoder\.fit: divergence must be false \(off\), true or \{ factor \}, got "off"/, 'refused as an unknown option (there was no divergence rule)'],
   ['Clustering', 'AutoEncoder#encode', 'a disposed autoencoder', (f) => f.disposedAe.encode([[1, 2]]), DisposedError, /AutoEncoder\.encode: an AutoEncoder was used after dispose\(\)/],
 
   // ---- metrics and reports ----
@@ -724,15 +732,15 @@ export function garbageTargets(f) {
     KMeans: [(a) => new KMeans(a), () => [{ k: 1 }]],
     'KMeans#fit': [(a) => new KMeans({ k: 1 }).fit(a), () => [X2]],
     'KMeans#predict': [(a) => f.km.predict(a), () => [X2]],
-    'KMeans#transform': [(a) => f.km.transform(a), () => [X2]],
+    'KMeans#transform': [(a, b) => f.km.transform(a, b), () => [X2, { as: 'array' }]],
     MiniBatchKMeans: [(a) => new MiniBatchKMeans(a), () => [{ k: 1 }]],
     'MiniBatchKMeans#partialFit': [(a) => new MiniBatchKMeans({ k: 1 }).partialFit(a), () => [X2]],
     GaussianMixture: [(a) => new GaussianMixture(a), () => [{}]],
     'GaussianMixture#fit': [(a) => new GaussianMixture({}).fit(a), () => [X2]],
-    'GaussianMixture#predictProba': [(a) => f.gm.predictProba(a), () => [X2]],
+    'GaussianMixture#predictProba': [(a, b) => f.gm.predictProba(a, b), () => [X2, { as: 'matrix' }]],
     AutoEncoder: [(a) => new AutoEncoder(a), () => [{ inputSize: 2, encoderUnits: [1] }]],
     'AutoEncoder#fit': [(a, b) => f.ae.fit(a, b), () => [X2, { learningRate: 1e-9 }]],
-    'AutoEncoder#encode': [(a) => f.ae.encode(a), () => [X2]],
+    'AutoEncoder#encode': [(a, b) => f.ae.encode(a, b), () => [X2, {}]],
     binaryAuc: [(a, b, c) => binaryAuc(a, b, c), () => [new Float32Array([0.5, 0.2]), [1, 0], {}]],
     multiclassAccuracy: [(a, b, c) => multiclassAccuracy(a, b, c), () => [new Float32Array([0.5, 0.5]), [1], {}]],
     groupTasks: [(a, b, c) => groupTasks(a, b, c), () => [['a'], [[1]], 0]],

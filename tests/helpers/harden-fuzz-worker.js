@@ -10,7 +10,10 @@ export { FEATURES };
 
 const json = (body, type = 'application/json') => ({ method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-/** Valid variations of real rows: missing values, numbers as text, spaces around a category, values outside the training range but computable. */
+/**
+ * Valid variations of real rows: missing values, numbers as text, spaces around a category,
+ * values outside the training range but within the Worker's 10 standard deviations of it.
+ */
 function validRequest(rows, { start, count, edit, k }) {
   const batch = Array.from({ length: count }, (_, i) => ({ ...rows[(start + i * 7) % rows.length] }));
   const r = batch[k % batch.length];
@@ -20,9 +23,9 @@ function validRequest(rows, { start, count, edit, k }) {
     case 'text number': r[num] = r[num] === null ? null : ` ${r[num]} `; break;
     case 'category spaces': r.island = r.island === null ? null : ` ${r.island}\t`; break;
     case 'empty text': r[num] = ''; break;
-    case 'far but finite': r[num] = 1e6; break;
-    case 'negative': r[num] = -250.5; break;
-    case 'tiny': r[num] = 5e-324; break;
+    // 6.6, −6.2 and −5.8 standard deviations from the training means (43.9 ± 5.5, 17.2 ± 2.0, 201 ± 14).
+    case 'unusual but in range': r[num] = { bill_length_mm: 80, bill_depth_mm: 5, flipper_length_mm: 120 }[num]; break;
+    case 'tiny': r[FEATURES[k % 2]] = 5e-324; break; // a bill of 0 mm: 8.1 and 8.7 standard deviations below the means
     case 'key order': batch[k % batch.length] = Object.fromEntries(Object.entries(r).reverse()); break;
     default: break;
   }
@@ -57,7 +60,7 @@ function malformedRequest(rows, { kind, k }) {
     case 13: return bad('text in a numeric column', json({ rows: [{ ...row, [num]: '12kg' }] }), 'invalid_value');
     case 14: return bad(`"${['NaN', 'nan', 'Infinity', '-Infinity', 'NA', '0x10', '1_000', 'null'][k % 8]}" in a numeric column`, json({ rows: [{ ...row, [num]: ['NaN', 'nan', 'Infinity', '-Infinity', 'NA', '0x10', '1_000', 'null'][k % 8] }] }), 'invalid_value');
     case 15: return bad('1e400 (JSON Infinity)', json(`{"rows":[${JSON.stringify(row).replace(/"bill_depth_mm":[^,]*/, '"bill_depth_mm":1e400')}]}`), 'invalid_value');
-    case 16: return bad(`${[1e300, -1e308, 1e39, -3e38, 1e38][k % 5]} in ${num}`, json({ rows: [row, { ...row, [num]: [1e300, -1e308, 1e39, -3e38, 1e38][k % 5] }] }), 'invalid_value');
+    case 16: return bad(`${[1e300, -1e308][k % 2]} in ${num} (beyond float32 once standardized)`, json({ rows: [row, { ...row, [num]: [1e300, -1e308][k % 2] }] }), 'invalid_value');
     case 17: return bad('an unseen category', json({ rows: [{ ...row, island: ['Atlantis', 'biscoe', 'NaN', ''.padEnd(5000, 'x')][k % 4] }] }), 'invalid_value');
     case 18: return bad('a category that is an object', json({ rows: [{ ...row, island: { name: 'Dream' } }] }), 'invalid_value');
     case 19: return bad('a 300 KB body', json({ rows: [row], pad: 'x'.repeat(300_000) }), 'body_too_large');
@@ -71,15 +74,20 @@ function malformedRequest(rows, { kind, k }) {
     case 24: return bad('a 200 KB string value', json({ rows: [{ ...row, [num]: '9'.repeat(200_000) }] }), 'invalid_value');
     case 25: return bad('a boolean number', json({ rows: [{ ...row, [num]: true }] }), 'invalid_value');
     case 26: return bad('a feature name of 100 KB', json({ rows: [{ ...three, ['i'.repeat(100_000)]: 'Dream' }] }), 'unknown_feature');
+    case 27: {
+      // More than 10 standard deviations from the training mean, but computable: 1e30 got 200 and a body mass of −7.8e31.
+      const v = [1e6, -250.5, 1e30, 1e38, -3e38][k % 5];
+      return bad(`${v} in ${num} (far outside the training data)`, json({ rows: [row, { ...row, [num]: v }] }), 'out_of_range');
+    }
     default: return bad('rows a string', json({ rows: 'all of them' }), 'invalid_request');
   }
 }
-export const MALFORMED_KINDS = 28;
+export const MALFORMED_KINDS = 29;
 
 /** `n` requests (seeded): about 60% valid. */
 export function requestMix(rows, n, seed) {
   const arb = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ start: fc.nat({ max: rows.length - 1 }), count: fc.integer({ min: 1, max: 8 }), edit: fc.constantFrom('none', 'none', 'nulls', 'text number', 'category spaces', 'empty text', 'far but finite', 'negative', 'tiny', 'key order'), k: fc.nat() }).map((v) => validRequest(rows, v)) },
+    { weight: 3, arbitrary: fc.record({ start: fc.nat({ max: rows.length - 1 }), count: fc.integer({ min: 1, max: 8 }), edit: fc.constantFrom('none', 'none', 'nulls', 'text number', 'category spaces', 'empty text', 'unusual but in range', 'tiny', 'key order'), k: fc.nat() }).map((v) => validRequest(rows, v)) },
     { weight: 2, arbitrary: fc.record({ kind: fc.nat({ max: MALFORMED_KINDS - 1 }), k: fc.nat() }).map((v) => malformedRequest(rows, v)) },
   );
   return fc.sample(arb, { seed, numRuns: n });

@@ -63,9 +63,7 @@ export function runThreadCases(mt) {
   out['kmeans d=16: labels'] = hex(km.labels);
   out['kmeans d=16: inertia, iterations'] = hex([km.inertia, km.nIter]);
   const more = blobs(4_000, 16, 10, 9);
-  const distances = km.transform(more);
-  out['kmeans d=16: transform'] = hex(distances.toFloat32Array());
-  distances.dispose();
+  out['kmeans d=16: transform'] = hex(km.transform(more).data);
   out['kmeans d=16: predict'] = hex(km.predict(more));
   // Sample weights: the weighted totals are rebuilt from the labels; the assignment is still split.
   const weight = Float64Array.from(seededValues(big.rows, 77), (v) => 1 + v);

@@ -6,8 +6,9 @@
 //
 // - POST /predict answers what MultiTaskModel.predict answers in Node for the
 //   same model file and rows, to the bit (JSON numbers round-trip exactly);
-// - malformed JSON, wrong feature names or counts, bad values and oversized
-//   bodies (declared or streamed) get 400 with a JSON error;
+// - malformed JSON, wrong feature names or counts, bad values, values far
+//   outside the training data and oversized bodies (declared or streamed) get
+//   400 with a JSON error;
 // - 200 concurrent requests are answered correctly, all by one isolate;
 // - cold start → first prediction, against a minimal Worker (reported);
 // - and, the Worker part of issue 6's determinism: a seeded MultiTaskModel
@@ -121,6 +122,10 @@ test('examples/worker: wrangler.toml as wrangler reads it, bundle contents, pred
       ['three of four features', { rows: [rows[1], three] }, 'missing_feature', /rows\[1\] has 3 of the 4 features; missing: island/],
       ['text in a numeric column', { rows: [{ ...rows[0], bill_length_mm: '12kg' }] }, 'invalid_value', /bill_length_mm.*"12kg"/],
       ['an unseen category', { rows: [{ ...rows[0], island: 'Atlantis' }] }, 'invalid_value', /unknown category "Atlantis"/],
+      // Issue #12: 1e30 got 200 and a body mass of −7.8e31; now refused, by row and column.
+      ['a value far outside the training data', { rows: [rows[0], { ...rows[0], bill_length_mm: 1e30 }] }, 'out_of_range',
+        /^predict: column "bill_length_mm", rows\[1\]: the value 1e\+30 is \S+ standard deviations from the training mean \S+ \(std \S+\), beyond maxDeviation 10/],
+      ['a negative flipper', { rows: [{ ...rows[0], flipper_length_mm: -250.5 }] }, 'out_of_range', /column "flipper_length_mm", rows\[0\]: the value -250\.5 is 3\d\.\d standard deviations/],
       ['a 300 KB body', JSON.stringify({ rows: [rows[0]], pad: 'x'.repeat(300_000) }), 'body_too_large', /262144/],
     ];
     for (const [label, body, code, pattern] of cases) {

@@ -104,7 +104,8 @@ test('learns a rank-3 set in 12-D: held-out reconstruction error below 0.01 (fea
   assert.equal(top, 20, `the off-subspace row has the largest score: ${scores[20]} vs max of others ${Math.max(...scores.slice(0, 20))}`);
   // Scores are the per-row mean squared error of reconstruct().
   const rec = ae.reconstruct(heldOut);
-  const recData = rec.toFloat32Array();
+  assert.equal(rec.rows, 500); assert.equal(rec.cols, 12);
+  const recData = rec.data;
   const perRow = Array.from({ length: 500 }, (_, i) => {
     let s = 0;
     for (let f = 0; f < 12; f++) s += (recData[i * 12 + f] - heldOut.data[i * 12 + f]) ** 2;
@@ -115,7 +116,11 @@ test('learns a rank-3 set in 12-D: held-out reconstruction error below 0.01 (fea
   assertClose([after], [mean], { atol: 1e-9, rtol: 1e-5, label: 'evaluate = mean row MSE' });
   const codes = ae.encode(heldOut);
   assert.equal(codes.rows, 500); assert.equal(codes.cols, 3);
-  rec.dispose(); codes.dispose();
+  assert.ok(codes.data instanceof Float32Array && codes.data.length === 1500);
+  // The same values as a Matrix when asked for one (the caller disposes it).
+  const codesMatrix = ae.encode(heldOut, { as: 'matrix' });
+  assert.deepEqual(codesMatrix.toFloat32Array(), codes.data);
+  codesMatrix.dispose();
   ae.dispose();
 });
 

@@ -79,11 +79,10 @@ function checkMixture(g, e, label) {
     assertClose(got, want, { atol: 1e-11, rtol: 1e-10, label: `${label}: ${key}` });
   }
   assertClose(g.scoreSamples(E.X2), e.scoreSamplesX2, { ...F64, label: `${label}: scoreSamples` });
-  // predictProba gives a Matrix (read through toArray) or a flat array of rows × k.
+  // predictProba: { data: Float64Array, rows, cols }, rows × k.
   const proba = g.predictProba(E.X2);
-  assertClose(typeof proba.toArray === 'function' ? proba.toArray().flat() : Array.from(proba), e.probaX2.flat(),
-    { atol: 1e-6, rtol: 0, label: `${label}: predictProba (float32)` });
-  proba.dispose?.();
+  assert.deepEqual([proba.rows, proba.cols], [e.probaX2.length, e.probaX2[0].length], `${label}: predictProba shape`);
+  assertClose(proba.data, e.probaX2.flat(), { atol: 1e-6, rtol: 0, label: `${label}: predictProba` });
   assert.deepEqual(Array.from(g.predict(E.X2)), e.predictX2, `${label}: predict`);
   assertClose([g.score(E.X2), g.bic(E.X2), g.aic(E.X2)], [e.scoreX2, e.bicX2, e.aicX2], { ...F64, label: `${label}: score, bic, aic` });
 }

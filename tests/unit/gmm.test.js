@@ -113,7 +113,7 @@ test('E-step is stable in log space: a row far from every component has a finite
     .fit(Array.from({ length: 40 }, (_, i) => [i % 2 ? 5 + (i % 7) * 0.1 : -5 + (i % 5) * 0.1, (i % 3) * 0.2]));
   const [far] = gm.scoreSamples([[1e4, -1e4]]);
   assert.ok(Number.isFinite(far) && far < -1e5, `log p = ${far}`);
-  const p = gm.predictProba([[1e4, -1e4]]).toArray()[0];
+  const p = Array.from(gm.predictProba([[1e4, -1e4]]).data);
   assert.ok(Math.abs(p[0] + p[1] - 1) < 1e-6 && p.every(Number.isFinite));
 });
 
@@ -202,7 +202,9 @@ test('scores, probabilities, predict, bic/aic against the fitted parameters; ano
     assert.equal(gm.nParameters, p);
     assertClose([gm.bic(pts)], [-2 * total + p * Math.log(1200)], { atol: 1e-7, rtol: 1e-10, label: 'bic' });
     assertClose([gm.aic(pts)], [-2 * total + 2 * p], { atol: 1e-7, rtol: 1e-10, label: 'aic' });
-    const proba = gm.predictProba(pts).toArray();
+    const { data, rows, cols } = gm.predictProba(pts);
+    assert.ok(data instanceof Float64Array && rows === 1200 && cols === 3);
+    const proba = Array.from({ length: rows }, (_, i) => Array.from(data.subarray(i * cols, (i + 1) * cols)));
     const labels = gm.predict(pts);
     proba.forEach((row, i) => {
       assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-5, 'rows sum to 1');

@@ -132,7 +132,7 @@ test('a life-cycle loop (train, save, load, predict, dispose; autoencoders, k-me
     const ae = new AutoEncoder({ inputSize: 3, encoderUnits: [2], seed: i });
     ae.fit(X, { epochs: 1, batchSize: 16 });
     ae.dispose();
-    const t = new KMeans({ k: 3, seed: i }).fit(X).transform(X);
+    const t = new KMeans({ k: 3, seed: i }).fit(X).transform(X, { as: 'matrix' });
     t.dispose();
     const { memory, allocator } = rt();
     const now = { bytes: memory.buffer.byteLength, top: allocator.top, inUse: allocator.bytesInUse };

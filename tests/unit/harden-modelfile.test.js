@@ -54,7 +54,7 @@ const CASE_LIMIT_MS = 1000;
 let infer, inferDir, fixtures;
 const loaders = () => [
   { name: 'loadModel', load: mt.loadModel, Format: mt.ModelFormatError, Base: mt.ManytaskError, memory: () => { const r = runtime('test'); return { inUse: r.allocator.bytesInUse, bytes: r.memory.buffer.byteLength }; } },
-  { name: 'infer.loadModel', load: infer.loadModel, Format: infer.ModelFormatError, Base: infer.ManytaskError, memory: () => { const u = infer.memoryUsage(); return { inUse: u.bytesInUse, bytes: u.memoryBytes }; } },
+  { name: 'infer.loadModel', load: infer.loadModel, Format: infer.ModelFormatError, Base: infer.ManytaskError, memory: () => { const u = infer.memory(); return { inUse: u.bytesInUse, bytes: u.memoryBytes }; } },
 ];
 /** Per fixture, encoding and loader: the original's predictions as bits. */
 const reference = new Map();

@@ -3,10 +3,13 @@
 // model goes back to its last good weights (finite, and those of a step that
 // completed), and stays usable; fit can be cancelled every way a caller can cancel it.
 // The same for AutoEncoder.fit and for a bare Network driven by hand.
+// Issue #12, point 5: a loss that explodes while still finite stops training too
+// (the divergence rule, src/train/divergence.ts), in fit and in AutoEncoder.fit.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
-  init, MultiTaskModel, AutoEncoder, Network, Dense, Matrix, tasks, lossAndGradient, createOptimizer, scale,
+  init, MultiTaskModel, AutoEncoder, Network, Dense, Matrix, Dataset, tasks, lossAndGradient, createOptimizer, scale,
   ManytaskError, ArgumentError, DisposedError, TrainingDivergedError,
 } from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
@@ -63,7 +66,7 @@ test('a loss that becomes NaN (SGD, learning rate 1e6): the error names task and
   const byStep = new Map([[0, weightsSnapshot(m)]]);
   let last = 0;
   await assert.rejects(m.fit(X, LABELS, {
-    epochs: 50, batchSize: 8, learningRate: 1e6,
+    epochs: 50, batchSize: 8, learningRate: 1e6, divergence: false, // the rule would stop it before the NaN
     callbacks: { onBatchEnd: (_, logs) => { byStep.set(logs.step, weightsSnapshot(m)); last = logs.step; } },
   }), diverged((err) => {
     assert.equal(err.step, last, 'the step that failed is the one after the last that completed');
@@ -96,7 +99,7 @@ test('an update that overflows float32 (SGD at 3e38) is undone: the weights from
 test('a learning-rate schedule that grows without bound ends in TrainingDivergedError with finite weights, never in NaN weights', async () => {
   const m = model({ type: 'sgd', learningRate: 0.01 });
   await assert.rejects(
-    m.fit(X, LABELS, { epochs: 20, batchSize: 8, learningRate: { type: 'exponential', learningRate: 0.01, decayRate: 1e10, decaySteps: 1 } }),
+    m.fit(X, LABELS, { epochs: 20, batchSize: 8, divergence: false, learningRate: { type: 'exponential', learningRate: 0.01, decayRate: 1e10, decaySteps: 1 } }),
     diverged((err) => assert.ok(err.step >= 1)),
   );
   assert.ok(finite(weightsSnapshot(m)), 'the weights kept are finite');
@@ -168,9 +171,7 @@ test('AutoEncoder: a loss that becomes infinite goes back to the last good weigh
   }));
   assert.deepEqual(weights(), byStep.get(ae.steps), 'the weights of a step that completed');
   assert.ok(weights().every(finite));
-  const r = ae.reconstruct(rows);
-  assert.ok(finite(r.toFloat32Array()), 'finite reconstructions');
-  r.dispose();
+  assert.ok(finite(ae.reconstruct(rows).data), 'finite reconstructions');
   const before = ae.evaluate(rows);
   assert.ok(Number.isFinite(before));
   ae.fit(rows, { epochs: 30, batchSize: 4, learningRate: 1e-2 });
@@ -257,4 +258,120 @@ test('a hand-written training loop at learning rate 1e6 ends in a typed error, n
   assert.ok(error instanceof TrainingDivergedError || error instanceof ArgumentError, `after ${steps} steps: ${error?.constructor?.name}: ${error?.message}`);
   assert.match(error.message, /step \d+|row \d+, column \d+/);
   x.dispose(); opt.dispose(); net.dispose();
+});
+
+/** A TrainingDivergedError of the divergence rule: a finite loss above its limit. */
+function exploded(checks) {
+  return (err) => {
+    assert.ok(err instanceof TrainingDivergedError, `expected TrainingDivergedError, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.equal(err.code, 'E_DIVERGED');
+    assert.equal(err.what, 'the loss');
+    assert.ok(Number.isFinite(err.value) && Number.isFinite(err.limit) && err.value > err.limit, `loss ${err.value}, limit ${err.limit}`);
+    assert.match(err.message, new RegExp(`^training diverged at step ${err.step}: the loss of task "${err.task}" is \\S+, above its divergence limit \\S+ \\(10000 × the larger of 1 and the task's loss at the first step of this run; the divergence option changes the factor or turns the rule off\\)\\. `));
+    checks(err);
+    return true;
+  };
+}
+
+const penguins = () => Dataset.fromCSV(readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8'), {
+  features: { bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric', island: 'categorical' },
+  targets: { species: 'multiclass', sex: 'binary', body_mass_g: 'regression' },
+});
+/** The CLI's model (`manytask train … --arch mmoe`), or the README's (uncertainty weighting). */
+const penguinModel = (data, readme = false) => new MultiTaskModel({
+  input: data, seed: readme ? 42 : 0,
+  architecture: { type: 'mmoe', experts: 4, expertUnits: readme ? [16] : [32], towerUnits: readme ? [8] : [16] },
+  ...(readme ? { weighting: { type: 'uncertainty' } } : {}),
+  tasks: [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')],
+});
+
+test('a loss that explodes but stays finite (the README\'s model at learning rate 1e6, the CLI\'s at --lr 100) stops training by the divergence rule; the model keeps its last good weights', async () => {
+  // Before the rule, fit at 1e6 ended normally with a loss of 2.4e37 (or, with uncertainty
+  // weighting, in "bce loss: gradScale must be a finite number"), and the CLI at --lr 100
+  // saved a model whose body-mass R² was −957.
+  const data = penguins();
+  for (const [learningRate, readme] of [[1e6, true], [100, false]]) {
+    const m = penguinModel(data, readme);
+    const start = weightsSnapshot(m);
+    const losses = [];
+    await assert.rejects(m.fit(data, { epochs: 30, batchSize: 32, learningRate, callbacks: { onBatchEnd: (_, logs) => { losses.push(logs.tasks); } } }), exploded((err) => {
+      assert.equal(err.step, 1, `lr ${learningRate}: the first step's update already explodes the loss`);
+      assert.match(err.message, /back to its last good weights, those of step 0/);
+      const first = losses[0][err.task];
+      assert.equal(err.limit, 1e4 * Math.max(first, 1), 'the limit: 10⁴ × the larger of 1 and the first loss');
+    }));
+    assert.equal(m.steps, 0);
+    assert.deepEqual(weightsSnapshot(m), start, 'the weights of the step before the exploded loss');
+    const e = m.evaluate(data);
+    assert.ok(e.tasks.body_mass_g.r2 > -2 && Number.isFinite(e.loss), `the model kept predicts sanely: R² ${e.tasks.body_mass_g.r2}`);
+    m.dispose();
+  }
+});
+
+test('the divergence rule never stops a healthy run, its factor is an option, and divergence: false turns it off', async () => {
+  const data = penguins();
+  const m = penguinModel(data);
+  // 100 epochs at the README's learning rate: the batch losses fall far below the first.
+  const h = await m.fit(data, { epochs: 100, batchSize: 32, learningRate: 0.01 });
+  assert.equal(h.epochs.length, 100);
+  // A second fit starts near zero on species: the floor of 1 keeps the rule quiet.
+  const again = await m.fit(data, { epochs: 20, batchSize: 8, learningRate: 0.01 });
+  assert.equal(again.epochs.length, 20);
+  m.dispose();
+  // At a learning rate of 0.3 the body-mass loss jumps to ~10² times its first at step 1 and
+  // recovers: under 10⁴, no stop; a factor of 10 stops the same run there.
+  const run = (divergence) => { const x = penguinModel(data); return x.fit(data, { epochs: 3, batchSize: 32, learningRate: 0.3, ...(divergence === undefined ? {} : { divergence }) }).finally(() => x.dispose()); };
+  assert.equal((await run()).epochs.length, 3);
+  await assert.rejects(run({ factor: 10 }), (err) => {
+    assert.match(err.message, /above its divergence limit \S+ \(10 × the larger of 1/);
+    assert.deepEqual([err.task, err.step], ['body_mass_g', 1]);
+    return true;
+  });
+  // Off: the CLI's model at --lr 100 runs all its epochs on absurd losses, as before the rule (the caller asked for it).
+  const off = penguinModel(data);
+  const h2 = await off.fit(data, { epochs: 3, batchSize: 32, learningRate: 100, divergence: false });
+  assert.ok(h2.epochs.at(-1).tasks.body_mass_g.loss > 1e3, `loss ${h2.epochs.at(-1).tasks.body_mass_g.loss} (targets standardized: 1 is the mean's)`);
+  off.dispose();
+  // The option is checked.
+  const m2 = model();
+  for (const [bad, pattern] of [
+    [{ factor: 1 }, /fit: divergence\.factor must be a number > 1 \(or Infinity\), got 1/],
+    [{ factor: NaN }, /divergence\.factor must be a number > 1/],
+    [{ limit: 10 }, /fit divergence: unknown option "limit" \(known: factor\)/],
+    ['off', /fit: divergence must be false \(off\), true or \{ factor \}, got "off"/],
+  ]) {
+    await assert.rejects(m2.fit(X, LABELS, { epochs: 1, divergence: bad }), (e) => e instanceof ArgumentError && pattern.test(e.message));
+  }
+  assert.equal(m2.steps, 0);
+  m2.dispose();
+});
+
+test('AutoEncoder: a loss that explodes but stays finite (learning rate 1e3) stops by the same rule, back to the last good weights; trainOnBatch too', () => {
+  const rows = Array.from({ length: 64 }, (_, i) => [Math.sin(i), Math.cos(i), 0.5 * Math.sin(2 * i), (i % 7) / 7]);
+  const make = () => new AutoEncoder({ inputSize: 4, encoderUnits: [3, 2], seed: 1 });
+  const weights = (ae) => [ae.encoder, ae.decoder].flatMap((net) => net.parameters.list().map((p) => Array.from(net.parameters.get(p.name))));
+  // Before the rule: fit ended normally at a loss of 4.6e25.
+  const ae = make();
+  const start = weights(ae);
+  assert.throws(() => ae.fit(rows, { epochs: 20, batchSize: 8, learningRate: 1e3 }), exploded((err) => {
+    assert.equal(err.task, 'reconstruction');
+    assert.equal(err.step, 1);
+    assert.match(err.message, /The autoencoder is back to its last good weights, those of step 0/);
+  }));
+  assert.equal(ae.steps, 0);
+  assert.deepEqual(weights(ae), start);
+  // Off, the same run ends "normally" on absurd losses.
+  const off = make();
+  assert.ok(off.fit(rows, { epochs: 3, batchSize: 8, learningRate: 1e3, divergence: false }).loss.at(-1) > 1e20);
+  // Healthy: 200 epochs at 1e-2.
+  const fine = make();
+  assert.equal(fine.fit(rows, { epochs: 200, batchSize: 8, learningRate: 1e-2 }).loss.length, 200);
+  // trainOnBatch: successive calls are one run, its first batch the reference; the exploded step is not applied.
+  const t = make();
+  t.trainOnBatch(rows, { learningRate: 1e3 });
+  const before = weights(t);
+  assert.throws(() => t.trainOnBatch(rows, { learningRate: 1e3 }), exploded((err) => assert.match(err.message, /The weights were not updated/)));
+  assert.deepEqual(weights(t), before);
+  assert.throws(() => t.trainOnBatch(rows, { divergence: { factor: 0.5 } }), (e) => e instanceof ArgumentError && /AutoEncoder\.trainOnBatch: divergence\.factor must be a number > 1/.test(e.message));
+  for (const a of [ae, off, fine, t]) a.dispose();
 });

@@ -436,8 +436,12 @@ test('KMeans transform and anomalyScores: distances to every centre and to the n
   assert.equal(t.rows, n); assert.equal(t.cols, k);
   const ref = [];
   for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) ref.push(Math.sqrt(sqDist(X, i, C, j, d)));
-  assertClose(t.toFloat32Array(), ref, { atol: 2e-3, rtol: 1e-4, label: 'transform' });
-  t.dispose();
+  assert.ok(t.data instanceof Float32Array, 'a plain typed array: nothing to dispose');
+  assertClose(t.data, ref, { atol: 2e-3, rtol: 1e-4, label: 'transform' });
+  const tm = km.transform({ data: xs, rows: n, cols: d }, { as: 'matrix' });
+  assert.deepEqual([tm.rows, tm.cols], [n, k]);
+  assert.deepEqual(tm.toFloat32Array(), t.data, 'as a Matrix: the same values');
+  tm.dispose();
   const scores = km.anomalyScores({ data: xs, rows: n, cols: d });
   const nearest = Array.from({ length: n }, (_, i) => Math.sqrt(sqDist(X, i, C, km.labels[i], d)));
   assertClose(scores, nearest, { atol: 1e-5, rtol: 1e-5, label: 'anomaly scores' });

@@ -8,23 +8,30 @@
 // 400 with { "error": { "code", "message" } }; a row must hold exactly the
 // model's input columns (null for a missing value). The body must be JSON: a
 // Content-Type, if given, is application/json (or text/plain, what fetch() sends
-// for a string body), in UTF-8. A value the model cannot compute with — beyond
-// float32 once standardized, or so far outside the training data that a
-// prediction overflows — is a 400 too, never a 200 with null in it. No request
-// changes the isolate's state: the model is read-only after startup.
+// for a string body), in UTF-8. A numeric value more than MAX_DEVIATION standard
+// deviations from its column's mean in the training data is refused with 400
+// out_of_range, naming the row and column: the model knows nothing there, and its
+// answer would be a number without meaning (bill_length_mm: 1e30 gave a body mass
+// of −7.8e31). No request changes the isolate's state: the model is read-only
+// after startup.
 //
 // manytask/infer is the inference-only entry (about 17 KB gzip with its .wasm);
 // under wrangler its `workerd` export condition imports infer.wasm as a
 // WebAssembly.Module (wrangler's default CompiledWasm rule), so `init()` needs
 // no argument. model.mtsk is imported as bytes (the Data rule in wrangler.toml).
 // Both run once per isolate, at startup, not per request.
-import { init, loadModel, ManytaskError } from 'manytask/infer';
+import { init, loadModel, ManytaskError, OutOfRangeError } from 'manytask/infer';
 import modelFile from '../model.mtsk';
 
 /** Request bodies above this many bytes are refused. */
 const MAX_BODY_BYTES = 256 * 1024;
 /** Rows per request. */
 const MAX_ROWS = 1000;
+/**
+ * How far from the training data a numeric value may be, in standard deviations of
+ * its column there: the penguins span about ±3; 10 leaves room for unusual birds.
+ */
+const MAX_DEVIATION = 10;
 
 await init();
 const model = loadModel(new Uint8Array(modelFile));
@@ -112,23 +119,6 @@ function parseRows(text) {
   return rows;
 }
 
-/**
- * The first row whose predictions are not all finite numbers, as { task, row }, or null.
- * Finite inputs far outside the training data can overflow float32 inside the network.
- */
-function nonFinite(predictions, rows) {
-  for (const [task, p] of Object.entries(predictions)) {
-    for (const values of [p.values, p.probabilities, p.errors]) {
-      if (values === undefined) continue;
-      for (let i = 0; i < rows; i++) {
-        const v = values[i];
-        if (typeof v === 'number' ? !Number.isFinite(v) : !v.every(Number.isFinite)) return { task, row: i };
-      }
-    }
-  }
-  return null;
-}
-
 /** Predictions as JSON: typed arrays become plain arrays. */
 function toJSON(predictions) {
   const out = {};
@@ -154,16 +144,14 @@ export default {
     try {
       checkContentType(request);
       const rows = parseRows(await readBody(request));
-      const raw = model.predict(rows);
-      const bad = nonFinite(raw, rows.length);
-      if (bad) {
-        throw new BadRequest('invalid_value', `rows[${bad.row}]: the model's "${bad.task}" prediction is not a finite number; a value in this row is too far outside the data it was trained on`);
-      }
-      const predictions = toJSON(raw);
+      // A prediction that is not finite would be the model's fault, not the request's:
+      // predict throws NonFinitePredictionError, answered 500 below.
+      const predictions = toJSON(model.predict(rows, { maxDeviation: MAX_DEVIATION }));
       served++;
       return json({ predictions }, 200, { 'x-isolate-predictions': String(served) });
     } catch (err) {
       if (err instanceof BadRequest) return fail(400, err.code, err.message);
+      if (err instanceof OutOfRangeError) return fail(400, 'out_of_range', err.message);
       // A value the model cannot read (text in a numeric column, an unseen category…).
       if (err instanceof ManytaskError && err.code === 'E_ARGUMENT') return fail(400, 'invalid_value', err.message);
       return fail(500, 'internal_error', err instanceof Error ? err.message : String(err));

@@ -7,6 +7,7 @@ import { Dense, Dropout, Sequential, type Activation, type Layer, type LayerCont
 import { heapF32, runtime } from '../../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../../runtime/errors.js';
 import { checkDim, checkKeys, show } from '../../runtime/validate.js';
+import { Holding } from '../../runtime/holdings.js';
 
 // ---------------------------------------------------------------------------
 // Spec validation. Counts and sizes → ShapeError; names, types, ranges → ArgumentError.
@@ -106,12 +107,10 @@ export function mlp(units: readonly number[], opts: MlpOptions): Sequential {
 
 /** Per-batch buffers of an architecture, freed together when the capacity changes. */
 export class Buffers {
-  #ptrs: number[] = [];
+  readonly #memory = new Holding('Architecture');
 
   floats(n: number): number {
-    const p = runtime('architecture buffers').allocator.alloc(Math.max(n, 1) * 4);
-    this.#ptrs.push(p);
-    return p;
+    return this.#memory.alloc(this, Math.max(n, 1) * 4);
   }
 
   /** n i32 values (index lists, pointer tables). */
@@ -123,9 +122,7 @@ export class Buffers {
   }
 
   free(): void {
-    const { allocator } = runtime('architecture buffers');
-    for (const p of this.#ptrs) allocator.free(p);
-    this.#ptrs = [];
+    this.#memory.release();
   }
 }
 

@@ -10,6 +10,7 @@
 import type { Kernels } from '../../runtime/abi.js';
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
 import { heapF32, runtime } from '../../runtime/module.js';
+import { Holding } from '../../runtime/holdings.js';
 import { checkBoolean, show } from '../../runtime/validate.js';
 import type { Rng } from '../../nn/rng.js';
 import type {
@@ -601,6 +602,7 @@ export class ScalarAdam {
 export class KernelBlock {
   #ptr = 0;
   #bytes = 0;
+  readonly #memory = new Holding('WeightingStrategy');
 
   get pointer(): number { return this.#ptr; }
   get bytes(): number { return this.#bytes; }
@@ -609,14 +611,14 @@ export class KernelBlock {
   ensure(where: string, bytes: number): number {
     if (bytes <= this.#bytes && this.#ptr !== 0) return this.#ptr;
     this.free();
-    this.#ptr = runtime(where).allocator.alloc(Math.max(bytes, 16), `${where}'s working memory`);
+    this.#ptr = this.#memory.alloc(this, Math.max(bytes, 16), `${where}'s working memory`);
     this.#bytes = Math.max(bytes, 16);
     return this.#ptr;
   }
 
   free(): void {
     if (this.#ptr === 0) return;
-    runtime('weighting dispose').allocator.free(this.#ptr);
+    this.#memory.release();
     this.#ptr = 0;
     this.#bytes = 0;
   }

@@ -1,0 +1,126 @@
+// Issue #12, point 5: no prediction is NaN or ±Infinity silently, and an opt-in check
+// refuses rows far outside the training data — in MultiTaskModel.predict and in
+// manytask/infer's, which answer (and refuse) the same for the same file and rows.
+//   - a model file with a weight of ±3.4e38 (and a valid checksum) loads; its
+//     predictions were NaN: now NonFinitePredictionError naming the task and row;
+//   - a row whose value overflows float32 inside the network (flipper 1e38 mm):
+//     the same error, naming that row;
+//   - predict(rows, { maxDeviation }) refuses a value more than that many standard
+//     deviations from its column's training mean (bill length 1e30 mm, which the
+//     example Worker answered with 200 and a body mass of −7.8e31) with an
+//     OutOfRangeError naming the column and row; missing values are not checked.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as mt from '../../dist/index.js';
+import * as infer from '../../dist/infer.js';
+import { parseFile, withCrc } from '../helpers/model-file.js';
+
+const CSV = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
+const SPEC = {
+  features: { bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric', island: 'categorical' },
+  targets: { species: 'multiclass', sex: 'binary', body_mass_g: 'regression' },
+};
+const ROW = { bill_length_mm: 46.5, bill_depth_mm: 15.2, flipper_length_mm: 219, island: 'Biscoe' };
+let model, bytes, loaders;
+
+before(async () => {
+  await mt.init();
+  await infer.init();
+  const data = mt.Dataset.fromCSV(CSV, SPEC);
+  model = new mt.MultiTaskModel({
+    input: data, seed: 1, architecture: { type: 'sharedBottom', units: [16], towerUnits: [8] },
+    tasks: [mt.tasks.multiclass('species'), mt.tasks.binary('sex'), mt.tasks.regression('body_mass_g')],
+  });
+  await model.fit(data, { epochs: 20 });
+  bytes = model.save();
+  loaders = [['MultiTaskModel', mt.loadModel, mt], ['manytask/infer', infer.loadModel, infer]];
+});
+
+/** The file with the weights of parameter `name` replaced by fill(i) (checksum recomputed). */
+function withWeights(file, name, fill) {
+  const f = parseFile(file);
+  const p = f.header.parameters.find((q) => q.name === name);
+  assert.ok(p && f.encoding === 0, `${name} in an f32 file`);
+  const out = file.slice();
+  const weights = new Float32Array(out.buffer, out.byteOffset + f.bodyStart, f.n);
+  const size = p.shape[0] * p.shape[1];
+  for (let i = 0; i < size; i++) weights[p.offset + i] = fill(i);
+  return withCrc(out);
+}
+
+function nonFinite(lib, task, row) {
+  return (err) => {
+    assert.ok(err instanceof lib.NonFinitePredictionError, `expected NonFinitePredictionError, got ${err?.constructor?.name}: ${err?.message}`);
+    assert.ok(err instanceof lib.ManytaskError);
+    assert.equal(err.code, 'E_NOT_FINITE');
+    assert.deepEqual([err.task, err.row], [task, row]);
+    assert.match(err.message, new RegExp(`^predict: task "${task}", row ${row}: the prediction is (NaN|-?Infinity), not a finite number`));
+    return true;
+  };
+}
+
+test('a model file with weights of ±3.4e38 loads, and predict refuses with NonFinitePredictionError naming the task and row (both loaders)', () => {
+  // The shared layer's weights alternate ±3.4e38: every task computes Infinity − Infinity.
+  const forged = withWeights(bytes, 'shared.0.weight', (i) => (i % 2 ? -3.4e38 : 3.4e38));
+  for (const [name, load, lib] of loaders) {
+    const m = load(forged);
+    assert.throws(() => m.predict([ROW, ROW]), nonFinite(lib, 'species', 0), name);
+    m.dispose();
+  }
+  // Only the body-mass head: its prediction overflows (3.4e38 × its inputs), the others are fine, still refused.
+  const head = withWeights(bytes, 'head.body_mass_g.0.weight', () => 3.4e38);
+  for (const [name, load, lib] of loaders) {
+    const m = load(head);
+    assert.throws(() => m.predict([ROW]), nonFinite(lib, 'body_mass_g', 0), name);
+    m.dispose();
+  }
+});
+
+test('a row that overflows float32 inside the network (flipper 1e38 mm) is refused by name; the other rows predict as before', () => {
+  const far = { ...ROW, flipper_length_mm: 1e38 };
+  for (const [name, load, lib] of loaders) {
+    const m = load(bytes);
+    assert.throws(() => m.predict([ROW, ROW, far]), nonFinite(lib, 'body_mass_g', 2), name);
+    const ok = m.predict([ROW, ROW]);
+    assert.deepEqual(ok.body_mass_g.values, model.predict([ROW, ROW]).body_mass_g.values, `${name}: the same as the trained model`);
+    m.dispose();
+  }
+  assert.throws(() => model.predict([far]), nonFinite(mt, 'body_mass_g', 0));
+});
+
+test('predict(rows, { maxDeviation }) refuses a value far outside the training data with an OutOfRangeError naming the column and row (both loaders)', () => {
+  const rows = [ROW, { ...ROW, bill_length_mm: 1e30 }];
+  for (const [name, load, lib] of loaders) {
+    const m = load(bytes);
+    // Without the option: a finite, meaningless number (the example Worker answered 200 with it).
+    assert.ok(Math.abs(m.predict(rows).body_mass_g.values[1]) > 1e20, name);
+    assert.throws(() => m.predict(rows, { maxDeviation: 10 }), (err) => {
+      assert.ok(err instanceof lib.OutOfRangeError && err instanceof lib.DataError && err instanceof lib.ArgumentError, `${name}: ${err?.constructor?.name}: ${err?.message}`);
+      assert.equal(err.code, 'E_ARGUMENT');
+      assert.deepEqual([err.column, err.rowIndex, err.value, err.limit], ['bill_length_mm', 1, '1e+30', 10]);
+      assert.ok(err.deviations > 1e28, `${err.deviations}`);
+      assert.match(err.message, /column "bill_length_mm", rows\[1\]: the value 1e\+30 is \S+ standard deviations from the training mean 43\.9\d* \(std 5\.4\d\), beyond maxDeviation 10/);
+      return true;
+    }, name);
+    // Negative, and just beyond: −250.5 mm is about 54 standard deviations below the mean.
+    assert.throws(() => m.predict([{ ...ROW, bill_depth_mm: -250.5 }], { maxDeviation: 10 }), (e) => e instanceof lib.OutOfRangeError && e.column === 'bill_depth_mm' && e.deviations < -100);
+    // Within the limit, and missing values (the fill value, as in training), predict as without it.
+    const near = [ROW, { ...ROW, flipper_length_mm: 150, bill_length_mm: null }];
+    assert.deepEqual(m.predict(near, { maxDeviation: 10 }), m.predict(near), name);
+    assert.deepEqual(m.predict(rows, { maxDeviation: Infinity }).body_mass_g.values, m.predict(rows).body_mass_g.values);
+    for (const [bad, pattern] of [[0, /maxDeviation must be a number of standard deviations > 0, got 0/], [-1, /got -1/], ['10', /got "10"/], [NaN, /got NaN/]]) {
+      assert.throws(() => m.predict(rows, { maxDeviation: bad }), (e) => e instanceof lib.ArgumentError && pattern.test(e.message), `${name}: ${bad}`);
+    }
+    assert.throws(() => m.predict(rows, { maxDev: 10 }), (e) => e instanceof lib.ArgumentError && /predict: unknown option "maxDev" \(known: maxDeviation\)/.test(e.message));
+    m.dispose();
+  }
+  // A Dataset to predict on, through the same check, names the CSV line.
+  const csv = `bill_length_mm,bill_depth_mm,flipper_length_mm,island\n46.5,15.2,219,Biscoe\n46.5,15.2,9000,Dream\n`;
+  assert.throws(() => model.predict(mt.Dataset.fromCSV(csv, { features: SPEC.features }), { maxDeviation: 10 }),
+    (e) => e instanceof mt.OutOfRangeError && e.column === 'flipper_length_mm' && e.rowIndex === 1 && e.line === 3 && /row 2 \(line 3\)/.test(e.message));
+  // A model built from arrays keeps no column statistics: the option is refused, not ignored.
+  const arrays = new mt.MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [2], towerUnits: [] }, tasks: [mt.tasks.binary('b')] });
+  assert.throws(() => arrays.predict([[1, 2]], { maxDeviation: 10 }), (e) => e instanceof mt.ArgumentError && /maxDeviation needs a model built from a Dataset/.test(e.message));
+  arrays.dispose();
+});
