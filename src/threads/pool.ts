@@ -258,6 +258,8 @@ export class Pool implements JobRunner {
       for (let t = 0; t < tasks; t++) runHere(this.#ctx, kind, t);
       return;
     }
+    // Read before the job is out: a worker may die of it before this thread runs another instruction.
+    const deaths = Atomics.load(c.i32, DEATHS);
     const gen = this.#gen = (this.#gen + 1) & GEN_MASK;
     Atomics.store(c.i32, KIND, kind);
     Atomics.store(c.i32, TASK_COUNT, tasks);
@@ -266,7 +268,6 @@ export class Pool implements JobRunner {
     Atomics.store(c.i32, NEXT, gen << TASK_BITS);
     Atomics.store(c.i32, GEN, gen);
     Atomics.notify(c.i32, GEN);
-    const deaths = Atomics.load(c.i32, DEATHS);
     if (!workersOnly) {
       for (;;) {
         const t = claimTask(c, gen, tasks);
