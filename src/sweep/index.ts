@@ -23,11 +23,12 @@ import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkSeed } from '../nn/validate.js';
 import { Dataset, permutation } from '../data/dataset.js';
 import type { MultiTaskModelOptions } from '../mtl/multitask.js';
-import type { EpochLogs, FitOptions } from '../train/fit.js';
-import type { Evaluation } from '../train/evaluate.js';
+import type { FitOptions } from '../train/fit.js';
 import { jobWorkerSetup } from '../threads/index.js';
 import { spawnWorker, type WorkerHandle } from '../threads/spawn.js';
-import { datasetData, runOne, type RunData, type RunPlan, type RunResult } from './run.js';
+import { datasetData, runOne, type RunData, type RunPlan, type SweepRun } from './run.js';
+
+export type { SweepRun } from './run.js';
 import type { SweepWorkerInit, SweepWorkerReply } from './worker.js';
 
 export interface SweepOptions {
@@ -55,26 +56,6 @@ export interface SweepOptions {
   threads?: number;
   /** Give each run's trained model back as a saved file (loadModel(run.model)), e.g. for an Ensemble. */
   keepModels?: boolean;
-}
-
-/** One run of a sweep. Runs come back in order: grid combinations, then seeds, then folds. */
-export interface SweepRun {
-  readonly index: number;
-  /** This run's values of the grid's paths. */
-  readonly params: Record<string, unknown>;
-  readonly seed: number | null;
-  readonly fold: number | null;
-  /** The training history's epochs (as History.epochs), and how training ended. */
-  readonly epochs: EpochLogs[];
-  readonly bestEpoch: number;
-  readonly stoppedEarly: boolean;
-  readonly reason: 'epochs' | 'earlyStopping' | 'stopped';
-  /** Metrics on the held-out fold, or on `test`; null with neither. */
-  readonly evaluation: Evaluation | null;
-  /** The trained model's file, with keepModels. */
-  readonly model?: Uint8Array;
-  /** Wall-clock seconds of the run, where it ran. */
-  readonly seconds: number;
 }
 
 const KEYS = ['model', 'fit', 'data', 'test', 'seeds', 'grid', 'folds', 'foldSeed', 'threads', 'keepModels'] as const;
@@ -138,7 +119,7 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
 async function runInWorkers(
   plans: readonly RunPlan[], d: RunData, count: number, setup: NonNullable<Awaited<ReturnType<typeof jobWorkerSetup>>>,
 ): Promise<SweepRun[]> {
-  const results: RunResult[] = new Array(plans.length);
+  const results: SweepRun[] = new Array(plans.length);
   const init: SweepWorkerInit = {
     role: 'sweep', module: setup.module, data: datasetData(d.data), test: d.test === null ? null : datasetData(d.test), folds: d.folds,
   };

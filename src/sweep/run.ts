@@ -35,18 +35,23 @@ export interface RunPlan {
   readonly keepModel: boolean;
 }
 
-/** What a run gives back (see sweep's SweepRun). */
-export interface RunResult {
+/** One run of a sweep. Runs come back in order: grid combinations, then seeds, then folds. */
+export interface SweepRun {
   readonly index: number;
+  /** This run's values of the grid's paths. */
   readonly params: Record<string, unknown>;
   readonly seed: number | null;
   readonly fold: number | null;
+  /** The training history's epochs (as History.epochs), and how training ended. */
   readonly epochs: EpochLogs[];
   readonly bestEpoch: number;
   readonly stoppedEarly: boolean;
   readonly reason: 'epochs' | 'earlyStopping' | 'stopped';
+  /** Metrics on the held-out fold, or on `test`; null with neither. */
   readonly evaluation: Evaluation | null;
+  /** The trained model's file, with keepModels. */
   readonly model?: Uint8Array;
+  /** Wall-clock seconds of the run, where it ran. */
   readonly seconds: number;
 }
 
@@ -58,7 +63,7 @@ export interface RunData {
   readonly folds: readonly { readonly train: Int32Array; readonly held: Int32Array }[] | null;
 }
 
-export async function runOne(plan: RunPlan, d: RunData): Promise<RunResult> {
+export async function runOne(plan: RunPlan, d: RunData): Promise<SweepRun> {
   const started = Date.now();
   let train = d.data;
   let held = d.test;

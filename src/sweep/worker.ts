@@ -6,7 +6,7 @@ import { initRuntime } from '../runtime/module.js';
 import { ManytaskError } from '../runtime/errors.js';
 import { threadSupport } from '../threads/index.js';
 import { workerPort } from '../threads/spawn.js';
-import { datasetFrom, runOne, type DatasetData, type RunData, type RunPlan, type RunResult } from './run.js';
+import { datasetFrom, runOne, type DatasetData, type RunData, type RunPlan, type SweepRun } from './run.js';
 
 export interface SweepWorkerInit {
   readonly role: 'sweep';
@@ -19,7 +19,7 @@ export interface SweepWorkerInit {
 
 export type SweepWorkerReply =
   | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly result: RunResult }
+  | { readonly type: 'result'; readonly result: SweepRun }
   | { readonly type: 'failed'; readonly index: number; readonly error: { readonly name: string; readonly code: string | null; readonly message: string } };
 
 async function start(): Promise<void> {

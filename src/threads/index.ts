@@ -145,7 +145,14 @@ async function relaxedGemm(
 ): Promise<{ module: WebAssembly.Module; gemm: Kernels['gemm'] } | { module: null; problem: string }> {
   if (!hasRelaxedSimd()) return { module: null, problem: 'this runtime lacks relaxed SIMD' };
   const url = sibling(file, source, platform);
-  if (url === null) return { module: null, problem: `init() was given the module itself, so ${file} cannot be found` };
+  if (url === null) {
+    return {
+      module: null,
+      problem: source === undefined
+        ? `${file} is not bundled for this runtime (Cloudflare Workers import their modules)`
+        : `init() was given the module itself, so ${file} cannot be found`,
+    };
+  }
   try {
     const module = await compileSource(url, platform);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
