@@ -3,8 +3,7 @@
 
 import type { Kernels } from './abi.js';
 import { Allocator } from './allocator.js';
-import { ArgumentError, InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
-import { checkKeys, show } from './validate.js';
+import { InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
 
 /** What `init` accepts: a compiled module, the bytes, where to fetch them, or a fetch response. */
 export type WasmSource =
@@ -77,6 +76,8 @@ export interface ThreadSupport {
    * asked for and possible, else the single-thread module, which `single` loads.
    */
   load(options: InitOptions, source: WasmSource | undefined, platform: Platform, single: () => Promise<Runtime>): Promise<Runtime>;
+  /** Tells init(options) and init(source, options) from init(source), and checks the options (throws ArgumentError). */
+  parse(a: unknown, b: unknown): { source: WasmSource | undefined; options: InitOptions | undefined };
 }
 
 export interface Runtime {
@@ -126,11 +127,14 @@ export function heapF32(): Float32Array {
 export function initRuntime(
   sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
 ): Promise<void> {
-  let source: WasmSource | undefined, options: InitOptions | undefined;
-  try {
-    ({ source, options } = initArguments(sourceOrOptions, maybeOptions));
-  } catch (err) {
-    return Promise.reject(err);
+  // Only the full library takes options (manytask/infer's init takes a source alone).
+  let source = sourceOrOptions as WasmSource | undefined, options: InitOptions | undefined;
+  if (platform.threads !== undefined) {
+    try {
+      ({ source, options } = platform.threads.parse(sourceOrOptions, maybeOptions));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
   if (current !== null && options !== undefined && current.threads !== undefined) return current.threads.reconfigure(options);
   if (pending === null) {
@@ -144,25 +148,6 @@ export function initRuntime(
     );
   }
   return pending;
-}
-
-/** Tells init(options) from init(source) (an options object is a plain object) and checks the options. */
-function initArguments(a: unknown, b: unknown): { source: WasmSource | undefined; options: InitOptions | undefined } {
-  const plain = (x: unknown) => typeof x === 'object' && x !== null && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null);
-  if (b !== undefined) return { source: a as WasmSource | undefined, options: checkInitOptions(b) };
-  if (plain(a)) return { source: undefined, options: checkInitOptions(a) };
-  return { source: a as WasmSource | undefined, options: undefined };
-}
-
-function checkInitOptions(o: unknown): InitOptions {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ArgumentError(`init: options must be an object { threads?, fast? }, got ${show(o)}`);
-  checkKeys('init', o, ['threads', 'fast']);
-  const { threads, fast } = o as Record<string, unknown>;
-  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
-    throw new ArgumentError(`init: threads must be an integer from 1 to ${MAX_THREADS} (the calling thread included), got ${show(threads)}`);
-  }
-  if (fast !== undefined && typeof fast !== 'boolean') throw new ArgumentError(`init: fast must be true or false, got ${show(fast)}`);
-  return { ...(threads !== undefined && { threads: threads as number }), ...(fast !== undefined && { fast }) };
 }
 
 // A module with one f32x4 instruction: does this runtime have WebAssembly SIMD?

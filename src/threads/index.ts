@@ -14,7 +14,8 @@ import {
   type InitOptions, type Platform, type Runtime, type ThreadControl, type ThreadInfo, type ThreadSupport, type WasmSource,
 } from '../runtime/module.js';
 import { Allocator } from '../runtime/allocator.js';
-import { InitError } from '../runtime/errors.js';
+import { ArgumentError, InitError } from '../runtime/errors.js';
+import { checkKeys, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import { LocalRunner, Pool, type JobRunner, type PoolKernels } from './pool.js';
 import { parallelKernels } from './parallel.js';
@@ -192,7 +193,28 @@ class KernelSet {
   }
 }
 
+/** Tells init(options) from init(source) (an options object is a plain object) and checks the options. */
+function parseInitArguments(a: unknown, b: unknown): { source: WasmSource | undefined; options: InitOptions | undefined } {
+  const plain = (x: unknown) => typeof x === 'object' && x !== null && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null);
+  if (b !== undefined) return { source: a as WasmSource | undefined, options: checkInitOptions(b) };
+  if (plain(a)) return { source: undefined, options: checkInitOptions(a) };
+  return { source: a as WasmSource | undefined, options: undefined };
+}
+
+function checkInitOptions(o: unknown): InitOptions {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ArgumentError(`init: options must be an object { threads?, fast? }, got ${show(o)}`);
+  checkKeys('init', o, ['threads', 'fast']);
+  const { threads, fast } = o as Record<string, unknown>;
+  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
+    throw new ArgumentError(`init: threads must be an integer from 1 to ${MAX_THREADS} (the calling thread included), got ${show(threads)}`);
+  }
+  if (fast !== undefined && typeof fast !== 'boolean') throw new ArgumentError(`init: fast must be true or false, got ${show(fast)}`);
+  return { ...(threads !== undefined && { threads: threads as number }), ...(fast !== undefined && { fast }) };
+}
+
 export const threadSupport: ThreadSupport = {
+  parse: parseInitArguments,
+
   async load(options, source, platform, single) {
     lastLoad = { source, platform };
     const requested = options.threads ?? await defaultThreads();
