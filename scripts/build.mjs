@@ -1,10 +1,12 @@
 // npm run build: assembly/ → dist/manytask.wasm (everything) and dist/infer.wasm
-// (the forward kernels of manytask/infer), src/ → dist/*.js (+ .d.ts).
-import { mkdir, copyFile, rm, readFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+// (the forward kernels of manytask/infer), src/ → dist/*.js and dist/types/*.d.ts.
+// docs/packaging.md says what each dist file is for and how to add one.
+import { mkdir, copyFile, rm, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import asc from 'assemblyscript/asc';
+import { emitDeclarations } from './declarations.mjs';
 import { buildKernelVariants, VARIANT_FILES } from './wasm-variants.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,64 +49,74 @@ await copyFile('build/manytask.wasm', 'dist/manytask.wasm');
 await copyFile('build/infer.wasm', 'dist/infer.wasm');
 for (const file of VARIANT_FILES) await copyFile(`build/${file}`, `dist/${file}`);
 
-// The ES-module entries (library and manytask/infer): one file per export
-// condition, shared code in chunks, each .wasm loaded beside them at run time.
-const entryBuild = {
+// `import packed from './manytask.wasm?embed'` (the embedded entries): the module
+// gzipped, as a base64 string inside the JS, for bundlers that copy no assets
+// (src/entries/embedded-wasm.ts unpacks it). Gzipped, the string is 36 KB, not
+// the 83 KB of the bare module. Every other .wasm import stays an import of the
+// file beside the entry.
+const embedWasm = {
+  name: 'embed-wasm',
+  setup(build) {
+    build.onResolve({ filter: /\.wasm\?embed$/ }, (args) => ({ path: `${root}build/${args.path.slice(2, -'?embed'.length)}`, namespace: 'embed-wasm' }));
+    build.onLoad({ filter: /.*/, namespace: 'embed-wasm' }, async (args) => ({
+      contents: `export default ${JSON.stringify(gzipSync(await readFile(args.path), { level: 9 }).toString('base64'))};`,
+      loader: 'js',
+    }));
+  },
+};
+
+// Every JavaScript entry in one build, so that code they share sits in shared
+// chunks loaded once: `manytask` and `manytask/infer` imported together share
+// one runtime (one init, one memory) and one set of error classes, and the CLI
+// is a small file on top of the library's chunks, not a second copy. esbuild
+// puts into each chunk only the modules every entry that loads it reaches, so
+// manytask/infer still loads none of the training code (scripts/size.mjs checks).
+// Minified, so the tarball stays small and a Worker that wrangler bundles
+// without minifying is about as small as `npm run size` says. No source maps:
+// their sources are not shipped.
+const result = await esbuild.build({
+  entryPoints: {
+    // manytask: one file per export condition (package.json "exports")
+    index: 'src/entries/index.ts',
+    node: 'src/entries/node.ts',
+    web: 'src/entries/web.ts',
+    workerd: 'src/entries/workerd.ts',
+    embedded: 'src/entries/embedded.ts',
+    // manytask/infer
+    infer: 'src/entries/infer.ts',
+    'infer-node': 'src/entries/infer-node.ts',
+    'infer-web': 'src/entries/infer-web.ts',
+    'infer-workerd': 'src/entries/infer-workerd.ts',
+    'infer-embedded': 'src/entries/infer-embedded.ts',
+    // the `manytask` command (package.json "bin")
+    cli: 'src/bin.ts',
+    // manytask's own tests and benchmarks; not in the package (package.json "files")
+    internal: 'src/internal.ts',
+    // What the worker threads run (src/threads/, src/sweep/), found beside the entries at run time.
+    worker: 'src/threads/worker.ts',
+    'sweep-worker': 'src/sweep/worker.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'neutral',
   target: 'es2022',
-  sourcemap: true,
-  logLevel: 'warning',
-};
-
-await esbuild.build({
-  entryPoints: {
-    index: 'src/entries/index.ts',
-    node: 'src/entries/node.ts',
-    web: 'src/entries/web.ts',
-    workerd: 'src/entries/workerd.ts',
-    internal: 'src/internal.ts',
-    // What the worker threads run (src/threads/, src/sweep/), found beside the entries at run time.
-    worker: 'src/threads/worker.ts',
-    'sweep-worker': 'src/sweep/worker.ts',
-  },
-  ...entryBuild,
-  external: ['./manytask.wasm', 'node:*'],
-  chunkNames: 'shared-[hash]',
-});
-
-// manytask/infer: its own build, so it shares no chunk (and no runtime state)
-// with the full entries: it runs on infer.wasm, they on manytask.wasm.
-await esbuild.build({
-  entryPoints: {
-    infer: 'src/entries/infer.ts',
-    'infer-node': 'src/entries/infer-node.ts',
-    'infer-web': 'src/entries/infer-web.ts',
-    'infer-workerd': 'src/entries/infer-workerd.ts',
-  },
-  ...entryBuild,
-  external: ['./infer.wasm', 'node:*'],
-  chunkNames: 'infer-shared-[hash]',
-});
-
-// The CLI: Node only, one file.
-await esbuild.build({
-  entryPoints: { cli: 'src/bin.ts' },
-  outdir: 'dist',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: ['./manytask.wasm'],
+  // Whitespace and syntax only: identifiers stay readable in stack traces and
+  // in node_modules (full minification would save about 8 KB of the tarball).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  chunkNames: 'chunk-[hash]',
+  external: ['./manytask.wasm', './infer.wasm', 'node:*'],
+  plugins: [embedWasm],
+  metafile: true,
   logLevel: 'warning',
 });
+// Which src/ files each dist file holds (scripts/size.mjs reads it).
+await writeFile('build/esbuild-meta.json', JSON.stringify(result.metafile));
 
-try {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-} catch {
+if (!emitDeclarations({ project: 'tsconfig.json', entries: ['entries/index.d.ts', 'entries/infer.d.ts', 'wasm-module.d.ts'] })) {
   console.error('build: type errors (above)');
   process.exit(1);
 }

@@ -27,6 +27,7 @@ export const ENTRIES = [
 export const TRAINING_CODE = /^src\/((train|cluster|nn|mtl\/weighting|mtl\/arch)\/|data\/(csv|dataset|preprocessor)\.ts$|mtl\/(model|multitask|head|tasks|labels|metrics|affinity|relatedness)\.ts$|(matrix|ops)\.ts$)/;
 
 export async function measure() {
+  const built = JSON.parse(await readFile(new URL('build/esbuild-meta.json', pathToFileURL(root)), 'utf8'));
   const out = [];
   for (const e of ENTRIES) {
     const result = await esbuild.build({
@@ -44,13 +45,10 @@ export async function measure() {
     });
     const js = result.outputFiles[0].contents;
     const wasm = await readFile(new URL(e.wasm, pathToFileURL(root)));
-    // The src/ files behind the dist files bundled here, from their source maps.
+    // The src/ files behind the dist files bundled here, from the build's record of them.
     const sources = new Set();
     for (const input of Object.keys(result.metafile.inputs)) {
-      try {
-        const map = JSON.parse(await readFile(new URL(`${input}.map`, pathToFileURL(root)), 'utf8'));
-        for (const s of map.sources) sources.add(s.replace(/^(\.\.\/)+/, ''));
-      } catch { /* no map: an input outside dist */ }
+      for (const s of Object.keys(built.outputs[input]?.inputs ?? {})) sources.add(s);
     }
     const jsGzip = gzipSync(js, { level: 9 }).length;
     const wasmGzip = gzipSync(wasm, { level: 9 }).length;

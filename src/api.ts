@@ -59,17 +59,20 @@ export type {
 } from './mtl/arch/index.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './mtl/multitask.js';
-export type { MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction } from './mtl/multitask.js';
+export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
+export type {
+  MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
+} from './mtl/multitask.js';
 export type { PredictOptions } from './io/rows.js';
 export type { ModelOptions, InputSchema } from './mtl/model.js';
 export { tasks } from './mtl/tasks.js';
-export type { TaskSpec, TaskOptions, TaskKind } from './mtl/tasks.js';
+export type { TaskSpec, TaskOptions, TaskKind, TaskMakers } from './mtl/tasks.js';
 export type { TaskAffinity, AffinityOptions } from './mtl/affinity.js';
 export { groupTasks } from './mtl/affinity.js';
 export type { RelatednessOptions } from './mtl/relatedness.js';
 export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
 export type { DivergenceOptions } from './train/divergence.js';
-export type { Evaluation, TaskEvaluation } from './train/evaluate.js';
+export type { Evaluation, TaskEvaluation, TaskEvaluationByKind, EvaluationOf } from './train/evaluate.js';
 export { Ensemble, type EnsembleOptions } from './train/ensemble.js';
 export { formatEvaluation, formatAffinity } from './train/report.js';
 export { ModelFormatError } from './io/format.js';

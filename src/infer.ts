@@ -30,6 +30,7 @@ export { memory } from './runtime/holdings.js';
 export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction } from './mtl/multitask.js';
+export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
 export type { TaskKind } from './io/layout.js';
 export type { PredictOptions } from './io/rows.js';
 

@@ -6,5 +6,5 @@ export * from '../infer.js';
 
 /** Loads the inference kernels (infer.wasm; manytask.wasm works too); see the README for the sources it accepts. */
 export function init(source?: WasmSource): Promise<void> {
-  return initRuntime(source, { module: 'inference', defaultSource: () => fetch(new URL('./infer.wasm', import.meta.url)) });
+  return initRuntime(source, { defaultSource: () => fetch(new URL('./infer.wasm', import.meta.url)) });
 }

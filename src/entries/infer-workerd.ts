@@ -8,5 +8,5 @@ export * from '../infer.js';
 
 /** Loads the inference kernels; without an argument, the infer.wasm bundled with the Worker. */
 export function init(source?: WasmSource): Promise<void> {
-  return initRuntime(source, { module: 'inference', defaultSource: () => wasmModule });
+  return initRuntime(source, { defaultSource: () => wasmModule });
 }

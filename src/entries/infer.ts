@@ -2,15 +2,14 @@
 // run time how to find infer.wasm next to this file (read it where there is a
 // file system, fetch it elsewhere).
 import { initRuntime, type WasmSource } from '../runtime/module.js';
-import { readFileIfNode } from './read-file.js';
+import { builtinReadFile } from './read-file.js';
 
 export * from '../infer.js';
 
 /** Loads the inference kernels (infer.wasm; manytask.wasm works too); see the README for the sources it accepts. */
 export function init(source?: WasmSource): Promise<void> {
   return initRuntime(source, {
-    module: 'inference',
     defaultSource: () => new URL('./infer.wasm', import.meta.url),
-    ...(readFileIfNode && { readFile: readFileIfNode }),
+    readFile: builtinReadFile(),
   });
 }

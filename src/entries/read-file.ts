@@ -1,11 +1,19 @@
-// File reading for the entries that run where there is a file system (Node, Bun,
-// and Deno through the default entry). Kept out of src/runtime so the browser
-// and Worker bundles never mention node:fs.
-import { isNodeLike } from '../runtime/module.js';
+// File reading for the default entries, where the runtime turns out to have a
+// file system. Kept out of src/runtime so the browser and Worker bundles never
+// carry it.
 
-export async function readFileNode(url: URL): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(url);
+interface ProcessWithBuiltins {
+  getBuiltinModule(id: 'fs/promises'): { readFile(url: URL): Promise<Uint8Array> };
 }
 
-export const readFileIfNode = isNodeLike() ? readFileNode : undefined;
+/**
+ * The default entries' reader, where the runtime has Node's file system (Node,
+ * Bun, Deno), else undefined: reached through process.getBuiltinModule, never an
+ * import of node:fs, so that a bundler for any platform (esbuild
+ * --platform=neutral) takes the default entries as they are.
+ */
+export function builtinReadFile(): ((url: URL) => Promise<Uint8Array>) | undefined {
+  const proc = (globalThis as { process?: Partial<ProcessWithBuiltins> }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
+  return (url) => (proc as ProcessWithBuiltins).getBuiltinModule('fs/promises').readFile(url);
+}

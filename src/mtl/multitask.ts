@@ -8,7 +8,7 @@ import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, sh
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
-import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskSpec } from './tasks.js';
+import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from './tasks.js';
 import type { TaskAffinity } from './affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
 import { evaluateResident, type Evaluation } from '../train/evaluate.js';
@@ -43,10 +43,15 @@ export interface ArrayInputSpec {
   classes?: Record<string, number | readonly string[]>;
 }
 
-export interface MultiTaskModelOptions extends ModelOptions {
+export interface MultiTaskModelOptions<Tasks extends TaskSpec[] = TaskSpec[]> extends ModelOptions {
   /** A Dataset (its feature encoding and class lists are fitted on it) or an array spec. */
   input: Dataset | ArrayInputSpec;
+  /** The tasks, made with `tasks.binary(name)`, `tasks.multiclass(name)`, …: their names and kinds type the model's predictions. */
+  tasks: Tasks;
 }
+
+/** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
+export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
 
 /** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. A class or label is predicted where its probability is > 0.5 (as the metrics count it). */
 export type TaskPrediction =
@@ -58,13 +63,28 @@ export type TaskPrediction =
   | { kind: 'reconstruction'; values: number[][]; errors: Float32Array }
   | { kind: 'clustering'; probabilities: number[][]; clusters: Int32Array };
 
+/** The prediction of a task of kind `Kind`. */
+export type PredictionOf<Kind extends TaskKind> = Extract<TaskPrediction, { kind: Kind }>;
+
+/**
+ * What predict returns: per task name, the prediction of its kind
+ * (`predictions.species.classes`). For a model whose tasks are not known to the
+ * types (a loaded file), `Record<string, TaskPrediction>`.
+ */
+export type Predictions<Tasks extends readonly TaskSpec[] = readonly TaskSpec[]> = { [S in Tasks[number] as S['name']]: PredictionOf<S['kind']> };
+
 interface Prepared {
   features: Float32Array;
   rows: number;
   labels: Map<string, ArrayLike<number | null | undefined>>;
 }
 
-export class MultiTaskModel {
+/**
+ * A multi-task model. `Tasks` is the tuple of tasks it was built with, so that
+ * predict and evaluate are typed per task; a model loaded from a file has
+ * `TaskSpec[]`.
+ */
+export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   /** Set to true (e.g. from a callback) to stop fit after the current batch. */
   stopTraining = false;
   #core: MultiTaskModelCore;
@@ -74,7 +94,7 @@ export class MultiTaskModel {
   /** Regression targets are standardized for training; predictions are mapped back. */
   readonly #targetStats = new Map<string, { mean: number; std: number }>();
 
-  constructor(options: MultiTaskModelOptions) {
+  constructor(options: MultiTaskModelOptions<Tasks>) {
     const opts = checkOptionsObject('MultiTaskModel', options);
     if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
     if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
@@ -276,7 +296,9 @@ export class MultiTaskModel {
    * Resolves with the history; rejects with TrainingDivergedError (weights kept from
    * before the failing step) if a loss or gradient becomes non-finite.
    */
-  async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
+  fit(data: Dataset, options?: FitOptions): Promise<History>;
+  fit(x: FeatureRows, labels: LabelColumns, options?: FitOptions): Promise<History>;
+  async fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     this.#core.check();
     // Two fits of one model would interleave their batches on the same weights and buffers.
     if (this.#fitting) throw new ArgumentError('fit: this model is already training (an earlier fit has not finished: await it, or set model.stopTraining = true)');
@@ -290,7 +312,7 @@ export class MultiTaskModel {
 
   #fitting = false;
 
-  async #fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions & { validationData?: unknown }, maybeOptions?: FitOptions & { validationData?: unknown }): Promise<History> {
+  async #fit(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | FitOptions, maybeOptions?: FitOptions): Promise<History> {
     const core = this.#core;
     const [given, options] = data instanceof Dataset ? [this.#prepare(data, 'fit'), labelsOrOptions as FitOptions | undefined] : [this.#prepare({ x: data, labels: labelsOrOptions as LabelColumns }, 'fit'), maybeOptions];
     const raw = checkOptionsObject('fit', options);
@@ -368,7 +390,7 @@ export class MultiTaskModel {
   }
 
   /** Per-task loss and metrics on labeled data: `evaluate(dataset)` or `evaluate(x, labels)`. */
-  evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation {
+  evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation<Tasks> {
     const core = this.#core;
     core.check();
     const pending = new Map<string, { mean: number; std: number }>();
@@ -384,7 +406,7 @@ export class MultiTaskModel {
     try {
       core.ensureCapacity(Math.min(p.rows, 1024));
       core.assignClusters(resident);
-      return evaluateResident(core, resident, this.#targetStats);
+      return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
     } finally {
       core.freeResident(resident);
     }
@@ -398,7 +420,7 @@ export class MultiTaskModel {
    * many standard deviations from its column's training mean is refused first,
    * with an OutOfRangeError naming the column and row.
    */
-  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows, options?: PredictOptions): Record<string, TaskPrediction> {
+  predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows, options?: PredictOptions): Predictions<Tasks> {
     const core = this.#core;
     core.check();
     const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
@@ -492,7 +514,7 @@ export class MultiTaskModel {
         }
       }
     });
-    return out;
+    return out as Predictions<Tasks>;
   }
 
   /** The inter-task affinity measured during training, as a matrix with suggested groups (null for one task or affinity: false). */

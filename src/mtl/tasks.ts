@@ -41,9 +41,10 @@ export interface TaskOptions {
   clusters?: number;
 }
 
-export interface TaskSpec extends TaskOptions {
-  readonly name: string;
-  readonly kind: TaskKind;
+/** A task: its name and kind (as literal types when made by `tasks.*`, so a model's predictions are typed per task) and its options. */
+export interface TaskSpec<Name extends string = string, Kind extends TaskKind = TaskKind> extends TaskOptions {
+  readonly name: Name;
+  readonly kind: Kind;
 }
 
 const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes', 'classWeights', 'inputsFrom', 'backpropToInputs', 'clusters'] as const;
@@ -101,17 +102,32 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   return { name, kind, ...(opts as TaskOptions) };
 }
 
-/** Task constructors: `tasks.multiclass('species')`, `tasks.binary('sex', { weight: 2 })`, … */
-export const tasks = {
-  binary: (name: string, options?: TaskOptions): TaskSpec => make('binary', name, options),
-  multiclass: (name: string, options?: TaskOptions): TaskSpec => make('multiclass', name, options),
-  multilabel: (name: string, options?: TaskOptions): TaskSpec => make('multilabel', name, options),
-  regression: (name: string, options?: TaskOptions): TaskSpec => make('regression', name, options),
-  /** Reconstructs the row's encoded features (MSE): trains the shared part on every row, labeled or not. */
-  reconstruction: (name = 'reconstruction', options?: TaskOptions): TaskSpec => make('reconstruction', name, options),
-  /** Learns k-means clusters of the shared representation, refreshed each epoch: `tasks.clustering('clusters', { clusters: 8 })`. */
-  clustering: (name = 'clusters', options?: TaskOptions): TaskSpec => make('clustering', name, options),
-};
+/**
+ * Task constructors: `tasks.multiclass('species')`, `tasks.binary('sex', { weight: 2 })`, …
+ * Each gives the task's name and kind as literal types, so that a model built
+ * with them types its predictions and evaluations per task.
+ */
+export interface TaskMakers {
+  binary<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'binary'>;
+  multiclass<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'multiclass'>;
+  multilabel<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'multilabel'>;
+  regression<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'regression'>;
+  /** Reconstructs the row's encoded features (MSE): trains the shared part on every row, labeled or not. Named 'reconstruction' by default. */
+  reconstruction(name?: undefined, options?: TaskOptions): TaskSpec<'reconstruction', 'reconstruction'>;
+  reconstruction<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'reconstruction'>;
+  /** Learns k-means clusters of the shared representation, refreshed each epoch: `tasks.clustering('clusters', { clusters: 8 })`. Named 'clusters' by default. */
+  clustering(name: undefined, options: TaskOptions): TaskSpec<'clusters', 'clustering'>;
+  clustering<Name extends string>(name: Name, options: TaskOptions): TaskSpec<Name, 'clustering'>;
+}
+
+export const tasks: TaskMakers = {
+  binary: (name: string, options?: TaskOptions) => make('binary', name, options),
+  multiclass: (name: string, options?: TaskOptions) => make('multiclass', name, options),
+  multilabel: (name: string, options?: TaskOptions) => make('multilabel', name, options),
+  regression: (name: string, options?: TaskOptions) => make('regression', name, options),
+  reconstruction: (name = 'reconstruction', options?: TaskOptions) => make('reconstruction', name, options),
+  clustering: (name = 'clusters', options?: TaskOptions) => make('clustering', name, options),
+} as TaskMakers;
 
 export function defaultLoss(kind: TaskKind): LossSpec {
   switch (kind) {

@@ -5,24 +5,32 @@ import type { Kernels } from './abi.js';
 import { Allocator } from './allocator.js';
 import { InitError, ManytaskError, NotInitializedError, WasmTrapError } from './errors.js';
 
+// The environment's WebAssembly.Module, URL and Response types where its lib
+// declares them (DOM, webworker, @types/node, Cloudflare's workers-types), and
+// `never` where it does not: manytask's .d.ts files compile under any lib.
+/** `WebAssembly.Module` of the environment's types. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never;
+/** `URL` of the environment's types. */
+export type UrlObject = typeof globalThis extends { URL: { prototype: infer U } } ? U : never;
+/** `Response` of the environment's types. */
+export type FetchResponse = typeof globalThis extends { Response: { prototype: infer R } } ? R : never;
+
 /** What `init` accepts: a compiled module, the bytes, where to fetch them, or a fetch response. */
 export type WasmSource =
-  | WebAssembly.Module
+  | WasmModule
   | ArrayBuffer
   | ArrayBufferView
-  | URL
+  | UrlObject
   | string
-  | Response
-  | PromiseLike<Response>;
+  | FetchResponse
+  | PromiseLike<FetchResponse>;
 
-/** What differs between entry points (src/entries/): where the module is, and how files are read. */
+/** @internal What differs between entry points (src/entries/): where the module is, and how files are read. */
 export interface Platform {
   /** Supplies the module when `init()` is called without one. */
   defaultSource(): WasmSource | PromiseLike<WasmSource>;
   /** Reads a file: URL. Only the Node/Bun/default entries have one, so no other bundle mentions node:fs. */
-  readFile?: (url: URL) => Promise<ArrayBufferView>;
-  /** The full library needs manytask.wasm; the inference entry also runs on the smaller infer.wasm. */
-  module?: 'full' | 'inference';
+  readFile?: ((url: URL) => Promise<ArrayBufferView>) | undefined;
   /** Where the files shipped beside the entry are (manytask-threads.wasm, worker.js…), when it knows. */
   locate?: (file: string) => URL;
   /** The worker threads and the parallel kernels (src/threads/): the full library's entries only. */
@@ -60,7 +68,7 @@ export interface ThreadInfo {
   readonly reason: string | null;
 }
 
-/** The runtime's worker threads, as src/threads/ manages them. */
+/** @internal The runtime's worker threads, as src/threads/ manages them. */
 export interface ThreadControl {
   info(): ThreadInfo;
   /** Stops the worker threads; later calls run on the calling thread, with the same results. */
@@ -69,7 +77,7 @@ export interface ThreadControl {
   reconfigure(options: InitOptions): Promise<void>;
 }
 
-/** How src/threads/ plugs into init (the runtime layer does not import it). */
+/** @internal How src/threads/ plugs into init (the runtime layer does not import it). */
 export interface ThreadSupport {
   /**
    * Loads the kernels for `options`: the threaded module where threads are
@@ -80,6 +88,7 @@ export interface ThreadSupport {
   parse(a: unknown, b: unknown): { source: WasmSource | undefined; options: InitOptions | undefined };
 }
 
+/** @internal */
 export interface Runtime {
   readonly kernels: Kernels;
   readonly memory: WebAssembly.Memory;
@@ -91,13 +100,16 @@ export interface Runtime {
 let current: Runtime | null = null;
 let pending: Promise<void> | null = null;
 
-/** The initialized runtime; `what` names the caller in the error if there is none. */
+/** @internal The initialized runtime; `what` names the caller in the error if there is none. */
 export function runtime(what: string): Runtime {
   if (current === null) throw new NotInitializedError(what);
   return current;
 }
 
-/** For manytask's own tests: forget the loaded module (stopping its worker threads) so `init` can be exercised again. */
+/**
+ * @internal Forgets the loaded module (stopping its worker threads), so that
+ * `init` can load one again (manytask's own tests; initFullRuntime).
+ */
 export function resetRuntime(): Promise<void> {
   const threads = current?.threads;
   current = null;
@@ -111,7 +123,7 @@ export function isInitialized(): boolean {
 
 let f32View = new Float32Array(0);
 
-/** A Float32Array over all of linear memory, re-derived if memory has grown since the last call. */
+/** @internal A Float32Array over all of linear memory, re-derived if memory has grown since the last call. */
 export function heapF32(): Float32Array {
   const buffer = runtime('heapF32').memory.buffer;
   if (f32View.buffer !== buffer) f32View = new Float32Array(buffer);
@@ -119,7 +131,9 @@ export function heapF32(): Float32Array {
 }
 
 /**
- * Loads the kernels: `init(source?)`, `init(options)` or `init(source, options)`.
+ * @internal
+ * Loads the kernels: `init(source?)`, `init(options)` or `init(source, options)`
+ * (options only where the platform has thread support: the full library).
  * Calling it again (or concurrently) returns the first call's promise; called
  * again with options once loaded, it applies them (thread count, fast mode).
  * After a failure the next call tries again.
@@ -149,6 +163,39 @@ export function initRuntime(
   }
   return pending;
 }
+
+/**
+ * @internal
+ * initRuntime for the full library. manytask and manytask/infer share one
+ * runtime, and the library cannot run on the infer.wasm that manytask/infer's
+ * init() may have loaded first. (Its own function, so that manytask/infer's
+ * bundles leave it out.)
+ */
+export function initFullRuntime(
+  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
+): Promise<void> {
+  const loadsHere = pending === null;
+  const loading = initRuntime(sourceOrOptions, platform, maybeOptions);
+  // Calling it again returns the first call's promise, as initRuntime does.
+  if (fullCheck?.loading !== loading) {
+    fullCheck = {
+      loading,
+      checked: loading.then(() => {
+        // The full module has every kernel as an own property (guardKernels); infer.wasm lacks adam.
+        if (Object.hasOwn(current!.kernels, 'adam')) return;
+        if (loadsHere) {
+          // This call loaded infer.wasm: forget it, so that init(manytask.wasm) can follow.
+          resetRuntime();
+          throw new InitError("the module passed to init() is the inference-only infer.wasm; the full library needs manytask.wasm (or import from 'manytask/infer' to only predict)");
+        }
+        throw new InitError("manytask/infer's init() loaded the inference-only infer.wasm first; call init() from 'manytask' before it (manytask/infer then runs on manytask.wasm too)");
+      }),
+    };
+  }
+  return fullCheck.checked;
+}
+
+let fullCheck: { loading: Promise<void>; checked: Promise<void> } | null = null;
 
 // A module with one f32x4 instruction: does this runtime have WebAssembly SIMD?
 const SIMD_PROBE = new Uint8Array([
@@ -182,17 +229,13 @@ async function loadSingle(source: WasmSource | undefined, platform: Platform): P
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
     throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
   }
-  // Only the full module has the training kernels (the optimizers among them).
-  if (platform.module !== 'inference' && typeof (exports as unknown as { adam?: unknown }).adam !== 'function') {
-    throw new InitError("the module passed to init() is the inference-only infer.wasm; the full library needs manytask.wasm (or import from 'manytask/infer' to only predict)");
-  }
   memory = exports.memory;
   const kernels = guardKernels(exports as unknown as Record<string, unknown>);
   const allocator = new Allocator(exports.memory, kernels.heapBase());
   return { kernels, memory: exports.memory, allocator };
 }
 
-/** Compiles what init was given (or where to find it) into a WebAssembly.Module. */
+/** @internal Compiles what init was given (or where to find it) into a WebAssembly.Module. */
 export async function compileSource(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
   return compile(source, platform);
 }
@@ -245,17 +288,13 @@ async function fetchOrRead(url: URL, platform: Platform): Promise<ArrayBufferVie
   }
 }
 
-export function isNodeLike(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof proc?.versions?.node === 'string';
-}
-
 function baseUrl(): string | undefined {
   const loc = (globalThis as { location?: { href?: string } }).location;
   return loc?.href;
 }
 
 /**
+ * @internal
  * Where a string passed to init() points: an absolute URL (https:, file:,
  * data:, blob:…) as it is; otherwise, on a page or in a Worker with a location,
  * a URL relative to it; otherwise (Node, Bun, Deno) a file path, absolute or
@@ -289,7 +328,7 @@ function workingDirectory(): string | undefined {
   }
 }
 
-/** A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
+/** @internal A file path as a file: URL, resolved against `cwd` when relative (what Node's pathToFileURL does, without importing node:url). */
 export function filePathUrl(path: string, cwd: string): URL {
   const windows = /^[a-zA-Z]:[\\/]/.test(path) || /^[a-zA-Z]:[\\/]/.test(cwd) || path.startsWith('\\\\');
   const slashes = (p: string) => (windows ? p.replaceAll('\\', '/') : p);
@@ -323,7 +362,7 @@ function message(err: unknown): string {
 // AssemblyScript's abort(message, file, line, column); strings are UTF-16 with
 // their byte length in the 4 bytes before them. Kernels validate nothing, so this
 // fires only on a bug; make it loud and typed.
-/** The `env.abort` import of a kernel instance over the memory `memory()` returns. */
+/** @internal The `env.abort` import of a kernel instance over the memory `memory()` returns. */
 export function abortFor(memory: () => WebAssembly.Memory | null) {
   return (msgPtr: number, filePtr: number, line: number, column: number): never => {
     const text = (ptr: number) => {
@@ -339,8 +378,15 @@ export function abortFor(memory: () => WebAssembly.Memory | null) {
 // Every export is called through a wrapper that turns a WebAssembly trap into a
 // WasmTrapError naming the kernel. The wrapper has a fixed arity (no rest
 // arguments, so no per-call allocation); extra arguments are ignored by WASM.
+/** @internal */
 export function guardKernels(exports: Record<string, unknown>): Kernels {
-  const guarded: Record<string, unknown> = {};
+  // On infer.wasm, a kernel only manytask.wasm has (the library used after
+  // manytask/infer's init() alone) throws a typed error, not a TypeError: the
+  // full library is not initialized, and its init() says why (initFullRuntime).
+  // Only the full module has the training kernels, the optimizers among them.
+  const guarded: Record<string, unknown> = typeof exports.adam === 'function' ? {} : Object.create(new Proxy({}, {
+    get: (_, name) => () => { throw new NotInitializedError(name as string); },
+  }));
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function') continue;
     const fn = value as (...args: number[]) => number;

@@ -8,23 +8,25 @@ import type { EpochLogs, FitOptions } from '../train/fit.js';
 import type { Evaluation } from '../train/evaluate.js';
 import type { ResolvedDatasetSpec, ColumnValues } from '../data/index.js';
 
-/** A Dataset as data a worker can be sent: its raw columns and its resolved spec (the class lists fixed). */
+/** @internal A Dataset as data a worker can be sent: its raw columns and its resolved spec (the class lists fixed). */
 export interface DatasetData {
   readonly columns: Record<string, ColumnValues>;
   readonly spec: ResolvedDatasetSpec;
 }
 
+/** @internal */
 export function datasetData(d: Dataset): DatasetData {
   const columns: Record<string, ColumnValues> = {};
   for (const name of [...d.featureNames, ...d.targetNames]) columns[name] = d.column(name);
   return { columns, spec: d.spec };
 }
 
+/** @internal */
 export function datasetFrom(data: DatasetData): Dataset {
   return Dataset.fromColumns(data.columns, data.spec as unknown as Parameters<typeof Dataset.fromColumns>[1]);
 }
 
-/** What a run is: its place in the sweep and the options it trains with. */
+/** @internal What a run is: its place in the sweep and the options it trains with. */
 export interface RunPlan {
   readonly index: number;
   readonly params: Record<string, unknown>;
@@ -55,7 +57,7 @@ export interface SweepRun {
   readonly seconds: number;
 }
 
-/** The rows a run trains and is evaluated on: the data (and the test set), or a fold's two parts. */
+/** @internal The rows a run trains and is evaluated on: the data (and the test set), or a fold's two parts. */
 export interface RunData {
   readonly data: Dataset;
   readonly test: Dataset | null;
@@ -63,6 +65,7 @@ export interface RunData {
   readonly folds: readonly { readonly train: Int32Array; readonly held: Int32Array }[] | null;
 }
 
+/** @internal */
 export async function runOne(plan: RunPlan, d: RunData): Promise<SweepRun> {
   const started = Date.now();
   let train = d.data;

@@ -19,9 +19,9 @@ import { checkKeys, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import { LocalRunner, Pool, type JobRunner, type PoolKernels } from './pool.js';
 import { parallelKernels } from './parallel.js';
-import type { Flavor } from './spawn.js';
+import { builtin, type Flavor } from './spawn.js';
 
-/** Default thread count: the machine's cores, at most this many (beyond it the row splits of these kernels scale poorly). */
+/** @internal Default thread count: the machine's cores, at most this many (beyond it the row splits of these kernels scale poorly). */
 export const DEFAULT_MAX_THREADS = 8;
 /** Pages of the shared memory at start (the single-thread module's initial size). */
 const INITIAL_PAGES = 32;
@@ -42,7 +42,7 @@ const RELAXED_PROBE = new Uint8Array([
   253, 133, 2, 11,
 ]);
 
-/** Whether this runtime validates relaxed SIMD (Deno, Bun, Chromium, workerd, Node ≥ 22). */
+/** @internal Whether this runtime validates relaxed SIMD (Deno, Bun, Chromium, workerd, Node ≥ 22). */
 export function hasRelaxedSimd(): boolean {
   try {
     return WebAssembly.validate(RELAXED_PROBE);
@@ -75,15 +75,13 @@ async function cores(): Promise<number> {
   if (typeof nav?.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
   if (nodeLike()) {
     try {
-      const os = (await import(NODE_OS)) as { availableParallelism?: () => number; cpus(): unknown[] };
+      const os = await builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
       return os.availableParallelism?.() ?? os.cpus().length;
     } catch { /* fall through */ }
   }
   return 1;
 }
 
-// Not literals in import(): browser bundlers must not try to resolve them.
-const NODE_OS = 'node:os';
 
 function nodeLike(): boolean {
   const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
@@ -212,6 +210,7 @@ function checkInitOptions(o: unknown): InitOptions {
   return { ...(threads !== undefined && { threads: threads as number }), ...(fast !== undefined && { fast }) };
 }
 
+/** @internal */
 export const threadSupport: ThreadSupport = {
   parse: parseInitArguments,
 
@@ -225,7 +224,9 @@ export const threadSupport: ThreadSupport = {
     // A source init was given is loaded first: it must be manytask.wasm (and its errors are init's errors);
     // the threaded module is then looked for beside it.
     const given = source === undefined ? null : await single();
-    if (requested > 1 && platform.module !== 'inference') {
+    // Not manytask.wasm (infer.wasm, say): one thread, and initFullRuntime says what is wrong with it.
+    if (given !== null && !Object.hasOwn(given.kernels, 'adam')) return given;
+    if (requested > 1) {
       const moduleUrl = sibling(THREADED_FILE, source, platform);
       const workerUrl = sibling(WORKER_FILE, source, platform);
       if (env.flavor === null) {
@@ -239,7 +240,8 @@ export const threadSupport: ThreadSupport = {
           module = await compileSource(moduleUrl, platform);
         } catch (err) {
           state.reason = `could not load ${THREADED_FILE} (${err instanceof Error ? err.message : String(err)})`;
-          warnOnce(state.reason);
+          // Beside the package's own entry it belongs there: say so. Beside a module init was given, it may well not be.
+          if (source === undefined) warnOnce(state.reason);
         }
         if (module !== null) return threaded(module, workerUrl, env.flavor, state, options.fast ?? false, source, platform);
       }
@@ -370,6 +372,7 @@ async function threaded(
 let lastLoad: { source: WasmSource | undefined; platform: Platform } | null = null;
 
 /**
+ * @internal
  * What a worker that runs whole jobs on its own memory (a sweep's) needs: the
  * single-thread kernel module, the script `file` beside the entry, and how to
  * start it. Null where there are no workers, or the module cannot be sent on
@@ -400,7 +403,7 @@ export async function jobWorkerSetup(file: string): Promise<{ module: WebAssembl
 // The job runner of the runtime loaded last: for manytask's own tests and benchmarks (src/internal.ts).
 let currentRunner: JobRunner | null = null;
 
-/** For manytask's tests and benchmarks: the runner the kernels use now (a Pool, or the calling thread alone). */
+/** @internal For manytask's tests and benchmarks: the runner the kernels use now (a Pool, or the calling thread alone). */
 export function jobRunner(): JobRunner | null {
   return currentRunner;
 }

@@ -17,8 +17,17 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
-// Not a literal in import(): web bundlers must not try to resolve it for the browser build.
-const WORKER_THREADS = 'node:worker_threads';
+/**
+ * A built-in module of Node, Deno or Bun, reached through
+ * process.getBuiltinModule rather than an import, so that a bundler for any
+ * platform takes this file as it is (as src/entries/read-file.ts does); an
+ * import of the bare name where the runtime predates getBuiltinModule.
+ */
+export async function builtin<T>(name: string): Promise<T> {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule === 'function') return proc.getBuiltinModule(name) as T;
+  return (await import(/* @vite-ignore */ name)) as T;
+}
 
 interface NodeWorker {
   postMessage(message: unknown): void;
@@ -32,7 +41,7 @@ interface NodeWorker {
 
 export async function spawnWorker(flavor: Flavor, url: URL | string, init: unknown): Promise<WorkerHandle> {
   if (flavor === 'node') {
-    const { Worker } = (await import(WORKER_THREADS)) as { Worker: new (url: URL | string, options: object) => NodeWorker };
+    const { Worker } = await builtin<{ Worker: new (url: URL | string, options: object) => NodeWorker }>('worker_threads');
     // The process's flags, for a worker, less those that only make sense for the main script (node --input-type=module -e …).
     const proc = (globalThis as { process?: { execArgv?: string[] } }).process;
     const execArgv = (proc?.execArgv ?? []).filter((a) => !a.startsWith('--input-type'));
@@ -82,10 +91,10 @@ export interface WorkerPort {
 export async function workerPort(): Promise<WorkerPort> {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (typeof proc?.versions?.node === 'string') {
-    const wt = (await import(WORKER_THREADS)) as {
+    const wt = await builtin<{
       isMainThread: boolean; workerData: unknown;
       parentPort: { postMessage(m: unknown): void; on(e: 'message', l: (m: unknown) => void): void } | null;
-    };
+    }>('worker_threads');
     if (!wt.isMainThread && wt.parentPort !== null) {
       const port = wt.parentPort;
       return { data: wt.workerData, post: (m) => port.postMessage(m), onMessage: (l) => port.on('message', l) };

@@ -4,6 +4,7 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { setOwn } from '../runtime/records.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
+import type { TaskKind, TaskSpec } from '../mtl/tasks.js';
 import {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
@@ -25,11 +26,29 @@ export interface TaskEvaluation {
   r2?: number;
 }
 
-export interface Evaluation {
+/** What `evaluate` reports for a task of each kind (in the target's own units for regression). */
+export interface TaskEvaluationByKind {
+  binary: { rows: number; loss: number; accuracy: number; f1: number; auc: number; logLoss: number };
+  multiclass: { rows: number; loss: number; accuracy: number; f1: number; logLoss: number };
+  multilabel: { rows: number; loss: number; accuracy: number; f1: number; logLoss: number };
+  regression: { rows: number; loss: number; mae: number; rmse: number; r2: number };
+  reconstruction: { rows: number; loss: number };
+  clustering: { rows: number; loss: number };
+}
+
+/** The evaluation of a task of kind `Kind`; TaskEvaluation where the kind is not known to the types. */
+export type EvaluationOf<Kind extends TaskKind> = TaskKind extends Kind ? TaskEvaluation : TaskEvaluationByKind[Kind];
+
+/**
+ * Per-task loss and metrics. For a model built with `tasks.*` the tasks are
+ * typed by name and kind (`evaluation.tasks.species?.accuracy`); a task
+ * without a label in the data is absent.
+ */
+export interface Evaluation<Tasks extends readonly TaskSpec[] = readonly TaskSpec[]> {
   /** Sum of the task losses (unweighted). */
   loss: number;
   /** Per task with at least one label in the data. */
-  tasks: Record<string, TaskEvaluation>;
+  tasks: { [S in Tasks[number] as S['name']]?: EvaluationOf<S['kind']> };
 }
 
 export function evaluateResident(
@@ -105,7 +124,7 @@ export function evaluateResident(
         });
       }
     }
-    setOwn(result.tasks, spec.name, e);
+    setOwn<TaskEvaluation | undefined>(result.tasks, spec.name, e);
     result.loss += e.loss;
   });
   return result;

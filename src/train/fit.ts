@@ -12,6 +12,7 @@ import { checkSeed } from '../nn/validate.js';
 import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from './divergence.js';
+import type { ValidationData } from '../mtl/multitask.js';
 
 export interface EpochLogs {
   epoch: number;
@@ -95,6 +96,8 @@ export interface FitOptions {
   seed?: number;
   /** Hold out this fraction of the rows (the last ones, as Keras does) for validation. */
   validationSplit?: number;
+  /** Rows to validate on instead (not with validationSplit). */
+  validationData?: ValidationData;
   callbacks?: FitCallbacks;
   earlyStopping?: EarlyStoppingOptions | boolean;
   /** A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. */
@@ -139,7 +142,7 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   const callbacks = checkOptionsObject(`${where} callbacks`, o.callbacks) as FitCallbacks;
   checkKeys(`${where} callbacks`, callbacks, ['onTrainBegin', 'onEpochBegin', 'onEpochEnd', 'onBatchEnd', 'onTrainEnd']);
   for (const [k, v] of Object.entries(callbacks)) {
-    if (typeof v !== 'function') throw new ArgumentError(`${where}: callbacks.${k} must be a function, got ${show(v)}`);
+    if (v !== undefined && typeof v !== 'function') throw new ArgumentError(`${where}: callbacks.${k} must be a function, got ${show(v)}`);
   }
   let earlyStopping: FitLoopOptions['earlyStopping'] = null;
   if (o.earlyStopping !== undefined && o.earlyStopping !== false) {

@@ -21,7 +21,7 @@ export function formatEvaluation(e: Evaluation): string {
   }
   const present = METRICS.filter((m) => Object.values(e.tasks).some((t) => typeof (t as unknown as Record<string, unknown>)[m] === 'number'));
   const rows = Object.entries(e.tasks).map(([name, t]) => [
-    name, String(t.rows),
+    name, String(t!.rows), // every value was checked to be an object above
     ...present.map((m) => fmt((t as unknown as Record<string, number | undefined>)[m])),
   ]);
   return textTable(['task', 'rows', ...present], rows);

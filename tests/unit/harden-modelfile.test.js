@@ -33,14 +33,11 @@
 // machine, and at least 1,000 must run), a few seconds in all.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import * as mt from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
 import { makeModelFiles } from '../helpers/harden-fuzz-fixtures.js';
+import { privateInfer } from '../helpers/private-infer.js';
 import { mutationArb, predictionBits, badNumber } from '../helpers/harden-fuzz.js';
 import { parseFile, withHeader, withHeaderText, withCrc, crc32 } from '../helpers/model-file.js';
 
@@ -51,7 +48,7 @@ const RUNS = Number(env.HARDEN_FUZZ_RUNS ?? 8000);
 const TIME_LIMIT_MS = env.HARDEN_FUZZ_RUNS ? 86_400_000 : 40_000;
 const CASE_LIMIT_MS = 1000;
 
-let infer, inferDir, fixtures;
+let infer, cleanupInfer, fixtures;
 const loaders = () => [
   { name: 'loadModel', load: mt.loadModel, Format: mt.ModelFormatError, Base: mt.ManytaskError, memory: () => { const r = runtime('test'); return { inUse: r.allocator.bytesInUse, bytes: r.memory.buffer.byteLength }; } },
   { name: 'infer.loadModel', load: infer.loadModel, Format: infer.ModelFormatError, Base: infer.ManytaskError, memory: () => { const u = infer.memory(); return { inUse: u.bytesInUse, bytes: u.memoryBytes }; } },
@@ -60,20 +57,14 @@ const loaders = () => [
 const reference = new Map();
 
 before(async () => {
-  // A private copy of manytask/infer, so that initializing it here does not initialize
-  // the one other test files import (Bun runs every test file in one process).
-  const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-  inferDir = await mkdtemp(join(tmpdir(), 'manytask-infer-'));
-  for (const f of await readdir(dist)) {
-    if (/^infer(-shared-[A-Za-z0-9]+)?\.js$|^infer\.wasm$/.test(f)) await copyFile(join(dist, f), join(inferDir, f));
-  }
-  infer = await import(pathToFileURL(join(inferDir, 'infer.js')).href);
+  // manytask/infer on infer.wasm, with a runtime of its own (helpers/private-infer.js).
+  ({ infer, cleanup: cleanupInfer } = await privateInfer());
   await mt.init();
   fixtures = await makeModelFiles(mt);
 });
 
 after(async () => {
-  if (inferDir) await rm(inferDir, { recursive: true, force: true });
+  await cleanupInfer?.();
 });
 
 /** Loads `bytes` with one loader and predicts the fixture's rows: what happened, checked against the rules above. */

@@ -15,15 +15,26 @@
 //   model reserves memory;
 // - the accuracy cost of f16/int8 on the demo's MMoE (npm run accuracy:weights
 //   prints the table) stays within stated bounds.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   init, MultiTaskModel, tasks, Dataset, loadModel, ModelFormatError, ArgumentError,
 } from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
-import * as infer from '../../dist/infer.js';
+import * as sharedInfer from '../../dist/infer.js';
 import { parseFile, withCrc, withHeader } from '../helpers/model-file.js';
+import { privateInfer } from '../helpers/private-infer.js';
+
+// manytask/infer on infer.wasm, as it runs in production: imported from dist/, it would
+// share manytask's runtime and so run on manytask.wasm (helpers/private-infer.js).
+let infer, cleanupInfer;
+before(async () => {
+  ({ infer, cleanup: cleanupInfer } = await privateInfer());
+});
+after(async () => {
+  await cleanupInfer?.();
+});
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 const SPEC = {
@@ -85,15 +96,15 @@ function f16Ref(x) {
   return (x < 0 ? -1 : 1) * (v > 65504 ? Infinity : v);
 }
 
-test('manytask/infer before init: loadModel throws NotInitializedError; after, it loads', async () => {
+test('manytask/infer shares manytask\'s runtime and error classes: after init() from manytask it loads, and its errors are manytask\'s', async () => {
   const m = await trained({ type: 'sharedBottom', units: [8], towerUnits: [] }, [tasks.binary('sex')], { epochs: 1 });
   const bytes = m.save();
   m.dispose();
-  assert.equal(infer.isInitialized(), false);
-  assert.throws(() => infer.loadModel(bytes), (e) => e instanceof infer.NotInitializedError && e.code === 'E_NOT_INITIALIZED');
-  await infer.init();
-  assert.equal(infer.isInitialized(), true);
-  infer.loadModel(bytes).dispose();
+  // init() from manytask initialized manytask/infer too (tests/unit/entries.test.js: before any init, and infer first).
+  assert.equal(sharedInfer.isInitialized(), true);
+  sharedInfer.loadModel(bytes).dispose();
+  assert.equal(sharedInfer.ModelFormatError, ModelFormatError);
+  assert.throws(() => sharedInfer.loadModel(bytes.subarray(0, 20)), (e) => e instanceof ModelFormatError && e instanceof sharedInfer.ManytaskError && e.code === 'E_MODEL_FORMAT');
 });
 
 const ARCHITECTURES = [

@@ -1,0 +1,21 @@
+// A private copy of manytask/infer: dist/infer.js, the chunks it loads and
+// infer.wasm, copied into a temp directory and imported from there. Its modules
+// are other instances than dist/'s, so it has a runtime of its own and runs on
+// infer.wasm (imported from dist/, manytask/infer shares manytask's runtime and
+// so manytask.wasm), and initializing it initializes nothing that another test
+// file imports (Bun runs every unit test file in one process).
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Resolves with { infer: the module, cleanup() }. */
+export async function privateInfer() {
+  const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+  const dir = await mkdtemp(join(tmpdir(), 'manytask-infer-'));
+  for (const f of await readdir(dist)) {
+    if (/^(infer|chunk-[A-Za-z0-9]+)\.js$|^infer\.wasm$/.test(f)) await copyFile(join(dist, f), join(dir, f));
+  }
+  const infer = await import(pathToFileURL(join(dir, 'infer.js')).href);
+  return { infer, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
