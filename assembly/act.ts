@@ -3,8 +3,8 @@
 // mirrored in src/runtime/abi.ts.
 //
 // Contract: n ≥ 0 floats at each pointer; y may alias x (forward) and dx may
-// alias dy (backward). `alpha` is the slope of leaky ReLU / the scale of ELU,
-// ignored by the others. Transcendentals use AssemblyScript's Mathf (software,
+// alias dy (backward). `alpha` is the slope of leaky ReLU / the scale of ELU /
+// the width γ of the smooth step, ignored by the others. Transcendentals use AssemblyScript's Mathf (software,
 // identical in every runtime).
 
 export const ACT_IDENTITY: i32 = 0;
@@ -15,6 +15,9 @@ export const ACT_GELU: i32 = 4; // tanh approximation (Hendrycks & Gimpel; PyTor
 export const ACT_SIGMOID: i32 = 5;
 export const ACT_TANH: i32 = 6;
 export const ACT_SOFTPLUS: i32 = 7;
+// The cubic smooth step of DSelect-k (Hazimeh et al. 2021, eq. 4): 0 below −γ/2,
+// 1 above γ/2, −2/γ³·x³ + 3/(2γ)·x + 1/2 between; γ = alpha.
+export const ACT_SMOOTH_STEP: i32 = 8;
 
 const GELU_C: f32 = 0.7978845608028654; // √(2/π)
 const GELU_K: f32 = 0.044715;
@@ -70,6 +73,10 @@ function forward1(kind: i32, x: f32, alpha: f32): f32 {
     case ACT_SIGMOID: return sigmoid(x);
     case ACT_TANH: return Mathf.tanh(x);
     case ACT_SOFTPLUS: return max(x, 0) + Mathf.log1p(Mathf.exp(-abs(x)));
+    case ACT_SMOOTH_STEP: {
+      const h = alpha / 2;
+      return x <= -h ? 0 : x >= h ? 1 : (-2 / (alpha * alpha * alpha)) * x * x * x + (3 / (2 * alpha)) * x + 0.5;
+    }
     default: return unreachable();
   }
 }
@@ -87,6 +94,10 @@ function derivative1(kind: i32, x: f32, y: f32, alpha: f32): f32 {
     case ACT_SIGMOID: return y * (1 - y);
     case ACT_TANH: return 1 - y * y;
     case ACT_SOFTPLUS: return sigmoid(x);
+    case ACT_SMOOTH_STEP: {
+      const h = alpha / 2;
+      return x <= -h || x >= h ? 0 : (-6 / (alpha * alpha * alpha)) * x * x + 3 / (2 * alpha);
+    }
     default: return unreachable();
   }
 }

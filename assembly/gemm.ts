@@ -100,6 +100,18 @@ export function gemm(
   alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
   beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
 ): void {
+  gemmInline(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act);
+}
+
+// The body of gemm, inlined into its callers: assembly/infer.ts calls it with
+// constant transposes, so the optimizer drops the paths only training takes
+// (transposed operands, the narrow Aᵀ·B kernel) from the inference module.
+// @ts-ignore: decorator
+@inline export function gemmInline(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
+): void {
   // Byte strides of op(A) (row i, column k) and op(B) (row k, column j).
   const aRow: usize = transA ? 4 : <usize>lda << 2;
   const aK: usize = transA ? <usize>lda << 2 : 4;

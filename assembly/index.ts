@@ -11,7 +11,9 @@ export { gatherRows, gatherBytes, copyRows } from "./rows";
 export * from "./optim";
 export * from "./math";
 export * from "./loss";
-export { softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock } from "./mix";
+export {
+  softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock, dselectForward, dselectBackward,
+} from "./mix";
 export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite } from "./rowstats";
 export {
   kmeansScratchBytes, kmeansAssign, kmeansLabelSums, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,

@@ -4,10 +4,21 @@
 // leaves out whatever these exports do not reach (training kernels, losses,
 // optimizers, clustering).
 
-export { gemm } from "./gemm";
+import { gemmInline } from "./gemm";
 export { actForward } from "./act";
-export { softmaxRows, mixForward, crossStitchForward, copyBlock } from "./mix";
-export { copyRows } from "./rows";
+export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward } from "./mix";
+
+// C = alpha·A·B + beta·C (+ bias, activation): gemm of the full module with
+// op(A) = A and op(B) = B, the only form a forward pass uses. transA and transB
+// are taken to keep the full module's signature and must be 0.
+export function gemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
+): void {
+  if (transA | transB) unreachable();
+  gemmInline(0, 0, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act);
+}
 
 export function heapBase(): usize {
   return __heap_base;

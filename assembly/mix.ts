@@ -264,3 +264,76 @@ export function copyBlock(rows: i32, cols: i32, src: usize, ldSrc: i32, dst: usi
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
          (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
+
+// ---------------------------------------------------------------------------
+// The DSelect-k gate's selection (Hazimeh et al., NeurIPS 2021): k selectors, each
+// m smooth-step values s_i ∈ [0, 1]^m, choose among n ≤ 2^m experts by the binary
+// code of the expert's index (bit l of j, least significant first):
+//   r_ij = Π_l (bit_l(j) ? s_il : 1 − s_il)          (Σ over all 2^m codes is 1)
+//   q_ij = r_ij / Σ_{j' < n} r_ij'                     (n < 2^m: the codes past n renormalized away; n = 2^m: q = r)
+//   y_j  = Σ_i a_i · q_ij                              (a: the selectors' softmax weights)
+// s is rows × (k·m) (selector i's bits at columns i·m …), a rows × k, y rows × n,
+// all contiguous. Sums in f64 in index order; each output rounded to f32 once.
+
+// @ts-ignore: decorator
+@inline function code(s: usize, m: i32, j: i32): f64 {
+  let r: f64 = 1;
+  for (let l = 0; l < m; l++) {
+    const v = <f64>load<f32>(s + (<usize>l << 2));
+    r *= (j >> l) & 1 ? v : 1 - v;
+  }
+  return r;
+}
+
+export function dselectForward(rows: i32, k: i32, m: i32, n: i32, s: usize, a: usize, y: usize): void {
+  const all = n == 1 << m;
+  for (let r = 0; r < rows; r++) {
+    const yr = y + (<usize>r * <usize>n << 2);
+    for (let j = 0; j < n; j++) {
+      let acc: f64 = 0;
+      for (let i = 0; i < k; i++) {
+        const si = s + (<usize>(r * k + i) * <usize>m << 2);
+        let z: f64 = 1;
+        if (!all) { z = 0; for (let jj = 0; jj < n; jj++) z += code(si, m, jj); }
+        acc += <f64>load<f32>(a + (<usize>(r * k + i) << 2)) * code(si, m, j) / z;
+      }
+      store<f32>(yr + (<usize>j << 2), <f32>acc);
+    }
+  }
+}
+
+// The backward of dselectForward given dy (rows × n): writes ds (rows × k·m) and
+// da (rows × k). ∂r_ij/∂s_il is ± the product over the other bits, formed
+// directly (never by dividing r by s, which the smooth step makes exactly 0 or 1).
+export function dselectBackward(rows: i32, k: i32, m: i32, n: i32, s: usize, a: usize, dy: usize, ds: usize, da: usize): void {
+  const all = n == 1 << m;
+  for (let r = 0; r < rows; r++) {
+    const dyr = dy + (<usize>r * <usize>n << 2);
+    for (let i = 0; i < k; i++) {
+      const si = s + (<usize>(r * k + i) * <usize>m << 2);
+      const dsi = ds + (<usize>(r * k + i) * <usize>m << 2);
+      const ai = <f64>load<f32>(a + (<usize>(r * k + i) << 2));
+      let z: f64 = 1;
+      if (!all) { z = 0; for (let j = 0; j < n; j++) z += code(si, m, j); }
+      // ⟨dy, q_i⟩, which is dL/da_i and, normalized, the part of dL/dr_ij every j shares.
+      let dq: f64 = 0;
+      for (let j = 0; j < n; j++) dq += <f64>load<f32>(dyr + (<usize>j << 2)) * code(si, m, j) / z;
+      store<f32>(da + (<usize>(r * k + i) << 2), <f32>dq);
+      for (let l = 0; l < m; l++) {
+        let g: f64 = 0;
+        for (let j = 0; j < n; j++) {
+          // dL/dr_ij = a_i·(dy_j − ⟨dy, q_i⟩)/Z, or a_i·dy_j when every code is an expert.
+          const drj = ai * (all ? <f64>load<f32>(dyr + (<usize>j << 2)) : (<f64>load<f32>(dyr + (<usize>j << 2)) - dq) / z);
+          let others: f64 = 1;
+          for (let l2 = 0; l2 < m; l2++) {
+            if (l2 == l) continue;
+            const v = <f64>load<f32>(si + (<usize>l2 << 2));
+            others *= (j >> l2) & 1 ? v : 1 - v;
+          }
+          g += (j >> l) & 1 ? drj * others : -drj * others;
+        }
+        store<f32>(dsi + (<usize>l << 2), <f32>g);
+      }
+    }
+  }
+}

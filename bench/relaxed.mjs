@@ -4,7 +4,7 @@
 //   deno run -A bench/relaxed.mjs [--quick]   → one JSON line
 import * as mt from '../dist/index.js';
 import { median, timeIt, calibrate } from './harness.mjs';
-import { seededF32 } from '../tests/runtimes/helpers/gemm-cases.js';
+import { seededValues as seededF32 } from '../tests/helpers/reference-core.js';
 
 const args = globalThis.Deno ? Deno.args : process.argv.slice(2);
 const quick = args.includes('--quick');

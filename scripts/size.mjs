@@ -24,7 +24,7 @@ export const ENTRIES = [
 ];
 
 /** Source files an inference bundle must not contain: training, losses, optimizers, weighting, datasets, CSV, clustering. */
-export const TRAINING_CODE = /^src\/((train|cluster|nn|mtl\/weighting|mtl\/arch)\/|data\/(csv|dataset|preprocessor)\.ts$|mtl\/(model|multitask|head|tasks|labels|metrics|affinity|relatedness)\.ts$|(matrix|ops)\.ts$)/;
+export const TRAINING_CODE = /^src\/((train|cluster|nn|metrics|model|mtl\/weighting)\/|data\/(csv|dataset|preprocessor)\.ts$|mtl\/(core|engine|fit|evaluate|tasks|labels|affinity|relatedness)\.ts$|graph\/backward\.ts$|tensor\/(matrix|ops)\.ts$)/;
 
 export async function measure() {
   const built = JSON.parse(await readFile(new URL('build/esbuild-meta.json', pathToFileURL(root)), 'utf8'));

@@ -1,10 +1,10 @@
 // Everything public except `init`, which each entry point defines with its own
 // way of finding manytask.wasm (see src/entries/).
 
-export { Matrix } from './matrix.js';
-export type { MatrixData } from './matrix.js';
-export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './ops.js';
-export type { MatmulOptions, GemmOptions, GemmActivation } from './ops.js';
+export { Matrix } from './tensor/matrix.js';
+export type { MatrixData } from './tensor/matrix.js';
+export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './tensor/ops.js';
+export type { MatmulOptions, GemmOptions, GemmActivation } from './tensor/ops.js';
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError,
   OutOfMemoryError, WasmTrapError, NonFinitePredictionError, ThreadError,
@@ -52,29 +52,32 @@ export type {
   DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
 } from './data/index.js';
 // architectures
-export { createArchitecture, ARCHITECTURE_TYPES, SharedBottom, Mmoe, Omoe, Cgc, Ple, CrossStitch } from './mtl/arch/index.js';
-export type {
-  Architecture, ArchitectureContext, ArchitectureSpec, ArchitectureType,
-  SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec,
-} from './mtl/arch/index.js';
+export { ARCHITECTURE_TYPES } from './mtl/arch/index.js';
+export type { ArchitectureSpec, ArchitectureSpecOf, ArchitectureType } from './mtl/arch/index.js';
+export type { SharedBottomSpec } from './mtl/arch/shared-bottom.js';
+export type { MmoeSpec } from './mtl/arch/mmoe.js';
+export type { OmoeSpec } from './mtl/arch/omoe.js';
+export type { CgcSpec } from './mtl/arch/cgc.js';
+export type { PleSpec } from './mtl/arch/ple.js';
+export type { CrossStitchSpec } from './mtl/arch/cross-stitch.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
-export { MultiTaskModel, loadModel } from './mtl/multitask.js';
-export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
+export { MultiTaskModel, loadModel } from './model/multitask-model.js';
+export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
 export type {
   MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
-} from './mtl/multitask.js';
+} from './model/multitask-model.js';
 export type { PredictOptions } from './io/rows.js';
-export type { ModelOptions, InputSchema } from './mtl/model.js';
+export type { ModelOptions, InputSchema } from './mtl/core.js';
 export { tasks } from './mtl/tasks.js';
 export type { TaskSpec, TaskOptions, TaskKind, TaskMakers } from './mtl/tasks.js';
 export type { TaskAffinity, AffinityOptions } from './mtl/affinity.js';
 export { groupTasks } from './mtl/affinity.js';
 export type { RelatednessOptions } from './mtl/relatedness.js';
-export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './mtl/fit.js';
 export type { DivergenceOptions } from './train/divergence.js';
-export type { Evaluation, TaskEvaluation, TaskEvaluationByKind, EvaluationOf } from './train/evaluate.js';
-export { Ensemble, type EnsembleOptions } from './train/ensemble.js';
-export { formatEvaluation, formatAffinity } from './train/report.js';
+export type { Evaluation, TaskEvaluation, TaskEvaluationByKind, EvaluationOf } from './mtl/evaluate.js';
+export { Ensemble, type EnsembleOptions } from './model/ensemble.js';
+export { formatEvaluation, formatAffinity } from './model/report.js';
 export { ModelFormatError } from './io/format.js';
 export type { WeightEncoding } from './io/format.js';
 export { TrainingDivergedError } from './runtime/errors.js';
@@ -94,10 +97,10 @@ export type {
 export {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
-} from './mtl/metrics.js';
+} from './metrics/metrics.js';
 export type {
   FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,
-} from './mtl/metrics.js';
+} from './metrics/metrics.js';
 // clustering, mixtures and the autoencoder (src/cluster/)
 export { BaseKMeans, KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder } from './cluster/index.js';
 export type {

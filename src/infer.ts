@@ -7,14 +7,13 @@
 import { ArgumentError, DisposedError } from './runtime/errors.js';
 import { show } from './runtime/validate.js';
 import { setOwn } from './runtime/records.js';
-import { decodeModel, ModelFormatError, type WeightEncoding } from './io/format.js';
-import { checkPadding, modelLayout, type ModelLayout, type TaskKind } from './io/layout.js';
-import { checkClasses, readSchema, readTargetStats } from './io/header.js';
+import { ModelFormatError, type WeightEncoding } from './io/format.js';
+import { readModelFile } from './io/model-file.js';
 import { Predictor } from './io/predictor.js';
 import { disposeSymbol } from './runtime/holdings.js';
-import { featureRows, predictOptions, RowEncoder, type PredictOptions } from './io/rows.js';
-import { checkFinitePredictions } from './runtime/validate.js';
-import type { TaskPrediction } from './mtl/multitask.js';
+import { predictOptions, RowEncoder, type PredictOptions } from './io/rows.js';
+import { readRows } from './tensor/rows.js';
+import { decodePrediction, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
 
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, OutOfMemoryError, WasmTrapError,
@@ -29,9 +28,8 @@ export { isInitialized } from './runtime/module.js';
 export { memory } from './runtime/holdings.js';
 export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
-export type { TaskPrediction } from './mtl/multitask.js';
-export { predictionsToJSON, type PredictionJSON } from './predictions-json.js';
-export type { TaskKind } from './io/layout.js';
+export type { TaskPrediction, TaskKind } from './mtl/kinds.js';
+export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
 export type { PredictOptions } from './io/rows.js';
 
 /** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */
@@ -76,22 +74,16 @@ export class InferenceModel {
 
   /** Prefer loadModel(bytes); the same. */
   constructor(bytes: Uint8Array) {
-    const { header: h, weights, encoding } = decodeModel(bytes);
-    if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
-    const schema = readSchema(h);
-    const layout: ModelLayout = modelLayout(h, schema.featureNames.length, (name) => schema.tasks.get(name)?.width, weights.length);
-    checkPadding(layout, weights);
-    checkClasses(layout.tasks, schema);
-    const stats = readTargetStats(h, layout.tasks);
-    this.#stats = layout.tasks.map((t) => stats.get(t.name) ?? null);
-    this.tasks = layout.tasks.map((t) => ({ name: t.name, kind: t.kind, width: t.width, classes: schema.tasks.get(t.name)!.classes ?? null }));
+    const { header: h, weights, encoding, schema, description, stats } = readModelFile(bytes);
+    this.#stats = description.tasks.map((t) => stats.get(t.name) ?? null);
+    this.tasks = description.tasks.map((t) => ({ name: t.name, kind: t.kind, width: t.width, classes: schema.tasks.get(t.name)!.classes ?? null }));
     this.#encoder = h.preprocessor === null || h.preprocessor === undefined ? null : new RowEncoder(h.preprocessor);
     if (this.#encoder && this.#encoder.width !== schema.featureNames.length) fail('the preprocessing and the input schema disagree on the feature count');
     this.featureNames = schema.featureNames;
     this.inputColumns = this.#encoder?.columns.map((c) => (c.type === 'numeric' ? { name: c.name, type: c.type } : { name: c.name, type: c.type, categories: c.categories })) ?? null;
     this.metadata = isObject(h.metadata) ? h.metadata : {};
     this.weights = encoding;
-    this.#predictor = new Predictor(layout, weights);
+    this.#predictor = new Predictor(description, weights);
   }
 
   get taskNames(): string[] {
@@ -121,42 +113,12 @@ export class InferenceModel {
       features = this.#encoder.encode(input, maxDeviation);
       rows = input.length;
     } else {
-      ({ features, rows } = featureRows(input, this.featureNames.length));
+      ({ data: features, rows } = readRows('predict', 'x', input, { cols: this.featureNames.length, accepts: 'an array of rows, a Float32Array, { data, rows, cols } or a Float64Array' }));
     }
     const perTask = this.#predictor.run(features, rows);
     const out: Record<string, TaskPrediction> = {};
     this.tasks.forEach((t, k) => {
-      const v = perTask[k]!, names = t.classes, w = t.width;
-      const pick = (c: number): string | number => (names ? names[c]! : c);
-      const split = (): number[][] => Array.from({ length: rows }, (_, i) => Array.from(v.subarray(i * w, (i + 1) * w)));
-      if (t.kind === 'regression') {
-        const st = this.#stats[k];
-        if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
-      }
-      checkFinitePredictions('predict', t.name, v, w);
-      if (t.kind === 'regression') {
-        setOwn(out, t.name, { kind: 'regression', values: v });
-      } else if (t.kind === 'binary') {
-        setOwn(out, t.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => pick(p > 0.5 ? 1 : 0)) });
-      } else if (t.kind === 'multiclass') {
-        const probabilities = split();
-        setOwn(out, t.name, { kind: 'multiclass', probabilities, classes: probabilities.map((row) => pick(row.reduce((b, p, c) => (p > row[b]! ? c : b), 0))) });
-      } else if (t.kind === 'multilabel') {
-        const probabilities = split();
-        setOwn(out, t.name, { kind: 'multilabel', probabilities, labels: probabilities.map((row) => row.flatMap((p, c) => (p > 0.5 ? [pick(c)] : []))) });
-      } else if (t.kind === 'reconstruction') {
-        const errors = new Float32Array(rows);
-        for (let i = 0; i < rows; i++) {
-          let e = 0;
-          for (let c = 0; c < w; c++) e += (v[i * w + c]! - features[i * w + c]!) ** 2;
-          errors[i] = e / w;
-        }
-        checkFinitePredictions('predict', t.name, errors, 1);
-        setOwn(out, t.name, { kind: 'reconstruction', values: split(), errors });
-      } else {
-        const probabilities = split();
-        setOwn(out, t.name, { kind: 'clustering', probabilities, clusters: Int32Array.from(probabilities, (row) => row.reduce((b, p, c) => (p > row[b]! ? c : b), 0)) });
-      }
+      setOwn(out, t.name, decodePrediction(t.name, t.kind, perTask[k]!, rows, t.width, { classes: t.classes, stats: this.#stats[k]!, features }));
     });
     return out;
   }

@@ -25,21 +25,21 @@
 // were good), or the weights from before the failing update; the optimizer state
 // starts afresh.
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkDim, checkKeys, checkOptionsObject, show, integerOption, numberOption, seedOption } from '../runtime/validate.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
-import { Dense, type Activation } from '../nn/layers.js';
+import { Dense } from '../nn/layers.js';
+import { checkActivation, type Activation } from '../runtime/activations.js';
 import { Network } from '../nn/network.js';
 import { RngStream } from '../nn/rng.js';
 import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
 import {
-  RngState, Workspace, intOption, numberOption, readF32, resultKind, seedOption, shapeResult, stagePoints,
-  type Points, type ResultOptions, type RowMajorArray, type Staged,
+  RngState, Workspace, readF32, resultKind, shapeResult, stagePoints, type Points, type ResultOptions, type RowMajorArray, type Staged,
 } from './common.js';
 
 export interface AutoEncoderOptions {
@@ -140,13 +140,13 @@ export class AutoEncoder {
       ? encoderUnits.slice(0, -1).reverse()
       : unitList(where, 'decoderUnits', opts.decoderUnits, true);
     this.codeSize = encoderUnits[encoderUnits.length - 1]!;
-    const activation = checkActivation(where, 'activation', opts.activation ?? 'relu');
-    const codeActivation = checkActivation(where, 'codeActivation', opts.codeActivation ?? 'identity');
-    const outputActivation = checkActivation(where, 'outputActivation', opts.outputActivation ?? 'identity');
+    const activation = checkActivationOption(where, 'activation', opts.activation ?? 'relu');
+    const codeActivation = checkActivationOption(where, 'codeActivation', opts.codeActivation ?? 'identity');
+    const outputActivation = checkActivationOption(where, 'outputActivation', opts.outputActivation ?? 'identity');
     const kernelInitializer = opts.kernelInitializer === undefined
       ? 'glorotUniform'
       : checkInitializer(`${where} kernelInitializer`, opts.kernelInitializer);
-    this.seed = seedOption(where, opts.seed);
+    this.seed = seedOption(where, opts);
     const dense = (units: number, act: Activation) => new Dense(units, { activation: act, kernelInitializer });
     const encLayers = encoderUnits.map((u, i) => dense(u, i === encoderUnits.length - 1 ? codeActivation : activation));
     const decLayers = [...decoderUnits.map((u) => dense(u, activation)), dense(this.inputSize, outputActivation)];
@@ -168,8 +168,8 @@ export class AutoEncoder {
     this.#check(where);
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, FIT_KEYS);
-    const epochs = intOption(where, 'epochs', opts.epochs, 1, 1);
-    const batchSize = intOption(where, 'batchSize', opts.batchSize, 32, 1);
+    const epochs = integerOption(where, opts, 'epochs', 1, 1);
+    const batchSize = integerOption(where, opts, 'batchSize', 32, 1);
     const shuffle = opts.shuffle === undefined ? true : opts.shuffle;
     if (typeof shuffle !== 'boolean') throw new ArgumentError(`${where}: shuffle must be true or false, got ${show(shuffle)}`);
     const step = stepConfig(where, opts);
@@ -462,24 +462,18 @@ function unitList(where: string, name: string, value: unknown, allowEmpty: boole
   });
 }
 
-/** An activation name, checked by Dense itself (which allocates nothing), reported as this option. */
-function checkActivation(where: string, name: string, value: unknown): Activation {
-  try {
-    void new Dense(1, { activation: value as Activation });
-  } catch (err) {
-    if (err instanceof ArgumentError) throw new ArgumentError(`${where}: ${name}: ${err.message.replace(/^Dense: /, '')}`);
-    throw err;
-  }
-  return value as Activation;
+/** An activation option; the error names the option. */
+function checkActivationOption(where: string, name: string, value: unknown): Activation {
+  return checkActivation(`${where}: ${name}`, value);
 }
 
 function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
   // The update runs in float32: a rate beyond 3.4e38 would become +Infinity there.
   const f32 = (v: number) => Number.isFinite(Math.fround(v));
-  const learningRate = numberOption(where, 'learningRate', opts.learningRate, 1e-3, (v) => v > 0 && f32(v), 'a finite number > 0 within the float32 range');
-  const weightDecay = numberOption(where, 'weightDecay', opts.weightDecay, 0, (v) => v >= 0 && f32(v), 'a finite number ≥ 0 within the float32 range');
+  const learningRate = numberOption(where, opts, 'learningRate', 1e-3, (v) => v > 0 && f32(v), 'a finite number > 0 within the float32 range');
+  const weightDecay = numberOption(where, opts, 'weightDecay', 0, (v) => v >= 0 && f32(v), 'a finite number ≥ 0 within the float32 range');
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
-    : numberOption(where, 'globalClipNorm', opts.globalClipNorm, 1, (v) => v > 0, 'a finite number > 0');
+    : numberOption(where, opts, 'globalClipNorm', 1, (v) => v > 0, 'a finite number > 0');
   return { learningRate, weightDecay, globalClipNorm, divergenceFactor: divergenceFactor(where, opts.divergence) };
 }

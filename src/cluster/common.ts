@@ -7,11 +7,12 @@
 // Their results (labels, distances, probabilities, scores, codes) come back as
 // plain typed arrays too, unless a Matrix is asked for ({ as: 'matrix' }).
 
-import { Matrix } from '../matrix.js';
+import { readRows, badValue } from '../tensor/rows.js';
+import { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkKeys, checkOptionsObject, show, checkInteger, checkNumber } from '../runtime/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import type { RngStreamId } from '../nn/rng.js';
 
 /**
@@ -99,90 +100,25 @@ export class Workspace {
 }
 
 /**
- * Validates `points` and copies them into WASM memory. `cols`, when given, is
- * the number of features a fitted model expects (ShapeError otherwise).
+ * Validates `points` and copies them into WASM memory (src/tensor/rows.ts reads
+ * them). `cols`, when given, is the number of features a fitted model expects
+ * (ShapeError otherwise).
  */
 export function stagePoints(ws: Workspace, where: string, points: unknown, cols?: number): Staged {
-  const fitted = cols === undefined ? '' : ` (the model was fitted on ${cols} features)`;
-  if (points instanceof Matrix) {
-    void points.ptr; // DisposedError for a disposed matrix
-    if (cols !== undefined && points.cols !== cols) {
-      throw new ShapeError(`${where}: points have ${points.cols} columns, expected ${cols}${fitted}`);
-    }
-    const n = points.rows * points.cols;
-    const ptr = ws.floats(n);
-    const heap = heapF32();
-    heap.copyWithin(ptr >>> 2, points.ptr >>> 2, (points.ptr >>> 2) + n);
-    const staged = { ptr, rows: points.rows, cols: points.cols };
-    checkFinite(where, staged, (i) => heapF32()[(ptr >>> 2) + i]);
-    return staged;
-  }
-  if (Array.isArray(points)) {
-    const rows = points as readonly unknown[];
-    if (rows.length === 0) throw new ShapeError(`${where}: points has no rows; expected at least one`);
-    const first = rows[0];
-    if (!Array.isArray(first)) {
-      throw new ArgumentError(
-        `${where}: points must be an array of rows (number[][]), a Matrix or { data, rows, cols }; ` +
-          `row 0 is ${show(first)}`,
-      );
-    }
-    const c = cols ?? first.length;
-    if (c < 1) throw new ShapeError(`${where}: points row 0 has no values; expected at least one feature`);
-    const ptr = ws.floats(rows.length * c);
-    const heap = heapF32();
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
-      if (!Array.isArray(row) || row.length !== c) {
-        throw new ShapeError(
-          `${where}: points row ${i} has ${Array.isArray(row) ? `${row.length} values` : `the value ${show(row)}`}, ` +
-            `expected ${c}${cols === undefined ? ' (as row 0)' : fitted}`,
-        );
-      }
-      const at = (ptr >>> 2) + i * c;
-      for (let j = 0; j < c; j++) {
-        const v: unknown = row[j];
-        if (typeof v !== 'number') throw nonFinite(where, i, j, v);
-        heap[at + j] = v;
-      }
-    }
-    const staged = { ptr, rows: rows.length, cols: c };
-    checkFinite(where, staged, (i) => (rows[Math.floor(i / c)] as readonly number[])[i % c]);
-    return staged;
-  }
-  if (typeof points === 'object' && points !== null && 'data' in points) {
-    const p = points as Record<string, unknown>;
-    const data = p.data;
-    if (!(data instanceof Float32Array) && !(data instanceof Float64Array) && !Array.isArray(data)) {
-      throw new ArgumentError(`${where}: points.data must be a Float32Array, a Float64Array or a number[], got ${show(data)}`);
-    }
-    for (const key of ['rows', 'cols'] as const) {
-      const v = p[key];
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-        throw new ShapeError(`${where}: points.${key} must be a positive integer, got ${show(v)}`);
-      }
-    }
-    const r = p.rows as number, c = p.cols as number;
-    const values = data as ArrayLike<unknown>;
-    if (values.length !== r * c) {
-      throw new ShapeError(`${where}: points.data has ${values.length} values; ${r} rows × ${c} cols needs ${r * c}`);
-    }
-    if (cols !== undefined && c !== cols) {
-      throw new ShapeError(`${where}: points have ${c} columns, expected ${cols}${fitted}`);
-    }
-    if (Array.isArray(data)) {
-      for (let i = 0; i < values.length; i++) {
-        if (typeof values[i] !== 'number') throw nonFinite(where, Math.floor(i / c), i % c, values[i]);
-      }
-    }
-    const ptr = ws.floats(r * c);
-    heapF32().set(values as ArrayLike<number>, ptr >>> 2);
-    checkFinite(where, { ptr, rows: r, cols: c }, (i) => values[i]);
-    return { ptr, rows: r, cols: c };
-  }
-  throw new ArgumentError(
-    `${where}: points must be an array of rows (number[][]), a Matrix or { data, rows, cols }, got ${show(points)}`,
-  );
+  let ptr = 0;
+  const { rows, cols: c } = readRows(where, 'points', points, {
+    ...(cols !== undefined ? { cols } : {}),
+    accepts: 'an array of rows (number[][]), a Matrix or { data, rows, cols }',
+    // Written straight into WASM memory, and checked there by a kernel (large data).
+    into: (r, k) => { ptr = ws.floats(r * k); return new Float32Array(heapF32().buffer, ptr, r * k); },
+    check: false,
+  });
+  const staged = { ptr, rows, cols: c };
+  const given = points as { data?: ArrayLike<unknown> };
+  checkFinite(where, staged, Array.isArray(points)
+    ? (i) => (points[Math.floor(i / c)] as readonly unknown[])[i % c]
+    : given.data !== undefined && !(points instanceof Matrix) ? (i) => given.data![i] : (i) => heapF32()[(ptr >>> 2) + i]);
+  return staged;
 }
 
 /**
@@ -192,17 +128,7 @@ export function stagePoints(ws: Workspace, where: string, points: unknown, cols?
  */
 function checkFinite(where: string, x: Staged, original: (i: number) => unknown): void {
   const i = runtime(where).kernels.firstNonFinite(x.rows * x.cols, x.ptr);
-  if (i < 0) return;
-  const o = original(i);
-  const row = Math.floor(i / x.cols), col = i % x.cols;
-  if (typeof o === 'number' && Number.isFinite(o)) {
-    throw new ArgumentError(`${where}: points row ${row}, column ${col} is ${o}, outside the float32 range (±3.4e38)`);
-  }
-  throw nonFinite(where, row, col, o);
-}
-
-function nonFinite(where: string, row: number, col: number, v: unknown): ArgumentError {
-  return new ArgumentError(`${where}: points row ${row}, column ${col} is ${show(v)}; every value must be a finite number`);
+  if (i >= 0) throw badValue(where, 'points', Math.floor(i / x.cols), i % x.cols, original(i));
 }
 
 /**
@@ -317,20 +243,6 @@ export class RngState {
 
 // Option checks.
 
-export function intOption(where: string, name: string, value: unknown, fallback: number, min: number): number {
-  return value === undefined ? fallback : integerParam(name, min)(where, value);
-}
-
-export function numberOption(
-  where: string, name: string, value: unknown, fallback: number, ok: (v: number) => boolean, expected: string,
-): number {
-  return value === undefined ? fallback : numberParam(name, ok, expected)(where, value);
-}
-
-export function seedOption(where: string, value: unknown): number {
-  return value === undefined ? 0 : checkSeed(where, value);
-}
-
 /**
  * An estimator's parameter constraints, declared once per class (scikit-learn's
  * _parameter_constraints): each entry checks a value and returns it typed. The
@@ -343,21 +255,11 @@ export type ParamCheck<T> = (where: string, value: unknown) => T;
 export type ParamTable = Readonly<Record<string, ParamCheck<unknown>>>;
 
 export function integerParam(name: string, min: number): ParamCheck<number> {
-  return (where, value) => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-      throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${show(value)}`);
-    }
-    return value;
-  };
+  return (where, value) => checkInteger(where, name, value, min);
 }
 
 export function numberParam(name: string, ok: (v: number) => boolean, expected: string): ParamCheck<number> {
-  return (where, value) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-      throw new ArgumentError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
-    }
-    return value;
-  };
+  return (where, value) => checkNumber(where, name, value, ok, expected);
 }
 
 /** A parameter that may also be undefined (not set). */

@@ -34,18 +34,16 @@
 // and score are Σ w_i log p(x_i) / Σ w_i, the start's weights are nk / Σ w, and
 // the k-means and k-means++ starts draw and average with the weights.
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkBoolean, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkKeys, checkOptionsObject, show, checkInteger, seedOption } from '../runtime/validate.js';
 import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, intOption, integerParam, notFitted, numberParam,
-  readF64, readI32, requireRows, resultKind, sampleWeightOption, seedOption, shapeResult, stagePoints, stageWeights, writeF64,
-  type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
+  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import { LloydState, checkRows, checkSpread, columnStats, shiftRows } from './lloyd.js';
 
@@ -471,10 +469,10 @@ export class GaussianMixture {
   sample(n = 1, options?: GaussianMixtureSampleOptions): GaussianMixtureSample {
     const where = 'GaussianMixture.sample';
     const { params, shift } = this.#state(where);
-    const count = intOption(where, 'n', n, 1, 1);
+    const count = n === undefined ? 1 : checkInteger(where, 'n', n, 1);
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, ['seed']);
-    const seed = opts.seed === undefined ? this.seed : seedOption(where, opts.seed);
+    const seed = seedOption(where, opts, this.seed);
     const k = this.nComponents, d = shift.length;
     const ws = new Workspace(where);
     try {

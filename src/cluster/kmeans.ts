@@ -34,14 +34,14 @@
 //    distinct rows. Both are seeded (`seed`); a fit is reproducible bit for bit
 //    in every runtime.
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
 import { ConvergenceWarning, ManytaskWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import {
   RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
   resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF32,

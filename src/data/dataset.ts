@@ -19,7 +19,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Rng, RngStream } from '../nn/rng.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkSeed } from '../runtime/validate.js';
 import { checkDelimiter, readCsv, type CsvInput } from './csv.js';
 import { DataError, UnknownClassError, type DataErrorLocation } from './errors.js';
 import {

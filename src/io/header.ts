@@ -1,11 +1,16 @@
-// The parts of a model file's header that both loaders read besides the network
-// (src/io/layout.ts): the input schema, the class names and the regression
-// statistics. MultiTaskModel.load and `manytask/infer` check them here, the same
-// way, so a file one of them accepts for prediction the other reads alike.
-// Throws ModelFormatError.
+// The parts of a model file's header besides the network (src/io/model-file.ts):
+// the input schema, the class names and the regression statistics. Throws
+// ModelFormatError.
 
 import { F32_MAX, ModelFormatError, showJson } from './format.js';
-import type { TaskLayout } from './layout.js';
+import { classNameCount, type TaskKind } from '../mtl/kinds.js';
+
+/** What these checks need of a task. */
+export interface TaskOutputs {
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly width: number;
+}
 
 export interface SchemaInfo {
   readonly featureNames: readonly string[];
@@ -48,12 +53,12 @@ export function readSchema(h: Record<string, unknown>): SchemaInfo {
 }
 
 /** Class names, where the schema gives them, must match the task's outputs (two for a binary task). */
-export function checkClasses(tasks: readonly TaskLayout[], schema: SchemaInfo): void {
+export function checkClasses(tasks: readonly TaskOutputs[], schema: SchemaInfo): void {
   for (const t of tasks) {
     const classes = schema.tasks.get(t.name)?.classes;
     if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task ${showJson(t.name)} has width ${t.width}, not 1`);
     if (classes === undefined) continue;
-    const want = t.kind === 'binary' ? 2 : t.kind === 'multiclass' || t.kind === 'multilabel' ? t.width : 0;
+    const want = classNameCount(t.kind, t.width);
     if (classes.length !== want) fail(`task ${showJson(t.name)} (${t.kind}, ${t.width} outputs) has ${classes.length} class names`);
   }
 }
@@ -64,7 +69,7 @@ export function checkClasses(tasks: readonly TaskLayout[], schema: SchemaInfo): 
  * (training computes them from labels that must fit float32). A regression task
  * may have none (a model saved before it was trained predicts standardized values).
  */
-export function readTargetStats(h: Record<string, unknown>, tasks: readonly TaskLayout[]): Map<string, { mean: number; std: number }> {
+export function readTargetStats(h: Record<string, unknown>, tasks: readonly TaskOutputs[]): Map<string, { mean: number; std: number }> {
   const json = h.targetStats;
   const out = new Map<string, { mean: number; std: number }>();
   if (json === undefined) return out;

@@ -114,26 +114,6 @@ export class RowEncoder {
   }
 }
 
-/** Feature arrays: rows of `width` numbers, or a flat Float32Array/Float64Array of rows × width. */
-export function featureRows(x: unknown, width: number): { features: Float32Array; rows: number } {
-  const check = (v: unknown, i: number, j: number): void => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
-    if (!Number.isFinite(Math.fround(v))) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
-  };
-  if (x instanceof Float32Array || x instanceof Float64Array) {
-    if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);
-    x.forEach((v, i) => check(v, Math.floor(i / width), i % width));
-    return { features: x instanceof Float32Array ? x : Float32Array.from(x), rows: x.length / width };
-  }
-  if (!Array.isArray(x) || x.length === 0) throw new ShapeError(`${where}: x must be a non-empty array of rows, a Float32Array or a Float64Array, got ${show(x)}`);
-  const out = new Float32Array(x.length * width);
-  x.forEach((row: unknown, i) => {
-    if (!Array.isArray(row) || row.length !== width) throw new ShapeError(`${where}: row ${i} of x has ${Array.isArray(row) ? row.length : show(row)} values, expected ${width}`);
-    row.forEach((v: unknown, j) => { check(v, i, j); out[i * width + j] = v as number; });
-  });
-  return { features: out, rows: x.length };
-}
-
 /** predict's options. */
 export interface PredictOptions {
   /**

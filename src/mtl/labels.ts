@@ -4,6 +4,9 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import type { TaskKind } from './tasks.js';
 
+/** Labels per task name: one value per row (NaN/null/undefined = no label), or rows × labels for multilabel. */
+export type LabelColumns = Record<string, ArrayLike<number | null | undefined>>;
+
 /** One task's labels as the user or a Dataset gives them: rows × width, NaN = no label. */
 export interface TaskLabels {
   readonly values: ArrayLike<number>;

@@ -1,13 +1,15 @@
 // Declared relatedness between tasks, used as a regularizer that pulls the
 // task-specific parameters of related tasks together (Evgeniou & Pontil 2004
-// style): λ · Σ_{s<t} A_st · ‖θ_s − θ_t‖² over every pair of task-specific
-// tensors of equal shape whose names differ only in the task name
-// (head.<s>.0.weight ↔ head.<t>.0.weight, tower.<s>.… ↔ tower.<t>.…).
+// style): λ · Σ_{s<t} A_st · ‖θ_s − θ_t‖² over every pair of tensors owned by s
+// and t that play the same role in their task and have equal shapes (s's head
+// layer 0 weight ↔ t's, s's tower layer k ↔ t's, …). Owners and roles are declared
+// with each tensor (src/graph/description.ts); names are never parsed.
 
 import { ArgumentError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
+import { Holding } from '../runtime/holdings.js';
 import { checkF32, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import type { Parameters } from '../nn/params.js';
+import type { ParameterInfo, Parameters } from '../nn/params.js';
 
 export interface RelatednessOptions {
   /** T×T symmetric, non-negative, in task order; or pairs [taskA, taskB, weight]. */
@@ -24,6 +26,9 @@ export class Relatedness {
   readonly strength: number;
   readonly #pairs: TensorPair[] = [];
   readonly #params: Parameters;
+  /** Scratch for θ_s − θ_t, as long as the longest tied tensor. */
+  #diff = 0;
+  readonly #memory = new Holding('Relatedness');
 
   constructor(options: RelatednessOptions, tasks: readonly string[], params: Parameters) {
     const opts = checkOptionsObject('relatedness', options);
@@ -59,7 +64,9 @@ export class Relatedness {
     }
     this.matrix = m;
     this.#params = params;
-    const byName = new Map(params.list().map((p) => [p.name, p]));
+    // A task's tensors by their role within the task (declared with each tensor, never read from names).
+    const byRole = tasks.map(() => new Map<string, ParameterInfo>());
+    for (const p of params.list()) if (p.owner >= 0 && p.owner < T && p.role !== '') byRole[p.owner]!.set(p.role, p);
     for (let s = 0; s < T; s++) {
       for (let t = s + 1; t < T; t++) {
         const w = m[s]![t]!;
@@ -68,13 +75,9 @@ export class Relatedness {
           throw new ArgumentError(`relatedness: strength × weight of tasks "${tasks[s]}" and "${tasks[t]}" (${this.strength} × ${w}) is beyond the float32 range the gradients are computed in`);
         }
         let found = 0;
-        for (const p of params.list()) {
-          const parts = p.name.split('.');
-          const at = parts.indexOf(tasks[s]!);
-          if (at < 0) continue;
-          parts[at] = tasks[t]!;
-          const q = byName.get(parts.join('.'));
-          if (!q || q.size !== p.size || q.shape[0] !== p.shape[0]) continue;
+        for (const [role, p] of byRole[s]!) {
+          const q = byRole[t]!.get(role);
+          if (!q || q.shape[0] !== p.shape[0] || q.shape[1] !== p.shape[1]) continue;
           this.#pairs.push({ a: p.offset, b: q.offset, size: p.size, coef: 2 * this.strength * w });
           found++;
         }
@@ -83,18 +86,29 @@ export class Relatedness {
         }
       }
     }
+    if (this.#pairs.length > 0) this.#diff = this.#memory.alloc(this, Math.max(...this.#pairs.map((q) => q.size)) * 4);
   }
 
-  /** Adds the regularizer's gradient into the gradient block. */
+  /**
+   * Adds the regularizer's gradient into the gradient block: for each tied pair,
+   * d = θ_s − θ_t (exact when they are equal, so equal tensors add exactly 0), then
+   * g_s += c·d and g_t −= c·d.
+   */
   addGradients(): void {
-    if (this.strength === 0) return;
+    if (this.strength === 0 || this.#pairs.length === 0) return;
     const k = runtime('relatedness').kernels;
-    const p = this.#params.params, g = this.#params.grads;
+    const p = this.#params.params, g = this.#params.grads, diff = this.#diff;
     for (const { a, b, size, coef } of this.#pairs) {
-      const pa = p + a * 4, pb = p + b * 4, ga = g + a * 4, gb = g + b * 4;
-      k.axpy(size, coef, pa, ga); k.axpy(size, -coef, pb, ga);
-      k.axpy(size, coef, pb, gb); k.axpy(size, -coef, pa, gb);
+      k.copyBlock(1, size, p + a * 4, size, diff, size);
+      k.axpy(size, -1, p + b * 4, diff);
+      k.axpy(size, coef, diff, g + a * 4);
+      k.axpy(size, -coef, diff, g + b * 4);
     }
+  }
+
+  dispose(): void {
+    this.#memory.release();
+    this.#diff = 0;
   }
 
   /** The regularizer's value, λ Σ A_st ‖θ_s − θ_t‖². */

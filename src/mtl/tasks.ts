@@ -4,7 +4,8 @@
 import { ArgumentError } from '../runtime/errors.js';
 import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
 import { createLoss, type LossSpec } from '../nn/loss.js';
-import { checkActivationName, type Activation } from '../nn/layers.js';
+import { checkActivation, type Activation } from '../runtime/activations.js';
+import { checkTaskNames, orderTasks as orderTaskGraph } from './describe.js';
 
 /**
  * Supervised kinds learn labels; the unsupervised ones train on every row:
@@ -76,7 +77,7 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
       throw err;
     }
   }
-  if (opts.headActivation !== undefined) checkActivationName(`${at}: headActivation`, opts.headActivation);
+  if (opts.headActivation !== undefined) checkActivation(`${at}: headActivation`, opts.headActivation);
   if (opts.classWeights !== undefined && opts.classWeights !== 'balanced') {
     if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => !isF32Finite(w) || w < 0)) {
       throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0 (within the float32 range), got ${show(opts.classWeights)}`);
@@ -149,35 +150,17 @@ export function usesClassIndex(kind: TaskKind): boolean {
   return kind === 'multiclass' || kind === 'clustering';
 }
 
-/** Checks the tasks as a set (names unique, cascades acyclic) and returns them in an order where every input comes first. */
+/**
+ * Checks the tasks as a set — each made by a task maker, names distinct and usable,
+ * inputsFrom naming other tasks without a cycle — and returns them in an order where
+ * every source comes before its readers.
+ */
 export function orderTasks(specs: readonly TaskSpec[]): number[] {
   if (!Array.isArray(specs) || specs.length === 0) throw new ArgumentError('MultiTaskModel: tasks must be a non-empty array of tasks.binary(…)/multiclass(…)/…');
-  // The model file holds at most this many (src/io/layout.ts MAX_TASKS): refuse what could never be saved.
-  if (specs.length > 1024) throw new ArgumentError(`MultiTaskModel: ${specs.length} tasks; a model holds at most 1024`);
-  const index = new Map<string, number>();
   specs.forEach((s, i) => {
     if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !TASK_KINDS.includes(s.kind)) {
       throw new ArgumentError(`MultiTaskModel: task ${i} is ${show(s)}; make tasks with tasks.binary(name), tasks.multiclass(name), …`);
     }
-    if (index.has(s.name)) throw new ArgumentError(`MultiTaskModel: two tasks are named "${s.name}"`);
-    index.set(s.name, i);
   });
-  for (const s of specs) {
-    for (const src of s.inputsFrom ?? []) {
-      if (!index.has(src)) throw new ArgumentError(`task "${s.name}" reads from "${src}", which is not a task (tasks: ${[...index.keys()].join(', ')})`);
-    }
-  }
-  const order: number[] = [];
-  const state = new Uint8Array(specs.length); // 0 new, 1 visiting, 2 done
-  const visit = (i: number, path: string[]): void => {
-    if (state[i] === 2) return;
-    const s = specs[i]!;
-    if (state[i] === 1) throw new ArgumentError(`task inputs form a cycle: ${[...path, s.name].join(' → ')}`);
-    state[i] = 1;
-    for (const src of s.inputsFrom ?? []) visit(index.get(src)!, [...path, s.name]);
-    state[i] = 2;
-    order.push(i);
-  };
-  specs.forEach((_, i) => visit(i, []));
-  return order;
+  return orderTaskGraph(specs, checkTaskNames(specs));
 }

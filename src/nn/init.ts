@@ -3,17 +3,23 @@
 
 import type { Rng } from './rng.js';
 import { heapF32 } from '../runtime/module.js';
-import { checkName } from './validate.js';
+import { checkName } from '../runtime/validate.js';
 
 export const INITIALIZERS = ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'zeros', 'ones'] as const;
 export type InitializerName = (typeof INITIALIZERS)[number];
+/** A named initializer, or uniform on [−limit, limit] (a fixed range, as DSelect-k's gates start). */
+export type Initializer = InitializerName | { readonly uniform: number };
 
 export function checkInitializer(where: string, value: unknown): InitializerName {
   return checkName(where, 'initializer', value, INITIALIZERS);
 }
 
 /** Fills n floats at ptr. */
-export function initialize(name: InitializerName, ptr: number, n: number, fanIn: number, fanOut: number, rng: Rng): void {
+export function initialize(name: Initializer, ptr: number, n: number, fanIn: number, fanOut: number, rng: Rng): void {
+  if (typeof name === 'object') {
+    rng.uniform(ptr, n, -name.uniform, name.uniform);
+    return;
+  }
   switch (name) {
     case 'zeros':
     case 'ones':

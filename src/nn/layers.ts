@@ -4,6 +4,7 @@
 // next forward, which is what its backward relies on.
 
 import { Act, type ActivationName } from '../runtime/abi.js';
+import { ACTIVATIONS, checkActivation, type Activation } from '../runtime/activations.js';
 import { runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { Holding } from '../runtime/holdings.js';
@@ -18,27 +19,7 @@ export interface LayerContext {
   readonly rng: Rng;
 }
 
-/** Activation names as a Keras/TF.js user writes them. */
-export type Activation =
-  | 'identity' | 'linear' | 'relu' | 'leakyRelu' | 'leaky_relu' | 'elu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus';
-
-const ACTIVATIONS: Record<Activation, ActivationName> = {
-  identity: 'identity', linear: 'identity', relu: 'relu', leakyRelu: 'leakyRelu', leaky_relu: 'leakyRelu',
-  elu: 'elu', gelu: 'gelu', sigmoid: 'sigmoid', tanh: 'tanh', softplus: 'softplus',
-};
-
-/** Checks an activation name as a Dense layer takes it (for options that configure layers later, e.g. a task's headActivation). */
-export function checkActivationName(where: string, value: unknown): Activation {
-  activationCode(where, value);
-  return value as Activation;
-}
-
-function activationCode(where: string, value: unknown): ActivationName {
-  if (typeof value !== 'string' || !Object.hasOwn(ACTIVATIONS, value)) {
-    throw new ArgumentError(`${where}: unknown activation ${show(value)} (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
-  }
-  return ACTIVATIONS[value as Activation];
-}
+export type { Activation };
 
 /** Per-layer scratch memory, freed and re-reserved when the batch capacity changes. */
 class Scratch {
@@ -131,7 +112,7 @@ export class Dense extends Layer {
     const opts = checkOptionsObject('Dense', options);
     checkKeys('Dense', opts, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'alpha']);
     this.units = checkDim('Dense', 'units', units);
-    this.activation = opts.activation === undefined ? 'identity' : activationCode('Dense', opts.activation);
+    this.activation = opts.activation === undefined ? 'identity' : ACTIVATIONS[checkActivation('Dense', opts.activation)];
     this.useBias = opts.useBias === undefined ? true : checkBoolean('Dense', 'useBias', opts.useBias);
     this.kernelInitializer = opts.kernelInitializer === undefined ? 'glorotUniform' : checkInitializer('Dense kernelInitializer', opts.kernelInitializer);
     this.biasInitializer = opts.biasInitializer === undefined ? 'zeros' : checkInitializer('Dense biasInitializer', opts.biasInitializer);
@@ -202,7 +183,7 @@ export class ActivationLayer extends Layer {
     super();
     const opts = checkOptionsObject('Activation', options);
     checkKeys('Activation', opts, ['alpha']);
-    this.activation = activationCode('Activation', activation);
+    this.activation = ACTIVATIONS[checkActivation('Activation', activation)];
     this.alpha = opts.alpha === undefined ? (this.activation === 'leakyRelu' ? 0.01 : 1) : checkF32('Activation', 'alpha', opts.alpha);
   }
 

@@ -14,7 +14,7 @@
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
-import { Matrix } from '../matrix.js';
+import { Matrix } from '../tensor/matrix.js';
 
 /** A loss, as plain data. Omitted parameters take the defaults listed on each field. */
 export type LossSpec =

@@ -2,7 +2,7 @@
 // with its own parameter block, seeded initialization and dropout stream, and
 // activation buffers sized to the largest batch seen so far.
 
-import { Matrix } from '../matrix.js';
+import { Matrix } from '../tensor/matrix.js';
 import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
@@ -10,7 +10,7 @@ import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { Layer, Sequential } from './layers.js';
 import { Parameters } from './params.js';
 import { Rng, RngStream } from './rng.js';
-import { checkSeed } from './validate.js';
+import { checkSeed } from '../runtime/validate.js';
 
 export interface NetworkOptions {
   /** Number of input features. */

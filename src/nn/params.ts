@@ -5,7 +5,7 @@
 
 import type { ParameterBlock } from './types.js';
 import type { Rng } from './rng.js';
-import { initialize, type InitializerName } from './init.js';
+import { initialize, type Initializer } from './init.js';
 import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { isF32Finite, show } from '../runtime/validate.js';
@@ -17,9 +17,16 @@ export interface ParameterInfo {
   /** Offset in floats from the start of the block. */
   readonly offset: number;
   readonly size: number;
-  readonly initializer: InitializerName;
+  readonly initializer: Initializer;
   readonly fanIn: number;
   readonly fanOut: number;
+  /**
+   * The task (index) that owns it, or -1 when it is shared or belongs to no task (a
+   * Network's layers). Declared with the tensor, never read from its name.
+   */
+  readonly owner: number;
+  /** For a task's tensor: what it is within its task, the same for every task (see src/graph/description.ts). */
+  readonly role: string;
 }
 
 /** Where one declared tensor lives; valid for the lifetime of its Parameters. */
@@ -41,12 +48,12 @@ export class Parameters implements ParameterBlock {
   readonly #memory: Holding = new Holding('Parameters');
 
   /** Declares a rows × cols tensor. Offsets are 4-float aligned so rows start on a v128 boundary. */
-  declare(name: string, rows: number, cols: number, initializer: InitializerName, fanIn = rows, fanOut = cols): ParameterHandle {
+  declare(name: string, rows: number, cols: number, initializer: Initializer, fanIn = rows, fanOut = cols, owner = -1, role = ''): ParameterHandle {
     if (this.#allocated) throw new ArgumentError(`cannot declare parameter "${name}": the parameters are already allocated`);
     if (this.#byName.has(name)) throw new ArgumentError(`parameter name "${name}" is declared twice`);
     const offset = this.#size;
     const size = rows * cols;
-    const info: ParameterInfo = { name, shape: [rows, cols], offset, size, initializer, fanIn, fanOut };
+    const info: ParameterInfo = { name, shape: [rows, cols], offset, size, initializer, fanIn, fanOut, owner, role };
     this.#infos.push(info);
     this.#byName.set(name, info);
     this.#size = offset + Math.ceil(size / 4) * 4;

@@ -5,7 +5,7 @@ import { runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 import { disposeSymbol, Holding } from '../runtime/holdings.js';
-import { checkSeed } from './validate.js';
+import { checkSeed } from '../runtime/validate.js';
 
 /**
  * Every consumer of randomness in manytask draws from its own stream of a seed,

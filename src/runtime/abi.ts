@@ -108,6 +108,8 @@ export interface Kernels {
     dys: Ptr, ldDY: number, dxs: Ptr, ldDX: number, dAlpha: Ptr,
   ): void;
   copyBlock(rows: number, cols: number, src: Ptr, ldSrc: number, dst: Ptr, ldDst: number): void;
+  dselectForward(rows: number, k: number, m: number, n: number, s: Ptr, a: Ptr, y: Ptr): void;
+  dselectBackward(rows: number, k: number, m: number, n: number, s: Ptr, a: Ptr, dy: Ptr, ds: Ptr, da: Ptr): void;
 
   // Clustering (assembly/rowstats.ts, assembly/kmeans.ts, assembly/gmm.ts; used by
   // src/cluster/). Row statistics over n × d f32; f64 arrays are 8-byte aligned.
@@ -172,6 +174,6 @@ export interface Kernels {
 
 /** Activation codes of assembly/act.ts. */
 export const Act = {
-  identity: 0, relu: 1, leakyRelu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7,
+  identity: 0, relu: 1, leakyRelu: 2, elu: 3, gelu: 4, sigmoid: 5, tanh: 6, softplus: 7, smoothStep: 8,
 } as const;
 export type ActivationName = keyof typeof Act;

@@ -130,6 +130,15 @@ export function heapF32(): Float32Array {
   return f32View;
 }
 
+let i32View = new Int32Array(0);
+
+/** An Int32Array over all of linear memory (index lists, pointer tables), re-derived if memory has grown. */
+export function heapI32(): Int32Array {
+  const buffer = runtime('heapI32').memory.buffer;
+  if (i32View.buffer !== buffer) i32View = new Int32Array(buffer);
+  return i32View;
+}
+
 /**
  * @internal
  * Loads the kernels: `init(source?)`, `init(options)` or `init(source, options)`

@@ -1,4 +1,7 @@
-// Checks shared by every public function: they run before any kernel does.
+// The one kit of checks every public function uses before any kernel runs: values
+// (checkDim, checkInteger, checkNumber, checkChoice, …) and options read from an
+// options object with a default (integerOption, numberOption, choiceOption,
+// booleanOption), each error naming the function, the option and what it got.
 
 import { ArgumentError, NonFinitePredictionError, ShapeError } from './errors.js';
 
@@ -79,4 +82,75 @@ export function checkFinitePredictions(where: string, task: string, values: Arra
     // v − v is 0 for a finite number and NaN for NaN and ±Infinity: one test for both.
     if (v - v !== 0) throw new NonFinitePredictionError(where, task, Math.floor(i / width), v);
   }
+}
+
+/** An options object as the option readers take it. */
+export type OptionRecord = Readonly<Record<string, unknown>>;
+
+/** A whole number in [min, max]. */
+export function checkInteger(where: string, name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new ArgumentError(`${where}: ${name} must be ${rule}, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** A finite number satisfying `ok`; `rule` says what that is ("a number in (0, 1)"). */
+export function checkNumber(where: string, name: string, value: unknown, ok: (v: number) => boolean, rule: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+    throw new ArgumentError(`${where}: ${name} must be ${rule}, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** One of a fixed set of values. */
+export function checkChoice<T extends string | number>(where: string, name: string, value: unknown, known: readonly T[]): T {
+  if (!(known as readonly unknown[]).includes(value)) {
+    throw new ArgumentError(`${where}: ${name} must be one of ${known.map((k) => show(k)).join(', ')}, got ${show(value)}`);
+  }
+  return value as T;
+}
+
+/** One of a fixed set of names, where the error says "unknown <what>" and lists them. */
+export function checkName<T extends string>(where: string, what: string, value: unknown, known: readonly T[]): T {
+  if (typeof value !== 'string' || !(known as readonly string[]).includes(value)) {
+    throw new ArgumentError(`${where}: unknown ${what} ${show(value)} (known: ${known.join(', ')})`);
+  }
+  return value as T;
+}
+
+/** A seed: an integer in [0, 2³²). */
+export function checkSeed(where: string, seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new ArgumentError(`${where}: seed must be an integer from 0 to 4294967295, got ${show(seed)}`);
+  }
+  return seed;
+}
+
+/** options[name] (own properties only) checked by `check`, or `fallback` when absent. */
+function option<T>(options: OptionRecord, name: string, fallback: T, check: (v: unknown) => T): T {
+  const v = Object.hasOwn(options, name) ? options[name] : undefined;
+  return v === undefined ? fallback : check(v);
+}
+
+export function integerOption(where: string, options: OptionRecord, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  return option(options, name, fallback, (v) => checkInteger(where, name, v, min, max));
+}
+
+export function numberOption(where: string, options: OptionRecord, name: string, fallback: number, ok: (v: number) => boolean, rule: string): number {
+  return option(options, name, fallback, (v) => checkNumber(where, name, v, ok, rule));
+}
+
+export function choiceOption<T extends string | number>(where: string, options: OptionRecord, name: string, fallback: T, known: readonly T[]): T {
+  return option(options, name, fallback, (v) => checkChoice(where, name, v, known));
+}
+
+export function booleanOption(where: string, options: OptionRecord, name: string, fallback: boolean): boolean {
+  return option(options, name, fallback, (v) => checkBoolean(where, name, v));
+}
+
+/** options.seed, or `fallback` (0 unless given) when absent. */
+export function seedOption(where: string, options: OptionRecord, fallback = 0): number {
+  return option(options, 'seed', fallback, (v) => checkSeed(where, v));
 }

@@ -19,11 +19,10 @@
 
 import { ArgumentError, ManytaskError, ThreadError, type ErrorCode } from '../runtime/errors.js';
 import { MAX_THREADS, runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { checkSeed } from '../nn/validate.js';
+import { checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { Dataset, permutation } from '../data/dataset.js';
-import type { MultiTaskModelOptions } from '../mtl/multitask.js';
-import type { FitOptions } from '../train/fit.js';
+import type { MultiTaskModelOptions } from '../model/multitask-model.js';
+import type { FitOptions } from '../mtl/fit.js';
 import { jobWorkerSetup } from '../threads/index.js';
 import { spawnWorker, type WorkerHandle } from '../threads/spawn.js';
 import { datasetData, runOne, type RunData, type RunPlan, type SweepRun } from './run.js';

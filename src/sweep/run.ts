@@ -3,9 +3,9 @@
 // worker (src/sweep/worker.ts), so a run gives the same numbers wherever it runs.
 
 import { Dataset } from '../data/dataset.js';
-import { MultiTaskModel, type MultiTaskModelOptions } from '../mtl/multitask.js';
-import type { EpochLogs, FitOptions } from '../train/fit.js';
-import type { Evaluation } from '../train/evaluate.js';
+import { MultiTaskModel, type MultiTaskModelOptions } from '../model/multitask-model.js';
+import type { EpochLogs, FitOptions } from '../mtl/fit.js';
+import type { Evaluation } from '../mtl/evaluate.js';
 import type { ResolvedDatasetSpec, ColumnValues } from '../data/index.js';
 
 /** @internal A Dataset as data a worker can be sent: its raw columns and its resolved spec (the class lists fixed). */

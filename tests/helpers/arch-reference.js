@@ -99,6 +99,39 @@ function gatedShape(spec) {
   }
 }
 
+/** DSelect-k's cubic smooth step (Hazimeh et al. 2021, eq. 4). */
+export function smoothStepRef(t, gamma) {
+  if (t <= -gamma / 2) return 0;
+  if (t >= gamma / 2) return 1;
+  return (-2 / gamma ** 3) * t ** 3 + (3 / (2 * gamma)) * t + 0.5;
+}
+
+/**
+ * DSelect-k's expert weights (rows × n): k selectors of m smooth-step values pick
+ * expert j by the bits of j (least significant first), renormalized over the n
+ * experts when n < 2^m, combined by the softmax weights a (rows × k).
+ */
+export function dselectRef(s, a, rows, k, m, n) {
+  const w = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) {
+      const bits = (j) => { let v = 1; for (let l = 0; l < m; l++) { const sl = s[(r * k + i) * m + l]; v *= (j >> l) & 1 ? sl : 1 - sl; } return v; };
+      let z = 0;
+      for (let j = 0; j < n; j++) z += bits(j);
+      for (let j = 0; j < n; j++) w[r * n + j] += a[r * k + i] * bits(j) / z;
+    }
+  }
+  return w;
+}
+
+/** DSelect-k's gate of one task on x, mixing the experts (each rows × d). */
+function dselectGate(spec, p, name, x, rows, inputSize, experts, d) {
+  const n = spec.experts, m = Math.ceil(Math.log2(n)), k = spec.k, gamma = spec.gamma ?? 1;
+  const z = denseLayerRef(p, `gate.${name}.selectors`, x, rows, inputSize, k * m, (v) => smoothStepRef(v, gamma));
+  const a = softmaxRef(denseLayerRef(p, `gate.${name}.weights`, x, rows, inputSize, k, (v) => v), rows, k);
+  return mix(dselectRef(z, a, rows, k, m, n), experts, rows, d);
+}
+
 /** The α matrix of cross-stitch layer l: the initial blend plus the learned offset. */
 export function crossStitchAlpha(spec, p, l, T) {
   const a = spec.alphaDiagonal ?? 0.9;
@@ -116,6 +149,9 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   let Z;
   if (spec.type === 'sharedBottom') {
     Z = mlp(p, 'shared', x, rows, inputSize, spec.units, f);
+  } else if (spec.type === 'dselectK') {
+    const experts = Array.from({ length: spec.experts }, (_, i) => mlp(p, `experts.${i}`, x, rows, inputSize, spec.expertUnits, f));
+    Z = concatRows(experts, rows, experts.map(() => spec.expertUnits.at(-1)));
   } else if (spec.type === 'omoe') {
     const d = spec.expertUnits.at(-1);
     const experts = Array.from({ length: spec.experts }, (_, i) => mlp(p, `experts.${i}`, x, rows, inputSize, spec.expertUnits, f));
@@ -165,6 +201,11 @@ export function taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames 
   if (spec.type === 'crossStitch') {
     const d = spec.units.at(-1);
     return taskNames.map((name, t) => tower(spec, p, name, columnBlock(Z, rows, T * d, t * d, d), rows, d));
+  }
+  if (spec.type === 'dselectK') {
+    const d = spec.expertUnits.at(-1), n = spec.experts;
+    const experts = Array.from({ length: n }, (_, i) => columnBlock(Z, rows, n * d, i * d, d));
+    return taskNames.map((name) => tower(spec, p, name, dselectGate(spec, p, name, x, rows, inputSize, experts, d), rows, d));
   }
   const { L, S, K } = gatedShape(spec);
   const d = spec.expertUnits.at(-1), N = S + T * K, width = N * d + (L >= 2 ? T * d : 0);

@@ -1,7 +1,7 @@
 // Plain f64 references for the loss kernels (assembly/loss.ts), written for
 // clarity rather than speed: they define the semantics the tests hold the
 // kernels to. Only the loss is defined here; gradients are checked against
-// central differences of it (numericGradient).
+// central differences of it (centralDifferences, tests/helpers/check-op.js).
 //
 // The only numerical care taken is what keeps f64 finite and accurate at
 // logits of ±1e4: log σ(x) = −softplus(−x) with a stable softplus, log-sum-exp
@@ -131,22 +131,3 @@ export function lossRef(spec, { rows, cols, logits, targets, mask, sampleWeights
   return reduction === 'mean' ? total / labeled : total;
 }
 
-/**
- * Central differences of f (a function of a Float64Array of logits) at `logits`:
- * (f(z + h·e_k) − f(z − h·e_k)) / 2h for every k. Also returns the largest |f|
- * seen, for the rounding part of the error bound (≈ ε·|f|/h).
- */
-export function numericGradient(f, logits, h = 1e-4) {
-  const z = Float64Array.from(logits);
-  const grad = new Float64Array(z.length);
-  let fMax = Math.abs(f(z));
-  for (let k = 0; k < z.length; k++) {
-    const z0 = z[k];
-    z[k] = z0 + h; const up = f(z);
-    z[k] = z0 - h; const down = f(z);
-    z[k] = z0;
-    grad[k] = (up - down) / (2 * h);
-    fMax = Math.max(fMax, Math.abs(up), Math.abs(down));
-  }
-  return { grad, fMax };
-}

@@ -1,4 +1,4 @@
-// Plain f64 references for a whole multi-task model (src/mtl/model.ts): the
+// Plain f64 references for a whole multi-task model (src/mtl/core.ts): the
 // architecture (arch-reference.js), each task's head (hidden Dense layers, then
 // a linear output layer), the task-to-task inputs (a task's prediction appended
 // to a reader's head input), each task's loss (loss-reference.js), the joint loss
@@ -126,18 +126,6 @@ export function relatednessPenaltyRef({ matrix: given, pairs, strength = 1e-3 },
   return sum;
 }
 
-/** Central differences of the scalar f(theta) for every entry of theta (f64). */
-export function centralDifferences(f, theta, h = 1e-5) {
-  const t = Float64Array.from(theta), g = new Float64Array(t.length);
-  for (let i = 0; i < t.length; i++) {
-    const keep = t[i];
-    t[i] = keep + h; const up = f(t);
-    t[i] = keep - h; const down = f(t);
-    t[i] = keep;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 export { isIndexLoss };
 

@@ -44,31 +44,6 @@ export function layerNormRef(x, rows, n, gamma, beta, eps) {
   return y;
 }
 
-/**
- * Central differences of L = Σ r·f(θ) with respect to every entry of θ (in f64).
- * `f(theta)` returns the output array.
- */
-export function numericGradient(f, theta, r, h = 1e-6) {
-  const g = new Float64Array(theta.length);
-  const t = Float64Array.from(theta);
-  for (let i = 0; i < t.length; i++) {
-    const keep = t[i];
-    t[i] = keep + h;
-    const up = dotAll(f(t), r);
-    t[i] = keep - h;
-    const down = dotAll(f(t), r);
-    t[i] = keep;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
-function dotAll(a, b) {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
 /** An independent xoshiro128** with splitmix32 seeding, as assembly/rng.ts documents it. */
 export class XoshiroRef {
   constructor(seed, stream) {

@@ -4,7 +4,7 @@
 // them across thread counts and with the single-thread module, and the Chromium
 // test (tests/runtimes/browser.test.js) in a cross-origin isolated page.
 // Runtime-neutral: no Node APIs; it receives the library's module.
-import { seededF32 as seededValues } from '../runtimes/helpers/gemm-cases.js';
+import { seededValues } from './reference-core.js';
 
 /** Hex of the bytes of a typed array (or an array of numbers, as f64). */
 export function hex(values) {

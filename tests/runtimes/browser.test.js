@@ -76,7 +76,7 @@ try {
 `;
 
 const SHARED = [
-  '/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js',
+  '/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js', '/tests/helpers/reference-core.js',
   '/tests/helpers/threads-cases.js',
 ];
 

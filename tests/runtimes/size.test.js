@@ -11,7 +11,7 @@ test('manytask/infer: minified JS + infer.wasm ≤ 25 KB gzip for every conditio
   const full = rows.find((r) => !r.infer);
   // The measurement sees real bundles: the full entry is far over the budget, and the rule that finds training code finds it there.
   assert.ok(full.total > 3 * BUDGET, `the full entry measures ${full.total} bytes`);
-  assert.ok(full.training.some((s) => s.includes('src/train/fit.ts')), `training code not detected in the full entry: ${full.sources.join(', ')}`);
+  assert.ok(full.training.some((s) => s.includes('src/mtl/fit.ts')), `training code not detected in the full entry: ${full.sources.join(', ')}`);
   assert.ok(TRAINING_CODE.test('src/nn/optim.ts') && TRAINING_CODE.test('src/data/csv.ts') && !TRAINING_CODE.test('src/io/predictor.ts'));
   for (const r of rows.filter((x) => x.infer)) {
     t.diagnostic(`${r.name}: ${r.jsGzip} + ${r.wasmGzip} = ${r.total} bytes gzip (budget ${BUDGET})`);

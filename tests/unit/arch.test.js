@@ -1,18 +1,18 @@
-// Sharing architectures (src/mtl/arch/) and their kernels (assembly/mix.ts):
-// forward against f64 references (tests/helpers/arch-reference.js), every
-// parameter gradient and dZ against central differences of those references,
-// dropout, parameter names, specs, and the kernels alone.
+// Sharing architectures (src/mtl/arch/, each a description run by the engine of
+// src/mtl/engine.ts) and their kernels (assembly/mix.ts): forward against f64
+// references (tests/helpers/arch-reference.js), every parameter gradient and dZ
+// against central differences of those references, dropout, parameter names and
+// owners, specs, and the kernels alone.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  init, Matrix, Parameters, Rng, createArchitecture, ARCHITECTURE_TYPES, ArgumentError, ShapeError,
-} from '../../dist/index.js';
-import { heapF32, runtime } from '../../dist/internal.js';
+import { init, Matrix, ARCHITECTURE_TYPES, ArgumentError, ShapeError } from '../../dist/index.js';
+import { heapF32, runtime, readArchitecture, crossStitchAlpha0 } from '../../dist/internal.js';
+import { makeArchitecture } from '../helpers/arch-engine.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { numericGradient } from '../helpers/nn-reference.js';
+import { checkOp, numericGradient } from '../helpers/check-op.js';
 import {
   archRef, taskPartRef, crossStitchAlpha, softmaxRef, softmaxBackwardRef, mixForwardRef, mixBackwardRef,
-  crossStitchRef, crossStitchBackwardRef,
+  crossStitchRef, crossStitchBackwardRef, dselectRef,
 } from '../helpers/arch-reference.js';
 
 before(async () => { await init(); });
@@ -27,31 +27,20 @@ const KERNEL = { atol: 1e-6, rtol: 1e-5 };
 const f64 = (a) => Float64Array.from(a);
 const TASKS = ['ctr', 'cvr', 'dwell'];
 
-/** Builds an architecture the way the model does: build → allocate the parameters → allocate buffers. */
-function make(spec, { inputSize, tasks, seed = 1, maxRows = 8 }) {
-  const arch = createArchitecture(spec);
-  const params = new Parameters();
-  const rng = new Rng(seed, 1);
-  arch.build({ params, rng, inputSize, taskNames: tasks });
-  const initRng = new Rng(seed, 0);
-  params.allocate(initRng);
-  initRng.dispose();
-  arch.allocate(maxRows);
-  return {
-    arch, params,
-    dispose() { arch.dispose(); params.dispose(); rng.dispose(); },
-  };
-}
+const make = makeArchitecture;
 
-/** Moves biases and α offsets off their zero initialization (so transposes and bias terms are exercised). */
+/**
+ * Moves biases and α offsets off their zero initialization (so transposes and bias
+ * terms are exercised); biases lean positive, so few ReLU units are dead in every row.
+ */
 function perturb(params, seed) {
   for (const [i, info] of params.list().entries()) {
-    if (/\.(bias|alphaOffset)$/.test(info.name)) params.set(info.name, seededValues(info.size, seed + i).map((v) => 0.3 * v));
+    if (/\.bias$/.test(info.name)) params.set(info.name, seededValues(info.size, seed + i).map((v) => 0.3 * v + 0.2));
+    else if (/\.alphaOffset$/.test(info.name)) params.set(info.name, seededValues(info.size, seed + i).map((v) => 0.3 * v));
   }
 }
 
 const read = (ptr, n) => heapF32().slice(ptr >>> 2, (ptr >>> 2) + n);
-const isShared = (name, prefixes) => prefixes.some((p) => name === p || name.startsWith(`${p}.`));
 const reference = (params) => Object.fromEntries(params.names().map((n) => [n, f64(params.get(n))]));
 
 /** Runs forwardShared and every forwardTask; returns copies of Z and the R_t. */
@@ -90,8 +79,8 @@ function checkArchitecture(spec, { inputSize, rows, tasks, seed, label }) {
   const dZt = dZs.map((ptr) => read(ptr, rows * arch.sharedSize)); // read after all tasks: each task's buffer is its own
   const dZsum = new Float32Array(rows * arch.sharedSize);
   for (const d of dZt) for (let i = 0; i < d.length; i++) dZsum[i] += d[i];
-  const shared = params.names().filter((n) => isShared(n, arch.sharedPrefixes));
-  const taskGrads = Object.fromEntries(params.names().filter((n) => !shared.includes(n)).map((n) => [n, params.gradient(n)]));
+  const shared = arch.sharedNames;
+  const taskGrads = Object.fromEntries(arch.names.filter((n) => !shared.includes(n)).map((n) => [n, params.gradient(n)]));
   for (const n of shared) assert.ok(params.gradient(n).every(Number.isNaN), `${label}: backwardTask wrote the shared gradient ${n}`);
   const dZ = Matrix.from(dZsum, rows, arch.sharedSize);
   arch.backwardShared(dZ.ptr, rows);
@@ -100,11 +89,16 @@ function checkArchitecture(spec, { inputSize, rows, tasks, seed, label }) {
 
   const rFlat = f64(rs.flatMap((r) => Array.from(r)));
   const flatR = (list) => f64(list.flatMap((r) => Array.from(r)));
-  for (const name of params.names()) {
-    const analytic = shared.includes(name) ? summed[name] : taskGrads[name];
-    const numeric = numericGradient((theta) => flatR(archRef(spec, { ...ctx, params: { ...p, [name]: theta } }).R), p[name], rFlat);
-    assertClose(analytic, numeric, { ...GRADIENT, label: `${label}: d/d ${name}` });
-  }
+  checkOp({
+    label, r: rFlat, gradient: GRADIENT,
+    // A dead ReLU unit can leave a small layer's gradient all zero; the other cases exercise it.
+    // A gate over one expert is constant 1.
+    mayBeZero: spec.experts === 1 ? arch.names.filter((n) => n.startsWith('gate.')) : [],
+    gradients: arch.names.map((name) => ({
+      name, actual: shared.includes(name) ? summed[name] : taskGrads[name], theta: p[name],
+      reference: (theta) => flatR(archRef(spec, { ...ctx, params: { ...p, [name]: theta } }).R),
+    })),
+  });
   // backwardShared once per task's dZ_t (the trainer's per-task shared gradients):
   // repeatable, and the gradients add up to those of Σ_t dZ_t.
   const perTask = Object.fromEntries(shared.map((n) => [n, new Float64Array(summed[n].length)]));
@@ -118,8 +112,10 @@ function checkArchitecture(spec, { inputSize, rows, tasks, seed, label }) {
 
   // dZ_t through task t's part alone.
   tasks.forEach((_, t) => {
-    const numeric = numericGradient((theta) => taskPartRef(spec, { ...ctx, Z: theta })[t], f64(Z), f64(rs[t]));
-    assertClose(dZt[t], numeric, { ...GRADIENT, label: `${label}: dZ_${t}` });
+    checkOp({
+      label: `${label}, task ${t}`, r: f64(rs[t]), gradient: GRADIENT,
+      gradients: [{ name: `dZ_${t}`, actual: dZt[t], theta: f64(Z), reference: (theta) => taskPartRef(spec, { ...ctx, Z: theta })[t] }],
+    });
   });
   assert.equal(arch.forwardShared(x.ptr, rows, false), z, `${label}: Z stays in the same buffer`);
   for (const m of [x, dZ, ...rMats]) m.dispose();
@@ -141,6 +137,10 @@ const CASES = [
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [5], towerUnits: [], activation: 'sigmoid' },
   { type: 'crossStitch', units: [7, 5], towerUnits: [3], activation: 'tanh' },
   { type: 'crossStitch', units: [6, 9, 4], towerUnits: [], alphaDiagonal: 0.7 },
+  // γ wide enough that the selectors' logits stay inside the smooth step, where the gradient is not 0;
+  // 4 experts (a power of two: every code an expert) and 5 (renormalized over the codes that are experts).
+  { type: 'dselectK', experts: 4, k: 2, expertUnits: [6, 5], towerUnits: [3], gamma: 6, activation: 'tanh' },
+  { type: 'dselectK', experts: 5, k: 3, expertUnits: [9], towerUnits: [], gamma: 8 },
 ];
 
 for (const spec of CASES) {
@@ -157,13 +157,16 @@ test('every type is covered by the gradient cases', () => {
   assert.deepEqual([...new Set(CASES.map((c) => c.type))].sort(), [...ARCHITECTURE_TYPES].sort());
 });
 
-test('parameter names, sizes and shared prefixes', () => {
+test('parameter names, sizes, the shared part and each tensor\'s owner', () => {
   const tasks = ['a', 'b'];
   const names = (spec) => {
-    const { arch, params, dispose } = make(spec, { inputSize: 3, tasks });
-    const out = { names: params.names(), sharedSize: arch.sharedSize, outputSizes: arch.outputSizes, shared: arch.sharedPrefixes };
-    // Every shared prefix is one Parameters.freeze accepts.
-    for (const p of arch.sharedPrefixes) assert.ok(params.freeze(p).length > 0);
+    const { arch, dispose } = make(spec, { inputSize: 3, tasks });
+    const out = { names: arch.names, sharedSize: arch.sharedSize, outputSizes: arch.outputSizes, shared: [...new Set(arch.sharedNames.map((n) => n.split('.')[0]))] };
+    // Owners are declared: a task's tensor is named after it, a shared one after no task (checked here by name, never in the library).
+    for (const n of arch.names) {
+      const task = tasks.findIndex((t) => n.split('.').includes(t));
+      assert.equal(arch.owners[n], task, `${spec.type}: owner of ${n}`);
+    }
     dispose();
     return out;
   };
@@ -207,13 +210,9 @@ test('parameter names, sizes and shared prefixes', () => {
     names({ type: 'sharedBottom', units: [4, 2], towerUnits: [3] }).names);
 });
 
-test('cross-stitch α starts at the blend (0.9 diagonal, 0.1/(T−1) off it; [[1]] for one task) and tracks its offset', () => {
+test('cross-stitch α starts at the blend (0.9 diagonal, 0.1/(T−1) off it; [[1]] for one task)', () => {
   for (const [T, expected] of [[1, [1]], [2, [0.9, 0.1, 0.1, 0.9]], [3, [0.9, 0.05, 0.05, 0.05, 0.9, 0.05, 0.05, 0.05, 0.9]]]) {
-    const { arch, params, dispose } = make({ type: 'crossStitch', units: [3], towerUnits: [] }, { inputSize: 2, tasks: TASKS.slice(0, T) });
-    assertClose(arch.alpha(0), expected, { atol: 1e-12, rtol: 0, label: `T=${T}` });
-    params.set('cross.0.alphaOffset', Array.from({ length: T * T }, (_, i) => i / 8));
-    assertClose(arch.alpha(0), expected.map((v, i) => v + i / 8), { atol: 1e-7, rtol: 0, label: `T=${T} moved` });
-    dispose();
+    assertClose(crossStitchAlpha0(T, 0.9), expected, { atol: 1e-12, rtol: 0, label: `T=${T}` });
   }
 });
 
@@ -259,7 +258,7 @@ test('dropout is active only with training = true', () => {
   }
 });
 
-test('config() fills in the defaults and rebuilds the same architecture', () => {
+test('a spec read with its defaults filled in reads back the same', () => {
   const specs = [
     [{ type: 'sharedBottom', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
     [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [2], dropout: 0.1 }, { activation: 'relu' }],
@@ -268,10 +267,9 @@ test('config() fills in the defaults and rebuilds the same architecture', () => 
     [{ type: 'crossStitch', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0, alphaDiagonal: 0.9 }],
   ];
   for (const [spec, defaults] of specs) {
-    const arch = createArchitecture(spec);
-    assert.deepEqual(arch.config(), { ...spec, ...defaults });
-    assert.deepEqual(createArchitecture(arch.config()).config(), arch.config());
-    assert.equal(arch.type, spec.type);
+    const { config } = readArchitecture(spec);
+    assert.deepEqual(config, { ...spec, ...defaults });
+    assert.deepEqual(readArchitecture(config).config, config);
   }
 });
 
@@ -279,7 +277,7 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],
@@ -302,39 +300,29 @@ test('bad specs: typed errors naming the option', () => {
     [{ type: 'crossStitch', units: [3], towerUnits: [], alphaDiagonal: 1.5 }, arg(/alphaDiagonal must be a number in \[0, 1\], got 1.5/)],
     [{ type: 'crossStitch', units: [3], towerUnits: [], levels: 2 }, arg(/"crossStitch": unknown option "levels"/)],
   ];
-  for (const [spec, check] of bad) assert.throws(() => createArchitecture(spec), check, JSON.stringify(spec));
+  for (const [spec, check] of bad) assert.throws(() => readArchitecture(spec), check, JSON.stringify(spec));
 });
 
-test('misuse: build twice, sizes before build, bad task names, rows beyond capacity, bad task index', () => {
+test('misuse: rows beyond the capacity, and use after dispose, are typed errors', () => {
   const spec = { type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [] };
-  const fresh = createArchitecture(spec);
-  assert.throws(() => fresh.sharedSize, arg(/call build first \(before sharedSize\)/));
-  assert.throws(() => fresh.allocate(4), arg(/call build first \(before allocate\)/));
-  const params = new Parameters(), rng = new Rng(1);
-  assert.throws(() => fresh.build({ params, rng, inputSize: 2, taskNames: ['a', 'a'] }), arg(/distinct non-empty strings without "\." \(they are parameter name segments\), got "a"/));
-  assert.throws(() => createArchitecture(spec).build({ params, rng, inputSize: 2, taskNames: ['a', 'b.c'] }), arg(/got "b\.c"/));
-  assert.throws(() => createArchitecture(spec).build({ params, rng, inputSize: 2, taskNames: [] }), arg(/non-empty array/));
-  rng.dispose();
-  const { arch, dispose } = make(spec, { inputSize: 2, tasks: ['a', 'b'], maxRows: 4 });
-  assert.throws(() => arch.build({ params: new Parameters(), rng: new Rng(1), inputSize: 2, taskNames: ['a'] }), arg(/only be called once/));
-  const x = Matrix.zeros(5, 2), dy = Matrix.zeros(5, 8);
-  assert.throws(() => arch.forwardShared(x.ptr, 5, false), (e) => e instanceof ShapeError && /allocated for up to 4\), got 5/.test(e.message));
-  assert.throws(() => arch.backwardShared(dy.ptr, 4), arg(/mmoe.backwardShared: call forwardShared first/));
-  const z = arch.forwardShared(x.ptr, 4, false);
-  assert.throws(() => arch.forwardTask(2, x.ptr, z, 4, false), arg(/task must be an integer in \[0, 2\), got 2/));
-  assert.throws(() => arch.backwardTask(1, dy.ptr, 4), arg(/backwardTask: call forwardTask\(1, …\) first/));
-  arch.forwardTask(1, x.ptr, z, 3, true);
-  assert.throws(() => arch.backwardTask(1, dy.ptr, 4), (e) => e instanceof ShapeError && /rows must be 3, as in the last forwardTask\(1, …\), got 4/.test(e.message));
-  arch.backwardTask(1, dy.ptr, 3);
+  const { arch, engine, dispose } = make(spec, { inputSize: 2, tasks: ['a', 'b'], maxRows: 4 });
+  const x = Matrix.zeros(5, 2);
+  assert.throws(() => arch.forwardShared(x.ptr, 5, false), (e) => e instanceof ShapeError && /rows must be an integer from 1 to 4, got 5/.test(e.message));
+  assert.throws(() => engine.forwardTask(0, 0, false), (e) => e instanceof ShapeError);
   arch.allocate(5);
-  assert.throws(() => arch.backwardTask(1, dy.ptr, 3), arg(/call forwardTask\(1, …\) first \(since the last allocate\)/));
   arch.forwardShared(x.ptr, 5, false);
   dispose();
-  assert.throws(() => arch.sharedSize, (e) => e.code === 'E_DISPOSED');
   assert.throws(() => arch.forwardShared(x.ptr, 4, false), (e) => e.code === 'E_DISPOSED');
-  assert.throws(() => arch.backwardShared(x.ptr, 4), (e) => e.code === 'E_DISPOSED');
-  x.dispose(); dy.dispose();
-  function arg(re) { return (e) => e instanceof ArgumentError && re.test(e.message); }
+  assert.throws(() => arch.allocate(4), (e) => e.code === 'E_DISPOSED');
+  x.dispose();
+});
+
+test('task names: distinct, non-empty, without "." (they are parameter name segments)', () => {
+  const spec = { type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [] };
+  const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
+  assert.throws(() => make(spec, { inputSize: 2, tasks: ['a', 'a'] }), arg(/two tasks are named "a"/));
+  assert.throws(() => make(spec, { inputSize: 2, tasks: ['a', 'b.c'] }), arg(/named "b\.c"/));
+  assert.throws(() => make(spec, { inputSize: 2, tasks: [] }), arg(/tasks must be a non-empty array/));
 });
 
 // ---------------------------------------------------------------------------
@@ -462,11 +450,24 @@ test('copyBlock moves a strided block and nothing else', () => {
   }
 });
 
-test('crossStitchAlpha reference agrees with the architecture on a 3-task model', () => {
-  const spec = { type: 'crossStitch', units: [3, 2], towerUnits: [], alphaDiagonal: 0.6 };
-  const { arch, params, dispose } = make(spec, { inputSize: 2, tasks: TASKS });
-  perturb(params, 3);
-  const p = reference(params);
-  for (const l of [0, 1]) assertClose(arch.alpha(l), crossStitchAlpha(spec, p, l, 3), { atol: 1e-7, rtol: 0, label: `α_${l}` });
-  dispose();
+test('dselectForward / dselectBackward: every code an expert or not, against f64 and its central differences', () => {
+  for (const [rows, sel, n] of [[1, 1, 2], [3, 2, 3], [2, 3, 4], [4, 2, 5], [2, 1, 8], [3, 4, 11], [1, 2, 16]]) {
+    const m = Math.ceil(Math.log2(n)), label = `dselect rows=${rows} k=${sel} n=${n}`;
+    // Selector values inside (0, 1), away from the ends; softmax weights per row.
+    const ss = seededValues(rows * sel * m, n + sel).map((v) => 0.5 + 0.45 * v);
+    const as = softmaxRef(f64(seededValues(rows * sel, n)), rows, sel);
+    const s = buffer(ss), a = buffer(Float32Array.from(as)), y = buffer(new Float32Array(rows * n).fill(NaN));
+    const s64 = f64(Float32Array.from(ss)), a64 = f64(Float32Array.from(as));
+    k().dselectForward(rows, sel, m, n, s.ptr, a.ptr, y.ptr);
+    const yRef = dselectRef(s64, a64, rows, sel, m, n);
+    assertClose(read(y.ptr, rows * n), yRef, { ...KERNEL, label: `${label} forward` });
+    for (let r = 0; r < rows; r++) assertClose([yRef.slice(r * n, (r + 1) * n).reduce((p, q) => p + q, 0)], [1], { atol: 1e-6, rtol: 0, label: `${label}: a distribution` });
+    const dys = seededValues(rows * n, n + 7);
+    const dy = buffer(dys), ds = buffer(new Float32Array(rows * sel * m).fill(NaN)), da = buffer(new Float32Array(rows * sel).fill(NaN));
+    k().dselectBackward(rows, sel, m, n, s.ptr, a.ptr, dy.ptr, ds.ptr, da.ptr);
+    const dy64 = f64(dys);
+    assertClose(read(ds.ptr, rows * sel * m), numericGradient((v) => dselectRef(v, a64, rows, sel, m, n), s64, dy64), { ...GRADIENT, label: `${label} ds` });
+    assertClose(read(da.ptr, rows * sel), numericGradient((v) => dselectRef(s64, v, rows, sel, m, n), a64, dy64), { ...GRADIENT, label: `${label} da` });
+    for (const b of [s, a, y, dy, ds, da]) b.dispose();
+  }
 });

@@ -7,7 +7,8 @@ import {
   init, AutoEncoder, Matrix, ArgumentError, ShapeError, DisposedError,
 } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { denseRef, numericGradient } from '../helpers/nn-reference.js';
+import { denseRef } from '../helpers/nn-reference.js';
+import { numericGradient } from '../helpers/check-op.js';
 import { seededNormals } from '../helpers/cluster-reference.js';
 
 before(async () => { await init(); });

@@ -10,9 +10,11 @@ import fc from 'fast-check';
 import { init, Matrix, add, mul, scale, axpy, dot, sum, sumSquares, lossAndGradient } from '../../dist/index.js';
 import { runtime, heapF32, Act } from '../../dist/internal.js';
 import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
-import { lossRef, numericGradient, isIndexLoss } from '../helpers/loss-reference.js';
+import { lossRef, isIndexLoss } from '../helpers/loss-reference.js';
+import { centralDifferences } from '../helpers/check-op.js';
 import { softmaxRef, softmaxBackwardRef, mixForwardRef, mixBackwardRef } from '../helpers/arch-reference.js';
 import { ACTIVATIONS } from '../helpers/nn-reference.js';
+import { smoothStepRef } from '../helpers/arch-reference.js';
 import { assignRef, sqDist, sumsRef, seededNormals } from '../helpers/cluster-reference.js';
 
 before(async () => { await init(); });
@@ -147,7 +149,10 @@ const DERIVATIVES = {
   sigmoid: (x) => { const s = 1 / (1 + Math.exp(-x)); return s * (1 - s); },
   tanh: (x) => 1 - Math.tanh(x) ** 2,
   softplus: (x) => 1 / (1 + Math.exp(-x)),
+  // DSelect-k's smooth step of width γ = alpha (an activation of the kernels, not of Dense).
+  smoothStep: (x, g) => (Math.abs(x) >= g / 2 ? 0 : (-6 / g ** 3) * x * x + 3 / (2 * g)),
 };
+const FORWARD = { ...Object.fromEntries(Object.entries(ACTIVATIONS).map(([k, v]) => [k, v.f])), smoothStep: smoothStepRef };
 test('activations and their gradients against f64, every kind, random lengths and ranges', () => {
   const arb = fc.record({
     kind: fc.constantFrom(...Object.keys(DERIVATIVES)), n: fc.integer({ min: 1, max: 300 }),
@@ -157,12 +162,13 @@ test('activations and their gradients against f64, every kind, random lengths an
     const a32 = Math.fround(alpha);
     const xs = seededValues(n, seed).map((v) => v * range);
     for (let i = 0; i < n; i++) if (Math.abs(xs[i]) < 1e-6) xs[i] = 1e-3; // no kink at 0
+    if (kind === 'smoothStep') for (let i = 0; i < n; i++) if (Math.abs(Math.abs(xs[i]) - a32 / 2) < 1e-4) xs[i] += 1e-3; // no kink at ±γ/2
     const dys = seededValues(n, seed + 1);
     const x = b.f32(xs), y = b.filled(n, NaN), dy = b.f32(dys), dx = b.filled(n, NaN);
     K().actForward(Act[kind], n, x, y, a32);
     K().actBackward(Act[kind], n, x, y, dy, dx, a32);
     const label = `${kind} n=${n} range=${range} alpha=${a32}`;
-    assertClose(b.read(y, n), Array.from(xs, (v) => ACTIVATIONS[kind].f(v, a32)), { atol: 1e-7, rtol: 2e-6, label: `${label} forward` });
+    assertClose(b.read(y, n), Array.from(xs, (v) => FORWARD[kind](v, a32)), { atol: 1e-7, rtol: 2e-6, label: `${label} forward` });
     assertClose(b.read(dx, n), Array.from(xs, (v, i) => dys[i] * DERIVATIVES[kind](v, a32)), { atol: 1e-6, rtol: 1e-5, label: `${label} backward` });
   })), runs(800));
 });
@@ -220,7 +226,7 @@ test('every loss with random parameters, masks, weights, class weights, reductio
     const label = JSON.stringify(c);
     assertClose([loss], [ref(logits)], { atol: 1e-14, rtol: 1e-12, label: `${label}: loss` });
     const h = 1e-4;
-    const { grad: fd, fMax } = numericGradient(ref, logits, h);
+    const { grad: fd, fMax } = centralDifferences(ref, logits, h);
     const expected = fd.map((v) => c.gradScale * v);
     let gMax = 0;
     for (const v of expected) gMax = Math.max(gMax, Math.abs(v));

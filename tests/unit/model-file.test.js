@@ -114,6 +114,7 @@ const ARCHITECTURES = [
   { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [6], towerUnits: [4], activation: 'softplus' },
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [6], towerUnits: [], dropout: 0.2 },
   { type: 'crossStitch', units: [8, 6], towerUnits: [4], alphaDiagonal: 0.8, activation: 'sigmoid' },
+  { type: 'dselectK', experts: 5, k: 2, expertUnits: [8], towerUnits: [4], gamma: 2 },
 ];
 
 test('infer predicts MultiTaskModel.predict\'s output bit for bit: every architecture, f32/f16/int8 files, 1 to 2500 rows', async () => {
@@ -163,7 +164,7 @@ test('infer on a model built from arrays: number[][] and flat arrays, multilabel
     assert.equal(lean.inputColumns, null);
     assert.deepEqual(lean.featureNames, ['a', 'b', 'c']);
     assert.throws(() => lean.predict([{ a: 1, b: 2, c: 3 }]), (e) => e instanceof infer.ArgumentError && /built from arrays/.test(e.message));
-    assert.throws(() => lean.predict([[1, 2]]), (e) => e instanceof infer.ShapeError && /row 0 of x has 2 values, expected 3/.test(e.message));
+    assert.throws(() => lean.predict([[1, 2]]), (e) => e instanceof infer.ShapeError && /x row 0 has 2 values, expected 3/.test(e.message));
     assert.throws(() => lean.predict(new Float32Array(4)), (e) => e instanceof infer.ShapeError);
     assert.throws(() => lean.predict([[1, NaN, 2]]), (e) => e instanceof infer.ArgumentError && /row 0, column 1 is NaN/.test(e.message));
     assert.throws(() => lean.predict([[1, 1e39, 2]]), (e) => e instanceof infer.ArgumentError && /beyond the float32 range/.test(e.message));
@@ -219,7 +220,7 @@ test('infer metadata and input errors: tasks, classes, input columns, metadata; 
   assert.throws(() => lean.predict([{ ...row, island: 'Atlantis' }]), (e) => e instanceof infer.UnknownCategoryError && /unknown category "Atlantis" \(known: "Biscoe", "Dream", "Torgersen"\)/.test(e.message));
   assert.throws(() => lean.predict([{ ...row, bill_length_mm: '12kg' }]), (e) => e instanceof infer.DataError && /column "bill_length_mm", rows\[0\]: expected a number, got "12kg"/.test(e.message));
   assert.throws(() => lean.predict([row, 'penguin']), (e) => e instanceof infer.ArgumentError && /rows\[1\] must be an object/.test(e.message));
-  assert.throws(() => lean.predict('rows'), (e) => e instanceof infer.ShapeError);
+  assert.throws(() => lean.predict('rows'), (e) => e instanceof infer.ArgumentError && /x must be an array of rows/.test(e.message));
   lean.dispose();
   lean.dispose();
   assert.equal(lean.isDisposed, true);

@@ -126,9 +126,9 @@ test('features: NaN, ±Infinity and values beyond float32 named by row and colum
   await assert.rejects(m.fit(with_(5, 0, 1e39), LABELS), argError(/fit: x row 5, column 0 is 1e\+39.*float32/));
   await assert.rejects(m.fit(Float64Array.from(with_(6, 2, -1e39).flat()), LABELS), argError(/fit: x row 6, column 2 is -1e\+39.*float32/));
   await assert.rejects(m.fit(Float32Array.from(with_(2, 2, NaN).flat()), LABELS), argError(/fit: x row 2, column 2 is NaN/));
-  await assert.rejects(m.fit(X.map((r, i) => (i === 4 ? r.slice(0, 2) : r)), LABELS), shapeError(/fit: row 4 of x has 2 values, expected 3/));
+  await assert.rejects(m.fit(X.map((r, i) => (i === 4 ? r.slice(0, 2) : r)), LABELS), shapeError(/fit: x row 4 has 2 values, expected 3/));
   await assert.rejects(m.fit(new Float32Array(10), LABELS), shapeError(/a flat x must hold rows × 3 values, got 10/));
-  assert.throws(() => m.predict([[1, 2]]), shapeError(/predict: row 0 of x has 2 values, expected 3/));
+  assert.throws(() => m.predict([[1, 2]]), shapeError(/predict: x row 0 has 2 values, expected 3/));
   assert.throws(() => m.predict([[1, NaN, 2]]), argError(/predict: x row 0, column 1 is NaN/));
   assert.throws(() => m.predict([{ a: 1 }]), argError(/predict: this model was built from arrays/));
   assert.throws(() => m.evaluate(with_(1, 1, NaN), LABELS), argError(/evaluate: x row 1, column 1 is NaN/));
@@ -196,7 +196,7 @@ test('bad model specs: architecture, weighting, task options, duplicate names, c
   const specs = [tasks.multiclass('kind'), tasks.regression('amount')];
   const make = (o) => () => new MultiTaskModel({ input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, tasks: specs, ...o });
   const bad = [
-    [{ architecture: { type: 'moe' } }, argError(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch\)/)],
+    [{ architecture: { type: 'moe' } }, argError(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK\)/)],
     [{ architecture: { type: 'mmoe', experts: 2, towerUnits: [] } }, argError(/"mmoe": missing option "expertUnits"/)],
     [{ architecture: { type: 'sharedBottom', units: [0], towerUnits: [] } }, shapeError(/units\[0\] must be a positive integer, got 0/)],
     [{ weighting: { type: 'nash' } }, argError(/unknown weighting type "nash"/)],
@@ -206,7 +206,7 @@ test('bad model specs: architecture, weighting, task options, duplicate names, c
     [{ epochs: 3 }, argError(/MultiTaskModel: unknown option "epochs"/)],
     [{ tasks: [] }, argError(/tasks must be a non-empty array/)],
     [{ tasks: [tasks.binary('a'), tasks.regression('a')] }, argError(/two tasks are named "a"/)],
-    [{ tasks: [tasks.binary('a', { inputsFrom: ['c'] }), tasks.binary('b', { inputsFrom: ['a'] }), tasks.binary('c', { inputsFrom: ['b'] })] }, argError(/task inputs form a cycle: a → c → b → a/)],
+    [{ tasks: [tasks.binary('a', { inputsFrom: ['c'] }), tasks.binary('b', { inputsFrom: ['a'] }), tasks.binary('c', { inputsFrom: ['b'] })] }, argError(/the inputsFrom of task "a" form a cycle: a → c → b → a/)],
     [{ tasks: [tasks.binary('a', { inputsFrom: ['z'] })] }, argError(/task "a" reads from "z", which is not a task \(tasks: a\)/)],
     [{ tasks: [tasks.multiclass('m')] }, argError(/task "m": with array inputs a multiclass task needs its class count/)],
     [{ tasks: [tasks.binary('a', { loss: { type: 'softmaxCrossEntropy' } })] }, argError(/task "a": the softmaxCrossEntropy loss does not fit a binary task/)],

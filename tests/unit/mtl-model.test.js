@@ -65,7 +65,7 @@ test('predict: class names from the Dataset, probabilities, regression values in
   const mu = mean(grams), sd = Math.sqrt(mean(grams.map((g) => (g - mu) ** 2)));
   const features = Preprocessor.fit(train).transform(held).features;
   const { data: resident } = loadCoreBatch(m, { x: features, rows: n, labels: {} });
-  const raw = m.core.predictBatch(n).map((ptr, t) => heapF32().slice(ptr >>> 2, (ptr >>> 2) + n * m.core.heads[t].width));
+  const raw = m.core.predictBatch(n).map((ptr, t) => heapF32().slice(ptr >>> 2, (ptr >>> 2) + n * m.core.widths[t]));
   m.core.freeResident(resident);
   assertClose(p.body_mass_g.values, Float64Array.from(raw[2], (v) => v * sd + mu), { atol: 1e-3, rtol: 1e-6, label: 'grams = raw·std + mean' });
   assert.ok(mean(Array.from(p.body_mass_g.values)) > 3500 && mean(Array.from(p.body_mass_g.values)) < 5000);
@@ -217,15 +217,16 @@ test('load refuses truncated, corrupted, foreign, future-version and inconsisten
 // ---- addTask ----
 
 test('addTask: old parameters copied bit for bit, shared part frozen by default, the new task trains, old predictions unchanged', async () => {
+  // The shared part of each architecture: the trunk, the experts.
+  const sharedPart = { sharedBottom: /^shared\./, mmoe: /^experts\./ };
   for (const architecture of [{ type: 'sharedBottom', units: [16], towerUnits: [8] }, { type: 'mmoe', experts: 2, expertUnits: [8], towerUnits: [4] }]) {
     const m = await trained({ architecture, specs: [tasks.multiclass('species'), tasks.binary('sex')] });
     const before = Object.fromEntries(m.parameters.names().map((n) => [n, m.parameters.get(n)]));
     const predBefore = m.predict(held);
-    const shared = m.core.architecture.sharedPrefixes;
     m.addTask(tasks.regression('body_mass_g'), { data: train });
     assert.deepEqual(m.taskNames, ['species', 'sex', 'body_mass_g']);
     for (const [n, v] of Object.entries(before)) assert.deepEqual(m.parameters.get(n), v, `${architecture.type}: ${n} copied`);
-    const isShared = (n) => shared.some((p) => n === p || n.startsWith(`${p}.`));
+    const isShared = (n) => sharedPart[architecture.type].test(n);
     for (const n of m.parameters.names()) assert.equal(m.parameters.isFrozen(n), isShared(n), `${n} frozen iff shared`);
     const predAfter = m.predict(held);
     assert.deepEqual(predAfter.species, predBefore.species);

@@ -1,4 +1,4 @@
-// Gradient strategies inside the model (src/mtl/model.ts phase A/B): the shared
+// Gradient strategies inside the model (src/mtl/core.ts phase A/B): the shared
 // gradient a strategy produces equals Σ_t c_t·g_t, with g_t each task's gradient
 // from a single-task run (the other tasks' labels masked out, fixed weights, so
 // nothing of the strategy under test is involved) and c_t computed here from the
@@ -10,7 +10,8 @@ import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES } from '../../d
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { taskPartRef } from '../helpers/arch-reference.js';
 import { lossRef } from '../helpers/loss-reference.js';
-import { loadCoreBatch, gradientsByName, paramsF64, headRef, centralDifferences } from '../helpers/mtl-reference.js';
+import { loadCoreBatch, gradientsByName, paramsF64, headRef } from '../helpers/mtl-reference.js';
+import { centralDifferences } from '../helpers/check-op.js';
 
 before(async () => { await init(); });
 
@@ -136,7 +137,7 @@ test('MGDA-UB (representation gradients, the default): α from the Gram matrix o
     return lossRef({ type: 'mse' }, { rows: ROWS, cols: 1, logits: z, targets });
   };
   // The model standardizes nothing here: labels go to the core as given.
-  const dZup = centralDifferences(lossOfZ(0, up), trunk), dZdown = centralDifferences(lossOfZ(1, down), trunk);
+  const dZup = centralDifferences(lossOfZ(0, up), trunk, 1e-5).grad, dZdown = centralDifferences(lossOfZ(1, down), trunk, 1e-5).grad;
   const diff = dZup.map((v, i) => v - dZdown[i]);
   const alpha = Math.min(1, Math.max(0, dotF64(dZdown.map((v, i) => v - dZup[i]), dZdown) / dotF64(diff, diff)));
   assert.ok(alpha > 0.05 && alpha < 0.95, `an interior min-norm point (α = ${alpha})`);

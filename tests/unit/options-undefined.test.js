@@ -61,10 +61,10 @@ test('MultiTaskModel, tasks.*, fit, earlyStopping, callbacks and split: every op
   const base = await trainedPredictions(undefined, {}, {}, {});
   const same = await trainedPredictions(
     allUndefined(optionalKeys('mtl/tasks.d.ts', 'TaskOptions')),
-    allUndefined(optionalKeys('mtl/model.d.ts', 'ModelOptions')),
+    allUndefined(optionalKeys('mtl/core.d.ts', 'ModelOptions')),
     {
-      ...allUndefined(optionalKeys('train/fit.d.ts', 'FitOptions'), ['epochs', 'batchSize']),
-      callbacks: allUndefined(optionalKeys('train/fit.d.ts', 'FitCallbacks')),
+      ...allUndefined(optionalKeys('mtl/fit.d.ts', 'FitOptions'), ['epochs', 'batchSize']),
+      callbacks: allUndefined(optionalKeys('mtl/fit.d.ts', 'FitCallbacks')),
     },
     allUndefined(optionalKeys('data/dataset.d.ts', 'SplitOptions'), ['seed']),
   );
@@ -72,7 +72,7 @@ test('MultiTaskModel, tasks.*, fit, earlyStopping, callbacks and split: every op
   // earlyStopping's own options, with the validation it needs.
   const data = Dataset.fromCSV(CSV, spec);
   const model = new MultiTaskModel({ input: data, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.binary('kind')] });
-  await model.fit(data, { epochs: 2, validationSplit: 0.25, earlyStopping: allUndefined(optionalKeys('train/fit.d.ts', 'EarlyStoppingOptions')) });
+  await model.fit(data, { epochs: 2, validationSplit: 0.25, earlyStopping: allUndefined(optionalKeys('mtl/fit.d.ts', 'EarlyStoppingOptions')) });
   model.dispose();
 });
 
@@ -96,7 +96,7 @@ test('KMeans, GaussianMixture and AutoEncoder (and its fit): every optional opti
 test('matmul, Network and Dense: every optional option as undefined is the option left out', () => {
   const x = Matrix.from([[1, 2], [3, -4]]);
   const w = Matrix.from([[0.5, -1], [2, 0.25]]);
-  const a = matmul(x, w), b = matmul(x, w, allUndefined(optionalKeys('ops.d.ts', 'MatmulOptions')));
+  const a = matmul(x, w), b = matmul(x, w, allUndefined(optionalKeys('tensor/ops.d.ts', 'MatmulOptions')));
   assert.equal(bits(b.toFloat32Array()), bits(a.toFloat32Array()));
   const net = (o, d) => {
     const n = new Network([new Dense(3, d), new Dense(1)], { inputSize: 2, seed: 3, ...o });

@@ -5,15 +5,14 @@
 //   Z   = [S shared experts | K experts of task 0 | … | K of task T−1]   rows × ((S + T·K)·d)
 //   R_t = tower_t(Σ_j softmax(x·W_t + b_t)_j · E_j)   over the shared experts, then t's own
 //
-// Parameters: `sharedExperts.<i>.<k>.weight|bias` and
-// `taskExperts.<task>.<i>.<k>.weight|bias` (expert i, layer k) — both in the
-// shared part, as Z holds every expert (a task's own experts get gradient only
-// from that task) — then `gate.<task>.weight|bias` (inputSize × (S + K)) and
-// `tower.<task>.<k>.weight|bias` (task-specific). CGC is PLE with one level.
+// Parameters: `sharedExperts.<i>.<k>.weight|bias` (shared) and
+// `taskExperts.<task>.<i>.<k>.weight|bias` (expert i, layer k; owned by the task,
+// in the shared part, as Z holds every expert: a task's own experts get gradient
+// only from that task), then `gate.<task>.weight|bias` (inputSize × (S + K)) and
+// `tower.<task>.<k>.weight|bias`. CGC is PLE with one level.
 
-import type { Activation } from '../../nn/layers.js';
-import { SpecReader } from './common.js';
-import { GatedExperts } from './gated.js';
+import { count, defineArchitecture, units, type Activation } from './common.js';
+import { describeGated } from './gated.js';
 
 export interface CgcSpec {
   type: 'cgc';
@@ -31,26 +30,11 @@ export interface CgcSpec {
   dropout?: number;
 }
 
-export class Cgc extends GatedExperts {
-  readonly type = 'cgc';
-
-  constructor(spec: Record<string, unknown>) {
-    const r = new SpecReader('cgc', spec, ['sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout']);
-    super({
-      levels: 1, sharedExperts: r.count('sharedExperts'), taskExperts: r.count('taskExperts'),
-      expertUnits: r.units('expertUnits', false), towerUnits: r.units('towerUnits', true),
-      activation: r.activation(), dropout: r.fraction('dropout', 0, 0, 1, false),
-    }, {
-      expert: (_level, task, i) => (task === null ? `sharedExperts.${i}` : `taskExperts.${task}.${i}`),
-      gate: () => { throw new Error('unreachable: CGC has one level'); },
-      sharedPrefixes: ['sharedExperts', 'taskExperts'],
-    });
-  }
-
-  config(): Record<string, unknown> {
-    return {
-      type: this.type, sharedExperts: this.shape.sharedExperts, taskExperts: this.shape.taskExperts,
-      ...this.commonConfig(),
-    };
-  }
-}
+export const cgc = defineArchitecture<CgcSpec>()({
+  type: 'cgc',
+  options: { sharedExperts: count(), taskExperts: count(), expertUnits: units() },
+  describe: (c, b, taskNames) => describeGated({ ...c, levels: 1 }, {
+    expert: (_level, task, i) => (task === null ? `sharedExperts.${i}` : `taskExperts.${task}.${i}`),
+    gate: () => { throw new Error('unreachable: CGC has one level'); },
+  }, b, taskNames),
+});

@@ -1,6 +1,6 @@
-// Sharing architectures from JSON specs. Each splits the model into a shared
-// part (x → Z) and one part per task ((x, Z) → R_t); see types.ts for the
-// contract and each file for its Z layout and parameter names:
+// The sharing architectures, one file each (a pure description of the network;
+// see common.ts for what a file exports and src/graph/description.ts for the
+// form). Adding one is its file and one line in ARCHITECTURES.
 //
 //   sharedBottom  shared-bottom.ts   hard parameter sharing: a trunk, then towers
 //   mmoe          mmoe.ts            Multi-gate Mixture-of-Experts
@@ -8,6 +8,7 @@
 //   cgc           cgc.ts             Customized Gate Control (one PLE level)
 //   ple           ple.ts             Progressive Layered Extraction
 //   crossStitch   cross-stitch.ts    cross-stitch networks
+//   dselectK      dselect-k.ts       DSelect-k: a sparse, differentiable expert selection per task
 //
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
@@ -16,43 +17,54 @@
 // option name, a missing option or a bad value → ArgumentError; a size or count
 // that is not a positive integer → ShapeError. Each names the option.
 
-import type { Architecture } from './types.js';
 import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
-import { SharedBottom, type SharedBottomSpec } from './shared-bottom.js';
-import { Mmoe, type MmoeSpec } from './mmoe.js';
-import { Omoe, type OmoeSpec } from './omoe.js';
-import { Cgc, type CgcSpec } from './cgc.js';
-import { Ple, type PleSpec } from './ple.js';
-import { CrossStitch, type CrossStitchSpec } from './cross-stitch.js';
+import { DescriptionBuilder, type DescriptionLimits } from '../../graph/description.js';
+import { readOptions, type ArchitectureDefinition, type ArchitectureParts, type ConfigOf, type OptionSchema } from './common.js';
+import { sharedBottom } from './shared-bottom.js';
+import { mmoe } from './mmoe.js';
+import { omoe } from './omoe.js';
+import { cgc } from './cgc.js';
+import { ple } from './ple.js';
+import { crossStitch } from './cross-stitch.js';
+import { dselectK } from './dselect-k.js';
 
-export type { Architecture, ArchitectureContext } from './types.js';
-export type { SharedBottomSpec, MmoeSpec, OmoeSpec, CgcSpec, PleSpec, CrossStitchSpec };
-export { SharedBottom, Mmoe, Omoe, Cgc, Ple, CrossStitch };
+/** The registry: an architecture's file, imported above, and its name here. */
+const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK };
 
-export type ArchitectureSpec = SharedBottomSpec | MmoeSpec | OmoeSpec | CgcSpec | PleSpec | CrossStitchSpec;
-export type ArchitectureType = ArchitectureSpec['type'];
+type Registry = typeof ARCHITECTURES;
+/** An architecture's name. */
+export type ArchitectureType = keyof Registry;
+/** The spec of architecture T, as a user writes it. */
+export type ArchitectureSpecOf<T extends ArchitectureType> = NonNullable<Registry[T]['spec']>;
+/** Any architecture's spec. */
+export type ArchitectureSpec = { [T in ArchitectureType]: ArchitectureSpecOf<T> }[ArchitectureType];
+export type { Activation } from './common.js';
 
-const FACTORIES: Record<ArchitectureType, (spec: Record<string, unknown>) => Architecture> = {
-  sharedBottom: (s) => new SharedBottom(s),
-  mmoe: (s) => new Mmoe(s),
-  omoe: (s) => new Omoe(s),
-  cgc: (s) => new Cgc(s),
-  ple: (s) => new Ple(s),
-  crossStitch: (s) => new CrossStitch(s),
-};
+/** The architecture type names the model knows. */
+export const ARCHITECTURE_TYPES = Object.keys(ARCHITECTURES) as readonly ArchitectureType[];
 
-/** The architecture type names createArchitecture knows. */
-export const ARCHITECTURE_TYPES = Object.keys(FACTORIES) as readonly ArchitectureType[];
+/** A checked architecture spec with every default filled in (what a model file stores), and how to describe it. */
+export interface ReadArchitecture {
+  readonly config: Record<string, unknown> & { type: ArchitectureType };
+  describe(b: DescriptionBuilder, taskNames: readonly string[]): ArchitectureParts;
+}
 
-/** Validates a spec and makes the (unbuilt) architecture; the model then calls build(ctx). */
-export function createArchitecture(spec: ArchitectureSpec): Architecture {
+/** Checks a spec (ArgumentError/ShapeError naming the option). */
+export function readArchitecture(spec: unknown): ReadArchitecture {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new ArgumentError(`createArchitecture: the spec must be an object with a "type", got ${show(spec)}`);
+    throw new ArgumentError(`MultiTaskModel: the architecture spec must be an object with a "type", got ${show(spec)}`);
   }
   const type: unknown = (spec as { type?: unknown }).type;
-  if (typeof type !== 'string' || !Object.hasOwn(FACTORIES, type)) {
-    throw new ArgumentError(`createArchitecture: unknown architecture type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
+  if (typeof type !== 'string' || !Object.hasOwn(ARCHITECTURES, type)) {
+    throw new ArgumentError(`MultiTaskModel: unknown architecture type ${show(type)} (known: ${ARCHITECTURE_TYPES.join(', ')})`);
   }
-  return FACTORIES[type as ArchitectureType](spec as unknown as Record<string, unknown>);
+  const def = ARCHITECTURES[type as ArchitectureType] as unknown as ArchitectureDefinition;
+  const read = readOptions(def, spec as Record<string, unknown>) as ConfigOf<OptionSchema>;
+  return {
+    config: { type: type as ArchitectureType, ...read },
+    describe: (b, taskNames) => def.describe(read, b, taskNames),
+  };
 }
+
+export type { DescriptionLimits };

@@ -6,12 +6,11 @@
 //
 // Parameters: `experts.<i>.<k>.weight|bias` (expert i, layer k; shared),
 // `gate.<task>.weight|bias` (inputSize × n) and `tower.<task>.<k>.weight|bias`
-// (task-specific). Implemented by the gated engine (gated.ts) with one level,
-// n shared experts and no task experts.
+// (task-specific). The gated network (gated.ts) with one level, n shared experts
+// and no task experts.
 
-import type { Activation } from '../../nn/layers.js';
-import { SpecReader } from './common.js';
-import { GatedExperts } from './gated.js';
+import { count, defineArchitecture, units, type Activation } from './common.js';
+import { describeGated } from './gated.js';
 
 export interface MmoeSpec {
   type: 'mmoe';
@@ -27,23 +26,11 @@ export interface MmoeSpec {
   dropout?: number;
 }
 
-export class Mmoe extends GatedExperts {
-  readonly type = 'mmoe';
-
-  constructor(spec: Record<string, unknown>) {
-    const r = new SpecReader('mmoe', spec, ['experts', 'expertUnits', 'towerUnits', 'activation', 'dropout']);
-    super({
-      levels: 1, sharedExperts: r.count('experts'), taskExperts: 0,
-      expertUnits: r.units('expertUnits', false), towerUnits: r.units('towerUnits', true),
-      activation: r.activation(), dropout: r.fraction('dropout', 0, 0, 1, false),
-    }, {
-      expert: (_level, _task, i) => `experts.${i}`,
-      gate: () => { throw new Error('unreachable: MMoE has one level'); },
-      sharedPrefixes: ['experts'],
-    });
-  }
-
-  config(): Record<string, unknown> {
-    return { type: this.type, experts: this.shape.sharedExperts, ...this.commonConfig() };
-  }
-}
+export const mmoe = defineArchitecture<MmoeSpec>()({
+  type: 'mmoe',
+  options: { experts: count(), expertUnits: units() },
+  describe: (c, b, taskNames) => describeGated({ ...c, levels: 1, sharedExperts: c.experts, taskExperts: 0 }, {
+    expert: (_level, _task, i) => `experts.${i}`,
+    gate: () => { throw new Error('unreachable: MMoE has one level'); },
+  }, b, taskNames),
+});

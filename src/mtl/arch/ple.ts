@@ -15,15 +15,14 @@
 //
 // Parameters, level l = 0 … levels−1, expert i, layer k:
 //   shared part   levels.<l>.sharedExperts.<i>.<k>.weight|bias
-//                 levels.<l>.taskExperts.<task>.<i>.<k>.weight|bias
-//                 levels.<l>.gate.<task>.weight|bias     (l < levels−1; width × (S + K))
+//                 levels.<l>.taskExperts.<task>.<i>.<k>.weight|bias   (owned by the task)
+//                 levels.<l>.gate.<task>.weight|bias     (l < levels−1; width × (S + K); owned by the task)
 //                 levels.<l>.sharedGate.weight|bias       (l < levels−1; width × (S + T·K))
 //   task part     gate.<task>.weight|bias                 (the last level's gate)
 //                 tower.<task>.<k>.weight|bias
 
-import type { Activation } from '../../nn/layers.js';
-import { SpecReader } from './common.js';
-import { GatedExperts } from './gated.js';
+import { count, defineArchitecture, units, type Activation } from './common.js';
+import { describeGated } from './gated.js';
 
 export interface PleSpec {
   type: 'ple';
@@ -43,26 +42,11 @@ export interface PleSpec {
   dropout?: number;
 }
 
-export class Ple extends GatedExperts {
-  readonly type = 'ple';
-
-  constructor(spec: Record<string, unknown>) {
-    const r = new SpecReader('ple', spec, ['levels', 'sharedExperts', 'taskExperts', 'expertUnits', 'towerUnits', 'activation', 'dropout']);
-    super({
-      levels: r.count('levels'), sharedExperts: r.count('sharedExperts'), taskExperts: r.count('taskExperts'),
-      expertUnits: r.units('expertUnits', false), towerUnits: r.units('towerUnits', true),
-      activation: r.activation(), dropout: r.fraction('dropout', 0, 0, 1, false),
-    }, {
-      expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
-      gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),
-      sharedPrefixes: ['levels'],
-    });
-  }
-
-  config(): Record<string, unknown> {
-    return {
-      type: this.type, levels: this.shape.levels, sharedExperts: this.shape.sharedExperts,
-      taskExperts: this.shape.taskExperts, ...this.commonConfig(),
-    };
-  }
-}
+export const ple = defineArchitecture<PleSpec>()({
+  type: 'ple',
+  options: { levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units() },
+  describe: (c, b, taskNames) => describeGated(c, {
+    expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
+    gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),
+  }, b, taskNames),
+});

@@ -22,11 +22,8 @@
 // Inactive tasks are left out (weight and coefficient 0). currentWeights() is each
 // task's mean α over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, activeGram, choiceOption, needsOf, startCombining, type GradientSource,
-  type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, activeGram, needsOf, startCombining, type GradientSource } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -51,7 +48,7 @@ export class AlignedMtlWeighting extends ReportingStrategy {
   #kept = new Float64Array(0);
   #linalg = new SmallLinalg(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'scale', 'gradients']);
     this.#scale = choiceOption(where, spec, 'scale', 'min', SCALES);

@@ -25,11 +25,8 @@
 // weight 0). currentWeights() is each task's mean shared coefficient over the
 // latest epoch's steps in which it was active (NaN if it never was).
 
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, choiceOption, needsOf, numberOption, startCombining, type GradientSource,
-  type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, needsOf, startCombining, type GradientSource } from './common.js';
 import { SimplexSolver } from './simplex.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -57,7 +54,7 @@ export class CagradWeighting extends ReportingStrategy {
   #active = new Int32Array(0);
   #solver = new SimplexSolver(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'c', 'rescale', 'gradients']);
     this.#c = numberOption(where, spec, 'c', 0.5, (v) => v >= 0 && v < 1, 'a number in [0, 1)');

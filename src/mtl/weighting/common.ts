@@ -11,7 +11,7 @@ import type { Kernels } from '../../runtime/abi.js';
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
 import { heapF32, runtime } from '../../runtime/module.js';
 import { Holding } from '../../runtime/holdings.js';
-import { checkBoolean, show } from '../../runtime/validate.js';
+import { show, type OptionRecord } from '../../runtime/validate.js';
 import type { Rng } from '../../nn/rng.js';
 import type {
   WeightingContext, WeightingNeeds, WeightingStepInput, WeightingStepOutput, WeightingStrategy, WeightingVectors,
@@ -30,60 +30,11 @@ export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
 export const ADAM_EPSILON = 1e-8;
 
-// ---------------------------------------------------------------------------
-// Spec validation
-
-export type SpecRecord = Readonly<Record<string, unknown>>;
-
-/** A finite number satisfying `ok`, or `fallback` when absent. */
-export function numberOption(
-  where: string, spec: SpecRecord, name: string, fallback: number,
-  ok: (v: number) => boolean, rule: string,
-): number {
-  const v = spec[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-    throw new ArgumentError(`${where}: ${name} must be ${rule}, got ${show(v)}`);
-  }
-  return v;
-}
-
-/** One of a fixed set of values, or `fallback` when absent. */
-export function choiceOption<T extends string | number>(
-  where: string, spec: SpecRecord, name: string, fallback: T, known: readonly T[],
-): T {
-  const v = spec[name];
-  if (v === undefined) return fallback;
-  if (!(known as readonly unknown[]).includes(v)) {
-    throw new ArgumentError(`${where}: ${name} must be one of ${known.map((k) => show(k)).join(', ')}, got ${show(v)}`);
-  }
-  return v as T;
-}
-
 export function needsOf(
   gradients: GradientSource | 'none', lossHistory = false,
   { vectors = false, lossesAfterUpdate = false }: { vectors?: boolean; lossesAfterUpdate?: boolean } = {},
 ): WeightingNeeds {
   return Object.freeze({ gradients, lossHistory, vectors, lossesAfterUpdate });
-}
-
-/** A whole number in [min, max], or `fallback` when absent. */
-export function integerOption(
-  where: string, spec: SpecRecord, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER,
-): number {
-  const v = spec[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-    throw new ArgumentError(`${where}: ${name} must be ${rule}, got ${show(v)}`);
-  }
-  return v;
-}
-
-/** true or false, or `fallback` when absent. */
-export function booleanOption(where: string, spec: SpecRecord, name: string, fallback: boolean): boolean {
-  const v = spec[name];
-  return v === undefined ? fallback : checkBoolean(where, name, v);
 }
 
 // ---------------------------------------------------------------------------
@@ -101,7 +52,7 @@ export function toJson(values: Float64Array): (number | null)[] {
 
 /** Reads `state[name]`: an array of `n` numbers (null → NaN when `nullable`) into `into`. */
 export function fromJson(
-  where: string, state: SpecRecord, name: string, into: Float64Array, nullable = false,
+  where: string, state: OptionRecord, name: string, into: Float64Array, nullable = false,
 ): void {
   const v = state[name];
   if (!Array.isArray(v) || v.length !== into.length) {
@@ -116,7 +67,7 @@ export function fromJson(
 }
 
 /** Reads `state[name]`: an integer ≥ min. */
-export function integerState(where: string, state: SpecRecord, name: string, min: number): number {
+export function integerState(where: string, state: OptionRecord, name: string, min: number): number {
   const v = state[name];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
     throw new ArgumentError(`${where}: state.${name} must be an integer ≥ ${min}, got ${show(v)}`);
@@ -131,11 +82,11 @@ export function checkEach(where: string, name: string, values: Float64Array, ok:
   }
 }
 
-export function checkStateObject(where: string, type: string, state: unknown): SpecRecord {
+export function checkStateObject(where: string, type: string, state: unknown): OptionRecord {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) {
     throw new ArgumentError(`${where}: state must be an object from state(), got ${show(state)}`);
   }
-  const s = state as SpecRecord;
+  const s = state as OptionRecord;
   if (s.type !== type) {
     throw new ArgumentError(`${where}: state is for a ${show(s.type)} strategy, not ${show(type)}`);
   }
@@ -152,7 +103,7 @@ export abstract class BaseStrategy implements WeightingStrategy {
   protected T = 0;
   protected names: readonly string[] = [];
   protected rng: Rng | null = null;
-  #pending: SpecRecord | null = null;
+  #pending: OptionRecord | null = null;
 
   attach(ctx: WeightingContext): void {
     const where = `${this.type}.attach`;
@@ -225,7 +176,7 @@ export abstract class BaseStrategy implements WeightingStrategy {
   protected abstract compute(input: WeightingStepInput, out: WeightingStepOutput): void;
   protected abstract save(): Record<string, unknown>;
   /** Applies a state (already checked to be an object of this type); throws ArgumentError on bad fields. */
-  protected abstract load(state: SpecRecord): void;
+  protected abstract load(state: OptionRecord): void;
   /** Default: loss history is not used. */
   protected epochEnded(_epochLosses: Float64Array): void {}
   /** Default: the losses after the update are not used (needs.lossesAfterUpdate false). */
@@ -349,12 +300,12 @@ export class EpochMeans {
     return { epoch: this.epoch, sums: toJson(this.sums), counts: toJson(this.counts) };
   }
 
-  load(where: string, state: SpecRecord): void {
+  load(where: string, state: OptionRecord): void {
     const r = state.report;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) {
       throw new ArgumentError(`${where}: state.report must be an object, got ${show(r)}`);
     }
-    const rep = r as SpecRecord;
+    const rep = r as OptionRecord;
     if (typeof rep.epoch !== 'number' || !Number.isSafeInteger(rep.epoch) || rep.epoch < -1) {
       throw new ArgumentError(`${where}: state.report.epoch must be an integer ≥ −1, got ${show(rep.epoch)}`);
     }
@@ -391,7 +342,7 @@ export abstract class ReportingStrategy extends BaseStrategy {
     return { report: this.report.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected load(state: OptionRecord): void {
     this.report.load(`${this.type}.restore`, state);
   }
 }
@@ -577,7 +528,7 @@ export class ScalarAdam {
   }
 
   /** Reads the fields save() wrote (at the top level of `state`); applies them only if all are valid. */
-  load(where: string, state: SpecRecord): void {
+  load(where: string, state: OptionRecord): void {
     const n = this.m.length;
     const m = new Float64Array(n), v = new Float64Array(n), b1 = new Float64Array(n), b2 = new Float64Array(n);
     fromJson(where, state, 'm', m);
@@ -742,7 +693,7 @@ export class VectorBank {
   /** Applies what save() wrote (checked first). */
   load(where: string, state: unknown): void {
     if (typeof state !== 'object' || state === null) throw new ArgumentError(`${where}: state.bank must be an object from state(), got ${show(state)}`);
-    const s = state as SpecRecord;
+    const s = state as OptionRecord;
     const length = s.length;
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
       throw new ArgumentError(`${where}: state.bank.length must be an integer ≥ 0, got ${show(length)}`);
@@ -769,7 +720,7 @@ export function flagsToJson(flags: Uint8Array): number[] {
   return Array.from(flags);
 }
 
-export function flagsFromJson(where: string, state: SpecRecord, name: string, into: Uint8Array): void {
+export function flagsFromJson(where: string, state: OptionRecord, name: string, into: Uint8Array): void {
   const v = state[name];
   if (!Array.isArray(v) || v.length !== into.length || !v.every((x) => x === 0 || x === 1)) {
     throw new ArgumentError(`${where}: state.${name} must be an array of ${into.length} zeros and ones, got ${show(v)}`);

@@ -21,10 +21,8 @@
 // Inactive tasks are left out (weight and coefficient 0). currentWeights() is each
 // task's mean coefficient over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, needsOf, startCombining, type GradientSource } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -45,7 +43,7 @@ export class ConfigWeighting extends ReportingStrategy {
   #a = new Float64Array(0);
   #linalg = new SmallLinalg(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'gradients']);
     this.#gradients = choiceOption(where, spec, 'gradients', 'parameters', GRADIENT_SOURCES);

@@ -22,12 +22,9 @@
 // Inactive tasks keep their ĝ_t and take no part (weight 0). currentWeights() is
 // each task's mean α_t over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  ReportingStrategy, VectorBank, combineVectors, integerState, mathKernels, needsOf, numberOption, startCombining,
-  type SpecRecord,
-} from './common.js';
+import { ReportingStrategy, VectorBank, combineVectors, integerState, mathKernels, needsOf, startCombining } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface DbMtlWeightingSpec {
@@ -52,7 +49,7 @@ export class DbMtlWeighting extends ReportingStrategy {
   #norms = new Float64Array(0);
   #pointers: number[] = [];
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'beta', 'betaSigma']);
     this.#beta = numberOption(where, spec, 'beta', 0.9, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
@@ -110,7 +107,7 @@ export class DbMtlWeighting extends ReportingStrategy {
     return { steps: this.#steps, bank: this.#ema.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'dbmtl.restore';
     const steps = integerState(where, state, 'steps', 0);
     super.load(state);

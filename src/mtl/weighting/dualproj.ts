@@ -17,7 +17,8 @@
 // Inactive tasks are left out (T above counts the active ones). currentWeights()
 // is each task's mean v over the latest epoch's steps in which it was active.
 
-import { startCombining, type GradientSource, type SpecRecord } from './common.js';
+import { startCombining, type GradientSource } from './common.js';
+import { type OptionRecord } from '../../runtime/validate.js';
 import { UpgradWeighting, normalizedGram } from './upgrad.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -34,7 +35,7 @@ export interface DualProjWeightingSpec {
 export class DualProjWeighting extends UpgradWeighting {
   override readonly type: string = 'dualproj';
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super(spec, where);
   }
 

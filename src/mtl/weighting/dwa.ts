@@ -16,10 +16,10 @@
 // step: those of the coming epoch), so calling it before or after endEpoch
 // reports the epoch that just ended.
 
-import { checkKeys, show } from '../../runtime/validate.js';
+import { checkKeys, show, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import { ArgumentError } from '../../runtime/errors.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { BaseStrategy, fromJson, mathKernels, needsOf, numberOption, softmax, toJson, weightActive, type SpecRecord } from './common.js';
+import { BaseStrategy, fromJson, mathKernels, needsOf, softmax, toJson, weightActive } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface DwaWeightingSpec {
@@ -41,7 +41,7 @@ export class DwaWeighting extends BaseStrategy {
   #used = new Float64Array(0); //     the weights of the latest step
   #stepped = false;
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'temperature']);
     this.#temperature = numberOption(where, spec, 'temperature', 2, (v) => v > 0, 'a finite number > 0');
@@ -102,7 +102,7 @@ export class DwaWeighting extends BaseStrategy {
     };
   }
 
-  protected load(state: SpecRecord): void {
+  protected load(state: OptionRecord): void {
     const where = 'dwa.restore';
     const T = this.T;
     const epochs = state.epochs;

@@ -29,12 +29,9 @@
 // e_t > 0. currentWeights() is each task's mean weight over the latest epoch's
 // steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  GRADIENT_SOURCES, KernelBlock, ReportingStrategy, VectorBank, checkEach, choiceOption, combineVectors, fromJson,
-  mathKernels, needsOf, numberOption, startCombining, toJson, type GradientSource, type SpecRecord,
-} from './common.js';
+import { GRADIENT_SOURCES, KernelBlock, ReportingStrategy, VectorBank, checkEach, combineVectors, fromJson, mathKernels, needsOf, startCombining, toJson, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface ExcessMtlWeightingSpec {
@@ -58,7 +55,7 @@ export class ExcessMtlWeighting extends ReportingStrategy {
   #excess = new Float64Array(0);
   readonly #rowSums = new KernelBlock();
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'stepSize', 'gradients']);
     this.#eta = numberOption(where, spec, 'stepSize', 0.01, (v) => v > 0, 'a finite number > 0');
@@ -120,7 +117,7 @@ export class ExcessMtlWeighting extends ReportingStrategy {
     return { weights: toJson(this.#w), initial: toJson(this.#initial), bank: this.#squares.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'excessmtl.restore';
     const w = new Float64Array(this.T), e0 = new Float64Array(this.T);
     fromJson(where, state, 'weights', w);

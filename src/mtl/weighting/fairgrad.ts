@@ -25,12 +25,9 @@
 // Inactive tasks are left out (weight and coefficient 0). currentWeights() is each
 // task's mean weight over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, activeGram, choiceOption, keepWithGradient, mathKernels, needsOf,
-  numberOption, startCombining, type GradientSource, type SpecRecord,
-} from './common.js';
+import { GRADIENT_SOURCES, ReportingStrategy, activeGram, keepWithGradient, mathKernels, needsOf, startCombining, type GradientSource } from './common.js';
 import { SmallLinalg } from './linalg.js';
 import { BALANCE_RIDGE } from './nashmtl.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -53,7 +50,7 @@ export class FairGradWeighting extends ReportingStrategy {
   #G = new Float64Array(0);
   #linalg = new SmallLinalg(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'alpha', 'gradients']);
     this.#alpha = numberOption(where, spec, 'alpha', 1, (v) => v > 0, 'a finite number > 0');

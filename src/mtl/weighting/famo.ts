@@ -22,11 +22,9 @@
 // softmax's coupling and the weight decay). currentWeights() is each task's mean
 // weight over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  ReportingStrategy, ScalarAdam, fromJson, mathKernels, needsOf, numberOption, softmax, toJson, type SpecRecord,
-} from './common.js';
+import { ReportingStrategy, ScalarAdam, fromJson, mathKernels, needsOf, softmax, toJson } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface FamoWeightingSpec {
@@ -50,7 +48,7 @@ export class FamoWeighting extends ReportingStrategy {
   #z = new Float64Array(0);
   #before = new Float64Array(0); // log D_t of the last step (NaN: inactive or none yet)
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'learningRate', 'weightDecay']);
     this.#lr = numberOption(where, spec, 'learningRate', 0.025, (v) => v > 0, 'a finite number > 0');
@@ -113,7 +111,7 @@ export class FamoWeighting extends ReportingStrategy {
     return { logits: toJson(this.#xi), ...this.#adam.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'famo.restore';
     const xi = new Float64Array(this.T);
     fromJson(where, state, 'logits', xi);

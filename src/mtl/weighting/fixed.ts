@@ -9,8 +9,8 @@
 // checked against the tasks when the strategy is attached.
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys, show } from '../../runtime/validate.js';
-import { BaseStrategy, needsOf, weightActive, type SpecRecord } from './common.js';
+import { checkKeys, show, type OptionRecord } from '../../runtime/validate.js';
+import { BaseStrategy, needsOf, weightActive } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface FixedWeightingSpec {
@@ -25,7 +25,7 @@ export class FixedWeighting extends BaseStrategy {
   readonly #given: number[] | ReadonlyMap<string, number> | undefined;
   #w = new Float64Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'weights']);
     const v = spec.weights;
@@ -92,7 +92,7 @@ export class FixedWeighting extends BaseStrategy {
     return {};
   }
 
-  protected load(_state: SpecRecord): void {}
+  protected load(_state: OptionRecord): void {}
 }
 
 function checkWeight(where: string, name: string, x: unknown): number {

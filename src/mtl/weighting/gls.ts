@@ -18,9 +18,9 @@
 // currentWeights() is each task's mean weight over the latest epoch's steps in
 // which it was active (NaN if it never was).
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, mathKernels, needsOf, type SpecRecord } from './common.js';
+import { ReportingStrategy, mathKernels, needsOf } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface GlsWeightingSpec {
@@ -35,7 +35,7 @@ export class GlsWeighting extends ReportingStrategy {
   readonly needs = needsOf('none');
   #k: Kernels | null = null;
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type']);
   }

@@ -26,12 +26,9 @@
 // which it was active: 1 for a task whose gradient always agreed with the winner.
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  GRADIENT_SOURCES, KernelBlock, ReportingStrategy, choiceOption, mathKernels, needsOf, numberOption, startCombining,
-  writePointerTable, type GradientSource, type SpecRecord,
-} from './common.js';
+import { GRADIENT_SOURCES, KernelBlock, ReportingStrategy, mathKernels, needsOf, startCombining, writePointerTable, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface GradDropWeightingSpec {
@@ -53,7 +50,7 @@ export class GradDropWeighting extends ReportingStrategy {
   readonly #uniforms = new KernelBlock();
   readonly #factors = new KernelBlock();
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'leak', 'gradients']);
     this.#leak = numberOption(where, spec, 'leak', 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');

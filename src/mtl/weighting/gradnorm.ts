@@ -25,12 +25,9 @@
 // keep their weight, moments and L_t(0); rescaling the updated tasks to their
 // previous total keeps Σ_t w_t = T. The weights start at 1.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  BaseStrategy, GRADIENT_SOURCES, ScalarAdam, WEIGHT_OPTIMIZERS, checkEach, choiceOption, fromJson, mathKernels, needsOf,
-  numberOption, toJson, type GradientSource, type SpecRecord, type WeightOptimizer,
-} from './common.js';
+import { BaseStrategy, GRADIENT_SOURCES, ScalarAdam, WEIGHT_OPTIMIZERS, checkEach, fromJson, mathKernels, needsOf, toJson, type GradientSource, type WeightOptimizer } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface GradNormWeightingSpec {
@@ -59,7 +56,7 @@ export class GradNormWeighting extends BaseStrategy {
   #grad = new Float64Array(0);
   #update = new Uint8Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'alpha', 'optimizer', 'gradients']);
     this.#alpha = numberOption(where, spec, 'alpha', 1.5, (v) => v >= 0, 'a finite number ≥ 0');
@@ -138,7 +135,7 @@ export class GradNormWeighting extends BaseStrategy {
     return { weights: toJson(this.#w), initialLosses: toJson(this.#initial), ...this.#adam.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected load(state: OptionRecord): void {
     const where = 'gradnorm.restore';
     const T = this.T;
     const w = new Float64Array(T), L0 = new Float64Array(T);

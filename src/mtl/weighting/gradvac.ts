@@ -30,11 +30,8 @@
 // steps in which it was active.
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, addCombinations, checkEach, choiceOption, fromJson, needsOf, numberOption,
-  othersShuffled, startCombining, toJson, type GradientSource, type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, addCombinations, checkEach, fromJson, needsOf, othersShuffled, startCombining, toJson, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface GradVacWeightingSpec {
@@ -55,7 +52,7 @@ export class GradVacWeighting extends ReportingStrategy {
   #order = new Int32Array(0);
   #C = new Float64Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'beta', 'gradients']);
     this.#beta = numberOption(where, spec, 'beta', 0.5, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
@@ -121,7 +118,7 @@ export class GradVacWeighting extends ReportingStrategy {
     return { targets: toJson(this.#targets), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'gradvac.restore';
     const R = new Float64Array(this.T * this.T);
     fromJson(where, state, 'targets', R);

@@ -29,12 +29,9 @@
 // currentWeights() is each task's mean shared coefficient over the latest epoch's
 // steps in which it was active (NaN if it never was).
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, booleanOption, choiceOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, booleanOption, choiceOption, fromJson,
-  mathKernels, needsOf, startCombining, toJson, type GradientSource, type SpecRecord, type WeightOptimizer,
-} from './common.js';
+import { GRADIENT_SOURCES, ReportingStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, fromJson, mathKernels, needsOf, startCombining, toJson, type GradientSource, type WeightOptimizer } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -62,7 +59,7 @@ export class ImtlWeighting extends ReportingStrategy {
   #norms = new Float64Array(0);
   #linalg = new SmallLinalg(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'lossScale', 'optimizer', 'gradients']);
     this.#lossScale = booleanOption(where, spec, 'lossScale', true);
@@ -139,7 +136,7 @@ export class ImtlWeighting extends ReportingStrategy {
     return { lossScales: toJson(this.#s), ...this.#adam.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'imtl.restore';
     const s = new Float64Array(this.T);
     fromJson(where, state, 'lossScales', s);

@@ -59,7 +59,7 @@ import { DualProjWeighting, type DualProjWeightingSpec } from './dualproj.js';
 import { ConfigWeighting, type ConfigWeightingSpec } from './config.js';
 import { TrimmedMeanWeighting, type TrimmedMeanWeightingSpec } from './trimmedmean.js';
 import { KrumWeighting, type KrumWeightingSpec } from './krum.js';
-import type { SpecRecord } from './common.js';
+import type { OptionRecord } from '../../runtime/validate.js';
 import type { WeightingStrategy } from './types.js';
 
 export type {
@@ -103,7 +103,7 @@ export type WeightingSpec =
 
 export type WeightingType = WeightingSpec['type'];
 
-const FACTORIES: { readonly [K in WeightingType]: new (spec: SpecRecord, where: string) => WeightingStrategy } = {
+const FACTORIES: { readonly [K in WeightingType]: new (spec: OptionRecord, where: string) => WeightingStrategy } = {
   fixed: FixedWeighting,
   uncertainty: UncertaintyWeighting,
   dwa: DwaWeighting,
@@ -142,7 +142,7 @@ export function createWeighting(spec: WeightingSpec): WeightingStrategy {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new ArgumentError(`${where}: spec must be an object like { type: 'dwa', temperature: 2 }, got ${show(spec)}`);
   }
-  const s = spec as unknown as SpecRecord;
+  const s = spec as unknown as OptionRecord;
   const type = s.type;
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(FACTORIES, type)) {
     throw new ArgumentError(`${where}: unknown weighting type ${show(type)} (known: ${WEIGHTING_TYPES.join(', ')})`);

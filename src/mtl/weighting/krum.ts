@@ -20,11 +20,8 @@
 // fraction of steps it was selected, over m.
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, choiceOption, integerOption, needsOf, startCombining, type GradientSource,
-  type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, integerOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, needsOf, startCombining, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface KrumWeightingSpec {
@@ -48,7 +45,7 @@ export class KrumWeighting extends ReportingStrategy {
   #scores = new Float64Array(0);
   #order = new Int32Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'nByzantine', 'nSelected', 'gradients']);
     this.#byzantine = integerOption(where, spec, 'nByzantine', 0, 0);

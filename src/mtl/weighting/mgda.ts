@@ -26,10 +26,8 @@
 // currentWeights() is each task's mean shared coefficient over the latest epoch's
 // steps in which it was active (NaN if it never was).
 
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, choiceOption, needsOf, startCombining, type GradientSource, type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, needsOf, startCombining, type GradientSource } from './common.js';
 import { SimplexSolver } from './simplex.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -53,7 +51,7 @@ export class MgdaWeighting extends ReportingStrategy {
   #divisors = new Float64Array(0);
   #solver = new SimplexSolver(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'normalization', 'gradients']);
     this.#normalization = choiceOption(where, spec, 'normalization', 'none', NORMALIZATIONS);

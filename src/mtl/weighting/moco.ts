@@ -26,12 +26,9 @@
 // inactive keep theirs. currentWeights() is each task's mean λ_t over the latest
 // epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  ReportingStrategy, VectorBank, checkEach, combineVectors, fromJson, integerState, mathKernels, needsOf,
-  numberOption, startCombining, toJson, type SpecRecord,
-} from './common.js';
+import { ReportingStrategy, VectorBank, checkEach, combineVectors, fromJson, integerState, mathKernels, needsOf, startCombining, toJson } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput, WeightingVectors } from './types.js';
 
 export interface MocoWeightingSpec {
@@ -66,7 +63,7 @@ export class MocoWeighting extends ReportingStrategy {
   #coefficients = new Float64Array(0);
   #pointers: number[] = [];
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'beta', 'betaSigma', 'gamma', 'gammaSigma', 'rho']);
     const unit = (v: number) => v > 0 && v <= 1;
@@ -154,7 +151,7 @@ export class MocoWeighting extends ReportingStrategy {
     return { steps: this.#steps, lambda: toJson(this.#lambda), bank: this.#y.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'moco.restore';
     const steps = integerState(where, state, 'steps', 0);
     const lambda = new Float64Array(this.T);

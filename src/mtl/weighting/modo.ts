@@ -27,13 +27,10 @@
 // they had), and the update uses their λ rescaled to sum to 1. currentWeights() is
 // each task's mean λ_t over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import { heapF32 } from '../../runtime/module.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  ReportingStrategy, VectorBank, checkEach, combineVectors, flagsFromJson, flagsToJson, fromJson, mathKernels,
-  needsOf, numberOption, startCombining, toJson, type SpecRecord,
-} from './common.js';
+import { ReportingStrategy, VectorBank, checkEach, combineVectors, flagsFromJson, flagsToJson, fromJson, mathKernels, needsOf, startCombining, toJson } from './common.js';
 import { projectOntoSimplex } from './simplex.js';
 import type { WeightingStepInput, WeightingStepOutput, WeightingVectors } from './types.js';
 
@@ -86,7 +83,7 @@ export class PreviousGradients {
     return { has: flagsToJson(this.has), bank: this.#bank.save() };
   }
 
-  load(where: string, state: SpecRecord): void {
+  load(where: string, state: OptionRecord): void {
     const has = new Uint8Array(this.has.length);
     flagsFromJson(where, state, 'has', has);
     this.#bank.load(where, state.bank);
@@ -111,7 +108,7 @@ export class ModoWeighting extends ReportingStrategy {
   #next = new Float64Array(0);
   #sorted = new Float64Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'gamma', 'rho']);
     this.#gamma = numberOption(where, spec, 'gamma', 1e-3, (v) => v > 0, 'a finite number > 0');
@@ -167,7 +164,7 @@ export class ModoWeighting extends ReportingStrategy {
     return { lambda: toJson(this.#lambda), ...this.#previous.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'modo.restore';
     const lambda = new Float64Array(this.T);
     fromJson(where, state, 'lambda', lambda);

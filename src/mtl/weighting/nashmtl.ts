@@ -34,12 +34,9 @@
 // Inactive tasks are left out (weight and coefficient 0). currentWeights() is each
 // task's mean α over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, integerOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, checkEach, choiceOption, fromJson, integerOption, integerState,
-  keepWithGradient, mathKernels, needsOf, numberOption, startCombining, toJson, type GradientSource, type SpecRecord,
-} from './common.js';
+import { GRADIENT_SOURCES, ReportingStrategy, checkEach, fromJson, integerState, keepWithGradient, mathKernels, needsOf, startCombining, toJson, type GradientSource } from './common.js';
 import { SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -68,7 +65,7 @@ export class NashMtlWeighting extends ReportingStrategy {
   #G = new Float64Array(0);
   #linalg = new SmallLinalg(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'maxNorm', 'updateWeightsEvery', 'gradients']);
     this.#maxNorm = numberOption(where, spec, 'maxNorm', 1, (v) => v >= 0, 'a finite number ≥ 0');
@@ -133,7 +130,7 @@ export class NashMtlWeighting extends ReportingStrategy {
     return { alpha: toJson(this.#alpha), steps: this.#steps, ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'nashmtl.restore';
     const alpha = new Float64Array(this.T);
     fromJson(where, state, 'alpha', alpha);

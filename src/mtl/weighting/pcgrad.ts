@@ -22,11 +22,8 @@
 // epoch's steps in which it was active (NaN if it never was).
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, addCombinations, choiceOption, needsOf, othersShuffled, startCombining,
-  type GradientSource, type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, addCombinations, needsOf, othersShuffled, startCombining, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface PcgradWeightingSpec {
@@ -43,7 +40,7 @@ export class PcgradWeighting extends ReportingStrategy {
   #order = new Int32Array(0);
   #C = new Float64Array(0); //    T×T, rows and columns indexed by task
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'gradients']);
     this.#gradients = choiceOption(where, spec, 'gradients', 'parameters', GRADIENT_SOURCES);

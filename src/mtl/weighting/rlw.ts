@@ -13,9 +13,9 @@
 // which it was active (NaN if it never was).
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, mathKernels, needsOf, softmax, standardNormals, type SpecRecord } from './common.js';
+import { ReportingStrategy, mathKernels, needsOf, softmax, standardNormals } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface RlwWeightingSpec {
@@ -28,7 +28,7 @@ export class RlwWeighting extends ReportingStrategy {
   #k: Kernels | null = null;
   #z = new Float64Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type']);
   }

@@ -24,12 +24,9 @@
 // their w rescaled to sum to 1. currentWeights() is each task's mean coefficient
 // (w_t + λ/n)/(1 + λ) over the latest epoch's steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, integerOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  ReportingStrategy, checkEach, combineVectors, fromJson, integerOption, mathKernels, needsOf, numberOption,
-  startCombining, toJson, type SpecRecord,
-} from './common.js';
+import { ReportingStrategy, checkEach, combineVectors, fromJson, mathKernels, needsOf, startCombining, toJson } from './common.js';
 import { PreviousGradients } from './modo.js';
 import { projectOntoSimplex } from './simplex.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -60,7 +57,7 @@ export class SdmGradWeighting extends ReportingStrategy {
   #buffer = new Float64Array(0);
   #sorted = new Float64Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'lambda', 'iterations']);
     this.#lambda = numberOption(where, spec, 'lambda', 0.3, (v) => v >= 0, 'a finite number ≥ 0');
@@ -133,7 +130,7 @@ export class SdmGradWeighting extends ReportingStrategy {
     return { weights: toJson(this.#w), ...this.#previous.save(), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'sdmgrad.restore';
     const w = new Float64Array(this.T);
     fromJson(where, state, 'weights', w);

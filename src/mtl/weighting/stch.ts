@@ -25,12 +25,9 @@
 // which it was active.
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, integerOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  ReportingStrategy, fromJson, integerOption, integerState, mathKernels, needsOf, numberOption, softmax, toJson,
-  type SpecRecord,
-} from './common.js';
+import { ReportingStrategy, fromJson, integerState, mathKernels, needsOf, softmax, toJson } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface StchWeightingSpec {
@@ -54,7 +51,7 @@ export class StchWeighting extends ReportingStrategy {
   #logs = new Float64Array(0);
   #soft = new Float64Array(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'mu', 'warmupEpochs']);
     this.#mu = numberOption(where, spec, 'mu', 1, (v) => v > 0, 'a finite number > 0');
@@ -122,7 +119,7 @@ export class StchWeighting extends ReportingStrategy {
     return { epochs: this.#epochs, nadir: toJson(this.#nadir), ...super.save() };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     const where = 'stch.restore';
     const epochs = integerState(where, state, 'epochs', 0);
     const nadir = new Float64Array(this.T);

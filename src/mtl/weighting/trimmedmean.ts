@@ -20,13 +20,10 @@
 // for the active tasks (each value's weight in the mean of those kept).
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, integerOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
 import { heapF32 } from '../../runtime/module.js';
-import {
-  GRADIENT_SOURCES, KernelBlock, ReportingStrategy, choiceOption, integerOption, mathKernels, needsOf,
-  startCombining, writePointerTable, type GradientSource, type SpecRecord,
-} from './common.js';
+import { GRADIENT_SOURCES, KernelBlock, ReportingStrategy, mathKernels, needsOf, startCombining, writePointerTable, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface TrimmedMeanWeightingSpec {
@@ -47,7 +44,7 @@ export class TrimmedMeanWeighting extends ReportingStrategy {
   readonly #table = new KernelBlock();
   readonly #scratch = new KernelBlock();
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'trim', 'gradients']);
     this.#trim = integerOption(where, spec, 'trim', 1, 0);

@@ -21,12 +21,9 @@
 // Inactive tasks get weight 0 and their s_t and moments are left as they are.
 // currentWeights() is exp(−s_t) after the latest update.
 
-import { checkKeys } from '../../runtime/validate.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import {
-  BaseStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, choiceOption, fromJson, mathKernels, needsOf, numberOption, toJson,
-  type SpecRecord, type WeightOptimizer,
-} from './common.js';
+import { BaseStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, fromJson, mathKernels, needsOf, toJson, type WeightOptimizer } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface UncertaintyWeightingSpec {
@@ -46,7 +43,7 @@ export class UncertaintyWeighting extends BaseStrategy {
   #s = new Float64Array(0);
   #adam = new ScalarAdam(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     checkKeys(where, spec, ['type', 'initialLogVariance', 'optimizer']);
     this.#s0 = numberOption(where, spec, 'initialLogVariance', 0, () => true, 'a finite number');
@@ -100,7 +97,7 @@ export class UncertaintyWeighting extends BaseStrategy {
     return { logVariances: toJson(this.#s), ...this.#adam.save() };
   }
 
-  protected load(state: SpecRecord): void {
+  protected load(state: OptionRecord): void {
     const where = 'uncertainty.restore';
     const s = new Float64Array(this.T);
     fromJson(where, state, 'logVariances', s);

@@ -22,11 +22,8 @@
 // coefficient 0). currentWeights() is each task's mean α over the latest epoch's
 // steps in which it was active.
 
-import { checkKeys } from '../../runtime/validate.js';
-import {
-  GRADIENT_SOURCES, ReportingStrategy, activeGram, choiceOption, needsOf, numberOption, startCombining,
-  type GradientSource, type SpecRecord,
-} from './common.js';
+import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
+import { GRADIENT_SOURCES, ReportingStrategy, activeGram, needsOf, startCombining, type GradientSource } from './common.js';
 import { SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -41,7 +38,7 @@ export interface UpgradWeightingSpec {
 }
 
 /** The spec fields UPGrad and DualProj share, validated. */
-export function dualConeOptions(where: string, spec: SpecRecord): { normEps: number; regEps: number; gradients: GradientSource } {
+export function dualConeOptions(where: string, spec: OptionRecord): { normEps: number; regEps: number; gradients: GradientSource } {
   checkKeys(where, spec, ['type', 'normEps', 'regEps', 'gradients']);
   return {
     normEps: numberOption(where, spec, 'normEps', 1e-4, (v) => v >= 0, 'a finite number ≥ 0'),
@@ -68,7 +65,7 @@ export class UpgradWeighting extends ReportingStrategy {
   protected u = new Float64Array(0);
   protected linalg = new SmallLinalg(0);
 
-  constructor(spec: SpecRecord, where: string) {
+  constructor(spec: OptionRecord, where: string) {
     super();
     this.options = dualConeOptions(where, spec);
     this.needs = needsOf(this.options.gradients);
@@ -105,7 +102,7 @@ export class UpgradWeighting extends ReportingStrategy {
     return { type: this.type, ...this.options };
   }
 
-  protected override load(state: SpecRecord): void {
+  protected override load(state: OptionRecord): void {
     super.load(state);
   }
 }

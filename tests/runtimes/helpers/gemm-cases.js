@@ -1,22 +1,11 @@
 // The GEMM cases every runtime test computes, and the f64 reference they are
-// checked against. Runtime-neutral on purpose (no Node APIs, no imports): the
-// same file is bundled into the Cloudflare Worker, served to Chromium and
-// imported by Node, so each runtime computes exactly the same inputs.
+// checked against (tests/helpers/reference-core.js). Runtime-neutral on purpose
+// (no Node APIs): the same file is bundled into the Cloudflare Worker, served to
+// Chromium and imported by Node, so each runtime computes exactly the same inputs.
 
-/** Deterministic f32 values in [-1, 1) (mulberry32). */
-export function seededF32(n, seed) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = u * 2 - 1;
-  }
-  return out;
-}
+import { gemmRef, seededValues } from '../../helpers/reference-core.js';
+
+export { seededValues };
 
 /**
  * Each case: op(A) is M×K, op(B) is K×N; A and B are stored transposed when
@@ -33,10 +22,10 @@ function makeCases() {
   ];
   return spec.map((c) => ({
     transA: false, transB: false, alpha: 1, relu: false, ...c,
-    A: seededF32(c.M * c.K, c.seed),
-    B: seededF32(c.K * c.N, c.seed + 1),
-    bias: c.bias ? seededF32(c.N, c.seed + 2) : undefined,
-    C0: c.beta !== undefined ? seededF32(c.M * c.N, c.seed + 3) : undefined,
+    A: seededValues(c.M * c.K, c.seed),
+    B: seededValues(c.K * c.N, c.seed + 1),
+    bias: c.bias ? seededValues(c.N, c.seed + 2) : undefined,
+    C0: c.beta !== undefined ? seededValues(c.M * c.N, c.seed + 3) : undefined,
   }));
 }
 
@@ -72,28 +61,7 @@ export function runCases(mt) {
 
 /** The f64 reference of a case, and per element the scale of its rounding error (Σ|terms|). */
 export function reference(c) {
-  const { M, N, K, A, B, transA, transB, alpha, beta, C0, bias, relu } = c;
-  const C = new Float64Array(M * N);
-  const scale = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      let abs = 0;
-      for (let k = 0; k < K; k++) {
-        const p = (transA ? A[k * M + i] : A[i * K + k]) * (transB ? B[j * K + k] : B[k * N + j]);
-        s += p;
-        abs += Math.abs(p);
-      }
-      let v = alpha * s;
-      let sc = Math.abs(alpha) * abs;
-      if (beta !== undefined) { v += beta * C0[i * N + j]; sc += Math.abs(beta * C0[i * N + j]); }
-      if (bias) { v += bias[j]; sc += Math.abs(bias[j]); }
-      if (relu) v = Math.max(v, 0);
-      C[i * N + j] = v;
-      scale[i * N + j] = sc;
-    }
-  }
-  return { C, scale };
+  return gemmRef({ ...c, beta: c.beta ?? 0, relu: c.relu });
 }
 
 export function f32ToHex(f32) {

@@ -7,14 +7,14 @@
 // must agree bit for bit (Node vs workerd: tests/runtimes/worker-example.test.js).
 // Runtime-neutral on purpose: no Node APIs, no imports but the data helpers
 // (it receives the module namespace).
-import { seededF32, f32ToHex } from './gemm-cases.js';
+import { seededValues, f32ToHex } from './gemm-cases.js';
 
 export const MTL_EPOCHS = 6;
 
 export async function runMtlTraining(mt) {
   const { MultiTaskModel, tasks, loadModel } = mt;
   const rows = 96, inputs = 5;
-  const xs = seededF32(rows * inputs, 101);
+  const xs = seededValues(rows * inputs, 101);
   const x = Array.from({ length: rows }, (_, i) => Array.from(xs.subarray(i * inputs, (i + 1) * inputs)));
   const labels = {
     click: x.map((r, i) => (i % 7 === 3 ? NaN : r[0] + 0.5 * r[1] > 0 ? 1 : 0)),

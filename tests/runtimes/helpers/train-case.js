@@ -4,7 +4,7 @@
 // Adam with global-norm clipping and a warm-up + cosine schedule. Every runtime
 // runs it with the same build; the weights must agree bit for bit.
 // Runtime-neutral on purpose: no Node APIs, no imports (it receives the module).
-import { seededF32, f32ToHex } from './gemm-cases.js';
+import { seededValues, f32ToHex } from './gemm-cases.js';
 
 export const TRAIN_STEPS = 12;
 
@@ -20,7 +20,7 @@ export function runTraining(mt) {
   ], { inputSize: inputs, seed: 1234 });
   const optimizer = createOptimizer({ type: 'adamw', learningRate: 0.01, weightDecay: 0.01, globalClipNorm: 1 }).attach(net.parameters);
   const schedule = createSchedule({ type: 'cosine', learningRate: 0.01, decaySteps: TRAIN_STEPS, warmupSteps: 3 });
-  const xs = seededF32(rows * inputs, 7);
+  const xs = seededValues(rows * inputs, 7);
   const labels = Array.from({ length: rows }, (_, i) => (xs[i * inputs] + xs[i * inputs + 1] > 0 ? 2 : i % 2));
   const losses = [];
   for (let step = 0; step < TRAIN_STEPS; step++) {

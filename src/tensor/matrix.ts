@@ -1,9 +1,9 @@
 // A row-major f32 matrix whose data lives in WASM linear memory.
 
-import { heapF32 } from './runtime/module.js';
-import { ArgumentError, DisposedError, ShapeError } from './runtime/errors.js';
-import { disposeSymbol, Holding } from './runtime/holdings.js';
-import { checkDim, isF32Finite, show } from './runtime/validate.js';
+import { heapF32 } from '../runtime/module.js';
+import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
+import { disposeSymbol, Holding } from '../runtime/holdings.js';
+import { checkDim, isF32Finite, show } from '../runtime/validate.js';
 
 export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
 

@@ -1,7 +1,7 @@
 // Plain-text tables for terminals: evaluations and the task-affinity matrix.
 
 import type { TaskAffinity } from '../mtl/affinity.js';
-import type { Evaluation } from './evaluate.js';
+import type { Evaluation } from '../mtl/evaluate.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 

@@ -1,6 +1,6 @@
 // The multi-task model: an architecture (shared part → Z → task parts), one head
 // per task, one parameter block for all of them, the joint loss and its weighting.
-// This file holds the model and its training step; the epoch loop is src/train/fit.ts.
+// This file holds the model and its training step; the epoch loop is src/mtl/fit.ts.
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
@@ -10,12 +10,12 @@ import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createLoss, type Loss } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
-import { checkSeed } from '../nn/validate.js';
-import type { Architecture } from './arch/types.js';
-import { createArchitecture, type ArchitectureSpec } from './arch/index.js';
+import { checkSeed } from '../runtime/validate.js';
+import type { ArchitectureSpec } from './arch/index.js';
+import { describeModel, type ModelDescription } from './describe.js';
+import { NetworkEngine } from './engine.js';
 import type { WeightingStrategy, WeightingVectors } from './weighting/types.js';
 import { createWeighting, type WeightingSpec } from './weighting/index.js';
-import { TaskHead } from './head.js';
 import { defaultLoss, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
@@ -93,8 +93,11 @@ export class MultiTaskModelCore {
   readonly order: readonly number[];
   readonly seed: number;
   readonly parameters: Parameters;
-  readonly architecture: Architecture;
-  readonly heads: readonly TaskHead[];
+  /** The network: the architecture and the heads, as one description. */
+  readonly description: ModelDescription;
+  readonly engine: NetworkEngine;
+  /** Output columns per task. */
+  readonly widths: readonly number[];
   readonly losses: readonly Loss[];
   readonly optimizerSpec: OptimizerSpec;
   readonly gradientSource: 'representation' | 'parameters';
@@ -114,7 +117,7 @@ export class MultiTaskModelCore {
   #capacity = 0;
   #buf = {
     x: 0, sampleWeights: 0, dZ: 0,
-    targets: [] as number[], mask: [] as number[], grad: [] as number[], headIn: [] as number[], dRep: [] as number[], dPred: [] as number[], dSrc: [] as number[],
+    targets: [] as number[], mask: [] as number[], grad: [] as number[], dPred: [] as number[], dSrc: [] as number[],
     dZt: [] as number[], gShared: [] as number[], gCombined: 0,
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
@@ -159,15 +162,10 @@ export class MultiTaskModelCore {
     this.parameters = new Parameters();
     this.#dropoutRng = new Rng(this.seed, RngStream.dropout);
     this.#strategyRng = new Rng(this.seed, RngStream.weighting);
-    const ctx = { params: this.parameters, rng: this.#dropoutRng };
+    this.widths = this.specs.map((s) => schema.tasks.get(s.name)!.width);
     try {
-      this.architecture = createArchitecture(options.architecture);
-      this.architecture.build({ ...ctx, inputSize: schema.featureCount, taskNames: this.taskNames });
-      this.heads = this.specs.map((s, t) => {
-        const width = schema.tasks.get(s.name)!.width;
-        const extra = this.#inputsFrom[t]!.reduce((sum, src) => sum + schema.tasks.get(this.taskNames[src]!)!.width, 0);
-        return new TaskHead(s, width, this.architecture.outputSizes[t]! + extra, ctx);
-      });
+      this.description = describeModel(options.architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount);
+      this.engine = new NetworkEngine(this.description, this.parameters, this.#dropoutRng);
       this.losses = this.specs.map((s) => createLoss(s.loss ?? defaultLoss(s.kind)));
       this.losses.forEach((l, t) => {
         const s = this.specs[t]!;
@@ -208,8 +206,8 @@ export class MultiTaskModelCore {
     this.#gram = new Float64Array(T * T);
     this.#weightsOut = { taskWeights: new Float64Array(T), sharedCoefficients: new Float64Array(T) };
     this.#outputs = new Array<number>(T).fill(0);
-    this.#lossBuffers = this.heads.map((h) => ({
-      rows: 0, cols: h.width, logits: 0, targets: 0, mask: 0, sampleWeights: 0, classWeights: 0, grad: 0, gradScale: 1,
+    this.#lossBuffers = this.widths.map((width) => ({
+      rows: 0, cols: width, logits: 0, targets: 0, mask: 0, sampleWeights: 0, classWeights: 0, grad: 0, gradScale: 1,
     }));
   }
 
@@ -236,7 +234,7 @@ export class MultiTaskModelCore {
    */
   refreshClusters(data: ResidentData, epoch: number): void {
     const z = this.#representation(data);
-    const width = this.architecture.sharedSize;
+    const width = this.engine.sharedSize;
     this.specs.forEach((s, t) => {
       if (s.kind !== 'clustering') return;
       const k = s.clusters!;
@@ -269,7 +267,7 @@ export class MultiTaskModelCore {
     if (this.#clusterModels.size === 0) return;
     const z = this.#representation(data);
     for (const [t, { km, renumber }] of this.#clusterModels) {
-      const labels = km.predict({ data: z, rows: data.rows, cols: this.architecture.sharedSize });
+      const labels = km.predict({ data: z, rows: data.rows, cols: this.engine.sharedSize });
       if (renumber) for (let i = 0; i < labels.length; i++) labels[i] = renumber[labels[i]!]!;
       this.#writeClusterLabels(data, t, labels);
     }
@@ -287,7 +285,7 @@ export class MultiTaskModelCore {
 
   /** Z for every row of `data`, in inference mode, as rows × sharedSize. */
   #representation(data: ResidentData): Float32Array {
-    const width = this.architecture.sharedSize;
+    const width = this.engine.sharedSize;
     const out = new Float32Array(data.rows * width);
     this.ensureCapacity(Math.min(data.rows, 1024));
     const chunk = Math.min(data.rows, this.#capacity);
@@ -299,7 +297,7 @@ export class MultiTaskModelCore {
         const ids = new Int32Array(heapF32().buffer, idx, n);
         for (let i = 0; i < n; i++) ids[i] = start + i;
         this.loadBatch(data, idx, n);
-        const z = this.architecture.forwardShared(this.#buf.x, n, false) >>> 2;
+        const z = this.engine.forwardShared(this.#buf.x, n, false) >>> 2;
         out.set(heapF32().subarray(z, z + n * width), start * width);
       }
     } finally {
@@ -318,13 +316,12 @@ export class MultiTaskModelCore {
     return this.#capacity;
   }
 
-  /** The shared part's parameter ranges, from the architecture's sharedPrefixes. */
+  /** The shared part's parameter ranges: the tensors its operations use (in memory order). */
   #computeSharedRanges(): void {
-    const prefixes = this.architecture.sharedPrefixes;
-    const matches = (name: string) => prefixes.some((p) => name === p || name.startsWith(p.endsWith('.') ? p : `${p}.`));
+    const shared = new Set(this.engine.sharedTensors);
     const offsets: number[] = [], lengths: number[] = [];
-    for (const p of this.parameters.list()) {
-      if (!matches(p.name)) continue;
+    for (const [i, p] of this.parameters.list().entries()) {
+      if (!shared.has(i)) continue;
       const len = Math.ceil(p.size / 4) * 4;
       const last = offsets.length - 1;
       if (last >= 0 && offsets[last]! + lengths[last]! === p.offset) lengths[last]! += len;
@@ -343,30 +340,27 @@ export class MultiTaskModelCore {
     if (rows <= this.#capacity) return;
     const b = this.#buf;
     const free = (p: number) => this.#memory.free(p);
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.headIn, ...b.dRep, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined].forEach(free);
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined].forEach(free);
     const T = this.specs.length;
     const alloc = (floats: number) => this.#memory.alloc(this, Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
     this.#buf = {
       x: alloc(rows * this.schema.featureCount),
       sampleWeights: alloc(rows),
-      dZ: alloc(rows * this.architecture.sharedSize),
-      targets: this.heads.map((h) => alloc(rows * h.width)),
-      mask: this.heads.map(() => alloc(Math.ceil(rows / 4))),
-      grad: this.heads.map((h) => alloc(rows * h.width)),
-      headIn: this.heads.map((h, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * h.inputWidth) : 0)),
-      // dL/dR_t of a reader task, split off its head's input gradient (not in headIn: the head's first layer keeps reading that as its input).
-      dRep: this.heads.map((_, t) => (this.#inputsFrom[t]!.length > 0 ? alloc(rows * this.architecture.outputSizes[t]!) : 0)),
-      dPred: this.heads.map((h, t) => (this.#readers[t]!.length > 0 ? alloc(rows * h.width) : 0)),
+      dZ: alloc(rows * this.engine.sharedSize),
+      targets: this.widths.map((w) => alloc(rows * w)),
+      mask: this.widths.map(() => alloc(Math.ceil(rows / 4))),
+      grad: this.widths.map((w) => alloc(rows * w)),
+      // dL/d(a source task's prediction), split off a reader's head input gradient.
+      dPred: this.widths.map((w, t) => (this.#readers[t]!.length > 0 ? alloc(rows * w) : 0)),
       // dL/dlogits of a source task from one reader's loss alone (per-task gradients).
-      dSrc: this.heads.map((h, t) => (this.#readers[t]!.length > 0 && needsPerTask ? alloc(rows * h.width) : 0)),
-      dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.architecture.sharedSize)) : [],
+      dSrc: this.widths.map((w, t) => (this.#readers[t]!.length > 0 && needsPerTask ? alloc(rows * w) : 0)),
+      dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.engine.sharedSize)) : [],
       gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
       // The shared parameters' gradient a strategy with needs.vectors writes (packed as gShared).
       gCombined: this.gradientSource === 'parameters' && this.weighting.needs.vectors ? alloc(this.#shared.size) : 0,
     };
-    this.architecture.allocate(rows);
-    for (const h of this.heads) h.allocate(rows);
+    this.engine.allocate(rows);
     this.#capacity = rows;
   }
 
@@ -417,7 +411,7 @@ export class MultiTaskModelCore {
       const cw = s.classWeights;
       if (cw === undefined) return 0;
       const loss = this.losses[t]!;
-      const n = loss.classWeightCount(this.heads[t]!.width);
+      const n = loss.classWeightCount(this.widths[t]!);
       if (n === 0) throw new ArgumentError(`task "${s.name}": its ${loss.type} loss takes no class weights`);
       let w: number[];
       if (cw === 'balanced') {
@@ -428,7 +422,7 @@ export class MultiTaskModelCore {
         let counts = l.counts;
         if (s.kind === 'multilabel') {
           const ones = counts.reduce((a, b) => a + b, 0);
-          counts = Float64Array.of(l.labeled * this.heads[t]!.width - ones, ones);
+          counts = Float64Array.of(l.labeled * this.widths[t]! - ones, ones);
         }
         const total = counts.reduce((a, b) => a + b, 0);
         w = Array.from(counts, (c) => (c > 0 ? total / (counts.length * c) : 0));
@@ -448,10 +442,10 @@ export class MultiTaskModelCore {
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     k.gatherRows(rows, this.schema.featureCount, data.x, idx, b.x);
-    this.heads.forEach((h, t) => {
+    this.widths.forEach((width, t) => {
       const l = data.labels[t];
       if (!l) { new Uint8Array(heapF32().buffer, b.mask[t]!, rows).fill(0); return; }
-      k.gatherRows(rows, usesClassIndex(this.specs[t]!.kind) ? 1 : h.width, l.targets, idx, b.targets[t]!);
+      k.gatherRows(rows, usesClassIndex(this.specs[t]!.kind) ? 1 : width, l.targets, idx, b.targets[t]!);
       k.gatherBytes(rows, l.mask, idx, b.mask[t]!);
     });
     if (data.sampleWeights !== 0) k.gatherRows(rows, 1, data.sampleWeights, idx, b.sampleWeights);
@@ -462,31 +456,10 @@ export class MultiTaskModelCore {
   /** Z of the last forward pass (the architecture's buffer). */
   #z = 0;
 
-  /** Forward through the architecture and every head for the batch in the buffers; returns each task's logits pointer. */
+  /** Forward through the network for the batch in the buffers; returns each task's logits pointer. */
   forward(rows: number, training: boolean): readonly number[] {
-    const k = runtime('MultiTaskModel').kernels;
-    const arch = this.architecture;
-    const b = this.#buf;
-    const z = arch.forwardShared(b.x, rows, training);
-    this.#z = z;
-    for (const t of this.order) {
-      const rep = arch.forwardTask(t, b.x, z, rows, training);
-      const head = this.heads[t]!;
-      let input = rep;
-      const srcs = this.#inputsFrom[t]!;
-      if (srcs.length > 0) {
-        input = b.headIn[t]!;
-        const repWidth = arch.outputSizes[t]!;
-        k.copyRows(rows, repWidth, rep, repWidth, input, head.inputWidth, 0);
-        let col = repWidth;
-        for (const s of srcs) {
-          const src = this.heads[s]!;
-          k.copyRows(rows, src.width, src.predictions(rows), src.width, input + col * 4, head.inputWidth, 0);
-          col += src.width;
-        }
-      }
-      this.#outputs[t] = head.forward(input, rows, training);
-    }
+    this.#z = this.engine.forwardShared(this.#buf.x, rows, training);
+    for (const t of this.order) this.#outputs[t] = this.engine.forwardTask(t, rows, training);
     return this.#outputs;
   }
 
@@ -555,10 +528,9 @@ export class MultiTaskModelCore {
   #nonFiniteTask(): string {
     const k = runtime('MultiTaskModel').kernels;
     const p = this.parameters;
-    for (const name of this.taskNames) {
+    for (let t = 0; t < this.taskNames.length; t++) {
       for (const info of p.list()) {
-        if (!info.name.split('.').slice(1).includes(name)) continue;
-        if (!Number.isFinite(k.sumSquaresF64(info.size, p.params + info.offset * 4))) return name;
+        if (info.owner === t && !Number.isFinite(k.sumSquaresF64(info.size, p.params + info.offset * 4))) return this.taskNames[t]!;
       }
     }
     return this.taskNames.join('/');
@@ -592,15 +564,15 @@ export class MultiTaskModelCore {
     if (!perTask) {
       strategy.step(input, out);
       this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate');
-      this.architecture.backwardShared(b.dZ, rows);
+      this.engine.backwardShared(b.dZ, rows);
     } else {
       // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).
       this.#backwardPerTask(rows, logits);
-      const zLen = rows * this.architecture.sharedSize;
+      const zLen = rows * this.engine.sharedSize;
       this.#fillGram(this.#buf.dZt, zLen);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         for (let t = 0; t < T; t++) {
-          this.architecture.backwardShared(b.dZt[t]!, rows);
+          this.engine.backwardShared(b.dZt[t]!, rows);
           this.#copySharedGrads(b.gShared[t]!, 'out');
         }
         if (measure) this.affinity!.record(this.#gram, this.#active);
@@ -634,7 +606,7 @@ export class MultiTaskModelCore {
             if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
           }
         }
-        this.architecture.backwardShared(b.dZ, rows);
+        this.engine.backwardShared(b.dZ, rows);
       }
     }
     this.relatedness?.addGradients();
@@ -653,7 +625,7 @@ export class MultiTaskModelCore {
    * shared-parameter gradients, the combination into gCombined.
    */
   #vectorsInput(rows: number): WeightingVectors {
-    const b = this.#buf, width = this.architecture.sharedSize;
+    const b = this.#buf, width = this.engine.sharedSize;
     return this.gradientSource === 'parameters'
       ? { source: 'parameters', pointers: b.gShared, length: this.#shared.size, rows: 1, width: this.#shared.size, representation: 0, output: b.gCombined }
       : { source: 'representation', pointers: b.dZt, length: rows * width, rows, width, representation: this.#z, output: b.dZ };
@@ -676,25 +648,23 @@ export class MultiTaskModelCore {
 
   /**
    * The task a non-finite gradient comes from: the first whose own parameters
-   * (head, tower, gate, task experts, column: any name with the task as a segment
-   * after the first) have one; else, when this step computed per-task gradients of
-   * Z, the first whose dZ_t is not finite, or the one with the largest ‖dZ_t‖ (the
-   * shared part's backward overflowed on the sum); else every task ("a/b/c").
+   * (head, tower, gate, task experts, column: whatever it owns) have one; else, when
+   * this step computed per-task gradients of Z, the first whose dZ_t is not finite,
+   * or the one with the largest ‖dZ_t‖ (the shared part's backward overflowed on the
+   * sum); else every task ("a/b/c").
    */
   #worstTask(rows: number, perTask: boolean): string {
     const k = runtime('MultiTaskModel').kernels;
     const finite = (n: number, ptr: number) => Number.isFinite(k.sumSquaresF64(n, ptr));
-    for (let t = 0; t < this.heads.length; t++) {
-      const name = this.taskNames[t]!;
+    for (let t = 0; t < this.taskNames.length; t++) {
       for (const p of this.parameters.list()) {
-        if (!p.name.split('.').slice(1).includes(name)) continue;
-        if (!finite(p.size, this.parameters.grads + p.offset * 4)) return name;
+        if (p.owner === t && !finite(p.size, this.parameters.grads + p.offset * 4)) return this.taskNames[t]!;
       }
     }
     if (perTask) {
       let worst = -1, largest = 0;
-      for (let t = 0; t < this.heads.length; t++) {
-        const sq = k.sumSquaresF64(rows * this.architecture.sharedSize, this.#buf.dZt[t]!);
+      for (let t = 0; t < this.taskNames.length; t++) {
+        const sq = k.sumSquaresF64(rows * this.engine.sharedSize, this.#buf.dZt[t]!);
         if (!Number.isFinite(sq)) return this.taskNames[t]!;
         if (sq > largest) { largest = sq; worst = t; }
       }
@@ -712,39 +682,45 @@ export class MultiTaskModelCore {
   #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard'): void {
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
-    const arch = this.architecture;
-    const zLen = rows * arch.sharedSize;
+    const e = this.engine;
+    const zLen = rows * e.sharedSize;
     const T = this.specs.length;
     // Loss gradients, scaled (the value is known already).
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
     let first = true;
     for (let i = this.order.length - 1; i >= 0; i--) {
       const t = this.order[i]!;
-      const head = this.heads[t]!;
-      const dIn = head.backward(b.grad[t]!, rows);
-      const repWidth = arch.outputSizes[t]!;
-      let dRep = dIn;
-      const srcs = this.#inputsFrom[t]!;
-      if (srcs.length > 0) {
-        // Split d(head input) into dR_t and d(prediction of each source).
-        dRep = b.dRep[t]!;
-        k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
-        if (this.specs[t]!.backpropToInputs !== false) {
-          let col = repWidth;
-          for (const s of srcs) {
-            const src = this.heads[s]!;
-            k.copyRows(rows, src.width, dIn + col * 4, head.inputWidth, b.dPred[s]!, src.width, 0);
-            src.backpropPredictions(b.dPred[s]!, rows, b.grad[s]!);
-            col += src.width;
-          }
-        }
-      }
-      const dZt = arch.backwardTask(t, dRep, rows);
+      e.backwardHead(t, b.grad[t]!, rows);
+      // The predictions' part of d(head input) goes back into each source's logits gradient.
+      this.#routeToSources(t, rows, (s) => e.backpropPrediction(s, b.dPred[s]!, rows, b.grad[s]!));
+      const dZt = e.backwardTask(t, rows);
       if (mode === 'accumulate') {
         if (first) heapF32().copyWithin(b.dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
         else k.add(zLen, b.dZ, dZt, b.dZ);
       }
       first = false;
+    }
+  }
+
+  /**
+   * For a task whose head reads other tasks' predictions (and backprops into them):
+   * copies each source's block of the last backwardHead(t)'s input gradient into
+   * dPred[s], then calls `route(s)`, source by source.
+   */
+  #routeToSources(t: number, rows: number, route: (s: number) => void): void {
+    const srcs = this.#inputsFrom[t]!;
+    if (srcs.length === 0 || this.specs[t]!.backpropToInputs === false) return;
+    const k = runtime('MultiTaskModel').kernels;
+    const e = this.engine, b = this.#buf;
+    const inWidth = e.description.values[e.description.tasks[t]!.headInput]!;
+    // The head's input gradient stays valid while `route` recurses: the graph is acyclic, so nothing below reaches t.
+    const dIn = e.headInputGradient(t);
+    let col = e.repWidth(t);
+    for (const s of srcs) {
+      const w = this.widths[s]!;
+      k.copyRows(rows, w, dIn + col * 4, inWidth, b.dPred[s]!, w, 0);
+      route(s);
+      col += w;
     }
   }
 
@@ -757,7 +733,7 @@ export class MultiTaskModelCore {
    */
   #backwardPerTask(rows: number, logits: readonly number[]): void {
     const b = this.#buf;
-    const zLen = rows * this.architecture.sharedSize;
+    const zLen = rows * this.engine.sharedSize;
     const T = this.specs.length;
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, 1);
     for (let t = 0; t < T; t++) {
@@ -769,31 +745,15 @@ export class MultiTaskModelCore {
   /** Backward of dL/dlogits of task s through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */
   #backpropInto(s: number, dLogits: number, rows: number, acc: number): void {
     const k = runtime('MultiTaskModel').kernels;
-    const b = this.#buf;
-    const arch = this.architecture;
-    const head = this.heads[s]!;
-    const dIn = head.backward(dLogits, rows);
-    const repWidth = arch.outputSizes[s]!;
-    let dRep = dIn;
-    const srcs = this.#inputsFrom[s]!;
-    if (srcs.length > 0) {
-      dRep = b.dRep[s]!;
-      k.copyRows(rows, repWidth, dIn, head.inputWidth, dRep, repWidth, 0);
-      if (this.specs[s]!.backpropToInputs !== false) {
-        let col = repWidth;
-        for (const u of srcs) {
-          // dIn (head s's buffer) and dRep[s] stay valid: the graph is acyclic, so nothing below reaches s.
-          const src = this.heads[u]!;
-          k.copyRows(rows, src.width, dIn + col * 4, head.inputWidth, b.dPred[u]!, src.width, 0);
-          heapF32().fill(0, b.dSrc[u]! >>> 2, (b.dSrc[u]! >>> 2) + rows * src.width);
-          src.backpropPredictions(b.dPred[u]!, rows, b.dSrc[u]!);
-          this.#backpropInto(u, b.dSrc[u]!, rows, acc);
-          col += src.width;
-        }
-      }
-    }
-    const dZ = arch.backwardTask(s, dRep, rows);
-    k.add(rows * arch.sharedSize, acc, dZ, acc);
+    const b = this.#buf, e = this.engine;
+    e.backwardHead(s, dLogits, rows);
+    this.#routeToSources(s, rows, (u) => {
+      heapF32().fill(0, b.dSrc[u]! >>> 2, (b.dSrc[u]! >>> 2) + rows * this.widths[u]!);
+      e.backpropPrediction(u, b.dPred[u]!, rows, b.dSrc[u]!);
+      this.#backpropInto(u, b.dSrc[u]!, rows, acc);
+    });
+    const dZ = e.backwardTask(s, rows);
+    k.add(rows * e.sharedSize, acc, dZ, acc);
   }
 
   #fillGram(vectors: readonly number[], n: number): void {
@@ -824,7 +784,7 @@ export class MultiTaskModelCore {
   /** Inference on the batch in the buffers: each task's predictions pointer (probabilities or values). */
   predictBatch(rows: number): readonly number[] {
     this.forward(rows, false);
-    return this.heads.map((h) => h.predictions(rows));
+    return this.widths.map((_, t) => this.engine.prediction(t, rows));
   }
 
   /**
@@ -833,11 +793,11 @@ export class MultiTaskModelCore {
    */
   evaluateBatch(rows: number, losses: Float64Array, counts: Float64Array): readonly number[] {
     const logits = this.forward(rows, false);
-    for (let t = 0; t < this.heads.length; t++) {
+    for (let t = 0; t < this.widths.length; t++) {
       losses[t] = this.#computeLoss(t, rows, logits[t]!, 0);
       counts[t] = this.#labeledCount(t, rows);
     }
-    return this.heads.map((h) => h.predictions(rows));
+    return this.widths.map((_, t) => this.engine.prediction(t, rows));
   }
 
   #labeledCount(t: number, rows: number): number {
@@ -866,8 +826,8 @@ export class MultiTaskModelCore {
     if (this.#disposed) return;
     this.#memory.release();
     this.weighting.dispose();
-    this.architecture.dispose();
-    for (const h of this.heads) h.dispose();
+    this.engine.dispose();
+    this.relatedness?.dispose();
     this.optimizer.dispose();
     this.parameters.dispose();
     this.#dropoutRng.dispose();

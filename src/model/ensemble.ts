@@ -5,7 +5,7 @@
 import { ArgumentError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
-import type { MultiTaskModel, TaskPrediction } from '../mtl/multitask.js';
+import type { MultiTaskModel, TaskPrediction } from './multitask-model.js';
 import type { TaskSpec } from '../mtl/tasks.js';
 import { listNames } from '../data/values.js';
 

@@ -1,9 +1,9 @@
 // Public linear-algebra operations on Matrix: validate, then dispatch to a kernel.
 
-import { Act } from './runtime/abi.js';
-import { ArgumentError, ShapeError } from './runtime/errors.js';
-import { heapF32, runtime } from './runtime/module.js';
-import { checkBoolean, checkF32, checkKeys, checkOptionsObject, show } from './runtime/validate.js';
+import { Act } from '../runtime/abi.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { heapF32, runtime } from '../runtime/module.js';
+import { checkBoolean, checkF32, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Matrix } from './matrix.js';
 
 export type GemmActivation = 'identity' | 'relu';

@@ -3,12 +3,12 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { setOwn } from '../runtime/records.js';
-import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
-import type { TaskKind, TaskSpec } from '../mtl/tasks.js';
+import type { MultiTaskModelCore, ResidentData } from './core.js';
+import type { TaskKind, TaskSpec } from './tasks.js';
 import {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
-} from '../mtl/metrics.js';
+} from '../metrics/metrics.js';
 
 export interface TaskEvaluation {
   /** Labeled rows the task was evaluated on. */
@@ -60,7 +60,7 @@ export function evaluateResident(
   const chunk = Math.min(rows, core.capacity);
   const { allocator } = runtime('evaluate');
   const idx = allocator.alloc(chunk * 4);
-  const preds = core.heads.map((h) => new Float32Array(rows * h.width));
+  const preds = core.widths.map((w) => new Float32Array(rows * w));
   const lossSum = new Float64Array(T), lossCount = new Float64Array(T);
   const batchLoss = new Float64Array(T), batchCount = new Float64Array(T);
   try {
@@ -73,7 +73,7 @@ export function evaluateResident(
       for (let t = 0; t < T; t++) {
         lossSum[t]! += batchLoss[t]! * batchCount[t]!;
         lossCount[t]! += batchCount[t]!;
-        const w = core.heads[t]!.width, p = out[t]! >>> 2;
+        const w = core.widths[t]!, p = out[t]! >>> 2;
         preds[t]!.set(heapF32().subarray(p, p + n * w), start * w);
       }
     }
@@ -86,7 +86,7 @@ export function evaluateResident(
     if (!l || l.labeled === 0) return;
     const heap = heapF32();
     const mask = new Uint8Array(heap.buffer, l.mask, rows).slice();
-    const width = core.heads[t]!.width;
+    const width = core.widths[t]!;
     const p = preds[t]!;
     const e: TaskEvaluation = { rows: l.labeled, loss: lossSum[t]! / lossCount[t]! };
     switch (spec.kind) {

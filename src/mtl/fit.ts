@@ -8,11 +8,16 @@ import { checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
-import { checkSeed } from '../nn/validate.js';
-import type { MultiTaskModelCore, ResidentData } from '../mtl/model.js';
+import { checkSeed } from '../runtime/validate.js';
+import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
-import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from './divergence.js';
-import type { ValidationData } from '../mtl/multitask.js';
+import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
+import type { Dataset } from '../data/index.js';
+import type { FeatureRows } from '../tensor/rows.js';
+import type { LabelColumns } from './labels.js';
+
+/** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
+export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
 
 export interface EpochLogs {
   epoch: number;
@@ -172,7 +177,7 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, raw: o };
 }
 
-/** What evaluate reports per task kind (src/train/evaluate.ts), besides 'loss'. */
+/** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
 const VAL_METRICS: Record<string, readonly string[]> = {
   binary: ['accuracy', 'f1', 'auc', 'logLoss'],
   multiclass: ['accuracy', 'f1', 'logLoss'],

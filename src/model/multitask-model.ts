@@ -1,24 +1,27 @@
 // The public multi-task model: data in (a Dataset, or arrays), predictions out,
-// everything else delegated to MultiTaskModelCore (model.ts) and the loop (train/fit.ts).
+// everything else delegated to MultiTaskModelCore (src/mtl/core.ts) and the loop (src/mtl/fit.ts).
 
-import { Matrix } from '../matrix.js';
+import { readRows, type FeatureRows } from '../tensor/rows.js';
+import type { LabelColumns } from '../mtl/labels.js';
+import type { ValidationData } from '../mtl/fit.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
-import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from './model.js';
-import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from './tasks.js';
-import type { TaskAffinity } from './affinity.js';
-import { fitLoop, parseFitOptions, type FitOptions, type History } from '../train/fit.js';
-import { evaluateResident, type Evaluation } from '../train/evaluate.js';
+import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
+import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
+import { decodePrediction, type TaskPrediction } from '../mtl/kinds.js';
+import type { TaskAffinity } from '../mtl/affinity.js';
+import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
+import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../io/rows.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
-import { decodeModel, encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
-import { checkPadding, MAX_TASKS, modelLayout } from '../io/layout.js';
-import { checkClasses, readSchema, readTargetStats } from '../io/header.js';
+import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
+import { readModelFile } from '../io/model-file.js';
+import { MAX_TASKS } from '../mtl/describe.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -32,9 +35,8 @@ class RestoredInput {
 const PACKAGE_VERSION = '0.1.0';
 
 /** Inputs as arrays: rows × features. */
-export type FeatureRows = readonly (readonly number[])[] | Float32Array | Float64Array | Matrix;
-/** Labels per task name: one value per row (NaN/null/undefined = no label), or rows × labels for multilabel. */
-export type LabelColumns = Record<string, ArrayLike<number | null | undefined>>;
+export type { FeatureRows };
+export type { LabelColumns, ValidationData };
 
 export interface ArrayInputSpec {
   /** Number of features, or their names. */
@@ -50,18 +52,7 @@ export interface MultiTaskModelOptions<Tasks extends TaskSpec[] = TaskSpec[]> ex
   tasks: Tasks;
 }
 
-/** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
-export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
-
-/** Per task: binary and multiclass probabilities with the predicted classes, multilabel probabilities, regression values. A class or label is predicted where its probability is > 0.5 (as the metrics count it). */
-export type TaskPrediction =
-  | { kind: 'binary'; probabilities: Float32Array; classes: (string | number)[] }
-  | { kind: 'multiclass'; probabilities: number[][]; classes: (string | number)[] }
-  | { kind: 'multilabel'; probabilities: number[][]; labels: (string | number)[][] }
-  | { kind: 'regression'; values: Float32Array }
-  /** The reconstructed (encoded) features, and per row the mean squared reconstruction error: an anomaly score. */
-  | { kind: 'reconstruction'; values: number[][]; errors: Float32Array }
-  | { kind: 'clustering'; probabilities: number[][]; clusters: Int32Array };
+export type { TaskPrediction };
 
 /** The prediction of a task of kind `Kind`. */
 export type PredictionOf<Kind extends TaskKind> = Extract<TaskPrediction, { kind: Kind }>;
@@ -183,7 +174,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       format: 'manytask.model',
       manytask: PACKAGE_VERSION,
       seed: core.seed,
-      architecture: core.architecture.config(),
+      architecture: core.description.architecture,
       tasks: core.specs,
       weighting: core.weighting.config(),
       weightingState: core.weighting.state(),
@@ -209,18 +200,12 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   /** Rebuilds a model from `save()`'s bytes (see loadModel); f16 and int8 weights come back as the f32 values they stand for. */
   static load(bytes: Uint8Array): MultiTaskModel {
     runtime('loadModel'); // NotInitializedError first, not a model error from deep inside the build
-    const { header: h, weights } = decodeModel(bytes);
-    const fail = (what: string): never => { throw new ModelFormatError(what); };
-    if (h.format !== 'manytask.model') fail('the header does not describe a manytask model');
-    const info = readSchema(h);
-    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
     // The network the header describes, checked tensor by tensor against the
     // parameter table and the weight count before the model reserves any memory.
-    const layout = modelLayout(h, schema.featureCount, (name) => info.tasks.get(name)?.width, weights.length);
-    checkPadding(layout, weights);
-    checkClasses(layout.tasks, info);
-    const stats = readTargetStats(h, layout.tasks);
-    const affinity = readAffinity(h.affinity, layout.tasks.map((t) => t.name));
+    const { header: h, weights, schema: info, description, stats } = readModelFile(bytes);
+    const fail = (what: string): never => { throw new ModelFormatError(what); };
+    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
+    const affinity = readAffinity(h.affinity, description.tasks.map((t) => t.name));
     let pre: Preprocessor | null = null;
     try {
       if (h.preprocessor !== null && h.preprocessor !== undefined) pre = Preprocessor.fromJSON(h.preprocessor);
@@ -424,8 +409,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const core = this.#core;
     core.check();
     const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
-    const out: Record<string, TaskPrediction> = {};
-    const perTask = core.heads.map((h) => new Float32Array(rows * h.width));
+    const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
     const chunk = Math.min(rows, 1024);
     core.ensureCapacity(chunk);
@@ -440,79 +424,20 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         for (let i = 0; i < n; i++) ids[i] = start + i;
         core.loadBatch(empty, idx, n);
         const preds = core.predictBatch(n);
-        core.heads.forEach((h, t) => {
+        core.widths.forEach((w, t) => {
           const p = preds[t]! >>> 2;
-          perTask[t]!.set(heapF32().subarray(p, p + n * h.width), start * h.width);
+          perTask[t]!.set(heapF32().subarray(p, p + n * w), start * w);
         });
       }
     } finally {
       allocator.free(x);
       allocator.free(idx);
     }
+    const out: Record<string, TaskPrediction> = {};
     core.specs.forEach((s, t) => {
-      const v = perTask[t]!;
-      const names = this.#classNames.get(s.name);
-      const width = core.heads[t]!.width;
-      if (s.kind === 'regression') {
-        const st = this.#targetStats.get(s.name);
-        if (st) for (let i = 0; i < v.length; i++) v[i] = v[i]! * st.std + st.mean;
-      }
-      checkFinitePredictions('predict', s.name, v, width);
-      switch (s.kind) {
-        case 'regression': {
-          setOwn(out, s.name, { kind: 'regression', values: v });
-          break;
-        }
-        case 'binary':
-          setOwn(out, s.name, { kind: 'binary', probabilities: v, classes: Array.from(v, (p) => (names ? names[p > 0.5 ? 1 : 0]! : p > 0.5 ? 1 : 0)) });
-          break;
-        case 'multiclass': {
-          const probabilities: number[][] = [], classes: (string | number)[] = [];
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            let best = 0;
-            for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
-            probabilities.push(row);
-            classes.push(names ? names[best]! : best);
-          }
-          setOwn(out, s.name, { kind: 'multiclass', probabilities, classes });
-          break;
-        }
-        case 'multilabel': {
-          const probabilities: number[][] = [], labels: (string | number)[][] = [];
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            probabilities.push(row);
-            labels.push(row.flatMap((p, c) => (p > 0.5 ? [names ? names[c]! : c] : [])));
-          }
-          setOwn(out, s.name, { kind: 'multilabel', probabilities, labels });
-          break;
-        }
-        case 'reconstruction': {
-          const values: number[][] = [], errors = new Float32Array(rows);
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            let e = 0;
-            for (let c = 0; c < width; c++) e += (row[c]! - features[i * width + c]!) ** 2;
-            errors[i] = e / width;
-            values.push(row);
-          }
-          checkFinitePredictions('predict', s.name, errors, 1);
-          setOwn(out, s.name, { kind: 'reconstruction', values, errors });
-          break;
-        }
-        case 'clustering': {
-          const probabilities: number[][] = [], clusters = new Int32Array(rows);
-          for (let i = 0; i < rows; i++) {
-            const row = Array.from(v.subarray(i * width, (i + 1) * width));
-            let best = 0;
-            for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
-            probabilities.push(row);
-            clusters[i] = best;
-          }
-          setOwn(out, s.name, { kind: 'clustering', probabilities, clusters });
-        }
-      }
+      setOwn(out, s.name, decodePrediction(s.name, s.kind, perTask[t]!, rows, core.widths[t]!, {
+        classes: this.#classNames.get(s.name) ?? null, stats: this.#targetStats.get(s.name) ?? null, features,
+      }));
     });
     return out as Predictions<Tasks>;
   }
@@ -580,9 +505,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
     if (opts.freezeShared !== false) {
       const names = next.parameters.names();
-      for (const prefix of next.architecture.sharedPrefixes) {
-        if (names.some((n) => n === prefix || n.startsWith(`${prefix}.`))) next.parameters.freeze(prefix);
-      }
+      for (const i of next.engine.sharedTensors) next.parameters.freeze(names[i]!);
       next.resetOptimizer();
     }
     this.#schema = schema;
@@ -632,7 +555,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
       return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
     }
-    return featureArray(input, this.#schema.featureCount, where);
+    const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix' });
+    return { features: data, rows };
   }
 
   /** Features and labels of one call; regression labels checked, in their own units (see #standardize). */
@@ -772,48 +696,6 @@ function standardizer(values: ArrayLike<unknown>): { mean: number; std: number }
   for (let i = 0; i < values.length; i++) { const v = values[i]; if (typeof v === 'number' && Number.isFinite(v)) sq += (v - mean) ** 2; }
   const std = n > 1 ? Math.sqrt(sq / n) : 0;
   return { mean, std: std > 0 ? std : 1 };
-}
-
-function featureArray(x: unknown, width: number, where: string): { features: Float32Array; rows: number } {
-  if (x instanceof Matrix) {
-    if (x.cols !== width) throw new ShapeError(`${where}: x must have ${width} columns (features), got ${x.cols}`);
-    // A computed Matrix may hold ±Infinity or NaN (Matrix.from refuses them).
-    const features = x.toFloat32Array();
-    checkFinite(features, width, where);
-    return { features, rows: x.rows };
-  }
-  if (x instanceof Float32Array || x instanceof Float64Array) {
-    if (x.length === 0 || x.length % width !== 0) throw new ShapeError(`${where}: a flat x must hold rows × ${width} values, got ${x.length}`);
-    checkFinite(x, width, where);
-    return { features: x instanceof Float32Array ? x : Float32Array.from(x), rows: x.length / width };
-  }
-  if (Array.isArray(x)) {
-    if (x.length === 0) throw new ShapeError(`${where}: x has no rows`);
-    const out = new Float32Array(x.length * width);
-    x.forEach((row, i) => {
-      if (!Array.isArray(row) || row.length !== width) throw new ShapeError(`${where}: row ${i} of x has ${Array.isArray(row) ? row.length : show(row)} values, expected ${width}`);
-      for (let j = 0; j < width; j++) {
-        const v = row[j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: x row ${i}, column ${j} is ${show(v)}; expected a finite number`);
-        if (!Number.isFinite(Math.fround(v))) throw outOfRange(where, i, j, v);
-        out[i * width + j] = v;
-      }
-    });
-    return { features: out, rows: x.length };
-  }
-  throw new ArgumentError(`${where}: x must be a Dataset, an array of rows, a Float32Array or a Matrix, got ${show(x)}`);
-}
-
-function checkFinite(x: ArrayLike<number>, width: number, where: string): void {
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new ArgumentError(`${where}: x row ${Math.floor(i / width)}, column ${i % width} is ${x[i]}; expected a finite number`);
-    if (!Number.isFinite(Math.fround(x[i]!))) throw outOfRange(where, Math.floor(i / width), i % width, x[i]!);
-  }
-}
-
-/** A finite f64 that becomes ±Infinity as the f32 the model computes in. */
-function outOfRange(where: string, row: number, column: number, v: number): ArgumentError {
-  return new ArgumentError(`${where}: x row ${row}, column ${column} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The JSON form of predictions: predict() gives typed arrays (Float32Array,
 // Int32Array), which JSON.stringify writes as {"0": …, "1": …}.
 
-import type { TaskPrediction } from './mtl/multitask.js';
+import type { TaskPrediction } from './kinds.js';
 
 /** A prediction with its typed arrays as plain number arrays. */
 export type PredictionJSON<P> = { [F in keyof P]: P[F] extends Float32Array | Int32Array ? number[] : P[F] };

@@ -1,0 +1,115 @@
+// The forward pass of a description's operations (src/graph/description.ts) on
+// the kernels: what `manytask/infer` runs to predict and what the training engine
+// (src/graph/engine.ts) runs before its backward pass — one piece of code, so the
+// two compute the same floats. No training state here: dropout is a hook the
+// engine fills in; without it dropout is the identity.
+//
+// Each dense layer is one GEMM with the bias (and ReLU) in its epilogue, or the
+// GEMM then the activation; gates are a dense layer, a row softmax and the mixing
+// kernel; blocks move with copyBlock. Buffers are rows × width, row-major.
+
+import { Act, type Kernels } from '../runtime/abi.js';
+import { heapF32, heapI32 } from '../runtime/module.js';
+import type { Op } from './description.js';
+
+/** Where a forward pass reads and writes. Pointers are byte offsets into WASM memory. */
+export interface ForwardState {
+  readonly k: Kernels;
+  /** The parameter block. */
+  readonly params: number;
+  /** Each tensor's offset in the block, in floats. */
+  readonly offsets: ArrayLike<number>;
+  /** Per value, its buffer (value 0: the input). A dropout outside training points its output at its input. */
+  readonly value: number[];
+  /** Per operation, what it needs besides its values (see OpExtras). */
+  readonly extras: ReadonlyMap<Op, OpExtras>;
+  /** Training only: draws a dropout mask, applies it to the n floats at x, and returns where the output is. */
+  readonly dropout: ((op: Op & { kind: 'dropout' }, n: number, x: number) => number) | null;
+}
+
+/**
+ * Per-operation memory: the i32 block list of a mix; the α buffer and the T-entry
+ * pointer tables of a cross-stitch unit; a dense layer's pre-activation buffer when
+ * training keeps it apart from the output (0: the activation runs in place).
+ */
+export interface OpExtras {
+  readonly blocks?: number;
+  readonly alpha?: number;
+  readonly inTable?: number;
+  readonly outTable?: number;
+  readonly pre?: number;
+  /** Training: a cross-stitch unit's pointer tables for its gradients. */
+  readonly gradInTable?: number;
+  readonly gradOutTable?: number;
+}
+
+/** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
+export function fusedAct(act: number): boolean {
+  return act === Act.identity || act === Act.relu;
+}
+
+/** Runs `ops` for `rows` rows. `widths` are the description's value widths. */
+export function runForward(ops: readonly Op[], rows: number, widths: readonly number[], st: ForwardState, training: boolean): void {
+  const { k, value } = st;
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'dense': {
+        const inp = widths[op.x]!, out = widths[op.y]!, y = value[op.y]!;
+        const fused = fusedAct(op.act);
+        const z = fused ? y : st.extras.get(op)?.pre || y;
+        const w = st.params + st.offsets[op.w]! * 4, b = op.b < 0 ? 0 : st.params + st.offsets[op.b]! * 4;
+        k.gemm(0, 0, rows, out, inp, 1, value[op.x]!, inp, w, out, 0, z, out, b, fused ? op.act : Act.identity);
+        if (!fused) k.actForward(op.act, rows * out, z, y, op.alpha);
+        break;
+      }
+      case 'dropout':
+        value[op.y] = training && st.dropout ? st.dropout(op, rows * widths[op.x]!, value[op.x]!) : value[op.x]!;
+        break;
+      case 'softmax':
+        k.softmaxRows(rows, widths[op.x]!, value[op.x]!, value[op.y]!);
+        break;
+      case 'act':
+        k.actForward(op.act, rows * widths[op.x]!, value[op.x]!, value[op.y]!, op.alpha);
+        break;
+      case 'concat': {
+        const wy = widths[op.y]!;
+        let col = 0;
+        for (const x of op.xs) {
+          const w = widths[x]!;
+          k.copyBlock(rows, w, value[x]!, w, value[op.y]! + col * 4, wy);
+          col += w;
+        }
+        break;
+      }
+      case 'slice': {
+        const w = widths[op.y]!;
+        k.copyBlock(rows, w, value[op.x]! + op.from * 4, widths[op.x]!, value[op.y]!, w);
+        break;
+      }
+      case 'mix': {
+        const d = widths[op.y]!;
+        k.mixForward(rows, op.blocks.length, d, value[op.e]!, widths[op.e]!, st.extras.get(op)!.blocks!, value[op.gate]!, value[op.y]!, d);
+        break;
+      }
+      case 'branches':
+        for (const branch of op.branches) runForward(branch, rows, widths, st, training);
+        break;
+      case 'dselect':
+        k.dselectForward(rows, widths[op.a]!, op.bits, widths[op.y]!, value[op.s]!, value[op.a]!, value[op.y]!);
+        break;
+      case 'crossStitch': {
+        const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
+        const heap = heapF32(), ints = heapI32();
+        // α = α⁰ + the learned offset, rounded to f32 (as the training engine computes it).
+        const a = ex.alpha! >>> 2, off = (st.params >>> 2) + st.offsets[op.alpha]!;
+        for (let i = 0; i < T * T; i++) heap[a + i] = op.alpha0[i]! + heap[off + i]!;
+        for (let t = 0; t < T; t++) {
+          ints[(ex.inTable! >>> 2) + t] = value[op.xs[t]!]!;
+          ints[(ex.outTable! >>> 2) + t] = value[op.ys[t]!]!;
+        }
+        k.crossStitchForward(rows, T, d, ex.inTable!, d, ex.alpha!, ex.outTable!, d);
+        break;
+      }
+    }
+  }
+}

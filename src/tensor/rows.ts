@@ -1,0 +1,138 @@
+// Rows of numbers as users hand them over — an array of rows, a flat Float32Array or
+// Float64Array, { data, rows, cols }, or a Matrix — read into one Float32Array,
+// rows × cols, every value checked: a finite number that stays finite as the float32
+// the kernels compute in. The one converter the model, `manytask/infer` and the
+// clustering models read their inputs with. A Matrix is recognized by its methods,
+// so this file imports no Matrix (the inference bundle reaches it).
+
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { show } from '../runtime/validate.js';
+
+/** Inputs as arrays: rows × features. */
+export type FeatureRows = readonly (readonly number[])[] | Float32Array | Float64Array | { readonly data: ArrayLike<number>; readonly rows: number; readonly cols: number } | MatrixLike;
+
+/** What readRows needs of a Matrix. */
+export interface MatrixLike {
+  readonly rows: number;
+  readonly cols: number;
+  toFloat32Array(): Float32Array;
+}
+
+export interface Rows {
+  /** rows × cols, row-major. */
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+const isMatrixLike = (x: object): x is MatrixLike => typeof (x as { toFloat32Array?: unknown }).toFloat32Array === 'function';
+
+/** Where readRows puts the values, and whether it checks them. */
+export interface ReadRowsOptions {
+  /** The model's width, when it has one (a flat array needs it). */
+  readonly cols?: number;
+  /** What the error says the input may be. */
+  readonly accepts?: string;
+  /**
+   * A Float32Array of rows × cols to write into (a view of WASM memory, say) instead
+   * of a new one; it must not be re-derived while readRows runs.
+   */
+  readonly into?: (rows: number, cols: number) => Float32Array;
+  /** false: the caller checks the values itself (with a kernel, on data too large to scan in JS). Default true. */
+  readonly check?: boolean;
+}
+
+/**
+ * Reads `x` as rows (`what` names it in errors: "x", "points"). Errors: ShapeError
+ * for a shape that does not fit, ArgumentError for a value that is not a finite
+ * float32 or an input of another type, each naming the row and column.
+ */
+export function readRows(where: string, what: string, x: unknown, options: ReadRowsOptions = {}): Rows {
+  const { cols, accepts = 'an array of rows, a Float32Array, { data, rows, cols } or a Matrix' } = options;
+  const alloc = (r: number, c: number): Float32Array => options.into?.(r, c) ?? new Float32Array(r * c);
+  const checked = (rows: Rows, original?: ArrayLike<unknown> | ((i: number) => unknown)): Rows =>
+    (options.check === false ? rows : checkRows(where, what, rows, original));
+  const expected = cols === undefined ? '' : ` (the model was fitted on ${cols} features)`;
+  const width = (c: number): number => {
+    if (cols !== undefined && c !== cols) throw new ShapeError(`${where}: ${what} have ${c} columns, expected ${cols}${expected}`);
+    return c;
+  };
+  if (x instanceof Float32Array || x instanceof Float64Array) {
+    if (cols === undefined) throw new ArgumentError(`${where}: a flat ${what} needs its column count; give { data, rows, cols }`);
+    if (x.length === 0 || x.length % cols !== 0) throw new ShapeError(`${where}: a flat ${what} must hold rows × ${cols} values, got ${x.length}`);
+    const data = alloc(x.length / cols, cols);
+    data.set(x);
+    return checked({ data, rows: x.length / cols, cols }, x);
+  }
+  if (Array.isArray(x)) {
+    if (x.length === 0) throw new ShapeError(`${where}: ${what} has no rows`);
+    const first: unknown = x[0];
+    if (!Array.isArray(first)) throw new ArgumentError(`${where}: ${what} must be ${accepts}; row 0 is ${show(first)}`);
+    const c = cols ?? first.length;
+    if (c < 1) throw new ShapeError(`${where}: ${what} row 0 has no values; expected at least one feature`);
+    const data = alloc(x.length, c);
+    x.forEach((row: unknown, i) => {
+      if (!Array.isArray(row) || row.length !== c) {
+        throw new ShapeError(`${where}: ${what} row ${i} has ${Array.isArray(row) ? `${row.length} values` : `the value ${show(row)}`}, expected ${c}${cols === undefined ? ' (as row 0)' : expected}`);
+      }
+      for (let j = 0; j < c; j++) {
+        const v: unknown = row[j];
+        if (typeof v !== 'number') throw badValue(where, what, i, j, v);
+        data[i * c + j] = v;
+      }
+    });
+    return checked({ data, rows: x.length, cols: c }, (i) => (x[Math.floor(i / c)] as number[])[i % c]);
+  }
+  if (typeof x === 'object' && x !== null && isMatrixLike(x)) {
+    width(x.cols);
+    const copy = x.toFloat32Array();
+    const data = options.into ? options.into(x.rows, x.cols) : copy;
+    if (data !== copy) data.set(copy);
+    return checked({ data, rows: x.rows, cols: x.cols });
+  }
+  if (typeof x === 'object' && x !== null && 'data' in x) {
+    const p = x as Record<string, unknown>;
+    const data = p.data;
+    if (!(data instanceof Float32Array) && !(data instanceof Float64Array) && !Array.isArray(data)) {
+      throw new ArgumentError(`${where}: ${what}.data must be a Float32Array, a Float64Array or a number[], got ${show(data)}`);
+    }
+    for (const key of ['rows', 'cols'] as const) {
+      const v = p[key];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ShapeError(`${where}: ${what}.${key} must be a positive integer, got ${show(v)}`);
+    }
+    const r = p.rows as number, c = width(p.cols as number);
+    const values = data as ArrayLike<unknown>;
+    if (values.length !== r * c) throw new ShapeError(`${where}: ${what}.data has ${values.length} values; ${r} rows × ${c} cols needs ${r * c}`);
+    const out = alloc(r, c);
+    for (let i = 0; i < out.length; i++) {
+      const v = values[i];
+      if (typeof v !== 'number') throw badValue(where, what, Math.floor(i / c), i % c, v);
+      out[i] = v;
+    }
+    return checked({ data: out, rows: r, cols: c }, values);
+  }
+  throw new ArgumentError(`${where}: ${what} must be ${accepts}, got ${show(x)}`);
+}
+
+/**
+ * Every value of the f32 copy finite: a NaN or ±Infinity given (or made by a
+ * computed Matrix), and a finite f64 beyond the f32 range, are errors naming the
+ * caller's value (`original`, by flat index, where there is one).
+ */
+export function checkRows(where: string, what: string, rows: Rows, original?: ArrayLike<unknown> | ((i: number) => unknown)): Rows {
+  const { data, cols } = rows;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i]! - data[i]! === 0) continue;
+    const o = original === undefined ? data[i] : typeof original === 'function' ? original(i) : original[i];
+    throw badValue(where, what, Math.floor(i / cols), i % cols, o);
+  }
+  return rows;
+}
+
+/** The error for a value that is not a finite float32: the caller's value, at its row and column. */
+export function badValue(where: string, what: string, row: number, col: number, v: unknown): ArgumentError {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    return new ArgumentError(`${where}: ${what} row ${row}, column ${col} is ${v}, beyond the float32 range (±3.4e38) the model computes in`);
+  }
+  return new ArgumentError(`${where}: ${what} row ${row}, column ${col} is ${show(v)}; expected a finite number`);
+}
