@@ -10,3 +10,8 @@ export { readArchitecture } from './mtl/arch/index.js';
 export { crossStitchAlpha0 } from './mtl/arch/cross-stitch.js';
 export { NetworkEngine } from './mtl/engine.js';
 export { RngStream } from './nn/rng.js';
+export { jobRunner, jobWorkerSetup } from './threads/index.js';
+export { Allocator } from './runtime/allocator.js';
+export { Pool, LocalRunner } from './threads/pool.js';
+export * as jobs from './threads/tasks.js';
+export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';
