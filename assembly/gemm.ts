@@ -43,13 +43,57 @@ import { ACT_IDENTITY, ACT_RELU } from "./act";
 // @ts-ignore: decorator
 @inline const PACK_AT_MIN_LDA: i32 = 1024;
 
-const PACK_B: usize = memory.data(KC * NC * 4, 64);
-const PACK_A: usize = memory.data(KC * MR * 4, 64);
 // Aᵀ·op(B) with at most this many columns takes the narrow kernel (gemmNarrowT).
 // @ts-ignore: decorator
 @inline const NARROW_N: i32 = 6;
 
-const EDGE: usize = memory.data(MR * NR * 4, 16);
+// Scratch: the packed B panels, the packed A strip and the edge tile. The
+// single-thread module (dist/manytask.wasm, infer.wasm) keeps them in static
+// data. A module that imports its memory (the threaded build and the relaxed
+// GEMM, built with --use GEMM_SCRATCH_PER_INSTANCE=1) must not: every instance
+// on a shared memory would pack into the same bytes, and instantiating one
+// writes the module's data segments over that memory again. There each
+// instance is given its own block from the JavaScript allocator
+// (setGemmScratch, gemmScratchBytes() bytes, 64-byte aligned) before its first GEMM.
+// @ts-ignore: decorator
+@inline const SCRATCH_PER_INSTANCE: bool = isDefined(GEMM_SCRATCH_PER_INSTANCE);
+// @ts-ignore: decorator
+@inline const PACK_B_BYTES: usize = KC * NC * 4;
+// @ts-ignore: decorator
+@inline const PACK_A_BYTES: usize = KC * MR * 4;
+// @ts-ignore: decorator
+@inline const EDGE_BYTES: usize = MR * NR * 4;
+const PACK_B_STATIC: usize = SCRATCH_PER_INSTANCE ? 0 : memory.data(<i32>PACK_B_BYTES, 64);
+const PACK_A_STATIC: usize = SCRATCH_PER_INSTANCE ? 0 : memory.data(<i32>PACK_A_BYTES, 64);
+const EDGE_STATIC: usize = SCRATCH_PER_INSTANCE ? 0 : memory.data(<i32>EDGE_BYTES, 16);
+let scratchBase: usize = 0;
+
+// @ts-ignore: decorator
+@inline function packB(): usize { return SCRATCH_PER_INSTANCE ? scratchBase : PACK_B_STATIC; }
+// @ts-ignore: decorator
+@inline function packA(): usize { return SCRATCH_PER_INSTANCE ? scratchBase + PACK_B_BYTES : PACK_A_STATIC; }
+// @ts-ignore: decorator
+@inline function edgeTile(): usize { return SCRATCH_PER_INSTANCE ? scratchBase + PACK_B_BYTES + PACK_A_BYTES : EDGE_STATIC; }
+
+// Bytes of the block setGemmScratch takes (per-instance builds only).
+export function gemmScratchBytes(): i32 {
+  return <i32>(PACK_B_BYTES + PACK_A_BYTES + EDGE_BYTES);
+}
+
+// Gives this instance its GEMM scratch (per-instance builds only): gemmScratchBytes() bytes at p, 64-byte aligned.
+export function setGemmScratch(p: usize): void {
+  scratchBase = p;
+}
+
+// acc + a·b, lane by lane: a multiply, then an add (two roundings), the
+// deterministic default. The relaxed build (--enable relaxed-simd) fuses them
+// into f32x4.relaxed_madd, which an engine may run as one FMA (one rounding) or
+// as the same two steps: faster, but its results may differ between engines.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
 
 export function gemm(
   transA: i32, transB: i32, M: i32, N: i32, K: i32,
@@ -103,10 +147,10 @@ export function gemm(
       // Pack what the micro-kernel cannot read in place.
       if (packAllB) {
         for (let p = 0; p < panels; p++) {
-          packPanelB(bBlock + <usize>(p * NR) * bCol, bK, bCol, kc, min(NR, nc - p * NR), PACK_B + (<usize>(p * kc * NR) << 2));
+          packPanelB(bBlock + <usize>(p * NR) * bCol, bK, bCol, kc, min(NR, nc - p * NR), packB() + (<usize>(p * kc * NR) << 2));
         }
       } else if (fullPanels < panels) {
-        packPanelB(bBlock + <usize>(fullPanels * NR) * bCol, bK, bCol, kc, nc - fullPanels * NR, PACK_B + (<usize>(fullPanels * kc * NR) << 2));
+        packPanelB(bBlock + <usize>(fullPanels * NR) * bCol, bK, bCol, kc, nc - fullPanels * NR, packB() + (<usize>(fullPanels * kc * NR) << 2));
       }
       const betaHere: f32 = first ? beta : 1;
       const biasHere: usize = last ? bias : 0;
@@ -119,14 +163,14 @@ export function gemm(
         let pak = aK;
         if (mr < MR || packAT) {
           packStripA(pa, aRow, aK, kc, mr);
-          pa = PACK_A; par = 4; pak = MR << 2;
+          pa = packA(); par = 4; pak = MR << 2;
         }
         const cStrip = c + <usize>i * cRow + (<usize>jc << 2);
         for (let p = 0; p < panels; p++) {
           const nr = min(NR, nc - p * NR);
           let pb: usize, pbk: usize;
           if (packAllB || p == fullPanels) {
-            pb = PACK_B + (<usize>(p * kc * NR) << 2); pbk = NR << 2;
+            pb = packB() + (<usize>(p * kc * NR) << 2); pbk = NR << 2;
           } else {
             pb = bBlock + (<usize>(p * NR) << 2); pbk = bK;
           }
@@ -135,7 +179,7 @@ export function gemm(
           if (mr == MR && nr == NR) {
             tile4x8(pa, par, pak, pb, pbk, kc, pcTile, cRow, alpha, betaHere, pbias, actHere, 0);
           } else {
-            tile4x8(pa, par, pak, pb, pbk, kc, EDGE, NR << 2, alpha, 0, 0, ACT_IDENTITY, 1);
+            tile4x8(pa, par, pak, pb, pbk, kc, edgeTile(), NR << 2, alpha, 0, 0, ACT_IDENTITY, 1);
             storeEdge(pcTile, cRow, mr, nr, betaHere, pbias, actHere);
           }
         }
@@ -161,12 +205,12 @@ function gemmRow(
     let pa = a;
     for (let k = 0; k < K; k++) {
       const av = v128.load32_splat(pa);
-      s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
-      s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(av, v128.load(pb, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(av, v128.load(pb, 48)));
-      s4 = f32x4.add(s4, f32x4.mul(av, v128.load(pb, 64)));
-      s5 = f32x4.add(s5, f32x4.mul(av, v128.load(pb, 80)));
+      s0 = madd(av, v128.load(pb), s0);
+      s1 = madd(av, v128.load(pb, 16), s1);
+      s2 = madd(av, v128.load(pb, 32), s2);
+      s3 = madd(av, v128.load(pb, 48), s3);
+      s4 = madd(av, v128.load(pb, 64), s4);
+      s5 = madd(av, v128.load(pb, 80), s5);
       pa += 4; pb += bRow;
     }
     const pc = c + (<usize>j << 2);
@@ -184,8 +228,8 @@ function gemmRow(
     let pa = a;
     for (let k = 0; k < K; k++) {
       const av = v128.load32_splat(pa);
-      s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
-      s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
+      s0 = madd(av, v128.load(pb), s0);
+      s1 = madd(av, v128.load(pb, 16), s1);
       pa += 4; pb += bRow;
     }
     const pc = c + (<usize>j << 2);
@@ -260,8 +304,8 @@ function gemmNarrowT(
     const last = pc + kc >= K;
     let pb = b + <usize>pc * bK, pbK = bK;
     if (!inPlace) {
-      packPanelB(pb, bK, bCol, kc, N, PACK_B);
-      pb = PACK_B; pbK = NR << 2;
+      packPanelB(pb, bK, bCol, kc, N, packB());
+      pb = packB(); pbK = NR << 2;
     }
     const betaHere: f32 = pc == 0 ? beta : 1;
     const actHere: i32 = last ? act : ACT_IDENTITY;
@@ -323,19 +367,19 @@ function gemmNarrowT(
     const a2 = v > 2 ? v128.load(pa, 32) : a0;
     const a3 = v > 2 ? v128.load(pa, 48) : a0;
     let s = v128.load32_splat(pb);
-    c00 = f32x4.add(c00, f32x4.mul(a0, s));
-    if (v > 1) c10 = f32x4.add(c10, f32x4.mul(a1, s));
-    if (v > 2) { c20 = f32x4.add(c20, f32x4.mul(a2, s)); c30 = f32x4.add(c30, f32x4.mul(a3, s)); }
+    c00 = madd(a0, s, c00);
+    if (v > 1) c10 = madd(a1, s, c10);
+    if (v > 2) { c20 = madd(a2, s, c20); c30 = madd(a3, s, c30); }
     if (w > 1) {
       s = v128.load32_splat(pb, 4);
-      c01 = f32x4.add(c01, f32x4.mul(a0, s));
-      if (v > 1) c11 = f32x4.add(c11, f32x4.mul(a1, s));
-      if (v > 2) { c21 = f32x4.add(c21, f32x4.mul(a2, s)); c31 = f32x4.add(c31, f32x4.mul(a3, s)); }
+      c01 = madd(a0, s, c01);
+      if (v > 1) c11 = madd(a1, s, c11);
+      if (v > 2) { c21 = madd(a2, s, c21); c31 = madd(a3, s, c31); }
     }
     if (w > 2) {
       s = v128.load32_splat(pb, 8);
-      c02 = f32x4.add(c02, f32x4.mul(a0, s));
-      if (v > 1) c12 = f32x4.add(c12, f32x4.mul(a1, s));
+      c02 = madd(a0, s, c02);
+      if (v > 1) c12 = madd(a1, s, c12);
     }
     pa += aK; pb += bK;
   }
@@ -432,7 +476,7 @@ function packPanelB(src: usize, kStride: usize, colStride: usize, kc: i32, nr: i
 
 // Copies mr ≤ MR rows × kc of op(A) into PACK_A as kc groups of MR floats, zero rows ≥ mr.
 function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i32): void {
-  let dst = PACK_A;
+  let dst = packA();
   for (let k = 0; k < kc; k++) {
     let s = src;
     for (let r = 0; r < MR; r++) {
@@ -460,13 +504,13 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + aRow);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + a2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + a3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     pa += aK; pb += bK;
   }
   if (raw) {
@@ -516,7 +560,7 @@ function packStripA(src: usize, rowStride: usize, kStride: usize, kc: i32, mr: i
 // Finishes an edge tile from EDGE (already scaled by alpha) into the mr × nr corner of C.
 function storeEdge(pc: usize, cRow: usize, mr: i32, nr: i32, beta: f32, bias: usize, act: i32): void {
   for (let r = 0; r < mr; r++) {
-    const src = EDGE + (<usize>(r * NR) << 2);
+    const src = edgeTile() + (<usize>(r * NR) << 2);
     for (let j = 0; j < nr; j++) {
       const off = <usize>j << 2;
       let v = load<f32>(src + off);

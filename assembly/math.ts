@@ -1,6 +1,6 @@
 // Deterministic scalar math for the TypeScript side.
 //
-// JavaScript's Math.pow/exp/log/cos/sin/tanh are implemented by each engine
+// JavaScript's Math.pow/exp/log/cos/sin are implemented by each engine
 // (V8, JavaScriptCore, SpiderMonkey) and may differ in the last bit, which would
 // make learning-rate schedules, and so the trained weights, differ between Node,
 // Bun, Deno, workerd and browsers. AssemblyScript's Math is a software
@@ -30,8 +30,4 @@ export function mathCos(x: f64): f64 {
 
 export function mathSin(x: f64): f64 {
   return Math.sin(x);
-}
-
-export function mathTanh(x: f64): f64 {
-  return Math.tanh(x);
 }

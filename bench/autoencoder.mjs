@@ -63,7 +63,7 @@ function data(rows, seed) {
 }
 
 export async function benchAutoencoder({ quick = false } = {}) {
-  await mt.init();
+  await mt.init({ threads: 1 }); // one thread, beside one-thread peers (bench/threads.mjs times the pool)
   const tf = await loadTfWasm();
   const tfl = await import('@tensorflow/tfjs-layers');
   const ours = new mt.AutoEncoder({ inputSize: INPUTS, encoderUnits: UNITS, activation: 'relu', seed: 1 });

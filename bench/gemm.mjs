@@ -7,7 +7,7 @@ import { compare, table } from './harness.mjs';
 import { seededValues } from '../tests/helpers/reference.js';
 
 export async function benchGemm({ quick = false } = {}) {
-  await init();
+  await init({ threads: 1 }); // one thread, beside one-thread peers (bench/threads.mjs times the pool)
   const tf = await loadTfWasm();
   // [label, M, K, N, transposeA, transposeB]: op(A) is M×K, op(B) is K×N.
   const cases = [];

@@ -112,7 +112,7 @@ function zipcodes() {
 }
 
 export async function benchKmeans({ quick = false } = {}) {
-  await mt.init();
+  await mt.init({ threads: 1 }); // one thread, beside one-thread peers (bench/threads.mjs times the pool)
   const iters = quick ? 10 : 50;
   const reps = quick ? 3 : 5;
   const uniform = { name: '100,000 × 16, k = 16', flat: seededValues(100000 * 16, 3), n: 100000, d: 16, k: 16 };

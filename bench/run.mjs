@@ -1,4 +1,4 @@
-// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder, size, coldstart
+// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder, size, coldstart, threads
 //
 // Every suite runs beside its peer in the same process (TF.js on its WASM backend,
 // ml-kmeans, a plain JS loop), alternating, and reports medians. A full run of
@@ -12,8 +12,9 @@ import { benchKmeans } from './kmeans.mjs';
 import { benchAutoencoder } from './autoencoder.mjs';
 import { benchSize } from './size.mjs';
 import { benchColdstart } from './coldstart.mjs';
+import { benchThreads } from './threads.mjs';
 
-const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder, size: benchSize, coldstart: benchColdstart };
+const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder, size: benchSize, coldstart: benchColdstart, threads: benchThreads };
 const TITLES = {
   gemm: 'GEMM (GFLOP/s) beside TF.js-wasm tf.matMul',
   train: 'Multi-head MLP training and inference beside TF.js-layers on the WASM backend',
@@ -21,6 +22,7 @@ const TITLES = {
   autoencoder: 'Autoencoder 64-32-8-32-64 beside TF.js-layers on the WASM backend',
   size: 'Inference bundle size beside TF.js (gzip)',
   coldstart: 'Cloudflare Worker cold start → first prediction (workerd)',
+  threads: 'The worker pool: 1 and 2 threads, beside PyTorch and TF.js-wasm; the relaxed-SIMD GEMM',
 };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -68,14 +70,15 @@ async function writeReport(done, minutes, load) {
     `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${minutes.toFixed(1)} minutes.`,
     '',
     `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${arch()}. ` +
-      `Runtime: Node ${process.version} (V8 ${process.versions.v8}), one thread. Peers: @tensorflow/tfjs-core and ` +
+      `Runtime: Node ${process.version} (V8 ${process.versions.v8}), one thread (the worker-pool section: 1 and 2). Peers: @tensorflow/tfjs-core and ` +
       `tfjs-backend-wasm ${version('@tensorflow/tfjs-backend-wasm')}, tfjs-layers ${version('@tensorflow/tfjs-layers')}, ` +
       `ml-kmeans ${version('ml-kmeans')}. 1-minute load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end (2 cores: above 1, another job shared the machine).`,
     '',
     'Method: each job runs beside its peer in the same process, the contenders alternating, each repetition long enough to',
     'time reliably; the tables give medians. The peers are set up as a careful user would: warmed up, TF.js batches built',
     'from JS arrays, `optimizer.minimize` without reading the loss back, ml-kmeans given the same initial centres. TF.js-wasm',
-    'runs one thread in Node, so everything is single-threaded. Ratios: how many times longer the peer takes.',
+    'runs one thread in Node, so everything is single-threaded but the worker-pool section, which times 1 and 2 threads',
+    '(beside PyTorch at the same thread count where Debian\'s python3-torch is installed). Ratios: how many times longer the peer takes.',
     '',
     '![speed-up over the peer](bench/ratios.svg)',
     '',

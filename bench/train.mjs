@@ -74,7 +74,7 @@ function batchData(rows, seed) {
 }
 
 export async function benchTrain({ quick = false } = {}) {
-  await mt.init();
+  await mt.init({ threads: 1 }); // one thread, beside one-thread peers (bench/threads.mjs times the pool)
   const tf = await loadTfWasm();
   const tfl = await import('@tensorflow/tfjs-layers');
   const batches = quick ? [32, 256] : [32, 256, 1024];

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import asc from 'assemblyscript/asc';
 import { emitDeclarations } from './declarations.mjs';
+import { buildKernelVariants, VARIANT_FILES } from './wasm-variants.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -34,10 +35,19 @@ if (infer.error) {
   process.exit(1);
 }
 
+// The threaded kernels and the relaxed-SIMD GEMM (scripts/wasm-variants.mjs).
+try {
+  await buildKernelVariants(asc, flags);
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}
+
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
 await copyFile('build/manytask.wasm', 'dist/manytask.wasm');
 await copyFile('build/infer.wasm', 'dist/infer.wasm');
+for (const file of VARIANT_FILES) await copyFile(`build/${file}`, `dist/${file}`);
 
 // `import packed from './manytask.wasm?embed'` (the embedded entries): the module
 // gzipped, as a base64 string inside the JS, for bundlers that copy no assets
@@ -85,6 +95,9 @@ const result = await esbuild.build({
     cli: 'src/bin.ts',
     // manytask's own tests and benchmarks; not in the package (package.json "files")
     internal: 'src/internal.ts',
+    // What the worker threads run (src/threads/, src/sweep/), found beside the entries at run time.
+    worker: 'src/threads/worker.ts',
+    'sweep-worker': 'src/sweep/worker.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -7,10 +7,14 @@ export { matmul, gemm, add, mul, scale, axpy, dot, sum, sumSquares } from './ten
 export type { MatmulOptions, GemmOptions, GemmActivation } from './tensor/ops.js';
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError,
-  OutOfMemoryError, WasmTrapError, NonFinitePredictionError,
+  OutOfMemoryError, WasmTrapError, NonFinitePredictionError, ThreadError,
 } from './runtime/errors.js';
 export type { ErrorCode } from './runtime/errors.js';
-export type { WasmSource } from './runtime/module.js';
+export type { WasmSource, InitOptions, ThreadInfo } from './runtime/module.js';
+export { MAX_THREADS } from './runtime/module.js';
+export { threadInfo, shutdown } from './threads/index.js';
+export { sweep } from './sweep/index.js';
+export type { SweepOptions, SweepRun } from './sweep/index.js';
 export { isInitialized } from './runtime/module.js';
 export { memory } from './runtime/holdings.js';
 export type { MemoryInfo } from './runtime/holdings.js';
@@ -62,7 +66,7 @@ export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.j
 export type {
   MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
 } from './model/multitask-model.js';
-export type { PredictOptions } from './io/rows.js';
+export type { PredictOptions } from './data/encoding.js';
 export type { ModelOptions, InputSchema } from './mtl/core.js';
 export { tasks } from './mtl/tasks.js';
 export type { TaskSpec, TaskOptions, TaskKind, TaskMakers } from './mtl/tasks.js';

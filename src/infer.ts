@@ -5,13 +5,13 @@
 // MultiTaskModel.predict's output for the same file and rows.
 
 import { ArgumentError, DisposedError } from './runtime/errors.js';
-import { show } from './runtime/validate.js';
+import { show, isRecord } from './runtime/validate.js';
 import { setOwn } from './runtime/records.js';
 import { ModelFormatError, type WeightEncoding } from './io/format.js';
 import { readModelFile } from './io/model-file.js';
 import { Predictor } from './io/predictor.js';
 import { disposeSymbol } from './runtime/holdings.js';
-import { predictOptions, RowEncoder, type PredictOptions } from './io/rows.js';
+import { ColumnEncoder, predictOptions, readPreprocessorJSON, type PredictOptions } from './data/encoding.js';
 import { readRows } from './tensor/rows.js';
 import { decodePrediction, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
 
@@ -30,7 +30,7 @@ export type { MemoryInfo } from './runtime/holdings.js';
 export type { WasmSource } from './runtime/module.js';
 export type { TaskPrediction, TaskKind } from './mtl/kinds.js';
 export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
-export type { PredictOptions } from './io/rows.js';
+export type { PredictOptions } from './data/encoding.js';
 
 /** A task of a loaded model: its kind, output width and class (or label) names if the data gave them. */
 export interface TaskInfo {
@@ -51,11 +51,6 @@ export interface InputColumn {
 /** What predict takes: row objects (a model built from a Dataset), or feature arrays (rows × features, or flat). */
 export type PredictInput = readonly Record<string, unknown>[] | readonly (readonly number[])[] | Float32Array | Float64Array;
 
-function fail(what: string): never {
-  throw new ModelFormatError(what);
-}
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** A model file loaded for prediction only. */
 export class InferenceModel {
   readonly tasks: readonly TaskInfo[];
@@ -67,7 +62,7 @@ export class InferenceModel {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** How the file stored the weights. */
   readonly weights: WeightEncoding;
-  readonly #encoder: RowEncoder | null;
+  readonly #encoder: ColumnEncoder | null;
   readonly #stats: ({ mean: number; std: number } | null)[];
   readonly #predictor: Predictor;
   #disposed = false;
@@ -77,11 +72,11 @@ export class InferenceModel {
     const { header: h, weights, encoding, schema, description, stats } = readModelFile(bytes);
     this.#stats = description.tasks.map((t) => stats.get(t.name) ?? null);
     this.tasks = description.tasks.map((t) => ({ name: t.name, kind: t.kind, width: t.width, classes: schema.tasks.get(t.name)!.classes ?? null }));
-    this.#encoder = h.preprocessor === null || h.preprocessor === undefined ? null : new RowEncoder(h.preprocessor);
-    if (this.#encoder && this.#encoder.width !== schema.featureNames.length) fail('the preprocessing and the input schema disagree on the feature count');
+    this.#encoder = h.preprocessor === null || h.preprocessor === undefined ? null : readEncoder(h.preprocessor);
+    if (this.#encoder && this.#encoder.featureNames.join('\n') !== schema.featureNames.join('\n')) throw new ModelFormatError('the preprocessing and the input schema disagree on the features');
     this.featureNames = schema.featureNames;
     this.inputColumns = this.#encoder?.columns.map((c) => (c.type === 'numeric' ? { name: c.name, type: c.type } : { name: c.name, type: c.type, categories: c.categories })) ?? null;
-    this.metadata = isObject(h.metadata) ? h.metadata : {};
+    this.metadata = isRecord(h.metadata) ? h.metadata : {};
     this.weights = encoding;
     this.#predictor = new Predictor(description, weights);
   }
@@ -108,9 +103,9 @@ export class InferenceModel {
     if (this.#disposed) throw new DisposedError('an InferenceModel');
     const maxDeviation = predictOptions('predict', options, this.#encoder !== null);
     let features: Float32Array, rows: number;
-    if (Array.isArray(input) && input.length > 0 && isObject(input[0])) {
+    if (Array.isArray(input) && input.length > 0 && isRecord(input[0])) {
       if (!this.#encoder) throw new ArgumentError(`predict: this model was built from arrays; pass feature arrays (rows × ${this.featureNames.length})`);
-      features = this.#encoder.encode(input, maxDeviation);
+      features = this.#encoder.encodeObjects('predict', input, maxDeviation);
       rows = input.length;
     } else {
       ({ data: features, rows } = readRows('predict', 'x', input, { cols: this.featureNames.length, accepts: 'an array of rows, a Float32Array, { data, rows, cols } or a Float64Array' }));
@@ -144,6 +139,13 @@ export class InferenceModel {
   }
 }
 
+
+/** The file's preprocessing section, as Preprocessor.fromJSON reads it; ModelFormatError if it is not one. */
+function readEncoder(json: unknown): ColumnEncoder {
+  const fail = (what: string): never => { throw new ModelFormatError(`its preprocessing section is invalid (${what})`); };
+  const { columns, naValues } = readPreprocessorJSON(json, fail);
+  return new ColumnEncoder(columns, naValues, fail);
+}
 
 /**
  * Loads a model file saved by `model.save()` (f32, f16 or int8 weights) for

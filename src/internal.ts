@@ -19,3 +19,8 @@ export { serverStep, readServerOptimizer, stateWidth } from './federated/server-
 export { FederatedLayout } from './federated/layout.js';
 export { BlobStore } from './federated/platform.js';
 export { ProximalTerm } from './mtl/proximal.js';
+export { jobRunner, jobWorkerSetup } from './threads/index.js';
+export { Allocator } from './runtime/allocator.js';
+export { Pool, LocalRunner } from './threads/pool.js';
+export * as jobs from './threads/tasks.js';
+export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';

@@ -28,9 +28,11 @@
 import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkDim, checkKeys, checkOptionsObject, show, integerOption, numberOption, seedOption } from '../runtime/validate.js';
+import { checkDim, checkKeys, checkOptionsObject, show, booleanOption, integerOption, numberOption, seedOption } from '../runtime/validate.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
+import { GuardedSteps } from '../train/steps.js';
+import { epochLoop, runSync } from '../train/loop.js';
 import { Dense } from '../nn/layers.js';
 import { checkActivation, type Activation } from '../runtime/activations.js';
 import { Network } from '../nn/network.js';
@@ -125,7 +127,6 @@ export class AutoEncoder {
   readonly #shuffle: RngState;
   #optimizers: [Optimizer, Optimizer] | null = null;
   #optimizerKey = '';
-  #steps = 0;
   #disposed = false;
   // Reused by every step, so a step allocates nothing in JS.
   readonly #lossArgs: LossBuffers = { rows: 0, cols: 0, logits: 0, targets: 0, grad: 0 };
@@ -170,8 +171,7 @@ export class AutoEncoder {
     checkKeys(where, opts, FIT_KEYS);
     const epochs = integerOption(where, opts, 'epochs', 1, 1);
     const batchSize = integerOption(where, opts, 'batchSize', 32, 1);
-    const shuffle = opts.shuffle === undefined ? true : opts.shuffle;
-    if (typeof shuffle !== 'boolean') throw new ArgumentError(`${where}: shuffle must be true or false, got ${show(shuffle)}`);
+    const shuffle = booleanOption(where, opts, 'shuffle', true);
     const step = stepConfig(where, opts);
     const onEpochEnd = opts.onEpochEnd;
     if (onEpochEnd !== undefined && typeof onEpochEnd !== 'function') {
@@ -187,33 +187,31 @@ export class AutoEncoder {
       const batch = Math.min(batchSize, n);
       const kern = runtime(where).kernels;
       this.#ensureOptimizers(step);
-      this.#lastGoodStep = -1;
-      this.#divergence = new DivergenceGuard(['reconstruction'], step.divergenceFactor);
+      this.#steps.begin(new DivergenceGuard(['reconstruction'], step.divergenceFactor));
       this.encoder.ensureCapacity(batch);
       this.decoder.ensureCapacity(batch);
       const order = ws.floats(n), xb = ws.floats(batch * d), grad = ws.floats(batch * d);
       const valScores = val === null ? 0 : ws.floats(val.rows);
       const rng = this.#shuffle.enter(ws);
       const history: AutoEncoderHistory = { loss: [], valLoss: [] };
+      let total = 0;
       try {
-        for (let epoch = 0; epoch < epochs; epoch++) {
-          const idx = new Int32Array(heapF32().buffer, order, n);
-          for (let i = 0; i < n; i++) idx[i] = i;
-          if (shuffle) kern.rngShuffle(rng, n, order);
-          let total = 0;
-          for (let start = 0; start < n; start += batch) {
-            const rows = Math.min(batch, n - start);
-            kern.gatherRows(rows, d, x.ptr, order + start * 4, xb);
+        runSync(epochLoop({ epochs, rows: n, batchSize, order, shuffle: shuffle ? (o, rows) => kern.rngShuffle(rng, rows, o) : null }, {
+          beginEpoch: () => { total = 0; },
+          batch: (indices, rows) => {
+            kern.gatherRows(rows, d, x.ptr, indices, xb);
             total += this.#trainStep(xb, rows, grad, step) * rows;
-          }
-          const logs: AutoEncoderEpochLogs = { loss: total / n };
-          history.loss.push(logs.loss);
-          if (val !== null) {
-            logs.valLoss = this.#meanError(val, valScores);
-            history.valLoss.push(logs.valLoss);
-          }
-          if (onEpochEnd !== undefined && onEpochEnd(epoch, logs) === false) break;
-        }
+          },
+          endEpoch: (epoch) => {
+            const logs: AutoEncoderEpochLogs = { loss: total / n };
+            history.loss.push(logs.loss);
+            if (val !== null) {
+              logs.valLoss = this.#meanError(val, valScores);
+              history.valLoss.push(logs.valLoss);
+            }
+            return onEpochEnd?.(epoch, logs) !== false;
+          },
+        }));
       } finally {
         this.#shuffle.leave(rng);
       }
@@ -234,9 +232,9 @@ export class AutoEncoder {
     try {
       const x = stagePoints(ws, where, points, this.inputSize);
       this.#ensureOptimizers(step);
-      this.#lastGoodStep = -1;
       // Successive trainOnBatch calls are one run (its first batch is the reference) until a fit or another factor.
-      if (this.#divergence?.factor !== step.divergenceFactor) this.#divergence = new DivergenceGuard(['reconstruction'], step.divergenceFactor);
+      const guard = this.#steps.divergence;
+      this.#steps.begin(guard?.factor === step.divergenceFactor ? guard : new DivergenceGuard(['reconstruction'], step.divergenceFactor));
       const grad = ws.floats(x.rows * this.inputSize);
       return this.#trainStep(x.ptr, x.rows, grad, step);
     } finally {
@@ -307,7 +305,7 @@ export class AutoEncoder {
 
   /** Optimizer steps taken so far. */
   get steps(): number {
-    return this.#steps;
+    return this.#steps.step;
   }
 
   /**
@@ -354,62 +352,37 @@ export class AutoEncoder {
     const a = this.#lossArgs;
     a.rows = rows; a.cols = this.inputSize; a.logits = y; a.targets = x; a.grad = grad;
     const loss = this.#loss.compute(a);
-    if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps, 'the loss');
+    if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the loss');
     const dh = this.decoder.backwardPtr(grad, rows, true);
     this.encoder.backwardPtr(dh, rows, false);
     return loss;
   }
 
   #trainStep(x: number, rows: number, grad: number, step: StepConfig): number {
-    let loss: number;
-    try {
-      loss = this.#forwardBackward(x, rows, grad);
-      // A non-finite gradient must not reach the weights or Adam's state.
-      const k = runtime('AutoEncoder').kernels;
-      for (const net of [this.encoder, this.decoder]) {
-        const p = net.parameters;
-        if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps, 'the gradient');
-      }
-      this.#lossOfStep[0] = loss;
-      this.#divergence?.check(this.#lossOfStep, null, this.#steps);
-    } catch (err) {
-      if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
-      const kept = this.#lastGoodStep;
-      this.#restoreLastGood();
-      throw err.withConsequence(`The autoencoder is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
-    }
-    const nets = [this.encoder, this.decoder] as const;
-    nets.forEach((net, i) => {
-      const p = net.parameters;
-      if (this.#lastGood[i]!.length !== p.size) this.#lastGood[i] = new Float32Array(p.size);
-      this.#lastGood[i]!.set(heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size));
+    return this.#steps.run({
+      gradients: () => {
+        const loss = this.#forwardBackward(x, rows, grad);
+        // A non-finite gradient must not reach the weights or Adam's state.
+        const k = runtime('AutoEncoder').kernels;
+        for (const net of [this.encoder, this.decoder]) {
+          const p = net.parameters;
+          if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the gradient');
+        }
+        this.#lossOfStep[0] = loss;
+        this.#steps.divergence?.check(this.#lossOfStep, null, this.#steps.step);
+        return loss;
+      },
+      update: () => applyUpdate(this.#optimizers![0], step.learningRate) && applyUpdate(this.#optimizers![1], step.learningRate),
+      overflowed: () => 'reconstruction',
     });
-    this.#lastGoodStep = this.#steps;
-    const opt = this.#optimizers!;
-    if (!applyUpdate(opt[0], step.learningRate) || !applyUpdate(opt[1], step.learningRate)) {
-      this.#restoreLastGood();
-      throw new TrainingDivergedError('reconstruction', this.#steps, 'the update',
-        'The update overflowed float32; the autoencoder keeps the weights from before it, with a fresh optimizer state');
-    }
-    this.#steps++;
-    return loss;
   }
 
-  /** The divergence rule of the current run (a fit, or successive trainOnBatch calls). */
-  #divergence: DivergenceGuard | null = null;
-  readonly #lossOfStep = new Float64Array(1);
-
-  /** Both networks' weights before the last update of this fit (see #trainStep); step −1: none. */
-  readonly #lastGood: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
-  #lastGoodStep = -1;
-
-  #restoreLastGood(): void {
-    [this.encoder, this.decoder].forEach((net, i) => heapF32().set(this.#lastGood[i]!, net.parameters.params >>> 2));
-    this.#steps = this.#lastGoodStep;
-    this.#lastGoodStep = -1;
+  /** The step protocol (src/train/steps.ts): the step count, the divergence rule, the last good weights. */
+  readonly #steps = new GuardedSteps('the autoencoder', () => [this.encoder.parameters, this.decoder.parameters], () => {
     if (this.#optimizers !== null) for (const o of this.#optimizers) o.dispose();
     this.#optimizers = null;
-  }
+  });
+  readonly #lossOfStep = new Float64Array(1);
 
   /** Per-row reconstruction errors of x into out (rows f32), chunk by chunk. */
   #scores(x: Staged, out: number): void {

@@ -48,7 +48,7 @@ import {
   type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import {
-  LloydState, checkInit, checkK, checkSpread, columnStats, shiftRows, type InitChoice, type KMeansInit,
+  LloydState, checkInit, checkK, checkSpread, columnStats, shiftRows, sideBySide, type InitChoice, type KMeansInit, type LloydRun,
 } from './lloyd.js';
 
 export type { KMeansInit } from './lloyd.js';
@@ -310,17 +310,21 @@ export class KMeans extends BaseKMeans {
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       let best: CentroidState | null = null;
-      for (let r = 0; r < runs; r++) {
-        state.seed(kern, this.initChoice, shift, rng);
-        const run = state.run(kern, this.maxIter, this.tol * meanVariance);
+      const keep = (s: LloydState, run: LloydRun) => {
         if (best === null || run.inertia < best.inertia) {
-          best = {
-            centers: readF32(state.centers, this.k * x.cols),
-            shift,
-            labels: readI32(state.labels, x.rows),
-            inertia: run.inertia,
-            nIter: run.nIter,
-          };
+          best = { centers: readF32(s.centers, this.k * x.cols), shift, labels: readI32(s.labels, x.rows), inertia: run.inertia, nIter: run.nIter };
+        }
+      };
+      if (sideBySide(where, runs, x.rows)) {
+        // With worker threads, the runs side by side, one state each, seeded in order (the draws of one after another).
+        const states = [state, ...Array.from({ length: runs - 1 }, () =>
+          new LloydState(ws, x, this.k, { xNorms, weights: weights?.ptr ?? 0, seeder: state }))];
+        for (const s of states) s.seed(kern, this.initChoice, shift, rng);
+        LloydState.runAll(kern, states, this.maxIter, this.tol * meanVariance).forEach((run, r) => keep(states[r]!, run));
+      } else {
+        for (let r = 0; r < runs; r++) {
+          state.seed(kern, this.initChoice, shift, rng);
+          keep(state, state.run(kern, this.maxIter, this.tol * meanVariance));
         }
       }
       this.commit(where, best!);

@@ -10,6 +10,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
+import { assignRunsOf } from '../threads/parallel.js';
 import { readI32, writeF64, type Staged, type Workspace } from './common.js';
 
 /** How to choose the first centres: a method, or the k centres themselves (k rows of d numbers). */
@@ -94,11 +95,21 @@ export class LloydState {
   #plusPlusScratch = 0;
   #sampleScratch = 0;
   #chosen = 0;
+  /** The state whose seeding scratch this one uses (restarts run side by side share it). */
+  readonly #seeder: LloydState;
 
-  /** xNorms: the rows' squared norms if already at hand (checkSpread's), else computed here. */
-  constructor(ws: Workspace, x: Staged, k: number, { xNorms, weights = 0 }: { xNorms?: number; weights?: number } = {}) {
+  /**
+   * xNorms: the rows' squared norms if already at hand (checkSpread's), else
+   * computed here; seeder: another state over the same points whose seeding
+   * scratch this one borrows.
+   */
+  constructor(
+    ws: Workspace, x: Staged, k: number,
+    { xNorms, weights = 0, seeder }: { xNorms?: number; weights?: number; seeder?: LloydState } = {},
+  ) {
     const kern = runtime('KMeans').kernels;
     this.#ws = ws;
+    this.#seeder = seeder ?? this;
     this.n = x.rows; this.d = x.cols; this.k = k; this.x = x.ptr; this.weights = weights;
     this.labels = ws.floats(x.rows);
     this.minDist = ws.floats(x.rows);
@@ -123,15 +134,16 @@ export class LloydState {
    */
   seed(kern: Kernels, init: InitChoice, shift: Float64Array, rng: number): void {
     const { n, d, k, weights } = this;
-    if (this.#chosen === 0) this.#chosen = this.#ws.floats(k);
+    const s = this.#seeder;
+    if (s.#chosen === 0) s.#chosen = s.#ws.floats(k);
     if (init.method === 'k-means++') {
-      if (this.#plusPlusScratch === 0) this.#plusPlusScratch = this.#ws.alloc(kern.kmeansPlusPlusScratchBytes(n));
-      kern.kmeansPlusPlus(n, d, k, this.x, plusPlusTrials(k), rng, this.centers, this.#chosen, this.#plusPlusScratch, weights);
+      if (s.#plusPlusScratch === 0) s.#plusPlusScratch = s.#ws.alloc(kern.kmeansPlusPlusScratchBytes(n));
+      kern.kmeansPlusPlus(n, d, k, this.x, plusPlusTrials(k), rng, this.centers, s.#chosen, s.#plusPlusScratch, weights);
     } else if (init.method === 'random') {
-      if (this.#sampleScratch === 0) this.#sampleScratch = this.#ws.doubles(n);
-      if (weights === 0) kern.kmeansSampleDistinct(rng, n, k, this.#sampleScratch, this.#chosen);
-      else kern.kmeansSampleWeighted(rng, n, k, weights, this.#sampleScratch, this.#chosen);
-      kern.gatherRows(k, d, this.x, this.#chosen, this.centers);
+      if (s.#sampleScratch === 0) s.#sampleScratch = s.#ws.doubles(n);
+      if (weights === 0) kern.kmeansSampleDistinct(rng, n, k, s.#sampleScratch, s.#chosen);
+      else kern.kmeansSampleWeighted(rng, n, k, weights, s.#sampleScratch, s.#chosen);
+      kern.gatherRows(k, d, this.x, s.#chosen, this.centers);
     } else {
       const c = init.centers!;
       const heap = heapF32();
@@ -143,46 +155,87 @@ export class LloydState {
 
   /** The rows the last k-means++ or random seeding chose as centres (k indices). */
   chosenRows(): Int32Array {
-    return readI32(this.#chosen, this.k);
+    return readI32(this.#seeder.#chosen, this.k);
   }
 
   /**
    * Lloyd's iterations from the current centres. Returns the iteration count
    * and the exact (weighted) inertia; labels and centres are left in their buffers.
    */
-  run(kern: Kernels, maxIter: number, tolAbs: number): { nIter: number; inertia: number; strict: boolean } {
-    const { n, d, k, x, xNorms, labels, minDist, sums, counts, scratch, centers, weights, wsums } = this;
-    const buf = heapF32().buffer;
-    // kmeansAssign keeps sums and counts in step with the labels: no row in any cluster yet.
-    new Int32Array(buf, labels, n).fill(-1);
-    new Float64Array(buf, sums, k * d).fill(0);
-    new Int32Array(buf, counts, k).fill(0);
-    let strict = false;
-    let it = 0;
-    while (it < maxIter) {
-      it++;
-      let shift: number;
-      if (weights === 0) {
-        const changed = kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, sums, counts, scratch);
-        if (changed === 0) { strict = true; break; }
-        const moved = kern.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts, 0, 0);
-        shift = kern.kmeansUpdate(k, d, sums, counts, centers, 0);
-        // Relocation moved rows in the totals but not in the labels: back in step.
-        if (moved > 0) kern.kmeansLabelSums(n, d, k, x, labels, sums, counts, 0, 0);
-      } else {
-        // Weighted totals are rebuilt from the labels every iteration (see assembly/kmeans.ts).
-        const changed = kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, 0, 0, scratch);
-        if (changed === 0) { strict = true; break; }
-        kern.kmeansLabelSums(n, d, k, x, labels, sums, counts, weights, wsums);
-        kern.kmeansRelocateEmpty(n, d, k, x, labels, minDist, sums, counts, weights, wsums);
-        shift = kern.kmeansUpdate(k, d, sums, counts, centers, wsums);
-      }
-      if (shift <= tolAbs) break;
-    }
-    if (!strict) kern.kmeansAssign(n, d, k, x, xNorms, centers, labels, minDist, 0, 0, scratch);
-    const inertia = kern.kmeansRowDistances(n, d, x, centers, labels, 0, weights);
-    return { nIter: it, inertia, strict };
+  run(kern: Kernels, maxIter: number, tolAbs: number): LloydRun {
+    return LloydState.runAll(kern, [this], maxIter, tolAbs)[0]!;
   }
+
+  /**
+   * `run` for several states over the same points and weights (k-means
+   * restarts), side by side: each iteration assigns every unfinished state in
+   * one job, so the restarts share the worker threads (src/threads/parallel.ts).
+   * Each state ends exactly as its own `run` would have left it.
+   */
+  static runAll(kern: Kernels, states: readonly LloydState[], maxIter: number, tolAbs: number): LloydRun[] {
+    const { n, d, k, x, xNorms, weights } = states[0]!;
+    const assignRuns = assignRunsOf(kern, (i) => states[i]!.scratch);
+    const assign = (live: readonly LloydState[], withSums: boolean): number[] => {
+      if (live.length === 1) {
+        const s = live[0]!;
+        return [kern.kmeansAssign(n, d, k, x, xNorms, s.centers, s.labels, s.minDist, withSums ? s.sums : 0, withSums ? s.counts : 0, s.scratch)];
+      }
+      return assignRuns(n, d, k, x, xNorms, live.map((s) => ({
+        centers: s.centers, labels: s.labels, minDist: s.minDist, sums: withSums ? s.sums : 0, counts: withSums ? s.counts : 0,
+      })));
+    };
+    const buf = heapF32().buffer;
+    for (const s of states) {
+      // kmeansAssign keeps sums and counts in step with the labels: no row in any cluster yet.
+      new Int32Array(buf, s.labels, n).fill(-1);
+      new Float64Array(buf, s.sums, k * d).fill(0);
+      new Int32Array(buf, s.counts, k).fill(0);
+    }
+    const out = states.map(() => ({ nIter: 0, strict: false, done: false }));
+    for (let it = 1; it <= maxIter; it++) {
+      const live = states.filter((_, i) => !out[i]!.done);
+      if (live.length === 0) break;
+      // Weighted totals are rebuilt from the labels every iteration (see assembly/kmeans.ts).
+      const changed = assign(live, weights === 0);
+      live.forEach((s, j) => {
+        const r = out[states.indexOf(s)]!;
+        r.nIter = it;
+        if (changed[j] === 0) { r.strict = true; r.done = true; return; }
+        let shift: number;
+        if (weights === 0) {
+          const moved = kern.kmeansRelocateEmpty(n, d, k, x, s.labels, s.minDist, s.sums, s.counts, 0, 0);
+          shift = kern.kmeansUpdate(k, d, s.sums, s.counts, s.centers, 0);
+          // Relocation moved rows in the totals but not in the labels: back in step.
+          if (moved > 0) kern.kmeansLabelSums(n, d, k, x, s.labels, s.sums, s.counts, 0, 0);
+        } else {
+          kern.kmeansLabelSums(n, d, k, x, s.labels, s.sums, s.counts, weights, s.wsums);
+          kern.kmeansRelocateEmpty(n, d, k, x, s.labels, s.minDist, s.sums, s.counts, weights, s.wsums);
+          shift = kern.kmeansUpdate(k, d, s.sums, s.counts, s.centers, s.wsums);
+        }
+        if (shift <= tolAbs) r.done = true;
+      });
+    }
+    const loose = states.filter((_, i) => !out[i]!.strict);
+    if (loose.length > 0) assign(loose, false);
+    return states.map((s, i) => ({
+      nIter: out[i]!.nIter, strict: out[i]!.strict, inertia: kern.kmeansRowDistances(n, d, x, s.centers, s.labels, 0, weights),
+    }));
+  }
+}
+
+/** What one run of Lloyd's algorithm ended with. */
+export interface LloydRun {
+  readonly nIter: number;
+  readonly inertia: number;
+  readonly strict: boolean;
+}
+
+/** Rows × restarts up to which k-means restarts run side by side (each restart holds 8 bytes a row). */
+const SIDE_BY_SIDE_ROWS = 1 << 22;
+
+/** Whether `runs` restarts over n rows run side by side: only with worker threads to share, and memory to spare. */
+export function sideBySide(where: string, runs: number, n: number): boolean {
+  return runs > 1 && n * runs <= SIDE_BY_SIDE_ROWS && (runtime(where).threads?.info().threads ?? 1) > 1;
 }
 
 /** Column means (the shift) and the mean feature variance of x, from the kernel (f64). */

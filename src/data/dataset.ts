@@ -498,7 +498,7 @@ function gather<T extends Float64Array | Int32Array>(src: T, idx: Int32Array): T
 }
 
 /** A seeded permutation of 0..n-1: Fisher–Yates by the library's RNG, over an i32 buffer in WASM memory. */
-function permutation(n: number, seed: number): Int32Array {
+export function permutation(n: number, seed: number): Int32Array {
   const rng = new Rng(seed, RngStream.split);
   const rt = runtime('Dataset.split');
   let ptr = 0;

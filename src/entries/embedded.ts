@@ -4,12 +4,17 @@
 // beside them, which costs a bundle less. Cloudflare Workers refuse to compile
 // bytes: there package.json maps this subpath to the workerd entry.
 import packed from './manytask.wasm?embed';
-import { initFullRuntime, type WasmSource } from '../runtime/module.js';
+import { initFullRuntime, type InitOptions, type WasmSource } from '../runtime/module.js';
+import { threadSupport } from '../threads/index.js';
 import { unpackWasm } from './embedded-wasm.js';
 
 export * from '../api.js';
 
-/** Loads the kernels; without an argument, the manytask.wasm embedded in this file. */
-export function init(source?: WasmSource): Promise<void> {
-  return initFullRuntime(source, { defaultSource: () => unpackWasm(packed) });
+/**
+ * Loads the kernels; without an argument, the manytask.wasm embedded in this
+ * file. One thread: the threaded module and the workers' script are files this
+ * entry does without (the other entries load them beside themselves).
+ */
+export function init(source?: WasmSource | InitOptions, options?: InitOptions): Promise<void> {
+  return initFullRuntime(source, { defaultSource: () => unpackWasm(packed), threads: threadSupport }, options);
 }

@@ -1,6 +1,6 @@
 // The forward pass of a description's operations (src/graph/description.ts) on
 // the kernels: what `manytask/infer` runs to predict and what the training engine
-// (src/graph/engine.ts) runs before its backward pass — one piece of code, so the
+// (src/mtl/engine.ts) runs before its backward pass — one piece of code, so the
 // two compute the same floats. No training state here: dropout is a hook the
 // engine fills in; without it dropout is the identity.
 //
@@ -11,6 +11,13 @@
 import { Act, type Kernels } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
 import type { Op } from './description.js';
+
+/**
+ * Rows per forward pass when predicting: MultiTaskModel.predict and evaluate, and
+ * manytask/infer. Both must cut the rows the same way to give the same floats
+ * (GEMM takes another path below 4 rows).
+ */
+export const PREDICT_CHUNK = 1024;
 
 /** Where a forward pass reads and writes. Pointers are byte offsets into WASM memory. */
 export interface ForwardState {

@@ -37,14 +37,13 @@
 // checksum recomputed passes it, and everything after the checksum is checked as
 // if the file were hostile (tests/unit/harden-modelfile.test.js).
 
+import { F32_MAX, show } from '../runtime/validate.js';
 import { ArgumentError, ManytaskError } from '../runtime/errors.js';
 
 export const MAGIC = [0x4d, 0x54, 0x53, 0x4b]; // "MTSK"
 export const FORMAT_VERSION = 1;
 export const MAX_HEADER = 16 * 1024 * 1024;
 export const MAX_WEIGHTS = 256 * 1024 * 1024;
-/** The largest finite float32. */
-export const F32_MAX = 3.4028234663852886e38;
 
 /** How the weights are stored: 4, 2 or 1 byte each. */
 export type WeightEncoding = 'f32' | 'f16' | 'int8';
@@ -192,7 +191,7 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
         throw new ModelFormatError(`entry ${k} of the parameter table is not a tensor inside the ${n} weights with a finite scale ≥ 0`);
       }
       if (typeof scale !== 'number' || !(scale >= 0 && scale <= F32_MAX / 127) || Math.fround(scale) !== scale) {
-        throw new ModelFormatError(`entry ${k} of the parameter table is not a tensor inside the ${n} weights with a finite scale ≥ 0: its scale is ${typeof scale === 'number' ? scale : showJson(scale)}, and an int8 scale is a float32 from 0 to ${F32_MAX / 127} (127 · scale within float32)`);
+        throw new ModelFormatError(`entry ${k} of the parameter table is not a tensor inside the ${n} weights with a finite scale ≥ 0: its scale is ${typeof scale === 'number' ? scale : show(scale)}, and an int8 scale is a float32 from 0 to ${F32_MAX / 127} (127 · scale within float32)`);
       }
       // The bytes between tensors are padding, 0; kept unscaled for the loaders' padding check (checkPadding in layout.ts).
       for (let i = next; i < off; i++) weights[i] = (bytes[start + i]! << 24) >> 24;
@@ -211,12 +210,6 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
 }
 
 /** A JSON value in a message: primitives as JSON (strings cut short), containers by their kind. */
-export function showJson(v: unknown): string {
-  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} characters)` : JSON.stringify(v);
-  if (Array.isArray(v)) return v.length <= 4 && v.every((x) => typeof x === 'number') ? `[${v.join(',')}]` : `an array of length ${v.length}`;
-  if (v !== null && typeof v === 'object') return 'an object';
-  return String(v);
-}
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;

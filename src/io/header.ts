@@ -2,7 +2,9 @@
 // the input schema, the class names and the regression statistics. Throws
 // ModelFormatError.
 
-import { F32_MAX, ModelFormatError, showJson } from './format.js';
+import { F32_MAX, show, isRecord } from '../runtime/validate.js';
+import { ModelFormatError } from './format.js';
+import { MAX_FEATURES } from '../mtl/describe.js';
 import { classNameCount, type TaskKind } from '../mtl/kinds.js';
 
 /** What these checks need of a task. */
@@ -18,10 +20,8 @@ export interface SchemaInfo {
   readonly tasks: ReadonlyMap<string, { readonly width: number; readonly classes?: readonly string[] }>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** At most this many features (as MultiTaskModel takes), and outputs per task. */
-const MAX_FEATURES = 1 << 20;
+/** At most this many outputs per task. */
 const MAX_WIDTH = 1 << 16;
 
 function fail(what: string): never {
@@ -35,7 +35,7 @@ function strings(v: unknown): v is string[] {
 /** The header's `schema`: feature names (distinct strings) and per-task widths and class names. */
 export function readSchema(h: Record<string, unknown>): SchemaInfo {
   const schema = h.schema;
-  if (!isObject(schema) || !Array.isArray(schema.featureNames) || !isObject(schema.tasks)) fail('the header has no input schema');
+  if (!isRecord(schema) || !Array.isArray(schema.featureNames) || !isRecord(schema.tasks)) fail('the header has no input schema');
   const names = schema.featureNames;
   if (names.length < 1 || names.length > MAX_FEATURES) fail(`the feature count ${names.length} is out of range (1 to ${MAX_FEATURES})`);
   if (!strings(names)) fail('the feature names are not all strings');
@@ -43,10 +43,10 @@ export function readSchema(h: Record<string, unknown>): SchemaInfo {
   const tasks = new Map<string, { width: number; classes?: readonly string[] }>();
   for (const name of Object.keys(schema.tasks)) {
     const v = schema.tasks[name];
-    const width = isObject(v) ? v.width : undefined;
-    if (typeof width !== 'number' || !Number.isInteger(width) || width < 1 || width > MAX_WIDTH) fail(`task ${showJson(name)} has an invalid width in the schema`);
+    const width = isRecord(v) ? v.width : undefined;
+    if (typeof width !== 'number' || !Number.isInteger(width) || width < 1 || width > MAX_WIDTH) fail(`task ${show(name)} has an invalid width in the schema`);
     const classes = (v as Record<string, unknown>).classes;
-    if (classes !== undefined && (!strings(classes) || classes.length > MAX_WIDTH)) fail(`the class names of task ${showJson(name)} are not a list of strings`);
+    if (classes !== undefined && (!strings(classes) || classes.length > MAX_WIDTH)) fail(`the class names of task ${show(name)} are not a list of strings`);
     tasks.set(name, { width: width as number, ...(classes !== undefined ? { classes: classes as string[] } : {}) });
   }
   return { featureNames: names as string[], tasks };
@@ -56,10 +56,10 @@ export function readSchema(h: Record<string, unknown>): SchemaInfo {
 export function checkClasses(tasks: readonly TaskOutputs[], schema: SchemaInfo): void {
   for (const t of tasks) {
     const classes = schema.tasks.get(t.name)?.classes;
-    if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task ${showJson(t.name)} has width ${t.width}, not 1`);
+    if ((t.kind === 'binary' || t.kind === 'regression') && t.width !== 1) fail(`the ${t.kind} task ${show(t.name)} has width ${t.width}, not 1`);
     if (classes === undefined) continue;
     const want = classNameCount(t.kind, t.width);
-    if (classes.length !== want) fail(`task ${showJson(t.name)} (${t.kind}, ${t.width} outputs) has ${classes.length} class names`);
+    if (classes.length !== want) fail(`task ${show(t.name)} (${t.kind}, ${t.width} outputs) has ${classes.length} class names`);
   }
 }
 
@@ -73,14 +73,14 @@ export function readTargetStats(h: Record<string, unknown>, tasks: readonly Task
   const json = h.targetStats;
   const out = new Map<string, { mean: number; std: number }>();
   if (json === undefined) return out;
-  if (!isObject(json)) fail('the target statistics are not an object');
+  if (!isRecord(json)) fail('the target statistics are not an object');
   for (const name of Object.keys(json)) {
     const task = tasks.find((t) => t.name === name);
-    if (task?.kind !== 'regression') fail(`the target statistics name ${showJson(name)}, which is not a regression task`);
+    if (task?.kind !== 'regression') fail(`the target statistics name ${show(name)}, which is not a regression task`);
     const st = json[name];
-    const mean = isObject(st) ? st.mean : undefined, std = isObject(st) ? st.std : undefined;
+    const mean = isRecord(st) ? st.mean : undefined, std = isRecord(st) ? st.std : undefined;
     if (typeof mean !== 'number' || typeof std !== 'number' || !(Math.abs(mean) <= F32_MAX) || !(std > 0 && std <= F32_MAX)) {
-      fail(`the target statistics of ${showJson(name)} are mean ${showJson(mean)} and std ${showJson(std)}; they must be finite, the std > 0, both within the float32 range`);
+      fail(`the target statistics of ${show(name)} are mean ${show(mean)} and std ${show(std)}; they must be finite, the std > 0, both within the float32 range`);
     }
     out.set(name, { mean: mean as number, std: std as number });
   }

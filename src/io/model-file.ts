@@ -8,11 +8,12 @@
 // lies about a shape is refused at the first tensor past the weights. Throws
 // ModelFormatError.
 
+import { show, isRecord } from '../runtime/validate.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { DescriptionLimitError } from '../graph/description.js';
 import { describeModel, MAX_TASKS, type ModelDescription, type TaskShape } from '../mtl/describe.js';
 import { isTaskKind } from '../mtl/kinds.js';
-import { decodeModel, ModelFormatError, showJson, type WeightEncoding } from './format.js';
+import { decodeModel, ModelFormatError, type WeightEncoding } from './format.js';
 import { checkClasses, readSchema, readTargetStats, type SchemaInfo } from './header.js';
 
 export interface ModelFile {
@@ -26,7 +27,6 @@ export interface ModelFile {
   readonly stats: Map<string, { mean: number; std: number }>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function invalid(what: string): never {
   throw new ModelFormatError(`its model description is invalid (${what})`);
@@ -57,13 +57,13 @@ function describeFile(h: Record<string, unknown>, schema: SchemaInfo, n: number)
   if (!Array.isArray(specs) || specs.length === 0) invalid('tasks must be a non-empty array');
   if (specs.length > MAX_TASKS) invalid(`it has ${specs.length} tasks; a model file holds at most ${MAX_TASKS}`);
   const tasks = (specs as unknown[]).map((s, i): TaskShape => {
-    if (!isObject(s) || typeof s.name !== 'string' || !isTaskKind(s.kind)) invalid(`task ${i} is ${showJson(s)}: tasks need a name and a kind`);
+    if (!isRecord(s) || typeof s.name !== 'string' || !isTaskKind(s.kind)) invalid(`task ${i} is ${show(s)}: tasks need a name and a kind`);
     const task = s as Record<string, unknown> & { name: string };
     const width = schema.tasks.get(task.name)?.width;
-    if (width === undefined) invalid(`task ${showJson(task.name)} has no output width in the schema`);
+    if (width === undefined) invalid(`task ${show(task.name)} has no output width in the schema`);
     const headUnits = task.headUnits;
     if (headUnits !== undefined && !(Array.isArray(headUnits) && headUnits.every((u) => Number.isSafeInteger(u) && (u as number) >= 1))) {
-      invalid(`task ${showJson(task.name)}: headUnits must be an array of positive layer widths, got ${showJson(headUnits)}`);
+      invalid(`task ${show(task.name)}: headUnits must be an array of positive layer widths, got ${show(headUnits)}`);
     }
     return {
       name: task.name, kind: task.kind as TaskShape['kind'], width: width!,
@@ -93,11 +93,11 @@ function checkTable(h: Record<string, unknown>, d: ModelDescription, weights: Fl
   let size = 0;
   d.tensors.forEach((t, i) => {
     const e = (table as unknown[])[i];
-    const want = `${showJson(t.name)} ${t.rows}×${t.cols} at ${size}`;
-    if (!isObject(e)) mismatch(`the table ends before ${want}`);
+    const want = `${show(t.name)} ${t.rows}×${t.cols} at ${size}`;
+    if (!isRecord(e)) mismatch(`the table ends before ${want}`);
     const shape = (e as { shape?: unknown }).shape;
     if (e!.name !== t.name || !Array.isArray(shape) || shape.length !== 2 || shape[0] !== t.rows || shape[1] !== t.cols || e!.offset !== size) {
-      mismatch(`expected ${want}, found ${showJson(e!.name)} ${showJson(shape)} at ${showJson(e!.offset)}`);
+      mismatch(`expected ${want}, found ${show(e!.name)} ${show(shape)} at ${show(e!.offset)}`);
     }
     for (let k = size + t.rows * t.cols; k < size + Math.ceil((t.rows * t.cols) / 4) * 4; k++) padding(weights, k);
     size += Math.ceil((t.rows * t.cols) / 4) * 4;

@@ -1,17 +1,14 @@
 // The forward pass of a saved model for `manytask/infer`: its description
 // (src/mtl/describe.ts) run by the forward interpreter (src/graph/forward.ts)
-// with no gradients and no training state, over chunks of at most 1024 rows —
+// with no gradients and no training state, over chunks of at most PREDICT_CHUNK rows —
 // the same operations on the same inputs as MultiTaskModel.predict, so the same
 // floats. tests/unit/model-file.test.js checks every architecture against predict.
 
 import { heapF32, heapI32, runtime } from '../runtime/module.js';
 import { Holding } from '../runtime/holdings.js';
-import { runForward, type ForwardState, type OpExtras } from '../graph/forward.js';
+import { PREDICT_CHUNK, runForward, type ForwardState, type OpExtras } from '../graph/forward.js';
 import { flatten, type Op } from '../graph/description.js';
 import type { ModelDescription } from '../mtl/describe.js';
-
-/** Rows per forward pass, as MultiTaskModel.predict. */
-export const PREDICT_CHUNK = 1024;
 
 export class Predictor {
   readonly #d: ModelDescription;

@@ -16,12 +16,13 @@ import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
 import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
-import { predictOptions, type PredictOptions } from '../io/rows.js';
+import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
-import { encodeModel, ModelFormatError, showJson, type WeightEncoding } from '../io/format.js';
+import { encodeModel, ModelFormatError, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
-import { MAX_TASKS } from '../mtl/describe.js';
+import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
+import { PREDICT_CHUNK } from '../graph/forward.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -248,7 +249,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         }
       }
       model.#savedAffinity = affinity;
-      if (h.steps !== undefined && !(Number.isSafeInteger(h.steps) && (h.steps as number) >= 0)) fail(`its step count ${showJson(h.steps)} is not an integer ≥ 0`);
+      if (h.steps !== undefined && !(Number.isSafeInteger(h.steps) && (h.steps as number) >= 0)) fail(`its step count ${show(h.steps)} is not an integer ≥ 0`);
       if (h.steps !== undefined) model.#core.restoreStep(h.steps as number);
     } catch (err) {
       model.dispose();
@@ -390,7 +391,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
     for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
-      core.ensureCapacity(Math.min(p.rows, 1024));
+      core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
       return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
     } finally {
@@ -412,7 +413,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
     const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
-    const chunk = Math.min(rows, 1024);
+    const chunk = Math.min(rows, PREDICT_CHUNK);
     core.ensureCapacity(chunk);
     const x = allocator.alloc(Math.max(rows * this.#schema.featureCount, 1) * 4);
     const idx = allocator.alloc(chunk * 4);
@@ -649,9 +650,6 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     return { ...p, labels };
   }
 }
-
-/** The most features an array-input model takes (as the model file allows). */
-const MAX_FEATURES = 1 << 20;
 
 /** Refuses data in which no task has a labeled row (evaluate and validation data would report nothing). */
 function requireSomeLabels(core: MultiTaskModelCore, data: ResidentData, where: string): void {

@@ -23,6 +23,8 @@ import { Relatedness, type RelatednessOptions } from './relatedness.js';
 import type { ProximalTerm } from './proximal.js';
 import { KMeans } from '../cluster/index.js';
 import type { DivergenceGuard } from '../train/divergence.js';
+import { GuardedSteps } from '../train/steps.js';
+import { PREDICT_CHUNK } from '../graph/forward.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -122,7 +124,8 @@ export class MultiTaskModelCore {
     dZt: [] as number[], gShared: [] as number[], gCombined: 0,
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
-  #step = 0;
+  /** The step protocol (src/train/steps.ts): the step count, the divergence rule, the last good weights. */
+  readonly #steps = new GuardedSteps('the model', () => [this.parameters], () => this.resetOptimizer());
   #disposed = false;
   /** The per-batch buffers and class weights (the parameters, layers, optimizer and RNGs hold their own). */
   readonly #memory: Holding = new Holding('MultiTaskModel');
@@ -213,7 +216,7 @@ export class MultiTaskModelCore {
   }
 
   get step(): number {
-    return this.#step;
+    return this.#steps.step;
   }
 
   /** Whether some task learns k-means pseudo-labels (refreshClusters must run before each epoch). */
@@ -288,7 +291,7 @@ export class MultiTaskModelCore {
   #representation(data: ResidentData): Float32Array {
     const width = this.engine.sharedSize;
     const out = new Float32Array(data.rows * width);
-    this.ensureCapacity(Math.min(data.rows, 1024));
+    this.ensureCapacity(Math.min(data.rows, PREDICT_CHUNK));
     const chunk = Math.min(data.rows, this.#capacity);
     const { allocator } = runtime('MultiTaskModel');
     const idx = allocator.alloc(chunk * 4);
@@ -309,7 +312,7 @@ export class MultiTaskModelCore {
 
   /** Continues the step count of a saved model (learning-rate schedules pick up where they were). */
   restoreStep(step: number): void {
-    this.#step = step;
+    this.#steps.step = step;
   }
 
   /** Rows the per-batch buffers hold. */
@@ -471,29 +474,11 @@ export class MultiTaskModelCore {
    * the run's divergence rule (beginTraining).
    */
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
-    let losses: Float64Array;
-    try {
-      losses = this.computeGradients(rows, learningRate, epoch);
-    } catch (err) {
-      // The weights of this step give a non-finite or exploded loss, or a non-finite
-      // gradient: put back the previous step's, the last whose loss and update were good.
-      if (!(err instanceof TrainingDivergedError) || this.#lastGoodStep < 0) throw err;
-      const kept = this.#lastGoodStep;
-      this.#restoreLastGood();
-      throw err.withConsequence(`The model is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
-    }
-    // The last good weights: finite loss and gradient. Kept until the next step's loss is known.
-    const p = this.parameters;
-    if (this.#lastGood === null || this.#lastGood.length !== p.size) this.#lastGood = new Float32Array(p.size);
-    this.#lastGood.set(heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size));
-    this.#lastGoodStep = this.#step;
-    if (!applyUpdate(this.optimizer, learningRate)) {
-      const task = this.#nonFiniteTask();
-      this.#restoreLastGood();
-      throw new TrainingDivergedError(task, this.#step, 'the update',
-        'The update overflowed float32; the model keeps the weights from before it, with a fresh optimizer state');
-    }
-    this.#step++;
+    const losses = this.#steps.run({
+      gradients: () => this.computeGradients(rows, learningRate, epoch),
+      update: () => applyUpdate(this.optimizer, learningRate),
+      overflowed: () => this.#nonFiniteTask(),
+    });
     if (this.weighting.needs.lossesAfterUpdate) {
       // The same batch at the new weights (one more forward, no backward), for strategies that learn from the change (FAMO).
       const logits = this.forward(rows, true);
@@ -504,28 +489,12 @@ export class MultiTaskModelCore {
     return losses;
   }
 
-  /** The weights before the last update of this training run (see trainBatch), or none (step −1). */
-  #lastGood: Float32Array | null = null;
-  #lastGoodStep = -1;
-
   /** The proximal term μ/2·‖w − w₀‖² of the current training run (fit's `proximal`), added to the gradient after backward. */
   proximal: ProximalTerm | null = null;
 
-  /** The divergence rule of the current training run (src/train/divergence.ts), if any. */
-  #divergence: DivergenceGuard | null = null;
-
   /** Starts a training run: a divergence will not go back past this point. */
   beginTraining(divergence: DivergenceGuard | null = null): void {
-    this.#lastGoodStep = -1;
-    this.#divergence = divergence;
-  }
-
-  #restoreLastGood(): void {
-    const p = this.parameters;
-    heapF32().set(this.#lastGood!, p.params >>> 2);
-    this.#step = this.#lastGoodStep;
-    this.#lastGoodStep = -1;
-    this.resetOptimizer();
+    this.#steps.begin(divergence);
   }
 
   /** The first task with a non-finite parameter of its own, else every task ("a/b/c"). */
@@ -554,17 +523,17 @@ export class MultiTaskModelCore {
     const losses = this.#stepLosses;
     for (let t = 0; t < T; t++) {
       losses[t] = this.#computeLoss(t, rows, logits[t]!, 1);
-      if (!Number.isFinite(losses[t]!)) throw new TrainingDivergedError(this.taskNames[t]!, this.#step, 'the loss');
+      if (!Number.isFinite(losses[t]!)) throw new TrainingDivergedError(this.taskNames[t]!, this.#steps.step, 'the loss');
       this.#batchLabeled[t] = this.#labeledCount(t, rows);
       this.#active[t] = this.#batchLabeled[t]! > 0 ? 1 : 0;
     }
     // An exploded loss stops the run before a weighting strategy or the backward pass computes with it.
-    this.#divergence?.check(losses, this.#active, this.#step);
+    this.#steps.divergence?.check(losses, this.#active, this.#steps.step);
     const strategy = this.weighting;
     const out = this.#weightsOut;
-    const measure = this.affinity !== null && this.affinity.due(this.#step);
+    const measure = this.affinity !== null && this.affinity.due(this.#steps.step);
     const perTask = strategy.needs.gradients !== 'none' || measure;
-    const input = { losses, active: this.#active, gram: null as Float64Array | null, learningRate, step: this.#step, epoch };
+    const input = { losses, active: this.#active, gram: null as Float64Array | null, learningRate, step: this.#steps.step, epoch };
     if (!perTask) {
       strategy.step(input, out);
       this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate');
@@ -620,7 +589,7 @@ export class MultiTaskModelCore {
     const p = this.parameters;
     let sq = 0;
     for (const [off, len] of p.trainable) sq += k.sumSquaresF64(len, p.grads + off * 4);
-    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#step, 'the gradient');
+    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#steps.step, 'the gradient');
     return losses;
   }
 

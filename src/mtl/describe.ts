@@ -17,6 +17,9 @@ import { KINDS, type TaskKind } from './kinds.js';
 /** The most tasks a model holds: it keeps task × task statistics (affinity, weighting), and a model file holds as many. */
 export const MAX_TASKS = 1024;
 
+/** The most features a model takes, and a model file holds. */
+export const MAX_FEATURES = 1 << 20;
+
 /** What the description needs of a task. */
 export interface TaskShape {
   readonly name: string;

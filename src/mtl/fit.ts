@@ -4,14 +4,16 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { checkChoice, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { booleanOption, checkChoice, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
-import { checkSeed } from '../runtime/validate.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
+import { EarlyStopping, type EarlyStoppingRule } from '../train/early-stopping.js';
+import { epochLoop, now, runAsync } from '../train/loop.js';
+import { PREDICT_CHUNK } from '../graph/forward.js';
 import type { Dataset } from '../data/index.js';
 import type { FeatureRows } from '../tensor/rows.js';
 import type { LabelColumns } from './labels.js';
@@ -71,7 +73,7 @@ export interface FitLoopOptions {
   seed: number;
   schedule: Schedule | null;
   callbacks: FitCallbacks;
-  earlyStopping: Required<Omit<EarlyStoppingOptions, 'monitor'>> & { monitor: string } | null;
+  earlyStopping: EarlyStoppingRule | null;
   /** Yield to the event loop at least this often (ms) so pages and progress displays stay responsive. */
   yieldEveryMs: number;
   /** The divergence rule's factor (Infinity: off). */
@@ -154,7 +156,7 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   checkKeys(where, o, FIT_KEYS);
   const epochs = o.epochs === undefined ? 1 : checkDim(where, 'epochs', o.epochs);
   const batchSize = o.batchSize === undefined ? 32 : checkDim(where, 'batchSize', o.batchSize);
-  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new ArgumentError(`${where}: shuffle must be true or false, got ${show(o.shuffle)}`);
+  const shuffle = booleanOption(where, o, 'shuffle', true);
   const seed = o.seed === undefined ? core.seed : checkSeed(where, o.seed);
   let schedule: Schedule | null = null;
   if (o.learningRate !== undefined) {
@@ -194,7 +196,7 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   const divergence = divergenceFactor(where, o.divergence);
   const proximal = readProximal(where, o.proximal);
   const unlabeledTasks = o.unlabeledTasks === undefined ? 'error' : checkChoice(where, 'unlabeledTasks', o.unlabeledTasks, ['error', 'skip'] as const);
-  return { epochs, batchSize, shuffle: o.shuffle !== false, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, raw: o };
+  return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, raw: o };
 }
 
 /** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
@@ -257,38 +259,34 @@ export async function fitLoop(
   const T = core.taskNames.length;
   const { allocator } = runtime('fit');
   const n = train.rows;
-  const batchSize = Math.min(opts.batchSize, n);
-  core.ensureCapacity(Math.max(batchSize, Math.min(val?.rows ?? 0, 1024)));
+  core.ensureCapacity(Math.max(Math.min(opts.batchSize, n), Math.min(val?.rows ?? 0, PREDICT_CHUNK)));
   core.setClassWeights(train);
   const order = allocator.alloc(n * 4);
   const rng = new Rng(opts.seed, RngStream.shuffle);
   const epochsLog: EpochLogs[] = [];
   const sums = new Float64Array(T), counts = new Float64Array(T);
-  const es = opts.earlyStopping;
-  let best = es?.mode === 'max' ? -Infinity : Infinity;
-  let bestEpoch = -1, bestWeights: Float32Array | null = null, wait = 0;
+  const es = opts.earlyStopping === null ? null : new EarlyStopping(opts.earlyStopping);
+  let bestWeights: Float32Array | null = null;
   let reason: History['reason'] = 'epochs';
-  let lastYield = now();
+  let started = 0, lr = 0;
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   try {
     core.proximal = opts.proximal ? new ProximalTerm(core.parameters, opts.proximal) : null;
     opts.callbacks.onTrainBegin?.();
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
-      const started = now();
-      if (opts.callbacks.onEpochBegin?.(epoch) === false) { reason = 'stopped'; break; }
-      if (core.hasClustering) {
-        core.refreshClusters(train, epoch);
-        if (val) core.assignClusters(val);
-      }
-      const idx = new Int32Array(heapF32().buffer, order, n);
-      for (let i = 0; i < n; i++) idx[i] = i;
-      if (opts.shuffle) rng.shuffle(order, n);
-      sums.fill(0); counts.fill(0);
-      let lr = 0;
-      for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
-        const rows = Math.min(batchSize, n - start);
-        core.loadBatch(train, order + start * 4, rows);
+    await runAsync(epochLoop({ epochs: opts.epochs, rows: n, batchSize: opts.batchSize, order, shuffle: opts.shuffle ? (o, rows) => rng.shuffle(o, rows) : null }, {
+      beginEpoch: (epoch) => {
+        started = now();
+        if (opts.callbacks.onEpochBegin?.(epoch) === false) { reason = 'stopped'; return false; }
+        if (core.hasClustering) {
+          core.refreshClusters(train, epoch);
+          if (val) core.assignClusters(val);
+        }
+        sums.fill(0); counts.fill(0);
+        return true;
+      },
+      batch: (indices, rows, epoch, batch) => {
+        core.loadBatch(train, indices, rows);
         lr = opts.schedule ? opts.schedule(core.step, epoch) : core.optimizer.config.learningRate;
         const losses = core.trainBatch(rows, lr, epoch);
         const labeled = core.batchLabeledCounts;
@@ -298,44 +296,35 @@ export async function fitLoop(
           core.taskNames.forEach((name, t) => { setOwn(tasks, name, losses[t]!); });
           if (opts.callbacks.onBatchEnd(batch, { batch, step: core.step, tasks }) === false) stop.stopTraining = true;
         }
-        if (stop.stopTraining) break;
-        if (now() - lastYield > opts.yieldEveryMs) { await yieldToEventLoop(); lastYield = now(); }
-      }
-      const epochLosses = new Float64Array(T);
-      for (let t = 0; t < T; t++) epochLosses[t] = counts[t]! > 0 ? sums[t]! / counts[t]! : NaN;
-      if (core.weighting.needs.lossHistory) core.weighting.endEpoch(epochLosses);
-      const weights = core.weighting.currentWeights();
-      const logs: EpochLogs = {
-        epoch, loss: 0, tasks: {}, weights: {}, learningRate: lr, seconds: 0,
-      };
-      core.taskNames.forEach((name, t) => {
-        setOwn(logs.tasks, name, { loss: epochLosses[t]! });
-        setOwn(logs.weights, name, weights[t]!);
-        if (counts[t]! > 0) logs.loss += epochLosses[t]!;
-      });
-      if (val) logs.val = evaluateResident(core, val, targetStats);
-      logs.seconds = (now() - started) / 1000;
-      epochsLog.push(logs);
-      if (es) {
-        const v = logValue(logs, es.monitor);
-        const improved = es.mode === 'min' ? v < best - es.minDelta : v > best + es.minDelta;
-        if (improved || bestEpoch < 0) {
-          if (Number.isFinite(v)) best = v;
-          bestEpoch = epoch;
-          wait = 0;
-          if (es.restoreBestWeights) bestWeights = snapshot(core);
-        } else if (++wait >= Math.max(es.patience, 1)) {
-          reason = 'earlyStopping';
-        }
-      }
-      if (opts.callbacks.onEpochEnd?.(epoch, logs) === false) stop.stopTraining = true;
-      if (reason === 'earlyStopping') break;
-      if (stop.stopTraining) { reason = 'stopped'; break; }
-      await yieldToEventLoop();
-      lastYield = now();
-    }
-    if (es?.restoreBestWeights && bestWeights && bestEpoch !== epochsLog.length - 1) restore(core, bestWeights);
-    const history = makeHistory(epochsLog, es && bestEpoch >= 0 ? bestEpoch : epochsLog.length - 1, reason);
+        return !stop.stopTraining;
+      },
+      endEpoch: (epoch) => {
+        const epochLosses = new Float64Array(T);
+        for (let t = 0; t < T; t++) epochLosses[t] = counts[t]! > 0 ? sums[t]! / counts[t]! : NaN;
+        if (core.weighting.needs.lossHistory) core.weighting.endEpoch(epochLosses);
+        const weights = core.weighting.currentWeights();
+        const logs: EpochLogs = {
+          epoch, loss: 0, tasks: {}, weights: {}, learningRate: lr, seconds: 0,
+        };
+        core.taskNames.forEach((name, t) => {
+          setOwn(logs.tasks, name, { loss: epochLosses[t]! });
+          setOwn(logs.weights, name, weights[t]!);
+          if (counts[t]! > 0) logs.loss += epochLosses[t]!;
+        });
+        if (val) logs.val = evaluateResident(core, val, targetStats);
+        logs.seconds = (now() - started) / 1000;
+        epochsLog.push(logs);
+        const verdict = es?.update(logValue(logs, es.rule.monitor), epoch);
+        if (verdict === 'improved' && es!.rule.restoreBestWeights) bestWeights = snapshot(core);
+        if (opts.callbacks.onEpochEnd?.(epoch, logs) === false) stop.stopTraining = true;
+        if (verdict === 'stop') { reason = 'earlyStopping'; return false; }
+        if (stop.stopTraining) { reason = 'stopped'; return false; }
+        return true;
+      },
+    }), opts.yieldEveryMs);
+    const bestEpoch = es !== null && es.bestEpoch >= 0 ? es.bestEpoch : epochsLog.length - 1;
+    if (bestWeights !== null && bestEpoch !== epochsLog.length - 1) restore(core, bestWeights);
+    const history = makeHistory(epochsLog, bestEpoch, reason);
     opts.callbacks.onTrainEnd?.(history);
     return history;
   } finally {
@@ -353,21 +342,4 @@ function snapshot(core: MultiTaskModelCore): Float32Array {
 
 function restore(core: MultiTaskModelCore, weights: Float32Array): void {
   heapF32().set(weights, core.parameters.params >>> 2);
-}
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-// A macrotask turn through a MessageChannel: browsers clamp nested setTimeout(0)
-// to 4 ms, which would cost a small model most of its epoch time.
-function yieldToEventLoop(): Promise<void> {
-  if (typeof MessageChannel === 'function') {
-    return new Promise((resolve) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => { channel.port1.close(); resolve(); };
-      channel.port2.postMessage(0);
-    });
-  }
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -59,7 +59,6 @@ export interface Kernels {
   mathLog(x: number): number;
   mathCos(x: number): number;
   mathSin(x: number): number;
-  mathTanh(x: number): number;
 
   // losses (assembly/loss.ts): each returns the reduced loss and writes gradScale·∂loss/∂z
   // into grad. mask: rows bytes; weights: rows f32; 0 = absent. reduction: 0 mean, 1 sum.

@@ -21,6 +21,9 @@ export class Allocator {
   readonly #freeStarts: number[] = [];
   readonly #freeSizes: number[] = [];
   readonly #live = new Map<number, number>();
+  // Blocks of the runtime itself (each thread's GEMM scratch): live, but not the user's.
+  readonly #reserved = new Set<number>();
+  #reservedBytes = 0;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.#memory = memory;
@@ -61,12 +64,25 @@ export class Allocator {
     return ptr;
   }
 
+  /**
+   * A block for the runtime's own use (a thread's GEMM scratch), freed with
+   * `free` like any other but not counted in `bytesInUse`: that stays the
+   * memory the library's objects hold.
+   */
+  reserve(bytes: number, what: string): number {
+    const ptr = this.alloc(bytes, what);
+    this.#reserved.add(ptr);
+    this.#reservedBytes += this.#live.get(ptr)!;
+    return ptr;
+  }
+
   /** Returns a block to the allocator. Freeing 0 is a no-op; freeing an unknown pointer throws. */
   free(ptr: number): void {
     if (ptr === 0) return;
     const size = this.#live.get(ptr);
     if (size === undefined) throw new ArgumentError(`free: ${ptr} is not a live allocation`);
     this.#live.delete(ptr);
+    if (this.#reserved.delete(ptr)) this.#reservedBytes -= size;
     let start = ptr;
     let end = ptr + size;
     // Index of the first free block after ptr.
@@ -91,11 +107,16 @@ export class Allocator {
     }
   }
 
-  /** Bytes held by live allocations (rounded up to the alignment). */
+  /** Bytes held by live allocations (rounded up to the alignment), less the runtime's own (`reserve`). */
   get bytesInUse(): number {
     let total = 0;
     for (const size of this.#live.values()) total += size;
-    return total;
+    return total - this.#reservedBytes;
+  }
+
+  /** Bytes the runtime holds for itself (`reserve`): the threads' GEMM scratch. */
+  get bytesReserved(): number {
+    return this.#reservedBytes;
   }
 
   /** The end of the highest block ever handed out and not yet returned. */

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_DIVERGED'
   | 'E_MODEL_FORMAT'
   | 'E_NOT_FINITE'
+  | 'E_THREAD'
   | 'E_FEDERATED';
 
 export class ManytaskError extends Error {
@@ -122,4 +123,13 @@ export class NonFinitePredictionError extends ManytaskError {
     this.task = task;
     this.row = row;
   }
+}
+
+/**
+ * A worker thread failed: a task threw, or the worker stopped while it held a
+ * task (the call's results are then incomplete). The pool carries on with the
+ * threads it has left, and starts a replacement.
+ */
+export class ThreadError extends ManytaskError {
+  constructor(message: string, options?: { cause?: unknown }) { super('E_THREAD', message, options); }
 }

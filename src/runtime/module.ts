@@ -31,6 +31,61 @@ export interface Platform {
   defaultSource(): WasmSource | PromiseLike<WasmSource>;
   /** Reads a file: URL. Only the Node/Bun/default entries have one, so no other bundle mentions node:fs. */
   readFile?: ((url: URL) => Promise<ArrayBufferView>) | undefined;
+  /** Where the files shipped beside the entry are (manytask-threads.wasm, worker.js…), when it knows. */
+  locate?: (file: string) => URL;
+  /** The worker threads and the parallel kernels (src/threads/): the full library's entries only. */
+  threads?: ThreadSupport;
+}
+
+/** Options of `init`. */
+export interface InitOptions {
+  /**
+   * Threads the kernels may use, the calling one included: an integer from 1 to
+   * MAX_THREADS. Default: the machine's cores, at most 8. 1 runs everything on
+   * the calling thread, with the single-thread module.
+   */
+  threads?: number;
+  /**
+   * The relaxed-SIMD GEMM (fused multiply-add) where the runtime has relaxed
+   * SIMD: faster, but its results may differ between engines in the last bits.
+   * Default false (the deterministic kernels).
+   */
+  fast?: boolean;
+}
+
+/** The most threads `init({ threads })` accepts. */
+export const MAX_THREADS = 64;
+
+/** What the worker threads are doing (threadInfo()). */
+export interface ThreadInfo {
+  /** Threads a large call uses now, the calling one included. */
+  readonly threads: number;
+  /** What init asked for (the default: the machine's cores, at most 8). */
+  readonly requested: number;
+  /** Whether the relaxed-SIMD GEMM runs. */
+  readonly fast: boolean;
+  /** Why fewer threads run than were asked (or fast is off although asked); null when all is as asked. */
+  readonly reason: string | null;
+}
+
+/** @internal The runtime's worker threads, as src/threads/ manages them. */
+export interface ThreadControl {
+  info(): ThreadInfo;
+  /** Stops the worker threads; later calls run on the calling thread, with the same results. */
+  shutdown(): Promise<void>;
+  /** init() called again with options: another thread count or fast mode, on the same memory. */
+  reconfigure(options: InitOptions): Promise<void>;
+}
+
+/** @internal How src/threads/ plugs into init (the runtime layer does not import it). */
+export interface ThreadSupport {
+  /**
+   * Loads the kernels for `options`: the threaded module where threads are
+   * asked for and possible, else the single-thread module, which `single` loads.
+   */
+  load(options: InitOptions, source: WasmSource | undefined, platform: Platform, single: () => Promise<Runtime>): Promise<Runtime>;
+  /** Tells init(options) and init(source, options) from init(source), and checks the options (throws ArgumentError). */
+  parse(a: unknown, b: unknown): { source: WasmSource | undefined; options: InitOptions | undefined };
 }
 
 /** @internal */
@@ -38,6 +93,8 @@ export interface Runtime {
   readonly kernels: Kernels;
   readonly memory: WebAssembly.Memory;
   readonly allocator: Allocator;
+  /** The worker threads (the full library's entries; absent in manytask/infer). */
+  readonly threads?: ThreadControl;
 }
 
 let current: Runtime | null = null;
@@ -49,10 +106,15 @@ export function runtime(what: string): Runtime {
   return current;
 }
 
-/** @internal Forgets the loaded module, so that `init` can load one again (manytask's own tests; initFullRuntime). */
-export function resetRuntime(): void {
+/**
+ * @internal Forgets the loaded module (stopping its worker threads), so that
+ * `init` can load one again (manytask's own tests; initFullRuntime).
+ */
+export function resetRuntime(): Promise<void> {
+  const threads = current?.threads;
   current = null;
   pending = null;
+  return threads === undefined ? Promise.resolve() : threads.shutdown();
 }
 
 export function isInitialized(): boolean {
@@ -79,12 +141,27 @@ export function heapI32(): Int32Array {
 
 /**
  * @internal
- * Loads the kernels. Calling it again (or concurrently) returns the first call's
- * promise; after a failure the next call tries again.
+ * Loads the kernels: `init(source?)`, `init(options)` or `init(source, options)`
+ * (options only where the platform has thread support: the full library).
+ * Calling it again (or concurrently) returns the first call's promise; called
+ * again with options once loaded, it applies them (thread count, fast mode).
+ * After a failure the next call tries again.
  */
-export function initRuntime(source: WasmSource | undefined, platform: Platform): Promise<void> {
+export function initRuntime(
+  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
+): Promise<void> {
+  // Only the full library takes options (manytask/infer's init takes a source alone).
+  let source = sourceOrOptions as WasmSource | undefined, options: InitOptions | undefined;
+  if (platform.threads !== undefined) {
+    try {
+      ({ source, options } = platform.threads.parse(sourceOrOptions, maybeOptions));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  if (current !== null && options !== undefined && current.threads !== undefined) return current.threads.reconfigure(options);
   if (pending === null) {
-    pending = load(source, platform).then(
+    pending = load(source, platform, options ?? {}).then(
       (rt) => { current = rt; },
       (err: unknown) => {
         pending = null;
@@ -103,9 +180,11 @@ export function initRuntime(source: WasmSource | undefined, platform: Platform):
  * init() may have loaded first. (Its own function, so that manytask/infer's
  * bundles leave it out.)
  */
-export function initFullRuntime(source: WasmSource | undefined, platform: Platform): Promise<void> {
+export function initFullRuntime(
+  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
+): Promise<void> {
   const loadsHere = pending === null;
-  const loading = initRuntime(source, platform);
+  const loading = initRuntime(sourceOrOptions, platform, maybeOptions);
   // Calling it again returns the first call's promise, as initRuntime does.
   if (fullCheck?.loading !== loading) {
     fullCheck = {
@@ -133,7 +212,7 @@ const SIMD_PROBE = new Uint8Array([
   65, 0, 253, 15, 253, 98, 11,
 ]);
 
-async function load(source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
+async function load(source: WasmSource | undefined, platform: Platform, options: InitOptions): Promise<Runtime> {
   if (typeof WebAssembly !== 'object') {
     throw new InitError('this runtime has no WebAssembly support');
   }
@@ -142,10 +221,16 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
       'this runtime lacks WebAssembly SIMD (needs Node ≥ 16.4, Deno, Bun, Chrome/Edge ≥ 91, Firefox ≥ 89 or Safari ≥ 16.4)',
     );
   }
-  const module = await compile(source ?? (await platform.defaultSource()), platform);
+  const single = () => loadSingle(source, platform);
+  return platform.threads === undefined ? single() : platform.threads.load(options, source, platform, single);
+}
+
+async function loadSingle(source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
+  const module = await compileSource(source ?? (await platform.defaultSource()), platform);
   let instance: WebAssembly.Instance;
+  let memory: WebAssembly.Memory | null = null;
   try {
-    instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+    instance = await WebAssembly.instantiate(module, { env: { abort: abortFor(() => memory) } });
   } catch (cause) {
     throw new InitError(`could not instantiate the manytask kernels: ${message(cause)}`, { cause });
   }
@@ -153,9 +238,15 @@ async function load(source: WasmSource | undefined, platform: Platform): Promise
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
     throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
   }
+  memory = exports.memory;
   const kernels = guardKernels(exports as unknown as Record<string, unknown>);
   const allocator = new Allocator(exports.memory, kernels.heapBase());
   return { kernels, memory: exports.memory, allocator };
+}
+
+/** @internal Compiles what init was given (or where to find it) into a WebAssembly.Module. */
+export async function compileSource(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
+  return compile(source, platform);
 }
 
 async function compile(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
@@ -212,13 +303,14 @@ function baseUrl(): string | undefined {
 }
 
 /**
+ * @internal
  * Where a string passed to init() points: an absolute URL (https:, file:,
  * data:, blob:…) as it is; otherwise, on a page or in a Worker with a location,
  * a URL relative to it; otherwise (Node, Bun, Deno) a file path, absolute or
  * relative to the working directory, with Windows drive letters and
  * backslashes understood.
  */
-function sourceUrl(source: string): URL {
+export function sourceUrl(source: string): URL {
   // A scheme has two letters or more: "C:\x" is a Windows path, not the "c:" scheme.
   if (/^[a-zA-Z][a-zA-Z\d+.-]+:/.test(source)) {
     try {
@@ -279,20 +371,24 @@ function message(err: unknown): string {
 // AssemblyScript's abort(message, file, line, column); strings are UTF-16 with
 // their byte length in the 4 bytes before them. Kernels validate nothing, so this
 // fires only on a bug; make it loud and typed.
-function onAbort(msgPtr: number, filePtr: number, line: number, column: number): never {
-  const text = (ptr: number) => {
-    if (current === null || ptr === 0) return '';
-    const buffer = current.memory.buffer;
-    const bytes = new Uint32Array(buffer, ptr - 4, 1)[0] ?? 0;
-    return String.fromCharCode(...new Uint16Array(buffer, ptr, bytes >>> 1));
+/** @internal The `env.abort` import of a kernel instance over the memory `memory()` returns. */
+export function abortFor(memory: () => WebAssembly.Memory | null) {
+  return (msgPtr: number, filePtr: number, line: number, column: number): never => {
+    const text = (ptr: number) => {
+      const m = memory();
+      if (m === null || ptr === 0) return '';
+      const bytes = new Uint32Array(m.buffer, ptr - 4, 1)[0] ?? 0;
+      return String.fromCharCode(...new Uint16Array(m.buffer, ptr, bytes >>> 1));
+    };
+    throw new ManytaskError('E_WASM_TRAP', `kernel aborted: ${text(msgPtr)} at ${text(filePtr)}:${line}:${column}`);
   };
-  throw new ManytaskError('E_WASM_TRAP', `kernel aborted: ${text(msgPtr)} at ${text(filePtr)}:${line}:${column}`);
 }
 
 // Every export is called through a wrapper that turns a WebAssembly trap into a
 // WasmTrapError naming the kernel. The wrapper has a fixed arity (no rest
 // arguments, so no per-call allocation); extra arguments are ignored by WASM.
-function guardKernels(exports: Record<string, unknown>): Kernels {
+/** @internal */
+export function guardKernels(exports: Record<string, unknown>): Kernels {
   // On infer.wasm, a kernel only manytask.wasm has (the library used after
   // manytask/infer's init() alone) throws a typed error, not a TypeError: the
   // full library is not initialized, and its init() says why (initFullRuntime).

@@ -56,9 +56,12 @@ export function checkKeys(where: string, options: object, known: readonly string
   }
 }
 
+/** An object with keys: not null, not an array. */
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function checkOptionsObject(where: string, options: unknown): Record<string, unknown> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (!isRecord(options)) {
     throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
   }
   return options as Record<string, unknown>;
@@ -71,8 +74,9 @@ export function show(value: unknown): string {
   }
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'object'}` : typeof value;
+  if (typeof value !== 'object') return typeof value;
+  const name = ArrayBuffer.isView(value) ? value.constructor.name : (value as object).constructor?.name;
+  return name === undefined || name === 'Object' ? 'an object' : `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** Throws NonFinitePredictionError at the first value of `values` (rows × width, row-major) that is not finite. */

@@ -122,7 +122,7 @@ export const CASES = [
     /for a 1099511627776×1099511627776 Matrix/, 'ArgumentError from the allocator ("alloc: size must be a non-negative integer")'],
   ['Matrix', 'Matrix.from', 'a string', () => Matrix.from('abc', 1, 3), ArgumentError, /Matrix\.from: data must be a Float32Array, a number\[\] or a number\[\]\[\], got "abc"/],
   ['Matrix', 'Matrix.from', 'null', () => Matrix.from(null), ArgumentError, /data must be .* got null/],
-  ['Matrix', 'Matrix.from', 'an Int32Array', () => Matrix.from(new Int32Array(4), 2, 2), ArgumentError, /data must be .* got a Int32Array/],
+  ['Matrix', 'Matrix.from', 'an Int32Array', () => Matrix.from(new Int32Array(4), 2, 2), ArgumentError, /data must be .* got an Int32Array/],
   ['Matrix', 'Matrix.from', '[] (empty)', () => Matrix.from([]), ShapeError, /a flat array of 0 values needs rows and cols/],
   ['Matrix', 'Matrix.from', '[[]] (a row of nothing)', () => Matrix.from([[]]), ShapeError, /Matrix\.from: cols must be a positive integer, got 0/],
   ['Matrix', 'Matrix.from', 'ragged rows', () => Matrix.from([[1, 2], [3]]), ShapeError, /row 1 has 1 values, expected 2/],
@@ -327,7 +327,7 @@ export const CASES = [
   ['Data', 'Dataset.fromRows', 'a row without the feature', () => Dataset.fromRows([{ a: 1 }, { b: 1 }], { features: { a: 'numeric' } }), DataError, /rows\[1\] has no key "a", a feature/],
   ['Data', 'Dataset.fromRows', 'Infinity', () => Dataset.fromRows([{ a: Infinity }], { features: { a: 'numeric' } }), DataError, /column "a", rows\[0\]: expected a number, got Infinity/],
   ['Data', 'Dataset.fromRows', 'an object in a categorical column', () => Dataset.fromRows([{ a: {} }], { features: { a: 'categorical' } }), DataError,
-    /column "a", rows\[0\]: expected a string, number or boolean, got a Object/],
+    /column "a", rows\[0\]: expected a string, number or boolean, got an object/],
   ['Data', 'Dataset.fromColumns', 'columns of 2 and 1 values', () => Dataset.fromColumns({ a: [1, 2], b: [1] }, { features: { a: 'numeric', b: 'numeric' } }), ShapeError,
     /column "b" has 1 values but column "a" has 2/],
   ['Data', 'Dataset.fromColumns', 'a string column', () => Dataset.fromColumns({ a: 'xy' }, { features: { a: 'numeric' } }), ArgumentError, /column "a" must be an array or a typed array, got "xy"/],
@@ -339,7 +339,7 @@ export const CASES = [
   ['Data', 'Dataset#select', 'index 6 of 6 rows', (f) => f.ds.select([6]), ArgumentError, /indices\[0\] must be an integer row index from 0 to 5, got 6/],
   ['Data', 'Dataset#column', 'an unknown column', (f) => f.ds.column('sex'), ArgumentError, /Dataset\.column: no column "sex"/],
   ['Data', 'Dataset#target', 'a feature', (f) => f.ds.target('bill'), ArgumentError, /Dataset\.target: no target "bill" \(targets: "species", "mass"\)/],
-  ['Data', 'Preprocessor.fit', 'a plain object', () => Preprocessor.fit({}), ArgumentError, /Preprocessor\.fit: expected a Dataset, got a Object/],
+  ['Data', 'Preprocessor.fit', 'a plain object', () => Preprocessor.fit({}), ArgumentError, /Preprocessor\.fit: expected a Dataset, got an object/],
   ['Data', 'Preprocessor.fit + transform', 'a numeric column holding ±1e308', () => {
     const d = Dataset.fromRows([{ a: 1e308 }, { a: 1e308 }, { a: -1e308 }, { a: 1 }], { features: { a: 'numeric' } });
     return Preprocessor.fit(d).transform(d).features;
@@ -560,7 +560,7 @@ export const CASES = [
     'answered from the disposed model'],
   ['MultiTaskModel', 'Ensemble', 'no models', () => new Ensemble([]), ArgumentError, /Ensemble: expected a non-empty array of models/],
   ['MultiTaskModel', 'Ensemble', '[null]', () => new Ensemble([null]), ArgumentError, /Ensemble: member 0 is null, not a MultiTaskModel/, 'TypeError (reading \'taskNames\' of null)'],
-  ['MultiTaskModel', 'Ensemble', '[{}]', () => new Ensemble([{}]), ArgumentError, /Ensemble: member 0 is a Object, not a MultiTaskModel/, 'TypeError (reading \'join\' of undefined)'],
+  ['MultiTaskModel', 'Ensemble', '[{}]', () => new Ensemble([{}]), ArgumentError, /Ensemble: member 0 is an object, not a MultiTaskModel/, 'TypeError (reading \'join\' of undefined)'],
   ['MultiTaskModel', 'Ensemble', 'models with other tasks', (f) => new Ensemble([f.model, f.dsModel]), ArgumentError, /Ensemble: member 1 has tasks \[species, mass\], member 0 has \[kind, flag, amount\]/],
   ['MultiTaskModel', 'Ensemble', 'combine "median"', (f) => new Ensemble([f.model], { combine: 'median' }), ArgumentError, /Ensemble: combine must be 'mean' or 'vote', got "median"/],
   ['MultiTaskModel', 'Ensemble#predict', 'rows of the wrong width', (f) => f.ensemble.predict([[1]]), ShapeError, /predict: x row 0 has 1 values, expected 3/],

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { ensureChromium, launchChromium } from './helpers/chromium.js';
 import { REPO } from './helpers/process.js';
-import { nodeResults, checkResults, nodeTraining, checkTraining } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases } from './helpers/check.js';
 
 
 const PAGE = `<!doctype html>
@@ -24,14 +24,31 @@ const PAGE = `<!doctype html>
 import * as mt from '/dist/web.js';
 import { runCases } from '/tests/runtimes/helpers/gemm-cases.js';
 import { runTraining } from '/tests/runtimes/helpers/train-case.js';
+import { runThreadCases } from '/tests/helpers/threads-cases.js';
+import { resetRuntime } from '/dist/internal.js';
 try {
   await mt.init();
+  const defaultThreads = mt.threadInfo();
+  const results = runCases(mt);
+  const training = runTraining(mt);
+  // The worker pool: every split kernel, for 2, 3, 4 and 8 threads and after shutdown.
+  await resetRuntime();
+  const threads = {};
+  for (const t of [2, 3, 4, 8]) {
+    await mt.init({ threads: t });
+    threads[t] = { info: mt.threadInfo(), cases: runThreadCases(mt) };
+  }
+  await mt.shutdown();
+  threads[1] = { info: mt.threadInfo(), cases: runThreadCases(mt) };
   window.__manytask = {
     crossOriginIsolated: self.crossOriginIsolated,
     sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
     initialized: mt.isInitialized(),
-    results: runCases(mt),
-    training: runTraining(mt),
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    defaultThreads,
+    results,
+    training,
+    threads,
   };
 } catch (err) {
   window.__manytask = { error: String(err?.stack ?? err), code: err?.code };
@@ -42,7 +59,26 @@ try {
 </html>
 `;
 
-const SHARED = ['/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js', '/tests/helpers/reference-core.js'];
+// The same page served without COOP/COEP: no SharedArrayBuffer, so one thread, said once.
+const PLAIN_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>manytask, not isolated</title>
+<script type="module">
+import * as mt from '/dist/web.js';
+try {
+  await mt.init();
+  await mt.init({ threads: 4 });
+  const x = mt.Matrix.from([[1, 2], [3, 4]]);
+  window.__plain = { crossOriginIsolated: self.crossOriginIsolated, info: mt.threadInfo(), product: mt.matmul(x, x).toArray() };
+} catch (err) {
+  window.__plain = { error: String(err?.stack ?? err), code: err?.code };
+}
+</script></head><body>manytask</body></html>
+`;
+
+const SHARED = [
+  '/tests/runtimes/helpers/gemm-cases.js', '/tests/runtimes/helpers/train-case.js', '/tests/helpers/reference-core.js',
+  '/tests/helpers/threads-cases.js',
+];
 
 const TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json' };
 
@@ -50,9 +86,10 @@ const TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/w
 function startServer(log) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://127.0.0.1').pathname;
+    // /plain and what it loads (?plain) are served without cross-origin isolation.
+    const isolated = path !== '/plain' && !(req.headers.referer ?? '').endsWith('/plain');
     const headers = {
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
+      ...(isolated && { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }),
       'Cache-Control': 'no-store',
     };
     let status = 404;
@@ -61,9 +98,9 @@ function startServer(log) {
     if (req.method !== 'GET') {
       status = 405;
       body = 'GET only';
-    } else if (path === '/') {
+    } else if (path === '/' || path === '/plain') {
       status = 200;
-      body = PAGE;
+      body = path === '/' ? PAGE : PLAIN_PAGE;
       type = 'text/html; charset=utf-8';
     } else if (path.startsWith('/dist/') || SHARED.includes(path)) {
       const file = normalize(join(REPO, decodeURIComponent(path)));
@@ -88,7 +125,7 @@ function startServer(log) {
   });
 }
 
-test('manytask in Chromium: web.js init() fetches manytask.wasm and computes the GEMMs', { timeout: 1_200_000 }, async (t) => {
+test('manytask in Chromium: web.js init() loads the threaded kernels and computes the GEMMs; the pool changes no bit; an isolated page gets threads, another one thread', { timeout: 1_200_000 }, async (t) => {
   await ensureChromium(t);
   const requests = [];
   const problems = [];
@@ -114,17 +151,43 @@ test('manytask in Chromium: web.js init() fetches manytask.wasm and computes the
     assert.equal(out.initialized, true, context);
     assert.equal(out.crossOriginIsolated, true, `the page is not cross-origin isolated (COOP/COEP)${context}`);
     assert.equal(out.sharedArrayBuffer, true, `SharedArrayBuffer is unavailable${context}`);
-    // init() with no argument fetched the .wasm beside web.js, served as application/wasm.
-    assert.deepEqual(
-      requests.filter((r) => r.path.endsWith('.wasm')),
-      [{ path: '/dist/manytask.wasm', status: 200, type: 'application/wasm' }],
-      `expected exactly one fetch of /dist/manytask.wasm${context}`,
-    );
+    // The default in a browser: its cores less one (for the page's own thread), at most 8.
+    const cores = Math.max(1, Math.min(8, out.hardwareConcurrency - 1));
+    assert.deepEqual(out.defaultThreads, { threads: cores, requested: cores, fast: false, reason: null });
+    // init() with no argument fetched the module beside web.js (the threaded one where the default is more
+    // than one thread); init({ threads }) the threaded one and the workers' script.
+    const wasm = requests.filter((r) => r.path.endsWith('.wasm'));
+    const first = cores > 1 ? '/dist/manytask-threads.wasm' : '/dist/manytask.wasm';
+    assert.deepEqual(wasm[0], { path: first, status: 200, type: 'application/wasm' }, `init() fetched ${first} first${context}`);
+    assert.ok(wasm.some((r) => r.path === '/dist/manytask-threads.wasm'), `the threaded module was fetched${context}`);
+    assert.ok(wasm.every((r) => r.type === 'application/wasm'), `every .wasm served as application/wasm${context}`);
+    assert.ok(requests.some((r) => r.path === '/dist/worker.js'), `the workers were not started from /dist/worker.js${context}`);
     assert.ok(requests.every((r) => r.status === 200), `a request was not served${context}`);
 
     checkResults('chromium', out.results, await nodeResults());
     checkTraining('chromium', out.training, await nodeTraining());
-    t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit`);
+    const single = await nodeThreadCases();
+    for (const [threads, { info, cases }] of Object.entries(out.threads)) {
+      assert.equal(info.threads, Number(threads), `chromium, ${threads} threads: ${JSON.stringify(info)}`);
+      const differ = Object.keys(single).filter((k) => cases[k] !== single[k]);
+      assert.deepEqual(differ, [], `chromium, ${threads} thread(s): these results differ from Node's single-thread module`);
+    }
+    t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit; ` +
+      `${Object.keys(single).length} pool results bit-identical to Node's single thread for 1, 2, 3, 4 and 8 threads`);
+
+    // Not cross-origin isolated: one thread, with one warning saying why.
+    const plain = await browser.newPage();
+    const warnings = [];
+    plain.on('console', (msg) => { if (msg.type() === 'warning') warnings.push(msg.text()); });
+    await plain.goto(`http://127.0.0.1:${port}/plain`, { waitUntil: 'load', timeout: 30_000 });
+    await plain.waitForFunction(() => window.__plain !== undefined, null, { timeout: 30_000 });
+    const p = await plain.evaluate(() => window.__plain);
+    assert.equal(p.error, undefined, `the plain page failed: ${p.error}`);
+    assert.equal(p.crossOriginIsolated, false);
+    assert.equal(p.info.threads, 1);
+    assert.match(p.info.reason, /not cross-origin isolated/);
+    assert.deepEqual(p.product, [[7, 10], [15, 22]]);
+    assert.equal(warnings.filter((w) => /manytask: .*not cross-origin isolated.*one thread/.test(w)).length, 1, `one warning: ${JSON.stringify(warnings)}`);
   } finally {
     await browser?.close();
     server.closeAllConnections?.();

@@ -20,22 +20,33 @@ import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
 import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
-import { nodeResults, checkResults, nodeTraining, checkTraining } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases } from './helpers/check.js';
 
 const CASES_MODULE = fileURLToPath(new URL('./helpers/gemm-cases.js', import.meta.url));
 const TRAIN_MODULE = fileURLToPath(new URL('./helpers/train-case.js', import.meta.url));
 
+const THREAD_CASES_MODULE = fileURLToPath(new URL('../helpers/threads-cases.js', import.meta.url));
+
 const WORKERS = {
+  // Asking for threads in a Worker gives one, silently; the pool's cases (chunked sums) give Node's bits.
   auto: `
 import * as mt from 'manytask';
 import { runCases } from ${JSON.stringify(CASES_MODULE)};
 import { runTraining } from ${JSON.stringify(TRAIN_MODULE)};
+import { runThreadCases } from ${JSON.stringify(THREAD_CASES_MODULE)};
 
 export default {
   async fetch() {
     try {
-      await mt.init();
-      return Response.json({ initialized: mt.isInitialized(), results: runCases(mt), training: runTraining(mt) });
+      const warnings = [];
+      const warn = console.warn;
+      console.warn = (...args) => { warnings.push(args.join(' ')); warn(...args); };
+      await mt.init({ threads: 4 });
+      console.warn = warn;
+      return Response.json({
+        initialized: mt.isInitialized(), results: runCases(mt), training: runTraining(mt),
+        threadInfo: mt.threadInfo(), warnings, threadCases: runThreadCases(mt),
+      });
     } catch (err) {
       return Response.json({ error: String(err?.stack ?? err), code: err?.code }, { status: 500 });
     }
@@ -119,6 +130,12 @@ test('manytask in workerd (Miniflare): init() with the bundled module, and init(
       if (name === 'explicit') assert.equal(body.isModule, true, `the .wasm import is not a WebAssembly.Module\n${context}`);
       checkResults(`workerd (${name})`, body.results, fromNode);
       checkTraining(`workerd (${name})`, body.training, await nodeTraining());
+      if (name === 'auto') {
+        assert.deepEqual(body.threadInfo, { threads: 1, requested: 4, fast: false, reason: 'Cloudflare Workers run one thread' }, context);
+        assert.deepEqual(body.warnings, [], 'one thread in a Worker goes without saying');
+        const single = await nodeThreadCases();
+        assert.deepEqual(Object.keys(single).filter((k) => body.threadCases[k] !== single[k]), [], `workerd: the pool's cases differ from Node's${'\n'}${context}`);
+      }
       t.diagnostic(`workerd ${name}: ${body.results.length} GEMM cases match the f64 reference and Node bit for bit`);
     }
   } finally {

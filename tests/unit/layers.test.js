@@ -12,6 +12,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 /** Bottom up; a folder may import from its own rank's folders only where listed in ALSO. */
 export const LAYERS = [
   ['runtime'],                 // loading the kernels, memory, errors, validation
+  ['threads'],                 // the worker pool and the parallel kernels (docs/threads.md)
   ['tensor'],                  // Matrix, the array ops, rows of user input
   ['nn'],                      // layers, parameters, losses, optimizers, schedules, the RNG
   ['graph', 'data', 'metrics'], // a network as data and its passes; datasets and CSV; metrics
@@ -20,6 +21,7 @@ export const LAYERS = [
   ['mtl'],                     // tasks, architectures, the engine, weighting, the task graph
   ['io'],                      // the model file
   ['model'],                   // MultiTaskModel, ensembles, reports: the public façade
+  ['sweep'],                   // sweep(): runs of the façade, one per worker thread
   ['federated'],               // federated training: the client and the Durable Object coordinator
   ['entries', '.'],            // each export condition's entry; api.ts, infer.ts, cli.ts
 ];

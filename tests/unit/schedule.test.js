@@ -133,7 +133,6 @@ test('math kernels agree with JS Math within 2 ulps and give the same bits on ev
     mathLog: [Math.log, geometric(1e-10, 1.1, 484)],
     mathCos: [Math.cos, grid(-10, 10, 801)],
     mathSin: [Math.sin, grid(-10, 10, 801)],
-    mathTanh: [Math.tanh, grid(-5, 5, 401)],
   };
   const pins = {};
   for (const [name, [ref, xs]] of Object.entries(cases)) {
@@ -158,7 +157,6 @@ test('math kernels agree with JS Math within 2 ulps and give the same bits on ev
   assert.equal(k.mathExp(0), 1);
   assert.equal(k.mathLog(1), 0);
   assert.equal(k.mathLog(0), -Infinity);
-  assert.equal(k.mathTanh(Infinity), 1);
   // The bits, pinned: the same module in every engine gives these.
   assert.deepEqual(pins, PINNED_MATH);
 });
@@ -168,7 +166,6 @@ const PINNED_MATH = {
   mathLog: 2420132229,
   mathCos: 3144421551,
   mathSin: 2350454188,
-  mathTanh: 2390406220,
   mathPow: 2923545355,
 };
 

@@ -12,6 +12,7 @@ export const RTOL = 1e-5;
 
 let nodeResultsPromise;
 let nodeTrainingPromise;
+let nodeThreadCasesPromise;
 
 /** The cases computed in this Node process through the `node` export (dist/node.js). */
 export function nodeResults() {
@@ -31,6 +32,17 @@ export function nodeTraining() {
     return runTraining(mt);
   })();
   return nodeTrainingPromise;
+}
+
+/** The worker pool's cases (tests/helpers/threads-cases.js) on Node's single-thread module. */
+export function nodeThreadCases() {
+  nodeThreadCasesPromise ??= (async () => {
+    const mt = await import('../../../dist/node.js');
+    const { runThreadCases } = await import('../../helpers/threads-cases.js');
+    await mt.init({ threads: 1 });
+    return runThreadCases(mt);
+  })();
+  return nodeThreadCasesPromise;
 }
 
 /** Asserts a runtime's training run ended with Node's weights and losses, bit for bit. */

@@ -1,0 +1,182 @@
+// What a thread does with one task of a job: the same functions run on the
+// calling thread and in every worker (src/threads/worker.ts), on that thread's
+// own instance of the kernels, over raw pointers into the shared memory. Each
+// job kind splits its work by rows; which thread takes which task changes
+// nothing in the result:
+//  - a task's outputs are rows no other task writes;
+//  - a sum over rows is kept per task (a task is a fixed block of rows that does
+//    not depend on the thread count) and the caller adds the tasks' sums in task
+//    order afterwards (src/threads/parallel.ts).
+// Arguments are read from the control block (control.ts) after the task was
+// claimed: they cannot change until every claimed task has ended.
+
+import { F64_ARGS, I32_ARGS, type Control } from './control.js';
+
+/** The kernels a task calls: one thread's instance exports (raw, unguarded). */
+export interface TaskKernels {
+  gemm(
+    transA: number, transB: number, M: number, N: number, K: number,
+    alpha: number, a: number, lda: number, b: number, ldb: number,
+    beta: number, c: number, ldc: number, bias: number, act: number,
+  ): void;
+  kmeansAssign(
+    n: number, d: number, k: number, x: number, xNorms: number, centers: number,
+    labels: number, minDist: number, sums: number, counts: number, scratch: number,
+  ): number;
+  kmeansDistances(n: number, d: number, k: number, x: number, xNorms: number, centers: number, out: number, scratch: number): void;
+  gmmEStep(
+    n: number, d: number, k: number, covType: number, x: number, means: number, prec: number, logDet: number, logWeights: number,
+    resp: number, logProbNorm: number, scratch: number, weights: number,
+  ): number;
+  rowMeanSquaredError(n: number, d: number, a: number, b: number, out: number): void;
+  actForward(kind: number, n: number, x: number, y: number, alpha: number): void;
+  sum(n: number, x: number): number;
+}
+
+export interface TaskContext {
+  readonly kernels: TaskKernels;
+  readonly memory: WebAssembly.Memory;
+  readonly control: Control;
+  /** 0 for the calling thread, 1 + the worker's index for a worker. */
+  readonly thread: number;
+  /** Ends this thread (a test of the pool's fault handling; workers only). */
+  readonly die: () => never;
+}
+
+export type Task = (ctx: TaskContext, task: number) => void;
+
+// Job kinds: indices into TASKS.
+export const JOB_GEMM = 0;
+export const JOB_KMEANS_ASSIGN = 1;
+export const JOB_KMEANS_DISTANCES = 2;
+export const JOB_GMM_ESTEP = 3;
+export const JOB_ROW_MSE = 4;
+export const JOB_ACT_FORWARD = 5;
+export const JOB_WHO = 6;
+export const JOB_FAULT = 7;
+
+/** The kernel each job kind runs, for error messages. */
+export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault'];
+
+// Argument slots, per job kind (offsets from I32_ARGS / F64_ARGS).
+export const GEMM = { transA: 0, transB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, bias: 11, act: 12, rowsPerTask: 13, alpha: 0, beta: 1 } as const;
+export const ASSIGN = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, scratch: 5, scratchStride: 6, chunkRows: 7, deltaStride: 8, runs: 9 } as const;
+/** One run of a k-means assignment job: i32 pointers, RUN_FIELDS per run (`changed`: an i32 per chunk). */
+export const RUN = { centers: 0, labels: 1, minDist: 2, sums: 3, counts: 4, deltas: 5, changed: 6 } as const;
+export const RUN_FIELDS = 7;
+export const DISTANCES = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, centers: 5, out: 6, scratch: 7, scratchStride: 8, rowsPerTask: 9 } as const;
+export const ESTEP = {
+  n: 0, d: 1, k: 2, covType: 3, x: 4, means: 5, prec: 6, logDet: 7, logWeights: 8, resp: 9, logProbNorm: 10,
+  scratch: 11, scratchStride: 12, chunkRows: 13, totals: 14, weights: 15,
+} as const;
+export const ROW_MSE = { n: 0, d: 1, a: 2, b: 3, out: 4, rowsPerTask: 5 } as const;
+export const ACT = { kind: 0, n: 1, x: 2, y: 3, perTask: 4, alpha: 0 } as const;
+export const WHO = { out: 0 } as const;
+export const FAULT = { mode: 0, value: 1 } as const;
+/** JOB_FAULT modes: what a worker does with its task. */
+export const FAULT_TRAP = 1;
+export const FAULT_THROW = 2;
+export const FAULT_DIE = 3;
+
+const arg = (ctx: TaskContext, slot: number): number => ctx.control.i32[I32_ARGS + slot]!;
+const farg = (ctx: TaskContext, slot: number): number => ctx.control.f64[F64_ARGS + slot]!;
+
+/**
+ * How many tasks of `per` rows n rows make: ⌊n / per⌋ (at least 1), the last
+ * taking the rest, so no task is smaller than `per` rows (or n, if less).
+ */
+export function taskCount(n: number, per: number): number {
+  return Math.max(1, Math.floor(n / per));
+}
+
+/** Rows [start, end) of task t of taskCount(n, per). */
+function rowRange(t: number, per: number, n: number): [number, number] {
+  const start = t * per;
+  return [start, t === taskCount(n, per) - 1 ? n : start + per];
+}
+
+const gemmTask: Task = (ctx, t) => {
+  const A = GEMM;
+  const M = arg(ctx, A.M), ldc = arg(ctx, A.ldc), lda = arg(ctx, A.lda), transA = arg(ctx, A.transA);
+  const per = arg(ctx, A.rowsPerTask);
+  const [r0, r1] = rowRange(t, per, M);
+  // Row r of op(A) starts at a + r·lda floats, or at a + r floats when A is stored transposed.
+  const a = arg(ctx, A.a) + (transA ? r0 * 4 : r0 * lda * 4);
+  ctx.kernels.gemm(transA, arg(ctx, A.transB), r1 - r0, arg(ctx, A.N), arg(ctx, A.K), farg(ctx, A.alpha),
+    a, lda, arg(ctx, A.b), arg(ctx, A.ldb), farg(ctx, A.beta), arg(ctx, A.c) + r0 * ldc * 4, ldc, arg(ctx, A.bias), arg(ctx, A.act));
+};
+
+// Task t assigns chunk t % chunks of run ⌊t / chunks⌋. Runs (k-means restarts)
+// share the points; each has its own row of RUN_FIELDS pointers in `runs`.
+const assignTask: Task = (ctx, t) => {
+  const A = ASSIGN;
+  const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k), per = arg(ctx, A.chunkRows);
+  const chunks = taskCount(n, per);
+  const r = Math.floor(t / chunks), c = t % chunks;
+  const run = new Int32Array(ctx.memory.buffer, arg(ctx, A.runs) + r * RUN_FIELDS * 4, RUN_FIELDS);
+  const [r0, r1] = rowRange(c, per, n);
+  let sums = run[RUN.sums]!, counts = run[RUN.counts]!;
+  if (sums !== 0 && c > 0) {
+    // Chunk c > 0 moves its rows in its own zeroed totals; the caller adds them in chunk order.
+    sums = run[RUN.deltas]! + (c - 1) * arg(ctx, A.deltaStride);
+    counts = sums + k * d * 8;
+    new Uint8Array(ctx.memory.buffer, sums, k * d * 8 + k * 4).fill(0);
+  }
+  const changed = ctx.kernels.kmeansAssign(r1 - r0, d, k, arg(ctx, A.x) + r0 * d * 4, arg(ctx, A.xNorms) + r0 * 4, run[RUN.centers]!,
+    run[RUN.labels]! + r0 * 4, run[RUN.minDist]! + r0 * 4, sums, counts,
+    arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride));
+  new Int32Array(ctx.memory.buffer, run[RUN.changed]!, c + 1)[c] = changed;
+};
+
+const distancesTask: Task = (ctx, t) => {
+  const A = DISTANCES;
+  const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k), per = arg(ctx, A.rowsPerTask);
+  const [r0, r1] = rowRange(t, per, n);
+  ctx.kernels.kmeansDistances(r1 - r0, d, k, arg(ctx, A.x) + r0 * d * 4, arg(ctx, A.xNorms) + r0 * 4, arg(ctx, A.centers),
+    arg(ctx, A.out) + r0 * k * 4, arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride));
+};
+
+const eStepTask: Task = (ctx, c) => {
+  const A = ESTEP;
+  const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k), per = arg(ctx, A.chunkRows);
+  const [r0, r1] = rowRange(c, per, n);
+  const resp = arg(ctx, A.resp), logProb = arg(ctx, A.logProbNorm), weights = arg(ctx, A.weights);
+  const total = ctx.kernels.gmmEStep(r1 - r0, d, k, arg(ctx, A.covType), arg(ctx, A.x) + r0 * d * 4,
+    arg(ctx, A.means), arg(ctx, A.prec), arg(ctx, A.logDet), arg(ctx, A.logWeights),
+    resp === 0 ? 0 : resp + r0 * k * 8, logProb === 0 ? 0 : logProb + r0 * 8,
+    arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride), weights === 0 ? 0 : weights + r0 * 8);
+  new Float64Array(ctx.memory.buffer, arg(ctx, A.totals), c + 1)[c] = total;
+};
+
+const rowMseTask: Task = (ctx, t) => {
+  const A = ROW_MSE;
+  const n = arg(ctx, A.n), d = arg(ctx, A.d), per = arg(ctx, A.rowsPerTask);
+  const [r0, r1] = rowRange(t, per, n);
+  ctx.kernels.rowMeanSquaredError(r1 - r0, d, arg(ctx, A.a) + r0 * d * 4, arg(ctx, A.b) + r0 * d * 4, arg(ctx, A.out) + r0 * 4);
+};
+
+const actTask: Task = (ctx, t) => {
+  const A = ACT;
+  const n = arg(ctx, A.n), per = arg(ctx, A.perTask);
+  const [i0, i1] = rowRange(t, per, n);
+  ctx.kernels.actForward(arg(ctx, A.kind), i1 - i0, arg(ctx, A.x) + i0 * 4, arg(ctx, A.y) + i0 * 4, farg(ctx, A.alpha));
+};
+
+// Which thread ran each task (out: one i32 per task): lets the tests and the
+// benchmark see that the workers take part, and time a job that does nothing.
+const whoTask: Task = (ctx, t) => {
+  new Int32Array(ctx.memory.buffer, arg(ctx, WHO.out), t + 1)[t] = ctx.thread;
+};
+
+// A worker that fails on purpose, for the tests of the pool's fault handling.
+// The calling thread never claims these tasks (see Pool.run's `workersOnly`).
+const faultTask: Task = (ctx, t) => {
+  const mode = arg(ctx, FAULT.mode);
+  if (ctx.thread === 0 || t !== 0) return;
+  if (mode === FAULT_TRAP) ctx.kernels.sum(16, 0xfffffff0); // reads past the end of memory: a trap
+  else if (mode === FAULT_THROW) throw new Error(`a task that throws (value ${arg(ctx, FAULT.value)})`);
+  else if (mode === FAULT_DIE) ctx.die();
+};
+
+/** Indexed by job kind. */
+export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask];

@@ -1,0 +1,95 @@
+// What the worker pool must not change: every kernel it splits, through the
+// public API, at sizes above the thresholds where it splits them. `runThreadCases`
+// returns each result as hex (bit for bit); tests/unit/threads.test.js compares
+// them across thread counts and with the single-thread module, and the Chromium
+// test (tests/runtimes/browser.test.js) in a cross-origin isolated page.
+// Runtime-neutral: no Node APIs; it receives the library's module.
+import { seededValues } from './reference-core.js';
+
+/** Hex of the bytes of a typed array (or an array of numbers, as f64). */
+export function hex(values) {
+  const v = ArrayBuffer.isView(values) ? values : Float64Array.from(values);
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += bytes[i].toString(16).padStart(2, '0');
+  return s;
+}
+
+/** GEMMs the pool splits: transposes, K beyond one 256 block, N ≤ 6 (the narrow kernel), M not a multiple of 4, epilogues. */
+export const GEMM_CASES = [
+  { name: 'A·B + bias, relu; K > 256, M odd', M: 131, N: 70, K: 300, bias: true, relu: true },
+  { name: 'Aᵀ·B narrow (N = 5), K = 1100', M: 198, N: 5, K: 1100, transA: true },
+  { name: 'A·Bᵀ, alpha −2, beta 0.5', M: 97, N: 64, K: 128, transB: true, alpha: -2, beta: 0.5 },
+  { name: 'Aᵀ·Bᵀ', M: 66, N: 70, K: 130, transA: true, transB: true },
+  { name: 'M = 35: two parts of 16 and 19 rows', M: 35, N: 128, K: 128 },
+];
+
+function gemmCase(mt, c, seed) {
+  const { Matrix, gemm } = mt;
+  const a = c.transA ? Matrix.from(seededValues(c.K * c.M, seed), c.K, c.M) : Matrix.from(seededValues(c.M * c.K, seed), c.M, c.K);
+  const b = c.transB ? Matrix.from(seededValues(c.N * c.K, seed + 1), c.N, c.K) : Matrix.from(seededValues(c.K * c.N, seed + 1), c.K, c.N);
+  const out = Matrix.from(seededValues(c.M * c.N, seed + 2), c.M, c.N);
+  const bias = c.bias ? Matrix.from(seededValues(c.N, seed + 3), 1, c.N) : undefined;
+  gemm(a, b, out, {
+    transposeA: !!c.transA, transposeB: !!c.transB, alpha: c.alpha ?? 1, beta: c.beta ?? 0,
+    ...(bias && { bias }), ...(c.relu && { activation: 'relu' }),
+  });
+  const result = hex(out.toFloat32Array());
+  for (const m of [a, b, out, bias]) m?.dispose();
+  return result;
+}
+
+/** Points with cluster structure: `k` blobs in d dimensions, seeded. */
+export function blobs(n, d, k, seed) {
+  const centers = seededValues(k * d, seed);
+  const noise = seededValues(n * d, seed + 1);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const j = i % k;
+    for (let f = 0; f < d; f++) data[i * d + f] = 4 * centers[j * d + f] + 0.6 * noise[i * d + f];
+  }
+  return { data, rows: n, cols: d };
+}
+
+/** Every split kernel, through the public API; returns { name: hex }. */
+export function runThreadCases(mt) {
+  const out = {};
+  GEMM_CASES.forEach((c, i) => { out[`gemm: ${c.name}`] = gemmCase(mt, c, 11 + 7 * i); });
+
+  // k-means: the assignment's chunked centre sums (d > 4: the GEMM path; d = 2: the direct path), transform, predict.
+  const big = blobs(12_000, 16, 10, 3);
+  const km = new mt.KMeans({ k: 10, seed: 5 }).fit(big);
+  out['kmeans d=16: centres'] = hex(km.clusterCenters.flat());
+  out['kmeans d=16: labels'] = hex(km.labels);
+  out['kmeans d=16: inertia, iterations'] = hex([km.inertia, km.nIter]);
+  const more = blobs(4_000, 16, 10, 9);
+  out['kmeans d=16: transform'] = hex(km.transform(more).data);
+  out['kmeans d=16: predict'] = hex(km.predict(more));
+  // Sample weights: the weighted totals are rebuilt from the labels; the assignment is still split.
+  const weight = Float64Array.from(seededValues(big.rows, 77), (v) => 1 + v);
+  const kmw = new mt.KMeans({ k: 10, seed: 6 }).fit(big, { sampleWeight: weight });
+  out['kmeans d=16, weighted: centres, inertia'] = hex([...kmw.clusterCenters.flat(), kmw.inertia, kmw.nIter]);
+  const flat = blobs(30_000, 2, 8, 21);
+  const km2 = new mt.KMeans({ k: 8, init: 'random', nInit: 3, seed: 2 }).fit(flat);
+  out['kmeans d=2, 3 random starts: centres, inertia'] = hex([...km2.clusterCenters.flat(), km2.inertia, km2.nIter]);
+  out['kmeans d=2: labels'] = hex(km2.labels);
+
+  // Gaussian mixture: the E-step's chunked log-likelihood.
+  const g = blobs(3_000, 3, 4, 31);
+  for (const covarianceType of ['full', 'diag']) {
+    const gm = new mt.GaussianMixture({ nComponents: 4, covarianceType, seed: 1, maxIter: 30 }).fit(g);
+    out[`gmm ${covarianceType}: means, bounds`] = hex([...gm.means.flat(), ...gm.lowerBounds, gm.nIter]);
+    out[`gmm ${covarianceType}: scoreSamples`] = hex(gm.scoreSamples(g));
+  }
+  const gw = new mt.GaussianMixture({ nComponents: 4, covarianceType: 'full', seed: 2, maxIter: 20 })
+    .fit(g, { sampleWeight: Float64Array.from(seededValues(g.rows, 79), (v) => 1.5 + v) });
+  out['gmm full, weighted: means, bounds'] = hex([...gw.means.flat(), ...gw.lowerBounds]);
+
+  // Autoencoder: training (the layers' GEMMs) and scoring (GEMMs, activations, row errors).
+  const ae = new mt.AutoEncoder({ inputSize: 16, encoderUnits: [64, 4], activation: 'tanh', seed: 3 });
+  const x = blobs(2_048, 16, 6, 41);
+  ae.fit(x, { epochs: 2, batchSize: 512, learningRate: 1e-3 });
+  out['autoencoder: anomaly scores'] = hex(ae.anomalyScores(blobs(4_096, 16, 6, 43)));
+  ae.dispose();
+  return out;
+}

@@ -1,0 +1,212 @@
+// The worker pool (src/threads/): every kernel it splits gives the bits of the
+// single-thread module for 2, 3, 4 and 8 threads (8 on a 2-core machine too);
+// bad thread counts are typed errors; a worker that traps, throws or dies
+// surfaces as a typed error and the pool works again; memory that grows while
+// the workers live is seen by them; after shutdown the library goes on, on one
+// thread; the start-up self-test refuses a pool whose threads do not see each
+// other's writes. Runs unchanged under Node, Deno and Bun.
+import { test, before } from 'node:test';
+import * as mt from '../../dist/index.js';
+import assert from 'node:assert/strict';
+import {
+  init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
+} from '../../dist/index.js';
+import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS } from '../../dist/internal.js';
+import { runThreadCases, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
+import { typedError } from '../helpers/errors.js';
+import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
+
+let reference; // the cases on the single-thread module
+
+before(async () => {
+  await resetRuntime();
+  await init({ threads: 1 });
+  reference = runThreadCases(mt);
+  await resetRuntime();
+  await init({ threads: 2 });
+}, { timeout: 120_000 });
+
+/** Tasks the workers (not the calling thread) have run since the pool started. */
+function workerTasks() {
+  const r = jobRunner();
+  return r.tasksRun ? r.tasksRun().slice(1).reduce((a, b) => a + b, 0) : 0;
+}
+
+function differences(got) {
+  return Object.keys(reference).filter((k) => got[k] !== reference[k]);
+}
+
+test('init rejects thread counts that are not an integer from 1 to MAX_THREADS, and unknown options', { timeout: 120_000 }, async () => {
+  for (const threads of [0, -1, 1.5, 1e4, MAX_THREADS + 1, NaN, '2', null]) {
+    await assert.rejects(init({ threads }), typedError(ArgumentError, 'E_ARGUMENT', [/init: threads must be an integer from 1 to 64/]), `threads: ${String(threads)}`);
+  }
+  await assert.rejects(init({ fast: 'yes' }), typedError(ArgumentError, 'E_ARGUMENT', [/init: fast must be true or false/]));
+  await assert.rejects(init({ thread: 2 }), typedError(ArgumentError, 'E_ARGUMENT', [/unknown option "thread"/]));
+  await assert.rejects(init(undefined, { threads: 0 }), typedError(ArgumentError, 'E_ARGUMENT', [/threads must be/]));
+  assert.equal(threadInfo().threads, 2, 'a rejected init leaves the pool as it was');
+});
+
+test('every split kernel gives the single-thread module\'s bits with 2, 3, 4 and 8 threads, and after shutdown', { timeout: 120_000 }, async (t) => {
+  for (const threads of [2, 8, 3, 4]) {
+    await init({ threads });
+    const info = threadInfo();
+    assert.deepEqual({ threads: info.threads, requested: info.requested, reason: info.reason }, { threads, requested: threads, reason: null });
+    const before = workerTasks();
+    const got = runThreadCases(mt);
+    assert.deepEqual(differences(got), [], `${threads} threads: these results differ from one thread`);
+    assert.ok(workerTasks() > before, `${threads} threads: the workers ran no task (the cases are below every split threshold?)`);
+  }
+  await shutdown();
+  assert.equal(threadInfo().threads, 1);
+  assert.match(threadInfo().reason, /shut down/);
+  assert.deepEqual(differences(runThreadCases(mt)), [], 'after shutdown');
+  t.diagnostic(`${Object.keys(reference).length} results bit-identical for 1, 2, 3, 4 and 8 threads`);
+  await init({ threads: 2 });
+  assert.equal(threadInfo().threads, 2, 'init({ threads }) after shutdown starts a pool again');
+});
+
+test('a split GEMM stays within the f64 reference\'s tolerance (the split changes no arithmetic)', { timeout: 120_000 }, () => {
+  const c = GEMM_CASES[0];
+  assert.ok(c.M * c.N * c.K >= GEMM_SPLIT_MACS, 'the case is large enough to be split');
+  const A = seededValues(c.M * c.K, 11), B = seededValues(c.K * c.N, 12), C0 = seededValues(c.M * c.N, 13), bias = seededValues(c.N, 14);
+  const a = Matrix.from(A, c.M, c.K), b = Matrix.from(B, c.K, c.N), bm = Matrix.from(bias, 1, c.N);
+  const out = matmul(a, b, { bias: bm, activation: 'relu' });
+  const { C, scale } = gemmRef({ M: c.M, N: c.N, K: c.K, A, B, bias, relu: true, C0 });
+  assertClose(out.toFloat32Array(), C, { atol: 1e-5, rtol: 1e-5, scale, label: 'split GEMM' });
+  for (const m of [a, b, bm, out]) m.dispose();
+});
+
+test('a worker that traps, throws or dies is a typed error in the caller; the pool works again on the next call', { timeout: 120_000 }, async () => {
+  await init({ threads: 3 });
+  const pool = jobRunner();
+  assert.ok(pool instanceof Pool, 'a pool runs');
+  const fault = (mode) => {
+    pool.args[jobs.FAULT.mode] = mode;
+    pool.args[jobs.FAULT.value] = 42;
+    pool.run(jobs.JOB_FAULT, 1, true);
+  };
+  const whoRan = (tasks) => {
+    const { allocator, memory } = runtime('test');
+    const out = allocator.alloc(tasks * 4);
+    try {
+      pool.args[jobs.WHO.out] = out;
+      pool.run(jobs.JOB_WHO, tasks, true);
+      return [...new Int32Array(memory.buffer, out, tasks)];
+    } finally {
+      allocator.free(out);
+    }
+  };
+  const x = Matrix.from(seededValues(200 * 300, 5), 200, 300);
+  const expected = hex(matmul(x, x, { transposeB: true }).toFloat32Array());
+
+  assert.throws(() => fault(jobs.FAULT_TRAP), typedError(WasmTrapError, 'E_WASM_TRAP', [/kernel fault trapped/, /worker thread [12]/]));
+  assert.ok(whoRan(8).every((t) => t >= 1), 'after a trap, the workers run tasks');
+  assert.throws(() => fault(jobs.FAULT_THROW), typedError(ThreadError, 'E_THREAD', [/a task that throws \(value 42\)/, /worker thread/]));
+  assert.equal(hex(matmul(x, x, { transposeB: true }).toFloat32Array()), expected, 'after a throw');
+
+  assert.throws(() => fault(jobs.FAULT_DIE), typedError(ThreadError, 'E_THREAD', [/a worker thread stopped/, /incomplete/]));
+  // The next call works at once, on the threads that are left…
+  assert.equal(hex(matmul(x, x, { transposeB: true }).toFloat32Array()), expected, 'right after a worker died');
+  // …and a replacement joins.
+  const deadline = Date.now() + 20_000;
+  while (threadInfo().threads < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(threadInfo().threads, 3, 'a replacement worker started');
+  assert.ok(whoRan(8).every((t) => t >= 1), 'the replacement runs tasks');
+  assert.equal(hex(matmul(x, x, { transposeB: true }).toFloat32Array()), expected, 'with the replacement');
+  x.dispose();
+});
+
+test('memory that grows while the workers live: they compute on the new pages', { timeout: 120_000 }, async () => {
+  await init({ threads: 3 });
+  const { memory } = runtime('test');
+  const before = memory.buffer.byteLength;
+  // Fill what is free, so that the next blocks land above the old end of memory.
+  const filler = Matrix.zeros(8192, 4096);
+  assert.ok(memory.buffer.byteLength > before, 'memory grew');
+  const data = blobs(12_000, 16, 10, 3);
+  const km = new KMeans({ k: 10, seed: 5 }).fit(data);
+  assert.equal(hex(km.clusterCenters.flat()), reference['kmeans d=16: centres']);
+  assert.equal(hex(km.labels), reference['kmeans d=16: labels']);
+  const got = runThreadCases(mt);
+  assert.deepEqual(differences(got), [], 'cases computed on grown memory');
+  filler.dispose();
+});
+
+test('shutdown stops the workers, frees their scratch, and the library carries on on one thread', { timeout: 120_000 }, async () => {
+  await init({ threads: 4 });
+  const { allocator } = runtime('test');
+  const inUse = allocator.bytesInUse, reserved = allocator.bytesReserved;
+  assert.ok(reserved >= 4 * 528_000, 'each thread has its GEMM scratch, held apart from bytesInUse');
+  await shutdown();
+  assert.equal(allocator.bytesInUse, inUse, 'bytesInUse counts what the library\'s objects hold, not the threads\' scratch');
+  assert.ok(allocator.bytesReserved < reserved, 'the workers\' scratch was freed');
+  assert.deepEqual({ threads: threadInfo().threads, requested: threadInfo().requested }, { threads: 1, requested: 4 });
+  const a = Matrix.from(seededValues(64 * 64, 1), 64, 64);
+  assert.equal(matmul(a, a).rows, 64, 'works after shutdown');
+  a.dispose();
+  await shutdown(); // twice is harmless
+  await init({ threads: 2 });
+  assert.equal(threadInfo().threads, 2);
+});
+
+test('the single-thread module cannot grow threads after init; threads: 1 is the single-thread module', { timeout: 120_000 }, async () => {
+  await resetRuntime();
+  await init({ threads: 1 });
+  assert.deepEqual(threadInfo(), { threads: 1, requested: 1, fast: false, reason: null });
+  await assert.rejects(init({ threads: 2 }), typedError(InitError, 'E_INIT', [/initialized on one thread \(threads: 1\).*cannot be added/]));
+  await resetRuntime();
+  await init({ threads: 2 });
+});
+
+test('the default is the machine\'s cores, at most 8', { timeout: 120_000 }, async () => {
+  await resetRuntime();
+  await init();
+  const nav = globalThis.navigator?.hardwareConcurrency;
+  const cores = nav ?? (await import('node:os')).availableParallelism();
+  assert.equal(threadInfo().requested, Math.min(8, cores));
+  await resetRuntime();
+  await init({ threads: 2 });
+});
+
+test('fast: the relaxed GEMM runs where WebAssembly.validate accepts it, within tolerance; else the reason says why', { timeout: 120_000 }, async () => {
+  const { readFile } = await import('node:fs/promises');
+  const relaxedValid = WebAssembly.validate(await readFile(new URL('../../dist/gemm-relaxed-threads.wasm', import.meta.url)));
+  await init({ threads: 2, fast: true });
+  const info = threadInfo();
+  assert.equal(info.fast, relaxedValid, `fast mode where the relaxed module validates (${relaxedValid})`);
+  if (!relaxedValid) assert.match(info.reason, /lacks relaxed SIMD/);
+  for (const c of GEMM_CASES) {
+    const A = seededValues(c.M * c.K, 3), B = seededValues(c.K * c.N, 4);
+    const a = c.transA ? Matrix.from(A, c.K, c.M) : Matrix.from(A, c.M, c.K);
+    const b = c.transB ? Matrix.from(B, c.N, c.K) : Matrix.from(B, c.K, c.N);
+    const out = matmul(a, b, { transposeA: !!c.transA, transposeB: !!c.transB });
+    const { C, scale } = gemmRef({ M: c.M, N: c.N, K: c.K, A, B, transA: !!c.transA, transB: !!c.transB });
+    assertClose(out.toFloat32Array(), C, { atol: 1e-5, rtol: 1e-5, scale, label: `fast ${c.name}` });
+    for (const m of [a, b, out]) m.dispose();
+  }
+  await init({ threads: 2, fast: false });
+  assert.equal(threadInfo().fast, false);
+  assert.deepEqual(differences(runThreadCases(mt)), [], 'fast off again: the deterministic bits');
+});
+
+test('the start-up self-test refuses a pool whose workers do not see what the calling thread wrote', { timeout: 120_000 }, async () => {
+  const { readFile } = await import('node:fs/promises');
+  const module = await WebAssembly.compile(await readFile(new URL('../../dist/manytask-threads.wasm', import.meta.url)));
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 1024, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('abort'); } } });
+  const k = instance.exports;
+  const allocator = new Allocator(memory, k.heapBase());
+  k.setGemmScratch(allocator.alloc(k.gemmScratchBytes()));
+  const flavor = 'node';
+  const workerUrl = new URL('../../dist/worker.js', import.meta.url);
+  const start = (kernels) => Pool.start({ workers: 2, flavor, workerUrl, module, relaxed: null, memory, allocator, kernels });
+
+  const honest = await start(k);
+  assert.equal(honest.problem, null);
+  assert.equal(honest.pool.threads, 3);
+  await honest.pool.shutdown();
+  // What a worker reports reading no longer matches what this thread sees: as if its stores were not seen.
+  const stale = await start({ ...k, sumSquaresF64: (n, x) => k.sumSquaresF64(n, x) + 1 });
+  assert.equal(stale.pool, null);
+  assert.match(stale.problem, /failed the shared-memory self-test.*oven-sh\/bun#25677/);
+});
