@@ -324,3 +324,22 @@ export async function checkLateJoiner(env, name = 'late') {
     model.dispose();
   }
 }
+
+/**
+ * Two rounds never mix: four updates sent at once to a round that closes at two.
+ * Exactly two are accepted into round 1 and the new version is their FedAvg
+ * alone; the other two are refused as stale (the round closed, or was closing,
+ * while they were checked or stored) and counted nowhere — round 2 opens empty.
+ */
+export async function checkNoMixing(env, name = 'no-mixing') {
+  const { layout, weights: w0 } = await start(env, name, { minClients: 2, clientsPerRound: 2 });
+  const s = await status(env, name);
+  const updates = [0, 1, 2, 3].map((i) => deltas(layout, 500 + i).map((p) => ({ ...p, examples: 3 + i })));
+  const results = await Promise.all(updates.map((u, i) => send(env, name, `c${i}`, frame(s, u))));
+  const accepted = [0, 1, 2, 3].filter((i) => results[i].status === 200);
+  assert.equal(accepted.length, 2, `accepted: ${results.map((r) => `${r.status} ${JSON.stringify(r.body)}`).join('; ')}`);
+  for (const [i, r] of results.entries()) if (!accepted.includes(i)) expectRefusal(r, 409, 'stale-round', null, `c${i}, past the round's two`);
+  const after = await status(env, name);
+  assert.deepEqual([after.round, after.version, after.accepted], [2, 1, 0]);
+  assertClose((await globalWeights(env, name)).weights, expectedAverage(layout, w0, accepted.map((i) => updates[i])), { atol: 1e-7, rtol: 1e-6, label: `the FedAvg of c${accepted.join(' and c')} only` });
+}

@@ -14,7 +14,7 @@ import { layoutOfModelFile } from '../../dist/internal.js';
 import { memoryNamespace, MemoryBucket } from '../helpers/memory-durable-object.js';
 import { permutations } from '../helpers/federated-reference.js';
 import {
-  checkFaults, checkRestart, checkDeadline, checkOrders, checkLateJoiner, start, status, token, deltas, frame, send, tinyModel,
+  checkFaults, checkRestart, checkDeadline, checkOrders, checkLateJoiner, checkNoMixing, start, status, token, deltas, frame, send, tinyModel,
 } from '../helpers/federated-scenarios.js';
 import { seededValues } from '../helpers/reference.js';
 
@@ -92,6 +92,10 @@ test('the deadline: below the quorum the round is abandoned (weights kept, its u
 
 test('the aggregate is bit-identical in every one of the 24 arrival orders of four updates (FedAvg; DP-FedAvg with FedAvgM)', async () => {
   await checkOrders(deployment(), permutations([0, 1, 2, 3]));
+});
+
+test('two rounds never mix: four updates at once to a round of two — two accepted, their FedAvg alone, two refused as stale', async () => {
+  await checkNoMixing(deployment());
 });
 
 test('a late joiner receives the latest version whole and trains from it', async () => {
