@@ -4,62 +4,25 @@
 // docs/federated.md, with the coordinator in memory: the same class, the same
 // integer sums, so the same weights).
 //
-// The split (examples/data/penguins.csv, the 342 rows with measurements):
-// - a test set: every 4th row of each island (86 rows), never trained on;
-// - eight clients from the other rows, by island — Biscoe's rows dealt to
-//   clients 0–2, Dream's to 3–5, Torgersen's to 6–7 — so that each client sees one
-//   island and its species only (Torgersen: Adelie alone; Biscoe: no Chinstrap;
-//   Dream: no Gentoo);
-// - and three clients hold no label of one task each: client 1 no sex, client 4
-//   no species, client 6 no body mass (they train the other tasks only, and send
-//   no part of the missing task when task parts are averaged).
-// Each client's own rows are its training rows; "own held-out rows" would be 10
-// or so per client, too few to compare anything on.
+// The split is the example's (examples/federated/penguins.mjs): a test set of
+// every 4th row of each island; eight clients by island, three of them without
+// one task's labels (a client without a task's labels has no such column). Each
+// client's own rows are its training rows; "own held-out rows" would be 10 or so
+// per client, too few to compare anything on.
 //
 // Everything is seeded: the same run gives the same numbers on every runtime.
 import { readFileSync } from 'node:fs';
 import { Dataset, MultiTaskModel, tasks } from '../../dist/index.js';
 import { FederatedClient } from '../../dist/federated.js';
 import { start, token } from './federated-scenarios.js';
+import { SPEC, MISSING, splitByIsland } from '../../examples/federated/penguins.mjs';
 
-export const SPEC = {
-  features: { bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric', island: 'categorical' },
-  targets: { species: 'multiclass', sex: 'binary', body_mass_g: 'regression' },
-};
-export const TASKS = ['species', 'sex', 'body_mass_g'];
-const ISLAND_CLIENTS = { Biscoe: [0, 1, 2], Dream: [3, 4, 5], Torgersen: [6, 7] };
-/** Client → the task whose labels it does not hold. */
-export const MISSING = { 1: 'sex', 4: 'species', 6: 'body_mass_g' };
+export { SPEC, MISSING };
 
-/** The rows of penguins.csv as objects (null for an empty cell; numbers as numbers). */
-function readPenguins() {
-  const [head, ...lines] = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8').trim().split('\n');
-  const names = head.split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => {
-    const name = names[i];
-    if (cell === '') return [name, null];
-    return [name, name in SPEC.features && SPEC.features[name] === 'numeric' || name === 'body_mass_g' ? Number(cell) : cell];
-  }))).filter((r) => r.bill_length_mm !== null);
-}
-
-/** { test, train, clients: [{ id, island, rows, missing, data }] } as described at the top. */
+/** { test, train (Datasets), clients: [{ id, island, missing, rows, data (a Dataset) }] }. */
 export function penguinsSplit() {
-  const rows = readPenguins();
-  const test = [], train = [];
-  const clients = Array.from({ length: 8 }, (_, id) => ({ id, island: null, rows: [], missing: MISSING[id] ?? null }));
-  for (const [island, ids] of Object.entries(ISLAND_CLIENTS)) {
-    const here = rows.filter((r) => r.island === island);
-    let dealt = 0;
-    here.forEach((r, i) => {
-      if (i % 4 === 3) { test.push(r); return; }
-      train.push(r);
-      const client = clients[ids[dealt++ % ids.length]];
-      client.island = island;
-      client.rows.push(client.missing ? { ...r, [client.missing]: null } : r);
-    });
-  }
-  // A client without a task's labels has no such column at all.
-  for (const c of clients) c.data = Dataset.fromRows(c.rows, c.missing ? { ...SPEC, targets: Object.fromEntries(Object.entries(SPEC.targets).filter(([t]) => t !== c.missing)) } : SPEC);
+  const { train, test, clients } = splitByIsland(readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8'));
+  for (const c of clients) c.data = Dataset.fromRows(c.rows, c.spec);
   return { test: Dataset.fromRows(test, SPEC), train: Dataset.fromRows(train, SPEC), clients };
 }
 
