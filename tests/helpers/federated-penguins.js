@@ -61,9 +61,9 @@ export function taskLosses(model, data) {
  * the aggregate. Answers the global model (a MultiTaskModel) and, per client, its
  * local model after pulling the last version (the global shared part with its own
  * task parts when they stay local) and the bytes of its updates. `options`:
- * more of the federation's options.
+ * more of the federation's options; `proximal`: FedProx's μ for the clients.
  */
-export async function federate(env, name, split, { rounds = 20, taskParts = 'average', encoding = 'f32', seed = 1, options = {} } = {}) {
+export async function federate(env, name, split, { rounds = 20, taskParts = 'average', encoding = 'f32', seed = 1, options = {}, proximal = 0 } = {}) {
   const { bytes: start0 } = await start(env, name, { minClients: 8, clientsPerRound: 8, rounds, taskParts, ...options }, initialModel(split.train, seed));
   const clients = [];
   for (const c of split.clients) {
@@ -75,15 +75,15 @@ export async function federate(env, name, split, { rounds = 20, taskParts = 'ave
   for (let r = 1; r <= rounds; r++) {
     for (const [i, client] of clients.entries()) {
       await client.pull();
-      const result = await client.trainRound(split.clients[i].data, { fit: LOCAL_FIT });
+      const result = await client.trainRound(split.clients[i].data, { fit: LOCAL_FIT, ...(proximal > 0 ? { proximal } : {}) });
       if (result.round !== r) throw new Error(`client ${i} trained round ${result.round}, expected ${r}`);
       sent[i].push(result.bytes);
     }
   }
   for (const client of clients) await client.pull();
   const res = await env.fetch(`${env.url(name)}/model`, { headers: { authorization: `Bearer ${await token(env, 'observer')}` } });
-  const global = MultiTaskModel.load(new Uint8Array(await res.arrayBuffer()));
-  return { global, clients: clients.map((c) => c.model), sent };
+  const file = new Uint8Array(await res.arrayBuffer());
+  return { global: MultiTaskModel.load(file), clients: clients.map((c) => c.model), sent, modelBytes: file.length };
 }
 
 /** Centralised training on the union of the clients' rows (their missing labels missing here too), as many epochs as a client's over the rounds. */
