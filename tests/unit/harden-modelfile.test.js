@@ -199,7 +199,7 @@ function refusedByBoth(bytes, pattern, label) {
   return slowest;
 }
 
-test('crafted headers that reach for huge allocations, quadratic time or deep recursion are refused at once by both loaders', (t) => {
+test('crafted headers that reach for huge allocations, quadratic time or deep recursion are refused at once by both loaders', { timeout: 60_000 }, (t) => {
   const base = fixtures[1].files.f32; // mmoe, arrays
   const h = parseFile(base).header;
   const deep = (n) => `${'['.repeat(n)}${']'.repeat(n)}`;
