@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks, ArgumentError } from '../../dist/index.js';
 import { ProximalTerm } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { loadCoreBatch, gradientsByName } from '../helpers/mtl-reference.js';
+import { coreGradients } from '../helpers/mtl-reference.js';
 import { centralDifferences } from '../helpers/check-op.js';
 
 before(async () => { await init(); });
@@ -34,15 +34,7 @@ function move(model, seed) {
   });
 }
 
-function gradients(model) {
-  const { data } = loadCoreBatch(model, { x, rows: ROWS, labels });
-  try {
-    model.core.computeGradients(ROWS, 1e-3, 0);
-    return gradientsByName(model);
-  } finally {
-    model.core.freeResident(data);
-  }
-}
+const gradients = (model) => coreGradients(model, { x, rows: ROWS, labels }).grads;
 
 for (const covered of ['shared', 'all']) {
   test(`proximal (${covered}): the gradient gains μ·(w − w₀) on the ${covered === 'shared' ? 'shared parameters only (owner −1)' : 'parameters of every owner'}, as central differences of the penalty say`, () => {
