@@ -145,6 +145,23 @@ test('federated learning with the coordinator in workerd (Durable Object, R2, al
     });
 
     await t.test('faults: each refused with its reason, the round unharmed', async () => { await checkFaults(env); });
+    await t.test('an oversized update (declared or streamed, up to 1 MiB over) is answered 413 every time, not with a reset connection', async () => {
+      const { layout } = await start(env, 'oversized', { minClients: 2, clientsPerRound: 2 });
+      const s = await status(env, 'oversized');
+      const headers = { authorization: `Bearer ${await token(env, 'big')}`, 'content-type': 'application/octet-stream' };
+      for (let i = 0; i < 20; i++) {
+        const extra = [1, 4096, 65_536, 1 << 20][i % 4];
+        const body = new Uint8Array(s.maxUpdateBytes + extra);
+        const streamed = i % 2 === 1;
+        const res = await fetch(`${env.url('oversized')}/update`, {
+          method: 'POST', headers, duplex: 'half',
+          body: streamed ? new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) : body,
+        });
+        assert.equal(res.status, 413, `${extra} bytes over (${streamed ? 'streamed' : 'declared'})${context()}`);
+        assert.equal((await res.json()).error.reason, 'too-large');
+      }
+      assert.equal((await send(env, 'oversized', 'big', frame(s, deltas(layout, 3).map((p) => ({ ...p, examples: 2 }))))).status, 200, 'then the same client sends its update');
+    });
     await t.test('workerd restarted mid-round over its persisted storage: no accepted update lost, the same weights as without the restart', async () => { await checkRestart(env); });
     await t.test('the deadline (workerd\'s alarm): below the quorum abandoned, with it closed without the client that dropped out', async () => { await checkDeadline(env); });
     await t.test('the aggregate is bit-identical in all 24 arrival orders of four updates (FedAvg; DP-FedAvg with FedAvgM)', async () => { await checkOrders(env, permutations([0, 1, 2, 3])); });
