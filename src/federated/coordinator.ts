@@ -122,6 +122,7 @@ export class FederatedCoordinator {
       if (action === 'connect' && method === 'GET') return this.#connect(request, claims);
       throw new FederatedError('not-found', `no action ${method} ${action} (actions: POST start, GET status, GET model, POST update, GET connect)`);
     } catch (err) {
+      await drainUnread(request);
       return errorResponse(err);
     }
   }
@@ -416,6 +417,7 @@ export async function routeFederation(request: FetchRequest, namespace: Namespac
   if (request.method === 'OPTIONS') return new Response(null, { status: allowed === null ? 403 : 204, headers: cors }) as FetchResponse;
   const rest = url.pathname.slice(prefix.length).split('/');
   if (rest.length !== 2 || !isFederationName(rest[0])) {
+    await drainUnread(request);
     return errorResponse(new FederatedError('not-found', `${url.pathname}: expected ${prefix}<federation>/<action>, a federation name being 1–64 letters, digits, _ or -`), cors);
   }
   const stub = namespace.get(namespace.idFromName(rest[0]!) as never);
@@ -459,6 +461,18 @@ async function readBody(request: FetchRequest, max: number, what: string): Promi
   let at = 0;
   for (const c of chunks) { out.set(c, at); at += c.length; }
   return out;
+}
+
+/**
+ * A refusal made before the body was read (a bad token, an unknown action, a
+ * federation not started…): the body is read and dropped first, up to
+ * DRAIN_BYTES, for the same reason as above.
+ */
+async function drainUnread(request: FetchRequest): Promise<void> {
+  const body = request.body;
+  if (body === null || request.bodyUsed || body.locked) return;
+  if (Number(request.headers.get('content-length') ?? 0) > DRAIN_BYTES) return;
+  await discard(body.getReader(), DRAIN_BYTES);
 }
 
 /** Reads and drops up to `budget` more bytes, then stops reading. */

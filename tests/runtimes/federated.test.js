@@ -145,7 +145,7 @@ test('federated learning with the coordinator in workerd (Durable Object, R2, al
     });
 
     await t.test('faults: each refused with its reason, the round unharmed', async () => { await checkFaults(env); });
-    await t.test('an oversized update (declared or streamed, up to 1 MiB over) is answered 413 every time, not with a reset connection', async () => {
+    await t.test('an oversized update (declared or streamed, up to 1 MiB over), or one refused before it is read, is answered with its status every time, not with a reset connection', async () => {
       const { layout } = await start(env, 'oversized', { minClients: 2, clientsPerRound: 2 });
       const s = await status(env, 'oversized');
       const headers = { authorization: `Bearer ${await token(env, 'big')}`, 'content-type': 'application/octet-stream' };
@@ -159,6 +159,14 @@ test('federated learning with the coordinator in workerd (Durable Object, R2, al
         });
         assert.equal(res.status, 413, `${extra} bytes over (${streamed ? 'streamed' : 'declared'})${context()}`);
         assert.equal((await res.json()).error.reason, 'too-large');
+      }
+      // Refused before its body is read (another federation's token, an unknown action): the same.
+      const update = frame(s, deltas(layout, 4).map((p) => ({ ...p, examples: 2 })));
+      const elsewhere = await token(env, 'big', { federation: 'elsewhere' });
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${env.url('oversized')}/${i % 2 ? 'upload' : 'update'}`, { method: 'POST', body: update, headers: { ...headers, authorization: `Bearer ${elsewhere}` } });
+        assert.equal(res.status, 403, `refusal ${i}${context()}`);
+        await res.arrayBuffer();
       }
       assert.equal((await send(env, 'oversized', 'big', frame(s, deltas(layout, 3).map((p) => ({ ...p, examples: 2 }))))).status, 200, 'then the same client sends its update');
     });
