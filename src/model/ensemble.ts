@@ -247,7 +247,10 @@ export class Ensemble {
         const cells = labeledCells(resident, j, width, t.kind === 'multiclass' || width === 1);
         let objective;
         if (t.kind === 'multiclass') {
-          const y = new Int32Array(heapF32().buffer, l.targets, resident.rows);
+          // Soft targets (a member trained by distillation): the class each row's probabilities favour.
+          const y = l.soft
+            ? Int32Array.from({ length: resident.rows }, (_, i) => { const row = Array.from(heapF32().subarray((l.targets >>> 2) + i * width, (l.targets >>> 2) + (i + 1) * width)); return row.indexOf(Math.max(...row)); })
+            : new Int32Array(heapF32().buffer, l.targets, resident.rows);
           const a = new Float64Array(cells.length * M);
           cells.forEach((i, r) => { for (let m = 0; m < M; m++) a[r * M + m] = each[m]![i * width + y[i]!]!; });
           objective = logLossObjective(a, M);

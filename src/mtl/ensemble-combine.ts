@@ -6,6 +6,7 @@
 // same file: plain functions over TaskPrediction, nothing else.
 
 import { setOwn } from '../runtime/records.js';
+import { listNames } from '../data/values.js';
 import type { TaskKind, TaskPrediction } from './kinds.js';
 
 /** A task as the combination needs it: its name, kind and class (or label) names in output order. */
@@ -41,8 +42,7 @@ export function membersDisagree(members: readonly (readonly CombinedTask[])[]): 
 }
 
 function showClasses(classes: readonly string[] | null): string {
-  if (classes === null) return 'unnamed';
-  return `[${classes.slice(0, 10).join(', ')}${classes.length > 10 ? `, … (${classes.length})` : ''}]`;
+  return classes === null ? 'unnamed' : `[${listNames(classes, 10)}]`;
 }
 
 /**

@@ -114,7 +114,9 @@ export function scoreOutputs(
         break;
       }
       case 'multiclass': {
-        const y = new Int32Array(heap.buffer, l.targets, rows).slice();
+        // Soft targets (a softCrossEntropy task): the class each row's probabilities favour.
+        const y = l.soft ? Int32Array.from({ length: rows }, (_, i) => argmax(heap.subarray((l.targets >>> 2) + i * width, (l.targets >>> 2) + (i + 1) * width)))
+          : new Int32Array(heap.buffer, l.targets, rows).slice();
         Object.assign(e, {
           accuracy: multiclassAccuracy(p, y, { mask }), f1: multiclassF1(p, y, { mask }).macro, logLoss: multiclassLogLoss(p, y, { mask }),
         });
@@ -154,4 +156,10 @@ function meanSquaredError(p: Float32Array, y: Float32Array, mask: Uint8Array, wi
     for (let c = 0; c < width; c++) { sum += (p[i * width + c]! - y[i * width + c]!) ** 2; n++; }
   }
   return sum / n;
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+  return best;
 }

@@ -205,7 +205,9 @@ test('save/load: one file; the full and the inference entries predict exactly as
       assert.deepEqual(back.weights(), ens.weights());
       assert.deepEqual(back.predict(held), p);
       const rows = held.select([...Array(held.rows).keys()]);
-      const objects = Array.from({ length: rows.rows }, (_, i) => Object.fromEntries(Object.keys(SPEC.features).map((f) => [f, rows.column(f).values[i]])));
+      const columns = Object.keys(SPEC.features).map((f) => [f, rows.column(f)]);
+      const objects = Array.from({ length: rows.rows }, (_, i) => Object.fromEntries(columns.map(([f, v]) => [f, Number.isNaN(v[i]) ? null : v[i]])));
+      assert.ok(objects.every((o) => typeof o.island === 'string'), 'real rows');
       const q = served.predict(objects);
       assert.deepEqual(q, ens.predict(objects));
     } finally {
