@@ -157,19 +157,27 @@ export function lossSoftmaxCrossEntropy(
  *  - softmax (sigmoid = 0): p = softmax(u), rowLoss = −Σ_j y_j·log p_j
  *    = Σ_j y_j·(m − u_j + log Σ e), ∂rowLoss/∂z_j = ((Σ y)·p_j − y_j)/T
  *    (p − y over T for targets that sum to 1);
- *  - sigmoid (sigmoid ≠ 0), each output its own probability: rowLoss = mean over
- *    cols of y·softplus(−u) + (1 − y)·softplus(u), ∂/∂z = (σ(u) − y)/(T·cols).
+ *  - sigmoid (sigmoid ≠ 0), each output its own probability: lossBce of u (rounded
+ *    to f32), rowLoss = mean over cols of y·softplus(−u) + (1 − y)·softplus(u),
+ *    ∂/∂z = (σ(u) − y)/(T·cols).
  * No class weights (a soft target has no single true class).
  */
 export function lossSoftCrossEntropy(
   rows: i32, cols: i32, z: usize, y: usize, mask: usize, weights: usize,
   temperature: f64, sigmoid: i32, grad: usize, gradScale: f64, reduction: i32,
 ): f64 {
+  const invT = 1 / temperature;
+  if (sigmoid) {
+    // The binary cross-entropy of σ(z/T): z/T (rounded to f32) into grad — the ABI lets
+    // grad be the logits — then lossBce's own loop, its gradient scaled by 1/T.
+    const count = rows * cols;
+    for (let e = 0; e < count; e++) store<f32>(grad + (<usize>e << 2), <f32>(<f64>load<f32>(z + (<usize>e << 2)) * invT));
+    return lossBce(rows, cols, grad, y, mask, weights, 0, grad, gradScale * invT, reduction);
+  }
   const n = countLabeled(rows, mask);
   if (n == 0) return zeroGradient(rows, cols, grad);
   const denom: f64 = reduction == REDUCE_MEAN ? <f64>n : 1.0;
-  const invT = 1 / temperature;
-  const gradBase = gradScale * invT / (denom * (sigmoid ? <f64>cols : 1.0));
+  const gradBase = gradScale * invT / denom;
   const rowBytes = <usize>cols << 2;
   let total: f64 = 0;
   for (let i = 0; i < rows; i++) {
@@ -178,22 +186,6 @@ export function lossSoftCrossEntropy(
     if (!isLabeled(mask, i)) { memory.fill(gr, 0, rowBytes); continue; }
     const w = rowWeight(weights, i);
     const coef = gradBase * w;
-    if (sigmoid) {
-      let s: f64 = 0;
-      for (let j = 0; j < cols; j++) {
-        const o = <usize>j << 2;
-        const x = <f64>load<f32>(zr + o) * invT;
-        const t = <f64>load<f32>(yr + o);
-        const e = Math.exp(-Math.abs(x));
-        const inv = 1 / (1 + e);
-        const p = x >= 0 ? inv : e * inv;
-        const q = x >= 0 ? e * inv : inv;
-        s += Math.log1p(e) + t * max<f64>(-x, 0) + (1 - t) * max<f64>(x, 0);
-        store<f32>(gr + o, <f32>(coef * ((1 - t) * p - t * q)));
-      }
-      total += w * (s / <f64>cols);
-      continue;
-    }
     // Pass 1: the maximum of u and where it is (the first, on ties).
     let m = <f64>load<f32>(zr) * invT;
     let k = 0;

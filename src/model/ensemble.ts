@@ -22,7 +22,7 @@ import type { TaskSpec } from '../mtl/tasks.js';
 import type { TaskPrediction } from '../mtl/kinds.js';
 import type { FitOptions } from '../mtl/fit.js';
 import { scoreOutputs, type Evaluation, type TaskEvaluation } from '../mtl/evaluate.js';
-import { combinePredictions, membersDisagree, type CombinedTask } from '../mtl/ensemble-combine.js';
+import { combinePredictions, membersDisagree, mixFlat, type CombinedTask } from '../mtl/ensemble-combine.js';
 import { ModelFormatError, type WeightEncoding } from '../io/format.js';
 import { decodeEnsemble, encodeEnsemble, readEnsembleWeights, type Combine } from '../io/ensemble-file.js';
 import { MultiTaskModel, type MultiTaskModelOptions } from './multitask-model.js';
@@ -210,14 +210,7 @@ export class Ensemble {
     return m0.withLabels(data, labels, 'Ensemble.evaluate', (resident, stats) => {
       const perTask = m0.tasks.map((t) => {
         const w = this.#weights.get(t.name)!;
-        const each = outputs.map((o) => outputOf(o[t.name]!, stats.get(t.name)));
-        const mixed = new Float32Array(each[0]!.length);
-        for (let i = 0; i < mixed.length; i++) {
-          let v = 0;
-          for (let m = 0; m < each.length; m++) v += w[m]! * each[m]![i]!;
-          mixed[i] = v;
-        }
-        return mixed;
+        return mixFlat(outputs.map((o) => outputOf(o[t.name]!, stats.get(t.name))), w);
       });
       return scoreOutputs(m0.tasks, widthsOf(m0), resident, perTask, null, stats);
     });

@@ -96,7 +96,7 @@ export function combinePredictions(
 }
 
 /** Σ_m w_m · v_m, element by element (accumulated in f64). */
-function mixFlat(values: readonly Float32Array[], w: ArrayLike<number>): Float32Array {
+export function mixFlat(values: readonly Float32Array[], w: ArrayLike<number>): Float32Array {
   const out = new Float32Array(values[0]!.length);
   for (let i = 0; i < out.length; i++) {
     let s = 0;
