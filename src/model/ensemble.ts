@@ -89,10 +89,8 @@ export class Ensemble {
   /** Per task, one weight per member (≥ 0, summing to one). */
   readonly #weights = new Map<string, Float64Array>();
   #ranking: Record<string, number[]> | null = null;
-  /** Per member, the rows of the training data it trained on (Ensemble.train with bootstrap sampling); null otherwise. */
-  bags: readonly Int32Array[] | null = null;
-  /** Per-task metrics of each training row predicted by the members that did not train on it (bootstrap sampling); null otherwise. */
-  outOfBag: Evaluation | null = null;
+  #bags: readonly Int32Array[] | null = null;
+  #outOfBag: Evaluation | null = null;
 
   constructor(models: readonly MultiTaskModel[], options?: EnsembleOptions) {
     const opts = checkOptionsObject('Ensemble', options);
@@ -165,8 +163,8 @@ export class Ensemble {
       }
       const ensemble = new Ensemble(models, opts.combine === undefined ? {} : { combine: opts.combine as 'mean' | 'vote' });
       if (bags) {
-        ensemble.bags = bags;
-        ensemble.outOfBag = ensemble.#outOfBag(data, bags);
+        ensemble.#bags = bags;
+        ensemble.#outOfBag = ensemble.#scoreOutOfBag(data, bags);
       }
       return ensemble;
     } catch (err) {
@@ -174,6 +172,12 @@ export class Ensemble {
       throw err;
     }
   }
+
+  /** Per member, the rows of the training data it trained on (Ensemble.train with bootstrap sampling); null otherwise. */
+  get bags(): readonly Int32Array[] | null { return this.#bags && this.#bags.map((b) => b.slice()); }
+
+  /** Per-task metrics of each training row predicted by the members that did not train on it (bootstrap sampling); null otherwise. */
+  get outOfBag(): Evaluation | null { return this.#outOfBag; }
 
   /** 'mean', 'vote', 'weighted' (weights given or fitted by fitWeights) or 'ranked' (set by rank). */
   get combine(): Combine { return this.#combine; }
@@ -366,7 +370,7 @@ export class Ensemble {
    * the members whose bootstrap sample missed it (rows every member saw are left
    * out), scored as evaluate scores.
    */
-  #outOfBag(data: Dataset, bags: readonly Int32Array[]): Evaluation | null {
+  #scoreOutOfBag(data: Dataset, bags: readonly Int32Array[]): Evaluation | null {
     const n = data.rows, M = this.models.length;
     const inBag = bags.map((bag) => { const seen = new Uint8Array(n); for (const r of bag) seen[r] = 1; return seen; });
     const rows = Array.from({ length: n }, (_, r) => r).filter((r) => inBag.some((seen) => !seen[r]));
