@@ -33,7 +33,8 @@ class RestoredInput {
   ) {}
 }
 
-const PACKAGE_VERSION = '0.1.0';
+/** package.json's version, written in by the build (scripts/build.mjs). */
+declare const PACKAGE_VERSION: string;
 
 /** Inputs as arrays: rows × features. */
 export type { FeatureRows };

@@ -585,12 +585,12 @@ export class MultiTaskModelCore {
       }
     }
     this.relatedness?.addGradients();
-    // A non-finite gradient must not reach the weights. (Squares summed in f64: in
-    // f32, finite gradients above ~1e19 would overflow the sum and be taken for NaN.)
+    // A non-finite gradient must not reach the weights. (A scan for NaN and ±∞ that
+    // stops at the first: finite gradients of any size pass, as they should.)
     const p = this.parameters;
-    let sq = 0;
-    for (const [off, len] of p.trainable) sq += k.sumSquaresF64(len, p.grads + off * 4);
-    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#steps.step, 'the gradient');
+    for (const [off, len] of p.trainable) {
+      if (k.firstNonFinite(len, p.grads + off * 4) >= 0) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#steps.step, 'the gradient');
+    }
     return losses;
   }
 
