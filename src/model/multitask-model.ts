@@ -400,6 +400,28 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   }
 
   /**
+   * @internal Runs `use` on the labels of `data`, resident in WASM memory and
+   * matched to this model's outputs as evaluate matches them (classes by name,
+   * regression standardized with `targetStats`), then frees them. For scoring
+   * outputs made elsewhere (an ensemble's) with evaluate's own metrics.
+   */
+  withLabels<T>(data: Dataset | FeatureRows, labels: LabelColumns | undefined, where: string,
+    use: (resident: ResidentData, targetStats: ReadonlyMap<string, { mean: number; std: number }>) => T): T {
+    const core = this.#core;
+    core.check();
+    const pending = new Map<string, { mean: number; std: number }>();
+    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, where) : this.#prepare({ x: data, labels: labels ?? {} }, where), pending);
+    const stats = new Map([...pending, ...this.#targetStats]);
+    const resident = core.makeResident(p.features, p.rows, p.labels);
+    try {
+      requireSomeLabels(core, resident, where);
+      return use(resident, stats);
+    } finally {
+      core.freeResident(resident);
+    }
+  }
+
+  /**
    * Predictions per task for raw rows (objects with the feature columns, when the
    * model was built from a Dataset), a Dataset, or feature arrays. A prediction
    * that is not finite is a NonFinitePredictionError naming the task and row. With
