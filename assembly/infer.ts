@@ -7,6 +7,7 @@
 import { gemmInline } from "./gemm";
 export { actForward } from "./act";
 export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward } from "./mix";
+export { distributionForward } from "./distribution";
 
 // C = alpha·A·B + beta·C (+ bias, activation): gemm of the full module with
 // op(A) = A and op(B) = B, the only form a forward pass uses. transA and transB
