@@ -8,6 +8,8 @@ import { gemmInline } from "./gemm";
 export { actForward } from "./act";
 export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward } from "./mix";
 export { distributionForward } from "./distribution";
+// The normal quantile of a Gaussian task's interval (src/mtl/kinds.ts) takes one log.
+export { mathLog } from "./math";
 
 // C = alpha·A·B + beta·C (+ bias, activation): gemm of the full module with
 // op(A) = A and op(B) = B, the only form a forward pass uses. transA and transB

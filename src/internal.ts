@@ -15,3 +15,4 @@ export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';
 export * as jobs from './threads/tasks.js';
 export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';
+export { normalQuantile, poissonQuantile } from './mtl/kinds.js';

@@ -37,6 +37,8 @@ export class Ensemble {
     for (const t of models[0]!.tasks) {
       // Cluster numbers are arbitrary per model, so they cannot be averaged or voted on.
       if (t.kind === 'clustering') throw new ArgumentError(`Ensemble: task "${t.name}" is a clustering task; each model numbers its clusters differently, so they cannot be combined`);
+      // The members' distributions make a mixture, whose intervals are not the mean of theirs.
+      if (t.kind === 'gaussian' || t.kind === 'poisson' || t.kind === 'quantile') throw new ArgumentError(`Ensemble: task "${t.name}" is a ${t.kind} task; combining predicted distributions is not supported`);
       // Probabilities are averaged output by output: the members must mean the same class by each.
       const classes = models[0]!.classNames(t.name);
       models.forEach((m, i) => {
