@@ -42,7 +42,8 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject, checkQuantiles, show } from '../runtime/validate.js';
+import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkQuantiles } from '../nn/loss.js';
 import type { MaskValue } from '../nn/loss.js';
 
 export type FloatArray = Float32Array | Float64Array;

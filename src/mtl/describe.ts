@@ -7,7 +7,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { checkQuantiles, show } from '../runtime/validate.js';
+import { show } from '../runtime/validate.js';
 import { DescriptionBuilder, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
 import { ACTIVATION_CODES, type Activation } from './arch/common.js';
 import { checkActivation } from '../runtime/activations.js';
@@ -81,7 +81,11 @@ export function describeModel(
   const order = orderTasks(tasks, names);
   for (const task of tasks) {
     if (isDistributionKind(task.kind)) {
-      if (task.kind === 'quantile') checkQuantiles(`task "${task.name}"`, task.quantiles);
+      // The levels a task maker checked (tasks.quantile), seen again here for a model file's header.
+      const q: unknown = task.quantiles;
+      if (task.kind === 'quantile' && !(Array.isArray(q) && q.length > 0 && q.every((v, k) => typeof v === 'number' && v > 0 && v < 1 && (k === 0 || v > q[k - 1])))) {
+        throw new ArgumentError(`task "${task.name}": its quantiles ${show(q)} are not levels increasing in (0, 1)`);
+      }
       const want = distributionWidth(task.kind, task.quantiles);
       if (task.width !== want) throw new ArgumentError(`task "${task.name}": a ${task.kind} head has ${want} output${want === 1 ? '' : 's'}, not ${task.width}`);
     }

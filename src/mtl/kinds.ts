@@ -240,17 +240,23 @@ export function columnKind(kind: TaskKind): TaskKind {
 
 /**
  * Φ⁻¹(p), the standard normal quantile, for p in (0, 1): Acklam's rational
- * approximation (relative error < 1.2e-9), its logarithm from the kernels so
- * that every runtime gives the same bits.
+ * approximation (relative error < 1.2e-9). Its logarithm comes from the kernels'
+ * log1p, so that every runtime gives the same bits: log q = log1p(m − 1) − j·log 2
+ * with q = m·2⁻ʲ, m in [½, 1) (the scaling and m − 1 are exact).
  */
 export function normalQuantile(p: number): number {
   const { kernels: k } = runtime('predict');
+  const log = (q: number): number => {
+    let j = 0;
+    while (q < 0.5) { q *= 2; j++; }
+    return k.mathLog1p(q - 1) - j * 0.6931471805599453;
+  };
   const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
   const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const tail = (q: number): number => {
-    const t = Math.sqrt(-2 * k.mathLog(q));
+    const t = Math.sqrt(-2 * log(q));
     return (((((c[0]! * t + c[1]!) * t + c[2]!) * t + c[3]!) * t + c[4]!) * t + c[5]!) / ((((d[0]! * t + d[1]!) * t + d[2]!) * t + d[3]!) * t + 1);
   };
   if (p < 0.02425) return tail(p);

@@ -2,8 +2,8 @@
 // plain JSON-safe objects (they go into the model file as they are).
 
 import { ArgumentError } from '../runtime/errors.js';
-import { checkDim, checkF32, checkKeys, checkOptionsObject, checkQuantiles, isF32Finite, show } from '../runtime/validate.js';
-import { createLoss, type LossSpec } from '../nn/loss.js';
+import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
+import { checkQuantiles, createLoss, type LossSpec } from '../nn/loss.js';
 import { checkActivation, type Activation } from '../runtime/activations.js';
 import { checkTaskNames, orderTasks as orderTaskGraph } from './describe.js';
 import { KINDS, isDistributionKind, type TaskKind } from './kinds.js';

@@ -15,7 +15,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { GAUSSIAN_MIN_VARIANCE } from '../runtime/abi.js';
 import { Holding } from '../runtime/holdings.js';
-import { checkDim, checkF32, checkKeys, checkOptionsObject, checkQuantiles, isF32Finite, show } from '../runtime/validate.js';
+import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
 import { Matrix } from '../tensor/matrix.js';
 
 /** A loss, as plain data. Omitted parameters take the defaults listed on each field. */
@@ -225,6 +225,23 @@ export function createLoss(spec: LossSpec): Loss {
     case 'pinball': resolved = { type: t, quantiles: checkQuantiles(where, raw.quantiles) }; break;
   }
   return new KernelLoss(Object.freeze(resolved));
+}
+
+/**
+ * Quantile levels: a non-empty array of numbers strictly increasing in (0, 1),
+ * distinct in float32 (the kernel reads them as f32). Returns a frozen copy.
+ */
+export function checkQuantiles(where: string, levels: unknown): readonly number[] {
+  if (!Array.isArray(levels) || levels.length === 0) {
+    throw new ArgumentError(`${where}: quantiles must be a non-empty array of levels in (0, 1), such as [0.05, 0.5, 0.95]; got ${show(levels)}`);
+  }
+  if (levels.length > 1024) throw new ArgumentError(`${where}: ${levels.length} quantiles; at most 1024`);
+  levels.forEach((q: unknown, k) => {
+    if (typeof q !== 'number' || !(q > 0 && q < 1)) throw new ArgumentError(`${where}: quantiles[${k}] is ${show(q)}; a level must be a number in (0, 1)`);
+    if (k > 0 && !(q > (levels[k - 1] as number))) throw new ArgumentError(`${where}: quantiles must increase strictly; quantiles[${k}] = ${q} follows ${levels[k - 1]}`);
+    if (k > 0 && Math.fround(q) === Math.fround(levels[k - 1] as number)) throw new ArgumentError(`${where}: quantiles[${k - 1}] and [${k}] (${levels[k - 1]}, ${q}) are one level in float32`);
+  });
+  return Object.freeze([...levels as number[]]);
 }
 
 class KernelLoss implements Loss {

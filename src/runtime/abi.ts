@@ -57,6 +57,7 @@ export interface Kernels {
   mathPow(x: number, y: number): number;
   mathExp(x: number): number;
   mathLog(x: number): number;
+  mathLog1p(x: number): number;
   mathCos(x: number): number;
   mathSin(x: number): number;
 

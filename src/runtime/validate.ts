@@ -158,20 +158,3 @@ export function booleanOption(where: string, options: OptionRecord, name: string
 export function seedOption(where: string, options: OptionRecord, fallback = 0): number {
   return option(options, 'seed', fallback, (v) => checkSeed(where, v));
 }
-
-/**
- * Quantile levels: a non-empty array of numbers strictly increasing in (0, 1),
- * distinct in float32 (the kernel reads them as f32). Returns a frozen copy.
- */
-export function checkQuantiles(where: string, levels: unknown): readonly number[] {
-  if (!Array.isArray(levels) || levels.length === 0) {
-    throw new ArgumentError(`${where}: quantiles must be a non-empty array of levels in (0, 1), such as [0.05, 0.5, 0.95]; got ${show(levels)}`);
-  }
-  if (levels.length > 1024) throw new ArgumentError(`${where}: ${levels.length} quantiles; at most 1024`);
-  levels.forEach((q: unknown, k) => {
-    if (typeof q !== 'number' || !(q > 0 && q < 1)) throw new ArgumentError(`${where}: quantiles[${k}] is ${show(q)}; a level must be a number in (0, 1)`);
-    if (k > 0 && !(q > (levels[k - 1] as number))) throw new ArgumentError(`${where}: quantiles must increase strictly; quantiles[${k}] = ${q} follows ${levels[k - 1]}`);
-    if (k > 0 && Math.fround(q) === Math.fround(levels[k - 1] as number)) throw new ArgumentError(`${where}: quantiles[${k - 1}] and [${k}] (${levels[k - 1]}, ${q}) are one level in float32`);
-  });
-  return Object.freeze([...levels as number[]]);
-}
