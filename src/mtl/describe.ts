@@ -92,7 +92,7 @@ export function describeModel(
     for (const src of task.inputsFrom ?? []) {
       const from = tasks[names.get(src)!]!;
       // Its prediction step has no backward pass: a reader's gradient could not reach it.
-      if (isDistributionKind(from.kind)) throw new ArgumentError(`task "${task.name}" reads from the ${from.kind} task "${from.name}"; a head cannot read a distribution task's prediction`);
+      if (isDistributionKind(from.kind)) throw new ArgumentError(`task "${task.name}" reads from the ${from.kind} task "${from.name}": a head cannot read a distribution`);
     }
   }
   const b = new DescriptionBuilder(inputSize, limits);
