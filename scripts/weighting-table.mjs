@@ -9,6 +9,7 @@
 // --quick (two seeds, 20 epochs, no file written) checks that it runs.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { init, Dataset, MultiTaskModel, tasks, WEIGHTING_TYPES } from '../dist/node.js';
+import { withDayOfYear } from './seattle-weather.mjs';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -24,24 +25,6 @@ const T_CRITICAL = { 1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571 };
 
 await init();
 const read = (name) => readFile(new URL(`../examples/data/${name}`, import.meta.url), 'utf8');
-
-// Seattle weather: the date becomes its day of the year as a point on the unit
-// circle (sin, cos of 2π·day/365.25), so 31 December sits next to 1 January and the
-// year itself (2012–2015) is left out; temp_min and wind are the other features.
-function withDayOfYear(csv) {
-  const [head, ...lines] = csv.trim().split(/\r?\n/);
-  const cols = head.split(',');
-  const at = cols.indexOf('date');
-  const out = [[...cols.filter((c) => c !== 'date'), 'day_sin', 'day_cos'].join(',')];
-  for (const line of lines) {
-    const cells = line.split(',');
-    const d = new Date(`${cells[at]}T00:00:00Z`);
-    const day = (d - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000;
-    const angle = (2 * Math.PI * day) / 365.25;
-    out.push([...cells.filter((_, i) => i !== at), Math.sin(angle).toFixed(6), Math.cos(angle).toFixed(6)].join(','));
-  }
-  return out.join('\n');
-}
 
 const DATASETS = [
   {
