@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, Matrix, ShapeError, ArgumentError, createLoss, lossAndGradient } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
-import { assertClose, seededValues } from '../helpers/reference.js';
+import { assertClose, hashBits, seededValues } from '../helpers/reference.js';
 import { lossRef, distributionRef, GAUSSIAN_MIN_VARIANCE } from '../helpers/loss-reference.js';
 import { checkOp } from '../helpers/check-op.js';
 import { expectError } from '../helpers/errors.js';
@@ -137,15 +137,6 @@ test('distributionForward maps raw outputs as the reference does; quantiles neve
   assert.equal(g[1], Math.fround(GAUSSIAN_MIN_VARIANCE));
   assert.equal(g[3], Math.fround(GAUSSIAN_MIN_VARIANCE));
 });
-
-/** FNV-1a over the bits of a typed array. */
-function hashBits(array) {
-  let h = 0x811c9dc5;
-  for (const word of new Uint32Array(array.buffer, array.byteOffset, array.byteLength / 4)) {
-    for (let s = 0; s < 32; s += 8) h = Math.imul(h ^ ((word >>> s) & 0xff), 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 test('results are deterministic: same batch, same bits (pinned across engines)', () => {
   const hashes = {};
