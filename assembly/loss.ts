@@ -50,8 +50,6 @@ import { softplus64, sigmoid64 } from "./distribution";
 // @ts-ignore: decorator
 @inline const REDUCE_MEAN: i32 = 0;
 
-// ½·log(2π), the Gaussian NLL's constant.
-const HALF_LOG_2PI: f64 = 0.9189385332046728;
 
 /**
  * Binary / multilabel cross-entropy on logits.
@@ -414,7 +412,9 @@ export function lossHuber(
  * Gaussian negative log-likelihood of one target per row under N(μ, v), from the
  * raw outputs z = rows × 2 [μ, r] with v = softplus(r) + minVariance (as
  * assembly/distribution.ts maps them). y: rows f32 targets. No class weights.
- * rowLoss = ½·log 2π + ½·log v + (y − μ)²/(2v);
+ * rowLoss = ½·log(v/minVariance) + (y − μ)²/(2v): the NLL less its least value
+ * ½·log(2π·minVariance), so ≥ 0 and 0 at a perfect fit (weighting strategies take
+ * logs and ratios of the losses); the gradient is the NLL's:
  * ∂/∂μ = (μ − y)/v, ∂/∂r = ½·(1/v − (y − μ)²/v²)·σ(r).
  */
 export function lossGaussianNll(
@@ -435,7 +435,7 @@ export function lossGaussianNll(
     const d = mu - <f64>load<f32>(y + (<usize>i << 2));
     const v = softplus64(r) + minVariance;
     const dv = d / v;
-    total += w * (HALF_LOG_2PI + 0.5 * Math.log(v) + 0.5 * d * dv);
+    total += w * (0.5 * Math.log(v / minVariance) + 0.5 * d * dv);
     const coef = gradBase * w;
     store<f32>(grad + off, <f32>(coef * dv));
     store<f32>(grad + off, <f32>(coef * 0.5 * (1 - d * dv) / v * sigmoid64(r)), 4);
@@ -445,9 +445,10 @@ export function lossGaussianNll(
 
 /**
  * Poisson negative log-likelihood of one count per row, from the log-rate
- * z = rows × 1 (rate λ = e^z): rowLoss = λ − y·z, leaving out log(y!), which does
- * not depend on the weights (PyTorch's PoissonNLLLoss with log_input, full=False);
- * ∂/∂z = λ − y. y: rows f32 counts ≥ 0. No class weights.
+ * z = rows × 1 (rate λ = e^z), less its least value (at λ = y):
+ * rowLoss = λ − y·z − (y − y·log y) (0·log 0 = 0), half the Poisson deviance: ≥ 0
+ * and 0 at a perfect fit, as the weighting strategies need; ∂/∂z = λ − y, the
+ * NLL's. y: rows f32 counts ≥ 0. No class weights.
  */
 export function lossPoissonNll(
   rows: i32, z: usize, y: usize, mask: usize, weights: usize,
@@ -465,7 +466,7 @@ export function lossPoissonNll(
     const eta = <f64>load<f32>(z + off);
     const t = <f64>load<f32>(y + off);
     const rate = Math.exp(eta);
-    total += w * (rate - t * eta);
+    total += w * (rate - t * eta - (t > 0 ? t - t * Math.log(t) : 0));
     store<f32>(grad + off, <f32>(gradBase * w * (rate - t)));
   }
   return total / denom;

@@ -47,11 +47,12 @@ export type LossSpec =
   /** Huber loss over each row's outputs; dense targets. */
   | { type: 'huber'; /** Threshold > 0 between the quadratic and linear parts, default 1. */ delta?: number }
   /**
-   * Gaussian negative log-likelihood; one target per row; 2 outputs per row, the
-   * mean and a raw variance r (variance softplus(r) + GAUSSIAN_MIN_VARIANCE).
+   * Gaussian negative log-likelihood less its least value (≥ 0); one target per
+   * row; 2 outputs per row, the mean and a raw variance r (variance
+   * softplus(r) + GAUSSIAN_MIN_VARIANCE).
    */
   | { type: 'gaussianNll' }
-  /** Poisson negative log-likelihood without log(y!); one count ≥ 0 per row; 1 output, the log-rate. */
+  /** Poisson negative log-likelihood less its value at λ = y (half the deviance, ≥ 0); one count ≥ 0 per row; 1 output, the log-rate. */
   | { type: 'poissonNll' }
   /**
    * Pinball (quantile) loss, averaged over the levels; one target per row; one

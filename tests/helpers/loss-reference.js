@@ -136,10 +136,12 @@ export function rowLoss(spec, z, target, classWeights) {
       };
     case 'gaussianNll': {
       const [mu, v] = distributionRef('gaussian', z);
-      return { loss: 0.5 * Math.log(2 * Math.PI) + 0.5 * Math.log(v) + (target - mu) ** 2 / (2 * v), weight: 1 };
+      // The NLL less its least value ½·log(2π·floor): ≥ 0.
+      return { loss: 0.5 * Math.log(v / GAUSSIAN_MIN_VARIANCE) + (target - mu) ** 2 / (2 * v), weight: 1 };
     }
     case 'poissonNll':
-      return { loss: Math.exp(z[0]) - target * z[0], weight: 1 };
+      // The NLL less its value at λ = y (half the deviance): ≥ 0.
+      return { loss: Math.exp(z[0]) - target * z[0] - (target > 0 ? target - target * Math.log(target) : 0), weight: 1 };
     case 'pinball': {
       const q = distributionRef('quantile', z);
       let loss = 0;

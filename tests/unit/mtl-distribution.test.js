@@ -221,3 +221,21 @@ test('specs, labels and combinations that cannot work are typed errors naming th
   expectError(() => new Ensemble(members), ArgumentError, 'E_ARGUMENT', /task "q" is a quantile task; combining predicted distributions is not supported/);
   for (const e of members) e.dispose();
 });
+
+test('the training losses are ≥ 0 (the NLLs less their least value), so strategies that take logs and ratios of them train', async () => {
+  const x = Array.from({ length: 60 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+  const labels = { g: Y.slice(0, 60), q: Y.slice(0, 60), c: COUNTS.slice(0, 60) };
+  for (const type of ['famo', 'stch', 'dbmtl', 'gls']) {
+    const m = new MultiTaskModel({
+      input: { features: 2 }, architecture: ARCH, seed: 6, weighting: { type }, optimizer: { type: 'adam', learningRate: 0.01 },
+      tasks: [tasks.gaussian('g'), tasks.quantile('q'), tasks.poisson('c')],
+    });
+    const history = await m.fit(x, labels, { epochs: 5, batchSize: 20 });
+    const e = m.evaluate(x, labels);
+    for (const t of ['g', 'q', 'c']) {
+      assert.ok(e.tasks[t].loss >= 0 && Number.isFinite(e.tasks[t].loss), `${type}: task ${t} loss ${e.tasks[t].loss}`);
+    }
+    assert.ok(history.get('loss').every(Number.isFinite), `${type}: training losses ${history.get('loss')}`);
+    m.dispose();
+  }
+});
