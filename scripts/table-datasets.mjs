@@ -2,26 +2,9 @@
 // ensembles-table.mjs) run on, with their tasks and the metrics they report.
 import { readFile } from 'node:fs/promises';
 import { Dataset, tasks } from '../dist/node.js';
+import { withDayOfYear } from './seattle-weather.mjs';
 
 const read = (name) => readFile(new URL(`../examples/data/${name}`, import.meta.url), 'utf8');
-
-// Seattle weather: the date becomes its day of the year as a point on the unit
-// circle (sin, cos of 2π·day/365.25), so 31 December sits next to 1 January and the
-// year itself (2012–2015) is left out; temp_min and wind are the other features.
-function withDayOfYear(csv) {
-  const [head, ...lines] = csv.trim().split(/\r?\n/);
-  const cols = head.split(',');
-  const at = cols.indexOf('date');
-  const out = [[...cols.filter((c) => c !== 'date'), 'day_sin', 'day_cos'].join(',')];
-  for (const line of lines) {
-    const cells = line.split(',');
-    const d = new Date(`${cells[at]}T00:00:00Z`);
-    const day = (d - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000;
-    const angle = (2 * Math.PI * day) / 365.25;
-    out.push([...cells.filter((_, i) => i !== at), Math.sin(angle).toFixed(6), Math.cos(angle).toFixed(6)].join(','));
-  }
-  return out.join('\n');
-}
 
 export async function tableDatasets() {
   return [

@@ -13,7 +13,7 @@ import { Predictor } from './io/predictor.js';
 import { disposeSymbol } from './runtime/holdings.js';
 import { ColumnEncoder, predictOptions, readPreprocessorJSON, type PredictOptions } from './data/encoding.js';
 import { readRows } from './tensor/rows.js';
-import { decodePrediction, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
+import { decodePrediction, levelOption, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
 import { combinePredictions, membersDisagree } from './mtl/ensemble-combine.js';
 import { decodeEnsemble, readEnsembleWeights, type Combine } from './io/ensemble-file.js';
 
@@ -66,6 +66,8 @@ export class InferenceModel {
   readonly weights: WeightEncoding;
   readonly #encoder: ColumnEncoder | null;
   readonly #stats: ({ mean: number; std: number } | null)[];
+  /** Per task: a quantile task's levels. */
+  readonly #levels: (readonly number[] | undefined)[];
   readonly #predictor: Predictor;
   #disposed = false;
 
@@ -73,6 +75,7 @@ export class InferenceModel {
   constructor(bytes: Uint8Array) {
     const { header: h, weights, encoding, schema, description, stats } = readModelFile(bytes);
     this.#stats = description.tasks.map((t) => stats.get(t.name) ?? null);
+    this.#levels = description.tasks.map((t) => t.quantiles);
     this.tasks = description.tasks.map((t) => ({ name: t.name, kind: t.kind, width: t.width, classes: schema.tasks.get(t.name)!.classes ?? null }));
     this.#encoder = h.preprocessor === null || h.preprocessor === undefined ? null : readEncoder(h.preprocessor);
     if (this.#encoder && this.#encoder.featureNames.join('\n') !== schema.featureNames.join('\n')) throw new ModelFormatError('the preprocessing and the input schema disagree on the features');
@@ -104,6 +107,7 @@ export class InferenceModel {
   predict(input: PredictInput, options?: PredictOptions): Record<string, TaskPrediction> {
     if (this.#disposed) throw new DisposedError('an InferenceModel');
     const maxDeviation = predictOptions('predict', options, this.#encoder !== null);
+    const level = levelOption('predict', options);
     let features: Float32Array, rows: number;
     if (Array.isArray(input) && input.length > 0 && isRecord(input[0])) {
       if (!this.#encoder) throw new ArgumentError(`predict: this model was built from arrays; pass feature arrays (rows × ${this.featureNames.length})`);
@@ -115,7 +119,7 @@ export class InferenceModel {
     const perTask = this.#predictor.run(features, rows);
     const out: Record<string, TaskPrediction> = {};
     this.tasks.forEach((t, k) => {
-      setOwn(out, t.name, decodePrediction(t.name, t.kind, perTask[k]!, rows, t.width, { classes: t.classes, stats: this.#stats[k]!, features }));
+      setOwn(out, t.name, decodePrediction(t.name, t.kind, perTask[k]!, rows, t.width, { classes: t.classes, stats: this.#stats[k]!, features, levels: this.#levels[k], level }));
     });
     return out;
   }

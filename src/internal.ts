@@ -17,3 +17,4 @@ export * as jobs from './threads/tasks.js';
 export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';
 export { minimiseOnSimplex, projectToSimplex, logLossObjective, squaredErrorObjective } from './model/simplex-weights.js';
 export { bootstrapSamples } from './model/ensemble.js';
+export { normalQuantile, poissonQuantile } from './mtl/kinds.js';

@@ -453,6 +453,9 @@ function outputOf(p: TaskPrediction, stats: { mean: number; std: number } | unde
       const st = stats ?? { mean: 0, std: 1 };
       return Float32Array.from(p.values, (v) => (v - st.mean) / st.std);
     }
+    case 'gaussian': case 'poisson': case 'quantile':
+      // Refused when the ensemble is built (membersDisagree): a mixture's distribution is not the mean of its members'.
+      throw new ArgumentError(`Ensemble: task kind ${p.kind} cannot be combined`);
   }
 }
 

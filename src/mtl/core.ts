@@ -16,7 +16,8 @@ import { describeModel, type ModelDescription } from './describe.js';
 import { NetworkEngine } from './engine.js';
 import type { WeightingStrategy, WeightingVectors } from './weighting/types.js';
 import { createWeighting, type WeightingSpec } from './weighting/index.js';
-import { defaultLoss, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
+import { defaultLoss, labelWidth, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
+import { KINDS } from './kinds.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
@@ -171,15 +172,15 @@ export class MultiTaskModelCore {
     try {
       this.description = describeModel(options.architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount);
       this.engine = new NetworkEngine(this.description, this.parameters, this.#dropoutRng);
-      this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind)));
+      this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind, s)));
       this.losses.forEach((l, t) => {
         const s = this.specs[t]!;
-        // A soft-target loss takes probabilities (rows × outputs) for the classification kinds.
-        const needsIndex = usesClassIndex(s.kind) && l.type !== 'softCrossEntropy';
         if (l.spec.type === 'softCrossEntropy' && !(s.kind === 'multiclass' ? l.spec.output === 'softmax' : (s.kind === 'binary' || s.kind === 'multilabel') && l.spec.output === 'sigmoid')) {
           throw new ArgumentError(`task "${s.name}": the softCrossEntropy loss with ${l.spec.output} outputs does not fit a ${s.kind} task (multiclass: 'softmax'; binary, multilabel: 'sigmoid')`);
         }
-        if ((l.targetKind === 'index') !== needsIndex) {
+        // A soft-target loss takes probabilities (rows × outputs) for the classification kinds.
+        const targets = usesClassIndex(s.kind) && l.type !== 'softCrossEntropy' ? 'index' : KINDS[s.kind].oneValue ? 'value' : 'dense';
+        if (l.targetKind !== targets) {
           throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
         }
       });
@@ -454,7 +455,7 @@ export class MultiTaskModelCore {
     this.widths.forEach((width, t) => {
       const l = data.labels[t];
       if (!l) { new Uint8Array(heapF32().buffer, b.mask[t]!, rows).fill(0); return; }
-      k.gatherRows(rows, usesClassIndex(this.specs[t]!.kind) && !l.soft ? 1 : width, l.targets, idx, b.targets[t]!);
+      k.gatherRows(rows, l.soft ? width : labelWidth(this.specs[t]!.kind, width), l.targets, idx, b.targets[t]!);
       k.gatherBytes(rows, l.mask, idx, b.mask[t]!);
     });
     if (data.sampleWeights !== 0) k.gatherRows(rows, 1, data.sampleWeights, idx, b.sampleWeights);

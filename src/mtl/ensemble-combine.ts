@@ -30,6 +30,8 @@ export function membersDisagree(members: readonly (readonly CombinedTask[])[]): 
   }
   for (const [j, t] of first.entries()) {
     if (t.kind === 'clustering') return `task "${t.name}" is a clustering task; each model numbers its clusters differently, so they cannot be combined`;
+    // The members' distributions make a mixture, whose intervals are not the mean of theirs.
+    if (t.kind === 'gaussian' || t.kind === 'poisson' || t.kind === 'quantile') return `task "${t.name}" is a ${t.kind} task; combining predicted distributions is not supported`;
     for (let i = 1; i < members.length; i++) {
       const o = members[i]![j]!;
       if (o.kind !== t.kind) return `task "${t.name}" is ${o.kind} in member ${i} but ${t.kind} in member 0`;
@@ -87,7 +89,7 @@ export function combinePredictions(
         p = { kind: t.kind, values: mixRows(r.map((q) => q.values), w), errors: mixFlat(r.map((q) => q.errors), w) };
         break;
       }
-      case 'clustering':
+      case 'clustering': case 'gaussian': case 'poisson': case 'quantile':
         continue; // refused by membersDisagree
     }
     setOwn(out, t.name, p);

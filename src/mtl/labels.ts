@@ -38,7 +38,7 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
   const bytes = new Uint8Array(heap.buffer, mask, rows);
   const ints = new Int32Array(heap.buffer, targets, rows * width);
   const floats = new Float32Array(heap.buffer, targets, rows * width);
-  const counts = new Float64Array(kind === 'regression' || kind === 'reconstruction' ? 1 : kind === 'binary' ? 2 : classes);
+  const counts = new Float64Array(kind === 'binary' ? 2 : kind === 'multiclass' || kind === 'multilabel' || kind === 'clustering' ? classes : 1);
   let labeled = 0;
   try {
     for (let r = 0; r < rows; r++) {
@@ -72,7 +72,17 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
             floats[r * width + j] = v;
             if (kind === 'binary') { counts[1]! += v; counts[0]! += 1 - v; } else counts[j]! += v;
             break;
+          case 'poisson':
+            // Counts above 2²⁴ would round in float32, the loss's precision.
+            if (!Number.isInteger(v) || v < 0 || v > 16777216) {
+              throw new ArgumentError(`task "${task}", row ${r}: label ${v} is not a count; a poisson task needs whole numbers from 0 to 16777216`);
+            }
+            floats[r] = v;
+            counts[0]!++;
+            break;
           case 'regression':
+          case 'gaussian':
+          case 'quantile':
             floats[r] = v;
             counts[0]!++;
             break;

@@ -536,7 +536,7 @@ export const CASES = [
   ['MultiTaskModel', 'loadModel', 'regression std 1e308', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { amount: { mean: 0, std: 1e308 } } }))), ModelFormatError,
     /the target statistics of "amount" are mean 0 and std 1e\+308/, 'loaded; predictions ±Infinity'],
   ['MultiTaskModel', 'loadModel', 'statistics for a binary task', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { ...h.targetStats, flag: { mean: 0, std: 1 } } }))), ModelFormatError,
-    /the target statistics name "flag", which is not a regression task/, 'loaded (ignored)'],
+    /the target statistics name "flag", which is not a regression, gaussian or quantile task/, 'loaded (ignored)'],
   ['MultiTaskModel', 'loadModel', 'an int8 scale of 1e37 (127 · scale beyond float32)', (f) => loadModel(withHeader(f.model.save({ weights: 'int8' }), (h) => ({ ...h, parameters: h.parameters.map((t, i) => (i === 1 ? { ...t, scale: 1e37 } : t)) }))), ModelFormatError,
     /entry 1 of the parameter table is not a tensor .* with a finite scale ≥ 0: its scale is 1e\+37/, 'ModelFormatError naming weight 20 as not finite, not the scale'],
   ['MultiTaskModel', 'loadModel', 'a weighting state of another strategy', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, weightingState: { type: 'dwa' } }))), ModelFormatError,

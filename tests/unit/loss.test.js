@@ -9,7 +9,7 @@ import {
   init, Matrix, ShapeError, ArgumentError, createLoss, lossAndGradient, validateLossInputs,
 } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
-import { assertClose, seededValues } from '../helpers/reference.js';
+import { assertClose, hashBits, seededValues } from '../helpers/reference.js';
 import { lossRef, isIndexLoss } from '../helpers/loss-reference.js';
 import { checkOp } from '../helpers/check-op.js';
 import { expectError } from '../helpers/errors.js';
@@ -368,15 +368,6 @@ test('the gradient may overwrite the logits in place, with the same bits', () =>
     assert.deepEqual(inPlace.grad, separate.grad, `${name(spec)}: gradient`);
   }
 });
-
-/** FNV-1a over the bits of a typed array. */
-function hashBits(array) {
-  let h = 0x811c9dc5;
-  for (const word of new Uint32Array(array.buffer, array.byteOffset, array.byteLength / 4)) {
-    for (let s = 0; s < 32; s += 8) h = Math.imul(h ^ ((word >>> s) & 0xff), 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 test('results are deterministic: same batch, same bits (pinned across engines)', () => {
   const hashes = {};
