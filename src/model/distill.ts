@@ -76,6 +76,9 @@ export async function distill(
     if (own === undefined) throw new ArgumentError(`${where}: the student's task "${t.name}" is not a task of the teacher (tasks: ${lead.taskNames.join(', ')})`);
     if (own.kind !== t.kind) throw new ArgumentError(`${where}: task "${t.name}" is ${t.kind} in the student but ${own.kind} in the teacher`);
     if (t.kind === 'regression') return t;
+    if (t.kind === 'gaussian' || t.kind === 'poisson' || t.kind === 'quantile') {
+      throw new ArgumentError(`${where}: task "${t.name}" is a ${t.kind} task; distilling a predicted distribution is not supported (a regression student task learns the teacher's means)`);
+    }
     if (t.loss !== undefined) throw new ArgumentError(`${where}: task "${t.name}" gives its own loss; distillation trains classification tasks with softCrossEntropy at the temperature`);
     if (t.classWeights !== undefined) throw new ArgumentError(`${where}: task "${t.name}" has classWeights; soft targets have no single class to weight`);
     return { ...t, loss: { type: 'softCrossEntropy' as const, temperature: T } };

@@ -121,4 +121,11 @@ test('distill: bad input gets typed errors', async () => {
   await assert.rejects(distill(teacher, { ...spec, tasks: [tasks.multiclass('species', { loss: { type: 'softmaxCrossEntropy' } })] }, train), (e) => e instanceof ArgumentError && /gives its own loss/.test(e.message));
   await assert.rejects(distill({}, spec, train), (e) => e instanceof ArgumentError && /teacher must be an Ensemble or a MultiTaskModel/.test(e.message));
   await assert.rejects(distill(teacher, spec, train, { unlabeled: [[1]] }), (e) => e instanceof ArgumentError && /unlabeled must be a Dataset/.test(e.message));
+  const gaussian = new MultiTaskModel({ input: train, architecture: ARCH, tasks: [tasks.gaussian('body_mass_g')] });
+  try {
+    await assert.rejects(distill(gaussian, { architecture: ARCH, tasks: [tasks.gaussian('body_mass_g')] }, train),
+      (e) => e instanceof ArgumentError && /"body_mass_g" is a gaussian task; distilling a predicted distribution is not supported/.test(e.message));
+  } finally {
+    gaussian.dispose();
+  }
 });
