@@ -3,6 +3,7 @@
 // heapBase() belongs to the TypeScript allocator (src/runtime/allocator.ts).
 
 export { gemm } from "./gemm";
+export { distributionForward } from "./distribution";
 export { axpy, scale, add, mul, dot, sum, sumSquares, colSums } from "./vec";
 export { actForward, actBackward } from "./act";
 export { rngSeed, rngNextU32, rngUniform, rngNormal, rngShuffle, rngDropoutMask } from "./rng";

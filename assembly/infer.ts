@@ -7,6 +7,11 @@
 import { gemmInline } from "./gemm";
 export { actForward } from "./act";
 export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward } from "./mix";
+export { distributionForward } from "./distribution";
+// The normal quantile of a Gaussian task's interval (src/mtl/kinds.ts) takes a
+// logarithm: log1p, which distributionForward compiles in already (log's tables
+// would add 4 KB to this module).
+export { mathLog1p } from "./math";
 
 // C = alpha·A·B + beta·C (+ bias, activation): gemm of the full module with
 // op(A) = A and op(B) = B, the only form a forward pass uses. transA and transB

@@ -45,8 +45,11 @@
 // SIMD: MSE and Huber are pure arithmetic and run 4 elements per step in two
 // f64x2 halves; the others are dominated by the scalar exp/log1p calls.
 
+import { softplus64, sigmoid64 } from "./distribution";
+
 // @ts-ignore: decorator
 @inline const REDUCE_MEAN: i32 = 0;
+
 
 /**
  * Binary / multilabel cross-entropy on logits.
@@ -146,6 +149,72 @@ export function lossSoftmaxCrossEntropy(
       const o = <usize>j << 2;
       const p = <f64>load<f32>(gr + o) * invS;
       store<f32>(gr + o, <f32>(coef * (p - (j == t ? onTarget : offTarget))));
+    }
+  }
+  return total / denom;
+}
+
+/**
+ * Cross-entropy against soft targets (probabilities, as a teacher gives them for
+ * distillation) at temperature T > 0, u = z / T. y: rows × cols f32 in [0, 1].
+ *  - softmax (sigmoid = 0): p = softmax(u), rowLoss = −Σ_j y_j·log p_j
+ *    = Σ_j y_j·(m − u_j + log Σ e), ∂rowLoss/∂z_j = ((Σ y)·p_j − y_j)/T
+ *    (p − y over T for targets that sum to 1);
+ *  - sigmoid (sigmoid ≠ 0), each output its own probability: lossBce of u (rounded
+ *    to f32), rowLoss = mean over cols of y·softplus(−u) + (1 − y)·softplus(u),
+ *    ∂/∂z = (σ(u) − y)/(T·cols).
+ * No class weights (a soft target has no single true class).
+ */
+export function lossSoftCrossEntropy(
+  rows: i32, cols: i32, z: usize, y: usize, mask: usize, weights: usize,
+  temperature: f64, sigmoid: i32, grad: usize, gradScale: f64, reduction: i32,
+): f64 {
+  const invT = 1 / temperature;
+  if (sigmoid) {
+    // The binary cross-entropy of σ(z/T): z/T (rounded to f32) into grad — the ABI lets
+    // grad be the logits — then lossBce's own loop, its gradient scaled by 1/T.
+    const count = rows * cols;
+    for (let e = 0; e < count; e++) store<f32>(grad + (<usize>e << 2), <f32>(<f64>load<f32>(z + (<usize>e << 2)) * invT));
+    return lossBce(rows, cols, grad, y, mask, weights, 0, grad, gradScale * invT, reduction);
+  }
+  const n = countLabeled(rows, mask);
+  if (n == 0) return zeroGradient(rows, cols, grad);
+  const denom: f64 = reduction == REDUCE_MEAN ? <f64>n : 1.0;
+  const gradBase = gradScale * invT / denom;
+  const rowBytes = <usize>cols << 2;
+  let total: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    const off = <usize>i * rowBytes;
+    const zr = z + off, yr = y + off, gr = grad + off;
+    if (!isLabeled(mask, i)) { memory.fill(gr, 0, rowBytes); continue; }
+    const w = rowWeight(weights, i);
+    const coef = gradBase * w;
+    // Pass 1: the maximum of u and where it is (the first, on ties).
+    let m = <f64>load<f32>(zr) * invT;
+    let k = 0;
+    for (let j = 1; j < cols; j++) {
+      const u = <f64>load<f32>(zr + (<usize>j << 2)) * invT;
+      if (u > m) { m = u; k = j; }
+    }
+    // Pass 2: e_j = exp(u_j − m) parked in grad, Σ_{j≠k} e_j, Σ y_j, Σ y_j·(m − u_j).
+    let other: f64 = 0, mass: f64 = 0, gap: f64 = 0;
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 2;
+      const u = <f64>load<f32>(zr + o) * invT;
+      const t = <f64>load<f32>(yr + o);
+      const e = Math.exp(u - m);
+      if (j != k) other += e;
+      mass += t;
+      gap += t * (m - u);
+      store<f32>(gr + o, <f32>e);
+    }
+    total += w * (gap + mass * Math.log1p(other));
+    // Pass 3: the gradient.
+    const invS = 1 / (1 + other);
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 2;
+      const p = <f64>load<f32>(gr + o) * invS;
+      store<f32>(gr + o, <f32>(coef * (mass * p - <f64>load<f32>(yr + o))));
     }
   }
   return total / denom;
@@ -401,6 +470,120 @@ export function lossHuber(
       store<f32>(gr + o, <f32>(coef * max<f64>(min<f64>(d, delta), -delta)));
     }
     total += w * (s / <f64>cols);
+  }
+  return total / denom;
+}
+
+/**
+ * Gaussian negative log-likelihood of one target per row under N(μ, v), from the
+ * raw outputs z = rows × 2 [μ, r] with v = softplus(r) + minVariance (as
+ * assembly/distribution.ts maps them). y: rows f32 targets. No class weights.
+ * rowLoss = ½·log(v/minVariance) + (y − μ)²/(2v): the NLL less its least value
+ * ½·log(2π·minVariance), so ≥ 0 and 0 at a perfect fit (weighting strategies take
+ * logs and ratios of the losses); the gradient is the NLL's:
+ * ∂/∂μ = (μ − y)/v, ∂/∂r = ½·(1/v − (y − μ)²/v²)·σ(r).
+ */
+export function lossGaussianNll(
+  rows: i32, z: usize, y: usize, mask: usize, weights: usize,
+  minVariance: f64, grad: usize, gradScale: f64, reduction: i32,
+): f64 {
+  const n = countLabeled(rows, mask);
+  if (n == 0) return zeroGradient(rows, 2, grad);
+  const denom: f64 = reduction == REDUCE_MEAN ? <f64>n : 1.0;
+  const gradBase = gradScale / denom;
+  let total: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    const off = <usize>i << 3;
+    if (!isLabeled(mask, i)) { memory.fill(grad + off, 0, 8); continue; }
+    const w = rowWeight(weights, i);
+    const mu = <f64>load<f32>(z + off);
+    const r = <f64>load<f32>(z + off, 4);
+    const d = mu - <f64>load<f32>(y + (<usize>i << 2));
+    const v = softplus64(r) + minVariance;
+    const dv = d / v;
+    total += w * (0.5 * Math.log(v / minVariance) + 0.5 * d * dv);
+    const coef = gradBase * w;
+    store<f32>(grad + off, <f32>(coef * dv));
+    store<f32>(grad + off, <f32>(coef * 0.5 * (1 - d * dv) / v * sigmoid64(r)), 4);
+  }
+  return total / denom;
+}
+
+/**
+ * Poisson negative log-likelihood of one count per row, from the log-rate
+ * z = rows × 1 (rate λ = e^z), less its least value (at λ = y):
+ * rowLoss = λ − y·z − (y − y·log y) (0·log 0 = 0), half the Poisson deviance: ≥ 0
+ * and 0 at a perfect fit, as the weighting strategies need; ∂/∂z = λ − y, the
+ * NLL's. y: rows f32 counts ≥ 0. No class weights.
+ */
+export function lossPoissonNll(
+  rows: i32, z: usize, y: usize, mask: usize, weights: usize,
+  grad: usize, gradScale: f64, reduction: i32,
+): f64 {
+  const n = countLabeled(rows, mask);
+  if (n == 0) return zeroGradient(rows, 1, grad);
+  const denom: f64 = reduction == REDUCE_MEAN ? <f64>n : 1.0;
+  const gradBase = gradScale / denom;
+  let total: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    const off = <usize>i << 2;
+    if (!isLabeled(mask, i)) { store<f32>(grad + off, 0); continue; }
+    const w = rowWeight(weights, i);
+    const eta = <f64>load<f32>(z + off);
+    const t = <f64>load<f32>(y + off);
+    const rate = Math.exp(eta);
+    total += w * (rate - t * eta - (t > 0 ? t - t * Math.log(t) : 0));
+    store<f32>(grad + off, <f32>(gradBase * w * (rate - t)));
+  }
+  return total / denom;
+}
+
+/**
+ * Pinball (quantile) loss of one target per row at Q = cols levels τ_k (levels:
+ * Q f32 in (0, 1), increasing), from raw outputs a (rows × Q) mapped to
+ * non-crossing quantiles q₀ = a₀, q_k = q_{k−1} + softplus(a_k) (as
+ * assembly/distribution.ts maps them). With u = y − q_k,
+ * ρ_τ(u) = τ·u for u > 0, (τ − 1)·u otherwise; rowLoss = mean over k of ρ_τk.
+ * ∂rowLoss/∂q_k = g_k = (u > 0 ? −τ_k : 1 − τ_k)/Q, and through the cumulative map
+ * ∂/∂a_j = (Σ_{k ≥ j} g_k)·(j = 0 ? 1 : σ(a_j)). Since the q_k never decrease,
+ * the k with y > q_k are a prefix: pass 1 counts them, pass 2 runs backwards (so a
+ * gradient written over z never hides a logit still to read).
+ */
+export function lossPinball(
+  rows: i32, cols: i32, z: usize, y: usize, levels: usize, mask: usize, weights: usize,
+  grad: usize, gradScale: f64, reduction: i32,
+): f64 {
+  const n = countLabeled(rows, mask);
+  if (n == 0) return zeroGradient(rows, cols, grad);
+  const denom: f64 = reduction == REDUCE_MEAN ? <f64>n : 1.0;
+  const gradBase = gradScale / (denom * <f64>cols);
+  const rowBytes = <usize>cols << 2;
+  let total: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    const off = <usize>i * rowBytes;
+    const zr = z + off, gr = grad + off;
+    if (!isLabeled(mask, i)) { memory.fill(gr, 0, rowBytes); continue; }
+    const w = rowWeight(weights, i);
+    const t = <f64>load<f32>(y + (<usize>i << 2));
+    let q: f64 = 0, s: f64 = 0;
+    let below = 0; // how many q_k lie below t
+    for (let k = 0; k < cols; k++) {
+      const a = <f64>load<f32>(zr + (<usize>k << 2));
+      q = k == 0 ? a : q + softplus64(a);
+      const tau = <f64>load<f32>(levels + (<usize>k << 2));
+      const u = t - q;
+      if (u > 0) { s += tau * u; below++; } else s += (tau - 1) * u;
+    }
+    total += w * (s / <f64>cols);
+    const coef = gradBase * w;
+    let suffix: f64 = 0;
+    for (let k = cols - 1; k >= 0; k--) {
+      const o = <usize>k << 2;
+      const tau = <f64>load<f32>(levels + o);
+      suffix += k < below ? -tau : 1 - tau;
+      const slope = k == 0 ? 1.0 : sigmoid64(<f64>load<f32>(zr + o));
+      store<f32>(gr + o, <f32>(coef * suffix * slope));
+    }
   }
   return total / denom;
 }

@@ -24,6 +24,10 @@ export function mathLog(x: f64): f64 {
   return Math.log(x);
 }
 
+export function mathLog1p(x: f64): f64 {
+  return Math.log1p(x);
+}
+
 export function mathCos(x: f64): f64 {
   return Math.cos(x);
 }

@@ -13,7 +13,7 @@ import * as esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Bytes, gzip -9 of minified JS + gzip -9 of the .wasm. */
-export const BUDGET = 25_000;
+export const BUDGET = 28_000;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },

@@ -68,7 +68,8 @@ export type {
 } from './model/multitask-model.js';
 export type { PredictOptions } from './data/encoding.js';
 export type { ModelOptions, InputSchema } from './mtl/core.js';
-export { tasks } from './mtl/tasks.js';
+export { tasks, DEFAULT_QUANTILES } from './mtl/tasks.js';
+export { DEFAULT_LEVEL } from './mtl/kinds.js';
 export type { TaskSpec, TaskOptions, TaskKind, TaskMakers } from './mtl/tasks.js';
 export type { TaskAffinity, AffinityOptions } from './mtl/affinity.js';
 export { groupTasks } from './mtl/affinity.js';
@@ -76,7 +77,8 @@ export type { RelatednessOptions } from './mtl/relatedness.js';
 export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './mtl/fit.js';
 export type { DivergenceOptions } from './train/divergence.js';
 export type { Evaluation, TaskEvaluation, TaskEvaluationByKind, EvaluationOf } from './mtl/evaluate.js';
-export { Ensemble, type EnsembleOptions } from './model/ensemble.js';
+export { distill, type DistillOptions, type DistillResult, type DistillSide } from './model/distill.js';
+export { Ensemble, loadEnsemble, type EnsembleOptions, type EnsembleTrainOptions, type EnsembleCombine, type RankOptions, type RankMetric, type LabeledData } from './model/ensemble.js';
 export { formatEvaluation, formatAffinity } from './model/report.js';
 export { ModelFormatError } from './io/format.js';
 export type { WeightEncoding } from './io/format.js';
@@ -97,6 +99,7 @@ export type {
 export {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
+  gaussianNll, poissonNll, pinballLoss, intervalCoverage, intervalWidth,
 } from './metrics/metrics.js';
 export type {
   FloatArray, MetricOptions, ThresholdOptions, LogLossOptions, MultilabelOptions, RegressionOptions, PerClassResult,

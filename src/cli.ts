@@ -526,6 +526,10 @@ function predictionColumns(model: MultiTaskModel, name: string, p: TaskPredictio
     case 'multilabel': return [[name, (i) => p.labels[i]!.join('|')]];
     case 'reconstruction': return [[`${name}_error`, (i) => p.errors[i]!]];
     case 'clustering': return [[name, (i) => p.clusters[i]!]];
+    // The mean and the central interval at the default level (90%).
+    case 'gaussian':
+    case 'poisson': return [[name, (i) => p.mean[i]!], [`${name}_lower`, (i) => p.lower[i]!], [`${name}_upper`, (i) => p.upper[i]!]];
+    case 'quantile': return p.levels.map((q, j): [string, (i: number) => Cell] => [`${name}_q${q}`, (i) => p.quantiles[i]![j]!]);
   }
 }
 

@@ -237,12 +237,14 @@ export interface PredictOptions {
    * preprocessing keeps each column's mean and standard deviation). Default: no limit.
    */
   maxDeviation?: number;
+  /** Distribution tasks (gaussian, poisson, quantile): the level of the central interval, in (0, 1). Default 0.9. */
+  level?: number;
 }
 
-/** Reads predict's options; returns maxDeviation (Infinity: no limit). */
+/** Reads predict's options; returns maxDeviation (Infinity: no limit). `level` is read by the distribution tasks' decoding. */
 export function predictOptions(where: string, options: unknown, hasStatistics: boolean): number {
   const opts = checkOptionsObject(where, options);
-  checkKeys(where, opts, ['maxDeviation']);
+  checkKeys(where, opts, ['maxDeviation', 'level']);
   const limit = checkMaxDeviation(where, opts.maxDeviation);
   if (limit !== Infinity && !hasStatistics) {
     throw new ArgumentError(`${where}: maxDeviation needs a model built from a Dataset (its preprocessing keeps each numeric column's mean and standard deviation); this one was built from arrays`);

@@ -76,7 +76,14 @@ export type Op =
    * backward pass takes them in the same order (each backwards), so gradients that
    * several branches add into their common input are summed in branch order.
    */
-  | { readonly kind: 'branches'; readonly branches: readonly (readonly Op[])[] };
+  | { readonly kind: 'branches'; readonly branches: readonly (readonly Op[])[] }
+  /**
+   * A distribution head's raw outputs → the distribution's parameters, row by row
+   * (assembly/distribution.ts): gaussian [μ, r] → [μ, softplus(r) + floor],
+   * poisson [η] → [eᶯ], quantile → cumulative softplus (non-crossing quantiles).
+   * A prediction step only: its losses take the raw outputs, so it has no backward.
+   */
+  | { readonly kind: 'distribution'; readonly family: 'gaussian' | 'poisson' | 'quantile'; readonly x: number; readonly y: number };
 
 /**
  * A network with one shared part and one part per task:

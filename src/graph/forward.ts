@@ -8,7 +8,7 @@
 // GEMM then the activation; gates are a dense layer, a row softmax and the mixing
 // kernel; blocks move with copyBlock. Buffers are rows × width, row-major.
 
-import { Act, type Kernels } from '../runtime/abi.js';
+import { Act, Dist, GAUSSIAN_MIN_VARIANCE, type Kernels } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
 import type { Op } from './description.js';
 
@@ -100,6 +100,9 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
       }
       case 'branches':
         for (const branch of op.branches) runForward(branch, rows, widths, st, training);
+        break;
+      case 'distribution':
+        k.distributionForward(Dist[op.family], rows, widths[op.x]!, value[op.x]!, value[op.y]!, GAUSSIAN_MIN_VARIANCE);
         break;
       case 'dselect':
         k.dselectForward(rows, widths[op.a]!, op.bits, widths[op.y]!, value[op.s]!, value[op.a]!, value[op.y]!);

@@ -5,7 +5,7 @@
 import { F32_MAX, show, isRecord } from '../runtime/validate.js';
 import { ModelFormatError } from './format.js';
 import { MAX_FEATURES } from '../mtl/describe.js';
-import { classNameCount, type TaskKind } from '../mtl/kinds.js';
+import { KINDS, classNameCount, type TaskKind } from '../mtl/kinds.js';
 
 /** What these checks need of a task. */
 export interface TaskOutputs {
@@ -64,7 +64,7 @@ export function checkClasses(tasks: readonly TaskOutputs[], schema: SchemaInfo):
 }
 
 /**
- * The header's `targetStats`: for regression tasks only, a finite mean and a
+ * The header's `targetStats`: for regression, gaussian and quantile tasks only (their targets are standardized), a finite mean and a
  * finite std > 0, both within the float32 range the predictions are returned in
  * (training computes them from labels that must fit float32). A regression task
  * may have none (a model saved before it was trained predicts standardized values).
@@ -76,7 +76,7 @@ export function readTargetStats(h: Record<string, unknown>, tasks: readonly Task
   if (!isRecord(json)) fail('the target statistics are not an object');
   for (const name of Object.keys(json)) {
     const task = tasks.find((t) => t.name === name);
-    if (task?.kind !== 'regression') fail(`the target statistics name ${show(name)}, which is not a regression task`);
+    if (task === undefined || !KINDS[task.kind].standardized) fail(`the target statistics name ${show(name)}, which is not a regression, gaussian or quantile task`);
     const st = json[name];
     const mean = isRecord(st) ? st.mean : undefined, std = isRecord(st) ? st.std : undefined;
     if (typeof mean !== 'number' || typeof std !== 'number' || !(Math.abs(mean) <= F32_MAX) || !(std > 0 && std <= F32_MAX)) {

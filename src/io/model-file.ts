@@ -70,6 +70,7 @@ function describeFile(h: Record<string, unknown>, schema: SchemaInfo, n: number)
       ...(task.inputsFrom !== undefined ? { inputsFrom: task.inputsFrom as string[] } : {}),
       ...(headUnits !== undefined ? { headUnits: headUnits as number[] } : {}),
       ...(task.headActivation !== undefined ? { headActivation: task.headActivation as TaskShape['headActivation'] & string } : {}),
+      ...(task.kind === 'quantile' ? { quantiles: task.quantiles as number[] } : {}),
     };
   });
   try {

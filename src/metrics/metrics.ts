@@ -34,7 +34,8 @@
 //     their plain mean (scikit-learn's multioutput='uniform_average'; for RMSE the
 //     mean of the per-output RMSEs).
 //
-// Determinism: + − × ÷ and Math.sqrt only, plus one WASM log per log-loss: the
+// Determinism: + − × ÷ and Math.sqrt only, plus one WASM log per log-loss (and
+// per row for the distributions' negative log-likelihoods): the
 // product of the clipped probabilities is accumulated (rescaled by 2⁵¹² when it
 // gets small, which is exact) and its logarithm taken once. So the log-losses need
 // `await init()`; the other metrics do not. Same bits in every engine.
@@ -42,6 +43,7 @@
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkQuantiles } from '../nn/loss.js';
 import type { MaskValue } from '../nn/loss.js';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -305,6 +307,101 @@ export function rootMeanSquaredError(predictions: FloatArray, targets: FloatArra
  */
 export function r2Score(predictions: FloatArray, targets: FloatArray, options?: RegressionOptions): number {
   return regression('r2Score', predictions, targets, options, R2);
+}
+
+// ---------------------------------------------------------------------------
+// Distributions (the gaussian, poisson and quantile tasks; docs/probabilistic.md).
+// Means over labeled rows; the logarithms come from the kernels (await init()).
+
+/** Mean Gaussian negative log-likelihood, ½·log 2πσ² + (y − μ)²/2σ², natural log. Variances must be > 0. */
+export function gaussianNll(means: FloatArray, variances: FloatArray, targets: FloatArray, options?: MetricOptions): number {
+  const where = 'gaussianNll';
+  const rows = distributionRows(where, [means, variances, targets], options);
+  const k = runtime(where).kernels;
+  return meanOverRows(rows, (i) => {
+    const v = variances[i]!, d = targets[i]! - means[i]!;
+    if (!(v > 0) || !Number.isFinite(v)) throw new ArgumentError(`${where}: variances[${i}] must be finite and > 0, got ${v}`);
+    return 0.5 * k.mathLog(2 * Math.PI * v) + (d * d) / (2 * v);
+  });
+}
+
+/** Mean Poisson negative log-likelihood, λ − y·log λ + log y! (the full one), of counts y under rates λ > 0. */
+export function poissonNll(rates: FloatArray, counts: FloatArray, options?: MetricOptions): number {
+  const where = 'poissonNll';
+  const rows = distributionRows(where, [rates, counts], options);
+  const k = runtime(where).kernels;
+  return meanOverRows(rows, (i) => {
+    const rate = rates[i]!, y = counts[i]!;
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new ArgumentError(`${where}: rates[${i}] must be finite and > 0, got ${rate}`);
+    if (!Number.isInteger(y) || y < 0) throw new ArgumentError(`${where}: counts[${i}] must be a whole number ≥ 0, got ${y}`);
+    return rate - y * k.mathLog(rate) + logFactorial(y);
+  });
+}
+
+/**
+ * Mean pinball loss over rows and levels: ρ_τ(y − q) = τ·(y − q) above the
+ * quantile, (1 − τ)·(q − y) below. quantiles: rows × levels.length, row-major.
+ */
+export function pinballLoss(quantiles: FloatArray, levels: readonly number[], targets: FloatArray, options?: MetricOptions): number {
+  const where = 'pinballLoss';
+  const Q = checkQuantiles(where, levels).length;
+  checkFloats(where, 'quantiles', quantiles);
+  if (quantiles.length !== targets.length * Q) throw new ShapeError(`${where}: quantiles has ${quantiles.length} values, expected ${targets.length} rows × ${Q} levels`);
+  const rows = distributionRows(where, [targets], options);
+  return meanOverRows(rows, (i) => {
+    let s = 0;
+    for (let j = 0; j < Q; j++) {
+      const u = targets[i]! - quantiles[i * Q + j]!;
+      s += u > 0 ? levels[j]! * u : (levels[j]! - 1) * u;
+    }
+    return s / Q;
+  });
+}
+
+/** The fraction of labeled rows whose target lies in [lower, upper]. */
+export function intervalCoverage(lower: FloatArray, upper: FloatArray, targets: FloatArray, options?: MetricOptions): number {
+  const rows = distributionRows('intervalCoverage', [lower, upper, targets], options);
+  return meanOverRows(rows, (i) => (targets[i]! >= lower[i]! && targets[i]! <= upper[i]! ? 1 : 0));
+}
+
+/** The mean width upper − lower of the intervals over labeled rows. */
+export function intervalWidth(lower: FloatArray, upper: FloatArray, options?: MetricOptions): number {
+  const rows = distributionRows('intervalWidth', [lower, upper], options);
+  return meanOverRows(rows, (i) => upper[i]! - lower[i]!);
+}
+
+/** Checks one-value-per-row arrays of one length, finite in labeled rows; returns the rows that count. */
+function distributionRows(where: string, arrays: readonly FloatArray[], options: MetricOptions | undefined): number[] {
+  const opts = parseOptions(where, options, []);
+  arrays.forEach((a, j) => checkFloats(where, `argument ${j + 1}`, a));
+  const n = arrays[0]!.length;
+  for (const a of arrays) if (a.length !== n) throw new ShapeError(`${where}: the arrays have ${arrays.map((x) => x.length).join(', ')} values; they must be one per row`);
+  const mask = checkMask(where, opts.mask, n);
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (mask !== undefined && !mask[i]) continue;
+    arrays.forEach((a, j) => { if (!Number.isFinite(a[i]!)) throw new ArgumentError(`${where}: argument ${j + 1}, row ${i} must be finite, got ${a[i]}`); });
+    rows.push(i);
+  }
+  return rows;
+}
+
+function meanOverRows(rows: readonly number[], f: (i: number) => number): number {
+  if (rows.length === 0) return NaN;
+  let s = 0;
+  for (const i of rows) s += f(i);
+  return s / rows.length;
+}
+
+/** log(n!) for a whole n ≥ 0: the sum of logs up to 256, Stirling's series (error < 1e-15) above. */
+function logFactorial(n: number): number {
+  const k = runtime('poissonNll').kernels;
+  if (n < 256) {
+    let s = 0;
+    for (let j = 2; j <= n; j++) s += k.mathLog(j);
+    return s;
+  }
+  return n * k.mathLog(n) - n + 0.5 * k.mathLog(2 * Math.PI * n) + 1 / (12 * n) - 1 / (360 * n ** 3);
 }
 
 // ---------------------------------------------------------------------------

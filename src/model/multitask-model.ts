@@ -11,7 +11,7 @@ import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
-import { decodePrediction, type TaskPrediction } from '../mtl/kinds.js';
+import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionKind, levelOption, type TaskPrediction } from '../mtl/kinds.js';
 import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
@@ -112,9 +112,9 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         const col = input.target(spec.name);
         checkKind(spec, col);
         const classes = col.classes;
-        taskInfo.set(spec.name, { width: col.kind === 'multiclass' ? classes!.length : col.width, ...(classes ? { classes } : {}) });
+        taskInfo.set(spec.name, { width: outputWidth(spec, col), ...(classes ? { classes } : {}) });
         if (classes) this.#classNames.set(spec.name, classes);
-        if (col.kind === 'regression') this.#targetStats.set(spec.name, standardizer(col.values));
+        if (KINDS[spec.kind].standardized) this.#targetStats.set(spec.name, standardizer(col.values));
       }
       this.#schema = { featureCount: this.#preprocessor.featureNames.length, featureNames: this.#preprocessor.featureNames, tasks: taskInfo };
     } else {
@@ -141,7 +141,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
           taskInfo.set(t.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
           if (given.names) this.#classNames.set(t.name, given.names);
         } else {
-          taskInfo.set(t.name, { width: 1 });
+          taskInfo.set(t.name, { width: isDistributionKind(t?.kind) ? distributionWidth(t.kind, t.quantiles) : 1 });
         }
       }
       this.#preprocessor = null;
@@ -401,6 +401,28 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   }
 
   /**
+   * @internal Runs `use` on the labels of `data`, resident in WASM memory and
+   * matched to this model's outputs as evaluate matches them (classes by name,
+   * regression standardized with `targetStats`), then frees them. For scoring
+   * outputs made elsewhere (an ensemble's) with evaluate's own metrics.
+   */
+  withLabels<T>(data: Dataset | FeatureRows, labels: LabelColumns | undefined, where: string,
+    use: (resident: ResidentData, targetStats: ReadonlyMap<string, { mean: number; std: number }>) => T): T {
+    const core = this.#core;
+    core.check();
+    const pending = new Map<string, { mean: number; std: number }>();
+    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, where) : this.#prepare({ x: data, labels: labels ?? {} }, where), pending);
+    const stats = new Map([...pending, ...this.#targetStats]);
+    const resident = core.makeResident(p.features, p.rows, p.labels);
+    try {
+      requireSomeLabels(core, resident, where);
+      return use(resident, stats);
+    } finally {
+      core.freeResident(resident);
+    }
+  }
+
+  /**
    * Predictions per task for raw rows (objects with the feature columns, when the
    * model was built from a Dataset), a Dataset, or feature arrays. A prediction
    * that is not finite is a NonFinitePredictionError naming the task and row. With
@@ -412,6 +434,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const core = this.#core;
     core.check();
     const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
+    const level = levelOption('predict', options);
     const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
     const chunk = Math.min(rows, PREDICT_CHUNK);
@@ -439,7 +462,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const out: Record<string, TaskPrediction> = {};
     core.specs.forEach((s, t) => {
       setOwn(out, s.name, decodePrediction(s.name, s.kind, perTask[t]!, rows, core.widths[t]!, {
-        classes: this.#classNames.get(s.name) ?? null, stats: this.#targetStats.get(s.name) ?? null, features,
+        classes: this.#classNames.get(s.name) ?? null, stats: this.#targetStats.get(s.name) ?? null, features, levels: s.quantiles, level,
       }));
     });
     return out as Predictions<Tasks>;
@@ -479,15 +502,15 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       if (!data.targetNames.includes(spec.name)) throw new ArgumentError(`addTask: the dataset has no target "${spec.name}" (targets: ${data.targetNames.join(', ')})`);
       const col = data.target(spec.name);
       checkKind(spec, col);
-      tasks.set(spec.name, { width: col.kind === 'multiclass' ? col.classes!.length : col.width, ...(col.classes ? { classes: col.classes } : {}) });
-      if (col.kind === 'regression') this.#targetStats.set(spec.name, standardizer(col.values));
+      tasks.set(spec.name, { width: outputWidth(spec, col), ...(col.classes ? { classes: col.classes } : {}) });
+      if (KINDS[spec.kind].standardized) this.#targetStats.set(spec.name, standardizer(col.values));
     } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
       const c = opts.classes ?? spec.classes;
       if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
       const given = classesGiven('addTask: ', spec.name, c);
       tasks.set(spec.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
     } else {
-      tasks.set(spec.name, { width: 1 });
+      tasks.set(spec.name, { width: isDistributionKind(spec.kind) ? distributionWidth(spec.kind, spec.quantiles) : 1 });
     }
     const info = tasks.get(spec.name);
     if (info?.classes) this.#classNames.set(spec.name, info.classes);
@@ -590,7 +613,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
           throw new ArgumentError(`${where}: the labels of task "${s.name}" must be an array (one label per row, NaN/null for none), got ${show(values)}`);
         }
       }
-      if (s.kind === 'regression') {
+      if (columnKind(s.kind) === 'regression') {
         for (let i = 0; i < values.length; i++) {
           const v: unknown = values[i];
           if (v !== null && v !== undefined && typeof v !== 'number') {
@@ -617,7 +640,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   #datasetLabels(data: Dataset, s: TaskSpec, where: string): ArrayLike<number> {
     const col = data.target(s.name);
     checkKind(s, col, where);
-    if (col.kind === 'regression') return col.values;
+    if (col.kind === 'regression') return col.values;  // also a distribution task's (checkKind)
     const classes = this.#classNames.get(s.name);
     if (classes === undefined) {
       throw new ArgumentError(
@@ -637,7 +660,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const labels = new Map(p.labels);
     for (const s of this.#core.specs) {
       const values = labels.get(s.name);
-      if (s.kind !== 'regression' || values === undefined) continue;
+      if (!KINDS[s.kind].standardized || values === undefined) continue;
       let stats = this.#targetStats.get(s.name) ?? pending.get(s.name);
       if (!stats) { stats = standardizer(values); pending.set(s.name, stats); }
       const out = new Float32Array(values.length);
@@ -681,8 +704,13 @@ function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
   return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
 }
 
+/** A task's output width from its Dataset column: one per class (multiclass), the column's width, or a distribution head's parameters. */
+function outputWidth(spec: TaskSpec, col: DatasetTarget): number {
+  return isDistributionKind(spec.kind) ? distributionWidth(spec.kind, spec.quantiles) : col.kind === 'multiclass' ? col.classes!.length : col.width;
+}
+
 function checkKind(spec: TaskSpec, col: DatasetTarget, where?: string): void {
-  if (spec.kind !== col.kind) {
+  if (columnKind(spec.kind) !== col.kind) {
     throw new ArgumentError(`${where === undefined ? '' : `${where}: `}task "${spec.name}" is declared ${spec.kind}, but the dataset's column is ${col.kind}`);
   }
 }

@@ -12,7 +12,7 @@ import { DescriptionBuilder, type DescriptionLimits, type Op, type TensorSpec } 
 import { ACTIVATION_CODES, type Activation } from './arch/common.js';
 import { checkActivation } from '../runtime/activations.js';
 import { readArchitecture, type ReadArchitecture } from './arch/index.js';
-import { KINDS, type TaskKind } from './kinds.js';
+import { KINDS, distributionWidth, isDistributionKind, type TaskKind } from './kinds.js';
 
 /** The most tasks a model holds: it keeps task × task statistics (affinity, weighting), and a model file holds as many. */
 export const MAX_TASKS = 1024;
@@ -29,6 +29,8 @@ export interface TaskShape {
   readonly inputsFrom?: readonly string[];
   readonly headUnits?: readonly number[];
   readonly headActivation?: Activation;
+  /** Quantile tasks: the levels, one output each. */
+  readonly quantiles?: readonly number[];
 }
 
 export interface TaskDescription {
@@ -49,6 +51,8 @@ export interface TaskDescription {
   /** logits → prediction (softmax or sigmoid), or null when the logits are the prediction. */
   readonly prediction: Op | null;
   readonly predicted: number;
+  /** Quantile tasks: the levels of the outputs. */
+  readonly quantiles?: readonly number[];
 }
 
 export interface ModelDescription {
@@ -75,6 +79,22 @@ export function describeModel(
   const arch: ReadArchitecture = readArchitecture(architecture);
   const names = checkTaskNames(tasks);
   const order = orderTasks(tasks, names);
+  for (const task of tasks) {
+    if (isDistributionKind(task.kind)) {
+      // The levels a task maker checked (tasks.quantile), seen again here for a model file's header.
+      const q: unknown = task.quantiles;
+      if (task.kind === 'quantile' && !(Array.isArray(q) && q.length > 0 && q.every((v, k) => typeof v === 'number' && v > 0 && v < 1 && (k === 0 || v > q[k - 1])))) {
+        throw new ArgumentError(`task "${task.name}": its quantiles ${show(q)} are not levels increasing in (0, 1)`);
+      }
+      const want = distributionWidth(task.kind, task.quantiles);
+      if (task.width !== want) throw new ArgumentError(`task "${task.name}": a ${task.kind} head has ${want} output${want === 1 ? '' : 's'}, not ${task.width}`);
+    }
+    for (const src of task.inputsFrom ?? []) {
+      const from = tasks[names.get(src)!]!;
+      // Its prediction step has no backward pass: a reader's gradient could not reach it.
+      if (isDistributionKind(from.kind)) throw new ArgumentError(`task "${task.name}" reads from the ${from.kind} task "${from.name}": a head cannot read a distribution`);
+    }
+  }
   const b = new DescriptionBuilder(inputSize, limits);
   const parts = arch.describe(b, tasks.map((t) => t.name));
   // The heads, in task order; the prediction steps come after every head's tensors.
@@ -100,9 +120,14 @@ export function describeModel(
       predicted = b.value(task.width);
       prediction = output === 'softmax'
         ? { kind: 'softmax', x: logits, y: predicted }
-        : { kind: 'act', x: logits, y: predicted, act: Act.sigmoid, alpha: 0 };
+        : output === 'sigmoid'
+          ? { kind: 'act', x: logits, y: predicted, act: Act.sigmoid, alpha: 0 }
+          : { kind: 'distribution', family: output, x: logits, y: predicted };
     }
-    return { name: task.name, kind: task.kind, width: task.width, ops: parts.tasks[t]!.ops, rep, inputsFrom: sources, head, headInput, logits, prediction, predicted };
+    return {
+      name: task.name, kind: task.kind, width: task.width, ops: parts.tasks[t]!.ops, rep, inputsFrom: sources, head, headInput, logits, prediction, predicted,
+      ...(task.kind === 'quantile' ? { quantiles: task.quantiles! } : {}),
+    };
   });
   // A head reading predictions concatenates [R_t | the sources' predictions] (their values are known now).
   for (const t of described) {

@@ -5,9 +5,11 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { setOwn } from '../runtime/records.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import type { TaskKind, TaskSpec } from './tasks.js';
+import { decodePrediction } from './kinds.js';
 import {
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
+  gaussianNll, poissonNll, pinballLoss, intervalCoverage, intervalWidth,
 } from '../metrics/metrics.js';
 
 export interface TaskEvaluation {
@@ -24,6 +26,16 @@ export interface TaskEvaluation {
   mae?: number;
   rmse?: number;
   r2?: number;
+  /** Distribution tasks: the mean negative log-likelihood in the target's own units (Poisson: with log y!). */
+  nll?: number;
+  /** Distribution tasks: the fraction of rows inside the predicted central interval at `level`. */
+  coverage?: number;
+  /** Distribution tasks: the interval's mean width, in the target's units. */
+  intervalWidth?: number;
+  /** The level of those intervals (DEFAULT_LEVEL; a quantile task: its outermost levels' difference). */
+  level?: number;
+  /** Quantile tasks: the mean pinball loss over rows and levels, in the target's units. */
+  pinball?: number;
 }
 
 /** What `evaluate` reports for a task of each kind (in the target's own units for regression). */
@@ -34,6 +46,9 @@ export interface TaskEvaluationByKind {
   regression: { rows: number; loss: number; mae: number; rmse: number; r2: number };
   reconstruction: { rows: number; loss: number };
   clustering: { rows: number; loss: number };
+  gaussian: { rows: number; loss: number; nll: number; coverage: number; intervalWidth: number; level: number; mae: number; rmse: number; r2: number };
+  poisson: { rows: number; loss: number; nll: number; coverage: number; intervalWidth: number; level: number; mae: number; rmse: number };
+  quantile: { rows: number; loss: number; pinball: number; coverage: number; intervalWidth: number; level: number };
 }
 
 /** The evaluation of a task of kind `Kind`; TaskEvaluation where the kind is not known to the types. */
@@ -80,15 +95,30 @@ export function evaluateResident(
   } finally {
     allocator.free(idx);
   }
+  return scoreOutputs(core.specs, core.widths, data, preds, (t) => lossSum[t]! / lossCount[t]!, targetStats);
+}
+
+/**
+ * Per-task metrics of outputs `preds` (per task rows × width: probabilities, or
+ * values on the standardized scale regression trains on) against the resident
+ * labels of `data`. `loss(t)` is task t's mean loss; null scores the outputs'
+ * own loss instead — the log loss of classification probabilities, the mean
+ * squared error of values — for outputs no loss function made (an ensemble's).
+ */
+export function scoreOutputs(
+  specs: readonly TaskSpec[], widths: readonly number[], data: ResidentData, preds: readonly Float32Array[],
+  loss: ((task: number) => number) | null, targetStats: ReadonlyMap<string, { mean: number; std: number }> = new Map(),
+): Evaluation {
+  const rows = data.rows;
   const result: Evaluation = { loss: 0, tasks: {} };
-  core.specs.forEach((spec, t) => {
+  specs.forEach((spec, t) => {
     const l = data.labels[t];
     if (!l || l.labeled === 0) return;
     const heap = heapF32();
     const mask = new Uint8Array(heap.buffer, l.mask, rows).slice();
-    const width = core.widths[t]!;
+    const width = widths[t]!;
     const p = preds[t]!;
-    const e: TaskEvaluation = { rows: l.labeled, loss: lossSum[t]! / lossCount[t]! };
+    const e: TaskEvaluation = { rows: l.labeled, loss: loss ? loss(t) : NaN };
     switch (spec.kind) {
       case 'binary': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
@@ -99,7 +129,9 @@ export function evaluateResident(
         break;
       }
       case 'multiclass': {
-        const y = new Int32Array(heap.buffer, l.targets, rows).slice();
+        // Soft targets (a softCrossEntropy task): the class each row's probabilities favour.
+        const y = l.soft ? Int32Array.from({ length: rows }, (_, i) => argmax(heap.subarray((l.targets >>> 2) + i * width, (l.targets >>> 2) + (i + 1) * width)))
+          : new Int32Array(heap.buffer, l.targets, rows).slice();
         Object.assign(e, {
           accuracy: multiclassAccuracy(p, y, { mask }), f1: multiclassF1(p, y, { mask }).macro, logLoss: multiclassLogLoss(p, y, { mask }),
         });
@@ -122,10 +154,54 @@ export function evaluateResident(
         Object.assign(e, {
           mae: meanAbsoluteError(pv, yv, { mask }), rmse: rootMeanSquaredError(pv, yv, { mask }), r2: r2Score(pv, yv, { mask }),
         });
+        break;
+      }
+      case 'gaussian':
+      case 'poisson':
+      case 'quantile': {
+        const st = targetStats.get(spec.name);
+        const scale = (v: number) => (st ? v * st.std + st.mean : v);
+        const y = Float64Array.from(heapF32().subarray(l.targets >>> 2, (l.targets >>> 2) + rows), scale);
+        // The parameters of unlabeled rows may be anything; decode only the labeled ones.
+        const picked = [...mask.keys()].filter((i) => mask[i] !== 0);
+        const params = new Float32Array(picked.length * width);
+        picked.forEach((i, j) => params.set(p.subarray(i * width, (i + 1) * width), j * width));
+        const yl = Float64Array.from(picked, (i) => y[i]!);
+        const d = decodePrediction(spec.name, spec.kind, params, picked.length, width, { classes: null, stats: st ?? null, features: new Float32Array(0), levels: spec.quantiles });
+        if (d.kind !== 'gaussian' && d.kind !== 'poisson' && d.kind !== 'quantile') break;
+        const lo = Float64Array.from(d.lower), hi = Float64Array.from(d.upper);
+        Object.assign(e, { coverage: intervalCoverage(lo, hi, yl), intervalWidth: intervalWidth(lo, hi), level: d.level });
+        if (d.kind === 'quantile') {
+          Object.assign(e, { pinball: pinballLoss(Float64Array.from(d.quantiles.flat()), d.levels, yl) });
+        } else {
+          const mean = Float64Array.from(d.mean);
+          Object.assign(e, {
+            nll: d.kind === 'gaussian' ? gaussianNll(mean, Float64Array.from(d.variance), yl) : poissonNll(mean, yl),
+            mae: meanAbsoluteError(mean, yl), rmse: rootMeanSquaredError(mean, yl),
+            ...(d.kind === 'gaussian' ? { r2: r2Score(mean, yl) } : {}),
+          });
+        }
       }
     }
+    if (!loss) e.loss = e.logLoss ?? meanSquaredError(p, heapF32().subarray(l.targets >>> 2, (l.targets >>> 2) + rows * width), mask, width);
     setOwn<TaskEvaluation | undefined>(result.tasks, spec.name, e);
     result.loss += e.loss;
   });
   return result;
+}
+
+/** Mean over the masked rows' cells of (p − y)²: the loss of outputs on the scale they train on. */
+function meanSquaredError(p: Float32Array, y: Float32Array, mask: Uint8Array, width: number): number {
+  let sum = 0, n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    for (let c = 0; c < width; c++) { sum += (p[i * width + c]! - y[i * width + c]!) ** 2; n++; }
+  }
+  return sum / n;
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+  return best;
 }

@@ -3,19 +3,21 @@
 
 import { ArgumentError } from '../runtime/errors.js';
 import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
-import { createLoss, type LossSpec } from '../nn/loss.js';
+import { checkQuantiles, createLoss, type LossSpec } from '../nn/loss.js';
 import { checkActivation, type Activation } from '../runtime/activations.js';
 import { checkTaskNames, orderTasks as orderTaskGraph } from './describe.js';
+import { KINDS, isDistributionKind, type TaskKind } from './kinds.js';
 
 /**
  * Supervised kinds learn labels; the unsupervised ones train on every row:
  * `reconstruction` decodes the row's (encoded) features back (MSE), `clustering`
  * learns k-means pseudo-labels of the shared representation, refreshed every
  * epoch (DeepCluster, Caron et al. 2018). Both let rows without any label train
- * the shared part next to the supervised tasks.
+ * the shared part next to the supervised tasks. The distribution kinds (gaussian,
+ * poisson, quantile) predict a distribution of a numeric target (src/mtl/kinds.ts).
  */
-export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'reconstruction' | 'clustering';
-export const TASK_KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'multilabel', 'regression', 'reconstruction', 'clustering'];
+export type { TaskKind } from './kinds.js';
+export const TASK_KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'multilabel', 'regression', 'reconstruction', 'clustering', 'gaussian', 'poisson', 'quantile'];
 export const UNSUPERVISED: readonly TaskKind[] = ['reconstruction', 'clustering'];
 
 export interface TaskOptions {
@@ -40,6 +42,8 @@ export interface TaskOptions {
   backpropToInputs?: boolean;
   /** Clustering tasks: the number of clusters k (≥ 2). */
   clusters?: number;
+  /** Quantile tasks: the levels predicted, strictly increasing in (0, 1). Default [0.05, 0.5, 0.95]. */
+  quantiles?: number[];
 }
 
 /** A task: its name and kind (as literal types when made by `tasks.*`, so a model's predictions are typed per task) and its options. */
@@ -48,7 +52,10 @@ export interface TaskSpec<Name extends string = string, Kind extends TaskKind = 
   readonly kind: Kind;
 }
 
-const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes', 'classWeights', 'inputsFrom', 'backpropToInputs', 'clusters'] as const;
+const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes', 'classWeights', 'inputsFrom', 'backpropToInputs', 'clusters', 'quantiles'] as const;
+
+/** A quantile task's levels when its spec names none: the median and a central 90% interval. */
+export const DEFAULT_QUANTILES: readonly number[] = [0.05, 0.5, 0.95];
 
 function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   const where = `tasks.${kind}`;
@@ -69,6 +76,9 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
     if (kind !== 'multiclass' && kind !== 'multilabel') throw new ArgumentError(`${at}: classes applies to multiclass and multilabel tasks only`);
     if (kind === 'multiclass' && (opts.classes as number) < 2) throw new ArgumentError(`${at}: a multiclass task needs at least 2 classes, got ${opts.classes}`);
   }
+  if (opts.loss !== undefined && isDistributionKind(kind)) {
+    throw new ArgumentError(`${at}: a ${kind} task trains on its own loss (${KINDS[kind].defaultLoss}); loss does not apply`);
+  }
   if (opts.loss !== undefined) {
     try {
       createLoss(opts.loss as LossSpec);
@@ -82,7 +92,7 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
     if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => !isF32Finite(w) || w < 0)) {
       throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0 (within the float32 range), got ${show(opts.classWeights)}`);
     }
-    if (kind === 'regression' || UNSUPERVISED.includes(kind)) throw new ArgumentError(`${at}: classWeights do not apply to a ${kind} task`);
+    if (kind === 'regression' || UNSUPERVISED.includes(kind) || isDistributionKind(kind)) throw new ArgumentError(`${at}: classWeights do not apply to a ${kind} task`);
   }
   if (opts.inputsFrom !== undefined) {
     if (!Array.isArray(opts.inputsFrom) || opts.inputsFrom.some((s) => typeof s !== 'string')) {
@@ -100,6 +110,11 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   } else if (opts.clusters !== undefined) {
     throw new ArgumentError(`${at}: clusters applies to clustering tasks only`);
   }
+  if (kind === 'quantile') {
+    // Frozen copies of the levels: the spec goes into the model file as it is.
+    return { name, kind, ...(opts as TaskOptions), quantiles: [...checkQuantiles(`${at}: quantiles`, opts.quantiles ?? DEFAULT_QUANTILES)] };
+  }
+  if (opts.quantiles !== undefined) throw new ArgumentError(`${at}: quantiles applies to quantile tasks only`);
   return { name, kind, ...(opts as TaskOptions) };
 }
 
@@ -119,6 +134,12 @@ export interface TaskMakers {
   /** Learns k-means clusters of the shared representation, refreshed each epoch: `tasks.clustering('clusters', { clusters: 8 })`. Named 'clusters' by default. */
   clustering(name: undefined, options: TaskOptions): TaskSpec<'clusters', 'clustering'>;
   clustering<Name extends string>(name: Name, options: TaskOptions): TaskSpec<Name, 'clustering'>;
+  /** A numeric target as a Gaussian: its mean and variance per row (negative log-likelihood). */
+  gaussian<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'gaussian'>;
+  /** A count (a whole number ≥ 0) as a Poisson distribution: its rate per row (negative log-likelihood). */
+  poisson<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'poisson'>;
+  /** Quantiles of a numeric target from one head, never crossing (pinball loss): `tasks.quantile('y', { quantiles: [0.1, 0.5, 0.9] })`. */
+  quantile<Name extends string>(name: Name, options?: TaskOptions): TaskSpec<Name, 'quantile'>;
 }
 
 export const tasks: TaskMakers = {
@@ -128,10 +149,19 @@ export const tasks: TaskMakers = {
   regression: (name: string, options?: TaskOptions) => make('regression', name, options),
   reconstruction: (name = 'reconstruction', options?: TaskOptions) => make('reconstruction', name, options),
   clustering: (name = 'clusters', options?: TaskOptions) => make('clustering', name, options),
+  gaussian: (name: string, options?: TaskOptions) => make('gaussian', name, options),
+  poisson: (name: string, options?: TaskOptions) => make('poisson', name, options),
+  quantile: (name: string, options?: TaskOptions) => make('quantile', name, options),
 } as TaskMakers;
 
-export function defaultLoss(kind: TaskKind): LossSpec {
+export function defaultLoss(kind: TaskKind, spec?: TaskOptions): LossSpec {
   switch (kind) {
+    case 'gaussian':
+      return { type: 'gaussianNll' };
+    case 'poisson':
+      return { type: 'poissonNll' };
+    case 'quantile':
+      return { type: 'pinball', quantiles: spec?.quantiles ?? DEFAULT_QUANTILES };
     case 'binary':
     case 'multilabel':
       return { type: 'bce' };
@@ -148,6 +178,11 @@ export function defaultLoss(kind: TaskKind): LossSpec {
 /** The kinds whose loss takes one class index per row. */
 export function usesClassIndex(kind: TaskKind): boolean {
   return kind === 'multiclass' || kind === 'clustering';
+}
+
+/** Label values per row of a task with `width` outputs: one (a class index, or a distribution kind's value), else one per output. */
+export function labelWidth(kind: TaskKind, width: number): number {
+  return KINDS[kind].classIndex || KINDS[kind].oneValue ? 1 : width;
 }
 
 /**

@@ -13,6 +13,8 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
+import { GAUSSIAN_MIN_VARIANCE } from '../runtime/abi.js';
+import { Holding } from '../runtime/holdings.js';
 import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
 import { Matrix } from '../tensor/matrix.js';
 
@@ -27,6 +29,19 @@ export type LossSpec =
     temperature?: number;
     /** Targets (1 − ε)·onehot + ε/classes; ε in [0, 1], default 0. */
     labelSmoothing?: number;
+  }
+  /**
+   * Cross-entropy against soft targets (a teacher's probabilities, for distillation);
+   * dense targets in [0, 1]. 'softmax' outputs: p = softmax(z / temperature),
+   * −Σ y·log p per row; 'sigmoid' outputs: the mean over outputs of the binary
+   * cross-entropy of σ(z / temperature). No class weights.
+   */
+  | {
+    type: 'softCrossEntropy';
+    /** > 0, default 1. */
+    temperature?: number;
+    /** How the outputs become probabilities: 'softmax' (default; multiclass) or 'sigmoid' (binary, multilabel). */
+    output?: 'softmax' | 'sigmoid';
   }
   /** Binary / multilabel focal loss on logits (sigmoid); dense targets in [0, 1]. */
   | {
@@ -43,7 +58,20 @@ export type LossSpec =
   /** Mean squared error over each row's outputs; dense targets. */
   | { type: 'mse' }
   /** Huber loss over each row's outputs; dense targets. */
-  | { type: 'huber'; /** Threshold > 0 between the quadratic and linear parts, default 1. */ delta?: number };
+  | { type: 'huber'; /** Threshold > 0 between the quadratic and linear parts, default 1. */ delta?: number }
+  /**
+   * Gaussian negative log-likelihood less its least value (≥ 0); one target per
+   * row; 2 outputs per row, the mean and a raw variance r (variance
+   * softplus(r) + GAUSSIAN_MIN_VARIANCE).
+   */
+  | { type: 'gaussianNll' }
+  /** Poisson negative log-likelihood less its value at λ = y (half the deviance, ≥ 0); one count ≥ 0 per row; 1 output, the log-rate. */
+  | { type: 'poissonNll' }
+  /**
+   * Pinball (quantile) loss, averaged over the levels; one target per row; one
+   * output per level, mapped to non-crossing quantiles (q₀ = z₀, q_k = q_{k−1} + softplus(z_k)).
+   */
+  | { type: 'pinball'; /** Quantile levels, strictly increasing in (0, 1). Required. */ quantiles: readonly number[] };
 
 export type LossType = LossSpec['type'];
 
@@ -51,17 +79,21 @@ export type LossType = LossSpec['type'];
 export type ResolvedLossSpec =
   | { readonly type: 'bce' }
   | { readonly type: 'softmaxCrossEntropy'; readonly temperature: number; readonly labelSmoothing: number }
+  | { readonly type: 'softCrossEntropy'; readonly temperature: number; readonly output: 'softmax' | 'sigmoid' }
   | { readonly type: 'focal'; readonly gamma: number; readonly alpha: number }
   | { readonly type: 'multiclassFocal'; readonly gamma: number }
   | { readonly type: 'softDice'; readonly smooth: number }
   | { readonly type: 'mse' }
-  | { readonly type: 'huber'; readonly delta: number };
+  | { readonly type: 'huber'; readonly delta: number }
+  | { readonly type: 'gaussianNll' }
+  | { readonly type: 'poissonNll' }
+  | { readonly type: 'pinball'; readonly quantiles: readonly number[] };
 
 /** `mean`: Σ over labeled rows of weight·rowLoss, divided by the number of labeled rows. `sum`: that sum. */
 export type Reduction = 'mean' | 'sum';
 
-/** `index`: one i32 class index per row. `dense`: rows × cols f32. */
-export type TargetKind = 'index' | 'dense';
+/** `index`: one i32 class index per row. `dense`: rows × cols f32. `value`: one f32 per row (distribution losses). */
+export type TargetKind = 'index' | 'dense' | 'value';
 
 /** How a loss takes class weights: not at all, 2 floats [weight when y = 0, weight when y = 1], or one per class. */
 export type ClassWeighting = 'none' | 'binary' | 'perClass';
@@ -72,7 +104,7 @@ export interface LossBuffers {
   cols: number;
   /** rows × cols f32, row-major. */
   logits: number;
-  /** rows i32 class indices (targetKind 'index') or rows × cols f32 (targetKind 'dense'). */
+  /** rows i32 class indices (targetKind 'index'), rows × cols f32 ('dense') or rows f32 ('value'). */
   targets: number;
   /** rows bytes, row i labeled iff ≠ 0; 0 or absent: every row is labeled. */
   mask?: number;
@@ -95,6 +127,8 @@ export interface Loss {
   readonly classWeighting: ClassWeighting;
   /** Dense targets must lie in [0, 1] (bce, focal, softDice); otherwise any finite value. */
   readonly unitTargets: boolean;
+  /** The outputs per row the loss needs (gaussianNll 2, poissonNll 1, pinball one per level), or null: any. */
+  readonly outputs: number | null;
   /** How many class weights the loss takes for `cols` outputs (0: none). */
   classWeightCount(cols: number): number;
   /**
@@ -136,15 +170,19 @@ export interface LossResult {
   grad: Matrix;
 }
 
-const TYPES: readonly LossType[] = ['bce', 'softmaxCrossEntropy', 'focal', 'multiclassFocal', 'softDice', 'mse', 'huber'];
+const TYPES: readonly LossType[] = ['bce', 'softmaxCrossEntropy', 'softCrossEntropy', 'focal', 'multiclassFocal', 'softDice', 'mse', 'huber', 'gaussianNll', 'poissonNll', 'pinball'];
 const PARAMS: { readonly [T in LossType]: readonly string[] } = {
   bce: [],
   softmaxCrossEntropy: ['temperature', 'labelSmoothing'],
+  softCrossEntropy: ['temperature', 'output'],
   focal: ['gamma', 'alpha'],
   multiclassFocal: ['gamma'],
   softDice: ['smooth'],
   mse: [],
   huber: ['delta'],
+  gaussianNll: [],
+  poissonNll: [],
+  pinball: ['quantiles'],
 };
 const OPTION_KEYS = ['mask', 'sampleWeights', 'classWeights', 'reduction', 'gradScale'] as const;
 
@@ -187,6 +225,12 @@ export function createLoss(spec: LossSpec): Loss {
         labelSmoothing: param('labelSmoothing', 0, unit, 'a number in [0, 1]'),
       };
       break;
+    case 'softCrossEntropy': {
+      const output = raw.output ?? 'softmax';
+      if (output !== 'softmax' && output !== 'sigmoid') throw new ArgumentError(`${where}: output of a "softCrossEntropy" loss must be 'softmax' or 'sigmoid', got ${show(output)}`);
+      resolved = { type: t, temperature: param('temperature', 1, positive, 'a finite number > 0'), output };
+      break;
+    }
     case 'focal':
       resolved = {
         type: t,
@@ -198,8 +242,28 @@ export function createLoss(spec: LossSpec): Loss {
     case 'softDice': resolved = { type: t, smooth: param('smooth', 1, positive, 'a finite number > 0') }; break;
     case 'mse': resolved = { type: t }; break;
     case 'huber': resolved = { type: t, delta: param('delta', 1, positive, 'a finite number > 0') }; break;
+    case 'gaussianNll': resolved = { type: t }; break;
+    case 'poissonNll': resolved = { type: t }; break;
+    case 'pinball': resolved = { type: t, quantiles: checkQuantiles(where, raw.quantiles) }; break;
   }
   return new KernelLoss(Object.freeze(resolved));
+}
+
+/**
+ * Quantile levels: a non-empty array of numbers strictly increasing in (0, 1),
+ * distinct in float32 (the kernel reads them as f32). Returns a frozen copy.
+ */
+export function checkQuantiles(where: string, levels: unknown): readonly number[] {
+  if (!Array.isArray(levels) || levels.length === 0) {
+    throw new ArgumentError(`${where}: quantiles must be a non-empty array of levels in (0, 1), such as [0.05, 0.5, 0.95]; got ${show(levels)}`);
+  }
+  if (levels.length > 1024) throw new ArgumentError(`${where}: ${levels.length} quantiles; at most 1024`);
+  levels.forEach((q: unknown, k) => {
+    if (typeof q !== 'number' || !(q > 0 && q < 1)) throw new ArgumentError(`${where}: quantiles[${k}] is ${show(q)}; a level must be a number in (0, 1)`);
+    if (k > 0 && !(q > (levels[k - 1] as number))) throw new ArgumentError(`${where}: quantiles must increase strictly; quantiles[${k}] = ${q} follows ${levels[k - 1]}`);
+    if (k > 0 && Math.fround(q) === Math.fround(levels[k - 1] as number)) throw new ArgumentError(`${where}: quantiles[${k - 1}] and [${k}] (${levels[k - 1]}, ${q}) are one level in float32`);
+  });
+  return Object.freeze([...levels as number[]]);
 }
 
 class KernelLoss implements Loss {
@@ -208,16 +272,22 @@ class KernelLoss implements Loss {
   readonly targetKind: TargetKind;
   readonly classWeighting: ClassWeighting;
   readonly unitTargets: boolean;
+  readonly outputs: number | null;
   readonly #where: string;
+  /** The pinball loss's levels as f32 in WASM memory, written at the first compute. */
+  readonly #memory = new Holding('pinball loss');
+  #levels = 0;
 
   constructor(spec: ResolvedLossSpec) {
     this.type = spec.type;
     this.#where = `${spec.type} loss`;
     this.spec = spec;
     const index = spec.type === 'softmaxCrossEntropy' || spec.type === 'multiclassFocal';
-    this.targetKind = index ? 'index' : 'dense';
+    const value = spec.type === 'gaussianNll' || spec.type === 'poissonNll' || spec.type === 'pinball';
+    this.targetKind = index ? 'index' : value ? 'value' : 'dense';
+    this.outputs = spec.type === 'gaussianNll' ? 2 : spec.type === 'poissonNll' ? 1 : spec.type === 'pinball' ? spec.quantiles.length : null;
     this.classWeighting = index ? 'perClass' : spec.type === 'bce' || spec.type === 'focal' ? 'binary' : 'none';
-    this.unitTargets = spec.type === 'bce' || spec.type === 'focal' || spec.type === 'softDice';
+    this.unitTargets = spec.type === 'bce' || spec.type === 'focal' || spec.type === 'softDice' || spec.type === 'softCrossEntropy';
   }
 
   classWeightCount(cols: number): number {
@@ -228,6 +298,7 @@ class KernelLoss implements Loss {
     const where = this.#where;
     checkDim(where, 'rows', a.rows);
     checkDim(where, 'cols', a.cols);
+    if (this.outputs !== null && a.cols !== this.outputs) throw new ShapeError(`${where}: takes ${this.outputs} output${this.outputs === 1 ? '' : 's'} per row, got cols ${a.cols}`);
     const mask = a.mask ?? 0;
     const weights = a.sampleWeights ?? 0;
     const classWeights = a.classWeights ?? 0;
@@ -245,6 +316,8 @@ class KernelLoss implements Loss {
       case 'softmaxCrossEntropy':
         return k.lossSoftmaxCrossEntropy(rows, cols, z, y, mask, weights, classWeights,
           s.temperature, s.labelSmoothing, grad, gradScale, reduction);
+      case 'softCrossEntropy':
+        return k.lossSoftCrossEntropy(rows, cols, z, y, mask, weights, s.temperature, s.output === 'sigmoid' ? 1 : 0, grad, gradScale, reduction);
       case 'focal':
         return k.lossFocal(rows, cols, z, y, mask, weights, classWeights, s.gamma, s.alpha, grad, gradScale, reduction);
       case 'multiclassFocal':
@@ -255,6 +328,17 @@ class KernelLoss implements Loss {
         return k.lossMse(rows, cols, z, y, mask, weights, grad, gradScale, reduction);
       case 'huber':
         return k.lossHuber(rows, cols, z, y, mask, weights, s.delta, grad, gradScale, reduction);
+      case 'gaussianNll':
+        return k.lossGaussianNll(rows, z, y, mask, weights, GAUSSIAN_MIN_VARIANCE, grad, gradScale, reduction);
+      case 'poissonNll':
+        return k.lossPoissonNll(rows, z, y, mask, weights, grad, gradScale, reduction);
+      case 'pinball': {
+        if (this.#levels === 0) {
+          this.#levels = this.#memory.alloc(this, cols * 4);
+          heapF32().set(s.quantiles, this.#levels >>> 2);
+        }
+        return k.lossPinball(rows, cols, z, y, this.#levels, mask, weights, grad, gradScale, reduction);
+      }
     }
   }
 }
@@ -290,7 +374,11 @@ export function validateLossInputs(loss: Loss | LossSpec, inputs: LossInputs, wh
   const cols = checkDim(where, 'cols', inputs.cols);
   const mask = readMask(where, inputs.mask, rows);
   const labeled = (i: number) => mask === null || mask[i] !== 0;
+  if (l.outputs !== null && cols !== l.outputs) {
+    throw new ShapeError(`${where}: a "${l.type}" loss takes ${l.outputs} output${l.outputs === 1 ? '' : 's'} per row, got ${cols} columns`);
+  }
   if (l.targetKind === 'index') checkLabels(where, inputs.targets, rows, cols, labeled);
+  else if (l.targetKind === 'value') checkValues(where, l, inputs.targets, rows, labeled);
   else checkDense(where, l, inputs.targets, rows, cols, labeled);
   if (inputs.sampleWeights !== undefined) {
     const w = arrayLike(where, 'sampleWeights', inputs.sampleWeights);
@@ -367,7 +455,7 @@ export function lossAndGradient(
   const alloc = (bytes: number) => { const p = allocator.alloc(bytes); temps.push(p); return p; };
   try {
     const denseMatrix = targets instanceof Matrix;
-    const targetsPtr = denseMatrix ? targets.ptr : alloc(l.targetKind === 'index' ? rows * 4 : rows * cols * 4);
+    const targetsPtr = denseMatrix ? targets.ptr : alloc(l.targetKind === 'dense' ? rows * cols * 4 : rows * 4);
     const maskPtr = mask === null ? 0 : alloc(rows);
     const weightsPtr = inputs.sampleWeights === undefined ? 0 : alloc(rows * 4);
     const cwCount = inputs.classWeights === undefined ? 0 : l.classWeightCount(cols);
@@ -376,8 +464,8 @@ export function lossAndGradient(
     const heap = heapF32();
     const labeled = (i: number) => mask === null || mask[i] !== 0;
     if (!denseMatrix) {
-      if (l.targetKind === 'index') {
-        const labels = new Int32Array(memory.buffer, targetsPtr, rows);
+      if (l.targetKind !== 'dense') {
+        const labels = l.targetKind === 'index' ? new Int32Array(memory.buffer, targetsPtr, rows) : new Float32Array(memory.buffer, targetsPtr, rows);
         const src = targets as ArrayLike<unknown>;
         for (let i = 0; i < rows; i++) labels[i] = labeled(i) ? (src[i] as number) : 0;
       } else {
@@ -451,6 +539,26 @@ function checkLabels(where: string, targets: unknown, rows: number, cols: number
           `a label must be an integer in [0, ${cols})`,
       );
     }
+  }
+}
+
+/** One finite (float32) target per row; a count ≥ 0 for the Poisson loss. */
+function checkValues(where: string, l: Loss, targets: unknown, rows: number, labeled: (i: number) => boolean): void {
+  let t: ArrayLike<unknown>;
+  if (targets instanceof Matrix) {
+    if (targets.rows !== rows || targets.cols !== 1) throw new ShapeError(`${where}: targets must be ${rows}×1 (one value per row), got ${targets.rows}×${targets.cols}`);
+    t = heapF32().subarray(targets.ptr >>> 2, (targets.ptr >>> 2) + rows);
+  } else {
+    t = arrayLike(where, 'targets', targets);
+    if (t.length !== rows) throw new ShapeError(`${where}: targets has ${t.length} values, expected one per row (${rows})`);
+  }
+  for (let i = 0; i < rows; i++) {
+    if (!labeled(i)) continue;
+    const v = t[i];
+    if (typeof v !== 'number' || !isF32Finite(v)) {
+      throw new ArgumentError(`${where}: targets row ${i} is ${show(v)}; expected a finite number within the float32 range`);
+    }
+    if (l.type === 'poissonNll' && v < 0) throw new ArgumentError(`${where}: targets row ${i} is ${v}; a "poissonNll" loss needs counts ≥ 0`);
   }
 }
 

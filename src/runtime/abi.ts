@@ -57,6 +57,7 @@ export interface Kernels {
   mathPow(x: number, y: number): number;
   mathExp(x: number): number;
   mathLog(x: number): number;
+  mathLog1p(x: number): number;
   mathCos(x: number): number;
   mathSin(x: number): number;
 
@@ -69,6 +70,10 @@ export interface Kernels {
   lossSoftmaxCrossEntropy(
     rows: number, cols: number, z: Ptr, labels: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
     temperature: number, labelSmoothing: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossSoftCrossEntropy(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
+    temperature: number, sigmoid: number, grad: Ptr, gradScale: number, reduction: number,
   ): number;
   lossFocal(
     rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
@@ -90,6 +95,18 @@ export interface Kernels {
     rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
     delta: number, grad: Ptr, gradScale: number, reduction: number,
   ): number;
+  // Distribution heads: one f32 target per row; z holds the raw outputs (see distributionForward).
+  lossGaussianNll(
+    rows: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
+    minVariance: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  lossPoissonNll(rows: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr, grad: Ptr, gradScale: number, reduction: number): number;
+  lossPinball(
+    rows: number, cols: number, z: Ptr, y: Ptr, levels: Ptr, mask: Ptr, weights: Ptr,
+    grad: Ptr, gradScale: number, reduction: number,
+  ): number;
+  /** Raw outputs → distribution parameters (assembly/distribution.ts); family a Dist code. */
+  distributionForward(family: number, rows: number, cols: number, x: Ptr, y: Ptr, minVariance: number): void;
 
   // Sharing architectures (assembly/mix.ts; used by src/mtl/arch/): gate softmax,
   // mixing experts with per-row gate weights (experts: n i32 expert indices),
@@ -170,6 +187,16 @@ export interface Kernels {
   trimmedMean(tasks: number, n: number, ptrs: Ptr, trim: number, scratch: Ptr, out: Ptr): void;
   accumulateSquares(n: number, g: Ptr, h: Ptr): number;
 }
+
+/** Distribution codes of assembly/distribution.ts. */
+export const Dist = { gaussian: 0, poisson: 1, quantile: 2 } as const;
+
+/**
+ * The floor added to a Gaussian head's variance, in the units the head trains in
+ * (standardized targets: a standard deviation of at least 1% of the target's).
+ * Without it a row fit exactly drives the variance to 0 and the NLL to −∞.
+ */
+export const GAUSSIAN_MIN_VARIANCE = 1e-4;
 
 /** Activation codes of assembly/act.ts. */
 export const Act = {

@@ -8,6 +8,9 @@ const VEGA = new URL('../../node_modules/vega-datasets/data/', import.meta.url);
 /** The bundled examples/data/penguins.csv (comma, empty cells for missing values). */
 export const PENGUINS_CSV = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 
+/** The bundled examples/data/seattle-weather.csv (vega-datasets' table, 1461 days of 2012–2015). */
+export const SEATTLE_CSV = readFileSync(new URL('../../examples/data/seattle-weather.csv', import.meta.url), 'utf8');
+
 /** A vega-datasets JSON table (an array of objects), e.g. 'cars'. */
 export function vegaTable(name) {
   return JSON.parse(readFileSync(new URL(`${name}.json`, VEGA), 'utf8'));

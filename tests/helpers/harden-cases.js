@@ -536,7 +536,7 @@ export const CASES = [
   ['MultiTaskModel', 'loadModel', 'regression std 1e308', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { amount: { mean: 0, std: 1e308 } } }))), ModelFormatError,
     /the target statistics of "amount" are mean 0 and std 1e\+308/, 'loaded; predictions ±Infinity'],
   ['MultiTaskModel', 'loadModel', 'statistics for a binary task', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, targetStats: { ...h.targetStats, flag: { mean: 0, std: 1 } } }))), ModelFormatError,
-    /the target statistics name "flag", which is not a regression task/, 'loaded (ignored)'],
+    /the target statistics name "flag", which is not a regression, gaussian or quantile task/, 'loaded (ignored)'],
   ['MultiTaskModel', 'loadModel', 'an int8 scale of 1e37 (127 · scale beyond float32)', (f) => loadModel(withHeader(f.model.save({ weights: 'int8' }), (h) => ({ ...h, parameters: h.parameters.map((t, i) => (i === 1 ? { ...t, scale: 1e37 } : t)) }))), ModelFormatError,
     /entry 1 of the parameter table is not a tensor .* with a finite scale ≥ 0: its scale is 1e\+37/, 'ModelFormatError naming weight 20 as not finite, not the scale'],
   ['MultiTaskModel', 'loadModel', 'a weighting state of another strategy', (f) => loadModel(withHeader(f.bytes, (h) => ({ ...h, weightingState: { type: 'dwa' } }))), ModelFormatError,
@@ -562,7 +562,7 @@ export const CASES = [
   ['MultiTaskModel', 'Ensemble', '[null]', () => new Ensemble([null]), ArgumentError, /Ensemble: member 0 is null, not a MultiTaskModel/, 'TypeError (reading \'taskNames\' of null)'],
   ['MultiTaskModel', 'Ensemble', '[{}]', () => new Ensemble([{}]), ArgumentError, /Ensemble: member 0 is an object, not a MultiTaskModel/, 'TypeError (reading \'join\' of undefined)'],
   ['MultiTaskModel', 'Ensemble', 'models with other tasks', (f) => new Ensemble([f.model, f.dsModel]), ArgumentError, /Ensemble: member 1 has tasks \[species, mass\], member 0 has \[kind, flag, amount\]/],
-  ['MultiTaskModel', 'Ensemble', 'combine "median"', (f) => new Ensemble([f.model], { combine: 'median' }), ArgumentError, /Ensemble: combine must be 'mean' or 'vote', got "median"/],
+  ['MultiTaskModel', 'Ensemble', 'combine "median"', (f) => new Ensemble([f.model], { combine: 'median' }), ArgumentError, /Ensemble: combine must be 'mean', 'vote' or 'weighted', got "median"/],
   ['MultiTaskModel', 'Ensemble#predict', 'rows of the wrong width', (f) => f.ensemble.predict([[1]]), ShapeError, /predict: x row 0 has 1 values, expected 3/],
 
   // ---- clustering, mixtures, autoencoder ----

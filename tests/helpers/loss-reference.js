@@ -28,12 +28,42 @@ export function logSumExp(values) {
 export const DEFAULTS = {
   bce: {},
   softmaxCrossEntropy: { temperature: 1, labelSmoothing: 0 },
+  softCrossEntropy: { temperature: 1, output: 'softmax' },
   focal: { gamma: 2, alpha: 0.25 },
   multiclassFocal: { gamma: 2 },
   softDice: { smooth: 1 },
   mse: {},
   huber: { delta: 1 },
+  gaussianNll: {},
+  poissonNll: {},
+  pinball: {},
 };
+
+/** The floor of a Gaussian head's variance (src/runtime/abi.ts GAUSSIAN_MIN_VARIANCE). */
+export const GAUSSIAN_MIN_VARIANCE = 1e-4;
+
+/** Losses whose targets are one value per row and whose outputs are a distribution's raw parameters. */
+export function isValueLoss(type) {
+  return type === 'gaussianNll' || type === 'poissonNll' || type === 'pinball';
+}
+
+/**
+ * A distribution head's raw outputs → its parameters, in f64 (assembly/distribution.ts):
+ * gaussian [μ, r] → [μ, softplus(r) + floor]; poisson [η] → [eᶯ]; quantile: cumulative softplus.
+ */
+export function distributionRef(family, z) {
+  if (family === 'gaussian') return [z[0], softplus(z[1]) + GAUSSIAN_MIN_VARIANCE];
+  if (family === 'poisson') return [Math.exp(z[0])];
+  const q = [z[0]];
+  for (let k = 1; k < z.length; k++) q.push(q[k - 1] + softplus(z[k]));
+  return q;
+}
+
+/** Pinball loss ρ_τ(y − q). */
+export function pinballRef(tau, y, q) {
+  const u = y - q;
+  return u > 0 ? tau * u : (tau - 1) * u;
+}
 
 /** Losses whose targets are one class index per row (the others take rows × cols values). */
 export function isIndexLoss(type) {
@@ -70,6 +100,16 @@ export function rowLoss(spec, z, target, classWeights) {
       }
       return { loss, weight: classWeights ? classWeights[target] : 1 };
     }
+    case 'softCrossEntropy': {
+      const u = z.map((x) => x / s.temperature);
+      if (s.output === 'sigmoid') {
+        return { loss: mean((j) => -target[j] * logSigmoid(u[j]) - (1 - target[j]) * logSigmoid(-u[j])), weight: 1 };
+      }
+      const lse = logSumExp(u);
+      let loss = 0;
+      for (let j = 0; j < C; j++) loss -= target[j] * (u[j] - lse); // −Σ y_j·log p_j
+      return { loss, weight: 1 };
+    }
     case 'focal':
       return {
         loss: mean((j) => {
@@ -105,6 +145,21 @@ export function rowLoss(spec, z, target, classWeights) {
         }),
         weight: 1,
       };
+    case 'gaussianNll': {
+      const [mu, v] = distributionRef('gaussian', z);
+      // The NLL less its least value ½·log(2π·floor): ≥ 0.
+      return { loss: 0.5 * Math.log(v / GAUSSIAN_MIN_VARIANCE) + (target - mu) ** 2 / (2 * v), weight: 1 };
+    }
+    case 'poissonNll':
+      // The NLL less its value at λ = y (half the deviance): ≥ 0.
+      return { loss: Math.exp(z[0]) - target * z[0] - (target > 0 ? target - target * Math.log(target) : 0), weight: 1 };
+    case 'pinball': {
+      const q = distributionRef('quantile', z);
+      let loss = 0;
+      // The kernel reads the levels as float32.
+      for (let k = 0; k < q.length; k++) loss += pinballRef(Math.fround(s.quantiles[k]), target, q[k]);
+      return { loss: loss / q.length, weight: 1 };
+    }
     default:
       throw new Error(`no reference for ${s.type}`);
   }
@@ -123,7 +178,7 @@ export function lossRef(spec, { rows, cols, logits, targets, mask, sampleWeights
     if (mask && !mask[i]) continue;
     labeled++;
     const z = Array.from(logits.slice(i * cols, (i + 1) * cols));
-    const target = isIndexLoss(spec.type) ? targets[i] : Array.from(targets.slice(i * cols, (i + 1) * cols));
+    const target = isIndexLoss(spec.type) || isValueLoss(spec.type) ? targets[i] : Array.from(targets.slice(i * cols, (i + 1) * cols));
     const { loss, weight } = rowLoss(spec, z, target, classWeights);
     total += (sampleWeights ? sampleWeights[i] : 1) * weight * loss;
   }

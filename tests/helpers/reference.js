@@ -26,3 +26,11 @@ export function assertClose(actual, expected, { atol, rtol, scale, label = '' })
   }
 }
 
+/** FNV-1a over the bits of a typed array (results pinned to be the same in every engine). */
+export function hashBits(array) {
+  let h = 0x811c9dc5;
+  for (const word of new Uint32Array(array.buffer, array.byteOffset, array.byteLength / 4)) {
+    for (let s = 0; s < 32; s += 8) h = Math.imul(h ^ ((word >>> s) & 0xff), 0x01000193) >>> 0;
+  }
+  return h;
+}

@@ -255,7 +255,7 @@ test('regression statistics, int8 scales and padding: what both loaders refuse, 
     ['std null', stats((s) => ({ ...s, body_mass_g: { ...s.body_mass_g, std: null } }))],
   ];
   for (const [label, bytes] of refusedStats) refusedByBoth(bytes, /target statistics of "body_mass_g" are mean .* they must be finite, the std > 0, both within the float32 range/, label);
-  refusedByBoth(stats((s) => ({ ...s, sex: { mean: 0, std: 1 } })), /target statistics name "sex", which is not a regression task/, 'statistics for a binary task');
+  refusedByBoth(stats((s) => ({ ...s, sex: { mean: 0, std: 1 } })), /target statistics name "sex", which is not a regression, gaussian or quantile task/, 'statistics for a binary task');
   refusedByBoth(stats(() => [1, 2]), /target statistics are not an object/, 'statistics as an array');
 
   const int8 = pen.int8;

@@ -299,6 +299,6 @@ test('Ensemble: mean of probabilities and values, or a majority vote, as combine
   const other = await trained({ specs: [tasks.multiclass('species')], epochs: 1 });
   assert.throws(() => new Ensemble([members[0], other]), (e) => e instanceof ArgumentError && /member 1 has tasks \[species\]/.test(e.message));
   assert.throws(() => new Ensemble([]), (e) => e instanceof ArgumentError && /non-empty array/.test(e.message));
-  assert.throws(() => new Ensemble(members, { combine: 'median' }), (e) => e instanceof ArgumentError && /combine must be 'mean' or 'vote'/.test(e.message));
+  assert.throws(() => new Ensemble(members, { combine: 'median' }), (e) => e instanceof ArgumentError && /combine must be 'mean', 'vote' or 'weighted'/.test(e.message));
   for (const m of [...members, other]) m.dispose();
 });

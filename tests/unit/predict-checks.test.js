@@ -112,7 +112,7 @@ test('predict(rows, { maxDeviation }) refuses a value far outside the training d
     for (const [bad, pattern] of [[0, /maxDeviation must be a number of standard deviations > 0, got 0/], [-1, /got -1/], ['10', /got "10"/], [NaN, /got NaN/]]) {
       assert.throws(() => m.predict(rows, { maxDeviation: bad }), (e) => e instanceof lib.ArgumentError && pattern.test(e.message), `${name}: ${bad}`);
     }
-    assert.throws(() => m.predict(rows, { maxDev: 10 }), (e) => e instanceof lib.ArgumentError && /predict: unknown option "maxDev" \(known: maxDeviation\)/.test(e.message));
+    assert.throws(() => m.predict(rows, { maxDev: 10 }), (e) => e instanceof lib.ArgumentError && /predict: unknown option "maxDev" \(known: maxDeviation, level\)/.test(e.message));
     m.dispose();
   }
   // A Dataset to predict on, through the same check, names the CSV line.
