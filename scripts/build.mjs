@@ -88,6 +88,9 @@ const result = await esbuild.build({
     'infer-web': 'src/entries/infer-web.ts',
     'infer-workerd': 'src/entries/infer-workerd.ts',
     'infer-embedded': 'src/entries/infer-embedded.ts',
+    // manytask/federated: the client; manytask/federated/coordinator: the Durable Object (no WASM)
+    federated: 'src/entries/federated.ts',
+    'federated-coordinator': 'src/entries/federated-coordinator.ts',
     // the `manytask` command (package.json "bin")
     cli: 'src/bin.ts',
     // manytask's own tests and benchmarks; not in the package (package.json "files")
@@ -118,7 +121,7 @@ const result = await esbuild.build({
 // Which src/ files each dist file holds (scripts/size.mjs reads it).
 await writeFile('build/esbuild-meta.json', JSON.stringify(result.metafile));
 
-if (!emitDeclarations({ project: 'tsconfig.json', entries: ['entries/index.d.ts', 'entries/infer.d.ts', 'wasm-module.d.ts'] })) {
+if (!emitDeclarations({ project: 'tsconfig.json', entries: ['entries/index.d.ts', 'entries/infer.d.ts', 'entries/federated.d.ts', 'entries/federated-coordinator.d.ts', 'wasm-module.d.ts'] })) {
   console.error('build: type errors (above)');
   process.exit(1);
 }

@@ -359,9 +359,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     let residentVal: ResidentData | null = null;
     try {
       residentVal = validation ? core.makeResident(validation.features, validation.rows, validation.labels) : null;
-      for (const t of core.specs) {
-        const l = resident.labels[core.taskNames.indexOf(t.name)];
-        if (!l || l.labeled === 0) throw new ArgumentError(`task "${t.name}" has no labels in the training data`);
+      const unlabeled = core.taskNames.filter((_, t) => (resident.labels[t]?.labeled ?? 0) === 0);
+      if (unlabeled.length > 0 && (loop.unlabeledTasks === 'error' || unlabeled.length === core.specs.length)) {
+        throw new ArgumentError(`task "${unlabeled[0]}" has no labels in the training data` +
+          (unlabeled.length < core.specs.length ? ' (fit\'s unlabeledTasks: \'skip\' trains the other tasks without it)' : core.specs.length > 1 ? ' (nor has any other task)' : ''));
       }
       if (residentVal) requireSomeLabels(core, residentVal, raw.validationSplit !== undefined ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
       for (const [name, st] of pending) this.#targetStats.set(name, st);

@@ -21,6 +21,7 @@ import { KINDS } from './kinds.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
+import type { ProximalTerm } from './proximal.js';
 import { KMeans } from '../cluster/index.js';
 import type { DivergenceGuard } from '../train/divergence.js';
 import { GuardedSteps } from '../train/steps.js';
@@ -495,6 +496,9 @@ export class MultiTaskModelCore {
     return losses;
   }
 
+  /** The proximal term μ/2·‖w − w₀‖² of the current training run (fit's `proximal`), added to the gradient after backward. */
+  proximal: ProximalTerm | null = null;
+
   /** Starts a training run: a divergence will not go back past this point. */
   beginTraining(divergence: DivergenceGuard | null = null): void {
     this.#steps.begin(divergence);
@@ -586,6 +590,7 @@ export class MultiTaskModelCore {
       }
     }
     this.relatedness?.addGradients();
+    this.proximal?.addGradients();
     // A non-finite gradient must not reach the weights. (A scan for NaN and ±∞ that
     // stops at the first: finite gradients of any size pass, as they should.)
     const p = this.parameters;

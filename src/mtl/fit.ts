@@ -4,7 +4,7 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { booleanOption, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
+import { booleanOption, checkChoice, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
@@ -17,6 +17,7 @@ import { PREDICT_CHUNK } from '../graph/forward.js';
 import type { Dataset } from '../data/index.js';
 import type { FeatureRows } from '../tensor/rows.js';
 import type { LabelColumns } from './labels.js';
+import { ProximalTerm, readProximal, type ProximalOptions } from './proximal.js';
 
 /** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
 export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
@@ -77,6 +78,10 @@ export interface FitLoopOptions {
   yieldEveryMs: number;
   /** The divergence rule's factor (Infinity: off). */
   divergenceFactor: number;
+  /** The proximal term, anchored at the weights the run starts from. */
+  proximal: Required<ProximalOptions> | null;
+  /** What a task with no label in the training data is: an error, or left out of this fit. */
+  unlabeledTasks: 'error' | 'skip';
 }
 
 export interface History {
@@ -92,7 +97,7 @@ export interface History {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
-  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence',
+  'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence', 'proximal', 'unlabeledTasks',
 ] as const;
 
 export interface FitOptions {
@@ -129,6 +134,19 @@ export interface FitOptions {
    * turns it off (non-finite losses, gradients and updates still stop training).
    */
   divergence?: DivergenceOptions | boolean;
+  /**
+   * Adds μ/2 · ‖w − w₀‖² to the loss, w₀ being the weights this fit starts from,
+   * over the shared parameters (default) or all: FedProx's local objective (the
+   * federated client sets it), or L2-SP when fine-tuning a trained model.
+   */
+  proximal?: ProximalOptions;
+  /**
+   * A task with no label anywhere in the training data: 'error' (default: most
+   * likely a mistake) or 'skip' — the other tasks train, its loss is 0 and its
+   * parameters get no gradient from it (a federated client holding only some
+   * tasks' labels). At least one task must have labels.
+   */
+  unlabeledTasks?: 'error' | 'skip';
 }
 
 /** Validates the options that do not depend on the data. */
@@ -176,7 +194,9 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   const yieldEveryMs = o.yieldEveryMs === undefined ? 50 : checkFiniteNumber(where, 'yieldEveryMs', o.yieldEveryMs);
   if (yieldEveryMs < 0) throw new ArgumentError(`${where}: yieldEveryMs must be ≥ 0, got ${yieldEveryMs}`);
   const divergence = divergenceFactor(where, o.divergence);
-  return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, raw: o };
+  const proximal = readProximal(where, o.proximal);
+  const unlabeledTasks = o.unlabeledTasks === undefined ? 'error' : checkChoice(where, 'unlabeledTasks', o.unlabeledTasks, ['error', 'skip'] as const);
+  return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, raw: o };
 }
 
 /** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
@@ -252,6 +272,7 @@ export async function fitLoop(
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   try {
+    core.proximal = opts.proximal ? new ProximalTerm(core.parameters, opts.proximal) : null;
     opts.callbacks.onTrainBegin?.();
     await runAsync(epochLoop({ epochs: opts.epochs, rows: n, batchSize: opts.batchSize, order, shuffle: opts.shuffle ? (o, rows) => rng.shuffle(o, rows) : null }, {
       beginEpoch: (epoch) => {
@@ -309,6 +330,8 @@ export async function fitLoop(
   } finally {
     allocator.free(order);
     rng.dispose();
+    core.proximal?.dispose();
+    core.proximal = null;
   }
 }
 

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'E_DIVERGED'
   | 'E_MODEL_FORMAT'
   | 'E_NOT_FINITE'
-  | 'E_THREAD';
+  | 'E_THREAD'
+  | 'E_FEDERATED';
 
 export class ManytaskError extends Error {
   readonly code: ErrorCode;

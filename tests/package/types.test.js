@@ -60,7 +60,7 @@ describe('the packed tarball\'s types and metadata', { concurrency: 2 }, () => {
     assert.equal(r.code, 0, report);
     const { analysis } = JSON.parse(r.stdout);
     const subpaths = Object.keys(analysis.entrypoints);
-    assert.deepEqual(subpaths.sort(), ['.', './embedded', './infer', './infer.wasm', './infer/embedded', './manytask.wasm', './package.json'], report);
+    assert.deepEqual(subpaths.sort(), ['.', './embedded', './federated', './federated/coordinator', './infer', './infer.wasm', './infer/embedded', './manytask.wasm', './package.json'], report);
     const problems = analysis.problems.filter((p) => !['node10', 'node16-cjs'].includes(p.resolutionKind));
     assert.deepEqual(problems, [], report);
   });

@@ -22,6 +22,7 @@ export const LAYERS = [
   ['io'],                      // the model file
   ['model'],                   // MultiTaskModel, ensembles, reports: the public façade
   ['sweep'],                   // sweep(): runs of the façade, one per worker thread
+  ['federated'],               // federated training: the client and the Durable Object coordinator
   ['entries', '.'],            // each export condition's entry; api.ts, infer.ts, cli.ts
 ];
 /** Imports between folders of one rank that the layering allows (from → to). */
