@@ -14,7 +14,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
-import type { Initializer } from '../nn/init.js';
+import { biasInitializer, type Initializer, type LayerInitializerName } from '../runtime/initializers.js';
 
 /** The owner of a tensor that no single task owns. */
 export const SHARED = -1;
@@ -115,6 +115,12 @@ export class DescriptionBuilder {
   #floats = 0;
   readonly #limit: number;
   #ops: Op[] = [];
+  /**
+   * What a dense layer's weight starts from when its declaration names nothing (the
+   * architecture's `initializer` while it describes itself, the model's for the heads);
+   * its bias starts at zero, or as PyTorch's for 'torch' (nn/init.ts biasInitializer).
+   */
+  initializer: LayerInitializerName = 'glorotUniform';
 
   constructor(inputSize: number, limits?: DescriptionLimits) {
     this.values = [inputSize];
@@ -152,12 +158,14 @@ export class DescriptionBuilder {
   }
 
   /**
-   * The weight (inputs × units; glorot-uniform as Keras, unless `init` says) and bias
-   * (zeros, unless `init` says) of a dense layer named `<name>.weight|bias`.
+   * The weight (inputs × units; `this.initializer`, unless `init` says) and bias
+   * (its companion, unless `init` says; none when `init.bias` is false) of a dense
+   * layer named `<name>.weight|bias`.
    */
-  denseTensors(name: string, inputs: number, units: number, owner: number, role = '', init?: { weight: Initializer; bias: Initializer }): DenseTensors {
-    const w = this.tensor(`${name}.weight`, inputs, units, init?.weight ?? 'glorotUniform', owner, role && `${role}.weight`);
-    const b = this.tensor(`${name}.bias`, 1, units, init?.bias ?? 'zeros', owner, role && `${role}.bias`, inputs, units);
+  denseTensors(name: string, inputs: number, units: number, owner: number, role = '', init?: { weight: Initializer; bias: Initializer | false }): DenseTensors {
+    const w = this.tensor(`${name}.weight`, inputs, units, init?.weight ?? this.initializer, owner, role && `${role}.weight`);
+    const bias = init?.bias ?? biasInitializer(this.initializer);
+    const b = bias === false ? -1 : this.tensor(`${name}.bias`, 1, units, bias, owner, role && `${role}.bias`, inputs, units);
     return { w, b, units };
   }
 

@@ -268,7 +268,7 @@ test('a spec read with its defaults filled in reads back the same', () => {
   ];
   for (const [spec, defaults] of specs) {
     const { config } = readArchitecture(spec);
-    assert.deepEqual(config, { ...spec, ...defaults });
+    assert.deepEqual(config, { ...spec, initializer: 'glorotUniform', ...defaults });
     assert.deepEqual(readArchitecture(config).config, config);
   }
 });
@@ -281,7 +281,7 @@ test('bad specs: typed errors naming the option', () => {
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],
-    [{ type: 'sharedBottom', units: [3], towerUnits: [], unit: 3 }, arg(/"sharedBottom": unknown option "unit" \(known: type, units, towerUnits, activation, dropout\)/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], unit: 3 }, arg(/"sharedBottom": unknown option "unit" \(known: type, units, towerUnits, activation, dropout, initializer\)/)],
     [{ type: 'sharedBottom', towerUnits: [] }, arg(/"sharedBottom": missing option "units"/)],
     [{ type: 'sharedBottom', units: [3] }, arg(/missing option "towerUnits"/)],
     [{ type: 'sharedBottom', units: [], towerUnits: [] }, shape(/units must list at least one layer width/)],

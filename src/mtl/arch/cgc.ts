@@ -11,7 +11,7 @@
 // only from that task), then `gate.<task>.weight|bias` (inputSize × (S + K)) and
 // `tower.<task>.<k>.weight|bias`. CGC is PLE with one level.
 
-import { count, defineArchitecture, units, type Activation } from './common.js';
+import { count, defineArchitecture, units, type Activation, type LayerInitializerName } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface CgcSpec {
@@ -28,6 +28,8 @@ export interface CgcSpec {
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const cgc = defineArchitecture<CgcSpec>()({

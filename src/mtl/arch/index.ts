@@ -13,14 +13,16 @@
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
 // (default 0: the rate of a Dropout after every layer but the gates, active only
-// in training). Bad specs throw before anything is built: an unknown type or
+// in training) and `initializer` (default the model's, itself 'glorotUniform' by
+// default: what every dense layer's weights start from, see src/nn/init.ts; fixed
+// starts an architecture's paper prescribes, as DSelect-k's gates, stay as they are). Bad specs throw before anything is built: an unknown type or
 // option name, a missing option or a bad value → ArgumentError; a size or count
 // that is not a positive integer → ShapeError. Each names the option.
 
 import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
 import { DescriptionBuilder, type DescriptionLimits } from '../../graph/description.js';
-import { readOptions, type ArchitectureDefinition, type ArchitectureParts, type ConfigOf, type OptionSchema } from './common.js';
+import { readOptions, type LayerInitializerName, type ArchitectureDefinition, type ArchitectureParts, type ConfigOf, type OptionSchema } from './common.js';
 import { sharedBottom } from './shared-bottom.js';
 import { mmoe } from './mmoe.js';
 import { omoe } from './omoe.js';
@@ -63,7 +65,10 @@ export function readArchitecture(spec: unknown): ReadArchitecture {
   const read = readOptions(def, spec as Record<string, unknown>) as ConfigOf<OptionSchema>;
   return {
     config: { type: type as ArchitectureType, ...read },
-    describe: (b, taskNames) => def.describe(read, b, taskNames),
+    describe: (b, taskNames) => {
+      b.initializer = read.initializer as LayerInitializerName;
+      return def.describe(read, b, taskNames);
+    },
   };
 }
 

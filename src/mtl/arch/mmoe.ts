@@ -9,7 +9,7 @@
 // (task-specific). The gated network (gated.ts) with one level, n shared experts
 // and no task experts.
 
-import { count, defineArchitecture, units, type Activation } from './common.js';
+import { count, defineArchitecture, units, type Activation, type LayerInitializerName } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface MmoeSpec {
@@ -24,6 +24,8 @@ export interface MmoeSpec {
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const mmoe = defineArchitecture<MmoeSpec>()({

@@ -11,7 +11,7 @@
 
 import { Act } from '../../runtime/abi.js';
 import { type Op } from '../../graph/description.js';
-import { count, defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
+import { count, defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
 
 export interface OmoeSpec {
   type: 'omoe';
@@ -25,6 +25,8 @@ export interface OmoeSpec {
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const omoe = defineArchitecture<OmoeSpec>()({

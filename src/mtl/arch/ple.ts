@@ -21,7 +21,7 @@
 //   task part     gate.<task>.weight|bias                 (the last level's gate)
 //                 tower.<task>.<k>.weight|bias
 
-import { count, defineArchitecture, units, type Activation } from './common.js';
+import { count, defineArchitecture, units, type Activation, type LayerInitializerName } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface PleSpec {
@@ -40,6 +40,8 @@ export interface PleSpec {
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const ple = defineArchitecture<PleSpec>()({
