@@ -135,6 +135,11 @@ const CASES = [
   { type: 'cgc', sharedExperts: 1, taskExperts: 2, expertUnits: [9], towerUnits: [], activation: 'gelu' },
   { type: 'ple', levels: 2, sharedExperts: 2, taskExperts: 1, expertUnits: [5, 3], towerUnits: [3], activation: 'tanh' },
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [5], towerUnits: [], activation: 'sigmoid' },
+  // The papers' bias-free gates, softmax(W·x), and PyTorch's initialization (biases drawn, not zero).
+  { type: 'mmoe', experts: 3, expertUnits: [6, 5], towerUnits: [3], gateBias: false, initializer: 'torch' },
+  { type: 'omoe', experts: 3, expertUnits: [5], towerUnits: [], gateBias: false },
+  { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [5], towerUnits: [3], gateBias: false, initializer: 'heNormal' },
+  { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 2, expertUnits: [5, 3], towerUnits: [], gateBias: false, activation: 'tanh' },
   { type: 'crossStitch', units: [7, 5], towerUnits: [3], activation: 'tanh' },
   { type: 'crossStitch', units: [6, 9, 4], towerUnits: [], alphaDiagonal: 0.7 },
   // γ wide enough that the selectors' logits stay inside the smooth step, where the gradient is not 0;
@@ -261,14 +266,15 @@ test('dropout is active only with training = true', () => {
 test('a spec read with its defaults filled in reads back the same', () => {
   const specs = [
     [{ type: 'sharedBottom', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
-    [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [2], dropout: 0.1 }, { activation: 'relu' }],
-    [{ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [], activation: 'tanh' }, { dropout: 0 }],
-    [{ type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
+    [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [2], dropout: 0.1 }, { activation: 'relu', gateBias: true }],
+    [{ type: 'omoe', experts: 2, expertUnits: [4], towerUnits: [], gateBias: false, initializer: 'torch' }, { activation: 'relu', dropout: 0 }],
+    [{ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [], activation: 'tanh' }, { dropout: 0, gateBias: true }],
+    [{ type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }, { activation: 'relu', dropout: 0, gateBias: true }],
     [{ type: 'crossStitch', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0, alphaDiagonal: 0.9 }],
   ];
   for (const [spec, defaults] of specs) {
     const { config } = readArchitecture(spec);
-    assert.deepEqual(config, { ...spec, initializer: 'glorotUniform', ...defaults });
+    assert.deepEqual(config, { initializer: 'glorotUniform', ...spec, ...defaults });
     assert.deepEqual(readArchitecture(config).config, config);
   }
 });
@@ -299,6 +305,9 @@ test('bad specs: typed errors naming the option', () => {
     [{ type: 'ple', sharedExperts: 1, taskExperts: 1, expertUnits: [3], towerUnits: [] }, arg(/"ple": missing option "levels"/)],
     [{ type: 'crossStitch', units: [3], towerUnits: [], alphaDiagonal: 1.5 }, arg(/alphaDiagonal must be a number in \[0, 1\], got 1.5/)],
     [{ type: 'crossStitch', units: [3], towerUnits: [], levels: 2 }, arg(/"crossStitch": unknown option "levels"/)],
+    [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], gateBias: 0 }, arg(/"mmoe": gateBias must be true or false, got 0/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], gateBias: false }, arg(/"sharedBottom": unknown option "gateBias"/)],
+    [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], initializer: 'he' }, arg(/"mmoe": unknown initializer "he" \(known: glorotUniform, glorotNormal, heUniform, heNormal, torch\)/)],
   ];
   for (const [spec, check] of bad) assert.throws(() => readArchitecture(spec), check, JSON.stringify(spec));
 });

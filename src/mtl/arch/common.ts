@@ -53,7 +53,7 @@ export const fraction = (fallback: number, lo: number, hi: number, closed = fals
   return v;
 };
 
-/** Whether a gate has a bias (default true; the MMoE paper's gate, softmax(W·x), has none). */
+/** true or false, `fallback` when absent (MMoE's `gateBias`, say). */
 export const flag = (fallback: boolean): OptionReader<boolean> => (where, name, v) => {
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') throw new ArgumentError(`${where}: ${name} must be true or false, got ${show(v)}`);

@@ -1,4 +1,7 @@
-// The `initializer` option of the model and of every architecture (issue 16 part 2):
+// Two options of issue 16 part 2. `gateBias: false` (MMoE, OMoE, CGC, PLE; its
+// gradients are checked in arch.test.js, manytask/infer in model-file.test.js): the
+// gates lose their biases and the model file keeps the choice. The `initializer`
+// option of the model and of every architecture:
 // each initializer's empirical distribution over a large layer (mean, variance,
 // bounds), 'torch' drawing biases as nn.Linear does, the model's choice reaching the
 // heads and the architecture unless its spec names its own, determinism from the
@@ -144,4 +147,28 @@ test('the model file keeps the initializer; a file without one reads as glorotUn
   assert.deepEqual(lean.predict(Array.from({ length: 3 }, (_, i) => Object.fromEntries(Object.keys(SPEC.features).map((f) => [f, rows.column(f)[i]])))).sex.probabilities,
     m.predict(rows).sex.probabilities);
   for (const x of [m, loaded, before, lean]) x.dispose();
+});
+
+test('gateBias: false (MMoE, OMoE, CGC, PLE): gates without a bias, kept by the model file', async () => {
+  const specs = [
+    { type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] },
+    { type: 'omoe', experts: 2, expertUnits: [4], towerUnits: [] },
+    { type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] },
+    { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] },
+  ];
+  for (const spec of specs) {
+    const withBias = model({ architecture: spec }), without = model({ architecture: { ...spec, gateBias: false } });
+    const gates = (m) => m.parameters.names().filter((n) => /(^|\.)(gate|sharedGate)(\.|$)/.test(n));
+    const biased = gates(withBias);
+    assert.ok(biased.some((n) => n.endsWith('.bias')), `${spec.type}: gates have biases by default`);
+    assert.deepEqual(gates(without), biased.filter((n) => !n.endsWith('.bias')), `${spec.type}: the same gates, without their biases`);
+    assert.equal(withBias.architecture.gateBias, true);
+    await without.fit(data, { epochs: 1, batchSize: 64 });
+    const bytes = without.save();
+    assert.equal(parseFile(bytes).header.architecture.gateBias, false);
+    const loaded = loadModel(bytes);
+    assert.equal(loaded.architecture.gateBias, false);
+    assert.deepEqual(weightsOf(loaded), weightsOf(without));
+    for (const m of [withBias, without, loaded]) m.dispose();
+  }
 });
