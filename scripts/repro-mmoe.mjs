@@ -21,6 +21,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const seedArg = args[args.indexOf('--seeds') + 1];
 const SEEDS = args.includes('--seeds') ? parseRange(seedArg) : quick ? [0] : [0, 1, 2, 3, 4, 5, 6, 7];
+/** The seeds finished so far: the report is rewritten after each, so a stopped run still leaves one. */
+const done = [];
 const PS = quick ? [0.5, 1.0] : [0.5, 0.9, 1.0];
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const INITIALIZER = option('--initializer') ?? 'glorotUniform';
@@ -133,9 +135,9 @@ async function run() {
         console.log(`seed ${seed} p ${p.toFixed(1)} ${name.padEnd(13)} test MSE ${mse.toFixed(4)}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       }
     }
+    done.push(seed);
+    await writeReport(results, (performance.now() - started) / 1000, trained, [loadStart, loadavg()[0]]);
   }
-  const seconds = (performance.now() - started) / 1000;
-  await writeReport(results, seconds, trained, [loadStart, loadavg()[0]]);
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -164,7 +166,7 @@ async function writeReport(results, seconds, trained, load) {
     '',
     `Written by \`npm run repro:mmoe${quick || VARIANT.length ? ` -- ${[...(quick ? ['--quick'] : []), ...VARIANT].join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)} (node ${process.version}, one thread).`,
     quick ? '\n**Quick variant** (CI smoke run): 20,000 training rows, 5 epochs, one seed — not comparable with the paper or the reference.\n' : '',
-    `Settings: d = ${D}, c = ${C}, m = ${M}, α_j = j, β_j = (j − 1)², ${N_TRAIN.toLocaleString('en')} training / ${N_VAL.toLocaleString('en')} validation / ${N_TEST.toLocaleString('en')} test rows, the same x, u and noise for every p of a seed; seeds ${SEEDS.join(', ')}.`,
+    `Settings: d = ${D}, c = ${C}, m = ${M}, α_j = j, β_j = (j − 1)², ${N_TRAIN.toLocaleString('en')} training / ${N_VAL.toLocaleString('en')} validation / ${N_TEST.toLocaleString('en')} test rows, the same x, u and noise for every p of a seed; seeds ${done.join(', ')}${done.length < SEEDS.length ? ` (**a partial run**: ${done.length} of the ${SEEDS.length} seeds asked for had finished)` : ''}.`,
     `MMoE and OMoE: 8 experts of one ReLU layer of 16, towers of one ReLU layer of 8 and a linear output; gates ${GATE_BIAS ? 'softmax(W·x + b) (the paper writes no bias)' : 'softmax(W·x), as the paper (`gateBias: false`)'}.`,
     `Initialization: \`${INITIALIZER}\`${INITIALIZER === 'torch' ? ' (PyTorch nn.Linear\'s, as the reference: weights and biases from U(±1/√fan_in))' : INITIALIZER === 'glorotUniform' ? ' (manytask\'s default, with zero biases)' : ''}.`,
     'Shared-bottom: one ReLU layer of 113 units, towers of 8. Loss MSE₁ + MSE₂ (manytask standardizes regression targets, which rescales both terms alike here), Adam 1e-3, batch 256, ' +
@@ -208,7 +210,7 @@ async function writeReport(results, seconds, trained, load) {
   await mkdir(new URL('../docs/', import.meta.url), { recursive: true });
   await writeFile(new URL('../docs/mmoe-repro.md', import.meta.url), lines.filter((l) => l !== null).join('\n'));
   await writeFile(new URL('../docs/mmoe-repro.svg', import.meta.url), chart(results));
-  await writeFile(new URL('../docs/mmoe-repro.json', import.meta.url), JSON.stringify({ seeds: SEEDS, ps: PS, epochs: EPOCHS, trainRows: N_TRAIN, testMse: results }, null, 1));
+  await writeFile(new URL('../docs/mmoe-repro.json', import.meta.url), JSON.stringify({ seeds: done, ps: PS, epochs: EPOCHS, trainRows: N_TRAIN, testMse: results }, null, 1));
   console.log(`\nwrote docs/mmoe-repro.md and docs/mmoe-repro.svg (${(seconds / 60).toFixed(1)} min)`);
 }
 
@@ -239,7 +241,7 @@ function chart(results) {
   const colors = { MMoE: '#1b6ca8', OMoE: '#d1495b', 'shared-bottom': '#66a182' };
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${L}" y="18" font-size="14">Test MSE against task correlation p (mean ± std over ${SEEDS.length} seed${SEEDS.length > 1 ? 's' : ''})</text>`,
+    `<text x="${L}" y="18" font-size="14">Test MSE against task correlation p (mean ± std over ${done.length} seed${done.length > 1 ? 's' : ''})</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`];
   for (const p of PS) parts.push(`<text x="${x(p)}" y="${H - B + 18}" text-anchor="middle">${p.toFixed(1)}</text>`);
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">correlation p</text>`);
