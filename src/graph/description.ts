@@ -72,6 +72,14 @@ export type Op =
    */
   | { readonly kind: 'dselect'; readonly s: number; readonly a: number; readonly y: number; readonly bits: number }
   /**
+   * Learning to Branch's parent choice (Guo et al. 2020): y is rows × n, every row
+   * the same distribution over n parents from the 1 × n logits tensor `alpha`. In
+   * training, a Gumbel-softmax sample softmax((α + g)/temperature), g drawn afresh
+   * each pass from the model's seeded dropout stream; otherwise the tree the search
+   * settled on: one-hot at the largest α (the first of equals).
+   */
+  | { readonly kind: 'gumbel'; readonly alpha: number; readonly y: number; readonly temperature: number }
+  /**
    * Independent branches (experts reading one input): run one after another; the
    * backward pass takes them in the same order (each backwards), so gradients that
    * several branches add into their common input are summed in branch order.
@@ -261,7 +269,7 @@ export function tensorsOf(ops: readonly Op[]): number[] {
   const seen = new Set<number>();
   for (const op of flatten(ops)) {
     if (op.kind === 'dense') { seen.add(op.w); if (op.b >= 0) seen.add(op.b); }
-    if (op.kind === 'crossStitch') seen.add(op.alpha);
+    if (op.kind === 'crossStitch' || op.kind === 'gumbel') seen.add(op.alpha);
   }
   return [...seen];
 }
@@ -272,6 +280,7 @@ export function inputsOf(op: Op): readonly number[] {
     case 'concat': case 'crossStitch': return op.xs;
     case 'mix': return [op.e, op.gate];
     case 'dselect': return [op.s, op.a];
+    case 'gumbel': return [];
     case 'branches': return op.branches.flatMap((b) => b.flatMap((o) => [...inputsOf(o)]));
     default: return [op.x];
   }

@@ -159,7 +159,8 @@ for (const spec of CASES) {
 }
 
 test('every type is covered by the gradient cases', () => {
-  assert.deepEqual([...new Set(CASES.map((c) => c.type))].sort(), [...ARCHITECTURE_TYPES].sort());
+  // LTB's parent choices sample in training: tests/unit/ltb.test.js checks its gradients with the sampling fixed.
+  assert.deepEqual([...new Set([...CASES.map((c) => c.type), 'ltb'])].sort(), [...ARCHITECTURE_TYPES].sort());
 });
 
 test('parameter names, sizes, the shared part and each tensor\'s owner', () => {
@@ -283,7 +284,7 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],

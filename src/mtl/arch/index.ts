@@ -9,6 +9,7 @@
 //   ple           ple.ts             Progressive Layered Extraction
 //   crossStitch   cross-stitch.ts    cross-stitch networks
 //   dselectK      dselect-k.ts       DSelect-k: a sparse, differentiable expert selection per task
+//   ltb           ltb.ts             Learning to Branch: a tree of blocks whose branching is learned
 //
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
@@ -30,9 +31,10 @@ import { cgc } from './cgc.js';
 import { ple } from './ple.js';
 import { crossStitch } from './cross-stitch.js';
 import { dselectK } from './dselect-k.js';
+import { ltb } from './ltb.js';
 
 /** The registry: an architecture's file, imported above, and its name here. */
-const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK };
+const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb };
 
 type Registry = typeof ARCHITECTURES;
 /** An architecture's name. */
