@@ -100,17 +100,20 @@ export function gemm(
   alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
   beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
 ): void {
-  gemmInline(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act);
+  gemmInline(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, true);
 }
 
 // The body of gemm, inlined into its callers: assembly/infer.ts calls it with
-// constant transposes, so the optimizer drops the paths only training takes
-// (transposed operands, the narrow Aᵀ·B kernel) from the inference module.
+// constant transposes and rowPath false, so the optimizer drops the paths only
+// training takes (transposed operands, the narrow Aᵀ·B kernel) and the row
+// kernel from the inference module. The row kernel is a speed path only: it
+// sums over K in the same KC blocks, in the same order, as the tiles, so both
+// give the same bits.
 // @ts-ignore: decorator
 @inline export function gemmInline(
   transA: i32, transB: i32, M: i32, N: i32, K: i32,
   alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
-  beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32, rowPath: bool,
 ): void {
   // Byte strides of op(A) (row i, column k) and op(B) (row k, column j).
   const aRow: usize = transA ? 4 : <usize>lda << 2;
@@ -118,10 +121,16 @@ export function gemm(
   const bK: usize = transB ? 4 : <usize>ldb << 2;
   const bCol: usize = transB ? <usize>ldb << 2 : 4;
   const cRow: usize = <usize>ldc << 2;
-  if (M < MR && !transA && !transB) {
-    // One to three rows (inference on a single example): stream B in place.
+  if (rowPath && M < MR && !transA && !transB) {
+    // One to three rows (inference on a single example): stream B in place,
+    // K in blocks of KC as below (beta on the first block, bias and activation
+    // on the last).
     for (let i = 0; i < M; i++) {
-      gemmRow(N, K, alpha, a + <usize>i * aRow, b, <usize>ldb << 2, beta, c + <usize>i * cRow, bias, act);
+      for (let pc = 0; pc < K; pc += KC) {
+        const last = pc + KC >= K;
+        gemmRow(N, min(KC, K - pc), alpha, a + <usize>i * aRow + (<usize>pc << 2), b + <usize>pc * bK, bK,
+          pc == 0 ? beta : 1, c + <usize>i * cRow, last ? bias : 0, last ? act : ACT_IDENTITY);
+      }
     }
     return;
   }

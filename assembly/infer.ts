@@ -17,7 +17,7 @@ export function gemm(
   beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
 ): void {
   if (transA | transB) unreachable();
-  gemmInline(0, 0, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act);
+  gemmInline(0, 0, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, false);
 }
 
 export function heapBase(): usize {

@@ -152,6 +152,72 @@ export function lossSoftmaxCrossEntropy(
 }
 
 /**
+ * Cross-entropy against soft targets (probabilities, as a teacher gives them for
+ * distillation) at temperature T > 0, u = z / T. y: rows × cols f32 in [0, 1].
+ *  - softmax (sigmoid = 0): p = softmax(u), rowLoss = −Σ_j y_j·log p_j
+ *    = Σ_j y_j·(m − u_j + log Σ e), ∂rowLoss/∂z_j = ((Σ y)·p_j − y_j)/T
+ *    (p − y over T for targets that sum to 1);
+ *  - sigmoid (sigmoid ≠ 0), each output its own probability: lossBce of u (rounded
+ *    to f32), rowLoss = mean over cols of y·softplus(−u) + (1 − y)·softplus(u),
+ *    ∂/∂z = (σ(u) − y)/(T·cols).
+ * No class weights (a soft target has no single true class).
+ */
+export function lossSoftCrossEntropy(
+  rows: i32, cols: i32, z: usize, y: usize, mask: usize, weights: usize,
+  temperature: f64, sigmoid: i32, grad: usize, gradScale: f64, reduction: i32,
+): f64 {
+  const invT = 1 / temperature;
+  if (sigmoid) {
+    // The binary cross-entropy of σ(z/T): z/T (rounded to f32) into grad — the ABI lets
+    // grad be the logits — then lossBce's own loop, its gradient scaled by 1/T.
+    const count = rows * cols;
+    for (let e = 0; e < count; e++) store<f32>(grad + (<usize>e << 2), <f32>(<f64>load<f32>(z + (<usize>e << 2)) * invT));
+    return lossBce(rows, cols, grad, y, mask, weights, 0, grad, gradScale * invT, reduction);
+  }
+  const n = countLabeled(rows, mask);
+  if (n == 0) return zeroGradient(rows, cols, grad);
+  const denom: f64 = reduction == REDUCE_MEAN ? <f64>n : 1.0;
+  const gradBase = gradScale * invT / denom;
+  const rowBytes = <usize>cols << 2;
+  let total: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    const off = <usize>i * rowBytes;
+    const zr = z + off, yr = y + off, gr = grad + off;
+    if (!isLabeled(mask, i)) { memory.fill(gr, 0, rowBytes); continue; }
+    const w = rowWeight(weights, i);
+    const coef = gradBase * w;
+    // Pass 1: the maximum of u and where it is (the first, on ties).
+    let m = <f64>load<f32>(zr) * invT;
+    let k = 0;
+    for (let j = 1; j < cols; j++) {
+      const u = <f64>load<f32>(zr + (<usize>j << 2)) * invT;
+      if (u > m) { m = u; k = j; }
+    }
+    // Pass 2: e_j = exp(u_j − m) parked in grad, Σ_{j≠k} e_j, Σ y_j, Σ y_j·(m − u_j).
+    let other: f64 = 0, mass: f64 = 0, gap: f64 = 0;
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 2;
+      const u = <f64>load<f32>(zr + o) * invT;
+      const t = <f64>load<f32>(yr + o);
+      const e = Math.exp(u - m);
+      if (j != k) other += e;
+      mass += t;
+      gap += t * (m - u);
+      store<f32>(gr + o, <f32>e);
+    }
+    total += w * (gap + mass * Math.log1p(other));
+    // Pass 3: the gradient.
+    const invS = 1 / (1 + other);
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 2;
+      const p = <f64>load<f32>(gr + o) * invS;
+      store<f32>(gr + o, <f32>(coef * (mass * p - <f64>load<f32>(yr + o))));
+    }
+  }
+  return total / denom;
+}
+
+/**
  * Binary / multilabel focal loss on logits (Lin et al. 2017), soft targets allowed:
  * element loss = −α·y·(1 − p)^γ·log p − (1 − α)·(1 − y)·p^γ·log(1 − p), p = σ(z).
  * y: rows × cols f32 in [0, 1]. gamma ≥ 0, alpha ∈ [0, 1]. classWeights: 0 or

@@ -7,7 +7,7 @@ import * as mt from '../dist/node.js';
 import { runtime, heapF32 } from '../dist/internal.js';
 import { loadTfWasm, withTfCpu } from './tfjs.mjs';
 import { buildTfMlp } from './tfjs-mlp.mjs';
-import { compare, table } from './harness.mjs';
+import { compare, median, table } from './harness.mjs';
 import { seededValues } from '../tests/helpers/reference.js';
 
 const INPUTS = 64, CLASSES = 5;
@@ -111,6 +111,44 @@ export async function benchTrain({ quick = false } = {}) {
   console.log('\nMLP 64→256→128 + heads (1, 5, 1), BCE + CE + MSE, Adam — samples/s, one thread\n');
   const trainText = table(['job', 'manytask', 'TF.js-wasm', 'ratio', 'TF.js-cpu', 'ratio'], rows);
 
+  // What MultiTaskModel.fit adds to the same steps driven by hand: one epoch of 32
+  // batches (rows copied into WASM, labels encoded, regression standardized, rows
+  // gathered per batch, the divergence guard, the per-epoch log) against the 32 steps.
+  results.fit = [];
+  const fitRows = [];
+  for (const batch of batches) {
+    const n = 32 * batch;
+    const d = batchData(n, 100 + batch);
+    const model = new mt.MultiTaskModel({
+      input: { features: INPUTS, classes: { c: CLASSES } },
+      architecture: { type: 'sharedBottom', units: [256, 128], towerUnits: [] },
+      tasks: [mt.tasks.binary('b'), mt.tasks.multiclass('c'), mt.tasks.regression('y')],
+      optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1, affinity: false,
+    });
+    const x = { data: d.xs, rows: n, cols: INPUTS }, labels = { b: d.yBinary, c: d.yClass, y: d.yReg };
+    const fitEpoch = async () => {
+      const t0 = performance.now();
+      await model.fit(x, labels, { epochs: 1, batchSize: batch });
+      return performance.now() - t0;
+    };
+    const byHand = () => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i += batch) {
+        ours.step(d.xs.subarray(i * INPUTS, (i + batch) * INPUTS), d.yBinary.subarray(i, i + batch), d.yClass.subarray(i, i + batch), d.yReg.subarray(i, i + batch), batch);
+      }
+      return performance.now() - t0;
+    };
+    await fitEpoch(); byHand();
+    const f = [], h = [];
+    for (let r = 0; r < (quick ? 3 : 7); r++) { f.push(await fitEpoch()); h.push(byHand()); }
+    const mf = median(f) / 1000, mh = median(h) / 1000;
+    model.dispose();
+    results.fit.push({ batch, fit: n / mf, byHand: n / mh, overhead: mf / mh - 1 });
+    fitRows.push([`batch ${batch}`, fmt(n / mf), fmt(n / mh), `${((mf / mh - 1) * 100).toFixed(0)}%`]);
+  }
+  console.log('\nMultiTaskModel.fit against the same steps by hand — samples/s over one epoch of 32 batches, one thread\n');
+  const fitText = table(['batch', 'fit', 'by hand', 'fit\'s overhead'], fitRows);
+
   const infRows = [];
   for (const n of [1, 256]) {
     const d = batchData(n, 7 + n);
@@ -133,7 +171,7 @@ export async function benchTrain({ quick = false } = {}) {
   console.log('\nInference latency, same model (outputs read back to JS), median\n');
   const infText = table(['job', 'manytask', 'manytask (Matrix API)', 'TF.js-wasm', 'ratio'], infRows);
   theirs.dispose();
-  return { results, text: `${trainText}\n\n${infText}` };
+  return { results, text: `${trainText}\n\n${fitText}\n\n${infText}` };
 }
 
 function fmt(x) {

@@ -107,6 +107,8 @@ const result = await esbuild.build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
+  // What a saved model file records as the manytask that wrote it.
+  define: { PACKAGE_VERSION: JSON.stringify(JSON.parse(await readFile('package.json', 'utf8')).version) },
   chunkNames: 'chunk-[hash]',
   external: ['./manytask.wasm', './infer.wasm', 'node:*'],
   plugins: [embedWasm],

@@ -14,6 +14,8 @@ import { disposeSymbol } from './runtime/holdings.js';
 import { ColumnEncoder, predictOptions, readPreprocessorJSON, type PredictOptions } from './data/encoding.js';
 import { readRows } from './tensor/rows.js';
 import { decodePrediction, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
+import { combinePredictions, membersDisagree } from './mtl/ensemble-combine.js';
+import { decodeEnsemble, readEnsembleWeights, type Combine } from './io/ensemble-file.js';
 
 export {
   ManytaskError, InitError, NotInitializedError, ShapeError, ArgumentError, DisposedError, OutOfMemoryError, WasmTrapError,
@@ -154,4 +156,59 @@ function readEncoder(json: unknown): ColumnEncoder {
  */
 export function loadModel(bytes: Uint8Array): InferenceModel {
   return new InferenceModel(bytes);
+}
+
+/** An ensemble file (`ensemble.save()`) loaded for prediction only: its members combined as the file says. */
+export class InferenceEnsemble {
+  readonly members: readonly InferenceModel[];
+  readonly combine: Combine;
+  readonly #weights: Map<string, Float64Array>;
+
+  /** Prefer loadEnsemble(bytes); the same. */
+  constructor(bytes: Uint8Array) {
+    const { header, members } = decodeEnsemble(bytes);
+    const models: InferenceModel[] = [];
+    try {
+      for (const m of members) models.push(new InferenceModel(m));
+      const why = membersDisagree(models.map((m) => m.tasks));
+      if (why !== null) throw new ModelFormatError(`(an ensemble file) ${why}`);
+      this.#weights = readEnsembleWeights(header, models[0]!.taskNames, models.length);
+    } catch (err) {
+      for (const m of models) m.dispose();
+      throw err;
+    }
+    this.members = models;
+    this.combine = header.combine;
+  }
+
+  get tasks(): readonly TaskInfo[] { return this.members[0]!.tasks; }
+  get taskNames(): string[] { return this.members[0]!.taskNames; }
+
+  /** Per task, the weight of each member (summing to one). */
+  weights(): Record<string, number[]> {
+    return Object.fromEntries([...this.#weights].map(([name, w]) => [name, Array.from(w)]));
+  }
+
+  /** The combined predictions, exactly as Ensemble.predict gives them for the same file, input and options. */
+  predict(input: PredictInput, options?: PredictOptions): Record<string, TaskPrediction> {
+    const all = this.members.map((m) => m.predict(input, options));
+    return combinePredictions(this.tasks, all, (t) => this.#weights.get(t)!, this.combine === 'vote');
+  }
+
+  dispose(): void {
+    for (const m of this.members) m.dispose();
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * Loads an ensemble file saved by `ensemble.save()` for prediction. Needs
+ * `await init()` first. Refuses files that are not one (or whose members
+ * disagree on their tasks) with ModelFormatError.
+ */
+export function loadEnsemble(bytes: Uint8Array): InferenceEnsemble {
+  return new InferenceEnsemble(bytes);
 }

@@ -15,3 +15,5 @@ export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';
 export * as jobs from './threads/tasks.js';
 export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';
+export { minimiseOnSimplex, projectToSimplex, logLossObjective, squaredErrorObjective } from './model/simplex-weights.js';
+export { bootstrapSamples } from './model/ensemble.js';

@@ -34,7 +34,8 @@ class RestoredInput {
   ) {}
 }
 
-const PACKAGE_VERSION = '0.1.0';
+/** package.json's version, written in by the build (scripts/build.mjs). */
+declare const PACKAGE_VERSION: string;
 
 /** Inputs as arrays: rows × features. */
 export type { FeatureRows };
@@ -401,6 +402,28 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
       return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
+    } finally {
+      core.freeResident(resident);
+    }
+  }
+
+  /**
+   * @internal Runs `use` on the labels of `data`, resident in WASM memory and
+   * matched to this model's outputs as evaluate matches them (classes by name,
+   * regression standardized with `targetStats`), then frees them. For scoring
+   * outputs made elsewhere (an ensemble's) with evaluate's own metrics.
+   */
+  withLabels<T>(data: Dataset | FeatureRows, labels: LabelColumns | undefined, where: string,
+    use: (resident: ResidentData, targetStats: ReadonlyMap<string, { mean: number; std: number }>) => T): T {
+    const core = this.#core;
+    core.check();
+    const pending = new Map<string, { mean: number; std: number }>();
+    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, where) : this.#prepare({ x: data, labels: labels ?? {} }, where), pending);
+    const stats = new Map([...pending, ...this.#targetStats]);
+    const resident = core.makeResident(p.features, p.rows, p.labels);
+    try {
+      requireSomeLabels(core, resident, where);
+      return use(resident, stats);
     } finally {
       core.freeResident(resident);
     }

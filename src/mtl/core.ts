@@ -9,7 +9,7 @@ import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
-import { createLoss, type Loss } from '../nn/loss.js';
+import { createLoss, type Loss, type LossSpec } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
@@ -84,6 +84,8 @@ export interface ResidentLabels {
   mask: number;
   labeled: number;
   counts: Float64Array;
+  /** Targets are probabilities, rows × outputs (a softCrossEntropy loss), also for a multiclass task. */
+  soft?: boolean;
 }
 
 /** A dataset resident in WASM memory: features and every task's labels (null: the data has none for it). */
@@ -184,10 +186,14 @@ export class MultiTaskModelCore {
         ? { ...arch, initializer: this.initializer } : arch;
       this.description = describeModel(architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount, undefined, this.initializer);
       this.engine = new NetworkEngine(this.description, this.parameters, this.#dropoutRng);
-      this.losses = this.specs.map((s) => createLoss(s.loss ?? defaultLoss(s.kind)));
+      this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind)));
       this.losses.forEach((l, t) => {
         const s = this.specs[t]!;
-        const needsIndex = usesClassIndex(s.kind);
+        // A soft-target loss takes probabilities (rows × outputs) for the classification kinds.
+        const needsIndex = usesClassIndex(s.kind) && l.type !== 'softCrossEntropy';
+        if (l.spec.type === 'softCrossEntropy' && !(s.kind === 'multiclass' ? l.spec.output === 'softmax' : (s.kind === 'binary' || s.kind === 'multilabel') && l.spec.output === 'sigmoid')) {
+          throw new ArgumentError(`task "${s.name}": the softCrossEntropy loss with ${l.spec.output} outputs does not fit a ${s.kind} task (multiclass: 'softmax'; binary, multilabel: 'sigmoid')`);
+        }
         if ((l.targetKind === 'index') !== needsIndex) {
           throw new ArgumentError(`task "${s.name}": the ${l.type} loss does not fit a ${s.kind} task`);
         }
@@ -393,7 +399,7 @@ export class MultiTaskModelCore {
         const raw = labels.get(s.name);
         if (raw === undefined) { resident.labels.push(null); continue; }
         const width = this.schema.tasks.get(s.name)!.width;
-        resident.labels.push(encodeLabels(s.name, s.kind, width, rows, raw));
+        resident.labels.push(encodeLabels(s.name, s.kind, width, rows, raw, this.losses[this.specs.indexOf(s)]!.type === 'softCrossEntropy'));
       }
       if (sampleWeights !== undefined) {
         if (sampleWeights.length !== rows) throw new ArgumentError(`sampleWeights: expected ${rows} weights (one per row), got ${sampleWeights.length}`);
@@ -463,7 +469,7 @@ export class MultiTaskModelCore {
     this.widths.forEach((width, t) => {
       const l = data.labels[t];
       if (!l) { new Uint8Array(heapF32().buffer, b.mask[t]!, rows).fill(0); return; }
-      k.gatherRows(rows, usesClassIndex(this.specs[t]!.kind) ? 1 : width, l.targets, idx, b.targets[t]!);
+      k.gatherRows(rows, usesClassIndex(this.specs[t]!.kind) && !l.soft ? 1 : width, l.targets, idx, b.targets[t]!);
       k.gatherBytes(rows, l.mask, idx, b.mask[t]!);
     });
     if (data.sampleWeights !== 0) k.gatherRows(rows, 1, data.sampleWeights, idx, b.sampleWeights);
@@ -594,12 +600,12 @@ export class MultiTaskModelCore {
       }
     }
     this.relatedness?.addGradients();
-    // A non-finite gradient must not reach the weights. (Squares summed in f64: in
-    // f32, finite gradients above ~1e19 would overflow the sum and be taken for NaN.)
+    // A non-finite gradient must not reach the weights. (A scan for NaN and ±∞ that
+    // stops at the first: finite gradients of any size pass, as they should.)
     const p = this.parameters;
-    let sq = 0;
-    for (const [off, len] of p.trainable) sq += k.sumSquaresF64(len, p.grads + off * 4);
-    if (!Number.isFinite(sq)) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#steps.step, 'the gradient');
+    for (const [off, len] of p.trainable) {
+      if (k.firstNonFinite(len, p.grads + off * 4) >= 0) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#steps.step, 'the gradient');
+    }
     return losses;
   }
 
@@ -824,3 +830,12 @@ export class MultiTaskModelCore {
   }
 }
 
+
+/**
+ * A softCrossEntropy loss given without `output`: the one the task's kind predicts
+ * with (softmax for multiclass, sigmoid for binary and multilabel); undefined otherwise.
+ */
+function softOutput(s: TaskSpec): LossSpec | undefined {
+  if (s.loss?.type !== 'softCrossEntropy' || s.loss.output !== undefined) return undefined;
+  return { ...s.loss, output: s.kind === 'multiclass' ? 'softmax' : 'sigmoid' };
+}

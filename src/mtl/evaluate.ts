@@ -80,15 +80,30 @@ export function evaluateResident(
   } finally {
     allocator.free(idx);
   }
+  return scoreOutputs(core.specs, core.widths, data, preds, (t) => lossSum[t]! / lossCount[t]!, targetStats);
+}
+
+/**
+ * Per-task metrics of outputs `preds` (per task rows × width: probabilities, or
+ * values on the standardized scale regression trains on) against the resident
+ * labels of `data`. `loss(t)` is task t's mean loss; null scores the outputs'
+ * own loss instead — the log loss of classification probabilities, the mean
+ * squared error of values — for outputs no loss function made (an ensemble's).
+ */
+export function scoreOutputs(
+  specs: readonly TaskSpec[], widths: readonly number[], data: ResidentData, preds: readonly Float32Array[],
+  loss: ((task: number) => number) | null, targetStats: ReadonlyMap<string, { mean: number; std: number }> = new Map(),
+): Evaluation {
+  const rows = data.rows;
   const result: Evaluation = { loss: 0, tasks: {} };
-  core.specs.forEach((spec, t) => {
+  specs.forEach((spec, t) => {
     const l = data.labels[t];
     if (!l || l.labeled === 0) return;
     const heap = heapF32();
     const mask = new Uint8Array(heap.buffer, l.mask, rows).slice();
-    const width = core.widths[t]!;
+    const width = widths[t]!;
     const p = preds[t]!;
-    const e: TaskEvaluation = { rows: l.labeled, loss: lossSum[t]! / lossCount[t]! };
+    const e: TaskEvaluation = { rows: l.labeled, loss: loss ? loss(t) : NaN };
     switch (spec.kind) {
       case 'binary': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
@@ -99,7 +114,9 @@ export function evaluateResident(
         break;
       }
       case 'multiclass': {
-        const y = new Int32Array(heap.buffer, l.targets, rows).slice();
+        // Soft targets (a softCrossEntropy task): the class each row's probabilities favour.
+        const y = l.soft ? Int32Array.from({ length: rows }, (_, i) => argmax(heap.subarray((l.targets >>> 2) + i * width, (l.targets >>> 2) + (i + 1) * width)))
+          : new Int32Array(heap.buffer, l.targets, rows).slice();
         Object.assign(e, {
           accuracy: multiclassAccuracy(p, y, { mask }), f1: multiclassF1(p, y, { mask }).macro, logLoss: multiclassLogLoss(p, y, { mask }),
         });
@@ -124,8 +141,25 @@ export function evaluateResident(
         });
       }
     }
+    if (!loss) e.loss = e.logLoss ?? meanSquaredError(p, heapF32().subarray(l.targets >>> 2, (l.targets >>> 2) + rows * width), mask, width);
     setOwn<TaskEvaluation | undefined>(result.tasks, spec.name, e);
     result.loss += e.loss;
   });
   return result;
+}
+
+/** Mean over the masked rows' cells of (p − y)²: the loss of outputs on the scale they train on. */
+function meanSquaredError(p: Float32Array, y: Float32Array, mask: Uint8Array, width: number): number {
+  let sum = 0, n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    for (let c = 0; c < width; c++) { sum += (p[i * width + c]! - y[i * width + c]!) ** 2; n++; }
+  }
+  return sum / n;
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+  return best;
 }

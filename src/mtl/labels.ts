@@ -17,10 +17,16 @@ export interface TaskLabels {
  * Converts `values` (rows × width, NaN/null/undefined = missing) to the kernels'
  * layout: f32 targets (or i32 class indices for multiclass) and one mask byte per row.
  * Validates class ranges and values, naming the task and row.
+ *
+ * `soft` (a task with a softCrossEntropy loss): binary and multilabel labels may be
+ * any probability in [0, 1]; a multiclass task's labels are f32 probabilities,
+ * rows × classes, each row summing to 1 (within 1e-3) — given so, or as one class
+ * index per row (stored one-hot).
  */
-export function encodeLabels(task: string, kind: TaskKind, classes: number, rows: number, raw: ArrayLike<unknown>): {
-  targets: number; mask: number; labeled: number; counts: Float64Array;
+export function encodeLabels(task: string, kind: TaskKind, classes: number, rows: number, raw: ArrayLike<unknown>, soft = false): {
+  targets: number; mask: number; labeled: number; counts: Float64Array; soft: boolean;
 } {
+  if (soft && kind === 'multiclass') return encodeSoftClasses(task, classes, rows, raw);
   const width = kind === 'multilabel' || kind === 'reconstruction' ? classes : 1;
   if (raw.length !== rows * width) {
     throw new ShapeError(`task "${task}": expected ${rows * width} label values (${rows} rows${width > 1 ? ` × ${width} labels` : ''}), got ${raw.length}`);
@@ -62,9 +68,9 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
             break;
           case 'binary':
           case 'multilabel':
-            if (v !== 0 && v !== 1) throw new ArgumentError(`task "${task}", row ${r}: label ${v} must be 0 or 1`);
+            if (soft ? !(v >= 0 && v <= 1) : v !== 0 && v !== 1) throw new ArgumentError(`task "${task}", row ${r}: label ${v} must be ${soft ? 'a probability from 0 to 1' : '0 or 1'}`);
             floats[r * width + j] = v;
-            if (kind === 'binary') counts[v]!++; else if (v === 1) counts[j]!++;
+            if (kind === 'binary') { counts[1]! += v; counts[0]! += 1 - v; } else counts[j]! += v;
             break;
           case 'regression':
             floats[r] = v;
@@ -80,5 +86,52 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
     allocator.free(mask);
     throw err;
   }
-  return { targets, mask, labeled, counts };
+  return { targets, mask, labeled, counts, soft };
+}
+
+/** A multiclass task's soft labels: rows × classes probabilities (or class indices, one-hot), f32. */
+function encodeSoftClasses(task: string, classes: number, rows: number, raw: ArrayLike<unknown>) {
+  const indices = raw.length === rows && classes > 1;
+  if (!indices && raw.length !== rows * classes) {
+    throw new ShapeError(`task "${task}": expected ${rows} class indices or ${rows} × ${classes} class probabilities, got ${raw.length} values`);
+  }
+  const { allocator } = runtime('labels');
+  const targets = allocator.alloc(Math.max(rows * classes, 1) * 4);
+  const mask = allocator.alloc(Math.max(rows, 1));
+  const floats = new Float32Array(heapF32().buffer, targets, rows * classes).fill(0);
+  const bytes = new Uint8Array(heapF32().buffer, mask, rows);
+  const counts = new Float64Array(classes);
+  let labeled = 0;
+  const missing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
+  try {
+    for (let r = 0; r < rows; r++) {
+      bytes[r] = 0;
+      if (indices) {
+        const v = raw[r];
+        if (missing(v)) continue;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= classes) {
+          throw new ArgumentError(`task "${task}", row ${r}: class ${String(v)} is out of range; expected an integer from 0 to ${classes - 1}`);
+        }
+        floats[r * classes + v] = 1;
+        counts[v]!++;
+      } else {
+        const row = Array.from({ length: classes }, (_, c) => raw[r * classes + c]);
+        if (row.every(missing)) continue;
+        let sum = 0;
+        row.forEach((v, c) => {
+          if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new ArgumentError(`task "${task}", row ${r}: probability ${String(v)} of class ${c} is not a number from 0 to 1`);
+          sum += v;
+        });
+        if (Math.abs(sum - 1) > 1e-3) throw new ArgumentError(`task "${task}", row ${r}: its class probabilities sum to ${sum}, not 1`);
+        row.forEach((v, c) => { floats[r * classes + c] = v as number; counts[c]! += v as number; });
+      }
+      bytes[r] = 1;
+      labeled++;
+    }
+  } catch (err) {
+    allocator.free(targets);
+    allocator.free(mask);
+    throw err;
+  }
+  return { targets, mask, labeled, counts, soft: true };
 }

@@ -28,6 +28,19 @@ export type LossSpec =
     /** Targets (1 − ε)·onehot + ε/classes; ε in [0, 1], default 0. */
     labelSmoothing?: number;
   }
+  /**
+   * Cross-entropy against soft targets (a teacher's probabilities, for distillation);
+   * dense targets in [0, 1]. 'softmax' outputs: p = softmax(z / temperature),
+   * −Σ y·log p per row; 'sigmoid' outputs: the mean over outputs of the binary
+   * cross-entropy of σ(z / temperature). No class weights.
+   */
+  | {
+    type: 'softCrossEntropy';
+    /** > 0, default 1. */
+    temperature?: number;
+    /** How the outputs become probabilities: 'softmax' (default; multiclass) or 'sigmoid' (binary, multilabel). */
+    output?: 'softmax' | 'sigmoid';
+  }
   /** Binary / multilabel focal loss on logits (sigmoid); dense targets in [0, 1]. */
   | {
     type: 'focal';
@@ -51,6 +64,7 @@ export type LossType = LossSpec['type'];
 export type ResolvedLossSpec =
   | { readonly type: 'bce' }
   | { readonly type: 'softmaxCrossEntropy'; readonly temperature: number; readonly labelSmoothing: number }
+  | { readonly type: 'softCrossEntropy'; readonly temperature: number; readonly output: 'softmax' | 'sigmoid' }
   | { readonly type: 'focal'; readonly gamma: number; readonly alpha: number }
   | { readonly type: 'multiclassFocal'; readonly gamma: number }
   | { readonly type: 'softDice'; readonly smooth: number }
@@ -136,10 +150,11 @@ export interface LossResult {
   grad: Matrix;
 }
 
-const TYPES: readonly LossType[] = ['bce', 'softmaxCrossEntropy', 'focal', 'multiclassFocal', 'softDice', 'mse', 'huber'];
+const TYPES: readonly LossType[] = ['bce', 'softmaxCrossEntropy', 'softCrossEntropy', 'focal', 'multiclassFocal', 'softDice', 'mse', 'huber'];
 const PARAMS: { readonly [T in LossType]: readonly string[] } = {
   bce: [],
   softmaxCrossEntropy: ['temperature', 'labelSmoothing'],
+  softCrossEntropy: ['temperature', 'output'],
   focal: ['gamma', 'alpha'],
   multiclassFocal: ['gamma'],
   softDice: ['smooth'],
@@ -187,6 +202,12 @@ export function createLoss(spec: LossSpec): Loss {
         labelSmoothing: param('labelSmoothing', 0, unit, 'a number in [0, 1]'),
       };
       break;
+    case 'softCrossEntropy': {
+      const output = raw.output ?? 'softmax';
+      if (output !== 'softmax' && output !== 'sigmoid') throw new ArgumentError(`${where}: output of a "softCrossEntropy" loss must be 'softmax' or 'sigmoid', got ${show(output)}`);
+      resolved = { type: t, temperature: param('temperature', 1, positive, 'a finite number > 0'), output };
+      break;
+    }
     case 'focal':
       resolved = {
         type: t,
@@ -217,7 +238,7 @@ class KernelLoss implements Loss {
     const index = spec.type === 'softmaxCrossEntropy' || spec.type === 'multiclassFocal';
     this.targetKind = index ? 'index' : 'dense';
     this.classWeighting = index ? 'perClass' : spec.type === 'bce' || spec.type === 'focal' ? 'binary' : 'none';
-    this.unitTargets = spec.type === 'bce' || spec.type === 'focal' || spec.type === 'softDice';
+    this.unitTargets = spec.type === 'bce' || spec.type === 'focal' || spec.type === 'softDice' || spec.type === 'softCrossEntropy';
   }
 
   classWeightCount(cols: number): number {
@@ -245,6 +266,8 @@ class KernelLoss implements Loss {
       case 'softmaxCrossEntropy':
         return k.lossSoftmaxCrossEntropy(rows, cols, z, y, mask, weights, classWeights,
           s.temperature, s.labelSmoothing, grad, gradScale, reduction);
+      case 'softCrossEntropy':
+        return k.lossSoftCrossEntropy(rows, cols, z, y, mask, weights, s.temperature, s.output === 'sigmoid' ? 1 : 0, grad, gradScale, reduction);
       case 'focal':
         return k.lossFocal(rows, cols, z, y, mask, weights, classWeights, s.gamma, s.alpha, grad, gradScale, reduction);
       case 'multiclassFocal':

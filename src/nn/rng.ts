@@ -28,8 +28,9 @@ import { checkSeed } from '../runtime/validate.js';
  *  - clustering  KMeans, MiniBatchKMeans and GaussianMixture: their k-means++ starts,
  *                samples and re-seeding (each estimator draws only from its own seed);
  *                the model's clustering task runs KMeans with seed + 7919 · epoch.
+ *  - bagging     Ensemble.train's bootstrap samples of the rows, one member after another.
  *
- * A user's own `new Rng(seed, stream)` may take any stream; 0–5 are these.
+ * A user's own `new Rng(seed, stream)` may take any stream; 0–6 are these.
  */
 export const RngStream = Object.freeze({
   init: 0,
@@ -38,6 +39,7 @@ export const RngStream = Object.freeze({
   split: 3,
   weighting: 4,
   clustering: 5,
+  bagging: 6,
 } as const);
 
 export type RngStreamName = keyof typeof RngStream;

@@ -70,6 +70,10 @@ export interface Kernels {
     rows: number, cols: number, z: Ptr, labels: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
     temperature: number, labelSmoothing: number, grad: Ptr, gradScale: number, reduction: number,
   ): number;
+  lossSoftCrossEntropy(
+    rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr,
+    temperature: number, sigmoid: number, grad: Ptr, gradScale: number, reduction: number,
+  ): number;
   lossFocal(
     rows: number, cols: number, z: Ptr, y: Ptr, mask: Ptr, weights: Ptr, classWeights: Ptr,
     gamma: number, alpha: number, grad: Ptr, gradScale: number, reduction: number,

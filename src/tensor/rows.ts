@@ -104,10 +104,14 @@ export function readRows(where: string, what: string, x: unknown, options: ReadR
     const values = data as ArrayLike<unknown>;
     if (values.length !== r * c) throw new ShapeError(`${where}: ${what}.data has ${values.length} values; ${r} rows × ${c} cols needs ${r * c}`);
     const out = alloc(r, c);
-    for (let i = 0; i < out.length; i++) {
-      const v = values[i];
-      if (typeof v !== 'number') throw badValue(where, what, Math.floor(i / c), i % c, v);
-      out[i] = v;
+    if (Array.isArray(data)) {
+      for (let i = 0; i < out.length; i++) {
+        const v = values[i];
+        if (typeof v !== 'number') throw badValue(where, what, Math.floor(i / c), i % c, v);
+        out[i] = v;
+      }
+    } else {
+      out.set(data); // a typed array holds numbers only; checked below as every input is
     }
     return checked({ data: out, rows: r, cols: c }, values);
   }

@@ -562,7 +562,7 @@ export const CASES = [
   ['MultiTaskModel', 'Ensemble', '[null]', () => new Ensemble([null]), ArgumentError, /Ensemble: member 0 is null, not a MultiTaskModel/, 'TypeError (reading \'taskNames\' of null)'],
   ['MultiTaskModel', 'Ensemble', '[{}]', () => new Ensemble([{}]), ArgumentError, /Ensemble: member 0 is an object, not a MultiTaskModel/, 'TypeError (reading \'join\' of undefined)'],
   ['MultiTaskModel', 'Ensemble', 'models with other tasks', (f) => new Ensemble([f.model, f.dsModel]), ArgumentError, /Ensemble: member 1 has tasks \[species, mass\], member 0 has \[kind, flag, amount\]/],
-  ['MultiTaskModel', 'Ensemble', 'combine "median"', (f) => new Ensemble([f.model], { combine: 'median' }), ArgumentError, /Ensemble: combine must be 'mean' or 'vote', got "median"/],
+  ['MultiTaskModel', 'Ensemble', 'combine "median"', (f) => new Ensemble([f.model], { combine: 'median' }), ArgumentError, /Ensemble: combine must be 'mean', 'vote' or 'weighted', got "median"/],
   ['MultiTaskModel', 'Ensemble#predict', 'rows of the wrong width', (f) => f.ensemble.predict([[1]]), ShapeError, /predict: x row 0 has 1 values, expected 3/],
 
   // ---- clustering, mixtures, autoencoder ----

@@ -28,6 +28,7 @@ export function logSumExp(values) {
 export const DEFAULTS = {
   bce: {},
   softmaxCrossEntropy: { temperature: 1, labelSmoothing: 0 },
+  softCrossEntropy: { temperature: 1, output: 'softmax' },
   focal: { gamma: 2, alpha: 0.25 },
   multiclassFocal: { gamma: 2 },
   softDice: { smooth: 1 },
@@ -69,6 +70,16 @@ export function rowLoss(spec, z, target, classWeights) {
         loss -= q * (u[j] - lse);                 // −Σ q_j·log p_j
       }
       return { loss, weight: classWeights ? classWeights[target] : 1 };
+    }
+    case 'softCrossEntropy': {
+      const u = z.map((x) => x / s.temperature);
+      if (s.output === 'sigmoid') {
+        return { loss: mean((j) => -target[j] * logSigmoid(u[j]) - (1 - target[j]) * logSigmoid(-u[j])), weight: 1 };
+      }
+      const lse = logSumExp(u);
+      let loss = 0;
+      for (let j = 0; j < C; j++) loss -= target[j] * (u[j] - lse); // −Σ y_j·log p_j
+      return { loss, weight: 1 };
     }
     case 'focal':
       return {

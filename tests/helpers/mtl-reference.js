@@ -157,20 +157,46 @@ export function loadCoreBatch(model, { x, rows, labels, sampleWeights, indices, 
   return { data, n: ids.length };
 }
 
+/**
+ * Runs `fn(data, n)` with a batch loaded by loadCoreBatch (same `batch`), and
+ * frees the resident data afterwards, whatever fn does.
+ */
+export function withCoreBatch(model, batch, fn) {
+  const { data, n } = loadCoreBatch(model, batch);
+  try {
+    return fn(data, n);
+  } finally {
+    model.core.freeResident(data);
+  }
+}
+
+/**
+ * One backward pass of the engine on a batch (loadCoreBatch's `batch`), as fit's
+ * step runs it, without the optimizer: the per-task losses and every parameter's
+ * gradient by name. `prepare(data)` runs on the loaded batch first.
+ */
+export function coreGradients(model, batch, prepare) {
+  return withCoreBatch(model, batch, (data, n) => {
+    prepare?.(data);
+    const losses = Array.from(model.core.computeGradients(n, 1e-3, 0));
+    return { losses, grads: gradientsByName(model) };
+  });
+}
+
 /** Every parameter's gradient, by name (copies). */
 export function gradientsByName(model) {
-  const p = model.core.parameters;
+  const p = model.parameters;
   return Object.fromEntries(p.names().map((n) => [n, p.gradient(n)]));
 }
 
 /** Every parameter's value, by name, as f64 (for the references). */
 export function paramsF64(model) {
-  const p = model.core.parameters;
+  const p = model.parameters;
   return Object.fromEntries(p.names().map((n) => [n, Float64Array.from(p.get(n))]));
 }
 
 /** A copy of the whole parameter block. */
 export function weightsSnapshot(model) {
-  const p = model.core.parameters;
+  const p = model.parameters;
   return heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size);
 }

@@ -8,14 +8,14 @@ import { BIN, REPO, run, describeRun, listTestFiles } from './helpers/process.js
 
 const DENO = join(BIN, 'deno');
 
-test('deno test -A tests/unit/ passes and runs every unit test file', { timeout: 240_000 }, async (t) => {
+test('deno test -A tests/unit/ passes and runs every unit test file', { timeout: 540_000 }, async (t) => {
   assert.ok(existsSync(DENO), `${DENO} is missing: run \`npm ci\` (deno is a devDependency)`);
   const files = listTestFiles(join(REPO, 'tests', 'unit'));
   assert.ok(files.length > 0, 'tests/unit/ has no *.test.js file');
 
   // --cached-only: fail at once rather than reach for the network if anything
   // were remote; --no-lock: never write a deno.lock into the repo.
-  const r = await run(DENO, ['test', '-A', '--no-lock', '--cached-only', 'tests/unit/'], { timeoutMs: 180_000 });
+  const r = await run(DENO, ['test', '-A', '--no-lock', '--cached-only', 'tests/unit/'], { timeoutMs: 480_000 });
   const report = describeRun('deno test -A tests/unit/', r);
   assert.ok(!r.timedOut, report);
   assert.equal(r.code, 0, report);

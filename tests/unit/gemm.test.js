@@ -81,6 +81,33 @@ test('alpha, beta and the fused bias + ReLU epilogue (applied once, after the la
   }
 });
 
+test('one to three rows (the row kernel) give the bits the 4×8 tiles give the same rows, over every K block', () => {
+  // manytask/infer's module has only the tiles: a prediction of one row must not
+  // depend on which module runs it. Rows 0..M−1 of an 8-row product go through
+  // the tiles; the same rows alone through the row kernel.
+  let seed = 900;
+  for (const K of [1, 7, 256, 257, 600, 1030]) {
+    for (const N of [1, 7, 8, 24, 33, 520]) {
+      for (const M of [1, 2, 3]) {
+        const A = seededValues(8 * K, seed), B = seededValues(K * N, seed + 1);
+        const C0 = seededValues(8 * N, seed + 2), bias = seededValues(N, seed + 3);
+        seed += 4;
+        const b = Matrix.from(B, K, N), biasM = Matrix.from(bias, 1, N);
+        const run = (rows) => {
+          const a = Matrix.from(A.subarray(0, rows * K), rows, K), c = Matrix.from(C0.subarray(0, rows * N), rows, N);
+          gemm(a, b, c, { alpha: -0.5, beta: 0.25, bias: biasM, activation: 'relu' });
+          const out = c.toFloat32Array();
+          a.dispose(); c.dispose();
+          return out;
+        };
+        const tiles = run(8).subarray(0, M * N), row = run(M);
+        assert.deepEqual(new Uint32Array(row.buffer, row.byteOffset, M * N), new Uint32Array(tiles.slice().buffer), `M=${M} N=${N} K=${K}`);
+        b.dispose(); biasM.dispose();
+      }
+    }
+  }
+});
+
 test('Aᵀ·op(B) with N ≤ 6 (narrow kernel): every column grouping, 16/8/4-row tiles and their remainders, B in place and packed', () => {
   // Rows: 16-row tiles (w ≤ 2), then 8, then 4, then M % 4 through the general
   // path. K: a transposed B is packed per 256-deep block (257 and 600 cross

@@ -25,6 +25,9 @@ const SPECS = [
   { type: 'softmaxCrossEntropy' },
   { type: 'softmaxCrossEntropy', temperature: 2.5, labelSmoothing: 0.1 },
   { type: 'softmaxCrossEntropy', temperature: 0.5, labelSmoothing: 0.3 },
+  { type: 'softCrossEntropy' },
+  { type: 'softCrossEntropy', temperature: 2.5 },
+  { type: 'softCrossEntropy', temperature: 0.5, output: 'sigmoid' },
   { type: 'focal' },
   { type: 'focal', gamma: 0, alpha: 0.5 },
   { type: 'focal', gamma: 0.5, alpha: 0.8 },
@@ -38,7 +41,7 @@ const SPECS = [
   { type: 'huber', delta: 0.3 },
 ];
 
-const UNIT_TARGETS = new Set(['bce', 'focal', 'softDice']);
+const UNIT_TARGETS = new Set(['bce', 'focal', 'softDice', 'softCrossEntropy']);
 const CLASS_WEIGHTED = new Set(['bce', 'focal', 'softmaxCrossEntropy', 'multiclassFocal']);
 
 // Loss values: both sides are f64 (different libms and algebra): measured within
@@ -118,7 +121,7 @@ function checkCase(c, label, { saturated = false } = {}) {
   const got = runCase(c);
   // A softmax over one column is 1 whatever the logit; a batch whose every row is masked (or weighs 0) has no
   // gradient; nor have logits far out in a sigmoid's tails.
-  const mayBeZero = saturated || (isIndexLoss(c.spec.type) && c.cols === 1) || (c.mask !== undefined && !Array.from(c.mask).some(Boolean))
+  const mayBeZero = saturated || ((isIndexLoss(c.spec.type) || (c.spec.type === 'softCrossEntropy' && c.spec.output !== 'sigmoid')) && c.cols === 1) || (c.mask !== undefined && !Array.from(c.mask).some(Boolean))
     || (c.sampleWeights !== undefined && !Array.from(c.sampleWeights).some((w) => w > 0));
   checkOp({
     label, output: [got.loss], expected: [reference(c)], forward: LOSS_TOL,
@@ -390,6 +393,9 @@ test('results are deterministic: same batch, same bits (pinned across engines)',
 });
 
 const PINNED_HASHES = {
+  '{"type":"softCrossEntropy"}': [3481872119, 555304301],
+  '{"type":"softCrossEntropy","temperature":2.5}': [2881508243, 863204966],
+  '{"type":"softCrossEntropy","temperature":0.5,"output":"sigmoid"}': [505601760, 1073064695],
   '{"type":"bce"}': [2787632746, 1474514232],
   '{"type":"softmaxCrossEntropy"}': [209370529, 19316836],
   '{"type":"softmaxCrossEntropy","temperature":2.5,"labelSmoothing":0.1}': [2590778744, 2013286413],
@@ -413,6 +419,7 @@ test('createLoss fills in defaults and describes what the trainer must supply', 
   const cases = [
     [{ type: 'bce' }, { type: 'bce' }, 'dense', 'binary', true],
     [{ type: 'softmaxCrossEntropy' }, { type: 'softmaxCrossEntropy', temperature: 1, labelSmoothing: 0 }, 'index', 'perClass', false],
+    [{ type: 'softCrossEntropy' }, { type: 'softCrossEntropy', temperature: 1, output: 'softmax' }, 'dense', 'none', true],
     [{ type: 'focal' }, { type: 'focal', gamma: 2, alpha: 0.25 }, 'dense', 'binary', true],
     [{ type: 'multiclassFocal', gamma: 1 }, { type: 'multiclassFocal', gamma: 1 }, 'index', 'perClass', false],
     [{ type: 'softDice' }, { type: 'softDice', smooth: 1 }, 'dense', 'none', true],

@@ -256,7 +256,7 @@ test('f16: every weight is its f32 value rounded to the nearest binary16 (ties t
   for (let i = 0; i < original.length; i++) {
     if (Math.abs(original[i]) >= 2 ** -14) assert.ok(Math.abs(got[i] - original[i]) <= Math.abs(original[i]) * 2 ** -11, `weight ${i}`);
   }
-  assert.equal(m.save().length - f16.length, 2 * m.core.parameters.size, 'two bytes per weight instead of four');
+  assert.equal(m.save().length - f16.length, 2 * m.parameters.size, 'two bytes per weight instead of four');
   w[3] = 65520;
   m.parameters.set('shared.0.weight', w);
   assert.throws(() => m.save({ weights: 'f16' }), (e) => e instanceof ArgumentError && /parameter "shared.0.weight" holds 65520, beyond the f16 range/.test(e.message));
@@ -294,7 +294,7 @@ test('the f32 layout is version 1: a file written by the spec here loads in both
   const m = await trained({ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [6], towerUnits: [3] }, [tasks.binary('sex'), tasks.regression('body_mass_g')]);
   const saved = m.save({ metadata: { v: 1 } });
   const header = parseFile(saved).header;
-  const p = m.core.parameters;
+  const p = m.parameters;
   const block = new Float32Array(p.size);
   for (const t of p.list()) block.set(p.get(t.name), t.offset);
   const v1 = writeVersion1(header, block);

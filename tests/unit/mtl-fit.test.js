@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks, createSchedule } from '../../dist/index.js';
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { loadCoreBatch, gradientsByName, weightsSnapshot } from '../helpers/mtl-reference.js';
+import { coreGradients, weightsSnapshot } from '../helpers/mtl-reference.js';
 
 before(async () => { await init(); });
 
@@ -146,12 +146,10 @@ test('learning-rate schedule: each step uses the scheduled rate (SGD: w â† w âˆ
   assert.deepEqual(h.epochs.map((e) => e.learningRate), [0, 1, 2].map((e) => schedule(e, e)));
   assert.deepEqual(h.epochs.map((e) => e.learningRate), [0.2, 0.1, 0.05]);
   const probe = make();
-  const p = probe.core.parameters;
+  const p = probe.parameters;
   for (let e = 0; e < 3; e++) {
     heapF32().set(snapshots[e], p.params >>> 2);
-    const { data } = loadCoreBatch(probe, { x: X.flat(), rows: N, labels });
-    probe.core.computeGradients(N, 0, 0);
-    probe.core.freeResident(data);
+    coreGradients(probe, { x: X.flat(), rows: N, labels });
     const g = heapF32().slice(p.grads >>> 2, (p.grads >>> 2) + p.size);
     const expected = Float64Array.from(snapshots[e], (w, i) => w - h.epochs[e].learningRate * g[i]);
     assertClose(snapshots[e + 1], expected, { atol: 1e-7, rtol: 1e-6, label: `epoch ${e}` });

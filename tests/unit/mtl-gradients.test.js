@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import {
-  jointLossRef, modelRef, loadCoreBatch, gradientsByName, paramsF64,
+  jointLossRef, modelRef, coreGradients, paramsF64,
 } from '../helpers/mtl-reference.js';
 import { centralDifferences } from '../helpers/check-op.js';
 
@@ -50,7 +50,7 @@ function makeLabels(kind, width, seed, unlabeled) {
 
 /** Moves every bias and cross-stitch α offset off its zero initialization. */
 function perturb(model, seed) {
-  const p = model.core.parameters;
+  const p = model.parameters;
   p.list().forEach((info, i) => {
     if (/\.(bias|alphaOffset)$/.test(info.name)) p.set(info.name, seededValues(info.size, seed + i).map((v) => 0.3 * v));
   });
@@ -73,13 +73,9 @@ function checkModel({ label, architecture, specs, classes = {}, unlabeled, sampl
     const labels = specs.map((s, t) => (s.kind === 'reconstruction'
       ? { values: Array.from(xs), ref: { targets: Array.from(xs), mask: new Array(ROWS).fill(1) } }
       : makeLabels(s.kind, widths[t], seed * 10 + t, unlabeled[s.name] ?? [])));
-    const { data } = loadCoreBatch(model, {
+    const { losses, grads } = coreGradients(model, {
       x: xs, rows: ROWS, labels: Object.fromEntries(specs.map((s, t) => [s.name, labels[t].values])), sampleWeights,
-    });
-    if (classWeights) model.core.setClassWeights(data);
-    const losses = Array.from(model.core.computeGradients(ROWS, 1e-3, 0));
-    const grads = gradientsByName(model);
-    model.core.freeResident(data);
+    }, classWeights ? (data) => model.core.setClassWeights(data) : undefined);
 
     const p = paramsF64(model);
     const ctx = { params: p, x: Float64Array.from(xs), rows: ROWS, inputSize: INPUT, widths };
@@ -90,7 +86,7 @@ function checkModel({ label, architecture, specs, classes = {}, unlabeled, sampl
     };
     const L = (params) => jointLossRef(architecture, specs, { ...ctx, params, detached }, lossArgs);
     assertClose(losses, L(p).losses, { ...LOSS, label: `${label}: per-task losses` });
-    assert.ok(Object.keys(grads).length === model.core.parameters.names().length);
+    assert.ok(Object.keys(grads).length === model.parameters.names().length);
     let checked = 0;
     for (const name of Object.keys(grads)) {
       const numeric = centralDifferences((theta) => L({ ...p, [name]: theta }).L, p[name], 1e-5).grad;
@@ -195,10 +191,7 @@ test('ESMM with backpropToInputs true vs false: the source head gradient differs
     });
     perturb(model, 5);
     const y = Array.from({ length: ROWS }, (_, i) => i % 2);
-    const { data } = loadCoreBatch(model, { x: seededValues(ROWS * INPUT, 4), rows: ROWS, labels: { click: y, buy: y.map((v) => 1 - v) } });
-    model.core.computeGradients(ROWS, 1e-3, 0);
-    const g = gradientsByName(model);
-    model.core.freeResident(data);
+    const g = coreGradients(model, { x: seededValues(ROWS * INPUT, 4), rows: ROWS, labels: { click: y, buy: y.map((v) => 1 - v) } }).grads;
     model.dispose();
     return g;
   };

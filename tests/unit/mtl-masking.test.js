@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks } from '../../dist/index.js';
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
-import { loadCoreBatch, gradientsByName } from '../helpers/mtl-reference.js';
+import { coreGradients } from '../helpers/mtl-reference.js';
 
 before(async () => { await init(); });
 
@@ -27,7 +27,7 @@ function makeModel(options = {}) {
     input: { features: INPUT, classes: CLASSES }, seed: 4, tasks: SPECS,
     architecture: { type: 'mmoe', experts: 2, expertUnits: [6], towerUnits: [4], activation: 'tanh' }, ...options,
   });
-  const p = model.core.parameters;
+  const p = model.parameters;
   p.list().forEach((info, i) => { if (info.name.endsWith('.bias')) p.set(info.name, seededValues(info.size, 60 + i).map((v) => 0.3 * v)); });
   return model;
 }
@@ -50,11 +50,8 @@ function withoutLabel(labels, task, row) {
 
 /** Runs computeGradients on a batch; `edit(data)` may change the resident data first. */
 function run(model, { x, labels, indices, sampleWeights, edit }) {
-  const { data } = loadCoreBatch(model, { x, rows: ROWS, labels, sampleWeights, indices, edit });
-  const losses = Array.from(model.core.computeGradients(indices ? indices.length : ROWS, 1e-3, 0));
-  const g = gradientsByName(model);
-  model.core.freeResident(data);
-  return { losses, g };
+  const { losses, grads } = coreGradients(model, { x, rows: ROWS, labels, sampleWeights, indices, edit });
+  return { losses, g: grads };
 }
 
 const own = (g, task) => Object.fromEntries(Object.entries(g).filter(([n]) => n.split('.').includes(task)));

@@ -11,7 +11,7 @@ import {
 } from '../../dist/index.js';
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose } from '../helpers/reference.js';
-import { loadCoreBatch, weightsSnapshot } from '../helpers/mtl-reference.js';
+import { withCoreBatch, weightsSnapshot } from '../helpers/mtl-reference.js';
 import { withCrc, withHeader } from '../helpers/model-file.js';
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
@@ -64,9 +64,8 @@ test('predict: class names from the Dataset, probabilities, regression values in
   const grams = Array.from(train.column('body_mass_g')).filter(Number.isFinite);
   const mu = mean(grams), sd = Math.sqrt(mean(grams.map((g) => (g - mu) ** 2)));
   const features = Preprocessor.fit(train).transform(held).features;
-  const { data: resident } = loadCoreBatch(m, { x: features, rows: n, labels: {} });
-  const raw = m.core.predictBatch(n).map((ptr, t) => heapF32().slice(ptr >>> 2, (ptr >>> 2) + n * m.core.widths[t]));
-  m.core.freeResident(resident);
+  const raw = withCoreBatch(m, { x: features, rows: n, labels: {} },
+    () => m.core.predictBatch(n).map((ptr, t) => heapF32().slice(ptr >>> 2, (ptr >>> 2) + n * m.core.widths[t])));
   assertClose(p.body_mass_g.values, Float64Array.from(raw[2], (v) => v * sd + mu), { atol: 1e-3, rtol: 1e-6, label: 'grams = raw·std + mean' });
   assert.ok(mean(Array.from(p.body_mass_g.values)) > 3500 && mean(Array.from(p.body_mass_g.values)) < 5000);
   assertClose(p.sex.probabilities, raw[1], { atol: 0, rtol: 0, label: 'binary probabilities as computed' });
@@ -300,6 +299,6 @@ test('Ensemble: mean of probabilities and values, or a majority vote, as combine
   const other = await trained({ specs: [tasks.multiclass('species')], epochs: 1 });
   assert.throws(() => new Ensemble([members[0], other]), (e) => e instanceof ArgumentError && /member 1 has tasks \[species\]/.test(e.message));
   assert.throws(() => new Ensemble([]), (e) => e instanceof ArgumentError && /non-empty array/.test(e.message));
-  assert.throws(() => new Ensemble(members, { combine: 'median' }), (e) => e instanceof ArgumentError && /combine must be 'mean' or 'vote'/.test(e.message));
+  assert.throws(() => new Ensemble(members, { combine: 'median' }), (e) => e instanceof ArgumentError && /combine must be 'mean', 'vote' or 'weighted'/.test(e.message));
   for (const m of [...members, other]) m.dispose();
 });

@@ -10,7 +10,7 @@ import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES } from '../../d
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { taskPartRef } from '../helpers/arch-reference.js';
 import { lossRef } from '../helpers/loss-reference.js';
-import { loadCoreBatch, gradientsByName, paramsF64, headRef } from '../helpers/mtl-reference.js';
+import { coreGradients, withCoreBatch, paramsF64, headRef } from '../helpers/mtl-reference.js';
 import { centralDifferences } from '../helpers/check-op.js';
 
 before(async () => { await init(); });
@@ -33,7 +33,7 @@ function makeModel(weighting) {
     tasks: [tasks.regression('up'), tasks.regression('down')],
     ...(weighting ? { weighting } : { affinity: false }),
   });
-  const p = model.core.parameters;
+  const p = model.parameters;
   p.list().forEach((info, i) => { if (info.name.endsWith('.bias')) p.set(info.name, seededValues(info.size, 40 + i).map((v) => 0.3 * v)); });
   for (const part of ['tower', 'head']) {
     for (const name of p.names().filter((n) => n.startsWith(`${part}.up.`))) p.set(name.replace('.up.', '.down.'), p.get(name));
@@ -42,11 +42,7 @@ function makeModel(weighting) {
 }
 
 function gradients(model, labels) {
-  const { data } = loadCoreBatch(model, { x: xs, rows: ROWS, labels });
-  model.core.computeGradients(ROWS, 1e-3, 0);
-  const g = gradientsByName(model);
-  model.core.freeResident(data);
-  return g;
+  return coreGradients(model, { x: xs, rows: ROWS, labels }).grads;
 }
 
 /** g_up and g_down from single-task runs of a fixed-weight model with the same weights. */
@@ -155,7 +151,7 @@ test('fixed weights on the per-task path (affinity measured): shared = Σ w_t·g
   });
   // Same weights as the reference models.
   const ref = makeModel(null);
-  for (const n of ref.core.parameters.names()) model.core.parameters.set(n, ref.core.parameters.get(n));
+  for (const n of ref.parameters.names()) model.parameters.set(n, ref.parameters.get(n));
   ref.dispose();
   const g = gradients(model, { up, down });
   checkShared(g, gUp, gDown, 0.3, 2.5, 'fixed');
@@ -199,15 +195,16 @@ test('needs.vectors, representation gradients: the strategy writes dL/dZ and the
 
 test('needs.lossesAfterUpdate: FAMO gets the batch\'s losses at the new weights and steps its logits from them', () => {
   const model = makeModel({ type: 'famo' });
-  const { data } = loadCoreBatch(model, { x: xs, rows: ROWS, labels: { up, down } });
-  const before = Array.from(model.core.trainBatch(ROWS, 1e-2, 0));
   const after = new Float64Array(2), counts = new Float64Array(2);
-  model.core.evaluateBatch(ROWS, after, counts); // the same rows at the updated weights (no dropout here)
+  const before = withCoreBatch(model, { x: xs, rows: ROWS, labels: { up, down } }, () => {
+    const losses = Array.from(model.core.trainBatch(ROWS, 1e-2, 0));
+    model.core.evaluateBatch(ROWS, after, counts); // the same rows at the updated weights (no dropout here)
+    return losses;
+  });
   const delta = before.map((l, t) => Math.log(l + 1e-8) - Math.log(after[t] + 1e-8));
   const zd = 0.5 * (delta[0] + delta[1]);
   const grad = delta.map((d) => 0.5 * (d - zd));
   assertClose(Array.from(model.core.weighting.logits()), grad.map((x) => -0.025 * x / (Math.abs(x) + 1e-8)), { atol: 1e-12, rtol: 1e-9, label: 'ξ after one step' });
-  model.core.freeResident(data);
   model.dispose();
 });
 
@@ -225,7 +222,7 @@ test('a model with a strategy that keeps gradient vectors saves and reloads them
     a.core.resetOptimizer(); // a model file keeps no optimizer state: compare from the same fresh one
     await a.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
     await b.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
-    for (const n of a.core.parameters.names()) assert.deepEqual(b.core.parameters.get(n), a.core.parameters.get(n), `${weighting.type}: ${n}`);
+    for (const n of a.parameters.names()) assert.deepEqual(b.parameters.get(n), a.parameters.get(n), `${weighting.type}: ${n}`);
     a.dispose();
     b.dispose();
   }

@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks, loadModel, ArgumentError, ShapeError } from '../../dist/index.js';
 import { seededValues } from '../helpers/reference.js';
-import { loadCoreBatch } from '../helpers/mtl-reference.js';
+import { coreGradients, withCoreBatch } from '../helpers/mtl-reference.js';
 import { matchClusters, heapF32 } from '../../dist/internal.js';
 import * as infer from '../../dist/infer.js';
 
@@ -18,10 +18,8 @@ const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [4], activation: 't
 function sharedGradients(extraTasks) {
   const model = new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: [tasks.binary('flag'), ...extraTasks], seed: 2, affinity: false });
   const rows = 6;
-  const { data } = loadCoreBatch(model, { x: seededValues(rows * 3, 5), rows, labels: { flag: new Array(rows).fill(NaN), ...(extraTasks.length ? { recon: seededValues(rows * 3, 5) } : {}) } });
-  model.core.computeGradients(rows, 1e-3, 0);
-  const g = [...model.parameters.gradient('shared.0.weight'), ...model.parameters.gradient('shared.0.bias')];
-  model.core.freeResident(data);
+  const { grads } = coreGradients(model, { x: seededValues(rows * 3, 5), rows, labels: { flag: new Array(rows).fill(NaN), ...(extraTasks.length ? { recon: seededValues(rows * 3, 5) } : {}) } });
+  const g = [...grads['shared.0.weight'], ...grads['shared.0.bias']];
   model.dispose();
   return g;
 }
@@ -106,16 +104,16 @@ test('pseudo-labels keep their numbers when k-means is re-run each epoch', () =>
   const rows = 200, noise = seededValues(rows * 2, 6), x = new Float32Array(rows * 2);
   for (let i = 0; i < rows; i++) for (let j = 0; j < 2; j++) x[i * 2 + j] = centres[i % 4][j] + 0.2 * noise[i * 2 + j];
   const model = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [6], towerUnits: [] }, tasks: [tasks.clustering('c', { clusters: 4 })], seed: 5 });
-  const { data } = loadCoreBatch(model, { x, rows, labels: { c: new Int32Array(rows) } });
-  const read = () => Array.from(new Int32Array(heapF32().buffer, data.labels[0].targets, rows));
-  model.core.refreshClusters(data, 0);
-  const first = read();
-  assert.equal(new Set(first).size, 4, 'four clusters');
-  for (let epoch = 1; epoch <= 6; epoch++) {
-    model.core.refreshClusters(data, epoch); // a different k-means seed each epoch
-    assert.deepEqual(read(), first, `epoch ${epoch}: the same partition keeps the same numbers`);
-  }
-  model.core.freeResident(data);
+  withCoreBatch(model, { x, rows, labels: { c: new Int32Array(rows) } }, (data) => {
+    const read = () => Array.from(new Int32Array(heapF32().buffer, data.labels[0].targets, rows));
+    model.core.refreshClusters(data, 0);
+    const first = read();
+    assert.equal(new Set(first).size, 4, 'four clusters');
+    for (let epoch = 1; epoch <= 6; epoch++) {
+      model.core.refreshClusters(data, epoch); // a different k-means seed each epoch
+      assert.deepEqual(read(), first, `epoch ${epoch}: the same partition keeps the same numbers`);
+    }
+  });
   model.dispose();
 });
 

@@ -1,0 +1,86 @@
+// npm run table:ensembles — writes the tables of docs/ensembles.md: on the bundled
+// Palmer penguins and Seattle weather tables, five seeded stratified splits, a
+// single model beside bagged, weighted and ranked ensembles of five members and
+// the student distilled from the weighted ensemble — test metrics (mean ± std over
+// the seeds) and file sizes.
+//
+//   node scripts/ensembles-table.mjs [--quick]
+//
+// --quick (two seeds, 10 epochs, no file written) checks that it runs.
+import { readFile, writeFile } from 'node:fs/promises';
+import { init, MultiTaskModel, Ensemble, distill } from '../dist/node.js';
+import { tableDatasets } from './table-datasets.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4];
+const EPOCHS = QUICK ? 10 : 60;
+const MEMBERS = 5, K = 3, TEMPERATURE = 2;
+const FIT = { epochs: EPOCHS, batchSize: 32 };
+const SPEC = { architecture: { type: 'sharedBottom', units: [32], towerUnits: [16] }, optimizer: { type: 'adam', learningRate: 0.01 } };
+const VARIANTS = ['single model', `bagged (${MEMBERS}, mean)`, `weighted (${MEMBERS}, fitted)`, `ranked (top ${K} of ${MEMBERS})`, 'distilled student'];
+
+const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
+
+await init();
+const DATASETS = await tableDatasets();
+const started = Date.now();
+const sections = [];
+
+for (const set of DATASETS) {
+  // results[variant] = { metrics: [[per seed]…], bytes: [per seed] }
+  const results = VARIANTS.map(() => ({ metrics: set.metrics.map(() => []), bytes: [], oob: [] }));
+  for (const seed of SEEDS) {
+    const [trainAll, test] = set.data.split(0.8, { seed, stratify: set.stratify });
+    // The last 20% of the training rows choose the weights and the ranking; every model trains on the rest.
+    const [train, valid] = trainAll.split(0.8, { seed: seed + 100, stratify: set.stratify });
+    const spec = { ...SPEC, tasks: set.tasks(), seed };
+    const single = new MultiTaskModel({ ...spec, input: train });
+    await single.fit(train, FIT);
+    const bagged = await Ensemble.train(spec, train, { members: MEMBERS, seed, fit: FIT });
+    const weighted = new Ensemble(bagged.models);
+    weighted.fitWeights(valid);
+    const ranked = new Ensemble(bagged.models);
+    ranked.rank(valid, { k: K });
+    const { student } = await distill(weighted, spec, train, { temperature: TEMPERATURE, fit: FIT });
+    [single, bagged, weighted, ranked, student].forEach((m, v) => {
+      const e = m.evaluate(test);
+      set.metrics.forEach(([task, metric], j) => results[v].metrics[j].push(e.tasks[task][metric]));
+      results[v].bytes.push(m.save().length);
+    });
+    set.metrics.forEach(([task, metric], j) => results[1].oob.push([j, bagged.outOfBag.tasks[task][metric]]));
+    single.dispose();
+    bagged.dispose();
+    student.dispose();
+  }
+  sections.push(section(set, results));
+  console.log(`${set.name}: done`);
+}
+
+
+function section(set, results) {
+  const head = ['', ...set.metrics.map(([, , label]) => label), 'file (KB)'];
+  const rows = results.map((r, v) => [
+    VARIANTS[v],
+    ...set.metrics.map((m, j) => `${mean(r.metrics[j]).toFixed(m[3])} ± ${std(r.metrics[j]).toFixed(m[3])}`),
+    (mean(r.bytes) / 1000).toFixed(1),
+  ]);
+  const oob = set.metrics.map((m, j) => mean(results[1].oob.filter(([i]) => i === j).map(([, x]) => x)).toFixed(m[3]));
+  rows.push(['bagged, out-of-bag', ...oob, '']);
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [`### ${set.name}`, '', `${set.about}.`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const tables = sections.join('\n\n');
+console.log(tables);
+if (!QUICK) {
+  const doc = new URL('../docs/ensembles.md', import.meta.url);
+  const text = await readFile(doc, 'utf8');
+  const begin = '<!-- ensembles:tables:begin -->', end = '<!-- ensembles:tables:end -->';
+  const at = text.indexOf(begin), to = text.indexOf(end);
+  if (at < 0 || to < 0) throw new Error(`docs/ensembles.md has no ${begin} … ${end} markers`);
+  const stamp = `Written by \`npm run table:ensembles\` (scripts/ensembles-table.mjs) on ${new Date().toISOString().slice(0, 10)}, node ${process.version}.`;
+  await writeFile(doc, `${text.slice(0, at + begin.length)}\n\n${stamp}\n\n${tables}\n\n${text.slice(to)}`);
+  console.log('wrote docs/ensembles.md');
+}
+console.log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);

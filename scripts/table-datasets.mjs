@@ -1,0 +1,60 @@
+// The two bundled tables the comparison scripts (weighting-table.mjs,
+// ensembles-table.mjs) run on, with their tasks and the metrics they report.
+import { readFile } from 'node:fs/promises';
+import { Dataset, tasks } from '../dist/node.js';
+
+const read = (name) => readFile(new URL(`../examples/data/${name}`, import.meta.url), 'utf8');
+
+// Seattle weather: the date becomes its day of the year as a point on the unit
+// circle (sin, cos of 2π·day/365.25), so 31 December sits next to 1 January and the
+// year itself (2012–2015) is left out; temp_min and wind are the other features.
+function withDayOfYear(csv) {
+  const [head, ...lines] = csv.trim().split(/\r?\n/);
+  const cols = head.split(',');
+  const at = cols.indexOf('date');
+  const out = [[...cols.filter((c) => c !== 'date'), 'day_sin', 'day_cos'].join(',')];
+  for (const line of lines) {
+    const cells = line.split(',');
+    const d = new Date(`${cells[at]}T00:00:00Z`);
+    const day = (d - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000;
+    const angle = (2 * Math.PI * day) / 365.25;
+    out.push([...cells.filter((_, i) => i !== at), Math.sin(angle).toFixed(6), Math.cos(angle).toFixed(6)].join(','));
+  }
+  return out.join('\n');
+}
+
+export async function tableDatasets() {
+  return [
+  {
+    name: 'Palmer penguins',
+    file: 'penguins.csv',
+    data: Dataset.fromCSV(await read('penguins.csv'), {
+      features: { bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric', island: 'categorical' },
+      targets: { species: 'multiclass', sex: 'binary', body_mass_g: 'regression' },
+    }),
+    stratify: 'species',
+    tasks: () => [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')],
+    about: 'features bill length and depth, flipper length, island; tasks species (3 classes), sex (binary, 11 rows unlabeled) and body mass (regression)',
+    metrics: [
+      ['species', 'accuracy', 'species accuracy', 3], ['sex', 'accuracy', 'sex accuracy', 3], ['sex', 'auc', 'sex AUC', 3],
+      ['body_mass_g', 'mae', 'mass MAE (g)', 0], ['body_mass_g', 'r2', 'mass R²', 3],
+    ],
+  },
+  {
+    name: 'Seattle weather',
+    file: 'seattle-weather.csv',
+    data: Dataset.fromCSV(withDayOfYear(await read('seattle-weather.csv')), {
+      features: { temp_min: 'numeric', wind: 'numeric', day_sin: 'numeric', day_cos: 'numeric' },
+      targets: { weather: 'multiclass', precipitation: 'regression', temp_max: 'regression' },
+    }),
+    stratify: 'weather',
+    tasks: () => [tasks.multiclass('weather'), tasks.regression('precipitation'), tasks.regression('temp_max')],
+    about: 'features temp_min, wind and the day of the year as (sin, cos) — the year and the date itself left out; tasks weather (5 classes: rain, sun, fog, drizzle, snow), precipitation (mm, regression) and temp_max (°C, regression)',
+    metrics: [
+      ['weather', 'accuracy', 'weather accuracy', 3], ['weather', 'f1', 'weather F1', 3],
+      ['precipitation', 'mae', 'precipitation MAE', 2], ['precipitation', 'r2', 'precipitation R²', 3],
+      ['temp_max', 'mae', 'temp_max MAE', 2], ['temp_max', 'r2', 'temp_max R²', 3],
+    ],
+  },
+];
+}
