@@ -1,5 +1,7 @@
-// npm run repro:mmoe [-- --quick] [--seeds 0-7]
+// npm run repro:mmoe [-- --quick] [--seeds 0-7] [--initializer torch] [--gate-bias false]
 //
+// --initializer: the model's (default glorotUniform; 'torch' is the reference's
+// nn.Linear initialization); --gate-bias false: the paper's gates softmax(W·x).
 // The synthetic experiment of Ma et al., "Modeling Task Relationships in
 // Multi-task Learning with Multi-gate Mixture-of-Experts" (KDD 2018), §3.2: two
 // regression tasks whose correlation p is controlled; MMoE vs OMoE (one gate) vs
@@ -19,13 +21,22 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const seedArg = args[args.indexOf('--seeds') + 1];
 const SEEDS = args.includes('--seeds') ? parseRange(seedArg) : quick ? [0] : [0, 1, 2, 3, 4, 5, 6, 7];
+/** The seeds finished so far: the report is rewritten after each, so a stopped run still leaves one. */
+const done = [];
 const PS = quick ? [0.5, 1.0] : [0.5, 0.9, 1.0];
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const INITIALIZER = option('--initializer') ?? 'glorotUniform';
+const gateBiasArg = option('--gate-bias') ?? 'true';
+if (gateBiasArg !== 'true' && gateBiasArg !== 'false') throw new Error(`--gate-bias takes true or false, got ${gateBiasArg}`);
+const GATE_BIAS = gateBiasArg === 'true';
+/** The arguments that change the models, as given (for the report's command line). */
+const VARIANT = [...(option('--initializer') ? ['--initializer', INITIALIZER] : []), ...(option('--gate-bias') ? ['--gate-bias', gateBiasArg] : [])];
 const D = 100, C = 1, M = 10;
 const N_TRAIN = quick ? 20_000 : 100_000, N_VAL = quick ? 2_000 : 5_000, N_TEST = quick ? 2_000 : 5_000;
 const EPOCHS = quick ? 5 : 60;
 const MODELS = {
-  MMoE: { type: 'mmoe', experts: 8, expertUnits: [16], towerUnits: [8] },
-  OMoE: { type: 'omoe', experts: 8, expertUnits: [16], towerUnits: [8] },
+  MMoE: { type: 'mmoe', experts: 8, expertUnits: [16], towerUnits: [8], gateBias: GATE_BIAS },
+  OMoE: { type: 'omoe', experts: 8, expertUnits: [16], towerUnits: [8], gateBias: GATE_BIAS },
   'shared-bottom': { type: 'sharedBottom', units: [113], towerUnits: [8] },
 };
 // What the PyTorch reference gave (mean over 8 seeds), from issue #7.
@@ -108,7 +119,7 @@ async function run() {
       for (const [name, architecture] of Object.entries(MODELS)) {
         const t0 = performance.now();
         const model = new MultiTaskModel({
-          input: { features: D }, architecture, seed,
+          input: { features: D }, architecture, seed, initializer: INITIALIZER,
           tasks: [tasks.regression('y1'), tasks.regression('y2')],
           optimizer: { type: 'adam', learningRate: 1e-3 }, affinity: false,
         });
@@ -124,9 +135,9 @@ async function run() {
         console.log(`seed ${seed} p ${p.toFixed(1)} ${name.padEnd(13)} test MSE ${mse.toFixed(4)}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       }
     }
+    done.push(seed);
+    await writeReport(results, (performance.now() - started) / 1000, trained, [loadStart, loadavg()[0]]);
   }
-  const seconds = (performance.now() - started) / 1000;
-  await writeReport(results, seconds, trained, [loadStart, loadavg()[0]]);
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -153,10 +164,11 @@ async function writeReport(results, seconds, trained, load) {
   const lines = [
     '# MMoE synthetic experiment (Ma et al., KDD 2018, §3.2)',
     '',
-    `Written by \`npm run repro:mmoe${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)} (node ${process.version}, one thread).`,
+    `Written by \`npm run repro:mmoe${quick || VARIANT.length ? ` -- ${[...(quick ? ['--quick'] : []), ...VARIANT].join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)} (node ${process.version}, one thread).`,
     quick ? '\n**Quick variant** (CI smoke run): 20,000 training rows, 5 epochs, one seed — not comparable with the paper or the reference.\n' : '',
-    `Settings: d = ${D}, c = ${C}, m = ${M}, α_j = j, β_j = (j − 1)², ${N_TRAIN.toLocaleString('en')} training / ${N_VAL.toLocaleString('en')} validation / ${N_TEST.toLocaleString('en')} test rows, the same x, u and noise for every p of a seed; seeds ${SEEDS.join(', ')}.`,
-    'MMoE and OMoE: 8 experts of one ReLU layer of 16, towers of one ReLU layer of 8 and a linear output; gates softmax(W·x + b) (the paper writes no bias).',
+    `Settings: d = ${D}, c = ${C}, m = ${M}, α_j = j, β_j = (j − 1)², ${N_TRAIN.toLocaleString('en')} training / ${N_VAL.toLocaleString('en')} validation / ${N_TEST.toLocaleString('en')} test rows, the same x, u and noise for every p of a seed; seeds ${done.join(', ')}${done.length < SEEDS.length ? ` (**a partial run**: ${done.length} of the ${SEEDS.length} seeds asked for had finished)` : ''}.`,
+    `MMoE and OMoE: 8 experts of one ReLU layer of 16, towers of one ReLU layer of 8 and a linear output; gates ${GATE_BIAS ? 'softmax(W·x + b) (the paper writes no bias)' : 'softmax(W·x), as the paper (`gateBias: false`)'}.`,
+    `Initialization: \`${INITIALIZER}\`${INITIALIZER === 'torch' ? ' (PyTorch nn.Linear\'s, as the reference: weights and biases from U(±1/√fan_in))' : INITIALIZER === 'glorotUniform' ? ' (manytask\'s default, with zero biases)' : ''}.`,
     'Shared-bottom: one ReLU layer of 113 units, towers of 8. Loss MSE₁ + MSE₂ (manytask standardizes regression targets, which rescales both terms alike here), Adam 1e-3, batch 256, ' +
       `${EPOCHS} epochs; test MSE (mean of both tasks, in the targets' units) at the epoch with the lowest validation loss.`,
     '',
@@ -183,10 +195,11 @@ async function writeReport(results, seconds, trained, load) {
     '',
     '## Setup differences from the PyTorch reference',
     '',
-    '- Initialization: manytask\'s default is Glorot uniform with zero biases; PyTorch\'s nn.Linear draws weights and biases from',
-    '  U(±1/√fan_in). For the 100→16 experts and the 100→8 gates that makes manytask\'s initial weights about twice as wide',
-    '  (bound 0.23–0.26 vs 0.10), so the gates start more peaked.',
-    '- The gates are softmax(W·x + b) here; the paper and the reference write softmax(W·x).',
+    ...(INITIALIZER === 'torch' ? ['- Initialization: PyTorch\'s, as the reference (`initializer: \'torch\'`).'] : [
+      `- Initialization: \`${INITIALIZER}\` here; PyTorch's nn.Linear draws weights and biases from U(±1/√fan_in)`,
+      '  (for the 100→16 experts and the 100→8 gates, Glorot uniform\'s bound is 0.23–0.26 against 0.10: the gates start more peaked).',
+    ]),
+    GATE_BIAS ? '- The gates are softmax(W·x + b) here; the paper and the reference write softmax(W·x).' : '- The gates are softmax(W·x), as the paper and the reference.',
     '- Regression targets are standardized (per task) for training; both tasks have nearly the same variance, so this scales',
     '  MSE₁ + MSE₂ by about the same factor, which Adam is insensitive to.',
     '- Everything else (sizes, data, optimizer, batch, epochs, model selection) follows the issue\'s settings.',
@@ -197,7 +210,7 @@ async function writeReport(results, seconds, trained, load) {
   await mkdir(new URL('../docs/', import.meta.url), { recursive: true });
   await writeFile(new URL('../docs/mmoe-repro.md', import.meta.url), lines.filter((l) => l !== null).join('\n'));
   await writeFile(new URL('../docs/mmoe-repro.svg', import.meta.url), chart(results));
-  await writeFile(new URL('../docs/mmoe-repro.json', import.meta.url), JSON.stringify({ seeds: SEEDS, ps: PS, epochs: EPOCHS, trainRows: N_TRAIN, testMse: results }, null, 1));
+  await writeFile(new URL('../docs/mmoe-repro.json', import.meta.url), JSON.stringify({ seeds: done, ps: PS, epochs: EPOCHS, trainRows: N_TRAIN, testMse: results }, null, 1));
   console.log(`\nwrote docs/mmoe-repro.md and docs/mmoe-repro.svg (${(seconds / 60).toFixed(1)} min)`);
 }
 
@@ -228,7 +241,7 @@ function chart(results) {
   const colors = { MMoE: '#1b6ca8', OMoE: '#d1495b', 'shared-bottom': '#66a182' };
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${L}" y="18" font-size="14">Test MSE against task correlation p (mean ± std over ${SEEDS.length} seed${SEEDS.length > 1 ? 's' : ''})</text>`,
+    `<text x="${L}" y="18" font-size="14">Test MSE against task correlation p (mean ± std over ${done.length} seed${done.length > 1 ? 's' : ''})</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`];
   for (const p of PS) parts.push(`<text x="${x(p)}" y="${H - B + 18}" text-anchor="middle">${p.toFixed(1)}</text>`);
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">correlation p</text>`);

@@ -22,7 +22,7 @@ export { Network, type NetworkOptions } from './nn/network.js';
 export { Layer, Dense, ActivationLayer as Activation, Dropout, LayerNorm, Sequential } from './nn/layers.js';
 export type { DenseOptions, Activation as ActivationName } from './nn/layers.js';
 export { Parameters, type ParameterInfo } from './nn/params.js';
-export { INITIALIZERS, type InitializerName } from './nn/init.js';
+export { INITIALIZERS, LAYER_INITIALIZERS, type InitializerName, type LayerInitializerName } from './nn/init.js';
 export { Rng } from './nn/rng.js';
 export { createLoss, lossAndGradient, validateLossInputs } from './nn/loss.js';
 export type {

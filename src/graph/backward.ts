@@ -125,6 +125,15 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         fresh[op.a] = 0;
         break;
       }
+      case 'gumbel': {
+        // Every row holds the same softmax((α + g)/τ): dα = softmax′ᵀ(Σ_rows dy) / τ.
+        const n = widths[op.y]!;
+        k.colSums(rows, n, grad[op.y]!, st.scratch[0]);
+        k.softmaxRowsBackward(1, n, value[op.y]!, st.scratch[0], st.scratch[1]);
+        const heap = heapF32(), from = st.scratch[1] >>> 2, to = (st.grads >>> 2) + st.offsets[op.alpha]!;
+        for (let j = 0; j < n; j++) heap[to + j] = heap[from + j]! / op.temperature;
+        break;
+      }
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
         const ints = heapI32();

@@ -14,7 +14,7 @@
 
 import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
-import type { Initializer } from '../nn/init.js';
+import { biasInitializer, type Initializer, type LayerInitializerName } from '../runtime/initializers.js';
 
 /** The owner of a tensor that no single task owns. */
 export const SHARED = -1;
@@ -72,6 +72,14 @@ export type Op =
    */
   | { readonly kind: 'dselect'; readonly s: number; readonly a: number; readonly y: number; readonly bits: number }
   /**
+   * Learning to Branch's parent choice (Guo et al. 2020): y is rows × n, every row
+   * the same distribution over n parents from the 1 × n logits tensor `alpha`. In
+   * training, a Gumbel-softmax sample softmax((α + g)/temperature), g drawn afresh
+   * each pass from the model's seeded dropout stream; otherwise the tree the search
+   * settled on: one-hot at the largest α (the first of equals).
+   */
+  | { readonly kind: 'gumbel'; readonly alpha: number; readonly y: number; readonly temperature: number }
+  /**
    * Independent branches (experts reading one input): run one after another; the
    * backward pass takes them in the same order (each backwards), so gradients that
    * several branches add into their common input are summed in branch order.
@@ -122,6 +130,12 @@ export class DescriptionBuilder {
   #floats = 0;
   readonly #limit: number;
   #ops: Op[] = [];
+  /**
+   * What a dense layer's weight starts from when its declaration names nothing (the
+   * architecture's `initializer` while it describes itself, the model's for the heads);
+   * its bias starts at zero, or as PyTorch's for 'torch' (nn/init.ts biasInitializer).
+   */
+  initializer: LayerInitializerName = 'glorotUniform';
 
   constructor(inputSize: number, limits?: DescriptionLimits) {
     this.values = [inputSize];
@@ -159,12 +173,14 @@ export class DescriptionBuilder {
   }
 
   /**
-   * The weight (inputs × units; glorot-uniform as Keras, unless `init` says) and bias
-   * (zeros, unless `init` says) of a dense layer named `<name>.weight|bias`.
+   * The weight (inputs × units; `this.initializer`, unless `init` says) and bias
+   * (its companion, unless `init` says; none when `init.bias` is false) of a dense
+   * layer named `<name>.weight|bias`.
    */
-  denseTensors(name: string, inputs: number, units: number, owner: number, role = '', init?: { weight: Initializer; bias: Initializer }): DenseTensors {
-    const w = this.tensor(`${name}.weight`, inputs, units, init?.weight ?? 'glorotUniform', owner, role && `${role}.weight`);
-    const b = this.tensor(`${name}.bias`, 1, units, init?.bias ?? 'zeros', owner, role && `${role}.bias`, inputs, units);
+  denseTensors(name: string, inputs: number, units: number, owner: number, role = '', init?: { weight: Initializer; bias: Initializer | false }): DenseTensors {
+    const w = this.tensor(`${name}.weight`, inputs, units, init?.weight ?? this.initializer, owner, role && `${role}.weight`);
+    const bias = init?.bias ?? biasInitializer(this.initializer);
+    const b = bias === false ? -1 : this.tensor(`${name}.bias`, 1, units, bias, owner, role && `${role}.bias`, inputs, units);
     return { w, b, units };
   }
 
@@ -260,7 +276,7 @@ export function tensorsOf(ops: readonly Op[]): number[] {
   const seen = new Set<number>();
   for (const op of flatten(ops)) {
     if (op.kind === 'dense') { seen.add(op.w); if (op.b >= 0) seen.add(op.b); }
-    if (op.kind === 'crossStitch') seen.add(op.alpha);
+    if (op.kind === 'crossStitch' || op.kind === 'gumbel') seen.add(op.alpha);
   }
   return [...seen];
 }
@@ -271,6 +287,7 @@ export function inputsOf(op: Op): readonly number[] {
     case 'concat': case 'crossStitch': return op.xs;
     case 'mix': return [op.e, op.gate];
     case 'dselect': return [op.s, op.a];
+    case 'gumbel': return [];
     case 'branches': return op.branches.flatMap((b) => b.flatMap((o) => [...inputsOf(o)]));
     default: return [op.x];
   }

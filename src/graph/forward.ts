@@ -32,6 +32,8 @@ export interface ForwardState {
   readonly extras: ReadonlyMap<Op, OpExtras>;
   /** Training only: draws a dropout mask, applies it to the n floats at x, and returns where the output is. */
   readonly dropout: ((op: Op & { kind: 'dropout' }, n: number, x: number) => number) | null;
+  /** Training only: draws a Gumbel-softmax sample of a parent choice into its value (rows × n, every row the same). */
+  readonly gumbel?: (op: Op & { kind: 'gumbel' }, rows: number) => void;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface OpExtras {
   readonly inTable?: number;
   readonly outTable?: number;
   readonly pre?: number;
+  /** Training: a Gumbel parent choice's n floats for its noisy logits. */
+  readonly noise?: number;
   /** Training: a cross-stitch unit's pointer tables for its gradients. */
   readonly gradInTable?: number;
   readonly gradOutTable?: number;
@@ -104,6 +108,16 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
       case 'distribution':
         k.distributionForward(Dist[op.family], rows, widths[op.x]!, value[op.x]!, value[op.y]!, GAUSSIAN_MIN_VARIANCE);
         break;
+      case 'gumbel': {
+        if (training && st.gumbel) { st.gumbel(op, rows); break; }
+        // The fixed tree: every row takes the parent of the largest logit (the first of equals).
+        const n = widths[op.y]!, y = value[op.y]! >>> 2, heap = heapF32(), a = (st.params >>> 2) + st.offsets[op.alpha]!;
+        let best = 0;
+        for (let j = 1; j < n; j++) if (heap[a + j]! > heap[a + best]!) best = j;
+        heap.fill(0, y, y + rows * n);
+        for (let r = 0; r < rows; r++) heap[y + r * n + best] = 1;
+        break;
+      }
       case 'dselect':
         k.dselectForward(rows, widths[op.a]!, op.bits, widths[op.y]!, value[op.s]!, value[op.a]!, value[op.y]!);
         break;

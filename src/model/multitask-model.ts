@@ -10,6 +10,7 @@ import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, sh
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
+import type { LayerInitializerName } from '../runtime/initializers.js';
 import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
 import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionKind, levelOption, type TaskPrediction } from '../mtl/kinds.js';
 import type { TaskAffinity } from '../mtl/affinity.js';
@@ -156,6 +157,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   get taskNames(): readonly string[] { return this.#core.taskNames; }
   get featureNames(): readonly string[] { return this.#schema.featureNames; }
   get parameters() { return this.#core.parameters; }
+  /** The architecture spec with every default filled in (its `initializer` included): what the model file stores. */
+  get architecture(): Readonly<Record<string, unknown>> { return this.#core.description.architecture; }
+  /** What the heads' weights (and the architecture's, unless its spec names its own) started from. */
+  get initializer(): LayerInitializerName { return this.#core.initializer; }
   /**
    * The model as one binary blob (see src/io/format.ts): architecture, tasks,
    * preprocessing statistics, the weighting strategy's state and the weights,
@@ -176,6 +181,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       format: 'manytask.model',
       manytask: PACKAGE_VERSION,
       seed: core.seed,
+      initializer: core.initializer,
       architecture: core.description.architecture,
       tasks: core.specs,
       weighting: core.weighting.config(),
@@ -224,6 +230,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         weighting: h.weighting as ModelOptions['weighting'] & object,
         optimizer: h.optimizer as ModelOptions['optimizer'] & object,
         seed: h.seed as number,
+        // Files from before the option started from glorotUniform, the default.
+        ...(h.initializer !== undefined ? { initializer: h.initializer as ModelOptions['initializer'] & string } : {}),
         ...(h.relatedness !== undefined ? { relatedness: h.relatedness as ModelOptions['relatedness'] & object } : {}),
         ...(h.affinityOptions !== undefined ? { affinity: h.affinityOptions as ModelOptions['affinity'] & object } : {}),
         ...(h.gradients !== undefined ? { gradients: h.gradients as 'representation' | 'parameters' } : {}),

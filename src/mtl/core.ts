@@ -8,6 +8,7 @@ import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
+import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
 import { createLoss, type Loss, type LossSpec } from '../nn/loss.js';
 import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
@@ -44,6 +45,13 @@ export interface ModelOptions {
   optimizer?: OptimizerSpec;
   /** Seeds initialization, dropout, shuffling and strategies. Default 0. */
   seed?: number;
+  /**
+   * What every dense layer's weights start from: 'glorotUniform' (default, as Keras),
+   * 'glorotNormal', 'heUniform', 'heNormal', or 'torch' (PyTorch nn.Linear's: weights
+   * and biases from U(±1/√fan_in)). The architecture's own `initializer` overrides it
+   * for the architecture's layers; the heads always take this one.
+   */
+  initializer?: LayerInitializerName;
   /** Declared relatedness between tasks, used as a regularizer between their heads and towers. */
   relatedness?: RelatednessOptions;
   /** How inter-task affinity is measured during training. Default { method: 'gradientCosine', every: 10 }. */
@@ -90,7 +98,7 @@ export interface ResidentData {
   sampleWeights: number;
 }
 
-const MODEL_KEYS = ['architecture', 'tasks', 'weighting', 'optimizer', 'seed', 'relatedness', 'affinity', 'gradients'] as const;
+const MODEL_KEYS = ['architecture', 'tasks', 'weighting', 'optimizer', 'seed', 'initializer', 'relatedness', 'affinity', 'gradients'] as const;
 
 export class MultiTaskModelCore {
   readonly schema: InputSchema;
@@ -98,6 +106,8 @@ export class MultiTaskModelCore {
   readonly taskNames: readonly string[];
   readonly order: readonly number[];
   readonly seed: number;
+  /** The model's `initializer` (the heads', and the architecture's unless its spec names one). */
+  readonly initializer: LayerInitializerName;
   readonly parameters: Parameters;
   /** The network: the architecture and the heads, as one description. */
   readonly description: ModelDescription;
@@ -151,6 +161,7 @@ export class MultiTaskModelCore {
     this.options = options;
     this.schema = schema;
     this.seed = opts.seed === undefined ? 0 : checkSeed('MultiTaskModel', opts.seed);
+    this.initializer = opts.initializer === undefined ? 'glorotUniform' : checkLayerInitializer('MultiTaskModel', opts.initializer);
     const specs = options.tasks;
     this.order = orderTasks(specs);
     this.specs = specs.map((s) => ({ ...s }));
@@ -171,7 +182,11 @@ export class MultiTaskModelCore {
     this.#strategyRng = new Rng(this.seed, RngStream.weighting);
     this.widths = this.specs.map((s) => schema.tasks.get(s.name)!.width);
     try {
-      this.description = describeModel(options.architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount);
+      // The architecture starts from the model's initializer unless its spec names its own.
+      const arch: unknown = options.architecture;
+      const architecture = typeof arch === 'object' && arch !== null && !Array.isArray(arch) && (arch as { initializer?: unknown }).initializer === undefined
+        ? { ...arch, initializer: this.initializer } : arch;
+      this.description = describeModel(architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount, undefined, this.initializer);
       this.engine = new NetworkEngine(this.description, this.parameters, this.#dropoutRng);
       this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind, s)));
       this.losses.forEach((l, t) => {

@@ -13,6 +13,7 @@ import { ACTIVATION_CODES, type Activation } from './arch/common.js';
 import { checkActivation } from '../runtime/activations.js';
 import { readArchitecture, type ReadArchitecture } from './arch/index.js';
 import { KINDS, distributionWidth, isDistributionKind, type TaskKind } from './kinds.js';
+import type { LayerInitializerName } from '../runtime/initializers.js';
 
 /** The most tasks a model holds: it keeps task × task statistics (affinity, weighting), and a model file holds as many. */
 export const MAX_TASKS = 1024;
@@ -72,9 +73,12 @@ export interface ModelDescription {
  * Describes a model. Throws ArgumentError/ShapeError naming the bad option, task
  * or name (a loader turns them into ModelFormatError). With limits (a file's
  * weight count), a spec larger than its weights fails at the first tensor past them.
+ * `initializer` is what the heads' weights start from (the model's option; the
+ * architecture's own is in its spec).
  */
 export function describeModel(
   architecture: unknown, tasks: readonly TaskShape[], inputSize: number, limits?: DescriptionLimits,
+  initializer: LayerInitializerName = 'glorotUniform',
 ): ModelDescription {
   const arch: ReadArchitecture = readArchitecture(architecture);
   const names = checkTaskNames(tasks);
@@ -97,6 +101,7 @@ export function describeModel(
   }
   const b = new DescriptionBuilder(inputSize, limits);
   const parts = arch.describe(b, tasks.map((t) => t.name));
+  b.initializer = initializer;
   // The heads, in task order; the prediction steps come after every head's tensors.
   const heads = tasks.map((task, t) => {
     const rep = parts.tasks[t]!.out;

@@ -13,7 +13,7 @@
 //
 // Buffers returned stay valid until the next call of the same pass (for the same task).
 
-import { runtime } from '../runtime/module.js';
+import { heapF32, runtime } from '../runtime/module.js';
 import { Holding } from '../runtime/holdings.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
@@ -96,6 +96,7 @@ export class NetworkEngine {
       if (op.kind === 'dense' && !fusedAct(op.act)) extras.set(op, { pre: alloc(maxRows * d.values[op.y]!) });
       else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
+      else if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });
@@ -103,7 +104,7 @@ export class NetworkEngine {
     }
     this.#dZ = d.tasks.map(() => alloc(maxRows * this.sharedSize));
     this.#own = [...value];
-    const rng = this.#rng, own = this.#own;
+    const rng = this.#rng, own = this.#own, params = this.#params.params;
     this.#state = {
       k: kernels, params: this.#params.params, grads: this.#params.grads, offsets: this.#offsets,
       value, grad, fresh: new Uint8Array(V), extras, masks,
@@ -113,6 +114,18 @@ export class NetworkEngine {
         rng.dropoutMask(mask, n, 1 - op.rate);
         runtime('dropout').kernels.mul(n, x, mask, y);
         return y;
+      },
+      gumbel: (op, rows) => {
+        const n = d.values[op.y]!, y = own[op.y]!, noise = extras.get(op)!.noise!;
+        rng.uniform(noise, n, 0, 1);
+        const heap = heapF32(), u = noise >>> 2, a = (params >>> 2) + this.#offsets[op.alpha]!;
+        for (let j = 0; j < n; j++) {
+          // g = −log(−log u), with u + 2⁻²⁵ in (0, 1) (the draw is a multiple of 2⁻²⁴ below 1); log runs in WASM.
+          const g = -kernels.mathLog(-kernels.mathLog(heap[u + j]! + 2 ** -25));
+          heap[u + j] = (heap[a + j]! + g) / op.temperature;
+        }
+        kernels.softmaxRows(1, n, noise, y);
+        if (rows > 1) kernels.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
       },
     };
     this.#capacity = maxRows;

@@ -1,18 +1,20 @@
 // Weight initializers (seeded through Rng). Fan-in/fan-out follow Keras:
-// a weight of shape [in, out] has fanIn = in, fanOut = out.
+// a weight of shape [in, out] has fanIn = in, fanOut = out; a bias is declared
+// with its layer's fan-in (so 'torch' can draw it as PyTorch does).
+//
+//   glorotUniform  U(±√(6/(fanIn + fanOut)))     Keras' default
+//   glorotNormal   N(0, 2/(fanIn + fanOut))
+//   heUniform      U(±√(6/fanIn))
+//   heNormal       N(0, 2/fanIn)                 untruncated, as PyTorch's kaiming_normal_
+//                                                (Keras truncates at 2σ)
+//   torch          U(±1/√fanIn)                  PyTorch nn.Linear's weight and bias
+//                                                (kaiming_uniform_ with a = √5)
 
 import type { Rng } from './rng.js';
 import { heapF32 } from '../runtime/module.js';
-import { checkName } from '../runtime/validate.js';
+import type { Initializer } from '../runtime/initializers.js';
 
-export const INITIALIZERS = ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'zeros', 'ones'] as const;
-export type InitializerName = (typeof INITIALIZERS)[number];
-/** A named initializer, or uniform on [−limit, limit] (a fixed range, as DSelect-k's gates start). */
-export type Initializer = InitializerName | { readonly uniform: number };
-
-export function checkInitializer(where: string, value: unknown): InitializerName {
-  return checkName(where, 'initializer', value, INITIALIZERS);
-}
+export * from '../runtime/initializers.js';
 
 /** Fills n floats at ptr. */
 export function initialize(name: Initializer, ptr: number, n: number, fanIn: number, fanOut: number, rng: Rng): void {
@@ -27,6 +29,11 @@ export function initialize(name: Initializer, ptr: number, n: number, fanIn: num
       return;
     case 'glorotUniform': {
       const limit = Math.sqrt(6 / (fanIn + fanOut));
+      rng.uniform(ptr, n, -limit, limit);
+      return;
+    }
+    case 'torch': {
+      const limit = 1 / Math.sqrt(fanIn);
       rng.uniform(ptr, n, -limit, limit);
       return;
     }

@@ -18,7 +18,8 @@ import { checkSeed } from '../runtime/validate.js';
  * result trained with a given seed.
  *
  *  - init        parameter initialization (Network, MultiTaskModel, AutoEncoder's network)
- *  - dropout     dropout masks (the same owners)
+ *  - dropout     dropout masks (the same owners), and the Gumbel noise of LTB's
+ *                parent choices (the other noise of a training forward pass)
  *  - shuffle     the batch order of MultiTaskModel.fit and AutoEncoder.fit
  *  - split       Dataset.split's permutation
  *  - weighting   the weighting strategies' draws (RLW's weights, PCGrad's task order).

@@ -33,6 +33,8 @@ export function makeArchitecture(spec, { inputSize, tasks, seed = 1, maxRows = 8
   };
   return {
     arch, engine, params, description,
+    /** The engine's stream of training noise (dropout masks, LTB's Gumbel samples). */
+    rng,
     dispose() { engine.dispose(); params.dispose(); rng.dispose(); },
   };
 }

@@ -17,11 +17,15 @@ function act(name) {
   return (v) => ACTIVATIONS[key].f(v, alpha);
 }
 
-/** y = f(x·W + b) with W m × n taken from params[prefix.weight], b from params[prefix.bias]. */
-export function denseLayerRef(p, prefix, x, rows, m, n, f) {
-  const W = p[`${prefix}.weight`], b = p[`${prefix}.bias`];
+/**
+ * y = f(x·W + b) with W m × n taken from params[prefix.weight], b from params[prefix.bias]
+ * (with `bias` false the layer must have none: y = f(x·W)).
+ */
+export function denseLayerRef(p, prefix, x, rows, m, n, f, bias = true) {
+  const W = p[`${prefix}.weight`], b = bias ? p[`${prefix}.bias`] : new Float64Array(n);
   if (!W || W.length !== m * n) throw new Error(`reference: ${prefix}.weight should have ${m}×${n} values`);
   if (!b || b.length !== n) throw new Error(`reference: ${prefix}.bias should have ${n} values`);
+  if (!bias && p[`${prefix}.bias`] !== undefined) throw new Error(`reference: ${prefix} should have no bias`);
   return affineRef(x, rows, m, W, b, n, f);
 }
 
@@ -54,9 +58,9 @@ function mix(g, experts, rows, d) {
   return out;
 }
 
-/** A linear gate on `input` (width m) followed by the softmax mix of `experts`. */
-function gate(p, prefix, input, rows, m, experts, d) {
-  const logits = denseLayerRef(p, prefix, input, rows, m, experts.length, (v) => v);
+/** A linear gate on `input` (width m; with a bias unless spec.gateBias is false) followed by the softmax mix of `experts`. */
+function gate(spec, p, prefix, input, rows, m, experts, d) {
+  const logits = denseLayerRef(p, prefix, input, rows, m, experts.length, (v) => v, spec.gateBias !== false);
   return mix(softmaxRef(logits, rows, experts.length), experts, rows, d);
 }
 
@@ -155,7 +159,7 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   } else if (spec.type === 'omoe') {
     const d = spec.expertUnits.at(-1);
     const experts = Array.from({ length: spec.experts }, (_, i) => mlp(p, `experts.${i}`, x, rows, inputSize, spec.expertUnits, f));
-    Z = gate(p, 'gate', x, rows, inputSize, experts, d);
+    Z = gate(spec, p, 'gate', x, rows, inputSize, experts, d);
   } else if (spec.type === 'crossStitch') {
     let inputs = taskNames.map(() => x), width = inputSize;
     spec.units.forEach((u, l) => {
@@ -180,8 +184,8 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
       const own = taskNames.map((name, t) => Array.from({ length: K }, (_, i) => mlp(p, expert(l, name, i), inTask[t], rows, width, units, f)));
       experts = [...shared, ...own.flat()];
       if (l === L - 1) break;
-      const nextTask = taskNames.map((name, t) => gate(p, gateName(l, name), inTask[t], rows, width, [...shared, ...own[t]], d));
-      inShared = gate(p, gateName(l, null), inShared, rows, width, experts, d);
+      const nextTask = taskNames.map((name, t) => gate(spec, p, gateName(l, name), inTask[t], rows, width, [...shared, ...own[t]], d));
+      inShared = gate(spec, p, gateName(l, null), inShared, rows, width, experts, d);
       inTask = nextTask;
       width = d;
     }
@@ -213,7 +217,7 @@ export function taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames 
   return taskNames.map((name, t) => {
     const experts = [...Array.from({ length: S }, (_, i) => block(i)), ...Array.from({ length: K }, (_, i) => block(S + t * K + i))];
     const input = L >= 2 ? block(N + t) : x;
-    const m = gate(p, `gate.${name}`, input, rows, L >= 2 ? d : inputSize, experts, d);
+    const m = gate(spec, p, `gate.${name}`, input, rows, L >= 2 ? d : inputSize, experts, d);
     return tower(spec, p, name, m, rows, d);
   });
 }

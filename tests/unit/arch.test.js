@@ -135,6 +135,11 @@ const CASES = [
   { type: 'cgc', sharedExperts: 1, taskExperts: 2, expertUnits: [9], towerUnits: [], activation: 'gelu' },
   { type: 'ple', levels: 2, sharedExperts: 2, taskExperts: 1, expertUnits: [5, 3], towerUnits: [3], activation: 'tanh' },
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [5], towerUnits: [], activation: 'sigmoid' },
+  // The papers' bias-free gates, softmax(W·x), and PyTorch's initialization (biases drawn, not zero).
+  { type: 'mmoe', experts: 3, expertUnits: [6, 5], towerUnits: [3], gateBias: false, initializer: 'torch' },
+  { type: 'omoe', experts: 3, expertUnits: [5], towerUnits: [], gateBias: false },
+  { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [5], towerUnits: [3], gateBias: false, initializer: 'heNormal' },
+  { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 2, expertUnits: [5, 3], towerUnits: [], gateBias: false, activation: 'tanh' },
   { type: 'crossStitch', units: [7, 5], towerUnits: [3], activation: 'tanh' },
   { type: 'crossStitch', units: [6, 9, 4], towerUnits: [], alphaDiagonal: 0.7 },
   // γ wide enough that the selectors' logits stay inside the smooth step, where the gradient is not 0;
@@ -154,7 +159,8 @@ for (const spec of CASES) {
 }
 
 test('every type is covered by the gradient cases', () => {
-  assert.deepEqual([...new Set(CASES.map((c) => c.type))].sort(), [...ARCHITECTURE_TYPES].sort());
+  // LTB's parent choices sample in training: tests/unit/ltb.test.js checks its gradients with the sampling fixed.
+  assert.deepEqual([...new Set([...CASES.map((c) => c.type), 'ltb'])].sort(), [...ARCHITECTURE_TYPES].sort());
 });
 
 test('parameter names, sizes, the shared part and each tensor\'s owner', () => {
@@ -261,14 +267,15 @@ test('dropout is active only with training = true', () => {
 test('a spec read with its defaults filled in reads back the same', () => {
   const specs = [
     [{ type: 'sharedBottom', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
-    [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [2], dropout: 0.1 }, { activation: 'relu' }],
-    [{ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [], activation: 'tanh' }, { dropout: 0 }],
-    [{ type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }, { activation: 'relu', dropout: 0 }],
+    [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [2], dropout: 0.1 }, { activation: 'relu', gateBias: true }],
+    [{ type: 'omoe', experts: 2, expertUnits: [4], towerUnits: [], gateBias: false, initializer: 'torch' }, { activation: 'relu', dropout: 0 }],
+    [{ type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [], activation: 'tanh' }, { dropout: 0, gateBias: true }],
+    [{ type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }, { activation: 'relu', dropout: 0, gateBias: true }],
     [{ type: 'crossStitch', units: [4], towerUnits: [] }, { activation: 'relu', dropout: 0, alphaDiagonal: 0.9 }],
   ];
   for (const [spec, defaults] of specs) {
     const { config } = readArchitecture(spec);
-    assert.deepEqual(config, { ...spec, ...defaults });
+    assert.deepEqual(config, { initializer: 'glorotUniform', ...spec, ...defaults });
     assert.deepEqual(readArchitecture(config).config, config);
   }
 });
@@ -277,11 +284,11 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],
-    [{ type: 'sharedBottom', units: [3], towerUnits: [], unit: 3 }, arg(/"sharedBottom": unknown option "unit" \(known: type, units, towerUnits, activation, dropout\)/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], unit: 3 }, arg(/"sharedBottom": unknown option "unit" \(known: type, units, towerUnits, activation, dropout, initializer\)/)],
     [{ type: 'sharedBottom', towerUnits: [] }, arg(/"sharedBottom": missing option "units"/)],
     [{ type: 'sharedBottom', units: [3] }, arg(/missing option "towerUnits"/)],
     [{ type: 'sharedBottom', units: [], towerUnits: [] }, shape(/units must list at least one layer width/)],
@@ -299,6 +306,9 @@ test('bad specs: typed errors naming the option', () => {
     [{ type: 'ple', sharedExperts: 1, taskExperts: 1, expertUnits: [3], towerUnits: [] }, arg(/"ple": missing option "levels"/)],
     [{ type: 'crossStitch', units: [3], towerUnits: [], alphaDiagonal: 1.5 }, arg(/alphaDiagonal must be a number in \[0, 1\], got 1.5/)],
     [{ type: 'crossStitch', units: [3], towerUnits: [], levels: 2 }, arg(/"crossStitch": unknown option "levels"/)],
+    [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], gateBias: 0 }, arg(/"mmoe": gateBias must be true or false, got 0/)],
+    [{ type: 'sharedBottom', units: [3], towerUnits: [], gateBias: false }, arg(/"sharedBottom": unknown option "gateBias"/)],
+    [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], initializer: 'he' }, arg(/"mmoe": unknown initializer "he" \(known: glorotUniform, glorotNormal, heUniform, heNormal, torch\)/)],
   ];
   for (const [spec, check] of bad) assert.throws(() => readArchitecture(spec), check, JSON.stringify(spec));
 });

@@ -115,6 +115,11 @@ const ARCHITECTURES = [
   { type: 'ple', levels: 3, sharedExperts: 1, taskExperts: 2, expertUnits: [6], towerUnits: [], dropout: 0.2 },
   { type: 'crossStitch', units: [8, 6], towerUnits: [4], alphaDiagonal: 0.8, activation: 'sigmoid' },
   { type: 'dselectK', experts: 5, k: 2, expertUnits: [8], towerUnits: [4], gamma: 2 },
+  // The papers' bias-free gates (the parameter table has no gate biases), under PyTorch's initialization.
+  { type: 'mmoe', experts: 3, expertUnits: [8], towerUnits: [4], gateBias: false, initializer: 'torch' },
+  { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [6], towerUnits: [], gateBias: false },
+  // Learning to Branch: predict and infer both take the argmax tree.
+  { type: 'ltb', units: [8, 6, 5], branches: [3, 2], towerUnits: [4], temperature: 0.5 },
 ];
 
 test('infer predicts MultiTaskModel.predict\'s output bit for bit: every architecture, f32/f16/int8 files, 1 to 2500 rows', async () => {

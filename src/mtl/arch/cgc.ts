@@ -11,7 +11,7 @@
 // only from that task), then `gate.<task>.weight|bias` (inputSize × (S + K)) and
 // `tower.<task>.<k>.weight|bias`. CGC is PLE with one level.
 
-import { count, defineArchitecture, units, type Activation } from './common.js';
+import { count, defineArchitecture, flag, units, type Activation, type LayerInitializerName } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface CgcSpec {
@@ -22,17 +22,21 @@ export interface CgcSpec {
   taskExperts: number;
   /** Widths of each expert's layers (at least one). */
   expertUnits: number[];
+  /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
+  gateBias?: boolean;
   /** Widths of each task's tower; [] for none. */
   towerUnits: number[];
   /** Of every expert and tower layer (gates are linear). Default 'relu'. */
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const cgc = defineArchitecture<CgcSpec>()({
   type: 'cgc',
-  options: { sharedExperts: count(), taskExperts: count(), expertUnits: units() },
+  options: { sharedExperts: count(), taskExperts: count(), expertUnits: units(), gateBias: flag(true) },
   describe: (c, b, taskNames) => describeGated({ ...c, levels: 1 }, {
     expert: (_level, task, i) => (task === null ? `sharedExperts.${i}` : `taskExperts.${task}.${i}`),
     gate: () => { throw new Error('unreachable: CGC has one level'); },

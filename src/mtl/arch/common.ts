@@ -7,6 +7,7 @@ import { ArgumentError, ShapeError } from '../../runtime/errors.js';
 import { checkDim, checkKeys, show } from '../../runtime/validate.js';
 import { Act } from '../../runtime/abi.js';
 import { ACTIVATIONS, checkActivation, type Activation } from '../../runtime/activations.js';
+import { checkLayerInitializer, type LayerInitializerName } from '../../runtime/initializers.js';
 import { SHARED, type ActCode, type DescriptionBuilder, type NetworkDescription, type Op } from '../../graph/description.js';
 
 /** Each activation name's kernel code. */
@@ -52,11 +53,23 @@ export const fraction = (fallback: number, lo: number, hi: number, closed = fals
   return v;
 };
 
-/** The options every architecture takes besides its own: towerUnits, activation (default 'relu'), dropout (default 0). */
+/** true or false, `fallback` when absent (MMoE's `gateBias`, say). */
+export const flag = (fallback: boolean): OptionReader<boolean> => (where, name, v) => {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ArgumentError(`${where}: ${name} must be true or false, got ${show(v)}`);
+  return v;
+};
+
+/**
+ * The options every architecture takes besides its own: towerUnits, activation
+ * (default 'relu'), dropout (default 0), initializer (default 'glorotUniform', as
+ * Keras; the model fills in its own `initializer` when the spec names none).
+ */
 const COMMON = {
   towerUnits: units(true),
   activation: ((where, _name, v) => (v === undefined ? 'relu' : checkActivation(where, v))) as OptionReader<Activation>,
   dropout: fraction(0, 0, 1),
+  initializer: ((where, _name, v) => (v === undefined ? 'glorotUniform' : checkLayerInitializer(where, v))) as OptionReader<LayerInitializerName>,
 };
 
 /** An architecture's own options, each with its reader. */
@@ -119,4 +132,4 @@ export function withTowers(
   });
 }
 
-export { SHARED, type Activation };
+export { SHARED, type Activation, type LayerInitializerName };

@@ -19,7 +19,7 @@
 // column feeds every task through α — then `tower.<task>.<k>.weight|bias`.
 
 import { SHARED, type Op } from '../../graph/description.js';
-import { ACTIVATION_CODES, defineArchitecture, fraction, units, withTowers, type Activation } from './common.js';
+import { ACTIVATION_CODES, defineArchitecture, fraction, units, withTowers, type Activation, type LayerInitializerName } from './common.js';
 
 export interface CrossStitchSpec {
   type: 'crossStitch';
@@ -31,6 +31,8 @@ export interface CrossStitchSpec {
   activation?: Activation;
   /** Dropout rate after every column and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
   /** α's initial diagonal, in [0, 1]. Default 0.9. */
   alphaDiagonal?: number;
 }

@@ -22,7 +22,7 @@
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import { Act } from '../../runtime/abi.js';
-import { count, defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
+import { count, defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
 import type { Op } from '../../graph/description.js';
 
 export interface DselectKSpec {
@@ -41,6 +41,8 @@ export interface DselectKSpec {
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const dselectK = defineArchitecture<DselectKSpec>()({

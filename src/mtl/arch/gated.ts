@@ -12,7 +12,8 @@
 // (Tang et al., RecSys 2020, eq. 4–6):
 //   h_k = Σ_j softmax(gate_k(in_k))_j · E_j   over the S shared experts and task k's K
 //   h_s = Σ_j softmax(gate_s(in_s))_j · E_j   over all N experts
-// a gate being one linear layer (logits = in·W + b). The last level (the CGC
+// a gate being one linear layer (logits = in·W + b, or in·W with gateBias: false,
+// as the papers write it). The last level (the CGC
 // of the paper) has only the task gates, and they belong to the task parts:
 //
 //   Z   = [E_0 … E_{N−1} of the last level | h_0 … h_{T−1} of level L−2]
@@ -44,6 +45,8 @@ export interface GatedShape extends CommonConfig {
   /** Experts per task per level (K). */
   readonly taskExperts: number;
   readonly expertUnits: readonly number[];
+  /** Whether each gate has a bias: logits = in·W + b (true) or in·W, the papers' softmax(W·x) (false). */
+  readonly gateBias: boolean;
 }
 
 /** Parameter name prefixes. `task` is a task name, or null for the shared experts / shared gate. */
@@ -57,6 +60,7 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
   const { levels: L, sharedExperts: S, taskExperts: K } = c;
   const T = taskNames.length, N = S + T * K, d = c.expertUnits.at(-1)!, perGate = S + K;
   const act = ACTIVATION_CODES[c.activation];
+  const gateInit = c.gateBias ? undefined : { weight: b.initializer, bias: false as const };
   const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
   /** Blocks a task's gate mixes: the shared experts, then the task's own. */
   const taskBlocks = (t: number): number[] => [...range(0, S), ...range(S + t * K, K)];
@@ -73,8 +77,8 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
     });
     if (l === L - 1) { lastExperts = outs; break; }
     const e = b.concat(outs);
-    const gates = taskNames.map((name, t) => b.denseTensors(names.gate(l, name), b.width(hTask[t]!), perGate, t, `gate.${l}`));
-    const sharedGate = b.denseTensors(names.gate(l, null), b.width(hShared), N, SHARED);
+    const gates = taskNames.map((name, t) => b.denseTensors(names.gate(l, name), b.width(hTask[t]!), perGate, t, `gate.${l}`, gateInit));
+    const sharedGate = b.denseTensors(names.gate(l, null), b.width(hShared), N, SHARED, '', gateInit);
     const nextShared = b.mix(e, range(0, N), b.softmax(b.denseOp(hShared, sharedGate, Act.identity)), d);
     const nextTask: number[] = [];
     for (let t = T - 1; t >= 0; t--) nextTask[t] = b.mix(e, taskBlocks(t), b.softmax(b.denseOp(hTask[t]!, gates[t]!, Act.identity)), d);
@@ -84,7 +88,7 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
   const z = b.concat(L >= 2 ? [...lastExperts, ...hTask] : lastExperts);
   const tasks = withTowers(b, c, taskNames, (t) => {
     const input = L >= 2 ? b.slice(z, (N + t) * d, d) : 0;
-    const logits = b.dense(input, perGate, `gate.${taskNames[t]}`, Act.identity, t, 0, 'gate');
+    const logits = b.denseOp(input, b.denseTensors(`gate.${taskNames[t]}`, b.width(input), perGate, t, 'gate', gateInit), Act.identity);
     return b.mix(z, taskBlocks(t), b.softmax(logits), d);
   });
   return { shared, z, tasks };

@@ -9,18 +9,21 @@
 //   ple           ple.ts             Progressive Layered Extraction
 //   crossStitch   cross-stitch.ts    cross-stitch networks
 //   dselectK      dselect-k.ts       DSelect-k: a sparse, differentiable expert selection per task
+//   ltb           ltb.ts             Learning to Branch: a tree of blocks whose branching is learned
 //
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
 // (default 0: the rate of a Dropout after every layer but the gates, active only
-// in training). Bad specs throw before anything is built: an unknown type or
+// in training) and `initializer` (default the model's, itself 'glorotUniform' by
+// default: what every dense layer's weights start from, see src/nn/init.ts; fixed
+// starts an architecture's paper prescribes, as DSelect-k's gates, stay as they are). Bad specs throw before anything is built: an unknown type or
 // option name, a missing option or a bad value → ArgumentError; a size or count
 // that is not a positive integer → ShapeError. Each names the option.
 
 import { ArgumentError } from '../../runtime/errors.js';
 import { show } from '../../runtime/validate.js';
 import { DescriptionBuilder, type DescriptionLimits } from '../../graph/description.js';
-import { readOptions, type ArchitectureDefinition, type ArchitectureParts, type ConfigOf, type OptionSchema } from './common.js';
+import { readOptions, type LayerInitializerName, type ArchitectureDefinition, type ArchitectureParts, type ConfigOf, type OptionSchema } from './common.js';
 import { sharedBottom } from './shared-bottom.js';
 import { mmoe } from './mmoe.js';
 import { omoe } from './omoe.js';
@@ -28,9 +31,10 @@ import { cgc } from './cgc.js';
 import { ple } from './ple.js';
 import { crossStitch } from './cross-stitch.js';
 import { dselectK } from './dselect-k.js';
+import { ltb } from './ltb.js';
 
 /** The registry: an architecture's file, imported above, and its name here. */
-const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK };
+const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb };
 
 type Registry = typeof ARCHITECTURES;
 /** An architecture's name. */
@@ -63,7 +67,10 @@ export function readArchitecture(spec: unknown): ReadArchitecture {
   const read = readOptions(def, spec as Record<string, unknown>) as ConfigOf<OptionSchema>;
   return {
     config: { type: type as ArchitectureType, ...read },
-    describe: (b, taskNames) => def.describe(read, b, taskNames),
+    describe: (b, taskNames) => {
+      b.initializer = read.initializer as LayerInitializerName;
+      return def.describe(read, b, taskNames);
+    },
   };
 }
 

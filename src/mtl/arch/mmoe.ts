@@ -4,12 +4,15 @@
 //   Z   = [E_0(x) … E_{n−1}(x)]                       rows × (n·d), d = expertUnits[last]
 //   R_t = tower_t(Σ_i softmax(x·W_t + b_t)_i · E_i(x))
 //
+// The paper's gate is softmax(W_t·x), without a bias: `gateBias: false` (the
+// default true keeps the bias, as Keras' and DeepCTR's MMoE layers do).
+//
 // Parameters: `experts.<i>.<k>.weight|bias` (expert i, layer k; shared),
-// `gate.<task>.weight|bias` (inputSize × n) and `tower.<task>.<k>.weight|bias`
+// `gate.<task>.weight|bias` (inputSize × n; no bias with gateBias: false) and `tower.<task>.<k>.weight|bias`
 // (task-specific). The gated network (gated.ts) with one level, n shared experts
 // and no task experts.
 
-import { count, defineArchitecture, units, type Activation } from './common.js';
+import { count, defineArchitecture, flag, units, type Activation, type LayerInitializerName } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface MmoeSpec {
@@ -18,17 +21,21 @@ export interface MmoeSpec {
   experts: number;
   /** Widths of each expert's layers (at least one). */
   expertUnits: number[];
+  /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
+  gateBias?: boolean;
   /** Widths of each task's tower; [] for none. */
   towerUnits: number[];
   /** Of every expert and tower layer (gates are linear). Default 'relu'. */
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const mmoe = defineArchitecture<MmoeSpec>()({
   type: 'mmoe',
-  options: { experts: count(), expertUnits: units() },
+  options: { experts: count(), expertUnits: units(), gateBias: flag(true) },
   describe: (c, b, taskNames) => describeGated({ ...c, levels: 1, sharedExperts: c.experts, taskExperts: 0 }, {
     expert: (_level, _task, i) => `experts.${i}`,
     gate: () => { throw new Error('unreachable: MMoE has one level'); },

@@ -4,14 +4,16 @@
 // so this is shared-bottom whose bottom is a mixture of experts:
 //
 //   Z   = Σ_i softmax(x·W + b)_i · E_i(x)          rows × d, d = expertUnits[last]
+//                                                  (x·W alone with gateBias: false)
 //   R_t = tower_t(Z)                               (towerUnits: [] → R_t = Z)
 //
-// Parameters: `experts.<i>.<k>.weight|bias` and `gate.weight|bias` (shared),
+// Parameters: `experts.<i>.<k>.weight|bias` and `gate.weight|bias` (`gate.weight`
+// alone with gateBias: false; shared),
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import { Act } from '../../runtime/abi.js';
 import { type Op } from '../../graph/description.js';
-import { count, defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
+import { count, defineArchitecture, flag, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
 
 export interface OmoeSpec {
   type: 'omoe';
@@ -19,23 +21,28 @@ export interface OmoeSpec {
   experts: number;
   /** Widths of each expert's layers (at least one). */
   expertUnits: number[];
+  /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
+  gateBias?: boolean;
   /** Widths of each task's tower; [] for none. */
   towerUnits: number[];
   /** Of every expert and tower layer (the gate is linear). Default 'relu'. */
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const omoe = defineArchitecture<OmoeSpec>()({
   type: 'omoe',
-  options: { experts: count(), expertUnits: units() },
+  options: { experts: count(), expertUnits: units(), gateBias: flag(true) },
   describe(c, b, taskNames) {
     const shared: Op[] = [];
     b.into(shared);
     const act = ACTIVATION_CODES[c.activation];
     const outs = Array.from({ length: c.experts }, (_, i) => b.mlp(0, c.expertUnits, `experts.${i}`, act, SHARED, c.dropout));
-    const logits = b.dense(0, c.experts, 'gate', Act.identity, SHARED);
+    const gate = b.denseTensors('gate', b.width(0), c.experts, SHARED, '', c.gateBias ? undefined : { weight: b.initializer, bias: false });
+    const logits = b.denseOp(0, gate, Act.identity);
     const e = b.concat(outs);
     const z = b.mix(e, outs.map((_, i) => i), b.softmax(logits), c.expertUnits.at(-1)!);
     return { shared, z, tasks: withTowers(b, c, taskNames, () => z) };

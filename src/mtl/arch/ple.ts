@@ -21,7 +21,7 @@
 //   task part     gate.<task>.weight|bias                 (the last level's gate)
 //                 tower.<task>.<k>.weight|bias
 
-import { count, defineArchitecture, units, type Activation } from './common.js';
+import { count, defineArchitecture, flag, units, type Activation, type LayerInitializerName } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface PleSpec {
@@ -34,17 +34,21 @@ export interface PleSpec {
   taskExperts: number;
   /** Widths of each expert's layers (at least one). */
   expertUnits: number[];
+  /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
+  gateBias?: boolean;
   /** Widths of each task's tower; [] for none. */
   towerUnits: number[];
   /** Of every expert and tower layer (gates are linear). Default 'relu'. */
   activation?: Activation;
   /** Dropout rate after every expert and tower layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const ple = defineArchitecture<PleSpec>()({
   type: 'ple',
-  options: { levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units() },
+  options: { levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units(), gateBias: flag(true) },
   describe: (c, b, taskNames) => describeGated(c, {
     expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
     gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),

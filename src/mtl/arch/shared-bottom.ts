@@ -8,7 +8,7 @@
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import type { Op } from '../../graph/description.js';
-import { defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation } from './common.js';
+import { defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
 
 export interface SharedBottomSpec {
   type: 'sharedBottom';
@@ -20,6 +20,8 @@ export interface SharedBottomSpec {
   activation?: Activation;
   /** Dropout rate after every layer while training. Default 0. */
   dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
 }
 
 export const sharedBottom = defineArchitecture<SharedBottomSpec>()({
