@@ -11,10 +11,10 @@
 // only from that task), then `gate.<task>.weight|bias` (inputSize × (S + K)) and
 // `tower.<task>.<k>.weight|bias`. CGC is PLE with one level.
 
-import { count, defineArchitecture, flag, units, type Activation, type LayerInitializerName } from './common.js';
+import { count, defineArchitecture, flag, units, type CommonSpec } from './common.js';
 import { describeGated } from './gated.js';
 
-export interface CgcSpec {
+export interface CgcSpec extends CommonSpec {
   type: 'cgc';
   /** Shared experts (S ≥ 1). */
   sharedExperts: number;
@@ -24,14 +24,6 @@ export interface CgcSpec {
   expertUnits: number[];
   /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
   gateBias?: boolean;
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
-  /** Of every expert and tower layer (gates are linear). Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every expert and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 export const cgc = defineArchitecture<CgcSpec>()({

@@ -132,4 +132,16 @@ export function withTowers(
   });
 }
 
+/** What every architecture's spec takes besides its own options (read by COMMON above). */
+export interface CommonSpec {
+  /** Widths of each task's tower; [] for none. */
+  towerUnits: number[];
+  /** Of every hidden layer (gates and selectors stay linear). Default 'relu'. */
+  activation?: Activation;
+  /** Dropout rate after every hidden layer while training. Default 0. */
+  dropout?: number;
+  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
+  initializer?: LayerInitializerName;
+}
+
 export { SHARED, type Activation, type LayerInitializerName };

@@ -19,20 +19,12 @@
 // column feeds every task through α — then `tower.<task>.<k>.weight|bias`.
 
 import { SHARED, type Op } from '../../graph/description.js';
-import { ACTIVATION_CODES, defineArchitecture, fraction, units, withTowers, type Activation, type LayerInitializerName } from './common.js';
+import { ACTIVATION_CODES, defineArchitecture, fraction, units, withTowers, type CommonSpec } from './common.js';
 
-export interface CrossStitchSpec {
+export interface CrossStitchSpec extends CommonSpec {
   type: 'crossStitch';
   /** Widths of each column's layers (at least one); a cross-stitch unit follows each. */
   units: number[];
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
-  /** Of every column and tower layer. Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every column and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
   /** α's initial diagonal, in [0, 1]. Default 0.9. */
   alphaDiagonal?: number;
 }

@@ -22,10 +22,10 @@
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import { Act } from '../../runtime/abi.js';
-import { count, defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
+import { count, defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec } from './common.js';
 import type { Op } from '../../graph/description.js';
 
-export interface DselectKSpec {
+export interface DselectKSpec extends CommonSpec {
   type: 'dselectK';
   /** Number of experts (n ≥ 2). */
   experts: number;
@@ -33,16 +33,8 @@ export interface DselectKSpec {
   k: number;
   /** Widths of each expert's layers (at least one). */
   expertUnits: number[];
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
   /** The smooth step's width γ. Default 1 (as LibMTL). */
   gamma?: number;
-  /** Of every expert and tower layer. Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every expert and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 export const dselectK = defineArchitecture<DselectKSpec>()({

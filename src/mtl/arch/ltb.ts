@@ -26,25 +26,17 @@
 // drawn from the model's dropout stream (src/nn/rng.ts), in WASM (the logarithm).
 
 import { ShapeError } from '../../runtime/errors.js';
-import { defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
+import { defineArchitecture, fraction, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec } from './common.js';
 import type { DescriptionBuilder, Op } from '../../graph/description.js';
 
-export interface LtbSpec {
+export interface LtbSpec extends CommonSpec {
   type: 'ltb';
   /** Width of each layer's nodes (one dense layer each), from the input up; at least two layers. */
   units: number[];
   /** Nodes in each layer but the last, which has one per task (units.length − 1 counts). */
   branches: number[];
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
   /** The Gumbel-softmax temperature τ of the parent choices while training. Default 1. */
   temperature?: number;
-  /** Of every node and tower layer. Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every node and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 /** A node's input: a parent choice over the `count` blocks of `parents` (each `d` wide). Returns the mixed value. */

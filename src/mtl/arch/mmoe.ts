@@ -12,10 +12,10 @@
 // (task-specific). The gated network (gated.ts) with one level, n shared experts
 // and no task experts.
 
-import { count, defineArchitecture, flag, units, type Activation, type LayerInitializerName } from './common.js';
+import { count, defineArchitecture, flag, units, type CommonSpec } from './common.js';
 import { describeGated } from './gated.js';
 
-export interface MmoeSpec {
+export interface MmoeSpec extends CommonSpec {
   type: 'mmoe';
   /** Number of experts (n). */
   experts: number;
@@ -23,14 +23,6 @@ export interface MmoeSpec {
   expertUnits: number[];
   /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
   gateBias?: boolean;
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
-  /** Of every expert and tower layer (gates are linear). Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every expert and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 export const mmoe = defineArchitecture<MmoeSpec>()({

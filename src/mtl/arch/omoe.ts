@@ -13,9 +13,9 @@
 
 import { Act } from '../../runtime/abi.js';
 import { type Op } from '../../graph/description.js';
-import { count, defineArchitecture, flag, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
+import { count, defineArchitecture, flag, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec } from './common.js';
 
-export interface OmoeSpec {
+export interface OmoeSpec extends CommonSpec {
   type: 'omoe';
   /** Number of experts (n). */
   experts: number;
@@ -23,14 +23,6 @@ export interface OmoeSpec {
   expertUnits: number[];
   /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
   gateBias?: boolean;
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
-  /** Of every expert and tower layer (the gate is linear). Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every expert and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 export const omoe = defineArchitecture<OmoeSpec>()({

@@ -21,10 +21,10 @@
 //   task part     gate.<task>.weight|bias                 (the last level's gate)
 //                 tower.<task>.<k>.weight|bias
 
-import { count, defineArchitecture, flag, units, type Activation, type LayerInitializerName } from './common.js';
+import { count, defineArchitecture, flag, units, type CommonSpec } from './common.js';
 import { describeGated } from './gated.js';
 
-export interface PleSpec {
+export interface PleSpec extends CommonSpec {
   type: 'ple';
   /** Extraction levels (≥ 1; 1 is CGC with PLE's parameter names). */
   levels: number;
@@ -36,14 +36,6 @@ export interface PleSpec {
   expertUnits: number[];
   /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
   gateBias?: boolean;
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
-  /** Of every expert and tower layer (gates are linear). Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every expert and tower layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 export const ple = defineArchitecture<PleSpec>()({

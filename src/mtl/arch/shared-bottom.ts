@@ -8,20 +8,12 @@
 // `tower.<task>.<k>.weight|bias` (task-specific).
 
 import type { Op } from '../../graph/description.js';
-import { defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type Activation, type LayerInitializerName } from './common.js';
+import { defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec } from './common.js';
 
-export interface SharedBottomSpec {
+export interface SharedBottomSpec extends CommonSpec {
   type: 'sharedBottom';
   /** Widths of the trunk's layers (at least one). */
   units: number[];
-  /** Widths of each task's tower; [] for none. */
-  towerUnits: number[];
-  /** Of every layer (trunk and towers). Default 'relu'. */
-  activation?: Activation;
-  /** Dropout rate after every layer while training. Default 0. */
-  dropout?: number;
-  /** What every dense layer's weights start from (src/nn/init.ts). Default: the model's `initializer`. */
-  initializer?: LayerInitializerName;
 }
 
 export const sharedBottom = defineArchitecture<SharedBottomSpec>()({
