@@ -19,9 +19,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, copyFile, symlink, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
-import { penguinRows, expected } from './helpers/worker-example.js';
+import { penguinRows, expected, startMiniflare } from './helpers/worker-example.js';
 import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
 import { requestMix, FEATURES, MALFORMED_KINDS } from '../helpers/harden-fuzz-worker.js';
 import * as mt from '../../dist/node.js';
@@ -73,16 +72,8 @@ test(`examples/worker under load: ${LOAD} concurrent requests, valid and malform
     await mkdir(join(dir, 'src'));
     for (const f of ['wrangler.toml', 'package.json', 'model.mtsk', join('src', 'worker.js')]) await copyFile(join(EXAMPLE, f), join(dir, f));
     const b = await bundleWorkerProject(dir, join(dir, 'dist'));
-    let output = '';
-    mf = new Miniflare({
-      cf: false,
-      handleRuntimeStdio(stdout, stderr) {
-        stdout.setEncoding('utf8').on('data', (d) => { output += d; });
-        stderr.setEncoding('utf8').on('data', (d) => { output += d; });
-      },
-      workers: [b.worker],
-    });
-    await mf.ready;
+    let output;
+    ({ mf, output } = await startMiniflare([b.worker]));
 
     await mt.init();
     const model = mt.loadModel(new Uint8Array(await readFile(join(EXAMPLE, 'model.mtsk'))));
@@ -97,7 +88,7 @@ test(`examples/worker under load: ${LOAD} concurrent requests, valid and malform
     const answers = await Promise.all(requests.map((r) => send(mf, r)));
     const ms = performance.now() - started;
     const problems = answers.map((a) => problem(a, model)).filter((p) => p !== null);
-    assert.deepEqual(problems, [], `${problems.length} of ${LOAD} requests answered wrongly:\n${problems.slice(0, 20).join('\n')}\n${output.slice(-2000)}`);
+    assert.deepEqual(problems, [], `${problems.length} of ${LOAD} requests answered wrongly:\n${problems.slice(0, 20).join('\n')}\n${output().slice(-2000)}`);
     assert.ok(ms < LOAD_LIMIT_MS, `the load took ${ms.toFixed(0)} ms`);
     const counts = answers.filter((a) => a.r.expect.rows).map((a) => a.count).sort((x, y) => x - y);
     assert.deepEqual(counts, Array.from({ length: valid }, (_, i) => counts[0] + i), 'one isolate counted every valid request once');

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, symlink, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
-import { penguinRows, expected } from './helpers/worker-example.js';
+import { penguinRows, expected, startMiniflare } from './helpers/worker-example.js';
 import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
 import * as mt from '../../dist/node.js';
 
@@ -66,20 +65,12 @@ test('an ensemble file in a Worker: manytask/infer\'s loadEnsemble predicts what
     const b = await bundleWorkerProject(dir, join(dir, 'dist'));
     assert.ok(b.inputs.some((p) => p.endsWith('dist/infer-workerd.js')), `inputs: ${b.inputs.join(', ')}`);
     assert.ok(!b.inputs.some((p) => p.endsWith('dist/workerd.js') || p.endsWith('dist/index.js')), 'the full library in the bundle');
-    let output = '';
-    mf = new Miniflare({
-      cf: false,
-      handleRuntimeStdio(stdout, stderr) {
-        stdout.setEncoding('utf8').on('data', (d) => { output += d; });
-        stderr.setEncoding('utf8').on('data', (d) => { output += d; });
-      },
-      workers: [b.worker],
-    });
-    await mf.ready;
+    let output;
+    ({ mf, output } = await startMiniflare([b.worker]));
     const rows = penguinRows(csv);
     const res = await mf.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ rows }) });
     const text = await res.text();
-    assert.equal(res.status, 200, `${text.slice(0, 500)}\n${output}`);
+    assert.equal(res.status, 200, `${text.slice(0, 500)}\n${output()}`);
     const answer = JSON.parse(text);
     assert.equal(answer.combine, 'weighted');
     assert.equal(answer.members, 3);

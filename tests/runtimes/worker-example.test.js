@@ -20,9 +20,8 @@ import { mkdtemp, mkdir, writeFile, copyFile, symlink, rm, readFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
 import { REPO } from './helpers/process.js';
-import { FEATURES, penguinRows, expected } from './helpers/worker-example.js';
+import { FEATURES, penguinRows, expected, startMiniflare } from './helpers/worker-example.js';
 import { bundleWorkerProject, parseWranglerToml } from './helpers/wrangler-bundle.js';
 import * as mt from '../../dist/node.js';
 
@@ -48,20 +47,6 @@ const exampleFiles = () => ({
   'src/worker.js': join(EXAMPLE, 'src', 'worker.js'),
   'model.mtsk': join(EXAMPLE, 'model.mtsk'),
 });
-
-async function startMiniflare(workers) {
-  let output = '';
-  const mf = new Miniflare({
-    cf: false,
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.setEncoding('utf8').on('data', (d) => { output += d; });
-      stderr.setEncoding('utf8').on('data', (d) => { output += d; });
-    },
-    workers,
-  });
-  await mf.ready;
-  return { mf, output: () => output };
-}
 
 const post = (mf, body, init = {}) => mf.dispatchFetch('http://localhost/predict', {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body), ...init,

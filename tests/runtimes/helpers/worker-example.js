@@ -1,5 +1,21 @@
-// Shared by the Worker example's tests: penguin rows as a client sends them, and
-// what the Worker should answer for them.
+// Shared by the Worker example's tests: penguin rows as a client sends them, what
+// the Worker should answer for them, and Miniflare started with the Worker's output kept.
+import { Miniflare } from 'miniflare';
+
+/** Miniflare running `workers` (on 127.0.0.1), and what the Worker printed so far (for failure messages). */
+export async function startMiniflare(workers) {
+  let output = '';
+  const mf = new Miniflare({
+    cf: false,
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.setEncoding('utf8').on('data', (d) => { output += d; });
+      stderr.setEncoding('utf8').on('data', (d) => { output += d; });
+    },
+    workers,
+  });
+  await mf.ready;
+  return { mf, output: () => output };
+}
 
 export const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'island'];
 
