@@ -9,6 +9,7 @@ export { describeModel } from './mtl/describe.js';
 export { readArchitecture } from './mtl/arch/index.js';
 export { crossStitchAlpha0 } from './mtl/arch/cross-stitch.js';
 export { NetworkEngine } from './mtl/engine.js';
+export { setShardOrder, shardsOf, shardCount, SHARD_ROWS, MAX_SHARDS } from './mtl/shards.js';
 export { RngStream } from './nn/rng.js';
 export { crc32 } from './io/format.js';
 export { FixedPointSum, valueLimit, MAX_WEIGHT } from './federated/fixed-point.js';

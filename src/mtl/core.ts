@@ -27,6 +27,7 @@ import { KMeans } from '../cluster/index.js';
 import type { DivergenceGuard } from '../train/divergence.js';
 import { GuardedSteps } from '../train/steps.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
+import { runOrder, shardsOf, type Shard } from './shards.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -490,6 +491,26 @@ export class MultiTaskModelCore {
   }
 
   /**
+   * The training forward pass, shard by shard (each shard's rows of every value;
+   * its dropout keyed by the step, `pass` and the shard); returns each task's
+   * logits pointer for the whole batch.
+   */
+  #forwardShards(shards: readonly Shard[], pass: number): readonly number[] {
+    const e = this.engine, F = this.schema.featureCount;
+    e.beginDraws(this.#steps.step, pass);
+    for (const shard of runOrder(shards)) {
+      const z = e.forwardShared(this.#buf.x + shard.start * F * 4, shard.rows, true, shard);
+      if (shard.index === 0) this.#z = z;
+      for (const t of this.order) {
+        const logits = e.forwardTask(t, shard.rows, true, shard);
+        // Shard 0 starts at row 0: its pointers are the whole batch's.
+        if (shard.index === 0) this.#outputs[t] = logits;
+      }
+    }
+    return this.#outputs;
+  }
+
+  /**
    * One optimizer step on the batch in the buffers. Returns the per-task losses
    * (an internal array, valid until the next call). Throws TrainingDivergedError
    * (weights unchanged) if a loss or the gradient is not finite, or a loss breaks
@@ -503,7 +524,7 @@ export class MultiTaskModelCore {
     });
     if (this.weighting.needs.lossesAfterUpdate) {
       // The same batch at the new weights (one more forward, no backward), for strategies that learn from the change (FAMO).
-      const logits = this.forward(rows, true);
+      const logits = this.#forwardShards(shardsOf(rows), 1);
       const after = this.#lossesAfter;
       for (let t = 0; t < after.length; t++) after[t] = this.#computeLoss(t, rows, logits[t]!, 0);
       this.weighting.afterUpdate(after, this.#active);
@@ -541,7 +562,11 @@ export class MultiTaskModelCore {
     const T = this.specs.length;
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
-    const logits = this.forward(rows, true);
+    const e = this.engine;
+    // The batch's micro-shards: their number depends on the rows alone (src/mtl/shards.ts).
+    const shards = shardsOf(rows), S = shards.length;
+    const zWidth = e.sharedSize;
+    const logits = this.#forwardShards(shards, 0);
     const losses = this.#stepLosses;
     for (let t = 0; t < T; t++) {
       losses[t] = this.#computeLoss(t, rows, logits[t]!, 1);
@@ -558,16 +583,17 @@ export class MultiTaskModelCore {
     const input = { losses, active: this.#active, gram: null as Float64Array | null, learningRate, step: this.#steps.step, epoch };
     if (!perTask) {
       strategy.step(input, out);
-      this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate');
-      this.engine.backwardShared(b.dZ, rows);
+      this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate', shards);
+      e.addShardGradients(S);
     } else {
       // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).
-      this.#backwardPerTask(rows, logits);
-      const zLen = rows * this.engine.sharedSize;
+      this.#backwardPerTask(rows, logits, shards);
+      const zLen = rows * zWidth;
       this.#fillGram(this.#buf.dZt, zLen);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         for (let t = 0; t < T; t++) {
-          this.engine.backwardShared(b.dZt[t]!, rows);
+          for (const shard of runOrder(shards)) e.backwardShared(b.dZt[t]! + shard.start * zWidth * 4, shard.rows, shard);
+          e.addShardGradients(S, 'shared');
           this.#copySharedGrads(b.gShared[t]!, 'out');
         }
         if (measure) this.affinity!.record(this.#gram, this.#active);
@@ -580,8 +606,9 @@ export class MultiTaskModelCore {
       const vectors = strategy.needs.vectors ? this.#vectorsInput(rows) : null;
       strategy.step(vectors ? { ...input, vectors } : input, out);
       // Phase B: the task parts again with the task weights, and the shared gradient from the coefficients.
-      this.#backwardTasks(rows, logits, out.taskWeights, 'discard');
+      this.#backwardTasks(rows, logits, out.taskWeights, 'discard', shards);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
+        e.addShardGradients(S, 'tasks');
         const g = this.parameters.grads;
         for (let i = 0; i < this.#shared.offsets.length; i++) heapF32().fill(0, (g >>> 2) + this.#shared.offsets[i]!, (g >>> 2) + this.#shared.offsets[i]! + this.#shared.lengths[i]!);
         if (vectors) {
@@ -601,7 +628,8 @@ export class MultiTaskModelCore {
             if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
           }
         }
-        this.engine.backwardShared(b.dZ, rows);
+        for (const shard of runOrder(shards)) e.backwardShared(b.dZ + shard.start * zWidth * 4, shard.rows, shard);
+        e.addShardGradients(S);
       }
     }
     this.relatedness?.addGradients();
@@ -671,50 +699,56 @@ export class MultiTaskModelCore {
 
   /**
    * Backward through every head and task part, in reverse task order (a task's
-   * readers first, so their gradient reaches its predictions before its own head runs).
-   * Each task's loss gradient is recomputed scaled by weights[t].
-   * mode 'accumulate': dZ = Σ_t (what reaches Z through task part t); 'discard': dZ ignored.
+   * readers first, so their gradient reaches its predictions before its own head runs),
+   * shard by shard. Each task's loss gradient is recomputed scaled by weights[t].
+   * mode 'accumulate': dZ = Σ_t (what reaches Z through task part t), then the shared
+   * part's backward from it; 'discard': dZ ignored.
    */
-  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard'): void {
+  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard', shards: readonly Shard[]): void {
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     const e = this.engine;
-    const zLen = rows * e.sharedSize;
+    const zWidth = e.sharedSize;
     const T = this.specs.length;
-    // Loss gradients, scaled (the value is known already).
+    // Loss gradients, scaled (the value is known already), for the whole batch.
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
-    let first = true;
-    for (let i = this.order.length - 1; i >= 0; i--) {
-      const t = this.order[i]!;
-      e.backwardHead(t, b.grad[t]!, rows);
-      // The predictions' part of d(head input) goes back into each source's logits gradient.
-      this.#routeToSources(t, rows, (s) => e.backpropPrediction(s, b.dPred[s]!, rows, b.grad[s]!));
-      const dZt = e.backwardTask(t, rows);
-      if (mode === 'accumulate') {
-        if (first) heapF32().copyWithin(b.dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
-        else k.add(zLen, b.dZ, dZt, b.dZ);
+    for (const shard of runOrder(shards)) {
+      const n = shard.rows, zLen = n * zWidth, dZ = b.dZ + shard.start * zWidth * 4;
+      const rowsOf = (ptr: number, s: number) => ptr + shard.start * this.widths[s]! * 4;
+      let first = true;
+      for (let i = this.order.length - 1; i >= 0; i--) {
+        const t = this.order[i]!;
+        e.backwardHead(t, rowsOf(b.grad[t]!, t), n, shard);
+        // The predictions' part of d(head input) goes back into each source's logits gradient.
+        this.#routeToSources(t, shard, (s) => e.backpropPrediction(s, rowsOf(b.dPred[s]!, s), n, rowsOf(b.grad[s]!, s), shard));
+        const dZt = e.backwardTask(t, n, undefined, shard);
+        if (mode === 'accumulate') {
+          if (first) heapF32().copyWithin(dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
+          else k.add(zLen, dZ, dZt, dZ);
+        }
+        first = false;
       }
-      first = false;
+      if (mode === 'accumulate') e.backwardShared(dZ, n, shard);
     }
   }
 
   /**
    * For a task whose head reads other tasks' predictions (and backprops into them):
    * copies each source's block of the last backwardHead(t)'s input gradient into
-   * dPred[s], then calls `route(s)`, source by source.
+   * the shard's rows of dPred[s], then calls `route(s)`, source by source.
    */
-  #routeToSources(t: number, rows: number, route: (s: number) => void): void {
+  #routeToSources(t: number, shard: Shard, route: (s: number) => void): void {
     const srcs = this.#inputsFrom[t]!;
     if (srcs.length === 0 || this.specs[t]!.backpropToInputs === false) return;
     const k = runtime('MultiTaskModel').kernels;
     const e = this.engine, b = this.#buf;
     const inWidth = e.description.values[e.description.tasks[t]!.headInput]!;
     // The head's input gradient stays valid while `route` recurses: the graph is acyclic, so nothing below reaches t.
-    const dIn = e.headInputGradient(t);
+    const dIn = e.headInputGradient(t, shard);
     let col = e.repWidth(t);
     for (const s of srcs) {
       const w = this.widths[s]!;
-      k.copyRows(rows, w, dIn + col * 4, inWidth, b.dPred[s]!, w, 0);
+      k.copyRows(shard.rows, w, dIn + col * 4, inWidth, b.dPred[s]! + shard.start * w * 4, w, 0);
       route(s);
       col += w;
     }
@@ -727,29 +761,32 @@ export class MultiTaskModelCore {
    * and task part; that second path belongs to the reader's dZ_t, not to the
    * source's. Parameter gradients written here are scratch: phase B rewrites them.
    */
-  #backwardPerTask(rows: number, logits: readonly number[]): void {
+  #backwardPerTask(rows: number, logits: readonly number[], shards: readonly Shard[]): void {
     const b = this.#buf;
-    const zLen = rows * this.engine.sharedSize;
+    const zWidth = this.engine.sharedSize;
     const T = this.specs.length;
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, 1);
-    for (let t = 0; t < T; t++) {
-      heapF32().fill(0, b.dZt[t]! >>> 2, (b.dZt[t]! >>> 2) + zLen);
-      this.#backpropInto(t, b.grad[t]!, rows, b.dZt[t]!);
+    for (let t = 0; t < T; t++) heapF32().fill(0, b.dZt[t]! >>> 2, (b.dZt[t]! >>> 2) + rows * zWidth);
+    for (const shard of runOrder(shards)) {
+      for (let t = 0; t < T; t++) {
+        this.#backpropInto(t, b.grad[t]! + shard.start * this.widths[t]! * 4, shard, b.dZt[t]! + shard.start * zWidth * 4);
+      }
     }
   }
 
-  /** Backward of dL/dlogits of task s through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */
-  #backpropInto(s: number, dLogits: number, rows: number, acc: number): void {
+  /** Backward of dL/dlogits of task s (the shard's rows) through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */
+  #backpropInto(s: number, dLogits: number, shard: Shard, acc: number): void {
     const k = runtime('MultiTaskModel').kernels;
-    const b = this.#buf, e = this.engine;
-    e.backwardHead(s, dLogits, rows);
-    this.#routeToSources(s, rows, (u) => {
-      heapF32().fill(0, b.dSrc[u]! >>> 2, (b.dSrc[u]! >>> 2) + rows * this.widths[u]!);
-      e.backpropPrediction(u, b.dPred[u]!, rows, b.dSrc[u]!);
-      this.#backpropInto(u, b.dSrc[u]!, rows, acc);
+    const b = this.#buf, e = this.engine, n = shard.rows;
+    e.backwardHead(s, dLogits, n, shard);
+    this.#routeToSources(s, shard, (u) => {
+      const w = this.widths[u]!, dSrc = b.dSrc[u]! + shard.start * w * 4;
+      heapF32().fill(0, dSrc >>> 2, (dSrc >>> 2) + n * w);
+      e.backpropPrediction(u, b.dPred[u]! + shard.start * w * 4, n, dSrc, shard);
+      this.#backpropInto(u, dSrc, shard, acc);
     });
-    const dZ = e.backwardTask(s, rows);
-    k.add(rows * e.sharedSize, acc, dZ, acc);
+    const dZ = e.backwardTask(s, n, undefined, shard);
+    k.add(n * e.sharedSize, acc, dZ, acc);
   }
 
   #fillGram(vectors: readonly number[], n: number): void {

@@ -12,6 +12,14 @@
 //   backwardShared  dL/dz → the shared part's tensor gradients
 //
 // Buffers returned stay valid until the next call of the same pass (for the same task).
+//
+// Every pass runs on the whole batch, or on one micro-shard of it (src/mtl/shards.ts)
+// when given one: then it reads and writes the shard's rows of each per-batch buffer
+// (pointers the caller passes point at the shard's first row already) and writes its
+// tensor gradients into the shard's own gradient block (shard 0's is the parameters'
+// gradient block; addShardGradients adds the others into it, in shard order). Dropout
+// masks are drawn from a sequence keyed by the step, the pass and the shard
+// (beginDraws), so a shard draws the same numbers whenever and wherever it runs.
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { Holding } from '../runtime/holdings.js';
@@ -23,6 +31,44 @@ import { runBackward, type BackwardState } from '../graph/backward.js';
 import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
 import type { ModelDescription, TaskDescription } from './describe.js';
+import { MAX_SHARDS, type Shard } from './shards.js';
+
+/** The key of the step-wide draws (Gumbel noise: one sample for every row of the batch) in place of a shard index. */
+const STEP_WIDE = 0xffffffff;
+
+/** The whole batch as one shard. */
+const WHOLE = (rows: number): Shard => ({ index: 0, start: 0, rows });
+
+/** Where one shard's passes read and write. */
+interface View {
+  /** The shard's first row (the offset of its pointers into the per-batch buffers). */
+  start: number;
+  readonly state: BackwardState;
+  /** Own buffers (next to value[]): what dropout writes into outside the input's buffer. */
+  readonly own: number[];
+  /** Per task, its dL_t/dz rows. */
+  readonly dZ: number[];
+  /** Per task: the forward pass its prediction was computed in. */
+  readonly predicted: Int32Array;
+  pass: number;
+  /** The dropout sequence of this shard's current pass (16 bytes), and the step-wide one (Gumbel). */
+  readonly draws: number;
+  readonly stepDraws: number;
+  /** Which beginDraws this shard last drew under, and how many training passes since it. */
+  keyGeneration: number;
+  repeat: number;
+}
+
+/** The per-batch buffers at row 0, from which each shard's view is offset. */
+interface Base {
+  readonly value: number[];
+  readonly grad: number[];
+  readonly extras: Map<Op, OpExtras>;
+  readonly masks: Map<Op, number>;
+  readonly scratch: readonly [number, number];
+  readonly dZ: number[];
+  readonly widest: number;
+}
 
 export class NetworkEngine {
   readonly description: ModelDescription;
@@ -32,18 +78,18 @@ export class NetworkEngine {
   readonly #offsets: Int32Array;
   /** The tensors of the shared part (what per-task parameter gradients cover, what addTask freezes). */
   readonly sharedTensors: readonly number[];
-  #state: BackwardState | null = null;
+  /** Per shard index, its view of the per-batch buffers (null: not used yet); [0] exists once allocated. */
+  #views: (View | null)[] = [];
+  #base: Base | null = null;
+  /** Per shard index ≥ 1, its gradient block (kept across allocate: it depends on the parameters alone). */
+  readonly #shardGrads: number[] = [];
   /** The per-batch buffers, given back by dispose (or when the engine is collected). */
   readonly #memory = new Holding('NetworkEngine');
-  /** Each value's own buffer (a dropout outside training points its output elsewhere for that pass). */
-  #own: number[] = [];
-  /** Per task, its dL_t/dz buffer. */
-  #dZ: number[] = [];
   #capacity = 0;
-  /** Per task: the forward pass its prediction was computed in (see prediction). */
-  #predicted: Int32Array;
-  #pass = 0;
   #disposed = false;
+  /** The key of the current draws: [step, pass] (beginDraws), and how many times it was set. */
+  #drawKey: readonly [number, number] = [0, 0];
+  #keyGeneration = 0;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
 
@@ -56,7 +102,6 @@ export class NetworkEngine {
       this.#offsets[i] = params.declare(t.name, t.rows, t.cols, t.init, t.fanIn, t.fanOut, t.owner, t.role).offset;
     });
     this.sharedTensors = tensorsOf(description.shared);
-    this.#predicted = new Int32Array(description.tasks.length).fill(-1);
     const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed);
     this.#writes = {
       shared: reads(description.shared, description.z),
@@ -75,7 +120,6 @@ export class NetworkEngine {
   /** (Re)reserves every per-batch buffer for up to maxRows rows. */
   allocate(maxRows: number): void {
     this.#check();
-    const { kernels } = runtime('NetworkEngine');
     this.#free();
     const d = this.description, V = d.values.length;
     const alloc = (floats: number): number => this.#memory.alloc(this, Math.max(floats, 1) * 4);
@@ -91,33 +135,119 @@ export class NetworkEngine {
     const logits = new Set(d.tasks.map((t) => t.logits));
     for (let v = 1; v < V; v++) if (v !== d.z && !logits.has(v)) grad[v] = alloc(maxRows * d.values[v]!);
     const extras = new Map<Op, OpExtras>(), masks = new Map<Op, number>();
-    const all = flatten([...d.shared, ...d.tasks.flatMap((t) => [...t.ops, ...t.head, ...(t.prediction ? [t.prediction] : [])])]);
-    for (const op of all) {
+    for (const op of this.#allOps()) {
       if (op.kind === 'dense' && !fusedAct(op.act)) extras.set(op, { pre: alloc(maxRows * d.values[op.y]!) });
       else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
-      else if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
+    }
+    this.#base = {
+      value, grad, extras, masks, widest,
+      scratch: [alloc(maxRows * widest), alloc(maxRows * widest)],
+      dZ: d.tasks.map(() => alloc(maxRows * this.sharedSize)),
+    };
+    this.#views = [];
+    this.#capacity = maxRows;
+    this.#view(WHOLE(maxRows));
+  }
+
+  /**
+   * Starts the draws of one training pass: the dropout masks (and Gumbel noise) of
+   * every forward pass in training until the next call come from sequences keyed by
+   * the model's seed, `step`, `pass` and the shard (never by who runs it).
+   */
+  beginDraws(step: number, pass: number): void {
+    this.#drawKey = [step, pass];
+    this.#keyGeneration++;
+  }
+
+  /**
+   * Adds every other shard's tensor gradients into shard 0's (the parameters'
+   * gradient block), shard 1 first: a fixed order, so the sum is the same floats
+   * however the shards were run. `which`: every tensor, the shared part's alone, or
+   * the tasks' alone (when the caller sets the shared part's gradient itself).
+   */
+  addShardGradients(shards: number, which: 'all' | 'shared' | 'tasks' = 'all'): void {
+    if (shards <= 1) return;
+    const { kernels: k } = runtime('NetworkEngine');
+    const grads = this.#params.grads, sharedSet = new Set(this.sharedTensors);
+    const tensors = this.#params.list();
+    for (let s = 1; s < shards; s++) {
+      const from = this.#shardGrads[s]!;
+      tensors.forEach((p, i) => {
+        if (which !== 'all' && sharedSet.has(i) !== (which === 'shared')) return;
+        k.add(p.size, grads + p.offset * 4, from + p.offset * 4, grads + p.offset * 4);
+      });
+    }
+  }
+
+  #allOps(): Op[] {
+    const d = this.description;
+    return flatten([...d.shared, ...d.tasks.flatMap((t) => [...t.ops, ...t.head, ...(t.prediction ? [t.prediction] : [])])]);
+  }
+
+  /** The view of `shard` (built the first time its index is used; its pointers moved to its first row). */
+  #view(shard: Shard): View {
+    const base = this.#base!;
+    let view = this.#views[shard.index];
+    if (view === undefined || view === null) {
+      view = this.#newView(shard.index);
+      this.#views[shard.index] = view;
+      view.start = -1;
+    }
+    if (view.start !== shard.start) {
+      const d = this.description, st = view.state, w = d.values, r = shard.start;
+      for (let v = 1; v < w.length; v++) {
+        view.own[v] = base.value[v]! + r * w[v]! * 4;
+        st.value[v] = view.own[v]!;
+        st.grad[v] = base.grad[v] === 0 ? 0 : base.grad[v]! + r * w[v]! * 4;
+      }
+      for (const [op, pre] of base.extras) {
+        if (pre.pre !== undefined) (st.extras as Map<Op, OpExtras>).set(op, { pre: pre.pre + r * w[(op as { y: number }).y]! * 4 });
+      }
+      for (const [op, mask] of base.masks) (st.masks as Map<Op, number>).set(op, mask + r * w[(op as { x: number }).x]! * 4);
+      (st.scratch as [number, number])[0] = base.scratch[0] + r * base.widest * 4;
+      (st.scratch as [number, number])[1] = base.scratch[1] + r * base.widest * 4;
+      base.dZ.forEach((p, t) => { view!.dZ[t] = p + r * this.sharedSize * 4; });
+      view.start = r;
+    }
+    return view;
+  }
+
+  /** A shard's own buffers (its gradient block, draws, Gumbel noise, cross-stitch tables) and its state. */
+  #newView(index: number): View {
+    if (index < 0 || index >= MAX_SHARDS) throw new ArgumentError(`NetworkEngine: shard index ${index} is outside 0 to ${MAX_SHARDS - 1}`);
+    const { kernels } = runtime('NetworkEngine');
+    const d = this.description, V = d.values.length, base = this.#base!;
+    const alloc = (floats: number): number => this.#memory.alloc(this, Math.max(floats, 1) * 4);
+    if (index > 0 && this.#shardGrads[index] === undefined) {
+      this.#shardGrads[index] = this.#memory.alloc(this, Math.max(this.#params.size, 1) * 4, 'a micro-shard\'s gradient block');
+    }
+    const extras = new Map<Op, OpExtras>();
+    for (const [op, ex] of base.extras) if (ex.blocks !== undefined) extras.set(op, ex);
+    for (const op of this.#allOps()) {
+      if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });
       }
     }
-    this.#dZ = d.tasks.map(() => alloc(maxRows * this.sharedSize));
-    this.#own = [...value];
-    const rng = this.#rng, own = this.#own, params = this.#params.params;
-    this.#state = {
-      k: kernels, params: this.#params.params, grads: this.#params.grads, offsets: this.#offsets,
-      value, grad, fresh: new Uint8Array(V), extras, masks,
-      scratch: [alloc(maxRows * widest), alloc(maxRows * widest)],
+    const own = new Array<number>(V).fill(0);
+    const draws = alloc(4), stepDraws = alloc(4);
+    const masks = new Map<Op, number>();
+    const params = this.#params.params;
+    const state: BackwardState = {
+      k: kernels, params, grads: index === 0 ? this.#params.grads : this.#shardGrads[index]!, offsets: this.#offsets,
+      value: new Array<number>(V).fill(0), grad: new Array<number>(V).fill(0), fresh: new Uint8Array(V), extras, masks,
+      scratch: [0, 0],
       dropout: (op, n, x) => {
         const y = own[op.y]!, mask = masks.get(op)!;
-        rng.dropoutMask(mask, n, 1 - op.rate);
+        kernels.rngDropoutMask(draws, n, mask, 1 - op.rate);
         runtime('dropout').kernels.mul(n, x, mask, y);
         return y;
       },
       gumbel: (op, rows) => {
         const n = d.values[op.y]!, y = own[op.y]!, noise = extras.get(op)!.noise!;
-        rng.uniform(noise, n, 0, 1);
+        kernels.rngUniform(stepDraws, n, noise, 0, 1);
         const heap = heapF32(), u = noise >>> 2, a = (params >>> 2) + this.#offsets[op.alpha]!;
         for (let j = 0; j < n; j++) {
           // g = −log(−log u), with u + 2⁻²⁵ in (0, 1) (the draw is a multiple of 2⁻²⁴ below 1); log runs in WASM.
@@ -128,39 +258,46 @@ export class NetworkEngine {
         if (rows > 1) kernels.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
       },
     };
-    this.#capacity = maxRows;
+    return {
+      start: 0, state, own, dZ: d.tasks.map(() => 0), predicted: new Int32Array(d.tasks.length).fill(-1), pass: 0,
+      draws, stepDraws, keyGeneration: -1, repeat: 0,
+    };
   }
 
-  forwardShared(x: number, rows: number, training: boolean): number {
-    const st = this.#ready('forwardShared', rows);
+  /** The shared part for the batch (or `shard`'s rows; x points at its first row); returns z. */
+  forwardShared(x: number, rows: number, training: boolean, shard?: Shard): number {
+    const view = this.#ready('forwardShared', rows, shard);
+    const st = view.state;
     st.value[0] = x;
-    this.#pass++;
+    view.pass++;
+    if (training) this.#keyDraws(view, shard?.index ?? 0);
     runForward(this.description.shared, rows, this.description.values, st, training);
     return st.value[this.description.z]!;
   }
 
   /** Task t's part, then its head; returns the logits. Sources' predictions are computed first. */
-  forwardTask(t: number, rows: number, training: boolean): number {
-    const st = this.#ready('forwardTask', rows);
+  forwardTask(t: number, rows: number, training: boolean, shard?: Shard): number {
+    const view = this.#ready('forwardTask', rows, shard);
+    const st = view.state;
     const task = this.description.tasks[t]!;
     runForward(task.ops, rows, this.description.values, st, training);
-    for (const s of task.inputsFrom) this.prediction(s, rows);
+    for (const s of task.inputsFrom) this.prediction(s, rows, shard);
     runForward(task.head, rows, this.description.values, st, training);
     return st.value[task.logits]!;
   }
 
   /** R_t of the last forwardTask(t). */
-  rep(t: number): number {
-    return this.#state!.value[this.description.tasks[t]!.rep]!;
+  rep(t: number, shard?: Shard): number {
+    return this.#viewOf(shard).state.value[this.description.tasks[t]!.rep]!;
   }
 
   /** Task t's prediction (probabilities, or the logits themselves) for the last forward; computed once per forward. */
-  prediction(t: number, rows: number): number {
-    const st = this.#state!;
+  prediction(t: number, rows: number, shard?: Shard): number {
+    const view = this.#viewOf(shard), st = view.state;
     const task = this.description.tasks[t]!;
-    if (task.prediction && this.#predicted[t] !== this.#pass) {
+    if (task.prediction && view.predicted[t] !== view.pass) {
       runForward([task.prediction], rows, this.description.values, st, false);
-      this.#predicted[t] = this.#pass;
+      view.predicted[t] = view.pass;
     }
     return st.value[task.predicted]!;
   }
@@ -171,29 +308,29 @@ export class NetworkEngine {
    * tasks' predictions, dL/d(its whole input) is then at headInputGradient(t); the
    * caller routes the predictions' part (see backpropPrediction).
    */
-  backwardHead(t: number, dLogits: number, rows: number): void {
-    const st = this.#state!, task = this.description.tasks[t]!;
+  backwardHead(t: number, dLogits: number, rows: number, shard?: Shard): void {
+    const view = this.#viewOf(shard), st = view.state, task = this.description.tasks[t]!;
     for (const v of this.#writes.heads[t]!) st.fresh[v] = 1;
     // The predictions a head reads get no gradient here (a regression task's are its logits, seeded by its own loss).
     for (const s of task.inputsFrom) st.grad[this.description.tasks[s]!.predicted] = 0;
     st.grad[task.logits] = dLogits;
     st.fresh[task.logits] = 0;
-    st.grad[this.description.z] = this.#dZ[t]!;
+    st.grad[this.description.z] = view.dZ[t]!;
     runBackward(task.head, rows, this.description.values, st);
   }
 
   /** dL/d(head input) of the last backwardHead(t): rows × [R_t | each source's prediction]. Valid until backwardHead(t) runs again. */
-  headInputGradient(t: number): number {
-    return this.#state!.grad[this.description.tasks[t]!.headInput]!;
+  headInputGradient(t: number, shard?: Shard): number {
+    return this.#viewOf(shard).state.grad[this.description.tasks[t]!.headInput]!;
   }
 
   /**
    * Adds dL/dlogits of task s into `dLogits`, given dL/d(its prediction) at `dPred`
    * (overwritten): through the softmax or sigmoid of its last forward.
    */
-  backpropPrediction(s: number, dPred: number, rows: number, dLogits: number): void {
+  backpropPrediction(s: number, dPred: number, rows: number, dLogits: number, shard?: Shard): void {
     const { kernels: k } = runtime('NetworkEngine');
-    const task = this.description.tasks[s]!, st = this.#state!, n = rows * task.width;
+    const task = this.description.tasks[s]!, st = this.#viewOf(shard).state, n = rows * task.width;
     const op = task.prediction;
     if (op?.kind === 'softmax') k.softmaxRowsBackward(rows, task.width, st.value[op.y]!, dPred, dPred);
     else if (op?.kind === 'act') k.actBackward(op.act, n, st.value[op.x]!, st.value[op.y]!, dPred, dPred, op.alpha);
@@ -204,8 +341,9 @@ export class NetworkEngine {
    * Given dL/dR_t — from the last backwardHead(t), or at `dRep` (rows × R_t's width) —
    * fills task t's part's tensor gradients; returns dL_t/dz.
    */
-  backwardTask(t: number, rows: number, dRep?: number): number {
-    const st = this.#state!, task = this.description.tasks[t]!, z = this.description.z, dZ = this.#dZ[t]!;
+  backwardTask(t: number, rows: number, dRep?: number, shard?: Shard): number {
+    const view = this.#viewOf(shard);
+    const st = view.state, task = this.description.tasks[t]!, z = this.description.z, dZ = view.dZ[t]!;
     st.grad[z] = dZ;
     if (task.rep === z) {
       if (dRep !== undefined) runtime('NetworkEngine').kernels.copyBlock(rows, this.sharedSize, dRep, this.sharedSize, dZ, this.sharedSize);
@@ -223,8 +361,8 @@ export class NetworkEngine {
   }
 
   /** Given dL/dz at `dZ`, fills the shared part's tensor gradients. */
-  backwardShared(dZ: number, rows: number): void {
-    const st = this.#state!;
+  backwardShared(dZ: number, rows: number, shard?: Shard): void {
+    const st = this.#viewOf(shard).state;
     for (const v of this.#writes.shared) st.fresh[v] = 1;
     st.grad[this.description.z] = dZ;
     st.fresh[this.description.z] = 0;
@@ -237,13 +375,30 @@ export class NetworkEngine {
     this.#disposed = true;
   }
 
-  #ready(where: string, rows: number): BackwardState {
+  #ready(where: string, rows: number, shard: Shard | undefined): View {
     this.#check();
-    if (this.#state === null) throw new ArgumentError(`NetworkEngine.${where}: call allocate(maxRows) first`);
+    if (this.#base === null) throw new ArgumentError(`NetworkEngine.${where}: call allocate(maxRows) first`);
     if (!Number.isInteger(rows) || rows < 1 || rows > this.#capacity) {
       throw new ShapeError(`NetworkEngine.${where}: rows must be an integer from 1 to ${this.#capacity}, got ${show(rows)}`);
     }
-    return this.#state;
+    if (shard !== undefined && (shard.rows !== rows || shard.start < 0 || shard.start + rows > this.#capacity)) {
+      throw new ShapeError(`NetworkEngine.${where}: shard ${shard.index} (rows ${shard.start} to ${shard.start + shard.rows}) does not fit ${rows} rows of ${this.#capacity}`);
+    }
+    return this.#viewOf(shard);
+  }
+
+  /** The view of `shard`, or of the whole batch (shard 0 at row 0). */
+  #viewOf(shard: Shard | undefined): View {
+    return this.#view(shard ?? WHOLE(this.#capacity));
+  }
+
+  /** Seeds a view's draws for a training forward pass: step, pass, how many passes since beginDraws, shard. */
+  #keyDraws(view: View, index: number): void {
+    if (view.keyGeneration === this.#keyGeneration) view.repeat++;
+    else { view.keyGeneration = this.#keyGeneration; view.repeat = 0; }
+    const [step, pass] = this.#drawKey;
+    this.#rng.seedKeyed(view.draws, [step, pass, view.repeat, index]);
+    this.#rng.seedKeyed(view.stepDraws, [step, pass, view.repeat, STEP_WIDE]);
   }
 
   #check(): void {
@@ -252,7 +407,9 @@ export class NetworkEngine {
 
   #free(): void {
     this.#memory.release();
-    this.#state = null;
+    this.#shardGrads.length = 0;
+    this.#views = [];
+    this.#base = null;
     this.#capacity = 0;
   }
 }

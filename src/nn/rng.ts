@@ -49,6 +49,8 @@ export type RngStreamId = (typeof RngStream)[RngStreamName];
 export class Rng {
   #state: number;
   readonly #memory: Holding = new Holding('Rng');
+  readonly #seed: number;
+  readonly #stream: number;
 
   /** `stream` separates independent sequences drawn from one seed (manytask's own: RngStream). */
   constructor(seed: number, stream = 0) {
@@ -57,8 +59,23 @@ export class Rng {
       throw new ArgumentError(`Rng: stream must be an integer from 0 to 4294967295, got ${show(stream)}`);
     }
     const rt = runtime('Rng');
+    this.#seed = seed >>> 0;
+    this.#stream = stream >>> 0;
     this.#state = this.#memory.alloc(this, 16);
-    rt.kernels.rngSeed(this.#state, seed >>> 0, stream >>> 0);
+    rt.kernels.rngSeed(this.#state, this.#seed, this.#stream);
+  }
+
+  /**
+   * Seeds the 16-byte state at `out` with a sequence of this Rng's seed and stream
+   * picked by `keys` (say a step and a micro-shard): the same keys give the same
+   * sequence whoever draws it and whatever was drawn before, so work split into
+   * pieces draws the same numbers in any order. This Rng's own state is untouched.
+   */
+  seedKeyed(out: number, keys: readonly number[]): void {
+    if (this.#state === 0) throw new DisposedError('an Rng');
+    let h = this.#seed;
+    for (const key of keys) h = mix32(h ^ mix32(key >>> 0));
+    runtime('Rng.seedKeyed').kernels.rngSeed(out, h, this.#stream);
   }
 
   get state(): number {
@@ -96,4 +113,11 @@ export class Rng {
   [disposeSymbol](): void {
     this.dispose();
   }
+}
+
+/** MurmurHash3's 32-bit finalizer: every input bit moves every output bit (integer arithmetic only). */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
 }

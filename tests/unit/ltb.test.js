@@ -10,7 +10,7 @@ import {
   init, Matrix, Rng, MultiTaskModel, tasks, Dataset, loadModel, ShapeError, ArgumentError,
 } from '../../dist/index.js';
 import * as sharedInfer from '../../dist/infer.js';
-import { heapF32, runtime } from '../../dist/internal.js';
+import { heapF32 } from '../../dist/internal.js';
 import { makeArchitecture } from '../helpers/arch-engine.js';
 import { denseLayerRef, softmaxRef } from '../helpers/arch-reference.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
@@ -73,11 +73,14 @@ function ltbRef(spec, { params: p, x, rows, inputSize, taskNames, noise, Z }) {
   return { Z: z, R };
 }
 
-/** The Gumbel noise the engine's next training forward draws: the same stream, copied. */
+/**
+ * The Gumbel noise a new engine's first training forward draws: the step-wide
+ * sequence of its dropout stream, keyed (step 0, pass 0, first pass under that
+ * key, STEP_WIDE = 2³² − 1 in place of a shard: src/mtl/engine.ts #keyDraws).
+ */
 function drawNoise(spec, rng, T) {
   const copy = new Rng(0, 0);
-  const u32 = () => new Uint32Array(runtime().memory.buffer);
-  u32().copyWithin(copy.state >>> 2, rng.state >>> 2, (rng.state >>> 2) + 4);
+  rng.seedKeyed(copy.state, [0, 0, 0, 0xffffffff]);
   const sizes = [];
   for (let l = 1; l < spec.units.length - 1; l++) for (let i = 0; i < spec.branches[l]; i++) sizes.push(spec.branches[l - 1]);
   for (let t = 0; t < T; t++) sizes.push(spec.branches.at(-1));

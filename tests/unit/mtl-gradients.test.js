@@ -27,10 +27,10 @@ const GRADIENT = { atol: 2e-6, rtol: 1e-4 };
 const ROWS = 7, INPUT = 4;
 
 /** Labels for a task of `kind` (width `width`): seeded, with the rows in `unlabeled` missing. */
-function makeLabels(kind, width, seed, unlabeled) {
-  const u = seededValues(ROWS * width, seed);
+function makeLabels(kind, width, seed, unlabeled, rows = ROWS) {
+  const u = seededValues(rows * width, seed);
   const values = [], targets = [], mask = [];
-  for (let i = 0; i < ROWS; i++) {
+  for (let i = 0; i < rows; i++) {
     const missing = unlabeled.includes(i);
     mask.push(missing ? 0 : 1);
     if (kind === 'multiclass' || kind === 'clustering') {
@@ -60,7 +60,7 @@ function perturb(model, seed) {
  * Builds the model, loads one batch, runs computeGradients, and checks the
  * per-task losses and every parameter's gradient against the reference.
  */
-function checkModel({ label, architecture, specs, classes = {}, unlabeled, sampleWeights, relatedness, affinity, seed = 1, classWeights }) {
+function checkModel({ label, architecture, specs, classes = {}, unlabeled, sampleWeights, relatedness, affinity, seed = 1, classWeights, rows = ROWS }) {
   const model = new MultiTaskModel({
     input: { features: INPUT, classes }, architecture, tasks: specs, seed,
     ...(relatedness ? { relatedness } : {}), ...(affinity === false ? { affinity: false } : {}),
@@ -68,17 +68,17 @@ function checkModel({ label, architecture, specs, classes = {}, unlabeled, sampl
   try {
     perturb(model, seed * 31);
     const widths = specs.map((s) => (s.kind === 'multiclass' || s.kind === 'multilabel' ? classes[s.name] : s.kind === 'clustering' ? s.clusters : s.kind === 'reconstruction' ? INPUT : 1));
-    const xs = seededValues(ROWS * INPUT, seed + 99);
+    const xs = seededValues(rows * INPUT, seed + 99);
     // A reconstruction task's targets are the inputs themselves, every row labeled.
     const labels = specs.map((s, t) => (s.kind === 'reconstruction'
-      ? { values: Array.from(xs), ref: { targets: Array.from(xs), mask: new Array(ROWS).fill(1) } }
-      : makeLabels(s.kind, widths[t], seed * 10 + t, unlabeled[s.name] ?? [])));
+      ? { values: Array.from(xs), ref: { targets: Array.from(xs), mask: new Array(rows).fill(1) } }
+      : makeLabels(s.kind, widths[t], seed * 10 + t, unlabeled[s.name] ?? [], rows)));
     const { losses, grads } = coreGradients(model, {
-      x: xs, rows: ROWS, labels: Object.fromEntries(specs.map((s, t) => [s.name, labels[t].values])), sampleWeights,
+      x: xs, rows, labels: Object.fromEntries(specs.map((s, t) => [s.name, labels[t].values])), sampleWeights,
     }, classWeights ? (data) => model.core.setClassWeights(data) : undefined);
 
     const p = paramsF64(model);
-    const ctx = { params: p, x: Float64Array.from(xs), rows: ROWS, inputSize: INPUT, widths };
+    const ctx = { params: p, x: Float64Array.from(xs), rows, inputSize: INPUT, widths };
     const detached = modelRef(architecture, specs, ctx);
     const lossArgs = {
       labels: labels.map((l) => l.ref), weights: specs.map((s) => s.weight ?? 1), sampleWeights,
@@ -174,6 +174,22 @@ for (const c of CASES) {
     const path = affinity === false ? 'accumulated backward (affinity: false)' : 'per-task path (affinity measured)';
     test(`${c.label} — ${path}: every parameter's gradient matches central differences`, () => {
       const n = checkModel({ ...c, affinity, label: `${c.architecture.type} ${path}` });
+      assert.ok(n >= 8, `${n} parameters checked`);
+    });
+  }
+}
+
+// A batch of 200 rows is 3 micro-shards (66, 67, 67 rows: src/mtl/shards.ts): each
+// shard's rows of every buffer, its own gradient block, and their sum must still be
+// the gradient of the whole batch's loss. One case per path through the step.
+const SHARDED_ROWS = 200;
+for (const index of [1, 4, 7]) {
+  const c = CASES[index];
+  for (const affinity of [undefined, false]) {
+    const path = affinity === false ? 'accumulated backward' : 'per-task path';
+    test(`${SHARDED_ROWS} rows in 3 micro-shards, ${c.label} — ${path}: every parameter's gradient matches central differences`, () => {
+      const sampleWeights = c.sampleWeights && Array.from({ length: SHARDED_ROWS }, (_, i) => c.sampleWeights[i % c.sampleWeights.length]);
+      const n = checkModel({ ...c, sampleWeights, affinity, rows: SHARDED_ROWS, label: `${c.architecture.type} ${path}, ${SHARDED_ROWS} rows` });
       assert.ok(n >= 8, `${n} parameters checked`);
     });
   }
