@@ -1,13 +1,15 @@
 // The same seed and data give bit-identical weights in Node, Deno and Bun (V8 and
 // JavaScriptCore). Chromium and workerd run the same case in browser.test.js and
-// workerd.test.js.
+// workerd.test.js. Training on micro-shards gives Node's single-thread weights in
+// Deno and Bun at 1, 2, 3, 4 and 8 threads (Chromium: browser.test.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BIN, run, describeRun } from './helpers/process.js';
-import { nodeTraining, checkTraining } from './helpers/check.js';
+import { nodeTraining, checkTraining, nodeShardedTraining } from './helpers/check.js';
 
 const SCRIPT = 'tests/runtimes/helpers/train-print.js';
+const SHARDS_SCRIPT = 'tests/runtimes/helpers/shards-print.js';
 
 for (const [name, cmd, args] of [
   ['deno', join(BIN, 'deno'), ['run', '-A', '--no-lock', '--cached-only', SCRIPT]],
@@ -24,5 +26,30 @@ for (const [name, cmd, args] of [
       assert.fail(`${name} did not print the training result as JSON\n${report}`);
     }
     checkTraining(name, got, await nodeTraining());
+  });
+}
+
+for (const [name, cmd, args] of [
+  ['deno', join(BIN, 'deno'), ['run', '-A', '--no-lock', '--cached-only', SHARDS_SCRIPT]],
+  ['bun', join(BIN, 'bun'), [SHARDS_SCRIPT]],
+]) {
+  test(`training on micro-shards in ${name} at 1, 2, 3, 4 and 8 threads ends with Node's single-thread weights, bit for bit`, { timeout: 240_000 }, async (t) => {
+    const r = await run(cmd, args, { timeoutMs: 200_000 });
+    const report = describeRun(`${name} ${args.join(' ')}`, r);
+    assert.equal(r.code, 0, report);
+    let got;
+    try {
+      got = JSON.parse(r.stdout.trim().split('\n').at(-1));
+    } catch {
+      assert.fail(`${name} did not print the training runs as JSON\n${report}`);
+    }
+    const want = await nodeShardedTraining();
+    assert.deepEqual(Object.keys(got).sort(), ['1', '2', '3', '4', '8'], report);
+    for (const [threads, { info, training }] of Object.entries(got)) {
+      // Bun may fall back to one thread when its pool fails the self-test (oven-sh/bun#25677): the bits must not change.
+      if (info.threads !== Number(threads)) t.diagnostic(`${name}: asked for ${threads} threads, ran ${info.threads} (${info.reason})`);
+      const differ = Object.keys(want).filter((k) => training?.[k] !== want[k]);
+      assert.deepEqual(differ, [], `${name}, ${threads} thread(s): these training runs differ from Node's single-thread module`);
+    }
   });
 }
