@@ -11,38 +11,27 @@ import { nodeTraining, checkTraining, nodeShardedTraining } from './helpers/chec
 const SCRIPT = 'tests/runtimes/helpers/train-print.js';
 const SHARDS_SCRIPT = 'tests/runtimes/helpers/shards-print.js';
 
-for (const [name, cmd, args] of [
-  ['deno', join(BIN, 'deno'), ['run', '-A', '--no-lock', '--cached-only', SCRIPT]],
-  ['bun', join(BIN, 'bun'), [SCRIPT]],
-]) {
-  test(`seeded training in ${name} ends with Node's weights, bit for bit`, { timeout: 120_000 }, async () => {
-    const r = await run(cmd, args, { timeoutMs: 90_000 });
-    const report = describeRun(`${name} ${args.join(' ')}`, r);
-    assert.equal(r.code, 0, report);
-    let got;
-    try {
-      got = JSON.parse(r.stdout.trim().split('\n').at(-1));
-    } catch {
-      assert.fail(`${name} did not print the training result as JSON\n${report}`);
-    }
-    checkTraining(name, got, await nodeTraining());
-  });
+/** Runs `script` in runtime `name` and returns the JSON of its last line of output, and the run's report. */
+async function printed(name, script, timeoutMs) {
+  const [cmd, args] = name === 'deno' ? [join(BIN, 'deno'), ['run', '-A', '--no-lock', '--cached-only', script]] : [join(BIN, 'bun'), [script]];
+  const r = await run(cmd, args, { timeoutMs });
+  const report = describeRun(`${name} ${args.join(' ')}`, r);
+  assert.equal(r.code, 0, report);
+  try {
+    return { got: JSON.parse(r.stdout.trim().split('\n').at(-1)), report };
+  } catch {
+    return assert.fail(`${name} did not print its result as JSON\n${report}`);
+  }
 }
 
-for (const [name, cmd, args] of [
-  ['deno', join(BIN, 'deno'), ['run', '-A', '--no-lock', '--cached-only', SHARDS_SCRIPT]],
-  ['bun', join(BIN, 'bun'), [SHARDS_SCRIPT]],
-]) {
+for (const name of ['deno', 'bun']) {
+  test(`seeded training in ${name} ends with Node's weights, bit for bit`, { timeout: 120_000 }, async () => {
+    const { got } = await printed(name, SCRIPT, 90_000);
+    checkTraining(name, got, await nodeTraining());
+  });
+
   test(`training on micro-shards in ${name} at 1, 2, 3, 4 and 8 threads ends with Node's single-thread weights, bit for bit`, { timeout: 240_000 }, async (t) => {
-    const r = await run(cmd, args, { timeoutMs: 200_000 });
-    const report = describeRun(`${name} ${args.join(' ')}`, r);
-    assert.equal(r.code, 0, report);
-    let got;
-    try {
-      got = JSON.parse(r.stdout.trim().split('\n').at(-1));
-    } catch {
-      assert.fail(`${name} did not print the training runs as JSON\n${report}`);
-    }
+    const { got, report } = await printed(name, SHARDS_SCRIPT, 200_000);
     const want = await nodeShardedTraining();
     assert.deepEqual(Object.keys(got).sort(), ['1', '2', '3', '4', '8'], report);
     for (const [threads, { info, training }] of Object.entries(got)) {
