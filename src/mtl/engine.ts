@@ -36,8 +36,8 @@ import { MAX_SHARDS, type Shard } from './shards.js';
 /** The key of the step-wide draws (Gumbel noise: one sample for every row of the batch) in place of a shard index. */
 const STEP_WIDE = 0xffffffff;
 
-/** The whole batch as one shard. */
-const WHOLE = (rows: number): Shard => ({ index: 0, start: 0, rows });
+/** The whole batch (of the capacity) as one shard: shard 0's view at row 0. */
+const WHOLE: Shard = { index: 0, start: 0, rows: 0 };
 
 /** Where one shard's passes read and write. */
 interface View {
@@ -147,7 +147,7 @@ export class NetworkEngine {
     };
     this.#views = [];
     this.#capacity = maxRows;
-    this.#view(WHOLE(maxRows));
+    this.#view(WHOLE);
   }
 
   /**
@@ -389,7 +389,7 @@ export class NetworkEngine {
 
   /** The view of `shard`, or of the whole batch (shard 0 at row 0). */
   #viewOf(shard: Shard | undefined): View {
-    return this.#view(shard ?? WHOLE(this.#capacity));
+    return this.#view(shard ?? WHOLE);
   }
 
   /** Seeds a view's draws for a training forward pass: step, pass, how many passes since beginDraws, shard. */

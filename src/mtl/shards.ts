@@ -32,13 +32,19 @@ export function shardCount(rows: number): number {
   return Math.max(1, Math.min(MAX_SHARDS, Math.floor(rows / SHARD_ROWS)));
 }
 
+/** The last batch size asked for and its shards (fit asks for the same size step after step). */
+let last: { rows: number; shards: readonly Shard[] } = { rows: 0, shards: [] };
+
 /** The shards of a batch of `rows` rows, in index order; sizes differ by at most one row. */
-export function shardsOf(rows: number): Shard[] {
+export function shardsOf(rows: number): readonly Shard[] {
+  if (last.rows === rows) return last.shards;
   const n = shardCount(rows);
-  return Array.from({ length: n }, (_, index) => {
+  const shards = Object.freeze(Array.from({ length: n }, (_, index) => {
     const start = Math.floor((index * rows) / n);
-    return { index, start, rows: Math.floor(((index + 1) * rows) / n) - start };
-  });
+    return Object.freeze({ index, start, rows: Math.floor(((index + 1) * rows) / n) - start });
+  }));
+  last = { rows, shards };
+  return shards;
 }
 
 /**
