@@ -10,9 +10,10 @@
 //   - GEMMs, square and of the benchmark MLP's training shapes, split by rows;
 //   - k-means 100,000 × 16, k = 16, ms per Lloyd iteration of KMeans.fit;
 //   - autoencoder 64-32-8-32-64 anomaly scores on 16,384 rows;
-//   - MultiTaskModel training steps (the benchmark network: 64 inputs, a shared
-//     bottom 256→128, binary, 5-class and regression heads, Adam) at batch 32,
-//     256 and 1024, samples/s: the step on its micro-shards (src/mtl/shards.ts),
+//   - MultiTaskModel.predict on 16,384 rows (the benchmark model of
+//     bench/train.mjs: shared bottom 64→256→128, three heads), from a Matrix;
+//   - MultiTaskModel training steps (the same network, Adam) at batch 32, 256
+//     and 1024, samples/s: the step on its micro-shards (src/mtl/shards.ts),
 //     the batch already in the model's buffers.
 // Results are bit-identical for every thread count (tests/unit/threads.test.js);
 // only the time differs. Figures need a quiet machine: other processes take the
@@ -82,12 +83,19 @@ export async function benchThreads({ quick = false } = {}) {
   const aeX = { data: seededValues(aeRows * 64, 5), rows: aeRows, cols: 64 };
   cases.push({ label: `autoencoder anomaly scores, ${aeRows.toLocaleString('en')} rows (ms)`, unit: 'ms', fn: () => ae.anomalyScores(aeX) });
 
+  // predict on many rows: the forward GEMMs split by rows; the model untrained (the time is the same).
+  const predictRows = 16_384, inputs = 64;
+  const model = benchmarkModel();
+  const predictX = mt.Matrix.from(seededValues(predictRows * inputs, 6), predictRows, inputs);
+  dispose.push(predictX);
+  cases.push({ label: `MultiTaskModel.predict, ${predictRows.toLocaleString('en')} rows (ms)`, unit: 'ms', fn: () => model.predict(predictX) });
+
   // Training steps of the benchmark network, on a batch resident in the model's buffers.
   const trainBatches = quick ? [32, 256] : [32, 256, 1024];
   const trainLabels = new Map();
   for (const rows of trainBatches) {
-    const { model, data, step } = trainingStep(rows);
-    dispose.push({ dispose: () => { model.core.freeResident(data); model.dispose(); } });
+    const { model: trained, data, step } = trainingStep(rows);
+    dispose.push({ dispose: () => { trained.core.freeResident(data); trained.dispose(); } });
     const label = `training step, batch ${rows} (samples/s)`;
     trainLabels.set(label, rows);
     cases.push({ label, unit: 'samples/s', rows, fn: step });
@@ -118,6 +126,7 @@ export async function benchThreads({ quick = false } = {}) {
   allocator.free(who);
   for (const m of dispose) m.dispose();
   ae.dispose();
+  model.dispose();
 
   const show = (c, seconds) => {
     if (c.unit === 'GFLOP/s') return (c.flops / seconds / 1e9).toFixed(1);
@@ -173,6 +182,16 @@ async function tfjsOneThread(gemmCases, reps, targetMs) {
   return out;
 }
 
+/** The benchmark network (bench/train.mjs) as a MultiTaskModel: 64 inputs, shared bottom 256→128, binary, 5-class and regression heads, Adam. */
+function benchmarkModel() {
+  return new mt.MultiTaskModel({
+    input: { features: 64, classes: { c: 5 } },
+    architecture: { type: 'sharedBottom', units: [256, 128], towerUnits: [] },
+    tasks: [mt.tasks.binary('b'), mt.tasks.multiclass('c'), mt.tasks.regression('y')],
+    optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1, affinity: false,
+  });
+}
+
 /**
  * The benchmark network as a MultiTaskModel with a batch of `rows` rows in its
  * buffers; `step` runs one training step on it (forward, losses, backward on the
@@ -180,17 +199,12 @@ async function tfjsOneThread(gemmCases, reps, targetMs) {
  */
 function trainingStep(rows) {
   const inputs = 64, classes = 5;
-  const model = new mt.MultiTaskModel({
-    input: { features: inputs, classes: { kind: classes } },
-    architecture: { type: 'sharedBottom', units: [256, 128], towerUnits: [] },
-    tasks: [mt.tasks.binary('click'), mt.tasks.multiclass('kind'), mt.tasks.regression('value')],
-    optimizer: { type: 'adam', learningRate: 1e-3 }, affinity: false, seed: 1,
-  });
+  const model = benchmarkModel();
   const xs = seededValues(rows * inputs, 9);
   const labels = new Map([
-    ['click', Array.from({ length: rows }, (_, i) => (xs[i * inputs] > 0 ? 1 : 0))],
-    ['kind', Array.from({ length: rows }, (_, i) => Math.floor((xs[i * inputs + 1] + 1) * 2.5) % classes)],
-    ['value', Array.from({ length: rows }, (_, i) => 3 * xs[i * inputs + 2])],
+    ['b', Array.from({ length: rows }, (_, i) => (xs[i * inputs] > 0 ? 1 : 0))],
+    ['c', Array.from({ length: rows }, (_, i) => Math.floor((xs[i * inputs + 1] + 1) * 2.5) % classes)],
+    ['y', Array.from({ length: rows }, (_, i) => 3 * xs[i * inputs + 2])],
   ]);
   const core = model.core;
   const data = core.makeResident(xs, rows, labels);

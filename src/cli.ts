@@ -8,7 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
 import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
-import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec } from './data/spec.js';
+import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskSpec } from './mtl/tasks.js';
 import { ManytaskError } from './runtime/errors.js';
@@ -18,7 +18,11 @@ import type { ArchitectureSpec } from './mtl/arch/index.js';
 import { WEIGHTING_TYPES, type WeightingSpec } from './mtl/weighting/index.js';
 import { decodeModel } from './io/format.js';
 
-type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression';
+type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'gaussian' | 'poisson' | 'quantile';
+/** The kinds that predict a distribution of a numeric column (read from the CSV as regression targets). */
+const DISTRIBUTION_KINDS: readonly SupervisedKind[] = ['gaussian', 'poisson', 'quantile'];
+/** How a task's column is read from the CSV. */
+const targetType = (kind: SupervisedKind): TargetType => (DISTRIBUTION_KINDS.includes(kind) ? 'regression' : kind as TargetType);
 type FeatureKind = 'numeric' | 'categorical';
 
 const USAGE = `manytask — multi-task learning from CSV files
@@ -29,7 +33,9 @@ Usage:
   manytask predict <model.mtsk> <data.csv> [--out predictions.csv|.json] [--id <column>]
   manytask --help | --version
 
-Kinds: binary, multiclass, multilabel, regression. A missing cell means "no label".
+Kinds: binary, multiclass, multilabel, regression; gaussian, poisson (counts) and
+quantile (0.05, 0.5, 0.95) predict a distribution of a numeric column, with an
+interval. A missing cell means "no label".
 
 Reading the CSV (train, eval, predict):
   --delimiter ,|;|tab|'|'   the field delimiter (default: detected from the file)
@@ -253,7 +259,7 @@ function describeCsv(path: string, csv: ParsedCsv, naValues: readonly string[]):
 
 // ---------------------------------------------------------------- train
 
-const KINDS: readonly SupervisedKind[] = ['binary', 'multiclass', 'multilabel', 'regression'];
+const KINDS: readonly SupervisedKind[] = ['binary', 'multiclass', 'multilabel', 'regression', ...DISTRIBUTION_KINDS];
 
 /** One line of the printed (and stored) schema. */
 interface SchemaEntry {
@@ -270,8 +276,8 @@ interface SchemaEntry {
 
 function checkTaskColumn(flag: string, kind: SupervisedKind, col: InferredColumn): void {
   if (col.distinct === 0) throw new UsageError(`${flag}: column "${col.name}" has no values (every cell is missing)`);
-  if (kind === 'regression' && !col.numeric) {
-    throw new UsageError(`${flag}: column "${col.name}" is not numeric (e.g. "${col.example}"): a regression task needs numbers; use ${col.name}:multiclass for classes`);
+  if ((kind === 'regression' || DISTRIBUTION_KINDS.includes(kind)) && !col.numeric) {
+    throw new UsageError(`${flag}: column "${col.name}" is not numeric (e.g. "${col.example}"): a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
   }
   if (kind === 'binary' && col.distinct !== 2) {
     const values = col.levels ? ` (${quoteList(col.levels, 6)})` : '';
@@ -334,7 +340,7 @@ function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec
       what = t?.type === 'binary' ? `binary (${t.negative} / ${t.positive}; positive: ${t.positive})`
         : t?.type === 'multiclass' ? `multiclass, ${t.classes.length} classes`
           : t?.type === 'multilabel' ? `multilabel, ${t.labels.length} labels`
-            : 'regression';
+            : e.kind === 'regression' ? 'regression' : `${e.kind!} (a distribution of the numbers)`;
       if (e.missing) what += `, ${e.missing} rows without a label`;
     } else if (e.role === 'feature') {
       what = e.kind === 'categorical' ? `categorical, ${e.levels} levels` : 'numeric';
@@ -404,7 +410,7 @@ async function train(args: Args): Promise<void> {
 
   const data = inFile(file, () => Dataset.fromCSV(bytes, {
     features: Object.fromEntries(features.map((e) => [e.name, e.kind as FeatureKind])),
-    targets: Object.fromEntries([...taskKinds]),
+    targets: Object.fromEntries([...taskKinds].map(([name, kind]) => [name, targetType(kind)])),
     naValues: schema.naValues,
     delimiter: csv.delimiter,
   }));
@@ -480,7 +486,7 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   // model's two classes, so a file holding only one of them (all "female") still reads.
   const target = (t: TaskSpec): TargetSpec => {
     const classes = t.kind === 'binary' ? loaded.model.classNames(t.name) : null;
-    return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : t.kind as SupervisedKind;
+    return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : targetType(t.kind as SupervisedKind);
   };
   const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
   const naValues = choices.naValues ?? loaded.naValues;

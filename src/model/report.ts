@@ -12,7 +12,8 @@ export function textTable(headers: readonly string[], rows: readonly (readonly s
   return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const METRICS = ['loss', 'accuracy', 'f1', 'auc', 'logLoss', 'mae', 'rmse', 'r2'] as const;
+// Every metric a task kind reports (src/mtl/kinds.ts), in this order; a column only where some task has it.
+const METRICS = ['loss', 'accuracy', 'f1', 'auc', 'logLoss', 'nll', 'pinball', 'coverage', 'intervalWidth', 'mae', 'rmse', 'r2'] as const;
 
 export function formatEvaluation(e: Evaluation): string {
   const tasks = (e as { tasks?: unknown } | null | undefined)?.tasks;

@@ -72,6 +72,49 @@ test('manytask train → eval → predict on the penguins CSV', { timeout: 120_0
   }
 });
 
+test('distribution tasks from the command line: gaussian, poisson and quantile train, report their metrics, predict intervals; a text column is refused', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    // Counts for the poisson task: the bill's length in whole millimetres above 30 (0 to 30).
+    const [head, ...csvLines] = PENGUINS_CSV.trim().split('\n');
+    const names = head.split(',');
+    const counts = toCsv(csvLines.map((line) => {
+      const { bill_length_mm: bill, ...row } = Object.fromEntries(line.split(',').map((v, i) => [names[i], v]));
+      return { ...row, bill_mm_over_30: bill === '' ? '' : String(Math.floor(Number(bill)) - 30) };
+    }));
+    const file = join(dir, 'penguins-counts.csv');
+    await writeFile(file, counts);
+    const model = join(dir, 'dist.mtsk');
+    let r = await cli(['train', file, '--task', 'body_mass_g:gaussian', '--task', 'bill_mm_over_30:poisson', '--task', 'flipper_length_mm:quantile',
+      '--arch', 'sharedBottom', '--epochs', '40', '--quiet', '--out', model], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    assert.match(r.stdout, /body_mass_g\s+task\s+gaussian \(a distribution of the numbers\)/);
+    assert.match(r.stdout, /bill_mm_over_30\s+task\s+poisson/);
+    r = await cli(['eval', model, file], dir);
+    assert.equal(r.code, 0, describeRun('eval', r));
+    const [header, , ...rows] = r.stdout.trim().split('\n');
+    const columns = header.trim().split(/\s+/);
+    for (const m of ['nll', 'pinball', 'coverage', 'intervalWidth', 'mae']) assert.ok(columns.includes(m), `eval's table lacks ${m}: ${header}`);
+    const cell = (task, metric) => Number(rows.find((l) => l.startsWith(task)).slice(header.indexOf(metric) - 2, header.indexOf(metric) + metric.length).trim());
+    for (const task of ['body_mass_g', 'bill_mm_over_30', 'flipper_length_mm']) {
+      const coverage = cell(task, 'coverage');
+      assert.ok(coverage > 0.6 && coverage <= 1, `${task}: coverage ${coverage} of its 90% interval\n${r.stdout}`);
+    }
+    const out = join(dir, 'pred.csv');
+    r = await cli(['predict', model, file, '--out', out], dir);
+    assert.equal(r.code, 0, describeRun('predict', r));
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    assert.equal(lines[0], 'row,body_mass_g,body_mass_g_lower,body_mass_g_upper,bill_mm_over_30,bill_mm_over_30_lower,bill_mm_over_30_upper,' +
+      'flipper_length_mm_q0.05,flipper_length_mm_q0.5,flipper_length_mm_q0.95');
+    for (const line of lines.slice(1)) {
+      const v = line.split(',').map(Number);
+      assert.ok(v[2] <= v[1] && v[1] <= v[3] && v[5] <= v[4] && v[4] <= v[6] && v[7] <= v[8] && v[8] <= v[9], `an interval out of order: ${line}`);
+    }
+    r = await cli(['train', file, '--task', 'species:gaussian', '--quiet', '--out', model], dir);
+    assert.equal(r.code, 2, describeRun('train species:gaussian', r));
+    assert.match(r.stderr, /--task species:gaussian: column "species" is not numeric \(e\.g\. "Adelie"\): a gaussian task needs numbers/);
+  });
+});
+
 test('manytask explains bad usage and bad files, with exit codes 2 and 1', { timeout: 60_000 }, async () => {
   let r = await cli([]);
   assert.equal(r.code, 1);
