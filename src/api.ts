@@ -41,7 +41,7 @@ export type { ParameterBlock } from './nn/types.js';
 // data (src/data/)
 export {
   parseCSV, detectDelimiter, inferSchema, DEFAULT_NA_VALUES, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError,
-  OutOfRangeError,
+  OutOfRangeError, windows, levelsOf,
 } from './data/index.js';
 export type {
   CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
@@ -49,7 +49,7 @@ export type {
   DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
   FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
   TargetSpec, BinaryTargetSpec, MulticlassTargetSpec, MultilabelTargetSpec, RegressionTargetSpec,
-  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
+  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec, WindowsOptions,
 } from './data/index.js';
 // architectures
 export { ARCHITECTURE_TYPES } from './mtl/arch/index.js';
