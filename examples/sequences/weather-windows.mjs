@@ -31,11 +31,17 @@ export function weatherSeries(lib, csv) {
 
 export const TARGETS = { weather: 'multiclass', precipitation: 'regression', temp_max: 'regression' };
 
-/** The two trunks compared, of about the same size. */
+/**
+ * The trunks compared: two causal convolutions (3 taps, dilations 1 and 2: each
+ * output sees the 7 days up to it) read at the last day or averaged over the
+ * window, and an MLP over the flattened window.
+ */
 export function architectures(days) {
+  const conv = { type: 'conv1d', steps: days, filters: [32, 32], kernelSize: 3, dilation: [1, 2], units: [32], towerUnits: [16] };
   return {
-    conv1d: { type: 'conv1d', steps: days, filters: [32, 32], kernelSize: 3, dilation: [1, 2], pooling: 'avg', units: [32], towerUnits: [16] },
-    mlp: { type: 'sharedBottom', units: [64, 32], towerUnits: [16] },
+    'conv1d, last step': { ...conv, pooling: 'last' },
+    'conv1d, mean over time': { ...conv, pooling: 'avg' },
+    'MLP over the flattened window': { type: 'sharedBottom', units: [64, 32], towerUnits: [16] },
   };
 }
 
