@@ -319,7 +319,7 @@ test('bad specs: typed errors naming the option', () => {
     [{ type: 'sharedBottom', units: [3], towerUnits: [], gateBias: false }, arg(/"sharedBottom": unknown option "gateBias"/)],
     [{ type: 'conv1d', steps: 0, filters: [3], towerUnits: [] }, shape(/"conv1d": steps must be an integer ≥ 1, got 0/)],
     [{ type: 'conv1d', steps: 4, towerUnits: [] }, arg(/"conv1d": missing option "filters"/)],
-    [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], pooling: 'mean' }, arg(/"conv1d": pooling must be one of avg, max, last, got "mean"/)],
+    [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], pooling: 'mean' }, arg(/"conv1d": pooling must be one of "avg", "max", "last", got "mean"/)],
     [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], dilation: [1, 0] }, shape(/"conv1d": dilation\[1\] must be a positive integer, got 0/)],
     [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], kernelSize: 1.5 }, shape(/"conv1d": kernelSize must be an integer ≥ 1, got 1.5/)],
     [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], initializer: 'he' }, arg(/"mmoe": unknown initializer "he" \(known: glorotUniform, glorotNormal, heUniform, heNormal, torch\)/)],

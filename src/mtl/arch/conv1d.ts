@@ -16,7 +16,7 @@
 
 import type { Op } from '../../graph/description.js';
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
-import { checkDim, show } from '../../runtime/validate.js';
+import { checkChoice, checkDim } from '../../runtime/validate.js';
 import { count, defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec, type OptionReader } from './common.js';
 
 export interface Conv1dSpec extends CommonSpec {
@@ -35,40 +35,27 @@ export interface Conv1dSpec extends CommonSpec {
   units?: number[];
 }
 
-const POOLINGS = ['avg', 'max', 'last'] as const;
+const dilation: OptionReader<number | number[]> = (where, name, v) =>
+  (v === undefined ? 1 : Array.isArray(v) ? v.map((d: unknown, i) => checkDim(where, `${name}[${i}]`, d)) : checkDim(where, name, v));
 
-const dilation: OptionReader<number | number[]> = (where, name, v) => {
-  if (v === undefined) return 1;
-  if (Array.isArray(v)) return v.map((d: unknown, i) => checkDim(where, `${name}[${i}]`, d));
-  return checkDim(where, name, v);
-};
-
-const pooling: OptionReader<'avg' | 'max' | 'last'> = (where, name, v) => {
-  if (v === undefined) return 'avg';
-  if (!POOLINGS.includes(v as never)) throw new ArgumentError(`${where}: ${name} must be one of ${POOLINGS.join(', ')}, got ${show(v)}`);
-  return v as 'avg' | 'max' | 'last';
-};
+/** `read`, or `fallback` when the option is absent. */
+const optional = <T>(read: OptionReader<T>, fallback: T): OptionReader<T> => (where, name, v) => (v === undefined ? fallback : read(where, name, v));
 
 export const conv1d = defineArchitecture<Conv1dSpec>()({
   type: 'conv1d',
   options: {
     steps: count(1),
     filters: units(),
-    kernelSize: ((where, name, v) => (v === undefined ? 3 : count(1)(where, name, v))) as OptionReader<number>,
+    kernelSize: optional<number>(count(1), 3),
     dilation,
-    pooling,
-    units: ((where, name, v) => (v === undefined ? [] : units(true)(where, name, v))) as OptionReader<number[]>,
+    pooling: optional<'avg' | 'max' | 'last'>((where, name, v) => checkChoice(where, name, v, ['avg', 'max', 'last'] as const), 'avg'),
+    units: optional<number[]>(units(true), []),
   },
   describe(c, b, taskNames) {
-    const where = 'architecture "conv1d"';
-    const width = b.width(0);
-    if (width % c.steps !== 0) {
-      throw new ShapeError(`${where}: the input has ${width} features, not a multiple of steps = ${c.steps} (a window is steps × channels, time-major; see windows())`);
-    }
+    const where = 'architecture "conv1d"', width = b.width(0);
+    if (width % c.steps) throw new ShapeError(`${where}: the input has ${width} features, not a multiple of steps = ${c.steps} (steps × channels: see windows())`);
     const dilations = Array.isArray(c.dilation) ? c.dilation : c.filters.map(() => c.dilation as number);
-    if (dilations.length !== c.filters.length) {
-      throw new ArgumentError(`${where}: dilation lists ${dilations.length} layers but filters lists ${c.filters.length}`);
-    }
+    if (dilations.length !== c.filters.length) throw new ArgumentError(`${where}: dilation lists ${dilations.length} layers but filters lists ${c.filters.length}`);
     const act = ACTIVATION_CODES[c.activation];
     const shared: Op[] = [];
     b.into(shared);
