@@ -123,3 +123,43 @@ export function temporalPoolBackward(mode: i32, rows: i32, steps: i32, channels:
     }
   }
 }
+
+// The same convolution computed directly, without the im2col buffer: for every
+// (row, step), y = b + Σ_k Σ_c x(t − (kernel − 1 − k)·dilation)[c] · W[k·cin + c, :],
+// SIMD across the output channels, then ReLU when relu ≠ 0. The forward pass runs
+// im2col + GEMM (bench/conv1d.mjs measures the two side by side); this one is kept
+// as the measured alternative and is checked against the same reference.
+export function conv1dDirect(
+  rows: i32, steps: i32, cin: i32, cout: i32, kernel: i32, dilation: i32, x: usize, w: usize, b: usize, y: usize, relu: i32,
+): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < steps; t++) {
+      const yt = y + (<usize>((r * steps + t) * cout) << 2);
+      memory.copy(yt, b, <usize>cout << 2);
+      for (let k = 0; k < kernel; k++) {
+        const s = t - (kernel - 1 - k) * dilation;
+        if (s < 0) continue;
+        const xs = x + (<usize>((r * steps + s) * cin) << 2);
+        for (let c = 0; c < cin; c++) {
+          const v = load<f32>(xs + (<usize>c << 2)), vv = f32x4.splat(v);
+          const wr = w + (<usize>((k * cin + c) * cout) << 2);
+          let o = 0;
+          for (; o + 4 <= cout; o += 4) {
+            const at = <usize>o << 2;
+            v128.store(yt + at, f32x4.add(v128.load(yt + at), f32x4.mul(vv, v128.load(wr + at))));
+          }
+          for (; o < cout; o++) {
+            const at = <usize>o << 2;
+            store<f32>(yt + at, load<f32>(yt + at) + v * load<f32>(wr + at));
+          }
+        }
+      }
+      if (relu) {
+        let o = 0;
+        for (; o + 4 <= cout; o += 4) v128.store(yt + (<usize>o << 2), f32x4.max(v128.load(yt + (<usize>o << 2)), zero));
+        for (; o < cout; o++) store<f32>(yt + (<usize>o << 2), max(load<f32>(yt + (<usize>o << 2)), <f32>0));
+      }
+    }
+  }
+}

@@ -193,6 +193,9 @@ export interface Kernels {
   conv1dCol2im(rows: number, steps: number, channels: number, kernel: number, dilation: number, dcol: Ptr, dx: Ptr): void;
   temporalPoolForward(mode: number, rows: number, steps: number, channels: number, x: Ptr, y: Ptr): void;
   temporalPoolBackward(mode: number, rows: number, steps: number, channels: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr): void;
+  conv1dDirect(
+    rows: number, steps: number, cin: number, cout: number, kernel: number, dilation: number, x: Ptr, w: Ptr, b: Ptr, y: Ptr, relu: number,
+  ): void;
 }
 
 /** Pooling codes of assembly/conv1d.ts temporalPoolForward. */

@@ -91,7 +91,7 @@ test('pooling over time: mean, maximum and last step, forward and backward, for 
   }
 });
 
-test('the convolution as the forward pass runs it (im2col + GEMM, bias and ReLU in the epilogue) past the GEMM tiles', () => {
+test('the convolution as the forward pass runs it (im2col + GEMM, bias and ReLU in the epilogue) and directly, past the GEMM tiles', () => {
   for (const [rows, steps, cin, cout, kernel, dilation, relu] of [[7, 9, 13, 11, 3, 2, 1], [5, 16, 4, 33, 5, 1, 0], [1, 3, 1, 1, 4, 1, 1]]) {
     const label = `${rows}×${steps}×${cin} → ${cout}, kernel ${kernel}, dilation ${dilation}`;
     const xs = seededValues(rows * steps * cin, rows + cin), ws = seededValues(kernel * cin * cout, cout), bs = seededValues(cout, 5);
@@ -101,6 +101,9 @@ test('the convolution as the forward pass runs it (im2col + GEMM, bias and ReLU 
     k().gemm(0, 0, rows * steps, cout, kernel * cin, 1, col.ptr, kernel * cin, w.ptr, cout, 0, y.ptr, cout, b.ptr, relu);
     const ref = conv1dRef(xs, rows, steps, cin, ws, bs, cout, kernel, dilation, relu ? (v) => Math.max(v, 0) : (v) => v);
     assertClose(read(y), ref, { atol: 1e-5, rtol: 1e-5, label });
+    // The direct kernel (the alternative bench/conv1d.mjs measures) computes the same.
+    k().conv1dDirect(rows, steps, cin, cout, kernel, dilation, x.ptr, w.ptr, b.ptr, y.ptr, relu);
+    assertClose(read(y), ref, { atol: 1e-5, rtol: 1e-5, label: `${label}, direct` });
     for (const m of [x, w, b, col, y]) m.dispose();
   }
 });
