@@ -29,6 +29,6 @@ const lastWindow = Object.fromEntries(recent.featureNames.map((f) => [f, recent.
 await infer.init();
 const served = infer.loadModel(best.save());
 const p = served.predict([lastWindow]);
-console.log(`the day after the series (manytask/infer): ${p.weather.classes[0]}, ${p.precipitation[0].toFixed(1)} mm, max ${p.temp_max[0].toFixed(1)} °C`);
+console.log(`the day after the series (manytask/infer): ${p.weather.classes[0]}, ${p.precipitation.values[0].toFixed(1)} mm, max ${p.temp_max.values[0].toFixed(1)} °C`);
 served.dispose();
 best.dispose();
