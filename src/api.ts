@@ -63,6 +63,7 @@ export type { CrossStitchSpec } from './mtl/arch/cross-stitch.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './model/multitask-model.js';
 export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
+export type { MetaLearnOptions, MetaLearnSummary } from './model/reptile.js';
 export type {
   MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
 } from './model/multitask-model.js';
