@@ -11,22 +11,11 @@
 // Contracts: pointers cover what the counts say; no overlap between inputs and
 // outputs. Sums run in a fixed order, so results are deterministic.
 
+import { add, axpy } from "./vec";
+
 // Copies n floats.
 @inline function copyFloats(n: i32, src: usize, dst: usize): void {
   memory.copy(dst, src, <usize>n << 2);
-}
-
-// dst += src over n floats.
-@inline function addFloats(n: i32, src: usize, dst: usize): void {
-  let c = 0;
-  for (; c + 4 <= n; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-  }
-  for (; c < n; c++) {
-    const o = <usize>c << 2;
-    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-  }
 }
 
 // col[(r·steps + t), k·channels + c] = x[r, t − (kernel − 1 − k)·dilation, c], or 0
@@ -57,7 +46,7 @@ export function conv1dCol2im(rows: i32, steps: i32, channels: i32, kernel: i32, 
       const from = dcol + (<usize>((r * steps + t) * width) << 2);
       for (let k = 0; k < kernel; k++) {
         const s = t - (kernel - 1 - k) * dilation;
-        if (s >= 0) addFloats(channels, from + <usize>k * stepBytes, dxr + <usize>s * stepBytes);
+        if (s >= 0) add(channels, dxr + <usize>s * stepBytes, from + <usize>k * stepBytes, dxr + <usize>s * stepBytes);
       }
     }
   }
@@ -141,19 +130,7 @@ export function conv1dDirect(
         const s = t - (kernel - 1 - k) * dilation;
         if (s < 0) continue;
         const xs = x + (<usize>((r * steps + s) * cin) << 2);
-        for (let c = 0; c < cin; c++) {
-          const v = load<f32>(xs + (<usize>c << 2)), vv = f32x4.splat(v);
-          const wr = w + (<usize>((k * cin + c) * cout) << 2);
-          let o = 0;
-          for (; o + 4 <= cout; o += 4) {
-            const at = <usize>o << 2;
-            v128.store(yt + at, f32x4.add(v128.load(yt + at), f32x4.mul(vv, v128.load(wr + at))));
-          }
-          for (; o < cout; o++) {
-            const at = <usize>o << 2;
-            store<f32>(yt + at, load<f32>(yt + at) + v * load<f32>(wr + at));
-          }
-        }
+        for (let c = 0; c < cin; c++) axpy(cout, load<f32>(xs + (<usize>c << 2)), w + (<usize>((k * cin + c) * cout) << 2), yt);
       }
       if (relu) {
         let o = 0;

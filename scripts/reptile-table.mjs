@@ -16,7 +16,8 @@
 //   node scripts/reptile-table.mjs [--quick]
 //
 // --quick (two seeds, one held-out task, 10 and 50 rows, fewer iterations; no file written) checks that it runs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { meanStd, writeDocTable } from './doc-table.mjs';
 import * as lib from '../dist/node.js';
 import { weatherSeries, architectures } from '../examples/sequences/weather-windows.mjs';
 
@@ -92,11 +93,7 @@ for (const seed of SEEDS) {
     }
   }
 }
-const stat = (v) => {
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(v.length - 1, 1));
-  return `${mean.toFixed(2)} ± ${std.toFixed(2)}`;
-};
+const stat = (v) => meanStd(v, 2);
 const label = { plain: 'plain addTask (joint fit)', reptile: 'Reptile (metaLearn)' };
 const lines = [`| held-out task (test MAE) | trunk | shared part | ${SIZES.map((n) => `${n} rows`).join(' | ')} |`, `| --- | --- | --- | ${SIZES.map(() => '---').join(' | ')} |`];
 for (const task of HELD_OUT) {
@@ -111,11 +108,6 @@ const caption = `${SEEDS.length} seeds (${SEEDS.join(', ')}); ${cut} training wi
 if (QUICK) {
   console.log(`${table}\n\n${caption}`);
 } else {
-  const url = new URL('../docs/meta-learning.md', import.meta.url);
-  const doc = await readFile(url, 'utf8');
-  const begin = '<!-- table:reptile -->', end = '<!-- /table:reptile -->';
-  const i = doc.indexOf(begin), j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`docs/meta-learning.md lacks the ${begin} … ${end} markers`);
-  await writeFile(url, `${doc.slice(0, i + begin.length)}\n${table}\n\n${caption}\n${doc.slice(j)}`);
+  await writeDocTable('meta-learning.md', 'reptile', `${table}\n\n${caption}`);
   console.log(`${table}\n\n${caption}\nwrote docs/meta-learning.md`);
 }

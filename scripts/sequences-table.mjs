@@ -9,7 +9,8 @@
 //   node scripts/sequences-table.mjs [--quick]
 //
 // --quick (two seeds, 20 epochs, no file written) checks that it runs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { meanStd, writeDocTable } from './doc-table.mjs';
 import * as lib from '../dist/node.js';
 import { weatherRun, weatherSeries, architectures, TARGETS } from '../examples/sequences/weather-windows.mjs';
 
@@ -19,11 +20,7 @@ const DAYS = 14;
 await lib.init();
 const csv = await readFile(new URL('../examples/data/seattle-weather.csv', import.meta.url), 'utf8');
 
-const stat = (values, digits) => {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(values.length - 1, 1));
-  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
-};
+const stat = meanStd;
 const rows = [];
 let sizes = null;
 for (const [name, architecture] of Object.entries(architectures(DAYS))) {
@@ -60,11 +57,6 @@ const caption = `${SEEDS.length} seeds (${SEEDS.join(', ')}); windows of ${DAYS}
 if (QUICK) {
   console.log(`${table}\n\n${caption}`);
 } else {
-  const url = new URL('../docs/sequences.md', import.meta.url);
-  const doc = await readFile(url, 'utf8');
-  const begin = '<!-- table:sequences -->', end = '<!-- /table:sequences -->';
-  const i = doc.indexOf(begin), j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`docs/sequences.md lacks the ${begin} … ${end} markers`);
-  await writeFile(url, `${doc.slice(0, i + begin.length)}\n${table}\n\n${caption}\n${doc.slice(j)}`);
+  await writeDocTable('sequences.md', 'sequences', `${table}\n\n${caption}`);
   console.log(`${table}\n\n${caption}\nwrote docs/sequences.md`);
 }
