@@ -53,26 +53,16 @@ export function conv1dCol2im(rows: i32, steps: i32, channels: i32, kernel: i32, 
 }
 
 // Pooling over time, per row and channel: mode 0 the mean of the steps, 1 their
-// maximum, 2 the last step. y is rows × channels.
+// maximum, 2 the last step. y is rows × channels. Scalar: it reads each input once,
+// a sliver of the convolution's time, so SIMD would only add code to infer.wasm.
 export function temporalPoolForward(mode: i32, rows: i32, steps: i32, channels: i32, x: usize, y: usize): void {
-  const stepBytes = <usize>channels << 2, inv = f32x4.splat(<f32>1 / <f32>steps), invS = <f32>1 / <f32>steps;
+  const stepBytes = <usize>channels << 2, invS = <f32>1 / <f32>steps;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>(r * steps) * stepBytes, yr = y + <usize>r * stepBytes;
     if (mode == 2) { copyFloats(channels, xr + <usize>(steps - 1) * stepBytes, yr); continue; }
-    copyFloats(channels, xr, yr);
-    let c = 0;
-    for (; c + 4 <= channels; c += 4) {
+    for (let c = 0; c < channels; c++) {
       const o = <usize>c << 2;
-      let acc = v128.load(yr + o);
-      for (let t = 1; t < steps; t++) {
-        const v = v128.load(xr + <usize>t * stepBytes + o);
-        acc = mode == 1 ? f32x4.max(acc, v) : f32x4.add(acc, v);
-      }
-      v128.store(yr + o, mode == 1 ? acc : f32x4.mul(acc, inv));
-    }
-    for (; c < channels; c++) {
-      const o = <usize>c << 2;
-      let acc = load<f32>(yr + o);
+      let acc = load<f32>(xr + o);
       for (let t = 1; t < steps; t++) {
         const v = load<f32>(xr + <usize>t * stepBytes + o);
         acc = mode == 1 ? max(acc, v) : acc + v;
