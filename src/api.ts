@@ -60,6 +60,7 @@ export type { OmoeSpec } from './mtl/arch/omoe.js';
 export type { CgcSpec } from './mtl/arch/cgc.js';
 export type { PleSpec } from './mtl/arch/ple.js';
 export type { CrossStitchSpec } from './mtl/arch/cross-stitch.js';
+export type { Conv1dSpec } from './mtl/arch/conv1d.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './model/multitask-model.js';
 export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
