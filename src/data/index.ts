@@ -6,6 +6,8 @@ export { inferSchema } from './schema.js';
 export type { InferredSchema, InferredColumn, InferOptions } from './schema.js';
 export { DEFAULT_NA_VALUES } from './spec.js';
 export { Dataset } from './dataset.js';
+export { windows, levelsOf } from './windows.js';
+export type { WindowsOptions } from './windows.js';
 export type { DatasetTarget, ColumnValues, SplitOptions } from './dataset.js';
 export { Preprocessor } from './preprocessor.js';
 export type {

@@ -24,6 +24,7 @@ import { encodeModel, ModelFormatError, type WeightEncoding } from '../io/format
 import { readModelFile } from '../io/model-file.js';
 import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
+import { reptile, type MetaLearnOptions, type MetaLearnSummary } from './reptile.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -545,6 +546,32 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     this.#schema = schema;
     this.#core = next;
     core.dispose();
+  }
+
+  /**
+   * Reptile (src/model/reptile.ts): moves the weights to a meta-learned starting point
+   * over the model's tasks — repeated short trainings on one task at a time, each
+   * pulling the weights part of the way towards where it ended — so that a task
+   * added later with `addTask(…, { freezeShared: false })` and few labelled rows
+   * learns faster from it. Leaves a fresh optimizer state.
+   */
+  async metaLearn(data: Dataset, options?: MetaLearnOptions): Promise<MetaLearnSummary> {
+    this.#core.check();
+    if (!(data instanceof Dataset)) throw new ArgumentError(`metaLearn: data must be a Dataset with the tasks' targets, got ${show(data)}`);
+    const { features, rows, labels } = this.#prepare(data, 'metaLearn');
+    for (const s of this.#core.specs) if (UNSUPERVISED.includes(s.kind)) labels.delete(s.name);
+    const summary = await reptile({
+      features, rows, cols: this.#schema.featureCount, labels,
+      weights: () => { const p = this.#core.parameters; return heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size); },
+      innerFit: async (x, taskLabels, batchSize, learningRate) => {
+        this.#core.resetOptimizer();
+        await this.fit(x, taskLabels, {
+          epochs: 1, batchSize, shuffle: false, earlyStopping: false, unlabeledTasks: 'skip', ...(learningRate === undefined ? {} : { learningRate }),
+        });
+      },
+    }, options);
+    this.#core.resetOptimizer();
+    return summary;
   }
 
   /** Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze; returns the names. */

@@ -94,7 +94,10 @@ export class NetworkEngine {
     const all = flatten([...d.shared, ...d.tasks.flatMap((t) => [...t.ops, ...t.head, ...(t.prediction ? [t.prediction] : [])])]);
     for (const op of all) {
       if (op.kind === 'dense' && !fusedAct(op.act)) extras.set(op, { pre: alloc(maxRows * d.values[op.y]!) });
-      else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
+      else if (op.kind === 'conv1d') {
+        const col = maxRows * op.steps * op.kernel * (d.values[op.x]! / op.steps);
+        extras.set(op, { col: alloc(col), dcol: alloc(col), ...(fusedAct(op.act) ? {} : { pre: alloc(maxRows * d.values[op.y]!) }) });
+      } else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
       else if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
       else if (op.kind === 'crossStitch') {
