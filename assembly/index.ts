@@ -22,6 +22,7 @@ export {
 } from "./kmeans";
 export { gmmEStep, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels, gmmRespRandom } from "./gmm";
 export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
+export { embeddingGather, embeddingScatterAdd } from "./embedding";
 
 export function heapBase(): usize {
   return __heap_base;

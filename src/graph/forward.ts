@@ -10,6 +10,7 @@
 
 import { Act, Dist, GAUSSIAN_MIN_VARIANCE, type Kernels } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
+import { ArgumentError } from '../runtime/errors.js';
 import type { Op } from './description.js';
 
 /**
@@ -116,6 +117,15 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         for (let j = 1; j < n; j++) if (heap[a + j]! > heap[a + best]!) best = j;
         heap.fill(0, y, y + rows * n);
         for (let r = 0; r < rows; r++) heap[y + r * n + best] = 1;
+        break;
+      }
+      case 'embedding': {
+        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length, table = st.params + st.offsets[op.table]! * 4;
+        op.cols.forEach((c, j) => {
+          const bad = k.embeddingGather(rows, d, value[op.x]!, wx, c, table, op.entries, value[op.y]! + j * d * 4, wy);
+          // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
+          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: ${heapF32()[(value[op.x]! >>> 2) + bad * wx + c]} is not a row of its ${op.entries}-row embedding table`);
+        });
         break;
       }
       case 'dselect':

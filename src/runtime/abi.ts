@@ -186,6 +186,11 @@ export interface Kernels {
   ): void;
   trimmedMean(tasks: number, n: number, ptrs: Ptr, trim: number, scratch: Ptr, out: Ptr): void;
   accumulateSquares(n: number, g: Ptr, h: Ptr): number;
+
+  // Embedding tables (assembly/embedding.ts; used by src/graph/): the index of row r
+  // is the float x[r·ldx + col]. Gather returns −1 or the first row with a bad index.
+  embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
+  embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
 }
 
 /** Distribution codes of assembly/distribution.ts. */
