@@ -117,7 +117,8 @@ export function readPreprocessorJSON(json: unknown, fail: (what: string) => neve
       };
     }
     if (base.type === 'categorical') {
-      const c = object(at, raw, ['name', 'type', 'categories', 'unknown', 'indicator', 'embed']);
+      // `embed` is there for embedded columns only (files written before it have none).
+      const c = object(at, raw, 'embed' in base ? ['name', 'type', 'categories', 'unknown', 'indicator', 'embed'] : ['name', 'type', 'categories', 'unknown', 'indicator']);
       if (c.unknown !== 'error' && c.unknown !== 'other') fail(`${at}.unknown must be "error" or "other", got ${show(c.unknown)}`);
       const e = c.embed as { dim?: unknown; table?: unknown } | undefined;
       // An embedded column is one feature: it has no missing indicator (a missing identifier takes row 0).
