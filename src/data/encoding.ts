@@ -118,17 +118,15 @@ export function readPreprocessorJSON(json: unknown, fail: (what: string) => neve
     }
     if (base.type === 'categorical') {
       // `embed` is there for embedded columns only (files written before it have none).
-      const c = object(at, raw, 'embed' in base ? ['name', 'type', 'categories', 'unknown', 'indicator', 'embed'] : ['name', 'type', 'categories', 'unknown', 'indicator']);
+      const c = object(at, raw, ['name', 'type', 'categories', 'unknown', 'indicator', ...('embed' in base ? ['embed'] : [])]);
       if (c.unknown !== 'error' && c.unknown !== 'other') fail(`${at}.unknown must be "error" or "other", got ${show(c.unknown)}`);
-      const e = c.embed as { dim?: unknown; table?: unknown } | undefined;
-      // An embedded column is one feature: it has no missing indicator (a missing identifier takes row 0).
-      if (e !== undefined && !(isRecord(e) && Number.isInteger(e.dim) && (e.dim as number) > 0 && typeof e.table === 'string' && e.table !== '' && c.indicator === false)) {
-        fail(`${at}.embed must be { dim, table } on a column without a missing indicator, got ${show(e)}`);
-      }
+      // An embedded column is one feature, without a missing indicator (a missing identifier takes row 0).
+      // The encoder needs no more of `embed`: the model's tables are checked against its dim and table.
+      if ('embed' in c && !(isRecord(c.embed) && c.indicator === false)) fail(`${at}.embed needs indicator false`);
       return {
         name, type: 'categorical', categories: strings(`${at}.categories`, c.categories, true),
         unknown: c.unknown as UnknownCategory, indicator: bool(`${at}.indicator`, c.indicator),
-        ...(e ? { embed: { dim: e.dim as number, table: e.table as string } } : {}),
+        ...('embed' in c ? { embed: c.embed as { dim: number; table: string } } : {}),
       };
     }
     return fail(`${at}.type must be "numeric" or "categorical", got ${show(base.type)}`);

@@ -124,7 +124,7 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         op.cols.forEach((c, j) => {
           const bad = k.embeddingGather(rows, d, value[op.x]!, wx, c, table, op.entries, value[op.y]! + j * d * 4, wy);
           // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
-          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: ${heapF32()[(value[op.x]! >>> 2) + bad * wx + c]} is not a row of its ${op.entries}-row embedding table`);
+          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: ${heapF32()[(value[op.x]! >>> 2) + bad * wx + c]} is not in 0…${op.entries - 1}`);
         });
         break;
       }

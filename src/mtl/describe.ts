@@ -8,7 +8,7 @@
 import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
-import { DescriptionBuilder, SHARED, flatten, inputsOf, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
+import { DescriptionBuilder, SHARED, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
 import type { EmbeddingTable } from '../data/encoding.js';
 import { ACTIVATION_CODES, type Activation } from './arch/common.js';
 import { checkActivation } from '../runtime/activations.js';
@@ -59,6 +59,8 @@ export interface TaskDescription {
 
 export interface ModelDescription {
   readonly inputSize: number;
+  /** The value the architecture reads as its input: 0 (the encoded row), or the embedding stage's output. */
+  readonly input: number;
   readonly values: readonly number[];
   readonly tensors: readonly TensorSpec[];
   readonly shared: readonly Op[];
@@ -105,17 +107,6 @@ export function describeModel(
   const tables = readEmbeddings(embeddings, inputSize);
   if (tables.length > 0) b.input = describeInputStage(b.into(input), tables, inputSize);
   const parts = arch.describe(b, tasks.map((t) => t.name));
-  if (tables.length > 0) {
-    // The stage's output is the architecture's input: nothing else may read the encoded row, and a task
-    // part may not read it (its gradient would miss the tables: the engine backpropagates into the input
-    // through the shared part only).
-    if (flatten(parts.shared).some((op) => inputsOf(op).includes(0))) throw new ArgumentError(`the ${arch.config.type} architecture reads the encoded row, not the embedding stage's output`);
-    parts.tasks.forEach((p, t) => {
-      if (flatten(p.ops).some((op) => inputsOf(op).includes(b.input))) {
-        throw new ArgumentError(`embeddings: the ${arch.config.type} architecture reads the input in task "${tasks[t]!.name}"'s own part (a gate), which the tables' gradient does not reach; use sharedBottom, ple with levels ≥ 2, crossStitch, omoe or ltb`);
-      }
-    });
-  }
   b.initializer = initializer;
   // The heads, in task order; the prediction steps come after every head's tensors.
   const heads = tasks.map((task, t) => {
@@ -156,26 +147,23 @@ export function describeModel(
     (t.head as Op[])[0] = { kind: 'concat', xs: [concat.xs[0]!, ...t.inputsFrom.map((s) => described[s]!.predicted)], y: concat.y };
   }
   return {
-    inputSize, values: b.values, tensors: b.tensors, shared: [...input, ...parts.shared], z: parts.z, tasks: described, order, architecture: arch.config,
+    inputSize, input: b.input, values: b.values, tensors: b.tensors, shared: [...input, ...parts.shared], z: parts.z, tasks: described, order, architecture: arch.config,
   };
 }
 
-/** Checks the embedding tables (from the Preprocessor, or a model file's schema): each a distinct name, sizes, distinct input columns. */
-function readEmbeddings(raw: unknown, inputSize: number): EmbeddingTable[] {
-  const bad = (what: string): never => { throw new ArgumentError(`embeddings: ${what}`); };
-  if (!Array.isArray(raw)) bad(`expected an array of tables, got ${show(raw)}`);
-  const names = new Set<string>(), used = new Set<number>();
-  const count = (v: unknown, max: number): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
-  return (raw as unknown[]).map((t) => {
-    const e = t as Partial<EmbeddingTable>;
-    if (typeof e !== 'object' || e === null || typeof e.table !== 'string' || e.table === '' || e.table.includes('.') || names.has(e.table)
-      || !count(e.entries, MAX_FEATURES) || !count(e.dim, 4096) || !Array.isArray(e.columns) || e.columns.length === 0
-      || !e.columns.every((c) => Number.isInteger(c) && c >= 0 && c < inputSize && !used.has(c) && used.add(c))) {
-      bad(`${show(t)} is not a table { table, entries, dim, columns } with a new name and unused input columns below ${inputSize}`);
-    }
-    names.add(e.table!);
-    return { table: e.table!, entries: e.entries!, dim: e.dim!, columns: [...e.columns!] };
-  });
+/**
+ * Checks the embedding tables (the Preprocessor's, or a model file's schema): sizes
+ * and input columns, distinct, in range. (Their names need no check: a model file's
+ * parameter table must list them as the description does.)
+ */
+function readEmbeddings(raw: unknown, inputSize: number): readonly EmbeddingTable[] {
+  const used = new Set<unknown>();
+  const count = (v: unknown, max: number): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= max;
+  if (!Array.isArray(raw) || !raw.every((e: Partial<EmbeddingTable>) => count(e?.entries, MAX_FEATURES) && count(e!.dim, 4096) && e!.columns?.length
+    && e!.columns.every((c) => count(c + 1, inputSize) && !used.has(c) && used.add(c)))) {
+    throw new ArgumentError(`embeddings ${show(raw)} are not tables { table, entries, dim, columns } on distinct input columns`);
+  }
+  return raw as EmbeddingTable[];
 }
 
 /**
@@ -186,8 +174,7 @@ function readEmbeddings(raw: unknown, inputSize: number): EmbeddingTable[] {
 function describeInputStage(b: DescriptionBuilder, tables: readonly EmbeddingTable[], inputSize: number): number {
   const indexed = new Set(tables.flatMap((t) => t.columns));
   const parts: number[] = [];
-  let from = 0;
-  for (let c = 0; c <= inputSize; c++) {
+  for (let c = 0, from = 0; c <= inputSize; c++) {
     if (c < inputSize && !indexed.has(c)) continue;
     if (c > from) parts.push(b.slice(0, from, c - from));
     from = c + 1;
