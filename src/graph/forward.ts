@@ -120,11 +120,11 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         break;
       }
       case 'embedding': {
-        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length, table = st.params + st.offsets[op.table]! * 4;
+        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length;
         op.cols.forEach((c, j) => {
-          const bad = k.embeddingGather(rows, d, value[op.x]!, wx, c, table, op.entries, value[op.y]! + j * d * 4, wy);
+          const bad = k.embeddingGather(rows, d, value[op.x]!, wx, c, st.params + st.offsets[op.table]! * 4, op.entries, value[op.y]! + j * d * 4, wy);
           // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
-          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: ${heapF32()[(value[op.x]! >>> 2) + bad * wx + c]} is not in 0…${op.entries - 1}`);
+          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: not a table row (0…${op.entries - 1})`);
         });
         break;
       }

@@ -161,7 +161,7 @@ function readEmbeddings(raw: unknown, inputSize: number): readonly EmbeddingTabl
   const count = (v: unknown, max: number): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= max;
   if (!Array.isArray(raw) || !raw.every((e: Partial<EmbeddingTable>) => count(e?.entries, MAX_FEATURES) && count(e!.dim, 4096) && e!.columns?.length
     && e!.columns.every((c) => count(c + 1, inputSize) && !used.has(c) && used.add(c)))) {
-    throw new ArgumentError(`embeddings ${show(raw)} are not tables { table, entries, dim, columns } on distinct input columns`);
+    throw new ArgumentError(`bad embeddings ${show(raw)}`);
   }
   return raw as EmbeddingTable[];
 }
