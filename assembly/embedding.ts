@@ -4,6 +4,8 @@
 // the kernels read them from a strided column and check them: a bad index is
 // reported, never read past the table.
 //
+import { add } from "./vec";
+
 // Contracts: pointers cover the rows they are told; strides (ldx, ldy) are in
 // floats; the table and its gradient hold tableRows × d floats.
 
@@ -27,15 +29,7 @@ export function embeddingGather(rows: i32, d: i32, x: usize, ldx: i32, col: i32,
 export function embeddingScatterAdd(rows: i32, d: i32, x: usize, ldx: i32, col: i32, dy: usize, ldy: i32, grad: usize): void {
   for (let r = 0; r < rows; r++) {
     const i = <i32>load<f32>(x + (<usize>(r * ldx + col) << 2));
-    const g = grad + (<usize>(i * d) << 2), s = dy + (<usize>(r * ldy) << 2);
-    let c = 0;
-    for (; c + 4 <= d; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(g + o, f32x4.add(v128.load(g + o), v128.load(s + o)));
-    }
-    for (; c < d; c++) {
-      const o = <usize>c << 2;
-      store<f32>(g + o, load<f32>(g + o) + load<f32>(s + o));
-    }
+    const g = grad + (<usize>(i * d) << 2);
+    add(d, g, dy + (<usize>(r * ldy) << 2), g); // f32x4 with a scalar remainder (assembly/vec.ts)
   }
 }

@@ -5,12 +5,10 @@
 // MultiTaskModel.predict's in Node for the same file and rows, to the bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, symlink, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO } from './helpers/process.js';
-import { startMiniflare } from './helpers/worker-example.js';
-import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
+import { startWorkerWithFile } from './helpers/worker-example.js';
 import * as mt from '../../dist/node.js';
 import { footballRows, splitByDate, teamSpec, TARGETS, footballTasks } from '../../scripts/football.mjs';
 
@@ -46,27 +44,15 @@ test('an embedding model in a Worker: manytask/infer predicts what MultiTaskMode
   const seen = new Set(trainRows.flatMap((r) => [r.home_team, r.away_team]));
   assert.ok(rows.some((r) => !seen.has(r.home_team) || !seen.has(r.away_team)), 'the rows hold a team unseen in training');
 
-  const dir = await mkdtemp(join(tmpdir(), 'manytask-embedding-worker-'));
-  let mf;
+  const w = await startWorkerWithFile({ name: 'football', worker: WORKER, file: 'model.mtsk', bytes });
   try {
-    await mkdir(join(dir, 'node_modules'), { recursive: true });
-    await mkdir(join(dir, 'src'), { recursive: true });
-    await symlink(REPO, join(dir, 'node_modules', 'manytask'), 'dir');
-    await writeFile(join(dir, 'wrangler.toml'), 'name = "football"\nmain = "src/worker.js"\ncompatibility_date = "2025-01-01"\nrules = [\n  { type = "Data", globs = ["**/*.mtsk"], fallthrough = true },\n]\n');
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'football-worker', type: 'module', private: true }));
-    await writeFile(join(dir, 'src', 'worker.js'), WORKER);
-    await writeFile(join(dir, 'model.mtsk'), bytes);
-    const b = await bundleWorkerProject(dir, join(dir, 'dist'));
-    assert.ok(b.inputs.some((p) => p.endsWith('dist/infer-workerd.js')), `inputs: ${b.inputs.join(', ')}`);
-    let output;
-    ({ mf, output } = await startMiniflare([b.worker]));
-    const res = await mf.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ rows }) });
+    assert.ok(w.inputs.some((p) => p.endsWith('dist/infer-workerd.js')), `inputs: ${w.inputs.join(', ')}`);
+    const res = await w.mf.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ rows }) });
     const text = await res.text();
-    assert.equal(res.status, 200, `${text.slice(0, 500)}\n${output()}`);
+    assert.equal(res.status, 200, `${text.slice(0, 500)}\n${w.output()}`);
     assert.deepEqual(JSON.parse(text), mt.predictionsToJSON(model.predict(rows)));
   } finally {
-    await mf?.dispose();
+    await w.close();
     model.dispose();
-    await rm(dir, { recursive: true, force: true });
   }
 });
