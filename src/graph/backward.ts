@@ -158,6 +158,13 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         for (let j = 0; j < n; j++) heap[to + j] = heap[from + j]! / op.temperature;
         break;
       }
+      case 'embedding': {
+        // The table's only reader: its gradient is zero but for the rows this batch used.
+        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length, g = st.grads + st.offsets[op.table]! * 4;
+        heapF32().fill(0, g >>> 2, (g >>> 2) + op.entries * d);
+        op.cols.forEach((c, j) => k.embeddingScatterAdd(rows, d, value[op.x]!, wx, c, grad[op.y]! + j * d * 4, wy, g));
+        break;
+      }
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
         const ints = heapI32();

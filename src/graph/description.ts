@@ -103,7 +103,15 @@ export type Op =
     readonly steps: number; readonly kernel: number; readonly dilation: number; readonly act: ActCode; readonly alpha: number;
   }
   /** Pooling over the `steps` time steps of x, per channel: their mean, maximum, or the last step. */
-  | { readonly kind: 'temporalPool'; readonly mode: TemporalPooling; readonly x: number; readonly y: number; readonly steps: number };
+  | { readonly kind: 'temporalPool'; readonly mode: TemporalPooling; readonly x: number; readonly y: number; readonly steps: number }
+  /**
+   * Embedding lookup (assembly/embedding.ts): the columns `cols` of x hold row
+   * indices of the table tensor (0: the out-of-vocabulary row); y = [T[x[:, c₀]] |
+   * T[x[:, c₁]] | …], d = the table's width per column. Columns that share a table
+   * share one operation, so each table is read by one operation; its backward adds
+   * into the rows used only (the rest of the table's gradient is zero).
+   */
+  | { readonly kind: 'embedding'; readonly x: number; readonly cols: readonly number[]; readonly table: number; readonly entries: number; readonly y: number };
 
 /** How a temporalPool op reduces the time steps. */
 export type TemporalPooling = 'avg' | 'max' | 'last';
@@ -151,6 +159,11 @@ export class DescriptionBuilder {
    * its bias starts at zero, or as PyTorch's for 'torch' (nn/init.ts biasInitializer).
    */
   initializer: LayerInitializerName = 'glorotUniform';
+  /**
+   * The value an architecture reads as its input x: 0, or the output of an input
+   * stage that runs first (the embedding lookups, see src/mtl/describe.ts).
+   */
+  input = 0;
 
   constructor(inputSize: number, limits?: DescriptionLimits) {
     this.values = [inputSize];
@@ -310,6 +323,7 @@ export function tensorsOf(ops: readonly Op[]): number[] {
   for (const op of flatten(ops)) {
     if (op.kind === 'dense' || op.kind === 'conv1d') { seen.add(op.w); if (op.b >= 0) seen.add(op.b); }
     if (op.kind === 'crossStitch' || op.kind === 'gumbel') seen.add(op.alpha);
+    if (op.kind === 'embedding') seen.add(op.table);
   }
   return [...seen];
 }

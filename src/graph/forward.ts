@@ -10,6 +10,7 @@
 
 import { Act, Dist, GAUSSIAN_MIN_VARIANCE, Pool, type Kernels } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
+import { ArgumentError } from '../runtime/errors.js';
 import type { Op } from './description.js';
 
 /**
@@ -133,6 +134,15 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         for (let j = 1; j < n; j++) if (heap[a + j]! > heap[a + best]!) best = j;
         heap.fill(0, y, y + rows * n);
         for (let r = 0; r < rows; r++) heap[y + r * n + best] = 1;
+        break;
+      }
+      case 'embedding': {
+        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length;
+        op.cols.forEach((c, j) => {
+          const bad = k.embeddingGather(rows, d, value[op.x]!, wx, c, st.params + st.offsets[op.table]! * 4, op.entries, value[op.y]! + j * d * 4, wy);
+          // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
+          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: not a table row (0…${op.entries - 1})`);
+        });
         break;
       }
       case 'dselect':

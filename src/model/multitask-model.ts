@@ -16,7 +16,7 @@ import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionK
 import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
-import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { Dataset, Preprocessor, type DatasetTarget, type EmbeddingTable } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
@@ -118,7 +118,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         if (classes) this.#classNames.set(spec.name, classes);
         if (KINDS[spec.kind].standardized) this.#targetStats.set(spec.name, standardizer(col.values));
       }
-      this.#schema = { featureCount: this.#preprocessor.featureNames.length, featureNames: this.#preprocessor.featureNames, tasks: taskInfo };
+      const embeddings = this.#preprocessor.embeddings;
+      this.#schema = { featureCount: this.#preprocessor.featureNames.length, featureNames: this.#preprocessor.featureNames, tasks: taskInfo, ...(embeddings.length > 0 ? { embeddings } : {}) };
     } else {
       const spec = checkOptionsObject('MultiTaskModel input', input);
       checkKeys('MultiTaskModel input', spec, ['features', 'classes']);
@@ -194,6 +195,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       schema: {
         featureNames: this.#schema.featureNames,
         tasks: Object.fromEntries([...this.#schema.tasks].map(([n, v]) => [n, v])),
+        ...(this.#schema.embeddings ? { embeddings: this.#schema.embeddings } : {}),
       },
       preprocessor: this.#preprocessor?.toJSON() ?? null,
       targetStats: Object.fromEntries(this.#targetStats),
@@ -213,7 +215,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     // parameter table and the weight count before the model reserves any memory.
     const { header: h, weights, schema: info, description, stats } = readModelFile(bytes);
     const fail = (what: string): never => { throw new ModelFormatError(what); };
-    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
+    // The embedding tables were checked when the header was described.
+    const embeddings = info.embeddings as readonly EmbeddingTable[];
+    const schema: InputSchema = {
+      featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks), ...(embeddings.length > 0 ? { embeddings } : {}),
+    };
     const affinity = readAffinity(h.affinity, description.tasks.map((t) => t.name));
     let pre: Preprocessor | null = null;
     try {
@@ -222,6 +228,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       fail(`its preprocessing section is invalid (${brief(err)})`);
     }
     if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
+    if (pre && JSON.stringify(pre.embeddings) !== JSON.stringify(embeddings)) fail('the preprocessing and the input schema disagree on the embedding tables');
     let model: MultiTaskModel;
     try {
       model = new MultiTaskModel({

@@ -2,6 +2,7 @@
 // per task, one parameter block for all of them, the joint loss and its weighting.
 // This file holds the model and its training step; the epoch loop is src/mtl/fit.ts.
 
+import type { EmbeddingTable } from '../data/encoding.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
@@ -34,6 +35,8 @@ export interface InputSchema {
   readonly featureNames: readonly string[];
   /** Per task name: output width (1, or the class/label count) and class names if known. */
   readonly tasks: ReadonlyMap<string, { readonly width: number; readonly classes?: readonly string[] }>;
+  /** The embedding tables the encoded rows index (none by default). */
+  readonly embeddings?: readonly EmbeddingTable[];
 }
 
 export interface ModelOptions {
@@ -186,7 +189,7 @@ export class MultiTaskModelCore {
       const arch: unknown = options.architecture;
       const architecture = typeof arch === 'object' && arch !== null && !Array.isArray(arch) && (arch as { initializer?: unknown }).initializer === undefined
         ? { ...arch, initializer: this.initializer } : arch;
-      this.description = describeModel(architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount, undefined, this.initializer);
+      this.description = describeModel(architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount, undefined, this.initializer, schema.embeddings ?? []);
       this.engine = new NetworkEngine(this.description, this.parameters, this.#dropoutRng);
       this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind, s)));
       this.losses.forEach((l, t) => {

@@ -56,6 +56,7 @@ export class NetworkEngine {
       this.#offsets[i] = params.declare(t.name, t.rows, t.cols, t.init, t.fanIn, t.fanOut, t.owner, t.role).offset;
     });
     this.sharedTensors = tensorsOf(description.shared);
+    checkInputStage(description);
     this.#predicted = new Int32Array(description.tasks.length).fill(-1);
     const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed);
     this.#writes = {
@@ -257,5 +258,26 @@ export class NetworkEngine {
     this.#memory.release();
     this.#state = null;
     this.#capacity = 0;
+  }
+}
+
+/**
+ * With embedding tables, the architecture reads the input stage's output, not the
+ * encoded row; and no task part may read it: the engine backpropagates into the
+ * input through the shared part only, so a task part's gradient (MMoE's gates)
+ * would miss the tables. Checked here, where gradients are made: a model file
+ * with such a network still predicts (manytask/infer runs forward only).
+ */
+function checkInputStage(d: ModelDescription): void {
+  if (d.input === 0) return;
+  const stageEnd = d.shared.findIndex((op) => 'y' in op && op.y === d.input) + 1;
+  const reads = (ops: readonly Op[], v: number): boolean => flatten(ops).some((op) => inputsOf(op).includes(v));
+  if (reads(d.shared.slice(stageEnd), 0) || d.tasks.some((t) => reads(t.ops, 0))) {
+    throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the encoded row (identifiers as numbers), not the embedding stage's output`);
+  }
+  for (const t of d.tasks) {
+    if (reads(t.ops, d.input)) {
+      throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the input in task "${t.name}"'s own part (a gate), which the tables' gradient would not reach; use sharedBottom, ple with levels ≥ 2, crossStitch, omoe or ltb`);
+    }
   }
 }

@@ -196,6 +196,10 @@ export interface Kernels {
   conv1dDirect(
     rows: number, steps: number, cin: number, cout: number, kernel: number, dilation: number, x: Ptr, w: Ptr, b: Ptr, y: Ptr, relu: number,
   ): void;
+  // Embedding tables (assembly/embedding.ts; used by src/graph/): the index of row r
+  // is the float x[r·ldx + col]. Gather returns −1 or the first row with a bad index.
+  embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
+  embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
 }
 
 /** Pooling codes of assembly/conv1d.ts temporalPoolForward. */

@@ -59,6 +59,8 @@ export const conv1d = defineArchitecture<Conv1dSpec>()({
     const act = ACTIVATION_CODES[c.activation];
     const shared: Op[] = [];
     b.into(shared);
+    // The encoded row itself (value 0), not b.input: its time-major layout is what the
+    // convolution reads, so embedded columns (appended after it) are refused (engine.ts).
     let h = 0;
     c.filters.forEach((f, l) => {
       h = b.conv1d(h, c.steps, f, c.kernelSize, dilations[l]!, `conv.${l}`, act, SHARED);
