@@ -434,19 +434,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   inputGradient(data: Dataset): Float32Array;
   inputGradient(x: FeatureRows, labels: LabelColumns): Float32Array;
   inputGradient(data: Dataset | FeatureRows, labels?: LabelColumns): Float32Array {
-    const core = this.#core;
-    core.check();
-    const pending = new Map<string, { mean: number; std: number }>();
-    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'inputGradient') : this.#prepare({ x: data, labels: labels ?? {} }, 'inputGradient'), pending);
-    const resident = core.makeResident(p.features, p.rows, p.labels);
-    try {
-      requireSomeLabels(core, resident, 'inputGradient');
-      for (const [name, st] of pending) this.#targetStats.set(name, st);
-      core.assignClusters(resident);
-      return inputGradientResident(core, resident);
-    } finally {
-      core.freeResident(resident);
-    }
+    return this.withLabels(data, labels, 'inputGradient', (resident) => {
+      this.#core.assignClusters(resident);
+      return inputGradientResident(this.#core, resident);
+    });
   }
 
   /**
@@ -462,20 +453,13 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const core = this.#core;
     core.check();
     const [labels, options] = data instanceof Dataset ? [undefined, labelsOrAttack] : [labelsOrAttack as LabelColumns, maybeAttack];
-    const read = readEvaluateOptions('attack', { attack: options }, core.seed)!;
+    const read = readEvaluateOptions('attack', { attack: options ?? null }, core.seed)!;
     const perturbable = this.#perturbableOrThrow('attack');
-    const pending = new Map<string, { mean: number; std: number }>();
-    const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'attack') : this.#prepare({ x: data, labels: labels ?? {} }, 'attack'), pending);
-    const resident = core.makeResident(p.features, p.rows, p.labels);
-    try {
-      requireSomeLabels(core, resident, 'attack');
-      for (const [name, st] of pending) this.#targetStats.set(name, st);
+    return this.withLabels(data, labels, 'attack', (resident) => {
       core.assignClusters(resident);
       perturbResident(core, resident, read.attack, perturbable, read.seed);
-      return heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + p.rows * this.#schema.featureCount);
-    } finally {
-      core.freeResident(resident);
-    }
+      return heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount);
+    });
   }
 
   /** Per encoded feature, 1 where an attack may move it: a numeric column's value (not one-hot categories, not missing indicators). */

@@ -199,7 +199,20 @@ export function perturbResident(core: MultiTaskModelCore, data: ResidentData, at
   const chunk = Math.min(data.rows, core.capacity, PREDICT_CHUNK);
   const F = core.schema.featureCount;
   const attacker = new Attacker(core, attack, perturbable, seed, chunk);
-  const { allocator } = runtime('evaluate');
+  try {
+    forEachChunk(core, data, chunk, (start, n) => {
+      attacker.perturb(n);
+      const from = core.batchX >>> 2;
+      heapF32().copyWithin((data.x >>> 2) + start * F, from, from + n * F);
+    });
+  } finally {
+    attacker.dispose();
+  }
+}
+
+/** Loads `data`'s rows into the model's batch buffers `chunk` rows at a time, in order, calling `use(start, rows)` after each. */
+function forEachChunk(core: MultiTaskModelCore, data: ResidentData, chunk: number, use: (start: number, rows: number) => void): void {
+  const { allocator } = runtime('adversarial');
   const idx = allocator.alloc(chunk * 4);
   try {
     for (let start = 0; start < data.rows; start += chunk) {
@@ -207,13 +220,10 @@ export function perturbResident(core: MultiTaskModelCore, data: ResidentData, at
       const ids = new Int32Array(heapF32().buffer, idx, n);
       for (let i = 0; i < n; i++) ids[i] = start + i;
       core.loadBatch(data, idx, n);
-      attacker.perturb(n);
-      const from = core.batchX >>> 2;
-      heapF32().copyWithin((data.x >>> 2) + start * F, from, from + n * F);
+      use(start, n);
     }
   } finally {
     allocator.free(idx);
-    attacker.dispose();
   }
 }
 
@@ -230,22 +240,17 @@ export function inputGradientResident(core: MultiTaskModelCore, data: ResidentDa
   const weights = core.weighting.currentWeights(), scaled = new Float64Array(T), losses = new Float64Array(T);
   const out = new Float32Array(data.rows * F);
   const { allocator } = runtime('inputGradient');
-  const idx = allocator.alloc(chunk * 4), grad = allocator.alloc(Math.max(chunk * F, 1) * 4);
+  const grad = allocator.alloc(Math.max(chunk * F, 1) * 4);
   try {
-    for (let start = 0; start < data.rows; start += chunk) {
-      const n = Math.min(chunk, data.rows - start);
-      const ids = new Int32Array(heapF32().buffer, idx, n);
-      for (let i = 0; i < n; i++) ids[i] = start + i;
-      core.loadBatch(data, idx, n);
+    forEachChunk(core, data, chunk, (start, n) => {
       for (let t = 0; t < T; t++) {
         const total = data.labels[t]?.labeled ?? 0;
         scaled[t] = total > 0 ? (weights[t]! * core.labeledCount(t, n)) / total : 0;
       }
       core.inputGradient(n, scaled, grad, losses);
       out.set(heapF32().subarray(grad >>> 2, (grad >>> 2) + n * F), start * F);
-    }
+    });
   } finally {
-    allocator.free(idx);
     allocator.free(grad);
   }
   return out;
