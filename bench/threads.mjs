@@ -9,7 +9,9 @@
 //     every split;
 //   - GEMMs, square and of the benchmark MLP's training shapes, split by rows;
 //   - k-means 100,000 × 16, k = 16, ms per Lloyd iteration of KMeans.fit;
-//   - autoencoder 64-32-8-32-64 anomaly scores on 16,384 rows.
+//   - autoencoder 64-32-8-32-64 anomaly scores on 16,384 rows;
+//   - MultiTaskModel.predict on 16,384 rows (the benchmark model of
+//     bench/train.mjs: shared bottom 64→256→128, three heads), from a Matrix.
 // Results are bit-identical for every thread count (tests/unit/threads.test.js);
 // only the time differs. Figures need a quiet machine: other processes take the
 // second core away.
@@ -78,6 +80,17 @@ export async function benchThreads({ quick = false } = {}) {
   const aeX = { data: seededValues(aeRows * 64, 5), rows: aeRows, cols: 64 };
   cases.push({ label: `autoencoder anomaly scores, ${aeRows.toLocaleString('en')} rows (ms)`, unit: 'ms', fn: () => ae.anomalyScores(aeX) });
 
+  // predict on many rows: the forward GEMMs split by rows; the model untrained (the time is the same).
+  const predictRows = 16_384, inputs = 64;
+  const model = new mt.MultiTaskModel({
+    input: { features: inputs, classes: { c: 5 } },
+    architecture: { type: 'sharedBottom', units: [256, 128], towerUnits: [] },
+    tasks: [mt.tasks.binary('b'), mt.tasks.multiclass('c'), mt.tasks.regression('y')], seed: 1, affinity: false,
+  });
+  const predictX = mt.Matrix.from(seededValues(predictRows * inputs, 6), predictRows, inputs);
+  dispose.push(predictX);
+  cases.push({ label: `MultiTaskModel.predict, ${predictRows.toLocaleString('en')} rows (ms)`, unit: 'ms', fn: () => model.predict(predictX) });
+
   // Alternate the thread counts: init({ threads }) restarts the pool on the same memory.
   const samples = cases.map(() => THREADS.map(() => []));
   const perBatch = [];
@@ -103,6 +116,7 @@ export async function benchThreads({ quick = false } = {}) {
   allocator.free(who);
   for (const m of dispose) m.dispose();
   ae.dispose();
+  model.dispose();
 
   const show = (c, seconds) => {
     if (c.unit === 'GFLOP/s') return (c.flops / seconds / 1e9).toFixed(1);

@@ -121,7 +121,14 @@ const result = await esbuild.build({
 // Which src/ files each dist file holds (scripts/size.mjs reads it).
 await writeFile('build/esbuild-meta.json', JSON.stringify(result.metafile));
 
-if (!emitDeclarations({ project: 'tsconfig.json', entries: ['entries/index.d.ts', 'entries/infer.d.ts', 'entries/federated.d.ts', 'entries/federated-coordinator.d.ts', 'wasm-module.d.ts'] })) {
+const typeEntries = {
+  index: 'entries/index.ts',
+  infer: 'entries/infer.ts',
+  federated: 'entries/federated.ts',
+  'federated-coordinator': 'entries/federated-coordinator.ts',
+  'wasm-module': 'wasm-module.ts',
+};
+if (!(await emitDeclarations({ project: 'tsconfig.json', entries: typeEntries, outDir: 'dist/types' }))) {
   console.error('build: type errors (above)');
   process.exit(1);
 }

@@ -1,5 +1,8 @@
 // The .d.ts files of dist/types/: type-checks src/ with tsconfig.json, emits the
-// declarations, and keeps only those the package's type entries reach.
+// declarations into build/types/, and bundles what the package's type entries
+// reach into one file per entry (dist/types/<entry>.d.ts) plus the chunks they
+// share. A user's editor sees the public declarations only, not a copy of src/'s
+// tree with every internal module the public ones happen to import.
 //
 // One rule is applied on the way out: an optional property accepts `undefined`
 // (`epochs?: number | undefined`). Every option the library reads treats an
@@ -8,9 +11,11 @@
 // `{ epochs: flags.epochs }` as the runtime allows. Applied here, at the public
 // surface, instead of in every interface of src/, it also holds for options
 // added later.
-import { readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import ts from 'typescript';
+import { rollup } from 'rollup';
+import { dts } from 'rollup-plugin-dts';
 
 /** Adds `| undefined` to the type of every optional property (interfaces, type literals, classes) that lacks it. */
 function optionalAcceptsUndefined(context) {
@@ -38,37 +43,18 @@ function optionalAcceptsUndefined(context) {
   return (file) => (ts.isSourceFile(file) ? ts.visitNode(file, visit) : file);
 }
 
-/** The relative module specifiers a declaration file refers to (imports, re-exports, import() types). */
-function references(text) {
-  const out = [];
-  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) out.push(m[1]);
-  return out;
-}
-
-function* walk(dir) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) yield* walk(path);
-    else yield path;
-  }
-}
-
-function removeEmptyDirectories(dir) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) removeEmptyDirectories(path);
-  }
-  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
-}
-
 /**
- * Type-checks and emits; prints the diagnostics and returns false on a type error.
- * `entries` are paths under the declaration directory that package.json names.
+ * Type-checks, emits and bundles; prints the diagnostics and returns false on a type error.
+ * `entries` maps each bundled file's name (dist/types/<name>.d.ts) to its source
+ * under src/ (package.json's "types" conditions name the bundled files).
  */
-export function emitDeclarations({ project, entries }) {
+export async function emitDeclarations({ project, entries, outDir }) {
   const configPath = resolve(project);
   const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
-  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences });
+  const emitDir = resolve('build/types');
+  rmSync(emitDir, { recursive: true, force: true });
+  const options = { ...config.options, declarationDir: emitDir, outDir: emitDir };
+  const program = ts.createProgram({ rootNames: config.fileNames, options, projectReferences: config.projectReferences });
   const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: ts.sys.getCurrentDirectory, getNewLine: () => '\n' };
   const diagnostics = ts.getPreEmitDiagnostics(program);
   const emitted = program.emit(undefined, undefined, undefined, true, { afterDeclarations: [optionalAcceptsUndefined] });
@@ -77,27 +63,28 @@ export function emitDeclarations({ project, entries }) {
     console.error(ts.formatDiagnosticsWithColorAndContext(all, host));
     return false;
   }
-  // Keep what the entries reach; the rest (the CLI's, the tests' internals) is not part of the package.
-  const outDir = config.options.declarationDir ?? config.options.outDir;
-  const keep = new Set();
-  const queue = entries.map((e) => join(outDir, e));
-  while (queue.length > 0) {
-    const file = queue.pop();
-    if (keep.has(file)) continue;
-    keep.add(file);
-    for (const spec of references(readFileSync(file, 'utf8'))) {
-      const target = resolve(dirname(file), spec.replace(/\.js$/, '.d.ts'));
-      queue.push(target.endsWith('.d.ts') ? target : `${target}.d.ts`);
-    }
+  const input = Object.fromEntries(Object.entries(entries).map(([name, source]) => [name, join(emitDir, source.replace(/\.ts$/, '.d.ts'))]));
+  const bundle = await rollup({
+    input,
+    plugins: [dts()],
+    onwarn(warning, warn) {
+      // Types the public declarations use without exporting them (the symbol
+      // behind `[Symbol.dispose]()` where the runtime lacks it, the kernels' names
+      // of activations): a user can use them but not name them, as before bundling.
+      if (/still references private shared type exports/.test(warning.message)) return;
+      warn(warning);
+    },
+  });
+  // rollup-plugin-dts drops `/// <reference lib="…" />` (esnext.disposable, for
+  // Symbol.dispose): every bundled file gets those the emitted files had.
+  const libs = new Set();
+  for (const file of readdirSync(emitDir, { recursive: true })) {
+    if (!String(file).endsWith('.d.ts')) continue;
+    for (const m of readFileSync(join(emitDir, String(file)), 'utf8').matchAll(/^\/\/\/ <reference lib="([^"]+)"/gm)) libs.add(m[1]);
   }
-  for (const file of [...walk(outDir)]) {
-    if (!keep.has(file)) rmSync(file);
-  }
-  removeEmptyDirectories(outDir);
-  const missing = [...keep].filter((f) => !statSync(f, { throwIfNoEntry: false }));
-  if (missing.length > 0) {
-    console.error(`declarations: referenced but not emitted: ${missing.map((f) => relative(outDir, f)).join(', ')}`);
-    return false;
-  }
+  const banner = [...libs].sort().map((lib) => `/// <reference lib="${lib}" />`).join('\n');
+  rmSync(outDir, { recursive: true, force: true });
+  await bundle.write({ dir: outDir, format: 'es', chunkFileNames: 'shared-[hash].d.ts', entryFileNames: '[name].d.ts', banner });
+  await bundle.close();
   return true;
 }

@@ -21,7 +21,11 @@ const state = {
 // For people poking around in devtools, and for the test.
 window.manytaskDemo = state;
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// `?threads=N` in the page's address: the Worker's manytask runs on N threads (worker.js).
+const workerUrl = new URL('./worker.js', import.meta.url);
+const askedThreads = new URLSearchParams(location.search).get('threads');
+if (askedThreads !== null) workerUrl.searchParams.set('threads', askedThreads);
+const worker = new Worker(workerUrl, { type: 'module' });
 worker.onmessage = (event) => onWorkerMessage(event.data);
 worker.onerror = (event) => {
   event.preventDefault();
@@ -540,9 +544,18 @@ function stopFrameMeter() {
 
 // ---------------------------------------------------------------- worker messages
 
+/** How many threads the Worker's manytask runs on, and why not more. */
+function showThreads(info) {
+  const el = $('threads');
+  el.dataset.threads = String(info.threads);
+  el.textContent = `manytask runs on ${info.threads} thread${info.threads === 1 ? '' : 's'}` +
+    (info.reason ? ` (${info.reason})` : askedThreads === null ? ' (the browser default: one per core, less one left to this page; ?threads=N for others)' : '');
+}
+
 function onWorkerMessage(msg) {
   switch (msg.type) {
     case 'ready':
+      showThreads(msg.threads);
       loadPenguins();
       break;
     case 'columns':

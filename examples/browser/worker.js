@@ -1,24 +1,30 @@
 // The Web Worker: loads manytask (the `browser` build, dist/web.js), reads the
 // CSV, trains, evaluates and predicts, and reports to the page with postMessage.
 // Everything heavy happens here, so the page's main thread only draws.
+// init starts the library's worker threads when the page is cross-origin
+// isolated (scripts/serve-browser.mjs sends COOP/COEP), and large kernel calls
+// are split over them; elsewhere it runs on this thread alone and
+// threadInfo().reason says why. The count is init's default in a browser (the
+// machine's cores less one, left to the page), or the page's `?threads=N`.
 //
 // In:  { type: 'load', text } | { type: 'load', file }        a CSV (text, or a File read as UTF-8 bytes)
 //      { type: 'train', selection, options }                   see train-core.js
 //      { type: 'stop' }                                        stop training after this batch
 //      { type: 'predict', id, row }                            one row of feature values
 //      { type: 'save' }                                        the model file
-// Out: ready, columns, started, batch, epoch, done, prediction, saved, error
+// Out: ready (with threadInfo()), columns, started, batch, epoch, done, prediction, saved, error
 import * as mt from '../../dist/web.js';
 import { describeCsv, train, fingerprint, sampleRows } from './train-core.js';
 
-const ready = mt.init();
+const askedThreads = new URL(self.location.href).searchParams.get('threads');
+const ready = mt.init(askedThreads === null ? {} : { threads: Number(askedThreads) });
 let csvData = null; // the CSV as loaded: text, or a File's bytes (the library decodes them, refusing what is not UTF-8)
 let columns = null;
 let model = null;
 let training = false;
 
 ready.then(
-  () => post({ type: 'ready' }),
+  () => post({ type: 'ready', threads: mt.threadInfo() }),
   (err) => post({ type: 'error', during: 'init', ...errorInfo(err) }),
 );
 

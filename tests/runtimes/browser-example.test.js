@@ -130,6 +130,11 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 20_000 });
     assert.equal(await state(page), 'ready', `the page did not get ready: ${await page.textContent('#error')}${context()}`);
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, `the page is not cross-origin isolated${context()}`);
+    // The Worker's manytask on init's default in a browser (the cores less one, at least 1, at most 8); the page says how many.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const defaultThreads = Math.max(1, Math.min(8, cores - 1));
+    assert.equal(await page.$eval('#threads', (el) => Number(el.dataset.threads)), defaultThreads, `${await page.textContent('#threads')}${context()}`);
+    assert.match(await page.textContent('#threads'), new RegExp(`runs on ${defaultThreads} thread`));
     // The bundled penguins, with the preset tasks and features.
     const roles = await page.$$eval('#columns tbody tr', (trs) => trs.map((tr) => [tr.dataset.column, tr.querySelector('[data-role]').value, tr.querySelector('[data-kind]').value]));
     assert.deepEqual(Object.fromEntries(roles.map(([c, r, k]) => [c, `${r}:${k}`])), {
@@ -293,6 +298,27 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     t.diagnostic(`run 2: ${RUN2.architecture}, stopped early after ${done.epochsRun} of ${RUN2.epochs} epochs (weights of epoch ${done.bestEpoch + 1} kept, validation loss ${done.validationLoss.toFixed(4)}, last ${valLosses.at(-1).toFixed(4)}) in ${run2Ms} ms; test set: species accuracy ${speciesAccuracy.toFixed(3)}, sex accuracy ${sexAccuracy.toFixed(3)}, body mass R² ${massR2.toFixed(3)}`);
     t.diagnostic(`weights SHA-256 ${done.fingerprint.weights} (Worker = Node); model file ${done.fingerprint.modelFileBytes} bytes, same SHA-256; screenshot ${shot}`);
 
+    // ---- run 2 again on a page that asks for more threads (`?threads=`): the pool starts in the Worker, and the weights are the same bits.
+    const poolThreads = defaultThreads + 1;
+    const pooled = await browser.newPage();
+    pooled.on('pageerror', (err) => problems.push(`page error (threads=${poolThreads}): ${err.stack ?? err}`));
+    await pooled.goto(`${url}?threads=${poolThreads}`, { waitUntil: 'load', timeout: 20_000 });
+    await pooled.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state) && window.manytaskDemo.columns?.length, null, { timeout: 20_000 });
+    assert.equal(await state(pooled), 'ready', `the page with ?threads=${poolThreads} did not get ready: ${await pooled.textContent('#error')}${context()}`);
+    assert.equal(await pooled.$eval('#threads', (el) => Number(el.dataset.threads)), poolThreads, `${await pooled.textContent('#threads')}${context()}`);
+    await pooled.check('#early-stopping');
+    await pooled.selectOption('#architecture', RUN2.architecture);
+    await pooled.fill('#epochs', String(RUN2.epochs));
+    await pooled.fill('#learning-rate', String(RUN2.learningRate));
+    await pooled.fill('#seed', String(RUN2.seed));
+    await pooled.click('#start');
+    await pooled.waitForFunction(() => ['trained', 'stopped', 'error'].includes(document.body.dataset.state) && window.manytaskDemo.done, null, { timeout: 30_000 });
+    assert.equal(await state(pooled), 'trained', `run 2 on ${poolThreads} threads did not complete: ${await pooled.textContent('#error')}${context()}`);
+    const pooledDone = await pooled.evaluate(() => window.manytaskDemo.done);
+    assert.deepEqual(pooledDone.options, RUN2);
+    assert.equal(pooledDone.fingerprint.weights, node.fingerprint.weights, `the weights trained on ${poolThreads} threads differ from Node's`);
+    await pooled.close();
+
     // ---- run 3: a CSV the user chooses (Seattle's weather): default roles, one more task picked, trained briefly.
     await page.setInputFiles('#file', join(REPO, 'examples/data/seattle-weather.csv'));
     await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelector('#columns tr[data-column="weather"]'), null, { timeout: 10_000 });
@@ -337,7 +363,9 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
 
     // Requests: the page, its scripts, the library from dist/, the data; all served, the .wasm as application/wasm.
     const wasm = requests.filter((r) => r.path.endsWith('.wasm'));
-    assert.deepEqual(wasm.map((r) => [r.path, r.status, r.type]), [['/dist/manytask.wasm', 200, 'application/wasm']]);
+    // One module per page: the first page's (the threaded one when init's default is above one thread), then the threaded one of the ?threads= page.
+    const firstModule = defaultThreads > 1 ? '/dist/manytask-threads.wasm' : '/dist/manytask.wasm';
+    assert.deepEqual(wasm.map((r) => [r.path, r.status, r.type]), [[firstModule, 200, 'application/wasm'], ['/dist/manytask-threads.wasm', 200, 'application/wasm']]);
     assert.ok(requests.some((r) => r.path === '/examples/data/penguins.csv' && r.status === 200));
     assert.ok(requests.every((r) => r.status === 200), `a request was not served${context()}`);
     assert.deepEqual(problems, [], `page errors or console errors${context()}`);

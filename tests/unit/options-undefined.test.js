@@ -1,23 +1,27 @@
 // An option set to undefined is an option left out (issue 17 item 2). The
 // package's .d.ts files say so (scripts/declarations.mjs gives every optional
 // property `| undefined`); this checks the runtime agrees: each options type is
-// read from dist/types, and every optional key it declares is passed as
+// read from the bundled dist/types/*.d.ts, and every optional key it declares is passed as
 // undefined, all at once, to the call that takes it. The result must be the one
 // the call gives without them, bit for bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   init, MultiTaskModel, tasks, Dataset, KMeans, GaussianMixture, AutoEncoder, Matrix, matmul, Network, Dense,
 } from '../../dist/index.js';
 
 await init();
 
-/** The optional property names `interface name` declares in dist/types/<file>. */
-function optionalKeys(file, name) {
-  const text = readFileSync(new URL(`../../dist/types/${file}`, import.meta.url), 'utf8');
-  const start = text.indexOf(`export interface ${name} `);
-  assert.ok(start >= 0, `${file} declares no interface ${name}`);
+const TYPES = new URL('../../dist/types/', import.meta.url);
+const DECLARATIONS = readdirSync(TYPES).filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(new URL(f, TYPES), 'utf8'));
+
+/** The optional property names `interface name` declares in the package's .d.ts files (declared once: the bundle has no duplicates). */
+function optionalKeys(name) {
+  const declaring = DECLARATIONS.filter((t) => new RegExp(`^(?:export )?interface ${name}\\b`, 'm').test(t));
+  assert.equal(declaring.length, 1, `the .d.ts files declare interface ${name} ${declaring.length} times, not once`);
+  const text = declaring[0];
+  const start = text.search(new RegExp(`^(?:export )?interface ${name}\\b`, 'm'));
   // The interface's closing brace (comments inside it hold no braces).
   let depth = 0, end = text.indexOf('{', start);
   for (let i = end; i < text.length; i++) {
@@ -60,28 +64,28 @@ async function trainedPredictions(taskOptions, modelOptions, fitOptions, splitOp
 test('MultiTaskModel, tasks.*, fit, earlyStopping, callbacks and split: every optional option as undefined is the option left out', async () => {
   const base = await trainedPredictions(undefined, {}, {}, {});
   const same = await trainedPredictions(
-    allUndefined(optionalKeys('mtl/tasks.d.ts', 'TaskOptions')),
-    allUndefined(optionalKeys('mtl/core.d.ts', 'ModelOptions')),
+    allUndefined(optionalKeys('TaskOptions')),
+    allUndefined(optionalKeys('ModelOptions')),
     {
-      ...allUndefined(optionalKeys('mtl/fit.d.ts', 'FitOptions'), ['epochs', 'batchSize']),
-      callbacks: allUndefined(optionalKeys('mtl/fit.d.ts', 'FitCallbacks')),
+      ...allUndefined(optionalKeys('FitOptions'), ['epochs', 'batchSize']),
+      callbacks: allUndefined(optionalKeys('FitCallbacks')),
     },
-    allUndefined(optionalKeys('data/dataset.d.ts', 'SplitOptions'), ['seed']),
+    allUndefined(optionalKeys('SplitOptions'), ['seed']),
   );
   assert.equal(same, base);
   // earlyStopping's own options, with the validation it needs.
   const data = Dataset.fromCSV(CSV, spec);
   const model = new MultiTaskModel({ input: data, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.binary('kind')] });
-  await model.fit(data, { epochs: 2, validationSplit: 0.25, earlyStopping: allUndefined(optionalKeys('mtl/fit.d.ts', 'EarlyStoppingOptions')) });
+  await model.fit(data, { epochs: 2, validationSplit: 0.25, earlyStopping: allUndefined(optionalKeys('EarlyStoppingOptions')) });
   model.dispose();
 });
 
 test('KMeans, GaussianMixture and AutoEncoder (and its fit): every optional option as undefined is the option left out', () => {
   const points = Array.from({ length: 60 }, (_, i) => [i % 3 + (i % 7) / 10, (i % 5) / 3]);
   const km = (o) => bits(new KMeans({ k: 3, seed: 1, ...o }).fit(points).clusterCenters.flat());
-  assert.equal(km(allUndefined(optionalKeys('cluster/kmeans.d.ts', 'KMeansOptions'), ['k', 'seed'])), km({}));
+  assert.equal(km(allUndefined(optionalKeys('KMeansOptions'), ['k', 'seed'])), km({}));
   const gmm = (o) => bits(new GaussianMixture({ nComponents: 2, seed: 1, ...o }).fit(points).scoreSamples(points));
-  assert.equal(gmm(allUndefined(optionalKeys('cluster/gmm.d.ts', 'GaussianMixtureOptions'), ['nComponents', 'seed'])), gmm({}));
+  assert.equal(gmm(allUndefined(optionalKeys('GaussianMixtureOptions'), ['nComponents', 'seed'])), gmm({}));
   const ae = (o, f) => {
     const model = new AutoEncoder({ inputSize: 2, encoderUnits: [3, 1], seed: 1, ...o });
     model.fit(points, { epochs: 2, ...f });
@@ -89,14 +93,14 @@ test('KMeans, GaussianMixture and AutoEncoder (and its fit): every optional opti
     model.dispose?.();
     return scores;
   };
-  assert.equal(ae(allUndefined(optionalKeys('cluster/autoencoder.d.ts', 'AutoEncoderOptions'), ['inputSize', 'encoderUnits', 'seed']),
-    allUndefined(optionalKeys('cluster/autoencoder.d.ts', 'AutoEncoderFitOptions'), ['epochs'])), ae({}, {}));
+  assert.equal(ae(allUndefined(optionalKeys('AutoEncoderOptions'), ['inputSize', 'encoderUnits', 'seed']),
+    allUndefined(optionalKeys('AutoEncoderFitOptions'), ['epochs'])), ae({}, {}));
 });
 
 test('matmul, Network and Dense: every optional option as undefined is the option left out', () => {
   const x = Matrix.from([[1, 2], [3, -4]]);
   const w = Matrix.from([[0.5, -1], [2, 0.25]]);
-  const a = matmul(x, w), b = matmul(x, w, allUndefined(optionalKeys('tensor/ops.d.ts', 'MatmulOptions')));
+  const a = matmul(x, w), b = matmul(x, w, allUndefined(optionalKeys('MatmulOptions')));
   assert.equal(bits(b.toFloat32Array()), bits(a.toFloat32Array()));
   const net = (o, d) => {
     const n = new Network([new Dense(3, d), new Dense(1)], { inputSize: 2, seed: 3, ...o });
@@ -104,6 +108,6 @@ test('matmul, Network and Dense: every optional option as undefined is the optio
     n.dispose();
     return out;
   };
-  assert.equal(net(allUndefined(optionalKeys('nn/network.d.ts', 'NetworkOptions'), ['inputSize', 'seed']), allUndefined(optionalKeys('nn/layers.d.ts', 'DenseOptions'))), net({}, undefined));
+  assert.equal(net(allUndefined(optionalKeys('NetworkOptions'), ['inputSize', 'seed']), allUndefined(optionalKeys('DenseOptions'))), net({}, undefined));
   for (const m of [x, w, a, b]) m.dispose();
 });

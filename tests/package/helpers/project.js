@@ -21,13 +21,13 @@ function newest(path) {
 /**
  * The tarball `npm pack` makes of the built package, and npm's account of it
  * ({ size, unpackedSize, entryCount, files }). Packed again when dist/,
- * package.json, README.md or LICENSE changed since the last pack (build/package/).
+ * docs/, package.json, README.md or LICENSE changed since the last pack (build/package/).
  */
 export async function tarball() {
   const { version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'));
   const file = join(PACKED, `manytask-${version}.tgz`);
   const report = join(PACKED, 'pack.json');
-  const inputs = ['dist', 'package.json', 'README.md', 'LICENSE'].map((p) => join(REPO, p));
+  const inputs = ['dist', 'docs', 'package.json', 'README.md', 'LICENSE'].map((p) => join(REPO, p));
   if (!existsSync(join(REPO, 'dist', 'manytask.wasm'))) throw new Error('dist/ is not built: run `npm run build` first');
   if (!existsSync(file) || !existsSync(report) || statSync(file).mtimeMs < Math.max(...inputs.map(newest))) {
     // Packed into a directory of its own, then moved in place: test files that run at once never see half a tarball.
