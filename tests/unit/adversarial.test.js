@@ -216,3 +216,17 @@ test('bad adversarial and attack options: typed errors naming the option', async
     model.dispose();
   }
 });
+
+test('attack options set to undefined are options left out', async () => {
+  const model = new MultiTaskModel({ input: penguins, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.multiclass('species'), tasks.binary('sex')], seed: 1 });
+  try {
+    await model.fit(penguins, { epochs: 1, adversarial: { method: 'fgsm', epsilon: 0.1, steps: undefined, stepSize: undefined, randomStart: undefined, fraction: undefined } });
+    const unset = { steps: undefined, stepSize: undefined, randomStart: undefined, seed: undefined };
+    assert.deepEqual(model.attack(penguins, { method: 'pgd', epsilon: 0.1, ...unset }), model.attack(penguins, { method: 'pgd', epsilon: 0.1 }));
+    assert.deepEqual(model.attack(penguins, { method: 'fgsm', epsilon: 0.1, ...unset }), model.attack(penguins, { method: 'fgsm', epsilon: 0.1 }));
+    assert.deepEqual(model.evaluate(penguins, { attack: undefined }), model.evaluate(penguins));
+    expectError(() => model.attack(penguins), ArgumentError, 'E_ARGUMENT', /attack must be an object \{ method, epsilon, … \}, got null/);
+  } finally {
+    model.dispose();
+  }
+});
