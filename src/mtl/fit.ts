@@ -294,8 +294,9 @@ export async function fitLoop(
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   const adv = opts.adversarial;
-  const attacker = adv ? new Attacker(core, adv.attack, adv.perturbable, opts.seed, core.capacity) : null;
+  let attacker: Attacker | null = null;
   try {
+    attacker = adv ? new Attacker(core, adv.attack, adv.perturbable, opts.seed, core.capacity) : null;
     core.proximal = opts.proximal ? new ProximalTerm(core.parameters, opts.proximal) : null;
     opts.callbacks.onTrainBegin?.();
     await runAsync(epochLoop({ epochs: opts.epochs, rows: n, batchSize: opts.batchSize, order, shuffle: opts.shuffle ? (o, rows) => rng.shuffle(o, rows) : null }, {
