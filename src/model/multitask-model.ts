@@ -662,7 +662,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
       return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
     }
-    const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix' });
+    // Borrowed: every caller copies the rows into WASM before it returns or awaits (makeResident, predict).
+    const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix', borrow: true });
     return { features: data, rows };
   }
 

@@ -40,6 +40,12 @@ export interface ReadRowsOptions {
   readonly into?: (rows: number, cols: number) => Float32Array;
   /** false: the caller checks the values itself (with a kernel, on data too large to scan in JS). Default true. */
   readonly check?: boolean;
+  /**
+   * true: the caller only reads the rows, and is done with them before the input
+   * can change (it copies them into WASM at once): a Float32Array given (flat or
+   * as { data }) comes back as it is, checked but not copied. Not with `into`.
+   */
+  readonly borrow?: boolean;
 }
 
 /**
@@ -60,6 +66,7 @@ export function readRows(where: string, what: string, x: unknown, options: ReadR
   if (x instanceof Float32Array || x instanceof Float64Array) {
     if (cols === undefined) throw new ArgumentError(`${where}: a flat ${what} needs its column count; give { data, rows, cols }`);
     if (x.length === 0 || x.length % cols !== 0) throw new ShapeError(`${where}: a flat ${what} must hold rows × ${cols} values, got ${x.length}`);
+    if (options.borrow === true && x instanceof Float32Array) return checked({ data: x, rows: x.length / cols, cols });
     const data = alloc(x.length / cols, cols);
     data.set(x);
     return checked({ data, rows: x.length / cols, cols }, x);
@@ -103,6 +110,7 @@ export function readRows(where: string, what: string, x: unknown, options: ReadR
     const r = p.rows as number, c = width(p.cols as number);
     const values = data as ArrayLike<unknown>;
     if (values.length !== r * c) throw new ShapeError(`${where}: ${what}.data has ${values.length} values; ${r} rows × ${c} cols needs ${r * c}`);
+    if (options.borrow === true && data instanceof Float32Array) return checked({ data, rows: r, cols: c });
     const out = alloc(r, c);
     if (Array.isArray(data)) {
       for (let i = 0; i < out.length; i++) {

@@ -264,3 +264,28 @@ test('shuffle: the same seed gives the same weights; another seed other weights;
   assert.ok(same(await run({ shuffle: false, seed: 1 }), await run({ shuffle: false, seed: 2 })), 'no shuffle: the seed is not used');
   assert.ok(!same(await run({ shuffle: false }), a), 'shuffling changes the batches');
 });
+
+test('fit, evaluate and predict read a Float32Array in place and leave it as it was; a NaN in it is still refused', async () => {
+  // readRows borrows a Float32Array (flat or { data }) for MultiTaskModel instead of copying it first.
+  const rows = 48, cols = 5;
+  const xs = seededValues(rows * cols, 11);
+  const before = xs.slice();
+  const y = Float32Array.from({ length: rows }, (_, i) => xs[i * cols] * 2);
+  const reconstruction = tasks.reconstruction('r');
+  const model = new MultiTaskModel({
+    input: { features: cols }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, seed: 3,
+    tasks: [tasks.regression('y'), reconstruction],
+  });
+  try {
+    await model.fit({ data: xs, rows, cols }, { y }, { epochs: 2, batchSize: 16, validationSplit: 0.25 });
+    model.evaluate(xs, { y });
+    const flat = model.predict(xs), framed = model.predict({ data: xs, rows, cols });
+    assert.deepEqual(flat.y.values, framed.y.values);
+    assert.deepEqual(xs, before);
+    const bad = xs.slice();
+    bad[3 * cols + 2] = NaN;
+    assert.throws(() => model.predict(bad), (err) => err.code === 'E_ARGUMENT' && /x row 3, column 2 is NaN/.test(err.message));
+  } finally {
+    model.dispose();
+  }
+});
