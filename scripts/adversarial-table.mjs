@@ -8,7 +8,7 @@
 //
 // --quick (two seeds, 10 epochs, no file written) checks that it runs.
 import { init, MultiTaskModel } from '../dist/node.js';
-import { tableDatasets, writeDocTables } from './table-datasets.mjs';
+import { tableDatasets, writeDocTables, mean, std } from './table-datasets.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4];
@@ -22,9 +22,6 @@ const EPSILONS = [0.05, 0.1, 0.25];
 const EVAL_STEPS = 10;
 const MODELS = ['clean training', `PGD training (ε ${TRAIN_ATTACK.epsilon}, ${TRAIN_ATTACK.steps} steps)`];
 const EVALS = ['clean', ...EPSILONS.map((e) => `PGD ε ${e}`)];
-
-const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
-const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
 
 await init();
 const DATASETS = await tableDatasets();

@@ -8,7 +8,7 @@
 //
 // --quick (two seeds, 10 epochs, no file written) checks that it runs.
 import { init, MultiTaskModel, Ensemble, distill } from '../dist/node.js';
-import { tableDatasets, writeDocTables } from './table-datasets.mjs';
+import { tableDatasets, writeDocTables, mean, std } from './table-datasets.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4];
@@ -17,9 +17,6 @@ const MEMBERS = 5, K = 3, TEMPERATURE = 2;
 const FIT = { epochs: EPOCHS, batchSize: 32 };
 const SPEC = { architecture: { type: 'sharedBottom', units: [32], towerUnits: [16] }, optimizer: { type: 'adam', learningRate: 0.01 } };
 const VARIANTS = ['single model', `bagged (${MEMBERS}, mean)`, `weighted (${MEMBERS}, fitted)`, `ranked (top ${K} of ${MEMBERS})`, 'distilled student'];
-
-const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
-const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
 
 await init();
 const DATASETS = await tableDatasets();

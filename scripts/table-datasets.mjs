@@ -57,3 +57,7 @@ export async function writeDocTables(doc, key, script, tables) {
   await writeFile(file, `${text.slice(0, at + begin.length)}\n\n${stamp}\n\n${tables}\n\n${text.slice(to)}`);
   console.log(`wrote docs/${doc}`);
 }
+
+/** The mean and the sample standard deviation (n − 1) of one metric over the seeds. */
+export const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+export const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
