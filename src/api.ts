@@ -79,6 +79,7 @@ export type { RelatednessOptions } from './mtl/relatedness.js';
 export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './mtl/fit.js';
 export type { DivergenceOptions } from './train/divergence.js';
 export type { Evaluation, TaskEvaluation, TaskEvaluationByKind, EvaluationOf } from './mtl/evaluate.js';
+export type { AttackOptions, AdversarialTrainingOptions, EvaluateOptions } from './mtl/adversarial.js';
 export { distill, type DistillOptions, type DistillResult, type DistillSide } from './model/distill.js';
 export { Ensemble, loadEnsemble, type EnsembleOptions, type EnsembleTrainOptions, type EnsembleCombine, type RankOptions, type RankMetric, type LabeledData } from './model/ensemble.js';
 export { formatEvaluation, formatAffinity } from './model/report.js';

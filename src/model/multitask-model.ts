@@ -16,6 +16,7 @@ import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionK
 import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
+import { inputGradientResident, perturbResident, readEvaluateOptions, type AttackOptions, type EvaluateOptions } from '../mtl/adversarial.js';
 import { Dataset, Preprocessor, type DatasetTarget, type EmbeddingTable } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
@@ -344,7 +345,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const split = training !== train;
     training = this.#standardize(training, pending);
     if (validation) validation = this.#standardize(validation, pending);
-    const loop = parseFitOptions(raw, core, validation !== null);
+    const loop = parseFitOptions(raw, core, validation !== null, () => this.#perturbableOrThrow('fit'));
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
       throw new ArgumentError(`fit: sampleWeights must be an array or a typed array of weights (one per row), got ${show(sampleWeights)}`);
@@ -393,10 +394,20 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
   }
 
-  /** Per-task loss and metrics on labeled data: `evaluate(dataset)` or `evaluate(x, labels)`. */
-  evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation<Tasks> {
+  /**
+   * Per-task loss and metrics on labeled data: `evaluate(dataset, options?)` or
+   * `evaluate(x, labels, options?)`. With `options.attack` ({ method: 'fgsm' | 'pgd',
+   * epsilon, steps?, stepSize?, randomStart?, seed? }), on the rows' adversarial
+   * examples against this model instead (see fit's `adversarial`; docs/ensembles.md).
+   */
+  evaluate(data: Dataset, options?: EvaluateOptions): Evaluation<Tasks>;
+  evaluate(x: FeatureRows, labels?: LabelColumns, options?: EvaluateOptions): Evaluation<Tasks>;
+  evaluate(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | EvaluateOptions, maybeOptions?: EvaluateOptions): Evaluation<Tasks> {
     const core = this.#core;
     core.check();
+    const [labels, options] = data instanceof Dataset ? [undefined, labelsOrOptions as EvaluateOptions | undefined] : [labelsOrOptions as LabelColumns | undefined, maybeOptions];
+    const attack = readEvaluateOptions('evaluate', options, core.seed);
+    const perturbable = attack ? this.#perturbableOrThrow('evaluate') : null;
     const pending = new Map<string, { mean: number; std: number }>();
     const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate'), pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
@@ -410,10 +421,76 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     try {
       core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
+      if (attack) perturbResident(core, resident, attack.attack, perturbable!, attack.seed);
       return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
     } finally {
       core.freeResident(resident);
     }
+  }
+
+  /**
+   * The gradient of the joint loss with respect to the inputs, for every row of
+   * labeled data: rows × featureNames.length floats, row-major, in the feature
+   * space the network reads — a Dataset's encoded features (numeric columns
+   * standardized, categories one-hot, missing indicators), or the arrays as
+   * given. The loss is Σ_t w_t · L_t: L_t task t's mean loss over its labeled
+   * rows as `evaluate` reports it, w_t the weighting strategy's current task
+   * weights (the default fixed weighting: each task's `weight`). The model runs
+   * in inference mode (no dropout), as PyTorch's `model.eval()` then
+   * `loss.backward()` with `x.requires_grad`.
+   */
+  inputGradient(data: Dataset): Float32Array;
+  inputGradient(x: FeatureRows, labels: LabelColumns): Float32Array;
+  inputGradient(data: Dataset | FeatureRows, labels?: LabelColumns): Float32Array {
+    return this.withLabels(data, labels, 'inputGradient', (resident) => {
+      this.#core.assignClusters(resident);
+      return inputGradientResident(this.#core, resident);
+    });
+  }
+
+  /**
+   * Adversarial examples of labeled rows against this model: FGSM or PGD (see
+   * AttackOptions) on the joint loss, in the feature space `inputGradient` uses;
+   * rows × featureNames.length floats. Only numeric features move (for a Dataset,
+   * its standardized numeric columns; one-hot categories and missing indicators
+   * stay); each within `epsilon` of the row's own value.
+   */
+  attack(data: Dataset, attack: AttackOptions & { seed?: number }): Float32Array;
+  attack(x: FeatureRows, labels: LabelColumns, attack: AttackOptions & { seed?: number }): Float32Array;
+  attack(data: Dataset | FeatureRows, labelsOrAttack: LabelColumns | (AttackOptions & { seed?: number }), maybeAttack?: AttackOptions & { seed?: number }): Float32Array {
+    const core = this.#core;
+    core.check();
+    const [labels, options] = data instanceof Dataset ? [undefined, labelsOrAttack] : [labelsOrAttack as LabelColumns, maybeAttack];
+    const read = readEvaluateOptions('attack', { attack: options ?? null }, core.seed)!;
+    const perturbable = this.#perturbableOrThrow('attack');
+    return this.withLabels(data, labels, 'attack', (resident) => {
+      core.assignClusters(resident);
+      perturbResident(core, resident, read.attack, perturbable, read.seed);
+      return heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount);
+    });
+  }
+
+  /**
+   * Per encoded feature, 1 where an attack may move it: a numeric column's value (not
+   * one-hot categories, not an embedded column's table row, not missing indicators).
+   */
+  #perturbable(): Uint8Array {
+    const flags = new Uint8Array(this.#schema.featureCount);
+    if (!this.#preprocessor) return flags.fill(1);
+    let at = 0;
+    for (const c of this.#preprocessor.columns) {
+      if (c.type === 'numeric') flags[at++] = 1;
+      else if (c.embed) at++;
+      else at += c.categories.length + (c.unknown === 'other' ? 1 : 0);
+      if (c.indicator) at++;
+    }
+    return flags;
+  }
+
+  #perturbableOrThrow(where: string): Uint8Array {
+    const flags = this.#perturbable();
+    if (!flags.includes(1)) throw new ArgumentError(`${where}: an attack perturbs numeric features, and this model reads none (${this.#schema.featureNames.join(', ')})`);
+    return flags;
   }
 
   /**

@@ -619,6 +619,46 @@ export class MultiTaskModelCore {
   }
 
   /**
+   * dL/dx of the joint loss L = Σ_t weights[t] · L_t on the batch in the buffers,
+   * into `out` (rows × featureCount), L_t being task t's loss as training computes
+   * it (the mean over its labeled rows, with sample and class weights): one
+   * inference-mode forward (no dropout, LTB's settled tree), the same backward as
+   * a training step (heads, sources, task parts, shared part) carried on to the
+   * input. Writes each task's loss into `losses`. The parameter gradients it
+   * writes on the way are scratch (a training step rewrites them all); the weights
+   * stay as they are.
+   */
+  inputGradient(rows: number, weights: Float64Array, out: number, losses: Float64Array): void {
+    this.check();
+    const logits = this.forward(rows, false);
+    for (let t = 0; t < this.specs.length; t++) losses[t] = this.#computeLoss(t, rows, logits[t]!, 0);
+    const n = rows * this.schema.featureCount;
+    this.engine.beginInputGradient(out, rows, true);
+    let reached: boolean;
+    try {
+      this.#backwardTasks(rows, logits, weights, 'accumulate');
+      this.engine.backwardShared(this.#buf.dZ, rows);
+    } finally {
+      reached = this.#finishInputGradient(out, rows);
+    }
+    if (!reached) heapF32().fill(0, out >>> 2, (out >>> 2) + n);
+  }
+
+  /** Ends the engine's collection; with z the input itself (no shared part), dL/dx is dL/dz. */
+  #finishInputGradient(out: number, rows: number): boolean {
+    const reached = this.engine.endInputGradient();
+    if (this.description.z !== 0) return reached;
+    const n = rows * this.schema.featureCount, dZ = this.#buf.dZ >>> 2;
+    heapF32().copyWithin(out >>> 2, dZ, dZ + n);
+    return true;
+  }
+
+  /** Labeled rows of task t in the batch in the buffers. */
+  labeledCount(t: number, rows: number): number {
+    return this.#labeledCount(t, rows);
+  }
+
+  /**
    * The per-task gradient vectors for a strategy with needs.vectors: dZ_t (rows ×
    * sharedSize) with Z, the combined gradient to be written into dZ; or the packed
    * shared-parameter gradients, the combination into gCombined.

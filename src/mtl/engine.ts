@@ -11,6 +11,10 @@
 //   backwardTask t  dL/dR_t → dL_t/dz (a buffer of task t)
 //   backwardShared  dL/dz → the shared part's tensor gradients
 //
+// Between beginInputGradient and endInputGradient, the backward passes also sum
+// dL/dx, the gradient of the input, into a buffer of the caller's (adversarial
+// training and evaluation, src/mtl/adversarial.ts).
+//
 // Buffers returned stay valid until the next call of the same pass (for the same task).
 
 import { heapF32, runtime } from '../runtime/module.js';
@@ -44,6 +48,11 @@ export class NetworkEngine {
   #predicted: Int32Array;
   #pass = 0;
   #disposed = false;
+  /** Rows × input width: where one backward pass writes its part of dL/dx (see beginInputGradient). */
+  #inputScratch = 0;
+  /** Where dL/dx is summed over the passes (0: not collecting), and whether nothing has been summed there yet. */
+  #inputSum = 0;
+  #inputSumFresh = true;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
 
@@ -107,6 +116,7 @@ export class NetworkEngine {
       }
     }
     this.#dZ = d.tasks.map(() => alloc(maxRows * this.sharedSize));
+    this.#inputScratch = alloc(maxRows * d.values[0]!);
     this.#own = [...value];
     const rng = this.#rng, own = this.#own, params = this.#params.params;
     this.#state = {
@@ -184,6 +194,7 @@ export class NetworkEngine {
     st.fresh[task.logits] = 0;
     st.grad[this.description.z] = this.#dZ[t]!;
     runBackward(task.head, rows, this.description.values, st);
+    this.#collectInput(rows);
   }
 
   /** dL/d(head input) of the last backwardHead(t): rows × [R_t | each source's prediction]. Valid until backwardHead(t) runs again. */
@@ -222,6 +233,7 @@ export class NetworkEngine {
     }
     for (const v of this.#writes.tasks[t]!) st.fresh[v] = 1;
     runBackward(task.ops, rows, this.description.values, st);
+    this.#collectInput(rows);
     st.grad[task.rep] = own;
     return dZ;
   }
@@ -233,6 +245,50 @@ export class NetworkEngine {
     st.grad[this.description.z] = dZ;
     st.fresh[this.description.z] = 0;
     runBackward(this.description.shared, rows, this.description.values, st);
+    this.#collectInput(rows);
+  }
+
+  /**
+   * Until endInputGradient, the backward passes (backwardHead, backwardTask,
+   * backwardShared) also sum dL/dx into `sum` (rows × input width; written by the
+   * first pass that reaches x, added to by the others). For an inference-mode
+   * forward (the input gradient of a fixed model): every dropout's mask is set to
+   * 1 for `rows` rows, since such a forward drew none and dropout was the identity.
+   * A description whose z is the input itself (no shared part) routes dL/dx
+   * through the dL/dz buffers: the caller reads it there; nothing is collected.
+   */
+  beginInputGradient(sum: number, rows: number, inferenceMode: boolean): void {
+    const st = this.#ready('beginInputGradient', rows);
+    if (inferenceMode) {
+      const heap = heapF32();
+      for (const [op, mask] of st.masks) heap.fill(1, mask >>> 2, (mask >>> 2) + rows * this.description.values[(op as Op & { kind: 'dropout' }).x]!);
+    }
+    if (this.description.z === 0) return;
+    this.#inputSum = sum;
+    this.#inputSumFresh = true;
+    st.grad[0] = this.#inputScratch;
+    st.fresh[0] = 1;
+  }
+
+  /** Stops collecting dL/dx; returns whether any pass reached x since beginInputGradient. */
+  endInputGradient(): boolean {
+    const st = this.#state;
+    const reached = !this.#inputSumFresh;
+    this.#inputSum = 0;
+    this.#inputSumFresh = true;
+    if (st && this.description.z !== 0) st.grad[0] = 0;
+    return reached;
+  }
+
+  /** After a backward pass: adds what it wrote into dL/dx's scratch to the sum. */
+  #collectInput(rows: number): void {
+    const st = this.#state!;
+    if (this.#inputSum === 0 || st.fresh[0]) return;
+    const n = rows * this.description.values[0]!;
+    if (this.#inputSumFresh) heapF32().copyWithin(this.#inputSum >>> 2, this.#inputScratch >>> 2, (this.#inputScratch >>> 2) + n);
+    else runtime('NetworkEngine').kernels.add(n, this.#inputSum, this.#inputScratch, this.#inputSum);
+    this.#inputSumFresh = false;
+    st.fresh[0] = 1;
   }
 
   dispose(): void {
