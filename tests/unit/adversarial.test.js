@@ -32,6 +32,8 @@ const ARCHS = [
   { type: 'crossStitch', units: [6, 4], towerUnits: [3], activation: 'tanh' },
   { type: 'dselectK', experts: 4, k: 2, expertUnits: [5], towerUnits: [3], gamma: 6, activation: 'tanh' },
   { type: 'ltb', units: [5, 4], branches: [2], towerUnits: [3], activation: 'tanh' },
+  // The 5 features as 5 time steps of one channel; mean pooling (max's kinks break central differences at h = 1e-2; arch.test.js checks it).
+  { type: 'conv1d', steps: 5, filters: [3, 2], kernelSize: 2, dilation: [1, 2], pooling: 'avg', units: [4], towerUnits: [3], activation: 'tanh' },
 ];
 
 const ROWS = 6, FEATURE_COUNT = 5;

@@ -126,3 +126,28 @@ test('Adam on a table: rows no batch has used never move; a row used once keeps 
   for (const i of [0, 5, 6]) assert.deepEqual(row(late, i), row(start, i), `row ${i} (never used) still did not move`);
   model.dispose();
 });
+
+test('attacks and input gradients with embedded columns: only the numeric feature moves, the table rows stay whole numbers', async () => {
+  const data = Dataset.fromRows(matches(), SPEC);
+  const model = new MultiTaskModel({
+    input: data, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, seed: 5,
+    tasks: [tasks.regression('hg'), tasks.regression('ag'), tasks.multiclass('outcome')],
+  });
+  try {
+    await model.fit(data, { epochs: 3, batchSize: 8, adversarial: { method: 'pgd', epsilon: 0.2, steps: 2 } });
+    const names = model.featureNames; // home, neutral, away: one feature each
+    assert.deepEqual(names, ['home', 'neutral', 'away']);
+    const clean = model.attack(data, { method: 'fgsm', epsilon: 0 });
+    const moved = model.attack(data, { method: 'pgd', epsilon: 0.5, steps: 3 });
+    let numericMoved = 0;
+    for (let r = 0; r < data.rows; r++) {
+      for (const c of [0, 2]) assert.equal(moved[r * 3 + c], clean[r * 3 + c], `row ${r}: the table row of ${names[c]} moved`);
+      if (moved[r * 3 + 1] !== clean[r * 3 + 1]) numericMoved++;
+    }
+    assert.ok(numericMoved > data.rows / 2, `the numeric feature moved on ${numericMoved} of ${data.rows} rows`);
+    const g = model.inputGradient(data);
+    for (let r = 0; r < data.rows; r++) assert.ok(g[r * 3] === 0 && g[r * 3 + 2] === 0, `row ${r}: a gradient for a table row`);
+  } finally {
+    model.dispose();
+  }
+});
