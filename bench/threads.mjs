@@ -11,7 +11,10 @@
 //   - k-means 100,000 × 16, k = 16, ms per Lloyd iteration of KMeans.fit;
 //   - autoencoder 64-32-8-32-64 anomaly scores on 16,384 rows;
 //   - MultiTaskModel.predict on 16,384 rows (the benchmark model of
-//     bench/train.mjs: shared bottom 64→256→128, three heads), from a Matrix.
+//     bench/train.mjs: shared bottom 64→256→128, three heads), from a Matrix;
+//   - MultiTaskModel training steps (the same network, Adam) at batch 32, 256
+//     and 1024, samples/s: fit's step (its large GEMMs split by rows), the
+//     batch already in the model's buffers.
 // Results are bit-identical for every thread count (tests/unit/threads.test.js);
 // only the time differs. Figures need a quiet machine: other processes take the
 // second core away.
@@ -20,7 +23,7 @@ import { cpus, availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as mt from '../dist/node.js';
-import { resetRuntime, runtime, jobRunner, jobs } from '../dist/internal.js';
+import { resetRuntime, runtime, jobRunner, jobs, heapF32 } from '../dist/internal.js';
 import { loadTfWasm } from './tfjs.mjs';
 import { calibrate, median, table, timeIt } from './harness.mjs';
 import { seededValues } from '../tests/helpers/reference.js';
@@ -82,14 +85,21 @@ export async function benchThreads({ quick = false } = {}) {
 
   // predict on many rows: the forward GEMMs split by rows; the model untrained (the time is the same).
   const predictRows = 16_384, inputs = 64;
-  const model = new mt.MultiTaskModel({
-    input: { features: inputs, classes: { c: 5 } },
-    architecture: { type: 'sharedBottom', units: [256, 128], towerUnits: [] },
-    tasks: [mt.tasks.binary('b'), mt.tasks.multiclass('c'), mt.tasks.regression('y')], seed: 1, affinity: false,
-  });
+  const model = benchmarkModel();
   const predictX = mt.Matrix.from(seededValues(predictRows * inputs, 6), predictRows, inputs);
   dispose.push(predictX);
   cases.push({ label: `MultiTaskModel.predict, ${predictRows.toLocaleString('en')} rows (ms)`, unit: 'ms', fn: () => model.predict(predictX) });
+
+  // Training steps of the benchmark network, on a batch resident in the model's buffers.
+  const trainBatches = quick ? [32, 256] : [32, 256, 1024];
+  const trainLabels = new Map();
+  for (const rows of trainBatches) {
+    const { model: trained, data, step } = trainingStep(rows);
+    dispose.push({ dispose: () => { trained.core.freeResident(data); trained.dispose(); } });
+    const label = `training step, batch ${rows} (samples/s)`;
+    trainLabels.set(label, rows);
+    cases.push({ label, unit: 'samples/s', rows, fn: step });
+  }
 
   // Alternate the thread counts: init({ threads }) restarts the pool on the same memory.
   const samples = cases.map(() => THREADS.map(() => []));
@@ -121,10 +131,11 @@ export async function benchThreads({ quick = false } = {}) {
   const show = (c, seconds) => {
     if (c.unit === 'GFLOP/s') return (c.flops / seconds / 1e9).toFixed(1);
     if (c.unit === 'µs') return (seconds * 1e6).toFixed(1);
+    if (c.unit === 'samples/s') return Math.round(c.rows / seconds).toLocaleString('en');
     return (seconds * 1e3 / (c.perCall ?? 1)).toFixed(c.perCall ? 2 : 1);
   };
   const tf = await tfjsOneThread(gemmCases, reps, targetMs);
-  const torch = pytorch(gemmCases, { label: kmLabel, n, d, k }, iters, reps);
+  const torch = pytorch(gemmCases, { label: kmLabel, n, d, k }, iters, reps, [...trainLabels].map(([label, rows]) => ({ label, rows })));
   const results = [];
   const rows = cases.map((c, i) => {
     const [one, two] = samples[i].map((xs) => (xs.length === 0 ? NaN : median(xs)));
@@ -171,12 +182,47 @@ async function tfjsOneThread(gemmCases, reps, targetMs) {
   return out;
 }
 
+/** The benchmark network (bench/train.mjs) as a MultiTaskModel: 64 inputs, shared bottom 256→128, binary, 5-class and regression heads, Adam. */
+function benchmarkModel() {
+  return new mt.MultiTaskModel({
+    input: { features: 64, classes: { c: 5 } },
+    architecture: { type: 'sharedBottom', units: [256, 128], towerUnits: [] },
+    tasks: [mt.tasks.binary('b'), mt.tasks.multiclass('c'), mt.tasks.regression('y')],
+    optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1, affinity: false,
+  });
+}
+
+/**
+ * The benchmark network as a MultiTaskModel with a batch of `rows` rows in its
+ * buffers; `step` runs one training step on it (forward, losses, backward,
+ * Adam), as fit does for each batch.
+ */
+function trainingStep(rows) {
+  const inputs = 64, classes = 5;
+  const model = benchmarkModel();
+  const xs = seededValues(rows * inputs, 9);
+  const labels = new Map([
+    ['b', Array.from({ length: rows }, (_, i) => (xs[i * inputs] > 0 ? 1 : 0))],
+    ['c', Array.from({ length: rows }, (_, i) => Math.floor((xs[i * inputs + 1] + 1) * 2.5) % classes)],
+    ['y', Array.from({ length: rows }, (_, i) => 3 * xs[i * inputs + 2])],
+  ]);
+  const core = model.core;
+  const data = core.makeResident(xs, rows, labels);
+  core.ensureCapacity(rows);
+  const { allocator } = runtime('bench');
+  const idx = allocator.alloc(rows * 4);
+  new Int32Array(heapF32().buffer, idx, rows).set(Array.from({ length: rows }, (_, i) => i));
+  core.loadBatch(data, idx, rows);
+  allocator.free(idx);
+  return { model, data, step: () => core.trainBatch(rows, 1e-3, 0) };
+}
+
 /** PyTorch at 1 and 2 threads through bench/torch_threads.py, where /usr/bin/python3 can import torch. */
-function pytorch(gemmCases, kmeans, iterations, reps) {
+function pytorch(gemmCases, kmeans, iterations, reps, train = []) {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) return { ok: false, message: 'skipped: apt-get install python3-torch' };
   try {
-    const spec = JSON.stringify({ threads: THREADS, reps, gemm: gemmCases, kmeans });
+    const spec = JSON.stringify({ threads: THREADS, reps, gemm: gemmCases, kmeans, train });
     const line = execFileSync('/usr/bin/python3', [join(ROOT, 'bench', 'torch_threads.py'), spec], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1);
     const r = JSON.parse(line);
     // Its k-means figure is per iteration; manytask's row times a fit of `iterations` iterations.

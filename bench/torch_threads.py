@@ -1,7 +1,9 @@
 # PyTorch beside manytask's worker pool (bench/threads.mjs runs this with
 # /usr/bin/python3 where `import torch` works): the same GEMMs and the same
 # k-means iteration (distances by matmul, argmin, centre sums), float32, at a
-# given thread count (torch.set_num_threads), median seconds per call.
+# given thread count (torch.set_num_threads), median seconds per call; and the
+# training step of the benchmark network (64 inputs, 256→128 ReLU trunk, binary,
+# 5-class and regression heads, summed losses, Adam) at the given batch sizes.
 # Usage: python3 bench/torch_threads.py '<json spec>'; prints one JSON line.
 import json
 import sys
@@ -60,6 +62,29 @@ def kmeans_iteration(n, d, k):
     return one
 
 
+def training_step(rows):
+    torch.manual_seed(1)
+    trunk = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU())
+    heads = torch.nn.ModuleList([torch.nn.Linear(128, 1), torch.nn.Linear(128, 5), torch.nn.Linear(128, 1)])
+    params = list(trunk.parameters()) + list(heads.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    x = torch.rand(rows, 64) * 2 - 1
+    y_bin = (x[:, 0:1] > 0).float()
+    y_cls = ((x[:, 1] + 1) * 2.5).long() % 5
+    y_reg = x[:, 2:3] * 3
+
+    def one():
+        opt.zero_grad(set_to_none=True)
+        h = trunk(x)
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(heads[0](h), y_bin)
+                + torch.nn.functional.cross_entropy(heads[1](h), y_cls)
+                + torch.nn.functional.mse_loss(heads[2](h), y_reg))
+        loss.backward()
+        opt.step()
+
+    return one
+
+
 def main():
     spec = json.loads(sys.argv[1])
     out = {"torch": torch.__version__, "threads": {}}
@@ -71,6 +96,8 @@ def main():
                 row[c["label"]] = timed(gemm_case(c), spec["reps"])
             km = spec["kmeans"]
             row[km["label"]] = timed(kmeans_iteration(km["n"], km["d"], km["k"]), spec["reps"])
+        for c in spec.get("train", []):
+            row[c["label"]] = timed(training_step(c["rows"]), spec["reps"])
         out["threads"][str(threads)] = row
     print(json.dumps(out))
 

@@ -93,3 +93,56 @@ export function runThreadCases(mt) {
   ae.dispose();
   return out;
 }
+
+/**
+ * Seeded training runs, one per path through the training step: the accumulated
+ * backward with dropout and a task reading another's prediction; per-task
+ * gradients of Z (PCGrad, with the affinity measured every step); per-task
+ * gradients of the shared parameters (MGDA); a strategy that writes the combined
+ * gradient itself (GradDrop); one that learns from the losses after the update
+ * (FAMO), on LTB's Gumbel-sampled branches. Batches of 200 and 256 rows: the first
+ * run's 128-unit layers make GEMMs the pool splits. Returns { name: hex of the
+ * final weights and the loss history }.
+ */
+export async function runTrainingCases(mt) {
+  const { MultiTaskModel, tasks } = mt;
+  const rows = 600, inputs = 12;
+  const xs = seededValues(rows * inputs, 501);
+  const x = Array.from({ length: rows }, (_, i) => Array.from(xs.subarray(i * inputs, (i + 1) * inputs)));
+  const labels = {
+    kind: x.map((r, i) => (i % 9 === 4 ? null : r[0] + r[1] > 0.5 ? 2 : r[2] > 0 ? 1 : 0)),
+    click: x.map((r, i) => (i % 7 === 3 ? NaN : r[3] - 0.5 * r[4] > 0 ? 1 : 0)),
+    spend: x.map((r, i) => (i % 5 === 2 ? undefined : 3 * r[5] - r[6] * r[7] + 0.5)),
+  };
+  const three = (extra = {}) => [tasks.multiclass('kind'), tasks.binary('click', extra), tasks.regression('spend')];
+  const runs = [
+    { name: 'sharedBottom 128-128, dropout, click reads kind, batch 256', batchSize: 256, model: {
+      architecture: { type: 'sharedBottom', units: [128, 128], towerUnits: [16], dropout: 0.1 },
+      tasks: [tasks.multiclass('kind'), tasks.binary('click', { inputsFrom: ['kind'], headUnits: [4] }), tasks.regression('spend')],
+      weighting: { type: 'uncertainty' },
+    } },
+    { name: 'mmoe, PCGrad on Z, affinity every step, batch 200', batchSize: 200, model: {
+      architecture: { type: 'mmoe', experts: 3, expertUnits: [16], towerUnits: [8], dropout: 0.1 },
+      tasks: three(), weighting: { type: 'pcgrad' }, affinity: { every: 1 },
+    } },
+    { name: 'cgc, MGDA on the shared parameters, batch 256', batchSize: 256, model: {
+      architecture: { type: 'cgc', sharedExperts: 2, taskExperts: 1, expertUnits: [12], towerUnits: [6] },
+      tasks: three(), weighting: { type: 'mgda' }, gradients: 'parameters',
+    } },
+    { name: 'crossStitch, GradDrop, batch 256', batchSize: 256, model: {
+      architecture: { type: 'crossStitch', units: [12, 8], towerUnits: [4] }, tasks: three(), weighting: { type: 'graddrop' },
+    } },
+    { name: 'ltb (Gumbel branches), FAMO, batch 200', batchSize: 200, model: {
+      architecture: { type: 'ltb', units: [12, 8], branches: [3], towerUnits: [4] }, tasks: three(), weighting: { type: 'famo' },
+    } },
+  ];
+  const out = {};
+  for (const r of runs) {
+    const model = new MultiTaskModel({ input: { features: inputs, classes: { kind: 3 } }, ...r.model, optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77 });
+    const history = await model.fit(x, labels, { epochs: 2, batchSize: r.batchSize, shuffle: true, seed: 5 });
+    out[`training: ${r.name}`] = hex(Float32Array.from(model.parameters.names().flatMap((n) => Array.from(model.parameters.get(n)))))
+      + ':' + hex(history.get('loss'));
+    model.dispose();
+  }
+  return out;
+}

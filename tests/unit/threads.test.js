@@ -12,16 +12,18 @@ import {
   init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
 } from '../../dist/index.js';
 import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS } from '../../dist/internal.js';
-import { runThreadCases, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
+import { runThreadCases, runTrainingCases, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
 import { typedError } from '../helpers/errors.js';
 import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
 
 let reference; // the cases on the single-thread module
+let trainingReference; // the seeded training runs on the single-thread module
 
 before(async () => {
   await resetRuntime();
   await init({ threads: 1 });
   reference = runThreadCases(mt);
+  trainingReference = await runTrainingCases(mt);
   await resetRuntime();
   await init({ threads: 2 });
 }, { timeout: 120_000 });
@@ -35,6 +37,18 @@ function workerTasks() {
 function differences(got) {
   return Object.keys(reference).filter((k) => got[k] !== reference[k]);
 }
+
+test('training ends with the single-thread module\'s weights and losses, bit for bit, with 2, 3, 4 and 8 threads (it leaves 2, as the next test expects)', { timeout: 240_000 }, async () => {
+  for (const threads of [3, 8, 4, 2]) {
+    await init({ threads });
+    assert.equal(threadInfo().threads, threads);
+    const before = workerTasks();
+    const got = await runTrainingCases(mt);
+    const differ = Object.keys(trainingReference).filter((k) => got[k] !== trainingReference[k]);
+    assert.deepEqual(differ, [], `${threads} threads: these training runs differ from one thread`);
+    assert.ok(workerTasks() > before, `${threads} threads: the workers took no part in the training`);
+  }
+});
 
 test('init rejects thread counts that are not an integer from 1 to MAX_THREADS, and unknown options', { timeout: 120_000 }, async () => {
   for (const threads of [0, -1, 1.5, 1e4, MAX_THREADS + 1, NaN, '2', null]) {

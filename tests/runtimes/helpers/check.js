@@ -13,6 +13,7 @@ export const RTOL = 1e-5;
 let nodeResultsPromise;
 let nodeTrainingPromise;
 let nodeThreadCasesPromise;
+let nodeTrainingCasesPromise;
 
 /** The cases computed in this Node process through the `node` export (dist/node.js). */
 export function nodeResults() {
@@ -43,6 +44,17 @@ export function nodeThreadCases() {
     return runThreadCases(mt);
   })();
   return nodeThreadCasesPromise;
+}
+
+/** The seeded training runs of tests/helpers/threads-cases.js on Node's single-thread module. */
+export function nodeTrainingCases() {
+  nodeTrainingCasesPromise ??= (async () => {
+    const mt = await import('../../../dist/node.js');
+    const { runTrainingCases } = await import('../../helpers/threads-cases.js');
+    await mt.init({ threads: 1 });
+    return runTrainingCases(mt);
+  })();
+  return nodeTrainingCasesPromise;
 }
 
 /** Asserts a runtime's training run ended with Node's weights and losses, bit for bit. */
