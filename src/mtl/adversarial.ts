@@ -200,30 +200,13 @@ export function perturbResident(core: MultiTaskModelCore, data: ResidentData, at
   const F = core.schema.featureCount;
   const attacker = new Attacker(core, attack, perturbable, seed, chunk);
   try {
-    forEachChunk(core, data, chunk, (start, n) => {
+    core.forEachChunk(data, chunk, (start, n) => {
       attacker.perturb(n);
       const from = core.batchX >>> 2;
       heapF32().copyWithin((data.x >>> 2) + start * F, from, from + n * F);
     });
   } finally {
     attacker.dispose();
-  }
-}
-
-/** Loads `data`'s rows into the model's batch buffers `chunk` rows at a time, in order, calling `use(start, rows)` after each. */
-function forEachChunk(core: MultiTaskModelCore, data: ResidentData, chunk: number, use: (start: number, rows: number) => void): void {
-  const { allocator } = runtime('adversarial');
-  const idx = allocator.alloc(chunk * 4);
-  try {
-    for (let start = 0; start < data.rows; start += chunk) {
-      const n = Math.min(chunk, data.rows - start);
-      const ids = new Int32Array(heapF32().buffer, idx, n);
-      for (let i = 0; i < n; i++) ids[i] = start + i;
-      core.loadBatch(data, idx, n);
-      use(start, n);
-    }
-  } finally {
-    allocator.free(idx);
   }
 }
 
@@ -242,7 +225,7 @@ export function inputGradientResident(core: MultiTaskModelCore, data: ResidentDa
   const { allocator } = runtime('inputGradient');
   const grad = allocator.alloc(Math.max(chunk * F, 1) * 4);
   try {
-    forEachChunk(core, data, chunk, (start, n) => {
+    core.forEachChunk(data, chunk, (start, n) => {
       for (let t = 0; t < T; t++) {
         const total = data.labels[t]?.labeled ?? 0;
         scaled[t] = total > 0 ? (weights[t]! * core.labeledCount(t, n)) / total : 0;

@@ -317,7 +317,15 @@ export class MultiTaskModelCore {
     const width = this.engine.sharedSize;
     const out = new Float32Array(data.rows * width);
     this.ensureCapacity(Math.min(data.rows, PREDICT_CHUNK));
-    const chunk = Math.min(data.rows, this.#capacity);
+    this.forEachChunk(data, Math.min(data.rows, this.#capacity), (start, n) => {
+      const z = this.engine.forwardShared(this.#buf.x, n, false) >>> 2;
+      out.set(heapF32().subarray(z, z + n * width), start * width);
+    });
+    return out;
+  }
+
+  /** Loads `data`'s rows into the batch buffers `chunk` rows at a time, in order, calling `use(start, rows)` after each. */
+  forEachChunk(data: ResidentData, chunk: number, use: (start: number, rows: number) => void): void {
     const { allocator } = runtime('MultiTaskModel');
     const idx = allocator.alloc(chunk * 4);
     try {
@@ -326,13 +334,11 @@ export class MultiTaskModelCore {
         const ids = new Int32Array(heapF32().buffer, idx, n);
         for (let i = 0; i < n; i++) ids[i] = start + i;
         this.loadBatch(data, idx, n);
-        const z = this.engine.forwardShared(this.#buf.x, n, false) >>> 2;
-        out.set(heapF32().subarray(z, z + n * width), start * width);
+        use(start, n);
       }
     } finally {
       allocator.free(idx);
     }
-    return out;
   }
 
   /** Continues the step count of a saved model (learning-rate schedules pick up where they were). */
