@@ -2,19 +2,25 @@
 // replacing the text between a doc's <!-- table:NAME --> … <!-- /table:NAME --> marks.
 import { readFile, writeFile } from 'node:fs/promises';
 
+/** The mean and the sample standard deviation (n − 1) of values over seeds. */
+export const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+export const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
+
 /** "mean ± std" (sample std) of the values, to `digits` decimals. */
 export function meanStd(values, digits) {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(values.length - 1, 1));
-  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
+  return `${mean(values).toFixed(digits)} ± ${std(values).toFixed(digits)}`;
 }
 
-/** Writes `text` between the marks of table `name` in docs/`doc`; throws if the doc lacks them. */
-export async function writeDocTable(doc, name, text) {
+/** Replaces what lies between the marks `begin` and `end` of docs/`doc` with `text`; throws if the doc lacks them. */
+export async function replaceBetween(doc, begin, end, text) {
   const url = new URL(`../docs/${doc}`, import.meta.url);
   const content = await readFile(url, 'utf8');
-  const begin = `<!-- table:${name} -->`, end = `<!-- /table:${name} -->`;
   const i = content.indexOf(begin), j = content.indexOf(end);
   if (i < 0 || j < i) throw new Error(`docs/${doc} lacks the ${begin} … ${end} marks`);
-  await writeFile(url, `${content.slice(0, i + begin.length)}\n${text}\n${content.slice(j)}`);
+  await writeFile(url, `${content.slice(0, i + begin.length)}${text}${content.slice(j)}`);
+}
+
+/** Writes `text` between the marks of table `name` in docs/`doc`: <!-- table:NAME --> … <!-- /table:NAME -->. */
+export function writeDocTable(doc, name, text) {
+  return replaceBetween(doc, `<!-- table:${name} -->`, `<!-- /table:${name} -->`, `\n${text}\n`);
 }

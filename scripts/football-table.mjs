@@ -7,7 +7,8 @@
 //   node scripts/football-table.mjs [--quick]
 //
 // --quick (two seeds, 5 epochs, no file written) checks that it runs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { meanStd, writeDocTable } from './doc-table.mjs';
 import * as lib from '../dist/node.js';
 import { footballRun, footballRows } from './football.mjs';
 
@@ -38,12 +39,7 @@ for (const c of CONFIGS) {
   }
   results.push({ ...c, perSeed });
 }
-const stat = (c, get, digits) => {
-  const v = c.perSeed.map(get);
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(v.length - 1, 1));
-  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
-};
+const stat = (c, get, digits) => meanStd(c.perSeed.map(get), digits);
 const table = [
   '| model | home goals NLL | away goals NLL | outcome accuracy | outcome log loss | parameters |',
   '| --- | --- | --- | --- | --- | --- |',
@@ -55,11 +51,6 @@ const caption = `${SEEDS.length} seeds (${SEEDS.join(', ')}); ${counts.trainRows
 if (QUICK) {
   console.log(`${table}\n\n${caption}`);
 } else {
-  const url = new URL('../docs/embeddings.md', import.meta.url);
-  const doc = await readFile(url, 'utf8');
-  const begin = '<!-- table:football -->', end = '<!-- /table:football -->';
-  const i = doc.indexOf(begin), j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`docs/embeddings.md lacks the ${begin} … ${end} markers`);
-  await writeFile(url, `${doc.slice(0, i + begin.length)}\n${table}\n\n${caption}\n${doc.slice(j)}`);
+  await writeDocTable('embeddings.md', 'football', `${table}\n\n${caption}`);
   console.log(`${table}\n\n${caption}\nwrote docs/embeddings.md`);
 }

@@ -1,7 +1,8 @@
 // The two bundled tables the comparison scripts (weighting-table.mjs,
 // ensembles-table.mjs, adversarial-table.mjs) run on, with their tasks and the
 // metrics they report; and how a script writes its tables into a doc.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { mean, std, replaceBetween } from './doc-table.mjs';
 import { Dataset, tasks } from '../dist/node.js';
 import { withDayOfYear } from './seattle-weather.mjs';
 
@@ -48,16 +49,9 @@ export async function tableDatasets() {
  * markers of docs/`doc`, under a line naming `npm run script` and the date.
  */
 export async function writeDocTables(doc, key, script, tables) {
-  const file = new URL(`../docs/${doc}`, import.meta.url);
-  const text = await readFile(file, 'utf8');
-  const begin = `<!-- ${key}:tables:begin -->`, end = `<!-- ${key}:tables:end -->`;
-  const at = text.indexOf(begin), to = text.indexOf(end);
-  if (at < 0 || to < 0) throw new Error(`docs/${doc} has no ${begin} … ${end} markers`);
   const stamp = `Written by \`npm run ${script}\` (scripts/${script.replace('table:', '')}-table.mjs) on ${new Date().toISOString().slice(0, 10)}, node ${process.version}.`;
-  await writeFile(file, `${text.slice(0, at + begin.length)}\n\n${stamp}\n\n${tables}\n\n${text.slice(to)}`);
+  await replaceBetween(doc, `<!-- ${key}:tables:begin -->`, `<!-- ${key}:tables:end -->`, `\n\n${stamp}\n\n${tables}\n\n`);
   console.log(`wrote docs/${doc}`);
 }
 
-/** The mean and the sample standard deviation (n − 1) of one metric over the seeds. */
-export const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
-export const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
+export { mean, std };
