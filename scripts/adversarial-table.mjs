@@ -8,7 +8,7 @@
 //
 // --quick (two seeds, 10 epochs, no file written) checks that it runs.
 import { init, MultiTaskModel } from '../dist/node.js';
-import { tableDatasets, writeDocTables, mean, std } from './table-datasets.mjs';
+import { tableDatasets, datasetSection, writeDocTables, mean, std } from './table-datasets.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4];
@@ -54,8 +54,7 @@ function section(set, results) {
     v === 0 ? MODELS[m] : '', EVALS[v],
     ...set.metrics.map((x, j) => `${mean(metrics[j]).toFixed(x[3])} ± ${std(metrics[j]).toFixed(x[3])}`),
   ]));
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [`### ${set.name}`, '', `${set.about}.`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+  return datasetSection(set, head, rows);
 }
 
 const tables = sections.join('\n\n');

@@ -8,7 +8,7 @@
 //
 // --quick (two seeds, 10 epochs, no file written) checks that it runs.
 import { init, MultiTaskModel, Ensemble, distill } from '../dist/node.js';
-import { tableDatasets, writeDocTables, mean, std } from './table-datasets.mjs';
+import { tableDatasets, datasetSection, writeDocTables, mean, std } from './table-datasets.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4];
@@ -63,8 +63,7 @@ function section(set, results) {
   ]);
   const oob = set.metrics.map((m, j) => mean(results[1].oob.filter(([i]) => i === j).map(([, x]) => x)).toFixed(m[3]));
   rows.push(['bagged, out-of-bag', ...oob, '']);
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [`### ${set.name}`, '', `${set.about}.`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+  return datasetSection(set, head, rows);
 }
 
 const tables = sections.join('\n\n');

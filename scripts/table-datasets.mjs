@@ -48,6 +48,12 @@ export async function tableDatasets() {
  * Puts `tables` between the `<!-- key:tables:begin -->` and `<!-- key:tables:end -->`
  * markers of docs/`doc`, under a line naming `npm run script` and the date.
  */
+/** A dataset's section of a doc: its name, what it holds, and a markdown table of `head` and `rows`. */
+export function datasetSection(set, head, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [`### ${set.name}`, '', `${set.about}.`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
 export async function writeDocTables(doc, key, script, tables) {
   const stamp = `Written by \`npm run ${script}\` (scripts/${script.replace('table:', '')}-table.mjs) on ${new Date().toISOString().slice(0, 10)}, node ${process.version}.`;
   await replaceBetween(doc, `<!-- ${key}:tables:begin -->`, `<!-- ${key}:tables:end -->`, `\n\n${stamp}\n\n${tables}\n\n`);
