@@ -22,6 +22,8 @@ export {
 } from "./kmeans";
 export { gmmEStep, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels, gmmRespRandom } from "./gmm";
 export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
+export { conv1dIm2col, conv1dCol2im, temporalPoolForward, temporalPoolBackward, conv1dDirect } from "./conv1d";
+export { embeddingGather, embeddingScatterAdd } from "./embedding";
 
 export function heapBase(): usize {
   return __heap_base;

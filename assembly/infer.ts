@@ -8,6 +8,8 @@ import { gemmInline } from "./gemm";
 export { actForward } from "./act";
 export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward } from "./mix";
 export { distributionForward } from "./distribution";
+export { conv1dIm2col, temporalPoolForward } from "./conv1d";
+export { embeddingGather } from "./embedding";
 // The normal quantile of a Gaussian task's interval (src/mtl/kinds.ts) takes a
 // logarithm: log1p, which distributionForward compiles in already (log's tables
 // would add 4 KB to this module).

@@ -13,8 +13,8 @@
 //   - MultiTaskModel.predict on 16,384 rows (the benchmark model of
 //     bench/train.mjs: shared bottom 64→256→128, three heads), from a Matrix;
 //   - MultiTaskModel training steps (the same network, Adam) at batch 32, 256
-//     and 1024, samples/s: the step on its micro-shards (src/mtl/shards.ts),
-//     the batch already in the model's buffers.
+//     and 1024, samples/s: fit's step (its large GEMMs split by rows), the
+//     batch already in the model's buffers.
 // Results are bit-identical for every thread count (tests/unit/threads.test.js);
 // only the time differs. Figures need a quiet machine: other processes take the
 // second core away.
@@ -194,8 +194,8 @@ function benchmarkModel() {
 
 /**
  * The benchmark network as a MultiTaskModel with a batch of `rows` rows in its
- * buffers; `step` runs one training step on it (forward, losses, backward on the
- * micro-shards, Adam), as fit does for each batch.
+ * buffers; `step` runs one training step on it (forward, losses, backward,
+ * Adam), as fit does for each batch.
  */
 function trainingStep(rows) {
   const inputs = 64, classes = 5;

@@ -7,9 +7,8 @@
 //   node scripts/ensembles-table.mjs [--quick]
 //
 // --quick (two seeds, 10 epochs, no file written) checks that it runs.
-import { readFile, writeFile } from 'node:fs/promises';
 import { init, MultiTaskModel, Ensemble, distill } from '../dist/node.js';
-import { tableDatasets } from './table-datasets.mjs';
+import { tableDatasets, datasetSection, writeDocTables, mean, std } from './table-datasets.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const SEEDS = QUICK ? [0, 1] : [0, 1, 2, 3, 4];
@@ -18,9 +17,6 @@ const MEMBERS = 5, K = 3, TEMPERATURE = 2;
 const FIT = { epochs: EPOCHS, batchSize: 32 };
 const SPEC = { architecture: { type: 'sharedBottom', units: [32], towerUnits: [16] }, optimizer: { type: 'adam', learningRate: 0.01 } };
 const VARIANTS = ['single model', `bagged (${MEMBERS}, mean)`, `weighted (${MEMBERS}, fitted)`, `ranked (top ${K} of ${MEMBERS})`, 'distilled student'];
-
-const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
-const std = (a) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(a.length - 1, 1)); };
 
 await init();
 const DATASETS = await tableDatasets();
@@ -67,20 +63,10 @@ function section(set, results) {
   ]);
   const oob = set.metrics.map((m, j) => mean(results[1].oob.filter(([i]) => i === j).map(([, x]) => x)).toFixed(m[3]));
   rows.push(['bagged, out-of-bag', ...oob, '']);
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [`### ${set.name}`, '', `${set.about}.`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+  return datasetSection(set, head, rows);
 }
 
 const tables = sections.join('\n\n');
 console.log(tables);
-if (!QUICK) {
-  const doc = new URL('../docs/ensembles.md', import.meta.url);
-  const text = await readFile(doc, 'utf8');
-  const begin = '<!-- ensembles:tables:begin -->', end = '<!-- ensembles:tables:end -->';
-  const at = text.indexOf(begin), to = text.indexOf(end);
-  if (at < 0 || to < 0) throw new Error(`docs/ensembles.md has no ${begin} … ${end} markers`);
-  const stamp = `Written by \`npm run table:ensembles\` (scripts/ensembles-table.mjs) on ${new Date().toISOString().slice(0, 10)}, node ${process.version}.`;
-  await writeFile(doc, `${text.slice(0, at + begin.length)}\n\n${stamp}\n\n${tables}\n\n${text.slice(to)}`);
-  console.log('wrote docs/ensembles.md');
-}
+if (!QUICK) await writeDocTables('ensembles.md', 'ensembles', 'table:ensembles', tables);
 console.log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);

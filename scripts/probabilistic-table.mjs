@@ -7,7 +7,8 @@
 //   node scripts/probabilistic-table.mjs [--quick]
 //
 // --quick (two seeds, 20 epochs, no file written) checks that it runs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { meanStd, writeDocTable } from './doc-table.mjs';
 import * as lib from '../dist/node.js';
 import { calibrationRun, LEVEL } from './seattle-weather.mjs';
 
@@ -18,12 +19,7 @@ const csv = await readFile(new URL('../examples/data/seattle-weather.csv', impor
 
 const runs = [];
 for (const seed of SEEDS) runs.push(await calibrationRun(lib, csv, seed, QUICK ? { epochs: 20 } : {}));
-const stat = (task, metric, digits) => {
-  const v = runs.map((r) => r.evaluation.tasks[task][metric]);
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(v.length - 1, 1));
-  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
-};
+const stat = (task, metric, digits) => meanStd(runs.map((r) => r.evaluation.tasks[task][metric]), digits);
 const rows = [
   ['temp_max (°C)', 'gaussian', stat('temp_max', 'coverage', 3), stat('temp_max', 'intervalWidth', 2), `NLL ${stat('temp_max', 'nll', 3)}`, `MAE ${stat('temp_max', 'mae', 2)}`],
   ['precipitation (mm)', 'quantile 0.05, 0.5, 0.95', stat('precipitation', 'coverage', 3), stat('precipitation', 'intervalWidth', 2), `pinball ${stat('precipitation', 'pinball', 3)}`, ''],
@@ -38,11 +34,6 @@ const caption = `${SEEDS.length} seeds (${SEEDS.join(', ')}); ${runs[0].trainRow
 if (QUICK) {
   console.log(`${table}\n\n${caption}`);
 } else {
-  const url = new URL('../docs/probabilistic.md', import.meta.url);
-  const doc = await readFile(url, 'utf8');
-  const begin = '<!-- table:probabilistic -->', end = '<!-- /table:probabilistic -->';
-  const i = doc.indexOf(begin), j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`docs/probabilistic.md lacks the ${begin} … ${end} markers`);
-  await writeFile(url, `${doc.slice(0, i + begin.length)}\n${table}\n\n${caption}\n${doc.slice(j)}`);
+  await writeDocTable('probabilistic.md', 'probabilistic', `${table}\n\n${caption}`);
   console.log(`${table}\n\n${caption}\nwrote docs/probabilistic.md`);
 }

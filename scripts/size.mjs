@@ -12,8 +12,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** Bytes, gzip -9 of minified JS + gzip -9 of the .wasm. */
-export const BUDGET = 28_000;
+/**
+ * Bytes, gzip -9 of minified JS + gzip -9 of the .wasm. Raised from 28.0 KB when
+ * embedding tables (+0.60 KB) and 1-D convolutions (+0.92 KB) joined what the
+ * inference entry serves; issue #13's aim of 20 KB is not met.
+ */
+export const BUDGET = 28_500;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },

@@ -1,6 +1,8 @@
 // The two bundled tables the comparison scripts (weighting-table.mjs,
-// ensembles-table.mjs) run on, with their tasks and the metrics they report.
+// ensembles-table.mjs, adversarial-table.mjs) run on, with their tasks and the
+// metrics they report; and how a script writes its tables into a doc.
 import { readFile } from 'node:fs/promises';
+import { mean, std, replaceBetween } from './doc-table.mjs';
 import { Dataset, tasks } from '../dist/node.js';
 import { withDayOfYear } from './seattle-weather.mjs';
 
@@ -41,3 +43,21 @@ export async function tableDatasets() {
   },
 ];
 }
+
+/**
+ * Puts `tables` between the `<!-- key:tables:begin -->` and `<!-- key:tables:end -->`
+ * markers of docs/`doc`, under a line naming `npm run script` and the date.
+ */
+/** A dataset's section of a doc: its name, what it holds, and a markdown table of `head` and `rows`. */
+export function datasetSection(set, head, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [`### ${set.name}`, '', `${set.about}.`, '', line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export async function writeDocTables(doc, key, script, tables) {
+  const stamp = `Written by \`npm run ${script}\` (scripts/${script.replace('table:', '')}-table.mjs) on ${new Date().toISOString().slice(0, 10)}, node ${process.version}.`;
+  await replaceBetween(doc, `<!-- ${key}:tables:begin -->`, `<!-- ${key}:tables:end -->`, `\n\n${stamp}\n\n${tables}\n\n`);
+  console.log(`wrote docs/${doc}`);
+}
+
+export { mean, std };

@@ -41,7 +41,7 @@ export type { ParameterBlock } from './nn/types.js';
 // data (src/data/)
 export {
   parseCSV, detectDelimiter, inferSchema, DEFAULT_NA_VALUES, Dataset, Preprocessor, CsvError, DataError, UnknownCategoryError, UnknownClassError,
-  OutOfRangeError,
+  OutOfRangeError, windows, levelsOf,
 } from './data/index.js';
 export type {
   CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
@@ -49,7 +49,7 @@ export type {
   DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
   FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,
   TargetSpec, BinaryTargetSpec, MulticlassTargetSpec, MultilabelTargetSpec, RegressionTargetSpec,
-  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec,
+  DatasetSpec, CsvDatasetSpec, ResolvedFeatureSpec, ResolvedTargetSpec, ResolvedDatasetSpec, WindowsOptions,
 } from './data/index.js';
 // architectures
 export { ARCHITECTURE_TYPES } from './mtl/arch/index.js';
@@ -60,9 +60,11 @@ export type { OmoeSpec } from './mtl/arch/omoe.js';
 export type { CgcSpec } from './mtl/arch/cgc.js';
 export type { PleSpec } from './mtl/arch/ple.js';
 export type { CrossStitchSpec } from './mtl/arch/cross-stitch.js';
+export type { Conv1dSpec } from './mtl/arch/conv1d.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
 export { MultiTaskModel, loadModel } from './model/multitask-model.js';
 export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
+export type { MetaLearnOptions, MetaLearnSummary } from './model/reptile.js';
 export type {
   MultiTaskModelOptions, ArrayInputSpec, FeatureRows, LabelColumns, TaskPrediction, PredictionOf, Predictions, ValidationData,
 } from './model/multitask-model.js';
@@ -77,6 +79,7 @@ export type { RelatednessOptions } from './mtl/relatedness.js';
 export type { FitOptions, FitCallbacks, EarlyStoppingOptions, History, EpochLogs, BatchLogs } from './mtl/fit.js';
 export type { DivergenceOptions } from './train/divergence.js';
 export type { Evaluation, TaskEvaluation, TaskEvaluationByKind, EvaluationOf } from './mtl/evaluate.js';
+export type { AttackOptions, AdversarialTrainingOptions, EvaluateOptions } from './mtl/adversarial.js';
 export { distill, type DistillOptions, type DistillResult, type DistillSide } from './model/distill.js';
 export { Ensemble, loadEnsemble, type EnsembleOptions, type EnsembleTrainOptions, type EnsembleCombine, type RankOptions, type RankMetric, type LabeledData } from './model/ensemble.js';
 export { formatEvaluation, formatAffinity } from './model/report.js';

@@ -23,7 +23,7 @@ import { checkSeed } from '../runtime/validate.js';
 import { checkDelimiter, readCsv, type CsvInput } from './csv.js';
 import { DataError, UnknownClassError, type DataErrorLocation } from './errors.js';
 import {
-  resolveFeatureSpec, resolveNaValues, resolveTargetRequest,
+  checkEmbedTables, resolveFeatureSpec, resolveNaValues, resolveTargetRequest,
   type CsvDatasetSpec, type DatasetSpec, type ResolvedDatasetSpec, type ResolvedFeatureSpec, type ResolvedTargetSpec,
   type TargetRequest, type TargetType,
 } from './spec.js';
@@ -536,6 +536,7 @@ function build(src: Source, spec: Record<string, unknown>): Dataset {
   const { where } = src;
   const naValues = resolveNaValues(where, spec.naValues);
   const featureSpecs = specEntries(where, 'features', spec.features).map(([name, raw]) => [name, resolveFeatureSpec(where, name, raw)] as const);
+  checkEmbedTables(where, featureSpecs);
   const targetRequests = specEntries(where, 'targets', spec.targets).map(([name, raw]) => [name, resolveTargetRequest(where, name, raw)] as const);
   for (const [name] of targetRequests) {
     if (featureSpecs.some(([f]) => f === name)) {

@@ -33,9 +33,23 @@ export interface CategoricalColumnState {
   readonly categories: readonly string[];
   readonly unknown: UnknownCategory;
   readonly indicator: boolean;
+  /**
+   * An embedded column: one feature, the identifier's row in the table `table`
+   * (categories[i] → i + 1; 0 for a missing, unseen or rare identifier), `dim`
+   * floats per row. Columns sharing a table list the same categories.
+   */
+  readonly embed?: { readonly dim: number; readonly table: string };
 }
 
 export type PreprocessorColumnState = NumericColumnState | CategoricalColumnState;
+
+/** An embedding table of a model's input: `entries` rows (row 0: out of vocabulary) of `dim` floats, indexed by the encoded features `columns`. */
+export interface EmbeddingTable {
+  readonly table: string;
+  readonly entries: number;
+  readonly dim: number;
+  readonly columns: readonly number[];
+}
 
 /** What Preprocessor.toJSON() returns and fromJSON() takes. */
 export interface PreprocessorJSON {
@@ -103,11 +117,16 @@ export function readPreprocessorJSON(json: unknown, fail: (what: string) => neve
       };
     }
     if (base.type === 'categorical') {
-      const c = object(at, raw, ['name', 'type', 'categories', 'unknown', 'indicator']);
+      // `embed` is there for embedded columns only (files written before it have none).
+      const c = object(at, raw, ['name', 'type', 'categories', 'unknown', 'indicator', ...('embed' in base ? ['embed'] : [])]);
       if (c.unknown !== 'error' && c.unknown !== 'other') fail(`${at}.unknown must be "error" or "other", got ${show(c.unknown)}`);
+      // An embedded column is one feature, without a missing indicator (a missing identifier takes row 0).
+      // The encoder needs no more of `embed`: the model's tables are checked against its dim and table.
+      if ('embed' in c && !(isRecord(c.embed) && c.indicator === false)) fail(`${at}.embed needs indicator false`);
       return {
         name, type: 'categorical', categories: strings(`${at}.categories`, c.categories, true),
         unknown: c.unknown as UnknownCategory, indicator: bool(`${at}.indicator`, c.indicator),
+        ...('embed' in c ? { embed: c.embed as { dim: number; table: string } } : {}),
       };
     }
     return fail(`${at}.type must be "numeric" or "categorical", got ${show(base.type)}`);
@@ -136,7 +155,7 @@ export class ColumnEncoder {
     const offsets: number[] = [];
     for (const c of columns) {
       offsets.push(names.length);
-      if (c.type === 'numeric') names.push(c.name);
+      if (c.type === 'numeric' || c.embed) names.push(c.name);
       else {
         for (const cat of c.categories) names.push(`${c.name}=${cat}`);
         if (c.unknown === 'other') names.push(`${c.name}_other`);
@@ -217,8 +236,9 @@ export class ColumnEncoder {
       return;
     }
     const j = this.#categoryIndex[k]!.get(v as string);
-    if (j !== undefined) out[o + j] = 1;
-    else if (c.unknown === 'other') out[o + n] = 1;
+    // An embedded column holds the identifier's table row (out is zeros: row 0, out of vocabulary, otherwise).
+    if (j !== undefined) out[o + (c.embed ? 0 : j)] = c.embed ? j + 1 : 1;
+    else if (c.unknown === 'other') { if (!c.embed) out[o + n] = 1; }
     else {
       throw new UnknownCategoryError(
         `${where}: column ${show(c.name)}, ${place().place}: unknown category ${show(v)} (known: ${listNames(c.categories)}); ` +

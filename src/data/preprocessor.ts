@@ -33,9 +33,10 @@ import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Dataset, datasetInternals } from './dataset.js';
 import { DataError, checkMaxDeviation } from './errors.js';
 import { listNames, sortLabels } from './values.js';
-import { ColumnEncoder, PREPROCESSOR_FORMAT, readPreprocessorJSON, type PreprocessorColumnState, type PreprocessorJSON } from './encoding.js';
+import { ColumnEncoder, PREPROCESSOR_FORMAT, readPreprocessorJSON, type EmbeddingTable, type PreprocessorColumnState, type PreprocessorJSON } from './encoding.js';
+import type { ResolvedEmbedSpec, ResolvedFeatureSpec } from './spec.js';
 
-export type { NumericColumnState, CategoricalColumnState, PreprocessorColumnState, PreprocessorJSON } from './encoding.js';
+export type { NumericColumnState, CategoricalColumnState, PreprocessorColumnState, PreprocessorJSON, EmbeddingTable } from './encoding.js';
 
 export interface TransformResult {
   /** rows × featureCount floats, row-major, in featureNames order. */
@@ -83,9 +84,10 @@ export class Preprocessor {
         if (present.length === 0) {
           throw new DataError(`${where}: categorical column ${JSON.stringify(name)} has no values in the fit data (all ${p.rows} rows are missing)`, { column: name });
         }
-        columns.push({
-          name, type: 'categorical', categories: sortLabels(new Set(present)), unknown: col.spec.unknown, indicator: present.length < values.length,
-        });
+        const embed = col.spec.embed;
+        columns.push(embed
+          ? { name, type: 'categorical', categories: embedVocabulary(where, embed, p.features), unknown: col.spec.unknown, indicator: false, embed: { dim: embed.dim, table: embed.table } }
+          : { name, type: 'categorical', categories: sortLabels(new Set(present)), unknown: col.spec.unknown, indicator: present.length < values.length });
       }
     }
     return new Preprocessor(where, columns, p.naValues);
@@ -106,6 +108,23 @@ export class Preprocessor {
 
   /** The raw feature columns transform() reads, in order. */
   get inputColumns(): readonly string[] { return this.#encoder.columns.map((c) => c.name); }
+
+  /**
+   * The embedding tables the encoded rows index (src/mtl/describe.ts): per table,
+   * its rows (the identifiers + the out-of-vocabulary row 0), its width, and the
+   * encoded features that hold its indices, in column order.
+   */
+  get embeddings(): EmbeddingTable[] {
+    const tables = new Map<string, EmbeddingTable & { columns: number[] }>();
+    const names = this.#encoder.featureNames;
+    for (const c of this.#encoder.columns) {
+      if (c.type !== 'categorical' || !c.embed) continue;
+      const t = tables.get(c.embed.table) ?? { table: c.embed.table, entries: c.categories.length + 1, dim: c.embed.dim, columns: [] };
+      t.columns.push(names.indexOf(c.name));
+      tables.set(t.table, t);
+    }
+    return [...tables.values()];
+  }
 
   /** The fitted state of each column (a copy, as in toJSON().columns). */
   get columns(): readonly PreprocessorColumnState[] { return this.toJSON().columns; }
@@ -156,6 +175,26 @@ export class Preprocessor {
       columns: this.#encoder.columns.map((c) => (c.type === 'numeric' ? { ...c } : { ...c, categories: [...c.categories] })),
     };
   }
+}
+
+/**
+ * The identifiers of an embedding table: every value of the columns that share it
+ * seen at least minCount times in the fit data (counted over those columns),
+ * sorted; rarer ones take the out-of-vocabulary row, and so train it.
+ */
+function embedVocabulary(where: string, embed: ResolvedEmbedSpec, features: ReadonlyMap<string, { spec: ResolvedFeatureSpec; values: unknown }>): string[] {
+  const counts = new Map<string, number>();
+  const columns: string[] = [];
+  for (const [name, col] of features) {
+    if (col.spec.type !== 'categorical' || col.spec.embed?.table !== embed.table) continue;
+    columns.push(name);
+    for (const v of col.values as readonly (string | null)[]) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const kept = [...counts].filter(([, n]) => n >= embed.minCount).map(([v]) => v);
+  if (kept.length === 0) {
+    throw new DataError(`${where}: no identifier of the embedding table ${JSON.stringify(embed.table)} (columns ${listNames(columns)}) appears minCount = ${embed.minCount} times in the fit data`, { column: columns[0]! });
+  }
+  return sortLabels(new Set(kept));
 }
 
 /**

@@ -13,6 +13,19 @@
 //                    categories of its fit data; a category it has not seen is an
 //                    error (default) or, with 'other', goes to an extra feature
 //                    `<column>_other`.
+//                    { type: 'categorical', embed: d | { dim: d, table?: string, minCount?: n } }
+//                    identifiers (users, items, teams): one feature holding the
+//                    identifier's row in a learned table of d floats per identifier
+//                    instead of one feature per category (docs/embeddings.md).
+//                    Row 0 of the table is the out-of-vocabulary row: identifiers
+//                    unseen in the fit data (unknown defaults to 'other' here),
+//                    missing values, and identifiers seen fewer than minCount
+//                    (default 1) times, which is what trains it. Columns naming
+//                    the same `table` (default: the column's name) share one
+//                    table, its identifiers the union of theirs (home and away
+//                    team); they must agree on dim and minCount. Opt-in: a column
+//                    stays one-hot unless it says embed (docs/embeddings.md says
+//                    when to, and why it is not the default).
 //   targets (a missing value — an empty cell, null… — means the row has no label):
 //     'binary'       { type: 'binary', positive?: string, negative?: string }
 //                    two classes, as 0/1. The positive class is `positive` if
@@ -39,7 +52,7 @@
 // written out, so a second file read with it gets the same classes in the same
 // order.
 
-import { ArgumentError } from '../runtime/errors.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, show } from '../runtime/validate.js';
 
 export type FeatureType = 'numeric' | 'categorical';
@@ -48,7 +61,10 @@ export type NumericImputation = 'mean' | 'median' | 'zero';
 export type UnknownCategory = 'error' | 'other';
 
 export interface NumericFeatureSpec { type: 'numeric'; missing?: NumericImputation }
-export interface CategoricalFeatureSpec { type: 'categorical'; unknown?: UnknownCategory }
+export interface CategoricalFeatureSpec { type: 'categorical'; unknown?: UnknownCategory; embed?: number | EmbedSpec }
+/** An embedded categorical column's table: `dim` floats per identifier; `table` names a table columns may share. */
+export interface EmbedSpec { dim: number; table?: string; minCount?: number }
+export interface ResolvedEmbedSpec { readonly dim: number; readonly table: string; readonly minCount: number }
 export type FeatureSpec = FeatureType | NumericFeatureSpec | CategoricalFeatureSpec;
 
 export interface BinaryTargetSpec { type: 'binary'; positive?: string; negative?: string }
@@ -79,7 +95,7 @@ export interface CsvDatasetSpec extends DatasetSpec {
 
 export type ResolvedFeatureSpec =
   | { readonly type: 'numeric'; readonly missing: NumericImputation }
-  | { readonly type: 'categorical'; readonly unknown: UnknownCategory };
+  | { readonly type: 'categorical'; readonly unknown: UnknownCategory; readonly embed?: ResolvedEmbedSpec };
 
 export type ResolvedTargetSpec =
   | { readonly type: 'binary'; readonly negative: string; readonly positive: string }
@@ -154,12 +170,53 @@ function labelList(where: string, what: string, value: unknown): string[] {
 export function resolveFeatureSpec(where: string, name: string, raw: unknown): ResolvedFeatureSpec {
   const o = columnSpecObject(where, 'feature', name, raw, FEATURE_TYPES);
   const at = `${where}: feature "${name}"`;
+  if (o.type === 'numeric' && o.embed !== undefined) {
+    throw new ArgumentError(`${at}: embed applies to categorical columns (identifiers); this one is numeric`);
+  }
   if (o.type === 'numeric') {
     checkOptions(where, 'feature', name, o, ['missing']);
     return { type: 'numeric', missing: o.missing === undefined ? 'mean' : oneOf(at, 'missing', o.missing, IMPUTATIONS) };
   }
-  checkOptions(where, 'feature', name, o, ['unknown']);
-  return { type: 'categorical', unknown: o.unknown === undefined ? 'error' : oneOf(at, 'unknown', o.unknown, UNKNOWN) };
+  checkOptions(where, 'feature', name, o, ['unknown', 'embed']);
+  if (o.embed === undefined) return { type: 'categorical', unknown: o.unknown === undefined ? 'error' : oneOf(at, 'unknown', o.unknown, UNKNOWN) };
+  // An embedded column sends what it has not seen to the out-of-vocabulary row unless told to refuse it.
+  return { type: 'categorical', unknown: o.unknown === undefined ? 'other' : oneOf(at, 'unknown', o.unknown, UNKNOWN), embed: resolveEmbed(at, name, o.embed) };
+}
+
+function resolveEmbed(at: string, column: string, raw: unknown): ResolvedEmbedSpec {
+  const o = typeof raw === 'number' ? { dim: raw } : raw;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new ArgumentError(`${at}: embed must be a dimension (a positive integer) or { dim, table?, minCount? }, got ${show(raw)}`);
+  }
+  const e = o as Record<string, unknown>;
+  checkKeys(`${at}: embed`, e, ['dim', 'table', 'minCount']);
+  const count = (what: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4096) {
+      throw new ShapeError(`${at}: embed ${what} must be an integer from 1 to 4096, got ${show(v)}`);
+    }
+    return v;
+  };
+  const table = e.table === undefined ? column : e.table;
+  if (typeof table !== 'string' || table === '' || table.includes('.')) {
+    throw new ArgumentError(`${at}: embed table must be a non-empty name without "." (it names a parameter), got ${show(table)}`);
+  }
+  return { dim: count('dim', e.dim), table, minCount: e.minCount === undefined ? 1 : count('minCount', e.minCount) };
+}
+
+/** Columns sharing an embedding table must agree on its width and vocabulary rule. */
+export function checkEmbedTables(where: string, features: readonly (readonly [string, ResolvedFeatureSpec])[]): void {
+  const first = new Map<string, readonly [string, ResolvedEmbedSpec]>();
+  for (const [name, f] of features) {
+    if (f.type !== 'categorical' || !f.embed) continue;
+    const seen = first.get(f.embed.table);
+    if (!seen) { first.set(f.embed.table, [name, f.embed]); continue; }
+    const [other, e] = seen;
+    for (const key of ['dim', 'minCount'] as const) {
+      if (e[key] !== f.embed[key]) {
+        throw new ArgumentError(`${where}: features ${JSON.stringify(other)} and ${JSON.stringify(name)} share the embedding table ${JSON.stringify(e.table)} but ask for ${key} ${e[key]} and ${f.embed[key]}`);
+      }
+    }
+  }
 }
 
 export function resolveTargetRequest(where: string, name: string, raw: unknown): TargetRequest {

@@ -9,7 +9,7 @@
 // a sliced value) are zeroed when it is the first to write. Gradients of tensors
 // are written (each tensor is read by one operation).
 
-import { Act } from '../runtime/abi.js';
+import { Act, Pool } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
 import type { Op } from './description.js';
 import { fusedAct, type ForwardState } from './forward.js';
@@ -60,6 +60,30 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         }
         break;
       }
+      case 'conv1d': {
+        const L = op.steps, cin = widths[op.x]! / L, cout = widths[op.y]! / L, kc = op.kernel * cin, n = rows * L;
+        const ex = st.extras.get(op)!, y = value[op.y]!, gy = grad[op.y]!;
+        let dz = gy;
+        if (op.act !== Act.identity) {
+          const z = fusedAct(op.act) ? y : ex.pre!;
+          k.actBackward(op.act, n * cout, z, y, gy, st.scratch[0], op.alpha);
+          dz = st.scratch[0];
+        }
+        // dW = colᵀ·dz, db = Σ dz, dcol = dz·Wᵀ, then dx by col2im.
+        k.gemm(1, 0, kc, cout, n, 1, ex.col!, kc, dz, cout, 0, st.grads + st.offsets[op.w]! * 4, cout, 0, Act.identity);
+        if (op.b >= 0) k.colSums(n, cout, dz, st.grads + st.offsets[op.b]! * 4);
+        if (grad[op.x] !== 0) {
+          k.gemm(0, 1, n, kc, cout, 1, dz, cout, st.params + st.offsets[op.w]! * 4, cout, 0, ex.dcol!, kc, 0, Act.identity);
+          k.conv1dCol2im(rows, L, cin, op.kernel, op.dilation, ex.dcol!, target(op.x));
+          settle(op.x, rows * widths[op.x]!);
+        }
+        break;
+      }
+      case 'temporalPool':
+        if (grad[op.x] === 0) break;
+        k.temporalPoolBackward(Pool[op.mode], rows, op.steps, widths[op.y]!, value[op.x]!, value[op.y]!, grad[op.y]!, target(op.x));
+        settle(op.x, rows * widths[op.x]!);
+        break;
       case 'dropout': {
         if (grad[op.x] === 0) break;
         const n = rows * widths[op.x]!;
@@ -132,6 +156,13 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         k.softmaxRowsBackward(1, n, value[op.y]!, st.scratch[0], st.scratch[1]);
         const heap = heapF32(), from = st.scratch[1] >>> 2, to = (st.grads >>> 2) + st.offsets[op.alpha]!;
         for (let j = 0; j < n; j++) heap[to + j] = heap[from + j]! / op.temperature;
+        break;
+      }
+      case 'embedding': {
+        // The table's only reader: its gradient is zero but for the rows this batch used.
+        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length, g = st.grads + st.offsets[op.table]! * 4;
+        heapF32().fill(0, g >>> 2, (g >>> 2) + op.entries * d);
+        op.cols.forEach((c, j) => k.embeddingScatterAdd(rows, d, value[op.x]!, wx, c, grad[op.y]! + j * d * 4, wy, g));
         break;
       }
       case 'crossStitch': {

@@ -91,7 +91,30 @@ export type Op =
    * poisson [η] → [eᶯ], quantile → cumulative softplus (non-crossing quantiles).
    * A prediction step only: its losses take the raw outputs, so it has no backward.
    */
-  | { readonly kind: 'distribution'; readonly family: 'gaussian' | 'poisson' | 'quantile'; readonly x: number; readonly y: number };
+  | { readonly kind: 'distribution'; readonly family: 'gaussian' | 'poisson' | 'quantile'; readonly x: number; readonly y: number }
+  /**
+   * A 1-D causal convolution over time (assembly/conv1d.ts): x holds `steps` time
+   * steps of C_in = width(x)/steps channels (time-major), y the same steps of
+   * C_out = width(y)/steps; y(t) = act(b + Σ_k x(t − (kernel − 1 − k)·dilation)·W_k),
+   * zeros before the first step. W is (kernel·C_in) × C_out, row k·C_in + c.
+   */
+  | {
+    readonly kind: 'conv1d'; readonly x: number; readonly y: number; readonly w: number; readonly b: number;
+    readonly steps: number; readonly kernel: number; readonly dilation: number; readonly act: ActCode; readonly alpha: number;
+  }
+  /** Pooling over the `steps` time steps of x, per channel: their mean, maximum, or the last step. */
+  | { readonly kind: 'temporalPool'; readonly mode: TemporalPooling; readonly x: number; readonly y: number; readonly steps: number }
+  /**
+   * Embedding lookup (assembly/embedding.ts): the columns `cols` of x hold row
+   * indices of the table tensor (0: the out-of-vocabulary row); y = [T[x[:, c₀]] |
+   * T[x[:, c₁]] | …], d = the table's width per column. Columns that share a table
+   * share one operation, so each table is read by one operation; its backward adds
+   * into the rows used only (the rest of the table's gradient is zero).
+   */
+  | { readonly kind: 'embedding'; readonly x: number; readonly cols: readonly number[]; readonly table: number; readonly entries: number; readonly y: number };
+
+/** How a temporalPool op reduces the time steps. */
+export type TemporalPooling = 'avg' | 'max' | 'last';
 
 /**
  * A network with one shared part and one part per task:
@@ -136,6 +159,11 @@ export class DescriptionBuilder {
    * its bias starts at zero, or as PyTorch's for 'torch' (nn/init.ts biasInitializer).
    */
   initializer: LayerInitializerName = 'glorotUniform';
+  /**
+   * The value an architecture reads as its input x: 0, or the output of an input
+   * stage that runs first (the embedding lookups, see src/mtl/describe.ts).
+   */
+  input = 0;
 
   constructor(inputSize: number, limits?: DescriptionLimits) {
     this.values = [inputSize];
@@ -250,6 +278,24 @@ export class DescriptionBuilder {
     return outs;
   }
 
+  /**
+   * A causal 1-D convolution named `<name>` (tensors `<name>.weight|bias`) on x, a
+   * window of `steps` steps; returns its output value (steps × units wide).
+   */
+  conv1d(x: number, steps: number, units: number, kernel: number, dilation: number, name: string, act: ActCode, owner: number): number {
+    const t = this.denseTensors(name, kernel * (this.width(x) / steps), units, owner);
+    const y = this.value(steps * units);
+    this.op({ kind: 'conv1d', x, y, w: t.w, b: t.b, steps, kernel, dilation, act, alpha: act === Act.leakyRelu ? 0.01 : 1 });
+    return y;
+  }
+
+  /** Pools x's `steps` time steps per channel; returns a value width(x)/steps wide. */
+  temporalPool(x: number, steps: number, mode: TemporalPooling): number {
+    const y = this.value(this.width(x) / steps);
+    this.op({ kind: 'temporalPool', mode, x, y, steps });
+    return y;
+  }
+
   mix(e: number, blocks: readonly number[], gate: number, d: number): number {
     const y = this.value(d);
     this.op({ kind: 'mix', e, blocks: [...blocks], gate, y });
@@ -275,8 +321,9 @@ export function flatten(ops: readonly Op[]): Op[] {
 export function tensorsOf(ops: readonly Op[]): number[] {
   const seen = new Set<number>();
   for (const op of flatten(ops)) {
-    if (op.kind === 'dense') { seen.add(op.w); if (op.b >= 0) seen.add(op.b); }
+    if (op.kind === 'dense' || op.kind === 'conv1d') { seen.add(op.w); if (op.b >= 0) seen.add(op.b); }
     if (op.kind === 'crossStitch' || op.kind === 'gumbel') seen.add(op.alpha);
+    if (op.kind === 'embedding') seen.add(op.table);
   }
   return [...seen];
 }

@@ -8,8 +8,9 @@
 // GEMM then the activation; gates are a dense layer, a row softmax and the mixing
 // kernel; blocks move with copyBlock. Buffers are rows × width, row-major.
 
-import { Act, Dist, GAUSSIAN_MIN_VARIANCE, type Kernels } from '../runtime/abi.js';
+import { Act, Dist, GAUSSIAN_MIN_VARIANCE, Pool, type Kernels } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';
+import { ArgumentError } from '../runtime/errors.js';
 import type { Op } from './description.js';
 
 /**
@@ -52,6 +53,10 @@ export interface OpExtras {
   /** Training: a cross-stitch unit's pointer tables for its gradients. */
   readonly gradInTable?: number;
   readonly gradOutTable?: number;
+  /** A conv1d's im2col buffer: (rows·steps) × (kernel·C_in) floats (kept for its backward). */
+  readonly col?: number;
+  /** Training: a conv1d's gradient of its im2col buffer, as large. */
+  readonly dcol?: number;
 }
 
 /** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
@@ -73,6 +78,19 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         if (!fused) k.actForward(op.act, rows * out, z, y, op.alpha);
         break;
       }
+      case 'conv1d': {
+        // im2col, then one GEMM over every (row, step) with the bias (and ReLU) in its epilogue.
+        const L = op.steps, cin = widths[op.x]! / L, cout = widths[op.y]! / L, kc = op.kernel * cin, y = value[op.y]!;
+        const ex = st.extras.get(op)!, fused = fusedAct(op.act), z = fused ? y : ex.pre || y;
+        k.conv1dIm2col(rows, L, cin, op.kernel, op.dilation, value[op.x]!, ex.col!);
+        const w = st.params + st.offsets[op.w]! * 4, b = op.b < 0 ? 0 : st.params + st.offsets[op.b]! * 4;
+        k.gemm(0, 0, rows * L, cout, kc, 1, ex.col!, kc, w, cout, 0, z, cout, b, fused ? op.act : Act.identity);
+        if (!fused) k.actForward(op.act, rows * L * cout, z, y, op.alpha);
+        break;
+      }
+      case 'temporalPool':
+        k.temporalPoolForward(Pool[op.mode], rows, op.steps, widths[op.y]!, value[op.x]!, value[op.y]!);
+        break;
       case 'dropout':
         value[op.y] = training && st.dropout ? st.dropout(op, rows * widths[op.x]!, value[op.x]!) : value[op.x]!;
         break;
@@ -116,6 +134,15 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         for (let j = 1; j < n; j++) if (heap[a + j]! > heap[a + best]!) best = j;
         heap.fill(0, y, y + rows * n);
         for (let r = 0; r < rows; r++) heap[y + r * n + best] = 1;
+        break;
+      }
+      case 'embedding': {
+        const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length;
+        op.cols.forEach((c, j) => {
+          const bad = k.embeddingGather(rows, d, value[op.x]!, wx, c, st.params + st.offsets[op.table]! * 4, op.entries, value[op.y]! + j * d * 4, wy);
+          // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
+          if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: not a table row (0…${op.entries - 1})`);
+        });
         break;
       }
       case 'dselect':

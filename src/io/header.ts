@@ -18,6 +18,8 @@ export interface SchemaInfo {
   readonly featureNames: readonly string[];
   /** Per task name (own keys of the header's schema.tasks): output width and class names. */
   readonly tasks: ReadonlyMap<string, { readonly width: number; readonly classes?: readonly string[] }>;
+  /** The embedding tables as the header gives them (describeModel checks them). */
+  readonly embeddings: unknown;
 }
 
 
@@ -49,7 +51,7 @@ export function readSchema(h: Record<string, unknown>): SchemaInfo {
     if (classes !== undefined && (!strings(classes) || classes.length > MAX_WIDTH)) fail(`the class names of task ${show(name)} are not a list of strings`);
     tasks.set(name, { width: width as number, ...(classes !== undefined ? { classes: classes as string[] } : {}) });
   }
-  return { featureNames: names as string[], tasks };
+  return { featureNames: names as string[], tasks, embeddings: schema.embeddings ?? [] };
 }
 
 /** Class names, where the schema gives them, must match the task's outputs (two for a binary task). */

@@ -74,7 +74,7 @@ function describeFile(h: Record<string, unknown>, schema: SchemaInfo, n: number)
     };
   });
   try {
-    return describeModel(h.architecture, tasks, schema.featureNames.length, { floats: n });
+    return describeModel(h.architecture, tasks, schema.featureNames.length, { floats: n }, undefined, schema.embeddings);
   } catch (err) {
     if (err instanceof DescriptionLimitError) mismatch(err.message);
     if (err instanceof ArgumentError || err instanceof ShapeError) invalid(brief(err));

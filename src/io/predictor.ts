@@ -79,6 +79,8 @@ export class Predictor {
         const blocks = alloc(op.blocks.length);
         heapI32().set(op.blocks, blocks >>> 2);
         extras.set(op, { blocks });
+      } else if (op.kind === 'conv1d') {
+        extras.set(op, { col: alloc(rows * op.kernel * d.values[op.x]!) });
       } else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T) });

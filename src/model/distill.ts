@@ -99,7 +99,7 @@ export async function distill(
     }
     const history = await student.fit(rows as unknown as FeatureRows, labels, opts.fit as FitOptions | undefined);
     const side = (m: Ensemble | MultiTaskModel): DistillSide => ({
-      evaluation: held ? m.evaluate(held) : null,
+      evaluation: held ? (m instanceof Ensemble ? m.evaluate(held) : m.evaluate(held)) : null,
       bytes: m.save().length,
       parameters: (m instanceof Ensemble ? m.models : [m]).reduce((n, x) => n + x.parameters.size, 0),
     });

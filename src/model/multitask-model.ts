@@ -16,7 +16,8 @@ import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionK
 import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
-import { Dataset, Preprocessor, type DatasetTarget } from '../data/index.js';
+import { inputGradientResident, perturbResident, readEvaluateOptions, type AttackOptions, type EvaluateOptions } from '../mtl/adversarial.js';
+import { Dataset, Preprocessor, type DatasetTarget, type EmbeddingTable } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
@@ -24,6 +25,7 @@ import { encodeModel, ModelFormatError, type WeightEncoding } from '../io/format
 import { readModelFile } from '../io/model-file.js';
 import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
+import { reptile, type MetaLearnOptions, type MetaLearnSummary } from './reptile.js';
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -117,7 +119,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         if (classes) this.#classNames.set(spec.name, classes);
         if (KINDS[spec.kind].standardized) this.#targetStats.set(spec.name, standardizer(col.values));
       }
-      this.#schema = { featureCount: this.#preprocessor.featureNames.length, featureNames: this.#preprocessor.featureNames, tasks: taskInfo };
+      const embeddings = this.#preprocessor.embeddings;
+      this.#schema = { featureCount: this.#preprocessor.featureNames.length, featureNames: this.#preprocessor.featureNames, tasks: taskInfo, ...(embeddings.length > 0 ? { embeddings } : {}) };
     } else {
       const spec = checkOptionsObject('MultiTaskModel input', input);
       checkKeys('MultiTaskModel input', spec, ['features', 'classes']);
@@ -193,6 +196,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       schema: {
         featureNames: this.#schema.featureNames,
         tasks: Object.fromEntries([...this.#schema.tasks].map(([n, v]) => [n, v])),
+        ...(this.#schema.embeddings ? { embeddings: this.#schema.embeddings } : {}),
       },
       preprocessor: this.#preprocessor?.toJSON() ?? null,
       targetStats: Object.fromEntries(this.#targetStats),
@@ -212,7 +216,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     // parameter table and the weight count before the model reserves any memory.
     const { header: h, weights, schema: info, description, stats } = readModelFile(bytes);
     const fail = (what: string): never => { throw new ModelFormatError(what); };
-    const schema: InputSchema = { featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks) };
+    // The embedding tables were checked when the header was described.
+    const embeddings = info.embeddings as readonly EmbeddingTable[];
+    const schema: InputSchema = {
+      featureCount: info.featureNames.length, featureNames: info.featureNames, tasks: new Map(info.tasks), ...(embeddings.length > 0 ? { embeddings } : {}),
+    };
     const affinity = readAffinity(h.affinity, description.tasks.map((t) => t.name));
     let pre: Preprocessor | null = null;
     try {
@@ -221,6 +229,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       fail(`its preprocessing section is invalid (${brief(err)})`);
     }
     if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
+    if (pre && JSON.stringify(pre.embeddings) !== JSON.stringify(embeddings)) fail('the preprocessing and the input schema disagree on the embedding tables');
     let model: MultiTaskModel;
     try {
       model = new MultiTaskModel({
@@ -336,7 +345,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const split = training !== train;
     training = this.#standardize(training, pending);
     if (validation) validation = this.#standardize(validation, pending);
-    const loop = parseFitOptions(raw, core, validation !== null);
+    const loop = parseFitOptions(raw, core, validation !== null, () => this.#perturbableOrThrow('fit'));
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
       throw new ArgumentError(`fit: sampleWeights must be an array or a typed array of weights (one per row), got ${show(sampleWeights)}`);
@@ -385,10 +394,20 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
   }
 
-  /** Per-task loss and metrics on labeled data: `evaluate(dataset)` or `evaluate(x, labels)`. */
-  evaluate(data: Dataset | FeatureRows, labels?: LabelColumns): Evaluation<Tasks> {
+  /**
+   * Per-task loss and metrics on labeled data: `evaluate(dataset, options?)` or
+   * `evaluate(x, labels, options?)`. With `options.attack` ({ method: 'fgsm' | 'pgd',
+   * epsilon, steps?, stepSize?, randomStart?, seed? }), on the rows' adversarial
+   * examples against this model instead (see fit's `adversarial`; docs/ensembles.md).
+   */
+  evaluate(data: Dataset, options?: EvaluateOptions): Evaluation<Tasks>;
+  evaluate(x: FeatureRows, labels?: LabelColumns, options?: EvaluateOptions): Evaluation<Tasks>;
+  evaluate(data: Dataset | FeatureRows, labelsOrOptions?: LabelColumns | EvaluateOptions, maybeOptions?: EvaluateOptions): Evaluation<Tasks> {
     const core = this.#core;
     core.check();
+    const [labels, options] = data instanceof Dataset ? [undefined, labelsOrOptions as EvaluateOptions | undefined] : [labelsOrOptions as LabelColumns | undefined, maybeOptions];
+    const attack = readEvaluateOptions('evaluate', options, core.seed);
+    const perturbable = attack ? this.#perturbableOrThrow('evaluate') : null;
     const pending = new Map<string, { mean: number; std: number }>();
     const p = this.#standardize(data instanceof Dataset ? this.#prepare(data, 'evaluate') : this.#prepare({ x: data, labels: labels ?? {} }, 'evaluate'), pending);
     const resident = core.makeResident(p.features, p.rows, p.labels);
@@ -402,10 +421,76 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     try {
       core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
+      if (attack) perturbResident(core, resident, attack.attack, perturbable!, attack.seed);
       return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
     } finally {
       core.freeResident(resident);
     }
+  }
+
+  /**
+   * The gradient of the joint loss with respect to the inputs, for every row of
+   * labeled data: rows × featureNames.length floats, row-major, in the feature
+   * space the network reads — a Dataset's encoded features (numeric columns
+   * standardized, categories one-hot, missing indicators), or the arrays as
+   * given. The loss is Σ_t w_t · L_t: L_t task t's mean loss over its labeled
+   * rows as `evaluate` reports it, w_t the weighting strategy's current task
+   * weights (the default fixed weighting: each task's `weight`). The model runs
+   * in inference mode (no dropout), as PyTorch's `model.eval()` then
+   * `loss.backward()` with `x.requires_grad`.
+   */
+  inputGradient(data: Dataset): Float32Array;
+  inputGradient(x: FeatureRows, labels: LabelColumns): Float32Array;
+  inputGradient(data: Dataset | FeatureRows, labels?: LabelColumns): Float32Array {
+    return this.withLabels(data, labels, 'inputGradient', (resident) => {
+      this.#core.assignClusters(resident);
+      return inputGradientResident(this.#core, resident);
+    });
+  }
+
+  /**
+   * Adversarial examples of labeled rows against this model: FGSM or PGD (see
+   * AttackOptions) on the joint loss, in the feature space `inputGradient` uses;
+   * rows × featureNames.length floats. Only numeric features move (for a Dataset,
+   * its standardized numeric columns; one-hot categories and missing indicators
+   * stay); each within `epsilon` of the row's own value.
+   */
+  attack(data: Dataset, attack: AttackOptions & { seed?: number }): Float32Array;
+  attack(x: FeatureRows, labels: LabelColumns, attack: AttackOptions & { seed?: number }): Float32Array;
+  attack(data: Dataset | FeatureRows, labelsOrAttack: LabelColumns | (AttackOptions & { seed?: number }), maybeAttack?: AttackOptions & { seed?: number }): Float32Array {
+    const core = this.#core;
+    core.check();
+    const [labels, options] = data instanceof Dataset ? [undefined, labelsOrAttack] : [labelsOrAttack as LabelColumns, maybeAttack];
+    const read = readEvaluateOptions('attack', { attack: options ?? null }, core.seed)!;
+    const perturbable = this.#perturbableOrThrow('attack');
+    return this.withLabels(data, labels, 'attack', (resident) => {
+      core.assignClusters(resident);
+      perturbResident(core, resident, read.attack, perturbable, read.seed);
+      return heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount);
+    });
+  }
+
+  /**
+   * Per encoded feature, 1 where an attack may move it: a numeric column's value (not
+   * one-hot categories, not an embedded column's table row, not missing indicators).
+   */
+  #perturbable(): Uint8Array {
+    const flags = new Uint8Array(this.#schema.featureCount);
+    if (!this.#preprocessor) return flags.fill(1);
+    let at = 0;
+    for (const c of this.#preprocessor.columns) {
+      if (c.type === 'numeric') flags[at++] = 1;
+      else if (c.embed) at++;
+      else at += c.categories.length + (c.unknown === 'other' ? 1 : 0);
+      if (c.indicator) at++;
+    }
+    return flags;
+  }
+
+  #perturbableOrThrow(where: string): Uint8Array {
+    const flags = this.#perturbable();
+    if (!flags.includes(1)) throw new ArgumentError(`${where}: an attack perturbs numeric features, and this model reads none (${this.#schema.featureNames.join(', ')})`);
+    return flags;
   }
 
   /**
@@ -545,6 +630,32 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     this.#schema = schema;
     this.#core = next;
     core.dispose();
+  }
+
+  /**
+   * Reptile (src/model/reptile.ts): moves the weights to a meta-learned starting point
+   * over the model's tasks — repeated short trainings on one task at a time, each
+   * pulling the weights part of the way towards where it ended — so that a task
+   * added later with `addTask(…, { freezeShared: false })` and few labelled rows
+   * learns faster from it. Leaves a fresh optimizer state.
+   */
+  async metaLearn(data: Dataset, options?: MetaLearnOptions): Promise<MetaLearnSummary> {
+    this.#core.check();
+    if (!(data instanceof Dataset)) throw new ArgumentError(`metaLearn: data must be a Dataset with the tasks' targets, got ${show(data)}`);
+    const { features, rows, labels } = this.#prepare(data, 'metaLearn');
+    for (const s of this.#core.specs) if (UNSUPERVISED.includes(s.kind)) labels.delete(s.name);
+    const summary = await reptile({
+      features, rows, cols: this.#schema.featureCount, labels,
+      weights: () => { const p = this.#core.parameters; return heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size); },
+      innerFit: async (x, taskLabels, batchSize, learningRate) => {
+        this.#core.resetOptimizer();
+        await this.fit(x, taskLabels, {
+          epochs: 1, batchSize, shuffle: false, earlyStopping: false, unlabeledTasks: 'skip', ...(learningRate === undefined ? {} : { learningRate }),
+        });
+      },
+    }, options);
+    this.#core.resetOptimizer();
+    return summary;
   }
 
   /** Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze; returns the names. */

@@ -2,6 +2,7 @@
 // per task, one parameter block for all of them, the joint loss and its weighting.
 // This file holds the model and its training step; the epoch loop is src/mtl/fit.ts.
 
+import type { EmbeddingTable } from '../data/encoding.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
@@ -35,6 +36,8 @@ export interface InputSchema {
   readonly featureNames: readonly string[];
   /** Per task name: output width (1, or the class/label count) and class names if known. */
   readonly tasks: ReadonlyMap<string, { readonly width: number; readonly classes?: readonly string[] }>;
+  /** The embedding tables the encoded rows index (none by default). */
+  readonly embeddings?: readonly EmbeddingTable[];
 }
 
 export interface ModelOptions {
@@ -187,7 +190,7 @@ export class MultiTaskModelCore {
       const arch: unknown = options.architecture;
       const architecture = typeof arch === 'object' && arch !== null && !Array.isArray(arch) && (arch as { initializer?: unknown }).initializer === undefined
         ? { ...arch, initializer: this.initializer } : arch;
-      this.description = describeModel(architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount, undefined, this.initializer);
+      this.description = describeModel(architecture, this.specs.map((s, t) => ({ ...s, width: this.widths[t]! })), schema.featureCount, undefined, this.initializer, schema.embeddings ?? []);
       this.engine = new NetworkEngine(this.description, this.parameters, this.#dropoutRng);
       this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind, s)));
       this.losses.forEach((l, t) => {
@@ -315,7 +318,15 @@ export class MultiTaskModelCore {
     const width = this.engine.sharedSize;
     const out = new Float32Array(data.rows * width);
     this.ensureCapacity(Math.min(data.rows, PREDICT_CHUNK));
-    const chunk = Math.min(data.rows, this.#capacity);
+    this.forEachChunk(data, Math.min(data.rows, this.#capacity), (start, n) => {
+      const z = this.engine.forwardShared(this.#buf.x, n, false) >>> 2;
+      out.set(heapF32().subarray(z, z + n * width), start * width);
+    });
+    return out;
+  }
+
+  /** Loads `data`'s rows into the batch buffers `chunk` rows at a time, in order, calling `use(start, rows)` after each. */
+  forEachChunk(data: ResidentData, chunk: number, use: (start: number, rows: number) => void): void {
     const { allocator } = runtime('MultiTaskModel');
     const idx = allocator.alloc(chunk * 4);
     try {
@@ -324,13 +335,11 @@ export class MultiTaskModelCore {
         const ids = new Int32Array(heapF32().buffer, idx, n);
         for (let i = 0; i < n; i++) ids[i] = start + i;
         this.loadBatch(data, idx, n);
-        const z = this.engine.forwardShared(this.#buf.x, n, false) >>> 2;
-        out.set(heapF32().subarray(z, z + n * width), start * width);
+        use(start, n);
       }
     } finally {
       allocator.free(idx);
     }
-    return out;
   }
 
   /** Continues the step count of a saved model (learning-rate schedules pick up where they were). */
@@ -641,6 +650,46 @@ export class MultiTaskModelCore {
       if (k.firstNonFinite(len, p.grads + off * 4) >= 0) throw new TrainingDivergedError(this.#worstTask(rows, perTask), this.#steps.step, 'the gradient');
     }
     return losses;
+  }
+
+  /**
+   * dL/dx of the joint loss L = Σ_t weights[t] · L_t on the batch in the buffers,
+   * into `out` (rows × featureCount), L_t being task t's loss as training computes
+   * it (the mean over its labeled rows, with sample and class weights): one
+   * inference-mode forward (no dropout, LTB's settled tree), the same backward as
+   * a training step (heads, sources, task parts, shared part) carried on to the
+   * input. Writes each task's loss into `losses`. The parameter gradients it
+   * writes on the way are scratch (a training step rewrites them all); the weights
+   * stay as they are.
+   */
+  inputGradient(rows: number, weights: Float64Array, out: number, losses: Float64Array): void {
+    this.check();
+    const logits = this.forward(rows, false);
+    for (let t = 0; t < this.specs.length; t++) losses[t] = this.#computeLoss(t, rows, logits[t]!, 0);
+    const n = rows * this.schema.featureCount;
+    this.engine.beginInputGradient(out, rows, true);
+    let reached: boolean;
+    try {
+      this.#backwardTasks(rows, logits, weights, 'accumulate');
+      this.engine.backwardShared(this.#buf.dZ, rows);
+    } finally {
+      reached = this.#finishInputGradient(out, rows);
+    }
+    if (!reached) heapF32().fill(0, out >>> 2, (out >>> 2) + n);
+  }
+
+  /** Ends the engine's collection; with z the input itself (no shared part), dL/dx is dL/dz. */
+  #finishInputGradient(out: number, rows: number): boolean {
+    const reached = this.engine.endInputGradient();
+    if (this.description.z !== 0) return reached;
+    const n = rows * this.schema.featureCount, dZ = this.#buf.dZ >>> 2;
+    heapF32().copyWithin(out >>> 2, dZ, dZ + n);
+    return true;
+  }
+
+  /** Labeled rows of task t in the batch in the buffers. */
+  labeledCount(t: number, rows: number): number {
+    return this.#labeledCount(t, rows);
   }
 
   /**

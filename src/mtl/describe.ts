@@ -8,7 +8,8 @@
 import { Act } from '../runtime/abi.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
-import { DescriptionBuilder, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
+import { DescriptionBuilder, SHARED, type DescriptionLimits, type Op, type TensorSpec } from '../graph/description.js';
+import type { EmbeddingTable } from '../data/encoding.js';
 import { ACTIVATION_CODES, type Activation } from './arch/common.js';
 import { checkActivation } from '../runtime/activations.js';
 import { readArchitecture, type ReadArchitecture } from './arch/index.js';
@@ -58,6 +59,8 @@ export interface TaskDescription {
 
 export interface ModelDescription {
   readonly inputSize: number;
+  /** The value the architecture reads as its input: 0 (the encoded row), or the embedding stage's output. */
+  readonly input: number;
   readonly values: readonly number[];
   readonly tensors: readonly TensorSpec[];
   readonly shared: readonly Op[];
@@ -78,7 +81,7 @@ export interface ModelDescription {
  */
 export function describeModel(
   architecture: unknown, tasks: readonly TaskShape[], inputSize: number, limits?: DescriptionLimits,
-  initializer: LayerInitializerName = 'glorotUniform',
+  initializer: LayerInitializerName = 'glorotUniform', embeddings: unknown = [],
 ): ModelDescription {
   const arch: ReadArchitecture = readArchitecture(architecture);
   const names = checkTaskNames(tasks);
@@ -100,6 +103,9 @@ export function describeModel(
     }
   }
   const b = new DescriptionBuilder(inputSize, limits);
+  const input: Op[] = [];
+  const tables = readEmbeddings(embeddings, inputSize);
+  if (tables.length > 0) b.input = describeInputStage(b.into(input), tables, inputSize);
   const parts = arch.describe(b, tasks.map((t) => t.name));
   b.initializer = initializer;
   // The heads, in task order; the prediction steps come after every head's tensors.
@@ -141,8 +147,46 @@ export function describeModel(
     (t.head as Op[])[0] = { kind: 'concat', xs: [concat.xs[0]!, ...t.inputsFrom.map((s) => described[s]!.predicted)], y: concat.y };
   }
   return {
-    inputSize, values: b.values, tensors: b.tensors, shared: parts.shared, z: parts.z, tasks: described, order, architecture: arch.config,
+    inputSize, input: b.input, values: b.values, tensors: b.tensors, shared: [...input, ...parts.shared], z: parts.z, tasks: described, order, architecture: arch.config,
   };
+}
+
+/**
+ * Checks the embedding tables (the Preprocessor's, or a model file's schema): sizes
+ * and input columns, distinct, in range. (Their names need no check: a model file's
+ * parameter table must list them as the description does.)
+ */
+function readEmbeddings(raw: unknown, inputSize: number): readonly EmbeddingTable[] {
+  const used = new Set<unknown>();
+  const count = (v: unknown, max: number): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= max;
+  if (!Array.isArray(raw) || !raw.every((e: Partial<EmbeddingTable>) => count(e?.entries, MAX_FEATURES) && count(e!.dim, 4096) && e!.columns?.length
+    && e!.columns.every((c) => count(c + 1, inputSize) && !used.has(c) && used.add(c)))) {
+    throw new ArgumentError(`bad embeddings ${show(raw)}`);
+  }
+  return raw as EmbeddingTable[];
+}
+
+/**
+ * The input stage: the encoded row's plain features (runs of columns no table
+ * reads, as slices), then each table's lookups, side by side. Returns its output,
+ * the value the architecture reads as x.
+ */
+function describeInputStage(b: DescriptionBuilder, tables: readonly EmbeddingTable[], inputSize: number): number {
+  const indexed = new Set(tables.flatMap((t) => t.columns));
+  const parts: number[] = [];
+  for (let c = 0, from = 0; c <= inputSize; c++) {
+    if (c < inputSize && !indexed.has(c)) continue;
+    if (c > from) parts.push(b.slice(0, from, c - from));
+    from = c + 1;
+  }
+  for (const t of tables) {
+    // As Keras's Embedding starts (uniform in ±0.05); the out-of-vocabulary row too.
+    const table = b.tensor(`embedding.${t.table}`, t.entries, t.dim, { uniform: 0.05 }, SHARED, '');
+    const y = b.value(t.columns.length * t.dim);
+    b.op({ kind: 'embedding', x: 0, cols: t.columns, table, entries: t.entries, y });
+    parts.push(y);
+  }
+  return parts.length === 1 ? parts[0]! : b.concat(parts);
 }
 
 /** Task names become parameter name segments: distinct, non-empty, without ".". Returns name → index. */

@@ -11,6 +11,10 @@
 //   backwardTask t  dL/dR_t → dL_t/dz (a buffer of task t)
 //   backwardShared  dL/dz → the shared part's tensor gradients
 //
+// Between beginInputGradient and endInputGradient, the backward passes also sum
+// dL/dx, the gradient of the input, into a buffer of the caller's (adversarial
+// training and evaluation, src/mtl/adversarial.ts).
+//
 // Buffers returned stay valid until the next call of the same pass (for the same task).
 //
 // Every pass runs on the whole batch, or on one micro-shard of it (src/mtl/shards.ts)
@@ -90,6 +94,11 @@ export class NetworkEngine {
   /** The key of the current draws: [step, pass] (beginDraws), and how many times it was set. */
   #drawKey: readonly [number, number] = [0, 0];
   #keyGeneration = 0;
+  /** Rows × input width: where one backward pass writes its part of dL/dx (see beginInputGradient). */
+  #inputScratch = 0;
+  /** Where dL/dx is summed over the passes (0: not collecting), and whether nothing has been summed there yet. */
+  #inputSum = 0;
+  #inputSumFresh = true;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
 
@@ -102,6 +111,7 @@ export class NetworkEngine {
       this.#offsets[i] = params.declare(t.name, t.rows, t.cols, t.init, t.fanIn, t.fanOut, t.owner, t.role).offset;
     });
     this.sharedTensors = tensorsOf(description.shared);
+    checkInputStage(description);
     const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed);
     this.#writes = {
       shared: reads(description.shared, description.z),
@@ -137,7 +147,10 @@ export class NetworkEngine {
     const extras = new Map<Op, OpExtras>(), masks = new Map<Op, number>();
     for (const op of this.#allOps()) {
       if (op.kind === 'dense' && !fusedAct(op.act)) extras.set(op, { pre: alloc(maxRows * d.values[op.y]!) });
-      else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
+      else if (op.kind === 'conv1d') {
+        const col = maxRows * op.steps * op.kernel * (d.values[op.x]! / op.steps);
+        extras.set(op, { col: alloc(col), dcol: alloc(col), ...(fusedAct(op.act) ? {} : { pre: alloc(maxRows * d.values[op.y]!) }) });
+      } else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
     }
     this.#base = {
@@ -145,6 +158,7 @@ export class NetworkEngine {
       scratch: [alloc(maxRows * widest), alloc(maxRows * widest)],
       dZ: d.tasks.map(() => alloc(maxRows * this.sharedSize)),
     };
+    this.#inputScratch = alloc(maxRows * d.values[0]!);
     this.#views = [];
     this.#capacity = maxRows;
     this.#view(WHOLE);
@@ -201,8 +215,16 @@ export class NetworkEngine {
         st.value[v] = view.own[v]!;
         st.grad[v] = base.grad[v] === 0 ? 0 : base.grad[v]! + r * w[v]! * 4;
       }
-      for (const [op, pre] of base.extras) {
-        if (pre.pre !== undefined) (st.extras as Map<Op, OpExtras>).set(op, { pre: pre.pre + r * w[(op as { y: number }).y]! * 4 });
+      for (const [op, ex] of base.extras) {
+        if (ex.blocks !== undefined) continue;
+        const perRow = (o: Op): { pre?: number; col?: number; dcol?: number } => {
+          const pre = ex.pre === undefined ? {} : { pre: ex.pre + r * w[(o as { y: number }).y]! * 4 };
+          // A conv1d's im2col rows: kernel × its input's width per batch row.
+          if (o.kind !== 'conv1d') return pre;
+          const colRow = o.kernel * w[o.x]! * 4;
+          return { ...pre, col: ex.col! + r * colRow, dcol: ex.dcol! + r * colRow };
+        };
+        (st.extras as Map<Op, OpExtras>).set(op, perRow(op));
       }
       for (const [op, mask] of base.masks) (st.masks as Map<Op, number>).set(op, mask + r * w[(op as { x: number }).x]! * 4);
       (st.scratch as [number, number])[0] = base.scratch[0] + r * base.widest * 4;
@@ -317,6 +339,7 @@ export class NetworkEngine {
     st.fresh[task.logits] = 0;
     st.grad[this.description.z] = view.dZ[t]!;
     runBackward(task.head, rows, this.description.values, st);
+    this.#collectInput(rows, st);
   }
 
   /** dL/d(head input) of the last backwardHead(t): rows × [R_t | each source's prediction]. Valid until backwardHead(t) runs again. */
@@ -356,6 +379,7 @@ export class NetworkEngine {
     }
     for (const v of this.#writes.tasks[t]!) st.fresh[v] = 1;
     runBackward(task.ops, rows, this.description.values, st);
+    this.#collectInput(rows, st);
     st.grad[task.rep] = own;
     return dZ;
   }
@@ -367,6 +391,49 @@ export class NetworkEngine {
     st.grad[this.description.z] = dZ;
     st.fresh[this.description.z] = 0;
     runBackward(this.description.shared, rows, this.description.values, st);
+    this.#collectInput(rows, st);
+  }
+
+  /**
+   * Until endInputGradient, the backward passes (backwardHead, backwardTask,
+   * backwardShared) also sum dL/dx into `sum` (rows × input width; written by the
+   * first pass that reaches x, added to by the others). For an inference-mode
+   * forward (the input gradient of a fixed model): every dropout's mask is set to
+   * 1 for `rows` rows, since such a forward drew none and dropout was the identity.
+   * A description whose z is the input itself (no shared part) routes dL/dx
+   * through the dL/dz buffers: the caller reads it there; nothing is collected.
+   */
+  beginInputGradient(sum: number, rows: number, inferenceMode: boolean): void {
+    const st = this.#ready('beginInputGradient', rows, undefined).state;
+    if (inferenceMode) {
+      const heap = heapF32();
+      for (const [op, mask] of st.masks) heap.fill(1, mask >>> 2, (mask >>> 2) + rows * this.description.values[(op as Op & { kind: 'dropout' }).x]!);
+    }
+    if (this.description.z === 0) return;
+    this.#inputSum = sum;
+    this.#inputSumFresh = true;
+    st.grad[0] = this.#inputScratch;
+    st.fresh[0] = 1;
+  }
+
+  /** Stops collecting dL/dx; returns whether any pass reached x since beginInputGradient. */
+  endInputGradient(): boolean {
+    const st = this.#base === null ? null : this.#viewOf(undefined).state;
+    const reached = !this.#inputSumFresh;
+    this.#inputSum = 0;
+    this.#inputSumFresh = true;
+    if (st && this.description.z !== 0) st.grad[0] = 0;
+    return reached;
+  }
+
+  /** After a backward pass: adds what it wrote into dL/dx's scratch to the sum. */
+  #collectInput(rows: number, st: BackwardState): void {
+    if (this.#inputSum === 0 || st.fresh[0]) return;
+    const n = rows * this.description.values[0]!;
+    if (this.#inputSumFresh) heapF32().copyWithin(this.#inputSum >>> 2, this.#inputScratch >>> 2, (this.#inputScratch >>> 2) + n);
+    else runtime('NetworkEngine').kernels.add(n, this.#inputSum, this.#inputScratch, this.#inputSum);
+    this.#inputSumFresh = false;
+    st.fresh[0] = 1;
   }
 
   dispose(): void {
@@ -411,5 +478,26 @@ export class NetworkEngine {
     this.#views = [];
     this.#base = null;
     this.#capacity = 0;
+  }
+}
+
+/**
+ * With embedding tables, the architecture reads the input stage's output, not the
+ * encoded row; and no task part may read it: the engine backpropagates into the
+ * input through the shared part only, so a task part's gradient (MMoE's gates)
+ * would miss the tables. Checked here, where gradients are made: a model file
+ * with such a network still predicts (manytask/infer runs forward only).
+ */
+function checkInputStage(d: ModelDescription): void {
+  if (d.input === 0) return;
+  const stageEnd = d.shared.findIndex((op) => 'y' in op && op.y === d.input) + 1;
+  const reads = (ops: readonly Op[], v: number): boolean => flatten(ops).some((op) => inputsOf(op).includes(v));
+  if (reads(d.shared.slice(stageEnd), 0) || d.tasks.some((t) => reads(t.ops, 0))) {
+    throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the encoded row (identifiers as numbers), not the embedding stage's output`);
+  }
+  for (const t of d.tasks) {
+    if (reads(t.ops, d.input)) {
+      throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the input in task "${t.name}"'s own part (a gate), which the tables' gradient would not reach; use sharedBottom, ple with levels ≥ 2, crossStitch, omoe or ltb`);
+    }
   }
 }

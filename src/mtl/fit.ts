@@ -18,6 +18,7 @@ import type { Dataset } from '../data/index.js';
 import type { FeatureRows } from '../tensor/rows.js';
 import type { LabelColumns } from './labels.js';
 import { ProximalTerm, readProximal, type ProximalOptions } from './proximal.js';
+import { Attacker, readAdversarialTraining, type Attack, type AdversarialTrainingOptions } from './adversarial.js';
 
 /** Rows to validate on during fit: a Dataset (encoded as the training data), or arrays with their labels. */
 export type ValidationData = Dataset | { x: FeatureRows; labels: LabelColumns };
@@ -82,6 +83,8 @@ export interface FitLoopOptions {
   proximal: Required<ProximalOptions> | null;
   /** What a task with no label in the training data is: an error, or left out of this fit. */
   unlabeledTasks: 'error' | 'skip';
+  /** Adversarial training: the attack, the share of each batch it perturbs, and which features it may move. */
+  adversarial: { attack: Attack; fraction: number; perturbable: Uint8Array } | null;
 }
 
 export interface History {
@@ -98,6 +101,7 @@ export interface History {
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'seed', 'validationSplit', 'validationData', 'callbacks', 'earlyStopping',
   'learningRate', 'sampleWeights', 'freeze', 'yieldEveryMs', 'labeledOnly', 'divergence', 'proximal', 'unlabeledTasks',
+  'adversarial',
 ] as const;
 
 export interface FitOptions {
@@ -147,10 +151,23 @@ export interface FitOptions {
    * tasks' labels). At least one task must have labels.
    */
   unlabeledTasks?: 'error' | 'skip';
+  /**
+   * Adversarial training: each batch's first ⌈fraction · rows⌉ rows (a random
+   * sample of the data while `shuffle` is on) are replaced by their FGSM or PGD
+   * adversarial examples against the current weights before the step, e.g.
+   * `{ method: 'pgd', epsilon: 0.1, steps: 5 }` (Madry et al. 2018 with fraction
+   * 1, the default; Kurakin et al. 2017's mixed batches with fraction 0.5). Only
+   * the numeric features move (standardized: ε is in standard deviations);
+   * one-hot categories and missing-value indicators stay. PGD's random starts
+   * come from the `adversarial` stream of fit's seed. See docs/ensembles.md.
+   */
+  adversarial?: AdversarialTrainingOptions;
 }
 
-/** Validates the options that do not depend on the data. */
-export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasValidation: boolean): FitLoopOptions & { raw: Record<string, unknown> } {
+/** Validates the options that do not depend on the data; `perturbable` flags the features adversarial training may move (it throws if none). */
+export function parseFitOptions(
+  options: unknown, core: MultiTaskModelCore, hasValidation: boolean, perturbable: () => Uint8Array,
+): FitLoopOptions & { raw: Record<string, unknown> } {
   const where = 'fit';
   const o = checkOptionsObject(where, options);
   checkKeys(where, o, FIT_KEYS);
@@ -196,7 +213,12 @@ export function parseFitOptions(options: unknown, core: MultiTaskModelCore, hasV
   const divergence = divergenceFactor(where, o.divergence);
   const proximal = readProximal(where, o.proximal);
   const unlabeledTasks = o.unlabeledTasks === undefined ? 'error' : checkChoice(where, 'unlabeledTasks', o.unlabeledTasks, ['error', 'skip'] as const);
-  return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, raw: o };
+  let adversarial: FitLoopOptions['adversarial'] = null;
+  if (o.adversarial !== undefined) {
+    const read = readAdversarialTraining(where, o.adversarial);
+    adversarial = { ...read, perturbable: perturbable() };
+  }
+  return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, adversarial, raw: o };
 }
 
 /** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
@@ -271,7 +293,10 @@ export async function fitLoop(
   let started = 0, lr = 0;
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
+  const adv = opts.adversarial;
+  let attacker: Attacker | null = null;
   try {
+    attacker = adv ? new Attacker(core, adv.attack, adv.perturbable, opts.seed, core.capacity) : null;
     core.proximal = opts.proximal ? new ProximalTerm(core.parameters, opts.proximal) : null;
     opts.callbacks.onTrainBegin?.();
     await runAsync(epochLoop({ epochs: opts.epochs, rows: n, batchSize: opts.batchSize, order, shuffle: opts.shuffle ? (o, rows) => rng.shuffle(o, rows) : null }, {
@@ -287,6 +312,7 @@ export async function fitLoop(
       },
       batch: (indices, rows, epoch, batch) => {
         core.loadBatch(train, indices, rows);
+        if (attacker) attacker.perturb(Math.ceil(adv!.fraction * rows));
         lr = opts.schedule ? opts.schedule(core.step, epoch) : core.optimizer.config.learningRate;
         const losses = core.trainBatch(rows, lr, epoch);
         const labeled = core.batchLabeledCounts;
@@ -330,6 +356,7 @@ export async function fitLoop(
   } finally {
     allocator.free(order);
     rng.dispose();
+    attacker?.dispose();
     core.proximal?.dispose();
     core.proximal = null;
   }

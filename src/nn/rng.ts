@@ -29,8 +29,9 @@ import { checkSeed } from '../runtime/validate.js';
  *                samples and re-seeding (each estimator draws only from its own seed);
  *                the model's clustering task runs KMeans with seed + 7919 · epoch.
  *  - bagging     Ensemble.train's bootstrap samples of the rows, one member after another.
+ *  - adversarial PGD's random starts in the ε-ball (fit's `adversarial`, evaluate's `attack`).
  *
- * A user's own `new Rng(seed, stream)` may take any stream; 0–6 are these.
+ * A user's own `new Rng(seed, stream)` may take any stream; 0–7 are these.
  */
 export const RngStream = Object.freeze({
   init: 0,
@@ -40,6 +41,7 @@ export const RngStream = Object.freeze({
   weighting: 4,
   clustering: 5,
   bagging: 6,
+  adversarial: 7,
 } as const);
 
 export type RngStreamName = keyof typeof RngStream;

@@ -186,7 +186,24 @@ export interface Kernels {
   ): void;
   trimmedMean(tasks: number, n: number, ptrs: Ptr, trim: number, scratch: Ptr, out: Ptr): void;
   accumulateSquares(n: number, g: Ptr, h: Ptr): number;
+
+  // 1-D causal convolution and pooling over time (assembly/conv1d.ts). A row is
+  // steps × channels floats, time-major; col is (rows·steps) × (kernel·channels).
+  conv1dIm2col(rows: number, steps: number, channels: number, kernel: number, dilation: number, x: Ptr, col: Ptr): void;
+  conv1dCol2im(rows: number, steps: number, channels: number, kernel: number, dilation: number, dcol: Ptr, dx: Ptr): void;
+  temporalPoolForward(mode: number, rows: number, steps: number, channels: number, x: Ptr, y: Ptr): void;
+  temporalPoolBackward(mode: number, rows: number, steps: number, channels: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr): void;
+  conv1dDirect(
+    rows: number, steps: number, cin: number, cout: number, kernel: number, dilation: number, x: Ptr, w: Ptr, b: Ptr, y: Ptr, relu: number,
+  ): void;
+  // Embedding tables (assembly/embedding.ts; used by src/graph/): the index of row r
+  // is the float x[r·ldx + col]. Gather returns −1 or the first row with a bad index.
+  embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
+  embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
 }
+
+/** Pooling codes of assembly/conv1d.ts temporalPoolForward. */
+export const Pool = { avg: 0, max: 1, last: 2 } as const;
 
 /** Distribution codes of assembly/distribution.ts. */
 export const Dist = { gaussian: 0, poisson: 1, quantile: 2 } as const;

@@ -25,10 +25,12 @@ import {
 } from './tasks.js';
 
 /**
- * Multiply-adds below which a GEMM runs on one thread. Splitting in two saves
+ * Multiply-adds up to which a GEMM runs on one thread. Splitting in two saves
  * half the GEMM's time and costs a worker's wake-up round trip (npm run bench --
- * threads: "a task a worker must run", 10–30 µs on this 2-core machine); at
+ * threads: "a task a worker must run", 10–35 µs on this 2-core machine); at
  * 25 G multiply-adds a second that breaks even near 2^19 to 2^20 multiply-adds.
+ * At exactly 2^20 (the benchmark network's 32-row batch: 32 × 256 × 128) the
+ * split measured slower than one thread, so the split starts above it.
  */
 export const GEMM_SPLIT_MACS = 1 << 20;
 /** A GEMM part never has fewer rows than this (a multiple of 4; see above). */
@@ -86,7 +88,7 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
 
   const splitGemm: Kernels['gemm'] = (transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act) => {
     const threads = runner.threads;
-    if (threads < 2 || M < 2 * GEMM_MIN_ROWS || M * N * K < GEMM_SPLIT_MACS) {
+    if (threads < 2 || M < 2 * GEMM_MIN_ROWS || M * N * K <= GEMM_SPLIT_MACS) {
       gemm(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act);
       return;
     }

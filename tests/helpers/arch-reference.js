@@ -146,6 +146,56 @@ export function crossStitchAlpha(spec, p, l, T) {
   });
 }
 
+/**
+ * A causal 1-D convolution, straight from its definition: x is rows × steps × cin
+ * (time-major), W (kernel·cin) × cout with row k·cin + c tap k of channel c, and
+ * y[r, t, o] = f(b[o] + Σ_k Σ_c x[r, t − (kernel − 1 − k)·dilation, c] · W[k·cin + c, o]),
+ * taps before the first step left out (zero padding).
+ */
+export function conv1dRef(x, rows, steps, cin, W, b, cout, kernel, dilation, f) {
+  const y = new Float64Array(rows * steps * cout);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < steps; t++) {
+      for (let o = 0; o < cout; o++) {
+        let s = b[o];
+        for (let k = 0; k < kernel; k++) {
+          const src = t - (kernel - 1 - k) * dilation;
+          if (src < 0) continue;
+          for (let c = 0; c < cin; c++) s += x[(r * steps + src) * cin + c] * W[(k * cin + c) * cout + o];
+        }
+        y[(r * steps + t) * cout + o] = f(s);
+      }
+    }
+  }
+  return y;
+}
+
+/** Pooling over time: x rows × steps × channels → rows × channels (the mean, the maximum or the last step). */
+export function temporalPoolRef(mode, x, rows, steps, channels) {
+  const y = new Float64Array(rows * channels);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < channels; c++) {
+      const at = (t) => x[(r * steps + t) * channels + c];
+      let v = mode === 'last' ? at(steps - 1) : mode === 'max' ? -Infinity : 0;
+      if (mode !== 'last') for (let t = 0; t < steps; t++) v = mode === 'max' ? Math.max(v, at(t)) : v + at(t);
+      y[r * channels + c] = mode === 'avg' ? v / steps : v;
+    }
+  }
+  return y;
+}
+
+/** The conv1d architecture's shared part: causal convolutions, pooling over time, dense layers. */
+function conv1dTrunkRef(spec, p, x, rows, inputSize, f) {
+  const steps = spec.steps, kernel = spec.kernelSize ?? 3;
+  let h = x, cin = inputSize / steps;
+  spec.filters.forEach((cout, l) => {
+    const dilation = Array.isArray(spec.dilation) ? spec.dilation[l] : spec.dilation ?? 1;
+    h = conv1dRef(h, rows, steps, cin, p[`conv.${l}.weight`], p[`conv.${l}.bias`], cout, kernel, dilation, f);
+    cin = cout;
+  });
+  return mlp(p, 'shared', temporalPoolRef(spec.pooling ?? 'avg', h, rows, steps, cin), rows, cin, spec.units ?? [], f);
+}
+
 /** Z (rows × sharedSize) and every R_t. */
 export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   const f = act(spec.activation ?? 'relu');
@@ -153,6 +203,8 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   let Z;
   if (spec.type === 'sharedBottom') {
     Z = mlp(p, 'shared', x, rows, inputSize, spec.units, f);
+  } else if (spec.type === 'conv1d') {
+    Z = conv1dTrunkRef(spec, p, x, rows, inputSize, f);
   } else if (spec.type === 'dselectK') {
     const experts = Array.from({ length: spec.experts }, (_, i) => mlp(p, `experts.${i}`, x, rows, inputSize, spec.expertUnits, f));
     Z = concatRows(experts, rows, experts.map(() => spec.expertUnits.at(-1)));
@@ -198,6 +250,10 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
 /** Every task's R_t from x and Z (the task parts only). */
 export function taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames }) {
   const T = taskNames.length;
+  if (spec.type === 'conv1d') {
+    const d = spec.units?.length ? spec.units.at(-1) : spec.filters.at(-1);
+    return taskNames.map((name) => tower(spec, p, name, Z, rows, d));
+  }
   if (spec.type === 'sharedBottom' || spec.type === 'omoe') {
     const d = spec.type === 'omoe' ? spec.expertUnits.at(-1) : spec.units.at(-1);
     return taskNames.map((name) => tower(spec, p, name, Z, rows, d));

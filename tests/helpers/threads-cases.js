@@ -95,17 +95,17 @@ export function runThreadCases(mt) {
 }
 
 /**
- * Seeded training runs whose batches are several micro-shards (src/mtl/shards.ts:
- * 256 rows → 4 shards, 200 → 3; the epoch's last, shorter batch fewer), one per
- * path through the training step: the accumulated backward with dropout and a
- * task reading another's prediction; per-task gradients of Z (PCGrad, with the
- * affinity measured every step); per-task gradients of the shared parameters
- * (MGDA); a strategy that writes the combined gradient itself (GradDrop); one
- * that learns from the losses after the update (FAMO), on LTB's Gumbel-sampled
- * branches. The first is wide enough (128-unit layers) that the pool splits its
- * GEMMs. Returns { name: hex of the final weights and the loss history }.
+ * Seeded training runs, one per path through the training step: the accumulated
+ * backward with dropout and a task reading another's prediction; per-task
+ * gradients of Z (PCGrad, with the affinity measured every step); per-task
+ * gradients of the shared parameters (MGDA); a strategy that writes the combined
+ * gradient itself (GradDrop); one that learns from the losses after the update
+ * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, and
+ * embedded identifier columns sharing a table. Batches of 200 and 256 rows: the first
+ * run's 128-unit layers make GEMMs the pool splits. Returns { name: hex of the
+ * final weights and the loss history }.
  */
-export async function runShardedTraining(mt) {
+export async function runTrainingCases(mt) {
   const { MultiTaskModel, tasks } = mt;
   const rows = 600, inputs = 12;
   const xs = seededValues(rows * inputs, 501);
@@ -136,6 +136,9 @@ export async function runShardedTraining(mt) {
     { name: 'ltb (Gumbel branches), FAMO, batch 200', batchSize: 200, model: {
       architecture: { type: 'ltb', units: [12, 8], branches: [3], towerUnits: [4] }, tasks: three(), weighting: { type: 'famo' },
     } },
+    { name: 'conv1d over 4 steps of 3 channels, dilation 2, batch 200', batchSize: 200, model: {
+      architecture: { type: 'conv1d', steps: 4, filters: [8, 8], kernelSize: 2, dilation: [1, 2], pooling: 'last', towerUnits: [4] }, tasks: three(),
+    } },
   ];
   const out = {};
   for (const r of runs) {
@@ -145,5 +148,21 @@ export async function runShardedTraining(mt) {
       + ':' + hex(history.get('loss'));
     model.dispose();
   }
+  // Embedded identifier columns sharing one table (rare identifiers in the out-of-vocabulary row), beside two numeric features.
+  const data = mt.Dataset.fromColumns({
+    a: x.map((_, i) => `u${(i * 7) % 37}`), b: x.map((_, i) => `u${(i * 11 + 3) % 41}`), f0: x.map((r) => r[0]), f1: x.map((r) => r[1]),
+    kind: x.map((r) => (r[0] + r[1] > 0.5 ? 'p' : r[2] > 0 ? 'q' : 'r')), spend: x.map((r) => 3 * r[5] - r[6] * r[7] + 0.5),
+  }, {
+    features: { a: { type: 'categorical', embed: { dim: 4, table: 'user', minCount: 14 } }, b: { type: 'categorical', embed: { dim: 4, table: 'user', minCount: 14 } }, f0: 'numeric', f1: 'numeric' },
+    targets: { kind: 'multiclass', spend: 'regression' },
+  });
+  const embedded = new MultiTaskModel({
+    input: data, architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
+    tasks: [tasks.multiclass('kind'), tasks.regression('spend')], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77,
+  });
+  const history = await embedded.fit(data, { epochs: 2, batchSize: 200, shuffle: true, seed: 5 });
+  out['training: embedded identifiers, one shared table, batch 200'] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
+    + ':' + hex(history.get('loss'));
+  embedded.dispose();
   return out;
 }

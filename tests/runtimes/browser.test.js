@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { ensureChromium, launchChromium } from './helpers/chromium.js';
 import { REPO } from './helpers/process.js';
-import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases, nodeShardedTraining } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases, nodeTrainingCases } from './helpers/check.js';
 
 
 const PAGE = `<!doctype html>
@@ -24,22 +24,22 @@ const PAGE = `<!doctype html>
 import * as mt from '/dist/web.js';
 import { runCases } from '/tests/runtimes/helpers/gemm-cases.js';
 import { runTraining } from '/tests/runtimes/helpers/train-case.js';
-import { runThreadCases, runShardedTraining } from '/tests/helpers/threads-cases.js';
+import { runThreadCases, runTrainingCases } from '/tests/helpers/threads-cases.js';
 import { resetRuntime } from '/dist/internal.js';
 try {
   await mt.init();
   const defaultThreads = mt.threadInfo();
   const results = runCases(mt);
   const training = runTraining(mt);
-  // The worker pool: every split kernel and training on micro-shards, for 2, 3, 4 and 8 threads and after shutdown.
+  // The worker pool: every split kernel and the seeded training runs, for 2, 3, 4 and 8 threads and after shutdown.
   await resetRuntime();
   const threads = {};
   for (const t of [2, 3, 4, 8]) {
     await mt.init({ threads: t });
-    threads[t] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runShardedTraining(mt) };
+    threads[t] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
   }
   await mt.shutdown();
-  threads[1] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runShardedTraining(mt) };
+  threads[1] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
   window.__manytask = {
     crossOriginIsolated: self.crossOriginIsolated,
     sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
@@ -167,13 +167,13 @@ test('manytask in Chromium: web.js init() loads the threaded kernels and compute
     checkResults('chromium', out.results, await nodeResults());
     checkTraining('chromium', out.training, await nodeTraining());
     const single = await nodeThreadCases();
-    const trained = await nodeShardedTraining();
+    const trained = await nodeTrainingCases();
     for (const [threads, { info, cases, training }] of Object.entries(out.threads)) {
       assert.equal(info.threads, Number(threads), `chromium, ${threads} threads: ${JSON.stringify(info)}`);
       const differ = Object.keys(single).filter((k) => cases[k] !== single[k]);
       assert.deepEqual(differ, [], `chromium, ${threads} thread(s): these results differ from Node's single-thread module`);
       const trainedDiffer = Object.keys(trained).filter((k) => training[k] !== trained[k]);
-      assert.deepEqual(trainedDiffer, [], `chromium, ${threads} thread(s): these training runs on micro-shards differ from Node's single-thread module`);
+      assert.deepEqual(trainedDiffer, [], `chromium, ${threads} thread(s): these training runs differ from Node's single-thread module`);
     }
     t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit; ` +
       `${Object.keys(single).length} pool results and ${Object.keys(trained).length} training runs bit-identical to Node's single thread for 1, 2, 3, 4 and 8 threads`);

@@ -1,15 +1,15 @@
 // The same seed and data give bit-identical weights in Node, Deno and Bun (V8 and
 // JavaScriptCore). Chromium and workerd run the same case in browser.test.js and
-// workerd.test.js. Training on micro-shards gives Node's single-thread weights in
+// workerd.test.js. Seeded training gives Node's single-thread weights in
 // Deno and Bun at 1, 2, 3, 4 and 8 threads (Chromium: browser.test.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BIN, run, describeRun } from './helpers/process.js';
-import { nodeTraining, checkTraining, nodeShardedTraining } from './helpers/check.js';
+import { nodeTraining, checkTraining, nodeTrainingCases } from './helpers/check.js';
 
 const SCRIPT = 'tests/runtimes/helpers/train-print.js';
-const SHARDS_SCRIPT = 'tests/runtimes/helpers/shards-print.js';
+const THREADS_TRAINING_SCRIPT = 'tests/runtimes/helpers/threads-training-print.js';
 
 /** Runs `script` in runtime `name` and returns the JSON of its last line of output, and the run's report. */
 async function printed(name, script, timeoutMs) {
@@ -30,9 +30,9 @@ for (const name of ['deno', 'bun']) {
     checkTraining(name, got, await nodeTraining());
   });
 
-  test(`training on micro-shards in ${name} at 1, 2, 3, 4 and 8 threads ends with Node's single-thread weights, bit for bit`, { timeout: 240_000 }, async (t) => {
-    const { got, report } = await printed(name, SHARDS_SCRIPT, 200_000);
-    const want = await nodeShardedTraining();
+  test(`training in ${name} at 1, 2, 3, 4 and 8 threads ends with Node's single-thread weights, bit for bit`, { timeout: 240_000 }, async (t) => {
+    const { got, report } = await printed(name, THREADS_TRAINING_SCRIPT, 200_000);
+    const want = await nodeTrainingCases();
     assert.deepEqual(Object.keys(got).sort(), ['1', '2', '3', '4', '8'], report);
     for (const [threads, { info, training }] of Object.entries(got)) {
       // Bun may fall back to one thread when its pool fails the self-test (oven-sh/bun#25677): the bits must not change.

@@ -5,12 +5,10 @@
 // the same file and rows, to the bit (JSON numbers round-trip exactly).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, symlink, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO } from './helpers/process.js';
-import { penguinRows, expected, startMiniflare } from './helpers/worker-example.js';
-import { bundleWorkerProject } from './helpers/wrangler-bundle.js';
+import { penguinRows, expected, startWorkerWithFile } from './helpers/worker-example.js';
 import * as mt from '../../dist/node.js';
 
 const WORKER = `
@@ -52,32 +50,20 @@ test('an ensemble file in a Worker: manytask/infer\'s loadEnsemble predicts what
   ensemble.fitWeights(valid);
   const bytes = ensemble.save();
 
-  const dir = await mkdtemp(join(tmpdir(), 'manytask-ensemble-worker-'));
-  let mf;
+  const w = await startWorkerWithFile({ name: 'ensemble', worker: WORKER, file: 'ensemble.mtse', bytes });
   try {
-    await mkdir(join(dir, 'node_modules'), { recursive: true });
-    await mkdir(join(dir, 'src'), { recursive: true });
-    await symlink(REPO, join(dir, 'node_modules', 'manytask'), 'dir');
-    await writeFile(join(dir, 'wrangler.toml'), 'name = "ensemble"\nmain = "src/worker.js"\ncompatibility_date = "2025-01-01"\nrules = [\n  { type = "Data", globs = ["**/*.mtse"], fallthrough = true },\n]\n');
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'ensemble-worker', type: 'module', private: true }));
-    await writeFile(join(dir, 'src', 'worker.js'), WORKER);
-    await writeFile(join(dir, 'ensemble.mtse'), bytes);
-    const b = await bundleWorkerProject(dir, join(dir, 'dist'));
-    assert.ok(b.inputs.some((p) => p.endsWith('dist/infer-workerd.js')), `inputs: ${b.inputs.join(', ')}`);
-    assert.ok(!b.inputs.some((p) => p.endsWith('dist/workerd.js') || p.endsWith('dist/index.js')), 'the full library in the bundle');
-    let output;
-    ({ mf, output } = await startMiniflare([b.worker]));
+    assert.ok(w.inputs.some((p) => p.endsWith('dist/infer-workerd.js')), `inputs: ${w.inputs.join(', ')}`);
+    assert.ok(!w.inputs.some((p) => p.endsWith('dist/workerd.js') || p.endsWith('dist/index.js')), 'the full library in the bundle');
     const rows = penguinRows(csv);
-    const res = await mf.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ rows }) });
+    const res = await w.mf.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ rows }) });
     const text = await res.text();
-    assert.equal(res.status, 200, `${text.slice(0, 500)}\n${output()}`);
+    assert.equal(res.status, 200, `${text.slice(0, 500)}\n${w.output()}`);
     const answer = JSON.parse(text);
     assert.equal(answer.combine, 'weighted');
     assert.equal(answer.members, 3);
     assert.deepEqual(answer.predictions, expected(ensemble, rows));
   } finally {
-    await mf?.dispose();
+    await w.close();
     ensemble.dispose();
-    await rm(dir, { recursive: true, force: true });
   }
 });

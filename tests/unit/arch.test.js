@@ -146,12 +146,21 @@ const CASES = [
   // 4 experts (a power of two: every code an expert) and 5 (renormalized over the codes that are experts).
   { type: 'dselectK', experts: 4, k: 2, expertUnits: [6, 5], towerUnits: [3], gamma: 6, activation: 'tanh' },
   { type: 'dselectK', experts: 5, k: 3, expertUnits: [9], towerUnits: [], gamma: 8 },
+  // Causal convolutions over windows (inputs steps × channels: see SIZES): channels below, at and above
+  // the SIMD width with odd remainders, taps reaching before the window (dilated), every pooling,
+  // ReLU in the GEMM epilogue and GELU after it.
+  { type: 'conv1d', steps: 4, filters: [5, 3], kernelSize: 3, dilation: [1, 2], towerUnits: [3], activation: 'tanh' },
+  { type: 'conv1d', steps: 3, filters: [4], kernelSize: 2, pooling: 'max', units: [6], towerUnits: [], activation: 'gelu' },
+  { type: 'conv1d', steps: 5, filters: [9, 5], kernelSize: 4, dilation: 2, pooling: 'last', towerUnits: [], activation: 'relu' },
 ];
+
+/** [rows, inputSize] per case: a conv1d's input is steps × channels (1, 3 and 5 channels). */
+const SIZES = (spec) => (spec.type === 'conv1d' ? [[3, spec.steps], [3, spec.steps * 3], [5, spec.steps * 5]] : [[3, 5], [5, 4]]);
 
 for (const spec of CASES) {
   test(`${JSON.stringify(spec)}: forward and gradients (every parameter and dZ) for 1, 2 and 3 tasks`, () => {
     for (const T of [1, 2, 3]) {
-      for (const [rows, inputSize] of [[3, 5], [5, 4]]) {
+      for (const [rows, inputSize] of SIZES(spec)) {
         checkArchitecture(spec, { inputSize, rows, tasks: TASKS.slice(0, T), seed: T * 10 + rows, label: `${spec.type} T=${T} ${rows}×${inputSize}` });
       }
     }
@@ -284,7 +293,7 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],
@@ -308,6 +317,11 @@ test('bad specs: typed errors naming the option', () => {
     [{ type: 'crossStitch', units: [3], towerUnits: [], levels: 2 }, arg(/"crossStitch": unknown option "levels"/)],
     [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], gateBias: 0 }, arg(/"mmoe": gateBias must be true or false, got 0/)],
     [{ type: 'sharedBottom', units: [3], towerUnits: [], gateBias: false }, arg(/"sharedBottom": unknown option "gateBias"/)],
+    [{ type: 'conv1d', steps: 0, filters: [3], towerUnits: [] }, shape(/"conv1d": steps must be an integer ≥ 1, got 0/)],
+    [{ type: 'conv1d', steps: 4, towerUnits: [] }, arg(/"conv1d": missing option "filters"/)],
+    [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], pooling: 'mean' }, arg(/"conv1d": pooling must be one of "avg", "max", "last", got "mean"/)],
+    [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], dilation: [1, 0] }, shape(/"conv1d": dilation\[1\] must be a positive integer, got 0/)],
+    [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], kernelSize: 1.5 }, shape(/"conv1d": kernelSize must be an integer ≥ 1, got 1.5/)],
     [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], initializer: 'he' }, arg(/"mmoe": unknown initializer "he" \(known: glorotUniform, glorotNormal, heUniform, heNormal, torch\)/)],
   ];
   for (const [spec, check] of bad) assert.throws(() => readArchitecture(spec), check, JSON.stringify(spec));

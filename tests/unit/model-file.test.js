@@ -120,6 +120,11 @@ const ARCHITECTURES = [
   { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [6], towerUnits: [], gateBias: false },
   // Learning to Branch: predict and infer both take the argmax tree.
   { type: 'ltb', units: [8, 6, 5], branches: [3, 2], towerUnits: [4], temperature: 0.5 },
+  // Causal convolutions (the nine encoded features read as 3 steps × 3 channels, or 9 × 1): GELU after the
+  // GEMM, ReLU in its epilogue, every pooling.
+  { type: 'conv1d', steps: 3, filters: [5, 4], kernelSize: 2, dilation: [1, 2], pooling: 'max', units: [6], towerUnits: [4], activation: 'gelu', dropout: 0.1 },
+  { type: 'conv1d', steps: 9, filters: [7], pooling: 'last', towerUnits: [] },
+  { type: 'conv1d', steps: 3, filters: [4], kernelSize: 3, towerUnits: [3], activation: 'tanh' },
 ];
 
 test('infer predicts MultiTaskModel.predict\'s output bit for bit: every architecture, f32/f16/int8 files, 1 to 2500 rows', async () => {

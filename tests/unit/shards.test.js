@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mt from '../../dist/index.js';
 import { setShardOrder, shardsOf, shardCount, SHARD_ROWS, MAX_SHARDS } from '../../dist/internal.js';
-import { runShardedTraining } from '../helpers/threads-cases.js';
+import { runTrainingCases } from '../helpers/threads-cases.js';
 
 before(async () => { await mt.init(); });
 after(() => setShardOrder(null));
@@ -33,8 +33,8 @@ test('a batch is ⌊rows / 64⌋ shards, 1 to 8, covering its rows in order with
 
 test('the shards of each pass run in any order give the same weights and losses, bit for bit, on every path of the step', { timeout: 120_000 }, async () => {
   setShardOrder(null);
-  const ascending = await runShardedTraining(mt);
-  assert.equal(Object.keys(ascending).length, 5);
+  const ascending = await runTrainingCases(mt);
+  assert.equal(Object.keys(ascending).length, 7);
   const orders = {
     descending: (s) => [...s].reverse(),
     'odd first, then even': (s) => [...s.filter((x) => x.index % 2 === 1), ...s.filter((x) => x.index % 2 === 0)],
@@ -42,7 +42,7 @@ test('the shards of each pass run in any order give the same weights and losses,
   let ran = 0;
   for (const [name, order] of Object.entries(orders)) {
     setShardOrder((s) => { if (s.length > 2) ran++; return order(s); });
-    const got = await runShardedTraining(mt);
+    const got = await runTrainingCases(mt);
     setShardOrder(null);
     const differ = Object.keys(ascending).filter((k) => got[k] !== ascending[k]);
     assert.deepEqual(differ, [], `shards run ${name}: these runs differ from the ascending order`);

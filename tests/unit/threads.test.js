@@ -12,18 +12,18 @@ import {
   init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
 } from '../../dist/index.js';
 import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS } from '../../dist/internal.js';
-import { runThreadCases, runShardedTraining, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
+import { runThreadCases, runTrainingCases, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
 import { typedError } from '../helpers/errors.js';
 import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
 
 let reference; // the cases on the single-thread module
-let trainingReference; // the sharded training runs on the single-thread module
+let trainingReference; // the seeded training runs on the single-thread module
 
 before(async () => {
   await resetRuntime();
   await init({ threads: 1 });
   reference = runThreadCases(mt);
-  trainingReference = await runShardedTraining(mt);
+  trainingReference = await runTrainingCases(mt);
   await resetRuntime();
   await init({ threads: 2 });
 }, { timeout: 120_000 });
@@ -38,16 +38,20 @@ function differences(got) {
   return Object.keys(reference).filter((k) => got[k] !== reference[k]);
 }
 
-test('training on micro-shards ends with the single-thread module\'s weights and losses, bit for bit, with 2, 3, 4 and 8 threads (it leaves 2, as the next test expects)', { timeout: 240_000 }, async () => {
+test('training ends with the single-thread module\'s weights and losses, bit for bit, with 2, 3, 4 and 8 threads (it leaves 2, as the next test expects)', { timeout: 240_000 }, async () => {
+  // Whether a worker or the calling thread claims a task is a race (any thread takes the next one):
+  // that the workers took part is asserted over the four counts, not for each.
+  let byWorkers = 0;
   for (const threads of [3, 8, 4, 2]) {
     await init({ threads });
     assert.equal(threadInfo().threads, threads);
     const before = workerTasks();
-    const got = await runShardedTraining(mt);
+    const got = await runTrainingCases(mt);
     const differ = Object.keys(trainingReference).filter((k) => got[k] !== trainingReference[k]);
     assert.deepEqual(differ, [], `${threads} threads: these training runs differ from one thread`);
-    assert.ok(workerTasks() > before, `${threads} threads: the workers took no part in the training`);
+    byWorkers += workerTasks() - before;
   }
+  assert.ok(byWorkers > 0, 'the workers took no part in the training');
 });
 
 test('init rejects thread counts that are not an integer from 1 to MAX_THREADS, and unknown options', { timeout: 120_000 }, async () => {
@@ -81,7 +85,7 @@ test('every split kernel gives the single-thread module\'s bits with 2, 3, 4 and
 
 test('a split GEMM stays within the f64 reference\'s tolerance (the split changes no arithmetic)', { timeout: 120_000 }, () => {
   const c = GEMM_CASES[0];
-  assert.ok(c.M * c.N * c.K >= GEMM_SPLIT_MACS, 'the case is large enough to be split');
+  assert.ok(c.M * c.N * c.K > GEMM_SPLIT_MACS, 'the case is large enough to be split');
   const A = seededValues(c.M * c.K, 11), B = seededValues(c.K * c.N, 12), C0 = seededValues(c.M * c.N, 13), bias = seededValues(c.N, 14);
   const a = Matrix.from(A, c.M, c.K), b = Matrix.from(B, c.K, c.N), bm = Matrix.from(bias, 1, c.N);
   const out = matmul(a, b, { bias: bm, activation: 'relu' });

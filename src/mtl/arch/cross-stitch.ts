@@ -43,7 +43,7 @@ export const crossStitch = defineArchitecture<CrossStitchSpec>()({
     const alpha0 = crossStitchAlpha0(T, c.alphaDiagonal);
     const shared: Op[] = [];
     b.into(shared);
-    let inputs = taskNames.map(() => 0);
+    let inputs = taskNames.map(() => b.input);
     c.units.forEach((u, l) => {
       const xs = taskNames.map((name, t) => b.dense(inputs[t]!, u, `column.${name}.${l}`, act, t, c.dropout, `column.${l}`));
       const alpha = b.tensor(`cross.${l}.alphaOffset`, T, T, 'zeros', SHARED, '');

@@ -46,14 +46,14 @@ export const dselectK = defineArchitecture<DselectKSpec>()({
     const n = c.experts, bits = Math.ceil(Math.log2(n)), d = c.expertUnits.at(-1)!;
     const shared: Op[] = [];
     b.into(shared);
-    const z = b.concat(b.branches(n, (i) => b.mlp(0, c.expertUnits, `experts.${i}`, act, SHARED, c.dropout)));
+    const z = b.concat(b.branches(n, (i) => b.mlp(b.input, c.expertUnits, `experts.${i}`, act, SHARED, c.dropout)));
     const tasks = withTowers(b, c, taskNames, (t) => {
       const name = taskNames[t]!;
       const zInit = { uniform: c.gamma / 100 }, wInit = { uniform: 0.05 };
-      const selectors = b.denseTensors(`gate.${name}.selectors`, b.width(0), c.k * bits, t, 'gate.selectors', { weight: zInit, bias: zInit });
-      const weights = b.denseTensors(`gate.${name}.weights`, b.width(0), c.k, t, 'gate.weights', { weight: wInit, bias: wInit });
-      const s = b.act(b.denseOp(0, selectors, Act.identity), Act.smoothStep, c.gamma);
-      const alpha = b.softmax(b.denseOp(0, weights, Act.identity));
+      const selectors = b.denseTensors(`gate.${name}.selectors`, b.width(b.input), c.k * bits, t, 'gate.selectors', { weight: zInit, bias: zInit });
+      const weights = b.denseTensors(`gate.${name}.weights`, b.width(b.input), c.k, t, 'gate.weights', { weight: wInit, bias: wInit });
+      const s = b.act(b.denseOp(b.input, selectors, Act.identity), Act.smoothStep, c.gamma);
+      const alpha = b.softmax(b.denseOp(b.input, weights, Act.identity));
       const g = b.value(n);
       b.op({ kind: 'dselect', s, a: alpha, y: g, bits });
       return b.mix(z, Array.from({ length: n }, (_, i) => i), g, d);

@@ -66,7 +66,7 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
   const taskBlocks = (t: number): number[] => [...range(0, S), ...range(S + t * K, K)];
   const shared: Op[] = [];
   b.into(shared);
-  let hTask: number[] = taskNames.map(() => 0), hShared = 0;
+  let hTask: number[] = taskNames.map(() => b.input), hShared = b.input;
   let lastExperts: number[] = [];
   for (let l = 0; l < L; l++) {
     // Expert i < S is shared; the rest are task (i − S) / K's, its ((i − S) mod K)-th.
@@ -87,7 +87,7 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
   }
   const z = b.concat(L >= 2 ? [...lastExperts, ...hTask] : lastExperts);
   const tasks = withTowers(b, c, taskNames, (t) => {
-    const input = L >= 2 ? b.slice(z, (N + t) * d, d) : 0;
+    const input = L >= 2 ? b.slice(z, (N + t) * d, d) : b.input;
     const logits = b.denseOp(input, b.denseTensors(`gate.${taskNames[t]}`, b.width(input), perGate, t, 'gate', gateInit), Act.identity);
     return b.mix(z, taskBlocks(t), b.softmax(logits), d);
   });

@@ -10,6 +10,7 @@
 //   crossStitch   cross-stitch.ts    cross-stitch networks
 //   dselectK      dselect-k.ts       DSelect-k: a sparse, differentiable expert selection per task
 //   ltb           ltb.ts             Learning to Branch: a tree of blocks whose branching is learned
+//   conv1d        conv1d.ts          causal 1-D convolutions over windows of a series, pooled over time
 //
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
@@ -32,9 +33,10 @@ import { ple } from './ple.js';
 import { crossStitch } from './cross-stitch.js';
 import { dselectK } from './dselect-k.js';
 import { ltb } from './ltb.js';
+import { conv1d } from './conv1d.js';
 
 /** The registry: an architecture's file, imported above, and its name here. */
-const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb };
+const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d };
 
 type Registry = typeof ARCHITECTURES;
 /** An architecture's name. */

@@ -56,7 +56,7 @@ export const ltb = defineArchitecture<LtbSpec>()({
     if (c.branches.length !== L - 1) throw new ShapeError(`architecture "ltb": branches must have ${L - 1} counts (one per layer but the last), got ${c.branches.length}`);
     const shared: Op[] = [];
     b.into(shared);
-    let nodes = b.branches(c.branches[0]!, (i) => b.dense(0, c.units[0]!, `nodes.0.${i}`, act, SHARED, c.dropout));
+    let nodes = b.branches(c.branches[0]!, (i) => b.dense(b.input, c.units[0]!, `nodes.0.${i}`, act, SHARED, c.dropout));
     for (let l = 1; l < L - 1; l++) {
       const parents = b.concat(nodes), count = nodes.length, d = c.units[l - 1]!;
       nodes = b.branches(c.branches[l]!, (i) => {

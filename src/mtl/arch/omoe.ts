@@ -32,9 +32,9 @@ export const omoe = defineArchitecture<OmoeSpec>()({
     const shared: Op[] = [];
     b.into(shared);
     const act = ACTIVATION_CODES[c.activation];
-    const outs = Array.from({ length: c.experts }, (_, i) => b.mlp(0, c.expertUnits, `experts.${i}`, act, SHARED, c.dropout));
-    const gate = b.denseTensors('gate', b.width(0), c.experts, SHARED, '', c.gateBias ? undefined : { weight: b.initializer, bias: false });
-    const logits = b.denseOp(0, gate, Act.identity);
+    const outs = Array.from({ length: c.experts }, (_, i) => b.mlp(b.input, c.expertUnits, `experts.${i}`, act, SHARED, c.dropout));
+    const gate = b.denseTensors('gate', b.width(b.input), c.experts, SHARED, '', c.gateBias ? undefined : { weight: b.initializer, bias: false });
+    const logits = b.denseOp(b.input, gate, Act.identity);
     const e = b.concat(outs);
     const z = b.mix(e, outs.map((_, i) => i), b.softmax(logits), c.expertUnits.at(-1)!);
     return { shared, z, tasks: withTowers(b, c, taskNames, () => z) };

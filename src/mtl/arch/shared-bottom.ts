@@ -21,7 +21,7 @@ export const sharedBottom = defineArchitecture<SharedBottomSpec>()({
   options: { units: units() },
   describe(c, b, taskNames) {
     const shared: Op[] = [];
-    const z = b.into(shared).mlp(0, c.units, 'shared', ACTIVATION_CODES[c.activation], SHARED, c.dropout);
+    const z = b.into(shared).mlp(b.input, c.units, 'shared', ACTIVATION_CODES[c.activation], SHARED, c.dropout);
     return { shared, z, tasks: withTowers(b, c, taskNames, () => z) };
   },
 });

@@ -12,8 +12,7 @@ export const RTOL = 1e-5;
 
 let nodeResultsPromise;
 let nodeTrainingPromise;
-let nodeThreadCasesPromise;
-let nodeShardedTrainingPromise;
+const singleThreadResults = new Map();
 
 /** The cases computed in this Node process through the `node` export (dist/node.js). */
 export function nodeResults() {
@@ -35,27 +34,24 @@ export function nodeTraining() {
   return nodeTrainingPromise;
 }
 
-/** The worker pool's cases (tests/helpers/threads-cases.js) on Node's single-thread module. */
-export function nodeThreadCases() {
-  nodeThreadCasesPromise ??= (async () => {
-    const mt = await import('../../../dist/node.js');
-    const { runThreadCases } = await import('../../helpers/threads-cases.js');
-    await mt.init({ threads: 1 });
-    return runThreadCases(mt);
-  })();
-  return nodeThreadCasesPromise;
+/** `name` of tests/helpers/threads-cases.js run on Node's single-thread module, once per process. */
+function onSingleThread(name) {
+  if (!singleThreadResults.has(name)) {
+    singleThreadResults.set(name, (async () => {
+      const mt = await import('../../../dist/node.js');
+      const cases = await import('../../helpers/threads-cases.js');
+      await mt.init({ threads: 1 });
+      return cases[name](mt);
+    })());
+  }
+  return singleThreadResults.get(name);
 }
 
-/** The training runs on micro-shards (tests/helpers/threads-cases.js) on Node's single-thread module. */
-export function nodeShardedTraining() {
-  nodeShardedTrainingPromise ??= (async () => {
-    const mt = await import('../../../dist/node.js');
-    const { runShardedTraining } = await import('../../helpers/threads-cases.js');
-    await mt.init({ threads: 1 });
-    return runShardedTraining(mt);
-  })();
-  return nodeShardedTrainingPromise;
-}
+/** The worker pool's cases on Node's single-thread module. */
+export const nodeThreadCases = () => onSingleThread('runThreadCases');
+
+/** The seeded training runs on Node's single-thread module. */
+export const nodeTrainingCases = () => onSingleThread('runTrainingCases');
 
 /** Asserts a runtime's training run ended with Node's weights and losses, bit for bit. */
 export function checkTraining(runtime, got, fromNode) {

@@ -39,3 +39,35 @@ export function expected(model, rows) {
   }
   return out;
 }
+
+/**
+ * A user's Worker project in a temporary folder — `src/worker.js` (the source
+ * given), the model or ensemble file beside it as a Data module, manytask linked
+ * as its package — bundled as wrangler bundles it and started in Miniflare.
+ * Returns the bundle's inputs, the Miniflare instance and the Worker's output;
+ * `close()` stops it and removes the folder.
+ */
+export async function startWorkerWithFile({ name, worker, file, bytes }) {
+  const [{ mkdtemp, mkdir, writeFile, symlink, rm }, { tmpdir }, { join }, { REPO }, { bundleWorkerProject }] = await Promise.all([
+    import('node:fs/promises'), import('node:os'), import('node:path'), import('./process.js'), import('./wrangler-bundle.js'),
+  ]);
+  const dir = await mkdtemp(join(tmpdir(), `manytask-${name}-`));
+  let started = null;
+  try {
+    await mkdir(join(dir, 'node_modules'), { recursive: true });
+    await mkdir(join(dir, 'src'), { recursive: true });
+    await symlink(REPO, join(dir, 'node_modules', 'manytask'), 'dir');
+    const ext = file.slice(file.lastIndexOf('.'));
+    await writeFile(join(dir, 'wrangler.toml'), `name = "${name}"\nmain = "src/worker.js"\ncompatibility_date = "2025-01-01"\nrules = [\n  { type = "Data", globs = ["**/*${ext}"], fallthrough = true },\n]\n`);
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `${name}-worker`, type: 'module', private: true }));
+    await writeFile(join(dir, 'src', 'worker.js'), worker);
+    await writeFile(join(dir, file), bytes);
+    const b = await bundleWorkerProject(dir, join(dir, 'dist'));
+    started = await startMiniflare([b.worker]);
+    return { inputs: b.inputs, mf: started.mf, output: started.output, close: async () => { await started.mf.dispose(); await rm(dir, { recursive: true, force: true }); } };
+  } catch (err) {
+    await started?.mf.dispose();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,16 +1,16 @@
-// Prints the training runs on micro-shards (tests/helpers/threads-cases.js) at
+// Prints the seeded training runs (tests/helpers/threads-cases.js) at
 // 2, 3, 4 and 8 threads and on one thread (after shutdown) as JSON: run by Deno
 // and Bun from tests/runtimes/determinism.test.js, which compares every count
 // with Node's single-thread module. Where the pool falls back to one thread (a
 // failed self-test), threadInfo says so and the runs must still be Node's bits.
 import * as mt from '../../../dist/index.js';
-import { runShardedTraining } from '../../helpers/threads-cases.js';
+import { runTrainingCases } from '../../helpers/threads-cases.js';
 
 const out = {};
 for (const threads of [2, 3, 4, 8]) {
   await mt.init({ threads });
-  out[threads] = { info: mt.threadInfo(), training: await runShardedTraining(mt) };
+  out[threads] = { info: mt.threadInfo(), training: await runTrainingCases(mt) };
 }
 await mt.shutdown();
-out[1] = { info: mt.threadInfo(), training: await runShardedTraining(mt) };
+out[1] = { info: mt.threadInfo(), training: await runTrainingCases(mt) };
 console.log(JSON.stringify(out));

@@ -1,0 +1,153 @@
+// Embedded identifier columns end to end (docs/embeddings.md): the spec and its
+// errors, the preprocessing (shared tables, the out-of-vocabulary row, minCount),
+// training (how Adam treats rows a batch did not use), and the model file served
+// by MultiTaskModel.load and manytask/infer with the same floats.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { init, Dataset, Preprocessor, MultiTaskModel, tasks, ArgumentError, ShapeError, UnknownCategoryError, ModelFormatError } from '../../dist/index.js';
+import { init as initInfer, loadModel as loadForInference } from '../../dist/infer.js';
+import { expectError } from '../helpers/errors.js';
+import { withHeader } from '../helpers/model-file.js';
+
+before(async () => { await init(); await initInfer(); });
+
+const TEAMS = ['Ajax', 'Benfica', 'Celtic', 'Dynamo', 'Everton', 'Fulham'];
+/** Matches of every pair of teams: goals from a fixed rule, so the data is the same on every run. */
+function matches(teams = TEAMS) {
+  const rows = [];
+  teams.forEach((home, i) => teams.forEach((away, j) => {
+    if (i === j) return;
+    const hg = (i * 7 + j * 3) % 4, ag = (i * 2 + j * 5) % 3;
+    rows.push({ home, away, neutral: (i + j) % 2, hg, ag, outcome: hg > ag ? 'home' : hg < ag ? 'away' : 'draw' });
+  }));
+  return rows;
+}
+const TEAM = { type: 'categorical', embed: { dim: 3, table: 'team' } };
+const SPEC = { features: { home: TEAM, neutral: 'numeric', away: TEAM }, targets: { hg: 'regression', ag: 'regression', outcome: 'multiclass' } };
+
+test('embed: spec errors name the column and what is wrong', () => {
+  const rows = matches();
+  const spec = (home) => ({ features: { home, away: TEAM }, targets: { hg: 'regression' } });
+  for (const dim of [0, -2, 1.5, NaN, 5000]) {
+    expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: dim })), ShapeError, 'E_SHAPE', [/feature "home": embed dim must be an integer from 1 to 4096/]);
+  }
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: { dim: 3, minCount: 0 } })), ShapeError, 'E_SHAPE', [/embed minCount/]);
+  expectError(() => Dataset.fromRows(rows, { features: { neutral: { type: 'numeric', embed: 4 } } }), ArgumentError, 'E_ARGUMENT', [/feature "neutral": embed applies to categorical columns/]);
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: { dim: 4, table: 'team' } })), ArgumentError, 'E_ARGUMENT',
+    [/features "home" and "away" share the embedding table "team" but ask for dim 4 and 3/]);
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: { dim: 3, table: 'team', minCount: 2 } })), ArgumentError, 'E_ARGUMENT', [/minCount 2 and 1/]);
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: { dim: 3, table: 'a.b' } })), ArgumentError, 'E_ARGUMENT', [/embed table must be a non-empty name without "."/]);
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: { dim: 3, size: 9 } })), ArgumentError, 'E_ARGUMENT', [/size/]);
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: '8' })), ArgumentError, 'E_ARGUMENT', [/embed must be a dimension/]);
+  expectError(() => Dataset.fromRows(rows, spec({ type: 'categorical', embed: [3] })), ArgumentError, 'E_ARGUMENT', [/embed must be a dimension/]);
+  const rare = Dataset.fromRows(rows, spec({ type: 'categorical', embed: { dim: 3, table: 'solo', minCount: 1000 } }));
+  expectError(() => Preprocessor.fit(rare), ArgumentError, 'E_ARGUMENT', [/no identifier of the embedding table "solo" \(columns "home"\) appears minCount = 1000 times/]);
+});
+
+test('a shared table indexes the union of its columns\' identifiers; unseen, missing and rare ones take row 0', () => {
+  const rows = matches().filter((r) => r.away !== 'Fulham'); // Fulham plays at home only: still in the shared table
+  rows.push({ home: 'Ajax', away: 'Gent', neutral: 0, hg: 1, ag: 1, outcome: 'draw' }); // Gent once: below minCount 2
+  const data = Dataset.fromRows(rows, { ...SPEC, features: { home: { ...TEAM, embed: { ...TEAM.embed, minCount: 2 } }, neutral: 'numeric', away: { ...TEAM, embed: { ...TEAM.embed, minCount: 2 } } } });
+  assert.deepEqual(data.spec.features.home, { type: 'categorical', unknown: 'other', embed: { dim: 3, table: 'team', minCount: 2 } });
+  const pre = Preprocessor.fit(data);
+  assert.deepEqual(pre.featureNames, ['home', 'neutral', 'away']);
+  assert.deepEqual(pre.embeddings, [{ table: 'team', entries: TEAMS.length + 1, dim: 3, columns: [0, 2] }]);
+  const { features } = pre.transform([
+    { home: 'Celtic', neutral: 1, away: 'Fulham' }, { home: 'Gent', neutral: 0, away: 'Nowhere' }, { home: null, neutral: 0, away: 'Ajax' },
+  ]);
+  assert.deepEqual([features[0], features[2], features[3], features[5], features[6], features[8]], [3, 6, 0, 0, 0, 1]);
+  // The fitted state round-trips, embed included.
+  assert.deepEqual(Preprocessor.fromJSON(JSON.parse(JSON.stringify(pre.toJSON()))).toJSON(), pre.toJSON());
+  assert.deepEqual(pre.columns[0].embed, { dim: 3, table: 'team' });
+  // unknown: 'error' refuses an unseen identifier instead.
+  const strict = Preprocessor.fit(Dataset.fromRows(matches(), { features: { home: { type: 'categorical', unknown: 'error', embed: 2 } } }));
+  expectError(() => strict.transform([{ home: 'Nowhere' }]), UnknownCategoryError, 'E_ARGUMENT', [/column "home", rows\[0\]: unknown category "Nowhere"/]);
+});
+
+const ARCH = { type: 'sharedBottom', units: [8], towerUnits: [] };
+const TASKS = () => [tasks.poisson('hg'), tasks.poisson('ag'), tasks.multiclass('outcome')];
+
+test('the model file serves embeddings: MultiTaskModel.load and manytask/infer predict what the model predicts, unseen teams included', async () => {
+  const data = Dataset.fromRows(matches(), SPEC);
+  const model = new MultiTaskModel({ input: data, architecture: ARCH, tasks: TASKS(), seed: 4 });
+  assert.deepEqual(model.parameters.list()[0], { ...model.parameters.list()[0], name: 'embedding.team', shape: [TEAMS.length + 1, 3] });
+  await model.fit(data, { epochs: 3, batchSize: 8 });
+  // Other rows than the training ones, in another column order, with identifiers the model has not seen.
+  const rows = [{ away: 'Benfica', neutral: 1, home: 'Fulham' }, { away: 'Zenit', neutral: 0, home: 'Celtic' }, { away: null, neutral: 0, home: 'Nowhere' }];
+  const want = JSON.stringify(model.predict(rows));
+  const bytes = model.save();
+  assert.equal(JSON.stringify(MultiTaskModel.load(bytes).predict(rows)), want);
+  const served = loadForInference(bytes);
+  assert.equal(JSON.stringify(served.predict(rows)), want);
+  assert.deepEqual(served.featureNames, ['home', 'neutral', 'away']);
+  // Raw arrays must hold table rows: anything else is refused, naming the feature.
+  assert.throws(() => served.predict([[7, 0, 1]]), (e) => e instanceof ArgumentError && /feature 0, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
+  assert.throws(() => model.predict([[1, 0, 2.5]]), (e) => e instanceof ArgumentError && /feature 2, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
+  served.dispose();
+  model.dispose();
+});
+
+test('a model file whose preprocessing and embedding tables disagree is refused', () => {
+  const data = Dataset.fromRows(matches(), SPEC);
+  const model = new MultiTaskModel({ input: data, architecture: ARCH, tasks: TASKS(), seed: 4 });
+  const bytes = model.save();
+  model.dispose();
+  const forge = (edit) => withHeader(bytes, (h) => { edit(h); return h; });
+  // The columns swapped: the schema's tables no longer read what the preprocessing writes.
+  const swapped = forge((h) => { h.schema.embeddings[0].columns = [2, 0]; });
+  expectError(() => MultiTaskModel.load(swapped), ModelFormatError, 'E_MODEL_FORMAT', [/disagree on the embedding tables/]);
+  // A table past the file's weights, and one on a column that does not exist.
+  expectError(() => MultiTaskModel.load(forge((h) => { h.schema.embeddings[0].entries = 70; })), ModelFormatError, 'E_MODEL_FORMAT');
+  expectError(() => loadForInference(forge((h) => { h.schema.embeddings[0].columns = [0, 3]; })), ModelFormatError, 'E_MODEL_FORMAT', [/embeddings/]);
+});
+
+test('MMoE\'s gates read the input in each task\'s part: with embeddings the model says so and names what works', () => {
+  const data = Dataset.fromRows(matches(), SPEC);
+  expectError(() => new MultiTaskModel({ input: data, architecture: { type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] }, tasks: TASKS() }),
+    ArgumentError, 'E_ARGUMENT', [/embeddings: the mmoe architecture reads the input in task "hg"'s own part/, /use sharedBottom/]);
+});
+
+test('Adam on a table: rows no batch has used never move; a row used once keeps moving on its moments (dense Adam, as torch.optim.Adam on nn.Embedding)', async () => {
+  const all = Dataset.fromRows(matches(), SPEC);
+  const model = new MultiTaskModel({ input: all, architecture: ARCH, tasks: TASKS(), seed: 2, optimizer: { type: 'adam', learningRate: 0.01 } });
+  const table = () => Array.from(model.parameters.get('embedding.team'));
+  const row = (t, i) => t.slice(i * 3, i * 3 + 3);
+  const start = table();
+  // Ajax (row 1) and Benfica (row 2) only.
+  const early = Dataset.fromRows(matches(['Ajax', 'Benfica']), SPEC);
+  await model.fit(early, { epochs: 2, batchSize: 2, shuffle: false });
+  const mid = table();
+  for (const i of [0, 3, 4, 5, 6]) assert.deepEqual(row(mid, i), row(start, i), `row ${i} (never used) did not move`);
+  for (const i of [1, 2]) assert.notDeepEqual(row(mid, i), row(start, i), `row ${i} (used) moved`);
+  // Celtic (3) and Dynamo (4) only: Ajax's row gets zero gradients but still moves on its first moment.
+  await model.fit(Dataset.fromRows(matches(['Celtic', 'Dynamo']), SPEC), { epochs: 1, batchSize: 2, shuffle: false });
+  const late = table();
+  assert.notDeepEqual(row(late, 1), row(mid, 1), 'a row used before keeps moving with zero gradients');
+  for (const i of [0, 5, 6]) assert.deepEqual(row(late, i), row(start, i), `row ${i} (never used) still did not move`);
+  model.dispose();
+});
+
+test('attacks and input gradients with embedded columns: only the numeric feature moves, the table rows stay whole numbers', async () => {
+  const data = Dataset.fromRows(matches(), SPEC);
+  const model = new MultiTaskModel({
+    input: data, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, seed: 5,
+    tasks: [tasks.regression('hg'), tasks.regression('ag'), tasks.multiclass('outcome')],
+  });
+  try {
+    await model.fit(data, { epochs: 3, batchSize: 8, adversarial: { method: 'pgd', epsilon: 0.2, steps: 2 } });
+    const names = model.featureNames; // home, neutral, away: one feature each
+    assert.deepEqual(names, ['home', 'neutral', 'away']);
+    const clean = model.attack(data, { method: 'fgsm', epsilon: 0 });
+    const moved = model.attack(data, { method: 'pgd', epsilon: 0.5, steps: 3 });
+    let numericMoved = 0;
+    for (let r = 0; r < data.rows; r++) {
+      for (const c of [0, 2]) assert.equal(moved[r * 3 + c], clean[r * 3 + c], `row ${r}: the table row of ${names[c]} moved`);
+      if (moved[r * 3 + 1] !== clean[r * 3 + 1]) numericMoved++;
+    }
+    assert.ok(numericMoved > data.rows / 2, `the numeric feature moved on ${numericMoved} of ${data.rows} rows`);
+    const g = model.inputGradient(data);
+    for (let r = 0; r < data.rows; r++) assert.ok(g[r * 3] === 0 && g[r * 3 + 2] === 0, `row ${r}: a gradient for a table row`);
+  } finally {
+    model.dispose();
+  }
+});
