@@ -28,3 +28,4 @@ export { embeddingGather, embeddingScatterAdd } from "./embedding";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { fillZero } from "./fill";

@@ -117,7 +117,7 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
       case 'slice': {
         if (grad[op.x] === 0) break;
         const w = widths[op.y]!, wx = widths[op.x]!;
-        if (fresh[op.x] && w < wx) heapF32().fill(0, grad[op.x]! >>> 2, (grad[op.x]! >>> 2) + rows * wx);
+        if (fresh[op.x] && w < wx) k.fillZero(rows * wx, grad[op.x]!);
         k.copyRows(rows, w, grad[op.y]!, w, grad[op.x]! + op.from * 4, wx, fresh[op.x] ? 0 : 1);
         fresh[op.x] = 0;
         break;
@@ -128,7 +128,7 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         let accumulate = 1;
         if (grad[op.e] !== 0 && fresh[op.e]) {
           // The first to write: blocks the gate does not mix get zeros.
-          if (n * d < we) heapF32().fill(0, grad[op.e]! >>> 2, (grad[op.e]! >>> 2) + rows * we);
+          if (n * d < we) k.fillZero(rows * we, grad[op.e]!);
           accumulate = 0;
           fresh[op.e] = 0;
         }
@@ -161,7 +161,7 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
       case 'embedding': {
         // The table's only reader: its gradient is zero but for the rows this batch used.
         const wx = widths[op.x]!, wy = widths[op.y]!, d = wy / op.cols.length, g = st.grads + st.offsets[op.table]! * 4;
-        heapF32().fill(0, g >>> 2, (g >>> 2) + op.entries * d);
+        k.fillZero(op.entries * d, g);
         op.cols.forEach((c, j) => k.embeddingScatterAdd(rows, d, value[op.x]!, wx, c, grad[op.y]! + j * d * 4, wy, g));
         break;
       }

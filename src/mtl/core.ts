@@ -28,7 +28,7 @@ import { KMeans } from '../cluster/index.js';
 import type { DivergenceGuard } from '../train/divergence.js';
 import { GuardedSteps } from '../train/steps.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
-import { runOrder, shardsOf, type Shard } from './shards.js';
+import { shardsOf, type Shard } from './shards.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -505,17 +505,17 @@ export class MultiTaskModelCore {
    * logits pointer for the whole batch.
    */
   #forwardShards(shards: readonly Shard[], pass: number): readonly number[] {
-    const e = this.engine, F = this.schema.featureCount;
+    const e = this.engine, F = this.schema.featureCount, x = this.#buf.x;
     e.beginDraws(this.#steps.step, pass);
-    for (const shard of runOrder(shards)) {
-      const z = e.forwardShared(this.#buf.x + shard.start * F * 4, shard.rows, true, shard);
-      if (shard.index === 0) this.#z = z;
-      for (const t of this.order) {
-        const logits = e.forwardTask(t, shard.rows, true, shard);
-        // Shard 0 starts at row 0: its pointers are the whole batch's.
-        if (shard.index === 0) this.#outputs[t] = logits;
-      }
-    }
+    for (const shard of shards) e.keyDraws(shard);
+    const outs = e.runShards('forward', shards, (shard) => {
+      const z = e.forwardShared(x + shard.start * F * 4, shard.rows, true, shard, true);
+      return { z, logits: this.order.map((t) => e.forwardTask(t, shard.rows, true, shard)) };
+    });
+    // Shard 0 starts at row 0: its pointers are the whole batch's.
+    const first = outs[0]!;
+    this.#z = first.z;
+    this.order.forEach((t, i) => { this.#outputs[t] = first.logits[i]!; });
     return this.#outputs;
   }
 
@@ -601,7 +601,8 @@ export class MultiTaskModelCore {
       this.#fillGram(this.#buf.dZt, zLen);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         for (let t = 0; t < T; t++) {
-          for (const shard of runOrder(shards)) e.backwardShared(b.dZt[t]! + shard.start * zWidth * 4, shard.rows, shard);
+          const dZt = b.dZt[t]!;
+          e.runShards(`shared from dZ ${t}`, shards, (shard) => e.backwardShared(dZt + shard.start * zWidth * 4, shard.rows, shard));
           e.addShardGradients(S, 'shared');
           this.#copySharedGrads(b.gShared[t]!, 'out');
         }
@@ -637,7 +638,7 @@ export class MultiTaskModelCore {
             if (c !== 0) k.axpy(zLen, c, b.dZt[t]!, b.dZ);
           }
         }
-        for (const shard of runOrder(shards)) e.backwardShared(b.dZ + shard.start * zWidth * 4, shard.rows, shard);
+        e.runShards('shared from dZ', shards, (shard) => e.backwardShared(b.dZ + shard.start * zWidth * 4, shard.rows, shard));
         e.addShardGradients(S);
       }
     }
@@ -670,8 +671,8 @@ export class MultiTaskModelCore {
     this.engine.beginInputGradient(out, rows, true);
     let reached: boolean;
     try {
-      this.#backwardTasks(rows, logits, weights, 'accumulate');
-      this.engine.backwardShared(this.#buf.dZ, rows);
+      // The whole batch as one shard (an inference-mode pass draws nothing): the shared part's backward included.
+      this.#backwardTasks(rows, logits, weights, 'accumulate', [{ index: 0, start: 0, rows }]);
     } finally {
       reached = this.#finishInputGradient(out, rows);
     }
@@ -754,14 +755,14 @@ export class MultiTaskModelCore {
    * part's backward from it; 'discard': dZ ignored.
    */
   #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard', shards: readonly Shard[]): void {
-    const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     const e = this.engine;
     const zWidth = e.sharedSize;
     const T = this.specs.length;
     // Loss gradients, scaled (the value is known already), for the whole batch.
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
-    for (const shard of runOrder(shards)) {
+    e.runShards(`tasks, ${mode}`, shards, (shard) => {
+      const k = e.kernels;
       const n = shard.rows, zLen = n * zWidth, dZ = b.dZ + shard.start * zWidth * 4;
       const rowsOf = (ptr: number, s: number) => ptr + shard.start * this.widths[s]! * 4;
       let first = true;
@@ -772,13 +773,13 @@ export class MultiTaskModelCore {
         this.#routeToSources(t, shard, (s) => e.backpropPrediction(s, rowsOf(b.dPred[s]!, s), n, rowsOf(b.grad[s]!, s), shard));
         const dZt = e.backwardTask(t, n, undefined, shard);
         if (mode === 'accumulate') {
-          if (first) heapF32().copyWithin(dZ >>> 2, dZt >>> 2, (dZt >>> 2) + zLen);
+          if (first) k.copyBlock(1, zLen, dZt, zLen, dZ, zLen);
           else k.add(zLen, dZ, dZt, dZ);
         }
         first = false;
       }
       if (mode === 'accumulate') e.backwardShared(dZ, n, shard);
-    }
+    });
   }
 
   /**
@@ -789,8 +790,7 @@ export class MultiTaskModelCore {
   #routeToSources(t: number, shard: Shard, route: (s: number) => void): void {
     const srcs = this.#inputsFrom[t]!;
     if (srcs.length === 0 || this.specs[t]!.backpropToInputs === false) return;
-    const k = runtime('MultiTaskModel').kernels;
-    const e = this.engine, b = this.#buf;
+    const e = this.engine, b = this.#buf, k = e.kernels;
     const inWidth = e.description.values[e.description.tasks[t]!.headInput]!;
     // The head's input gradient stays valid while `route` recurses: the graph is acyclic, so nothing below reaches t.
     const dIn = e.headInputGradient(t, shard);
@@ -815,22 +815,21 @@ export class MultiTaskModelCore {
     const zWidth = this.engine.sharedSize;
     const T = this.specs.length;
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, 1);
-    for (let t = 0; t < T; t++) heapF32().fill(0, b.dZt[t]! >>> 2, (b.dZt[t]! >>> 2) + rows * zWidth);
-    for (const shard of runOrder(shards)) {
+    this.engine.runShards('per task', shards, (shard) => {
+      for (let t = 0; t < T; t++) this.engine.kernels.fillZero(shard.rows * zWidth, b.dZt[t]! + shard.start * zWidth * 4);
       for (let t = 0; t < T; t++) {
         this.#backpropInto(t, b.grad[t]! + shard.start * this.widths[t]! * 4, shard, b.dZt[t]! + shard.start * zWidth * 4);
       }
-    }
+    });
   }
 
   /** Backward of dL/dlogits of task s (the shard's rows) through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */
   #backpropInto(s: number, dLogits: number, shard: Shard, acc: number): void {
-    const k = runtime('MultiTaskModel').kernels;
-    const b = this.#buf, e = this.engine, n = shard.rows;
+    const b = this.#buf, e = this.engine, n = shard.rows, k = e.kernels;
     e.backwardHead(s, dLogits, n, shard);
     this.#routeToSources(s, shard, (u) => {
       const w = this.widths[u]!, dSrc = b.dSrc[u]! + shard.start * w * 4;
-      heapF32().fill(0, dSrc >>> 2, (dSrc >>> 2) + n * w);
+      k.fillZero(n * w, dSrc);
       e.backpropPrediction(u, b.dPred[u]! + shard.start * w * 4, n, dSrc, shard);
       this.#backpropInto(u, dSrc, shard, acc);
     });

@@ -35,7 +35,10 @@ import { runBackward, type BackwardState } from '../graph/backward.js';
 import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
 import type { ModelDescription, TaskDescription } from './describe.js';
-import { MAX_SHARDS, type Shard } from './shards.js';
+import { MAX_SHARDS, runOrder, type Shard } from './shards.js';
+import { NotRecordable, recordingKernels } from '../threads/program.js';
+import { programRunnerOf, type ProgramRunner } from '../threads/parallel.js';
+import type { Kernels } from '../runtime/abi.js';
 
 /** The key of the step-wide draws (Gumbel noise: one sample for every row of the batch) in place of a shard index. */
 const STEP_WIDE = 0xffffffff;
@@ -61,6 +64,17 @@ interface View {
   /** Which beginDraws this shard last drew under, and how many training passes since it. */
   keyGeneration: number;
   repeat: number;
+}
+
+/** One pass's micro-shard programs (src/threads/program.ts), recorded once for a batch size. */
+interface ShardPrograms {
+  /** Per shard index: the program's byte offset and length (f64). */
+  readonly programs: readonly { readonly at: number; readonly length: number }[];
+  /** The job's table (an i32 pair per task) and its results (an i32 per task). */
+  readonly table: number;
+  readonly results: number;
+  /** What the pass returned for each shard when it was recorded (pointers: the same at every replay). */
+  readonly outs: readonly unknown[];
 }
 
 /** The per-batch buffers at row 0, from which each shard's view is offset. */
@@ -99,6 +113,12 @@ export class NetworkEngine {
   /** Where dL/dx is summed over the passes (0: not collecting), and whether nothing has been summed there yet. */
   #inputSum = 0;
   #inputSumFresh = true;
+  /** While a pass is being recorded: the kernels that record (null: the runtime's, which run). */
+  #recorder: Kernels | null = null;
+  /** Per pass and batch size, its recorded micro-shard programs (dropped with the buffers they point into). */
+  readonly #programs = new Map<string, ShardPrograms>();
+  /** Whether this network's passes can be recorded (no operation computes in JavaScript on the heap: see recordable). */
+  readonly #recordable: boolean;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
 
@@ -112,6 +132,8 @@ export class NetworkEngine {
     });
     this.sharedTensors = tensorsOf(description.shared);
     checkInputStage(description);
+    // LTB's Gumbel sampling and cross-stitch's α compute in JavaScript on the heap: their passes run on the calling thread.
+    this.#recordable = !this.#allOps().some((op) => op.kind === 'gumbel' || op.kind === 'crossStitch');
     const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed);
     this.#writes = {
       shared: reads(description.shared, description.z),
@@ -172,6 +194,105 @@ export class NetworkEngine {
   beginDraws(step: number, pass: number): void {
     this.#drawKey = [step, pass];
     this.#keyGeneration++;
+  }
+
+  /** Keys `shard`'s draws for its next training forward pass (see forwardShared's drawsKeyed). */
+  keyDraws(shard: Shard): void {
+    this.#keyDraws(this.#view(shard), shard.index);
+  }
+
+  /** The kernels the passes call: the runtime's, or while a pass is recorded, the recording ones. */
+  get kernels(): Kernels {
+    return this.#recorder ?? runtime('NetworkEngine').kernels;
+  }
+
+  /**
+   * Runs one pass of a training step on each shard: `body(shard)` makes the
+   * pass's calls (this engine's passes, and the caller's kernel calls through
+   * `kernels`) for the shard's rows, into the shard's own buffers and gradient
+   * block. With a pool of two threads or more, the pass is recorded the first
+   * time (per `key` and batch size) as one program of kernel calls per shard, and
+   * the shards' programs run as one job, a shard per task, on whichever threads
+   * claim them; else `body` runs for each shard on the calling thread. Either
+   * way the same kernels run on the same pointers in the same order within each
+   * shard: the same floats. Returns what `body` returned for each shard (by index;
+   * recorded once, so it must depend on nothing but the batch size).
+   */
+  runShards<T>(key: string, shards: readonly Shard[], body: (shard: Shard) => T): readonly T[] {
+    const runner = shards.length > 1 && this.#recordable ? programRunnerOf(runtime('NetworkEngine').kernels) : null;
+    if (runner === null || runner.threads < 2) {
+      const outs: T[] = [];
+      for (const shard of runOrder(shards)) outs[shard.index] = body(shard);
+      return outs;
+    }
+    const rows = shards.reduce((n, s) => n + s.rows, 0);
+    const name = `${key}/${rows}`;
+    let recorded = this.#programs.get(name);
+    if (recorded === undefined) {
+      recorded = this.#record(shards, body);
+      this.#programs.set(name, recorded);
+    }
+    this.#runPrograms(runner, recorded, shards, body);
+    return recorded.outs as readonly T[];
+  }
+
+  #record<T>(shards: readonly Shard[], body: (shard: Shard) => T): ShardPrograms {
+    const runtimeKernels = runtime('NetworkEngine').kernels;
+    const calls: number[][] = [], outs: T[] = [];
+    try {
+      for (const shard of shards) {
+        const sink: number[] = [];
+        this.#recorder = recordingKernels(runtimeKernels, sink);
+        for (const view of this.#views) if (view) (view.state as { k: Kernels }).k = this.#recorder;
+        outs[shard.index] = body(shard);
+        calls[shard.index] = sink;
+      }
+    } catch (err) {
+      // A kernel no program holds: an internal error (recordable says which networks are), not a user's.
+      if (err instanceof NotRecordable) throw new Error(`NetworkEngine: ${err.message}`);
+      throw err;
+    } finally {
+      this.#recorder = null;
+      for (const view of this.#views) if (view) (view.state as { k: Kernels }).k = runtimeKernels;
+    }
+    const floats = calls.reduce((n, c) => n + c.length, 0);
+    const block = this.#memory.alloc(this, Math.max(floats, 1) * 8, 'micro-shard programs');
+    const table = this.#memory.alloc(this, shards.length * 8), results = this.#memory.alloc(this, shards.length * 4);
+    const heap = new Float64Array(runtime('NetworkEngine').memory.buffer);
+    let at = block;
+    const programs = calls.map((c) => {
+      heap.set(c, at >>> 3);
+      const entry = { at, length: c.length };
+      at += c.length * 8;
+      return entry;
+    });
+    return { programs, table, results, outs };
+  }
+
+  /** One job: the shards' programs, a task each (in run order); a shard whose checked call found a bad input is run again here, to throw its error. */
+  #runPrograms<T>(runner: ProgramRunner, recorded: ShardPrograms, shards: readonly Shard[], body: (shard: Shard) => T): void {
+    const order = runOrder(shards);
+    const buffer = runtime('NetworkEngine').memory.buffer;
+    const table = new Int32Array(buffer, recorded.table, 2 * order.length), results = new Int32Array(buffer, recorded.results, order.length);
+    order.forEach((shard, i) => {
+      const p = recorded.programs[shard.index]!;
+      table[2 * i] = p.at;
+      table[2 * i + 1] = p.length;
+    });
+    results.fill(-1);
+    runner.run(recorded.table, order.length, recorded.results);
+    // The programs set no JavaScript state: a dropout's output is its own buffer (as in a training forward), and no prediction is current.
+    for (const shard of shards) this.#afterProgram(this.#view(shard));
+    const bad = Array.from(new Int32Array(runtime('NetworkEngine').memory.buffer, recorded.results, order.length)).findIndex((r) => r >= 0);
+    if (bad >= 0) body(order[bad]!);
+  }
+
+  #afterProgram(view: View): void {
+    for (const op of this.#base!.masks.keys()) {
+      const y = (op as Op & { kind: 'dropout' }).y;
+      view.state.value[y] = view.own[y]!;
+    }
+    view.pass++;
   }
 
   /**
@@ -258,13 +379,13 @@ export class NetworkEngine {
     const masks = new Map<Op, number>();
     const params = this.#params.params;
     const state: BackwardState = {
-      k: kernels, params, grads: index === 0 ? this.#params.grads : this.#shardGrads[index]!, offsets: this.#offsets,
+      k: this.kernels, params, grads: index === 0 ? this.#params.grads : this.#shardGrads[index]!, offsets: this.#offsets,
       value: new Array<number>(V).fill(0), grad: new Array<number>(V).fill(0), fresh: new Uint8Array(V), extras, masks,
       scratch: [0, 0],
       dropout: (op, n, x) => {
         const y = own[op.y]!, mask = masks.get(op)!;
-        kernels.rngDropoutMask(draws, n, mask, 1 - op.rate);
-        runtime('dropout').kernels.mul(n, x, mask, y);
+        state.k.rngDropoutMask(draws, n, mask, 1 - op.rate);
+        state.k.mul(n, x, mask, y);
         return y;
       },
       gumbel: (op, rows) => {
@@ -286,13 +407,17 @@ export class NetworkEngine {
     };
   }
 
-  /** The shared part for the batch (or `shard`'s rows; x points at its first row); returns z. */
-  forwardShared(x: number, rows: number, training: boolean, shard?: Shard): number {
+  /**
+   * The shared part for the batch (or `shard`'s rows; x points at its first row);
+   * returns z. In training its draws are keyed here, unless the caller keyed them
+   * already (keyDraws: a pass recorded once and run again keys them at every run).
+   */
+  forwardShared(x: number, rows: number, training: boolean, shard?: Shard, drawsKeyed = false): number {
     const view = this.#ready('forwardShared', rows, shard);
     const st = view.state;
     st.value[0] = x;
     view.pass++;
-    if (training) this.#keyDraws(view, shard?.index ?? 0);
+    if (training && !drawsKeyed) this.#keyDraws(view, shard?.index ?? 0);
     runForward(this.description.shared, rows, this.description.values, st, training);
     return st.value[this.description.z]!;
   }
@@ -352,7 +477,7 @@ export class NetworkEngine {
    * (overwritten): through the softmax or sigmoid of its last forward.
    */
   backpropPrediction(s: number, dPred: number, rows: number, dLogits: number, shard?: Shard): void {
-    const { kernels: k } = runtime('NetworkEngine');
+    const k = this.kernels;
     const task = this.description.tasks[s]!, st = this.#viewOf(shard).state, n = rows * task.width;
     const op = task.prediction;
     if (op?.kind === 'softmax') k.softmaxRowsBackward(rows, task.width, st.value[op.y]!, dPred, dPred);
@@ -369,7 +494,7 @@ export class NetworkEngine {
     const st = view.state, task = this.description.tasks[t]!, z = this.description.z, dZ = view.dZ[t]!;
     st.grad[z] = dZ;
     if (task.rep === z) {
-      if (dRep !== undefined) runtime('NetworkEngine').kernels.copyBlock(rows, this.sharedSize, dRep, this.sharedSize, dZ, this.sharedSize);
+      if (dRep !== undefined) this.kernels.copyBlock(rows, this.sharedSize, dRep, this.sharedSize, dZ, this.sharedSize);
       return dZ;
     }
     const own = st.grad[task.rep]!;
@@ -474,6 +599,7 @@ export class NetworkEngine {
 
   #free(): void {
     this.#memory.release();
+    this.#programs.clear();
     this.#shardGrads.length = 0;
     this.#views = [];
     this.#base = null;

@@ -200,6 +200,8 @@ export interface Kernels {
   // is the float x[r·ldx + col]. Gather returns −1 or the first row with a bad index.
   embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
   embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
+  /** x[0 .. n) = 0 (assembly/fill.ts): zeroing a gradient block inside a training pass. */
+  fillZero(n: number, x: Ptr): void;
 }
 
 /** Pooling codes of assembly/conv1d.ts temporalPoolForward. */

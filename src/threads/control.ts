@@ -75,6 +75,8 @@ export const STATUS_STOPPED = 4;
 export const PROBE = 128; // byte 1024, up to byte 2032
 /** Tasks each thread has run since the pool started: thread t at TASKS_RUN + t (the calling thread is 0). */
 export const TASKS_RUN = 512; // byte 2048, up to byte 2304
+/** Micro-shard programs (JOB_PROGRAM tasks) each thread has run: thread t at PROGRAM_TASKS_RUN + t. */
+export const PROGRAM_TASKS_RUN = 576; // byte 2304, up to byte 2560
 /** The failure message: UTF-16 code units from byte 4096. */
 export const MESSAGE_BYTE = 4096;
 export const MESSAGE_CAPACITY = (CONTROL_BYTES - MESSAGE_BYTE) / 2;

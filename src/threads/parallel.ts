@@ -21,7 +21,7 @@ import type { Allocator } from '../runtime/allocator.js';
 import type { JobRunner } from './pool.js';
 import {
   ACT, ASSIGN, DISTANCES, ESTEP, GEMM, JOB_ACT_FORWARD, JOB_GEMM, JOB_GMM_ESTEP, JOB_KMEANS_ASSIGN,
-  JOB_KMEANS_DISTANCES, JOB_ROW_MSE, ROW_MSE, RUN, RUN_FIELDS, taskCount,
+  JOB_KMEANS_DISTANCES, JOB_PROGRAM, JOB_ROW_MSE, PROGRAM, ROW_MSE, RUN, RUN_FIELDS, taskCount,
 } from './tasks.js';
 
 /**
@@ -232,7 +232,30 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
 
   const kernels: ParallelKernels = { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, kmeansDistances, rowMeanSquaredError, actForward };
   kernels.kmeansAssignRuns = kmeansAssignRuns;
+  kernels.runPrograms = {
+    get threads() { return runner.threads; },
+    run(table, count, results) {
+      runner.args[PROGRAM.table] = table;
+      runner.args[PROGRAM.results] = results;
+      runner.run(JOB_PROGRAM, count);
+    },
+  };
   return kernels;
+}
+
+/**
+ * Runs micro-shard programs (program.ts) as one job: `table` holds `count` i32
+ * pairs (program offset, length in f64), one per task; task t writes −1 or a bad
+ * row into the i32 at results + 4t. `threads`: the threads a job can use now.
+ */
+export interface ProgramRunner {
+  readonly threads: number;
+  run(table: number, count: number, results: number): void;
+}
+
+/** The runtime's program runner, or null on kernels without a pool (the single-thread module, manytask/infer). */
+export function programRunnerOf(kernels: Kernels): ProgramRunner | null {
+  return (kernels as ParallelKernels).runPrograms ?? null;
 }
 
 /** One run of kmeansAssignRuns: a k-means restart's buffers (as kmeansAssign's arguments). */
@@ -251,7 +274,7 @@ export interface AssignRun {
  */
 export type AssignRuns = (n: number, d: number, k: number, x: number, xNorms: number, runs: readonly AssignRun[]) => number[];
 
-type ParallelKernels = Kernels & { kmeansAssignRuns?: AssignRuns };
+type ParallelKernels = Kernels & { kmeansAssignRuns?: AssignRuns; runPrograms?: ProgramRunner };
 
 /**
  * The runtime's kmeansAssignRuns, or, on kernels without it, the runs one after

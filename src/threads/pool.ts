@@ -14,7 +14,7 @@ import { ThreadError, WasmTrapError } from '../runtime/errors.js';
 import type { Allocator } from '../runtime/allocator.js';
 import {
   CONTROL_BYTES, DEATHS, DONE, F64_ARGS, FAIL_ERROR, FAIL_KIND, FAIL_THREAD, FAIL_TRAP, GEN, GEN_MASK, I32_ARGS, KIND, MAX_TASKS,
-  NEXT, PROBE, READY, START_FAILURES, STATUS, STATUS_BUSY, STATUS_DEAD, STATUS_IDLE, STOP, TASK_BITS, TASK_COUNT, TASKS_RUN, WAKE,
+  NEXT, PROBE, PROGRAM_TASKS_RUN, READY, START_FAILURES, STATUS, STATUS_BUSY, STATUS_DEAD, STATUS_IDLE, STOP, TASK_BITS, TASK_COUNT, TASKS_RUN, WAKE,
   claimTask, controlViews, exhaustTasks, failureMessage, recordFailure, type Control,
 } from './control.js';
 import { JOB_KERNELS, TASKS, type TaskContext, type TaskKernels } from './tasks.js';
@@ -230,6 +230,11 @@ export class Pool implements JobRunner {
   /** Tasks each thread has run since the pool started (index 0: the calling thread). */
   tasksRun(): number[] {
     return Array.from({ length: this.#workers + 1 }, (_, t) => Atomics.load(this.#control.i32, TASKS_RUN + t));
+  }
+
+  /** Micro-shard programs each thread has run since the pool started (index 0: the calling thread). */
+  programTasksRun(): number[] {
+    return Array.from({ length: this.#workers + 1 }, (_, t) => Atomics.load(this.#control.i32, PROGRAM_TASKS_RUN + t));
   }
 
   get stopped(): boolean {

@@ -10,7 +10,8 @@
 // Arguments are read from the control block (control.ts) after the task was
 // claimed: they cannot change until every claimed task has ended.
 
-import { F64_ARGS, I32_ARGS, type Control } from './control.js';
+import { F64_ARGS, I32_ARGS, PROGRAM_TASKS_RUN, type Control } from './control.js';
+import { programFunctions, runProgram } from './program.js';
 
 /** The kernels a task calls: one thread's instance exports (raw, unguarded). */
 export interface TaskKernels {
@@ -54,9 +55,10 @@ export const JOB_ROW_MSE = 4;
 export const JOB_ACT_FORWARD = 5;
 export const JOB_WHO = 6;
 export const JOB_FAULT = 7;
+export const JOB_PROGRAM = 8;
 
 /** The kernel each job kind runs, for error messages. */
-export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault'];
+export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault', 'a micro-shard\'s pass'];
 
 // Argument slots, per job kind (offsets from I32_ARGS / F64_ARGS).
 export const GEMM = { transA: 0, transB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, bias: 11, act: 12, rowsPerTask: 13, alpha: 0, beta: 1 } as const;
@@ -73,6 +75,12 @@ export const ROW_MSE = { n: 0, d: 1, a: 2, b: 3, out: 4, rowsPerTask: 5 } as con
 export const ACT = { kind: 0, n: 1, x: 2, y: 3, perTask: 4, alpha: 0 } as const;
 export const WHO = { out: 0 } as const;
 export const FAULT = { mode: 0, value: 1 } as const;
+/**
+ * A job of micro-shard programs (program.ts): `table` holds per task an i32 pair
+ * (the program's byte offset, its length in f64); task t writes −1 or the bad row
+ * its checked calls found into the i32 at results + 4t.
+ */
+export const PROGRAM = { table: 0, results: 1 } as const;
 /** JOB_FAULT modes: what a worker does with its task. */
 export const FAULT_TRAP = 1;
 export const FAULT_THROW = 2;
@@ -178,5 +186,15 @@ const faultTask: Task = (ctx, t) => {
   else if (mode === FAULT_DIE) ctx.die();
 };
 
+// One micro-shard's pass: its program run on this thread's kernels (into the
+// shard's own rows and gradient block; nothing another task writes).
+const programTask: Task = (ctx, t) => {
+  const buffer = ctx.memory.buffer;
+  const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
+  const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
+  new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1)[t] = bad;
+  Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
+};
+
 /** Indexed by job kind. */
-export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask];
+export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, programTask];

@@ -126,10 +126,8 @@ async function kernelWorker(init: KernelWorkerInit): Promise<void> {
       fast.setGemmScratch(init.relaxedScratch);
       gemm = fast.gemm;
     }
-    kernels = {
-      gemm, kmeansAssign: exports.kmeansAssign, kmeansDistances: exports.kmeansDistances, gmmEStep: exports.gmmEStep,
-      rowMeanSquaredError: exports.rowMeanSquaredError, actForward: exports.actForward, sum: exports.sum,
-    };
+    // Every export (a micro-shard's program calls many kernels: program.ts), the relaxed GEMM in fast mode.
+    kernels = { ...(instance.exports as unknown as TaskKernels), gemm };
     probe(exports, init, c);
   } catch {
     Atomics.add(c.i32, START_FAILURES, 1);

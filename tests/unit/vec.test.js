@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, Matrix, add, mul, scale, axpy, dot, sum, sumSquares } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
+import { runtime, heapF32 } from '../../dist/internal.js';
 
 before(async () => { await init(); });
 
@@ -59,4 +60,22 @@ test('reductions are deterministic: the same input gives the same bits', () => {
   const { mx, my } = pair(1001, 42);
   const first = [dot(mx, my), sum(mx), sumSquares(my)];
   for (let r = 0; r < 5; r++) assert.deepEqual([dot(mx, my), sum(mx), sumSquares(my)], first);
+});
+
+test('fillZero zeroes exactly n floats, NaN and infinities included, and leaves their neighbours alone', () => {
+  const { kernels, allocator } = runtime('test');
+  for (const n of [0, ...LENGTHS]) {
+    const p = allocator.alloc((n + 2) * 4);
+    try {
+      const want = Float32Array.from(seededValues(n + 2, 7 * n + 1));
+      want[1] = NaN;
+      want[Math.min(2, n)] = -Infinity;
+      heapF32().set(want, p >>> 2);
+      kernels.fillZero(n, p + 4);
+      want.fill(0, 1, n + 1);
+      assert.deepEqual(heapF32().slice(p >>> 2, (p >>> 2) + n + 2), want, `n=${n}`);
+    } finally {
+      allocator.free(p);
+    }
+  }
 });
