@@ -101,7 +101,7 @@ export function runThreadCases(mt) {
  * gradients of the shared parameters (MGDA); a strategy that writes the combined
  * gradient itself (GradDrop); one that learns from the losses after the update
  * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, and
- * embedded identifier columns sharing a table. Batches of 200 and 256 rows: the first
+ * embedded identifier columns sharing a table. Batches of 400 and 256 rows (3 and 2 micro-shards): the first
  * run's 128-unit layers make GEMMs the pool splits. Returns { name: hex of the
  * final weights and the loss history }.
  */
@@ -122,7 +122,7 @@ export async function runTrainingCases(mt) {
       tasks: [tasks.multiclass('kind'), tasks.binary('click', { inputsFrom: ['kind'], headUnits: [4] }), tasks.regression('spend')],
       weighting: { type: 'uncertainty' },
     } },
-    { name: 'mmoe, PCGrad on Z, affinity every step, batch 200', batchSize: 200, model: {
+    { name: 'mmoe, PCGrad on Z, affinity every step, batch 400', batchSize: 400, model: {
       architecture: { type: 'mmoe', experts: 3, expertUnits: [16], towerUnits: [8], dropout: 0.1 },
       tasks: three(), weighting: { type: 'pcgrad' }, affinity: { every: 1 },
     } },
@@ -133,10 +133,10 @@ export async function runTrainingCases(mt) {
     { name: 'crossStitch, GradDrop, batch 256', batchSize: 256, model: {
       architecture: { type: 'crossStitch', units: [12, 8], towerUnits: [4] }, tasks: three(), weighting: { type: 'graddrop' },
     } },
-    { name: 'ltb (Gumbel branches), FAMO, batch 200', batchSize: 200, model: {
+    { name: 'ltb (Gumbel branches), FAMO, batch 400', batchSize: 400, model: {
       architecture: { type: 'ltb', units: [12, 8], branches: [3], towerUnits: [4] }, tasks: three(), weighting: { type: 'famo' },
     } },
-    { name: 'conv1d over 4 steps of 3 channels, dilation 2, batch 200', batchSize: 200, model: {
+    { name: 'conv1d over 4 steps of 3 channels, dilation 2, batch 400', batchSize: 400, model: {
       architecture: { type: 'conv1d', steps: 4, filters: [8, 8], kernelSize: 2, dilation: [1, 2], pooling: 'last', towerUnits: [4] }, tasks: three(),
     } },
   ];
@@ -160,9 +160,18 @@ export async function runTrainingCases(mt) {
     input: data, architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
     tasks: [tasks.multiclass('kind'), tasks.regression('spend')], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77,
   });
-  const history = await embedded.fit(data, { epochs: 2, batchSize: 200, shuffle: true, seed: 5 });
-  out['training: embedded identifiers, one shared table, batch 200'] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
+  const history = await embedded.fit(data, { epochs: 2, batchSize: 400, shuffle: true, seed: 5 });
+  out['training: embedded identifiers, one shared table, batch 400'] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
     + ':' + hex(history.get('loss'));
   embedded.dispose();
   return out;
+}
+
+/**
+ * Micro-shard programs the pool's workers (not the calling thread) have run since
+ * the pool started: the training step's passes run by workers (src/threads/program.ts).
+ * `runner`: jobRunner() of dist/internal.js (0 on the calling thread alone).
+ */
+export function shardProgramsByWorkers(runner) {
+  return runner?.programTasksRun ? runner.programTasksRun().slice(1).reduce((a, b) => a + b, 0) : 0;
 }

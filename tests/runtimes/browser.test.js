@@ -24,8 +24,8 @@ const PAGE = `<!doctype html>
 import * as mt from '/dist/web.js';
 import { runCases } from '/tests/runtimes/helpers/gemm-cases.js';
 import { runTraining } from '/tests/runtimes/helpers/train-case.js';
-import { runThreadCases, runTrainingCases } from '/tests/helpers/threads-cases.js';
-import { resetRuntime } from '/dist/internal.js';
+import { runThreadCases, runTrainingCases, shardProgramsByWorkers } from '/tests/helpers/threads-cases.js';
+import { resetRuntime, jobRunner } from '/dist/internal.js';
 try {
   await mt.init();
   const defaultThreads = mt.threadInfo();
@@ -36,7 +36,9 @@ try {
   const threads = {};
   for (const t of [2, 3, 4, 8]) {
     await mt.init({ threads: t });
+    const before = shardProgramsByWorkers(jobRunner());
     threads[t] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
+    threads[t].shardsByWorkers = shardProgramsByWorkers(jobRunner()) - before;
   }
   await mt.shutdown();
   threads[1] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
@@ -175,6 +177,9 @@ test('manytask in Chromium: web.js init() loads the threaded kernels and compute
       const trainedDiffer = Object.keys(trained).filter((k) => training[k] !== trained[k]);
       assert.deepEqual(trainedDiffer, [], `chromium, ${threads} thread(s): these training runs differ from Node's single-thread module`);
     }
+    // Which thread claims a shard is a race: that workers ran shards is asserted over the thread counts.
+    const shardsByWorkers = Object.values(out.threads).reduce((n, r) => n + (r.shardsByWorkers ?? 0), 0);
+    assert.ok(shardsByWorkers > 0, 'chromium: no worker ran a micro-shard\'s pass');
     t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit; ` +
       `${Object.keys(single).length} pool results and ${Object.keys(trained).length} training runs bit-identical to Node's single thread for 1, 2, 3, 4 and 8 threads`);
 

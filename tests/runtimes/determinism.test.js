@@ -34,11 +34,16 @@ for (const name of ['deno', 'bun']) {
     const { got, report } = await printed(name, THREADS_TRAINING_SCRIPT, 200_000);
     const want = await nodeTrainingCases();
     assert.deepEqual(Object.keys(got).sort(), ['1', '2', '3', '4', '8'], report);
-    for (const [threads, { info, training }] of Object.entries(got)) {
+    let shardsByWorkers = 0, pooled = false;
+    for (const [threads, { info, training, shardsByWorkers: n = 0 }] of Object.entries(got)) {
       // Bun may fall back to one thread when its pool fails the self-test (oven-sh/bun#25677): the bits must not change.
       if (info.threads !== Number(threads)) t.diagnostic(`${name}: asked for ${threads} threads, ran ${info.threads} (${info.reason})`);
       const differ = Object.keys(want).filter((k) => training?.[k] !== want[k]);
       assert.deepEqual(differ, [], `${name}, ${threads} thread(s): these training runs differ from Node's single-thread module`);
+      shardsByWorkers += n;
+      pooled ||= info.threads > 1;
     }
+    // Which thread claims a shard is a race: that workers ran shards is asserted over the thread counts.
+    if (pooled) assert.ok(shardsByWorkers > 0, `${name}: no worker ran a micro-shard's pass`);
   });
 }

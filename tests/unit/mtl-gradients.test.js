@@ -179,10 +179,10 @@ for (const c of CASES) {
   }
 }
 
-// A batch of 200 rows is 3 micro-shards (66, 67, 67 rows: src/mtl/shards.ts): each
+// A batch of 400 rows is 3 micro-shards (133, 133, 134 rows: src/mtl/shards.ts): each
 // shard's rows of every buffer, its own gradient block, and their sum must still be
 // the gradient of the whole batch's loss. One case per path through the step.
-const SHARDED_ROWS = 200;
+const SHARDED_ROWS = 400;
 for (const index of [1, 4, 7]) {
   const c = CASES[index];
   for (const affinity of [undefined, false]) {

@@ -12,7 +12,7 @@ import {
   init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
 } from '../../dist/index.js';
 import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS } from '../../dist/internal.js';
-import { runThreadCases, runTrainingCases, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
+import { runThreadCases, runTrainingCases, shardProgramsByWorkers, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
 import { typedError } from '../helpers/errors.js';
 import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
 
@@ -41,17 +41,20 @@ function differences(got) {
 test('training ends with the single-thread module\'s weights and losses, bit for bit, with 2, 3, 4 and 8 threads (it leaves 2, as the next test expects)', { timeout: 240_000 }, async () => {
   // Whether a worker or the calling thread claims a task is a race (any thread takes the next one):
   // that the workers took part is asserted over the four counts, not for each.
-  let byWorkers = 0;
+  let byWorkers = 0, shardsByWorkers = 0;
   for (const threads of [3, 8, 4, 2]) {
     await init({ threads });
     assert.equal(threadInfo().threads, threads);
-    const before = workerTasks();
+    const before = workerTasks(), shardsBefore = shardProgramsByWorkers(jobRunner());
     const got = await runTrainingCases(mt);
     const differ = Object.keys(trainingReference).filter((k) => got[k] !== trainingReference[k]);
     assert.deepEqual(differ, [], `${threads} threads: these training runs differ from one thread`);
     byWorkers += workerTasks() - before;
+    shardsByWorkers += shardProgramsByWorkers(jobRunner()) - shardsBefore;
   }
   assert.ok(byWorkers > 0, 'the workers took no part in the training');
+  // Not only the GEMMs split inside a step: workers ran whole micro-shards' passes (forward and backward).
+  assert.ok(shardsByWorkers > 0, 'no worker ran a micro-shard\'s pass');
 });
 
 test('init rejects thread counts that are not an integer from 1 to MAX_THREADS, and unknown options', { timeout: 120_000 }, async () => {

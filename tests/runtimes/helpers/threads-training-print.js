@@ -4,12 +4,15 @@
 // with Node's single-thread module. Where the pool falls back to one thread (a
 // failed self-test), threadInfo says so and the runs must still be Node's bits.
 import * as mt from '../../../dist/index.js';
-import { runTrainingCases } from '../../helpers/threads-cases.js';
+import { jobRunner } from '../../../dist/internal.js';
+import { runTrainingCases, shardProgramsByWorkers } from '../../helpers/threads-cases.js';
 
 const out = {};
 for (const threads of [2, 3, 4, 8]) {
   await mt.init({ threads });
-  out[threads] = { info: mt.threadInfo(), training: await runTrainingCases(mt) };
+  const before = shardProgramsByWorkers(jobRunner());
+  const training = await runTrainingCases(mt);
+  out[threads] = { info: mt.threadInfo(), training, shardsByWorkers: shardProgramsByWorkers(jobRunner()) - before };
 }
 await mt.shutdown();
 out[1] = { info: mt.threadInfo(), training: await runTrainingCases(mt) };
