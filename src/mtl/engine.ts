@@ -304,15 +304,30 @@ export class NetworkEngine {
   addShardGradients(shards: number, which: 'all' | 'shared' | 'tasks' = 'all'): void {
     if (shards <= 1) return;
     const { kernels: k } = runtime('NetworkEngine');
-    const grads = this.#params.grads, sharedSet = new Set(this.sharedTensors);
-    const tensors = this.#params.list();
+    const grads = this.#params.grads, ranges = this.#gradientRanges(which);
     for (let s = 1; s < shards; s++) {
       const from = this.#shardGrads[s]!;
-      tensors.forEach((p, i) => {
-        if (which !== 'all' && sharedSet.has(i) !== (which === 'shared')) return;
-        k.add(p.size, grads + p.offset * 4, from + p.offset * 4, grads + p.offset * 4);
-      });
+      for (let i = 0; i < ranges.length; i += 2) k.add(ranges[i + 1]!, grads + ranges[i]! * 4, from + ranges[i]! * 4, grads + ranges[i]! * 4);
     }
+  }
+
+  /** Per `which`: the tensors' float ranges as [offset, length] pairs, adjacent tensors merged (one add each). */
+  readonly #ranges = new Map<string, readonly number[]>();
+
+  #gradientRanges(which: 'all' | 'shared' | 'tasks'): readonly number[] {
+    let ranges = this.#ranges.get(which);
+    if (ranges === undefined) {
+      const sharedSet = new Set(this.sharedTensors), out: number[] = [];
+      this.#params.list().forEach((p, i) => {
+        if (which !== 'all' && sharedSet.has(i) !== (which === 'shared')) return;
+        const last = out.length - 2;
+        if (last >= 0 && out[last]! + out[last + 1]! === p.offset) out[last + 1]! += p.size;
+        else out.push(p.offset, p.size);
+      });
+      ranges = out;
+      this.#ranges.set(which, ranges);
+    }
+    return ranges;
   }
 
   #allOps(): Op[] {
@@ -600,6 +615,7 @@ export class NetworkEngine {
   #free(): void {
     this.#memory.release();
     this.#programs.clear();
+    this.#ranges.clear();
     this.#shardGrads.length = 0;
     this.#views = [];
     this.#base = null;

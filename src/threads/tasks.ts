@@ -13,6 +13,8 @@
 import { F64_ARGS, I32_ARGS, PROGRAM_TASKS_RUN, type Control } from './control.js';
 import { programFunctions, runProgram } from './program.js';
 
+export { PROGRAM_KERNELS } from './program.js';
+
 /** The kernels a task calls: one thread's instance exports (raw, unguarded). */
 export interface TaskKernels {
   gemm(

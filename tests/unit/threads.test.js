@@ -137,6 +137,42 @@ test('a worker that traps, throws or dies is a typed error in the caller; the po
   x.dispose();
 });
 
+test('a worker that traps in the middle of a micro-shard\'s pass is a typed error; the next fit runs its shards on the workers again, with the same bits', { timeout: 120_000 }, async () => {
+  await init({ threads: 2 });
+  const pool = jobRunner();
+  assert.ok(pool instanceof Pool, 'a pool runs');
+  const x = Array.from({ length: 512 }, (_, i) => Array.from(seededValues(6, 900 + i)));
+  const labels = { a: x.map((r) => (r[0] + r[1] > 0 ? 1 : 0)), b: x.map((r) => 2 * r[2] - r[3]) };
+  const fitWeights = async () => {
+    const model = new mt.MultiTaskModel({
+      input: { features: 6 }, architecture: { type: 'sharedBottom', units: [32], towerUnits: [8], dropout: 0.1 },
+      tasks: [mt.tasks.binary('a'), mt.tasks.regression('b')], seed: 3,
+    });
+    await model.fit(x, labels, { epochs: 2, batchSize: 256, seed: 1 });
+    const w = hex(Float32Array.from(model.parameters.names().flatMap((n) => Array.from(model.parameters.get(n)))));
+    model.dispose();
+    return w;
+  };
+  const before = await fitWeights();
+  // A shard's program that adds 16 floats in place, then reads past the end of memory.
+  const { allocator, memory } = runtime('test');
+  const add = 2 * jobs.PROGRAM_KERNELS.indexOf('add');
+  const block = allocator.alloc(256);
+  try {
+    const program = [add, 4, 16, block + 128, block + 128, block + 128, add, 4, 16, 0xfffffff0, block + 128, block + 128];
+    new Float64Array(memory.buffer, block, program.length).set(program);
+    new Int32Array(memory.buffer, block + 192, 2).set([block, program.length]);
+    pool.args[jobs.PROGRAM.table] = block + 192;
+    pool.args[jobs.PROGRAM.results] = block + 200;
+    assert.throws(() => pool.run(jobs.JOB_PROGRAM, 1, true), typedError(WasmTrapError, 'E_WASM_TRAP', [/micro-shard's pass/, /worker thread 1/]));
+  } finally {
+    allocator.free(block);
+  }
+  const shards = shardProgramsByWorkers(pool);
+  assert.equal(await fitWeights(), before, 'the fit after the fault');
+  assert.ok(shardProgramsByWorkers(pool) > shards, 'the workers ran shards again');
+});
+
 test('memory that grows while the workers live: they compute on the new pages', { timeout: 120_000 }, async () => {
   await init({ threads: 3 });
   const { memory } = runtime('test');
