@@ -8,6 +8,10 @@
 // added. Blocks an operation does not reach (a mixture's other experts, the rest of
 // a sliced value) are zeroed when it is the first to write. Gradients of tensors
 // are written (each tensor is read by one operation).
+//
+// Every write goes through the kernels (st.k), zeroing included, but for the Gumbel
+// choice's dα and the cross-stitch pointer tables: so a micro-shard's pass can be
+// recorded as a program of kernel calls that a worker runs (src/threads/program.ts).
 
 import { Act, Pool } from '../runtime/abi.js';
 import { heapF32, heapI32 } from '../runtime/module.js';

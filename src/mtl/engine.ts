@@ -24,6 +24,8 @@
 // gradient block; addShardGradients adds the others into it, in shard order). Dropout
 // masks are drawn from a sequence keyed by the step, the pass and the shard
 // (beginDraws), so a shard draws the same numbers whenever and wherever it runs.
+// runShards runs a pass on every shard: recorded once as kernel-call programs that
+// the pool's threads run, a shard each, or one shard after another here.
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { Holding } from '../runtime/holdings.js';
@@ -433,7 +435,7 @@ export class NetworkEngine {
     st.value[0] = x;
     view.pass++;
     if (training && !drawsKeyed) this.#keyDraws(view, shard?.index ?? 0);
-    runForward(this.description.shared, rows, this.description.values, st, training);
+    this.#forward(this.description.shared, rows, view, training);
     return st.value[this.description.z]!;
   }
 
@@ -442,10 +444,20 @@ export class NetworkEngine {
     const view = this.#ready('forwardTask', rows, shard);
     const st = view.state;
     const task = this.description.tasks[t]!;
-    runForward(task.ops, rows, this.description.values, st, training);
+    this.#forward(task.ops, rows, view, training);
     for (const s of task.inputsFrom) this.prediction(s, rows, shard);
-    runForward(task.head, rows, this.description.values, st, training);
+    this.#forward(task.head, rows, view, training);
     return st.value[task.logits]!;
+  }
+
+  /** runForward on a view: an input error names the row of the batch, not of the shard. */
+  #forward(ops: readonly Op[], rows: number, view: View, training: boolean): void {
+    try {
+      runForward(ops, rows, this.description.values, view.state, training);
+    } catch (err) {
+      if (view.start === 0 || !(err instanceof ArgumentError)) throw err;
+      throw new ArgumentError(err.message.replace(/row (\d+) of the batch/, (_, r: string) => `row ${Number(r) + view.start} of the batch`));
+    }
   }
 
   /** R_t of the last forwardTask(t). */

@@ -87,6 +87,21 @@ test('the model file serves embeddings: MultiTaskModel.load and manytask/infer p
   model.dispose();
 });
 
+test('training on raw arrays: an index that is not a table row, found in a micro-shard (by a worker, on the pool), names the batch row; the next fit works', async () => {
+  const data = Dataset.fromRows(matches(), SPEC);
+  const model = new MultiTaskModel({ input: data, architecture: ARCH, tasks: TASKS(), seed: 4 });
+  // 512 rows: 4 micro-shards of 128; row 300 is the third shard's 45th.
+  const x = Array.from({ length: 512 }, (_, i) => [i % 6, i % 2, (i * 5) % 6]);
+  const labels = { hg: x.map((r) => r[0] % 3), ag: x.map((r) => r[2] % 2), outcome: x.map((r) => r[1]) };
+  x[300][2] = 9;
+  await assert.rejects(model.fit(x, labels, { epochs: 1, batchSize: 512, shuffle: false }),
+    (e) => e instanceof ArgumentError && /feature 2, row 300 of the batch: not a table row \(0…6\)/.test(e.message));
+  x[300][2] = 1;
+  const history = await model.fit(x, labels, { epochs: 1, batchSize: 512, shuffle: false });
+  assert.ok(Number.isFinite(history.get('loss')[0]));
+  model.dispose();
+});
+
 test('a model file whose preprocessing and embedding tables disagree is refused', () => {
   const data = Dataset.fromRows(matches(), SPEC);
   const model = new MultiTaskModel({ input: data, architecture: ARCH, tasks: TASKS(), seed: 4 });
