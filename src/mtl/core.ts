@@ -28,7 +28,7 @@ import { KMeans } from '../cluster/index.js';
 import type { DivergenceGuard } from '../train/divergence.js';
 import { GuardedSteps } from '../train/steps.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
-import { shardsOf, type Shard } from './shards.js';
+import { predictBlocks, shardsOf, type Shard } from './shards.js';
 
 /** What the model knows about its inputs and each task's output width. */
 export interface InputSchema {
@@ -864,8 +864,31 @@ export class MultiTaskModelCore {
 
   /** Inference on the batch in the buffers: each task's predictions pointer (probabilities or values). */
   predictBatch(rows: number): readonly number[] {
-    this.forward(rows, false);
-    return this.widths.map((_, t) => this.engine.prediction(t, rows));
+    return this.#inferenceForward(rows).predictions;
+  }
+
+  /**
+   * The inference forward pass of the batch in the buffers, with every task's
+   * prediction: on the pool's threads, a block of rows per task (predictBlocks:
+   * the same bits as one pass over the batch), else as one pass here.
+   */
+  #inferenceForward(rows: number): { logits: readonly number[]; predictions: readonly number[] } {
+    const e = this.engine, blocks = predictBlocks(rows);
+    if (blocks.length < 2 || !e.shardsOnThreads) {
+      const logits = this.forward(rows, false);
+      return { logits, predictions: this.widths.map((_, t) => e.prediction(t, rows)) };
+    }
+    const F = this.schema.featureCount, x = this.#buf.x;
+    const outs = e.runShards('inference', blocks, (block) => {
+      const z = e.forwardShared(x + block.start * F * 4, block.rows, false, block);
+      const logits = this.order.map((t) => e.forwardTask(t, block.rows, false, block));
+      return { z, logits, predictions: this.widths.map((_, t) => e.prediction(t, block.rows, block)) };
+    }, false);
+    // Block 0 starts at row 0: its pointers are the whole batch's.
+    const first = outs[0]!;
+    this.#z = first.z;
+    this.order.forEach((t, i) => { this.#outputs[t] = first.logits[i]!; });
+    return { logits: this.#outputs, predictions: first.predictions };
   }
 
   /**
@@ -873,12 +896,12 @@ export class MultiTaskModelCore {
    * loss and labeled-row count into `losses`/`counts`; returns each task's predictions pointer.
    */
   evaluateBatch(rows: number, losses: Float64Array, counts: Float64Array): readonly number[] {
-    const logits = this.forward(rows, false);
+    const { logits, predictions } = this.#inferenceForward(rows);
     for (let t = 0; t < this.widths.length; t++) {
       losses[t] = this.#computeLoss(t, rows, logits[t]!, 0);
       counts[t] = this.#labeledCount(t, rows);
     }
-    return this.widths.map((_, t) => this.engine.prediction(t, rows));
+    return predictions;
   }
 
   #labeledCount(t: number, rows: number): number {

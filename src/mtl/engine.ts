@@ -220,9 +220,9 @@ export class NetworkEngine {
    * shard: the same floats. Returns what `body` returned for each shard (by index;
    * recorded once, so it must depend on nothing but the batch size).
    */
-  runShards<T>(key: string, shards: readonly Shard[], body: (shard: Shard) => T): readonly T[] {
-    const runner = shards.length > 1 && this.#recordable ? programRunnerOf(runtime('NetworkEngine').kernels) : null;
-    if (runner === null || runner.threads < 2) {
+  runShards<T>(key: string, shards: readonly Shard[], body: (shard: Shard) => T, training = true): readonly T[] {
+    const runner = shards.length > 1 ? this.#shardRunner() : null;
+    if (runner === null) {
       const outs: T[] = [];
       for (const shard of runOrder(shards)) outs[shard.index] = body(shard);
       return outs;
@@ -234,8 +234,18 @@ export class NetworkEngine {
       recorded = this.#record(shards, body);
       this.#programs.set(name, recorded);
     }
-    this.#runPrograms(runner, recorded, shards, body);
+    this.#runPrograms(runner, recorded, shards, body, training);
     return recorded.outs as readonly T[];
+  }
+
+  /** Whether runShards runs shards on the pool's threads now (else one after another on the calling thread). */
+  get shardsOnThreads(): boolean {
+    return this.#shardRunner() !== null;
+  }
+
+  #shardRunner(): ProgramRunner | null {
+    const runner = this.#recordable ? programRunnerOf(runtime('NetworkEngine').kernels) : null;
+    return runner !== null && runner.threads >= 2 ? runner : null;
   }
 
   #record<T>(shards: readonly Shard[], body: (shard: Shard) => T): ShardPrograms {
@@ -272,7 +282,7 @@ export class NetworkEngine {
   }
 
   /** One job: the shards' programs, a task each (in run order); a shard whose checked call found a bad input is run again here, to throw its error. */
-  #runPrograms<T>(runner: ProgramRunner, recorded: ShardPrograms, shards: readonly Shard[], body: (shard: Shard) => T): void {
+  #runPrograms<T>(runner: ProgramRunner, recorded: ShardPrograms, shards: readonly Shard[], body: (shard: Shard) => T, training: boolean): void {
     const order = runOrder(shards);
     const buffer = runtime('NetworkEngine').memory.buffer;
     const table = new Int32Array(buffer, recorded.table, 2 * order.length), results = new Int32Array(buffer, recorded.results, order.length);
@@ -283,16 +293,16 @@ export class NetworkEngine {
     });
     results.fill(-1);
     runner.run(recorded.table, order.length, recorded.results);
-    // The programs set no JavaScript state: a dropout's output is its own buffer (as in a training forward), and no prediction is current.
-    for (const shard of shards) this.#afterProgram(this.#view(shard));
+    // The programs set no JavaScript state: a dropout's output is where the pass put it, and no prediction is current.
+    for (const shard of shards) this.#afterProgram(this.#view(shard), training);
     const bad = Array.from(new Int32Array(runtime('NetworkEngine').memory.buffer, recorded.results, order.length)).findIndex((r) => r >= 0);
     if (bad >= 0) body(order[bad]!);
   }
 
-  #afterProgram(view: View): void {
+  #afterProgram(view: View, training: boolean): void {
     for (const op of this.#base!.masks.keys()) {
-      const y = (op as Op & { kind: 'dropout' }).y;
-      view.state.value[y] = view.own[y]!;
+      const { x, y } = op as Op & { kind: 'dropout' };
+      view.state.value[y] = training ? view.own[y]! : view.state.value[x]!;
     }
     view.pass++;
   }

@@ -49,6 +49,22 @@ export function shardsOf(rows: number): readonly Shard[] {
   return shards;
 }
 
+/** Rows per block at least when an inference forward pass (predict, evaluate) runs on the pool's threads. */
+export const PREDICT_BLOCK_ROWS = 256;
+
+/**
+ * The blocks of an inference forward pass of `rows` rows, run a block per task:
+ * ⌊rows / 256⌋ (1 to 8), each starting at a multiple of 4 rows. Unlike training
+ * shards these may be cut any such way: a row's outputs depend on its row alone,
+ * and a GEMM split at a multiple of 4 rows computes each row with the arithmetic of
+ * the whole call (src/threads/parallel.ts), so every split gives the whole pass's bits.
+ */
+export function predictBlocks(rows: number): readonly Shard[] {
+  const n = Math.max(1, Math.min(MAX_SHARDS, Math.floor(rows / PREDICT_BLOCK_ROWS)));
+  const starts = Array.from({ length: n + 1 }, (_, i) => (i === n ? rows : 4 * Math.floor((i * rows) / (4 * n))));
+  return Array.from({ length: n }, (_, index) => ({ index, start: starts[index]!, rows: starts[index + 1]! - starts[index]! }));
+}
+
 /**
  * The order the shards of one pass run in on the calling thread. Ascending by
  * default; the tests set another order to show that the results do not depend on

@@ -173,6 +173,33 @@ test('a worker that traps in the middle of a micro-shard\'s pass is a typed erro
   assert.ok(shardProgramsByWorkers(pool) > shards, 'the workers ran shards again');
 });
 
+test('predict and evaluate on many rows run a block of rows per task on the pool, with the bits of one thread', { timeout: 120_000 }, async () => {
+  const rows = 3000;
+  const x = Array.from({ length: rows }, (_, i) => Array.from(seededValues(8, 4000 + i)));
+  const labels = { a: x.map((r) => (r[0] + r[1] > 0 ? 1 : 0)), c: x.map((r) => (r[2] > 0.3 ? 2 : r[2] > -0.3 ? 1 : 0)), y: x.map((r) => 2 * r[3] - r[4]) };
+  await init({ threads: 2 });
+  const model = new mt.MultiTaskModel({
+    input: { features: 8, classes: { c: 3 } }, architecture: { type: 'mmoe', experts: 3, expertUnits: [32], towerUnits: [8], dropout: 0.2 },
+    tasks: [mt.tasks.binary('a'), mt.tasks.multiclass('c'), mt.tasks.regression('y')], seed: 6,
+  });
+  await model.fit(x.slice(0, 600), { a: labels.a.slice(0, 600), c: labels.c.slice(0, 600), y: labels.y.slice(0, 600) }, { epochs: 1, batchSize: 64 });
+  const run = () => JSON.stringify({ predict: model.predict(x), evaluate: model.evaluate(x, labels) });
+  const results = {};
+  let byWorkers = 0;
+  for (const threads of [2, 3, 8]) {
+    await init({ threads });
+    const before = shardProgramsByWorkers(jobRunner());
+    results[threads] = run();
+    byWorkers += shardProgramsByWorkers(jobRunner()) - before;
+  }
+  await shutdown();
+  const one = run();
+  for (const threads of [2, 3, 8]) assert.equal(results[threads], one, `${threads} threads`);
+  assert.ok(byWorkers > 0, 'no worker ran a block of rows');
+  model.dispose();
+  await init({ threads: 2 });
+});
+
 test('memory that grows while the workers live: they compute on the new pages', { timeout: 120_000 }, async () => {
   await init({ threads: 3 });
   const { memory } = runtime('test');
