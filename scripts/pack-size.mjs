@@ -16,10 +16,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * Bytes, npm's packed size. Issue #17 aims at 150 KB, which the library's own
  * JS (149 KB gzip) and the README (25 KB) exceed before any kernel is counted:
  * docs/packaging.md gives the parts and what each way of cutting them measured.
- * This bound is the size reached (429.8 KB) with a little room; a change that
+ * This bound is the size reached (431.6 KB) with a little room; a change that
  * ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 430_500;
+export const PACK_BUDGET = 432_000;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
