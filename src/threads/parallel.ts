@@ -22,6 +22,7 @@ import type { JobRunner } from './pool.js';
 import {
   ACT, ASSIGN, DISTANCES, ESTEP, GEMM, JOB_ACT_FORWARD, JOB_GEMM, JOB_GMM_ESTEP, JOB_KMEANS_ASSIGN,
   JOB_KMEANS_DISTANCES, JOB_ROW_MSE, ROW_MSE, RUN, RUN_FIELDS, taskCount,
+  JOB_GMM_MSTEP_SCATTER, JOB_GMM_MSTEP_SUMS, MSTEP,
 } from './tasks.js';
 
 /**
@@ -230,7 +231,53 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     runner.run(JOB_ACT_FORWARD, taskCount(n, per));
   };
 
-  const kernels: ParallelKernels = { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, kmeansDistances, rowMeanSquaredError, actForward };
+  // The M-step's two passes over rows in the E-step's chunks (see the top of this
+  // file), each chunk's f64 sums apart, added in chunk order; the small parts
+  // between and after them (the means, the covariances' Cholesky factors) on the
+  // calling thread. With one chunk: the kernel itself.
+  const gmmMStep: Kernels['gmmMStep'] = (n, d, k, covType, x, resp, regCovar, nk, means, covariances, prec, logDet, logWeights, scratch, weights) => {
+    const per = chunkRows(n, GMM_CHUNK_MIN);
+    const chunks = taskCount(n, per);
+    if (chunks === 1) return base.gmmMStep(n, d, k, covType, x, resp, regCovar, nk, means, covariances, prec, logDet, logWeights, scratch, weights);
+    const split = runner.threads > 1;
+    const accSize = base.gmmScatterSize(d, k, covType);
+    const partialStride = roundUp(Math.max(k + k * d, accSize) * 8, 16);
+    const scratchStride = roundUp(d * 8, 16);
+    const blocks: number[] = [];
+    const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'M-step chunk sums'); blocks.push(p); return p; };
+    try {
+      const threadScratch = block(scratchStride * (split ? runner.capacity : 1));
+      const partials = block(partialStride * (chunks - 1));
+      const g = runner.args;
+      g[MSTEP.n] = n; g[MSTEP.d] = d; g[MSTEP.k] = k; g[MSTEP.covType] = covType; g[MSTEP.x] = x; g[MSTEP.resp] = resp;
+      g[MSTEP.weights] = weights; g[MSTEP.means] = means; g[MSTEP.nk] = nk; g[MSTEP.acc] = covariances; g[MSTEP.chunkRows] = per;
+      g[MSTEP.partials] = partials; g[MSTEP.partialStride] = partialStride; g[MSTEP.scratch] = threadScratch; g[MSTEP.scratchStride] = scratchStride;
+      const run = (kind: number) => { if (split) runner.run(kind, chunks); else runner.runLocal(kind, chunks); };
+      // Adds the chunks' partial blocks, in chunk order, into the totals: [pointer, f64 count, f64 offset in a block].
+      const addPartials = (totals: readonly [number, number, number][]) => {
+        for (let ch = 1; ch < chunks; ch++) {
+          for (const [at, count, offset] of totals) {
+            const total = new Float64Array(memory.buffer, at, count);
+            const part = new Float64Array(memory.buffer, partials + (ch - 1) * partialStride + offset * 8, count);
+            for (let j = 0; j < count; j++) total[j]! += part[j]!;
+          }
+        }
+      };
+      new Float64Array(memory.buffer, nk, k).fill(0);
+      new Float64Array(memory.buffer, means, k * d).fill(0);
+      run(JOB_GMM_MSTEP_SUMS);
+      addPartials([[nk, k, 0], [means, k * d, k]]);
+      base.gmmMStepMeans(d, k, nk, means);
+      new Float64Array(memory.buffer, covariances, accSize).fill(0);
+      run(JOB_GMM_MSTEP_SCATTER);
+      addPartials([[covariances, accSize, 0]]);
+      return base.gmmMStepFinish(d, k, covType, regCovar, nk, means, covariances, prec, logDet, logWeights);
+    } finally {
+      for (const p of blocks) allocator.free(p);
+    }
+  };
+
+  const kernels: ParallelKernels = { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, gmmMStep, kmeansDistances, rowMeanSquaredError, actForward };
   kernels.kmeansAssignRuns = kmeansAssignRuns;
   return kernels;
 }

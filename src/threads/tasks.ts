@@ -31,6 +31,11 @@ export interface TaskKernels {
   rowMeanSquaredError(n: number, d: number, a: number, b: number, out: number): void;
   actForward(kind: number, n: number, x: number, y: number, alpha: number): void;
   sum(n: number, x: number): number;
+  gmmMStepSums(n: number, d: number, k: number, x: number, resp: number, weights: number, nk: number, sums: number): void;
+  gmmMStepScatter(
+    n: number, d: number, k: number, covType: number, x: number, resp: number, weights: number, means: number, acc: number, scratch: number,
+  ): void;
+  gmmScatterSize(d: number, k: number, covType: number): number;
 }
 
 export interface TaskContext {
@@ -54,9 +59,11 @@ export const JOB_ROW_MSE = 4;
 export const JOB_ACT_FORWARD = 5;
 export const JOB_WHO = 6;
 export const JOB_FAULT = 7;
+export const JOB_GMM_MSTEP_SUMS = 8;
+export const JOB_GMM_MSTEP_SCATTER = 9;
 
 /** The kernel each job kind runs, for error messages. */
-export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault'];
+export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault', 'gmmMStepSums', 'gmmMStepScatter'];
 
 // Argument slots, per job kind (offsets from I32_ARGS / F64_ARGS).
 export const GEMM = { transA: 0, transB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, bias: 11, act: 12, rowsPerTask: 13, alpha: 0, beta: 1 } as const;
@@ -73,6 +80,11 @@ export const ROW_MSE = { n: 0, d: 1, a: 2, b: 3, out: 4, rowsPerTask: 5 } as con
 export const ACT = { kind: 0, n: 1, x: 2, y: 3, perTask: 4, alpha: 0 } as const;
 export const WHO = { out: 0 } as const;
 export const FAULT = { mode: 0, value: 1 } as const;
+/** Both passes of the chunked GMM M-step (JOB_GMM_MSTEP_SUMS, JOB_GMM_MSTEP_SCATTER). */
+export const MSTEP = {
+  n: 0, d: 1, k: 2, covType: 3, x: 4, resp: 5, weights: 6, means: 7, nk: 8, acc: 9, chunkRows: 10, partials: 11, partialStride: 12,
+  scratch: 13, scratchStride: 14,
+} as const;
 /** JOB_FAULT modes: what a worker does with its task. */
 export const FAULT_TRAP = 1;
 export const FAULT_THROW = 2;
@@ -178,5 +190,38 @@ const faultTask: Task = (ctx, t) => {
   else if (mode === FAULT_DIE) ctx.die();
 };
 
+// The GMM M-step's two passes over rows (parallel.ts: gmmMStep). Chunk c adds its
+// rows into the caller's zeroed totals (c = 0) or into its own block of
+// `partials`, zeroed here; the caller adds the blocks in chunk order.
+const mStepBlock = (ctx: TaskContext, c: number, floats: number, own: number): number => {
+  if (c === 0) return own;
+  const at = arg(ctx, MSTEP.partials) + (c - 1) * arg(ctx, MSTEP.partialStride);
+  new Float64Array(ctx.memory.buffer, at, floats).fill(0);
+  return at;
+};
+
+const mStepRows = (ctx: TaskContext, c: number) => {
+  const n = arg(ctx, MSTEP.n), d = arg(ctx, MSTEP.d), k = arg(ctx, MSTEP.k);
+  const [r0, r1] = rowRange(c, arg(ctx, MSTEP.chunkRows), n);
+  const weights = arg(ctx, MSTEP.weights);
+  return { d, k, rows: r1 - r0, x: arg(ctx, MSTEP.x) + r0 * d * 4, resp: arg(ctx, MSTEP.resp) + r0 * k * 8, weights: weights === 0 ? 0 : weights + r0 * 8 };
+};
+
+const mStepSumsTask: Task = (ctx, c) => {
+  const { d, k, rows, x, resp, weights } = mStepRows(ctx, c);
+  // nk (k f64) then the sums (k × d f64): in a partial block, one after the other.
+  const nk = mStepBlock(ctx, c, k + k * d, arg(ctx, MSTEP.nk));
+  const sums = c === 0 ? arg(ctx, MSTEP.means) : nk + k * 8;
+  ctx.kernels.gmmMStepSums(rows, d, k, x, resp, weights, nk, sums);
+};
+
+const mStepScatterTask: Task = (ctx, c) => {
+  const { d, k, rows, x, resp, weights } = mStepRows(ctx, c);
+  const covType = arg(ctx, MSTEP.covType);
+  const acc = mStepBlock(ctx, c, ctx.kernels.gmmScatterSize(d, k, covType), arg(ctx, MSTEP.acc));
+  ctx.kernels.gmmMStepScatter(rows, d, k, covType, x, resp, weights, arg(ctx, MSTEP.means), acc,
+    arg(ctx, MSTEP.scratch) + ctx.thread * arg(ctx, MSTEP.scratchStride));
+};
+
 /** Indexed by job kind. */
-export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask];
+export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, mStepSumsTask, mStepScatterTask];

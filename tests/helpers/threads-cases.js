@@ -74,9 +74,9 @@ export function runThreadCases(mt) {
   out['kmeans d=2, 3 random starts: centres, inertia'] = hex([...km2.clusterCenters.flat(), km2.inertia, km2.nIter]);
   out['kmeans d=2: labels'] = hex(km2.labels);
 
-  // Gaussian mixture: the E-step's chunked log-likelihood.
+  // Gaussian mixture: the E-step's chunked log-likelihood, the M-step's chunked sums (every covariance type).
   const g = blobs(3_000, 3, 4, 31);
-  for (const covarianceType of ['full', 'diag']) {
+  for (const covarianceType of ['full', 'diag', 'tied', 'spherical']) {
     const gm = new mt.GaussianMixture({ nComponents: 4, covarianceType, seed: 1, maxIter: 30 }).fit(g);
     out[`gmm ${covarianceType}: means, bounds`] = hex([...gm.means.flat(), ...gm.lowerBounds, gm.nIter]);
     out[`gmm ${covarianceType}: scoreSamples`] = hex(gm.scoreSamples(g));
