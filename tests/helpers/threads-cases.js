@@ -84,6 +84,11 @@ export function runThreadCases(mt) {
   const gw = new mt.GaussianMixture({ nComponents: 4, covarianceType: 'full', seed: 2, maxIter: 20 })
     .fit(g, { sampleWeight: Float64Array.from(seededValues(g.rows, 79), (v) => 1.5 + v) });
   out['gmm full, weighted: means, bounds'] = hex([...gw.means.flat(), ...gw.lowerBounds]);
+  // nInit starts (side by side with worker threads, one after another on one thread): random and k-means starts.
+  for (const [initParams, covarianceType, nInit] of [['random', 'full', 3], ['kmeans', 'diag', 2]]) {
+    const gs = new mt.GaussianMixture({ nComponents: 4, covarianceType, initParams, nInit, seed: 4, maxIter: 40 }).fit(g);
+    out[`gmm ${covarianceType}, ${nInit} ${initParams} starts: means, bounds`] = hex([...gs.means.flat(), ...gs.lowerBounds, gs.nIter, gs.lowerBound]);
+  }
 
   // Autoencoder: training (the layers' GEMMs) and scoring (GEMMs, activations, row errors).
   const ae = new mt.AutoEncoder({ inputSize: 16, encoderUnits: [64, 4], activation: 'tanh', seed: 3 });
