@@ -420,27 +420,38 @@ export class Ensemble {
 }
 
 /**
- * Trains the members: one per job worker (src/threads/jobs.ts) where there are
- * workers and the plan can reach them, each member's model file loaded back here;
- * else one after another on the calling thread. Either way a member has the
+ * Trains the members: on the calling thread and on threads − 1 job workers
+ * (src/threads/jobs.ts) where there are workers and the plan can reach them, a
+ * worker's member sent back as its model file and loaded here; else one after
+ * another on the calling thread. Either way a member has the
  * weights, weighting state and step count of the other (the model file holds them
  * exactly). A failure disposes what was trained and is rethrown.
  */
 async function trainMembers(plan: MemberPlan, jobs: readonly MemberJob[], threads: number): Promise<MultiTaskModel[]> {
   const init = threads > 1 && jobs.length > 1 ? memberWorkerInit(plan) : null;
   const setup = init !== null && !('cannot' in init) ? await jobWorkerSetup(JOB_WORKER_FILE) : null;
+  if (setup === null || init === null || 'cannot' in init) {
+    const models: MultiTaskModel[] = [];
+    try {
+      for (const job of jobs) models.push(await trainMember(plan, job));
+      return models;
+    } catch (err) {
+      for (const m of models) m.dispose();
+      throw err;
+    }
+  }
+  // The calling thread trains members too (from the first), beside threads − 1 job workers.
+  const trained = await runJobs<MemberJob, MultiTaskModel | Uint8Array>(
+    setup, { ...init, module: setup.module }, jobs, Math.min(threads - 1, jobs.length - 1),
+    (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`,
+    { run: (job) => trainMember(plan, job), discard: (m) => { if (m instanceof MultiTaskModel) m.dispose(); } },
+  );
   const models: MultiTaskModel[] = [];
   try {
-    if (setup === null || init === null || 'cannot' in init) {
-      for (const job of jobs) models.push(await trainMember(plan, job));
-    } else {
-      const files = await runJobs<MemberJob, Uint8Array>(setup, { ...init, module: setup.module }, jobs, Math.min(threads, jobs.length),
-        (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`);
-      for (const file of files) models.push(MultiTaskModel.load(file));
-    }
+    for (const m of trained) models.push(m instanceof MultiTaskModel ? m : MultiTaskModel.load(m));
     return models;
   } catch (err) {
-    for (const m of models) m.dispose();
+    for (const m of [...models, ...trained.slice(models.length)]) if (m instanceof MultiTaskModel) m.dispose();
     throw err;
   }
 }

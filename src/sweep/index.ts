@@ -10,10 +10,11 @@
 //   });
 //   runs[0].params; runs[0].evaluation.tasks.species.accuracy;
 //
-// Each run trains its own model, on its own memory, in a worker that loaded the
-// single-thread kernels (src/sweep/worker.ts); its numbers are those of the same
-// run done on the calling thread, one after another (src/sweep/run.ts is the
-// one code for both). Where there are no workers (threads: 1, Cloudflare
+// Each run trains its own model: on the calling thread, or on its own memory in
+// a job worker that loaded the single-thread kernels (src/threads/jobs.ts,
+// src/sweep/worker.ts), threads − 1 of them beside the calling thread; its
+// numbers are those of the same run done on the calling thread, one after
+// another (src/sweep/run.ts is the one code for both). Where there are no workers (threads: 1, Cloudflare
 // Workers, a page that is not cross-origin isolated, init() given a module it
 // cannot send on) the runs go one after another on the calling thread.
 
@@ -120,7 +121,8 @@ async function runInWorkers(plans: readonly RunPlan[], d: RunData, count: number
   const init: SweepWorkerInit = {
     role: 'sweep', module: setup.module, data: datasetData(d.data), test: d.test === null ? null : datasetData(d.test), folds: d.folds,
   };
-  return runJobs<RunPlan, SweepRun>(setup, init, plans, count, (i) => `sweep run ${i} (${describe(plans[i]!)})`);
+  // The calling thread runs too (from the first run), beside count − 1 job workers.
+  return runJobs<RunPlan, SweepRun>(setup, init, plans, count - 1, (i) => `sweep run ${i} (${describe(plans[i]!)})`, { run: (plan) => runOne(plan, d) });
 }
 
 function describe(plan: RunPlan): string {

@@ -72,57 +72,104 @@ const CLASSES: Partial<Record<ErrorCode, { prototype: ManytaskError }>> = {
   E_NOT_FINITE: NonFinitePredictionError, E_THREAD: ThreadError,
 };
 
+/** What the calling thread does while the workers run (runJobs' `local`). */
+export interface LocalJobs<P, R> {
+  /** Runs a job on the calling thread: it takes jobs from the same queue as the workers, from the first. */
+  readonly run: (job: P) => Promise<R>;
+  /** Frees a result the call will not return (the call failed). */
+  readonly discard?: (result: R) => void;
+}
+
+/** @internal Jobs run since the process started: on the calling thread (runJobs' `local`) and in job workers. */
+export const jobCounts = { local: 0, workers: 0 };
+
 /**
- * Runs `jobs` on `count` job workers (at least 1, at most jobs.length) and gives
- * back their results in job order. `describe(i)` names job i in errors.
+ * @internal For manytask's tests: `callerRuns: false` leaves every job to the
+ * workers (which job runs where is otherwise a race between the calling thread
+ * and the workers' start).
+ */
+export const jobSettings = { callerRuns: true };
+
+/**
+ * Runs `jobs` and gives back their results in job order: on `count` job workers
+ * and, with `local`, on the calling thread too. The calling thread starts on the
+ * first job at once, while the workers start (a worker loads the library before
+ * it takes a job: a few hundred milliseconds), so a call whose jobs are quick is
+ * never much slower than running them one after another here; the results are
+ * the same wherever a job ran. `describe(i)` names job i in errors.
  */
 export async function runJobs<P, R>(
   setup: JobWorkerSetup, init: JobWorkerInit, jobs: readonly P[], count: number, describe: (index: number) => string,
+  local?: LocalJobs<P, R>,
 ): Promise<R[]> {
   const results: R[] = new Array(jobs.length);
+  const have: boolean[] = new Array(jobs.length).fill(false);
   const warnings: (readonly JobWarning[])[] = new Array(jobs.length);
   let next = 0;
   let done = 0;
+  let failure: Error | null = null;
   const workers: WorkerHandle[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (err: Error) => { if (!failed) { failed = true; reject(err); } };
-      const start = async () => {
-        for (let i = 0; i < Math.min(count, jobs.length) && !failed; i++) {
-          const w = await spawnWorker(setup.flavor, setup.url, init);
-          workers.push(w);
-          let holding = -1;
-          const give = () => {
-            holding = next < jobs.length ? next++ : -1;
-            if (holding >= 0) w.post({ type: 'run', index: holding, job: jobs[holding]! } satisfies JobRequest<P>);
-          };
-          w.onMessage((m) => {
-            const reply = m as JobReply<R>;
-            if (reply.type === 'ready') { give(); return; }
-            warnings[reply.index] = reply.warnings;
-            if (reply.type === 'failed') {
-              holding = -1;
-              fail(raised(reply.error, `${describe(reply.index)}: `));
-              return;
-            }
-            results[reply.index] = reply.result;
-            if (++done === jobs.length) resolve(); else give();
-          });
-          // The workers are ended only once the call has settled: an exit before is a failure.
-          w.onExit((code, error) => {
-            if (failed || done === jobs.length) return;
-            const why = `(code ${code})${error === null || error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`}`;
-            fail(new ThreadError(holding >= 0
-              ? `${describe(holding)}: its worker thread stopped ${why}`
-              : `a job worker thread stopped before it took a job ${why}`));
-          });
-        }
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => { settle = resolve; });
+  const fail = (err: Error) => { if (failure === null) { failure = err; settle(); } };
+  const finish = (index: number, result: R) => {
+    results[index] = result;
+    have[index] = true;
+    if (++done === jobs.length) settle();
+  };
+  const start = async () => {
+    for (let i = 0; i < Math.min(count, jobs.length) && failure === null && next < jobs.length; i++) {
+      const w = await spawnWorker(setup.flavor, setup.url, init);
+      workers.push(w);
+      let holding = -1;
+      const give = () => {
+        holding = failure === null && next < jobs.length ? next++ : -1;
+        if (holding >= 0) w.post({ type: 'run', index: holding, job: jobs[holding]! } satisfies JobRequest<P>);
       };
-      start().catch((err: unknown) => fail(err instanceof Error ? err : new ThreadError(String(err))));
-    });
+      w.onMessage((m) => {
+        const reply = m as JobReply<R>;
+        if (reply.type === 'ready') { give(); return; }
+        holding = -1;
+        warnings[reply.index] = reply.warnings;
+        if (reply.type === 'failed') { fail(raised(reply.error, `${describe(reply.index)}: `)); return; }
+        jobCounts.workers++;
+        finish(reply.index, reply.result);
+        give();
+      });
+      // The workers are ended only once the call has settled: an exit before is a failure.
+      w.onExit((code, error) => {
+        if (failure !== null || done === jobs.length) return;
+        const why = `(code ${code})${error === null || error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`}`;
+        fail(new ThreadError(holding >= 0
+          ? `${describe(holding)}: its worker thread stopped ${why}`
+          : `a job worker thread stopped before it took a job ${why}`));
+      });
+    }
+  };
+  try {
+    start().catch((err: unknown) => fail(err instanceof Error ? err : new ThreadError(String(err))));
+    if (local !== undefined && jobSettings.callerRuns) {
+      while (failure === null && next < jobs.length) {
+        const index = next++;
+        try {
+          const result = await local.run(jobs[index]!);
+          jobCounts.local++;
+          finish(index, result);
+        } catch (err) {
+          // Named as a worker's failure is, so that the message does not depend on where the job ran.
+          if (err instanceof Error) err.message = `${describe(index)}: ${err.message}`;
+          fail(err instanceof Error ? err : new Error(`${describe(index)}: ${String(err)}`));
+        }
+      }
+    }
+    if (jobs.length > 0) await settled;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    // Not awaited: a worker still starting would hold the call up for its whole start (it takes no job now).
+    for (const w of workers) void w.terminate();
+  }
+  if (failure !== null) {
+    if (local?.discard !== undefined) results.forEach((r, i) => { if (have[i]) local.discard!(r); });
+    throw failure;
   }
   for (const list of warnings) {
     for (const w of list ?? []) {

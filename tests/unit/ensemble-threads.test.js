@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import {
   init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning,
 } from '../../dist/index.js';
-import { jobWorkerSetup, runJobs, JOB_WORKER_FILE } from '../../dist/internal.js';
+import { jobWorkerSetup, runJobs, jobCounts, jobSettings, JOB_WORKER_FILE } from '../../dist/internal.js';
 import { typedError } from '../helpers/errors.js';
 import { hex } from '../helpers/threads-cases.js';
 
@@ -52,10 +52,22 @@ test('members on worker threads: the ensemble trained one after another, bit for
   assert.ok(expected.outOfBag !== null);
   const rows = [{ bill_length_mm: 45.1, bill_depth_mm: 14.5, flipper_length_mm: 215, island: 'Biscoe' }];
   for (const threads of [2, 3, 4, 8]) {
-    const e = await Ensemble.train(MODEL, train, options(threads));
-    assert.deepEqual(fingerprint(e), expected, `${threads} threads: the ensemble differs from the one trained on one thread`);
-    assert.deepEqual(e.predict(rows), one.predict(rows));
-    e.dispose();
+    // Every member in a worker (which member the calling thread takes is a race with the workers' start), then mixed.
+    for (const callerRuns of [false, true]) {
+      jobSettings.callerRuns = callerRuns;
+      const before = { ...jobCounts };
+      try {
+        const e = await Ensemble.train(MODEL, train, options(threads));
+        const label = `${threads} threads${callerRuns ? ', the calling thread too' : ''}`;
+        if (!callerRuns) assert.equal(jobCounts.workers - before.workers, 9, `${label}: every member trained in a worker`);
+        else assert.equal(jobCounts.workers + jobCounts.local - before.workers - before.local, 9, label);
+        assert.deepEqual(fingerprint(e), expected, `${label}: the ensemble differs from the one trained on one thread`);
+        assert.deepEqual(e.predict(rows), one.predict(rows));
+        e.dispose();
+      } finally {
+        jobSettings.callerRuns = true;
+      }
+    }
   }
   // Seeds sampling, and the spec's own input (another Dataset than the training rows), too.
   const seeds = (threads) => Ensemble.train({ ...MODEL, input: valid }, train, { members: 3, sampling: 'seeds', threads, fit: { epochs: 2 } });
