@@ -27,16 +27,21 @@ export interface MemberJob {
   readonly bag: Int32Array | null;
 }
 
-/** @internal Trains one member; the caller disposes it. */
-export async function trainMember(plan: MemberPlan, job: MemberJob): Promise<MultiTaskModel> {
+/**
+ * @internal Trains one member and gives back its model file. Every member comes
+ * back as its file loads, wherever it trained (here or in a job worker): the same
+ * weights, weighting state and step count, and, for a further fit, the fresh
+ * optimizer state of any loaded model — never state that depends on the thread
+ * that trained it.
+ */
+export async function trainMember(plan: MemberPlan, job: MemberJob): Promise<Uint8Array> {
   const model = new MultiTaskModel({ ...(plan.spec as MultiTaskModelOptions), input: plan.input ?? plan.data, seed: job.seed });
   try {
     const rows = job.bag === null ? plan.data : plan.data.select(job.bag);
     await model.fit(rows, { ...plan.fit, ...(job.fitSeed !== undefined ? { seed: job.fitSeed } : {}) });
-    return model;
-  } catch (err) {
+    return model.save();
+  } finally {
     model.dispose();
-    throw err;
   }
 }
 
@@ -88,14 +93,7 @@ export function memberJobs(init: MemberWorkerInit): (job: MemberJob) => Promise<
     data: datasetFrom(init.data),
     fit: { ...init.fit, ...(validation !== undefined ? { validationData: validation } : {}) },
   };
-  return async (job) => {
-    const model = await trainMember(plan, job);
-    try {
-      return model.save();
-    } finally {
-      model.dispose();
-    }
-  };
+  return (job) => trainMember(plan, job);
 }
 
 function isDatasetData(v: unknown): v is DatasetData {

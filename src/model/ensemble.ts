@@ -65,11 +65,15 @@ export interface EnsembleTrainOptions {
   /** 'mean' (default) or 'vote'. */
   combine?: 'mean' | 'vote';
   /**
-   * Members trained at a time, one per worker thread (each on its own memory, with
-   * the single-thread kernels; the members' weights are those of training them one
-   * after another, bit for bit). Default: what init was given (threadInfo().requested).
-   * With fit.callbacks, or where there are no workers, the members train one after
-   * another on the calling thread.
+   * Members trained at a time: the calling thread and threads − 1 job workers (each
+   * on its own memory, with the single-thread kernels). Every member comes back as
+   * its model file loads, wherever it trained: the ensemble is the same, bit for
+   * bit, for any thread count (a further fit of a member starts from fresh
+   * optimizer moments, as for any loaded model). Default: what init was given
+   * (threadInfo().requested). With fit.callbacks (they run on the calling thread),
+   * options that are not plain data, or where there are no workers (Cloudflare
+   * Workers, a page that is not cross-origin isolated), the members train one
+   * after another on the calling thread.
    */
   threads?: number;
 }
@@ -420,38 +424,31 @@ export class Ensemble {
 }
 
 /**
- * Trains the members: on the calling thread and on threads − 1 job workers
- * (src/threads/jobs.ts) where there are workers and the plan can reach them, a
- * worker's member sent back as its model file and loaded here; else one after
- * another on the calling thread. Either way a member has the
- * weights, weighting state and step count of the other (the model file holds them
- * exactly). A failure disposes what was trained and is rethrown.
+ * Trains the members into their model files (trainMember): on the calling
+ * thread and on threads − 1 job workers (src/threads/jobs.ts) where there are
+ * workers and the plan can reach them, else one after another on the calling
+ * thread; then loads them. A failure disposes what was loaded and is rethrown.
  */
 async function trainMembers(plan: MemberPlan, jobs: readonly MemberJob[], threads: number): Promise<MultiTaskModel[]> {
   const init = threads > 1 && jobs.length > 1 ? memberWorkerInit(plan) : null;
   const setup = init !== null && !('cannot' in init) ? await jobWorkerSetup(JOB_WORKER_FILE) : null;
+  let files: Uint8Array[];
   if (setup === null || init === null || 'cannot' in init) {
-    const models: MultiTaskModel[] = [];
-    try {
-      for (const job of jobs) models.push(await trainMember(plan, job));
-      return models;
-    } catch (err) {
-      for (const m of models) m.dispose();
-      throw err;
-    }
+    files = [];
+    for (const job of jobs) files.push(await trainMember(plan, job));
+  } else {
+    // The calling thread trains members too (from the first), beside threads − 1 job workers.
+    files = await runJobs<MemberJob, Uint8Array>(
+      setup, { ...init, module: setup.module }, jobs, Math.min(threads - 1, jobs.length - 1),
+      (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`, { run: (job) => trainMember(plan, job) },
+    );
   }
-  // The calling thread trains members too (from the first), beside threads − 1 job workers.
-  const trained = await runJobs<MemberJob, MultiTaskModel | Uint8Array>(
-    setup, { ...init, module: setup.module }, jobs, Math.min(threads - 1, jobs.length - 1),
-    (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`,
-    { run: (job) => trainMember(plan, job), discard: (m) => { if (m instanceof MultiTaskModel) m.dispose(); } },
-  );
   const models: MultiTaskModel[] = [];
   try {
-    for (const m of trained) models.push(m instanceof MultiTaskModel ? m : MultiTaskModel.load(m));
+    for (const file of files) models.push(MultiTaskModel.load(file));
     return models;
   } catch (err) {
-    for (const m of [...models, ...trained.slice(models.length)]) if (m instanceof MultiTaskModel) m.dispose();
+    for (const m of models) m.dispose();
     throw err;
   }
 }
