@@ -171,3 +171,33 @@ export async function runTrainingCases(mt) {
   embedded.dispose();
   return out;
 }
+
+/**
+ * Ensemble.train with its members on job workers (`jobSettings` of the library's
+ * internal entry: every member to a worker; null to let the calling thread take
+ * some): the saved ensemble and its out-of-bag metrics, as hex and JSON.
+ */
+export async function runEnsembleCase(mt, threads, jobSettings = null) {
+  const { Dataset, Ensemble, tasks } = mt;
+  const rows = 240;
+  const xs = seededValues(rows * 4, 601);
+  const col = (f) => Array.from({ length: rows }, (_, i) => xs[i * 4 + f]);
+  const data = Dataset.fromColumns(
+    { a: col(0), b: col(1), c: col(2), d: col(3), kind: col(0).map((v, i) => ['x', 'y', 'z'][(v + xs[i * 4 + 1] > 0.3 ? 2 : v > 0 ? 1 : 0)]), y: col(2).map((v, i) => 2 * v - xs[i * 4 + 3]) },
+    { features: { a: 'numeric', b: 'numeric', c: 'numeric', d: 'numeric' }, targets: { kind: 'multiclass', y: 'regression' } },
+  );
+  const spec = {
+    architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
+    tasks: [tasks.multiclass('kind'), tasks.regression('y')], weighting: { type: 'uncertainty' }, seed: 3,
+  };
+  if (jobSettings !== null) jobSettings.callerRuns = false;
+  try {
+    const e = await Ensemble.train(spec, data, { members: 4, seed: 8, threads, fit: { epochs: 3, batchSize: 32 } });
+    const out = { file: hex(e.save()), outOfBag: JSON.stringify(e.outOfBag) };
+    e.dispose();
+    return out;
+  } finally {
+    if (jobSettings !== null) jobSettings.callerRuns = true;
+  }
+}
+
