@@ -14,9 +14,10 @@
 // a job worker that loaded the single-thread kernels (src/threads/jobs.ts,
 // src/sweep/worker.ts), threads − 1 of them beside the calling thread; its
 // numbers are those of the same run done on the calling thread, one after
-// another (src/sweep/run.ts is the one code for both). Where there are no workers (threads: 1, Cloudflare
-// Workers, a page that is not cross-origin isolated, init() given a module it
-// cannot send on) the runs go one after another on the calling thread.
+// another (src/sweep/run.ts is the one code for both). Where there are no
+// workers (threads: 1, Cloudflare Workers, a page that is not cross-origin
+// isolated, init() given a module it cannot send on) the runs go one after
+// another on the calling thread.
 
 import { ArgumentError } from '../runtime/errors.js';
 import { MAX_THREADS, runtime } from '../runtime/module.js';

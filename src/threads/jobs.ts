@@ -117,8 +117,10 @@ export async function runJobs<P, R>(
     have[index] = true;
     if (++done === jobs.length) settle();
   };
+  // At least one worker when the calling thread takes no job (else nothing would run them).
+  const workerCount = Math.min(jobs.length, Math.max(count, local !== undefined && jobSettings.callerRuns ? 0 : 1));
   const start = async () => {
-    for (let i = 0; i < Math.min(count, jobs.length) && failure === null && next < jobs.length; i++) {
+    for (let i = 0; i < workerCount && failure === null && next < jobs.length; i++) {
       const w = await spawnWorker(setup.flavor, setup.url, init);
       workers.push(w);
       let holding = -1;
