@@ -28,3 +28,4 @@ export { embeddingGather, embeddingScatterAdd } from "./embedding";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { gmmScatterSize, gmmMStepSums, gmmMStepMeans, gmmMStepScatter, gmmMStepFinish } from "./gmm";

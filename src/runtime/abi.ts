@@ -200,6 +200,16 @@ export interface Kernels {
   // is the float x[r·ldx + col]. Gather returns −1 or the first row with a bad index.
   embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
   embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
+  // The GMM M-step in parts (assembly/gmm.ts), for the chunked M-step of src/threads/parallel.ts.
+  gmmScatterSize(d: number, k: number, covType: number): number;
+  gmmMStepSums(n: number, d: number, k: number, x: Ptr, resp: Ptr, weights: Ptr, nk: Ptr, sums: Ptr): void;
+  gmmMStepMeans(d: number, k: number, nk: Ptr, means: Ptr): void;
+  gmmMStepScatter(
+    n: number, d: number, k: number, covType: number, x: Ptr, resp: Ptr, weights: Ptr, means: Ptr, acc: Ptr, scratch: Ptr,
+  ): void;
+  gmmMStepFinish(
+    d: number, k: number, covType: number, regCovar: number, nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr,
+  ): number;
 }
 
 /** Pooling codes of assembly/conv1d.ts temporalPoolForward. */

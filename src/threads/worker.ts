@@ -129,6 +129,7 @@ async function kernelWorker(init: KernelWorkerInit): Promise<void> {
     kernels = {
       gemm, kmeansAssign: exports.kmeansAssign, kmeansDistances: exports.kmeansDistances, gmmEStep: exports.gmmEStep,
       rowMeanSquaredError: exports.rowMeanSquaredError, actForward: exports.actForward, sum: exports.sum,
+      gmmMStepSums: exports.gmmMStepSums, gmmMStepScatter: exports.gmmMStepScatter, gmmScatterSize: exports.gmmScatterSize,
     };
     probe(exports, init, c);
   } catch {

@@ -74,9 +74,9 @@ export function runThreadCases(mt) {
   out['kmeans d=2, 3 random starts: centres, inertia'] = hex([...km2.clusterCenters.flat(), km2.inertia, km2.nIter]);
   out['kmeans d=2: labels'] = hex(km2.labels);
 
-  // Gaussian mixture: the E-step's chunked log-likelihood.
+  // Gaussian mixture: the E-step's chunked log-likelihood, the M-step's chunked sums (every covariance type).
   const g = blobs(3_000, 3, 4, 31);
-  for (const covarianceType of ['full', 'diag']) {
+  for (const covarianceType of ['full', 'diag', 'tied', 'spherical']) {
     const gm = new mt.GaussianMixture({ nComponents: 4, covarianceType, seed: 1, maxIter: 30 }).fit(g);
     out[`gmm ${covarianceType}: means, bounds`] = hex([...gm.means.flat(), ...gm.lowerBounds, gm.nIter]);
     out[`gmm ${covarianceType}: scoreSamples`] = hex(gm.scoreSamples(g));
@@ -84,6 +84,11 @@ export function runThreadCases(mt) {
   const gw = new mt.GaussianMixture({ nComponents: 4, covarianceType: 'full', seed: 2, maxIter: 20 })
     .fit(g, { sampleWeight: Float64Array.from(seededValues(g.rows, 79), (v) => 1.5 + v) });
   out['gmm full, weighted: means, bounds'] = hex([...gw.means.flat(), ...gw.lowerBounds]);
+  // nInit starts (side by side with worker threads, one after another on one thread): random and k-means starts.
+  for (const [initParams, covarianceType, nInit] of [['random', 'full', 3], ['kmeans', 'diag', 2]]) {
+    const gs = new mt.GaussianMixture({ nComponents: 4, covarianceType, initParams, nInit, seed: 4, maxIter: 40 }).fit(g);
+    out[`gmm ${covarianceType}, ${nInit} ${initParams} starts: means, bounds`] = hex([...gs.means.flat(), ...gs.lowerBounds, gs.nIter, gs.lowerBound]);
+  }
 
   // Autoencoder: training (the layers' GEMMs) and scoring (GEMMs, activations, row errors).
   const ae = new mt.AutoEncoder({ inputSize: 16, encoderUnits: [64, 4], activation: 'tanh', seed: 3 });
@@ -166,3 +171,33 @@ export async function runTrainingCases(mt) {
   embedded.dispose();
   return out;
 }
+
+/**
+ * Ensemble.train with its members on job workers (`jobSettings` of the library's
+ * internal entry: every member to a worker; null to let the calling thread take
+ * some): the saved ensemble and its out-of-bag metrics, as hex and JSON.
+ */
+export async function runEnsembleCase(mt, threads, jobSettings = null) {
+  const { Dataset, Ensemble, tasks } = mt;
+  const rows = 240;
+  const xs = seededValues(rows * 4, 601);
+  const col = (f) => Array.from({ length: rows }, (_, i) => xs[i * 4 + f]);
+  const data = Dataset.fromColumns(
+    { a: col(0), b: col(1), c: col(2), d: col(3), kind: col(0).map((v, i) => ['x', 'y', 'z'][(v + xs[i * 4 + 1] > 0.3 ? 2 : v > 0 ? 1 : 0)]), y: col(2).map((v, i) => 2 * v - xs[i * 4 + 3]) },
+    { features: { a: 'numeric', b: 'numeric', c: 'numeric', d: 'numeric' }, targets: { kind: 'multiclass', y: 'regression' } },
+  );
+  const spec = {
+    architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
+    tasks: [tasks.multiclass('kind'), tasks.regression('y')], weighting: { type: 'uncertainty' }, seed: 3,
+  };
+  if (jobSettings !== null) jobSettings.callerRuns = false;
+  try {
+    const e = await Ensemble.train(spec, data, { members: 4, seed: 8, threads, fit: { epochs: 3, batchSize: 32 } });
+    const out = { file: hex(e.save()), outOfBag: JSON.stringify(e.outOfBag) };
+    e.dispose();
+    return out;
+  } finally {
+    if (jobSettings !== null) jobSettings.callerRuns = true;
+  }
+}
+

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { ensureChromium, launchChromium } from './helpers/chromium.js';
 import { REPO } from './helpers/process.js';
-import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases, nodeTrainingCases } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases, nodeTrainingCases, nodeEnsembleCase } from './helpers/check.js';
 
 
 const PAGE = `<!doctype html>
@@ -24,8 +24,8 @@ const PAGE = `<!doctype html>
 import * as mt from '/dist/web.js';
 import { runCases } from '/tests/runtimes/helpers/gemm-cases.js';
 import { runTraining } from '/tests/runtimes/helpers/train-case.js';
-import { runThreadCases, runTrainingCases } from '/tests/helpers/threads-cases.js';
-import { resetRuntime } from '/dist/internal.js';
+import { runThreadCases, runTrainingCases, runEnsembleCase } from '/tests/helpers/threads-cases.js';
+import { resetRuntime, jobSettings } from '/dist/internal.js';
 try {
   await mt.init();
   const defaultThreads = mt.threadInfo();
@@ -38,6 +38,8 @@ try {
     await mt.init({ threads: t });
     threads[t] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
   }
+  // Ensemble members on job workers (module Web Workers), every member in a worker.
+  const ensemble = await runEnsembleCase(mt, 3, jobSettings);
   await mt.shutdown();
   threads[1] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
   window.__manytask = {
@@ -49,6 +51,7 @@ try {
     results,
     training,
     threads,
+    ensemble,
   };
 } catch (err) {
   window.__manytask = { error: String(err?.stack ?? err), code: err?.code };
@@ -175,6 +178,9 @@ test('manytask in Chromium: web.js init() loads the threaded kernels and compute
       const trainedDiffer = Object.keys(trained).filter((k) => training[k] !== trained[k]);
       assert.deepEqual(trainedDiffer, [], `chromium, ${threads} thread(s): these training runs differ from Node's single-thread module`);
     }
+    // Ensemble.train's members in module Web Workers: the ensemble Node trains on one thread, bit for bit.
+    assert.deepEqual(out.ensemble, await nodeEnsembleCase(), 'chromium: the ensemble trained on job workers differs from Node\'s single thread');
+    assert.ok(requests.some((r) => r.path === '/dist/sweep-worker.js'), `the members were not trained in /dist/sweep-worker.js${context}`);
     t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit; ` +
       `${Object.keys(single).length} pool results and ${Object.keys(trained).length} training runs bit-identical to Node's single thread for 1, 2, 3, 4 and 8 threads`);
 
