@@ -186,7 +186,7 @@ function embedVocabulary(where: string, embed: ResolvedEmbedSpec, features: Read
   const counts = new Map<string, number>();
   const columns: string[] = [];
   for (const [name, col] of features) {
-    if (col.spec.type !== 'categorical' || col.spec.embed?.table !== embed.table) continue;
+    if (col.spec.type !== 'categorical' || !col.spec.embed || col.spec.embed.table !== embed.table) continue;
     columns.push(name);
     for (const v of col.values as readonly (string | null)[]) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
   }
