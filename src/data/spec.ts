@@ -13,14 +13,16 @@
 //                    categories of its fit data; a category it has not seen is an
 //                    error (default) or, with 'other', goes to an extra feature
 //                    `<column>_other`.
-//                    { type: 'categorical', embed: d | { dim: d, table?: string, minCount?: n } }
+//                    { type: 'categorical', embed: d | { dim: d, table?: string, minCount?: n, buckets?: k } }
 //                    identifiers (users, items, teams): one feature holding the
 //                    identifier's row in a learned table of d floats per identifier
 //                    instead of one feature per category (docs/embeddings.md).
 //                    Row 0 of the table is the out-of-vocabulary row: identifiers
 //                    unseen in the fit data (unknown defaults to 'other' here),
 //                    missing values, and identifiers seen fewer than minCount
-//                    (default 1) times, which is what trains it. Columns naming
+//                    (default 1) times, which is what trains it; with buckets k > 1,
+//                    rows 0…k−1, an unseen or rare identifier in row FNV-1a(its
+//                    UTF-8 bytes) mod k (a missing value: row 0). Columns naming
 //                    the same `table` (default: the column's name) share one
 //                    table, its identifiers the union of theirs (home and away
 //                    team); they must agree on dim and minCount. A column that
@@ -66,8 +68,8 @@ export type UnknownCategory = 'error' | 'other';
 export interface NumericFeatureSpec { type: 'numeric'; missing?: NumericImputation }
 export interface CategoricalFeatureSpec { type: 'categorical'; unknown?: UnknownCategory; embed?: number | EmbedSpec | false }
 /** An embedded categorical column's table: `dim` floats per identifier; `table` names a table columns may share. */
-export interface EmbedSpec { dim: number; table?: string; minCount?: number }
-export interface ResolvedEmbedSpec { readonly dim: number; readonly table: string; readonly minCount: number }
+export interface EmbedSpec { dim: number; table?: string; minCount?: number; buckets?: number }
+export interface ResolvedEmbedSpec { readonly dim: number; readonly table: string; readonly minCount: number; readonly buckets: number }
 export type FeatureSpec = FeatureType | NumericFeatureSpec | CategoricalFeatureSpec;
 
 export interface BinaryTargetSpec { type: 'binary'; positive?: string; negative?: string }
@@ -215,16 +217,16 @@ export function defaultEncoding(name: string, raw: unknown, resolved: ResolvedFe
   if (resolved.type !== 'categorical' || levels <= EMBED_LEVELS) return resolved;
   const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
   if (o.embed !== undefined) return resolved;
-  return { type: 'categorical', unknown: o.unknown === undefined ? 'other' : resolved.unknown, embed: { dim: defaultEmbedDim(levels), table: name, minCount: 1 } };
+  return { type: 'categorical', unknown: o.unknown === undefined ? 'other' : resolved.unknown, embed: { dim: defaultEmbedDim(levels), table: name, minCount: 1, buckets: 1 } };
 }
 
 function resolveEmbed(at: string, column: string, raw: unknown): ResolvedEmbedSpec {
   const o = typeof raw === 'number' ? { dim: raw } : raw;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-    throw new ArgumentError(`${at}: embed must be a dimension (a positive integer) or { dim, table?, minCount? }, got ${show(raw)}`);
+    throw new ArgumentError(`${at}: embed must be a dimension (a positive integer) or { dim, table?, minCount?, buckets? }, got ${show(raw)}`);
   }
   const e = o as Record<string, unknown>;
-  checkKeys(`${at}: embed`, e, ['dim', 'table', 'minCount']);
+  checkKeys(`${at}: embed`, e, ['dim', 'table', 'minCount', 'buckets']);
   const count = (what: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4096) {
       throw new ShapeError(`${at}: embed ${what} must be an integer from 1 to 4096, got ${show(v)}`);
@@ -235,7 +237,10 @@ function resolveEmbed(at: string, column: string, raw: unknown): ResolvedEmbedSp
   if (typeof table !== 'string' || table === '' || table.includes('.')) {
     throw new ArgumentError(`${at}: embed table must be a non-empty name without "." (it names a parameter), got ${show(table)}`);
   }
-  return { dim: count('dim', e.dim), table, minCount: e.minCount === undefined ? 1 : count('minCount', e.minCount) };
+  return {
+    dim: count('dim', e.dim), table, minCount: e.minCount === undefined ? 1 : count('minCount', e.minCount),
+    buckets: e.buckets === undefined ? 1 : count('buckets', e.buckets),
+  };
 }
 
 /** Columns sharing an embedding table must agree on its width and vocabulary rule. */
@@ -246,7 +251,7 @@ export function checkEmbedTables(where: string, features: readonly (readonly [st
     const seen = first.get(f.embed.table);
     if (!seen) { first.set(f.embed.table, [name, f.embed]); continue; }
     const [other, e] = seen;
-    for (const key of ['dim', 'minCount'] as const) {
+    for (const key of ['dim', 'minCount', 'buckets'] as const) {
       if (e[key] !== f.embed[key]) {
         throw new ArgumentError(`${where}: features ${JSON.stringify(other)} and ${JSON.stringify(name)} share the embedding table ${JSON.stringify(e.table)} but ask for ${key} ${e[key]} and ${f.embed[key]}`);
       }

@@ -20,7 +20,7 @@ test('50 distinct values stay one-hot; 51 are embedded with the documented width
   assert.deepEqual(fifty.spec.features.shop, { type: 'categorical', unknown: 'error', embed: false });
   assert.equal(Preprocessor.fit(fifty).featureNames.length, 52, '50 shops, a missing indicator, size');
   const more = Dataset.fromRows(shops(51), { features: { shop: 'categorical', size: 'numeric' }, targets: { sales: 'regression' } });
-  assert.deepEqual(more.spec.features.shop, { type: 'categorical', unknown: 'other', embed: { dim: 15, table: 'shop', minCount: 1 } });
+  assert.deepEqual(more.spec.features.shop, { type: 'categorical', unknown: 'other', embed: { dim: 15, table: 'shop', minCount: 1, buckets: 1 } });
   const pre = Preprocessor.fit(more);
   assert.deepEqual(pre.featureNames, ['shop', 'size']);
   assert.deepEqual(pre.embeddings, [{ table: 'shop', entries: 52, dim: 15, columns: [0] }]);
@@ -47,10 +47,10 @@ test('embed: false keeps a column one-hot; an explicit unknown stays; the resolv
   assert.deepEqual(oneHot.spec.features.shop, { type: 'categorical', unknown: 'error', embed: false });
   assert.equal(Preprocessor.fit(oneHot).featureNames.length, 81, '80 shops and a missing indicator');
   const strict = Dataset.fromRows(rows, { features: { shop: { type: 'categorical', unknown: 'error' } } });
-  assert.deepEqual(strict.spec.features.shop, { type: 'categorical', unknown: 'error', embed: { dim: fastai(80), table: 'shop', minCount: 1 } });
+  assert.deepEqual(strict.spec.features.shop, { type: 'categorical', unknown: 'error', embed: { dim: fastai(80), table: 'shop', minCount: 1, buckets: 1 } });
   // Another file with 10 shops, read with the first one's resolved spec: still embedded, as the model expects; and the opt-out stays one-hot on 80.
   const again = Dataset.fromRows(shops(10), { features: { shop: Dataset.fromRows(rows, { features: { shop: 'categorical' } }).spec.features.shop } });
-  assert.deepEqual(again.spec.features.shop.embed, { dim: fastai(80), table: 'shop', minCount: 1 });
+  assert.deepEqual(again.spec.features.shop.embed, { dim: fastai(80), table: 'shop', minCount: 1, buckets: 1 });
   assert.equal(Dataset.fromRows(rows, { features: oneHot.spec.features }).spec.features.shop.embed, false);
   expectError(() => Dataset.fromRows(rows, { features: { shop: { type: 'categorical', embed: 'no' } } }), ArgumentError, 'E_ARGUMENT', [/embed must be a dimension/]);
 });
