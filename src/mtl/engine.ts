@@ -17,7 +17,7 @@
 //
 // With embedding tables, the description's shared part starts with the input
 // stage (the lookups), whose output every consumer reads: the shared trunk, and
-// the task parts of MMoE, CGC, PLE and DSelect-k (their gates and selectors). Its
+// the task parts of MMoE, CGC (a PLE of one level) and DSelect-k (their gates and selectors). Its
 // gradient is the sum of all of theirs: each backwardTask adds its task part's
 // share, backwardShared adds the trunk's, then runs the input stage backward on
 // the sum (the tables' gradients) and starts the next sum (resetInputStage drops
