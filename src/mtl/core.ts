@@ -576,6 +576,7 @@ export class MultiTaskModelCore {
       this.#fillGram(this.#buf.dZt, zLen);
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         for (let t = 0; t < T; t++) {
+          this.#taskInputStage(t, rows);
           this.engine.backwardShared(b.dZt[t]!, rows);
           this.#copySharedGrads(b.gShared[t]!, 'out');
         }
@@ -732,6 +733,7 @@ export class MultiTaskModelCore {
     const T = this.specs.length;
     // Loss gradients, scaled (the value is known already).
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
+    e.resetInputStage();
     let first = true;
     for (let i = this.order.length - 1; i >= 0; i--) {
       const t = this.order[i]!;
@@ -785,6 +787,22 @@ export class MultiTaskModelCore {
       heapF32().fill(0, b.dZt[t]! >>> 2, (b.dZt[t]! >>> 2) + zLen);
       this.#backpropInto(t, b.grad[t]!, rows, b.dZt[t]!);
     }
+  }
+
+  /**
+   * Before task t's shared backward in phase A (gradients of the shared parameters
+   * per task): when task parts read the embedding stage's output (gates, selectors),
+   * task t's share of the tables' gradient comes through its own part (and its
+   * sources'), which phase A ran for every task before: run again for t alone, so
+   * that the shared backward gives the whole dL_t/d(tables). Its dL_t/dZ goes to
+   * dZ, which this path does not use; its task parameters' gradients are scratch.
+   */
+  #taskInputStage(t: number, rows: number): void {
+    if (!this.engine.taskPartsReadInput) return;
+    const dZ = this.#buf.dZ;
+    heapF32().fill(0, dZ >>> 2, (dZ >>> 2) + rows * this.engine.sharedSize);
+    this.engine.resetInputStage();
+    this.#backpropInto(t, this.#buf.grad[t]!, rows, dZ);
   }
 
   /** Backward of dL/dlogits of task s through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */

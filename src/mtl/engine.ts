@@ -15,6 +15,14 @@
 // dL/dx, the gradient of the input, into a buffer of the caller's (adversarial
 // training and evaluation, src/mtl/adversarial.ts).
 //
+// With embedding tables, the description's shared part starts with the input
+// stage (the lookups), whose output every consumer reads: the shared trunk, and
+// the task parts of MMoE, CGC (a PLE of one level) and DSelect-k (their gates and selectors). Its
+// gradient is the sum of all of theirs: each backwardTask adds its task part's
+// share, backwardShared adds the trunk's, then runs the input stage backward on
+// the sum (the tables' gradients) and starts the next sum (resetInputStage drops
+// one, for passes whose gradients are scratch).
+//
 // Buffers returned stay valid until the next call of the same pass (for the same task).
 
 import { heapF32, runtime } from '../runtime/module.js';
@@ -55,6 +63,14 @@ export class NetworkEngine {
   #inputSumFresh = true;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
+  /**
+   * The input stage's ops and the shared trunk's (see the file comment), when the
+   * stage's output is not z itself; else null (the stage, if any, is the whole
+   * shared part, and its gradient comes through dL/dz).
+   */
+  readonly #inputStage: { readonly stage: readonly Op[]; readonly trunk: readonly Op[] } | null;
+  /** Whether a task part reads the input stage's output (gates, selectors): the tables' gradient then comes through task parts too. */
+  readonly taskPartsReadInput: boolean;
 
   constructor(description: ModelDescription, params: Parameters, dropoutRng: Rng) {
     this.description = description;
@@ -67,12 +83,26 @@ export class NetworkEngine {
     this.sharedTensors = tensorsOf(description.shared);
     checkInputStage(description);
     this.#predicted = new Int32Array(description.tasks.length).fill(-1);
-    const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed);
+    const d = description, summed = d.input !== 0 && d.input !== d.z;
+    if (summed) {
+      const stageEnd = d.shared.findIndex((op) => 'y' in op && op.y === d.input) + 1;
+      this.#inputStage = { stage: d.shared.slice(0, stageEnd), trunk: d.shared.slice(stageEnd) };
+    } else {
+      this.#inputStage = null;
+    }
+    this.taskPartsReadInput = summed && d.tasks.some((t) => flatten(t.ops).some((op) => inputsOf(op).includes(d.input)));
+    // The input stage's output is summed over passes, never reset by one (see the file comment).
+    const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed && !(summed && v === d.input));
     this.#writes = {
       shared: reads(description.shared, description.z),
       tasks: description.tasks.map((t) => reads(t.ops, t.rep)),
       heads: description.tasks.map((t) => reads(t.head, t.logits)),
     };
+  }
+
+  /** Drops what the task parts added to the input stage's gradient since it last ran (their passes were scratch). */
+  resetInputStage(): void {
+    if (this.#inputStage !== null && this.#state !== null) this.#state.fresh[this.description.input] = 1;
   }
 
   get tasks(): readonly TaskDescription[] { return this.description.tasks; }
@@ -142,6 +172,8 @@ export class NetworkEngine {
         if (rows > 1) kernels.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
       },
     };
+    // Nothing summed into the input stage's gradient yet.
+    if (this.#inputStage !== null) this.#state.fresh[d.input] = 1;
     this.#capacity = maxRows;
   }
 
@@ -244,7 +276,18 @@ export class NetworkEngine {
     for (const v of this.#writes.shared) st.fresh[v] = 1;
     st.grad[this.description.z] = dZ;
     st.fresh[this.description.z] = 0;
-    runBackward(this.description.shared, rows, this.description.values, st);
+    const split = this.#inputStage;
+    if (split === null) {
+      runBackward(this.description.shared, rows, this.description.values, st);
+    } else {
+      // The trunk adds its share to what the task parts summed; the stage runs on the total, which then starts again.
+      const input = this.description.input;
+      runBackward(split.trunk, rows, this.description.values, st);
+      if (st.fresh[input]) heapF32().fill(0, st.grad[input]! >>> 2, (st.grad[input]! >>> 2) + rows * this.description.values[input]!);
+      st.fresh[input] = 0;
+      runBackward(split.stage, rows, this.description.values, st);
+      st.fresh[input] = 1;
+    }
     this.#collectInput(rows);
   }
 
@@ -319,10 +362,9 @@ export class NetworkEngine {
 
 /**
  * With embedding tables, the architecture reads the input stage's output, not the
- * encoded row; and no task part may read it: the engine backpropagates into the
- * input through the shared part only, so a task part's gradient (MMoE's gates)
- * would miss the tables. Checked here, where gradients are made: a model file
- * with such a network still predicts (manytask/infer runs forward only).
+ * encoded row, whose embedded columns hold identifiers as numbers. conv1d reads the
+ * encoded row itself (its time-major layout is what the convolution slides over):
+ * checked here, where gradients are made, so a model file still predicts.
  */
 function checkInputStage(d: ModelDescription): void {
   if (d.input === 0) return;
@@ -330,10 +372,5 @@ function checkInputStage(d: ModelDescription): void {
   const reads = (ops: readonly Op[], v: number): boolean => flatten(ops).some((op) => inputsOf(op).includes(v));
   if (reads(d.shared.slice(stageEnd), 0) || d.tasks.some((t) => reads(t.ops, 0))) {
     throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the encoded row (identifiers as numbers), not the embedding stage's output`);
-  }
-  for (const t of d.tasks) {
-    if (reads(t.ops, d.input)) {
-      throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the input in task "${t.name}"'s own part (a gate), which the tables' gradient would not reach; use sharedBottom, ple with levels ≥ 2, crossStitch, omoe or ltb`);
-    }
   }
 }

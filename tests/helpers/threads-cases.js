@@ -106,7 +106,8 @@ export function runThreadCases(mt) {
  * gradients of the shared parameters (MGDA); a strategy that writes the combined
  * gradient itself (GradDrop); one that learns from the losses after the update
  * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, and
- * embedded identifier columns sharing a table. Batches of 200 and 256 rows: the first
+ * embedded identifier columns sharing a table, under a shared bottom and under MMoE
+ * (whose gates read the tables' rows). Batches of 200 and 256 rows: the first
  * run's 128-unit layers make GEMMs the pool splits. Returns { name: hex of the
  * final weights and the loss history }.
  */
@@ -161,14 +162,22 @@ export async function runTrainingCases(mt) {
     features: { a: { type: 'categorical', embed: { dim: 4, table: 'user', minCount: 14 } }, b: { type: 'categorical', embed: { dim: 4, table: 'user', minCount: 14 } }, f0: 'numeric', f1: 'numeric' },
     targets: { kind: 'multiclass', spend: 'regression' },
   });
-  const embedded = new MultiTaskModel({
-    input: data, architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
-    tasks: [tasks.multiclass('kind'), tasks.regression('spend')], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77,
-  });
-  const history = await embedded.fit(data, { epochs: 2, batchSize: 200, shuffle: true, seed: 5 });
-  out['training: embedded identifiers, one shared table, batch 200'] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
-    + ':' + hex(history.get('loss'));
-  embedded.dispose();
+  // Then MMoE, whose gates read the tables' rows too, under MGDA over the shared parameters (each task's table gradient through its own gates).
+  const embeddedRuns = [
+    { name: 'embedded identifiers, one shared table, batch 200', model: { architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 } } },
+    { name: 'mmoe on embedded identifiers, MGDA on the shared parameters, batch 200', model: {
+      architecture: { type: 'mmoe', experts: 3, expertUnits: [8], towerUnits: [4] }, weighting: { type: 'mgda' }, gradients: 'parameters',
+    } },
+  ];
+  for (const r of embeddedRuns) {
+    const embedded = new MultiTaskModel({
+      input: data, ...r.model, tasks: [tasks.multiclass('kind'), tasks.regression('spend')], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77,
+    });
+    const history = await embedded.fit(data, { epochs: 2, batchSize: 200, shuffle: true, seed: 5 });
+    out[`training: ${r.name}`] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
+      + ':' + hex(history.get('loss'));
+    embedded.dispose();
+  }
   return out;
 }
 
