@@ -10,6 +10,8 @@ export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward 
 export { distributionForward } from "./distribution";
 export { conv1dIm2col, temporalPoolForward } from "./conv1d";
 export { embeddingGather } from "./embedding";
+export { addBroadcast, attentionForward } from "./attention";
+export { layerNormForward } from "./norm";
 // The normal quantile of a Gaussian task's interval (src/mtl/kinds.ts) takes a
 // logarithm: log1p, which distributionForward compiles in already (log's tables
 // would add 4 KB to this module).

@@ -42,6 +42,7 @@ export function architectures(days) {
     'conv1d, last step': { ...conv, pooling: 'last' },
     'conv1d, mean over time': { ...conv, pooling: 'avg' },
     'MLP over the flattened window': { type: 'sharedBottom', units: [64, 32], towerUnits: [16] },
+    'Transformer encoder layer, last step': { type: 'transformer', steps: days, dModel: 24, heads: 2, feedForward: 48, pooling: 'last', towerUnits: [16] },
   };
 }
 

@@ -57,6 +57,13 @@ export interface OpExtras {
   readonly col?: number;
   /** Training: a conv1d's gradient of its im2col buffer, as large. */
   readonly dcol?: number;
+  /** A layerNorm's per-group mean and 1/σ (rows · width/cols floats each; kept for its backward). */
+  readonly mean?: number;
+  readonly rstd?: number;
+  /** An attention's weights: rows × heads × steps × steps floats (kept for its backward). */
+  readonly probs?: number;
+  /** Training: an attention's `steps` floats of scratch for its backward. */
+  readonly dprobs?: number;
 }
 
 /** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
@@ -143,6 +150,25 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
           // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
           if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: not a table row (0…${op.entries - 1})`);
         });
+        break;
+      }
+      case 'positional': {
+        const w = widths[op.x]!;
+        k.addBroadcast(rows, w, value[op.x]!, st.params + st.offsets[op.p]! * 4, value[op.y]!);
+        break;
+      }
+      case 'add':
+        k.addBroadcast(1, rows * widths[op.y]!, value[op.xs[0]]!, value[op.xs[1]]!, value[op.y]!);
+        break;
+      case 'layerNorm': {
+        const ex = st.extras.get(op)!;
+        k.layerNormForward(rows * (widths[op.x]! / op.cols), op.cols, value[op.x]!, st.params + st.offsets[op.gamma]! * 4,
+          st.params + st.offsets[op.beta]! * 4, op.eps, value[op.y]!, ex.mean!, ex.rstd!);
+        break;
+      }
+      case 'attention': {
+        const d = widths[op.y]! / op.steps;
+        k.attentionForward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, st.extras.get(op)!.probs!, value[op.y]!);
         break;
       }
       case 'dselect':

@@ -81,6 +81,10 @@ export class Predictor {
         extras.set(op, { blocks });
       } else if (op.kind === 'conv1d') {
         extras.set(op, { col: alloc(rows * op.kernel * d.values[op.x]!) });
+      } else if (op.kind === 'layerNorm') {
+        extras.set(op, { mean: alloc(rows * d.values[op.x]! / op.cols), rstd: alloc(rows * d.values[op.x]! / op.cols) });
+      } else if (op.kind === 'attention') {
+        extras.set(op, { probs: alloc(rows * op.heads * op.steps * op.steps) });
       } else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T) });

@@ -110,6 +110,10 @@ export class NetworkEngine {
       } else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
       else if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
+      else if (op.kind === 'layerNorm') {
+        const groups = maxRows * (d.values[op.x]! / op.cols);
+        extras.set(op, { mean: alloc(groups), rstd: alloc(groups) });
+      } else if (op.kind === 'attention') extras.set(op, { probs: alloc(maxRows * op.heads * op.steps * op.steps), dprobs: alloc(op.steps) });
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });
