@@ -195,7 +195,7 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
       case 'attention': {
         if (grad[op.x] === 0) break;
         const ex = st.extras.get(op)!, d = widths[op.y]! / op.steps;
-        k.attentionBackward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, ex.probs!, grad[op.y]!, target(op.x), ex.dprobs!);
+        k.attentionBackward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, ex.probs!, grad[op.y]!, target(op.x), ex.scratch!);
         settle(op.x, rows * widths[op.x]!);
         break;
       }

@@ -62,8 +62,14 @@ export interface OpExtras {
   readonly rstd?: number;
   /** An attention's weights: rows × heads × steps × steps floats (kept for its backward). */
   readonly probs?: number;
-  /** Training: an attention's `steps` floats of scratch for its backward. */
-  readonly dprobs?: number;
+  /** An attention's steps × max(steps, dk) floats of scratch (a head's keys transposed; its backward's dS). */
+  readonly scratch?: number;
+}
+
+/** An attention's buffers for `rows` rows (its output `width` floats per row): the weights and the scratch. */
+export function attentionExtras(op: Op & { kind: 'attention' }, width: number, rows: number, alloc: (floats: number) => number): OpExtras {
+  const dk = width / op.steps / op.heads;
+  return { probs: alloc(rows * op.heads * op.steps * op.steps), scratch: alloc(op.steps * Math.max(op.steps, dk)) };
 }
 
 /** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
@@ -167,8 +173,8 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         break;
       }
       case 'attention': {
-        const d = widths[op.y]! / op.steps;
-        k.attentionForward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, st.extras.get(op)!.probs!, value[op.y]!);
+        const d = widths[op.y]! / op.steps, ex = st.extras.get(op)!;
+        k.attentionForward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, ex.probs!, value[op.y]!, ex.scratch!);
         break;
       }
       case 'dselect':

@@ -22,7 +22,7 @@ import { Holding } from '../runtime/holdings.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 import { flatten, tensorsOf, inputsOf, type Op } from '../graph/description.js';
-import { fusedAct, runForward, type OpExtras } from '../graph/forward.js';
+import { attentionExtras, fusedAct, runForward, type OpExtras } from '../graph/forward.js';
 import { runBackward, type BackwardState } from '../graph/backward.js';
 import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
@@ -113,7 +113,7 @@ export class NetworkEngine {
       else if (op.kind === 'layerNorm') {
         const groups = maxRows * (d.values[op.x]! / op.cols);
         extras.set(op, { mean: alloc(groups), rstd: alloc(groups) });
-      } else if (op.kind === 'attention') extras.set(op, { probs: alloc(maxRows * op.heads * op.steps * op.steps), dprobs: alloc(op.steps) });
+      } else if (op.kind === 'attention') extras.set(op, attentionExtras(op, d.values[op.y]!, maxRows, alloc));
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });

@@ -201,9 +201,11 @@ export interface Kernels {
   embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
   embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
   // Self-attention over a window's time steps (assembly/attention.ts): qkv is rows × steps ×
-  // 3·heads·dk ([q | k | v] per token), probs rows × heads × steps × steps, out rows × steps × heads·dk.
+  // 3·heads·dk ([q | k | v] per token), probs rows × heads × steps × steps, out rows × steps × heads·dk;
+  // scratch steps × max(steps, dk) floats.
   addBroadcast(rows: number, n: number, x: Ptr, p: Ptr, y: Ptr): void;
-  attentionForward(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr): void;
+  attentionForward(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr, scratch: Ptr): void;
+  attentionForwardDirect(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr): void;
   attentionBackward(
     rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, dout: Ptr, dqkv: Ptr, scratch: Ptr,
   ): void;

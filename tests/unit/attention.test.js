@@ -27,22 +27,26 @@ after(async () => { await cleanupInfer?.(); });
 const k = () => runtime('test').kernels;
 const read = (m) => m.toFloat32Array();
 const f64 = (a) => Float64Array.from(a);
-// [rows, steps, heads, dk]: dk 1, 3, 4, 5, 8, 9, 13 around the SIMD width; a single step; the table's 14 days.
-const SHAPES = [[1, 1, 1, 1], [2, 5, 2, 3], [1, 4, 1, 4], [3, 6, 3, 5], [2, 14, 2, 8], [1, 7, 1, 9], [2, 3, 2, 13]];
+// [rows, steps, heads, dk]: dk 1, 3, 4, 5, 8, 9, 13 around the SIMD width; steps below, at and past the GEMM's
+// 4 × 8 tile (1 to 14, the table's days; 19 for more than two column panels).
+const SHAPES = [[1, 1, 1, 1], [2, 5, 2, 3], [1, 4, 1, 4], [3, 6, 3, 5], [2, 14, 2, 8], [1, 7, 1, 9], [2, 3, 2, 13], [1, 19, 2, 6]];
 
-/** The kernel's forward on f32 copies of qkv: its output and weights. */
-function forward(qkv, rows, steps, heads, dk, causal) {
+/** The kernel's forward on f32 copies of qkv (the op's kernel, or the direct one): its output and weights. */
+function forward(qkv, rows, steps, heads, dk, causal, direct = false) {
   const D = heads * dk, x = Matrix.from(qkv, rows, steps * 3 * D), probs = Matrix.zeros(rows * heads * steps, steps), y = Matrix.zeros(rows, steps * D);
-  k().attentionForward(rows, steps, heads, dk, causal ? 1 : 0, x.ptr, probs.ptr, y.ptr);
+  const scratch = Matrix.from(seededValues(steps * Math.max(steps, dk), 9), 1, steps * Math.max(steps, dk));
+  if (direct) k().attentionForwardDirect(rows, steps, heads, dk, causal ? 1 : 0, x.ptr, probs.ptr, y.ptr);
+  else k().attentionForward(rows, steps, heads, dk, causal ? 1 : 0, x.ptr, probs.ptr, y.ptr, scratch.ptr);
+  scratch.dispose();
   return { x, probs, y };
 }
 
-test('attention forward: softmax(q·kᵀ/√dk)·v per head against f64, causal and not, head widths around the SIMD width', () => {
+test('attention forward (GEMM and direct): softmax(q·kᵀ/√dk)·v per head against f64, causal and not, head widths around the SIMD width', () => {
   for (const [rows, steps, heads, dk] of SHAPES) {
-    for (const causal of [false, true]) {
-      const label = `${rows}×${steps} steps, ${heads} heads of ${dk}${causal ? ', causal' : ''}`;
+    for (const [causal, direct] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const label = `${rows}×${steps} steps, ${heads} heads of ${dk}${causal ? ', causal' : ''}${direct ? ', direct' : ''}`;
       const qkv = seededValues(rows * steps * 3 * heads * dk, steps * 7 + dk);
-      const { x, probs, y } = forward(qkv, rows, steps, heads, dk, causal);
+      const { x, probs, y } = forward(qkv, rows, steps, heads, dk, causal, direct);
       assertClose(read(y), attentionRef(f64(qkv), rows, steps, heads, dk, causal), { atol: 1e-6, rtol: 1e-5, label });
       // The kept weights: each row a distribution, 0 past the query's step when causal.
       const p = read(probs);
@@ -63,7 +67,7 @@ test('attention backward: dqkv against central differences of the f64 reference'
       const D = heads * dk, n = rows * steps * 3 * D;
       const qkv = seededValues(n, steps * 11 + dk + (causal ? 1 : 0)), r = seededValues(rows * steps * D, dk * 3 + steps);
       const { x, probs, y } = forward(qkv, rows, steps, heads, dk, causal);
-      const dy = Matrix.from(r, rows, steps * D), dx = Matrix.from(seededValues(n, 1), rows, steps * 3 * D), scratch = Matrix.zeros(1, steps);
+      const dy = Matrix.from(r, rows, steps * D), dx = Matrix.from(seededValues(n, 1), rows, steps * 3 * D), scratch = Matrix.from(seededValues(steps * steps, 4), 1, steps * steps);
       k().attentionBackward(rows, steps, heads, dk, causal ? 1 : 0, x.ptr, probs.ptr, dy.ptr, dx.ptr, scratch.ptr);
       checkOp({
         label, r: f64(r), gradient: { atol: 1e-5, rtol: 1e-4 },
