@@ -24,33 +24,7 @@
 
 import { gemm, gemmForward } from "./gemm";
 import { ACT_IDENTITY } from "./act";
-
-// Σ_c a[c]·b[c] over n floats: four SIMD lanes, added lane 0 + 1 + 2 + 3, then the tail.
-@inline function dotF32(n: i32, a: usize, b: usize): f32 {
-  let acc = f32x4.splat(0);
-  let c = 0;
-  for (; c + 4 <= n; c += 4) {
-    const o = <usize>c << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-  for (; c < n; c++) s += load<f32>(a + (<usize>c << 2)) * load<f32>(b + (<usize>c << 2));
-  return s;
-}
-
-// y[0:n] += alpha · x[0:n], SIMD.
-@inline function axpyF32(n: i32, alpha: f32, x: usize, y: usize): void {
-  const av = f32x4.splat(alpha);
-  let c = 0;
-  for (; c + 4 <= n; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(av, v128.load(x + o))));
-  }
-  for (; c < n; c++) {
-    const o = <usize>c << 2;
-    store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
-  }
-}
+import { axpy, dot } from "./vec";
 
 // y[r, :] = x[r, :] + p[:] for rows × n floats (p: n floats). With rows = 1 it is
 // the element-wise sum of two arrays (the residual connections). y may alias x.
@@ -148,7 +122,7 @@ export function attentionForwardDirect(rows: i32, steps: i32, heads: i32, dk: i3
         // Scores, their maximum, then exp(s − max) / Σ in f64.
         let m: f64 = -Infinity;
         for (let j = 0; j < seen; j++) {
-          const s = dotF32(dk, q, row + <usize>j * tokenBytes + outBytes + head) * scale;
+          const s = dot(dk, q, row + <usize>j * tokenBytes + outBytes + head) * scale;
           store<f32>(pi + (<usize>j << 2), s);
           m = max(m, <f64>s);
         }
@@ -162,7 +136,7 @@ export function attentionForwardDirect(rows: i32, steps: i32, heads: i32, dk: i3
         if (seen < steps) memory.fill(pi + (<usize>seen << 2), 0, <usize>(steps - seen) << 2);
         // out_i = Σ_j p_ij · v_j, in the order j.
         const o = outRow + <usize>i * outBytes + head;
-        for (let j = 0; j < seen; j++) axpyF32(dk, load<f32>(pi + (<usize>j << 2)), row + <usize>j * tokenBytes + 2 * outBytes + head, o);
+        for (let j = 0; j < seen; j++) axpy(dk, load<f32>(pi + (<usize>j << 2)), row + <usize>j * tokenBytes + 2 * outBytes + head, o);
       }
     }
   }
