@@ -67,31 +67,34 @@ export function addBroadcast(rows: i32, n: i32, x: usize, p: usize, y: usize): v
   if (seen < n) memory.fill(p + (<usize>seen << 2), 0, <usize>(n - seen) << 2);
 }
 
-// out = softmax(q·kᵀ/√dk [causal]) · v per row and head; probs keeps the weights.
-// scratch holds dk × steps floats (a head's keys, transposed). The full module's
+// out = softmax(q·kᵀ/√dk [causal]) · v per row and head. With keep ≠ 0, probs keeps
+// every row's weights (rows × heads × steps × steps floats, for the backward);
+// with keep = 0 (predicting) it holds one head's steps × steps, reused, so that
+// long windows do not cost rows × steps² floats. scratch holds dk × steps floats
+// (a head's keys, transposed). The full module's
 // GEMM, with the row kernel for fewer than 4 steps (the same bits as the tiles).
 export function attentionForward(
-  rows: i32, steps: i32, heads: i32, dk: i32, causal: i32, qkv: usize, probs: usize, out: usize, scratch: usize,
+  rows: i32, steps: i32, heads: i32, dk: i32, causal: i32, keep: i32, qkv: usize, probs: usize, out: usize, scratch: usize,
 ): void {
-  attentionForwardWith(false, rows, steps, heads, dk, causal, qkv, probs, out, scratch);
+  attentionForwardWith(false, rows, steps, heads, dk, causal, keep, qkv, probs, out, scratch);
 }
 
 // attentionForward on gemmForward: what infer.wasm exports as attentionForward (its
 // only GEMM; calling the full module's from there would bring its transposed paths in).
 export function attentionForwardLean(
-  rows: i32, steps: i32, heads: i32, dk: i32, causal: i32, qkv: usize, probs: usize, out: usize, scratch: usize,
+  rows: i32, steps: i32, heads: i32, dk: i32, causal: i32, keep: i32, qkv: usize, probs: usize, out: usize, scratch: usize,
 ): void {
-  attentionForwardWith(true, rows, steps, heads, dk, causal, qkv, probs, out, scratch);
+  attentionForwardWith(true, rows, steps, heads, dk, causal, keep, qkv, probs, out, scratch);
 }
 
 @inline function attentionForwardWith(
-  lean: bool, rows: i32, steps: i32, heads: i32, dk: i32, causal: i32, qkv: usize, probs: usize, out: usize, scratch: usize,
+  lean: bool, rows: i32, steps: i32, heads: i32, dk: i32, causal: i32, keep: i32, qkv: usize, probs: usize, out: usize, scratch: usize,
 ): void {
   const D = heads * dk, ld = 3 * D, scale = scoreScale(dk), tokenBytes = <usize>ld << 2;
   for (let r = 0; r < rows; r++) {
     const row = qkv + <usize>(r * steps) * tokenBytes, outRow = out + (<usize>(r * steps * D) << 2);
     for (let h = 0; h < heads; h++) {
-      const q = row + (<usize>(h * dk) << 2), p = probs + (<usize>((r * heads + h) * steps * steps) << 2);
+      const q = row + (<usize>(h * dk) << 2), p = keep ? probs + (<usize>((r * heads + h) * steps * steps) << 2) : probs;
       const keys = q + (<usize>D << 2);
       for (let j = 0; j < steps; j++) {
         for (let c = 0; c < dk; c++) store<f32>(scratch + (<usize>(c * steps + j) << 2), load<f32>(keys + <usize>j * tokenBytes + (<usize>c << 2)));

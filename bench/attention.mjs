@@ -29,7 +29,7 @@ export async function benchAttention({ quick = false } = {}) {
     const qkv = m(c.rows * L * 3 * D, 1), probs = mt.Matrix.zeros(1, c.rows * c.heads * L * L), out = mt.Matrix.zeros(1, c.rows * L * D);
     const scratch = mt.Matrix.zeros(1, L * Math.max(L, c.dk));
     const [gemm, direct] = compare([
-      { fn: () => k.attentionForward(c.rows, L, c.heads, c.dk, 0, qkv.ptr, probs.ptr, out.ptr, scratch.ptr) },
+      { fn: () => k.attentionForward(c.rows, L, c.heads, c.dk, 0, 1, qkv.ptr, probs.ptr, out.ptr, scratch.ptr) },
       { fn: () => k.attentionForwardDirect(c.rows, L, c.heads, c.dk, 0, qkv.ptr, probs.ptr, out.ptr) },
     ], { reps: quick ? 3 : 9, targetMs: quick ? 20 : 80 });
     const flops = 4 * c.rows * c.heads * L * L * c.dk;

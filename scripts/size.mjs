@@ -15,11 +15,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /**
  * Bytes, gzip -9 of minified JS + gzip -9 of the .wasm. Raised from 28.0 KB when
  * embedding tables (+0.60 KB) and 1-D convolutions (+0.92 KB) joined what the
- * inference entry serves, then by 1287 bytes for the transformer's ops and kernels
+ * inference entry serves, then by 1324 bytes for the transformer's ops and kernels
  * (self-attention, layer norm, the broadcast add; the largest delta of the four
  * entries); issue #13's aim of 20 KB is not met.
  */
-export const BUDGET = 29_787;
+export const BUDGET = 29_824;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },

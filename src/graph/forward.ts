@@ -60,16 +60,21 @@ export interface OpExtras {
   /** A layerNorm's per-group mean and 1/σ (rows · width/cols floats each; kept for its backward). */
   readonly mean?: number;
   readonly rstd?: number;
-  /** An attention's weights: rows × heads × steps × steps floats (kept for its backward). */
+  /** An attention's weights: rows × heads × steps × steps floats kept for its backward, or (predicting only) one steps × steps block. */
   readonly probs?: number;
+  /** Whether `probs` keeps every row's weights (training engines) or one block (the predictor). */
+  readonly keep?: boolean;
   /** An attention's steps × max(steps, dk) floats of scratch (a head's keys transposed; its backward's dS). */
   readonly scratch?: number;
 }
 
-/** An attention's buffers for `rows` rows (its output `width` floats per row): the weights and the scratch. */
-export function attentionExtras(op: Op & { kind: 'attention' }, width: number, rows: number, alloc: (floats: number) => number): OpExtras {
+/**
+ * An attention's buffers for `rows` rows (its output `width` floats per row): the
+ * weights, every row's when `keep` (a backward pass will read them), and the scratch.
+ */
+export function attentionExtras(op: Op & { kind: 'attention' }, width: number, rows: number, keep: boolean, alloc: (floats: number) => number): OpExtras {
   const dk = width / op.steps / op.heads;
-  return { probs: alloc(rows * op.heads * op.steps * op.steps), scratch: alloc(op.steps * Math.max(op.steps, dk)) };
+  return { probs: alloc((keep ? rows * op.heads : 1) * op.steps * op.steps), scratch: alloc(op.steps * Math.max(op.steps, dk)), keep };
 }
 
 /** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
@@ -174,7 +179,7 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
       }
       case 'attention': {
         const d = widths[op.y]! / op.steps, ex = st.extras.get(op)!;
-        k.attentionForward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, ex.probs!, value[op.y]!, ex.scratch!);
+        k.attentionForward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, ex.keep ? 1 : 0, value[op.x]!, ex.probs!, value[op.y]!, ex.scratch!);
         break;
       }
       case 'dselect':

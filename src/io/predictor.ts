@@ -84,7 +84,7 @@ export class Predictor {
       } else if (op.kind === 'layerNorm') {
         extras.set(op, { mean: alloc(rows * d.values[op.x]! / op.cols), rstd: alloc(rows * d.values[op.x]! / op.cols) });
       } else if (op.kind === 'attention') {
-        extras.set(op, attentionExtras(op, d.values[op.y]!, rows, alloc));
+        extras.set(op, attentionExtras(op, d.values[op.y]!, rows, false, alloc));
       } else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T) });

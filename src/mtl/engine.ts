@@ -113,7 +113,7 @@ export class NetworkEngine {
       else if (op.kind === 'layerNorm') {
         const groups = maxRows * (d.values[op.x]! / op.cols);
         extras.set(op, { mean: alloc(groups), rstd: alloc(groups) });
-      } else if (op.kind === 'attention') extras.set(op, attentionExtras(op, d.values[op.y]!, maxRows, alloc));
+      } else if (op.kind === 'attention') extras.set(op, attentionExtras(op, d.values[op.y]!, maxRows, true, alloc));
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });

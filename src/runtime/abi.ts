@@ -204,7 +204,9 @@ export interface Kernels {
   // 3·heads·dk ([q | k | v] per token), probs rows × heads × steps × steps, out rows × steps × heads·dk;
   // scratch steps × max(steps, dk) floats.
   addBroadcast(rows: number, n: number, x: Ptr, p: Ptr, y: Ptr): void;
-  attentionForward(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr, scratch: Ptr): void;
+  attentionForward(
+    rows: number, steps: number, heads: number, dk: number, causal: number, keep: number, qkv: Ptr, probs: Ptr, out: Ptr, scratch: Ptr,
+  ): void;
   attentionForwardDirect(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr): void;
   attentionBackward(
     rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, dout: Ptr, dqkv: Ptr, scratch: Ptr,

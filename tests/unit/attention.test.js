@@ -36,7 +36,14 @@ function forward(qkv, rows, steps, heads, dk, causal, direct = false) {
   const D = heads * dk, x = Matrix.from(qkv, rows, steps * 3 * D), probs = Matrix.zeros(rows * heads * steps, steps), y = Matrix.zeros(rows, steps * D);
   const scratch = Matrix.from(seededValues(steps * Math.max(steps, dk), 9), 1, steps * Math.max(steps, dk));
   if (direct) k().attentionForwardDirect(rows, steps, heads, dk, causal ? 1 : 0, x.ptr, probs.ptr, y.ptr);
-  else k().attentionForward(rows, steps, heads, dk, causal ? 1 : 0, x.ptr, probs.ptr, y.ptr, scratch.ptr);
+  else {
+    k().attentionForward(rows, steps, heads, dk, causal ? 1 : 0, 1, x.ptr, probs.ptr, y.ptr, scratch.ptr);
+    // Without keeping the weights (predicting): one block reused, the same output bits.
+    const one = Matrix.zeros(steps, steps), again = Matrix.zeros(rows, steps * D);
+    k().attentionForward(rows, steps, heads, dk, causal ? 1 : 0, 0, x.ptr, one.ptr, again.ptr, scratch.ptr);
+    assert.deepEqual(read(again), read(y), 'keep = 0 computes the same');
+    for (const m of [one, again]) m.dispose();
+  }
   scratch.dispose();
   return { x, probs, y };
 }
