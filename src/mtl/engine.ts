@@ -30,7 +30,7 @@ import { Holding } from '../runtime/holdings.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 import { flatten, tensorsOf, inputsOf, type Op } from '../graph/description.js';
-import { fusedAct, runForward, type OpExtras } from '../graph/forward.js';
+import { attentionExtras, fusedAct, runForward, type OpExtras } from '../graph/forward.js';
 import { runBackward, type BackwardState } from '../graph/backward.js';
 import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
@@ -140,6 +140,10 @@ export class NetworkEngine {
       } else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
       else if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
+      else if (op.kind === 'layerNorm') {
+        const groups = maxRows * (d.values[op.x]! / op.cols);
+        extras.set(op, { mean: alloc(groups), rstd: alloc(groups) });
+      } else if (op.kind === 'attention') extras.set(op, attentionExtras(op, d.values[op.y]!, maxRows, true, alloc));
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });

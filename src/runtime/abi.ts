@@ -210,6 +210,17 @@ export interface Kernels {
   gmmMStepFinish(
     d: number, k: number, covType: number, regCovar: number, nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr,
   ): number;
+  // Self-attention over a window's time steps (assembly/attention.ts): qkv is rows × steps ×
+  // 3·heads·dk ([q | k | v] per token), probs rows × heads × steps × steps, out rows × steps × heads·dk;
+  // scratch steps × max(steps, dk) floats.
+  addBroadcast(rows: number, n: number, x: Ptr, p: Ptr, y: Ptr): void;
+  attentionForward(
+    rows: number, steps: number, heads: number, dk: number, causal: number, keep: number, qkv: Ptr, probs: Ptr, out: Ptr, scratch: Ptr,
+  ): void;
+  attentionForwardDirect(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr): void;
+  attentionBackward(
+    rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, dout: Ptr, dqkv: Ptr, scratch: Ptr,
+  ): void;
 }
 
 /** Pooling codes of assembly/conv1d.ts temporalPoolForward. */

@@ -105,8 +105,8 @@ export function runThreadCases(mt) {
  * gradients of Z (PCGrad, with the affinity measured every step); per-task
  * gradients of the shared parameters (MGDA); a strategy that writes the combined
  * gradient itself (GradDrop); one that learns from the losses after the update
- * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, and
- * embedded identifier columns sharing a table, under a shared bottom and under MMoE
+ * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, a transformer
+ * trunk, and embedded identifier columns sharing a table, under a shared bottom and under MMoE
  * (whose gates read the tables' rows). Batches of 200 and 256 rows: the first
  * run's 128-unit layers make GEMMs the pool splits. Returns { name: hex of the
  * final weights and the loss history }.
@@ -144,6 +144,9 @@ export async function runTrainingCases(mt) {
     } },
     { name: 'conv1d over 4 steps of 3 channels, dilation 2, batch 200', batchSize: 200, model: {
       architecture: { type: 'conv1d', steps: 4, filters: [8, 8], kernelSize: 2, dilation: [1, 2], pooling: 'last', towerUnits: [4] }, tasks: three(),
+    } },
+    { name: 'transformer over 4 steps of 3 channels, 2 heads, causal, batch 200', batchSize: 200, model: {
+      architecture: { type: 'transformer', steps: 4, dModel: 8, heads: 2, feedForward: 12, causal: true, pooling: 'avg', towerUnits: [4], dropout: 0.1 }, tasks: three(),
     } },
   ];
   const out = {};
