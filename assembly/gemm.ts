@@ -103,6 +103,16 @@ export function gemm(
   gemmInline(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, true);
 }
 
+// The forward pass's GEMM, op(A) = A and op(B) = B, without the row kernel: what
+// the inference module exports as gemm (assembly/infer.ts) and what its attention
+// kernel calls (assembly/attention.ts attentionForwardLean): one copy of it there.
+export function gemmForward(
+  M: i32, N: i32, K: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
+): void {
+  gemmInline(0, 0, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, false);
+}
+
 // The body of gemm, inlined into its callers: assembly/infer.ts calls it with
 // constant transposes and rowPath false, so the optimizer drops the paths only
 // training takes (transposed operands, the narrow Aᵀ·B kernel) and the row

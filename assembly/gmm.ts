@@ -137,10 +137,30 @@ export function gmmMStep(
   nk: usize, means: usize, covariances: usize, prec: usize, logDet: usize, logWeights: usize, scratch: usize,
   weights: usize,
 ): i32 {
-  const diff = scratch;
-  const ps = precSize(d, covType);
   for (let j = 0; j < k; j++) setF64(nk, j, 0);
   memory.fill(means, 0, <usize>(k * d) << 3);
+  gmmMStepSums(n, d, k, x, resp, weights, nk, means);
+  gmmMStepMeans(d, k, nk, means);
+  memory.fill(covariances, 0, <usize>gmmScatterSize(d, k, covType) << 3);
+  gmmMStepScatter(n, d, k, covType, x, resp, weights, means, covariances, scratch);
+  return gmmMStepFinish(d, k, covType, regCovar, nk, means, covariances, prec, logDet, logWeights);
+}
+
+// The M-step in parts, so that its sums over rows can be split in chunks of rows
+// (src/threads/parallel.ts): gmmMStep is exactly
+//   nk, means = 0; gmmMStepSums(all rows); gmmMStepMeans;
+//   acc = 0 (gmmScatterSize f64); gmmMStepScatter(all rows); gmmMStepFinish
+// and a chunked M-step runs the two row passes per chunk, each chunk into its own
+// zeroed sums, added in chunk order before the next part.
+
+// f64 of the second pass's accumulator: k × d × d (full, the lower triangles),
+// k × d (diag and spherical: the diagonals), d × d (tied: Σ w x xᵀ, its lower triangle).
+export function gmmScatterSize(d: i32, k: i32, covType: i32): i32 {
+  return covType == COV_FULL ? k * d * d : covType == COV_TIED ? d * d : k * d;
+}
+
+// The first pass over n rows: nk[j] += Σ_i r_ij, sums[j] += Σ_i r_ij x_i (k f64, k × d f64), r_ij = w_i·resp_ij.
+export function gmmMStepSums(n: i32, d: i32, k: i32, x: usize, resp: usize, weights: usize, nk: usize, sums: usize): void {
   for (let i = 0; i < n; i++) {
     const xr = x + (<usize>(i * d) << 2);
     const rr = resp + (<usize>(i * k) << 3);
@@ -149,26 +169,44 @@ export function gmmMStep(
       const r = f64At(rr, j) * w;
       setF64(nk, j, f64At(nk, j) + r);
       if (r == 0) continue;
-      const mu = means + (<usize>(j * d) << 3);
+      const mu = sums + (<usize>(j * d) << 3);
       for (let f = 0; f < d; f++) setF64(mu, f, f64At(mu, f) + r * <f64>load<f32>(xr + (<usize>f << 2)));
     }
   }
-  let mass: f64 = 0;
+}
+
+// nk_j += 10·eps; means_j = sums_j / nk_j, in place.
+export function gmmMStepMeans(d: i32, k: i32, nk: usize, means: usize): void {
   for (let j = 0; j < k; j++) {
     const v = f64At(nk, j) + 10 * EPS;
     setF64(nk, j, v);
-    mass += v;
     const mu = means + (<usize>(j * d) << 3);
     const inv = 1.0 / v;
     for (let f = 0; f < d; f++) setF64(mu, f, f64At(mu, f) * inv);
   }
-  if (covType == COV_TIED) return tiedCovariance(n, d, k, x, regCovar, nk, mass, means, covariances, prec, logDet, logWeights, weights);
-  // Second pass: scatter about the new means.
-  // Per-component accumulator: d × d (full) or the d diagonal entries (diag and
-  // spherical; spherical's k variances are compacted to the front at the end,
-  // so its `covariances` must still have room for k × d).
+}
+
+// The second pass over n rows, added into acc (gmmScatterSize f64): the scatter
+// about the new means per component (full: lower triangles; diag and spherical:
+// diagonals), or for tied Σ_i w_i x_i x_iᵀ (lower triangle). scratch: d f64.
+export function gmmMStepScatter(
+  n: i32, d: i32, k: i32, covType: i32, x: usize, resp: usize, weights: usize, means: usize, acc: usize, scratch: usize,
+): void {
+  if (covType == COV_TIED) {
+    for (let i = 0; i < n; i++) {
+      const xr = x + (<usize>(i * d) << 2);
+      const w = weightOf(weights, i);
+      if (w == 0) continue;
+      for (let a = 0; a < d; a++) {
+        const wa = w * <f64>load<f32>(xr + (<usize>a << 2));
+        const ca = acc + (<usize>(a * d) << 3);
+        for (let b = 0; b <= a; b++) setF64(ca, b, f64At(ca, b) + wa * <f64>load<f32>(xr + (<usize>b << 2)));
+      }
+    }
+    return;
+  }
+  const diff = scratch;
   const cs = covType == COV_FULL ? d * d : d;
-  memory.fill(covariances, 0, <usize>(k * cs) << 3);
   for (let i = 0; i < n; i++) {
     const xr = x + (<usize>(i * d) << 2);
     const rr = resp + (<usize>(i * k) << 3);
@@ -178,7 +216,7 @@ export function gmmMStep(
       if (r == 0) continue;
       const mu = means + (<usize>(j * d) << 3);
       for (let f = 0; f < d; f++) setF64(diff, f, <f64>load<f32>(xr + (<usize>f << 2)) - f64At(mu, f));
-      const c = covariances + (<usize>(j * cs) << 3);
+      const c = acc + (<usize>(j * cs) << 3);
       if (covType == COV_FULL) {
         for (let a = 0; a < d; a++) {
           const ra = r * f64At(diff, a);
@@ -193,6 +231,18 @@ export function gmmMStep(
       }
     }
   }
+}
+
+// The covariances from the second pass's sums (in `covariances`), then prec,
+// logDet and logWeights; returns as gmmMStep does.
+export function gmmMStepFinish(
+  d: i32, k: i32, covType: i32, regCovar: f64, nk: usize, means: usize, covariances: usize, prec: usize, logDet: usize, logWeights: usize,
+): i32 {
+  const ps = precSize(d, covType);
+  let mass: f64 = 0;
+  for (let j = 0; j < k; j++) mass += f64At(nk, j);
+  if (covType == COV_TIED) return tiedCovariance(d, k, regCovar, nk, mass, means, covariances, prec, logDet, logWeights);
+  const cs = covType == COV_FULL ? d * d : d;
   for (let j = 0; j < k; j++) {
     const inv = 1.0 / f64At(nk, j);
     const c = covariances + (<usize>(j * cs) << 3);
@@ -242,22 +292,11 @@ export function gmmMStep(
   return 0;
 }
 
-// COV_TIED's covariance and its W (gmmMStep's second pass, see there); `mass` is Σ nk.
+// COV_TIED's covariance and its W from Σ_i w_i x_i x_iᵀ (the lower triangle, in c); `mass` is Σ nk.
 function tiedCovariance(
-  n: i32, d: i32, k: i32, x: usize, regCovar: f64, nk: usize, mass: f64,
-  means: usize, c: usize, prec: usize, logDet: usize, logWeights: usize, weights: usize,
+  d: i32, k: i32, regCovar: f64, nk: usize, mass: f64,
+  means: usize, c: usize, prec: usize, logDet: usize, logWeights: usize,
 ): i32 {
-  memory.fill(c, 0, <usize>(d * d) << 3);
-  for (let i = 0; i < n; i++) {
-    const xr = x + (<usize>(i * d) << 2);
-    const w = weightOf(weights, i);
-    if (w == 0) continue;
-    for (let a = 0; a < d; a++) {
-      const wa = w * <f64>load<f32>(xr + (<usize>a << 2));
-      const ca = c + (<usize>(a * d) << 3);
-      for (let b = 0; b <= a; b++) setF64(ca, b, f64At(ca, b) + wa * <f64>load<f32>(xr + (<usize>b << 2)));
-    }
-  }
   for (let j = 0; j < k; j++) {
     const mu = means + (<usize>(j * d) << 3);
     const m = f64At(nk, j);

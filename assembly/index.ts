@@ -24,8 +24,10 @@ export { gmmEStep, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels
 export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
 export { conv1dIm2col, conv1dCol2im, temporalPoolForward, temporalPoolBackward, conv1dDirect } from "./conv1d";
 export { embeddingGather, embeddingScatterAdd } from "./embedding";
+export { addBroadcast, attentionForward, attentionForwardDirect, attentionBackward } from "./attention";
 
 export function heapBase(): usize {
   return __heap_base;
 }
+export { gmmScatterSize, gmmMStepSums, gmmMStepMeans, gmmMStepScatter, gmmMStepFinish } from "./gmm";
 export { fillZero } from "./fill";

@@ -4,12 +4,14 @@
 // leaves out whatever these exports do not reach (training kernels, losses,
 // optimizers, clustering).
 
-import { gemmInline } from "./gemm";
+import { gemmForward } from "./gemm";
 export { actForward } from "./act";
 export { softmaxRows, mixForward, crossStitchForward, copyBlock, dselectForward } from "./mix";
 export { distributionForward } from "./distribution";
 export { conv1dIm2col, temporalPoolForward } from "./conv1d";
 export { embeddingGather } from "./embedding";
+export { addBroadcast, attentionForwardLean as attentionForward } from "./attention";
+export { layerNormForward } from "./norm";
 // The normal quantile of a Gaussian task's interval (src/mtl/kinds.ts) takes a
 // logarithm: log1p, which distributionForward compiles in already (log's tables
 // would add 4 KB to this module).
@@ -24,7 +26,7 @@ export function gemm(
   beta: f32, c: usize, ldc: i32, bias: usize, act: i32,
 ): void {
   if (transA | transB) unreachable();
-  gemmInline(0, 0, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, false);
+  gemmForward(M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act);
 }
 
 export function heapBase(): usize {

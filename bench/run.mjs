@@ -1,4 +1,4 @@
-// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder, size, coldstart, threads, conv1d
+// npm run bench [-- <suite> ...] [--quick]   suites: gemm, train, kmeans, autoencoder, size, coldstart, threads, conv1d, jobs, attention
 //
 // Every suite runs beside its peer in the same process (TF.js on its WASM backend,
 // ml-kmeans, a plain JS loop), alternating, and reports medians. A full run of
@@ -14,8 +14,10 @@ import { benchSize } from './size.mjs';
 import { benchColdstart } from './coldstart.mjs';
 import { benchThreads } from './threads.mjs';
 import { benchConv1d } from './conv1d.mjs';
+import { benchJobs } from './jobs.mjs';
+import { benchAttention } from './attention.mjs';
 
-const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder, size: benchSize, coldstart: benchColdstart, threads: benchThreads, conv1d: benchConv1d };
+const suites = { gemm: benchGemm, train: benchTrain, kmeans: benchKmeans, autoencoder: benchAutoencoder, size: benchSize, coldstart: benchColdstart, threads: benchThreads, conv1d: benchConv1d, jobs: benchJobs, attention: benchAttention };
 const TITLES = {
   gemm: 'GEMM (GFLOP/s) beside TF.js-wasm tf.matMul',
   train: 'Multi-head MLP training and inference beside TF.js-layers on the WASM backend',
@@ -25,6 +27,8 @@ const TITLES = {
   coldstart: 'Cloudflare Worker cold start → first prediction (workerd)',
   threads: 'The worker pool: 1 and 2 threads, beside PyTorch and TF.js-wasm; the relaxed-SIMD GEMM',
   conv1d: 'The causal 1-D convolution, forward: im2col + GEMM (what the conv1d op runs) beside a direct kernel',
+  jobs: 'Independent jobs on the worker threads: GMM and k-means starts side by side, ensemble members one per thread (1 and 2 threads)',
+  attention: 'Self-attention, forward: the GEMM per row and head (what the attention op runs) beside a direct kernel',
 };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -37,7 +37,7 @@ export function splitByDate(rows) {
  * dim = 0, one-hot columns (an unseen team: all zeros and a `<column>_other` 1).
  */
 export function teamSpec(dim, minCount = 39) {
-  const team = dim > 0 ? { type: 'categorical', embed: { dim, table: 'team', minCount } } : { type: 'categorical', unknown: 'other' };
+  const team = dim > 0 ? { type: 'categorical', embed: { dim, table: 'team', minCount } } : { type: 'categorical', unknown: 'other', embed: false };
   return { home_team: team, away_team: team };
 }
 

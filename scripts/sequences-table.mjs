@@ -1,6 +1,7 @@
 // npm run table:sequences — writes docs/sequences.md's table: tomorrow's Seattle
 // weather (type, precipitation, maximum temperature) from the last 14 days, a conv1d
-// trunk beside an MLP over the flattened window, tested on the last 20% of the
+// trunk beside a Transformer encoder layer and an MLP over the flattened window,
+// tested on the last 20% of the
 // windows in time (examples/sequences/weather-windows.mjs), mean ± std over five
 // seeds (the split is chronological, so a seed changes the initialization, the
 // validation rows and the batch order). A persistence row (tomorrow = today) says

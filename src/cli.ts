@@ -46,11 +46,16 @@ Reading the CSV (train, eval, predict):
 
 train: the columns
   Every column that is not a task is a feature, of the type inferred from its
-  values (numeric, or categorical: one-hot); text that differs on most rows (ids,
-  names), dates, and empty columns are left out. The schema is printed before
-  training and stored in the model. Change it with:
+  values (numeric, or categorical: one-hot, or a learned table of floats per
+  level above 50 levels); text that differs on most rows (ids, names), dates,
+  and empty columns are left out. The schema is printed before training and
+  stored in the model. Change it with:
   --feature <column>[:numeric|categorical]   use this column (as this type)
   --ignore <column>                          leave this column out
+  --embed <column>:<dim>[:<table>]           use this column as identifiers: a
+                                             table of <dim> floats per level;
+                                             columns naming one table share it
+  --one-hot <column>                         keep this column one-hot
 
 train: the model
   --arch sharedBottom|mmoe|omoe|cgc|ple|crossStitch   (default mmoe)
@@ -76,7 +81,7 @@ class UsageError extends Error {}
 const BOOLEAN_FLAGS = new Map([['quiet', 'quiet'], ['help', 'help'], ['h', 'help'], ['version', 'version'], ['V', 'version']]);
 const CSV_FLAGS = ['na', 'delimiter'];
 const COMMAND_FLAGS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['train', [...CSV_FLAGS, 'task', 'feature', 'ignore', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'weights', 'quiet']],
+  ['train', [...CSV_FLAGS, 'task', 'feature', 'ignore', 'embed', 'one-hot', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'weights', 'quiet']],
   ['eval', CSV_FLAGS],
   ['predict', [...CSV_FLAGS, 'out', 'id']],
 ]);
@@ -269,6 +274,8 @@ interface SchemaEntry {
   kind?: string;
   /** Categorical features: distinct values in the file; classification tasks: classes. */
   levels?: number;
+  /** Categorical features: --embed's table, or false for --one-hot (otherwise the Dataset's default). */
+  embed?: { dim: number; table: string } | false;
   missing: number;
   /** Why an ignored column is left out. */
   note?: string;
@@ -304,11 +311,33 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
     if (forced.has(name)) throw new UsageError(`--feature ${name} is given twice`);
     forced.set(name, kind);
   }
+  const encodings = new Map<string, { dim: number; table: string } | false>();
+  const encode = (flag: string, entry: string, name: string, how: { dim: number; table: string } | false): void => {
+    const col = has(flag, entry, name);
+    if (taskKinds.has(name)) throw new UsageError(`${flag} ${entry}: "${name}" is a task (--task); a column is a task or a feature`);
+    if (forced.get(name) === 'numeric') throw new UsageError(`${flag} ${entry}: "${name}" is given as --feature ${name}:numeric`);
+    if (col.distinct === 0) throw new UsageError(`${flag} ${entry}: column "${name}" has no values (every cell is missing)`);
+    if (encodings.has(name)) throw new UsageError(`${flag} ${entry}: "${name}" is given --embed or --one-hot twice`);
+    encodings.set(name, how);
+  };
+  for (const entry of args.flags.get('embed') ?? []) {
+    // <column>:<dim> or <column>:<dim>:<table> (a column name may hold ':' itself).
+    const parts = entry.split(':');
+    const withTable = parts.length >= 3 && /^\d+$/.test(parts[parts.length - 2]!);
+    const table = withTable ? parts.pop()! : undefined;
+    const dimText = parts.length >= 2 ? parts.pop()! : '';
+    const name = parts.join(':');
+    const dim = Number(dimText);
+    if (!/^\d+$/.test(dimText) || dim < 1 || dim > 4096) throw new UsageError(`--embed ${entry}: expected <column>:<dim>[:<table>] with dim an integer from 1 to 4096`);
+    if (table !== undefined && (table === '' || table.includes('.'))) throw new UsageError(`--embed ${entry}: the table name must be non-empty, without "."`);
+    encode('--embed', entry, name, { dim, table: table ?? name });
+  }
+  for (const name of args.flags.get('one-hot') ?? []) encode('--one-hot', name, name, false);
   const ignored = new Set<string>();
   for (const name of args.flags.get('ignore') ?? []) {
     has('--ignore', name, name);
     if (taskKinds.has(name)) throw new UsageError(`--ignore ${name}: "${name}" is a task (--task)`);
-    if (forced.has(name)) throw new UsageError(`--ignore ${name}: "${name}" is also given with --feature`);
+    if (forced.has(name) || encodings.has(name)) throw new UsageError(`--ignore ${name}: "${name}" is also given with --feature, --embed or --one-hot`);
     ignored.add(name);
   }
   return columns.map((col): SchemaEntry => {
@@ -318,6 +347,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
       return { name: col.name, role: 'task', kind: task, missing: col.missing, ...(task === 'multiclass' || task === 'binary' ? { levels } : {}) };
     }
     if (ignored.has(col.name)) return { name: col.name, role: 'ignored', missing: col.missing, note: '--ignore' };
+    const encoding = encodings.get(col.name);
+    // --embed and --one-hot make a column a categorical feature (ids the inference left out included).
+    if (encoding !== undefined) return { name: col.name, role: 'feature', kind: 'categorical', missing: col.missing, levels, embed: encoding };
     if (forced.has(col.name)) {
       const kind = forced.get(col.name) ?? (col.type !== 'ignored' ? col.type : col.numeric ? 'numeric' : 'categorical');
       return { name: col.name, role: 'feature', kind, missing: col.missing, ...(kind === 'categorical' ? { levels } : {}) };
@@ -332,6 +364,7 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
 
 function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec): string {
   const targets = new Map(Object.entries(spec.targets));
+  const features = new Map(Object.entries(spec.features));
   const width = Math.max(...entries.map((e) => e.name.length));
   return entries.map((e) => {
     let what: string;
@@ -343,7 +376,10 @@ function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec
             : e.kind === 'regression' ? 'regression' : `${e.kind!} (a distribution of the numbers)`;
       if (e.missing) what += `, ${e.missing} rows without a label`;
     } else if (e.role === 'feature') {
-      what = e.kind === 'categorical' ? `categorical, ${e.levels} levels` : 'numeric';
+      const f = features.get(e.name);
+      const embed = f?.type === 'categorical' ? f.embed : false;
+      what = e.kind !== 'categorical' ? 'numeric'
+        : `categorical, ${e.levels} levels${embed ? `, embedded: ${embed.dim} floats per level${embed.table === e.name ? '' : ` (table ${embed.table})`}` : ''}`;
       if (e.missing) what += `, ${e.missing} missing`;
     } else {
       what = e.note ?? '';
@@ -409,7 +445,7 @@ async function train(args: Args): Promise<void> {
   if (features.length === 0) throw new UsageError(`no feature columns are left in ${file}: name some with --feature <column>[:numeric|categorical]`);
 
   const data = inFile(file, () => Dataset.fromCSV(bytes, {
-    features: Object.fromEntries(features.map((e) => [e.name, e.kind as FeatureKind])),
+    features: Object.fromEntries(features.map((e) => [e.name, e.embed === undefined ? e.kind as FeatureKind : { type: 'categorical' as const, embed: e.embed }])),
     targets: Object.fromEntries([...taskKinds].map(([name, kind]) => [name, targetType(kind)])),
     naValues: schema.naValues,
     delimiter: csv.delimiter,

@@ -3,8 +3,8 @@
 // windows() turns the daily series into one row per 14-day window; a conv1d trunk
 // (causal convolutions, read at the last day) learns three tasks about the next day
 // — the weather type, the precipitation and the maximum temperature — on the first
-// 80% of the windows in time, and is tested on the last 20%, beside an MLP over the
-// flattened window. Then the model is saved, loaded by manytask/infer, and asked
+// 80% of the windows in time, and is tested on the last 20%, beside a Transformer
+// encoder layer over the days and an MLP over the flattened window. Then the model is saved, loaded by manytask/infer, and asked
 // about the day after the series ends.
 import { readFile } from 'node:fs/promises';
 import * as lib from '../../dist/node.js';

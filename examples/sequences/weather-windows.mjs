@@ -2,9 +2,9 @@
 // tasks about tomorrow: its weather type (multiclass), precipitation and maximum
 // temperature (regression). The series is cut into windows by `windows()` (one row
 // per N consecutive days, time-major), split in time: the first 80% of windows train,
-// the last 20% test (no future leaks into training). Two trunks read the same rows:
-// causal 1-D convolutions pooled over time (`conv1d`), and an MLP over the flattened
-// window (`sharedBottom`). Pure: the library is passed in (the table script and the
+// the last 20% test (no future leaks into training). Three trunks read the same rows:
+// causal 1-D convolutions pooled over time (`conv1d`), a Transformer encoder layer
+// over the days (`transformer`), and an MLP over the flattened window (`sharedBottom`). Pure: the library is passed in (the table script and the
 // test run it on their own instance).
 
 /** The day of the year as a point on the unit circle (31 December next to 1 January). */
@@ -34,14 +34,19 @@ export const TARGETS = { weather: 'multiclass', precipitation: 'regression', tem
 /**
  * The trunks compared: two causal convolutions (3 taps, dilations 1 and 2: each
  * output sees the 7 days up to it) read at the last day or averaged over the
- * window, and an MLP over the flattened window.
+ * window, an MLP over the flattened window, and one Transformer encoder layer
+ * (24-wide tokens, two heads, a 48-unit feed-forward), sized to about the
+ * convolution's weights, read at the last day or averaged over the window.
  */
 export function architectures(days) {
   const conv = { type: 'conv1d', steps: days, filters: [32, 32], kernelSize: 3, dilation: [1, 2], units: [32], towerUnits: [16] };
+  const attention = { type: 'transformer', steps: days, dModel: 24, heads: 2, feedForward: 48, towerUnits: [16] };
   return {
     'conv1d, last step': { ...conv, pooling: 'last' },
     'conv1d, mean over time': { ...conv, pooling: 'avg' },
     'MLP over the flattened window': { type: 'sharedBottom', units: [64, 32], towerUnits: [16] },
+    'transformer, last step': { ...attention, pooling: 'last' },
+    'transformer, mean over time': { ...attention, pooling: 'avg' },
   };
 }
 

@@ -45,7 +45,8 @@ import { checkSeed } from '../runtime/validate.js';
 import {
   RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
-import { LloydState, checkRows, checkSpread, columnStats, shiftRows } from './lloyd.js';
+import { LloydState, checkRows, checkSpread, columnStats, shiftRows, sideBySide } from './lloyd.js';
+import { gmmRunsOf } from '../threads/parallel.js';
 
 export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical';
 
@@ -201,6 +202,9 @@ class ParamBuffers {
   }
 }
 
+/** One start's initialization (see GaussianMixture's #starter): writes its parameters into the buffers. */
+type Starter = (kern: Kernels, params: ParamBuffers, resp: number, scratch: number, rng: number, totalWeight: number) => void;
+
 export class GaussianMixture {
   readonly nComponents: number;
   readonly covarianceType: CovarianceType;
@@ -278,22 +282,27 @@ export class GaussianMixture {
       const rng = rngState.enter(ws);
       const start = warm === null ? this.#starter(ws, where, x, w, shift, stats!.meanVariance) : null;
       let best: Fitted | null = null;
-      for (let r = 0; r < (warm === null ? this.nInit : 1); r++) {
-        if (warm === null) start!(kern, params, resp, scratch, rng, totalWeight);
-        else params.write(warm.params);
-        const bounds: number[] = [];
-        let bound = warm?.lowerBound ?? -Infinity, converged = false, it = 0;
-        while (it < this.maxIter) {
-          it++;
-          const prev = bound;
-          bound = kern.gmmEStep(n, d, k, cov, x.ptr, params.means, params.prec, params.logDet, params.logWeights,
-            resp, 0, scratch, w) / totalWeight;
-          this.#mStep(kern, where, x, resp, params, cov, scratch, w);
-          bounds.push(bound);
-          if (Math.abs(bound - prev) < this.tol) { converged = true; break; }
-        }
-        if (best === null || bound > best.lowerBound) {
-          best = { params: params.read(), shift, lowerBounds: bounds, lowerBound: bound, converged, nIter: it };
+      const starts = warm === null ? this.nInit : 1;
+      if (starts > 1 && sideBySide(where, starts, n * k)) {
+        best = this.#startsSideBySide(kern, where, x, w, totalWeight, { params, resp, scratch, rng }, start!, ws, shift);
+      } else {
+        for (let r = 0; r < starts; r++) {
+          if (warm === null) start!(kern, params, resp, scratch, rng, totalWeight);
+          else params.write(warm.params);
+          const bounds: number[] = [];
+          let bound = warm?.lowerBound ?? -Infinity, converged = false, it = 0;
+          while (it < this.maxIter) {
+            it++;
+            const prev = bound;
+            bound = kern.gmmEStep(n, d, k, cov, x.ptr, params.means, params.prec, params.logDet, params.logWeights,
+              resp, 0, scratch, w) / totalWeight;
+            this.#mStep(kern, where, x, resp, params, cov, scratch, w);
+            bounds.push(bound);
+            if (Math.abs(bound - prev) < this.tol) { converged = true; break; }
+          }
+          if (best === null || bound > best.lowerBound) {
+            best = { params: params.read(), shift, lowerBounds: bounds, lowerBound: bound, converged, nIter: it };
+          }
         }
       }
       if (!best!.converged) {
@@ -312,7 +321,7 @@ export class GaussianMixture {
    * Prepares a start (see the top of this file): what it needs staged once per
    * fit, and a function that writes one start's parameters into the buffers.
    */
-  #starter(ws: Workspace, where: string, x: Staged, weights: number, shift: Float64Array, meanVariance: number) {
+  #starter(ws: Workspace, where: string, x: Staged, weights: number, shift: Float64Array, meanVariance: number): Starter {
     const k = this.nComponents, n = x.rows, d = x.cols;
     const cov = COV_CODES[this.covarianceType];
     const needResp = this.#weightsInit === null || this.#meansInit === null || this.#precisionsInit === null;
@@ -330,7 +339,7 @@ export class GaussianMixture {
     const kern = runtime(where).kernels;
     if (given.logWeights !== null) writeF64(given.logWeights, this.#weightsInit!.map((v) => kern.mathLog(v)));
     if (given.precisions !== 0) writeF64(given.precisions, this.#precisionsInit!.values);
-    return (kern: Kernels, params: ParamBuffers, resp: number, scratch: number, rng: number, totalWeight: number): void => {
+    return (kern, params, resp, scratch, rng, totalWeight) => {
       if (needResp) {
         if (kind === 'random') {
           kern.gmmRespRandom(rng, n, k, resp);
@@ -368,6 +377,68 @@ export class GaussianMixture {
     };
   }
 
+  /**
+   * The nInit starts side by side (with worker threads to share; fit's loop does
+   * the same one start after another): every start is initialized in order (the
+   * random draws of one after another), then each EM iteration runs the E-steps of
+   * every unfinished start as one job and their M-steps as two
+   * (src/threads/parallel.ts), so the starts share the threads. Each start goes
+   * through exactly the operations of fit's loop, so the start kept, its
+   * parameters and its bounds are the same bits; an error is the one fit's loop
+   * would have raised first (the lowest start's).
+   */
+  #startsSideBySide(
+    kern: Kernels, where: string, x: Staged, weights: number, totalWeight: number,
+    first: { params: ParamBuffers; resp: number; scratch: number; rng: number }, start: Starter, ws: Workspace, shift: Float64Array,
+  ): Fitted {
+    const k = this.nComponents, d = x.cols, n = x.rows;
+    const cov = COV_CODES[this.covarianceType];
+    const { scratch, rng } = first;
+    const runs = Array.from({ length: this.nInit }, (_, r) =>
+      r === 0 ? first : { params: new ParamBuffers(ws, k, d, this.covarianceType), resp: ws.doubles(n * k) });
+    const state = runs.map(() => ({ bounds: [] as number[], bound: -Infinity, converged: false, it: 0, done: false, failure: null as unknown }));
+    runs.forEach((run, r) => {
+      try {
+        start(kern, run.params, run.resp, scratch, rng, totalWeight);
+      } catch (err) {
+        Object.assign(state[r]!, { failure: err, done: true });
+      }
+    });
+    const { eStep, mStep } = gmmRunsOf(kern);
+    for (;;) {
+      const live = state.flatMap((s, r) => (s.done ? [] : [r]));
+      if (live.length === 0) break;
+      const buffers = live.map((r) => {
+        const p = runs[r]!.params;
+        return {
+          means: p.means, prec: p.prec, logDet: p.logDet, logWeights: p.logWeights, nk: p.nk, covariances: p.covariances,
+          resp: runs[r]!.resp, logProbNorm: 0, scratch,
+        };
+      });
+      const totals = eStep(n, d, k, cov, x.ptr, weights, buffers);
+      const failed = mStep(n, d, k, cov, x.ptr, weights, this.regCovar, buffers);
+      live.forEach((r, j) => {
+        const s = state[r]!;
+        s.it++;
+        const prev = s.bound;
+        s.bound = totals[j]! / totalWeight;
+        if (failed[j] !== 0) { Object.assign(s, { failure: this.#mStepFailure(where, failed[j]!), done: true }); return; }
+        s.bounds.push(s.bound);
+        if (Math.abs(s.bound - prev) < this.tol) Object.assign(s, { converged: true, done: true });
+        else if (s.it >= this.maxIter) s.done = true;
+      });
+    }
+    const failure = state.find((s) => s.failure !== null);
+    if (failure !== undefined) throw failure.failure;
+    let best: Fitted | null = null;
+    state.forEach((s, r) => {
+      if (best === null || s.bound > best.lowerBound) {
+        best = { params: runs[r]!.params.read(), shift, lowerBounds: s.bounds, lowerBound: s.bound, converged: s.converged, nIter: s.it };
+      }
+    });
+    return best!;
+  }
+
   /** The parameters as they are now (scikit-learn's _validate_params at fit), and the initial ones still for nComponents. */
   #checkParams(where: string): void {
     checkParams(where, PARAMS, this);
@@ -387,13 +458,16 @@ export class GaussianMixture {
   #mStep(kern: Kernels, where: string, x: Staged, resp: number, p: ParamBuffers, cov: number, scratch: number, weights: number): void {
     const failed = kern.gmmMStep(x.rows, x.cols, p.k, cov, x.ptr, resp, this.regCovar,
       p.nk, p.means, p.covariances, p.prec, p.logDet, p.logWeights, scratch, weights);
-    if (failed !== 0) {
-      const which = this.covarianceType === 'tied' ? 'the shared (tied) covariance' : `the covariance of component ${failed - 1}`;
-      throw new ArgumentError(
-        `${where}: ${which} is not positive definite (too few, constant or ` +
-          `collinear points in it); lower nComponents or raise regCovar (now ${this.regCovar})`,
-      );
-    }
+    if (failed !== 0) throw this.#mStepFailure(where, failed);
+  }
+
+  /** The error of an M-step whose kernel returned `failed` (j + 1 for component j; 1 for tied). */
+  #mStepFailure(where: string, failed: number): ArgumentError {
+    const which = this.covarianceType === 'tied' ? 'the shared (tied) covariance' : `the covariance of component ${failed - 1}`;
+    return new ArgumentError(
+      `${where}: ${which} is not positive definite (too few, constant or ` +
+        `collinear points in it); lower nComponents or raise regCovar (now ${this.regCovar})`,
+    );
   }
 
   /** fit(points, options), then the most likely component of each of the points. */

@@ -23,7 +23,7 @@ import { checkSeed } from '../runtime/validate.js';
 import { checkDelimiter, readCsv, type CsvInput } from './csv.js';
 import { DataError, UnknownClassError, type DataErrorLocation } from './errors.js';
 import {
-  checkEmbedTables, resolveFeatureSpec, resolveNaValues, resolveTargetRequest,
+  checkEmbedTables, defaultEncoding, resolveFeatureSpec, resolveNaValues, resolveTargetRequest,
   type CsvDatasetSpec, type DatasetSpec, type ResolvedDatasetSpec, type ResolvedFeatureSpec, type ResolvedTargetSpec,
   type TargetRequest, type TargetType,
 } from './spec.js';
@@ -535,7 +535,8 @@ function specEntries(where: string, what: 'features' | 'targets', raw: unknown):
 function build(src: Source, spec: Record<string, unknown>): Dataset {
   const { where } = src;
   const naValues = resolveNaValues(where, spec.naValues);
-  const featureSpecs = specEntries(where, 'features', spec.features).map(([name, raw]) => [name, resolveFeatureSpec(where, name, raw)] as const);
+  const featureEntries = specEntries(where, 'features', spec.features);
+  const featureSpecs = featureEntries.map(([name, raw]) => [name, resolveFeatureSpec(where, name, raw)] as const);
   checkEmbedTables(where, featureSpecs);
   const targetRequests = specEntries(where, 'targets', spec.targets).map(([name, raw]) => [name, resolveTargetRequest(where, name, raw)] as const);
   for (const [name] of targetRequests) {
@@ -563,9 +564,14 @@ function build(src: Source, spec: Record<string, unknown>): Dataset {
     if (fspec.type === 'numeric') {
       features.set(name, { spec: fspec, values: readNumbers(src, name, cellOf, naValues) });
     } else {
-      features.set(name, { spec: fspec, values: readCategories(src, name, cellOf, naValues) });
+      const values = readCategories(src, name, cellOf, naValues);
+      const levels = new Set(values).size - (values.includes(null) ? 1 : 0);
+      const encoded = defaultEncoding(name, featureEntries.find(([f]) => f === name)![1], fspec, levels) as typeof fspec;
+      features.set(name, { spec: encoded, values });
     }
   }
+  // Columns embedded by default have tables of their own, which may meet a table another column names.
+  checkEmbedTables(where, [...features].map(([name, col]) => [name, col.spec] as const));
 
   const targets = new Map<string, TargetColumn>();
   for (const [name, req] of targetRequests) {

@@ -35,10 +35,12 @@ export interface CategoricalColumnState {
   readonly indicator: boolean;
   /**
    * An embedded column: one feature, the identifier's row in the table `table`
-   * (categories[i] → i + 1; 0 for a missing, unseen or rare identifier), `dim`
-   * floats per row. Columns sharing a table list the same categories.
+   * (categories[i] → i + buckets; 0 for a missing value; for an unseen or rare
+   * identifier 0, or with `buckets` k > 1 its hashing bucket identifierBucket(v, k)),
+   * `dim` floats per row. Columns sharing a table list the same categories.
+   * Files written before buckets have none (one out-of-vocabulary row).
    */
-  readonly embed?: { readonly dim: number; readonly table: string };
+  readonly embed?: { readonly dim: number; readonly table: string; readonly buckets?: number };
 }
 
 export type PreprocessorColumnState = NumericColumnState | CategoricalColumnState;
@@ -123,15 +125,29 @@ export function readPreprocessorJSON(json: unknown, fail: (what: string) => neve
       // An embedded column is one feature, without a missing indicator (a missing identifier takes row 0).
       // The encoder needs no more of `embed`: the model's tables are checked against its dim and table.
       if ('embed' in c && !(isRecord(c.embed) && c.indicator === false)) fail(`${at}.embed needs indicator false`);
+      const buckets = isRecord(c.embed) ? c.embed.buckets : undefined;
+      if (buckets !== undefined && !(Number.isInteger(buckets) && (buckets as number) > 1 && (buckets as number) <= 4096)) fail(`${at}.embed.buckets must be an integer from 2 to 4096, got ${show(buckets)}`);
       return {
         name, type: 'categorical', categories: strings(`${at}.categories`, c.categories, true),
         unknown: c.unknown as UnknownCategory, indicator: bool(`${at}.indicator`, c.indicator),
-        ...('embed' in c ? { embed: c.embed as { dim: number; table: string } } : {}),
+        ...('embed' in c ? { embed: c.embed as { dim: number; table: string; buckets?: number } } : {}),
       };
     }
     return fail(`${at}.type must be "numeric" or "categorical", got ${show(base.type)}`);
   });
   return { naValues, columns };
+}
+
+/**
+ * The hashing bucket of an identifier no row of its table holds: FNV-1a (32 bits,
+ * offset basis 2166136261, prime 16777619) over its UTF-8 bytes (TextEncoder's: a
+ * lone surrogate as U+FFFD), modulo `buckets`. Integer arithmetic only (Math.imul),
+ * so every runtime, and any language hashing the same bytes, gives the same row.
+ */
+export function identifierBucket(id: string, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(id)) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0) % buckets;
 }
 
 /** A fitted preprocessing's columns, ready to encode values. */
@@ -237,8 +253,12 @@ export class ColumnEncoder {
     }
     const j = this.#categoryIndex[k]!.get(v as string);
     // An embedded column holds the identifier's table row (out is zeros: row 0, out of vocabulary, otherwise).
-    if (j !== undefined) out[o + (c.embed ? 0 : j)] = c.embed ? j + 1 : 1;
-    else if (c.unknown === 'other') { if (!c.embed) out[o + n] = 1; }
+    const buckets = c.embed?.buckets ?? 1;
+    if (j !== undefined) out[o + (c.embed ? 0 : j)] = c.embed ? j + buckets : 1;
+    else if (c.unknown === 'other') {
+      if (!c.embed) out[o + n] = 1;
+      else if (buckets > 1) out[o] = identifierBucket(v as string, buckets);
+    }
     else {
       throw new UnknownCategoryError(
         `${where}: column ${show(c.name)}, ${place().place}: unknown category ${show(v)} (known: ${listNames(c.categories)}); ` +

@@ -86,7 +86,7 @@ export class Preprocessor {
         }
         const embed = col.spec.embed;
         columns.push(embed
-          ? { name, type: 'categorical', categories: embedVocabulary(where, embed, p.features), unknown: col.spec.unknown, indicator: false, embed: { dim: embed.dim, table: embed.table } }
+          ? { name, type: 'categorical', categories: embedVocabulary(where, embed, p.features), unknown: col.spec.unknown, indicator: false, embed: { dim: embed.dim, table: embed.table, ...(embed.buckets > 1 ? { buckets: embed.buckets } : {}) } }
           : { name, type: 'categorical', categories: sortLabels(new Set(present)), unknown: col.spec.unknown, indicator: present.length < values.length });
       }
     }
@@ -119,7 +119,7 @@ export class Preprocessor {
     const names = this.#encoder.featureNames;
     for (const c of this.#encoder.columns) {
       if (c.type !== 'categorical' || !c.embed) continue;
-      const t = tables.get(c.embed.table) ?? { table: c.embed.table, entries: c.categories.length + 1, dim: c.embed.dim, columns: [] };
+      const t = tables.get(c.embed.table) ?? { table: c.embed.table, entries: c.categories.length + (c.embed.buckets ?? 1), dim: c.embed.dim, columns: [] };
       t.columns.push(names.indexOf(c.name));
       tables.set(t.table, t);
     }
@@ -186,7 +186,7 @@ function embedVocabulary(where: string, embed: ResolvedEmbedSpec, features: Read
   const counts = new Map<string, number>();
   const columns: string[] = [];
   for (const [name, col] of features) {
-    if (col.spec.type !== 'categorical' || col.spec.embed?.table !== embed.table) continue;
+    if (col.spec.type !== 'categorical' || !col.spec.embed || col.spec.embed.table !== embed.table) continue;
     columns.push(name);
     for (const v of col.values as readonly (string | null)[]) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
   }

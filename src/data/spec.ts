@@ -13,19 +13,24 @@
 //                    categories of its fit data; a category it has not seen is an
 //                    error (default) or, with 'other', goes to an extra feature
 //                    `<column>_other`.
-//                    { type: 'categorical', embed: d | { dim: d, table?: string, minCount?: n } }
+//                    { type: 'categorical', embed: d | { dim: d, table?: string, minCount?: n, buckets?: k } }
 //                    identifiers (users, items, teams): one feature holding the
 //                    identifier's row in a learned table of d floats per identifier
 //                    instead of one feature per category (docs/embeddings.md).
 //                    Row 0 of the table is the out-of-vocabulary row: identifiers
 //                    unseen in the fit data (unknown defaults to 'other' here),
 //                    missing values, and identifiers seen fewer than minCount
-//                    (default 1) times, which is what trains it. Columns naming
+//                    (default 1) times, which is what trains it; with buckets k > 1,
+//                    rows 0…k−1, an unseen or rare identifier in row FNV-1a(its
+//                    UTF-8 bytes) mod k (a missing value: row 0). Columns naming
 //                    the same `table` (default: the column's name) share one
 //                    table, its identifiers the union of theirs (home and away
-//                    team); they must agree on dim and minCount. Opt-in: a column
-//                    stays one-hot unless it says embed (docs/embeddings.md says
-//                    when to, and why it is not the default).
+//                    team); they must agree on dim and minCount. A column that
+//                    does not say embed is embedded when the data it is read from
+//                    holds more than EMBED_LEVELS (50) distinct values, with
+//                    defaultEmbedDim(levels) floats, a table of its own and unknown
+//                    'other' unless given; `embed: false` keeps it one-hot
+//                    (docs/embeddings.md). The resolved spec writes the choice out.
 //   targets (a missing value — an empty cell, null… — means the row has no label):
 //     'binary'       { type: 'binary', positive?: string, negative?: string }
 //                    two classes, as 0/1. The positive class is `positive` if
@@ -61,10 +66,10 @@ export type NumericImputation = 'mean' | 'median' | 'zero';
 export type UnknownCategory = 'error' | 'other';
 
 export interface NumericFeatureSpec { type: 'numeric'; missing?: NumericImputation }
-export interface CategoricalFeatureSpec { type: 'categorical'; unknown?: UnknownCategory; embed?: number | EmbedSpec }
+export interface CategoricalFeatureSpec { type: 'categorical'; unknown?: UnknownCategory; embed?: number | EmbedSpec | false }
 /** An embedded categorical column's table: `dim` floats per identifier; `table` names a table columns may share. */
-export interface EmbedSpec { dim: number; table?: string; minCount?: number }
-export interface ResolvedEmbedSpec { readonly dim: number; readonly table: string; readonly minCount: number }
+export interface EmbedSpec { dim: number; table?: string; minCount?: number; buckets?: number }
+export interface ResolvedEmbedSpec { readonly dim: number; readonly table: string; readonly minCount: number; readonly buckets: number }
 export type FeatureSpec = FeatureType | NumericFeatureSpec | CategoricalFeatureSpec;
 
 export interface BinaryTargetSpec { type: 'binary'; positive?: string; negative?: string }
@@ -95,7 +100,7 @@ export interface CsvDatasetSpec extends DatasetSpec {
 
 export type ResolvedFeatureSpec =
   | { readonly type: 'numeric'; readonly missing: NumericImputation }
-  | { readonly type: 'categorical'; readonly unknown: UnknownCategory; readonly embed?: ResolvedEmbedSpec };
+  | { readonly type: 'categorical'; readonly unknown: UnknownCategory; readonly embed: ResolvedEmbedSpec | false };
 
 export type ResolvedTargetSpec =
   | { readonly type: 'binary'; readonly negative: string; readonly positive: string }
@@ -178,18 +183,50 @@ export function resolveFeatureSpec(where: string, name: string, raw: unknown): R
     return { type: 'numeric', missing: o.missing === undefined ? 'mean' : oneOf(at, 'missing', o.missing, IMPUTATIONS) };
   }
   checkOptions(where, 'feature', name, o, ['unknown', 'embed']);
-  if (o.embed === undefined) return { type: 'categorical', unknown: o.unknown === undefined ? 'error' : oneOf(at, 'unknown', o.unknown, UNKNOWN) };
+  // Without embed, the data decides (levels given: see defaultEncoding); a one-hot column refuses what it has not seen.
+  if (o.embed === undefined || o.embed === false) return { type: 'categorical', unknown: o.unknown === undefined ? 'error' : oneOf(at, 'unknown', o.unknown, UNKNOWN), embed: false };
   // An embedded column sends what it has not seen to the out-of-vocabulary row unless told to refuse it.
   return { type: 'categorical', unknown: o.unknown === undefined ? 'other' : oneOf(at, 'unknown', o.unknown, UNKNOWN), embed: resolveEmbed(at, name, o.embed) };
+}
+
+/** Above this many distinct values in the data a Dataset reads, a categorical column that does not say `embed` is embedded. */
+export const EMBED_LEVELS = 50;
+
+/**
+ * The level counts from which a column embedded by default gets one more float per
+ * identifier: dim = min(50, ⌈1.6·levels^0.56⌉), fastai's rule of thumb, 15 at 51
+ * levels; 50 from 451 on. A table of integers (tests/unit/embedding-default.test.js
+ * checks it against the formula), so no runtime's pow decides a width.
+ */
+const DIM_STEPS = [55, 62, 69, 76, 83, 91, 100, 108, 117, 126, 136, 146, 156, 166, 177, 188, 199, 211, 223, 235, 248, 260, 273, 287, 300, 314, 328, 343, 357, 372, 387, 403, 419, 435, 451];
+
+/** The width of the table of a column embedded by default, for `levels` > EMBED_LEVELS distinct values. */
+export function defaultEmbedDim(levels: number): number {
+  let dim = 15;
+  for (const from of DIM_STEPS) if (levels >= from) dim++;
+  return dim;
+}
+
+/**
+ * A categorical column's encoding once its data is read: as resolved, unless its
+ * spec did not say `embed` and it holds more than EMBED_LEVELS distinct values —
+ * then embedded with defaultEmbedDim(levels) floats in a table named after it, and
+ * unknown 'other' unless the spec gave one (as an embedded column's default).
+ */
+export function defaultEncoding(name: string, raw: unknown, resolved: ResolvedFeatureSpec, levels: number): ResolvedFeatureSpec {
+  if (resolved.type !== 'categorical' || levels <= EMBED_LEVELS) return resolved;
+  const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  if (o.embed !== undefined) return resolved;
+  return { type: 'categorical', unknown: o.unknown === undefined ? 'other' : resolved.unknown, embed: { dim: defaultEmbedDim(levels), table: name, minCount: 1, buckets: 1 } };
 }
 
 function resolveEmbed(at: string, column: string, raw: unknown): ResolvedEmbedSpec {
   const o = typeof raw === 'number' ? { dim: raw } : raw;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-    throw new ArgumentError(`${at}: embed must be a dimension (a positive integer) or { dim, table?, minCount? }, got ${show(raw)}`);
+    throw new ArgumentError(`${at}: embed must be a dimension (a positive integer) or { dim, table?, minCount?, buckets? }, got ${show(raw)}`);
   }
   const e = o as Record<string, unknown>;
-  checkKeys(`${at}: embed`, e, ['dim', 'table', 'minCount']);
+  checkKeys(`${at}: embed`, e, ['dim', 'table', 'minCount', 'buckets']);
   const count = (what: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4096) {
       throw new ShapeError(`${at}: embed ${what} must be an integer from 1 to 4096, got ${show(v)}`);
@@ -200,7 +237,10 @@ function resolveEmbed(at: string, column: string, raw: unknown): ResolvedEmbedSp
   if (typeof table !== 'string' || table === '' || table.includes('.')) {
     throw new ArgumentError(`${at}: embed table must be a non-empty name without "." (it names a parameter), got ${show(table)}`);
   }
-  return { dim: count('dim', e.dim), table, minCount: e.minCount === undefined ? 1 : count('minCount', e.minCount) };
+  return {
+    dim: count('dim', e.dim), table, minCount: e.minCount === undefined ? 1 : count('minCount', e.minCount),
+    buckets: e.buckets === undefined ? 1 : count('buckets', e.buckets),
+  };
 }
 
 /** Columns sharing an embedding table must agree on its width and vocabulary rule. */
@@ -211,7 +251,7 @@ export function checkEmbedTables(where: string, features: readonly (readonly [st
     const seen = first.get(f.embed.table);
     if (!seen) { first.set(f.embed.table, [name, f.embed]); continue; }
     const [other, e] = seen;
-    for (const key of ['dim', 'minCount'] as const) {
+    for (const key of ['dim', 'minCount', 'buckets'] as const) {
       if (e[key] !== f.embed[key]) {
         throw new ArgumentError(`${where}: features ${JSON.stringify(other)} and ${JSON.stringify(name)} share the embedding table ${JSON.stringify(e.table)} but ask for ${key} ${e[key]} and ${f.embed[key]}`);
       }

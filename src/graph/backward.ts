@@ -169,6 +169,40 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         op.cols.forEach((c, j) => k.embeddingScatterAdd(rows, d, value[op.x]!, wx, c, grad[op.y]! + j * d * 4, wy, g));
         break;
       }
+      case 'positional': {
+        const w = widths[op.x]!;
+        k.colSums(rows, w, grad[op.y]!, st.grads + st.offsets[op.p]! * 4);
+        if (grad[op.x] !== 0) {
+          k.copyRows(rows, w, grad[op.y]!, w, grad[op.x]!, w, fresh[op.x] ? 0 : 1);
+          fresh[op.x] = 0;
+        }
+        break;
+      }
+      case 'add': {
+        const w = widths[op.y]!;
+        for (const x of op.xs) {
+          if (grad[x] === 0) continue;
+          k.copyRows(rows, w, grad[op.y]!, w, grad[x]!, w, fresh[x] ? 0 : 1);
+          fresh[x] = 0;
+        }
+        break;
+      }
+      case 'layerNorm': {
+        // The tensors' gradients are written whatever reads x; dx needs somewhere to go.
+        const ex = st.extras.get(op)!, n = rows * widths[op.x]!;
+        const dx = grad[op.x] !== 0 ? target(op.x) : st.scratch[1];
+        k.layerNormBackward(n / op.cols, op.cols, value[op.x]!, st.params + st.offsets[op.gamma]! * 4, ex.mean!, ex.rstd!, grad[op.y]!, dx,
+          st.grads + st.offsets[op.gamma]! * 4, st.grads + st.offsets[op.beta]! * 4);
+        if (grad[op.x] !== 0) settle(op.x, n);
+        break;
+      }
+      case 'attention': {
+        if (grad[op.x] === 0) break;
+        const ex = st.extras.get(op)!, d = widths[op.y]! / op.steps;
+        k.attentionBackward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, value[op.x]!, ex.probs!, grad[op.y]!, target(op.x), ex.scratch!);
+        settle(op.x, rows * widths[op.x]!);
+        break;
+      }
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
         const ints = heapI32();

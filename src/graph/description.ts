@@ -111,7 +111,24 @@ export type Op =
    * share one operation, so each table is read by one operation; its backward adds
    * into the rows used only (the rest of the table's gradient is zero).
    */
-  | { readonly kind: 'embedding'; readonly x: number; readonly cols: readonly number[]; readonly table: number; readonly entries: number; readonly y: number };
+  | { readonly kind: 'embedding'; readonly x: number; readonly cols: readonly number[]; readonly table: number; readonly entries: number; readonly y: number }
+  /** y = x + P, every row plus the 1 × width(x) tensor `p` (a learned positional encoding: one vector per time step). */
+  | { readonly kind: 'positional'; readonly x: number; readonly y: number; readonly p: number }
+  /** y = x₀ + x₁, element by element (a residual connection). */
+  | { readonly kind: 'add'; readonly xs: readonly [number, number]; readonly y: number }
+  /**
+   * Layer normalization of every group of `cols` consecutive columns (each token of a
+   * window): y = γ ⊙ (x − μ)/√(σ² + eps) + β, μ and σ² (biased) over the group;
+   * γ and β are 1 × cols tensors (assembly/norm.ts).
+   */
+  | { readonly kind: 'layerNorm'; readonly x: number; readonly y: number; readonly gamma: number; readonly beta: number; readonly cols: number; readonly eps: number }
+  /**
+   * Scaled dot-product self-attention over the `steps` tokens of each row
+   * (assembly/attention.ts): x holds [q | k | v] per token (3·D wide, D = width(y)/steps,
+   * `heads` heads of D/heads columns each); y(i) = Σ_j softmax_j(q_i·k_j/√dk) v_j per
+   * head, heads side by side; with `causal`, token i attends to tokens j ≤ i only.
+   */
+  | { readonly kind: 'attention'; readonly x: number; readonly y: number; readonly steps: number; readonly heads: number; readonly causal: boolean };
 
 /** How a temporalPool op reduces the time steps. */
 export type TemporalPooling = 'avg' | 'max' | 'last';
@@ -301,6 +318,37 @@ export class DescriptionBuilder {
     this.op({ kind: 'mix', e, blocks: [...blocks], gate, y });
     return y;
   }
+
+  /** x plus a learned tensor `<name>` (steps × width(x)/steps, drawn from `init`); returns its output value. */
+  positional(x: number, steps: number, name: string, init: Initializer, owner: number): number {
+    const p = this.tensor(name, steps, this.width(x) / steps, init, owner, '');
+    const y = this.value(this.width(x));
+    this.op({ kind: 'positional', x, y, p });
+    return y;
+  }
+
+  /** a + b (one width). */
+  add(a: number, b: number): number {
+    const y = this.value(this.width(a));
+    this.op({ kind: 'add', xs: [a, b], y });
+    return y;
+  }
+
+  /** Layer normalization of each `cols` columns of x, tensors `<name>.gamma` (ones) and `<name>.beta` (zeros). */
+  layerNorm(x: number, cols: number, name: string, owner: number, eps = 1e-5): number {
+    const gamma = this.tensor(`${name}.gamma`, 1, cols, 'ones', owner, '');
+    const beta = this.tensor(`${name}.beta`, 1, cols, 'zeros', owner, '');
+    const y = this.value(this.width(x));
+    this.op({ kind: 'layerNorm', x, y, gamma, beta, cols, eps });
+    return y;
+  }
+
+  /** Self-attention over x = [q | k | v] per token; returns a value width(x)/3 wide. */
+  attention(x: number, steps: number, heads: number, causal: boolean): number {
+    const y = this.value(this.width(x) / 3);
+    this.op({ kind: 'attention', x, y, steps, heads, causal });
+    return y;
+  }
 }
 
 export interface DenseTensors {
@@ -324,6 +372,8 @@ export function tensorsOf(ops: readonly Op[]): number[] {
     if (op.kind === 'dense' || op.kind === 'conv1d') { seen.add(op.w); if (op.b >= 0) seen.add(op.b); }
     if (op.kind === 'crossStitch' || op.kind === 'gumbel') seen.add(op.alpha);
     if (op.kind === 'embedding') seen.add(op.table);
+    if (op.kind === 'positional') seen.add(op.p);
+    if (op.kind === 'layerNorm') { seen.add(op.gamma); seen.add(op.beta); }
   }
   return [...seen];
 }
@@ -331,7 +381,7 @@ export function tensorsOf(ops: readonly Op[]): number[] {
 /** The values an operation reads. */
 export function inputsOf(op: Op): readonly number[] {
   switch (op.kind) {
-    case 'concat': case 'crossStitch': return op.xs;
+    case 'concat': case 'crossStitch': case 'add': return op.xs;
     case 'mix': return [op.e, op.gate];
     case 'dselect': return [op.s, op.a];
     case 'gumbel': return [];

@@ -57,6 +57,24 @@ export interface OpExtras {
   readonly col?: number;
   /** Training: a conv1d's gradient of its im2col buffer, as large. */
   readonly dcol?: number;
+  /** A layerNorm's per-group mean and 1/σ (rows · width/cols floats each; kept for its backward). */
+  readonly mean?: number;
+  readonly rstd?: number;
+  /** An attention's weights: rows × heads × steps × steps floats kept for its backward, or (predicting only) one steps × steps block. */
+  readonly probs?: number;
+  /** Whether `probs` keeps every row's weights (training engines) or one block (the predictor). */
+  readonly keep?: boolean;
+  /** An attention's steps × max(steps, dk) floats of scratch (a head's keys transposed; its backward's dS). */
+  readonly scratch?: number;
+}
+
+/**
+ * An attention's buffers for `rows` rows (its output `width` floats per row): the
+ * weights, every row's when `keep` (a backward pass will read them), and the scratch.
+ */
+export function attentionExtras(op: Op & { kind: 'attention' }, width: number, rows: number, keep: boolean, alloc: (floats: number) => number): OpExtras {
+  const dk = width / op.steps / op.heads;
+  return { probs: alloc((keep ? rows * op.heads : 1) * op.steps * op.steps), scratch: alloc(op.steps * Math.max(op.steps, dk)), keep };
 }
 
 /** Whether a dense layer's activation runs in the GEMM epilogue (so no pre-activation is kept). */
@@ -143,6 +161,25 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
           // Indices come from the encoder; one that is not a row of the table (raw arrays, a forged file) is refused.
           if (bad >= 0) throw new ArgumentError(`feature ${c}, row ${bad} of the batch: not a table row (0…${op.entries - 1})`);
         });
+        break;
+      }
+      case 'positional': {
+        const w = widths[op.x]!;
+        k.addBroadcast(rows, w, value[op.x]!, st.params + st.offsets[op.p]! * 4, value[op.y]!);
+        break;
+      }
+      case 'add':
+        k.addBroadcast(1, rows * widths[op.y]!, value[op.xs[0]]!, value[op.xs[1]]!, value[op.y]!);
+        break;
+      case 'layerNorm': {
+        const ex = st.extras.get(op)!;
+        k.layerNormForward(rows * (widths[op.x]! / op.cols), op.cols, value[op.x]!, st.params + st.offsets[op.gamma]! * 4,
+          st.params + st.offsets[op.beta]! * 4, op.eps, value[op.y]!, ex.mean!, ex.rstd!);
+        break;
+      }
+      case 'attention': {
+        const d = widths[op.y]! / op.steps, ex = st.extras.get(op)!;
+        k.attentionForward(rows, op.steps, op.heads, d / op.heads, op.causal ? 1 : 0, ex.keep ? 1 : 0, value[op.x]!, ex.probs!, value[op.y]!, ex.scratch!);
         break;
       }
       case 'dselect':

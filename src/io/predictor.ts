@@ -6,7 +6,7 @@
 
 import { heapF32, heapI32, runtime } from '../runtime/module.js';
 import { Holding } from '../runtime/holdings.js';
-import { PREDICT_CHUNK, runForward, type ForwardState, type OpExtras } from '../graph/forward.js';
+import { attentionExtras, PREDICT_CHUNK, runForward, type ForwardState, type OpExtras } from '../graph/forward.js';
 import { flatten, type Op } from '../graph/description.js';
 import type { ModelDescription } from '../mtl/describe.js';
 
@@ -81,6 +81,10 @@ export class Predictor {
         extras.set(op, { blocks });
       } else if (op.kind === 'conv1d') {
         extras.set(op, { col: alloc(rows * op.kernel * d.values[op.x]!) });
+      } else if (op.kind === 'layerNorm') {
+        extras.set(op, { mean: alloc(rows * d.values[op.x]! / op.cols), rstd: alloc(rows * d.values[op.x]! / op.cols) });
+      } else if (op.kind === 'attention') {
+        extras.set(op, attentionExtras(op, d.values[op.y]!, rows, false, alloc));
       } else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T) });

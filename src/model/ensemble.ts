@@ -10,7 +10,9 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
-import { heapF32 } from '../runtime/module.js';
+import { MAX_THREADS, heapF32, runtime } from '../runtime/module.js';
+import { jobWorkerSetup } from '../threads/index.js';
+import { JOB_WORKER_FILE, runJobs } from '../threads/jobs.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { Dataset } from '../data/index.js';
@@ -27,6 +29,7 @@ import { ModelFormatError, type WeightEncoding } from '../io/format.js';
 import { decodeEnsemble, encodeEnsemble, readEnsembleWeights, type Combine } from '../io/ensemble-file.js';
 import { MultiTaskModel, type MultiTaskModelOptions } from './multitask-model.js';
 import { logLossObjective, minimiseOnSimplex, squaredErrorObjective } from './simplex-weights.js';
+import { memberWorkerInit, trainMember, type MemberJob, type MemberPlan } from './ensemble-member.js';
 
 export type { Combine as EnsembleCombine };
 
@@ -61,6 +64,18 @@ export interface EnsembleTrainOptions {
   fit?: FitOptions;
   /** 'mean' (default) or 'vote'. */
   combine?: 'mean' | 'vote';
+  /**
+   * Members trained at a time: the calling thread and threads − 1 job workers (each
+   * on its own memory, with the single-thread kernels). Every member comes back as
+   * its model file loads, wherever it trained: the ensemble is the same, bit for
+   * bit, for any thread count (a further fit of a member starts from fresh
+   * optimizer moments, as for any loaded model). Default: what init was given
+   * (threadInfo().requested). With fit.callbacks (they run on the calling thread),
+   * options that are not plain data, or where there are no workers (Cloudflare
+   * Workers, a page that is not cross-origin isolated), the members train one
+   * after another on the calling thread.
+   */
+  threads?: number;
 }
 
 /** rank's options. */
@@ -143,7 +158,7 @@ export class Ensemble {
     const s = checkOptionsObject(where, spec);
     if (!(data instanceof Dataset)) throw new ArgumentError(`${where}: data must be a Dataset (bootstrap samples are drawn from its rows), got ${show(data)}`);
     const opts = checkOptionsObject(where, options);
-    checkKeys(where, opts, ['members', 'sampling', 'seed', 'fit', 'combine']);
+    checkKeys(where, opts, ['members', 'sampling', 'seed', 'fit', 'combine', 'threads']);
     const n = opts.members;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1000) throw new ArgumentError(`${where}: members must be an integer from 1 to 1000, got ${show(n)}`);
     const sampling = opts.sampling ?? 'bootstrap';
@@ -152,15 +167,18 @@ export class Ensemble {
     if (opts.combine !== undefined && opts.combine !== 'mean' && opts.combine !== 'vote') throw new ArgumentError(`${where}: combine must be 'mean' or 'vote', got ${show(opts.combine)}`);
     const fit = checkOptionsObject(`${where} fit`, opts.fit) as FitOptions;
     const fitSeed = fit.seed === undefined ? undefined : checkSeed(`${where} fit`, fit.seed);
+    const threads = opts.threads === undefined ? (runtime(where).threads?.info().requested ?? 1) : opts.threads;
+    if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new ArgumentError(`${where}: threads must be an integer from 1 to ${MAX_THREADS}, got ${show(threads)}`);
+    }
     const bags = sampling === 'bootstrap' ? bootstrapSamples(data.rows, n, seed) : null;
-    const models: MultiTaskModel[] = [];
+    const { input, ...rest } = s;
+    const plan: MemberPlan = { spec: rest as Omit<MultiTaskModelOptions, 'input'>, input: (input as MemberPlan['input'] | undefined) ?? null, data, fit };
+    const jobs: MemberJob[] = Array.from({ length: n }, (_, i) => ({
+      seed: (seed + i) % 2 ** 32, fitSeed: fitSeed === undefined ? undefined : (fitSeed + i) % 2 ** 32, bag: bags?.[i] ?? null,
+    }));
+    const models = await trainMembers(plan, jobs, threads);
     try {
-      for (let i = 0; i < n; i++) {
-        const model = new MultiTaskModel({ ...(spec as MultiTaskModelOptions), input: (spec.input ?? data), seed: (seed + i) % 2 ** 32 });
-        models.push(model);
-        const rows = bags ? data.select(bags[i]!) : data;
-        await model.fit(rows, { ...fit, ...(fitSeed !== undefined ? { seed: (fitSeed + i) % 2 ** 32 } : {}) });
-      }
       const ensemble = new Ensemble(models, opts.combine === undefined ? {} : { combine: opts.combine as 'mean' | 'vote' });
       if (bags) {
         ensemble.#bags = bags;
@@ -402,6 +420,36 @@ export class Ensemble {
       if (err instanceof ArgumentError && /no task has a labeled row/.test(err.message)) return null;
       throw err;
     }
+  }
+}
+
+/**
+ * Trains the members into their model files (trainMember): on the calling
+ * thread and on threads − 1 job workers (src/threads/jobs.ts) where there are
+ * workers and the plan can reach them, else one after another on the calling
+ * thread; then loads them. A failure disposes what was loaded and is rethrown.
+ */
+async function trainMembers(plan: MemberPlan, jobs: readonly MemberJob[], threads: number): Promise<MultiTaskModel[]> {
+  const init = threads > 1 && jobs.length > 1 ? memberWorkerInit(plan) : null;
+  const setup = init !== null && !('cannot' in init) ? await jobWorkerSetup(JOB_WORKER_FILE) : null;
+  let files: Uint8Array[];
+  if (setup === null || init === null || 'cannot' in init) {
+    files = [];
+    for (const job of jobs) files.push(await trainMember(plan, job));
+  } else {
+    // The calling thread trains members too (from the first), beside threads − 1 job workers.
+    files = await runJobs<MemberJob, Uint8Array>(
+      setup, { ...init, module: setup.module }, jobs, Math.min(threads - 1, jobs.length - 1),
+      (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`, { run: (job) => trainMember(plan, job) },
+    );
+  }
+  const models: MultiTaskModel[] = [];
+  try {
+    for (const file of files) models.push(MultiTaskModel.load(file));
+    return models;
+  } catch (err) {
+    for (const m of models) m.dispose();
+    throw err;
   }
 }
 

@@ -602,7 +602,10 @@ export class MultiTaskModelCore {
       if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
         for (let t = 0; t < T; t++) {
           const dZt = b.dZt[t]!;
-          e.runShards(`shared from dZ ${t}`, shards, (shard) => e.backwardShared(dZt + shard.start * zWidth * 4, shard.rows, shard));
+          e.runShards(`shared from dZ ${t}`, shards, (shard) => {
+            this.#taskInputStage(t, shard);
+            e.backwardShared(dZt + shard.start * zWidth * 4, shard.rows, shard);
+          });
           e.addShardGradients(S, 'shared');
           this.#copySharedGrads(b.gShared[t]!, 'out');
         }
@@ -763,6 +766,7 @@ export class MultiTaskModelCore {
     for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
     e.runShards(`tasks, ${mode}`, shards, (shard) => {
       const k = e.kernels;
+      e.resetInputStage(shard);
       const n = shard.rows, zLen = n * zWidth, dZ = b.dZ + shard.start * zWidth * 4;
       const rowsOf = (ptr: number, s: number) => ptr + shard.start * this.widths[s]! * 4;
       let first = true;
@@ -821,6 +825,24 @@ export class MultiTaskModelCore {
         this.#backpropInto(t, b.grad[t]! + shard.start * this.widths[t]! * 4, shard, b.dZt[t]! + shard.start * zWidth * 4);
       }
     });
+  }
+
+  /**
+   * Before task t's shared backward in phase A (gradients of the shared parameters
+   * per task): when task parts read the embedding stage's output (gates, selectors),
+   * task t's share of the tables' gradient comes through its own part (and its
+   * sources'), which phase A ran for every task before: run again for t alone (the
+   * shard's rows), so that the shared backward gives the whole dL_t/d(tables). Its
+   * dL_t/dZ goes to dZ, which this path does not use; its task parameters' gradients
+   * are scratch.
+   */
+  #taskInputStage(t: number, shard: Shard): void {
+    const e = this.engine;
+    if (!e.taskPartsReadInput) return;
+    const zWidth = e.sharedSize, dZ = this.#buf.dZ + shard.start * zWidth * 4;
+    e.kernels.fillZero(shard.rows * zWidth, dZ);
+    e.resetInputStage(shard);
+    this.#backpropInto(t, this.#buf.grad[t]! + shard.start * this.widths[t]! * 4, shard, dZ);
   }
 
   /** Backward of dL/dlogits of task s (the shard's rows) through its head, its sources (if it backprops into them) and its task part, adding dL/dZ into acc. */

@@ -15,6 +15,14 @@
 // dL/dx, the gradient of the input, into a buffer of the caller's (adversarial
 // training and evaluation, src/mtl/adversarial.ts).
 //
+// With embedding tables, the description's shared part starts with the input
+// stage (the lookups), whose output every consumer reads: the shared trunk, and
+// the task parts of MMoE, CGC (a PLE of one level) and DSelect-k (their gates and selectors). Its
+// gradient is the sum of all of theirs: each backwardTask adds its task part's
+// share, backwardShared adds the trunk's, then runs the input stage backward on
+// the sum (the tables' gradients) and starts the next sum (resetInputStage drops
+// one, for passes whose gradients are scratch).
+//
 // Buffers returned stay valid until the next call of the same pass (for the same task).
 //
 // Every pass runs on the whole batch, or on one micro-shard of it (src/mtl/shards.ts)
@@ -32,7 +40,7 @@ import { Holding } from '../runtime/holdings.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { show } from '../runtime/validate.js';
 import { flatten, tensorsOf, inputsOf, type Op } from '../graph/description.js';
-import { fusedAct, runForward, type OpExtras } from '../graph/forward.js';
+import { attentionExtras, fusedAct, runForward, type OpExtras } from '../graph/forward.js';
 import { runBackward, type BackwardState } from '../graph/backward.js';
 import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
@@ -123,6 +131,14 @@ export class NetworkEngine {
   readonly #recordable: boolean;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
+  /**
+   * The input stage's ops and the shared trunk's (see the file comment), when the
+   * stage's output is not z itself; else null (the stage, if any, is the whole
+   * shared part, and its gradient comes through dL/dz).
+   */
+  readonly #inputStage: { readonly stage: readonly Op[]; readonly trunk: readonly Op[] } | null;
+  /** Whether a task part reads the input stage's output (gates, selectors): the tables' gradient then comes through task parts too. */
+  readonly taskPartsReadInput: boolean;
 
   constructor(description: ModelDescription, params: Parameters, dropoutRng: Rng) {
     this.description = description;
@@ -136,12 +152,26 @@ export class NetworkEngine {
     checkInputStage(description);
     // LTB's Gumbel sampling and cross-stitch's α compute in JavaScript on the heap: their passes run on the calling thread.
     this.#recordable = !this.#allOps().some((op) => op.kind === 'gumbel' || op.kind === 'crossStitch');
-    const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed);
+    const d = description, summed = d.input !== 0 && d.input !== d.z;
+    if (summed) {
+      const stageEnd = d.shared.findIndex((op) => 'y' in op && op.y === d.input) + 1;
+      this.#inputStage = { stage: d.shared.slice(0, stageEnd), trunk: d.shared.slice(stageEnd) };
+    } else {
+      this.#inputStage = null;
+    }
+    this.taskPartsReadInput = summed && d.tasks.some((t) => flatten(t.ops).some((op) => inputsOf(op).includes(d.input)));
+    // The input stage's output is summed over passes, never reset by one (see the file comment).
+    const reads = (ops: readonly Op[], seed: number) => [...new Set(ops.flatMap((op) => [...inputsOf(op)]))].filter((v) => v !== seed && !(summed && v === d.input));
     this.#writes = {
       shared: reads(description.shared, description.z),
       tasks: description.tasks.map((t) => reads(t.ops, t.rep)),
       heads: description.tasks.map((t) => reads(t.head, t.logits)),
     };
+  }
+
+  /** Drops what the task parts added to the input stage's gradient since it last ran (their passes were scratch). */
+  resetInputStage(shard?: Shard): void {
+    if (this.#inputStage !== null && this.#base !== null) this.#viewOf(shard).state.fresh[this.description.input] = 1;
   }
 
   get tasks(): readonly TaskDescription[] { return this.description.tasks; }
@@ -176,6 +206,13 @@ export class NetworkEngine {
         extras.set(op, { col: alloc(col), dcol: alloc(col), ...(fusedAct(op.act) ? {} : { pre: alloc(maxRows * d.values[op.y]!) }) });
       } else if (op.kind === 'dropout') masks.set(op, alloc(maxRows * d.values[op.x]!));
       else if (op.kind === 'mix') extras.set(op, { blocks: ints(op.blocks) });
+      else if (op.kind === 'layerNorm') {
+        const groups = maxRows * (d.values[op.x]! / op.cols);
+        extras.set(op, { mean: alloc(groups), rstd: alloc(groups) });
+      } else if (op.kind === 'attention') {
+        // Every row's weights (a shard's rows are offset into them); the scratch is each shard's own (newView).
+        extras.set(op, { probs: alloc(maxRows * op.heads * op.steps * op.steps), keep: true });
+      }
     }
     this.#base = {
       value, grad, extras, masks, widest,
@@ -365,8 +402,17 @@ export class NetworkEngine {
       }
       for (const [op, ex] of base.extras) {
         if (ex.blocks !== undefined) continue;
-        const perRow = (o: Op): { pre?: number; col?: number; dcol?: number } => {
+        const perRow = (o: Op): OpExtras => {
           const pre = ex.pre === undefined ? {} : { pre: ex.pre + r * w[(o as { y: number }).y]! * 4 };
+          // A layer norm's mean and 1/σ: one per group of `cols` floats of each row.
+          if (o.kind === 'layerNorm') {
+            const groups = (w[o.x]! / o.cols) * 4;
+            return { mean: ex.mean! + r * groups, rstd: ex.rstd! + r * groups };
+          }
+          // An attention's weights: heads × steps × steps per row; its scratch is the shard's own.
+          if (o.kind === 'attention') {
+            return { probs: ex.probs! + r * o.heads * o.steps * o.steps * 4, keep: true, scratch: st.extras.get(o)!.scratch! };
+          }
           // A conv1d's im2col rows: kernel × its input's width per batch row.
           if (o.kind !== 'conv1d') return pre;
           const colRow = o.kernel * w[o.x]! * 4;
@@ -396,6 +442,7 @@ export class NetworkEngine {
     for (const [op, ex] of base.extras) if (ex.blocks !== undefined) extras.set(op, ex);
     for (const op of this.#allOps()) {
       if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
+      else if (op.kind === 'attention') extras.set(op, { scratch: attentionExtras(op, d.values[op.y]!, 0, false, alloc).scratch! });
       else if (op.kind === 'crossStitch') {
         const T = op.xs.length;
         extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });
@@ -428,6 +475,8 @@ export class NetworkEngine {
         if (rows > 1) kernels.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
       },
     };
+    // Nothing summed into the input stage's gradient yet.
+    if (this.#inputStage !== null) state.fresh[d.input] = 1;
     return {
       start: 0, state, own, dZ: d.tasks.map(() => 0), predicted: new Int32Array(d.tasks.length).fill(-1), pass: 0,
       draws, stepDraws, keyGeneration: -1, repeat: 0,
@@ -552,7 +601,18 @@ export class NetworkEngine {
     for (const v of this.#writes.shared) st.fresh[v] = 1;
     st.grad[this.description.z] = dZ;
     st.fresh[this.description.z] = 0;
-    runBackward(this.description.shared, rows, this.description.values, st);
+    const split = this.#inputStage;
+    if (split === null) {
+      runBackward(this.description.shared, rows, this.description.values, st);
+    } else {
+      // The trunk adds its share to what the task parts summed; the stage runs on the total, which then starts again.
+      const input = this.description.input;
+      runBackward(split.trunk, rows, this.description.values, st);
+      if (st.fresh[input]) st.k.fillZero(rows * this.description.values[input]!, st.grad[input]!);
+      st.fresh[input] = 0;
+      runBackward(split.stage, rows, this.description.values, st);
+      st.fresh[input] = 1;
+    }
     this.#collectInput(rows, st);
   }
 
@@ -647,10 +707,9 @@ export class NetworkEngine {
 
 /**
  * With embedding tables, the architecture reads the input stage's output, not the
- * encoded row; and no task part may read it: the engine backpropagates into the
- * input through the shared part only, so a task part's gradient (MMoE's gates)
- * would miss the tables. Checked here, where gradients are made: a model file
- * with such a network still predicts (manytask/infer runs forward only).
+ * encoded row, whose embedded columns hold identifiers as numbers. conv1d reads the
+ * encoded row itself (its time-major layout is what the convolution slides over):
+ * checked here, where gradients are made, so a model file still predicts.
  */
 function checkInputStage(d: ModelDescription): void {
   if (d.input === 0) return;
@@ -658,10 +717,5 @@ function checkInputStage(d: ModelDescription): void {
   const reads = (ops: readonly Op[], v: number): boolean => flatten(ops).some((op) => inputsOf(op).includes(v));
   if (reads(d.shared.slice(stageEnd), 0) || d.tasks.some((t) => reads(t.ops, 0))) {
     throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the encoded row (identifiers as numbers), not the embedding stage's output`);
-  }
-  for (const t of d.tasks) {
-    if (reads(t.ops, d.input)) {
-      throw new ArgumentError(`embeddings: the ${String(d.architecture.type)} architecture reads the input in task "${t.name}"'s own part (a gate), which the tables' gradient would not reach; use sharedBottom, ple with levels ≥ 2, crossStitch, omoe or ltb`);
-    }
   }
 }

@@ -200,6 +200,27 @@ export interface Kernels {
   // is the float x[r·ldx + col]. Gather returns −1 or the first row with a bad index.
   embeddingGather(rows: number, d: number, x: Ptr, ldx: number, col: number, table: Ptr, tableRows: number, y: Ptr, ldy: number): number;
   embeddingScatterAdd(rows: number, d: number, x: Ptr, ldx: number, col: number, dy: Ptr, ldy: number, grad: Ptr): void;
+  // The GMM M-step in parts (assembly/gmm.ts), for the chunked M-step of src/threads/parallel.ts.
+  gmmScatterSize(d: number, k: number, covType: number): number;
+  gmmMStepSums(n: number, d: number, k: number, x: Ptr, resp: Ptr, weights: Ptr, nk: Ptr, sums: Ptr): void;
+  gmmMStepMeans(d: number, k: number, nk: Ptr, means: Ptr): void;
+  gmmMStepScatter(
+    n: number, d: number, k: number, covType: number, x: Ptr, resp: Ptr, weights: Ptr, means: Ptr, acc: Ptr, scratch: Ptr,
+  ): void;
+  gmmMStepFinish(
+    d: number, k: number, covType: number, regCovar: number, nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr,
+  ): number;
+  // Self-attention over a window's time steps (assembly/attention.ts): qkv is rows × steps ×
+  // 3·heads·dk ([q | k | v] per token), probs rows × heads × steps × steps, out rows × steps × heads·dk;
+  // scratch steps × max(steps, dk) floats.
+  addBroadcast(rows: number, n: number, x: Ptr, p: Ptr, y: Ptr): void;
+  attentionForward(
+    rows: number, steps: number, heads: number, dk: number, causal: number, keep: number, qkv: Ptr, probs: Ptr, out: Ptr, scratch: Ptr,
+  ): void;
+  attentionForwardDirect(rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, out: Ptr): void;
+  attentionBackward(
+    rows: number, steps: number, heads: number, dk: number, causal: number, qkv: Ptr, probs: Ptr, dout: Ptr, dqkv: Ptr, scratch: Ptr,
+  ): void;
   /** x[0 .. n) = 0 (assembly/fill.ts): zeroing a gradient block inside a training pass. */
   fillZero(n: number, x: Ptr): void;
 }

@@ -10,25 +10,28 @@
 //   });
 //   runs[0].params; runs[0].evaluation.tasks.species.accuracy;
 //
-// Each run trains its own model, on its own memory, in a worker that loaded the
-// single-thread kernels (src/sweep/worker.ts); its numbers are those of the same
-// run done on the calling thread, one after another (src/sweep/run.ts is the
-// one code for both). Where there are no workers (threads: 1, Cloudflare
-// Workers, a page that is not cross-origin isolated, init() given a module it
-// cannot send on) the runs go one after another on the calling thread.
+// Each run trains its own model: on the calling thread, or on its own memory in
+// a job worker that loaded the single-thread kernels (src/threads/jobs.ts,
+// src/sweep/worker.ts), threads − 1 of them beside the calling thread; its
+// numbers are those of the same run done on the calling thread, one after
+// another (src/sweep/run.ts is the one code for both). Where there are no
+// workers (threads: 1, Cloudflare Workers, a page that is not cross-origin
+// isolated, init() given a module it cannot send on) the runs go one after
+// another on the calling thread.
 
-import { ArgumentError, ManytaskError, ThreadError, type ErrorCode } from '../runtime/errors.js';
+import { ArgumentError } from '../runtime/errors.js';
 import { MAX_THREADS, runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { Dataset, permutation } from '../data/dataset.js';
 import type { MultiTaskModelOptions } from '../model/multitask-model.js';
 import type { FitOptions } from '../mtl/fit.js';
 import { jobWorkerSetup } from '../threads/index.js';
-import { spawnWorker, type WorkerHandle } from '../threads/spawn.js';
-import { datasetData, runOne, type RunData, type RunPlan, type SweepRun } from './run.js';
+import { JOB_WORKER_FILE, runJobs, type JobWorkerSetup } from '../threads/jobs.js';
+import { datasetData } from '../data/transfer.js';
+import { runOne, type RunData, type RunPlan, type SweepRun } from './run.js';
 
 export type { SweepRun } from './run.js';
-import type { SweepWorkerInit, SweepWorkerReply } from './worker.js';
+import type { SweepWorkerInit } from './worker.js';
 
 export interface SweepOptions {
   /** The model's options, as for `new MultiTaskModel` but without `input` (each run's training data gives it). */
@@ -106,7 +109,7 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
     }
   }
   const data: RunData = { data: o.data, test: (o.test as Dataset | undefined) ?? null, folds };
-  const setup = threads > 1 && plans.length > 1 ? await jobWorkerSetup('sweep-worker.js') : null;
+  const setup = threads > 1 && plans.length > 1 ? await jobWorkerSetup(JOB_WORKER_FILE) : null;
   if (setup === null) {
     const out: SweepRun[] = [];
     for (const plan of plans) out.push(await runOne(plan, data));
@@ -115,56 +118,12 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
   return runInWorkers(plans, data, Math.min(threads, plans.length), setup);
 }
 
-async function runInWorkers(
-  plans: readonly RunPlan[], d: RunData, count: number, setup: NonNullable<Awaited<ReturnType<typeof jobWorkerSetup>>>,
-): Promise<SweepRun[]> {
-  const results: SweepRun[] = new Array(plans.length);
+async function runInWorkers(plans: readonly RunPlan[], d: RunData, count: number, setup: JobWorkerSetup): Promise<SweepRun[]> {
   const init: SweepWorkerInit = {
     role: 'sweep', module: setup.module, data: datasetData(d.data), test: d.test === null ? null : datasetData(d.test), folds: d.folds,
   };
-  let next = 0;
-  let done = 0;
-  const workers: WorkerHandle[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (err: Error) => { if (!failed) { failed = true; reject(err); } };
-      const start = async () => {
-        for (let i = 0; i < count && !failed; i++) {
-          const w = await spawnWorker(setup.flavor, setup.url, init);
-          workers.push(w);
-          let holding: RunPlan | null = null;
-          const give = () => {
-            holding = next < plans.length ? plans[next++]! : null;
-            if (holding !== null) w.post({ type: 'run', plan: holding });
-          };
-          w.onMessage((m) => {
-            const reply = m as SweepWorkerReply;
-            if (reply.type === 'ready') { give(); return; }
-            if (reply.type === 'failed') {
-              const plan = plans[reply.index]!;
-              const err = new ManytaskError((reply.error.code ?? 'E_ARGUMENT') as ErrorCode, `sweep run ${plan.index} (${describe(plan)}): ${reply.error.message}`);
-              err.name = reply.error.name;
-              fail(err);
-              return;
-            }
-            results[reply.result.index] = reply.result;
-            if (++done === plans.length) resolve(); else give();
-          });
-          w.onExit((code, error) => {
-            if (holding !== null && !failed) {
-              fail(new ThreadError(`sweep: a worker thread stopped (code ${code}) during run ${holding.index}` +
-                `${error === null || error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`}`));
-            }
-          });
-        }
-      };
-      start().catch((err: unknown) => fail(err instanceof Error ? err : new ThreadError(String(err))));
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return results;
+  // The calling thread runs too (from the first run), beside count − 1 job workers.
+  return runJobs<RunPlan, SweepRun>(setup, init, plans, count - 1, (i) => `sweep run ${i} (${describe(plans[i]!)})`, { run: (plan) => runOne(plan, d) });
 }
 
 function describe(plan: RunPlan): string {

@@ -2,29 +2,10 @@
 // The same function runs on the calling thread (threads: 1) and in every sweep
 // worker (src/sweep/worker.ts), so a run gives the same numbers wherever it runs.
 
-import { Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { MultiTaskModel, type MultiTaskModelOptions } from '../model/multitask-model.js';
 import type { EpochLogs, FitOptions } from '../mtl/fit.js';
 import type { Evaluation } from '../mtl/evaluate.js';
-import type { ResolvedDatasetSpec, ColumnValues } from '../data/index.js';
-
-/** @internal A Dataset as data a worker can be sent: its raw columns and its resolved spec (the class lists fixed). */
-export interface DatasetData {
-  readonly columns: Record<string, ColumnValues>;
-  readonly spec: ResolvedDatasetSpec;
-}
-
-/** @internal */
-export function datasetData(d: Dataset): DatasetData {
-  const columns: Record<string, ColumnValues> = {};
-  for (const name of [...d.featureNames, ...d.targetNames]) columns[name] = d.column(name);
-  return { columns, spec: d.spec };
-}
-
-/** @internal */
-export function datasetFrom(data: DatasetData): Dataset {
-  return Dataset.fromColumns(data.columns, data.spec as unknown as Parameters<typeof Dataset.fromColumns>[1]);
-}
 
 /** @internal What a run is: its place in the sweep and the options it trains with. */
 export interface RunPlan {

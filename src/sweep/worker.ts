@@ -1,14 +1,19 @@
-// A sweep's worker (dist/sweep-worker.js): the library on its own memory, with
-// the single-thread kernels, running whole runs (src/sweep/run.ts) as the
-// calling thread hands them out.
+// The job worker (dist/sweep-worker.js, src/threads/jobs.ts): the library on its
+// own memory, with the single-thread kernels, running whole jobs as the calling
+// thread hands them out — a sweep's runs (src/sweep/run.ts) or an ensemble's
+// members (src/model/ensemble-member.ts), by the start-up data's role. It lives
+// here, the lowest folder whose code sees both kinds.
 
 import { initRuntime } from '../runtime/module.js';
-import { ManytaskError } from '../runtime/errors.js';
+import { ArgumentError } from '../runtime/errors.js';
+import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import { threadSupport } from '../threads/index.js';
-import { workerPort } from '../threads/spawn.js';
-import { datasetFrom, runOne, type DatasetData, type RunData, type RunPlan, type SweepRun } from './run.js';
+import { serveJobs, type JobWorkerInit } from '../threads/jobs.js';
+import { memberJobs, type MemberWorkerInit } from '../model/ensemble-member.js';
+import { datasetFrom, type DatasetData } from '../data/transfer.js';
+import { runOne, type RunData, type RunPlan } from './run.js';
 
-export interface SweepWorkerInit {
+export interface SweepWorkerInit extends JobWorkerInit {
   readonly role: 'sweep';
   /** The single-thread kernel module (manytask.wasm). */
   readonly module: WebAssembly.Module;
@@ -17,33 +22,41 @@ export interface SweepWorkerInit {
   readonly folds: RunData['folds'];
 }
 
-export type SweepWorkerReply =
-  | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly result: SweepRun }
-  | { readonly type: 'failed'; readonly index: number; readonly error: { readonly name: string; readonly code: string | null; readonly message: string } };
-
-async function start(): Promise<void> {
-  const port = await workerPort();
-  const init = port.data as SweepWorkerInit;
-  await initRuntime(init.module, { defaultSource: () => init.module, threads: threadSupport }, { threads: 1 });
-  const data: RunData = { data: datasetFrom(init.data), test: init.test === null ? null : datasetFrom(init.test), folds: init.folds };
-  // One run at a time, in the order they come.
-  let queue = Promise.resolve();
-  port.onMessage((m) => {
-    const { plan } = m as { type: 'run'; plan: RunPlan };
-    queue = queue.then(async () => {
-      try {
-        port.post({ type: 'result', result: await runOne(plan, data) } satisfies SweepWorkerReply);
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        port.post({
-          type: 'failed', index: plan.index,
-          error: { name: e.name, code: err instanceof ManytaskError ? err.code : null, message: e.message },
-        } satisfies SweepWorkerReply);
-      }
-    });
-  });
-  port.post({ type: 'ready' } satisfies SweepWorkerReply);
+/**
+ * A worker that fails on purpose, for the tests of the job workers' fault
+ * handling (src/threads/jobs.ts): each job says whether to end the thread
+ * ('die'), to raise a warning and succeed ('warn'), or (anything else) to throw.
+ */
+export interface FaultWorkerInit extends JobWorkerInit {
+  readonly role: 'fault';
 }
 
-void start();
+type Init = SweepWorkerInit | MemberWorkerInit | FaultWorkerInit;
+
+void serveJobs<unknown, unknown>(async (given) => {
+  const init = given as Init;
+  await initRuntime(init.module, { defaultSource: () => init.module, threads: threadSupport }, { threads: 1 });
+  switch (init.role) {
+    case 'sweep': {
+      const data: RunData = { data: datasetFrom(init.data), test: init.test === null ? null : datasetFrom(init.test), folds: init.folds };
+      return (plan) => runOne(plan as RunPlan, data);
+    }
+    case 'member':
+      return memberJobs(init) as (job: unknown) => Promise<unknown>;
+    case 'fault':
+      return async (job) => {
+        if (job === 'die') {
+          const scope = globalThis as unknown as { process?: { versions?: { node?: string }; exit(code: number): never }; close?: () => void };
+          if (typeof scope.process?.versions?.node === 'string') scope.process.exit(70);
+          scope.close?.();
+        }
+        if (job === 'warn') {
+          warn(new ConvergenceWarning('W_NOT_CONVERGED', 'a fault job', 'a warning on purpose'));
+          return 'warned';
+        }
+        throw new ArgumentError(`a job that fails on purpose (${String(job)})`);
+      };
+    default:
+      throw new ArgumentError(`manytask job worker: unknown role ${JSON.stringify((init as { role: unknown }).role)}`);
+  }
+});

@@ -20,6 +20,7 @@ import type { Kernels } from '../runtime/abi.js';
 import { LocalRunner, Pool, type JobRunner, type PoolKernels } from './pool.js';
 import { parallelKernels } from './parallel.js';
 import { builtin, type Flavor } from './spawn.js';
+import type { JobWorkerSetup } from './jobs.js';
 
 /** @internal Default thread count: the machine's cores, at most this many (beyond it the row splits of these kernels scale poorly). */
 export const DEFAULT_MAX_THREADS = 8;
@@ -378,7 +379,7 @@ let lastLoad: { source: WasmSource | undefined; platform: Platform } | null = nu
  * start it. Null where there are no workers, or the module cannot be sent on
  * (init() was given a Response).
  */
-export async function jobWorkerSetup(file: string): Promise<{ module: WebAssembly.Module; url: URL; flavor: Flavor } | null> {
+export async function jobWorkerSetup(file: string): Promise<JobWorkerSetup | null> {
   const load = lastLoad;
   if (load === null) return null;
   const env = environment();

@@ -22,6 +22,7 @@ import type { JobRunner } from './pool.js';
 import {
   ACT, ASSIGN, DISTANCES, ESTEP, GEMM, JOB_ACT_FORWARD, JOB_GEMM, JOB_GMM_ESTEP, JOB_KMEANS_ASSIGN,
   JOB_KMEANS_DISTANCES, JOB_PROGRAM, JOB_ROW_MSE, PROGRAM, ROW_MSE, RUN, RUN_FIELDS, taskCount,
+  JOB_GMM_MSTEP_SCATTER, JOB_GMM_MSTEP_SUMS, MSTEP, GMM_RUN, GMM_RUN_FIELDS,
 } from './tasks.js';
 
 /**
@@ -158,31 +159,49 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     return kmeansAssignRuns(n, d, k, x, xNorms, [{ centers, labels, minDist, sums, counts }])[0]!;
   };
 
-  const gmmEStep: Kernels['gmmEStep'] = (n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch, weights) => {
+  // A GMM job's per-thread scratch and its table of runs (GMM_RUN_FIELDS i32 per run), filled by `fill`.
+  const gmmJob = (runs: number, scratchStride: number, split: boolean, block: (bytes: number) => number, fill: (run: Int32Array, r: number) => void) => {
+    const threadScratch = block(scratchStride * (split ? runner.capacity : 1));
+    const table = block(runs * GMM_RUN_FIELDS * 4);
+    for (let r = 0; r < runs; r++) fill(new Int32Array(memory.buffer, table + r * GMM_RUN_FIELDS * 4, GMM_RUN_FIELDS), r);
+    return { threadScratch, table };
+  };
+
+  const gmmEStepRuns: GmmEStepRuns = (n, d, k, covType, x, weights, runs) => {
     const per = chunkRows(n, GMM_CHUNK_MIN);
     const chunks = taskCount(n, per);
+    if (chunks === 1) {
+      return runs.map((r) => base.gmmEStep(n, d, k, covType, x, r.means, r.prec, r.logDet, r.logWeights, r.resp, r.logProbNorm, r.scratch, weights));
+    }
     const split = runner.threads > 1;
-    if (chunks === 1) return base.gmmEStep(n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch, weights);
     const scratchStride = roundUp((d + k) * 8, 16);
     const blocks: number[] = [];
     const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'E-step chunk sums'); blocks.push(p); return p; };
     try {
-      const threadScratch = block(scratchStride * (split ? runner.capacity : 1));
-      const totals = block(chunks * 8);
+      const totals = runs.map(() => block(chunks * 8));
+      const { threadScratch, table } = gmmJob(runs.length, scratchStride, split, block, (t, r) => {
+        const run = runs[r]!;
+        t.fill(0);
+        t[GMM_RUN.means] = run.means; t[GMM_RUN.prec] = run.prec; t[GMM_RUN.logDet] = run.logDet; t[GMM_RUN.logWeights] = run.logWeights;
+        t[GMM_RUN.resp] = run.resp; t[GMM_RUN.logProbNorm] = run.logProbNorm; t[GMM_RUN.totals] = totals[r]!;
+      });
       const g = runner.args;
-      g[ESTEP.n] = n; g[ESTEP.d] = d; g[ESTEP.k] = k; g[ESTEP.covType] = covType; g[ESTEP.x] = x; g[ESTEP.means] = means;
-      g[ESTEP.prec] = prec; g[ESTEP.logDet] = logDet; g[ESTEP.logWeights] = logWeights; g[ESTEP.resp] = resp;
-      g[ESTEP.logProbNorm] = logProbNorm; g[ESTEP.scratch] = threadScratch; g[ESTEP.scratchStride] = scratchStride;
-      g[ESTEP.chunkRows] = per; g[ESTEP.totals] = totals; g[ESTEP.weights] = weights;
-      if (split) runner.run(JOB_GMM_ESTEP, chunks); else runner.runLocal(JOB_GMM_ESTEP, chunks);
-      const t = new Float64Array(memory.buffer, totals, chunks);
-      let total = t[0]!;
-      for (let i = 1; i < chunks; i++) total += t[i]!;
-      return total;
+      g[ESTEP.n] = n; g[ESTEP.d] = d; g[ESTEP.k] = k; g[ESTEP.covType] = covType; g[ESTEP.x] = x; g[ESTEP.weights] = weights;
+      g[ESTEP.scratch] = threadScratch; g[ESTEP.scratchStride] = scratchStride; g[ESTEP.chunkRows] = per; g[ESTEP.runs] = table;
+      if (split) runner.run(JOB_GMM_ESTEP, chunks * runs.length); else runner.runLocal(JOB_GMM_ESTEP, chunks * runs.length);
+      return totals.map((at) => {
+        const t = new Float64Array(memory.buffer, at, chunks);
+        let total = t[0]!;
+        for (let i = 1; i < chunks; i++) total += t[i]!;
+        return total;
+      });
     } finally {
       for (const p of blocks) allocator.free(p);
     }
   };
+
+  const gmmEStep: Kernels['gmmEStep'] = (n, d, k, covType, x, means, prec, logDet, logWeights, resp, logProbNorm, scratch, weights) =>
+    gmmEStepRuns(n, d, k, covType, x, weights, [{ means, prec, logDet, logWeights, resp, logProbNorm, scratch }])[0]!;
 
   const kmeansDistances: Kernels['kmeansDistances'] = (n, d, k, x, xNorms, centers, out, scratch) => {
     const threads = runner.threads;
@@ -230,8 +249,72 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     runner.run(JOB_ACT_FORWARD, taskCount(n, per));
   };
 
-  const kernels: ParallelKernels = { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, kmeansDistances, rowMeanSquaredError, actForward };
+  // The M-step's two passes over rows in the E-step's chunks (see the top of this
+  // file), each chunk's f64 sums apart, added in chunk order; the small parts
+  // between and after them (the means, the covariances' Cholesky factors) on the
+  // calling thread. With one chunk: the kernel itself.
+  const gmmMStepRuns: GmmMStepRuns = (n, d, k, covType, x, weights, regCovar, runs) => {
+    const per = chunkRows(n, GMM_CHUNK_MIN);
+    const chunks = taskCount(n, per);
+    if (chunks === 1) {
+      return runs.map((r) => base.gmmMStep(n, d, k, covType, x, r.resp, regCovar, r.nk, r.means, r.covariances, r.prec, r.logDet, r.logWeights, r.scratch, weights));
+    }
+    const split = runner.threads > 1;
+    const accSize = base.gmmScatterSize(d, k, covType);
+    const partialStride = roundUp(Math.max(k + k * d, accSize) * 8, 16);
+    const scratchStride = roundUp(d * 8, 16);
+    const blocks: number[] = [];
+    const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'M-step chunk sums'); blocks.push(p); return p; };
+    try {
+      const partials = runs.map(() => block(partialStride * (chunks - 1)));
+      const { threadScratch, table } = gmmJob(runs.length, scratchStride, split, block, (t, r) => {
+        const run = runs[r]!;
+        t.fill(0);
+        t[GMM_RUN.resp] = run.resp; t[GMM_RUN.nk] = run.nk; t[GMM_RUN.means] = run.means; t[GMM_RUN.acc] = run.covariances;
+        t[GMM_RUN.partials] = partials[r]!;
+      });
+      const g = runner.args;
+      g[MSTEP.n] = n; g[MSTEP.d] = d; g[MSTEP.k] = k; g[MSTEP.covType] = covType; g[MSTEP.x] = x; g[MSTEP.weights] = weights;
+      g[MSTEP.chunkRows] = per; g[MSTEP.partialStride] = partialStride; g[MSTEP.scratch] = threadScratch;
+      g[MSTEP.scratchStride] = scratchStride; g[MSTEP.runs] = table;
+      const tasks = chunks * runs.length;
+      const run = (kind: number) => { if (split) runner.run(kind, tasks); else runner.runLocal(kind, tasks); };
+      // Adds a run's chunk blocks, in chunk order, into its totals: [pointer, f64 count, f64 offset in a block].
+      const addPartials = (r: number, totals: readonly [number, number, number][]) => {
+        for (let ch = 1; ch < chunks; ch++) {
+          for (const [at, count, offset] of totals) {
+            const total = new Float64Array(memory.buffer, at, count);
+            const part = new Float64Array(memory.buffer, partials[r]! + (ch - 1) * partialStride + offset * 8, count);
+            for (let j = 0; j < count; j++) total[j]! += part[j]!;
+          }
+        }
+      };
+      for (const r of runs) {
+        new Float64Array(memory.buffer, r.nk, k).fill(0);
+        new Float64Array(memory.buffer, r.means, k * d).fill(0);
+      }
+      run(JOB_GMM_MSTEP_SUMS);
+      runs.forEach((r, i) => {
+        addPartials(i, [[r.nk, k, 0], [r.means, k * d, k]]);
+        base.gmmMStepMeans(d, k, r.nk, r.means);
+        new Float64Array(memory.buffer, r.covariances, accSize).fill(0);
+      });
+      run(JOB_GMM_MSTEP_SCATTER);
+      return runs.map((r, i) => {
+        addPartials(i, [[r.covariances, accSize, 0]]);
+        return base.gmmMStepFinish(d, k, covType, regCovar, r.nk, r.means, r.covariances, r.prec, r.logDet, r.logWeights);
+      });
+    } finally {
+      for (const p of blocks) allocator.free(p);
+    }
+  };
+
+  const gmmMStep: Kernels['gmmMStep'] = (n, d, k, covType, x, resp, regCovar, nk, means, covariances, prec, logDet, logWeights, scratch, weights) =>
+    gmmMStepRuns(n, d, k, covType, x, weights, regCovar, [{ resp, nk, means, covariances, prec, logDet, logWeights, scratch }])[0]!;
+
+  const kernels: ParallelKernels = { ...base, gemm: splitGemm, kmeansAssign, gmmEStep, gmmMStep, kmeansDistances, rowMeanSquaredError, actForward };
   kernels.kmeansAssignRuns = kmeansAssignRuns;
+  kernels.gmmRuns = { eStep: gmmEStepRuns, mStep: gmmMStepRuns };
   kernels.runPrograms = {
     get threads() { return runner.threads; },
     run(table, count, results) {
@@ -274,7 +357,7 @@ export interface AssignRun {
  */
 export type AssignRuns = (n: number, d: number, k: number, x: number, xNorms: number, runs: readonly AssignRun[]) => number[];
 
-type ParallelKernels = Kernels & { kmeansAssignRuns?: AssignRuns; runPrograms?: ProgramRunner };
+type ParallelKernels = Kernels & { kmeansAssignRuns?: AssignRuns; gmmRuns?: GmmRuns; runPrograms?: ProgramRunner };
 
 /**
  * The runtime's kmeansAssignRuns, or, on kernels without it, the runs one after
@@ -285,6 +368,49 @@ export function assignRunsOf(kernels: Kernels, scratch: (run: number) => number)
   if (own !== undefined) return own;
   return (n, d, k, x, xNorms, runs) =>
     runs.map((r, i) => kernels.kmeansAssign(n, d, k, x, xNorms, r.centers, r.labels, r.minDist, r.sums, r.counts, scratch(i)));
+}
+
+/** One run of the GMM runs kernels: a start's buffers (as gmmEStep's and gmmMStep's arguments; scratch is d + k f64). */
+export interface GmmRun {
+  readonly means: number;
+  readonly prec: number;
+  readonly logDet: number;
+  readonly logWeights: number;
+  readonly resp: number;
+  readonly scratch: number;
+}
+
+/** gmmEStep for several starts over the same points (GMM starts side by side), their chunks in one job; each start's total. */
+export type GmmEStepRuns = (
+  n: number, d: number, k: number, covType: number, x: number, weights: number,
+  runs: readonly (GmmRun & { readonly logProbNorm: number })[],
+) => number[];
+
+/** gmmMStep for several starts, each pass's chunks in one job; each start's return code. */
+export type GmmMStepRuns = (
+  n: number, d: number, k: number, covType: number, x: number, weights: number, regCovar: number,
+  runs: readonly (GmmRun & { readonly nk: number; readonly covariances: number })[],
+) => number[];
+
+export interface GmmRuns {
+  readonly eStep: GmmEStepRuns;
+  readonly mStep: GmmMStepRuns;
+}
+
+/**
+ * The runtime's GMM runs kernels, or, on kernels without them, the runs one
+ * after another through gmmEStep and gmmMStep (the same results). Each run gets
+ * exactly what the kernel alone would give it.
+ */
+export function gmmRunsOf(kernels: Kernels): GmmRuns {
+  const own = (kernels as ParallelKernels).gmmRuns;
+  if (own !== undefined) return own;
+  return {
+    eStep: (n, d, k, covType, x, weights, runs) =>
+      runs.map((r) => kernels.gmmEStep(n, d, k, covType, x, r.means, r.prec, r.logDet, r.logWeights, r.resp, r.logProbNorm, r.scratch, weights)),
+    mStep: (n, d, k, covType, x, weights, regCovar, runs) =>
+      runs.map((r) => kernels.gmmMStep(n, d, k, covType, x, r.resp, regCovar, r.nk, r.means, r.covariances, r.prec, r.logDet, r.logWeights, r.scratch, weights)),
+  };
 }
 
 function roundUp(n: number, to: number): number {

@@ -18,6 +18,7 @@ export const PROGRAM_KERNELS = [
   'gemm', 'actForward', 'actBackward', 'colSums', 'add', 'mul', 'copyRows', 'copyBlock', 'softmaxRows', 'softmaxRowsBackward',
   'mixForward', 'mixBackward', 'conv1dIm2col', 'conv1dCol2im', 'temporalPoolForward', 'temporalPoolBackward', 'distributionForward',
   'embeddingGather', 'embeddingScatterAdd', 'dselectForward', 'dselectBackward', 'rngDropoutMask', 'fillZero', 'axpy',
+  'addBroadcast', 'attentionForward', 'attentionBackward', 'layerNormForward', 'layerNormBackward',
 ] as const satisfies readonly (keyof Kernels)[];
 
 /** Kernels whose result is a bad input's index (≥ 0) or −1: recorded as checked calls. */

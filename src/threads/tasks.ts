@@ -34,6 +34,11 @@ export interface TaskKernels {
   rowMeanSquaredError(n: number, d: number, a: number, b: number, out: number): void;
   actForward(kind: number, n: number, x: number, y: number, alpha: number): void;
   sum(n: number, x: number): number;
+  gmmMStepSums(n: number, d: number, k: number, x: number, resp: number, weights: number, nk: number, sums: number): void;
+  gmmMStepScatter(
+    n: number, d: number, k: number, covType: number, x: number, resp: number, weights: number, means: number, acc: number, scratch: number,
+  ): void;
+  gmmScatterSize(d: number, k: number, covType: number): number;
 }
 
 export interface TaskContext {
@@ -57,10 +62,9 @@ export const JOB_ROW_MSE = 4;
 export const JOB_ACT_FORWARD = 5;
 export const JOB_WHO = 6;
 export const JOB_FAULT = 7;
-export const JOB_PROGRAM = 8;
 
 /** The kernel each job kind runs, for error messages. */
-export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault', 'a micro-shard\'s pass'];
+export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault', 'gmmMStepSums', 'gmmMStepScatter', 'a micro-shard\'s pass'];
 
 // Argument slots, per job kind (offsets from I32_ARGS / F64_ARGS).
 export const GEMM = { transA: 0, transB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, bias: 11, act: 12, rowsPerTask: 13, alpha: 0, beta: 1 } as const;
@@ -69,14 +73,17 @@ export const ASSIGN = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, scratch: 5, scratchSt
 export const RUN = { centers: 0, labels: 1, minDist: 2, sums: 3, counts: 4, deltas: 5, changed: 6 } as const;
 export const RUN_FIELDS = 7;
 export const DISTANCES = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, centers: 5, out: 6, scratch: 7, scratchStride: 8, rowsPerTask: 9 } as const;
-export const ESTEP = {
-  n: 0, d: 1, k: 2, covType: 3, x: 4, means: 5, prec: 6, logDet: 7, logWeights: 8, resp: 9, logProbNorm: 10,
-  scratch: 11, scratchStride: 12, chunkRows: 13, totals: 14, weights: 15,
-} as const;
+/** The GMM E-step over the runs of `runs` (one per start side by side; GMM_RUN_FIELDS i32 pointers each): task t is chunk t % chunks of run ⌊t / chunks⌋. */
+export const ESTEP = { n: 0, d: 1, k: 2, covType: 3, x: 4, scratch: 5, scratchStride: 6, chunkRows: 7, weights: 8, runs: 9 } as const;
+/** One run of a GMM job (a start's buffers): i32 pointers, GMM_RUN_FIELDS per run (`totals`: an f64 per chunk; `partials`: the M-step's chunk blocks). */
+export const GMM_RUN = { means: 0, prec: 1, logDet: 2, logWeights: 3, resp: 4, logProbNorm: 5, totals: 6, nk: 7, acc: 8, partials: 9 } as const;
+export const GMM_RUN_FIELDS = 10;
 export const ROW_MSE = { n: 0, d: 1, a: 2, b: 3, out: 4, rowsPerTask: 5 } as const;
 export const ACT = { kind: 0, n: 1, x: 2, y: 3, perTask: 4, alpha: 0 } as const;
 export const WHO = { out: 0 } as const;
 export const FAULT = { mode: 0, value: 1 } as const;
+/** Both passes of the chunked GMM M-step (JOB_GMM_MSTEP_SUMS, JOB_GMM_MSTEP_SCATTER) over the runs of `runs`, as ESTEP. */
+export const MSTEP = { n: 0, d: 1, k: 2, covType: 3, x: 4, weights: 5, chunkRows: 6, partialStride: 7, scratch: 8, scratchStride: 9, runs: 10 } as const;
 /**
  * A job of micro-shard programs (program.ts): `table` holds per task an i32 pair
  * (the program's byte offset, its length in f64); task t writes −1 or the bad row
@@ -146,16 +153,24 @@ const distancesTask: Task = (ctx, t) => {
     arg(ctx, A.out) + r0 * k * 4, arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride));
 };
 
-const eStepTask: Task = (ctx, c) => {
-  const A = ESTEP;
-  const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k), per = arg(ctx, A.chunkRows);
+/** Run ⌊t / chunks⌋'s pointers and chunk t % chunks of a GMM job over `chunkRows`-row chunks of n rows. */
+function gmmRun(ctx: TaskContext, t: number, n: number, per: number, table: number): { run: Int32Array; c: number; r0: number; r1: number } {
+  const chunks = taskCount(n, per);
+  const r = Math.floor(t / chunks), c = t % chunks;
   const [r0, r1] = rowRange(c, per, n);
-  const resp = arg(ctx, A.resp), logProb = arg(ctx, A.logProbNorm), weights = arg(ctx, A.weights);
+  return { run: new Int32Array(ctx.memory.buffer, table + r * GMM_RUN_FIELDS * 4, GMM_RUN_FIELDS), c, r0, r1 };
+}
+
+const eStepTask: Task = (ctx, t) => {
+  const A = ESTEP;
+  const n = arg(ctx, A.n), d = arg(ctx, A.d), k = arg(ctx, A.k);
+  const { run, c, r0, r1 } = gmmRun(ctx, t, n, arg(ctx, A.chunkRows), arg(ctx, A.runs));
+  const resp = run[GMM_RUN.resp]!, logProb = run[GMM_RUN.logProbNorm]!, weights = arg(ctx, A.weights);
   const total = ctx.kernels.gmmEStep(r1 - r0, d, k, arg(ctx, A.covType), arg(ctx, A.x) + r0 * d * 4,
-    arg(ctx, A.means), arg(ctx, A.prec), arg(ctx, A.logDet), arg(ctx, A.logWeights),
+    run[GMM_RUN.means]!, run[GMM_RUN.prec]!, run[GMM_RUN.logDet]!, run[GMM_RUN.logWeights]!,
     resp === 0 ? 0 : resp + r0 * k * 8, logProb === 0 ? 0 : logProb + r0 * 8,
     arg(ctx, A.scratch) + ctx.thread * arg(ctx, A.scratchStride), weights === 0 ? 0 : weights + r0 * 8);
-  new Float64Array(ctx.memory.buffer, arg(ctx, A.totals), c + 1)[c] = total;
+  new Float64Array(ctx.memory.buffer, run[GMM_RUN.totals]!, c + 1)[c] = total;
 };
 
 const rowMseTask: Task = (ctx, t) => {
@@ -198,5 +213,43 @@ const programTask: Task = (ctx, t) => {
   Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
 };
 
+// The GMM M-step's two passes over rows (parallel.ts: gmmMStepRuns). Chunk c of
+// a run adds its rows into the run's zeroed totals (c = 0) or into its own block
+// of the run's `partials`, zeroed here; the caller adds the blocks in chunk order.
+const mStepRows = (ctx: TaskContext, t: number) => {
+  const n = arg(ctx, MSTEP.n), d = arg(ctx, MSTEP.d), k = arg(ctx, MSTEP.k);
+  const { run, c, r0, r1 } = gmmRun(ctx, t, n, arg(ctx, MSTEP.chunkRows), arg(ctx, MSTEP.runs));
+  const weights = arg(ctx, MSTEP.weights);
+  const block = (floats: number, own: number): number => {
+    if (c === 0) return own;
+    const at = run[GMM_RUN.partials]! + (c - 1) * arg(ctx, MSTEP.partialStride);
+    new Float64Array(ctx.memory.buffer, at, floats).fill(0);
+    return at;
+  };
+  return {
+    d, k, run, c, block, rows: r1 - r0, x: arg(ctx, MSTEP.x) + r0 * d * 4, resp: run[GMM_RUN.resp]! + r0 * k * 8,
+    weights: weights === 0 ? 0 : weights + r0 * 8,
+  };
+};
+
+const mStepSumsTask: Task = (ctx, t) => {
+  const { d, k, run, c, block, rows, x, resp, weights } = mStepRows(ctx, t);
+  // nk (k f64) then the sums (k × d f64): in a partial block, one after the other.
+  const nk = block(k + k * d, run[GMM_RUN.nk]!);
+  ctx.kernels.gmmMStepSums(rows, d, k, x, resp, weights, nk, c === 0 ? run[GMM_RUN.means]! : nk + k * 8);
+};
+
+const mStepScatterTask: Task = (ctx, t) => {
+  const { d, k, run, block, rows, x, resp, weights } = mStepRows(ctx, t);
+  const covType = arg(ctx, MSTEP.covType);
+  const acc = block(ctx.kernels.gmmScatterSize(d, k, covType), run[GMM_RUN.acc]!);
+  ctx.kernels.gmmMStepScatter(rows, d, k, covType, x, resp, weights, run[GMM_RUN.means]!, acc,
+    arg(ctx, MSTEP.scratch) + ctx.thread * arg(ctx, MSTEP.scratchStride));
+};
+
 /** Indexed by job kind. */
-export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, programTask];
+export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, mStepSumsTask, mStepScatterTask, programTask];
+// Job kinds of rows appended after the first eight: their place in TASKS (and JOB_KERNELS).
+export const JOB_GMM_MSTEP_SUMS = TASKS.indexOf(mStepSumsTask);
+export const JOB_GMM_MSTEP_SCATTER = TASKS.indexOf(mStepScatterTask);
+export const JOB_PROGRAM = TASKS.indexOf(programTask);

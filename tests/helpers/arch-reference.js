@@ -7,7 +7,7 @@
 // them); x is rows × inputSize. archRef returns Z and every task's R_t;
 // taskPartRef computes the R_t from (x, Z) alone, which is how the tests
 // differentiate through Z.
-import { ACTIVATIONS, affineRef } from './nn-reference.js';
+import { ACTIVATIONS, affineRef, layerNormRef } from './nn-reference.js';
 
 const ACT_ALIASES = { linear: 'identity', leaky_relu: 'leakyRelu' };
 
@@ -196,6 +196,41 @@ function conv1dTrunkRef(spec, p, x, rows, inputSize, f) {
   return mlp(p, 'shared', temporalPoolRef(spec.pooling ?? 'avg', h, rows, steps, cin), rows, cin, spec.units ?? [], f);
 }
 
+/**
+ * Scaled dot-product self-attention over the `steps` tokens of each row, from its
+ * definition: qkv is rows × steps × 3D ([q | k | v] per token, D = heads·dk, head h
+ * at columns h·dk of each); out(i) = Σ_j softmax_j(q_i·k_j/√dk) v_j per head, heads
+ * side by side (rows × steps × D); `causal`: token i sees tokens j ≤ i only.
+ */
+export function attentionRef(qkv, rows, steps, heads, dk, causal) {
+  const D = heads * dk, out = new Float64Array(rows * steps * D);
+  const at = (r, t, part, h, c) => qkv[(r * steps + t) * 3 * D + part * D + h * dk + c];
+  for (let r = 0; r < rows; r++) for (let h = 0; h < heads; h++) for (let i = 0; i < steps; i++) {
+    const seen = causal ? i + 1 : steps, s = new Float64Array(seen);
+    for (let j = 0; j < seen; j++) for (let c = 0; c < dk; c++) s[j] += at(r, i, 0, h, c) * at(r, j, 1, h, c) / Math.sqrt(dk);
+    const p = softmaxRef(s, 1, seen);
+    for (let j = 0; j < seen; j++) for (let c = 0; c < dk; c++) out[(r * steps + i) * D + h * dk + c] += p[j] * at(r, j, 2, h, c);
+  }
+  return out;
+}
+
+/** The transformer architecture's shared part (see src/mtl/arch/transformer.ts), pre-norm, one layer after another. */
+function transformerTrunkRef(spec, p, x, rows, inputSize, f) {
+  const steps = spec.steps, d = spec.dModel ?? 32, heads = spec.heads ?? 2, ff = spec.feedForward ?? 64, n = rows * steps;
+  const perStep = (h, m, out, name, g = (v) => v) => denseLayerRef(p, name, h, n, m, out, g);
+  const norm = (h, name) => layerNormRef(h, n, d, p[`${name}.gamma`], p[`${name}.beta`], 1e-5);
+  const add = (a, b) => a.map((v, i) => v + b[i]);
+  let h = perStep(x, inputSize / steps, d, 'embed');
+  h = h.map((v, i) => v + p.position[i % (steps * d)]);
+  for (let l = 0; l < (spec.layers ?? 1); l++) {
+    const qkv = perStep(norm(h, `layers.${l}.norm1`), d, 3 * d, `layers.${l}.qkv`);
+    h = add(h, perStep(attentionRef(qkv, rows, steps, heads, d / heads, spec.causal ?? false), d, d, `layers.${l}.out`));
+    const hidden = perStep(norm(h, `layers.${l}.norm2`), d, ff, `layers.${l}.ff.0`, f);
+    h = add(h, perStep(hidden, ff, d, `layers.${l}.ff.1`));
+  }
+  return mlp(p, 'shared', temporalPoolRef(spec.pooling ?? 'last', norm(h, 'norm'), rows, steps, d), rows, d, spec.units ?? [], f);
+}
+
 /** Z (rows × sharedSize) and every R_t. */
 export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
   const f = act(spec.activation ?? 'relu');
@@ -205,6 +240,8 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
     Z = mlp(p, 'shared', x, rows, inputSize, spec.units, f);
   } else if (spec.type === 'conv1d') {
     Z = conv1dTrunkRef(spec, p, x, rows, inputSize, f);
+  } else if (spec.type === 'transformer') {
+    Z = transformerTrunkRef(spec, p, x, rows, inputSize, f);
   } else if (spec.type === 'dselectK') {
     const experts = Array.from({ length: spec.experts }, (_, i) => mlp(p, `experts.${i}`, x, rows, inputSize, spec.expertUnits, f));
     Z = concatRows(experts, rows, experts.map(() => spec.expertUnits.at(-1)));
@@ -250,8 +287,8 @@ export function archRef(spec, { params: p, x, rows, inputSize, taskNames }) {
 /** Every task's R_t from x and Z (the task parts only). */
 export function taskPartRef(spec, { params: p, x, Z, rows, inputSize, taskNames }) {
   const T = taskNames.length;
-  if (spec.type === 'conv1d') {
-    const d = spec.units?.length ? spec.units.at(-1) : spec.filters.at(-1);
+  if (spec.type === 'conv1d' || spec.type === 'transformer') {
+    const d = spec.units?.length ? spec.units.at(-1) : spec.type === 'conv1d' ? spec.filters.at(-1) : spec.dModel ?? 32;
     return taskNames.map((name) => tower(spec, p, name, Z, rows, d));
   }
   if (spec.type === 'sharedBottom' || spec.type === 'omoe') {

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** A prediction as a string of its floats' bits: two predictions give one string when they are the same bits. */
+export const predictionBits = (p) => JSON.stringify(p, (_, v) => (v instanceof Float32Array ? Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)) : v));
+
 /** Resolves with { infer: the module, cleanup() }. */
 export async function privateInfer() {
   const dist = fileURLToPath(new URL('../../dist/', import.meta.url));

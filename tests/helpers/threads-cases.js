@@ -74,9 +74,9 @@ export function runThreadCases(mt) {
   out['kmeans d=2, 3 random starts: centres, inertia'] = hex([...km2.clusterCenters.flat(), km2.inertia, km2.nIter]);
   out['kmeans d=2: labels'] = hex(km2.labels);
 
-  // Gaussian mixture: the E-step's chunked log-likelihood.
+  // Gaussian mixture: the E-step's chunked log-likelihood, the M-step's chunked sums (every covariance type).
   const g = blobs(3_000, 3, 4, 31);
-  for (const covarianceType of ['full', 'diag']) {
+  for (const covarianceType of ['full', 'diag', 'tied', 'spherical']) {
     const gm = new mt.GaussianMixture({ nComponents: 4, covarianceType, seed: 1, maxIter: 30 }).fit(g);
     out[`gmm ${covarianceType}: means, bounds`] = hex([...gm.means.flat(), ...gm.lowerBounds, gm.nIter]);
     out[`gmm ${covarianceType}: scoreSamples`] = hex(gm.scoreSamples(g));
@@ -84,6 +84,11 @@ export function runThreadCases(mt) {
   const gw = new mt.GaussianMixture({ nComponents: 4, covarianceType: 'full', seed: 2, maxIter: 20 })
     .fit(g, { sampleWeight: Float64Array.from(seededValues(g.rows, 79), (v) => 1.5 + v) });
   out['gmm full, weighted: means, bounds'] = hex([...gw.means.flat(), ...gw.lowerBounds]);
+  // nInit starts (side by side with worker threads, one after another on one thread): random and k-means starts.
+  for (const [initParams, covarianceType, nInit] of [['random', 'full', 3], ['kmeans', 'diag', 2]]) {
+    const gs = new mt.GaussianMixture({ nComponents: 4, covarianceType, initParams, nInit, seed: 4, maxIter: 40 }).fit(g);
+    out[`gmm ${covarianceType}, ${nInit} ${initParams} starts: means, bounds`] = hex([...gs.means.flat(), ...gs.lowerBounds, gs.nIter, gs.lowerBound]);
+  }
 
   // Autoencoder: training (the layers' GEMMs) and scoring (GEMMs, activations, row errors).
   const ae = new mt.AutoEncoder({ inputSize: 16, encoderUnits: [64, 4], activation: 'tanh', seed: 3 });
@@ -100,8 +105,9 @@ export function runThreadCases(mt) {
  * gradients of Z (PCGrad, with the affinity measured every step); per-task
  * gradients of the shared parameters (MGDA); a strategy that writes the combined
  * gradient itself (GradDrop); one that learns from the losses after the update
- * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, and
- * embedded identifier columns sharing a table. Batches of 400 and 256 rows (3 and 2 micro-shards): the first
+ * (FAMO), on LTB's Gumbel-sampled branches; then the newer ops: a conv1d trunk, a transformer
+ * trunk, and embedded identifier columns sharing a table, under a shared bottom and under MMoE
+ * (whose gates read the tables' rows). Batches of 400 and 256 rows (3 and 2 micro-shards): the first
  * run's 128-unit layers make GEMMs the pool splits. Returns { name: hex of the
  * final weights and the loss history }.
  */
@@ -139,6 +145,9 @@ export async function runTrainingCases(mt) {
     { name: 'conv1d over 4 steps of 3 channels, dilation 2, batch 400', batchSize: 400, model: {
       architecture: { type: 'conv1d', steps: 4, filters: [8, 8], kernelSize: 2, dilation: [1, 2], pooling: 'last', towerUnits: [4] }, tasks: three(),
     } },
+    { name: 'transformer over 4 steps of 3 channels, 2 heads, causal, batch 400', batchSize: 400, model: {
+      architecture: { type: 'transformer', steps: 4, dModel: 8, heads: 2, feedForward: 12, causal: true, pooling: 'avg', towerUnits: [4], dropout: 0.1 }, tasks: three(),
+    } },
   ];
   const out = {};
   for (const r of runs) {
@@ -156,14 +165,22 @@ export async function runTrainingCases(mt) {
     features: { a: { type: 'categorical', embed: { dim: 4, table: 'user', minCount: 14 } }, b: { type: 'categorical', embed: { dim: 4, table: 'user', minCount: 14 } }, f0: 'numeric', f1: 'numeric' },
     targets: { kind: 'multiclass', spend: 'regression' },
   });
-  const embedded = new MultiTaskModel({
-    input: data, architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
-    tasks: [tasks.multiclass('kind'), tasks.regression('spend')], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77,
-  });
-  const history = await embedded.fit(data, { epochs: 2, batchSize: 400, shuffle: true, seed: 5 });
-  out['training: embedded identifiers, one shared table, batch 400'] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
-    + ':' + hex(history.get('loss'));
-  embedded.dispose();
+  // Then MMoE, whose gates read the tables' rows too, under MGDA over the shared parameters (each task's table gradient through its own gates).
+  const embeddedRuns = [
+    { name: 'embedded identifiers, one shared table, batch 400', model: { architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 } } },
+    { name: 'mmoe on embedded identifiers, MGDA on the shared parameters, batch 400', model: {
+      architecture: { type: 'mmoe', experts: 3, expertUnits: [8], towerUnits: [4] }, weighting: { type: 'mgda' }, gradients: 'parameters',
+    } },
+  ];
+  for (const r of embeddedRuns) {
+    const embedded = new MultiTaskModel({
+      input: data, ...r.model, tasks: [tasks.multiclass('kind'), tasks.regression('spend')], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77,
+    });
+    const history = await embedded.fit(data, { epochs: 2, batchSize: 400, shuffle: true, seed: 5 });
+    out[`training: ${r.name}`] = hex(Float32Array.from(embedded.parameters.names().flatMap((n) => Array.from(embedded.parameters.get(n)))))
+      + ':' + hex(history.get('loss'));
+    embedded.dispose();
+  }
   return out;
 }
 
@@ -175,3 +192,33 @@ export async function runTrainingCases(mt) {
 export function shardProgramsByWorkers(runner) {
   return runner?.programTasksRun ? runner.programTasksRun().slice(1).reduce((a, b) => a + b, 0) : 0;
 }
+
+/**
+ * Ensemble.train with its members on job workers (`jobSettings` of the library's
+ * internal entry: every member to a worker; null to let the calling thread take
+ * some): the saved ensemble and its out-of-bag metrics, as hex and JSON.
+ */
+export async function runEnsembleCase(mt, threads, jobSettings = null) {
+  const { Dataset, Ensemble, tasks } = mt;
+  const rows = 240;
+  const xs = seededValues(rows * 4, 601);
+  const col = (f) => Array.from({ length: rows }, (_, i) => xs[i * 4 + f]);
+  const data = Dataset.fromColumns(
+    { a: col(0), b: col(1), c: col(2), d: col(3), kind: col(0).map((v, i) => ['x', 'y', 'z'][(v + xs[i * 4 + 1] > 0.3 ? 2 : v > 0 ? 1 : 0)]), y: col(2).map((v, i) => 2 * v - xs[i * 4 + 3]) },
+    { features: { a: 'numeric', b: 'numeric', c: 'numeric', d: 'numeric' }, targets: { kind: 'multiclass', y: 'regression' } },
+  );
+  const spec = {
+    architecture: { type: 'sharedBottom', units: [16], towerUnits: [4], dropout: 0.1 },
+    tasks: [tasks.multiclass('kind'), tasks.regression('y')], weighting: { type: 'uncertainty' }, seed: 3,
+  };
+  if (jobSettings !== null) jobSettings.callerRuns = false;
+  try {
+    const e = await Ensemble.train(spec, data, { members: 4, seed: 8, threads, fit: { epochs: 3, batchSize: 32 } });
+    const out = { file: hex(e.save()), outOfBag: JSON.stringify(e.outOfBag) };
+    e.dispose();
+    return out;
+  } finally {
+    if (jobSettings !== null) jobSettings.callerRuns = true;
+  }
+}
+

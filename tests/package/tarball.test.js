@@ -1,6 +1,6 @@
 // What `npm pack` ships (issue 17 item 7): the files a user needs and nothing
-// of the repository's internals. Sizes are not asserted here (docs/packaging.md
-// gives them with the command that measures them); what is asserted is what
+// of the repository's internals, within PACK_BUDGET packed (scripts/pack-size.mjs;
+// `npm run size:pack` gives the parts). Besides the size, what is asserted is what
 // would be wrong at any size: a link of the README to a file the tarball lacks,
 // an import of a file that is not shipped, the tests' entry, source maps
 // without their sources, a declaration tree mirroring src/.
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { tarball, REPO } from './helpers/project.js';
+import { PACK_BUDGET, partsOf } from '../../scripts/pack-size.mjs';
 
 const pack = await tarball();
 const shipped = new Set(pack.files.map((f) => f.path));
@@ -49,4 +50,15 @@ test('every relative import of a shipped .js or .d.ts file is shipped', async ()
     }
   }
   assert.deepEqual(missing, []);
+});
+
+test(`the tarball is at most ${PACK_BUDGET / 1000} KB packed`, async (t) => {
+  const parts = await partsOf(pack.files);
+  for (const p of parts) t.diagnostic(`${p.name}: ${p.files.length} files, ${p.unpacked} bytes, ${p.gzip} gzip`);
+  // Every shipped file is in a part, and the parts account for the packed size (tar's headers and gzip's
+  // window aside): the table docs/packaging.md prints from them describes this tarball.
+  assert.equal(parts.reduce((a, p) => a + p.files.length, 0), pack.files.length);
+  const sum = parts.reduce((a, p) => a + p.gzip, 0);
+  assert.ok(Math.abs(sum - pack.size) < 0.05 * pack.size, `the parts add up to ${sum} bytes gzip, npm packs ${pack.size}`);
+  assert.ok(pack.size <= PACK_BUDGET, `npm pack: ${pack.size} bytes packed exceeds ${PACK_BUDGET} (parts: ${parts.map((p) => `${p.name} ${p.gzip}`).join('; ')})`);
 });

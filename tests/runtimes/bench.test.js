@@ -9,7 +9,7 @@ test('the benchmark suite runs in --quick mode and prints every table', { timeou
   const r = await run(process.execPath, [join(REPO, 'bench', 'run.mjs'), '--quick'], { timeoutMs: 150_000 });
   const report = describeRun('node bench/run.mjs --quick', r);
   assert.equal(r.code, 0, report);
-  for (const heading of [/GEMM, f32, one thread/, /MLP 64→256→128 \+ heads/, /Inference latency/, /k-means, Lloyd/, /Autoencoder 64-32-8-32-64/, /Inference bundle, minified/, /Cold start → first prediction/, /manytask's share of cold start/, /Worker pool, 1 and 2 threads/, /Relaxed-SIMD GEMM/, /im2col \+ GEMM \(µs\)/]) {
+  for (const heading of [/GEMM, f32, one thread/, /MLP 64→256→128 \+ heads/, /Inference latency/, /k-means, Lloyd/, /Autoencoder 64-32-8-32-64/, /Inference bundle, minified/, /Cold start → first prediction/, /manytask's share of cold start/, /Worker pool, 1 and 2 threads/, /Relaxed-SIMD GEMM/, /im2col \+ GEMM \(µs\)/, /Independent jobs, 1 and 2 threads/]) {
     assert.match(r.stdout, heading, report);
   }
   assert.match(r.stdout, /\|\s+manytask\/infer \(workerd\) \|/, report);

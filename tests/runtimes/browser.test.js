@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { ensureChromium, launchChromium } from './helpers/chromium.js';
 import { REPO } from './helpers/process.js';
-import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases, nodeTrainingCases } from './helpers/check.js';
+import { nodeResults, checkResults, nodeTraining, checkTraining, nodeThreadCases, nodeTrainingCases, nodeEnsembleCase } from './helpers/check.js';
 
 
 const PAGE = `<!doctype html>
@@ -24,8 +24,8 @@ const PAGE = `<!doctype html>
 import * as mt from '/dist/web.js';
 import { runCases } from '/tests/runtimes/helpers/gemm-cases.js';
 import { runTraining } from '/tests/runtimes/helpers/train-case.js';
-import { runThreadCases, runTrainingCases, shardProgramsByWorkers } from '/tests/helpers/threads-cases.js';
-import { resetRuntime, jobRunner } from '/dist/internal.js';
+import { runThreadCases, runTrainingCases, runEnsembleCase, shardProgramsByWorkers } from '/tests/helpers/threads-cases.js';
+import { resetRuntime, jobRunner, jobSettings } from '/dist/internal.js';
 try {
   await mt.init();
   const defaultThreads = mt.threadInfo();
@@ -40,6 +40,8 @@ try {
     threads[t] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
     threads[t].shardsByWorkers = shardProgramsByWorkers(jobRunner()) - before;
   }
+  // Ensemble members on job workers (module Web Workers), every member in a worker.
+  const ensemble = await runEnsembleCase(mt, 3, jobSettings);
   await mt.shutdown();
   threads[1] = { info: mt.threadInfo(), cases: runThreadCases(mt), training: await runTrainingCases(mt) };
   window.__manytask = {
@@ -51,6 +53,7 @@ try {
     results,
     training,
     threads,
+    ensemble,
   };
 } catch (err) {
   window.__manytask = { error: String(err?.stack ?? err), code: err?.code };
@@ -180,6 +183,9 @@ test('manytask in Chromium: web.js init() loads the threaded kernels and compute
     // Which thread claims a shard is a race: that workers ran shards is asserted over the thread counts.
     const shardsByWorkers = Object.values(out.threads).reduce((n, r) => n + (r.shardsByWorkers ?? 0), 0);
     assert.ok(shardsByWorkers > 0, 'chromium: no worker ran a micro-shard\'s pass');
+    // Ensemble.train's members in module Web Workers: the ensemble Node trains on one thread, bit for bit.
+    assert.deepEqual(out.ensemble, await nodeEnsembleCase(), 'chromium: the ensemble trained on job workers differs from Node\'s single thread');
+    assert.ok(requests.some((r) => r.path === '/dist/sweep-worker.js'), `the members were not trained in /dist/sweep-worker.js${context}`);
     t.diagnostic(`chromium ${browser.version()}: ${out.results.length} GEMM cases match the f64 reference and Node bit for bit; ` +
       `${Object.keys(single).length} pool results and ${Object.keys(trained).length} training runs bit-identical to Node's single thread for 1, 2, 3, 4 and 8 threads`);
 

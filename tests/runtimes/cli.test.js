@@ -233,6 +233,46 @@ test('vega-datasets cars: the name and the year are left out with a note; --feat
   });
 });
 
+test('--embed and --one-hot: car names as identifiers (a table of floats per name), embedded by default above 50 levels, kept one-hot on demand; mistakes named', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    await writeFile(join(dir, 'cars.csv'), toCsv(vegaTable('cars')));
+    const train = (...extra) => cli(['train', 'cars.csv', '--task', 'Miles_per_Gallon:regression', '--epochs', '2', '--quiet', ...extra], dir);
+    const embedOf = async (file) => Object.fromEntries((await modelHeader(join(dir, file))).preprocessor.columns.filter((c) => c.embed).map((c) => [c.name, c.embed]));
+    // The names (left out by default: text that differs on most rows) as identifiers, in a table named "car".
+    let r = await train('--embed', 'Name:4:car', '--out', 'named.mtsk');
+    assert.equal(r.code, 0, describeRun('train --embed Name:4:car', r));
+    assert.match(r.stdout, /\n {2}Name {14}feature {2}categorical, 311 levels, embedded: 4 floats per level \(table car\)\n/);
+    assert.deepEqual(await embedOf('named.mtsk'), { Name: { dim: 4, table: 'car' } });
+    assert.deepEqual((await modelHeader(join(dir, 'named.mtsk'))).metadata.schema.columns.find((c) => c.name === 'Name').embed, { dim: 4, table: 'car' });
+    r = await cli(['predict', 'named.mtsk', 'cars.csv', '--out', 'p.json'], dir);
+    assert.equal(r.code, 0, describeRun('predict with the embedded names', r));
+    // --feature Name:categorical: 311 levels, embedded by default with min(50, ⌈1.6·311^0.56⌉) = 40 floats.
+    r = await train('--feature', 'Name:categorical', '--out', 'auto.mtsk');
+    assert.equal(r.code, 0, describeRun('train --feature Name:categorical', r));
+    assert.match(r.stdout, /\n {2}Name {14}feature {2}categorical, 311 levels, embedded: 40 floats per level\n/);
+    assert.deepEqual(await embedOf('auto.mtsk'), { Name: { dim: 40, table: 'Name' } });
+    // --one-hot keeps it one-hot (the printed schema says so; unseen names in the validation rows then stop training, as one-hot columns do).
+    r = await train('--one-hot', 'Name', '--feature', 'Origin:categorical', '--one-hot', 'Origin', '--out', 'onehot.mtsk');
+    assert.match(r.stdout, /\n {2}Name {14}feature {2}categorical, 311 levels\n/);
+    const mistakes = [
+      [['--embed', 'Name'], /--embed Name: expected <column>:<dim>\[:<table>\] with dim an integer from 1 to 4096/],
+      [['--embed', 'Name:0'], /--embed Name:0: expected <column>:<dim>/],
+      [['--embed', 'Name:4:a.b'], /--embed Name:4:a\.b: the table name must be non-empty, without "\."/],
+      [['--embed', 'Colour:4'], /--embed Colour:4: cars\.csv has no column "Colour"/],
+      [['--embed', 'Miles_per_Gallon:4'], /--embed Miles_per_Gallon:4: "Miles_per_Gallon" is a task/],
+      [['--feature', 'Horsepower:numeric', '--embed', 'Horsepower:4'], /--embed Horsepower:4: "Horsepower" is given as --feature Horsepower:numeric/],
+      [['--embed', 'Name:4', '--one-hot', 'Name'], /--one-hot Name: "Name" is given --embed or --one-hot twice/],
+      [['--embed', 'Name:4', '--ignore', 'Name'], /--ignore Name: "Name" is also given with --feature, --embed or --one-hot/],
+      [['--embed', 'Name:4:Origin', '--embed', 'Origin:3'], /features "Name" and "Origin" share the embedding table "Origin" but ask for dim 4 and 3/],
+    ];
+    for (const [args, pattern] of mistakes) {
+      r = await train(...args);
+      assert.equal(r.code, /share the embedding table/.test(pattern.source) ? 1 : 2, describeRun(args.join(' '), r));
+      assert.match(r.stderr, pattern);
+    }
+  });
+});
+
 test('--na: vega penguins write "." for a missing sex; the default keeps it a value, --na . makes it missing, eval and predict reuse the choice', { timeout: 120_000 }, async () => {
   await withDir(async (dir) => {
     await writeFile(join(dir, 'penguins.csv'), toCsv(vegaTable('penguins')));

@@ -152,10 +152,16 @@ const CASES = [
   { type: 'conv1d', steps: 4, filters: [5, 3], kernelSize: 3, dilation: [1, 2], towerUnits: [3], activation: 'tanh' },
   { type: 'conv1d', steps: 3, filters: [4], kernelSize: 2, pooling: 'max', units: [6], towerUnits: [], activation: 'gelu' },
   { type: 'conv1d', steps: 5, filters: [9, 5], kernelSize: 4, dilation: 2, pooling: 'last', towerUnits: [], activation: 'relu' },
+  // Self-attention over the time steps: heads of 1, 2 and 3 columns (the kernel tests take the widths past the
+  // SIMD width), causal and not, every pooling, two layers (kept small: every weight is differenced),
+  // ReLU fused in the feed-forward and GELU after it.
+  { type: 'transformer', steps: 4, dModel: 6, heads: 2, feedForward: 5, towerUnits: [3], activation: 'tanh' },
+  { type: 'transformer', steps: 3, dModel: 5, heads: 5, feedForward: 7, causal: true, pooling: 'avg', units: [4], towerUnits: [], activation: 'gelu' },
+  { type: 'transformer', steps: 4, dModel: 4, heads: 2, feedForward: 3, layers: 2, causal: true, pooling: 'max', towerUnits: [], activation: 'relu' },
 ];
 
 /** [rows, inputSize] per case: a conv1d's input is steps × channels (1, 3 and 5 channels). */
-const SIZES = (spec) => (spec.type === 'conv1d' ? [[3, spec.steps], [3, spec.steps * 3], [5, spec.steps * 5]] : [[3, 5], [5, 4]]);
+const SIZES = (spec) => (spec.type === 'conv1d' || spec.type === 'transformer' ? [[3, spec.steps], [3, spec.steps * 3], [5, spec.steps * 5]] : [[3, 5], [5, 4]]);
 
 for (const spec of CASES) {
   test(`${JSON.stringify(spec)}: forward and gradients (every parameter and dZ) for 1, 2 and 3 tasks`, () => {
@@ -293,7 +299,7 @@ test('bad specs: typed errors naming the option', () => {
   const arg = (re) => (e) => e instanceof ArgumentError && re.test(e.message);
   const shape = (re) => (e) => e instanceof ShapeError && re.test(e.message);
   const bad = [
-    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d\)/)],
+    [{ type: 'moe', experts: 2 }, arg(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d, transformer\)/)],
     [{ units: [3] }, arg(/unknown architecture type undefined/)],
     [null, arg(/spec must be an object/)],
     [[], arg(/spec must be an object/)],
@@ -322,6 +328,10 @@ test('bad specs: typed errors naming the option', () => {
     [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], pooling: 'mean' }, arg(/"conv1d": pooling must be one of "avg", "max", "last", got "mean"/)],
     [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], dilation: [1, 0] }, shape(/"conv1d": dilation\[1\] must be a positive integer, got 0/)],
     [{ type: 'conv1d', steps: 4, filters: [3], towerUnits: [], kernelSize: 1.5 }, shape(/"conv1d": kernelSize must be an integer ≥ 1, got 1.5/)],
+    [{ type: 'transformer', steps: 0, towerUnits: [] }, shape(/"transformer": steps must be an integer ≥ 1, got 0/)],
+    [{ type: 'transformer', steps: 4, towerUnits: [], causal: 1 }, arg(/"transformer": causal must be true or false, got 1/)],
+    [{ type: 'transformer', steps: 4, towerUnits: [], pooling: 'first' }, arg(/"transformer": pooling must be one of "avg", "max", "last", got "first"/)],
+    [{ type: 'transformer', steps: 4, towerUnits: [], heads: 0 }, shape(/"transformer": heads must be an integer ≥ 1, got 0/)],
     [{ type: 'mmoe', experts: 2, expertUnits: [3], towerUnits: [], initializer: 'he' }, arg(/"mmoe": unknown initializer "he" \(known: glorotUniform, glorotNormal, heUniform, heNormal, torch\)/)],
   ];
   for (const [spec, check] of bad) assert.throws(() => readArchitecture(spec), check, JSON.stringify(spec));

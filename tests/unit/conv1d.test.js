@@ -16,7 +16,7 @@ import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { conv1dRef, temporalPoolRef } from '../helpers/arch-reference.js';
 import { expectError } from '../helpers/errors.js';
-import { privateInfer } from '../helpers/private-infer.js';
+import { predictionBits, privateInfer } from '../helpers/private-infer.js';
 
 let infer, cleanupInfer;
 before(async () => {
@@ -182,7 +182,7 @@ test('a conv1d model: bad shapes are typed errors; the same seed gives the same 
   await infer.init();
   const lean = infer.loadModel(bytes);
   const rows = Array.from({ length: data.rows }, (_, r) => Object.fromEntries(data.featureNames.map((f) => [f, data.column(f)[r]])));
-  const bits = (p) => JSON.stringify(p, (_, v) => (v instanceof Float32Array ? Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)) : v));
+  const bits = predictionBits;
   assert.equal(bits(lean.predict(rows)), bits(a.predict(rows)), 'infer = the trained model');
   assert.equal(bits(full.predict(rows)), bits(a.predict(rows)), 'loaded = the trained model');
   for (const m of [a, b, full, lean]) m.dispose();

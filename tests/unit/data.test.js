@@ -76,7 +76,7 @@ test('penguins: 344 rows, the documented missing values, classes fixed and sorte
     features: {
       bill_length_mm: { type: 'numeric', missing: 'mean' },
       flipper_length_mm: { type: 'numeric', missing: 'mean' },
-      island: { type: 'categorical', unknown: 'error' },
+      island: { type: 'categorical', unknown: 'error', embed: false },
     },
     targets: {
       species: { type: 'multiclass', classes: ['Adelie', 'Chinstrap', 'Gentoo'] },

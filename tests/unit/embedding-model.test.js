@@ -48,7 +48,7 @@ test('a shared table indexes the union of its columns\' identifiers; unseen, mis
   const rows = matches().filter((r) => r.away !== 'Fulham'); // Fulham plays at home only: still in the shared table
   rows.push({ home: 'Ajax', away: 'Gent', neutral: 0, hg: 1, ag: 1, outcome: 'draw' }); // Gent once: below minCount 2
   const data = Dataset.fromRows(rows, { ...SPEC, features: { home: { ...TEAM, embed: { ...TEAM.embed, minCount: 2 } }, neutral: 'numeric', away: { ...TEAM, embed: { ...TEAM.embed, minCount: 2 } } } });
-  assert.deepEqual(data.spec.features.home, { type: 'categorical', unknown: 'other', embed: { dim: 3, table: 'team', minCount: 2 } });
+  assert.deepEqual(data.spec.features.home, { type: 'categorical', unknown: 'other', embed: { dim: 3, table: 'team', minCount: 2, buckets: 1 } });
   const pre = Preprocessor.fit(data);
   assert.deepEqual(pre.featureNames, ['home', 'neutral', 'away']);
   assert.deepEqual(pre.embeddings, [{ table: 'team', entries: TEAMS.length + 1, dim: 3, columns: [0, 2] }]);
@@ -116,10 +116,18 @@ test('a model file whose preprocessing and embedding tables disagree is refused'
   expectError(() => loadForInference(forge((h) => { h.schema.embeddings[0].columns = [0, 3]; })), ModelFormatError, 'E_MODEL_FORMAT', [/embeddings/]);
 });
 
-test('MMoE\'s gates read the input in each task\'s part: with embeddings the model says so and names what works', () => {
+test('MMoE with embeddings (its gates read the tables\' rows too): trains, and the model file serves it with the same floats', async () => {
   const data = Dataset.fromRows(matches(), SPEC);
-  expectError(() => new MultiTaskModel({ input: data, architecture: { type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] }, tasks: TASKS() }),
-    ArgumentError, 'E_ARGUMENT', [/embeddings: the mmoe architecture reads the input in task "hg"'s own part/, /use sharedBottom/]);
+  const model = new MultiTaskModel({ input: data, architecture: { type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] }, tasks: TASKS(), seed: 6 });
+  const start = Array.from(model.parameters.get('embedding.team'));
+  await model.fit(data, { epochs: 2, batchSize: 8 });
+  assert.notDeepEqual(Array.from(model.parameters.get('embedding.team')), start, 'the table learned');
+  const rows = [{ home: 'Everton', neutral: 0, away: 'Ajax' }, { home: 'Nowhere', neutral: 1, away: 'Celtic' }];
+  const want = JSON.stringify(model.predict(rows));
+  const served = loadForInference(model.save());
+  assert.equal(JSON.stringify(served.predict(rows)), want);
+  served.dispose();
+  model.dispose();
 });
 
 test('Adam on a table: rows no batch has used never move; a row used once keeps moving on its moments (dense Adam, as torch.optim.Adam on nn.Embedding)', async () => {
@@ -165,4 +173,59 @@ test('attacks and input gradients with embedded columns: only the numeric featur
   } finally {
     model.dispose();
   }
+});
+
+/** FNV-1a (32 bits) of a string's UTF-8 bytes mod k: the reference of docs/embeddings.md, by TextEncoder. */
+function fnvBucket(id, k) {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(id)) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0) % k;
+}
+
+test('hashing buckets: unseen and rare identifiers take row FNV-1a(UTF-8) mod k, known ones k + their index, a missing one row 0; served the same by manytask/infer', async () => {
+  // The reference itself, on FNV-1a's published values.
+  assert.equal(fnvBucket('', 2 ** 32), 0x811c9dc5);
+  assert.equal(fnvBucket('a', 2 ** 32), 0xe40c292c);
+  assert.equal(fnvBucket('foobar', 2 ** 32), 0xbf9cf968);
+  const bucketed = { type: 'categorical', embed: { dim: 3, table: 'team', minCount: 2, buckets: 5 } };
+  const rows = matches();
+  rows.push({ home: 'Gent', away: 'Ajax', neutral: 0, hg: 1, ag: 0, outcome: 'home' }); // Gent once: rare, hashed
+  const spec = { ...SPEC, features: { home: bucketed, neutral: 'numeric', away: bucketed } };
+  const data = Dataset.fromRows(rows, spec);
+  assert.deepEqual(data.spec.features.home.embed, { dim: 3, table: 'team', minCount: 2, buckets: 5 });
+  const pre = Preprocessor.fit(data);
+  assert.deepEqual(pre.embeddings, [{ table: 'team', entries: TEAMS.length + 5, dim: 3, columns: [0, 2] }]);
+  assert.deepEqual(pre.columns[0].embed, { dim: 3, table: 'team', buckets: 5 });
+  const unseen = ['Gent', 'Zenit', 'Ñandú FC', '東京', '🦊 United', 'x'];
+  const { features } = pre.transform([
+    { home: 'Ajax', neutral: 0, away: 'Fulham' }, { home: null, neutral: 0, away: 'Celtic' },
+    ...unseen.map((home) => ({ home, neutral: 1, away: 'Ajax' })),
+  ]);
+  assert.deepEqual([features[0], features[2], features[3], features[5]], [5, 10, 0, 7], 'known teams after the 5 buckets, missing in row 0');
+  const got = unseen.map((_, i) => features[(i + 2) * 3]);
+  assert.deepEqual(got, unseen.map((id) => fnvBucket(id, 5)));
+  assert.ok(new Set(got).size > 1, `the unseen teams spread over the buckets: ${got}`);
+  // The preprocessing's JSON keeps the buckets; a file saying 1 or 5000 is refused.
+  assert.deepEqual(Preprocessor.fromJSON(JSON.parse(JSON.stringify(pre.toJSON()))).transform([{ home: 'Zenit', neutral: 0, away: 'Ajax' }]).features[0], fnvBucket('Zenit', 5));
+  for (const bad of [1, 5000, 2.5]) {
+    const json = pre.toJSON();
+    const forged = { ...json, columns: json.columns.map((c, i) => (i === 0 ? { ...c, embed: { ...c.embed, buckets: bad } } : c)) };
+    expectError(() => Preprocessor.fromJSON(forged), ArgumentError, 'E_ARGUMENT', [/embed\.buckets must be an integer from 2 to 4096/]);
+  }
+  expectError(() => Dataset.fromRows(rows, { ...spec, features: { home: { ...bucketed, embed: { ...bucketed.embed, buckets: 0 } }, away: bucketed } }), ShapeError, 'E_SHAPE', [/embed buckets must be an integer from 1 to 4096/]);
+  expectError(() => Dataset.fromRows(rows, { ...spec, features: { home: { ...bucketed, embed: { ...bucketed.embed, buckets: 4 } }, away: bucketed } }), ArgumentError, 'E_ARGUMENT', [/buckets 4 and 5/]);
+  // A model trains the buckets (Gent's is used) and serves them: manytask/infer predicts the same floats.
+  const model = new MultiTaskModel({ input: data, architecture: ARCH, tasks: TASKS(), seed: 4 });
+  assert.deepEqual(model.parameters.list()[0].shape, [TEAMS.length + 5, 3]);
+  const start = Array.from(model.parameters.get('embedding.team'));
+  await model.fit(data, { epochs: 2, batchSize: 8 });
+  const table = model.parameters.get('embedding.team'), gent = fnvBucket('Gent', 5);
+  assert.notDeepEqual(Array.from(table.subarray(gent * 3, gent * 3 + 3)), start.slice(gent * 3, gent * 3 + 3), 'the rare team trained its bucket');
+  const ask = unseen.map((home) => ({ home, neutral: 0, away: 'Dynamo' }));
+  const want = JSON.stringify(model.predict(ask));
+  const served = loadForInference(model.save());
+  assert.equal(JSON.stringify(served.predict(ask)), want);
+  assert.equal(JSON.stringify(MultiTaskModel.load(model.save()).predict(ask)), want);
+  served.dispose();
+  model.dispose();
 });

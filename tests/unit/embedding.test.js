@@ -129,16 +129,16 @@ test('the embedding operation: forward against an f64 reference, the tables\' an
   dispose();
 });
 
-test('a task part that reads the input (MMoE\'s gates) is refused for training with embeddings; trunks that read it in the shared part are not', () => {
-  for (const spec of [{ type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] }, { type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }]) {
-    assert.throws(() => makeEngine(spec), (e) => e instanceof ArgumentError && /reads the input in task "y"'s own part/.test(e.message), spec.type);
-  }
+test('every architecture reading the input stage trains with embeddings, gates and selectors included (tests/unit/embedding-arch.test.js checks their gradients)', () => {
   for (const spec of [
+    { type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] }, { type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] },
+    { type: 'dselectK', experts: 3, k: 2, expertUnits: [4], towerUnits: [] },
     { type: 'sharedBottom', units: [4], towerUnits: [] }, { type: 'crossStitch', units: [4], towerUnits: [] }, { type: 'omoe', experts: 2, expertUnits: [4], towerUnits: [] },
     { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] }, { type: 'ltb', units: [4, 4], branches: [2], towerUnits: [] },
   ]) {
-    const d = describeModel(spec, [{ name: 'y', kind: 'regression', width: 1 }], 4, undefined, 'glorotUniform', TABLES);
-    assert.equal(d.tensors[0].name, 'embedding.team', spec.type);
+    const { description, dispose } = makeEngine(spec);
+    assert.equal(description.tensors[0].name, 'embedding.team', spec.type);
+    dispose();
   }
 });
 

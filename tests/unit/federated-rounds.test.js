@@ -44,6 +44,7 @@ test('the client\'s layout (by ParameterInfo.owner) is the coordinator\'s (by th
     cgc: { sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [3] }, ple: { sharedExperts: 1, taskExperts: 1, expertUnits: [4], levels: 2, towerUnits: [3] },
     crossStitch: { units: [4, 3], towerUnits: [3] }, dselectK: { experts: 4, expertUnits: [3], k: 2, towerUnits: [3] },
     ltb: { units: [4, 3], branches: [2], towerUnits: [3] }, conv1d: { steps: 3, filters: [4], towerUnits: [3] },
+    transformer: { steps: 3, dModel: 4, heads: 2, feedForward: 6, towerUnits: [3] },
   };
   assert.deepEqual(Object.keys(options).sort(), [...ARCHITECTURE_TYPES].sort(), 'every architecture is covered');
   for (const type of ARCHITECTURE_TYPES) {

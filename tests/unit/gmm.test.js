@@ -43,12 +43,13 @@ const covOf = (A) => A.map((row, a) => A.map((_, b) => row.reduce((s, v, t) => s
 
 // --- kernels ------------------------------------------------------------------
 
-test('gmmMStep and gmmEStep vs f64 references, every covariance type, d below/at/above 4, with and without sample weights', () => {
+test('gmmMStep and gmmEStep vs f64 references, every covariance type, d below/at/above 4, with and without sample weights, in one chunk and in several (src/threads/parallel.ts)', () => {
   const { allocator, kernels } = runtime('test');
   for (const [type, code] of Object.entries(TYPES)) {
     for (const d of [1, 3, 4, 5]) {
-      for (const [k, weighted] of [[1, false], [3, false], [3, true], [2, true]]) {
-        const n = weighted ? 121 : 120;
+      for (const [k, weighted, chunked] of [[1, false, false], [3, false, false], [3, true, false], [2, true, false], [3, false, true], [2, true, true]]) {
+        // 1,337 rows: five chunks of the chunked E- and M-steps, the last one longer.
+        const n = (chunked ? 1337 : 120) + (weighted ? 1 : 0);
         // Weights in [0, 2.5), every seventh 0.
         const ws = weighted ? Float64Array.from(seededValues(n, d + 40 * k), (v, i) => (i % 7 === 3 ? 0 : 1.25 + 1.25 * v)) : null;
         const xs = seededValues(n * d, d * 10 + k).map((v, i) => v * (1 + (i % d)) + (i % 3));
@@ -72,7 +73,7 @@ test('gmmMStep and gmmEStep vs f64 references, every covariance type, d below/at
         assert.equal(kernels.gmmMStep(n, d, k, code, x, resp, reg, nk, means, covs, prec, logDet, logW, scratch, w), 0);
         const f64 = (p, len) => new Float64Array(heapF32().buffer, p, len).slice();
         const ref = mStepRef(Float64Array.from(xs), n, d, resp64, k, reg, ws);
-        const label = `${type} d=${d} k=${k}${ws ? ' weighted' : ''}`;
+        const label = `${type} d=${d} k=${k} n=${n}${ws ? ' weighted' : ''}`;
         assertClose(f64(nk, k), ref.nk, { atol: 0, rtol: 1e-13, label: `${label}: nk` });
         assertClose(f64(means, k * d), ref.means.flatMap((m) => Array.from(m)), { atol: 1e-13, rtol: 1e-12, label: `${label}: means` });
         const expected = type === 'tied' ? Array.from(ref.tied) : ref.covs.flatMap((c) => {

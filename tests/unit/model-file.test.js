@@ -125,6 +125,9 @@ const ARCHITECTURES = [
   { type: 'conv1d', steps: 3, filters: [5, 4], kernelSize: 2, dilation: [1, 2], pooling: 'max', units: [6], towerUnits: [4], activation: 'gelu', dropout: 0.1 },
   { type: 'conv1d', steps: 9, filters: [7], pooling: 'last', towerUnits: [] },
   { type: 'conv1d', steps: 3, filters: [4], kernelSize: 3, towerUnits: [3], activation: 'tanh' },
+  // Self-attention over the same 3 steps: two layers, causal, dropout; one head over 9 single-channel steps.
+  { type: 'transformer', steps: 3, dModel: 6, heads: 2, feedForward: 8, layers: 2, causal: true, pooling: 'avg', towerUnits: [4], activation: 'gelu', dropout: 0.1 },
+  { type: 'transformer', steps: 9, dModel: 5, heads: 1, feedForward: 7, towerUnits: [] },
 ];
 
 test('infer predicts MultiTaskModel.predict\'s output bit for bit: every architecture, f32/f16/int8 files, 1 to 2500 rows', async () => {

@@ -17,7 +17,7 @@ import { normalQuantile, poissonQuantile } from '../../dist/internal.js';
 import { seededValues } from '../helpers/reference.js';
 import { expectError } from '../helpers/errors.js';
 import { withHeader } from '../helpers/model-file.js';
-import { privateInfer } from '../helpers/private-infer.js';
+import { predictionBits, privateInfer } from '../helpers/private-infer.js';
 
 let infer, cleanupInfer;
 before(async () => {
@@ -176,7 +176,7 @@ test('the model file round-trips each kind: both loaders predict what the model 
   const m = distributionModel(3);
   const x = Array.from({ length: 30 }, (_, i) => [Math.cos(i)]);
   await m.fit(x, { g: Y.slice(0, 30), q: Y.slice(0, 30), c: COUNTS.slice(0, 30) }, { epochs: 4, batchSize: 10 });
-  const bits = (p) => JSON.stringify(p, (_, v) => (v instanceof Float32Array ? Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)) : v));
+  const bits = predictionBits;
   for (const weights of ['f32', 'f16']) {
     const bytes = m.save({ weights });
     const full = loadModel(bytes), lean = infer.loadModel(bytes);

@@ -191,7 +191,7 @@ test('bad model specs: architecture, weighting, task options, duplicate names, c
   const specs = [tasks.multiclass('kind'), tasks.regression('amount')];
   const make = (o) => () => new MultiTaskModel({ input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, tasks: specs, ...o });
   const bad = [
-    [{ architecture: { type: 'moe' } }, argError(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d\)/)],
+    [{ architecture: { type: 'moe' } }, argError(/unknown architecture type "moe" \(known: sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d, transformer\)/)],
     [{ architecture: { type: 'mmoe', experts: 2, towerUnits: [] } }, argError(/"mmoe": missing option "expertUnits"/)],
     [{ architecture: { type: 'sharedBottom', units: [0], towerUnits: [] } }, shapeError(/units\[0\] must be a positive integer, got 0/)],
     [{ weighting: { type: 'nash' } }, argError(/unknown weighting type "nash"/)],

@@ -100,7 +100,7 @@ test('columns named like Object.prototype\'s properties: Dataset.spec keeps them
   const data = Dataset.fromCSV(csv, spec);
   assert.deepEqual(data.featureNames, ['__proto__', 'constructor', 'toString']);
   assert.deepEqual(ownKeys(data.spec.features), ['__proto__', 'constructor', 'toString']);
-  assert.deepEqual(data.spec.features.__proto__, { type: 'categorical', unknown: 'error' });
+  assert.deepEqual(data.spec.features.__proto__, { type: 'categorical', unknown: 'error', embed: false });
   assert.deepEqual(ownKeys(data.spec.targets), ['valueOf', 'y']);
   assert.deepEqual(Dataset.fromCSV(csv, data.spec).featureNames, data.featureNames, 'the resolved spec reads the file again');
   const model = new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.binary('valueOf'), tasks.regression('y')], seed: 1 });

@@ -53,6 +53,9 @@ export const fraction = (fallback: number, lo: number, hi: number, closed = fals
   return v;
 };
 
+/** `read`, or `fallback` when the option is absent. */
+export const optional = <T>(read: OptionReader<T>, fallback: T): OptionReader<T> => (where, name, v) => (v === undefined ? fallback : read(where, name, v));
+
 /** true or false, `fallback` when absent (MMoE's `gateBias`, say). */
 export const flag = (fallback: boolean): OptionReader<boolean> => (where, name, v) => {
   if (v === undefined) return fallback;

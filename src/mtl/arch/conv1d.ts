@@ -17,7 +17,7 @@
 import type { Op } from '../../graph/description.js';
 import { ArgumentError, ShapeError } from '../../runtime/errors.js';
 import { checkChoice, checkDim } from '../../runtime/validate.js';
-import { count, defineArchitecture, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec, type OptionReader } from './common.js';
+import { count, defineArchitecture, optional, units, withTowers, ACTIVATION_CODES, SHARED, type CommonSpec, type OptionReader } from './common.js';
 
 export interface Conv1dSpec extends CommonSpec {
   type: 'conv1d';
@@ -37,9 +37,6 @@ export interface Conv1dSpec extends CommonSpec {
 
 const dilation: OptionReader<number | number[]> = (where, name, v) =>
   (v === undefined ? 1 : Array.isArray(v) ? v.map((d: unknown, i) => checkDim(where, `${name}[${i}]`, d)) : checkDim(where, name, v));
-
-/** `read`, or `fallback` when the option is absent. */
-const optional = <T>(read: OptionReader<T>, fallback: T): OptionReader<T> => (where, name, v) => (v === undefined ? fallback : read(where, name, v));
 
 export const conv1d = defineArchitecture<Conv1dSpec>()({
   type: 'conv1d',

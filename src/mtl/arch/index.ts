@@ -11,6 +11,7 @@
 //   dselectK      dselect-k.ts       DSelect-k: a sparse, differentiable expert selection per task
 //   ltb           ltb.ts             Learning to Branch: a tree of blocks whose branching is learned
 //   conv1d        conv1d.ts          causal 1-D convolutions over windows of a series, pooled over time
+//   transformer   transformer.ts     Transformer encoder layers over the time steps of windows of a series
 //
 // Every spec takes `towerUnits` (each task's tower; [] for none), and optionally
 // `activation` (default 'relu', of every layer but the gates) and `dropout`
@@ -34,9 +35,10 @@ import { crossStitch } from './cross-stitch.js';
 import { dselectK } from './dselect-k.js';
 import { ltb } from './ltb.js';
 import { conv1d } from './conv1d.js';
+import { transformer } from './transformer.js';
 
 /** The registry: an architecture's file, imported above, and its name here. */
-const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d };
+const ARCHITECTURES = { sharedBottom, mmoe, omoe, cgc, ple, crossStitch, dselectK, ltb, conv1d, transformer };
 
 type Registry = typeof ARCHITECTURES;
 /** An architecture's name. */

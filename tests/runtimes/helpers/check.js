@@ -53,6 +53,9 @@ export const nodeThreadCases = () => onSingleThread('runThreadCases');
 /** The seeded training runs on Node's single-thread module. */
 export const nodeTrainingCases = () => onSingleThread('runTrainingCases');
 
+/** The ensemble of runEnsembleCase, its members trained one after another on Node's single-thread module. */
+export const nodeEnsembleCase = () => onSingleThread('runEnsembleCase');
+
 /** Asserts a runtime's training run ended with Node's weights and losses, bit for bit. */
 export function checkTraining(runtime, got, fromNode) {
   assert.ok(got && typeof got.weights === 'string' && Array.isArray(got.losses), `${runtime}: no training result: ${JSON.stringify(got)?.slice(0, 300)}`);

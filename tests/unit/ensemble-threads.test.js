@@ -1,0 +1,126 @@
+// Ensemble.train with its members one per worker thread (src/threads/jobs.ts):
+// the ensemble — every member's weights, weighting state and step count, its
+// out-of-bag metrics, its saved file — is the one trained one after another on
+// the calling thread, bit for bit, at 1, 2, 3, 4 and 8 threads; options that
+// cannot reach a worker (callbacks) train on the calling thread with the same
+// result; a member that fails, or a job worker that dies, is a typed error and
+// the next call works. Runs unchanged under Node, Deno and Bun.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning,
+} from '../../dist/index.js';
+import { jobWorkerSetup, runJobs, jobCounts, jobSettings, JOB_WORKER_FILE } from '../../dist/internal.js';
+import { typedError } from '../helpers/errors.js';
+import { hex } from '../helpers/threads-cases.js';
+
+const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
+const MODEL = {
+  // Dropout and a learned weighting: the dropout stream and the weighting state must come back from the worker too.
+  architecture: { type: 'sharedBottom', units: [10], towerUnits: [4], dropout: 0.2 },
+  tasks: [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')],
+  weighting: { type: 'uncertainty' },
+  optimizer: { type: 'adam', learningRate: 0.02 },
+  seed: 11,
+};
+let train, valid;
+
+before(async () => {
+  await init({ threads: 2 });
+  const data = Dataset.fromCSV(PENGUINS, {
+    features: { bill_length_mm: 'numeric', bill_depth_mm: 'numeric', flipper_length_mm: 'numeric', island: 'categorical' },
+    targets: { species: 'multiclass', sex: 'binary', body_mass_g: 'regression' },
+  });
+  [train, valid] = data.split(0.75, { seed: 2, stratify: 'species' });
+}, { timeout: 60_000 });
+
+/** What must not depend on the thread count: the ensemble's file, its out-of-bag metrics and its members' step counts. */
+function fingerprint(e) {
+  return { file: hex(e.save()), outOfBag: e.outOfBag, steps: e.models.map((m) => m.steps) };
+}
+
+test('members on worker threads: the ensemble trained one after another, bit for bit, at 1, 2, 3, 4 and 8 threads', { timeout: 240_000 }, async () => {
+  assert.notEqual(await jobWorkerSetup(JOB_WORKER_FILE), null, 'the members go to worker threads here');
+  const options = (threads) => ({
+    members: 9, seed: 5, threads,
+    // validationData (a Dataset) and early stopping must reach the workers as they are.
+    fit: { epochs: 4, batchSize: 32, seed: 21, validationData: valid, earlyStopping: { patience: 2 } },
+  });
+  const one = await Ensemble.train(MODEL, train, options(1));
+  const expected = fingerprint(one);
+  assert.ok(expected.outOfBag !== null);
+  const rows = [{ bill_length_mm: 45.1, bill_depth_mm: 14.5, flipper_length_mm: 215, island: 'Biscoe' }];
+  for (const threads of [2, 3, 4, 8]) {
+    // Every member in a worker (which member the calling thread takes is a race with the workers' start), then mixed.
+    for (const callerRuns of [false, true]) {
+      jobSettings.callerRuns = callerRuns;
+      const before = { ...jobCounts };
+      try {
+        const e = await Ensemble.train(MODEL, train, options(threads));
+        const label = `${threads} threads${callerRuns ? ', the calling thread too' : ''}`;
+        if (!callerRuns) assert.equal(jobCounts.workers - before.workers, 9, `${label}: every member trained in a worker`);
+        else assert.equal(jobCounts.workers + jobCounts.local - before.workers - before.local, 9, label);
+        assert.deepEqual(fingerprint(e), expected, `${label}: the ensemble differs from the one trained on one thread`);
+        assert.deepEqual(e.predict(rows), one.predict(rows));
+        e.dispose();
+      } finally {
+        jobSettings.callerRuns = true;
+      }
+    }
+  }
+  // Seeds sampling, and the spec's own input (another Dataset than the training rows), too.
+  const seeds = (threads) => Ensemble.train({ ...MODEL, input: valid }, train, { members: 3, sampling: 'seeds', threads, fit: { epochs: 2 } });
+  const [a, b] = [await seeds(1), await seeds(3)];
+  assert.deepEqual(fingerprint(b), fingerprint(a));
+  assert.notDeepEqual(hex(a.models[0].save()), hex(a.models[1].save()), 'the members differ');
+  for (const e of [one, a, b]) e.dispose();
+});
+
+test('fit callbacks cannot reach a worker: the members train on the calling thread, calling them, with the same result', { timeout: 120_000 }, async () => {
+  const epochs = [];
+  const fit = { epochs: 2, batchSize: 64 };
+  const withCallbacks = await Ensemble.train(MODEL, train, { members: 3, threads: 3, fit: { ...fit, callbacks: { onEpochEnd: (epoch) => { epochs.push(epoch); } } } });
+  assert.deepEqual(epochs, [0, 1, 0, 1, 0, 1], 'each member\'s epochs, member after member');
+  const inWorkers = await Ensemble.train(MODEL, train, { members: 3, threads: 3, fit });
+  assert.deepEqual(fingerprint(withCallbacks), fingerprint(inWorkers));
+  withCallbacks.dispose();
+  inWorkers.dispose();
+});
+
+test('a member that fails in a worker is an error of its class naming the member; a worker that dies is a ThreadError; the next call works', { timeout: 180_000 }, async () => {
+  // A learning rate that makes the loss explode: TrainingDivergedError, with its fields, from the worker.
+  await assert.rejects(
+    Ensemble.train({ ...MODEL, optimizer: { type: 'adam', learningRate: 1e9 } }, train, { members: 3, threads: 3, fit: { epochs: 3 } }),
+    (err) => {
+      typedError(TrainingDivergedError, 'E_DIVERGED', [/^Ensemble\.train member \d \(seed \d+\): training diverged at step/])(err);
+      assert.equal(typeof err.step, 'number');
+      assert.equal(typeof err.task, 'string');
+      return true;
+    },
+  );
+  await assert.rejects(Ensemble.train(MODEL, train, { members: 2, threads: 0 }), typedError(ArgumentError, 'E_ARGUMENT', [/threads must be an integer from 1 to 64/]));
+
+  const setup = await jobWorkerSetup(JOB_WORKER_FILE);
+  const init = { role: 'fault', module: setup.module };
+  const name = (i) => `fault job ${i}`;
+  await assert.rejects(runJobs(setup, init, ['warn', 'throw'], 2, name), typedError(ArgumentError, 'E_ARGUMENT', [/^fault job 1: a job that fails on purpose \(throw\)/]));
+  await assert.rejects(runJobs(setup, init, ['die'], 1, name), typedError(ThreadError, 'E_THREAD', [/^fault job 0: its worker thread stopped \(code 70\)/]));
+  await assert.rejects(runJobs(setup, { role: 'nobody', module: setup.module }, ['x'], 1, name), typedError(ArgumentError, 'E_ARGUMENT', [/unknown role "nobody"/]));
+  // A warning raised in a job is raised again here, of its class.
+  const seen = [];
+  setWarningHandler((w) => seen.push(w));
+  try {
+    assert.deepEqual(await runJobs(setup, init, ['warn', 'warn'], 2, name), ['warned', 'warned']);
+  } finally {
+    setWarningHandler('console');
+  }
+  assert.equal(seen.length, 2);
+  assert.ok(seen[0] instanceof ConvergenceWarning);
+  assert.deepEqual([seen[0].code, seen[0].message], ['W_NOT_CONVERGED', 'a fault job: a warning on purpose']);
+
+  // And the next call works.
+  const e = await Ensemble.train(MODEL, train, { members: 2, threads: 2, fit: { epochs: 1 } });
+  assert.equal(e.models.length, 2);
+  e.dispose();
+});
