@@ -39,17 +39,22 @@ const ARCHS = [
   { type: 'omoe', experts: 2, expertUnits: [4], ...TANH },
 ];
 
-/** The encoded rows and labels of the data, as the core takes them; the tasks not in `keep` unlabeled. */
-function batch(model, keep = ['hg', 'ag', 'outcome']) {
+/**
+ * The encoded rows and labels of the data, as the core takes them; the tasks not in
+ * `keep` unlabeled. `repeat` copies of the 30 rows: 270 rows (9) are a batch of two
+ * micro-shards (src/mtl/shards.ts), each summing its own tables' gradient.
+ */
+function batch(model, keep = ['hg', 'ag', 'outcome'], repeat = 1) {
   const { features } = Preprocessor.fit(data).transform(rows);
   assert.deepEqual([features[0], features[2]], [1, 2], 'Ajax v Benfica: table rows 1 and 2');
-  const labels = Object.fromEntries(model.taskNames.map((n) => [n, Array.from(data.target(n).values, (v) => (keep.includes(n) ? v : NaN))]));
-  return { x: features, rows: rows.length, labels };
+  const tile = (a) => Array.from({ length: repeat }, () => Array.from(a)).flat();
+  const labels = Object.fromEntries(model.taskNames.map((n) => [n, tile(Array.from(data.target(n).values, (v) => (keep.includes(n) ? v : NaN)))]));
+  return { x: Float32Array.from(tile(features)), rows: rows.length * repeat, labels };
 }
 
 /** dL/d(table) of the training loss, by the model and by central differences of the loss it reports. */
-function tableGradients(model, weights, keep) {
-  const b = batch(model, keep);
+function tableGradients(model, weights, keep, repeat = 1) {
+  const b = batch(model, keep, repeat);
   const { grads } = coreGradients(model, b);
   const p = model.parameters, start = p.get('embedding.team');
   const loss = (theta) => {
@@ -87,7 +92,21 @@ for (const architecture of ARCHS) {
   });
 }
 
-test('MMoE with embedded columns under MGDA over the shared parameters: each task\'s share of the tables\' gradient includes its gates\' part', () => {
+for (const architecture of ARCHS.slice(0, 4)) {
+  test(`${architecture.type} with embedded columns, a batch of two micro-shards: the tables' gradient matches central differences`, () => {
+    const model = new MultiTaskModel({ input: data, architecture, tasks: threeTasks(), seed: 7, affinity: false });
+    try {
+      widenGates(model);
+      const { actual, numeric } = tableGradients(model, WEIGHTS, ['hg', 'ag', 'outcome'], 9);
+      assert.ok(Math.max(...Array.from(numeric, Math.abs)) > 1e-3, 'the tables move the loss');
+      assertClose(actual, numeric, { atol: 2e-4, rtol: 2e-2, label: `${architecture.type}, 270 rows` });
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+for (const repeat of [1, 9]) test(`MMoE with embedded columns under MGDA over the shared parameters (${30 * repeat} rows): each task's share of the tables' gradient includes its gates' part`, () => {
   const architecture = ARCHS[0];
   const twoTasks = (weighting) => new MultiTaskModel({
     input: data, architecture, tasks: [tasks.regression('hg'), tasks.regression('ag')], seed: 7, affinity: false, ...(weighting ? { weighting } : {}),
@@ -95,7 +114,7 @@ test('MMoE with embedded columns under MGDA over the shared parameters: each tas
   // Each task alone (the other's labels missing) on a fixed-weight model: g_t of every parameter, the table's checked by central differences.
   const ref = twoTasks(null);
   const one = (name) => {
-    const { actual, numeric, grads } = tableGradients(ref, { hg: 1, ag: 1 }, [name]);
+    const { actual, numeric, grads } = tableGradients(ref, { hg: 1, ag: 1 }, [name], repeat);
     assertClose(actual, numeric, { atol: 2e-4, rtol: 2e-2, label: `${name} alone` });
     return grads;
   };
@@ -110,7 +129,7 @@ test('MMoE with embedded columns under MGDA over the shared parameters: each tas
   assert.ok(alpha > 0.02 && alpha < 0.98, `an interior min-norm point (α = ${alpha})`);
   const model = twoTasks({ type: 'mgda', gradients: 'parameters' });
   try {
-    const { grads } = coreGradients(model, batch(model));
+    const { grads } = coreGradients(model, batch(model, undefined, repeat));
     const expected = Float64Array.from(gHg['embedding.team'], (v, i) => alpha * v + (1 - alpha) * gAg['embedding.team'][i]);
     assertClose(grads['embedding.team'], expected, { atol: 1e-6, rtol: 1e-4, label: 'mgda: the table' });
   } finally {
