@@ -16,10 +16,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * Bytes, npm's packed size. Issue #17 aims at 150 KB, which the library's own
  * JS (149 KB gzip) and the README (25 KB) exceed before any kernel is counted:
  * docs/packaging.md gives the parts and what each way of cutting them measured.
- * This bound is the size reached (431.6 KB) with a little room; a change that
+ * This bound is the size reached with a little room: 431.6 KB, then 456.8 KB
+ * with GMM restarts side by side and ensemble members on job workers, embeddings
+ * under every architecture with hashing buckets, the transformer trunk and training
+ * on micro-shards run by the workers (their code, kernels and docs); a change that
  * ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 432_000;
+export const PACK_BUDGET = 457_500;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
