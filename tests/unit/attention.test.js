@@ -15,7 +15,7 @@ import { assertClose, seededValues } from '../helpers/reference.js';
 import { attentionRef } from '../helpers/arch-reference.js';
 import { checkOp } from '../helpers/check-op.js';
 import { expectError } from '../helpers/errors.js';
-import { predictionBits, privateInfer } from '../helpers/private-infer.js';
+import { assertServedAlike, privateInfer } from '../helpers/private-infer.js';
 
 let infer, cleanupInfer;
 before(async () => {
@@ -127,13 +127,6 @@ test('a transformer model: bad shapes are typed errors; the same seed gives the 
   const weights = (m) => m.parameters.names().flatMap((n) => Array.from(m.parameters.get(n)));
   assert.deepEqual(weights(a), weights(b), 'same seed, same weights');
   assert.ok(histories[0].at(-1) < histories[0][0], `the loss falls (${histories[0][0]} → ${histories[0].at(-1)})`);
-  const bytes = a.save();
-  const full = loadModel(bytes);
-  await infer.init();
-  const lean = infer.loadModel(bytes);
-  const rows = Array.from({ length: data.rows }, (_, r) => Object.fromEntries(data.featureNames.map((f) => [f, data.column(f)[r]])));
-  const bits = predictionBits;
-  assert.equal(bits(lean.predict(rows)), bits(a.predict(rows)), 'infer = the trained model');
-  assert.equal(bits(full.predict(rows)), bits(a.predict(rows)), 'loaded = the trained model');
-  for (const m of [a, b, full, lean]) m.dispose();
+  await assertServedAlike(a, data, loadModel, infer);
+  for (const m of [a, b]) m.dispose();
 });

@@ -16,7 +16,7 @@ import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { conv1dRef, temporalPoolRef } from '../helpers/arch-reference.js';
 import { expectError } from '../helpers/errors.js';
-import { predictionBits, privateInfer } from '../helpers/private-infer.js';
+import { assertServedAlike, privateInfer } from '../helpers/private-infer.js';
 
 let infer, cleanupInfer;
 before(async () => {
@@ -177,13 +177,6 @@ test('a conv1d model: bad shapes are typed errors; the same seed gives the same 
   assert.deepEqual(weights(a), weights(b), 'same seed, same weights');
   const evaluation = a.evaluate(data);
   assert.ok(Number.isFinite(evaluation.tasks.v.loss) && evaluation.tasks.up.accuracy >= 0, 'evaluates');
-  const bytes = a.save();
-  const full = loadModel(bytes);
-  await infer.init();
-  const lean = infer.loadModel(bytes);
-  const rows = Array.from({ length: data.rows }, (_, r) => Object.fromEntries(data.featureNames.map((f) => [f, data.column(f)[r]])));
-  const bits = predictionBits;
-  assert.equal(bits(lean.predict(rows)), bits(a.predict(rows)), 'infer = the trained model');
-  assert.equal(bits(full.predict(rows)), bits(a.predict(rows)), 'loaded = the trained model');
-  for (const m of [a, b, full, lean]) m.dispose();
+  await assertServedAlike(a, data, loadModel, infer);
+  for (const m of [a, b]) m.dispose();
 });
