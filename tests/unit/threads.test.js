@@ -168,9 +168,13 @@ test('a worker that traps in the middle of a micro-shard\'s pass is a typed erro
   } finally {
     allocator.free(block);
   }
+  // Which thread claims a shard is a race (the calling thread may take every task of a
+  // job while the worker wakes): fit again, at most 5 times, until the worker took one.
   const shards = shardProgramsByWorkers(pool);
-  assert.equal(await fitWeights(), before, 'the fit after the fault');
-  assert.ok(shardProgramsByWorkers(pool) > shards, 'the workers ran shards again');
+  for (let attempt = 0; attempt < 5 && shardProgramsByWorkers(pool) === shards; attempt++) {
+    assert.equal(await fitWeights(), before, `the fit after the fault (attempt ${attempt + 1})`);
+  }
+  assert.ok(shardProgramsByWorkers(pool) > shards, 'the workers ran shards again (in 5 fits)');
 });
 
 test('predict and evaluate on many rows run a block of rows per task on the pool, with the bits of one thread', { timeout: 120_000 }, async () => {
