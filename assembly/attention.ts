@@ -24,22 +24,14 @@
 
 import { gemm, gemmForward } from "./gemm";
 import { ACT_IDENTITY } from "./act";
-import { axpy, dot } from "./vec";
+import { add, axpy, dot } from "./vec";
 
 // y[r, :] = x[r, :] + p[:] for rows × n floats (p: n floats). With rows = 1 it is
 // the element-wise sum of two arrays (the residual connections). y may alias x.
 export function addBroadcast(rows: i32, n: i32, x: usize, p: usize, y: usize): void {
   for (let r = 0; r < rows; r++) {
-    const o = <usize>r * <usize>n << 2, xr = x + o, yr = y + o;
-    let c = 0;
-    for (; c + 4 <= n; c += 4) {
-      const q = <usize>c << 2;
-      v128.store(yr + q, f32x4.add(v128.load(xr + q), v128.load(p + q)));
-    }
-    for (; c < n; c++) {
-      const q = <usize>c << 2;
-      store<f32>(yr + q, load<f32>(xr + q) + load<f32>(p + q));
-    }
+    const o = <usize>r * <usize>n << 2;
+    add(n, x + o, p, y + o);
   }
 }
 
