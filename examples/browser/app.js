@@ -243,13 +243,14 @@ function startTraining() {
   worker.postMessage({ type: 'train', selection: sel, options });
 }
 
-function onEpoch(msg) {
+function onEpochs(summaries) {
   const run = state.run;
-  if (!run) return;
-  run.epochs.push(msg);
-  $('progress-bar').value = msg.epoch + 1;
-  const val = msg.valLoss === null ? '' : ` · validation ${fmt(msg.valLoss)}`;
-  $('progress-text').textContent = `Epoch ${msg.epoch + 1} / ${msg.epochs} · loss ${fmt(msg.loss)}${val}`;
+  const last = summaries.at(-1);
+  if (!run || !last) return;
+  run.epochs.push(...summaries);
+  $('progress-bar').value = last.epoch + 1;
+  const val = last.valLoss === null ? '' : ` · validation ${fmt(last.valLoss)}`;
+  $('progress-text').textContent = `Epoch ${last.epoch + 1} / ${last.epochs} · loss ${fmt(last.loss)}${val}`;
   scheduleChart();
 }
 
@@ -280,14 +281,22 @@ function onDone(msg) {
 
 // ---------------------------------------------------------------- chart
 
+/**
+ * While training, the chart is redrawn at most every CHART_INTERVAL_MS (in an animation frame):
+ * ten times a second follows the curves well, and the frames between are left to the rest of
+ * the page.
+ */
+const CHART_INTERVAL_MS = 100;
 let chartScheduled = false;
+let chartDrawn = 0;
 function scheduleChart() {
   if (chartScheduled) return;
   chartScheduled = true;
-  requestAnimationFrame(() => {
+  setTimeout(() => requestAnimationFrame(() => {
     chartScheduled = false;
+    chartDrawn = performance.now();
     drawChart();
-  });
+  }), Math.max(0, chartDrawn + CHART_INTERVAL_MS - performance.now()));
 }
 
 function niceStep(range, count) {
@@ -344,10 +353,21 @@ function drawChart() {
   }
   run.tasks.forEach((task, i) => {
     for (const series of ['train', 'val']) {
-      const pts = [];
+      const xs = [], ys = [];
       for (const e of epochs) {
         const v = series === 'train' ? e.tasks[task]?.loss : e.tasks[task]?.valLoss;
-        if (Number.isFinite(v)) pts.push(`${x(e.epoch + 1).toFixed(1)},${y(v).toFixed(1)}`);
+        if (Number.isFinite(v)) { xs.push(x(e.epoch + 1)); ys.push(y(v)); }
+      }
+      // At most one point per pixel of the plot: past that, each point is the mean of a run of
+      // consecutive epochs. Drawing every epoch made each frame cost more as training went on
+      // (some 1,700 epochs already kept this page's thread busy for most of every frame).
+      const perPoint = Math.ceil(xs.length / (W - L - R));
+      const pts = [];
+      for (let i = 0; i < xs.length; i += perPoint) {
+        const end = Math.min(i + perPoint, xs.length);
+        let sx = 0, sy = 0;
+        for (let j = i; j < end; j++) { sx += xs[j]; sy += ys[j]; }
+        pts.push(`${(sx / (end - i)).toFixed(1)},${(sy / (end - i)).toFixed(1)}`);
       }
       svg.append(el('polyline', {
         points: pts.join(' '),
@@ -567,8 +587,8 @@ function onWorkerMessage(msg) {
     case 'batch':
       if (state.run && state.run.epochs.length === 0) $('progress-text').textContent = `Epoch 1 · step ${msg.step}…`;
       break;
-    case 'epoch':
-      onEpoch(msg);
+    case 'epochs':
+      onEpochs(msg.epochs);
       break;
     case 'done':
       onDone(msg);

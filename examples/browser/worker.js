@@ -12,7 +12,7 @@
 //      { type: 'stop' }                                        stop training after this batch
 //      { type: 'predict', id, row }                            one row of feature values
 //      { type: 'save' }                                        the model file
-// Out: ready (with threadInfo()), columns, started, batch, epoch, done, prediction, saved, error
+// Out: ready (with threadInfo()), columns, started, batch, epochs (the summaries since the last), done, prediction, saved, error
 import * as mt from '../../dist/web.js';
 import { describeCsv, train, fingerprint, sampleRows } from './train-core.js';
 
@@ -59,13 +59,18 @@ async function handle(msg) {
       training = true;
       const started = performance.now();
       let lastBatchPost = 0;
+      let lastEpochsPost = 0;
       try {
         const result = await train(mt, csvData, msg.selection, msg.options, {
           onModel: (m) => {
             model = m;
             post({ type: 'started', parameters: m.parameters.list().reduce((n, p) => n + p.size, 0), features: m.featureNames.length });
           },
-          onEpoch: (summary) => post({ type: 'epoch', ...summary }),
+          onEpoch: (summary) => {
+            pendingEpochs.push(summary);
+            const now = performance.now();
+            if (now - lastEpochsPost >= EPOCHS_POST_MS) { lastEpochsPost = now; postEpochs(); }
+          },
           onBatch: (batch, logs) => {
             const now = performance.now();
             if (now - lastBatchPost > 100) { lastBatchPost = now; post({ type: 'batch', batch, step: logs.step }); }
@@ -99,6 +104,7 @@ async function handle(msg) {
           options: msg.options,
         });
       } finally {
+        postEpochs();
         training = false;
       }
       return;
@@ -135,6 +141,19 @@ async function handle(msg) {
     default:
       throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
   }
+}
+
+/**
+ * Epoch summaries wait here and go to the page together, at most every EPOCHS_POST_MS: on small
+ * data an epoch takes well under a millisecond, and a message per epoch kept the page's thread
+ * busy reading them.
+ */
+const EPOCHS_POST_MS = 50;
+let pendingEpochs = [];
+function postEpochs() {
+  if (pendingEpochs.length === 0) return;
+  post({ type: 'epochs', epochs: pendingEpochs });
+  pendingEpochs = [];
 }
 
 function post(message, transfer) {

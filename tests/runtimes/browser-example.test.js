@@ -44,8 +44,9 @@ const MIN_SPECIES_ACCURACY = 0.9;
 const MIN_SEX_ACCURACY = 0.7;
 /** Run 2: the seeded training, ended by early stopping (on by default, patience 20). */
 const RUN2 = { architecture: 'mmoe', epochs: 300, learningRate: 0.01, seed: 1, earlyStopping: true, patience: 20 };
-/** The chart's plot area ends at x = 640 − 14 (examples/browser/app.js drawChart). */
+/** The chart's plot area runs from x = 48 to 640 − 14 (examples/browser/app.js drawChart). */
 const CHART_RIGHT = 626;
+const PLOT_WIDTH = CHART_RIGHT - 48;
 /** Run 1: long enough to still be running when Stop is clicked. */
 const RUN1_EPOCHS = 100_000;
 /**
@@ -156,6 +157,8 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     assert.equal(await state(page), 'training', `run 1 ended before it was stopped${context()}`);
     const live = await page.$$eval('#chart polyline[data-series="train"]', (ls) => ls.map((l) => Number(l.dataset.points)));
     assert.ok(live.length === 3 && live.every((n) => n >= 20), `the chart is not drawn while training: ${live}`);
+    // However many epochs have run, a line has at most one point per pixel of the plot (its cost per frame stays bounded).
+    assert.ok(live.every((n) => n <= PLOT_WIDTH), `a line of the chart has more points (${live}) than the plot has pixels (${PLOT_WIDTH})`);
     // The x-axis spans the epochs run: the newest point is at the right edge, not squeezed to the left of a 100,000-epoch axis.
     const lastX = await page.$$eval('#chart polyline[data-series="train"]', (ls) => ls.map((l) => Number(l.getAttribute('points').trim().split(/\s+/).at(-1).split(',')[0])));
     for (const x of lastX) assert.ok(x > CHART_RIGHT - 5 && x <= CHART_RIGHT, `the newest point is at x = ${x}, not at the right edge (${CHART_RIGHT})`);
