@@ -9,9 +9,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning,
+  init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning, shutdown,
 } from '../../dist/index.js';
-import { jobWorkerSetup, runJobs, jobCounts, jobSettings, JOB_WORKER_FILE } from '../../dist/internal.js';
+import { jobWorkerSetup, runJobs, jobCounts, jobSettings, idleJobWorkers, JOB_WORKER_FILE } from '../../dist/internal.js';
 import { typedError } from '../helpers/errors.js';
 import { hex } from '../helpers/threads-cases.js';
 
@@ -102,11 +102,11 @@ test('a member that fails in a worker is an error of its class naming the member
   await assert.rejects(Ensemble.train(MODEL, train, { members: 2, threads: 0 }), typedError(ArgumentError, 'E_ARGUMENT', [/threads must be an integer from 1 to 64/]));
 
   const setup = await jobWorkerSetup(JOB_WORKER_FILE);
-  const init = { role: 'fault', module: setup.module };
+  const init = { role: 'fault' };
   const name = (i) => `fault job ${i}`;
   await assert.rejects(runJobs(setup, init, ['warn', 'throw'], 2, name), typedError(ArgumentError, 'E_ARGUMENT', [/^fault job 1: a job that fails on purpose \(throw\)/]));
   await assert.rejects(runJobs(setup, init, ['die'], 1, name), typedError(ThreadError, 'E_THREAD', [/^fault job 0: its worker thread stopped \(code 70\)/]));
-  await assert.rejects(runJobs(setup, { role: 'nobody', module: setup.module }, ['x'], 1, name), typedError(ArgumentError, 'E_ARGUMENT', [/unknown role "nobody"/]));
+  await assert.rejects(runJobs(setup, { role: 'nobody' }, ['x'], 1, name), typedError(ArgumentError, 'E_ARGUMENT', [/unknown role "nobody"/]));
   // A warning raised in a job is raised again here, of its class.
   const seen = [];
   setWarningHandler((w) => seen.push(w));
@@ -123,4 +123,30 @@ test('a member that fails in a worker is an error of its class naming the member
   const e = await Ensemble.train(MODEL, train, { members: 2, threads: 2, fit: { epochs: 1 } });
   assert.equal(e.models.length, 2);
   e.dispose();
+});
+
+test('job workers wait between calls: the next call takes them (no new thread) with the same bits; shutdown() ends them', { timeout: 120_000 }, async () => {
+  const options = { members: 3, seed: 5, threads: 3, fit: { epochs: 2, batchSize: 32 } };
+  jobSettings.callerRuns = false;
+  try {
+    const first = await Ensemble.train(MODEL, train, options);
+    const expected = fingerprint(first);
+    first.dispose();
+    assert.ok(idleJobWorkers() >= 2, 'the call\'s two job workers wait for the next');
+    const before = { ...jobCounts };
+    const again = await Ensemble.train(MODEL, train, options);
+    assert.equal(jobCounts.started, before.started, 'no job worker was started');
+    assert.equal(jobCounts.workers - before.workers, 3, 'the waiting workers trained every member');
+    assert.deepEqual(fingerprint(again), expected);
+    again.dispose();
+
+    await shutdown();
+    assert.equal(idleJobWorkers(), 0, 'shutdown() ends the waiting job workers');
+    const after = await Ensemble.train(MODEL, train, options);
+    assert.equal(jobCounts.started - before.started, 2, 'a call after shutdown() starts its workers again');
+    assert.deepEqual(fingerprint(after), expected);
+    after.dispose();
+  } finally {
+    jobSettings.callerRuns = true;
+  }
 });
