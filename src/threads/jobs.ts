@@ -27,6 +27,7 @@ import {
 } from '../runtime/errors.js';
 import { ConvergenceWarning, ManytaskWarning, setWarningHandler, warn, type WarningCode } from '../runtime/warnings.js';
 import { spawnWorker, workerPort, type Flavor, type WorkerHandle } from './spawn.js';
+import { holdToCallingThread } from './pool.js';
 
 /** The script of the job workers, beside the library's entry (see the top of this file). */
 export const JOB_WORKER_FILE = 'sweep-worker.js';
@@ -186,6 +187,7 @@ export async function runJobs<P, R>(
   // The workers of this call, and whether each has said it is set up for it.
   const used: { worker: JobWorker; ready: boolean }[] = [];
   let over = false;
+  let release: (() => void) | null = null;
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => { settle = resolve; });
   const fail = (err: Error) => { if (failure === null) { failure = err; settle(); } };
@@ -241,6 +243,8 @@ export async function runJobs<P, R>(
   try {
     start().catch((err: unknown) => fail(err instanceof Error ? err : new ThreadError(String(err))));
     if (local !== undefined && jobSettings.callerRuns) {
+      // The other cores run the job workers: the calling thread's jobs keep off the kernels' pool meanwhile.
+      release = workerCount > 0 ? holdToCallingThread() : null;
       while (failure === null && next < jobs.length) {
         const index = next++;
         try {
@@ -256,6 +260,7 @@ export async function runJobs<P, R>(
     }
     if (jobs.length > 0) await settled;
   } finally {
+    release?.();
     over = true;
     for (const { worker, ready } of used) {
       // A failed call's workers may hold jobs of it: ended (not awaited: that would hold the call up).

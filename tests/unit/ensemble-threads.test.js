@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import {
   init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning, shutdown,
 } from '../../dist/index.js';
-import { jobWorkerSetup, runJobs, jobCounts, jobSettings, idleJobWorkers, JOB_WORKER_FILE } from '../../dist/internal.js';
+import { jobWorkerSetup, runJobs, jobCounts, jobSettings, idleJobWorkers, jobRunner, JOB_WORKER_FILE } from '../../dist/internal.js';
 import { typedError } from '../helpers/errors.js';
 import { hex } from '../helpers/threads-cases.js';
 
@@ -123,6 +123,25 @@ test('a member that fails in a worker is an error of its class naming the member
   const e = await Ensemble.train(MODEL, train, { members: 2, threads: 2, fit: { epochs: 1 } });
   assert.equal(e.models.length, 2);
   e.dispose();
+});
+
+test('while job workers train, the calling thread\'s member keeps off the kernels\' pool; alone, it shards its batches across it', { timeout: 120_000 }, async () => {
+  await init({ threads: 2 });
+  const pool = jobRunner();
+  // Batches of 256 rows: two micro-shards, run on the pool's threads when the calling thread trains alone.
+  const options = (threads) => ({ members: 2, sampling: 'seeds', seed: 3, threads, fit: { epochs: 2, batchSize: 256 } });
+  const workerTasks = () => pool.tasksRun().slice(1).reduce((a, b) => a + b, 0);
+  let before = workerTasks();
+  const alone = await Ensemble.train(MODEL, train, options(1));
+  assert.ok(workerTasks() > before, 'members one after another on the calling thread use the pool\'s worker');
+  before = workerTasks();
+  const local = jobCounts.local;
+  const side = await Ensemble.train(MODEL, train, options(2));
+  assert.ok(jobCounts.local > local, 'the calling thread trained a member');
+  assert.equal(workerTasks(), before, 'beside a job worker, the calling thread\'s member ran no task on the pool\'s worker');
+  assert.deepEqual(fingerprint(side), fingerprint(alone));
+  assert.equal(pool.threads, 2, 'the pool is the calling thread\'s again after the call');
+  for (const e of [alone, side]) e.dispose();
 });
 
 test('job workers wait between calls: the next call takes them (no new thread) with the same bits; shutdown() ends them', { timeout: 120_000 }, async () => {
