@@ -348,7 +348,7 @@ async function threaded(
 
   const control: ThreadControl = {
     info: () => {
-      const threads = pool?.threads ?? 1;
+      const threads = pool?.liveThreads ?? 1;
       let reason = state.reason;
       if (reason === null && threads < state.requested) {
         reason = pool === null ? 'the worker threads were shut down' : 'some worker threads are not running (a replacement is starting)';

@@ -228,7 +228,12 @@ export class Pool implements JobRunner {
 
   /** The threads a job can use now: the calling thread and every live worker (the calling thread alone while held). */
   get threads(): number {
-    if (this.#stopped || holds > 0) return 1;
+    return holds > 0 ? 1 : this.liveThreads;
+  }
+
+  /** The calling thread and every live worker, held or not (threadInfo). */
+  get liveThreads(): number {
+    if (this.#stopped) return 1;
     let n = 1;
     for (let w = 0; w < this.#workers; w++) {
       const s = Atomics.load(this.#control.i32, STATUS + w);
