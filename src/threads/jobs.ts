@@ -120,6 +120,8 @@ interface JobWorker {
 // thread before they were up, and 2 threads were slower than 1. A worker
 // that stays is also warm (its JIT has compiled the training code).
 const idle: JobWorker[] = [];
+// The most workers one call has asked for: more never wait idle (calls that overlap a worker's start may start extra ones).
+let idleCap = 0;
 
 async function startJobWorker(setup: JobWorkerSetup): Promise<JobWorker> {
   const handle = await spawnWorker(setup.flavor, setup.url, { module: setup.module } satisfies JobWorkerBoot);
@@ -146,10 +148,11 @@ function idleWorker(setup: JobWorkerSetup): JobWorker | null {
   return idle.pop() ?? null;
 }
 
-/** Puts a worker whose call is over back among the idle ones (it drops the call's data). */
+/** Puts a worker whose call is over back among the idle ones (it drops the call's data), or ends it if enough wait. */
 function park(w: JobWorker): void {
   w.reply = null;
   w.exit = null;
+  if (idle.length >= idleCap) { void w.handle.terminate(); return; }
   w.handle.post({ type: 'release' } satisfies JobMessage<never>);
   w.handle.unref();
   idle.push(w);
@@ -198,6 +201,7 @@ export async function runJobs<P, R>(
   };
   // At least one worker when the calling thread takes no job (else nothing would run them).
   const workerCount = Math.min(jobs.length, Math.max(count, local !== undefined && jobSettings.callerRuns ? 0 : 1));
+  idleCap = Math.max(idleCap, workerCount);
   const enlist = (w: JobWorker) => {
     const entry = { worker: w, ready: false };
     used.push(entry);
