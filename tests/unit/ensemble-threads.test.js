@@ -152,6 +152,9 @@ test('job workers wait between calls: the next call takes them (no new thread) w
     const first = await Ensemble.train(MODEL, train, options);
     const expected = fingerprint(first);
     first.dispose();
+    // A worker still getting ready when the call ended (the other took every member) is parked once it is ready.
+    const deadline = Date.now() + 10_000;
+    while (idleJobWorkers() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.ok(idleJobWorkers() >= 2, 'the call\'s two job workers wait for the next');
     const before = { ...jobCounts };
     const again = await Ensemble.train(MODEL, train, options);
