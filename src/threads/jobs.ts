@@ -110,6 +110,8 @@ interface JobWorker {
   /** The call's listeners while a call uses it; null while it waits in `idle`. */
   reply: ((reply: JobReply<unknown>) => void) | null;
   exit: ((code: number, error: unknown) => void) | null;
+  /** Whether the thread has ended (such a worker is never parked). */
+  ended: boolean;
 }
 
 // Job workers that ran a call's jobs and wait for the next call, unref'd (they
@@ -126,9 +128,10 @@ let idleCap = 0;
 async function startJobWorker(setup: JobWorkerSetup): Promise<JobWorker> {
   const handle = await spawnWorker(setup.flavor, setup.url, { module: setup.module } satisfies JobWorkerBoot);
   jobCounts.started++;
-  const worker: JobWorker = { handle, setup, reply: null, exit: null };
+  const worker: JobWorker = { handle, setup, reply: null, exit: null, ended: false };
   handle.onMessage((m) => worker.reply?.(m as JobReply<unknown>));
   handle.onExit((code, error) => {
+    worker.ended = true;
     const at = idle.indexOf(worker);
     if (at >= 0) idle.splice(at, 1);
     worker.exit?.(code, error);
@@ -152,6 +155,7 @@ function idleWorker(setup: JobWorkerSetup): JobWorker | null {
 function park(w: JobWorker): void {
   w.reply = null;
   w.exit = null;
+  if (w.ended) return;
   if (idle.length >= idleCap) { void w.handle.terminate(); return; }
   w.handle.post({ type: 'release' } satisfies JobMessage<never>);
   w.handle.unref();
