@@ -8,6 +8,9 @@
 //     assigns every unfinished start in one job);
 //   - Ensemble.train, members one per worker thread (each a whole training run on
 //     its own memory, with the single-thread kernels), `threads: 1` against 2.
+//     The job workers stay between calls: the warm-up call starts them, the timed
+//     calls find them ready (their JIT warm), as a program that trains ensembles
+//     again and again would.
 // Figures need a quiet machine: other processes take the second core away.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

@@ -21,7 +21,7 @@ export { FederatedLayout } from './federated/layout.js';
 export { BlobStore } from './federated/platform.js';
 export { ProximalTerm } from './mtl/proximal.js';
 export { jobRunner, jobWorkerSetup } from './threads/index.js';
-export { runJobs, jobCounts, jobSettings, JOB_WORKER_FILE } from './threads/jobs.js';
+export { runJobs, jobCounts, jobSettings, idleJobWorkers, JOB_WORKER_FILE } from './threads/jobs.js';
 export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';
 export * as jobs from './threads/tasks.js';

@@ -57,12 +57,12 @@ export interface MemberWorkerInit extends JobWorkerInit {
 }
 
 /**
- * @internal The plan as a worker's start-up data (without the module), or the
+ * @internal The plan as a worker's start-up data, or the
  * option that cannot reach a worker thread — fit callbacks, a function anywhere,
  * an object of a class other than Dataset — for the members to train on the
  * calling thread instead.
  */
-export function memberWorkerInit(plan: MemberPlan): Omit<MemberWorkerInit, 'module'> | { cannot: string } {
+export function memberWorkerInit(plan: MemberPlan): MemberWorkerInit | { cannot: string } {
   if (plan.fit.callbacks !== undefined) return { cannot: 'fit.callbacks' };
   const { validationData, ...fit } = plan.fit;
   const parts: [string, unknown][] = [['the model spec', plan.spec], ['fit', fit]];

@@ -439,7 +439,7 @@ async function trainMembers(plan: MemberPlan, jobs: readonly MemberJob[], thread
   } else {
     // The calling thread trains members too (from the first), beside threads − 1 job workers.
     files = await runJobs<MemberJob, Uint8Array>(
-      setup, { ...init, module: setup.module }, jobs, Math.min(threads - 1, jobs.length - 1),
+      setup, init, jobs, Math.min(threads - 1, jobs.length - 1),
       (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`, { run: (job) => trainMember(plan, job) },
     );
   }

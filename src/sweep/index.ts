@@ -120,7 +120,7 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
 
 async function runInWorkers(plans: readonly RunPlan[], d: RunData, count: number, setup: JobWorkerSetup): Promise<SweepRun[]> {
   const init: SweepWorkerInit = {
-    role: 'sweep', module: setup.module, data: datasetData(d.data), test: d.test === null ? null : datasetData(d.test), folds: d.folds,
+    role: 'sweep', data: datasetData(d.data), test: d.test === null ? null : datasetData(d.test), folds: d.folds,
   };
   // The calling thread runs too (from the first run), beside count − 1 job workers.
   return runJobs<RunPlan, SweepRun>(setup, init, plans, count - 1, (i) => `sweep run ${i} (${describe(plans[i]!)})`, { run: (plan) => runOne(plan, d) });

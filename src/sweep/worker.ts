@@ -15,8 +15,6 @@ import { runOne, type RunData, type RunPlan } from './run.js';
 
 export interface SweepWorkerInit extends JobWorkerInit {
   readonly role: 'sweep';
-  /** The single-thread kernel module (manytask.wasm). */
-  readonly module: WebAssembly.Module;
   readonly data: DatasetData;
   readonly test: DatasetData | null;
   readonly folds: RunData['folds'];
@@ -33,9 +31,10 @@ export interface FaultWorkerInit extends JobWorkerInit {
 
 type Init = SweepWorkerInit | MemberWorkerInit | FaultWorkerInit;
 
-void serveJobs<unknown, unknown>(async (given) => {
+void serveJobs<unknown, unknown>(async (module) => {
+  await initRuntime(module, { defaultSource: () => module, threads: threadSupport }, { threads: 1 });
+}, async (given) => {
   const init = given as Init;
-  await initRuntime(init.module, { defaultSource: () => init.module, threads: threadSupport }, { threads: 1 });
   switch (init.role) {
     case 'sweep': {
       const data: RunData = { data: datasetFrom(init.data), test: init.test === null ? null : datasetFrom(init.test), folds: init.folds };

@@ -20,7 +20,7 @@ import type { Kernels } from '../runtime/abi.js';
 import { LocalRunner, Pool, type JobRunner, type PoolKernels } from './pool.js';
 import { parallelKernels } from './parallel.js';
 import { builtin, type Flavor } from './spawn.js';
-import type { JobWorkerSetup } from './jobs.js';
+import { endJobWorkers, type JobWorkerSetup } from './jobs.js';
 
 /** @internal Default thread count: the machine's cores, at most this many (beyond it the row splits of these kernels scale poorly). */
 export const DEFAULT_MAX_THREADS = 8;
@@ -348,7 +348,7 @@ async function threaded(
 
   const control: ThreadControl = {
     info: () => {
-      const threads = pool?.threads ?? 1;
+      const threads = pool?.liveThreads ?? 1;
       let reason = state.reason;
       if (reason === null && threads < state.requested) {
         reason = pool === null ? 'the worker threads were shut down' : 'some worker threads are not running (a replacement is starting)';
@@ -392,14 +392,20 @@ export async function jobWorkerSetup(file: string): Promise<JobWorkerSetup | nul
   try {
     let module: WebAssembly.Module;
     if (source instanceof WebAssembly.Module) module = source;
+    else if (jobModule !== null && jobModule.source === source && jobModule.platform === platform) module = jobModule.module;
     else if (source === undefined) module = await compileSource(await platform.defaultSource(), platform);
     else if (source instanceof URL || typeof source === 'string' || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) module = await compileSource(source, platform);
     else return null;
+    // Kept: the job workers that wait between calls (jobs.ts) serve a call only for the module they were started with.
+    jobModule = { source, platform, module };
     return { module, url: scriptUrl, flavor: env.flavor };
   } catch {
     return null;
   }
 }
+
+// The single-thread module jobWorkerSetup compiled last, and from what.
+let jobModule: { source: WasmSource | undefined; platform: Platform; module: WebAssembly.Module } | null = null;
 
 // The job runner of the runtime loaded last: for manytask's own tests and benchmarks (src/internal.ts).
 let currentRunner: JobRunner | null = null;
@@ -416,11 +422,13 @@ export function threadInfo(): ThreadInfo {
 }
 
 /**
- * Stops the worker threads (they also stop by themselves when the process has
+ * Stops the worker threads, the kernels' pool and the job workers that wait
+ * between an ensemble's or a sweep's calls (they also stop by themselves when the process has
  * nothing else to do). The library keeps working, on the calling thread alone,
  * with the same results; `init({ threads })` starts a pool again.
  */
 export async function shutdown(): Promise<void> {
   const t = runtime('shutdown').threads;
   if (t !== undefined) await t.shutdown();
+  await endJobWorkers();
 }

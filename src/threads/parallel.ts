@@ -51,6 +51,14 @@ const ACT_SPLIT_MIN = 1 << 16;
  * 2 µs); a GMM chunk at least 256 rows (a row costs k Gaussians).
  */
 const KMEANS_BLOCK = 1024;
+/**
+ * Bytes of a cache line. Blocks that different threads write at once (each
+ * thread's scratch, each chunk's sums) start on a line of their own, so that no
+ * two threads write one line: sharing a line, two threads' writes evict each
+ * other's copy on every store (false sharing) — the GMM E-step's 112-byte
+ * per-thread scratch made 2 threads slower than 1.
+ */
+const LINE = 64;
 const CHUNK_MACS = 1 << 17;
 const GMM_CHUNK_MIN = 256;
 const MAX_CHUNKS = 64;
@@ -106,11 +114,10 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     const per = kmeansChunkRows(n, d, k);
     const chunks = taskCount(n, per);
     const split = runner.threads > 1 && n * d * k * runs.length >= ASSIGN_SPLIT_MACS;
-    const scratchStride = roundUp(base.kmeansScratchBytes(d, k), 16);
+    const scratchStride = roundUp(base.kmeansScratchBytes(d, k), LINE);
     const sumBytes = k * d * 8;
-    const deltaStride = roundUp(sumBytes + k * 4, 16);
-    const blocks: number[] = [];
-    const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'k-means chunk sums'); blocks.push(p); return p; };
+    const deltaStride = roundUp(sumBytes + k * 4, LINE);
+    const { block, free } = lineBlocks(allocator, 'k-means chunk sums');
     try {
       const threadScratch = block(scratchStride * (split ? runner.capacity : 1));
       const table = block(runs.length * RUN_FIELDS * 4);
@@ -148,7 +155,7 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
         return moved;
       });
     } finally {
-      for (const p of blocks) allocator.free(p);
+      free();
     }
   };
 
@@ -174,9 +181,8 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       return runs.map((r) => base.gmmEStep(n, d, k, covType, x, r.means, r.prec, r.logDet, r.logWeights, r.resp, r.logProbNorm, r.scratch, weights));
     }
     const split = runner.threads > 1;
-    const scratchStride = roundUp((d + k) * 8, 16);
-    const blocks: number[] = [];
-    const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'E-step chunk sums'); blocks.push(p); return p; };
+    const scratchStride = roundUp((d + k) * 8, LINE);
+    const { block, free } = lineBlocks(allocator, 'E-step chunk sums');
     try {
       const totals = runs.map(() => block(chunks * 8));
       const { threadScratch, table } = gmmJob(runs.length, scratchStride, split, block, (t, r) => {
@@ -196,7 +202,7 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
         return total;
       });
     } finally {
-      for (const p of blocks) allocator.free(p);
+      free();
     }
   };
 
@@ -209,8 +215,9 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       base.kmeansDistances(n, d, k, x, xNorms, centers, out, scratch);
       return;
     }
-    const stride = roundUp(base.kmeansScratchBytes(d, k), 16);
-    const threadScratch = allocator.alloc(stride * runner.capacity, 'k-means scratch');
+    const stride = roundUp(base.kmeansScratchBytes(d, k), LINE);
+    const { block, free } = lineBlocks(allocator, 'k-means scratch');
+    const threadScratch = block(stride * runner.capacity);
     try {
       const per = splitRows(n, threads, ROW_SPLIT_MIN, 4);
       const g = runner.args;
@@ -219,7 +226,7 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       g[DISTANCES.scratchStride] = stride; g[DISTANCES.rowsPerTask] = per;
       runner.run(JOB_KMEANS_DISTANCES, taskCount(n, per));
     } finally {
-      allocator.free(threadScratch);
+      free();
     }
   };
 
@@ -261,16 +268,17 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
     }
     const split = runner.threads > 1;
     const accSize = base.gmmScatterSize(d, k, covType);
-    const partialStride = roundUp(Math.max(k + k * d, accSize) * 8, 16);
-    const scratchStride = roundUp(d * 8, 16);
-    const blocks: number[] = [];
-    const block = (bytes: number) => { const p = allocator.alloc(Math.max(bytes, 16), 'M-step chunk sums'); blocks.push(p); return p; };
+    const partialStride = roundUp(Math.max(k + k * d, accSize) * 8, LINE);
+    const scratchStride = roundUp(d * 8, LINE);
+    const { block, free } = lineBlocks(allocator, 'M-step chunk sums');
     try {
-      const partials = runs.map(() => block(partialStride * (chunks - 1)));
+      // Every chunk sums into a block of its own, the first too: summing into the run's own buffers, it
+      // would write lines that the other chunks read (the means beside the covariances).
+      const partials = runs.map(() => block(partialStride * chunks));
       const { threadScratch, table } = gmmJob(runs.length, scratchStride, split, block, (t, r) => {
         const run = runs[r]!;
         t.fill(0);
-        t[GMM_RUN.resp] = run.resp; t[GMM_RUN.nk] = run.nk; t[GMM_RUN.means] = run.means; t[GMM_RUN.acc] = run.covariances;
+        t[GMM_RUN.resp] = run.resp; t[GMM_RUN.means] = run.means;
         t[GMM_RUN.partials] = partials[r]!;
       });
       const g = runner.args;
@@ -279,25 +287,22 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       g[MSTEP.scratchStride] = scratchStride; g[MSTEP.runs] = table;
       const tasks = chunks * runs.length;
       const run = (kind: number) => { if (split) runner.run(kind, tasks); else runner.runLocal(kind, tasks); };
-      // Adds a run's chunk blocks, in chunk order, into its totals: [pointer, f64 count, f64 offset in a block].
+      // A run's totals: its first chunk's block, then the others added in chunk order
+      // ([pointer, f64 count, f64 offset in a block]) — the sums of one pass over all rows into zeroed totals.
       const addPartials = (r: number, totals: readonly [number, number, number][]) => {
-        for (let ch = 1; ch < chunks; ch++) {
+        for (let ch = 0; ch < chunks; ch++) {
           for (const [at, count, offset] of totals) {
             const total = new Float64Array(memory.buffer, at, count);
-            const part = new Float64Array(memory.buffer, partials[r]! + (ch - 1) * partialStride + offset * 8, count);
-            for (let j = 0; j < count; j++) total[j]! += part[j]!;
+            const part = new Float64Array(memory.buffer, partials[r]! + ch * partialStride + offset * 8, count);
+            if (ch === 0) total.set(part);
+            else for (let j = 0; j < count; j++) total[j]! += part[j]!;
           }
         }
       };
-      for (const r of runs) {
-        new Float64Array(memory.buffer, r.nk, k).fill(0);
-        new Float64Array(memory.buffer, r.means, k * d).fill(0);
-      }
       run(JOB_GMM_MSTEP_SUMS);
       runs.forEach((r, i) => {
         addPartials(i, [[r.nk, k, 0], [r.means, k * d, k]]);
         base.gmmMStepMeans(d, k, r.nk, r.means);
-        new Float64Array(memory.buffer, r.covariances, accSize).fill(0);
       });
       run(JOB_GMM_MSTEP_SCATTER);
       return runs.map((r, i) => {
@@ -305,7 +310,7 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
         return base.gmmMStepFinish(d, k, covType, regCovar, r.nk, r.means, r.covariances, r.prec, r.logDet, r.logWeights);
       });
     } finally {
-      for (const p of blocks) allocator.free(p);
+      free();
     }
   };
 
@@ -410,6 +415,22 @@ export function gmmRunsOf(kernels: Kernels): GmmRuns {
       runs.map((r) => kernels.gmmEStep(n, d, k, covType, x, r.means, r.prec, r.logDet, r.logWeights, r.resp, r.logProbNorm, r.scratch, weights)),
     mStep: (n, d, k, covType, x, weights, regCovar, runs) =>
       runs.map((r) => kernels.gmmMStep(n, d, k, covType, x, r.resp, regCovar, r.nk, r.means, r.covariances, r.prec, r.logDet, r.logWeights, r.scratch, weights)),
+  };
+}
+
+/**
+ * Blocks for one call's chunk sums and scratch, each starting on a cache line
+ * (LINE; the allocator aligns to 16 bytes), and `free` to give them all back.
+ */
+function lineBlocks(allocator: Allocator, what: string): { block: (bytes: number) => number; free: () => void } {
+  const held: number[] = [];
+  return {
+    block: (bytes) => {
+      const p = allocator.alloc(Math.max(bytes, 16) + LINE - 16, what);
+      held.push(p);
+      return roundUp(p, LINE);
+    },
+    free: () => { for (const p of held) allocator.free(p); },
   };
 }
 

@@ -96,6 +96,24 @@ function runHere(ctx: TaskContext, kind: number, t: number): void {
   }
 }
 
+// Holds on the pool (holdToCallingThread): while any is held, every pool runs jobs on the calling thread alone.
+let holds = 0;
+
+/**
+ * @internal Runs the kernels' jobs on the calling thread alone until the returned
+ * function is called: while job workers (jobs.ts) train on the other cores, the
+ * calling thread's own job must not wake the pool's workers onto those cores too
+ * (a training step's micro-shards would wait for a worker that has no core). The
+ * results are the same bits on any thread count.
+ */
+export function holdToCallingThread(): () => void {
+  holds++;
+  let released = false;
+  return () => {
+    if (!released) { released = true; holds--; }
+  };
+}
+
 /** What `Pool.start` found: a pool, or why there is none. */
 export type PoolStart = { pool: Pool; problem: null } | { pool: null; problem: string };
 
@@ -208,8 +226,13 @@ export class Pool implements JobRunner {
     return { pool, problem: null };
   }
 
-  /** The threads a job can use now: the calling thread and every live worker. */
+  /** The threads a job can use now: the calling thread and every live worker (the calling thread alone while held). */
   get threads(): number {
+    return holds > 0 ? 1 : this.liveThreads;
+  }
+
+  /** The calling thread and every live worker, held or not (threadInfo). */
+  get liveThreads(): number {
     if (this.#stopped) return 1;
     let n = 1;
     for (let w = 0; w < this.#workers; w++) {

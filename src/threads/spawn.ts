@@ -13,6 +13,8 @@ export interface WorkerHandle {
   onExit(listener: (code: number, error: unknown) => void): void;
   /** Lets the process exit while the worker lives (node flavor). */
   unref(): void;
+  /** Undoes unref: the process waits for the worker again (node flavor). */
+  ref(): void;
   /** Ends the worker (and the workers it started); resolves once it has ended. */
   terminate(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function spawnWorker(flavor: Flavor, url: URL | string, init: unkno
       onMessage: (l) => w.on('message', l),
       onExit: (l) => w.on('exit', (code) => l(code, error)),
       unref: () => w.unref(),
+      ref: () => w.ref(),
       // Held while it ends, so that awaiting this keeps a Node process alive.
       terminate: async () => { w.ref(); await w.terminate(); },
     };
@@ -73,6 +76,7 @@ export async function spawnWorker(flavor: Flavor, url: URL | string, init: unkno
     onMessage: (l) => w.addEventListener('message', (e) => l(e.data)),
     onExit: (l) => { exitListeners.push(l); },
     unref: () => { /* a page does not exit */ },
+    ref: () => { /* nor waits for a worker */ },
     terminate: async () => { w.terminate(); end(0, null); },
   };
 }

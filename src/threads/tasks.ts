@@ -76,8 +76,8 @@ export const DISTANCES = { n: 0, d: 1, k: 2, x: 3, xNorms: 4, centers: 5, out: 6
 /** The GMM E-step over the runs of `runs` (one per start side by side; GMM_RUN_FIELDS i32 pointers each): task t is chunk t % chunks of run ⌊t / chunks⌋. */
 export const ESTEP = { n: 0, d: 1, k: 2, covType: 3, x: 4, scratch: 5, scratchStride: 6, chunkRows: 7, weights: 8, runs: 9 } as const;
 /** One run of a GMM job (a start's buffers): i32 pointers, GMM_RUN_FIELDS per run (`totals`: an f64 per chunk; `partials`: the M-step's chunk blocks). */
-export const GMM_RUN = { means: 0, prec: 1, logDet: 2, logWeights: 3, resp: 4, logProbNorm: 5, totals: 6, nk: 7, acc: 8, partials: 9 } as const;
-export const GMM_RUN_FIELDS = 10;
+export const GMM_RUN = { means: 0, prec: 1, logDet: 2, logWeights: 3, resp: 4, logProbNorm: 5, totals: 6, partials: 7 } as const;
+export const GMM_RUN_FIELDS = 8;
 export const ROW_MSE = { n: 0, d: 1, a: 2, b: 3, out: 4, rowsPerTask: 5 } as const;
 export const ACT = { kind: 0, n: 1, x: 2, y: 3, perTask: 4, alpha: 0 } as const;
 export const WHO = { out: 0 } as const;
@@ -214,35 +214,34 @@ const programTask: Task = (ctx, t) => {
 };
 
 // The GMM M-step's two passes over rows (parallel.ts: gmmMStepRuns). Chunk c of
-// a run adds its rows into the run's zeroed totals (c = 0) or into its own block
-// of the run's `partials`, zeroed here; the caller adds the blocks in chunk order.
+// a run adds its rows into its own block of the run's `partials`, zeroed here;
+// the caller adds the blocks in chunk order.
 const mStepRows = (ctx: TaskContext, t: number) => {
   const n = arg(ctx, MSTEP.n), d = arg(ctx, MSTEP.d), k = arg(ctx, MSTEP.k);
   const { run, c, r0, r1 } = gmmRun(ctx, t, n, arg(ctx, MSTEP.chunkRows), arg(ctx, MSTEP.runs));
   const weights = arg(ctx, MSTEP.weights);
-  const block = (floats: number, own: number): number => {
-    if (c === 0) return own;
-    const at = run[GMM_RUN.partials]! + (c - 1) * arg(ctx, MSTEP.partialStride);
+  const block = (floats: number): number => {
+    const at = run[GMM_RUN.partials]! + c * arg(ctx, MSTEP.partialStride);
     new Float64Array(ctx.memory.buffer, at, floats).fill(0);
     return at;
   };
   return {
-    d, k, run, c, block, rows: r1 - r0, x: arg(ctx, MSTEP.x) + r0 * d * 4, resp: run[GMM_RUN.resp]! + r0 * k * 8,
+    d, k, run, block, rows: r1 - r0, x: arg(ctx, MSTEP.x) + r0 * d * 4, resp: run[GMM_RUN.resp]! + r0 * k * 8,
     weights: weights === 0 ? 0 : weights + r0 * 8,
   };
 };
 
 const mStepSumsTask: Task = (ctx, t) => {
-  const { d, k, run, c, block, rows, x, resp, weights } = mStepRows(ctx, t);
+  const { d, k, block, rows, x, resp, weights } = mStepRows(ctx, t);
   // nk (k f64) then the sums (k × d f64): in a partial block, one after the other.
-  const nk = block(k + k * d, run[GMM_RUN.nk]!);
-  ctx.kernels.gmmMStepSums(rows, d, k, x, resp, weights, nk, c === 0 ? run[GMM_RUN.means]! : nk + k * 8);
+  const nk = block(k + k * d);
+  ctx.kernels.gmmMStepSums(rows, d, k, x, resp, weights, nk, nk + k * 8);
 };
 
 const mStepScatterTask: Task = (ctx, t) => {
   const { d, k, run, block, rows, x, resp, weights } = mStepRows(ctx, t);
   const covType = arg(ctx, MSTEP.covType);
-  const acc = block(ctx.kernels.gmmScatterSize(d, k, covType), run[GMM_RUN.acc]!);
+  const acc = block(ctx.kernels.gmmScatterSize(d, k, covType));
   ctx.kernels.gmmMStepScatter(rows, d, k, covType, x, resp, weights, run[GMM_RUN.means]!, acc,
     arg(ctx, MSTEP.scratch) + ctx.thread * arg(ctx, MSTEP.scratchStride));
 };

@@ -24,6 +24,8 @@ for (const [name, cmd, args] of [
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
     assert.equal(out.threads, 3, report);
     assert.ok(out.workerTasks > 0, `the workers ran no task\n${report}`);
+    assert.equal(out.members, 2, `the job workers trained the members\n${report}`);
+    assert.ok(out.idleJobWorkers > 0, `a job worker waits for the next call at the end\n${report}`);
     t.diagnostic(`${name}: exited in ${r.ms} ms; the workers ran ${out.workerTasks} tasks`);
   });
 }

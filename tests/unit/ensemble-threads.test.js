@@ -9,9 +9,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning,
+  init, tasks, Dataset, Ensemble, ArgumentError, ThreadError, TrainingDivergedError, setWarningHandler, ConvergenceWarning, shutdown,
 } from '../../dist/index.js';
-import { jobWorkerSetup, runJobs, jobCounts, jobSettings, JOB_WORKER_FILE } from '../../dist/internal.js';
+import { jobWorkerSetup, runJobs, jobCounts, jobSettings, idleJobWorkers, jobRunner, JOB_WORKER_FILE } from '../../dist/internal.js';
 import { typedError } from '../helpers/errors.js';
 import { hex } from '../helpers/threads-cases.js';
 
@@ -102,11 +102,11 @@ test('a member that fails in a worker is an error of its class naming the member
   await assert.rejects(Ensemble.train(MODEL, train, { members: 2, threads: 0 }), typedError(ArgumentError, 'E_ARGUMENT', [/threads must be an integer from 1 to 64/]));
 
   const setup = await jobWorkerSetup(JOB_WORKER_FILE);
-  const init = { role: 'fault', module: setup.module };
+  const init = { role: 'fault' };
   const name = (i) => `fault job ${i}`;
   await assert.rejects(runJobs(setup, init, ['warn', 'throw'], 2, name), typedError(ArgumentError, 'E_ARGUMENT', [/^fault job 1: a job that fails on purpose \(throw\)/]));
   await assert.rejects(runJobs(setup, init, ['die'], 1, name), typedError(ThreadError, 'E_THREAD', [/^fault job 0: its worker thread stopped \(code 70\)/]));
-  await assert.rejects(runJobs(setup, { role: 'nobody', module: setup.module }, ['x'], 1, name), typedError(ArgumentError, 'E_ARGUMENT', [/unknown role "nobody"/]));
+  await assert.rejects(runJobs(setup, { role: 'nobody' }, ['x'], 1, name), typedError(ArgumentError, 'E_ARGUMENT', [/unknown role "nobody"/]));
   // A warning raised in a job is raised again here, of its class.
   const seen = [];
   setWarningHandler((w) => seen.push(w));
@@ -123,4 +123,53 @@ test('a member that fails in a worker is an error of its class naming the member
   const e = await Ensemble.train(MODEL, train, { members: 2, threads: 2, fit: { epochs: 1 } });
   assert.equal(e.models.length, 2);
   e.dispose();
+});
+
+test('while job workers train, the calling thread\'s member keeps off the kernels\' pool; alone, it shards its batches across it', { timeout: 120_000 }, async () => {
+  await init({ threads: 2 });
+  const pool = jobRunner();
+  // Batches of 256 rows: two micro-shards, run on the pool's threads when the calling thread trains alone.
+  const options = (threads) => ({ members: 2, sampling: 'seeds', seed: 3, threads, fit: { epochs: 2, batchSize: 256 } });
+  // Tasks of pool jobs, whichever thread claimed them (which one does is a race; that the job went to the pool is not).
+  const poolTasks = () => pool.tasksRun().reduce((a, b) => a + b, 0);
+  let before = poolTasks();
+  const alone = await Ensemble.train(MODEL, train, options(1));
+  assert.ok(poolTasks() > before, 'members one after another on the calling thread run their micro-shards as pool jobs');
+  before = poolTasks();
+  const local = jobCounts.local;
+  const side = await Ensemble.train(MODEL, train, options(2));
+  assert.ok(jobCounts.local > local, 'the calling thread trained a member');
+  assert.equal(poolTasks(), before, 'beside a job worker, the calling thread\'s member ran no pool job');
+  assert.deepEqual(fingerprint(side), fingerprint(alone));
+  assert.equal(pool.threads, 2, 'the pool is the calling thread\'s again after the call');
+  for (const e of [alone, side]) e.dispose();
+});
+
+test('job workers wait between calls: the next call takes them (no new thread) with the same bits; shutdown() ends them', { timeout: 120_000 }, async () => {
+  const options = { members: 3, seed: 5, threads: 3, fit: { epochs: 2, batchSize: 32 } };
+  jobSettings.callerRuns = false;
+  try {
+    const first = await Ensemble.train(MODEL, train, options);
+    const expected = fingerprint(first);
+    first.dispose();
+    // A worker still getting ready when the call ended (the other took every member) is parked once it is ready.
+    const deadline = Date.now() + 10_000;
+    while (idleJobWorkers() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(idleJobWorkers() >= 2, 'the call\'s two job workers wait for the next');
+    const before = { ...jobCounts };
+    const again = await Ensemble.train(MODEL, train, options);
+    assert.equal(jobCounts.started, before.started, 'no job worker was started');
+    assert.equal(jobCounts.workers - before.workers, 3, 'the waiting workers trained every member');
+    assert.deepEqual(fingerprint(again), expected);
+    again.dispose();
+
+    await shutdown();
+    assert.equal(idleJobWorkers(), 0, 'shutdown() ends the waiting job workers');
+    const after = await Ensemble.train(MODEL, train, options);
+    assert.equal(jobCounts.started - before.started, 2, 'a call after shutdown() starts its workers again');
+    assert.deepEqual(fingerprint(after), expected);
+    after.dispose();
+  } finally {
+    jobSettings.callerRuns = true;
+  }
 });

@@ -32,7 +32,7 @@ test('an M-step task that traps or throws is a typed error; the next fit, starts
     const run = new Int32Array(memory.buffer, table, jobs.GMM_RUN_FIELDS);
     run.fill(0);
     run[jobs.GMM_RUN.resp] = buffers;
-    run[jobs.GMM_RUN.nk] = run[jobs.GMM_RUN.means] = run[jobs.GMM_RUN.acc] = buffers + n * k * 8;
+    run[jobs.GMM_RUN.means] = buffers + n * k * 8;
     run[jobs.GMM_RUN.partials] = buffers + n * k * 8 + 512;
     const job = (x, runs) => {
       const g = pool.args, M = jobs.MSTEP;
