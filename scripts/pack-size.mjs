@@ -21,10 +21,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * under every architecture with hashing buckets, the transformer trunk and training
  * on micro-shards run by the workers (their code, kernels and docs); then 424.5 KB
  * with one kernel module for one thread and the worker threads (the threads make
- * its memory import shared as they load it: 32.4 KB less). A change that ships
- * more raises it by its measured delta.
+ * its memory import shared as they load it: 32.4 KB less), 425.4 KB with
+ * docs/packaging.md's account of it. A change that ships more raises it by its
+ * measured delta.
  */
-export const PACK_BUDGET = 425_000;
+export const PACK_BUDGET = 425_900;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

@@ -144,12 +144,10 @@ export function heapI32(): Int32Array {
  * Loads the kernels from `source` (or the platform's default): manytask/infer's
  * `init(source?)`; the full library's init parses its arguments first
  * (initFullRuntime). `options` (checked) only where the platform has thread
- * support. Calling it again (or concurrently) returns the first call's promise;
- * called again with options once loaded, it applies them (thread count, fast
- * mode). After a failure the next call tries again.
+ * support. Calling it again (or concurrently) returns the first call's promise.
+ * After a failure the next call tries again.
  */
 export function initRuntime(source: WasmSource | undefined, platform: Platform, options?: InitOptions): Promise<void> {
-  if (current !== null && options !== undefined && current.threads !== undefined) return current.threads.reconfigure(options);
   if (pending === null) {
     pending = load(source, platform, options ?? {}).then(
       (rt) => { current = rt; },
@@ -180,6 +178,8 @@ export function initFullRuntime(
   } catch (err) {
     return Promise.reject(err);
   }
+  // Options again once loaded: another thread count or fast mode, on the same memory.
+  if (current?.threads !== undefined && parsed.options !== undefined) return current.threads.reconfigure(parsed.options);
   const loadsHere = pending === null;
   const loading = initRuntime(parsed.source, platform, parsed.options);
   // Calling it again returns the first call's promise, as initRuntime does.
