@@ -48,13 +48,15 @@ import { ACT_IDENTITY, ACT_RELU } from "./act";
 @inline const NARROW_N: i32 = 6;
 
 // Scratch: the packed B panels, the packed A strip and the edge tile. The
-// single-thread module (dist/manytask.wasm, infer.wasm) keeps them in static
-// data. A module that imports its memory (the threaded build and the relaxed
-// GEMM, built with --use GEMM_SCRATCH_PER_INSTANCE=1) must not: every instance
-// on a shared memory would pack into the same bytes, and instantiating one
-// writes the module's data segments over that memory again. There each
-// instance is given its own block from the JavaScript allocator
-// (setGemmScratch, gemmScratchBytes() bytes, 64-byte aligned) before its first GEMM.
+// inference module (infer.wasm, on a memory of its own) keeps them in static
+// data. A module that imports its memory (manytask.wasm, which the worker
+// threads share, and the relaxed GEMM, built with
+// --use GEMM_SCRATCH_PER_INSTANCE=1) must not: every instance on a shared
+// memory would pack into the same bytes, instantiating one writes the module's
+// data segments over that memory again, and on an imported memory the zeros
+// would be shipped as a data segment (0.5 MB). There each instance is given its
+// own block from the JavaScript allocator (setGemmScratch, gemmScratchBytes()
+// bytes, 64-byte aligned) before its first GEMM.
 // @ts-ignore: decorator
 @inline const SCRATCH_PER_INSTANCE: bool = isDefined(GEMM_SCRATCH_PER_INSTANCE);
 // @ts-ignore: decorator
@@ -75,12 +77,12 @@ let scratchBase: usize = 0;
 // @ts-ignore: decorator
 @inline function edgeTile(): usize { return SCRATCH_PER_INSTANCE ? scratchBase + PACK_B_BYTES + PACK_A_BYTES : EDGE_STATIC; }
 
-// Bytes of the block setGemmScratch takes (per-instance builds only).
+// Bytes of the block setGemmScratch takes (per-instance builds).
 export function gemmScratchBytes(): i32 {
   return <i32>(PACK_B_BYTES + PACK_A_BYTES + EDGE_BYTES);
 }
 
-// Gives this instance its GEMM scratch (per-instance builds only): gemmScratchBytes() bytes at p, 64-byte aligned.
+// Gives this instance its GEMM scratch (per-instance builds): gemmScratchBytes() bytes at p, 64-byte aligned.
 export function setGemmScratch(p: usize): void {
   scratchBase = p;
 }

@@ -1,8 +1,16 @@
 // The kernel ABI: every export takes pointers (byte offsets into linear memory)
 // and dimensions; no AssemblyScript object crosses the boundary. Memory above
 // heapBase() belongs to the TypeScript allocator (src/runtime/allocator.ts).
+//
+// dist/manytask.wasm is built from this file on an imported memory, with the
+// GEMM's scratch per instance (setGemmScratch): the same module then runs on
+// one thread with a plain memory, and on every thread of the pool
+// (src/threads/) with its memory import rewritten to a shared one
+// (src/threads/shared-module.ts). AssemblyScript's runtime is not thread-safe:
+// no kernel allocates (the stub runtime is never called; the build checks it),
+// every buffer comes from the JavaScript allocator. See docs/threads.md.
 
-export { gemm } from "./gemm";
+export { gemm, gemmScratchBytes, setGemmScratch } from "./gemm";
 export { distributionForward } from "./distribution";
 export { axpy, scale, add, mul, dot, sum, sumSquares, colSums } from "./vec";
 export { actForward, actBackward } from "./act";

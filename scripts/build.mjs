@@ -1,5 +1,6 @@
-// npm run build: assembly/ → dist/manytask.wasm (everything) and dist/infer.wasm
-// (the forward kernels of manytask/infer), src/ → dist/*.js and dist/types/*.d.ts.
+// npm run build: assembly/ → dist/manytask.wasm (everything; on one thread, and
+// on every thread of the pool with its memory shared) and dist/infer.wasm (the
+// forward kernels of manytask/infer), src/ → dist/*.js and dist/types/*.d.ts.
 // docs/packaging.md says what each dist file is for and how to add one.
 import { mkdir, copyFile, rm, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -7,12 +8,15 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import asc from 'assemblyscript/asc';
 import { emitDeclarations } from './declarations.mjs';
-import { buildKernelVariants, VARIANT_FILES } from './wasm-variants.mjs';
+import { buildKernelVariants, checkShareable, SHAREABLE_FLAGS, VARIANT_FILES } from './wasm-variants.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
-const { error, stderr } = await asc.main(['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release']);
+// One module for one thread and for the worker pool: on an imported memory,
+// with the GEMM's scratch per instance (scripts/wasm-variants.mjs). The pool
+// rewrites its memory import to a shared one when it loads it.
+const { error, stderr } = await asc.main(['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release', ...SHAREABLE_FLAGS]);
 if (error) {
   console.error(stderr.toString());
   process.exit(1);
@@ -35,8 +39,9 @@ if (infer.error) {
   process.exit(1);
 }
 
-// The threaded kernels and the relaxed-SIMD GEMM (scripts/wasm-variants.mjs).
+// The relaxed-SIMD GEMM (scripts/wasm-variants.mjs).
 try {
+  await checkShareable('manytask', 'constant');
   await buildKernelVariants(asc, flags);
 } catch (err) {
   console.error(err.message);

@@ -19,10 +19,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * This bound is the size reached with a little room: 431.6 KB, then 456.8 KB
  * with GMM restarts side by side and ensemble members on job workers, embeddings
  * under every architecture with hashing buckets, the transformer trunk and training
- * on micro-shards run by the workers (their code, kernels and docs); a change that
- * ships more raises it by its measured delta.
+ * on micro-shards run by the workers (their code, kernels and docs); then 424.5 KB
+ * with one kernel module for one thread and the worker threads (the threads make
+ * its memory import shared as they load it: 32.4 KB less), 425.4 KB with
+ * docs/packaging.md's account of it. A change that ships more raises it by its
+ * measured delta.
  */
-export const PACK_BUDGET = 457_500;
+export const PACK_BUDGET = 425_900;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
@@ -30,9 +33,8 @@ export const PARTS = [
   { name: 'JS: manytask/federated and its coordinator', test: (f) => /^dist\/federated[^/]*\.js$/.test(f) },
   { name: 'JS: the CLI', test: (f) => f === 'dist/cli.js' },
   { name: 'embedded entries (kernels gzipped in the JS)', test: (f) => /^dist\/(infer-)?embedded\.js$/.test(f) },
-  { name: 'manytask.wasm', test: (f) => f === 'dist/manytask.wasm' },
-  { name: 'manytask-threads.wasm', test: (f) => f === 'dist/manytask-threads.wasm' },
-  { name: 'gemm-relaxed(-threads).wasm', test: (f) => /^dist\/gemm-relaxed/.test(f) },
+  { name: 'manytask.wasm (one thread and the worker threads)', test: (f) => f === 'dist/manytask.wasm' },
+  { name: 'gemm-relaxed.wasm', test: (f) => /^dist\/gemm-relaxed/.test(f) },
   { name: 'infer.wasm', test: (f) => f === 'dist/infer.wasm' },
   { name: 'types (dist/types/)', test: (f) => f.startsWith('dist/types/') },
   { name: 'docs/ (the README links them)', test: (f) => f.startsWith('docs/') },

@@ -29,3 +29,4 @@ export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './th
 export { minimiseOnSimplex, projectToSimplex, logLossObjective, squaredErrorObjective } from './model/simplex-weights.js';
 export { bootstrapSamples } from './model/ensemble.js';
 export { normalQuantile, poissonQuantile } from './mtl/kinds.js';
+export { withSharedMemory } from './threads/shared-module.js';

@@ -31,7 +31,7 @@ export interface Platform {
   defaultSource(): WasmSource | PromiseLike<WasmSource>;
   /** Reads a file: URL. Only the Node/Bun/default entries have one, so no other bundle mentions node:fs. */
   readFile?: ((url: URL) => Promise<ArrayBufferView>) | undefined;
-  /** Where the files shipped beside the entry are (manytask-threads.wasm, worker.js…), when it knows. */
+  /** Where the files shipped beside the entry are (manytask.wasm, worker.js…), when it knows. */
   locate?: (file: string) => URL;
   /** The worker threads and the parallel kernels (src/threads/): the full library's entries only. */
   threads?: ThreadSupport;
@@ -141,25 +141,13 @@ export function heapI32(): Int32Array {
 
 /**
  * @internal
- * Loads the kernels: `init(source?)`, `init(options)` or `init(source, options)`
- * (options only where the platform has thread support: the full library).
- * Calling it again (or concurrently) returns the first call's promise; called
- * again with options once loaded, it applies them (thread count, fast mode).
+ * Loads the kernels from `source` (or the platform's default): manytask/infer's
+ * `init(source?)`; the full library's init parses its arguments first
+ * (initFullRuntime). `options` (checked) only where the platform has thread
+ * support. Calling it again (or concurrently) returns the first call's promise.
  * After a failure the next call tries again.
  */
-export function initRuntime(
-  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
-): Promise<void> {
-  // Only the full library takes options (manytask/infer's init takes a source alone).
-  let source = sourceOrOptions as WasmSource | undefined, options: InitOptions | undefined;
-  if (platform.threads !== undefined) {
-    try {
-      ({ source, options } = platform.threads.parse(sourceOrOptions, maybeOptions));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-  if (current !== null && options !== undefined && current.threads !== undefined) return current.threads.reconfigure(options);
+export function initRuntime(source: WasmSource | undefined, platform: Platform, options?: InitOptions): Promise<void> {
   if (pending === null) {
     pending = load(source, platform, options ?? {}).then(
       (rt) => { current = rt; },
@@ -181,10 +169,19 @@ export function initRuntime(
  * bundles leave it out.)
  */
 export function initFullRuntime(
-  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform, maybeOptions?: InitOptions,
+  sourceOrOptions: WasmSource | InitOptions | undefined, platform: Platform & { threads: ThreadSupport }, maybeOptions?: InitOptions,
 ): Promise<void> {
+  // init(source?), init(options) or init(source, options), the options checked (ArgumentError).
+  let parsed: { source: WasmSource | undefined; options: InitOptions | undefined };
+  try {
+    parsed = platform.threads.parse(sourceOrOptions, maybeOptions);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  // Options again once loaded: another thread count or fast mode, on the same memory.
+  if (current?.threads !== undefined && parsed.options !== undefined) return current.threads.reconfigure(parsed.options);
   const loadsHere = pending === null;
-  const loading = initRuntime(sourceOrOptions, platform, maybeOptions);
+  const loading = initRuntime(parsed.source, platform, parsed.options);
   // Calling it again returns the first call's promise, as initRuntime does.
   if (fullCheck?.loading !== loading) {
     fullCheck = {
@@ -225,35 +222,48 @@ async function load(source: WasmSource | undefined, platform: Platform, options:
   return platform.threads === undefined ? single() : platform.threads.load(options, source, platform, single);
 }
 
+/** Pages of the kernels' memory at start: asconfig.json's initialMemory, which manytask.wasm's import asks for. */
+export const INITIAL_PAGES = 32;
+
 async function loadSingle(source: WasmSource | undefined, platform: Platform): Promise<Runtime> {
   const module = await compileSource(source ?? (await platform.defaultSource()), platform);
   let instance: WebAssembly.Instance;
+  // manytask.wasm imports its memory (the worker threads share its module,
+  // scripts/build.mjs); infer.wasm has its own. instantiate reads only the
+  // imports a module declares, so the memory is made only for the former.
   let memory: WebAssembly.Memory | null = null;
+  const env = { abort: abortFor(() => memory), get memory() { return memory ??= new WebAssembly.Memory({ initial: INITIAL_PAGES }); } };
   try {
-    instance = await WebAssembly.instantiate(module, { env: { abort: abortFor(() => memory) } });
+    instance = await WebAssembly.instantiate(module, { env });
   } catch (cause) {
     throw new InitError(`could not instantiate the manytask kernels: ${message(cause)}`, { cause });
   }
-  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory };
-  if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
+  const exports = instance.exports as unknown as Kernels & { memory?: WebAssembly.Memory; setGemmScratch?(p: number): void; gemmScratchBytes(): number };
+  memory ??= exports.memory!;
+  if (!(memory instanceof WebAssembly.Memory) || typeof exports.gemm !== 'function') {
     throw new InitError('the module passed to init() is not manytask.wasm (it lacks the manytask exports)');
   }
-  memory = exports.memory;
   const kernels = guardKernels(exports as unknown as Record<string, unknown>);
-  const allocator = new Allocator(exports.memory, kernels.heapBase());
-  return { kernels, memory: exports.memory, allocator };
+  const allocator = new Allocator(memory, kernels.heapBase());
+  // The GEMM's packing buffers, where each instance has its own (manytask.wasm: assembly/gemm.ts).
+  exports.setGemmScratch?.(allocator.reserve(exports.gemmScratchBytes(), 'the GEMM scratch'));
+  return { kernels, memory, allocator };
+}
+
+/** @internal The bytes at `url`: read where the platform reads files, fetched elsewhere. */
+export async function fetchBytes(url: URL, platform: Platform): Promise<Uint8Array> {
+  const got = await fetchOrRead(url, platform);
+  if (ArrayBuffer.isView(got)) return new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
+  if (!got.ok) throw new InitError(`fetching ${url.href} failed: HTTP ${got.status} ${got.statusText}`);
+  return new Uint8Array(await got.arrayBuffer());
 }
 
 /** @internal Compiles what init was given (or where to find it) into a WebAssembly.Module. */
 export async function compileSource(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
-  return compile(source, platform);
-}
-
-async function compile(source: WasmSource, platform: Platform): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) {
     const url = source instanceof URL ? source : sourceUrl(source);
-    return compile(await fetchOrRead(url, platform), platform);
+    return compileSource(await fetchOrRead(url, platform), platform);
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     try {
@@ -262,7 +272,7 @@ async function compile(source: WasmSource, platform: Platform): Promise<WebAssem
       throw new InitError(`the bytes passed to init() are not a valid WebAssembly module: ${message(cause)}`, { cause });
     }
   }
-  if (isThenable(source)) return compile(await source, platform);
+  if (isThenable(source)) return compileSource(await source, platform);
   if (typeof Response !== 'undefined' && source instanceof Response) {
     if (!source.ok) {
       throw new InitError(`fetching manytask.wasm failed: HTTP ${source.status} ${source.statusText} for ${source.url}`);
@@ -276,7 +286,7 @@ async function compile(source: WasmSource, platform: Platform): Promise<WebAssem
         throw new InitError(`could not compile manytask.wasm from ${source.url}: ${message(cause)}`, { cause });
       }
     }
-    return compile(await source.arrayBuffer(), platform);
+    return compileSource(await source.arrayBuffer(), platform);
   }
   throw new InitError(
     `init() takes a WebAssembly.Module, the .wasm bytes, a URL, a file path or a Response; got ${describe(source)}`,

@@ -1,7 +1,8 @@
 // Worker threads for the kernels: what init does with { threads, fast }.
 //
-// threads > 1, where the runtime has workers and shared memory: the threaded
-// kernel module (dist/manytask-threads.wasm) on a shared WebAssembly memory,
+// threads > 1, where the runtime has workers and shared memory: the kernel
+// module (dist/manytask.wasm) on a shared WebAssembly memory, its memory
+// import made shared when it is loaded (shared-module.ts),
 // one instance on the calling thread and one in each worker of a pool
 // (pool.ts). Large calls are split across them (parallel.ts) with results
 // bit-identical to one thread. Otherwise — threads: 1, Cloudflare Workers
@@ -10,7 +11,7 @@
 // kernels, on the calling thread alone.
 
 import {
-  MAX_THREADS, abortFor, compileSource, guardKernels, runtime, sourceUrl,
+  INITIAL_PAGES, MAX_THREADS, abortFor, compileSource, fetchBytes, guardKernels, runtime, sourceUrl,
   type InitOptions, type Platform, type Runtime, type ThreadControl, type ThreadInfo, type ThreadSupport, type WasmSource,
 } from '../runtime/module.js';
 import { Allocator } from '../runtime/allocator.js';
@@ -21,17 +22,15 @@ import { LocalRunner, Pool, type JobRunner, type PoolKernels } from './pool.js';
 import { parallelKernels } from './parallel.js';
 import { builtin, type Flavor } from './spawn.js';
 import { endJobWorkers, type JobWorkerSetup } from './jobs.js';
+import { withSharedMemory } from './shared-module.js';
 
 /** @internal Default thread count: the machine's cores, at most this many (beyond it the row splits of these kernels scale poorly). */
 export const DEFAULT_MAX_THREADS = 8;
-/** Pages of the shared memory at start (the single-thread module's initial size). */
-const INITIAL_PAGES = 32;
 /** Maximum sizes to try for the shared memory, in pages (4 GiB first; a 32-bit browser may refuse to reserve it). */
 const MAXIMUM_PAGES = [65536, 32768, 16384];
 
-const THREADED_FILE = 'manytask-threads.wasm';
+const KERNEL_FILE = 'manytask.wasm';
 const RELAXED_FILE = 'gemm-relaxed.wasm';
-const RELAXED_THREADS_FILE = 'gemm-relaxed-threads.wasm';
 const WORKER_FILE = 'worker.js';
 
 // A module whose one function runs f32x4.relaxed_madd: does this runtime have relaxed SIMD?
@@ -128,6 +127,25 @@ function sibling(file: string, source: WasmSource | undefined, platform: Platfor
   return null;
 }
 
+/** Where manytask.wasm is: the URL or path init was given, else beside the entry (null: init was given the module or its bytes). */
+function kernelUrl(source: WasmSource | undefined, platform: Platform): URL | null {
+  if (source === undefined) return platform.locate?.(KERNEL_FILE) ?? null;
+  if (source instanceof URL) return source;
+  if (typeof source === 'string') {
+    try {
+      return sourceUrl(source);
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** The module at `url` with its memory import made shared (shared-module.ts), compiled for the worker threads. */
+async function compileShared(url: URL, platform: Platform, name: string): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(withSharedMemory(await fetchBytes(url, platform), Math.max(...MAXIMUM_PAGES), name) as BufferSource);
+}
+
 interface State {
   requested: number;
   fast: boolean;
@@ -139,10 +157,14 @@ interface State {
   silent: boolean;
 }
 
-/** Instantiates the relaxed GEMM on `memory` with its own scratch; a reason where relaxed SIMD or the file is missing. */
+/**
+ * Instantiates the relaxed GEMM on `memory` (with its memory import made shared
+ * when `memory` is) with its own scratch; a reason where relaxed SIMD or the file is missing.
+ */
 async function relaxedGemm(
-  file: string, memory: WebAssembly.Memory, allocator: Allocator, source: WasmSource | undefined, platform: Platform,
+  memory: WebAssembly.Memory, allocator: Allocator, source: WasmSource | undefined, platform: Platform,
 ): Promise<{ module: WebAssembly.Module; gemm: Kernels['gemm'] } | { module: null; problem: string }> {
+  const file = RELAXED_FILE;
   if (!hasRelaxedSimd()) return { module: null, problem: 'this runtime lacks relaxed SIMD' };
   const url = sibling(file, source, platform);
   if (url === null) {
@@ -154,7 +176,8 @@ async function relaxedGemm(
     };
   }
   try {
-    const module = await compileSource(url, platform);
+    const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+    const module = shared ? await compileShared(url, platform, file) : await compileSource(url, platform);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const x = instance.exports as unknown as { gemm: Kernels['gemm']; gemmScratchBytes(): number; setGemmScratch(p: number): void };
     x.setGemmScratch(allocator.reserve(x.gemmScratchBytes(), 'the relaxed GEMM\'s scratch'));
@@ -223,12 +246,12 @@ export const threadSupport: ThreadSupport = {
       requested, fast: false, reason: null, noThreads: env.flavor === null ? env.problem : null, silent: env.flavor === null && env.silent,
     };
     // A source init was given is loaded first: it must be manytask.wasm (and its errors are init's errors);
-    // the threaded module is then looked for beside it.
+    // the threads then load it again with its memory import made shared.
     const given = source === undefined ? null : await single();
     // Not manytask.wasm (infer.wasm, say): one thread, and initFullRuntime says what is wrong with it.
     if (given !== null && !Object.hasOwn(given.kernels, 'adam')) return given;
     if (requested > 1) {
-      const moduleUrl = sibling(THREADED_FILE, source, platform);
+      const moduleUrl = kernelUrl(source, platform);
       const workerUrl = sibling(WORKER_FILE, source, platform);
       if (env.flavor === null) {
         if (!env.silent) warnOnce(env.problem);
@@ -238,10 +261,10 @@ export const threadSupport: ThreadSupport = {
       } else {
         let module: WebAssembly.Module | null = null;
         try {
-          module = await compileSource(moduleUrl, platform);
+          module = await compileShared(moduleUrl, platform, KERNEL_FILE);
         } catch (err) {
-          state.reason = `could not load ${THREADED_FILE} (${err instanceof Error ? err.message : String(err)})`;
-          // Beside the package's own entry it belongs there: say so. Beside a module init was given, it may well not be.
+          state.reason = `could not load ${KERNEL_FILE} for the worker threads (${err instanceof Error ? err.message : String(err)})`;
+          // The package's own manytask.wasm must load: say so. A module init was given may be another build (one with a memory of its own).
           if (source === undefined) warnOnce(state.reason);
         }
         if (module !== null) return threaded(module, workerUrl, env.flavor, state, options.fast ?? false, source, platform);
@@ -261,7 +284,7 @@ async function singleThread(
   currentRunner = runner;
   const useFast = async (on: boolean) => {
     if (on && relaxed === null) {
-      const r = await relaxedGemm(RELAXED_FILE, rt.memory, rt.allocator, source, platform);
+      const r = await relaxedGemm(rt.memory, rt.allocator, source, platform);
       if (r.module !== null) relaxed = r.gemm; else state.reason ??= r.problem;
     }
     set.install(runner, on ? relaxed : null);
@@ -300,11 +323,11 @@ async function threaded(
   try {
     instance = await WebAssembly.instantiate(module, { env: { memory, abort: abortFor(() => memory) } });
   } catch (cause) {
-    throw new InitError(`could not instantiate ${THREADED_FILE}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new InitError(`could not instantiate ${KERNEL_FILE} on a shared memory: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   const raw = instance.exports as unknown as Kernels & PoolKernels & { setGemmScratch(p: number): void; adam?: unknown };
   if (typeof raw.setGemmScratch !== 'function' || typeof raw.adam !== 'function') {
-    throw new InitError(`${THREADED_FILE} is not manytask's threaded kernel module (it lacks the manytask exports)`);
+    throw new InitError(`${KERNEL_FILE} is not manytask's kernel module (it lacks the manytask exports)`);
   }
   const allocator = new Allocator(memory, raw.heapBase());
   raw.setGemmScratch(allocator.reserve(raw.gemmScratchBytes(), 'the GEMM scratch'));
@@ -316,7 +339,7 @@ async function threaded(
   const taskKernels = (): PoolKernels => ({ ...raw, gemm: state.fast && relaxed !== null ? relaxed.gemm : raw.gemm });
   const start = async (threads: number, wantFast: boolean) => {
     if (wantFast && relaxed === null) {
-      const r = await relaxedGemm(RELAXED_THREADS_FILE, memory, allocator, source, platform);
+      const r = await relaxedGemm(memory, allocator, source, platform);
       if (r.module !== null) relaxed = r; else state.reason ??= r.problem;
     }
     state.fast = wantFast && relaxed !== null;

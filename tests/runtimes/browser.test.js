@@ -159,12 +159,11 @@ test('manytask in Chromium: web.js init() loads the threaded kernels and compute
     // The default in a browser: its cores less one (for the page's own thread), at most 8.
     const cores = Math.max(1, Math.min(8, out.hardwareConcurrency - 1));
     assert.deepEqual(out.defaultThreads, { threads: cores, requested: cores, fast: false, reason: null });
-    // init() with no argument fetched the module beside web.js (the threaded one where the default is more
-    // than one thread); init({ threads }) the threaded one and the workers' script.
+    // init() with no argument fetched the module beside web.js; init({ threads }) the same module (its memory
+    // import made shared as it loads) and the workers' script. The package ships one kernel module.
     const wasm = requests.filter((r) => r.path.endsWith('.wasm'));
-    const first = cores > 1 ? '/dist/manytask-threads.wasm' : '/dist/manytask.wasm';
-    assert.deepEqual(wasm[0], { path: first, status: 200, type: 'application/wasm' }, `init() fetched ${first} first${context}`);
-    assert.ok(wasm.some((r) => r.path === '/dist/manytask-threads.wasm'), `the threaded module was fetched${context}`);
+    assert.deepEqual(wasm[0], { path: '/dist/manytask.wasm', status: 200, type: 'application/wasm' }, `init() fetched /dist/manytask.wasm first${context}`);
+    assert.deepEqual([...new Set(wasm.map((r) => r.path))], ['/dist/manytask.wasm'], `only manytask.wasm was fetched${context}`);
     assert.ok(wasm.every((r) => r.type === 'application/wasm'), `every .wasm served as application/wasm${context}`);
     assert.ok(requests.some((r) => r.path === '/dist/worker.js'), `the workers were not started from /dist/worker.js${context}`);
     assert.ok(requests.every((r) => r.status === 200), `a request was not served${context}`);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import {
   init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
 } from '../../dist/index.js';
-import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS } from '../../dist/internal.js';
+import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS, withSharedMemory } from '../../dist/internal.js';
 import { runThreadCases, runTrainingCases, shardProgramsByWorkers, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
 import { typedError } from '../helpers/errors.js';
 import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
@@ -258,7 +258,7 @@ test('the default is the machine\'s cores, at most 8', { timeout: 120_000 }, asy
 
 test('fast: the relaxed GEMM runs where WebAssembly.validate accepts it, within tolerance; else the reason says why', { timeout: 120_000 }, async () => {
   const { readFile } = await import('node:fs/promises');
-  const relaxedValid = WebAssembly.validate(await readFile(new URL('../../dist/gemm-relaxed-threads.wasm', import.meta.url)));
+  const relaxedValid = WebAssembly.validate(withSharedMemory(await readFile(new URL('../../dist/gemm-relaxed.wasm', import.meta.url)), 65536, 'gemm-relaxed.wasm'));
   await init({ threads: 2, fast: true });
   const info = threadInfo();
   assert.equal(info.fast, relaxedValid, `fast mode where the relaxed module validates (${relaxedValid})`);
@@ -279,7 +279,7 @@ test('fast: the relaxed GEMM runs where WebAssembly.validate accepts it, within 
 
 test('the start-up self-test refuses a pool whose workers do not see what the calling thread wrote', { timeout: 120_000 }, async () => {
   const { readFile } = await import('node:fs/promises');
-  const module = await WebAssembly.compile(await readFile(new URL('../../dist/manytask-threads.wasm', import.meta.url)));
+  const module = await WebAssembly.compile(withSharedMemory(await readFile(new URL('../../dist/manytask.wasm', import.meta.url)), 65536, 'manytask.wasm'));
   const memory = new WebAssembly.Memory({ initial: 32, maximum: 1024, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('abort'); } } });
   const k = instance.exports;
