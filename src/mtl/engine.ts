@@ -53,6 +53,13 @@ import type { Kernels } from '../runtime/abi.js';
 /** The key of the step-wide draws (Gumbel noise: one sample for every row of the batch) in place of a shard index. */
 const STEP_WIDE = 0xffffffff;
 
+/**
+ * Floats of the shards' gradient sum added at a time (16 KB): the sum's piece stays
+ * in the first-level cache while every shard's block is added into it, instead of
+ * the whole sum going through memory once per shard (8 shards at batch 1024).
+ */
+const REDUCE_PIECE = 4096;
+
 /** The whole batch (of the capacity) as one shard: shard 0's view at row 0. */
 const WHOLE: Shard = { index: 0, start: 0, rows: 0 };
 
@@ -129,6 +136,8 @@ export class NetworkEngine {
   readonly #programs = new Map<string, ShardPrograms>();
   /** Whether this network's passes can be recorded (no operation computes in JavaScript on the heap: see recordable). */
   readonly #recordable: boolean;
+  /** Whether any operation draws random numbers in training (dropout, Gumbel noise): else no pass keys draws. */
+  readonly #draws: boolean;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
   readonly #writes: { shared: number[]; tasks: number[][]; heads: number[][] };
   /**
@@ -152,6 +161,7 @@ export class NetworkEngine {
     checkInputStage(description);
     // LTB's Gumbel sampling and cross-stitch's α compute in JavaScript on the heap: their passes run on the calling thread.
     this.#recordable = !this.#allOps().some((op) => op.kind === 'gumbel' || op.kind === 'crossStitch');
+    this.#draws = this.#allOps().some((op) => op.kind === 'dropout' || op.kind === 'gumbel');
     const d = description, summed = d.input !== 0 && d.input !== d.z;
     if (summed) {
       const stageEnd = d.shared.findIndex((op) => 'y' in op && op.y === d.input) + 1;
@@ -353,10 +363,15 @@ export class NetworkEngine {
   addShardGradients(shards: number, which: 'all' | 'shared' | 'tasks' = 'all'): void {
     if (shards <= 1) return;
     const { kernels: k } = runtime('NetworkEngine');
-    const grads = this.#params.grads, ranges = this.#gradientRanges(which);
-    for (let s = 1; s < shards; s++) {
-      const from = this.#shardGrads[s]!;
-      for (let i = 0; i < ranges.length; i += 2) k.add(ranges[i + 1]!, grads + ranges[i]! * 4, from + ranges[i]! * 4, grads + ranges[i]! * 4);
+    const grads = this.#params.grads, ranges = this.#gradientRanges(which), blocks = this.#shardGrads;
+    // Piece by piece, every shard's block into one piece of the sum while it is in cache: each
+    // float still gets shard 1's, then shard 2's … addition, in that order (the same sum).
+    for (let i = 0; i < ranges.length; i += 2) {
+      const end = ranges[i]! + ranges[i + 1]!;
+      for (let at = ranges[i]!; at < end; at += REDUCE_PIECE) {
+        const n = Math.min(REDUCE_PIECE, end - at), to = grads + at * 4;
+        for (let s = 1; s < shards; s++) k.add(n, to, blocks[s]! + at * 4, to);
+      }
     }
   }
 
@@ -683,6 +698,8 @@ export class NetworkEngine {
 
   /** Seeds a view's draws for a training forward pass: step, pass, how many passes since beginDraws, shard. */
   #keyDraws(view: View, index: number): void {
+    // Two seedings per shard and pass that nothing would read (fit's overhead at small batches).
+    if (!this.#draws) return;
     if (view.keyGeneration === this.#keyGeneration) view.repeat++;
     else { view.keyGeneration = this.#keyGeneration; view.repeat = 0; }
     const [step, pass] = this.#drawKey;
