@@ -46,7 +46,7 @@ import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
 import type { ModelDescription, TaskDescription } from './describe.js';
 import { MAX_SHARDS, runOrder, type Shard } from './shards.js';
-import { NotRecordable, recordingKernels } from '../threads/program.js';
+import { encodeCall, NotRecordable, ProgramPieces, recordingKernels } from '../threads/program.js';
 import { programRunnerOf, type ProgramRunner } from '../threads/parallel.js';
 import type { Kernels } from '../runtime/abi.js';
 
@@ -362,8 +362,29 @@ export class NetworkEngine {
    */
   addShardGradients(shards: number, which: 'all' | 'shared' | 'tasks' = 'all'): void {
     if (shards <= 1) return;
-    const { kernels: k } = runtime('NetworkEngine');
+    const { kernels: k, memory } = runtime('NetworkEngine');
     const grads = this.#params.grads, ranges = this.#gradientRanges(which), blocks = this.#shardGrads;
+    const runner = this.#shardRunner();
+    if (runner !== null) {
+      // The same pieces, a task each, on the pool's threads: each float's additions are one task's, in shard order.
+      const key = `${which}/${shards}`;
+      let programs = this.#reducePrograms.get(key);
+      if (programs === undefined) {
+        programs = [];
+        for (let i = 0; i < ranges.length; i += 2) {
+          const end = ranges[i]! + ranges[i + 1]!;
+          for (let at = ranges[i]!; at < end; at += REDUCE_PIECE) {
+            const n = Math.min(REDUCE_PIECE, end - at), to = grads + at * 4, program: number[] = [];
+            for (let s = 1; s < shards; s++) encodeCall(program, 'add', [n, to, blocks[s]! + at * 4, to]);
+            programs.push(program);
+          }
+        }
+        this.#reducePrograms.set(key, programs);
+      }
+      this.#reduceJob ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'the shards\' reduction programs'), (ptr) => this.#memory.free(ptr));
+      this.#reduceJob.run(memory, programs, (table, count, results) => runner.runPieces(table, count, results));
+      return;
+    }
     // Piece by piece, every shard's block into one piece of the sum while it is in cache: each
     // float still gets shard 1's, then shard 2's … addition, in that order (the same sum).
     for (let i = 0; i < ranges.length; i += 2) {
@@ -377,6 +398,9 @@ export class NetworkEngine {
 
   /** Per `which`: the tensors' float ranges as [offset, length] pairs, adjacent tensors merged (one add each). */
   readonly #ranges = new Map<string, readonly number[]>();
+  /** Per `which` and shard count: the reduction's programs on the pool (pointers into this engine's blocks). */
+  readonly #reducePrograms = new Map<string, number[][]>();
+  #reduceJob: ProgramPieces | null = null;
 
   #gradientRanges(which: 'all' | 'shared' | 'tasks'): readonly number[] {
     let ranges = this.#ranges.get(which);
@@ -715,6 +739,8 @@ export class NetworkEngine {
     this.#memory.release();
     this.#programs.clear();
     this.#ranges.clear();
+    this.#reducePrograms.clear();
+    this.#reduceJob = null;
     this.#shardGrads.length = 0;
     this.#views = [];
     this.#base = null;
