@@ -19,10 +19,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * This bound is the size reached with a little room: 431.6 KB, then 456.8 KB
  * with GMM restarts side by side and ensemble members on job workers, embeddings
  * under every architecture with hashing buckets, the transformer trunk and training
- * on micro-shards run by the workers (their code, kernels and docs); a change that
- * ships more raises it by its measured delta.
+ * on micro-shards run by the workers (their code, kernels and docs), then 459.2 KB
+ * with the training step's reduction and optimizer update in pieces on the pool
+ * (1.6 KB: their code and docs/threads.md); a change that ships more raises it by
+ * its measured delta.
  */
-export const PACK_BUDGET = 457_500;
+export const PACK_BUDGET = 459_200;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

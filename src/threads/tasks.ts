@@ -206,10 +206,7 @@ const faultTask: Task = (ctx, t) => {
 // One micro-shard's pass: its program run on this thread's kernels (into the
 // shard's own rows and gradient block; nothing another task writes).
 const programTask: Task = (ctx, t) => {
-  const buffer = ctx.memory.buffer;
-  const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
-  const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
-  new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1)[t] = bad;
+  pieceTask(ctx, t);
   Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
 };
 
@@ -250,12 +247,12 @@ const mStepScatterTask: Task = (ctx, t) => {
 // A piece of a training step's reduction or update (the shards' gradient sum, the
 // optimizer's step over a range of the parameters): a program like a shard's,
 // counted apart from them (PROGRAM_TASKS_RUN counts the shards' passes alone).
-const pieceTask: Task = (ctx, t) => {
+function pieceTask(ctx: TaskContext, t: number): void {
   const buffer = ctx.memory.buffer;
   const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
   const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
   new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1)[t] = bad;
-};
+}
 
 /** Indexed by job kind. */
 export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, mStepSumsTask, mStepScatterTask, programTask, pieceTask];
