@@ -22,10 +22,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * on micro-shards run by the workers (their code, kernels and docs); then 424.5 KB
  * with one kernel module for one thread and the worker threads (the threads make
  * its memory import shared as they load it: 32.4 KB less), 425.4 KB with
- * docs/packaging.md's account of it. A change that ships more raises it by its
- * measured delta.
+ * docs/packaging.md's account of it; then 427.1 KB with the training step's
+ * reduction and optimizer update in pieces on the pool (their code and
+ * docs/threads.md). A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 425_900;
+export const PACK_BUDGET = 427_500;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

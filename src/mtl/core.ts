@@ -592,7 +592,8 @@ export class MultiTaskModelCore {
     const input = { losses, active: this.#active, gram: null as Float64Array | null, learningRate, step: this.#steps.step, epoch };
     if (!perTask) {
       strategy.step(input, out);
-      this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate', shards);
+      // The loss gradients above were written at scale 1 and nothing has touched them since.
+      this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate', shards, true);
       e.addShardGradients(S);
     } else {
       // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).
@@ -755,15 +756,17 @@ export class MultiTaskModelCore {
    * readers first, so their gradient reaches its predictions before its own head runs),
    * shard by shard. Each task's loss gradient is recomputed scaled by weights[t].
    * mode 'accumulate': dZ = Σ_t (what reaches Z through task part t), then the shared
-   * part's backward from it; 'discard': dZ ignored.
+   * part's backward from it; 'discard': dZ ignored. `unscaledGradients`: each task's
+   * loss gradient buffer holds its gradient at scale 1 for these logits already, so a
+   * task of weight 1 keeps it (the kernel would write the same floats again).
    */
-  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard', shards: readonly Shard[]): void {
+  #backwardTasks(rows: number, logits: readonly number[], weights: Float64Array, mode: 'accumulate' | 'discard', shards: readonly Shard[], unscaledGradients = false): void {
     const b = this.#buf;
     const e = this.engine;
     const zWidth = e.sharedSize;
     const T = this.specs.length;
     // Loss gradients, scaled (the value is known already), for the whole batch.
-    for (let t = 0; t < T; t++) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
+    for (let t = 0; t < T; t++) if (!unscaledGradients || weights[t] !== 1) this.#computeLoss(t, rows, logits[t]!, weights[t]!);
     e.runShards(`tasks, ${mode}`, shards, (shard) => {
       const k = e.kernels;
       e.resetInputStage(shard);

@@ -21,7 +21,7 @@ import type { Allocator } from '../runtime/allocator.js';
 import type { JobRunner } from './pool.js';
 import {
   ACT, ASSIGN, DISTANCES, ESTEP, GEMM, JOB_ACT_FORWARD, JOB_GEMM, JOB_GMM_ESTEP, JOB_KMEANS_ASSIGN,
-  JOB_KMEANS_DISTANCES, JOB_PROGRAM, JOB_ROW_MSE, PROGRAM, ROW_MSE, RUN, RUN_FIELDS, taskCount,
+  JOB_KMEANS_DISTANCES, JOB_PIECES, JOB_PROGRAM, JOB_ROW_MSE, PROGRAM, ROW_MSE, RUN, RUN_FIELDS, taskCount,
   JOB_GMM_MSTEP_SCATTER, JOB_GMM_MSTEP_SUMS, MSTEP, GMM_RUN, GMM_RUN_FIELDS,
 } from './tasks.js';
 
@@ -327,6 +327,11 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       runner.args[PROGRAM.results] = results;
       runner.run(JOB_PROGRAM, count);
     },
+    runPieces(table, count, results) {
+      runner.args[PROGRAM.table] = table;
+      runner.args[PROGRAM.results] = results;
+      runner.run(JOB_PIECES, count);
+    },
   };
   return kernels;
 }
@@ -339,6 +344,8 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
 export interface ProgramRunner {
   readonly threads: number;
   run(table: number, count: number, results: number): void;
+  /** The same for the pieces of a step's reduction or update (program.ts, ProgramPieces): not counted as shards' passes. */
+  runPieces(table: number, count: number, results: number): void;
 }
 
 /** The runtime's program runner, or null on kernels without a pool (the single-thread module, manytask/infer). */

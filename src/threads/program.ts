@@ -19,10 +19,11 @@ export const PROGRAM_KERNELS = [
   'mixForward', 'mixBackward', 'conv1dIm2col', 'conv1dCol2im', 'temporalPoolForward', 'temporalPoolBackward', 'distributionForward',
   'embeddingGather', 'embeddingScatterAdd', 'dselectForward', 'dselectBackward', 'rngDropoutMask', 'fillZero', 'axpy',
   'addBroadcast', 'attentionForward', 'attentionBackward', 'layerNormForward', 'layerNormBackward',
+  'adam', 'sgd', 'firstNonFinite',
 ] as const satisfies readonly (keyof Kernels)[];
 
 /** Kernels whose result is a bad input's index (≥ 0) or −1: recorded as checked calls. */
-const CHECKED: ReadonlySet<string> = new Set(['embeddingGather']);
+const CHECKED: ReadonlySet<string> = new Set(['embeddingGather', 'firstNonFinite']);
 
 type KernelFn = (...args: number[]) => number;
 
@@ -75,4 +76,65 @@ export function runProgram(fns: readonly KernelFn[], p: Float64Array): number {
     i = a + argc;
   }
   return bad;
+}
+
+/** Appends one call to a program: `name`'s opcode (checked as recordingKernels records it), the argument count, the arguments. */
+export function encodeCall(program: number[], name: (typeof PROGRAM_KERNELS)[number], args: readonly number[]): void {
+  program.push(2 * PROGRAM_KERNELS.indexOf(name) + (CHECKED.has(name) ? 1 : 0), args.length, ...args);
+}
+
+/**
+ * The programs of one job of pieces (a training step's reduction of the shards'
+ * gradients, an optimizer's update over ranges of the parameters), a program per
+ * task, in WASM memory this object holds: room for the largest job it has run,
+ * taken with `alloc` and given back with `free`.
+ */
+export class ProgramPieces {
+  readonly #alloc: (bytes: number) => number;
+  readonly #free: (ptr: number) => void;
+  #block = 0;
+  #bytes = 0;
+
+  constructor(alloc: (bytes: number) => number, free: (ptr: number) => void) {
+    this.#alloc = alloc;
+    this.#free = free;
+  }
+
+  /**
+   * Writes `programs` and runs them as one job through `run` (table, task count,
+   * results); returns −1, or the first result ≥ 0 of a checked call in task order.
+   */
+  run(memory: WebAssembly.Memory, programs: readonly (readonly number[])[], run: (table: number, count: number, results: number) => void): number {
+    const count = programs.length;
+    const floats = programs.reduce((n, p) => n + p.length, 0);
+    const tableAt = floats * 8, resultsAt = tableAt + count * 8, bytes = resultsAt + count * 4;
+    if (bytes > this.#bytes) {
+      if (this.#block !== 0) this.#free(this.#block);
+      this.#block = 0;
+      this.#block = this.#alloc(bytes);
+      this.#bytes = bytes;
+    }
+    const block = this.#block;
+    const f64 = new Float64Array(memory.buffer, block, floats), table = new Int32Array(memory.buffer, block + tableAt, 2 * count);
+    let at = 0;
+    programs.forEach((p, i) => {
+      f64.set(p, at);
+      table[2 * i] = block + at * 8;
+      table[2 * i + 1] = p.length;
+      at += p.length;
+    });
+    const results = new Int32Array(memory.buffer, block + resultsAt, count);
+    results.fill(-1);
+    run(block + tableAt, count, block + resultsAt);
+    // The job may have grown the memory: a fresh view.
+    for (const r of new Int32Array(memory.buffer, block + resultsAt, count)) if (r >= 0) return r;
+    return -1;
+  }
+
+  /** Gives the memory back (the owner's dispose). */
+  dispose(): void {
+    if (this.#block !== 0) this.#free(this.#block);
+    this.#block = 0;
+    this.#bytes = 0;
+  }
 }

@@ -64,7 +64,7 @@ export const JOB_WHO = 6;
 export const JOB_FAULT = 7;
 
 /** The kernel each job kind runs, for error messages. */
-export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault', 'gmmMStepSums', 'gmmMStepScatter', 'a micro-shard\'s pass'];
+export const JOB_KERNELS = ['gemm', 'kmeansAssign', 'kmeansDistances', 'gmmEStep', 'rowMeanSquaredError', 'actForward', 'who', 'fault', 'gmmMStepSums', 'gmmMStepScatter', 'a micro-shard\'s pass', 'a piece of a training step\'s update'];
 
 // Argument slots, per job kind (offsets from I32_ARGS / F64_ARGS).
 export const GEMM = { transA: 0, transB: 1, M: 2, N: 3, K: 4, a: 5, lda: 6, b: 7, ldb: 8, c: 9, ldc: 10, bias: 11, act: 12, rowsPerTask: 13, alpha: 0, beta: 1 } as const;
@@ -206,10 +206,7 @@ const faultTask: Task = (ctx, t) => {
 // One micro-shard's pass: its program run on this thread's kernels (into the
 // shard's own rows and gradient block; nothing another task writes).
 const programTask: Task = (ctx, t) => {
-  const buffer = ctx.memory.buffer;
-  const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
-  const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
-  new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1)[t] = bad;
+  pieceTask(ctx, t);
   Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
 };
 
@@ -246,9 +243,20 @@ const mStepScatterTask: Task = (ctx, t) => {
     arg(ctx, MSTEP.scratch) + ctx.thread * arg(ctx, MSTEP.scratchStride));
 };
 
+// A piece of a training step's reduction or update (the shards' gradient sum, the
+// optimizer's step over a range of the parameters): a program like a shard's,
+// counted apart from them (PROGRAM_TASKS_RUN counts the shards' passes alone).
+function pieceTask(ctx: TaskContext, t: number): void {
+  const buffer = ctx.memory.buffer;
+  const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
+  const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
+  new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1)[t] = bad;
+}
+
 /** Indexed by job kind. */
-export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, mStepSumsTask, mStepScatterTask, programTask];
+export const TASKS: readonly Task[] = [gemmTask, assignTask, distancesTask, eStepTask, rowMseTask, actTask, whoTask, faultTask, mStepSumsTask, mStepScatterTask, programTask, pieceTask];
 // Job kinds of rows appended after the first eight: their place in TASKS (and JOB_KERNELS).
 export const JOB_GMM_MSTEP_SUMS = TASKS.indexOf(mStepSumsTask);
 export const JOB_GMM_MSTEP_SCATTER = TASKS.indexOf(mStepScatterTask);
 export const JOB_PROGRAM = TASKS.indexOf(programTask);
+export const JOB_PIECES = TASKS.indexOf(pieceTask);

@@ -84,9 +84,14 @@ export function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
-// A macrotask turn through a MessageChannel: browsers clamp nested setTimeout(0)
-// to 4 ms, which would cost a small model most of its epoch time.
+// A macrotask turn: setImmediate where the runtime has it (Node, Bun: a tenth of
+// what a MessageChannel costs to make there, paid once per epoch and per yield),
+// else through a MessageChannel: browsers clamp nested setTimeout(0) to 4 ms, which
+// would cost a small model most of its epoch time.
+const setImmediateOf = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate;
+
 function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediateOf === 'function') return new Promise((resolve) => { setImmediateOf(resolve); });
   if (typeof MessageChannel === 'function') {
     return new Promise((resolve) => {
       const channel = new MessageChannel();

@@ -298,3 +298,48 @@ test('the start-up self-test refuses a pool whose workers do not see what the ca
   assert.equal(stale.pool, null);
   assert.match(stale.problem, /failed the shared-memory self-test.*oven-sh\/bun#25677/);
 });
+
+test('the optimizer\'s update and the shards\' gradient sum run in pieces on the pool, with the bits of one thread (Adam, AdamW, SGD with Nesterov momentum)', { timeout: 120_000 }, async () => {
+  const rows = 1100, inputs = 16;
+  const xs = seededValues(rows * inputs, 91);
+  const x = { data: xs, rows, cols: inputs };
+  const labels = {
+    a: Array.from({ length: rows }, (_, i) => (xs[i * inputs] > 0 ? 1 : 0)),
+    y: Array.from({ length: rows }, (_, i) => 2 * xs[i * inputs + 1] - xs[i * inputs + 2]),
+  };
+  // 18,500 parameters: an update of three pieces; batches of 512 rows: four shards (and a last batch of 76: one).
+  const train = async (optimizer) => {
+    const model = new mt.MultiTaskModel({
+      input: { features: inputs }, architecture: { type: 'sharedBottom', units: [160, 96], towerUnits: [] },
+      tasks: [mt.tasks.binary('a'), mt.tasks.regression('y')], optimizer, seed: 5, affinity: false,
+    });
+    const history = await model.fit(x, labels, { epochs: 2, batchSize: 512, shuffle: true });
+    const w = hex(Float32Array.from(model.parameters.names().flatMap((n) => Array.from(model.parameters.get(n)))));
+    model.dispose();
+    return `${w}:${history.get('loss').join(',')}`;
+  };
+  const optimizers = [
+    { type: 'adam', learningRate: 0.01 },
+    { type: 'adamw', learningRate: 0.01, weightDecay: 0.05 },
+    { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true },
+  ];
+  await init({ threads: 1 });
+  const want = [];
+  for (const o of optimizers) want.push(await train(o));
+  for (const threads of [2, 3]) {
+    await init({ threads });
+    // Count the jobs of pieces: the reduction's and the update's.
+    const runner = runtime('test').kernels.runPrograms;
+    const runPieces = runner.runPieces;
+    let jobsOfPieces = 0;
+    runner.runPieces = (...args) => { jobsOfPieces++; return runPieces.apply(runner, args); };
+    try {
+      for (const [i, o] of optimizers.entries()) assert.equal(await train(o), want[i], `${o.type}, ${threads} threads`);
+    } finally {
+      runner.runPieces = runPieces;
+    }
+    // Bun may fall back to one thread (oven-sh/bun#25677): the bits above hold either way.
+    if (threadInfo().threads > 1) assert.ok(jobsOfPieces > 0, `${threads} threads: no reduction or update ran in pieces on the pool`);
+  }
+  await init({ threads: 2 });
+});
