@@ -366,9 +366,8 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
 
     // Requests: the page, its scripts, the library from dist/, the data; all served, the .wasm as application/wasm.
     const wasm = requests.filter((r) => r.path.endsWith('.wasm'));
-    // One module per page: the first page's (the threaded one when init's default is above one thread), then the threaded one of the ?threads= page.
-    const firstModule = defaultThreads > 1 ? '/dist/manytask-threads.wasm' : '/dist/manytask.wasm';
-    assert.deepEqual(wasm.map((r) => [r.path, r.status, r.type]), [[firstModule, 200, 'application/wasm'], ['/dist/manytask-threads.wasm', 200, 'application/wasm']]);
+    // One kernel module, fetched once per page: by the first page's Worker, then by the ?threads= page's (its threads make the memory import shared).
+    assert.deepEqual(wasm.map((r) => [r.path, r.status, r.type]), [['/dist/manytask.wasm', 200, 'application/wasm'], ['/dist/manytask.wasm', 200, 'application/wasm']]);
     assert.ok(requests.some((r) => r.path === '/examples/data/penguins.csv' && r.status === 200));
     assert.ok(requests.every((r) => r.status === 200), `a request was not served${context()}`);
     assert.deepEqual(problems, [], `page errors or console errors${context()}`);
