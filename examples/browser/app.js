@@ -572,6 +572,10 @@ function showThreads(info) {
     (info.reason ? ` (${info.reason})` : askedThreads === null ? ' (the browser default: one per core, less one left to this page; ?threads=N for others)' : '');
 }
 
+// Made when the page loads: the first toLocaleString took the page's thread ~50 ms (loading the
+// locale's data), a long task at the start of every training.
+const COUNT = new Intl.NumberFormat('en');
+
 function onWorkerMessage(msg) {
   switch (msg.type) {
     case 'ready':
@@ -582,7 +586,7 @@ function onWorkerMessage(msg) {
       onColumns(msg);
       break;
     case 'started':
-      $('progress-text').textContent = `Training a model with ${msg.parameters.toLocaleString('en')} parameters on ${msg.features} encoded features…`;
+      $('progress-text').textContent = `Training a model with ${COUNT.format(msg.parameters)} parameters on ${msg.features} encoded features…`;
       break;
     case 'batch':
       if (state.run && state.run.epochs.length === 0) $('progress-text').textContent = `Epoch 1 · step ${msg.step}…`;

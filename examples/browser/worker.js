@@ -76,6 +76,7 @@ async function handle(msg) {
             if (now - lastBatchPost > 100) { lastBatchPost = now; post({ type: 'batch', batch, step: logs.step }); }
           },
         });
+        postEpochs(); // the last summaries reach the page before 'done'
         const { history, evaluation, affinity, test, validation } = result;
         const rows = sampleRows(test, 12);
         const inputs = Object.entries(model.inputSpec()).map(([name, type]) => ({
@@ -104,7 +105,7 @@ async function handle(msg) {
           options: msg.options,
         });
       } finally {
-        postEpochs();
+        postEpochs(); // when training failed, before the error
         training = false;
       }
       return;
