@@ -528,7 +528,8 @@ export class MultiTaskModelCore {
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
     const losses = this.#steps.run({
       gradients: () => this.computeGradients(rows, learningRate, epoch),
-      update: () => applyUpdate(this.optimizer, learningRate),
+      // On the pool only when the batch's shards were (its workers hold those weights already).
+      update: () => applyUpdate(this.optimizer, learningRate, shardsOf(rows).length > 1),
       overflowed: () => this.#nonFiniteTask(),
     });
     if (this.weighting.needs.lossesAfterUpdate) {
