@@ -112,6 +112,8 @@ interface JobWorker {
   exit: ((code: number, error: unknown) => void) | null;
   /** Whether the thread has ended (such a worker is never parked). */
   ended: boolean;
+  /** `shutdowns` when it started: a worker started before the last shutdown() is ended, not parked. */
+  readonly generation: number;
 }
 
 // Job workers that ran a call's jobs and wait for the next call, unref'd (they
@@ -124,11 +126,16 @@ interface JobWorker {
 const idle: JobWorker[] = [];
 // The most workers one call has asked for: more never wait idle (calls that overlap a worker's start may start extra ones).
 let idleCap = 0;
+// How many times endJobWorkers has run. A worker a call still holds when shutdown() runs (one
+// still getting ready after the call's jobs were done is parked only when it is ready) is
+// ended when its call lets it go, instead of waiting after the shutdown.
+let shutdowns = 0;
 
 async function startJobWorker(setup: JobWorkerSetup): Promise<JobWorker> {
+  const generation = shutdowns;
   const handle = await spawnWorker(setup.flavor, setup.url, { module: setup.module } satisfies JobWorkerBoot);
   jobCounts.started++;
-  const worker: JobWorker = { handle, setup, reply: null, exit: null, ended: false };
+  const worker: JobWorker = { handle, setup, reply: null, exit: null, ended: false, generation };
   handle.onMessage((m) => worker.reply?.(m as JobReply<unknown>));
   handle.onExit((code, error) => {
     worker.ended = true;
@@ -156,7 +163,7 @@ function park(w: JobWorker): void {
   w.reply = null;
   w.exit = null;
   if (w.ended) return;
-  if (idle.length >= idleCap) { void w.handle.terminate(); return; }
+  if (idle.length >= idleCap || w.generation !== shutdowns) { void w.handle.terminate(); return; }
   w.handle.post({ type: 'release' } satisfies JobMessage<never>);
   w.handle.unref();
   idle.push(w);
@@ -164,6 +171,7 @@ function park(w: JobWorker): void {
 
 /** @internal Ends the idle job workers (shutdown(); a later call starts new ones). */
 export async function endJobWorkers(): Promise<void> {
+  shutdowns++;
   await Promise.all(idle.splice(0).map((w) => w.handle.terminate()));
 }
 
