@@ -60,6 +60,14 @@ const STEP_WIDE = 0xffffffff;
  */
 const REDUCE_PIECE = 4096;
 
+/** Calls `piece(floats, offset)` for each REDUCE_PIECE-float piece of the [offset, length] pairs in `ranges`. */
+function reducePieces(ranges: readonly number[], piece: (floats: number, at: number) => void): void {
+  for (let i = 0; i < ranges.length; i += 2) {
+    const end = ranges[i]! + ranges[i + 1]!;
+    for (let at = ranges[i]!; at < end; at += REDUCE_PIECE) piece(Math.min(REDUCE_PIECE, end - at), at);
+  }
+}
+
 /** The whole batch (of the capacity) as one shard: shard 0's view at row 0. */
 const WHOLE: Shard = { index: 0, start: 0, rows: 0 };
 
@@ -370,16 +378,13 @@ export class NetworkEngine {
       const key = `${which}/${shards}`;
       let programs = this.#reducePrograms.get(key);
       if (programs === undefined) {
-        programs = [];
-        for (let i = 0; i < ranges.length; i += 2) {
-          const end = ranges[i]! + ranges[i + 1]!;
-          for (let at = ranges[i]!; at < end; at += REDUCE_PIECE) {
-            const n = Math.min(REDUCE_PIECE, end - at), to = grads + at * 4, program: number[] = [];
-            for (let s = 1; s < shards; s++) encodeCall(program, 'add', [n, to, blocks[s]! + at * 4, to]);
-            programs.push(program);
-          }
-        }
-        this.#reducePrograms.set(key, programs);
+        const made: number[][] = [];
+        reducePieces(ranges, (n, at) => {
+          const to = grads + at * 4, program: number[] = [];
+          for (let s = 1; s < shards; s++) encodeCall(program, 'add', [n, to, blocks[s]! + at * 4, to]);
+          made.push(program);
+        });
+        this.#reducePrograms.set(key, programs = made);
       }
       this.#reduceJob ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'the shards\' reduction programs'), (ptr) => this.#memory.free(ptr));
       this.#reduceJob.run(memory, programs, (table, count, results) => runner.runPieces(table, count, results));
@@ -387,13 +392,10 @@ export class NetworkEngine {
     }
     // Piece by piece, every shard's block into one piece of the sum while it is in cache: each
     // float still gets shard 1's, then shard 2's … addition, in that order (the same sum).
-    for (let i = 0; i < ranges.length; i += 2) {
-      const end = ranges[i]! + ranges[i + 1]!;
-      for (let at = ranges[i]!; at < end; at += REDUCE_PIECE) {
-        const n = Math.min(REDUCE_PIECE, end - at), to = grads + at * 4;
-        for (let s = 1; s < shards; s++) k.add(n, to, blocks[s]! + at * 4, to);
-      }
-    }
+    reducePieces(ranges, (n, at) => {
+      const to = grads + at * 4;
+      for (let s = 1; s < shards; s++) k.add(n, to, blocks[s]! + at * 4, to);
+    });
   }
 
   /** Per `which`: the tensors' float ranges as [offset, length] pairs, adjacent tensors merged (one add each). */
