@@ -140,3 +140,27 @@ export function wakeCaller(c: Control): void {
   Atomics.add(c.i32, WAKE, 1);
   Atomics.notify(c.i32, WAKE);
 }
+
+/**
+ * How long a thread that has just finished its part of a job keeps checking for
+ * the next one before it sleeps in Atomics.wait. Waking a sleeping thread takes
+ * the operating system tens of microseconds, and a training step hands the pool
+ * three or four jobs a few hundred microseconds apart: a thread that slept
+ * between them would join each one late. Two milliseconds covers the gaps inside
+ * a step and between fit's steps, and bounds the CPU an idle pool burns.
+ */
+export const SPIN_MS = 2;
+
+/**
+ * Waits until `c.i32[slot]` is no longer `seen`: checks it in a loop for up to
+ * SPIN_MS, then sleeps in Atomics.wait (up to `timeoutMs`; Infinity: until woken).
+ */
+export function awaitChange(c: Control, slot: number, seen: number, timeoutMs: number): void {
+  const until = performance.now() + SPIN_MS;
+  for (let i = 1; Atomics.load(c.i32, slot) === seen; i++) {
+    if ((i & 255) === 0 && performance.now() > until) {
+      Atomics.wait(c.i32, slot, seen, timeoutMs);
+      return;
+    }
+  }
+}

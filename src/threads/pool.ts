@@ -15,7 +15,7 @@ import type { Allocator } from '../runtime/allocator.js';
 import {
   CONTROL_BYTES, DEATHS, DONE, F64_ARGS, FAIL_ERROR, FAIL_KIND, FAIL_THREAD, FAIL_TRAP, GEN, GEN_MASK, I32_ARGS, KIND, MAX_TASKS,
   NEXT, PROBE, PROGRAM_TASKS_RUN, READY, START_FAILURES, STATUS, STATUS_BUSY, STATUS_DEAD, STATUS_IDLE, STOP, TASK_BITS, TASK_COUNT, TASKS_RUN, WAKE,
-  claimTask, controlViews, exhaustTasks, failureMessage, recordFailure, type Control,
+  awaitChange, claimTask, controlViews, exhaustTasks, failureMessage, recordFailure, type Control,
 } from './control.js';
 import { JOB_KERNELS, TASKS, type TaskContext, type TaskKernels } from './tasks.js';
 import { spawnWorker, type Flavor, type WorkerHandle } from './spawn.js';
@@ -337,7 +337,7 @@ export class Pool implements JobRunner {
       const next = Atomics.load(c.i32, NEXT);
       const exhausted = (next & ~MAX_TASKS) !== tag || (next & MAX_TASKS) >= tasks;
       if (exhausted && !this.#anyBusy()) return;
-      if (this.#canBlock) Atomics.wait(c.i32, WAKE, seen, 1000);
+      if (this.#canBlock) awaitChange(c, WAKE, seen, 1000);
     }
   }
 

@@ -71,11 +71,36 @@ export function runProgram(fns: readonly KernelFn[], p: Float64Array): number {
   let bad = -1;
   for (let i = 0; i < p.length;) {
     const code = p[i]!, argc = p[i + 1]!, a = i + 2;
-    const r = fns[code >>> 1]!.apply(undefined, p.subarray(a, a + argc) as unknown as number[]);
+    const r = call(fns[code >>> 1]!, p, a, argc);
     if ((code & 1) !== 0 && r >= 0 && bad < 0) bad = r;
     i = a + argc;
   }
   return bad;
+}
+
+/**
+ * `f` on the `argc` arguments at p[a…]: a call with its arguments written out
+ * for the kernels' argument counts (2 to 10, 12, 15), since a program runs tens of
+ * calls per shard on every step and `apply` on a fresh subarray costs an
+ * allocation and a slower call each time.
+ */
+function call(f: KernelFn, p: Float64Array, a: number, argc: number): number {
+  switch (argc) {
+    case 2: return f(p[a]!, p[a + 1]!);
+    case 3: return f(p[a]!, p[a + 1]!, p[a + 2]!);
+    case 4: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!);
+    case 5: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!);
+    case 6: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!);
+    case 7: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!);
+    case 8: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!);
+    case 9: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!);
+    case 10: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!);
+    case 12: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!,
+      p[a + 10]!, p[a + 11]!);
+    case 15: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!,
+      p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!);
+    default: return f.apply(undefined, Array.from(p.subarray(a, a + argc)));
+  }
 }
 
 /** Appends one call to a program: `name`'s opcode (checked as recordingKernels records it), the argument count, the arguments. */

@@ -14,7 +14,7 @@
 import {
   DEATHS, GEN, KIND, MAX_WORKERS, PROBE, READY, START_FAILURES, STATUS, STATUS_BUSY, STATUS_DEAD, STATUS_IDLE,
   STATUS_STOPPED, STOP, TASK_COUNT, TASKS_RUN, DONE, FAIL_ERROR, FAIL_TRAP, claimTask, controlViews, exhaustTasks, recordFailure,
-  wakeCaller, type Control,
+  awaitChange, wakeCaller, type Control,
 } from './control.js';
 import { JOB_KERNELS, TASKS, type TaskContext, type TaskKernels } from './tasks.js';
 import { spawnWorker, workerPort, type Flavor, type WorkerHandle } from './spawn.js';
@@ -165,7 +165,7 @@ function probe(k: ProbeKernels, init: KernelWorkerInit, c: Control): void {
 function loop(c: Control, ctx: TaskContext, w: number): void {
   let seen = Atomics.load(c.i32, GEN);
   for (;;) {
-    Atomics.wait(c.i32, GEN, seen);
+    awaitChange(c, GEN, seen, Infinity);
     if (Atomics.load(c.i32, STOP) !== 0) break;
     const gen = Atomics.load(c.i32, GEN);
     if (gen === seen) continue;
