@@ -11,7 +11,7 @@ import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
 import { createLoss, type Loss, type LossSpec } from '../nn/loss.js';
-import { applyUpdate, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
+import { applyUpdate, applyUpdateAfter, createOptimizer, updatesInPieces, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
 import { describeModel, type ModelDescription } from './describe.js';
@@ -526,10 +526,20 @@ export class MultiTaskModelCore {
    * the run's divergence rule (beginTraining).
    */
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
+    const S = shardsOf(rows).length;
+    // The shards' sums and the gradient's scan in the update's job, when that runs in pieces on the pool.
+    const inUpdate = S > 1 && updatesInPieces(this.optimizer) && this.#sumsInUpdate();
     const losses = this.#steps.run({
-      gradients: () => this.computeGradients(rows, learningRate, epoch),
-      // On the pool only when the batch's shards were (its workers hold those weights already).
-      update: () => applyUpdate(this.optimizer, learningRate, shardsOf(rows).length > 1),
+      gradients: () => this.computeGradients(rows, learningRate, epoch, inUpdate),
+      update: () => {
+        // On the pool only when the batch's shards were (its workers hold those weights already).
+        if (!this.#sumsPending) return applyUpdate(this.optimizer, learningRate, S > 1);
+        this.#sumsPending = false;
+        const e = this.engine;
+        const outcome = applyUpdateAfter(this.optimizer, learningRate, (program, g, floats) => e.appendShardSums(program, S, g, floats));
+        if (outcome === 'nonFiniteGradient') throw new TrainingDivergedError(this.#worstTask(rows, false), this.#steps.step, 'the gradient');
+        return outcome === 'updated';
+      },
       overflowed: () => this.#nonFiniteTask(),
     });
     if (this.weighting.needs.lossesAfterUpdate) {
@@ -540,6 +550,17 @@ export class MultiTaskModelCore {
       this.weighting.afterUpdate(after, this.#active);
     }
     return losses;
+  }
+
+  /** computeGradients left the shards' sums and the gradient's scan to the update (trainBatch). */
+  #sumsPending = false;
+
+  /**
+   * Whether the update's job can finish the gradient: its pieces cover the
+   * trainable ranges alone, so every tensor must lie in one (no frozen tensor).
+   */
+  #sumsInUpdate(): boolean {
+    return this.engine.gradientsWithin(this.parameters.trainable);
   }
 
   /** The proximal term μ/2·‖w − w₀‖² of the current training run (fit's `proximal`), added to the gradient after backward. */
@@ -567,8 +588,9 @@ export class MultiTaskModelCore {
    * gradient block (the weighting strategy applied, the relatedness regularizer
    * added) without touching the weights. Returns the per-task losses.
    */
-  computeGradients(rows: number, learningRate: number, epoch: number): Float64Array {
+  computeGradients(rows: number, learningRate: number, epoch: number, sumsInUpdate = false): Float64Array {
     this.check();
+    this.#sumsPending = false;
     const T = this.specs.length;
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
@@ -595,6 +617,11 @@ export class MultiTaskModelCore {
       strategy.step(input, out);
       // The loss gradients above were written at scale 1 and nothing has touched them since.
       this.#backwardTasks(rows, logits, out.taskWeights, 'accumulate', shards, true);
+      if (sumsInUpdate && this.relatedness === null && this.proximal === null) {
+        // trainBatch's update sums the shards and scans the gradient, piece by piece, in its own job.
+        this.#sumsPending = true;
+        return losses;
+      }
       e.addShardGradients(S);
     } else {
       // Phase A: unweighted per-task gradients of Z (and of the shared parameters if asked).

@@ -398,6 +398,32 @@ export class NetworkEngine {
     });
   }
 
+  /**
+   * Appends to `program` addShardGradients(shards)' additions for the gradient
+   * floats at byte address `g` (in the parameters' gradient block), `floats` of
+   * them: shard 1's block, then shard 2's …, the same sum for every float.
+   */
+  appendShardSums(program: number[], shards: number, g: number, floats: number): void {
+    // The tensors' floats in the piece, as addShardGradients covers them (not the padding between tensors).
+    const grads = this.#params.grads, ranges = this.#gradientRanges('all');
+    const start = (g - grads) >>> 2, end = start + floats;
+    for (let i = 0; i < ranges.length; i += 2) {
+      const from = Math.max(start, ranges[i]!), to = Math.min(end, ranges[i]! + ranges[i + 1]!);
+      if (from >= to) continue;
+      for (let s = 1; s < shards; s++) encodeCall(program, 'add', [to - from, grads + from * 4, this.#shardGrads[s]! + from * 4, grads + from * 4]);
+    }
+  }
+
+  /** Whether every tensor's gradient lies inside `ranges` ([offset, length] floats, as Parameters.trainable): a frozen tensor's does not. */
+  gradientsWithin(ranges: ReadonlyArray<readonly [number, number]>): boolean {
+    const all = this.#gradientRanges('all');
+    for (let i = 0; i < all.length; i += 2) {
+      const from = all[i]!, to = from + all[i + 1]!;
+      if (!ranges.some(([o, n]) => o <= from && to <= o + n)) return false;
+    }
+    return true;
+  }
+
   /** Per `which`: the tensors' float ranges as [offset, length] pairs, adjacent tensors merged (one add each). */
   readonly #ranges = new Map<string, readonly number[]>();
   /** Per `which` and shard count: the reduction's programs on the pool (pointers into this engine's blocks). */

@@ -341,6 +341,39 @@ export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool =
 }
 
 /**
+ * Appends to `program` the calls that finish the gradient's floats at byte
+ * address `g`, `floats` of them (a piece of a trainable range), before the
+ * update reads them: the trainer's sum of its micro-shards' gradients.
+ */
+export type GradientPiece = (program: number[], g: number, floats: number) => void;
+
+/** What applyUpdateAfter did. */
+export type UpdateOutcome = 'updated' | 'overflowed' | 'nonFiniteGradient';
+
+/**
+ * @internal Whether `optimizer`'s update runs in pieces on the pool's threads now:
+ * two threads or more, at least two pieces of parameters, no global norm to take
+ * over the whole gradient first (applyUpdateAfter).
+ */
+export function updatesInPieces(optimizer: Optimizer): boolean {
+  return (optimizer as BlockOptimizer).piecesRunner() !== null;
+}
+
+/**
+ * @internal For the trainers, where updatesInPieces(optimizer): one job on the
+ * pool that first finishes and checks the gradient piece by piece (`piece`,
+ * then a scan for a non-finite float), then, once every piece of the gradient
+ * is finished and finite, updates every piece. The same floats as the trainer
+ * finishing the gradient, checking it and calling applyUpdate, without the
+ * gradient's sums and scan on the calling thread between two jobs.
+ * 'nonFiniteGradient': nothing was updated (the parameters, the optimizer's state
+ * and its step count are as they were).
+ */
+export function applyUpdateAfter(optimizer: Optimizer, learningRate: number, piece: GradientPiece): UpdateOutcome {
+  return (optimizer as BlockOptimizer).applyAfter(learningRate, piece);
+}
+
+/**
  * Floats of the parameters per task when an update runs on the pool's threads
  * (32 KB of each of the parameters, gradients and state slots): blocks of at least
  * two pieces are updated there (the benchmark network's 50k parameters: 7 tasks).
@@ -457,6 +490,23 @@ class BlockOptimizer implements Optimizer {
     return this.#apply(learningRate, this.config.globalClipNorm === undefined ? NaN : sumSquaresOf(r, where), onPool);
   }
 
+  /** @internal The pool's program runner when the update runs in pieces on it now (updatesInPieces), else null. */
+  piecesRunner(): ProgramRunner | null {
+    const r = this.#ranges;
+    if (this.#disposed || r === null || r.size < 2 * UPDATE_PIECE || this.config.globalClipNorm !== undefined) return null;
+    const runner = programRunnerOf(runtime(this.#stepWhere).kernels);
+    return runner !== null && runner.threads >= 2 ? runner : null;
+  }
+
+  /** @internal applyUpdateAfter. */
+  applyAfter(learningRate: number, piece: GradientPiece): UpdateOutcome {
+    this.#checkLive();
+    const runner = this.piecesRunner();
+    if (runner === null) throw new Error(`${this.#stepWhere}: applyUpdateAfter needs an update in pieces on the pool (updatesInPieces)`);
+    const bad = this.#applyInPieces(runner, learningRate, 1, this.config.clipValue ?? Infinity, piece);
+    return bad === 'gradient' ? 'nonFiniteGradient' : bad === 'parameters' ? 'overflowed' : 'updated';
+  }
+
   /** The update; `sq` is Σg² over the trainable ranges when known (needed for globalClipNorm). */
   #apply(lr: number, sq: number, onPool = true): boolean {
     const where = this.#stepWhere;
@@ -471,9 +521,9 @@ class BlockOptimizer implements Optimizer {
     }
     const clip = c.clipValue ?? Infinity;
     const n = r.lengths;
-    this.#iterations++;
     const runner = onPool && r.size >= 2 * UPDATE_PIECE ? programRunnerOf(k) : null;
-    if (runner !== null && runner.threads >= 2) return this.#applyInPieces(runner, lr, gradScale, clip);
+    if (runner !== null && runner.threads >= 2) return this.#applyInPieces(runner, lr, gradScale, clip, null) === null;
+    this.#iterations++;
     let bad = 0;
     if (c.type === 'sgd') {
       const nesterov = c.nesterov ? 1 : 0;
@@ -501,34 +551,51 @@ class BlockOptimizer implements Optimizer {
    * UPDATE_PIECE floats (a multiple of 4: each float goes through the kernel's
    * SIMD loop or its tail exactly as in one call over its range, so the pieces
    * give the same floats for any thread count), each piece's kernel call then a
-   * scan of the floats it wrote for one that is not finite.
+   * scan of the floats it wrote for one that is not finite. With `gradient`, a
+   * first phase of the same pieces finishes the gradient and scans it, and the
+   * updates run only if it is finite (PROGRAM.phase, src/threads/tasks.ts).
+   * Returns null, or what was not finite: the gradient (then nothing changed) or
+   * the updated parameters.
    */
-  #applyInPieces(runner: ProgramRunner, lr: number, gradScale: number, clip: number): boolean {
+  #applyInPieces(runner: ProgramRunner, lr: number, gradScale: number, clip: number, gradient: GradientPiece | null): 'gradient' | 'parameters' | null {
     const c = this.config, n = this.#ranges!.lengths;
-    let bc1 = 0, bc2 = 0;
-    if (c.type !== 'sgd') {
-      this.#beta1Power *= c.beta1;
-      this.#beta2Power *= c.beta2;
-      bc1 = 1 - this.#beta1Power;
-      bc2 = 1 - this.#beta2Power;
-    }
-    const programs: number[][] = [];
-    let program: number[] = [], floats = 0;
+    const beta1Power = c.type === 'sgd' ? 1 : this.#beta1Power * c.beta1, beta2Power = c.type === 'sgd' ? 1 : this.#beta2Power * c.beta2;
+    const bc1 = 1 - beta1Power, bc2 = 1 - beta2Power;
+    const finishing: number[][] = [], updates: number[][] = [];
+    let finish: number[] = [], update: number[] = [], floats = 0;
     for (let i = 0; i < n.length; i++) {
       for (let at = 0; at < n[i]!; at += UPDATE_PIECE) {
         const len = Math.min(UPDATE_PIECE, n[i]! - at), off = at * 4;
         const p = this.#p[i]! + off, g = this.#g[i]! + off;
         const s0 = this.#s0[i] === 0 ? 0 : this.#s0[i]! + off, s1 = this.#s1[i] === 0 ? 0 : this.#s1[i]! + off;
-        if (c.type === 'sgd') encodeCall(program, 'sgd', [len, p, g, s0, lr, c.momentum, c.weightDecay, c.nesterov ? 1 : 0, gradScale, clip]);
-        else encodeCall(program, 'adam', [len, p, g, s0, s1, lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.type === 'adamw' ? 1 : 0, bc1, bc2, gradScale, clip]);
-        encodeCall(program, 'firstNonFinite', [len, p]);
+        if (gradient !== null) {
+          gradient(finish, g, len);
+          encodeCall(finish, 'firstNonFinite', [len, g]);
+        }
+        if (c.type === 'sgd') encodeCall(update, 'sgd', [len, p, g, s0, lr, c.momentum, c.weightDecay, c.nesterov ? 1 : 0, gradScale, clip]);
+        else encodeCall(update, 'adam', [len, p, g, s0, s1, lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.type === 'adamw' ? 1 : 0, bc1, bc2, gradScale, clip]);
+        encodeCall(update, 'firstNonFinite', [len, p]);
         floats += len;
-        if (floats >= UPDATE_PIECE) { programs.push(program); program = []; floats = 0; }
+        if (floats >= UPDATE_PIECE) {
+          if (gradient !== null) finishing.push(finish);
+          updates.push(update);
+          finish = []; update = []; floats = 0;
+        }
       }
     }
-    if (program.length > 0) programs.push(program);
+    if (update.length > 0) {
+      if (gradient !== null) finishing.push(finish);
+      updates.push(update);
+    }
     this.#pieces ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'an update\'s programs'), (ptr) => this.#memory.free(ptr));
-    return this.#pieces.run(runtime(this.#stepWhere).memory, programs, (table, count, results) => runner.runPieces(table, count, results)) < 0;
+    const bad = this.#pieces.run(runtime(this.#stepWhere).memory, [...finishing, ...updates], (table, count, results, phase) => runner.runPieces(table, count, results, phase), finishing.length);
+    if (bad >= 0 && bad < finishing.length) return 'gradient';
+    this.#iterations++;
+    if (c.type !== 'sgd') {
+      this.#beta1Power = beta1Power;
+      this.#beta2Power = beta2Power;
+    }
+    return bad < 0 ? null : 'parameters';
   }
 
   /** The programs of #applyInPieces (made at its first use). */

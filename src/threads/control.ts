@@ -44,6 +44,8 @@ export const WAKE = 11;
 export const MESSAGE_LENGTH = 12;
 /** Workers whose start failed (instantiation, probe). */
 export const START_FAILURES = 13;
+/** DEATHS when the current job was handed out: a task that waits for other tasks of its job stops waiting when a worker died since. */
+export const JOB_DEATHS = 14;
 
 /** A task failed with a WebAssembly trap. */
 export const FAIL_TRAP = 1;
@@ -146,10 +148,13 @@ export function wakeCaller(c: Control): void {
  * the next one before it sleeps in Atomics.wait. Waking a sleeping thread takes
  * the operating system tens of microseconds, and a training step hands the pool
  * three or four jobs a few hundred microseconds apart: a thread that slept
- * between them would join each one late. Two milliseconds covers the gaps inside
- * a step and between fit's steps, and bounds the CPU an idle pool burns.
+ * between them would join each one late. A quarter of a millisecond covers the
+ * gaps inside a step (about 40 µs at batch 256 and 120 µs at 1024 on the
+ * benchmark network). Longer costs a loaded machine: a thread that spent its time
+ * checking is scheduled later when the job comes (2 ms made the calling thread
+ * run every shard of a fit itself, in tests/unit/threads.test.js under load).
  */
-export const SPIN_MS = 2;
+export const SPIN_MS = 0.25;
 
 /**
  * Waits until `c.i32[slot]` is no longer `seen`: checks it in a loop for up to

@@ -327,9 +327,10 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
       runner.args[PROGRAM.results] = results;
       runner.run(JOB_PROGRAM, count);
     },
-    runPieces(table, count, results) {
+    runPieces(table, count, results, phase = 0) {
       runner.args[PROGRAM.table] = table;
       runner.args[PROGRAM.results] = results;
+      runner.args[PROGRAM.phase] = phase;
       runner.run(JOB_PIECES, count);
     },
   };
@@ -344,8 +345,13 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
 export interface ProgramRunner {
   readonly threads: number;
   run(table: number, count: number, results: number): void;
-  /** The same for the pieces of a step's reduction or update (program.ts, ProgramPieces): not counted as shards' passes. */
-  runPieces(table: number, count: number, results: number): void;
+  /**
+   * The same for the pieces of a step's reduction or update (program.ts,
+   * ProgramPieces): not counted as shards' passes. `phase`: tasks before it run
+   * first; a task after it runs only when they all ended with no bad input
+   * (tasks.ts, PROGRAM.phase).
+   */
+  runPieces(table: number, count: number, results: number, phase?: number): void;
 }
 
 /** The runtime's program runner, or null on kernels without a pool (the single-thread module, manytask/infer). */

@@ -13,7 +13,7 @@
 import { ThreadError, WasmTrapError } from '../runtime/errors.js';
 import type { Allocator } from '../runtime/allocator.js';
 import {
-  CONTROL_BYTES, DEATHS, DONE, F64_ARGS, FAIL_ERROR, FAIL_KIND, FAIL_THREAD, FAIL_TRAP, GEN, GEN_MASK, I32_ARGS, KIND, MAX_TASKS,
+  CONTROL_BYTES, DEATHS, DONE, JOB_DEATHS, F64_ARGS, FAIL_ERROR, FAIL_KIND, FAIL_THREAD, FAIL_TRAP, GEN, GEN_MASK, I32_ARGS, KIND, MAX_TASKS,
   NEXT, PROBE, PROGRAM_TASKS_RUN, READY, START_FAILURES, STATUS, STATUS_BUSY, STATUS_DEAD, STATUS_IDLE, STOP, TASK_BITS, TASK_COUNT, TASKS_RUN, WAKE,
   awaitChange, claimTask, controlViews, exhaustTasks, failureMessage, recordFailure, type Control,
 } from './control.js';
@@ -288,6 +288,7 @@ export class Pool implements JobRunner {
     }
     // Read before the job is out: a worker may die of it before this thread runs another instruction.
     const deaths = Atomics.load(c.i32, DEATHS);
+    Atomics.store(c.i32, JOB_DEATHS, deaths);
     const gen = this.#gen = (this.#gen + 1) & GEN_MASK;
     Atomics.store(c.i32, KIND, kind);
     Atomics.store(c.i32, TASK_COUNT, tasks);

@@ -13,6 +13,9 @@
 
 import type { Kernels } from '../runtime/abi.js';
 
+/** A first-phase task's result until it ends (ProgramPieces.run's `phase`; tasks.ts waits on it). */
+export const PENDING = -2;
+
 /** The kernels a program may call (append only: the index is the opcode). */
 export const PROGRAM_KERNELS = [
   'gemm', 'actForward', 'actBackward', 'colSums', 'add', 'mul', 'copyRows', 'copyBlock', 'softmaxRows', 'softmaxRowsBackward',
@@ -127,9 +130,15 @@ export class ProgramPieces {
 
   /**
    * Writes `programs` and runs them as one job through `run` (table, task count,
-   * results); returns −1, or the first result ≥ 0 of a checked call in task order.
+   * results, phase); returns −1, or the first task, in task order, whose program
+   * found a bad input (a checked call's result ≥ 0). `phase`: the programs before
+   * it run first, and the others only if none of those found one (tasks.ts,
+   * PROGRAM.phase).
    */
-  run(memory: WebAssembly.Memory, programs: readonly (readonly number[])[], run: (table: number, count: number, results: number) => void): number {
+  run(
+    memory: WebAssembly.Memory, programs: readonly (readonly number[])[],
+    run: (table: number, count: number, results: number, phase: number) => void, phase = 0,
+  ): number {
     const count = programs.length;
     const floats = programs.reduce((n, p) => n + p.length, 0);
     const tableAt = floats * 8, resultsAt = tableAt + count * 8, bytes = resultsAt + count * 4;
@@ -150,10 +159,10 @@ export class ProgramPieces {
     });
     const results = new Int32Array(memory.buffer, block + resultsAt, count);
     results.fill(-1);
-    run(block + tableAt, count, block + resultsAt);
+    results.fill(PENDING, 0, phase);
+    run(block + tableAt, count, block + resultsAt, phase);
     // The job may have grown the memory: a fresh view.
-    for (const r of new Int32Array(memory.buffer, block + resultsAt, count)) if (r >= 0) return r;
-    return -1;
+    return new Int32Array(memory.buffer, block + resultsAt, count).findIndex((r) => r >= 0);
   }
 
   /** Gives the memory back (the owner's dispose). */

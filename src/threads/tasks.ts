@@ -10,8 +10,8 @@
 // Arguments are read from the control block (control.ts) after the task was
 // claimed: they cannot change until every claimed task has ended.
 
-import { F64_ARGS, I32_ARGS, PROGRAM_TASKS_RUN, type Control } from './control.js';
-import { programFunctions, runProgram } from './program.js';
+import { DEATHS, F64_ARGS, FAIL_THREAD, I32_ARGS, JOB_DEATHS, PROGRAM_TASKS_RUN, type Control } from './control.js';
+import { PENDING, programFunctions, runProgram } from './program.js';
 
 export { PROGRAM_KERNELS } from './program.js';
 
@@ -85,11 +85,16 @@ export const FAULT = { mode: 0, value: 1 } as const;
 /** Both passes of the chunked GMM M-step (JOB_GMM_MSTEP_SUMS, JOB_GMM_MSTEP_SCATTER) over the runs of `runs`, as ESTEP. */
 export const MSTEP = { n: 0, d: 1, k: 2, covType: 3, x: 4, weights: 5, chunkRows: 6, partialStride: 7, scratch: 8, scratchStride: 9, runs: 10 } as const;
 /**
- * A job of micro-shard programs (program.ts): `table` holds per task an i32 pair
- * (the program's byte offset, its length in f64); task t writes −1 or the bad row
- * its checked calls found into the i32 at results + 4t.
+ * A job of micro-shard programs (program.ts; JOB_PROGRAM, JOB_PIECES): `table`
+ * holds per task an i32 pair (the program's byte offset, its length in f64);
+ * task t writes −1 or the bad row its checked calls found into the i32 at
+ * results + 4t. `phase` (JOB_PIECES alone): 0, or the number of tasks of a first
+ * phase: a task past it runs only once every task of the first phase has ended
+ * with no bad result (a step's update after the whole gradient's sums and scan;
+ * program.ts, ProgramPieces). A first-phase task's result is PENDING
+ * (program.ts) until it ends.
  */
-export const PROGRAM = { table: 0, results: 1 } as const;
+export const PROGRAM = { table: 0, results: 1, phase: 2 } as const;
 /** JOB_FAULT modes: what a worker does with its task. */
 export const FAULT_TRAP = 1;
 export const FAULT_THROW = 2;
@@ -206,7 +211,7 @@ const faultTask: Task = (ctx, t) => {
 // One micro-shard's pass: its program run on this thread's kernels (into the
 // shard's own rows and gradient block; nothing another task writes).
 const programTask: Task = (ctx, t) => {
-  pieceTask(ctx, t);
+  runTaskProgram(ctx, t, 0);
   Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
 };
 
@@ -247,10 +252,41 @@ const mStepScatterTask: Task = (ctx, t) => {
 // optimizer's step over a range of the parameters): a program like a shard's,
 // counted apart from them (PROGRAM_TASKS_RUN counts the shards' passes alone).
 function pieceTask(ctx: TaskContext, t: number): void {
+  runTaskProgram(ctx, t, arg(ctx, PROGRAM.phase));
+}
+
+/** Task t's program (PROGRAM.table), its result into PROGRAM.results; see PROGRAM for `phase`. */
+function runTaskProgram(ctx: TaskContext, t: number, phase: number): void {
   const buffer = ctx.memory.buffer;
+  const results = new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1);
+  if (phase > 0 && t >= phase && !firstPhaseGood(ctx.control, results, phase)) {
+    results[t] = -1;
+    return;
+  }
   const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
   const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
-  new Int32Array(buffer, arg(ctx, PROGRAM.results), t + 1)[t] = bad;
+  // Atomics: a thread that sees this result sees the memory the program wrote.
+  Atomics.store(results, t, bad);
+}
+
+/**
+ * Waits until tasks 0…phase−1 have all ended (their results are no longer
+ * PENDING); true if none found a bad input. Every one of them was claimed
+ * before this task was (claims go in task order), so each is running on a live
+ * thread, or its thread failed or died: then the job will throw, and this task
+ * stops waiting and is skipped.
+ */
+function firstPhaseGood(c: Control, results: Int32Array, phase: number): boolean {
+  for (;;) {
+    let pending = false;
+    for (let i = 0; i < phase; i++) {
+      const r = Atomics.load(results, i);
+      if (r >= 0) return false;
+      if (r === PENDING) pending = true;
+    }
+    if (!pending) return true;
+    if (Atomics.load(c.i32, FAIL_THREAD) !== 0 || Atomics.load(c.i32, DEATHS) !== Atomics.load(c.i32, JOB_DEATHS)) return false;
+  }
 }
 
 /** Indexed by job kind. */

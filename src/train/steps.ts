@@ -6,7 +6,11 @@
 //              TrainingDivergedError before anything is updated.
 //   keep       the weights as they are now: their loss and gradient were good.
 //   update     the optimizer's step. An update that overflows float32 puts the
-//              kept weights back and throws.
+//              kept weights back and throws. An update may also be where the
+//              gradient is found not finite (core.ts sums and scans the shards'
+//              gradients inside the update's job): it then throws
+//              TrainingDivergedError having updated nothing, and that is handled
+//              as if gradients had thrown it.
 //
 // When gradients throws, the weights are those of the last update, which made the
 // loss explode: the weights kept before it are put back (with a fresh optimizer
@@ -27,7 +31,7 @@ export interface WeightBlock {
 export interface StepActions<L> {
   /** Forward, losses and backward; throws TrainingDivergedError as above. */
   gradients(): L;
-  /** The optimizer's update; false when it overflowed float32. */
+  /** The optimizer's update; false when it overflowed float32. TrainingDivergedError: the gradient was not finite, and nothing was updated. */
   update(): boolean;
   /** The task to name when the update overflowed. */
   overflowed(): string;
@@ -43,6 +47,9 @@ export class GuardedSteps {
   readonly #resetOptimizer: () => void;
   #kept: Float32Array[] = [];
   #keptStep = -1;
+  /** The kept weights before the last keep (what a gradient found not finite by the update goes back to). */
+  #before: Float32Array[] = [];
+  #beforeStep = -1;
 
   /**
    * `who` names the model in the errors ("the model", "the autoencoder"); `blocks`
@@ -66,18 +73,19 @@ export class GuardedSteps {
     try {
       losses = actions.gradients();
     } catch (err) {
-      if (!(err instanceof TrainingDivergedError) || this.#keptStep < 0) throw err;
-      const kept = this.#keptStep;
-      this.#restore();
-      throw err.withConsequence(`${capitalized(this.#who)} is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
+      throw this.#diverged(err);
     }
-    const heap = heapF32();
-    this.#blocks().forEach((b, i) => {
-      if (this.#kept[i]?.length !== b.size) this.#kept[i] = new Float32Array(b.size);
-      this.#kept[i]!.set(heap.subarray(b.params >>> 2, (b.params >>> 2) + b.size));
-    });
-    this.#keptStep = this.step;
-    if (!actions.update()) {
+    this.#keep();
+    let updated: boolean;
+    try {
+      updated = actions.update();
+    } catch (err) {
+      if (!(err instanceof TrainingDivergedError)) throw err;
+      // The gradient, found not finite by the update before it changed anything: as if gradients() had thrown.
+      this.#unkeep();
+      throw this.#diverged(err);
+    }
+    if (!updated) {
       const task = actions.overflowed();
       this.#restore();
       throw new TrainingDivergedError(task, this.step, 'the update',
@@ -85,6 +93,33 @@ export class GuardedSteps {
     }
     this.step++;
     return losses;
+  }
+
+  /** Keeps the weights as they are now; the previous kept copy becomes #before. */
+  #keep(): void {
+    [this.#before, this.#kept] = [this.#kept, this.#before];
+    this.#beforeStep = this.#keptStep;
+    const heap = heapF32();
+    this.#blocks().forEach((b, i) => {
+      if (this.#kept[i]?.length !== b.size) this.#kept[i] = new Float32Array(b.size);
+      this.#kept[i]!.set(heap.subarray(b.params >>> 2, (b.params >>> 2) + b.size));
+    });
+    this.#keptStep = this.step;
+  }
+
+  /** Undoes the last #keep: the kept copy is the one before it again. */
+  #unkeep(): void {
+    [this.#before, this.#kept] = [this.#kept, this.#before];
+    this.#keptStep = this.#beforeStep;
+    this.#beforeStep = -1;
+  }
+
+  /** A divergence found before the update: back to the kept weights (if any) and the error says so; any other error as it is. */
+  #diverged(err: unknown): unknown {
+    if (!(err instanceof TrainingDivergedError) || this.#keptStep < 0) return err;
+    const kept = this.#keptStep;
+    this.#restore();
+    return err.withConsequence(`${capitalized(this.#who)} is back to its last good weights, those of step ${kept} (before the update that led here), with a fresh optimizer state`);
   }
 
   #restore(): void {
