@@ -337,7 +337,29 @@ function tensorName(block: ParameterBlock | null, which: 'params' | 'grads', whe
  * threads went from 0.99x to 0.7-0.86x of one thread's speed with the update on the pool).
  */
 export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool = true): boolean {
-  return (optimizer as BlockOptimizer).applyUnchecked(learningRate, onPool);
+  return applyUpdates([optimizer], learningRate, onPool);
+}
+
+/**
+ * @internal applyUpdate for several optimizers (one model's blocks), all or none: when
+ * one of them runs in pieces on the pool and a worker thread throws, traps or dies
+ * there, some pieces were applied and others not, so every optimizer's state (its
+ * moments, β₁ᵗ and β₂ᵗ, its step count) is put back as it was before this call and
+ * the error goes on to the caller, who puts back the weights (GuardedSteps keeps
+ * them). The state is copied only for an update that runs in pieces, where the
+ * step is large enough for the copy to be small beside it; false: a parameter
+ * became non-finite (the updates after it are not run).
+ */
+export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
+  const list = optimizers as readonly BlockOptimizer[];
+  if (!list.some((o) => o.updatesInPieces(onPool))) return list.every((o) => o.applyUnchecked(learningRate, onPool));
+  for (const o of list) o.keepState();
+  try {
+    return list.every((o) => o.applyUnchecked(learningRate, onPool));
+  } catch (err) {
+    for (const o of list) o.putBackState();
+    throw err;
+  }
 }
 
 /**
@@ -472,8 +494,8 @@ class BlockOptimizer implements Optimizer {
     const clip = c.clipValue ?? Infinity;
     const n = r.lengths;
     this.#iterations++;
-    const runner = onPool && r.size >= 2 * UPDATE_PIECE ? programRunnerOf(k) : null;
-    if (runner !== null && runner.threads >= 2) return this.#applyInPieces(runner, lr, gradScale, clip);
+    const runner = this.#piecesRunner(onPool);
+    if (runner !== null) return this.#applyInPieces(runner, lr, gradScale, clip);
     let bad = 0;
     if (c.type === 'sgd') {
       const nesterov = c.nesterov ? 1 : 0;
@@ -529,6 +551,41 @@ class BlockOptimizer implements Optimizer {
     if (program.length > 0) programs.push(program);
     this.#pieces ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'an update\'s programs'), (ptr) => this.#memory.free(ptr));
     return this.#pieces.run(runtime(this.#stepWhere).memory, programs, (table, count, results) => runner.runPieces(table, count, results)) < 0;
+  }
+
+  /** The pool's runner when an update (onPool) runs in pieces there now: a block of two pieces or more, two threads or more; else null. */
+  #piecesRunner(onPool: boolean): ProgramRunner | null {
+    const runner = onPool && this.#ranges!.size >= 2 * UPDATE_PIECE ? programRunnerOf(runtime(this.#stepWhere).kernels) : null;
+    return runner !== null && runner.threads >= 2 ? runner : null;
+  }
+
+  /** @internal Whether applyUnchecked(…, onPool) would run in pieces on the pool now (applyUpdates). */
+  updatesInPieces(onPool: boolean): boolean {
+    return this.#ranges !== null && !this.#disposed && this.#piecesRunner(onPool) !== null;
+  }
+
+  /** The state slots and the step's scalars as they were before an update in pieces (keepState), for putBackState. */
+  #keptState: Float32Array | null = null;
+  #keptScalars = new Float64Array(4);
+
+  /** @internal A copy of the state slots, the step count, β₁ᵗ, β₂ᵗ and the last norm (applyUpdates, before an update that may fail half-way). */
+  keepState(): void {
+    const floats = this.#stateBytes >>> 2;
+    if (floats > 0) {
+      if (this.#keptState?.length !== floats) this.#keptState = new Float32Array(floats);
+      this.#keptState.set(heapF32().subarray(this.#state >>> 2, (this.#state >>> 2) + floats));
+    }
+    const s = this.#keptScalars;
+    s[0] = this.#iterations; s[1] = this.#beta1Power; s[2] = this.#beta2Power; s[3] = this.#lastGradNorm;
+  }
+
+  /** @internal Back to what keepState copied. */
+  putBackState(): void {
+    if (this.#disposed) return;
+    const floats = this.#stateBytes >>> 2;
+    if (floats > 0) heapF32().set(this.#keptState!, this.#state >>> 2);
+    const s = this.#keptScalars;
+    this.#iterations = s[0]!; this.#beta1Power = s[1]!; this.#beta2Power = s[2]!; this.#lastGradNorm = s[3]!;
   }
 
   /** The programs of #applyInPieces (made at its first use). */

@@ -6,7 +6,10 @@
 //              TrainingDivergedError before anything is updated.
 //   keep       the weights as they are now: their loss and gradient were good.
 //   update     the optimizer's step. An update that overflows float32 puts the
-//              kept weights back and throws.
+//              kept weights back and throws. One that throws (a worker thread
+//              that died or threw while the update ran in pieces on the pool)
+//              puts the kept weights back, the optimizer its own state
+//              (applyUpdates), and the error goes on: the step did not happen.
 //
 // When gradients throws, the weights are those of the last update, which made the
 // loss explode: the weights kept before it are put back (with a fresh optimizer
@@ -77,7 +80,18 @@ export class GuardedSteps {
       this.#kept[i]!.set(heap.subarray(b.params >>> 2, (b.params >>> 2) + b.size));
     });
     this.#keptStep = this.step;
-    if (!actions.update()) {
+    let updated: boolean;
+    try {
+      updated = actions.update();
+    } catch (err) {
+      // A worker thread that threw or died during an update run in pieces on the pool: some
+      // pieces were applied, others not. The optimizer put its state back (applyUpdates);
+      // the weights go back to the copy above, and the step is not counted.
+      this.#putBackWeights();
+      this.#keptStep = -1;
+      throw err;
+    }
+    if (!updated) {
       const task = actions.overflowed();
       this.#restore();
       throw new TrainingDivergedError(task, this.step, 'the update',
@@ -88,11 +102,15 @@ export class GuardedSteps {
   }
 
   #restore(): void {
-    const heap = heapF32();
-    this.#blocks().forEach((b, i) => heap.set(this.#kept[i]!, b.params >>> 2));
+    this.#putBackWeights();
     this.step = this.#keptStep;
     this.#keptStep = -1;
     this.#resetOptimizer();
+  }
+
+  #putBackWeights(): void {
+    const heap = heapF32();
+    this.#blocks().forEach((b, i) => heap.set(this.#kept[i]!, b.params >>> 2));
   }
 }
 
