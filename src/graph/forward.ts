@@ -35,6 +35,11 @@ export interface ForwardState {
   readonly dropout: ((op: Op & { kind: 'dropout' }, n: number, x: number) => number) | null;
   /** Training only: draws a Gumbel-softmax sample of a parent choice into its value (rows × n, every row the same). */
   readonly gumbel?: (op: Op & { kind: 'gumbel' }, rows: number) => void;
+  /**
+   * Not training: writes the settled tree of a parent choice into its value with a kernel
+   * (the training engine: a recorded pass holds it); without it, the loop below does.
+   */
+  readonly gumbelSettled?: (op: Op & { kind: 'gumbel' }, rows: number) => void;
 }
 
 /**
@@ -50,6 +55,12 @@ export interface OpExtras {
   readonly pre?: number;
   /** Training: a Gumbel parent choice's n floats for its noisy logits. */
   readonly noise?: number;
+  /**
+   * A cross-stitch unit's α⁰ as T·T f64 (the training engine's): then α and the
+   * pointer tables are written by kernels (assembly/stitch.ts), which a recorded pass
+   * holds; without it (the predictor), by the loops below.
+   */
+  readonly alpha0?: number;
   /** Training: a cross-stitch unit's pointer tables for its gradients. */
   readonly gradInTable?: number;
   readonly gradOutTable?: number;
@@ -146,6 +157,7 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         break;
       case 'gumbel': {
         if (training && st.gumbel) { st.gumbel(op, rows); break; }
+        if (!training && st.gumbelSettled) { st.gumbelSettled(op, rows); break; }
         // The fixed tree: every row takes the parent of the largest logit (the first of equals).
         const n = widths[op.y]!, y = value[op.y]! >>> 2, heap = heapF32(), a = (st.params >>> 2) + st.offsets[op.alpha]!;
         let best = 0;
@@ -187,8 +199,17 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         break;
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
+        if (ex.alpha0 !== undefined) {
+          k.crossStitchAlpha(T * T, ex.alpha0, st.params + st.offsets[op.alpha]! * 4, ex.alpha!);
+          for (let t = 0; t < T; t++) {
+            k.writePointer(ex.inTable!, t, value[op.xs[t]!]!);
+            k.writePointer(ex.outTable!, t, value[op.ys[t]!]!);
+          }
+          k.crossStitchForward(rows, T, d, ex.inTable!, d, ex.alpha!, ex.outTable!, d);
+          break;
+        }
         const heap = heapF32(), ints = heapI32();
-        // α = α⁰ + the learned offset, rounded to f32 (as the training engine computes it).
+        // α = α⁰ + the learned offset, rounded to f32 (as crossStitchAlpha computes it).
         const a = ex.alpha! >>> 2, off = (st.params >>> 2) + st.offsets[op.alpha]!;
         for (let i = 0; i < T * T; i++) heap[a + i] = op.alpha0[i]! + heap[off + i]!;
         for (let t = 0; t < T; t++) {
