@@ -499,16 +499,7 @@ export class NetworkEngine {
         state.k.mul(n, x, mask, y);
         return y;
       },
-      gumbel: (op, rows) => {
-        // Through state.k: a recorded pass holds these calls, its noise keyed step-wide (keyDraws) before it runs.
-        const n = d.values[op.y]!, y = own[op.y]!, noise = extras.get(op)!.noise!, k = state.k;
-        k.rngUniform(stepDraws, n, noise, 0, 1);
-        // (α + g)/τ with g = −log(−log(u + 2⁻²⁵)) (u a multiple of 2⁻²⁴ below 1), in place of the draws.
-        k.gumbelLogits(n, noise, params + this.#offsets[op.alpha]! * 4, op.temperature, noise);
-        k.softmaxRows(1, n, noise, y);
-        if (rows > 1) k.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
-      },
-      gumbelSettled: (op, rows) => state.k.gumbelSettled(rows, d.values[op.y]!, params + this.#offsets[op.alpha]! * 4, state.value[op.y]!),
+      ...(this.#ownsOps ? { own: (op: Op, rows: number, training: boolean) => this.#runOwn(state, op, rows, training, own, stepDraws) } : {}),
     };
     // Nothing summed into the input stage's gradient yet.
     if (this.#inputStage !== null) state.fresh[d.input] = 1;
@@ -516,6 +507,48 @@ export class NetworkEngine {
       start: 0, state, own, dZ: d.tasks.map(() => 0), predicted: new Int32Array(d.tasks.length).fill(-1), pass: 0,
       draws, stepDraws, keyGeneration: -1, repeat: 0,
     };
+  }
+
+  /** Whether the network has ops the engine runs itself (#runOwn): LTB's Gumbel choice, cross-stitch units. */
+  get #ownsOps(): boolean {
+    return this.#allOps().some((op) => op.kind === 'gumbel' || op.kind === 'crossStitch');
+  }
+
+  /**
+   * The forward of LTB's Gumbel choice and of a cross-stitch unit (src/graph/forward.ts
+   * runs them with loops in JavaScript for the predictor) as kernel calls through
+   * state.k, which a recorded pass holds: the same arithmetic, the same bits. A
+   * training sample's noise is keyed step-wide (keyDraws) before the pass runs.
+   * Returns false for any other op.
+   */
+  #runOwn(state: BackwardState, op: Op, rows: number, training: boolean, own: readonly number[], stepDraws: number): boolean {
+    const k = state.k, d = this.description, params = state.params;
+    if (op.kind === 'gumbel') {
+      const n = d.values[op.y]!, alpha = params + this.#offsets[op.alpha]! * 4;
+      if (!training) {
+        k.gumbelSettled(rows, n, alpha, state.value[op.y]!);
+        return true;
+      }
+      const y = own[op.y]!, noise = state.extras.get(op)!.noise!;
+      k.rngUniform(stepDraws, n, noise, 0, 1);
+      // (α + g)/τ with g = −log(−log(u + 2⁻²⁵)) (u a multiple of 2⁻²⁴ below 1), in place of the draws.
+      k.gumbelLogits(n, noise, alpha, op.temperature, noise);
+      k.softmaxRows(1, n, noise, y);
+      if (rows > 1) k.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
+      return true;
+    }
+    if (op.kind === 'crossStitch') {
+      const ex = state.extras.get(op)!, T = op.xs.length, width = d.values[op.xs[0]!]!;
+      // α = α⁰ + the learned offset, rounded to f32; the pointer tables of this pass's rows.
+      k.crossStitchAlpha(T * T, ex.alpha0!, params + this.#offsets[op.alpha]! * 4, ex.alpha!);
+      for (let t = 0; t < T; t++) {
+        k.writePointer(ex.inTable!, t, state.value[op.xs[t]!]!);
+        k.writePointer(ex.outTable!, t, state.value[op.ys[t]!]!);
+      }
+      k.crossStitchForward(rows, T, width, ex.inTable!, width, ex.alpha!, ex.outTable!, width);
+      return true;
+    }
+    return false;
   }
 
   /**
