@@ -3,7 +3,8 @@
 // applied and others not, so the step is undone — the weights, Adam's moments, β₁ᵗ,
 // β₂ᵗ and the step count are the bits from before it — and the error reaches the
 // caller; the next fit runs its update in pieces on the pool again and ends with the
-// bits of a model that never failed. Runs unchanged under Node, Deno and Bun.
+// bits of a model that never failed. The autoencoder's two optimizers (encoder, then
+// decoder) are undone together. Runs unchanged under Node, Deno and Bun.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mt from '../../dist/index.js';
@@ -52,19 +53,19 @@ const differing = (a, b) => Object.keys(b).filter((k) => JSON.stringify(a?.[k]) 
  * Runs `body` with the next update job of pieces made to fail: its second piece's
  * program gets, after its own calls (the piece's update is applied), a call that
  * throws ('throw': an opcode no kernel has) or traps ('trap': a read past the end of
- * memory). Returns the state the hook saw as the job began (the weights before the step).
+ * memory); with `nth`, the nth such job. Returns what `seen()` gave as the job began.
  */
-async function withFailingUpdate(model, fault, body) {
+async function withFailingUpdate(seen, fault, body, nth = 1) {
   const runner = runtime('test').kernels.runPrograms;
   const runPieces = runner.runPieces;
   const adam = jobs.PROGRAM_KERNELS.indexOf('adam'), add = jobs.PROGRAM_KERNELS.indexOf('add');
-  let before = null;
+  let before = null, updates = 0;
   runner.runPieces = (table, count, results) => {
     const { memory, allocator } = runtime('test');
     const entries = new Int32Array(memory.buffer, table, 2 * count);
     const first = new Float64Array(memory.buffer, entries[0], 1)[0];
-    if (before !== null || count < 2 || first >>> 1 !== adam) return runPieces.call(runner, table, count, results);
-    before = stateOf(model);
+    if (before !== null || count < 2 || first >>> 1 !== adam || ++updates < nth) return runPieces.call(runner, table, count, results);
+    before = seen();
     const own = new Float64Array(memory.buffer, entries[2], entries[3]);
     const faulty = [...own, ...(fault === 'throw' ? [2 * 1000, 0] : [2 * add, 4, 16, 0xfffffff0, entries[2], entries[2]])];
     const block = allocator.alloc(faulty.length * 8);
@@ -102,7 +103,7 @@ test('a worker that throws or traps during the optimizer\'s update in pieces lea
     await model.fit(first.x, first.labels, FIT);
     const afterFirst = stateOf(model);
     assert.equal(afterFirst.iterations, 1);
-    const seen = await withFailingUpdate(model, fault, () => assert.rejects(model.fit(second.x, second.labels, FIT), error, `${fault}: the fit rejects`));
+    const seen = await withFailingUpdate(() => stateOf(model), fault, () => assert.rejects(model.fit(second.x, second.labels, FIT), error, `${fault}: the fit rejects`));
     // (the optimizer counts its step as the update begins)
     assert.deepEqual(differing({ ...seen, iterations: seen?.iterations - 1 }, afterFirst), [], `${fault}: the failing update began from the state the first fit left`);
     const now = stateOf(model);
@@ -127,4 +128,32 @@ test('a worker that throws or traps during the optimizer\'s update in pieces lea
     assert.deepEqual(differing(stateOf(model), want), [], `${fault}: after the failed step, the same step gives the bits of a model that never failed`);
     model.dispose();
   }
+});
+
+test('the autoencoder: a worker that throws during its decoder\'s update, after the encoder\'s, undoes both; the next fit has the bits of one that never failed', { timeout: 120_000 }, async () => {
+  await init({ threads: 2 });
+  // 128 → 128 → 8 and back: two blocks of 17,5xx parameters, each updated in pieces, the encoder's first.
+  const newAutoencoder = () => new mt.AutoEncoder({ inputSize: 128, encoderUnits: [128, 8], activation: 'tanh', seed: 9 });
+  const points = (seed) => ({ data: seededValues(256 * 128, seed), rows: 256, cols: 128 });
+  const FIT_AE = { epochs: 1, batchSize: 256, learningRate: 1e-3, shuffle: false };
+  const weights = (ae) => [ae.encoder, ae.decoder].map((net) => hex(Float32Array.from(net.parameters.names().flatMap((n) => Array.from(net.parameters.get(n)))))).join(':');
+  const clean = newAutoencoder();
+  clean.fit(points(1), FIT_AE);
+  clean.fit(points(2), FIT_AE);
+  const want = weights(clean);
+  clean.dispose();
+  if (threadInfo().threads < 2) return;
+
+  const ae = newAutoencoder();
+  ae.fit(points(1), FIT_AE);
+  const afterFirst = weights(ae), steps = ae.steps;
+  const seen = await withFailingUpdate(() => weights(ae), 'throw', () => {
+    assert.throws(() => ae.fit(points(2), FIT_AE), typedError(ThreadError, 'E_THREAD', [/a task of .* failed/]));
+  }, 2);
+  assert.ok(seen !== null && seen !== afterFirst, 'the decoder\'s update began after the encoder\'s had changed its weights');
+  assert.ok(weights(ae) === afterFirst, 'the encoder\'s and the decoder\'s weights are those from before the step');
+  assert.equal(ae.steps, steps, 'the step was not counted');
+  ae.fit(points(2), FIT_AE);
+  assert.ok(weights(ae) === want, 'the same step again gives the bits of an autoencoder that never failed (both optimizers\' state put back)');
+  ae.dispose();
 });
