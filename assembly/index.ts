@@ -39,3 +39,5 @@ export function heapBase(): usize {
 }
 export { gmmScatterSize, gmmMStepSums, gmmMStepMeans, gmmMStepScatter, gmmMStepFinish } from "./gmm";
 export { fillZero } from "./fill";
+export { gumbelLogits, gumbelSettled, divideByScalar } from "./gumbel";
+export { crossStitchAlpha, writePointer } from "./stitch";

@@ -24,9 +24,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * its memory import shared as they load it: 32.4 KB less), 425.4 KB with
  * docs/packaging.md's account of it; then 427.1 KB with the training step's
  * reduction and optimizer update in pieces on the pool (their code and
- * docs/threads.md). A change that ships more raises it by its measured delta.
+ * docs/threads.md); then 428.0 KB with LTB's and cross-stitch's kernels (in
+ * manytask.wasm and its embedded copy) and docs/threads.md on them and on an update
+ * that a worker interrupts. A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 427_500;
+export const PACK_BUDGET = 428_350;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

@@ -38,7 +38,7 @@ import { checkActivation, type Activation } from '../runtime/activations.js';
 import { Network } from '../nn/network.js';
 import { RngStream } from '../nn/rng.js';
 import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
-import { applyUpdate, createOptimizer, type Optimizer } from '../nn/optim.js';
+import { applyUpdates, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
 import {
   RngState, Workspace, readF32, resultKind, shapeResult, stagePoints, type Points, type ResultOptions, type RowMajorArray, type Staged,
@@ -372,7 +372,7 @@ export class AutoEncoder {
         this.#steps.divergence?.check(this.#lossOfStep, null, this.#steps.step);
         return loss;
       },
-      update: () => applyUpdate(this.#optimizers![0], step.learningRate) && applyUpdate(this.#optimizers![1], step.learningRate),
+      update: () => applyUpdates(this.#optimizers!, step.learningRate),
       overflowed: () => 'reconstruction',
     });
   }

@@ -14,7 +14,6 @@
 // recorded as a program of kernel calls that a worker runs (src/threads/program.ts).
 
 import { Act, Pool } from '../runtime/abi.js';
-import { heapF32, heapI32 } from '../runtime/module.js';
 import type { Op } from './description.js';
 import { fusedAct, type ForwardState } from './forward.js';
 
@@ -158,8 +157,7 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
         const n = widths[op.y]!;
         k.colSums(rows, n, grad[op.y]!, st.scratch[0]);
         k.softmaxRowsBackward(1, n, value[op.y]!, st.scratch[0], st.scratch[1]);
-        const heap = heapF32(), from = st.scratch[1] >>> 2, to = (st.grads >>> 2) + st.offsets[op.alpha]!;
-        for (let j = 0; j < n; j++) heap[to + j] = heap[from + j]! / op.temperature;
+        k.divideByScalar(n, st.scratch[1], op.temperature, st.grads + st.offsets[op.alpha]! * 4);
         break;
       }
       case 'embedding': {
@@ -205,11 +203,10 @@ export function runBackward(ops: readonly Op[], rows: number, widths: readonly n
       }
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
-        const ints = heapI32();
         for (let t = 0; t < T; t++) {
-          ints[(ex.gradOutTable! >>> 2) + t] = grad[op.ys[t]!]!;
+          k.writePointer(ex.gradOutTable!, t, grad[op.ys[t]!]!);
           // Each column's output feeds only this unit, so its gradient is written here first.
-          ints[(ex.gradInTable! >>> 2) + t] = grad[op.xs[t]!]!;
+          k.writePointer(ex.gradInTable!, t, grad[op.xs[t]!]!);
           fresh[op.xs[t]!] = 0;
         }
         k.crossStitchBackward(rows, T, d, ex.inTable!, d, ex.alpha!, ex.gradOutTable!, d, ex.gradInTable!, d, st.grads + st.offsets[op.alpha]! * 4);

@@ -2,7 +2,9 @@
 // the kernels: what `manytask/infer` runs to predict and what the training engine
 // (src/mtl/engine.ts) runs before its backward pass — one piece of code, so the
 // two compute the same floats. No training state here: dropout is a hook the
-// engine fills in; without it dropout is the identity.
+// engine fills in; without it dropout is the identity. The engine runs LTB's Gumbel
+// choice and the cross-stitch units itself (the `own` hook), with kernels of the
+// same arithmetic as the loops here (tests/unit/arch.test.js compares the bits).
 //
 // Each dense layer is one GEMM with the bias (and ReLU) in its epilogue, or the
 // GEMM then the activation; gates are a dense layer, a row softmax and the mixing
@@ -33,8 +35,13 @@ export interface ForwardState {
   readonly extras: ReadonlyMap<Op, OpExtras>;
   /** Training only: draws a dropout mask, applies it to the n floats at x, and returns where the output is. */
   readonly dropout: ((op: Op & { kind: 'dropout' }, n: number, x: number) => number) | null;
-  /** Training only: draws a Gumbel-softmax sample of a parent choice into its value (rows × n, every row the same). */
-  readonly gumbel?: (op: Op & { kind: 'gumbel' }, rows: number) => void;
+  /**
+   * The training engine's: runs `op` itself and returns true, or returns false. It runs
+   * LTB's Gumbel choice (in training, a sample: rows × n, every row the same) and the
+   * cross-stitch units with kernels only, so that a recorded pass holds them; the
+   * predictor has no hook, and the loops below run them.
+   */
+  readonly own?: (op: Op, rows: number, training: boolean) => boolean;
 }
 
 /**
@@ -50,6 +57,8 @@ export interface OpExtras {
   readonly pre?: number;
   /** Training: a Gumbel parent choice's n floats for its noisy logits. */
   readonly noise?: number;
+  /** The training engine's: a cross-stitch unit's α⁰, T·T f64 (crossStitchAlpha's input). */
+  readonly alpha0?: number;
   /** Training: a cross-stitch unit's pointer tables for its gradients. */
   readonly gradInTable?: number;
   readonly gradOutTable?: number;
@@ -86,6 +95,7 @@ export function fusedAct(act: number): boolean {
 export function runForward(ops: readonly Op[], rows: number, widths: readonly number[], st: ForwardState, training: boolean): void {
   const { k, value } = st;
   for (const op of ops) {
+    if (st.own?.(op, rows, training)) continue;
     switch (op.kind) {
       case 'dense': {
         const inp = widths[op.x]!, out = widths[op.y]!, y = value[op.y]!;
@@ -145,7 +155,6 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
         k.distributionForward(Dist[op.family], rows, widths[op.x]!, value[op.x]!, value[op.y]!, GAUSSIAN_MIN_VARIANCE);
         break;
       case 'gumbel': {
-        if (training && st.gumbel) { st.gumbel(op, rows); break; }
         // The fixed tree: every row takes the parent of the largest logit (the first of equals).
         const n = widths[op.y]!, y = value[op.y]! >>> 2, heap = heapF32(), a = (st.params >>> 2) + st.offsets[op.alpha]!;
         let best = 0;
@@ -188,7 +197,7 @@ export function runForward(ops: readonly Op[], rows: number, widths: readonly nu
       case 'crossStitch': {
         const ex = st.extras.get(op)!, T = op.xs.length, d = widths[op.xs[0]!]!;
         const heap = heapF32(), ints = heapI32();
-        // α = α⁰ + the learned offset, rounded to f32 (as the training engine computes it).
+        // α = α⁰ + the learned offset, rounded to f32 (as the training engine's crossStitchAlpha).
         const a = ex.alpha! >>> 2, off = (st.params >>> 2) + st.offsets[op.alpha]!;
         for (let i = 0; i < T * T; i++) heap[a + i] = op.alpha0[i]! + heap[off + i]!;
         for (let t = 0; t < T; t++) {

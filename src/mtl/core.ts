@@ -11,7 +11,7 @@ import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
 import { createLoss, type Loss, type LossSpec } from '../nn/loss.js';
-import { applyUpdate, applyUpdateAfter, createOptimizer, updatesInPieces, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
+import { applyUpdate, applyUpdateAfter, canFinishGradient, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
 import { describeModel, type ModelDescription } from './describe.js';
@@ -528,7 +528,7 @@ export class MultiTaskModelCore {
   trainBatch(rows: number, learningRate: number, epoch: number): Float64Array {
     const S = shardsOf(rows).length;
     // The shards' sums and the gradient's scan in the update's job, when that runs in pieces on the pool.
-    const inUpdate = S > 1 && updatesInPieces(this.optimizer) && this.#sumsInUpdate();
+    const inUpdate = S > 1 && canFinishGradient(this.optimizer) && this.#sumsInUpdate();
     const losses = this.#steps.run({
       gradients: () => this.computeGradients(rows, learningRate, epoch, inUpdate),
       update: () => {

@@ -142,8 +142,6 @@ export class NetworkEngine {
   #recorder: Kernels | null = null;
   /** Per pass and batch size, its recorded micro-shard programs (dropped with the buffers they point into). */
   readonly #programs = new Map<string, ShardPrograms>();
-  /** Whether this network's passes can be recorded (no operation computes in JavaScript on the heap: see recordable). */
-  readonly #recordable: boolean;
   /** Whether any operation draws random numbers in training (dropout, Gumbel noise): else no pass keys draws. */
   readonly #draws: boolean;
   /** Per pass, the values whose gradients it writes (reset to fresh before it runs). */
@@ -167,8 +165,6 @@ export class NetworkEngine {
     });
     this.sharedTensors = tensorsOf(description.shared);
     checkInputStage(description);
-    // LTB's Gumbel sampling and cross-stitch's α compute in JavaScript on the heap: their passes run on the calling thread.
-    this.#recordable = !this.#allOps().some((op) => op.kind === 'gumbel' || op.kind === 'crossStitch');
     this.#draws = this.#allOps().some((op) => op.kind === 'dropout' || op.kind === 'gumbel');
     const d = description, summed = d.input !== 0 && d.input !== d.z;
     if (summed) {
@@ -299,7 +295,7 @@ export class NetworkEngine {
   }
 
   #shardRunner(): ProgramRunner | null {
-    const runner = this.#recordable ? programRunnerOf(runtime('NetworkEngine').kernels) : null;
+    const runner = programRunnerOf(runtime('NetworkEngine').kernels);
     return runner !== null && runner.threads >= 2 ? runner : null;
   }
 
@@ -315,7 +311,7 @@ export class NetworkEngine {
         calls[shard.index] = sink;
       }
     } catch (err) {
-      // A kernel no program holds: an internal error (recordable says which networks are), not a user's.
+      // A kernel no program holds (PROGRAM_KERNELS): an internal error, not a user's.
       if (err instanceof NotRecordable) throw new Error(`NetworkEngine: ${err.message}`);
       throw err;
     } finally {
@@ -499,7 +495,6 @@ export class NetworkEngine {
   /** A shard's own buffers (its gradient block, draws, Gumbel noise, cross-stitch tables) and its state. */
   #newView(index: number): View {
     if (index < 0 || index >= MAX_SHARDS) throw new ArgumentError(`NetworkEngine: shard index ${index} is outside 0 to ${MAX_SHARDS - 1}`);
-    const { kernels } = runtime('NetworkEngine');
     const d = this.description, V = d.values.length, base = this.#base!;
     const alloc = (floats: number): number => this.#memory.alloc(this, Math.max(floats, 1) * 4);
     if (index > 0 && this.#shardGrads[index] === undefined) {
@@ -511,8 +506,9 @@ export class NetworkEngine {
       if (op.kind === 'gumbel') extras.set(op, { noise: alloc(d.values[op.y]!) });
       else if (op.kind === 'attention') extras.set(op, { scratch: attentionExtras(op, d.values[op.y]!, 0, false, alloc).scratch! });
       else if (op.kind === 'crossStitch') {
-        const T = op.xs.length;
-        extras.set(op, { alpha: alloc(T * T), inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });
+        const T = op.xs.length, alpha0 = alloc(2 * T * T);
+        new Float64Array(heapF32().buffer, alpha0, T * T).set(op.alpha0);
+        extras.set(op, { alpha: alloc(T * T), alpha0, inTable: alloc(T), outTable: alloc(T), gradInTable: alloc(T), gradOutTable: alloc(T) });
       }
     }
     const own = new Array<number>(V).fill(0);
@@ -529,18 +525,7 @@ export class NetworkEngine {
         state.k.mul(n, x, mask, y);
         return y;
       },
-      gumbel: (op, rows) => {
-        const n = d.values[op.y]!, y = own[op.y]!, noise = extras.get(op)!.noise!;
-        kernels.rngUniform(stepDraws, n, noise, 0, 1);
-        const heap = heapF32(), u = noise >>> 2, a = (params >>> 2) + this.#offsets[op.alpha]!;
-        for (let j = 0; j < n; j++) {
-          // g = −log(−log u), with u + 2⁻²⁵ in (0, 1) (the draw is a multiple of 2⁻²⁴ below 1); log runs in WASM.
-          const g = -kernels.mathLog(-kernels.mathLog(heap[u + j]! + 2 ** -25));
-          heap[u + j] = (heap[a + j]! + g) / op.temperature;
-        }
-        kernels.softmaxRows(1, n, noise, y);
-        if (rows > 1) kernels.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
-      },
+      ...(this.#ownsOps ? { own: (op: Op, rows: number, training: boolean) => this.#runOwn(state, op, rows, training, own, stepDraws) } : {}),
     };
     // Nothing summed into the input stage's gradient yet.
     if (this.#inputStage !== null) state.fresh[d.input] = 1;
@@ -548,6 +533,48 @@ export class NetworkEngine {
       start: 0, state, own, dZ: d.tasks.map(() => 0), predicted: new Int32Array(d.tasks.length).fill(-1), pass: 0,
       draws, stepDraws, keyGeneration: -1, repeat: 0,
     };
+  }
+
+  /** Whether the network has ops the engine runs itself (#runOwn): LTB's Gumbel choice, cross-stitch units. */
+  get #ownsOps(): boolean {
+    return this.#allOps().some((op) => op.kind === 'gumbel' || op.kind === 'crossStitch');
+  }
+
+  /**
+   * The forward of LTB's Gumbel choice and of a cross-stitch unit (src/graph/forward.ts
+   * runs them with loops in JavaScript for the predictor) as kernel calls through
+   * state.k, which a recorded pass holds: the same arithmetic, the same bits. A
+   * training sample's noise is keyed step-wide (keyDraws) before the pass runs.
+   * Returns false for any other op.
+   */
+  #runOwn(state: BackwardState, op: Op, rows: number, training: boolean, own: readonly number[], stepDraws: number): boolean {
+    const k = state.k, d = this.description, params = state.params;
+    if (op.kind === 'gumbel') {
+      const n = d.values[op.y]!, alpha = params + this.#offsets[op.alpha]! * 4;
+      if (!training) {
+        k.gumbelSettled(rows, n, alpha, state.value[op.y]!);
+        return true;
+      }
+      const y = own[op.y]!, noise = state.extras.get(op)!.noise!;
+      k.rngUniform(stepDraws, n, noise, 0, 1);
+      // (α + g)/τ with g = −log(−log(u + 2⁻²⁵)) (u a multiple of 2⁻²⁴ below 1), in place of the draws.
+      k.gumbelLogits(n, noise, alpha, op.temperature, noise);
+      k.softmaxRows(1, n, noise, y);
+      if (rows > 1) k.copyBlock(rows - 1, n, y, 0, y + n * 4, n);
+      return true;
+    }
+    if (op.kind === 'crossStitch') {
+      const ex = state.extras.get(op)!, T = op.xs.length, width = d.values[op.xs[0]!]!;
+      // α = α⁰ + the learned offset, rounded to f32; the pointer tables of this pass's rows.
+      k.crossStitchAlpha(T * T, ex.alpha0!, params + this.#offsets[op.alpha]! * 4, ex.alpha!);
+      for (let t = 0; t < T; t++) {
+        k.writePointer(ex.inTable!, t, state.value[op.xs[t]!]!);
+        k.writePointer(ex.outTable!, t, state.value[op.ys[t]!]!);
+      }
+      k.crossStitchForward(rows, T, width, ex.inTable!, width, ex.alpha!, ex.outTable!, width);
+      return true;
+    }
+    return false;
   }
 
   /**

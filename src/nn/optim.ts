@@ -337,7 +337,29 @@ function tensorName(block: ParameterBlock | null, which: 'params' | 'grads', whe
  * threads went from 0.99x to 0.7-0.86x of one thread's speed with the update on the pool).
  */
 export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool = true): boolean {
-  return (optimizer as BlockOptimizer).applyUnchecked(learningRate, onPool);
+  return applyUpdates([optimizer], learningRate, onPool);
+}
+
+/**
+ * @internal applyUpdate for several optimizers (one model's blocks), all or none: when
+ * one of them runs in pieces on the pool and a worker thread throws, traps or dies
+ * there, some pieces were applied and others not, so every optimizer's state (its
+ * moments, β₁ᵗ and β₂ᵗ, its step count) is put back as it was before this call and
+ * the error goes on to the caller, who puts back the weights (GuardedSteps keeps
+ * them). The state is copied only for an update that runs in pieces, where the
+ * step is large enough for the copy to be small beside it; false: a parameter
+ * became non-finite (the updates after it are not run).
+ */
+export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
+  const list = optimizers as readonly BlockOptimizer[];
+  if (!list.some((o) => o.updatesInPieces(onPool))) return list.every((o) => o.applyUnchecked(learningRate, onPool));
+  for (const o of list) o.keepState();
+  try {
+    return list.every((o) => o.applyUnchecked(learningRate, onPool));
+  } catch (err) {
+    for (const o of list) o.putBackState();
+    throw err;
+  }
 }
 
 /**
@@ -351,26 +373,34 @@ export type GradientPiece = (program: number[], g: number, floats: number) => vo
 export type UpdateOutcome = 'updated' | 'overflowed' | 'nonFiniteGradient';
 
 /**
- * @internal Whether `optimizer`'s update runs in pieces on the pool's threads now:
- * two threads or more, at least two pieces of parameters, no global norm to take
- * over the whole gradient first (applyUpdateAfter).
+ * @internal Whether applyUpdateAfter can run `optimizer`'s update now: in pieces
+ * on the pool's threads (two threads or more, at least two pieces of
+ * parameters), with no global norm to take over the whole gradient first.
  */
-export function updatesInPieces(optimizer: Optimizer): boolean {
-  return (optimizer as BlockOptimizer).piecesRunner() !== null;
+export function canFinishGradient(optimizer: Optimizer): boolean {
+  return (optimizer as BlockOptimizer).finishingRunner() !== null;
 }
 
 /**
- * @internal For the trainers, where updatesInPieces(optimizer): one job on the
+ * @internal For the trainers, where canFinishGradient(optimizer): one job on the
  * pool that first finishes and checks the gradient piece by piece (`piece`,
  * then a scan for a non-finite float), then, once every piece of the gradient
  * is finished and finite, updates every piece. The same floats as the trainer
  * finishing the gradient, checking it and calling applyUpdate, without the
  * gradient's sums and scan on the calling thread between two jobs.
  * 'nonFiniteGradient': nothing was updated (the parameters, the optimizer's state
- * and its step count are as they were).
+ * and its step count are as they were). A worker that throws or dies in the job:
+ * the optimizer's state is put back as in applyUpdates, and the error goes on.
  */
 export function applyUpdateAfter(optimizer: Optimizer, learningRate: number, piece: GradientPiece): UpdateOutcome {
-  return (optimizer as BlockOptimizer).applyAfter(learningRate, piece);
+  const o = optimizer as BlockOptimizer;
+  o.keepState();
+  try {
+    return o.applyAfter(learningRate, piece);
+  } catch (err) {
+    o.putBackState();
+    throw err;
+  }
 }
 
 /**
@@ -490,19 +520,16 @@ class BlockOptimizer implements Optimizer {
     return this.#apply(learningRate, this.config.globalClipNorm === undefined ? NaN : sumSquaresOf(r, where), onPool);
   }
 
-  /** @internal The pool's program runner when the update runs in pieces on it now (updatesInPieces), else null. */
-  piecesRunner(): ProgramRunner | null {
-    const r = this.#ranges;
-    if (this.#disposed || r === null || r.size < 2 * UPDATE_PIECE || this.config.globalClipNorm !== undefined) return null;
-    const runner = programRunnerOf(runtime(this.#stepWhere).kernels);
-    return runner !== null && runner.threads >= 2 ? runner : null;
+  /** @internal The pool's runner when applyUpdateAfter can run now (canFinishGradient), else null. */
+  finishingRunner(): ProgramRunner | null {
+    return this.config.globalClipNorm === undefined && this.updatesInPieces(true) ? this.#piecesRunner(true) : null;
   }
 
   /** @internal applyUpdateAfter. */
   applyAfter(learningRate: number, piece: GradientPiece): UpdateOutcome {
     this.#checkLive();
-    const runner = this.piecesRunner();
-    if (runner === null) throw new Error(`${this.#stepWhere}: applyUpdateAfter needs an update in pieces on the pool (updatesInPieces)`);
+    const runner = this.finishingRunner();
+    if (runner === null) throw new Error(`${this.#stepWhere}: applyUpdateAfter needs an update in pieces on the pool (canFinishGradient)`);
     const bad = this.#applyInPieces(runner, learningRate, 1, this.config.clipValue ?? Infinity, piece);
     return bad === 'gradient' ? 'nonFiniteGradient' : bad === 'parameters' ? 'overflowed' : 'updated';
   }
@@ -521,8 +548,8 @@ class BlockOptimizer implements Optimizer {
     }
     const clip = c.clipValue ?? Infinity;
     const n = r.lengths;
-    const runner = onPool && r.size >= 2 * UPDATE_PIECE ? programRunnerOf(k) : null;
-    if (runner !== null && runner.threads >= 2) return this.#applyInPieces(runner, lr, gradScale, clip, null) === null;
+    const runner = this.#piecesRunner(onPool);
+    if (runner !== null) return this.#applyInPieces(runner, lr, gradScale, clip, null) === null;
     this.#iterations++;
     let bad = 0;
     if (c.type === 'sgd') {
@@ -596,6 +623,41 @@ class BlockOptimizer implements Optimizer {
       this.#beta2Power = beta2Power;
     }
     return bad < 0 ? null : 'parameters';
+  }
+
+  /** The pool's runner when an update (onPool) runs in pieces there now: a block of two pieces or more, two threads or more; else null. */
+  #piecesRunner(onPool: boolean): ProgramRunner | null {
+    const runner = onPool && this.#ranges!.size >= 2 * UPDATE_PIECE ? programRunnerOf(runtime(this.#stepWhere).kernels) : null;
+    return runner !== null && runner.threads >= 2 ? runner : null;
+  }
+
+  /** @internal Whether applyUnchecked(…, onPool) would run in pieces on the pool now (applyUpdates). */
+  updatesInPieces(onPool: boolean): boolean {
+    return this.#ranges !== null && !this.#disposed && this.#piecesRunner(onPool) !== null;
+  }
+
+  /** The state slots and the step's scalars as they were before an update in pieces (keepState), for putBackState. */
+  #keptState: Float32Array | null = null;
+  #keptScalars = new Float64Array(4);
+
+  /** @internal A copy of the state slots, the step count, β₁ᵗ, β₂ᵗ and the last norm (applyUpdates, before an update that may fail half-way). */
+  keepState(): void {
+    const floats = this.#stateBytes >>> 2;
+    if (floats > 0) {
+      if (this.#keptState?.length !== floats) this.#keptState = new Float32Array(floats);
+      this.#keptState.set(heapF32().subarray(this.#state >>> 2, (this.#state >>> 2) + floats));
+    }
+    const s = this.#keptScalars;
+    s[0] = this.#iterations; s[1] = this.#beta1Power; s[2] = this.#beta2Power; s[3] = this.#lastGradNorm;
+  }
+
+  /** @internal Back to what keepState copied. */
+  putBackState(): void {
+    if (this.#disposed) return;
+    const floats = this.#stateBytes >>> 2;
+    if (floats > 0) heapF32().set(this.#keptState!, this.#state >>> 2);
+    const s = this.#keptScalars;
+    this.#iterations = s[0]!; this.#beta1Power = s[1]!; this.#beta2Power = s[2]!; this.#lastGradNorm = s[3]!;
   }
 
   /** The programs of #applyInPieces (made at its first use). */

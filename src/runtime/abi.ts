@@ -223,6 +223,14 @@ export interface Kernels {
   ): void;
   /** x[0 .. n) = 0 (assembly/fill.ts): zeroing a gradient block inside a training pass. */
   fillZero(n: number, x: Ptr): void;
+  // LTB's Gumbel-softmax parent choice and a cross-stitch unit's α and pointer tables
+  // (assembly/gumbel.ts, assembly/stitch.ts): what those ops computed in JavaScript, as
+  // kernels a micro-shard's program can hold (the same f64 arithmetic, the same bits).
+  gumbelLogits(n: number, u: Ptr, alpha: Ptr, temperature: number, out: Ptr): void;
+  gumbelSettled(rows: number, n: number, alpha: Ptr, y: Ptr): void;
+  divideByScalar(n: number, x: Ptr, divisor: number, y: Ptr): void;
+  crossStitchAlpha(count: number, alpha0: Ptr, offset: Ptr, alpha: Ptr): void;
+  writePointer(table: Ptr, index: number, pointer: number): void;
 }
 
 /** Pooling codes of assembly/conv1d.ts temporalPoolForward. */

@@ -23,6 +23,7 @@ export const PROGRAM_KERNELS = [
   'embeddingGather', 'embeddingScatterAdd', 'dselectForward', 'dselectBackward', 'rngDropoutMask', 'fillZero', 'axpy',
   'addBroadcast', 'attentionForward', 'attentionBackward', 'layerNormForward', 'layerNormBackward',
   'adam', 'sgd', 'firstNonFinite',
+  'rngUniform', 'gumbelLogits', 'gumbelSettled', 'divideByScalar', 'crossStitchAlpha', 'writePointer', 'crossStitchForward', 'crossStitchBackward',
 ] as const satisfies readonly (keyof Kernels)[];
 
 /** Kernels whose result is a bad input's index (≥ 0) or −1: recorded as checked calls. */

@@ -10,7 +10,10 @@
 //              gradient is found not finite (core.ts sums and scans the shards'
 //              gradients inside the update's job): it then throws
 //              TrainingDivergedError having updated nothing, and that is handled
-//              as if gradients had thrown it.
+//              as if gradients had thrown it. An update that throws anything else
+//              (a worker thread that died or threw while the update ran in pieces
+//              on the pool) puts the kept weights back, the optimizer its own
+//              state (applyUpdates), and the error goes on: the step did not happen.
 //
 // When gradients throws, the weights are those of the last update, which made the
 // loss explode: the weights kept before it are put back (with a fresh optimizer
@@ -80,10 +83,17 @@ export class GuardedSteps {
     try {
       updated = actions.update();
     } catch (err) {
-      if (!(err instanceof TrainingDivergedError)) throw err;
-      // The gradient, found not finite by the update before it changed anything: as if gradients() had thrown.
+      if (err instanceof TrainingDivergedError) {
+        // The gradient, found not finite by the update before it changed anything: as if gradients() had thrown.
+        this.#unkeep();
+        throw this.#diverged(err);
+      }
+      // A worker thread that threw or died during an update run in pieces on the pool: some
+      // pieces were applied, others not. The optimizer put its state back (applyUpdates);
+      // the weights go back to the copy above, and the step did not happen.
+      this.#putBackWeights();
       this.#unkeep();
-      throw this.#diverged(err);
+      throw err;
     }
     if (!updated) {
       const task = actions.overflowed();
@@ -123,11 +133,15 @@ export class GuardedSteps {
   }
 
   #restore(): void {
-    const heap = heapF32();
-    this.#blocks().forEach((b, i) => heap.set(this.#kept[i]!, b.params >>> 2));
+    this.#putBackWeights();
     this.step = this.#keptStep;
     this.#keptStep = -1;
     this.#resetOptimizer();
+  }
+
+  #putBackWeights(): void {
+    const heap = heapF32();
+    this.#blocks().forEach((b, i) => heap.set(this.#kept[i]!, b.params >>> 2));
   }
 }
 

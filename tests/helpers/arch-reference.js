@@ -382,3 +382,15 @@ export function crossStitchBackwardRef(xs, alpha, dys, T, n) {
   }
   return { dxs, dAlpha };
 }
+
+/** LTB's noisy logits in f64: (α_j + g_j)/τ, g_j = −log(−log(u_j + 2⁻²⁵)) (Gumbel noise from uniform draws u). */
+export function gumbelLogitsRef(u, alpha, tau) {
+  return Float64Array.from(u, (v, j) => (alpha[j] + -Math.log(-Math.log(v + 2 ** -25))) / tau);
+}
+
+/** LTB's settled tree: every row the one-hot vector of the largest logit (the first of equals). */
+export function gumbelSettledRef(alpha, rows) {
+  let best = 0;
+  for (let j = 1; j < alpha.length; j++) if (alpha[j] > alpha[best]) best = j;
+  return Float64Array.from({ length: rows * alpha.length }, (_, i) => (i % alpha.length === best ? 1 : 0));
+}

@@ -12,7 +12,7 @@ import { assertClose, seededValues } from '../helpers/reference.js';
 import { checkOp, numericGradient } from '../helpers/check-op.js';
 import {
   archRef, taskPartRef, crossStitchAlpha, softmaxRef, softmaxBackwardRef, mixForwardRef, mixBackwardRef,
-  crossStitchRef, crossStitchBackwardRef, dselectRef,
+  crossStitchRef, crossStitchBackwardRef, dselectRef, gumbelLogitsRef, gumbelSettledRef,
 } from '../helpers/arch-reference.js';
 
 before(async () => { await init(); });
@@ -503,5 +503,64 @@ test('dselectForward / dselectBackward: every code an expert or not, against f64
     assertClose(read(ds.ptr, rows * sel * m), numericGradient((v) => dselectRef(v, a64, rows, sel, m, n), s64, dy64), { ...GRADIENT, label: `${label} ds` });
     assertClose(read(da.ptr, rows * sel), numericGradient((v) => dselectRef(s64, v, rows, sel, m, n), a64, dy64), { ...GRADIENT, label: `${label} da` });
     for (const b of [s, a, y, dy, ds, da]) b.dispose();
+  }
+});
+
+// What LTB's Gumbel choice and a cross-stitch unit computed in JavaScript, as kernels a
+// micro-shard's program holds (assembly/gumbel.ts, assembly/stitch.ts): against the f64
+// references, and bit for bit against the JavaScript they replace (f64 operations in the
+// same order, mathLog for the logarithm, one rounding to f32).
+const bits = (a) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+
+test('gumbelLogits, gumbelSettled, divideByScalar, crossStitchAlpha, writePointer: the f64 references, and the bits of the JavaScript they replace', () => {
+  for (const n of [1, 2, 3, 4, 5, 7, 8, 11]) {
+    for (const tau of [1, 0.5, 0.7, 3]) {
+      const label = `n=${n} τ=${tau}`;
+      // Draws as the RNG makes them (multiples of 2⁻²⁴ in [0, 1)), 0 and the largest among them.
+      const us = Float32Array.from(seededValues(n, n + 40), (v, j) => (j === 0 ? 0 : j === n - 1 && n > 2 ? 1 - 2 ** -24 : Math.floor((v + 1) / 2 * 2 ** 24) / 2 ** 24));
+      const alphas = Float32Array.from(seededValues(n, n + 50), (v) => 2 * v);
+      const u = buffer(us), alpha = buffer(alphas), out = buffer(new Float32Array(n).fill(NaN));
+      k().gumbelLogits(n, u.ptr, alpha.ptr, tau, out.ptr);
+      const old = Array.from(us, (v, j) => (alphas[j] + -k().mathLog(-k().mathLog(v + 2 ** -25))) / tau);
+      assert.deepEqual(bits(read(out.ptr, n)), bits(old), `${label}: gumbelLogits gives the bits of the JavaScript loop`);
+      assertClose(read(out.ptr, n), gumbelLogitsRef(f64(us), f64(alphas), tau), { ...KERNEL, label: `${label} gumbelLogits` });
+      // In place, as the engine calls it (the draws' buffer becomes the logits).
+      k().gumbelLogits(n, u.ptr, alpha.ptr, tau, u.ptr);
+      assert.deepEqual(bits(read(u.ptr, n)), bits(old), `${label}: gumbelLogits in place`);
+
+      const grads = seededValues(n, n + 60);
+      const g = buffer(grads), dAlpha = buffer(new Float32Array(n + 1).fill(NaN));
+      k().divideByScalar(n, g.ptr, tau, dAlpha.ptr);
+      assert.deepEqual(bits(read(dAlpha.ptr, n)), bits(Array.from(grads, (v) => v / tau)), `${label}: divideByScalar is the f64 division, rounded once`);
+      assert.ok(Number.isNaN(read(dAlpha.ptr, n + 1)[n]), `${label}: divideByScalar writes n floats`);
+      for (const b of [u, alpha, out, g, dAlpha]) b.dispose();
+    }
+    for (const rows of [1, 3, 4, 5]) {
+      // Ties: the first of equals.
+      const alphas = Float32Array.from(seededValues(n, n + 70), (v, j) => (n > 2 && j === n - 1 ? Math.max(...seededValues(n, n + 70).slice(0, n - 1)) : v));
+      const alpha = buffer(alphas), y = buffer(new Float32Array(rows * n + 1).fill(NaN));
+      k().gumbelSettled(rows, n, alpha.ptr, y.ptr);
+      const got = read(y.ptr, rows * n + 1);
+      assert.deepEqual(Array.from(got.subarray(0, rows * n)), Array.from(gumbelSettledRef(f64(alphas), rows)), `n=${n} rows=${rows}: gumbelSettled`);
+      assert.ok(Number.isNaN(got[rows * n]), `n=${n} rows=${rows}: gumbelSettled writes rows × n floats`);
+      alpha.dispose(); y.dispose();
+    }
+  }
+  for (const T of [1, 2, 3, 5]) {
+    const count = T * T, spec = { alphaDiagonal: 0.85 };
+    const offsets = seededValues(count, T + 80).map((v) => 0.3 * v);
+    const alpha0 = crossStitchAlpha(spec, { 'cross.0.alphaOffset': new Float64Array(count) }, 0, T);
+    const a0 = Matrix.zeros(1, 2 * count);
+    new Float64Array(heapF32().buffer, a0.ptr, count).set(alpha0);
+    const off = buffer(offsets), alpha = buffer(new Float32Array(count + 1).fill(NaN));
+    k().crossStitchAlpha(count, a0.ptr, off.ptr, alpha.ptr);
+    const got = read(alpha.ptr, count + 1);
+    assert.deepEqual(bits(got.subarray(0, count)), bits(Array.from(alpha0, (v, i) => v + offsets[i])), `T=${T}: crossStitchAlpha is α⁰ + offset in f64, rounded once`);
+    assertClose(got.subarray(0, count), crossStitchAlpha(spec, { 'cross.0.alphaOffset': f64(offsets) }, 0, T), { ...KERNEL, label: `T=${T} crossStitchAlpha` });
+    assert.ok(Number.isNaN(got[count]), `T=${T}: crossStitchAlpha writes T² floats`);
+    const table = ints(Array.from({ length: T + 1 }, () => -1));
+    for (let t = 0; t < T; t++) k().writePointer(table.ptr, t, 0x10000 + 16 * t);
+    assert.deepEqual(Array.from(new Int32Array(heapF32().buffer, table.ptr, T + 1)), [...Array.from({ length: T }, (_, t) => 0x10000 + 16 * t), -1], `T=${T}: writePointer`);
+    for (const b of [a0, off, alpha, table]) b.dispose();
   }
 });
