@@ -353,7 +353,7 @@ export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool =
 export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
   const list = optimizers as readonly BlockOptimizer[];
   if (!list.some((o) => o.updatesInPieces(onPool))) return list.every((o) => o.applyUnchecked(learningRate, onPool));
-  for (const o of list) o.keepState();
+  for (const o of list) o.keepState(onPool);
   try {
     return list.every((o) => o.applyUnchecked(learningRate, onPool));
   } catch (err) {
@@ -590,6 +590,14 @@ class BlockOptimizer implements Optimizer {
     const bc1 = 1 - beta1Power, bc2 = 1 - beta2Power;
     const finishing: number[][] = [], updates: number[][] = [];
     let finish: number[] = [], update: number[] = [], floats = 0;
+    if (this.#backupBytes !== this.#stateBytes) {
+      if (this.#backup !== 0) this.#memory.free(this.#backup);
+      this.#backup = 0;
+      this.#backup = this.#stateBytes === 0 ? 0 : this.#memory.alloc(this, this.#stateBytes, 'a copy of the optimizer\'s state');
+      this.#backupBytes = this.#stateBytes;
+    }
+    const backup = this.#backup;
+    this.#backupValid = false;
     for (let i = 0; i < n.length; i++) {
       for (let at = 0; at < n[i]!; at += UPDATE_PIECE) {
         const len = Math.min(UPDATE_PIECE, n[i]! - at), off = at * 4;
@@ -599,24 +607,35 @@ class BlockOptimizer implements Optimizer {
           gradient(finish, g, len);
           encodeCall(finish, 'firstNonFinite', [len, g]);
         }
+        // The piece's state as it was, for putBackState if the update fails half-way (every copy ends before any update begins).
+        if (s0 !== 0) encodeCall(finish, 'copyBlock', [1, len, s0, len, backup + (s0 - this.#state), len]);
+        if (s1 !== 0) encodeCall(finish, 'copyBlock', [1, len, s1, len, backup + (s1 - this.#state), len]);
         if (c.type === 'sgd') encodeCall(update, 'sgd', [len, p, g, s0, lr, c.momentum, c.weightDecay, c.nesterov ? 1 : 0, gradScale, clip]);
         else encodeCall(update, 'adam', [len, p, g, s0, s1, lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.type === 'adamw' ? 1 : 0, bc1, bc2, gradScale, clip]);
         encodeCall(update, 'firstNonFinite', [len, p]);
         floats += len;
         if (floats >= UPDATE_PIECE) {
-          if (gradient !== null) finishing.push(finish);
+          finishing.push(finish);
           updates.push(update);
           finish = []; update = []; floats = 0;
         }
       }
     }
     if (update.length > 0) {
-      if (gradient !== null) finishing.push(finish);
+      finishing.push(finish);
       updates.push(update);
     }
-    this.#pieces ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'an update\'s programs'), (ptr) => this.#memory.free(ptr));
-    const bad = this.#pieces.run(runtime(this.#stepWhere).memory, [...finishing, ...updates], (table, count, results, phase) => runner.runPieces(table, count, results, phase), finishing.length);
-    if (bad >= 0 && bad < finishing.length) return 'gradient';
+    const pieces = this.#pieces ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'an update\'s programs'), (ptr) => this.#memory.free(ptr));
+    // SGD without momentum has no state: no first phase unless the gradient is finished there.
+    const phase = finishing.some((f) => f.length > 0) ? finishing.length : 0;
+    let bad: number;
+    try {
+      bad = pieces.run(runtime(this.#stepWhere).memory, phase > 0 ? [...finishing, ...updates] : updates, (table, count, results, at) => runner.runPieces(table, count, results, at), phase);
+    } finally {
+      // Every copy ended, so an update may have begun: putBackState goes back to the copies.
+      this.#backupValid = phase > 0 && pieces.ended(phase);
+    }
+    if (bad >= 0 && bad < phase && gradient !== null) return 'gradient';
     this.#iterations++;
     if (c.type !== 'sgd') {
       this.#beta1Power = beta1Power;
@@ -636,26 +655,41 @@ class BlockOptimizer implements Optimizer {
     return this.#ranges !== null && !this.#disposed && this.#piecesRunner(onPool) !== null;
   }
 
-  /** The state slots and the step's scalars as they were before an update in pieces (keepState), for putBackState. */
+  /** The state slots and the step's scalars as they were before an update (keepState), for putBackState. */
   #keptState: Float32Array | null = null;
   #keptScalars = new Float64Array(4);
+  /** An update in pieces copies the state it starts from here, in its first phase (#applyInPieces): the same layout as #state. */
+  #backup = 0;
+  #backupBytes = 0;
+  /** Whether #backup holds the state the last update in pieces started from (its first phase ended). */
+  #backupValid = false;
 
-  /** @internal A copy of the state slots, the step count, β₁ᵗ, β₂ᵗ and the last norm (applyUpdates, before an update that may fail half-way). */
-  keepState(): void {
+  /**
+   * @internal Keeps what putBackState needs to undo the next update (applyUpdates,
+   * before an update that may fail half-way): the step count, β₁ᵗ, β₂ᵗ and the last
+   * norm; and the state slots, unless the update runs in pieces on the pool, whose
+   * first phase copies them there (no pass over the state on the calling thread).
+   */
+  keepState(onPool = true): void {
+    this.#backupValid = false;
     const floats = this.#stateBytes >>> 2;
-    if (floats > 0) {
+    if (floats > 0 && !this.updatesInPieces(onPool)) {
       if (this.#keptState?.length !== floats) this.#keptState = new Float32Array(floats);
       this.#keptState.set(heapF32().subarray(this.#state >>> 2, (this.#state >>> 2) + floats));
+    } else {
+      this.#keptState = null;
     }
     const s = this.#keptScalars;
     s[0] = this.#iterations; s[1] = this.#beta1Power; s[2] = this.#beta2Power; s[3] = this.#lastGradNorm;
   }
 
-  /** @internal Back to what keepState copied. */
+  /** @internal Back to what keepState kept (the state from the pool's copy if an update in pieces may have begun). */
   putBackState(): void {
     if (this.#disposed) return;
     const floats = this.#stateBytes >>> 2;
-    if (floats > 0) heapF32().set(this.#keptState!, this.#state >>> 2);
+    if (this.#keptState !== null) heapF32().set(this.#keptState, this.#state >>> 2);
+    else if (this.#backupValid && floats > 0) heapF32().copyWithin(this.#state >>> 2, this.#backup >>> 2, (this.#backup >>> 2) + floats);
+    this.#backupValid = false;
     const s = this.#keptScalars;
     this.#iterations = s[0]!; this.#beta1Power = s[1]!; this.#beta2Power = s[2]!; this.#lastGradNorm = s[3]!;
   }
@@ -668,6 +702,9 @@ class BlockOptimizer implements Optimizer {
     this.#disposed = true;
     this.#pieces = null;
     this.#memory.release();
+    this.#backup = 0;
+    this.#backupBytes = 0;
+    this.#backupValid = false;
     this.#state = 0;
     this.#stateBytes = 0;
     this.#ranges = null;
