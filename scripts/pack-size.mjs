@@ -26,9 +26,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * reduction and optimizer update in pieces on the pool (their code and
  * docs/threads.md); then 428.0 KB with LTB's and cross-stitch's kernels (in
  * manytask.wasm and its embedded copy) and docs/threads.md on them and on an update
- * that a worker interrupts. A change that ships more raises it by its measured delta.
+ * that a worker interrupts; then 429.6 KB with the step's sums, gradient check and
+ * update as one job in two phases, the pool's waiting, and docs/threads.md on them.
+ * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 428_350;
+export const PACK_BUDGET = 429_900;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
