@@ -346,9 +346,10 @@ export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool =
  * there, some pieces were applied and others not, so every optimizer's state (its
  * moments, β₁ᵗ and β₂ᵗ, its step count) is put back as it was before this call and
  * the error goes on to the caller, who puts back the weights (GuardedSteps keeps
- * them). The state is copied only for an update that runs in pieces, where the
- * step is large enough for the copy to be small beside it; false: a parameter
- * became non-finite (the updates after it are not run).
+ * them). Only then is the state kept: an update in pieces copies its own in its
+ * job's first phase (#applyInPieces), another optimizer of the list is copied here
+ * (small: fewer than two pieces of parameters, or on the calling thread). false: a
+ * parameter became non-finite (the updates after it are not run).
  */
 export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
   const list = optimizers as readonly BlockOptimizer[];
@@ -578,9 +579,11 @@ class BlockOptimizer implements Optimizer {
    * UPDATE_PIECE floats (a multiple of 4: each float goes through the kernel's
    * SIMD loop or its tail exactly as in one call over its range, so the pieces
    * give the same floats for any thread count), each piece's kernel call then a
-   * scan of the floats it wrote for one that is not finite. With `gradient`, a
-   * first phase of the same pieces finishes the gradient and scans it, and the
-   * updates run only if it is finite (PROGRAM.phase, src/threads/tasks.ts).
+   * scan of the floats it wrote for one that is not finite. A first phase of the
+   * same pieces copies each piece's state into #backup (what putBackState goes
+   * back to) and, with `gradient`, first finishes the gradient and scans it; the
+   * updates begin once every piece of the first phase has ended, and run only if
+   * the gradient is finite (PROGRAM.phase, src/threads/tasks.ts).
    * Returns null, or what was not finite: the gradient (then nothing changed) or
    * the updated parameters.
    */
