@@ -354,9 +354,14 @@ export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool =
 export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
   const list = optimizers as readonly BlockOptimizer[];
   if (!list.some((o) => o.updatesInPieces(onPool))) return list.every((o) => o.applyUnchecked(learningRate, onPool));
+  return allOrNone(list, onPool, () => list.every((o) => o.applyUnchecked(learningRate, onPool)));
+}
+
+/** Runs `update`; if it throws, every optimizer of `list` puts its state back (keepState, putBackState) and the error goes on. */
+function allOrNone<T>(list: readonly BlockOptimizer[], onPool: boolean, update: () => T): T {
   for (const o of list) o.keepState(onPool);
   try {
-    return list.every((o) => o.applyUnchecked(learningRate, onPool));
+    return update();
   } catch (err) {
     for (const o of list) o.putBackState();
     throw err;
@@ -395,13 +400,7 @@ export function canFinishGradient(optimizer: Optimizer): boolean {
  */
 export function applyUpdateAfter(optimizer: Optimizer, learningRate: number, piece: GradientPiece): UpdateOutcome {
   const o = optimizer as BlockOptimizer;
-  o.keepState();
-  try {
-    return o.applyAfter(learningRate, piece);
-  } catch (err) {
-    o.putBackState();
-    throw err;
-  }
+  return allOrNone([o], true, () => o.applyAfter(learningRate, piece));
 }
 
 /**
@@ -523,7 +522,7 @@ class BlockOptimizer implements Optimizer {
 
   /** @internal The pool's runner when applyUpdateAfter can run now (canFinishGradient), else null. */
   finishingRunner(): ProgramRunner | null {
-    return this.config.globalClipNorm === undefined && this.updatesInPieces(true) ? this.#piecesRunner(true) : null;
+    return this.config.globalClipNorm === undefined && this.#ranges !== null && !this.#disposed ? this.#piecesRunner(true) : null;
   }
 
   /** @internal applyUpdateAfter. */
