@@ -27,10 +27,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * docs/threads.md); then 428.0 KB with LTB's and cross-stitch's kernels (in
  * manytask.wasm and its embedded copy) and docs/threads.md on them and on an update
  * that a worker interrupts; then 429.6 KB with the step's sums, gradient check and
- * update as one job in two phases, the pool's waiting, and docs/threads.md on them.
+ * update as one job in two phases, the pool's waiting, and docs/threads.md on them;
+ * then 430.0 KB when a smaller optim.ts renamed its chunk (esbuild names chunks by
+ * their hash, and a tarball's files go in name order: gzip found fewer matches
+ * across the reordered files, +306 bytes for JS 55 bytes smaller).
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 429_900;
+export const PACK_BUDGET = 430_300;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
