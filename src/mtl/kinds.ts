@@ -20,6 +20,7 @@
 import { ArgumentError } from '../runtime/errors.js';
 import { checkFinitePredictions, show } from '../runtime/validate.js';
 import { runtime } from '../runtime/module.js';
+import { rowArrays } from '../tensor/rows.js';
 
 export type TaskKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'reconstruction' | 'clustering' | 'gaussian' | 'poisson' | 'quantile';
 
@@ -127,7 +128,7 @@ export interface DecodeContext {
  */
 export function decodePrediction(task: string, kind: TaskKind, v: Float32Array, rows: number, width: number, ctx: DecodeContext): TaskPrediction {
   const pick = (c: number): string | number => (ctx.classes ? ctx.classes[c]! : c);
-  const split = (): number[][] => Array.from({ length: rows }, (_, i) => Array.from(v.subarray(i * width, (i + 1) * width)));
+  const split = (): number[][] => rowArrays(v, rows, width);
   const argmax = (row: readonly number[]): number => {
     let best = 0;
     for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
@@ -194,7 +195,7 @@ function decodeDistribution(task: string, kind: 'gaussian' | 'poisson' | 'quanti
       }
     }
     for (let i = 0; i < rows; i++) { lower[i] = v[i * width + lo]!; upper[i] = v[i * width + hi]!; }
-    const quantiles = Array.from({ length: rows }, (_, i) => Array.from(v.subarray(i * width, (i + 1) * width)));
+    const quantiles = rowArrays(v, rows, width);
     // The level as a person writes it (0.95 − 0.05 is 0.8999999999999999 in binary).
     return { kind, levels, quantiles, lower, upper, level: ctx.level ?? Math.round((levels[hi]! - levels[lo]!) * 1e9) / 1e9 };
   }

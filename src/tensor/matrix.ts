@@ -4,6 +4,7 @@ import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { checkDim, isF32Finite, show } from '../runtime/validate.js';
+import { rowArrays } from './rows.js';
 
 export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
 
@@ -108,10 +109,7 @@ export class Matrix {
 
   /** A copy of the data as an array of rows. */
   toArray(): number[][] {
-    const flat = this.toFloat32Array();
-    const out: number[][] = [];
-    for (let i = 0; i < this.rows; i++) out.push(Array.from(flat.subarray(i * this.cols, (i + 1) * this.cols)));
-    return out;
+    return rowArrays(this.toFloat32Array(), this.rows, this.cols);
   }
 
   /**

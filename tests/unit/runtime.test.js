@@ -124,6 +124,21 @@ test('init twice (and concurrently) is harmless and keeps the first module', asy
   assert.equal(runtime('test').kernels, kernels);
 });
 
+test('toArray gives the rows as plain arrays of numbers, for any shape', async () => {
+  await init();
+  for (const [rows, cols] of [[1, 1], [3, 5], [7, 1], [1, 9], [33, 4]]) {
+    const values = Array.from({ length: rows * cols }, (_, i) => (i % 11) - 5.5);
+    const m = Matrix.from(values, rows, cols);
+    const out = m.toArray();
+    m.dispose();
+    assert.equal(out.length, rows);
+    out.forEach((row, i) => {
+      assert.ok(Array.isArray(row), `row ${i} is an array`);
+      assert.deepEqual([...row], values.slice(i * cols, (i + 1) * cols), `${rows}×${cols} row ${i}`);
+    });
+  }
+});
+
 test('views follow memory growth; freed memory is reused instead of growing', async () => {
   await init();
   const small = Matrix.from([[1, 2, 3]]);
