@@ -2,6 +2,7 @@
 // everything else delegated to MultiTaskModelCore (src/mtl/core.ts) and the loop (src/mtl/fit.ts).
 
 import { readRows, type FeatureRows } from '../tensor/rows.js';
+import { Matrix } from '../tensor/matrix.js';
 import type { LabelColumns } from '../mtl/labels.js';
 import type { ValidationData } from '../mtl/fit.js';
 import { heapF32, runtime } from '../runtime/module.js';
@@ -526,16 +527,21 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   predict(input: Dataset | readonly Record<string, unknown>[] | FeatureRows, options?: PredictOptions): Predictions<Tasks> {
     const core = this.#core;
     core.check();
-    const { features, rows } = this.#features(input, 'predict', predictOptions('predict', options, this.#preprocessor !== null));
+    const maxDeviation = predictOptions('predict', options, this.#preprocessor !== null);
+    // A Matrix is read where it lies in WASM memory, not copied out and back in
+    // (4 MB for 16,384 rows of 64: 6 ms of a 50 ms predict).
+    const matrix = input instanceof Matrix ? this.#matrixFeatures(input) : null;
+    const given = matrix ? null : this.#features(input, 'predict', maxDeviation);
+    const rows = matrix ? matrix.rows : given!.rows;
     const level = levelOption('predict', options);
     const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
     const chunk = Math.min(rows, PREDICT_CHUNK);
     core.ensureCapacity(chunk);
-    const x = allocator.alloc(Math.max(rows * this.#schema.featureCount, 1) * 4);
+    const x = matrix ? matrix.ptr : allocator.alloc(Math.max(rows * this.#schema.featureCount, 1) * 4);
     const idx = allocator.alloc(chunk * 4);
     try {
-      heapF32().set(features.subarray(0, rows * this.#schema.featureCount), x >>> 2);
+      if (given) heapF32().set(given.features.subarray(0, rows * this.#schema.featureCount), x >>> 2);
       const empty: ResidentData = { rows, x, labels: core.specs.map(() => null), sampleWeights: 0 };
       for (let start = 0; start < rows; start += chunk) {
         const n = Math.min(chunk, rows - start);
@@ -549,9 +555,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         });
       }
     } finally {
-      allocator.free(x);
+      if (!matrix) allocator.free(x);
       allocator.free(idx);
     }
+    // The Matrix's view made now: memory may have grown in the loop (nothing below allocates in WASM).
+    const features = matrix ? matrix.features() : given!.features;
     const out: Record<string, TaskPrediction> = {};
     core.specs.forEach((s, t) => {
       setOwn(out, s.name, decodePrediction(s.name, s.kind, perTask[t]!, rows, core.widths[t]!, {
@@ -693,6 +701,18 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   /** @internal */
   get core(): MultiTaskModelCore {
     return this.#core;
+  }
+
+  /**
+   * predict's input when it is a Matrix: its data where it lies (`ptr`), checked by
+   * readRows as any Matrix is (given a view of it, not a copy), and `features()`, a
+   * view made when called (a view made before memory grows is detached by the growth).
+   */
+  #matrixFeatures(m: Matrix): { ptr: number; rows: number; features: () => Float32Array } {
+    const ptr = m.ptr;
+    const features = (): Float32Array => heapF32().subarray(ptr >>> 2, (ptr >>> 2) + m.size);
+    readRows('predict', 'x', { rows: m.rows, cols: m.cols, toFloat32Array: features }, { cols: this.#schema.featureCount });
+    return { ptr, rows: m.rows, features };
   }
 
   #features(input: unknown, where: string, maxDeviation = Infinity): { features: Float32Array; rows: number } {

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import * as mt from '../../dist/index.js';
 import * as infer from '../../dist/infer.js';
 import { parseFile, withCrc } from '../helpers/model-file.js';
+import { resetRuntime, runtime } from '../../dist/internal.js';
 
 const CSV = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
 const SPEC = {
@@ -123,4 +124,47 @@ test('predict(rows, { maxDeviation }) refuses a value far outside the training d
   const arrays = new mt.MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [2], towerUnits: [] }, tasks: [mt.tasks.binary('b')] });
   assert.throws(() => arrays.predict([[1, 2]], { maxDeviation: 10 }), (e) => e instanceof mt.ArgumentError && /maxDeviation needs a model built from a Dataset/.test(e.message));
   arrays.dispose();
+});
+
+test('predict reads a Matrix where it lies: the same answer as its rows as arrays, also when memory grows during the call; bad matrices are typed errors', async () => {
+  // One thread from the start: memory that is not shared, whose growth detaches the views made before it.
+  await resetRuntime();
+  await mt.init({ threads: 1 });
+  assert.ok(!(runtime('test').memory.buffer instanceof SharedArrayBuffer));
+  const features = 5, rows = 2500; // three chunks of PREDICT_CHUNK rows
+  const m = new mt.MultiTaskModel({
+    input: { features, classes: { c: 3 } }, seed: 2, affinity: false,
+    architecture: { type: 'sharedBottom', units: [8], towerUnits: [] },
+    tasks: [mt.tasks.multiclass('c'), mt.tasks.regression('y'), mt.tasks.reconstruction('r')],
+  });
+  const values = Array.from({ length: rows * features }, (_, i) => Math.sin(i * 0.37) * 2);
+  const arrays = Array.from({ length: rows }, (_, i) => values.slice(i * features, (i + 1) * features));
+  const x = mt.Matrix.from(values, rows, features);
+  const expected = m.predict(arrays);
+  assert.deepEqual(m.predict(x), expected);
+  // Memory grows during the call: a wide model's first predict makes its batch buffers
+  // (1024 rows × 4096 units, 16 MB) after predict has found the Matrix's place, and the
+  // reconstruction errors read the Matrix again after the growth.
+  const w = new mt.MultiTaskModel({
+    input: { features, classes: { c: 3 } }, seed: 3, affinity: false,
+    architecture: { type: 'sharedBottom', units: [4096], towerUnits: [] },
+    tasks: [mt.tasks.multiclass('c'), mt.tasks.reconstruction('r')],
+  });
+  const before = mt.memory().memoryBytes;
+  const grown = w.predict(x);
+  assert.ok(mt.memory().memoryBytes > before, 'memory grew during predict');
+  assert.deepEqual(grown, w.predict(arrays));
+  w.dispose();
+
+  const wide = mt.Matrix.from([[1, 2, 3, 4, 5, 6]]);
+  assert.throws(() => m.predict(wide), (e) => e instanceof mt.ShapeError && /predict: x have 6 columns, expected 5/.test(e.message));
+  wide.dispose();
+  const large = mt.Matrix.from([[1, 2, 3, 4, 5], [1, 2, 3e38, 4, 5]]);
+  const bad = mt.scale(large, 10); // row 1, column 2 overflows to Infinity
+  assert.throws(() => m.predict(bad), (e) => e instanceof mt.ArgumentError && /predict: x row 1, column 2 is Infinity/.test(e.message));
+  large.dispose();
+  bad.dispose();
+  x.dispose();
+  assert.throws(() => m.predict(x), mt.DisposedError);
+  m.dispose();
 });
