@@ -49,9 +49,12 @@
  * PyTorch sets the buffer to g on the first step; with the buffer zeroed at
  * allocation, μ·0 + g = g exactly, so no first-step flag is needed.
  * v = 0 (null pointer) means plain SGD: momentum and nesterov are ignored.
+ * The new v goes to vOut: v itself (in place), or another buffer of the same
+ * size, v then left as it was (an update in pieces on the worker threads takes
+ * the new state only once every piece has run: src/nn/optim.ts).
  */
 export function sgd(
-  n: i32, p: usize, g: usize, v: usize,
+  n: i32, p: usize, g: usize, v: usize, vOut: usize,
   lr: f64, momentum: f64, weightDecay: f64, nesterov: i32,
   gradScale: f64, clip: f64,
 ): i32 {
@@ -85,7 +88,7 @@ export function sgd(
       const pv = v128.load(p + o);
       const gv = f32x4.add(prep(v128.load(g + o), gsv, lo, hi), f32x4.mul(wdv, pv));
       const vv = f32x4.add(f32x4.mul(muv, v128.load(v + o)), gv);
-      v128.store(v + o, vv);
+      v128.store(vOut + o, vv);
       const nv = f32x4.sub(pv, f32x4.mul(lrv, f32x4.add(gv, f32x4.mul(muv, vv))));
       bad = v128.or(bad, nonFinite(nv));
       v128.store(p + o, nv);
@@ -95,7 +98,7 @@ export function sgd(
       const pe = load<f32>(p + o);
       const ge = prep1(load<f32>(g + o), gs1, c1) + wd1 * pe;
       const ve = mu1 * load<f32>(v + o) + ge;
-      store<f32>(v + o, ve);
+      store<f32>(vOut + o, ve);
       const ne = pe - lr1 * (ge + mu1 * ve);
       if (ne - ne != 0) badTail = 1;
       store<f32>(p + o, ne);
@@ -106,7 +109,7 @@ export function sgd(
       const pv = v128.load(p + o);
       const gv = f32x4.add(prep(v128.load(g + o), gsv, lo, hi), f32x4.mul(wdv, pv));
       const vv = f32x4.add(f32x4.mul(muv, v128.load(v + o)), gv);
-      v128.store(v + o, vv);
+      v128.store(vOut + o, vv);
       const nv = f32x4.sub(pv, f32x4.mul(lrv, vv));
       bad = v128.or(bad, nonFinite(nv));
       v128.store(p + o, nv);
@@ -116,7 +119,7 @@ export function sgd(
       const pe = load<f32>(p + o);
       const ge = prep1(load<f32>(g + o), gs1, c1) + wd1 * pe;
       const ve = mu1 * load<f32>(v + o) + ge;
-      store<f32>(v + o, ve);
+      store<f32>(vOut + o, ve);
       const ne = pe - lr1 * ve;
       if (ne - ne != 0) badTail = 1;
       store<f32>(p + o, ne);
@@ -136,9 +139,11 @@ export function sgd(
  * caller as running f64 products (no pow: identical in every engine).
  * lr/bc1, √bc2, 1−β and 1−lr·wd are computed here in f64 (IEEE division and
  * square root), as PyTorch computes them in Python floats, then rounded to f32.
+ * The new m and v go to mOut and vOut: m and v themselves (in place), or
+ * another buffer (as sgd's vOut).
  */
 export function adam(
-  n: i32, p: usize, g: usize, m: usize, v: usize,
+  n: i32, p: usize, g: usize, m: usize, v: usize, mOut: usize, vOut: usize,
   lr: f64, beta1: f64, beta2: f64, epsilon: f64, weightDecay: f64, decoupled: i32,
   bc1: f64, bc2: f64, gradScale: f64, clip: f64,
 ): i32 {
@@ -168,8 +173,8 @@ export function adam(
     pv = f32x4.mul(pv, keepv);
     const mv = f32x4.add(f32x4.mul(b1v, v128.load(m + o)), f32x4.mul(ob1v, gv));
     const vv = f32x4.add(f32x4.mul(b2v, v128.load(v + o)), f32x4.mul(ob2v, f32x4.mul(gv, gv)));
-    v128.store(m + o, mv);
-    v128.store(v + o, vv);
+    v128.store(mOut + o, mv);
+    v128.store(vOut + o, vv);
     const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), sbcv), epsv);
     const nv = f32x4.sub(pv, f32x4.mul(stepv, f32x4.div(mv, denom)));
     bad = v128.or(bad, nonFinite(nv));
@@ -182,8 +187,8 @@ export function adam(
     pe = pe * keep1;
     const me = b11 * load<f32>(m + o) + ob11 * ge;
     const ve = b21 * load<f32>(v + o) + ob21 * (ge * ge);
-    store<f32>(m + o, me);
-    store<f32>(v + o, ve);
+    store<f32>(mOut + o, me);
+    store<f32>(vOut + o, ve);
     const denom = sqrt<f32>(ve) / sbc1 + eps1;
     const ne = pe - step1 * (me / denom);
     if (ne - ne != 0) badTail = 1;

@@ -555,7 +555,7 @@ class BlockOptimizer implements Optimizer {
     if (c.type === 'sgd') {
       const nesterov = c.nesterov ? 1 : 0;
       for (let i = 0; i < n.length; i++) {
-        bad |= k.sgd(n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, lr, c.momentum, c.weightDecay, nesterov, gradScale, clip);
+        bad |= k.sgd(n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s0[i]!, lr, c.momentum, c.weightDecay, nesterov, gradScale, clip);
       }
     } else {
       this.#beta1Power *= c.beta1;
@@ -564,7 +564,7 @@ class BlockOptimizer implements Optimizer {
       const decoupled = c.type === 'adamw' ? 1 : 0;
       for (let i = 0; i < n.length; i++) {
         bad |= k.adam(
-          n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s1[i]!,
+          n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s1[i]!, this.#s0[i]!, this.#s1[i]!,
           lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, decoupled,
           bc1, bc2, gradScale, clip,
         );
@@ -578,13 +578,15 @@ class BlockOptimizer implements Optimizer {
    * UPDATE_PIECE floats (a multiple of 4: each float goes through the kernel's
    * SIMD loop or its tail exactly as in one call over its range, so the pieces
    * give the same floats for any thread count), each piece's kernel call then a
-   * scan of the floats it wrote for one that is not finite. A first phase of the
-   * same pieces copies each piece's state into #backup (what putBackState goes
-   * back to) and, with `gradient`, first finishes the gradient and scans it; the
-   * updates begin once every piece of the first phase has ended, and run only if
-   * the gradient is finite (PROGRAM.phase, src/threads/tasks.ts).
-   * Returns null, or what was not finite: the gradient (then nothing changed) or
-   * the updated parameters.
+   * scan of the floats it wrote for one that is not finite. The kernels read the
+   * state and write the new state into #spare (the same layout), which becomes the
+   * state only once every piece has run: an update that fails half-way (a worker
+   * that throws, traps or dies) leaves the state as it was, with no copy of it to
+   * make first. With `gradient`, a first phase of the same pieces finishes the
+   * gradient and scans it; the updates begin once every piece of the first phase
+   * has ended, and run only if the gradient is finite (PROGRAM.phase,
+   * src/threads/tasks.ts). Returns null, or what was not finite: the gradient
+   * (then nothing changed) or the updated parameters.
    */
   #applyInPieces(runner: ProgramRunner, lr: number, gradScale: number, clip: number, gradient: GradientPiece | null): 'gradient' | 'parameters' | null {
     const c = this.config, n = this.#ranges!.lengths;
@@ -592,28 +594,21 @@ class BlockOptimizer implements Optimizer {
     const bc1 = 1 - beta1Power, bc2 = 1 - beta2Power;
     const finishing: number[][] = [], updates: number[][] = [];
     let finish: number[] = [], update: number[] = [], floats = 0;
-    if (this.#backupBytes !== this.#stateBytes) {
-      if (this.#backup !== 0) this.#memory.free(this.#backup);
-      this.#backup = 0;
-      this.#backup = this.#stateBytes === 0 ? 0 : this.#memory.alloc(this, this.#stateBytes, 'a copy of the optimizer\'s state');
-      this.#backupBytes = this.#stateBytes;
-    }
-    const backup = this.#backup;
-    this.#backupValid = false;
+    if (this.#spare === 0 && this.#stateBytes > 0) this.#spare = this.#memory.alloc(this, this.#stateBytes, 'the optimizer\'s next state');
+    const spare = this.#spare - this.#state;
     for (let i = 0; i < n.length; i++) {
       for (let at = 0; at < n[i]!; at += UPDATE_PIECE) {
         const len = Math.min(UPDATE_PIECE, n[i]! - at), off = at * 4;
         const p = this.#p[i]! + off, g = this.#g[i]! + off;
         const s0 = this.#s0[i] === 0 ? 0 : this.#s0[i]! + off, s1 = this.#s1[i] === 0 ? 0 : this.#s1[i]! + off;
+        // The piece's new state in the spare buffer, at the same place.
+        const n0 = s0 === 0 ? 0 : s0 + spare, n1 = s1 === 0 ? 0 : s1 + spare;
         if (gradient !== null) {
           gradient(finish, g, len);
           encodeCall(finish, 'firstNonFinite', [len, g]);
         }
-        // The piece's state as it was, for putBackState if the update fails half-way (every copy ends before any update begins).
-        if (s0 !== 0) encodeCall(finish, 'copyBlock', [1, len, s0, len, backup + (s0 - this.#state), len]);
-        if (s1 !== 0) encodeCall(finish, 'copyBlock', [1, len, s1, len, backup + (s1 - this.#state), len]);
-        if (c.type === 'sgd') encodeCall(update, 'sgd', [len, p, g, s0, lr, c.momentum, c.weightDecay, c.nesterov ? 1 : 0, gradScale, clip]);
-        else encodeCall(update, 'adam', [len, p, g, s0, s1, lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.type === 'adamw' ? 1 : 0, bc1, bc2, gradScale, clip]);
+        if (c.type === 'sgd') encodeCall(update, 'sgd', [len, p, g, s0, n0, lr, c.momentum, c.weightDecay, c.nesterov ? 1 : 0, gradScale, clip]);
+        else encodeCall(update, 'adam', [len, p, g, s0, s1, n0, n1, lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.type === 'adamw' ? 1 : 0, bc1, bc2, gradScale, clip]);
         encodeCall(update, 'firstNonFinite', [len, p]);
         floats += len;
         if (floats >= UPDATE_PIECE) {
@@ -628,22 +623,31 @@ class BlockOptimizer implements Optimizer {
       updates.push(update);
     }
     const pieces = this.#pieces ??= new ProgramPieces((bytes) => this.#memory.alloc(this, bytes, 'an update\'s programs'), (ptr) => this.#memory.free(ptr));
-    // SGD without momentum has no state: no first phase unless the gradient is finished there.
-    const phase = finishing.some((f) => f.length > 0) ? finishing.length : 0;
-    let bad: number;
-    try {
-      bad = pieces.run(runtime(this.#stepWhere).memory, phase > 0 ? [...finishing, ...updates] : updates, (table, count, results, at) => runner.runPieces(table, count, results, at), phase);
-    } finally {
-      // Every copy ended, so an update may have begun: putBackState goes back to the copies.
-      this.#backupValid = phase > 0 && pieces.ended(phase);
-    }
-    if (bad >= 0 && bad < phase && gradient !== null) return 'gradient';
+    const phase = gradient !== null ? finishing.length : 0;
+    // A worker that fails in the job throws here: the state is then as it was (the pieces that ran wrote into #spare).
+    const bad = pieces.run(runtime(this.#stepWhere).memory, phase > 0 ? [...finishing, ...updates] : updates, (table, count, results, at) => runner.runPieces(table, count, results, at), phase);
+    if (bad >= 0 && bad < phase) return 'gradient';
+    this.#takeSpare();
     this.#iterations++;
     if (c.type !== 'sgd') {
       this.#beta1Power = beta1Power;
       this.#beta2Power = beta2Power;
     }
     return bad < 0 ? null : 'parameters';
+  }
+
+  /**
+   * Every piece of an update in pieces has run: its new state, in #spare, becomes
+   * the state, and the old state's buffer the spare (putBackState swaps them back).
+   */
+  #takeSpare(): void {
+    const delta = this.#spare - this.#state;
+    if (delta === 0) return;
+    [this.#state, this.#spare] = [this.#spare, this.#state];
+    for (let i = 0; i < this.#s0.length; i++) {
+      if (this.#s0[i] !== 0) this.#s0[i]! += delta;
+      if (this.#s1[i] !== 0) this.#s1[i]! += delta;
+    }
   }
 
   /** The pool's runner when an update (onPool) runs in pieces there now: a block of two pieces or more, two threads or more; else null. */
@@ -660,20 +664,19 @@ class BlockOptimizer implements Optimizer {
   /** The state slots and the step's scalars as they were before an update (keepState), for putBackState. */
   #keptState: Float32Array | null = null;
   #keptScalars = new Float64Array(4);
-  /** An update in pieces copies the state it starts from here, in its first phase (#applyInPieces): the same layout as #state. */
-  #backup = 0;
-  #backupBytes = 0;
-  /** Whether #backup holds the state the last update in pieces started from (its first phase ended). */
-  #backupValid = false;
+  /** Where the state was when keepState ran. */
+  #keptAt = 0;
+  /** Where an update in pieces writes the new state (#applyInPieces): #stateBytes, the layout of #state; 0 until the first. */
+  #spare = 0;
 
   /**
    * @internal Keeps what putBackState needs to undo the next update (applyUpdates,
    * before an update that may fail half-way): the step count, β₁ᵗ, β₂ᵗ and the last
-   * norm; and the state slots, unless the update runs in pieces on the pool, whose
-   * first phase copies them there (no pass over the state on the calling thread).
+   * norm; and the state slots, unless the update runs in pieces on the pool, which
+   * leaves them as they are until every piece has run (#applyInPieces).
    */
   keepState(onPool = true): void {
-    this.#backupValid = false;
+    this.#keptAt = this.#state;
     const floats = this.#stateBytes >>> 2;
     if (floats > 0 && !this.updatesInPieces(onPool)) {
       if (this.#keptState?.length !== floats) this.#keptState = new Float32Array(floats);
@@ -685,13 +688,12 @@ class BlockOptimizer implements Optimizer {
     s[0] = this.#iterations; s[1] = this.#beta1Power; s[2] = this.#beta2Power; s[3] = this.#lastGradNorm;
   }
 
-  /** @internal Back to what keepState kept (the state from the pool's copy if an update in pieces may have begun). */
+  /** @internal Back to what keepState kept. */
   putBackState(): void {
     if (this.#disposed) return;
-    const floats = this.#stateBytes >>> 2;
     if (this.#keptState !== null) heapF32().set(this.#keptState, this.#state >>> 2);
-    else if (this.#backupValid && floats > 0) heapF32().copyWithin(this.#state >>> 2, this.#backup >>> 2, (this.#backup >>> 2) + floats);
-    this.#backupValid = false;
+    // An update in pieces that ran to the end (an optimizer before the one that failed, in applyUpdates) took the spare: the old state is there.
+    else if (this.#state !== this.#keptAt) this.#takeSpare();
     const s = this.#keptScalars;
     this.#iterations = s[0]!; this.#beta1Power = s[1]!; this.#beta2Power = s[2]!; this.#lastGradNorm = s[3]!;
   }
@@ -704,9 +706,7 @@ class BlockOptimizer implements Optimizer {
     this.#disposed = true;
     this.#pieces = null;
     this.#memory.release();
-    this.#backup = 0;
-    this.#backupBytes = 0;
-    this.#backupValid = false;
+    this.#spare = 0;
     this.#state = 0;
     this.#stateBytes = 0;
     this.#ranges = null;

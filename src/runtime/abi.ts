@@ -43,12 +43,12 @@ export interface Kernels {
   // Optimizers, clipping and deterministic scalar math (assembly/optim.ts,
   // assembly/math.ts; used by src/nn/optim.ts and src/nn/schedule.ts).
   sgd(
-    n: number, p: Ptr, g: Ptr, v: Ptr,
+    n: number, p: Ptr, g: Ptr, v: Ptr, vOut: Ptr,
     lr: number, momentum: number, weightDecay: number, nesterov: number,
     gradScale: number, clip: number,
   ): number;
   adam(
-    n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr,
+    n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr, mOut: Ptr, vOut: Ptr,
     lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, decoupled: number,
     bc1: number, bc2: number, gradScale: number, clip: number,
   ): number;

@@ -84,7 +84,7 @@ export function runProgram(fns: readonly KernelFn[], p: Float64Array): number {
 
 /**
  * `f` on the `argc` arguments at p[a…]: a call with its arguments written out
- * for the kernels' argument counts (2 to 10, 12, 15), since a program runs tens of
+ * for the kernels' argument counts (2 to 12, 15, 17), since a program runs tens of
  * calls per shard on every step and `apply` on a fresh subarray costs an
  * allocation and a slower call each time.
  */
@@ -99,10 +99,14 @@ function call(f: KernelFn, p: Float64Array, a: number, argc: number): number {
     case 8: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!);
     case 9: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!);
     case 10: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!);
+    case 11: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!,
+      p[a + 10]!);
     case 12: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!,
       p[a + 10]!, p[a + 11]!);
     case 15: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!,
       p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!);
+    case 17: return f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!,
+      p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!, p[a + 15]!, p[a + 16]!);
     default: return f.apply(undefined, Array.from(p.subarray(a, a + argc)));
   }
 }

@@ -163,6 +163,38 @@ for (const [name, specs] of [['SGD', SGD_SPECS], ['Adam and AdamW', ADAM_SPECS]]
   });
 }
 
+test('the adam and sgd kernels write the new state to another buffer with the bits of the update in place, and leave the state they read as it was', () => {
+  const k = runtime('test').kernels;
+  const { allocator } = runtime('test');
+  for (const n of [1, 3, 4, 5, 7, 8, 33]) {
+    const bytes = n * 4;
+    const at = (values) => { const ptr = allocator.alloc(bytes); heapF32().set(values, ptr >>> 2); return ptr; };
+    const read = (ptr) => Array.from(heapF32().subarray(ptr >>> 2, (ptr >>> 2) + n));
+    const p0 = seededValues(n, 1), g0 = seededValues(n, 2), m0 = seededValues(n, 3).map((x) => x * 0.1), v0 = seededValues(n, 4).map((x) => x * x);
+    const cases = [
+      ['adam', (p, g, s, out) => k.adam(n, p, g, s[0], s[1], out[0], out[1], 0.01, 0.9, 0.999, 1e-8, 0.01, 0, 0.19, 0.002, 1, Infinity), 2],
+      ['adamw', (p, g, s, out) => k.adam(n, p, g, s[0], s[1], out[0], out[1], 0.01, 0.9, 0.999, 1e-8, 0.01, 1, 0.19, 0.002, 0.5, 0.3), 2],
+      ['sgd momentum', (p, g, s, out) => k.sgd(n, p, g, s[0], out[0], 0.1, 0.9, 0.01, 0, 1, Infinity), 1],
+      ['sgd nesterov', (p, g, s, out) => k.sgd(n, p, g, s[0], out[0], 0.1, 0.9, 0, 1, 2, 0.5), 1],
+    ];
+    for (const [name, update, slots] of cases) {
+      const state = [m0, v0].slice(0, slots);
+      // In place.
+      const pA = at(p0), gA = at(g0), sA = state.map(at);
+      update(pA, gA, sA, sA);
+      // Into other buffers.
+      const pB = at(p0), gB = at(g0), sB = state.map(at), oB = state.map(() => at(new Float32Array(n).fill(NaN)));
+      update(pB, gB, sB, oB);
+      const label = `${name}, n = ${n}`;
+      assert.deepEqual(read(pB), read(pA), `${label}: parameters`);
+      oB.forEach((o, i) => assert.deepEqual(read(o), read(sA[i]), `${label}: state slot ${i}`));
+      sB.forEach((sl, i) => assert.deepEqual(read(sl), Array.from(Float32Array.from(state[i])), `${label}: the state read is unchanged`));
+      assert.notDeepEqual(read(pA), Array.from(Float32Array.from(p0)), `${label}: the update moved the parameters`);
+      for (const ptr of [pA, gA, ...sA, pB, gB, ...sB, ...oB]) allocator.free(ptr);
+    }
+  }
+});
+
 test('step({ learningRate }) overrides the spec\'s rate for that step only', () => {
   const lrs = [0.1, undefined, 0.3, 0, undefined, 0.02];
   for (const spec of [SGD_SPECS[4], ADAM_SPECS[1], ADAM_SPECS[4]]) {
