@@ -14,7 +14,8 @@
 //     bench/train.mjs: shared bottom 64→256→128, three heads), from a Matrix;
 //   - MultiTaskModel training steps (the same network, Adam) at batch 32, 256
 //     and 1024, samples/s: fit's step (its large GEMMs split by rows), the
-//     batch already in the model's buffers.
+//     batch already in the model's buffers; and that step's optimizer update
+//     alone (µs).
 // Results are bit-identical for every thread count (tests/unit/threads.test.js);
 // only the time differs. Figures need a quiet machine: other processes take the
 // second core away.
@@ -23,7 +24,7 @@ import { cpus, availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as mt from '../dist/node.js';
-import { resetRuntime, runtime, jobRunner, jobs, heapF32 } from '../dist/internal.js';
+import { resetRuntime, runtime, jobRunner, jobs, heapF32, applyUpdate } from '../dist/internal.js';
 import { loadTfWasm } from './tfjs.mjs';
 import { calibrate, median, table, timeIt } from './harness.mjs';
 import { seededValues } from '../tests/helpers/reference.js';
@@ -99,6 +100,13 @@ export async function benchThreads({ quick = false } = {}) {
     const label = `training step, batch ${rows} (samples/s)`;
     trainLabels.set(label, rows);
     cases.push({ label, unit: 'samples/s', rows, fn: step });
+    if (rows === trainBatches.at(-1)) {
+      // The step's update alone (Adam over the 50,448 parameters, in pieces on the pool
+      // with 2 threads): it streams the weights, the gradient and the moments, so memory
+      // bandwidth rather than the cores bounds it. A tiny rate: the weights hardly move.
+      step();
+      cases.push({ label: 'the update alone, Adam, 50,448 parameters (µs)', unit: 'µs', fn: () => applyUpdate(trained.core.optimizer, 1e-9, true) });
+    }
   }
 
   // Alternate the thread counts: init({ threads }) restarts the pool on the same memory.
