@@ -346,10 +346,11 @@ export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool =
  * there, some pieces were applied and others not, so every optimizer's state (its
  * moments, β₁ᵗ and β₂ᵗ, its step count) is put back as it was before this call and
  * the error goes on to the caller, who puts back the weights (GuardedSteps keeps
- * them). Only then is the state kept: an update in pieces copies its own in its
- * job's first phase (#applyInPieces), another optimizer of the list is copied here
- * (small: fewer than two pieces of parameters, or on the calling thread). false: a
- * parameter became non-finite (the updates after it are not run).
+ * them). Only then is the state kept: an update in pieces writes its new state
+ * into a second buffer and keeps the old one (#applyInPieces), another optimizer of
+ * the list is copied here (small: fewer than two pieces of parameters, or on the
+ * calling thread). false: a parameter became non-finite (the updates after it are
+ * not run).
  */
 export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
   const list = optimizers as readonly BlockOptimizer[];

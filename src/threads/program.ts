@@ -127,9 +127,6 @@ export class ProgramPieces {
   readonly #free: (ptr: number) => void;
   #block = 0;
   #bytes = 0;
-  /** The last run's memory and where its results are (ended). */
-  #memory: WebAssembly.Memory | null = null;
-  #resultsAt = 0;
 
   constructor(alloc: (bytes: number) => number, free: (ptr: number) => void) {
     this.#alloc = alloc;
@@ -166,20 +163,11 @@ export class ProgramPieces {
       at += p.length;
     });
     const results = new Int32Array(memory.buffer, block + resultsAt, count);
-    this.#memory = memory;
-    this.#resultsAt = resultsAt;
     results.fill(-1);
     results.fill(PENDING, 0, phase);
     run(block + tableAt, count, block + resultsAt, phase);
     // The job may have grown the memory: a fresh view.
     return new Int32Array(memory.buffer, block + resultsAt, count).findIndex((r) => r >= 0);
-  }
-
-  /** Whether tasks 0…count−1 of the last run all ended with no bad input (also after the run threw). */
-  ended(count: number): boolean {
-    const memory = this.#memory;
-    if (this.#block === 0 || memory === null) return false;
-    return new Int32Array(memory.buffer, this.#block + this.#resultsAt, count).every((r) => r === -1);
   }
 
   /** Gives the memory back (the owner's dispose). */
