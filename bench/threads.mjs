@@ -207,7 +207,7 @@ function benchmarkModel() {
  * buffers; `step` runs one training step on it (forward, losses, backward,
  * Adam), as fit does for each batch.
  */
-function trainingStep(rows) {
+export function trainingStep(rows) {
   const inputs = 64, classes = 5;
   const model = benchmarkModel();
   const xs = seededValues(rows * inputs, 9);
