@@ -31,7 +31,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * then 430.0 KB when a smaller optim.ts renamed its chunk (esbuild names chunks by
  * their hash, and a tarball's files go in name order: gzip found fewer matches
  * across the reordered files, +306 bytes for JS 55 bytes smaller); then 430.9 KB
- * (430,823 bytes) with predict's faster paths, the optimizer's second state
+ * (430,877 bytes) with predict's faster paths, the optimizer's second state
  * buffer and docs/threads.md on what bounds the update and on the step's times.
  * A change that ships more raises it by its measured delta.
  */
