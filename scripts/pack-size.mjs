@@ -30,12 +30,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * update as one job in two phases, the pool's waiting, and docs/threads.md on them;
  * then 430.0 KB when a smaller optim.ts renamed its chunk (esbuild names chunks by
  * their hash, and a tarball's files go in name order: gzip found fewer matches
- * across the reordered files, +306 bytes for JS 55 bytes smaller); then 430.9 KB
- * (430,877 bytes) with predict's faster paths, the optimizer's second state
- * buffer and docs/threads.md on what bounds the update and on the step's times.
+ * across the reordered files, +306 bytes for JS 55 bytes smaller); then 431.0 KB
+ * (430,980 bytes) with predict's faster paths, the optimizer's second state
+ * buffer, docs/threads.md on what bounds the update and on the step's times, and
+ * the clusters' count without a Set.
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 430_900;
+export const PACK_BUDGET = 431_000;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

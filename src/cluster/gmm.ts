@@ -43,7 +43,7 @@ import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
+  RngState, Workspace, checkParams, clustersUsed, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import { LloydState, checkRows, checkSpread, columnStats, shiftRows, sideBySide } from './lloyd.js';
 import { gmmRunsOf } from '../threads/parallel.js';
@@ -346,8 +346,7 @@ export class GaussianMixture {
         } else if (kind === 'kmeans') {
           lloyd!.seed(kern, { method: 'k-means++', centers: null, cols: d }, shift, rng);
           lloyd!.run(kern, 300, 1e-4 * meanVariance);
-          const labels = readI32(lloyd!.labels, n);
-          const used = new Set(labels).size;
+          const used = clustersUsed(new Int32Array(heapF32().buffer, lloyd!.labels, n), k);
           if (used < k) {
             warn(new ConvergenceWarning('W_FEWER_CLUSTERS', `${where} (its k-means start)`,
               `found ${used} distinct clusters, fewer than nComponents = ${k}; the points have fewer distinct rows`));

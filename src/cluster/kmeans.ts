@@ -43,7 +43,7 @@ import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
+  RngState, Workspace, checkParams, clustersUsed, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
   resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF32,
   type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
@@ -241,7 +241,7 @@ export abstract class BaseKMeans {
    * the previous state in place.
    */
   protected commit(where: string, state: CentroidState, { warnFewerClusters = true } = {}): void {
-    const used = warnFewerClusters ? new Set(state.labels).size : this.k;
+    const used = warnFewerClusters ? clustersUsed(state.labels, this.k) : this.k;
     if (used < this.k) {
       warn(new ConvergenceWarning('W_FEWER_CLUSTERS', where,
         `found ${used} distinct clusters, fewer than k = ${this.k}; the points have fewer than k distinct rows ` +
