@@ -397,11 +397,11 @@ export function canFinishGradient(optimizer: Optimizer): boolean {
  * gradient's sums and scan on the calling thread between two jobs.
  * 'nonFiniteGradient': nothing was updated (the parameters, the optimizer's state
  * and its step count are as they were). A worker that throws or dies in the job:
- * the optimizer's state is put back as in applyUpdates, and the error goes on.
+ * the optimizer's state and step count are as they were (the new state went to a
+ * second buffer, taken only when every piece has run), and the error goes on.
  */
 export function applyUpdateAfter(optimizer: Optimizer, learningRate: number, piece: GradientPiece): UpdateOutcome {
-  const o = optimizer as BlockOptimizer;
-  return allOrNone([o], true, () => o.applyAfter(learningRate, piece));
+  return (optimizer as BlockOptimizer).applyAfter(learningRate, piece);
 }
 
 /**
