@@ -26,7 +26,7 @@ export { runJobs, jobCounts, jobSettings, idleJobWorkers, JOB_WORKER_FILE } from
 export { Allocator } from './runtime/allocator.js';
 export { Pool, LocalRunner } from './threads/pool.js';
 export * as jobs from './threads/tasks.js';
-export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_MIN_ROWS } from './threads/parallel.js';
+export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_SPLIT_MACS_WARM, GEMM_MIN_ROWS } from './threads/parallel.js';
 export { minimiseOnSimplex, projectToSimplex, logLossObjective, squaredErrorObjective } from './model/simplex-weights.js';
 export { bootstrapSamples } from './model/ensemble.js';
 export { normalQuantile, poissonQuantile } from './mtl/kinds.js';

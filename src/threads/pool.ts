@@ -15,7 +15,7 @@ import type { Allocator } from '../runtime/allocator.js';
 import {
   CONTROL_BYTES, DEATHS, DONE, JOB_DEATHS, F64_ARGS, FAIL_ERROR, FAIL_KIND, FAIL_THREAD, FAIL_TRAP, GEN, GEN_MASK, I32_ARGS, KIND, MAX_TASKS,
   NEXT, PROBE, PROGRAM_TASKS_RUN, READY, START_FAILURES, STATUS, STATUS_BUSY, STATUS_DEAD, STATUS_IDLE, STOP, TASK_BITS, TASK_COUNT, TASKS_RUN, WAKE,
-  awaitChange, claimTask, controlViews, exhaustTasks, failureMessage, recordFailure, type Control,
+  SPIN_MS, awaitChange, claimTask, controlViews, exhaustTasks, failureMessage, recordFailure, type Control,
 } from './control.js';
 import { JOB_KERNELS, TASKS, type TaskContext, type TaskKernels } from './tasks.js';
 import { spawnWorker, type Flavor, type WorkerHandle } from './spawn.js';
@@ -58,12 +58,19 @@ export interface JobRunner {
   run(kind: number, tasks: number): void;
   /** The same, every task on the calling thread (a call too small to be worth waking the workers). */
   runLocal(kind: number, tasks: number): void;
+  /**
+   * Whether the workers are still checking for a job: the last one ended less
+   * than half of SPIN_MS ago, so the next is taken up in a couple of
+   * microseconds instead of a wake-up from Atomics.wait.
+   */
+  readonly warm: boolean;
 }
 
 /** Jobs on the calling thread alone: every task in order (where there are no workers, and for small calls). */
 export class LocalRunner implements JobRunner {
   readonly threads = 1;
   readonly capacity = 1;
+  readonly warm = false;
   readonly #ctx: TaskContext;
 
   constructor(kernels: TaskKernels, memory: WebAssembly.Memory) {
@@ -131,6 +138,8 @@ export class Pool implements JobRunner {
   #gen = 0;
   #stopped = false;
   #ended: Promise<void> | null = null;
+  /** When the last job handed to the workers ended (performance.now()). */
+  #lastJob = -Infinity;
 
   private constructor(control: Control, supervisor: WorkerHandle, o: PoolOptions, blocks: number[]) {
     this.#control = control;
@@ -250,6 +259,10 @@ export class Pool implements JobRunner {
     for (let t = 0; t < tasks; t++) runHere(this.#ctx, kind, t);
   }
 
+  get warm(): boolean {
+    return this.threads > 1 && performance.now() - this.#lastJob < SPIN_MS / 2;
+  }
+
   /** Tasks each thread has run since the pool started (index 0: the calling thread). */
   tasksRun(): number[] {
     return Array.from({ length: this.#workers + 1 }, (_, t) => Atomics.load(this.#control.i32, TASKS_RUN + t));
@@ -313,6 +326,7 @@ export class Pool implements JobRunner {
       }
     }
     this.#waitForJob(gen, tasks);
+    this.#lastJob = performance.now();
     const failed = Atomics.load(c.i32, FAIL_THREAD);
     if (failed !== 0) {
       const where = failed === 1 ? 'the calling thread' : `worker thread ${failed - 1}`;

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import {
   init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
 } from '../../dist/index.js';
-import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS, withSharedMemory } from '../../dist/internal.js';
+import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS, GEMM_SPLIT_MACS_WARM, withSharedMemory } from '../../dist/internal.js';
 import { runThreadCases, runTrainingCases, shardProgramsByWorkers, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
 import { typedError } from '../helpers/errors.js';
 import { gemmRef, assertClose, seededValues } from '../helpers/reference.js';
@@ -95,6 +95,34 @@ test('a split GEMM stays within the f64 reference\'s tolerance (the split change
   const { C, scale } = gemmRef({ M: c.M, N: c.N, K: c.K, A, B, bias, relu: true, C0 });
   assertClose(out.toFloat32Array(), C, { atol: 1e-5, rtol: 1e-5, scale, label: 'split GEMM' });
   for (const m of [a, b, bm, out]) m.dispose();
+});
+
+test('a GEMM between the warm and the cold split thresholds is split right after a job and not after a pause, with the same bits', { timeout: 120_000 }, async () => {
+  const M = 64, K = 128, N = 64;
+  assert.ok(M * N * K > GEMM_SPLIT_MACS_WARM && M * N * K <= GEMM_SPLIT_MACS, 'the case lies between the thresholds');
+  const a = Matrix.from(seededValues(M * K, 21), M, K), b = Matrix.from(seededValues(K * N, 22), K, N);
+  const big = Matrix.from(seededValues(256 * 256, 23), 256, 256);
+  const small = () => { const c = matmul(a, b); const bits = hex(c.toFloat32Array()); c.dispose(); return bits; };
+  const byWorkers = (f) => { const before = workerTasks(); const out = f(); return { out, workers: workerTasks() - before }; };
+  await init({ threads: 1 });
+  const expected = small();
+  await init({ threads: 2 });
+  // Cold: the workers have waited longer than SPIN_MS and sleep; waking them costs more than half this GEMM.
+  await new Promise((r) => setTimeout(r, 20));
+  const cold = byWorkers(small);
+  assert.equal(cold.out, expected, 'cold: the bits of one thread');
+  assert.equal(cold.workers, 0, 'cold: the calling thread ran it alone');
+  // Warm: right after a split GEMM. A host that stops this thread between the two calls makes the
+  // pool cold again, so this tries a few times; the bits are the same either way.
+  let warm = 0;
+  for (let i = 0; i < 20 && warm === 0; i++) {
+    matmul(big, big).dispose();
+    const r = byWorkers(small);
+    assert.equal(r.out, expected, 'warm: the bits of one thread');
+    warm = r.workers;
+  }
+  assert.ok(warm > 0, 'warm: a worker ran a part of it');
+  for (const m of [a, b, big]) m.dispose();
 });
 
 test('a worker that traps, throws or dies is a typed error in the caller; the pool works again on the next call', { timeout: 120_000 }, async () => {
