@@ -2,8 +2,10 @@
 // Where a training step of the benchmark network (bench/threads.mjs) spends its
 // time: the median, mean and 90th percentile of `steps` steps, and the median of
 // each job the step hands to the worker pool, in order, with the calling thread's
-// time between them. A step on 2 threads waits for both threads, so the mean is
-// what a host that takes a core away now and then leaves of the median.
+// time between them, and in how many steps the calling thread ran all of a job's
+// tasks itself because no worker claimed one in time (it was descheduled, or asleep
+// after waiting longer than SPIN_MS for the job). A step on 2 threads waits for
+// both threads, so such steps make the mean longer than the median.
 import { performance } from 'node:perf_hooks';
 import * as mt from '../dist/node.js';
 import { jobRunner, jobs } from '../dist/internal.js';
@@ -17,11 +19,14 @@ const pool = jobRunner();
 const run = pool.run;
 let log = [];
 pool.run = function (kind, tasks, ...rest) {
+  const before = pool.tasksRun()[0];
   const t0 = performance.now();
   try {
     return run.call(this, kind, tasks, ...rest);
   } finally {
-    log.push({ kind, tasks, t0, t1: performance.now() });
+    const t1 = performance.now();
+    // The calling thread ran every task itself: no worker joined the job in time.
+    log.push({ kind, tasks, t0, t1, alone: tasks > 1 && pool.tasksRun()[0] - before === tasks });
   }
 };
 const timed = [];
@@ -43,7 +48,9 @@ const kinds = Object.fromEntries(Object.entries(jobs).filter(([k, v]) => k.start
 for (let j = 0; j < usual; j++) {
   const before = median(same.map((s) => s.log[j].t0 - (j === 0 ? s.t0 : s.log[j - 1].t1)));
   const job = same[0].log[j];
-  console.log(`  calling thread ${us(before)}, then ${kinds[job.kind] ?? job.kind} (${job.tasks} tasks) ${us(median(same.map((s) => s.log[j].t1 - s.log[j].t0)))}`);
+  const alone = same.filter((s) => s.log[j].alone).length;
+  console.log(`  calling thread ${us(before)}, then ${kinds[job.kind] ?? job.kind} (${job.tasks} tasks) ${us(median(same.map((s) => s.log[j].t1 - s.log[j].t0)))}` +
+    (job.tasks > 1 ? `; no worker joined it in ${alone} of ${same.length} steps` : ''));
 }
 if (usual > 0) console.log(`  calling thread ${us(median(same.map((s) => s.t1 - s.log[usual - 1].t1)))} to the end`);
 model.core.freeResident(data);
