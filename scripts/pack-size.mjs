@@ -33,10 +33,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * across the reordered files, +306 bytes for JS 55 bytes smaller); then 431.0 KB
  * (430,980 bytes) with predict's faster paths, the optimizer's second state
  * buffer, docs/threads.md on what bounds the update and on the step's times, and
- * the clusters' count without a Set.
+ * the clusters' count without a Set; then 431.4 KB (431,412 bytes) with the warm
+ * pool's GEMM split and docs/threads.md on it and on a step's late jobs.
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 431_000;
+export const PACK_BUDGET = 431_500;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
