@@ -127,6 +127,22 @@ const result = await esbuild.build({
 // Which src/ files each dist file holds (scripts/size.mjs reads it).
 await writeFile('build/esbuild-meta.json', JSON.stringify(result.metafile));
 
+// A class whose body names itself (`new Matrix(…)` in a static method) comes out
+// as `var Matrix=class _Matrix{…}`: esbuild keeps the class's own binding apart
+// from the module's, and the class's `name` becomes "_Matrix" — in console.log,
+// in stack traces, and in an error's `name` (ManytaskError takes new.target.name).
+// The inner binding gets the class's own name back: inside the body both names
+// are the same class, and esbuild chose `_Matrix` as a name nothing else in the
+// chunk uses.
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const code = await readFile(file, 'utf8');
+  const names = new Set([...code.matchAll(/(?<![\w$.])([A-Za-z][\w]*)=class _\1(?![\w$])/g)].map((m) => m[1]));
+  if (names.size === 0) continue;
+  let out = code;
+  for (const name of names) out = out.replace(new RegExp(`(?<![\\w$.#])_${name}(?![\\w$])`, 'g'), name);
+  await writeFile(file, out);
+}
+
 const typeEntries = {
   index: 'entries/index.ts',
   infer: 'entries/infer.ts',

@@ -18,6 +18,21 @@ test('one set of error classes: every class manytask/infer exports is manytask\'
   for (const name of shared) assert.equal(infer[name], mt[name], `${name} differs between the entries`);
 });
 
+test('every class an entry exports carries its own name (console.log, stack traces, an error\'s name)', () => {
+  // Aliases that name the same class twice: its own name is the other export's.
+  const aliases = { Activation: 'ActivationLayer' };
+  for (const entry of [mt, infer]) {
+    for (const [name, value] of Object.entries(entry)) {
+      if (typeof value !== 'function' || !/^[A-Z]/.test(name)) continue;
+      assert.equal(value.name, aliases[name] ?? name, `${name}.name`);
+    }
+  }
+  const err = new mt.TrainingDivergedError('y', 3, 'the loss');
+  assert.equal(err.name, 'TrainingDivergedError');
+  assert.equal(err.withConsequence('kept').name, 'TrainingDivergedError');
+  assert.match(String(err.stack), /^TrainingDivergedError: /);
+});
+
 test('before any init, both entries throw the same NotInitializedError', () => {
   resetRuntime();
   assert.equal(infer.isInitialized(), false);
