@@ -159,14 +159,16 @@ export class Dataset {
     if (!Array.isArray(rows)) throw new ArgumentError(`${where}: rows must be an array of objects, got ${show(rows)}`);
     const available: string[] = [];
     const seen = new Set<string>();
-    rows.forEach((row: unknown, i) => {
+    // An index loop, not forEach: forEach skips the holes of a sparse array ([a, , b]).
+    for (let i = 0; i < rows.length; i++) {
+      const row: unknown = rows[i];
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
         throw new ArgumentError(`${where}: rows[${i}] must be an object, got ${show(row)}`);
       }
       for (const key of Object.keys(row)) {
         if (!seen.has(key)) { seen.add(key); available.push(key); }
       }
-    });
+    }
     const source: Source = {
       where,
       rows: rows.length,

@@ -193,7 +193,9 @@ export class ColumnEncoder {
   encodeObjects(where: string, rows: readonly unknown[], maxDeviation: number): Float32Array {
     const width = this.featureNames.length;
     const out = new Float32Array(rows.length * width);
-    rows.forEach((row, r) => {
+    // An index loop, not forEach: forEach skips the holes of a sparse array ([a, , b]), which would stay rows of zeros.
+    for (let r = 0; r < rows.length; r++) {
+      const row: unknown = rows[r];
       if (!isRecord(row)) throw new ArgumentError(`${where}: rows[${r}] must be an object, got ${show(row)}`);
       this.columns.forEach((c, k) => {
         if (!Object.hasOwn(row, c.name)) {
@@ -210,7 +212,7 @@ export class ColumnEncoder {
         }
         this.encode(where, k, v, out, r * width, maxDeviation, () => ({ place: `rows[${r}]`, rowIndex: r }));
       });
-    });
+    }
     return out;
   }
 

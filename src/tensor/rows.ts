@@ -93,7 +93,9 @@ export function readRows(where: string, what: string, x: unknown, options: ReadR
     const c = cols ?? first.length;
     if (c < 1) throw new ShapeError(`${where}: ${what} row 0 has no values; expected at least one feature`);
     const data = alloc(x.length, c);
-    x.forEach((row: unknown, i) => {
+    // An index loop, not forEach: forEach skips the holes of a sparse array ([a, , b]), which would stay rows of zeros.
+    for (let i = 0; i < x.length; i++) {
+      const row: unknown = x[i];
       if (!Array.isArray(row) || row.length !== c) {
         throw new ShapeError(`${where}: ${what} row ${i} has ${Array.isArray(row) ? `${row.length} values` : `the value ${show(row)}`}, expected ${c}${cols === undefined ? ' (as row 0)' : expected}`);
       }
@@ -102,7 +104,7 @@ export function readRows(where: string, what: string, x: unknown, options: ReadR
         if (typeof v !== 'number') throw badValue(where, what, i, j, v);
         data[i * c + j] = v;
       }
-    });
+    }
     return checked({ data, rows: x.length, cols: c }, (i) => (x[Math.floor(i / c)] as number[])[i % c]);
   }
   if (typeof x === 'object' && x !== null && isMatrixLike(x)) {
