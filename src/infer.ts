@@ -115,6 +115,7 @@ export class InferenceModel {
       rows = input.length;
     } else {
       ({ data: features, rows } = readRows('predict', 'x', input, { cols: this.featureNames.length, accepts: 'an array of rows, a Float32Array, { data, rows, cols } or a Float64Array' }));
+      this.#encoder?.checkEncoded('predict', features, rows, maxDeviation);
     }
     const perTask = this.#predictor.run(features, rows);
     const out: Record<string, TaskPrediction> = {};

@@ -217,6 +217,27 @@ export class ColumnEncoder {
   }
 
   /**
+   * maxDeviation for rows given already encoded (feature arrays, for a model
+   * built from a Dataset): a standardized numeric feature beyond it is the
+   * OutOfRangeError the same value given raw would be.
+   */
+  checkEncoded(where: string, features: Float32Array, rows: number, maxDeviation: number): void {
+    if (maxDeviation === Infinity) return;
+    const width = this.featureNames.length;
+    this.columns.forEach((c, k) => {
+      if (c.type !== 'numeric') return;
+      const o = this.#offsets[k]!;
+      for (let r = 0; r < rows; r++) {
+        const z = features[r * width + o]!;
+        if (!(Math.abs(z) <= maxDeviation)) {
+          const x = z * c.std + c.mean;
+          throw new OutOfRangeError(where, `x row ${r}, feature ${o} (encoded: ${z})`, c, x, z, maxDeviation, { column: c.name, rowIndex: r, value: String(z) });
+        }
+      }
+    });
+  }
+
+  /**
    * Writes column k's features of one row at out[base + offset…]. `v`: a number
    * (NaN: missing) or a category (null: missing). A numeric value more than
    * `maxDeviation` standard deviations from the column's mean is an

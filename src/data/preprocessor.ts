@@ -103,6 +103,11 @@ export class Preprocessor {
   /** Names of the encoded features, in order (e.g. `bill_length_mm`, `bill_length_mm_missing`, `island=Biscoe`). */
   get featureNames(): readonly string[] { return this.#encoder.featureNames; }
 
+  /** @internal predict's maxDeviation for rows given already encoded (ColumnEncoder.checkEncoded). */
+  checkEncoded(where: string, features: Float32Array, rows: number, maxDeviation: number): void {
+    this.#encoder.checkEncoded(where, features, rows, maxDeviation);
+  }
+
   /** Floats per transformed row. */
   get featureCount(): number { return this.#encoder.featureNames.length; }
 

@@ -533,6 +533,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const matrix = input instanceof Matrix ? this.#matrixFeatures(input) : null;
     const given = matrix ? null : this.#features(input, 'predict', maxDeviation);
     const rows = matrix ? matrix.rows : given!.rows;
+    if (matrix) this.#preprocessor?.checkEncoded('predict', matrix.features(), rows, maxDeviation);
     const level = levelOption('predict', options);
     const perTask = core.widths.map((w) => new Float32Array(rows * w));
     const { allocator } = runtime('predict');
@@ -725,6 +726,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
     // Borrowed: every caller copies the rows into WASM before it returns or awaits (makeResident, predict).
     const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix', borrow: true });
+    // Rows given encoded, for a model built from a Dataset: maxDeviation reads their standardized columns.
+    this.#preprocessor?.checkEncoded(where, data, rows, maxDeviation);
     return { features: data, rows };
   }
 

@@ -126,6 +126,28 @@ test('predict(rows, { maxDeviation }) refuses a value far outside the training d
   arrays.dispose();
 });
 
+test('predict(encoded rows, { maxDeviation }) on a model built from a Dataset checks the standardized columns, as for raw rows (both loaders, arrays and a Matrix)', () => {
+  const names = model.featureNames;
+  const flipper = names.indexOf('flipper_length_mm');
+  assert.ok(flipper >= 0, names.join(', '));
+  // The model's encoding is Preprocessor.fit on its training Dataset (the predictions below agree).
+  const encoded = Array.from(mt.Preprocessor.fit(mt.Dataset.fromCSV(CSV, SPEC)).transform([ROW]).features);
+  const far = encoded.slice();
+  far[flipper] = 70000; // 70,000 standard deviations: a flipper of about a million mm
+  for (const [name, load, lib] of loaders) {
+    const m = load(bytes);
+    assert.deepEqual(m.predict([encoded], { maxDeviation: 10 }), m.predict([ROW]), `${name}: the encoded row predicts as the raw one`);
+    assert.throws(() => m.predict([encoded, far], { maxDeviation: 10 }), (e) => e instanceof lib.OutOfRangeError && e.column === 'flipper_length_mm' &&
+      e.rowIndex === 1 && e.limit === 10 && /predict: column "flipper_length_mm", x row 1, feature \d+ \(encoded: 70000\): the value \S+ is 7\.00e\+4 standard deviations/.test(e.message), name);
+    // One numeric feature at a time: the one-hot and missing-indicator features are not standardized, never checked.
+    assert.ok(Number.isFinite(m.predict([far]).body_mass_g.values[0]), name);
+    m.dispose();
+  }
+  const matrix = mt.Matrix.from([encoded, far]);
+  assert.throws(() => model.predict(matrix, { maxDeviation: 10 }), (e) => e instanceof mt.OutOfRangeError && e.rowIndex === 1);
+  matrix.dispose();
+});
+
 test('predict reads a Matrix where it lies: the same answer as its rows as arrays, also when memory grows during the call; bad matrices are typed errors', async () => {
   // One thread from the start: memory that is not shared, whose growth detaches the views made before it.
   await resetRuntime();
