@@ -530,6 +530,8 @@ function checkWeights(where: string, w: unknown, members: number): Float64Array 
     sum += v;
   }
   if (!(sum > 0)) throw new ArgumentError(`${where}: the weights are all 0; at least one member needs a positive weight`);
+  // Each weight is divided by the sum: a sum beyond float64 would make every weight 0.
+  if (sum === Infinity) throw new ArgumentError(`${where}: the weights sum to more than the float64 maximum (1.8e308); give them on a smaller scale (only their ratios matter)`);
   return Float64Array.from(a as ArrayLike<number>, (v) => v / sum);
 }
 

@@ -232,6 +232,11 @@ test('bad input: weights that do not match the members, unknown tasks, bad train
   expectError(() => new Ensemble(ms, { combine: 'weighted', weights: [1, 2, 3] }), ArgumentError, 'E_ARGUMENT', /has 3 weights; the ensemble has 4 members/);
   expectError(() => new Ensemble(ms, { combine: 'weighted', weights: [1, -1, 1, 1] }), ArgumentError, 'E_ARGUMENT', /weights\[1\] must be a finite number ≥ 0/);
   expectError(() => new Ensemble(ms, { combine: 'weighted', weights: [0, 0, 0, 0] }), ArgumentError, 'E_ARGUMENT', /all 0/);
+  // Finite weights whose sum overflows float64 would all become w / Infinity = 0 (a regression task predicted 0).
+  expectError(() => new Ensemble(ms, { combine: 'weighted', weights: [1e308, 1e308, 0, 0] }), ArgumentError, 'E_ARGUMENT',
+    /weights sum to more than the float64 maximum/);
+  expectError(() => new Ensemble(ms, { combine: 'weighted', weights: { species: [1, 1, 1, 1], sex: [1, 1, 1, 1], body_mass_g: [1e308, 0, 1e308, 1] } }),
+    ArgumentError, 'E_ARGUMENT', /Ensemble: weights\.body_mass_g: the weights sum to more than/);
   expectError(() => new Ensemble(ms, { combine: 'weighted', weights: { species: [1, 1, 1, 1] } }), ArgumentError, 'E_ARGUMENT', /no entry for task "sex"/);
   expectError(() => new Ensemble(ms, { combine: 'weighted', weights: { species: [1, 1, 1, 1], sex: [1, 1, 1, 1], body_mass_g: [1, 1, 1, 1], mass: [1, 1, 1, 1] } }), ArgumentError, 'E_ARGUMENT', /"mass", which is not a task/);
   expectError(() => new Ensemble(ms, { combine: 'weighted' }), ArgumentError, 'E_ARGUMENT', /needs weights/);
