@@ -29,5 +29,6 @@ export * as jobs from './threads/tasks.js';
 export { chunkRows, kmeansChunkRows, GEMM_SPLIT_MACS, GEMM_SPLIT_MACS_WARM, GEMM_MIN_ROWS } from './threads/parallel.js';
 export { minimiseOnSimplex, projectToSimplex, logLossObjective, squaredErrorObjective } from './model/simplex-weights.js';
 export { bootstrapSamples } from './model/ensemble.js';
+export { softTargets } from './model/distill.js';
 export { normalQuantile, poissonQuantile } from './mtl/kinds.js';
 export { withSharedMemory } from './threads/shared-module.js';

@@ -113,21 +113,28 @@ export async function distill(
 /** A teacher's prediction as the student's labels: tempered probabilities (flat, rows × outputs), or values. */
 export function softTargets(p: TaskPrediction, temperature: number): number[] | Float32Array {
   const k = runtime('distill').kernels;
-  // p^(1/T) as exp(log p / T), in WASM (the same bits on every runtime); 0 stays 0.
-  const temper = (v: number) => (temperature === 1 || v <= 0 ? v : k.mathExp(k.mathLog(v) / temperature));
+  // p_j^(1/T) / Σ p_i^(1/T), as exp(log p_j / T − m) / Σ exp(log p_i / T − m) with m the largest
+  // log p_i / T: the largest term is 1, so a small T cannot underflow every term to 0 (0/0, a row
+  // read as unlabeled). Logs and exps in WASM (the same bits on every runtime); p = 0 stays 0.
+  const temper = (probabilities: readonly number[]): number[] => {
+    let t = probabilities;
+    if (temperature !== 1) {
+      const logs = probabilities.map((v) => (v <= 0 ? -Infinity : k.mathLog(v) / temperature));
+      const m = Math.max(...logs);
+      t = logs.map((l) => (l === -Infinity ? 0 : k.mathExp(l - m)));
+    }
+    const sum = t.reduce((x, y) => x + y, 0);
+    return t.map((v) => v / sum);
+  };
   switch (p.kind) {
     case 'regression':
       return p.values;
     case 'binary':
-      return Array.from(p.probabilities, (v) => { const a = temper(v), b = temper(1 - v); return a / (a + b); });
+      return Array.from(p.probabilities, (v) => temper([v, 1 - v])[0]!);
     case 'multilabel':
-      return p.probabilities.flatMap((row) => row.map((v) => { const a = temper(v), b = temper(1 - v); return a / (a + b); }));
+      return p.probabilities.flatMap((row) => row.map((v) => temper([v, 1 - v])[0]!));
     case 'multiclass':
-      return p.probabilities.flatMap((row) => {
-        const t = row.map(temper);
-        const sum = t.reduce((x, y) => x + y, 0);
-        return t.map((v) => v / sum);
-      });
+      return p.probabilities.flatMap((row) => temper(Array.from(row)));
     default:
       throw new ArgumentError(`distill: a ${p.kind} prediction is not a target to learn`);
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { init, MultiTaskModel, tasks, Dataset, Ensemble, distill, ArgumentError, ShapeError } from '../../dist/index.js';
 import { expectError } from '../helpers/errors.js';
+import { softTargets } from '../../dist/internal.js';
 import { assertClose } from '../helpers/reference.js';
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
@@ -109,6 +110,22 @@ test('distill: a student learns the ensemble on labelled and unlabelled rows; te
   const one = await distill(teacher.models[0], { ...spec, tasks: [tasks.multiclass('species')] }, train, { fit: { epochs: 2 } });
   assert.equal(one.teacher.evaluation, null);
   one.student.dispose();
+});
+
+test('soft targets at a small temperature keep every row labeled: p^(1/T) normalized without underflowing to 0/0', () => {
+  // T = 0.0005: 0.6^2000 and 0.4^2000 are both 0 in float64; their ratio is not.
+  const binary = softTargets({ kind: 'binary', probabilities: Float32Array.of(0.6, 0.5, 0.4, 0, 1), classes: [] }, 0.0005);
+  assert.deepEqual(Array.from(binary), [1, 0.5, 0, 0, 1]);
+  const multiclass = softTargets({ kind: 'multiclass', probabilities: [[0.5, 0.3, 0.2], [0.2, 0.4, 0.4], [0, 1, 0]], classes: [] }, 0.001);
+  // (0.3/0.5)^1000 = 1.4e-222: tiny, not 0.
+  [1, 0, 0, 0, 0.5, 0.5, 0, 1, 0].forEach((want, i) => assert.ok(Math.abs(multiclass[i] - want) < 1e-200, `${i}: ${multiclass[i]}`));
+  const multilabel = softTargets({ kind: 'multilabel', probabilities: [[0.7, 0.2]], labels: [] }, 0.0005);
+  assert.deepEqual(multilabel, [1, 0]);
+  // At T = 2 it is still p^(1/2) normalized, as before; at T = 1 the probabilities themselves.
+  const [a] = softTargets({ kind: 'binary', probabilities: Float32Array.of(0.8), classes: [] }, 2);
+  const p = Math.fround(0.8);
+  assert.ok(Math.abs(a - Math.sqrt(p) / (Math.sqrt(p) + Math.sqrt(1 - p))) < 1e-12, `${a}`);
+  assert.deepEqual(softTargets({ kind: 'multiclass', probabilities: [[0.25, 0.75]], classes: [] }, 1), [0.25, 0.75]);
 });
 
 test('distill: bad input gets typed errors', async () => {
