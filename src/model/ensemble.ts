@@ -432,15 +432,23 @@ export class Ensemble {
 async function trainMembers(plan: MemberPlan, jobs: readonly MemberJob[], threads: number): Promise<MultiTaskModel[]> {
   const init = threads > 1 && jobs.length > 1 ? memberWorkerInit(plan) : null;
   const setup = init !== null && !('cannot' in init) ? await jobWorkerSetup(JOB_WORKER_FILE) : null;
+  const describe = (i: number) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`;
   let files: Uint8Array[];
   if (setup === null || init === null || 'cannot' in init) {
     files = [];
-    for (const job of jobs) files.push(await trainMember(plan, job));
+    for (const [i, job] of jobs.entries()) {
+      try {
+        files.push(await trainMember(plan, job));
+      } catch (err) {
+        // Named as runJobs names a member's failure, on whichever thread it ran.
+        if (err instanceof Error) err.message = `${describe(i)}: ${err.message}`;
+        throw err;
+      }
+    }
   } else {
     // The calling thread trains members too (from the first), beside threads − 1 job workers.
     files = await runJobs<MemberJob, Uint8Array>(
-      setup, init, jobs, Math.min(threads - 1, jobs.length - 1),
-      (i) => `Ensemble.train member ${i} (seed ${jobs[i]!.seed})`, { run: (job) => trainMember(plan, job) },
+      setup, init, jobs, Math.min(threads - 1, jobs.length - 1), describe, { run: (job) => trainMember(plan, job) },
     );
   }
   const models: MultiTaskModel[] = [];

@@ -99,6 +99,11 @@ test('a member that fails in a worker is an error of its class naming the member
       return true;
     },
   );
+  // On one thread, member after member: named the same way.
+  await assert.rejects(
+    Ensemble.train({ ...MODEL, optimizer: { type: 'adam', learningRate: 1e9 } }, train, { members: 2, threads: 1, fit: { epochs: 3 } }),
+    typedError(TrainingDivergedError, 'E_DIVERGED', [/^Ensemble\.train member 0 \(seed \d+\): training diverged at step/]),
+  );
   await assert.rejects(Ensemble.train(MODEL, train, { members: 2, threads: 0 }), typedError(ArgumentError, 'E_ARGUMENT', [/threads must be an integer from 1 to 64/]));
 
   const setup = await jobWorkerSetup(JOB_WORKER_FILE);
