@@ -18,7 +18,7 @@
 // f32 arithmetic.
 
 import { ArgumentError } from '../runtime/errors.js';
-import { checkKeys, checkOptionsObject, integerOption, numberOption, show } from '../runtime/validate.js';
+import { F32_MAX, checkKeys, checkOptionsObject, integerOption, numberOption, show } from '../runtime/validate.js';
 import { permutation } from '../data/dataset.js';
 import type { LabelColumns } from '../mtl/labels.js';
 
@@ -70,7 +70,7 @@ export async function reptile(host: ReptileHost, options: MetaLearnOptions | und
   const innerSteps = integerOption(where, o, 'innerSteps', 8, 1);
   const batchSize = integerOption(where, o, 'batchSize', 16, 1);
   const epsilon0 = numberOption(where, o, 'metaStepSize', 1, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-  const innerLearningRate = o.innerLearningRate === undefined ? undefined : numberOption(where, o, 'innerLearningRate', 0, (v) => v > 0 && Number.isFinite(v), 'a number > 0');
+  const innerLearningRate = o.innerLearningRate === undefined ? undefined : numberOption(where, o, 'innerLearningRate', 0, (v) => v > 0 && v <= F32_MAX, 'a number > 0 within float32 (≤ 3.4e38)');
   const seed = integerOption(where, o, 'seed', 0, 0, 2 ** 32 - 1);
   const supervised = [...host.labels.keys()];
   const names: unknown = o.tasks ?? supervised;
@@ -90,6 +90,11 @@ export async function reptile(host: ReptileHost, options: MetaLearnOptions | und
   });
 
   const take = innerSteps * batchSize, cols = host.cols;
+  // Each meta-iteration's rows are copied out as float32 rows (and again into WASM memory, at most 4 GiB).
+  if (take * cols * 4 > 2 ** 32) {
+    throw new ArgumentError(`${where}: innerSteps × batchSize = ${take} rows of ${cols} features per meta-iteration (${(take * cols * 4 / 2 ** 30).toPrecision(3)} GiB) ` +
+      'exceed the 4 GiB of WebAssembly memory; lower innerSteps or batchSize');
+  }
   const phi = host.weights().slice();
   let steps = 0, order: Int32Array = new Int32Array(0);
   for (let i = 0; i < iterations; i++) {

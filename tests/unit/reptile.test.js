@@ -68,6 +68,10 @@ test('bad options and tasks are typed errors naming them', async () => {
   await bad({ iterations: 0 }, /iterations must be an integer ≥ 1, got 0/);
   await bad({ metaStepSize: 1.5 }, /metaStepSize must be a number in \(0, 1\]/);
   await bad({ innerLearningRate: -1 }, /innerLearningRate must be a number > 0/);
+  await bad({ innerLearningRate: 1e39 }, /metaLearn: innerLearningRate must be a number > 0 within float32/);
+  // The rows of one meta-iteration beyond WebAssembly's 4 GiB: refused before anything is allocated.
+  await bad({ batchSize: 2 ** 31, innerSteps: 2 }, /metaLearn: innerSteps × batchSize = 4294967296 rows of \d+ features per meta-iteration \(\S+ GiB\) exceed the 4 GiB/);
+  await bad({ batchSize: 1e9, innerSteps: 1000 }, /exceed the 4 GiB of WebAssembly memory; lower innerSteps or batchSize/);
   await bad({ inner: 3 }, /unknown option "inner"/);
   await assert.rejects(() => model.metaLearn([[1, 2, 3]]), (e) => e instanceof ArgumentError && /data must be a Dataset/.test(e.message));
   // Rows without a's only label.
