@@ -4,7 +4,7 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
-import { booleanOption, checkChoice, checkDim, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
+import { booleanOption, checkChoice, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
@@ -178,7 +178,7 @@ export function parseFitOptions(
   let schedule: Schedule | null = null;
   if (o.learningRate !== undefined) {
     schedule = typeof o.learningRate === 'number'
-      ? createSchedule({ type: 'constant', learningRate: checkFiniteNumber(where, 'learningRate', o.learningRate) })
+      ? createSchedule({ type: 'constant', learningRate: checkF32(where, 'learningRate', o.learningRate) })
       : createSchedule(o.learningRate as ScheduleSpec);
   }
   const callbacks = checkOptionsObject(`${where} callbacks`, o.callbacks) as FitCallbacks;

@@ -430,6 +430,8 @@ export const CASES = [
     /fit: labels for "colour", which is not a task \(tasks: kind, flag, amount\)/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'x with NaN', (f) => f.model.fit(at(X, 3, 1, NaN), LABELS), ArgumentError, /fit: x row 3, column 1 is NaN; expected a finite number/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'x with 1e39', (f) => f.model.fit(at(X, 5, 0, 1e39), LABELS), ArgumentError, /fit: x row 5, column 0 is 1e\+39, beyond the float32 range/],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'learningRate 1e39', (f) => f.model.fit(X, LABELS, { learningRate: 1e39 }), ArgumentError,
+    /^fit: learningRate is 1e\+39, beyond the float32 range/, 'the same error named createSchedule(constant)'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'x a Matrix holding Infinity', (f) => f.model.fit(f.withInf, { flag: [1] }), ArgumentError, /fit: x row 0, column 0 is Infinity; expected a finite number/,
     'accepted; the loss became NaN and training "diverged"'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'ragged x', (f) => f.model.fit(X.map((r, i) => (i === 4 ? r.slice(0, 2) : r)), LABELS), ShapeError, /fit: x row 4 has 2 values, expected 3/],
