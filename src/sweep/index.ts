@@ -73,6 +73,9 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
   if ('input' in (o.model as object)) throw new ArgumentError(`${where}: model.input is given by each run's data; leave it out`);
   const fit = checkOptionsObject(`${where} fit`, o.fit) as FitOptions;
   if (fit.callbacks !== undefined) throw new ArgumentError(`${where}: fit.callbacks cannot run in a sweep's worker threads; read each run's epochs instead`);
+  if (fit.validationData !== undefined) {
+    throw new ArgumentError(`${where}: fit.validationData cannot be given to a sweep's runs (a Dataset does not reach its worker threads); use fit.validationSplit, or test: to evaluate every run on other rows`);
+  }
   if (!(o.data instanceof Dataset)) throw new ArgumentError(`${where}: data must be a Dataset, got ${show(o.data)}`);
   if (o.test !== undefined && !(o.test instanceof Dataset)) throw new ArgumentError(`${where}: test must be a Dataset, got ${show(o.test)}`);
   const seeds = o.seeds === undefined ? [null] : checkList(where, 'seeds', o.seeds).map((s, i) => checkSeed(`${where}: seeds[${i}]`, s));

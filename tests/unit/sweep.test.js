@@ -96,6 +96,7 @@ test('sweep rejects bad options, naming them', { timeout: 60_000 }, async () => 
     await assert.rejects(sweep({ model: MODEL, fit: FIT, data: train, ...extra }), typedError(ArgumentError, 'E_ARGUMENT', [pattern]), JSON.stringify(Object.keys(extra)));
   };
   await bad({ fit: { epochs: 1, callbacks: { onEpochEnd() {} } } }, /fit\.callbacks cannot run in a sweep/);
+  await bad({ fit: { epochs: 1, validationData: train } }, /^sweep: fit\.validationData cannot be given to a sweep's runs .*use fit\.validationSplit, or test:/);
   await bad({ grid: { learningRate: [1] } }, /grid path "learningRate" must start with model\. or fit\./);
   await bad({ grid: { 'model.__proto__.x': [1] } }, /prototype/);
   await bad({ grid: { 'model.seed': [] } }, /grid\['model\.seed'\] must be a non-empty array/);
