@@ -178,8 +178,18 @@ export function initFullRuntime(
   } catch (err) {
     return Promise.reject(err);
   }
-  // Options again once loaded: another thread count or fast mode, on the same memory.
-  if (current?.threads !== undefined && parsed.options !== undefined) return current.threads.reconfigure(parsed.options);
+  // Options again once loaded (or while the first call still loads): another thread count or fast
+  // mode, on the same memory. One after another, in call order: calls made together (Promise.all)
+  // end as the same calls made in turn would, never with a pool of one call's count and another's options.
+  const options = parsed.options;
+  if (options !== undefined && (current?.threads !== undefined || (current === null && pending !== null))) {
+    return inTurn(async () => {
+      await pending?.catch(() => undefined);
+      if (current?.threads !== undefined) return current.threads.reconfigure(options);
+      // The load failed (this call loads again), or its runtime has no threads (as before: its promise).
+      return initFullRuntime(sourceOrOptions, platform, maybeOptions);
+    });
+  }
   const loadsHere = pending === null;
   const loading = initRuntime(parsed.source, platform, parsed.options);
   // Calling it again returns the first call's promise, as initRuntime does.
@@ -202,6 +212,15 @@ export function initFullRuntime(
 }
 
 let fullCheck: { loading: Promise<void>; checked: Promise<void> } | null = null;
+
+/** The last of initFullRuntime's reconfigurations, which run one after another. */
+let turns: Promise<unknown> = Promise.resolve();
+
+function inTurn(f: () => Promise<void>): Promise<void> {
+  const mine = turns.then(f, f);
+  turns = mine.catch(() => undefined);
+  return mine;
+}
 
 // A module with one f32x4 instruction: does this runtime have WebAssembly SIMD?
 const SIMD_PROBE = new Uint8Array([

@@ -274,6 +274,24 @@ test('the single-thread module cannot grow threads after init; threads: 1 is the
   await init({ threads: 2 });
 });
 
+test('init calls made together end as the same calls made in turn', { timeout: 120_000 }, async () => {
+  // The first still loading: the second's options apply after it (here: refused, as in turn), not dropped.
+  await resetRuntime();
+  const [one, two] = await Promise.allSettled([init({ threads: 1 }), init({ threads: 2 })]);
+  assert.equal(one.status, 'fulfilled');
+  assert.equal(two.status, 'rejected');
+  typedError(InitError, 'E_INIT', [/initialized on one thread \(threads: 1\).*cannot be added/])(two.reason);
+  assert.deepEqual(threadInfo(), { threads: 1, requested: 1, fast: false, reason: null });
+  // Loaded: reconfigurations one after another, the last call's count the one that stays.
+  await resetRuntime();
+  await init({ threads: 2 });
+  await Promise.all([init({ threads: 1 }), init({ threads: 2 })]);
+  assert.deepEqual(threadInfo(), { threads: 2, requested: 2, fast: false, reason: null });
+  await Promise.all([init({ threads: 2 }), init({ threads: 1 })]);
+  assert.deepEqual(threadInfo(), { threads: 1, requested: 1, fast: false, reason: null });
+  await init({ threads: 2 });
+});
+
 test('the default is the machine\'s cores, at most 8', { timeout: 120_000 }, async () => {
   await resetRuntime();
   await init();
