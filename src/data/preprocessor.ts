@@ -33,6 +33,7 @@ import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { Dataset, datasetInternals } from './dataset.js';
 import { DataError, checkMaxDeviation } from './errors.js';
 import { listNames, sortLabels } from './values.js';
+import { windowStep } from './windows.js';
 import { ColumnEncoder, PREPROCESSOR_FORMAT, readPreprocessorJSON, type EmbeddingTable, type PreprocessorColumnState, type PreprocessorJSON } from './encoding.js';
 import type { ResolvedEmbedSpec, ResolvedFeatureSpec } from './spec.js';
 
@@ -90,7 +91,13 @@ export class Preprocessor {
           : { name, type: 'categorical', categories: sortLabels(new Set(present)), unknown: col.spec.unknown, indicator: present.length < values.length });
       }
     }
-    return new Preprocessor(where, columns, p.naValues);
+    // A window's steps keep the same channels (windows(): `<column>[t-k]`): a column with a gap
+    // anywhere in the series gets its missing-value indicator at every step, not only at the
+    // steps where a gap fell in some window.
+    const channel = (c: PreprocessorColumnState) => windowStep(c.name)?.channel;
+    const gappy = new Set(columns.filter((c) => c.indicator && channel(c) !== undefined).map(channel));
+    const steady = columns.map((c) => (!c.indicator && c.type === 'numeric' && gappy.has(channel(c)) ? { ...c, indicator: true } : c));
+    return new Preprocessor(where, steady, p.naValues);
   }
 
   /** Rebuilds a Preprocessor from toJSON() output (an object, or its JSON text). */

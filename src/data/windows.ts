@@ -109,6 +109,35 @@ export function windows(series: Dataset, options: WindowsOptions): Dataset {
   return Dataset.fromColumns(columns, { features: featureSpec, targets });
 }
 
+/**
+ * A window step's feature as windows() names it, `<channel>[t-k]` (`[t]`: k = 0),
+ * with whatever the encoding appends (`temp[t-3]_missing`: channel `temp_missing`);
+ * null for any other name.
+ */
+export function windowStep(name: string): { channel: string; lag: number } | null {
+  const m = /^(.*)\[t(?:-(\d+))?\](.*)$/.exec(name);
+  return m === null ? null : { channel: m[1]! + m[3]!, lag: m[2] === undefined ? 0 : Number(m[2]) };
+}
+
+/**
+ * For an architecture over `steps` time steps (conv1d, transformer), where every
+ * feature is named as a window step's: they must be `steps` steps of the same
+ * channels, time-major, the earliest first — else the trunk would read one channel
+ * as another. Features named otherwise are the user's own layout, not checked.
+ */
+export function checkStepLayout(where: string, names: readonly string[], steps: number): void {
+  const parsed = names.map(windowStep);
+  if (names.length % steps !== 0 || parsed.some((p) => p === null)) return;
+  const channels = names.length / steps;
+  parsed.forEach((p, i) => {
+    const step = Math.floor(i / channels), channel = parsed[i % channels]!.channel, lag = steps - 1 - step;
+    if (p!.lag !== lag || p!.channel !== channel) {
+      throw new ShapeError(`${where}: feature ${i} is ${show(names[i])}, but as step ${step + 1} of ${steps} steps of ${channels} channels it should be ` +
+        `channel ${show(channel)} at [t${lag === 0 ? '' : `-${lag}`}]: the features are not ${steps} steps of the same channels (windows of another length than steps?)`);
+    }
+  });
+}
+
 /** The levels windows() gave each categorical channel of a windowed Dataset (pass them as `levels` to window another series alike). */
 export function levelsOf(windowed: Dataset): Record<string, string[]> {
   const levels: Record<string, string[]> = {};

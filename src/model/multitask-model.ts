@@ -22,6 +22,7 @@ import { Dataset, Preprocessor, type DatasetTarget, type EmbeddingTable } from '
 import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
+import { checkStepLayout } from '../data/windows.js';
 import { encodeModel, ModelFormatError, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
 import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
@@ -155,6 +156,16 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const { input: _input, ...modelOptions } = options;
     void _input;
     this.#core = new MultiTaskModelCore(this.#schema, modelOptions);
+    // A trunk over time steps reads windows() features as steps × channels: their names must say so.
+    const arch = this.#core.description.architecture;
+    if (!(input instanceof RestoredInput) && typeof arch.steps === 'number') {
+      try {
+        checkStepLayout(`architecture ${show(arch.type)}`, this.#schema.featureNames, arch.steps);
+      } catch (err) {
+        this.#core.dispose();
+        throw err;
+      }
+    }
   }
 
   get tasks(): readonly TaskSpec[] { return this.#core.specs; }

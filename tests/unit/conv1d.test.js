@@ -165,12 +165,37 @@ function synthetic() {
 
 const CONV = { type: 'conv1d', steps: 6, filters: [6, 5], kernelSize: 3, dilation: [1, 2], pooling: 'last', units: [4], towerUnits: [3] };
 
+test('a series with gaps: each missing-value indicator is a channel at every step, so every step has the same channels', async () => {
+  const n = 60;
+  const temp = Array.from({ length: n }, (_, d) => (d === 3 ? null : 12 + 3 * Math.sin(d * 1.3)));
+  const hum = Array.from({ length: n }, (_, d) => (d === 56 ? null : 50 + 10 * Math.cos(d * 0.7)));
+  const rain = Array.from({ length: n }, (_, d) => 0.2 * d);
+  const series = Dataset.fromColumns({ temp, hum, rain }, { features: { temp: 'numeric', hum: 'numeric', rain: 'numeric' } });
+  const w = windows(series, { length: 5, targets: { hum: 'regression' } });
+  const m = new MultiTaskModel({ input: w, architecture: { type: 'conv1d', steps: 5, filters: [3], kernelSize: 2, pooling: 'last', towerUnits: [] }, tasks: [tasks.regression('hum')], seed: 1 });
+  const step = (k) => ['temp', 'temp', 'hum', 'hum', 'rain'].map((c, j) => `${c}[t${k === 0 ? '' : `-${k}`}]${j === 1 || j === 3 ? '_missing' : ''}`);
+  // The gap in temp falls at steps t-4 … t-1 of some window and the one in hum at t-4 … t-2: both get an indicator at every step.
+  assert.deepEqual(m.featureNames, [4, 3, 2, 1, 0].flatMap(step));
+  await m.fit(w, { epochs: 2 });
+  assert.ok(Number.isFinite(m.evaluate(w).loss));
+  m.dispose();
+  // Without gaps, no indicator anywhere, as before.
+  const full = windows(Dataset.fromColumns({ rain }, { features: { rain: 'numeric' } }), { length: 3, targets: { rain: 'regression' } });
+  const plain = new MultiTaskModel({ input: full, architecture: { type: 'conv1d', steps: 3, filters: [2], towerUnits: [] }, tasks: [tasks.regression('rain')] });
+  assert.deepEqual(plain.featureNames, ['rain[t-2]', 'rain[t-1]', 'rain[t]']);
+  plain.dispose();
+});
+
 test('a conv1d model: bad shapes are typed errors; the same seed gives the same weights; manytask/infer predicts the same bits', async () => {
   const data = synthetic();
   const make = (architecture) => new MultiTaskModel({ input: data, architecture, tasks: [tasks.regression('v'), tasks.binary('up')], seed: 4, optimizer: { type: 'adam', learningRate: 0.01 } });
   // 18 features (3 channels × 6 steps): 4 steps do not divide them.
   expectError(() => make({ ...CONV, steps: 4 }), ShapeError, 'E_SHAPE', /the input has 18 features, not a multiple of steps = 4/);
   expectError(() => make({ ...CONV, dilation: [1] }), ArgumentError, 'E_ARGUMENT', /dilation lists 1 layers but filters lists 2/);
+  // 3 steps divide the 18 features, but the windows have 6 steps: step 1 would read [t-5] and [t-4] as two steps' channels.
+  expectError(() => make({ ...CONV, steps: 3, dilation: 1 }), ShapeError, 'E_SHAPE',
+    /architecture "conv1d": feature 0 is "v\[t-5\]", but as step 1 of 3 steps of 6 channels it should be channel "v" at \[t-2\]/);
+  expectError(() => make({ type: 'transformer', steps: 2, dModel: 4, heads: 1, towerUnits: [] }), ShapeError, 'E_SHAPE', /architecture "transformer": feature 0 is "v\[t-5\]"/);
   const [a, b] = [make(CONV), make(CONV)];
   for (const m of [a, b]) await m.fit(data, { epochs: 4, batchSize: 16 });
   const weights = (m) => m.parameters.names().flatMap((n) => Array.from(m.parameters.get(n)));
