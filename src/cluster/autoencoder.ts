@@ -28,7 +28,7 @@
 import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkDim, checkKeys, checkOptionsObject, show, booleanOption, integerOption, numberOption, seedOption } from '../runtime/validate.js';
+import { checkDim, checkKeys, checkOptionsObject, show, booleanOption, integerOption, isF32Finite, numberOption, seedOption } from '../runtime/validate.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
 import { GuardedSteps } from '../train/steps.js';
@@ -441,12 +441,11 @@ function checkActivationOption(where: string, name: string, value: unknown): Act
 }
 
 function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
-  // The update runs in float32: a rate beyond 3.4e38 would become +Infinity there.
-  const f32 = (v: number) => Number.isFinite(Math.fround(v));
-  const learningRate = numberOption(where, opts, 'learningRate', 1e-3, (v) => v > 0 && f32(v), 'a finite number > 0 within the float32 range');
-  const weightDecay = numberOption(where, opts, 'weightDecay', 0, (v) => v >= 0 && f32(v), 'a finite number ≥ 0 within the float32 range');
+  // The update runs in float32: a rate or norm beyond 3.4e38 would become +Infinity there.
+  const learningRate = numberOption(where, opts, 'learningRate', 1e-3, (v) => v > 0 && isF32Finite(v), 'a finite number > 0 within the float32 range');
+  const weightDecay = numberOption(where, opts, 'weightDecay', 0, (v) => v >= 0 && isF32Finite(v), 'a finite number ≥ 0 within the float32 range');
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
-    : numberOption(where, opts, 'globalClipNorm', 1, (v) => v > 0, 'a finite number > 0');
+    : numberOption(where, opts, 'globalClipNorm', 1, (v) => v > 0 && isF32Finite(v), 'a finite number > 0 within the float32 range');
   return { learningRate, weightDecay, globalClipNorm, divergenceFactor: divergenceFactor(where, opts.divergence) };
 }

@@ -37,7 +37,7 @@
 import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkBoolean, checkKeys, checkOptionsObject, show, checkInteger, seedOption } from '../runtime/validate.js';
+import { beyondF32, checkBoolean, checkKeys, checkOptionsObject, isF32Finite, show, checkInteger, seedOption } from '../runtime/validate.js';
 import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
@@ -114,7 +114,7 @@ const PARAMS = {
     }
     return value as CovarianceType;
   },
-  regCovar: numberParam('regCovar', (v) => v >= 0, 'a finite number ≥ 0'),
+  regCovar: numberParam('regCovar', (v) => v >= 0 && isF32Finite(v), 'a finite number ≥ 0 within the float32 range'),
   tol: numberParam('tol', (v) => v >= 0, 'a finite number ≥ 0'),
   maxIter: integerParam('maxIter', 1),
   nInit: integerParam('nInit', 1),
@@ -750,6 +750,7 @@ function checkPrecisionValues(where: string, value: unknown, type: CovarianceTyp
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
         throw new ArgumentError(`${where}: ${name}[${j}] is ${show(v)}; a precision must be a finite number > 0`);
       }
+      if (!isF32Finite(v)) throw beyondF32(where, `${name}[${j}]`, v);
       return v;
     });
     return { values: out, cols: 0 };

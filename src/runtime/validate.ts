@@ -34,10 +34,13 @@ export function isF32Finite(v: unknown): v is number {
  */
 export function checkF32(where: string, name: string, value: unknown): number {
   checkFiniteNumber(where, name, value);
-  if (!Number.isFinite(Math.fround(value as number))) {
-    throw new ArgumentError(`${where}: ${name} is ${value as number}, beyond the float32 range (±3.4e38) the kernels compute in`);
-  }
+  if (!Number.isFinite(Math.fround(value as number))) throw beyondF32(where, name, value as number);
   return value as number;
+}
+
+/** The error for a finite `value` of `name` that float32 cannot hold. */
+export function beyondF32(where: string, name: string, value: number): ArgumentError {
+  return new ArgumentError(`${where}: ${name} is ${value}, beyond the float32 range (±3.4e38) the kernels compute in`);
 }
 
 export function checkBoolean(where: string, name: string, value: unknown): boolean {

@@ -170,6 +170,10 @@ test('bad input gives typed errors', () => {
   assert.throws(() => ae.fit([[1, 2, 3, NaN]]), is(ArgumentError, /row 0, column 3 is NaN/));
   assert.throws(() => ae.fit([[1, 2, 3, 4]], { epoch: 3 }), is(ArgumentError, /unknown option "epoch"/));
   assert.throws(() => ae.fit([[1, 2, 3, 4]], { learningRate: 0 }), is(ArgumentError, /learningRate must be a finite number > 0/));
+  assert.throws(() => ae.fit([[9, -3, 0.5, 2]], { globalClipNorm: 6e38 }),
+    is(ArgumentError, /^AutoEncoder\.fit: globalClipNorm must be a finite number > 0 within the float32 range, got 6e\+38/));
+  assert.throws(() => ae.trainOnBatch([[9, -3, 0.5, 2]], { globalClipNorm: 6e38 }), is(ArgumentError, /trainOnBatch: globalClipNorm must be .* within the float32 range/));
+  assert.equal(ae.steps, 0);
   assert.throws(() => ae.anomalyScores({ data: new Float32Array(6), rows: 2, cols: 3 }), is(ShapeError, /points have 3 columns, expected 4/));
   assert.throws(() => ae.fit([]), is(ShapeError, /no rows/));
   ae.dispose();

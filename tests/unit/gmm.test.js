@@ -478,7 +478,16 @@ test('parameters are checked again at fit, with the initial parameters still mat
   expectError(() => b.fit(pts), ArgumentError, 'E_ARGUMENT', /precisionsInit is shaped for 'full' covariances, covarianceType is 'diag'/);
   const c = new GaussianMixture({ nComponents: 2 });
   c.regCovar = -1;
-  expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0, got -1/);
+  expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0 within the float32 range, got -1/);
+});
+
+test('numbers in the options must fit float32: regCovar, meansInit and precisionsInit beyond ±3.4e38 are refused like Infinity', () => {
+  const E = (options, re) => expectError(() => new GaussianMixture(options), ArgumentError, 'E_ARGUMENT', re);
+  E({ regCovar: 2e39 }, /^GaussianMixture: regCovar must be a finite number ≥ 0 within the float32 range, got 2e\+39/);
+  E({ nComponents: 2, meansInit: [[3, -1, 2], [-5e38, 0, 1]] }, /^GaussianMixture: meansInit row 1, value 0 is -5e\+38, beyond the float32 range/);
+  E({ nComponents: 2, covarianceType: 'spherical', precisionsInit: [0.5, 1e300] }, /precisionsInit \(spherical\)\[1\] is 1e\+300, beyond the float32 range/);
+  E({ covarianceType: 'diag', precisionsInit: [[0.5, 7e38]] }, /precisionsInit \(diag\) row 0, value 1 is 7e\+38, beyond the float32 range/);
+  assert.equal(new GaussianMixture({ regCovar: 3.4e38 }).regCovar, 3.4e38);
 });
 
 test('gmmSample vs the f64 reference on the same xoshiro stream: every covariance type, d around the 4 lanes and odd', () => {

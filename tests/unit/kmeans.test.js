@@ -846,3 +846,14 @@ test('parameters are checked again at fit: one changed after construction (reado
   expectError(() => mb.partialFit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.partialFit: batchSize must be an integer ≥ 1, got 0/);
   expectError(() => mb.fit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.fit: batchSize must be an integer ≥ 1, got 0/);
 });
+
+test('initial centres must fit float32: a finite value beyond ±3.4e38 is refused like Infinity, naming the centre and value', () => {
+  const pts = [[-2, 7], [-3, 8], [4, -1], [5, -2]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    expectError(() => new Model({ k: 2, init: [[-2, 7], [4, -4e38]] }), ArgumentError, 'E_ARGUMENT',
+      new RegExp(`^${Model.name}: init centre 1, value 1 is -4e\\+38, beyond the float32 range`));
+    // The largest float32 is still a float32.
+    assert.equal(new Model({ k: 2, init: [[-2, 7], [4, -3.4e38]] }).init, 'given');
+  }
+  assert.equal(new KMeans({ k: 2, init: [[-2, 7], [4, -1]] }).fit(pts).nIter, 2);
+});
