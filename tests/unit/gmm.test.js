@@ -465,6 +465,11 @@ test('new options: typed errors for weightsInit, meansInit, precisionsInit, warm
     /initParams 'random_from_data' draws nComponents = 3 distinct rows in proportion to sampleWeight, but only 2 rows weigh more than 0/);
   const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(pts);
   E(() => gm.score(pts, { sampleWeight: [0, 0, 0, 0, 0, 0] }), ArgumentError, /GaussianMixture\.score: sampleWeight sums to 0/);
+  // Weights are float32 values: 0 in float32, beyond it, or summing beyond it, is refused naming the row.
+  E(() => new GaussianMixture({ nComponents: 2 }).fit(pts, { sampleWeight: [1, 1, 1, 1, 1e-60, 1] }), ArgumentError,
+    /GaussianMixture\.fit: sampleWeight\[4\] is 1e-60; a weight must be 0 or from 1\.4e-45 to 3\.4e38/);
+  E(() => gm.score(pts, { sampleWeight: [1, 1, 1, 1, 1, 1e39] }), ArgumentError, /GaussianMixture\.score: sampleWeight\[5\] is 1e\+39/);
+  E(() => gm.score(pts, { sampleWeight: [2e38, 0, 2e38, 0, 0, 0] }), ArgumentError, /GaussianMixture\.score: sampleWeight sums to 4e\+38 by row 2/);
   assert.deepEqual(gm.fitPredict(pts), gm.predict(pts), 'fitPredict = predict on the fitted points');
 });
 

@@ -857,3 +857,25 @@ test('initial centres must fit float32: a finite value beyond ±3.4e38 is refuse
   }
   assert.equal(new KMeans({ k: 2, init: [[-2, 7], [4, -1]] }).fit(pts).nIter, 2);
 });
+
+test('sample weights must be float32 values: one that is 0 in float32 or beyond it, or a total beyond it, is refused naming the row', () => {
+  const pts = [[2.5], [-4], [7], [1]];
+  const km = new KMeans({ k: 2, seed: 3 }).fit(pts);
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const fit = (sampleWeight) => () => new Model({ k: 1, seed: 3 }).fit(pts, { sampleWeight });
+    expectError(fit([1, 2, 1e-47, 3]), ArgumentError, 'E_ARGUMENT',
+      new RegExp(`^${Model.name}\\.fit: sampleWeight\\[2\\] is 1e-47; a weight must be 0 or from 1\\.4e-45 to 3\\.4e38`));
+    expectError(fit(new Float64Array([1, 5e38, 1, 1])), ArgumentError, 'E_ARGUMENT', /sampleWeight\[1\] is 5e\+38; a weight must be 0 or from 1\.4e-45/);
+    expectError(fit([3e38, 1, 1e38, 2]), ArgumentError, 'E_ARGUMENT', /sampleWeight sums to 4e\+38 by row 2, beyond the float32 range/);
+  }
+  expectError(() => new MiniBatchKMeans({ k: 1, seed: 3 }).partialFit(pts, { sampleWeight: [4e-46, 4e-46, 4e-46, 4e-46] }), ArgumentError, 'E_ARGUMENT',
+    /MiniBatchKMeans\.partialFit: sampleWeight\[0\] is 4e-46/);
+  expectError(() => km.score([[0.5]], { sampleWeight: [2e300] }), ArgumentError, 'E_ARGUMENT', /KMeans\.score: sampleWeight\[0\] is 2e\+300/);
+  // The smallest and largest float32 weights give finite results (the weighted mean of 2.5 and −4, and of 7 and 1).
+  const tiny = new KMeans({ k: 1 }).fit(pts, { sampleWeight: [1.5e-45, 1.5e-45, 0, 0] });
+  assert.deepEqual(tiny.clusterCenters, [[-0.75]]);
+  assert.ok(Number.isFinite(tiny.inertia));
+  const huge = new KMeans({ k: 1 }).fit(pts, { sampleWeight: [0, 0, 1.7e38, 1.7e38] });
+  assert.deepEqual(huge.clusterCenters, [[4]]);
+  assert.ok(Number.isFinite(huge.inertia) && Number.isFinite(huge.score(pts, { sampleWeight: [3.4e38, 0, 0, 0] })));
+});
