@@ -116,9 +116,10 @@ interface StepConfig {
 }
 
 export class AutoEncoder {
-  readonly inputSize: number;
-  readonly codeSize: number;
-  readonly seed: number;
+  // What built the networks, so it cannot change: getters only (inputSize 6 would read rows of 6 into 4 inputs).
+  readonly #inputSize: number;
+  readonly #codeSize: number;
+  readonly #seed: number;
   /** The encoder network (inputSize → codeSize); its parameters are named '0.weight', '0.bias', …. */
   readonly encoder: Network;
   /** The decoder network (codeSize → inputSize). */
@@ -135,19 +136,19 @@ export class AutoEncoder {
     const where = 'AutoEncoder';
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, KEYS);
-    this.inputSize = checkDim(where, 'inputSize', opts.inputSize);
+    this.#inputSize = checkDim(where, 'inputSize', opts.inputSize);
     const encoderUnits = unitList(where, 'encoderUnits', opts.encoderUnits, false);
     const decoderUnits = opts.decoderUnits === undefined
       ? encoderUnits.slice(0, -1).reverse()
       : unitList(where, 'decoderUnits', opts.decoderUnits, true);
-    this.codeSize = encoderUnits[encoderUnits.length - 1]!;
+    this.#codeSize = encoderUnits[encoderUnits.length - 1]!;
     const activation = checkActivationOption(where, 'activation', opts.activation ?? 'relu');
     const codeActivation = checkActivationOption(where, 'codeActivation', opts.codeActivation ?? 'identity');
     const outputActivation = checkActivationOption(where, 'outputActivation', opts.outputActivation ?? 'identity');
     const kernelInitializer = opts.kernelInitializer === undefined
       ? 'glorotUniform'
       : checkInitializer(`${where} kernelInitializer`, opts.kernelInitializer);
-    this.seed = seedOption(where, opts);
+    this.#seed = seedOption(where, opts);
     const dense = (units: number, act: Activation) => new Dense(units, { activation: act, kernelInitializer });
     const encLayers = encoderUnits.map((u, i) => dense(u, i === encoderUnits.length - 1 ? codeActivation : activation));
     const decLayers = [...decoderUnits.map((u) => dense(u, activation)), dense(this.inputSize, outputActivation)];
@@ -301,6 +302,21 @@ export class AutoEncoder {
     } finally {
       ws.free();
     }
+  }
+
+  /** Features per row. */
+  get inputSize(): number {
+    return this.#inputSize;
+  }
+
+  /** The code's size (the last of encoderUnits). */
+  get codeSize(): number {
+    return this.#codeSize;
+  }
+
+  /** The seed of the weights and the shuffling. */
+  get seed(): number {
+    return this.#seed;
   }
 
   /** Optimizer steps taken so far. */

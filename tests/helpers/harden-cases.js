@@ -602,6 +602,12 @@ export const CASES = [
   ['Clustering', 'KMeans#anomalyScores', 'a point 1e30 away', (f) => f.km.anomalyScores([[1e30, 0]]), ArgumentError, /KMeans\.anomalyScores: points row 0 lies .* from the fitted column means/,
     'a score of NaN'],
   ['Clustering', 'KMeans#transform', 'a disposed Matrix', (f) => f.km.transform(f.disposedMatrix), DisposedError, /Matrix was used after dispose/],
+  ['Clustering', 'KMeans#predict', 'k set to 1e9 after fit', () => {
+    const km = new KMeans({ k: 2, seed: 1 }).fit([[0, 0], [0, 1], [9, 9], [9, 8]]);
+    km.k = 1e9;
+    return [km.predict([[8, 9]]), km.transform([[8, 9]]).cols];
+  }, ok(([labels, cols]) => assert.ok(labels.length === 1 && cols === 2, `${labels} ${cols}`), 'the fitted 2 centres answer; the next fit uses k'),
+  'WasmTrapError: predict read 1e9 centres where the fit left 2'],
   ['Clustering', 'KMeans#transform', "as 'Matrix' (capitalized)", (f) => f.km.transform(f.points, { as: 'Matrix' }), ArgumentError, /KMeans\.transform: as must be 'array' or 'matrix', got "Matrix"/,
     'ignored: a Matrix came back (the option did not exist)'],
   ['Clustering', 'MiniBatchKMeans', 'batchSize 0', () => new MiniBatchKMeans({ k: 2, batchSize: 0 }), ArgumentError, /MiniBatchKMeans: batchSize must be an integer ≥ 1, got 0/],
@@ -630,6 +636,13 @@ export const CASES = [
     /the covariance of component 0 is not positive definite .* raise regCovar \(now 0\)/],
   ['Clustering', 'GaussianMixture#scoreSamples', 'before fit', () => new GaussianMixture().scoreSamples([[1]]), ArgumentError, /this GaussianMixture is not fitted yet/],
   ['Clustering', 'GaussianMixture#predictProba', '1 column for 2', (f) => f.gm.predictProba([[1]]), ShapeError, /GaussianMixture\.predictProba: points row 0 has 1 values, expected 2/],
+  ['Clustering', 'GaussianMixture#predictProba', "covarianceType 'diag' set after a 'full' fit", () => {
+    const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(X.map((r) => [r[0], r[1]]));
+    const before = gm.predictProba([[0.5, 0.5]]).data;
+    gm.covarianceType = 'diag';
+    return [gm.predictProba([[0.5, 0.5]]).data, before];
+  }, ok(([got, before]) => assert.deepEqual(got, before), "the fitted 'full' components answer; the next fit uses 'diag'"),
+  "the 'full' parameters read as 'diag' ones: other probabilities, no error"],
   ['Clustering', 'GaussianMixture#predictProba', 'option asMatrix (typo)', (f) => f.gm.predictProba(f.points, { asMatrix: true }), ArgumentError, /GaussianMixture\.predictProba: unknown option "asMatrix" \(known: as\)/,
     'ignored: a Matrix came back (the option did not exist)'],
   ['Clustering', 'AutoEncoder', 'no inputSize', () => new AutoEncoder({ encoderUnits: [2] }), ShapeError, /AutoEncoder: inputSize must be a positive integer, got undefined/],

@@ -176,6 +176,14 @@ test('bad input gives typed errors', () => {
   assert.equal(ae.steps, 0);
   assert.throws(() => ae.anomalyScores({ data: new Float32Array(6), rows: 2, cols: 3 }), is(ShapeError, /points have 3 columns, expected 4/));
   assert.throws(() => ae.fit([]), is(ShapeError, /no rows/));
+  // The options that built the networks cannot change: inputSize 6 would read rows of 6 values into a network of 4 inputs.
+  for (const [name, value] of [['inputSize', 6], ['codeSize', 3], ['seed', 9]]) {
+    const was = ae[name];
+    assert.throws(() => { ae[name] = value; }, TypeError, name);
+    assert.equal(ae[name], was);
+  }
+  assert.equal(ae.anomalyScores([[0.5, -1, 2, 0]]).length, 1);
+  assert.throws(() => ae.anomalyScores([[0.5, -1, 2, 0, 1, 1]]), is(ShapeError, /row 0 has 6 values, expected 4/));
   ae.dispose();
   assert.throws(() => ae.encode([[1, 2, 3, 4]]), (e) => e instanceof DisposedError);
   ae.dispose(); // twice is harmless

@@ -486,6 +486,27 @@ test('parameters are checked again at fit, with the initial parameters still mat
   expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0 within the float32 range, got -1/);
 });
 
+test('after fit, every method reads the fitted components: nComponents or covarianceType changed since changes nothing until the next fit', () => {
+  const pts = [[4, -1], [5, -1.5], [4.5, 0], [5.5, -0.5], [-3, 6], [-2, 7.5], [-3.5, 7], [-2.5, 5.5], [0.5, 3]];
+  const probe = [[4.8, -0.7], [-2.9, 6.4], [0, 0]];
+  for (const covarianceType of ['full', 'tied', 'diag', 'spherical']) {
+    const gm = new GaussianMixture({ nComponents: 2, covarianceType, seed: 2 }).fit(pts);
+    const read = () => [
+      gm.predict(probe), gm.predictProba(probe), gm.scoreSamples(probe), gm.score(probe), gm.bic(probe), gm.aic(probe), gm.nParameters,
+      gm.means, gm.covariances, gm.precisions, gm.precisionsCholesky, gm.weights, gm.sample(5),
+    ];
+    const before = read();
+    gm.nComponents = 3;
+    gm.covarianceType = covarianceType === 'diag' ? 'full' : 'diag';
+    assert.deepEqual(read(), before, covarianceType);
+    gm.warmStart = true;
+    expectError(() => gm.fit(pts), ArgumentError, 'E_ARGUMENT',
+      new RegExp(`warmStart continues the fitted 2 '${covarianceType}' components, but nComponents is now 3 and covarianceType '${gm.covarianceType}'`));
+    gm.warmStart = false;
+    assert.equal(gm.fit(pts).means.length, 3, 'the next fit uses them');
+  }
+});
+
 test('numbers in the options must fit float32: regCovar, meansInit and precisionsInit beyond ±3.4e38 are refused like Infinity', () => {
   const E = (options, re) => expectError(() => new GaussianMixture(options), ArgumentError, 'E_ARGUMENT', re);
   E({ regCovar: 2e39 }, /^GaussianMixture: regCovar must be a finite number ≥ 0 within the float32 range, got 2e\+39/);

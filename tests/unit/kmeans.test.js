@@ -879,3 +879,22 @@ test('sample weights must be float32 values: one that is 0 in float32 or beyond 
   assert.deepEqual(huge.clusterCenters, [[4]]);
   assert.ok(Number.isFinite(huge.inertia) && Number.isFinite(huge.score(pts, { sampleWeight: [3.4e38, 0, 0, 0] })));
 });
+
+test('after fit, predict, transform, score and the rest read the fitted centres: k changed since (readonly binds TypeScript only) changes nothing until the next fit', () => {
+  const pts = [[-6, 2], [-5, 3], [-6, 3], [8, -1], [9, -1], [8, 0], [1, 9], [2, 9]];
+  const probe = [[-5.5, 2.5], [8.5, -0.5], [30, 30]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const model = new Model({ k: 3, seed: 4 }).fit(pts);
+    const before = [model.predict(probe), model.transform(probe), model.score(probe), model.anomalyScores(probe), model.clusterCenters];
+    for (const k of [5, 1, 1e9]) {
+      model.k = k;
+      assert.deepEqual([model.predict(probe), model.transform(probe), model.score(probe), model.anomalyScores(probe), model.clusterCenters], before, `k = ${k}`);
+    }
+    model.k = 2;
+    assert.equal(model.fit(pts).clusterCenters.length, 2, 'the next fit uses the new k');
+  }
+  const mb = new MiniBatchKMeans({ k: 3, seed: 4 }).fit(pts);
+  mb.k = 4;
+  expectError(() => mb.partialFit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.partialFit: partialFit continues the 3 fitted centres, but k is now 4; fit\(\) starts afresh/);
+  assert.equal(mb.clusterCenters.length, 3);
+});
