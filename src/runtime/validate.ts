@@ -82,12 +82,15 @@ export function show(value: unknown): string {
   return name === undefined || name === 'Object' ? 'an object' : `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
-/** Throws NonFinitePredictionError at the first value of `values` (rows × width, row-major) that is not finite. */
-export function checkFinitePredictions(where: string, task: string, values: ArrayLike<number>, width: number): void {
+/**
+ * Throws NonFinitePredictionError at the first value of `values` (rows × width,
+ * row-major) that is not finite; `why`, if given, replaces its explanation.
+ */
+export function checkFinitePredictions(where: string, task: string, values: ArrayLike<number>, width: number, why?: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     // v − v is 0 for a finite number and NaN for NaN and ±Infinity: one test for both.
-    if (v - v !== 0) throw new NonFinitePredictionError(where, task, Math.floor(i / width), v);
+    if (v - v !== 0) throw new NonFinitePredictionError(where, task, Math.floor(i / width), v, why);
   }
 }
 

@@ -21,12 +21,13 @@ const {
   KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder,
   binaryAccuracy, binaryAuc, binaryLogLoss, multiclassAccuracy, r2Score, groupTasks, formatEvaluation, formatAffinity,
   ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, UnknownClassError, ModelFormatError,
+  NonFinitePredictionError,
 } = M;
 
 export const CODES = new Map([
   [ArgumentError, 'E_ARGUMENT'], [ShapeError, 'E_SHAPE'], [DisposedError, 'E_DISPOSED'], [OutOfMemoryError, 'E_OUT_OF_MEMORY'],
   [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [UnknownClassError, 'E_ARGUMENT'],
-  [ModelFormatError, 'E_MODEL_FORMAT'],
+  [ModelFormatError, 'E_MODEL_FORMAT'], [NonFinitePredictionError, 'E_NOT_FINITE'],
 ]);
 
 export const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
@@ -661,6 +662,11 @@ export const CASES = [
   ['Clustering', 'AutoEncoder#trainOnBatch', 'option lr (typo)', (f) => f.ae.trainOnBatch(f.points, { lr: 1 }), ArgumentError, /AutoEncoder\.trainOnBatch: unknown option "lr"/],
   ['Clustering', 'AutoEncoder#fit', 'divergence "off"', (f) => f.ae.fit(f.points, { divergence: 'off' }), ArgumentError,
     /AutoEncoder\.fit: divergence must be false \(off\), true or \{ factor \}, got "off"/, 'refused as an unknown option (there was no divergence rule)'],
+  ['Clustering', 'AutoEncoder#anomalyScores', 'a row of 1e20 (its squared error beyond float32)', (f) => f.ae.anomalyScores([[0.5, 0.5], [1e20, 0]]), NonFinitePredictionError,
+    /AutoEncoder\.anomalyScores: task "reconstruction", row 1: the prediction is Infinity, not a finite number: the reconstruction error of the row overflows float32/,
+    'a score of Infinity'],
+  ['Clustering', 'AutoEncoder#evaluate', 'a row of 3e38', (f) => f.ae.evaluate([[3e38, 3e38]]), NonFinitePredictionError,
+    /AutoEncoder\.evaluate: task "reconstruction", row 0: the prediction is .*, not a finite number/, 'a mean error of NaN or Infinity'],
   ['Clustering', 'AutoEncoder#encode', 'a disposed autoencoder', (f) => f.disposedAe.encode([[1, 2]]), DisposedError, /AutoEncoder\.encode: an AutoEncoder was used after dispose\(\)/],
 
   // ---- metrics and reports ----
