@@ -678,7 +678,11 @@ export class GaussianMixture {
     return this.#fitted;
   }
 
-  /** Stages, centres and runs the E-step on points; `then` reads the results before the workspace is freed. */
+  /**
+   * Stages, centres and runs the E-step on points; `then` reads the results before
+   * the workspace is freed. With responsibilities, a row too far from the
+   * components for f64 to tell them apart is refused first (gmmUnresolvedRow).
+   */
   #eStep<T>(
     where: string, points: Points, withResp: boolean,
     then: (x: Staged, resp: number, logProb: number, total: number, weights: StagedWeights | null, k: number) => T,
@@ -693,16 +697,30 @@ export class GaussianMixture {
       const d = x.cols;
       const p = new ParamBuffers(ws, k, d, covarianceType);
       p.write(params);
+      const kern = runtime(where).kernels, cov = COV_CODES[covarianceType];
+      const scratch = ws.doubles(d + 2 * k);
+      if (withResp) {
+        const row = kern.gmmUnresolvedRow(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, scratch);
+        if (row >= 0) throw unresolved(where, x, row);
+      }
       const resp = withResp ? ws.doubles(x.rows * k) : 0;
       const logProb = ws.doubles(x.rows);
-      const scratch = ws.doubles(d + k);
-      const total = runtime(where).kernels.gmmEStep(x.rows, d, k, COV_CODES[covarianceType], x.ptr,
-        p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
+      const total = kern.gmmEStep(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
       return then(x, resp, logProb, total, weights, k);
     } finally {
       ws.free();
     }
   }
+}
+
+/** The error for centred row `row` of x, whose responsibilities f64 cannot resolve (as checkSpread's for k-means). */
+function unresolved(where: string, x: Staged, row: number): ArgumentError {
+  const values = heapF32().subarray((x.ptr >>> 2) + row * x.cols, (x.ptr >>> 2) + (row + 1) * x.cols);
+  const distance = Math.sqrt(values.reduce((s, v) => s + v * v, 0));
+  return new ArgumentError(
+    `${where}: points row ${row} lies ${distance.toExponential(2)} from the fitted column means, too far for its log-likelihoods ` +
+      'under the components to be told apart in float64 (their rounding errors exceed their differences); rescale the data',
+  );
 }
 
 /** f64 values of a fitted mixture in the shape of its covariance type (see covariances). */

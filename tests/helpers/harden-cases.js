@@ -637,6 +637,10 @@ export const CASES = [
     /the covariance of component 0 is not positive definite .* raise regCovar \(now 0\)/],
   ['Clustering', 'GaussianMixture#scoreSamples', 'before fit', () => new GaussianMixture().scoreSamples([[1]]), ArgumentError, /this GaussianMixture is not fitted yet/],
   ['Clustering', 'GaussianMixture#predictProba', '1 column for 2', (f) => f.gm.predictProba([[1]]), ShapeError, /GaussianMixture\.predictProba: points row 0 has 1 values, expected 2/],
+  ['Clustering', 'GaussianMixture#predictProba', 'a point 1e17 away from two clusters of one shape (diag)', () =>
+    new GaussianMixture({ nComponents: 2, covarianceType: 'diag', seed: 1 }).fit([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]]).predictProba([[1e17, 0]]),
+  ArgumentError, /GaussianMixture\.predictProba: points row 0 lies 1\.00e\+17 from the fitted column means, too far for its log-likelihoods under the components to be told apart in float64/,
+  'probabilities [1, 1], and predict chose the farther component'],
   ['Clustering', 'GaussianMixture#predictProba', "covarianceType 'diag' set after a 'full' fit", () => {
     const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(X.map((r) => [r[0], r[1]]));
     const before = gm.predictProba([[0.5, 0.5]]).data;
