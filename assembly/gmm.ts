@@ -114,6 +114,89 @@ export function gmmEStep(
   return total;
 }
 
+// Responsibilities are differences of log-likelihoods, each computed with a
+// rounding error that grows with its size: far enough from the components (|x| of
+// 1e17 against means 10 apart), f64 cannot tell two of them apart, and the E-step
+// above gives a component picked by rounding, or [1, 1] (the log-sum-exp absorbs
+// log 2). gmmUnresolvedRow finds such a row so that predict refuses it.
+//
+// With u = UNIT_ROUNDOFF (f64's 2^-53), a log-likelihood lp's rounding error is
+// below (2d + 6)·u·B + 4u·|lp|, where B is ‖W (x − μ)‖² itself for diag and
+// spherical, and Σ_a (Σ_b |W_ab|·|x_b − μ_b|)² for full and tied (whose terms can
+// cancel): about twice the first-order bound. A row is unresolved when two
+// components' log-likelihoods lie within their errors plus NEGLIGIBLE (beyond it
+// the smaller responsibility is below e^-37, under f64's epsilon) and those errors
+// reach RESOLUTION (so that probabilities are right to ~1e-6, and a far row lying
+// between two components is still resolved).
+// @ts-ignore: decorator
+@inline const UNIT_ROUNDOFF: f64 = 1.1102230246251565e-16;
+// @ts-ignore: decorator
+@inline const RESOLUTION: f64 = 9.5367431640625e-7; // 2^-20
+// @ts-ignore: decorator
+@inline const NEGLIGIBLE: f64 = 37;
+
+// Σ_a (Σ_b |W_ab|·|diff_b|)² for a lower-triangular W (d × d): the bound B for full and tied.
+// @ts-ignore: decorator
+@inline function absQuadForm(d: i32, w: usize, diff: usize): f64 {
+  let b: f64 = 0;
+  for (let a = 0; a < d; a++) {
+    const wa = w + (<usize>(a * d) << 3);
+    let s: f64 = 0;
+    for (let c = 0; c <= a; c++) s += Math.abs(f64At(wa, c)) * Math.abs(f64At(diff, c));
+    b += s * s;
+  }
+  return b;
+}
+
+// The first row (of n centred rows x, as for gmmEStep) whose responsibilities f64
+// cannot resolve (see above), or −1. Rows within a radius of the origin, where no
+// component's error can reach RESOLUTION / 2, cost d operations: the radius comes
+// from B ≤ ΣW²·‖x − μ_j‖² (Cauchy–Schwarz) and |lp_j| ≤ ½(d·log 2π + B) + |log det W_j| + |log π_j|.
+// scratch: (d + 2k) f64.
+export function gmmUnresolvedRow(
+  n: i32, d: i32, k: i32, covType: i32, x: usize, means: usize, prec: usize, logDet: usize, logWeights: usize, scratch: usize,
+): i32 {
+  const diff = scratch, lp = scratch + (<usize>d << 3), err = lp + (<usize>k << 3);
+  const ps = precSize(d, covType);
+  const half = <f64>d * LOG_2PI;
+  const perB = <f64>(2 * d + 6) * UNIT_ROUNDOFF;
+  const full = covType == COV_FULL || covType == COV_TIED;
+  // The largest squared norm within which every row is resolved (−1: none).
+  let safe: f64 = Infinity;
+  for (let j = 0; j < k; j++) {
+    const w = prec + (<usize>(j * ps) << 3), mu = means + (<usize>(j * d) << 3);
+    let g: f64 = 0, mu2: f64 = 0;
+    const entries = full ? d * d : covType == COV_DIAG ? d : 1;
+    for (let t = 0; t < entries; t++) g += f64At(w, t) * f64At(w, t);
+    for (let f = 0; f < d; f++) mu2 += f64At(mu, f) * f64At(mu, f);
+    const constant = 0.5 * half + Math.abs(f64At(logDet, j)) + Math.abs(f64At(logWeights, j));
+    const budget = 0.5 * RESOLUTION - 4 * UNIT_ROUNDOFF * constant;
+    const r = budget > 0 ? Math.sqrt(budget / ((perB + 2 * UNIT_ROUNDOFF) * g)) - Math.sqrt(mu2) : -1;
+    safe = Math.min(safe, r > 0 ? r * r : -1);
+  }
+  for (let i = 0; i < n; i++) {
+    const xr = x + (<usize>(i * d) << 2);
+    let x2: f64 = 0;
+    for (let f = 0; f < d; f++) { const v = <f64>load<f32>(xr + (<usize>f << 2)); x2 += v * v; }
+    if (x2 <= safe) continue;
+    let m: f64 = -Infinity, best = 0;
+    for (let j = 0; j < k; j++) {
+      const w = prec + (<usize>(j * ps) << 3);
+      const q = quadForm(d, covType, xr, means + (<usize>(j * d) << 3), w, diff);
+      const v = -0.5 * (half + q) + f64At(logDet, j) + f64At(logWeights, j);
+      setF64(lp, j, v);
+      setF64(err, j, perB * (full ? absQuadForm(d, w, diff) : q) + 4 * UNIT_ROUNDOFF * Math.abs(v));
+      if (v > m) { m = v; best = j; }
+    }
+    for (let j = 0; j < k; j++) {
+      if (j == best) continue;
+      const e = f64At(err, best) + f64At(err, j);
+      if (e >= RESOLUTION && m - f64At(lp, j) < e + NEGLIGIBLE) return i;
+    }
+  }
+  return -1;
+}
+
 // The M-step from responsibilities (scikit-learn's _estimate_gaussian_parameters
 // and _compute_precision_cholesky), two passes in f64, with r_ij = w_i·resp_ij
 // (weights n f64, or 0 for all 1):

@@ -28,7 +28,7 @@ export {
   kmeansScratchBytes, kmeansAssign, kmeansLabelSums, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
   kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleWeighted, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,
 } from "./kmeans";
-export { gmmEStep, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels, gmmRespRandom } from "./gmm";
+export { gmmEStep, gmmUnresolvedRow, gmmMStep, gmmPrecisionsCholesky, gmmSample, gmmRespFromLabels, gmmRespRandom } from "./gmm";
 export { gradDropCombine, trimmedMean, accumulateSquares } from "./combine";
 export { conv1dIm2col, conv1dCol2im, temporalPoolForward, temporalPoolBackward, conv1dDirect } from "./conv1d";
 export { embeddingGather, embeddingScatterAdd } from "./embedding";

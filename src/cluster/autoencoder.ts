@@ -28,7 +28,7 @@
 import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkDim, checkKeys, checkOptionsObject, show, booleanOption, integerOption, numberOption, seedOption } from '../runtime/validate.js';
+import { checkDim, checkFinitePredictions, checkKeys, checkOptionsObject, show, booleanOption, integerOption, isF32Finite, numberOption, seedOption } from '../runtime/validate.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
 import { GuardedSteps } from '../train/steps.js';
@@ -83,7 +83,10 @@ export interface AutoEncoderFitOptions {
   weightDecay?: number;
   /** Clip the global gradient norm of each network to this, > 0. Default: no clipping. */
   globalClipNorm?: number;
-  /** Rows to report the loss on after every epoch (valLoss). */
+  /**
+   * Rows to report the loss on after every epoch (valLoss). A row whose error is not
+   * finite stops the fit there with NonFinitePredictionError (the epochs trained are kept).
+   */
   validationData?: Points;
   /**
    * The divergence rule, as MultiTaskModel.fit's (src/train/divergence.ts): training
@@ -107,6 +110,10 @@ const FIT_KEYS = ['epochs', 'batchSize', 'learningRate', 'shuffle', 'weightDecay
 const TRAIN_KEYS = ['learningRate', 'weightDecay', 'globalClipNorm', 'divergence'] as const;
 /** Rows per forward pass at inference, bounding the activation buffers. */
 const CHUNK = 4096;
+/** Why a reconstruction error is not finite (NonFinitePredictionError's explanation), as KMeans says of a point too far away. */
+const SCORE_OVERFLOW =
+  'the reconstruction error of the row overflows float32 (a value of the row far outside the data the model was trained on, ' +
+  'or a weight of the model, is beyond what float32 carries through the network and the squared error); rescale the data';
 
 interface StepConfig {
   learningRate: number;
@@ -116,9 +123,10 @@ interface StepConfig {
 }
 
 export class AutoEncoder {
-  readonly inputSize: number;
-  readonly codeSize: number;
-  readonly seed: number;
+  // What built the networks, so it cannot change: getters only (inputSize 6 would read rows of 6 into 4 inputs).
+  readonly #inputSize: number;
+  readonly #codeSize: number;
+  readonly #seed: number;
   /** The encoder network (inputSize → codeSize); its parameters are named '0.weight', '0.bias', …. */
   readonly encoder: Network;
   /** The decoder network (codeSize → inputSize). */
@@ -135,19 +143,19 @@ export class AutoEncoder {
     const where = 'AutoEncoder';
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, KEYS);
-    this.inputSize = checkDim(where, 'inputSize', opts.inputSize);
+    this.#inputSize = checkDim(where, 'inputSize', opts.inputSize);
     const encoderUnits = unitList(where, 'encoderUnits', opts.encoderUnits, false);
     const decoderUnits = opts.decoderUnits === undefined
       ? encoderUnits.slice(0, -1).reverse()
       : unitList(where, 'decoderUnits', opts.decoderUnits, true);
-    this.codeSize = encoderUnits[encoderUnits.length - 1]!;
+    this.#codeSize = encoderUnits[encoderUnits.length - 1]!;
     const activation = checkActivationOption(where, 'activation', opts.activation ?? 'relu');
     const codeActivation = checkActivationOption(where, 'codeActivation', opts.codeActivation ?? 'identity');
     const outputActivation = checkActivationOption(where, 'outputActivation', opts.outputActivation ?? 'identity');
     const kernelInitializer = opts.kernelInitializer === undefined
       ? 'glorotUniform'
       : checkInitializer(`${where} kernelInitializer`, opts.kernelInitializer);
-    this.seed = seedOption(where, opts);
+    this.#seed = seedOption(where, opts);
     const dense = (units: number, act: Activation) => new Dense(units, { activation: act, kernelInitializer });
     const encLayers = encoderUnits.map((u, i) => dense(u, i === encoderUnits.length - 1 ? codeActivation : activation));
     const decLayers = [...decoderUnits.map((u) => dense(u, activation)), dense(this.inputSize, outputActivation)];
@@ -206,7 +214,7 @@ export class AutoEncoder {
             const logs: AutoEncoderEpochLogs = { loss: total / n };
             history.loss.push(logs.loss);
             if (val !== null) {
-              logs.valLoss = this.#meanError(val, valScores);
+              logs.valLoss = this.#meanError(`${where} validationData`, val, valScores);
               history.valLoss.push(logs.valLoss);
             }
             return onEpochEnd?.(epoch, logs) !== false;
@@ -283,7 +291,7 @@ export class AutoEncoder {
     try {
       const x = stagePoints(ws, where, points, this.inputSize);
       const out = ws.floats(x.rows);
-      this.#scores(x, out);
+      this.#scores(where, x, out);
       return readF32(out, x.rows);
     } finally {
       ws.free();
@@ -297,10 +305,25 @@ export class AutoEncoder {
     const ws = new Workspace(where);
     try {
       const x = stagePoints(ws, where, points, this.inputSize);
-      return this.#meanError(x, ws.floats(x.rows));
+      return this.#meanError(where, x, ws.floats(x.rows));
     } finally {
       ws.free();
     }
+  }
+
+  /** Features per row. */
+  get inputSize(): number {
+    return this.#inputSize;
+  }
+
+  /** The code's size (the last of encoderUnits). */
+  get codeSize(): number {
+    return this.#codeSize;
+  }
+
+  /** The seed of the weights and the shuffling. */
+  get seed(): number {
+    return this.#seed;
   }
 
   /** Optimizer steps taken so far. */
@@ -384,8 +407,11 @@ export class AutoEncoder {
   });
   readonly #lossOfStep = new Float64Array(1);
 
-  /** Per-row reconstruction errors of x into out (rows f32), chunk by chunk. */
-  #scores(x: Staged, out: number): void {
+  /**
+   * Per-row reconstruction errors of x into out (rows f32), chunk by chunk; an
+   * error that is not finite is a NonFinitePredictionError naming its row.
+   */
+  #scores(where: string, x: Staged, out: number): void {
     const kern = runtime('AutoEncoder').kernels;
     const d = this.inputSize;
     for (let start = 0; start < x.rows; start += CHUNK) {
@@ -394,10 +420,11 @@ export class AutoEncoder {
       const y = this.decoder.forwardPtr(this.encoder.forwardPtr(xp, rows, false), rows, false);
       kern.rowMeanSquaredError(rows, d, xp, y, out + start * 4);
     }
+    checkFinitePredictions(where, 'reconstruction', new Float32Array(heapF32().buffer, out, x.rows), 1, SCORE_OVERFLOW);
   }
 
-  #meanError(x: Staged, scores: number): number {
-    this.#scores(x, scores);
+  #meanError(where: string, x: Staged, scores: number): number {
+    this.#scores(where, x, scores);
     const s = new Float32Array(heapF32().buffer, scores, x.rows);
     let total = 0;
     for (let i = 0; i < s.length; i++) total += s[i]!;
@@ -441,12 +468,11 @@ function checkActivationOption(where: string, name: string, value: unknown): Act
 }
 
 function stepConfig(where: string, opts: Record<string, unknown>): StepConfig {
-  // The update runs in float32: a rate beyond 3.4e38 would become +Infinity there.
-  const f32 = (v: number) => Number.isFinite(Math.fround(v));
-  const learningRate = numberOption(where, opts, 'learningRate', 1e-3, (v) => v > 0 && f32(v), 'a finite number > 0 within the float32 range');
-  const weightDecay = numberOption(where, opts, 'weightDecay', 0, (v) => v >= 0 && f32(v), 'a finite number ≥ 0 within the float32 range');
+  // The update runs in float32: a rate or norm beyond 3.4e38 would become +Infinity there.
+  const learningRate = numberOption(where, opts, 'learningRate', 1e-3, (v) => v > 0 && isF32Finite(v), 'a finite number > 0 within the float32 range');
+  const weightDecay = numberOption(where, opts, 'weightDecay', 0, (v) => v >= 0 && isF32Finite(v), 'a finite number ≥ 0 within the float32 range');
   const globalClipNorm = opts.globalClipNorm === undefined
     ? undefined
-    : numberOption(where, opts, 'globalClipNorm', 1, (v) => v > 0, 'a finite number > 0');
+    : numberOption(where, opts, 'globalClipNorm', 1, (v) => v > 0 && isF32Finite(v), 'a finite number > 0 within the float32 range');
   return { learningRate, weightDecay, globalClipNorm, divergenceFactor: divergenceFactor(where, opts.divergence) };
 }

@@ -11,7 +11,7 @@ import { readRows, badValue } from '../tensor/rows.js';
 import { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkKeys, checkOptionsObject, show, checkInteger, checkNumber } from '../runtime/validate.js';
+import { F32_MAX, checkKeys, checkOptionsObject, isF32Finite, show, checkInteger, checkNumber } from '../runtime/validate.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { RngStreamId } from '../nn/rng.js';
 
@@ -160,7 +160,7 @@ export type SampleWeight =
 
 /** The options of a fit or a score that takes sample weights. */
 export interface SampleWeightOptions {
-  /** One weight ≥ 0 per row (their sum > 0); omitted, every row weighs 1. */
+  /** One weight ≥ 0 per row, each 0 or a positive float32 (their sum > 0 and a float32 too); omitted, every row weighs 1. */
   sampleWeight?: SampleWeight;
 }
 
@@ -200,12 +200,19 @@ export function stageWeights(ws: Workspace, where: string, weights: unknown, row
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       throw new ArgumentError(`${where}: sampleWeight[${i}] is ${show(v)}; every weight must be a finite number ≥ 0`);
     }
+    // Weights and their total are float32 values, as the data are: a weighted mean takes
+    // 1/(its rows' weight), +Infinity for 5e-324, and weight × squared distance overflows for 1e300.
+    if (!isF32Finite(v) || (v > 0 && Math.fround(v) === 0)) {
+      throw new ArgumentError(`${where}: sampleWeight[${i}] is ${v}; a weight must be 0 or from 1.4e-45 to 3.4e38 (float32's smallest and largest positive values); rescale the weights`);
+    }
     total += v;
+    if (total > F32_MAX) {
+      throw new ArgumentError(`${where}: sampleWeight sums to ${total} by row ${i}, beyond the float32 range (3.4e38); rescale the weights`);
+    }
     if (v > 0) positive++;
     if (v !== 1) allOnes = false;
   }
   if (!(total > 0)) throw new ArgumentError(`${where}: sampleWeight sums to 0; at least one row needs a positive weight`);
-  if (!Number.isFinite(total)) throw new ArgumentError(`${where}: sampleWeight sums to ${total}; rescale the weights`);
   if (allOnes) return null;
   const ptr = ws.doubles(rows);
   writeF64(ptr, values as ArrayLike<number>);

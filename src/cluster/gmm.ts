@@ -37,7 +37,7 @@
 import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { checkBoolean, checkKeys, checkOptionsObject, show, checkInteger, seedOption } from '../runtime/validate.js';
+import { beyondF32, checkBoolean, checkKeys, checkOptionsObject, isF32Finite, show, checkInteger, seedOption } from '../runtime/validate.js';
 import { ConvergenceWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
@@ -114,7 +114,7 @@ const PARAMS = {
     }
     return value as CovarianceType;
   },
-  regCovar: numberParam('regCovar', (v) => v >= 0, 'a finite number ≥ 0'),
+  regCovar: numberParam('regCovar', (v) => v >= 0 && isF32Finite(v), 'a finite number ≥ 0 within the float32 range'),
   tol: numberParam('tol', (v) => v >= 0, 'a finite number ≥ 0'),
   maxIter: integerParam('maxIter', 1),
   nInit: integerParam('nInit', 1),
@@ -142,14 +142,24 @@ interface Params {
   nk: Float64Array;
 }
 
-/** Everything a fit leaves behind, set at once. */
-interface Fitted {
+/** What one start of a fit ends with. */
+interface Run {
   readonly params: Params;
   readonly shift: Float64Array;
   readonly converged: boolean;
   readonly nIter: number;
   readonly lowerBound: number;
   readonly lowerBounds: readonly number[];
+}
+
+/**
+ * Everything a fit leaves behind, set at once: the start kept, and the number and
+ * type of its components, which everything after the fit reads (not nComponents
+ * and covarianceType, which may have changed since; the next fit checks them).
+ */
+interface Fitted extends Run {
+  readonly nComponents: number;
+  readonly covarianceType: CovarianceType;
 }
 
 /** Floats per component of W and of the covariances (tied: one matrix for all). */
@@ -254,6 +264,12 @@ export class GaussianMixture {
       this.#checkParams(where);
       const sampleWeight = sampleWeightOption(where, options);
       const warm = this.warmStart ? this.#fitted : null;
+      if (warm !== null && (warm.nComponents !== this.nComponents || warm.covarianceType !== this.covarianceType)) {
+        throw new ArgumentError(
+          `${where}: warmStart continues the fitted ${warm.nComponents} '${warm.covarianceType}' components, but nComponents is now ` +
+            `${this.nComponents} and covarianceType '${this.covarianceType}'; set warmStart to false to fit afresh`,
+        );
+      }
       const x = stagePoints(ws, where, points, warm?.shift.length);
       const k = this.nComponents, d = x.cols, n = x.rows;
       for (const [name, given] of [['meansInit', this.#meansInit], ['precisionsInit', this.#precisionsInit]] as const) {
@@ -281,7 +297,7 @@ export class GaussianMixture {
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const start = warm === null ? this.#starter(ws, where, x, w, shift, stats!.meanVariance) : null;
-      let best: Fitted | null = null;
+      let best: Run | null = null;
       const starts = warm === null ? this.nInit : 1;
       if (starts > 1 && sideBySide(where, starts, n * k)) {
         best = this.#startsSideBySide(kern, where, x, w, totalWeight, { params, resp, scratch, rng }, start!, ws, shift);
@@ -310,7 +326,7 @@ export class GaussianMixture {
           `EM did not converge: after maxIter = ${this.maxIter} steps the lower bound still changed by at least ` +
             `tol = ${this.tol}; raise maxIter or tol, or try other starts`));
       }
-      this.#fitted = best;
+      this.#fitted = { ...best!, nComponents: k, covarianceType: this.covarianceType };
       return this;
     } finally {
       ws.free();
@@ -389,7 +405,7 @@ export class GaussianMixture {
   #startsSideBySide(
     kern: Kernels, where: string, x: Staged, weights: number, totalWeight: number,
     first: { params: ParamBuffers; resp: number; scratch: number; rng: number }, start: Starter, ws: Workspace, shift: Float64Array,
-  ): Fitted {
+  ): Run {
     const k = this.nComponents, d = x.cols, n = x.rows;
     const cov = COV_CODES[this.covarianceType];
     const { scratch, rng } = first;
@@ -429,7 +445,7 @@ export class GaussianMixture {
     }
     const failure = state.find((s) => s.failure !== null);
     if (failure !== undefined) throw failure.failure;
-    let best: Fitted | null = null;
+    let best: Run | null = null;
     state.forEach((s, r) => {
       if (best === null || s.bound > best.lowerBound) {
         best = { params: runs[r]!.params.read(), shift, lowerBounds: s.bounds, lowerBound: s.bound, converged: s.converged, nIter: s.it };
@@ -476,8 +492,7 @@ export class GaussianMixture {
 
   /** The component each row most likely belongs to. */
   predict(points: Points): Int32Array {
-    return this.#eStep('GaussianMixture.predict', points, true, (x, resp) => {
-      const k = this.nComponents;
+    return this.#eStep('GaussianMixture.predict', points, true, (x, resp, _lp, _total, _weights, k) => {
       const r = new Float64Array(heapF32().buffer, resp, x.rows * k);
       const out = new Int32Array(x.rows);
       for (let i = 0; i < x.rows; i++) {
@@ -497,9 +512,9 @@ export class GaussianMixture {
   predictProba(points: Points, options: { as: 'matrix' }): Matrix;
   predictProba(points: Points, options?: ResultOptions): RowMajorArray<Float64Array> | Matrix {
     const as = resultKind('GaussianMixture.predictProba', options);
-    return this.#eStep('GaussianMixture.predictProba', points, true, (x, resp) => {
+    return this.#eStep('GaussianMixture.predictProba', points, true, (x, resp, _lp, _total, _weights, k) => {
       // A copy first: allocating a Matrix may grow memory and detach a view.
-      return shapeResult(as, readF64(resp, x.rows * this.nComponents), x.rows, this.nComponents);
+      return shapeResult(as, readF64(resp, x.rows * k), x.rows, k);
     });
   }
 
@@ -541,22 +556,22 @@ export class GaussianMixture {
    */
   sample(n = 1, options?: GaussianMixtureSampleOptions): GaussianMixtureSample {
     const where = 'GaussianMixture.sample';
-    const { params, shift } = this.#state(where);
+    const { params, shift, nComponents: k, covarianceType } = this.#state(where);
     const count = n === undefined ? 1 : checkInteger(where, 'n', n, 1);
     const opts = checkOptionsObject(where, options);
     checkKeys(where, opts, ['seed']);
     const seed = seedOption(where, opts, this.seed);
-    const k = this.nComponents, d = shift.length;
+    const d = shift.length;
     const ws = new Workspace(where);
     try {
-      const p = new ParamBuffers(ws, k, d, this.covarianceType);
+      const p = new ParamBuffers(ws, k, d, covarianceType);
       p.write(params);
       const mixing = ws.doubles(k);
       writeF64(mixing, this.weights);
       const out = ws.doubles(count * d), labels = ws.floats(count), scratch = ws.alloc((2 * d + 2) * 8 + k * 4);
       const rngState = new RngState(seed, RngStream.clustering);
       const rng = rngState.enter(ws);
-      runtime(where).kernels.gmmSample(rng, count, d, k, COV_CODES[this.covarianceType], p.means, p.prec, mixing, out, labels, scratch);
+      runtime(where).kernels.gmmSample(rng, count, d, k, COV_CODES[covarianceType], p.means, p.prec, mixing, out, labels, scratch);
       const data = readF64(out, count * d);
       for (let t = 0; t < data.length; t++) data[t]! += shift[t % d]!;
       return { data, rows: count, cols: d, labels: readI32(labels, count) };
@@ -567,32 +582,32 @@ export class GaussianMixture {
 
   /** Free parameters: means, covariances and k − 1 weights (scikit-learn's _n_parameters). */
   get nParameters(): number {
-    const d = this.#state('GaussianMixture.nParameters').shift.length, k = this.nComponents;
+    const { shift: { length: d }, nComponents: k, covarianceType } = this.#state('GaussianMixture.nParameters');
     const cov = {
       full: (k * d * (d + 1)) / 2, tied: (d * (d + 1)) / 2, diag: k * d, spherical: k,
-    }[this.covarianceType];
+    }[covarianceType];
     return cov + k * d + k - 1;
   }
 
   /** The component means, k rows of d numbers, in the data's coordinates. */
   get means(): number[][] {
-    const { params, shift } = this.#state('GaussianMixture.means');
+    const { params, shift, nComponents: k } = this.#state('GaussianMixture.means');
     const d = shift.length;
-    return Array.from({ length: this.nComponents }, (_, j) =>
+    return Array.from({ length: k }, (_, j) =>
       Array.from({ length: d }, (_2, f) => params.means[j * d + f]! + shift[f]!));
   }
 
   /** 'full': k matrices d × d; 'tied': one d × d; 'diag': k rows of d variances; 'spherical': k variances. */
   get covariances(): number[][][] | number[][] | number[] {
-    const { params, shift } = this.#state('GaussianMixture.covariances');
-    return this.#shaped(params.covariances, shift.length);
+    const fitted = this.#state('GaussianMixture.covariances');
+    return shaped(fitted.params.covariances, fitted);
   }
 
   /** The inverse covariances, shaped as covariances (scikit-learn's precisions_). */
   get precisions(): number[][][] | number[][] | number[] {
-    const { params, shift } = this.#state('GaussianMixture.precisions');
-    const d = shift.length, w = params.prec;
-    if (this.covarianceType === 'diag' || this.covarianceType === 'spherical') return this.#shaped(w.map((v) => v * v), d);
+    const fitted = this.#state('GaussianMixture.precisions');
+    const d = fitted.shift.length, w = fitted.params.prec;
+    if (fitted.covarianceType === 'diag' || fitted.covarianceType === 'spherical') return shaped(w.map((v) => v * v), fitted);
     // P = Wᵀ·W (W lower triangular).
     const out = new Float64Array(w.length);
     for (let at = 0; at < w.length; at += d * d) {
@@ -604,7 +619,7 @@ export class GaussianMixture {
         }
       }
     }
-    return this.#shaped(out, d);
+    return shaped(out, fitted);
   }
 
   /**
@@ -612,14 +627,14 @@ export class GaussianMixture {
    * U with U·Uᵀ = the precision; for 'diag' and 'spherical' 1/σ.
    */
   get precisionsCholesky(): number[][][] | number[][] | number[] {
-    const { params, shift } = this.#state('GaussianMixture.precisionsCholesky');
-    const d = shift.length, w = params.prec;
-    if (this.covarianceType === 'diag' || this.covarianceType === 'spherical') return this.#shaped(w, d);
+    const fitted = this.#state('GaussianMixture.precisionsCholesky');
+    const d = fitted.shift.length, w = fitted.params.prec;
+    if (fitted.covarianceType === 'diag' || fitted.covarianceType === 'spherical') return shaped(w, fitted);
     const upper = new Float64Array(w.length); // U = Wᵀ
     for (let at = 0; at < w.length; at += d * d) {
       for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) upper[at + a * d + b] = w[at + b * d + a]!;
     }
-    return this.#shaped(upper, d);
+    return shaped(upper, fitted);
   }
 
   /** The mixing weights (sum to 1). */
@@ -658,46 +673,63 @@ export class GaussianMixture {
     return this.#fitted !== null;
   }
 
-  /** f64 values (d features) in the shape of the covariance type (see covariances). */
-  #shaped(values: Float64Array, d: number): number[][][] | number[][] | number[] {
-    const k = this.nComponents;
-    if (this.covarianceType === 'spherical') return Array.from(values);
-    const matrix = (at: number) => Array.from({ length: d }, (_, a) => Array.from(values.subarray(at + a * d, at + (a + 1) * d)));
-    if (this.covarianceType === 'diag') return Array.from({ length: k }, (_, j) => Array.from(values.subarray(j * d, (j + 1) * d)));
-    if (this.covarianceType === 'tied') return matrix(0);
-    return Array.from({ length: k }, (_, j) => matrix(j * d * d));
-  }
-
   #state(where: string): Fitted {
     if (this.#fitted === null) throw notFitted(where, 'GaussianMixture');
     return this.#fitted;
   }
 
-  /** Stages, centres and runs the E-step on points; `then` reads the results before the workspace is freed. */
+  /**
+   * Stages, centres and runs the E-step on points; `then` reads the results before
+   * the workspace is freed. With responsibilities, a row too far from the
+   * components for f64 to tell them apart is refused first (gmmUnresolvedRow).
+   */
   #eStep<T>(
     where: string, points: Points, withResp: boolean,
-    then: (x: Staged, resp: number, logProb: number, total: number, weights: StagedWeights | null) => T,
+    then: (x: Staged, resp: number, logProb: number, total: number, weights: StagedWeights | null, k: number) => T,
     sampleWeight?: unknown,
   ): T {
-    const { params, shift } = this.#state(where);
+    const { params, shift, nComponents: k, covarianceType } = this.#state(where);
     const ws = new Workspace(where);
     try {
       const x = stagePoints(ws, where, points, shift.length);
       const weights = stageWeights(ws, where, sampleWeight, x.rows);
       shiftRows(ws, x, shift);
-      const k = this.nComponents, d = x.cols;
-      const p = new ParamBuffers(ws, k, d, this.covarianceType);
+      const d = x.cols;
+      const p = new ParamBuffers(ws, k, d, covarianceType);
       p.write(params);
+      const kern = runtime(where).kernels, cov = COV_CODES[covarianceType];
+      const scratch = ws.doubles(d + 2 * k);
+      if (withResp) {
+        const row = kern.gmmUnresolvedRow(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, scratch);
+        if (row >= 0) throw unresolved(where, x, row);
+      }
       const resp = withResp ? ws.doubles(x.rows * k) : 0;
       const logProb = ws.doubles(x.rows);
-      const scratch = ws.doubles(d + k);
-      const total = runtime(where).kernels.gmmEStep(x.rows, d, k, COV_CODES[this.covarianceType], x.ptr,
-        p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
-      return then(x, resp, logProb, total, weights);
+      const total = kern.gmmEStep(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
+      return then(x, resp, logProb, total, weights, k);
     } finally {
       ws.free();
     }
   }
+}
+
+/** The error for centred row `row` of x, whose responsibilities f64 cannot resolve (as checkSpread's for k-means). */
+function unresolved(where: string, x: Staged, row: number): ArgumentError {
+  const values = heapF32().subarray((x.ptr >>> 2) + row * x.cols, (x.ptr >>> 2) + (row + 1) * x.cols);
+  const distance = Math.sqrt(values.reduce((s, v) => s + v * v, 0));
+  return new ArgumentError(
+    `${where}: points row ${row} lies ${distance.toExponential(2)} from the fitted column means, too far for its log-likelihoods ` +
+      'under the components to be told apart in float64 (their rounding errors exceed their differences); rescale the data',
+  );
+}
+
+/** f64 values of a fitted mixture in the shape of its covariance type (see covariances). */
+function shaped(values: Float64Array, { shift: { length: d }, nComponents: k, covarianceType }: Fitted): number[][][] | number[][] | number[] {
+  if (covarianceType === 'spherical') return Array.from(values);
+  const matrix = (at: number) => Array.from({ length: d }, (_, a) => Array.from(values.subarray(at + a * d, at + (a + 1) * d)));
+  if (covarianceType === 'diag') return Array.from({ length: k }, (_, j) => Array.from(values.subarray(j * d, (j + 1) * d)));
+  if (covarianceType === 'tied') return matrix(0);
+  return Array.from({ length: k }, (_, j) => matrix(j * d * d));
 }
 
 // Option checks for the initial parameters (shapes that need the data's width are checked at fit).
@@ -750,6 +782,7 @@ function checkPrecisionValues(where: string, value: unknown, type: CovarianceTyp
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
         throw new ArgumentError(`${where}: ${name}[${j}] is ${show(v)}; a precision must be a finite number > 0`);
       }
+      if (!isF32Finite(v)) throw beyondF32(where, `${name}[${j}]`, v);
       return v;
     });
     return { values: out, cols: 0 };

@@ -108,9 +108,10 @@ export interface CentroidState {
 
 /**
  * The base of KMeans and MiniBatchKMeans (scikit-learn's _BaseKMeans): the
- * shared options, checked once in the constructor (they are read-only, so a fit
- * cannot meet them changed); the fitted state, which only the subclasses' fit
- * (and partialFit) set; and everything that only reads the fitted centres.
+ * shared options, checked in the constructor and again by every fit (`readonly`
+ * binds TypeScript only); the fitted state, which only the subclasses' fit (and
+ * partialFit) set; and everything that only reads the fitted centres (as many as
+ * the fit made, whatever `k` says now).
  */
 export abstract class BaseKMeans {
   readonly k: number;
@@ -167,8 +168,8 @@ export abstract class BaseKMeans {
 
   /** The index of the nearest centre for each row. */
   predict(points: Points): Int32Array {
-    const { centers, shift } = this.#fitted(`${this.#name}.predict`);
-    return assignPoints(`${this.#name}.predict`, points, centers, shift, this.k, (_ws, x, st) => readI32(st.labels, x.rows));
+    const { centers, shift, k } = this.#centres(`${this.#name}.predict`);
+    return assignPoints(`${this.#name}.predict`, points, centers, shift, k, (_ws, x, st) => readI32(st.labels, x.rows));
   }
 
   /**
@@ -178,8 +179,8 @@ export abstract class BaseKMeans {
   transform(points: Points, options?: { as?: 'array' }): RowMajorArray;
   transform(points: Points, options: { as: 'matrix' }): Matrix;
   transform(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
-    const { centers, shift } = this.#fitted(`${this.#name}.transform`);
-    return transformPoints(`${this.#name}.transform`, points, options, centers, shift, this.k);
+    const { centers, shift, k } = this.#centres(`${this.#name}.transform`);
+    return transformPoints(`${this.#name}.transform`, points, options, centers, shift, k);
   }
 
   /**
@@ -188,22 +189,22 @@ export abstract class BaseKMeans {
    */
   score(points: Points, options?: SampleWeightOptions): number {
     const where = `${this.#name}.score`;
-    const { centers, shift } = this.#fitted(where);
+    const { centers, shift, k } = this.#centres(where);
     const weights = sampleWeightOption(where, options);
-    return -assignPoints(where, points, centers, shift, this.k,
+    return -assignPoints(where, points, centers, shift, k,
       (_ws, x, st, kern, c) => kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, 0, st.weights), weights);
   }
 
   /** Distance from each row to its nearest centre (exact, f64 then rounded): larger is more anomalous. */
   anomalyScores(points: Points): Float32Array {
-    const { centers, shift } = this.#fitted(`${this.#name}.anomalyScores`);
-    return assignPoints(`${this.#name}.anomalyScores`, points, centers, shift, this.k, nearestDistances);
+    const { centers, shift, k } = this.#centres(`${this.#name}.anomalyScores`);
+    return assignPoints(`${this.#name}.anomalyScores`, points, centers, shift, k, nearestDistances);
   }
 
   /** The centres, k rows of d numbers, in the coordinates of the data. */
   get clusterCenters(): number[][] {
-    const { centers, shift } = this.#fitted(`${this.#name}.clusterCenters`);
-    return centerRows(centers, shift, this.k);
+    const { centers, shift, k } = this.#centres(`${this.#name}.clusterCenters`);
+    return centerRows(centers, shift, k);
   }
 
   /** The cluster of each row of the last fit (for MiniBatchKMeans, of the last fit or partialFit batch); a copy. */
@@ -287,6 +288,12 @@ export abstract class BaseKMeans {
   #fitted(where: string): CentroidState {
     if (this.#state === null) throw notFitted(where, this.#name);
     return this.#state;
+  }
+
+  /** The fitted centres, what predict and the rest read: their number is the fit's k, whatever `k` says now. */
+  #centres(where: string): { centers: Float32Array; shift: Float64Array; k: number } {
+    const { centers, shift } = this.#fitted(where);
+    return { centers, shift, k: centers.length / shift.length };
   }
 }
 

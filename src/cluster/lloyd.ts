@@ -8,7 +8,7 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { show } from '../runtime/validate.js';
+import { beyondF32, isF32Finite, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import { assignRunsOf } from '../threads/parallel.js';
 import { readI32, writeF64, type Staged, type Workspace } from './common.js';
@@ -42,7 +42,7 @@ export function checkInit(where: string, init: unknown, k: number): InitChoice {
 }
 
 /**
- * `count` rows of equal length (≥ 1) of finite numbers, as a row-major
+ * `count` rows of equal length (≥ 1) of finite numbers within the float32 range, as a row-major
  * Float64Array; `what` names a row in messages ('init centre' → "init centre 2").
  */
 export function checkRows(where: string, what: string, rows: readonly unknown[], count: number): { centers: Float64Array; cols: number } {
@@ -60,6 +60,7 @@ export function checkRows(where: string, what: string, rows: readonly unknown[],
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         throw new ArgumentError(`${where}: ${what} ${j}, value ${f} is ${show(v)}; expected a finite number`);
       }
+      if (!isF32Finite(v)) throw beyondF32(where, `${what} ${j}, value ${f}`, v);
       out[j * d + f] = v;
     }
   }

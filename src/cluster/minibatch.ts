@@ -31,6 +31,7 @@
 // batch weight), the counts are weight totals, inertias are weighted, seeding
 // draws rows ∝ weight. Batches are still drawn uniformly (as in scikit-learn).
 
+import { ArgumentError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { checkOptionsObject } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
@@ -205,6 +206,10 @@ export class MiniBatchKMeans extends BaseKMeans {
         ({ shift } = columnStats(ws, x));
       } else {
         this.checkParams(where);
+        const fittedK = prev.centers.length / prev.shift.length;
+        if (this.k !== fittedK) {
+          throw new ArgumentError(`${where}: partialFit continues the ${fittedK} fitted centres, but k is now ${this.k}; fit() starts afresh`);
+        }
         const sampleWeight = sampleWeightOption(where, options);
         x = stagePoints(ws, where, points, prev.shift.length);
         weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;

@@ -167,6 +167,9 @@ export interface Kernels {
     n: number, d: number, k: number, covType: number, x: Ptr, means: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr,
     resp: Ptr, logProbNorm: Ptr, scratch: Ptr, weights: Ptr,
   ): number;
+  gmmUnresolvedRow(
+    n: number, d: number, k: number, covType: number, x: Ptr, means: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr, scratch: Ptr,
+  ): number;
   gmmMStep(
     n: number, d: number, k: number, covType: number, x: Ptr, resp: Ptr, regCovar: number,
     nk: Ptr, means: Ptr, covariances: Ptr, prec: Ptr, logDet: Ptr, logWeights: Ptr, scratch: Ptr, weights: Ptr,

@@ -107,19 +107,22 @@ export class TrainingDivergedError extends ManytaskError {
   }
 }
 
+/** Why a prediction is not finite, and what to do (NonFinitePredictionError's default). */
+const NETWORK_OVERFLOW =
+  'a value of the row (far outside the data the model was trained on) or a weight of the model overflows float32 in the network. ' +
+  'predict(rows, { maxDeviation }) refuses rows too far from the training data, naming the column';
+
 /**
  * A prediction came out NaN or ±Infinity: a value of the row, or a weight of the
  * model, is beyond what float32 carries through the network. `task` and `row`
  * (0-based, in the input) say where; predict returns nothing rather than a
- * number that means nothing.
+ * number that means nothing. `why` replaces the message's explanation.
  */
 export class NonFinitePredictionError extends ManytaskError {
   readonly task: string;
   readonly row: number;
-  constructor(where: string, task: string, row: number, value: number) {
-    super('E_NOT_FINITE', `${where}: task "${task}", row ${row}: the prediction is ${value}, not a finite number: ` +
-      'a value of the row (far outside the data the model was trained on) or a weight of the model overflows float32 in the network. ' +
-      'predict(rows, { maxDeviation }) refuses rows too far from the training data, naming the column');
+  constructor(where: string, task: string, row: number, value: number, why = NETWORK_OVERFLOW) {
+    super('E_NOT_FINITE', `${where}: task "${task}", row ${row}: the prediction is ${value}, not a finite number: ${why}`);
     this.task = task;
     this.row = row;
   }

@@ -34,10 +34,13 @@ export function isF32Finite(v: unknown): v is number {
  */
 export function checkF32(where: string, name: string, value: unknown): number {
   checkFiniteNumber(where, name, value);
-  if (!Number.isFinite(Math.fround(value as number))) {
-    throw new ArgumentError(`${where}: ${name} is ${value as number}, beyond the float32 range (±3.4e38) the kernels compute in`);
-  }
+  if (!Number.isFinite(Math.fround(value as number))) throw beyondF32(where, name, value as number);
   return value as number;
+}
+
+/** The error for a finite `value` of `name` that float32 cannot hold. */
+export function beyondF32(where: string, name: string, value: number): ArgumentError {
+  return new ArgumentError(`${where}: ${name} is ${value}, beyond the float32 range (±3.4e38) the kernels compute in`);
 }
 
 export function checkBoolean(where: string, name: string, value: unknown): boolean {
@@ -79,12 +82,15 @@ export function show(value: unknown): string {
   return name === undefined || name === 'Object' ? 'an object' : `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
-/** Throws NonFinitePredictionError at the first value of `values` (rows × width, row-major) that is not finite. */
-export function checkFinitePredictions(where: string, task: string, values: ArrayLike<number>, width: number): void {
+/**
+ * Throws NonFinitePredictionError at the first value of `values` (rows × width,
+ * row-major) that is not finite; `why`, if given, replaces its explanation.
+ */
+export function checkFinitePredictions(where: string, task: string, values: ArrayLike<number>, width: number, why?: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     // v − v is 0 for a finite number and NaN for NaN and ±Infinity: one test for both.
-    if (v - v !== 0) throw new NonFinitePredictionError(where, task, Math.floor(i / width), v);
+    if (v - v !== 0) throw new NonFinitePredictionError(where, task, Math.floor(i / width), v, why);
   }
 }
 

@@ -21,12 +21,13 @@ const {
   KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder,
   binaryAccuracy, binaryAuc, binaryLogLoss, multiclassAccuracy, r2Score, groupTasks, formatEvaluation, formatAffinity,
   ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, UnknownClassError, ModelFormatError,
+  NonFinitePredictionError,
 } = M;
 
 export const CODES = new Map([
   [ArgumentError, 'E_ARGUMENT'], [ShapeError, 'E_SHAPE'], [DisposedError, 'E_DISPOSED'], [OutOfMemoryError, 'E_OUT_OF_MEMORY'],
   [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [UnknownClassError, 'E_ARGUMENT'],
-  [ModelFormatError, 'E_MODEL_FORMAT'],
+  [ModelFormatError, 'E_MODEL_FORMAT'], [NonFinitePredictionError, 'E_NOT_FINITE'],
 ]);
 
 export const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
@@ -578,6 +579,8 @@ export const CASES = [
   ['Clustering', 'KMeans', 'init "kmeans++"', () => new KMeans({ k: 2, init: 'kmeans++' }), ArgumentError, /KMeans: init must be "k-means\+\+", "random" or an array of k centres/],
   ['Clustering', 'KMeans', '1 initial centre for k = 2', () => new KMeans({ k: 2, init: [[1, 2]] }), ShapeError, /KMeans: init gives 1 centres, expected k = 2/],
   ['Clustering', 'KMeans', 'an initial centre with NaN', () => new KMeans({ k: 1, init: [[1, NaN]] }), ArgumentError, /KMeans: init centre 0, value 1 is NaN/],
+  ['Clustering', 'KMeans', 'an initial centre with 1e39', () => new KMeans({ k: 2, init: [[0, 0], [1, 1e39]] }), ArgumentError,
+    /KMeans: init centre 1, value 1 is 1e\+39, beyond the float32 range/, 'accepted (the centre was +Infinity in float32)'],
   ['Clustering', 'KMeans', 'tol −1', () => new KMeans({ k: 2, tol: -1 }), ArgumentError, /KMeans: tol must be a finite number ≥ 0, got -1/],
   ['Clustering', 'KMeans', 'option n_init (typo)', () => new KMeans({ k: 2, n_init: 3 }), ArgumentError, /KMeans: unknown option "n_init"/],
   ['Clustering', 'KMeans#fit', 'no rows', () => new KMeans({ k: 1 }).fit([]), ShapeError, /KMeans\.fit: points has no rows/],
@@ -593,7 +596,15 @@ export const CASES = [
     /KMeans\.fit: sampleWeight\[1\] is -1; every weight must be a finite number ≥ 0/],
   ['Clustering', 'KMeans#fit', 'sampleWeight all 0', () => new KMeans({ k: 1 }).fit([[1], [2]], { sampleWeight: [0, 0] }), ArgumentError,
     /KMeans\.fit: sampleWeight sums to 0; at least one row needs a positive weight/],
+  ['Clustering', 'KMeans#fit', 'sampleWeight 5e-324 (0 in float32)', () => new KMeans({ k: 1 }).fit([[1], [2]], { sampleWeight: [5e-324, 5e-324] }), ArgumentError,
+    /KMeans\.fit: sampleWeight\[0\] is 5e-324; a weight must be 0 or from 1\.4e-45 to 3\.4e38/, 'a centre and inertia of NaN'],
+  ['Clustering', 'KMeans#fit', 'sampleWeight 1e300', () => new KMeans({ k: 1 }).fit([[1], [2]], { sampleWeight: [1, 1e300] }), ArgumentError,
+    /KMeans\.fit: sampleWeight\[1\] is 1e\+300; a weight must be 0 or from 1\.4e-45 to 3\.4e38/, 'a centre and inertia of NaN'],
+  ['Clustering', 'KMeans#fit', 'sampleWeight summing beyond float32', () => new KMeans({ k: 1 }).fit([[1], [2], [3]], { sampleWeight: [3e38, 3e38, 1] }), ArgumentError,
+    /KMeans\.fit: sampleWeight sums to 6e\+38 by row 1, beyond the float32 range/, 'accepted (the total was kept in f64)'],
   ['Clustering', 'KMeans#score', 'sampleWeight NaN', (f) => f.km.score([[1, 2]], { sampleWeight: [NaN] }), ArgumentError, /KMeans\.score: sampleWeight\[0\] is NaN/],
+  ['Clustering', 'KMeans#score', 'sampleWeight 1e306', (f) => f.km.score([[1, 2]], { sampleWeight: [1e306] }), ArgumentError, /KMeans\.score: sampleWeight\[0\] is 1e\+306/,
+    'a score of -Infinity'],
   ['Clustering', 'KMeans#fit', 'a point 1e30 away', () => new KMeans({ k: 2, seed: 1 }).fit(far), ArgumentError,
     /KMeans\.fit: points row 3 lies 9\.\d+e\+29 from the column means, too far for squared distances in float32/, 'wrong labels: every squared distance was +Infinity'],
   ['Clustering', 'KMeans#fit', '{ data, rows, cols } that disagree', () => new KMeans({ k: 1 }).fit({ data: [1, 2, 3], rows: 2, cols: 2 }), ShapeError, /points\.data has 3 values; 2 rows × 2 cols needs 4/],
@@ -602,6 +613,12 @@ export const CASES = [
   ['Clustering', 'KMeans#anomalyScores', 'a point 1e30 away', (f) => f.km.anomalyScores([[1e30, 0]]), ArgumentError, /KMeans\.anomalyScores: points row 0 lies .* from the fitted column means/,
     'a score of NaN'],
   ['Clustering', 'KMeans#transform', 'a disposed Matrix', (f) => f.km.transform(f.disposedMatrix), DisposedError, /Matrix was used after dispose/],
+  ['Clustering', 'KMeans#predict', 'k set to 1e9 after fit', () => {
+    const km = new KMeans({ k: 2, seed: 1 }).fit([[0, 0], [0, 1], [9, 9], [9, 8]]);
+    km.k = 1e9;
+    return [km.predict([[8, 9]]), km.transform([[8, 9]]).cols];
+  }, ok(([labels, cols]) => assert.ok(labels.length === 1 && cols === 2, `${labels} ${cols}`), 'the fitted 2 centres answer; the next fit uses k'),
+  'WasmTrapError: predict read 1e9 centres where the fit left 2'],
   ['Clustering', 'KMeans#transform', "as 'Matrix' (capitalized)", (f) => f.km.transform(f.points, { as: 'Matrix' }), ArgumentError, /KMeans\.transform: as must be 'array' or 'matrix', got "Matrix"/,
     'ignored: a Matrix came back (the option did not exist)'],
   ['Clustering', 'MiniBatchKMeans', 'batchSize 0', () => new MiniBatchKMeans({ k: 2, batchSize: 0 }), ArgumentError, /MiniBatchKMeans: batchSize must be an integer ≥ 1, got 0/],
@@ -613,7 +630,11 @@ export const CASES = [
   ['Clustering', 'GaussianMixture', 'weightsInit summing to 0.9', () => new GaussianMixture({ nComponents: 2, weightsInit: [0.5, 0.4] }), ArgumentError, /GaussianMixture: weightsInit must sum to 1, got 0\.9/],
   ['Clustering', 'GaussianMixture', 'precisionsInit not symmetric', () => new GaussianMixture({ precisionsInit: [[[1, 0.5], [0, 1]]] }), ArgumentError,
     /GaussianMixture: precisionsInit \(full\) matrix 0 is not symmetric: \[1\]\[0\] = 0, \[0\]\[1\] = 0\.5/],
-  ['Clustering', 'GaussianMixture', 'regCovar −1', () => new GaussianMixture({ regCovar: -1 }), ArgumentError, /GaussianMixture: regCovar must be a finite number ≥ 0, got -1/],
+  ['Clustering', 'GaussianMixture', 'regCovar −1', () => new GaussianMixture({ regCovar: -1 }), ArgumentError, /GaussianMixture: regCovar must be a finite number ≥ 0 within the float32 range, got -1/],
+  ['Clustering', 'GaussianMixture', 'regCovar 1e39', () => new GaussianMixture({ regCovar: 1e39 }), ArgumentError,
+    /GaussianMixture: regCovar must be a finite number ≥ 0 within the float32 range, got 1e\+39/, 'accepted: variances of 1e39'],
+  ['Clustering', 'GaussianMixture', 'meansInit with 1e39', () => new GaussianMixture({ nComponents: 2, meansInit: [[0, 1e39], [1, 1]] }), ArgumentError,
+    /GaussianMixture: meansInit row 0, value 1 is 1e\+39, beyond the float32 range/, 'accepted'],
   ['Clustering', 'GaussianMixture', 'initParams "kmeans++"', () => new GaussianMixture({ initParams: 'kmeans++' }), ArgumentError,
     /initParams must be "kmeans", "k-means\+\+", "random" or "random_from_data", got "kmeans\+\+"/],
   ['Clustering', 'GaussianMixture#fit', 'nComponents 3 on 2 rows', () => new GaussianMixture({ nComponents: 3, initParams: 'random' }).fit([[1, 2], [3, 4]]), ArgumentError,
@@ -626,6 +647,17 @@ export const CASES = [
     /the covariance of component 0 is not positive definite .* raise regCovar \(now 0\)/],
   ['Clustering', 'GaussianMixture#scoreSamples', 'before fit', () => new GaussianMixture().scoreSamples([[1]]), ArgumentError, /this GaussianMixture is not fitted yet/],
   ['Clustering', 'GaussianMixture#predictProba', '1 column for 2', (f) => f.gm.predictProba([[1]]), ShapeError, /GaussianMixture\.predictProba: points row 0 has 1 values, expected 2/],
+  ['Clustering', 'GaussianMixture#predictProba', 'a point 1e17 away from two clusters of one shape (diag)', () =>
+    new GaussianMixture({ nComponents: 2, covarianceType: 'diag', seed: 1 }).fit([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]]).predictProba([[1e17, 0]]),
+  ArgumentError, /GaussianMixture\.predictProba: points row 0 lies 1\.00e\+17 from the fitted column means, too far for its log-likelihoods under the components to be told apart in float64/,
+  'probabilities [1, 1], and predict chose the farther component'],
+  ['Clustering', 'GaussianMixture#predictProba', "covarianceType 'diag' set after a 'full' fit", () => {
+    const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(X.map((r) => [r[0], r[1]]));
+    const before = gm.predictProba([[0.5, 0.5]]).data;
+    gm.covarianceType = 'diag';
+    return [gm.predictProba([[0.5, 0.5]]).data, before];
+  }, ok(([got, before]) => assert.deepEqual(got, before), "the fitted 'full' components answer; the next fit uses 'diag'"),
+  "the 'full' parameters read as 'diag' ones: other probabilities, no error"],
   ['Clustering', 'GaussianMixture#predictProba', 'option asMatrix (typo)', (f) => f.gm.predictProba(f.points, { asMatrix: true }), ArgumentError, /GaussianMixture\.predictProba: unknown option "asMatrix" \(known: as\)/,
     'ignored: a Matrix came back (the option did not exist)'],
   ['Clustering', 'AutoEncoder', 'no inputSize', () => new AutoEncoder({ encoderUnits: [2] }), ShapeError, /AutoEncoder: inputSize must be a positive integer, got undefined/],
@@ -636,12 +668,19 @@ export const CASES = [
   ['Clustering', 'AutoEncoder#fit', 'epochs 0', (f) => f.ae.fit(f.points, { epochs: 0 }), ArgumentError, /AutoEncoder\.fit: epochs must be an integer ≥ 1, got 0/],
   ['Clustering', 'AutoEncoder#fit', 'learningRate 1e39', (f) => f.ae.fit(f.points, { learningRate: 1e39 }), ArgumentError,
     /AutoEncoder\.fit: learningRate must be a finite number > 0 within the float32 range, got 1e\+39/, 'accepted; the weights became NaN'],
+  ['Clustering', 'AutoEncoder#fit', 'globalClipNorm 1e39', (f) => f.ae.fit(f.points, { globalClipNorm: 1e39 }), ArgumentError,
+    /AutoEncoder\.fit: globalClipNorm must be a finite number > 0 within the float32 range, got 1e\+39/, 'accepted'],
   ['Clustering', 'AutoEncoder#fit', '3 columns for inputSize 2', (f) => f.ae.fit([[1, 2, 3]]), ShapeError, /AutoEncoder\.fit: points row 0 has 3 values, expected 2/],
   ['Clustering', 'AutoEncoder#fit', 'validationData of 1 column', (f) => f.ae.fit(f.points, { validationData: [[1]] }), ShapeError, /AutoEncoder\.fit validationData: points row 0 has 1 values, expected 2/],
   ['Clustering', 'AutoEncoder#fit', 'onEpochEnd 3', (f) => f.ae.fit(f.points, { onEpochEnd: 3 }), ArgumentError, /AutoEncoder\.fit: onEpochEnd must be a function, got 3/],
   ['Clustering', 'AutoEncoder#trainOnBatch', 'option lr (typo)', (f) => f.ae.trainOnBatch(f.points, { lr: 1 }), ArgumentError, /AutoEncoder\.trainOnBatch: unknown option "lr"/],
   ['Clustering', 'AutoEncoder#fit', 'divergence "off"', (f) => f.ae.fit(f.points, { divergence: 'off' }), ArgumentError,
     /AutoEncoder\.fit: divergence must be false \(off\), true or \{ factor \}, got "off"/, 'refused as an unknown option (there was no divergence rule)'],
+  ['Clustering', 'AutoEncoder#anomalyScores', 'a row of 1e20 (its squared error beyond float32)', (f) => f.ae.anomalyScores([[0.5, 0.5], [1e20, 0]]), NonFinitePredictionError,
+    /AutoEncoder\.anomalyScores: task "reconstruction", row 1: the prediction is Infinity, not a finite number: the reconstruction error of the row overflows float32/,
+    'a score of Infinity'],
+  ['Clustering', 'AutoEncoder#evaluate', 'a row of 3e38', (f) => f.ae.evaluate([[3e38, 3e38]]), NonFinitePredictionError,
+    /AutoEncoder\.evaluate: task "reconstruction", row 0: the prediction is .*, not a finite number/, 'a mean error of NaN or Infinity'],
   ['Clustering', 'AutoEncoder#encode', 'a disposed autoencoder', (f) => f.disposedAe.encode([[1, 2]]), DisposedError, /AutoEncoder\.encode: an AutoEncoder was used after dispose\(\)/],
 
   // ---- metrics and reports ----

@@ -4,12 +4,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, AutoEncoder, Matrix, ArgumentError, ShapeError, DisposedError,
+  init, AutoEncoder, Matrix, ArgumentError, ShapeError, DisposedError, NonFinitePredictionError,
 } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { denseRef } from '../helpers/nn-reference.js';
 import { numericGradient } from '../helpers/check-op.js';
 import { seededNormals } from '../helpers/cluster-reference.js';
+import { expectError } from '../helpers/errors.js';
 
 before(async () => { await init(); });
 
@@ -170,9 +171,42 @@ test('bad input gives typed errors', () => {
   assert.throws(() => ae.fit([[1, 2, 3, NaN]]), is(ArgumentError, /row 0, column 3 is NaN/));
   assert.throws(() => ae.fit([[1, 2, 3, 4]], { epoch: 3 }), is(ArgumentError, /unknown option "epoch"/));
   assert.throws(() => ae.fit([[1, 2, 3, 4]], { learningRate: 0 }), is(ArgumentError, /learningRate must be a finite number > 0/));
+  assert.throws(() => ae.fit([[9, -3, 0.5, 2]], { globalClipNorm: 6e38 }),
+    is(ArgumentError, /^AutoEncoder\.fit: globalClipNorm must be a finite number > 0 within the float32 range, got 6e\+38/));
+  assert.throws(() => ae.trainOnBatch([[9, -3, 0.5, 2]], { globalClipNorm: 6e38 }), is(ArgumentError, /trainOnBatch: globalClipNorm must be .* within the float32 range/));
+  assert.equal(ae.steps, 0);
   assert.throws(() => ae.anomalyScores({ data: new Float32Array(6), rows: 2, cols: 3 }), is(ShapeError, /points have 3 columns, expected 4/));
   assert.throws(() => ae.fit([]), is(ShapeError, /no rows/));
+  // The options that built the networks cannot change: inputSize 6 would read rows of 6 values into a network of 4 inputs.
+  for (const [name, value] of [['inputSize', 6], ['codeSize', 3], ['seed', 9]]) {
+    const was = ae[name];
+    assert.throws(() => { ae[name] = value; }, TypeError, name);
+    assert.equal(ae[name], was);
+  }
+  assert.equal(ae.anomalyScores([[0.5, -1, 2, 0]]).length, 1);
+  assert.throws(() => ae.anomalyScores([[0.5, -1, 2, 0, 1, 1]]), is(ShapeError, /row 0 has 6 values, expected 4/));
   ae.dispose();
   assert.throws(() => ae.encode([[1, 2, 3, 4]]), (e) => e instanceof DisposedError);
   ae.dispose(); // twice is harmless
+});
+
+test('a reconstruction error beyond float32 is a NonFinitePredictionError naming the first such row: anomalyScores, evaluate, validationData', () => {
+  const pts = Array.from({ length: 16 }, (_, i) => [Math.cos(0.7 * i), 0.3 * (i % 4) - 0.5, Math.sin(0.7 * i) * 2]);
+  const ae = new AutoEncoder({ inputSize: 3, encoderUnits: [5, 2], activation: 'tanh', seed: 7 });
+  ae.fit(pts, { epochs: 3, batchSize: 4 });
+  const scores = ae.anomalyScores(pts);
+  const E = (fn, where, row) => expectError(fn, NonFinitePredictionError, 'E_NOT_FINITE',
+    new RegExp(`^${where}: task "reconstruction", row ${row}: the prediction is (Infinity|NaN), not a finite number: the reconstruction error of the row overflows float32 .*; rescale the data$`),
+    { props: { task: 'reconstruction', row } });
+  // (x − x̂)² overflows for x = 4e19; the network itself overflows (NaN) for values of 3e38.
+  E(() => ae.anomalyScores([pts[0], pts[1], [-4e19, 0.1, 0.2], [3e38, 3e38, -3e38]]), 'AutoEncoder\\.anomalyScores', 2);
+  E(() => ae.anomalyScores([pts[0], [3e38, 3e38, -3e38]]), 'AutoEncoder\\.anomalyScores', 1);
+  E(() => ae.evaluate([[0.5, 1e30, 0]]), 'AutoEncoder\\.evaluate', 0);
+  assert.deepEqual(ae.anomalyScores(pts), scores);
+  const steps = ae.steps;
+  E(() => ae.fit(pts, { validationData: [pts[3], [0, 0, 2e20]] }), 'AutoEncoder\\.fit validationData', 1);
+  assert.equal(ae.steps, steps + 1, 'the epoch before the validation rows were scored was trained, as onEpochEnd returning false would leave it');
+  // Large rows whose errors still fit float32 are scored.
+  assert.ok(Number.isFinite(ae.anomalyScores([[1e15, 0, 0]])[0]));
+  ae.dispose();
 });

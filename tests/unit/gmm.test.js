@@ -118,6 +118,112 @@ test('E-step is stable in log space: a row far from every component has a finite
   assert.ok(Math.abs(p[0] + p[1] - 1) < 1e-6 && p.every(Number.isFinite));
 });
 
+/**
+ * The f64 reference of gmmUnresolvedRow's test for one row (assembly/gmm.ts): each
+ * component's log-likelihood and the bound on its rounding error, then whether two
+ * of them lie within their errors (+ 37) while those reach 2^-20. No radius: every row is looked at.
+ */
+function unresolvedRef(row, d, k, type, means, W, logDet, logW) {
+  const u = 2 ** -53, perB = (2 * d + 6) * u, half = d * 1.8378770664093453;
+  const lp = [], err = [];
+  for (let j = 0; j < k; j++) {
+    const mu = means[j], w = W[type === 'tied' ? 0 : j];
+    const diff = Array.from({ length: d }, (_, f) => row[f] - mu[f]);
+    let q = 0, bound = 0;
+    if (type === 'diag') for (let f = 0; f < d; f++) { const e = diff[f] * w[f]; q += e * e; }
+    else if (type === 'spherical') { for (let f = 0; f < d; f++) q += diff[f] * diff[f]; q *= w[0] * w[0]; }
+    else {
+      for (let a = 0; a < d; a++) {
+        let y = 0, abs = 0;
+        for (let b = 0; b <= a; b++) { y += w[a * d + b] * diff[b]; abs += Math.abs(w[a * d + b]) * Math.abs(diff[b]); }
+        q += y * y;
+        bound += abs * abs;
+      }
+    }
+    const v = -0.5 * (half + q) + logDet[j] + logW[j];
+    lp.push(v);
+    err.push(perB * (type === 'full' || type === 'tied' ? bound : q) + 4 * u * Math.abs(v));
+  }
+  const best = lp.indexOf(Math.max(...lp));
+  return lp.some((v, j) => j !== best && err[best] + err[j] >= 2 ** -20 && lp[best] - v < err[best] + err[j] + 37);
+}
+
+test('gmmUnresolvedRow flags exactly the rows the f64 reference does, at every scale up to 3e38 (its radius skips none it should look at)', () => {
+  const { allocator, kernels } = runtime('test');
+  for (const [type, code] of Object.entries(TYPES)) {
+    for (const [d, shared] of [[1, true], [2, true], [3, true], [1, false], [3, false]]) {
+      const k = 3;
+      const r = seededValues(k * d * d + k * d + 8, 7 * d + code);
+      let t = 0;
+      const next = () => r[t++];
+      const means = Array.from({ length: k }, () => Array.from({ length: d }, () => 6 * next()));
+      // W: lower triangular with a positive diagonal (full, tied), d positive values (diag), one (spherical);
+      // shared: one for all (clusters of one shape), whose log-likelihoods far away differ by little.
+      const W = Array.from({ length: type === 'tied' || shared ? 1 : k }, () => {
+        if (type === 'spherical') return [1.2 + next()];
+        if (type === 'diag') return Array.from({ length: d }, () => 1.2 + next());
+        return Array.from({ length: d * d }, (_, at) => (at % d === Math.floor(at / d) ? 1.2 + next() : at % d < Math.floor(at / d) ? 0.4 * next() : 0));
+      });
+      if (type !== 'tied' && shared) W.push(W[0], W[0]);
+      const logDetOf = (w) => (type === 'spherical' ? d * Math.log(w[0]) : type === 'diag' ? w.reduce((s, v) => s + Math.log(v), 0)
+        : Array.from({ length: d }, (_, a) => Math.log(w[a * d + a])).reduce((s, v) => s + v, 0));
+      const logDet = Array.from({ length: k }, (_, j) => logDetOf(W[type === 'tied' ? 0 : j]));
+      const logW = [0.5, 0.3, 0.2].map(Math.log);
+      // Rows at every scale: along each mean, between two means, and in seeded directions.
+      const dirs = [...means, means[0].map((v, f) => (v + means[1][f]) / 2), ...Array.from({ length: 3 }, (_, i) => seededValues(d, 100 + i))];
+      const rows = [];
+      for (const scale of [1, 30, 1e3, 1e5, 1e7, 1e9, 1e12, 1e14, 1e15, 1e16, 1e17, 1e18, 1e21, 1e30, 3e38]) {
+        for (const dir of dirs) {
+          const norm = Math.hypot(...dir) || 1;
+          rows.push(Float32Array.from(dir, (v) => (v / norm) * scale));
+        }
+      }
+      const ptrs = [];
+      const alloc = (bytes) => { const p = allocator.alloc(Math.max(bytes, 16)); ptrs.push(p); return p; };
+      const f64 = (values) => { const p = alloc(values.length * 8); new Float64Array(heapF32().buffer, p, values.length).set(values); return p; };
+      const mp = f64(means.flat()), wp = f64(W.flat()), ldp = f64(logDet), lwp = f64(logW);
+      const x = alloc(d * 4), scratch = alloc((d + 2 * k) * 8);
+      const flagged = rows.map((row) => {
+        heapF32().set(row, x >>> 2);
+        const got = kernels.gmmUnresolvedRow(1, d, k, code, x, mp, wp, ldp, lwp, scratch);
+        assert.equal(got === 0, unresolvedRef(row, d, k, type, means, W, logDet, logW), `${type} d=${d} row ${Array.from(row)}`);
+        return got === 0;
+      });
+      assert.ok(flagged.slice(0, 4 * dirs.length).every((f) => !f), `${type} d=${d}: rows within 1e5 are resolved`);
+      if (shared) assert.ok(flagged.some((f) => f), `${type} d=${d}: some far row is not`);
+      // Several rows at once: the first unresolved one.
+      const all = alloc(rows.length * d * 4);
+      rows.forEach((row, i) => heapF32().set(row, (all >>> 2) + i * d));
+      assert.equal(kernels.gmmUnresolvedRow(rows.length, d, k, code, all, mp, wp, ldp, lwp, scratch), flagged.indexOf(true));
+      for (const p of ptrs) allocator.free(p);
+    }
+  }
+});
+
+test('predict and predictProba refuse a row too far for f64 to tell the components apart (naming it), where they gave a far component and probabilities summing to 4', () => {
+  // Four clusters of one shape (exact in float32 once centred): far away, their log-likelihoods differ by less than their rounding.
+  const shape = [[0, 0], [-0.5, 0.5], [0.5, -0.25], [0.25, -0.75]];
+  const pts = [[-4, -4], [4, -4], [-4, 4], [4, 4]].flatMap(([a, b]) => shape.map(([u, v]) => [a + u, b + v]));
+  for (const covarianceType of ['full', 'tied', 'diag', 'spherical']) {
+    const gm = new GaussianMixture({ nComponents: 4, covarianceType, seed: 5 }).fit(pts);
+    const far = [[-4, -4], [4, 4], [0, 4e17]];
+    for (const method of ['predict', 'predictProba']) {
+      expectError(() => gm[method](far), ArgumentError, 'E_ARGUMENT', new RegExp(`^GaussianMixture\\.${method}: points row 2 lies 4\\.00e\\+17 from ` +
+        'the fitted column means, too far for its log-likelihoods under the components to be told apart in float64 .*; rescale the data$'), { label: `${covarianceType} ${method}` });
+    }
+    // The log-likelihood of such a row is still right to f64's precision: scoreSamples and score answer.
+    assert.ok(gm.scoreSamples(far).every(Number.isFinite) && gm.scoreSamples(far)[2] < -1e33, covarianceType);
+    // Far rows whose components f64 does tell apart get probabilities summing to 1 and the most likely component.
+    const farButResolved = [[1e12, 3e11], [-2e9, 7e9], [5e6, -4e7]];
+    const proba = gm.predictProba(farButResolved).data, labels = gm.predict(farButResolved);
+    for (let i = 0; i < farButResolved.length; i++) {
+      const row = Array.from(proba.subarray(4 * i, 4 * i + 4));
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-12, `${covarianceType} row ${i}: ${row}`);
+      assert.equal(labels[i], row.indexOf(Math.max(...row)));
+    }
+  }
+});
+
 // --- the model ----------------------------------------------------------------
 
 const TRUE = {
@@ -465,6 +571,11 @@ test('new options: typed errors for weightsInit, meansInit, precisionsInit, warm
     /initParams 'random_from_data' draws nComponents = 3 distinct rows in proportion to sampleWeight, but only 2 rows weigh more than 0/);
   const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(pts);
   E(() => gm.score(pts, { sampleWeight: [0, 0, 0, 0, 0, 0] }), ArgumentError, /GaussianMixture\.score: sampleWeight sums to 0/);
+  // Weights are float32 values: 0 in float32, beyond it, or summing beyond it, is refused naming the row.
+  E(() => new GaussianMixture({ nComponents: 2 }).fit(pts, { sampleWeight: [1, 1, 1, 1, 1e-60, 1] }), ArgumentError,
+    /GaussianMixture\.fit: sampleWeight\[4\] is 1e-60; a weight must be 0 or from 1\.4e-45 to 3\.4e38/);
+  E(() => gm.score(pts, { sampleWeight: [1, 1, 1, 1, 1, 1e39] }), ArgumentError, /GaussianMixture\.score: sampleWeight\[5\] is 1e\+39/);
+  E(() => gm.score(pts, { sampleWeight: [2e38, 0, 2e38, 0, 0, 0] }), ArgumentError, /GaussianMixture\.score: sampleWeight sums to 4e\+38 by row 2/);
   assert.deepEqual(gm.fitPredict(pts), gm.predict(pts), 'fitPredict = predict on the fitted points');
 });
 
@@ -478,7 +589,37 @@ test('parameters are checked again at fit, with the initial parameters still mat
   expectError(() => b.fit(pts), ArgumentError, 'E_ARGUMENT', /precisionsInit is shaped for 'full' covariances, covarianceType is 'diag'/);
   const c = new GaussianMixture({ nComponents: 2 });
   c.regCovar = -1;
-  expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0, got -1/);
+  expectError(() => c.fit(pts), ArgumentError, 'E_ARGUMENT', /GaussianMixture\.fit: regCovar must be a finite number ≥ 0 within the float32 range, got -1/);
+});
+
+test('after fit, every method reads the fitted components: nComponents or covarianceType changed since changes nothing until the next fit', () => {
+  const pts = [[4, -1], [5, -1.5], [4.5, 0], [5.5, -0.5], [-3, 6], [-2, 7.5], [-3.5, 7], [-2.5, 5.5], [0.5, 3]];
+  const probe = [[4.8, -0.7], [-2.9, 6.4], [0, 0]];
+  for (const covarianceType of ['full', 'tied', 'diag', 'spherical']) {
+    const gm = new GaussianMixture({ nComponents: 2, covarianceType, seed: 2 }).fit(pts);
+    const read = () => [
+      gm.predict(probe), gm.predictProba(probe), gm.scoreSamples(probe), gm.score(probe), gm.bic(probe), gm.aic(probe), gm.nParameters,
+      gm.means, gm.covariances, gm.precisions, gm.precisionsCholesky, gm.weights, gm.sample(5),
+    ];
+    const before = read();
+    gm.nComponents = 3;
+    gm.covarianceType = covarianceType === 'diag' ? 'full' : 'diag';
+    assert.deepEqual(read(), before, covarianceType);
+    gm.warmStart = true;
+    expectError(() => gm.fit(pts), ArgumentError, 'E_ARGUMENT',
+      new RegExp(`warmStart continues the fitted 2 '${covarianceType}' components, but nComponents is now 3 and covarianceType '${gm.covarianceType}'`));
+    gm.warmStart = false;
+    assert.equal(gm.fit(pts).means.length, 3, 'the next fit uses them');
+  }
+});
+
+test('numbers in the options must fit float32: regCovar, meansInit and precisionsInit beyond ±3.4e38 are refused like Infinity', () => {
+  const E = (options, re) => expectError(() => new GaussianMixture(options), ArgumentError, 'E_ARGUMENT', re);
+  E({ regCovar: 2e39 }, /^GaussianMixture: regCovar must be a finite number ≥ 0 within the float32 range, got 2e\+39/);
+  E({ nComponents: 2, meansInit: [[3, -1, 2], [-5e38, 0, 1]] }, /^GaussianMixture: meansInit row 1, value 0 is -5e\+38, beyond the float32 range/);
+  E({ nComponents: 2, covarianceType: 'spherical', precisionsInit: [0.5, 1e300] }, /precisionsInit \(spherical\)\[1\] is 1e\+300, beyond the float32 range/);
+  E({ covarianceType: 'diag', precisionsInit: [[0.5, 7e38]] }, /precisionsInit \(diag\) row 0, value 1 is 7e\+38, beyond the float32 range/);
+  assert.equal(new GaussianMixture({ regCovar: 3.4e38 }).regCovar, 3.4e38);
 });
 
 test('gmmSample vs the f64 reference on the same xoshiro stream: every covariance type, d around the 4 lanes and odd', () => {

@@ -846,3 +846,55 @@ test('parameters are checked again at fit: one changed after construction (reado
   expectError(() => mb.partialFit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.partialFit: batchSize must be an integer ≥ 1, got 0/);
   expectError(() => mb.fit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.fit: batchSize must be an integer ≥ 1, got 0/);
 });
+
+test('initial centres must fit float32: a finite value beyond ±3.4e38 is refused like Infinity, naming the centre and value', () => {
+  const pts = [[-2, 7], [-3, 8], [4, -1], [5, -2]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    expectError(() => new Model({ k: 2, init: [[-2, 7], [4, -4e38]] }), ArgumentError, 'E_ARGUMENT',
+      new RegExp(`^${Model.name}: init centre 1, value 1 is -4e\\+38, beyond the float32 range`));
+    // The largest float32 is still a float32.
+    assert.equal(new Model({ k: 2, init: [[-2, 7], [4, -3.4e38]] }).init, 'given');
+  }
+  assert.equal(new KMeans({ k: 2, init: [[-2, 7], [4, -1]] }).fit(pts).nIter, 2);
+});
+
+test('sample weights must be float32 values: one that is 0 in float32 or beyond it, or a total beyond it, is refused naming the row', () => {
+  const pts = [[2.5], [-4], [7], [1]];
+  const km = new KMeans({ k: 2, seed: 3 }).fit(pts);
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const fit = (sampleWeight) => () => new Model({ k: 1, seed: 3 }).fit(pts, { sampleWeight });
+    expectError(fit([1, 2, 1e-47, 3]), ArgumentError, 'E_ARGUMENT',
+      new RegExp(`^${Model.name}\\.fit: sampleWeight\\[2\\] is 1e-47; a weight must be 0 or from 1\\.4e-45 to 3\\.4e38`));
+    expectError(fit(new Float64Array([1, 5e38, 1, 1])), ArgumentError, 'E_ARGUMENT', /sampleWeight\[1\] is 5e\+38; a weight must be 0 or from 1\.4e-45/);
+    expectError(fit([3e38, 1, 1e38, 2]), ArgumentError, 'E_ARGUMENT', /sampleWeight sums to 4e\+38 by row 2, beyond the float32 range/);
+  }
+  expectError(() => new MiniBatchKMeans({ k: 1, seed: 3 }).partialFit(pts, { sampleWeight: [4e-46, 4e-46, 4e-46, 4e-46] }), ArgumentError, 'E_ARGUMENT',
+    /MiniBatchKMeans\.partialFit: sampleWeight\[0\] is 4e-46/);
+  expectError(() => km.score([[0.5]], { sampleWeight: [2e300] }), ArgumentError, 'E_ARGUMENT', /KMeans\.score: sampleWeight\[0\] is 2e\+300/);
+  // The smallest and largest float32 weights give finite results (the weighted mean of 2.5 and −4, and of 7 and 1).
+  const tiny = new KMeans({ k: 1 }).fit(pts, { sampleWeight: [1.5e-45, 1.5e-45, 0, 0] });
+  assert.deepEqual(tiny.clusterCenters, [[-0.75]]);
+  assert.ok(Number.isFinite(tiny.inertia));
+  const huge = new KMeans({ k: 1 }).fit(pts, { sampleWeight: [0, 0, 1.7e38, 1.7e38] });
+  assert.deepEqual(huge.clusterCenters, [[4]]);
+  assert.ok(Number.isFinite(huge.inertia) && Number.isFinite(huge.score(pts, { sampleWeight: [3.4e38, 0, 0, 0] })));
+});
+
+test('after fit, predict, transform, score and the rest read the fitted centres: k changed since (readonly binds TypeScript only) changes nothing until the next fit', () => {
+  const pts = [[-6, 2], [-5, 3], [-6, 3], [8, -1], [9, -1], [8, 0], [1, 9], [2, 9]];
+  const probe = [[-5.5, 2.5], [8.5, -0.5], [30, 30]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const model = new Model({ k: 3, seed: 4 }).fit(pts);
+    const before = [model.predict(probe), model.transform(probe), model.score(probe), model.anomalyScores(probe), model.clusterCenters];
+    for (const k of [5, 1, 1e9]) {
+      model.k = k;
+      assert.deepEqual([model.predict(probe), model.transform(probe), model.score(probe), model.anomalyScores(probe), model.clusterCenters], before, `k = ${k}`);
+    }
+    model.k = 2;
+    assert.equal(model.fit(pts).clusterCenters.length, 2, 'the next fit uses the new k');
+  }
+  const mb = new MiniBatchKMeans({ k: 3, seed: 4 }).fit(pts);
+  mb.k = 4;
+  expectError(() => mb.partialFit(pts), ArgumentError, 'E_ARGUMENT', /MiniBatchKMeans\.partialFit: partialFit continues the 3 fitted centres, but k is now 4; fit\(\) starts afresh/);
+  assert.equal(mb.clusterCenters.length, 3);
+});
