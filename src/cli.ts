@@ -4,7 +4,8 @@
 // they typed (flags, columns, files), not of the library options the CLI
 // builds from them.
 
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
 import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
@@ -196,6 +197,34 @@ async function fileOp<T>(verb: 'read' | 'write', path: string, op: () => Promise
       : code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : code;
     throw new CliError(`cannot ${verb} ${path}: ${why}`);
   }
+}
+
+/**
+ * Writes `data` to `path` whole or not at all: into a temporary file beside it, flushed to disk,
+ * then renamed over `path`. A save that is interrupted (a crash, Ctrl-C, a full disk) leaves the
+ * previous file as it was, never a truncated one. A symbolic link is followed (its target is
+ * replaced), and the new file keeps the old one's permission bits.
+ */
+async function writeWhole(path: string, data: string | Uint8Array): Promise<void> {
+  await fileOp('write', path, async () => {
+    const target = await realpath(path).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return path; throw err; });
+    const previous = await stat(target).catch(() => null);
+    const temp = join(dirname(target), `${basename(target)}.${process.pid}.tmp`);
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        if (previous?.isFile()) await handle.chmod(previous.mode & 0o777);
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 async function readBytes(path: string, maxBytes = Infinity): Promise<Uint8Array> {
@@ -480,7 +509,7 @@ async function train(args: Args): Promise<void> {
     // The schema, not the file's path: the model may be served (a Worker's GET /model shows its metadata).
     const stored: StoredSchema = { naValues: [...schema.naValues], columns: plan };
     const saved = model.save({ weights, metadata: { schema: stored as unknown as Record<string, unknown> } });
-    await fileOp('write', out, () => writeFile(out, saved));
+    await writeWhole(out, saved);
     console.log(`\nsaved ${out} (${(saved.length / 1024).toFixed(1)} KB)`);
   } finally {
     model.dispose();
@@ -600,7 +629,7 @@ async function predict(args: Args): Promise<void> {
     const twice = names.find((n, i) => names.indexOf(n) !== i);
     if (twice !== undefined) throw new UsageError(`the output would have two columns named "${twice}" (the id column and a prediction): name the id column with --id <column>`);
     const text = out?.endsWith('.json') ? toJSON(columns, data.rows) : toCSV(columns, data.rows);
-    if (out) await fileOp('write', out, () => writeFile(out, text)); else process.stdout.write(text);
+    if (out) await writeWhole(out, text); else process.stdout.write(text);
   } finally {
     loaded.model.dispose();
   }
