@@ -10,6 +10,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
 import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
 import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
+import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskSpec } from './mtl/tasks.js';
 import { ManytaskError } from './runtime/errors.js';
@@ -310,10 +311,26 @@ interface SchemaEntry {
   note?: string;
 }
 
-function checkTaskColumn(flag: string, kind: SupervisedKind, col: InferredColumn): void {
+/**
+ * `use` (a flag and its value) needs numbers, and column `col` of `file` holds cells that are not.
+ * A column of numbers but for a few cells is a data error naming them (exit code 1; fixing
+ * the cells fixes it); a column of text is a usage error (exit code 2) ending with `advice`.
+ */
+function notNumeric(file: string, use: string, col: InferredColumn, advice = ''): Error {
+  const [first, ...others] = col.notNumberCells;
+  if (!first) throw new Error(`notNumeric: column ${JSON.stringify(col.name)} is numeric`);
+  if (!numbersButFew(col)) return new UsageError(`${use}: column "${col.name}" is not numeric (e.g. "${first.value}")${advice}`);
+  const nor = col.notNumbers === 1 ? '' : `, nor ${col.notNumbers === 2 ? 'is' : 'are'} ${listCells(others, col.notNumbers - 1)}`;
+  const fix = col.notNumbers === 1 ? 'every other value of the column is one: correct the cell or empty it (a missing value)'
+    : `the column's other ${col.numbers} values are: correct these cells or empty them (missing values)`;
+  return new CliError(`${file}: column ${JSON.stringify(col.name)}, ${cellPlace(first)}: ${JSON.stringify(first.value)} is not a number${nor}, ` +
+    `and ${use} needs numbers; ${fix}; ${NUMBER_FORM}`);
+}
+
+function checkTaskColumn(file: string, flag: string, kind: SupervisedKind, col: InferredColumn): void {
   if (col.distinct === 0) throw new UsageError(`${flag}: column "${col.name}" has no values (every cell is missing)`);
   if ((kind === 'regression' || DISTRIBUTION_KINDS.includes(kind)) && !col.numeric) {
-    throw new UsageError(`${flag}: column "${col.name}" is not numeric (e.g. "${col.example}"): a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
+    throw notNumeric(file, flag, col, `: a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
   }
   if (kind === 'binary' && col.distinct !== 2) {
     const values = col.levels ? ` (${quoteList(col.levels, 6)})` : '';
@@ -336,7 +353,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
     const col = has('--feature', entry, name);
     if (kind !== undefined && kind !== 'numeric' && kind !== 'categorical') throw new UsageError(`--feature ${entry}: the type must be numeric or categorical, got "${kind}"`);
     if (taskKinds.has(name)) throw new UsageError(`--feature ${entry}: "${name}" is a task (--task); a column is a task or a feature`);
-    if (kind === 'numeric' && !col.numeric) throw new UsageError(`--feature ${entry}: column "${name}" is not numeric (e.g. "${col.example}")`);
+    if (kind === 'numeric' && !col.numeric) throw notNumeric(file, `--feature ${entry}`, col);
+    // Numbers with a few mistakes are no categories: the type they suggest is numeric, once the cells are fixed.
+    if (kind === undefined && col.type === 'ignored' && numbersButFew(col)) throw notNumeric(file, `--feature ${entry}`, col);
     if (forced.has(name)) throw new UsageError(`--feature ${name} is given twice`);
     forced.set(name, kind);
   }
@@ -384,8 +403,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
       return { name: col.name, role: 'feature', kind, missing: col.missing, ...(kind === 'categorical' ? { levels } : {}) };
     }
     if (col.type === 'ignored') {
-      const use = col.numeric ? 'numeric' : 'categorical';
-      return { name: col.name, role: 'ignored', missing: col.missing, note: `${col.note!}. To use it: --feature ${col.name}:${use}` };
+      // The note of numbers with a few mistakes says which cells to fix; as categories they would be one-hot numbers.
+      const use = col.numeric ? 'numeric' : numbersButFew(col) ? null : 'categorical';
+      return { name: col.name, role: 'ignored', missing: col.missing, note: use ? `${col.note!}. To use it: --feature ${col.name}:${use}` : col.note! };
     }
     return { name: col.name, role: 'feature', kind: col.type, missing: col.missing, ...(col.type === 'categorical' ? { levels } : {}) };
   });
@@ -467,7 +487,7 @@ async function train(args: Args): Promise<void> {
   for (const [name, kind] of taskKinds) {
     const col = byName.get(name);
     if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column "${name}" (columns: ${quoteList(csv.header, 30)})`);
-    checkTaskColumn(`--task ${name}:${kind}`, kind, col);
+    checkTaskColumn(file, `--task ${name}:${kind}`, kind, col);
   }
   const plan = planColumns(args, file, schema.columns, taskKinds);
   const features = plan.filter((e) => e.role === 'feature');
