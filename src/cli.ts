@@ -12,7 +12,7 @@ import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, t
 import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
 import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
-import { tasks as taskMakers, UNSUPERVISED, type TaskSpec } from './mtl/tasks.js';
+import { tasks as taskMakers, UNSUPERVISED, type TaskSpec, type TaskKind } from './mtl/tasks.js';
 import { ManytaskError } from './runtime/errors.js';
 import type { EpochLogs } from './mtl/fit.js';
 import { formatEvaluation, formatAffinity } from './model/report.js';
@@ -453,6 +453,16 @@ async function train(args: Args): Promise<void> {
     if (taskKinds.has(name)) throw new UsageError(`--task ${name} is given twice`);
     taskKinds.set(name, kind as SupervisedKind);
   }
+  const specs: TaskSpec[] = [...taskKinds].map(([name, kind]) => taskMakers[kind](name));
+  // predict writes a table: the columns of two tasks must differ (y:gaussian writes y_lower; a task y_lower would too).
+  const outputs = specs.map((t) => ({ name: t.name, columns: predictionColumnNames(t.name, t.kind, t.quantiles ?? []) }));
+  const shared = sharedColumn(outputs);
+  if (shared) {
+    const task = (name: string) => `--task ${name}:${taskKinds.get(name)!}`;
+    const writes = (name: string) => outputs.find((t) => t.name === name)!.columns.join(', ');
+    throw new UsageError(`${task(shared.first)} and ${task(shared.second)}: predict would write two columns named "${shared.column}" ` +
+      `(${shared.first} writes ${writes(shared.first)}; ${shared.second} writes ${writes(shared.second)}); rename one of the two columns in the file`);
+  }
   const arch = one(args, 'arch', 'mmoe')!;
   const units = widths(args, 'units', [32]);
   const tower = widths(args, 'tower', [16]);
@@ -506,7 +516,6 @@ async function train(args: Args): Promise<void> {
   }
   console.log(`${describeCsv(file, csv, schema.naValues)}\n${formatSchema(plan, data.spec)}\n`);
   const [trainPart, valPart] = data.split(1 - valFraction, { seed });
-  const specs: TaskSpec[] = [...taskKinds].map(([name, kind]) => taskMakers[kind](name));
   const model = new MultiTaskModel({
     input: trainPart, architecture, tasks: specs, seed,
     weighting: { type: weightingType } as WeightingSpec,
@@ -596,32 +605,69 @@ async function evaluate(args: Args): Promise<void> {
 }
 
 type Cell = string | number;
+type Column = [name: string, value: (i: number) => Cell];
 
 /**
- * One column per prediction: <task> (the predicted value, class or labels), and
- * for binary and multiclass tasks <task>_confidence, the probability the model
- * gives the class it predicts (for every row, whichever class that is).
+ * The names of predict's columns for one task, in order: <task>, the predicted value, class or
+ * labels; for binary and multiclass tasks <task>_confidence, the probability the model gives the
+ * class it predicts (for every row, whichever class that is); the central interval at the default
+ * level (90%) of a gaussian or poisson task; one column per quantile. `train` refuses task names
+ * whose columns would collide, from these names.
  */
-function predictionColumns(model: MultiTaskModel, name: string, p: TaskPrediction): [string, (i: number) => Cell][] {
+function predictionColumnNames(name: string, kind: TaskKind, quantiles: readonly number[]): string[] {
+  switch (kind) {
+    case 'regression':
+    case 'multilabel':
+    case 'clustering': return [name];
+    case 'binary':
+    case 'multiclass': return [name, `${name}_confidence`];
+    case 'reconstruction': return [`${name}_error`];
+    case 'gaussian':
+    case 'poisson': return [name, `${name}_lower`, `${name}_upper`];
+    case 'quantile': return quantiles.map((q) => `${name}_q${q}`);
+  }
+}
+
+/** The values of predict's columns for one task, in the order of predictionColumnNames. */
+function predictionValues(model: MultiTaskModel, name: string, p: TaskPrediction): ((i: number) => Cell)[] {
   switch (p.kind) {
-    case 'regression': return [[name, (i) => p.values[i]!]];
+    case 'regression': return [(i) => p.values[i]!];
     case 'binary': {
       // probabilities[i] is p(positive class); the confidence is that of the class predicted.
       const positive = model.classNames(name)?.[1] ?? 1;
-      return [[name, (i) => p.classes[i]!], [`${name}_confidence`, (i) => {
+      return [(i) => p.classes[i]!, (i) => {
         const q = p.probabilities[i]!;
         return String(p.classes[i]) === String(positive) ? q : 1 - q;
-      }]];
+      }];
     }
-    case 'multiclass': return [[name, (i) => p.classes[i]!], [`${name}_confidence`, (i) => Math.max(...p.probabilities[i]!)]];
-    case 'multilabel': return [[name, (i) => p.labels[i]!.join('|')]];
-    case 'reconstruction': return [[`${name}_error`, (i) => p.errors[i]!]];
-    case 'clustering': return [[name, (i) => p.clusters[i]!]];
-    // The mean and the central interval at the default level (90%).
+    case 'multiclass': return [(i) => p.classes[i]!, (i) => Math.max(...p.probabilities[i]!)];
+    case 'multilabel': return [(i) => p.labels[i]!.join('|')];
+    case 'reconstruction': return [(i) => p.errors[i]!];
+    case 'clustering': return [(i) => p.clusters[i]!];
     case 'gaussian':
-    case 'poisson': return [[name, (i) => p.mean[i]!], [`${name}_lower`, (i) => p.lower[i]!], [`${name}_upper`, (i) => p.upper[i]!]];
-    case 'quantile': return p.levels.map((q, j): [string, (i: number) => Cell] => [`${name}_q${q}`, (i) => p.quantiles[i]![j]!]);
+    case 'poisson': return [(i) => p.mean[i]!, (i) => p.lower[i]!, (i) => p.upper[i]!];
+    case 'quantile': return p.levels.map((_, j) => (i: number) => p.quantiles[i]![j]!);
   }
+}
+
+function predictionColumns(model: MultiTaskModel, name: string, p: TaskPrediction): Column[] {
+  const names = predictionColumnNames(name, p.kind, p.kind === 'quantile' ? p.levels : []);
+  const values = predictionValues(model, name, p);
+  if (values.length !== names.length) throw new Error(`predictionColumns: ${names.length} names and ${values.length} values for a ${p.kind} task`);
+  return names.map((n, j) => [n, values[j]!]);
+}
+
+/** The first column name that two tasks' columns share, and those tasks; null when none is shared. */
+function sharedColumn(tasks: readonly { name: string; columns: readonly string[] }[]): { column: string; first: string; second: string } | null {
+  const owner = new Map<string, string>();
+  for (const t of tasks) {
+    for (const column of t.columns) {
+      const first = owner.get(column);
+      if (first !== undefined) return { column, first, second: t.name };
+      owner.set(column, t.name);
+    }
+  }
+  return null;
 }
 
 async function predict(args: Args): Promise<void> {
@@ -635,7 +681,7 @@ async function predict(args: Args): Promise<void> {
     const file = checkPath(fileArg, 'predict: the CSV file');
     const { data, csv } = await datasetFor(loaded, file, args, false);
     const idColumn = one(args, 'id');
-    let id: [string, (i: number) => Cell];
+    let id: Column;
     if (idColumn !== undefined) {
       const at = csv.header.indexOf(idColumn);
       if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column "${idColumn}" (columns: ${quoteList(csv.header, 30)})`);
@@ -643,11 +689,20 @@ async function predict(args: Args): Promise<void> {
     } else {
       id = ['row', (i) => i + 1];
     }
-    const columns: [string, (i: number) => Cell][] = [id];
-    for (const [name, p] of Object.entries(inFile(file, () => loaded.model.predict(data)))) columns.push(...predictionColumns(loaded.model, name, p));
-    const names = columns.map(([n]) => n);
-    const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice !== undefined) throw new UsageError(`the output would have two columns named "${twice}" (the id column and a prediction): name the id column with --id <column>`);
+    const predictions = Object.entries(inFile(file, () => loaded.model.predict(data))).map(([name, p]) => ({ name, columns: predictionColumns(loaded.model, name, p) }));
+    // Two tasks' columns can share a name only in a model train did not make (it refuses such names).
+    const shared = sharedColumn(predictions.map((t) => ({ name: t.name, columns: t.columns.map(([n]) => n) })));
+    if (shared) {
+      throw new CliError(`${modelArg}: the predictions of tasks "${shared.first}" and "${shared.second}" would both be written as a column named "${shared.column}", ` +
+        'so predict cannot write them as one table; train the model again with one of those columns renamed (train refuses such task names)');
+    }
+    const clash = predictions.find((t) => t.columns.some(([n]) => n === id[0]));
+    if (clash) {
+      throw new UsageError(idColumn !== undefined
+        ? `--id ${idColumn}: the output would have two columns named "${id[0]}" (the id column and a prediction of task "${clash.name}"): choose another --id column`
+        : `the output would have two columns named "row" (the row numbers and a prediction of task "${clash.name}"): name an id column with --id <column>`);
+    }
+    const columns: Column[] = [id, ...predictions.flatMap((t) => t.columns)];
     const text = out?.endsWith('.json') ? toJSON(columns, data.rows) : toCSV(columns, data.rows);
     if (out) await writeWhole(out, text); else process.stdout.write(text);
   } finally {
@@ -655,7 +710,7 @@ async function predict(args: Args): Promise<void> {
   }
 }
 
-function toCSV(columns: readonly [string, (i: number) => Cell][], rows: number): string {
+function toCSV(columns: readonly Column[], rows: number): string {
   const cell = (v: Cell) => {
     const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : v;
     return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -665,7 +720,7 @@ function toCSV(columns: readonly [string, (i: number) => Cell][], rows: number):
   return lines.join('\n') + '\n';
 }
 
-function toJSON(columns: readonly [string, (i: number) => Cell][], rows: number): string {
+function toJSON(columns: readonly Column[], rows: number): string {
   // fromEntries defines own properties, so a column named "__proto__" is data like any other.
   const objects = Array.from({ length: rows }, (_, i) => Object.fromEntries(columns.map(([n, v]) => [n, v(i)])));
   return JSON.stringify(objects, null, 1);

@@ -60,3 +60,55 @@ test('a numeric column with one bad cell: the cell, its column and line are name
     assert.match(r.stderr, /--task island:regression: column "island" is not numeric \(e\.g\. "Torgersen"\): a regression task needs numbers; use island:multiclass/);
   });
 });
+
+test('train refuses task names whose prediction columns collide (exit 2, naming both); predict says which tasks collide', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const a = (i * 37 % 60) / 60, b = (i * 11 % 60) / 60;
+      return `${a},${b},${(a + b).toFixed(3)},${(a - b).toFixed(3)},${a > b ? 'up' : 'down'},${a * b > 0.2 ? 'yes' : 'no'}`;
+    });
+    await writeFile(join(dir, 'y.csv'), ['x1,x2,y,y_lower,kind,kind_confidence', ...rows].join('\n') + '\n');
+    for (const [tasks, message] of [
+      [['y:gaussian', 'y_lower:regression'], 'manytask: --task y:gaussian and --task y_lower:regression: predict would write two columns named "y_lower" (y writes y, y_lower, y_upper; y_lower writes y_lower); rename one of the two columns in the file\n'],
+      [['y_lower:poisson', 'y:quantile', 'kind_confidence:binary', 'kind:binary'], 'manytask: --task kind_confidence:binary and --task kind:binary: predict would write two columns named "kind_confidence" (kind_confidence writes kind_confidence, kind_confidence_confidence; kind writes kind, kind_confidence); rename one of the two columns in the file\n'],
+    ]) {
+      const r = await cli(['train', 'y.csv', ...tasks.flatMap((t) => ['--task', t]), ...quick, '--out', 'm.mtsk'], dir);
+      assert.equal(r.code, 2, describeRun(tasks.join(' '), r));
+      assert.equal(r.stderr, `${message}(manytask --help lists the commands and options)\n`);
+    }
+    // Names that differ are fine: y:quantile writes y_q0.05, y_q0.5 and y_q0.95.
+    let r = await cli(['train', 'y.csv', '--task', 'y:quantile', '--task', 'y_lower:regression', '--task', 'kind:binary', ...quick, '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    r = await cli(['predict', 'm.mtsk', 'y.csv'], dir);
+    assert.equal(r.code, 0, describeRun('predict', r));
+    assert.equal(r.stdout.split('\n')[0], 'row,y_q0.05,y_q0.5,y_q0.95,y_lower,kind,kind_confidence');
+
+    // A model made with the library, whose tasks collide: predict names them, and no --id helps.
+    const { init, Dataset, MultiTaskModel, tasks } = await import('../../dist/index.js');
+    await init();
+    const data = Dataset.fromCSV(await readFile(join(dir, 'y.csv')), { features: { x1: 'numeric', x2: 'numeric' }, targets: { y: 'regression', y_lower: 'regression' } });
+    const model = new MultiTaskModel({ input: data, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.gaussian('y'), tasks.regression('y_lower')] });
+    await model.fit(data, { epochs: 1 });
+    await writeFile(join(dir, 'api.mtsk'), model.save());
+    model.dispose();
+    for (const id of [[], ['--id', 'x1']]) {
+      r = await cli(['predict', 'api.mtsk', 'y.csv', ...id], dir);
+      assert.equal(r.code, 1, describeRun(`predict ${id.join(' ')}`, r));
+      assert.equal(r.stderr, 'manytask: api.mtsk: the predictions of tasks "y" and "y_lower" would both be written as a column named "y_lower", ' +
+        'so predict cannot write them as one table; train the model again with one of those columns renamed (train refuses such task names)\n');
+    }
+
+    // The id column and a prediction: that one --id mends.
+    await writeFile(join(dir, 'row.csv'), ['x1,x2,row', ...rows.map((l) => l.split(',').slice(0, 3).join(','))].join('\n') + '\n');
+    r = await cli(['train', 'row.csv', '--task', 'row:regression', ...quick, '--out', 'row.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train a task named row', r));
+    r = await cli(['predict', 'row.mtsk', 'row.csv'], dir);
+    assert.equal(r.code, 2, describeRun('predict', r));
+    assert.match(r.stderr, /^manytask: the output would have two columns named "row" \(the row numbers and a prediction of task "row"\): name an id column with --id <column>\n/);
+    r = await cli(['predict', 'row.mtsk', 'row.csv', '--id', 'row'], dir);
+    assert.equal(r.code, 2, describeRun('predict --id row', r));
+    assert.match(r.stderr, /^manytask: --id row: the output would have two columns named "row" \(the id column and a prediction of task "row"\): choose another --id column\n/);
+    r = await cli(['predict', 'row.mtsk', 'row.csv', '--id', 'x1'], dir);
+    assert.equal(r.code, 0, describeRun('predict --id x1', r));
+  });
+});
