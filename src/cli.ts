@@ -11,6 +11,8 @@ import { init } from './entries/node.js';
 import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
 import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
 import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
+import { INVALID, parseNumberText } from './data/values.js';
+import { MAX_COUNT, isCount } from './mtl/labels.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskSpec, type TaskKind } from './mtl/tasks.js';
 import { ManytaskError } from './runtime/errors.js';
@@ -340,6 +342,22 @@ function checkTaskColumn(file: string, flag: string, kind: SupervisedKind, col: 
   }
 }
 
+/**
+ * A poisson task's labels are counts, checked on the cells as written: the library checks the
+ * float32 labels of the training part, where a row is not the file's and 3.0000001 is 3.
+ */
+function checkCounts(file: string, csv: ParsedCsv, name: string, naValues: readonly string[]): void {
+  const at = csv.header.indexOf(name);
+  for (let r = 0; r < csv.rows.length; r++) {
+    const text = (csv.rows[r]![at] ?? '').trim();
+    const v = parseNumberText(text, naValues);
+    if (v !== INVALID && !Number.isNaN(v) && !isCount(v)) {
+      throw new CliError(`${file}: column ${JSON.stringify(name)}, row ${r + 1} (line ${csv.lines[r]!}): ${JSON.stringify(text)} is not a count: ` +
+        `a poisson task needs whole numbers from 0 to ${MAX_COUNT}; for other numbers use ${name}:gaussian`);
+    }
+  }
+}
+
 function planColumns(args: Args, file: string, columns: readonly InferredColumn[], taskKinds: ReadonlyMap<string, SupervisedKind>): SchemaEntry[] {
   const byName = new Map(columns.map((c) => [c.name, c]));
   const has = (flag: string, entry: string, name: string): InferredColumn => {
@@ -509,6 +527,7 @@ async function train(args: Args): Promise<void> {
     naValues: schema.naValues,
     delimiter: csv.delimiter,
   }));
+  for (const [name, kind] of taskKinds) if (kind === 'poisson') checkCounts(file, csv, name, schema.naValues);
   // A random (seeded) validation split: CSV files are often sorted, so the last rows are no sample.
   const trainRows = Math.round((1 - valFraction) * data.rows);
   if (trainRows < 1 || trainRows > data.rows - 1) {

@@ -112,3 +112,27 @@ test('train refuses task names whose prediction columns collide (exit 2, naming 
     assert.equal(r.code, 0, describeRun('predict --id x1', r));
   });
 });
+
+test('a poisson label that is not a count: the file\'s row and line and the value as written, not a row of the shuffled split or a float32', { timeout: 60_000 }, async () => {
+  await withDir(async (dir) => {
+    let r = await cli(['train', CSV, '--task', 'bill_depth_mm:poisson', ...quick, '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 1, describeRun('train bill_depth_mm:poisson', r));
+    assert.equal(r.stderr, `manytask: ${CSV}: column "bill_depth_mm", row 1 (line 2): "18.7" is not a count: a poisson task needs whole numbers from 0 to 16777216; ` +
+      'for other numbers use bill_depth_mm:gaussian\n');
+    // Counts but for one cell, far down the file; and one that float32 would round to a count.
+    const counts = (line, value) => [HEADER, ...LINES.map((l, i) => {
+      const cells = l.split(',');
+      cells[4] = i + 2 === line ? value : cells[4] === '' ? '' : String(Number(cells[4]) - 170);
+      return cells.join(',');
+    })].join('\n') + '\n';
+    for (const [line, value] of [[300, '13.9'], [41, '3.0000001'], [7, '16777217'], [9, '-2']]) {
+      await writeFile(join(dir, 'counts.csv'), counts(line, value));
+      r = await cli(['train', 'counts.csv', '--task', 'flipper_length_mm:poisson', ...quick, '--out', 'm.mtsk'], dir);
+      assert.equal(r.code, 1, describeRun(`flipper_length_mm ${value} on line ${line}`, r));
+      assert.match(r.stderr, new RegExp(`^manytask: counts\\.csv: column "flipper_length_mm", row ${line - 1} \\(line ${line}\\): "${value.replace('.', '\\.')}" is not a count:`));
+    }
+    await writeFile(join(dir, 'counts.csv'), counts(0, ''));
+    r = await cli(['train', 'counts.csv', '--task', 'flipper_length_mm:poisson', ...quick, '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('whole counts', r));
+  });
+});
