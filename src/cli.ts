@@ -8,14 +8,18 @@ import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
-import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
+import {
+  Dataset, parseCSV, inferSchema, DataError, UnknownCategoryError, UnknownClassError,
+  type DataErrorLocation, type ParsedCsv, type InferredColumn, type TargetSpec,
+} from './data/index.js';
 import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
 import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
-import { INVALID, parseNumberText } from './data/values.js';
+import { INVALID, listNames, parseNumberText } from './data/values.js';
 import { MAX_COUNT, isCount } from './mtl/labels.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskSpec, type TaskKind } from './mtl/tasks.js';
-import { ManytaskError } from './runtime/errors.js';
+import { ArgumentError, ManytaskError } from './runtime/errors.js';
+import { checkSeed } from './runtime/validate.js';
 import type { EpochLogs } from './mtl/fit.js';
 import { formatEvaluation, formatAffinity } from './model/report.js';
 import type { ArchitectureSpec } from './mtl/arch/index.js';
@@ -151,6 +155,16 @@ function num(args: Args, name: string, fallback: number, integer = false): numbe
   return v;
 }
 
+/** Runs a library check of an option: its ArgumentError is a mistake in the command (exit code 2). */
+function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ArgumentError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function widths(args: Args, name: string, fallback: number[]): number[] {
   const text = one(args, name);
   if (text === undefined) return fallback;
@@ -243,6 +257,17 @@ async function readBytes(path: string, maxBytes = Infinity): Promise<Uint8Array>
 }
 
 /**
+ * A hint for a name in the file that the model knows in another Unicode normal form ("é" as one
+ * code point, NFC, or as "e" and a combining accent, NFD): the two print alike. '' when none.
+ */
+function otherForm(inFile: string, inModel: readonly string[]): string {
+  const twin = inModel.find((k) => k !== inFile && k.normalize('NFC') === inFile.normalize('NFC'));
+  return twin === undefined ? ''
+    : `; the file's ${JSON.stringify(inFile)} and the model's ${JSON.stringify(twin)} are the same letters written with other Unicode code points ` +
+      '(normal forms NFC and NFD): save the file in the form of the training file (NFC, as most programs write)';
+}
+
+/**
  * Runs `read` and names the file in data errors: the library says where it was
  * called ("Dataset.fromCSV: …"), the user only knows the file.
  */
@@ -254,9 +279,10 @@ function inFile<T>(path: string, read: () => T): T {
       // Its message ends with the API option that accepts new categories, which a CLI user cannot set.
       const row = err.rowIndex === undefined ? '' : `, row ${err.rowIndex + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
       throw new CliError(`${path}: column "${err.column}"${row}: ${JSON.stringify(err.value)} is a category the model did not see in training ` +
-        `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})`);
+        `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})${otherForm(err.value ?? '', err.known)}`);
     }
     if (err instanceof ManytaskError) err.message = err.message.replace(/^(?:Dataset\.fromCSV|parseCSV|predict|evaluate): /, `${path}: `);
+    if (err instanceof UnknownClassError) err.message += otherForm(err.value ?? '', err.known);
     throw err;
   }
 }
@@ -495,7 +521,8 @@ async function train(args: Args): Promise<void> {
                 : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch, got "${arch}"`); })();
   const weightingType = one(args, 'weighting', 'fixed')!;
   if (!(WEIGHTING_TYPES as readonly string[]).includes(weightingType)) throw new UsageError(`--weighting must be one of ${WEIGHTING_TYPES.join(', ')}, got "${weightingType}"`);
-  const seed = num(args, 'seed', 0, true);
+  // The library's rule for a seed (the split, the model and fit take it), as a usage error naming --seed.
+  const seed = asUsage(() => checkSeed('--seed', num(args, 'seed', 0, true)));
   const epochs = num(args, 'epochs', 100, true);
   if (epochs < 1) throw new UsageError(`--epochs must be at least 1, got ${epochs}`);
   const batchSize = num(args, 'batch-size', 32, true);
@@ -589,7 +616,8 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   const lacking = Object.keys(spec).filter((c) => !header.has(c));
   if (lacking.length > 0) {
     throw new CliError(`${file} lacks the model's input column${lacking.length > 1 ? 's' : ''} ${quoteList(lacking)} ` +
-      `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})`);
+      `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})` +
+      (csv.header.map((h) => otherForm(h, lacking)).find((hint) => hint !== '') ?? ''));
   }
   const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.has(t.name));
   if (withTargets && supervised.length === 0) {
@@ -603,10 +631,32 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   };
   const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
   const naValues = choices.naValues ?? loaded.naValues;
-  const data = inFile(file, () => Dataset.fromCSV(bytes, {
-    features: spec, targets, delimiter: csv.delimiter, ...(naValues !== undefined ? { naValues } : {}),
-  }));
+  const data = inFile(file, () => {
+    try {
+      return Dataset.fromCSV(bytes, { features: spec, targets, delimiter: csv.delimiter, ...(naValues !== undefined ? { naValues } : {}) });
+    } catch (err) {
+      throw unknownBinaryClass(file, model, err) ?? err;
+    }
+  });
   return { data, csv };
+}
+
+/**
+ * A label of a binary task that is neither of the model's classes, as evaluate reports one of a
+ * multiclass task: the Dataset, given the two classes as a target spec, speaks of that spec, which a
+ * CLI user never wrote. Null for any other error.
+ */
+function unknownBinaryClass(file: string, model: MultiTaskModel, err: unknown): UnknownClassError | null {
+  if (!(err instanceof DataError) || err instanceof UnknownClassError || err.column === undefined || err.value === undefined) return null;
+  const task = model.tasks.find((t) => t.name === err.column);
+  const classes = task?.kind === 'binary' ? model.classNames(task.name) : null;
+  if (!classes || classes.includes(err.value)) return null;
+  const row = err.rowIndex === undefined ? '' : `, row ${err.rowIndex + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
+  const location: DataErrorLocation & { column: string } = { column: err.column, value: err.value };
+  if (err.rowIndex !== undefined) location.rowIndex = err.rowIndex;
+  if (err.line !== undefined) location.line = err.line;
+  return new UnknownClassError(`${file}: task ${JSON.stringify(err.column)}${row}: class ${JSON.stringify(err.value)} is not one of the model's classes ` +
+    `(${listNames(classes)})`, location, classes);
 }
 
 async function evaluate(args: Args): Promise<void> {

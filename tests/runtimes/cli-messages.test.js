@@ -136,3 +136,49 @@ test('a poisson label that is not a count: the file\'s row and line and the valu
     assert.equal(r.code, 0, describeRun('whole counts', r));
   });
 });
+
+test('messages in the CLI\'s words: an unknown binary class, a UTF-16 file, text in another Unicode form, --seed out of range', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    const nfc = PENGUINS.replaceAll('Torgersen', 'Törgersen').replace(/^species,island,/, 'species,île,');
+    await writeFile(join(dir, 'nfc.csv'), nfc);
+    let r = await cli(['train', 'nfc.csv', '--task', 'species:multiclass', '--task', 'sex:binary', ...quick, '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+
+    // (a) A binary label the model does not know: as evaluate says it of a multiclass task, no "spec" the user never wrote.
+    await writeFile(join(dir, 'sexM.csv'), nfc.replace(/,male\n/g, ',M\n'));
+    r = await cli(['eval', 'm.mtsk', 'sexM.csv'], dir);
+    assert.equal(r.code, 1, describeRun('eval', r));
+    assert.equal(r.stderr, 'manytask: sexM.csv: task "sex", row 1 (line 2): class "M" is not one of the model\'s classes ("female", "male")\n');
+
+    // (b) The file saved as UTF-16: named so, not "probably Latin-1".
+    await writeFile(join(dir, 'utf16.csv'), Buffer.from(`\uFEFF${nfc}`, 'utf16le'));
+    r = await cli(['eval', 'm.mtsk', 'utf16.csv'], dir);
+    assert.equal(r.code, 1, describeRun('eval utf16', r));
+    assert.equal(r.stderr, 'manytask: utf16.csv: line 1: the file is UTF-16 little-endian (it starts with the byte-order mark 0xFF 0xFE), not UTF-8: save it as UTF-8\n');
+
+    // (c) The same names in NFD: the messages say why names that print alike differ.
+    const [head, ...rest] = nfc.split('\n');
+    await writeFile(join(dir, 'nfd-header.csv'), [head.normalize('NFD'), ...rest].join('\n'));
+    r = await cli(['predict', 'm.mtsk', 'nfd-header.csv'], dir);
+    assert.equal(r.code, 1, describeRun('predict nfd-header', r));
+    assert.match(r.stderr, /; the file's "i\u0302le" and the model's "\u00eele" are the same letters written with other Unicode code points \(normal forms NFC and NFD\): save the file in the form of the training file \(NFC, as most programs write\)\n$/);
+    await writeFile(join(dir, 'nfd-values.csv'), [head, ...rest.map((l) => l.normalize('NFD'))].join('\n'));
+    r = await cli(['predict', 'm.mtsk', 'nfd-values.csv'], dir);
+    assert.equal(r.code, 1, describeRun('predict nfd-values', r));
+    assert.match(r.stderr, /^manytask: nfd-values\.csv: column "île", row 1 \(line 2\): "To\u0308rgersen" is a category the model did not see in training \(it knows "Biscoe", "Dream", "T\u00f6rgersen"\); the file's "To\u0308rgersen" and the model's "T\u00f6rgersen" are the same letters/);
+    await writeFile(join(dir, 'nfd-class.csv'), nfc.replaceAll('Adelie,', 'Adélie,').replace(/^Gentoo,/m, 'Ade\u0301lie,'));
+    await writeFile(join(dir, 'nfc-class.csv'), nfc.replaceAll('Adelie,', 'Adélie,'));
+    r = await cli(['train', 'nfc-class.csv', '--task', 'species:multiclass', ...quick, '--out', 'c.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train nfc-class', r));
+    r = await cli(['eval', 'c.mtsk', 'nfd-class.csv'], dir);
+    assert.equal(r.code, 1, describeRun('eval nfd-class', r));
+    assert.match(r.stderr, /: class "Ade\u0301lie" is not one of the model's classes \("Ad\u00e9lie", "Chinstrap", "Gentoo"\); the file's "Ade\u0301lie" and the model's "Ad\u00e9lie" are the same letters/);
+
+    // (d) --seed is checked as the option it is (exit code 2), not by Dataset.split (exit code 1).
+    for (const seed of ['-1', '4294967296']) {
+      r = await cli(['train', 'nfc.csv', '--task', 'sex:binary', ...quick, '--seed', seed, '--out', 'm.mtsk'], dir);
+      assert.equal(r.code, 2, describeRun(`--seed ${seed}`, r));
+      assert.equal(r.stderr, `manytask: --seed: seed must be an integer from 0 to 4294967295, got ${seed}\n(manytask --help lists the commands and options)\n`);
+    }
+  });
+});
