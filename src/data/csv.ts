@@ -119,14 +119,14 @@ export function csvText(where: string, input: unknown): string {
   } catch (cause) {
     const encoding = unicodeBom(bytes);
     if (encoding !== null) {
-      const mark = Array.from(bytes.subarray(0, encoding.startsWith('UTF-32') ? 4 : 2), (b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
+      const mark = hexBytes(bytes.subarray(0, encoding.startsWith('UTF-32') ? 4 : 2));
       throw new CsvError(`${where}: line 1: the file is ${encoding} (it starts with the byte-order mark ${mark}), not UTF-8: save it as UTF-8`, 1);
     }
     const bad = firstInvalidUtf8(bytes);
     if (bad >= 0) {
       let line = 1;
       for (let i = 0; i < bad; i++) if (bytes[i] === LF || (bytes[i] === CR && bytes[i + 1] !== LF)) line++;
-      const shown = Array.from(bytes.subarray(bad, bad + 4), (b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
+      const shown = hexBytes(bytes.subarray(bad, bad + 4));
       throw new CsvError(
         `${where}: line ${line}: the bytes are not UTF-8 (at byte ${bad}: ${shown}); the file is probably Latin-1 or Windows-1252: save it as UTF-8`, line);
     }
@@ -134,6 +134,11 @@ export function csvText(where: string, input: unknown): string {
     const mb = (bytes.length / 2 ** 20).toFixed(0);
     throw new DataError(`${where}: the CSV is ${mb} MB, more than this JavaScript runtime can hold as one string (${message(cause)}); split the file`);
   }
+}
+
+/** "0xFF 0xFE": bytes as a message shows them. */
+function hexBytes(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
 }
 
 /** The encoding a UTF-16 or UTF-32 byte-order mark at the start of `bytes` names, or null. */
