@@ -2,10 +2,9 @@
 // column and CSV line, and the flag the user typed; exit code 1 for a file to fix, 2 for a command to fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, run, describeRun } from './helpers/process.js';
+import { REPO, run, describeRun, withTempDir } from './helpers/process.js';
 
 const CLI = join(REPO, 'dist', 'cli.js');
 const CSV = join(REPO, 'examples', 'data', 'penguins.csv');
@@ -21,14 +20,7 @@ function penguinsWithCell(line, column, value) {
   return [HEADER, ...LINES.map((l, i) => (i + 2 === line ? l.split(',').map((v, j) => (j === at ? value : v)).join(',') : l))].join('\n') + '\n';
 }
 
-async function withDir(fn) {
-  const dir = await mkdtemp(join(tmpdir(), 'manytask-cli-messages-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn) => withTempDir('manytask-cli-messages-', fn);
 
 test('a numeric column with one bad cell: the cell, its column and line are named, and :categorical is not advised', { timeout: 120_000 }, async () => {
   await withDir(async (dir) => {

@@ -3,24 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, link, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, link, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, run, describeRun, childEnv } from './helpers/process.js';
+import { REPO, run, describeRun, childEnv, withTempDir } from './helpers/process.js';
 
 const CLI = join(REPO, 'dist', 'cli.js');
 const CSV = join(REPO, 'examples', 'data', 'penguins.csv');
 const cli = (args, cwd) => run(process.execPath, [CLI, ...args], { cwd, timeoutMs: 60_000 });
 const trainArgs = (seed, out) => ['train', CSV, '--task', 'species:multiclass', '--arch', 'sharedBottom', '--epochs', '3', '--seed', seed, '--quiet', '--out', out];
 
-async function withDir(fn) {
-  const dir = await mkdtemp(join(tmpdir(), 'manytask-cli-save-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn) => withTempDir('manytask-cli-save-', fn);
 
 /**
  * Runs the CLI as `manytask … | head -c N` would: the reader of its standard output closes the
