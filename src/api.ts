@@ -44,7 +44,7 @@ export {
   OutOfRangeError, windows, levelsOf,
 } from './data/index.js';
 export type {
-  CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
+  CsvOptions, CsvInput, ParsedCsv, InferredSchema, InferredColumn, InferredCell, InferOptions, DatasetTarget, ColumnValues, SplitOptions,
   PreprocessorJSON, PreprocessorColumnState, NumericColumnState, CategoricalColumnState, TransformResult, RawRow,
   DataErrorLocation, FeatureType, TargetType, NumericImputation, UnknownCategory,
   FeatureSpec, NumericFeatureSpec, CategoricalFeatureSpec,

@@ -4,14 +4,22 @@
 // they typed (flags, columns, files), not of the library options the CLI
 // builds from them.
 
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
-import { Dataset, parseCSV, inferSchema, UnknownCategoryError, type ParsedCsv, type InferredColumn, type TargetSpec } from './data/index.js';
+import {
+  Dataset, parseCSV, inferSchema, DataError, UnknownCategoryError, UnknownClassError,
+  type DataErrorLocation, type ParsedCsv, type InferredColumn, type TargetSpec,
+} from './data/index.js';
 import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
+import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
+import { INVALID, listNames, parseNumberText } from './data/values.js';
+import { MAX_COUNT, isCount } from './mtl/labels.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
-import { tasks as taskMakers, UNSUPERVISED, type TaskSpec } from './mtl/tasks.js';
-import { ManytaskError } from './runtime/errors.js';
+import { tasks as taskMakers, UNSUPERVISED, type TaskSpec, type TaskKind } from './mtl/tasks.js';
+import { ArgumentError, ManytaskError } from './runtime/errors.js';
+import { checkSeed } from './runtime/validate.js';
 import type { EpochLogs } from './mtl/fit.js';
 import { formatEvaluation, formatAffinity } from './model/report.js';
 import type { ArchitectureSpec } from './mtl/arch/index.js';
@@ -147,6 +155,16 @@ function num(args: Args, name: string, fallback: number, integer = false): numbe
   return v;
 }
 
+/** Runs a library check of an option: its ArgumentError is a mistake in the command (exit code 2). */
+function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ArgumentError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function widths(args: Args, name: string, fallback: number[]): number[] {
   const text = one(args, name);
   if (text === undefined) return fallback;
@@ -198,6 +216,34 @@ async function fileOp<T>(verb: 'read' | 'write', path: string, op: () => Promise
   }
 }
 
+/**
+ * Writes `data` to `path` whole or not at all: into a temporary file beside it, flushed to disk,
+ * then renamed over `path`. A save that is interrupted (a crash, Ctrl-C, a full disk) leaves the
+ * previous file as it was, never a truncated one. A symbolic link is followed (its target is
+ * replaced), and the new file keeps the old one's permission bits.
+ */
+async function writeWhole(path: string, data: string | Uint8Array): Promise<void> {
+  await fileOp('write', path, async () => {
+    const target = await realpath(path).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return path; throw err; });
+    const previous = await stat(target).catch(() => null);
+    const temp = join(dirname(target), `${basename(target)}.${process.pid}.tmp`);
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        if (previous?.isFile()) await handle.chmod(previous.mode & 0o777);
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
 async function readBytes(path: string, maxBytes = Infinity): Promise<Uint8Array> {
   return fileOp('read', path, async () => {
     const info = await stat(path);
@@ -208,6 +254,17 @@ async function readBytes(path: string, maxBytes = Infinity): Promise<Uint8Array>
     }
     return readFile(path);
   });
+}
+
+/**
+ * A hint for a name in the file that the model knows in another Unicode normal form ("é" as one
+ * code point, NFC, or as "e" and a combining accent, NFD): the two print alike. '' when none.
+ */
+function otherForm(inFile: string, inModel: readonly string[]): string {
+  const twin = inModel.find((k) => k !== inFile && k.normalize('NFC') === inFile.normalize('NFC'));
+  return twin === undefined ? ''
+    : `; the file's ${JSON.stringify(inFile)} and the model's ${JSON.stringify(twin)} are the same letters written with other Unicode code points ` +
+      '(normal forms NFC and NFD): save the file in the form of the training file (NFC, as most programs write)';
 }
 
 /**
@@ -222,9 +279,10 @@ function inFile<T>(path: string, read: () => T): T {
       // Its message ends with the API option that accepts new categories, which a CLI user cannot set.
       const row = err.rowIndex === undefined ? '' : `, row ${err.rowIndex + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
       throw new CliError(`${path}: column "${err.column}"${row}: ${JSON.stringify(err.value)} is a category the model did not see in training ` +
-        `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})`);
+        `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})${otherForm(err.value ?? '', err.known)}`);
     }
     if (err instanceof ManytaskError) err.message = err.message.replace(/^(?:Dataset\.fromCSV|parseCSV|predict|evaluate): /, `${path}: `);
+    if (err instanceof UnknownClassError) err.message += otherForm(err.value ?? '', err.known);
     throw err;
   }
 }
@@ -281,16 +339,48 @@ interface SchemaEntry {
   note?: string;
 }
 
-function checkTaskColumn(flag: string, kind: SupervisedKind, col: InferredColumn): void {
+/**
+ * `use` (a flag and its value) needs numbers, and column `col` of `file` holds cells that are not.
+ * A column of numbers but for a few cells is a data error naming them (exit code 1; fixing
+ * the cells fixes it); a column of text is a usage error (exit code 2) ending with `advice`.
+ */
+function notNumeric(file: string, use: string, col: InferredColumn, advice = ''): Error {
+  const [first, ...others] = col.notNumberCells;
+  if (!first) throw new Error(`notNumeric: column ${JSON.stringify(col.name)} is numeric`);
+  if (!numbersButFew(col)) return new UsageError(`${use}: column "${col.name}" is not numeric (e.g. "${first.value}")${advice}`);
+  const nor = col.notNumbers === 1 ? '' : `, nor ${col.notNumbers === 2 ? 'is' : 'are'} ${listCells(others, col.notNumbers - 1)}`;
+  const fix = col.notNumbers === 1 ? 'every other value of the column is one: correct the cell or empty it (a missing value)'
+    : `the column's other ${col.numbers} values are: correct these cells or empty them (missing values)`;
+  return new CliError(`${file}: column ${JSON.stringify(col.name)}, ${cellPlace(first)}: ${JSON.stringify(first.value)} is not a number${nor}, ` +
+    `and ${use} needs numbers; ${fix}; ${NUMBER_FORM}`);
+}
+
+function checkTaskColumn(file: string, flag: string, kind: SupervisedKind, col: InferredColumn): void {
   if (col.distinct === 0) throw new UsageError(`${flag}: column "${col.name}" has no values (every cell is missing)`);
   if ((kind === 'regression' || DISTRIBUTION_KINDS.includes(kind)) && !col.numeric) {
-    throw new UsageError(`${flag}: column "${col.name}" is not numeric (e.g. "${col.example}"): a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
+    throw notNumeric(file, flag, col, `: a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
   }
   if (kind === 'binary' && col.distinct !== 2) {
     const values = col.levels ? ` (${quoteList(col.levels, 6)})` : '';
     throw new UsageError(col.distinct < 2
       ? `${flag}: column "${col.name}" has only the value "${col.example}": a binary task needs two classes`
       : `${flag}: column "${col.name}" has ${col.distinct} values${values}: a binary task takes two; use ${col.name}:multiclass`);
+  }
+}
+
+/**
+ * A poisson task's labels are counts, checked on the cells as written: the library checks the
+ * float32 labels of the training part, where a row is not the file's and 3.0000001 is 3.
+ */
+function checkCounts(file: string, csv: ParsedCsv, name: string, naValues: readonly string[]): void {
+  const at = csv.header.indexOf(name);
+  for (let r = 0; r < csv.rows.length; r++) {
+    const text = (csv.rows[r]![at] ?? '').trim();
+    const v = parseNumberText(text, naValues);
+    if (v !== INVALID && !Number.isNaN(v) && !isCount(v)) {
+      throw new CliError(`${file}: column ${JSON.stringify(name)}, row ${r + 1} (line ${csv.lines[r]!}): ${JSON.stringify(text)} is not a count: ` +
+        `a poisson task needs whole numbers from 0 to ${MAX_COUNT}; for other numbers use ${name}:gaussian`);
+    }
   }
 }
 
@@ -307,7 +397,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
     const col = has('--feature', entry, name);
     if (kind !== undefined && kind !== 'numeric' && kind !== 'categorical') throw new UsageError(`--feature ${entry}: the type must be numeric or categorical, got "${kind}"`);
     if (taskKinds.has(name)) throw new UsageError(`--feature ${entry}: "${name}" is a task (--task); a column is a task or a feature`);
-    if (kind === 'numeric' && !col.numeric) throw new UsageError(`--feature ${entry}: column "${name}" is not numeric (e.g. "${col.example}")`);
+    if (kind === 'numeric' && !col.numeric) throw notNumeric(file, `--feature ${entry}`, col);
+    // Numbers with a few mistakes are no categories: the type they suggest is numeric, once the cells are fixed.
+    if (kind === undefined && col.type === 'ignored' && numbersButFew(col)) throw notNumeric(file, `--feature ${entry}`, col);
     if (forced.has(name)) throw new UsageError(`--feature ${name} is given twice`);
     forced.set(name, kind);
   }
@@ -355,8 +447,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
       return { name: col.name, role: 'feature', kind, missing: col.missing, ...(kind === 'categorical' ? { levels } : {}) };
     }
     if (col.type === 'ignored') {
-      const use = col.numeric ? 'numeric' : 'categorical';
-      return { name: col.name, role: 'ignored', missing: col.missing, note: `${col.note!}. To use it: --feature ${col.name}:${use}` };
+      // The note of numbers with a few mistakes says which cells to fix; as categories they would be one-hot numbers.
+      const use = col.numeric ? 'numeric' : numbersButFew(col) ? null : 'categorical';
+      return { name: col.name, role: 'ignored', missing: col.missing, note: use ? `${col.note!}. To use it: --feature ${col.name}:${use}` : col.note! };
     }
     return { name: col.name, role: 'feature', kind: col.type, missing: col.missing, ...(col.type === 'categorical' ? { levels } : {}) };
   });
@@ -404,6 +497,16 @@ async function train(args: Args): Promise<void> {
     if (taskKinds.has(name)) throw new UsageError(`--task ${name} is given twice`);
     taskKinds.set(name, kind as SupervisedKind);
   }
+  const specs: TaskSpec[] = [...taskKinds].map(([name, kind]) => taskMakers[kind](name));
+  // predict writes a table: the columns of two tasks must differ (y:gaussian writes y_lower; a task y_lower would too).
+  const outputs = specs.map((t) => ({ name: t.name, columns: predictionColumnNames(t.name, t.kind, t.quantiles ?? []) }));
+  const shared = sharedColumn(outputs);
+  if (shared) {
+    const task = (name: string) => `--task ${name}:${taskKinds.get(name)!}`;
+    const writes = (name: string) => outputs.find((t) => t.name === name)!.columns.join(', ');
+    throw new UsageError(`${task(shared.first)} and ${task(shared.second)}: predict would write two columns named "${shared.column}" ` +
+      `(${shared.first} writes ${writes(shared.first)}; ${shared.second} writes ${writes(shared.second)}); rename one of the two columns in the file`);
+  }
   const arch = one(args, 'arch', 'mmoe')!;
   const units = widths(args, 'units', [32]);
   const tower = widths(args, 'tower', [16]);
@@ -418,7 +521,8 @@ async function train(args: Args): Promise<void> {
                 : (() => { throw new UsageError(`--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch, got "${arch}"`); })();
   const weightingType = one(args, 'weighting', 'fixed')!;
   if (!(WEIGHTING_TYPES as readonly string[]).includes(weightingType)) throw new UsageError(`--weighting must be one of ${WEIGHTING_TYPES.join(', ')}, got "${weightingType}"`);
-  const seed = num(args, 'seed', 0, true);
+  // The library's rule for a seed (the split, the model and fit take it), as a usage error naming --seed.
+  const seed = asUsage(() => checkSeed('--seed', num(args, 'seed', 0, true)));
   const epochs = num(args, 'epochs', 100, true);
   if (epochs < 1) throw new UsageError(`--epochs must be at least 1, got ${epochs}`);
   const batchSize = num(args, 'batch-size', 32, true);
@@ -438,7 +542,7 @@ async function train(args: Args): Promise<void> {
   for (const [name, kind] of taskKinds) {
     const col = byName.get(name);
     if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column "${name}" (columns: ${quoteList(csv.header, 30)})`);
-    checkTaskColumn(`--task ${name}:${kind}`, kind, col);
+    checkTaskColumn(file, `--task ${name}:${kind}`, kind, col);
   }
   const plan = planColumns(args, file, schema.columns, taskKinds);
   const features = plan.filter((e) => e.role === 'feature');
@@ -450,6 +554,7 @@ async function train(args: Args): Promise<void> {
     naValues: schema.naValues,
     delimiter: csv.delimiter,
   }));
+  for (const [name, kind] of taskKinds) if (kind === 'poisson') checkCounts(file, csv, name, schema.naValues);
   // A random (seeded) validation split: CSV files are often sorted, so the last rows are no sample.
   const trainRows = Math.round((1 - valFraction) * data.rows);
   if (trainRows < 1 || trainRows > data.rows - 1) {
@@ -457,7 +562,6 @@ async function train(args: Args): Promise<void> {
   }
   console.log(`${describeCsv(file, csv, schema.naValues)}\n${formatSchema(plan, data.spec)}\n`);
   const [trainPart, valPart] = data.split(1 - valFraction, { seed });
-  const specs: TaskSpec[] = [...taskKinds].map(([name, kind]) => taskMakers[kind](name));
   const model = new MultiTaskModel({
     input: trainPart, architecture, tasks: specs, seed,
     weighting: { type: weightingType } as WeightingSpec,
@@ -480,7 +584,7 @@ async function train(args: Args): Promise<void> {
     // The schema, not the file's path: the model may be served (a Worker's GET /model shows its metadata).
     const stored: StoredSchema = { naValues: [...schema.naValues], columns: plan };
     const saved = model.save({ weights, metadata: { schema: stored as unknown as Record<string, unknown> } });
-    await fileOp('write', out, () => writeFile(out, saved));
+    await writeWhole(out, saved);
     console.log(`\nsaved ${out} (${(saved.length / 1024).toFixed(1)} KB)`);
   } finally {
     model.dispose();
@@ -512,7 +616,8 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   const lacking = Object.keys(spec).filter((c) => !header.has(c));
   if (lacking.length > 0) {
     throw new CliError(`${file} lacks the model's input column${lacking.length > 1 ? 's' : ''} ${quoteList(lacking)} ` +
-      `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})`);
+      `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})` +
+      (csv.header.map((h) => otherForm(h, lacking)).find((hint) => hint !== '') ?? ''));
   }
   const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.has(t.name));
   if (withTargets && supervised.length === 0) {
@@ -526,10 +631,32 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   };
   const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
   const naValues = choices.naValues ?? loaded.naValues;
-  const data = inFile(file, () => Dataset.fromCSV(bytes, {
-    features: spec, targets, delimiter: csv.delimiter, ...(naValues !== undefined ? { naValues } : {}),
-  }));
+  const data = inFile(file, () => {
+    try {
+      return Dataset.fromCSV(bytes, { features: spec, targets, delimiter: csv.delimiter, ...(naValues !== undefined ? { naValues } : {}) });
+    } catch (err) {
+      throw unknownBinaryClass(file, model, err) ?? err;
+    }
+  });
   return { data, csv };
+}
+
+/**
+ * A label of a binary task that is neither of the model's classes, as evaluate reports one of a
+ * multiclass task: the Dataset, given the two classes as a target spec, speaks of that spec, which a
+ * CLI user never wrote. Null for any other error.
+ */
+function unknownBinaryClass(file: string, model: MultiTaskModel, err: unknown): UnknownClassError | null {
+  if (!(err instanceof DataError) || err instanceof UnknownClassError || err.column === undefined || err.value === undefined) return null;
+  const task = model.tasks.find((t) => t.name === err.column);
+  const classes = task?.kind === 'binary' ? model.classNames(task.name) : null;
+  if (!classes || classes.includes(err.value)) return null;
+  const row = err.rowIndex === undefined ? '' : `, row ${err.rowIndex + 1}${err.line !== undefined ? ` (line ${err.line})` : ''}`;
+  const location: DataErrorLocation & { column: string } = { column: err.column, value: err.value };
+  if (err.rowIndex !== undefined) location.rowIndex = err.rowIndex;
+  if (err.line !== undefined) location.line = err.line;
+  return new UnknownClassError(`${file}: task ${JSON.stringify(err.column)}${row}: class ${JSON.stringify(err.value)} is not one of the model's classes ` +
+    `(${listNames(classes)})`, location, classes);
 }
 
 async function evaluate(args: Args): Promise<void> {
@@ -547,32 +674,69 @@ async function evaluate(args: Args): Promise<void> {
 }
 
 type Cell = string | number;
+type Column = [name: string, value: (i: number) => Cell];
 
 /**
- * One column per prediction: <task> (the predicted value, class or labels), and
- * for binary and multiclass tasks <task>_confidence, the probability the model
- * gives the class it predicts (for every row, whichever class that is).
+ * The names of predict's columns for one task, in order: <task>, the predicted value, class or
+ * labels; for binary and multiclass tasks <task>_confidence, the probability the model gives the
+ * class it predicts (for every row, whichever class that is); the central interval at the default
+ * level (90%) of a gaussian or poisson task; one column per quantile. `train` refuses task names
+ * whose columns would collide, from these names.
  */
-function predictionColumns(model: MultiTaskModel, name: string, p: TaskPrediction): [string, (i: number) => Cell][] {
+function predictionColumnNames(name: string, kind: TaskKind, quantiles: readonly number[]): string[] {
+  switch (kind) {
+    case 'regression':
+    case 'multilabel':
+    case 'clustering': return [name];
+    case 'binary':
+    case 'multiclass': return [name, `${name}_confidence`];
+    case 'reconstruction': return [`${name}_error`];
+    case 'gaussian':
+    case 'poisson': return [name, `${name}_lower`, `${name}_upper`];
+    case 'quantile': return quantiles.map((q) => `${name}_q${q}`);
+  }
+}
+
+/** The values of predict's columns for one task, in the order of predictionColumnNames. */
+function predictionValues(model: MultiTaskModel, name: string, p: TaskPrediction): ((i: number) => Cell)[] {
   switch (p.kind) {
-    case 'regression': return [[name, (i) => p.values[i]!]];
+    case 'regression': return [(i) => p.values[i]!];
     case 'binary': {
       // probabilities[i] is p(positive class); the confidence is that of the class predicted.
       const positive = model.classNames(name)?.[1] ?? 1;
-      return [[name, (i) => p.classes[i]!], [`${name}_confidence`, (i) => {
+      return [(i) => p.classes[i]!, (i) => {
         const q = p.probabilities[i]!;
         return String(p.classes[i]) === String(positive) ? q : 1 - q;
-      }]];
+      }];
     }
-    case 'multiclass': return [[name, (i) => p.classes[i]!], [`${name}_confidence`, (i) => Math.max(...p.probabilities[i]!)]];
-    case 'multilabel': return [[name, (i) => p.labels[i]!.join('|')]];
-    case 'reconstruction': return [[`${name}_error`, (i) => p.errors[i]!]];
-    case 'clustering': return [[name, (i) => p.clusters[i]!]];
-    // The mean and the central interval at the default level (90%).
+    case 'multiclass': return [(i) => p.classes[i]!, (i) => Math.max(...p.probabilities[i]!)];
+    case 'multilabel': return [(i) => p.labels[i]!.join('|')];
+    case 'reconstruction': return [(i) => p.errors[i]!];
+    case 'clustering': return [(i) => p.clusters[i]!];
     case 'gaussian':
-    case 'poisson': return [[name, (i) => p.mean[i]!], [`${name}_lower`, (i) => p.lower[i]!], [`${name}_upper`, (i) => p.upper[i]!]];
-    case 'quantile': return p.levels.map((q, j): [string, (i: number) => Cell] => [`${name}_q${q}`, (i) => p.quantiles[i]![j]!]);
+    case 'poisson': return [(i) => p.mean[i]!, (i) => p.lower[i]!, (i) => p.upper[i]!];
+    case 'quantile': return p.levels.map((_, j) => (i: number) => p.quantiles[i]![j]!);
   }
+}
+
+function predictionColumns(model: MultiTaskModel, name: string, p: TaskPrediction): Column[] {
+  const names = predictionColumnNames(name, p.kind, p.kind === 'quantile' ? p.levels : []);
+  const values = predictionValues(model, name, p);
+  if (values.length !== names.length) throw new Error(`predictionColumns: ${names.length} names and ${values.length} values for a ${p.kind} task`);
+  return names.map((n, j) => [n, values[j]!]);
+}
+
+/** The first column name that two tasks' columns share, and those tasks; null when none is shared. */
+function sharedColumn(tasks: readonly { name: string; columns: readonly string[] }[]): { column: string; first: string; second: string } | null {
+  const owner = new Map<string, string>();
+  for (const t of tasks) {
+    for (const column of t.columns) {
+      const first = owner.get(column);
+      if (first !== undefined) return { column, first, second: t.name };
+      owner.set(column, t.name);
+    }
+  }
+  return null;
 }
 
 async function predict(args: Args): Promise<void> {
@@ -586,7 +750,7 @@ async function predict(args: Args): Promise<void> {
     const file = checkPath(fileArg, 'predict: the CSV file');
     const { data, csv } = await datasetFor(loaded, file, args, false);
     const idColumn = one(args, 'id');
-    let id: [string, (i: number) => Cell];
+    let id: Column;
     if (idColumn !== undefined) {
       const at = csv.header.indexOf(idColumn);
       if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column "${idColumn}" (columns: ${quoteList(csv.header, 30)})`);
@@ -594,19 +758,28 @@ async function predict(args: Args): Promise<void> {
     } else {
       id = ['row', (i) => i + 1];
     }
-    const columns: [string, (i: number) => Cell][] = [id];
-    for (const [name, p] of Object.entries(inFile(file, () => loaded.model.predict(data)))) columns.push(...predictionColumns(loaded.model, name, p));
-    const names = columns.map(([n]) => n);
-    const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice !== undefined) throw new UsageError(`the output would have two columns named "${twice}" (the id column and a prediction): name the id column with --id <column>`);
+    const predictions = Object.entries(inFile(file, () => loaded.model.predict(data))).map(([name, p]) => ({ name, columns: predictionColumns(loaded.model, name, p) }));
+    // Two tasks' columns can share a name only in a model train did not make (it refuses such names).
+    const shared = sharedColumn(predictions.map((t) => ({ name: t.name, columns: t.columns.map(([n]) => n) })));
+    if (shared) {
+      throw new CliError(`${modelArg}: the predictions of tasks "${shared.first}" and "${shared.second}" would both be written as a column named "${shared.column}", ` +
+        'so predict cannot write them as one table; train the model again with one of those columns renamed (train refuses such task names)');
+    }
+    const clash = predictions.find((t) => t.columns.some(([n]) => n === id[0]));
+    if (clash) {
+      throw new UsageError(idColumn !== undefined
+        ? `--id ${idColumn}: the output would have two columns named "${id[0]}" (the id column and a prediction of task "${clash.name}"): choose another --id column`
+        : `the output would have two columns named "row" (the row numbers and a prediction of task "${clash.name}"): name an id column with --id <column>`);
+    }
+    const columns: Column[] = [id, ...predictions.flatMap((t) => t.columns)];
     const text = out?.endsWith('.json') ? toJSON(columns, data.rows) : toCSV(columns, data.rows);
-    if (out) await fileOp('write', out, () => writeFile(out, text)); else process.stdout.write(text);
+    if (out) await writeWhole(out, text); else process.stdout.write(text);
   } finally {
     loaded.model.dispose();
   }
 }
 
-function toCSV(columns: readonly [string, (i: number) => Cell][], rows: number): string {
+function toCSV(columns: readonly Column[], rows: number): string {
   const cell = (v: Cell) => {
     const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : v;
     return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -616,7 +789,7 @@ function toCSV(columns: readonly [string, (i: number) => Cell][], rows: number):
   return lines.join('\n') + '\n';
 }
 
-function toJSON(columns: readonly [string, (i: number) => Cell][], rows: number): string {
+function toJSON(columns: readonly Column[], rows: number): string {
   // fromEntries defines own properties, so a column named "__proto__" is data like any other.
   const objects = Array.from({ length: rows }, (_, i) => Object.fromEntries(columns.map(([n, v]) => [n, v(i)])));
   return JSON.stringify(objects, null, 1);

@@ -3,7 +3,8 @@
 //  - The input is text, or bytes (a Uint8Array, a Node Buffer, an ArrayBuffer)
 //    decoded as UTF-8: bytes that are not UTF-8 (a Latin-1 or Windows-1252
 //    file, typically) are a CsvError naming the line and the byte, never
-//    replacement characters read as data.
+//    replacement characters read as data; a UTF-16 or UTF-32 file is named as
+//    such by its byte-order mark.
 //  - The delimiter is detected unless given: of `,` tab `;` `|`, the one that
 //    splits the header into the most fields (at least two) while most of the
 //    first 100 records have as many fields as the header; `,` when none does.
@@ -116,11 +117,16 @@ export function csvText(where: string, input: unknown): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (cause) {
+    const encoding = unicodeBom(bytes);
+    if (encoding !== null) {
+      const mark = hexBytes(bytes.subarray(0, encoding.startsWith('UTF-32') ? 4 : 2));
+      throw new CsvError(`${where}: line 1: the file is ${encoding} (it starts with the byte-order mark ${mark}), not UTF-8: save it as UTF-8`, 1);
+    }
     const bad = firstInvalidUtf8(bytes);
     if (bad >= 0) {
       let line = 1;
       for (let i = 0; i < bad; i++) if (bytes[i] === LF || (bytes[i] === CR && bytes[i + 1] !== LF)) line++;
-      const shown = Array.from(bytes.subarray(bad, bad + 4), (b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
+      const shown = hexBytes(bytes.subarray(bad, bad + 4));
       throw new CsvError(
         `${where}: line ${line}: the bytes are not UTF-8 (at byte ${bad}: ${shown}); the file is probably Latin-1 or Windows-1252: save it as UTF-8`, line);
     }
@@ -128,6 +134,20 @@ export function csvText(where: string, input: unknown): string {
     const mb = (bytes.length / 2 ** 20).toFixed(0);
     throw new DataError(`${where}: the CSV is ${mb} MB, more than this JavaScript runtime can hold as one string (${message(cause)}); split the file`);
   }
+}
+
+/** "0xFF 0xFE": bytes as a message shows them. */
+function hexBytes(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
+}
+
+/** The encoding a UTF-16 or UTF-32 byte-order mark at the start of `bytes` names, or null. */
+function unicodeBom(bytes: Uint8Array): string | null {
+  const [a, b, c, d] = bytes;
+  if (a === 0xff && b === 0xfe) return c === 0 && d === 0 ? 'UTF-32 little-endian' : 'UTF-16 little-endian';
+  if (a === 0xfe && b === 0xff) return 'UTF-16 big-endian';
+  if (a === 0 && b === 0 && c === 0xfe && d === 0xff) return 'UTF-32 big-endian';
+  return null;
 }
 
 function message(err: unknown): string {

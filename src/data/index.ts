@@ -3,7 +3,7 @@
 export { parseCSV, detectDelimiter } from './csv.js';
 export type { CsvOptions, CsvInput, ParsedCsv } from './csv.js';
 export { inferSchema } from './schema.js';
-export type { InferredSchema, InferredColumn, InferOptions } from './schema.js';
+export type { InferredSchema, InferredColumn, InferredCell, InferOptions } from './schema.js';
 export { DEFAULT_NA_VALUES } from './spec.js';
 export { Dataset } from './dataset.js';
 export { windows, levelsOf } from './windows.js';

@@ -8,6 +8,11 @@
 //   categorical  text with few distinct values: one-hot encoded
 //   ignored      left out of the features, with a note saying why:
 //                - every cell is missing;
+//                - numbers but for a few cells (at most 1 in 20 of the present
+//                  cells) that are not: a typo, a unit, a thousands separator,
+//                  an overflow. The note names those cells and their lines; as
+//                  text the column would be one-hot numbers or left out as an
+//                  id, and as numbers it cannot be read until they are fixed;
 //                - every present cell is an ISO date or date-time (2024-01-31,
 //                  2024-01-31T12:00): there are no date features, and one-hot
 //                  dates learn nothing that carries to new dates;
@@ -42,8 +47,24 @@ export interface InferredColumn {
   readonly levels: readonly string[] | null;
   /** The first present value, as written (trimmed); '' when every cell is missing. */
   readonly example: string;
+  /** Present cells that are numbers by the strict rule. */
+  readonly numbers: number;
+  /** Present cells that are not numbers by the strict rule (0 when `numeric`). */
+  readonly notNumbers: number;
+  /** The first of those cells (at most NOT_NUMBER_CELLS), in file order: what they hold and where. */
+  readonly notNumberCells: readonly InferredCell[];
   /** Why the column is ignored: a sentence for the user. Absent unless type is 'ignored'. */
   readonly note?: string;
+}
+
+/** A cell of a parsed CSV. */
+export interface InferredCell {
+  /** The cell's text, trimmed. */
+  readonly value: string;
+  /** 0-based index of its row in ParsedCsv.rows. */
+  readonly row: number;
+  /** 1-based line of the CSV text its row starts on (ParsedCsv.lines); absent when the ParsedCsv has no lines. */
+  readonly line?: number;
 }
 
 export interface InferredSchema {
@@ -65,6 +86,31 @@ export interface InferOptions {
 /** A column with more distinct text values than this is not one-hot encoded by default. */
 export const MAX_LEVELS = 100;
 
+/** How many of a column's cells that are not numbers InferredColumn.notNumberCells keeps. */
+export const NOT_NUMBER_CELLS = 3;
+
+/** The strict rule (values.ts) in words, for messages about a cell that is not a number. */
+export const NUMBER_FORM = 'a number is written as 42, -0.5 or 1e3, within ±1.8e308, without thousands separators, a decimal comma or a unit';
+
+/**
+ * A column of numbers but for a few cells (at most 1 in 20 of its present cells) that are not
+ * numbers: more likely a column of numbers with mistakes in it than one of text.
+ */
+export function numbersButFew(col: Pick<InferredColumn, 'numbers' | 'notNumbers'>): boolean {
+  return col.notNumbers > 0 && col.notNumbers * 19 <= col.numbers;
+}
+
+/** "row 5 (line 6)": a cell's row (1-based, as Dataset messages count them) and line. */
+export function cellPlace(cell: InferredCell): string {
+  return `row ${cell.row + 1}${cell.line !== undefined ? ` (line ${cell.line})` : ''}`;
+}
+
+/** '"1e400" (line 6), "x" (line 9), …': cells that are not numbers, with their lines (or rows). */
+export function listCells(cells: readonly InferredCell[], count: number): string {
+  const shown = cells.map((c) => `${JSON.stringify(c.value)} (${c.line !== undefined ? `line ${c.line}` : `row ${c.row + 1}`})`);
+  return `${shown.join(', ')}${count > cells.length ? `, … (${count - cells.length} more)` : ''}`;
+}
+
 // ISO 8601 dates and date-times, the forms CSV exports write.
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -79,25 +125,43 @@ export function inferSchema(csv: ParsedCsv, options?: InferOptions): InferredSch
   const naValues = resolveNaValues(where, opts.naValues);
   const na = new Set(naValues);
   const rows = csv.rows;
+  const lines: unknown = csv.lines;
+  const lineOf = (r: number): number | undefined => (Array.isArray(lines) && typeof lines[r] === 'number' ? lines[r] as number : undefined);
   const columns = csv.header.map((name, c): InferredColumn => {
     let missing = 0;
-    let numeric = true;
+    let numbers = 0;
+    let notNumbers = 0;
+    const notNumberCells: InferredCell[] = [];
     let dates = true;
     let example = '';
     const distinct = new Set<string>();
-    for (const row of rows) {
-      const v = (row[c] ?? '').trim();
+    for (let r = 0; r < rows.length; r++) {
+      const v = (rows[r]![c] ?? '').trim();
       if (v === '' || na.has(v)) { missing++; continue; }
       if (example === '') example = v;
       distinct.add(v);
-      if (numeric && parseNumberText(v, []) === INVALID) numeric = false;
+      if (parseNumberText(v, []) !== INVALID) {
+        numbers++;
+      } else if (notNumbers++ < NOT_NUMBER_CELLS) {
+        const line = lineOf(r);
+        notNumberCells.push(line !== undefined ? { value: v, row: r, line } : { value: v, row: r });
+      }
       if (dates && !ISO_DATE.test(v)) dates = false;
     }
     const present = rows.length - missing;
+    const numeric = notNumbers === 0;
     const levels = distinct.size <= MAX_LEVELS ? sortLabels(distinct) : null;
-    const base = { name, numeric: numeric && present > 0, missing, distinct: distinct.size, levels, example };
+    const base = { name, numeric: numeric && present > 0, missing, distinct: distinct.size, levels, example, numbers, notNumbers, notNumberCells };
     if (present === 0) return { ...base, type: 'ignored', note: `every cell is missing (empty${naValues.length ? ` or ${naValues.join(', ')}` : ''})` };
     if (numeric) return { ...base, type: 'numeric' };
+    if (numbersButFew(base)) {
+      const them = notNumbers > 1 ? 'them' : 'it';
+      return {
+        ...base, type: 'ignored',
+        note: `numbers but for ${notNumbers} cell${notNumbers > 1 ? 's' : ''}: ${listCells(notNumberCells, notNumbers)}; ` +
+          `correct ${them} or empty ${them} (missing), and the column is numeric (${NUMBER_FORM})`,
+      };
+    }
     if (dates) {
       return { ...base, type: 'ignored', note: `dates (e.g. ${example}): there are no date features; derive a number from them (a year, a day of the week), or use them as categories` };
     }

@@ -2,7 +2,30 @@
 
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
+import { show } from '../runtime/validate.js';
 import type { TaskKind } from './tasks.js';
+
+/** The largest count a poisson label may be: above 2²⁴, counts round in float32, the loss's precision. */
+export const MAX_COUNT = 16777216;
+
+/** A poisson task's label: a whole number from 0 to MAX_COUNT. */
+export function isCount(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= MAX_COUNT;
+}
+
+/**
+ * A label for a message, as it was likely written: a float32 (a Dataset's targets are) in the
+ * fewest digits that read back as it (13.9, not 13.899999618530273), another number as JavaScript writes it.
+ */
+function labelText(v: number): string {
+  if (Math.fround(v) === v) {
+    for (let digits = 1; digits <= 9; digits++) {
+      const text = v.toPrecision(digits);
+      if (Math.fround(Number(text)) === v) return String(Number(text));
+    }
+  }
+  return String(v);
+}
 
 /** Labels per task name: one value per row (NaN/null/undefined = no label), or rows × labels for multilabel. */
 export type LabelColumns = Record<string, ArrayLike<number | null | undefined>>;
@@ -47,7 +70,7 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
         const v = raw[r * width + j];
         if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) { missing++; continue; }
         if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new ArgumentError(`task "${task}", row ${r}: label ${String(v)} is not a finite number (use NaN, null or undefined for "no label")`);
+          throw new ArgumentError(`task "${task}", row ${r}: label ${show(v)} is not a ${typeof v === 'number' ? 'finite ' : ''}number (use NaN, null or undefined for "no label")`);
         }
         present++;
       }
@@ -73,9 +96,8 @@ export function encodeLabels(task: string, kind: TaskKind, classes: number, rows
             if (kind === 'binary') { counts[1]! += v; counts[0]! += 1 - v; } else counts[j]! += v;
             break;
           case 'poisson':
-            // Counts above 2²⁴ would round in float32, the loss's precision.
-            if (!Number.isInteger(v) || v < 0 || v > 16777216) {
-              throw new ArgumentError(`task "${task}", row ${r}: label ${v} is not a count; a poisson task needs whole numbers from 0 to 16777216`);
+            if (!isCount(v)) {
+              throw new ArgumentError(`task "${task}", row ${r}: label ${labelText(v)} is not a count; a poisson task needs whole numbers from 0 to ${MAX_COUNT}`);
             }
             floats[r] = v;
             counts[0]!++;

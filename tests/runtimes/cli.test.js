@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, run, describeRun } from './helpers/process.js';
+import { REPO, run, describeRun, withTempDir } from './helpers/process.js';
 import { PENGUINS_CSV, penguinsWith, toCsv, vegaTable, latin1 } from '../helpers/csv-files.js';
 import { parseFile } from '../helpers/model-file.js';
 
@@ -15,15 +15,7 @@ const CSV = join(REPO, 'examples', 'data', 'penguins.csv');
 const cli = (args, cwd) => run(process.execPath, [CLI, ...args], { cwd, timeoutMs: 60_000 });
 const VERSION = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version;
 
-/** A temporary directory for one test, removed after it. */
-async function withDir(fn) {
-  const dir = await mkdtemp(join(tmpdir(), 'manytask-cli-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn) => withTempDir('manytask-cli-', fn);
 
 /** The header of a saved model file (its JSON: schema, preprocessing, metadata). */
 const modelHeader = async (path) => parseFile(new Uint8Array(await readFile(path))).header;

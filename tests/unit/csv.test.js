@@ -95,6 +95,24 @@ test('bytes are read as UTF-8 (BOM dropped); Latin-1 bytes are an error naming t
   }
 });
 
+test('a UTF-16 or UTF-32 file (as Excel and Notepad save "Unicode text") is named by its byte-order mark, not taken for Latin-1', () => {
+  const text = 'name,city\nJosé,Zürich\n';
+  const utf16le = new Uint8Array([0xff, 0xfe, ...Array.from(text, (c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8]).flat()]);
+  const utf16be = new Uint8Array([0xfe, 0xff, ...Array.from(text, (c) => [c.charCodeAt(0) >> 8, c.charCodeAt(0) & 0xff]).flat()]);
+  const utf32le = new Uint8Array([0xff, 0xfe, 0, 0, ...Array.from(text, (c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8, 0, 0]).flat()]);
+  const utf32be = new Uint8Array([0, 0, 0xfe, 0xff, ...Array.from(text, (c) => [0, 0, c.charCodeAt(0) >> 8, c.charCodeAt(0) & 0xff]).flat()]);
+  for (const [bytes, message] of [
+    [utf16le, 'parseCSV: line 1: the file is UTF-16 little-endian (it starts with the byte-order mark 0xFF 0xFE), not UTF-8: save it as UTF-8'],
+    [utf16be, 'parseCSV: line 1: the file is UTF-16 big-endian (it starts with the byte-order mark 0xFE 0xFF), not UTF-8: save it as UTF-8'],
+    [utf32le, 'parseCSV: line 1: the file is UTF-32 little-endian (it starts with the byte-order mark 0xFF 0xFE 0x00 0x00), not UTF-8: save it as UTF-8'],
+    [utf32be, 'parseCSV: line 1: the file is UTF-32 big-endian (it starts with the byte-order mark 0x00 0x00 0xFE 0xFF), not UTF-8: save it as UTF-8'],
+  ]) {
+    csvError(() => parseCSV(bytes), 1, new RegExp(`^${message.replace(/[()]/g, '\\$&')}$`));
+  }
+  // Decoded, the same text reads as it should.
+  assert.deepEqual(parseCSV(new TextDecoder('utf-16le').decode(utf16le)).rows, [['José', 'Zürich']]);
+});
+
 test('malformed CSV: errors name the line', () => {
   csvError(() => parseCSV('a,b\n1,2\n3,"open\nstill open\n'), 3, /unterminated quoted field/);
   csvError(() => parseCSV('a,b\n1,2\n3,4,5\n'), 3, /expected 2 fields \(as in the header\), found 3/);

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, MultiTaskModel, Ensemble, tasks, loadModel, ArgumentError, ModelFormatError, DEFAULT_LEVEL, DEFAULT_QUANTILES,
+  init, MultiTaskModel, Ensemble, Dataset, tasks, loadModel, ArgumentError, ModelFormatError, DEFAULT_LEVEL, DEFAULT_QUANTILES,
   gaussianNll, poissonNll, pinballLoss, intervalCoverage, intervalWidth,
 } from '../../dist/index.js';
 import { normalQuantile, poissonQuantile } from '../../dist/internal.js';
@@ -212,6 +212,12 @@ test('specs, labels and combinations that cannot work are typed errors naming th
   const x = [[0], [1], [2]];
   await assert.rejects(m.fit(x, { c: [1, 2.5, 3] }, { epochs: 1 }), (e) => e instanceof ArgumentError && /task "c", row 1: label 2.5 is not a count; a poisson task needs whole numbers from 0 to 16777216/.test(e.message));
   await assert.rejects(m.fit(x, { c: [1, -1, 3] }, { epochs: 1 }), (e) => e instanceof ArgumentError && /task "c", row 1: label -1 is not a count/.test(e.message));
+  // A Dataset's labels are float32: shown as written (13.9), not as 13.899999618530273; a float64 as it is.
+  const counts = Dataset.fromColumns({ x: [0, 1, 2], c: [1, 13.9, 3] }, { features: { x: 'numeric' }, targets: { c: 'regression' } });
+  const fromData = new MultiTaskModel({ input: counts, architecture: ARCH, tasks: [tasks.poisson('c')] });
+  await assert.rejects(fromData.fit(counts, { epochs: 1 }), (e) => e instanceof ArgumentError && /task "c", row 1: label 13\.9 is not a count;/.test(e.message));
+  fromData.dispose();
+  await assert.rejects(m.fit(x, { c: [1, 0.1 + 0.2, 3] }, { epochs: 1 }), (e) => e instanceof ArgumentError && /task "c", row 1: label 0\.30000000000000004 is not a count;/.test(e.message));
   await assert.rejects(m.fit(x, { g: [1, 'a', 3] }, { epochs: 1 }), (e) => e instanceof ArgumentError && /task "g", row 1: label "a" is not a number/.test(e.message));
   m.dispose();
   // A head reading a distribution's parameters would get no gradient through them.

@@ -101,7 +101,7 @@ test('labels: unknown task, class out of range (row named), text and non-finite 
   await assert.rejects(m.fit(X, { ...LABELS, kind: LABELS.kind.map((v, i) => (i === 7 ? 3 : v)) }), argError(/task "kind", row 7: class 3 is out of range; expected an integer from 0 to 2/));
   await assert.rejects(m.fit(X, { ...LABELS, kind: LABELS.kind.map((v, i) => (i === 2 ? 0.5 : v)) }), argError(/task "kind", row 2: class 0.5 is out of range/));
   await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 4 ? 2 : v)) }), argError(/task "flag", row 4: label 2 must be 0 or 1/));
-  await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 5 ? 'yes' : v)) }), argError(/task "flag", row 5: label yes is not a finite number/));
+  await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 5 ? 'yes' : v)) }), argError(/task "flag", row 5: label "yes" is not a number/));
   await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? Infinity : v)) }), argError(/task "amount", row 6: label Infinity is not a finite number/));
   await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 9 ? 'heavy' : v)) }), argError(/task "amount", row 9: label "heavy" is not a number/));
   await assert.rejects(m.fit(X, { kind: LABELS.kind, flag: LABELS.flag }), argError(/task "amount" has no labels in the training data/));

@@ -122,3 +122,36 @@ test('inferSchema: the edges of the rules (empty columns, half distinct, more th
   assert.throws(() => inferSchema('a,b\n1,2'), /inferSchema: give the result of parseCSV/);
   assert.throws(() => inferSchema(parseCSV('a\n1'), { na: [] }), /unknown option "na"/);
 });
+
+test('inferSchema: numbers but for a few cells are left out with a note naming those cells and their lines, not taken for text', () => {
+  const lines = PENGUINS_CSV.trim().split('\n');
+  const bill = lines.map((l, i) => (i === 5 ? l.replace(/^(\w+,\w+,)[\d.]+/, '$11e400') : l));
+  const schema = inferSchema(parseCSV(bill.join('\n')));
+  const col = schema.columns.find((c) => c.name === 'bill_length_mm');
+  assert.equal(col.type, 'ignored');
+  assert.equal(col.numeric, false);
+  assert.deepEqual([col.numbers, col.notNumbers], [341, 1]);
+  assert.deepEqual(col.notNumberCells, [{ value: '1e400', row: 4, line: 6 }]);
+  assert.equal(col.example, '39.1', 'the example stays the first value');
+  assert.equal(col.note, 'numbers but for 1 cell: "1e400" (line 6); correct it or empty it (missing), and the column is numeric ' +
+    '(a number is written as 42, -0.5 or 1e3, within ±1.8e308, without thousands separators, a decimal comma or a unit)');
+  // Lines, not rows: a quoted cell across two lines moves the lines of the rows after it.
+  const text = ['id,mass', '"a\nb",1', ...Array.from({ length: 60 }, (_, i) => `r${i},${i === 20 ? '3,450' : i === 25 ? '"3,451"' : 3000 + i}`)].join('\n');
+  const mass = inferSchema(parseCSV(text.replace('3,450', '"3,450"'))).columns[1];
+  assert.deepEqual(mass.notNumberCells, [{ value: '3,450', row: 21, line: 24 }, { value: '3,451', row: 26, line: 29 }]);
+  assert.match(mass.note, /^numbers but for 2 cells: "3,450" \(line 24\), "3,451" \(line 29\); correct them or empty them/);
+  // At most 1 in 20 of the present cells: 19 numbers and one word are numbers with a mistake; 18 and one are text.
+  const column = (numbers) => inferSchema(parseCSV(['x', ...Array.from({ length: numbers }, (_, i) => String(i)), 'many'].join('\n'))).columns[0];
+  assert.match(column(19).note, /^numbers but for 1 cell: "many" \(line 21\)/);
+  assert.match(column(18).note, /^text with a different value on most rows/);
+  assert.deepEqual(column(18).notNumberCells, [{ value: 'many', row: 18, line: 20 }]);
+  // Only the first three cells are kept; the count says how many there are.
+  const junk = inferSchema(parseCSV(['x', ...Array.from({ length: 200 }, (_, i) => (i % 40 === 7 ? `n${i}` : String(i)))].join('\n'))).columns[0];
+  assert.deepEqual([junk.numbers, junk.notNumbers, junk.notNumberCells.map((c) => c.value)], [195, 5, ['n7', 'n47', 'n87']]);
+  assert.match(junk.note, /^numbers but for 5 cells: "n7" \(line 9\), "n47" \(line 49\), "n87" \(line 89\), … \(2 more\);/);
+  // A numeric column has none; a ParsedCsv without lines gives rows only.
+  const numeric = schema.columns.find((c) => c.name === 'body_mass_g');
+  assert.deepEqual([numeric.notNumbers, numeric.notNumberCells], [0, []]);
+  const { header, rows } = parseCSV('x\n1\nb\n');
+  assert.deepEqual(inferSchema({ header, rows }).columns[0].notNumberCells, [{ value: 'b', row: 1 }]);
+});

@@ -1,6 +1,8 @@
 // Running a child process from a node:test file: bounded in time, output captured.
 import { spawn } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,4 +64,14 @@ export function listTestFiles(dir) {
   };
   if (existsSync(dir)) walk(dir);
   return out.sort();
+}
+
+/** Runs fn(dir) in a new temporary directory (named prefix…), removed after it. */
+export async function withTempDir(prefix, fn) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
