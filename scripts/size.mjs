@@ -22,7 +22,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * size when the full library's option parsing left manytask/infer's init and the
  * loader learned to make manytask.wasm's memory), then raised to 29,890 when
  * predictions' rows of numbers were built with a loop (rowArrays, +18 bytes; 16,384
- * rows of 5 classes in 1.3 ms instead of 20). Issue #13's aim of 20 KB is not met, and cannot be without dropping
+ * rows of 5 classes in 1.3 ms instead of 20), then to 30,070 (30,060 measured, the
+ * default's) when predict refused holes in an array of rows, checked maxDeviation on
+ * rows given encoded, and classes kept their own names. Issue #13's aim of 20 KB is not met, and cannot be without dropping
  * some of what the entry serves: infer.wasm's 6.3 KB is its floor (asc's
  * --shrinkLevel leaves the code as large and saves only by replacing the
  * exp/log tables of AssemblyScript's Math with other algorithms, which changes
@@ -31,7 +33,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * (its messages are 6 KB of the 22.1). docs/packaging.md has the measurements.
  * A change that adds to what manytask/infer serves raises this by its delta.
  */
-export const BUDGET = 29_890;
+export const BUDGET = 30_070;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },
