@@ -35,13 +35,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * buffer, docs/threads.md on what bounds the update and on the step's times, and
  * the clusters' count without a Set; then 431.4 KB (431,412 bytes) with the warm
  * pool's GEMM split and docs/threads.md on it and on a step's late jobs; then
- * 438.5 KB (438,487 bytes) with the refusals a user's exploration asked for (holes
+ * 438.6 KB (438,628 bytes) with the refusals a user's exploration asked for (holes
  * in rows, far GMM rows and its kernel, clustering weights and options beyond
  * float32, the CLI's atomic saves and cell-naming messages) and their rows in
  * docs/reliability.md.
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 438_600;
+export const PACK_BUDGET = 438_700;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [
