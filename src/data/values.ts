@@ -6,7 +6,9 @@
 // with an optional `.`, optional exponent: `42`, `-0.5`, `.5`, `1e3`, `+2.5E-3`.
 // Nothing else: no `0x10`, `Infinity`, `1,5`, `1_000`, `12kg` (no locale
 // tricks, no partial parses as parseFloat does). JS numbers are taken as they
-// are; NaN, null and undefined are missing; ±Infinity is an error.
+// are; NaN, null and undefined are missing; ±Infinity is an error. A number
+// among the `naValues` (`'-999'`) marks that number missing however it comes:
+// `-999.0` in a file, or −999 in a JSON row sent to predict.
 //
 // Categories (categorical features, binary/multiclass/multilabel labels): text
 // is trimmed; empty (or one of the `naValues`) is missing. JS numbers become
@@ -27,12 +29,26 @@ export function parseNumberText(text: string, naValues: readonly string[]): numb
   if (t === '' || naValues.includes(t)) return NaN;
   if (!NUMBER.test(t)) return INVALID;
   const v = Number(t);
-  return Number.isFinite(v) ? v : INVALID;
+  return Number.isFinite(v) ? missingNumber(v, naValues) : INVALID;
+}
+
+/** The numbers among each list of naValues (null: none), found once per list: every numeric cell asks. */
+const naNumbers = new WeakMap<readonly string[], ReadonlySet<number> | null>();
+
+/** v, or NaN if it is one of the numbers among naValues. */
+function missingNumber(v: number, naValues: readonly string[]): number {
+  if (naValues.length === 0) return v;
+  let numbers = naNumbers.get(naValues);
+  if (numbers === undefined) {
+    const found = naValues.filter((t) => NUMBER.test(t.trim())).map(Number);
+    naNumbers.set(naValues, numbers = found.length > 0 ? new Set(found) : null);
+  }
+  return numbers !== null && numbers.has(v) ? NaN : v;
 }
 
 /** A JS value as a number: NaN for missing, INVALID for anything else that is not a finite number. */
 export function toNumber(value: unknown, naValues: readonly string[]): number | typeof INVALID {
-  if (typeof value === 'number') return Number.isNaN(value) ? NaN : Number.isFinite(value) ? value : INVALID;
+  if (typeof value === 'number') return Number.isNaN(value) ? NaN : Number.isFinite(value) ? missingNumber(value, naValues) : INVALID;
   if (typeof value === 'string') return parseNumberText(value, naValues);
   if (value === null || value === undefined) return NaN;
   return INVALID;

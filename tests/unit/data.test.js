@@ -500,6 +500,22 @@ test('naValues carry from the fit Dataset to transform of raw objects', () => {
   same(back.transform([{ x: 'NA', k: 'a' }]).features, [0, 1, 1, 0, 0]);
 });
 
+test('a number among naValues is missing however it comes: other text for it in a file, the number in a row', () => {
+  const d = Dataset.fromCSV('x,k\n1,a\n-999,b\n3,a\n-999.0,b\n-9.99e2,a\n-999.5,b\n', { features: { x: 'numeric', k: 'categorical' }, naValues: ['-999', 'NA'] });
+  assert.deepEqual(Array.from(d.column('x')), [1, NaN, 3, NaN, NaN, -999.5]);
+  const rows = Dataset.fromRows([{ x: -999, k: 'a' }, { x: '-999', k: 'b' }, { x: 2, k: 'a' }], { features: { x: 'numeric', k: 'categorical' }, naValues: ['-999'] });
+  assert.deepEqual(Array.from(rows.column('x')), [NaN, NaN, 2]);
+  // A model's preprocessing keeps the list: the number −999 in a JSON row predicts as the missing value it stands for.
+  const p = Preprocessor.fit(d);
+  const missing = p.transform([{ x: null, k: 'a' }]).features;
+  same(p.transform([{ x: -999, k: 'a' }]).features, Array.from(missing));
+  same(Preprocessor.fromJSON(JSON.stringify(p)).transform([{ x: -999, k: 'a' }]).features, Array.from(missing));
+  // Without a number in the list (the default one), −999 is a value.
+  assert.deepEqual(Array.from(Dataset.fromRows([{ x: -999 }], { features: { x: 'numeric' } }).column('x')), [-999]);
+  // A categorical cell is text: '-999.0' is not '-999'.
+  assert.deepEqual(Array.from(Dataset.fromCSV('k\n-999\n-999.0\n', { features: { k: 'categorical' }, naValues: ['-999'] }).column('k')), [null, '-999.0']);
+});
+
 test('toJSON / fromJSON round-trip exactly (through JSON text)', () => {
   const d = Dataset.fromCSV(PENGUINS, {
     features: {
