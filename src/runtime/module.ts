@@ -117,6 +117,11 @@ export function resetRuntime(): Promise<void> {
   return threads === undefined ? Promise.resolve() : threads.shutdown();
 }
 
+/** @internal Resolves once the init calls made so far have ended (loaded, reconfigured or failed): shutdown waits for them. */
+export function initSettled(): Promise<void> {
+  return Promise.all([pending?.catch(() => undefined), turns]).then(() => undefined);
+}
+
 export function isInitialized(): boolean {
   return current !== null;
 }

@@ -11,7 +11,7 @@
 // kernels, on the calling thread alone.
 
 import {
-  INITIAL_PAGES, MAX_THREADS, abortFor, compileSource, fetchBytes, guardKernels, runtime, sourceUrl,
+  INITIAL_PAGES, MAX_THREADS, abortFor, compileSource, fetchBytes, guardKernels, initSettled, runtime, sourceUrl,
   type InitOptions, type Platform, type Runtime, type ThreadControl, type ThreadInfo, type ThreadSupport, type WasmSource,
 } from '../runtime/module.js';
 import { Allocator } from '../runtime/allocator.js';
@@ -451,6 +451,8 @@ export function threadInfo(): ThreadInfo {
  * with the same results; `init({ threads })` starts a pool again.
  */
 export async function shutdown(): Promise<void> {
+  // An init() still loading or changing the thread count: the pool it starts is stopped too, not left running.
+  await initSettled();
   const t = runtime('shutdown').threads;
   if (t !== undefined) await t.shutdown();
   await endJobWorkers();

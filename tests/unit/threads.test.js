@@ -9,7 +9,7 @@ import { test, before } from 'node:test';
 import * as mt from '../../dist/index.js';
 import assert from 'node:assert/strict';
 import {
-  init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError,
+  init, threadInfo, shutdown, Matrix, matmul, KMeans, MAX_THREADS, ArgumentError, InitError, ThreadError, WasmTrapError, NotInitializedError,
 } from '../../dist/index.js';
 import { runtime, resetRuntime, jobRunner, jobs, Pool, Allocator, GEMM_SPLIT_MACS, GEMM_SPLIT_MACS_WARM, withSharedMemory } from '../../dist/internal.js';
 import { runThreadCases, runTrainingCases, shardProgramsByWorkers, GEMM_CASES, blobs, hex } from '../helpers/threads-cases.js';
@@ -289,6 +289,23 @@ test('init calls made together end as the same calls made in turn', { timeout: 1
   assert.deepEqual(threadInfo(), { threads: 2, requested: 2, fast: false, reason: null });
   await Promise.all([init({ threads: 2 }), init({ threads: 1 })]);
   assert.deepEqual(threadInfo(), { threads: 1, requested: 1, fast: false, reason: null });
+  await init({ threads: 2 });
+});
+
+test('shutdown() called while init() still loads stops the pool that init starts', { timeout: 120_000 }, async () => {
+  await resetRuntime();
+  const loading = init({ threads: 2 });
+  await shutdown();
+  await loading;
+  const info = threadInfo();
+  assert.equal(info.threads, 1);
+  assert.match(String(info.reason), /shut down/);
+  const m = Matrix.from([[1, 2], [3, 4]]);
+  assert.deepEqual(Array.from(matmul(m, m).toFloat32Array()), [7, 10, 15, 22]);
+  m.dispose();
+  // Before any init at all: as before, a typed error.
+  await resetRuntime();
+  await assert.rejects(shutdown(), typedError(NotInitializedError, 'E_NOT_INITIALIZED', [/shutdown/]));
   await init({ threads: 2 });
 });
 
