@@ -217,7 +217,10 @@ export class AutoEncoder {
               logs.valLoss = this.#meanError(`${where} validationData`, val, valScores);
               history.valLoss.push(logs.valLoss);
             }
-            return onEpochEnd?.(epoch, logs) !== false;
+            const go = onEpochEnd?.(epoch, logs) !== false;
+            // dispose() from the callback: the next batch would meet the encoder's own check, which names a Network.
+            if (go && this.#disposed) throw new DisposedError(`${where}: the AutoEncoder, disposed in onEpochEnd,`);
+            return go;
           },
         }));
       } finally {
@@ -378,6 +381,13 @@ export class AutoEncoder {
     if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the loss');
     const dh = this.decoder.backwardPtr(grad, rows, true);
     this.encoder.backwardPtr(dh, rows, false);
+    // A finite loss can still overflow float32 in the backward pass (a value near 1e20); such a
+    // gradient must reach neither the weights, nor Adam's state, nor computeGradients' caller.
+    const k = runtime('AutoEncoder').kernels;
+    for (const net of [this.encoder, this.decoder]) {
+      const p = net.parameters;
+      if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the gradient');
+    }
     return loss;
   }
 
@@ -385,12 +395,6 @@ export class AutoEncoder {
     return this.#steps.run({
       gradients: () => {
         const loss = this.#forwardBackward(x, rows, grad);
-        // A non-finite gradient must not reach the weights or Adam's state.
-        const k = runtime('AutoEncoder').kernels;
-        for (const net of [this.encoder, this.decoder]) {
-          const p = net.parameters;
-          if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the gradient');
-        }
         this.#lossOfStep[0] = loss;
         this.#steps.divergence?.check(this.#lossOfStep, null, this.#steps.step);
         return loss;

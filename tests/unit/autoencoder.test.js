@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, AutoEncoder, Matrix, ArgumentError, ShapeError, DisposedError, NonFinitePredictionError,
+  init, AutoEncoder, Matrix, ArgumentError, ShapeError, DisposedError, NonFinitePredictionError, TrainingDivergedError,
 } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { denseRef } from '../helpers/nn-reference.js';
@@ -188,6 +188,11 @@ test('bad input gives typed errors', () => {
   ae.dispose();
   assert.throws(() => ae.encode([[1, 2, 3, 4]]), (e) => e instanceof DisposedError);
   ae.dispose(); // twice is harmless
+  // dispose() inside onEpochEnd: the fit stops with an error naming the AutoEncoder and the callback, not its inner Network.
+  const inner = new AutoEncoder({ inputSize: 4, encoderUnits: [3], seed: 1 });
+  const rows = Array.from({ length: 8 }, (_, i) => [i, -i, i % 3, 1]);
+  assert.throws(() => inner.fit(rows, { epochs: 3, onEpochEnd: () => { inner.dispose(); } }),
+    is(DisposedError, /^AutoEncoder\.fit: the AutoEncoder, disposed in onEpochEnd, was used after dispose\(\)$/));
 });
 
 test('a reconstruction error beyond float32 is a NonFinitePredictionError naming the first such row: anomalyScores, evaluate, validationData', () => {
@@ -209,4 +214,15 @@ test('a reconstruction error beyond float32 is a NonFinitePredictionError naming
   // Large rows whose errors still fit float32 are scored.
   assert.ok(Number.isFinite(ae.anomalyScores([[1e15, 0, 0]])[0]));
   ae.dispose();
+  // computeGradients: with ReLU, a value of 1e20 gives a float64 loss that is finite (1.1e39) but a
+  // weight gradient (activation × error, 1e20 × 1e20) beyond float32. It returned that loss and left
+  // infinite gradients; it refuses them now, as trainOnBatch does.
+  const relu = new AutoEncoder({ inputSize: 3, encoderUnits: [4, 2], seed: 1 });
+  const far = [[1e20, 1, 2], [0, 1, 2], [1, 1, 1]];
+  for (const fn of [() => relu.computeGradients(far), () => relu.trainOnBatch(far)]) {
+    expectError(fn, TrainingDivergedError, 'E_DIVERGED', /the gradient of task "reconstruction" is not finite/, { props: { task: 'reconstruction', what: 'the gradient' } });
+  }
+  assert.equal(relu.steps, 0);
+  assert.ok(Number.isFinite(relu.computeGradients([[1e18, 1, 2], [0, 1, 2], [1, 1, 1]])), 'rows whose gradients fit float32 still get them');
+  relu.dispose();
 });
