@@ -12,7 +12,7 @@ import {
   Dataset, parseCSV, inferSchema, DataError, UnknownCategoryError, UnknownClassError,
   type DataErrorLocation, type ParsedCsv, type InferredColumn, type TargetSpec,
 } from './data/index.js';
-import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
+import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetSpec, type TargetType } from './data/spec.js';
 import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
 import { INVALID, listNames, parseNumberText } from './data/values.js';
 import { MAX_COUNT, isCount } from './mtl/labels.js';
@@ -29,8 +29,12 @@ import { decodeModel } from './io/format.js';
 type SupervisedKind = 'binary' | 'multiclass' | 'multilabel' | 'regression' | 'gaussian' | 'poisson' | 'quantile';
 /** The kinds that predict a distribution of a numeric column (read from the CSV as regression targets). */
 const DISTRIBUTION_KINDS: readonly SupervisedKind[] = ['gaussian', 'poisson', 'quantile'];
-/** How a task's column is read from the CSV. */
-const targetType = (kind: SupervisedKind): TargetType => (DISTRIBUTION_KINDS.includes(kind) ? 'regression' : kind as TargetType);
+/**
+ * How a task's column is read from the CSV. A multilabel cell left empty is a row with none of the
+ * labels (a tags column), as predict writes one; an NA text is a row whose labels are unknown.
+ */
+const targetType = (kind: SupervisedKind): TargetSpec =>
+  kind === 'multilabel' ? { type: 'multilabel', none: '' } : DISTRIBUTION_KINDS.includes(kind) ? 'regression' : kind as TargetType;
 type FeatureKind = 'numeric' | 'categorical';
 
 const USAGE = `manytask — multi-task learning from CSV files
@@ -43,7 +47,8 @@ Usage:
 
 Kinds: binary, multiclass, multilabel, regression; gaussian, poisson (counts) and
 quantile (0.05, 0.5, 0.95) predict a distribution of a numeric column, with an
-interval. A missing cell means "no label".
+interval. A missing cell means "no label"; for multilabel, an empty cell is a
+row with none of the labels and an NA text (--na) a row without a label.
 
 Reading the CSV (train, eval, predict):
   --delimiter ,|;|tab|'|'   the field delimiter (default: detected from the file)
@@ -81,7 +86,7 @@ train: the model
 predict: the output (CSV, or JSON with --out *.json), one row per input row
   row (or the --id column), then per task: <task> the prediction; for binary and
   multiclass tasks <task>_confidence, the probability of the predicted class;
-  multilabel labels joined by |.
+  multilabel labels joined by | (empty: none of them).
 `;
 
 class UsageError extends Error {}
@@ -335,6 +340,8 @@ interface SchemaEntry {
   /** Categorical features: --embed's table, or false for --one-hot (otherwise the Dataset's default). */
   embed?: { dim: number; table: string } | false;
   missing: number;
+  /** Multilabel tasks: rows with none of the labels (an empty cell), not counted in `missing`. */
+  empty?: number;
   /** Why an ignored column is left out. */
   note?: string;
 }
@@ -467,6 +474,7 @@ function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec
         : t?.type === 'multiclass' ? `multiclass, ${t.classes.length} classes`
           : t?.type === 'multilabel' ? `multilabel, ${t.labels.length} labels`
             : e.kind === 'regression' ? 'regression' : `${e.kind!} (a distribution of the numbers)`;
+      if (e.empty) what += `, ${e.empty} rows with none of them`;
       if (e.missing) what += `, ${e.missing} rows without a label`;
     } else if (e.role === 'feature') {
       const f = features.get(e.name);
@@ -559,6 +567,12 @@ async function train(args: Args): Promise<void> {
   const trainRows = Math.round((1 - valFraction) * data.rows);
   if (trainRows < 1 || trainRows > data.rows - 1) {
     throw new UsageError(`--validation-split ${valFraction} of ${data.rows} rows leaves no ${trainRows < 1 ? 'training' : 'validation'} rows`);
+  }
+  for (const e of plan) {
+    if (e.role !== 'task' || e.kind !== 'multilabel') continue;
+    const at = csv.header.indexOf(e.name);
+    e.empty = csv.rows.filter((row) => (row[at] ?? '').trim() === '').length;
+    e.missing -= e.empty;
   }
   console.log(`${describeCsv(file, csv, schema.naValues)}\n${formatSchema(plan, data.spec)}\n`);
   const [trainPart, valPart] = data.split(1 - valFraction, { seed });

@@ -701,6 +701,7 @@ function readTarget(src: Source, name: string, req: TargetRequest, cellOf: (r: n
           rows[r] = labels;
           continue;
         }
+        if (req.none === '' && typeof raw === 'string' && raw.trim() === '') { rows[r] = []; continue; }
         const v = toCategory(raw, naValues);
         if (v === INVALID) {
           throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: expected labels separated by ${JSON.stringify(req.separator)} or an array of labels, got ${show(raw)}`, location(src, name, r, raw));

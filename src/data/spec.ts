@@ -49,8 +49,10 @@
 //                    (default '|'), e.g. "a|c"; 0/1 per label. Labels sorted from
 //                    the whole data, or exactly `labels`. An empty cell is a
 //                    missing row; the text `none` (e.g. 'none') is a labeled row
-//                    with no label set. From JS, a row may also be an array of
-//                    labels ([] = labeled, no label set).
+//                    with no label set; `none: ''` makes the empty cell one (a
+//                    tags column: then only the naValues texts are missing). From
+//                    JS, a row may also be an array of labels ([] = labeled, no
+//                    label set).
 //     'regression'   { type: 'regression' }  one number per row.
 //
 // Every resolved spec (Dataset.spec) is itself a valid spec, with every choice
@@ -74,7 +76,13 @@ export type FeatureSpec = FeatureType | NumericFeatureSpec | CategoricalFeatureS
 
 export interface BinaryTargetSpec { type: 'binary'; positive?: string; negative?: string }
 export interface MulticlassTargetSpec { type: 'multiclass'; classes?: readonly string[] }
-export interface MultilabelTargetSpec { type: 'multilabel'; separator?: string; labels?: readonly string[]; none?: string }
+export interface MultilabelTargetSpec {
+  type: 'multilabel';
+  separator?: string;
+  labels?: readonly string[];
+  /** The text of a labeled row with no label set ('none'); '' makes the empty cell such a row, and only naValues' texts missing. */
+  none?: string;
+}
 export interface RegressionTargetSpec { type: 'regression' }
 export type TargetSpec = TargetType | BinaryTargetSpec | MulticlassTargetSpec | MultilabelTargetSpec | RegressionTargetSpec;
 
@@ -294,7 +302,8 @@ export function resolveTargetRequest(where: string, name: string, raw: unknown):
         }
       }
       if (o.none !== undefined) {
-        r.none = label(at, 'none', o.none);
+        // '' names the empty cell: a row with no label set (then only naValues' texts are missing).
+        r.none = o.none === '' ? '' : label(at, 'none', o.none);
         if (r.labels?.includes(r.none)) throw new ArgumentError(`${at}: none ${JSON.stringify(r.none)} is also one of the labels`);
       }
       return r;

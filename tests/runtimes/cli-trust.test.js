@@ -111,3 +111,38 @@ test('manytask train/eval/predict with a task and a feature column named __proto
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a multilabel column: an empty cell is a row with none of the labels, trained on and predicted as such; an NA text is a row without a label', { timeout: 120_000 }, async () => {
+  // It was a row without a label: the 35% of rows with no tag were left out of training, and predict
+  // gave "blue|red" for a point far from both tags' regions, silently.
+  const dir = await mkdtemp(join(tmpdir(), 'manytask-cli-multilabel-'));
+  try {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lines = ['x1,x2,tags'];
+    for (let i = 0; i < 300; i++) {
+      const a = random(), b = random();
+      const tags = [...(a > 0.6 ? ['red'] : []), ...(b > 0.6 ? ['blue'] : [])];
+      lines.push(`${a.toFixed(3)},${b.toFixed(3)},${i % 50 === 0 ? 'NA' : tags.join('|')}`);
+    }
+    const file = join(dir, 'tags.csv'), model = join(dir, 'tags.mtsk');
+    await writeFile(file, lines.join('\n') + '\n');
+    const empty = lines.slice(1).filter((l) => l.endsWith(',')).length;
+    let r = await cli(['train', file, '--task', 'tags:multilabel', '--epochs', '40', '--lr', '0.01', '--quiet', '--out', model], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    assert.match(r.stdout, new RegExp(`tags +task +multilabel, 2 labels, ${empty} rows with none of them, 6 rows without a label\\n`));
+    const points = join(dir, 'points.csv'), out = join(dir, 'out.csv');
+    await writeFile(points, 'x1,x2\n0.1,0.1\n0.9,0.1\n0.1,0.9\n0.9,0.9\n');
+    r = await cli(['predict', model, points, '--out', out], dir);
+    assert.equal(r.code, 0, describeRun('predict', r));
+    assert.equal(await readFile(out, 'utf8'), 'row,tags\n1,\n2,red\n3,blue\n4,blue|red\n');
+    // eval reads the file as train did: the NA rows are the only rows without a label.
+    r = await cli(['eval', model, file], dir);
+    assert.equal(r.code, 0, describeRun('eval', r));
+    const row = evaluationRow(r.stdout, 'tags');
+    assert.equal(row.rows, 294);
+    assert.ok(row.accuracy > 0.9, `tags accuracy: ${row.accuracy}\n${r.stdout}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -205,6 +205,12 @@ test('multilabel: one separated column → 0/1 per label; missing rows all NaN; 
   same(rows.target('t').values, [0, 1, 0, 0, 0, 0, NaN, NaN, NaN, 1, 1, 0]);
   dataError(() => Dataset.fromColumns({ x: [1], t: ['a|z'] }, { features: { x: 'numeric' }, targets: { t: { type: 'multilabel', labels: ['a'] } } }),
     /column "t", index 0: "z" is not one of the labels given in the spec/);
+  // none: '' — the empty cell (a tags column) is a labeled row with no label set; NA texts and null stay missing.
+  const csv = Dataset.fromCSV('x,tags\n1,a\n2,\n3,NA\n4,  \n5,b|a\n', { features: { x: 'numeric' }, targets: { tags: { type: 'multilabel', none: '' } } });
+  same(csv.target('tags').values, [1, 0, 0, 0, NaN, NaN, 0, 0, 1, 1]);
+  assert.deepEqual(csv.spec.targets.tags, { type: 'multilabel', separator: '|', labels: ['a', 'b'], none: '' });
+  const cols = Dataset.fromColumns({ x: [1, 2], tags: ['', null] }, { features: { x: 'numeric' }, targets: { tags: { type: 'multilabel', labels: ['a'], none: '' } } });
+  same(cols.target('tags').values, [0, NaN]);
 });
 
 test('a target with no labels at all is an error naming it', () => {
