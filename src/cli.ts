@@ -12,7 +12,7 @@ import {
   Dataset, parseCSV, inferSchema, DataError, UnknownCategoryError, UnknownClassError,
   type DataErrorLocation, type ParsedCsv, type InferredColumn, type TargetSpec,
 } from './data/index.js';
-import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetSpec, type TargetType } from './data/spec.js';
+import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
 import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
 import { INVALID, listNames, parseNumberText } from './data/values.js';
 import { MAX_COUNT, isCount } from './mtl/labels.js';
