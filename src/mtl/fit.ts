@@ -244,6 +244,14 @@ function checkMonitorName(monitor: string, core: MultiTaskModelCore): void {
 }
 
 /** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */
+/** The error for a monitored value that is NaN: undefined on these rows, so it can never improve. */
+function undefinedMonitor(monitor: string, epoch: number): ArgumentError {
+  return new ArgumentError(`fit: earlyStopping monitors "${monitor}", which is NaN after epoch ${epoch}: it is undefined on ` +
+    `${monitor.startsWith('val_') ? 'the validation rows' : 'the training rows'} (no labeled row for the task, AUC of one class only, R² of ` +
+    'constant labels), so it can never improve and early stopping would only put back the first epoch\'s weights; monitor val_loss or ' +
+    `another value. The model keeps the weights of epoch ${epoch}`);
+}
+
 export function logValue(logs: EpochLogs, name: string): number {
   if (name === 'loss') return logs.loss;
   if (name === 'val_loss') return logs.val?.loss ?? NaN;
@@ -340,7 +348,10 @@ export async function fitLoop(
         if (val) logs.val = evaluateResident(core, val, targetStats);
         logs.seconds = (now() - started) / 1000;
         epochsLog.push(logs);
-        const verdict = es?.update(logValue(logs, es.rule.monitor), epoch);
+        const watched = es === null ? 0 : logValue(logs, es.rule.monitor);
+        // NaN never improves: early stopping would stop after `patience` epochs and put back the first epoch's weights.
+        if (Number.isNaN(watched)) throw undefinedMonitor(es!.rule.monitor, epoch);
+        const verdict = es?.update(watched, epoch);
         if (verdict === 'improved' && es!.rule.restoreBestWeights) bestWeights = snapshot(core);
         if (opts.callbacks.onEpochEnd?.(epoch, logs) === false) stop.stopTraining = true;
         if (verdict === 'stop') { reason = 'earlyStopping'; return false; }

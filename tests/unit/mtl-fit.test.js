@@ -131,6 +131,29 @@ test('early stopping restores the best epoch\'s weights; patience counts epochs 
   m.dispose();
 });
 
+test('earlyStopping on a value that is NaN (AUC of validation rows of one class, R² of constant labels) is an error naming it, not a run that puts back epoch 0', async () => {
+  // It stopped after `patience` epochs and restored the first epoch's weights: an untrained model, silently.
+  const n = 200;
+  const x = Array.from({ length: n }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+  const b = x.map(([a]) => (a > 0 ? 1 : 0)), r = x.map(([a, c]) => 2 * a - c);
+  const vx = x.slice(0, 20).filter((_, i) => b[i] === 1);
+  const validationData = { x: vx, labels: { b: vx.map(() => 1), r: vx.map(() => 5) } };
+  for (const monitor of ['val_b_auc', 'val_r_r2']) {
+    const m = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [tasks.binary('b'), tasks.regression('r')], seed: 1 });
+    const epochs = [];
+    await assert.rejects(m.fit(x, { b, r }, { epochs: 40, validationData, earlyStopping: { monitor, patience: 5 }, callbacks: { onEpochEnd: (e) => { epochs.push(e); } } }),
+      (e) => e.name === 'ArgumentError' && e.message.startsWith(`fit: earlyStopping monitors "${monitor}", which is NaN after epoch 0: it is undefined on the validation rows`) &&
+        e.message.endsWith('The model keeps the weights of epoch 0'));
+    assert.deepEqual(epochs, [], 'it stops before the epoch\'s callbacks');
+    m.dispose();
+  }
+  // val_loss is defined on those rows: the run goes on.
+  const m = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [tasks.binary('b'), tasks.regression('r')], seed: 1 });
+  const h = await m.fit(x, { b, r }, { epochs: 3, validationData, earlyStopping: { monitor: 'val_loss', patience: 5 } });
+  assert.equal(h.epochs.length, 3);
+  m.dispose();
+});
+
 test('learning-rate schedule: each step uses the scheduled rate (SGD: w ← w − lr·g), logged per epoch', async () => {
   const spec = { type: 'step', learningRate: 0.2, stepSize: 1, gamma: 0.5 }; // halves every optimizer step
   const labels = { kind: LABELS.kind, flag: LABELS.flag };
