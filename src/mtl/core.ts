@@ -11,7 +11,7 @@ import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
 import { createLoss, type Loss, type LossSpec } from '../nn/loss.js';
-import { applyUpdate, applyUpdateAfter, canFinishGradient, createOptimizer, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
+import { applyUpdate, applyUpdateAfter, canFinishGradient, createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
 import { describeModel, type ModelDescription } from './describe.js';
@@ -206,7 +206,7 @@ export class MultiTaskModelCore {
       });
       const initRng = new Rng(this.seed, RngStream.init);
       try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
-      this.optimizerSpec = options.optimizer ?? { type: 'adam', learningRate: 1e-3 };
+      this.optimizerSpec = options.optimizer ?? { ...DEFAULT_OPTIMIZER };
       this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);
       const weighting: WeightingSpec = options.weighting ?? {
         type: 'fixed', weights: Object.fromEntries(this.specs.map((s) => [s.name, s.weight ?? 1])),

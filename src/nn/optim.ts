@@ -81,6 +81,9 @@ export interface AdamSpec extends ClipOptions {
 
 export type OptimizerSpec = SgdSpec | AdamSpec;
 
+/** A model's optimizer when its options name none. */
+export const DEFAULT_OPTIMIZER: Readonly<AdamSpec> = Object.freeze({ type: 'adam', learningRate: 1e-3 });
+
 /** The spec with every default filled in. */
 export type OptimizerConfig =
   | (Required<Omit<SgdSpec, keyof ClipOptions>> & ClipOptions)

@@ -25,6 +25,7 @@ import { checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/valid
 import { Dataset, permutation } from '../data/dataset.js';
 import type { MultiTaskModelOptions } from '../model/multitask-model.js';
 import type { FitOptions } from '../mtl/fit.js';
+import { DEFAULT_OPTIMIZER } from '../nn/optim.js';
 import { jobWorkerSetup } from '../threads/index.js';
 import { JOB_WORKER_FILE, runJobs, type JobWorkerSetup } from '../threads/jobs.js';
 import { datasetData } from '../data/transfer.js';
@@ -80,6 +81,9 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
   if (o.test !== undefined && !(o.test instanceof Dataset)) throw new ArgumentError(`${where}: test must be a Dataset, got ${show(o.test)}`);
   const seeds = o.seeds === undefined ? [null] : checkList(where, 'seeds', o.seeds).map((s, i) => checkSeed(`${where}: seeds[${i}]`, s));
   const grid = gridCombinations(where, o.grid);
+  if (o.seeds !== undefined && o.grid !== undefined && Object.hasOwn(o.grid as object, 'model.seed')) {
+    throw new ArgumentError(`${where}: seeds and grid['model.seed'] both set each run's seed (seeds would win, and the runs be labelled with the grid's); give one of them`);
+  }
   let folds: RunData['folds'] = null;
   if (o.folds !== undefined) {
     if (o.test !== undefined) throw new ArgumentError(`${where}: give folds or test, not both (each fold is evaluated on the rows it holds out)`);
@@ -102,11 +106,13 @@ export async function sweep(options: SweepOptions): Promise<SweepRun[]> {
     for (const seed of seeds) {
       for (let f = 0; f < (folds?.length ?? 1); f++) {
         const spec = { model: structuredCopy(where, 'model', o.model), fit: structuredCopy(where, 'fit', fit) } as Record<string, unknown>;
+        // { 'model.optimizer.learningRate': […] } on a model with the default optimizer varies that optimizer's rate.
+        const model = spec.model as Record<string, unknown>;
+        if (model.optimizer === undefined && Object.keys(params).some((p) => p.startsWith('model.optimizer.'))) model.optimizer = { ...DEFAULT_OPTIMIZER };
         for (const [path, value] of Object.entries(params)) setPath(spec, path, structuredCopy(where, `grid['${path}']`, value));
-        const model = spec.model as RunPlan['model'];
         plans.push({
           index: plans.length, params, seed, fold: folds === null ? null : f,
-          model: seed === null ? model : { ...model, seed }, fit: spec.fit as FitOptions, keepModel: o.keepModels === true,
+          model: (seed === null ? model : { ...model, seed }) as RunPlan['model'], fit: spec.fit as FitOptions, keepModel: o.keepModels === true,
         });
       }
     }

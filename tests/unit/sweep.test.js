@@ -110,6 +110,21 @@ test('sweep rejects bad options, naming them', { timeout: 60_000 }, async () => 
   await bad({ model: { ...MODEL, input: train } }, /model\.input is given by each run's data/);
   await bad({ grid: { 'model.optimizer': [{ type: 'adam', learningRate: () => 0.1 }] } }, /must be plain data to reach a worker thread/);
   await bad({ speed: 'fast' }, /unknown option "speed"/);
+  // Both set the seed: seeds won, and the runs were labelled with the grid's seeds.
+  await bad({ seeds: [1], grid: { 'model.seed': [5, 6] } }, /^sweep: seeds and grid\['model\.seed'\] both set each run's seed/);
+});
+
+test("grid over model.optimizer's options on a model with the default optimizer varies that optimizer (it threw 'unknown optimizer type undefined')", { timeout: 60_000 }, async () => {
+  const { optimizer: _, ...model } = MODEL;
+  const runs = await sweep({ model, fit: { epochs: 2, batchSize: 32 }, data: train, test: testSet, threads: 1, grid: { 'model.optimizer.learningRate': [1e-3, 1e-2] } });
+  for (const [i, learningRate] of [1e-3, 1e-2].entries()) {
+    const m = new MultiTaskModel({ ...model, input: train, optimizer: { type: 'adam', learningRate } });
+    await m.fit(train, { epochs: 2, batchSize: 32 });
+    assert.deepEqual(runs[i].params, { 'model.optimizer.learningRate': learningRate });
+    assert.equal(runs[i].evaluation.loss, m.evaluate(testSet).loss, `run ${i} is adam at ${learningRate}`);
+    m.dispose();
+  }
+  assert.notEqual(runs[0].evaluation.loss, runs[1].evaluation.loss);
 });
 
 test('a run that fails rejects the sweep with an error of its code, naming the run', { timeout: 60_000 }, async () => {
