@@ -351,7 +351,9 @@ export function pinballLoss(quantiles: FloatArray, levels: readonly number[], ta
   return meanOverRows(rows, (i) => {
     let s = 0;
     for (let j = 0; j < Q; j++) {
-      const u = targets[i]! - quantiles[i * Q + j]!;
+      const q = quantiles[i * Q + j]!;
+      if (!Number.isFinite(q)) throw new ArgumentError(`${where}: quantiles[${i * Q + j}] (row ${i}, level ${levels[j]}) must be finite, got ${q}`);
+      const u = targets[i]! - q;
       s += u > 0 ? levels[j]! * u : (levels[j]! - 1) * u;
     }
     return s / Q;
@@ -360,14 +362,23 @@ export function pinballLoss(quantiles: FloatArray, levels: readonly number[], ta
 
 /** The fraction of labeled rows whose target lies in [lower, upper]. */
 export function intervalCoverage(lower: FloatArray, upper: FloatArray, targets: FloatArray, options?: MetricOptions): number {
-  const rows = distributionRows('intervalCoverage', [lower, upper, targets], options);
+  const rows = intervalRows('intervalCoverage', lower, upper, [lower, upper, targets], options);
   return meanOverRows(rows, (i) => (targets[i]! >= lower[i]! && targets[i]! <= upper[i]! ? 1 : 0));
 }
 
 /** The mean width upper − lower of the intervals over labeled rows. */
 export function intervalWidth(lower: FloatArray, upper: FloatArray, options?: MetricOptions): number {
-  const rows = distributionRows('intervalWidth', [lower, upper], options);
+  const rows = intervalRows('intervalWidth', lower, upper, [lower, upper], options);
   return meanOverRows(rows, (i) => upper[i]! - lower[i]!);
+}
+
+/** distributionRows, and every counted interval the right way round (lower ≤ upper). */
+function intervalRows(where: string, lower: FloatArray, upper: FloatArray, arrays: readonly FloatArray[], options: MetricOptions | undefined): number[] {
+  const rows = distributionRows(where, arrays, options);
+  for (const i of rows) {
+    if (lower[i]! > upper[i]!) throw new ArgumentError(`${where}: row ${i}: lower ${lower[i]} is above upper ${upper[i]}; pass the bounds as (lower, upper)`);
+  }
+  return rows;
 }
 
 /** Checks one-value-per-row arrays of one length, finite in labeled rows; returns the rows that count. */
@@ -594,6 +605,24 @@ function regression(where: string, predictions: FloatArray, targets: FloatArray,
   }
   const rows = predictions.length / cols;
   const mask = checkMask(where, opts.mask, rows);
+  let largest = 0;
+  for (let i = 0; i < rows; i++) {
+    if (mask !== undefined && !mask[i]) continue;
+    for (let e = i * cols; e < (i + 1) * cols; e++) {
+      if (!Number.isFinite(predictions[e]!)) throw new ArgumentError(`${where}: predictions[${e}] must be finite, got ${predictions[e]}`);
+      if (!Number.isFinite(targets[e]!)) throw new ArgumentError(`${where}: targets[${e}] must be finite, got ${targets[e]}`);
+      largest = Math.max(largest, Math.abs(predictions[e]!), Math.abs(targets[e]!));
+    }
+  }
+  // Squares of float64 values beyond 1.3e154 overflow, below 1e-162 underflow: data that far out
+  // is scaled by a power of two (exact), and the result scaled back; other data is read as it is.
+  const scale = largest > 2 ** 400 || (largest > 0 && largest < 2 ** -400) ? 2 ** -Math.ceil(Math.log2(largest)) : 1;
+  const value = regressionValue(predictions, targets, rows, cols, mask, kind, scale);
+  return kind === R2 ? value : value / scale;
+}
+
+/** MAE, RMSE or R² of the counted rows, each value multiplied by `scale` (MAE and RMSE come out scaled). */
+function regressionValue(predictions: FloatArray, targets: FloatArray, rows: number, cols: number, mask: ArrayLike<MaskValue> | undefined, kind: number, scale: number): number {
   // Pass 1: Σ|e| or Σe², Σy (for R²'s mean), and whether y varies, per output.
   const err = new Float64Array(cols), mean = new Float64Array(cols), first = new Float64Array(cols);
   const varies = new Uint8Array(cols);
@@ -601,14 +630,13 @@ function regression(where: string, predictions: FloatArray, targets: FloatArray,
   for (let i = 0; i < rows; i++) {
     if (mask !== undefined && !mask[i]) continue;
     for (let j = 0, e = i * cols; j < cols; j++, e++) {
-      const p = predictions[e]!, y = targets[e]!;
-      if (!Number.isFinite(p)) throw new ArgumentError(`${where}: predictions[${e}] must be finite, got ${p}`);
-      if (!Number.isFinite(y)) throw new ArgumentError(`${where}: targets[${e}] must be finite, got ${y}`);
+      const p = predictions[e]! * scale, y = targets[e]! * scale;
       const d = p - y;
       err[j] = err[j]! + (kind === MAE ? Math.abs(d) : d * d);
       mean[j] = mean[j]! + y;
-      if (n === 0) first[j] = y;
-      else if (y !== first[j]) varies[j] = 1;
+      // Whether y varies, on the values as given (scaling down may round apart values to one).
+      if (n === 0) first[j] = targets[e]!;
+      else if (targets[e]! !== first[j]) varies[j] = 1;
     }
     n++;
   }
@@ -624,7 +652,7 @@ function regression(where: string, predictions: FloatArray, targets: FloatArray,
   for (let i = 0; i < rows; i++) {
     if (mask !== undefined && !mask[i]) continue;
     for (let j = 0, e = i * cols; j < cols; j++, e++) {
-      const d = targets[e]! - mean[j]!;
+      const d = targets[e]! * scale - mean[j]!;
       tot[j] = tot[j]! + d * d;
     }
   }

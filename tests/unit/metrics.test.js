@@ -220,6 +220,15 @@ test('regression: scikit-learn\'s examples; R² of the mean predictor is 0; cons
   assert.ok(Number.isNaN(r2Score(new Float64Array(10).fill(0.2), new Float64Array(10).fill(0.1))));
   // …and an output with constant targets is left out of the average.
   assertClose([r2Score(f64([0.5, 1, -1, 2, 7, 3]), f64([0.5, 1, -1, 1, 7, 1]), { columns: 2 })], [1], { ...RATIO, label: 'one defined output' });
+  // Values whose squares overflow or underflow float64 (they gave NaN or Infinity): the same numbers as
+  // the data scaled by a power of two, which is exact.
+  for (const s of [2 ** 600, 2 ** -600]) {
+    const p = f64([0.5, 1, -1, 2.5].map((v) => v * s)), y = f64([0.25, 1.5, -1, 2].map((v) => v * s));
+    assert.equal(r2Score(p, y), r2Score(f64([0.5, 1, -1, 2.5]), f64([0.25, 1.5, -1, 2])), `R² at scale 2^${Math.log2(s)}`);
+    assert.equal(rootMeanSquaredError(p, y), rootMeanSquaredError(f64([0.5, 1, -1, 2.5]), f64([0.25, 1.5, -1, 2])) * s, `RMSE at scale 2^${Math.log2(s)}`);
+  }
+  assert.equal(r2Score(f64([1e200, -1e200]), f64([-1e200, 1e200])), -3);
+  assert.equal(meanAbsoluteError(f64([1.5e308, -1.5e308]), f64([-1.5e308, 1.5e308])), 3e308);
   // Masks.
   assert.equal(meanAbsoluteError(f32([1, 100, 3]), f32([2, NaN, 3]), { mask: [1, 0, 1] }), 0.5);
   assert.ok(Number.isNaN(rootMeanSquaredError(f32([1]), f32([2]), { mask: [0] })));

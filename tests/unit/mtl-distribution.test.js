@@ -170,6 +170,14 @@ test('the metric functions against hand-computed values', () => {
   expectError(() => poissonNll(Float64Array.of(1), Float64Array.of(1.5)), ArgumentError, 'E_ARGUMENT', /poissonNll: counts\[0\] must be a whole number ≥ 0, got 1.5/);
   expectError(() => gaussianNll(Float64Array.of(1), Float64Array.of(0), Float64Array.of(1)), ArgumentError, 'E_ARGUMENT', /gaussianNll: variances\[0\] must be finite and > 0, got 0/);
   assert.ok(Number.isNaN(intervalCoverage(Float64Array.of(0), Float64Array.of(1), Float64Array.of(0), { mask: [0] })));
+  // A quantile that is not finite, and an interval upside down, were scored (NaN or Infinity; coverage 0, width −4).
+  expectError(() => pinballLoss(Float64Array.of(0, NaN), [0.25, 0.75], Float64Array.of(1)), ArgumentError, 'E_ARGUMENT', /^pinballLoss: quantiles\[1\] \(row 0, level 0\.75\) must be finite, got NaN$/);
+  expectError(() => pinballLoss(Float64Array.of(Infinity), [0.5], Float64Array.of(1)), ArgumentError, 'E_ARGUMENT', /quantiles\[0\] \(row 0, level 0\.5\) must be finite, got Infinity/);
+  assert.equal(pinballLoss(Float64Array.of(NaN, 2), [0.5], Float64Array.of(1, 2), { mask: [0, 1] }), 0, 'a row left out by the mask is not read');
+  for (const [name, fn] of [['intervalCoverage', () => intervalCoverage(Float64Array.of(0, 5), Float64Array.of(1, 1), Float64Array.of(0, 3))], ['intervalWidth', () => intervalWidth(Float64Array.of(0, 5), Float64Array.of(1, 1))]]) {
+    expectError(fn, ArgumentError, 'E_ARGUMENT', new RegExp(`^${name}: row 1: lower 5 is above upper 1; pass the bounds as \\(lower, upper\\)$`));
+  }
+  assert.equal(intervalWidth(Float64Array.of(2), Float64Array.of(2)), 0, 'an empty interval is allowed');
 });
 
 test('the model file round-trips each kind: both loaders predict what the model does, bit for bit', async () => {
