@@ -12,7 +12,7 @@ export { NetworkEngine } from './mtl/engine.js';
 export { setShardOrder, shardsOf, shardCount, SHARD_ROWS, MAX_SHARDS } from './mtl/shards.js';
 export { RngStream } from './nn/rng.js';
 export { applyUpdate } from './nn/optim.js';
-export { crc32 } from './io/format.js';
+export { crc32, encodeModel, decodeModel } from './io/format.js';
 export { FixedPointSum, valueLimit, MAX_WEIGHT } from './federated/fixed-point.js';
 export { encodeFrame, decodeFrame, encodeValues, decodeValues, encodedLength, INT8_BLOCK } from './federated/codec.js';
 export { Federation, resolveOptions, layoutOfModelFile } from './federated/federation.js';

@@ -21,6 +21,7 @@
 import { FederatedError, isFederatedReason } from './errors.js';
 import { decodeValues, encodedLength, encodeFrame, encodeValues, type DeltaEncoding } from './codec.js';
 import { FederatedLayout, type LayoutPart } from './layout.js';
+import { meaningDifference } from './meaning.js';
 import { WS_PROTOCOL } from './auth.js';
 import type { FetchResponse } from './platform.js';
 import type { FederationOptions, RoundRecord, TaskParts } from './federation.js';
@@ -161,22 +162,39 @@ export class FederatedClient {
   }
 
   /**
-   * Joins the federation: with a model, checks that it is the federation's (same
-   * tasks, tensors, owners and offsets); without one, builds the local model
-   * from the global model file (`init()` of 'manytask' must have run). Then pulls
-   * the latest version into it: a late joiner starts from the newest weights.
+   * Joins the federation: without a model, builds the local model from the global
+   * model file (`init()` of 'manytask' must have run); with one, checks that it is
+   * the federation's — the same parameter layout (tasks, tensors, owners and
+   * offsets) and the same meaning of its weights (meaning.ts: the input encoding,
+   * each task's kind, class names and target standardization, exactly) — and
+   * throws FederatedError 'wrong-model' naming the first difference, leaving the
+   * client as it was. Then pulls the latest version into it: a late joiner starts
+   * from the newest weights.
    */
   async join(model?: MultiTaskModel): Promise<MultiTaskModel> {
     const { bytes, meta } = await this.#download();
-    if (model === undefined) {
-      model = loadModel(bytes);
-    } else if (!(model instanceof MultiTaskModel)) {
+    const file = decodeModel(bytes);
+    if (model !== undefined && !(model instanceof MultiTaskModel)) {
       throw new ArgumentError(`FederatedClient.join: model must be a MultiTaskModel, got ${show(model)}`);
     }
+    const given = model !== undefined;
+    model ??= loadModel(bytes);
+    const layout = layoutOf(model);
+    try {
+      checkLayout(meta.layout, layout);
+    } catch (err) {
+      if (!given) model.dispose();
+      throw err;
+    }
+    // A model built from the file holds its preprocessing by construction; one brought along may have fitted its own.
+    const difference = given ? meaningDifference(file.header, model) : null;
+    if (difference !== null) {
+      throw new FederatedError('wrong-model', `FederatedClient.join: the local model is not the federation's: ${difference}; the same weights would mean something else in it. Join without a model (the federation's model file becomes the local model) or with one loaded from that file`);
+    }
     this.#model = model;
-    this.#layout = layoutOf(model);
+    this.#layout = layout;
     this.#residual.clear();
-    this.#apply(bytes, meta, true);
+    this.#apply(file, meta, true);
     return model;
   }
 
@@ -184,7 +202,7 @@ export class FederatedClient {
   async pull(): Promise<{ version: number; round: number }> {
     this.model; // joined
     const { bytes, meta } = await this.#download();
-    this.#apply(bytes, meta, false);
+    this.#apply(decodeModel(bytes), meta, false);
     return { version: meta.version, round: meta.round };
   }
 
@@ -297,12 +315,10 @@ export class FederatedClient {
   }
 
   /** Writes a downloaded model file's exchanged parts (all of it at join) into the local model. */
-  #apply(bytes: Uint8Array, meta: { federation: string; layout: string; version: number; round: number }, all: boolean): void {
+  #apply(file: { header: Record<string, unknown>; weights: Float32Array }, meta: { federation: string; layout: string; version: number; round: number }, all: boolean): void {
     const layout = this.#layout!;
-    if (meta.layout !== layout.id) {
-      throw new FederatedError('wrong-model', `the federation's model has parameter layout ${meta.layout}; the local model's is ${layout.id} (other tasks, architecture or sizes): join with the federation's model`);
-    }
-    const { header, weights } = decodeModel(bytes);
+    checkLayout(meta.layout, layout);
+    const { header, weights } = file;
     const table = header.parameters as { name: string; offset: number }[];
     if (weights.length !== layout.blockSize || !layout.tensors.every((t, i) => table[i]?.name === t.name && table[i]?.offset === t.offset)) {
       throw new FederatedError('wrong-model', 'the downloaded model\'s parameter table is not the local model\'s');
@@ -394,6 +410,12 @@ async function readJson(res: FetchResponse): Promise<unknown> {
     return await res.json();
   } catch (err) {
     throw new FederatedError('transport', `the coordinator's answer is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function checkLayout(federation: string, layout: FederatedLayout): void {
+  if (federation !== layout.id) {
+    throw new FederatedError('wrong-model', `the federation's model has parameter layout ${federation}; the local model's is ${layout.id} (other tasks, architecture or sizes): join with the federation's model`);
   }
 }
 

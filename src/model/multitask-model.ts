@@ -18,7 +18,7 @@ import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
 import { evaluateResident, type Evaluation } from '../mtl/evaluate.js';
 import { inputGradientResident, perturbResident, readEvaluateOptions, type AttackOptions, type EvaluateOptions } from '../mtl/adversarial.js';
-import { Dataset, Preprocessor, type DatasetTarget, type EmbeddingTable } from '../data/index.js';
+import { Dataset, Preprocessor, type DatasetTarget, type EmbeddingTable, type PreprocessorJSON } from '../data/index.js';
 import { predictOptions, type PredictOptions } from '../data/encoding.js';
 import { labelsByName } from '../data/dataset.js';
 import { listNames } from '../data/values.js';
@@ -205,13 +205,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       ...(o.relatedness !== undefined ? { relatedness: o.relatedness } : {}),
       ...(o.affinity !== undefined ? { affinityOptions: o.affinity } : {}),
       ...(o.gradients !== undefined ? { gradients: o.gradients } : {}),
-      schema: {
-        featureNames: this.#schema.featureNames,
-        tasks: Object.fromEntries([...this.#schema.tasks].map(([n, v]) => [n, v])),
-        ...(this.#schema.embeddings ? { embeddings: this.#schema.embeddings } : {}),
-      },
-      preprocessor: this.#preprocessor?.toJSON() ?? null,
-      targetStats: Object.fromEntries(this.#targetStats),
+      ...this.inputAndTargets(),
       parameters: core.parameters.list().map((p) => ({ name: p.name, shape: p.shape, offset: p.offset })),
       affinity: this.taskAffinity(),
       steps: core.step,
@@ -219,6 +213,25 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     };
     const p = core.parameters;
     return encodeModel({ header, weights: heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size) }, encoding);
+  }
+
+  /**
+   * @internal What save() writes of the input and the targets: the schema (feature
+   * names, per task its width and class names, the embedding tables), the
+   * preprocessing and the target statistics. With the layout of the parameters it
+   * is what gives the weights their meaning (the federated client compares it with
+   * the federation's model file at join: src/federated/meaning.ts).
+   */
+  inputAndTargets(): { schema: Record<string, unknown>; preprocessor: PreprocessorJSON | null; targetStats: Record<string, { mean: number; std: number }> } {
+    return {
+      schema: {
+        featureNames: this.#schema.featureNames,
+        tasks: Object.fromEntries([...this.#schema.tasks].map(([n, v]) => [n, v])),
+        ...(this.#schema.embeddings ? { embeddings: this.#schema.embeddings } : {}),
+      },
+      preprocessor: this.#preprocessor?.toJSON() ?? null,
+      targetStats: Object.fromEntries(this.#targetStats),
+    };
   }
 
   /** Rebuilds a model from `save()`'s bytes (see loadModel); f16 and int8 weights come back as the f32 values they stand for. */
