@@ -32,6 +32,7 @@ import { MultiTaskModel, loadModel, type LabelColumns } from '../model/multitask
 import { Dataset } from '../data/index.js';
 import type { FitOptions, History } from '../mtl/fit.js';
 import { UNSUPERVISED } from '../mtl/tasks.js';
+import { KINDS } from '../mtl/kinds.js';
 import { readRows, type FeatureRows } from '../tensor/rows.js';
 import { checkKeys, checkOptionsObject, checkChoice, show } from '../runtime/validate.js';
 import { ArgumentError } from '../runtime/errors.js';
@@ -221,6 +222,16 @@ export class FederatedClient {
     const mu = o.proximal === undefined ? 0 : o.proximal;
     if (typeof mu !== 'number' || !(mu >= 0) || !Number.isFinite(mu)) throw new ArgumentError(`trainRound: proximal must be a number ≥ 0, got ${show(mu)}`);
     const counts = trainingCounts(model, data, fit);
+    // Without the federation's statistics of a standardized task, fit would take this client's own
+    // mean and std: its update would be in its own units, averaged in with everyone else's.
+    const stats = model.inputAndTargets().targetStats;
+    for (const s of model.tasks) {
+      if (KINDS[s.kind].standardized && (counts.tasks.get(s.name) ?? 0) > 0 && !Object.hasOwn(stats, s.name)) {
+        throw new FederatedError('wrong-model', `trainRound: task ${JSON.stringify(s.name)} has no target statistics in the federation's model ` +
+          '(it was built from arrays and neither trained nor evaluated), so each client would standardize its labels by its own mean and std ' +
+          'and send updates in its own units; start the federation from a model that was trained or evaluated on representative rows');
+      }
+    }
     // A fresh local optimizer each round: its moments belong to the weights it stepped, which the pull replaced.
     model.core.resetOptimizer();
     // A client may hold no label of some task: it trains the others (and sends no part of that task).

@@ -187,3 +187,42 @@ test('models built from arrays: class names (and their order) and target statist
   assert.equal(await c5.join(same), same);
   same.dispose();
 });
+
+test('trainRound refuses to standardize a regression task by the client\'s own labels when the federation\'s model holds no statistics for it', async () => {
+  // A federation started from a model built from arrays and never trained or evaluated: each client's
+  // first fit took its own labels' mean and std (2.5 and 1002.5 in two clients), averaged in silently.
+  const env = deployment();
+  const fresh = () => new MultiTaskModel({
+    input: { features: 3 }, seed: 2, architecture: { type: 'sharedBottom', units: [6], towerUnits: [] },
+    tasks: [tasks.binary('flag'), tasks.regression('amount')],
+  });
+  await start(env, 'no-stats', { minClients: 1, rounds: 2, taskParts: 'average' }, fresh());
+  const x = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i));
+  const c = await client(env, 'no-stats', 'a');
+  const model = await c.join();
+  try {
+    await assert.rejects(c.trainRound({ x, labels: { amount: Array.from({ length: 10 }, (_, i) => 1000 + i) } }), (err) => {
+      assert.ok(err instanceof FederatedError, String(err));
+      assert.equal(err.reason, 'wrong-model');
+      assert.match(err.message, /^trainRound: task "amount" has no target statistics in the federation's model .*start the federation from a model that was trained or evaluated/);
+      return true;
+    });
+    // A client without labels for that task trains the others.
+    const r = await c.trainRound({ x, labels: { flag: Array.from({ length: 10 }, (_, i) => i % 2) } });
+    assert.equal(r.examples, 10);
+  } finally {
+    model.dispose();
+  }
+  // Evaluated before the start, the model holds them, and a client trains the task.
+  const evaluated = fresh();
+  evaluated.evaluate(x, { amount: Array.from({ length: 10 }, (_, i) => 500 + 10 * i) });
+  await start(env, 'stats', { minClients: 1, rounds: 2, taskParts: 'average' }, evaluated);
+  const d = await client(env, 'stats', 'b');
+  const m = await d.join();
+  try {
+    const r = await d.trainRound({ x, labels: { amount: Array.from({ length: 10 }, (_, i) => 1000 + i) } });
+    assert.equal(r.examples, 10);
+  } finally {
+    m.dispose();
+  }
+});

@@ -14,7 +14,7 @@ import { layoutOfModelFile } from '../../dist/internal.js';
 import { memoryNamespace, MemoryBucket } from '../helpers/memory-durable-object.js';
 import { permutations } from '../helpers/federated-reference.js';
 import {
-  checkFaults, checkRestart, checkDeadline, checkOrders, checkLateJoiner, checkNoMixing, start, status, token, deltas, frame, send, tinyModel,
+  checkFaults, checkRestart, checkDeadline, checkOrders, checkLateJoiner, checkNoMixing, start, status, token, deltas, frame, send, tinyModel, withTargetStats,
 } from '../helpers/federated-scenarios.js';
 import { seededValues } from '../helpers/reference.js';
 
@@ -106,7 +106,7 @@ test('a late joiner receives the latest version whole and trains from it', async
 
 test('the client\'s run(): two clients, three rounds, int8 updates with error feedback, FedProx; stops when the federation finishes', async () => {
   const env = deployment();
-  await start(env, 'run', { minClients: 2, clientsPerRound: 2, rounds: 3, taskParts: 'average' }, tinyModel(4));
+  await start(env, 'run', { minClients: 2, clientsPerRound: 2, rounds: 3, taskParts: 'average' }, withTargetStats(tinyModel(4)));
   const rows = 30;
   const data = (seed) => ({ x: Float32Array.from(seededValues(rows * 4, seed)), labels: { kind: Array.from(seededValues(rows, seed + 1), (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0)), amount: Array.from(seededValues(rows, seed + 2)) } });
   const clients = await Promise.all([1, 2].map(async (i) => {
