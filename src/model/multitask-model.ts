@@ -26,6 +26,7 @@ import { checkStepLayout } from '../data/windows.js';
 import { encodeModel, ModelFormatError, type WeightEncoding } from '../io/format.js';
 import { readModelFile } from '../io/model-file.js';
 import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
+import { growArchitecture } from '../mtl/arch/growth.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 import { reptile, type MetaLearnOptions, type MetaLearnSummary } from './reptile.js';
 
@@ -604,12 +605,19 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
   }
 
   /**
-   * Adds a task to a (trained) model. Every parameter whose name and shape are
-   * unchanged keeps its value: the shared part, the other tasks' towers, gates and
-   * heads; the new task's parts start from the initializers (so do cross-stitch
-   * mixing weights, whose shape grows with the task count). By default the shared
-   * part is frozen (`freezeShared: false` fine-tunes it too); unfreeze it later
-   * with `model.unfreeze(prefix)`. The new task's class list comes from `data` (a
+   * Adds a task to a (trained) model. Every trained parameter keeps its value: the
+   * shared part, the other tasks' towers, gates and heads; the new task's parts
+   * start from the initializers. By default the shared part the model has is frozen
+   * (the new task's own parts in it, as its experts, train), and the tasks it has
+   * predict bit for bit as before, also once the new task is trained alone
+   * (`unlabeledTasks: 'skip'`). Where a shared tensor grows with the task count,
+   * the architecture (src/mtl/arch/) says how: a PLE's shared gates go on mixing
+   * the experts they were trained on (`sharedGateTasks`), a cross-stitch unit's
+   * trained tasks do not read the new column (`alphaTasks`); an architecture that
+   * could not keep them refuses with an ArgumentError. `freezeShared: false`
+   * fine-tunes the shared part too: a grown tensor keeps its trained block, its new
+   * rows and columns start from the initializer. Unfreeze later with
+   * `model.unfreeze(prefix)`. The new task's class list comes from `data` (a
    * Dataset with that target) or `classes`.
    */
   addTask(spec: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
@@ -623,13 +631,14 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     if (core.taskNames.includes(spec?.name)) throw new ArgumentError(`addTask: the model already has a task named "${spec.name}"`);
     const tasks = new Map(this.#schema.tasks);
     const data = opts.data as Dataset | undefined;
+    let stats: ReturnType<typeof standardizer> | null = null;
     if (data !== undefined) {
       if (!(data instanceof Dataset)) throw new ArgumentError(`addTask: data must be a Dataset, got ${show(data)}`);
       if (!data.targetNames.includes(spec.name)) throw new ArgumentError(`addTask: the dataset has no target "${spec.name}" (targets: ${data.targetNames.join(', ')})`);
       const col = data.target(spec.name);
       checkKind(spec, col);
       tasks.set(spec.name, { width: outputWidth(spec, col), ...(col.classes ? { classes: col.classes } : {}) });
-      if (KINDS[spec.kind].standardized) this.#targetStats.set(spec.name, standardizer(col.values));
+      if (KINDS[spec.kind].standardized) stats = standardizer(col.values);
     } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
       const c = opts.classes ?? spec.classes;
       if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
@@ -638,8 +647,6 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     } else {
       tasks.set(spec.name, { width: isDistributionKind(spec.kind) ? distributionWidth(spec.kind, spec.quantiles) : 1 });
     }
-    const info = tasks.get(spec.name);
-    if (info?.classes) this.#classNames.set(spec.name, info.classes);
     const schema: InputSchema = { ...this.#schema, tasks };
     const old = core.options;
     let weighting = old.weighting;
@@ -649,17 +656,46 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     } else if (weighting.type === 'fixed' && Array.isArray(weighting.weights)) {
       weighting = { type: 'fixed', weights: [...weighting.weights, spec.weight ?? 1] };
     }
-    const next = new MultiTaskModelCore(schema, { ...old, tasks: [...core.specs, spec], ...(weighting ? { weighting } : {}) });
-    const oldInfo = new Map(core.parameters.list().map((p) => [p.name, p]));
-    for (const p of next.parameters.list()) {
-      const q = oldInfo.get(p.name);
-      if (q && q.shape[0] === p.shape[0] && q.shape[1] === p.shape[1]) next.parameters.set(p.name, core.parameters.get(p.name));
+    // With the shared part frozen the old tasks must compute as before: the architecture's file says
+    // which options change with a task and which grown tensors keep their trained values (growth.ts).
+    const exact = opts.freezeShared !== false;
+    const arch = core.description.architecture;
+    const growth = growArchitecture(arch, core.taskNames, exact);
+    const architecture = { ...old.architecture, ...growth.options } as ModelOptions['architecture'];
+    const next = new MultiTaskModelCore(schema, { ...old, architecture, tasks: [...core.specs, spec], ...(weighting ? { weighting } : {}) });
+    try {
+      const oldInfo = new Map(core.parameters.list().map((p) => [p.name, p]));
+      for (const p of next.parameters.list()) {
+        const q = oldInfo.get(p.name);
+        if (q === undefined) continue;
+        const [rows, cols] = q.shape, [grownRows, grownCols] = p.shape;
+        if (rows === grownRows && cols === grownCols) {
+          next.parameters.set(p.name, core.parameters.get(p.name));
+        } else if (growth.keeps(p.name) && rows <= grownRows && cols <= grownCols) {
+          // The trained block at the top-left; the new rows and columns as the initializer made them.
+          const values = next.parameters.get(p.name), trained = core.parameters.get(p.name);
+          for (let r = 0; r < rows; r++) values.set(trained.subarray(r * cols, (r + 1) * cols), r * grownCols);
+          next.parameters.set(p.name, values);
+        } else if (exact) {
+          throw new ArgumentError(`addTask: architecture ${show(arch.type)} cannot keep its trained parameter "${p.name}" `
+            + `(${rows}×${cols}; ${grownRows}×${grownCols} with the task "${spec.name}"), so the tasks the model has would not predict as before; `
+            + 'freezeShared: false adds the task with that parameter started afresh, to retrain the shared part');
+        }
+        // Else it starts from its initializer: the shared part is retrained.
+      }
+      if (exact) {
+        // The shared part the old tasks read; the new task's own tensors in it (its experts, its column) train.
+        const list = next.parameters.list(), added = core.specs.length;
+        for (const i of next.engine.sharedTensors) if (list[i]!.owner !== added) next.parameters.freeze(list[i]!.name);
+        next.resetOptimizer();
+      }
+    } catch (err) {
+      next.dispose();
+      throw err;
     }
-    if (opts.freezeShared !== false) {
-      const names = next.parameters.names();
-      for (const i of next.engine.sharedTensors) next.parameters.freeze(names[i]!);
-      next.resetOptimizer();
-    }
+    if (stats !== null) this.#targetStats.set(spec.name, stats);
+    const classes = tasks.get(spec.name)?.classes;
+    if (classes) this.#classNames.set(spec.name, classes);
     this.#schema = schema;
     this.#core = next;
     core.dispose();

@@ -98,6 +98,31 @@ export interface ArchitectureDefinition<S extends OptionSchema = OptionSchema, S
   describe(config: ConfigOf<S>, b: DescriptionBuilder, taskNames: readonly string[]): ArchitectureParts;
 }
 
+/**
+ * How an architecture takes one more task, appended after `taskNames`
+ * (MultiTaskModel#addTask), where a shared tensor's shape or meaning depends on
+ * the task count: its file exports the rule, growth.ts lists it (so that
+ * manytask/infer, which only reads grown specs, leaves it out). `exact`: the shared
+ * part stays frozen, so the tasks the model has must compute bit for bit as before;
+ * else it is retrained, and the trained values are only its start.
+ */
+export type GrowthRule = (config: Readonly<Record<string, unknown>>, taskNames: readonly string[], exact: boolean) => Growth;
+
+/** What a growth rule returns. */
+export interface Growth {
+  /** The options of the grown spec that differ from this one (undefined: back to the default). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Whether tensor `name`, whose shape grows with the task, keeps its trained
+   * values in its top-left block (rows and columns keep their indices), its new
+   * rows and columns starting from its initializer: with the grown options, the
+   * old tasks then compute as before (when `exact`). A tensor whose shape changes
+   * and that this does not keep cannot be kept: addTask refuses when `exact`, else
+   * starts it afresh.
+   */
+  keeps(name: string): boolean;
+}
+
 /** An architecture's operations (its values and tensors are the builder's). */
 export type ArchitectureParts = Pick<NetworkDescription, 'shared' | 'z' | 'tasks'>;
 
@@ -111,7 +136,10 @@ export function readOptions(def: ArchitectureDefinition, spec: Record<string, un
   const where = `architecture "${def.type}"`;
   const readers = { ...def.options, ...COMMON };
   checkKeys(where, spec, ['type', ...Object.keys(readers)]);
-  return Object.fromEntries(Object.entries(readers).map(([name, read]) => [name, read(where, name, Object.hasOwn(spec, name) ? spec[name] : undefined)]));
+  // An option whose default is "absent" (undefined) stays out of the config, and so out of the model file.
+  return Object.fromEntries(Object.entries(readers)
+    .map(([name, read]) => [name, read(where, name, Object.hasOwn(spec, name) ? spec[name] : undefined)])
+    .filter(([, v]) => v !== undefined));
 }
 
 /**

@@ -11,7 +11,8 @@
 // experts and shared gate read h_s. Every level but the last ends in gates
 // (Tang et al., RecSys 2020, eq. 4–6):
 //   h_k = Σ_j softmax(gate_k(in_k))_j · E_j   over the S shared experts and task k's K
-//   h_s = Σ_j softmax(gate_s(in_s))_j · E_j   over all N experts
+//   h_s = Σ_j softmax(gate_s(in_s))_j · E_j   over all N experts (the S shared and
+//                                             the first sharedGateTasks tasks' when set)
 // a gate being one linear layer (logits = in·W + b, or in·W with gateBias: false,
 // as the papers write it). The last level (the CGC
 // of the paper) has only the task gates, and they belong to the task parts:
@@ -47,6 +48,12 @@ export interface GatedShape extends CommonConfig {
   readonly expertUnits: readonly number[];
   /** Whether each gate has a bias: logits = in·W + b (true) or in·W, the papers' softmax(W·x) (false). */
   readonly gateBias: boolean;
+  /**
+   * The tasks whose experts the shared gates mix, the first n (undefined or n ≥ T:
+   * every task's): a model grown by addTask keeps its shared gates over the experts
+   * they were trained on.
+   */
+  readonly sharedGateTasks?: number | undefined;
 }
 
 /** Parameter name prefixes. `task` is a task name, or null for the shared experts / shared gate. */
@@ -59,6 +66,8 @@ export interface GatedNames {
 export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBuilder, taskNames: readonly string[]): ArchitectureParts {
   const { levels: L, sharedExperts: S, taskExperts: K } = c;
   const T = taskNames.length, N = S + T * K, d = c.expertUnits.at(-1)!, perGate = S + K;
+  // The experts a shared gate mixes: the shared ones, then the first tasks' (a task added later has its experts last).
+  const sharedGateWidth = S + Math.min(c.sharedGateTasks ?? T, T) * K;
   const act = ACTIVATION_CODES[c.activation];
   const gateInit = c.gateBias ? undefined : { weight: b.initializer, bias: false as const };
   const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
@@ -78,8 +87,8 @@ export function describeGated(c: GatedShape, names: GatedNames, b: DescriptionBu
     if (l === L - 1) { lastExperts = outs; break; }
     const e = b.concat(outs);
     const gates = taskNames.map((name, t) => b.denseTensors(names.gate(l, name), b.width(hTask[t]!), perGate, t, `gate.${l}`, gateInit));
-    const sharedGate = b.denseTensors(names.gate(l, null), b.width(hShared), N, SHARED, '', gateInit);
-    const nextShared = b.mix(e, range(0, N), b.softmax(b.denseOp(hShared, sharedGate, Act.identity)), d);
+    const sharedGate = b.denseTensors(names.gate(l, null), b.width(hShared), sharedGateWidth, SHARED, '', gateInit);
+    const nextShared = b.mix(e, range(0, sharedGateWidth), b.softmax(b.denseOp(hShared, sharedGate, Act.identity)), d);
     const nextTask: number[] = [];
     for (let t = T - 1; t >= 0; t--) nextTask[t] = b.mix(e, taskBlocks(t), b.softmax(b.denseOp(hTask[t]!, gates[t]!, Act.identity)), d);
     hTask = nextTask;

@@ -17,11 +17,22 @@
 //   shared part   levels.<l>.sharedExperts.<i>.<k>.weight|bias
 //                 levels.<l>.taskExperts.<task>.<i>.<k>.weight|bias   (owned by the task)
 //                 levels.<l>.gate.<task>.weight|bias     (l < levels−1; width × (S + K); owned by the task)
-//                 levels.<l>.sharedGate.weight|bias       (l < levels−1; width × (S + T·K))
+//                 levels.<l>.sharedGate.weight|bias       (l < levels−1; width × (S + n·K), n = T or sharedGateTasks)
 //   task part     gate.<task>.weight|bias                 (the last level's gate)
 //                 tower.<task>.<k>.weight|bias
+//
+// A task added to a trained model (addTask) brings K experts per level, after
+// the others. With the shared part frozen, the shared gates must not mix them.
+// A softmax gives every logit a share, exactly 0 only where e^(logit − max)
+// underflows: a bias some 10⁴ below the others, which a gate without bias lacks
+// and which int8 saving would take as the tensor's scale (its other biases then
+// round to 0). So the grown spec says `sharedGateTasks`: the shared gates go on
+// mixing the shared experts and the first tasks' alone, their trained tensors
+// unchanged. When the shared part is retrained (freezeShared: false) the shared
+// gates take the new experts in: each keeps its trained columns, the new task's
+// start from the initializer.
 
-import { count, defineArchitecture, flag, units, type CommonSpec } from './common.js';
+import { count, defineArchitecture, flag, optional, units, type CommonSpec, type GrowthRule } from './common.js';
 import { describeGated } from './gated.js';
 
 export interface PleSpec extends CommonSpec {
@@ -36,13 +47,27 @@ export interface PleSpec extends CommonSpec {
   expertUnits: number[];
   /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
   gateBias?: boolean;
+  /**
+   * With levels ≥ 2: the shared gates mix the shared experts and the experts of the
+   * first sharedGateTasks tasks only (every task's when it is the task count or
+   * more). Default: every task's. addTask sets it.
+   */
+  sharedGateTasks?: number;
 }
 
 export const ple = defineArchitecture<PleSpec>()({
   type: 'ple',
-  options: { levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units(), gateBias: flag(true) },
+  options: {
+    levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units(), gateBias: flag(true),
+    sharedGateTasks: optional<number | undefined>(count(), undefined),
+  },
   describe: (c, b, taskNames) => describeGated(c, {
     expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
     gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),
   }, b, taskNames),
 });
+
+/** How a PLE takes one more task (see the file comment and growth.ts). */
+export const growPle: GrowthRule = (c, taskNames, exact) => (exact
+  ? { options: (c.levels as number) >= 2 ? { sharedGateTasks: Math.min((c.sharedGateTasks as number | undefined) ?? Infinity, taskNames.length) } : {}, keeps: () => false }
+  : { options: { sharedGateTasks: undefined }, keeps: (name) => /^levels\.\d+\.sharedGate\.(weight|bias)$/.test(name) });
