@@ -141,8 +141,15 @@ export class MultiTaskModelCore {
     dZt: [] as number[], gShared: [] as number[], gCombined: 0,
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
-  /** The step protocol (src/train/steps.ts): the step count, the divergence rule, the last good weights. */
-  readonly #steps = new GuardedSteps('the model', () => [this.parameters], () => this.resetOptimizer());
+  /**
+   * The step protocol (src/train/steps.ts): the step count, the divergence rule, the
+   * last good weights, and the weighting strategy's state that goes back with them.
+   */
+  readonly #steps = new GuardedSteps('the model', () => [this.parameters], () => this.resetOptimizer(), {
+    save: (reuse) => this.weighting.snapshot(reuse as Record<string, unknown> | undefined),
+    restore: (saved) => this.weighting.restore(saved as Record<string, unknown>),
+    check: (step) => this.weighting.checkUsable(step),
+  });
   #disposed = false;
   /** The per-batch buffers and class weights (the parameters, layers, optimizer and RNGs hold their own). */
   readonly #memory: Holding = new Holding('MultiTaskModel');
@@ -541,14 +548,16 @@ export class MultiTaskModelCore {
         return outcome === 'updated';
       },
       overflowed: () => this.#nonFiniteTask(),
+      ...(this.weighting.needs.lossesAfterUpdate ? {
+        settle: () => {
+          // The same batch at the new weights (one more forward, no backward), for strategies that learn from the change (FAMO).
+          const logits = this.#forwardShards(shardsOf(rows), 1);
+          const after = this.#lossesAfter;
+          for (let t = 0; t < after.length; t++) after[t] = this.#computeLoss(t, rows, logits[t]!, 0);
+          this.weighting.afterUpdate(after, this.#active);
+        },
+      } : {}),
     });
-    if (this.weighting.needs.lossesAfterUpdate) {
-      // The same batch at the new weights (one more forward, no backward), for strategies that learn from the change (FAMO).
-      const logits = this.#forwardShards(shardsOf(rows), 1);
-      const after = this.#lossesAfter;
-      for (let t = 0; t < after.length; t++) after[t] = this.#computeLoss(t, rows, logits[t]!, 0);
-      this.weighting.afterUpdate(after, this.#active);
-    }
     return losses;
   }
 
@@ -569,6 +578,15 @@ export class MultiTaskModelCore {
   /** Starts a training run: a divergence will not go back past this point. */
   beginTraining(divergence: DivergenceGuard | null = null): void {
     this.#steps.begin(divergence);
+  }
+
+  /**
+   * Ends a training run whose steps all succeeded: TrainingDivergedError, the weights
+   * and the weighting state back to the last step's start, if that step left the
+   * strategy with task weights float32 cannot carry (src/train/steps.ts end).
+   */
+  endTraining(): void {
+    this.#steps.end();
   }
 
   /** The first task with a non-finite parameter of its own, else every task ("a/b/c"). */
@@ -644,6 +662,7 @@ export class MultiTaskModelCore {
         this.affinity!.record(this.#gram, this.#active);
       }
       input.gram = strategy.needs.gradients === 'none' ? null : this.#gram;
+      if (input.gram !== null) this.#checkGram(T);
       // needs.vectors: the strategy writes the shared gradient itself, into gCombined (parameters) or dZ (representation).
       const vectors = strategy.needs.vectors ? this.#vectorsInput(rows) : null;
       strategy.step(vectors ? { ...input, vectors } : input, out);
@@ -888,6 +907,21 @@ export class MultiTaskModelCore {
     });
     const dZ = e.backwardTask(s, n, undefined, shard);
     k.add(n * e.sharedSize, acc, dZ, acc);
+  }
+
+  /**
+   * The active tasks' Gram entries are finite: a task gradient that is finite but
+   * so large that its products overflow float32 (the kernels' dot) has diverged;
+   * the strategy would refuse the matrix as a bad argument.
+   */
+  #checkGram(T: number): void {
+    const a = this.#active, g = this.#gram;
+    for (let s = 0; s < T; s++) {
+      if (a[s] === 0) continue;
+      for (let t = 0; t < T; t++) {
+        if (a[t] !== 0 && !Number.isFinite(g[s * T + t]!)) throw new TrainingDivergedError(this.taskNames[s]!, this.#steps.step, 'the gradient');
+      }
+    }
   }
 
   #fillGram(vectors: readonly number[], n: number): void {

@@ -359,6 +359,7 @@ export async function fitLoop(
         return true;
       },
     }), opts.yieldEveryMs);
+    core.endTraining();
     const bestEpoch = es !== null && es.bestEpoch >= 0 ? es.bestEpoch : epochsLog.length - 1;
     if (bestWeights !== null && bestEpoch !== epochsLog.length - 1) restore(core, bestWeights);
     const history = makeHistory(epochsLog, bestEpoch, reason);

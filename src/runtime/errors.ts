@@ -83,12 +83,13 @@ export class TrainingDivergedError extends ManytaskError {
   readonly value: number;
   /** The divergence limit it rose above (NaN when something was not finite). */
   readonly limit: number;
-  constructor(task: string, step: number, what: string, consequence?: string, exploded?: { value: number; limit: number; rule: string }) {
+  /** `problem` replaces "is not finite" (a weight that vanishes in float32 is finite, and as unusable). */
+  constructor(task: string, step: number, what: string, consequence?: string, exploded?: { value: number; limit: number; rule: string }, problem?: string) {
     const subject = task === '' ? what : `${what} of task "${task}"`;
-    const problem = exploded === undefined
+    const stated = problem ?? (exploded === undefined
       ? 'is not finite'
-      : `is ${exploded.value.toPrecision(3)}, above its divergence limit ${exploded.limit.toPrecision(3)} (${exploded.rule})`;
-    super('E_DIVERGED', `training diverged at step ${step}: ${subject} ${problem}. ` +
+      : `is ${exploded.value.toPrecision(3)}, above its divergence limit ${exploded.limit.toPrecision(3)} (${exploded.rule})`);
+    super('E_DIVERGED', `training diverged at step ${step}: ${subject} ${stated}. ` +
       (consequence ?? 'The weights were not updated') + '; lower the learning rate or clip gradients (globalClipNorm).');
     this.task = task;
     this.step = step;
@@ -96,14 +97,16 @@ export class TrainingDivergedError extends ManytaskError {
     this.value = exploded?.value ?? NaN;
     this.limit = exploded?.limit ?? NaN;
     this.#rule = exploded?.rule ?? '';
+    this.#problem = problem;
   }
 
   readonly #rule: string;
+  readonly #problem: string | undefined;
 
   /** The same divergence, saying what the trainer did with the weights. */
   withConsequence(consequence: string): TrainingDivergedError {
     const exploded = Number.isNaN(this.limit) ? undefined : { value: this.value, limit: this.limit, rule: this.#rule };
-    return new TrainingDivergedError(this.task, this.step, this.what, consequence, exploded);
+    return new TrainingDivergedError(this.task, this.step, this.what, consequence, exploded, this.#problem);
   }
 }
 

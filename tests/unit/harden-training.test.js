@@ -9,8 +9,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, MultiTaskModel, AutoEncoder, Network, Dense, Matrix, Dataset, tasks, lossAndGradient, createOptimizer, scale,
-  ManytaskError, ArgumentError, DisposedError, TrainingDivergedError,
+  init, MultiTaskModel, AutoEncoder, Network, Dense, Matrix, Dataset, tasks, lossAndGradient, createOptimizer, scale, loadModel,
+  WEIGHTING_TYPES, ManytaskError, ArgumentError, DisposedError, TrainingDivergedError,
 } from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
 import { weightsSnapshot } from '../helpers/mtl-reference.js';
@@ -118,6 +118,115 @@ test('divergence at the first step of a fit leaves the weights the fit started f
   assert.deepEqual(weightsSnapshot(m), trained);
   await assertUsable(m);
   m.dispose();
+});
+
+// Three tasks (TrimmedMean needs 2·trim + 1), 96 rows.
+const X3 = Array.from({ length: 96 }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7), Math.sin(i * 0.37)]);
+const LABELS3 = { a: X3.map(([p, q]) => p + q), b: X3.map(([p]) => (p > 0 ? 1 : 0)), c: X3.map(([, , z]) => (z > 0 ? 1 : 0)) };
+const model3 = (weighting, optimizer) => new MultiTaskModel({
+  input: { features: 3 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [4] }, seed: 3,
+  tasks: [tasks.regression('a'), tasks.binary('b'), tasks.binary('c')], weighting, ...(optimizer ? { optimizer } : {}),
+});
+
+test('a divergence puts the weighting strategy\'s learned state back with the weights, for every strategy; the model saves, loads and trains again', async () => {
+  // Before, the weights went back and the strategy's state did not: uncertainty's and IMTL's
+  // log-scales stayed where the exploded step had sent them, and the next fit failed in a
+  // loss kernel's argument check ("gradScale must be a finite number, got Infinity").
+  for (const type of WEIGHTING_TYPES) {
+    const m = model3({ type }, { type: 'sgd', learningRate: 1 });
+    const weights = weightsSnapshot(m), state = m.core.weighting.state();
+    await assert.rejects(m.fit(X3, LABELS3, { epochs: 2, batchSize: 16, learningRate: 1e30 }), (err) => err instanceof TrainingDivergedError);
+    assert.equal(m.steps, 0, type);
+    assert.deepEqual(weightsSnapshot(m), weights, `${type}: the weights of step 0`);
+    assert.deepEqual(m.core.weighting.state(), state, `${type}: the strategy's state of step 0`);
+    loadModel(m.save()).dispose();
+    const h = await m.fit(X3, LABELS3, { epochs: 1, batchSize: 16, learningRate: 0.01 });
+    assert.ok(Number.isFinite(h.epochs[0].loss), `${type}: trains again`);
+    m.dispose();
+  }
+});
+
+test('after a divergence, a fit at a sane learning rate trains exactly as the model before the failed fit did (uncertainty, IMTL)', async () => {
+  for (const type of ['uncertainty', 'imtl']) {
+    const fresh = model3({ type });
+    const expected = (await fresh.fit(X3, LABELS3, { epochs: 3, batchSize: 16 })).get('loss');
+    fresh.dispose();
+    for (const learningRate of [10, 1e3]) {
+      const m = model3({ type });
+      await assert.rejects(m.fit(X3, LABELS3, { epochs: 3, batchSize: 16, learningRate }), (err) => {
+        assert.ok(err instanceof TrainingDivergedError, String(err));
+        assert.deepEqual([err.step, err.what], [1, 'the loss']);
+        return true;
+      });
+      const h = await m.fit(X3, LABELS3, { epochs: 3, batchSize: 16 });
+      assert.deepEqual(h.get('loss'), expected, `${type} after lr ${learningRate}: the same losses as a fresh model`);
+      m.dispose();
+    }
+  }
+});
+
+test('task weights a strategy makes non-finite are a TrainingDivergedError naming the task; weights and state go back, and save() writes a file loadModel reads', async () => {
+  // ExcessMTL at stepSize 700: exp(700·e_t/e_t(0)) overflows at step 1 for a task whose
+  // excess risk grew. Before: "ArgumentError mse loss: gradScale must be a finite number, got
+  // NaN" after the shared weights had changed, every later fit the same, and a saved file
+  // loadModel refused (state.weights[0] null).
+  const m = model3({ type: 'excessmtl', stepSize: 700 });
+  const weights = weightsSnapshot(m), state = m.core.weighting.state();
+  await assert.rejects(m.fit(X3, LABELS3, { epochs: 2, batchSize: 16 }), (err) => {
+    assert.ok(err instanceof TrainingDivergedError, String(err));
+    assert.deepEqual([err.step, err.what], [1, 'the task weight']);
+    assert.ok(['a', 'b', 'c'].includes(err.task));
+    assert.match(err.message, new RegExp(`^training diverged at step 1: the task weight of task "${err.task}" is not finite\\. The model is back to its last good weights, those of step 0`));
+    return true;
+  });
+  assert.equal(m.steps, 0);
+  assert.deepEqual(weightsSnapshot(m), weights);
+  assert.deepEqual(m.core.weighting.state(), state);
+  const back = loadModel(m.save());
+  assert.deepEqual(back.core.weighting.state(), state);
+  back.dispose();
+  m.dispose();
+});
+
+test('a run whose last step leaves task weights float32 cannot carry ends in TrainingDivergedError, back to that step\'s start', async () => {
+  // One batch at 1e6: uncertainty's Adam moves s_t by ~1e6 in the run's only step, whose own
+  // weights were 1. Before, fit resolved and every later fit failed ("gradScale … Infinity").
+  const m = model3({ type: 'uncertainty' });
+  const weights = weightsSnapshot(m), state = m.core.weighting.state();
+  await assert.rejects(m.fit(X3.slice(0, 16), { a: LABELS3.a.slice(0, 16), b: LABELS3.b.slice(0, 16), c: LABELS3.c.slice(0, 16) }, { epochs: 1, batchSize: 16, learningRate: 1e6 }), (err) => {
+    assert.ok(err instanceof TrainingDivergedError, String(err));
+    assert.deepEqual([err.task, err.step, err.what], ['a', 1, 'the task weight']);
+    assert.match(err.message, /^training diverged at step 1: the task weight of task "a" is exp\(1\.00e\+6\), beyond float32\. The model is back to its last good weights, those of step 0/);
+    return true;
+  });
+  assert.equal(m.steps, 0);
+  assert.deepEqual(weightsSnapshot(m), weights);
+  assert.deepEqual(m.core.weighting.state(), state);
+  const h = await m.fit(X3, LABELS3, { epochs: 2, batchSize: 16 });
+  assert.ok(h.epochs.every((ep) => Number.isFinite(ep.loss)));
+  m.dispose();
+});
+
+test('per-task gradients whose Gram matrix overflows float32 are a TrainingDivergedError of the gradient, not the strategy\'s argument error', async () => {
+  // An input of 1e15: each task's gradient of the shared parameters is finite, its squared
+  // norm (the kernels' f32 dot) is not. Before: "ArgumentError pcgrad.step: gram[0][0] is Infinity".
+  const x = Array.from({ length: 16 }, (_, i) => [1e15 * Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+  const m = new MultiTaskModel({
+    input: { features: 2 }, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, seed: 3, weighting: { type: 'pcgrad' },
+    tasks: [tasks.regression('a'), tasks.binary('b')],
+  });
+  const weights = weightsSnapshot(m);
+  await assert.rejects(m.fit(x, { a: x.map(([, q]) => q), b: x.map(([, q]) => (q > 0 ? 1 : 0)) }, { epochs: 1, batchSize: 16 }), diverged((err) => {
+    assert.deepEqual([err.task, err.step, err.what], ['a', 0, 'the gradient']);
+  }));
+  assert.deepEqual(weightsSnapshot(m), weights);
+  m.dispose();
+});
+
+test('weighting options that cannot train are refused by the model constructor, naming the option', () => {
+  assert.throws(() => model3({ type: 'fixed', weights: [1e39, 1, 1] }), (err) => err instanceof ArgumentError && /createWeighting\(fixed\): weights\[0\] is 1e\+39, beyond the float32 range/.test(err.message));
+  assert.throws(() => model3({ type: 'uncertainty', initialLogVariance: 1e6 }), (err) => err instanceof ArgumentError && /initialLogVariance is 1000000, outside \[−88\.72, 88\.72\]/.test(err.message));
+  assert.throws(() => model3({ type: 'excessmtl', stepSize: 1e30 }), (err) => err instanceof ArgumentError && /stepSize is 1e\+30, above 709\.78/.test(err.message));
 });
 
 test('fit can be cancelled: a callback returning false, stopTraining set from outside, a callback that throws, dispose during fit', async () => {

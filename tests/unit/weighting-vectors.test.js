@@ -6,7 +6,7 @@
 // they hold is returned by dispose().
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Rng, ShapeError, createWeighting } from '../../dist/index.js';
+import { init, Rng, ArgumentError, ShapeError, TrainingDivergedError, createWeighting } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import {
@@ -303,6 +303,68 @@ test('state() → JSON → restore() resumes exactly, running vectors included (
     }
     for (const s of [a, b, c]) s.dispose();
   }
+});
+
+test('snapshot() keeps the running vectors as Float32Array copies: restore() puts them back exactly, snapshot(reuse) writes into the old copies', () => {
+  // The trainer takes one at the start of every step and puts it back when a divergence
+  // puts the weights back (src/train/steps.ts): a copy, not base64 text, and no new
+  // allocation the size of the gradients each step.
+  for (const spec of SPECS.filter((x) => x.type !== 'graddrop' && x.type !== 'trimmedmean')) {
+    const a = attached(spec, 3, new Rng(3));
+    for (let k = 0; k < 5; k++) stepK(a, k);
+    const json = a.state();
+    const snap = a.snapshot();
+    assert.ok(snap.bank.vectors instanceof Float32Array && typeof json.bank.vectors === 'string', `${spec.type}: a copy in the snapshot, text in state()`);
+    assert.deepEqual(a.state(), json, `${spec.type}: state() unchanged by snapshot()`);
+    for (let k = 5; k < 8; k++) stepK(a, k);
+    assert.notDeepEqual(a.state(), json, `${spec.type}: the steps moved it`);
+    a.restore(snap);
+    assert.deepEqual(a.state(), json, `${spec.type}: back`);
+    const kept = snap.bank.vectors;
+    stepK(a, 8);
+    const again = a.snapshot(snap);
+    assert.equal(again.bank.vectors, kept, `${spec.type}: the old copy reused`);
+    assert.deepEqual(again, { ...a.state(), bank: again.bank }, `${spec.type}: the reused snapshot is the current state`);
+    assert.equal(JSON.stringify(a.state().bank), JSON.stringify({ length: again.bank.length, vectors: a.state().bank.vectors }));
+    const b = attached(spec, 3, new Rng(3));
+    b.restore(again);
+    assert.deepEqual(b.state(), a.state(), `${spec.type}: a snapshot restores into another strategy`);
+    a.dispose();
+    b.dispose();
+  }
+});
+
+test('running vectors and learned weights that leave float32 are a TrainingDivergedError; a weight underflowing to 0 is a state restore() takes', () => {
+  const diverged = (task, what) => (e) => e instanceof TrainingDivergedError && e.task === task && e.what === what && /is not finite/.test(e.message);
+  // ExcessMTL's sums of squares in f32: a gradient entry of 1e20 overflows them (its e_t is then 0, and
+  // the state, saved, was a file loadModel refused).
+  const e = attached({ type: 'excessmtl' }, 2);
+  assert.throws(() => runVectors(e, [[1e20, 1], [1, 2]]), diverged('task0', 'the weighting state'));
+  // Its weights: an excess risk 1e3 times its first at stepSize 1 overflows exp (∞/∞: NaN weights, which
+  // the loss kernels refused as "gradScale must be a finite number, got NaN").
+  const w = attached({ type: 'excessmtl', stepSize: 1 }, 2);
+  runVectors(w, [[1e-3, 0], [1, 1]]);
+  assert.throws(() => runVectors(w, [[1e3, 0], [1, 1]]), (err) => err instanceof TrainingDivergedError && err.what === 'the task weight' && err.task === 'task0');
+  // (Outside the trainer nothing puts the state back: these two are spent.)
+  // A weight the others outgrow underflows to 0 and stays there: a state training reaches, and restore() takes.
+  const r = attached({ type: 'excessmtl' }, 2);
+  runVectors(r, [[1, 2], [3, 4]]);
+  const st = r.state();
+  assert.doesNotThrow(() => r.restore({ ...st, weights: [0, 2] }));
+  assert.throws(() => r.restore({ ...st, weights: [-1, 3] }), (err) => err instanceof ArgumentError && /excessmtl.restore: state.weights\[0\] must be ≥ 0, got -1/.test(err.message));
+  for (const s of [e, w, r]) s.dispose();
+});
+
+test('MoDo at γ 1e30 keeps λ on the simplex: the projection of values whose spread dwarfs the mass puts it on the largest', () => {
+  // Before, the mass was below the values' rounding and was lost: every λ 0, for good.
+  const s = attached({ type: 'modo', gamma: 1e30 }, 3);
+  for (let k = 0; k < 4; k++) {
+    runVectors(s, random(3, 10, 700 + k));
+    const lambda = s.state().lambda;
+    assert.equal(lambda.reduce((a, b) => a + b, 0), 1, `step ${k}: Σλ = 1 (${lambda})`);
+    if (k > 0) assert.deepEqual([...lambda].sort(), [0, 0, 1], `step ${k}: a vertex (${lambda})`);
+  }
+  s.dispose();
 });
 
 test('pinned bits: the same combined gradients in every engine', () => {

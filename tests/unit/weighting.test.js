@@ -6,7 +6,7 @@
 // inactive tasks, state round-trips, pinned bits and every validation error.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Rng, ArgumentError, ShapeError, createWeighting, WEIGHTING_TYPES } from '../../dist/index.js';
+import { init, Rng, ArgumentError, ShapeError, TrainingDivergedError, createWeighting, WEIGHTING_TYPES } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import {
   attached, axpy, combine, dot, fnv1a, gramOf, input, names, run, scriptedRng, simplexSearch,
@@ -782,4 +782,78 @@ test('attach, step, endEpoch and restore reject what does not fit', () => {
   const late = createWeighting({ type: 'uncertainty' });
   late.restore({ ...st, logVariances: [0, 0, 0] });
   assert.throws(() => late.attach(ctx(2)), argErr(/state.logVariances must be an array of 2 numbers/));
+});
+
+test('numeric options that cannot work are refused with their range; the edges that work are accepted', () => {
+  // Before: accepted, and fit resolved with every weight 0 and a loss that never moved
+  // (1e6), or failed in a loss kernel's argument check ("gradScale …") on its first step.
+  const bad = [
+    [{ type: 'uncertainty', initialLogVariance: 1e6 }, /uncertainty\): initialLogVariance is 1000000, outside \[−88\.72, 88\.72\]: the first task weight exp\(−initialLogVariance\) would be 0 in float32, and nothing would train/],
+    [{ type: 'uncertainty', initialLogVariance: -89 }, /initialLogVariance is -89, outside \[−88\.72, 88\.72\]: the first task weight exp\(−initialLogVariance\) would be beyond float32 \(3\.4e38\)/],
+    [{ type: 'fixed', weights: [1e39, 1, 1] }, /createWeighting\(fixed\): weights\[0\] is 1e\+39, beyond the float32 range \(±3\.4e38\) the kernels compute in/],
+    [{ type: 'fixed', weights: { a: 1, b: 1e39 } }, /weights\["b"\] is 1e\+39, beyond the float32 range/],
+    [{ type: 'fixed', weights: [1e-50, 0] }, /weights must not all be 0 \(in float32\)/],
+    [{ type: 'excessmtl', stepSize: 1000 }, /excessmtl\): stepSize is 1000, above 709\.78 \(ln of the largest double\): the weights' factor exp\(stepSize·e_t\/e_t\(0\)\) overflows/],
+  ];
+  for (const [spec, re] of bad) assert.throws(() => createWeighting(spec), argErr(re), JSON.stringify(spec));
+  for (const spec of [
+    { type: 'uncertainty', initialLogVariance: 88.72 }, { type: 'uncertainty', initialLogVariance: -88.72 },
+    { type: 'fixed', weights: [3.4e38, 1e-40] }, { type: 'excessmtl', stepSize: 709.78 }, { type: 'excessmtl', stepSize: 100 },
+  ]) assert.doesNotThrow(() => createWeighting(spec), JSON.stringify(spec));
+});
+
+/** A TrainingDivergedError of a weighting strategy's step, naming the task. */
+const strategyDiverged = (task, step, what, problem = /is not finite/) => (e) => {
+  assert.ok(e instanceof TrainingDivergedError, `expected TrainingDivergedError, got ${e?.constructor?.name}: ${e?.message}`);
+  assert.deepEqual([e.task, e.step, e.what], [task, step, what]);
+  assert.match(e.message, new RegExp(`^training diverged at step ${step}: ${what} of task "${task}" ${problem.source}`));
+  return true;
+};
+
+test('a step whose task weights or learned state float32 cannot carry is a TrainingDivergedError naming the task', () => {
+  const out = (T) => ({ taskWeights: new Float64Array(T), sharedCoefficients: new Float64Array(T) });
+  // A learned state that is not finite (state() would write null, which restore() refuses):
+  // s ← 0 − 1e300·(1 − 1e10) overflows.
+  const u = attached({ type: 'uncertainty', optimizer: 'sgd' }, 2);
+  assert.throws(() => u.step(input(2, { losses: [1e10, 1], learningRate: 1e300, step: 4 }), out(2)), strategyDiverged('task0', 4, 'the log-variance'));
+  // A finite state whose weights float32 cannot carry: s = 1000 gives exp(−1000), 0 in float32,
+  // and the task would stop learning. The step that reaches it answers; the next one, and
+  // checkUsable (what the trainer asks when a run ends), refuse to start from it.
+  const v = attached({ type: 'uncertainty', optimizer: 'sgd' }, 2);
+  const first = run(v, 2, input(2, { losses: [2, 1], learningRate: 1e3 }));
+  assert.deepEqual(first.w, [1, 1]);
+  assert.deepEqual(Array.from(v.logVariances()), [1000, 0]);
+  const vanished = /is exp\(-1\.00e\+3\), 0 in float32: the task would stop learning/;
+  assert.throws(() => v.checkUsable(1), strategyDiverged('task0', 1, 'the task weight', vanished));
+  const before = v.state();
+  assert.throws(() => v.step(input(2, { step: 1 }), out(2)), strategyDiverged('task0', 1, 'the task weight', vanished));
+  assert.deepEqual(v.state(), before, 'refused before it computed anything');
+  // IMTL's scale e^(s_t), the other way round.
+  const i = attached({ type: 'imtl', optimizer: 'sgd' }, 2);
+  run(i, 2, input(2, { losses: [1, 3], gram: new Float64Array([1, 0, 0, 1]), learningRate: 100 }));
+  assert.throws(() => i.checkUsable(1), strategyDiverged('task1', 1, 'the task weight', /is exp\(-200\), 0 in float32/));
+  // Task weights that are not finite: DWA at a subnormal temperature, whose loss ratios
+  // over it overflow (ratio/τ = ∞, and the softmax gives NaN).
+  const d = attached({ type: 'dwa', temperature: 5e-324 }, 2);
+  d.endEpoch(new Float64Array([1, 1]));
+  d.endEpoch(new Float64Array([2, 0.5]));
+  assert.throws(() => d.step(input(2, { step: 7 }), out(2)), strategyDiverged('task0', 7, 'the task weight'));
+  // A state stepped after the update (FAMO): a weight decay of 1e300 overflows Adam's
+  // second moment, at the step whose afterUpdate overflowed.
+  const f = attached({ type: 'famo', weightDecay: 1e300 }, 2);
+  run(f, 2, input(2, { losses: [1, 1], step: 0 }));
+  f.afterUpdate(new Float64Array([0.5, 1]), new Uint8Array([1, 1]));
+  run(f, 2, input(2, { losses: [1, 1], step: 1 }));
+  assert.throws(() => f.afterUpdate(new Float64Array([0.5, 1]), new Uint8Array([1, 1])), strategyDiverged('task0', 1, 'the weighting state'));
+});
+
+test('snapshot() of a strategy without running vectors is its state(), and restore() puts it back', () => {
+  const u = attached({ type: 'uncertainty' }, 2);
+  run(u, 2, input(2, { losses: [2, 0.5] }));
+  const snap = u.snapshot();
+  assert.deepEqual(snap, u.state(), 'a strategy without running vectors: the same object');
+  const json = u.state();
+  run(u, 2, input(2, { losses: [3, 0.1] }));
+  u.restore(snap);
+  assert.deepEqual(u.state(), json);
 });

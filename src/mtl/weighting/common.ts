@@ -8,10 +8,10 @@
 // every random number from the seeded Rng (ctx.rng), through nextU32.
 
 import type { Kernels } from '../../runtime/abi.js';
-import { ArgumentError, ShapeError } from '../../runtime/errors.js';
+import { ArgumentError, ShapeError, TrainingDivergedError } from '../../runtime/errors.js';
 import { heapF32, runtime } from '../../runtime/module.js';
 import { Holding } from '../../runtime/holdings.js';
-import { show, type OptionRecord } from '../../runtime/validate.js';
+import { F32_MAX, show, type OptionRecord } from '../../runtime/validate.js';
 import type { Rng } from '../../nn/rng.js';
 import type {
   WeightingContext, WeightingNeeds, WeightingStepInput, WeightingStepOutput, WeightingStrategy, WeightingVectors,
@@ -48,6 +48,72 @@ export function toJson(values: Float64Array): (number | null)[] {
     out[i] = Number.isFinite(v) ? v : null;
   }
   return out;
+}
+
+/**
+ * save()'s object as state() gives it: the running vectors' copies (Float32Array,
+ * what snapshot() keeps) as base64 text (f32ToBase64), everything else as it is.
+ */
+function jsonSafe(value: unknown): unknown {
+  if (value instanceof Float32Array) return f32ToBase64(value);
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  }
+  return value;
+}
+
+/**
+ * The Float32Arrays of a snapshot() being replaced, for VectorBank.save to copy
+ * into (filled and emptied by snapshot(); empty otherwise, so state() allocates):
+ * a step's snapshot then costs a memory copy, not an allocation the size of the
+ * gradients (which, every step, doubled the step time of MoCo on a 95k-parameter
+ * model through the garbage collector).
+ */
+const recycled: Float32Array[] = [];
+
+function collectF32(value: unknown, into: Float32Array[]): void {
+  if (value instanceof Float32Array) into.push(value);
+  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) collectF32(v, into);
+}
+
+/** A Float32Array of `n` floats: a recycled one of that length if there is one, else new. */
+function f32Copy(n: number): Float32Array {
+  const i = recycled.findIndex((a) => a.length === n);
+  return i < 0 ? new Float32Array(n) : recycled.splice(i, 1)[0]!;
+}
+
+/**
+ * A task whose learned state stopped being usable: `what` is named in the error
+ * (default 'the weighting state'), `problem` replaces "is not finite".
+ */
+export interface Divergence {
+  readonly task: number;
+  readonly what?: string;
+  readonly problem?: string;
+}
+
+/** ln(F32_MAX) = 88.7228…, rounded down: exp(±LOG_F32_MAX) are within float32. */
+export const LOG_F32_MAX = 88.72;
+
+/**
+ * For task weights exp(x_t) of learned x_t (uncertainty's −s_t, IMTL's s_t): the
+ * first task whose |x_t| > LOG_F32_MAX, where its weight is ∞ or 0 in float32 (0:
+ * the task would stop learning, and nothing would say so); null if none.
+ */
+export function expWeightBeyondF32(x: Float64Array, sign: 1 | -1): Divergence | null {
+  for (let t = 0; t < x.length; t++) {
+    const v = sign * x[t]!;
+    if (v > LOG_F32_MAX) return { task: t, what: 'the task weight', problem: `is exp(${v.toPrecision(3)}), beyond float32` };
+    if (v < -LOG_F32_MAX) return { task: t, what: 'the task weight', problem: `is exp(${v.toPrecision(3)}), 0 in float32: the task would stop learning` };
+  }
+  return null;
+}
+
+/** The first task t with values[t] not finite, as a Divergence; null if none. */
+export function firstNonFinite(values: Float64Array): Divergence | null {
+  for (let t = 0; t < values.length; t++) if (!Number.isFinite(values[t]!)) return { task: t };
+  return null;
 }
 
 /** Reads `state[name]`: an array of `n` numbers (null → NaN when `nullable`) into `into`. */
@@ -95,6 +161,18 @@ export function checkStateObject(where: string, type: string, state: unknown): O
 
 // ---------------------------------------------------------------------------
 // The base class: attach, per-step checks, restore before or after attach.
+//
+// A step's answer must be usable: every task weight and shared coefficient a
+// finite float32 (the kernels scale the task's gradient by it). The learned state a
+// step leaves must be finite (diverging(): else state() is not what restore()
+// takes), and, when the next step starts from it, give weights float32 carries
+// (unusable(): uncertainty's exp(−s_t) at s_t = 1e6 is 0, and the task would stop
+// learning without a word). Each breach is a TrainingDivergedError naming the task;
+// the trainer then puts back the weights and this state from before the step that
+// led there (src/train/steps.ts, with snapshot() and restore()). The range is
+// checked when the state is used, not when it is reached: a run whose step 1 finds
+// an exploded loss stops on the loss, as before the check (docs/reliability.md), and
+// the trainer checks it once more when a run ends (checkUsable).
 
 export abstract class BaseStrategy implements WeightingStrategy {
   abstract readonly type: string;
@@ -104,6 +182,8 @@ export abstract class BaseStrategy implements WeightingStrategy {
   protected names: readonly string[] = [];
   protected rng: Rng | null = null;
   #pending: OptionRecord | null = null;
+  /** The step of the latest step() (what afterUpdate's divergence names). */
+  #step = 0;
 
   attach(ctx: WeightingContext): void {
     const where = `${this.type}.attach`;
@@ -130,7 +210,23 @@ export abstract class BaseStrategy implements WeightingStrategy {
 
   step(input: WeightingStepInput, out: WeightingStepOutput): void {
     this.checkStep(input, out);
+    this.#step = input.step;
+    this.#throw(this.unusable(), input.step);
     this.compute(input, out);
+    for (let t = 0; t < this.T; t++) {
+      if (!(Math.abs(out.taskWeights[t]!) <= F32_MAX)) throw new TrainingDivergedError(this.names[t]!, input.step, 'the task weight');
+      if (!(Math.abs(out.sharedCoefficients[t]!) <= F32_MAX)) throw new TrainingDivergedError(this.names[t]!, input.step, 'the shared coefficient');
+    }
+    this.#throw(this.diverging(), input.step);
+  }
+
+  checkUsable(step: number): void {
+    this.attached('checkUsable');
+    this.#throw(this.unusable(), step);
+  }
+
+  #throw(d: Divergence | null, step: number): void {
+    if (d !== null) throw new TrainingDivergedError(this.names[d.task]!, step, d.what ?? 'the weighting state', undefined, undefined, d.problem);
   }
 
   afterUpdate(losses: Float64Array, active: Uint8Array): void {
@@ -143,6 +239,7 @@ export abstract class BaseStrategy implements WeightingStrategy {
       throw new ShapeError(`${this.type}.afterUpdate: active must be a Uint8Array of ${T}, got ${show(active)}`);
     }
     this.updated(losses, active);
+    this.#throw(this.diverging(), this.#step);
   }
 
   /** Default: nothing in the kernel module's memory. */
@@ -164,7 +261,18 @@ export abstract class BaseStrategy implements WeightingStrategy {
 
   state(): Record<string, unknown> {
     this.attached('state');
-    return { type: this.type, ...this.save() };
+    return jsonSafe({ type: this.type, ...this.save() }) as Record<string, unknown>;
+  }
+
+  snapshot(reuse?: Record<string, unknown>): Record<string, unknown> {
+    this.attached('snapshot');
+    recycled.length = 0;
+    if (reuse !== undefined) collectF32(reuse, recycled);
+    try {
+      return { type: this.type, ...this.save() };
+    } finally {
+      recycled.length = 0;
+    }
   }
 
   abstract currentWeights(): Float64Array;
@@ -181,6 +289,10 @@ export abstract class BaseStrategy implements WeightingStrategy {
   protected epochEnded(_epochLosses: Float64Array): void {}
   /** Default: the losses after the update are not used (needs.lossesAfterUpdate false). */
   protected updated(_losses: Float64Array, _active: Uint8Array): void {}
+  /** The first task whose learned state (after step() or afterUpdate()) is not finite; null if none. Default: nothing learned. */
+  protected diverging(): Divergence | null { return null; }
+  /** The first task whose (finite) state gives a task weight float32 cannot carry; null if none. Default: none can. */
+  protected unusable(): Divergence | null { return null; }
 
   protected attached(what: string): void {
     if (this.T === 0) throw new ArgumentError(`${this.type}.${what}: call attach() first`);
@@ -514,6 +626,11 @@ export class ScalarAdam {
     this.beta2Power = new Float64Array(n).fill(1);
   }
 
+  /** The first entry whose moments are not finite (a gradient whose square overflowed), or null. */
+  firstNonFinite(): Divergence | null {
+    return firstNonFinite(this.m) ?? firstNonFinite(this.v);
+  }
+
   /** Entry i of x after one step along gradient g. */
   step(i: number, x: number, g: number, lr: number): number {
     const m = (this.m[i] = ADAM_BETA1 * this.m[i]! + (1 - ADAM_BETA1) * g);
@@ -643,6 +760,15 @@ export function base64ToF32(where: string, name: string, text: unknown, count: n
   return values.slice();
 }
 
+/** A snapshot()'s copy of `count` floats, checked as base64ToF32 checks the text's. */
+function checkedF32(where: string, name: string, values: Float32Array, count: number): Float32Array {
+  if (values.length !== count) throw new ArgumentError(`${where}: state.${name} must hold ${count} float32 values, got ${values.length}`);
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(values[i]!)) throw new ArgumentError(`${where}: state.${name}[${i}] is ${values[i]}, not a finite number`);
+  }
+  return values;
+}
+
 /** out (n×n row-major) ← the rows and columns idx[0..n) of the T×T Gram matrix. */
 export function activeGram(gram: Float64Array, T: number, idx: Int32Array, n: number, out: Float64Array): void {
   for (let i = 0; i < n; i++) {
@@ -684,10 +810,24 @@ export class VectorBank {
     return this.#block.pointer + t * this.#length * 4;
   }
 
-  save(): { length: number; vectors: string | null } {
+  /**
+   * A copy of the vectors (state() writes them as base64 text: a step's snapshot
+   * keeps the copy, which costs a memory copy, not an encoding).
+   */
+  save(): { length: number; vectors: Float32Array | null } {
     if (this.#length === 0) return { length: 0, vectors: null };
-    const p = this.#block.pointer >>> 2;
-    return { length: this.#length, vectors: f32ToBase64(heapF32().subarray(p, p + this.count * this.#length)) };
+    const p = this.#block.pointer >>> 2, n = this.count * this.#length;
+    const copy = f32Copy(n);
+    copy.set(heapF32().subarray(p, p + n));
+    return { length: this.#length, vectors: copy };
+  }
+
+  /** The first task whose vector holds a value that is not finite (float32 overflowed), or null. */
+  firstNonFinite(k: Kernels): Divergence | null {
+    for (let t = 0; t < this.count && this.#length > 0; t++) {
+      if (k.firstNonFinite(this.#length, this.pointer(t)) >= 0) return { task: t };
+    }
+    return null;
   }
 
   /** Applies what save() wrote (checked first). */
@@ -703,7 +843,7 @@ export class VectorBank {
       this.dispose();
       return;
     }
-    const values = base64ToF32(where, 'bank.vectors', s.vectors, this.count * length);
+    const values = s.vectors instanceof Float32Array ? checkedF32(where, 'bank.vectors', s.vectors, this.count * length) : base64ToF32(where, 'bank.vectors', s.vectors, this.count * length);
     this.#length = 0;
     this.ready(where, length);
     heapF32().set(values, this.#block.pointer >>> 2);

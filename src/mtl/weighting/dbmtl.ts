@@ -24,7 +24,7 @@
 
 import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, VectorBank, combineVectors, integerState, mathKernels, needsOf, startCombining } from './common.js';
+import { ReportingStrategy, VectorBank, combineVectors, integerState, mathKernels, needsOf, startCombining, type Divergence } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface DbMtlWeightingSpec {
@@ -93,6 +93,10 @@ export class DbMtlWeighting extends ReportingStrategy {
     }
     combineVectors(k, { ...v, pointers: this.#pointers }, act, norms, n);
     this.report.add(input.epoch, out.sharedCoefficients, input.active);
+  }
+
+  protected override diverging(): Divergence | null {
+    return this.#ema.firstNonFinite(this.#k!);
   }
 
   config(): Record<string, unknown> {

@@ -14,12 +14,13 @@
 // exponentiated-gradient ascent gives it more weight. Unlike loss-based weighting,
 // a task whose loss is high only because its labels are noisy (a high Bayes risk)
 // does not take the weight. η = `stepSize` (default 0.01, LibMTL's
-// robust_step_size). The H_t live in the kernel module's memory (T vectors as long
-// as the shared parameters' gradient, or as the representation's width, saved in
-// the model file); accumulating them and forming e_t is one kernel pass per task
-// (assembly/combine.ts accumulateSquares). With `gradients: 'representation'` the
-// gradient of each task is dL_t/dZ summed over the batch's rows (LibMTL's rep_grad
-// form), so its length does not change with the batch.
+// robust_step_size; at most 709.78, see MAX_STEP_SIZE). The H_t live in the kernel
+// module's memory (T vectors as long as the shared parameters' gradient, or as the
+// representation's width, saved in the model file); accumulating them and forming
+// e_t is one kernel pass per task (assembly/combine.ts accumulateSquares). With
+// `gradients: 'representation'` the gradient of each task is dL_t/dZ summed over
+// the batch's rows (LibMTL's rep_grad form), so its length does not change with the
+// batch.
 //
 // Cost per step: per-task gradients of the shared parameters (default) or of the
 // representation (needs.vectors), one pass over each.
@@ -29,18 +30,25 @@
 // e_t > 0. currentWeights() is each task's mean weight over the latest epoch's
 // steps in which it was active.
 
+import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { GRADIENT_SOURCES, KernelBlock, ReportingStrategy, VectorBank, checkEach, combineVectors, fromJson, mathKernels, needsOf, startCombining, toJson, type GradientSource } from './common.js';
+import { GRADIENT_SOURCES, KernelBlock, ReportingStrategy, VectorBank, checkEach, combineVectors, firstNonFinite, fromJson, mathKernels, needsOf, startCombining, toJson, type Divergence, type GradientSource } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface ExcessMtlWeightingSpec {
   type: 'excessmtl';
-  /** η > 0, the exponentiated-gradient step of the weights. Default 0.01. */
+  /** η in (0, 709.78], the exponentiated-gradient step of the weights. Default 0.01. */
   stepSize?: number;
   /** Which per-task gradients are measured. Default 'parameters'. */
   gradients?: GradientSource;
 }
+
+// ln(Number.MAX_VALUE): above it exp(η·e_t/e_t(0)) overflows at a step whose excess
+// risk equals the first one's (the second step, typically), and the weights become
+// ∞/∞ = NaN (stepSize 1e3 did at step 1). Below it a weight can still overflow when
+// a task's excess risk grows past its first; that step is a TrainingDivergedError.
+const MAX_STEP_SIZE = 709.78;
 
 export class ExcessMtlWeighting extends ReportingStrategy {
   readonly type = 'excessmtl';
@@ -59,6 +67,10 @@ export class ExcessMtlWeighting extends ReportingStrategy {
     super();
     checkKeys(where, spec, ['type', 'stepSize', 'gradients']);
     this.#eta = numberOption(where, spec, 'stepSize', 0.01, (v) => v > 0, 'a finite number > 0');
+    if (this.#eta > MAX_STEP_SIZE) {
+      throw new ArgumentError(`${where}: stepSize is ${this.#eta}, above ${MAX_STEP_SIZE} (ln of the largest double): ` +
+        'the weights\' factor exp(stepSize·e_t/e_t(0)) overflows at a step whose excess risk equals the first one\'s');
+    }
     this.#gradients = choiceOption(where, spec, 'gradients', 'parameters', GRADIENT_SOURCES);
     this.needs = needsOf(this.#gradients, false, { vectors: true });
   }
@@ -104,6 +116,14 @@ export class ExcessMtlWeighting extends ReportingStrategy {
     this.report.add(input.epoch, out.taskWeights, input.active);
   }
 
+  /** A weight that is not finite (exp overflowed), an e_t(0) that is ±∞, or a sum of squares that overflowed float32. */
+  protected override diverging(): Divergence | null {
+    const w = firstNonFinite(this.#w);
+    if (w !== null) return { ...w, what: 'the task weight' };
+    for (let t = 0; t < this.T; t++) if (Math.abs(this.#initial[t]!) === Infinity) return { task: t };
+    return this.#squares.firstNonFinite(this.#k!);
+  }
+
   config(): Record<string, unknown> {
     return { type: this.type, stepSize: this.#eta, gradients: this.#gradients };
   }
@@ -122,7 +142,8 @@ export class ExcessMtlWeighting extends ReportingStrategy {
     const w = new Float64Array(this.T), e0 = new Float64Array(this.T);
     fromJson(where, state, 'weights', w);
     fromJson(where, state, 'initial', e0, true);
-    checkEach(where, 'weights', w, (x) => x > 0, '> 0');
+    // A weight the others outgrow underflows to 0 and stays there: a state training reaches.
+    checkEach(where, 'weights', w, (x) => x >= 0, '≥ 0');
     checkEach(where, 'initial', e0, (x) => Number.isNaN(x) || x > 0, '> 0 or null');
     super.load(state);
     this.#squares.load(where, state.bank);

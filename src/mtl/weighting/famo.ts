@@ -24,7 +24,7 @@
 
 import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, ScalarAdam, fromJson, mathKernels, needsOf, softmax, toJson } from './common.js';
+import { ReportingStrategy, ScalarAdam, firstNonFinite, fromJson, mathKernels, needsOf, softmax, toJson, type Divergence } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface FamoWeightingSpec {
@@ -95,6 +95,10 @@ export class FamoWeighting extends ReportingStrategy {
       xi[t] = this.#adam.step(t, xi[t]!, g, this.#lr);
       before[t] = NaN;
     }
+  }
+
+  protected override diverging(): Divergence | null {
+    return firstNonFinite(this.#xi) ?? this.#adam.firstNonFinite();
   }
 
   /** The logits ξ (a copy). */

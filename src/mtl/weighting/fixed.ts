@@ -5,17 +5,18 @@
 // The same w_t multiplies each task's own gradient and its gradient in the shared
 // part (taskWeights = sharedCoefficients = w_t·active_t). Weights are given as an
 // array in task order or as a record { taskName: weight } naming every task; they
-// are finite, ≥ 0 and not all 0. The array's length and the record's names are
-// checked against the tasks when the strategy is attached.
+// are finite, ≥ 0, within float32 (the kernels scale each task's gradient by its
+// weight in float32, where 1e39 is ∞) and not all 0 there. The array's length and
+// the record's names are checked against the tasks when the strategy is attached.
 
 import { ArgumentError } from '../../runtime/errors.js';
-import { checkKeys, show, type OptionRecord } from '../../runtime/validate.js';
+import { beyondF32, checkKeys, show, type OptionRecord } from '../../runtime/validate.js';
 import { BaseStrategy, needsOf, weightActive } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface FixedWeightingSpec {
   type: 'fixed';
-  /** One weight per task (task order) or by task name; finite, ≥ 0, not all 0. Default: 1 for every task. */
+  /** One weight per task (task order) or by task name; finite, ≥ 0, within float32 (≤ 3.4e38), not all 0. Default: 1 for every task. */
   weights?: readonly number[] | Readonly<Record<string, number>>;
 }
 
@@ -45,7 +46,8 @@ export class FixedWeighting extends BaseStrategy {
       throw new ArgumentError(`${where}: weights must be an array of numbers or a record { taskName: weight }, got ${show(v)}`);
     }
     const values = this.#given === undefined ? [1] : [...this.#given.values()];
-    if (!values.some((x) => x > 0)) throw new ArgumentError(`${where}: weights must not all be 0`);
+    // As float32 (what the kernels scale by): weights of 1e-50 train nothing either.
+    if (!values.some((x) => Math.fround(x) > 0)) throw new ArgumentError(`${where}: weights must not all be 0 (in float32)`);
   }
 
   protected setup(): void {
@@ -99,5 +101,6 @@ function checkWeight(where: string, name: string, x: unknown): number {
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
     throw new ArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${show(x)}`);
   }
+  if (!Number.isFinite(Math.fround(x))) throw beyondF32(where, name, x);
   return x;
 }

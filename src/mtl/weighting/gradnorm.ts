@@ -27,7 +27,7 @@
 
 import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { BaseStrategy, GRADIENT_SOURCES, ScalarAdam, WEIGHT_OPTIMIZERS, checkEach, fromJson, mathKernels, needsOf, toJson, type GradientSource, type WeightOptimizer } from './common.js';
+import { BaseStrategy, GRADIENT_SOURCES, ScalarAdam, WEIGHT_OPTIMIZERS, checkEach, firstNonFinite, fromJson, mathKernels, needsOf, toJson, type Divergence, type GradientSource, type WeightOptimizer } from './common.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface GradNormWeightingSpec {
@@ -120,6 +120,10 @@ export class GradNormWeighting extends BaseStrategy {
     }
     const scale = before / after;
     for (let t = 0; t < T; t++) if (upd[t] !== 0) w[t] = w[t]! * scale;
+  }
+
+  protected override diverging(): Divergence | null {
+    return firstNonFinite(this.#w) ?? this.#adam.firstNonFinite();
   }
 
   currentWeights(): Float64Array {

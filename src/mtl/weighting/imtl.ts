@@ -31,7 +31,7 @@
 
 import { checkKeys, booleanOption, choiceOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { GRADIENT_SOURCES, ReportingStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, fromJson, mathKernels, needsOf, startCombining, toJson, type GradientSource, type WeightOptimizer } from './common.js';
+import { GRADIENT_SOURCES, ReportingStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, expWeightBeyondF32, firstNonFinite, fromJson, mathKernels, needsOf, startCombining, toJson, type Divergence, type GradientSource, type WeightOptimizer } from './common.js';
 import { PINV_RTOL, SmallLinalg } from './linalg.js';
 import type { WeightingNeeds, WeightingStepInput, WeightingStepOutput } from './types.js';
 
@@ -120,6 +120,16 @@ export class ImtlWeighting extends ReportingStrategy {
       }
     }
     this.report.add(input.epoch, out.sharedCoefficients, input.active);
+  }
+
+  protected override diverging(): Divergence | null {
+    const s = firstNonFinite(this.#s);
+    return s !== null ? { ...s, what: 'the loss scale' } : this.#adam.firstNonFinite();
+  }
+
+  /** An s_t whose scale e^(s_t) (the task weight) float32 cannot carry. */
+  protected override unusable(): Divergence | null {
+    return expWeightBeyondF32(this.#s, 1);
   }
 
   /** The learned log loss scales s_t (a copy). */

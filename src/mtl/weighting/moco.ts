@@ -28,7 +28,7 @@
 
 import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, VectorBank, checkEach, combineVectors, fromJson, integerState, mathKernels, needsOf, startCombining, toJson } from './common.js';
+import { ReportingStrategy, VectorBank, checkEach, combineVectors, firstNonFinite, fromJson, integerState, mathKernels, needsOf, startCombining, toJson, type Divergence } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput, WeightingVectors } from './types.js';
 
 export interface MocoWeightingSpec {
@@ -131,6 +131,10 @@ export class MocoWeighting extends ReportingStrategy {
     }
     combineVectors(k, this.#tracked(v), act, this.#coefficients, n);
     this.report.add(input.epoch, out.sharedCoefficients, input.active);
+  }
+
+  protected override diverging(): Divergence | null {
+    return firstNonFinite(this.#lambda) ?? this.#y.firstNonFinite(this.#k!);
   }
 
   /** The vectors input with the y_t in place of the gradients (for combineVectors). */

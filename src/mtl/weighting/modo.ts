@@ -30,7 +30,7 @@
 import { checkKeys, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import { heapF32 } from '../../runtime/module.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, VectorBank, checkEach, combineVectors, flagsFromJson, flagsToJson, fromJson, mathKernels, needsOf, startCombining, toJson } from './common.js';
+import { ReportingStrategy, VectorBank, checkEach, combineVectors, firstNonFinite, flagsFromJson, flagsToJson, fromJson, mathKernels, needsOf, startCombining, toJson, type Divergence } from './common.js';
 import { projectOntoSimplex } from './simplex.js';
 import type { WeightingStepInput, WeightingStepOutput, WeightingVectors } from './types.js';
 
@@ -77,6 +77,11 @@ export class PreviousGradients {
       heap.copyWithin(this.#bank.pointer(t) >>> 2, from, from + v.length);
       this.has[t] = 1;
     }
+  }
+
+  /** The first task whose kept gradient is not finite, or null. */
+  firstNonFinite(k: Kernels): Divergence | null {
+    return this.#bank.firstNonFinite(k);
   }
 
   save(): Record<string, unknown> {
@@ -150,6 +155,10 @@ export class ModoWeighting extends ReportingStrategy {
     combineVectors(k, v, act, next, n);
     this.#previous.remember(v, act, n);
     this.report.add(input.epoch, out.sharedCoefficients, input.active);
+  }
+
+  protected override diverging(): Divergence | null {
+    return firstNonFinite(this.#lambda) ?? this.#previous.firstNonFinite(this.#k!);
   }
 
   config(): Record<string, unknown> {

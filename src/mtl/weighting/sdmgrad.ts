@@ -26,7 +26,7 @@
 
 import { checkKeys, integerOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { ReportingStrategy, checkEach, combineVectors, fromJson, mathKernels, needsOf, startCombining, toJson } from './common.js';
+import { ReportingStrategy, checkEach, combineVectors, firstNonFinite, fromJson, mathKernels, needsOf, startCombining, toJson, type Divergence } from './common.js';
 import { PreviousGradients } from './modo.js';
 import { projectOntoSimplex } from './simplex.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
@@ -116,6 +116,10 @@ export class SdmGradWeighting extends ReportingStrategy {
     combineVectors(k, v, act, x, n);
     this.#previous.remember(v, act, n);
     this.report.add(input.epoch, out.sharedCoefficients, input.active);
+  }
+
+  protected override diverging(): Divergence | null {
+    return firstNonFinite(this.#w) ?? this.#previous.firstNonFinite(this.#k!);
   }
 
   config(): Record<string, unknown> {

@@ -308,6 +308,12 @@ export function pairWeight(gii: number, gij: number, gjj: number): number {
  * (mass > 0): x = max(v − θ, 0) with θ from the sorted values (Held, Wolfe &
  * Crowder 1974; the sort-based form of MoDo's and SDMGrad's projection).
  * `sorted` is scratch of at least n entries. out may be v.
+ *
+ * Values so large that the mass is below their rounding (MoDo's λ − γ·(…) at γ
+ * 1e30) lose it: x summed to 0 (every λ 0, for good) or to 1e28. Then θ is found
+ * again for v − max(v), which has the same projection and keeps the mass (the
+ * largest value is exactly 0 there); values whose x sum to the mass (to 1e-6) are
+ * projected as they always were.
  */
 export function projectOntoSimplex(v: Float64Array, n: number, mass: number, out: Float64Array, sorted: Float64Array): void {
   for (let i = 0; i < n; i++) {
@@ -317,11 +323,25 @@ export function projectOntoSimplex(v: Float64Array, n: number, mass: number, out
     for (; j > 0 && sorted[j - 1]! < x; j--) sorted[j] = sorted[j - 1]!;
     sorted[j] = x;
   }
+  let shift = 0;
+  let theta = simplexThreshold(sorted, n, mass, shift);
+  let kept = 0;
+  for (let i = 0; i < n; i++) kept += Math.max(v[i]! - theta, 0);
+  if (!(Math.abs(kept - mass) <= 1e-6 * mass) && n > 0) {
+    shift = sorted[0]!;
+    theta = simplexThreshold(sorted, n, mass, shift);
+  }
+  for (let i = 0; i < n; i++) out[i] = Math.max(v[i]! - shift - theta, 0);
+}
+
+/** θ for the sorted values minus `shift` (0: the values themselves, bit for bit). */
+function simplexThreshold(sorted: Float64Array, n: number, mass: number, shift: number): number {
   let cumulative = 0, theta = 0;
   for (let j = 0; j < n; j++) {
-    cumulative += sorted[j]!;
+    const x = sorted[j]! - shift;
+    cumulative += x;
     const t = (cumulative - mass) / (j + 1);
-    if (sorted[j]! - t > 0) theta = t;
+    if (x - t > 0) theta = t;
   }
-  for (let i = 0; i < n; i++) out[i] = Math.max(v[i]! - theta, 0);
+  return theta;
 }

@@ -104,7 +104,20 @@ export interface WeightingStrategy {
   readonly type: string;
   readonly needs: WeightingNeeds;
   attach(ctx: WeightingContext): void;
+  /**
+   * Fills `out` for one step. TrainingDivergedError (naming the task) when the state
+   * it starts from gives a task weight float32 cannot carry (checkUsable), a task
+   * weight or shared coefficient is not a finite float32, or the strategy's learned
+   * state stopped being finite; the trainer then restores the snapshot() from
+   * before the step that led there.
+   */
   step(input: WeightingStepInput, out: WeightingStepOutput): void;
+  /**
+   * TrainingDivergedError (naming the task, at `step`) when the state would give a
+   * task weight float32 cannot carry at the next step; the trainer asks at the end
+   * of a run, whose last step step() does not see again.
+   */
+  checkUsable(step: number): void;
   /** Per-task mean losses over the finished epoch (NaN for a task without labels); for strategies with needs.lossHistory. */
   endEpoch(epochLosses: Float64Array): void;
   /**
@@ -118,6 +131,14 @@ export interface WeightingStrategy {
   config(): Record<string, unknown>;
   /** JSON-safe internal state (learned log-variances, loss history…) for saving and resuming. */
   state(): Record<string, unknown>;
+  /**
+   * The same state for putting back within this process: running gradient vectors
+   * as Float32Array copies, not base64 text. The trainer takes one at the start of
+   * every step and restores it when a divergence puts the weights back. `reuse`, an
+   * earlier snapshot no longer needed, lends its copies' memory.
+   */
+  snapshot(reuse?: Record<string, unknown>): Record<string, unknown>;
+  /** Applies a state() or snapshot(); throws ArgumentError on a field out of range. */
   restore(state: Record<string, unknown>): void;
   /** Returns what the strategy holds in the kernel module's memory (running gradient estimates); harmless twice. */
   dispose(): void;

@@ -21,14 +21,15 @@
 // Inactive tasks get weight 0 and their s_t and moments are left as they are.
 // currentWeights() is exp(−s_t) after the latest update.
 
+import { ArgumentError } from '../../runtime/errors.js';
 import { checkKeys, choiceOption, numberOption, type OptionRecord } from '../../runtime/validate.js';
 import type { Kernels } from '../../runtime/abi.js';
-import { BaseStrategy, ScalarAdam, WEIGHT_OPTIMIZERS, fromJson, mathKernels, needsOf, toJson, type WeightOptimizer } from './common.js';
+import { BaseStrategy, LOG_F32_MAX, ScalarAdam, WEIGHT_OPTIMIZERS, expWeightBeyondF32, firstNonFinite, fromJson, mathKernels, needsOf, toJson, type Divergence, type WeightOptimizer } from './common.js';
 import type { WeightingStepInput, WeightingStepOutput } from './types.js';
 
 export interface UncertaintyWeightingSpec {
   type: 'uncertainty';
-  /** The starting s_t = log σ_t² of every task (finite). Default 0 (weights 1); LibMTL uses −0.5. */
+  /** The starting s_t = log σ_t² of every task, in [−88.72, 88.72] (σ_t² and the weight exp(−s_t) within float32). Default 0 (weights 1); LibMTL uses −0.5. */
   initialLogVariance?: number;
   /** How the s_t are stepped with the trainer's learning rate. Default 'adam'. */
   optimizer?: WeightOptimizer;
@@ -47,6 +48,13 @@ export class UncertaintyWeighting extends BaseStrategy {
     super();
     checkKeys(where, spec, ['type', 'initialLogVariance', 'optimizer']);
     this.#s0 = numberOption(where, spec, 'initialLogVariance', 0, () => true, 'a finite number');
+    // The kernels scale each task's loss gradient by exp(−s₀) in float32: beyond it the
+    // gradient overflows, or is 0 and nothing trains (s₀ = 1e6 gave weights 0 and a
+    // loss that never moved, silently). The same bound holds the learned s_t (unusable).
+    if (Math.abs(this.#s0) > LOG_F32_MAX) {
+      throw new ArgumentError(`${where}: initialLogVariance is ${this.#s0}, outside [−${LOG_F32_MAX}, ${LOG_F32_MAX}]: ` +
+        `the first task weight exp(−initialLogVariance) would be ${this.#s0 > 0 ? '0 in float32, and nothing would train' : 'beyond float32 (3.4e38)'}`);
+    }
     this.#optimizer = choiceOption(where, spec, 'optimizer', 'adam', WEIGHT_OPTIMIZERS);
   }
 
@@ -73,6 +81,16 @@ export class UncertaintyWeighting extends BaseStrategy {
       const g = 1 - w * losses[t]!;
       s[t] = this.#optimizer === 'sgd' ? s[t]! - lr * g : this.#adam.step(t, s[t]!, g, lr);
     }
+  }
+
+  protected override diverging(): Divergence | null {
+    const s = firstNonFinite(this.#s);
+    return s !== null ? { ...s, what: 'the log-variance' } : this.#adam.firstNonFinite();
+  }
+
+  /** An s_t whose weight exp(−s_t) float32 cannot carry. */
+  protected override unusable(): Divergence | null {
+    return expWeightBeyondF32(this.#s, -1);
   }
 
   /** The learned log-variances s_t (a copy). */
