@@ -296,7 +296,7 @@ export async function fitLoop(
   const epochsLog: EpochLogs[] = [];
   const sums = new Float64Array(T), counts = new Float64Array(T);
   const es = opts.earlyStopping === null ? null : new EarlyStopping(opts.earlyStopping);
-  let bestWeights: Float32Array | null = null;
+  let bestWeights: Snapshot | null = null;
   let reason: History['reason'] = 'epochs';
   let started = 0, lr = 0;
   stop.stopTraining = false;
@@ -352,7 +352,7 @@ export async function fitLoop(
         // NaN never improves: early stopping would stop after `patience` epochs and put back the first epoch's weights.
         if (Number.isNaN(watched)) throw undefinedMonitor(es!.rule.monitor, epoch);
         const verdict = es?.update(watched, epoch);
-        if (verdict === 'improved' && es!.rule.restoreBestWeights) bestWeights = snapshot(core);
+        if (verdict === 'improved' && es!.rule.restoreBestWeights) bestWeights = snapshot(core, bestWeights);
         if (opts.callbacks.onEpochEnd?.(epoch, logs) === false) stop.stopTraining = true;
         if (verdict === 'stop') { reason = 'earlyStopping'; return false; }
         if (stop.stopTraining) { reason = 'stopped'; return false; }
@@ -374,11 +374,15 @@ export async function fitLoop(
   }
 }
 
-function snapshot(core: MultiTaskModelCore): Float32Array {
+/** The best epoch's weights, and the weighting strategy's state (learned log-variances, loss history…) that goes with them. */
+interface Snapshot { readonly weights: Float32Array; readonly weighting: Record<string, unknown> }
+
+function snapshot(core: MultiTaskModelCore, reuse: Snapshot | null): Snapshot {
   const p = core.parameters;
-  return heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size);
+  return { weights: heapF32().slice(p.params >>> 2, (p.params >>> 2) + p.size), weighting: core.weighting.snapshot(reuse?.weighting) };
 }
 
-function restore(core: MultiTaskModelCore, weights: Float32Array): void {
-  heapF32().set(weights, core.parameters.params >>> 2);
+function restore(core: MultiTaskModelCore, best: Snapshot): void {
+  heapF32().set(best.weights, core.parameters.params >>> 2);
+  core.weighting.restore(best.weighting);
 }

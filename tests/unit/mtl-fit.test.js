@@ -131,6 +131,24 @@ test('early stopping restores the best epoch\'s weights; patience counts epochs 
   m.dispose();
 });
 
+test('restoreBestWeights puts back the weighting strategy\'s state of the best epoch with its weights (uncertainty\'s log-variances, DWA\'s loss history)', async () => {
+  // The weights went back and the learned log-variances stayed at the last epoch's: a later fit weighted the tasks as that epoch had.
+  const noise = seededValues(N, 99);
+  const labels = { kind: Array.from(noise, (v) => Math.floor((v + 1) * 1.5)), flag: Array.from(noise, (v, i) => ((i * 7) % 5 > 1 ? 1 : 0)), amount: Array.from(noise, (v) => 100 * v) };
+  for (const weighting of [{ type: 'uncertainty' }, { type: 'dwa' }]) {
+    const m = model({ optimizer: { type: 'adam', learningRate: 0.05 }, weighting });
+    const states = [];
+    const h = await m.fit(X, labels, {
+      epochs: 200, batchSize: 8, validationSplit: 0.25, earlyStopping: { monitor: 'val_loss', patience: 3 },
+      callbacks: { onEpochEnd: () => { states.push(JSON.stringify(m.core.weighting.state())); } },
+    });
+    assert.equal(h.reason, 'earlyStopping');
+    assert.ok(h.bestEpoch < states.length - 1 && states[h.bestEpoch] !== states.at(-1), `${weighting.type}: the restore is visible`);
+    assert.equal(JSON.stringify(m.core.weighting.state()), states[h.bestEpoch], `${weighting.type}: the best epoch's state`);
+    m.dispose();
+  }
+});
+
 test('earlyStopping on a value that is NaN (AUC of validation rows of one class, R² of constant labels) is an error naming it, not a run that puts back epoch 0', async () => {
   // It stopped after `patience` epochs and restored the first epoch's weights: an untrained model, silently.
   const n = 200;
