@@ -363,7 +363,11 @@ function notNumeric(file: string, use: string, col: InferredColumn, advice = '')
 }
 
 function checkTaskColumn(file: string, flag: string, kind: SupervisedKind, col: InferredColumn): void {
-  if (col.distinct === 0) throw new UsageError(`${flag}: column "${col.name}" has no values (every cell is missing)`);
+  if (col.distinct === 0) {
+    throw new UsageError(kind === 'multilabel'
+      ? `${flag}: column "${col.name}" has no labels: every cell is empty (none of the labels) or missing, and a multilabel task needs at least one label`
+      : `${flag}: column "${col.name}" has no values (every cell is missing)`);
+  }
   if ((kind === 'regression' || DISTRIBUTION_KINDS.includes(kind)) && !col.numeric) {
     throw notNumeric(file, flag, col, `: a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
   }
@@ -640,7 +644,8 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   // Labels are matched to the model's classes by name; a binary column is read with the
   // model's two classes, so a file holding only one of them (all "female") still reads.
   const target = (t: TaskSpec): TargetSpec => {
-    const classes = t.kind === 'binary' ? loaded.model.classNames(t.name) : null;
+    const classes = t.kind === 'binary' || t.kind === 'multilabel' ? loaded.model.classNames(t.name) : null;
+    if (classes && t.kind === 'multilabel') return { type: 'multilabel', none: '', labels: classes };
     return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : targetType(t.kind as SupervisedKind);
   };
   const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};

@@ -632,8 +632,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const tasks = new Map(this.#schema.tasks);
     const data = opts.data as Dataset | undefined;
     let stats: ReturnType<typeof standardizer> | null = null;
-    if (data !== undefined) {
-      if (!(data instanceof Dataset)) throw new ArgumentError(`addTask: data must be a Dataset, got ${show(data)}`);
+    if (data !== undefined && !(data instanceof Dataset)) throw new ArgumentError(`addTask: data must be a Dataset, got ${show(data)}`);
+    if (UNSUPERVISED.includes(spec.kind)) {
+      // A cluster per output, or the encoded features again (it gave them one output: every row in cluster 0).
+      tasks.set(spec.name, { width: unsupervisedWidth(spec, this.#schema.featureCount) });
+    } else if (data !== undefined) {
       if (!data.targetNames.includes(spec.name)) throw new ArgumentError(`addTask: the dataset has no target "${spec.name}" (targets: ${data.targetNames.join(', ')})`);
       const col = data.target(spec.name);
       checkKind(spec, col);
@@ -687,8 +690,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         // The shared part the old tasks read; the new task's own tensors in it (its experts, its column) train.
         const list = next.parameters.list(), added = core.specs.length;
         for (const i of next.engine.sharedTensors) if (list[i]!.owner !== added) next.parameters.freeze(list[i]!.name);
-        next.resetOptimizer();
       }
+      // What the user froze (model.freeze) stays frozen.
+      const grown = new Set(next.parameters.names());
+      for (const p of core.parameters.list()) if (core.parameters.isFrozen(p.name) && grown.has(p.name)) next.parameters.freeze(p.name);
+      next.resetOptimizer();
     } catch (err) {
       next.dispose();
       throw err;

@@ -223,6 +223,8 @@ export function levelOption(where: string, options: unknown): number | undefined
   const level = (options as { level?: unknown } | undefined)?.level;
   if (level === undefined) return undefined;
   if (typeof level !== 'number' || !(level > 0 && level < 1)) throw new ArgumentError(`${where}: level must be a number in (0, 1), got ${show(level)}`);
+  // The upper bound is the (1 + level) / 2 quantile: at 1 − 1.1e-16 that rounds to 1, an infinite bound.
+  if (!((1 + level) / 2 < 1)) throw new ArgumentError(`${where}: level ${level} is too close to 1 for float64: its upper bound, the quantile at (1 + level) / 2, would be at 1 (infinite); the largest level is 1 − 2.2e-16`);
   return level;
 }
 
@@ -238,6 +240,8 @@ export function columnKind(kind: TaskKind): TaskKind {
  * with q = m·2⁻ʲ, m in [½, 1) (the scaling and m − 1 are exact).
  */
 export function normalQuantile(p: number): number {
+  // (log would halve 0 forever.)
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
   const { kernels: k } = runtime('predict');
   const log = (q: number): number => {
     let j = 0;

@@ -142,6 +142,15 @@ test('a multilabel column: an empty cell is a row with none of the labels, train
     const row = evaluationRow(r.stdout, 'tags');
     assert.equal(row.rows, 294);
     assert.ok(row.accuracy > 0.9, `tags accuracy: ${row.accuracy}\n${r.stdout}`);
+    // A file in which no row has a label is evaluated with the model's labels (it was refused, with the library's hint).
+    const none = join(dir, 'none.csv');
+    await writeFile(none, 'x1,x2,tags\n0.1,0.1,\n0.2,0.3,\n0.3,0.2,\n');
+    r = await cli(['eval', model, none], dir);
+    assert.equal(r.code, 0, describeRun('eval of rows with no label', r));
+    assert.equal(evaluationRow(r.stdout, 'tags').rows, 3);
+    r = await cli(['train', none, '--task', 'tags:multilabel', '--quiet', '--out', join(dir, 'none.mtsk')], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--task tags:multilabel: column "tags" has no labels: every cell is empty \(none of the labels\) or missing, and a multilabel task needs at least one label/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

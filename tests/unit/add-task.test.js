@@ -157,3 +157,23 @@ test('addTask with freezeShared: false keeps the trained values in the grown ten
     m.dispose();
   }
 });
+
+test('addTask: a clustering or reconstruction task gets its width (clusters, encoded features); what model.freeze froze stays frozen', async () => {
+  // They got one output: every row in cluster 0 with probability 1, and a reconstruction of one value
+  // of three (fit then failed on the label count). A tensor the user froze trained again.
+  const m = new MultiTaskModel({ input: { features: 3 }, architecture: { type: 'sharedBottom', units: [6], towerUnits: [4] }, tasks: [tasks.regression('a')], seed: 1 });
+  await m.fit(X, { a: LABELS.a }, { epochs: 2 });
+  assert.deepEqual(m.freeze('tower.a'), ['tower.a.0.weight', 'tower.a.0.bias']);
+  const tower = m.parameters.get('tower.a.0.weight').slice();
+  m.addTask(tasks.clustering('groups', { clusters: 3 }));
+  m.addTask(tasks.reconstruction('back'), { freezeShared: false });
+  const shape = (name) => m.parameters.list().find((p) => p.name === name).shape;
+  assert.deepEqual([shape('head.groups.0.weight'), shape('head.back.0.weight')], [[4, 3], [4, 3]]);
+  assert.equal(m.parameters.isFrozen('tower.a.0.weight'), true, 'the user\'s freeze survives both calls');
+  const p = m.predict(X.slice(0, 4));
+  assert.equal(p.groups.probabilities[0].length, 3);
+  assert.equal(p.back.values[0].length, 3);
+  await m.fit(X, { a: LABELS.a }, { epochs: 1 });
+  assert.deepEqual(m.parameters.get('tower.a.0.weight'), tower, 'the frozen tower did not train');
+  m.dispose();
+});

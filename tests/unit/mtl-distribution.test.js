@@ -140,6 +140,9 @@ test('intervals: the normal quantile and the Poisson quantile against f64 refere
   assert.ok(Math.abs((p8.g.upper[0] - p8.g.mean[0]) - 1.2815515655446004 * Math.sqrt(p8.g.variance[0])) < 2e-4);
   expectError(() => m.predict(x, { level: 0.5 }), ArgumentError, 'E_ARGUMENT', /predict: level 0.5 needs the quantiles 0.25 and 0.75; task "q" has 0.1, 0.5, 0.9/);
   for (const bad of [0, 1, -0.5, '0.9', NaN]) expectError(() => m.predict(x, { level: bad }), ArgumentError, 'E_ARGUMENT', /predict: level must be a number in \(0, 1\)/);
+  // The largest double below 1: (1 + level) / 2 rounds to 1, and the normal quantile of 1 looped forever.
+  expectError(() => m.predict(x, { level: 1 - 2 ** -53 }), ArgumentError, 'E_ARGUMENT', /^predict: level 0\.9999999999999999 is too close to 1 for float64/);
+  assert.throws(() => normalQuantile(1), RangeError);
   // evaluate's metrics are the metric functions on predict's output (evaluate reads the labels back from
   // their standardized float32 form: within float32 rounding).
   const e = m.evaluate(x, { g: Y.slice(0, 40), q: Y.slice(0, 40), c: COUNTS.slice(0, 40) });
