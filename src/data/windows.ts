@@ -103,6 +103,9 @@ export function windows(series: Dataset, options: WindowsOptions): Dataset {
   }
   for (const target of Object.keys(targets)) {
     if (Object.hasOwn(columns, target)) throw new ArgumentError(`${where}: the target ${show(target)} has the name of a window's feature`);
+    if (!series.featureNames.includes(target) && !series.targetNames.includes(target)) {
+      throw new ArgumentError(`${where}: the target ${show(target)} is not a column of the series (features: ${series.featureNames.join(', ') || 'none'}; targets: ${series.targetNames.join(', ') || 'none'})`);
+    }
     const values = series.column(target);
     columns[target] = Array.from({ length: count }, (_, w) => values[w + length - 1 + horizon]);
   }
