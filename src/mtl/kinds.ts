@@ -224,7 +224,7 @@ export function levelOption(where: string, options: unknown): number | undefined
   if (level === undefined) return undefined;
   if (typeof level !== 'number' || !(level > 0 && level < 1)) throw new ArgumentError(`${where}: level must be a number in (0, 1), got ${show(level)}`);
   // The upper bound is the (1 + level) / 2 quantile: at 1 − 1.1e-16 that rounds to 1, an infinite bound.
-  if (!((1 + level) / 2 < 1)) throw new ArgumentError(`${where}: level ${level} is too close to 1 for float64: its upper bound, the quantile at (1 + level) / 2, would be at 1 (infinite); the largest level is 1 − 2.2e-16`);
+  if (!((1 + level) / 2 < 1)) throw new ArgumentError(`${where}: level ${level} is too close to 1 for float64: its upper quantile, (1 + level) / 2, is 1; the largest level is 1 − 2.2e-16`);
   return level;
 }
 
