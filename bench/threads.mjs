@@ -20,6 +20,7 @@
 // only the time differs. Figures need a quiet machine: other processes take the
 // second core away.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -230,7 +231,10 @@ export function trainingStep(rows) {
 /** PyTorch at 1 and 2 threads through bench/torch_threads.py, where /usr/bin/python3 can import torch. */
 function pytorch(gemmCases, kmeans, iterations, reps, train = []) {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) return { ok: false, message: 'skipped: apt-get install python3-torch' };
+  if (probe.error || probe.status !== 0) return { ok: false, message: 'skipped: apt-get install python3-torch libopenblas0-pthread' };
+  // Debian's torch does its GEMMs through libblas.so.3: the reference BLAS (about 6 GFLOP/s at 512,
+  // one thread or two) unless OpenBLAS provides it (about 87). A careful user installs OpenBLAS.
+  if (referenceBlas()) return { ok: false, message: 'skipped: PyTorch would run on the reference BLAS, 14× slower at a 512 GEMM: apt-get install libopenblas0-pthread' };
   try {
     const spec = JSON.stringify({ threads: THREADS, reps, gemm: gemmCases, kmeans, train });
     const line = execFileSync('/usr/bin/python3', [join(ROOT, 'bench', 'torch_threads.py'), spec], { encoding: 'utf8', timeout: 600_000 }).trim().split('\n').at(-1);
@@ -240,6 +244,15 @@ function pytorch(gemmCases, kmeans, iterations, reps, train = []) {
     return { ok: true, threads: r.threads, version: r.torch };
   } catch (err) {
     return { ok: false, message: `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+  }
+}
+
+/** Whether Debian's libblas.so.3 is the reference BLAS (its alternatives point into blas/, OpenBLAS's into openblas-*). */
+function referenceBlas() {
+  try {
+    return /\/blas\/libblas\.so/.test(realpathSync(`/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libblas.so.3`));
+  } catch {
+    return false;
   }
 }
 
