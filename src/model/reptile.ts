@@ -73,8 +73,13 @@ export async function reptile(host: ReptileHost, options: MetaLearnOptions | und
   const innerLearningRate = o.innerLearningRate === undefined ? undefined : numberOption(where, o, 'innerLearningRate', 0, (v) => v > 0 && v <= F32_MAX, 'a number > 0 within float32 (≤ 3.4e38)');
   const seed = integerOption(where, o, 'seed', 0, 0, 2 ** 32 - 1);
   const supervised = [...host.labels.keys()];
+  if (o.tasks === undefined && supervised.length === 0) {
+    throw new ArgumentError(`${where}: the model has no supervised task with labels in the data, and Reptile meta-learns over supervised tasks`);
+  }
   const names: unknown = o.tasks ?? supervised;
   if (!Array.isArray(names) || names.length === 0) throw new ArgumentError(`${where}: tasks must be a non-empty array of task names, got ${show(names)}`);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) throw new ArgumentError(`${where}: tasks names ${show(twice)} twice (each task is one of the tasks Reptile samples from)`);
   // Per task: its labels, their width per row, and the rows that carry one.
   const tasks = names.map((name: unknown) => {
     const values = typeof name === 'string' ? host.labels.get(name) : undefined;

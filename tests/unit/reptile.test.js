@@ -65,6 +65,8 @@ test('bad options and tasks are typed errors naming them', async () => {
   const bad = (options, re) => assert.rejects(() => model.metaLearn(d, options), (e) => e instanceof ArgumentError && re.test(e.message));
   await bad({ tasks: ['nope'] }, /"nope" is not a supervised task of the model with labels in the data \(tasks: a, b, c\)/);
   await bad({ tasks: [] }, /tasks must be a non-empty array/);
+  // A task named twice was sampled twice as often, without a word.
+  await bad({ tasks: ['a', 'b', 'a'] }, /^metaLearn: tasks names "a" twice/);
   await bad({ iterations: 0 }, /iterations must be an integer ≥ 1, got 0/);
   await bad({ metaStepSize: 1.5 }, /metaStepSize must be a number in \(0, 1\]/);
   await bad({ innerLearningRate: -1 }, /innerLearningRate must be a number > 0/);
@@ -74,6 +76,10 @@ test('bad options and tasks are typed errors naming them', async () => {
   await bad({ batchSize: 1e9, innerSteps: 1000 }, /exceed the 4 GiB of WebAssembly memory; lower innerSteps or batchSize/);
   await bad({ inner: 3 }, /unknown option "inner"/);
   await assert.rejects(() => model.metaLearn([[1, 2, 3]]), (e) => e instanceof ArgumentError && /data must be a Dataset/.test(e.message));
+  // A model whose tasks are all unsupervised: it spoke of a tasks option the user never gave.
+  const clusters = new MultiTaskModel({ input: d, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.clustering('g', { clusters: 2 })] });
+  await assert.rejects(() => clusters.metaLearn(d), (e) => e instanceof ArgumentError && /^metaLearn: the model has no supervised task with labels in the data/.test(e.message));
+  clusters.dispose();
   // Rows without a's only label.
   await assert.rejects(() => model.metaLearn(d.select([0, 1, 2]), { tasks: ['a'] }), (e) => e instanceof ArgumentError && /task "a" has no labelled row/.test(e.message));
   model.dispose();
