@@ -38,14 +38,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * 438.6 KB (438,628 bytes) with the refusals a user's exploration asked for (holes
  * in rows, far GMM rows and its kernel, clustering weights and options beyond
  * float32, the CLI's atomic saves and cell-naming messages) and their rows in
- * docs/reliability.md (438,674 with numbers among naValues); then 448.5 KB (448,532
+ * docs/reliability.md (438,674 with numbers among naValues); then 448.7 KB (448,698
  * bytes) with a second exploration's fixes: the federated join's comparison of what
  * gives the weights their meaning (src/federated/meaning.ts), the weighting state's
  * rollback and checks, addTask's growth rules, and the docs and README on them
- * (docs/threads.md on PyTorch's BLAS, metaLearn's messages among them).
+ * (docs/threads.md on PyTorch's BLAS, metaLearn's messages and one rule for a task's outputs among them).
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 448_700;
+export const PACK_BUDGET = 448_900;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

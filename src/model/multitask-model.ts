@@ -107,19 +107,18 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       for (const [name, st] of input.targetStats) this.#targetStats.set(name, st);
     } else if (input instanceof Dataset) {
       this.#preprocessor = Preprocessor.fit(input);
+      const featureCount = this.#preprocessor.featureNames.length;
       for (const spec of options.tasks) {
         if (UNSUPERVISED.includes(spec?.kind)) {
-          taskInfo.set(spec.name, { width: unsupervisedWidth(spec, this.#preprocessor.featureNames.length) });
+          taskInfo.set(spec.name, outputsOf(spec, featureCount));
           continue;
         }
         if (!input.targetNames.includes(spec.name)) {
           throw new ArgumentError(`task "${spec.name}" is not a target of the dataset (targets: ${input.targetNames.join(', ') || 'none'})`);
         }
         const col = input.target(spec.name);
-        checkKind(spec, col);
-        const classes = col.classes;
-        taskInfo.set(spec.name, { width: outputWidth(spec, col), ...(classes ? { classes } : {}) });
-        if (classes) this.#classNames.set(spec.name, classes);
+        taskInfo.set(spec.name, outputsOf(spec, featureCount, { col }));
+        if (col.classes) this.#classNames.set(spec.name, col.classes);
         if (KINDS[spec.kind].standardized) this.#targetStats.set(spec.name, standardizer(col.values));
       }
       const embeddings = this.#preprocessor.embeddings;
@@ -141,15 +140,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       for (const t of options.tasks) {
         const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
         const given = c === undefined ? undefined : classesGiven('', t.name, c);
-        if (UNSUPERVISED.includes(t?.kind)) {
-          taskInfo.set(t.name, { width: unsupervisedWidth(t, names.length) });
-        } else if (t.kind === 'multiclass' || t.kind === 'multilabel') {
-          if (given === undefined) throw new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`);
-          taskInfo.set(t.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
-          if (given.names) this.#classNames.set(t.name, given.names);
-        } else {
-          taskInfo.set(t.name, { width: isDistributionKind(t?.kind) ? distributionWidth(t.kind, t.quantiles) : 1 });
-        }
+        const info = outputsOf(t, names.length, {
+          given, missing: () => new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`),
+        });
+        taskInfo.set(t.name, info);
+        if (info.classes) this.#classNames.set(t.name, info.classes);
       }
       this.#preprocessor = null;
       this.#schema = { featureCount: names.length, featureNames: names, tasks: taskInfo };
@@ -633,23 +628,20 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const data = opts.data as Dataset | undefined;
     let stats: ReturnType<typeof standardizer> | null = null;
     if (data !== undefined && !(data instanceof Dataset)) throw new ArgumentError(`addTask: data must be a Dataset, got ${show(data)}`);
+    let col: DatasetTarget | undefined, given: ReturnType<typeof classesGiven> | undefined;
     if (UNSUPERVISED.includes(spec.kind)) {
-      // A cluster per output, or the encoded features again (it gave them one output: every row in cluster 0).
-      tasks.set(spec.name, { width: unsupervisedWidth(spec, this.#schema.featureCount) });
+      // Outputs from the spec alone (an unsupervised task has no column).
     } else if (data !== undefined) {
       if (!data.targetNames.includes(spec.name)) throw new ArgumentError(`addTask: the dataset has no target "${spec.name}" (targets: ${data.targetNames.join(', ')})`);
-      const col = data.target(spec.name);
-      checkKind(spec, col);
-      tasks.set(spec.name, { width: outputWidth(spec, col), ...(col.classes ? { classes: col.classes } : {}) });
+      col = data.target(spec.name);
       if (KINDS[spec.kind].standardized) stats = standardizer(col.values);
-    } else if (spec?.kind === 'multiclass' || spec?.kind === 'multilabel') {
+    } else if (spec.kind === 'multiclass' || spec.kind === 'multilabel') {
       const c = opts.classes ?? spec.classes;
-      if (c === undefined) throw new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`);
-      const given = classesGiven('addTask: ', spec.name, c);
-      tasks.set(spec.name, { width: given.width, ...(given.names ? { classes: given.names } : {}) });
-    } else {
-      tasks.set(spec.name, { width: isDistributionKind(spec.kind) ? distributionWidth(spec.kind, spec.quantiles) : 1 });
+      if (c !== undefined) given = classesGiven('addTask: ', spec.name, c);
     }
+    tasks.set(spec.name, outputsOf(spec, this.#schema.featureCount, {
+      ...(col ? { col } : {}), given, missing: () => new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`),
+    }));
     const schema: InputSchema = { ...this.#schema, tasks };
     const old = core.options;
     let weighting = old.weighting;
@@ -912,13 +904,34 @@ function classesGiven(where: string, task: string, c: unknown): { width: number;
 }
 
 /** Output width of an unsupervised task: the encoded feature count (reconstruction) or k (clustering). */
-function unsupervisedWidth(spec: TaskSpec, featureCount: number): number {
-  return spec.kind === 'reconstruction' ? featureCount : spec.clusters!;
-}
-
-/** A task's output width from its Dataset column: one per class (multiclass), the column's width, or a distribution head's parameters. */
-function outputWidth(spec: TaskSpec, col: DatasetTarget): number {
-  return isDistributionKind(spec.kind) ? distributionWidth(spec.kind, spec.quantiles) : col.kind === 'multiclass' ? col.classes!.length : col.width;
+/**
+ * A task's outputs, as the constructor and addTask read them (one rule, so that a task
+ * added later gets what the same task given at construction gets): an unsupervised
+ * task's from its spec (a cluster each, or the encoded features again); a supervised
+ * one's from its Dataset column (`col`: one per class for multiclass, the column's
+ * width for multilabel), else from its classes (`given`; a multiclass or multilabel
+ * task without them throws `missing()`); a distribution head's parameters; else one.
+ */
+function outputsOf(
+  spec: TaskSpec, featureCount: number,
+  from: { col?: DatasetTarget; given?: { width: number; names: string[] | null } | undefined; missing?: () => Error } = {},
+): { width: number; classes?: readonly string[] } {
+  if (UNSUPERVISED.includes(spec.kind)) return { width: spec.kind === 'reconstruction' ? featureCount : spec.clusters! };
+  if (isDistributionKind(spec.kind)) {
+    if (from.col) checkKind(spec, from.col);
+    return { width: distributionWidth(spec.kind, spec.quantiles) };
+  }
+  if (from.col) {
+    const col = from.col;
+    checkKind(spec, col);
+    return { width: col.kind === 'multiclass' ? col.classes!.length : col.width, ...(col.classes ? { classes: col.classes } : {}) };
+  }
+  if (spec.kind === 'multiclass' || spec.kind === 'multilabel') {
+    const given = from.given;
+    if (given === undefined) throw from.missing!();
+    return { width: given.width, ...(given.names ? { classes: given.names } : {}) };
+  }
+  return { width: 1 };
 }
 
 function checkKind(spec: TaskSpec, col: DatasetTarget, where?: string): void {
