@@ -36,7 +36,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * (its messages are 6 KB of the 22.1). docs/packaging.md has the measurements.
  * A change that adds to what manytask/infer serves raises this by its delta.
  */
-export const BUDGET = 30_340;
+export const BUDGET = 30_370;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },

@@ -186,34 +186,7 @@ export class Dataset {
 
   /** Reads one array (or typed array) per column, all of the same length. */
   static fromColumns(columns: Readonly<Record<string, ArrayLike<unknown>>>, spec: DatasetSpec): Dataset {
-    const where = 'Dataset.fromColumns';
-    const opts = checkSpecObject(where, spec, []);
-    if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) {
-      throw new ArgumentError(`${where}: columns must be an object { name: array }, got ${show(columns)}`);
-    }
-    const available = Object.keys(columns);
-    let length = -1;
-    let first = '';
-    for (const name of available) {
-      const col: unknown = columns[name];
-      if (!Array.isArray(col) && !(ArrayBuffer.isView(col) && !(col instanceof DataView))) {
-        throw new ArgumentError(`${where}: column ${JSON.stringify(name)} must be an array or a typed array, got ${show(col)}`);
-      }
-      const n = (col as ArrayLike<unknown>).length;
-      if (length === -1) { length = n; first = name; } else if (n !== length) {
-        throw new ShapeError(`${where}: column ${JSON.stringify(name)} has ${n} values but column ${JSON.stringify(first)} has ${length}: every column must have one value per row`);
-      }
-    }
-    const source: Source = {
-      where,
-      rows: Math.max(length, 0),
-      available,
-      has: (c) => Object.hasOwn(columns, c),
-      cell: (c, r) => columns[c]![r],
-      locate: (r) => `index ${r}`,
-      lines: null,
-    };
-    return build(source, opts);
+    return datasetFromColumns('Dataset.fromColumns', columns, spec);
   }
 
   /** Number of rows. */
@@ -417,6 +390,37 @@ export class Dataset {
       lines: p.lines === null ? null : gather(p.lines, idx),
     });
   }
+}
+
+/** Dataset.fromColumns, its errors named for `where` (windows() builds its Dataset with it). */
+export function datasetFromColumns(where: string, columns: Readonly<Record<string, ArrayLike<unknown>>>, spec: DatasetSpec): Dataset {
+  const opts = checkSpecObject(where, spec, []);
+  if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) {
+    throw new ArgumentError(`${where}: columns must be an object { name: array }, got ${show(columns)}`);
+  }
+  const available = Object.keys(columns);
+  let length = -1;
+  let first = '';
+  for (const name of available) {
+    const col: unknown = columns[name];
+    if (!Array.isArray(col) && !(ArrayBuffer.isView(col) && !(col instanceof DataView))) {
+      throw new ArgumentError(`${where}: column ${JSON.stringify(name)} must be an array or a typed array, got ${show(col)}`);
+    }
+    const n = (col as ArrayLike<unknown>).length;
+    if (length === -1) { length = n; first = name; } else if (n !== length) {
+      throw new ShapeError(`${where}: column ${JSON.stringify(name)} has ${n} values but column ${JSON.stringify(first)} has ${length}: every column must have one value per row`);
+    }
+  }
+  const source: Source = {
+    where,
+    rows: Math.max(length, 0),
+    available,
+    has: (c) => Object.hasOwn(columns, c),
+    cell: (c, r) => columns[c]![r],
+    locate: (r) => `index ${r}`,
+    lines: null,
+  };
+  return build(source, opts);
 }
 
 /** Internal access to a Dataset's columns (for the Preprocessor). */

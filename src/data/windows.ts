@@ -13,7 +13,7 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkKeys, show } from '../runtime/validate.js';
-import { Dataset } from './dataset.js';
+import { Dataset, datasetFromColumns } from './dataset.js';
 import { UnknownCategoryError } from './errors.js';
 import type { TargetSpec } from './spec.js';
 import { sortLabels } from './values.js';
@@ -109,7 +109,7 @@ export function windows(series: Dataset, options: WindowsOptions): Dataset {
     const values = series.column(target);
     columns[target] = Array.from({ length: count }, (_, w) => values[w + length - 1 + horizon]);
   }
-  return Dataset.fromColumns(columns, { features: featureSpec, targets });
+  return datasetFromColumns(where, columns, { features: featureSpec, targets });
 }
 
 /**

@@ -63,7 +63,11 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
   /** 'auto' (default: 'max' for accuracy/auc/f1/r2, else 'min'), 'min' or 'max'. */
   mode?: 'auto' | 'min' | 'max';
-  /** Put back the weights of the best epoch when training ends. Default true. */
+  /**
+   * Put back the weights of the best epoch, with the weighting strategy's learned state, when training
+   * ends. Default true. As in Keras, the optimizer's moments, the step count and the random streams
+   * (dropout, RLW's weights, PCGrad's orders…) stay where the last epoch left them.
+   */
   restoreBestWeights?: boolean;
 }
 

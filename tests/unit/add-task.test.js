@@ -177,3 +177,11 @@ test('addTask: a clustering or reconstruction task gets its width (clusters, enc
   assert.deepEqual(m.parameters.get('tower.a.0.weight'), tower, 'the frozen tower did not train');
   m.dispose();
 });
+
+test('ple: sharedGateTasks with one level is refused (one level has no shared gate, so it was silently ignored)', () => {
+  const build = () => new MultiTaskModel({
+    input: { features: 3 }, architecture: { type: 'ple', levels: 1, sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [3], sharedGateTasks: 1 },
+    tasks: [tasks.regression('a'), tasks.regression('b')], seed: 1,
+  });
+  assert.throws(build, (err) => err.code === 'E_ARGUMENT' && /architecture "ple": sharedGateTasks needs levels ≥ 2/.test(err.message));
+});

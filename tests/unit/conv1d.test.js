@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, Matrix, Dataset, MultiTaskModel, tasks, windows, levelsOf, loadModel, ArgumentError, ShapeError, UnknownCategoryError,
+  init, Matrix, Dataset, MultiTaskModel, tasks, windows, levelsOf, loadModel, ArgumentError, ShapeError, UnknownCategoryError, DataError,
 } from '../../dist/index.js';
 import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
@@ -155,6 +155,9 @@ test('windows(): bad input is a typed error naming what and where', () => {
   expectError(() => windows(s, { length: 2, targets: { 'temp[t]': 'regression' } }), ArgumentError, 'E_ARGUMENT', /the target "temp\[t\]" has the name of a window's feature/);
   // It was Dataset.column's error, naming a function the user never called.
   expectError(() => windows(s, { length: 2, targets: { wind: 'regression' } }), ArgumentError, 'E_ARGUMENT', /^windows: the target "wind" is not a column of the series \(features: /);
+  // The windowed Dataset's own errors were Dataset.fromColumns's, another function the user never called.
+  expectError(() => windows(s, { length: 2, targets: { sky: 'binary' } }), DataError, 'E_ARGUMENT', /^windows: target "sky" \(binary\) has more than two distinct values/);
+  expectError(() => windows(s, { length: 2, targets: { rain: 'ordinal' } }), ArgumentError, 'E_ARGUMENT', /^windows: target "rain": unknown type "ordinal"/);
 });
 
 /** Windows of a longer synthetic series: tomorrow's value and its sign class. */

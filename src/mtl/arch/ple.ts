@@ -32,6 +32,7 @@
 // gates take the new experts in: each keeps its trained columns, the new task's
 // start from the initializer.
 
+import { ArgumentError } from '../../runtime/errors.js';
 import { count, defineArchitecture, flag, optional, units, type CommonSpec, type GrowthRule } from './common.js';
 import { describeGated } from './gated.js';
 
@@ -48,9 +49,10 @@ export interface PleSpec extends CommonSpec {
   /** Whether the gates have a bias. Default true; false is the paper's gate, softmax(W·x). */
   gateBias?: boolean;
   /**
-   * With levels ≥ 2: the shared gates mix the shared experts and the experts of the
-   * first sharedGateTasks tasks only (every task's when it is the task count or
-   * more). Default: every task's. addTask sets it.
+   * With levels ≥ 2 (refused with one level, which has no shared gate): the shared
+   * gates mix the shared experts and the experts of the first sharedGateTasks tasks
+   * only (every task's when it is the task count or more). Default: every task's.
+   * addTask sets it.
    */
   sharedGateTasks?: number;
 }
@@ -61,10 +63,13 @@ export const ple = defineArchitecture<PleSpec>()({
     levels: count(), sharedExperts: count(), taskExperts: count(), expertUnits: units(), gateBias: flag(true),
     sharedGateTasks: optional<number | undefined>(count(), undefined),
   },
-  describe: (c, b, taskNames) => describeGated(c, {
-    expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
-    gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),
-  }, b, taskNames),
+  describe(c, b, taskNames) {
+    if (c.sharedGateTasks !== undefined && c.levels === 1) throw new ArgumentError('architecture "ple": sharedGateTasks needs levels ≥ 2');
+    return describeGated(c, {
+      expert: (l, task, i) => (task === null ? `levels.${l}.sharedExperts.${i}` : `levels.${l}.taskExperts.${task}.${i}`),
+      gate: (l, task) => (task === null ? `levels.${l}.sharedGate` : `levels.${l}.gate.${task}`),
+    }, b, taskNames);
+  },
 });
 
 /** How a PLE takes one more task (see the file comment and growth.ts). */
