@@ -11,7 +11,7 @@
 // kernels, on the calling thread alone.
 
 import {
-  INITIAL_PAGES, MAX_THREADS, abortFor, compileSource, fetchBytes, guardKernels, initSettled, runtime, sourceUrl,
+  INITIAL_PAGES, MAX_THREADS, abortFor, compileSource, fetchBytes, guardKernels, initSettled, isInitialized, runtime, sourceUrl,
   type InitOptions, type Platform, type Runtime, type ThreadControl, type ThreadInfo, type ThreadSupport, type WasmSource,
 } from '../runtime/module.js';
 import { Allocator } from '../runtime/allocator.js';
@@ -448,12 +448,14 @@ export function threadInfo(): ThreadInfo {
  * Stops the worker threads, the kernels' pool and the job workers that wait
  * between an ensemble's or a sweep's calls (they also stop by themselves when the process has
  * nothing else to do). The library keeps working, on the calling thread alone,
- * with the same results; `init({ threads })` starts a pool again.
+ * with the same results; `init({ threads })` starts a pool again. Before `init`
+ * it does nothing.
  */
 export async function shutdown(): Promise<void> {
   // An init() still loading or changing the thread count: the pool it starts is stopped too, not left running.
   await initSettled();
-  const t = runtime('shutdown').threads;
+  // Before init (or after a failed one) there is no pool: nothing to stop, as after a second shutdown().
+  const t = isInitialized() ? runtime('shutdown').threads : undefined;
   if (t !== undefined) await t.shutdown();
   await endJobWorkers();
 }

@@ -47,7 +47,17 @@ export async function spawnWorker(flavor: Flavor, url: URL | string, init: unkno
     // The process's flags, for a worker, less those that only make sense for the main script (node --input-type=module -e …).
     const proc = (globalThis as { process?: { execArgv?: string[] } }).process;
     const execArgv = (proc?.execArgv ?? []).filter((a) => !a.startsWith('--input-type'));
-    const w = new Worker(typeof url === 'string' ? new URL(url) : url, { workerData: init, execArgv });
+    const target = typeof url === 'string' ? new URL(url) : url;
+    let w: NodeWorker;
+    try {
+      w = new Worker(target, { workerData: init, execArgv });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+      // Flags that act on the whole process, which a worker refuses (--max-old-space-size,
+      // --expose-gc, --stack-size, --title): Node lists them after the colon; the worker goes without.
+      const refused = new Set((err as Error).message.replace(/^[^:]*:\s*/, '').split(/,\s*/));
+      w = new Worker(target, { workerData: init, execArgv: execArgv.filter((a) => !refused.has(a)) });
+    }
     let error: unknown = null;
     w.on('error', (e) => { error = e; });
     return {

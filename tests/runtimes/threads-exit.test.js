@@ -1,7 +1,9 @@
 // The worker pool never keeps a process alive: a script that starts it, runs
 // split kernels and ends without shutdown() exits by itself, promptly, in
 // Node, Deno and Bun (and in Node started as `node --input-type=module -e`,
-// whose flags the workers must not inherit).
+// whose flags the workers must not inherit, or with flags a worker refuses:
+// --max-old-space-size, --expose-gc, --stack-size and --title act on the whole
+// process, and with them the pool had fallen back to one thread).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ const EVAL = `await import(${JSON.stringify(new URL(`../../${SCRIPT}`, import.me
 for (const [name, cmd, args] of [
   ['node', process.execPath, [SCRIPT]],
   ['node --input-type=module -e', process.execPath, ['--input-type=module', '-e', EVAL]],
+  ['node --max-old-space-size=4096 --expose-gc --stack-size=2000 --title=t', process.execPath, ['--max-old-space-size=4096', '--expose-gc', '--stack-size=2000', '--title=t', SCRIPT]],
   ['deno', join(BIN, 'deno'), ['run', '-A', '--no-lock', '--cached-only', SCRIPT]],
   ['bun', join(BIN, 'bun'), [SCRIPT]],
 ]) {
