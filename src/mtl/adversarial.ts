@@ -5,7 +5,8 @@
 // Only the features `perturbable` marks move (the model's numeric columns; one-hot
 // categories and missing-value indicators stay as they are). Both ascend the
 // gradient of the joint loss Σ_t w_t · L_t with respect to the inputs
-// (MultiTaskModelCore.inputGradient), the loss the model trains on.
+// (MultiTaskModelCore.inputGradient), the loss the model trains on, w_t the
+// weighting strategy's current task weights (lossWeights below).
 // Training only: the inference bundle never reaches this file.
 
 import { heapF32, runtime } from '../runtime/module.js';
@@ -16,7 +17,25 @@ import { Rng, RngStream } from '../nn/rng.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 
-/** An attack on a model's inputs: evaluate's `attack`, and what fit's `adversarial` trains against. */
+/**
+ * The task weights w_t of the joint loss an attack ascends and inputGradient
+ * differentiates: the weighting strategy's current ones (what the history reports
+ * for the latest epoch: fixed weights, uncertainty's exp(−s_t), a gradient
+ * strategy's mean coefficient …), and 1, as under equal weighting, for a task that
+ * has none yet: before the strategy's first step (the strategies that report a
+ * mean over steps), or when the task had no labels in the latest epoch.
+ */
+export function lossWeights(core: MultiTaskModelCore): Float64Array {
+  const w = Float64Array.from(core.weighting.currentWeights());
+  for (let t = 0; t < w.length; t++) if (!Number.isFinite(w[t]!)) w[t] = 1;
+  return w;
+}
+
+/**
+ * An attack on a model's inputs: evaluate's `attack`, and what fit's `adversarial`
+ * trains against. It ascends the joint loss Σ_t w_t · L_t, w_t the weighting
+ * strategy's current task weights (1 for a task without one yet: see lossWeights).
+ */
 export interface AttackOptions {
   /** 'fgsm': one step of ε·sign(∇ₓL). 'pgd': `steps` steps of stepSize·sign(∇ₓL), each projected back into the ε-ball. */
   method: 'fgsm' | 'pgd';
@@ -142,7 +161,7 @@ export class Attacker {
     const core = this.#core, a = this.#attack;
     if (rows > this.#capacity) throw new ArgumentError(`Attacker: ${rows} rows, buffers for ${this.#capacity}`);
     const F = core.schema.featureCount, n = rows * F, mask = this.#perturbable;
-    const weights = core.weighting.currentWeights();
+    const weights = lossWeights(core);
     const x = core.batchX >>> 2, x0 = this.#clean >>> 2, g = this.#grad >>> 2, best = this.#best >>> 2;
     heapF32().copyWithin(x0, x, x + n);
     const eps = a.epsilon;
@@ -214,13 +233,13 @@ export function perturbResident(core: MultiTaskModelCore, data: ResidentData, at
  * dL/dx of the joint loss over every row of `data` (rows × features): Σ_t w_t · L_t,
  * L_t task t's mean loss over its labeled rows of `data` as evaluate computes it
  * (each chunk's mean weighted by its share of the labeled rows), w_t the weighting
- * strategy's current task weights.
+ * strategy's current task weights (lossWeights).
  */
 export function inputGradientResident(core: MultiTaskModelCore, data: ResidentData): Float32Array {
   const F = core.schema.featureCount, T = core.taskNames.length;
   core.ensureCapacity(Math.min(data.rows, PREDICT_CHUNK));
   const chunk = Math.min(data.rows, core.capacity, PREDICT_CHUNK);
-  const weights = core.weighting.currentWeights(), scaled = new Float64Array(T), losses = new Float64Array(T);
+  const weights = lossWeights(core), scaled = new Float64Array(T), losses = new Float64Array(T);
   const out = new Float32Array(data.rows * F);
   const { allocator } = runtime('inputGradient');
   const grad = allocator.alloc(Math.max(chunk * F, 1) * 4);

@@ -7,7 +7,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { init, MultiTaskModel, tasks, Dataset, ARCHITECTURE_TYPES, ArgumentError } from '../../dist/index.js';
+import { init, MultiTaskModel, tasks, Dataset, ARCHITECTURE_TYPES, WEIGHTING_TYPES, ArgumentError } from '../../dist/index.js';
 import { expectError } from '../helpers/errors.js';
 import { assertClose } from '../helpers/reference.js';
 
@@ -182,6 +182,33 @@ test('adversarial training: deterministic from the seed, and not the clean model
   assert.deepEqual(f1, await run({ method: 'fgsm', epsilon: 0.1 }));
   // ε = 0 perturbs nothing: the clean model, bit for bit (the attack draws nothing from the training streams).
   assert.deepEqual(await run({ method: 'fgsm', epsilon: 0 }), await run(null));
+});
+
+test('every weighting strategy from scratch: the attack\'s loss weighs a task without a weight yet 1, as equal weighting', async () => {
+  // The strategies that report a mean over their steps have no weight before the first (NaN): inputGradient,
+  // attack, evaluate's attack and an adversarial fit threw "gradScale must be a finite number, got NaN".
+  const make = (type) => new MultiTaskModel({
+    input: penguins, architecture: { type: 'sharedBottom', units: [6], towerUnits: [3] }, seed: 3, weighting: { type },
+    tasks: [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')],
+  });
+  const pgd = { method: 'pgd', epsilon: 0.1, steps: 2, seed: 1 }, fgsm = { method: 'fgsm', epsilon: 0.1 };
+  const ref = make('fixed');
+  const grad = ref.inputGradient(penguins), moved = ref.attack(penguins, pgd), scored = ref.evaluate(penguins, { attack: fgsm }).tasks;
+  ref.dispose();
+  assert.ok(grad.every(Number.isFinite) && grad.some((v) => v !== 0));
+  for (const type of WEIGHTING_TYPES) {
+    const m = make(type);
+    try {
+      assert.deepEqual(m.inputGradient(penguins), grad, `${type}: inputGradient`);
+      assert.deepEqual(m.attack(penguins, pgd), moved, `${type}: attack`);
+      assert.deepEqual(m.evaluate(penguins, { attack: fgsm }).tasks, scored, `${type}: evaluate under attack`);
+      const h = await m.fit(penguins, { epochs: 1, batchSize: 32, adversarial: { method: 'pgd', epsilon: 0.1, steps: 2 } });
+      assert.ok(Number.isFinite(h.epochs[0].loss), `${type}: adversarial fit`);
+      assert.ok(m.inputGradient(penguins).every(Number.isFinite), `${type}: inputGradient after a step`);
+    } finally {
+      m.dispose();
+    }
+  }
 });
 
 test('bad adversarial and attack options: typed errors naming the option', async () => {
