@@ -66,6 +66,8 @@ export interface EvaluateOptions {
 
 /** A checked attack. */
 export interface Attack {
+  /** The option it was given as, for errors: "fit: adversarial", "evaluate: attack". */
+  readonly option?: string;
   readonly method: 'fgsm' | 'pgd';
   readonly epsilon: number;
   readonly steps: number;
@@ -88,13 +90,13 @@ export function readAttack(where: string, name: string, value: unknown, extraKey
     for (const key of ['steps', 'stepSize', 'randomStart'] as const) {
       if (value[key] !== undefined) throw new ArgumentError(`${where}: ${name}.${key} applies to method 'pgd' only (FGSM is one step of size epsilon)`);
     }
-    return { method, epsilon, steps: 1, stepSize: epsilon, randomStart: false, raw: value };
+    return { option: `${where}: ${name}`, method, epsilon, steps: 1, stepSize: epsilon, randomStart: false, raw: value };
   }
   const steps = value.steps === undefined ? 10 : checkInteger(where, `${name}.steps`, value.steps, 1, 100_000);
   const stepSize = value.stepSize === undefined ? (2.5 * epsilon) / steps
     : checkNumber(where, `${name}.stepSize`, value.stepSize, (v) => v > 0 && Number.isFinite(Math.fround(v)), 'a finite number > 0');
   const randomStart = value.randomStart === undefined ? true : checkBoolean(where, `${name}.randomStart`, value.randomStart);
-  return { method, epsilon, steps, stepSize, randomStart, raw: value };
+  return { option: `${where}: ${name}`, method, epsilon, steps, stepSize, randomStart, raw: value };
 }
 
 /** fit's `adversarial` option, checked. */
@@ -165,16 +167,19 @@ export class Attacker {
     const x = core.batchX >>> 2, x0 = this.#clean >>> 2, g = this.#grad >>> 2, best = this.#best >>> 2;
     heapF32().copyWithin(x0, x, x + n);
     const eps = a.epsilon;
+    if (eps > 0) core.batchEpsilon = eps;
     if (a.method === 'fgsm') {
       core.inputGradient(rows, weights, this.#grad, this.#losses);
       const h = heapF32();
       for (let i = 0; i < n; i++) if (mask[i % F]) h[x + i] = h[x0 + i]! + eps * Math.sign(h[g + i]!);
+      this.#checkFinite(n);
       return;
     }
     if (a.randomStart && eps > 0) {
       this.#rng.uniform(this.#grad, n, -eps, eps);
       const h = heapF32();
       for (let i = 0; i < n; i++) if (mask[i % F]) h[x + i] = h[x0 + i]! + h[g + i]!;
+      this.#checkFinite(n);
     }
     let bestLoss = -Infinity;
     for (let step = 0; ; step++) {
@@ -193,7 +198,19 @@ export class Attacker {
       }
     }
     heapF32().copyWithin(x, best, best + n);
+    this.#checkFinite(n);
     this.lastLoss = bestLoss;
+  }
+
+  /** ArgumentError naming ε when it moved a feature of the first n floats of the batch beyond float32. */
+  #checkFinite(n: number): void {
+    const h = heapF32(), x = this.#core.batchX >>> 2, F = this.#core.schema.featureCount;
+    for (let i = 0; i < n; i++) {
+      const v = h[x + i]!;
+      if (Number.isFinite(v)) continue;
+      const a = this.#attack;
+      throw new ArgumentError(`${a.option ?? 'attack'}.epsilon = ${a.epsilon} moves feature "${this.#core.schema.featureNames[i % F]}" of a row to ${v}, beyond float32`);
+    }
   }
 
   /** Σ_t w_t · L_t over the tasks with labeled rows in the batch (in f64). */

@@ -499,8 +499,16 @@ export class MultiTaskModelCore {
     });
   }
 
+  /**
+   * The ε of the adversarial examples in the batch buffers (set by an attack on
+   * them, src/mtl/adversarial.ts; loadBatch clears it): a divergence of the step on
+   * them names it.
+   */
+  batchEpsilon = 0;
+
   /** Gathers the rows listed by `rows` i32 indices at `idx` (WASM memory) of `data` into the batch buffers. */
   loadBatch(data: ResidentData, idx: number, rows: number): void {
+    this.batchEpsilon = 0;
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     k.gatherRows(rows, this.schema.featureCount, data.x, idx, b.x);
@@ -555,6 +563,19 @@ export class MultiTaskModelCore {
     const S = shardsOf(rows).length;
     // The shards' sums and the gradient's scan in the update's job, when that runs in pieces on the pool.
     const inUpdate = S > 1 && canFinishGradient(this.optimizer) && this.#sumsInUpdate();
+    try {
+      return this.#trainBatch(rows, learningRate, epoch, S, inUpdate);
+    } catch (err) {
+      // The step on adversarial examples: a large ε is as likely a cause as the learning rate.
+      const eps = this.batchEpsilon;
+      if (err instanceof TrainingDivergedError && eps > 0) {
+        throw err.withAdvice(`its batch held adversarial examples at adversarial.epsilon = ${eps}: lower epsilon, the learning rate, or clip gradients (globalClipNorm)`);
+      }
+      throw err;
+    }
+  }
+
+  #trainBatch(rows: number, learningRate: number, epoch: number, S: number, inUpdate: boolean): Float64Array {
     const losses = this.#steps.run({
       gradients: () => this.computeGradients(rows, learningRate, epoch, inUpdate),
       update: () => {
