@@ -23,6 +23,32 @@ const MMOE = { type: 'mmoe', experts: 4, expertUnits: [16], towerUnits: [8] };
 // Paired two-sided t-test over the seeds at the 5% level: t(0.975; n − 1 degrees of freedom).
 const T_CRITICAL = { 1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571 };
 
+// The fixed part of the page: which gradients the strategies compare (docs/weighting.md, the README).
+const GRADIENT_SOURCES = [
+  "## Which gradients a strategy compares",
+  "",
+  "The gradient strategies compare the tasks' gradients of the shared representation Z (dL_t/dZ: one backward per task part, LibMTL's `rep_grad=True`) or of the shared parameters (dL_t/dθ: one backward of the shared part per task, LibMTL's default). Each strategy has a default (the README's table); `'either'` means the representation unless the model's `gradients` option says `'parameters'`.",
+  "",
+  "Comparing gradients of Z means something only where two tasks' gradients can overlap there. The model reads off its description which columns of Z each task's gradient reaches: those its task part and head read, and those of the tasks whose predictions it reads and backpropagates into (`src/mtl/overlap.ts`).",
+  "",
+  "| architecture | what a task reads of Z | do the tasks' gradients of Z overlap? |",
+  "|---|---|---|",
+  "| sharedBottom, omoe, conv1d, transformer | all of it | yes |",
+  "| mmoe, dselectK, ltb | a mix over every block | yes¹ |",
+  "| cgc, ple | the shared experts (at least one) and its own | yes, on the shared experts |",
+  "| crossStitch | its own column's block alone | never |",
+  "",
+  "On crossStitch the Gram matrix of the gradients of Z is diagonal whatever the data: MGDA, IMTL and Aligned-MTL would see orthogonal tasks, GradDrop no coordinate with two signs to choose from (it trained exactly as `fixed` while logging kept fractions of 1/3), and the affinity would be the identity. So on an architecture where two tasks' gradients of Z cannot overlap:",
+  "",
+  "- `'either'`, the default of `gradnorm`, `mgda`, `imtl`, `alignedmtl` and `graddrop`, means the shared parameters' gradients (on crossStitch the columns and the cross-stitch units' α: every column reaches every task through α);",
+  "- `gradients: 'representation'`, in the strategy's spec or as the model's option, is refused with an `ArgumentError` naming two such tasks;",
+  "- `model.taskAffinity()` is the mean cosine of the tasks' shared-parameter gradients.",
+  "",
+  "A head that reads another task's predictions (`inputsFrom`) reaches that task's block too; when every pair of tasks then shares a column, the representation stays the default. GradDrop's default was `'representation'` before, and a model file saved so for crossStitch names it: such a file is refused on load (a `ModelFormatError` with the reason).",
+  "",
+  "¹ A softmax gate gives every expert some weight, so every task reads every block. DSelect-k's selectors, and LTB's parent choices at a low temperature, can settle on weights of exactly 0, and two tasks then share no expert; their shared-parameter gradients share nothing either. That is the trained network, not the architecture: the comparison stays on Z.",
+];
+
 await init();
 const DATASETS = await tableDatasets();
 
@@ -81,6 +107,8 @@ const md = [
   '## Reading it',
   '',
   ...verdict(),
+  '',
+  ...GRADIENT_SOURCES,
   '',
 ].join('\n');
 await mkdir(new URL('../docs/', import.meta.url), { recursive: true });

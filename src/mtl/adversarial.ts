@@ -5,7 +5,8 @@
 // Only the features `perturbable` marks move (the model's numeric columns; one-hot
 // categories and missing-value indicators stay as they are). Both ascend the
 // gradient of the joint loss Σ_t w_t · L_t with respect to the inputs
-// (MultiTaskModelCore.inputGradient), the loss the model trains on.
+// (MultiTaskModelCore.inputGradient), the loss the model trains on, w_t the
+// weighting strategy's current task weights (lossWeights below).
 // Training only: the inference bundle never reaches this file.
 
 import { heapF32, runtime } from '../runtime/module.js';
@@ -16,7 +17,25 @@ import { Rng, RngStream } from '../nn/rng.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 
-/** An attack on a model's inputs: evaluate's `attack`, and what fit's `adversarial` trains against. */
+/**
+ * The task weights w_t of the joint loss an attack ascends and inputGradient
+ * differentiates: the weighting strategy's current ones (what the history reports
+ * for the latest epoch: fixed weights, uncertainty's exp(−s_t), a gradient
+ * strategy's mean coefficient …), and 1, as under equal weighting, for a task that
+ * has none yet: before the strategy's first step (the strategies that report a
+ * mean over steps), or when the task had no labels in the latest epoch.
+ */
+export function lossWeights(core: MultiTaskModelCore): Float64Array {
+  const w = Float64Array.from(core.weighting.currentWeights());
+  for (let t = 0; t < w.length; t++) if (!Number.isFinite(w[t]!)) w[t] = 1;
+  return w;
+}
+
+/**
+ * An attack on a model's inputs: evaluate's `attack`, and what fit's `adversarial`
+ * trains against. It ascends the joint loss Σ_t w_t · L_t, w_t the weighting
+ * strategy's current task weights (1 for a task without one yet: see lossWeights).
+ */
 export interface AttackOptions {
   /** 'fgsm': one step of ε·sign(∇ₓL). 'pgd': `steps` steps of stepSize·sign(∇ₓL), each projected back into the ε-ball. */
   method: 'fgsm' | 'pgd';
@@ -47,6 +66,8 @@ export interface EvaluateOptions {
 
 /** A checked attack. */
 export interface Attack {
+  /** The option it was given as, for errors: "fit: adversarial", "evaluate: attack". */
+  readonly option?: string;
   readonly method: 'fgsm' | 'pgd';
   readonly epsilon: number;
   readonly steps: number;
@@ -69,13 +90,13 @@ export function readAttack(where: string, name: string, value: unknown, extraKey
     for (const key of ['steps', 'stepSize', 'randomStart'] as const) {
       if (value[key] !== undefined) throw new ArgumentError(`${where}: ${name}.${key} applies to method 'pgd' only (FGSM is one step of size epsilon)`);
     }
-    return { method, epsilon, steps: 1, stepSize: epsilon, randomStart: false, raw: value };
+    return { option: `${where}: ${name}`, method, epsilon, steps: 1, stepSize: epsilon, randomStart: false, raw: value };
   }
   const steps = value.steps === undefined ? 10 : checkInteger(where, `${name}.steps`, value.steps, 1, 100_000);
   const stepSize = value.stepSize === undefined ? (2.5 * epsilon) / steps
     : checkNumber(where, `${name}.stepSize`, value.stepSize, (v) => v > 0 && Number.isFinite(Math.fround(v)), 'a finite number > 0');
   const randomStart = value.randomStart === undefined ? true : checkBoolean(where, `${name}.randomStart`, value.randomStart);
-  return { method, epsilon, steps, stepSize, randomStart, raw: value };
+  return { option: `${where}: ${name}`, method, epsilon, steps, stepSize, randomStart, raw: value };
 }
 
 /** fit's `adversarial` option, checked. */
@@ -142,20 +163,23 @@ export class Attacker {
     const core = this.#core, a = this.#attack;
     if (rows > this.#capacity) throw new ArgumentError(`Attacker: ${rows} rows, buffers for ${this.#capacity}`);
     const F = core.schema.featureCount, n = rows * F, mask = this.#perturbable;
-    const weights = core.weighting.currentWeights();
+    const weights = lossWeights(core);
     const x = core.batchX >>> 2, x0 = this.#clean >>> 2, g = this.#grad >>> 2, best = this.#best >>> 2;
     heapF32().copyWithin(x0, x, x + n);
     const eps = a.epsilon;
+    if (eps > 0) core.batchEpsilon = eps;
     if (a.method === 'fgsm') {
       core.inputGradient(rows, weights, this.#grad, this.#losses);
       const h = heapF32();
       for (let i = 0; i < n; i++) if (mask[i % F]) h[x + i] = h[x0 + i]! + eps * Math.sign(h[g + i]!);
+      this.#checkFinite(n);
       return;
     }
     if (a.randomStart && eps > 0) {
       this.#rng.uniform(this.#grad, n, -eps, eps);
       const h = heapF32();
       for (let i = 0; i < n; i++) if (mask[i % F]) h[x + i] = h[x0 + i]! + h[g + i]!;
+      this.#checkFinite(n);
     }
     let bestLoss = -Infinity;
     for (let step = 0; ; step++) {
@@ -174,7 +198,19 @@ export class Attacker {
       }
     }
     heapF32().copyWithin(x, best, best + n);
+    this.#checkFinite(n);
     this.lastLoss = bestLoss;
+  }
+
+  /** ArgumentError naming ε when it moved a feature of the first n floats of the batch beyond float32. */
+  #checkFinite(n: number): void {
+    const h = heapF32(), x = this.#core.batchX >>> 2, F = this.#core.schema.featureCount;
+    for (let i = 0; i < n; i++) {
+      const v = h[x + i]!;
+      if (Number.isFinite(v)) continue;
+      const a = this.#attack;
+      throw new ArgumentError(`${a.option ?? 'attack'}.epsilon = ${a.epsilon} moves feature "${this.#core.schema.featureNames[i % F]}" of a row to ${v}, beyond float32`);
+    }
   }
 
   /** Σ_t w_t · L_t over the tasks with labeled rows in the batch (in f64). */
@@ -214,13 +250,13 @@ export function perturbResident(core: MultiTaskModelCore, data: ResidentData, at
  * dL/dx of the joint loss over every row of `data` (rows × features): Σ_t w_t · L_t,
  * L_t task t's mean loss over its labeled rows of `data` as evaluate computes it
  * (each chunk's mean weighted by its share of the labeled rows), w_t the weighting
- * strategy's current task weights.
+ * strategy's current task weights (lossWeights).
  */
 export function inputGradientResident(core: MultiTaskModelCore, data: ResidentData): Float32Array {
   const F = core.schema.featureCount, T = core.taskNames.length;
   core.ensureCapacity(Math.min(data.rows, PREDICT_CHUNK));
   const chunk = Math.min(data.rows, core.capacity, PREDICT_CHUNK);
-  const weights = core.weighting.currentWeights(), scaled = new Float64Array(T), losses = new Float64Array(T);
+  const weights = lossWeights(core), scaled = new Float64Array(T), losses = new Float64Array(T);
   const out = new Float32Array(data.rows * F);
   const { allocator } = runtime('inputGradient');
   const grad = allocator.alloc(Math.max(chunk * F, 1) * 4);

@@ -1,6 +1,8 @@
 // Measured inter-task affinity: the cosine between tasks' gradients on the
 // shared representation (dL_s/dZ · dL_t/dZ over ‖·‖‖·‖), averaged over the steps
 // where both tasks had labels, reported as a T×T matrix with suggested groups.
+// Where two tasks' gradients of Z cannot overlap (crossStitch: each task reads its
+// own block, src/mtl/overlap.ts), the trainer gives it the shared parameters' instead.
 // (Fifty et al. 2021 measure "lookahead" affinity; gradient cosine is the
 // cheaper signal they compare it with, and costs one dot product per pair here.)
 
@@ -10,7 +12,7 @@ import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/valida
 export interface AffinityOptions {
   /** Only 'gradientCosine' for now. */
   method?: 'gradientCosine';
-  /** Measure every this many steps (default 10: each measured step costs one extra backward pass per task part). */
+  /** Measure every this many steps (default 10: each measured step costs one extra backward pass per task part, and on crossStitch one of the shared part per task). */
   every?: number;
   /** Two groups merge while their mean affinity exceeds this (default 0). */
   groupThreshold?: number;
@@ -18,7 +20,11 @@ export interface AffinityOptions {
 
 export interface TaskAffinity {
   readonly tasks: readonly string[];
-  /** matrix[s][t]: mean gradient cosine (1 on the diagonal; NaN where never measured together). */
+  /**
+   * matrix[s][t]: mean gradient cosine (1 on the diagonal; NaN where never measured
+   * together), of the gradients of the shared representation, or of the shared
+   * parameters on an architecture whose tasks' gradients there cannot overlap (crossStitch).
+   */
   readonly matrix: number[][];
   /** How many steps each pair was measured on. */
   readonly samples: number[][];

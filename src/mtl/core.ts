@@ -22,6 +22,7 @@ import { defaultLoss, labelWidth, orderTasks, usesClassIndex, type TaskSpec } fr
 import { KINDS } from './kinds.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
+import { disjointTasks } from './overlap.js';
 import { Relatedness, type RelatednessOptions } from './relatedness.js';
 import type { ProximalTerm } from './proximal.js';
 import { KMeans } from '../cluster/index.js';
@@ -60,7 +61,13 @@ export interface ModelOptions {
   relatedness?: RelatednessOptions;
   /** How inter-task affinity is measured during training. Default { method: 'gradientCosine', every: 10 }. */
   affinity?: AffinityOptions | false;
-  /** With a gradient strategy that accepts either: build its Gram matrix from 'representation' (default) or 'parameters' gradients. */
+  /**
+   * With a gradient strategy that accepts either: build its Gram matrix from
+   * 'representation' or 'parameters' gradients. Default 'representation', except on
+   * an architecture whose tasks read disjoint blocks of the representation
+   * (crossStitch), where their gradients there never overlap: 'parameters' (and
+   * 'representation' is refused). docs/weighting.md.
+   */
   gradients?: 'representation' | 'parameters';
 }
 
@@ -121,6 +128,8 @@ export class MultiTaskModelCore {
   readonly losses: readonly Loss[];
   readonly optimizerSpec: OptimizerSpec;
   readonly gradientSource: 'representation' | 'parameters';
+  /** The affinity is measured on the shared parameters' gradients (tasks whose gradients of Z cannot overlap), else on Z's. */
+  #affinityOnParameters = false;
   optimizer: Optimizer;
   weighting: WeightingStrategy;
   readonly affinity: AffinityMeter | null;
@@ -224,7 +233,17 @@ export class MultiTaskModelCore {
         throw new ArgumentError(`MultiTaskModel: gradients must be 'representation' or 'parameters', got ${show(opts.gradients)}`);
       }
       const wants = this.weighting.needs.gradients;
-      this.gradientSource = wants === 'parameters' ? 'parameters' : wants === 'representation' ? 'representation' : (options.gradients ?? 'representation');
+      // Tasks whose gradients of Z cannot overlap (overlap.ts): their Gram entry and affinity there say nothing.
+      const apart = T > 1 ? disjointTasks(this.description, this.specs.map((s) => s.backpropToInputs !== false)) : null;
+      const asked = wants === 'parameters' || wants === 'representation' ? wants : options.gradients;
+      if (apart !== null && asked === 'representation' && wants !== 'none') {
+        const [s, t] = apart.map((i) => this.taskNames[i]!);
+        throw new ArgumentError(`MultiTaskModel: ${wants === 'representation' ? `weighting "${this.weighting.type}": ` : ''}gradients: 'representation' ` +
+          `cannot work on ${String(this.description.architecture.type)}: tasks "${s}" and "${t}" read disjoint columns of the shared representation, ` +
+          `so their gradients there never overlap (a diagonal Gram matrix); use 'parameters' (the default here)`);
+      }
+      this.gradientSource = asked ?? (apart !== null ? 'parameters' : 'representation');
+      this.#affinityOnParameters = apart !== null;
       this.affinity = options.affinity === false || T < 2 ? null : new AffinityMeter(this.taskNames, options.affinity);
       this.relatedness = options.relatedness === undefined ? null : new Relatedness(options.relatedness, this.taskNames, this.parameters);
     } catch (err) {
@@ -399,7 +418,7 @@ export class MultiTaskModelCore {
       // dL/dlogits of a source task from one reader's loss alone (per-task gradients).
       dSrc: this.widths.map((w, t) => (this.#readers[t]!.length > 0 && needsPerTask ? alloc(rows * w) : 0)),
       dZt: needsPerTask ? Array.from({ length: T }, () => alloc(rows * this.engine.sharedSize)) : [],
-      gShared: this.gradientSource === 'parameters' && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
+      gShared: (this.gradientSource === 'parameters' || this.#affinityOnParameters) && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
       // The shared parameters' gradient a strategy with needs.vectors writes (packed as gShared).
       gCombined: this.gradientSource === 'parameters' && this.weighting.needs.vectors ? alloc(this.#shared.size) : 0,
     };
@@ -480,8 +499,16 @@ export class MultiTaskModelCore {
     });
   }
 
+  /**
+   * The ε of the adversarial examples in the batch buffers (set by an attack on
+   * them, src/mtl/adversarial.ts; loadBatch clears it): a divergence of the step on
+   * them names it.
+   */
+  batchEpsilon = 0;
+
   /** Gathers the rows listed by `rows` i32 indices at `idx` (WASM memory) of `data` into the batch buffers. */
   loadBatch(data: ResidentData, idx: number, rows: number): void {
+    this.batchEpsilon = 0;
     const k = runtime('MultiTaskModel').kernels;
     const b = this.#buf;
     k.gatherRows(rows, this.schema.featureCount, data.x, idx, b.x);
@@ -536,6 +563,19 @@ export class MultiTaskModelCore {
     const S = shardsOf(rows).length;
     // The shards' sums and the gradient's scan in the update's job, when that runs in pieces on the pool.
     const inUpdate = S > 1 && canFinishGradient(this.optimizer) && this.#sumsInUpdate();
+    try {
+      return this.#trainBatch(rows, learningRate, epoch, S, inUpdate);
+    } catch (err) {
+      // The step on adversarial examples: a large ε is as likely a cause as the learning rate.
+      const eps = this.batchEpsilon;
+      if (err instanceof TrainingDivergedError && eps > 0) {
+        throw err.withAdvice(`its batch held adversarial examples at adversarial.epsilon = ${eps}: lower epsilon, the learning rate, or clip gradients (globalClipNorm)`);
+      }
+      throw err;
+    }
+  }
+
+  #trainBatch(rows: number, learningRate: number, epoch: number, S: number, inUpdate: boolean): Float64Array {
     const losses = this.#steps.run({
       gradients: () => this.computeGradients(rows, learningRate, epoch, inUpdate),
       update: () => {
@@ -646,7 +686,9 @@ export class MultiTaskModelCore {
       this.#backwardPerTask(rows, logits, shards);
       const zLen = rows * zWidth;
       this.#fillGram(this.#buf.dZt, zLen);
-      if (this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') {
+      // The affinity's gradients: Z's, or the shared parameters' where Z's cannot overlap (the strategy's then are too, or it needs none).
+      const onParameters = measure && this.#affinityOnParameters;
+      if ((this.gradientSource === 'parameters' && strategy.needs.gradients !== 'none') || onParameters) {
         for (let t = 0; t < T; t++) {
           const dZt = b.dZt[t]!;
           e.runShards(`shared from dZ ${t}`, shards, (shard) => {
@@ -656,8 +698,9 @@ export class MultiTaskModelCore {
           e.addShardGradients(S, 'shared');
           this.#copySharedGrads(b.gShared[t]!, 'out');
         }
-        if (measure) this.affinity!.record(this.#gram, this.#active);
+        if (measure && !onParameters) this.affinity!.record(this.#gram, this.#active);
         this.#fillGram(b.gShared, this.#shared.size);
+        if (onParameters) this.affinity!.record(this.#gram, this.#active);
       } else if (measure) {
         this.affinity!.record(this.#gram, this.#active);
       }

@@ -83,14 +83,20 @@ export class TrainingDivergedError extends ManytaskError {
   readonly value: number;
   /** The divergence limit it rose above (NaN when something was not finite). */
   readonly limit: number;
-  /** `problem` replaces "is not finite" (a weight that vanishes in float32 is finite, and as unusable). */
-  constructor(task: string, step: number, what: string, consequence?: string, exploded?: { value: number; limit: number; rule: string }, problem?: string) {
+  /**
+   * `problem` replaces "is not finite" (a weight that vanishes in float32 is finite, and as
+   * unusable); `advice` what to do (default: lower the learning rate or clip gradients).
+   */
+  constructor(
+    task: string, step: number, what: string, consequence?: string, exploded?: { value: number; limit: number; rule: string }, problem?: string,
+    advice = 'lower the learning rate or clip gradients (globalClipNorm)',
+  ) {
     const subject = task === '' ? what : `${what} of task "${task}"`;
     const stated = problem ?? (exploded === undefined
       ? 'is not finite'
       : `is ${exploded.value.toPrecision(3)}, above its divergence limit ${exploded.limit.toPrecision(3)} (${exploded.rule})`);
     super('E_DIVERGED', `training diverged at step ${step}: ${subject} ${stated}. ` +
-      (consequence ?? 'The weights were not updated') + '; lower the learning rate or clip gradients (globalClipNorm).');
+      (consequence ?? 'The weights were not updated') + `; ${advice}.`);
     this.task = task;
     this.step = step;
     this.what = what;
@@ -98,15 +104,28 @@ export class TrainingDivergedError extends ManytaskError {
     this.limit = exploded?.limit ?? NaN;
     this.#rule = exploded?.rule ?? '';
     this.#problem = problem;
+    this.#consequence = consequence;
+    this.#advice = advice;
   }
 
   readonly #rule: string;
   readonly #problem: string | undefined;
+  readonly #consequence: string | undefined;
+  readonly #advice: string;
 
   /** The same divergence, saying what the trainer did with the weights. */
   withConsequence(consequence: string): TrainingDivergedError {
+    return this.#again(consequence, this.#advice);
+  }
+
+  /** The same divergence with other advice (an adversarial batch's: its epsilon). */
+  withAdvice(advice: string): TrainingDivergedError {
+    return this.#again(this.#consequence, advice);
+  }
+
+  #again(consequence: string | undefined, advice: string): TrainingDivergedError {
     const exploded = Number.isNaN(this.limit) ? undefined : { value: this.value, limit: this.limit, rule: this.#rule };
-    return new TrainingDivergedError(this.task, this.step, this.what, consequence, exploded, this.#problem);
+    return new TrainingDivergedError(this.task, this.step, this.what, consequence, exploded, this.#problem, advice);
   }
 }
 

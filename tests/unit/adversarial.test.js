@@ -7,8 +7,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { init, MultiTaskModel, tasks, Dataset, ARCHITECTURE_TYPES, ArgumentError } from '../../dist/index.js';
-import { expectError } from '../helpers/errors.js';
+import { init, MultiTaskModel, tasks, Dataset, ARCHITECTURE_TYPES, WEIGHTING_TYPES, ArgumentError, TrainingDivergedError } from '../../dist/index.js';
+import { expectError, typedError } from '../helpers/errors.js';
 import { assertClose } from '../helpers/reference.js';
 
 const PENGUINS = readFileSync(new URL('../../examples/data/penguins.csv', import.meta.url), 'utf8');
@@ -184,6 +184,33 @@ test('adversarial training: deterministic from the seed, and not the clean model
   assert.deepEqual(await run({ method: 'fgsm', epsilon: 0 }), await run(null));
 });
 
+test('every weighting strategy from scratch: the attack\'s loss weighs a task without a weight yet 1, as equal weighting', async () => {
+  // The strategies that report a mean over their steps have no weight before the first (NaN): inputGradient,
+  // attack, evaluate's attack and an adversarial fit threw "gradScale must be a finite number, got NaN".
+  const make = (type) => new MultiTaskModel({
+    input: penguins, architecture: { type: 'sharedBottom', units: [6], towerUnits: [3] }, seed: 3, weighting: { type },
+    tasks: [tasks.multiclass('species'), tasks.binary('sex'), tasks.regression('body_mass_g')],
+  });
+  const pgd = { method: 'pgd', epsilon: 0.1, steps: 2, seed: 1 }, fgsm = { method: 'fgsm', epsilon: 0.1 };
+  const ref = make('fixed');
+  const grad = ref.inputGradient(penguins), moved = ref.attack(penguins, pgd), scored = ref.evaluate(penguins, { attack: fgsm }).tasks;
+  ref.dispose();
+  assert.ok(grad.every(Number.isFinite) && grad.some((v) => v !== 0));
+  for (const type of WEIGHTING_TYPES) {
+    const m = make(type);
+    try {
+      assert.deepEqual(m.inputGradient(penguins), grad, `${type}: inputGradient`);
+      assert.deepEqual(m.attack(penguins, pgd), moved, `${type}: attack`);
+      assert.deepEqual(m.evaluate(penguins, { attack: fgsm }).tasks, scored, `${type}: evaluate under attack`);
+      const h = await m.fit(penguins, { epochs: 1, batchSize: 32, adversarial: { method: 'pgd', epsilon: 0.1, steps: 2 } });
+      assert.ok(Number.isFinite(h.epochs[0].loss), `${type}: adversarial fit`);
+      assert.ok(m.inputGradient(penguins).every(Number.isFinite), `${type}: inputGradient after a step`);
+    } finally {
+      m.dispose();
+    }
+  }
+});
+
 test('bad adversarial and attack options: typed errors naming the option', async () => {
   const model = new MultiTaskModel({ input: penguins, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.multiclass('species')], seed: 1 });
   try {
@@ -219,6 +246,36 @@ test('bad adversarial and attack options: typed errors naming the option', async
     } finally {
       onlyCategories.dispose();
     }
+  } finally {
+    model.dispose();
+  }
+});
+
+test('an ε too large: a divergence on adversarial examples names it, and rows moved beyond float32 are refused naming it', async () => {
+  const x = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+  const labels = { b: x.map(([u]) => (u > 0 ? 1 : 0)), r: x.map(([u, v]) => u + v) };
+  const model = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [tasks.binary('b'), tasks.regression('r')], seed: 1 });
+  try {
+    const before = model.parameters.get('shared.0.weight');
+    // Finite rows of ±1e30: the network's gradient overflows. It was "lower the learning rate or clip gradients".
+    for (const method of ['fgsm', 'pgd']) {
+      await assert.rejects(model.fit(x, labels, { epochs: 1, adversarial: { method, epsilon: 1e30 } }), typedError(TrainingDivergedError, 'E_DIVERGED', [
+        /^training diverged at step 0: the (gradient|loss) of task "[br]" is not finite\. The weights were not updated; its batch held adversarial examples at adversarial\.epsilon = 1e\+30: lower epsilon, the learning rate, or clip gradients/,
+      ], { label: method }));
+    }
+    assert.deepEqual(model.parameters.get('shared.0.weight'), before, 'nothing trained');
+    // A clean fit's divergence keeps its advice.
+    await assert.rejects(model.fit(x.map(([u, v]) => [u * 1e30, v * 1e30]), labels, { epochs: 1 }), (e) => e instanceof TrainingDivergedError && /; lower the learning rate or clip gradients \(globalClipNorm\)\.$/.test(e.message));
+    // Rows moved beyond float32 (PGD's start x ± 3e38 for ε = 3e38; FGSM from a value of 1e38): refused before any step.
+    const moved = /\.epsilon = 3e\+38 moves feature "x[01]" of a row to -?Infinity, beyond float32/;
+    const far = x.map(([u, v], i) => (i === 5 ? [1e38, v] : [u, v]));
+    await assert.rejects(model.fit(x, labels, { epochs: 1, adversarial: { method: 'pgd', epsilon: 3e38 } }), typedError(ArgumentError, 'E_ARGUMENT', [/^fit: adversarial/, moved]));
+    await assert.rejects(model.fit(far, labels, { epochs: 1, adversarial: { method: 'fgsm', epsilon: 3e38 } }), typedError(ArgumentError, 'E_ARGUMENT', [/^fit: adversarial/, moved]));
+    assert.deepEqual(model.parameters.get('shared.0.weight'), before, 'nothing trained');
+    expectError(() => model.evaluate(far, labels, { attack: { method: 'fgsm', epsilon: 3e38 } }), ArgumentError, 'E_ARGUMENT', [/^evaluate: attack/, moved]);
+    expectError(() => model.attack(x, labels, { method: 'pgd', epsilon: 3e38 }), ArgumentError, 'E_ARGUMENT', [/^attack: attack/, moved]);
+    // An ε that stays within float32 is an attack like any other.
+    assert.ok(model.attack(x, labels, { method: 'pgd', epsilon: 1e30, steps: 2 }).every(Number.isFinite));
   } finally {
     model.dispose();
   }

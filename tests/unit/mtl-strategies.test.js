@@ -6,7 +6,7 @@
 // gradients are the single-task ones scaled by the task weights.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES } from '../../dist/index.js';
+import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES, ARCHITECTURE_TYPES, ArgumentError } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { taskPartRef } from '../helpers/arch-reference.js';
 import { lossRef } from '../helpers/loss-reference.js';
@@ -160,6 +160,118 @@ test('fixed weights on the per-task path (affinity measured): shared = Σ w_t·g
     assertClose(g[n], Float64Array.from(own[n], (v) => w * v), { atol: 1e-7, rtol: 1e-6, label: `fixed: ${n} = w·g` });
   }
   model.dispose();
+});
+
+// ---------------------------------------------------------------------------
+// Cross-stitch: task t's tower reads block t of Z alone, so dL_up/dZ and dL_down/dZ
+// never overlap (a diagonal Gram matrix, nothing for GradDrop to drop, an identity
+// affinity). There the strategies that could take either source default to the
+// shared parameters' gradients (the columns and α: every column reaches every task
+// through α), and 'representation' is refused.
+
+const CS = { type: 'crossStitch', units: [5, 4], towerUnits: [3], activation: 'tanh' };
+const CS_SHARED = ['column.up.0.weight', 'column.up.0.bias', 'column.down.0.weight', 'column.down.0.bias', 'cross.0.alphaOffset',
+  'column.up.1.weight', 'column.up.1.bias', 'column.down.1.weight', 'column.down.1.bias', 'cross.1.alphaOffset'];
+
+function makeCrossStitch(weighting, options = {}) {
+  return new MultiTaskModel({
+    input: { features: INPUT }, architecture: CS, seed: 2,
+    tasks: [tasks.regression('up'), tasks.regression('down')],
+    ...(weighting ? { weighting } : { affinity: false }), ...options,
+  });
+}
+
+/** g_up and g_down on the cross-stitch network's shared parameters, from single-task runs. */
+function perTaskCrossStitch() {
+  const ref = makeCrossStitch(null);
+  const gUp = gradients(ref, { up, down: NONE }), gDown = gradients(ref, { up: NONE, down });
+  ref.dispose();
+  const flatCs = (g) => Float64Array.from(CS_SHARED.flatMap((n) => Array.from(g[n])));
+  return { gUp, gDown, a: flatCs(gUp), b: flatCs(gDown) };
+}
+
+test('crossStitch: MGDA, GradDrop and the other strategies of either source default to the shared parameters\' gradients', () => {
+  const { gUp, gDown, a, b } = perTaskCrossStitch();
+  // Both tasks reach both columns (through α): their parameter gradients overlap.
+  assert.ok(Math.abs(dotF64(a, b)) > 1e-6 * Math.sqrt(dotF64(a, a) * dotF64(b, b)), 'g_up·g_down ≠ 0');
+  const diff = a.map((v, i) => v - b[i]);
+  const alpha = Math.min(1, Math.max(0, dotF64(b.map((v, i) => v - a[i]), b) / dotF64(diff, diff)));
+  assert.ok(alpha > 0.05 && alpha < 0.95, `an interior min-norm point (α = ${alpha})`);
+  const mgda = makeCrossStitch({ type: 'mgda' });
+  assert.equal(mgda.core.gradientSource, 'parameters');
+  const g = gradients(mgda, { up, down });
+  for (const n of CS_SHARED) {
+    assertClose(g[n], Float64Array.from(gUp[n], (v, i) => alpha * v + (1 - alpha) * gDown[n][i]), { ...COMBINED, label: `mgda: ${n}` });
+  }
+  mgda.dispose();
+  // GradDrop without leak drops the gradient of one sign where the two disagree: the shared gradient is not the sum.
+  const drop = makeCrossStitch({ type: 'graddrop' });
+  assert.equal(drop.core.gradientSource, 'parameters');
+  assert.equal(drop.core.weighting.config().gradients, 'either');
+  const gd = gradients(drop, { up, down });
+  const dropped = CS_SHARED.some((n) => gd[n].some((v, i) => Math.abs(v - (gUp[n][i] + gDown[n][i])) > 1e-4));
+  assert.ok(dropped, 'some gradient dropped');
+  drop.dispose();
+  for (const type of ['gradnorm', 'imtl', 'alignedmtl']) {
+    const m = makeCrossStitch({ type });
+    assert.equal(m.core.gradientSource, 'parameters', type);
+    m.dispose();
+  }
+});
+
+test('crossStitch: gradients: \'representation\' is refused, in the strategy\'s spec and in the model\'s option', () => {
+  const message = /MultiTaskModel: (weighting "(graddrop|mgda|pcgrad)": )?gradients: 'representation' cannot work on crossStitch: tasks "up" and "down" read disjoint columns of the shared representation/;
+  for (const weighting of [{ type: 'graddrop', gradients: 'representation' }, { type: 'mgda', gradients: 'representation' }, { type: 'pcgrad', gradients: 'representation' }]) {
+    assert.throws(() => makeCrossStitch(weighting), (e) => e instanceof ArgumentError && message.test(e.message), weighting.type);
+  }
+  assert.throws(() => makeCrossStitch({ type: 'mgda' }, { gradients: 'representation' }), (e) => e instanceof ArgumentError && message.test(e.message));
+  // A head that reads the other task's prediction (and backpropagates into it) reaches the other's block too: allowed.
+  const joined = new MultiTaskModel({
+    input: { features: INPUT }, architecture: CS, weighting: { type: 'graddrop', gradients: 'representation' },
+    tasks: [tasks.regression('up'), tasks.regression('down', { inputsFrom: ['up'] })],
+  });
+  assert.equal(joined.core.gradientSource, 'representation');
+  joined.dispose();
+});
+
+test('every architecture: tasks share a column of Z (default: the representation\'s gradients) except on crossStitch', () => {
+  const specs = {
+    sharedBottom: { type: 'sharedBottom', units: [5], towerUnits: [3] },
+    mmoe: { type: 'mmoe', experts: 2, expertUnits: [4], towerUnits: [] },
+    omoe: { type: 'omoe', experts: 2, expertUnits: [4], towerUnits: [3] },
+    cgc: { type: 'cgc', sharedExperts: 1, taskExperts: 1, expertUnits: [4], towerUnits: [] },
+    ple: { type: 'ple', levels: 2, sharedExperts: 1, taskExperts: 2, expertUnits: [4], towerUnits: [3] },
+    crossStitch: CS,
+    dselectK: { type: 'dselectK', experts: 3, k: 1, expertUnits: [4], towerUnits: [] },
+    ltb: { type: 'ltb', units: [5, 4], branches: [2], towerUnits: [] },
+    conv1d: { type: 'conv1d', steps: 2, filters: [3], kernelSize: 2, towerUnits: [] },
+    transformer: { type: 'transformer', steps: 2, dModel: 4, heads: 2, feedForward: 4, towerUnits: [] },
+  };
+  assert.deepEqual(Object.keys(specs).sort(), [...ARCHITECTURE_TYPES].sort(), 'a spec per architecture');
+  for (const [type, architecture] of Object.entries(specs)) {
+    const m = new MultiTaskModel({
+      input: { features: INPUT }, architecture, seed: 3, weighting: { type: 'mgda' }, affinity: { every: 1 },
+      tasks: [tasks.regression('up'), tasks.regression('down')],
+    });
+    assert.equal(m.core.gradientSource, type === 'crossStitch' ? 'parameters' : 'representation', type);
+    // The affinity after one step: a cosine of overlapping gradients, never the structural 0 of disjoint ones.
+    gradients(m, { up, down });
+    const c = m.taskAffinity().matrix[0][1];
+    assert.ok(Number.isFinite(c) && c !== 0, `${type}: affinity ${c}`);
+    m.dispose();
+  }
+});
+
+test('crossStitch: taskAffinity is the cosine of the tasks\' shared-parameter gradients (not the identity of Z\'s)', () => {
+  const { a, b } = perTaskCrossStitch();
+  const expected = dotF64(a, b) / Math.sqrt(dotF64(a, a) * dotF64(b, b));
+  const m = makeCrossStitch({ type: 'fixed' }, { affinity: { every: 1 } });
+  gradients(m, { up, down });
+  const aff = m.taskAffinity();
+  assert.equal(aff.samples[0][1], 1);
+  assertClose([aff.matrix[0][1]], [expected], { atol: 1e-5, rtol: 1e-4, label: 'cosine' });
+  assert.ok(Math.abs(expected) > 1e-3, `the test needs overlapping gradients (cosine ${expected})`);
+  m.dispose();
 });
 
 // ---------------------------------------------------------------------------

@@ -614,7 +614,7 @@ test('needs and config with defaults', () => {
     nashmtl: [['parameters', false], { type: 'nashmtl', maxNorm: 1, updateWeightsEvery: 1, gradients: 'parameters' }],
     alignedmtl: [['either', false], { type: 'alignedmtl', scale: 'min', gradients: 'either' }],
     gradvac: [['parameters', false], { type: 'gradvac', beta: 0.5, gradients: 'parameters' }],
-    graddrop: [['representation', false, true], { type: 'graddrop', leak: 0, gradients: 'representation' }],
+    graddrop: [['either', false, true], { type: 'graddrop', leak: 0, gradients: 'either' }],
     moco: [['parameters', false, true], { type: 'moco', beta: 0.5, betaSigma: 0.5, gamma: 0.1, gammaSigma: 0.5, rho: 0 }],
     dbmtl: [['parameters', false, true], { type: 'dbmtl', beta: 0.9, betaSigma: 0 }],
     stch: [['none', true], { type: 'stch', mu: 1, warmupEpochs: 4 }],
@@ -640,6 +640,7 @@ test('needs and config with defaults', () => {
   assert.equal(createWeighting({ type: 'mgda', gradients: 'parameters' }).needs.gradients, 'parameters');
   assert.equal(createWeighting({ type: 'pcgrad', gradients: 'representation' }).needs.gradients, 'representation');
   assert.equal(createWeighting({ type: 'graddrop', gradients: 'parameters' }).needs.gradients, 'parameters');
+  assert.equal(createWeighting({ type: 'graddrop', gradients: 'representation' }).needs.gradients, 'representation');
 });
 
 const argErr = (re) => (e) => e instanceof ArgumentError && e.code === 'E_ARGUMENT' && re.test(e.message);

@@ -34,7 +34,7 @@ export interface AlignedMtlWeightingSpec {
   type: 'alignedmtl';
   /** Which kept eigenvalue sets the aligned norm: 'min' (default, the paper's), 'median' or 'mean'. */
   scale?: AlignedMtlScale;
-  /** Which per-task gradients the Gram matrix is built from. Default 'either' (the trainer picks the representation). */
+  /** Which per-task gradients the Gram matrix is built from. Default 'either' (the trainer picks the representation; the shared parameters on crossStitch). */
   gradients?: GradientSource;
 }
 

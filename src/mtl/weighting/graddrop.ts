@@ -19,7 +19,7 @@
 // (width draws per step). Task weights are 1.
 //
 // Cost per step: per-task gradients of the representation (one backward per task
-// part; default) or of the shared parameters, and one pass over them.
+// part; the default but on crossStitch) or of the shared parameters, and one pass over them.
 //
 // Inactive tasks take no part (weight 0). currentWeights() is each task's mean
 // kept fraction, leak + (1 − leak)·mean_d M_td, over the latest epoch's steps in
@@ -35,7 +35,12 @@ export interface GradDropWeightingSpec {
   type: 'graddrop';
   /** The fraction of every gradient let through regardless of sign, in [0, 1]. Default 0. */
   leak?: number;
-  /** Which per-task gradients are combined. Default 'representation' (the paper's and LibMTL's). */
+  /**
+   * Which per-task gradients are combined. Default 'either': the representation's
+   * (the paper's and LibMTL's), or the model's `gradients` option, and the shared
+   * parameters' on an architecture whose tasks read disjoint blocks of the
+   * representation (crossStitch), where no coordinate has two signs to choose from.
+   */
   gradients?: GradientSource;
 }
 
@@ -54,7 +59,7 @@ export class GradDropWeighting extends ReportingStrategy {
     super();
     checkKeys(where, spec, ['type', 'leak', 'gradients']);
     this.#leak = numberOption(where, spec, 'leak', 0, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-    this.#gradients = choiceOption(where, spec, 'gradients', 'representation', GRADIENT_SOURCES);
+    this.#gradients = choiceOption(where, spec, 'gradients', 'either', GRADIENT_SOURCES);
     this.needs = needsOf(this.#gradients, false, { vectors: true });
   }
 

@@ -36,7 +36,7 @@ export interface GradNormWeightingSpec {
   alpha?: number;
   /** How the weights are stepped with the trainer's learning rate. Default 'adam'. */
   optimizer?: WeightOptimizer;
-  /** Which per-task gradients the norms come from. Default 'either' (the trainer picks the representation). */
+  /** Which per-task gradients the norms come from. Default 'either' (the trainer picks the representation; the shared parameters on crossStitch). */
   gradients?: GradientSource;
 }
 

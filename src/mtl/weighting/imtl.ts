@@ -41,7 +41,7 @@ export interface ImtlWeightingSpec {
   lossScale?: boolean;
   /** How the s_t are stepped with the trainer's learning rate. Default 'adam'. */
   optimizer?: WeightOptimizer;
-  /** Which per-task gradients the Gram matrix is built from. Default 'either' (the trainer picks the representation). */
+  /** Which per-task gradients the Gram matrix is built from. Default 'either' (the trainer picks the representation; the shared parameters on crossStitch). */
   gradients?: GradientSource;
 }
 

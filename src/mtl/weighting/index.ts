@@ -15,7 +15,7 @@
 //   { type: 'nashmtl', maxNorm?: 1, updateWeightsEvery?: 1, gradients?: 'parameters' }  nashmtl.ts
 //   { type: 'alignedmtl', scale?: 'min', gradients?: 'either' }  alignedmtl.ts
 //   { type: 'gradvac', beta?: 0.5, gradients?: 'parameters' }  gradvac.ts
-//   { type: 'graddrop', leak?: 0, gradients?: 'representation' }  graddrop.ts
+//   { type: 'graddrop', leak?: 0, gradients?: 'either' }  graddrop.ts
 //   { type: 'moco', beta?: 0.5, betaSigma?: 0.5, gamma?: 0.1, gammaSigma?: 0.5, rho?: 0 }  moco.ts
 //   { type: 'dbmtl', beta?: 0.9, betaSigma?: 0 }  dbmtl.ts
 //   { type: 'stch', mu?: 1, warmupEpochs?: 4 }  stch.ts

@@ -38,7 +38,7 @@ export interface MgdaWeightingSpec {
   type: 'mgda';
   /** Gradient normalization before the min-norm problem (LibMTL's mgda_gn). Default 'none'. */
   normalization?: MgdaNormalization;
-  /** Which per-task gradients the Gram matrix is built from. Default 'either' (representation: MGDA-UB). */
+  /** Which per-task gradients the Gram matrix is built from. Default 'either' (representation: MGDA-UB; the shared parameters on crossStitch). */
   gradients?: GradientSource;
 }
 

@@ -29,7 +29,8 @@ export interface WeightingNeeds {
    * Which per-task gradients the strategy's Gram matrix is built from:
    * 'none' (no Gram needed), 'representation' (dL_t/dZ, cheap: one backward per
    * task part), 'parameters' (dL_t/dθ_shared: one shared backward per task), or
-   * 'either' (the trainer picks 'representation', unless the user asks otherwise).
+   * 'either' (the trainer picks 'representation', unless the user asks otherwise or
+   * the architecture's tasks read disjoint blocks of Z, as on crossStitch: then 'parameters').
    */
   readonly gradients: 'none' | 'representation' | 'parameters' | 'either';
   /** The strategy keeps per-epoch loss averages (the trainer calls endEpoch). */
