@@ -252,20 +252,30 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     if (pre && pre.featureCount !== schema.featureCount) fail('the preprocessing and the input schema disagree on the feature count');
     if (pre && JSON.stringify(pre.embeddings) !== JSON.stringify(embeddings)) fail('the preprocessing and the input schema disagree on the embedding tables');
     let model: MultiTaskModel;
+    const restore = (weighting: unknown, gradients: unknown): MultiTaskModel => new MultiTaskModel({
+      input: new RestoredInput(schema, pre, stats) as unknown as ArrayInputSpec,
+      architecture: h.architecture as ModelOptions['architecture'],
+      tasks: h.tasks as TaskSpec[],
+      weighting: weighting as ModelOptions['weighting'] & object,
+      optimizer: h.optimizer as ModelOptions['optimizer'] & object,
+      seed: h.seed as number,
+      // Files from before the option started from glorotUniform, the default.
+      ...(h.initializer !== undefined ? { initializer: h.initializer as ModelOptions['initializer'] & string } : {}),
+      ...(h.relatedness !== undefined ? { relatedness: h.relatedness as ModelOptions['relatedness'] & object } : {}),
+      ...(h.affinityOptions !== undefined ? { affinity: h.affinityOptions as ModelOptions['affinity'] & object } : {}),
+      ...(gradients !== undefined ? { gradients: gradients as 'representation' | 'parameters' } : {}),
+    });
     try {
-      model = new MultiTaskModel({
-        input: new RestoredInput(schema, pre, stats) as unknown as ArrayInputSpec,
-        architecture: h.architecture as ModelOptions['architecture'],
-        tasks: h.tasks as TaskSpec[],
-        weighting: h.weighting as ModelOptions['weighting'] & object,
-        optimizer: h.optimizer as ModelOptions['optimizer'] & object,
-        seed: h.seed as number,
-        // Files from before the option started from glorotUniform, the default.
-        ...(h.initializer !== undefined ? { initializer: h.initializer as ModelOptions['initializer'] & string } : {}),
-        ...(h.relatedness !== undefined ? { relatedness: h.relatedness as ModelOptions['relatedness'] & object } : {}),
-        ...(h.affinityOptions !== undefined ? { affinity: h.affinityOptions as ModelOptions['affinity'] & object } : {}),
-        ...(h.gradients !== undefined ? { gradients: h.gradients as 'representation' | 'parameters' } : {}),
-      });
+      try {
+        model = restore(h.weighting, h.gradients);
+      } catch (err) {
+        // A file saved before 'representation' gradients were refused where tasks read disjoint
+        // columns of Z (crossStitch; GradDrop's default then): it loads with the default source there.
+        const w = h.weighting as Record<string, unknown> | undefined;
+        if (!(err instanceof ArgumentError) || (w?.gradients !== 'representation' && h.gradients !== 'representation')) throw err;
+        const { gradients: _, ...rest } = w ?? {};
+        try { model = restore(w?.gradients === 'representation' ? rest : w, h.gradients === 'representation' ? undefined : h.gradients); } catch { throw err; }
+      }
     } catch (err) {
       if (err instanceof ModelFormatError) throw err;
       throw new ModelFormatError(`its model description is invalid (${brief(err)})`);

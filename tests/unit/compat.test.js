@@ -44,3 +44,24 @@ for (const c of CASES) {
     model.dispose();
   });
 }
+
+test('a crossStitch model saved with GradDrop on the representation\'s gradients (its default until they were refused there) loads, predicts as before and trains', async () => {
+  // The tasks of a cross-stitch network read disjoint columns of Z, so 'representation' is now refused there; a
+  // file that names it loads with the default source (the shared parameters), rather than as an invalid file.
+  const bytes = new Uint8Array(readFileSync(here('cross-stitch-graddrop-representation.f32.mtsk')));
+  const want = JSON.parse(readFileSync(here('cross-stitch-graddrop-representation.json'), 'utf8')).predictions;
+  const full = loadModel(bytes);
+  assert.deepEqual(predictionNumbers(full.predict(rows)), want);
+  assert.equal(full.core.weighting.config().gradients, 'either');
+  await full.fit(train, { epochs: 1, batchSize: 32 });
+  full.dispose();
+  const inf = loadForInference(bytes);
+  const raw = Array.from({ length: rows.rows }, (_, i) => Object.fromEntries(Object.keys(PENGUINS_SPEC.features).map((f) => [f, rows.column(f)[i]])));
+  assert.deepEqual(predictionNumbers(inf.predict(raw)), want);
+  inf.dispose();
+  // Given now, it is refused with the reason.
+  assert.throws(() => new MultiTaskModel({
+    input: train, architecture: { type: 'crossStitch', units: [8], towerUnits: [4] }, tasks: [{ name: 'sex', kind: 'binary' }, { name: 'species', kind: 'multiclass' }],
+    weighting: { type: 'graddrop', gradients: 'representation' },
+  }), (err) => err.code === 'E_ARGUMENT' && /read disjoint columns of the shared representation/.test(err.message));
+});
