@@ -197,12 +197,13 @@ test('a worker that traps in the middle of a micro-shard\'s pass is a typed erro
     allocator.free(block);
   }
   // Which thread claims a shard is a race (the calling thread may take every task of a
-  // job while the worker wakes): fit again, at most 5 times, until the worker took one.
+  // job while the worker wakes, and on a loaded machine the worker may not be scheduled
+  // for a while): fit again, at most 40 times (a fit takes milliseconds), until the worker took one.
   const shards = shardProgramsByWorkers(pool);
-  for (let attempt = 0; attempt < 5 && shardProgramsByWorkers(pool) === shards; attempt++) {
+  for (let attempt = 0; attempt < 40 && shardProgramsByWorkers(pool) === shards; attempt++) {
     assert.equal(await fitWeights(), before, `the fit after the fault (attempt ${attempt + 1})`);
   }
-  assert.ok(shardProgramsByWorkers(pool) > shards, 'the workers ran shards again (in 5 fits)');
+  assert.ok(shardProgramsByWorkers(pool) > shards, 'the workers ran shards again (in 40 fits)');
 });
 
 test('predict and evaluate on many rows run a block of rows per task on the pool, with the bits of one thread', { timeout: 120_000 }, async () => {
