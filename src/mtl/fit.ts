@@ -120,7 +120,11 @@ export interface FitOptions {
   validationData?: ValidationData;
   callbacks?: FitCallbacks;
   earlyStopping?: EarlyStoppingOptions | boolean;
-  /** A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. */
+  /**
+   * A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. A schedule
+   * counts the steps and epochs of this fit, from 0 (a warm-up or a decay starts again at each fit), not
+   * the model's steps so far (`model.steps`).
+   */
   learningRate?: number | ScheduleSpec;
   /** Per-row sample weights for the training rows. */
   sampleWeights?: ArrayLike<number>;
@@ -303,6 +307,8 @@ export async function fitLoop(
   let bestWeights: Snapshot | null = null;
   let reason: History['reason'] = 'epochs';
   let started = 0, lr = 0;
+  // A schedule is a fit option: it counts this fit's steps, as it counts this fit's epochs.
+  const firstStep = core.step;
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   const adv = opts.adversarial;
@@ -325,7 +331,7 @@ export async function fitLoop(
       batch: (indices, rows, epoch, batch) => {
         core.loadBatch(train, indices, rows);
         if (attacker) attacker.perturb(Math.ceil(adv!.fraction * rows));
-        lr = opts.schedule ? opts.schedule(core.step, epoch) : core.optimizer.config.learningRate;
+        lr = opts.schedule ? opts.schedule(core.step - firstStep, epoch) : core.optimizer.config.learningRate;
         const losses = core.trainBatch(rows, lr, epoch);
         const labeled = core.batchLabeledCounts;
         for (let t = 0; t < T; t++) { sums[t]! += losses[t]! * labeled[t]!; counts[t]! += labeled[t]!; }

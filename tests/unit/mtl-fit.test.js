@@ -205,6 +205,27 @@ test('learning-rate schedule: each step uses the scheduled rate (SGD: w â† w âˆ
   z.dispose();
 });
 
+test('a schedule counts the steps of its own fit, as it counts its epochs: a later fit\'s warm-up and decay start at its first step', async () => {
+  // It counted the model's steps so far: after 100 steps, a cosine over 50 steps with a warm-up of 10 was over,
+  // and the second fit trained at rate 0 throughout, silently, while an epoch-unit schedule started again.
+  const m = model(), byStep = model(), byEpoch = model();
+  for (const x of [m, byStep, byEpoch]) await x.fit(X, LABELS, { epochs: 4, batchSize: 8 }); // 6 steps an epoch: 24 steps
+  const spec = { type: 'cosine', learningRate: 0.01, decaySteps: 20, warmupSteps: 4 };
+  const before = weightsSnapshot(m);
+  const h = await m.fit(X, LABELS, { epochs: 3, batchSize: 8, learningRate: spec });
+  const schedule = createSchedule(spec);
+  // Each epoch logs the rate of its last step: steps 5, 11 and 17 of this fit.
+  assert.deepEqual(h.epochs.map((e) => e.learningRate), [5, 11, 17].map((t) => schedule(t)));
+  assert.ok(h.epochs.every((e) => e.learningRate > 0));
+  assert.ok(!same(weightsSnapshot(m), before), 'the second fit trains');
+  assert.equal(m.steps, 42);
+  // A step-unit schedule halving every 6 steps is the epoch-unit one halving every epoch: the same rate at every step.
+  await byStep.fit(X, LABELS, { epochs: 3, batchSize: 8, learningRate: { type: 'step', learningRate: 0.01, stepSize: 6, gamma: 0.5 } });
+  await byEpoch.fit(X, LABELS, { epochs: 3, batchSize: 8, learningRate: { type: 'step', learningRate: 0.01, stepSize: 1, gamma: 0.5, unit: 'epoch' } });
+  assert.ok(same(weightsSnapshot(byStep), weightsSnapshot(byEpoch)));
+  for (const x of [m, byStep, byEpoch]) x.dispose();
+});
+
 test('freeze: frozen parameters are bit-identical after fit and thawed afterwards; parameters frozen before stay frozen', async () => {
   const m = model();
   const names = m.parameters.names();
