@@ -346,16 +346,18 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const train = kept ? kept.data : given;
     let validation: Prepared | null = null;
     let training = train;
-    if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
+    const s = raw.validationSplit;
+    if (s !== undefined && (typeof s !== 'number' || !(s >= 0 && s < 1))) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
+    // validationSplit 0, as in Keras: no validation rows.
+    const splitting = typeof s === 'number' && s > 0;
+    if (raw.validationData !== undefined && splitting) throw new ArgumentError('fit: give validationData or validationSplit, not both');
     if (raw.validationData !== undefined) {
       if (!(raw.validationData instanceof Dataset) && (typeof raw.validationData !== 'object' || raw.validationData === null)) {
         throw new ArgumentError(`fit: validationData must be a Dataset or { x, labels }, got ${show(raw.validationData)}`);
       }
       const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
       validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
-    } else if (raw.validationSplit !== undefined) {
-      const s = raw.validationSplit;
-      if (typeof s !== 'number' || !(s > 0 && s < 1)) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
+    } else if (splitting) {
       const nVal = Math.floor(train.rows * s);
       if (nVal < 1 || nVal >= train.rows) throw new ArgumentError(`fit: validationSplit ${s} of ${train.rows} rows leaves no rows on one side`);
       [training, validation] = splitTail(train, this.#schema.featureCount, train.rows - nVal);
@@ -391,7 +393,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         for (const n of frozenHere) params.unfreeze(n);
         throw err;
       }
-      core.resetOptimizer();
+      if (loop.epochs > 0) core.resetOptimizer();
     }
     const resident = core.makeResident(training.features, training.rows, training.labels, sampleWeights);
     let residentVal: ResidentData | null = null;
@@ -402,7 +404,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         throw new ArgumentError(`task "${unlabeled[0]}" has no labels in the training data` +
           (unlabeled.length < core.specs.length ? ' (fit\'s unlabeledTasks: \'skip\' trains the other tasks without it)' : core.specs.length > 1 ? ' (nor has any other task)' : ''));
       }
-      if (residentVal) requireSomeLabels(core, residentVal, raw.validationSplit !== undefined ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
+      if (residentVal) requireSomeLabels(core, residentVal, splitting ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
       for (const [name, st] of pending) this.#targetStats.set(name, st);
       return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
     } finally {
@@ -410,7 +412,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       if (residentVal) core.freeResident(residentVal);
       if (raw.freeze !== undefined) {
         for (const n of frozenHere) core.parameters.unfreeze(n);
-        core.resetOptimizer();
+        // epochs 0 leaves the optimizer's state as it was.
+        if (loop.epochs > 0) core.resetOptimizer();
       }
     }
   }

@@ -3,7 +3,7 @@
 // history of per-task losses, metrics and strategy weights per epoch.
 
 import { heapF32, runtime } from '../runtime/module.js';
-import { ArgumentError } from '../runtime/errors.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { booleanOption, checkChoice, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
@@ -109,12 +109,13 @@ const FIT_KEYS = [
 ] as const;
 
 export interface FitOptions {
+  /** Default 1. 0 (as Keras) runs no epoch: the data is checked and, for a model built from arrays, its target statistics are fitted, nothing trains. */
   epochs?: number;
   batchSize?: number;
   shuffle?: boolean;
   /** Seeds the shuffling (default: the model's seed). */
   seed?: number;
-  /** Hold out this fraction of the rows (the last ones, as Keras does) for validation. */
+  /** Hold out this fraction of the rows (the last ones, as Keras does) for validation; 0 (as Keras): none. */
   validationSplit?: number;
   /** Rows to validate on instead (not with validationSplit). */
   validationData?: ValidationData;
@@ -179,7 +180,8 @@ export function parseFitOptions(
   const where = 'fit';
   const o = checkOptionsObject(where, options);
   checkKeys(where, o, FIT_KEYS);
-  const epochs = o.epochs === undefined ? 1 : checkDim(where, 'epochs', o.epochs);
+  const epochs = o.epochs === undefined ? 1 : o.epochs;
+  if (typeof epochs !== 'number' || !Number.isSafeInteger(epochs) || epochs < 0) throw new ShapeError(`${where}: epochs must be an integer ≥ 0, got ${show(epochs)}`);
   const batchSize = o.batchSize === undefined ? 32 : checkDim(where, 'batchSize', o.batchSize);
   const shuffle = booleanOption(where, o, 'shuffle', true);
   const seed = o.seed === undefined ? core.seed : checkSeed(where, o.seed);

@@ -448,7 +448,7 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#fit', 'every label of a task missing', (f) => f.model.fit(X, { ...LABELS, amount: X.map(() => null) }), ArgumentError, /task "amount" has no labels in the training data/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'option epoch (typo)', (f) => f.model.fit(X, LABELS, { epoch: 3 }), ArgumentError, /fit: unknown option "epoch" \(known: epochs, batchSize/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'batchSize 0', (f) => f.model.fit(X, LABELS, { batchSize: 0 }), ShapeError, /fit: batchSize must be a positive integer, got 0/],
-  ['MultiTaskModel', 'MultiTaskModel#fit', 'epochs 1.5', (f) => f.model.fit(X, LABELS, { epochs: 1.5 }), ShapeError, /fit: epochs must be a positive integer, got 1\.5/],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'epochs 1.5', (f) => f.model.fit(X, LABELS, { epochs: 1.5 }), ShapeError, /fit: epochs must be an integer ≥ 0, got 1\.5/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'validationSplit 1.5', (f) => f.model.fit(X, LABELS, { validationSplit: 1.5 }), ArgumentError, /validationSplit must be a number between 0 and 1, got 1\.5/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'validationSplit 0.01 of 24 rows', (f) => f.model.fit(X, LABELS, { validationSplit: 0.01 }), ArgumentError, /validationSplit 0\.01 of 24 rows leaves no rows on one side/],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'validationData null', (f) => f.model.fit(X, LABELS, { validationData: null }), ArgumentError,

@@ -48,6 +48,47 @@ test('validationSplit holds out the last rows: same weights and logs as validati
   for (const m of [a, b, c]) m.dispose();
 });
 
+test('epochs 0 and validationSplit 0, as in Keras: no epoch (the model as it was, its target statistics fitted), no validation', async () => {
+  // Both were refused (a ShapeError, an ArgumentError).
+  const a = model(), b = model();
+  for (const m of [a, b]) await m.fit(X, LABELS, { epochs: 2, batchSize: 16 });
+  const w = weightsSnapshot(a), stats = a.inputAndTargets().targetStats;
+  const events = [];
+  const h = await a.fit(X, LABELS, {
+    epochs: 0, batchSize: 16, freeze: ['shared'], validationSplit: 0.25,
+    callbacks: { onTrainBegin: () => events.push('begin'), onEpochBegin: () => events.push('epoch'), onTrainEnd: (hist) => events.push(`end ${hist.epochs.length}`) },
+  });
+  assert.deepEqual([h.epochs, h.bestEpoch, h.reason, h.stoppedEarly, h.get('loss'), h.get('val_loss')], [[], -1, 'epochs', false, [], []]);
+  assert.deepEqual(events, ['begin', 'end 0']);
+  assert.ok(same(weightsSnapshot(a), w));
+  assert.equal(a.steps, 6);
+  assert.deepEqual(a.inputAndTargets().targetStats, stats);
+  assert.ok(a.parameters.list().every((p) => !a.parameters.isFrozen(p.name)));
+  // The optimizer's moments and step count too: the next fit trains as that of a model that did not run it.
+  await a.fit(X, LABELS, { epochs: 1, batchSize: 16 });
+  await b.fit(X, LABELS, { epochs: 1, batchSize: 16 });
+  assert.ok(same(weightsSnapshot(a), weightsSnapshot(b)));
+  // A model from arrays not fitted yet: epochs 0 fits its target statistics from the training rows, and trains nothing.
+  const c = model(), d = model();
+  const w0 = weightsSnapshot(c), fresh = c.predict(X).amount.values;
+  await c.fit(X, LABELS, { epochs: 0, validationSplit: 0.25 });
+  await d.fit(X.slice(0, 36), slice(LABELS, 0, 36), { epochs: 1 });
+  assert.deepEqual(c.inputAndTargets().targetStats, d.inputAndTargets().targetStats, 'the training rows\' statistics');
+  assert.ok(same(weightsSnapshot(c), w0));
+  assert.equal(c.steps, 0);
+  assert.notDeepEqual(c.predict(X).amount.values, fresh, 'predictions in the targets\' units');
+  // validationSplit 0: no validation rows, the same run as without the option (validationData then allowed).
+  const e = model(), f = model(), g = model();
+  const he = await e.fit(X, LABELS, { epochs: 2, batchSize: 16, validationSplit: 0 });
+  const hf = await f.fit(X, LABELS, { epochs: 2, batchSize: 16 });
+  const hg = await g.fit(X, LABELS, { epochs: 2, batchSize: 16, validationSplit: 0, validationData: { x: X, labels: LABELS } });
+  assert.ok(same(weightsSnapshot(e), weightsSnapshot(f)) && same(weightsSnapshot(g), weightsSnapshot(f)));
+  assert.deepEqual(he.get('loss'), hf.get('loss'));
+  assert.equal(he.epochs[0].val, undefined);
+  assert.deepEqual(hg.get('val_loss').length, 2);
+  for (const m of [a, b, c, d, e, f, g]) m.dispose();
+});
+
 test('callbacks: order, batch logs, return false and model.stopTraining stop training', async () => {
   const events = [];
   const m = model();
