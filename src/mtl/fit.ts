@@ -93,7 +93,11 @@ export interface FitLoopOptions {
 
 export interface History {
   epochs: EpochLogs[];
-  /** The epoch whose weights the model has at the end (early stopping with restore), else the last. */
+  /**
+   * With early stopping, the epoch whose monitored value was best (as Keras's EarlyStopping.best_epoch):
+   * the model holds its weights when restoreBestWeights is on (the default), else the last epoch's.
+   * Without early stopping, the last epoch. -1 when no epoch ran (epochs 0).
+   */
   bestEpoch: number;
   stoppedEarly: boolean;
   /** Why training ended: 'epochs', 'earlyStopping' or 'stopped' (a callback or model.stopTraining). */
