@@ -10,6 +10,7 @@ import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
+import { KINDS, isDistributionKind } from './kinds.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
 import { EarlyStopping, type EarlyStoppingRule } from '../train/early-stopping.js';
 import { epochLoop, now, runAsync } from '../train/loop.js';
@@ -61,7 +62,10 @@ export interface EarlyStoppingOptions {
   patience?: number;
   /** Smallest change that counts as an improvement. Default 0. */
   minDelta?: number;
-  /** 'auto' (default: 'max' for accuracy/auc/f1/r2, else 'min'), 'min' or 'max'. */
+  /**
+   * 'auto' (default: 'max' for accuracy, auc, f1 and r2, else 'min'), 'min' or 'max'. A distribution
+   * task's coverage is best at its level, neither highest nor lowest: monitoring it needs 'min' or 'max'.
+   */
   mode?: 'auto' | 'min' | 'max';
   /**
    * Put back the weights of the best epoch, with the weighting strategy's learned state, when training
@@ -102,7 +106,11 @@ export interface History {
   stoppedEarly: boolean;
   /** Why training ended: 'epochs', 'earlyStopping' or 'stopped' (a callback or model.stopTraining). */
   reason: 'epochs' | 'earlyStopping' | 'stopped';
-  /** The values of one logged quantity per epoch: 'loss', 'val_loss', '<task>_loss', 'val_<task>_<metric>', '<task>_weight'. */
+  /**
+   * The values of one logged quantity per epoch: 'loss', 'learningRate', '<task>_loss', '<task>_weight',
+   * and with validation data 'val_loss' and 'val_<task>_<metric>' (NaN in an epoch that has none: a task
+   * without a labeled validation row). Any other name is an ArgumentError listing the names.
+   */
   get(name: string): number[];
 }
 
@@ -209,16 +217,19 @@ export function parseFitOptions(
     if (monitor.startsWith('val_') && !hasValidation) {
       throw new ArgumentError(`${where}: earlyStopping monitors "${monitor}" but there is no validation data (give validationSplit or validationData)`);
     }
-    checkMonitorName(monitor, core);
+    const metric = monitoredMetric(monitor, core);
     const mode = e.mode === undefined ? 'auto' : e.mode;
     if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new ArgumentError(`${where}: earlyStopping.mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
+    if (mode === 'auto' && metric === 'coverage') {
+      throw new ArgumentError(`${where}: earlyStopping monitors "${monitor}", a coverage, which is best at the task's level, neither highest nor lowest: give mode 'min' or 'max', or monitor another value`);
+    }
     const patience = e.patience === undefined ? 10 : e.patience;
     if (typeof patience !== 'number' || !Number.isInteger(patience) || patience < 0) throw new ArgumentError(`${where}: earlyStopping.patience must be an integer ≥ 0, got ${show(patience)}`);
     const minDelta = e.minDelta === undefined ? 0 : checkFiniteNumber(where, 'earlyStopping.minDelta', e.minDelta);
     if (e.restoreBestWeights !== undefined && typeof e.restoreBestWeights !== 'boolean') throw new ArgumentError(`${where}: earlyStopping.restoreBestWeights must be true or false`);
     earlyStopping = {
       monitor, patience, minDelta: Math.abs(minDelta),
-      mode: mode === 'auto' ? (/_(accuracy|auc|f1|r2)$/.test(monitor) ? 'max' : 'min') : mode,
+      mode: mode === 'auto' ? (['accuracy', 'auc', 'f1', 'r2'].includes(metric) ? 'max' : 'min') : mode,
       restoreBestWeights: e.restoreBestWeights !== false,
     };
   }
@@ -235,26 +246,40 @@ export function parseFitOptions(
   return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, adversarial, raw: o };
 }
 
-/** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
-const VAL_METRICS: Record<string, readonly string[]> = {
-  binary: ['accuracy', 'f1', 'auc', 'logLoss'],
-  multiclass: ['accuracy', 'f1', 'logLoss'],
-  multilabel: ['accuracy', 'f1', 'logLoss'],
-  regression: ['mae', 'rmse', 'r2'],
-  reconstruction: [],
-  clustering: [],
-};
+/** What evaluate reports for a task of `kind` besides its loss (the metrics of KINDS; src/mtl/evaluate.ts). */
+function valMetrics(task: string, kind: string): readonly string[] {
+  const info = Object.hasOwn(KINDS, kind) ? KINDS[kind as keyof typeof KINDS] : undefined;
+  if (info === undefined) throw new ArgumentError(`fit: task "${task}" is of kind ${show(kind)}, which has no metrics to log`);
+  return info.metrics;
+}
 
-/** A monitor must name something fit logs, or early stopping would watch NaN and stop after `patience` epochs. */
-function checkMonitorName(monitor: string, core: MultiTaskModelCore): void {
-  if (monitor === 'loss' || monitor === 'val_loss') return;
+/**
+ * The metric a monitor names ('loss', 'weight', 'accuracy', …). A monitor must name
+ * something fit logs, or early stopping would watch NaN and stop after `patience` epochs.
+ */
+function monitoredMetric(monitor: string, core: MultiTaskModelCore): string {
+  if (monitor === 'loss' || monitor === 'val_loss') return 'loss';
   const val = monitor.startsWith('val_');
   const rest = val ? monitor.slice(4) : monitor;
   for (const spec of core.specs) {
-    const known = val ? ['loss', ...VAL_METRICS[spec.kind]!] : ['loss', 'weight'];
-    if (known.some((m) => rest === `${spec.name}_${m}`)) return;
+    const known = val ? ['loss', ...valMetrics(spec.name, spec.kind)] : ['loss', 'weight'];
+    const metric = known.find((m) => rest === `${spec.name}_${m}`);
+    if (metric !== undefined) return metric;
   }
-  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', '<task>_loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' (binary: accuracy, f1, auc, logLoss; multiclass and multilabel: accuracy, f1, logLoss; regression: mae, rmse, r2) with tasks ${core.taskNames.join(', ')}`);
+  const kinds = [...new Set(core.specs.map((s) => s.kind))].map((k) => `${k}: ${valMetrics(k, k).join(', ') || 'loss only'}`).join('; ');
+  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', '<task>_loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' (${kinds}) with tasks ${core.taskNames.join(', ')}`);
+}
+
+/** The names History.get knows for a model's tasks: what fit logs, with `val` the validation values. */
+function logNames(core: MultiTaskModelCore, val: boolean): string[] {
+  const names = ['loss', 'learningRate', ...core.taskNames.flatMap((t) => [`${t}_loss`, `${t}_weight`])];
+  if (val) {
+    names.push('val_loss');
+    for (const s of core.specs) {
+      for (const m of ['rows', 'loss', ...valMetrics(s.name, s.kind), ...(isDistributionKind(s.kind) ? ['level'] : [])]) names.push(`val_${s.name}_${m}`);
+    }
+  }
+  return names;
 }
 
 /** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */
@@ -268,6 +293,7 @@ function undefinedMonitor(monitor: string, epoch: number): ArgumentError {
 
 export function logValue(logs: EpochLogs, name: string): number {
   if (name === 'loss') return logs.loss;
+  if (name === 'learningRate') return logs.learningRate;
   if (name === 'val_loss') return logs.val?.loss ?? NaN;
   const val = name.startsWith('val_');
   const rest = val ? name.slice(4) : name;
@@ -286,10 +312,13 @@ export function logValue(logs: EpochLogs, name: string): number {
   return NaN;
 }
 
-function makeHistory(epochs: EpochLogs[], bestEpoch: number, reason: History['reason']): History {
+function makeHistory(epochs: EpochLogs[], bestEpoch: number, reason: History['reason'], names: readonly string[]): History {
   return {
     epochs, bestEpoch, reason, stoppedEarly: reason === 'earlyStopping',
-    get(name: string) { return epochs.map((e) => logValue(e, name)); },
+    get(name: string) {
+      if (!names.includes(name)) throw new ArgumentError(`history.get: ${show(name)} is not logged; the history has ${names.join(', ')}`);
+      return epochs.map((e) => logValue(e, name));
+    },
   };
 }
 
@@ -378,7 +407,7 @@ export async function fitLoop(
     core.endTraining();
     const bestEpoch = es !== null && es.bestEpoch >= 0 ? es.bestEpoch : epochsLog.length - 1;
     if (bestWeights !== null && bestEpoch !== epochsLog.length - 1) restore(core, bestWeights);
-    const history = makeHistory(epochsLog, bestEpoch, reason);
+    const history = makeHistory(epochsLog, bestEpoch, reason, logNames(core, val !== null));
     opts.callbacks.onTrainEnd?.(history);
     return history;
   } finally {

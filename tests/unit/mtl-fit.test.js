@@ -4,7 +4,7 @@
 // weights, class weights ('balanced' and explicit) and seeded shuffling.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, MultiTaskModel, tasks, createSchedule } from '../../dist/index.js';
+import { init, MultiTaskModel, tasks, createSchedule, ArgumentError } from '../../dist/index.js';
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { coreGradients, weightsSnapshot } from '../helpers/mtl-reference.js';
@@ -87,6 +87,25 @@ test('epochs 0 and validationSplit 0, as in Keras: no epoch (the model as it was
   assert.equal(he.epochs[0].val, undefined);
   assert.deepEqual(hg.get('val_loss').length, 2);
   for (const m of [a, b, c, d, e, f, g]) m.dispose();
+});
+
+test('history.get: every logged name, learningRate included; a name it does not log is an ArgumentError listing them', async () => {
+  // It returned an array of NaN for a typo ('val_los') and for 'learningRate', which each epoch logs.
+  const m = model();
+  const h = await m.fit(X, LABELS, { epochs: 2, batchSize: 16, validationSplit: 0.25, learningRate: { type: 'step', learningRate: 0.01, stepSize: 1, gamma: 0.5, unit: 'epoch' } });
+  assert.deepEqual(h.get('learningRate'), [0.01, 0.005]);
+  assert.deepEqual(h.get('val_amount_mae'), h.epochs.map((e) => e.val.tasks.amount.mae));
+  assert.deepEqual(h.get('flag_weight'), [1, 1]);
+  const names = 'loss, learningRate, kind_loss, kind_weight, flag_loss, flag_weight, amount_loss, amount_weight, val_loss, ' +
+    'val_kind_rows, val_kind_loss, val_kind_accuracy, val_kind_f1, val_kind_logLoss, val_flag_rows, val_flag_loss, val_flag_accuracy, val_flag_f1, val_flag_auc, val_flag_logLoss, ' +
+    'val_amount_rows, val_amount_loss, val_amount_mae, val_amount_rmse, val_amount_r2';
+  for (const name of ['val_los', 'val_kind_auc', 'seconds', 'kind']) {
+    assert.throws(() => h.get(name), (e) => e instanceof ArgumentError && e.message === `history.get: "${name}" is not logged; the history has ${names}`);
+  }
+  // Without validation data, no val_ names.
+  const h2 = await m.fit(X, LABELS, { epochs: 1 });
+  assert.throws(() => h2.get('val_loss'), (e) => e instanceof ArgumentError && e.message.endsWith('the history has loss, learningRate, kind_loss, kind_weight, flag_loss, flag_weight, amount_loss, amount_weight'));
+  m.dispose();
 });
 
 test('callbacks: order, batch logs, return false and model.stopTraining stop training', async () => {
@@ -210,6 +229,36 @@ test('earlyStopping on a value that is NaN (AUC of validation rows of one class,
   const m = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [tasks.binary('b'), tasks.regression('r')], seed: 1 });
   const h = await m.fit(x, { b, r }, { epochs: 3, validationData, earlyStopping: { monitor: 'val_loss', patience: 5 } });
   assert.equal(h.epochs.length, 3);
+  m.dispose();
+});
+
+test('earlyStopping monitors a distribution task\'s metrics (nll, pinball, interval width, r2…); a coverage needs a mode; in a model with such a task any monitor works', async () => {
+  // VAL_METRICS had no gaussian, poisson or quantile entry: every val_<task>_<metric> monitor was a TypeError in such a model.
+  const n = 120;
+  const x = Array.from({ length: n }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+  const labels = { g: x.map(([a, b]) => 2 * a - b), p: x.map(([a]) => Math.round(3 + 2 * a)), q: x.map(([a, b]) => a + b), r: x.map(([a]) => a) };
+  const make = () => new MultiTaskModel({
+    input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, seed: 1, optimizer: { type: 'adam', learningRate: 0.05 },
+    tasks: [tasks.gaussian('g'), tasks.poisson('p'), tasks.quantile('q'), tasks.regression('r')],
+  });
+  const cases = [['val_r_mae', 'min'], ['val_g_nll', 'min'], ['val_g_r2', 'max'], ['val_g_mae', 'min'], ['val_p_nll', 'min'], ['val_p_rmse', 'min'],
+    ['val_q_pinball', 'min'], ['val_q_intervalWidth', 'min'], ['val_q_coverage', 'max', { mode: 'max' }], ['val_g_coverage', 'min', { mode: 'min' }]];
+  for (const [monitor, mode, extra] of cases) {
+    const m = make();
+    const h = await m.fit(x, labels, { epochs: 6, validationSplit: 0.25, earlyStopping: { monitor, patience: 2, ...extra } });
+    const v = h.get(monitor);
+    assert.deepEqual(v, h.epochs.map((e) => e.val.tasks[monitor.split('_')[1]][monitor.split('_')[2]]));
+    assert.ok(v.every(Number.isFinite), monitor);
+    assert.equal(h.bestEpoch, v.indexOf(mode === 'max' ? Math.max(...v) : Math.min(...v)), `${monitor}: 'auto' is '${mode}'`);
+    m.dispose();
+  }
+  const m = make();
+  await assert.rejects(m.fit(x, labels, { epochs: 2, validationSplit: 0.25, earlyStopping: { monitor: 'val_g_coverage' } }),
+    (e) => e instanceof ArgumentError && e.message === 'fit: earlyStopping monitors "val_g_coverage", a coverage, which is best at the task\'s level, neither highest nor lowest: give mode \'min\' or \'max\', or monitor another value');
+  await assert.rejects(m.fit(x, labels, { epochs: 2, validationSplit: 0.25, earlyStopping: { monitor: 'val_p_r2' } }),
+    (e) => e instanceof ArgumentError && e.message.startsWith('fit: earlyStopping.monitor "val_p_r2" is not something fit logs') &&
+      e.message.includes('gaussian: nll, coverage, intervalWidth, mae, rmse, r2; poisson: nll, coverage, intervalWidth, mae, rmse; quantile: pinball, coverage, intervalWidth; regression: mae, rmse, r2'));
+  assert.equal(m.steps, 0);
   m.dispose();
 });
 
