@@ -398,6 +398,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const resident = core.makeResident(training.features, training.rows, training.labels, sampleWeights);
     let residentVal: ResidentData | null = null;
     try {
+      // Each weight is finite and ≥ 0 (makeResident); all 0 would train nothing and log a loss of 0.
+      if (sampleWeights !== undefined && !Array.prototype.some.call(sampleWeights, (w) => (w as number) > 0)) {
+        throw new ArgumentError(`fit: sampleWeights has no positive weight${split ? ' for the training rows (validationSplit)' : ''}; at least one row must weigh more than 0`);
+      }
       residentVal = validation ? core.makeResident(validation.features, validation.rows, validation.labels) : null;
       const unlabeled = core.taskNames.filter((_, t) => (resident.labels[t]?.labeled ?? 0) === 0);
       if (unlabeled.length > 0 && (loop.unlabeledTasks === 'error' || unlabeled.length === core.specs.length)) {

@@ -139,7 +139,7 @@ export interface FitOptions {
    * the model's steps so far (`model.steps`).
    */
   learningRate?: number | ScheduleSpec;
-  /** Per-row sample weights for the training rows. */
+  /** Per-row sample weights for the training rows: finite, ≥ 0, at least one above 0. */
   sampleWeights?: ArrayLike<number>;
   /** Parameter names (or prefixes) to keep frozen during this fit, e.g. ['shared']. */
   freeze?: string[];

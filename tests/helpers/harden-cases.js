@@ -473,6 +473,8 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#fit', 'yieldEveryMs −1', (f) => f.model.fit(X, LABELS, { yieldEveryMs: -1 }), ArgumentError, /fit: yieldEveryMs must be ≥ 0, got -1/, 'accepted'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'divergence { factor: 0.5 }', (f) => f.model.fit(X, LABELS, { divergence: { factor: 0.5 } }), ArgumentError,
     /fit: divergence\.factor must be a number > 1 \(or Infinity\), got 0\.5/, 'refused as an unknown option (there was no divergence rule)'],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'sampleWeights all 0', (f) => f.model.fit(X, LABELS, { sampleWeights: X.map(() => 0) }), ArgumentError,
+    /fit: sampleWeights has no positive weight; at least one row must weigh more than 0/, 'accepted; trained nothing, every task logged a loss of 0'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'no labels', (f) => f.model.evaluate(X), ArgumentError, /evaluate: no task has a labeled row \(tasks: kind, flag, amount\)/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,

@@ -174,6 +174,9 @@ test('bad fit options: unknown names, batchSize 0, validationSplit out of range,
     [{ learningRate: NaN }, argError(/learningRate/)],
     [{ sampleWeights: X.map((_, i) => (i === 3 ? -1 : 1)) }, argError(/sampleWeights: row 3 has weight -1/)],
     [{ sampleWeights: [1, 2] }, argError(/sampleWeights: expected 24 weights \(one per row\), got 2/)],
+    // As scikit-learn ("Sample weights must contain at least one non-zero number"): it trained nothing and logged a loss of 0.
+    [{ sampleWeights: X.map(() => 0) }, argError(/^fit: sampleWeights has no positive weight; at least one row must weigh more than 0$/)],
+    [{ sampleWeights: X.map((_, i) => (i < 18 ? 0 : 1)), validationSplit: 0.25 }, argError(/^fit: sampleWeights has no positive weight for the training rows \(validationSplit\)/)],
     [{ freeze: 'shared' }, argError(/freeze must be an array/)],
     [{ freeze: ['shared', 'trunk'] }, argError(/no parameter name starts with "trunk"/)],
   ];
