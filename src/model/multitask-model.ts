@@ -7,7 +7,7 @@ import type { LabelColumns } from '../mtl/labels.js';
 import type { ValidationData } from '../mtl/fit.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { F32_MAX, checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
@@ -878,7 +878,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
         out[i] = v === null || v === undefined ? NaN : (v - stats.mean) / stats.std;
-        if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
+        if (typeof v === 'number' && !Number.isNaN(v) && (!Number.isFinite(out[i]!) || Math.abs(v) > F32_MAX)) {
+          throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} ${!Number.isFinite(v) ? 'is not a finite number'
+            : Math.abs(v) > F32_MAX ? 'is beyond float32\'s range (±3.4e38)' : `is beyond float32's range once standardized (mean ${stats.mean}, std ${stats.std})`}`);
+        }
       }
       labels.set(s.name, out);
     }

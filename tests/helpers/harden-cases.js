@@ -475,6 +475,8 @@ export const CASES = [
     /fit: divergence\.factor must be a number > 1 \(or Infinity\), got 0\.5/, 'refused as an unknown option (there was no divergence rule)'],
   ['MultiTaskModel', 'MultiTaskModel#fit', 'sampleWeights all 0', (f) => f.model.fit(X, LABELS, { sampleWeights: X.map(() => 0) }), ArgumentError,
     /fit: sampleWeights has no positive weight; at least one row must weigh more than 0/, 'accepted; trained nothing, every task logged a loss of 0'],
+  ['MultiTaskModel', 'MultiTaskModel#fit', 'a regression label −1e39', (f) => f.model.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? -1e39 : v)) }), ArgumentError,
+    /task "amount", row 6: label -1e\+39 is beyond float32's range \(±3\.4e38\)/, 'accepted (its standardized value fits float32); a loss of 3.3e73'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'no labels', (f) => f.model.evaluate(X), ArgumentError, /evaluate: no task has a labeled row \(tasks: kind, flag, amount\)/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,

@@ -103,6 +103,13 @@ test('labels: unknown task, class out of range (row named), text and non-finite 
   await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 4 ? 2 : v)) }), argError(/task "flag", row 4: label 2 must be 0 or 1/));
   await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 5 ? 'yes' : v)) }), argError(/task "flag", row 5: label "yes" is not a number/));
   await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? Infinity : v)) }), argError(/task "amount", row 6: label Infinity is not a finite number/));
+  // Finite, but not in float32 (it said "is not a finite number").
+  await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? -1e39 : v)) }), argError(/task "amount", row 6: label -1e\+39 is beyond float32's range \(±3\.4e38\)$/));
+  const small = model();
+  await small.fit(X, { ...LABELS, amount: X.map((r) => r[0]) }, { epochs: 1 }); // a std below 1
+  assert.throws(() => small.evaluate(X, { amount: X.map((_, i) => (i === 6 ? 3e38 : 0)) }),
+    argError(/task "amount", row 6: label 3e\+38 is beyond float32's range once standardized \(mean .*, std 0\.\d+\)$/));
+  small.dispose();
   await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 9 ? 'heavy' : v)) }), argError(/task "amount", row 9: label "heavy" is not a number/));
   await assert.rejects(m.fit(X, { kind: LABELS.kind, flag: LABELS.flag }), argError(/task "amount" has no labels in the training data/));
   await assert.rejects(m.fit(X, { ...LABELS, amount: X.map((_, i) => [NaN, null, undefined][i % 3]) }), argError(/task "amount" has no labels in the training data/));
