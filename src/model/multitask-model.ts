@@ -363,11 +363,13 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       [training, validation] = splitTail(train, this.#schema.featureCount, train.rows - nVal);
     }
     // Target standardization fitted by this call (array inputs) comes from the training rows
-    // only, and is kept once the data is accepted.
+    // only, and is kept once the data is accepted. Statistics the validation labels give a task
+    // the training rows do not label serve this call's validation only.
     const pending = new Map<string, { mean: number; std: number }>();
     const split = training !== train;
     training = this.#standardize(training, pending);
-    if (validation) validation = this.#standardize(validation, pending);
+    const valStats = new Map(pending);
+    if (validation) validation = this.#standardize(validation, valStats);
     const loop = parseFitOptions(raw, core, validation !== null, () => this.#perturbableOrThrow('fit'));
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
@@ -410,7 +412,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       }
       if (residentVal) requireSomeLabels(core, residentVal, splitting ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
       for (const [name, st] of pending) this.#targetStats.set(name, st);
-      return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
+      return await fitLoop(core, resident, residentVal, loop, this, new Map([...valStats, ...this.#targetStats]));
     } finally {
       core.freeResident(resident);
       if (residentVal) core.freeResident(residentVal);
@@ -427,6 +429,9 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
    * `evaluate(x, labels, options?)`. With `options.attack` ({ method: 'fgsm' | 'pgd',
    * epsilon, steps?, stepSize?, randomStart?, seed? }), on the rows' adversarial
    * examples against this model instead (see fit's `adversarial`; docs/ensembles.md).
+   * It changes nothing in the model: a regression task of a model built from arrays
+   * and not fitted yet has no target statistics, and is scored with those of these
+   * labels, for this call only.
    */
   evaluate(data: Dataset, options?: EvaluateOptions): Evaluation<Tasks>;
   evaluate(x: FeatureRows, labels?: LabelColumns, options?: EvaluateOptions): Evaluation<Tasks>;
@@ -445,12 +450,12 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       core.freeResident(resident);
       throw err;
     }
-    for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
       if (attack) perturbResident(core, resident, attack.attack, perturbable!, attack.seed);
-      return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
+      // Statistics taken from these labels (a model from arrays not fitted yet) serve this call only.
+      return evaluateResident(core, resident, new Map([...pending, ...this.#targetStats])) as Evaluation<Tasks>;
     } finally {
       core.freeResident(resident);
     }
@@ -864,7 +869,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
 
   /**
    * Standardizes the regression labels of prepared data. A task without
-   * statistics yet gets them from these labels, into `pending` (the caller keeps
+   * statistics yet gets them from these labels (if it has one), into `pending` (the caller keeps
    * them once the data is accepted; later calls with the same `pending` reuse them).
    */
   #standardize(p: Prepared, pending: Map<string, { mean: number; std: number }>): Prepared {
@@ -873,7 +878,11 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       const values = labels.get(s.name);
       if (!KINDS[s.kind].standardized || values === undefined) continue;
       let stats = this.#targetStats.get(s.name) ?? pending.get(s.name);
-      if (!stats) { stats = standardizer(values); pending.set(s.name, stats); }
+      if (!stats) {
+        stats = standardizer(values);
+        // No label, no statistics: a fit that skips the task must not fix them at mean 0, std 1.
+        if (Array.prototype.some.call(values, (v) => Number.isFinite(v))) pending.set(s.name, stats);
+      }
       const out = new Float32Array(values.length);
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
