@@ -410,9 +410,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         throw new ArgumentError(`task "${unlabeled[0]}" has no labels in the training data` +
           (unlabeled.length < core.specs.length ? ' (fit\'s unlabeledTasks: \'skip\' trains the other tasks without it)' : core.specs.length > 1 ? ' (nor has any other task)' : ''));
       }
-      if (residentVal) requireSomeLabels(core, residentVal, splitting ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
+      const valWhere = splitting ? `fit: the last ${residentVal?.rows} rows (validationSplit)` : 'fit validationData';
+      if (residentVal) requireSomeLabels(core, residentVal, valWhere);
       for (const [name, st] of pending) this.#targetStats.set(name, st);
-      return await fitLoop(core, resident, residentVal, loop, this, new Map([...valStats, ...this.#targetStats]));
+      return await fitLoop(core, resident, residentVal, loop, this, new Map([...valStats, ...this.#targetStats]), valWhere);
     } finally {
       core.freeResident(resident);
       if (residentVal) core.freeResident(residentVal);
@@ -431,7 +432,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
    * examples against this model instead (see fit's `adversarial`; docs/ensembles.md).
    * It changes nothing in the model: a regression task of a model built from arrays
    * and not fitted yet has no target statistics, and is scored with those of these
-   * labels, for this call only.
+   * labels, for this call only. A prediction that is not finite is a
+   * NonFinitePredictionError naming the task and row, as in predict.
    */
   evaluate(data: Dataset, options?: EvaluateOptions): Evaluation<Tasks>;
   evaluate(x: FeatureRows, labels?: LabelColumns, options?: EvaluateOptions): Evaluation<Tasks>;
@@ -455,7 +457,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       core.assignClusters(resident);
       if (attack) perturbResident(core, resident, attack.attack, perturbable!, attack.seed);
       // Statistics taken from these labels (a model from arrays not fitted yet) serve this call only.
-      return evaluateResident(core, resident, new Map([...pending, ...this.#targetStats])) as Evaluation<Tasks>;
+      return evaluateResident(core, resident, new Map([...pending, ...this.#targetStats]), 'evaluate') as Evaluation<Tasks>;
     } finally {
       core.freeResident(resident);
     }

@@ -327,7 +327,7 @@ export interface StopFlag { stopTraining: boolean }
 /** Runs the epochs. `train` and `val` are resident in WASM memory; the caller frees them. */
 export async function fitLoop(
   core: MultiTaskModelCore, train: ResidentData, val: ResidentData | null, opts: FitLoopOptions, stop: StopFlag,
-  targetStats: ReadonlyMap<string, { mean: number; std: number }>,
+  targetStats: ReadonlyMap<string, { mean: number; std: number }>, valWhere = 'fit validationData',
 ): Promise<History> {
   const T = core.taskNames.length;
   const { allocator } = runtime('fit');
@@ -390,7 +390,7 @@ export async function fitLoop(
           setOwn(logs.weights, name, weights[t]!);
           if (counts[t]! > 0) logs.loss += epochLosses[t]!;
         });
-        if (val) logs.val = evaluateResident(core, val, targetStats);
+        if (val) logs.val = evaluateResident(core, val, targetStats, valWhere);
         logs.seconds = (now() - started) / 1000;
         epochsLog.push(logs);
         const watched = es === null ? 0 : logValue(logs, es.rule.monitor);

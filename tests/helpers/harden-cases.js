@@ -482,6 +482,8 @@ export const CASES = [
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'every label NaN', (f) => f.model.evaluate(X, { flag: X.map(() => NaN) }), ArgumentError, /evaluate: no task has a labeled row/,
     'returned { loss: 0, tasks: {} }'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'x with NaN', (f) => f.model.evaluate(at(X, 1, 1, NaN), LABELS), ArgumentError, /evaluate: x row 1, column 1 is NaN/],
+  ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a row whose prediction overflows (x of ±1e38)', (f) => f.model.evaluate(X.map((r, i) => (i === 1 ? [1e38, -1e38, 1e38] : r)), LABELS),
+    NonFinitePredictionError, /evaluate: task "amount", row 1: the prediction is -Infinity, not a finite number/, 'scored: an amount loss of 4.5e72, as predict refused the row'],
   ['MultiTaskModel', 'MultiTaskModel#evaluate', 'a file without Chinstrap (its classes [Adelie, Gentoo]; Dataset model)',
     (f) => [f.dsModel.evaluate(Dataset.fromCSV(WITHOUT_CHINSTRAP, PENGUIN_SPEC)), f.dsModel.evaluate(f.ds.select([0, 1, 3, 4]))],
     ok(([got, same]) => assert.deepEqual(got, same), 'the metrics of the same rows of the training Dataset'),
