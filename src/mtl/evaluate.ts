@@ -12,6 +12,11 @@ import {
   gaussianNll, poissonNll, pinballLoss, intervalCoverage, intervalWidth,
 } from '../metrics/metrics.js';
 
+/**
+ * A task's evaluation. On soft labels (a softCrossEntropy task), `loss` is their soft cross-entropy and
+ * accuracy, f1, auc and logLoss score the class each label favours (above 0.5; a multiclass row's most
+ * probable class).
+ */
 export interface TaskEvaluation {
   /** Labeled rows the task was evaluated on. */
   rows: number;
@@ -106,6 +111,7 @@ export function evaluateResident(
  * squared error of values — for outputs no loss function made (an ensemble's).
  * A scored row whose prediction (as predict gives it) is not finite is a
  * NonFinitePredictionError naming `where`, the task and the row, as predict's.
+ * Soft labels (a softCrossEntropy task) are scored against the class they favour.
  */
 export function scoreOutputs(
   specs: readonly TaskSpec[], widths: readonly number[], data: ResidentData, preds: readonly Float32Array[],
@@ -133,6 +139,8 @@ export function scoreOutputs(
     switch (spec.kind) {
       case 'binary': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
+        // Soft labels (softCrossEntropy): the class each favours, as a multiclass task's below.
+        if (l.soft) for (let i = 0; i < rows; i++) y[i] = y[i]! > 0.5 ? 1 : 0;
         Object.assign(e, {
           accuracy: binaryAccuracy(p, y, { mask }), f1: binaryF1(p, y, { mask }),
           auc: binaryAuc(p, y, { mask }), logLoss: binaryLogLoss(p, y, { mask }),
@@ -150,6 +158,7 @@ export function scoreOutputs(
       }
       case 'multilabel': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows * width);
+        if (l.soft) for (let i = 0; i < y.length; i++) y[i] = y[i]! > 0.5 ? 1 : 0;
         Object.assign(e, {
           accuracy: multilabelAccuracy(p, y, { mask, columns: width }).macro,
           f1: multilabelF1(p, y, { mask, columns: width }).macro,
