@@ -228,8 +228,8 @@ export class FederatedClient {
     for (const s of model.tasks) {
       if (KINDS[s.kind].standardized && (counts.tasks.get(s.name) ?? 0) > 0 && !Object.hasOwn(stats, s.name)) {
         throw new FederatedError('wrong-model', `trainRound: task ${JSON.stringify(s.name)} has no target statistics in the federation's model ` +
-          '(it was built from arrays and neither trained nor evaluated), so each client would standardize its labels by its own mean and std ' +
-          'and send updates in its own units; start the federation from a model that was trained or evaluated on representative rows');
+          '(it was built from arrays and never fitted with labels of the task), so each client would standardize its labels by its own mean and std ' +
+          'and send updates in its own units; start the federation from a model fitted on representative rows (fit with epochs: 0 fits the statistics alone)');
       }
     }
     // A fresh local optimizer each round: its moments belong to the weights it stepped, which the pull replaced.

@@ -234,7 +234,7 @@ export class Ensemble {
         const w = this.#weights.get(t.name)!;
         return mixFlat(outputs.map((o) => outputOf(o[t.name]!, stats.get(t.name))), w);
       });
-      return scoreOutputs(m0.tasks, widthsOf(m0), resident, perTask, null, stats);
+      return scoreOutputs(m0.tasks, widthsOf(m0), resident, perTask, null, stats, 'Ensemble.evaluate');
     });
   }
 
@@ -413,7 +413,7 @@ export class Ensemble {
           });
           return mixed;
         });
-        return scoreOutputs(m0.tasks, widthsOf(m0), resident, perTask, null, stats);
+        return scoreOutputs(m0.tasks, widthsOf(m0), resident, perTask, null, stats, 'Ensemble out-of-bag');
       });
     } catch (err) {
       // Out-of-bag rows with no label for any task leave nothing to report.

@@ -7,7 +7,7 @@ import type { LabelColumns } from '../mtl/labels.js';
 import type { ValidationData } from '../mtl/fit.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
-import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { F32_MAX, checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
@@ -356,26 +356,30 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const train = kept ? kept.data : given;
     let validation: Prepared | null = null;
     let training = train;
-    if (raw.validationData !== undefined && raw.validationSplit !== undefined) throw new ArgumentError('fit: give validationData or validationSplit, not both');
+    const s = raw.validationSplit;
+    if (s !== undefined && (typeof s !== 'number' || !(s >= 0 && s < 1))) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
+    // validationSplit 0, as in Keras: no validation rows.
+    const splitting = typeof s === 'number' && s > 0;
+    if (raw.validationData !== undefined && splitting) throw new ArgumentError('fit: give validationData or validationSplit, not both');
     if (raw.validationData !== undefined) {
       if (!(raw.validationData instanceof Dataset) && (typeof raw.validationData !== 'object' || raw.validationData === null)) {
         throw new ArgumentError(`fit: validationData must be a Dataset or { x, labels }, got ${show(raw.validationData)}`);
       }
       const v = raw.validationData as Dataset | { x: FeatureRows; labels: LabelColumns };
       validation = this.#prepare(v instanceof Dataset ? v : { x: (v as { x: FeatureRows }).x, labels: (v as { labels: LabelColumns }).labels }, 'fit validationData');
-    } else if (raw.validationSplit !== undefined) {
-      const s = raw.validationSplit;
-      if (typeof s !== 'number' || !(s > 0 && s < 1)) throw new ArgumentError(`fit: validationSplit must be a number between 0 and 1, got ${show(s)}`);
+    } else if (splitting) {
       const nVal = Math.floor(train.rows * s);
       if (nVal < 1 || nVal >= train.rows) throw new ArgumentError(`fit: validationSplit ${s} of ${train.rows} rows leaves no rows on one side`);
       [training, validation] = splitTail(train, this.#schema.featureCount, train.rows - nVal);
     }
     // Target standardization fitted by this call (array inputs) comes from the training rows
-    // only, and is kept once the data is accepted.
+    // only, and is kept once the data is accepted. Statistics the validation labels give a task
+    // the training rows do not label serve this call's validation only.
     const pending = new Map<string, { mean: number; std: number }>();
     const split = training !== train;
     training = this.#standardize(training, pending);
-    if (validation) validation = this.#standardize(validation, pending);
+    const valStats = new Map(pending);
+    if (validation) validation = this.#standardize(validation, valStats);
     const loop = parseFitOptions(raw, core, validation !== null, () => this.#perturbableOrThrow('fit'));
     let sampleWeights = raw.sampleWeights as ArrayLike<number> | undefined;
     if (sampleWeights !== undefined && !Array.isArray(sampleWeights) && !(ArrayBuffer.isView(sampleWeights) && !(sampleWeights instanceof DataView))) {
@@ -401,26 +405,32 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
         for (const n of frozenHere) params.unfreeze(n);
         throw err;
       }
-      core.resetOptimizer();
+      if (loop.epochs > 0) core.resetOptimizer();
     }
     const resident = core.makeResident(training.features, training.rows, training.labels, sampleWeights);
     let residentVal: ResidentData | null = null;
     try {
+      // Each weight is finite and ≥ 0 (makeResident); all 0 would train nothing and log a loss of 0.
+      if (sampleWeights !== undefined && !Array.prototype.some.call(sampleWeights, (w) => (w as number) > 0)) {
+        throw new ArgumentError(`fit: sampleWeights has no positive weight${split ? ' for the training rows (validationSplit)' : ''}; at least one row must weigh more than 0`);
+      }
       residentVal = validation ? core.makeResident(validation.features, validation.rows, validation.labels) : null;
       const unlabeled = core.taskNames.filter((_, t) => (resident.labels[t]?.labeled ?? 0) === 0);
       if (unlabeled.length > 0 && (loop.unlabeledTasks === 'error' || unlabeled.length === core.specs.length)) {
         throw new ArgumentError(`task "${unlabeled[0]}" has no labels in the training data` +
           (unlabeled.length < core.specs.length ? ' (fit\'s unlabeledTasks: \'skip\' trains the other tasks without it)' : core.specs.length > 1 ? ' (nor has any other task)' : ''));
       }
-      if (residentVal) requireSomeLabels(core, residentVal, raw.validationSplit !== undefined ? `fit: the last ${residentVal.rows} rows (validationSplit)` : 'fit validationData');
+      const valWhere = splitting ? `fit: the last ${residentVal?.rows} rows (validationSplit)` : 'fit validationData';
+      if (residentVal) requireSomeLabels(core, residentVal, valWhere);
       for (const [name, st] of pending) this.#targetStats.set(name, st);
-      return await fitLoop(core, resident, residentVal, loop, this, this.#targetStats);
+      return await fitLoop(core, resident, residentVal, loop, this, new Map([...valStats, ...this.#targetStats]), valWhere);
     } finally {
       core.freeResident(resident);
       if (residentVal) core.freeResident(residentVal);
       if (raw.freeze !== undefined) {
         for (const n of frozenHere) core.parameters.unfreeze(n);
-        core.resetOptimizer();
+        // epochs 0 leaves the optimizer's state as it was.
+        if (loop.epochs > 0) core.resetOptimizer();
       }
     }
   }
@@ -430,6 +440,10 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
    * `evaluate(x, labels, options?)`. With `options.attack` ({ method: 'fgsm' | 'pgd',
    * epsilon, steps?, stepSize?, randomStart?, seed? }), on the rows' adversarial
    * examples against this model instead (see fit's `adversarial`; docs/ensembles.md).
+   * It changes nothing in the model: a regression task of a model built from arrays
+   * and not fitted yet has no target statistics, and is scored with those of these
+   * labels, for this call only. A prediction that is not finite is a
+   * NonFinitePredictionError naming the task and row, as in predict.
    */
   evaluate(data: Dataset, options?: EvaluateOptions): Evaluation<Tasks>;
   evaluate(x: FeatureRows, labels?: LabelColumns, options?: EvaluateOptions): Evaluation<Tasks>;
@@ -448,12 +462,12 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       core.freeResident(resident);
       throw err;
     }
-    for (const [name, st] of pending) this.#targetStats.set(name, st);
     try {
       core.ensureCapacity(Math.min(p.rows, PREDICT_CHUNK));
       core.assignClusters(resident);
       if (attack) perturbResident(core, resident, attack.attack, perturbable!, attack.seed);
-      return evaluateResident(core, resident, this.#targetStats) as Evaluation<Tasks>;
+      // Statistics taken from these labels (a model from arrays not fitted yet) serve this call only.
+      return evaluateResident(core, resident, new Map([...pending, ...this.#targetStats]), 'evaluate') as Evaluation<Tasks>;
     } finally {
       core.freeResident(resident);
     }
@@ -867,7 +881,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
 
   /**
    * Standardizes the regression labels of prepared data. A task without
-   * statistics yet gets them from these labels, into `pending` (the caller keeps
+   * statistics yet gets them from these labels (if it has one), into `pending` (the caller keeps
    * them once the data is accepted; later calls with the same `pending` reuse them).
    */
   #standardize(p: Prepared, pending: Map<string, { mean: number; std: number }>): Prepared {
@@ -876,12 +890,19 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       const values = labels.get(s.name);
       if (!KINDS[s.kind].standardized || values === undefined) continue;
       let stats = this.#targetStats.get(s.name) ?? pending.get(s.name);
-      if (!stats) { stats = standardizer(values); pending.set(s.name, stats); }
+      if (!stats) {
+        stats = standardizer(values);
+        // No label, no statistics: a fit that skips the task must not fix them at mean 0, std 1.
+        if (Array.prototype.some.call(values, (v) => Number.isFinite(v))) pending.set(s.name, stats);
+      }
       const out = new Float32Array(values.length);
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
         out[i] = v === null || v === undefined ? NaN : (v - stats.mean) / stats.std;
-        if (typeof v === 'number' && !Number.isNaN(v) && !Number.isFinite(out[i]!)) throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} is not a finite number`);
+        if (typeof v === 'number' && !Number.isNaN(v) && (!Number.isFinite(out[i]!) || Math.abs(v) > F32_MAX)) {
+          throw new ArgumentError(`task "${s.name}", row ${i}: label ${v} ${!Number.isFinite(v) ? 'is not a finite number'
+            : Math.abs(v) > F32_MAX ? 'is beyond float32\'s range (±3.4e38)' : `is beyond float32's range once standardized (mean ${stats.mean}, std ${stats.std})`}`);
+        }
       }
       labels.set(s.name, out);
     }

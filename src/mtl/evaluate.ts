@@ -12,6 +12,11 @@ import {
   gaussianNll, poissonNll, pinballLoss, intervalCoverage, intervalWidth,
 } from '../metrics/metrics.js';
 
+/**
+ * A task's evaluation. On soft labels (a softCrossEntropy task), `loss` is their soft cross-entropy and
+ * accuracy, f1, auc and logLoss score the class each label favours (above 0.5; a multiclass row's most
+ * probable class).
+ */
 export interface TaskEvaluation {
   /** Labeled rows the task was evaluated on. */
   rows: number;
@@ -68,7 +73,7 @@ export interface Evaluation<Tasks extends readonly TaskSpec[] = readonly TaskSpe
 
 export function evaluateResident(
   core: MultiTaskModelCore, data: ResidentData,
-  targetStats: ReadonlyMap<string, { mean: number; std: number }> = new Map(),
+  targetStats: ReadonlyMap<string, { mean: number; std: number }>, where: string,
 ): Evaluation {
   const T = core.taskNames.length;
   const rows = data.rows;
@@ -95,7 +100,7 @@ export function evaluateResident(
   } finally {
     allocator.free(idx);
   }
-  return scoreOutputs(core.specs, core.widths, data, preds, (t) => lossSum[t]! / lossCount[t]!, targetStats);
+  return scoreOutputs(core.specs, core.widths, data, preds, (t) => lossSum[t]! / lossCount[t]!, targetStats, where);
 }
 
 /**
@@ -104,10 +109,13 @@ export function evaluateResident(
  * labels of `data`. `loss(t)` is task t's mean loss; null scores the outputs'
  * own loss instead — the log loss of classification probabilities, the mean
  * squared error of values — for outputs no loss function made (an ensemble's).
+ * A scored row whose prediction (as predict gives it) is not finite is a
+ * NonFinitePredictionError naming `where`, the task and the row, as predict's.
+ * Soft labels (a softCrossEntropy task) are scored against the class they favour.
  */
 export function scoreOutputs(
   specs: readonly TaskSpec[], widths: readonly number[], data: ResidentData, preds: readonly Float32Array[],
-  loss: ((task: number) => number) | null, targetStats: ReadonlyMap<string, { mean: number; std: number }> = new Map(),
+  loss: ((task: number) => number) | null, targetStats: ReadonlyMap<string, { mean: number; std: number }>, where: string,
 ): Evaluation {
   const rows = data.rows;
   const result: Evaluation = { loss: 0, tasks: {} };
@@ -119,9 +127,20 @@ export function scoreOutputs(
     const width = widths[t]!;
     const p = preds[t]!;
     const e: TaskEvaluation = { rows: l.labeled, loss: loss ? loss(t) : NaN };
+    const st = targetStats.get(spec.name);
+    // The scored rows' predictions as predict gives them, refused where predict refuses them
+    // (an unlabeled row's outputs are not scored and may be anything: zeros in their place).
+    const scored = p.slice();
+    for (let i = 0; i < rows; i++) if (!mask[i]) scored.fill(0, i * width, (i + 1) * width);
+    const d = decodePrediction(spec.name, spec.kind, scored, rows, width, {
+      classes: null, stats: st ?? null, levels: spec.quantiles, where,
+      features: spec.kind === 'reconstruction' ? heapF32().subarray(l.targets >>> 2, (l.targets >>> 2) + rows * width) : new Float32Array(0),
+    });
     switch (spec.kind) {
       case 'binary': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
+        // Soft labels (softCrossEntropy): the class each favours, as a multiclass task's below.
+        if (l.soft) for (let i = 0; i < rows; i++) y[i] = y[i]! > 0.5 ? 1 : 0;
         Object.assign(e, {
           accuracy: binaryAccuracy(p, y, { mask }), f1: binaryF1(p, y, { mask }),
           auc: binaryAuc(p, y, { mask }), logLoss: binaryLogLoss(p, y, { mask }),
@@ -139,6 +158,7 @@ export function scoreOutputs(
       }
       case 'multilabel': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows * width);
+        if (l.soft) for (let i = 0; i < y.length; i++) y[i] = y[i]! > 0.5 ? 1 : 0;
         Object.assign(e, {
           accuracy: multilabelAccuracy(p, y, { mask, columns: width }).macro,
           f1: multilabelF1(p, y, { mask, columns: width }).macro,
@@ -148,9 +168,9 @@ export function scoreOutputs(
       }
       case 'regression': {
         const y = heapF32().slice(l.targets >>> 2, (l.targets >>> 2) + rows);
-        const st = targetStats.get(spec.name) ?? { mean: 0, std: 1 };
-        const pv = Float64Array.from(p, (v) => v * st.std + st.mean);
-        const yv = Float64Array.from(y, (v) => v * st.std + st.mean);
+        const { mean, std } = st ?? { mean: 0, std: 1 };
+        const pv = Float64Array.from(p, (v) => v * std + mean);
+        const yv = Float64Array.from(y, (v) => v * std + mean);
         Object.assign(e, {
           mae: meanAbsoluteError(pv, yv, { mask }), rmse: rootMeanSquaredError(pv, yv, { mask }), r2: r2Score(pv, yv, { mask }),
         });
@@ -159,24 +179,21 @@ export function scoreOutputs(
       case 'gaussian':
       case 'poisson':
       case 'quantile': {
-        const st = targetStats.get(spec.name);
         const scale = (v: number) => (st ? v * st.std + st.mean : v);
         const y = Float64Array.from(heapF32().subarray(l.targets >>> 2, (l.targets >>> 2) + rows), scale);
-        // The parameters of unlabeled rows may be anything; decode only the labeled ones.
+        // The labeled rows only.
         const picked = [...mask.keys()].filter((i) => mask[i] !== 0);
-        const params = new Float32Array(picked.length * width);
-        picked.forEach((i, j) => params.set(p.subarray(i * width, (i + 1) * width), j * width));
-        const yl = Float64Array.from(picked, (i) => y[i]!);
-        const d = decodePrediction(spec.name, spec.kind, params, picked.length, width, { classes: null, stats: st ?? null, features: new Float32Array(0), levels: spec.quantiles });
+        const pick = (a: ArrayLike<number>) => Float64Array.from(picked, (i) => a[i]!);
+        const yl = pick(y);
         if (d.kind !== 'gaussian' && d.kind !== 'poisson' && d.kind !== 'quantile') break;
-        const lo = Float64Array.from(d.lower), hi = Float64Array.from(d.upper);
+        const lo = pick(d.lower), hi = pick(d.upper);
         Object.assign(e, { coverage: intervalCoverage(lo, hi, yl), intervalWidth: intervalWidth(lo, hi), level: d.level });
         if (d.kind === 'quantile') {
-          Object.assign(e, { pinball: pinballLoss(Float64Array.from(d.quantiles.flat()), d.levels, yl) });
+          Object.assign(e, { pinball: pinballLoss(Float64Array.from(picked.flatMap((i) => d.quantiles[i]!)), d.levels, yl) });
         } else {
-          const mean = Float64Array.from(d.mean);
+          const mean = pick(d.mean);
           Object.assign(e, {
-            nll: d.kind === 'gaussian' ? gaussianNll(mean, Float64Array.from(d.variance), yl) : poissonNll(mean, yl),
+            nll: d.kind === 'gaussian' ? gaussianNll(mean, pick(d.variance), yl) : poissonNll(mean, yl),
             mae: meanAbsoluteError(mean, yl), rmse: rootMeanSquaredError(mean, yl),
             ...(d.kind === 'gaussian' ? { r2: r2Score(mean, yl) } : {}),
           });

@@ -3,13 +3,14 @@
 // history of per-task losses, metrics and strategy weights per epoch.
 
 import { heapF32, runtime } from '../runtime/module.js';
-import { ArgumentError } from '../runtime/errors.js';
+import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { booleanOption, checkChoice, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, checkSeed, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { createSchedule, type Schedule, type ScheduleSpec } from '../nn/schedule.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { evaluateResident, type Evaluation } from './evaluate.js';
+import { KINDS, isDistributionKind } from './kinds.js';
 import { DivergenceGuard, divergenceFactor, type DivergenceOptions } from '../train/divergence.js';
 import { EarlyStopping, type EarlyStoppingRule } from '../train/early-stopping.js';
 import { epochLoop, now, runAsync } from '../train/loop.js';
@@ -61,7 +62,10 @@ export interface EarlyStoppingOptions {
   patience?: number;
   /** Smallest change that counts as an improvement. Default 0. */
   minDelta?: number;
-  /** 'auto' (default: 'max' for accuracy/auc/f1/r2, else 'min'), 'min' or 'max'. */
+  /**
+   * 'auto' (default: 'max' for accuracy, auc, f1 and r2, else 'min'), 'min' or 'max'. A distribution
+   * task's coverage is best at its level, neither highest nor lowest: monitoring it needs 'min' or 'max'.
+   */
   mode?: 'auto' | 'min' | 'max';
   /**
    * Put back the weights of the best epoch, with the weighting strategy's learned state, when training
@@ -93,12 +97,20 @@ export interface FitLoopOptions {
 
 export interface History {
   epochs: EpochLogs[];
-  /** The epoch whose weights the model has at the end (early stopping with restore), else the last. */
+  /**
+   * With early stopping, the epoch whose monitored value was best (as Keras's EarlyStopping.best_epoch):
+   * the model holds its weights when restoreBestWeights is on (the default), else the last epoch's.
+   * Without early stopping, the last epoch. -1 when no epoch ran (epochs 0).
+   */
   bestEpoch: number;
   stoppedEarly: boolean;
   /** Why training ended: 'epochs', 'earlyStopping' or 'stopped' (a callback or model.stopTraining). */
   reason: 'epochs' | 'earlyStopping' | 'stopped';
-  /** The values of one logged quantity per epoch: 'loss', 'val_loss', '<task>_loss', 'val_<task>_<metric>', '<task>_weight'. */
+  /**
+   * The values of one logged quantity per epoch: 'loss', 'learningRate', '<task>_loss', '<task>_weight',
+   * and with validation data 'val_loss' and 'val_<task>_<metric>' (NaN in an epoch that has none: a task
+   * without a labeled validation row). Any other name is an ArgumentError listing the names.
+   */
   get(name: string): number[];
 }
 
@@ -109,20 +121,25 @@ const FIT_KEYS = [
 ] as const;
 
 export interface FitOptions {
+  /** Default 1. 0 (as Keras) runs no epoch: the data is checked and, for a model built from arrays, its target statistics are fitted, nothing trains. */
   epochs?: number;
   batchSize?: number;
   shuffle?: boolean;
   /** Seeds the shuffling (default: the model's seed). */
   seed?: number;
-  /** Hold out this fraction of the rows (the last ones, as Keras does) for validation. */
+  /** Hold out this fraction of the rows (the last ones, as Keras does) for validation; 0 (as Keras): none. */
   validationSplit?: number;
   /** Rows to validate on instead (not with validationSplit). */
   validationData?: ValidationData;
   callbacks?: FitCallbacks;
   earlyStopping?: EarlyStoppingOptions | boolean;
-  /** A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. */
+  /**
+   * A schedule spec (see createSchedule) or a constant; default: the optimizer's learning rate. A schedule
+   * counts the steps and epochs of this fit, from 0 (a warm-up or a decay starts again at each fit), not
+   * the model's steps so far (`model.steps`).
+   */
   learningRate?: number | ScheduleSpec;
-  /** Per-row sample weights for the training rows. */
+  /** Per-row sample weights for the training rows: finite, ≥ 0, at least one above 0. */
   sampleWeights?: ArrayLike<number>;
   /** Parameter names (or prefixes) to keep frozen during this fit, e.g. ['shared']. */
   freeze?: string[];
@@ -175,7 +192,8 @@ export function parseFitOptions(
   const where = 'fit';
   const o = checkOptionsObject(where, options);
   checkKeys(where, o, FIT_KEYS);
-  const epochs = o.epochs === undefined ? 1 : checkDim(where, 'epochs', o.epochs);
+  const epochs = o.epochs === undefined ? 1 : o.epochs;
+  if (typeof epochs !== 'number' || !Number.isSafeInteger(epochs) || epochs < 0) throw new ShapeError(`${where}: epochs must be an integer ≥ 0, got ${show(epochs)}`);
   const batchSize = o.batchSize === undefined ? 32 : checkDim(where, 'batchSize', o.batchSize);
   const shuffle = booleanOption(where, o, 'shuffle', true);
   const seed = o.seed === undefined ? core.seed : checkSeed(where, o.seed);
@@ -199,16 +217,19 @@ export function parseFitOptions(
     if (monitor.startsWith('val_') && !hasValidation) {
       throw new ArgumentError(`${where}: earlyStopping monitors "${monitor}" but there is no validation data (give validationSplit or validationData)`);
     }
-    checkMonitorName(monitor, core);
+    const metric = monitoredMetric(monitor, core);
     const mode = e.mode === undefined ? 'auto' : e.mode;
     if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new ArgumentError(`${where}: earlyStopping.mode must be 'auto', 'min' or 'max', got ${show(mode)}`);
+    if (mode === 'auto' && metric === 'coverage') {
+      throw new ArgumentError(`${where}: earlyStopping monitors "${monitor}", a coverage, which is best at the task's level, neither highest nor lowest: give mode 'min' or 'max', or monitor another value`);
+    }
     const patience = e.patience === undefined ? 10 : e.patience;
     if (typeof patience !== 'number' || !Number.isInteger(patience) || patience < 0) throw new ArgumentError(`${where}: earlyStopping.patience must be an integer ≥ 0, got ${show(patience)}`);
     const minDelta = e.minDelta === undefined ? 0 : checkFiniteNumber(where, 'earlyStopping.minDelta', e.minDelta);
     if (e.restoreBestWeights !== undefined && typeof e.restoreBestWeights !== 'boolean') throw new ArgumentError(`${where}: earlyStopping.restoreBestWeights must be true or false`);
     earlyStopping = {
       monitor, patience, minDelta: Math.abs(minDelta),
-      mode: mode === 'auto' ? (/_(accuracy|auc|f1|r2)$/.test(monitor) ? 'max' : 'min') : mode,
+      mode: mode === 'auto' ? (['accuracy', 'auc', 'f1', 'r2'].includes(metric) ? 'max' : 'min') : mode,
       restoreBestWeights: e.restoreBestWeights !== false,
     };
   }
@@ -225,26 +246,40 @@ export function parseFitOptions(
   return { epochs, batchSize, shuffle, seed, schedule, callbacks, earlyStopping, yieldEveryMs, divergenceFactor: divergence, proximal, unlabeledTasks, adversarial, raw: o };
 }
 
-/** What evaluate reports per task kind (src/mtl/evaluate.ts), besides 'loss'. */
-const VAL_METRICS: Record<string, readonly string[]> = {
-  binary: ['accuracy', 'f1', 'auc', 'logLoss'],
-  multiclass: ['accuracy', 'f1', 'logLoss'],
-  multilabel: ['accuracy', 'f1', 'logLoss'],
-  regression: ['mae', 'rmse', 'r2'],
-  reconstruction: [],
-  clustering: [],
-};
+/** What evaluate reports for a task of `kind` besides its loss (the metrics of KINDS; src/mtl/evaluate.ts). */
+function valMetrics(task: string, kind: string): readonly string[] {
+  const info = Object.hasOwn(KINDS, kind) ? KINDS[kind as keyof typeof KINDS] : undefined;
+  if (info === undefined) throw new ArgumentError(`fit: task "${task}" is of kind ${show(kind)}, which has no metrics to log`);
+  return info.metrics;
+}
 
-/** A monitor must name something fit logs, or early stopping would watch NaN and stop after `patience` epochs. */
-function checkMonitorName(monitor: string, core: MultiTaskModelCore): void {
-  if (monitor === 'loss' || monitor === 'val_loss') return;
+/**
+ * The metric a monitor names ('loss', 'weight', 'accuracy', …). A monitor must name
+ * something fit logs, or early stopping would watch NaN and stop after `patience` epochs.
+ */
+function monitoredMetric(monitor: string, core: MultiTaskModelCore): string {
+  if (monitor === 'loss' || monitor === 'val_loss') return 'loss';
   const val = monitor.startsWith('val_');
   const rest = val ? monitor.slice(4) : monitor;
   for (const spec of core.specs) {
-    const known = val ? ['loss', ...VAL_METRICS[spec.kind]!] : ['loss', 'weight'];
-    if (known.some((m) => rest === `${spec.name}_${m}`)) return;
+    const known = val ? ['loss', ...valMetrics(spec.name, spec.kind)] : ['loss', 'weight'];
+    const metric = known.find((m) => rest === `${spec.name}_${m}`);
+    if (metric !== undefined) return metric;
   }
-  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', '<task>_loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' (binary: accuracy, f1, auc, logLoss; multiclass and multilabel: accuracy, f1, logLoss; regression: mae, rmse, r2) with tasks ${core.taskNames.join(', ')}`);
+  const kinds = [...new Set(core.specs.map((s) => s.kind))].map((k) => `${k}: ${valMetrics(k, k).join(', ') || 'loss only'}`).join('; ');
+  throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', '<task>_loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' (${kinds}) with tasks ${core.taskNames.join(', ')}`);
+}
+
+/** The names History.get knows for a model's tasks: what fit logs, with `val` the validation values. */
+function logNames(core: MultiTaskModelCore, val: boolean): string[] {
+  const names = ['loss', 'learningRate', ...core.taskNames.flatMap((t) => [`${t}_loss`, `${t}_weight`])];
+  if (val) {
+    names.push('val_loss');
+    for (const s of core.specs) {
+      for (const m of ['rows', 'loss', ...valMetrics(s.name, s.kind), ...(isDistributionKind(s.kind) ? ['level'] : [])]) names.push(`val_${s.name}_${m}`);
+    }
+  }
+  return names;
 }
 
 /** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */
@@ -258,6 +293,7 @@ function undefinedMonitor(monitor: string, epoch: number): ArgumentError {
 
 export function logValue(logs: EpochLogs, name: string): number {
   if (name === 'loss') return logs.loss;
+  if (name === 'learningRate') return logs.learningRate;
   if (name === 'val_loss') return logs.val?.loss ?? NaN;
   const val = name.startsWith('val_');
   const rest = val ? name.slice(4) : name;
@@ -276,10 +312,13 @@ export function logValue(logs: EpochLogs, name: string): number {
   return NaN;
 }
 
-function makeHistory(epochs: EpochLogs[], bestEpoch: number, reason: History['reason']): History {
+function makeHistory(epochs: EpochLogs[], bestEpoch: number, reason: History['reason'], names: readonly string[]): History {
   return {
     epochs, bestEpoch, reason, stoppedEarly: reason === 'earlyStopping',
-    get(name: string) { return epochs.map((e) => logValue(e, name)); },
+    get(name: string) {
+      if (!names.includes(name)) throw new ArgumentError(`history.get: ${show(name)} is not logged; the history has ${names.join(', ')}`);
+      return epochs.map((e) => logValue(e, name));
+    },
   };
 }
 
@@ -288,7 +327,7 @@ export interface StopFlag { stopTraining: boolean }
 /** Runs the epochs. `train` and `val` are resident in WASM memory; the caller frees them. */
 export async function fitLoop(
   core: MultiTaskModelCore, train: ResidentData, val: ResidentData | null, opts: FitLoopOptions, stop: StopFlag,
-  targetStats: ReadonlyMap<string, { mean: number; std: number }>,
+  targetStats: ReadonlyMap<string, { mean: number; std: number }>, valWhere = 'fit validationData',
 ): Promise<History> {
   const T = core.taskNames.length;
   const { allocator } = runtime('fit');
@@ -303,6 +342,8 @@ export async function fitLoop(
   let bestWeights: Snapshot | null = null;
   let reason: History['reason'] = 'epochs';
   let started = 0, lr = 0;
+  // A schedule is a fit option: it counts this fit's steps, as it counts this fit's epochs.
+  const firstStep = core.step;
   stop.stopTraining = false;
   core.beginTraining(new DivergenceGuard(core.taskNames, opts.divergenceFactor));
   const adv = opts.adversarial;
@@ -325,7 +366,7 @@ export async function fitLoop(
       batch: (indices, rows, epoch, batch) => {
         core.loadBatch(train, indices, rows);
         if (attacker) attacker.perturb(Math.ceil(adv!.fraction * rows));
-        lr = opts.schedule ? opts.schedule(core.step, epoch) : core.optimizer.config.learningRate;
+        lr = opts.schedule ? opts.schedule(core.step - firstStep, epoch) : core.optimizer.config.learningRate;
         const losses = core.trainBatch(rows, lr, epoch);
         const labeled = core.batchLabeledCounts;
         for (let t = 0; t < T; t++) { sums[t]! += losses[t]! * labeled[t]!; counts[t]! += labeled[t]!; }
@@ -349,7 +390,7 @@ export async function fitLoop(
           setOwn(logs.weights, name, weights[t]!);
           if (counts[t]! > 0) logs.loss += epochLosses[t]!;
         });
-        if (val) logs.val = evaluateResident(core, val, targetStats);
+        if (val) logs.val = evaluateResident(core, val, targetStats, valWhere);
         logs.seconds = (now() - started) / 1000;
         epochsLog.push(logs);
         const watched = es === null ? 0 : logValue(logs, es.rule.monitor);
@@ -366,7 +407,7 @@ export async function fitLoop(
     core.endTraining();
     const bestEpoch = es !== null && es.bestEpoch >= 0 ? es.bestEpoch : epochsLog.length - 1;
     if (bestWeights !== null && bestEpoch !== epochsLog.length - 1) restore(core, bestWeights);
-    const history = makeHistory(epochsLog, bestEpoch, reason);
+    const history = makeHistory(epochsLog, bestEpoch, reason, logNames(core, val !== null));
     opts.callbacks.onTrainEnd?.(history);
     return history;
   } finally {

@@ -117,6 +117,8 @@ export interface DecodeContext {
   readonly levels?: readonly number[] | undefined;
   /** Distribution tasks: the central interval's level (DEFAULT_LEVEL when absent; a quantile task's outermost levels). */
   readonly level?: number | undefined;
+  /** The caller, for errors (default 'predict'). */
+  readonly where?: string;
 }
 
 /**
@@ -139,7 +141,8 @@ export function decodePrediction(task: string, kind: TaskKind, v: Float32Array, 
     const { mean, std } = ctx.stats;
     for (let i = 0; i < v.length; i++) v[i] = kind === 'gaussian' && i % 2 === 1 ? v[i]! * std * std : v[i]! * std + mean;
   }
-  checkFinitePredictions('predict', task, v, width);
+  const where = ctx.where ?? 'predict';
+  checkFinitePredictions(where, task, v, width);
   switch (kind) {
     case 'gaussian':
     case 'poisson':
@@ -164,7 +167,7 @@ export function decodePrediction(task: string, kind: TaskKind, v: Float32Array, 
         for (let c = 0; c < width; c++) e += (v[i * width + c]! - ctx.features[i * width + c]!) ** 2;
         errors[i] = e / width;
       }
-      checkFinitePredictions('predict', task, errors, 1);
+      checkFinitePredictions(where, task, errors, 1);
       return { kind, values: split(), errors };
     }
     case 'clustering': {
@@ -207,8 +210,8 @@ function decodeDistribution(task: string, kind: 'gaussian' | 'poisson' | 'quanti
       const m = v[2 * i]!, s2 = v[2 * i + 1]!, half = z * Math.sqrt(s2);
       mean[i] = m; variance[i] = s2; lower[i] = m - half; upper[i] = m + half;
     }
-    checkFinitePredictions('predict', task, lower, 1);
-    checkFinitePredictions('predict', task, upper, 1);
+    checkFinitePredictions(ctx.where ?? 'predict', task, lower, 1);
+    checkFinitePredictions(ctx.where ?? 'predict', task, upper, 1);
     return { kind, mean, variance, lower, upper, level };
   }
   for (let i = 0; i < rows; i++) {

@@ -28,11 +28,11 @@ export function tinyModel(seed = 2) {
 }
 
 /**
- * The model, its regression task's statistics fitted (evaluate fits them): a federation whose clients
- * train that task starts from such a model, or trainRound refuses.
+ * The model, its regression task's statistics fitted (fit with epochs 0 fits them, training nothing): a
+ * federation whose clients train that task starts from such a model, or trainRound refuses.
  */
-export function withTargetStats(model) {
-  model.evaluate(Float32Array.from(seededValues(8 * 4, 1)), { amount: seededValues(8, 2).map((v) => 10 + 3 * v) });
+export async function withTargetStats(model) {
+  await model.fit(Float32Array.from(seededValues(8 * 4, 1)), { amount: seededValues(8, 2).map((v) => 10 + 3 * v) }, { epochs: 0, unlabeledTasks: 'skip' });
   return model;
 }
 
@@ -310,7 +310,7 @@ export async function checkOrders(env, orders, name = 'orders') {
  * latest weights (all of them, task parts included) and trains from there.
  */
 export async function checkLateJoiner(env, name = 'late') {
-  const { layout } = await start(env, name, { minClients: 1, clientsPerRound: 1, taskParts: 'local' }, withTargetStats(tinyModel()));
+  const { layout } = await start(env, name, { minClients: 1, clientsPerRound: 1, taskParts: 'local' }, await withTargetStats(tinyModel()));
   for (let v = 0; v < 2; v++) {
     const s = await status(env, name);
     assert.equal((await send(env, name, 'early', frame(s, deltas(layout, v).map((p) => ({ ...p, examples: 3 }))))).status, 200);

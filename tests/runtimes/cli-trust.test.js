@@ -3,7 +3,8 @@
 // (it reported species accuracy 0.55 for the penguins without Chinstrap, exit 0),
 // a file of one sex evaluates, an unknown class is an error naming task, class and
 // row; a task or feature column named "__proto__" is trained, reported, saved and
-// predicted like any other (the task vanished and the column was dropped, exit 0).
+// predicted like any other (the task vanished and the column was dropped, exit 0);
+// `eval` refuses a row whose prediction `predict` refuses (it scored it, exit 0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -69,6 +70,19 @@ test('manytask eval reads labels by the model\'s class names: files without a sp
     r = await cli(['eval', model, macaroni], dir);
     assert.equal(r.code, 1, describeRun('eval with an unknown species', r));
     assert.match(r.stderr, new RegExp(`task "species", row ${at + 1} \\(line ${at + 2}\\): class "Macaroni" is not one of the model's classes`));
+
+    // A row whose prediction predict refuses (a bill of 1e39 mm) was scored: a body-mass MAE of 1.9e40, exit 0.
+    const far = join(dir, 'far.csv');
+    const farLines = LINES.filter((l) => !l.includes('NA')).slice(0, 6);
+    farLines[3] = farLines[3].split(',').map((v, i) => (i === column('bill_length_mm') ? '1e39' : v)).join(',');
+    await writeFile(far, [HEADER, ...farLines].join('\n') + '\n');
+    r = await cli(['predict', model, far], dir);
+    assert.equal(r.code, 1, describeRun('predict of a row that overflows', r));
+    const refused = r.stderr.match(/task "(\w+)", row 3: the prediction is (NaN|-?Infinity), not a finite number/);
+    assert.ok(refused, r.stderr);
+    r = await cli(['eval', model, far], dir);
+    assert.equal(r.code, 1, describeRun('eval of a row that overflows', r));
+    assert.ok(r.stderr.includes(refused[0]), `eval refuses what predict refused (${refused[0]}):\n${r.stderr}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

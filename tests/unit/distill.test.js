@@ -79,6 +79,26 @@ test('soft labels: probabilities per class for multiclass, in [0, 1] for binary;
     ArgumentError, 'E_ARGUMENT', /with sigmoid outputs does not fit a multiclass task/);
 });
 
+test('evaluate scores soft binary and multilabel labels against the class each favours (> 0.5), as a multiclass task\'s; the loss is the soft one', async () => {
+  // evaluate refused what fit accepted: "binaryAccuracy: labels[0] must be 0 or 1, got 0.3…", naming no task or row.
+  const m = new MultiTaskModel({
+    input: { features: 2, classes: { l: 2 } }, architecture: ARCH, seed: 1,
+    tasks: [tasks.binary('b', { loss: { type: 'softCrossEntropy' } }), tasks.multilabel('l', { loss: { type: 'softCrossEntropy' } })],
+  });
+  try {
+    const x = Array.from({ length: 12 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+    const soft = { b: x.map((_, i) => [0.3, 0.7, 0.5, 0.9][i % 4]), l: x.flatMap((_, i) => [[0.2, 0.8], [0.6, 0.5], [1, 0]][i % 3]) };
+    const hard = { b: soft.b.map((v) => (v > 0.5 ? 1 : 0)), l: soft.l.map((v) => (v > 0.5 ? 1 : 0)) };
+    await m.fit(x, soft, { epochs: 2 });
+    const s = m.evaluate(x, soft), h = m.evaluate(x, hard);
+    for (const k of ['accuracy', 'f1', 'auc', 'logLoss']) assert.equal(s.tasks.b[k], h.tasks.b[k], `b ${k}`);
+    for (const k of ['accuracy', 'f1', 'logLoss']) assert.equal(s.tasks.l[k], h.tasks.l[k], `l ${k}`);
+    assert.notEqual(s.tasks.b.loss, h.tasks.b.loss, 'the loss is that of the labels given');
+  } finally {
+    m.dispose();
+  }
+});
+
 test('distill: a student learns the ensemble on labelled and unlabelled rows; teacher and student side by side', async () => {
   const spec = { architecture: ARCH, tasks: TASKS(), optimizer: { type: 'adam', learningRate: 0.02 }, seed: 9 };
   const r = await distill(teacher, spec, train, { temperature: 2, unlabeled, evaluate: held, fit: { epochs: 30, batchSize: 32 } });

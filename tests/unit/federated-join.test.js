@@ -189,7 +189,7 @@ test('models built from arrays: class names (and their order) and target statist
 });
 
 test('trainRound refuses to standardize a regression task by the client\'s own labels when the federation\'s model holds no statistics for it', async () => {
-  // A federation started from a model built from arrays and never trained or evaluated: each client's
+  // A federation started from a model built from arrays and never fitted: each client's
   // first fit took its own labels' mean and std (2.5 and 1002.5 in two clients), averaged in silently.
   const env = deployment();
   const fresh = () => new MultiTaskModel({
@@ -204,7 +204,7 @@ test('trainRound refuses to standardize a regression task by the client\'s own l
     await assert.rejects(c.trainRound({ x, labels: { amount: Array.from({ length: 10 }, (_, i) => 1000 + i) } }), (err) => {
       assert.ok(err instanceof FederatedError, String(err));
       assert.equal(err.reason, 'wrong-model');
-      assert.match(err.message, /^trainRound: task "amount" has no target statistics in the federation's model .*start the federation from a model that was trained or evaluated/);
+      assert.match(err.message, /^trainRound: task "amount" has no target statistics in the federation's model .*start the federation from a model fitted on representative rows \(fit with epochs: 0 fits the statistics alone\)/);
       return true;
     });
     // A client without labels for that task trains the others.
@@ -213,10 +213,12 @@ test('trainRound refuses to standardize a regression task by the client\'s own l
   } finally {
     model.dispose();
   }
-  // Evaluated before the start, the model holds them, and a client trains the task.
-  const evaluated = fresh();
-  evaluated.evaluate(x, { amount: Array.from({ length: 10 }, (_, i) => 500 + 10 * i) });
-  await start(env, 'stats', { minClients: 1, rounds: 2, taskParts: 'average' }, evaluated);
+  // Fitted before the start (epochs 0: the statistics alone), the model holds them, and a client trains the task.
+  const fitted = fresh();
+  await fitted.fit(x, { amount: Array.from({ length: 10 }, (_, i) => 500 + 10 * i) }, { epochs: 0, unlabeledTasks: 'skip' });
+  assert.deepEqual(fitted.inputAndTargets().targetStats, { amount: { mean: 545, std: Math.sqrt(825) } });
+  assert.equal(fitted.steps, 0);
+  await start(env, 'stats', { minClients: 1, rounds: 2, taskParts: 'average' }, fitted);
   const d = await client(env, 'stats', 'b');
   const m = await d.join();
   try {

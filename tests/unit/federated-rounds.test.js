@@ -106,7 +106,7 @@ test('a late joiner receives the latest version whole and trains from it', async
 
 test('the client\'s run(): two clients, three rounds, int8 updates with error feedback, FedProx; stops when the federation finishes', async () => {
   const env = deployment();
-  await start(env, 'run', { minClients: 2, clientsPerRound: 2, rounds: 3, taskParts: 'average' }, withTargetStats(tinyModel(4)));
+  await start(env, 'run', { minClients: 2, clientsPerRound: 2, rounds: 3, taskParts: 'average' }, await withTargetStats(tinyModel(4)));
   const rows = 30;
   const data = (seed) => ({ x: Float32Array.from(seededValues(rows * 4, seed)), labels: { kind: Array.from(seededValues(rows, seed + 1), (v) => (v > 0.3 ? 2 : v > -0.3 ? 1 : 0)), amount: Array.from(seededValues(rows, seed + 2)) } });
   const clients = await Promise.all([1, 2].map(async (i) => {

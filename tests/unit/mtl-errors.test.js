@@ -103,6 +103,13 @@ test('labels: unknown task, class out of range (row named), text and non-finite 
   await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 4 ? 2 : v)) }), argError(/task "flag", row 4: label 2 must be 0 or 1/));
   await assert.rejects(m.fit(X, { ...LABELS, flag: LABELS.flag.map((v, i) => (i === 5 ? 'yes' : v)) }), argError(/task "flag", row 5: label "yes" is not a number/));
   await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? Infinity : v)) }), argError(/task "amount", row 6: label Infinity is not a finite number/));
+  // Finite, but not in float32 (it said "is not a finite number").
+  await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 6 ? -1e39 : v)) }), argError(/task "amount", row 6: label -1e\+39 is beyond float32's range \(±3\.4e38\)$/));
+  const small = model();
+  await small.fit(X, { ...LABELS, amount: X.map((r) => r[0]) }, { epochs: 1 }); // a std below 1
+  assert.throws(() => small.evaluate(X, { amount: X.map((_, i) => (i === 6 ? 3e38 : 0)) }),
+    argError(/task "amount", row 6: label 3e\+38 is beyond float32's range once standardized \(mean .*, std 0\.\d+\)$/));
+  small.dispose();
   await assert.rejects(m.fit(X, { ...LABELS, amount: LABELS.amount.map((v, i) => (i === 9 ? 'heavy' : v)) }), argError(/task "amount", row 9: label "heavy" is not a number/));
   await assert.rejects(m.fit(X, { kind: LABELS.kind, flag: LABELS.flag }), argError(/task "amount" has no labels in the training data/));
   await assert.rejects(m.fit(X, { ...LABELS, amount: X.map((_, i) => [NaN, null, undefined][i % 3]) }), argError(/task "amount" has no labels in the training data/));
@@ -154,9 +161,10 @@ test('bad fit options: unknown names, batchSize 0, validationSplit out of range,
   const bad = [
     [{ epoch: 3 }, argError(/fit: unknown option "epoch" \(known: epochs, batchSize/)],
     [{ batchSize: 0 }, shapeError(/fit: batchSize must be a positive integer, got 0/)],
-    [{ epochs: 1.5 }, shapeError(/fit: epochs must be a positive integer, got 1.5/)],
+    [{ epochs: 1.5 }, shapeError(/fit: epochs must be an integer ≥ 0, got 1.5/)],
+    [{ epochs: -1 }, shapeError(/fit: epochs must be an integer ≥ 0, got -1/)],
     [{ validationSplit: 1.5 }, argError(/fit: validationSplit must be a number between 0 and 1, got 1.5/)],
-    [{ validationSplit: 0 }, argError(/validationSplit must be a number between 0 and 1, got 0/)],
+    [{ validationSplit: -0.1 }, argError(/validationSplit must be a number between 0 and 1, got -0.1/)],
     [{ validationSplit: 0.01 }, argError(/validationSplit 0.01 of 24 rows leaves no rows on one side/)],
     [{ validationSplit: 0.5, validationData: { x: X, labels: LABELS } }, argError(/give validationData or validationSplit, not both/)],
     [{ shuffle: 'yes' }, argError(/shuffle must be true or false/)],
@@ -173,6 +181,9 @@ test('bad fit options: unknown names, batchSize 0, validationSplit out of range,
     [{ learningRate: NaN }, argError(/learningRate/)],
     [{ sampleWeights: X.map((_, i) => (i === 3 ? -1 : 1)) }, argError(/sampleWeights: row 3 has weight -1/)],
     [{ sampleWeights: [1, 2] }, argError(/sampleWeights: expected 24 weights \(one per row\), got 2/)],
+    // As scikit-learn ("Sample weights must contain at least one non-zero number"): it trained nothing and logged a loss of 0.
+    [{ sampleWeights: X.map(() => 0) }, argError(/^fit: sampleWeights has no positive weight; at least one row must weigh more than 0$/)],
+    [{ sampleWeights: X.map((_, i) => (i < 18 ? 0 : 1)), validationSplit: 0.25 }, argError(/^fit: sampleWeights has no positive weight for the training rows \(validationSplit\)/)],
     [{ freeze: 'shared' }, argError(/freeze must be an array/)],
     [{ freeze: ['shared', 'trunk'] }, argError(/no parameter name starts with "trunk"/)],
   ];

@@ -4,7 +4,7 @@
 // weights, class weights ('balanced' and explicit) and seeded shuffling.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, MultiTaskModel, tasks, createSchedule } from '../../dist/index.js';
+import { init, MultiTaskModel, tasks, createSchedule, ArgumentError } from '../../dist/index.js';
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { coreGradients, weightsSnapshot } from '../helpers/mtl-reference.js';
@@ -46,6 +46,66 @@ test('validationSplit holds out the last rows: same weights and logs as validati
   assert.deepEqual(ha.epochs.at(-1).val, a.evaluate(X.slice(cut), slice(LABELS, cut)));
   assert.deepEqual(ha.get('val_kind_accuracy'), ha.epochs.map((e) => e.val.tasks.kind.accuracy));
   for (const m of [a, b, c]) m.dispose();
+});
+
+test('epochs 0 and validationSplit 0, as in Keras: no epoch (the model as it was, its target statistics fitted), no validation', async () => {
+  // Both were refused (a ShapeError, an ArgumentError).
+  const a = model(), b = model();
+  for (const m of [a, b]) await m.fit(X, LABELS, { epochs: 2, batchSize: 16 });
+  const w = weightsSnapshot(a), stats = a.inputAndTargets().targetStats;
+  const events = [];
+  const h = await a.fit(X, LABELS, {
+    epochs: 0, batchSize: 16, freeze: ['shared'], validationSplit: 0.25,
+    callbacks: { onTrainBegin: () => events.push('begin'), onEpochBegin: () => events.push('epoch'), onTrainEnd: (hist) => events.push(`end ${hist.epochs.length}`) },
+  });
+  assert.deepEqual([h.epochs, h.bestEpoch, h.reason, h.stoppedEarly, h.get('loss'), h.get('val_loss')], [[], -1, 'epochs', false, [], []]);
+  assert.deepEqual(events, ['begin', 'end 0']);
+  assert.ok(same(weightsSnapshot(a), w));
+  assert.equal(a.steps, 6);
+  assert.deepEqual(a.inputAndTargets().targetStats, stats);
+  assert.ok(a.parameters.list().every((p) => !a.parameters.isFrozen(p.name)));
+  // The optimizer's moments and step count too: the next fit trains as that of a model that did not run it.
+  await a.fit(X, LABELS, { epochs: 1, batchSize: 16 });
+  await b.fit(X, LABELS, { epochs: 1, batchSize: 16 });
+  assert.ok(same(weightsSnapshot(a), weightsSnapshot(b)));
+  // A model from arrays not fitted yet: epochs 0 fits its target statistics from the training rows, and trains nothing.
+  const c = model(), d = model();
+  const w0 = weightsSnapshot(c), fresh = c.predict(X).amount.values;
+  await c.fit(X, LABELS, { epochs: 0, validationSplit: 0.25 });
+  await d.fit(X.slice(0, 36), slice(LABELS, 0, 36), { epochs: 1 });
+  assert.deepEqual(c.inputAndTargets().targetStats, d.inputAndTargets().targetStats, 'the training rows\' statistics');
+  assert.ok(same(weightsSnapshot(c), w0));
+  assert.equal(c.steps, 0);
+  assert.notDeepEqual(c.predict(X).amount.values, fresh, 'predictions in the targets\' units');
+  // validationSplit 0: no validation rows, the same run as without the option (validationData then allowed).
+  const e = model(), f = model(), g = model();
+  const he = await e.fit(X, LABELS, { epochs: 2, batchSize: 16, validationSplit: 0 });
+  const hf = await f.fit(X, LABELS, { epochs: 2, batchSize: 16 });
+  const hg = await g.fit(X, LABELS, { epochs: 2, batchSize: 16, validationSplit: 0, validationData: { x: X, labels: LABELS } });
+  assert.ok(same(weightsSnapshot(e), weightsSnapshot(f)) && same(weightsSnapshot(g), weightsSnapshot(f)));
+  assert.deepEqual(he.get('loss'), hf.get('loss'));
+  assert.equal(he.epochs[0].val, undefined);
+  assert.deepEqual(hg.get('val_loss').length, 2);
+  for (const m of [a, b, c, d, e, f, g]) m.dispose();
+});
+
+test('history.get: every logged name, learningRate included; a name it does not log is an ArgumentError listing them', async () => {
+  // It returned an array of NaN for a typo ('val_los') and for 'learningRate', which each epoch logs.
+  const m = model();
+  const h = await m.fit(X, LABELS, { epochs: 2, batchSize: 16, validationSplit: 0.25, learningRate: { type: 'step', learningRate: 0.01, stepSize: 1, gamma: 0.5, unit: 'epoch' } });
+  assert.deepEqual(h.get('learningRate'), [0.01, 0.005]);
+  assert.deepEqual(h.get('val_amount_mae'), h.epochs.map((e) => e.val.tasks.amount.mae));
+  assert.deepEqual(h.get('flag_weight'), [1, 1]);
+  const names = 'loss, learningRate, kind_loss, kind_weight, flag_loss, flag_weight, amount_loss, amount_weight, val_loss, ' +
+    'val_kind_rows, val_kind_loss, val_kind_accuracy, val_kind_f1, val_kind_logLoss, val_flag_rows, val_flag_loss, val_flag_accuracy, val_flag_f1, val_flag_auc, val_flag_logLoss, ' +
+    'val_amount_rows, val_amount_loss, val_amount_mae, val_amount_rmse, val_amount_r2';
+  for (const name of ['val_los', 'val_kind_auc', 'seconds', 'kind']) {
+    assert.throws(() => h.get(name), (e) => e instanceof ArgumentError && e.message === `history.get: "${name}" is not logged; the history has ${names}`);
+  }
+  // Without validation data, no val_ names.
+  const h2 = await m.fit(X, LABELS, { epochs: 1 });
+  assert.throws(() => h2.get('val_loss'), (e) => e instanceof ArgumentError && e.message.endsWith('the history has loss, learningRate, kind_loss, kind_weight, flag_loss, flag_weight, amount_loss, amount_weight'));
+  m.dispose();
 });
 
 test('callbacks: order, batch logs, return false and model.stopTraining stop training', async () => {
@@ -172,6 +232,36 @@ test('earlyStopping on a value that is NaN (AUC of validation rows of one class,
   m.dispose();
 });
 
+test('earlyStopping monitors a distribution task\'s metrics (nll, pinball, interval width, r2…); a coverage needs a mode; in a model with such a task any monitor works', async () => {
+  // VAL_METRICS had no gaussian, poisson or quantile entry: every val_<task>_<metric> monitor was a TypeError in such a model.
+  const n = 120;
+  const x = Array.from({ length: n }, (_, i) => [Math.sin(i * 1.3), Math.cos(i * 0.7)]);
+  const labels = { g: x.map(([a, b]) => 2 * a - b), p: x.map(([a]) => Math.round(3 + 2 * a)), q: x.map(([a, b]) => a + b), r: x.map(([a]) => a) };
+  const make = () => new MultiTaskModel({
+    input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, seed: 1, optimizer: { type: 'adam', learningRate: 0.05 },
+    tasks: [tasks.gaussian('g'), tasks.poisson('p'), tasks.quantile('q'), tasks.regression('r')],
+  });
+  const cases = [['val_r_mae', 'min'], ['val_g_nll', 'min'], ['val_g_r2', 'max'], ['val_g_mae', 'min'], ['val_p_nll', 'min'], ['val_p_rmse', 'min'],
+    ['val_q_pinball', 'min'], ['val_q_intervalWidth', 'min'], ['val_q_coverage', 'max', { mode: 'max' }], ['val_g_coverage', 'min', { mode: 'min' }]];
+  for (const [monitor, mode, extra] of cases) {
+    const m = make();
+    const h = await m.fit(x, labels, { epochs: 6, validationSplit: 0.25, earlyStopping: { monitor, patience: 2, ...extra } });
+    const v = h.get(monitor);
+    assert.deepEqual(v, h.epochs.map((e) => e.val.tasks[monitor.split('_')[1]][monitor.split('_')[2]]));
+    assert.ok(v.every(Number.isFinite), monitor);
+    assert.equal(h.bestEpoch, v.indexOf(mode === 'max' ? Math.max(...v) : Math.min(...v)), `${monitor}: 'auto' is '${mode}'`);
+    m.dispose();
+  }
+  const m = make();
+  await assert.rejects(m.fit(x, labels, { epochs: 2, validationSplit: 0.25, earlyStopping: { monitor: 'val_g_coverage' } }),
+    (e) => e instanceof ArgumentError && e.message === 'fit: earlyStopping monitors "val_g_coverage", a coverage, which is best at the task\'s level, neither highest nor lowest: give mode \'min\' or \'max\', or monitor another value');
+  await assert.rejects(m.fit(x, labels, { epochs: 2, validationSplit: 0.25, earlyStopping: { monitor: 'val_p_r2' } }),
+    (e) => e instanceof ArgumentError && e.message.startsWith('fit: earlyStopping.monitor "val_p_r2" is not something fit logs') &&
+      e.message.includes('gaussian: nll, coverage, intervalWidth, mae, rmse, r2; poisson: nll, coverage, intervalWidth, mae, rmse; quantile: pinball, coverage, intervalWidth; regression: mae, rmse, r2'));
+  assert.equal(m.steps, 0);
+  m.dispose();
+});
+
 test('learning-rate schedule: each step uses the scheduled rate (SGD: w ← w − lr·g), logged per epoch', async () => {
   const spec = { type: 'step', learningRate: 0.2, stepSize: 1, gamma: 0.5 }; // halves every optimizer step
   const labels = { kind: LABELS.kind, flag: LABELS.flag };
@@ -203,6 +293,27 @@ test('learning-rate schedule: each step uses the scheduled rate (SGD: w ← w �
   assert.deepEqual(hz.get('loss').length, 2);
   assert.ok(same(weightsSnapshot(z), w0));
   z.dispose();
+});
+
+test('a schedule counts the steps of its own fit, as it counts its epochs: a later fit\'s warm-up and decay start at its first step', async () => {
+  // It counted the model's steps so far: after 100 steps, a cosine over 50 steps with a warm-up of 10 was over,
+  // and the second fit trained at rate 0 throughout, silently, while an epoch-unit schedule started again.
+  const m = model(), byStep = model(), byEpoch = model();
+  for (const x of [m, byStep, byEpoch]) await x.fit(X, LABELS, { epochs: 4, batchSize: 8 }); // 6 steps an epoch: 24 steps
+  const spec = { type: 'cosine', learningRate: 0.01, decaySteps: 20, warmupSteps: 4 };
+  const before = weightsSnapshot(m);
+  const h = await m.fit(X, LABELS, { epochs: 3, batchSize: 8, learningRate: spec });
+  const schedule = createSchedule(spec);
+  // Each epoch logs the rate of its last step: steps 5, 11 and 17 of this fit.
+  assert.deepEqual(h.epochs.map((e) => e.learningRate), [5, 11, 17].map((t) => schedule(t)));
+  assert.ok(h.epochs.every((e) => e.learningRate > 0));
+  assert.ok(!same(weightsSnapshot(m), before), 'the second fit trains');
+  assert.equal(m.steps, 42);
+  // A step-unit schedule halving every 6 steps is the epoch-unit one halving every epoch: the same rate at every step.
+  await byStep.fit(X, LABELS, { epochs: 3, batchSize: 8, learningRate: { type: 'step', learningRate: 0.01, stepSize: 6, gamma: 0.5 } });
+  await byEpoch.fit(X, LABELS, { epochs: 3, batchSize: 8, learningRate: { type: 'step', learningRate: 0.01, stepSize: 1, gamma: 0.5, unit: 'epoch' } });
+  assert.ok(same(weightsSnapshot(byStep), weightsSnapshot(byEpoch)));
+  for (const x of [m, byStep, byEpoch]) x.dispose();
 });
 
 test('freeze: frozen parameters are bit-identical after fit and thawed afterwards; parameters frozen before stay frozen', async () => {

@@ -153,6 +153,37 @@ test('evaluate: loss and metrics equal those computed here from predict\'s outpu
   m.dispose();
 });
 
+test('evaluate changes nothing in the model: before any fit, an array model scores with its labels\' own statistics for that call only', async () => {
+  // evaluate kept the statistics of its labels (1e9…) and the later fit trained on them: a train MAE of 1.1e7 for targets 5…15.
+  const x = Array.from({ length: 64 }, (_, i) => [i / 64, Math.sin(i)]);
+  const y = x.map(([a]) => 10 * a + 5);
+  const make = () => new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [tasks.regression('r')], seed: 1 });
+  const plain = make(), evaluated = make();
+  const e = evaluated.evaluate(x.slice(0, 3), { r: [1e9, 2e9, 3e9] });
+  assert.ok(Number.isFinite(e.tasks.r.mae) && Number.isFinite(e.loss));
+  assert.deepEqual(evaluated.inputAndTargets().targetStats, {}, 'no statistics kept');
+  await plain.fit(x, { r: y }, { epochs: 5 });
+  await evaluated.fit(x, { r: y }, { epochs: 5 });
+  assert.deepEqual(weightsSnapshot(evaluated), weightsSnapshot(plain), 'the same training, bit for bit');
+  assert.deepEqual(evaluated.inputAndTargets().targetStats, plain.inputAndTargets().targetStats);
+  assert.deepEqual(evaluated.predict(x).r.values, plain.predict(x).r.values);
+  plain.dispose(); evaluated.dispose();
+  // Nor do labels that only validate: a task the training rows do not label gets no statistics
+  // from the validation labels, nor from a column of missing labels (mean 0, std 1).
+  const two = () => new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [tasks.binary('b'), tasks.regression('r')], seed: 1 });
+  const b = x.map(([a]) => (a > 0.5 ? 1 : 0));
+  for (const training of [{ b }, { b, r: x.map(() => NaN) }]) {
+    const m = two();
+    const h = await m.fit(x, training, { epochs: 1, unlabeledTasks: 'skip', validationData: { x, labels: { b, r: y.map((v) => v * 1e6) } } });
+    assert.ok(Number.isFinite(h.epochs[0].val.tasks.r.mae), 'the validation is scored with its own statistics');
+    assert.deepEqual(Object.keys(m.inputAndTargets().targetStats), [], `no statistics kept (${Object.keys(training)})`);
+    await m.fit(x, { b, r: y }, { epochs: 1 });
+    const mean = y.reduce((s, v) => s + v, 0) / y.length;
+    assert.equal(m.inputAndTargets().targetStats.r.mean, mean, 'the first fit with labels fits them');
+    m.dispose();
+  }
+});
+
 // ---- save / load ----
 
 test('save/load round trip: identical weights, predictions and evaluation; Dataset and array models', async () => {

@@ -5,6 +5,8 @@
 //     predictions were NaN: now NonFinitePredictionError naming the task and row;
 //   - a row whose value overflows float32 inside the network (flipper 1e38 mm):
 //     the same error, naming that row;
+//   - evaluate, and fit's validation, refuse such a row where a task scores it,
+//     naming themselves;
 //   - predict(rows, { maxDeviation }) refuses a value more than that many standard
 //     deviations from its column's training mean (bill length 1e30 mm, which the
 //     example Worker answered with 200 and a body mass of −7.8e31) with an
@@ -50,13 +52,14 @@ function withWeights(file, name, fill) {
   return withCrc(out);
 }
 
-function nonFinite(lib, task, row) {
+function nonFinite(lib, task, row, where = 'predict') {
   return (err) => {
     assert.ok(err instanceof lib.NonFinitePredictionError, `expected NonFinitePredictionError, got ${err?.constructor?.name}: ${err?.message}`);
     assert.ok(err instanceof lib.ManytaskError);
     assert.equal(err.code, 'E_NOT_FINITE');
     assert.deepEqual([err.task, err.row], [task, row]);
-    assert.match(err.message, new RegExp(`^predict: task "${task}", row ${row}: the prediction is (NaN|-?Infinity), not a finite number`));
+    assert.ok(err.message.startsWith(`${where}: task "${task}", row ${row}: the prediction is `), err.message);
+    assert.match(err.message, /: the prediction is (NaN|-?Infinity), not a finite number/);
     return true;
   };
 }
@@ -88,6 +91,27 @@ test('a row that overflows float32 inside the network (flipper 1e38 mm) is refus
     m.dispose();
   }
   assert.throws(() => model.predict([far]), nonFinite(mt, 'body_mass_g', 0));
+});
+
+test('evaluate, and fit\'s validation, refuse a scored row whose prediction predict refuses, naming the caller, the task and the row', async () => {
+  // evaluate scored it: a bill length of 1e38 mm gave a body-mass MAE of 2.5e39 and an R² of −5.4e74 (the CLI's eval: exit 0),
+  // and an overflowing row in fit's validation data was reported as predict's.
+  const HEADER = 'species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex';
+  const rows = ['Adelie,Torgersen,39.1,18.7,181,3750,male', 'Gentoo,Biscoe,46.5,15.2,219,5000,female'];
+  const far = 'Adelie,Torgersen,39.1,18.7,1e38,3900,female';
+  const ds = mt.Dataset.fromCSV([HEADER, ...rows, far].join('\n'), SPEC);
+  assert.throws(() => model.predict(ds), nonFinite(mt, 'body_mass_g', 2));
+  assert.throws(() => model.evaluate(ds), nonFinite(mt, 'body_mass_g', 2, 'evaluate'));
+  // A row the task does not score (no body mass) is not refused: the other tasks' predictions of it are finite.
+  const unscored = mt.Dataset.fromCSV([HEADER, ...rows, far.replace('3900', 'NA')].join('\n'), SPEC);
+  assert.equal(model.evaluate(unscored).tasks.body_mass_g.rows, 2);
+  assert.equal(model.evaluate(unscored).tasks.species.rows, 3);
+  const m = mt.loadModel(bytes);
+  const data = mt.Dataset.fromCSV(CSV, SPEC);
+  await assert.rejects(m.fit(data, { epochs: 1, validationData: ds }), nonFinite(mt, 'body_mass_g', 2, 'fit validationData'));
+  const tail = mt.Dataset.fromCSV(`${CSV.trimEnd()}\n${far}\n`, SPEC);
+  await assert.rejects(m.fit(tail, { epochs: 1, validationSplit: 0.01 }), nonFinite(mt, 'body_mass_g', 2, 'fit: the last 3 rows (validationSplit)'));
+  m.dispose();
 });
 
 test('predict(rows, { maxDeviation }) refuses a value far outside the training data with an OutOfRangeError naming the column and row (both loaders)', () => {
