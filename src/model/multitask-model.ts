@@ -12,7 +12,7 @@ import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
 import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
 import type { LayerInitializerName } from '../runtime/initializers.js';
-import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
+import { TASK_KINDS, UNSUPERVISED, checkTask, checkTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
 import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionKind, levelOption, type TaskPrediction } from '../mtl/kinds.js';
 import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
@@ -97,7 +97,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const opts = checkOptionsObject('MultiTaskModel', options);
     if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
     if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
-    orderTasks(opts.tasks as TaskSpec[]); // every task an object with a name and a kind, before anything reads them
+    // Every task checked as tasks.* checks it (also one written by hand), copied and frozen, before anything reads them.
+    const specs = checkTasks(opts.tasks as TaskSpec[]).specs;
     const input = options.input as Dataset | ArrayInputSpec | RestoredInput;
     const taskInfo = new Map<string, { width: number; classes?: readonly string[] }>();
     if (input instanceof RestoredInput) {
@@ -108,7 +109,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     } else if (input instanceof Dataset) {
       this.#preprocessor = Preprocessor.fit(input);
       const featureCount = this.#preprocessor.featureNames.length;
-      for (const spec of options.tasks) {
+      for (const spec of specs) {
         if (UNSUPERVISED.includes(spec?.kind)) {
           taskInfo.set(spec.name, outputsOf(spec, featureCount));
           continue;
@@ -137,7 +138,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       const twice = names.find((n, i) => names.indexOf(n) !== i);
       if (twice !== undefined) throw new ArgumentError(`MultiTaskModel input: features names ${JSON.stringify(twice)} twice`);
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
-      for (const t of options.tasks) {
+      for (const t of specs) {
         const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
         const given = c === undefined ? undefined : classesGiven('', t.name, c);
         const info = outputsOf(t, names.length, {
@@ -151,7 +152,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
     const { input: _input, ...modelOptions } = options;
     void _input;
-    this.#core = new MultiTaskModelCore(this.#schema, modelOptions);
+    this.#core = new MultiTaskModelCore(this.#schema, { ...modelOptions, tasks: specs as TaskSpec[] });
     // A trunk over time steps reads windows() features as steps × channels: their names must say so.
     const arch = this.#core.description.architecture;
     if (!(input instanceof RestoredInput) && typeof arch.steps === 'number') {
@@ -615,12 +616,13 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
    * `model.unfreeze(prefix)`. The new task's class list comes from `data` (a
    * Dataset with that target) or `classes`.
    */
-  addTask(spec: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
+  addTask(task: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
     const core = this.#core;
     core.check();
-    if (typeof spec !== 'object' || spec === null || typeof spec.name !== 'string' || !TASK_KINDS.includes(spec.kind)) {
-      throw new ArgumentError(`addTask: the task must be made with tasks.binary(name), tasks.multiclass(name), …, got ${show(spec)}`);
+    if (typeof task !== 'object' || task === null || typeof task.name !== 'string' || !TASK_KINDS.includes(task.kind)) {
+      throw new ArgumentError(`addTask: the task must be made with tasks.binary(name), tasks.multiclass(name), …, got ${show(task)}`);
     }
+    const spec = checkTask('addTask: task', task);
     const opts = checkOptionsObject('addTask', options);
     checkKeys('addTask', opts, ['data', 'classes', 'freezeShared']);
     if (core.taskNames.includes(spec?.name)) throw new ArgumentError(`addTask: the model already has a task named "${spec.name}"`);

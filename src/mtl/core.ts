@@ -18,7 +18,7 @@ import { describeModel, type ModelDescription } from './describe.js';
 import { NetworkEngine } from './engine.js';
 import type { WeightingStrategy, WeightingVectors } from './weighting/types.js';
 import { createWeighting, type WeightingSpec } from './weighting/index.js';
-import { defaultLoss, labelWidth, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
+import { checkTasks, defaultLoss, labelWidth, usesClassIndex, type TaskSpec } from './tasks.js';
 import { KINDS } from './kinds.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
@@ -173,9 +173,10 @@ export class MultiTaskModelCore {
     this.schema = schema;
     this.seed = opts.seed === undefined ? 0 : checkSeed('MultiTaskModel', opts.seed);
     this.initializer = opts.initializer === undefined ? 'glorotUniform' : checkLayerInitializer('MultiTaskModel', opts.initializer);
-    const specs = options.tasks;
-    this.order = orderTasks(specs);
-    this.specs = specs.map((s) => ({ ...s }));
+    // Each task checked as tasks.* checks it (a spec written by hand or read from a file too), copied and frozen.
+    const checked = checkTasks(options.tasks);
+    this.order = checked.order;
+    this.specs = checked.specs;
     this.taskNames = this.specs.map((s) => s.name);
     const T = this.specs.length;
     for (const s of this.specs) {
@@ -202,9 +203,7 @@ export class MultiTaskModelCore {
       this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind, s)));
       this.losses.forEach((l, t) => {
         const s = this.specs[t]!;
-        if (l.spec.type === 'softCrossEntropy' && !(s.kind === 'multiclass' ? l.spec.output === 'softmax' : (s.kind === 'binary' || s.kind === 'multilabel') && l.spec.output === 'sigmoid')) {
-          throw new ArgumentError(`task "${s.name}": the softCrossEntropy loss with ${l.spec.output} outputs does not fit a ${s.kind} task (multiclass: 'softmax'; binary, multilabel: 'sigmoid')`);
-        }
+        // The kind's losses were checked with the spec (KIND_LOSSES); this is the labels' layout.
         // A soft-target loss takes probabilities (rows × outputs) for the classification kinds.
         const targets = usesClassIndex(s.kind) && l.type !== 'softCrossEntropy' ? 'index' : KINDS[s.kind].oneValue ? 'value' : 'dense';
         if (l.targetKind !== targets) {
