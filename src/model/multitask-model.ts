@@ -49,7 +49,7 @@ export type { LabelColumns, ValidationData };
 export interface ArrayInputSpec {
   /** Number of features, or their names. */
   features: number | readonly string[];
-  /** Class names or counts for multiclass/multilabel tasks (binary and regression need nothing). */
+  /** Class names or counts of multiclass/multilabel tasks (no other task); a count must agree with the task's own `classes`. */
   classes?: Record<string, number | readonly string[]>;
 }
 
@@ -139,13 +139,22 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       if (twice !== undefined) throw new ArgumentError(`MultiTaskModel input: features names ${JSON.stringify(twice)} twice`);
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
       for (const t of specs) {
-        const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
+        const c = Object.hasOwn(classes, t.name) ? classes[t.name] ?? undefined : undefined;
         const given = c === undefined ? undefined : classesGiven('', t.name, c);
         const info = outputsOf(t, names.length, {
-          given, missing: () => new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`),
+          given, givenBy: 'input.classes',
+          missing: () => new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`),
         });
         taskInfo.set(t.name, info);
         if (info.classes) this.#classNames.set(t.name, info.classes);
+      }
+      // An entry that names no task, or one without classes, would be ignored.
+      for (const [name, c] of Object.entries(classes)) {
+        const t = specs.find((x) => x.name === name);
+        if (c === undefined || c === null || t?.kind === 'multiclass' || t?.kind === 'multilabel') continue;
+        throw new ArgumentError(t === undefined
+          ? `MultiTaskModel input.classes: ${show(name)} is not a task (tasks: ${specs.map((x) => x.name).join(', ')})`
+          : `MultiTaskModel input.classes: task ${show(name)} is ${t.kind}; classes apply to multiclass and multilabel tasks`);
       }
       this.#preprocessor = null;
       this.#schema = { featureCount: names.length, featureNames: names, tasks: taskInfo };
@@ -638,11 +647,13 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       col = data.target(spec.name);
       if (KINDS[spec.kind].standardized) stats = standardizer(col.values);
     } else if (spec.kind === 'multiclass' || spec.kind === 'multilabel') {
-      const c = opts.classes ?? spec.classes;
-      if (c !== undefined) given = classesGiven('addTask: ', spec.name, c);
+      if (opts.classes !== undefined) given = classesGiven('addTask: ', spec.name, opts.classes);
+    }
+    if (opts.classes !== undefined && given === undefined) {
+      throw new ArgumentError(`addTask: classes apply to a multiclass or multilabel task added without data; task "${spec.name}" is ${spec.kind}${data !== undefined ? ', with data' : ''}`);
     }
     tasks.set(spec.name, outputsOf(spec, this.#schema.featureCount, {
-      ...(col ? { col } : {}), given, missing: () => new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`),
+      ...(col ? { col } : {}), given, givenBy: "addTask's classes option", missing: () => new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`),
     }));
     const schema: InputSchema = { ...this.#schema, tasks };
     const old = core.options;
@@ -916,22 +927,33 @@ function classesGiven(where: string, task: string, c: unknown): { width: number;
  */
 function outputsOf(
   spec: TaskSpec, featureCount: number,
-  from: { col?: DatasetTarget; given?: { width: number; names: string[] | null } | undefined; missing?: () => Error } = {},
+  from: { col?: DatasetTarget; given?: { width: number; names: string[] | null } | undefined; givenBy?: string; missing?: () => Error } = {},
 ): { width: number; classes?: readonly string[] } {
   if (UNSUPERVISED.includes(spec.kind)) return { width: spec.kind === 'reconstruction' ? featureCount : spec.clusters! };
   if (isDistributionKind(spec.kind)) {
     if (from.col) checkKind(spec, from.col);
     return { width: distributionWidth(spec.kind, spec.quantiles) };
   }
+  // The class count the task's own spec declares (multiclass, multilabel): any other source must agree.
+  const declared = spec.classes;
+  const what = spec.kind === 'multilabel' ? 'labels' : 'classes';
   if (from.col) {
     const col = from.col;
     checkKind(spec, col);
-    return { width: col.kind === 'multiclass' ? col.classes!.length : col.width, ...(col.classes ? { classes: col.classes } : {}) };
+    const width = col.kind === 'multiclass' ? col.classes!.length : col.width;
+    if (declared !== undefined && declared !== width) {
+      throw new ArgumentError(`task "${spec.name}" declares ${declared} ${what} (its classes option), but the Dataset's column has ${width} (${listNames(col.classes ?? [])}): `
+        + `name them all in the Dataset's spec (targets: { ${show(spec.name)}: { type: '${spec.kind}', ${what}: […] } }), or leave classes out`);
+    }
+    return { width, ...(col.classes ? { classes: col.classes } : {}) };
   }
   if (spec.kind === 'multiclass' || spec.kind === 'multilabel') {
     const given = from.given;
-    if (given === undefined) throw from.missing!();
-    return { width: given.width, ...(given.names ? { classes: given.names } : {}) };
+    if (given !== undefined && declared !== undefined && given.width !== declared) {
+      throw new ArgumentError(`task "${spec.name}" declares ${declared} ${what} (its classes option), but ${from.givenBy} gives ${given.width}; give them in one place`);
+    }
+    if (given === undefined && declared === undefined) throw from.missing!();
+    return given ? { width: given.width, ...(given.names ? { classes: given.names } : {}) } : { width: declared! };
   }
   return { width: 1 };
 }

@@ -320,6 +320,42 @@ test('a task spec written by hand is checked as tasks.* checks it; a spec from t
   }
 });
 
+test('class counts: a task\'s classes and input.classes, a Dataset or addTask\'s classes must agree; input.classes names multiclass or multilabel tasks only', () => {
+  const arrays = (classes, spec) => new MultiTaskModel({ input: { features: 2, classes }, architecture: ARCH, tasks: [spec] });
+  assert.throws(() => arrays({ y: 3 }, tasks.multiclass('y', { classes: 4 })),
+    argError(/task "y" declares 4 classes \(its classes option\), but input\.classes gives 3; give them in one place/));
+  assert.throws(() => arrays({ y: ['p', 'q', 'r'] }, tasks.multilabel('y', { classes: 2 })), argError(/task "y" declares 2 labels \(its classes option\), but input\.classes gives 3/));
+  for (const [classes, width, names] of [[{ y: 3 }, 3, null], [{ y: ['p', 'q', 'r'] }, 3, ['p', 'q', 'r']], [{}, 3, null]]) {
+    const m = arrays(classes, tasks.multiclass('y', { classes: 3 }));
+    assert.equal(m.predict([[0, 0]]).y.probabilities[0].length, width);
+    assert.deepEqual(m.classNames('y'), names);
+    m.dispose();
+  }
+  assert.throws(() => arrays({ y: 3, ypsilon: 9 }, tasks.multiclass('y')), argError(/MultiTaskModel input\.classes: "ypsilon" is not a task \(tasks: y\)/));
+  assert.throws(() => arrays({ y: ['no', 'yes'] }, tasks.binary('y')), argError(/MultiTaskModel input\.classes: task "y" is binary; classes apply to multiclass and multilabel tasks/));
+  arrays({ y: undefined }, tasks.binary('y')).dispose();
+
+  const d = Dataset.fromColumns({ a: [1, 2, 3, 4], y: ['p', 'q', 'r', 'p'] }, { features: { a: 'numeric' }, targets: { y: 'multiclass' } });
+  assert.throws(() => new MultiTaskModel({ input: d, architecture: ARCH, tasks: [tasks.multiclass('y', { classes: 5 })] }),
+    argError(/task "y" declares 5 classes \(its classes option\), but the Dataset's column has 3 \("p", "q", "r"\): name them all in the Dataset's spec \(targets: \{ "y": \{ type: 'multiclass', classes: \[…\] \} \}\)/));
+  const five = Dataset.fromColumns({ a: [1, 2, 3, 4], y: ['p', 'q', 'r', 'p'] }, { features: { a: 'numeric' }, targets: { y: { type: 'multiclass', classes: ['p', 'q', 'r', 's', 't'] } } });
+  for (const [data, width] of [[d, 3], [five, 5]]) {
+    const m = new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.multiclass('y', { classes: width })] });
+    assert.equal(m.predict([{ a: 1 }]).y.probabilities[0].length, width);
+    m.dispose();
+  }
+
+  const m = arrays({}, tasks.binary('b'));
+  try {
+    assert.throws(() => m.addTask(tasks.multiclass('z', { classes: 4 }), { classes: 3 }), argError(/task "z" declares 4 classes \(its classes option\), but addTask's classes option gives 3/));
+    assert.throws(() => m.addTask(tasks.binary('z'), { classes: 2 }), argError(/addTask: classes apply to a multiclass or multilabel task added without data; task "z" is binary/));
+    m.addTask(tasks.multiclass('z', { classes: 4 }));
+    assert.equal(m.predict([[0, 0]]).z.probabilities[0].length, 4);
+  } finally {
+    m.dispose();
+  }
+});
+
 test('class weights that do not fit the task are refused when fit starts', async () => {
   const m = new MultiTaskModel({ input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, tasks: [tasks.multiclass('kind', { classWeights: [1, 2] })] });
   await assert.rejects(m.fit(X, { kind: LABELS.kind }), argError(/task "kind": classWeights needs 3 weights, got 2/));
