@@ -10,7 +10,7 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
-import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
+import { MultiTaskModelCore, withoutUnreadWeights, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
 import type { LayerInitializerName } from '../runtime/initializers.js';
 import { TASK_KINDS, UNSUPERVISED, checkTask, checkTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
 import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionKind, levelOption, type TaskPrediction } from '../mtl/kinds.js';
@@ -266,7 +266,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       model = new MultiTaskModel({
         input: new RestoredInput(schema, pre, stats) as unknown as ArrayInputSpec,
         architecture: h.architecture as ModelOptions['architecture'],
-        tasks: h.tasks as TaskSpec[],
+        tasks: withoutUnreadWeights(h.tasks, h.weighting) as TaskSpec[],
         weighting: h.weighting as ModelOptions['weighting'] & object,
         optimizer: h.optimizer as ModelOptions['optimizer'] & object,
         seed: h.seed as number,
