@@ -30,6 +30,23 @@ import { growArchitecture } from '../mtl/arch/growth.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 import { reptile, type MetaLearnOptions, type MetaLearnSummary } from './reptile.js';
 
+/** The arrays and Matrices marked by encoded() (and attack's results). */
+const ENCODED = new WeakSet<object>();
+
+/**
+ * Marks rows as already encoded: `model.featureNames.length` values per row, as a model
+ * built from a Dataset reads them (numeric columns standardized, categories one-hot,
+ * missing indicators) — what `Preprocessor.transform(rows).features` and `model.attack`
+ * give. Such a model refuses plain arrays, typed arrays and Matrices that are not
+ * marked (`model.predict(encoded(x))`), since numbers in the raw columns would be read
+ * as standardized ones. Returns `x` itself; a model built from arrays reads either.
+ */
+export function encoded<T extends FeatureRows>(x: T): T {
+  if (typeof x !== 'object' || x === null) throw new ArgumentError(`encoded: x must be an array of rows, a Float32Array, { data, rows, cols } or a Matrix, got ${show(x)}`);
+  ENCODED.add(x);
+  return x;
+}
+
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
   constructor(
@@ -497,7 +514,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     return this.withLabels(data, labels, 'attack', (resident) => {
       core.assignClusters(resident);
       perturbResident(core, resident, read.attack, perturbable, read.seed);
-      return heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount);
+      return encoded(heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount));
     });
   }
 
@@ -548,7 +565,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
 
   /**
    * Predictions per task for raw rows (objects with the feature columns, when the
-   * model was built from a Dataset), a Dataset, or feature arrays. A prediction
+   * model was built from a Dataset), a Dataset, or feature arrays (for a model built
+   * from a Dataset, only its encoded features marked with `encoded(x)`). A prediction
    * that is not finite is a NonFinitePredictionError naming the task and row. With
    * `maxDeviation` (a model built from a Dataset), a numeric value more than that
    * many standard deviations from its column's training mean is refused first,
@@ -560,7 +578,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const maxDeviation = predictOptions('predict', options, this.#preprocessor !== null);
     // A Matrix is read where it lies in WASM memory, not copied out and back in
     // (4 MB for 16,384 rows of 64: 6 ms of a 50 ms predict).
-    const matrix = input instanceof Matrix ? this.#matrixFeatures(input) : null;
+    const matrix = input instanceof Matrix && (!this.#preprocessor || ENCODED.has(input)) ? this.#matrixFeatures(input) : null;
     const given = matrix ? null : this.#features(input, 'predict', maxDeviation);
     const rows = matrix ? matrix.rows : given!.rows;
     if (matrix) this.#preprocessor?.checkEncoded('predict', matrix.features(), rows, maxDeviation);
@@ -729,7 +747,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       weights: () => { const p = this.#core.parameters; return heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size); },
       innerFit: async (x, taskLabels, batchSize, learningRate) => {
         this.#core.resetOptimizer();
-        await this.fit(x, taskLabels, {
+        await this.fit(encoded(x), taskLabels, {
           epochs: 1, batchSize, shuffle: false, earlyStopping: false, unlabeledTasks: 'skip', ...(learningRate === undefined ? {} : { learningRate }),
         });
       },
@@ -794,6 +812,12 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     if (input instanceof Dataset || (Array.isArray(input) && input.length > 0 && !Array.isArray(input[0]) && typeof input[0] === 'object')) {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
       return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
+    }
+    // Numbers in the raw columns' order would be read as standardized ones, and when the widths
+    // agree nothing else could tell: such a model reads arrays only when told they are encoded.
+    if (this.#preprocessor && !ENCODED.has(input as object) && !(Array.isArray(input) && input.length === 0)) {
+      throw new ArgumentError(`${where}: this model was built from a Dataset: give rows as objects with its columns (${listNames(this.#preprocessor.inputColumns, 5)}) or a Dataset; `
+        + `arrays and Matrices are read as its encoded features (${this.#schema.featureCount} per row, model.featureNames) only when marked so: encoded(x)`);
     }
     // Borrowed: every caller copies the rows into WASM before it returns or awaits (makeResident, predict).
     const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix', borrow: true });
