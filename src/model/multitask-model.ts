@@ -10,9 +10,9 @@ import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { F32_MAX, checkBoolean, checkFinitePredictions, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { getOwn, setOwn } from '../runtime/records.js';
 import { disposeSymbol } from '../runtime/holdings.js';
-import { MultiTaskModelCore, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
+import { MultiTaskModelCore, withoutUnreadWeights, type InputSchema, type ModelOptions, type ResidentData } from '../mtl/core.js';
 import type { LayerInitializerName } from '../runtime/initializers.js';
-import { TASK_KINDS, UNSUPERVISED, orderTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
+import { TASK_KINDS, UNSUPERVISED, checkTask, checkTasks, type TaskKind, type TaskSpec } from '../mtl/tasks.js';
 import { KINDS, columnKind, decodePrediction, distributionWidth, isDistributionKind, levelOption, type TaskPrediction } from '../mtl/kinds.js';
 import type { TaskAffinity } from '../mtl/affinity.js';
 import { fitLoop, parseFitOptions, type FitOptions, type History } from '../mtl/fit.js';
@@ -29,6 +29,23 @@ import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
 import { growArchitecture } from '../mtl/arch/growth.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 import { reptile, type MetaLearnOptions, type MetaLearnSummary } from './reptile.js';
+
+/** The arrays and Matrices marked by encoded() (and attack's results). */
+const ENCODED = new WeakSet<object>();
+
+/**
+ * Marks rows as already encoded: `model.featureNames.length` values per row, as a model
+ * built from a Dataset reads them (numeric columns standardized, categories one-hot,
+ * missing indicators) — what `Preprocessor.transform(rows).features` and `model.attack`
+ * give. Such a model refuses plain arrays, typed arrays and Matrices that are not
+ * marked (`model.predict(encoded(x))`), since numbers in the raw columns would be read
+ * as standardized ones. Returns `x` itself; a model built from arrays reads either.
+ */
+export function encoded<T extends FeatureRows>(x: T): T {
+  if (typeof x !== 'object' || x === null) throw new ArgumentError(`encoded: x must be an array of rows, a Float32Array, { data, rows, cols } or a Matrix, got ${show(x)}`);
+  ENCODED.add(x);
+  return x;
+}
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -49,7 +66,7 @@ export type { LabelColumns, ValidationData };
 export interface ArrayInputSpec {
   /** Number of features, or their names. */
   features: number | readonly string[];
-  /** Class names or counts for multiclass/multilabel tasks (binary and regression need nothing). */
+  /** Class names or counts of multiclass/multilabel tasks (no other task); a count must agree with the task's own `classes`. */
   classes?: Record<string, number | readonly string[]>;
 }
 
@@ -97,7 +114,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const opts = checkOptionsObject('MultiTaskModel', options);
     if (opts.input === undefined) throw new ArgumentError('MultiTaskModel: options.input is required: a Dataset, or { features: count | names, classes? }');
     if (!Array.isArray(opts.tasks)) throw new ArgumentError(`MultiTaskModel: tasks must be an array of tasks.binary(…)/multiclass(…)/…, got ${show(opts.tasks)}`);
-    orderTasks(opts.tasks as TaskSpec[]); // every task an object with a name and a kind, before anything reads them
+    // Every task checked as tasks.* checks it (also one written by hand), copied and frozen, before anything reads them.
+    const specs = checkTasks(opts.tasks as TaskSpec[]).specs;
     const input = options.input as Dataset | ArrayInputSpec | RestoredInput;
     const taskInfo = new Map<string, { width: number; classes?: readonly string[] }>();
     if (input instanceof RestoredInput) {
@@ -108,7 +126,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     } else if (input instanceof Dataset) {
       this.#preprocessor = Preprocessor.fit(input);
       const featureCount = this.#preprocessor.featureNames.length;
-      for (const spec of options.tasks) {
+      for (const spec of specs) {
         if (UNSUPERVISED.includes(spec?.kind)) {
           taskInfo.set(spec.name, outputsOf(spec, featureCount));
           continue;
@@ -137,21 +155,30 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       const twice = names.find((n, i) => names.indexOf(n) !== i);
       if (twice !== undefined) throw new ArgumentError(`MultiTaskModel input: features names ${JSON.stringify(twice)} twice`);
       const classes = (spec.classes === undefined ? {} : checkOptionsObject('MultiTaskModel input.classes', spec.classes)) as Record<string, unknown>;
-      for (const t of options.tasks) {
-        const c = (Object.hasOwn(classes, t.name) ? classes[t.name] : undefined) ?? t.classes;
+      for (const t of specs) {
+        const c = Object.hasOwn(classes, t.name) ? classes[t.name] ?? undefined : undefined;
         const given = c === undefined ? undefined : classesGiven('', t.name, c);
         const info = outputsOf(t, names.length, {
-          given, missing: () => new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`),
+          given, givenBy: 'input.classes',
+          missing: () => new ArgumentError(`task "${t.name}": with array inputs a ${t.kind} task needs its class count (tasks.${t.kind}('${t.name}', { classes: n }) or input.classes)`),
         });
         taskInfo.set(t.name, info);
         if (info.classes) this.#classNames.set(t.name, info.classes);
+      }
+      // An entry that names no task, or one without classes, would be ignored.
+      for (const [name, c] of Object.entries(classes)) {
+        const t = specs.find((x) => x.name === name);
+        if (c === undefined || c === null || t?.kind === 'multiclass' || t?.kind === 'multilabel') continue;
+        throw new ArgumentError(t === undefined
+          ? `MultiTaskModel input.classes: ${show(name)} is not a task (tasks: ${specs.map((x) => x.name).join(', ')})`
+          : `MultiTaskModel input.classes: task ${show(name)} is ${t.kind}; classes apply to multiclass and multilabel tasks`);
       }
       this.#preprocessor = null;
       this.#schema = { featureCount: names.length, featureNames: names, tasks: taskInfo };
     }
     const { input: _input, ...modelOptions } = options;
     void _input;
-    this.#core = new MultiTaskModelCore(this.#schema, modelOptions);
+    this.#core = new MultiTaskModelCore(this.#schema, { ...modelOptions, tasks: specs as TaskSpec[] });
     // A trunk over time steps reads windows() features as steps × channels: their names must say so.
     const arch = this.#core.description.architecture;
     if (!(input instanceof RestoredInput) && typeof arch.steps === 'number') {
@@ -255,7 +282,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const restore = (weighting: unknown, gradients: unknown): MultiTaskModel => new MultiTaskModel({
       input: new RestoredInput(schema, pre, stats) as unknown as ArrayInputSpec,
       architecture: h.architecture as ModelOptions['architecture'],
-      tasks: h.tasks as TaskSpec[],
+      tasks: withoutUnreadWeights(h.tasks, h.weighting) as TaskSpec[],
       weighting: weighting as ModelOptions['weighting'] & object,
       optimizer: h.optimizer as ModelOptions['optimizer'] & object,
       seed: h.seed as number,
@@ -511,7 +538,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     return this.withLabels(data, labels, 'attack', (resident) => {
       core.assignClusters(resident);
       perturbResident(core, resident, read.attack, perturbable, read.seed);
-      return heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount);
+      return encoded(heapF32().slice(resident.x >>> 2, (resident.x >>> 2) + resident.rows * this.#schema.featureCount));
     });
   }
 
@@ -562,7 +589,8 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
 
   /**
    * Predictions per task for raw rows (objects with the feature columns, when the
-   * model was built from a Dataset), a Dataset, or feature arrays. A prediction
+   * model was built from a Dataset), a Dataset, or feature arrays (for a model built
+   * from a Dataset, only its encoded features marked with `encoded(x)`). A prediction
    * that is not finite is a NonFinitePredictionError naming the task and row. With
    * `maxDeviation` (a model built from a Dataset), a numeric value more than that
    * many standard deviations from its column's training mean is refused first,
@@ -574,7 +602,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const maxDeviation = predictOptions('predict', options, this.#preprocessor !== null);
     // A Matrix is read where it lies in WASM memory, not copied out and back in
     // (4 MB for 16,384 rows of 64: 6 ms of a 50 ms predict).
-    const matrix = input instanceof Matrix ? this.#matrixFeatures(input) : null;
+    const matrix = input instanceof Matrix && (!this.#preprocessor || ENCODED.has(input)) ? this.#matrixFeatures(input) : null;
     const given = matrix ? null : this.#features(input, 'predict', maxDeviation);
     const rows = matrix ? matrix.rows : given!.rows;
     if (matrix) this.#preprocessor?.checkEncoded('predict', matrix.features(), rows, maxDeviation);
@@ -639,12 +667,13 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
    * `model.unfreeze(prefix)`. The new task's class list comes from `data` (a
    * Dataset with that target) or `classes`.
    */
-  addTask(spec: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
+  addTask(task: TaskSpec, options?: { data?: Dataset; classes?: number | readonly string[]; freezeShared?: boolean }): void {
     const core = this.#core;
     core.check();
-    if (typeof spec !== 'object' || spec === null || typeof spec.name !== 'string' || !TASK_KINDS.includes(spec.kind)) {
-      throw new ArgumentError(`addTask: the task must be made with tasks.binary(name), tasks.multiclass(name), …, got ${show(spec)}`);
+    if (typeof task !== 'object' || task === null || typeof task.name !== 'string' || !TASK_KINDS.includes(task.kind)) {
+      throw new ArgumentError(`addTask: the task must be made with tasks.binary(name), tasks.multiclass(name), …, got ${show(task)}`);
     }
+    const spec = checkTask('addTask: task', task);
     const opts = checkOptionsObject('addTask', options);
     checkKeys('addTask', opts, ['data', 'classes', 'freezeShared']);
     if (core.taskNames.includes(spec?.name)) throw new ArgumentError(`addTask: the model already has a task named "${spec.name}"`);
@@ -660,11 +689,13 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       col = data.target(spec.name);
       if (KINDS[spec.kind].standardized) stats = standardizer(col.values);
     } else if (spec.kind === 'multiclass' || spec.kind === 'multilabel') {
-      const c = opts.classes ?? spec.classes;
-      if (c !== undefined) given = classesGiven('addTask: ', spec.name, c);
+      if (opts.classes !== undefined) given = classesGiven('addTask: ', spec.name, opts.classes);
+    }
+    if (opts.classes !== undefined && given === undefined) {
+      throw new ArgumentError(`addTask: classes apply to a multiclass or multilabel task added without data; task "${spec.name}" is ${spec.kind}${data !== undefined ? ', with data' : ''}`);
     }
     tasks.set(spec.name, outputsOf(spec, this.#schema.featureCount, {
-      ...(col ? { col } : {}), given, missing: () => new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`),
+      ...(col ? { col } : {}), given, givenBy: "addTask's classes option", missing: () => new ArgumentError(`addTask: the ${spec.kind} task "${spec.name}" needs data or classes`),
     }));
     const schema: InputSchema = { ...this.#schema, tasks };
     const old = core.options;
@@ -740,7 +771,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
       weights: () => { const p = this.#core.parameters; return heapF32().subarray(p.params >>> 2, (p.params >>> 2) + p.size); },
       innerFit: async (x, taskLabels, batchSize, learningRate) => {
         this.#core.resetOptimizer();
-        await this.fit(x, taskLabels, {
+        await this.fit(encoded(x), taskLabels, {
           epochs: 1, batchSize, shuffle: false, earlyStopping: false, unlabeledTasks: 'skip', ...(learningRate === undefined ? {} : { learningRate }),
         });
       },
@@ -805,6 +836,12 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     if (input instanceof Dataset || (Array.isArray(input) && input.length > 0 && !Array.isArray(input[0]) && typeof input[0] === 'object')) {
       if (!this.#preprocessor) throw new ArgumentError(`${where}: this model was built from arrays; pass feature arrays (rows × ${this.#schema.featureCount})`);
       return this.#preprocessor.transform(input as Dataset | Record<string, unknown>[], { maxDeviation });
+    }
+    // Numbers in the raw columns' order would be read as standardized ones, and when the widths
+    // agree nothing else could tell: such a model reads arrays only when told they are encoded.
+    if (this.#preprocessor && !ENCODED.has(input as object) && !(Array.isArray(input) && input.length === 0)) {
+      throw new ArgumentError(`${where}: this model was built from a Dataset: give rows as objects with its columns (${listNames(this.#preprocessor.inputColumns, 5)}) or a Dataset; `
+        + `arrays and Matrices are read as its encoded features (${this.#schema.featureCount} per row, model.featureNames) only when marked so: encoded(x)`);
     }
     // Borrowed: every caller copies the rows into WASM before it returns or awaits (makeResident, predict).
     const { data, rows } = readRows(where, 'x', input, { cols: this.#schema.featureCount, accepts: 'a Dataset, an array of rows, a Float32Array, { data, rows, cols } or a Matrix', borrow: true });
@@ -945,22 +982,33 @@ function classesGiven(where: string, task: string, c: unknown): { width: number;
  */
 function outputsOf(
   spec: TaskSpec, featureCount: number,
-  from: { col?: DatasetTarget; given?: { width: number; names: string[] | null } | undefined; missing?: () => Error } = {},
+  from: { col?: DatasetTarget; given?: { width: number; names: string[] | null } | undefined; givenBy?: string; missing?: () => Error } = {},
 ): { width: number; classes?: readonly string[] } {
   if (UNSUPERVISED.includes(spec.kind)) return { width: spec.kind === 'reconstruction' ? featureCount : spec.clusters! };
   if (isDistributionKind(spec.kind)) {
     if (from.col) checkKind(spec, from.col);
     return { width: distributionWidth(spec.kind, spec.quantiles) };
   }
+  // The class count the task's own spec declares (multiclass, multilabel): any other source must agree.
+  const declared = spec.classes;
+  const what = spec.kind === 'multilabel' ? 'labels' : 'classes';
   if (from.col) {
     const col = from.col;
     checkKind(spec, col);
-    return { width: col.kind === 'multiclass' ? col.classes!.length : col.width, ...(col.classes ? { classes: col.classes } : {}) };
+    const width = col.kind === 'multiclass' ? col.classes!.length : col.width;
+    if (declared !== undefined && declared !== width) {
+      throw new ArgumentError(`task "${spec.name}" declares ${declared} ${what} (its classes option), but the Dataset's column has ${width} (${listNames(col.classes ?? [])}): `
+        + `name them all in the Dataset's spec (targets: { ${show(spec.name)}: { type: '${spec.kind}', ${what}: […] } }), or leave classes out`);
+    }
+    return { width, ...(col.classes ? { classes: col.classes } : {}) };
   }
   if (spec.kind === 'multiclass' || spec.kind === 'multilabel') {
     const given = from.given;
-    if (given === undefined) throw from.missing!();
-    return { width: given.width, ...(given.names ? { classes: given.names } : {}) };
+    if (given !== undefined && declared !== undefined && given.width !== declared) {
+      throw new ArgumentError(`task "${spec.name}" declares ${declared} ${what} (its classes option), but ${from.givenBy} gives ${given.width}; give them in one place`);
+    }
+    if (given === undefined && declared === undefined) throw from.missing!();
+    return given ? { width: given.width, ...(given.names ? { classes: given.names } : {}) } : { width: declared! };
   }
   return { width: 1 };
 }

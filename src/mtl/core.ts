@@ -5,7 +5,7 @@
 import type { EmbeddingTable } from '../data/encoding.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
-import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkKeys, checkOptionsObject, isRecord, show } from '../runtime/validate.js';
 import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
@@ -18,7 +18,7 @@ import { describeModel, type ModelDescription } from './describe.js';
 import { NetworkEngine } from './engine.js';
 import type { WeightingStrategy, WeightingVectors } from './weighting/types.js';
 import { createWeighting, type WeightingSpec } from './weighting/index.js';
-import { defaultLoss, labelWidth, orderTasks, usesClassIndex, type TaskSpec } from './tasks.js';
+import { checkTasks, defaultLoss, labelWidth, usesClassIndex, type TaskSpec } from './tasks.js';
 import { KINDS } from './kinds.js';
 import { encodeLabels } from './labels.js';
 import { AffinityMeter, type AffinityOptions } from './affinity.js';
@@ -44,7 +44,11 @@ export interface InputSchema {
 export interface ModelOptions {
   architecture: ArchitectureSpec;
   tasks: TaskSpec[];
-  /** Default { type: 'fixed' } with each task's `weight` (default 1). */
+  /**
+   * Default { type: 'fixed' } with each task's `weight` (default 1); so is `{ type: 'fixed' }`
+   * without weights. Fixed weights of its own must agree with any task's `weight`; every other
+   * strategy sets the task weights itself and refuses a task `weight` other than 1.
+   */
   weighting?: WeightingSpec;
   /** Default { type: 'adam', learningRate: 1e-3 }. */
   optimizer?: OptimizerSpec;
@@ -107,6 +111,63 @@ export interface ResidentData {
   x: number;
   labels: (ResidentLabels | null)[];
   sampleWeights: number;
+}
+
+/** A task's entry in a fixed weighting's own weights (an array in task order, or a record by name), if it has one. */
+function fixedEntry(weights: unknown, spec: { readonly name?: unknown }, t: number): unknown {
+  if (Array.isArray(weights)) return weights[t];
+  return isRecord(weights) && typeof spec.name === 'string' && Object.hasOwn(weights, spec.name) ? weights[spec.name] : undefined;
+}
+
+/**
+ * The weighting a model trains with. Only the fixed weighting reads the tasks'
+ * `weight`s (Keras's loss_weights): not given (it is the default) or given without
+ * weights of its own, it takes them; with weights of its own, a task's weight must be
+ * the one they give it (the same thing said twice), not another. Every other strategy
+ * sets the task weights itself (as LibMTL's do), so a task weight other than 1 is
+ * refused there rather than ignored.
+ */
+export function jointWeighting(specs: readonly TaskSpec[], weighting: WeightingSpec | undefined): WeightingSpec {
+  const fromTasks = (): Record<string, number> => Object.fromEntries(specs.map((s) => [s.name, s.weight ?? 1]));
+  if (weighting === undefined) return { type: 'fixed', weights: fromTasks() };
+  if (!isRecord(weighting)) return weighting; // createWeighting says what is wrong with it
+  const where = 'MultiTaskModel';
+  if (weighting.type === 'fixed') {
+    const weights = (weighting as { weights?: unknown }).weights;
+    // Without task weights: every weight 1, as before (the spec, and the model file, unchanged).
+    if (weights === undefined) return specs.some((s) => s.weight !== undefined) ? { ...weighting, weights: fromTasks() } : weighting;
+    specs.forEach((s, t) => {
+      const given = fixedEntry(weights, s, t);
+      if (s.weight !== undefined && given !== undefined && given !== s.weight) {
+        throw new ArgumentError(`${where}: task ${show(s.name)} has weight ${s.weight}, but the fixed weighting's weights give it ${show(given)}; give a task's weight in one place`);
+      }
+    });
+    return weighting;
+  }
+  const weighted = specs.find((s) => s.weight !== undefined && s.weight !== 1);
+  if (weighted) {
+    throw new ArgumentError(`${where}: task ${show(weighted.name)} has weight ${weighted.weight}, but the ${show(weighting.type)} weighting sets the task weights itself (only 'fixed' reads a task's weight); leave the weight out, or use { type: 'fixed' }`);
+  }
+  return weighting;
+}
+
+/**
+ * A model file's tasks without the weights its weighting did not read. Files written
+ * before the model compared the two (jointWeighting) may hold one: a task weight next
+ * to another strategy, or next to fixed weights of the weighting's own that differed
+ * (they won). Such a weight had no effect; left out, the file loads and trains as before.
+ */
+export function withoutUnreadWeights(tasks: unknown, weighting: unknown): unknown {
+  if (!Array.isArray(tasks) || !isRecord(weighting)) return tasks;
+  const weights = weighting.type === 'fixed' ? weighting.weights : undefined;
+  return tasks.map((s: unknown, t) => {
+    if (!isRecord(s) || s.weight === undefined) return s;
+    const given = fixedEntry(weights, s, t);
+    const read = weighting.type === 'fixed' ? given === undefined || given === s.weight : s.weight === 1;
+    if (read) return s;
+    const { weight: _unread, ...rest } = s;
+    return rest;
+  });
 }
 
 const MODEL_KEYS = ['architecture', 'tasks', 'weighting', 'optimizer', 'seed', 'initializer', 'relatedness', 'affinity', 'gradients'] as const;
@@ -182,9 +243,10 @@ export class MultiTaskModelCore {
     this.schema = schema;
     this.seed = opts.seed === undefined ? 0 : checkSeed('MultiTaskModel', opts.seed);
     this.initializer = opts.initializer === undefined ? 'glorotUniform' : checkLayerInitializer('MultiTaskModel', opts.initializer);
-    const specs = options.tasks;
-    this.order = orderTasks(specs);
-    this.specs = specs.map((s) => ({ ...s }));
+    // Each task checked as tasks.* checks it (a spec written by hand or read from a file too), copied and frozen.
+    const checked = checkTasks(options.tasks);
+    this.order = checked.order;
+    this.specs = checked.specs;
     this.taskNames = this.specs.map((s) => s.name);
     const T = this.specs.length;
     for (const s of this.specs) {
@@ -211,9 +273,7 @@ export class MultiTaskModelCore {
       this.losses = this.specs.map((s) => createLoss(softOutput(s) ?? s.loss ?? defaultLoss(s.kind, s)));
       this.losses.forEach((l, t) => {
         const s = this.specs[t]!;
-        if (l.spec.type === 'softCrossEntropy' && !(s.kind === 'multiclass' ? l.spec.output === 'softmax' : (s.kind === 'binary' || s.kind === 'multilabel') && l.spec.output === 'sigmoid')) {
-          throw new ArgumentError(`task "${s.name}": the softCrossEntropy loss with ${l.spec.output} outputs does not fit a ${s.kind} task (multiclass: 'softmax'; binary, multilabel: 'sigmoid')`);
-        }
+        // The kind's losses were checked with the spec (KIND_LOSSES); this is the labels' layout.
         // A soft-target loss takes probabilities (rows × outputs) for the classification kinds.
         const targets = usesClassIndex(s.kind) && l.type !== 'softCrossEntropy' ? 'index' : KINDS[s.kind].oneValue ? 'value' : 'dense';
         if (l.targetKind !== targets) {
@@ -224,10 +284,7 @@ export class MultiTaskModelCore {
       try { this.parameters.allocate(initRng); } finally { initRng.dispose(); }
       this.optimizerSpec = options.optimizer ?? { ...DEFAULT_OPTIMIZER };
       this.optimizer = createOptimizer(this.optimizerSpec).attach(this.parameters);
-      const weighting: WeightingSpec = options.weighting ?? {
-        type: 'fixed', weights: Object.fromEntries(this.specs.map((s) => [s.name, s.weight ?? 1])),
-      };
-      this.weighting = createWeighting(weighting);
+      this.weighting = createWeighting(jointWeighting(this.specs, options.weighting));
       this.weighting.attach({ taskCount: T, taskNames: this.taskNames, rng: this.#strategyRng });
       if (opts.gradients !== undefined && opts.gradients !== 'representation' && opts.gradients !== 'parameters') {
         throw new ArgumentError(`MultiTaskModel: gradients must be 'representation' or 'parameters', got ${show(opts.gradients)}`);

@@ -3,7 +3,7 @@
 
 import { ArgumentError } from '../runtime/errors.js';
 import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
-import { checkQuantiles, createLoss, type LossSpec } from '../nn/loss.js';
+import { checkQuantiles, createLoss, type Loss, type LossSpec, type LossType } from '../nn/loss.js';
 import { checkActivation, type Activation } from '../runtime/activations.js';
 import { checkTaskNames, orderTasks as orderTaskGraph } from './describe.js';
 import { KINDS, isDistributionKind, type TaskKind } from './kinds.js';
@@ -21,17 +21,27 @@ export const TASK_KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'multila
 export const UNSUPERVISED: readonly TaskKind[] = ['reconstruction', 'clustering'];
 
 export interface TaskOptions {
-  /** The loss; defaults: binary/multilabel → bce, multiclass → softmaxCrossEntropy, regression → mse. */
+  /**
+   * The loss, one its kind takes (KIND_LOSSES; another is an ArgumentError): binary and
+   * multilabel bce (default), focal, softDice, softCrossEntropy; multiclass
+   * softmaxCrossEntropy (default), multiclassFocal, softCrossEntropy; regression and
+   * reconstruction mse (default), huber; clustering softmaxCrossEntropy (default),
+   * multiclassFocal. Gaussian, poisson and quantile tasks train on their own loss only.
+   */
   loss?: LossSpec;
-  /** The task's weight in the joint loss for the `fixed` strategy (default 1). */
+  /**
+   * The task's weight in the joint loss (default 1), as Keras's `loss_weights`: read by the
+   * `fixed` weighting (the default), given with or without weights of its own (with them,
+   * they must agree). Any other strategy sets the weights itself and refuses a weight other than 1.
+   */
   weight?: number;
   /** Hidden layers of the task's head, between the architecture's output and the output layer. Default none. */
   headUnits?: number[];
   /** Activation of those hidden layers. Default 'relu'. */
   headActivation?: Activation;
-  /** Number of classes (multiclass) or labels (multilabel) when the data does not say (array inputs). */
+  /** Number of classes (multiclass) or labels (multilabel), for array inputs; input.classes, a Dataset's column or addTask's classes must agree with it. */
   classes?: number;
-  /** Per-class loss weights, or 'balanced' (n_rows / (n_classes · count), as scikit-learn). */
+  /** Per-class loss weights (finite, ≥ 0, within float32, not all 0), or 'balanced' (n_rows / (n_classes · count), as scikit-learn). */
   classWeights?: number[] | 'balanced';
   /**
    * Tasks whose predictions feed this task's head (ESMM-style cascades, e.g. p(click) → p(buy)).
@@ -46,8 +56,12 @@ export interface TaskOptions {
   quantiles?: number[];
 }
 
-/** A task: its name and kind (as literal types when made by `tasks.*`, so a model's predictions are typed per task) and its options. */
-export interface TaskSpec<Name extends string = string, Kind extends TaskKind = TaskKind> extends TaskOptions {
+/**
+ * A task: its name and kind (as literal types when made by `tasks.*`, so a model's predictions are typed per task) and its options.
+ * `tasks.*` return it frozen, its arrays copied: changing the options given afterwards changes no task. A spec
+ * written by hand is checked as `tasks.*` checks it when a model takes it.
+ */
+export interface TaskSpec<Name extends string = string, Kind extends TaskKind = TaskKind> extends Readonly<TaskOptions> {
   readonly name: Name;
   readonly kind: Kind;
 }
@@ -57,12 +71,33 @@ const OPTION_KEYS = ['loss', 'weight', 'headUnits', 'headActivation', 'classes',
 /** A quantile task's levels when its spec names none: the median and a central 90% interval. */
 export const DEFAULT_QUANTILES: readonly number[] = [0.05, 0.5, 0.95];
 
-function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
+/**
+ * The losses a task of each kind trains with, its default first. A loss outside its
+ * kind's list would train on targets it does not read as they are meant: BCE on a
+ * standardized regression target (outside [0, 1]), MSE on the logits a binary task's
+ * predict turns into probabilities with a sigmoid. softCrossEntropy takes the outputs
+ * of the kind: 'sigmoid' for binary and multilabel, 'softmax' for multiclass.
+ */
+export const KIND_LOSSES: Readonly<Record<TaskKind, readonly LossType[]>> = {
+  binary: ['bce', 'focal', 'softDice', 'softCrossEntropy'],
+  multiclass: ['softmaxCrossEntropy', 'multiclassFocal', 'softCrossEntropy'],
+  multilabel: ['bce', 'focal', 'softDice', 'softCrossEntropy'],
+  regression: ['mse', 'huber'],
+  reconstruction: ['mse', 'huber'],
+  clustering: ['softmaxCrossEntropy', 'multiclassFocal'],
+  gaussian: ['gaussianNll'],
+  poisson: ['poissonNll'],
+  quantile: ['pinball'],
+};
+
+/** A frozen copy of an array option: the spec keeps nothing the caller can change later. */
+const frozen = <T>(a: readonly T[]): readonly T[] => Object.freeze([...a]);
+
+function make(kind: TaskKind, name: unknown, options: unknown, at = `tasks.${kind}('${String(name)}')`): TaskSpec {
   const where = `tasks.${kind}`;
   if (typeof name !== 'string' || name === '') throw new ArgumentError(`${where}: the task name must be a non-empty string, got ${show(name)}`);
-  const opts = checkOptionsObject(`${where}('${name}')`, options);
-  checkKeys(`${where}('${name}')`, opts, OPTION_KEYS);
-  const at = `${where}('${name}')`;
+  const opts = checkOptionsObject(at, options);
+  checkKeys(at, opts, OPTION_KEYS);
   if (opts.weight !== undefined) {
     checkF32(at, 'weight', opts.weight);
     if ((opts.weight as number) < 0) throw new ArgumentError(`${at}: weight must be ≥ 0, got ${opts.weight}`);
@@ -79,20 +114,36 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   if (opts.loss !== undefined && isDistributionKind(kind)) {
     throw new ArgumentError(`${at}: a ${kind} task trains on its own loss (${KINDS[kind].defaultLoss}); loss does not apply`);
   }
+  let loss: Loss | undefined;
   if (opts.loss !== undefined) {
     try {
-      createLoss(opts.loss as LossSpec);
+      loss = createLoss(opts.loss as LossSpec);
     } catch (err) {
       if (err instanceof ArgumentError) throw new ArgumentError(`${at}: loss: ${err.message.replace(/^createLoss: /, '')}`);
       throw err;
     }
+    const allowed = KIND_LOSSES[kind];
+    if (!allowed.includes(loss.type)) {
+      throw new ArgumentError(`${at}: the ${loss.type} loss does not fit a ${kind} task; a ${kind} task takes ${allowed.join(', ')}`);
+    }
+    const output = (opts.loss as { output?: unknown }).output;
+    if (loss.type === 'softCrossEntropy' && output !== undefined && output !== (kind === 'multiclass' ? 'softmax' : 'sigmoid')) {
+      throw new ArgumentError(`${at}: the softCrossEntropy loss with ${String(output)} outputs does not fit a ${kind} task (multiclass: 'softmax'; binary, multilabel: 'sigmoid')`);
+    }
   }
   if (opts.headActivation !== undefined) checkActivation(`${at}: headActivation`, opts.headActivation);
   if (opts.classWeights !== undefined && opts.classWeights !== 'balanced') {
-    if (!Array.isArray(opts.classWeights) || opts.classWeights.some((w) => !isF32Finite(w) || w < 0)) {
-      throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0 (within the float32 range), got ${show(opts.classWeights)}`);
+    const cw = opts.classWeights;
+    const bad = Array.isArray(cw) ? cw.findIndex((w) => !isF32Finite(w) || w < 0) : -1;
+    if (!Array.isArray(cw) || cw.length === 0 || bad >= 0) {
+      throw new ArgumentError(`${at}: classWeights must be 'balanced' or an array of finite weights ≥ 0 (within the float32 range), got ${bad >= 0 ? `classWeights[${bad}] = ${show((cw as unknown[])[bad])}` : show(cw)}`);
     }
+    // As float32, what the kernels weight by: all 0 would train nothing.
+    if (!cw.some((w: number) => Math.fround(w) > 0)) throw new ArgumentError(`${at}: classWeights must not all be 0`);
+  }
+  if (opts.classWeights !== undefined) {
     if (kind === 'regression' || UNSUPERVISED.includes(kind) || isDistributionKind(kind)) throw new ArgumentError(`${at}: classWeights do not apply to a ${kind} task`);
+    if (loss?.classWeighting === 'none') throw new ArgumentError(`${at}: the ${loss.type} loss takes no classWeights`);
   }
   if (opts.inputsFrom !== undefined) {
     if (!Array.isArray(opts.inputsFrom) || opts.inputsFrom.some((s) => typeof s !== 'string')) {
@@ -110,12 +161,14 @@ function make(kind: TaskKind, name: unknown, options: unknown): TaskSpec {
   } else if (opts.clusters !== undefined) {
     throw new ArgumentError(`${at}: clusters applies to clustering tasks only`);
   }
-  if (kind === 'quantile') {
-    // Frozen copies of the levels: the spec goes into the model file as it is.
-    return { name, kind, ...(opts as TaskOptions), quantiles: [...checkQuantiles(`${at}: quantiles`, opts.quantiles ?? DEFAULT_QUANTILES)] };
-  }
-  if (opts.quantiles !== undefined) throw new ArgumentError(`${at}: quantiles applies to quantile tasks only`);
-  return { name, kind, ...(opts as TaskOptions) };
+  if (kind !== 'quantile' && opts.quantiles !== undefined) throw new ArgumentError(`${at}: quantiles applies to quantile tasks only`);
+  // A copy, frozen with its arrays: the spec goes into the model file as it is, and
+  // nothing the caller changes afterwards reaches a model.
+  const spec: Record<string, unknown> = { name, kind, ...opts };
+  for (const key of ['headUnits', 'inputsFrom', 'classWeights'] as const) if (Array.isArray(opts[key])) spec[key] = frozen(opts[key] as unknown[]);
+  if (opts.loss !== undefined) spec.loss = Object.freeze({ ...(opts.loss as LossSpec) });
+  if (kind === 'quantile') spec.quantiles = frozen(checkQuantiles(`${at}: quantiles`, opts.quantiles ?? DEFAULT_QUANTILES));
+  return Object.freeze(spec) as unknown as TaskSpec;
 }
 
 /**
@@ -186,16 +239,31 @@ export function labelWidth(kind: TaskKind, width: number): number {
 }
 
 /**
- * Checks the tasks as a set — each made by a task maker, names distinct and usable,
- * inputsFrom naming other tasks without a cycle — and returns them in an order where
- * every source comes before its readers.
+ * A task as a model takes it: checked as its maker checks it (also a spec written by
+ * hand, read from a file or changed after it was made) and copied, frozen.
  */
-export function orderTasks(specs: readonly TaskSpec[]): number[] {
+export function checkTask(where: string, spec: unknown): TaskSpec {
+  const s = spec as TaskSpec | null;
+  if (typeof s !== 'object' || s === null || Array.isArray(s) || typeof s.name !== 'string' || !TASK_KINDS.includes(s.kind)) {
+    throw new ArgumentError(`${where} is ${show(s)}; make tasks with tasks.binary(name), tasks.multiclass(name), …`);
+  }
+  const { name, kind, ...options } = s;
+  return make(kind, name, options, `${where} ${show(name)}`);
+}
+
+/**
+ * Checks the tasks as a set — each as its task maker checks it, names distinct and
+ * usable, inputsFrom naming other tasks without a cycle — and returns them (copies,
+ * frozen) with an order where every source comes before its readers.
+ */
+export function checkTasks(specs: readonly TaskSpec[]): { specs: readonly TaskSpec[]; order: number[] } {
   if (!Array.isArray(specs) || specs.length === 0) throw new ArgumentError('MultiTaskModel: tasks must be a non-empty array of tasks.binary(…)/multiclass(…)/…');
   specs.forEach((s, i) => {
     if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !TASK_KINDS.includes(s.kind)) {
       throw new ArgumentError(`MultiTaskModel: task ${i} is ${show(s)}; make tasks with tasks.binary(name), tasks.multiclass(name), …`);
     }
   });
-  return orderTaskGraph(specs, checkTaskNames(specs));
+  const names = checkTaskNames(specs);
+  const checked = specs.map((s) => checkTask('MultiTaskModel: task', s));
+  return { specs: checked, order: orderTaskGraph(checked, names) };
 }

@@ -4,7 +4,7 @@
 // by MultiTaskModel.load and manytask/infer with the same floats.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Dataset, Preprocessor, MultiTaskModel, tasks, ArgumentError, ShapeError, UnknownCategoryError, ModelFormatError } from '../../dist/index.js';
+import { init, Dataset, Preprocessor, MultiTaskModel, tasks, encoded, ArgumentError, ShapeError, UnknownCategoryError, ModelFormatError } from '../../dist/index.js';
 import { init as initInfer, loadModel as loadForInference } from '../../dist/infer.js';
 import { expectError } from '../helpers/errors.js';
 import { withHeader } from '../helpers/model-file.js';
@@ -82,7 +82,7 @@ test('the model file serves embeddings: MultiTaskModel.load and manytask/infer p
   assert.deepEqual(served.featureNames, ['home', 'neutral', 'away']);
   // Raw arrays must hold table rows: anything else is refused, naming the feature.
   assert.throws(() => served.predict([[7, 0, 1]]), (e) => e instanceof ArgumentError && /feature 0, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
-  assert.throws(() => model.predict([[1, 0, 2.5]]), (e) => e instanceof ArgumentError && /feature 2, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
+  assert.throws(() => model.predict(encoded([[1, 0, 2.5]])), (e) => e instanceof ArgumentError && /feature 2, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
   served.dispose();
   model.dispose();
 });
@@ -94,10 +94,10 @@ test('training on raw arrays: an index that is not a table row, found in a micro
   const x = Array.from({ length: 512 }, (_, i) => [i % 6, i % 2, (i * 5) % 6]);
   const labels = { hg: x.map((r) => r[0] % 3), ag: x.map((r) => r[2] % 2), outcome: x.map((r) => r[1]) };
   x[300][2] = 9;
-  await assert.rejects(model.fit(x, labels, { epochs: 1, batchSize: 512, shuffle: false }),
+  await assert.rejects(model.fit(encoded(x), labels, { epochs: 1, batchSize: 512, shuffle: false }),
     (e) => e instanceof ArgumentError && /feature 2, row 300 of the batch: not a table row \(0…6\)/.test(e.message));
   x[300][2] = 1;
-  const history = await model.fit(x, labels, { epochs: 1, batchSize: 512, shuffle: false });
+  const history = await model.fit(encoded(x), labels, { epochs: 1, batchSize: 512, shuffle: false });
   assert.ok(Number.isFinite(history.get('loss')[0]));
   model.dispose();
 });

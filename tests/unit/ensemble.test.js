@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, MultiTaskModel, tasks, Dataset, Ensemble, loadEnsemble, loadModel, ModelFormatError, ArgumentError, ManytaskError,
+  init, MultiTaskModel, tasks, Dataset, Ensemble, loadEnsemble, loadModel, ModelFormatError, ArgumentError, ManytaskError, encoded,
 } from '../../dist/index.js';
 import * as infer from '../../dist/infer.js';
 import { minimiseOnSimplex, projectToSimplex, logLossObjective, squaredErrorObjective, bootstrapSamples } from '../../dist/internal.js';
@@ -184,8 +184,8 @@ test('rank: members ordered per task by their validation metric, the best k aver
   expectError(() => e.rank(valid, { k: 1, metric: { mass: 'mae' } }), ArgumentError, 'E_ARGUMENT', /"mass", which is not a task/);
   expectError(() => e.rank(valid, { k: 1, metric: 'speed' }), ArgumentError, 'E_ARGUMENT', /metric must be one of/);
   const width = bagged.models[0].featureNames.length;
-  expectError(() => e.rank({ x: [Array(width).fill(0)], labels: {} }, { k: 1 }), ArgumentError, 'E_ARGUMENT', /no task has a labeled row/);
-  expectError(() => e.fitWeights({ x: [Array(width).fill(0)], labels: { sex: [1] } }), ArgumentError, 'E_ARGUMENT', /task "species" has no label in the validation data/);
+  expectError(() => e.rank({ x: encoded([Array(width).fill(0)]), labels: {} }, { k: 1 }), ArgumentError, 'E_ARGUMENT', /no task has a labeled row/);
+  expectError(() => e.fitWeights({ x: encoded([Array(width).fill(0)]), labels: { sex: [1] } }), ArgumentError, 'E_ARGUMENT', /task "species" has no label in the validation data/);
   expectError(() => e.rank([1, 2], { k: 1 }), ArgumentError, 'E_ARGUMENT', /a Dataset or \{ x, labels \}/);
 });
 

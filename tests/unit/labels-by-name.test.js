@@ -13,7 +13,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  init, Dataset, MultiTaskModel, Ensemble, tasks, loadModel, ArgumentError, UnknownClassError,
+  init, Dataset, MultiTaskModel, Ensemble, tasks, loadModel, ArgumentError, UnknownClassError, encoded,
 } from '../../dist/index.js';
 import { expectError, typedError } from '../helpers/errors.js';
 
@@ -185,7 +185,7 @@ test('a task with only a class count refuses a Dataset\'s labels (no names to ma
     m.addTask(tasks.multiclass('species'), { classes: 3 });
     expectError(() => m.evaluate(full), ArgumentError, 'E_ARGUMENT',
       /evaluate: task "species" has no class names \(it was added without data, with a class count\), so the Dataset's labels \("Adelie", "Chinstrap", "Gentoo"\) cannot be matched to its outputs by name/);
-    const e = m.evaluate(new Float32Array(4 * m.featureNames.length).fill(0.5), { species: [0, 1, 2, 1], body_mass_g: [3000, 3500, 4000, 4500] });
+    const e = m.evaluate(encoded(new Float32Array(4 * m.featureNames.length).fill(0.5)), { species: [0, 1, 2, 1], body_mass_g: [3000, 3500, 4000, 4500] });
     assert.equal(e.tasks.species.rows, 4, 'class indices with arrays');
   } finally {
     m.dispose();

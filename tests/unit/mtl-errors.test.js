@@ -215,7 +215,7 @@ test('bad model specs: architecture, weighting, task options, duplicate names, c
     [{ tasks: [tasks.binary('a', { inputsFrom: ['c'] }), tasks.binary('b', { inputsFrom: ['a'] }), tasks.binary('c', { inputsFrom: ['b'] })] }, argError(/the inputsFrom of task "a" form a cycle: a → c → b → a/)],
     [{ tasks: [tasks.binary('a', { inputsFrom: ['z'] })] }, argError(/task "a" reads from "z", which is not a task \(tasks: a\)/)],
     [{ tasks: [tasks.multiclass('m')] }, argError(/task "m": with array inputs a multiclass task needs its class count/)],
-    [{ tasks: [tasks.binary('a', { loss: { type: 'softmaxCrossEntropy' } })] }, argError(/task "a": the softmaxCrossEntropy loss does not fit a binary task/)],
+    [{ tasks: [{ name: 'a', kind: 'binary', loss: { type: 'softmaxCrossEntropy' } }] }, argError(/task "a": the softmaxCrossEntropy loss does not fit a binary task/)],
     [{ tasks: [tasks.binary('a.b')] }, argError(/task names must be distinct non-empty strings without "\."/)],
     [{ tasks: [{ name: 'a', kind: 'ranking' }] }, argError(/task 0 is .*make tasks with tasks.binary/)],
     [{ relatedness: { pairs: [['kind', 'colour', 1]] } }, argError(/relatedness: unknown task in pair/)],
@@ -231,6 +231,140 @@ test('bad model specs: architecture, weighting, task options, duplicate names, c
   assert.throws(() => tasks.multiclass('a', { classes: 1 }), argError(/at least 2 classes/));
   assert.throws(() => tasks.binary('a', { inputsFrom: ['a'] }), argError(/cannot read its own prediction/));
   assert.throws(() => tasks.regression('a', { classWeights: [1, 2] }), argError(/classWeights do not apply to a regression task/));
+  assert.throws(() => tasks.binary('a', { loss: { type: 'softmaxCrossEntropy' } }), argError(/tasks\.binary\('a'\): the softmaxCrossEntropy loss does not fit a binary task/));
+});
+
+// The losses each kind trains with (README, "Tasks"); any other is refused where the task is made.
+const KIND_LOSSES = {
+  binary: ['bce', 'focal', 'softDice', 'softCrossEntropy'],
+  multiclass: ['softmaxCrossEntropy', 'multiclassFocal', 'softCrossEntropy'],
+  multilabel: ['bce', 'focal', 'softDice', 'softCrossEntropy'],
+  regression: ['mse', 'huber'],
+  reconstruction: ['mse', 'huber'],
+  clustering: ['softmaxCrossEntropy', 'multiclassFocal'],
+};
+const LOSSES = {
+  bce: { type: 'bce' }, softmaxCrossEntropy: { type: 'softmaxCrossEntropy' }, softCrossEntropy: { type: 'softCrossEntropy' },
+  focal: { type: 'focal' }, multiclassFocal: { type: 'multiclassFocal' }, softDice: { type: 'softDice' }, mse: { type: 'mse' },
+  huber: { type: 'huber' }, gaussianNll: { type: 'gaussianNll' }, poissonNll: { type: 'poissonNll' }, pinball: { type: 'pinball', quantiles: [0.5] },
+};
+
+test('a loss that does not fit the task\'s kind is refused, by tasks.* and in a spec written by hand, naming the task, kind and loss and the losses it takes', () => {
+  const extra = (kind) => (kind === 'clustering' ? { clusters: 3 } : {});
+  const input = (kind) => ({ features: 3, ...(kind === 'multiclass' || kind === 'multilabel' ? { classes: { t: 3 } } : {}) });
+  for (const [kind, allowed] of Object.entries(KIND_LOSSES)) {
+    for (const [type, loss] of Object.entries(LOSSES)) {
+      const label = `${kind} + ${type}`;
+      if (allowed.includes(type)) {
+        // Taken, and a model builds and trains with it.
+        const spec = tasks[kind]('t', { loss, ...extra(kind) });
+        assert.deepEqual(spec.loss, loss, label);
+        const m = new MultiTaskModel({ input: input(kind), architecture: ARCH, seed: 1, tasks: kind === 'reconstruction' || kind === 'clustering' ? [spec, tasks.binary('flag')] : [spec] });
+        m.dispose();
+        continue;
+      }
+      const message = new RegExp(`the ${type} loss does not fit a ${kind} task; a ${kind} task takes ${allowed.join(', ')}$`);
+      assert.throws(() => tasks[kind]('t', { loss, ...extra(kind) }), argError([new RegExp(`^tasks\\.${kind}\\('t'\\): `), message]), label);
+      assert.throws(() => new MultiTaskModel({ input: input(kind), architecture: ARCH, tasks: [{ name: 't', kind, loss, ...extra(kind) }] }),
+        argError([/^MultiTaskModel: task "t": /, message]), label);
+    }
+  }
+  // A distribution task trains on its own loss only.
+  for (const kind of ['gaussian', 'poisson', 'quantile']) {
+    for (const loss of Object.values(LOSSES)) {
+      assert.throws(() => new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: [{ name: 'd', kind, loss }] }),
+        argError(new RegExp(`task "d": a ${kind} task trains on its own loss .*; loss does not apply`)), `${kind} + ${loss.type}`);
+    }
+  }
+  // softCrossEntropy reads the outputs of the kind.
+  assert.throws(() => tasks.binary('b', { loss: { type: 'softCrossEntropy', output: 'softmax' } }), argError(/the softCrossEntropy loss with softmax outputs does not fit a binary task/));
+  assert.throws(() => new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, tasks: [{ name: 'b', kind: 'multilabel', classes: 2, loss: { type: 'softCrossEntropy', output: 'softmax' } }] }),
+    argError(/task "b": the softCrossEntropy loss with softmax outputs does not fit a multilabel task/));
+  tasks.multiclass('c', { loss: { type: 'softCrossEntropy', output: 'softmax' } });
+  // A loss without class weights refuses them here, not when fit starts.
+  assert.throws(() => tasks.multilabel('m', { loss: { type: 'softDice' }, classWeights: [1, 2] }), argError(/tasks\.multilabel\('m'\): the softDice loss takes no classWeights/));
+});
+
+test('a task spec written by hand is checked as tasks.* checks it; a spec from tasks.* is a frozen copy, so changing its options afterwards changes no model', async () => {
+  const build = (spec, options = {}) => new MultiTaskModel({ input: { features: 3 }, architecture: ARCH, seed: 1, tasks: [spec], ...options });
+  const bad = [
+    [{ classWeights: [1, -5] }, argError(/MultiTaskModel: task "a": classWeights must be 'balanced' or an array of finite weights ≥ 0 \(within the float32 range\), got classWeights\[1\] = -5/)],
+    [{ classWeights: [1, 1e39] }, argError(/classWeights\[1\] = 1e\+39/)],
+    [{ classWeights: [0, 0] }, argError(/MultiTaskModel: task "a": classWeights must not all be 0/)],
+    [{ classWeights: [] }, argError(/classWeights must be 'balanced' or an array/)],
+    [{ headUnits: [0] }, shapeError(/MultiTaskModel: task "a": headUnits\[0\] must be a positive integer, got 0/)],
+    [{ headUnits: [2.5] }, shapeError(/headUnits\[0\] must be a positive integer, got 2.5/)],
+    [{ typo: 1 }, argError(/MultiTaskModel: task "a": unknown option "typo"/)],
+    [{ classes: 7 }, argError(/MultiTaskModel: task "a": classes applies to multiclass and multilabel tasks only/)],
+    [{ clusters: 3 }, argError(/clusters applies to clustering tasks only/)],
+    [{ weight: -3 }, argError(/MultiTaskModel: task "a": weight must be ≥ 0, got -3/)],
+    [{ headActivation: 'swishy' }, argError(/MultiTaskModel: task "a": headActivation/)],
+    [{ backpropToInputs: 'yes' }, argError(/backpropToInputs must be true or false/)],
+  ];
+  for (const [extra, check] of bad) assert.throws(() => build({ name: 'a', kind: 'binary', ...extra }), check, JSON.stringify(extra));
+  assert.throws(() => tasks.binary('a', { classWeights: [0, 0] }), argError(/tasks\.binary\('a'\): classWeights must not all be 0/));
+  // A quantile task written by hand gets the default levels, as tasks.quantile gives them.
+  const q = build({ name: 'q', kind: 'quantile' });
+  assert.deepEqual(q.tasks[0].quantiles, [0.05, 0.5, 0.95]);
+  q.dispose();
+  // addTask checks the same.
+  const grown = build(tasks.binary('a'));
+  assert.throws(() => grown.addTask({ name: 'b', kind: 'binary', classWeights: [1, -5] }), argError(/addTask: task "b": classWeights must be/));
+  grown.dispose();
+
+  // tasks.* copies and freezes: the arrays given stay the caller's.
+  const cw = [1, 2], head = [4];
+  const spec = tasks.binary('a', { classWeights: cw, headUnits: head, loss: { type: 'focal', gamma: 1 } });
+  assert.notEqual(spec.classWeights, cw);
+  assert.ok(Object.isFrozen(spec) && Object.isFrozen(spec.classWeights) && Object.isFrozen(spec.headUnits) && Object.isFrozen(spec.loss));
+  cw[1] = -5; head[0] = 1;
+  const x = X.slice(0, 16), a = { a: x.map((r) => (r[0] > 0 ? 1 : 0)) };
+  const changed = build(spec), fresh = build(tasks.binary('a', { classWeights: [1, 2], headUnits: [4], loss: { type: 'focal', gamma: 1 } }));
+  try {
+    await changed.fit(x, a, { epochs: 2, batchSize: 8 });
+    await fresh.fit(x, a, { epochs: 2, batchSize: 8 });
+    assert.deepEqual(weightsSnapshot(changed), weightsSnapshot(fresh), 'trained with the weights and head given when the task was made');
+    assert.ok(Object.isFrozen(changed.tasks[0]), 'model.tasks cannot be changed under the model');
+  } finally {
+    changed.dispose();
+    fresh.dispose();
+  }
+});
+
+test('class counts: a task\'s classes and input.classes, a Dataset or addTask\'s classes must agree; input.classes names multiclass or multilabel tasks only', () => {
+  const arrays = (classes, spec) => new MultiTaskModel({ input: { features: 2, classes }, architecture: ARCH, tasks: [spec] });
+  assert.throws(() => arrays({ y: 3 }, tasks.multiclass('y', { classes: 4 })),
+    argError(/task "y" declares 4 classes \(its classes option\), but input\.classes gives 3; give them in one place/));
+  assert.throws(() => arrays({ y: ['p', 'q', 'r'] }, tasks.multilabel('y', { classes: 2 })), argError(/task "y" declares 2 labels \(its classes option\), but input\.classes gives 3/));
+  for (const [classes, width, names] of [[{ y: 3 }, 3, null], [{ y: ['p', 'q', 'r'] }, 3, ['p', 'q', 'r']], [{}, 3, null]]) {
+    const m = arrays(classes, tasks.multiclass('y', { classes: 3 }));
+    assert.equal(m.predict([[0, 0]]).y.probabilities[0].length, width);
+    assert.deepEqual(m.classNames('y'), names);
+    m.dispose();
+  }
+  assert.throws(() => arrays({ y: 3, ypsilon: 9 }, tasks.multiclass('y')), argError(/MultiTaskModel input\.classes: "ypsilon" is not a task \(tasks: y\)/));
+  assert.throws(() => arrays({ y: ['no', 'yes'] }, tasks.binary('y')), argError(/MultiTaskModel input\.classes: task "y" is binary; classes apply to multiclass and multilabel tasks/));
+  arrays({ y: undefined }, tasks.binary('y')).dispose();
+
+  const d = Dataset.fromColumns({ a: [1, 2, 3, 4], y: ['p', 'q', 'r', 'p'] }, { features: { a: 'numeric' }, targets: { y: 'multiclass' } });
+  assert.throws(() => new MultiTaskModel({ input: d, architecture: ARCH, tasks: [tasks.multiclass('y', { classes: 5 })] }),
+    argError(/task "y" declares 5 classes \(its classes option\), but the Dataset's column has 3 \("p", "q", "r"\): name them all in the Dataset's spec \(targets: \{ "y": \{ type: 'multiclass', classes: \[…\] \} \}\)/));
+  const five = Dataset.fromColumns({ a: [1, 2, 3, 4], y: ['p', 'q', 'r', 'p'] }, { features: { a: 'numeric' }, targets: { y: { type: 'multiclass', classes: ['p', 'q', 'r', 's', 't'] } } });
+  for (const [data, width] of [[d, 3], [five, 5]]) {
+    const m = new MultiTaskModel({ input: data, architecture: ARCH, tasks: [tasks.multiclass('y', { classes: width })] });
+    assert.equal(m.predict([{ a: 1 }]).y.probabilities[0].length, width);
+    m.dispose();
+  }
+
+  const m = arrays({}, tasks.binary('b'));
+  try {
+    assert.throws(() => m.addTask(tasks.multiclass('z', { classes: 4 }), { classes: 3 }), argError(/task "z" declares 4 classes \(its classes option\), but addTask's classes option gives 3/));
+    assert.throws(() => m.addTask(tasks.binary('z'), { classes: 2 }), argError(/addTask: classes apply to a multiclass or multilabel task added without data; task "z" is binary/));
+    m.addTask(tasks.multiclass('z', { classes: 4 }));
+    assert.equal(m.predict([[0, 0]]).z.probabilities[0].length, 4);
+  } finally {
+    m.dispose();
+  }
 });
 
 test('class weights that do not fit the task are refused when fit starts', async () => {

@@ -7,6 +7,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, MultiTaskModel, tasks, loadModel, WEIGHTING_TYPES, ARCHITECTURE_TYPES, ArgumentError } from '../../dist/index.js';
+import { parseFile, withHeaderBytes } from '../helpers/model-file.js';
+import { typedError } from '../helpers/errors.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { taskPartRef } from '../helpers/arch-reference.js';
 import { lossRef } from '../helpers/loss-reference.js';
@@ -355,5 +357,55 @@ test('every strategy\'s state survives the model file: save → loadModel gives 
     assert.deepEqual(Array.from(back.core.weighting.currentWeights()), Array.from(m.core.weighting.currentWeights()), `${type}: weights`);
     m.dispose();
     back.dispose();
+  }
+});
+
+test('task weights: { type: \'fixed\' } without weights takes them, as the default weighting does; fixed weights that disagree, or another strategy, refuse them; files that held an unread one still load', async () => {
+  const x = Array.from({ length: ROWS }, (_, i) => Array.from(xs.slice(i * INPUT, (i + 1) * INPUT)));
+  const make = (weighting, weight = 5) => new MultiTaskModel({
+    input: { features: INPUT }, architecture: ARCH, seed: 2, affinity: false,
+    tasks: [tasks.regression('up', weight === null ? {} : { weight }), tasks.regression('down')], ...(weighting ? { weighting } : {}),
+  });
+  const weightsOf = (m) => m.parameters.names().map((n) => Array.from(m.parameters.get(n)));
+  const byDefault = make(undefined), fixed = make({ type: 'fixed' });
+  try {
+    const h = await fixed.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
+    await byDefault.fit(x, { up, down }, { epochs: 2, batchSize: 4, shuffle: false });
+    assert.deepEqual(h.get('up_weight'), [5, 5]);
+    assert.deepEqual(h.get('down_weight'), [1, 1]);
+    assert.deepEqual(weightsOf(fixed), weightsOf(byDefault), 'the same training as the default weighting');
+  } finally {
+    fixed.dispose();
+    byDefault.dispose();
+  }
+  // The same weight said twice is one statement; two different ones are refused, naming both.
+  make({ type: 'fixed', weights: { up: 5, down: 1 } }).dispose();
+  make({ type: 'fixed', weights: [5, 2] }).dispose();
+  const refused = (pattern) => typedError(ArgumentError, 'E_ARGUMENT', pattern);
+  assert.throws(() => make({ type: 'fixed', weights: { up: 3, down: 1 } }), refused(/MultiTaskModel: task "up" has weight 5, but the fixed weighting's weights give it 3; give a task's weight in one place/));
+  assert.throws(() => make({ type: 'fixed', weights: [3, 1] }), refused(/task "up" has weight 5, but the fixed weighting's weights give it 3/));
+  // Other strategies set the task weights themselves (as LibMTL's): a task weight would be ignored.
+  for (const type of WEIGHTING_TYPES.filter((t) => t !== 'fixed')) {
+    assert.throws(() => make({ type }), refused(new RegExp(`task "up" has weight 5, but the "${type}" weighting sets the task weights itself \\(only 'fixed' reads a task's weight\\)`)), type);
+  }
+  make({ type: 'uncertainty' }, 1).dispose(); // 1 weights nothing
+
+  // Files written before the check: a weight next to another strategy, or next to fixed weights that won.
+  const forged = (m, edit) => {
+    const f = parseFile(m.save());
+    edit(f.header);
+    return withHeaderBytes(m.save(), new TextEncoder().encode(JSON.stringify(f.header)));
+  };
+  for (const [weighting, header] of [[{ type: 'uncertainty' }, (h) => { h.tasks[0].weight = 5; }], [{ type: 'fixed', weights: [1, 1] }, (h) => { h.tasks[0].weight = 5; }]]) {
+    const m = make(weighting, null);
+    const loaded = loadModel(forged(m, header));
+    try {
+      assert.equal(loaded.tasks[0].weight, undefined, weighting.type);
+      assert.deepEqual(loaded.core.weighting.config(), m.core.weighting.config());
+      assert.deepEqual(loaded.predict(x), m.predict(x));
+    } finally {
+      m.dispose();
+      loaded.dispose();
+    }
   }
 });

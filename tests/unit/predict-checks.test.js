@@ -160,16 +160,60 @@ test('predict(encoded rows, { maxDeviation }) on a model built from a Dataset ch
   far[flipper] = 70000; // 70,000 standard deviations: a flipper of about a million mm
   for (const [name, load, lib] of loaders) {
     const m = load(bytes);
-    assert.deepEqual(m.predict([encoded], { maxDeviation: 10 }), m.predict([ROW]), `${name}: the encoded row predicts as the raw one`);
-    assert.throws(() => m.predict([encoded, far], { maxDeviation: 10 }), (e) => e instanceof lib.OutOfRangeError && e.column === 'flipper_length_mm' &&
+    assert.deepEqual(m.predict(mt.encoded([encoded]), { maxDeviation: 10 }), m.predict([ROW]), `${name}: the encoded row predicts as the raw one`);
+    assert.throws(() => m.predict(mt.encoded([encoded, far]), { maxDeviation: 10 }), (e) => e instanceof lib.OutOfRangeError && e.column === 'flipper_length_mm' &&
       e.rowIndex === 1 && e.limit === 10 && /predict: column "flipper_length_mm", x row 1, feature \d+ \(encoded: 70000\): the value \S+ is 7\.00e\+4 standard deviations/.test(e.message), name);
     // One numeric feature at a time: the one-hot and missing-indicator features are not standardized, never checked.
-    assert.ok(Number.isFinite(m.predict([far]).body_mass_g.values[0]), name);
+    assert.ok(Number.isFinite(m.predict(mt.encoded([far])).body_mass_g.values[0]), name);
     m.dispose();
   }
   const matrix = mt.Matrix.from([encoded, far]);
-  assert.throws(() => model.predict(matrix, { maxDeviation: 10 }), (e) => e instanceof mt.OutOfRangeError && e.rowIndex === 1);
+  assert.throws(() => model.predict(mt.encoded(matrix), { maxDeviation: 10 }), (e) => e instanceof mt.OutOfRangeError && e.rowIndex === 1);
   matrix.dispose();
+});
+
+test('a model built from a Dataset refuses arrays, typed arrays and Matrices not marked encoded(): numbers in the raw columns would be read as standardized ones', async () => {
+  // Numeric columns without missing values: the encoded rows are as wide as the raw ones, so nothing else could tell.
+  const n = 200;
+  const height = Array.from({ length: n }, (_, i) => 150 + (i * 37) % 50), age = Array.from({ length: n }, (_, i) => 20 + (i * 13) % 40);
+  const weight = height.map((h, i) => 0.9 * h - 80 + 0.2 * age[i]);
+  const data = mt.Dataset.fromColumns({ height, age, weight }, { features: { height: 'numeric', age: 'numeric' }, targets: { weight: 'regression' } });
+  const m = new mt.MultiTaskModel({ input: data, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [mt.tasks.regression('weight')], seed: 1 });
+  const X = mt.Matrix.from([[180, 30]]);
+  try {
+    await m.fit(data, { epochs: 2 });
+    const steps = m.steps;
+    const refused = (where) => (e) => e instanceof mt.ArgumentError && e.code === 'E_ARGUMENT' && new RegExp(`^${where}: this model was built from a Dataset: give rows as objects `
+      + 'with its columns \\("height", "age"\\) or a Dataset; arrays and Matrices are read as its encoded features \\(2 per row, model\\.featureNames\\) only when marked so: encoded\\(x\\)$').test(e.message);
+    for (const x of [[[180, 30]], new Float32Array([180, 30]), { data: [180, 30], rows: 1, cols: 2 }, X]) {
+      assert.throws(() => m.predict(x), refused('predict'));
+      assert.throws(() => m.evaluate(x, { weight: [88] }), refused('evaluate'));
+      assert.throws(() => m.inputGradient(x, { weight: [88] }), refused('inputGradient'));
+      await assert.rejects(m.fit(x, { weight: [88] }, { epochs: 1 }), refused('fit'));
+      await assert.rejects(m.fit(data, { epochs: 1, validationData: { x, labels: { weight: [88] } } }), refused('fit validationData'));
+    }
+    assert.equal(m.steps, steps, 'nothing refused trained');
+    // Marked, rows are read as the encoded rows they are: Preprocessor.transform's, attack's.
+    const rows = [{ height: 180, age: 30 }, { height: 160, age: 50 }];
+    const enc = mt.Preprocessor.fit(data).transform(rows).features;
+    const want = m.predict(rows).weight.values;
+    assert.deepEqual(m.predict(mt.encoded(enc)).weight.values, want);
+    assert.deepEqual(m.predict(mt.encoded([Array.from(enc.subarray(0, 2)), Array.from(enc.subarray(2))])).weight.values, want);
+    const encodedMatrix = mt.encoded(mt.Matrix.from([Array.from(enc.subarray(0, 2)), Array.from(enc.subarray(2))]));
+    assert.deepEqual(m.predict(encodedMatrix).weight.values, want);
+    encodedMatrix.dispose();
+    assert.equal(m.evaluate(mt.encoded(enc), { weight: [88, 82] }).tasks.weight.rows, 2);
+    const adversarial = m.attack(data, { method: 'fgsm', epsilon: 0.1 });
+    assert.equal(m.predict(adversarial).weight.values.length, n, 'attack gives rows marked encoded');
+    assert.throws(() => mt.encoded(3), (e) => e instanceof mt.ArgumentError && /^encoded: x must be an array of rows/.test(e.message));
+  } finally {
+    X.dispose();
+    m.dispose();
+  }
+  // A model built from arrays reads arrays, marked or not.
+  const arrays = new mt.MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [2], towerUnits: [] }, tasks: [mt.tasks.regression('y')] });
+  assert.deepEqual(arrays.predict(mt.encoded([[1, 2]])), arrays.predict([[1, 2]]));
+  arrays.dispose();
 });
 
 test('predict reads a Matrix where it lies: the same answer as its rows as arrays, also when memory grows during the call; bad matrices are typed errors', async () => {
