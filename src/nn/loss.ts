@@ -92,7 +92,12 @@ export type ResolvedLossSpec =
   | { readonly type: 'poissonNll' }
   | { readonly type: 'pinball'; readonly quantiles: readonly number[] };
 
-/** `mean`: Σ over labeled rows of weight·rowLoss, divided by the number of labeled rows. `sum`: that sum. */
+/**
+ * `mean`: Σ over labeled rows of weight·rowLoss, divided by the number of labeled
+ * rows — with sample or class weights too, as Keras (class_weight, sample_weight).
+ * PyTorch's CrossEntropyLoss(weight=…) divides by the sum of the rows' weights
+ * instead: multiply by (labeled rows)/Σ weights to get its value. `sum`: that sum.
+ */
 export type Reduction = 'mean' | 'sum';
 
 /** `index`: one i32 class index per row. `dense`: rows × cols f32. `value`: one f32 per row (distribution losses). */
@@ -155,7 +160,10 @@ export interface LossOptions {
   mask?: ArrayLike<MaskValue> | undefined;
   /** One finite weight ≥ 0 per row. Default: all 1. */
   sampleWeights?: ArrayLike<number> | undefined;
-  /** 2 weights [y = 0, y = 1] for bce/focal, one per class for softmaxCrossEntropy/multiclassFocal. */
+  /**
+   * 2 weights [y = 0, y = 1] for bce/focal, one per class for softmaxCrossEntropy/multiclassFocal.
+   * 'mean' still divides by the number of labeled rows (Keras), not by Σ weights (PyTorch): see Reduction.
+   */
   classWeights?: ArrayLike<number> | undefined;
   /** Default 'mean'. */
   reduction?: Reduction | undefined;
@@ -570,7 +578,8 @@ function arrayLike(where: string, name: string, value: unknown): ArrayLike<unkno
   return value as ArrayLike<unknown>;
 }
 
-function readMask(where: string, mask: unknown, rows: number): Uint8Array | null {
+/** A mask of one entry per row as bytes (1 labeled, 0 not), each entry true, false, 1 or 0; null when absent. */
+export function readMask(where: string, mask: unknown, rows: number): Uint8Array | null {
   if (mask === undefined) return null;
   const m = arrayLike(where, 'mask', mask);
   if (m.length !== rows) {
