@@ -5,7 +5,7 @@
 // Two levels:
 //  - `createLoss(spec)` returns a Loss whose `compute` takes pointers and
 //    dimensions, for the trainer: it checks the pointers (each in one live block,
-//    at O(1) or O(log blocks)) but nothing of the data (the trainer checks its
+//    at O(log blocks)) but nothing of the data (the trainer checks its
 //    labels once, e.g. with `validateLossInputs`, and its losses itself) and
 //    allocates nothing in JS.
 //  - `lossAndGradient(spec, logits, targets, options)` takes a Matrix and plain

@@ -1,8 +1,8 @@
 // The checks of the pointer-level methods (Rng's draws, Network.forwardPtr,
 // Layer.forward, Loss.compute): a pointer is a byte offset of a block the library's
 // allocator handed out and has not taken back, with room for what is written or
-// read there. The allocator answers in O(1) for a block's start (what the library
-// passes), O(log blocks) inside one, so these checks cost no scan.
+// read there. The allocator answers by a binary search over its blocks
+// (O(log blocks)), so these checks cost no scan.
 
 import { ArgumentError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';

@@ -92,21 +92,11 @@ export class Allocator {
    * The serial number of the live block holding bytes [ptr, ptr + bytes), or 0 if
    * no one block holds them (or it is the runtime's own, `reserve`). A block freed
    * and handed out again has a new number, so an object that keeps a pointer into
-   * another's memory can tell whether it is still that memory. O(1) for the start
-   * of a block, O(log blocks) inside one.
+   * another's memory can tell whether it is still that memory. O(log blocks).
    */
   blockAt(ptr: number, bytes: number): number {
-    if (!Number.isSafeInteger(ptr) || !Number.isSafeInteger(bytes) || bytes < 0) return 0;
-    let start = ptr;
-    let size = this.#live.get(ptr);
-    if (size === undefined) {
-      const i = this.#after(ptr) - 1;
-      if (i < 0) return 0;
-      start = this.#starts[i]!;
-      size = this.#live.get(start)!;
-    }
-    if (ptr >= start + size || ptr + bytes > start + size || this.#reserved.has(start)) return 0;
-    return this.#serials.get(start)!;
+    const start = this.#starts[this.#after(ptr) - 1]!, end = start + this.#live.get(start)!;
+    return bytes >= 0 && ptr < end && ptr + bytes <= end && !this.#reserved.has(start) ? this.#serials.get(start)! : 0;
   }
 
   /**
