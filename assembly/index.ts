@@ -12,7 +12,7 @@
 
 export { gemm, gemmScratchBytes, setGemmScratch } from "./gemm";
 export { distributionForward } from "./distribution";
-export { axpy, scale, add, mul, dot, sum, sumSquares, colSums } from "./vec";
+export { axpy, scale, add, mul, dot, sum, sumSquares, sumF64, dotF64, colSums } from "./vec";
 export { actForward, actBackward } from "./act";
 export { rngSeed, rngNextU32, rngUniform, rngNormal, rngShuffle, rngDropoutMask } from "./rng";
 export { layerNormForward, layerNormBackward } from "./norm";

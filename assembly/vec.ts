@@ -94,6 +94,45 @@ export function sumSquares(n: i32, x: usize): f32 {
   return dot(n, x, x);
 }
 
+// Σ x accumulated in f64 (the public sum: a total beyond float32 is still a number):
+// four partial sums in two f64x2 accumulators, added in a fixed order, then the
+// tail left to right, as sumSquaresF64 (assembly/optim.ts).
+export function sumF64(n: i32, x: usize): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const xv = v128.load(x + (<usize>i << 2));
+    s0 = f64x2.add(s0, f64x2.promote_low_f32x4(xv));
+    s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(xv, xv, 2, 3, 0, 1)));
+  }
+  let s = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1)) +
+          (f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1));
+  for (; i < n; i++) s += <f64>load<f32>(x + (<usize>i << 2));
+  return s;
+}
+
+// Σ x·y accumulated in f64 (each product of two f32 is exact in f64), as sumF64.
+export function dotF64(n: i32, x: usize, y: usize): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const xv = v128.load(x + o), yv = v128.load(y + o);
+    s0 = f64x2.add(s0, f64x2.mul(f64x2.promote_low_f32x4(xv), f64x2.promote_low_f32x4(yv)));
+    s1 = f64x2.add(s1, f64x2.mul(
+      f64x2.promote_low_f32x4(v128.shuffle<f32>(xv, xv, 2, 3, 0, 1)),
+      f64x2.promote_low_f32x4(v128.shuffle<f32>(yv, yv, 2, 3, 0, 1)),
+    ));
+  }
+  let s = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1)) +
+          (f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1));
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    s += <f64>load<f32>(x + o) * <f64>load<f32>(y + o);
+  }
+  return s;
+}
+
 // @ts-ignore: decorator
 @inline function horizontal(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +

@@ -2,9 +2,10 @@
 // pass (AUC: one pass and two native sorts), no per-row allocation, for
 // evaluation sets of ~10⁵ rows.
 //
-// Every function takes an optional `mask` (one entry per row; a row counts iff
-// its entry is truthy, e.g. 1/true — the losses' convention): rows without a label
-// are skipped, and what they hold is never read. Labeled rows are checked (labels
+// Every function takes an optional `mask` (one entry per row: true or 1 if the row
+// is labeled, false or 0 if not, anything else an ArgumentError naming the row —
+// the losses' convention): rows without a label are skipped, and what they hold is
+// never read. Labeled rows are checked (labels
 // 0/1 or a class index in range, probabilities in [0, 1], everything finite):
 // a bad value is an ArgumentError naming its row.
 //
@@ -12,9 +13,11 @@
 //   - any metric over zero labeled rows;
 //   - AUC when the labeled rows hold only one class;
 //   - F1 of a class (or a binary task) that is neither in the labels nor predicted
-//     (2·TP + FP + FN = 0); the macro F1 averages the classes/labels where F1 is
-//     defined (for multiclass this is scikit-learn's default: the classes present
-//     in y_true or y_pred), and is NaN if none is;
+//     (2·TP + FP + FN = 0). The macro F1 follows scikit-learn's default
+//     f1_score(average='macro'): multiclass averages the classes present in the
+//     labels or the predictions (the others are left out); multilabel averages
+//     every label, one neither present nor predicted counting 0 (zero_division's
+//     default), so a label never seen in the evaluation rows lowers it;
 //   - R² of an output whose labeled targets are constant (scikit-learn returns 1
 //     or 0 there by default: `force_finite`); the average skips such outputs.
 //
@@ -43,13 +46,13 @@
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
-import { checkQuantiles } from '../nn/loss.js';
+import { checkQuantiles, readMask } from '../nn/loss.js';
 import type { MaskValue } from '../nn/loss.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
 export interface MetricOptions {
-  /** One entry per row; a row counts iff its entry is truthy. Default: every row. */
+  /** One entry per row: true/1 counts the row, false/0 skips it (as the losses' mask). Default: every row. */
   mask?: ArrayLike<MaskValue> | undefined;
 }
 
@@ -251,13 +254,23 @@ export function multilabelAccuracy(probabilities: FloatArray, labels: ArrayLike<
   return { perClass, macro: meanDefined(perClass) };
 }
 
-/** Per-label F1 and their mean over the labels where F1 is defined. */
+/**
+ * Per-label F1 (NaN for a label neither present nor predicted) and their macro mean
+ * over every label, such a label counting 0: scikit-learn's f1_score(average='macro')
+ * with its default zero_division. NaN when no row is labeled.
+ */
 export function multilabelF1(probabilities: FloatArray, labels: ArrayLike<number>, options: MultilabelOptions & ThresholdOptions): PerClassResult {
   const c = multilabelCounts('multilabelF1', probabilities, labels, options);
   const L = c.length / 4;
   const perClass = new Float64Array(L);
-  for (let j = 0; j < L; j++) perClass[j] = f1(c[4 * j]!, c[4 * j + 1]!, c[4 * j + 2]!);
-  return { perClass, macro: meanDefined(perClass) };
+  let sum = 0;
+  for (let j = 0; j < L; j++) {
+    perClass[j] = f1(c[4 * j]!, c[4 * j + 1]!, c[4 * j + 2]!);
+    if (perClass[j] === perClass[j]) sum += perClass[j]!;
+  }
+  // Every label has the same rows: none counted if the first has none.
+  const rows = c[0]! + c[1]! + c[2]! + c[3]!;
+  return { perClass, macro: rows > 0 ? sum / L : NaN };
 }
 
 /** Binary log-loss averaged over every label of every labeled row. */
@@ -446,11 +459,11 @@ function checkLabels(where: string, labels: unknown, rows: number): asserts labe
   if (labels.length !== rows) throw new ShapeError(`${where}: labels has ${labels.length} entries, expected ${rows}`);
 }
 
-function checkMask(where: string, mask: unknown, rows: number): ArrayLike<MaskValue> | undefined {
+/** The mask as bytes, each entry checked as the losses check it (true/1 or false/0); undefined when absent. */
+function checkMask(where: string, mask: unknown, rows: number): Uint8Array | undefined {
   if (mask === undefined) return undefined;
   if (!isArrayLike(mask)) throw new ArgumentError(`${where}: mask must be an array or typed array, got ${show(mask)}`);
-  if (mask.length !== rows) throw new ShapeError(`${where}: mask has ${mask.length} entries, expected one per row (${rows})`);
-  return mask as ArrayLike<MaskValue>;
+  return readMask(where, mask, rows) ?? undefined;
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<unknown> {

@@ -11,15 +11,17 @@
 //                                                (kaiming_uniform_ with a = √5)
 
 import type { Rng } from './rng.js';
-import { heapF32 } from '../runtime/module.js';
+import { heapF32, runtime } from '../runtime/module.js';
 import type { Initializer } from '../runtime/initializers.js';
 
 export * from '../runtime/initializers.js';
 
-/** Fills n floats at ptr. */
+/** Fills n floats at ptr (the caller's block: the draws go to the kernels unchecked). */
 export function initialize(name: Initializer, ptr: number, n: number, fanIn: number, fanOut: number, rng: Rng): void {
+  const k = runtime('initialize').kernels;
+  const uniform = (lo: number, hi: number) => k.rngUniform(rng.state, n, ptr, lo, hi);
   if (typeof name === 'object') {
-    rng.uniform(ptr, n, -name.uniform, name.uniform);
+    uniform(-name.uniform, name.uniform);
     return;
   }
   switch (name) {
@@ -29,24 +31,24 @@ export function initialize(name: Initializer, ptr: number, n: number, fanIn: num
       return;
     case 'glorotUniform': {
       const limit = Math.sqrt(6 / (fanIn + fanOut));
-      rng.uniform(ptr, n, -limit, limit);
+      uniform(-limit, limit);
       return;
     }
     case 'torch': {
       const limit = 1 / Math.sqrt(fanIn);
-      rng.uniform(ptr, n, -limit, limit);
+      uniform(-limit, limit);
       return;
     }
     case 'heUniform': {
       const limit = Math.sqrt(6 / fanIn);
-      rng.uniform(ptr, n, -limit, limit);
+      uniform(-limit, limit);
       return;
     }
     case 'glorotNormal':
-      rng.normal(ptr, n, 0, Math.sqrt(2 / (fanIn + fanOut)));
+      k.rngNormal(rng.state, n, ptr, 0, Math.sqrt(2 / (fanIn + fanOut)));
       return;
     case 'heNormal':
-      rng.normal(ptr, n, 0, Math.sqrt(2 / fanIn));
+      k.rngNormal(rng.state, n, ptr, 0, Math.sqrt(2 / fanIn));
       return;
   }
 }

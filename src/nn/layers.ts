@@ -1,17 +1,20 @@
 // Layers with explicit forward/backward over buffers preallocated per batch
 // size: no autograd graph, no allocation per step. Pointers are byte offsets in
 // WASM memory; a layer's output buffer stays valid (and unchanged) until its
-// next forward, which is what its backward relies on.
+// next forward, which is what its backward relies on. A layer's public forward
+// and backward check their pointers and rows; a Network and a Sequential run
+// their layers through the unchecked run / runBackward, over their own buffers.
 
 import { Act, type ActivationName } from '../runtime/abi.js';
 import { ACTIVATIONS, checkActivation, type Activation } from '../runtime/activations.js';
 import { runtime } from '../runtime/module.js';
-import { ArgumentError } from '../runtime/errors.js';
+import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
 import { Holding } from '../runtime/holdings.js';
 import { checkBoolean, checkDim, checkF32, checkFiniteNumber, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
 import { checkInitializer, type InitializerName } from './init.js';
-import type { Parameters, ParameterHandle } from './params.js';
-import type { Rng } from './rng.js';
+import { Parameters, type ParameterHandle } from './params.js';
+import { Rng } from './rng.js';
+import { checkCount, checkPointer } from './pointers.js';
 
 export interface LayerContext {
   readonly params: Parameters;
@@ -35,6 +38,14 @@ class Scratch {
 export abstract class Layer {
   #inputSize = 0;
   #outputSize = 0;
+  /** Rows the batch buffers hold (0: none, before allocate or after dispose). */
+  #capacity = 0;
+  /** Rows of the last forward pass (0: none since the buffers were made). */
+  #rows = 0;
+  /** The block of the input a public forward was given, to tell whether it is still there at backward (0: not checked). */
+  #inputBlock = 0;
+  #inputAt = 0;
+  #disposed = false;
   protected readonly scratch = new Scratch();
 
   get inputSize(): number { return this.#inputSize; }
@@ -43,33 +54,100 @@ export abstract class Layer {
 
   /** Declares the layer's parameters under `prefix` for an input of `inputSize` features. */
   build(inputSize: number, ctx: LayerContext, prefix: string): number {
+    const where = `${this.constructor.name}.build`;
     if (this.isBuilt) throw new ArgumentError(`a ${this.constructor.name} layer can only be used in one model`);
+    checkDim(where, 'inputSize', inputSize);
+    if (typeof ctx !== 'object' || ctx === null || !(ctx.params instanceof Parameters) || !(ctx.rng instanceof Rng)) {
+      throw new ArgumentError(`${where}: ctx must be { params: Parameters, rng: Rng }, got ${show(ctx)}`);
+    }
+    if (typeof prefix !== 'string') throw new ArgumentError(`${where}: prefix must be a string, got ${show(prefix)}`);
     this.#inputSize = inputSize;
     this.#outputSize = this.onBuild(inputSize, ctx, prefix);
     return this.#outputSize;
   }
 
-  /** (Re)reserves the per-batch buffers for up to maxRows rows. */
+  /** (Re)reserves the per-batch buffers for up to maxRows rows (the outputs of an earlier forward are gone). */
   allocate(maxRows: number): void {
+    const where = `${this.constructor.name}.allocate`;
+    this.#usable(where);
+    checkCount(where, 'maxRows', maxRows, 1);
     this.scratch.free();
+    this.#capacity = 0;
+    this.#rows = 0;
     this.onAllocate(maxRows);
+    this.#capacity = maxRows;
   }
 
-  /** Computes the output for `rows` rows at x; returns the output pointer. */
-  abstract forward(x: number, rows: number, training: boolean): number;
   /**
-   * Given dL/dy for the last forward, writes the parameter gradients (overwriting
-   * them) and, if asked, returns dL/dx (else 0).
+   * Computes the output for `rows` rows at the byte offset x (rows × inputSize
+   * floats in a block of WASM memory, kept until backward); returns the output's
+   * byte offset, valid until the next forward. Needs the layer built (in a Network)
+   * and its buffers allocated for at least `rows` rows.
    */
-  abstract backward(dy: number, rows: number, needInputGrad: boolean): number;
+  forward(x: number, rows: number, training: boolean): number {
+    const where = `${this.constructor.name}.forward`;
+    this.#usable(where);
+    checkCount(where, 'rows', rows, 1);
+    if (rows > this.#capacity) {
+      throw new ShapeError(`${where}: rows is ${rows}, but the layer's buffers hold ${this.#capacity} (allocate(maxRows) first; a Network does it)`);
+    }
+    const block = checkPointer(where, 'x', x, rows * this.#inputSize * 4);
+    checkBoolean(where, 'training', training);
+    const y = this.run(x, rows, training);
+    this.#inputBlock = block;
+    this.#inputAt = x;
+    return y;
+  }
+
+  /**
+   * Given dL/dy for the last forward (rows × outputSize floats at dy), writes the
+   * parameter gradients (overwriting them) and, if asked, returns dL/dx (else 0).
+   */
+  backward(dy: number, rows: number, needInputGrad: boolean): number {
+    const where = `${this.constructor.name}.backward`;
+    this.#usable(where);
+    if (this.#rows === 0) throw new ArgumentError(`${where}: call forward first`);
+    if (rows !== this.#rows) throw new ShapeError(`${where}: rows must be ${this.#rows} like the last forward, got ${show(rows)}`);
+    checkPointer(where, 'dy', dy, rows * this.#outputSize * 4);
+    checkBoolean(where, 'needInputGrad', needInputGrad);
+    if (this.#inputBlock !== 0 && runtime(where).allocator.blockAt(this.#inputAt, rows * this.#inputSize * 4) !== this.#inputBlock) {
+      throw new ArgumentError(`${where}: the input x of the last forward was freed since; backward reads it`);
+    }
+    return this.runBackward(dy, rows, needInputGrad);
+  }
+
+  /** @internal forward without the checks (a Network's or a Sequential's pass over its own buffers). */
+  run(x: number, rows: number, training: boolean): number {
+    this.#rows = rows;
+    this.#inputBlock = 0;
+    return this.onForward(x, rows, training);
+  }
+
+  /** @internal backward without the checks. */
+  runBackward(dy: number, rows: number, needInputGrad: boolean): number {
+    return this.onBackward(dy, rows, needInputGrad);
+  }
+
   /** A JSON description (type and options) from which the layer can be rebuilt. */
   abstract config(): Record<string, unknown>;
 
   protected abstract onBuild(inputSize: number, ctx: LayerContext, prefix: string): number;
   protected abstract onAllocate(maxRows: number): void;
+  /** The forward pass over `rows` rows at x; returns the output pointer. */
+  protected abstract onForward(x: number, rows: number, training: boolean): number;
+  /** The backward pass for the last forward. */
+  protected abstract onBackward(dy: number, rows: number, needInputGrad: boolean): number;
 
   dispose(): void {
     this.scratch.free();
+    this.#capacity = 0;
+    this.#rows = 0;
+    this.#disposed = true;
+  }
+
+  #usable(where: string): void {
+    if (this.#disposed) throw new DisposedError(`a ${this.constructor.name} layer`);
+    if (!this.isBuilt) throw new ArgumentError(`${where}: the layer is not built yet (give it to a Network)`);
   }
 }
 
@@ -135,7 +213,7 @@ export class Dense extends Layer {
     this.#dx = this.scratch.alloc(maxRows * this.inputSize);
   }
 
-  forward(x: number, rows: number, _training: boolean): number {
+  protected onForward(x: number, rows: number, _training: boolean): number {
     const k = runtime('Dense.forward').kernels;
     const p = this.#params;
     this.#x = x;
@@ -146,7 +224,7 @@ export class Dense extends Layer {
     return this.#y;
   }
 
-  backward(dy: number, rows: number, needInputGrad: boolean): number {
+  protected onBackward(dy: number, rows: number, needInputGrad: boolean): number {
     const k = runtime('Dense.backward').kernels;
     const p = this.#params;
     const n = this.units, m = this.inputSize;
@@ -194,13 +272,13 @@ export class ActivationLayer extends Layer {
     this.#dx = this.scratch.alloc(maxRows * this.inputSize);
   }
 
-  forward(x: number, rows: number): number {
+  protected onForward(x: number, rows: number): number {
     this.#x = x;
     runtime('Activation.forward').kernels.actForward(Act[this.activation], rows * this.inputSize, x, this.#y, this.alpha);
     return this.#y;
   }
 
-  backward(dy: number, rows: number, needInputGrad: boolean): number {
+  protected onBackward(dy: number, rows: number, needInputGrad: boolean): number {
     if (!needInputGrad) return 0;
     runtime('Activation.backward').kernels.actBackward(Act[this.activation], rows * this.inputSize, this.#x, this.#y, dy, this.#dx, this.alpha);
     return this.#dx;
@@ -238,16 +316,16 @@ export class Dropout extends Layer {
     this.#dx = this.scratch.alloc(maxRows * this.inputSize);
   }
 
-  forward(x: number, rows: number, training: boolean): number {
+  protected onForward(x: number, rows: number, training: boolean): number {
     this.#masked = training && this.rate > 0;
     if (!this.#masked) return x;
     const n = rows * this.inputSize;
-    this.#rng.dropoutMask(this.#mask, n, 1 - this.rate);
+    runtime('Dropout.forward').kernels.rngDropoutMask(this.#rng.state, n, this.#mask, 1 - this.rate);
     runtime('Dropout.forward').kernels.mul(n, x, this.#mask, this.#y);
     return this.#y;
   }
 
-  backward(dy: number, rows: number, needInputGrad: boolean): number {
+  protected onBackward(dy: number, rows: number, needInputGrad: boolean): number {
     if (!needInputGrad) return 0;
     if (!this.#masked) return dy;
     runtime('Dropout.backward').kernels.mul(rows * this.inputSize, dy, this.#mask, this.#dx);
@@ -296,7 +374,7 @@ export class LayerNorm extends Layer {
     this.#dx = this.scratch.alloc(maxRows * this.inputSize);
   }
 
-  forward(x: number, rows: number): number {
+  protected onForward(x: number, rows: number): number {
     const p = this.#params;
     this.#x = x;
     runtime('LayerNorm.forward').kernels.layerNormForward(rows, this.inputSize, x, p.ptr(this.#gamma), p.ptr(this.#beta),
@@ -304,7 +382,7 @@ export class LayerNorm extends Layer {
     return this.#y;
   }
 
-  backward(dy: number, rows: number, needInputGrad: boolean): number {
+  protected onBackward(dy: number, rows: number, needInputGrad: boolean): number {
     const p = this.#params;
     runtime('LayerNorm.backward').kernels.layerNormBackward(rows, this.inputSize, this.#x, p.ptr(this.#gamma), this.#mean,
       this.#rstd, dy, this.#dx, p.gradPtr(this.#gamma), p.gradPtr(this.#beta));
@@ -341,15 +419,15 @@ export class Sequential extends Layer {
     for (const layer of this.layers) layer.allocate(maxRows);
   }
 
-  forward(x: number, rows: number, training: boolean): number {
+  protected onForward(x: number, rows: number, training: boolean): number {
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h, rows, training);
+    for (const layer of this.layers) h = layer.run(h, rows, training);
     return h;
   }
 
-  backward(dy: number, rows: number, needInputGrad: boolean): number {
+  protected onBackward(dy: number, rows: number, needInputGrad: boolean): number {
     let g = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i]!.backward(g, rows, i > 0 || needInputGrad);
+    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i]!.runBackward(g, rows, i > 0 || needInputGrad);
     return g;
   }
 

@@ -4,19 +4,22 @@
 //
 // Two levels:
 //  - `createLoss(spec)` returns a Loss whose `compute` takes pointers and
-//    dimensions, for the trainer: it validates nothing of the data (the trainer
-//    checks its labels once, e.g. with `validateLossInputs`) and allocates
-//    nothing in JS.
+//    dimensions, for the trainer: it checks the pointers (each in one live block,
+//    at O(log blocks)) but nothing of the data (the trainer checks its
+//    labels once, e.g. with `validateLossInputs`, and its losses itself) and
+//    allocates nothing in JS.
 //  - `lossAndGradient(spec, logits, targets, options)` takes a Matrix and plain
 //    arrays, validates everything before any kernel runs and returns the loss
-//    and a new gradient Matrix.
+//    and a new gradient Matrix, once one scan of the gradient has found it finite
+//    and the loss within float32 (finite inputs can overflow there).
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
 import { GAUSSIAN_MIN_VARIANCE } from '../runtime/abi.js';
 import { Holding } from '../runtime/holdings.js';
-import { checkDim, checkF32, checkKeys, checkOptionsObject, isF32Finite, show } from '../runtime/validate.js';
+import { checkDim, checkF32, checkKeys, checkOptionsObject, F32_MAX, isF32Finite, show } from '../runtime/validate.js';
 import { Matrix } from '../tensor/matrix.js';
+import { checkPointer } from './pointers.js';
 
 /** A loss, as plain data. Omitted parameters take the defaults listed on each field. */
 export type LossSpec =
@@ -89,7 +92,12 @@ export type ResolvedLossSpec =
   | { readonly type: 'poissonNll' }
   | { readonly type: 'pinball'; readonly quantiles: readonly number[] };
 
-/** `mean`: Σ over labeled rows of weight·rowLoss, divided by the number of labeled rows. `sum`: that sum. */
+/**
+ * `mean`: Σ over labeled rows of weight·rowLoss, divided by the number of labeled
+ * rows — with sample or class weights too, as Keras (class_weight, sample_weight).
+ * PyTorch's CrossEntropyLoss(weight=…) divides by the sum of the rows' weights
+ * instead: multiply by (labeled rows)/Σ weights to get its value. `sum`: that sum.
+ */
 export type Reduction = 'mean' | 'sum';
 
 /** `index`: one i32 class index per row. `dense`: rows × cols f32. `value`: one f32 per row (distribution losses). */
@@ -133,9 +141,13 @@ export interface Loss {
   classWeightCount(cols: number): number;
   /**
    * Runs the kernel: returns the reduced loss and writes gradScale·∂loss/∂logits
-   * into `grad`. The buffers must satisfy the contract of assembly/loss.ts (finite
-   * values in labeled rows, class indices in range, weights ≥ 0): they are not
-   * checked here. Allocates nothing in JS; the trainer can reuse one args object.
+   * into `grad`. Checked here, at no cost per element: the shape, the options, and
+   * that each pointer lies with its rows in one live block of WASM memory (grad
+   * overlapping no other buffer but the logits). The values must satisfy the
+   * contract of assembly/loss.ts (finite in labeled rows, class indices in range,
+   * weights ≥ 0): they are not checked here, and a result beyond float32 is not
+   * refused (lossAndGradient checks both). Allocates nothing in JS; the trainer can
+   * reuse one args object.
    */
   compute(args: LossBuffers): number;
 }
@@ -148,7 +160,10 @@ export interface LossOptions {
   mask?: ArrayLike<MaskValue> | undefined;
   /** One finite weight ≥ 0 per row. Default: all 1. */
   sampleWeights?: ArrayLike<number> | undefined;
-  /** 2 weights [y = 0, y = 1] for bce/focal, one per class for softmaxCrossEntropy/multiclassFocal. */
+  /**
+   * 2 weights [y = 0, y = 1] for bce/focal, one per class for softmaxCrossEntropy/multiclassFocal.
+   * 'mean' still divides by the number of labeled rows (Keras), not by Σ weights (PyTorch): see Reduction.
+   */
   classWeights?: ArrayLike<number> | undefined;
   /** Default 'mean'. */
   reduction?: Reduction | undefined;
@@ -296,6 +311,9 @@ class KernelLoss implements Loss {
 
   compute(a: LossBuffers): number {
     const where = this.#where;
+    if (typeof a !== 'object' || a === null) {
+      throw new ArgumentError(`${where}: compute takes { rows, cols, logits, targets, grad, … } (byte offsets into WASM memory), got ${show(a)}`);
+    }
     checkDim(where, 'rows', a.rows);
     checkDim(where, 'cols', a.cols);
     if (this.outputs !== null && a.cols !== this.outputs) throw new ShapeError(`${where}: takes ${this.outputs} output${this.outputs === 1 ? '' : 's'} per row, got cols ${a.cols}`);
@@ -308,6 +326,20 @@ class KernelLoss implements Loss {
     const gradScale = a.gradScale === undefined ? 1 : checkF32(where, 'gradScale', a.gradScale);
     const reduction = reductionCode(where, a.reduction);
     const { rows, cols, logits: z, targets: y, grad } = a;
+    // Each buffer in one live block of WASM memory, and the gradient (written) overlapping none but the logits (if it is them).
+    const n = rows * cols * 4;
+    const targetBytes = this.targetKind === 'dense' ? n : rows * 4;
+    checkPointer(where, 'logits', z, n);
+    checkPointer(where, 'targets', y, targetBytes);
+    checkPointer(where, 'grad', grad, n);
+    if (mask !== 0) checkPointer(where, 'mask', mask, rows, 1);
+    if (weights !== 0) checkPointer(where, 'sampleWeights', weights, rows * 4);
+    const classBytes = this.classWeightCount(cols) * 4;
+    if (classWeights !== 0) checkPointer(where, 'classWeights', classWeights, classBytes);
+    const overlaps = (at: number, bytes: number) => at !== 0 && at < grad + n && grad < at + bytes;
+    if ((grad !== z && overlaps(z, n)) || overlaps(y, targetBytes) || overlaps(mask, rows) || overlaps(weights, rows * 4) || overlaps(classWeights, classBytes)) {
+      throw new ArgumentError(`${where}: grad overlaps another buffer of the call (it may be the logits themselves, nothing else)`);
+    }
     const k = runtime(where).kernels;
     const s = this.spec;
     switch (s.type) {
@@ -481,10 +513,24 @@ export function lossAndGradient(
       const cw = inputs.classWeights!;
       for (let c = 0; c < cwCount; c++) heap[(classWeightsPtr >>> 2) + c] = cw[c]!;
     }
-    const value = l.compute({
+    const args: LossBuffers = {
       rows, cols, logits: logits.ptr, targets: targetsPtr, mask: maskPtr, sampleWeights: weightsPtr,
       classWeights: classWeightsPtr, grad: grad.ptr, gradScale, reduction: reduction as Reduction,
-    });
+    };
+    const value = l.compute(args);
+    // Finite inputs can still overflow float32 in the loss or its gradient (a Poisson log-rate of 100,
+    // MSE between ±3e38): one scan of the gradient, then the loss, before anything is returned.
+    const bad = runtime(where).kernels.firstNonFinite(rows * cols, grad.ptr);
+    if (bad >= 0) {
+      const r = Math.floor(bad / cols), c = bad % cols;
+      throw new ArgumentError(`${where}: the gradient at row ${r}, column ${c} is ${heapF32()[(grad.ptr >>> 2) + bad]}: ` +
+        `the "${l.type}" loss overflows float32 there (logit ${heapF32()[(logits.ptr >>> 2) + bad]}); smaller logits, weights or gradScale keep it finite`);
+    }
+    if (!(Math.abs(value) <= F32_MAX)) {
+      const [r, c] = overflowingCell(l, args);
+      const at = r < 0 ? '' : c < 0 ? `: row ${r} alone overflows it` : `: row ${r}, column ${c} alone overflows it (logit ${heapF32()[(logits.ptr >>> 2) + r * cols + c]})`;
+      throw new ArgumentError(`${where}: the "${l.type}" loss is ${value}, beyond the float32 range (±3.4e38) the kernels compute in${at}`);
+    }
     return { loss: value, grad };
   } catch (err) {
     grad.dispose();
@@ -492,6 +538,33 @@ export function lossAndGradient(
   } finally {
     for (const p of temps) allocator.free(p);
   }
+}
+
+/**
+ * Where a loss beyond float32 comes from (the error path of lossAndGradient, which
+ * may overwrite args.grad): the first labeled row whose loss alone (its weight
+ * included) is beyond float32, and for a loss summed over columns (mse, huber, bce,
+ * focal) the first such cell of it; −1 where none is alone.
+ */
+function overflowingCell(l: Loss, a: LossBuffers): [row: number, col: number] {
+  const heap = heapF32();
+  const dense = l.targetKind === 'dense';
+  const alone = (i: number, j: number, cols: number): boolean => {
+    const cell = i * a.cols + (j < 0 ? 0 : j);
+    const v = l.compute({
+      ...a, rows: 1, cols, logits: a.logits + cell * 4, targets: a.targets + (dense ? cell : i) * 4, grad: a.grad + cell * 4,
+      mask: 0, sampleWeights: a.sampleWeights ? a.sampleWeights + i * 4 : 0, reduction: 'sum',
+    });
+    return !(Math.abs(v) <= F32_MAX);
+  };
+  const byCell = l.type === 'mse' || l.type === 'huber' || l.type === 'bce' || l.type === 'focal';
+  for (let i = 0; i < a.rows; i++) {
+    if (a.mask && new Uint8Array(heap.buffer, a.mask + i, 1)[0] === 0) continue;
+    if (!alone(i, -1, a.cols)) continue;
+    if (byCell) for (let j = 0; j < a.cols; j++) if (alone(i, j, 1)) return [i, j];
+    return [i, -1];
+  }
+  return [-1, -1];
 }
 
 function asLoss(loss: Loss | LossSpec): Loss {
@@ -505,7 +578,8 @@ function arrayLike(where: string, name: string, value: unknown): ArrayLike<unkno
   return value as ArrayLike<unknown>;
 }
 
-function readMask(where: string, mask: unknown, rows: number): Uint8Array | null {
+/** A mask of one entry per row as bytes (1 labeled, 0 not), each entry true, false, 1 or 0; null when absent. */
+export function readMask(where: string, mask: unknown, rows: number): Uint8Array | null {
   if (mask === undefined) return null;
   const m = arrayLike(where, 'mask', mask);
   if (m.length !== rows) {

@@ -3,9 +3,10 @@
 // activation buffers sized to the largest batch seen so far.
 
 import { Matrix } from '../tensor/matrix.js';
-import { heapF32 } from '../runtime/module.js';
+import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
-import { checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkBoolean, checkDim, checkKeys, checkOptionsObject, show } from '../runtime/validate.js';
+import { checkCount, checkPointer } from './pointers.js';
 import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { Layer, Sequential } from './layers.js';
 import { Parameters } from './params.js';
@@ -29,6 +30,9 @@ export class Network {
   #capacity = 0;
   #disposed = false;
   #lastRows = 0;
+  /** The block of forwardPtr's x, and where x was in it, to tell at backwardPtr whether it is still there (0: Network.forward's own copy). */
+  #inputBlock = 0;
+  #inputAt = 0;
   #inputBuffer = 0;
   #inputRows = 0;
   /** The copy of the last forward's input (the parameters, layers and RNG hold their own memory). */
@@ -59,30 +63,73 @@ export class Network {
     }
   }
 
-  /** Makes the activation buffers hold at least `rows` rows (they only grow). */
+  /** Makes the activation buffers hold at least `rows` rows (they only grow; a larger size needs a new forward before backward). */
   ensureCapacity(rows: number): void {
     this.#check();
+    checkCount('Network.ensureCapacity', 'rows', rows, 1);
+    this.#reserve(rows);
+  }
+
+  #reserve(rows: number): void {
     if (rows <= this.#capacity) return;
+    this.#lastRows = 0;
     this.root.allocate(rows);
     this.#capacity = rows;
   }
 
-  /** Pointer-level forward for the training loop: x holds rows × inputSize floats. */
+  /**
+   * Pointer-level forward for a hand-written training loop: x is the byte offset
+   * of rows × inputSize floats in a block of WASM memory, which backwardPtr reads
+   * again (keep it until then). Returns the output's byte offset (rows ×
+   * outputSize floats), valid until the next forward.
+   */
   forwardPtr(x: number, rows: number, training: boolean): number {
-    this.ensureCapacity(rows);
-    this.#lastRows = rows;
-    return this.root.forward(x, rows, training);
+    const where = 'Network.forwardPtr';
+    this.#check();
+    checkCount(where, 'rows', rows, 1);
+    const block = checkPointer(where, 'x', x, rows * this.inputSize * 4);
+    checkBoolean(where, 'training', training);
+    const y = this.#forward(x, rows, training);
+    this.#inputBlock = block;
+    this.#inputAt = x;
+    return y;
   }
 
-  /** Pointer-level backward for the last forward; returns dL/dx if asked, else 0. */
+  #forward(x: number, rows: number, training: boolean): number {
+    this.#reserve(rows);
+    this.#lastRows = rows;
+    this.#inputBlock = 0;
+    return this.root.run(x, rows, training);
+  }
+
+  /**
+   * Pointer-level backward for the last forward: dy is the byte offset of rows ×
+   * outputSize floats (rows as in that forward). Fills the parameter gradients;
+   * returns dL/dx's byte offset if asked, else 0.
+   */
   backwardPtr(dy: number, rows: number, needInputGrad = false): number {
-    return this.root.backward(dy, rows, needInputGrad);
+    const where = 'Network.backwardPtr';
+    this.#check();
+    if (this.#lastRows === 0) throw new ArgumentError(`${where}: call forward first`);
+    if (rows !== this.#lastRows) throw new ShapeError(`${where}: rows must be ${this.#lastRows} like the last forward, got ${show(rows)}`);
+    checkPointer(where, 'dy', dy, rows * this.outputSize * 4);
+    checkBoolean(where, 'needInputGrad', needInputGrad);
+    this.#checkInput(where, rows);
+    return this.root.runBackward(dy, rows, needInputGrad);
+  }
+
+  /** The input of a forwardPtr still where it was: the layers' backward reads it. */
+  #checkInput(where: string, rows: number): void {
+    if (this.#inputBlock !== 0 && runtime(where).allocator.blockAt(this.#inputAt, rows * this.inputSize * 4) !== this.#inputBlock) {
+      throw new ArgumentError(`${where}: the input x of the last forwardPtr was freed since; backward reads it`);
+    }
   }
 
   /** Runs the network on x (rows × inputSize) and returns a copy of the output. */
   forward(x: Matrix, options?: { training?: boolean }): Matrix {
     const opts = checkOptionsObject('Network.forward', options);
     checkKeys('Network.forward', opts, ['training']);
+    if (opts.training !== undefined) checkBoolean('Network.forward', 'training', opts.training);
     this.#check();
     if (!(x instanceof Matrix)) throw new ArgumentError(`Network.forward: x must be a Matrix, got ${show(x)}`);
     if (x.cols !== this.inputSize) {
@@ -91,7 +138,7 @@ export class Network {
     // Keep our own copy of the input: backward reads it, and the caller may dispose x.
     this.#ensureInput(x.rows);
     heapF32().copyWithin(this.#inputBuffer >>> 2, x.ptr >>> 2, (x.ptr >>> 2) + x.size);
-    const y = this.forwardPtr(this.#inputBuffer, x.rows, opts.training === true);
+    const y = this.#forward(this.#inputBuffer, x.rows, opts.training === true);
     return copyOut(y, x.rows, this.outputSize);
   }
 
@@ -103,7 +150,8 @@ export class Network {
     if (dy.rows !== this.#lastRows || dy.cols !== this.outputSize) {
       throw new ShapeError(`Network.backward: dy must be ${this.#lastRows}×${this.outputSize} like the last output, got ${dy.rows}×${dy.cols}`);
     }
-    const dx = this.backwardPtr(dy.ptr, dy.rows, true);
+    this.#checkInput('Network.backward', dy.rows);
+    const dx = this.root.runBackward(dy.ptr, dy.rows, true);
     return copyOut(dx, dy.rows, this.inputSize);
   }
 

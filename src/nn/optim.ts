@@ -42,6 +42,7 @@ import { encodeCall, ProgramPieces } from '../threads/program.js';
 import { programRunnerOf, type ProgramRunner } from '../threads/parallel.js';
 import { checkBoolean, checkKeys, show } from '../runtime/validate.js';
 import { disposeSymbol, Holding } from '../runtime/holdings.js';
+import type { Allocator } from '../runtime/allocator.js';
 import type { ParameterBlock } from './types.js';
 
 /** Gradient clipping applied by `step()` (at most one of them, as in Keras). */
@@ -98,15 +99,26 @@ export interface Optimizer {
   readonly type: OptimizerSpec['type'];
   /** The validated spec with defaults filled in (frozen). */
   readonly config: Readonly<OptimizerConfig>;
-  /** Number of `step()` calls so far (Adam's t after the step is iterations). */
+  /** Number of `step()` calls so far (Adam's t after the step is iterations for a tensor never frozen). */
   readonly iterations: number;
   /** The global gradient norm before clipping, from the last step with `globalClipNorm`; NaN otherwise. */
   readonly lastGradNorm: number;
   /** Bytes of optimizer state in WASM memory (0 before attach, for SGD without momentum, and after dispose). */
   readonly stateBytes: number;
-  /** Binds the optimizer to a parameter block and allocates its zeroed state. Once per optimizer. */
+  /**
+   * Binds the optimizer to a parameter block and allocates its zeroed state. Once per
+   * optimizer; the block must stay alive while it is used (a step after the block's
+   * memory was freed, as by `network.dispose()`, throws DisposedError).
+   */
   attach(block: ParameterBlock): this;
-  /** Updates the trainable parameters from the gradients (one fused kernel call per range). */
+  /**
+   * Updates the trainable parameters from the gradients (one fused kernel call per
+   * range). The block's trainable ranges are read at every step, so a freeze or an
+   * unfreeze since the last one takes effect without a new optimizer, as PyTorch's
+   * optimizers skip a tensor whose requires_grad is off: a frozen tensor stops
+   * changing and keeps its state (Adam's moments and step count, SGD's momentum) for
+   * when it is unfrozen; a tensor trainable for the first time starts with a fresh state.
+   */
   step(options?: StepOptions): void;
   /** Frees the state. Twice is harmless; any other use afterwards throws DisposedError. */
   dispose(): void;
@@ -239,7 +251,17 @@ function checkBlock(where: string, block: unknown): Ranges {
   if (Math.abs(params - grads) < size * 4) {
     throw new ArgumentError(`${where}: block.params and block.grads overlap (${params} and ${grads}, ${size} floats each)`);
   }
-  const trainable = b.trainable;
+  // Inside memory the library handed out and still holds: not a Matrix or a model of someone else's, not freed memory.
+  for (const name of ['params', 'grads'] as const) {
+    if (runtime(where).allocator.blockAt(b[name] as number, size * 4) === 0) {
+      throw new ArgumentError(`${where}: block.${name} (${b[name] as number}) + ${size} floats is not inside one live block of WASM memory`);
+    }
+  }
+  return { size, params, grads, ...checkTrainable(where, b.trainable, size) };
+}
+
+/** block.trainable checked against the contract (types.ts): sorted, non-overlapping, non-empty ranges inside size. */
+function checkTrainable(where: string, trainable: unknown, size: number): { offsets: number[]; lengths: number[] } {
   if (!Array.isArray(trainable)) {
     throw new ArgumentError(`${where}: block.trainable must be an array of [offset, length] pairs, got ${show(trainable)}`);
   }
@@ -265,7 +287,17 @@ function checkBlock(where: string, block: unknown): Ranges {
     lengths.push(len);
     end = off + len;
   }
-  return { size, params, grads, offsets, lengths };
+  return { offsets, lengths };
+}
+
+/** Whether block.trainable still lists exactly the ranges `r` holds. */
+function sameRanges(trainable: unknown, r: Ranges): boolean {
+  if (!Array.isArray(trainable) || trainable.length !== r.offsets.length) return false;
+  for (let i = 0; i < trainable.length; i++) {
+    const t: unknown = trainable[i];
+    if (!Array.isArray(t) || t.length !== 2 || t[0] !== r.offsets[i] || t[1] !== r.lengths[i]) return false;
+  }
+  return true;
 }
 
 function isIndex(x: unknown): x is number {
@@ -357,6 +389,8 @@ export function applyUpdate(optimizer: Optimizer, learningRate: number, onPool =
  */
 export function applyUpdates(optimizers: readonly Optimizer[], learningRate: number, onPool = true): boolean {
   const list = optimizers as readonly BlockOptimizer[];
+  // Each block alive and its trainable ranges read before keepState: a freeze since the last step may widen the state.
+  for (const o of list) o.sync();
   if (!list.some((o) => o.updatesInPieces(onPool))) return list.every((o) => o.applyUnchecked(learningRate, onPool));
   return allOrNone(list, onPool, () => list.every((o) => o.applyUnchecked(learningRate, onPool)));
 }
@@ -421,19 +455,38 @@ class BlockOptimizer implements Optimizer {
   #iterations = 0;
   #lastGradNorm = NaN;
   #disposed = false;
+  /** The block's geometry and its trainable ranges as the last step read them. */
   #ranges: Ranges | null = null;
   #block: ParameterBlock | null = null;
-  // Per range: byte offsets of parameters, gradients and state slot 0 / 1 (0 if absent).
+  /** The allocator and the serial numbers of the blocks holding the parameters and the gradients at attach (Allocator.blockAt). */
+  #allocator: Allocator | null = null;
+  #paramsBlock = 0;
+  #gradsBlock = 0;
+  /**
+   * Spans: the runs of the block (offset, length in floats) that have optimizer state,
+   * sorted: the trainable ranges at attach, then every float trainable since. Each has
+   * its place in a state slot (#spanState, floats), Adam's β₁ᵗ and β₂ᵗ (PyTorch counts a
+   * parameter's steps itself: a frozen one's stop), and whether it is trainable now. A
+   * freeze or unfreeze splits spans at the new ranges' ends, so each is wholly in or out.
+   */
+  #spanOff: number[] = [];
+  #spanLen: number[] = [];
+  #spanState: number[] = [];
+  #spanOn: boolean[] = [];
+  #spanB1: number[] = [];
+  #spanB2: number[] = [];
+  /** Floats per state slot (Σ over spans of their length rounded up to 4). */
+  #stride = 0;
+  // Per kernel call (one per trainable span): length, byte offsets of parameters, gradients, state slot 0 / 1 (0 if absent), span.
+  #n: number[] = [];
   #p: number[] = [];
   #g: number[] = [];
   #s0: number[] = [];
   #s1: number[] = [];
+  #span: number[] = [];
   #state = 0;
   #stateBytes = 0;
   readonly #memory: Holding = new Holding('Optimizer');
-  // Adam: β₁ᵗ and β₂ᵗ as running f64 products (deterministic, unlike Math.pow).
-  #beta1Power = 1;
-  #beta2Power = 1;
 
   // Built once: step() allocates nothing.
   readonly #stepWhere: string;
@@ -462,13 +515,13 @@ class BlockOptimizer implements Optimizer {
       throw new ArgumentError(`${where}: already attached to a parameter block; create one optimizer per block`);
     }
     const r = checkBlock(where, block);
+    const allocator = runtime(where).allocator;
     const slots = this.#slots();
     // Each range's state starts on a 16-byte boundary (whole v128s).
-    const starts: number[] = [];
     let stride = 0;
-    for (const len of r.lengths) {
-      starts.push(stride);
-      stride += Math.ceil(len / 4) * 4;
+    for (let i = 0; i < r.offsets.length; i++) {
+      this.#addSpan(this.#spanOff.length, r.offsets[i]!, r.lengths[i]!, stride);
+      stride += Math.ceil(r.lengths[i]! / 4) * 4;
     }
     if (slots > 0 && stride > 0) {
       const bytes = slots * stride * 4;
@@ -476,22 +529,133 @@ class BlockOptimizer implements Optimizer {
       this.#stateBytes = bytes;
       heapF32().fill(0, this.#state >>> 2, (this.#state >>> 2) + slots * stride);
     }
-    for (let i = 0; i < r.offsets.length; i++) {
-      this.#p.push(r.params + r.offsets[i]! * 4);
-      this.#g.push(r.grads + r.offsets[i]! * 4);
-      this.#s0.push(slots > 0 ? this.#state + starts[i]! * 4 : 0);
-      this.#s1.push(slots > 1 ? this.#state + (stride + starts[i]!) * 4 : 0);
-    }
+    this.#stride = stride;
     this.#ranges = r;
     this.#block = block;
+    this.#allocator = allocator;
+    this.#paramsBlock = allocator.blockAt(r.params, r.size * 4);
+    this.#gradsBlock = allocator.blockAt(r.grads, r.size * 4);
+    this.#spanOn.fill(true);
+    this.#buildCalls();
     return this;
+  }
+
+  #addSpan(at: number, off: number, len: number, state: number, b1 = 1, b2 = 1, on = false): void {
+    this.#spanOff.splice(at, 0, off);
+    this.#spanLen.splice(at, 0, len);
+    this.#spanState.splice(at, 0, state);
+    this.#spanOn.splice(at, 0, on);
+    this.#spanB1.splice(at, 0, b1);
+    this.#spanB2.splice(at, 0, b2);
+  }
+
+  /** The kernel calls: one per trainable span, with its pointers into the parameters, gradients and state. */
+  #buildCalls(): void {
+    const r = this.#ranges!, slots = this.#slots();
+    this.#n = []; this.#p = []; this.#g = []; this.#s0 = []; this.#s1 = []; this.#span = [];
+    for (let j = 0; j < this.#spanOff.length; j++) {
+      if (!this.#spanOn[j]) continue;
+      const off = this.#spanOff[j]!, state = this.#spanState[j]!;
+      this.#n.push(this.#spanLen[j]!);
+      this.#p.push(r.params + off * 4);
+      this.#g.push(r.grads + off * 4);
+      this.#s0.push(slots > 0 ? this.#state + state * 4 : 0);
+      this.#s1.push(slots > 1 ? this.#state + (this.#stride + state) * 4 : 0);
+      this.#span.push(j);
+    }
+  }
+
+  /**
+   * @internal Before an update: the attached block still alive (its memory not freed,
+   * as by the Network's dispose) and where it was, and its trainable ranges as they
+   * are now (a freeze or an unfreeze since the last step takes effect here).
+   */
+  sync(where = this.#stepWhere): Ranges {
+    this.#checkLive();
+    const r = this.#ranges;
+    if (r === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
+    const allocator = runtime(where).allocator;
+    if (allocator !== this.#allocator || allocator.blockAt(r.params, r.size * 4) !== this.#paramsBlock || allocator.blockAt(r.grads, r.size * 4) !== this.#gradsBlock) {
+      throw new DisposedError(`${where}: the parameter block this optimizer is attached to`);
+    }
+    const b = this.#block as unknown as Record<string, unknown>;
+    if (b.params !== r.params || b.grads !== r.grads || b.size !== r.size) {
+      throw new ArgumentError(`${where}: the block's size, params or grads changed since attach; attach a new optimizer to it`);
+    }
+    const trainable = b.trainable;
+    if (!sameRanges(trainable, r)) this.#retrain(where, trainable);
+    return this.#ranges!;
+  }
+
+  /** New trainable ranges: spans split at their ends, state for floats that had none (zeros, PyTorch's lazy state), the calls rebuilt. */
+  #retrain(where: string, trainable: unknown): void {
+    const old = this.#ranges!;
+    const t = checkTrainable(where, trainable, old.size);
+    const cuts: number[] = [];
+    for (let i = 0; i < t.offsets.length; i++) cuts.push(t.offsets[i]!, t.offsets[i]! + t.lengths[i]!);
+    for (const x of cuts) {
+      for (let j = 0; j < this.#spanOff.length; j++) {
+        const off = this.#spanOff[j]!, len = this.#spanLen[j]!;
+        if (x <= off || x >= off + len) continue;
+        this.#spanLen[j] = x - off;
+        this.#addSpan(j + 1, x, off + len - x, this.#spanState[j]! + (x - off), this.#spanB1[j], this.#spanB2[j]);
+        break;
+      }
+    }
+    // The floats of the new ranges no span covers: new spans, whose state goes after the old.
+    let stride = this.#stride;
+    for (let i = 0; i < t.offsets.length; i++) {
+      let at = t.offsets[i]!;
+      const end = at + t.lengths[i]!;
+      for (let j = 0; at < end; j++) {
+        const next = j < this.#spanOff.length ? this.#spanOff[j]! : Infinity;
+        if (next + (j < this.#spanOff.length ? this.#spanLen[j]! : 0) <= at) continue;
+        if (next > at) {
+          const len = Math.min(next, end) - at;
+          this.#addSpan(j, at, len, stride);
+          stride += Math.ceil(len / 4) * 4;
+          at += len;
+        } else {
+          at = next + this.#spanLen[j]!;
+        }
+      }
+    }
+    if (stride !== this.#stride) this.#growState(stride);
+    for (let j = 0; j < this.#spanOff.length; j++) {
+      const off = this.#spanOff[j]!;
+      let on = false;
+      for (let i = 0; i < t.offsets.length && !on; i++) on = off >= t.offsets[i]! && off < t.offsets[i]! + t.lengths[i]!;
+      this.#spanOn[j] = on;
+    }
+    this.#ranges = { size: old.size, params: old.params, grads: old.grads, offsets: t.offsets, lengths: t.lengths };
+    this.#buildCalls();
+  }
+
+  /** Each state slot widened to `stride` floats: the old state kept where it was in its slot, the rest zero. */
+  #growState(stride: number): void {
+    const slots = this.#slots();
+    if (slots > 0) {
+      const bytes = slots * stride * 4;
+      const state = this.#memory.alloc(this, bytes, 'the optimizer\'s state');
+      const heap = heapF32();
+      heap.fill(0, state >>> 2, (state >>> 2) + slots * stride);
+      for (let k = 0; k < slots && this.#state !== 0; k++) {
+        const from = (this.#state >>> 2) + k * this.#stride;
+        heap.copyWithin((state >>> 2) + k * stride, from, from + this.#stride);
+      }
+      this.#memory.free(this.#state);
+      this.#memory.free(this.#spare);
+      this.#spare = 0;
+      this.#state = state;
+      this.#stateBytes = bytes;
+    }
+    this.#stride = stride;
   }
 
   step(options?: StepOptions): void {
     const where = this.#stepWhere;
     this.#checkLive();
-    const r = this.#ranges;
-    if (r === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
+    if (this.#ranges === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
     let lr = this.config.learningRate;
     if (options !== undefined) {
       if (typeof options !== 'object' || options === null) {
@@ -503,6 +667,7 @@ class BlockOptimizer implements Optimizer {
       }
       if (options.learningRate !== undefined) lr = checkNonNegative(where, 'learningRate', options.learningRate);
     }
+    const r = this.sync(where);
     // With globalClipNorm the norm is needed anyway; else the cheaper scan for a NaN or ±∞.
     const sq = this.config.globalClipNorm === undefined ? (anyNonFinite(r, where) ? NaN : 0) : sumSquaresOf(r, where);
     if (!Number.isFinite(sq)) {
@@ -518,9 +683,7 @@ class BlockOptimizer implements Optimizer {
   /** @internal One update without checking the gradient first (the caller did); false if a parameter became non-finite. */
   applyUnchecked(learningRate: number, onPool = true): boolean {
     const where = this.#stepWhere;
-    this.#checkLive();
-    const r = this.#ranges;
-    if (r === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
+    const r = this.sync(where);
     return this.#apply(learningRate, this.config.globalClipNorm === undefined ? NaN : sumSquaresOf(r, where), onPool);
   }
 
@@ -531,7 +694,7 @@ class BlockOptimizer implements Optimizer {
 
   /** @internal applyUpdateAfter. */
   applyAfter(learningRate: number, piece: GradientPiece): UpdateOutcome {
-    this.#checkLive();
+    this.sync();
     const runner = this.finishingRunner();
     if (runner === null) throw new Error(`${this.#stepWhere}: applyUpdateAfter needs an update in pieces on the pool (canFinishGradient)`);
     const bad = this.#applyInPieces(runner, learningRate, 1, this.config.clipValue ?? Infinity, piece);
@@ -551,7 +714,7 @@ class BlockOptimizer implements Optimizer {
       if (norm > c.globalClipNorm) gradScale = c.globalClipNorm / norm;
     }
     const clip = c.clipValue ?? Infinity;
-    const n = r.lengths;
+    const n = this.#n;
     const runner = this.#piecesRunner(onPool);
     if (runner !== null) return this.#applyInPieces(runner, lr, gradScale, clip, null) === null;
     this.#iterations++;
@@ -562,15 +725,16 @@ class BlockOptimizer implements Optimizer {
         bad |= k.sgd(n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s0[i]!, lr, c.momentum, c.weightDecay, nesterov, gradScale, clip);
       }
     } else {
-      this.#beta1Power *= c.beta1;
-      this.#beta2Power *= c.beta2;
-      const bc1 = 1 - this.#beta1Power, bc2 = 1 - this.#beta2Power;
       const decoupled = c.type === 'adamw' ? 1 : 0;
       for (let i = 0; i < n.length; i++) {
+        const j = this.#span[i]!;
+        const b1 = this.#spanB1[j]! * c.beta1, b2 = this.#spanB2[j]! * c.beta2;
+        this.#spanB1[j] = b1;
+        this.#spanB2[j] = b2;
         bad |= k.adam(
           n[i]!, this.#p[i]!, this.#g[i]!, this.#s0[i]!, this.#s1[i]!, this.#s0[i]!, this.#s1[i]!,
           lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, decoupled,
-          bc1, bc2, gradScale, clip,
+          1 - b1, 1 - b2, gradScale, clip,
         );
       }
     }
@@ -593,14 +757,14 @@ class BlockOptimizer implements Optimizer {
    * (then nothing changed) or the updated parameters.
    */
   #applyInPieces(runner: ProgramRunner, lr: number, gradScale: number, clip: number, gradient: GradientPiece | null): 'gradient' | 'parameters' | null {
-    const c = this.config, n = this.#ranges!.lengths;
-    const beta1Power = c.type === 'sgd' ? 1 : this.#beta1Power * c.beta1, beta2Power = c.type === 'sgd' ? 1 : this.#beta2Power * c.beta2;
-    const bc1 = 1 - beta1Power, bc2 = 1 - beta2Power;
+    const c = this.config, n = this.#n;
     const finishing: number[][] = [], updates: number[][] = [];
     let finish: number[] = [], update: number[] = [], floats = 0;
     if (this.#spare === 0 && this.#stateBytes > 0) this.#spare = this.#memory.alloc(this, this.#stateBytes, 'the optimizer\'s next state');
     const spare = this.#spare - this.#state;
     for (let i = 0; i < n.length; i++) {
+      const j = this.#span[i]!;
+      const bc1 = c.type === 'sgd' ? 0 : 1 - this.#spanB1[j]! * c.beta1, bc2 = c.type === 'sgd' ? 0 : 1 - this.#spanB2[j]! * c.beta2;
       for (let at = 0; at < n[i]!; at += UPDATE_PIECE) {
         const len = Math.min(UPDATE_PIECE, n[i]! - at), off = at * 4;
         const p = this.#p[i]! + off, g = this.#g[i]! + off;
@@ -634,8 +798,10 @@ class BlockOptimizer implements Optimizer {
     this.#takeSpare();
     this.#iterations++;
     if (c.type !== 'sgd') {
-      this.#beta1Power = beta1Power;
-      this.#beta2Power = beta2Power;
+      for (const j of this.#span) {
+        this.#spanB1[j] = this.#spanB1[j]! * c.beta1;
+        this.#spanB2[j] = this.#spanB2[j]! * c.beta2;
+      }
     }
     return bad < 0 ? null : 'parameters';
   }
@@ -667,7 +833,9 @@ class BlockOptimizer implements Optimizer {
 
   /** The state slots and the step's scalars as they were before an update (keepState), for putBackState. */
   #keptState: Float32Array | null = null;
-  #keptScalars = new Float64Array(4);
+  #keptScalars = new Float64Array(2);
+  /** Each span's β₁ᵗ, then each span's β₂ᵗ, as keepState found them. */
+  #keptPowers = new Float64Array(0);
   /** Where the state was when keepState ran. */
   #keptAt = 0;
   /** Where an update in pieces writes the new state (#applyInPieces): #stateBytes, the layout of #state; 0 until the first. */
@@ -675,9 +843,10 @@ class BlockOptimizer implements Optimizer {
 
   /**
    * @internal Keeps what putBackState needs to undo the next update (applyUpdates,
-   * before an update that may fail half-way): the step count, β₁ᵗ, β₂ᵗ and the last
-   * norm; and the state slots, unless the update runs in pieces on the pool, which
-   * leaves them as they are until every piece has run (#applyInPieces).
+   * before an update that may fail half-way, after sync): the step count, each span's
+   * β₁ᵗ and β₂ᵗ and the last norm; and the state slots, unless the update runs in
+   * pieces on the pool, which leaves them as they are until every piece has run
+   * (#applyInPieces).
    */
   keepState(onPool = true): void {
     this.#keptAt = this.#state;
@@ -688,8 +857,13 @@ class BlockOptimizer implements Optimizer {
     } else {
       this.#keptState = null;
     }
-    const s = this.#keptScalars;
-    s[0] = this.#iterations; s[1] = this.#beta1Power; s[2] = this.#beta2Power; s[3] = this.#lastGradNorm;
+    const s = this.#keptScalars, spans = this.#spanB1.length;
+    s[0] = this.#iterations; s[1] = this.#lastGradNorm;
+    if (this.#keptPowers.length !== 2 * spans) this.#keptPowers = new Float64Array(2 * spans);
+    for (let j = 0; j < spans; j++) {
+      this.#keptPowers[j] = this.#spanB1[j]!;
+      this.#keptPowers[spans + j] = this.#spanB2[j]!;
+    }
   }
 
   /** @internal Back to what keepState kept. */
@@ -698,8 +872,12 @@ class BlockOptimizer implements Optimizer {
     if (this.#keptState !== null) heapF32().set(this.#keptState, this.#state >>> 2);
     // An update in pieces that ran to the end (an optimizer before the one that failed, in applyUpdates) took the spare: the old state is there.
     else if (this.#state !== this.#keptAt) this.#takeSpare();
-    const s = this.#keptScalars;
-    this.#iterations = s[0]!; this.#beta1Power = s[1]!; this.#beta2Power = s[2]!; this.#lastGradNorm = s[3]!;
+    const s = this.#keptScalars, spans = this.#spanB1.length;
+    this.#iterations = s[0]!; this.#lastGradNorm = s[1]!;
+    for (let j = 0; j < spans; j++) {
+      this.#spanB1[j] = this.#keptPowers[j]!;
+      this.#spanB2[j] = this.#keptPowers[spans + j]!;
+    }
   }
 
   /** The programs of #applyInPieces (made at its first use). */
@@ -715,7 +893,9 @@ class BlockOptimizer implements Optimizer {
     this.#stateBytes = 0;
     this.#ranges = null;
     this.#block = null;
-    this.#p = []; this.#g = []; this.#s0 = []; this.#s1 = [];
+    this.#allocator = null;
+    this.#spanOff = []; this.#spanLen = []; this.#spanState = []; this.#spanOn = []; this.#spanB1 = []; this.#spanB2 = [];
+    this.#n = []; this.#p = []; this.#g = []; this.#s0 = []; this.#s1 = []; this.#span = [];
   }
 
   [disposeSymbol](): void {
@@ -724,21 +904,24 @@ class BlockOptimizer implements Optimizer {
 
   /**
    * @internal For tests: copies of the state slots laid out like the parameter
-   * block (block.size floats each; NaN outside the trainable ranges, which have no state).
+   * block (block.size floats each; NaN where a float has no state: never trainable
+   * since attach). A frozen tensor's state stays as its last update left it.
    */
   readState(): Float32Array[] {
     const r = this.#ranges;
     if (r === null) return [];
-    const size = r.size;
     const heap = heapF32();
-    const slots = [this.#s0, this.#s1].slice(0, this.#slots());
-    return slots.map((ptrs) => {
-      const out = new Float32Array(size).fill(NaN);
-      for (let i = 0; i < r.offsets.length; i++) {
-        out.set(heap.subarray(ptrs[i]! >>> 2, (ptrs[i]! >>> 2) + r.lengths[i]!), r.offsets[i]!);
+    const out: Float32Array[] = [];
+    for (let k = 0; k < this.#slots(); k++) {
+      const slot = new Float32Array(r.size).fill(NaN);
+      const base = (this.#state >>> 2) + k * this.#stride;
+      for (let j = 0; j < this.#spanOff.length; j++) {
+        const at = base + this.#spanState[j]!;
+        slot.set(heap.subarray(at, at + this.#spanLen[j]!), this.#spanOff[j]!);
       }
-      return out;
-    });
+      out.push(slot);
+    }
+    return out;
   }
 
   #name(): string {

@@ -4,7 +4,7 @@
 // declaration order, so a seed fixes every weight.
 
 import type { ParameterBlock } from './types.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
 import { initialize, type Initializer } from './init.js';
 import { heapF32 } from '../runtime/module.js';
 import { ArgumentError, DisposedError, ShapeError } from '../runtime/errors.js';
@@ -63,6 +63,8 @@ export class Parameters implements ParameterBlock {
   /** Reserves the parameter and gradient blocks, zeroes the gradients, runs the initializers. */
   allocate(rng: Rng): void {
     if (this.#allocated) throw new ArgumentError('the parameters are already allocated');
+    if (this.#disposed) throw new DisposedError('a model\'s parameters');
+    if (!(rng instanceof Rng)) throw new ArgumentError(`Parameters.allocate: rng must be an Rng, got ${show(rng)}`);
     const bytes = Math.max(this.#size, 4) * 4;
     this.#params = this.#memory.alloc(this, bytes, `${this.#size} parameters`);
     try {

@@ -3,7 +3,8 @@
 
 import { runtime } from '../runtime/module.js';
 import { ArgumentError, DisposedError } from '../runtime/errors.js';
-import { show } from '../runtime/validate.js';
+import { checkF32, show } from '../runtime/validate.js';
+import { checkCount, checkPointer } from './pointers.js';
 import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { checkSeed } from '../runtime/validate.js';
 
@@ -72,38 +73,91 @@ export class Rng {
    * picked by `keys` (say a step and a micro-shard): the same keys give the same
    * sequence whoever draws it and whatever was drawn before, so work split into
    * pieces draws the same numbers in any order. This Rng's own state is untouched.
+   * `keys`: integers from 0 to 4294967295.
    */
   seedKeyed(out: number, keys: readonly number[]): void {
-    if (this.#state === 0) throw new DisposedError('an Rng');
+    const where = 'Rng.seedKeyed';
+    this.#live();
+    checkPointer(where, 'out', out, 16);
+    if (!Array.isArray(keys)) throw new ArgumentError(`${where}: keys must be an array of integers, got ${show(keys)}`);
     let h = this.#seed;
-    for (const key of keys) h = mix32(h ^ mix32(key >>> 0));
-    runtime('Rng.seedKeyed').kernels.rngSeed(out, h, this.#stream);
+    for (let i = 0; i < keys.length; i++) {
+      const key: unknown = keys[i];
+      if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key > 0xffffffff) {
+        throw new ArgumentError(`${where}: keys[${i}] must be an integer from 0 to 4294967295, got ${show(key)}`);
+      }
+      h = mix32(h ^ mix32(key >>> 0));
+    }
+    runtime(where).kernels.rngSeed(out, h, this.#stream);
   }
 
+  /** @internal The 16-byte state's byte offset (the kernels draw from it directly). */
   get state(): number {
-    if (this.#state === 0) throw new DisposedError('an Rng');
-    return this.#state;
+    return this.#live();
   }
 
+  /**
+   * Writes n floats uniform in [lo, hi) at the byte offset `out` (a block of
+   * WASM memory holding at least n floats), as torch.Tensor.uniform_.
+   */
   uniform(out: number, n: number, lo = 0, hi = 1): void {
-    runtime('Rng.uniform').kernels.rngUniform(this.state, n, out, lo, hi);
+    const where = 'Rng.uniform';
+    const state = this.#live();
+    const count = checkCount(where, 'n', n);
+    checkF32(where, 'lo', lo);
+    checkF32(where, 'hi', hi);
+    if (!(lo <= hi)) throw new ArgumentError(`${where}: lo (${lo}) must not exceed hi (${hi})`);
+    if (!Number.isFinite(Math.fround(Math.fround(hi) - Math.fround(lo)))) {
+      throw new ArgumentError(`${where}: hi − lo is ${hi - lo}, beyond the float32 range (±3.4e38) the draws compute in`);
+    }
+    checkPointer(where, 'out', out, count * 4);
+    runtime(where).kernels.rngUniform(state, count, out, lo, hi);
   }
 
+  /** Writes n floats drawn from N(mean, std²) at the byte offset `out`, as torch.Tensor.normal_ (std ≥ 0). */
   normal(out: number, n: number, mean = 0, std = 1): void {
-    runtime('Rng.normal').kernels.rngNormal(this.state, n, out, mean, std);
+    const where = 'Rng.normal';
+    const state = this.#live();
+    const count = checkCount(where, 'n', n);
+    checkF32(where, 'mean', mean);
+    checkF32(where, 'std', std);
+    if (std < 0) throw new ArgumentError(`${where}: std must be ≥ 0, got ${std}`);
+    // A draw is at most 5.8 standard deviations from the mean (Box–Muller on 24-bit uniforms).
+    if (!Number.isFinite(Math.fround(Math.abs(mean) + 6 * std))) {
+      throw new ArgumentError(`${where}: mean ${mean} and std ${std} reach beyond the float32 range (±3.4e38) the draws compute in`);
+    }
+    checkPointer(where, 'out', out, count * 4);
+    runtime(where).kernels.rngNormal(state, count, out, mean, std);
   }
 
-  /** Shuffles n i32 values at `values` in place. */
+  /** Shuffles the n i32 values at the byte offset `values` in place (Fisher–Yates). */
   shuffle(values: number, n: number): void {
-    runtime('Rng.shuffle').kernels.rngShuffle(this.state, n, values);
+    const where = 'Rng.shuffle';
+    const state = this.#live();
+    const count = checkCount(where, 'n', n);
+    checkPointer(where, 'values', values, count * 4);
+    runtime(where).kernels.rngShuffle(state, count, values);
   }
 
+  /** Writes an inverted-dropout mask of n floats at `out`: 1/keep with probability keep, else 0; keep in (0, 1]. */
   dropoutMask(out: number, n: number, keep: number): void {
-    runtime('Rng.dropoutMask').kernels.rngDropoutMask(this.state, n, out, keep);
+    const where = 'Rng.dropoutMask';
+    const state = this.#live();
+    const count = checkCount(where, 'n', n);
+    if (typeof keep !== 'number' || !(keep > 0 && keep <= 1) || !Number.isFinite(Math.fround(1 / Math.fround(keep)))) {
+      throw new ArgumentError(`${where}: keep (the probability of keeping a value) must be a number in (0, 1] whose inverse is a float32, got ${show(keep)}`);
+    }
+    checkPointer(where, 'out', out, count * 4);
+    runtime(where).kernels.rngDropoutMask(state, count, out, keep);
   }
 
   nextU32(): number {
-    return runtime('Rng.nextU32').kernels.rngNextU32(this.state) >>> 0;
+    return runtime('Rng.nextU32').kernels.rngNextU32(this.#live()) >>> 0;
+  }
+
+  #live(): number {
+    if (this.#state === 0) throw new DisposedError('an Rng');
+    return this.#state;
   }
 
   dispose(): void {

@@ -22,6 +22,10 @@
 // decay after the warm-up (it sees t − W, as Keras CosineDecay's
 // warmup_steps), so its peak is learningRate at step W.
 //
+// A rate is always finite, ≥ 0 and within float32: gamma or decayRate above 1
+// makes it grow, and the call at a step where it would leave float32 throws an
+// ArgumentError naming the schedule and the step (it would be +Infinity in the update).
+//
 // Determinism: pow and cos come from the WASM module (assembly/math.ts), the
 // rest is + − × ÷ and Math.floor/min, so every engine gives the same bits.
 // Schedules using pow or cos need `await init()` before they are called.
@@ -49,7 +53,11 @@ export interface StepScheduleSpec extends WarmupOptions {
   learningRate: number;
   /** Multiply by gamma every stepSize units (integer ≥ 1). */
   stepSize: number;
-  /** > 0. Default 0.1 (PyTorch StepLR). */
+  /**
+   * > 0. Default 0.1 (PyTorch StepLR). Above 1 the rate grows (allowed, as in
+   * PyTorch and Keras); calling the schedule at a step where it leaves float32
+   * (3.4e38) throws an ArgumentError naming the schedule and the step.
+   */
   gamma?: number;
   unit?: ScheduleUnit;
 }
@@ -57,7 +65,7 @@ export interface StepScheduleSpec extends WarmupOptions {
 export interface ExponentialScheduleSpec extends WarmupOptions {
   type: 'exponential';
   learningRate: number;
-  /** > 0: the factor per decaySteps units. */
+  /** > 0: the factor per decaySteps units (above 1 the rate grows; as gamma of a step schedule). */
   decayRate: number;
   /** Integer ≥ 1. */
   decaySteps: number;
@@ -149,6 +157,9 @@ export function createSchedule(spec: ScheduleSpec): Schedule {
     }
   }
   Object.freeze(config);
+  const every = (n: number) => `every ${n === 1 ? '' : `${n} `}${unit}${n === 1 ? '' : 's'}`;
+  const growth = t === 'step' ? `gamma ${(config as StepScheduleSpec).gamma} ${every((config as StepScheduleSpec).stepSize)}`
+    : t === 'exponential' ? `decayRate ${(config as ExponentialScheduleSpec).decayRate} ${every((config as ExponentialScheduleSpec).decaySteps)}` : `learningRate ${learningRate}`;
   const byEpoch = t !== 'constant' && unit === 'epoch';
   const call = 'schedule';
 
@@ -164,7 +175,13 @@ export function createSchedule(spec: ScheduleSpec): Schedule {
     }
     const warm = step < warmupSteps;
     const target = base(byEpoch ? epoch! : warm ? 0 : step - warmupSteps);
-    return warm ? warmupStart + (target - warmupStart) * (step / warmupSteps) : target;
+    const rate = warm ? warmupStart + (target - warmupStart) * (step / warmupSteps) : target;
+    // gamma or decayRate above 1 grows the rate (as PyTorch and Keras allow): refused once it leaves float32.
+    if (!(rate >= 0 && Number.isFinite(Math.fround(rate)))) {
+      throw new ArgumentError(`${call}: the "${t}" schedule's learning rate at step ${step}${byEpoch ? ` (epoch ${epoch})` : ''} is ${rate}, ` +
+        `beyond the float32 range (3.4e38) the update computes in (${growth})`);
+    }
+    return rate;
   };
   return Object.defineProperty(schedule, 'config', { value: config, enumerable: true }) as Schedule;
 }

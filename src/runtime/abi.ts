@@ -17,6 +17,10 @@ export interface Kernels {
   dot(n: number, x: Ptr, y: Ptr): number;
   sum(n: number, x: Ptr): number;
   sumSquares(n: number, x: Ptr): number;
+  /** Σ x accumulated in f64. */
+  sumF64(n: number, x: Ptr): number;
+  /** Σ x·y accumulated in f64. */
+  dotF64(n: number, x: Ptr, y: Ptr): number;
   colSums(rows: number, cols: number, x: Ptr, out: Ptr): void;
 
   // activations (assembly/act.ts)

@@ -6,6 +6,7 @@
 // at the top of the heap gives its space back to the bump pointer, so training
 // many models in a row reuses the same memory instead of growing it.
 // Allocation is rare (per model, per batch size), so the O(free blocks) walk is fine.
+// blockAt answers whether a pointer and a length lie in one live block, and which.
 
 import { ArgumentError, OutOfMemoryError } from './errors.js';
 
@@ -21,6 +22,11 @@ export class Allocator {
   readonly #freeStarts: number[] = [];
   readonly #freeSizes: number[] = [];
   readonly #live = new Map<number, number>();
+  // The same blocks' starts, sorted (for blockAt on a pointer inside a block), and
+  // each block's serial number: a block freed and handed out again gets a new one.
+  readonly #starts: number[] = [];
+  readonly #serials = new Map<number, number>();
+  #serial = 0;
   // Blocks of the runtime itself (each thread's GEMM scratch): live, but not the user's.
   readonly #reserved = new Set<number>();
   #reservedBytes = 0;
@@ -54,14 +60,43 @@ export class Allocator {
         this.#freeStarts[i] = ptr + size;
         this.#freeSizes[i] = freeSize - size;
       }
-      this.#live.set(ptr, size);
+      this.#hand(ptr, size);
       return ptr;
     }
     const ptr = this.#top;
     this.#ensure(ptr + size, bytes, what);
     this.#top = ptr + size;
-    this.#live.set(ptr, size);
+    this.#hand(ptr, size);
     return ptr;
+  }
+
+  #hand(ptr: number, size: number): void {
+    this.#live.set(ptr, size);
+    this.#serials.set(ptr, ++this.#serial);
+    this.#starts.splice(this.#after(ptr), 0, ptr);
+  }
+
+  /** The index of the first start in #starts above ptr. */
+  #after(ptr: number): number {
+    const s = this.#starts;
+    let lo = 0, hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]! <= ptr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * The serial number of the live block holding bytes [ptr, ptr + bytes), or 0 if
+   * no one block holds them (or it is the runtime's own, `reserve`). A block freed
+   * and handed out again has a new number, so an object that keeps a pointer into
+   * another's memory can tell whether it is still that memory. O(log blocks).
+   */
+  blockAt(ptr: number, bytes: number): number {
+    const start = this.#starts[this.#after(ptr) - 1]!, end = start + this.#live.get(start)!;
+    return bytes >= 0 && ptr < end && ptr + bytes <= end && !this.#reserved.has(start) ? this.#serials.get(start)! : 0;
   }
 
   /**
@@ -82,6 +117,8 @@ export class Allocator {
     const size = this.#live.get(ptr);
     if (size === undefined) throw new ArgumentError(`free: ${ptr} is not a live allocation`);
     this.#live.delete(ptr);
+    this.#serials.delete(ptr);
+    this.#starts.splice(this.#after(ptr) - 1, 1);
     if (this.#reserved.delete(ptr)) this.#reservedBytes -= size;
     let start = ptr;
     let end = ptr + size;

@@ -6,7 +6,8 @@ import { disposeSymbol, Holding } from '../runtime/holdings.js';
 import { checkDim, isF32Finite, show } from '../runtime/validate.js';
 import { rowArrays } from './rows.js';
 
-export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[])[];
+/** A flat array (with rows and cols), or an array of rows, each a number[] or a typed array. */
+export type MatrixData = Float32Array | Float64Array | readonly number[] | readonly (readonly number[] | Float32Array | Float64Array)[];
 
 export class Matrix {
   readonly rows: number;
@@ -32,17 +33,18 @@ export class Matrix {
 
   /**
    * Copies `data` into a new matrix. A flat array or typed array needs `rows`
-   * and `cols` (row-major); an array of rows gives its own shape (pass rows/cols
-   * to check it). Every value must be finite.
+   * and `cols` (row-major); an array of rows (number[] or typed arrays, as
+   * torch.tensor takes a list of rows) gives its own shape (pass rows/cols to
+   * check it). Every value must be finite.
    */
   static from(data: MatrixData, rows?: number, cols?: number): Matrix {
     const where = 'Matrix.from';
     if (!Array.isArray(data) && !(data instanceof Float32Array) && !(data instanceof Float64Array)) {
       throw new ArgumentError(`${where}: data must be a Float32Array, a number[] or a number[][], got ${show(data)}`);
     }
-    const nested = Array.isArray(data) && data.length > 0 && Array.isArray(data[0]);
+    const nested = Array.isArray(data) && data.length > 0 && isRow(data[0]);
     if (nested) {
-      const rowsData = data as readonly (readonly number[])[];
+      const rowsData = data as readonly ArrayLike<number>[];
       const r = rows ?? rowsData.length;
       const c = cols ?? rowsData[0]!.length;
       checkDim(where, 'rows', r);
@@ -52,9 +54,9 @@ export class Matrix {
       const heap = heapF32();
       for (let i = 0; i < r; i++) {
         const row = rowsData[i];
-        if (!Array.isArray(row) || row.length !== c) {
+        if (!isRow(row) || row.length !== c) {
           m.dispose();
-          throw new ShapeError(`${where}: row ${i} has ${Array.isArray(row) ? row.length : show(row)} values, expected ${c}`);
+          throw new ShapeError(`${where}: row ${i} has ${isRow(row) ? row.length : show(row)} values, expected ${c}`);
         }
         const at = (m.#ptr >>> 2) + i * c;
         for (let j = 0; j < c; j++) {
@@ -127,6 +129,11 @@ export class Matrix {
   [disposeSymbol](): void {
     this.dispose();
   }
+}
+
+/** A row of an array of rows: a number[] or a typed array. */
+function isRow(x: unknown): x is ArrayLike<number> {
+  return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
 }
 
 /** A value Matrix.from cannot store: not a finite number, or beyond the float32 range (it would become ±Infinity). */

@@ -145,24 +145,28 @@ export function axpy(alpha: number, x: Matrix, y: Matrix): Matrix {
   return y;
 }
 
-/** Σ aᵢ·bᵢ over all elements. */
+// The reductions accumulate in float64 and return a JS number: a total beyond the
+// float32 range (sumSquares of 1e30) is still exact to f64 rounding, not Infinity
+// (PyTorch's float32 torch.sum would overflow to inf there).
+
+/** Σ aᵢ·bᵢ over all elements, accumulated in float64. */
 export function dot(a: Matrix, b: Matrix): number {
   checkMatrix('dot', 'a', a);
   checkMatrix('dot', 'b', b);
   checkSameShape('dot', 'b', a, b);
-  return runtime('dot').kernels.dot(a.size, a.ptr, b.ptr);
+  return runtime('dot').kernels.dotF64(a.size, a.ptr, b.ptr);
 }
 
-/** Σ aᵢ over all elements. */
+/** Σ aᵢ over all elements, accumulated in float64. */
 export function sum(a: Matrix): number {
   checkMatrix('sum', 'a', a);
-  return runtime('sum').kernels.sum(a.size, a.ptr);
+  return runtime('sum').kernels.sumF64(a.size, a.ptr);
 }
 
-/** Σ aᵢ² over all elements. */
+/** Σ aᵢ² over all elements, accumulated in float64. */
 export function sumSquares(a: Matrix): number {
   checkMatrix('sumSquares', 'a', a);
-  return runtime('sumSquares').kernels.sumSquares(a.size, a.ptr);
+  return runtime('sumSquares').kernels.sumSquaresF64(a.size, a.ptr);
 }
 
 function elementwiseTarget(where: string, a: Matrix, b: Matrix, out: Matrix | undefined): Matrix {

@@ -75,7 +75,7 @@ export function readRows(where: string, what: string, x: unknown, options: ReadR
     (options.check === false ? rows : checkRows(where, what, rows, original));
   const expected = cols === undefined ? '' : ` (the model was fitted on ${cols} features)`;
   const width = (c: number): number => {
-    if (cols !== undefined && c !== cols) throw new ShapeError(`${where}: ${what} have ${c} columns, expected ${cols}${expected}`);
+    if (cols !== undefined && c !== cols) throw new ShapeError(`${where}: ${what} ${what.endsWith('s') ? 'have' : 'has'} ${c} columns, expected ${cols}${expected}`);
     return c;
   };
   if (x instanceof Float32Array || x instanceof Float64Array) {

@@ -69,6 +69,18 @@ export async function makeFixtures() {
   f.disposedOpt.dispose();
   f.logits = Matrix.from([[0.5, -1, 2], [1, 0, -0.5]]);
   f.cosine = createSchedule({ type: 'cosine', learningRate: 0.1, decaySteps: 10, unit: 'epoch' });
+  f.rng = new Rng(1);
+  f.scratch = Matrix.zeros(2, 2); // what the Rng's garbage calls may write into
+  f.logit100 = Matrix.from([[100]]);
+  f.big = Matrix.from([[3e38]]);
+  f.e30 = Matrix.from([[1e30]]);
+  f.orphanNet = new Network([new Dense(2)], { inputSize: 2, seed: 1 });
+  f.orphanOpt = createOptimizer({ type: 'sgd', learningRate: 1 }).attach(f.orphanNet.parameters);
+  f.orphanNet.dispose();
+  f.freezeNet = new Network([new Dense(2)], { inputSize: 2, seed: 1 });
+  f.freezeOpt = createOptimizer({ type: 'sgd', learningRate: 1 }).attach(f.freezeNet.parameters);
+  f.freezeNet.forward(f.a, { training: true }).dispose();
+  f.freezeNet.backward(f.a).dispose();
 
   f.model = new MultiTaskModel({
     input: { features: 3, classes: { kind: 3 } }, architecture: ARCH, seed: 1,
@@ -136,6 +148,9 @@ export const CASES = [
     /value at row 0, column 1 is -1e\+308, beyond the float32 range/, 'stored −Infinity'],
   ['Matrix', 'Matrix.from', 'a string value', () => Matrix.from([[1, '2']]), ArgumentError, /value at row 0, column 1 is "2"; expected a finite number/],
   ['Matrix', 'Matrix.from', 'rows of 2 with cols 3', () => Matrix.from([[1, 2]], 1, 3), ShapeError, /row 0 has 2 values, expected 3/],
+  ['Matrix', 'Matrix.from', 'rows as Float32Arrays', () => Matrix.from([new Float32Array([1, 2]), new Float32Array([3, 4])]),
+    ok((m) => { try { assert.deepEqual(m.toArray(), [[1, 2], [3, 4]]); } finally { m.dispose(); } }, 'a 2×2 Matrix, as from number[][]'),
+    'ShapeError "a flat array of 2 values needs rows and cols"'],
   ['Matrix', 'Matrix#toArray', 'a disposed matrix', (f) => f.disposedMatrix.toArray(), DisposedError, /a 2×2 Matrix was used after dispose\(\)/],
   ['Matrix', 'matmul', 'inner dimensions 2 and 3', (f) => matmul(f.a, f.col3), ShapeError,
     /matmul: inner dimensions differ: op\(a\) is 2×2, op\(b\) is 3×1/],
@@ -164,6 +179,8 @@ export const CASES = [
   ['Matrix', 'dot', 'a disposed b', (f) => dot(f.a, f.disposedMatrix), DisposedError, /a 2×2 Matrix was used after dispose/],
   ['Matrix', 'sum', 'an array', () => sum([1, 2]), ArgumentError, /sum: a must be a Matrix, got an array of length 2/],
   ['Matrix', 'sumSquares', 'a disposed matrix', (f) => sumSquares(f.disposedMatrix), DisposedError, /Matrix was used after dispose/],
+  ['Matrix', 'sumSquares', '[[1e30]] (1e60, beyond float32)', (f) => sumSquares(f.e30), ok((v) => assert.equal(v, Math.fround(1e30) ** 2), '1.0000000300949327e+60 (summed in float64)'),
+    'Infinity (summed in float32)'],
 
   // ---- layers and Network ----
   ['Network', 'Dense', 'units 0', () => new Dense(0), ShapeError, /Dense: units must be a positive integer, got 0/],
@@ -207,6 +224,24 @@ export const CASES = [
   ['Network', 'Rng', 'stream −1', () => new Rng(1, -1), ArgumentError, /Rng: stream must be an integer from 0 to 4294967295, got -1/, 'accepted as stream 4294967295'],
   ['Network', 'Rng', 'stream a Symbol', () => new Rng(1, Symbol('s')), ArgumentError, /Rng: stream must be an integer/, 'TypeError (cannot convert a Symbol)'],
   ['Network', 'Rng#nextU32', 'a disposed Rng', (f) => f.disposedRng.nextU32(), DisposedError, /an Rng was used after dispose\(\)/],
+  ['Network', 'Rng#uniform', '8 floats into a 2 × 2 matrix', (f) => f.rng.uniform(f.scratch.ptr, 8), ArgumentError,
+    /Rng\.uniform: out \(\d+\) and the 32 bytes after it are not inside one live block of WASM memory/, 'wrote into the next matrix'],
+  ['Network', 'Rng#uniform', 'a Float32Array for the pointer', (f) => f.rng.uniform(new Float32Array(4), 4), ArgumentError,
+    /Rng\.uniform: out must be a pointer into WASM memory .* got a Float32Array/, 'wrote at address 0'],
+  ['Network', 'Rng#uniform', '1e9 values', (f) => f.rng.uniform(f.scratch.ptr, 1e9), ArgumentError, /and the 4000000000 bytes after it/,
+    'WasmTrapError ("a bug in manytask") after writing to the end of memory'],
+  ['Network', 'Rng#uniform', 'lo NaN', (f) => f.rng.uniform(f.scratch.ptr, 4, NaN, 1), ArgumentError, /Rng\.uniform: lo must be a finite number, got NaN/, 'wrote NaN'],
+  ['Network', 'Rng#normal', 'std −1', (f) => f.rng.normal(f.scratch.ptr, 4, 0, -1), ArgumentError, /Rng\.normal: std must be ≥ 0, got -1/, 'accepted'],
+  ['Network', 'Rng#dropoutMask', 'keep 2', (f) => f.rng.dropoutMask(f.scratch.ptr, 4, 2), ArgumentError, /keep \(the probability of keeping a value\) must be a number in \(0, 1\]/,
+    'accepted (a mask of 0.5 everywhere)'],
+  ['Network', 'Rng#seedKeyed', 'keys null', (f) => f.rng.seedKeyed(f.scratch.ptr, null), ArgumentError, /Rng\.seedKeyed: keys must be an array of integers, got null/,
+    'TypeError (keys is not iterable)'],
+  ['Network', 'Network#forwardPtr', 'address 0 for 1e6 rows', (f) => f.net.forwardPtr(0, 1e6, false), ArgumentError,
+    /Network\.forwardPtr: x must be a pointer into WASM memory .* got 0/, 'read from address 0 (no error)'],
+  ['Network', 'Network#backwardPtr', 'before any forward', (f) => f.netFresh.backwardPtr(f.a.ptr, 2), ArgumentError, /Network\.backwardPtr: call forward first/,
+    'returned 0 (no error)'],
+  ['Network', 'Dense#forward', 'a layer in no network', () => new Dense(2).forward(0, 1, false), ArgumentError, /Dense\.forward: the layer is not built yet/,
+    'TypeError (reading \'ptr\' of undefined)'],
 
   // ---- losses ----
   ['Losses', 'createLoss', 'a string', () => createLoss('mse'), ArgumentError, /createLoss: spec must be an object such as \{ type: 'mse' \}, got "mse"/],
@@ -244,6 +279,12 @@ export const CASES = [
     /lossAndGradient: gradScale is 1e\+39, beyond the float32 range/, 'a gradient of ±Infinity'],
   ['Losses', 'lossAndGradient', 'option weights (typo)', (f) => lossAndGradient({ type: 'mse' }, f.logits, [[1, 2, 3], [1, 2, 3]], { weights: [1, 1] }), ArgumentError,
     /lossAndGradient: unknown option "weights"/],
+  ['Losses', 'lossAndGradient', 'a Poisson log-rate of 100 (e¹⁰⁰ beyond float32)', (f) => lossAndGradient({ type: 'poissonNll' }, f.logit100, [3]), ArgumentError,
+    /lossAndGradient: the gradient at row 0, column 0 is Infinity: the "poissonNll" loss overflows float32 there/, 'loss 2.7e43, gradient +Infinity'],
+  ['Losses', 'lossAndGradient', 'MSE of 3e38 against −3e38', (f) => lossAndGradient({ type: 'mse' }, f.big, [[-3e38]]), ArgumentError,
+    /gradient at row 0, column 0 is Infinity: the "mse" loss overflows float32 there/, 'loss 3.6e77, gradient +Infinity'],
+  ['Losses', 'Loss#compute', 'null', () => createLoss({ type: 'mse' }).compute(null), ArgumentError, /mse loss: compute takes \{ rows, cols, logits, targets, grad, … \}/,
+    'TypeError (reading \'rows\' of null)'],
   ['Losses', 'validateLossInputs', 'inputs null', () => validateLossInputs({ type: 'mse' }, null), ArgumentError, /validateLossInputs: inputs must be an object/,
     'TypeError (reading \'rows\' of null)'],
 
@@ -273,6 +314,16 @@ export const CASES = [
   ['Optimizers', 'Optimizer#step', 'before attach', (f) => f.loose.step(), ArgumentError, /sgd\.step: no parameter block attached; call attach\(block\) first/],
   ['Optimizers', 'Optimizer#attach', 'a second block', (f) => f.opt.attach(f.netFresh.parameters), ArgumentError, /adam\.attach: already attached to a parameter block/],
   ['Optimizers', 'Optimizer#attach', 'an empty object', (f) => f.loose.attach({}), ShapeError, /sgd\.attach: block\.size must be a positive integer, got undefined/],
+  ['Optimizers', 'Optimizer#step', 'after its network was disposed', (f) => f.orphanOpt.step(), DisposedError,
+    /sgd\.step: the parameter block this optimizer is attached to was used after dispose\(\)/, 'wrote into the memory of whatever was allocated there since'],
+  ['Optimizers', 'Optimizer#step', 'a layer frozen after attach', (f) => {
+    const before = f.freezeNet.parameters.get('0.weight');
+    f.freezeNet.parameters.freeze('0');
+    f.freezeOpt.step();
+    return [f.freezeNet.parameters.get('0.weight'), before];
+  }, ok(([after, before]) => assert.deepEqual(after, before), 'the frozen weights unchanged'), 'updated them (the ranges were read once, at attach)'],
+  ['Optimizers', 'schedule(step)', 'step 4 of gamma 1e10 every step (1e40)', () => createSchedule({ type: 'step', learningRate: 1, stepSize: 1, gamma: 1e10 })(4), ArgumentError,
+    /the "step" schedule's learning rate at step 4 is 1e\+40, beyond the float32 range/, 'returned 1e40 (+Infinity in the update)'],
   ['Optimizers', 'Optimizer#step', 'a disposed optimizer', (f) => f.disposedOpt.step(), DisposedError, /an Adam optimizer was used after dispose\(\)/],
   ['Optimizers', 'gradNorm', 'null', () => gradNorm(null), ArgumentError, /gradNorm: block must be a ParameterBlock, got null/],
   ['Optimizers', 'clipGradNorm', 'maxNorm 0', (f) => clipGradNorm(f.net.parameters, 0), ArgumentError, /clipGradNorm: maxNorm must be a finite number > 0, got 0/],
@@ -704,6 +755,8 @@ export const CASES = [
   ['Metrics', 'binaryAccuracy', 'a number[] of probabilities', () => binaryAccuracy([0.5], [1]), ArgumentError, /binaryAccuracy: probabilities must be a Float32Array or Float64Array/],
   ['Metrics', 'binaryLogLoss', 'probability 1.5', () => binaryLogLoss(new Float32Array([1.5]), [1]), ArgumentError, /binaryLogLoss: probabilities\[0\] .*1\.5/],
   ['Metrics', 'binaryAuc', 'a mask of 1 for 2 rows', () => binaryAuc(new Float32Array([0.1, 0.9]), [0, 1], { mask: [1] }), ShapeError, /binaryAuc: mask has 1 entries, expected one per row \(2\)/],
+  ['Metrics', 'binaryAccuracy', 'mask ["no", "no"]', () => binaryAccuracy(new Float32Array([0.9, 0.9]), [0, 0], { mask: ['no', 'no'] }), ArgumentError,
+    /binaryAccuracy: mask\[0\] \(row 0\) is "no"; expected true, false, 1 or 0/, 'counted both rows ("no" is truthy)'],
   ['Metrics', 'multiclassAccuracy', 'class 3 of 2', () => multiclassAccuracy(new Float32Array([0.5, 0.5]), [3]), ArgumentError, /multiclassAccuracy: labels\[0\] .*3/],
   ['Metrics', 'r2Score', 'a prediction of Infinity', () => r2Score(new Float32Array([Infinity]), new Float32Array([1])), ArgumentError, /r2Score: predictions\[0\] must be finite, got Infinity/],
   ['Metrics', 'groupTasks', 'null', () => groupTasks(null, [], 0), ArgumentError, /groupTasks: tasks must be an array of task names, got null/, 'TypeError (reading \'map\' of null)'],
@@ -758,6 +811,17 @@ export function garbageTargets(f) {
     LayerNorm: [(a) => new LayerNorm(a), () => [{}]],
     Sequential: [(a) => new Sequential(a), () => [[new Dense(1)]]],
     Rng: [(a, b) => new Rng(a, b), () => [1, 0]],
+    'Rng#uniform': [(a, b, c, d) => f.rng.uniform(a, b, c, d), () => [f.scratch.ptr, 4, 0, 1]],
+    'Rng#normal': [(a, b, c, d) => f.rng.normal(a, b, c, d), () => [f.scratch.ptr, 4, 0, 1]],
+    'Rng#shuffle': [(a, b) => f.rng.shuffle(a, b), () => [f.scratch.ptr, 4]],
+    'Rng#dropoutMask': [(a, b, c) => f.rng.dropoutMask(a, b, c), () => [f.scratch.ptr, 4, 0.5]],
+    'Rng#seedKeyed': [(a, b) => f.rng.seedKeyed(a, b), () => [f.scratch.ptr, [1, 2]]],
+    'Network#forwardPtr': [(a, b, c) => f.net.forwardPtr(a, b, c), () => [f.a.ptr, 2, false]],
+    'Network#backwardPtr': [(a, b, c) => f.net.backwardPtr(a, b, c), () => [f.a.ptr, 2, false]],
+    'Network#ensureCapacity': [(a) => f.net.ensureCapacity(a), () => [2]],
+    'Dense#forward': [(a, b, c) => f.net.root.layers[0].forward(a, b, c), () => [f.a.ptr, 2, false]],
+    'Dense#backward': [(a, b, c) => f.net.root.layers[0].backward(a, b, c), () => [f.b.ptr, 2, false]],
+    'Loss#compute': [(a) => createLoss({ type: 'mse' }).compute(a), () => [{ rows: 2, cols: 2, logits: f.a.ptr, targets: f.a.ptr, grad: f.scratch.ptr }]],
     'Parameters#set': [(a, b) => f.net.parameters.set(a, b), () => ['1.bias', [0, 0]]],
     createLoss: [(a) => createLoss(a), () => [{ type: 'mse' }]],
     lossAndGradient: [(a, b, c, d) => lossAndGradient(a, b, c, d), () => [{ type: 'mse' }, f.a, [[1, 2], [3, 4]], {}]],

@@ -59,7 +59,7 @@ test('infer.wasm first: the full library throws typed errors, and its init() say
   try {
     // gemm is in infer.wasm; sum is not.
     assert.deepEqual(mt.matmul(x, mt.Matrix.from([[1], [1], [1]])).toArray(), [[6]]);
-    expectError(() => mt.sum(x), mt.NotInitializedError, 'E_NOT_INITIALIZED', /^sum: manytask is not initialized/);
+    expectError(() => mt.sum(x), mt.NotInitializedError, 'E_NOT_INITIALIZED', /^sumF64: manytask is not initialized/); // its f64 kernel
   } finally {
     x.dispose();
   }

@@ -70,6 +70,31 @@ test('a runtime that refuses to grow memory below 4 GiB: OutOfMemoryError saying
   assert.equal(alloc.top, 1024, 'everything went back to the bump pointer');
 });
 
+test('the allocator says whether a pointer and a length lie in one live block, and which: a block freed and handed out again is another', () => {
+  const Allocator = rt().allocator.constructor;
+  const alloc = new Allocator(new WebAssembly.Memory({ initial: 1, maximum: 2 }), 1024);
+  const a = alloc.alloc(40), b = alloc.alloc(16), r = alloc.reserve(32, 'scratch');
+  const sa = alloc.blockAt(a, 40);
+  assert.ok(sa > 0);
+  assert.equal(alloc.blockAt(a, 48), sa, 'a block is its size rounded up to 16 bytes');
+  assert.equal(alloc.blockAt(a + 20, 28), sa, 'inside a block');
+  assert.equal(alloc.blockAt(a + 48, 0), alloc.blockAt(b, 16), 'its end is the next block\'s start');
+  assert.equal(alloc.blockAt(a, 49), 0, 'past its end (into b)');
+  assert.equal(alloc.blockAt(a + 44, 8), 0);
+  assert.notEqual(alloc.blockAt(b, 16), sa);
+  assert.equal(alloc.blockAt(r, 4), 0, 'the runtime\'s own blocks are not the user\'s');
+  for (const bad of [0, 1023, 4096, -16, 1.5, NaN]) assert.equal(alloc.blockAt(bad, 4), 0, `pointer ${bad}`);
+  assert.equal(alloc.blockAt(a, -1), 0);
+  alloc.free(a);
+  assert.equal(alloc.blockAt(a, 4), 0, 'freed');
+  assert.equal(alloc.blockAt(a + 16, 0), 0, 'inside a free block');
+  const again = alloc.alloc(40);
+  assert.equal(again, a, 'the same memory handed out again…');
+  assert.ok(alloc.blockAt(again, 40) > 0 && alloc.blockAt(again, 40) !== sa, '…is another block');
+  for (const p of [again, b, r]) alloc.free(p);
+  assert.equal(alloc.top, 1024);
+});
+
 test('disposing twice is harmless, and everything disposed throws DisposedError when used', async () => {
   const inUse = rt().allocator.bytesInUse;
   const m = Matrix.from([[1, 2], [3, 4]]);

@@ -572,3 +572,72 @@ test('validateLossInputs checks a batch without logits, for the trainer', () => 
   expectError(() => validateLossInputs(loss, { rows: 3, cols: 4, targets: [0, 4, 2] }), ArgumentError, 'E_ARGUMENT', /row 1 has label 4, but the logits have 4 classes/);
   expectError(() => validateLossInputs(loss, { rows: 0, cols: 4, targets: [] }), ShapeError, 'E_SHAPE', /rows must be a positive integer/);
 });
+
+test('lossAndGradient: finite inputs whose loss or gradient overflows float32 are an ArgumentError naming the row and column', () => {
+  const inUse = runtime('test').allocator.bytesInUse;
+  const refuse = (spec, logits, targets, options, pattern) => {
+    const z = Matrix.from(logits);
+    expectError(() => lossAndGradient(spec, z, targets, options), ArgumentError, 'E_ARGUMENT', pattern);
+    z.dispose();
+  };
+  // A Poisson log-rate of 100: e^100 is beyond float32 (loss 2.7e43, gradient +Infinity); row 1, after a healthy row.
+  refuse({ type: 'poissonNll' }, [[0.5], [100]], [3, 3], undefined,
+    /^lossAndGradient: the gradient at row 1, column 0 is Infinity: the "poissonNll" loss overflows float32 there \(logit 100\)/);
+  refuse({ type: 'poissonNll' }, [[88.8]], [3], undefined, /gradient at row 0, column 0 is Infinity/);
+  // MSE between ±3e38: a difference of 6e38 (summed: a gradient of 2·6e38; averaged over 4 cells the gradient fits, the loss not).
+  refuse({ type: 'mse' }, [[0], [3e38]], [[0], [-3e38]], { reduction: 'sum' }, /gradient at row 1, column 0 is Infinity: the "mse" loss/);
+  refuse({ type: 'mse' }, [[0, 0], [1, 3e38]], [[0, 0], [1, -3e38]], undefined,
+    /the "mse" loss is 9\.0\d*e\+76, beyond the float32 range \(±3\.4e38\) the kernels compute in: row 1, column 1 alone overflows it \(logit 3\.0\d*e\+38\)/);
+  // Finite logits and targets, but weights of 3e38 summed.
+  refuse({ type: 'mse' }, [[1e10], [1e10]], [[0], [0]], { sampleWeights: [3e38, 3e38], reduction: 'sum' }, /gradient at row 0, column 0 is Infinity/);
+  // A finite gradient and a loss beyond float32: the row (and for a loss summed over columns, the column) that alone overflows.
+  refuse({ type: 'gaussianNll' }, [[0, 0], [1e20, -50]], [0, 0], undefined,
+    /^lossAndGradient: the "gaussianNll" loss is 2\.5\d*e\+43, beyond the float32 range \(±3\.4e38\) the kernels compute in: row 1 alone overflows it$/);
+  refuse({ type: 'huber' }, [[1], [3e38]], [[0], [-3e38]], { reduction: 'sum' }, /the "huber" loss is 6\.0\d*e\+38, .*: row 1, column 0 alone overflows it \(logit 3\.0\d*e\+38\)/);
+  refuse({ type: 'softmaxCrossEntropy' }, [[1, 0], [3e38, -3e38]], [0, 1], { reduction: 'sum' }, /the "softmaxCrossEntropy" loss is \S+, beyond the float32 range .*: row 1 alone overflows it$/);
+  // Rows that only overflow together: no row is named.
+  refuse({ type: 'huber' }, [[2e38], [2e38]], [[0], [0]], { reduction: 'sum' }, /the "huber" loss is \S+e\+38, beyond the float32 range \(±3\.4e38\) the kernels compute in$/);
+  // A masked row is never read, overflow or not.
+  const z = Matrix.from([[0.5], [100]]);
+  const ok = lossAndGradient({ type: 'poissonNll' }, z, [3, 3], { mask: [1, 0] });
+  assert.ok(Number.isFinite(ok.loss));
+  assert.deepEqual(Array.from(ok.grad.toFloat32Array()).map(Number.isFinite), [true, true]);
+  ok.grad.dispose(); z.dispose();
+  // What stays within float32 is returned as before, however large.
+  for (const [spec, logits, targets, options] of [
+    [{ type: 'poissonNll' }, [[-200]], [3]], [{ type: 'gaussianNll' }, [[0, 1e30]], [0]],
+    [{ type: 'softmaxCrossEntropy', temperature: 1e-30 }, [[1, 0]], [1]], [{ type: 'bce' }, [[-100]], [[1]], { gradScale: 1e37, reduction: 'sum' }],
+  ]) {
+    const m = Matrix.from(logits);
+    const r = lossAndGradient(spec, m, targets, options);
+    assert.ok(Math.abs(r.loss) <= 3.4028234663852886e38 && r.grad.toFloat32Array().every(Number.isFinite), `${spec.type}: ${r.loss}`);
+    r.grad.dispose(); m.dispose();
+  }
+  assert.equal(runtime('test').allocator.bytesInUse, inUse, 'the refused calls left nothing allocated');
+});
+
+test('Loss.compute checks its buffers: an object, each pointer inside one live block with room for its rows, the gradient overlapping nothing else', () => {
+  const mse = createLoss({ type: 'mse' }), sce = createLoss({ type: 'softmaxCrossEntropy' });
+  const rows = 5, cols = 2;
+  const z = Matrix.from(seededValues(rows * cols, 1), rows, cols), y = Matrix.from(seededValues(rows * cols, 2), rows, cols);
+  const g = Matrix.zeros(rows, cols), small = Matrix.zeros(1, 1); // small: one block of 16 bytes
+  const args = { rows, cols, logits: z.ptr, targets: y.ptr, grad: g.ptr };
+  for (const bad of [null, undefined, 5, 'args']) argErr(() => mse.compute(bad), /^mse loss: compute takes \{ rows, cols, logits, targets, grad, … \}/);
+  argErr(() => mse.compute({ ...args, logits: 0 }), /^mse loss: logits must be a pointer into WASM memory .* got 0/);
+  argErr(() => mse.compute({ ...args, targets: small.ptr }), /^mse loss: targets \(\d+\) and the 40 bytes after it are not inside one live block/);
+  argErr(() => mse.compute({ ...args, grad: new Float32Array(4) }), /grad must be a pointer .* got a Float32Array/);
+  argErr(() => mse.compute({ ...args, sampleWeights: small.ptr }), /sampleWeights \(\d+\) and the 20 bytes after it/);
+  argErr(() => mse.compute({ ...args, mask: small.ptr + 12 }), /mask \(\d+\) and the 5 bytes after it/);
+  argErr(() => sce.compute({ ...args, classWeights: small.ptr + 12 }), /^softmaxCrossEntropy loss: classWeights \(\d+\) and the 8 bytes after it/);
+  argErr(() => sce.compute({ ...args, targets: small.ptr }), /targets \(\d+\) and the 20 bytes after it/); // 5 i32 labels
+  argErr(() => mse.compute({ ...args, grad: y.ptr }), /^mse loss: grad overlaps another buffer of the call \(it may be the logits themselves, nothing else\)/);
+  // Valid: the value lossAndGradient gives; the gradient may be the logits themselves.
+  const value = mse.compute(args);
+  const r = lossAndGradient({ type: 'mse' }, z, y);
+  assert.equal(value, r.loss);
+  assert.deepEqual(g.toFloat32Array(), r.grad.toFloat32Array());
+  assert.equal(mse.compute({ ...args, grad: z.ptr }), value);
+  for (const m of [z, y, g, small, r.grad]) m.dispose();
+});
+
+const argErr = (fn, pattern) => expectError(fn, ArgumentError, 'E_ARGUMENT', pattern);

@@ -7,6 +7,7 @@ import {
   init, ArgumentError, ShapeError,
   binaryAccuracy, binaryAuc, binaryF1, binaryLogLoss, multiclassAccuracy, multiclassF1, multiclassLogLoss,
   multilabelAccuracy, multilabelF1, multilabelLogLoss, meanAbsoluteError, rootMeanSquaredError, r2Score,
+  gaussianNll, intervalWidth, lossAndGradient, Matrix,
 } from '../../dist/index.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 
@@ -190,10 +191,12 @@ test('multilabel: per-label accuracy and F1, their means, log-loss over every la
   let s = 0;
   for (let e = 0; e < 12; e++) s += Math.log(y[e] ? p[e] : 1 - p[e]);
   assertClose([multilabelLogLoss(p, y, { columns: 3 })], [-s / 12], { ...LOG, label: 'log-loss' });
-  // Masking rows 1 and 3 leaves rows 0 and 2: label 1 is never positive nor predicted → F1 NaN.
+  // Masking rows 1 and 3 leaves rows 0 and 2: label 1 is never positive nor predicted → its F1 is NaN,
+  // and the macro mean counts it 0, as scikit-learn's f1_score(average='macro') does by default
+  // (zero_division=0): f1_score([[1,0,1],[0,0,0]], [[1,0,1],[1,0,0]], average='macro') = 5/9.
   const m = multilabelF1(p, y, { columns: 3, mask: [1, 0, 1, 0] });
   assert.deepEqual(Array.from(m.perClass), [2 / 3, NaN, 1]);
-  assertClose([m.macro], [(2 / 3 + 1) / 2], { ...RATIO, label: 'macro over defined labels' });
+  assertClose([m.macro], [(2 / 3 + 0 + 1) / 3], { ...RATIO, label: 'macro over every label, an undefined one as 0' });
 });
 
 // ---------------------------------------------------------------------------
@@ -268,4 +271,42 @@ test('bad input: a typed error naming the row or the option', () => {
   assert.throws(() => r2Score(f32([1, 2, 3]), f32([1, 2, 3]), { columns: 2 }), shapeErr(/not a multiple of columns \(2\)/));
   assert.throws(() => rootMeanSquaredError(f32([1, 2]), f32([1, Infinity])), argErr(/targets\[1\] must be finite, got Infinity/));
   assert.throws(() => r2Score(f32([1, NaN]), f32([1, 2])), argErr(/predictions\[1\] must be finite, got NaN/));
+});
+
+test('multilabel macro F1 is scikit-learn\'s average=\'macro\': a label neither present nor predicted counts 0', () => {
+  // f1_score([[1, 0]], [[1, 0]], average='macro') = 0.5: label 1 has no TP, FP or FN (F1 0, zero_division's default).
+  const f = multilabelF1(f32([0.9, 0.1]), [1, 0], { columns: 2 });
+  assert.deepEqual(Array.from(f.perClass), [1, NaN]);
+  assert.equal(f.macro, 0.5);
+  // No label present or predicted anywhere: 0, as scikit-learn; no labeled row at all: NaN.
+  assert.equal(multilabelF1(f32([0.1, 0.2, 0.3, 0.4]), [0, 0, 0, 0], { columns: 2 }).macro, 0);
+  assert.ok(Number.isNaN(multilabelF1(f32([0.9, 0.1]), [1, 0], { columns: 2, mask: [0] }).macro));
+  // Multiclass is unchanged: the classes present in the labels or the predictions (class 2 is in neither).
+  const m = multiclassF1(f32([0.9, 0.1, 0, 0.2, 0.8, 0, 0.9, 0.1, 0, 0.6, 0.4, 0]), [0, 1, 1, 0]);
+  assertClose([m.macro], [(0.8 + 2 / 3) / 2], { ...RATIO, label: 'f1_score([0,1,1,0], [0,1,0,0], average=\'macro\')' });
+});
+
+test('a mask entry is true/1 or false/0 in every metric, as in the losses: anything else names its row', () => {
+  const p = f32([0.9, 0.9]), y = [0, 0];
+  const calls = [
+    ['binaryAccuracy', (mask) => binaryAccuracy(p, y, { mask })],
+    ['binaryAuc', (mask) => binaryAuc(p, [0, 1], { mask })],
+    ['multiclassF1', (mask) => multiclassF1(f32([0.9, 0.1, 0.2, 0.8]), [0, 1], { mask })],
+    ['multilabelF1', (mask) => multilabelF1(f32([0.9, 0.1, 0.2, 0.8]), [1, 0, 0, 1], { columns: 2, mask })],
+    ['r2Score', (mask) => r2Score(f64([1, 2]), f64([1, 3]), { mask })],
+    ['gaussianNll', (mask) => gaussianNll(f64([0, 0]), f64([1, 1]), f64([0, 1]), { mask })],
+    ['intervalWidth', (mask) => intervalWidth(f64([0, 0]), f64([1, 2]), { mask })],
+  ];
+  for (const [name, call] of calls) {
+    for (const [mask, row, shown] of [[['no', 'no'], 0, '"no"'], [[1, 2], 1, '2'], [[true, 'yes'], 1, '"yes"'], [[0, null], 1, 'null'], [[0.5, 1], 0, '0.5']]) {
+      assert.throws(() => call(mask), argErr(new RegExp(`^${name}: mask\\[${row}\\] \\(row ${row}\\) is ${shown.replace('.', '\\.')}; expected true, false, 1 or 0`)));
+    }
+    for (const mask of [[true, false], [1, 0], Uint8Array.from([1, 0]), [false, true]]) call(mask);
+  }
+  // The losses say the same of the same mask.
+  const z = Matrix.from([[1], [2]]);
+  assert.throws(() => lossAndGradient({ type: 'mse' }, z, [1, 2], { mask: ['no', 'no'] }), argErr(/mask\[0\] \(row 0\) is "no"; expected true, false, 1 or 0/));
+  z.dispose();
+  assert.equal(binaryAccuracy(p, y, { mask: [true, false] }), 0);
+  assert.ok(Number.isNaN(binaryAccuracy(p, y, { mask: [0, 0] })));
 });

@@ -4,9 +4,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, Matrix, Network, Dense, Activation, Dropout, LayerNorm, Sequential, Rng,
-  ArgumentError, ShapeError,
+  init, Matrix, Network, Dense, Activation, Dropout, LayerNorm, Sequential, Rng, Parameters,
+  ArgumentError, ShapeError, DisposedError,
 } from '../../dist/index.js';
+import { expectError } from '../helpers/errors.js';
 import { heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { ACTIVATIONS, denseRef, layerNormRef, XoshiroRef } from '../helpers/nn-reference.js';
@@ -214,4 +215,104 @@ test('bad layer and network options give typed errors', () => {
   new Network([shared], { inputSize: 2 }).dispose();
   assert.throws(() => new Network([shared], { inputSize: 2 }), (e) => e instanceof ArgumentError && /only be used in one model/.test(e.message));
   net.dispose();
+});
+
+// ---- the pointer-level methods: every pointer inside one live block, every number in range ----
+
+const argErr = (fn, pattern) => expectError(fn, ArgumentError, 'E_ARGUMENT', pattern);
+
+test('Rng\'s draws into WASM memory check the pointer, the count and the distribution\'s parameters', () => {
+  const rng = new Rng(42);
+  const a = Matrix.from([[1, 2, 3, 4]]), b = Matrix.from([[5, 6, 7, 8]]);
+  const bBefore = b.toFloat32Array();
+  // Past the end of a's 16 bytes (into b, next to it), from an address that is no pointer, or far out.
+  argErr(() => rng.uniform(a.ptr, 8), /^Rng\.uniform: out \(\d+\) and the 32 bytes after it are not inside one live block of WASM memory/);
+  argErr(() => rng.uniform(a.ptr + 4, 4), /out \(\d+\) and the 16 bytes after it are not inside one live block/);
+  argErr(() => rng.uniform(a.ptr, 1e9), /and the 4000000000 bytes after it/);
+  argErr(() => rng.normal(a.ptr, 2 ** 31), /^Rng\.normal: n must be an integer from 0 to 2147483647, got 2147483648/);
+  argErr(() => rng.uniform(new Float32Array(4), 4), /^Rng\.uniform: out must be a pointer into WASM memory \(a byte offset > 0, a multiple of 4\), got a Float32Array/);
+  argErr(() => rng.uniform(0, 4), /out must be a pointer .* got 0/);
+  argErr(() => rng.uniform(a.ptr + 2, 1), /got \d+$/);
+  argErr(() => rng.uniform(Symbol('p'), 1), /got symbol/);
+  argErr(() => rng.shuffle(1n, 1), /^Rng\.shuffle: values must be a pointer .* got bigint/);
+  argErr(() => rng.uniform(a.ptr, 1.5), /n must be an integer/);
+  argErr(() => rng.uniform(a.ptr, 4, NaN, 1), /^Rng\.uniform: lo must be a finite number, got NaN/);
+  argErr(() => rng.uniform(a.ptr, 4, 0, 1e39), /hi is 1e\+39, beyond the float32 range/);
+  argErr(() => rng.uniform(a.ptr, 4, 1, 0), /lo \(1\) must not exceed hi \(0\)/);
+  argErr(() => rng.uniform(a.ptr, 4, -3e38, 3e38), /hi − lo is 6e\+38, beyond the float32 range/);
+  argErr(() => rng.normal(a.ptr, 4, 0, -1), /^Rng\.normal: std must be ≥ 0, got -1/);
+  argErr(() => rng.normal(a.ptr, 4, 3e38, 1e38), /reach beyond the float32 range/);
+  for (const keep of [2, 0, -0.5, NaN, 1e-40, '0.5']) argErr(() => rng.dropoutMask(a.ptr, 4, keep), /^Rng\.dropoutMask: keep \(the probability of keeping a value\) must be a number in \(0, 1\]/);
+  argErr(() => rng.seedKeyed(a.ptr, null), /^Rng\.seedKeyed: keys must be an array of integers, got null/);
+  argErr(() => rng.seedKeyed(a.ptr, [1, -1]), /keys\[1\] must be an integer from 0 to 4294967295, got -1/);
+  argErr(() => rng.seedKeyed(a.ptr, [Symbol('k')]), /keys\[0\] must be an integer/);
+  argErr(() => rng.seedKeyed(0, [1]), /^Rng\.seedKeyed: out must be a pointer/);
+  const gone = Matrix.zeros(1, 4);
+  const freed = gone.ptr;
+  gone.dispose();
+  argErr(() => rng.uniform(freed, 4), /not inside one live block/);
+  assert.deepEqual(b.toFloat32Array(), bBefore, 'no refused call wrote into b');
+  assert.deepEqual(a.toFloat32Array(), Float32Array.from([1, 2, 3, 4]), 'nor into a');
+  // What is in range draws as before: the same numbers as an Rng of the same seed, in a block or part of one.
+  const twin = new Rng(42);
+  rng.uniform(a.ptr + 4, 3, -1, 1);
+  const wide = Matrix.zeros(1, 3);
+  twin.uniform(wide.ptr, 3, -1, 1);
+  assert.deepEqual(a.toFloat32Array().subarray(1), wide.toFloat32Array());
+  rng.dropoutMask(a.ptr, 4, 1);
+  assert.deepEqual(a.toFloat32Array(), Float32Array.from([1, 1, 1, 1]), 'keep 1 keeps everything');
+  rng.uniform(a.ptr, 0);
+  rng.dispose();
+  expectError(() => rng.uniform(a.ptr, 4), DisposedError, 'E_DISPOSED', /an Rng was used after dispose\(\)/);
+  for (const m of [a, b, wide]) m.dispose();
+  twin.dispose();
+});
+
+test('Network.forwardPtr / backwardPtr and a layer\'s forward / backward check pointers, rows and order', () => {
+  const net = new Network([new Dense(3, { activation: 'tanh' }), new Dense(2)], { inputSize: 2, seed: 3 });
+  const x = Matrix.from([[1, 2], [3, -1]]), dy = Matrix.from([[1, 0], [0, 1]]);
+  argErr(() => net.forwardPtr(0, 1e6, false), /^Network\.forwardPtr: x must be a pointer into WASM memory .* got 0/);
+  argErr(() => net.forwardPtr(x.ptr, 3, false), /x \(\d+\) and the 24 bytes after it are not inside one live block/);
+  argErr(() => net.forwardPtr(x.ptr, 0, false), /rows must be an integer from 1/);
+  argErr(() => net.forwardPtr(x.ptr, 2, 'yes'), /training must be true or false/);
+  argErr(() => net.ensureCapacity('8'), /^Network\.ensureCapacity: rows must be an integer/);
+  argErr(() => net.backwardPtr(0, 5), /^Network\.backwardPtr: call forward first/);
+  // A valid pass gives what forward and backward on matrices give.
+  const y = net.forwardPtr(x.ptr, 2, false);
+  const yArray = heapF32().slice(y >>> 2, (y >>> 2) + 4);
+  expectError(() => net.backwardPtr(dy.ptr, 5), ShapeError, 'E_SHAPE', /^Network\.backwardPtr: rows must be 2 like the last forward, got 5/);
+  argErr(() => net.backwardPtr(x.ptr + 8, 2), /dy \(\d+\) and the 16 bytes after it are not inside one live block/);
+  argErr(() => net.backwardPtr(dy.ptr, 2, 1), /needInputGrad must be true or false/);
+  const dx = net.backwardPtr(dy.ptr, 2, true);
+  const dxArray = heapF32().slice(dx >>> 2, (dx >>> 2) + 4);
+  const grads = net.parameters.gradient('0.weight');
+  const yM = net.forward(x), dxM = net.backward(dy);
+  assert.deepEqual(yArray, yM.toFloat32Array());
+  assert.deepEqual(dxArray, dxM.toFloat32Array());
+  assert.deepEqual(grads, net.parameters.gradient('0.weight'));
+  // backward reads the forward's x again: an x freed in between is refused.
+  const x2 = Matrix.from([[1, 2], [3, -1]]);
+  net.forwardPtr(x2.ptr, 2, true);
+  x2.dispose();
+  argErr(() => net.backwardPtr(dy.ptr, 2), /^Network\.backwardPtr: the input x of the last forwardPtr was freed since; backward reads it/);
+  argErr(() => net.backward(dy), /^Network\.backward: the input x of the last forwardPtr was freed since/);
+  // Larger buffers drop the last forward's outputs: backward needs a new forward.
+  net.ensureCapacity(64);
+  argErr(() => net.backwardPtr(dy.ptr, 2), /call forward first/);
+  // A layer on its own: built, its buffers large enough, forward before backward.
+  argErr(() => new Dense(2).forward(0, 1, false), /^Dense\.forward: the layer is not built yet \(give it to a Network\)/);
+  argErr(() => new Dense(2).backward(0, 1, false), /^Dense\.backward: the layer is not built yet/);
+  argErr(() => new Dense(2).allocate(4), /^Dense\.allocate: the layer is not built yet/);
+  argErr(() => new Dense(2).build(2, null, ''), /^Dense\.build: ctx must be \{ params: Parameters, rng: Rng \}, got null/);
+  const first = net.root.layers[0];
+  expectError(() => first.forward(x.ptr, 100, false), ShapeError, 'E_SHAPE', /^Dense\.forward: rows is 100, but the layer's buffers hold 64/);
+  argErr(() => first.forward(x.ptr, 3, false), /^Dense\.forward: x \(\d+\) and the 24 bytes after it/);
+  const h = first.forward(x.ptr, 2, true);
+  argErr(() => first.backward(dy.ptr, 2, true), /^Dense\.backward: dy \(\d+\) and the 24 bytes after it/);
+  assert.ok(first.backward(h, 2, true) > 0, 'a dy of 2 × 3 floats (its output buffer, here) is taken');
+  expectError(() => first.backward(dy.ptr, 1, true), ShapeError, 'E_SHAPE', /rows must be 2 like the last forward, got 1/);
+  argErr(() => new Parameters().allocate(null), /^Parameters\.allocate: rng must be an Rng, got null/);
+  net.dispose();
+  expectError(() => first.forward(x.ptr, 2, false), DisposedError, 'E_DISPOSED', /a Dense layer was used after dispose\(\)/);
+  for (const m of [x, dy, yM, dxM]) m.dispose();
 });

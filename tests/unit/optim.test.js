@@ -4,10 +4,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, Matrix, ArgumentError, ShapeError, DisposedError,
+  init, Matrix, ArgumentError, ShapeError, DisposedError, Network, Dense,
   createOptimizer, gradNorm, clipGradNorm, clipGradValue,
 } from '../../dist/index.js';
-import { runtime, heapF32 } from '../../dist/internal.js';
+import { runtime, heapF32, applyUpdate } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { expectError } from '../helpers/errors.js';
 
@@ -508,4 +508,145 @@ test('optimizer lifecycle: attach once, step after attach, nothing after dispose
   sgd.dispose();
   expectError(() => sgd.step(), DisposedError, 'E_DISPOSED', /an SGD optimizer/);
   b.dispose();
+});
+
+// ---- the block's life and its trainable ranges, read at every step ----
+
+test('a step after the block\'s memory was freed (network.dispose()) throws DisposedError and writes nothing', () => {
+  for (const spec of [SGD_SPECS[0], SGD_SPECS[2], ADAM_SPECS[0]]) {
+    const net = new Network([new Dense(4)], { inputSize: 4, seed: 1 });
+    const opt = createOptimizer(spec).attach(net.parameters);
+    heapF32().fill(1, net.parameters.grads >>> 2, (net.parameters.grads >>> 2) + net.parameters.size);
+    opt.step();
+    net.dispose();
+    // The matrices made next take the network's memory back.
+    const mats = Array.from({ length: 4 }, () => Matrix.from(new Float32Array(24).fill(7), 6, 4));
+    const before = mats.map((m) => m.toFloat32Array());
+    expectError(() => opt.step(), DisposedError, 'E_DISPOSED', new RegExp(`^${spec.type}\\.step: the parameter block this optimizer is attached to was used after dispose\\(\\)`));
+    expectError(() => applyUpdate(opt, 0.1), DisposedError, 'E_DISPOSED', /the parameter block this optimizer is attached to/);
+    assert.deepEqual(mats.map((m) => m.toFloat32Array()), before, `${spec.type}: nothing was written into the matrices`);
+    assert.equal(opt.iterations, 1);
+    for (const m of mats) m.dispose();
+    opt.dispose();
+  }
+  // A block of one's own: its gradient matrix disposed and its memory handed to another.
+  const b = makeBlock(12, [[0, 12]], 3);
+  const opt = createOptimizer(ADAM_SPECS[0]).attach(b.block);
+  b.setGrads(gradsAt(12, 3, 1));
+  opt.step();
+  b.dispose();
+  const other = Matrix.from(new Float32Array(12).fill(5), 1, 12);
+  expectError(() => opt.step(), DisposedError, 'E_DISPOSED', /adam\.step: the parameter block/);
+  assert.deepEqual(other.toFloat32Array(), new Float32Array(12).fill(5));
+  other.dispose();
+  opt.dispose();
+});
+
+test('a block must lie in live memory the library handed out: attach refuses one that does not', () => {
+  const b = makeBlock(20, [[0, 20]], 1);
+  const attach = (block) => createOptimizer(ADAM_SPECS[0]).attach(block);
+  // 20 floats from 96 bytes into a 160-byte matrix: past its end.
+  const other = Matrix.zeros(1, 40);
+  argError(() => attach({ ...b.block, params: other.ptr + 96 }), /adam\.attach: block\.params \(\d+\) \+ 20 floats is not inside one live block of WASM memory/);
+  const fits = attach({ ...b.block, params: other.ptr + 80 });
+  assert.equal(fits.stateBytes, 2 * 20 * 4, 'its last 20 floats are a block');
+  fits.dispose();
+  other.dispose();
+  const gone = Matrix.zeros(1, 20);
+  const freed = gone.ptr;
+  gone.dispose();
+  argError(() => attach({ ...b.block, grads: freed }), /block\.grads \(\d+\) \+ 20 floats is not inside one live block/);
+  argError(() => gradNorm({ ...b.block, grads: freed }), /^gradNorm: block\.grads/);
+  b.dispose();
+});
+
+/**
+ * Steps of an optimizer attached to a block of three tensors whose trainable ranges
+ * change between steps, against the reference run per tensor: PyTorch skips a tensor
+ * without a gradient (its state and its own step count stay), and starts a tensor's
+ * state at its first step.
+ */
+function runWithFreezes(spec, tensors, schedule) {
+  const size = tensors.reduce((n, [, len]) => n + len, 0);
+  const b = makeBlock(size, schedule[0], 11);
+  const opt = createOptimizer(spec).attach(b.block);
+  const p = Float64Array.from(b.params());
+  const refs = tensors.map(() => ({ state: {}, t: 0 }));
+  const initial = b.params();
+  const history = [];
+  for (let s = 0; s < schedule.length; s++) {
+    const g = gradsAt(size, 11, s + 1);
+    b.setGrads(g);
+    b.block.trainable = schedule[s];
+    const before = b.params();
+    opt.step();
+    const after = b.params();
+    tensors.forEach(([off, len], k) => {
+      const on = schedule[s].some(([o, n]) => off >= o && off + len <= o + n);
+      if (!on) {
+        for (let i = off; i < off + len; i++) assert.ok(Object.is(after[i], before[i]), `${spec.type} step ${s + 1}: frozen element ${i} keeps its bits`);
+        return;
+      }
+      const ref = refs[k];
+      ref.t++;
+      const pt = p.subarray(off, off + len);
+      refFor(spec)(ref.state, pt, g.subarray(off, off + len), spec, spec.learningRate, ref.t);
+    });
+    history.push(opt.readState());
+  }
+  return { b, opt, p, refs, initial, history };
+}
+
+test('freeze and unfreeze after attach: frozen tensors stop changing and keep their state; the others follow PyTorch per tensor', () => {
+  // Three tensors of odd lengths (not on 4-float boundaries): spans split inside a state's v128s.
+  const tensors = [[0, 5], [5, 11], [16, 11]];
+  const A = [0, 5], B = [5, 11], C = [16, 11];
+  const schedule = [
+    [[0, 16]], [[0, 16]], // A and B; C frozen from the start
+    [B], [B], // A frozen: it stops, its state stays
+    [[0, 27]], [[0, 27]], // A back (its own 3rd and 4th steps), C for the first time (a fresh state)
+    [A, C], // B frozen, the others go on
+  ];
+  for (const spec of [SGD_SPECS[3], SGD_SPECS[4], ADAM_SPECS[1], ADAM_SPECS[3], ADAM_SPECS[4]]) {
+    const label = JSON.stringify(spec);
+    const { b, opt, p, refs, initial, history } = runWithFreezes(spec, tensors, schedule);
+    assertClose(b.params(), p, { ...PARAM_TOL, label: `${label} params` });
+    assert.equal(opt.iterations, schedule.length);
+    // C had no state before its first step; A's state did not move while A was frozen.
+    for (const slot of history[3]) for (let i = 16; i < 27; i++) assert.ok(Number.isNaN(slot[i]), `${label}: C has no state before it is trained`);
+    history[3].forEach((slot, k) => assert.deepEqual(slot.subarray(0, 5), history[1][k].subarray(0, 5), `${label}: A's state slot ${k} kept while frozen`));
+    assert.notDeepEqual(b.params().subarray(16, 27), initial.subarray(16, 27), `${label}: C trained once unfrozen`);
+    // The state at the end, tensor by tensor, against the reference's.
+    const state = opt.readState();
+    tensors.forEach(([off, len], k) => {
+      const ref = refs[k].state;
+      (ref.slots ?? []).forEach((slot, j) => assertClose(state[j].subarray(off, off + len), slot, { ...STATE_TOL, scale: ref.scales[j], label: `${label} tensor ${k} state slot ${j}` }));
+    });
+    opt.dispose();
+    b.dispose();
+  }
+});
+
+test('freezing a Network\'s layer after attach: opt.step() leaves its weights and its Adam moments alone, unfreezing resumes them', () => {
+  const net = new Network([new Dense(3, { activation: 'tanh' }), new Dense(1)], { inputSize: 2, seed: 1 });
+  const opt = createOptimizer({ type: 'adam', learningRate: 0.1 }).attach(net.parameters);
+  const x = Matrix.from([[1, 2], [3, -1]]);
+  const dy = Matrix.from([[1], [-2]]);
+  const step = () => { net.forward(x, { training: true }).dispose(); net.backward(dy).dispose(); opt.step(); };
+  const w0 = net.parameters.list().find((t) => t.name === '0.weight');
+  const moments = () => opt.readState().map((s) => s.slice(w0.offset, w0.offset + w0.size));
+  step();
+  net.parameters.freeze('0');
+  const [frozenW, frozenM] = [net.parameters.get('0.weight'), moments()];
+  const head = net.parameters.get('1.weight');
+  step();
+  step();
+  assert.deepEqual(net.parameters.get('0.weight'), frozenW, 'a frozen weight does not change');
+  assert.deepEqual(moments(), frozenM, 'nor do its moments');
+  assert.notDeepEqual(net.parameters.get('1.weight'), head, 'the rest trains');
+  net.parameters.unfreeze('0');
+  step();
+  assert.notDeepEqual(net.parameters.get('0.weight'), frozenW, 'unfrozen, it trains again');
+  for (const m of [x, dy]) m.dispose();
+  opt.dispose(); net.dispose();
 });

@@ -247,7 +247,7 @@ test('predict reads a Matrix where it lies: the same answer as its rows as array
   w.dispose();
 
   const wide = mt.Matrix.from([[1, 2, 3, 4, 5, 6]]);
-  assert.throws(() => m.predict(wide), (e) => e instanceof mt.ShapeError && /predict: x have 6 columns, expected 5/.test(e.message));
+  assert.throws(() => m.predict(wide), (e) => e instanceof mt.ShapeError && /predict: x has 6 columns, expected 5/.test(e.message));
   wide.dispose();
   const large = mt.Matrix.from([[1, 2, 3, 4, 5], [1, 2, 3e38, 4, 5]]);
   const bad = mt.scale(large, 10); // row 1, column 2 overflows to Infinity

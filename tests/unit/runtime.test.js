@@ -139,6 +139,22 @@ test('toArray gives the rows as plain arrays of numbers, for any shape', async (
   }
 });
 
+test('Matrix.from takes an array of rows given as typed arrays, as it takes number[][]', async () => {
+  await init();
+  for (const Row of [Float32Array, Float64Array, Int32Array]) {
+    const m = Matrix.from([new Row([1, 2]), new Row([3, 4])]);
+    assert.deepEqual(m.toArray(), [[1, 2], [3, 4]], Row.name);
+    m.dispose();
+  }
+  const mixed = Matrix.from([[1, 2], new Float32Array([3, 4]), new Float64Array([5, 6])], 3, 2);
+  assert.deepEqual(mixed.toArray(), [[1, 2], [3, 4], [5, 6]]);
+  mixed.dispose();
+  expectError(() => Matrix.from([new Float32Array([1, 2]), new Float32Array([3])]), ShapeError, 'E_SHAPE', /^Matrix\.from: row 1 has 1 values, expected 2$/);
+  expectError(() => Matrix.from([new Float64Array([1, 1e39])]), ArgumentError, 'E_ARGUMENT', /value at row 0, column 1 is 1e\+39, beyond the float32 range/);
+  expectError(() => Matrix.from([new Float32Array([1, NaN])]), ArgumentError, 'E_ARGUMENT', /value at row 0, column 1 is NaN/);
+  expectError(() => Matrix.from([new Float32Array([1, 2]), 'x']), ShapeError, 'E_SHAPE', /row 1 has "x" values, expected 2/);
+});
+
 test('views follow memory growth; freed memory is reused instead of growing', async () => {
   await init();
   const small = Matrix.from([[1, 2, 3]]);

@@ -3,7 +3,7 @@
 // JS Math, bit-identical results (pinned across engines), and bad specs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, ManytaskError, ArgumentError, createSchedule } from '../../dist/index.js';
+import { init, ManytaskError, ArgumentError, createSchedule, MultiTaskModel, tasks } from '../../dist/index.js';
 import { runtime } from '../../dist/internal.js';
 import { assertClose } from '../helpers/reference.js';
 
@@ -220,4 +220,29 @@ test('bad schedule specs give ArgumentError naming the option', () => {
     argError(() => s(bad, 0), /step must be an integer ≥ 0/);
     argError(() => s(0, bad), /epoch must be an integer ≥ 0/);
   }
+});
+
+test('a rate that grows (gamma or decayRate above 1, as PyTorch and Keras allow) is refused at the step it leaves float32, naming the schedule', () => {
+  const step = createSchedule({ type: 'step', learningRate: 1, stepSize: 1, gamma: 1e10 });
+  expectValues(step, [[0, , 1], [1, , 1e10], [3, , 1e30]], 'gamma 1e10');
+  argError(() => step(4), /^schedule: the "step" schedule's learning rate at step 4 is 1e\+40, beyond the float32 range \(3\.4e38\) the update computes in \(gamma 10000000000 every step\)/);
+  argError(() => step(5), /at step 5 is 1e\+50/);
+  const exp = createSchedule({ type: 'exponential', learningRate: 1, decayRate: 1e300, decaySteps: 1 });
+  assert.equal(exp(0), 1);
+  argError(() => exp(1), /the "exponential" schedule's learning rate at step 1 is 1e\+300, .*\(decayRate 1e\+300 every step\)/);
+  argError(() => exp(2), /at step 2 is Infinity/);
+  const byEpoch = createSchedule({ type: 'exponential', learningRate: 0.1, decayRate: 1e20, decaySteps: 2, unit: 'epoch', warmupSteps: 3 });
+  argError(() => byEpoch(7, 4), /the "exponential" schedule's learning rate at step 7 \(epoch 4\) is \S+, .*\(decayRate 100000000000000000000 every 2 epochs\)/);
+  // Growth within float32 is a rate like any other.
+  expectValues(createSchedule({ type: 'step', learningRate: 0.01, stepSize: 2, gamma: 3 }), [[0, , 0.01], [2, , 0.03], [5, , 0.09]], 'gamma 3');
+  assert.equal(createSchedule({ type: 'exponential', learningRate: 1, decayRate: 2, decaySteps: 1 })(127), 2 ** 127);
+});
+
+test('fit with a schedule that overflows stops with the schedule\'s error, not as a divergence of the update', async () => {
+  const x = Array.from({ length: 64 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+  const y = x.map(([a, b]) => a + b);
+  const model = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.regression('y')], seed: 1 });
+  await assert.rejects(model.fit(x, { y }, { epochs: 2, batchSize: 8, divergence: false, learningRate: { type: 'exponential', learningRate: 1e-3, decayRate: 1e300, decaySteps: 1 } }),
+    (e) => e instanceof ArgumentError && /the "exponential" schedule's learning rate at step 1 is 1e\+297/.test(e.message));
+  model.dispose();
 });

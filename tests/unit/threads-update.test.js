@@ -92,3 +92,44 @@ test('a gradient that is not finite, found in the update\'s job on 2 and 3 threa
   }
   await init({ threads: 2 });
 });
+
+/**
+ * Adam over a block of 20,000 floats (three of the update's pieces) whose trainable
+ * ranges change between steps: 16,000 at attach, the first 8,000 frozen for two
+ * steps, then all 20,000 (the last 4,000 for the first time: the state grows).
+ * Returns the parameters, the state and whether the updates ran in pieces.
+ */
+function freezingSteps() {
+  const size = 20_000;
+  const params = mt.Matrix.from(seededValues(size, 41), 1, size), grads = mt.Matrix.zeros(1, size);
+  const block = { size, params: params.ptr, grads: grads.ptr, trainable: [[0, 16_000]] };
+  const opt = mt.createOptimizer({ type: 'adam', learningRate: 0.01 }).attach(block);
+  const schedule = [[[0, 16_000]], [[0, 16_000]], [[8_000, 8_000]], [[8_000, 8_000]], [[0, 20_000]], [[0, 20_000]]];
+  let pieces = true, frozen = null, frozenKept = false;
+  schedule.forEach((trainable, s) => {
+    if (s === 2) frozen = hex(params.toFloat32Array().subarray(0, 8_000));
+    const g = mt.Matrix.from(seededValues(size, 100 + s), 1, size);
+    mt.scale(g, 1, grads);
+    g.dispose();
+    block.trainable = trainable;
+    opt.step();
+    pieces &&= opt.updatesInPieces(true);
+    if (s === 3) frozenKept = hex(params.toFloat32Array().subarray(0, 8_000)) === frozen;
+  });
+  const out = { params: hex(params.toFloat32Array()), state: opt.readState().map(hex), pieces, frozenKept };
+  opt.dispose(); params.dispose(); grads.dispose();
+  return out;
+}
+
+test('freezing and unfreezing between steps: the update in pieces on 2 threads gives the bits of one thread', { timeout: 60_000 }, async () => {
+  await resetRuntime();
+  await init({ threads: 1 });
+  const one = freezingSteps();
+  assert.equal(one.pieces, false);
+  assert.ok(one.frozenKept, 'the floats frozen for two steps kept their bits');
+  await resetRuntime();
+  await init({ threads: 2 });
+  const two = freezingSteps();
+  assert.equal(two.pieces, true, 'the updates ran in pieces on the pool');
+  assert.deepEqual({ ...two, pieces: false }, one);
+});

@@ -79,3 +79,35 @@ test('fillZero zeroes exactly n floats, NaN and infinities included, and leaves 
     }
   }
 });
+
+test('dot, sum and sumSquares accumulate in float64: the f64 sum of the f32 terms, also beyond the float32 range', () => {
+  // Products of two f32 are exact in f64: the kernels' only error is f64 rounding of the partial sums.
+  const F64 = { atol: 0, rtol: 1e-13 };
+  for (const n of LENGTHS) {
+    const { x, y, mx, my } = pair(n, 11 * n);
+    let d = 0, dAbs = 0, s = 0, sAbs = 0, q = 0;
+    for (let i = 0; i < n; i++) {
+      d += x[i] * y[i]; dAbs += Math.abs(x[i] * y[i]);
+      s += x[i]; sAbs += Math.abs(x[i]);
+      q += x[i] * x[i];
+    }
+    assertClose([dot(mx, my)], [d], { ...F64, scale: [dAbs], label: `dot n=${n}` });
+    assertClose([sum(mx)], [s], { ...F64, scale: [sAbs], label: `sum n=${n}` });
+    assertClose([sumSquares(mx)], [q], { ...F64, scale: [q], label: `sumSquares n=${n}` });
+    // Scaled by 1e30 (each value still a float32), the squares and products go far beyond float32.
+    const big = Matrix.from(x.map((v) => v * 1e30), 1, n);
+    const bx = big.toFloat32Array();
+    let bq = 0, bs = 0, bsAbs = 0;
+    for (let i = 0; i < n; i++) { bq += bx[i] * bx[i]; bs += bx[i]; bsAbs += Math.abs(bx[i]); }
+    assertClose([sumSquares(big)], [bq], { ...F64, scale: [bq], label: `sumSquares ×1e30 n=${n}` });
+    assertClose([dot(big, big)], [bq], { ...F64, scale: [bq], label: `dot ×1e30 n=${n}` });
+    assertClose([sum(big)], [bs], { ...F64, scale: [bsAbs], label: `sum ×1e30 n=${n}` });
+    assert.ok(Number.isFinite(sumSquares(big)) && sumSquares(big) > 3.5e38, `n=${n}: beyond float32 and finite`);
+    for (const m of [mx, my, big]) m.dispose();
+  }
+  const m = Matrix.from([[3e38, 3e38]]), e = Matrix.from([[1e30]]), h = Matrix.from([[1e20, -1e20, 1e20]]);
+  assert.equal(sum(m), 2 * Math.fround(3e38));
+  assert.equal(sumSquares(e), Math.fround(1e30) ** 2);
+  assert.equal(dot(h, h), 3 * Math.fround(1e20) ** 2);
+  for (const x of [m, e, h]) x.dispose();
+});
