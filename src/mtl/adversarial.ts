@@ -12,7 +12,7 @@
 import { heapF32, runtime } from '../runtime/module.js';
 import { ArgumentError } from '../runtime/errors.js';
 import { Holding } from '../runtime/holdings.js';
-import { checkBoolean, checkChoice, checkInteger, checkKeys, checkNumber, checkSeed, isRecord, show } from '../runtime/validate.js';
+import { F32_MAX, checkBoolean, checkChoice, checkInteger, checkKeys, checkNumber, checkSeed, isRecord, show } from '../runtime/validate.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import type { MultiTaskModelCore, ResidentData } from './core.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
@@ -176,6 +176,8 @@ export class Attacker {
       return;
     }
     if (a.randomStart && eps > 0) {
+      // The draws span 2ε, computed in float32 (Rng.uniform refuses a wider range).
+      if (2 * eps > F32_MAX) throw new ArgumentError(`${a.option ?? 'attack'}.epsilon = ${eps} moves PGD's random start, beyond float32 (its draws span 2ε)`);
       this.#rng.uniform(this.#grad, n, -eps, eps);
       const h = heapF32();
       for (let i = 0; i < n; i++) if (mask[i % F]) h[x + i] = h[x0 + i]! + h[g + i]!;
