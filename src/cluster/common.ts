@@ -155,13 +155,16 @@ function checkFinite(where: string, x: Staged, original: (i: number) => unknown)
 
 /**
  * How many distinct rows `x` has, counting no further than `limit` (rows equal
- * value for value, −0 = 0, are one row).
+ * value for value, −0 = 0, are one row); with `weights` (x.rows f64 in WASM, 0
+ * for none), only the rows that weigh more than 0.
  */
-export function countDistinctRows(x: Staged, limit: number): number {
+export function countDistinctRows(x: Staged, limit: number, weights = 0): number {
   const heap = heapF32();
+  const w = weights === 0 ? null : new Float64Array(heap.buffer, weights, x.rows);
   const seen = new Set<string>();
   const base = x.ptr >>> 2;
   for (let i = 0; i < x.rows && seen.size < limit; i++) {
+    if (w !== null && !(w[i]! > 0)) continue;
     const row = heap.subarray(base + i * x.cols, base + (i + 1) * x.cols);
     seen.add(row.join(','));
   }

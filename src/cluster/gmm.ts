@@ -47,9 +47,9 @@ import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, clustersUsed, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
+  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
-import { LloydState, centreAgainst, centreFit, checkRows, checkSpread, sideBySide, type Centred } from './lloyd.js';
+import { LloydState, centreAgainst, centreFit, checkRows, checkSpread, sideBySide, warnFewerClusters, type Centred } from './lloyd.js';
 import { gmmRunsOf } from '../threads/parallel.js';
 
 export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical';
@@ -375,11 +375,8 @@ export class GaussianMixture {
         } else if (kind === 'kmeans') {
           lloyd!.seed(kern, { method: 'k-means++', centers: null, cols: d }, { shift, scale }, rng);
           lloyd!.run(kern, 300, 1e-4 * meanVariance * scale * scale);
-          const used = clustersUsed(new Int32Array(heapF32().buffer, lloyd!.labels, n), k);
-          if (used < k) {
-            warn(new ConvergenceWarning('W_FEWER_CLUSTERS', `${where} (its k-means start)`,
-              `found ${used} distinct clusters, fewer than nComponents = ${k}; the points have fewer distinct rows`));
-          }
+          warnFewerClusters(`${where} (its k-means start)`, new Int32Array(heapF32().buffer, lloyd!.labels, n), k, 'nComponents', xs,
+            weights, new Float32Array(heapF32().buffer, lloyd!.centers, k * d), (cause) => `its k-means run ended with ${cause}; another seed may avoid it`);
           kern.gmmRespFromLabels(n, k, lloyd!.labels, resp);
         } else {
           lloyd!.seed(kern, { method: kind === 'k-means++' ? 'k-means++' : 'random', centers: null, cols: d }, { shift, scale }, rng);

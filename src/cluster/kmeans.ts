@@ -30,8 +30,10 @@
 //  - `nInit` runs keep the lowest inertia (the first on ties); 'auto' is 1 run
 //    for 'k-means++' or given centres, 10 for 'random'. Given centres with
 //    nInit > 1 run once, with a warning (W_INIT_RUNS_ONCE), as scikit-learn does.
-//  - Fewer distinct clusters than k (k above the number of distinct points):
-//    the fit completes and warns (ConvergenceWarning, W_FEWER_CLUSTERS).
+//  - Fewer distinct clusters than k: the fit completes and warns
+//    (ConvergenceWarning, W_FEWER_CLUSTERS), saying that the points have fewer
+//    than k distinct rows (of positive weight) when a count of them confirms it,
+//    and else which centre ended empty or on another one.
 //  - sampleWeight (fit, fitPredict, score): centres are weighted means, the
 //    inertia is Σ w_i‖x_i − c‖², seeding draws rows ∝ weight (scikit-learn ≥ 1.3);
 //    given centres ignore the weights. All-ones weights are no weights, bit for bit.
@@ -44,17 +46,17 @@ import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
-import { ConvergenceWarning, ManytaskWarning, warn } from '../runtime/warnings.js';
+import { ManytaskWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, clustersUsed, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
+  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
   resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF32,
   type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedPoints, type StagedWeights,
 } from './common.js';
 import {
-  LloydState, centreAgainst, centreFit, checkInit, checkK, checkSpread, sideBySide,
+  LloydState, centreAgainst, centreFit, checkInit, checkK, checkSpread, sideBySide, warnFewerClusters,
   type Frame, type InitChoice, type KMeansInit, type LloydRun,
 } from './lloyd.js';
 
@@ -248,16 +250,12 @@ export abstract class BaseKMeans {
 
   /**
    * Makes `state` the fitted state, after warning (as scikit-learn does) when
-   * its labels use fewer than k clusters; a warning handler that throws leaves
-   * the previous state in place.
+   * its labels use fewer than k clusters (`fewer`: the fitted points as staged,
+   * their weights (0: none), and what happened if the points have k distinct rows;
+   * null: no warning); a warning handler that throws leaves the previous state in place.
    */
-  protected commit(where: string, state: CentroidState, { warnFewerClusters = true } = {}): void {
-    const used = warnFewerClusters ? clustersUsed(state.labels, this.k) : this.k;
-    if (used < this.k) {
-      warn(new ConvergenceWarning('W_FEWER_CLUSTERS', where,
-        `found ${used} distinct clusters, fewer than k = ${this.k}; the points have fewer than k distinct rows ` +
-          `(or their weights leave fewer), so some centres coincide or stay empty`));
-    }
+  protected commit(where: string, state: CentroidState, fewer: { x: Staged; weights: number; otherwise: (cause: string) => string } | null): void {
+    if (fewer !== null) warnFewerClusters(where, state.labels, this.k, 'k', fewer.x, fewer.weights, state.centers, fewer.otherwise);
     this.#state = state;
   }
 
@@ -349,7 +347,11 @@ export class KMeans extends BaseKMeans {
           keep(state, state.run(kern, this.maxIter, tolAbs));
         }
       }
-      this.commit(where, best!);
+      this.commit(where, best!, {
+        x, weights: weights?.ptr ?? 0,
+        otherwise: (cause) => `the run ended with ${cause} (the empty-cluster rule moves such a centre only while the iterations ` +
+          'go on, and they stopped at tol or maxIter); more runs (nInit), a smaller tol or another seed may avoid it',
+      });
       return this;
     } finally {
       ws.free();

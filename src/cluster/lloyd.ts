@@ -11,7 +11,8 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { beyondF32, isF32Finite, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import { assignRunsOf } from '../threads/parallel.js';
-import { readI32, writeF64, type Staged, type StagedPoints, type Workspace } from './common.js';
+import { ConvergenceWarning, warn } from '../runtime/warnings.js';
+import { clustersUsed, countDistinctRows, readI32, writeF64, type Staged, type StagedPoints, type Workspace } from './common.js';
 
 /** How to choose the first centres: a method, or the k centres themselves (k rows of d numbers). */
 export type KMeansInit = 'k-means++' | 'random' | readonly (readonly number[])[];
@@ -451,6 +452,44 @@ export function checkSpread(ws: Workspace, where: string, x: Staged | StagedPoin
     `${where}: points row ${worst} lies ${shown} from ${from}, too far for squared distances in float32 ` +
       `(at most ${(Math.sqrt(MAX_SQUARED_NORM) / scale).toExponential(1)}); rescale the data`,
   );
+}
+
+/**
+ * The W_FEWER_CLUSTERS warning (scikit-learn's ConvergenceWarning) when `labels`
+ * use fewer than `k` clusters (`name`: 'k', 'nComponents'). It blames the data only
+ * when a count of x's distinct rows (of those that weigh more than 0, with
+ * `weights`, an x.rows f64 block or 0) confirms it; otherwise it names a centre no
+ * row is labelled with (`centers`, k × x.cols) and where it is (on another centre,
+ * or where no row is nearest), and `otherwise` (given that) says what left it there and what may help.
+ * Rows are counted as staged (float32, centred): rows that float32 cannot tell
+ * apart once centred count as one.
+ */
+export function warnFewerClusters(
+  where: string, labels: ArrayLike<number>, k: number, name: string, x: Staged, weights: number,
+  centers: ArrayLike<number>, otherwise: (cause: string) => string,
+): void {
+  const used = clustersUsed(labels, k);
+  if (used >= k) return;
+  const distinct = countDistinctRows(x, k, weights);
+  const rows = weights === 0 ? 'distinct rows' : 'distinct rows that weigh more than 0';
+  warn(new ConvergenceWarning('W_FEWER_CLUSTERS', where, distinct < k
+    ? `found ${used} distinct clusters, fewer than ${name} = ${k}: the points have only ${distinct} ${rows}, so some centres coincide or stay empty`
+    : `found ${used} distinct clusters, fewer than ${name} = ${k}, although the points have at least ${k} ${rows}: ` +
+      otherwise(unusedCentre(labels, k, x.cols, centers))));
+}
+
+/** "centre j on centre i" (they coincide) or "centre j where no point is nearest to it", for the first centre j no label names. */
+function unusedCentre(labels: ArrayLike<number>, k: number, d: number, centers: ArrayLike<number>): string {
+  const seen = new Uint8Array(k);
+  for (let i = 0; i < labels.length; i++) seen[labels[i]!] = 1;
+  const j = seen.indexOf(0);
+  for (let i = 0; i < k; i++) {
+    if (i === j) continue;
+    let same = true;
+    for (let f = 0; f < d && same; f++) same = centers[i * d + f] === centers[j * d + f];
+    if (same) return `centre ${j} on centre ${i}`;
+  }
+  return `centre ${j} where no point is nearest to it`;
 }
 
 /** Subtracts `shift` from every row of x in place (f64 arithmetic, rounded to f32). */

@@ -180,6 +180,11 @@ export class MiniBatchKMeans extends BaseKMeans {
       this.commit(where, {
         centers: readF32(centers, k * d), shift, scale, labels: readI32(all.labels, n), inertia,
         nIter: Math.ceil((nSteps * batch) / n),
+      }, {
+        x, weights,
+        otherwise: (cause) => `the mini-batch steps left ${cause}, and the random reassignment ` +
+          `(reassignmentRatio = ${this.reassignmentRatio}) did not move it away for good; KMeans, a larger ` +
+          'reassignmentRatio or another seed may avoid it',
       });
       this.#steps = { counts: readF64(counts, k), nSteps, sinceReassign, rng: rngState };
       return this;
@@ -251,7 +256,7 @@ export class MiniBatchKMeans extends BaseKMeans {
       // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
       this.commit(where, {
         centers: readF32(centers, k * d), shift, scale, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
-      }, { warnFewerClusters: false });
+      }, null);
       rngState.leave(rng);
       this.#steps = { counts: readF64(counts, k), nSteps: (steps?.nSteps ?? 0) + 1, sinceReassign, rng: rngState };
       return this;

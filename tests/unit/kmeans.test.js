@@ -893,6 +893,29 @@ test('more clusters than distinct points: KMeans and MiniBatchKMeans fit and war
   assert.deepEqual(captureWarnings(() => stream.partialFit([[1, 2]])).warnings, []);
 });
 
+test('W_FEWER_CLUSTERS blames the points only when a count of their distinct rows (of positive weight) says so; otherwise it says what happened', () => {
+  // MiniBatchKMeans, k = 4 on 4 distinct points: two centres end on one point (KMeans: inertia 0, no warning).
+  // The warning said "the points have fewer than k distinct rows".
+  const X = [[0], [1], [2], [10]];
+  const { result: mb, warnings } = captureWarnings(() => new MiniBatchKMeans({ k: 4, seed: 0 }).fit(X));
+  assert.deepEqual(warnings.map((w) => w.code), ['W_FEWER_CLUSTERS']);
+  const message = warnings[0].message;
+  assert.match(message, /^MiniBatchKMeans\.fit: found 3 distinct clusters, fewer than k = 4, although the points have at least 4 distinct rows: the mini-batch steps left centre \d on centre \d, and the random reassignment \(reassignmentRatio = 0\.01\) did not move it away for good; KMeans, a larger reassignmentRatio or another seed may avoid it$/);
+  const [, j, i] = message.match(/centre (\d) on centre (\d)/).map(Number);
+  assert.deepEqual(mb.clusterCenters[j], mb.clusterCenters[i], 'the two centres named coincide');
+  assert.ok(!mb.labels.includes(j), 'and no row is labelled with the first');
+  assert.deepEqual(captureWarnings(() => new KMeans({ k: 4, seed: 0 }).fit(X)).warnings, [], 'KMeans fills every centre');
+  // Duplicate rows: the count confirms it, and the message says how many.
+  const dup = [[1, 2], [1, 2], [3, 4], [1, 2], [3, 4], [3, 4]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const w = captureWarnings(() => new Model({ k: 4, seed: 2 }).fit(dup)).warnings;
+    assert.match(w[0].message, new RegExp(`^${Model.name}\\.fit: found 2 distinct clusters, fewer than k = 4: the points have only 2 distinct rows, so some centres coincide or stay empty$`));
+  }
+  // Rows of weight 0 do not count.
+  const weighted = captureWarnings(() => new KMeans({ k: 3, seed: 0 }).fit([[0], [1], [2], [3]], { sampleWeight: [1, 0, 0, 1] })).warnings;
+  assert.match(weighted[0].message, /^KMeans\.fit: found 2 distinct clusters, fewer than k = 3: the points have only 2 distinct rows that weigh more than 0, so/);
+});
+
 test('explicit centres with nInit > 1: one run and a warning (W_INIT_RUNS_ONCE), for KMeans and MiniBatchKMeans', () => {
   const pts = Array.from({ length: 60 }, (_, i) => [i % 4, (i * 3) % 7]);
   const init = [[0, 0], [3, 6]];
