@@ -12,7 +12,7 @@ import { beyondF32, isF32Finite, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import { assignRunsOf } from '../threads/parallel.js';
 import { ConvergenceWarning, warn } from '../runtime/warnings.js';
-import { clustersUsed, countDistinctRows, readI32, writeF64, type Staged, type StagedPoints, type Workspace } from './common.js';
+import { clustersUsed, countDistinctRows, readI32, writeF64, type Source, type Staged, type StagedPoints, type Workspace } from './common.js';
 
 /** How to choose the first centres: a method, or the k centres themselves (k rows of d numbers). */
 export type KMeansInit = 'k-means++' | 'random' | readonly (readonly number[])[];
@@ -302,29 +302,28 @@ export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled:
     const heap = heapF32();
     const sums = new Float64Array(d);
     let exact = true;
-    for (let i = 0, t = at; i < n; i++) {
-      const r = source.rows?.[i] ?? source.flat!, o = source.rows === null ? i * d : 0;
-      for (let j = 0; j < d; j++, t++) {
+    eachRow(source, n, d, (r, o, i) => {
+      const t = at + i * d;
+      for (let j = 0; j < d; j++) {
         const v = r[o + j]!;
         sums[j]! += v;
-        if (v !== heap[t]) exact = false;
+        if (v !== heap[t + j]) exact = false;
       }
-    }
+    });
     if (!exact) {
       const inv = 1 / n;
-      shift = sums.map((s) => s * inv);
-      variance = new Float64Array(d);
-      deviation = new Float64Array(d);
-      for (let i = 0, t = at; i < n; i++) {
-        const r = source.rows?.[i] ?? source.flat!, o = source.rows === null ? i * d : 0;
-        for (let j = 0; j < d; j++, t++) {
-          const e = r[o + j]! - shift[j]!;
-          variance[j]! += e * e;
-          if (Math.abs(e) > deviation[j]!) deviation[j] = Math.abs(e);
-          heap[t] = e;
+      const mean = sums.map((s) => s * inv), vars = new Float64Array(d), dev = new Float64Array(d);
+      eachRow(source, n, d, (r, o, i) => {
+        const t = at + i * d;
+        for (let j = 0; j < d; j++) {
+          const e = r[o + j]! - mean[j]!;
+          vars[j]! += e * e;
+          if (Math.abs(e) > dev[j]!) dev[j] = Math.abs(e);
+          heap[t + j] = e;
         }
-      }
-      for (let j = 0; j < d; j++) variance[j]! *= inv;
+      });
+      for (let j = 0; j < d; j++) vars[j]! *= inv;
+      [shift, variance, deviation] = [mean, vars, dev];
     }
   }
   const fromCopy = shift === null;
@@ -366,19 +365,36 @@ export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled:
   return { shift, scale, meanVariance };
 }
 
+/**
+ * Calls `row(r, o, i)` for each row i of the values: they are r[o], …, r[o + d − 1]
+ * (the caller's row, or a stretch of a flat array). One loop per kind of source, so
+ * each stays monomorphic.
+ */
+function eachRow(source: Source, n: number, d: number, row: (r: ArrayLike<number>, o: number, i: number) => void): void {
+  if (source.rows !== null) {
+    const rows = source.rows;
+    for (let i = 0; i < n; i++) row(rows[i]!, 0, i);
+  } else {
+    const flat = source.flat!;
+    for (let i = 0; i < n; i++) row(flat, i * d, i);
+  }
+}
+
+/** The values of x as eachRow's source: the caller's values, or the float32 copy (if it holds them). */
+function valuesOf(x: StagedPoints): Source {
+  return x.source ?? { rows: null, flat: heapF32().subarray(x.ptr >>> 2, (x.ptr >>> 2) + x.rows * x.cols) };
+}
+
 /** The largest |x − shift| of each column, in f64 from the caller's values (or the float32 copy, if it holds them). */
 function deviationsOf(x: StagedPoints, shift: Float64Array): Float64Array {
-  const { rows: n, cols: d, source } = x;
+  const d = x.cols;
   const out = new Float64Array(d);
-  const heap = heapF32();
-  for (let i = 0, t = x.ptr >>> 2; i < n; i++) {
-    const r = source === null ? heap : source.rows?.[i] ?? source.flat!;
-    const o = source === null ? t : source.rows === null ? i * d : 0;
-    for (let j = 0; j < d; j++, t++) {
+  eachRow(valuesOf(x), x.rows, d, (r, o) => {
+    for (let j = 0; j < d; j++) {
       const e = Math.abs(r[o + j]! - shift[j]!);
       if (e > out[j]!) out[j] = e;
     }
-  }
+  });
   return out;
 }
 
@@ -403,11 +419,17 @@ export function centreAgainst(ws: Workspace, x: StagedPoints, frame: Frame): voi
     shiftRows(ws, x, shift);
     return;
   }
-  const heap = heapF32();
-  for (let i = 0, t = x.ptr >>> 2; i < n; i++) {
-    const r = source === null ? heap : source.rows?.[i] ?? source.flat!;
-    const o = source === null ? t : source.rows === null ? i * d : 0;
-    for (let j = 0; j < d; j++, t++) heap[t] = (r[o + j]! - shift[j]!) * scale;
+  const heap = heapF32(), at = x.ptr >>> 2;
+  // A loop per kind of source, each monomorphic (this runs on every predict, transform and score).
+  const rows = source?.rows ?? null;
+  if (rows !== null) {
+    for (let i = 0, t = at; i < n; i++) {
+      const r = rows[i]!;
+      for (let j = 0; j < d; j++, t++) heap[t] = (r[j]! - shift[j]!) * scale;
+    }
+  } else {
+    const flat = source?.flat ?? heap, o = source === null ? at : 0;
+    for (let i = 0, t = at, u = o; i < n; i++) for (let j = 0; j < d; j++, t++, u++) heap[t] = (flat[u]! - shift[j]!) * scale;
   }
 }
 
