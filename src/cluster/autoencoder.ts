@@ -23,7 +23,11 @@
 // (src/train/divergence.ts), stops training with TrainingDivergedError and puts
 // back the last good weights: those of the step before (whose loss and update
 // were good), or the weights from before the failing update; the optimizer state
-// starts afresh.
+// starts afresh. So does a gradient too large for Adam's float32 second moment
+// (2⁶⁴ ≈ 1.8e19 or more once globalClipNorm has scaled it, as unscaled data around
+// 1e12 give): g² would overflow it to +∞, and the weight's update would be 0 from
+// then on, for good — training that cannot move, with a loss that stays where it
+// is. The autoencoder takes the data as given (as Keras does): scale them first.
 
 import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, DisposedError, TrainingDivergedError } from '../runtime/errors.js';
@@ -114,6 +118,8 @@ const CHUNK = 4096;
 const SCORE_OVERFLOW =
   'the reconstruction error of the row overflows float32 (a value of the row far outside the data the model was trained on, ' +
   'or a weight of the model, is beyond what float32 carries through the network and the squared error); rescale the data';
+/** The gradient (after clipping) from which Adam's float32 second moment overflows: g·g is +∞ in float32 for |g| ≥ 2⁶⁴. */
+const ADAM_GRADIENT_LIMIT = 2 ** 64;
 
 interface StepConfig {
   learningRate: number;
@@ -384,11 +390,38 @@ export class AutoEncoder {
     // A finite loss can still overflow float32 in the backward pass (a value near 1e20); such a
     // gradient must reach neither the weights, nor Adam's state, nor computeGradients' caller.
     const k = runtime('AutoEncoder').kernels;
-    for (const net of [this.encoder, this.decoder]) {
+    [this.encoder, this.decoder].forEach((net, i) => {
       const p = net.parameters;
-      if (!Number.isFinite(k.sumSquaresF64(p.size, p.grads))) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the gradient');
-    }
+      const sq = k.sumSquaresF64(p.size, p.grads);
+      if (!Number.isFinite(sq)) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the gradient');
+      this.#gradSquares[i] = sq;
+    });
     return loss;
+  }
+
+  /**
+   * Refuses a gradient that Adam's float32 second moment cannot hold (see the top
+   * of this file): its largest value, scaled as globalClipNorm will scale it, at
+   * 2⁶⁴ or more. Only a gradient whose squares sum to 2¹²⁸ or more (#gradSquares)
+   * can have one, so the scan runs only then.
+   */
+  #checkAdamRange(step: StepConfig): void {
+    [this.encoder, this.decoder].forEach((net, i) => {
+      const sq = this.#gradSquares[i]!;
+      if (sq < ADAM_GRADIENT_LIMIT * ADAM_GRADIENT_LIMIT) return;
+      const p = net.parameters;
+      const norm = Math.sqrt(sq);
+      const clip = step.globalClipNorm !== undefined && norm > step.globalClipNorm ? step.globalClipNorm / norm : 1;
+      const g = new Float32Array(heapF32().buffer, p.grads, p.size);
+      let largest = 0;
+      for (let t = 0; t < g.length; t++) largest = Math.max(largest, Math.abs(g[t]!));
+      if (Math.fround(largest * clip) < ADAM_GRADIENT_LIMIT) return;
+      throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the gradient', undefined, undefined,
+        `reaches ${largest.toExponential(2)} in the ${i === 0 ? 'encoder' : 'decoder'}, beyond what Adam's second moment ` +
+          'holds in float32 (its square overflows from ' +
+          `${ADAM_GRADIENT_LIMIT.toExponential(2)}): the weight would stop moving for good, its update 0 from then on. ` +
+          'The autoencoder takes the data as given: scale them first (standardize the columns)');
+    });
   }
 
   #trainStep(x: number, rows: number, grad: number, step: StepConfig): number {
@@ -397,6 +430,8 @@ export class AutoEncoder {
         const loss = this.#forwardBackward(x, rows, grad);
         this.#lossOfStep[0] = loss;
         this.#steps.divergence?.check(this.#lossOfStep, null, this.#steps.step);
+        // After the divergence rule: an exploded loss, whose gradient is as large, is named as such.
+        this.#checkAdamRange(step);
         return loss;
       },
       update: () => applyUpdates(this.#optimizers!, step.learningRate),
@@ -410,6 +445,8 @@ export class AutoEncoder {
     this.#optimizers = null;
   });
   readonly #lossOfStep = new Float64Array(1);
+  /** Σg² of the encoder's and the decoder's gradient, from the last #forwardBackward. */
+  readonly #gradSquares = new Float64Array(2);
 
   /**
    * Per-row reconstruction errors of x into out (rows f32), chunk by chunk; an

@@ -17,7 +17,10 @@ import type { RngStreamId } from '../nn/rng.js';
 
 /**
  * Points, one row each: an array of rows, a Matrix, or a flat row-major array
- * with its shape, `{ data: Float32Array, rows, cols }`. Every value must be finite.
+ * with its shape, `{ data: Float32Array, rows, cols }`. Every value must be finite
+ * and within float32's range. The models compute in float32 on the points centred
+ * at their column means: given as float64 (number arrays, a Float64Array), the
+ * means are computed and subtracted in float64, before the rounding to float32.
  */
 export type Points =
   | readonly (readonly number[])[]
@@ -66,6 +69,21 @@ export interface Staged {
   readonly cols: number;
 }
 
+/**
+ * The caller's values behind staged points when they are float64 (an array of
+ * rows, or a flat number[] or Float64Array): `rows`, or `flat` row-major. The
+ * float32 copy has rounded them; centring reads them here (src/cluster/lloyd.ts).
+ */
+export interface Source {
+  readonly rows: readonly (readonly number[])[] | null;
+  readonly flat: ArrayLike<number> | null;
+}
+
+/** Staged points and, if they came as float64, the caller's values (null: float32 already, a Matrix or a Float32Array). */
+export interface StagedPoints extends Staged {
+  readonly source: Source | null;
+}
+
 /** Allocations of one call, all freed by `free()` (in a finally). */
 export class Workspace {
   readonly #ptrs: number[] = [];
@@ -104,7 +122,7 @@ export class Workspace {
  * them). `cols`, when given, is the number of features a fitted model expects
  * (ShapeError otherwise).
  */
-export function stagePoints(ws: Workspace, where: string, points: unknown, cols?: number): Staged {
+export function stagePoints(ws: Workspace, where: string, points: unknown, cols?: number): StagedPoints {
   let ptr = 0;
   const { rows, cols: c } = readRows(where, 'points', points, {
     ...(cols !== undefined ? { cols } : {}),
@@ -113,8 +131,12 @@ export function stagePoints(ws: Workspace, where: string, points: unknown, cols?
     into: (r, k) => { ptr = ws.floats(r * k); return new Float32Array(heapF32().buffer, ptr, r * k); },
     check: false,
   });
-  const staged = { ptr, rows, cols: c };
   const given = points as { data?: ArrayLike<unknown> };
+  const flat = points instanceof Float64Array ? points
+    : given.data !== undefined && !(points instanceof Matrix) && !(given.data instanceof Float32Array) ? given.data as ArrayLike<number> : null;
+  const source: Source | null = Array.isArray(points) ? { rows: points as readonly (readonly number[])[], flat: null }
+    : flat !== null ? { rows: null, flat } : null;
+  const staged = { ptr, rows, cols: c, source };
   checkFinite(where, staged, Array.isArray(points)
     ? (i) => (points[Math.floor(i / c)] as readonly unknown[])[i % c]
     : given.data !== undefined && !(points instanceof Matrix) ? (i) => given.data![i] : (i) => heapF32()[(ptr >>> 2) + i]);
@@ -133,13 +155,16 @@ function checkFinite(where: string, x: Staged, original: (i: number) => unknown)
 
 /**
  * How many distinct rows `x` has, counting no further than `limit` (rows equal
- * value for value, −0 = 0, are one row).
+ * value for value, −0 = 0, are one row); with `weights` (x.rows f64 in WASM, 0
+ * for none), only the rows that weigh more than 0.
  */
-export function countDistinctRows(x: Staged, limit: number): number {
+export function countDistinctRows(x: Staged, limit: number, weights = 0): number {
   const heap = heapF32();
+  const w = weights === 0 ? null : new Float64Array(heap.buffer, weights, x.rows);
   const seen = new Set<string>();
   const base = x.ptr >>> 2;
   for (let i = 0; i < x.rows && seen.size < limit; i++) {
+    if (w !== null && !(w[i]! > 0)) continue;
     const row = heap.subarray(base + i * x.cols, base + (i + 1) * x.cols);
     seen.add(row.join(','));
   }

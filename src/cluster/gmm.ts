@@ -25,8 +25,12 @@
 // the first change is measured from the previous lower bound), as scikit-learn.
 // `regCovar` is added to every variance (the diagonal of full and tied
 // covariances) so none collapses to zero. Data are centred by their column means
-// first (the density is unchanged; the reported means are in the data's
-// coordinates; a warm start keeps the first fit's centring).
+// first, computed in f64 from the caller's values and subtracted before the
+// rounding to float32 (the density is unchanged; the reported means are in the
+// data's coordinates; a warm start keeps the first fit's centring); never scaled
+// (regCovar is in the data's units), so a column whose values lie within 2⁻¹⁰²
+// (2.0e-31) of its mean, below float32's 24 bits there, is refused. The k-means
+// start scales its copy of data of a tiny spread as KMeans does.
 //
 // sampleWeight (fit, fitPredict, score) — scikit-learn's GaussianMixture has
 // none; manytask's makes an integer weight act as that many copies of the row:
@@ -43,9 +47,9 @@ import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, clustersUsed, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
+  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
-import { LloydState, checkRows, checkSpread, columnStats, shiftRows, sideBySide } from './lloyd.js';
+import { LloydState, centreAgainst, centreFit, checkRows, checkSpread, sideBySide, warnFewerClusters, type Centred } from './lloyd.js';
 import { gmmRunsOf } from '../threads/parallel.js';
 
 export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical';
@@ -286,9 +290,10 @@ export class GaussianMixture {
         );
       }
       const kern = runtime(where).kernels;
-      const stats = warm === null ? columnStats(ws, x) : null;
+      // Centred in f64 before the rounding to float32, never scaled (EM computes in f64; regCovar is in the data's units).
+      const stats = warm === null ? centreFit(ws, where, x, false) : null;
+      if (warm !== null) centreAgainst(ws, x, { shift: warm.shift, scale: 1 });
       const shift = warm?.shift ?? stats!.shift;
-      shiftRows(ws, x, shift);
       const cov = COV_CODES[this.covarianceType];
       const params = new ParamBuffers(ws, k, d, this.covarianceType);
       const resp = ws.doubles(n * k);
@@ -296,7 +301,7 @@ export class GaussianMixture {
       const w = weights?.ptr ?? 0, totalWeight = weights?.total ?? n;
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
-      const start = warm === null ? this.#starter(ws, where, x, w, shift, stats!.meanVariance) : null;
+      const start = warm === null ? this.#starter(ws, where, x, w, stats!) : null;
       let best: Run | null = null;
       const starts = warm === null ? this.nInit : 1;
       if (starts > 1 && sideBySide(where, starts, n * k)) {
@@ -337,16 +342,24 @@ export class GaussianMixture {
    * Prepares a start (see the top of this file): what it needs staged once per
    * fit, and a function that writes one start's parameters into the buffers.
    */
-  #starter(ws: Workspace, where: string, x: Staged, weights: number, shift: Float64Array, meanVariance: number): Starter {
+  #starter(ws: Workspace, where: string, x: Staged, weights: number, centred: Centred): Starter {
     const k = this.nComponents, n = x.rows, d = x.cols;
+    const { shift, scale, meanVariance } = centred;
     const cov = COV_CODES[this.covarianceType];
     const needResp = this.#weightsInit === null || this.#meansInit === null || this.#precisionsInit === null;
     const kind = this.initParams;
-    // The k-means starts compute distances in float32; EM itself works in f64.
-    if (needResp && (kind === 'kmeans' || kind === 'k-means++')) {
-      checkSpread(ws, `${where} (its ${kind === 'kmeans' ? 'k-means' : kind} start)`, x, 'the column means');
+    // The k-means starts compute distances in float32, on the data scaled as KMeans scales them (a copy, when the
+    // scale is not 1: see centreFit); EM itself works in f64 on the data as they are.
+    let xs = x;
+    if (needResp && kind !== 'random' && scale !== 1) {
+      xs = { ptr: ws.floats(n * d), rows: n, cols: d };
+      const heap = heapF32();
+      for (let t = 0; t < n * d; t++) heap[(xs.ptr >>> 2) + t] = heap[(x.ptr >>> 2) + t]! * scale;
     }
-    const lloyd = needResp && kind !== 'random' ? new LloydState(ws, x, k, { weights }) : null;
+    if (needResp && (kind === 'kmeans' || kind === 'k-means++')) {
+      checkSpread(ws, `${where} (its ${kind === 'kmeans' ? 'k-means' : kind} start)`, xs, 'the column means', { shift, scale });
+    }
+    const lloyd = needResp && kind !== 'random' ? new LloydState(ws, xs, k, { weights }) : null;
     const given = {
       logWeights: this.#weightsInit === null ? null : ws.doubles(k),
       means: this.#meansInit === null ? null : this.#meansInit.values.map((v, t) => v - shift[t % d]!),
@@ -360,16 +373,13 @@ export class GaussianMixture {
         if (kind === 'random') {
           kern.gmmRespRandom(rng, n, k, resp);
         } else if (kind === 'kmeans') {
-          lloyd!.seed(kern, { method: 'k-means++', centers: null, cols: d }, shift, rng);
-          lloyd!.run(kern, 300, 1e-4 * meanVariance);
-          const used = clustersUsed(new Int32Array(heapF32().buffer, lloyd!.labels, n), k);
-          if (used < k) {
-            warn(new ConvergenceWarning('W_FEWER_CLUSTERS', `${where} (its k-means start)`,
-              `found ${used} distinct clusters, fewer than nComponents = ${k}; the points have fewer distinct rows`));
-          }
+          lloyd!.seed(kern, { method: 'k-means++', centers: null, cols: d }, { shift, scale }, rng);
+          lloyd!.run(kern, 300, 1e-4 * meanVariance * scale * scale);
+          warnFewerClusters(`${where} (its k-means start)`, new Int32Array(heapF32().buffer, lloyd!.labels, n), k, 'nComponents', xs,
+            weights, new Float32Array(heapF32().buffer, lloyd!.centers, k * d), (cause) => `its k-means run ended with ${cause}; another seed may avoid it`);
           kern.gmmRespFromLabels(n, k, lloyd!.labels, resp);
         } else {
-          lloyd!.seed(kern, { method: kind === 'k-means++' ? 'k-means++' : 'random', centers: null, cols: d }, shift, rng);
+          lloyd!.seed(kern, { method: kind === 'k-means++' ? 'k-means++' : 'random', centers: null, cols: d }, { shift, scale }, rng);
           const chosen = lloyd!.chosenRows();
           const r = new Float64Array(heapF32().buffer, resp, n * k);
           r.fill(0);
@@ -693,7 +703,7 @@ export class GaussianMixture {
     try {
       const x = stagePoints(ws, where, points, shift.length);
       const weights = stageWeights(ws, where, sampleWeight, x.rows);
-      shiftRows(ws, x, shift);
+      centreAgainst(ws, x, { shift, scale: 1 });
       const d = x.cols;
       const p = new ParamBuffers(ws, k, d, covarianceType);
       p.write(params);

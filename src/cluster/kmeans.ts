@@ -9,8 +9,14 @@
 //
 // What fit does, as sklearn.cluster.KMeans(algorithm='lloyd'):
 //  - The data are centred (column means subtracted) before anything else, so
-//    the distance expansion ‖x‖² + ‖c‖² − 2·x·c does not cancel; centres are
-//    reported back in the original coordinates.
+//    the distance expansion ‖x‖² + ‖c‖² − 2·x·c does not cancel; the means are
+//    computed in f64 from the caller's values and subtracted before the rounding
+//    to float32 (an offset column, Unix timestamps say, keeps its detail). Data
+//    whose spread is below 2⁻³² are also scaled by a power of two (exact), so
+//    their squared distances do not vanish in float32; below 2⁻¹⁰² they are
+//    refused (centreFit in lloyd.ts). New points (predict, transform, score,
+//    anomalyScores) are staged the same way against the fitted means and scale;
+//    centres, distances and inertias are reported in the caller's units.
 //  - `tol` is relative: iterations stop when Σ_j ‖c_j(new) − c_j(old)‖² ≤
 //    tol · mean over features of the feature variance, or as soon as an
 //    assignment leaves every label unchanged (strict convergence).
@@ -24,8 +30,10 @@
 //  - `nInit` runs keep the lowest inertia (the first on ties); 'auto' is 1 run
 //    for 'k-means++' or given centres, 10 for 'random'. Given centres with
 //    nInit > 1 run once, with a warning (W_INIT_RUNS_ONCE), as scikit-learn does.
-//  - Fewer distinct clusters than k (k above the number of distinct points):
-//    the fit completes and warns (ConvergenceWarning, W_FEWER_CLUSTERS).
+//  - Fewer distinct clusters than k: the fit completes and warns
+//    (ConvergenceWarning, W_FEWER_CLUSTERS), saying that the points have fewer
+//    than k distinct rows (of positive weight) when a count of them confirms it,
+//    and else which centre ended empty or on another one.
 //  - sampleWeight (fit, fitPredict, score): centres are weighted means, the
 //    inertia is Σ w_i‖x_i − c‖², seeding draws rows ∝ weight (scikit-learn ≥ 1.3);
 //    given centres ignore the weights. All-ones weights are no weights, bit for bit.
@@ -38,17 +46,18 @@ import type { Matrix } from '../tensor/matrix.js';
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { runtime } from '../runtime/module.js';
 import { checkKeys, checkOptionsObject } from '../runtime/validate.js';
-import { ConvergenceWarning, ManytaskWarning, warn } from '../runtime/warnings.js';
+import { ManytaskWarning, warn } from '../runtime/warnings.js';
 import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import { checkSeed } from '../runtime/validate.js';
 import {
-  RngState, Workspace, checkParams, clustersUsed, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
+  RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF32, readI32, requireRows,
   resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF32,
-  type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
+  type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedPoints, type StagedWeights,
 } from './common.js';
 import {
-  LloydState, checkInit, checkK, checkSpread, columnStats, shiftRows, sideBySide, type InitChoice, type KMeansInit, type LloydRun,
+  LloydState, centreAgainst, centreFit, checkInit, checkK, checkSpread, sideBySide, warnFewerClusters,
+  type Frame, type InitChoice, type KMeansInit, type LloydRun,
 } from './lloyd.js';
 
 export type { KMeansInit } from './lloyd.js';
@@ -97,10 +106,12 @@ const BASE_PARAMS = {
 
 /** What a fit leaves behind, set all at once (a fit that throws leaves the previous state). */
 export interface CentroidState {
-  /** k × d, centred coordinates. */
+  /** k × d, in the frame's coordinates (centred, and scaled: see Frame in lloyd.ts). */
   readonly centers: Float32Array;
   /** The column means the data were centred by. */
   readonly shift: Float64Array;
+  /** The power of two the centred data were scaled by (1 unless their spread is below 2⁻³²). */
+  readonly scale: number;
   readonly labels: Int32Array;
   readonly inertia: number;
   readonly nIter: number;
@@ -168,8 +179,8 @@ export abstract class BaseKMeans {
 
   /** The index of the nearest centre for each row. */
   predict(points: Points): Int32Array {
-    const { centers, shift, k } = this.#centres(`${this.#name}.predict`);
-    return assignPoints(`${this.#name}.predict`, points, centers, shift, k, (_ws, x, st) => readI32(st.labels, x.rows));
+    const { centers, frame, k } = this.#centres(`${this.#name}.predict`);
+    return assignPoints(`${this.#name}.predict`, points, centers, frame, k, (_ws, x, st) => readI32(st.labels, x.rows));
   }
 
   /**
@@ -179,8 +190,8 @@ export abstract class BaseKMeans {
   transform(points: Points, options?: { as?: 'array' }): RowMajorArray;
   transform(points: Points, options: { as: 'matrix' }): Matrix;
   transform(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
-    const { centers, shift, k } = this.#centres(`${this.#name}.transform`);
-    return transformPoints(`${this.#name}.transform`, points, options, centers, shift, k);
+    const { centers, frame, k } = this.#centres(`${this.#name}.transform`);
+    return transformPoints(`${this.#name}.transform`, points, options, centers, frame, k);
   }
 
   /**
@@ -189,22 +200,23 @@ export abstract class BaseKMeans {
    */
   score(points: Points, options?: SampleWeightOptions): number {
     const where = `${this.#name}.score`;
-    const { centers, shift, k } = this.#centres(where);
+    const { centers, frame, k } = this.#centres(where);
     const weights = sampleWeightOption(where, options);
-    return -assignPoints(where, points, centers, shift, k,
-      (_ws, x, st, kern, c) => kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, 0, st.weights), weights);
+    return -assignPoints(where, points, centers, frame, k,
+      (_ws, x, st, kern, c) => kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, 0, st.weights), weights) /
+      (frame.scale * frame.scale);
   }
 
   /** Distance from each row to its nearest centre (exact, f64 then rounded): larger is more anomalous. */
   anomalyScores(points: Points): Float32Array {
-    const { centers, shift, k } = this.#centres(`${this.#name}.anomalyScores`);
-    return assignPoints(`${this.#name}.anomalyScores`, points, centers, shift, k, nearestDistances);
+    const { centers, frame, k } = this.#centres(`${this.#name}.anomalyScores`);
+    return assignPoints(`${this.#name}.anomalyScores`, points, centers, frame, k, nearestDistances);
   }
 
   /** The centres, k rows of d numbers, in the coordinates of the data. */
   get clusterCenters(): number[][] {
-    const { centers, shift, k } = this.#centres(`${this.#name}.clusterCenters`);
-    return centerRows(centers, shift, k);
+    const { centers, frame, k } = this.#centres(`${this.#name}.clusterCenters`);
+    return centerRows(centers, frame, k);
   }
 
   /** The cluster of each row of the last fit (for MiniBatchKMeans, of the last fit or partialFit batch); a copy. */
@@ -238,16 +250,12 @@ export abstract class BaseKMeans {
 
   /**
    * Makes `state` the fitted state, after warning (as scikit-learn does) when
-   * its labels use fewer than k clusters; a warning handler that throws leaves
-   * the previous state in place.
+   * its labels use fewer than k clusters (`fewer`: the fitted points as staged,
+   * their weights (0: none), and what happened if the points have k distinct rows;
+   * null: no warning); a warning handler that throws leaves the previous state in place.
    */
-  protected commit(where: string, state: CentroidState, { warnFewerClusters = true } = {}): void {
-    const used = warnFewerClusters ? clustersUsed(state.labels, this.k) : this.k;
-    if (used < this.k) {
-      warn(new ConvergenceWarning('W_FEWER_CLUSTERS', where,
-        `found ${used} distinct clusters, fewer than k = ${this.k}; the points have fewer than k distinct rows ` +
-          `(or their weights leave fewer), so some centres coincide or stay empty`));
-    }
+  protected commit(where: string, state: CentroidState, fewer: { x: Staged; weights: number; otherwise: (cause: string) => string } | null): void {
+    if (fewer !== null) warnFewerClusters(where, state.labels, this.k, 'k', fewer.x, fewer.weights, state.centers, fewer.otherwise);
     this.#state = state;
   }
 
@@ -269,7 +277,7 @@ export abstract class BaseKMeans {
   }
 
   /** The rows, weights and their checks every fit starts with (before any kernel runs). */
-  protected stageFit(ws: Workspace, where: string, points: Points, options: unknown): { x: Staged; weights: StagedWeights | null } {
+  protected stageFit(ws: Workspace, where: string, points: Points, options: unknown): { x: StagedPoints; weights: StagedWeights | null } {
     this.checkParams(where);
     const sampleWeight = sampleWeightOption(where, options);
     const x = stagePoints(ws, where, points);
@@ -291,9 +299,9 @@ export abstract class BaseKMeans {
   }
 
   /** The fitted centres, what predict and the rest read: their number is the fit's k, whatever `k` says now. */
-  #centres(where: string): { centers: Float32Array; shift: Float64Array; k: number } {
-    const { centers, shift } = this.#fitted(where);
-    return { centers, shift, k: centers.length / shift.length };
+  #centres(where: string): { centers: Float32Array; frame: Frame; k: number } {
+    const { centers, shift, scale } = this.#fitted(where);
+    return { centers, frame: { shift, scale }, k: centers.length / shift.length };
   }
 }
 
@@ -310,31 +318,40 @@ export class KMeans extends BaseKMeans {
       const { x, weights } = this.stageFit(ws, where, points, options);
       const runs = this.runs(where);
       const kern = runtime(where).kernels;
-      const { shift, meanVariance } = columnStats(ws, x);
-      shiftRows(ws, x, shift);
-      const xNorms = checkSpread(ws, where, x, 'the column means');
+      const frame = centreFit(ws, where, x, true);
+      const { shift, scale } = frame;
+      // The tolerance and the inertias in the frame's units: × scale², exactly.
+      const tolAbs = this.tol * frame.meanVariance * scale * scale;
+      const xNorms = checkSpread(ws, where, x, 'the column means', frame);
       const state = new LloydState(ws, x, this.k, { xNorms, weights: weights?.ptr ?? 0 });
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       let best: CentroidState | null = null;
       const keep = (s: LloydState, run: LloydRun) => {
-        if (best === null || run.inertia < best.inertia) {
-          best = { centers: readF32(s.centers, this.k * x.cols), shift, labels: readI32(s.labels, x.rows), inertia: run.inertia, nIter: run.nIter };
+        if (best === null || run.inertia / (scale * scale) < best.inertia) {
+          best = {
+            centers: readF32(s.centers, this.k * x.cols), shift, scale, labels: readI32(s.labels, x.rows),
+            inertia: run.inertia / (scale * scale), nIter: run.nIter,
+          };
         }
       };
       if (sideBySide(where, runs, x.rows)) {
         // With worker threads, the runs side by side, one state each, seeded in order (the draws of one after another).
         const states = [state, ...Array.from({ length: runs - 1 }, () =>
           new LloydState(ws, x, this.k, { xNorms, weights: weights?.ptr ?? 0, seeder: state }))];
-        for (const s of states) s.seed(kern, this.initChoice, shift, rng);
-        LloydState.runAll(kern, states, this.maxIter, this.tol * meanVariance).forEach((run, r) => keep(states[r]!, run));
+        for (const s of states) s.seed(kern, this.initChoice, frame, rng);
+        LloydState.runAll(kern, states, this.maxIter, tolAbs).forEach((run, r) => keep(states[r]!, run));
       } else {
         for (let r = 0; r < runs; r++) {
-          state.seed(kern, this.initChoice, shift, rng);
-          keep(state, state.run(kern, this.maxIter, this.tol * meanVariance));
+          state.seed(kern, this.initChoice, frame, rng);
+          keep(state, state.run(kern, this.maxIter, tolAbs));
         }
       }
-      this.commit(where, best!);
+      this.commit(where, best!, {
+        x, weights: weights?.ptr ?? 0,
+        otherwise: (cause) => `the run ended with ${cause} (the empty-cluster rule moves such a centre only while the iterations ` +
+          'go on, and they stopped at tol or maxIter); more runs (nInit), a smaller tol or another seed may avoid it',
+      });
       return this;
     } finally {
       ws.free();
@@ -342,29 +359,29 @@ export class KMeans extends BaseKMeans {
   }
 }
 
-/** An assignPoints continuation: the distance of each row to its nearest centre. */
-function nearestDistances(_ws: Workspace, x: Staged, st: Assigned, kern: Kernels, c: number): Float32Array {
+/** An assignPoints continuation: the distance of each row to its nearest centre, in the caller's units. */
+function nearestDistances(_ws: Workspace, x: Staged, st: Assigned, kern: Kernels, c: number, scale: number): Float32Array {
   kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, st.minDist, 0);
   const out = readF32(st.minDist, x.rows);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!);
+  for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]!) / scale;
   return out;
 }
 
-/** Centres (centred coordinates, k × d) as rows in the data's coordinates. */
-function centerRows(centers: Float32Array, shift: Float64Array, k: number): number[][] {
+/** Centres (the frame's coordinates, k × d) as rows in the data's coordinates. */
+function centerRows(centers: Float32Array, { shift, scale }: Frame, k: number): number[][] {
   const d = shift.length;
-  return Array.from({ length: k }, (_, j) => Array.from({ length: d }, (_, f) => centers[j * d + f]! + shift[f]!));
+  return Array.from({ length: k }, (_, j) => Array.from({ length: d }, (_, f) => centers[j * d + f]! / scale + shift[f]!));
 }
 
 /**
- * New points against fitted centres: the points staged, shifted by the fitted
- * column means and checked, their squared norms, the centres and the distance
- * kernels' scratch, all in ws.
+ * New points against fitted centres: the points staged in the fitted frame
+ * (centred at the fitted column means in f64, then scaled) and checked, their
+ * squared norms, the centres and the distance kernels' scratch, all in ws.
  */
-function stageAgainst(ws: Workspace, where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number) {
-  const x = stagePoints(ws, where, points, shift.length);
-  shiftRows(ws, x, shift);
-  const xNorms = checkSpread(ws, where, x, 'the fitted column means');
+function stageAgainst(ws: Workspace, where: string, points: Points, centers: Float32Array, frame: Frame, k: number) {
+  const x = stagePoints(ws, where, points, frame.shift.length);
+  centreAgainst(ws, x, frame);
+  const xNorms = checkSpread(ws, where, x, 'the fitted column means', frame);
   const kern = runtime(where).kernels;
   const c = ws.floats(centers.length);
   writeF32(c, centers);
@@ -380,17 +397,17 @@ interface Assigned {
 
 /** Nearest-centre assignment of new points (with `sampleWeight`, checked against them, staged too). */
 function assignPoints<T>(
-  where: string, points: Points, centers: Float32Array, shift: Float64Array, k: number,
-  then: (ws: Workspace, x: Staged, st: Assigned, kern: Kernels, centers: number) => T,
+  where: string, points: Points, centers: Float32Array, frame: Frame, k: number,
+  then: (ws: Workspace, x: Staged, st: Assigned, kern: Kernels, centers: number, scale: number) => T,
   sampleWeight?: unknown,
 ): T {
   const ws = new Workspace(where);
   try {
-    const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, shift, k);
+    const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, frame, k);
     const weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;
     const labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
     kern.kmeansAssign(x.rows, x.cols, k, x.ptr, xNorms, c, labels, minDist, 0, 0, scratch);
-    return then(ws, x, { labels, minDist, weights }, kern, c);
+    return then(ws, x, { labels, minDist, weights }, kern, c, frame.scale);
   } finally {
     ws.free();
   }
@@ -398,15 +415,17 @@ function assignPoints<T>(
 
 /** Distances to every centre, rows × k (see ResultOptions). */
 function transformPoints(
-  where: string, points: Points, options: unknown, centers: Float32Array, shift: Float64Array, k: number,
+  where: string, points: Points, options: unknown, centers: Float32Array, frame: Frame, k: number,
 ): RowMajorArray | Matrix {
   const as = resultKind(where, options);
   const ws = new Workspace(where);
   try {
-    const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, shift, k);
+    const { x, xNorms, kern, c, scratch } = stageAgainst(ws, where, points, centers, frame, k);
     const out = ws.floats(x.rows * k);
     kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out, scratch);
-    return shapeResult(as, readF32(out, x.rows * k), x.rows, k);
+    const distances = readF32(out, x.rows * k);
+    if (frame.scale !== 1) for (let t = 0; t < distances.length; t++) distances[t]! /= frame.scale;
+    return shapeResult(as, distances, x.rows, k);
   } finally {
     ws.free();
   }

@@ -11,7 +11,8 @@ import { heapF32, runtime } from '../runtime/module.js';
 import { beyondF32, isF32Finite, show } from '../runtime/validate.js';
 import type { Kernels } from '../runtime/abi.js';
 import { assignRunsOf } from '../threads/parallel.js';
-import { readI32, writeF64, type Staged, type Workspace } from './common.js';
+import { ConvergenceWarning, warn } from '../runtime/warnings.js';
+import { clustersUsed, countDistinctRows, readI32, writeF64, type Source, type Staged, type StagedPoints, type Workspace } from './common.js';
 
 /** How to choose the first centres: a method, or the k centres themselves (k rows of d numbers). */
 export type KMeansInit = 'k-means++' | 'random' | readonly (readonly number[])[];
@@ -128,12 +129,12 @@ export class LloydState {
   }
 
   /**
-   * Writes initial centres (centred coordinates) into `centers`. With weights,
+   * Writes initial centres (in `frame`: centred and scaled) into `centers`. With weights,
    * k-means++ draws rows ∝ weight (and weight × squared distance), 'random' draws
    * k distinct rows ∝ weight (at least k rows must weigh > 0: the caller checks);
    * given centres ignore the weights, as in scikit-learn.
    */
-  seed(kern: Kernels, init: InitChoice, shift: Float64Array, rng: number): void {
+  seed(kern: Kernels, init: InitChoice, frame: Frame, rng: number): void {
     const { n, d, k, weights } = this;
     const s = this.#seeder;
     if (s.#chosen === 0) s.#chosen = s.#ws.floats(k);
@@ -147,10 +148,11 @@ export class LloydState {
       kern.gatherRows(k, d, this.x, s.#chosen, this.centers);
     } else {
       const c = init.centers!;
+      const { shift, scale } = frame;
       const heap = heapF32();
       const at = this.centers >>> 2;
-      // f32(c − shift) in f64 first, as subtractColumns does for the data.
-      for (let j = 0; j < k; j++) for (let f = 0; f < d; f++) heap[at + j * d + f] = c[j * d + f]! - shift[f]!;
+      // f32((c − shift)·scale) in f64 first, as centreFit does for the data.
+      for (let j = 0; j < k; j++) for (let f = 0; f < d; f++) heap[at + j * d + f] = (c[j * d + f]! - shift[f]!) * scale;
     }
   }
 
@@ -239,16 +241,196 @@ export function sideBySide(where: string, runs: number, n: number): boolean {
   return runs > 1 && n * runs <= SIDE_BY_SIDE_ROWS && (runtime(where).threads?.info().threads ?? 1) > 1;
 }
 
-/** Column means (the shift) and the mean feature variance of x, from the kernel (f64). */
-export function columnStats(ws: Workspace, x: Staged): { shift: Float64Array; meanVariance: number } {
-  const kern = runtime('KMeans').kernels;
-  const mean = ws.doubles(x.cols), variance = ws.doubles(x.cols);
-  kern.colMeanVar(x.rows, x.cols, x.ptr, mean, variance);
-  const heap64 = new Float64Array(heapF32().buffer);
-  const shift = heap64.slice(mean >>> 3, (mean >>> 3) + x.cols);
-  let s = 0;
-  for (let f = 0; f < x.cols; f++) s += heap64[(variance >>> 3) + f]!;
-  return { shift, meanVariance: s / x.cols };
+/**
+ * Where the models compute: row x becomes f32((x − shift)·scale), shift the
+ * column means of the fitted data (f64, subtracted before the rounding to
+ * float32), scale a power of two (1 unless the data are tiny: see SMALL_SPREAD).
+ * Centres, distances and inertias go back to the caller's units by 1/scale and
+ * 1/scale², exactly.
+ */
+export interface Frame {
+  readonly shift: Float64Array;
+  readonly scale: number;
+}
+
+/** What centring the data of a fit found: the frame, and the mean over features of the feature variance (f64, unscaled). */
+export interface Centred extends Frame {
+  readonly meanVariance: number;
+}
+
+/**
+ * A spread (the largest deviation of a value from its column mean) below 2⁻³² makes
+ * squared distances small enough (below 2⁻⁶⁴) for float32 to lose their detail at
+ * its bottom (2⁻¹²⁶) or to drop them to 0: k-means then works on the data scaled
+ * by a power of two (exact) that brings the spread into [1, 2).
+ */
+const SMALL_SPREAD = 2 ** -32;
+
+/**
+ * Below this spread (2⁻¹⁰², 2.0e-31), a column's values keep fewer than float32's
+ * 24 bits of detail once centred (they fall under its smallest normal number,
+ * 2⁻¹²⁶): refused, as no scale is applied there (GaussianMixture), or the results
+ * the models give back in float32 (k-means' distances) would lose them.
+ */
+const TINY_SPREAD = 2 ** -102;
+
+/** 2^e with 2^e · m in [1, 2), for TINY_SPREAD ≤ m < 1. */
+function powerOfTwoAbove(m: number): number {
+  let scale = 1;
+  while (m * scale < 1) scale *= 2;
+  return scale;
+}
+
+/**
+ * Centres the staged points of a fit at their column means, in place: the means
+ * and variances are computed in f64 from the caller's values (x.source) when those
+ * are float64 and not all float32 already, else from the float32 copy (the
+ * colMeanVar kernel, which is the same numbers then); each value is x − mean in
+ * f64, rounded once to float32. `scaled`: k-means scales data of a small spread
+ * (see SMALL_SPREAD; the returned scale is applied); false (GaussianMixture, which
+ * computes in f64 past the input) leaves them unscaled and returns the scale that
+ * k-means would apply (for its k-means start). Refuses data whose spread is below
+ * TINY_SPREAD, naming the column (k-means: the whole data's spread; GaussianMixture:
+ * any column's, since its covariances see each column on its own).
+ */
+export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled: boolean): Centred {
+  const { rows: n, cols: d, source } = x;
+  const at = x.ptr >>> 2;
+  let shift: Float64Array | null = null, variance: Float64Array | null = null, deviation: Float64Array | null = null;
+  if (source !== null) {
+    // One pass: the column sums, and whether every value is a float32 already.
+    const heap = heapF32();
+    const sums = new Float64Array(d);
+    let exact = true;
+    eachRow(source, n, d, (r, o, i) => {
+      const t = at + i * d;
+      for (let j = 0; j < d; j++) {
+        const v = r[o + j]!;
+        sums[j]! += v;
+        if (v !== heap[t + j]) exact = false;
+      }
+    });
+    if (!exact) {
+      const inv = 1 / n;
+      const mean = sums.map((s) => s * inv), vars = new Float64Array(d), dev = new Float64Array(d);
+      eachRow(source, n, d, (r, o, i) => {
+        const t = at + i * d;
+        for (let j = 0; j < d; j++) {
+          const e = r[o + j]! - mean[j]!;
+          vars[j]! += e * e;
+          if (Math.abs(e) > dev[j]!) dev[j] = Math.abs(e);
+          heap[t + j] = e;
+        }
+      });
+      for (let j = 0; j < d; j++) vars[j]! *= inv;
+      [shift, variance, deviation] = [mean, vars, dev];
+    }
+  }
+  const fromCopy = shift === null;
+  if (shift === null || variance === null) {
+    // The float32 copy holds the caller's values: the kernel's statistics, in f64.
+    const kern = runtime(where).kernels;
+    const mean = ws.doubles(d), vars = ws.doubles(d);
+    kern.colMeanVar(n, d, x.ptr, mean, vars);
+    const heap64 = new Float64Array(heapF32().buffer);
+    shift = heap64.slice(mean >>> 3, (mean >>> 3) + d);
+    variance = heap64.slice(vars >>> 3, (vars >>> 3) + d);
+  }
+  let meanVariance = 0, widest = 0;
+  for (let j = 0; j < d; j++) { meanVariance += variance[j]!; widest = Math.max(widest, variance[j]!); }
+  meanVariance /= d;
+  // A spread is at least the standard deviation: the deviations are needed (a pass over the data, unless
+  // the one above found them) only when every column is narrow, or, for a GMM, when one might be tiny (a
+  // variance of 0 from the float32 copy is a constant column: unequal f32 values lie 7e-46 or more from their mean).
+  let scale = 1;
+  if (deviation !== null || widest < SMALL_SPREAD ** 2 || (!scaled && variance.some((v) => v > 0 && v < TINY_SPREAD ** 2))) {
+    deviation ??= deviationsOf(x, shift);
+    let far = 0;
+    for (let j = 1; j < d; j++) if (deviation[j]! > deviation[far]!) far = j;
+    const spread = deviation[far]!;
+    const tiny = scaled ? (spread > 0 && spread < TINY_SPREAD ? far : -1) : deviation.findIndex((m) => m > 0 && m < TINY_SPREAD);
+    if (tiny >= 0) throw tinySpread(where, tiny, deviation[tiny]!, scaled);
+    if (spread > 0 && spread < SMALL_SPREAD) scale = powerOfTwoAbove(spread);
+  }
+  if (fromCopy) {
+    if (scaled && scale !== 1) {
+      const heap = heapF32();
+      for (let i = 0, t = at; i < n; i++) for (let j = 0; j < d; j++, t++) heap[t] = (heap[t]! - shift[j]!) * scale;
+    } else {
+      shiftRows(ws, x, shift);
+    }
+  } else if (scaled && scale !== 1) {
+    centreAgainst(ws, x, { shift, scale });
+  }
+  return { shift, scale, meanVariance };
+}
+
+/**
+ * Calls `row(r, o, i)` for each row i of the values: they are r[o], …, r[o + d − 1]
+ * (the caller's row, or a stretch of a flat array). One loop per kind of source, so
+ * each stays monomorphic.
+ */
+function eachRow(source: Source, n: number, d: number, row: (r: ArrayLike<number>, o: number, i: number) => void): void {
+  if (source.rows !== null) {
+    const rows = source.rows;
+    for (let i = 0; i < n; i++) row(rows[i]!, 0, i);
+  } else {
+    const flat = source.flat!;
+    for (let i = 0; i < n; i++) row(flat, i * d, i);
+  }
+}
+
+/** The values of x as eachRow's source: the caller's values, or the float32 copy (if it holds them). */
+function valuesOf(x: StagedPoints): Source {
+  return x.source ?? { rows: null, flat: heapF32().subarray(x.ptr >>> 2, (x.ptr >>> 2) + x.rows * x.cols) };
+}
+
+/** The largest |x − shift| of each column, in f64 from the caller's values (or the float32 copy, if it holds them). */
+function deviationsOf(x: StagedPoints, shift: Float64Array): Float64Array {
+  const d = x.cols;
+  const out = new Float64Array(d);
+  eachRow(valuesOf(x), x.rows, d, (r, o) => {
+    for (let j = 0; j < d; j++) {
+      const e = Math.abs(r[o + j]! - shift[j]!);
+      if (e > out[j]!) out[j] = e;
+    }
+  });
+  return out;
+}
+
+function tinySpread(where: string, column: number, spread: number, kmeans: boolean): ArgumentError {
+  const below = 'below 2.0e-31, float32 keeps fewer than its 24 bits of them (they fall under its smallest normal number, 1.2e-38)';
+  return new ArgumentError(kmeans
+    ? `${where}: the points lie at most ${spread.toExponential(2)} from their column means (the farthest value in column ${column}): ` +
+      `${below}, and k-means gives its distances back in float32; rescale the data (multiply it by a power of ten)`
+    : `${where}: column ${column} of the points lies at most ${spread.toExponential(2)} from its mean: ${below}, and the ` +
+      'points are read into float32; rescale the column (multiply it by a power of ten)');
+}
+
+/**
+ * Stages new points in a fitted frame, in place: each value becomes
+ * f32((x − shift)·scale), from the caller's values when they are float64 (as
+ * centreFit did for the fit), else from the float32 copy.
+ */
+export function centreAgainst(ws: Workspace, x: StagedPoints, frame: Frame): void {
+  const { rows: n, cols: d, source } = x;
+  const { shift, scale } = frame;
+  if (source === null && scale === 1) {
+    shiftRows(ws, x, shift);
+    return;
+  }
+  const heap = heapF32(), at = x.ptr >>> 2;
+  // A loop per kind of source, each monomorphic (this runs on every predict, transform and score).
+  const rows = source?.rows ?? null;
+  if (rows !== null) {
+    for (let i = 0, t = at; i < n; i++) {
+      const r = rows[i]!;
+      for (let j = 0; j < d; j++, t++) heap[t] = (r[j]! - shift[j]!) * scale;
+    }
+  } else {
+    const flat = source?.flat ?? heap, o = source === null ? at : 0;
+    for (let i = 0, t = at, u = o; i < n; i++) for (let j = 0; j < d; j++, t++, u++) heap[t] = (flat[u]! - shift[j]!) * scale;
+  }
 }
 
 /** Squared norms above this (float32's largest / 4) make ‖x‖² + ‖c‖² − 2·x·c, or ‖x − c‖², overflow float32. */
@@ -256,11 +438,13 @@ const MAX_SQUARED_NORM = 3.4028234663852886e38 / 4;
 
 /**
  * Refuses centred points too far from the centre for k-means' float32 squared
- * distances (|x| above ~9.2e18): they would overflow to ∞ and every label would be
- * a tie, silently. `from` says what the points were centred on. Returns the
- * rows' squared norms (x.rows f32 in ws), which the distance kernels read.
+ * distances (|x| above ~9.2e18 in the frame's units): they would overflow to ∞ and
+ * every label would be a tie, silently. `from` says what the points were centred
+ * on; `frame`, theirs, gives the message the distance in the caller's units (from
+ * the caller's values when x has them: a value that overflowed float32 once scaled).
+ * Returns the rows' squared norms (x.rows f32 in ws), which the distance kernels read.
  */
-export function checkSpread(ws: Workspace, where: string, x: Staged, from: string): number {
+export function checkSpread(ws: Workspace, where: string, x: Staged | StagedPoints, from: string, frame: Frame | null = null): number {
   const norms = ws.floats(x.rows);
   const largest = runtime(where).kernels.rowSquaredNorms(x.rows, x.cols, x.ptr, norms);
   if (largest <= MAX_SQUARED_NORM) return norms;
@@ -275,14 +459,63 @@ export function checkSpread(ws: Workspace, where: string, x: Staged, from: strin
     if (worst < 0 || sq > worstSq) { worst = i; worstSq = sq; }
   }
   if (worst < 0) return norms;
+  const scale = frame?.scale ?? 1;
+  const source = 'source' in x ? x.source : null;
+  let distance = Math.sqrt(worstSq) / scale;
+  if (source !== null && frame !== null) {
+    const r = source.rows?.[worst] ?? source.flat!, o = source.rows === null ? worst * x.cols : 0;
+    let sq = 0;
+    for (let j = 0; j < x.cols; j++) sq += (r[o + j]! - frame.shift[j]!) ** 2;
+    distance = Math.sqrt(sq);
+  }
+  // Without the caller's values, a value that overflowed float32 once centred and scaled is only known to be that far.
+  const shown = Number.isFinite(distance) ? distance.toExponential(2) : `more than ${(3.4028234663852886e38 / scale).toExponential(2)}`;
   throw new ArgumentError(
-    `${where}: points row ${worst} lies ${Math.sqrt(worstSq).toExponential(2)} from ${from}, too far for squared distances in float32 ` +
-      `(at most ${Math.sqrt(MAX_SQUARED_NORM).toExponential(1)}); rescale the data`,
+    `${where}: points row ${worst} lies ${shown} from ${from}, too far for squared distances in float32 ` +
+      `(at most ${(Math.sqrt(MAX_SQUARED_NORM) / scale).toExponential(1)}); rescale the data`,
   );
 }
 
+/**
+ * The W_FEWER_CLUSTERS warning (scikit-learn's ConvergenceWarning) when `labels`
+ * use fewer than `k` clusters (`name`: 'k', 'nComponents'). It blames the data only
+ * when a count of x's distinct rows (of those that weigh more than 0, with
+ * `weights`, an x.rows f64 block or 0) confirms it; otherwise it names a centre no
+ * row is labelled with (`centers`, k × x.cols) and where it is (on another centre,
+ * or where no row is nearest), and `otherwise` (given that) says what left it there and what may help.
+ * Rows are counted as staged (float32, centred): rows that float32 cannot tell
+ * apart once centred count as one.
+ */
+export function warnFewerClusters(
+  where: string, labels: ArrayLike<number>, k: number, name: string, x: Staged, weights: number,
+  centers: ArrayLike<number>, otherwise: (cause: string) => string,
+): void {
+  const used = clustersUsed(labels, k);
+  if (used >= k) return;
+  const distinct = countDistinctRows(x, k, weights);
+  const rows = weights === 0 ? 'distinct rows' : 'distinct rows that weigh more than 0';
+  warn(new ConvergenceWarning('W_FEWER_CLUSTERS', where, distinct < k
+    ? `found ${used} distinct clusters, fewer than ${name} = ${k}: the points have only ${distinct} ${rows}, so some centres coincide or stay empty`
+    : `found ${used} distinct clusters, fewer than ${name} = ${k}, although the points have at least ${k} ${rows}: ` +
+      otherwise(unusedCentre(labels, k, x.cols, centers))));
+}
+
+/** "centre j on centre i" (they coincide) or "centre j where no point is nearest to it", for the first centre j no label names. */
+function unusedCentre(labels: ArrayLike<number>, k: number, d: number, centers: ArrayLike<number>): string {
+  const seen = new Uint8Array(k);
+  for (let i = 0; i < labels.length; i++) seen[labels[i]!] = 1;
+  const j = seen.indexOf(0);
+  for (let i = 0; i < k; i++) {
+    if (i === j) continue;
+    let same = true;
+    for (let f = 0; f < d && same; f++) same = centers[i * d + f] === centers[j * d + f];
+    if (same) return `centre ${j} on centre ${i}`;
+  }
+  return `centre ${j} where no point is nearest to it`;
+}
+
 /** Subtracts `shift` from every row of x in place (f64 arithmetic, rounded to f32). */
-export function shiftRows(ws: Workspace, x: Staged, shift: Float64Array): void {
+function shiftRows(ws: Workspace, x: Staged, shift: Float64Array): void {
   const p = ws.doubles(shift.length);
   writeF64(p, shift);
   runtime('KMeans').kernels.subtractColumns(x.rows, x.cols, x.ptr, p, x.ptr);

@@ -21,8 +21,8 @@
 // of every row against the final centres.
 //
 // partialFit: the first call seeds the centres from its batch (at least k rows)
-// and fixes the shift (the batch's column means) that all later batches are
-// centred by; every call is then one step on that batch, after which labels and
+// and fixes the frame (the batch's column means, and the scale of a tiny spread:
+// see KMeans) that all later batches are staged in; every call is then one step on that batch, after which labels and
 // inertia are those of the batch against the updated centres (scikit-learn's
 // compute_labels).
 //
@@ -38,9 +38,9 @@ import type { Kernels } from '../runtime/abi.js';
 import { RngStream } from '../nn/rng.js';
 import {
   RngState, Workspace, countDistinctRows, integerParam, notFitted, numberParam, optionalParam, readF32, readF64, readI32,
-  sampleWeightOption, stagePoints, stageWeights, writeF32, writeF64, type Points, type SampleWeightOptions, type Staged,
+  sampleWeightOption, stagePoints, stageWeights, writeF32, writeF64, type Points, type SampleWeightOptions, type Staged, type StagedPoints,
 } from './common.js';
-import { LloydState, checkSpread, columnStats, shiftRows } from './lloyd.js';
+import { LloydState, centreAgainst, centreFit, checkSpread, type Frame } from './lloyd.js';
 import { BaseKMeans, type BaseKMeansOptions } from './kmeans.js';
 
 export interface MiniBatchKMeansOptions extends BaseKMeansOptions {
@@ -105,9 +105,9 @@ export class MiniBatchKMeans extends BaseKMeans {
       const weights = staged?.ptr ?? 0;
       const kern = runtime(where).kernels;
       const { n, d, k } = { n: x.rows, d: x.cols, k: this.k };
-      const { shift, meanVariance } = columnStats(ws, x);
-      shiftRows(ws, x, shift);
-      checkSpread(ws, where, x, 'the column means');
+      const frame = centreFit(ws, where, x, true);
+      const { shift, scale } = frame;
+      checkSpread(ws, where, x, 'the column means', frame);
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const batch = Math.min(this.batchSize, n);
@@ -129,7 +129,7 @@ export class MiniBatchKMeans extends BaseKMeans {
         // k rows of positive weight for 'random'; then from all rows.
         const fromSubset = countDistinctRows(sub, k) >= k && (weights === 0 || positiveCount(subset.w, initSize) >= k);
         const seedState = fromSubset ? subset.st : (whole ??= new LloydState(ws, x, k, { weights }));
-        seedState.seed(kern, this.initChoice, shift, rng);
+        seedState.seed(kern, this.initChoice, frame, rng);
         heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
         const inertia = validState.step(kern, valid, centers, null);
         if (best === null || inertia < bestInertia) { best = readF32(centers, k * d); bestInertia = inertia; }
@@ -142,7 +142,8 @@ export class MiniBatchKMeans extends BaseKMeans {
       const steps = Math.max(1, Math.floor((this.maxIter * n) / batch));
       const step = new BatchBuffers(ws, batch, d, k, weights !== 0);
       const reassignScratch = ws.floats(k + batch);
-      const tolAbs = this.tol * meanVariance;
+      // In the frame's units (× scale², exactly), as the centres' moves are.
+      const tolAbs = this.tol * frame.meanVariance * scale * scale;
       let sinceReassign = 0;
       let ewa = NaN, ewaMin = NaN, noImprovement = 0;
       let i = 0;
@@ -174,11 +175,16 @@ export class MiniBatchKMeans extends BaseKMeans {
       const all = new LloydState(ws, x, k);
       heapF32().copyWithin(all.centers >>> 2, centers >>> 2, (centers >>> 2) + k * d);
       kern.kmeansAssign(n, d, k, x.ptr, all.xNorms, all.centers, all.labels, all.minDist, 0, 0, all.scratch);
-      const inertia = kern.kmeansRowDistances(n, d, x.ptr, all.centers, all.labels, 0, weights);
+      const inertia = kern.kmeansRowDistances(n, d, x.ptr, all.centers, all.labels, 0, weights) / (scale * scale);
       rngState.leave(rng);
       this.commit(where, {
-        centers: readF32(centers, k * d), shift, labels: readI32(all.labels, n), inertia,
+        centers: readF32(centers, k * d), shift, scale, labels: readI32(all.labels, n), inertia,
         nIter: Math.ceil((nSteps * batch) / n),
+      }, {
+        x, weights,
+        otherwise: (cause) => `the mini-batch steps left ${cause}, and the random reassignment ` +
+          `(reassignmentRatio = ${this.reassignmentRatio}) did not move it away for good; KMeans, a larger ` +
+          'reassignmentRatio or another seed may avoid it',
       });
       this.#steps = { counts: readF64(counts, k), nSteps, sinceReassign, rng: rngState };
       return this;
@@ -197,13 +203,13 @@ export class MiniBatchKMeans extends BaseKMeans {
     try {
       const prev = this.state, steps = this.#steps;
       const first = prev === null || steps === null;
-      let x: Staged, weights: number, shift: Float64Array;
+      let x: StagedPoints, weights: number, frame: Frame;
       if (first) {
         const staged = this.stageFit(ws, where, points, options);
         x = staged.x;
         weights = staged.weights?.ptr ?? 0;
         this.runs(where);
-        ({ shift } = columnStats(ws, x));
+        frame = centreFit(ws, where, x, true);
       } else {
         this.checkParams(where);
         const fittedK = prev.centers.length / prev.shift.length;
@@ -213,10 +219,11 @@ export class MiniBatchKMeans extends BaseKMeans {
         const sampleWeight = sampleWeightOption(where, options);
         x = stagePoints(ws, where, points, prev.shift.length);
         weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;
-        shift = prev.shift;
+        frame = prev;
+        centreAgainst(ws, x, frame);
       }
-      shiftRows(ws, x, shift);
-      checkSpread(ws, where, x, first ? 'the column means' : 'the column means of the first batch');
+      const { shift, scale } = frame;
+      checkSpread(ws, where, x, first ? 'the column means' : 'the column means of the first batch', frame);
       const kern = runtime(where).kernels;
       const { d, k } = { d: x.cols, k: this.k };
       // The kept state advances only at the end (leave), once the step has succeeded.
@@ -226,7 +233,7 @@ export class MiniBatchKMeans extends BaseKMeans {
       const counts = ws.doubles(k);
       if (first) {
         const seedState = new LloydState(ws, x, k, { weights });
-        seedState.seed(kern, this.initChoice, shift, rng);
+        seedState.seed(kern, this.initChoice, frame, rng);
         heapF32().copyWithin(centers >>> 2, seedState.centers >>> 2, (seedState.centers >>> 2) + k * d);
         new Float64Array(heapF32().buffer, counts, k).fill(0);
       } else {
@@ -245,11 +252,11 @@ export class MiniBatchKMeans extends BaseKMeans {
       const { xNorms, labels, minDist, scratch } = step.st;
       kern.rowSquaredNorms(x.rows, d, x.ptr, xNorms);
       kern.kmeansAssign(x.rows, d, k, x.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
-      const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights);
+      const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights) / (scale * scale);
       // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
       this.commit(where, {
-        centers: readF32(centers, k * d), shift, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
-      }, { warnFewerClusters: false });
+        centers: readF32(centers, k * d), shift, scale, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
+      }, null);
       rngState.leave(rng);
       this.#steps = { counts: readF64(counts, k), nSteps: (steps?.nSteps ?? 0) + 1, sinceReassign, rng: rngState };
       return this;

@@ -18,7 +18,7 @@ import { ArgumentError } from './errors.js';
 import { show } from './validate.js';
 
 export type WarningCode =
-  /** A clustering found fewer distinct clusters than it was asked for (duplicate points). */
+  /** A clustering found fewer distinct clusters than it was asked for (duplicate points, or a centre left empty). */
   | 'W_FEWER_CLUSTERS'
   /** Explicit initial centres with nInit > 1: one run, as more could only repeat it. */
   | 'W_INIT_RUNS_ONCE'

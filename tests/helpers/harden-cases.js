@@ -21,13 +21,13 @@ const {
   KMeans, MiniBatchKMeans, GaussianMixture, AutoEncoder,
   binaryAccuracy, binaryAuc, binaryLogLoss, multiclassAccuracy, r2Score, groupTasks, formatEvaluation, formatAffinity,
   ArgumentError, ShapeError, DisposedError, OutOfMemoryError, CsvError, DataError, UnknownCategoryError, UnknownClassError, ModelFormatError,
-  NonFinitePredictionError,
+  NonFinitePredictionError, TrainingDivergedError,
 } = M;
 
 export const CODES = new Map([
   [ArgumentError, 'E_ARGUMENT'], [ShapeError, 'E_SHAPE'], [DisposedError, 'E_DISPOSED'], [OutOfMemoryError, 'E_OUT_OF_MEMORY'],
   [CsvError, 'E_ARGUMENT'], [DataError, 'E_ARGUMENT'], [UnknownCategoryError, 'E_ARGUMENT'], [UnknownClassError, 'E_ARGUMENT'],
-  [ModelFormatError, 'E_MODEL_FORMAT'], [NonFinitePredictionError, 'E_NOT_FINITE'],
+  [ModelFormatError, 'E_MODEL_FORMAT'], [NonFinitePredictionError, 'E_NOT_FINITE'], [TrainingDivergedError, 'E_DIVERGED'],
 ]);
 
 export const ARCH = { type: 'sharedBottom', units: [6], towerUnits: [] };
@@ -674,6 +674,14 @@ export const CASES = [
     'a score of -Infinity'],
   ['Clustering', 'KMeans#fit', 'a point 1e30 away', () => new KMeans({ k: 2, seed: 1 }).fit(far), ArgumentError,
     /KMeans\.fit: points row 3 lies 9\.\d+e\+29 from the column means, too far for squared distances in float32/, 'wrong labels: every squared distance was +Infinity'],
+  ['Clustering', 'KMeans#fit', 'Unix timestamps: 1.7e9 + 0, 7, 13, 20 and 1.7e9 + 100, 107, 113, 120', () => {
+    const km = new KMeans({ k: 2, init: [[1.7e9], [1.7e9 + 100]] }).fit([0, 7, 13, 20, 100, 107, 113, 120].map((s) => [1.7e9 + s]));
+    return [km.clusterCenters.flat(), km.inertia];
+  }, ok(([centres, inertia]) => assert.deepEqual([centres, inertia], [[1.7e9 + 10, 1.7e9 + 110], 436]), 'centres 1.7e9 + 10 and + 110, inertia 436 (the float64 results)'),
+  'centres 1700000000 and 1700000128, inertia 0: the values were rounded to float32 (a step of 128 there) before the means were subtracted'],
+  ['Clustering', 'KMeans#fit', 'points within 1e-49 of each other', () => new KMeans({ k: 2, seed: 1 }).fit([[1e-50], [2e-50], [3e-50], [9e-50]]), ArgumentError,
+    /KMeans\.fit: the points lie at most 5\.25e-50 from their column means \(the farthest value in column 0\): below 2\.0e-31/,
+    'centres 0 and 0: the values were 0 in float32 (a warning blamed duplicate rows)'],
   ['Clustering', 'KMeans#fit', '{ data, rows, cols } that disagree', () => new KMeans({ k: 1 }).fit({ data: [1, 2, 3], rows: 2, cols: 2 }), ShapeError, /points\.data has 3 values; 2 rows × 2 cols needs 4/],
   ['Clustering', 'KMeans#predict', 'before fit', () => new KMeans({ k: 1 }).predict([[1]]), ArgumentError, /KMeans\.predict: this KMeans is not fitted yet; call fit\(\) first/],
   ['Clustering', 'KMeans#predict', '3 columns for 2', (f) => f.km.predict([[1, 2, 3]]), ShapeError, /KMeans\.predict: points row 0 has 3 values, expected 2 \(the model was fitted on 2 features\)/],
@@ -708,6 +716,9 @@ export const CASES = [
     /nComponents = 3 is larger than the number of rows \(2\)/],
   ['Clustering', 'GaussianMixture#fit', 'a point 1e30 away', () => new GaussianMixture({ nComponents: 2, seed: 1 }).fit(far), ArgumentError,
     /GaussianMixture\.fit \(its k-means start\): points row 3 lies .* too far/, 'ArgumentError blaming a covariance that is "not positive definite"'],
+  ['Clustering', 'GaussianMixture#fit', 'a column within 1e-40 of its mean', () => new GaussianMixture({ nComponents: 2, seed: 1 }).fit([[0, 0], [1, 1e-40], [2, 0], [3, 1e-40]]),
+    ArgumentError, /GaussianMixture\.fit: column 1 of the points lies at most 5\.00e-41 from its mean: below 2\.0e-31, float32 keeps fewer than its 24 bits/,
+    'accepted, with the column\'s values rounded to float32\'s subnormals'],
   ['Clustering', 'GaussianMixture#fit', 'precisionsInit not positive definite', () => new GaussianMixture({ precisionsInit: [[[1, 2], [2, 1]]] }).fit([[0, 1], [1, 0], [2, 2]]),
     ArgumentError, /GaussianMixture\.fit: precisionsInit of component 0 is not positive definite/],
   ['Clustering', 'GaussianMixture#fit', 'constant data with regCovar 0', () => new GaussianMixture({ nComponents: 1, regCovar: 0 }).fit([[1, 1], [1, 1], [1, 1]]), ArgumentError,
@@ -740,6 +751,15 @@ export const CASES = [
   ['Clustering', 'AutoEncoder#fit', '3 columns for inputSize 2', (f) => f.ae.fit([[1, 2, 3]]), ShapeError, /AutoEncoder\.fit: points row 0 has 3 values, expected 2/],
   ['Clustering', 'AutoEncoder#fit', 'validationData of 1 column', (f) => f.ae.fit(f.points, { validationData: [[1]] }), ShapeError, /AutoEncoder\.fit validationData: points row 0 has 1 values, expected 2/],
   ['Clustering', 'AutoEncoder#fit', 'onEpochEnd 3', (f) => f.ae.fit(f.points, { onEpochEnd: 3 }), ArgumentError, /AutoEncoder\.fit: onEpochEnd must be a function, got 3/],
+  ['Clustering', 'AutoEncoder#fit', 'data around 1e12, unscaled', () => {
+    const ae = new AutoEncoder({ inputSize: 2, encoderUnits: [1], seed: 1 });
+    try {
+      return ae.fit(X.map((r) => [r[0] * 1e12, r[1] * 1e12]), { epochs: 2 });
+    } finally {
+      ae.dispose();
+    }
+  }, TrainingDivergedError, /training diverged at step 0: the gradient of task "reconstruction" reaches .* beyond what Adam's second moment holds in float32/,
+  'a loss that never moved, and no error: g² overflowed Adam\'s float32 second moment, and every update was 0'],
   ['Clustering', 'AutoEncoder#trainOnBatch', 'option lr (typo)', (f) => f.ae.trainOnBatch(f.points, { lr: 1 }), ArgumentError, /AutoEncoder\.trainOnBatch: unknown option "lr"/],
   ['Clustering', 'AutoEncoder#fit', 'divergence "off"', (f) => f.ae.fit(f.points, { divergence: 'off' }), ArgumentError,
     /AutoEncoder\.fit: divergence must be false \(off\), true or \{ factor \}, got "off"/, 'refused as an unknown option (there was no divergence rule)'],

@@ -226,3 +226,34 @@ test('a reconstruction error beyond float32 is a NonFinitePredictionError naming
   assert.ok(Number.isFinite(relu.computeGradients([[1e18, 1, 2], [0, 1, 2], [1, 1, 1]])), 'rows whose gradients fit float32 still get them');
   relu.dispose();
 });
+
+test("a gradient beyond Adam's float32 second moment (unscaled data around 1e12) stops training before the update, instead of a loss that never moves", () => {
+  // g² overflowed Adam's second moment for gradients from 2^64 (1.8e19): the update was 0 from then on,
+  // and the loss stayed at 2.894e23 every epoch, with no warning. Now a TrainingDivergedError says so, and
+  // the weights are those the fit started from.
+  const rows = Array.from({ length: 64 }, (_, i) => {
+    const a = Math.sin(i), b = Math.cos(1.7 * i);
+    return [a, b, a + b, a - b].map((v) => v * 1e12);
+  });
+  const ae = new AutoEncoder({ inputSize: 4, encoderUnits: [8, 2], seed: 1 });
+  const w0 = ae.encoder.parameters.get('0.weight'), d0 = ae.decoder.parameters.get('0.weight');
+  for (const fn of [() => ae.fit(rows, { epochs: 5 }), () => ae.fit(rows, { epochs: 5, divergence: false }), () => ae.trainOnBatch(rows)]) {
+    expectError(fn, TrainingDivergedError, 'E_DIVERGED', [
+      /^training diverged at step 0: the gradient of task "reconstruction" reaches \d\.\d\de\+\d+ in the (encoder|decoder), beyond what Adam's second moment holds in float32 \(its square overflows from 1\.84e\+19\): the weight would stop moving for good/,
+      /scale them first/, /clip gradients \(globalClipNorm\)/,
+    ], { props: { task: 'reconstruction', what: 'the gradient', step: 0 } });
+  }
+  assert.equal(ae.steps, 0);
+  assert.deepEqual(ae.encoder.parameters.get('0.weight'), w0);
+  assert.deepEqual(ae.decoder.parameters.get('0.weight'), d0);
+  // globalClipNorm scales the gradient below the limit: training moves.
+  const h = ae.fit(rows, { epochs: 5, globalClipNorm: 1, learningRate: 0.1 });
+  assert.equal(ae.steps, 10);
+  assert.ok(h.loss.every(Number.isFinite) && h.loss.at(-1) < h.loss[0], `the loss moves: ${h.loss}`);
+  // Scaled data train as ever.
+  const scaled = new AutoEncoder({ inputSize: 4, encoderUnits: [8, 2], seed: 1 });
+  const hs = scaled.fit(rows.map((r) => r.map((v) => v / 1e12)), { epochs: 20, learningRate: 1e-2 });
+  assert.ok(hs.loss.at(-1) < hs.loss[0]);
+  ae.dispose();
+  scaled.dispose();
+});

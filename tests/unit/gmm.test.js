@@ -537,7 +537,7 @@ test('warnings: EM stopped at maxIter (W_NOT_CONVERGED); more components than di
   const dup = [[1, 1], [1, 1], [2, 2], [1, 1], [2, 2]];
   const few = captureWarnings(() => new GaussianMixture({ nComponents: 3, covarianceType: 'diag', seed: 1 }).fit(dup));
   assert.deepEqual(few.warnings.map((w) => w.code).slice(0, 1), ['W_FEWER_CLUSTERS']);
-  assert.match(few.warnings[0].message, /GaussianMixture\.fit \(its k-means start\): found 2 distinct clusters, fewer than nComponents = 3/);
+  assert.match(few.warnings[0].message, /GaussianMixture\.fit \(its k-means start\): found 2 distinct clusters, fewer than nComponents = 3: the points have only 2 distinct rows, so some centres coincide or stay empty$/);
   assert.ok(few.result.means.flat().every(Number.isFinite) && few.result.weights.every(Number.isFinite));
 
   // warmStart: the second fit starts where the first stopped (one start; its first change is from the last lower bound).
@@ -549,6 +549,62 @@ test('warnings: EM stopped at maxIter (W_NOT_CONVERGED); more components than di
   assert.ok(warm.lowerBounds[0] >= third, 'the second fit goes on from the first');
   assertClose(warm.means.flat(), six.means.flat(), { atol: 1e-12, rtol: 1e-12, label: '3 + 3 warm steps = 6 steps' });
   assert.equal(warm.nIter, 3);
+});
+
+test('offset data are centred in f64 before the rounding to float32: Unix timestamps fit as the float64 EM reference does on them shifted to 0', () => {
+  // Two bursts 100 s apart at Unix times around 1.7e9, where float32's step is 128: rounding before
+  // centring (as before) gave means B + 0 and B + 128, variances of regCovar alone and a lower bound of
+  // +5.3. Expected, from a float64 numpy re-implementation of scikit-learn's EM on the times shifted to
+  // 0 (exact) from the same initial parameters:
+  const B = 1_700_000_000;
+  const steps = [0, 7, 13, 20, 100, 107, 113, 120];
+  const ref = {
+    means: [9.999999999999996, 109.99999999999996], variance: 54.500000999999976, lowerBound: -4.111186064599217, nIter: 3,
+    scoreSamples: [-4.5286172496004795, -3.6937548795979542, -3.6937548795979547, -4.528617249600481, -4.528617249600472,
+      -3.6937548795979525, -3.693754879597957, -4.528617249600487],
+  };
+  const ts = steps.map((s) => [B + s]);
+  for (const [covarianceType, precisionsInit] of [['full', [[[0.01]], [[0.01]]]], ['diag', [[0.01], [0.01]]]]) {
+    for (const points of [ts, { data: Float64Array.from(ts.flat()), rows: 8, cols: 1 }]) {
+      const gm = new GaussianMixture({ nComponents: 2, covarianceType, weightsInit: [0.5, 0.5], meansInit: [[B + 1], [B + 99]], precisionsInit }).fit(points);
+      const label = `${covarianceType}, ${Array.isArray(points) ? 'number[][]' : 'Float64Array'}`;
+      assertClose(gm.means.flat().map((m) => m - B), ref.means, { atol: 1e-6, rtol: 0, label: `${label}: means` });
+      assertClose(gm.covariances.flat(2), [ref.variance, ref.variance], { atol: 0, rtol: 1e-12, label: `${label}: variances` });
+      assertClose([gm.lowerBound], [ref.lowerBound], { atol: 1e-12, rtol: 0, label: `${label}: lower bound` });
+      assert.equal(gm.nIter, ref.nIter, label);
+      assertClose(gm.scoreSamples(ts), ref.scoreSamples, { atol: 1e-12, rtol: 0, label: `${label}: scoreSamples` });
+      assert.deepEqual(Array.from(gm.predict([[B + 5], [B + 115]])), [0, 1], label);
+    }
+  }
+  // The default start (k-means) finds the same two components.
+  const gm = new GaussianMixture({ nComponents: 2, seed: 0 }).fit(ts);
+  assertClose(gm.means.flat().map((m) => m - B).sort((a, b) => a - b), ref.means, { atol: 1e-6, rtol: 0, label: 'k-means start: means' });
+  assertClose([gm.lowerBound], [ref.lowerBound], { atol: 1e-9, rtol: 0, label: 'k-means start: lower bound' });
+  // A warm start stages the data against the first fit's means the same way: it continues, converged.
+  const warm = new GaussianMixture({ nComponents: 2, seed: 0, warmStart: true });
+  warm.fit(ts);
+  warm.fit(ts);
+  assertClose(warm.means.flat().sort((a, b) => a - b), gm.means.flat().sort((a, b) => a - b), { atol: 1e-6, rtol: 0, label: 'warm start' });
+});
+
+test('tiny spreads: the k-means start runs on the data scaled by a power of two; a column whose spread is below 2e-31 is refused, named', () => {
+  // Six points around 1e-25 and 5e-25 (with regCovar 1e-60, below their variances): the k-means start
+  // computed squared distances of ~1e-50, 0 in float32, so it put every row in one cluster, warned of
+  // duplicate rows, and both means ended at 3.1e-25. EM itself works in f64 on the data as they are.
+  const tiny = [1e-25, 1.1e-25, 1.2e-25, 5e-25, 5.1e-25, 5.2e-25].map((v) => [v]);
+  const { result: gm, warnings } = captureWarnings(() => new GaussianMixture({ nComponents: 2, seed: 0, regCovar: 1e-60 }).fit(tiny));
+  assert.deepEqual(warnings, []);
+  assertClose(gm.means.flat().sort((a, b) => a - b), [1.1e-25, 5.1e-25], { atol: 0, rtol: 1e-6, label: 'means' });
+  // Each group's variance, 0.01e-50 · 2/3, plus regCovar.
+  assertClose(gm.covariances.flat(2), [2e-52 / 3 + 1e-60, 2e-52 / 3 + 1e-60], { atol: 0, rtol: 1e-4, label: 'variances' });
+  const l = Array.from(gm.predict(tiny));
+  assert.deepEqual(l, [l[0], l[0], l[0], 1 - l[0], 1 - l[0], 1 - l[0]]);
+  // A column of values within 2e-31 of its mean keeps fewer than float32's 24 bits: refused, naming it.
+  const tinyColumn = [[0, 0], [1, 1e-40], [2, 0], [3, 1e-40]];
+  expectError(() => new GaussianMixture({ nComponents: 2, seed: 0 }).fit(tinyColumn), ArgumentError, 'E_ARGUMENT',
+    [/^GaussianMixture\.fit: column 1 of the points lies at most 5\.00e-41 from its mean: below 2\.0e-31, float32 keeps fewer than its 24 bits/, /rescale the column/]);
+  // A constant column is no such column.
+  assert.equal(new GaussianMixture({ nComponents: 2, seed: 0 }).fit([[0, 5], [1, 5], [9, 5], [10, 5]]).nFeatures, 2);
 });
 
 test('new options: typed errors for weightsInit, meansInit, precisionsInit, warmStart and sampleWeight', () => {

@@ -469,9 +469,20 @@ test('AutoEncoder: a loss that explodes but stays finite (learning rate 1e3) sto
   }));
   assert.equal(ae.steps, 0);
   assert.deepEqual(weights(ae), start);
-  // Off, the same run ends "normally" on absurd losses.
+  // Off, a run at 300 ends "normally" on absurd losses. At 1e3 it ended so too, its loss stuck at 4.6e25: its
+  // gradients had outgrown Adam's float32 second moment, which froze the weights. That non-finite check stays
+  // on without the rule, and stops the run at step 1 by the gradient instead.
   const off = make();
-  assert.ok(off.fit(rows, { epochs: 3, batchSize: 8, learningRate: 1e3, divergence: false }).loss.at(-1) > 1e20);
+  assert.ok(off.fit(rows, { epochs: 3, batchSize: 8, learningRate: 300, divergence: false }).loss.every((l) => l > 1e10));
+  const offFast = make();
+  assert.throws(() => offFast.fit(rows, { epochs: 3, batchSize: 8, learningRate: 1e3, divergence: false }), (err) => {
+    assert.ok(err instanceof TrainingDivergedError && err.code === 'E_DIVERGED', `${err?.constructor?.name}: ${err?.message}`);
+    assert.deepEqual([err.what, err.step], ['the gradient', 1]);
+    assert.match(err.message, /reaches \S+ in the (encoder|decoder), beyond what Adam's second moment holds in float32/);
+    return true;
+  });
+  assert.equal(offFast.steps, 0, 'back to the weights of step 0');
+  offFast.dispose();
   // Healthy: 200 epochs at 1e-2.
   const fine = make();
   assert.equal(fine.fit(rows, { epochs: 200, batchSize: 8, learningRate: 1e-2 }).loss.length, 200);

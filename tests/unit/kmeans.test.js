@@ -488,6 +488,119 @@ test('MiniBatchKMeans: close to KMeans on separated blobs; partialFit over a str
   assert.equal(predicted.length, n);
 });
 
+// --- the data's scale: offsets and tiny spreads --------------------------------
+
+/** Σ (x − c_label)² in f64 from the caller's values and the reported centres (one column). */
+const inertiaOf = (rows, labels, centres) => rows.reduce((s, [v], i) => s + (v - centres[labels[i]][0]) ** 2, 0);
+
+test('offset data are centred in f64 before the rounding to float32: Unix timestamps and 1e8 + 0.1 steps cluster as the float64 references', () => {
+  // Two bursts of events 100 s apart, each over 20 s, at Unix times around 1.7e9: float32 has a step
+  // of 128 there, so rounding before centring (as before) merged each burst into one value (centres
+  // B + 0 and B + 128, inertia 0, no warning). Expected, from a float64 numpy re-implementation of
+  // scikit-learn's Lloyd (from centres B and B + 100): centres B + 10 and B + 110, inertia 436.
+  const B = 1_700_000_000;
+  const steps = [0, 7, 13, 20, 100, 107, 113, 120];
+  const ts = steps.map((s) => [B + s]);
+  const forms = {
+    'number[][]': ts,
+    'Float64Array data': { data: Float64Array.from(ts.flat()), rows: 8, cols: 1 },
+    'number[] data': { data: ts.flat(), rows: 8, cols: 1 },
+  };
+  for (const [form, points] of Object.entries(forms)) {
+    const km = new KMeans({ k: 2, init: [[B], [B + 100]] }).fit(points);
+    assert.deepEqual(Array.from(km.labels), [0, 0, 0, 0, 1, 1, 1, 1], form);
+    // The centred values are integers, exact in float32: so are the centres and the inertia.
+    assert.deepEqual(km.clusterCenters, [[B + 10], [B + 110]], `${form}: centres`);
+    assert.equal(km.inertia, 436, `${form}: inertia`);
+    // New points are staged against the fitted means the same way.
+    const fresh = [[B + 5], [B + 50], [B + 116]];
+    assert.deepEqual(Array.from(km.predict(fresh)), [0, 0, 1], `${form}: predict`);
+    assert.deepEqual(Array.from(km.transform(fresh).data), [5, 105, 40, 60, 106, 6], `${form}: transform`);
+    assert.deepEqual(Array.from(km.anomalyScores(fresh)), [5, 40, 6], `${form}: anomalyScores`);
+    assert.equal(km.score(fresh), -(25 + 1600 + 36), `${form}: score`);
+  }
+  // The same clustering as the timestamps shifted to 0 (what scikit-learn computes in float64), bit for bit.
+  const seeded = new KMeans({ k: 2, seed: 0 }).fit(ts), zero = new KMeans({ k: 2, seed: 0 }).fit(steps.map((s) => [s]));
+  assert.deepEqual(seeded.labels, zero.labels);
+  assert.equal(seeded.inertia, zero.inertia);
+  assert.deepEqual(seeded.clusterCenters.map(([c]) => c - B), zero.clusterCenters.flat().map((c) => c));
+  // MiniBatchKMeans (fit and partialFit): the bursts stay apart, and the inertia is that of the reported centres.
+  for (const mb of [new MiniBatchKMeans({ k: 2, seed: 0 }).fit(ts), new MiniBatchKMeans({ k: 2, seed: 0 }).partialFit(ts).partialFit(ts)]) {
+    const l = Array.from(mb.labels);
+    assert.deepEqual(l, [l[0], l[0], l[0], l[0], 1 - l[0], 1 - l[0], 1 - l[0], 1 - l[0]], 'MiniBatchKMeans: the two bursts');
+    assert.ok(mb.inertia >= 436 && mb.inertia < 500, `MiniBatchKMeans inertia ${mb.inertia}`);
+    assertClose([mb.inertia], [inertiaOf(ts, l, mb.clusterCenters)], { atol: 0, rtol: 1e-9, label: 'MiniBatchKMeans: inertia of its centres' });
+  }
+  // 1e8 + {0, 0.1, 0.2, 5, 5.1, 5.2} (float32's step at 1e8 is 8): the references give centres
+  // 1e8 + 0.1 and 1e8 + 5.1, inertia 0.04; before, the inertia was 0.
+  const o = [0, 0.1, 0.2, 5, 5.1, 5.2].map((v) => [1e8 + v]);
+  const k8 = new KMeans({ k: 2, init: [[1e8], [1e8 + 5]] }).fit(o);
+  assert.deepEqual(Array.from(k8.labels), [0, 0, 0, 1, 1, 1]);
+  assertClose(k8.clusterCenters.flat(), [1e8 + 0.1, 1e8 + 5.1], { atol: 1e-6, rtol: 0, label: '1e8 centres' });
+  assertClose([k8.inertia], [0.04], { atol: 0, rtol: 1e-5, label: '1e8 inertia' });
+  // Data already float32 (integers, a Float32Array, a Matrix) centre as before: the same bits whatever the form.
+  const ints = [[3, 1], [4, 1], [5, 2], [40, 41], [41, 40], [42, 42]];
+  const asF32 = { data: Float32Array.from(ints.flat()), rows: 6, cols: 2 };
+  const m = Matrix.from(asF32.data, 6, 2);
+  const fits = [ints, asF32, m].map((p) => new KMeans({ k: 2, seed: 4 }).fit(p));
+  m.dispose();
+  for (const f of fits.slice(1)) {
+    assert.deepEqual(f.clusterCenters, fits[0].clusterCenters);
+    assert.equal(f.inertia, fits[0].inertia);
+  }
+});
+
+test('tiny spreads: k-means works on the data scaled by a power of two (exact), and refuses a spread below 2e-31 with a typed error', () => {
+  // Six points around 1e-25 and 5e-25: their squared distances (~1e-50) are 0 in float32, so before,
+  // every label was 0, the centres 3.5e-25 and 1e-25, transform 0 everywhere, and the warning blamed
+  // duplicate rows. The references (float64): centres 1.1e-25 and 5.1e-25, inertia 4e-52.
+  const tiny = [1e-25, 1.1e-25, 1.2e-25, 5e-25, 5.1e-25, 5.2e-25].map((v) => [v]);
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const { result: km, warnings } = captureWarnings(() => new Model({ k: 2, seed: 0 }).fit(tiny));
+    assert.deepEqual(warnings, [], `${Model.name}: no warning`);
+    const l = Array.from(km.labels);
+    assert.deepEqual(l, [l[0], l[0], l[0], 1 - l[0], 1 - l[0], 1 - l[0]], `${Model.name}: labels`);
+    const c = [km.clusterCenters[l[0]][0], km.clusterCenters[1 - l[0]][0]];
+    if (Model === KMeans) {
+      assertClose(c, [1.1e-25, 5.1e-25], { atol: 0, rtol: 1e-6, label: 'KMeans: centres' });
+      assertClose([km.inertia], [4e-52], { atol: 0, rtol: 1e-5, label: 'KMeans: inertia' });
+    } else {
+      // Mini-batch centres are running means of the batches: within each group, and the inertia theirs.
+      assert.ok(c[0] >= 1e-25 && c[0] <= 1.2e-25 && c[1] >= 5e-25 && c[1] <= 5.2e-25, `MiniBatchKMeans: centres ${c}`);
+      assertClose([km.inertia], [inertiaOf(tiny, l, km.clusterCenters)], { atol: 0, rtol: 1e-5, label: 'MiniBatchKMeans: inertia' });
+    }
+    assert.deepEqual(km.predict(tiny), km.labels);
+  }
+  // Exactly the clustering of the data times 2^82 (which brings their largest deviation from the mean,
+  // 2.1e-25, into [1, 2), as the fit does inside): labels, centres, inertia, distances, bit for bit.
+  const s = 2 ** 82;
+  const km = new KMeans({ k: 2, seed: 0 }).fit(tiny), big = new KMeans({ k: 2, seed: 0 }).fit(tiny.map(([v]) => [v * s]));
+  assert.deepEqual(km.labels, big.labels);
+  assert.deepEqual(km.clusterCenters, big.clusterCenters.map(([v]) => [v / s]));
+  assert.equal(km.inertia, big.inertia / (s * s));
+  const fresh = [[0], [2e-25], [7e-25]];
+  const bigFresh = fresh.map(([v]) => [v * s]);
+  assert.deepEqual(km.predict(fresh), big.predict(bigFresh));
+  assert.deepEqual(km.transform(fresh).data, big.transform(bigFresh).data.map((v) => v / s));
+  assert.deepEqual(km.anomalyScores(fresh), big.anomalyScores(bigFresh).map((v) => v / s));
+  assert.equal(km.score(fresh), big.score(bigFresh) / (s * s));
+  // Given centres are scaled with the data.
+  const given = new KMeans({ k: 2, init: [[1e-25], [5e-25]] }).fit(tiny);
+  assert.deepEqual(Array.from(given.labels), [0, 0, 0, 1, 1, 1]);
+  // A point far from such data is refused in the data's units.
+  assert.throws(() => km.predict([[1e30]]), (e) => e instanceof ArgumentError && /points row 0 lies 1\.00e\+30 from the fitted column means, too far for squared distances in float32 \(at most 1\.9e-6\)/.test(e.message));
+  // Below 2^-102 (2.0e-31), float32 (the distances k-means gives back) has no digits left: refused, naming the column.
+  const below = [[0, 1e-50], [0, 2e-50], [0, 3e-50], [0, 9e-50]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    assert.throws(() => new Model({ k: 2, seed: 0 }).fit(below), (e) => e instanceof ArgumentError && e.code === 'E_ARGUMENT' &&
+      new RegExp(`${Model.name}\\.fit: the points lie at most 5\\.25e-50 from their column means \\(the farthest value in column 1\\): below 2\\.0e-31`).test(e.message) &&
+      /rescale the data/.test(e.message), Model.name);
+  }
+  assert.throws(() => new MiniBatchKMeans({ k: 2 }).partialFit(below), (e) => e instanceof ArgumentError && /MiniBatchKMeans\.partialFit: the points lie at most 5\.25e-50/.test(e.message));
+  // A tiny column beside a wide one is no matter for k-means (it adds nothing to the distances, in float64 either).
+  assert.deepEqual(Array.from(new KMeans({ k: 2, init: [[0, 0], [9, 0]] }).fit([[0, 1e-50], [1, 0], [9, 2e-50], [10, 0]]).labels), [0, 0, 1, 1]);
+});
+
 test('bad input gives typed errors before any kernel runs', () => {
   const pts = [[0, 0], [1, 1], [0, 1], [1, 0]];
   const dup = [[1, 2], [1, 2], [3, 4], [1, 2], [3, 4]];
@@ -778,6 +891,29 @@ test('more clusters than distinct points: KMeans and MiniBatchKMeans fit and war
   assert.deepEqual(captureWarnings(() => new KMeans({ k: 2 }).fit(dup)).warnings, []);
   const stream = new MiniBatchKMeans({ k: 2, seed: 1 }).partialFit(dup);
   assert.deepEqual(captureWarnings(() => stream.partialFit([[1, 2]])).warnings, []);
+});
+
+test('W_FEWER_CLUSTERS blames the points only when a count of their distinct rows (of positive weight) says so; otherwise it says what happened', () => {
+  // MiniBatchKMeans, k = 4 on 4 distinct points: two centres end on one point (KMeans: inertia 0, no warning).
+  // The warning said "the points have fewer than k distinct rows".
+  const X = [[0], [1], [2], [10]];
+  const { result: mb, warnings } = captureWarnings(() => new MiniBatchKMeans({ k: 4, seed: 0 }).fit(X));
+  assert.deepEqual(warnings.map((w) => w.code), ['W_FEWER_CLUSTERS']);
+  const message = warnings[0].message;
+  assert.match(message, /^MiniBatchKMeans\.fit: found 3 distinct clusters, fewer than k = 4, although the points have at least 4 distinct rows: the mini-batch steps left centre \d on centre \d, and the random reassignment \(reassignmentRatio = 0\.01\) did not move it away for good; KMeans, a larger reassignmentRatio or another seed may avoid it$/);
+  const [, j, i] = message.match(/centre (\d) on centre (\d)/).map(Number);
+  assert.deepEqual(mb.clusterCenters[j], mb.clusterCenters[i], 'the two centres named coincide');
+  assert.ok(!mb.labels.includes(j), 'and no row is labelled with the first');
+  assert.deepEqual(captureWarnings(() => new KMeans({ k: 4, seed: 0 }).fit(X)).warnings, [], 'KMeans fills every centre');
+  // Duplicate rows: the count confirms it, and the message says how many.
+  const dup = [[1, 2], [1, 2], [3, 4], [1, 2], [3, 4], [3, 4]];
+  for (const Model of [KMeans, MiniBatchKMeans]) {
+    const w = captureWarnings(() => new Model({ k: 4, seed: 2 }).fit(dup)).warnings;
+    assert.match(w[0].message, new RegExp(`^${Model.name}\\.fit: found 2 distinct clusters, fewer than k = 4: the points have only 2 distinct rows, so some centres coincide or stay empty$`));
+  }
+  // Rows of weight 0 do not count.
+  const weighted = captureWarnings(() => new KMeans({ k: 3, seed: 0 }).fit([[0], [1], [2], [3]], { sampleWeight: [1, 0, 0, 1] })).warnings;
+  assert.match(weighted[0].message, /^KMeans\.fit: found 2 distinct clusters, fewer than k = 3: the points have only 2 distinct rows that weigh more than 0, so/);
 });
 
 test('explicit centres with nInit > 1: one run and a warning (W_INIT_RUNS_ONCE), for KMeans and MiniBatchKMeans', () => {
