@@ -142,6 +142,32 @@ test('text in a numeric column: the error names the column, the 1-based row, the
   dataError(() => Dataset.fromCSV(PENGUINS.replace('3750', 'heavy'), SPEC), /column "body_mass_g", row 1 \(line 2\): expected a number, got "heavy"/);
 });
 
+test('a numeric feature beyond float32 (1e39) is refused naming the column, row and line, as a regression target is: the other values would standardize to one number', () => {
+  const lines = PENGUINS.split('\n');
+  lines[5] = lines[5].replace(',193,', ',1e39,'); // data row 5, line 6
+  const huge = lines.join('\n');
+  assert.notEqual(huge, PENGUINS);
+  dataError(() => Dataset.fromCSV(huge, SPEC),
+    /Dataset\.fromCSV: column "flipper_length_mm", row 5 \(line 6\): 1e\+39 is beyond the float32 range \(±3\.4e38\) the model computes in/,
+    { column: 'flipper_length_mm', rowIndex: 4, line: 6, value: '1e+39' });
+  dataError(() => Dataset.fromRows([{ a: 1 }, { a: -1e308 }], { features: { a: 'numeric' } }), /column "a", rows\[1\]: -1e\+308 is beyond the float32 range/, { rowIndex: 1 });
+  dataError(() => Dataset.fromColumns({ a: [3.5e38] }, { features: { a: 'numeric' } }), /column "a", index 0: 3\.5e\+38 is beyond the float32 range/);
+  // The largest float32 is a number like any other; as a category, 1e39 is text.
+  same(Dataset.fromColumns({ a: [3.4028234e38, -3.4028234e38] }, { features: { a: 'numeric' } }).column('a'), [3.4028234e38, -3.4028234e38]);
+  assert.deepEqual(Dataset.fromColumns({ a: ['1e39'] }, { features: { a: 'categorical' } }).column('a'), ['1e39']);
+});
+
+test('a column with an empty name (pandas\' index) is refused as a feature or a target, naming its place: a model file names every column', () => {
+  const csv = ',x,y\n0,1.5,a\n1,2.5,b\n';
+  argError(() => Dataset.fromCSV(csv, { features: { '': 'numeric', x: 'numeric' }, targets: { y: 'binary' } }),
+    /^Dataset\.fromCSV: a feature named "" \(column 1 of the header\): a model's columns need names; name it, or leave it out \(pandas writes its index so\)$/);
+  argError(() => Dataset.fromCSV(csv, { features: { x: 'numeric' }, targets: { '': 'regression' } }), /^Dataset\.fromCSV: a target named "" \(column 1 of the header\)/);
+  argError(() => Dataset.fromRows([{ '': 1, x: 2 }], { features: { '': 'numeric' } }), /^Dataset\.fromRows: a feature named "": a model's columns need names/);
+  argError(() => Dataset.fromColumns({ x: [1] }, { features: { '': 'numeric' } }), /^Dataset\.fromColumns: a feature named "": /);
+  // Left out of the spec, the column is read past.
+  same(Dataset.fromCSV(csv, { features: { x: 'numeric' }, targets: { y: 'binary' } }).column('x'), [1.5, 2.5]);
+});
+
 test('binary targets: how the positive class is chosen', () => {
   const bin = (values, spec = 'binary') => Dataset.fromColumns({ x: values.map(() => 1), y: values }, { features: { x: 'numeric' }, targets: { y: spec } }).target('y');
   // The second of the two sorted values.
