@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   init, Dataset, Preprocessor, parseCSV,
-  ArgumentError, ShapeError, CsvError, DataError, UnknownCategoryError,
+  ArgumentError, ShapeError, CsvError, DataError, UnknownCategoryError, OutOfRangeError,
 } from '../../dist/index.js';
 import { expectError } from '../helpers/errors.js';
 
@@ -412,7 +412,8 @@ test('Preprocessor: standardization, imputation and indicators against hand-comp
   const xs = p.columns[0];
   assert.ok(Math.abs(xs.std - s / 3) < 1e-15, `std ${xs.std} vs √26/3`);
   assert.deepEqual({ ...xs, std: 0 }, { name: 'x', type: 'numeric', missing: 'mean', mean: 8 / 3, std: 0, fill: 8 / 3, indicator: true });
-  assert.deepEqual(p.columns[1], { name: 'c', type: 'numeric', missing: 'mean', mean: 3, std: 1, fill: 3, indicator: false });
+  // A constant column keeps its value: with maxDeviation, any other is refused.
+  assert.deepEqual(p.columns[1], { name: 'c', type: 'numeric', missing: 'mean', mean: 3, std: 1, fill: 3, indicator: false, constant: 3 });
   assert.equal(p.columns[2].fill, 2);
   assert.equal(p.columns[3].fill, 0);
   assert.deepEqual(p.columns[4], { name: 'k', type: 'categorical', categories: ['a', 'b'], unknown: 'error', indicator: true });
@@ -466,6 +467,32 @@ test('missing values only at transform time: imputed, no indicator', () => {
   assert.deepEqual(p.featureNames, ['x', 'k=a', 'k=b']);
   const { features } = p.transform([{ x: null, k: null }, { x: '3', k: 'b' }, { x: undefined, k: '' }]);
   same(features, [0, 0, 0, 1, 0, 1, 0, 0, 0]);
+});
+
+test('a column constant in the fit data: std 1 (as StandardScaler), and with maxDeviation any other value is refused saying so, not "495 standard deviations (std 1.00)"', () => {
+  const fit = Dataset.fromColumns({ x: [1, 3, 5, 7], k: [5, 5, 5, 5] }, { features: { x: 'numeric', k: 'numeric' } });
+  const p = Preprocessor.fit(fit);
+  assert.deepEqual(p.columns[1], { name: 'k', type: 'numeric', missing: 'mean', mean: 5, std: 1, fill: 5, indicator: false, constant: 5 });
+  assert.equal(p.columns[0].constant, undefined);
+  const rows = [{ x: 4, k: 5 }, { x: 4, k: 14 }]; // x: the mean, 0 encoded
+  // 9 units off: within 10 "standard deviations" of std 1 — but the column never varied, and the model learned nothing of it.
+  expectError(() => p.transform(rows, { maxDeviation: 10 }), OutOfRangeError, 'E_ARGUMENT',
+    /^Preprocessor\.transform: column "k", rows\[1\]: the value 14 is not 5, the column's only value in training: maxDeviation refuses any other$/,
+    { props: { column: 'k', rowIndex: 1, value: '14', limit: 10, deviations: Infinity } });
+  expectError(() => p.transform([{ x: 4, k: 4.999 }], { maxDeviation: 1e6 }), OutOfRangeError, 'E_ARGUMENT', /the value 4\.999 is not 5/, { props: { deviations: -Infinity } });
+  // The constant itself, however written, and a missing value pass; without maxDeviation nothing is checked, as before.
+  same(p.transform([{ x: 4, k: '5.0' }, { x: 4, k: null }], { maxDeviation: 10 }).features, [0, 0, 0, 0]);
+  same(p.transform(rows).features, [0, 0, 0, 9]);
+  // Through JSON (a model file): kept, and checked.
+  const q = Preprocessor.fromJSON(JSON.stringify(p));
+  assert.equal(q.columns[1].constant, 5);
+  assert.throws(() => q.transform(rows, { maxDeviation: 10 }), OutOfRangeError);
+  const json = p.toJSON();
+  json.columns[1].constant = 'five';
+  argError(() => Preprocessor.fromJSON(json), /columns\[1\]\.constant must be a finite number, got "five"/);
+  // Files written before it have no constant: as before, 14 is 9 "standard deviations" away.
+  delete json.columns[1].constant;
+  same(Preprocessor.fromJSON(json).transform(rows, { maxDeviation: 10 }).features, [0, 0, 0, 9]);
 });
 
 test('unseen categories: an error naming the column, row, line, value and known categories; or the "other" bucket', () => {
