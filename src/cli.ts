@@ -111,7 +111,8 @@ const ALL_FLAGS = new Set([...COMMAND_FLAGS.values()].flat());
 
 interface Args { positional: string[]; flags: Map<string, string[]> }
 
-function parseArgs(argv: readonly string[]): Args {
+/** `takesValue`: the options whose next argument is their value (the command's, when it comes first). */
+function parseArgs(argv: readonly string[], takesValue: ReadonlySet<string> = ALL_FLAGS): Args {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
@@ -126,8 +127,8 @@ function parseArgs(argv: readonly string[]): Args {
         flags.set(boolean, ['true']);
         continue;
       }
-      // A name no command knows takes no value: checkFlags names it (a value after it stays an argument).
-      if (!ALL_FLAGS.has(name)) { flags.set(name, []); continue; }
+      // An option the command does not know takes no value: checkFlags names it (a value after it stays an argument).
+      if (!takesValue.has(name)) { flags.set(name, []); continue; }
       const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       flags.set(name, [...(flags.get(name) ?? []), value]);
@@ -968,7 +969,8 @@ async function version(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv);
+    const first = COMMAND_FLAGS.get(argv[0] ?? '');
+    const args = parseArgs(argv, first ? new Set(first) : ALL_FLAGS);
     const [command, ...rest] = args.positional;
     if (args.flags.has('version')) { process.stdout.write(`manytask ${await version()}\n`); return 0; }
     if (args.flags.has('help') || command === 'help') { process.stdout.write(USAGE); return 0; }

@@ -197,6 +197,9 @@ test('messages name the model file, quote column names, and say when a name diff
     assert.equal(r.stderr, 'manytask: unknown option --ouput for predict (did you mean --out?)\n(manytask --help lists the commands and options)\n');
     r = await cli(['predict', 'm.mtsk', 'penguins.csv', '--out'], dir);
     assert.equal(r.stderr, 'manytask: --out needs a value\n(manytask --help lists the commands and options)\n');
+    // An option of another command is unknown to this one, with or without a value.
+    r = await cli(['eval', 'm.mtsk', 'penguins.csv', '--out'], dir);
+    assert.equal(r.stderr, 'manytask: unknown option --out for eval\n(manytask --help lists the commands and options)\n');
 
     // (c) A header " island": quoted, the space shows, and the message says it is the only difference; so for case.
     await writeFile(join(dir, 'space.csv'), PENGUINS.replace(/^species,island,/, 'species, island,'));
