@@ -9,12 +9,12 @@ import { basename, dirname, join } from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import { init } from './entries/node.js';
 import {
-  Dataset, parseCSV, inferSchema, DataError, UnknownCategoryError, UnknownClassError,
+  Dataset, parseCSV, inferSchema, DataError, OutOfRangeError, UnknownCategoryError, UnknownClassError,
   type DataErrorLocation, type ParsedCsv, type InferredColumn, type TargetSpec,
 } from './data/index.js';
 import { DEFAULT_NA_VALUES, type ResolvedDatasetSpec, type TargetType } from './data/spec.js';
 import { NUMBER_FORM, cellPlace, listCells, numbersButFew } from './data/schema.js';
-import { INVALID, listNames, parseNumberText } from './data/values.js';
+import { INVALID, listNames, parseNumberText, toCategory } from './data/values.js';
 import { MAX_COUNT, isCount } from './mtl/labels.js';
 import { MultiTaskModel, loadModel, type TaskPrediction } from './model/multitask-model.js';
 import { tasks as taskMakers, UNSUPERVISED, type TaskSpec, type TaskKind } from './mtl/tasks.js';
@@ -42,7 +42,7 @@ const USAGE = `manytask — multi-task learning from CSV files
 Usage:
   manytask train <data.csv> --task <column>:<kind> [--task …] [options]
   manytask eval <model.mtsk> <data.csv> [--na …] [--delimiter …]
-  manytask predict <model.mtsk> <data.csv> [--out predictions.csv|.json] [--id <column>]
+  manytask predict <model.mtsk> <data.csv> [--out predictions.csv|.json] [--id <column>] [--max-deviation 10]
   manytask --help | --version
 
 Kinds: binary, multiclass, multilabel, regression; gaussian, poisson (counts) and
@@ -60,9 +60,10 @@ Reading the CSV (train, eval, predict):
 train: the columns
   Every column that is not a task is a feature, of the type inferred from its
   values (numeric, or categorical: one-hot, or a learned table of floats per
-  level above 50 levels); text that differs on most rows (ids, names), dates,
-  and empty columns are left out. The schema is printed before training and
-  stored in the model. Change it with:
+  level above 50 levels); text that differs on most rows (ids, names), row
+  numbers (integers one more on each row), dates, unnamed and empty columns
+  are left out. The schema is printed before training and stored in the
+  model. Change it with:
   --feature <column>[:numeric|categorical]   use this column (as this type)
   --ignore <column>                          leave this column out
   --embed <column>:<dim>[:<table>]           use this column as identifiers: a
@@ -79,9 +80,16 @@ train: the model
                          ${WEIGHTING_TYPES.map((t, i) => (i === 0 ? '' : i % 9 === 0 ? '\n                         ' : ' ') + t).join('')}
   --epochs 100  --batch-size 32  --lr 0.001  --seed 0
   --validation-split 0.2 --patience 20       early stopping on val_loss, best weights kept
+                                             (--validation-split 0: no validation, all rows train)
   --out model.mtsk       where to save the model (default model.mtsk)
   --weights f32|f16|int8 how the file stores the weights (default f32)
   --quiet                no progress display
+
+predict: the rows
+  --max-deviation <k>    refuse (exit 1) a row with a numeric value more than k
+                         standard deviations from its column's training mean, or
+                         other than the one value a column held in training
+                         (default 10; none: no check)
 
 predict: the output (CSV, or JSON with --out *.json), one row per input row
   row (or the --id column), then per task: <task> the prediction; for binary and
@@ -96,12 +104,15 @@ const CSV_FLAGS = ['na', 'delimiter'];
 const COMMAND_FLAGS: ReadonlyMap<string, readonly string[]> = new Map([
   ['train', [...CSV_FLAGS, 'task', 'feature', 'ignore', 'embed', 'one-hot', 'arch', 'units', 'tower', 'experts', 'weighting', 'epochs', 'batch-size', 'lr', 'seed', 'validation-split', 'patience', 'out', 'weights', 'quiet']],
   ['eval', CSV_FLAGS],
-  ['predict', [...CSV_FLAGS, 'out', 'id']],
+  ['predict', [...CSV_FLAGS, 'out', 'id', 'max-deviation']],
 ]);
+
+const ALL_FLAGS = new Set([...COMMAND_FLAGS.values()].flat());
 
 interface Args { positional: string[]; flags: Map<string, string[]> }
 
-function parseArgs(argv: readonly string[]): Args {
+/** `takesValue`: the options whose next argument is their value (the command's, when it comes first). */
+function parseArgs(argv: readonly string[], takesValue: ReadonlySet<string> = ALL_FLAGS): Args {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
@@ -116,6 +127,8 @@ function parseArgs(argv: readonly string[]): Args {
         flags.set(boolean, ['true']);
         continue;
       }
+      // An option the command does not know takes no value: checkFlags names it (a value after it stays an argument).
+      if (!takesValue.has(name)) { flags.set(name, []); continue; }
       const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       flags.set(name, [...(flags.get(name) ?? []), value]);
@@ -126,12 +139,13 @@ function parseArgs(argv: readonly string[]): Args {
   return { positional, flags };
 }
 
-function checkFlags(args: Args, command: string): void {
-  const known = COMMAND_FLAGS.get(command)!;
+/** Without a command: the options no command knows. */
+function checkFlags(args: Args, command?: string): void {
+  const known = command === undefined ? [...ALL_FLAGS, 'help', 'version'] : COMMAND_FLAGS.get(command)!;
   for (const f of args.flags.keys()) {
     if (!known.includes(f)) {
       const near = known.filter((k) => editDistance(k, f) <= 2);
-      throw new UsageError(`unknown option --${f} for ${command}${near.length ? ` (did you mean --${near.join(', --')}?)` : ''}`);
+      throw new UsageError(`unknown option --${f}${command === undefined ? '' : ` for ${command}`}${near.length ? ` (did you mean --${near.join(', --')}?)` : ''}`);
     }
   }
 }
@@ -185,9 +199,9 @@ function columnAnd(entry: string): [string, string | undefined] {
   return at < 0 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)];
 }
 
+/** Names (columns, values) in a message: quoted, so a name with spaces around it shows them. */
 function quoteList(names: readonly string[], max = 12): string {
-  const shown = names.slice(0, max).join(', ');
-  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
+  return listNames(names, max);
 }
 
 // ---------------------------------------------------------------- reading files
@@ -203,6 +217,18 @@ function checkPath(path: string | undefined, what: string): string {
   if (path === undefined) throw new UsageError(`${what} is missing`);
   if (path.trim() === '') throw new UsageError(`${what} is an empty file name`);
   return path;
+}
+
+/**
+ * Refuses an --out that is one of the command's input files (the same file once links are
+ * followed): writing it would replace the input, and the command would succeed.
+ */
+async function notAnInput(out: string, input: string, what: string, written: string): Promise<void> {
+  const real = (path: string) => realpath(path).catch(() => null);
+  const target = await real(out);
+  if (target !== null && target === await real(input)) {
+    throw new UsageError(`--out ${out} is ${what} (${input}): ${written} would replace it; choose another --out`);
+  }
 }
 
 /** A failure that is not a usage mistake: exit code 1, the message as it is. */
@@ -262,14 +288,27 @@ async function readBytes(path: string, maxBytes = Infinity): Promise<Uint8Array>
 }
 
 /**
- * A hint for a name in the file that the model knows in another Unicode normal form ("é" as one
- * code point, NFC, or as "e" and a combining accent, NFD): the two print alike. '' when none.
+ * A hint for a name in the file that differs from one the model (or the command, `whose`) wants
+ * only in another Unicode normal form ("é" as one code point, NFC, or as "e" and a combining
+ * accent, NFD: the two print alike), in the whitespace around it, or in case. '' when none.
  */
-function otherForm(inFile: string, inModel: readonly string[]): string {
-  const twin = inModel.find((k) => k !== inFile && k.normalize('NFC') === inFile.normalize('NFC'));
-  return twin === undefined ? ''
-    : `; the file's ${JSON.stringify(inFile)} and the model's ${JSON.stringify(twin)} are the same letters written with other Unicode code points ` +
-      '(normal forms NFC and NFD): save the file in the form of the training file (NFC, as most programs write)';
+function otherForm(inFile: string, wanted: readonly string[], whose = "the model's"): string {
+  const forms: [(t: string) => string, string][] = [
+    [(t) => t.normalize('NFC'), 'are the same letters written with other Unicode code points (normal forms NFC and NFD): ' +
+      (whose === "the model's" ? 'save the file in the form of the training file (NFC, as most programs write)' : 'copy the name from the file')],
+    [(t) => t.normalize('NFC').trim(), 'differ only in the spaces around them'],
+    [(t) => t.normalize('NFC').trim().toLowerCase(), 'differ only in case'],
+  ];
+  for (const [form, how] of forms) {
+    const twin = wanted.find((k) => k !== inFile && form(k) === form(inFile));
+    if (twin !== undefined) return `; the file's ${JSON.stringify(inFile)} and ${whose} ${JSON.stringify(twin)} ${how}`;
+  }
+  return '';
+}
+
+/** The hint of otherForm for a column name typed on the command line that the file has in another form. */
+function nearColumn(typed: string, header: readonly string[]): string {
+  return header.map((h) => otherForm(h, [typed], "the command's")).find((hint) => hint !== '') ?? '';
 }
 
 /**
@@ -286,7 +325,7 @@ function inFile<T>(path: string, read: () => T): T {
       throw new CliError(`${path}: column "${err.column}"${row}: ${JSON.stringify(err.value)} is a category the model did not see in training ` +
         `(it knows ${err.known.map((k) => JSON.stringify(k)).join(', ')})${otherForm(err.value ?? '', err.known)}`);
     }
-    if (err instanceof ManytaskError) err.message = err.message.replace(/^(?:Dataset\.fromCSV|parseCSV|predict|evaluate): /, `${path}: `);
+    if (err instanceof ManytaskError) err.message = err.message.replace(/^(?:Dataset\.fromCSV|parseCSV|predict|evaluate|Preprocessor\.transform): /, `${path}: `);
     if (err instanceof UnknownClassError) err.message += otherForm(err.value ?? '', err.known);
     throw err;
   }
@@ -314,7 +353,8 @@ async function readCsv(path: string, choices: CsvChoices): Promise<{ bytes: Uint
   const csv = inFile(path, () => parseCSV(bytes, choices.delimiter !== undefined ? { delimiter: choices.delimiter } : {}));
   const seen = new Set<string>();
   for (const name of csv.header) {
-    if (seen.has(name)) throw new CliError(`${path}: the header names column "${name}" twice`);
+    // Unnamed columns (pandas' index and its levels) are never read: there may be several.
+    if (seen.has(name) && name !== '') throw new CliError(`${path}: the header names column ${JSON.stringify(name)} twice`);
     seen.add(name);
   }
   return { bytes, csv };
@@ -399,7 +439,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
   const byName = new Map(columns.map((c) => [c.name, c]));
   const has = (flag: string, entry: string, name: string): InferredColumn => {
     const col = byName.get(name);
-    if (!col) throw new UsageError(`${flag} ${entry}: ${file} has no column "${name}" (columns: ${quoteList(columns.map((c) => c.name), 30)})`);
+    const names = columns.map((c) => c.name);
+    if (!col) throw new UsageError(`${flag} ${entry}: ${file} has no column ${JSON.stringify(name)} (columns: ${quoteList(names, 30)})${nearColumn(name, names)}`);
+    if (name === '' && flag !== '--ignore') throw new UsageError(`${flag} ${entry}: column ${names.indexOf('') + 1} of ${file} has no name: name it in the header to use it`);
     return col;
   };
   const forced = new Map<string, FeatureKind | undefined>();
@@ -459,7 +501,7 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
     }
     if (col.type === 'ignored') {
       // The note of numbers with a few mistakes says which cells to fix; as categories they would be one-hot numbers.
-      const use = col.numeric ? 'numeric' : numbersButFew(col) ? null : 'categorical';
+      const use = col.name === '' ? null : col.numeric ? 'numeric' : numbersButFew(col) ? null : 'categorical';
       return { name: col.name, role: 'ignored', missing: col.missing, note: use ? `${col.note!}. To use it: --feature ${col.name}:${use}` : col.note! };
     }
     return { name: col.name, role: 'feature', kind: col.type, missing: col.missing, ...(col.type === 'categorical' ? { levels } : {}) };
@@ -469,7 +511,9 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
 function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec): string {
   const targets = new Map(Object.entries(spec.targets));
   const features = new Map(Object.entries(spec.features));
-  const width = Math.max(...entries.map((e) => e.name.length));
+  // An unnamed column (pandas' index) is shown as "".
+  const shown = (name: string) => (name === '' ? '""' : name);
+  const width = Math.max(...entries.map((e) => shown(e.name).length));
   return entries.map((e) => {
     let what: string;
     if (e.role === 'task') {
@@ -489,7 +533,7 @@ function formatSchema(entries: readonly SchemaEntry[], spec: ResolvedDatasetSpec
     } else {
       what = e.note ?? '';
     }
-    return `  ${e.name.padEnd(width)}  ${e.role.padEnd(7)}  ${what}`;
+    return `  ${shown(e.name).padEnd(width)}  ${e.role.padEnd(7)}  ${what}`;
   }).join('\n');
 }
 
@@ -544,8 +588,11 @@ async function train(args: Args): Promise<void> {
   const learningRate = num(args, 'lr', 1e-3);
   if (!(learningRate > 0)) throw new UsageError(`--lr must be a positive number, got ${learningRate}`);
   const valFraction = num(args, 'validation-split', 0.2);
-  if (!(valFraction > 0 && valFraction < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new UsageError(`--validation-split must be from 0 (no validation) to less than 1, got ${valFraction}`);
+  // Early stopping watches the validation loss: without validation there is nothing to watch.
+  if (valFraction === 0 && args.flags.has('patience')) throw new UsageError('--patience stops on the validation loss, and --validation-split 0 leaves no validation rows');
   const out = checkPath(one(args, 'out', 'model.mtsk'), '--out');
+  await notAnInput(out, file, 'the training file', 'the model');
 
   const choices = csvChoices(args);
   const { bytes, csv } = await readCsv(file, choices);
@@ -553,7 +600,7 @@ async function train(args: Args): Promise<void> {
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
   for (const [name, kind] of taskKinds) {
     const col = byName.get(name);
-    if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column "${name}" (columns: ${quoteList(csv.header, 30)})`);
+    if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column ${JSON.stringify(name)} (columns: ${quoteList(csv.header, 30)})${nearColumn(name, csv.header)}`);
     checkTaskColumn(file, `--task ${name}:${kind}`, kind, col);
   }
   const plan = planColumns(args, file, schema.columns, taskKinds);
@@ -569,7 +616,7 @@ async function train(args: Args): Promise<void> {
   for (const [name, kind] of taskKinds) if (kind === 'poisson') checkCounts(file, csv, name, schema.naValues);
   // A random (seeded) validation split: CSV files are often sorted, so the last rows are no sample.
   const trainRows = Math.round((1 - valFraction) * data.rows);
-  if (trainRows < 1 || trainRows > data.rows - 1) {
+  if (valFraction > 0 && (trainRows < 1 || trainRows > data.rows - 1)) {
     throw new UsageError(`--validation-split ${valFraction} of ${data.rows} rows leaves no ${trainRows < 1 ? 'training' : 'validation'} rows`);
   }
   for (const e of plan) {
@@ -579,7 +626,7 @@ async function train(args: Args): Promise<void> {
     e.missing -= e.empty;
   }
   console.log(`${describeCsv(file, csv, schema.naValues)}\n${formatSchema(plan, data.spec)}\n`);
-  const [trainPart, valPart] = data.split(1 - valFraction, { seed });
+  const [trainPart, valPart] = valFraction > 0 ? data.split(1 - valFraction, { seed }) : [data, null];
   const model = new MultiTaskModel({
     input: trainPart, architecture, tasks: specs, seed,
     weighting: { type: weightingType } as WeightingSpec,
@@ -589,14 +636,14 @@ async function train(args: Args): Promise<void> {
     const progress = args.flags.has('quiet') ? null : new Progress(epochs);
     const history = await model.fit(trainPart, {
       epochs, batchSize, seed,
-      validationData: valPart,
-      earlyStopping: { patience },
+      ...(valPart ? { validationData: valPart, earlyStopping: { patience } } : {}),
       callbacks: { onEpochEnd: (epoch, logs) => { progress?.update(epoch, logs); } },
     });
     progress?.done();
     const best = history.epochs[history.bestEpoch]!;
-    console.log(`trained ${history.epochs.length} epochs (${history.reason === 'earlyStopping' ? 'stopped early; ' : ''}weights of epoch ${history.bestEpoch + 1} kept)`);
-    if (best.val) console.log(`\nvalidation (${valPart.rows} random rows, seed ${seed}):\n${formatEvaluation(best.val)}`);
+    console.log(valPart ? `trained ${history.epochs.length} epochs (${history.reason === 'earlyStopping' ? 'stopped early; ' : ''}weights of epoch ${history.bestEpoch + 1} kept)`
+      : `trained ${history.epochs.length} epochs on all ${data.rows} rows (no validation)`);
+    if (best.val && valPart) console.log(`\nvalidation (${valPart.rows} random rows, seed ${seed}):\n${formatEvaluation(best.val)}`);
     const affinity = model.taskAffinity();
     if (affinity) console.log(`\n${formatAffinity(affinity)}`);
     // The schema, not the file's path: the model may be served (a Worker's GET /model shows its metadata).
@@ -618,7 +665,14 @@ interface LoadedModel { model: MultiTaskModel; naValues: readonly string[] | und
 
 async function readModel(path: string): Promise<LoadedModel> {
   const bytes = await readBytes(path);
-  const model = loadModel(bytes);
+  let model: MultiTaskModel;
+  try {
+    model = loadModel(bytes);
+  } catch (err) {
+    // The library speaks of "a model file": the user may have given several files.
+    if (err instanceof ManytaskError) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
   // Files from `train` carry the missing-value texts they were read with.
   const schema = decodeModel(bytes).header.metadata as { schema?: { naValues?: unknown } } | undefined;
   const na = schema?.schema?.naValues;
@@ -637,9 +691,23 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
       `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})` +
       (csv.header.map((h) => otherForm(h, lacking)).find((hint) => hint !== '') ?? ''));
   }
-  const supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.has(t.name));
+  const naValues = choices.naValues ?? loaded.naValues;
+  let supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.has(t.name));
   if (withTargets && supervised.length === 0) {
     throw new CliError(`${file} has none of the model's task columns (${quoteList(model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind)).map((t) => t.name))}): nothing to evaluate`);
+  }
+  if (withTargets) {
+    // A task column without a label in any row is left out, as the file without it would be, and named.
+    const unlabeled = supervised.filter((t) => !hasLabel(csv, t, naValues ?? DEFAULT_NA_VALUES));
+    if (unlabeled.length === supervised.length) {
+      throw new CliError(`${file}: the task column${unlabeled.length > 1 ? 's' : ''} ${quoteList(unlabeled.map((t) => t.name))} ` +
+        `${unlabeled.length > 1 ? 'have' : 'has'} no labels (every cell is missing): nothing to evaluate`);
+    }
+    if (unlabeled.length > 0) {
+      process.stderr.write(`manytask: ${file}: not evaluated: task${unlabeled.length > 1 ? 's' : ''} ${quoteList(unlabeled.map((t) => t.name))}, ` +
+        `whose column${unlabeled.length > 1 ? 's have' : ' has'} no labels (every cell is missing)\n`);
+      supervised = supervised.filter((t) => !unlabeled.includes(t));
+    }
   }
   // Labels are matched to the model's classes by name; a binary column is read with the
   // model's two classes, so a file holding only one of them (all "female") still reads.
@@ -649,7 +717,6 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
     return classes ? { type: 'binary', negative: classes[0]!, positive: classes[1]! } : targetType(t.kind as SupervisedKind);
   };
   const targets = withTargets ? Object.fromEntries(supervised.map((t) => [t.name, target(t)])) : {};
-  const naValues = choices.naValues ?? loaded.naValues;
   const data = inFile(file, () => {
     try {
       return Dataset.fromCSV(bytes, { features: spec, targets, delimiter: csv.delimiter, ...(naValues !== undefined ? { naValues } : {}) });
@@ -658,6 +725,17 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
     }
   });
   return { data, csv };
+}
+
+/** Whether task `t`'s column holds a label in some row, by the rule the Dataset reads it with (targetType). */
+function hasLabel(csv: ParsedCsv, t: TaskSpec, naValues: readonly string[]): boolean {
+  const at = csv.header.indexOf(t.name);
+  return csv.rows.some((row) => {
+    const cell = row[at] ?? '';
+    if (t.kind === 'multilabel') return cell.trim() === '' || toCategory(cell, naValues) !== null; // '': none of the labels
+    if (t.kind === 'binary' || t.kind === 'multiclass') return toCategory(cell, naValues) !== null;
+    return !Number.isNaN(parseNumberText(cell, naValues)); // text that is no number is the Dataset's error to report
+  });
 }
 
 /**
@@ -764,20 +842,38 @@ async function predict(args: Args): Promise<void> {
   if (extra.length > 0 || fileArg === undefined) throw new UsageError(`predict takes a model file and a CSV file, got ${args.positional.length} argument(s)`);
   const out = one(args, 'out');
   if (out !== undefined) checkPath(out, '--out');
-  const loaded = await readModel(checkPath(modelArg, 'predict: the model file'));
+  const maxDeviation = maxDeviationOf(args);
+  const modelFile = checkPath(modelArg, 'predict: the model file');
+  const file = checkPath(fileArg, 'predict: the CSV file');
+  if (out !== undefined) {
+    await notAnInput(out, modelFile, 'the model file', 'the predictions');
+    await notAnInput(out, file, 'the CSV file', 'the predictions');
+  }
+  const loaded = await readModel(modelFile);
   try {
-    const file = checkPath(fileArg, 'predict: the CSV file');
     const { data, csv } = await datasetFor(loaded, file, args, false);
     const idColumn = one(args, 'id');
     let id: Column;
     if (idColumn !== undefined) {
       const at = csv.header.indexOf(idColumn);
-      if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column "${idColumn}" (columns: ${quoteList(csv.header, 30)})`);
+      if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column ${JSON.stringify(idColumn)} (columns: ${quoteList(csv.header, 30)})${nearColumn(idColumn, csv.header)}`);
       id = [idColumn, (i) => csv.rows[i]![at]!];
     } else {
       id = ['row', (i) => i + 1];
     }
-    const predictions = Object.entries(inFile(file, () => loaded.model.predict(data))).map(([name, p]) => ({ name, columns: predictionColumns(loaded.model, name, p) }));
+    const predictions = Object.entries(inFile(file, () => {
+      try {
+        return loaded.model.predict(data, maxDeviation === Infinity ? {} : { maxDeviation });
+      } catch (err) {
+        // Named as the flag the user typed (or did not: the default), with how to change it.
+        if (err instanceof OutOfRangeError) {
+          err.message = `${err.message.replace('maxDeviation', '--max-deviation')}; ` + (Number.isFinite(err.deviations)
+            ? `--max-deviation <k> sets the limit (default ${MAX_DEVIATION}), --max-deviation none removes it`
+            : '--max-deviation none removes the check');
+        }
+        throw err;
+      }
+    })).map(([name, p]) => ({ name, columns: predictionColumns(loaded.model, name, p) }));
     // Two tasks' columns can share a name only in a model train did not make (it refuses such names).
     const shared = sharedColumn(predictions.map((t) => ({ name: t.name, columns: t.columns.map(([n]) => n) })));
     if (shared) {
@@ -796,6 +892,22 @@ async function predict(args: Args): Promise<void> {
   } finally {
     loaded.model.dispose();
   }
+}
+
+/**
+ * predict's limit on how far a numeric value may lie from the training data, in standard deviations
+ * of its column (the library's maxDeviation). The penguins span about ±3; the Worker example uses 10.
+ */
+const MAX_DEVIATION = 10;
+
+/** --max-deviation: a number > 0, or none (Infinity); MAX_DEVIATION when not given. */
+function maxDeviationOf(args: Args): number {
+  const text = one(args, 'max-deviation');
+  if (text === undefined) return MAX_DEVIATION;
+  if (text.trim() === 'none') return Infinity;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new UsageError(`--max-deviation must be a number of standard deviations > 0, or none, got "${text}"`);
+  return v;
 }
 
 function toCSV(columns: readonly Column[], rows: number): string {
@@ -857,11 +969,13 @@ async function version(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv);
+    const first = COMMAND_FLAGS.get(argv[0] ?? '');
+    const args = parseArgs(argv, first ? new Set(first) : ALL_FLAGS);
     const [command, ...rest] = args.positional;
     if (args.flags.has('version')) { process.stdout.write(`manytask ${await version()}\n`); return 0; }
     if (args.flags.has('help') || command === 'help') { process.stdout.write(USAGE); return 0; }
-    if (!command) { process.stdout.write(USAGE); return 1; }
+    // No command is a usage error like any other (exit code 2), with the usage as its message.
+    if (!command) { checkFlags(args); process.stderr.write(USAGE); return 2; }
     if (!COMMAND_FLAGS.has(command)) throw new UsageError(`unknown command "${command}" (commands: train, eval, predict)`);
     args.positional = rest;
     await init();

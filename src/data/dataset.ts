@@ -550,6 +550,12 @@ function build(src: Source, spec: Record<string, unknown>): Dataset {
       throw new ArgumentError(`${where}: column ${JSON.stringify(name)} is both a feature and a target: a column can only be one`);
     }
   }
+  // A model names each column it reads (its file refuses an empty name): pandas' to_csv writes its index so.
+  for (const [name, role] of [...featureSpecs.map(([f]) => [f, 'feature'] as const), ...targetRequests.map(([t]) => [t, 'target'] as const)]) {
+    if (name !== '') continue;
+    const at = src.lines !== null && src.available.includes('') ? ` (column ${src.available.indexOf('') + 1} of the header)` : '';
+    throw new ArgumentError(`${where}: a ${role} named ""${at}: a model's columns need names; name it, or leave it out (pandas writes its index so)`);
+  }
   const n = src.rows;
   if (n === 0) throw new ShapeError(`${where}: the data has no rows`);
   for (const [name] of [...featureSpecs, ...targetRequests]) {
@@ -568,7 +574,8 @@ function build(src: Source, spec: Record<string, unknown>): Dataset {
       return v;
     };
     if (fspec.type === 'numeric') {
-      features.set(name, { spec: fspec, values: readNumbers(src, name, cellOf, naValues) });
+      // Beyond float32, one cell of the training data would make the column's other values standardize to one number.
+      features.set(name, { spec: fspec, values: readNumbers(src, name, cellOf, naValues, 'the model computes in') });
     } else {
       const values = readCategories(src, name, cellOf, naValues);
       const levels = new Set(values).size - (values.includes(null) ? 1 : 0);
@@ -606,13 +613,17 @@ function location(src: Source, column: string, r: number, value?: unknown): { co
   return loc;
 }
 
-function readNumbers(src: Source, name: string, cellOf: (r: number) => unknown, naValues: readonly string[]): Float64Array {
+/** A numeric column; a number beyond float32 is a DataError ending "beyond the float32 range (±3.4e38) <float32>". */
+function readNumbers(src: Source, name: string, cellOf: (r: number) => unknown, naValues: readonly string[], float32: string): Float64Array {
   const out = new Float64Array(src.rows);
   for (let r = 0; r < src.rows; r++) {
     const raw = cellOf(r);
     const v = toNumber(raw, naValues);
     if (v === INVALID) {
       throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: expected a number, got ${show(raw)}`, location(src, name, r, raw));
+    }
+    if (!Number.isFinite(Math.fround(v)) && !Number.isNaN(v)) {
+      throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${v} is beyond the float32 range (±3.4e38) ${float32}`, location(src, name, r, v));
     }
     out[r] = v;
   }
@@ -656,15 +667,9 @@ function readTarget(src: Source, name: string, req: TargetRequest, cellOf: (r: n
   const n = src.rows;
   switch (req.type) {
     case 'regression': {
-      const values = readNumbers(src, name, cellOf, naValues);
-      if (values.every(Number.isNaN)) throw noLabels(src, name, req.type);
       // Targets are float32 in the model (DatasetTarget.values): a larger value would become ±Infinity.
-      for (let r = 0; r < n; r++) {
-        const v = values[r]!;
-        if (!Number.isNaN(v) && !Number.isFinite(Math.fround(v))) {
-          throw new DataError(`${src.where}: column ${JSON.stringify(name)}, ${src.locate(r)}: ${v} is beyond the float32 range (±3.4e38) a regression target is trained in`, location(src, name, r, v));
-        }
-      }
+      const values = readNumbers(src, name, cellOf, naValues, 'a regression target is trained in');
+      if (values.every(Number.isNaN)) throw noLabels(src, name, req.type);
       return { spec: { type: 'regression' }, values };
     }
     case 'binary':

@@ -20,6 +20,11 @@ export interface NumericColumnState {
   readonly mean: number;
   /** Their population standard deviation, or 1 if they are all equal. > 0. */
   readonly std: number;
+  /**
+   * Their one value, when they are all equal (std is then 1): with maxDeviation, any
+   * other value is refused. Absent otherwise, and in files written before it.
+   */
+  readonly constant?: number;
   /** What a missing value becomes before scaling (raw units). */
   readonly fill: number;
   /** Whether the column has a `<name>_missing` feature. */
@@ -109,13 +114,15 @@ export function readPreprocessorJSON(json: unknown, fail: (what: string) => neve
     if (names.has(name)) fail(`${at}.name ${show(name)} appears twice`);
     names.add(name);
     if (base.type === 'numeric') {
-      const c = object(at, raw, ['name', 'type', 'missing', 'mean', 'std', 'fill', 'indicator']);
+      // `constant` is there for columns constant in the fit data only.
+      const c = object(at, raw, ['name', 'type', 'missing', 'mean', 'std', 'fill', 'indicator', ...('constant' in base ? ['constant'] : [])]);
       if (c.missing !== 'mean' && c.missing !== 'median' && c.missing !== 'zero') fail(`${at}.missing must be "mean", "median" or "zero", got ${show(c.missing)}`);
       const std = finite(`${at}.std`, c.std);
       if (!(std > 0)) fail(`${at}.std must be > 0, got ${show(c.std)}`);
       return {
         name, type: 'numeric', missing: c.missing as NumericImputation, mean: finite(`${at}.mean`, c.mean), std,
         fill: finite(`${at}.fill`, c.fill), indicator: bool(`${at}.indicator`, c.indicator),
+        ...('constant' in c ? { constant: finite(`${at}.constant`, c.constant) } : {}),
       };
     }
     if (base.type === 'categorical') {
@@ -227,9 +234,11 @@ export class ColumnEncoder {
     this.columns.forEach((c, k) => {
       if (c.type !== 'numeric') return;
       const o = this.#offsets[k]!;
+      // A constant column's one value, encoded: any other is refused.
+      const only = c.constant === undefined ? undefined : Math.fround((c.constant - c.mean) / c.std);
       for (let r = 0; r < rows; r++) {
         const z = features[r * width + o]!;
-        if (!(Math.abs(z) <= maxDeviation)) {
+        if (!(Math.abs(z) <= maxDeviation) || (only !== undefined && z !== only)) {
           const x = z * c.std + c.mean;
           throw new OutOfRangeError(where, `x row ${r}, feature ${o} (encoded: ${z})`, c, x, z, maxDeviation, { column: c.name, rowIndex: r, value: String(z) });
         }
@@ -256,7 +265,8 @@ export class ColumnEncoder {
       const missing = Number.isNaN(x);
       const z = ((missing ? c.fill : x) - c.mean) / c.std;
       const beyondFloat32 = !Number.isFinite(Math.fround(z));
-      if (beyondFloat32 || (!missing && Math.abs(z) > maxDeviation)) {
+      const other = c.constant !== undefined && x !== c.constant && maxDeviation !== Infinity;
+      if (beyondFloat32 || (!missing && (Math.abs(z) > maxDeviation || other))) {
         const loc = location(String(missing ? c.fill : x));
         if (!beyondFloat32) throw new OutOfRangeError(where, place().place, c, x, z, maxDeviation, loc);
         // An encoded value beyond float32 is refused, not computed with as ±Infinity.
@@ -296,7 +306,8 @@ export interface PredictOptions {
   /**
    * Refuse (OutOfRangeError, naming the column and row) a row with a numeric value
    * more than this many standard deviations from its column's training mean: the
-   * model knows nothing there. Models built from a Dataset only (their
+   * model knows nothing there. A column that held one value in training refuses
+   * any other (its standard deviation was 0). Models built from a Dataset only (their
    * preprocessing keeps each column's mean and standard deviation). Default: no limit.
    */
   maxDeviation?: number;

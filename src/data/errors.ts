@@ -79,15 +79,18 @@ export class UnknownCategoryError extends DataError {
  * column's training statistics: a row the model knows nothing about.
  */
 export class OutOfRangeError extends DataError {
-  /** How many standard deviations the value is from the column's training mean (signed). */
+  /** How many standard deviations the value is from the column's training mean (signed; ±Infinity for a column constant in training). */
   readonly deviations: number;
   /** The maxDeviation it was checked against. */
   readonly limit: number;
-  constructor(where: string, place: string, column: { name: string; mean: number; std: number }, x: number, deviations: number, limit: number, location: DataErrorLocation) {
-    super(`${where}: column ${show(column.name)}, ${place}: the value ${x} is ${Math.abs(deviations).toPrecision(3)} standard deviations ` +
-      `from the training mean ${column.mean.toPrecision(6)} (std ${column.std.toPrecision(3)}), beyond maxDeviation ${limit}: ` +
-      'too far outside the data the model was trained on for its prediction to mean anything', location);
-    this.deviations = deviations;
+  constructor(where: string, place: string, column: { name: string; mean: number; std: number; constant?: number }, x: number, deviations: number, limit: number, location: DataErrorLocation) {
+    const only = column.constant;
+    super(`${where}: column ${show(column.name)}, ${place}: the value ${x} is ` + (only === undefined
+      ? `${Math.abs(deviations).toPrecision(3)} standard deviations from the training mean ${column.mean.toPrecision(6)} (std ${column.std.toPrecision(3)}), beyond maxDeviation ${limit}: ` +
+        'too far outside the data the model was trained on for its prediction to mean anything'
+      : `not ${only}, the column's only value in training: maxDeviation refuses any other`), location);
+    // A constant column's std was 0: any other value is infinitely many from its mean.
+    this.deviations = only === undefined ? deviations : x > only ? Infinity : -Infinity;
     this.limit = limit;
   }
 }

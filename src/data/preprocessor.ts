@@ -6,7 +6,10 @@
 //
 //  numeric  →  `<col>`: (x − mean) / std, where mean and std (population, ÷n)
 //              are over the fit data's observed values; std = 1 when every
-//              observed value is the same. A missing x is first replaced by the
+//              observed value is the same (as scikit-learn's StandardScaler), and
+//              that value is kept as `constant`: with maxDeviation, transform and
+//              predict refuse any other value of the column, since the model saw
+//              no variation in it (its weights for it never trained). A missing x is first replaced by the
 //              column's fill value (raw units): the observed mean (missing:
 //              'mean', the default), median ('median') or 0 ('zero').
 //              `<col>_missing`: 1 if x was missing, else 0 — only for columns that
@@ -71,14 +74,15 @@ export class Preprocessor {
         let sum = 0;
         let min = Infinity, max = -Infinity;
         for (const v of observed) { sum += v; if (v < min) min = v; if (v > max) max = v; }
-        let mean = sum / observed.length;
+        // A Dataset's numbers are within float32 (±3.4e38): neither sum overflows float64.
+        const mean = sum / observed.length;
         let squares = 0;
         for (const v of observed) squares += (v - mean) * (v - mean);
-        let std = min === max ? 1 : Math.sqrt(squares / observed.length);
-        if (!Number.isFinite(mean) || !Number.isFinite(std)) ({ mean, std } = scaledMoments(observed, Math.max(-min, max)));
+        const std = min === max ? 1 : Math.sqrt(squares / observed.length);
         const missing = col.spec.missing;
         const fill = missing === 'mean' ? mean : missing === 'zero' ? 0 : median(observed);
-        columns.push({ name, type: 'numeric', missing, mean, std, fill, indicator: observed.length < values.length });
+        const indicator = observed.length < values.length;
+        columns.push(min === max ? { name, type: 'numeric', missing, mean, std, fill, indicator, constant: min } : { name, type: 'numeric', missing, mean, std, fill, indicator });
       } else {
         const values = col.values as readonly (string | null)[];
         const present = values.filter((v): v is string => v !== null);
@@ -146,7 +150,8 @@ export class Preprocessor {
    * objects holding them (as `model.predict(rows)` gets: other keys are ignored;
    * a missing key is an error, null/undefined/'' a missing value). With
    * `maxDeviation`, a numeric value more than that many standard deviations from
-   * its column's fitted mean is an OutOfRangeError naming the column and row.
+   * its column's fitted mean is an OutOfRangeError naming the column and row, and
+   * so is any value but the one a column held when it was constant in the fit data.
    */
   transform(data: Dataset | readonly RawRow[], options?: { maxDeviation?: number }): TransformResult {
     const where = 'Preprocessor.transform';
@@ -207,20 +212,6 @@ function embedVocabulary(where: string, embed: ResolvedEmbedSpec, features: Read
     throw new DataError(`${where}: no identifier of the embedding table ${JSON.stringify(embed.table)} (columns ${listNames(columns)}) appears minCount = ${embed.minCount} times in the fit data`, { column: columns[0]! });
   }
   return sortLabels(new Set(kept));
-}
-
-/**
- * Mean and population std of values whose sum or squares overflow f64 (|v| up to
- * 1.8e308): computed on v / scale, scale = max |v|, then scaled back.
- */
-function scaledMoments(values: Float64Array, scale: number): { mean: number; std: number } {
-  let sum = 0;
-  for (const v of values) sum += v / scale;
-  const m = sum / values.length;
-  let squares = 0;
-  for (const v of values) squares += (v / scale - m) * (v / scale - m);
-  const std = Math.sqrt(squares / values.length) * scale;
-  return { mean: m * scale, std: std > 0 && Number.isFinite(std) ? std : 1 };
 }
 
 function median(values: Float64Array): number {

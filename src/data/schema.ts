@@ -7,7 +7,16 @@
 //   numeric      every present cell is a number by the strict rule (values.ts)
 //   categorical  text with few distinct values: one-hot encoded
 //   ignored      left out of the features, with a note saying why:
+//                - the header gives it no name (pandas' to_csv writes its
+//                  index so): a model's columns need names;
 //                - every cell is missing;
+//                - a row number: integers, one more on each row than on the
+//                  row before (1, 2, 3 … or 0, 1, 2 …), no cell missing, at
+//                  least MIN_ID_ROWS rows: an id (pandas' index, penguin_id).
+//                  It predicts nothing about a new row, and on a file sorted
+//                  by a label it gives that label away. A column of counts,
+//                  years or measurements that happens to rise by exactly one
+//                  on every row is left out too; the note says so;
 //                - numbers but for a few cells (at most 1 in 20 of the present
 //                  cells) that are not: a typo, a unit, a thousands separator,
 //                  an overflow. The note names those cells and their lines; as
@@ -86,6 +95,9 @@ export interface InferOptions {
 /** A column with more distinct text values than this is not one-hot encoded by default. */
 export const MAX_LEVELS = 100;
 
+/** A column of integers counting up by one from its first row is left out as a row number from this many rows on. */
+export const MIN_ID_ROWS = 20;
+
 /** How many of a column's cells that are not numbers InferredColumn.notNumberCells keeps. */
 export const NOT_NUMBER_CELLS = 3;
 
@@ -134,14 +146,20 @@ export function inferSchema(csv: ParsedCsv, options?: InferOptions): InferredSch
     const notNumberCells: InferredCell[] = [];
     let dates = true;
     let example = '';
+    // Whether every cell so far is the integer first + r (a row number).
+    let first = NaN;
+    let counts = true;
     const distinct = new Set<string>();
     for (let r = 0; r < rows.length; r++) {
       const v = (rows[r]![c] ?? '').trim();
-      if (v === '' || na.has(v)) { missing++; continue; }
+      if (v === '' || na.has(v)) { missing++; counts = false; continue; }
       if (example === '') example = v;
       distinct.add(v);
-      if (parseNumberText(v, []) !== INVALID) {
+      const x = parseNumberText(v, []);
+      if (x !== INVALID) {
         numbers++;
+        if (r === 0) first = x;
+        if (counts && !(Number.isSafeInteger(x) && x === first + r)) counts = false;
       } else if (notNumbers++ < NOT_NUMBER_CELLS) {
         const line = lineOf(r);
         notNumberCells.push(line !== undefined ? { value: v, row: r, line } : { value: v, row: r });
@@ -152,7 +170,11 @@ export function inferSchema(csv: ParsedCsv, options?: InferOptions): InferredSch
     const numeric = notNumbers === 0;
     const levels = distinct.size <= MAX_LEVELS ? sortLabels(distinct) : null;
     const base = { name, numeric: numeric && present > 0, missing, distinct: distinct.size, levels, example, numbers, notNumbers, notNumberCells };
+    if (name === '') return { ...base, type: 'ignored', note: 'no name in the header (pandas writes its index so): name it to use it' };
     if (present === 0) return { ...base, type: 'ignored', note: `every cell is missing (empty${naValues.length ? ` or ${naValues.join(', ')}` : ''})` };
+    if (numeric && counts && rows.length >= MIN_ID_ROWS) {
+      return { ...base, type: 'ignored', note: `a row number (${first} … ${first + rows.length - 1}, one more on each row): an id, which tells a model only the file's order` };
+    }
     if (numeric) return { ...base, type: 'numeric' };
     if (numbersButFew(base)) {
       const them = notNumbers > 1 ? 'them' : 'it';

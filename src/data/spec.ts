@@ -1,11 +1,15 @@
 // Column specs: which columns are features and targets, and how to read them.
 //
 // A spec names each column once, as a feature or as a target, by a type name or
-// an object with the type and options:
+// an object with the type and options. A name may not be empty (a model names
+// every column it reads; pandas' to_csv writes its index as an unnamed column):
 //
 //   features:
 //     'numeric'      { type: 'numeric', missing?: 'mean' | 'median' | 'zero' }
-//                    numbers; a missing value is imputed by the Preprocessor with
+//                    numbers within float32 (±3.4e38; beyond, one value would
+//                    squeeze the column's others to one standardized number, and
+//                    the Dataset refuses it, as it does a regression target's);
+//                    a missing value is imputed by the Preprocessor with
 //                    the mean (default) or median of the fit data's observed
 //                    values, or the raw value 0.
 //     'categorical'  { type: 'categorical', unknown?: 'error' | 'other' }

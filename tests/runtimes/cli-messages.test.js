@@ -174,3 +174,56 @@ test('messages in the CLI\'s words: an unknown binary class, a UTF-16 file, text
     }
   });
 });
+
+test('messages name the model file, quote column names, and say when a name differs from a wanted one only by spaces or case; a 1e39 cell is named by its line', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    await writeFile(join(dir, 'penguins.csv'), PENGUINS);
+    let r = await cli(['train', 'penguins.csv', '--task', 'species:multiclass', ...quick, '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+
+    // (a) A model file that cannot be used is named, for eval and predict (which read two files).
+    await writeFile(join(dir, 'cut.mtsk'), (await readFile(join(dir, 'm.mtsk'))).subarray(0, 5000));
+    for (const command of ['eval', 'predict']) {
+      r = await cli([command, 'cut.mtsk', 'penguins.csv'], dir);
+      assert.equal(r.code, 1, describeRun(`${command} cut.mtsk`, r));
+      assert.equal(r.stderr, 'manytask: cut.mtsk: not a usable manytask model file: the checksum does not match (the file is corrupted or truncated)\n');
+    }
+
+    // (b) An option no command knows, last on the line, is unknown (it said "--bogus needs a value").
+    r = await cli(['predict', 'm.mtsk', 'penguins.csv', '--bogus'], dir);
+    assert.equal(r.code, 2, describeRun('--bogus', r));
+    assert.equal(r.stderr, 'manytask: unknown option --bogus for predict\n(manytask --help lists the commands and options)\n');
+    r = await cli(['predict', 'm.mtsk', 'penguins.csv', '--ouput'], dir);
+    assert.equal(r.stderr, 'manytask: unknown option --ouput for predict (did you mean --out?)\n(manytask --help lists the commands and options)\n');
+    r = await cli(['predict', 'm.mtsk', 'penguins.csv', '--out'], dir);
+    assert.equal(r.stderr, 'manytask: --out needs a value\n(manytask --help lists the commands and options)\n');
+    // An option of another command is unknown to this one, with or without a value.
+    r = await cli(['eval', 'm.mtsk', 'penguins.csv', '--out'], dir);
+    assert.equal(r.stderr, 'manytask: unknown option --out for eval\n(manytask --help lists the commands and options)\n');
+
+    // (c) A header " island": quoted, the space shows, and the message says it is the only difference; so for case.
+    await writeFile(join(dir, 'space.csv'), PENGUINS.replace(/^species,island,/, 'species, island,'));
+    r = await cli(['predict', 'm.mtsk', 'space.csv'], dir);
+    assert.equal(r.code, 1, describeRun('predict space.csv', r));
+    assert.equal(r.stderr, 'manytask: space.csv lacks the model\'s input column "island" (the model reads "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex"; ' +
+      'the file has "species", " island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex"); the file\'s " island" and the model\'s "island" differ only in the spaces around them\n');
+    await writeFile(join(dir, 'case.csv'), PENGUINS.replace(/^species,island,/, 'species,Island,'));
+    r = await cli(['predict', 'm.mtsk', 'case.csv'], dir);
+    assert.match(r.stderr, /; the file's "Island" and the model's "island" differ only in case\n$/);
+    r = await cli(['train', 'case.csv', '--task', 'island:multiclass', ...quick], dir);
+    assert.equal(r.code, 2, describeRun('--task island on case.csv', r));
+    assert.match(r.stderr, /^manytask: --task island:multiclass: case\.csv has no column "island" \(columns: "species", "Island", "bill_length_mm", .*\); the file's "Island" and the command's "island" differ only in case\n/);
+    r = await cli(['predict', 'm.mtsk', 'penguins.csv', '--id', 'Species'], dir);
+    assert.match(r.stderr, /--id Species: penguins\.csv has no column "Species" \(columns: "species", .*\); the file's "species" and the command's "Species" differ only in case\n/);
+    // A category in another case: the same hint.
+    await writeFile(join(dir, 'dream.csv'), PENGUINS.replace('Adelie,Torgersen,39.1', 'Adelie,torgersen,39.1'));
+    r = await cli(['predict', 'm.mtsk', 'dream.csv'], dir);
+    assert.match(r.stderr, /"torgersen" is a category the model did not see in training \(it knows "Biscoe", "Dream", "Torgersen"\); the file's "torgersen" and the model's "Torgersen" differ only in case\n$/);
+
+    // (d) A training cell beyond float32 (it was accepted, and the other flipper lengths standardized to one number).
+    await writeFile(join(dir, 'huge.csv'), penguinsWithCell(6, 'flipper_length_mm', '1e39'));
+    r = await cli(['train', 'huge.csv', '--task', 'species:multiclass', ...quick, '--out', 'h.mtsk'], dir);
+    assert.equal(r.code, 1, describeRun('train huge.csv', r));
+    assert.match(r.stderr, /^manytask: huge\.csv: column "flipper_length_mm", row 5 \(line 6\): 1e\+39 is beyond the float32 range \(±3\.4e38\) the model computes in\n$/);
+  });
+});

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, link, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, run, describeRun, childEnv, withTempDir } from './helpers/process.js';
 
@@ -97,5 +97,35 @@ test('train and predict --out replace their file whole: written beside it, then 
     assert.equal(r.code, 1, describeRun('train into a directory', r));
     assert.equal(r.stderr, `manytask: cannot write ${dir}: it is a directory\n`);
     assert.deepEqual(await leftovers(dir), []);
+  });
+});
+
+test('--out that is one of the command\'s inputs (by any path or symbolic link) is refused, and the input is left as it was (it was replaced, exit 0)', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    await copyFile(CSV, join(dir, 'data.csv'));
+    const data = await readFile(join(dir, 'data.csv'));
+    await symlink(join(dir, 'data.csv'), join(dir, 'link.csv'));
+    const train = (out) => ['train', 'data.csv', '--task', 'species:multiclass', '--arch', 'sharedBottom', '--epochs', '1', '--quiet', '--out', out];
+    for (const out of ['data.csv', './data.csv', join(dir, 'data.csv'), 'link.csv']) {
+      const r = await cli(train(out), dir);
+      assert.equal(r.code, 2, describeRun(`train --out ${out}`, r));
+      assert.equal(r.stderr, `manytask: --out ${out} is the training file (data.csv): the model would replace it; choose another --out\n(manytask --help lists the commands and options)\n`);
+    }
+    let r = await cli(train('m.mtsk'), dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    const model = await readFile(join(dir, 'm.mtsk'));
+    for (const [out, what, input] of [['m.mtsk', 'the model file', 'm.mtsk'], ['data.csv', 'the CSV file', 'data.csv'], ['link.csv', 'the CSV file', 'data.csv']]) {
+      r = await cli(['predict', 'm.mtsk', 'data.csv', '--out', out], dir);
+      assert.equal(r.code, 2, describeRun(`predict --out ${out}`, r));
+      assert.equal(r.stderr, `manytask: --out ${out} is ${what} (${input}): the predictions would replace it; choose another --out\n(manytask --help lists the commands and options)\n`);
+    }
+    assert.deepEqual(await readFile(join(dir, 'data.csv')), data);
+    assert.deepEqual(await readFile(join(dir, 'm.mtsk')), model);
+    // A second (hard) link is another file name: the save replaces that name, and the input stays.
+    await link(join(dir, 'm.mtsk'), join(dir, 'twin.mtsk'));
+    r = await cli(['predict', 'm.mtsk', 'data.csv', '--out', 'twin.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('predict --out twin.mtsk', r));
+    assert.deepEqual(await readFile(join(dir, 'm.mtsk')), model);
+    assert.match(await readFile(join(dir, 'twin.mtsk'), 'utf8'), /^row,species,species_confidence\n/);
   });
 });

@@ -71,18 +71,41 @@ test('manytask eval reads labels by the model\'s class names: files without a sp
     assert.equal(r.code, 1, describeRun('eval with an unknown species', r));
     assert.match(r.stderr, new RegExp(`task "species", row ${at + 1} \\(line ${at + 2}\\): class "Macaroni" is not one of the model's classes`));
 
-    // A row whose prediction predict refuses (a bill of 1e39 mm) was scored: a body-mass MAE of 1.9e40, exit 0.
+    // A row whose prediction predict refuses (a bill of 3e38 mm, within float32) was scored: a body-mass MAE of 1.9e40, exit 0.
     const far = join(dir, 'far.csv');
     const farLines = LINES.filter((l) => !l.includes('NA')).slice(0, 6);
-    farLines[3] = farLines[3].split(',').map((v, i) => (i === column('bill_length_mm') ? '1e39' : v)).join(',');
+    farLines[4] = farLines[4].split(',').map((v, i) => (i === column('bill_length_mm') ? '3e38' : v)).join(',');
     await writeFile(far, [HEADER, ...farLines].join('\n') + '\n');
-    r = await cli(['predict', model, far], dir);
+    r = await cli(['predict', model, far, '--max-deviation', 'none'], dir);
     assert.equal(r.code, 1, describeRun('predict of a row that overflows', r));
-    const refused = r.stderr.match(/task "(\w+)", row 3: the prediction is (NaN|-?Infinity), not a finite number/);
+    const refused = r.stderr.match(/task "(\w+)", row 4: the prediction is (NaN|-?Infinity), not a finite number/);
     assert.ok(refused, r.stderr);
     r = await cli(['eval', model, far], dir);
     assert.equal(r.code, 1, describeRun('eval of a row that overflows', r));
     assert.ok(r.stderr.includes(refused[0]), `eval refuses what predict refused (${refused[0]}):\n${r.stderr}`);
+
+    // A task column without a label in any row (every cell NA or empty): the other tasks are evaluated,
+    // as for the file without that column, and the one left out is named (it refused the whole file).
+    const set = (l, name, v) => l.split(',').map((c, i) => (i === column(name) ? v : c)).join(',');
+    const noSpecies = join(dir, 'no-species.csv');
+    await writeFile(noSpecies, [HEADER, ...LINES.map((l, i) => set(l, 'species', i % 2 ? 'NA' : ''))].join('\n') + '\n');
+    const withoutColumn = join(dir, 'without-species-column.csv');
+    const dropped = (l) => l.split(',').filter((_, i) => i !== column('species')).join(',');
+    await writeFile(withoutColumn, [dropped(HEADER), ...LINES.map(dropped)].join('\n') + '\n');
+    r = await cli(['eval', model, noSpecies], dir);
+    assert.equal(r.code, 0, describeRun('eval with no species labels', r));
+    assert.equal(r.stderr, `manytask: ${noSpecies}: not evaluated: task "species", whose column has no labels (every cell is missing)\n`);
+    const reference = await cli(['eval', model, withoutColumn], dir);
+    assert.equal(reference.code, 0, describeRun('eval without the species column', reference));
+    assert.equal(r.stdout, reference.stdout);
+    assert.equal(evaluationRow(r.stdout, 'body_mass_g').rows, 342);
+    assert.doesNotMatch(r.stdout, /^species /m);
+    // With no task labeled at all, there is nothing to evaluate.
+    const none = join(dir, 'no-labels.csv');
+    await writeFile(none, [HEADER, ...LINES.map((l) => set(set(set(l, 'species', ''), 'sex', 'NA'), 'body_mass_g', ''))].join('\n') + '\n');
+    r = await cli(['eval', model, none], dir);
+    assert.equal(r.code, 1, describeRun('eval with no labels', r));
+    assert.equal(r.stderr, `manytask: ${none}: the task columns "species", "sex", "body_mass_g" have no labels (every cell is missing): nothing to evaluate\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

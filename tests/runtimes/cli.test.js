@@ -108,9 +108,14 @@ test('distribution tasks from the command line: gaussian, poisson and quantile t
 });
 
 test('manytask explains bad usage and bad files, with exit codes 2 and 1', { timeout: 60_000 }, async () => {
+  // No command is a usage error like the others: the usage on standard error, exit code 2.
   let r = await cli([]);
-  assert.equal(r.code, 1);
-  assert.match(r.stdout, /Usage:/);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^manytask — multi-task learning from CSV files\n\nUsage:/);
+  r = await cli(['--bogus']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'manytask: unknown option --bogus\n(manytask --help lists the commands and options)\n');
   r = await cli(['train', CSV, '--task', 'sex:binary', '--epochs', '3', '--validation-split', '0.999']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--validation-split 0\.999 of 344 rows leaves no training rows/);
@@ -119,7 +124,7 @@ test('manytask explains bad usage and bad files, with exit codes 2 and 1', { tim
   assert.match(r.stderr, /--task species:colour: expected <column>:<kind>/);
   r = await cli(['train', CSV, '--task', 'wingspan:regression']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /no column "wingspan" \(columns: species, island/);
+  assert.match(r.stderr, /no column "wingspan" \(columns: "species", "island"/);
   r = await cli(['train', CSV, '--task', 'sex:binary', '--arch', 'transformer']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--arch must be sharedBottom, mmoe, omoe, cgc, ple or crossStitch/);
@@ -208,10 +213,10 @@ test('vega-datasets cars: the name and the year are left out with a note; --feat
 
     // Mistakes are named by the flag the user typed.
     const mistakes = [
-      [['--task', 'Origin:binary'], /--task Origin:binary: column "Origin" has 3 values \(Europe, Japan, USA\): a binary task takes two; use Origin:multiclass/],
+      [['--task', 'Origin:binary'], /--task Origin:binary: column "Origin" has 3 values \("Europe", "Japan", "USA"\): a binary task takes two; use Origin:multiclass/],
       [['--task', 'Name:regression'], /--task Name:regression: column "Name" is not numeric \(e\.g\. "chevrolet chevelle malibu"\)/],
       [['--task', 'Origin:multiclass', '--feature', 'Name:numeric'], /--feature Name:numeric: column "Name" is not numeric/],
-      [['--task', 'Origin:multiclass', '--ignore', 'Colour'], /--ignore Colour: cars\.csv has no column "Colour" \(columns: Name, Miles_per_Gallon/],
+      [['--task', 'Origin:multiclass', '--ignore', 'Colour'], /--ignore Colour: cars\.csv has no column "Colour" \(columns: "Name", "Miles_per_Gallon"/],
       [['--task', 'Origin:multiclass', '--ignore', 'Origin'], /--ignore Origin: "Origin" is a task/],
       [['--task', 'Origin:multiclass', '--feature', 'Year:date'], /--feature Year:date: the type must be numeric or categorical, got "date"/],
       [['--task', 'Origin:multiclass', '--delimiter', ';;'], /--delimiter must be one character/],
@@ -270,7 +275,7 @@ test('--na: vega penguins write "." for a missing sex; the default keeps it a va
     await writeFile(join(dir, 'penguins.csv'), toCsv(vegaTable('penguins')));
     let r = await cli(['train', 'penguins.csv', '--task', 'Sex:binary', '--epochs', '1', '--quiet'], dir);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--task Sex:binary: column "Sex" has 3 values \(\., FEMALE, MALE\)/);
+    assert.match(r.stderr, /--task Sex:binary: column "Sex" has 3 values \("\.", "FEMALE", "MALE"\)/);
     r = await cli(['train', 'penguins.csv', '--task', 'Sex:binary', '--task', 'Species:multiclass', '--na', '.', '--epochs', '3', '--quiet', '--out', 'p.mtsk'], dir);
     assert.equal(r.code, 0, describeRun('train --na .', r));
     assert.match(r.stdout, /missing: empty, \.\n/);
@@ -280,6 +285,84 @@ test('--na: vega penguins write "." for a missing sex; the default keeps it a va
     r = await cli(['eval', 'p.mtsk', 'penguins.csv'], dir);
     assert.equal(r.code, 0, describeRun('eval', r));
     assert.match(r.stdout, /\nSex\s+333\s/);
+  });
+});
+
+test('pandas\' unnamed index and a penguin_id column are left out as row numbers, with notes; the model saved loads; --feature keeps an id, not an unnamed column', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    const lines = PENGUINS_CSV.trim().split('\n');
+    // df.to_csv(): the index as an unnamed first column (0 … 343), as pandas writes it.
+    await writeFile(join(dir, 'pandas.csv'), lines.map((l, i) => `${i === 0 ? '' : i - 1},${l}`).join('\n') + '\n');
+    let r = await cli(['train', 'pandas.csv', '--task', 'species:multiclass', '--arch', 'sharedBottom', '--epochs', '2', '--quiet', '--out', 'p.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train pandas.csv', r));
+    assert.match(r.stdout, /\n {2}"" {17}ignored {2}no name in the header \(pandas writes its index so\): name it to use it\n {2}species {12}task/);
+    assert.deepEqual(Object.keys(await modelInputs(join(dir, 'p.mtsk'))), ['island', 'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'sex']);
+    for (const command of [['predict', 'p.mtsk', 'pandas.csv'], ['eval', 'p.mtsk', 'pandas.csv']]) {
+      r = await cli(command, dir);
+      assert.equal(r.code, 0, describeRun(command.join(' '), r));
+    }
+    r = await cli(['train', 'pandas.csv', '--task', 'species:multiclass', '--feature', '', '--epochs', '1', '--quiet', '--out', 'x.mtsk'], dir);
+    assert.equal(r.code, 2, describeRun('--feature ""', r));
+    assert.match(r.stderr, /^manytask: --feature : column 1 of pandas\.csv has no name: name it in the header to use it\n/);
+
+    // A named row number: on this species-sorted file it alone gave validation accuracy 1.0.
+    await writeFile(join(dir, 'ids.csv'), lines.map((l, i) => `${i === 0 ? 'penguin_id' : 1000 + i},${l}`).join('\n') + '\n');
+    const only = ['--ignore', 'island', '--ignore', 'bill_length_mm', '--ignore', 'bill_depth_mm', '--ignore', 'flipper_length_mm', '--ignore', 'body_mass_g', '--ignore', 'sex'];
+    r = await cli(['train', 'ids.csv', '--task', 'species:multiclass', '--epochs', '1', '--quiet', '--out', 'i.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train ids.csv', r));
+    assert.match(r.stdout, /\n {2}penguin_id {9}ignored {2}a row number \(1001 … 1344, one more on each row\): an id, which tells a model only the file's order\. To use it: --feature penguin_id:numeric\n/);
+    r = await cli(['train', 'ids.csv', '--task', 'species:multiclass', ...only, '--epochs', '1', '--quiet', '--out', 'i.mtsk'], dir);
+    assert.equal(r.code, 2, describeRun('train ids.csv, the id only', r));
+    assert.match(r.stderr, /no feature columns are left in ids\.csv/);
+    r = await cli(['train', 'ids.csv', '--task', 'species:multiclass', ...only, '--feature', 'penguin_id', '--epochs', '1', '--quiet', '--out', 'i.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('--feature penguin_id', r));
+    assert.match(r.stdout, /\n {2}penguin_id {9}feature {2}numeric\n/);
+  });
+});
+
+test('train --validation-split 0: every row trains, no validation (none printed, no early stopping); --patience with it is refused', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    let r = await cli(['train', CSV, '--task', 'species:multiclass', '--arch', 'sharedBottom', '--epochs', '3', '--quiet', '--validation-split', '0', '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('--validation-split 0', r));
+    assert.match(r.stdout, /\ntrained 3 epochs on all 344 rows \(no validation\)\n/);
+    assert.doesNotMatch(r.stdout, /validation \(/);
+    assert.ok((await stat(join(dir, 'm.mtsk'))).size > 1000);
+    r = await cli(['train', CSV, '--task', 'species:multiclass', '--validation-split', '0', '--patience', '5', '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 2, describeRun('--validation-split 0 --patience 5', r));
+    assert.match(r.stderr, /^manytask: --patience stops on the validation loss, and --validation-split 0 leaves no validation rows\n/);
+    for (const v of ['-0.1', '1']) {
+      r = await cli(['train', CSV, '--task', 'species:multiclass', '--validation-split', v, '--out', 'm.mtsk'], dir);
+      assert.equal(r.code, 2, describeRun(`--validation-split ${v}`, r));
+      assert.match(r.stderr, new RegExp(`--validation-split must be from 0 \\(no validation\\) to less than 1, got ${v}`));
+    }
+  });
+});
+
+test('predict --max-deviation (default 10): a bill of 1e6 mm is refused naming the row, column and flag, not answered with a body mass of −75 million g; none turns it off', { timeout: 120_000 }, async () => {
+  await withDir(async (dir) => {
+    let r = await cli(['train', CSV, '--task', 'species:multiclass', '--task', 'body_mass_g:regression', '--arch', 'sharedBottom', '--epochs', '3', '--quiet', '--out', 'm.mtsk'], dir);
+    assert.equal(r.code, 0, describeRun('train', r));
+    const [head, first, second] = PENGUINS_CSV.split('\n');
+    await writeFile(join(dir, 'far.csv'), [head, first, second.replace('39.5', '1e6'), ''].join('\n'));
+    r = await cli(['predict', 'm.mtsk', 'far.csv'], dir);
+    assert.equal(r.code, 1, describeRun('predict far.csv', r));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^manytask: far\.csv: column "bill_length_mm", row 2 \(line 3\): the value 1000000 is \S+ standard deviations from the training mean 4\d\.\d+ \(std 5\.\d+\), beyond --max-deviation 10: too far outside the data the model was trained on for its prediction to mean anything; --max-deviation <k> sets the limit \(default 10\), --max-deviation none removes it\n$/);
+    r = await cli(['predict', 'm.mtsk', 'far.csv', '--max-deviation', '5'], dir);
+    assert.match(r.stderr, /beyond --max-deviation 5: /);
+    for (const limit of ['none', '1e9']) {
+      r = await cli(['predict', 'm.mtsk', 'far.csv', '--max-deviation', limit], dir);
+      assert.equal(r.code, 0, describeRun(`--max-deviation ${limit}`, r));
+      assert.equal(r.stdout.trim().split('\n').length, 3);
+    }
+    // The training file itself is within the default.
+    r = await cli(['predict', 'm.mtsk', CSV], dir);
+    assert.equal(r.code, 0, describeRun('predict the training file', r));
+    for (const bad of ['0', '-3', 'ten', '', 'Infinity']) {
+      r = await cli(['predict', 'm.mtsk', 'far.csv', '--max-deviation', bad], dir);
+      assert.equal(r.code, 2, describeRun(`--max-deviation ${bad}`, r));
+      assert.match(r.stderr, new RegExp(`--max-deviation must be a number of standard deviations > 0, or none, got "${bad}"`));
+    }
   });
 });
 
@@ -350,7 +433,7 @@ test('CLI rough edges: --help, -h, --version, unknown flags of every command, em
     await writeFile(join(dir, 'nobill.csv'), 'species,island,flipper_length_mm\nAdelie,Dream,181\n');
     r = await cli(['predict', 'm.mtsk', 'nobill.csv'], dir);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^manytask: nobill\.csv lacks the model's input columns bill_length_mm, bill_depth_mm, body_mass_g, sex \(the model reads island, bill_length_mm/);
+    assert.match(r.stderr, /^manytask: nobill\.csv lacks the model's input columns "bill_length_mm", "bill_depth_mm", "body_mass_g", "sex" \(the model reads "island", "bill_length_mm"/);
     await writeFile(join(dir, 'bad.csv'), PENGUINS_CSV.replace('39.5', '39,5kg'));
     r = await cli(['predict', 'm.mtsk', 'bad.csv'], dir);
     assert.equal(r.code, 1);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   init, Dataset, Preprocessor, parseCSV,
-  ArgumentError, ShapeError, CsvError, DataError, UnknownCategoryError,
+  ArgumentError, ShapeError, CsvError, DataError, UnknownCategoryError, OutOfRangeError,
 } from '../../dist/index.js';
 import { expectError } from '../helpers/errors.js';
 
@@ -140,6 +140,32 @@ test('text in a numeric column: the error names the column, the 1-based row, the
     { column: 'bill_length_mm', rowIndex: 4, line: 6, value: '36,7kg' });
   // In the regression target too.
   dataError(() => Dataset.fromCSV(PENGUINS.replace('3750', 'heavy'), SPEC), /column "body_mass_g", row 1 \(line 2\): expected a number, got "heavy"/);
+});
+
+test('a numeric feature beyond float32 (1e39) is refused naming the column, row and line, as a regression target is: the other values would standardize to one number', () => {
+  const lines = PENGUINS.split('\n');
+  lines[5] = lines[5].replace(',193,', ',1e39,'); // data row 5, line 6
+  const huge = lines.join('\n');
+  assert.notEqual(huge, PENGUINS);
+  dataError(() => Dataset.fromCSV(huge, SPEC),
+    /Dataset\.fromCSV: column "flipper_length_mm", row 5 \(line 6\): 1e\+39 is beyond the float32 range \(±3\.4e38\) the model computes in/,
+    { column: 'flipper_length_mm', rowIndex: 4, line: 6, value: '1e+39' });
+  dataError(() => Dataset.fromRows([{ a: 1 }, { a: -1e308 }], { features: { a: 'numeric' } }), /column "a", rows\[1\]: -1e\+308 is beyond the float32 range/, { rowIndex: 1 });
+  dataError(() => Dataset.fromColumns({ a: [3.5e38] }, { features: { a: 'numeric' } }), /column "a", index 0: 3\.5e\+38 is beyond the float32 range/);
+  // The largest float32 is a number like any other; as a category, 1e39 is text.
+  same(Dataset.fromColumns({ a: [3.4028234e38, -3.4028234e38] }, { features: { a: 'numeric' } }).column('a'), [3.4028234e38, -3.4028234e38]);
+  assert.deepEqual(Dataset.fromColumns({ a: ['1e39'] }, { features: { a: 'categorical' } }).column('a'), ['1e39']);
+});
+
+test('a column with an empty name (pandas\' index) is refused as a feature or a target, naming its place: a model file names every column', () => {
+  const csv = ',x,y\n0,1.5,a\n1,2.5,b\n';
+  argError(() => Dataset.fromCSV(csv, { features: { '': 'numeric', x: 'numeric' }, targets: { y: 'binary' } }),
+    /^Dataset\.fromCSV: a feature named "" \(column 1 of the header\): a model's columns need names; name it, or leave it out \(pandas writes its index so\)$/);
+  argError(() => Dataset.fromCSV(csv, { features: { x: 'numeric' }, targets: { '': 'regression' } }), /^Dataset\.fromCSV: a target named "" \(column 1 of the header\)/);
+  argError(() => Dataset.fromRows([{ '': 1, x: 2 }], { features: { '': 'numeric' } }), /^Dataset\.fromRows: a feature named "": a model's columns need names/);
+  argError(() => Dataset.fromColumns({ x: [1] }, { features: { '': 'numeric' } }), /^Dataset\.fromColumns: a feature named "": /);
+  // Left out of the spec, the column is read past.
+  same(Dataset.fromCSV(csv, { features: { x: 'numeric' }, targets: { y: 'binary' } }).column('x'), [1.5, 2.5]);
 });
 
 test('binary targets: how the positive class is chosen', () => {
@@ -386,7 +412,8 @@ test('Preprocessor: standardization, imputation and indicators against hand-comp
   const xs = p.columns[0];
   assert.ok(Math.abs(xs.std - s / 3) < 1e-15, `std ${xs.std} vs √26/3`);
   assert.deepEqual({ ...xs, std: 0 }, { name: 'x', type: 'numeric', missing: 'mean', mean: 8 / 3, std: 0, fill: 8 / 3, indicator: true });
-  assert.deepEqual(p.columns[1], { name: 'c', type: 'numeric', missing: 'mean', mean: 3, std: 1, fill: 3, indicator: false });
+  // A constant column keeps its value: with maxDeviation, any other is refused.
+  assert.deepEqual(p.columns[1], { name: 'c', type: 'numeric', missing: 'mean', mean: 3, std: 1, fill: 3, indicator: false, constant: 3 });
   assert.equal(p.columns[2].fill, 2);
   assert.equal(p.columns[3].fill, 0);
   assert.deepEqual(p.columns[4], { name: 'k', type: 'categorical', categories: ['a', 'b'], unknown: 'error', indicator: true });
@@ -440,6 +467,32 @@ test('missing values only at transform time: imputed, no indicator', () => {
   assert.deepEqual(p.featureNames, ['x', 'k=a', 'k=b']);
   const { features } = p.transform([{ x: null, k: null }, { x: '3', k: 'b' }, { x: undefined, k: '' }]);
   same(features, [0, 0, 0, 1, 0, 1, 0, 0, 0]);
+});
+
+test('a column constant in the fit data: std 1 (as StandardScaler), and with maxDeviation any other value is refused saying so, not "495 standard deviations (std 1.00)"', () => {
+  const fit = Dataset.fromColumns({ x: [1, 3, 5, 7], k: [5, 5, 5, 5] }, { features: { x: 'numeric', k: 'numeric' } });
+  const p = Preprocessor.fit(fit);
+  assert.deepEqual(p.columns[1], { name: 'k', type: 'numeric', missing: 'mean', mean: 5, std: 1, fill: 5, indicator: false, constant: 5 });
+  assert.equal(p.columns[0].constant, undefined);
+  const rows = [{ x: 4, k: 5 }, { x: 4, k: 14 }]; // x: the mean, 0 encoded
+  // 9 units off: within 10 "standard deviations" of std 1 — but the column never varied, and the model learned nothing of it.
+  expectError(() => p.transform(rows, { maxDeviation: 10 }), OutOfRangeError, 'E_ARGUMENT',
+    /^Preprocessor\.transform: column "k", rows\[1\]: the value 14 is not 5, the column's only value in training: maxDeviation refuses any other$/,
+    { props: { column: 'k', rowIndex: 1, value: '14', limit: 10, deviations: Infinity } });
+  expectError(() => p.transform([{ x: 4, k: 4.999 }], { maxDeviation: 1e6 }), OutOfRangeError, 'E_ARGUMENT', /the value 4\.999 is not 5/, { props: { deviations: -Infinity } });
+  // The constant itself, however written, and a missing value pass; without maxDeviation nothing is checked, as before.
+  same(p.transform([{ x: 4, k: '5.0' }, { x: 4, k: null }], { maxDeviation: 10 }).features, [0, 0, 0, 0]);
+  same(p.transform(rows).features, [0, 0, 0, 9]);
+  // Through JSON (a model file): kept, and checked.
+  const q = Preprocessor.fromJSON(JSON.stringify(p));
+  assert.equal(q.columns[1].constant, 5);
+  assert.throws(() => q.transform(rows, { maxDeviation: 10 }), OutOfRangeError);
+  const json = p.toJSON();
+  json.columns[1].constant = 'five';
+  argError(() => Preprocessor.fromJSON(json), /columns\[1\]\.constant must be a finite number, got "five"/);
+  // Files written before it have no constant: as before, 14 is 9 "standard deviations" away.
+  delete json.columns[1].constant;
+  same(Preprocessor.fromJSON(json).transform(rows, { maxDeviation: 10 }).features, [0, 0, 0, 9]);
 });
 
 test('unseen categories: an error naming the column, row, line, value and known categories; or the "other" bucket', () => {

@@ -216,6 +216,42 @@ test('a model built from a Dataset refuses arrays, typed arrays and Matrices not
   arrays.dispose();
 });
 
+test('maxDeviation on a column constant in training: any other value is refused, saying so (it passed within "10 standard deviations" of std 1); raw and encoded rows, both loaders', async () => {
+  // The penguins with a constant column: every row measured at 20 °C.
+  const lines = CSV.trim().split('\n').map((l, i) => `${l},${i === 0 ? 'water_c' : 20}`);
+  const spec = { ...SPEC, features: { ...SPEC.features, water_c: 'numeric' } };
+  const data = mt.Dataset.fromCSV(lines.join('\n'), spec);
+  const m0 = new mt.MultiTaskModel({ input: data, seed: 1, architecture: { type: 'sharedBottom', units: [8], towerUnits: [] }, tasks: [mt.tasks.regression('body_mass_g')] });
+  await m0.fit(data, { epochs: 2 });
+  const file = m0.save();
+  const water = m0.featureNames.indexOf('water_c');
+  m0.dispose();
+  const row = { ...ROW, water_c: 20 };
+  for (const [name, load, lib] of loaders) {
+    const m = load(file);
+    assert.deepEqual(m.predict([row], { maxDeviation: 10 }), m.predict([row]), `${name}: the constant itself passes`);
+    assert.deepEqual(m.predict([{ ...row, water_c: null }], { maxDeviation: 10 }), m.predict([{ ...row, water_c: null }]), `${name}: a missing value is not checked`);
+    for (const [x, sign] of [[29, Infinity], [19.5, -Infinity]]) {
+      assert.throws(() => m.predict([row, { ...row, water_c: x }], { maxDeviation: 10 }), (e) => {
+        assert.ok(e instanceof lib.OutOfRangeError, `${name}: ${e?.constructor?.name}: ${e?.message}`);
+        assert.deepEqual([e.column, e.rowIndex, e.deviations, e.limit], ['water_c', 1, sign, 10]);
+        assert.ok(e.message.endsWith(`: column "water_c", rows[1]: the value ${x} is not 20, the column's only value in training: maxDeviation refuses any other`), e.message);
+        return true;
+      }, `${name}: ${x}`);
+    }
+    // Encoded rows: the constant's encoding passes, any other value is refused.
+    // (The full library reads arrays only marked encoded(); manytask/infer reads them as encoded.)
+    const mark = lib.encoded ?? ((x) => x);
+    const encoded = Array.from(mt.Preprocessor.fit(data).transform([row]).features);
+    assert.deepEqual(m.predict(mark([encoded]), { maxDeviation: 10 }), m.predict([row]), name);
+    const other = encoded.slice();
+    other[water] = 2;
+    assert.throws(() => m.predict(mark([encoded, other]), { maxDeviation: 10 }), (e) => e instanceof lib.OutOfRangeError && e.column === 'water_c' && e.rowIndex === 1 &&
+      /x row 1, feature \d+ \(encoded: 2\): the value 22 is not 20, the column's only value/.test(e.message), name);
+    m.dispose();
+  }
+});
+
 test('predict reads a Matrix where it lies: the same answer as its rows as arrays, also when memory grows during the call; bad matrices are typed errors', async () => {
   // One thread from the start: memory that is not shared, whose growth detaches the views made before it.
   await resetRuntime();

@@ -123,6 +123,34 @@ test('inferSchema: the edges of the rules (empty columns, half distinct, more th
   assert.throws(() => inferSchema(parseCSV('a\n1'), { na: [] }), /unknown option "na"/);
 });
 
+test('inferSchema: a column without a name (pandas\' to_csv index) is left out with a note; so is a row number (penguin_id 1001 … 1344), but not a measurement', () => {
+  const lines = PENGUINS_CSV.trim().split('\n');
+  // pandas' df.to_csv(): an unnamed index column 0 … 343.
+  const pandas = inferSchema(parseCSV(lines.map((l, i) => `${i === 0 ? '' : i - 1},${l}`).join('\n')));
+  assert.equal(pandas.columns[0].name, '');
+  assert.equal(pandas.columns[0].type, 'ignored');
+  assert.equal(pandas.columns[0].numeric, true);
+  assert.equal(pandas.columns[0].note, 'no name in the header (pandas writes its index so): name it to use it');
+  // The same column named: a row number (any start, one more on each row).
+  const ids = inferSchema(parseCSV(lines.map((l, i) => `${i === 0 ? 'penguin_id' : 1000 + i},${l}`).join('\n')));
+  const id = ids.columns[0];
+  assert.deepEqual([id.name, id.type, id.numeric], ['penguin_id', 'ignored', true]);
+  assert.equal(id.note, "a row number (1001 … 1344, one more on each row): an id, which tells a model only the file's order");
+  assert.deepEqual(ids.columns.slice(1), inferSchema(parseCSV(PENGUINS_CSV)).columns, 'the other columns are inferred as without it');
+  // Not a row number: a gap, a repeat, a missing cell, another order, a fraction, or fewer than 20 rows.
+  const column = (values) => inferSchema(parseCSV(['n', ...values].join('\n'))).columns[0];
+  const count = (n, from = 0) => Array.from({ length: n }, (_, i) => String(from + i));
+  assert.equal(column(count(20)).type, 'ignored');
+  assert.equal(column(count(20, -5).map((v) => `${v}.0`)).type, 'ignored', 'integers however written');
+  for (const [label, values] of [
+    ['19 rows', count(19)], ['a gap', [...count(10), ...count(10, 11)]], ['a repeat', [...count(10), ...count(10, 9)]],
+    ['a missing cell', [...count(10), '', ...count(10, 11)]], ['counting down', count(25).reverse()], ['two rows swapped', ['1', '0', ...count(20, 2)]],
+    ['halves', count(30).map((v) => String(v / 2))], ['beyond 2^53', count(20, 2 ** 53)],
+  ]) {
+    assert.equal(column(values).type, 'numeric', label);
+  }
+});
+
 test('inferSchema: numbers but for a few cells are left out with a note naming those cells and their lines, not taken for text', () => {
   const lines = PENGUINS_CSV.trim().split('\n');
   const bill = lines.map((l, i) => (i === 5 ? l.replace(/^(\w+,\w+,)[\d.]+/, '$11e400') : l));
