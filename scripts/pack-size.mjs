@@ -42,10 +42,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * bytes) with a second exploration's fixes: the federated join's comparison of what
  * gives the weights their meaning (src/federated/meaning.ts), the weighting state's
  * rollback and checks, addTask's growth rules, and the docs and README on them
- * (docs/threads.md on PyTorch's BLAS, metaLearn's messages and one rule for a task's outputs among them).
+ * (docs/threads.md on PyTorch's BLAS, metaLearn's messages and one rule for a task's outputs among them);
+ * then 472.8 KB (472,841 bytes) with a third exploration's fixes (task specs and
+ * losses checked by kind, encoded(), evaluate's statistics and finiteness, the
+ * clusters centred in float64, the low-level API's pointer checks and frozen
+ * tensors, the CLI's id columns, --max-deviation and --out checks) and the
+ * README, docs/reliability.md and type comments on them.
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 448_900;
+export const PACK_BUDGET = 473_000;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

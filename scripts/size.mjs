@@ -27,7 +27,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * rows given encoded, and classes kept their own names, then to 30,150 (30,139) when a
  * number among naValues became missing however it comes, then to 30,340 (30,330) when
  * the architectures read the options a model grown by addTask records (sharedGateTasks,
- * alphaTasks) and predict refused a level whose upper quantile rounds to 1. Issue #13's aim of 20 KB is not met, and cannot be without dropping
+ * alphaTasks) and predict refused a level whose upper quantile rounds to 1, then to
+ * 30,660 (30,656) when a third exploration's fixes reached the entry: the allocator
+ * numbers its blocks (an optimizer whose parameters were freed refuses to step),
+ * a column constant in training refuses any other value under maxDeviation, a
+ * prediction error names the caller (evaluate, fit's validation) and ple refuses
+ * sharedGateTasks with one level. Issue #13's aim of 20 KB is not met, and cannot be without dropping
  * some of what the entry serves: infer.wasm's 6.3 KB is its floor (asc's
  * --shrinkLevel leaves the code as large and saves only by replacing the
  * exp/log tables of AssemblyScript's Math with other algorithms, which changes
@@ -36,7 +41,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * (its messages are 6 KB of the 22.1). docs/packaging.md has the measurements.
  * A change that adds to what manytask/infer serves raises this by its delta.
  */
-export const BUDGET = 30_370;
+export const BUDGET = 30_660;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },
