@@ -43,7 +43,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * gives the weights their meaning (src/federated/meaning.ts), the weighting state's
  * rollback and checks, addTask's growth rules, and the docs and README on them
  * (docs/threads.md on PyTorch's BLAS, metaLearn's messages and one rule for a task's outputs among them);
- * then 472.8 KB (472,841 bytes) with a third exploration's fixes (task specs and
+ * then 472.9 KB (472,919 bytes) with a third exploration's fixes (task specs and
  * losses checked by kind, encoded(), evaluate's statistics and finiteness, the
  * clusters centred in float64, the low-level API's pointer checks and frozen
  * tensors, the CLI's id columns, --max-deviation and --out checks) and the

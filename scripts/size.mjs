@@ -32,7 +32,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * numbers its blocks (an optimizer whose parameters were freed refuses to step),
  * a column constant in training refuses any other value under maxDeviation, a
  * prediction error names the caller (evaluate, fit's validation) and ple refuses
- * sharedGateTasks with one level. Issue #13's aim of 20 KB is not met, and cannot be without dropping
+ * sharedGateTasks with one level; then to 30,860 (30,854) when a model with preprocessing
+ * refused arrays not marked encoded(), as the full library's does. Issue #13's aim of 20 KB is not met, and cannot be without dropping
  * some of what the entry serves: infer.wasm's 6.3 KB is its floor (asc's
  * --shrinkLevel leaves the code as large and saves only by replacing the
  * exp/log tables of AssemblyScript's Math with other algorithms, which changes
@@ -41,7 +42,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * (its messages are 6 KB of the 22.1). docs/packaging.md has the measurements.
  * A change that adds to what manytask/infer serves raises this by its delta.
  */
-export const BUDGET = 30_660;
+export const BUDGET = 30_860;
 
 export const ENTRIES = [
   { name: 'manytask/infer (workerd)', js: 'dist/infer-workerd.js', wasm: 'dist/infer.wasm', infer: true },

@@ -62,7 +62,8 @@ export type { PleSpec } from './mtl/arch/ple.js';
 export type { CrossStitchSpec } from './mtl/arch/cross-stitch.js';
 export type { Conv1dSpec } from './mtl/arch/conv1d.js';
 // the multi-task model (src/mtl/, src/train/, src/io/)
-export { MultiTaskModel, loadModel, encoded } from './model/multitask-model.js';
+export { MultiTaskModel, loadModel } from './model/multitask-model.js';
+export { encoded } from './tensor/rows.js';
 export { predictionsToJSON, type PredictionJSON } from './mtl/predictions-json.js';
 export type { MetaLearnOptions, MetaLearnSummary } from './model/reptile.js';
 export type {

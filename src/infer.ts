@@ -12,7 +12,7 @@ import { readModelFile } from './io/model-file.js';
 import { Predictor } from './io/predictor.js';
 import { disposeSymbol } from './runtime/holdings.js';
 import { ColumnEncoder, predictOptions, readPreprocessorJSON, type PredictOptions } from './data/encoding.js';
-import { readRows } from './tensor/rows.js';
+import { isEncoded, readRows } from './tensor/rows.js';
 import { decodePrediction, levelOption, type TaskKind, type TaskPrediction } from './mtl/kinds.js';
 import { combinePredictions, membersDisagree } from './mtl/ensemble-combine.js';
 import { decodeEnsemble, readEnsembleWeights, type Combine } from './io/ensemble-file.js';
@@ -22,6 +22,7 @@ export {
   NonFinitePredictionError,
 } from './runtime/errors.js';
 export type { ErrorCode } from './runtime/errors.js';
+export { encoded } from './tensor/rows.js';
 export { DataError, UnknownCategoryError, OutOfRangeError } from './data/errors.js';
 export type { DataErrorLocation } from './data/errors.js';
 export { ModelFormatError } from './io/format.js';
@@ -114,6 +115,8 @@ export class InferenceModel {
       features = this.#encoder.encodeObjects('predict', input, maxDeviation);
       rows = input.length;
     } else {
+      // As MultiTaskModel.predict: numbers in the raw columns would be read as standardized ones.
+      if (this.#encoder && typeof input === 'object' && input !== null && !isEncoded(input)) throw new ArgumentError('predict: this model was built from a Dataset: give rows as objects with its columns (inputColumns); arrays are read as its encoded features (featureNames) only when marked so: encoded(x)');
       ({ data: features, rows } = readRows('predict', 'x', input, { cols: this.featureNames.length, accepts: 'an array of rows, a Float32Array, { data, rows, cols } or a Float64Array' }));
       this.#encoder?.checkEncoded('predict', features, rows, maxDeviation);
     }

@@ -1,7 +1,7 @@
 // The public multi-task model: data in (a Dataset, or arrays), predictions out,
 // everything else delegated to MultiTaskModelCore (src/mtl/core.ts) and the loop (src/mtl/fit.ts).
 
-import { readRows, type FeatureRows } from '../tensor/rows.js';
+import { encoded, isEncoded, readRows, type FeatureRows } from '../tensor/rows.js';
 import { Matrix } from '../tensor/matrix.js';
 import type { LabelColumns } from '../mtl/labels.js';
 import type { ValidationData } from '../mtl/fit.js';
@@ -29,23 +29,6 @@ import { MAX_FEATURES, MAX_TASKS } from '../mtl/describe.js';
 import { growArchitecture } from '../mtl/arch/growth.js';
 import { PREDICT_CHUNK } from '../graph/forward.js';
 import { reptile, type MetaLearnOptions, type MetaLearnSummary } from './reptile.js';
-
-/** The arrays and Matrices marked by encoded() (and attack's results). */
-const ENCODED = new WeakSet<object>();
-
-/**
- * Marks rows as already encoded: `model.featureNames.length` values per row, as a model
- * built from a Dataset reads them (numeric columns standardized, categories one-hot,
- * missing indicators) — what `Preprocessor.transform(rows).features` and `model.attack`
- * give. Such a model refuses plain arrays, typed arrays and Matrices that are not
- * marked (`model.predict(encoded(x))`), since numbers in the raw columns would be read
- * as standardized ones. Returns `x` itself; a model built from arrays reads either.
- */
-export function encoded<T extends FeatureRows>(x: T): T {
-  if (typeof x !== 'object' || x === null) throw new ArgumentError(`encoded: x must be an array of rows, a Float32Array, { data, rows, cols } or a Matrix, got ${show(x)}`);
-  ENCODED.add(x);
-  return x;
-}
 
 /** What a model file restores in place of a Dataset or an array spec (not public). */
 class RestoredInput {
@@ -602,7 +585,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     const maxDeviation = predictOptions('predict', options, this.#preprocessor !== null);
     // A Matrix is read where it lies in WASM memory, not copied out and back in
     // (4 MB for 16,384 rows of 64: 6 ms of a 50 ms predict).
-    const matrix = input instanceof Matrix && (!this.#preprocessor || ENCODED.has(input)) ? this.#matrixFeatures(input) : null;
+    const matrix = input instanceof Matrix && (!this.#preprocessor || isEncoded(input)) ? this.#matrixFeatures(input) : null;
     const given = matrix ? null : this.#features(input, 'predict', maxDeviation);
     const rows = matrix ? matrix.rows : given!.rows;
     if (matrix) this.#preprocessor?.checkEncoded('predict', matrix.features(), rows, maxDeviation);
@@ -839,7 +822,7 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     }
     // Numbers in the raw columns' order would be read as standardized ones, and when the widths
     // agree nothing else could tell: such a model reads arrays only when told they are encoded.
-    if (this.#preprocessor && !ENCODED.has(input as object) && !(Array.isArray(input) && input.length === 0)) {
+    if (this.#preprocessor && typeof input === 'object' && input !== null && !isEncoded(input)) {
       throw new ArgumentError(`${where}: this model was built from a Dataset: give rows as objects with its columns (${listNames(this.#preprocessor.inputColumns, 5)}) or a Dataset; `
         + `arrays and Matrices are read as its encoded features (${this.#schema.featureCount} per row, model.featureNames) only when marked so: encoded(x)`);
     }

@@ -11,6 +11,29 @@ import { show } from '../runtime/validate.js';
 /** Inputs as arrays: rows × features. */
 export type FeatureRows = readonly (readonly number[])[] | Float32Array | Float64Array | { readonly data: ArrayLike<number>; readonly rows: number; readonly cols: number } | MatrixLike;
 
+/** The arrays and Matrices marked by encoded() (and a model's attack results): one set for manytask and manytask/infer. */
+const ENCODED = new WeakSet<object>();
+
+/**
+ * Marks rows as already encoded: `model.featureNames.length` values per row, as a model
+ * built from a Dataset reads them (numeric columns standardized, categories one-hot,
+ * missing indicators) — what `Preprocessor.transform(rows).features` and `model.attack`
+ * give. Such a model (and one loaded by manytask/infer from its file) refuses plain
+ * arrays, typed arrays and Matrices that are not marked (`model.predict(encoded(x))`),
+ * since numbers in the raw columns would be read as standardized ones. Returns `x`
+ * itself; a model built from arrays reads either.
+ */
+export function encoded<T extends FeatureRows>(x: T): T {
+  if (typeof x !== 'object' || x === null) throw new ArgumentError(`encoded: x must be an array of rows, a Float32Array, { data, rows, cols } or a Matrix, got ${show(x)}`);
+  ENCODED.add(x);
+  return x;
+}
+
+/** Whether a model built from a Dataset may read `x` as encoded rows: marked by encoded(), or no rows at all. */
+export function isEncoded(x: unknown): boolean {
+  return (typeof x === 'object' && x !== null && ENCODED.has(x)) || (Array.isArray(x) && x.length === 0);
+}
+
 /** What readRows needs of a Matrix. */
 export interface MatrixLike {
   readonly rows: number;

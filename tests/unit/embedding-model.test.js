@@ -81,7 +81,7 @@ test('the model file serves embeddings: MultiTaskModel.load and manytask/infer p
   assert.equal(JSON.stringify(served.predict(rows)), want);
   assert.deepEqual(served.featureNames, ['home', 'neutral', 'away']);
   // Raw arrays must hold table rows: anything else is refused, naming the feature.
-  assert.throws(() => served.predict([[7, 0, 1]]), (e) => e instanceof ArgumentError && /feature 0, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
+  assert.throws(() => served.predict(encoded([[7, 0, 1]])), (e) => e instanceof ArgumentError && /feature 0, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
   assert.throws(() => model.predict(encoded([[1, 0, 2.5]])), (e) => e instanceof ArgumentError && /feature 2, row 0 of the batch: not a table row \(0…6\)/.test(e.message));
   served.dispose();
   model.dispose();

@@ -203,6 +203,15 @@ test('a model built from a Dataset refuses arrays, typed arrays and Matrices not
     assert.deepEqual(m.predict(encodedMatrix).weight.values, want);
     encodedMatrix.dispose();
     assert.equal(m.evaluate(mt.encoded(enc), { weight: [88, 82] }).tasks.weight.rows, 2);
+    // manytask/infer serving the model's file refuses the same arrays; either entry's encoded() marks them.
+    const served = infer.loadModel(m.save());
+    for (const x of [[[180, 30]], new Float32Array([180, 30])]) {
+      assert.throws(() => served.predict(x), (e) => e instanceof infer.ArgumentError && /^predict: this model was built from a Dataset: give rows as objects .* only when marked so: encoded\(x\)$/.test(e.message));
+    }
+    assert.deepEqual(served.predict(rows).weight.values, want);
+    assert.deepEqual(served.predict(mt.encoded(Float32Array.from(enc))).weight.values, want);
+    assert.deepEqual(served.predict(infer.encoded([Array.from(enc.subarray(0, 2)), Array.from(enc.subarray(2))])).weight.values, want);
+    served.dispose();
     const adversarial = m.attack(data, { method: 'fgsm', epsilon: 0.1 });
     assert.equal(m.predict(adversarial).weight.values.length, n, 'attack gives rows marked encoded');
     assert.throws(() => mt.encoded(3), (e) => e instanceof mt.ArgumentError && /^encoded: x must be an array of rows/.test(e.message));
