@@ -199,11 +199,6 @@ function columnAnd(entry: string): [string, string | undefined] {
   return at < 0 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)];
 }
 
-/** Names (columns, values) in a message: quoted, so a name with spaces around it shows them. */
-function quoteList(names: readonly string[], max = 12): string {
-  return listNames(names, max);
-}
-
 // ---------------------------------------------------------------- reading files
 
 /**
@@ -412,7 +407,7 @@ function checkTaskColumn(file: string, flag: string, kind: SupervisedKind, col: 
     throw notNumeric(file, flag, col, `: a ${kind} task needs numbers; use ${col.name}:multiclass for classes`);
   }
   if (kind === 'binary' && col.distinct !== 2) {
-    const values = col.levels ? ` (${quoteList(col.levels, 6)})` : '';
+    const values = col.levels ? ` (${listNames(col.levels, 6)})` : '';
     throw new UsageError(col.distinct < 2
       ? `${flag}: column "${col.name}" has only the value "${col.example}": a binary task needs two classes`
       : `${flag}: column "${col.name}" has ${col.distinct} values${values}: a binary task takes two; use ${col.name}:multiclass`);
@@ -440,7 +435,7 @@ function planColumns(args: Args, file: string, columns: readonly InferredColumn[
   const has = (flag: string, entry: string, name: string): InferredColumn => {
     const col = byName.get(name);
     const names = columns.map((c) => c.name);
-    if (!col) throw new UsageError(`${flag} ${entry}: ${file} has no column ${JSON.stringify(name)} (columns: ${quoteList(names, 30)})${nearColumn(name, names)}`);
+    if (!col) throw new UsageError(`${flag} ${entry}: ${file} has no column ${JSON.stringify(name)} (columns: ${listNames(names, 30)})${nearColumn(name, names)}`);
     if (name === '' && flag !== '--ignore') throw new UsageError(`${flag} ${entry}: column ${names.indexOf('') + 1} of ${file} has no name: name it in the header to use it`);
     return col;
   };
@@ -600,7 +595,7 @@ async function train(args: Args): Promise<void> {
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
   for (const [name, kind] of taskKinds) {
     const col = byName.get(name);
-    if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column ${JSON.stringify(name)} (columns: ${quoteList(csv.header, 30)})${nearColumn(name, csv.header)}`);
+    if (!col) throw new UsageError(`--task ${name}:${kind}: ${file} has no column ${JSON.stringify(name)} (columns: ${listNames(csv.header, 30)})${nearColumn(name, csv.header)}`);
     checkTaskColumn(file, `--task ${name}:${kind}`, kind, col);
   }
   const plan = planColumns(args, file, schema.columns, taskKinds);
@@ -687,24 +682,24 @@ async function datasetFor(loaded: LoadedModel, file: string, args: Args, withTar
   const header = new Set(csv.header);
   const lacking = Object.keys(spec).filter((c) => !header.has(c));
   if (lacking.length > 0) {
-    throw new CliError(`${file} lacks the model's input column${lacking.length > 1 ? 's' : ''} ${quoteList(lacking)} ` +
-      `(the model reads ${quoteList(Object.keys(spec))}; the file has ${quoteList(csv.header)})` +
+    throw new CliError(`${file} lacks the model's input column${lacking.length > 1 ? 's' : ''} ${listNames(lacking, 12)} ` +
+      `(the model reads ${listNames(Object.keys(spec), 12)}; the file has ${listNames(csv.header, 12)})` +
       (csv.header.map((h) => otherForm(h, lacking)).find((hint) => hint !== '') ?? ''));
   }
   const naValues = choices.naValues ?? loaded.naValues;
   let supervised = model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind) && header.has(t.name));
   if (withTargets && supervised.length === 0) {
-    throw new CliError(`${file} has none of the model's task columns (${quoteList(model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind)).map((t) => t.name))}): nothing to evaluate`);
+    throw new CliError(`${file} has none of the model's task columns (${listNames(model.tasks.filter((t) => !UNSUPERVISED.includes(t.kind)).map((t) => t.name), 12)}): nothing to evaluate`);
   }
   if (withTargets) {
     // A task column without a label in any row is left out, as the file without it would be, and named.
     const unlabeled = supervised.filter((t) => !hasLabel(csv, t, naValues ?? DEFAULT_NA_VALUES));
     if (unlabeled.length === supervised.length) {
-      throw new CliError(`${file}: the task column${unlabeled.length > 1 ? 's' : ''} ${quoteList(unlabeled.map((t) => t.name))} ` +
+      throw new CliError(`${file}: the task column${unlabeled.length > 1 ? 's' : ''} ${listNames(unlabeled.map((t) => t.name), 12)} ` +
         `${unlabeled.length > 1 ? 'have' : 'has'} no labels (every cell is missing): nothing to evaluate`);
     }
     if (unlabeled.length > 0) {
-      process.stderr.write(`manytask: ${file}: not evaluated: task${unlabeled.length > 1 ? 's' : ''} ${quoteList(unlabeled.map((t) => t.name))}, ` +
+      process.stderr.write(`manytask: ${file}: not evaluated: task${unlabeled.length > 1 ? 's' : ''} ${listNames(unlabeled.map((t) => t.name), 12)}, ` +
         `whose column${unlabeled.length > 1 ? 's have' : ' has'} no labels (every cell is missing)\n`);
       supervised = supervised.filter((t) => !unlabeled.includes(t));
     }
@@ -856,7 +851,7 @@ async function predict(args: Args): Promise<void> {
     let id: Column;
     if (idColumn !== undefined) {
       const at = csv.header.indexOf(idColumn);
-      if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column ${JSON.stringify(idColumn)} (columns: ${quoteList(csv.header, 30)})${nearColumn(idColumn, csv.header)}`);
+      if (at < 0) throw new UsageError(`--id ${idColumn}: ${file} has no column ${JSON.stringify(idColumn)} (columns: ${listNames(csv.header, 30)})${nearColumn(idColumn, csv.header)}`);
       id = [idColumn, (i) => csv.rows[i]![at]!];
     } else {
       id = ['row', (i) => i + 1];

@@ -41,7 +41,7 @@ import { Dense } from '../nn/layers.js';
 import { checkActivation, type Activation } from '../runtime/activations.js';
 import { Network } from '../nn/network.js';
 import { RngStream } from '../nn/rng.js';
-import { createLoss, type Loss, type LossBuffers } from '../nn/loss.js';
+import { createLoss, runLoss, type Loss, type LossBuffers } from '../nn/loss.js';
 import { applyUpdates, createOptimizer, type Optimizer } from '../nn/optim.js';
 import { checkInitializer, type InitializerName } from '../nn/init.js';
 import {
@@ -383,7 +383,7 @@ export class AutoEncoder {
     const y = this.decoder.forwardPtr(h, rows, true);
     const a = this.#lossArgs;
     a.rows = rows; a.cols = this.inputSize; a.logits = y; a.targets = x; a.grad = grad;
-    const loss = this.#loss.compute(a);
+    const loss = runLoss(this.#loss, a);
     if (!Number.isFinite(loss)) throw new TrainingDivergedError('reconstruction', this.#steps.step, 'the loss');
     const dh = this.decoder.backwardPtr(grad, rows, true);
     this.encoder.backwardPtr(dh, rows, false);

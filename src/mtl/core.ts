@@ -10,7 +10,7 @@ import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
-import { createLoss, type Loss, type LossSpec } from '../nn/loss.js';
+import { createLoss, runLoss, type Loss, type LossSpec } from '../nn/loss.js';
 import { applyUpdate, applyUpdateAfter, canFinishGradient, createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
@@ -868,7 +868,7 @@ export class MultiTaskModelCore {
     bufs.classWeights = this.#classWeights[t] ?? 0;
     bufs.grad = b.grad[t]!;
     bufs.gradScale = gradScale;
-    return this.losses[t]!.compute(bufs);
+    return runLoss(this.losses[t]!, bufs);
   }
 
   /**

@@ -266,7 +266,7 @@ function monitoredMetric(monitor: string, core: MultiTaskModelCore): string {
     const metric = known.find((m) => rest === `${spec.name}_${m}`);
     if (metric !== undefined) return metric;
   }
-  const kinds = [...new Set(core.specs.map((s) => s.kind))].map((k) => `${k}: ${valMetrics(k, k).join(', ') || 'loss only'}`).join('; ');
+  const kinds = [...new Set(core.specs.map((s) => s.kind))].map((k) => `${k}: ${KINDS[k].metrics.join(', ') || 'loss only'}`).join('; ');
   throw new ArgumentError(`fit: earlyStopping.monitor "${monitor}" is not something fit logs; use 'loss', '<task>_loss', 'val_loss', 'val_<task>_loss' or 'val_<task>_<metric>' (${kinds}) with tasks ${core.taskNames.join(', ')}`);
 }
 
@@ -282,7 +282,6 @@ function logNames(core: MultiTaskModelCore, val: boolean): string[] {
   return names;
 }
 
-/** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */
 /** The error for a monitored value that is NaN: undefined on these rows, so it can never improve. */
 function undefinedMonitor(monitor: string, epoch: number): ArgumentError {
   return new ArgumentError(`fit: earlyStopping monitors "${monitor}", which is NaN after epoch ${epoch}: it is undefined on ` +
@@ -291,6 +290,7 @@ function undefinedMonitor(monitor: string, epoch: number): ArgumentError {
     `another value. The model keeps the weights of epoch ${epoch}`);
 }
 
+/** Reads a logged quantity ('val_species_accuracy', '<task>_loss', 'loss', …) from one epoch's logs. */
 export function logValue(logs: EpochLogs, name: string): number {
   if (name === 'loss') return logs.loss;
   if (name === 'learningRate') return logs.learningRate;

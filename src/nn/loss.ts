@@ -340,7 +340,18 @@ class KernelLoss implements Loss {
     if ((grad !== z && overlaps(z, n)) || overlaps(y, targetBytes) || overlaps(mask, rows) || overlaps(weights, rows * 4) || overlaps(classWeights, classBytes)) {
       throw new ArgumentError(`${where}: grad overlaps another buffer of the call (it may be the logits themselves, nothing else)`);
     }
-    const k = runtime(where).kernels;
+    return this.run(a, gradScale, reduction);
+  }
+
+  /**
+   * The kernel call: compute() once the call is checked, and the trainers (runLoss), whose
+   * buffers are their own: their scalars are still checked (a NaN gradScale from a task
+   * weight is refused), not their pointers.
+   */
+  run(a: LossBuffers, gradScale = checkF32(this.#where, 'gradScale', a.gradScale ?? 1), reduction = reductionCode(this.#where, a.reduction)): number {
+    const { rows, cols, logits: z, targets: y, grad } = a;
+    const mask = a.mask ?? 0, weights = a.sampleWeights ?? 0, classWeights = a.classWeights ?? 0;
+    const k = runtime(this.#where).kernels;
     const s = this.spec;
     switch (s.type) {
       case 'bce':
@@ -373,6 +384,15 @@ class KernelLoss implements Loss {
       }
     }
   }
+}
+
+/**
+ * @internal For the trainers (MultiTaskModel's core, the AutoEncoder): the loss's kernel on
+ * buffers they allocated and filled themselves, without compute()'s checks of the call
+ * (pointer lookups on every step); the values are theirs to check, as for compute().
+ */
+export function runLoss(loss: Loss, a: LossBuffers): number {
+  return (loss as KernelLoss).run(a);
 }
 
 function reductionCode(where: string, reduction: unknown): number {

@@ -520,7 +520,7 @@ class BlockOptimizer implements Optimizer {
     // Each range's state starts on a 16-byte boundary (whole v128s).
     let stride = 0;
     for (let i = 0; i < r.offsets.length; i++) {
-      this.#addSpan(this.#spanOff.length, r.offsets[i]!, r.lengths[i]!, stride);
+      this.#addSpan(this.#spanOff.length, r.offsets[i]!, r.lengths[i]!, stride, 1, 1, true);
       stride += Math.ceil(r.lengths[i]! / 4) * 4;
     }
     if (slots > 0 && stride > 0) {
@@ -535,7 +535,6 @@ class BlockOptimizer implements Optimizer {
     this.#allocator = allocator;
     this.#paramsBlock = allocator.blockAt(r.params, r.size * 4);
     this.#gradsBlock = allocator.blockAt(r.grads, r.size * 4);
-    this.#spanOn.fill(true);
     this.#buildCalls();
     return this;
   }
@@ -654,6 +653,7 @@ class BlockOptimizer implements Optimizer {
 
   step(options?: StepOptions): void {
     const where = this.#stepWhere;
+    // Disposed or unattached before the options are read (sync() checks both again, with the block).
     this.#checkLive();
     if (this.#ranges === null) throw new ArgumentError(`${where}: no parameter block attached; call attach(block) first`);
     let lr = this.config.learningRate;
@@ -680,11 +680,12 @@ class BlockOptimizer implements Optimizer {
     }
   }
 
-  /** @internal One update without checking the gradient first (the caller did); false if a parameter became non-finite. */
+  /**
+   * @internal One update without checking the gradient first (the caller did), after sync()
+   * (applyUpdates calls it for every optimizer first); false if a parameter became non-finite.
+   */
   applyUnchecked(learningRate: number, onPool = true): boolean {
-    const where = this.#stepWhere;
-    const r = this.sync(where);
-    return this.#apply(learningRate, this.config.globalClipNorm === undefined ? NaN : sumSquaresOf(r, where), onPool);
+    return this.#apply(learningRate, this.config.globalClipNorm === undefined ? NaN : sumSquaresOf(this.#ranges!, this.#stepWhere), onPool);
   }
 
   /** @internal The pool's runner when applyUpdateAfter can run now (canFinishGradient), else null. */
