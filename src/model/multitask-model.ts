@@ -763,13 +763,20 @@ export class MultiTaskModel<Tasks extends TaskSpec[] = TaskSpec[]> {
     return summary;
   }
 
-  /** Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze; returns the names. */
+  /**
+   * Freezes parameters by name prefix ('shared', 'head.species', …) until unfreeze;
+   * returns the names. The model's optimizer starts afresh (its moments and step
+   * count), as after `compile` in Keras: the next fit's first Adam step is a first
+   * step. (A hand-written loop's `parameters.freeze` keeps the optimizer's state, as
+   * PyTorch's `requires_grad_(False)`.)
+   */
   freeze(prefix: string): string[] {
     const names = this.#core.parameters.freeze(prefix);
     this.#core.resetOptimizer();
     return names;
   }
 
+  /** Unfreezes parameters by name prefix; returns the names. The optimizer starts afresh, as after freeze. */
   unfreeze(prefix: string): string[] {
     const names = this.#core.parameters.unfreeze(prefix);
     this.#core.resetOptimizer();

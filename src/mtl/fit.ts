@@ -324,6 +324,25 @@ function makeHistory(epochs: EpochLogs[], bestEpoch: number, reason: History['re
 
 export interface StopFlag { stopTraining: boolean }
 
+/**
+ * Before the first step: a schedule whose rate grows (gamma or decayRate above 1)
+ * and would leave float32 within this fit's steps is refused now, not after the
+ * epochs before that step have trained. A growing rate is largest at the last step
+ * (step and exponential schedules are monotone, warm-up and cosine bounded), so
+ * that one call is the check.
+ */
+function checkScheduleReach(opts: FitLoopOptions, rows: number): void {
+  if (opts.schedule === null || opts.epochs === 0 || rows === 0) return;
+  const perEpoch = Math.ceil(rows / Math.min(opts.batchSize, rows));
+  const last = opts.epochs * perEpoch - 1;
+  try {
+    opts.schedule(last, opts.epochs - 1);
+  } catch (err) {
+    if (!(err instanceof ArgumentError)) throw err;
+    throw new ArgumentError(`fit: learningRate: this fit's ${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} of ${perEpoch} batch${perEpoch === 1 ? '' : 'es'} reach step ${last}, where ${err.message.replace(/^schedule: /, '')}; nothing was trained`);
+  }
+}
+
 /** Runs the epochs. `train` and `val` are resident in WASM memory; the caller frees them. */
 export async function fitLoop(
   core: MultiTaskModelCore, train: ResidentData, val: ResidentData | null, opts: FitLoopOptions, stop: StopFlag,
@@ -332,6 +351,7 @@ export async function fitLoop(
   const T = core.taskNames.length;
   const { allocator } = runtime('fit');
   const n = train.rows;
+  checkScheduleReach(opts, n);
   core.ensureCapacity(Math.max(Math.min(opts.batchSize, n), Math.min(val?.rows ?? 0, PREDICT_CHUNK)));
   core.setClassWeights(train);
   const order = allocator.alloc(n * 4);

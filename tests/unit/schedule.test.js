@@ -238,11 +238,24 @@ test('a rate that grows (gamma or decayRate above 1, as PyTorch and Keras allow)
   assert.equal(createSchedule({ type: 'exponential', learningRate: 1, decayRate: 2, decaySteps: 1 })(127), 2 ** 127);
 });
 
-test('fit with a schedule that overflows stops with the schedule\'s error, not as a divergence of the update', async () => {
+test('fit with a schedule that would overflow within its steps refuses before the first step, naming the step; one that stays in float32 trains', async () => {
   const x = Array.from({ length: 64 }, (_, i) => [Math.sin(i), Math.cos(i)]);
   const y = x.map(([a, b]) => a + b);
   const model = new MultiTaskModel({ input: { features: 2 }, architecture: { type: 'sharedBottom', units: [4], towerUnits: [] }, tasks: [tasks.regression('y')], seed: 1 });
-  await assert.rejects(model.fit(x, { y }, { epochs: 2, batchSize: 8, divergence: false, learningRate: { type: 'exponential', learningRate: 1e-3, decayRate: 1e300, decaySteps: 1 } }),
-    (e) => e instanceof ArgumentError && /the "exponential" schedule's learning rate at step 1 is 1e\+297/.test(e.message));
+  const weights = () => model.parameters.names().map((n) => Array.from(model.parameters.get(n)));
+  const before = weights();
+  // 1e-30 · (1e10)^t: float32 holds it up to step 6 (1e30), not at step 7 (1e40).
+  const growing = { type: 'exponential', learningRate: 1e-30, decayRate: 1e10, decaySteps: 1 };
+  await assert.rejects(model.fit(x, { y }, { epochs: 2, batchSize: 8, divergence: false, learningRate: { ...growing, decayRate: 1e300 } }),
+    (e) => e instanceof ArgumentError && /^fit: learningRate: this fit's 2 epochs of 8 batches reach step 15, where the "exponential" schedule's learning rate at step 15 is Infinity, beyond the float32 range/.test(e.message) && /nothing was trained$/.test(e.message));
+  // Eight steps (0 to 7) reach 1e40: refused, though the first seven steps are fine.
+  await assert.rejects(model.fit(x, { y }, { epochs: 1, batchSize: 8, learningRate: growing }),
+    (e) => e instanceof ArgumentError && /this fit's 1 epoch of 8 batches reach step 7, where the "exponential" schedule's learning rate at step 7 is 1\S*e\+40, beyond/.test(e.message));
+  assert.deepEqual(weights(), before, 'a refused fit trains nothing');
+  assert.equal(model.core.step, 0);
+  // Two steps (batches of 32) stop at 1e-20: the same schedule trains.
+  const h = await model.fit(x, { y }, { epochs: 1, batchSize: 32, learningRate: growing });
+  assert.equal(h.epochs.length, 1);
+  assert.equal(model.core.step, 2);
   model.dispose();
 });
