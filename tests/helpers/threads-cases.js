@@ -149,10 +149,26 @@ export async function runTrainingCases(mt) {
       architecture: { type: 'transformer', steps: 4, dModel: 8, heads: 2, feedForward: 12, causal: true, pooling: 'avg', towerUnits: [4], dropout: 0.1 }, tasks: three(),
     } },
   ];
+  // Every other loss kernel (the step's losses run in its forward job on the pool): focal, multiclass focal, Huber,
+  // soft dice, soft cross-entropy and the distribution heads' (Gaussian, Poisson, pinball), with weights by task.
+  runs.push({ name: 'every other loss, batch 256', batchSize: 256, labels: {
+    ...labels,
+    dice: labels.click, soft: labels.click,
+    level: x.map((r) => 2 * r[8] + r[9]),
+    count: x.map((r, i) => (i % 6 === 1 ? null : Math.floor(3 * (r[10] + 1)))),
+    q: x.map((r) => 2 * r[11] + r[0]),
+  }, model: {
+    architecture: { type: 'sharedBottom', units: [16], towerUnits: [4] },
+    tasks: [
+      tasks.multiclass('kind', { loss: { type: 'multiclassFocal', gamma: 2 } }), tasks.binary('click', { loss: { type: 'focal', gamma: 2, alpha: 0.25 } }),
+      tasks.regression('spend', { loss: { type: 'huber', delta: 0.5 }, weight: 0.5 }), tasks.binary('dice', { loss: { type: 'softDice' } }),
+      tasks.binary('soft', { loss: { type: 'softCrossEntropy' } }), tasks.gaussian('level'), tasks.poisson('count'), tasks.quantile('q'),
+    ],
+  } });
   const out = {};
   for (const r of runs) {
     const model = new MultiTaskModel({ input: { features: inputs, classes: { kind: 3 } }, ...r.model, optimizer: { type: 'adam', learningRate: 0.01 }, seed: 77 });
-    const history = await model.fit(x, labels, { epochs: 2, batchSize: r.batchSize, shuffle: true, seed: 5 });
+    const history = await model.fit(x, r.labels ?? labels, { epochs: 2, batchSize: r.batchSize, shuffle: true, seed: 5 });
     out[`training: ${r.name}`] = hex(Float32Array.from(model.parameters.names().flatMap((n) => Array.from(model.parameters.get(n)))))
       + ':' + hex(history.get('loss'));
     model.dispose();
