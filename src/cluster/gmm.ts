@@ -57,7 +57,7 @@ import {
   RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
 import {
-  LloydState, centreAgainst, centreFit, checkNewRows, checkRounding, checkRows, checkSpread, sideBySide, warnFewerClusters,
+  LloydState, centreAgainst, centreFit, checkNewRows, checkRounding, checkRows, checkSpread, newRowsAtRisk, sideBySide, warnFewerClusters,
   type Centred, type Rounding,
 } from './lloyd.js';
 import { gmmRunsOf } from '../threads/parallel.js';
@@ -341,7 +341,8 @@ export class GaussianMixture {
           }
         }
       }
-      const rounding = checkRounding(where, x, { shift, scale: 1 }, { labels: groups!, k, weights: w, isotropic: false, regCovar: this.regCovar });
+      const rounding = checkRounding(where, ws, x, { shift, scale: 1 }, { labels: groups!, k, weights: w, isotropic: false, regCovar: this.regCovar },
+        { centres: best!.params.means, units: componentSpreads(best!.params.covariances, this.covarianceType, k, d) });
       if (!best!.converged) {
         warn(new ConvergenceWarning('W_NOT_CONVERGED', where,
           `EM did not converge: after maxIter = ${this.maxIter} steps the lower bound still changed by at least ` +
@@ -723,13 +724,15 @@ export class GaussianMixture {
         const row = kern.gmmUnresolvedRow(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, scratch);
         if (row >= 0) throw unresolved(where, x, row);
       }
-      // The responsibilities also say which component each row is checked against.
-      const resp = withResp || rowsChecked ? ws.doubles(x.rows * k) : 0;
+      // The responsibilities also say which component each row is checked against (needed only when a
+      // component's rows are at risk at all: none, for ordinary data).
+      const fitted = { centres: params.means, units: componentSpreads(params.covariances, covarianceType, k, d) };
+      const checked = rowsChecked && newRowsAtRisk(rounding, fitted, 1, d);
+      const resp = withResp || checked ? ws.doubles(x.rows * k) : 0;
       const logProb = ws.doubles(x.rows);
       const total = kern.gmmEStep(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
-      if (rowsChecked) {
-        checkNewRows(where, x, { shift, scale: 1 }, mostLikely(resp, x.rows, k), params.means, rounding,
-          componentSpreads(params.covariances, covarianceType, k, d), false);
+      if (checked) {
+        checkNewRows(where, x, { shift, scale: 1 }, () => mostLikely(resp, x.rows, k), fitted.centres, rounding, fitted.units, false);
       }
       return then(x, resp, logProb, total, weights, k);
     } finally {

@@ -355,7 +355,8 @@ export class KMeans extends BaseKMeans {
         }
       }
       const kept = best! as Omit<CentroidState, 'rounding'>;
-      const rounding = checkRounding(where, x, frame, { labels: kept.labels, k: this.k, weights: weights?.ptr ?? 0, isotropic: true, regCovar: 0 });
+      const rounding = checkRounding(where, ws, x, frame, { labels: kept.labels, k: this.k, weights: weights?.ptr ?? 0, isotropic: true, regCovar: 0 },
+        { centres: kept.centers, units: null });
       this.commit(where, { ...kept, rounding }, {
         x, weights: weights?.ptr ?? 0,
         otherwise: (cause) => `the run ended with ${cause} (the empty-cluster rule moves such a centre only while the iterations ` +
@@ -419,7 +420,7 @@ function assignPoints<T>(
     const weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;
     const labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
     kern.kmeansAssign(x.rows, x.cols, k, x.ptr, xNorms, c, labels, minDist, 0, 0, scratch);
-    if (rounding !== null) checkNewRows(where, x, frame, readI32(labels, x.rows), centers, rounding, rounding.spread, true);
+    if (rounding !== null) checkNewRows(where, x, frame, () => readI32(labels, x.rows), centers, rounding, rounding.spread, true);
     return then(ws, x, { labels, minDist, weights }, kern, c, frame.scale);
   } finally {
     ws.free();
@@ -438,10 +439,13 @@ function transformPoints(
     kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out, scratch);
     const distances = readF32(out, x.rows * k);
     // Each row checked against its nearest centre (the first of equal distances, as the assignment's ties).
-    const nearest = new Int32Array(x.rows);
-    for (let i = 0; i < x.rows; i++) {
-      for (let j = 1; j < k; j++) if (distances[i * k + j]! < distances[i * k + nearest[i]!]!) nearest[i] = j;
-    }
+    const nearest = () => {
+      const to = new Int32Array(x.rows);
+      for (let i = 0; i < x.rows; i++) {
+        for (let j = 1; j < k; j++) if (distances[i * k + j]! < distances[i * k + to[i]!]!) to[i] = j;
+      }
+      return to;
+    };
     checkNewRows(where, x, frame, nearest, centers, rounding, rounding.spread, true);
     if (frame.scale !== 1) for (let t = 0; t < distances.length; t++) distances[t]! /= frame.scale;
     return shapeResult(as, distances, x.rows, k);

@@ -372,11 +372,20 @@ export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled:
  * Rows up to which the frame's centre is the median of all of a column's values;
  * of more rows, the median of this many, one drawn from each of as many equal
  * stretches of the rows by a fixed generator (the same rows at every fit of the
- * same number of rows: a fit stays reproducible bit for bit). A robust centre
- * needs no more: half of these rows would have to be outliers to move it out of
- * the bulk of the column.
+ * same number of rows: a fit stays reproducible bit for bit). The centre only has
+ * to lie among the bulk of each column: where exactly changes nothing that
+ * checkRounding guarantees (it checks the rounding wherever the centre is), only
+ * which values float32 holds most finely. 2,048 rows put it there: were they drawn
+ * independently, the count of them below a column's 43rd percentile would be
+ * binomial (mean 881, standard deviation 22.4), and reaching the 1,024 that move the
+ * median below that percentile is 6.4 standard deviations away (about 1e-10;
+ * likewise above the 57th); one from each stretch varies less. Half of them would
+ * have to be outliers to put the centre at one. The cost is the same at any n:
+ * about 0.4 ms for 16 columns, mostly the sampled rows' first reads from memory and
+ * the selections (the 65,536 rows drawn before took a fifth of a 10-iteration
+ * KMeans fit of 10⁵ × 16, 4,096 about 0.8 ms).
  */
-const MEDIAN_ROWS = 1 << 16;
+const MEDIAN_ROWS = 2048;
 
 /**
  * The centre of the frame the models compute in: each column's median (the lower
@@ -387,7 +396,11 @@ const MEDIAN_ROWS = 1 << 16;
  * 16384, and the six points (held in float32 as their distance from it) lost their
  * detail, silently (a centre at 590 for 5.33). The median stays among the bulk of
  * the values however far a few of them lie (and no value lies farther from it than
- * the column's range, as from the mean). Values, as eachRow reads them.
+ * the column's range, as from the mean). Values, as eachRow reads them. A column at
+ * a time, into one buffer of MEDIAN_ROWS values (16 KB): the sampled rows stay in
+ * the cache from one column to the next, and a buffer of every column at once (512 KB
+ * for 16 columns of 4,096 rows) took longer to map fresh at each fit than these
+ * passes take.
  */
 function columnMedians(values: Source, n: number, d: number): Float64Array {
   const m = Math.min(n, MEDIAN_ROWS);
@@ -419,30 +432,48 @@ function stratifiedRows(n: number, m: number): Int32Array {
 }
 
 /**
- * The k-th smallest value of `a` (reordered in place): quickselect with a three-way
- * partition around the median of three, and a sort of what is left once it has
- * taken more rounds than an even split would (so no order of the values makes it
- * quadratic).
+ * The k-th smallest value of `a` (reordered in place): Floyd and Rivest's SELECT
+ * (1975). On a range of more than 600 values it first selects within a stretch around
+ * k of about n^(2/3) values (a sample's worth), which leaves at k a pivot that splits
+ * off all but a few of the range in one partition; about 1.5 passes over the values,
+ * where quickselect around a median of three took 2.75 (measured on 16 columns of
+ * 4,096 scattered values: a third to two thirds of its time). What is left is sorted
+ * once a range has taken more rounds than an even split would (so no order of the
+ * values makes it quadratic).
  */
 function selectNth(a: Float64Array, k: number): number {
-  let lo = 0, hi = a.length - 1;
-  let rounds = 2 * Math.ceil(Math.log2(a.length + 1)) + 4;
-  while (hi > lo) {
-    if (hi - lo < 16 || rounds-- === 0) return a.subarray(lo, hi + 1).sort()[k - lo]!;
-    const x = a[lo]!, y = a[(lo + hi) >>> 1]!, z = a[hi]!;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
-    let lt = lo, gt = hi, i = lo;
-    while (i <= gt) {
-      const v = a[i]!;
-      if (v < pivot) { a[i] = a[lt]!; a[lt] = v; lt++; i++; }
-      else if (v > pivot) { a[i] = a[gt]!; a[gt] = v; gt--; }
-      else i++;
+  selectIn(a, 0, a.length - 1, k);
+  return a[k]!;
+}
+
+/** Puts at a[k] the value that belongs there in sorted order, with only smaller-or-equal values in a[left … k) and larger-or-equal in (k … right]. */
+function selectIn(a: Float64Array, left: number, right: number, k: number): void {
+  let rounds = 2 * Math.ceil(Math.log2(right - left + 2)) + 4;
+  while (right > left) {
+    if (rounds-- === 0) {
+      a.subarray(left, right + 1).sort();
+      return;
     }
-    if (k < lt) hi = lt - 1;
-    else if (k > gt) lo = gt + 1;
-    else return pivot;
+    if (right - left > 600) {
+      const n = right - left + 1, i = k - left + 1, z = Math.log(n), s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * Math.sign(i - n / 2);
+      selectIn(a, Math.max(left, Math.floor(k - (i * s) / n + sd)), Math.min(right, Math.floor(k + ((n - i) * s) / n + sd)), k);
+    }
+    const t = a[k]!;
+    let i = left, j = right;
+    a[k] = a[left]!; a[left] = t;
+    if (a[right]! > t) { a[left] = a[right]!; a[right] = t; }
+    while (i < j) {
+      const u = a[i]!; a[i] = a[j]!; a[j] = u;
+      i++; j--;
+      while (a[i]! < t) i++;
+      while (a[j]! > t) j--;
+    }
+    if (a[left] === t) { const u = a[left]!; a[left] = a[j]!; a[j] = u; }
+    else { j++; const u = a[j]!; a[j] = a[right]!; a[right] = u; }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
   }
-  return a[lo]!;
 }
 
 /**
@@ -457,6 +488,17 @@ function eachRow(source: Source, n: number, d: number, row: (r: ArrayLike<number
   } else {
     const flat = source.flat!;
     for (let i = 0; i < n; i++) row(flat, i * d, i);
+  }
+}
+
+/** eachRow over the rows `idx` only (in their order). */
+function eachRowOf(source: Source, d: number, idx: Int32Array, row: (r: ArrayLike<number>, o: number, i: number) => void): void {
+  if (source.rows !== null) {
+    const rows = source.rows;
+    for (let t = 0; t < idx.length; t++) row(rows[idx[t]!]!, 0, idx[t]!);
+  } else {
+    const flat = source.flat!;
+    for (let t = 0; t < idx.length; t++) row(flat, idx[t]! * d, idx[t]!);
   }
 }
 
@@ -600,6 +642,8 @@ function num(v: number): string {
  * What the rounding to float32 did to each group of a fit's points (the rows a
  * cluster's labels, or a component's largest responsibilities, name): k × d each,
  * in the caller's units. Kept with the fitted model for the rows it is given later.
+ * A group the screen cleared (screenRounding) has no exact figures: its offset is 0,
+ * its bound the screen's, and its spread a lower bound of the exact one.
  */
 export interface Rounding {
   /**
@@ -608,6 +652,8 @@ export interface Rounding {
    * group, so their distances from it are right however large it is).
    */
   readonly offset: Float64Array;
+  /** At least |the offset float64 would find| in each column: |offset|, or the screen's bound on it (float32's half step at the group's farthest value). */
+  readonly bound: Float64Array;
   /**
    * The group's scale in each column, in f64 from the caller's values (0 for an empty group): its
    * spread over all the columns (k-means), or its standard deviation in the column (see Groups.isotropic).
@@ -634,10 +680,30 @@ export interface Groups {
 }
 
 /**
+ * What checkNewRows will measure the model's later rows against: the fitted centres (k × d,
+ * in the frame's units) and, for a GMM, each component's standard deviation in each column
+ * (k × d; null for k-means, whose unit is the cluster's spread).
+ */
+export interface Fitted {
+  readonly centres: ArrayLike<number>;
+  readonly units: ArrayLike<number> | null;
+}
+
+/**
+ * For manytask's own tests (src/internal.ts): with `screen` false, checkRounding runs its
+ * exact passes over every group and checkNewRows looks at every row, as without the
+ * screen; `cleared`, when set, is told which groups each fit's screen cleared.
+ */
+export const roundingChecks: { screen: boolean; cleared: ((groups: Uint8Array) => void) | null } = { screen: true, cleared: null };
+
+/** float32's relative rounding: |f32(c) − c| ≤ 2⁻²⁴·|c| for c in its normal range. */
+const F32_ROUNDING = 2 ** -24;
+
+/**
  * Checks, after a fit, that holding its points in float32 (centred at the frame's
  * column medians) kept the detail of each group of them, and refuses the fit if not
  * (no silent wrong result). For each group and column, in f64 from the caller's values
- * and the float32 copy (two passes over the rows: O(n·d)): how far the rounding moved
+ * and the float32 copy (two passes over the rows, of the groups the screen leaves): how far the rounding moved
  * the group's mean, and how much it changed the group's standard deviation (with
  * regCovar added to the variance, for a GMM). Refused when either change is more than
  * ROUNDING_TOLERANCE of the group's scale (see Groups.isotropic; for the mean, or of
@@ -649,19 +715,33 @@ export interface Groups {
  * refused): points at 1e12 + 0, 1, 2 beside values around 0 and 10 (float32's step at
  * 1e12 is 65536). Rows that weigh 0 are left out. Returns what the
  * rounding did to each group (the model keeps it for checkNewRows).
+ *
+ * The exact passes run only over the rows of the groups screenRounding (one kernel
+ * pass over the float32 copy) cannot clear, that is, cannot prove safe: no refusal
+ * possible here, nor for any row given later against `fitted`. Ordinary data leave
+ * none; the refusals are the same as with every group checked exactly.
  */
-export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: Groups): Rounding {
+export function checkRounding(where: string, ws: Workspace, x: StagedPoints, frame: Frame, g: Groups, fitted: Fitted): Rounding {
   const { rows: n, cols: d } = x, { k, labels, regCovar: reg } = g;
   const { shift, scale } = frame;
   const kd = k * d, inv = 1 / scale;
-  const total = new Float64Array(k), sumC = new Float64Array(kd), sumE = new Float64Array(kd);
-  const far = new Float64Array(kd), large = new Float64Array(kd), f32 = new Uint8Array(kd).fill(1);
+  const screen = screenRounding(ws, x, frame, g, fitted);
+  const { cleared } = screen;
+  if (!roundingChecks.screen) cleared.fill(0);
+  roundingChecks.cleared?.(cleared.slice());
+  if (cleared.every((c) => c === 1)) return { offset: new Float64Array(kd), bound: screen.bound, spread: screen.spread, weight: screen.total };
   // The caller's values (a Matrix's are a view of WASM memory) and the copy: nothing below allocates in WASM.
   const values = x.original(), heap = heapF32(), at = x.ptr >>> 2;
   const w = g.weights === 0 ? null : new Float64Array(heap.buffer, g.weights, n);
-  eachRow(values, n, d, (r, o, i) => {
+  // The exact passes, over the rows (of positive weight) of the groups left.
+  let count = 0;
+  const rowsLeft = new Int32Array(n);
+  for (let i = 0; i < n; i++) if (cleared[labels[i]!] === 0 && (w === null || w[i]! > 0)) rowsLeft[count++] = i;
+  const idx = rowsLeft.subarray(0, count);
+  const total = new Float64Array(k), sumC = new Float64Array(kd), sumE = new Float64Array(kd);
+  const far = new Float64Array(kd), large = new Float64Array(kd), f32 = new Uint8Array(kd).fill(1);
+  eachRowOf(values, d, idx, (r, o, i) => {
     const wi = w === null ? 1 : w[i]!;
-    if (!(wi > 0)) return;
     const j = labels[i]!, b = j * d, t = at + i * d;
     total[j]! += wi;
     for (let f = 0; f < d; f++) {
@@ -680,9 +760,8 @@ export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: G
   }
   // Second pass: the groups' variances about their means, of the values and of the float32 copy.
   const varTrue = new Float64Array(kd), varHeld = new Float64Array(kd);
-  eachRow(values, n, d, (r, o, i) => {
+  eachRowOf(values, d, idx, (r, o, i) => {
     const wi = w === null ? 1 : w[i]!;
-    if (!(wi > 0)) return;
     const b = labels[i]! * d, t = at + i * d;
     for (let f = 0; f < d; f++) {
       const c = r[o + f]! - shift[f]! - mean[b + f]!, h = heap[t + f]! * inv - mean[b + f]! - offset[b + f]!;
@@ -690,11 +769,16 @@ export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: G
       varHeld[b + f]! += wi * h * h;
     }
   });
-  const spread = new Float64Array(kd), sd = (v: number, j: number) => Math.sqrt(v / total[j]! + reg);
+  // The cleared groups keep the screen's figures (their total, bound and spread: offset unknown, left 0).
+  const spread = screen.spread, bound = screen.bound, weight = screen.total;
+  const sd = (v: number, j: number) => Math.sqrt(v / total[j]! + reg);
   let worst = -1, worstBy = 1;
   const beyond = (change: number, allowed: number, floor: number) =>
     (change > floor && change > allowed ? (allowed > 0 ? change / allowed : Infinity) : 0);
   for (let j = 0; j < k; j++) {
+    if (cleared[j] === 1) continue;
+    weight[j] = total[j]!;
+    for (let t = j * d; t < (j + 1) * d; t++) { spread[t] = 0; bound[t] = 0; }
     if (!(total[j]! > 0)) continue;
     let radius = 0;
     if (g.isotropic) for (let t = j * d; t < (j + 1) * d; t++) radius += varTrue[t]! / total[j]!;
@@ -703,6 +787,7 @@ export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: G
       const s = sd(varTrue[t]!, j), held = sd(varHeld[t]!, j);
       const ref = g.isotropic ? radius : s;
       spread[t] = ref;
+      bound[t] = Math.abs(offset[t]!);
       const floor = noiseFloor(large[t]!, far[t]!, f32[t] === 1);
       const by = Math.max(
         beyond(Math.abs(offset[t]!), ROUNDING_TOLERANCE * Math.max(ref, Math.abs(mean[t]! + shift[f]!)), floor),
@@ -710,7 +795,7 @@ export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: G
       if (by > worstBy) { worst = t; worstBy = by; }
     }
   }
-  if (worst < 0) return { offset, spread, weight: total };
+  if (worst < 0) return { offset, bound, spread, weight };
   const j = Math.floor(worst / d), f = worst % d;
   const s = sd(varTrue[worst]!, j), held = sd(varHeld[worst]!, j);
   const where_ = `${where}: the points of ${g.isotropic ? `cluster ${j}` : `component ${j} (the rows most likely under it)`}`;
@@ -726,6 +811,117 @@ export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: G
       '. Float32 cannot keep the detail of points so far from the rest of the column: remove or clip the far values if they ' +
       'are outliers, or transform the column (a log or rank transform)',
   );
+}
+
+/**
+ * The screen in front of checkRounding's exact passes: which groups it can clear
+ * (`cleared`, k flags) from the float32 copy alone (the groupStats kernel, one pass:
+ * each group's weight, and in each column its values' sums about the fitted centre,
+ * their sum of squares (for k-means, over all the columns at once) and largest |value|,
+ * in f64), with bounds that hold whatever the caller's values were:
+ *
+ * - Each value of a group moved by at most E = half float32's step at the group's
+ *   largest |value| in the column (the step only grows with the value; 2⁻¹⁵⁰ below the
+ *   normal numbers), in the caller's units. So the group's mean moved by at most E
+ *   (`bound`), and its standard deviation in the column changed by at most E: the
+ *   root mean square of the moves about their mean is at most their largest
+ *   (Minkowski's inequality; √(s² + regCovar) moves no more than s). A cluster's
+ *   spread over its columns changed by at most √(Σ E²) likewise.
+ * - The exact standard deviation (or spread) is then at least the float32 copy's, less
+ *   that: its lower bound `spread`. The copy's variance is q − p² (q, p: the mean
+ *   square and the mean of the values less the centre; for k-means, q over all the
+ *   columns less the p² of each), taken low by float64's error in the kernel's sums:
+ *   γ = (n + d + 8)·2⁻⁵² of q, and 2γ·√q of each p (relative errors over the n·d terms;
+ *   the centre near the mean keeps p small, else the bound drops toward 0 and the
+ *   exact passes decide), then shrunk by 2⁻²⁰ for the arithmetic here.
+ * - The fit's check cannot refuse a group whose E is at most half of ROUNDING_TOLERANCE
+ *   of that lower bound in every column: both changes it measures are at most E, and
+ *   float64's own error in measuring them (n·2⁻⁵² relatively, n < 2³⁰ rows in WASM
+ *   memory) stays far inside the other half. As E is at most 2⁻²⁴ of the farthest
+ *   value, this holds for a group within 8192 times its spread of the centre (the
+ *   distance within which checkRounding can refuse nothing; see there).
+ * - Later rows (checkNewRows) against the group: rowsCleared.
+ *
+ * A group is cleared when both hold. A group without rows is never cleared (nothing to
+ * measure: the exact passes give it zeros, as before).
+ */
+function screenRounding(
+  ws: Workspace, x: Staged, frame: Frame, g: Groups, fitted: Fitted,
+): { cleared: Uint8Array; bound: Float64Array; spread: Float64Array; total: Float64Array } {
+  const { rows: n, cols: d } = x, { k, regCovar: reg, isotropic } = g, { scale } = frame;
+  const kd = k * d, inv = 1 / scale, each = isotropic ? k : kd;
+  const labelsAt = ws.floats(n), refAt = ws.doubles(kd), totalAt = ws.doubles(k), sumsAt = ws.doubles(kd), squaresAt = ws.doubles(each);
+  const largestAt = ws.floats(kd);
+  new Int32Array(heapF32().buffer, labelsAt, n).set(g.labels);
+  writeF64(refAt, fitted.centres);
+  runtime('KMeans').kernels.groupStats(n, d, k, x.ptr, labelsAt, g.weights, refAt, totalAt, sumsAt, squaresAt, largestAt, isotropic ? 1 : 0);
+  const buf = heapF32().buffer;
+  const total = new Float64Array(buf, totalAt, k).slice(), sums = new Float64Array(buf, sumsAt, kd);
+  const squares = new Float64Array(buf, squaresAt, each), largest = new Float32Array(buf, largestAt, kd);
+  const gamma = (n + d + 8) * 2 ** -52, slack = 2 * gamma * (1 + gamma), shrink = 1 - 2 ** -20, half = ROUNDING_TOLERANCE / 2;
+  const bound = new Float64Array(kd), spread = new Float64Array(kd), cleared = new Uint8Array(k);
+  for (let j = 0; j < k; j++) {
+    const w = total[j]!;
+    if (!(w > 0)) continue;
+    let fits = true;
+    if (isotropic) {
+      // The spread over all the columns, less √(Σ E²).
+      const q = squares[j]! / w;
+      let p2 = 0, moveSq = 0;
+      for (let t = j * d; t < (j + 1) * d; t++) {
+        bound[t] = (ulp32(largest[t]!) / 2) * inv;
+        moveSq += bound[t]! ** 2;
+        p2 += (Math.abs(sums[t]! / w) + slack * Math.sqrt(q)) ** 2;
+      }
+      const radius = Math.max(0, (Math.sqrt(Math.max(0, q * (1 - gamma) - p2)) * inv - Math.sqrt(moveSq)) * shrink);
+      for (let t = j * d; t < (j + 1) * d; t++) {
+        spread[t] = radius;
+        if (!(bound[t]! <= half * radius)) fits = false;
+      }
+    } else {
+      for (let t = j * d; t < (j + 1) * d; t++) {
+        bound[t] = (ulp32(largest[t]!) / 2) * inv;
+        const q = squares[t]! / w, v = Math.max(0, q * (1 - gamma) - (Math.abs(sums[t]! / w) + slack * Math.sqrt(q)) ** 2) * inv * inv;
+        spread[t] = Math.max(0, (Math.sqrt(v + reg) - bound[t]!) * shrink);
+        if (!(bound[t]! <= half * spread[t]!)) fits = false;
+      }
+    }
+    if (fits && rowsCleared(j, d, fitted, bound, spread, scale)) cleared[j] = 1;
+  }
+  return { cleared, bound, spread, total };
+}
+
+/**
+ * Whether checkNewRows can refuse no row whatever against group j, with its rounding's
+ * `bound` (O, at least |offset|) and `spread` (at most the exact one), the fitted centre
+ * C (`fitted.centres`, in the caller's units here) and each column's unit (σ, a GMM's;
+ * 1 for k-means). A row's value c (from the frame's centre) moves by at most
+ * 2⁻²⁴·|c| + 2⁻¹⁵⁰ (float32's rounding, below its normal numbers absolutely) and, less
+ * the group's offset, by at most that + O; its distance from the group's centre
+ * (C − offset) is at least |c| − A, A = |C| + O. Where |c| ≤ 2A the move is at most
+ * β = 2·2⁻²⁴·A + 2⁻¹⁵⁰ + O; beyond, |c| is at most twice the distance, and the move at
+ * most β + 2·2⁻²⁴·distance. Over the columns (in units of σ): move ≤ ‖β/σ‖ + 2⁻²³·distance.
+ * With ‖β/σ‖ at most half of ROUNDING_TOLERANCE of the group's unit (its spread; 1 for
+ * a GMM), the move stays within (2⁻¹¹ + 2⁻²³) of the larger of the unit and the distance,
+ * below the 2⁻¹⁰ checkNewRows refuses at (the noise floor only lowers moves).
+ */
+function rowsCleared(j: number, d: number, fitted: Fitted, bound: ArrayLike<number>, spread: ArrayLike<number>, scale: number): boolean {
+  const { centres, units } = fitted, inv = 1 / scale, tiny = 2 ** -150 * inv;
+  let sq = 0;
+  for (let f = 0, t = j * d; f < d; f++, t++) {
+    const o = bound[t]!, beta = 2 * F32_ROUNDING * (Math.abs(centres[t]! * inv) + o) + tiny + o;
+    const u = units === null || !(units[t]! > 0) ? 1 : 1 / units[t]!;
+    sq += (beta * u) ** 2;
+  }
+  const unit = units === null ? spread[j * d]! : 1;
+  return Math.sqrt(sq) <= (ROUNDING_TOLERANCE / 2) * unit * (1 - 2 ** -20);
+}
+
+/** Whether checkNewRows would look at any row: some group that rowsCleared does not clear (`fitted` as for checkNewRows). */
+export function newRowsAtRisk(rounding: Rounding, fitted: Fitted, scale: number, d: number): boolean {
+  if (!roundingChecks.screen) return true;
+  for (let j = 0; j < rounding.weight.length; j++) if (!rowsCleared(j, d, fitted, rounding.bound, rounding.spread, scale)) return true;
+  return false;
 }
 
 /**
@@ -747,18 +943,31 @@ export function checkRounding(where: string, x: StagedPoints, frame: Frame, g: G
  * the fit's points, and rows equal to them, sit where their group's centre does.
  * Labels alone (predict) are not checked: a row's rounding changes its label only
  * within float32's step of a boundary between groups, where float32 distances decide anyway.
+ *
+ * Rows nearest a group that rowsCleared clears (every group of ordinary data: O(k·d)
+ * here, no pass over the rows) cannot be refused and are not looked at; `labels` is
+ * asked for only when some group is not cleared.
  */
 export function checkNewRows(
-  where: string, x: StagedPoints, frame: Frame, labels: ArrayLike<number>, centres: ArrayLike<number>,
+  where: string, x: StagedPoints, frame: Frame, labelsOf: () => ArrayLike<number>, centres: ArrayLike<number>,
   rounding: Rounding, spread: ArrayLike<number>, isotropic: boolean,
 ): void {
   const { rows: n, cols: d } = x;
   const { shift, scale } = frame;
-  const inv = 1 / scale, offset = rounding.offset;
+  const inv = 1 / scale, offset = rounding.offset, k = rounding.weight.length;
+  const fitted: Fitted = { centres, units: isotropic ? null : spread };
+  const cleared = new Uint8Array(k);
+  let left = 0;
+  for (let j = 0; j < k; j++) {
+    if (roundingChecks.screen && rowsCleared(j, d, fitted, rounding.bound, rounding.spread, scale)) cleared[j] = 1;
+    else left++;
+  }
+  if (left === 0) return;
+  const labels = labelsOf();
   const values = x.original(), heap = heapF32(), at = x.ptr >>> 2;
   let bad = -1, badMove = 0, badDistance = 0;
   eachRow(values, n, d, (r, o, i) => {
-    if (bad >= 0) return;
+    if (bad >= 0 || cleared[labels[i]!] === 1) return;
     const b = labels[i]! * d, t = at + i * d;
     let move = 0, distance = 0;
     for (let f = 0; f < d; f++) {

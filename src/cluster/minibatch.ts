@@ -109,7 +109,7 @@ export class MiniBatchKMeans extends BaseKMeans {
       const { n, d, k } = { n: x.rows, d: x.cols, k: this.k };
       const frame = centreFit(ws, where, x, true);
       const { shift, scale } = frame;
-      checkSpread(ws, where, x, 'the column medians', frame);
+      const xNorms = checkSpread(ws, where, x, 'the column medians', frame);
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const batch = Math.min(this.batchSize, n);
@@ -174,12 +174,14 @@ export class MiniBatchKMeans extends BaseKMeans {
       const nSteps = Math.min(i, steps);
 
       // Labels and inertia of every row.
-      const all = new LloydState(ws, x, k);
+      // The rows' squared norms checkSpread took (x is as it was then; only batches drawn from it changed).
+      const all = new LloydState(ws, x, k, { xNorms });
       heapF32().copyWithin(all.centers >>> 2, centers >>> 2, (centers >>> 2) + k * d);
       kern.kmeansAssign(n, d, k, x.ptr, all.xNorms, all.centers, all.labels, all.minDist, 0, 0, all.scratch);
       const inertia = kern.kmeansRowDistances(n, d, x.ptr, all.centers, all.labels, 0, weights) / (scale * scale);
       const labels = readI32(all.labels, n);
-      const rounding = checkRounding(where, x, frame, { labels, k, weights, isotropic: true, regCovar: 0 });
+      const rounding = checkRounding(where, ws, x, frame, { labels, k, weights, isotropic: true, regCovar: 0 },
+        { centres: readF32(centers, k * d), units: null });
       rngState.leave(rng);
       this.commit(where, {
         centers: readF32(centers, k * d), shift, scale, labels, inertia, nIter: Math.ceil((nSteps * batch) / n), rounding,
@@ -257,7 +259,8 @@ export class MiniBatchKMeans extends BaseKMeans {
       kern.kmeansAssign(x.rows, d, k, x.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
       const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights) / (scale * scale);
       const batchLabels = readI32(labels, x.rows);
-      const batchRounding = checkRounding(where, x, frame, { labels: batchLabels, k, weights, isotropic: true, regCovar: 0 });
+      const batchRounding = checkRounding(where, ws, x, frame, { labels: batchLabels, k, weights, isotropic: true, regCovar: 0 },
+        { centres: readF32(centers, k * d), units: null });
       // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
       this.commit(where, {
         centers: readF32(centers, k * d), shift, scale, labels: batchLabels, inertia, nIter: prev?.nIter ?? 0,
@@ -293,17 +296,21 @@ export class MiniBatchKMeans extends BaseKMeans {
 /**
  * What the rounding did to each cluster's points for partialFit: the batch's for the
  * clusters it has rows in, the earlier batches' for the others (an approximation: a
- * centre is a running mean over the batches; it serves checkNewRows).
+ * centre is a running mean over the batches; it serves checkNewRows, which clears a
+ * cluster against its centre of the moment, and otherwise takes off the offset kept:
+ * 0 for a cluster the screen cleared at its batch, where the bound kept says it is
+ * within 1/2048 of the cluster's spread).
  */
 function latestRounding(prev: Rounding, batch: Rounding, d: number): Rounding {
-  const offset = prev.offset.slice(), spread = prev.spread.slice(), weight = prev.weight.slice();
+  const offset = prev.offset.slice(), bound = prev.bound.slice(), spread = prev.spread.slice(), weight = prev.weight.slice();
   for (let j = 0; j < weight.length; j++) {
     if (!(batch.weight[j]! > 0)) continue;
     offset.set(batch.offset.subarray(j * d, (j + 1) * d), j * d);
+    bound.set(batch.bound.subarray(j * d, (j + 1) * d), j * d);
     spread.set(batch.spread.subarray(j * d, (j + 1) * d), j * d);
     weight[j] = batch.weight[j]!;
   }
-  return { offset, spread, weight };
+  return { offset, bound, spread, weight };
 }
 
 /** How many of the `n` f64 weights at `ptr` are > 0. */

@@ -203,7 +203,7 @@ export function colStatsRef(x, n, d) {
 }
 
 /**
- * The centre of the clustering models' frame for up to 65,536 rows: each column's
+ * The centre of the clustering models' frame for up to 2,048 rows: each column's
  * median, the lower one (a value of the column) for an even count.
  */
 export function colMediansRef(x, n, d) {

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, GaussianMixture, ArgumentError, ShapeError, ConvergenceWarning, captureWarnings } from '../../dist/index.js';
-import { runtime, heapF32 } from '../../dist/internal.js';
+import { runtime, heapF32, roundingChecks } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import {
   choleskyRef, colMediansRef, fullCov, gmmSampleRef, mixtureLogDensityRef, mStepRef, seededNormals,
@@ -608,6 +608,72 @@ test('values too far from the rest of their column for float32 are refused, nami
   }
   assert.deepEqual(Array.from(gm.predict([[1e12 + 1e4]])), [j]);
   assert.ok(Number.isFinite(gm.scoreSamples([[1e12]])[0]));
+});
+
+test('the screen before the exact rounding check changes no verdict: fits and new rows across the refusal boundary and the screen\'s, screen on and off', () => {
+  // As for k-means (kmeans.test.js): three values around 5 + X beside 0…8, X 2^10 to 2^16 times their spread, each
+  // within 0.49 of float32's step from a float32 value (rounded toward each other, the same way, or at random):
+  // with checkRounding's screen off (every component's points, and every new row, checked exactly) the same fits
+  // and rows are refused, with the same messages, and the same results come back.
+  let seed = 12;
+  const rnd = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0) / 2 ** 32;
+  const outcomes = (f) => [true, false].map((screen) => {
+    roundingChecks.screen = screen;
+    let clearedAll = false;
+    roundingChecks.cleared = (c) => { clearedAll = c.every((v) => v === 1); };
+    try {
+      return { ok: f(), clearedAll };
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      return { error: e.message, clearedAll };
+    } finally {
+      roundingChecks.screen = true;
+      roundingChecks.cleared = null;
+    }
+  });
+  const seen = { refused: 0, cleared: 0, exactAccepted: 0, rowsRefused: 0, rowsAnswered: 0 };
+  for (const p of [12, 20, 27]) {
+    for (const logRatio of [10, 11, 11.5, 12, 12.5, 13, 13.5, 14, 14.5, 15, 16]) {
+      for (const pattern of ['toward', 'same', 'random']) {
+        const X = 2 ** p * (1 + rnd() / 2), step = 2 ** (Math.floor(Math.log2(X)) - 23), s = X / 2 ** logRatio;
+        const near = (t, phi) => 5 + Math.round((X + s * t) / step) * step + phi * step;
+        const far = [-1, 1, 0.5].map((z) => near(z, pattern === 'toward' ? (z < 0 ? -0.49 : 0.49) : pattern === 'same' ? 0.49 : rnd() - 0.5));
+        const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, ...far].map((v) => [v]);
+        for (const covarianceType of ['full', 'diag']) {
+          const label = `2^${p}, ratio 2^${logRatio}, ${pattern}, ${covarianceType}`;
+          const [on, off] = outcomes(() => new GaussianMixture({ nComponents: 2, covarianceType, seed: 0 }).fit(pts));
+          assert.equal(on.error, off.error, `${label}: fit`);
+          if (on.error !== undefined) { seen.refused++; continue; }
+          assert.deepEqual([on.ok.means, on.ok.covariances, on.ok.lowerBound], [off.ok.means, off.ok.covariances, off.ok.lowerBound], `${label}: fitted`);
+          seen[on.clearedAll ? 'cleared' : 'exactAccepted']++;
+          for (const t of [-2, 0, 0.3, 3]) {
+            for (const phi of [-0.49, 0.49]) {
+              const [a, b] = outcomes(() => Array.from(on.ok.scoreSamples([[near(t, phi)]])));
+              assert.deepEqual([a.ok, a.error], [b.ok, b.error], `${label}: scoreSamples at ${t}, ${phi}`);
+              seen[a.error === undefined ? 'rowsAnswered' : 'rowsRefused']++;
+            }
+          }
+        }
+      }
+    }
+  }
+  for (const [kind, count] of Object.entries(seen)) assert.ok(count > 10, `${kind}: ${count}`);
+  // Right at the refusal boundary, with the rounding at 97% of the screen's bound on it (as for k-means): two values
+  // 2²⁰ + 1 and + G from the median 5 lose 31/512 of their standard deviation, refused up to G = 123.875.
+  const m = 5, base = 2 ** 20 + 1, off = 1 / 16 - 1 / 512;
+  for (const G of [123.75, 124]) {
+    const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, m + base - off, m + base + G + off].map((v) => [v]);
+    const sd = G / 2 + off;
+    const fit = () => new GaussianMixture({ nComponents: 2, seed: 0 }).fit(pts);
+    if (G === 123.75) {
+      expectError(fit, ArgumentError, 'E_ARGUMENT', new RegExp('^GaussianMixture\\.fit: the points of component \\d \\(the rows most likely under it\\) lie up ' +
+        `to 1\\.05e\\+6 from the median of column 0, where float32's step is 0\\.125, beside their standard deviation of ${String(Number(sd.toPrecision(4))).replace('.', '\\.')} in that column`));
+    } else {
+      const gm = fit();
+      const far = gm.means.findIndex(([v]) => v > 1e6);
+      assertClose([gm.covariances[far][0][0]], [sd ** 2], { atol: (2 / 1024) * sd ** 2, rtol: 0, label: `G = ${G}: the far variance` });
+    }
+  }
 });
 
 test('offset data are centred in f64 before the rounding to float32: Unix timestamps fit as the float64 EM reference does on them shifted to 0', () => {

@@ -10,7 +10,7 @@ import {
   init, KMeans, MiniBatchKMeans, Matrix, ArgumentError, ShapeError, DisposedError, ManytaskWarning, ConvergenceWarning,
   captureWarnings, setWarningHandler,
 } from '../../dist/index.js';
-import { runtime, heapF32 } from '../../dist/internal.js';
+import { runtime, heapF32, roundingChecks } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
@@ -86,6 +86,46 @@ test('rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError vs f64 r
       });
       assertClose(b.readF32(mse, n), refMse, { atol: 0, rtol: 1.2e-7, label: `row MSE n=${n} d=${d}` });
       b.free();
+    }
+  }
+});
+
+test('groupStats vs an f64 reference: each group\'s weight, sums and squares (by column, and pooled) about its reference point, largest |value|; weights, rows of weight 0 and empty groups', () => {
+  for (const d of DS) {
+    for (const n of [1, 7, 300]) {
+      for (const weighted of [false, true]) {
+        const b = buffers(), k = 4;
+        const xs = seededValues(n * d, d * 41 + n).map((v, i) => (i % 5 === 0 ? -v * 7 : v * 3 + 1));
+        // Group 3 gets no rows; with weights, every fourth row weighs 0.
+        const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % 3);
+        const ws = Float64Array.from({ length: n }, (_, i) => (i % 4 === 3 ? 0 : 0.5 + (i % 5)));
+        const ref = Float64Array.from(seededValues(k * d, d + n), (v) => v * 2);
+        const T = new Float64Array(k), S = new Float64Array(k * d), Q = new Float64Array(k * d), L = new Float32Array(k * d);
+        for (let i = 0; i < n; i++) {
+          const w = weighted ? ws[i] : 1;
+          if (!(w > 0)) continue;
+          const j = labels[i];
+          T[j] += w;
+          for (let f = 0; f < d; f++) {
+            const e = xs[i * d + f] - ref[j * d + f];
+            S[j * d + f] += w * e;
+            Q[j * d + f] += w * e * e;
+            L[j * d + f] = Math.max(L[j * d + f], Math.abs(xs[i * d + f]));
+          }
+        }
+        const pooledQ = Float64Array.from({ length: k }, (_, j) => Q.subarray(j * d, (j + 1) * d).reduce((a, v) => a + v, 0));
+        for (const pooled of [0, 1]) {
+          const each = pooled ? k : k * d;
+          const total = b.bytes(k * 8), sums = b.bytes(k * d * 8), squares = b.bytes(each * 8), largest = b.bytes(k * d * 4);
+          K().groupStats(n, d, k, b.f32(xs), b.i32(labels), weighted ? b.f64(ws) : 0, b.f64(ref), total, sums, squares, largest, pooled);
+          const label = `n=${n} d=${d}${weighted ? ' weighted' : ''}${pooled ? ' pooled' : ''}`;
+          assert.deepEqual(b.readF64(total, k), T, `${label}: totals`);
+          assertClose(b.readF64(sums, k * d), S, { atol: 1e-12, rtol: 1e-12, label: `${label}: sums` });
+          assertClose(b.readF64(squares, each), pooled ? pooledQ : Q, { atol: 1e-12, rtol: 1e-12, label: `${label}: squares` });
+          assert.deepEqual(b.readF32(largest, k * d), L, `${label}: largest`);
+        }
+        b.free();
+      }
     }
   }
 });
@@ -686,6 +726,113 @@ test('points too far from the rest of their column for float32 are refused, nami
   assert.deepEqual([...verdicts].sort(), ['accepted', 'refused']);
 });
 
+/**
+ * Outcomes of `f` with checkRounding's screen on and off (every group, and every new row, then checked
+ * exactly, as before the screen): each { ok } or { error: message }, and whether the screen cleared every group.
+ */
+function screenOnOff(f) {
+  const run = (screen) => {
+    roundingChecks.screen = screen;
+    let clearedAll = false;
+    roundingChecks.cleared = (c) => { clearedAll = c.every((v) => v === 1); };
+    try {
+      return { ok: f(), clearedAll };
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      return { error: e.message, clearedAll };
+    } finally {
+      roundingChecks.screen = true;
+      roundingChecks.cleared = null;
+    }
+  };
+  return [run(true), run(false)];
+}
+
+/**
+ * One column: 0…8 and three values around 5 + X (X ≈ 2^p, float32's step `step` there), X/2^logRatio apart,
+ * each put within 0.49 of a step from a float32 value: rounded toward each other (`toward`, what costs the
+ * spread most), all the same way (`same`, what moves the mean most), or at random.
+ */
+function farGroup(p, logRatio, pattern, rnd) {
+  const X = 2 ** p * (1 + rnd() / 2), step = 2 ** (Math.floor(Math.log2(X)) - 23), s = X / 2 ** logRatio;
+  const far = [-1, 1, 0.5].map((z) => {
+    const phi = pattern === 'toward' ? (z < 0 ? -0.49 : 0.49) : pattern === 'same' ? 0.49 : rnd() - 0.5;
+    return 5 + Math.round((X + s * z) / step) * step + phi * step;
+  });
+  // New rows: around the far values, 0.49 of a step either way from a float32 value.
+  const rows = [-2, 0, 0.3, 3].flatMap((t) => [-0.49, 0.49].map((phi) => [5 + Math.round((X + s * t) / step) * step + phi * step]));
+  return { X, pts: [0, 1, 2, 3, 4, 5, 6, 7, 8, ...far].map((v) => [v]), rows };
+}
+
+test('the screen before the exact rounding check changes no verdict: fits and new rows across the refusal boundary and the screen\'s, screen on and off', () => {
+  // checkRounding runs its exact passes only over the groups a screen on the float32 copy cannot clear, and
+  // checkNewRows looks only at rows nearest such groups. A far group 2^10 to 2^16 times its spread from the
+  // median: the screen clears it up to about 2^11.4 times (where the rounding of later rows at the centre's
+  // distance binds), new rows are refused from 2^13, fits from 2^14.5. With the screen off (every group and
+  // every row checked exactly) the same fits and rows are refused, with the same messages, and the same
+  // results come back.
+  let seed = 11;
+  const rnd = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0) / 2 ** 32;
+  const seen = { refused: 0, cleared: 0, exactAccepted: 0, rowsRefused: 0, rowsAnswered: 0 };
+  for (const p of [12, 20, 27]) {
+    for (const logRatio of [10, 11, 11.5, 12, 12.5, 13, 13.5, 14, 14.5, 15, 16]) {
+      for (const pattern of ['toward', 'same', 'random']) {
+        const { X, pts, rows } = farGroup(p, logRatio, pattern, rnd);
+        const label = `2^${p}, ratio 2^${logRatio}, ${pattern}`;
+        for (const fit of [() => new KMeans({ k: 2, init: [[4], [5 + X]] }).fit(pts), () => new MiniBatchKMeans({ k: 2, init: [[4], [5 + X]] }).partialFit(pts)]) {
+          const [on, off] = screenOnOff(fit);
+          assert.equal(on.error, off.error, `${label}: fit`);
+          if (on.error !== undefined) { seen.refused++; continue; }
+          assert.deepEqual([on.ok.clusterCenters, on.ok.inertia, on.ok.labels], [off.ok.clusterCenters, off.ok.inertia, off.ok.labels], `${label}: fitted`);
+          seen[on.clearedAll ? 'cleared' : 'exactAccepted']++;
+          for (const row of rows) {
+            const [a, b] = screenOnOff(() => Array.from(on.ok.transform([row]).data));
+            assert.deepEqual([a.ok, a.error], [b.ok, b.error], `${label}: transform(${row})`);
+            seen[a.error === undefined ? 'rowsAnswered' : 'rowsRefused']++;
+          }
+        }
+      }
+    }
+  }
+  // Each kind of verdict was reached: the sweep crossed both boundaries.
+  for (const [kind, count] of Object.entries(seen)) assert.ok(count > 10, `${kind}: ${count}`);
+
+  // Right at the refusal boundary, with the rounding at 97% of what the screen bounds it by: two values 2²⁰ + 1
+  // and + G from the median 5 (float32's step 1/8 there), each 31/512 from a float32 value and rounded toward the
+  // other, lose 31/512 of their spread, more than 1/1024 of it up to G = 123.875: refused at 123.75 (by 0.1%),
+  // accepted at 124 (by 0.1%), with the screen on.
+  const m = 5, base = 2 ** 20 + 1, off = 1 / 16 - 1 / 512;
+  const shown = (v) => String(Number(v.toPrecision(4))).replace('.', '\\.');
+  for (const G of [123.75, 124]) {
+    const a = m + base - off, b = m + base + G + off;
+    const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, a, b].map((v) => [v]);
+    const spread = (b - a) / 2;
+    assert.equal(off > spread / 1024, G === 123.75, `G = ${G}: the exact verdict`);
+    for (const Model of [KMeans, MiniBatchKMeans]) {
+      const fit = () => new Model({ k: 2, init: [[4], [m + base]] }).fit(pts);
+      if (G === 123.75) {
+        expectError(fit, ArgumentError, 'E_ARGUMENT', new RegExp(`^${Model.name}\\.fit: the points of cluster 1 lie up to 1\\.05e\\+6 from the median of column 0, ` +
+          `where float32's step is 0\\.125, beside their spread of ${shown(spread)} .*their mean moves by 0 and their standard deviation ` +
+          `in the column goes from ${shown(spread)} to ${shown(G / 2)}\\. `), { label: `${Model.name}, G = ${G}` });
+      } else {
+        assert.deepEqual(Array.from(fit().labels), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], `${Model.name}, G = ${G}: labels`);
+      }
+    }
+  }
+  // New rows: two values rounded the same way (each 31/512 up) keep their spread, G/2, and put their centre 31/512
+  // off; a row rounded 31/512 the other way moves by 31/256 relative to it, more than 1/1024 of the spread while
+  // G < 248: refused at 240; at 252 answered, 0 from the centre for float64's 31/256 (within 1/1024 of 126).
+  for (const G of [240, 252]) {
+    const km = new KMeans({ k: 2, init: [[4], [m + base]] }).fit([0, 1, 2, 3, 4, 5, 6, 7, 8, m + base - off, m + base + G - off].map((v) => [v]));
+    const row = [[m + base + G / 2 + off]];
+    if (G === 240) {
+      expectError(() => km.transform(row), ArgumentError, 'E_ARGUMENT', /^KMeans\.transform: points row 0 lies 1\.05e\+6 from the fitted median of column 0, where float32's step is 0\.125: held in float32 it moves by 0\.1211 relative to cluster 1 \(the nearest\), more than 1\/1024 of its distance from that cluster's centre \(0\.1211\) and of the cluster's spread \(120\)/);
+    } else {
+      assertClose([km.transform(row).data[1]], [2 * off], { atol: 126 / 1024, rtol: 0, label: 'G = 252: the distance from the far cluster' });
+    }
+  }
+});
+
 test('new rows the rounding moves too far relative to the cluster nearest them are refused by transform, score and anomalyScores (not predict)', () => {
   // Fitted with the outlier at (1e12, 0) as a cluster of its own: a row at 1e12 + 1 is the same float32 value
   // at its distance from the medians, so it came out 0 from that cluster, 1 away (before: transform [1e12, 0]
@@ -717,7 +864,7 @@ test('ordinary data keep working, centred at the column medians: a heavy-tailed 
   assert.deepEqual(km.labels, ref.labels, 'incomes: labels');
   assertClose(km.clusterCenters.flat(), Array.from(ref.centers), { atol: 0, rtol: 1e-7, label: 'incomes: centres' });
   assertClose([km.inertia], [ref.inertia], { atol: 0, rtol: 1e-7, label: 'incomes: inertia' });
-  // Of more than 65,536 rows, the medians are of 65,536 of them, one from each stretch: 70,000 values 0…99 with
+  // Of more than 2,048 rows, the medians are of 2,048 of them, one from each stretch: 70,000 values 0…99 with
   // one in 1,000 at 1e12 (a mean of 1e9, where float32's step is 64) leave the frame among the values 0…99.
   const many = Array.from({ length: 70000 }, (_, i) => [i % 1000 === 999 ? 1e12 : i % 100]);
   const bulk = many.filter(([v]) => v < 1e12), bulkMean = bulk.reduce((s, [v]) => s + v, 0) / bulk.length;
