@@ -23,7 +23,7 @@ export * from "./loss";
 export {
   softmaxRows, softmaxRowsBackward, mixForward, mixBackward, crossStitchForward, crossStitchBackward, copyBlock, dselectForward, dselectBackward,
 } from "./mix";
-export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite } from "./rowstats";
+export { rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError, firstNonFinite, groupStats } from "./rowstats";
 export {
   kmeansScratchBytes, kmeansAssign, kmeansLabelSums, kmeansDistances, kmeansUpdate, kmeansRelocateEmpty, kmeansRowDistances,
   kmeansPlusPlusScratchBytes, kmeansPlusPlus, kmeansSampleDistinct, kmeansSampleWeighted, kmeansSampleIndices, kmeansMiniBatchUpdate, kmeansReassign,

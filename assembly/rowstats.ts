@@ -211,6 +211,85 @@ export function subtractColumns(n: i32, d: i32, x: usize, shift: usize, out: usi
   }
 }
 
+// Statistics of the groups of rows of x (n × d f32) that labels (n i32, each in
+// 0..k−1) name, in one pass, about a point of each group (ref, k × d f64: the
+// fitted centres, near the groups' means, so that the variance taken as
+// squares/total − (sums/total)² loses little to cancellation): total (k f64) ←
+// Σ w_i over a group's rows; sums (k × d f64) ← Σ w_i·(x_i − ref); squares
+// (k × d f64) ← Σ w_i·(x_i − ref)²; largest (k × d f32) ← max |x_i|. Pooled
+// (k-means, whose spread is over all the columns), squares is k, over all the
+// columns (Σ w_i·‖x_i − ref‖²: a row's sum stays in a register). With weights (n
+// f64, else 0: each 1) a row weighing 0 (or NaN) is left out. A group without rows
+// gets 0 throughout. The screen of the clustering models' rounding check
+// (screenRounding in src/cluster/lloyd.ts).
+export function groupStats(
+  n: i32, d: i32, k: i32, x: usize, labels: usize, weights: usize, ref: usize,
+  total: usize, sums: usize, squares: usize, largest: usize, pooled: i32,
+): void {
+  memory.fill(total, 0, <usize>k << 3);
+  memory.fill(sums, 0, <usize>(k * d) << 3);
+  memory.fill(squares, 0, <usize>(pooled != 0 ? k : k * d) << 3);
+  memory.fill(largest, 0, <usize>(k * d) << 2);
+  const row = <usize>d << 2;
+  for (let i = 0; i < n; i++) {
+    const w: f64 = weights == 0 ? 1.0 : load<f64>(weights + (<usize>i << 3));
+    if (!(w > 0)) continue;
+    const j = load<i32>(labels + (<usize>i << 2));
+    store<f64>(total + (<usize>j << 3), load<f64>(total + (<usize>j << 3)) + w);
+    const at = <usize>(j * d) << 3;
+    const p = x + <usize>i * row, pr = ref + at, ps = sums + at;
+    const wv = f64x2.splat(w);
+    let f = 0;
+    const pl = largest + (<usize>(j * d) << 2);
+    if (pooled != 0) {
+      let acc = f64x2.splat(0);
+      for (; f + 4 <= d; f += 4) {
+        const v = v128.load(p + (<usize>f << 2));
+        const o = <usize>f << 3, l = pl + (<usize>f << 2);
+        const lo = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(pr + o));
+        const hi = f64x2.sub(f64x2.promote_low_f32x4(hiHalf(v)), v128.load(pr + o, 16));
+        v128.store(ps + o, f64x2.add(v128.load(ps + o), f64x2.mul(wv, lo)));
+        v128.store(ps + o, f64x2.add(v128.load(ps + o, 16), f64x2.mul(wv, hi)), 16);
+        acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+        v128.store(l, f32x4.pmax(v128.load(l), f32x4.abs(v)));
+      }
+      let sq = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (; f < d; f++) {
+        const v = load<f32>(p + (<usize>f << 2));
+        const o = <usize>f << 3, l = pl + (<usize>f << 2);
+        const e = <f64>v - load<f64>(pr + o);
+        store<f64>(ps + o, load<f64>(ps + o) + w * e);
+        sq += e * e;
+        store<f32>(l, max(load<f32>(l), abs(v)));
+      }
+      const q = squares + (<usize>j << 3);
+      store<f64>(q, load<f64>(q) + w * sq);
+      continue;
+    }
+    const pq = squares + at;
+    for (; f + 4 <= d; f += 4) {
+      const v = v128.load(p + (<usize>f << 2));
+      const o = <usize>f << 3, l = pl + (<usize>f << 2);
+      const lo = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(pr + o));
+      const hi = f64x2.sub(f64x2.promote_low_f32x4(hiHalf(v)), v128.load(pr + o, 16));
+      const wlo = f64x2.mul(wv, lo), whi = f64x2.mul(wv, hi);
+      v128.store(ps + o, f64x2.add(v128.load(ps + o), wlo));
+      v128.store(ps + o, f64x2.add(v128.load(ps + o, 16), whi), 16);
+      v128.store(pq + o, f64x2.add(v128.load(pq + o), f64x2.mul(wlo, lo)));
+      v128.store(pq + o, f64x2.add(v128.load(pq + o, 16), f64x2.mul(whi, hi)), 16);
+      v128.store(l, f32x4.pmax(v128.load(l), f32x4.abs(v)));
+    }
+    for (; f < d; f++) {
+      const v = load<f32>(p + (<usize>f << 2));
+      const o = <usize>f << 3, l = pl + (<usize>f << 2);
+      const e = <f64>v - load<f64>(pr + o), we = w * e;
+      store<f64>(ps + o, load<f64>(ps + o) + we);
+      store<f64>(pq + o, load<f64>(pq + o) + we * e);
+      store<f32>(l, max(load<f32>(l), abs(v)));
+    }
+  }
+}
+
 // out[i] = Σ_j (a[i, j] − b[i, j])² / d, accumulated in f64, stored as f32: the
 // per-row mean squared error (the autoencoder's reconstruction error).
 export function rowMeanSquaredError(n: i32, d: i32, a: usize, b: usize, out: usize): void {

@@ -47,10 +47,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * losses checked by kind, encoded(), evaluate's statistics and finiteness, the
  * clusters centred in float64, the low-level API's pointer checks and frozen
  * tensors, the CLI's id columns, --max-deviation and --out checks) and the
- * README, docs/reliability.md and type comments on them.
+ * README, docs/reliability.md and type comments on them; then 477.9 KB (477,892
+ * bytes) with the clustering models' frame at the column medians and their checks
+ * of what float32 holds around it (+4,960 bytes: the code, and docs/reliability.md,
+ * the README and docs/packaging.md on it); then 480.3 KB (480,251 bytes) with that
+ * check's screen (the groupStats kernel and the reasoning's code) and the medians'
+ * Floyd–Rivest selection over 2,048 rows (+2,359 bytes, with docs/reliability.md and
+ * docs/packaging.md on them).
  * A change that ships more raises it by its measured delta.
  */
-export const PACK_BUDGET = 473_000;
+export const PACK_BUDGET = 480_359;
 
 /** The parts, in the table's order; a file goes to the first part whose test it passes. */
 export const PARTS = [

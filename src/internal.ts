@@ -32,3 +32,4 @@ export { bootstrapSamples } from './model/ensemble.js';
 export { softTargets } from './model/distill.js';
 export { normalQuantile, poissonQuantile } from './mtl/kinds.js';
 export { withSharedMemory } from './threads/shared-module.js';
+export { roundingChecks } from './cluster/lloyd.js';

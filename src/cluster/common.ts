@@ -19,8 +19,10 @@ import type { RngStreamId } from '../nn/rng.js';
  * Points, one row each: an array of rows, a Matrix, or a flat row-major array
  * with its shape, `{ data: Float32Array, rows, cols }`. Every value must be finite
  * and within float32's range. The models compute in float32 on the points centred
- * at their column means: given as float64 (number arrays, a Float64Array), the
- * means are computed and subtracted in float64, before the rounding to float32.
+ * at their column medians: given as float64 (number arrays, a Float64Array), the
+ * medians are subtracted in float64, before the rounding to float32. A group of
+ * points too far from the median for float32 to keep their detail is refused
+ * (checkRounding in src/cluster/lloyd.ts).
  */
 export type Points =
   | readonly (readonly number[])[]
@@ -82,6 +84,11 @@ export interface Source {
 /** Staged points and, if they came as float64, the caller's values (null: float32 already, a Matrix or a Float32Array). */
 export interface StagedPoints extends Staged {
   readonly source: Source | null;
+  /**
+   * The caller's values, whatever their kind: `source`, or the Float32Array or Matrix given (their values
+   * exactly, as float64 numbers). A Matrix's is a view of WASM memory: read it before anything allocates.
+   */
+  readonly original: () => Source;
 }
 
 /** Allocations of one call, all freed by `free()` (in a finally). */
@@ -136,7 +143,12 @@ export function stagePoints(ws: Workspace, where: string, points: unknown, cols?
     : given.data !== undefined && !(points instanceof Matrix) && !(given.data instanceof Float32Array) ? given.data as ArrayLike<number> : null;
   const source: Source | null = Array.isArray(points) ? { rows: points as readonly (readonly number[])[], flat: null }
     : flat !== null ? { rows: null, flat } : null;
-  const staged = { ptr, rows, cols: c, source };
+  const original = (): Source => {
+    if (source !== null) return source;
+    if (points instanceof Matrix) return { rows: null, flat: heapF32().subarray(points.ptr >>> 2, (points.ptr >>> 2) + rows * c) };
+    return { rows: null, flat: (points instanceof Float32Array ? points : given.data) as Float32Array };
+  };
+  const staged = { ptr, rows, cols: c, source, original };
   checkFinite(where, staged, Array.isArray(points)
     ? (i) => (points[Math.floor(i / c)] as readonly unknown[])[i % c]
     : given.data !== undefined && !(points instanceof Matrix) ? (i) => given.data![i] : (i) => heapF32()[(ptr >>> 2) + i]);

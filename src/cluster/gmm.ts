@@ -24,13 +24,20 @@
 // first continues from the fitted parameters (one start, no initialization;
 // the first change is measured from the previous lower bound), as scikit-learn.
 // `regCovar` is added to every variance (the diagonal of full and tied
-// covariances) so none collapses to zero. Data are centred by their column means
-// first, computed in f64 from the caller's values and subtracted before the
-// rounding to float32 (the density is unchanged; the reported means are in the
-// data's coordinates; a warm start keeps the first fit's centring); never scaled
+// covariances) so none collapses to zero. Data are centred by their column medians
+// first, subtracted in f64 from the caller's values before the rounding to float32
+// (the density is unchanged; the reported means are in the data's coordinates; a
+// warm start keeps the first fit's centring; a far outlier does not move the
+// medians, as it moved the means the data were centred by before, leaving the other
+// points too far from them for float32 to keep their detail); never scaled
 // (regCovar is in the data's units), so a column whose values lie within 2⁻¹⁰²
-// (2.0e-31) of its mean, below float32's 24 bits there, is refused. The k-means
-// start scales its copy of data of a tiny spread as KMeans does.
+// (2.0e-31) of its median, below float32's 24 bits there, is refused. The k-means
+// start scales its copy of data of a tiny spread as KMeans does. A fit whose
+// components' points (the rows most likely under each) lie too far from the medians
+// for float32 to keep their detail is refused (checkRounding in lloyd.ts); so are
+// rows given to predictProba, scoreSamples, score, bic, aic or anomalyScores that
+// the rounding moves too far relative to the component most likely for them
+// (checkNewRows); predict's labels are not checked.
 //
 // sampleWeight (fit, fitPredict, score) — scikit-learn's GaussianMixture has
 // none; manytask's makes an integer weight act as that many copies of the row:
@@ -49,7 +56,10 @@ import { checkSeed } from '../runtime/validate.js';
 import {
   RngState, Workspace, checkParams, integerParam, notFitted, numberParam, readF64, readI32, requireRows, resultKind, sampleWeightOption, shapeResult, stagePoints, stageWeights, writeF64, type FlatPoints, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedWeights,
 } from './common.js';
-import { LloydState, centreAgainst, centreFit, checkRows, checkSpread, sideBySide, warnFewerClusters, type Centred } from './lloyd.js';
+import {
+  LloydState, centreAgainst, centreFit, checkNewRows, checkRounding, checkRows, checkSpread, newRowsAtRisk, sideBySide, warnFewerClusters,
+  type Centred, type Rounding,
+} from './lloyd.js';
 import { gmmRunsOf } from '../threads/parallel.js';
 
 export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical';
@@ -164,6 +174,8 @@ interface Run {
 interface Fitted extends Run {
   readonly nComponents: number;
   readonly covarianceType: CovarianceType;
+  /** What the rounding to float32 did to each component's points (checkRounding), for the rows given later. */
+  readonly rounding: Rounding;
 }
 
 /** Floats per component of W and of the covariances (tied: one matrix for all). */
@@ -303,9 +315,11 @@ export class GaussianMixture {
       const rng = rngState.enter(ws);
       const start = warm === null ? this.#starter(ws, where, x, w, stats!) : null;
       let best: Run | null = null;
+      // The component each row is most likely under at the kept start's last E-step (the groups checkRounding looks at).
+      let groups: Int32Array | null = null;
       const starts = warm === null ? this.nInit : 1;
       if (starts > 1 && sideBySide(where, starts, n * k)) {
-        best = this.#startsSideBySide(kern, where, x, w, totalWeight, { params, resp, scratch, rng }, start!, ws, shift);
+        ({ run: best, groups } = this.#startsSideBySide(kern, where, x, w, totalWeight, { params, resp, scratch, rng }, start!, ws, shift));
       } else {
         for (let r = 0; r < starts; r++) {
           if (warm === null) start!(kern, params, resp, scratch, rng, totalWeight);
@@ -323,15 +337,18 @@ export class GaussianMixture {
           }
           if (best === null || bound > best.lowerBound) {
             best = { params: params.read(), shift, lowerBounds: bounds, lowerBound: bound, converged, nIter: it };
+            groups = mostLikely(resp, n, k);
           }
         }
       }
+      const rounding = checkRounding(where, ws, x, { shift, scale: 1 }, { labels: groups!, k, weights: w, isotropic: false, regCovar: this.regCovar },
+        { centres: best!.params.means, units: componentSpreads(best!.params.covariances, this.covarianceType, k, d) });
       if (!best!.converged) {
         warn(new ConvergenceWarning('W_NOT_CONVERGED', where,
           `EM did not converge: after maxIter = ${this.maxIter} steps the lower bound still changed by at least ` +
             `tol = ${this.tol}; raise maxIter or tol, or try other starts`));
       }
-      this.#fitted = { ...best!, nComponents: k, covarianceType: this.covarianceType };
+      this.#fitted = { ...best!, nComponents: k, covarianceType: this.covarianceType, rounding };
       return this;
     } finally {
       ws.free();
@@ -357,7 +374,7 @@ export class GaussianMixture {
       for (let t = 0; t < n * d; t++) heap[(xs.ptr >>> 2) + t] = heap[(x.ptr >>> 2) + t]! * scale;
     }
     if (needResp && (kind === 'kmeans' || kind === 'k-means++')) {
-      checkSpread(ws, `${where} (its ${kind === 'kmeans' ? 'k-means' : kind} start)`, xs, 'the column means', { shift, scale });
+      checkSpread(ws, `${where} (its ${kind === 'kmeans' ? 'k-means' : kind} start)`, xs, 'the column medians', { shift, scale });
     }
     const lloyd = needResp && kind !== 'random' ? new LloydState(ws, xs, k, { weights }) : null;
     const given = {
@@ -415,7 +432,7 @@ export class GaussianMixture {
   #startsSideBySide(
     kern: Kernels, where: string, x: Staged, weights: number, totalWeight: number,
     first: { params: ParamBuffers; resp: number; scratch: number; rng: number }, start: Starter, ws: Workspace, shift: Float64Array,
-  ): Run {
+  ): { run: Run; groups: Int32Array } {
     const k = this.nComponents, d = x.cols, n = x.rows;
     const cov = COV_CODES[this.covarianceType];
     const { scratch, rng } = first;
@@ -455,13 +472,14 @@ export class GaussianMixture {
     }
     const failure = state.find((s) => s.failure !== null);
     if (failure !== undefined) throw failure.failure;
-    let best: Run | null = null;
+    let best: Run | null = null, kept = 0;
     state.forEach((s, r) => {
       if (best === null || s.bound > best.lowerBound) {
         best = { params: runs[r]!.params.read(), shift, lowerBounds: s.bounds, lowerBound: s.bound, converged: s.converged, nIter: s.it };
+        kept = r;
       }
     });
-    return best!;
+    return { run: best!, groups: mostLikely(runs[kept]!.resp, n, k) };
   }
 
   /** The parameters as they are now (scikit-learn's _validate_params at fit), and the initial ones still for nComponents. */
@@ -502,16 +520,7 @@ export class GaussianMixture {
 
   /** The component each row most likely belongs to. */
   predict(points: Points): Int32Array {
-    return this.#eStep('GaussianMixture.predict', points, true, (x, resp, _lp, _total, _weights, k) => {
-      const r = new Float64Array(heapF32().buffer, resp, x.rows * k);
-      const out = new Int32Array(x.rows);
-      for (let i = 0; i < x.rows; i++) {
-        let bj = 0;
-        for (let j = 1; j < k; j++) if (r[i * k + j]! > r[i * k + bj]!) bj = j;
-        out[i] = bj;
-      }
-      return out;
-    });
+    return this.#eStep('GaussianMixture.predict', points, true, (x, resp, _lp, _total, _weights, k) => mostLikely(resp, x.rows, k), undefined, false);
   }
 
   /**
@@ -542,7 +551,7 @@ export class GaussianMixture {
 
   /** −log p(x) of each row: larger is more anomalous. */
   anomalyScores(points: Points): Float64Array {
-    const s = this.scoreSamples(points);
+    const s = this.#eStep('GaussianMixture.anomalyScores', points, false, (x, _resp, logProb) => readF64(logProb, x.rows));
     for (let i = 0; i < s.length; i++) s[i] = -s[i]!;
     return s;
   }
@@ -692,13 +701,15 @@ export class GaussianMixture {
    * Stages, centres and runs the E-step on points; `then` reads the results before
    * the workspace is freed. With responsibilities, a row too far from the
    * components for f64 to tell them apart is refused first (gmmUnresolvedRow).
+   * Unless `rowsChecked` is false (predict: labels only), each row is then checked
+   * against the component most likely for it (checkNewRows).
    */
   #eStep<T>(
     where: string, points: Points, withResp: boolean,
     then: (x: Staged, resp: number, logProb: number, total: number, weights: StagedWeights | null, k: number) => T,
-    sampleWeight?: unknown,
+    sampleWeight?: unknown, rowsChecked = true,
   ): T {
-    const { params, shift, nComponents: k, covarianceType } = this.#state(where);
+    const { params, shift, nComponents: k, covarianceType, rounding } = this.#state(where);
     const ws = new Workspace(where);
     try {
       const x = stagePoints(ws, where, points, shift.length);
@@ -713,9 +724,16 @@ export class GaussianMixture {
         const row = kern.gmmUnresolvedRow(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, scratch);
         if (row >= 0) throw unresolved(where, x, row);
       }
-      const resp = withResp ? ws.doubles(x.rows * k) : 0;
+      // The responsibilities also say which component each row is checked against (needed only when a
+      // component's rows are at risk at all: none, for ordinary data).
+      const fitted = { centres: params.means, units: componentSpreads(params.covariances, covarianceType, k, d) };
+      const checked = rowsChecked && newRowsAtRisk(rounding, fitted, 1, d);
+      const resp = withResp || checked ? ws.doubles(x.rows * k) : 0;
       const logProb = ws.doubles(x.rows);
       const total = kern.gmmEStep(x.rows, d, k, cov, x.ptr, p.means, p.prec, p.logDet, p.logWeights, resp, logProb, scratch, weights?.ptr ?? 0);
+      if (checked) {
+        checkNewRows(where, x, { shift, scale: 1 }, () => mostLikely(resp, x.rows, k), fitted.centres, rounding, fitted.units, false);
+      }
       return then(x, resp, logProb, total, weights, k);
     } finally {
       ws.free();
@@ -723,12 +741,36 @@ export class GaussianMixture {
   }
 }
 
+/** The component of largest responsibility for each of the n rows (the first of equal ones), from the n × k f64 at `resp`. */
+function mostLikely(resp: number, n: number, k: number): Int32Array {
+  const r = new Float64Array(heapF32().buffer, resp, n * k);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let bj = 0;
+    for (let j = 1; j < k; j++) if (r[i * k + j]! > r[i * k + bj]!) bj = j;
+    out[i] = bj;
+  }
+  return out;
+}
+
+/** Each component's standard deviation in each column (k × d), from the covariances of its type. */
+function componentSpreads(cov: Float64Array, type: CovarianceType, k: number, d: number): Float64Array {
+  const out = new Float64Array(k * d);
+  for (let j = 0; j < k; j++) {
+    for (let f = 0; f < d; f++) {
+      const v = type === 'full' ? cov[j * d * d + f * d + f] : type === 'tied' ? cov[f * d + f] : type === 'diag' ? cov[j * d + f] : cov[j];
+      out[j * d + f] = Math.sqrt(v!);
+    }
+  }
+  return out;
+}
+
 /** The error for centred row `row` of x, whose responsibilities f64 cannot resolve (as checkSpread's for k-means). */
 function unresolved(where: string, x: Staged, row: number): ArgumentError {
   const values = heapF32().subarray((x.ptr >>> 2) + row * x.cols, (x.ptr >>> 2) + (row + 1) * x.cols);
   const distance = Math.sqrt(values.reduce((s, v) => s + v * v, 0));
   return new ArgumentError(
-    `${where}: points row ${row} lies ${distance.toExponential(2)} from the fitted column means, too far for its log-likelihoods ` +
+    `${where}: points row ${row} lies ${distance.toExponential(2)} from the fitted column medians, too far for its log-likelihoods ` +
       'under the components to be told apart in float64 (their rounding errors exceed their differences); rescale the data',
   );
 }

@@ -8,14 +8,19 @@
 //   km.predict(more); km.transform(more); km.score(more, { sampleWeight }); km.anomalyScores(more);
 //
 // What fit does, as sklearn.cluster.KMeans(algorithm='lloyd'):
-//  - The data are centred (column means subtracted) before anything else, so
-//    the distance expansion ‖x‖² + ‖c‖² − 2·x·c does not cancel; the means are
-//    computed in f64 from the caller's values and subtracted before the rounding
-//    to float32 (an offset column, Unix timestamps say, keeps its detail). Data
-//    whose spread is below 2⁻³² are also scaled by a power of two (exact), so
-//    their squared distances do not vanish in float32; below 2⁻¹⁰² they are
-//    refused (centreFit in lloyd.ts). New points (predict, transform, score,
-//    anomalyScores) are staged the same way against the fitted means and scale;
+//  - The data are centred (column medians subtracted) before anything else, so
+//    the distance expansion ‖x‖² + ‖c‖² − 2·x·c does not cancel; the medians are
+//    subtracted in f64 from the caller's values, before the rounding to float32
+//    (an offset column, Unix timestamps say, keeps its detail), and a far outlier
+//    does not move them (as it moves the mean, which left the other points too far
+//    from it for float32 to keep their detail). Data whose spread is below 2⁻³²
+//    are also scaled by a power of two (exact), so their squared distances do not
+//    vanish in float32; below 2⁻¹⁰² they are refused (centreFit in lloyd.ts). A
+//    cluster whose points lie too far from the medians for float32 to keep their
+//    detail is refused after the run (checkRounding in lloyd.ts). New points
+//    (predict, transform, score, anomalyScores) are staged the same way against the
+//    fitted medians and scale (transform, score and anomalyScores refuse a row the
+//    rounding moves too far relative to the cluster nearest it: checkNewRows);
 //    centres, distances and inertias are reported in the caller's units.
 //  - `tol` is relative: iterations stop when Σ_j ‖c_j(new) − c_j(old)‖² ≤
 //    tol · mean over features of the feature variance, or as soon as an
@@ -56,8 +61,8 @@ import {
   type ParamTable, type Points, type ResultOptions, type RowMajorArray, type SampleWeightOptions, type Staged, type StagedPoints, type StagedWeights,
 } from './common.js';
 import {
-  LloydState, centreAgainst, centreFit, checkInit, checkK, checkSpread, sideBySide, warnFewerClusters,
-  type Frame, type InitChoice, type KMeansInit, type LloydRun,
+  LloydState, centreAgainst, centreFit, checkInit, checkK, checkNewRows, checkRounding, checkSpread, sideBySide, warnFewerClusters,
+  type Frame, type InitChoice, type KMeansInit, type LloydRun, type Rounding,
 } from './lloyd.js';
 
 export type { KMeansInit } from './lloyd.js';
@@ -108,13 +113,15 @@ const BASE_PARAMS = {
 export interface CentroidState {
   /** k × d, in the frame's coordinates (centred, and scaled: see Frame in lloyd.ts). */
   readonly centers: Float32Array;
-  /** The column means the data were centred by. */
+  /** The column medians the data were centred by. */
   readonly shift: Float64Array;
   /** The power of two the centred data were scaled by (1 unless their spread is below 2⁻³²). */
   readonly scale: number;
   readonly labels: Int32Array;
   readonly inertia: number;
   readonly nIter: number;
+  /** What the rounding to float32 did to each cluster's points (checkRounding), for the rows given later. */
+  readonly rounding: Rounding;
 }
 
 /**
@@ -180,7 +187,7 @@ export abstract class BaseKMeans {
   /** The index of the nearest centre for each row. */
   predict(points: Points): Int32Array {
     const { centers, frame, k } = this.#centres(`${this.#name}.predict`);
-    return assignPoints(`${this.#name}.predict`, points, centers, frame, k, (_ws, x, st) => readI32(st.labels, x.rows));
+    return assignPoints(`${this.#name}.predict`, points, centers, frame, k, null, (_ws, x, st) => readI32(st.labels, x.rows));
   }
 
   /**
@@ -190,8 +197,8 @@ export abstract class BaseKMeans {
   transform(points: Points, options?: { as?: 'array' }): RowMajorArray;
   transform(points: Points, options: { as: 'matrix' }): Matrix;
   transform(points: Points, options?: ResultOptions): RowMajorArray | Matrix {
-    const { centers, frame, k } = this.#centres(`${this.#name}.transform`);
-    return transformPoints(`${this.#name}.transform`, points, options, centers, frame, k);
+    const { centers, frame, k, rounding } = this.#centres(`${this.#name}.transform`);
+    return transformPoints(`${this.#name}.transform`, points, options, centers, frame, k, rounding);
   }
 
   /**
@@ -200,17 +207,17 @@ export abstract class BaseKMeans {
    */
   score(points: Points, options?: SampleWeightOptions): number {
     const where = `${this.#name}.score`;
-    const { centers, frame, k } = this.#centres(where);
+    const { centers, frame, k, rounding } = this.#centres(where);
     const weights = sampleWeightOption(where, options);
-    return -assignPoints(where, points, centers, frame, k,
+    return -assignPoints(where, points, centers, frame, k, rounding,
       (_ws, x, st, kern, c) => kern.kmeansRowDistances(x.rows, x.cols, x.ptr, c, st.labels, 0, st.weights), weights) /
       (frame.scale * frame.scale);
   }
 
   /** Distance from each row to its nearest centre (exact, f64 then rounded): larger is more anomalous. */
   anomalyScores(points: Points): Float32Array {
-    const { centers, frame, k } = this.#centres(`${this.#name}.anomalyScores`);
-    return assignPoints(`${this.#name}.anomalyScores`, points, centers, frame, k, nearestDistances);
+    const { centers, frame, k, rounding } = this.#centres(`${this.#name}.anomalyScores`);
+    return assignPoints(`${this.#name}.anomalyScores`, points, centers, frame, k, rounding, nearestDistances);
   }
 
   /** The centres, k rows of d numbers, in the coordinates of the data. */
@@ -299,9 +306,9 @@ export abstract class BaseKMeans {
   }
 
   /** The fitted centres, what predict and the rest read: their number is the fit's k, whatever `k` says now. */
-  #centres(where: string): { centers: Float32Array; frame: Frame; k: number } {
-    const { centers, shift, scale } = this.#fitted(where);
-    return { centers, frame: { shift, scale }, k: centers.length / shift.length };
+  #centres(where: string): { centers: Float32Array; frame: Frame; k: number; rounding: Rounding } {
+    const { centers, shift, scale, rounding } = this.#fitted(where);
+    return { centers, frame: { shift, scale }, k: centers.length / shift.length, rounding };
   }
 }
 
@@ -322,11 +329,11 @@ export class KMeans extends BaseKMeans {
       const { shift, scale } = frame;
       // The tolerance and the inertias in the frame's units: × scale², exactly.
       const tolAbs = this.tol * frame.meanVariance * scale * scale;
-      const xNorms = checkSpread(ws, where, x, 'the column means', frame);
+      const xNorms = checkSpread(ws, where, x, 'the column medians', frame);
       const state = new LloydState(ws, x, this.k, { xNorms, weights: weights?.ptr ?? 0 });
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
-      let best: CentroidState | null = null;
+      let best: Omit<CentroidState, 'rounding'> | null = null;
       const keep = (s: LloydState, run: LloydRun) => {
         if (best === null || run.inertia / (scale * scale) < best.inertia) {
           best = {
@@ -347,7 +354,10 @@ export class KMeans extends BaseKMeans {
           keep(state, state.run(kern, this.maxIter, tolAbs));
         }
       }
-      this.commit(where, best!, {
+      const kept = best! as Omit<CentroidState, 'rounding'>;
+      const rounding = checkRounding(where, ws, x, frame, { labels: kept.labels, k: this.k, weights: weights?.ptr ?? 0, isotropic: true, regCovar: 0 },
+        { centres: kept.centers, units: null });
+      this.commit(where, { ...kept, rounding }, {
         x, weights: weights?.ptr ?? 0,
         otherwise: (cause) => `the run ended with ${cause} (the empty-cluster rule moves such a centre only while the iterations ` +
           'go on, and they stopped at tol or maxIter); more runs (nInit), a smaller tol or another seed may avoid it',
@@ -375,13 +385,13 @@ function centerRows(centers: Float32Array, { shift, scale }: Frame, k: number): 
 
 /**
  * New points against fitted centres: the points staged in the fitted frame
- * (centred at the fitted column means in f64, then scaled) and checked, their
+ * (centred at the fitted column medians in f64, then scaled) and checked, their
  * squared norms, the centres and the distance kernels' scratch, all in ws.
  */
 function stageAgainst(ws: Workspace, where: string, points: Points, centers: Float32Array, frame: Frame, k: number) {
   const x = stagePoints(ws, where, points, frame.shift.length);
   centreAgainst(ws, x, frame);
-  const xNorms = checkSpread(ws, where, x, 'the fitted column means', frame);
+  const xNorms = checkSpread(ws, where, x, 'the fitted column medians', frame);
   const kern = runtime(where).kernels;
   const c = ws.floats(centers.length);
   writeF32(c, centers);
@@ -395,9 +405,12 @@ interface Assigned {
   readonly weights: number;
 }
 
-/** Nearest-centre assignment of new points (with `sampleWeight`, checked against them, staged too). */
+/**
+ * Nearest-centre assignment of new points (with `sampleWeight`, checked against them, staged too);
+ * with `rounding` (the fit's), the rows are checked against the clusters nearest them (checkNewRows).
+ */
 function assignPoints<T>(
-  where: string, points: Points, centers: Float32Array, frame: Frame, k: number,
+  where: string, points: Points, centers: Float32Array, frame: Frame, k: number, rounding: Rounding | null,
   then: (ws: Workspace, x: Staged, st: Assigned, kern: Kernels, centers: number, scale: number) => T,
   sampleWeight?: unknown,
 ): T {
@@ -407,6 +420,7 @@ function assignPoints<T>(
     const weights = stageWeights(ws, where, sampleWeight, x.rows)?.ptr ?? 0;
     const labels = ws.floats(x.rows), minDist = ws.floats(x.rows);
     kern.kmeansAssign(x.rows, x.cols, k, x.ptr, xNorms, c, labels, minDist, 0, 0, scratch);
+    if (rounding !== null) checkNewRows(where, x, frame, () => readI32(labels, x.rows), centers, rounding, rounding.spread, true);
     return then(ws, x, { labels, minDist, weights }, kern, c, frame.scale);
   } finally {
     ws.free();
@@ -415,7 +429,7 @@ function assignPoints<T>(
 
 /** Distances to every centre, rows × k (see ResultOptions). */
 function transformPoints(
-  where: string, points: Points, options: unknown, centers: Float32Array, frame: Frame, k: number,
+  where: string, points: Points, options: unknown, centers: Float32Array, frame: Frame, k: number, rounding: Rounding,
 ): RowMajorArray | Matrix {
   const as = resultKind(where, options);
   const ws = new Workspace(where);
@@ -424,6 +438,15 @@ function transformPoints(
     const out = ws.floats(x.rows * k);
     kern.kmeansDistances(x.rows, x.cols, k, x.ptr, xNorms, c, out, scratch);
     const distances = readF32(out, x.rows * k);
+    // Each row checked against its nearest centre (the first of equal distances, as the assignment's ties).
+    const nearest = () => {
+      const to = new Int32Array(x.rows);
+      for (let i = 0; i < x.rows; i++) {
+        for (let j = 1; j < k; j++) if (distances[i * k + j]! < distances[i * k + to[i]!]!) to[i] = j;
+      }
+      return to;
+    };
+    checkNewRows(where, x, frame, nearest, centers, rounding, rounding.spread, true);
     if (frame.scale !== 1) for (let t = 0; t < distances.length; t++) distances[t]! /= frame.scale;
     return shapeResult(as, distances, x.rows, k);
   } finally {

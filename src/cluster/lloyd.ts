@@ -243,10 +243,10 @@ export function sideBySide(where: string, runs: number, n: number): boolean {
 
 /**
  * Where the models compute: row x becomes f32((x − shift)·scale), shift the
- * column means of the fitted data (f64, subtracted before the rounding to
- * float32), scale a power of two (1 unless the data are tiny: see SMALL_SPREAD).
- * Centres, distances and inertias go back to the caller's units by 1/scale and
- * 1/scale², exactly.
+ * column medians of the fitted data (f64, subtracted before the rounding to
+ * float32: see columnMedians), scale a power of two (1 unless the data are tiny:
+ * see SMALL_SPREAD). Centres, distances and inertias go back to the caller's
+ * units by 1/scale and 1/scale², exactly.
  */
 export interface Frame {
   readonly shift: Float64Array;
@@ -259,7 +259,7 @@ export interface Centred extends Frame {
 }
 
 /**
- * A spread (the largest deviation of a value from its column mean) below 2⁻³² makes
+ * A spread (the largest deviation of a value from its column median) below 2⁻³² makes
  * squared distances small enough (below 2⁻⁶⁴) for float32 to lose their detail at
  * its bottom (2⁻¹²⁶) or to drop them to 0: k-means then works on the data scaled
  * by a power of two (exact) that brings the spread into [1, 2).
@@ -282,16 +282,18 @@ function powerOfTwoAbove(m: number): number {
 }
 
 /**
- * Centres the staged points of a fit at their column means, in place: the means
- * and variances are computed in f64 from the caller's values (x.source) when those
- * are float64 and not all float32 already, else from the float32 copy (the
- * colMeanVar kernel, which is the same numbers then); each value is x − mean in
- * f64, rounded once to float32. `scaled`: k-means scales data of a small spread
- * (see SMALL_SPREAD; the returned scale is applied); false (GaussianMixture, which
- * computes in f64 past the input) leaves them unscaled and returns the scale that
- * k-means would apply (for its k-means start). Refuses data whose spread is below
- * TINY_SPREAD, naming the column (k-means: the whole data's spread; GaussianMixture:
- * any column's, since its covariances see each column on its own).
+ * Centres the staged points of a fit at their column medians (see columnMedians), in
+ * place: from the caller's values (x.source) when those are float64 and not all
+ * float32 already, else from the float32 copy (which then holds them exactly); each
+ * value is x − median in f64, rounded once to float32. The column means and
+ * variances (f64; meanVariance, which the tolerances read) are computed as before:
+ * in f64 from the caller's values, or by the colMeanVar kernel from the float32
+ * copy. `scaled`: k-means scales data of a small spread (see SMALL_SPREAD; the
+ * returned scale is applied); false (GaussianMixture, which computes in f64 past the
+ * input) leaves them unscaled and returns the scale that k-means would apply (for
+ * its k-means start). Refuses data whose spread is below TINY_SPREAD, naming the
+ * column (k-means: the whole data's spread; GaussianMixture: any column's, since
+ * its covariances see each column on its own).
  */
 export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled: boolean): Centred {
   const { rows: n, cols: d, source } = x;
@@ -313,35 +315,36 @@ export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled:
     if (!exact) {
       const inv = 1 / n;
       const mean = sums.map((s) => s * inv), vars = new Float64Array(d), dev = new Float64Array(d);
+      const median = columnMedians(source, n, d);
       eachRow(source, n, d, (r, o, i) => {
         const t = at + i * d;
         for (let j = 0; j < d; j++) {
-          const e = r[o + j]! - mean[j]!;
+          const v = r[o + j]!, e = v - mean[j]!, c = v - median[j]!;
           vars[j]! += e * e;
-          if (Math.abs(e) > dev[j]!) dev[j] = Math.abs(e);
-          heap[t + j] = e;
+          if (Math.abs(c) > dev[j]!) dev[j] = Math.abs(c);
+          heap[t + j] = c;
         }
       });
       for (let j = 0; j < d; j++) vars[j]! *= inv;
-      [shift, variance, deviation] = [mean, vars, dev];
+      [shift, variance, deviation] = [median, vars, dev];
     }
   }
   const fromCopy = shift === null;
   if (shift === null || variance === null) {
-    // The float32 copy holds the caller's values: the kernel's statistics, in f64.
+    // The float32 copy holds the caller's values: the kernel's statistics, in f64, and the medians of its values.
     const kern = runtime(where).kernels;
     const mean = ws.doubles(d), vars = ws.doubles(d);
     kern.colMeanVar(n, d, x.ptr, mean, vars);
     const heap64 = new Float64Array(heapF32().buffer);
-    shift = heap64.slice(mean >>> 3, (mean >>> 3) + d);
     variance = heap64.slice(vars >>> 3, (vars >>> 3) + d);
+    shift = columnMedians(valuesOf(x), n, d);
   }
   let meanVariance = 0, widest = 0;
   for (let j = 0; j < d; j++) { meanVariance += variance[j]!; widest = Math.max(widest, variance[j]!); }
   meanVariance /= d;
   // A spread is at least the standard deviation: the deviations are needed (a pass over the data, unless
   // the one above found them) only when every column is narrow, or, for a GMM, when one might be tiny (a
-  // variance of 0 from the float32 copy is a constant column: unequal f32 values lie 7e-46 or more from their mean).
+  // variance of 0 from the float32 copy is a constant column: unequal f32 values lie 7e-46 or more from their median).
   let scale = 1;
   if (deviation !== null || widest < SMALL_SPREAD ** 2 || (!scaled && variance.some((v) => v > 0 && v < TINY_SPREAD ** 2))) {
     deviation ??= deviationsOf(x, shift);
@@ -366,6 +369,114 @@ export function centreFit(ws: Workspace, where: string, x: StagedPoints, scaled:
 }
 
 /**
+ * Rows up to which the frame's centre is the median of all of a column's values;
+ * of more rows, the median of this many, one drawn from each of as many equal
+ * stretches of the rows by a fixed generator (the same rows at every fit of the
+ * same number of rows: a fit stays reproducible bit for bit). The centre only has
+ * to lie among the bulk of each column: where exactly changes nothing that
+ * checkRounding guarantees (it checks the rounding wherever the centre is), only
+ * which values float32 holds most finely. 2,048 rows put it there: were they drawn
+ * independently, the count of them below a column's 43rd percentile would be
+ * binomial (mean 881, standard deviation 22.4), and reaching the 1,024 that move the
+ * median below that percentile is 6.4 standard deviations away (about 1e-10;
+ * likewise above the 57th); one from each stretch varies less. Half of them would
+ * have to be outliers to put the centre at one. The cost is the same at any n:
+ * about 0.4 ms for 16 columns, mostly the sampled rows' first reads from memory and
+ * the selections (the 65,536 rows drawn before took a fifth of a 10-iteration
+ * KMeans fit of 10⁵ × 16, 4,096 about 0.8 ms).
+ */
+const MEDIAN_ROWS = 2048;
+
+/**
+ * The centre of the frame the models compute in: each column's median (the lower
+ * one, a value of the column, for an even count: then the frame's centre of data
+ * given in float32 is a float32, and a value within a factor of two of it is centred
+ * exactly). The column mean, which it replaces, moves with a far outlier: one
+ * point at 1e12 among six around 0 and 10 put it at 1.4e11, where float32's step is
+ * 16384, and the six points (held in float32 as their distance from it) lost their
+ * detail, silently (a centre at 590 for 5.33). The median stays among the bulk of
+ * the values however far a few of them lie (and no value lies farther from it than
+ * the column's range, as from the mean). Values, as eachRow reads them. A column at
+ * a time, into one buffer of MEDIAN_ROWS values (16 KB): the sampled rows stay in
+ * the cache from one column to the next, and a buffer of every column at once (512 KB
+ * for 16 columns of 4,096 rows) took longer to map fresh at each fit than these
+ * passes take.
+ */
+function columnMedians(values: Source, n: number, d: number): Float64Array {
+  const m = Math.min(n, MEDIAN_ROWS);
+  const picked = m === n ? null : stratifiedRows(n, m);
+  const col = new Float64Array(m), out = new Float64Array(d);
+  const rows = values.rows, flat = values.flat;
+  for (let j = 0; j < d; j++) {
+    if (rows !== null) {
+      for (let t = 0; t < m; t++) col[t] = rows[picked === null ? t : picked[t]!]![j]!;
+    } else {
+      for (let t = 0; t < m; t++) col[t] = flat![(picked === null ? t : picked[t]!) * d + j]!;
+    }
+    out[j] = selectNth(col, (m - 1) >>> 1);
+  }
+  return out;
+}
+
+/** m row indices of n (m < n), one from each of m equal stretches, drawn by a fixed generator (a 32-bit mix of the stretch). */
+function stratifiedRows(n: number, m: number): Int32Array {
+  const out = new Int32Array(m);
+  for (let t = 0; t < m; t++) {
+    const lo = Math.floor((t * n) / m), hi = Math.floor(((t + 1) * n) / m);
+    let h = Math.imul(t ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    out[t] = lo + ((h >>> 0) % (hi - lo));
+  }
+  return out;
+}
+
+/**
+ * The k-th smallest value of `a` (reordered in place): Floyd and Rivest's SELECT
+ * (1975). On a range of more than 600 values it first selects within a stretch around
+ * k of about n^(2/3) values (a sample's worth), which leaves at k a pivot that splits
+ * off all but a few of the range in one partition; about 1.5 passes over the values,
+ * where quickselect around a median of three took 2.75 (measured on 16 columns of
+ * 4,096 scattered values: a third to two thirds of its time). What is left is sorted
+ * once a range has taken more rounds than an even split would (so no order of the
+ * values makes it quadratic).
+ */
+function selectNth(a: Float64Array, k: number): number {
+  selectIn(a, 0, a.length - 1, k);
+  return a[k]!;
+}
+
+/** Puts at a[k] the value that belongs there in sorted order, with only smaller-or-equal values in a[left … k) and larger-or-equal in (k … right]. */
+function selectIn(a: Float64Array, left: number, right: number, k: number): void {
+  let rounds = 2 * Math.ceil(Math.log2(right - left + 2)) + 4;
+  while (right > left) {
+    if (rounds-- === 0) {
+      a.subarray(left, right + 1).sort();
+      return;
+    }
+    if (right - left > 600) {
+      const n = right - left + 1, i = k - left + 1, z = Math.log(n), s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * Math.sign(i - n / 2);
+      selectIn(a, Math.max(left, Math.floor(k - (i * s) / n + sd)), Math.min(right, Math.floor(k + ((n - i) * s) / n + sd)), k);
+    }
+    const t = a[k]!;
+    let i = left, j = right;
+    a[k] = a[left]!; a[left] = t;
+    if (a[right]! > t) { a[left] = a[right]!; a[right] = t; }
+    while (i < j) {
+      const u = a[i]!; a[i] = a[j]!; a[j] = u;
+      i++; j--;
+      while (a[i]! < t) i++;
+      while (a[j]! > t) j--;
+    }
+    if (a[left] === t) { const u = a[left]!; a[left] = a[j]!; a[j] = u; }
+    else { j++; const u = a[j]!; a[j] = a[right]!; a[right] = u; }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
+  }
+}
+
+/**
  * Calls `row(r, o, i)` for each row i of the values: they are r[o], …, r[o + d − 1]
  * (the caller's row, or a stretch of a flat array). One loop per kind of source, so
  * each stays monomorphic.
@@ -377,6 +488,17 @@ function eachRow(source: Source, n: number, d: number, row: (r: ArrayLike<number
   } else {
     const flat = source.flat!;
     for (let i = 0; i < n; i++) row(flat, i * d, i);
+  }
+}
+
+/** eachRow over the rows `idx` only (in their order). */
+function eachRowOf(source: Source, d: number, idx: Int32Array, row: (r: ArrayLike<number>, o: number, i: number) => void): void {
+  if (source.rows !== null) {
+    const rows = source.rows;
+    for (let t = 0; t < idx.length; t++) row(rows[idx[t]!]!, 0, idx[t]!);
+  } else {
+    const flat = source.flat!;
+    for (let t = 0; t < idx.length; t++) row(flat, idx[t]! * d, idx[t]!);
   }
 }
 
@@ -401,9 +523,9 @@ function deviationsOf(x: StagedPoints, shift: Float64Array): Float64Array {
 function tinySpread(where: string, column: number, spread: number, kmeans: boolean): ArgumentError {
   const below = 'below 2.0e-31, float32 keeps fewer than its 24 bits of them (they fall under its smallest normal number, 1.2e-38)';
   return new ArgumentError(kmeans
-    ? `${where}: the points lie at most ${spread.toExponential(2)} from their column means (the farthest value in column ${column}): ` +
+    ? `${where}: the points lie at most ${spread.toExponential(2)} from their column medians (the farthest value in column ${column}): ` +
       `${below}, and k-means gives its distances back in float32; rescale the data (multiply it by a power of ten)`
-    : `${where}: column ${column} of the points lies at most ${spread.toExponential(2)} from its mean: ${below}, and the ` +
+    : `${where}: column ${column} of the points lies at most ${spread.toExponential(2)} from its median: ${below}, and the ` +
       'points are read into float32; rescale the column (multiply it by a power of ten)');
 }
 
@@ -474,6 +596,421 @@ export function checkSpread(ws: Workspace, where: string, x: Staged | StagedPoin
     `${where}: points row ${worst} lies ${shown} from ${from}, too far for squared distances in float32 ` +
       `(at most ${(Math.sqrt(MAX_SQUARED_NORM) / scale).toExponential(1)}); rescale the data`,
   );
+}
+
+/**
+ * How much of a group's spread (or of a row's distance from a group) the rounding to
+ * float32 may cost before the answer is refused: 1/1024 (10 bits of float32's 24).
+ */
+const ROUNDING_TOLERANCE = 2 ** -10;
+
+/**
+ * Detail the caller's float64 values do not really carry: differences within 2⁻⁴⁴ of
+ * the values (and of their distance from the frame's centre), 256 of float64's steps,
+ * the noise of the arithmetic that made them (0.1 + 0.2 is 0.30000000000000004), which
+ * scikit-learn's centring in float64 does not keep either.
+ */
+const FLOAT64_NOISE = 2 ** -44;
+
+const ulpBits = new Float32Array(1), ulpWord = new Uint32Array(ulpBits.buffer);
+
+/** float32's step at |v| (rounded to float32): the gap to the next float32 up; 2⁻¹⁴⁹ below the normal numbers. */
+function ulp32(v: number): number {
+  ulpBits[0] = Math.abs(v);
+  const exp = (ulpWord[0]! >>> 23) & 0xff;
+  return exp === 0xff ? Infinity : exp === 0 ? 2 ** -149 : 2 ** (exp - 150);
+}
+
+/**
+ * The detail below which a rounding error is no loss: one float32 step at the value
+ * when it is a float32 already (the caller's value carries no finer detail), else
+ * FLOAT64_NOISE of the value or of its distance from the frame's centre.
+ */
+function noiseFloor(value: number, fromCentre: number, isF32: boolean): number {
+  return isF32 ? ulp32(value) : FLOAT64_NOISE * Math.max(Math.abs(value), Math.abs(fromCentre));
+}
+
+/** A number for a message: 4 significant digits (3 in exponent form); float32's steps, powers of two, in full from 2⁻¹⁴ to 2⁴⁹. */
+function num(v: number): string {
+  const a = Math.abs(v);
+  if (a === 0 || !Number.isFinite(v)) return String(v);
+  if (a >= 2 ** -14 && a < 2 ** 50 && Math.log2(a) % 1 === 0) return String(v);
+  return a >= 1e6 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+}
+
+/**
+ * What the rounding to float32 did to each group of a fit's points (the rows a
+ * cluster's labels, or a component's largest responsibilities, name): k × d each,
+ * in the caller's units. Kept with the fitted model for the rows it is given later.
+ * A group the screen cleared (screenRounding) has no exact figures: its offset is 0,
+ * its bound the screen's, and its spread a lower bound of the exact one.
+ */
+export interface Rounding {
+  /**
+   * How far the rounding moved the mean of the group's values in each column: the fitted
+   * centre is off by this from where float64 would put it (the same for each point of the
+   * group, so their distances from it are right however large it is).
+   */
+  readonly offset: Float64Array;
+  /** At least |the offset float64 would find| in each column: |offset|, or the screen's bound on it (float32's half step at the group's farthest value). */
+  readonly bound: Float64Array;
+  /**
+   * The group's scale in each column, in f64 from the caller's values (0 for an empty group): its
+   * spread over all the columns (k-means), or its standard deviation in the column (see Groups.isotropic).
+   */
+  readonly spread: Float64Array;
+  /** Each group's weight (its rows, or their weights' total): k numbers, 0 for a group no row (of positive weight) is in. */
+  readonly weight: Float64Array;
+}
+
+/** The groups of points checkRounding looks at: a label (0…k−1) per row, and the rows' weights (n f64 in WASM, or 0 for none). */
+export interface Groups {
+  readonly labels: ArrayLike<number>;
+  readonly k: number;
+  readonly weights: number;
+  /**
+   * k-means: a cluster's scale is its spread over all the columns (the root mean square of
+   * its points' distances from their mean), as its distances and inertia add the columns
+   * up (a column of 1e-50 beside one of 1 changes nothing); else (GaussianMixture) each
+   * column's own standard deviation, as each is a parameter of its own.
+   */
+  readonly isotropic: boolean;
+  /** Added to each group's variance in each column (GaussianMixture's regCovar; 0 for k-means). */
+  readonly regCovar: number;
+}
+
+/**
+ * What checkNewRows will measure the model's later rows against: the fitted centres (k × d,
+ * in the frame's units) and, for a GMM, each component's standard deviation in each column
+ * (k × d; null for k-means, whose unit is the cluster's spread).
+ */
+export interface Fitted {
+  readonly centres: ArrayLike<number>;
+  readonly units: ArrayLike<number> | null;
+}
+
+/**
+ * For manytask's own tests (src/internal.ts): with `screen` false, checkRounding runs its
+ * exact passes over every group and checkNewRows looks at every row, as without the
+ * screen; `cleared`, when set, is told which groups each fit's screen cleared.
+ */
+export const roundingChecks: { screen: boolean; cleared: ((groups: Uint8Array) => void) | null } = { screen: true, cleared: null };
+
+/** float32's relative rounding: |f32(c) − c| ≤ 2⁻²⁴·|c| for c in its normal range. */
+const F32_ROUNDING = 2 ** -24;
+
+/**
+ * Checks, after a fit, that holding its points in float32 (centred at the frame's
+ * column medians) kept the detail of each group of them, and refuses the fit if not
+ * (no silent wrong result). For each group and column, in f64 from the caller's values
+ * and the float32 copy (two passes over the rows, of the groups the screen leaves): how far the rounding moved
+ * the group's mean, and how much it changed the group's standard deviation (with
+ * regCovar added to the variance, for a GMM). Refused when either change is more than
+ * ROUNDING_TOLERANCE of the group's scale (see Groups.isotropic; for the mean, or of
+ * the mean itself, which float32 holds to its precision there) and more than the noise
+ * floor (noiseFloor). The median keeps the bulk of every column near the frame's centre,
+ * where float32's step is small beside the points' spread; what this catches is a group
+ * of points far from it whose detail float32's step there rounds away (more than 8192
+ * times their own spread: nearer, the step is at most 1/1024 of it, and nothing is
+ * refused): points at 1e12 + 0, 1, 2 beside values around 0 and 10 (float32's step at
+ * 1e12 is 65536). Rows that weigh 0 are left out. Returns what the
+ * rounding did to each group (the model keeps it for checkNewRows).
+ *
+ * The exact passes run only over the rows of the groups screenRounding (one kernel
+ * pass over the float32 copy) cannot clear, that is, cannot prove safe: no refusal
+ * possible here, nor for any row given later against `fitted`. Ordinary data leave
+ * none; the refusals are the same as with every group checked exactly.
+ */
+export function checkRounding(where: string, ws: Workspace, x: StagedPoints, frame: Frame, g: Groups, fitted: Fitted): Rounding {
+  const { rows: n, cols: d } = x, { k, labels, regCovar: reg } = g;
+  const { shift, scale } = frame;
+  const kd = k * d, inv = 1 / scale;
+  const screen = screenRounding(ws, x, frame, g, fitted);
+  const { cleared } = screen;
+  if (!roundingChecks.screen) cleared.fill(0);
+  roundingChecks.cleared?.(cleared.slice());
+  if (cleared.every((c) => c === 1)) return { offset: new Float64Array(kd), bound: screen.bound, spread: screen.spread, weight: screen.total };
+  // The caller's values (a Matrix's are a view of WASM memory) and the copy: nothing below allocates in WASM.
+  const values = x.original(), heap = heapF32(), at = x.ptr >>> 2;
+  const w = g.weights === 0 ? null : new Float64Array(heap.buffer, g.weights, n);
+  // The exact passes, over the rows (of positive weight) of the groups left.
+  let count = 0;
+  const rowsLeft = new Int32Array(n);
+  for (let i = 0; i < n; i++) if (cleared[labels[i]!] === 0 && (w === null || w[i]! > 0)) rowsLeft[count++] = i;
+  const idx = rowsLeft.subarray(0, count);
+  const total = new Float64Array(k), sumC = new Float64Array(kd), sumE = new Float64Array(kd);
+  const far = new Float64Array(kd), large = new Float64Array(kd), f32 = new Uint8Array(kd).fill(1);
+  eachRowOf(values, d, idx, (r, o, i) => {
+    const wi = w === null ? 1 : w[i]!;
+    const j = labels[i]!, b = j * d, t = at + i * d;
+    total[j]! += wi;
+    for (let f = 0; f < d; f++) {
+      const v = r[o + f]!, c = v - shift[f]!;
+      sumC[b + f]! += wi * c;
+      sumE[b + f]! += wi * (heap[t + f]! * inv - c);
+      if (Math.abs(c) > far[b + f]!) far[b + f] = Math.abs(c);
+      if (Math.abs(v) > large[b + f]!) large[b + f] = Math.abs(v);
+      if (f32[b + f] === 1 && Math.fround(v) !== v) f32[b + f] = 0;
+    }
+  });
+  const mean = new Float64Array(kd), offset = new Float64Array(kd);
+  for (let j = 0; j < k; j++) {
+    if (!(total[j]! > 0)) continue;
+    for (let f = 0, t = j * d; f < d; f++, t++) { mean[t] = sumC[t]! / total[j]!; offset[t] = sumE[t]! / total[j]!; }
+  }
+  // Second pass: the groups' variances about their means, of the values and of the float32 copy.
+  const varTrue = new Float64Array(kd), varHeld = new Float64Array(kd);
+  eachRowOf(values, d, idx, (r, o, i) => {
+    const wi = w === null ? 1 : w[i]!;
+    const b = labels[i]! * d, t = at + i * d;
+    for (let f = 0; f < d; f++) {
+      const c = r[o + f]! - shift[f]! - mean[b + f]!, h = heap[t + f]! * inv - mean[b + f]! - offset[b + f]!;
+      varTrue[b + f]! += wi * c * c;
+      varHeld[b + f]! += wi * h * h;
+    }
+  });
+  // The cleared groups keep the screen's figures (their total, bound and spread: offset unknown, left 0).
+  const spread = screen.spread, bound = screen.bound, weight = screen.total;
+  const sd = (v: number, j: number) => Math.sqrt(v / total[j]! + reg);
+  let worst = -1, worstBy = 1;
+  const beyond = (change: number, allowed: number, floor: number) =>
+    (change > floor && change > allowed ? (allowed > 0 ? change / allowed : Infinity) : 0);
+  for (let j = 0; j < k; j++) {
+    if (cleared[j] === 1) continue;
+    weight[j] = total[j]!;
+    for (let t = j * d; t < (j + 1) * d; t++) { spread[t] = 0; bound[t] = 0; }
+    if (!(total[j]! > 0)) continue;
+    let radius = 0;
+    if (g.isotropic) for (let t = j * d; t < (j + 1) * d; t++) radius += varTrue[t]! / total[j]!;
+    radius = Math.sqrt(radius);
+    for (let f = 0, t = j * d; f < d; f++, t++) {
+      const s = sd(varTrue[t]!, j), held = sd(varHeld[t]!, j);
+      const ref = g.isotropic ? radius : s;
+      spread[t] = ref;
+      bound[t] = Math.abs(offset[t]!);
+      const floor = noiseFloor(large[t]!, far[t]!, f32[t] === 1);
+      const by = Math.max(
+        beyond(Math.abs(offset[t]!), ROUNDING_TOLERANCE * Math.max(ref, Math.abs(mean[t]! + shift[f]!)), floor),
+        beyond(Math.abs(held - s), ROUNDING_TOLERANCE * ref, floor));
+      if (by > worstBy) { worst = t; worstBy = by; }
+    }
+  }
+  if (worst < 0) return { offset, bound, spread, weight };
+  const j = Math.floor(worst / d), f = worst % d;
+  const s = sd(varTrue[worst]!, j), held = sd(varHeld[worst]!, j);
+  const where_ = `${where}: the points of ${g.isotropic ? `cluster ${j}` : `component ${j} (the rows most likely under it)`}`;
+  const lie = `lie up to ${num(far[worst]!)} from the median of column ${f}, where float32's step is ${num(ulp32(far[worst]! * scale) / scale)}`;
+  const mine = `their mean in that column is ${num(mean[worst]! + shift[f]!)}`;
+  throw new ArgumentError(
+    `${where_} ${lie}, beside their ` +
+      (g.isotropic
+        ? `spread of ${num(spread[worst]!)} (the root mean square of their distances from their mean; ${mine})`
+        : `standard deviation of ${num(s)} in that column (with regCovar; ${mine})`) +
+      `: held in float32 as their distance from the median, their mean moves by ${num(Math.abs(offset[worst]!))}` +
+      (held === s ? '' : ` and their standard deviation in the column ${g.isotropic ? `goes from ${num(s)} to` : 'becomes'} ${num(held)}`) +
+      '. Float32 cannot keep the detail of points so far from the rest of the column: remove or clip the far values if they ' +
+      'are outliers, or transform the column (a log or rank transform)',
+  );
+}
+
+/**
+ * The screen in front of checkRounding's exact passes: which groups it can clear
+ * (`cleared`, k flags) from the float32 copy alone (the groupStats kernel, one pass:
+ * each group's weight, and in each column its values' sums about the fitted centre,
+ * their sum of squares (for k-means, over all the columns at once) and largest |value|,
+ * in f64), with bounds that hold whatever the caller's values were:
+ *
+ * - Each value of a group moved by at most E = half float32's step at the group's
+ *   largest |value| in the column (the step only grows with the value; 2⁻¹⁵⁰ below the
+ *   normal numbers), in the caller's units. So the group's mean moved by at most E
+ *   (`bound`), and its standard deviation in the column changed by at most E: the
+ *   root mean square of the moves about their mean is at most their largest
+ *   (Minkowski's inequality; √(s² + regCovar) moves no more than s). A cluster's
+ *   spread over its columns changed by at most √(Σ E²) likewise.
+ * - The exact standard deviation (or spread) is then at least the float32 copy's, less
+ *   that: its lower bound `spread`. The copy's variance is q − p² (q, p: the mean
+ *   square and the mean of the values less the centre; for k-means, q over all the
+ *   columns less the p² of each), taken low by float64's error in the kernel's sums:
+ *   γ = (n + d + 8)·2⁻⁵² of q, and 2γ·√q of each p (relative errors over the n·d terms;
+ *   the centre near the mean keeps p small, else the bound drops toward 0 and the
+ *   exact passes decide), then shrunk by 2⁻²⁰ for the arithmetic here.
+ * - The fit's check cannot refuse a group whose E is at most half of ROUNDING_TOLERANCE
+ *   of that lower bound in every column: both changes it measures are at most E, and
+ *   float64's own error in measuring them (n·2⁻⁵² relatively, n < 2³⁰ rows in WASM
+ *   memory) stays far inside the other half. As E is at most 2⁻²⁴ of the farthest
+ *   value, this holds for a group within 8192 times its spread of the centre (the
+ *   distance within which checkRounding can refuse nothing; see there).
+ * - Later rows (checkNewRows) against the group: rowsCleared.
+ *
+ * A group is cleared when both hold. A group without rows is never cleared (nothing to
+ * measure: the exact passes give it zeros, as before).
+ */
+function screenRounding(
+  ws: Workspace, x: Staged, frame: Frame, g: Groups, fitted: Fitted,
+): { cleared: Uint8Array; bound: Float64Array; spread: Float64Array; total: Float64Array } {
+  const { rows: n, cols: d } = x, { k, regCovar: reg, isotropic } = g, { scale } = frame;
+  const kd = k * d, inv = 1 / scale, each = isotropic ? k : kd;
+  const labelsAt = ws.floats(n), refAt = ws.doubles(kd), totalAt = ws.doubles(k), sumsAt = ws.doubles(kd), squaresAt = ws.doubles(each);
+  const largestAt = ws.floats(kd);
+  new Int32Array(heapF32().buffer, labelsAt, n).set(g.labels);
+  writeF64(refAt, fitted.centres);
+  runtime('KMeans').kernels.groupStats(n, d, k, x.ptr, labelsAt, g.weights, refAt, totalAt, sumsAt, squaresAt, largestAt, isotropic ? 1 : 0);
+  const buf = heapF32().buffer;
+  const total = new Float64Array(buf, totalAt, k).slice(), sums = new Float64Array(buf, sumsAt, kd);
+  const squares = new Float64Array(buf, squaresAt, each), largest = new Float32Array(buf, largestAt, kd);
+  const gamma = (n + d + 8) * 2 ** -52, slack = 2 * gamma * (1 + gamma), shrink = 1 - 2 ** -20, half = ROUNDING_TOLERANCE / 2;
+  const bound = new Float64Array(kd), spread = new Float64Array(kd), cleared = new Uint8Array(k);
+  for (let j = 0; j < k; j++) {
+    const w = total[j]!;
+    if (!(w > 0)) continue;
+    let fits = true;
+    if (isotropic) {
+      // The spread over all the columns, less √(Σ E²).
+      const q = squares[j]! / w;
+      let p2 = 0, moveSq = 0;
+      for (let t = j * d; t < (j + 1) * d; t++) {
+        bound[t] = (ulp32(largest[t]!) / 2) * inv;
+        moveSq += bound[t]! ** 2;
+        p2 += (Math.abs(sums[t]! / w) + slack * Math.sqrt(q)) ** 2;
+      }
+      const radius = Math.max(0, (Math.sqrt(Math.max(0, q * (1 - gamma) - p2)) * inv - Math.sqrt(moveSq)) * shrink);
+      for (let t = j * d; t < (j + 1) * d; t++) {
+        spread[t] = radius;
+        if (!(bound[t]! <= half * radius)) fits = false;
+      }
+    } else {
+      for (let t = j * d; t < (j + 1) * d; t++) {
+        bound[t] = (ulp32(largest[t]!) / 2) * inv;
+        const q = squares[t]! / w, v = Math.max(0, q * (1 - gamma) - (Math.abs(sums[t]! / w) + slack * Math.sqrt(q)) ** 2) * inv * inv;
+        spread[t] = Math.max(0, (Math.sqrt(v + reg) - bound[t]!) * shrink);
+        if (!(bound[t]! <= half * spread[t]!)) fits = false;
+      }
+    }
+    if (fits && rowsCleared(j, d, fitted, bound, spread, scale)) cleared[j] = 1;
+  }
+  return { cleared, bound, spread, total };
+}
+
+/**
+ * Whether checkNewRows can refuse no row whatever against group j, with its rounding's
+ * `bound` (O, at least |offset|) and `spread` (at most the exact one), the fitted centre
+ * C (`fitted.centres`, in the caller's units here) and each column's unit (σ, a GMM's;
+ * 1 for k-means). A row's value c (from the frame's centre) moves by at most
+ * 2⁻²⁴·|c| + 2⁻¹⁵⁰ (float32's rounding, below its normal numbers absolutely) and, less
+ * the group's offset, by at most that + O; its distance from the group's centre
+ * (C − offset) is at least |c| − A, A = |C| + O. Where |c| ≤ 2A the move is at most
+ * β = 2·2⁻²⁴·A + 2⁻¹⁵⁰ + O; beyond, |c| is at most twice the distance, and the move at
+ * most β + 2·2⁻²⁴·distance. Over the columns (in units of σ): move ≤ ‖β/σ‖ + 2⁻²³·distance.
+ * With ‖β/σ‖ at most half of ROUNDING_TOLERANCE of the group's unit (its spread; 1 for
+ * a GMM), the move stays within (2⁻¹¹ + 2⁻²³) of the larger of the unit and the distance,
+ * below the 2⁻¹⁰ checkNewRows refuses at (the noise floor only lowers moves).
+ */
+function rowsCleared(j: number, d: number, fitted: Fitted, bound: ArrayLike<number>, spread: ArrayLike<number>, scale: number): boolean {
+  const { centres, units } = fitted, inv = 1 / scale, tiny = 2 ** -150 * inv;
+  let sq = 0;
+  for (let f = 0, t = j * d; f < d; f++, t++) {
+    const o = bound[t]!, beta = 2 * F32_ROUNDING * (Math.abs(centres[t]! * inv) + o) + tiny + o;
+    const u = units === null || !(units[t]! > 0) ? 1 : 1 / units[t]!;
+    sq += (beta * u) ** 2;
+  }
+  const unit = units === null ? spread[j * d]! : 1;
+  return Math.sqrt(sq) <= (ROUNDING_TOLERANCE / 2) * unit * (1 - 2 ** -20);
+}
+
+/** Whether checkNewRows would look at any row: some group that rowsCleared does not clear (`fitted` as for checkNewRows). */
+export function newRowsAtRisk(rounding: Rounding, fitted: Fitted, scale: number, d: number): boolean {
+  if (!roundingChecks.screen) return true;
+  for (let j = 0; j < rounding.weight.length; j++) if (!rowsCleared(j, d, fitted, rounding.bound, rounding.spread, scale)) return true;
+  return false;
+}
+
+/**
+ * Checks the new rows given to a fitted model (its transform, score and the like):
+ * refuses a row that the rounding to float32 (centred at the fitted medians) moves,
+ * relative to the group nearest it (`labels`: one per row), by more than
+ * ROUNDING_TOLERANCE of both that group's scale and the row's own distance from the
+ * group's centre (`centres`, k × d in the frame's units), leaving out each column's
+ * move within the noise floor. `spread` (k × d) is each group's scale: a cluster's
+ * spread over all its columns (the same in each), in which the move and the distance
+ * are measured as they are; or a component's standard deviation in each column, in
+ * units of which they are measured (so the log-likelihood's error stays within 1/1024
+ * of the row's distance in them). A row's rounding moves it by at most float32's step
+ * at its distance from the frame's centre, so a row far from the centre is right
+ * relative to the distances it is reported at (an anomaly 1e12 away scores 1e12 to
+ * float32's precision); what is refused is a row that far but near a far, tight group
+ * that a fit on outliers left there (a point 1e12 + 1 beside one fitted at 1e12, 1
+ * away, comes out 0 away). The group's own rounding (`rounding.offset`) is taken off:
+ * the fit's points, and rows equal to them, sit where their group's centre does.
+ * Labels alone (predict) are not checked: a row's rounding changes its label only
+ * within float32's step of a boundary between groups, where float32 distances decide anyway.
+ *
+ * Rows nearest a group that rowsCleared clears (every group of ordinary data: O(k·d)
+ * here, no pass over the rows) cannot be refused and are not looked at; `labels` is
+ * asked for only when some group is not cleared.
+ */
+export function checkNewRows(
+  where: string, x: StagedPoints, frame: Frame, labelsOf: () => ArrayLike<number>, centres: ArrayLike<number>,
+  rounding: Rounding, spread: ArrayLike<number>, isotropic: boolean,
+): void {
+  const { rows: n, cols: d } = x;
+  const { shift, scale } = frame;
+  const inv = 1 / scale, offset = rounding.offset, k = rounding.weight.length;
+  const fitted: Fitted = { centres, units: isotropic ? null : spread };
+  const cleared = new Uint8Array(k);
+  let left = 0;
+  for (let j = 0; j < k; j++) {
+    if (roundingChecks.screen && rowsCleared(j, d, fitted, rounding.bound, rounding.spread, scale)) cleared[j] = 1;
+    else left++;
+  }
+  if (left === 0) return;
+  const labels = labelsOf();
+  const values = x.original(), heap = heapF32(), at = x.ptr >>> 2;
+  let bad = -1, badMove = 0, badDistance = 0;
+  eachRow(values, n, d, (r, o, i) => {
+    if (bad >= 0 || cleared[labels[i]!] === 1) return;
+    const b = labels[i]! * d, t = at + i * d;
+    let move = 0, distance = 0;
+    for (let f = 0; f < d; f++) {
+      const v = r[o + f]!, c = v - shift[f]!;
+      let m = heap[t + f]! * inv - c - offset[b + f]!;
+      if (Math.abs(m) <= noiseFloor(v, c, Math.fround(v) === v)) m = 0;
+      const dev = c - (centres[b + f]! * inv - offset[b + f]!);
+      // In units of the component's standard deviations (a GMM), as they are (k-means).
+      const u = isotropic || !(spread[b + f]! > 0) ? 1 : 1 / spread[b + f]!;
+      move += (m * u) ** 2;
+      distance += (dev * u) ** 2;
+    }
+    if (move === 0) return;
+    move = Math.sqrt(move);
+    distance = Math.sqrt(distance);
+    const unit = isotropic ? spread[b]! : 1;
+    if (move > ROUNDING_TOLERANCE * Math.max(unit, distance)) { bad = i; badMove = move; badDistance = distance; }
+  });
+  if (bad < 0) return;
+  // The column to name: the one the rounding moved the row most in (in the units above).
+  const j = labels[bad]!, b = j * d;
+  let col = 0, most = -1;
+  for (let f = 0; f < d; f++) {
+    const c = valueAt(values, bad, f, d) - shift[f]!;
+    const m = Math.abs(heap[at + bad * d + f]! * inv - c - offset[b + f]!) * (isotropic || !(spread[b + f]! > 0) ? 1 : 1 / spread[b + f]!);
+    if (m > most) { most = m; col = f; }
+  }
+  const c = valueAt(values, bad, col, d) - shift[col]!;
+  const what = isotropic
+    ? `it moves by ${num(badMove)} relative to cluster ${j} (the nearest), more than 1/1024 of its distance from that cluster's ` +
+      `centre (${num(badDistance)}) and of the cluster's spread (${num(spread[b]!)})`
+    : `it moves by ${num(badMove)} of component ${j}'s standard deviations (the component most likely for it), more than 1/1024 ` +
+      `of its distance from the component's mean in them (${num(badDistance)}), or of one`;
+  throw new ArgumentError(
+    `${where}: points row ${bad} lies ${num(Math.abs(c))} from the fitted median of column ${col}, where float32's step is ` +
+      `${num(ulp32(c * scale) / scale)}: held in float32 ${what}. The model was fitted on points this far from the rest of ` +
+      'the column; remove or clip such outliers before fitting, or transform the column (a log or rank transform)',
+  );
+}
+
+/** Value f of row i of the caller's values. */
+function valueAt(values: Source, i: number, f: number, d: number): number {
+  return values.rows !== null ? values.rows[i]![f]! : values.flat![i * d + f]!;
 }
 
 /**

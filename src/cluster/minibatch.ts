@@ -21,10 +21,12 @@
 // of every row against the final centres.
 //
 // partialFit: the first call seeds the centres from its batch (at least k rows)
-// and fixes the frame (the batch's column means, and the scale of a tiny spread:
+// and fixes the frame (the batch's column medians, and the scale of a tiny spread:
 // see KMeans) that all later batches are staged in; every call is then one step on that batch, after which labels and
 // inertia are those of the batch against the updated centres (scikit-learn's
-// compute_labels).
+// compute_labels). fit, and each partialFit batch, are refused (the model left as
+// it was) when a cluster's points lie too far from the frame's medians for float32
+// to keep their detail (checkRounding in lloyd.ts).
 //
 // sampleWeight (fit, partialFit, fitPredict, score): a centre moves toward the
 // weighted mean of its batch rows with step (batch weight)/(absorbed weight +
@@ -40,7 +42,7 @@ import {
   RngState, Workspace, countDistinctRows, integerParam, notFitted, numberParam, optionalParam, readF32, readF64, readI32,
   sampleWeightOption, stagePoints, stageWeights, writeF32, writeF64, type Points, type SampleWeightOptions, type Staged, type StagedPoints,
 } from './common.js';
-import { LloydState, centreAgainst, centreFit, checkSpread, type Frame } from './lloyd.js';
+import { LloydState, centreAgainst, centreFit, checkRounding, checkSpread, type Frame, type Rounding } from './lloyd.js';
 import { BaseKMeans, type BaseKMeansOptions } from './kmeans.js';
 
 export interface MiniBatchKMeansOptions extends BaseKMeansOptions {
@@ -107,7 +109,7 @@ export class MiniBatchKMeans extends BaseKMeans {
       const { n, d, k } = { n: x.rows, d: x.cols, k: this.k };
       const frame = centreFit(ws, where, x, true);
       const { shift, scale } = frame;
-      checkSpread(ws, where, x, 'the column means', frame);
+      const xNorms = checkSpread(ws, where, x, 'the column medians', frame);
       const rngState = new RngState(this.seed, RngStream.clustering);
       const rng = rngState.enter(ws);
       const batch = Math.min(this.batchSize, n);
@@ -172,14 +174,17 @@ export class MiniBatchKMeans extends BaseKMeans {
       const nSteps = Math.min(i, steps);
 
       // Labels and inertia of every row.
-      const all = new LloydState(ws, x, k);
+      // The rows' squared norms checkSpread took (x is as it was then; only batches drawn from it changed).
+      const all = new LloydState(ws, x, k, { xNorms });
       heapF32().copyWithin(all.centers >>> 2, centers >>> 2, (centers >>> 2) + k * d);
       kern.kmeansAssign(n, d, k, x.ptr, all.xNorms, all.centers, all.labels, all.minDist, 0, 0, all.scratch);
       const inertia = kern.kmeansRowDistances(n, d, x.ptr, all.centers, all.labels, 0, weights) / (scale * scale);
+      const labels = readI32(all.labels, n);
+      const rounding = checkRounding(where, ws, x, frame, { labels, k, weights, isotropic: true, regCovar: 0 },
+        { centres: readF32(centers, k * d), units: null });
       rngState.leave(rng);
       this.commit(where, {
-        centers: readF32(centers, k * d), shift, scale, labels: readI32(all.labels, n), inertia,
-        nIter: Math.ceil((nSteps * batch) / n),
+        centers: readF32(centers, k * d), shift, scale, labels, inertia, nIter: Math.ceil((nSteps * batch) / n), rounding,
       }, {
         x, weights,
         otherwise: (cause) => `the mini-batch steps left ${cause}, and the random reassignment ` +
@@ -223,7 +228,7 @@ export class MiniBatchKMeans extends BaseKMeans {
         centreAgainst(ws, x, frame);
       }
       const { shift, scale } = frame;
-      checkSpread(ws, where, x, first ? 'the column means' : 'the column means of the first batch', frame);
+      checkSpread(ws, where, x, first ? 'the column medians' : 'the column medians of the first batch', frame);
       const kern = runtime(where).kernels;
       const { d, k } = { d: x.cols, k: this.k };
       // The kept state advances only at the end (leave), once the step has succeeded.
@@ -253,9 +258,13 @@ export class MiniBatchKMeans extends BaseKMeans {
       kern.rowSquaredNorms(x.rows, d, x.ptr, xNorms);
       kern.kmeansAssign(x.rows, d, k, x.ptr, xNorms, centers, labels, minDist, 0, 0, scratch);
       const inertia = kern.kmeansRowDistances(x.rows, d, x.ptr, centers, labels, 0, weights) / (scale * scale);
+      const batchLabels = readI32(labels, x.rows);
+      const batchRounding = checkRounding(where, ws, x, frame, { labels: batchLabels, k, weights, isotropic: true, regCovar: 0 },
+        { centres: readF32(centers, k * d), units: null });
       // A batch may well use fewer than k clusters: no W_FEWER_CLUSTERS here (nor in scikit-learn's partial_fit).
       this.commit(where, {
-        centers: readF32(centers, k * d), shift, scale, labels: readI32(labels, x.rows), inertia, nIter: prev?.nIter ?? 0,
+        centers: readF32(centers, k * d), shift, scale, labels: batchLabels, inertia, nIter: prev?.nIter ?? 0,
+        rounding: first ? batchRounding : latestRounding(prev.rounding, batchRounding, d),
       }, null);
       rngState.leave(rng);
       this.#steps = { counts: readF64(counts, k), nSteps: (steps?.nSteps ?? 0) + 1, sinceReassign, rng: rngState };
@@ -282,6 +291,26 @@ export class MiniBatchKMeans extends BaseKMeans {
     if (counts.some((c) => c === 0) || sinceReassign >= 10 * this.k) return { reassign: true, sinceReassign: 0 };
     return { reassign: false, sinceReassign };
   }
+}
+
+/**
+ * What the rounding did to each cluster's points for partialFit: the batch's for the
+ * clusters it has rows in, the earlier batches' for the others (an approximation: a
+ * centre is a running mean over the batches; it serves checkNewRows, which clears a
+ * cluster against its centre of the moment, and otherwise takes off the offset kept:
+ * 0 for a cluster the screen cleared at its batch, where the bound kept says it is
+ * within 1/2048 of the cluster's spread).
+ */
+function latestRounding(prev: Rounding, batch: Rounding, d: number): Rounding {
+  const offset = prev.offset.slice(), bound = prev.bound.slice(), spread = prev.spread.slice(), weight = prev.weight.slice();
+  for (let j = 0; j < weight.length; j++) {
+    if (!(batch.weight[j]! > 0)) continue;
+    offset.set(batch.offset.subarray(j * d, (j + 1) * d), j * d);
+    bound.set(batch.bound.subarray(j * d, (j + 1) * d), j * d);
+    spread.set(batch.spread.subarray(j * d, (j + 1) * d), j * d);
+    weight[j] = batch.weight[j]!;
+  }
+  return { offset, bound, spread, weight };
 }
 
 /** How many of the `n` f64 weights at `ptr` are > 0. */

@@ -138,6 +138,12 @@ export interface Kernels {
   subtractColumns(n: number, d: number, x: Ptr, shift: Ptr, out: Ptr): void;
   rowMeanSquaredError(n: number, d: number, a: Ptr, b: Ptr, out: Ptr): void;
   firstNonFinite(n: number, x: Ptr): number;
+  // Per group of rows (labels i32 in 0..k−1; weights n f64 or 0), about ref (k × d f64): total k f64,
+  // sums of x − ref k × d f64, squares of it k × d f64 (pooled ≠ 0: k, over the columns), largest |x| k × d f32.
+  groupStats(
+    n: number, d: number, k: number, x: Ptr, labels: Ptr, weights: Ptr, ref: Ptr,
+    total: Ptr, sums: Ptr, squares: Ptr, largest: Ptr, pooled: number,
+  ): void;
   // k-means: labels/counts i32, sums f64, rng a 16-byte xoshiro state; weights
   // (n f64 sample weights) and wsums (k f64 weight totals) are 0 when unweighted.
   kmeansScratchBytes(d: number, k: number): number;

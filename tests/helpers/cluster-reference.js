@@ -202,6 +202,14 @@ export function colStatsRef(x, n, d) {
   return { mean, variance };
 }
 
+/**
+ * The centre of the clustering models' frame for up to 2,048 rows: each column's
+ * median, the lower one (a value of the column) for an even count.
+ */
+export function colMediansRef(x, n, d) {
+  return Float64Array.from({ length: d }, (_, f) => Float64Array.from({ length: n }, (_2, i) => x[i * d + f]).sort()[(n - 1) >> 1]);
+}
+
 /** Cholesky factor L (lower, d × d) of a symmetric positive-definite matrix. */
 export function choleskyRef(a, d) {
   const L = new Float64Array(d * d);

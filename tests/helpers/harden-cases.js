@@ -677,20 +677,34 @@ export const CASES = [
   ['Clustering', 'KMeans#score', 'sampleWeight 1e306', (f) => f.km.score([[1, 2]], { sampleWeight: [1e306] }), ArgumentError, /KMeans\.score: sampleWeight\[0\] is 1e\+306/,
     'a score of -Infinity'],
   ['Clustering', 'KMeans#fit', 'a point 1e30 away', () => new KMeans({ k: 2, seed: 1 }).fit(far), ArgumentError,
-    /KMeans\.fit: points row 3 lies 9\.\d+e\+29 from the column means, too far for squared distances in float32/, 'wrong labels: every squared distance was +Infinity'],
+    /KMeans\.fit: points row 3 lies 1\.00e\+30 from the column medians, too far for squared distances in float32/, 'wrong labels: every squared distance was +Infinity'],
   ['Clustering', 'KMeans#fit', 'Unix timestamps: 1.7e9 + 0, 7, 13, 20 and 1.7e9 + 100, 107, 113, 120', () => {
     const km = new KMeans({ k: 2, init: [[1.7e9], [1.7e9 + 100]] }).fit([0, 7, 13, 20, 100, 107, 113, 120].map((s) => [1.7e9 + s]));
     return [km.clusterCenters.flat(), km.inertia];
   }, ok(([centres, inertia]) => assert.deepEqual([centres, inertia], [[1.7e9 + 10, 1.7e9 + 110], 436]), 'centres 1.7e9 + 10 and + 110, inertia 436 (the float64 results)'),
   'centres 1700000000 and 1700000128, inertia 0: the values were rounded to float32 (a step of 128 there) before the means were subtracted'],
+  ['Clustering', 'KMeans#fit', 'six points around (0, 0) and (10, 10) and one at (1e12, 0)', () => {
+    const km = new KMeans({ k: 2, seed: 0 }).fit([[0, 0], [1, 0], [0, 1], [10, 10], [11, 10], [10, 11], [1e12, 0]]);
+    return [km.clusterCenters[0], km.inertia];
+  }, ok(([centre, inertia]) => assert.ok(centre.every((v) => Math.abs(v - 16 / 3) < 1e-6) && Math.abs(inertia - 908 / 3) < 1e-9, `${centre} ${inertia}`),
+    'the six points\' centre (5.33, 5.33) and the inertia 302.67 (the float64 results, to float32\'s precision)'),
+  'the six points\' centre (590, 5.33) and the inertia 151: centred at the column means (1.4e11, dragged by the outlier), float32\'s step of 16384 took their detail'],
+  ['Clustering', 'KMeans#fit', 'three points at 1e12 + 0, 1, 2 beside six around (0, 0) and (10, 10)', () =>
+    new KMeans({ k: 2, seed: 0 }).fit([[0, 0], [1, 0], [0, 1], [10, 10], [11, 10], [10, 11], [1e12, 0], [1e12 + 1, 0], [1e12 + 2, 0]]), ArgumentError,
+  /KMeans\.fit: the points of cluster 1 lie up to 1\.00e\+12 from the median of column 0, where float32's step is 65536, beside their spread of 0\.8165/,
+  'the six points\' centre (1369, 5.33) and the inertia 151 instead of 304.67'],
   ['Clustering', 'KMeans#fit', 'points within 1e-49 of each other', () => new KMeans({ k: 2, seed: 1 }).fit([[1e-50], [2e-50], [3e-50], [9e-50]]), ArgumentError,
-    /KMeans\.fit: the points lie at most 5\.25e-50 from their column means \(the farthest value in column 0\): below 2\.0e-31/,
+    /KMeans\.fit: the points lie at most 7\.00e-50 from their column medians \(the farthest value in column 0\): below 2\.0e-31/,
     'centres 0 and 0: the values were 0 in float32 (a warning blamed duplicate rows)'],
   ['Clustering', 'KMeans#fit', '{ data, rows, cols } that disagree', () => new KMeans({ k: 1 }).fit({ data: [1, 2, 3], rows: 2, cols: 2 }), ShapeError, /points\.data has 3 values; 2 rows × 2 cols needs 4/],
   ['Clustering', 'KMeans#predict', 'before fit', () => new KMeans({ k: 1 }).predict([[1]]), ArgumentError, /KMeans\.predict: this KMeans is not fitted yet; call fit\(\) first/],
   ['Clustering', 'KMeans#predict', '3 columns for 2', (f) => f.km.predict([[1, 2, 3]]), ShapeError, /KMeans\.predict: points row 0 has 3 values, expected 2 \(the model was fitted on 2 features\)/],
-  ['Clustering', 'KMeans#anomalyScores', 'a point 1e30 away', (f) => f.km.anomalyScores([[1e30, 0]]), ArgumentError, /KMeans\.anomalyScores: points row 0 lies .* from the fitted column means/,
+  ['Clustering', 'KMeans#anomalyScores', 'a point 1e30 away', (f) => f.km.anomalyScores([[1e30, 0]]), ArgumentError, /KMeans\.anomalyScores: points row 0 lies .* from the fitted column medians/,
     'a score of NaN'],
+  ['Clustering', 'KMeans#transform', 'a point at (1e12 + 1, 0) after a fit with one at (1e12, 0)', () =>
+    new KMeans({ k: 2, seed: 0 }).fit([[0, 0], [1, 0], [0, 1], [10, 10], [11, 10], [10, 11], [1e12, 0]]).transform([[1e12 + 1, 0]]), ArgumentError,
+  /KMeans\.transform: points row 0 lies 1\.00e\+12 from the fitted median of column 0, where float32's step is 65536: held in float32 it moves by 1 relative to cluster 1/,
+  'a distance of 0 to that point\'s cluster, 1 away'],
   ['Clustering', 'KMeans#transform', 'a disposed Matrix', (f) => f.km.transform(f.disposedMatrix), DisposedError, /Matrix was used after dispose/],
   ['Clustering', 'KMeans#predict', 'k set to 1e9 after fit', () => {
     const km = new KMeans({ k: 2, seed: 1 }).fit([[0, 0], [0, 1], [9, 9], [9, 8]]);
@@ -720,8 +734,8 @@ export const CASES = [
     /nComponents = 3 is larger than the number of rows \(2\)/],
   ['Clustering', 'GaussianMixture#fit', 'a point 1e30 away', () => new GaussianMixture({ nComponents: 2, seed: 1 }).fit(far), ArgumentError,
     /GaussianMixture\.fit \(its k-means start\): points row 3 lies .* too far/, 'ArgumentError blaming a covariance that is "not positive definite"'],
-  ['Clustering', 'GaussianMixture#fit', 'a column within 1e-40 of its mean', () => new GaussianMixture({ nComponents: 2, seed: 1 }).fit([[0, 0], [1, 1e-40], [2, 0], [3, 1e-40]]),
-    ArgumentError, /GaussianMixture\.fit: column 1 of the points lies at most 5\.00e-41 from its mean: below 2\.0e-31, float32 keeps fewer than its 24 bits/,
+  ['Clustering', 'GaussianMixture#fit', 'a column within 1e-40 of its median', () => new GaussianMixture({ nComponents: 2, seed: 1 }).fit([[0, 0], [1, 1e-40], [2, 0], [3, 1e-40]]),
+    ArgumentError, /GaussianMixture\.fit: column 1 of the points lies at most 1\.00e-40 from its median: below 2\.0e-31, float32 keeps fewer than its 24 bits/,
     'accepted, with the column\'s values rounded to float32\'s subnormals'],
   ['Clustering', 'GaussianMixture#fit', 'precisionsInit not positive definite', () => new GaussianMixture({ precisionsInit: [[[1, 2], [2, 1]]] }).fit([[0, 1], [1, 0], [2, 2]]),
     ArgumentError, /GaussianMixture\.fit: precisionsInit of component 0 is not positive definite/],
@@ -731,8 +745,22 @@ export const CASES = [
   ['Clustering', 'GaussianMixture#predictProba', '1 column for 2', (f) => f.gm.predictProba([[1]]), ShapeError, /GaussianMixture\.predictProba: points row 0 has 1 values, expected 2/],
   ['Clustering', 'GaussianMixture#predictProba', 'a point 1e17 away from two clusters of one shape (diag)', () =>
     new GaussianMixture({ nComponents: 2, covarianceType: 'diag', seed: 1 }).fit([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]]).predictProba([[1e17, 0]]),
-  ArgumentError, /GaussianMixture\.predictProba: points row 0 lies 1\.00e\+17 from the fitted column means, too far for its log-likelihoods under the components to be told apart in float64/,
+  ArgumentError, /GaussianMixture\.predictProba: points row 0 lies 1\.00e\+17 from the fitted column medians, too far for its log-likelihoods under the components to be told apart in float64/,
   'probabilities [1, 1], and predict chose the farther component'],
+  ['Clustering', 'GaussianMixture#fit', '0, 0.1, 0.2, 5, 5.1, 5.2 and one value at 1e12', () => {
+    const gm = new GaussianMixture({ nComponents: 2, seed: 0 }).fit([0, 0.1, 0.2, 5, 5.1, 5.2, 1e12].map((v) => [v]));
+    return [gm.means[0][0], gm.covariances[0][0][0]];
+  }, ok(([mean, variance]) => assert.ok(Math.abs(mean - 2.6) < 1e-6 && Math.abs(variance - (37.54 / 6 + 1e-6)) < 1e-5, `${mean} ${variance}`),
+    'the six values\' mean 2.6 and variance 6.257 (the float64 results, to float32\'s precision)'),
+  'the six values\' mean 587 and variance 1e-6 (regCovar alone): centred at the column mean (1.4e11, dragged by the outlier), float32\'s step of 16384 took their detail'],
+  ['Clustering', 'GaussianMixture#fit', 'three values at 1e12 + 0, 1, 2 beside 0, 0.1, 0.2, 5, 5.1, 5.2', () =>
+    new GaussianMixture({ nComponents: 2, seed: 0 }).fit([0, 0.1, 0.2, 5, 5.1, 5.2, 1e12, 1e12 + 1, 1e12 + 2].map((v) => [v])), ArgumentError,
+  /GaussianMixture\.fit: the points of component 1 \(the rows most likely under it\) lie up to 1\.00e\+12 from the median of column 0, where float32's step is 65536/,
+  'the six values\' mean 1367 and variance 1e-6, and the three\'s variance 1.2e-6 for 0.67'],
+  ['Clustering', 'GaussianMixture#scoreSamples', 'a value of 1e12 + 10⁴ after a fit with one at 1e12', () =>
+    new GaussianMixture({ nComponents: 2, seed: 0 }).fit([0, 0.1, 0.2, 5, 5.1, 5.2, 1e12].map((v) => [v])).scoreSamples([[1e12 + 1e4]]), ArgumentError,
+  /GaussianMixture\.scoreSamples: points row 0 lies 1\.00e\+12 from the fitted median of column 0, where float32's step is 65536: held in float32 it moves by .* of component 1's standard deviations/,
+  'a log-likelihood of 2.86, the one at 1e12 itself'],
   ['Clustering', 'GaussianMixture#predictProba', "covarianceType 'diag' set after a 'full' fit", () => {
     const gm = new GaussianMixture({ nComponents: 2, seed: 1 }).fit(X.map((r) => [r[0], r[1]]));
     const before = gm.predictProba([[0.5, 0.5]]).data;

@@ -6,10 +6,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, GaussianMixture, ArgumentError, ShapeError, ConvergenceWarning, captureWarnings } from '../../dist/index.js';
-import { runtime, heapF32 } from '../../dist/internal.js';
+import { runtime, heapF32, roundingChecks } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import {
-  choleskyRef, colStatsRef, fullCov, gmmSampleRef, mixtureLogDensityRef, mStepRef, seededNormals,
+  choleskyRef, colMediansRef, fullCov, gmmSampleRef, mixtureLogDensityRef, mStepRef, seededNormals,
 } from '../helpers/cluster-reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
@@ -209,7 +209,7 @@ test('predict and predictProba refuse a row too far for f64 to tell the componen
     const far = [[-4, -4], [4, 4], [0, 4e17]];
     for (const method of ['predict', 'predictProba']) {
       expectError(() => gm[method](far), ArgumentError, 'E_ARGUMENT', new RegExp(`^GaussianMixture\\.${method}: points row 2 lies 4\\.00e\\+17 from ` +
-        'the fitted column means, too far for its log-likelihoods under the components to be told apart in float64 .*; rescale the data$'), { label: `${covarianceType} ${method}` });
+        'the fitted column medians, too far for its log-likelihoods under the components to be told apart in float64 .*; rescale the data$'), { label: `${covarianceType} ${method}` });
     }
     // The log-likelihood of such a row is still right to f64's precision: scoreSamples and score answer.
     assert.ok(gm.scoreSamples(far).every(Number.isFinite) && gm.scoreSamples(far)[2] < -1e33, covarianceType);
@@ -299,7 +299,7 @@ test('scores, probabilities, predict, bic/aic against the fitted parameters; ano
     const gm = new GaussianMixture({ nComponents: 3, covarianceType: type, seed: 1 }).fit(pts);
     const covs = type === 'tied' ? [0, 1, 2].map(() => Float64Array.from(gm.covariances.flat())) : gm.covariances.map((c) => fullCov(type, c, 2));
     const ref = mixtureLogDensityRef(Float64Array.from(x), 1200, 2, gm.weights, gm.means, covs);
-    // The model evaluates f32(x − column means): each coordinate moves by ≤ 2⁻²⁴·|x − mean|,
+    // The model evaluates f32(x − column medians): each coordinate moves by ≤ 2⁻²⁴·|x − median|,
     // so log p by about |Σ⁻¹(x − μ)|·that, below 1e-5 here (the kernel test holds 1e-11).
     const samples = gm.scoreSamples(pts);
     assertClose(samples, ref, { atol: 1e-5, rtol: 1e-6, label: `${type}: scoreSamples` });
@@ -476,8 +476,9 @@ test("initParams 'k-means++' and 'random_from_data': the first lower bound is th
   const { allocator, kernels } = runtime('test');
   const n = 300, d = 2, k = 3, seed = 9, regCovar = 1e-2;
   const { x } = sampleMixture(n, TRUE.full, 31);
-  const { mean } = colStatsRef(Float64Array.from(x), n, d);
-  const xc = Float64Array.from(x, (v, i) => Math.fround(v - mean[i % d]));
+  // The model's centring: f32(x − the column's median).
+  const median = colMediansRef(x, n, d);
+  const xc = Float64Array.from(x, (v, i) => Math.fround(v - median[i % d]));
   const weights = Float64Array.from(seededValues(n, 3), (v, i) => (i % 9 === 0 ? 0 : 1 + v));
   for (const initParams of ['k-means++', 'random_from_data']) {
     for (const w of [null, weights]) {
@@ -515,7 +516,7 @@ test('sampleWeight: all ones is none, bit for bit; a weight of 0 removes its row
     const rows = Array.from({ length: 400 }, (_, i) => [x[2 * i], x[2 * i + 1]]);
     const { result: weighted } = captureWarnings(() => new GaussianMixture(start).fit(rows, { sampleWeight: w }));
     const { result: subset } = captureWarnings(() => new GaussianMixture(start).fit(rows.filter((_, i) => keep[i])));
-    // Different rows set the centring (their column means), so float32 rounding differs a little.
+    // Different rows set the centring (their column medians), so float32 rounding differs a little.
     assertClose(weighted.means.flat(), subset.means.flat(), { atol: 1e-5, rtol: 1e-6, label: `${covarianceType}: weight 0 = row removed (means)` });
     assertClose(weighted.lowerBounds, subset.lowerBounds, { atol: 1e-6, rtol: 1e-7, label: `${covarianceType}: lower bounds` });
     const sw = Array.from({ length: 400 }, (_, i) => (i % 3) * 0.5);
@@ -546,9 +547,133 @@ test('warnings: EM stopped at maxIter (W_NOT_CONVERGED); more components than di
   const third = warm.lowerBound;
   captureWarnings(() => warm.fit(pts));
   const six = captureWarnings(() => new GaussianMixture({ nComponents: 3, seed: 1, maxIter: 6, tol: 0, nInit: 4 }).fit(pts)).result;
-  assert.ok(warm.lowerBounds[0] >= third, 'the second fit goes on from the first');
+  // EM never lowers the bound; at its fixed point (reached here) the next one is equal up to f64's rounding.
+  assert.ok(warm.lowerBounds[0] >= third - 1e-14 * Math.abs(third), 'the second fit goes on from the first');
   assertClose(warm.means.flat(), six.means.flat(), { atol: 1e-12, rtol: 1e-12, label: '3 + 3 warm steps = 6 steps' });
   assert.equal(warm.nIter, 3);
+});
+
+test('one far outlier no longer takes the other values\' detail: 0, 0.1, 0.2, 5, 5.1, 5.2 and one value at 1e12 fit as in float64', () => {
+  // Before, the data were centred at the column mean (1.4e11, where float32's step is 16384): the six values lost
+  // their detail, and their component came out with mean 587 and variance 1e-6 (regCovar alone). Centred at the
+  // median (5), they are held to float32's half step at 5, 2.4e-7: so is their mean, and their variance to twice
+  // that times their mean distance from it, 2.5 (1.2e-6); the outlier's mean is 1e12 to float32's half step at its
+  // distance from the median (32768).
+  const six = [0, 0.1, 0.2, 5, 5.1, 5.2];
+  const values = [...six, 1e12];
+  const mean = 2.6, variance = six.reduce((s, v) => s + (v - mean) ** 2, 0) / 6 + 1e-6;
+  for (const covarianceType of ['full', 'diag', 'spherical']) {
+    const gm = new GaussianMixture({ nComponents: 2, covarianceType, seed: 0 }).fit(values.map((v) => [v]));
+    const labels = Array.from(gm.predict(values.map((v) => [v])));
+    const j = labels[0];
+    assert.deepEqual(labels, [j, j, j, j, j, j, 1 - j], `${covarianceType}: components`);
+    assertClose([gm.means[j][0]], [mean], { atol: 2 ** -22, rtol: 0, label: `${covarianceType}: the six values' mean` });
+    assertClose([gm.covariances.flat(2)[j]], [variance], { atol: 1.3e-6, rtol: 0, label: `${covarianceType}: their variance` });
+    assertClose(gm.weights, j === 0 ? [6 / 7, 1 / 7] : [1 / 7, 6 / 7], { atol: 1e-12, rtol: 0, label: `${covarianceType}: weights` });
+    assertClose([gm.means[1 - j][0]], [1e12], { atol: 32768, rtol: 0, label: `${covarianceType}: the outlier's mean` });
+    // The six values' log-likelihoods are float64's under the fitted parameters (the outlier's component adds
+    // nothing there); a value far from both is answered too.
+    const ref = mixtureLogDensityRef(Float64Array.from(six), 6, 1, gm.weights, gm.means, gm.covariances.flat(2).map((v) => Float64Array.of(v)));
+    assertClose(gm.scoreSamples(six.map((v) => [v])), ref, { atol: 1e-6, rtol: 0, label: `${covarianceType}: scoreSamples` });
+    assert.ok(gm.scoreSamples([[5e11]])[0] < -1e21, `${covarianceType}: a value far from both`);
+  }
+});
+
+test('values too far from the rest of their column for float32 are refused, naming the component and the column, at fit and for new rows', () => {
+  // Three values at 1e12 + 0, 1, 2 beside the six: one value in float32 at their distance from the median (a step
+  // of 65536), so their variance, 0.67, came out as regCovar alone (before: no error, and the six values' mean 1367).
+  const values = [0, 0.1, 0.2, 5, 5.1, 5.2, 1e12, 1e12 + 1, 1e12 + 2].map((v) => [v, 1]);
+  for (const covarianceType of ['full', 'tied', 'diag', 'spherical']) {
+    expectError(() => new GaussianMixture({ nComponents: 2, covarianceType, seed: 0 }).fit(values), ArgumentError, 'E_ARGUMENT', [
+      /^GaussianMixture\.fit: the points of component \d \(the rows most likely under it\) lie up to 1\.00e\+12 from the median of column 0, where float32's step is 65536, /,
+      /beside their standard deviation of 0\.8165 in that column \(with regCovar; .*their standard deviation in the column becomes 0\.001\. /,
+      /remove or clip the far values if they are outliers, or transform the column/,
+    ], { label: covarianceType });
+  }
+  // The check is against the model's own scale: with regCovar 1e3 their standard deviation is 31.63, and the
+  // 0.0105 float32 takes from it is under 1/1024 of it: the fit stands (the variance 1000.67 comes out 1000.0).
+  const wide = new GaussianMixture({ nComponents: 2, covarianceType: 'diag', regCovar: 1e3, seed: 0 }).fit(values);
+  const far = wide.means.findIndex(([v]) => v > 1e11);
+  assertClose([wide.covariances[far][0]], [1000 + 2 / 3], { atol: (2 / 1024) * 1000, rtol: 0, label: 'regCovar 1e3: the far variance' });
+
+  // New rows: fitted with one value at 1e12 (a component with a standard deviation of 0.0024), a row at 1e12 + 1e4
+  // is the same float32 value at its distance from the median, 4e6 of its standard deviations away (before: the
+  // log-likelihood of 1e12 itself, 2.86, for it). The fitted value itself is answered; predict's label is right.
+  const gm = new GaussianMixture({ nComponents: 2, seed: 0 }).fit([0, 0.1, 0.2, 5, 5.1, 5.2, 1e12].map((v) => [v]));
+  const j = gm.predict([[1e12]])[0];
+  for (const method of ['scoreSamples', 'predictProba', 'score', 'anomalyScores', 'bic', 'aic']) {
+    expectError(() => gm[method]([[2], [1e12 + 1e4]]), ArgumentError, 'E_ARGUMENT', new RegExp(`^GaussianMixture\\.${method}: points row 1 lies 1\\.00e\\+12 ` +
+      `from the fitted median of column 0, where float32's step is 65536: held in float32 it moves by \\S+ of component ${j}'s standard deviations ` +
+      '\\(the component most likely for it\\), more than 1/1024 of its distance from the component\'s mean in them'), { label: method });
+  }
+  assert.deepEqual(Array.from(gm.predict([[1e12 + 1e4]])), [j]);
+  assert.ok(Number.isFinite(gm.scoreSamples([[1e12]])[0]));
+});
+
+test('the screen before the exact rounding check changes no verdict: fits and new rows across the refusal boundary and the screen\'s, screen on and off', () => {
+  // As for k-means (kmeans.test.js): three values around 5 + X beside 0…8, X 2^10 to 2^16 times their spread, each
+  // within 0.49 of float32's step from a float32 value (rounded toward each other, the same way, or at random):
+  // with checkRounding's screen off (every component's points, and every new row, checked exactly) the same fits
+  // and rows are refused, with the same messages, and the same results come back.
+  let seed = 12;
+  const rnd = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0) / 2 ** 32;
+  const outcomes = (f) => [true, false].map((screen) => {
+    roundingChecks.screen = screen;
+    let clearedAll = false;
+    roundingChecks.cleared = (c) => { clearedAll = c.every((v) => v === 1); };
+    try {
+      return { ok: f(), clearedAll };
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      return { error: e.message, clearedAll };
+    } finally {
+      roundingChecks.screen = true;
+      roundingChecks.cleared = null;
+    }
+  });
+  const seen = { refused: 0, cleared: 0, exactAccepted: 0, rowsRefused: 0, rowsAnswered: 0 };
+  for (const p of [12, 20, 27]) {
+    for (const logRatio of [10, 11, 11.5, 12, 12.5, 13, 13.5, 14, 14.5, 15, 16]) {
+      for (const pattern of ['toward', 'same', 'random']) {
+        const X = 2 ** p * (1 + rnd() / 2), step = 2 ** (Math.floor(Math.log2(X)) - 23), s = X / 2 ** logRatio;
+        const near = (t, phi) => 5 + Math.round((X + s * t) / step) * step + phi * step;
+        const far = [-1, 1, 0.5].map((z) => near(z, pattern === 'toward' ? (z < 0 ? -0.49 : 0.49) : pattern === 'same' ? 0.49 : rnd() - 0.5));
+        const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, ...far].map((v) => [v]);
+        for (const covarianceType of ['full', 'diag']) {
+          const label = `2^${p}, ratio 2^${logRatio}, ${pattern}, ${covarianceType}`;
+          const [on, off] = outcomes(() => new GaussianMixture({ nComponents: 2, covarianceType, seed: 0 }).fit(pts));
+          assert.equal(on.error, off.error, `${label}: fit`);
+          if (on.error !== undefined) { seen.refused++; continue; }
+          assert.deepEqual([on.ok.means, on.ok.covariances, on.ok.lowerBound], [off.ok.means, off.ok.covariances, off.ok.lowerBound], `${label}: fitted`);
+          seen[on.clearedAll ? 'cleared' : 'exactAccepted']++;
+          for (const t of [-2, 0, 0.3, 3]) {
+            for (const phi of [-0.49, 0.49]) {
+              const [a, b] = outcomes(() => Array.from(on.ok.scoreSamples([[near(t, phi)]])));
+              assert.deepEqual([a.ok, a.error], [b.ok, b.error], `${label}: scoreSamples at ${t}, ${phi}`);
+              seen[a.error === undefined ? 'rowsAnswered' : 'rowsRefused']++;
+            }
+          }
+        }
+      }
+    }
+  }
+  for (const [kind, count] of Object.entries(seen)) assert.ok(count > 10, `${kind}: ${count}`);
+  // Right at the refusal boundary, with the rounding at 97% of the screen's bound on it (as for k-means): two values
+  // 2²⁰ + 1 and + G from the median 5 lose 31/512 of their standard deviation, refused up to G = 123.875.
+  const m = 5, base = 2 ** 20 + 1, off = 1 / 16 - 1 / 512;
+  for (const G of [123.75, 124]) {
+    const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, m + base - off, m + base + G + off].map((v) => [v]);
+    const sd = G / 2 + off;
+    const fit = () => new GaussianMixture({ nComponents: 2, seed: 0 }).fit(pts);
+    if (G === 123.75) {
+      expectError(fit, ArgumentError, 'E_ARGUMENT', new RegExp('^GaussianMixture\\.fit: the points of component \\d \\(the rows most likely under it\\) lie up ' +
+        `to 1\\.05e\\+6 from the median of column 0, where float32's step is 0\\.125, beside their standard deviation of ${String(Number(sd.toPrecision(4))).replace('.', '\\.')} in that column`));
+    } else {
+      const gm = fit();
+      const far = gm.means.findIndex(([v]) => v > 1e6);
+      assertClose([gm.covariances[far][0][0]], [sd ** 2], { atol: (2 / 1024) * sd ** 2, rtol: 0, label: `G = ${G}: the far variance` });
+    }
+  }
 });
 
 test('offset data are centred in f64 before the rounding to float32: Unix timestamps fit as the float64 EM reference does on them shifted to 0', () => {
@@ -599,10 +724,10 @@ test('tiny spreads: the k-means start runs on the data scaled by a power of two;
   assertClose(gm.covariances.flat(2), [2e-52 / 3 + 1e-60, 2e-52 / 3 + 1e-60], { atol: 0, rtol: 1e-4, label: 'variances' });
   const l = Array.from(gm.predict(tiny));
   assert.deepEqual(l, [l[0], l[0], l[0], 1 - l[0], 1 - l[0], 1 - l[0]]);
-  // A column of values within 2e-31 of its mean keeps fewer than float32's 24 bits: refused, naming it.
+  // A column of values within 2e-31 of its median keeps fewer than float32's 24 bits: refused, naming it.
   const tinyColumn = [[0, 0], [1, 1e-40], [2, 0], [3, 1e-40]];
   expectError(() => new GaussianMixture({ nComponents: 2, seed: 0 }).fit(tinyColumn), ArgumentError, 'E_ARGUMENT',
-    [/^GaussianMixture\.fit: column 1 of the points lies at most 5\.00e-41 from its mean: below 2\.0e-31, float32 keeps fewer than its 24 bits/, /rescale the column/]);
+    [/^GaussianMixture\.fit: column 1 of the points lies at most 1\.00e-40 from its median: below 2\.0e-31, float32 keeps fewer than its 24 bits/, /rescale the column/]);
   // A constant column is no such column.
   assert.equal(new GaussianMixture({ nComponents: 2, seed: 0 }).fit([[0, 5], [1, 5], [9, 5], [10, 5]]).nFeatures, 2);
 });

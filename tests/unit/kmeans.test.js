@@ -10,12 +10,12 @@ import {
   init, KMeans, MiniBatchKMeans, Matrix, ArgumentError, ShapeError, DisposedError, ManytaskWarning, ConvergenceWarning,
   captureWarnings, setWarningHandler,
 } from '../../dist/index.js';
-import { runtime, heapF32 } from '../../dist/internal.js';
+import { runtime, heapF32, roundingChecks } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
 import {
-  assignRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef, uniform53Ref,
+  assignRef, colMediansRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef, uniform53Ref,
 } from '../helpers/cluster-reference.js';
 
 before(async () => { await init(); });
@@ -86,6 +86,46 @@ test('rowSquaredNorms, colMeanVar, subtractColumns, rowMeanSquaredError vs f64 r
       });
       assertClose(b.readF32(mse, n), refMse, { atol: 0, rtol: 1.2e-7, label: `row MSE n=${n} d=${d}` });
       b.free();
+    }
+  }
+});
+
+test('groupStats vs an f64 reference: each group\'s weight, sums and squares (by column, and pooled) about its reference point, largest |value|; weights, rows of weight 0 and empty groups', () => {
+  for (const d of DS) {
+    for (const n of [1, 7, 300]) {
+      for (const weighted of [false, true]) {
+        const b = buffers(), k = 4;
+        const xs = seededValues(n * d, d * 41 + n).map((v, i) => (i % 5 === 0 ? -v * 7 : v * 3 + 1));
+        // Group 3 gets no rows; with weights, every fourth row weighs 0.
+        const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % 3);
+        const ws = Float64Array.from({ length: n }, (_, i) => (i % 4 === 3 ? 0 : 0.5 + (i % 5)));
+        const ref = Float64Array.from(seededValues(k * d, d + n), (v) => v * 2);
+        const T = new Float64Array(k), S = new Float64Array(k * d), Q = new Float64Array(k * d), L = new Float32Array(k * d);
+        for (let i = 0; i < n; i++) {
+          const w = weighted ? ws[i] : 1;
+          if (!(w > 0)) continue;
+          const j = labels[i];
+          T[j] += w;
+          for (let f = 0; f < d; f++) {
+            const e = xs[i * d + f] - ref[j * d + f];
+            S[j * d + f] += w * e;
+            Q[j * d + f] += w * e * e;
+            L[j * d + f] = Math.max(L[j * d + f], Math.abs(xs[i * d + f]));
+          }
+        }
+        const pooledQ = Float64Array.from({ length: k }, (_, j) => Q.subarray(j * d, (j + 1) * d).reduce((a, v) => a + v, 0));
+        for (const pooled of [0, 1]) {
+          const each = pooled ? k : k * d;
+          const total = b.bytes(k * 8), sums = b.bytes(k * d * 8), squares = b.bytes(each * 8), largest = b.bytes(k * d * 4);
+          K().groupStats(n, d, k, b.f32(xs), b.i32(labels), weighted ? b.f64(ws) : 0, b.f64(ref), total, sums, squares, largest, pooled);
+          const label = `n=${n} d=${d}${weighted ? ' weighted' : ''}${pooled ? ' pooled' : ''}`;
+          assert.deepEqual(b.readF64(total, k), T, `${label}: totals`);
+          assertClose(b.readF64(sums, k * d), S, { atol: 1e-12, rtol: 1e-12, label: `${label}: sums` });
+          assertClose(b.readF64(squares, each), pooled ? pooledQ : Q, { atol: 1e-12, rtol: 1e-12, label: `${label}: squares` });
+          assert.deepEqual(b.readF32(largest, k * d), L, `${label}: largest`);
+        }
+        b.free();
+      }
     }
   }
 });
@@ -317,11 +357,12 @@ test('kmeansReassign: starved centres move onto distinct batch rows and take the
 
 // --- KMeans ----------------------------------------------------------------
 
-/** The model's centring: f64 column means (Σ·(1/n)), then f32(x − mean). */
+/** The model's centring: f64 column medians, then f32(x − median); and the mean variance (of f64 column means Σ·(1/n)), which tol reads. */
 function centred(xs, n, d) {
-  const { mean, variance } = colStatsRef(Float64Array.from(xs), n, d);
-  const xc = Float64Array.from(xs, (v, i) => Math.fround(v - mean[i % d]));
-  return { xc, mean, meanVariance: variance.reduce((s, v) => s + v, 0) / d };
+  const { variance } = colStatsRef(Float64Array.from(xs), n, d);
+  const shift = colMediansRef(xs, n, d);
+  const xc = Float64Array.from(xs, (v, i) => Math.fround(v - shift[i % d]));
+  return { xc, shift, meanVariance: variance.reduce((s, v) => s + v, 0) / d };
 }
 
 test('KMeans from fixed centres: labels equal the f64 Lloyd reference, inertia to 1e-5, same iterations', () => {
@@ -336,8 +377,8 @@ test('KMeans from fixed centres: labels equal the f64 Lloyd reference, inertia t
     const initCentres = [];
     for (let j = 0; j < k; j++) initCentres.push(Array.from(xs.subarray(j * 3 * d, j * 3 * d + d)));
     const km = new KMeans({ k, init: initCentres, maxIter: 100, tol }).fit({ data: xs, rows: n, cols: d });
-    const { xc, mean, meanVariance } = centred(xs, n, d);
-    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+    const { xc, shift, meanVariance } = centred(xs, n, d);
+    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - shift[t % d]));
     const ref = lloydRef(xc, n, d, c0, k, { maxIter: 100, tolAbs: tol * meanVariance });
     const label = `case ${ci} (n=${n} d=${d} k=${k})`;
     assert.ok(ref.minGap > 1e-5, `${label}: the data leave rounding no say (min relative gap ${ref.minGap})`);
@@ -345,7 +386,7 @@ test('KMeans from fixed centres: labels equal the f64 Lloyd reference, inertia t
     assert.equal(km.nIter, ref.nIter, `${label}: iterations`);
     assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia, `${label}: inertia ${km.inertia} vs ${ref.inertia}`);
     const centres = km.clusterCenters.flat();
-    const refCentres = Array.from(ref.centers, (v, t) => v + mean[t % d]);
+    const refCentres = Array.from(ref.centers, (v, t) => v + shift[t % d]);
     assertClose(centres, refCentres, { atol: 1e-5 * (1 + Math.abs(offset)), rtol: 1e-5, label: `${label}: centres` });
     assert.deepEqual(km.predict({ data: xs, rows: n, cols: d }), km.labels, `${label}: predict(fit data) = labels`);
   }
@@ -360,8 +401,8 @@ test('KMeans: an empty cluster is re-seeded from the farthest point, as the refe
     const far = Array.from({ length: d }, (_, f) => (f % 2 ? -500 : 500));
     const initCentres = [0, 1, 2].map((r) => Array.from(xs.subarray(r * d, (r + 1) * d))).concat([far]);
     const km = new KMeans({ k, init: initCentres, tol: 0 }).fit({ data: xs, rows: n, cols: d });
-    const { xc, mean } = centred(xs, n, d);
-    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+    const { xc, shift } = centred(xs, n, d);
+    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - shift[t % d]));
     const ref = lloydRef(xc, n, d, c0, k, { maxIter: 300, tolAbs: 0 });
     assert.ok(ref.minGap > 1e-5, `d=${d}: min relative gap ${ref.minGap}`);
     assert.deepEqual(km.labels, ref.labels, `d=${d}: labels`);
@@ -571,8 +612,8 @@ test('tiny spreads: k-means works on the data scaled by a power of two (exact), 
     }
     assert.deepEqual(km.predict(tiny), km.labels);
   }
-  // Exactly the clustering of the data times 2^82 (which brings their largest deviation from the mean,
-  // 2.1e-25, into [1, 2), as the fit does inside): labels, centres, inertia, distances, bit for bit.
+  // Exactly the clustering of the data times 2^82 (which brings their largest deviation from the median,
+  // 4e-25, into [1, 2), as the fit does inside): labels, centres, inertia, distances, bit for bit.
   const s = 2 ** 82;
   const km = new KMeans({ k: 2, seed: 0 }).fit(tiny), big = new KMeans({ k: 2, seed: 0 }).fit(tiny.map(([v]) => [v * s]));
   assert.deepEqual(km.labels, big.labels);
@@ -588,17 +629,264 @@ test('tiny spreads: k-means works on the data scaled by a power of two (exact), 
   const given = new KMeans({ k: 2, init: [[1e-25], [5e-25]] }).fit(tiny);
   assert.deepEqual(Array.from(given.labels), [0, 0, 0, 1, 1, 1]);
   // A point far from such data is refused in the data's units.
-  assert.throws(() => km.predict([[1e30]]), (e) => e instanceof ArgumentError && /points row 0 lies 1\.00e\+30 from the fitted column means, too far for squared distances in float32 \(at most 1\.9e-6\)/.test(e.message));
+  assert.throws(() => km.predict([[1e30]]), (e) => e instanceof ArgumentError && /points row 0 lies 1\.00e\+30 from the fitted column medians, too far for squared distances in float32 \(at most 1\.9e-6\)/.test(e.message));
   // Below 2^-102 (2.0e-31), float32 (the distances k-means gives back) has no digits left: refused, naming the column.
   const below = [[0, 1e-50], [0, 2e-50], [0, 3e-50], [0, 9e-50]];
   for (const Model of [KMeans, MiniBatchKMeans]) {
     assert.throws(() => new Model({ k: 2, seed: 0 }).fit(below), (e) => e instanceof ArgumentError && e.code === 'E_ARGUMENT' &&
-      new RegExp(`${Model.name}\\.fit: the points lie at most 5\\.25e-50 from their column means \\(the farthest value in column 1\\): below 2\\.0e-31`).test(e.message) &&
+      new RegExp(`${Model.name}\\.fit: the points lie at most 7\\.00e-50 from their column medians \\(the farthest value in column 1\\): below 2\\.0e-31`).test(e.message) &&
       /rescale the data/.test(e.message), Model.name);
   }
-  assert.throws(() => new MiniBatchKMeans({ k: 2 }).partialFit(below), (e) => e instanceof ArgumentError && /MiniBatchKMeans\.partialFit: the points lie at most 5\.25e-50/.test(e.message));
+  assert.throws(() => new MiniBatchKMeans({ k: 2 }).partialFit(below), (e) => e instanceof ArgumentError && /MiniBatchKMeans\.partialFit: the points lie at most 7\.00e-50/.test(e.message));
   // A tiny column beside a wide one is no matter for k-means (it adds nothing to the distances, in float64 either).
   assert.deepEqual(Array.from(new KMeans({ k: 2, init: [[0, 0], [9, 0]] }).fit([[0, 1e-50], [1, 0], [9, 2e-50], [10, 0]]).labels), [0, 0, 1, 1]);
+});
+
+// --- outliers: the frame is centred at the column medians -------------------
+
+/** The six points around (0, 0) and (10, 10) of the outlier examples, and their float64 centre and inertia. */
+const SIX = [[0, 0], [1, 0], [0, 1], [10, 10], [11, 10], [10, 11]];
+const SIX_CENTRE = 16 / 3, SIX_INERTIA = 908 / 3;
+
+test('one far outlier no longer takes the other points\' detail: six points around (0, 0) and (10, 10) and one at (1e12, 0) cluster as in float64', () => {
+  // Before, the data were centred at their column means: the outlier put column 0's at 1.4e11, where float32's
+  // step is 16384, and the six points, held in float32 as their distance from it, lost their detail: their
+  // centre came out (590, 5.33), the inertia 151. Centred at the medians (10, 1), they are held exactly (their
+  // distances from the medians are small integers), and only the centres' own float32 rounding is left:
+  // (5.33 − 10, 5.33 − 1) to float32's step there, 2⁻²¹ = 4.8e-7 (half of it, with a margin of 2); the inertia
+  // is exact from the float32 centres up to their rounding squared (6·2·(2.4e-7)² < 1e-12); the outlier's centre
+  // is 1e12 to float32's precision at its distance from the median (half a step of 65536).
+  const pts = [...SIX, [1e12, 0]];
+  for (const points of [pts, { data: Float64Array.from(pts.flat()), rows: 7, cols: 2 }]) {
+    const km = new KMeans({ k: 2, seed: 0 }).fit(points);
+    const l = Array.from(km.labels);
+    assert.deepEqual(l, [l[0], l[0], l[0], l[0], l[0], l[0], 1 - l[0]], 'labels: the six, and the outlier');
+    assertClose(km.clusterCenters[l[0]], [SIX_CENTRE, SIX_CENTRE], { atol: 2 ** -21, rtol: 0, label: 'the six points\' centre' });
+    assertClose([km.inertia], [SIX_INERTIA], { atol: 1e-9, rtol: 0, label: 'inertia' });
+    assertClose(km.clusterCenters[1 - l[0]], [1e12, 0], { atol: 32768, rtol: 0, label: 'the outlier\'s centre' });
+    // The fitted rows, and rows far from everything, are answered (as float64 would, to float32's precision).
+    assert.deepEqual(km.predict(pts), km.labels);
+    assertClose(km.anomalyScores([[1e12, 0], [5e11, 3], [2, 3]]), [0, 5e11 - 4, Math.hypot(2 - SIX_CENTRE, 3 - SIX_CENTRE)],
+      { atol: 0, rtol: 2 ** -22, label: 'anomalyScores' });
+  }
+  // MiniBatchKMeans: its inertia is the six points' about their centre (the outlier's, alone, is 0), as float64
+  // computes it from the centre it reports (before: 151 for the same reason).
+  const mb = new MiniBatchKMeans({ k: 2, seed: 0 }).fit(pts);
+  const ml = Array.from(mb.labels), c = mb.clusterCenters;
+  assert.deepEqual(ml, [ml[0], ml[0], ml[0], ml[0], ml[0], ml[0], 1 - ml[0]], 'MiniBatchKMeans: labels');
+  const own = SIX.reduce((s, [a, b]) => s + (a - c[ml[0]][0]) ** 2 + (b - c[ml[0]][1]) ** 2, 0);
+  assertClose([mb.inertia], [own], { atol: 0, rtol: 1e-9, label: 'MiniBatchKMeans: inertia of its centres' });
+  assert.ok(c[ml[0]].every((v) => v >= 0 && v <= 11), `MiniBatchKMeans: the six points' centre ${c[ml[0]]}`);
+});
+
+test('points too far from the rest of their column for float32 are refused, naming the cluster and the column; the boundary is 1/1024 of their spread', () => {
+  // Three points at 1e12 + 0, 1, 2 beside the six: they are one value in float32 at their distance from the
+  // medians (a step of 65536), so their spread, 0.82, became 0 (before: no error, the six points' centre at
+  // (1369, 5.33) and the inertia 151 instead of 304.67).
+  const far = [...SIX, [1e12, 0], [1e12 + 1, 0], [1e12 + 2, 0]];
+  for (const [name, fit] of [['KMeans', () => new KMeans({ k: 2, seed: 0 }).fit(far)], ['MiniBatchKMeans', () => new MiniBatchKMeans({ k: 2, seed: 0 }).fit(far)],
+    ['MiniBatchKMeans', () => new MiniBatchKMeans({ k: 2, seed: 0 }).partialFit(far)]]) {
+    expectError(fit, ArgumentError, 'E_ARGUMENT', [
+      new RegExp(`^${name}\\.(fit|partialFit): the points of cluster \\d lie up to 1\\.00e\\+12 from the median of column 0, where float32's step is 65536, ` +
+        'beside their spread of 0\\.8165 .*their mean moves by \\d+ and their standard deviation in the column goes from 0\\.8165 to 0\\. '),
+      /remove or clip the far values if they are outliers, or transform the column/,
+    ], { label: name });
+  }
+  // The same points in column 1 (and a refused partialFit leaves the model as it was).
+  const mb = new MiniBatchKMeans({ k: 2, seed: 0 }).partialFit(SIX.map(([a, b]) => [b, a]));
+  const before = mb.clusterCenters;
+  expectError(() => mb.partialFit([[0, 1e12], [0, 1e12 + 1], [0, 1e12 + 2], [1, 0]]), ArgumentError, 'E_ARGUMENT',
+    /^MiniBatchKMeans\.partialFit: the points of cluster \d lie up to 1\.00e\+12 from the median of column 1, /);
+  assert.deepEqual(mb.clusterCenters, before);
+
+  // The boundary: three points D + 0, a, 2a beside 0…8 (median 5). At D − 5 = 2²⁰ − 4.7 and above, float32's
+  // steps are 1/16 and 1/8, so the three are moved by +0.0125, −0.05, −0.05 whatever a (a whole number ≥ 5):
+  // their spread changes by 0.0255, which is more than 1/1024 of it up to a = 31 (refused), less from a = 33
+  // (accepted: then the inertia is float64's to 2/1024 of the far cluster's share, the square of the allowance).
+  const D = 2 ** 20 + 0.3, m = 5;
+  const sd = (z) => { const mu = z.reduce((s, v) => s + v, 0) / z.length; return Math.sqrt(z.reduce((s, v) => s + (v - mu) ** 2, 0) / z.length); };
+  const verdicts = new Set();
+  for (let a = 20; a <= 44; a++) {
+    const group = [D, D + a, D + 2 * a];
+    const s = sd(group.map((v) => v - m)), held = sd(group.map((v) => Math.fround(v - m)));
+    const ratio = Math.abs(held - s) / (s / 1024);
+    if (Math.abs(ratio - 1) < 1e-3) continue; // too close to call (a = 32)
+    const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, ...group].map((v) => [v]);
+    const fit = () => new KMeans({ k: 2, init: [[4], [D]] }).fit(pts);
+    if (ratio > 1) {
+      expectError(fit, ArgumentError, 'E_ARGUMENT', /^KMeans\.fit: the points of cluster 1 lie up to 1\.05e\+6 from the median of column 0, where float32's step is 0\.125/, { label: `a = ${a}` });
+      verdicts.add('refused');
+    } else {
+      const km = fit();
+      const farInertia = 3 * s * s, bulkInertia = 60;
+      assertClose([km.inertia], [farInertia + bulkInertia], { atol: (2 / 1024) * farInertia, rtol: 0, label: `a = ${a}: inertia` });
+      verdicts.add('accepted');
+    }
+  }
+  assert.deepEqual([...verdicts].sort(), ['accepted', 'refused']);
+});
+
+/**
+ * Outcomes of `f` with checkRounding's screen on and off (every group, and every new row, then checked
+ * exactly, as before the screen): each { ok } or { error: message }, and whether the screen cleared every group.
+ */
+function screenOnOff(f) {
+  const run = (screen) => {
+    roundingChecks.screen = screen;
+    let clearedAll = false;
+    roundingChecks.cleared = (c) => { clearedAll = c.every((v) => v === 1); };
+    try {
+      return { ok: f(), clearedAll };
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      return { error: e.message, clearedAll };
+    } finally {
+      roundingChecks.screen = true;
+      roundingChecks.cleared = null;
+    }
+  };
+  return [run(true), run(false)];
+}
+
+/**
+ * One column: 0…8 and three values around 5 + X (X ≈ 2^p, float32's step `step` there), X/2^logRatio apart,
+ * each put within 0.49 of a step from a float32 value: rounded toward each other (`toward`, what costs the
+ * spread most), all the same way (`same`, what moves the mean most), or at random.
+ */
+function farGroup(p, logRatio, pattern, rnd) {
+  const X = 2 ** p * (1 + rnd() / 2), step = 2 ** (Math.floor(Math.log2(X)) - 23), s = X / 2 ** logRatio;
+  const far = [-1, 1, 0.5].map((z) => {
+    const phi = pattern === 'toward' ? (z < 0 ? -0.49 : 0.49) : pattern === 'same' ? 0.49 : rnd() - 0.5;
+    return 5 + Math.round((X + s * z) / step) * step + phi * step;
+  });
+  // New rows: around the far values, 0.49 of a step either way from a float32 value.
+  const rows = [-2, 0, 0.3, 3].flatMap((t) => [-0.49, 0.49].map((phi) => [5 + Math.round((X + s * t) / step) * step + phi * step]));
+  return { X, pts: [0, 1, 2, 3, 4, 5, 6, 7, 8, ...far].map((v) => [v]), rows };
+}
+
+test('the screen before the exact rounding check changes no verdict: fits and new rows across the refusal boundary and the screen\'s, screen on and off', () => {
+  // checkRounding runs its exact passes only over the groups a screen on the float32 copy cannot clear, and
+  // checkNewRows looks only at rows nearest such groups. A far group 2^10 to 2^16 times its spread from the
+  // median: the screen clears it up to about 2^11.4 times (where the rounding of later rows at the centre's
+  // distance binds), new rows are refused from 2^13, fits from 2^14.5. With the screen off (every group and
+  // every row checked exactly) the same fits and rows are refused, with the same messages, and the same
+  // results come back.
+  let seed = 11;
+  const rnd = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0) / 2 ** 32;
+  const seen = { refused: 0, cleared: 0, exactAccepted: 0, rowsRefused: 0, rowsAnswered: 0 };
+  for (const p of [12, 20, 27]) {
+    for (const logRatio of [10, 11, 11.5, 12, 12.5, 13, 13.5, 14, 14.5, 15, 16]) {
+      for (const pattern of ['toward', 'same', 'random']) {
+        const { X, pts, rows } = farGroup(p, logRatio, pattern, rnd);
+        const label = `2^${p}, ratio 2^${logRatio}, ${pattern}`;
+        for (const fit of [() => new KMeans({ k: 2, init: [[4], [5 + X]] }).fit(pts), () => new MiniBatchKMeans({ k: 2, init: [[4], [5 + X]] }).partialFit(pts)]) {
+          const [on, off] = screenOnOff(fit);
+          assert.equal(on.error, off.error, `${label}: fit`);
+          if (on.error !== undefined) { seen.refused++; continue; }
+          assert.deepEqual([on.ok.clusterCenters, on.ok.inertia, on.ok.labels], [off.ok.clusterCenters, off.ok.inertia, off.ok.labels], `${label}: fitted`);
+          seen[on.clearedAll ? 'cleared' : 'exactAccepted']++;
+          for (const row of rows) {
+            const [a, b] = screenOnOff(() => Array.from(on.ok.transform([row]).data));
+            assert.deepEqual([a.ok, a.error], [b.ok, b.error], `${label}: transform(${row})`);
+            seen[a.error === undefined ? 'rowsAnswered' : 'rowsRefused']++;
+          }
+        }
+      }
+    }
+  }
+  // Each kind of verdict was reached: the sweep crossed both boundaries.
+  for (const [kind, count] of Object.entries(seen)) assert.ok(count > 10, `${kind}: ${count}`);
+
+  // Right at the refusal boundary, with the rounding at 97% of what the screen bounds it by: two values 2²⁰ + 1
+  // and + G from the median 5 (float32's step 1/8 there), each 31/512 from a float32 value and rounded toward the
+  // other, lose 31/512 of their spread, more than 1/1024 of it up to G = 123.875: refused at 123.75 (by 0.1%),
+  // accepted at 124 (by 0.1%), with the screen on.
+  const m = 5, base = 2 ** 20 + 1, off = 1 / 16 - 1 / 512;
+  const shown = (v) => String(Number(v.toPrecision(4))).replace('.', '\\.');
+  for (const G of [123.75, 124]) {
+    const a = m + base - off, b = m + base + G + off;
+    const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, a, b].map((v) => [v]);
+    const spread = (b - a) / 2;
+    assert.equal(off > spread / 1024, G === 123.75, `G = ${G}: the exact verdict`);
+    for (const Model of [KMeans, MiniBatchKMeans]) {
+      const fit = () => new Model({ k: 2, init: [[4], [m + base]] }).fit(pts);
+      if (G === 123.75) {
+        expectError(fit, ArgumentError, 'E_ARGUMENT', new RegExp(`^${Model.name}\\.fit: the points of cluster 1 lie up to 1\\.05e\\+6 from the median of column 0, ` +
+          `where float32's step is 0\\.125, beside their spread of ${shown(spread)} .*their mean moves by 0 and their standard deviation ` +
+          `in the column goes from ${shown(spread)} to ${shown(G / 2)}\\. `), { label: `${Model.name}, G = ${G}` });
+      } else {
+        assert.deepEqual(Array.from(fit().labels), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], `${Model.name}, G = ${G}: labels`);
+      }
+    }
+  }
+  // New rows: two values rounded the same way (each 31/512 up) keep their spread, G/2, and put their centre 31/512
+  // off; a row rounded 31/512 the other way moves by 31/256 relative to it, more than 1/1024 of the spread while
+  // G < 248: refused at 240; at 252 answered, 0 from the centre for float64's 31/256 (within 1/1024 of 126).
+  for (const G of [240, 252]) {
+    const km = new KMeans({ k: 2, init: [[4], [m + base]] }).fit([0, 1, 2, 3, 4, 5, 6, 7, 8, m + base - off, m + base + G - off].map((v) => [v]));
+    const row = [[m + base + G / 2 + off]];
+    if (G === 240) {
+      expectError(() => km.transform(row), ArgumentError, 'E_ARGUMENT', /^KMeans\.transform: points row 0 lies 1\.05e\+6 from the fitted median of column 0, where float32's step is 0\.125: held in float32 it moves by 0\.1211 relative to cluster 1 \(the nearest\), more than 1\/1024 of its distance from that cluster's centre \(0\.1211\) and of the cluster's spread \(120\)/);
+    } else {
+      assertClose([km.transform(row).data[1]], [2 * off], { atol: 126 / 1024, rtol: 0, label: 'G = 252: the distance from the far cluster' });
+    }
+  }
+});
+
+test('new rows the rounding moves too far relative to the cluster nearest them are refused by transform, score and anomalyScores (not predict)', () => {
+  // Fitted with the outlier at (1e12, 0) as a cluster of its own: a row at 1e12 + 1 is the same float32 value
+  // at its distance from the medians, so it came out 0 from that cluster, 1 away (before: transform [1e12, 0]
+  // and score −0, no error). Rows equal to the fitted ones, and far rows, are right to float32's precision.
+  const km = new KMeans({ k: 2, seed: 0 }).fit([...SIX, [1e12, 0]]);
+  const outlier = km.predict([[1e12, 0]])[0];
+  for (const method of ['transform', 'score', 'anomalyScores']) {
+    expectError(() => km[method]([[3, 4], [1e12 + 1, 0]]), ArgumentError, 'E_ARGUMENT', new RegExp(`^KMeans\\.${method}: points row 1 lies 1\\.00e\\+12 from ` +
+      `the fitted median of column 0, where float32's step is 65536: held in float32 it moves by 1 relative to cluster ${outlier} \\(the nearest\\), ` +
+      'more than 1/1024 of its distance from that cluster\'s centre \\(1\\) and of the cluster\'s spread \\(0\\)\\. The model was fitted on points this far'), { label: method });
+  }
+  assert.deepEqual(Array.from(km.predict([[1e12 + 1, 0]])), [outlier], 'a label is right within float32\'s step of the cluster');
+  assert.deepEqual(Array.from(km.transform([[1e12, 0]]).data).slice(outlier, outlier + 1), [0]);
+  assert.equal(km.score([[1e12, 0]]), -0);
+  // 1e12 + 1e9 lies 1e9 from it: float32's step (65536) is 6.6e-5 of that, under 1/1024.
+  assertClose(km.anomalyScores([[1e12 + 1e9, 0]]), [1e9], { atol: 65536, rtol: 0, label: '1e9 away' });
+});
+
+test('ordinary data keep working, centred at the column medians: a heavy-tailed column, sentinel values, arithmetic noise, float32 data', () => {
+  // Incomes: 120 around 4e4 and 80 around 1.2e5, and one of 5e10. Before, the column mean (2.5e8, where float32's
+  // step is 16) rounded every income by up to 8: the first centre came out 40944.7 for 40937.75 (1.7e-4 off). Now
+  // as float64 (the Lloyd reference from the same centres) to float32's precision at their distance from the median.
+  const z = seededNormals(200, 77);
+  const incomes = Array.from({ length: 200 }, (_, i) => [Math.round(i < 120 ? 4e4 + 6e3 * z[i] : 1.2e5 + 1.5e4 * z[i]) + 0.25 * (i % 4)]);
+  incomes.push([5e10]);
+  const init0 = [[4e4], [1.2e5], [5e10]];
+  const km = new KMeans({ k: 3, init: init0 }).fit(incomes);
+  const ref = lloydRef(Float64Array.from(incomes.flat()), 201, 1, Float64Array.from(init0.flat()), 3, { maxIter: 300, tolAbs: 0 });
+  assert.deepEqual(km.labels, ref.labels, 'incomes: labels');
+  assertClose(km.clusterCenters.flat(), Array.from(ref.centers), { atol: 0, rtol: 1e-7, label: 'incomes: centres' });
+  assertClose([km.inertia], [ref.inertia], { atol: 0, rtol: 1e-7, label: 'incomes: inertia' });
+  // Of more than 2,048 rows, the medians are of 2,048 of them, one from each stretch: 70,000 values 0…99 with
+  // one in 1,000 at 1e12 (a mean of 1e9, where float32's step is 64) leave the frame among the values 0…99.
+  const many = Array.from({ length: 70000 }, (_, i) => [i % 1000 === 999 ? 1e12 : i % 100]);
+  const bulk = many.filter(([v]) => v < 1e12), bulkMean = bulk.reduce((s, [v]) => s + v, 0) / bulk.length;
+  const big = new KMeans({ k: 2, init: [[50], [1e12]] }).fit(many);
+  assertClose([big.clusterCenters[0][0]], [bulkMean], { atol: 2 ** -18, rtol: 0, label: '70,000 rows: the centre of the values 0…99' });
+  assertClose([big.inertia], [bulk.reduce((s, [v]) => s + (v - bulkMean) ** 2, 0)], { atol: 0, rtol: 1e-9, label: '70,000 rows: inertia' });
+  // None of these is refused: a sentinel value far from the rest (duplicates keep their detail, having none);
+  // values equal but for float64's noise (0.1 + 0.2 and 0.3); float32 values a step apart, far from the median;
+  // Unix timestamps with a second's detail.
+  const sentinel = [[-999, 1], [-999, 2], [-999, 1.5], [50, 1], [51, 2], [52, 1.5], [49.5, 1], [50.5, 2]];
+  const noise = [[0.1 + 0.2, 1], [0.3, 1], [0.3, 1.5], [5, 7], [6, 8], [5.5, 7.5]];
+  const f32 = Matrix.from(new Float32Array([1, 0, Math.fround(1 + 2 ** -23), 0, 1, 1, 1000, 5, 1001, 6, 1002, 7, 1003, 8, 1004, 9]), 8, 2);
+  const stamps = [0, 7, 13, 20, 100, 107, 113, 120].map((s) => [1.7e9 + s, s % 3]);
+  for (const [label, pts] of [['sentinel', sentinel], ['noise', noise], ['float32', f32], ['timestamps', stamps]]) {
+    for (const Model of [KMeans, MiniBatchKMeans]) {
+      const fitted = captureWarnings(() => new Model({ k: 2, seed: 0 }).fit(pts)).result;
+      assert.ok(Number.isFinite(fitted.inertia), `${label} ${Model.name}`);
+      assert.equal(fitted.transform(pts).rows, pts.rows ?? pts.length);
+      assert.ok(Number.isFinite(fitted.score(pts)) && fitted.anomalyScores(pts).every(Number.isFinite), `${label} ${Model.name}: scores`);
+    }
+  }
+  f32.dispose();
 });
 
 test('bad input gives typed errors before any kernel runs', () => {
@@ -798,15 +1086,15 @@ test('KMeans with sampleWeight from fixed centres: labels, iterations and inerti
     const initCentres = [];
     for (let j = 0; j < k; j++) initCentres.push(Array.from(xs.subarray(j * 3 * d, j * 3 * d + d)));
     const km = new KMeans({ k, init: initCentres, maxIter: 100, tol }).fit({ data: xs, rows: n, cols: d }, { sampleWeight: ws });
-    const { xc, mean, meanVariance } = centred(xs, n, d);
-    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - mean[t % d]));
+    const { xc, shift, meanVariance } = centred(xs, n, d);
+    const c0 = Float64Array.from(initCentres.flat(), (v, t) => Math.fround(v - shift[t % d]));
     const ref = lloydRef(xc, n, d, c0, k, { maxIter: 100, tolAbs: tol * meanVariance, weights: ws });
     const label = `case ${ci} (n=${n} d=${d} k=${k})`;
     assert.ok(ref.minGap > 1e-5, `${label}: the data leave rounding no say (min relative gap ${ref.minGap})`);
     assert.deepEqual(km.labels, ref.labels, `${label}: labels`);
     assert.equal(km.nIter, ref.nIter, `${label}: iterations`);
     assert.ok(Math.abs(km.inertia - ref.inertia) <= 1e-5 * ref.inertia, `${label}: inertia ${km.inertia} vs ${ref.inertia}`);
-    assertClose(km.clusterCenters.flat(), Array.from(ref.centers, (v, t) => v + mean[t % d]),
+    assertClose(km.clusterCenters.flat(), Array.from(ref.centers, (v, t) => v + shift[t % d]),
       { atol: 1e-5 * (1 + Math.abs(offset)), rtol: 1e-5, label: `${label}: centres` });
     // score: −Σ w·d² over other rows, with their own weights.
     const other = blobs(99, d, k, { seed: ci + 77, spread: 1.2, sep: 4, offset });
