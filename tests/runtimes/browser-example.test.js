@@ -9,6 +9,9 @@
 //     Long Tasks (> 50 ms) it ran — to show that training in the Worker leaves
 //     the page responsive; the chart's x-axis spans the epochs run, not the
 //     100,000 asked for. Stop must end it early and leave a usable model.
+//     The bounds on the main thread's work are on its own time (a Chromium
+//     trace's thread time): on a loaded machine the wall clock also counts the
+//     time the operating system gives other processes' threads.
 //  2. A seeded one (MMoE, up to 300 epochs) with early stopping, on by default:
 //     it stops once the validation loss has not improved for 20 epochs and keeps
 //     the best epoch's weights (the kept model's validation loss is the best
@@ -64,11 +67,32 @@ const RUN1_EPOCHS = 100_000;
  * the main thread would stay within them (fit yields to the event loop after every
  * epoch and every 50 ms: measured 33-50 ms gaps, no long task); what shows the
  * training ran in the Worker is that the Worker, not the page, fetched manytask.wasm.
+ *
+ * Both bounds are on the time the main thread ran, its thread (CPU) time in a Chromium trace:
+ * the work the page did between two frames, and in each task. The wall clock counts the time
+ * the thread waited for a core besides: with two busy processes on the two cores a frame task
+ * of 7-16 ms of thread time took 50-95 ms, and a gap between frames reached 183 ms with the
+ * page's work in it as small as ever. The wall-clock gaps and the Long Tasks API's durations
+ * are reported beside them.
  */
 const MAX_FRAME_GAP_MS = 100;
 const MAX_LONG_TASKS_MS = 200;
-/** From a click on Stop during training to its handler (measured: under 5 ms). */
+/** A task is long past 50 ms (the Long Tasks API's threshold), here of thread time. */
+const LONG_TASK_MS = 50;
+/** The trace categories with the main thread's tasks (RunTask), calls (FunctionCall) and console.timeStamp marks, each with its thread time. */
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline'];
+/** The name of the probe's animation-frame callback, to find its calls in the trace. */
+const FRAME_PROBE = 'manytaskFrameProbe';
+/** The console.timeStamp mark from which the frame gaps are counted. */
+const FRAMES_FROM = 'manytask: frame gaps from here';
+/**
+ * From a click on Stop during training to its handler (measured: under 5 ms), the main thread's
+ * own time in it, as for the bounds above (with two busy processes on the cores the wall clock
+ * reached 36 ms).
+ */
 const MAX_INPUT_DELAY_MS = 50;
+/** The console.timeStamp mark of the click on Stop reaching its handler. */
+const STOP_HANDLED = 'manytask: the click on Stop handled';
 
 /** The same training in this process, with the Node build. */
 async function trainInNode(selection, options) {
@@ -84,30 +108,73 @@ async function trainInNode(selection, options) {
   }
 }
 
-/** Starts measuring the main thread: animation-frame gaps and Long Tasks. */
+/**
+ * Starts measuring the main thread: animation frames (their callback is named FRAME_PROBE, for the
+ * trace) and their wall-clock gaps, and Long Tasks (wall-clock durations, reported).
+ */
 function startMainThreadProbe(page) {
-  return page.evaluate(() => {
+  return page.evaluate((name) => {
     const probe = { frames: 0, maxGap: 0, longTasks: [], running: true, last: performance.now() };
     window.__probe = probe;
-    const tick = (now) => {
-      if (!probe.running) return;
-      probe.maxGap = Math.max(probe.maxGap, now - probe.last);
-      probe.last = now;
-      probe.frames++;
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
+    const callback = {
+      [name]: (now) => {
+        if (!probe.running) return;
+        probe.maxGap = Math.max(probe.maxGap, now - probe.last);
+        probe.last = now;
+        probe.frames++;
+        requestAnimationFrame(callback);
+      },
+    }[name];
+    requestAnimationFrame(callback);
     probe.observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) probe.longTasks.push(Math.round(e.duration));
     });
     probe.observer.observe({ type: 'longtask' });
-  });
+  }, FRAME_PROBE);
 }
 
-/** Counts frames and their gaps afresh from now (the long tasks go on being collected); returns Date.now(). */
+/**
+ * Counts frames and their gaps afresh from now (the long tasks go on being collected), and marks
+ * the trace there (console.timeStamp); returns Date.now().
+ */
 async function restartFrameCount(page) {
-  await page.evaluate(() => Object.assign(window.__probe, { frames: 0, maxGap: 0, last: performance.now() }));
+  await page.evaluate((mark) => {
+    Object.assign(window.__probe, { frames: 0, maxGap: 0, last: performance.now() });
+    console.timeStamp(mark);
+  }, FRAMES_FROM);
   return Date.now();
+}
+
+/**
+ * The page's main thread in a Chromium trace (the thread that ran the probe's frames): for each
+ * gap between two of its frames from the FRAMES_FROM mark on, the gap on the wall clock and the
+ * thread time the main thread ran in it (the difference of the two calls' thread clocks); the
+ * thread time of each of its tasks longer than LONG_TASK_MS of it; and the thread time it ran from
+ * the click on Stop (`stopLatencyMs` of wall clock before the STOP_HANDLED mark) to its handler.
+ */
+function mainThreadWork(trace, stopLatencyMs) {
+  const events = JSON.parse(trace.toString('utf8')).traceEvents;
+  const calls = events.filter((e) => e.name === 'FunctionCall' && e.ph === 'X' && e.args?.data?.functionName === FRAME_PROBE);
+  assert.ok(calls.length > 0, `the trace has no call of the frame probe (${events.length} events)`);
+  const { pid, tid } = calls[0];
+  const main = (e) => e.pid === pid && e.tid === tid;
+  const mark = events.find((e) => e.name === 'TimeStamp' && main(e) && e.args?.data?.message === FRAMES_FROM);
+  assert.ok(mark, 'the trace lacks the mark from which the frame gaps are counted');
+  const frames = calls.filter((e) => main(e) && e.ts >= mark.ts).sort((a, b) => a.ts - b.ts);
+  assert.ok(frames.length >= 2 && frames.every((f) => Number.isFinite(f.tts)), `the trace has ${frames.length} frames after the mark, or frames without thread time`);
+  const gaps = frames.slice(1).map((f, i) => ({ wall: (f.ts - frames[i].ts) / 1000, thread: (f.tts - frames[i].tts) / 1000 }));
+  const tasks = events.filter((e) => e.name === 'RunTask' && e.ph === 'X' && main(e));
+  assert.ok(tasks.length > 0 && tasks.every((e) => Number.isFinite(e.tdur)), 'the trace has no task of the main thread with its thread time');
+  const longTasks = tasks.filter((e) => e.tdur > LONG_TASK_MS * 1000).map((e) => Math.round(e.tdur / 1000));
+  // The thread clock when the click was made: in the task then running, in proportion to the part of
+  // it past; between tasks (the thread idle), where the last one left it.
+  const handled = events.find((e) => e.name === 'TimeStamp' && main(e) && e.args?.data?.message === STOP_HANDLED);
+  assert.ok(handled && Number.isFinite(handled.tts), 'the trace lacks the mark of the click on Stop reaching its handler, or its thread time');
+  const clicked = handled.ts - stopLatencyMs * 1000;
+  const before = tasks.filter((e) => e.ts <= clicked).reduce((a, e) => (a === null || e.ts > a.ts ? e : a), null);
+  const clickTts = before === null ? handled.tts
+    : clicked < before.ts + before.dur ? before.tts + before.tdur * ((clicked - before.ts) / before.dur) : before.tts + before.tdur;
+  return { frames: frames.length, gaps, longTasks, stopWork: Math.max(0, handled.tts - clickTts) / 1000 };
 }
 
 function stopMainThreadProbe(page) {
@@ -164,6 +231,7 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     await page.fill('#epochs', String(RUN1_EPOCHS));
     await page.uncheck('#early-stopping');
     await startMainThreadProbe(page);
+    await browser.startTracing(page, { categories: TRACE_CATEGORIES });
     const t1 = Date.now();
     await page.click('#start');
     await page.waitForFunction(() => (window.manytaskDemo.run?.epochs.length ?? 0) >= 20, null, { timeout: 20_000 });
@@ -179,12 +247,17 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     const lastX = await page.$$eval('#chart polyline[data-series="train"]', (ls) => ls.map((l) => Number(l.getAttribute('points').trim().split(/\s+/).at(-1).split(',')[0])));
     for (const x of lastX) assert.ok(x > CHART_RIGHT - 5 && x <= CHART_RIGHT, `the newest point is at x = ${x}, not at the right edge (${CHART_RIGHT})`);
     // How long the click on Stop waits for the main thread: from the input event to its handler.
-    await page.evaluate(() => document.getElementById('stop').addEventListener('click', (e) => { window.__stopLatency = performance.now() - e.timeStamp; }, { capture: true, once: true }));
+    await page.evaluate((mark) => document.getElementById('stop').addEventListener('click', (e) => {
+      window.__stopLatency = performance.now() - e.timeStamp;
+      console.timeStamp(mark);
+    }, { capture: true, once: true }), STOP_HANDLED);
     const stopClicked = Date.now();
     await page.click('#stop');
     await page.waitForFunction(() => document.body.dataset.state !== 'training', null, { timeout: 10_000 });
     const stopMs = Date.now() - stopClicked;
     const probe = await stopMainThreadProbe(page);
+    const stopLatency = await page.evaluate(() => window.__stopLatency);
+    const work = mainThreadWork(await browser.stopTracing(), stopLatency);
     const run1Ms = Date.now() - t1;
     assert.equal(await state(page), 'stopped', `Stop did not stop training cleanly: ${await page.textContent('#error')}${context()}`);
     const run1 = await page.evaluate(() => ({ reason: window.manytaskDemo.done.reason, epochsRun: window.manytaskDemo.done.epochsRun }));
@@ -194,11 +267,16 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     // The page's main thread kept drawing frames while the Worker trained.
     const framesMs = Date.now() - framesFrom;
     assert.ok(probe.frames >= (framesMs / 1000) * 10, `only ${probe.frames} animation frames in ${framesMs} ms of training`);
-    assert.ok(probe.maxGap < MAX_FRAME_GAP_MS, `the main thread went ${probe.maxGap.toFixed(0)} ms without a frame while training (bound ${MAX_FRAME_GAP_MS} ms)`);
-    const longTasksMs = probe.longTasks.reduce((a, b) => a + b, 0);
-    assert.ok(longTasksMs < MAX_LONG_TASKS_MS, `${longTasksMs} ms of long tasks on the main thread while training (${probe.longTasks.join(', ')} ms; bound ${MAX_LONG_TASKS_MS} ms)`);
-    const stopLatency = await page.evaluate(() => window.__stopLatency);
-    assert.ok(stopLatency < MAX_INPUT_DELAY_MS, `the click on Stop waited ${stopLatency.toFixed(1)} ms for the main thread (bound ${MAX_INPUT_DELAY_MS} ms)`);
+    // Its work between two frames and in its tasks, in its own (thread) time.
+    const busiest = work.gaps.reduce((a, g) => (g.thread > a.thread ? g : a));
+    const longestGap = Math.max(...work.gaps.map((g) => g.wall));
+    assert.ok(busiest.thread < MAX_FRAME_GAP_MS,
+      `the main thread ran ${busiest.thread.toFixed(0)} ms between two frames while training (over ${busiest.wall.toFixed(0)} ms of wall clock; bound ${MAX_FRAME_GAP_MS} ms)`);
+    const longTasksMs = work.longTasks.reduce((a, b) => a + b, 0);
+    assert.ok(longTasksMs < MAX_LONG_TASKS_MS,
+      `${longTasksMs} ms of long tasks on the main thread while training (${work.longTasks.join(', ')} ms of thread time; bound ${MAX_LONG_TASKS_MS} ms)`);
+    assert.ok(work.stopWork < MAX_INPUT_DELAY_MS,
+      `the click on Stop waited for ${work.stopWork.toFixed(1)} ms of the main thread's work (${stopLatency.toFixed(1)} ms of wall clock; bound ${MAX_INPUT_DELAY_MS} ms)`);
     // The kernels ran in the Worker: it fetched manytask.wasm (init()), the page itself did not.
     const pageResources = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
     assert.ok(!pageResources.includes('/dist/manytask.wasm'), `the page's main thread fetched manytask.wasm: ${pageResources}`);
@@ -211,7 +289,7 @@ test('browser example: trains in a Worker, charts, evaluates, predicts, stops, a
     await page.click('#predict');
     await page.waitForFunction(() => document.querySelectorAll('#prediction [data-prediction]').length === 3, null, { timeout: 10_000 });
     assert.match(await page.textContent('#fps'), /^This page while the Worker trains: \d+ frames drawn; the longest gap between two frames: \d+ ms\.$/);
-    t.diagnostic(`run 1: stopped after ${run1.epochsRun} epochs (${run1Ms} ms; the click on Stop reached its handler in ${stopLatency.toFixed(1)} ms, training ended ${stopMs} ms after it); main thread: ${probe.frames} frames in the last ${framesMs} ms, longest gap ${probe.maxGap.toFixed(1)} ms, long tasks [${probe.longTasks.join(', ')}]`);
+    t.diagnostic(`run 1: stopped after ${run1.epochsRun} epochs (${run1Ms} ms; the click on Stop reached its handler after ${work.stopWork.toFixed(1)} ms of the main thread's time, ${stopLatency.toFixed(1)} ms on the wall clock, training ended ${stopMs} ms after it); main thread: ${probe.frames} frames in the last ${framesMs} ms, at most ${busiest.thread.toFixed(1)} ms of its time between two (the longest gap ${longestGap.toFixed(1)} ms on the wall clock, ${probe.maxGap.toFixed(1)} ms to the page), long tasks of its time [${work.longTasks.join(', ')}] (Long Tasks API, wall clock: [${probe.longTasks.join(', ')}])`);
 
     // ---- run 2: seeded, ended by early stopping.
     await page.check('#early-stopping');
