@@ -10,9 +10,7 @@ import { Holding } from '../runtime/holdings.js';
 import { Parameters } from '../nn/params.js';
 import { Rng, RngStream } from '../nn/rng.js';
 import { checkLayerInitializer, type LayerInitializerName } from '../nn/init.js';
-import { createLoss, runLoss, type Loss, type LossBuffers, type LossSpec } from '../nn/loss.js';
-import { encodeStore, recordingKernels } from '../threads/program.js';
-import type { Kernels } from '../runtime/abi.js';
+import { createLoss, runLoss, type Loss, type LossSpec } from '../nn/loss.js';
 import { applyUpdate, applyUpdateAfter, canFinishGradient, createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerSpec } from '../nn/optim.js';
 import { checkSeed } from '../runtime/validate.js';
 import type { ArchitectureSpec } from './arch/index.js';
@@ -210,7 +208,7 @@ export class MultiTaskModelCore {
   #buf = {
     x: 0, sampleWeights: 0, dZ: 0,
     targets: [] as number[], mask: [] as number[], grad: [] as number[], dPred: [] as number[], dSrc: [] as number[],
-    dZt: [] as number[], gShared: [] as number[], gCombined: 0, losses: 0,
+    dZt: [] as number[], gShared: [] as number[], gCombined: 0,
   };
   #shared: { offsets: number[]; lengths: number[]; size: number } = { offsets: [], lengths: [], size: 0 };
   /**
@@ -461,7 +459,7 @@ export class MultiTaskModelCore {
     if (rows <= this.#capacity) return;
     const b = this.#buf;
     const free = (p: number) => this.#memory.free(p);
-    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined, b.losses].forEach(free);
+    [b.x, b.sampleWeights, b.dZ, ...b.targets, ...b.mask, ...b.grad, ...b.dPred, ...b.dSrc, ...b.dZt, ...b.gShared, b.gCombined].forEach(free);
     const T = this.specs.length;
     const alloc = (floats: number) => this.#memory.alloc(this, Math.max(floats, 1) * 4);
     const needsPerTask = this.weighting.needs.gradients !== 'none' || this.affinity !== null;
@@ -480,8 +478,6 @@ export class MultiTaskModelCore {
       gShared: (this.gradientSource === 'parameters' || this.#affinityOnParameters) && needsPerTask ? Array.from({ length: T }, () => alloc(this.#shared.size)) : [],
       // The shared parameters' gradient a strategy with needs.vectors writes (packed as gShared).
       gCombined: this.gradientSource === 'parameters' && this.weighting.needs.vectors ? alloc(this.#shared.size) : 0,
-      // Each task's loss (float64) as the step's job computes it on the pool (#forwardShards).
-      losses: alloc(2 * T),
     };
     this.engine.allocate(rows);
     this.#capacity = rows;
@@ -599,52 +595,20 @@ export class MultiTaskModelCore {
    * its dropout keyed by the step, `pass` and the shard); returns each task's
    * logits pointer for the whole batch.
    */
-  #forwardShards(shards: readonly Shard[], pass: number, losses: Float64Array | null = null): readonly number[] {
+  #forwardShards(shards: readonly Shard[], pass: number): readonly number[] {
     const e = this.engine, F = this.schema.featureCount, x = this.#buf.x;
     e.beginDraws(this.#steps.step, pass);
     for (const shard of shards) e.keyDraws(shard);
-    const rows = shards.reduce((n, s) => n + s.rows, 0);
-    let inJob = false;
     const outs = e.runShards('forward', shards, (shard) => {
       const z = e.forwardShared(x + shard.start * F * 4, shard.rows, true, shard, true);
       return { z, logits: this.order.map((t) => e.forwardTask(t, shard.rows, true, shard)) };
-    }, true, losses === null ? undefined : (outs) => {
-      inJob = true;
-      return this.#lossPrograms(rows, outs[0]!.logits);
     });
     // Shard 0 starts at row 0: its pointers are the whole batch's.
     const first = outs[0]!;
     this.#z = first.z;
     this.order.forEach((t, i) => { this.#outputs[t] = first.logits[i]!; });
-    if (losses !== null) {
-      if (inJob) losses.set(new Float64Array(runtime('MultiTaskModel').memory.buffer, this.#buf.losses, losses.length));
-      else for (let t = 0; t < losses.length; t++) losses[t] = this.#computeLoss(t, rows, this.#outputs[t]!, 1);
-    }
     return this.#outputs;
   }
-
-  /**
-   * The step's losses at scale 1 as programs, a task each, for the forward's job
-   * (runShards' tail): each task's loss call, as #computeLoss makes it, recorded,
-   * then its value stored in the losses buffer. `logits`: per task in this.order.
-   */
-  #lossPrograms(rows: number, logits: readonly number[]): number[][] {
-    const base = runtime('MultiTaskModel').kernels;
-    if (this.#recorder?.base !== base) {
-      const sink: number[] = [];
-      this.#recorder = { base, sink, kernels: recordingKernels(base, sink) };
-    }
-    const { sink, kernels } = this.#recorder;
-    return this.specs.map((_, t) => {
-      sink.length = 0;
-      runLoss(this.losses[t]!, this.#lossCall(t, rows, logits[this.order.indexOf(t)]!, 1), kernels);
-      encodeStore(sink, this.#buf.losses + t * 8);
-      return sink.slice();
-    });
-  }
-
-  /** #lossPrograms' recording kernels (made once per runtime: one closure per kernel) and the array they record into. */
-  #recorder: { base: Kernels; sink: number[]; kernels: Kernels } | null = null;
 
   /**
    * One optimizer step on the batch in the buffers. Returns the per-task losses
@@ -749,10 +713,10 @@ export class MultiTaskModelCore {
     // The batch's micro-shards: their number depends on the rows alone (src/mtl/shards.ts).
     const shards = shardsOf(rows), S = shards.length;
     const zWidth = e.sharedSize;
-    // The losses at scale 1, in the forward's job when the shards run on the pool.
+    const logits = this.#forwardShards(shards, 0);
     const losses = this.#stepLosses;
-    const logits = this.#forwardShards(shards, 0, losses);
     for (let t = 0; t < T; t++) {
+      losses[t] = this.#computeLoss(t, rows, logits[t]!, 1);
       if (!Number.isFinite(losses[t]!)) throw new TrainingDivergedError(this.taskNames[t]!, this.#steps.step, 'the loss');
       this.#batchLabeled[t] = this.#labeledCount(t, rows);
       this.#active[t] = this.#batchLabeled[t]! > 0 ? 1 : 0;
@@ -894,11 +858,6 @@ export class MultiTaskModelCore {
 
   /** Loss of task t on the batch (gradient into its grad buffer, scaled). */
   #computeLoss(t: number, rows: number, logits: number, gradScale: number): number {
-    return runLoss(this.losses[t]!, this.#lossCall(t, rows, logits, gradScale));
-  }
-
-  /** The buffers of task t's loss call on the batch (an internal object, rewritten by the next call). */
-  #lossCall(t: number, rows: number, logits: number, gradScale: number): LossBuffers {
     const b = this.#buf;
     const bufs = this.#lossBuffers[t]!;
     bufs.rows = rows;
@@ -909,7 +868,7 @@ export class MultiTaskModelCore {
     bufs.classWeights = this.#classWeights[t] ?? 0;
     bufs.grad = b.grad[t]!;
     bufs.gradScale = gradScale;
-    return bufs;
+    return runLoss(this.losses[t]!, bufs);
   }
 
   /**

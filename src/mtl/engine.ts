@@ -46,7 +46,7 @@ import type { Parameters } from '../nn/params.js';
 import type { Rng } from '../nn/rng.js';
 import type { ModelDescription, TaskDescription } from './describe.js';
 import { MAX_SHARDS, runOrder, type Shard } from './shards.js';
-import { encodeCall, NotRecordable, PENDING, ProgramPieces, recordingKernels } from '../threads/program.js';
+import { encodeCall, NotRecordable, ProgramPieces, recordingKernels } from '../threads/program.js';
 import { programRunnerOf, type ProgramRunner } from '../threads/parallel.js';
 import type { Kernels } from '../runtime/abi.js';
 
@@ -270,14 +270,8 @@ export class NetworkEngine {
    * way the same kernels run on the same pointers in the same order within each
    * shard: the same floats. Returns what `body` returned for each shard (by index;
    * recorded once, so it must depend on nothing but the batch size).
-   *
-   * `tail`, called only when the shards run as a job, with what `body` returned:
-   * programs (program.ts) that read every shard's rows — a step's losses over the
-   * whole batch — run in the same job as tasks after the shards, once they all
-   * ended with no bad input, instead of on the calling thread after the job.
    */
-  runShards<T>(key: string, shards: readonly Shard[], body: (shard: Shard) => T, training = true,
-    tail?: (outs: readonly T[]) => readonly (readonly number[])[]): readonly T[] {
+  runShards<T>(key: string, shards: readonly Shard[], body: (shard: Shard) => T, training = true): readonly T[] {
     const runner = shards.length > 1 ? this.#shardRunner() : null;
     if (runner === null) {
       const outs: T[] = [];
@@ -291,7 +285,7 @@ export class NetworkEngine {
       recorded = this.#record(shards, body);
       this.#programs.set(name, recorded);
     }
-    this.#runPrograms(runner, recorded, shards, body, training, tail?.(recorded.outs as readonly T[]) ?? []);
+    this.#runPrograms(runner, recorded, shards, body, training);
     return recorded.outs as readonly T[];
   }
 
@@ -338,58 +332,23 @@ export class NetworkEngine {
     return { programs, table, results, outs };
   }
 
-  /**
-   * One job: the shards' programs, a task each (in run order), then the `tail`'s
-   * programs; a shard whose checked call found a bad input is run again here, to
-   * throw its error.
-   */
-  #runPrograms<T>(runner: ProgramRunner, recorded: ShardPrograms, shards: readonly Shard[], body: (shard: Shard) => T, training: boolean,
-    tail: readonly (readonly number[])[]): void {
-    const order = runOrder(shards), S = order.length, count = S + tail.length;
-    const memory = runtime('NetworkEngine').memory;
-    // Without a tail, the table and results recorded with the programs; with one, the tail's block (its programs, then a table and results for every task).
-    let tableAt = recorded.table, resultsAt = recorded.results;
-    if (tail.length > 0) {
-      const floats = tail.reduce((n, p) => n + p.length, 0);
-      const bytes = floats * 8 + count * 12;
-      if (bytes > this.#tailBytes) {
-        if (this.#tailBlock !== 0) this.#memory.free(this.#tailBlock);
-        this.#tailBlock = 0;
-        this.#tailBlock = this.#memory.alloc(this, bytes, 'a pass\'s tail programs');
-        this.#tailBytes = bytes;
-      }
-      tableAt = this.#tailBlock + floats * 8;
-      resultsAt = tableAt + count * 8;
-    }
-    const table = new Int32Array(memory.buffer, tableAt, 2 * count), results = new Int32Array(memory.buffer, resultsAt, count);
+  /** One job: the shards' programs, a task each (in run order); a shard whose checked call found a bad input is run again here, to throw its error. */
+  #runPrograms<T>(runner: ProgramRunner, recorded: ShardPrograms, shards: readonly Shard[], body: (shard: Shard) => T, training: boolean): void {
+    const order = runOrder(shards);
+    const buffer = runtime('NetworkEngine').memory.buffer;
+    const table = new Int32Array(buffer, recorded.table, 2 * order.length), results = new Int32Array(buffer, recorded.results, order.length);
     order.forEach((shard, i) => {
       const p = recorded.programs[shard.index]!;
       table[2 * i] = p.at;
       table[2 * i + 1] = p.length;
     });
-    if (tail.length > 0) {
-      const heap = new Float64Array(memory.buffer);
-      let at = this.#tailBlock;
-      tail.forEach((p, i) => {
-        heap.set(p, at >>> 3);
-        table[2 * (S + i)] = at;
-        table[2 * (S + i) + 1] = p.length;
-        at += p.length * 8;
-      });
-    }
     results.fill(-1);
-    // The tail waits for the shards: their results are PENDING until each ends.
-    if (tail.length > 0) results.fill(PENDING, 0, S);
-    runner.run(tableAt, count, resultsAt, tail.length > 0 ? S : 0);
+    runner.run(recorded.table, order.length, recorded.results);
     // The programs set no JavaScript state: a dropout's output is where the pass put it, and no prediction is current.
     for (const shard of shards) this.#afterProgram(this.#view(shard), training);
-    const bad = Array.from(new Int32Array(memory.buffer, resultsAt, S)).findIndex((r) => r >= 0);
+    const bad = Array.from(new Int32Array(runtime('NetworkEngine').memory.buffer, recorded.results, order.length)).findIndex((r) => r >= 0);
     if (bad >= 0) body(order[bad]!);
   }
-
-  /** runShards' tail: its programs, table and results (grown as needed; #free drops it with the rest). */
-  #tailBlock = 0;
-  #tailBytes = 0;
 
   #afterProgram(view: View, training: boolean): void {
     for (const op of this.#base!.masks.keys()) {
@@ -837,8 +796,6 @@ export class NetworkEngine {
     this.#ranges.clear();
     this.#reducePrograms.clear();
     this.#reduceJob = null;
-    this.#tailBlock = 0;
-    this.#tailBytes = 0;
     this.#shardGrads.length = 0;
     this.#views = [];
     this.#base = null;

@@ -15,7 +15,7 @@
 
 import { ArgumentError, ShapeError } from '../runtime/errors.js';
 import { heapF32, runtime } from '../runtime/module.js';
-import { GAUSSIAN_MIN_VARIANCE, type Kernels } from '../runtime/abi.js';
+import { GAUSSIAN_MIN_VARIANCE } from '../runtime/abi.js';
 import { Holding } from '../runtime/holdings.js';
 import { checkDim, checkF32, checkKeys, checkOptionsObject, F32_MAX, isF32Finite, show } from '../runtime/validate.js';
 import { Matrix } from '../tensor/matrix.js';
@@ -346,13 +346,12 @@ class KernelLoss implements Loss {
   /**
    * The kernel call: compute() once the call is checked, and the trainers (runLoss), whose
    * buffers are their own: their scalars are still checked (a NaN gradScale from a task
-   * weight is refused), not their pointers. `k`: the kernels to call (a recording of
-   * the call into a program, for the trainer's losses in a job on the pool).
+   * weight is refused), not their pointers.
    */
-  run(a: LossBuffers, gradScale = checkF32(this.#where, 'gradScale', a.gradScale ?? 1), reduction = reductionCode(this.#where, a.reduction),
-    k: Kernels = runtime(this.#where).kernels): number {
+  run(a: LossBuffers, gradScale = checkF32(this.#where, 'gradScale', a.gradScale ?? 1), reduction = reductionCode(this.#where, a.reduction)): number {
     const { rows, cols, logits: z, targets: y, grad } = a;
     const mask = a.mask ?? 0, weights = a.sampleWeights ?? 0, classWeights = a.classWeights ?? 0;
+    const k = runtime(this.#where).kernels;
     const s = this.spec;
     switch (s.type) {
       case 'bce':
@@ -391,10 +390,9 @@ class KernelLoss implements Loss {
  * @internal For the trainers (MultiTaskModel's core, the AutoEncoder): the loss's kernel on
  * buffers they allocated and filled themselves, without compute()'s checks of the call
  * (pointer lookups on every step); the values are theirs to check, as for compute().
- * `k`: the kernels to call instead of the runtime's (recording kernels, program.ts).
  */
-export function runLoss(loss: Loss, a: LossBuffers, k?: Kernels): number {
-  return (loss as KernelLoss).run(a, undefined, undefined, k);
+export function runLoss(loss: Loss, a: LossBuffers): number {
+  return (loss as KernelLoss).run(a);
 }
 
 function reductionCode(where: string, reduction: unknown): number {

@@ -330,10 +330,9 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
   kernels.gmmRuns = { eStep: gmmEStepRuns, mStep: gmmMStepRuns };
   kernels.runPrograms = {
     get threads() { return runner.threads; },
-    run(table, count, results, phase = 0) {
+    run(table, count, results) {
       runner.args[PROGRAM.table] = table;
       runner.args[PROGRAM.results] = results;
-      runner.args[PROGRAM.phase] = phase;
       runner.run(JOB_PROGRAM, count);
     },
     runPieces(table, count, results, phase = 0) {
@@ -350,13 +349,10 @@ export function parallelKernels(base: Kernels, env: ParallelEnv): Kernels {
  * Runs micro-shard programs (program.ts) as one job: `table` holds `count` i32
  * pairs (program offset, length in f64), one per task; task t writes −1 or a bad
  * row into the i32 at results + 4t. `threads`: the threads a job can use now.
- * `phase`: the shards are tasks 0…phase−1, and the tasks after them (a step's
- * losses, which read every shard's rows) run once the shards all ended with no
- * bad input, as runPieces' phase.
  */
 export interface ProgramRunner {
   readonly threads: number;
-  run(table: number, count: number, results: number, phase?: number): void;
+  run(table: number, count: number, results: number): void;
   /**
    * The same for the pieces of a step's reduction or update (program.ts,
    * ProgramPieces): not counted as shards' passes. `phase`: tasks before it run

@@ -24,15 +24,7 @@ export const PROGRAM_KERNELS = [
   'addBroadcast', 'attentionForward', 'attentionBackward', 'layerNormForward', 'layerNormBackward',
   'adam', 'sgd', 'firstNonFinite',
   'rngUniform', 'gumbelLogits', 'gumbelSettled', 'divideByScalar', 'crossStitchAlpha', 'writePointer', 'crossStitchForward', 'crossStitchBackward',
-  'lossBce', 'lossSoftmaxCrossEntropy', 'lossSoftCrossEntropy', 'lossFocal', 'lossMulticlassFocal', 'lossSoftDice', 'lossMse', 'lossHuber',
-  'lossGaussianNll', 'lossPoissonNll', 'lossPinball',
 ] as const satisfies readonly (keyof Kernels)[];
-
-/**
- * Not a kernel: [STORE, 1, address] stores the previous call's result, as a
- * float64, at that byte address of the memory (a loss's value: encodeStore).
- */
-const STORE = -1;
 
 /** Kernels whose result is a bad input's index (≥ 0) or −1: recorded as checked calls. */
 const CHECKED: ReadonlySet<string> = new Set(['embeddingGather', 'firstNonFinite']);
@@ -78,20 +70,13 @@ export function programFunctions(kernels: object): readonly KernelFn[] {
   return fns;
 }
 
-/**
- * Runs the program `p` (a STORE writes into `memory`); returns −1, or the first
- * result ≥ 0 of a checked call (a bad input).
- */
-export function runProgram(fns: readonly KernelFn[], p: Float64Array, memory: WebAssembly.Memory): number {
-  let bad = -1, r = 0;
+/** Runs the program `p`; returns −1, or the first result ≥ 0 of a checked call (a bad input). */
+export function runProgram(fns: readonly KernelFn[], p: Float64Array): number {
+  let bad = -1;
   for (let i = 0; i < p.length;) {
     const code = p[i]!, argc = p[i + 1]!, a = i + 2;
-    if (code === STORE) {
-      new Float64Array(memory.buffer, p[a]!, 1)[0] = r;
-    } else {
-      r = call(fns[code >>> 1]!, p, a, argc);
-      if ((code & 1) !== 0 && r >= 0 && bad < 0) bad = r;
-    }
+    const r = call(fns[code >>> 1]!, p, a, argc);
+    if ((code & 1) !== 0 && r >= 0 && bad < 0) bad = r;
     i = a + argc;
   }
   return bad;
@@ -129,11 +114,6 @@ function call(f: KernelFn, p: Float64Array, a: number, argc: number): number {
 /** Appends one call to a program: `name`'s opcode (checked as recordingKernels records it), the argument count, the arguments. */
 export function encodeCall(program: number[], name: (typeof PROGRAM_KERNELS)[number], args: readonly number[]): void {
   program.push(2 * PROGRAM_KERNELS.indexOf(name) + (CHECKED.has(name) ? 1 : 0), args.length, ...args);
-}
-
-/** Appends a STORE to a program: the result of its last call, as a float64, at byte `address` (8-byte aligned). */
-export function encodeStore(program: number[], address: number): void {
-  program.push(STORE, 1, address);
 }
 
 /**

@@ -88,11 +88,10 @@ export const MSTEP = { n: 0, d: 1, k: 2, covType: 3, x: 4, weights: 5, chunkRows
  * A job of micro-shard programs (program.ts; JOB_PROGRAM, JOB_PIECES): `table`
  * holds per task an i32 pair (the program's byte offset, its length in f64);
  * task t writes −1 or the bad row its checked calls found into the i32 at
- * results + 4t. `phase`: 0, or the number of tasks of a first
+ * results + 4t. `phase` (JOB_PIECES alone): 0, or the number of tasks of a first
  * phase: a task past it runs only once every task of the first phase has ended
- * with no bad result (a step's update after the whole gradient's sums and scan,
- * program.ts ProgramPieces; a step's losses after its forward shards, engine.ts
- * runShards). A first-phase task's result is PENDING
+ * with no bad result (a step's update after the whole gradient's sums and scan;
+ * program.ts, ProgramPieces). A first-phase task's result is PENDING
  * (program.ts) until it ends.
  */
 export const PROGRAM = { table: 0, results: 1, phase: 2 } as const;
@@ -211,11 +210,9 @@ const faultTask: Task = (ctx, t) => {
 
 // One micro-shard's pass: its program run on this thread's kernels (into the
 // shard's own rows and gradient block; nothing another task writes).
-// Tasks past `phase` (a step's losses after its forward shards: engine.ts runShards' tail) are not shards.
 const programTask: Task = (ctx, t) => {
-  const phase = arg(ctx, PROGRAM.phase);
-  runTaskProgram(ctx, t, phase);
-  if (phase === 0 || t < phase) Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
+  runTaskProgram(ctx, t, 0);
+  Atomics.add(ctx.control.i32, PROGRAM_TASKS_RUN + ctx.thread, 1);
 };
 
 // The GMM M-step's two passes over rows (parallel.ts: gmmMStepRuns). Chunk c of
@@ -267,7 +264,7 @@ function runTaskProgram(ctx: TaskContext, t: number, phase: number): void {
     return;
   }
   const entry = new Int32Array(buffer, arg(ctx, PROGRAM.table) + t * 8, 2);
-  const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!), ctx.memory);
+  const bad = runProgram(programFunctions(ctx.kernels), new Float64Array(buffer, entry[0]!, entry[1]!));
   // Atomics: a thread that sees this result sees the memory the program wrote.
   Atomics.store(results, t, bad);
 }
