@@ -6,13 +6,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, GaussianMixture, ArgumentError, ShapeError, ConvergenceWarning, captureWarnings } from '../../dist/index.js';
-import { runtime, heapF32, roundingChecks } from '../../dist/internal.js';
+import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import {
   choleskyRef, colMediansRef, fullCov, gmmSampleRef, mixtureLogDensityRef, mStepRef, seededNormals,
 } from '../helpers/cluster-reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
+import { screenOnOff } from '../helpers/rounding-screen.js';
 
 before(async () => { await init(); });
 
@@ -617,20 +618,6 @@ test('the screen before the exact rounding check changes no verdict: fits and ne
   // and rows are refused, with the same messages, and the same results come back.
   let seed = 12;
   const rnd = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0) / 2 ** 32;
-  const outcomes = (f) => [true, false].map((screen) => {
-    roundingChecks.screen = screen;
-    let clearedAll = false;
-    roundingChecks.cleared = (c) => { clearedAll = c.every((v) => v === 1); };
-    try {
-      return { ok: f(), clearedAll };
-    } catch (e) {
-      if (!(e instanceof ArgumentError)) throw e;
-      return { error: e.message, clearedAll };
-    } finally {
-      roundingChecks.screen = true;
-      roundingChecks.cleared = null;
-    }
-  });
   const seen = { refused: 0, cleared: 0, exactAccepted: 0, rowsRefused: 0, rowsAnswered: 0 };
   for (const p of [12, 20, 27]) {
     for (const logRatio of [10, 11, 11.5, 12, 12.5, 13, 13.5, 14, 14.5, 15, 16]) {
@@ -641,14 +628,14 @@ test('the screen before the exact rounding check changes no verdict: fits and ne
         const pts = [0, 1, 2, 3, 4, 5, 6, 7, 8, ...far].map((v) => [v]);
         for (const covarianceType of ['full', 'diag']) {
           const label = `2^${p}, ratio 2^${logRatio}, ${pattern}, ${covarianceType}`;
-          const [on, off] = outcomes(() => new GaussianMixture({ nComponents: 2, covarianceType, seed: 0 }).fit(pts));
+          const [on, off] = screenOnOff(() => new GaussianMixture({ nComponents: 2, covarianceType, seed: 0 }).fit(pts));
           assert.equal(on.error, off.error, `${label}: fit`);
           if (on.error !== undefined) { seen.refused++; continue; }
           assert.deepEqual([on.ok.means, on.ok.covariances, on.ok.lowerBound], [off.ok.means, off.ok.covariances, off.ok.lowerBound], `${label}: fitted`);
           seen[on.clearedAll ? 'cleared' : 'exactAccepted']++;
           for (const t of [-2, 0, 0.3, 3]) {
             for (const phi of [-0.49, 0.49]) {
-              const [a, b] = outcomes(() => Array.from(on.ok.scoreSamples([[near(t, phi)]])));
+              const [a, b] = screenOnOff(() => Array.from(on.ok.scoreSamples([[near(t, phi)]])));
               assert.deepEqual([a.ok, a.error], [b.ok, b.error], `${label}: scoreSamples at ${t}, ${phi}`);
               seen[a.error === undefined ? 'rowsAnswered' : 'rowsRefused']++;
             }

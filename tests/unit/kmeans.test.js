@@ -10,10 +10,11 @@ import {
   init, KMeans, MiniBatchKMeans, Matrix, ArgumentError, ShapeError, DisposedError, ManytaskWarning, ConvergenceWarning,
   captureWarnings, setWarningHandler,
 } from '../../dist/index.js';
-import { runtime, heapF32, roundingChecks } from '../../dist/internal.js';
+import { runtime, heapF32 } from '../../dist/internal.js';
 import { assertClose, seededValues } from '../helpers/reference.js';
 import { XoshiroRef } from '../helpers/nn-reference.js';
 import { expectError } from '../helpers/errors.js';
+import { screenOnOff } from '../helpers/rounding-screen.js';
 import {
   assignRef, colMediansRef, colStatsRef, lloydRef, relocateRef, seededNormals, sqDist, sumsRef, uniform53Ref,
 } from '../helpers/cluster-reference.js';
@@ -725,28 +726,6 @@ test('points too far from the rest of their column for float32 are refused, nami
   }
   assert.deepEqual([...verdicts].sort(), ['accepted', 'refused']);
 });
-
-/**
- * Outcomes of `f` with checkRounding's screen on and off (every group, and every new row, then checked
- * exactly, as before the screen): each { ok } or { error: message }, and whether the screen cleared every group.
- */
-function screenOnOff(f) {
-  const run = (screen) => {
-    roundingChecks.screen = screen;
-    let clearedAll = false;
-    roundingChecks.cleared = (c) => { clearedAll = c.every((v) => v === 1); };
-    try {
-      return { ok: f(), clearedAll };
-    } catch (e) {
-      if (!(e instanceof ArgumentError)) throw e;
-      return { error: e.message, clearedAll };
-    } finally {
-      roundingChecks.screen = true;
-      roundingChecks.cleared = null;
-    }
-  };
-  return [run(true), run(false)];
-}
 
 /**
  * One column: 0…8 and three values around 5 + X (X ≈ 2^p, float32's step `step` there), X/2^logRatio apart,
